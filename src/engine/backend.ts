@@ -1,0 +1,85 @@
+/**
+ * Backend choice. Node defaults to wasm (SIMD); `cpu` is the slow reference; `tensorflow` is used
+ * only when the user happens to have @tensorflow/tfjs-node installed (never a dependency).
+ * In the browser: webgpu → webgl → wasm, the first that initializes.
+ * After the switch, deepvis's kernels for that backend are installed (see kernels/install.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { DeepvisError } from '../errors.js';
+import { installKernels, type KernelReport } from './kernels/install.js';
+
+export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
+export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'];
+
+export interface EngineArgs {
+  /** Default: 'wasm' in Node, the best available in a browser. */
+  readonly backend?: BackendName;
+  /** wasm threads (Node and cross-origin-isolated pages). Default: the number of cores, at most 4. */
+  readonly threads?: number;
+}
+
+export interface EngineInfo {
+  backend: string;
+  threads: number;
+  simd: boolean;
+  kernels: KernelReport;
+}
+
+const isNode = typeof process !== 'undefined' && process.versions?.node != null;
+
+async function loadOptional(specifier: string): Promise<boolean> {
+  try {
+    // A variable specifier keeps bundlers from trying to resolve an optional package.
+    await import(/* @vite-ignore */ specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function trySet(name: string): Promise<boolean> {
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
+  const wanted = args.backend ?? (isNode ? 'wasm' : undefined);
+  if (wanted === 'tensorflow') {
+    if (!(await loadOptional('@tensorflow/tfjs-node'))) {
+      throw new DeepvisError(
+        "backend 'tensorflow' needs @tensorflow/tfjs-node, which is not installed; use --backend wasm (default) or cpu",
+      );
+    }
+  }
+  if (wanted === 'webgpu') await loadOptional('@tensorflow/tfjs-backend-webgpu');
+  if (wanted != null && !BACKENDS.includes(wanted)) {
+    throw new DeepvisError(`unknown backend '${String(wanted)}'; known: ${BACKENDS.join(', ')}`);
+  }
+  const order = wanted != null ? [wanted] : ['webgpu', 'webgl', 'wasm', 'cpu'];
+  let chosen: string | null = null;
+  for (const name of order) {
+    if (await trySet(name)) {
+      chosen = name;
+      break;
+    }
+  }
+  if (chosen == null) throw new DeepvisError(`backend '${order.join('/')}' could not be initialized here`);
+  await tf.ready();
+  const kernels = installKernels(chosen);
+  return {
+    backend: chosen,
+    threads: chosen === 'wasm' ? wasmThreads() : 1,
+    simd: chosen === 'wasm' ? tf.env().getBool('WASM_HAS_SIMD_SUPPORT') : false,
+    kernels,
+  };
+}
+
+function wasmThreads(): number {
+  const backend = tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } };
+  const count = backend.wasm?.tfjs?.getThreadsCount?.();
+  return typeof count === 'number' && count > 0 ? count : 1;
+}

@@ -1,0 +1,52 @@
+/**
+ * Registers deepvis's kernels once per backend: the fast convolution gradients for wasm, and the
+ * cpu bridge for any other kernel wasm lacks. Idempotent. Returns what it did so `inspect` and the
+ * benchmark can report it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  conv2dBackpropFilter,
+  conv2dBackpropInput,
+  depthwiseBackpropFilter,
+  depthwiseBackpropInput,
+} from './conv_grads.js';
+import { bridgeableKernels, cpuBridge } from './cpu_fallback.js';
+
+export interface KernelReport {
+  backend: string;
+  replaced: string[];
+  added: string[];
+  bridged: string[];
+}
+
+const installed = new Map<string, KernelReport>();
+
+function register(backendName: string, kernelName: string, kernelFunc: tf.KernelFunc): 'added' | 'replaced' {
+  const existing = tf.getKernel(kernelName, backendName);
+  if (existing != null) tf.unregisterKernel(kernelName, backendName);
+  tf.registerKernel({ kernelName, backendName, kernelFunc });
+  return existing != null ? 'replaced' : 'added';
+}
+
+export function installKernels(backendName: string): KernelReport {
+  const done = installed.get(backendName);
+  if (done) return done;
+  const report: KernelReport = { backend: backendName, replaced: [], added: [], bridged: [] };
+  if (backendName === 'wasm') {
+    const ours: Array<[string, tf.KernelFunc]> = [
+      ['Conv2DBackpropInput', conv2dBackpropInput(backendName) as unknown as tf.KernelFunc],
+      ['Conv2DBackpropFilter', conv2dBackpropFilter(backendName) as unknown as tf.KernelFunc],
+      ['DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput(backendName) as unknown as tf.KernelFunc],
+      ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter(backendName) as unknown as tf.KernelFunc],
+    ];
+    for (const [name, fn] of ours) report[register(backendName, name, fn)].push(name);
+  }
+  if (backendName !== 'cpu' && tf.findBackend('cpu') != null) {
+    for (const name of bridgeableKernels(backendName)) {
+      register(backendName, name, cpuBridge(name) as unknown as tf.KernelFunc);
+      report.bridged.push(name);
+    }
+  }
+  installed.set(backendName, report);
+  return report;
+}
