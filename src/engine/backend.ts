@@ -69,6 +69,7 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   }
   if (chosen == null) throw new DeepvisError(`backend '${order.join('/')}' could not be initialized here`);
   await tf.ready();
+  quietCpuBanner();
   const kernels = installKernels(chosen);
   return {
     backend: chosen,
@@ -82,4 +83,10 @@ function wasmThreads(): number {
   const backend = tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } };
   const count = backend.wasm?.tfjs?.getThreadsCount?.();
   return typeof count === 'number' && count > 0 ? count : 1;
+}
+
+/** The cpu backend prints an advert for tfjs-node on first use in Node; deepvis users chose their backend. */
+function quietCpuBanner(): void {
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu != null) cpu.firstUse = false;
 }

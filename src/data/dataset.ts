@@ -1,0 +1,61 @@
+/**
+ * ImageSet: a labelled set of images held as one Float32Array [N, H, W, C] in the value range the
+ * model expects. Small data sets (MNIST, Fashion-MNIST) live in memory; folders stream (folder.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DeepvisError } from '../errors.js';
+import { Rng } from '../engine/rng.js';
+
+export interface ImageSet {
+  readonly name: string;
+  readonly images: Float32Array;
+  readonly labels: Int32Array | null;
+  readonly shape: readonly [number, number, number];
+  readonly count: number;
+  readonly classNames: readonly string[] | null;
+}
+
+export function imageSize(set: Pick<ImageSet, 'shape'>): number {
+  return set.shape[0] * set.shape[1] * set.shape[2];
+}
+
+export function subset(set: ImageSet, indices: readonly number[], name = set.name): ImageSet {
+  const size = imageSize(set);
+  const images = new Float32Array(indices.length * size);
+  const labels = set.labels ? new Int32Array(indices.length) : null;
+  indices.forEach((src, dst) => {
+    images.set(set.images.subarray(src * size, (src + 1) * size), dst * size);
+    if (labels && set.labels) labels[dst] = set.labels[src];
+  });
+  return { ...set, name, images, labels, count: indices.length };
+}
+
+/** A seeded split; the same seed always gives the same train/test images. */
+export function split(set: ImageSet, testFraction: number, seed = 0): { train: ImageSet; test: ImageSet } {
+  if (!(testFraction > 0 && testFraction < 1)) throw new DeepvisError(`test fraction must be in (0, 1), got ${testFraction}`);
+  const order = new Rng(seed).permutation(set.count);
+  const nTest = Math.round(set.count * testFraction);
+  return {
+    test: subset(set, order.slice(0, nTest), `${set.name}/test`),
+    train: subset(set, order.slice(nTest), `${set.name}/train`),
+  };
+}
+
+/** Images [from, to) as a tensor [n, H, W, C]. Caller disposes. */
+export function batchTensor(set: ImageSet, from: number, to: number): tf.Tensor4D {
+  const size = imageSize(set);
+  const n = Math.min(to, set.count) - from;
+  return tf.tensor4d(set.images.subarray(from * size, (from + n) * size), [n, ...set.shape]);
+}
+
+export function imagesTensor(set: ImageSet, indices: readonly number[]): tf.Tensor4D {
+  return batchTensor(subset(set, indices), 0, indices.length);
+}
+
+/** Rescales [0, 1] pixel values into `range`. */
+export function toRange(set: ImageSet, range: readonly [number, number]): ImageSet {
+  if (range[0] === 0 && range[1] === 1) return set;
+  const [lo, hi] = range;
+  const images = set.images.map((v) => lo + v * (hi - lo));
+  return { ...set, images };
+}

@@ -1,0 +1,34 @@
+/**
+ * Atomic writes: a file appears whole or not at all (write to a sibling temp file, then rename),
+ * so an error half-way never leaves a truncated PNG or JSON behind.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Writes a set of files into `dir` so that either all of them land or none does. */
+export async function writeFilesAtomic(dir: string, files: Record<string, Uint8Array | string>): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  const stage = await fs.mkdtemp(path.join(dir, '.stage-'));
+  try {
+    for (const [name, data] of Object.entries(files)) await fs.writeFile(path.join(stage, name), data);
+    for (const name of Object.keys(files)) await fs.rename(path.join(stage, name), path.join(dir, name));
+  } finally {
+    await fs.rm(stage, { recursive: true, force: true });
+  }
+}

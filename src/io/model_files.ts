@@ -1,0 +1,118 @@
+/**
+ * Models on disk (Node): read model.json + weight shards in either tfjs format (a directory holding
+ * model.json, or the .json file itself, whatever its shards are called), and save LayersModels with
+ * deepvis metadata.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { DeepvisError } from '../errors.js';
+import { visModelFromArtifacts } from '../model/from_artifacts.js';
+import type { DeepvisMetadata, InputOverrides, VisModel } from '../model/types.js';
+import { writeFilesAtomic } from './atomic.js';
+
+export async function resolveModelJson(modelPath: string): Promise<string> {
+  let stat;
+  try {
+    stat = await fs.stat(modelPath);
+  } catch {
+    throw new DeepvisError(`model not found: ${modelPath}`);
+  }
+  if (stat.isDirectory()) {
+    const candidate = path.join(modelPath, 'model.json');
+    try {
+      await fs.access(candidate);
+      return candidate;
+    } catch {
+      const jsons = (await fs.readdir(modelPath)).filter((f) => f.endsWith('.json'));
+      if (jsons.length === 1) return path.join(modelPath, jsons[0]);
+      throw new DeepvisError(`no model.json in ${modelPath}`);
+    }
+  }
+  return modelPath;
+}
+
+export async function readModelArtifacts(modelPath: string): Promise<tf.io.ModelArtifacts> {
+  const jsonPath = await resolveModelJson(modelPath);
+  let json: tf.io.ModelJSON;
+  try {
+    json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
+  } catch (e) {
+    throw new DeepvisError(`malformed model file ${jsonPath}: ${(e as Error).message}`);
+  }
+  if (json == null || typeof json !== 'object' || json.modelTopology == null) {
+    throw new DeepvisError(`malformed model file ${jsonPath}: no modelTopology`);
+  }
+  const manifest = json.weightsManifest ?? [];
+  const dir = path.dirname(jsonPath);
+  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: Buffer[] = [];
+  for (const group of manifest) {
+    for (const p of group.paths) {
+      const file = path.join(dir, decodeURIComponent(p));
+      try {
+        buffers.push(await fs.readFile(file));
+      } catch {
+        throw new DeepvisError(`weight file missing: ${file} (listed in ${jsonPath})`);
+      }
+    }
+    weightSpecs.push(...group.weights);
+  }
+  const total = Buffer.concat(buffers);
+  const weightData = total.buffer.slice(total.byteOffset, total.byteOffset + total.byteLength);
+  const expected = weightSpecs.reduce((sum, w) => sum + bytesOf(w), 0);
+  if (expected > 0 && expected !== weightData.byteLength) {
+    throw new DeepvisError(
+      `weights of ${jsonPath} hold ${weightData.byteLength} bytes but its manifest describes ${expected}`,
+    );
+  }
+  return {
+    modelTopology: json.modelTopology,
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy,
+    weightSpecs,
+    weightData,
+    userDefinedMetadata: json.userDefinedMetadata,
+    signature: json.signature,
+    modelInitializer: json.modelInitializer,
+  } as tf.io.ModelArtifacts;
+}
+
+function bytesOf(w: tf.io.WeightsManifestEntry): number {
+  const n = w.shape.reduce((a, b) => a * b, 1);
+  if (w.quantization) {
+    const q = w.quantization.dtype;
+    return n * (q === 'uint8' ? 1 : q === 'uint16' || q === 'float16' ? 2 : 4);
+  }
+  return n * (w.dtype === 'bool' ? 1 : 4);
+}
+
+export async function loadModel(modelPath: string, overrides: InputOverrides = {}): Promise<VisModel> {
+  const artifacts = await readModelArtifacts(modelPath);
+  return visModelFromArtifacts(artifacts, modelPath, overrides);
+}
+
+/** Saves a LayersModel as model.json + weights.bin, with deepvis metadata, atomically. */
+export async function saveLayersModel(model: tf.LayersModel, dir: string, meta: DeepvisMetadata): Promise<void> {
+  const prior = (model.getUserDefinedMetadata?.() ?? {}) as Record<string, unknown>;
+  model.setUserDefinedMetadata({ ...prior, deepvis: meta });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weightData = artifacts.weightData as ArrayBuffer;
+      const json: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology as tf.io.ModelJSON['modelTopology'],
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+        userDefinedMetadata: artifacts.userDefinedMetadata,
+      };
+      await writeFilesAtomic(dir, {
+        'weights.bin': new Uint8Array(weightData),
+        'model.json': JSON.stringify(json),
+      });
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+}

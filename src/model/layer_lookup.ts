@@ -1,0 +1,20 @@
+/** Checked layer references: by exact name, unique name suffix (graph node paths), or index. */
+import { DeepvisError, listNames } from '../errors.js';
+import type { LayerInfo } from './types.js';
+
+export function findLayer(layers: readonly LayerInfo[], ref: string | number): LayerInfo {
+  if (typeof ref === 'number' || /^-?\d+$/.test(String(ref))) {
+    const i = Number(ref);
+    const layer = layers[i < 0 ? layers.length + i : i];
+    if (layer) return layer;
+    throw new DeepvisError(`layer index ${ref} out of range; the model has ${layers.length} layers (0–${layers.length - 1})`);
+  }
+  const exact = layers.find((l) => l.name === ref);
+  if (exact) return exact;
+  const bySuffix = layers.filter((l) => l.name.endsWith('/' + ref));
+  if (bySuffix.length === 1) return bySuffix[0];
+  if (bySuffix.length > 1) {
+    throw new DeepvisError(`layer '${ref}' is ambiguous; it matches ${listNames(bySuffix.map((l) => l.name))}`);
+  }
+  throw new DeepvisError(`unknown layer '${ref}'; known: ${listNames(layers.map((l) => l.name))}`);
+}

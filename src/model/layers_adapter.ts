@@ -1,0 +1,81 @@
+/**
+ * VisModel over a tfjs LayersModel. Activations of any set of layers come from one sub-model
+ * (inputs → those layers' outputs), built once per set and cached.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DeepvisError } from '../errors.js';
+import { resolveInputSpec } from './input_spec.js';
+import { findLayer } from './layer_lookup.js';
+import type { DeepvisMetadata, InputOverrides, LayerInfo, VisModel } from './types.js';
+import { checkImages, toNative } from './shape_check.js';
+
+function firstShape(shape: tf.Shape | tf.Shape[]): number[] {
+  const s = (Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
+  return s.slice(1).map((d) => d ?? -1);
+}
+
+export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides = {}): VisModel {
+  if (model.inputs.length !== 1) {
+    throw new DeepvisError(`deepvis needs a model with one image input; this one has ${model.inputs.length}`);
+  }
+  const userMeta = (model.getUserDefinedMetadata?.() ?? {}) as { deepvis?: DeepvisMetadata };
+  const metadata: DeepvisMetadata = userMeta.deepvis ?? {};
+  const nativeShape = model.inputs[0].shape.slice(1);
+  const rescales255 = model.layers.some(
+    (l) => l.getClassName() === 'Rescaling' && Math.abs(Number((l.getConfig() as { scale?: number }).scale) - 1 / 255) < 1e-6,
+  );
+  const input = resolveInputSpec(nativeShape, metadata, overrides, { rescales255 });
+
+  const layers: LayerInfo[] = model.layers
+    .filter((l) => l.getClassName() !== 'InputLayer')
+    .map((l, index) => {
+      const outputShape = firstShape(l.outputShape as tf.Shape);
+      return { name: l.name, kind: l.getClassName(), outputShape, units: outputShape[outputShape.length - 1], index };
+    });
+
+  const last = model.layers[model.layers.length - 1];
+  const lastIsSoftmax =
+    last.getClassName() === 'Softmax' ||
+    (last.getClassName() === 'Activation' && (last.getConfig() as { activation?: string }).activation === 'softmax');
+  const logitsLayer =
+    metadata.logitsLayer ?? (lastIsSoftmax && model.layers.length > 1 ? model.layers[model.layers.length - 2].name : null);
+
+  const subModels = new Map<string, tf.LayersModel>();
+  const subModel = (names: readonly string[]): tf.LayersModel => {
+    const key = names.join('\u0000');
+    let sub = subModels.get(key);
+    if (!sub) {
+      const outputs = names.map((n) => model.getLayer(n).output as tf.SymbolicTensor);
+      sub = tf.model({ inputs: model.inputs, outputs });
+      subModels.set(key, sub);
+    }
+    return sub;
+  };
+
+  const vis: VisModel = {
+    format: 'layers',
+    input,
+    layers,
+    metadata,
+    labels: metadata.labels ?? null,
+    logitsLayer,
+    layer: (ref) => findLayer(layers, ref),
+    activations(x, names) {
+      checkImages(x, input);
+      const resolved = names.map((n) => findLayer(layers, n).name);
+      return tf.tidy(() => {
+        const out = subModel(resolved).apply(toNative(x, input), { training: false });
+        return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
+      });
+    },
+    predict(x) {
+      checkImages(x, input);
+      return tf.tidy(() => model.apply(toNative(x, input), { training: false }) as tf.Tensor);
+    },
+    dispose() {
+      model.dispose();
+      subModels.clear();
+    },
+  };
+  return vis;
+}

@@ -1,0 +1,74 @@
+/**
+ * VisModel: the one interface every method sees, whatever the model is (tfjs LayersModel,
+ * GraphModel, or one of deepvis's own). Inputs are always images [N, H, W, C] in the model's value
+ * range; a model whose native input is flat gets them reshaped inside the adapter.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+export type ChannelOrder = 'gray' | 'rgb' | 'bgr' | 'none';
+
+export interface InputSpec {
+  /** Image shape [H, W, C] as methods see it. */
+  readonly shape: readonly [number, number, number];
+  /** The model's own input shape without the batch dimension (e.g. [784] for an MLP). */
+  readonly nativeShape: readonly number[];
+  /** Pixel value range the model was trained on. */
+  readonly range: readonly [number, number];
+  readonly channelOrder: ChannelOrder;
+  /** Where each fact came from, so `inspect` can say how sure it is. */
+  readonly provenance: { readonly range: Provenance; readonly channelOrder: Provenance; readonly shape: Provenance };
+}
+
+export type Provenance = 'model' | 'metadata' | 'flag' | 'assumed';
+
+export interface LayerInfo {
+  readonly name: string;
+  /** Layer class (layers models) or op (graph models). */
+  readonly kind: string;
+  /** Output shape without the batch dimension. */
+  readonly outputShape: readonly number[];
+  /** Channels for [H, W, C] outputs, features for flat ones. */
+  readonly units: number;
+  readonly index: number;
+}
+
+export interface InputOverrides {
+  readonly range?: readonly [number, number];
+  readonly channelOrder?: ChannelOrder;
+  readonly shape?: readonly [number, number, number];
+}
+
+/** Metadata deepvis writes into model.json (userDefinedMetadata.deepvis). */
+export interface DeepvisMetadata {
+  readonly inputRange?: readonly [number, number];
+  readonly channelOrder?: ChannelOrder;
+  readonly imageShape?: readonly [number, number, number];
+  readonly labels?: readonly string[];
+  readonly arch?: string;
+  readonly dataset?: string;
+  /** Name of the layer holding pre-softmax scores, when the model ends in a softmax. */
+  readonly logitsLayer?: string;
+  readonly [key: string]: unknown;
+}
+
+export interface VisModel {
+  readonly format: 'layers' | 'graph';
+  readonly input: InputSpec;
+  readonly layers: readonly LayerInfo[];
+  readonly metadata: DeepvisMetadata;
+  /** Class names, if known. */
+  readonly labels: readonly string[] | null;
+  /** Checked lookup: throws DeepvisError "unknown layer X; known: …". */
+  layer(ref: string | number): LayerInfo;
+  /**
+   * Activations of `layers` (in that order) from one forward pass over images x [N, H, W, C].
+   * Records on the gradient tape, so any scalar built from them differentiates w.r.t. x.
+   * The caller owns (disposes) the returned tensors.
+   */
+  activations(x: tf.Tensor4D, layers: readonly string[]): tf.Tensor[];
+  /** Final model output (probabilities or logits as the model defines them). Caller disposes. */
+  predict(x: tf.Tensor4D): tf.Tensor;
+  /** Name of the layer whose output is pre-softmax class scores, if the model has one. */
+  readonly logitsLayer: string | null;
+  dispose(): void;
+}
