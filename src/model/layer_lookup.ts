@@ -2,7 +2,16 @@
 import { DeepvisError, listNames } from '../errors.js';
 import type { LayerInfo } from './types.js';
 
+export const PRE = ':pre';
+
 export function findLayer(layers: readonly LayerInfo[], ref: string | number): LayerInfo {
+  if (typeof ref === 'string' && ref.endsWith(PRE)) {
+    const base = findLayer(layers, ref.slice(0, -PRE.length));
+    if (!base.activation) {
+      throw new DeepvisError(`layer '${base.name}' has no fused activation, so it has no separate pre-activation (${ref})`);
+    }
+    return { ...base, name: base.name + PRE, kind: `${base.kind} (pre-${base.activation})`, activation: undefined };
+  }
   if (typeof ref === 'number' || /^-?\d+$/.test(String(ref))) {
     const i = Number(ref);
     const layer = layers[i < 0 ? layers.length + i : i];

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import { resolveInputSpec } from './input_spec.js';
-import { findLayer } from './layer_lookup.js';
+import { findLayer, PRE } from './layer_lookup.js';
 import type { DeepvisMetadata, InputOverrides, LayerInfo, VisModel } from './types.js';
 import { checkImages, toNative } from './shape_check.js';
 
@@ -30,7 +30,9 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     .filter((l) => l.getClassName() !== 'InputLayer')
     .map((l, index) => {
       const outputShape = firstShape(l.outputShape as tf.Shape);
-      return { name: l.name, kind: l.getClassName(), outputShape, units: outputShape[outputShape.length - 1], index };
+      const act = (l as unknown as { activation?: { getClassName(): string } }).activation?.getClassName().toLowerCase();
+      const activation = act && act !== 'linear' ? act : undefined;
+      return { name: l.name, kind: l.getClassName(), outputShape, units: outputShape[outputShape.length - 1], index, activation };
     });
 
   const last = model.layers[model.layers.length - 1];
@@ -41,11 +43,14 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     metadata.logitsLayer ?? (lastIsSoftmax && model.layers.length > 1 ? model.layers[model.layers.length - 2].name : null);
 
   const subModels = new Map<string, tf.LayersModel>();
+  // A pre-activation tap reads the layer's input and re-applies the layer with a linear activation.
   const subModel = (names: readonly string[]): tf.LayersModel => {
     const key = names.join('\u0000');
     let sub = subModels.get(key);
     if (!sub) {
-      const outputs = names.map((n) => model.getLayer(n).output as tf.SymbolicTensor);
+      const outputs = names.map((n) =>
+        n.endsWith(PRE) ? (model.getLayer(n.slice(0, -PRE.length)).input as tf.SymbolicTensor) : (model.getLayer(n).output as tf.SymbolicTensor),
+      );
       sub = tf.model({ inputs: model.inputs, outputs });
       subModels.set(key, sub);
     }
@@ -65,7 +70,8 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
       const resolved = names.map((n) => findLayer(layers, n).name);
       return tf.tidy(() => {
         const out = subModel(resolved).apply(toNative(x, input), { training: false });
-        return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
+        const list = Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
+        return list.map((t, i) => (resolved[i].endsWith(PRE) ? applyLinear(model.getLayer(resolved[i].slice(0, -PRE.length)), t) : t));
       });
     },
     predict(x) {
@@ -78,4 +84,19 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     },
   };
   return vis;
+}
+
+let linear: unknown = null;
+
+/** Applies `layer` with its activation swapped for linear (restored in finally). */
+function applyLinear(layer: tf.layers.Layer, input: tf.Tensor): tf.Tensor {
+  linear ??= (tf.layers.dense({ units: 1, activation: 'linear' }) as unknown as { activation: unknown }).activation;
+  const holder = layer as unknown as { activation: unknown };
+  const saved = holder.activation;
+  holder.activation = linear;
+  try {
+    return layer.apply(input) as tf.Tensor;
+  } finally {
+    holder.activation = saved;
+  }
 }

@@ -30,6 +30,8 @@ export interface LayerInfo {
   /** Channels for [H, W, C] outputs, features for flat ones. */
   readonly units: number;
   readonly index: number;
+  /** The layer's own (fused) activation, e.g. 'relu', when it has one other than linear. */
+  readonly activation?: string;
 }
 
 export interface InputOverrides {
@@ -58,7 +60,12 @@ export interface VisModel {
   readonly metadata: DeepvisMetadata;
   /** Class names, if known. */
   readonly labels: readonly string[] | null;
-  /** Checked lookup: throws DeepvisError "unknown layer X; known: …". */
+  /**
+   * Checked lookup: throws DeepvisError "unknown layer X; known: …". `name:pre` names the
+   * pre-activation of a layer with a fused activation (layers models): a ReLU unit that is off
+   * at a random start has zero gradient, its pre-activation does not, and both have the same
+   * maximizer wherever the maximum is positive.
+   */
   layer(ref: string | number): LayerInfo;
   /**
    * Activations of `layers` (in that order) from one forward pass over images x [N, H, W, C].

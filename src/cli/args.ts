@@ -1,0 +1,111 @@
+/**
+ * argv → typed options. The only place where loose strings are parsed; everything past it gets
+ * numbers, tuples and string-literal unions. Unknown flags and bad values are one-line errors.
+ */
+import { DeepvisError } from '../errors.js';
+
+export type FlagType = 'string' | 'int' | 'number' | 'bool' | 'range' | 'ints' | 'numbers';
+
+export interface FlagSpec {
+  readonly type: FlagType;
+  readonly help: string;
+  readonly default?: unknown;
+  readonly choices?: readonly string[];
+}
+
+export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
+
+export interface Parsed {
+  flags: Record<string, unknown>;
+  positional: string[];
+}
+
+/** "0-63", "1,4,9", "0-3,8" → [0,1,…]. */
+export function parseIntList(text: string, name: string): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(-?\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new DeepvisError(`--${name}: '${part}' is not a number or a range like 0-63`);
+    const a = Number(m[1]);
+    const b = m[2] != null ? Number(m[2]) : a;
+    if (b < a) throw new DeepvisError(`--${name}: range ${part} runs backwards`);
+    for (let i = a; i <= b; i++) out.push(i);
+  }
+  if (out.length === 0) throw new DeepvisError(`--${name} is empty`);
+  return out;
+}
+
+function convert(name: string, spec: FlagSpec, raw: string): unknown {
+  switch (spec.type) {
+    case 'string':
+      if (spec.choices && !spec.choices.includes(raw)) {
+        throw new DeepvisError(`--${name} must be one of ${spec.choices.join(', ')}; got '${raw}'`);
+      }
+      return raw;
+    case 'int': {
+      const v = Number(raw);
+      if (!Number.isInteger(v)) throw new DeepvisError(`--${name} must be an integer; got '${raw}'`);
+      return v;
+    }
+    case 'number': {
+      const v = Number(raw);
+      if (!Number.isFinite(v)) throw new DeepvisError(`--${name} must be a number; got '${raw}'`);
+      return v;
+    }
+    case 'bool':
+      return raw !== 'false' && raw !== '0';
+    case 'ints':
+      return raw === 'all' ? 'all' : parseIntList(raw, name);
+    case 'numbers':
+    case 'range': {
+      const v = raw.split(',').map(Number);
+      if (v.some((x) => !Number.isFinite(x))) throw new DeepvisError(`--${name} must be numbers separated by commas; got '${raw}'`);
+      if (spec.type === 'range' && (v.length !== 2 || v[0] >= v[1])) {
+        throw new DeepvisError(`--${name} must be LO,HI with LO < HI; got '${raw}'`);
+      }
+      return v;
+    }
+  }
+}
+
+export function parseArgs(argv: readonly string[], specs: FlagSpecs): Parsed {
+  const flags: Record<string, unknown> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq > 0 ? eq : undefined);
+    const spec = specs[name];
+    if (!spec) {
+      throw new DeepvisError(`unknown option --${name}; known: ${Object.keys(specs).map((k) => '--' + k).join(' ')}`);
+    }
+    let raw: string;
+    if (eq > 0) raw = arg.slice(eq + 1);
+    else if (spec.type === 'bool') raw = 'true';
+    else {
+      if (i + 1 >= argv.length) throw new DeepvisError(`--${name} needs a value`);
+      raw = argv[++i];
+    }
+    flags[name] = convert(name, spec, raw);
+  }
+  for (const [name, spec] of Object.entries(specs)) if (!(name in flags) && spec.default !== undefined) flags[name] = spec.default;
+  return { flags, positional };
+}
+
+export function usage(command: string, synopsis: string, specs: FlagSpecs): string {
+  const lines = Object.entries(specs).map(([name, s]) => {
+    const def = s.default !== undefined ? ` (default ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})` : '';
+    const choices = s.choices ? ` [${s.choices.join('|')}]` : '';
+    return `  --${name.padEnd(16)} ${s.help}${choices}${def}`;
+  });
+  return `usage: deepvis ${command} ${synopsis}\n${lines.join('\n')}`;
+}
+
+export function required<T>(flags: Record<string, unknown>, name: string): T {
+  if (flags[name] === undefined) throw new DeepvisError(`--${name} is required`);
+  return flags[name] as T;
+}

@@ -1,0 +1,44 @@
+/** deepvis inspect MODEL: the layer table, what the model needs as input, and gradient support. */
+import { gradientCheck } from '../../model/gradient_check.js';
+import { parseArgs, usage, type FlagSpecs } from '../args.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+
+const SPECS: FlagSpecs = { ...MODEL_FLAGS, ...ENGINE_FLAGS, json: { type: 'bool', help: 'print JSON instead of a table' } };
+export const help = usage('inspect', 'MODEL [options]', SPECS);
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags, positional } = parseArgs(argv, SPECS);
+  const engine = await engineFrom(flags);
+  const model = await modelFrom(flags, positional[0]);
+  const grad = gradientCheck(model);
+  const info = {
+    format: model.format,
+    input: model.input,
+    labels: model.labels,
+    logitsLayer: model.logitsLayer,
+    layers: model.layers,
+    gradient: grad,
+    backend: engine.backend,
+  };
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    return;
+  }
+  const p = model.input.provenance;
+  const out: string[] = [];
+  out.push(`format: ${model.format} model   backend: ${engine.backend}`);
+  out.push(`input: ${model.input.shape.join('×')} (${p.shape})${model.input.nativeShape.length !== 3 ? `, fed to the model as [${model.input.nativeShape.join(', ')}]` : ''}`);
+  out.push(`value range: ${model.input.range.join(' … ')} (${p.range})   channel order: ${model.input.channelOrder} (${p.channelOrder})`);
+  if (model.labels) out.push(`classes: ${model.labels.join(', ')}`);
+  if (model.logitsLayer) out.push(`pre-softmax scores: ${model.logitsLayer}`);
+  out.push(grad.ok ? 'input gradients: ok' : `input gradients: FAIL — no gradient for ${grad.missing.join(', ') || '?'} (${grad.error})`);
+  out.push('');
+  const nameW = Math.max(5, ...model.layers.map((l) => l.name.length));
+  const kindW = Math.max(4, ...model.layers.map((l) => l.kind.length));
+  out.push(`${'#'.padStart(3)}  ${'layer'.padEnd(nameW)}  ${'kind'.padEnd(kindW)}  ${'output'.padEnd(14)}  units`);
+  for (const l of model.layers) {
+    out.push(`${String(l.index).padStart(3)}  ${l.name.padEnd(nameW)}  ${l.kind.padEnd(kindW)}  ${l.outputShape.join('×').padEnd(14)}  ${l.units}`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  model.dispose();
+}

@@ -1,0 +1,47 @@
+/**
+ * deepvis CLI: `deepvis COMMAND [options]`. A DeepvisError (bad input) prints one line and exits 1;
+ * anything else is a bug and prints its stack.
+ */
+import { DeepvisError } from '../errors.js';
+
+type Command = { run: (argv: string[]) => Promise<void>; help: string };
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  inspect: () => import('./commands/inspect.js'),
+  train: () => import('./commands/train.js'),
+  maximize: () => import('./commands/maximize.js'),
+};
+
+const SUMMARY = `deepvis — see what a neural network has learned
+
+commands:
+  inspect MODEL        layer table, input needs, gradient support
+  train                train a CNN or MLP classifier (mnist, fashion-mnist, image folders)
+  maximize             activation maximization (Erhan et al. 2009) of many units at once
+
+deepvis COMMAND --help for a command's options`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(SUMMARY);
+    return name ? 0 : 1;
+  }
+  const load = COMMANDS[name];
+  try {
+    if (!load) throw new DeepvisError(`unknown command '${name}'; known: ${Object.keys(COMMANDS).join(', ')}`);
+    const cmd = await load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(cmd.help);
+      return 0;
+    }
+    await cmd.run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof DeepvisError) {
+      process.stderr.write(`deepvis ${name ?? ''}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

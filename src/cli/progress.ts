@@ -1,0 +1,30 @@
+/** A progress bar on stderr: redrawn in place on a terminal, a line every ~10% otherwise. */
+export class Progress {
+  private lastPct = -1;
+  private readonly tty = Boolean(process.stderr.isTTY);
+  private readonly start = performance.now();
+
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly quiet = false,
+  ) {}
+
+  update(done: number, extra = ''): void {
+    if (this.quiet) return;
+    const pct = Math.min(100, Math.floor((100 * done) / Math.max(1, this.total)));
+    const secs = ((performance.now() - this.start) / 1000).toFixed(1);
+    if (this.tty) {
+      const width = 30;
+      const fill = Math.round((width * pct) / 100);
+      process.stderr.write(`\r${this.label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct}% ${secs}s ${extra}   `);
+    } else if (pct >= this.lastPct + 10 || done === this.total) {
+      process.stderr.write(`${this.label} ${pct}% ${secs}s ${extra}\n`);
+      this.lastPct = pct;
+    }
+  }
+
+  done(): void {
+    if (!this.quiet && this.tty) process.stderr.write('\n');
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The one optimization loop every feature-visualization method runs:
+ *   scores = objective(model(transform(param.image())))
+ *   grads  = ∂ Σ scores / ∂ param          (w.r.t. the param only — the model stays frozen)
+ *   step   → projections → callbacks
+ * Each batch item is its own problem: best-so-far image and score are kept per item, and an item
+ * stops (its gradient is masked) once its score has converged. Every step runs in tf.tidy; the
+ * only tensors that outlive a step are the param and the best images.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { VisModel } from '../model/types.js';
+import type { Objective } from '../objectives/objective.js';
+import type { Param } from '../param/pixels.js';
+import type { Projection } from '../projections/projections.js';
+
+export type StepRule =
+  /** x += lr · g / rms(g), per image: step size in pixel units, whatever the gradient's scale. */
+  | 'normalized'
+  /** x += lr · g: the paper's plain gradient ascent. */
+  | 'ascent'
+  | 'adam';
+
+export interface OptimizeArgs {
+  readonly steps: number;
+  readonly lr: number;
+  /** Default 'normalized'. */
+  readonly rule?: StepRule;
+  readonly projections?: readonly Projection[];
+  /** Random transform applied to the images before the model, every step (robustness). */
+  readonly transform?: (x: tf.Tensor4D, step: number) => tf.Tensor4D;
+  /** An item has converged when its score rose less than `tol` (relative) over `window` steps. */
+  readonly convergence?: { readonly window: number; readonly tol: number };
+  readonly onStep?: (info: StepInfo) => void;
+  /** Checked between steps; when it says aborted, the loop stops and returns the best so far. */
+  readonly signal?: { readonly aborted: boolean };
+}
+
+export interface StepInfo {
+  step: number;
+  scores: Float32Array;
+  active: number;
+}
+
+export interface OptimizeResult {
+  /** Best image per item [N, H, W, C]; the caller disposes it. */
+  images: tf.Tensor4D;
+  /** Best score per item. */
+  scores: Float32Array;
+  /** Steps each item ran before it converged (or the step limit). */
+  steps: Int32Array;
+  /** Score of every item at every step: history[step][item]. */
+  history: Float32Array[];
+  seconds: number;
+}
+
+export function optimize(model: VisModel, param: Param, objective: Objective, args: OptimizeArgs): OptimizeResult {
+  const t0 = performance.now();
+  const rule = args.rule ?? 'normalized';
+  const adam = rule === 'adam' ? tf.train.adam(args.lr) : null;
+  const first = param.image();
+  const n = first.shape[0];
+  let best = first as tf.Tensor4D;
+  const bestScores = new Float32Array(n).fill(-Infinity);
+  const stepsTaken = new Int32Array(n).fill(args.steps);
+  const active = new Array<boolean>(n).fill(true);
+  const history: Float32Array[] = [];
+  const window = args.convergence?.window ?? 0;
+  try {
+    for (let step = 0; step < args.steps; step++) {
+      if (args.signal?.aborted) break;
+      let scores!: Float32Array;
+      const scored = param.image();
+      tf.tidy(() => {
+        const f = () =>
+          tf.tidy(() => {
+            let x = param.image();
+            if (args.transform) x = args.transform(x, step);
+            const acts = model.activations(x, objective.layers);
+            const byName = new Map(objective.layers.map((l, i) => [l, acts[i]]));
+            const s = objective.score(byName);
+            scores = s.dataSync() as Float32Array;
+            return s.sum().neg() as tf.Scalar;
+          });
+        const { grads } = tf.variableGrads(f, param.variables as tf.Variable[]);
+        const mask = tf.tensor1d(active.map((a) => (a ? 1 : 0)));
+        for (const v of param.variables) {
+          // Ascent direction: −∂(−Σ scores)/∂v, zeroed for converged items.
+          const shape = [n, ...new Array(v.rank - 1).fill(1)];
+          let g = grads[v.name].neg().mul(mask.reshape(shape));
+          if (rule === 'normalized') {
+            const axes = Array.from({ length: v.rank - 1 }, (_, i) => i + 1);
+            g = g.div(g.square().mean(axes, true).sqrt().add(1e-12));
+          }
+          if (adam) adam.applyGradients([{ name: v.name, tensor: g.neg() }]);
+          else v.assign(v.add(g.mul(args.lr)));
+        }
+      });
+      history.push(scores);
+      // Best so far is judged on the image as it was scored (before this step's update).
+      tf.tidy(() => {
+        const improved = Array.from(scores, (s, i) => s > bestScores[i]);
+        if (improved.some(Boolean)) {
+          const current = scored;
+          const keepMask = tf.tensor1d(improved.map((b) => (b ? 1 : 0))).reshape([n, 1, 1, 1]);
+          const next = tf.keep(current.mul(keepMask).add(best.mul(tf.scalar(1).sub(keepMask))) as tf.Tensor4D);
+          best.dispose();
+          best = next;
+          improved.forEach((b, i) => b && (bestScores[i] = scores[i]));
+        }
+      });
+      scored.dispose();
+      if (args.projections?.length && param.assignImage) {
+        const projected = tf.tidy(() => args.projections!.reduce((x, p) => p(x, step), param.image()));
+        param.assignImage(projected);
+        projected.dispose();
+      }
+      if (window > 0 && step >= window) {
+        const then = history[step - window];
+        for (let i = 0; i < n; i++) {
+          if (!active[i]) continue;
+          const gain = scores[i] - then[i];
+          if (gain <= args.convergence!.tol * Math.max(Math.abs(scores[i]), 1e-6)) {
+            active[i] = false;
+            stepsTaken[i] = step + 1;
+          }
+        }
+      }
+      args.onStep?.({ step, scores, active: active.filter(Boolean).length });
+      if (!active.some(Boolean)) break;
+    }
+  } catch (e) {
+    best.dispose();
+    throw e;
+  } finally {
+    adam?.dispose();
+  }
+  return { images: best, scores: bestScores, steps: stepsTaken, history, seconds: (performance.now() - t0) / 1000 };
+}
