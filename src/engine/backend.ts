@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { DeepvisError } from '../errors.js';
 import { installKernels, type KernelReport } from './kernels/install.js';
+import { installDilatedGradients } from './dilated_gradients.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'];
@@ -70,6 +71,7 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   if (chosen == null) throw new DeepvisError(`backend '${order.join('/')}' could not be initialized here`);
   await tf.ready();
   quietCpuBanner();
+  installDilatedGradients();
   const kernels = installKernels(chosen);
   return {
     backend: chosen,

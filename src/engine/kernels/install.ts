@@ -11,6 +11,7 @@ import {
   depthwiseBackpropInput,
 } from './conv_grads.js';
 import { bridgeableKernels, cpuBridge } from './cpu_fallback.js';
+import { maxPoolGrad } from './max_pool_grad.js';
 
 export interface KernelReport {
   backend: string;
@@ -38,6 +39,7 @@ export function installKernels(backendName: string): KernelReport {
       ['Conv2DBackpropFilter', conv2dBackpropFilter(backendName) as unknown as tf.KernelFunc],
       ['DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput(backendName) as unknown as tf.KernelFunc],
       ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter(backendName) as unknown as tf.KernelFunc],
+      ['MaxPoolGrad', maxPoolGrad as unknown as tf.KernelFunc],
     ];
     for (const [name, fn] of ours) report[register(backendName, name, fn)].push(name);
   }

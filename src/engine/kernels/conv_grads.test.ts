@@ -1,0 +1,109 @@
+/**
+ * Parity of deepvis's wasm convolution-gradient kernels with the cpu backend (the reference): input
+ * and filter gradients, strides 1 and 2, 'same' and 'valid' and explicit padding, odd and even
+ * kernels, dilation, depthwise multipliers, batch 1 and 16 — through tf.grad, as methods use them.
+ */
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { assertClose, onBoth, setup, values } from '../../../test/helpers.js';
+
+before(() => setup('wasm'));
+
+const TOL = 2e-5;
+type Pad = 'same' | 'valid';
+
+function t4(shape: [number, number, number, number], seed: number): tf.Tensor4D {
+  return tf.tensor4d(values(shape.reduce((a, b) => a * b), seed), shape);
+}
+
+describe('Conv2D gradients on wasm match cpu', () => {
+  const cases: Array<{ n: number; hw: number; k: number; s: number; pad: Pad; ci: number; co: number }> = [];
+  for (const n of [1, 16]) for (const k of [1, 3, 4]) for (const s of [1, 2]) for (const pad of ['same', 'valid'] as Pad[]) {
+    cases.push({ n, hw: n === 16 ? 7 : 9, k, s, pad, ci: 3, co: 5 });
+  }
+  for (const c of cases) {
+    it(`batch ${c.n}, ${c.k}×${c.k}, stride ${c.s}, ${c.pad}`, async () => {
+      const xs: [number, number, number, number] = [c.n, c.hw, c.hw + 1, c.ci];
+      const ws: [number, number, number, number] = [c.k, c.k, c.ci, c.co];
+      const loss = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.conv2d(x, w, c.s, c.pad).square().sum();
+      const dx = await onBoth(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D, t4(ws, 2)))(t4(xs, 1)));
+      assertClose(dx.cpu, dx.wasm, TOL, 'dx');
+      const dw = await onBoth(() => tf.grad((w: tf.Tensor) => loss(t4(xs, 1), w as tf.Tensor4D))(t4(ws, 2)));
+      assertClose(dw.cpu, dw.wasm, TOL, 'dw');
+    });
+  }
+  it('explicit padding and stride (2, 1)', async () => {
+    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [1, 2], [0, 1], [0, 0]];
+    const loss = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.conv2d(x, w, [2, 1], pad).square().sum();
+    const dx = await onBoth(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D, t4([3, 2, 2, 4], 2)))(t4([2, 8, 7, 2], 1)));
+    assertClose(dx.cpu, dx.wasm, TOL, 'dx');
+    const dw = await onBoth(() => tf.grad((w: tf.Tensor) => loss(t4([2, 8, 7, 2], 1), w as tf.Tensor4D))(t4([3, 2, 2, 4], 2)));
+    assertClose(dw.cpu, dw.wasm, TOL, 'dw');
+  });
+  it('dilated convolution (input gradient)', async () => {
+    const loss = (x: tf.Tensor4D) => tf.conv2d(x, t4([3, 3, 2, 3], 2), 1, 'same', 'NHWC', 2).square().sum();
+    const dx = await onBoth(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D))(t4([2, 9, 9, 2], 1)));
+    assertClose(dx.cpu, dx.wasm, TOL, 'dx');
+  });
+  it('fused conv with linear activation (filter gradient computed eagerly by tfjs)', async () => {
+    const loss = (x: tf.Tensor4D, w: tf.Tensor4D) =>
+      tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'same', bias: tf.fill([4], 0.1) as tf.Tensor1D }).square().sum();
+    const dx = await onBoth(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D, t4([3, 3, 2, 4], 2)))(t4([2, 6, 6, 2], 1)));
+    assertClose(dx.cpu, dx.wasm, TOL, 'dx');
+  });
+});
+
+describe('depthwise and separable convolution gradients on wasm match cpu', () => {
+  for (const n of [1, 16]) for (const mult of [1, 2]) for (const s of [1, 2]) for (const pad of ['same', 'valid'] as Pad[]) for (const k of [3, 4]) {
+    it(`batch ${n}, ${k}×${k}, multiplier ${mult}, stride ${s}, ${pad}`, async () => {
+      const xs: [number, number, number, number] = [n, 8, 9, 3];
+      const ws: [number, number, number, number] = [k, k, 3, mult];
+      const loss = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.depthwiseConv2d(x, w, s, pad).square().sum();
+      const dx = await onBoth(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D, t4(ws, 2)))(t4(xs, 1)));
+      assertClose(dx.cpu, dx.wasm, TOL, 'dx');
+      const dw = await onBoth(() => tf.grad((w: tf.Tensor) => loss(t4(xs, 1), w as tf.Tensor4D))(t4(ws, 2)));
+      assertClose(dw.cpu, dw.wasm, TOL, 'dw');
+    });
+  }
+  it('dilated depthwise (input and filter gradients)', async () => {
+    const loss = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.depthwiseConv2d(x, w, 1, 'same', 'NHWC', 2).square().sum();
+    const dx = await onBoth(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D, t4([3, 3, 2, 2], 2)))(t4([2, 9, 9, 2], 1)));
+    assertClose(dx.cpu, dx.wasm, TOL, 'dx');
+    const dw = await onBoth(() => tf.grad((w: tf.Tensor) => loss(t4([2, 9, 9, 2], 1), w as tf.Tensor4D))(t4([3, 3, 2, 2], 2)));
+    assertClose(dw.cpu, dw.wasm, TOL, 'dw');
+  });
+  it('separable conv (depthwise then pointwise)', async () => {
+    const loss = (x: tf.Tensor4D) => tf.separableConv2d(x, t4([3, 3, 4, 2], 2), t4([1, 1, 8, 5], 3), 2, 'same').square().sum();
+    const dx = await onBoth(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D))(t4([16, 7, 7, 4], 1)));
+    assertClose(dx.cpu, dx.wasm, TOL, 'dx');
+  });
+});
+
+describe('max-pool gradients on wasm match cpu (the stock wasm kernel misroutes some)', () => {
+  const cases: Array<[number[], number, number, Pad]> = [
+    [[1, 4, 4, 5], 2, 2, 'valid'], [[4, 8, 8, 3], 2, 2, 'valid'], [[16, 7, 7, 3], 2, 2, 'same'],
+    [[2, 9, 9, 4], 3, 2, 'same'], [[1, 8, 8, 2], 3, 1, 'valid'],
+  ];
+  for (const [shape, size, stride, pad] of cases) {
+    it(`${shape.join('×')} pool ${size} stride ${stride} ${pad}`, async () => {
+      const loss = (x: tf.Tensor4D) => tf.maxPool(x, size, stride, pad).square().sum();
+      const dx = await onBoth(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D))(t4(shape as [number, number, number, number], 3)));
+      assertClose(dx.cpu, dx.wasm, 1e-6, 'dx');
+    });
+  }
+});
+
+describe('other gradient paths on wasm match cpu', () => {
+  it('pooling, dense and batch norm', async () => {
+    const x = () => t4([4, 8, 8, 3], 5);
+    const loss = (xi: tf.Tensor4D) => {
+      const bn = tf.batchNorm(xi, tf.fill([3], 0.1), tf.fill([3], 2), tf.fill([3], 0.2), tf.fill([3], 1.5), 1e-3);
+      const p = tf.maxPool(bn, 2, 2, 'valid');
+      const a = tf.avgPool(p, 2, 1, 'same');
+      const flat = a.reshape([4, -1]);
+      return tf.matMul(flat, tf.tensor2d(values(48 * 6, 9), [48, 6])).relu().sum();
+    };
+    const dx = await onBoth(() => tf.grad((xi: tf.Tensor) => loss(xi as tf.Tensor4D))(x()));
+    assertClose(dx.cpu, dx.wasm, TOL, 'dx');
+  });
+});
