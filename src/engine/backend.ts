@@ -5,7 +5,7 @@
  * After the switch, deepvis's kernels for that backend are installed (see kernels/install.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { DeepvisError } from '../errors.js';
 import { installKernels, type KernelReport } from './kernels/install.js';
 import { installDilatedGradients } from './dilated_gradients.js';
@@ -18,6 +18,8 @@ export interface EngineArgs {
   readonly backend?: BackendName;
   /** wasm threads (Node and cross-origin-isolated pages). Default: the number of cores, at most 4. */
   readonly threads?: number;
+  /** Where the browser finds tfjs-backend-wasm's .wasm files (a folder URL or a map by file name). */
+  readonly wasmPaths?: string | Record<string, string>;
 }
 
 export interface EngineInfo {
@@ -60,6 +62,7 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   if (wanted != null && !BACKENDS.includes(wanted)) {
     throw new DeepvisError(`unknown backend '${String(wanted)}'; known: ${BACKENDS.join(', ')}`);
   }
+  if (args.wasmPaths) setWasmPaths(args.wasmPaths as never);
   const order = wanted != null ? [wanted] : ['webgpu', 'webgl', 'wasm', 'cpu'];
   let chosen: string | null = null;
   for (const name of order) {
