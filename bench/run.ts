@@ -1,0 +1,117 @@
+/**
+ * npm run bench [-- --rounds N --only w1,w2,w3,cnn]
+ * Runs the yardstick's workloads on deepvis's engine and, when Debian's PyTorch is importable, the
+ * PyTorch reference (../shared/bench/torch_bench.py, 2 threads) alternately in the same run — each
+ * deepvis round between two PyTorch rounds, as the machine is shared and noisy. Writes
+ * bench/results.json (medians, ratios) and prints a table.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine, type BackendName } from '../src/engine/backend.js';
+import { writeJsonAtomic } from '../src/io/atomic.js';
+import { parseArgs } from '../src/cli/args.js';
+import { mnistCnnForward, mnistCnnStep, w1, w2, w3, type Measure } from './workloads.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const { flags } = parseArgs(process.argv.slice(2), {
+  rounds: { type: 'int', help: 'rounds per workload', default: 3 },
+  only: { type: 'string', help: 'comma-separated subset of w1,w2,w3,cnn', default: 'w1,w2,w3,cnn' },
+  backend: { type: 'string', help: 'deepvis backend', default: 'wasm' },
+  torch: { type: 'string', help: 'path of torch_bench.py', default: path.resolve(root, '../shared/bench/torch_bench.py') },
+  out: { type: 'string', help: 'results file', default: path.join(root, 'bench/results.json') },
+});
+const rounds = flags.rounds as number;
+const only = new Set((flags.only as string).split(','));
+const torchScript = flags.torch as string;
+const python = '/usr/bin/python3';
+
+function torchAvailable(): boolean {
+  if (!existsSync(torchScript)) return false;
+  return spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+}
+
+function runTorch(workload: string): Measure | null {
+  const r = spawnSync(python, [torchScript, '--threads', '2', '--workload', workload], { encoding: 'utf8', timeout: 600_000 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    const j = JSON.parse(line);
+    return j.error ? null : (j as Measure);
+  } catch {
+    return null;
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const engine = await initEngine({ backend: flags.backend as BackendName });
+const haveTorch = torchAvailable();
+console.log(`deepvis bench: backend ${engine.backend} (threads ${engine.threads}, simd ${engine.simd}), ${rounds} rounds, PyTorch ${haveTorch ? 'found' : 'not found'}`);
+
+interface Row {
+  workload: string;
+  unit: string;
+  deepvis: number;
+  torch: number | null;
+  /** deepvis ÷ torch for times (× slower), deepvis ÷ torch for rates (fraction of PyTorch's speed). */
+  ratio: number | null;
+  target: string;
+  rounds: { deepvis: Measure[]; torch: Measure[] };
+}
+
+const rows: Row[] = [];
+const yardstick: Array<[string, () => Measure, string, string]> = [
+  ['w1', () => w1(), 'w1', '≤ 3× PyTorch'],
+  ['w2', () => w2(), 'w2', '≥ 0.8× PyTorch'],
+  ['w3', () => w3(), 'w3', '≤ 3× PyTorch'],
+];
+for (const [name, run, torchName, target] of yardstick) {
+  if (!only.has(name)) continue;
+  const ours: Measure[] = [];
+  const theirs: Measure[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (haveTorch) { const t = runTorch(torchName); if (t) theirs.push(t); }
+    const before = tf.memory().numTensors;
+    ours.push(run());
+    if (tf.memory().numTensors !== before) console.warn(`${name}: ${tf.memory().numTensors - before} tensors leaked`);
+    process.stderr.write(`${name} round ${r + 1}: ${ours[ours.length - 1].value.toFixed(2)} ${ours[0].unit}${theirs.length ? ` (torch ${theirs[theirs.length - 1].value.toFixed(2)})` : ''}\n`);
+  }
+  if (haveTorch) { const t = runTorch(torchName); if (t) theirs.push(t); }
+  const d = median(ours.map((m) => m.value));
+  const t = theirs.length ? median(theirs.map((m) => m.value)) : null;
+  rows.push({ workload: name, unit: ours[0].unit, deepvis: d, torch: t, ratio: t == null ? null : d / t, target, rounds: { deepvis: ours, torch: theirs } });
+}
+
+const extra: Record<string, Measure> = {};
+if (only.has('cnn')) {
+  extra.mnist_cnn_step_64_conv3_wasm = mnistCnnStep();
+  extra.mnist_cnn_forward_wasm = mnistCnnForward();
+  await initEngine({ backend: 'cpu' });
+  extra.mnist_cnn_step_64_conv3_cpu = mnistCnnStep(5, 1);
+  extra.mnist_cnn_forward_cpu = mnistCnnForward(1024);
+  await initEngine({ backend: flags.backend as BackendName });
+}
+
+const results = {
+  date: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+  engine: { backend: engine.backend, threads: engine.threads, simd: engine.simd, kernels: engine.kernels },
+  torch: haveTorch ? { script: torchScript, threads: 2 } : null,
+  workloads: rows,
+  mnistCnn: extra,
+};
+await writeJsonAtomic(flags.out as string, results);
+
+const fmt = (v: number | null, digits = 1) => (v == null || Number.isNaN(v) ? '—' : v.toFixed(digits));
+console.log('\nworkload  unit       deepvis     PyTorch    ratio    target');
+for (const r of rows) {
+  const ratio = r.ratio == null ? '—' : r.unit === 'images/s' ? `${r.ratio.toFixed(2)}×` : `${r.ratio.toFixed(2)}× slower`;
+  console.log(`${r.workload.padEnd(9)} ${r.unit.padEnd(10)} ${fmt(r.deepvis).padStart(9)} ${fmt(r.torch).padStart(10)}    ${ratio.padEnd(14)} ${r.target}`);
+}
+for (const [k, m] of Object.entries(extra)) console.log(`${k.padEnd(34)} ${m.value.toFixed(1)} ${m.unit}`);
+console.log(`\nwrote ${flags.out}`);
