@@ -9,6 +9,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { DeepvisError } from '../errors.js';
 import { installKernels, type KernelReport } from './kernels/install.js';
 import { installDilatedGradients } from './dilated_gradients.js';
+import { canThreadWasmInNode, nodeCores, prepareThreadedWasm, unrefWasmWorkers } from './wasm_threads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'];
@@ -49,6 +50,27 @@ async function trySet(name: string): Promise<boolean> {
   }
 }
 
+function defaultThreads(): number {
+  const cores = isNode ? nodeCores() : typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+  return Math.max(1, Math.min(4, cores));
+}
+
+/** wasm, multi-threaded in Node when possible; the single-threaded SIMD build otherwise. */
+async function setWasm(threads: number): Promise<boolean> {
+  if (tf.findBackend('wasm') != null || threads <= 1 || !canThreadWasmInNode()) return trySet('wasm');
+  const undo = prepareThreadedWasm(threads);
+  try {
+    if (await trySet('wasm')) {
+      unrefWasmWorkers();
+      return true;
+    }
+  } finally {
+    undo();
+  }
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  return trySet('wasm');
+}
+
 export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   const wanted = args.backend ?? (isNode ? 'wasm' : undefined);
   if (wanted === 'tensorflow') {
@@ -65,8 +87,9 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   if (args.wasmPaths) setWasmPaths(args.wasmPaths as never);
   const order = wanted != null ? [wanted] : ['webgpu', 'webgl', 'wasm', 'cpu'];
   let chosen: string | null = null;
+  const threads = args.threads ?? defaultThreads();
   for (const name of order) {
-    if (await trySet(name)) {
+    if (name === 'wasm' ? await setWasm(threads) : await trySet(name)) {
       chosen = name;
       break;
     }
