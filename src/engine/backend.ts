@@ -51,7 +51,7 @@ async function trySet(name: string): Promise<boolean> {
 }
 
 function defaultThreads(): number {
-  const cores = isNode ? nodeCores() : typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+  const cores = isNode && canThreadWasmInNode() ? nodeCores() : typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
   return Math.max(1, Math.min(4, cores));
 }
 

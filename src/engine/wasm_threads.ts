@@ -10,30 +10,47 @@
  *    starts: the C++ side caps its pool at emscripten_num_logical_cores()/2, computed once at
  *    start-up from os.cpus() (meant for hyper-threads; on 2 real cores it would leave one thread).
  * If anything fails, the caller falls back to the single-threaded SIMD build.
+ *
+ * Node modules are reached through process.getBuiltinModule, not imports, so this file bundles for
+ * the browser unchanged (where it is never called).
  */
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 
 const LOAD_MAIN_SCRIPT =
   'if(typeof e.data.urlOrBlob=="string"){importScripts(e.data.urlOrBlob)}else{var objectUrl=URL.createObjectURL(e.data.urlOrBlob);importScripts(objectUrl);URL.revokeObjectURL(objectUrl)}';
 
+type Builtins = {
+  'node:module': typeof import('node:module');
+  'node:os': typeof import('node:os');
+  'node:path': typeof import('node:path');
+  'node:worker_threads': typeof import('node:worker_threads');
+};
+
+function builtin<K extends keyof Builtins>(name: K): Builtins[K] {
+  const get = (process as unknown as { getBuiltinModule?: (n: string) => unknown }).getBuiltinModule;
+  if (!get) throw new Error('deepvis: process.getBuiltinModule is missing (Node ≥ 20.16 needed for wasm threads)');
+  return get(name) as Builtins[K];
+}
+
 export function canThreadWasmInNode(): boolean {
-  return typeof process !== 'undefined' && process.versions?.node != null && typeof SharedArrayBuffer !== 'undefined';
+  return (
+    typeof process !== 'undefined' && process.versions?.node != null && typeof SharedArrayBuffer !== 'undefined' &&
+    typeof (process as unknown as { getBuiltinModule?: unknown }).getBuiltinModule === 'function'
+  );
 }
 
 /** Cores Node reports (os.availableParallelism). */
 export function nodeCores(): number {
-  const os = createRequire(import.meta.url)('node:os') as typeof import('node:os');
+  const os = builtin('node:os');
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
 /** Prepares the next wasm backend initialization to use `threads` threads. Returns an undo for the init-time patches. */
 export function prepareThreadedWasm(threads: number): () => void {
-  const require = createRequire(import.meta.url);
-  const workerThreads = require('node:worker_threads') as typeof import('node:worker_threads');
-  const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  const require = builtin('node:module').createRequire(import.meta.url);
+  const workerThreads = builtin('node:worker_threads');
+  const wasmDir = builtin('node:path').dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
   const sources = new WeakMap<Blob, string>();
   const urlSources = new Map<string, string>();
   let mainScript: string | null = null;
@@ -81,7 +98,7 @@ export function prepareThreadedWasm(threads: number): () => void {
     workerThreads.Worker = BlobWorker as unknown as typeof OriginalWorker;
   }
 
-  const os = require('node:os') as typeof import('node:os');
+  const os = builtin('node:os');
   const originalCpus = os.cpus;
   os.cpus = () => {
     const real = originalCpus.call(os);
