@@ -42,6 +42,17 @@ export function installKernels(backendName: string): KernelReport {
       ['MaxPoolGrad', maxPoolGrad as unknown as tf.KernelFunc],
     ];
     for (const [name, fn] of ours) report[register(backendName, name, fn)].push(name);
+    // tfjs-backend-wasm 4.22 returns wrong values (or garbage) for GatherV2 with batchDims > 0;
+    // those calls go through the cpu kernel, the rest stay on wasm.
+    const stockGather = tf.getKernel('GatherV2', backendName);
+    if (stockGather != null) {
+      const bridged = cpuBridge('GatherV2');
+      const gather = ((args: Parameters<tf.KernelFunc>[0]) =>
+        Number((args.attrs as { batchDims?: number } | undefined)?.batchDims ?? 0) !== 0
+          ? bridged(args as never)
+          : stockGather.kernelFunc(args)) as tf.KernelFunc;
+      report[register(backendName, 'GatherV2', gather)].push('GatherV2 (batchDims > 0 via cpu)');
+    }
   }
   if (backendName !== 'cpu' && tf.findBackend('cpu') != null) {
     for (const name of bridgeableKernels(backendName)) {

@@ -1,0 +1,44 @@
+/** Engine: threads in Node, kernel report, and the wasm gather fix. */
+import assert from 'node:assert/strict';
+import * as os from 'node:os';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine, type EngineInfo } from './backend.js';
+import { assertClose, onBoth, values } from '../../test/helpers.js';
+
+let info: EngineInfo;
+before(async () => {
+  info = await initEngine({});
+});
+
+describe('engine', () => {
+  it('defaults to wasm with SIMD, and to several threads where the machine has cores', () => {
+    assert.equal(info.backend, 'wasm');
+    assert.ok(info.simd);
+    const cores = os.availableParallelism();
+    assert.equal(info.threads, Math.min(4, cores));
+  });
+
+  it('reports the kernels it added and replaced', () => {
+    assert.deepEqual(info.kernels.added.sort(), ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
+    assert.ok(info.kernels.replaced.includes('Conv2DBackpropInput'));
+    assert.ok(info.kernels.replaced.includes('MaxPoolGrad'));
+  });
+
+  it('gather with batchDims gives the cpu answer on wasm (stock wasm 4.22 does not)', async () => {
+    for (const [xs, is, axis] of [[[4, 3], [4, 2], 1], [[2, 5, 3], [2, 3], 1], [[2, 3, 4, 2], [2, 3, 2], 2]] as const) {
+      const r = await onBoth(() => {
+        const x = tf.tensor(values(xs.reduce((a, b) => a * b), 2), [...xs]);
+        const n = is.reduce((a, b) => a * b);
+        const idx = tf.tensor(Array.from({ length: n }, (_, i) => (i * 7) % xs[axis]), [...is], 'int32');
+        return tf.gather(x, idx, axis, 1);
+      });
+      assertClose(r.cpu, r.wasm, 0, `gather ${xs} ${is}`);
+    }
+  });
+
+  it('threaded wasm computes what the cpu backend computes', async () => {
+    const r = await onBoth(() => tf.conv2d(tf.tensor4d(values(16 * 32 * 32 * 8, 3), [16, 32, 32, 8]), tf.tensor4d(values(3 * 3 * 8 * 16, 4), [3, 3, 8, 16]), 1, 'same'));
+    assertClose(r.cpu, r.wasm, 1e-5, 'conv2d');
+  });
+});
