@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelScope, withScope } from './scope.js';
 import { fullPadding, geometry, inputWindowPadding, type PadAttr } from './conv_geometry.js';
+import { cachedFilter } from './filter_cache.js';
 
 interface ConvAttrs {
   strides: number | [number, number];
@@ -58,8 +59,9 @@ export function conv2dBackpropInput(backendName: string) {
     const g = geometry(a.inputShape!, filter.shape, a.strides, 1, a.pad, false, a.dimRoundingMode);
     return withScope(backend, backendName, (s) => {
       const src = fullCorrelationInput(s, dy, g);
-      const rotated = s.run('Reverse', { x: filter }, { dims: [0, 1] });
-      const swapped = s.transpose(rotated, [0, 1, 3, 2]);
+      const swapped = cachedFilter('conv', backend, backendName, filter, (c) =>
+        c.transpose(c.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]),
+      );
       return s.run('Conv2D', { x: src, filter: swapped }, {
         strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1],
       });
@@ -97,7 +99,7 @@ export function depthwiseBackpropInput(backendName: string) {
     const [kH, kW, inC, mult] = filter.shape;
     return withScope(backend, backendName, (s) => {
       const src = fullCorrelationInput(s, dy, g);
-      const rotated = s.run('Reverse', { x: filter }, { dims: [0, 1] });
+      const rotated = cachedFilter('depthwise', backend, backendName, filter, (c) => c.run('Reverse', { x: filter }, { dims: [0, 1] }));
       const conv = (xIn: tf.TensorInfo, f: tf.TensorInfo) =>
         s.run('DepthwiseConv2dNative', { x: xIn, filter: f }, {
           strides: [1, 1], pad: 'valid', dilations: [g.dH, g.dW],

@@ -12,6 +12,7 @@ import {
 } from './conv_grads.js';
 import { bridgeableKernels, cpuBridge } from './cpu_fallback.js';
 import { maxPoolGrad } from './max_pool_grad.js';
+import { batchMatMulWithCachedTranspose } from './matmul.js';
 
 export interface KernelReport {
   backend: string;
@@ -42,6 +43,11 @@ export function installKernels(backendName: string): KernelReport {
       ['MaxPoolGrad', maxPoolGrad as unknown as tf.KernelFunc],
     ];
     for (const [name, fn] of ours) report[register(backendName, name, fn)].push(name);
+    const stockMatMul = tf.getKernel('BatchMatMul', backendName);
+    if (stockMatMul != null) {
+      const fn = batchMatMulWithCachedTranspose(stockMatMul.kernelFunc) as unknown as tf.KernelFunc;
+      report[register(backendName, 'BatchMatMul', fn)].push('BatchMatMul (cached transposed weights)');
+    }
     // tfjs-backend-wasm 4.22 returns wrong values (or garbage) for GatherV2 with batchDims > 0;
     // those calls go through the cpu kernel, the rest stay on wasm.
     const stockGather = tf.getKernel('GatherV2', backendName);

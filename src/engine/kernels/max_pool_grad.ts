@@ -6,6 +6,7 @@
  * row-major order. A direct loop over the backend's memory: one pass over the windows.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readFloats, writeFloats } from './host_memory.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 
@@ -20,12 +21,24 @@ export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode,
   );
-  const x = backend.readSync(input.dataId) as Float32Array;
-  const g = backend.readSync(dy.dataId) as Float32Array;
+  const x = readFloats(backend, input);
+  const g = readFloats(backend, dy);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
-  const dx = new Float32Array(n * h * w * c);
+  return writeFloats(backend, input.shape, (dx) => {
+    if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && oh * 2 <= h && ow * 2 <= w) {
+      pool2x2(x, g, dx, n, h, w, c, oh, ow);
+      return;
+    }
+    general(x, g, dx, info);
+  });
+}
+
+function general(x: Float32Array, g: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
   for (let b = 0; b < n; b++) {
     const xb = b * h * w * c;
     for (let oy = 0; oy < oh; oy++) {
@@ -54,5 +67,29 @@ export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
       }
     }
   }
-  return { dataId: backend.write(dx, input.shape, 'float32'), shape: input.shape, dtype: 'float32' };
+}
+
+/** The common case (2×2 windows, stride 2, no padding) without bounds checks; same first-max rule. */
+function pool2x2(
+  x: Float32Array, g: Float32Array, dx: Float32Array,
+  n: number, h: number, w: number, c: number, oh: number, ow: number,
+): void {
+  const row = w * c;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const i00 = ((b * h + 2 * oy) * w + 2 * ox) * c;
+        const gBase = ((b * oh + oy) * ow + ox) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const a = i00 + ch;
+          let at = a;
+          let best = x[a];
+          if (x[a + c] > best) { best = x[a + c]; at = a + c; }
+          if (x[a + row] > best) { best = x[a + row]; at = a + row; }
+          if (x[a + row + c] > best) at = a + row + c;
+          dx[at] += g[gBase + ch];
+        }
+      }
+    }
+  }
 }
