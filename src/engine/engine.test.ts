@@ -37,6 +37,33 @@ describe('engine', () => {
     }
   });
 
+  it('matMul with transposed operands (replaced path, cached weights) matches cpu', async () => {
+    const a = values(3 * 5 * 4, 1);
+    const b = values(3 * 4 * 6, 2);
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      for (let repeat = 0; repeat < 3; repeat++) {
+        const r = await onBoth(() => {
+          const A = tf.tensor3d(a, ta ? [3, 4, 5] : [3, 5, 4]);
+          const B = tf.tensor3d(b, tb ? [3, 6, 4] : [3, 4, 6]);
+          return tf.matMul(A, B, ta, tb);
+        });
+        assertClose(r.cpu, r.wasm, 1e-5, `matMul ${ta} ${tb} #${repeat}`);
+      }
+    }
+    // The same weight tensor used repeatedly (the cached-transpose path) keeps giving the right answer.
+    const W = tf.tensor2d(values(40 * 7, 3), [40, 7]);
+    const cpuW = tf.tidy(() => tf.tensor2d(values(40 * 7, 3), [40, 7]));
+    for (let i = 0; i < 4; i++) {
+      const dy = tf.tensor2d(values(2 * 7, 10 + i), [2, 7]);
+      const got = await tf.matMul(dy, W, false, true).data();
+      await tf.setBackend('cpu');
+      const want = await tf.matMul(tf.tensor2d(values(2 * 7, 10 + i), [2, 7]), tf.tensor2d(values(40 * 7, 3), [40, 7]), false, true).data();
+      await tf.setBackend('wasm');
+      assertClose(want, got, 1e-5, `cached transpose, call ${i}`);
+    }
+    tf.dispose([W, cpuW]);
+  });
+
   it('threaded wasm computes what the cpu backend computes', async () => {
     const r = await onBoth(() => tf.conv2d(tf.tensor4d(values(16 * 32 * 32 * 8, 3), [16, 32, 32, 8]), tf.tensor4d(values(3 * 3 * 8 * 16, 4), [3, 3, 8, 16]), 1, 'same'));
     assertClose(r.cpu, r.wasm, 1e-5, 'conv2d');

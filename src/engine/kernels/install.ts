@@ -45,7 +45,7 @@ export function installKernels(backendName: string): KernelReport {
     for (const [name, fn] of ours) report[register(backendName, name, fn)].push(name);
     const stockMatMul = tf.getKernel('BatchMatMul', backendName);
     if (stockMatMul != null) {
-      const fn = batchMatMulWithCachedTranspose(stockMatMul.kernelFunc) as unknown as tf.KernelFunc;
+      const fn = batchMatMulWithCachedTranspose(stockMatMul.kernelFunc, backendName) as unknown as tf.KernelFunc;
       report[register(backendName, 'BatchMatMul', fn)].push('BatchMatMul (cached transposed weights)');
     }
     // tfjs-backend-wasm 4.22 returns wrong values (or garbage) for GatherV2 with batchDims > 0;

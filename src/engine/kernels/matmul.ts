@@ -7,6 +7,7 @@
  * the stock path. Bounded LRU, like the filter cache.
  */
 import * as tf from '@tensorflow/tfjs';
+import { withScope } from './scope.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 
@@ -31,10 +32,22 @@ function transposeLastTwo(backend: tf.KernelBackend, b: tf.TensorInfo): tf.Tenso
   return { dataId: backend.write(out, tShape, 'float32'), shape: tShape, dtype: 'float32' };
 }
 
-export function batchMatMulWithCachedTranspose(stock: tf.KernelFunc) {
-  return (args: KernelArgs): tf.TensorInfo => {
+export function batchMatMulWithCachedTranspose(stock: tf.KernelFunc, backendName: string) {
+  const run = (args: KernelArgs): tf.TensorInfo => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const attrs = args.attrs as { transposeA: boolean; transposeB: boolean };
+    if (attrs.transposeA && a.dtype === 'float32') {
+      // A transposed left operand runs ~18× slower than transposing it first (64×784 ᵀ· 64×500:
+      // 18.6 ms against 0.12 + 1 ms): the weight gradient of every dense layer and CD update.
+      const rank = a.shape.length;
+      const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+      return withScope(args.backend, backendName, (s) => {
+        const aT = s.transpose(a, perm);
+        const out = run({ ...args, inputs: { a: aT, b }, attrs: { ...attrs, transposeA: false } } as never);
+        s.adopt(out);
+        return out;
+      });
+    }
     if (!attrs.transposeB || b.dtype !== 'float32') return stock(args) as tf.TensorInfo;
     let bT = transposed.get(b.dataId);
     if (bT == null) {
@@ -55,4 +68,5 @@ export function batchMatMulWithCachedTranspose(stock: tf.KernelFunc) {
     }
     return stock({ ...args, inputs: { a, b: bT }, attrs: { ...attrs, transposeB: false } } as never) as tf.TensorInfo;
   };
+  return run;
 }

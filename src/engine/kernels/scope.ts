@@ -55,6 +55,12 @@ export class KernelScope {
     return this.run('Slice', { x }, { begin, size });
   }
 
+  /** Takes a result computed outside the scope's run() as one of its own temporaries. */
+  adopt(t: tf.TensorInfo): tf.TensorInfo {
+    this.temps.push(t);
+    return t;
+  }
+
   owns(t: tf.TensorInfo): boolean {
     return this.temps.includes(t);
   }
