@@ -10,14 +10,18 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: () => import('./commands/inspect.js'),
   train: () => import('./commands/train.js'),
   maximize: () => import('./commands/maximize.js'),
+  filters: () => import('./commands/filters.js'),
+  sample: () => import('./commands/sample.js'),
 };
 
 const SUMMARY = `deepvis — see what a neural network has learned
 
 commands:
   inspect MODEL        layer table, input needs, gradient support
-  train                train a CNN or MLP classifier (mnist, fashion-mnist, image folders)
+  train                train a CNN, MLP, RBM, DBN or stacked (denoising, sparse) autoencoder
   maximize             activation maximization (Erhan et al. 2009) of many units at once
+  filters              first-layer weights as images (RBM, autoencoder, conv kernels)
+  sample               samples of a DBN with one hidden unit clamped (Erhan et al. 2009, §4)
 
 deepvis COMMAND --help for a command's options`;
 

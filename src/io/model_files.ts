@@ -96,7 +96,8 @@ export async function loadModel(modelPath: string, overrides: InputOverrides = {
 /** Saves a LayersModel as model.json + weights.bin, with deepvis metadata, atomically. */
 export async function saveLayersModel(model: tf.LayersModel, dir: string, meta: DeepvisMetadata): Promise<void> {
   const prior = (model.getUserDefinedMetadata?.() ?? {}) as Record<string, unknown>;
-  model.setUserDefinedMetadata({ ...prior, deepvis: meta });
+  // tfjs accepts plain JSON only: drop undefined fields.
+  model.setUserDefinedMetadata(JSON.parse(JSON.stringify({ ...prior, deepvis: meta })));
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const weightData = artifacts.weightData as ArrayBuffer;

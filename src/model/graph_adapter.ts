@@ -73,6 +73,13 @@ export function fromGraphModel(
         return Array.isArray(out) ? out : [out];
       });
     },
+    weightsOf(name) {
+      const node = findLayer(layers, name).name;
+      const graph = (model as unknown as { executor?: { graph?: { nodes?: Record<string, { inputNames?: string[]; inputs?: Array<{ name: string; op: string }> }> } } }).executor?.graph;
+      const inputs = graph?.nodes?.[node]?.inputs ?? [];
+      const weightMap = (model as unknown as { weights?: Record<string, tf.Tensor[]> }).weights ?? {};
+      return inputs.filter((n) => n.op === 'Const' && weightMap[n.name]).map((n) => weightMap[n.name][0]);
+    },
     predict(x) {
       checkImages(x, input);
       return tf.tidy(() => {

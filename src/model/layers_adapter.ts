@@ -74,6 +74,10 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
         return list.map((t, i) => (resolved[i].endsWith(PRE) ? applyLinear(model.getLayer(resolved[i].slice(0, -PRE.length)), t) : t));
       });
     },
+    weightsOf(name) {
+      const base = findLayer(layers, name).name.replace(/:pre$/, '');
+      return model.getLayer(base).getWeights();
+    },
     predict(x) {
       checkImages(x, input);
       return tf.tidy(() => model.apply(toNative(x, input), { training: false }) as tf.Tensor);

@@ -75,6 +75,12 @@ export interface VisModel {
   activations(x: tf.Tensor4D, layers: readonly string[]): tf.Tensor[];
   /** Final model output (probabilities or logits as the model defines them). Caller disposes. */
   predict(x: tf.Tensor4D): tf.Tensor;
+  /**
+   * A layer's parameters (kernel first, then bias), for methods that read weights (filters, DBN
+   * sampling, linear combinations of filters). Graph models: the constants feeding the node.
+   * Tensors are the model's own: do not dispose them.
+   */
+  weightsOf(layer: string): tf.Tensor[];
   /** Name of the layer whose output is pre-softmax class scores, if the model has one. */
   readonly logitsLayer: string | null;
   dispose(): void;

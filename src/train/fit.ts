@@ -18,6 +18,8 @@ export interface FitArgs {
   readonly shift?: number;
   readonly onBatch?: (info: { epoch: number; batch: number; batches: number; loss: number }) => void;
   readonly onEpoch?: (e: EpochMetrics) => void;
+  /** Runs after every update (e.g. to re-apply a connectivity mask). */
+  readonly afterBatch?: () => void;
 }
 
 export interface EpochMetrics {
@@ -103,6 +105,7 @@ export async function fitClassifier(model: tf.LayersModel, train: ImageSet, test
         x.dispose();
         y.dispose();
       }
+      args.afterBatch?.();
       lossSum += Number(loss) * idx.length;
       accSum += Number(acc) * idx.length;
       args.onBatch?.({ epoch, batch: b, batches, loss: Number(loss) });

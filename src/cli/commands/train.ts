@@ -9,11 +9,20 @@ import { DeepvisError } from '../../errors.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS } from '../common.js';
 import { Progress } from '../progress.js';
+import { trainStack, type StackArgs } from '../../train/stack.js';
+import type { Corruption } from '../../train/autoencoder.js';
+import type { ImageSet } from '../../data/dataset.js';
 
 const SPECS: FlagSpecs = {
-  arch: { type: 'string', help: 'architecture', choices: ['cnn', 'mlp'] },
+  arch: { type: 'string', help: 'architecture', choices: ['cnn', 'mlp', 'rbm', 'dbn', 'sae', 'dae'] },
+  layers: { type: 'ints', help: 'hidden layer sizes of rbm/dbn/sae/dae (default 1000,500,300,50; rbm 500)' },
+  'pretrain-epochs': { type: 'int', help: 'greedy layer-wise epochs per layer (rbm/dbn/sae/dae); 0 = plain backpropagation', default: 3 },
+  noise: { type: 'string', help: "input corruption, mask:LEVEL or salt-pepper:LEVEL (dae default mask:0.25)" },
+  sparsity: { type: 'numbers', help: 'sparse autoencoder: TARGET,WEIGHT of the KL penalty, e.g. 0.05,0.1' },
+  patch: { type: 'int', help: 'first-layer units see only a PATCH×PATCH square of the input (seed 000: 7)' },
+  gaussian: { type: 'bool', help: 'Gaussian (real-valued) visible units for the first RBM' },
   data: { type: 'string', help: 'mnist | fashion-mnist | a folder of images (one subfolder per class)', default: 'mnist' },
-  epochs: { type: 'int', help: 'passes over the training set', default: 10 },
+  epochs: { type: 'int', help: 'passes over the training set (rbm: CD epochs; dbn/sae/dae: supervised fine-tuning with a softmax classifier, 0 = none)', default: 10 },
   out: { type: 'string', help: 'output directory for model.json, weights.bin, metrics.json' },
   batch: { type: 'int', help: 'mini-batch size', default: 64 },
   lr: { type: 'number', help: 'Adam learning rate', default: 1e-3 },
@@ -24,17 +33,27 @@ export const help = usage('train', '--arch cnn|mlp --data D --epochs N --out DIR
 
 export async function run(argv: string[]): Promise<void> {
   const { flags } = parseArgs(argv, SPECS);
-  const arch = required<ClassifierArch>(flags, 'arch');
+  const arch = required<string>(flags, 'arch');
   const out = required<string>(flags, 'out');
   const epochs = flags.epochs as number;
-  if (epochs < 1) throw new DeepvisError(`--epochs must be at least 1; got ${epochs}`);
+  const stackArch = ['rbm', 'dbn', 'sae', 'dae'].includes(arch);
+  if (epochs < (stackArch && arch !== 'rbm' ? 0 : 1)) throw new DeepvisError(`--epochs must be at least 1; got ${epochs}`);
+  const noise = parseNoise(flags.noise as string | undefined, arch);
+  const sparsity = flags.sparsity as number[] | undefined;
+  if (sparsity && (sparsity.length !== 2 || !(sparsity[0] > 0 && sparsity[0] < 1) || sparsity[1] < 0)) {
+    throw new DeepvisError('--sparsity must be TARGET,WEIGHT with 0 < TARGET < 1 and WEIGHT ≥ 0');
+  }
   const dataSpec = flags.data as string;
   const engine = await engineFrom(flags);
   const seed = flags.seed as number;
   const { train, test } = await loadDataSplit(dataSpec, [28, 28, 1], seed);
   if (!train.labels) throw new DeepvisError(`data set ${dataSpec} has no labels (a folder needs one subfolder per class)`);
   const classes = train.classNames?.length ?? Math.max(...train.labels) + 1;
-  const model = buildClassifier(arch, train.shape, classes, seed);
+  if (stackArch) {
+    await trainStackCommand(arch as 'rbm' | 'dbn' | 'sae' | 'dae', flags, { train, test, out, epochs, seed, noise, sparsity, backend: engine.backend, dataSpec });
+    return;
+  }
+  const model = buildClassifier(arch as ClassifierArch, train.shape, classes, seed);
   const quiet = Boolean(flags.quiet);
   const t0 = performance.now();
   console.log(`training ${arch} on ${dataSpec}: ${train.count} train / ${test.count} test images, ${epochs} epochs, backend ${engine.backend}`);
@@ -74,4 +93,57 @@ export async function run(argv: string[]): Promise<void> {
   });
   console.log(`test accuracy ${(100 * last.testAccuracy).toFixed(2)}% in ${wall.toFixed(1)}s; saved to ${out}`);
   model.dispose();
+}
+
+function parseNoise(text: string | undefined, arch: string): Corruption | undefined {
+  if (text == null) return arch === 'dae' ? { kind: 'mask', level: 0.25 } : undefined;
+  const m = /^(mask|salt-pepper):([\d.]+)$/.exec(text);
+  const level = m ? Number(m[2]) : NaN;
+  if (!m || !(level >= 0 && level < 1)) throw new DeepvisError(`--noise must be mask:LEVEL or salt-pepper:LEVEL with 0 ≤ LEVEL < 1; got '${text}'`);
+  return { kind: m[1] as Corruption['kind'], level };
+}
+
+interface StackRun {
+  train: ImageSet;
+  test: ImageSet;
+  out: string;
+  epochs: number;
+  seed: number;
+  noise?: Corruption;
+  sparsity?: number[];
+  backend: string;
+  dataSpec: string;
+}
+
+async function trainStackCommand(arch: 'rbm' | 'dbn' | 'sae' | 'dae', flags: Record<string, unknown>, r: StackRun): Promise<void> {
+  const isRbm = arch === 'rbm';
+  const layers = (flags.layers as number[] | undefined) ?? (isRbm ? [500] : [1000, 500, 300, 50]);
+  const args: StackArgs = {
+    kind: arch === 'rbm' || arch === 'dbn' ? 'dbn' : 'sae',
+    layers,
+    pretrainEpochs: isRbm ? r.epochs : (flags['pretrain-epochs'] as number),
+    finetuneEpochs: isRbm ? 0 : r.epochs,
+    noise: r.noise,
+    sparsity: r.sparsity ? { target: r.sparsity[0], weight: r.sparsity[1] } : undefined,
+    patch: flags.patch as number | undefined,
+    visible: flags.gaussian ? 'gaussian' : 'binary',
+    seed: r.seed,
+    onLayerEpoch: (e) => console.log(`layer ${e.layer} (${layers[e.layer - 1]} units) epoch ${e.epoch}: ${args.kind === 'dbn' ? 'reconstruction error' : 'loss'} ${e.value.toFixed(4)} | ${e.seconds.toFixed(1)}s`),
+    onFinetuneEpoch: (e) => console.log(`fine-tune epoch ${e.epoch}: loss ${e.loss.toFixed(4)} acc ${(100 * e.accuracy).toFixed(2)}% | test acc ${(100 * e.testAccuracy).toFixed(2)}% | ${e.seconds.toFixed(1)}s`),
+  };
+  if (args.pretrainEpochs === 0 && args.finetuneEpochs === 0) throw new DeepvisError('nothing to train: --pretrain-epochs 0 and --epochs 0');
+  const t0 = performance.now();
+  console.log(`training ${arch} ${[r.train.shape.reduce((a, b) => a * b), ...layers].join('-')} on ${r.dataSpec}: ${args.pretrainEpochs} greedy epochs per layer, ${args.finetuneEpochs} fine-tuning epochs`);
+  const result = await trainStack(r.train, r.test, args);
+  const wall = (performance.now() - t0) / 1000;
+  await saveLayersModel(result.model, r.out, { ...result.metadata, arch, dataset: r.dataSpec });
+  const last = result.finetune[result.finetune.length - 1];
+  await writeJsonAtomic(path.join(r.out, 'metrics.json'), {
+    arch, dataset: r.dataSpec, seed: r.seed, backend: r.backend, layers,
+    trainCount: r.train.count, testCount: r.test.count,
+    pretrain: result.pretrain.map((values, i) => ({ layer: i + 1, values })),
+    epochs: result.finetune, testAccuracy: last?.testAccuracy ?? null, wallSeconds: wall,
+  });
+  console.log(`${last ? `test accuracy ${(100 * last.testAccuracy).toFixed(2)}% ` : ''}in ${wall.toFixed(1)}s; saved to ${r.out}`);
+  result.model.dispose();
 }

@@ -1,0 +1,34 @@
+/** deepvis filters --model M [--layer L] [--units 0-99] --out DIR: first-layer weights as images. */
+import * as path from 'node:path';
+import { firstLayerFilters } from '../../analysis/filters.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { writePng } from '../../io/png.js';
+import { grid } from '../../render/grid.js';
+import { toImage } from '../../render/image.js';
+import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+
+const SPECS: FlagSpecs = {
+  ...MODEL_FLAGS,
+  layer: { type: 'string', help: 'layer (default: the first with weights)' },
+  units: { type: 'ints', help: 'units to draw (default the first 100)' },
+  out: { type: 'string', help: 'output directory' },
+  ...ENGINE_FLAGS,
+};
+export const help = usage('filters', '--model M [--layer L] --out DIR', SPECS);
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, SPECS);
+  const out = required<string>(flags, 'out');
+  await engineFrom(flags);
+  const model = await modelFrom(flags);
+  const f = firstLayerFilters(model, flags.layer as string | undefined, flags.units as number[] | undefined);
+  const units = (flags.units as number[] | undefined) ?? f.images.map((_, i) => i);
+  // Zero weight is mid-grey in every tile: symmetric scaling per filter.
+  const tiles = f.images.map((img) => toImage(img, f.shape, { mode: 'symmetric' }));
+  const stem = `${f.layer.replace(/[^\w.-]+/g, '_')}-filters`;
+  await writePng(path.join(out, `${stem}.png`), grid(tiles, { labels: units.map(String), title: `${f.layer} filters (${model.metadata.arch ?? model.format})`, minTile: 28 }));
+  await writeJsonAtomic(path.join(out, `${stem}.json`), { layer: f.layer, shape: f.shape, units, norms: f.norms });
+  if (!flags.quiet) console.log(`wrote ${path.join(out, stem)}.png`);
+  model.dispose();
+}

@@ -1,0 +1,60 @@
+/**
+ * deepvis sample --model DBN --layer h2 --units 0-9 --out DIR: samples of a DBN with one unit
+ * clamped (Erhan et al. 2009, §4). One row per unit: its samples, then their mean.
+ */
+import * as path from 'node:path';
+import { sampleDbnUnits } from '../../methods/dbn_sample.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { writePng } from '../../io/png.js';
+import { grid } from '../../render/grid.js';
+import { toImage } from '../../render/image.js';
+import { DeepvisError } from '../../errors.js';
+import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+
+const SPECS: FlagSpecs = {
+  ...MODEL_FLAGS,
+  layer: { type: 'string', help: 'hidden layer (h1, h2, …)' },
+  units: { type: 'ints', help: 'units to clamp', default: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
+  samples: { type: 'int', help: 'samples (chains) per unit', default: 8 },
+  gibbs: { type: 'int', help: 'Gibbs steps in the top RBM', default: 200 },
+  out: { type: 'string', help: 'output directory' },
+  ...ENGINE_FLAGS,
+};
+export const help = usage('sample', '--model DBN --layer hJ --units 0-9 --out DIR', SPECS);
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, SPECS);
+  const out = required<string>(flags, 'out');
+  const layer = required<string>(flags, 'layer');
+  const samples = flags.samples as number;
+  if (samples < 1 || (flags.gibbs as number) < 1) throw new DeepvisError('--samples and --gibbs must be at least 1');
+  await engineFrom(flags);
+  const model = await modelFrom(flags);
+  const units = flags.units === 'all' ? Array.from({ length: model.layer(layer).units }, (_, i) => i) : (flags.units as number[]);
+  const t0 = performance.now();
+  const r = sampleDbnUnits(model, { layer, units, samples, gibbs: flags.gibbs as number, seed: flags.seed as number });
+  const [h, w, c] = model.input.shape;
+  const size = h * w * c;
+  const s = r.samples.dataSync();
+  const m = r.means.dataSync();
+  r.samples.dispose();
+  r.means.dispose();
+  const tiles = [];
+  const labels = [];
+  for (let k = 0; k < units.length; k++) {
+    for (let i = 0; i < samples; i++) {
+      tiles.push(toImage(s.subarray((k * samples + i) * size, (k * samples + i + 1) * size), [h, w, c], { mode: 'range', range: [0, 1] }));
+      labels.push(i === 0 ? `u${units[k]}` : '');
+    }
+    tiles.push(toImage(m.subarray(k * size, (k + 1) * size), [h, w, c], { mode: 'range', range: [0, 1] }));
+    labels.push('mean');
+  }
+  const stem = `${model.layer(layer).name}-samples`;
+  await writePng(path.join(out, `${stem}.png`), grid(tiles, { cols: samples + 1, labels, title: `${layer}: samples with one unit clamped, and their mean`, minTile: 28 }));
+  await writeJsonAtomic(path.join(out, `${stem}.json`), {
+    layer, units, samples, gibbs: flags.gibbs, seed: flags.seed, seconds: (performance.now() - t0) / 1000,
+  });
+  if (!flags.quiet) console.log(`wrote ${path.join(out, stem)}.png`);
+  model.dispose();
+}

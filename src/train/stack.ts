@@ -1,0 +1,156 @@
+/**
+ * Deep stacks of the seeds: a DBN (RBMs trained greedily, seed 002 §2.1) or a stacked (denoising,
+ * sparse) autoencoder (seed 000 §2, seed 002 §2.2), turned into one tfjs LayersModel —
+ * flatten → dense sigmoid layers h1…hL [→ logits → softmax] — so every visualization method sees it
+ * through the same adapter as any other model. What the feed-forward net does not hold (the RBMs'
+ * visible biases, used for sampling; the first layer's connectivity) goes into deepvis metadata.
+ * The same architecture can be trained by plain backpropagation from a random start, for the
+ * comparison of seed 000, Figure 2.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../data/dataset.js';
+import { trainRbm, transform, disposeRbm, type VisibleUnits } from './rbm.js';
+import { trainAeLayer, encodeAll, type Corruption } from './autoencoder.js';
+import { fitClassifier, type EpochMetrics } from './fit.js';
+import { patchMask } from './mask.js';
+import type { DeepvisMetadata } from '../model/types.js';
+
+export type StackKind = 'dbn' | 'sae';
+
+export interface StackArgs {
+  readonly kind: StackKind;
+  readonly layers: readonly number[];
+  /** Greedy pre-training epochs per layer; 0 = plain backpropagation from a random start. */
+  readonly pretrainEpochs: number;
+  /** Supervised fine-tuning epochs (softmax classifier on top); 0 = no classifier. */
+  readonly finetuneEpochs: number;
+  readonly finetuneLr?: number;
+  readonly lr?: number;
+  readonly noise?: Corruption;
+  readonly sparsity?: { readonly target: number; readonly weight: number };
+  readonly visible?: VisibleUnits;
+  /** Every first-layer unit sees only a size×size square of the input (seed 000: 7). */
+  readonly patch?: number;
+  readonly seed?: number;
+  readonly onLayerEpoch?: (e: { layer: number; epoch: number; value: number; seconds: number }) => void;
+  readonly onFinetuneEpoch?: (e: EpochMetrics) => void;
+  readonly onFinetuneBatch?: (b: { epoch: number; batch: number; batches: number; loss: number }) => void;
+}
+
+export interface StackResult {
+  model: tf.Sequential;
+  metadata: DeepvisMetadata;
+  pretrain: number[][];
+  finetune: EpochMetrics[];
+}
+
+interface LayerWeights {
+  W: tf.Tensor2D;
+  b: tf.Tensor1D;
+  visibleBias: Float32Array | null;
+}
+
+function pretrain(data: Float32Array, nv: number, args: StackArgs, mask: Float32Array | null): { weights: LayerWeights[]; history: number[][] } {
+  const weights: LayerWeights[] = [];
+  const history: number[][] = [];
+  let input = data;
+  let width = nv;
+  args.layers.forEach((hidden, i) => {
+    const seed = (args.seed ?? 0) * 31 + i;
+    const onEpoch = (epoch: number, value: number, seconds: number) => args.onLayerEpoch?.({ layer: i + 1, epoch, value, seconds });
+    const layerMask = i === 0 ? mask ?? undefined : undefined;
+    if (args.kind === 'dbn') {
+      const { rbm, errors } = trainRbm(input, width, {
+        hidden, epochs: args.pretrainEpochs, lr: args.lr, seed, mask: layerMask,
+        visible: i === 0 ? args.visible ?? 'binary' : 'binary',
+        onEpoch: (e) => onEpoch(e.epoch, e.reconstructionError, e.seconds),
+      });
+      const next = transform(rbm, input, width);
+      weights.push({ W: tf.keep(rbm.W.clone() as tf.Tensor2D), b: tf.keep(rbm.hiddenBias.clone() as tf.Tensor1D), visibleBias: rbm.visibleBias.dataSync() as Float32Array });
+      history.push(errors);
+      disposeRbm(rbm);
+      input = next;
+    } else {
+      const { layer, losses } = trainAeLayer(input, width, {
+        hidden, epochs: args.pretrainEpochs, lr: args.lr, seed, mask: layerMask,
+        noise: args.noise, sparsity: args.sparsity,
+        onEpoch: (e) => onEpoch(e.epoch, e.loss, e.seconds),
+      });
+      const next = encodeAll(layer, input, width);
+      weights.push({ W: tf.keep(layer.W.clone() as tf.Tensor2D), b: tf.keep(layer.hiddenBias.clone() as tf.Tensor1D), visibleBias: layer.visibleBias.dataSync() as Float32Array });
+      history.push(losses);
+      tf.dispose([layer.W, layer.hiddenBias, layer.visibleBias]);
+      input = next;
+    }
+    width = hidden;
+  });
+  return { weights, history };
+}
+
+export function buildStackModel(
+  shape: readonly [number, number, number], layers: readonly number[], classes: number | null,
+  weights: LayerWeights[] | null, seed = 0,
+): tf.Sequential {
+  const m = tf.sequential({ name: 'deepvis_stack' });
+  m.add(tf.layers.flatten({ name: 'flatten', inputShape: [...shape] }));
+  layers.forEach((units, i) => {
+    m.add(tf.layers.dense({
+      name: `h${i + 1}`, units, activation: 'sigmoid',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 100 + i }),
+      weights: weights ? [weights[i].W, weights[i].b] : undefined,
+    }));
+  });
+  if (classes != null) {
+    m.add(tf.layers.dense({ name: 'logits', units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 100 + 99 }) }));
+    m.add(tf.layers.activation({ name: 'softmax', activation: 'softmax' }));
+  }
+  return m;
+}
+
+export async function trainStack(train: ImageSet, test: ImageSet, args: StackArgs): Promise<StackResult> {
+  const nv = train.shape[0] * train.shape[1] * train.shape[2];
+  const patch = args.patch ? patchMask(train.shape, args.layers[0], args.patch, args.seed ?? 0) : null;
+  const { weights, history } = args.pretrainEpochs > 0
+    ? pretrain(train.images, nv, args, patch?.mask ?? null)
+    : { weights: null, history: [] };
+  const classes = args.finetuneEpochs > 0 ? train.classNames?.length ?? 10 : null;
+  const model = buildStackModel(train.shape, args.layers, classes, weights, args.seed ?? 0);
+  const maskTensor = patch ? tf.keep(tf.tensor2d(patch.mask, [nv, args.layers[0]])) : null;
+  const applyMask = () => {
+    if (!maskTensor) return;
+    const kernel = model.getLayer('h1').getWeights()[0];
+    const masked = tf.tidy(() => kernel.mul(maskTensor));
+    const bias = model.getLayer('h1').getWeights()[1];
+    model.getLayer('h1').setWeights([masked, bias]);
+    masked.dispose();
+  };
+  applyMask();
+  let finetune: EpochMetrics[] = [];
+  if (classes != null) {
+    finetune = await fitClassifier(model, train, test, classes, {
+      epochs: args.finetuneEpochs, learningRate: args.finetuneLr ?? 1e-3, seed: args.seed, shift: 2,
+      onEpoch: args.onFinetuneEpoch, onBatch: args.onFinetuneBatch, afterBatch: applyMask,
+    });
+  }
+  maskTensor?.dispose();
+  const metadata: DeepvisMetadata = {
+    arch: args.kind + (args.pretrainEpochs > 0 ? '' : '-backprop'),
+    inputRange: [0, 1],
+    channelOrder: 'gray',
+    imageShape: [...train.shape] as [number, number, number],
+    labels: classes != null ? train.classNames ?? undefined : undefined,
+    logitsLayer: classes != null ? 'logits' : undefined,
+    stack: {
+      kind: args.kind,
+      layers: [...args.layers],
+      pretrained: args.pretrainEpochs > 0,
+      visible: args.visible ?? 'binary',
+      visibleBiases: weights?.map((w) => Array.from(w.visibleBias ?? [])) ?? null,
+      patch: patch ? { size: args.patch, corners: patch.corners } : null,
+      noise: args.noise ?? null,
+      sparsity: args.sparsity ?? null,
+    },
+  };
+  if (weights) tf.dispose(weights.flatMap((w) => [w.W, w.b]));
+  return { model, metadata, pretrain: history, finetune };
+}
