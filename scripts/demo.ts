@@ -1,7 +1,9 @@
 /**
- * npm run demo: trains (or reuses) the MNIST CNN, then writes Erhan activation-maximization grids
- * for every layer into out/mnist-cnn/. Conv layers are shown twice: one centre neuron per channel
- * cropped to its receptive field (the paper's unit), and the channel mean (a texture).
+ * npm run demo: trains (or reuses) three MNIST models — the CNN, a DBN and a stacked denoising
+ * autoencoder — and writes what their units respond to into out/: Erhan activation maximization
+ * for every layer of the CNN (conv layers twice: one centre neuron per channel cropped to its
+ * receptive field, the paper's unit; and the channel mean, a texture), first-layer filters and
+ * clamped-unit samples of the DBN, filters and top-layer maximization of the autoencoder.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { main } from '../src/cli/main.js';
@@ -12,19 +14,37 @@ async function cli(...argv: string[]): Promise<void> {
   if (code !== 0) throw new Error(`deepvis ${argv[0]} failed (exit ${code})`);
 }
 
-const model = 'models/mnist-cnn';
-const out = 'out/mnist-cnn';
-const metricsFile = `${model}/metrics.json`;
-const trained = existsSync(`${model}/model.json`) && existsSync(metricsFile)
-  && (JSON.parse(readFileSync(metricsFile, 'utf8')) as { testAccuracy: number }).testAccuracy >= 0.97;
-if (trained) console.log(`reusing ${model} (delete it to retrain)`);
-else await cli('train', '--arch', 'cnn', '--data', 'mnist', '--epochs', '12', '--out', model);
-
-await cli('inspect', model);
-for (const layer of ['conv1', 'conv2', 'conv3']) {
-  await cli('maximize', '--model', model, '--layer', layer, '--neuron', 'center', '--out', out);
+/** Trains unless a model with metrics already sits in `dir` (delete the folder to retrain). */
+async function trainOnce(dir: string, ...argv: string[]): Promise<void> {
+  if (existsSync(`${dir}/model.json`) && existsSync(`${dir}/metrics.json`)) {
+    const m = JSON.parse(readFileSync(`${dir}/metrics.json`, 'utf8')) as { testAccuracy: number | null };
+    console.log(`\nreusing ${dir} (test accuracy ${m.testAccuracy ?? '—'}; delete it to retrain)`);
+    return;
+  }
+  await cli('train', ...argv, '--out', dir, '--quiet');
 }
-await cli('maximize', '--model', model, '--layer', 'conv3', '--pre', 'no', '--out', out);
-await cli('maximize', '--model', model, '--layer', 'dense1', '--units', '0-63', '--out', out);
-await cli('maximize', '--model', model, '--layer', 'logits', '--out', out);
-console.log(`\ndemo done: grids in ${out}/`);
+
+const t0 = performance.now();
+const cnn = 'models/mnist-cnn';
+await trainOnce(cnn, '--arch', 'cnn', '--data', 'mnist', '--epochs', '12');
+await cli('inspect', cnn);
+for (const layer of ['conv1', 'conv2', 'conv3']) {
+  await cli('maximize', '--model', cnn, '--layer', layer, '--neuron', 'center', '--restarts', '2', '--out', 'out/mnist-cnn', '--quiet');
+}
+await cli('maximize', '--model', cnn, '--layer', 'conv3', '--pre', 'no', '--restarts', '2', '--out', 'out/mnist-cnn', '--quiet');
+await cli('maximize', '--model', cnn, '--layer', 'dense1', '--units', '0-63', '--restarts', '2', '--out', 'out/mnist-cnn', '--quiet');
+await cli('maximize', '--model', cnn, '--layer', 'logits', '--out', 'out/mnist-cnn', '--quiet');
+
+const dbn = 'models/mnist-dbn';
+await trainOnce(dbn, '--arch', 'dbn', '--layers', '500,500', '--pretrain-epochs', '3', '--epochs', '6', '--data', 'mnist');
+await cli('filters', '--model', dbn, '--out', 'out/mnist-dbn', '--quiet');
+await cli('sample', '--model', dbn, '--layer', 'h1', '--units', '0-9', '--out', 'out/mnist-dbn', '--quiet');
+await cli('sample', '--model', dbn, '--layer', 'h2', '--units', '0-9', '--out', 'out/mnist-dbn', '--quiet');
+await cli('maximize', '--model', dbn, '--layer', 'h2', '--units', '0-35', '--restarts', '2', '--out', 'out/mnist-dbn', '--quiet');
+
+const sae = 'models/mnist-dae';
+await trainOnce(sae, '--arch', 'dae', '--layers', '1000,500,300,50', '--pretrain-epochs', '3', '--epochs', '6', '--data', 'mnist');
+await cli('filters', '--model', sae, '--out', 'out/mnist-dae', '--quiet');
+await cli('maximize', '--model', sae, '--layer', 'h4', '--units', '0-35', '--restarts', '2', '--out', 'out/mnist-dae', '--quiet');
+
+console.log(`\ndemo done in ${((performance.now() - t0) / 1000).toFixed(0)}s: pictures in out/mnist-cnn, out/mnist-dbn, out/mnist-dae`);

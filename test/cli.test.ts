@@ -63,6 +63,31 @@ describe('deepvis CLI', () => {
     assert.ok(meta.width! > 100 && meta.height! > 100);
   });
 
+  it('draws first-layer filters of the MLP and refuses to sample a model that is not a DBN', async () => {
+    const out = path.join(dir, 'filters');
+    const r = deepvis('filters', '--model', model, '--units', '0-15', '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    const meta = await sharp(path.join(out, 'dense1-filters.png')).metadata();
+    assert.ok(meta.width! > 100);
+    const s = deepvis('sample', '--model', model, '--layer', 'dense1', '--out', path.join(dir, 'nosample'));
+    assert.equal(s.code, 1);
+    assert.match(s.stderr, /sampling needs a deep belief net/);
+    assert.ok(!existsSync(path.join(dir, 'nosample')));
+  });
+
+  it('trains a small DBN and samples its units with one clamped', async () => {
+    const dbn = path.join(dir, 'dbn');
+    const t = deepvis('train', '--arch', 'dbn', '--layers', '64,32', '--pretrain-epochs', '1', '--epochs', '0', '--data', 'mnist', '--out', dbn, '--quiet');
+    assert.equal(t.code, 0, t.stderr);
+    const out = path.join(dir, 'samples');
+    const r = deepvis('sample', '--model', dbn, '--layer', 'h2', '--units', '0-2', '--samples', '3', '--gibbs', '10', '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(path.join(out, 'h2-samples.png')));
+    const bad = deepvis('train', '--arch', 'dae', '--noise', 'blur:0.3', '--out', path.join(dir, 'x'));
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--noise must be mask:LEVEL or salt-pepper:LEVEL/);
+  });
+
   const bad: Array<[string, string[], RegExp]> = [
     ['unknown model path', ['maximize', '--model', '/nonexistent/m', '--layer', 'x'], /model not found: \/nonexistent\/m/],
     ['unknown layer', ['maximize', '--model', '@model', '--layer', 'conv9'], /unknown layer 'conv9'; known: flatten, dense1/],

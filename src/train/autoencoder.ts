@@ -61,9 +61,10 @@ export function trainAeLayer(data: Float32Array, nv: number, args: AeLayerArgs):
   const n = data.length / nv;
   const batch = args.batchSize ?? 64;
   const mask = args.mask ? tf.tensor2d(args.mask, [nv, args.hidden]) : null;
-  const limit = Math.sqrt(6 / (nv + args.hidden));
+  // Small initial weights (as for RBMs): weights from pixels that never light up stay near zero
+  // instead of keeping a visible glorot-noise background in the filter pictures.
   const W = tf.variable(tf.tidy(() => {
-    const w = tf.randomUniform([nv, args.hidden], -limit, limit, 'float32', rng.seed());
+    const w = tf.randomNormal([nv, args.hidden], 0, 0.01, 'float32', rng.seed());
     return mask ? w.mul(mask) : w;
   }));
   const hb = tf.variable(tf.zeros([args.hidden]));

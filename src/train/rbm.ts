@@ -30,6 +30,8 @@ export interface RbmArgs {
   readonly k?: number;
   readonly batchSize?: number;
   readonly weightDecay?: number;
+  /** Momentum [first 5 epochs, after]; default [0.5, 0.9] (Hinton's guide). */
+  readonly momentum?: readonly [number, number];
   readonly visible?: VisibleUnits;
   /** [visible, hidden] 0/1 connectivity. */
   readonly mask?: Float32Array;
@@ -100,7 +102,8 @@ export function trainRbm(data: Float32Array, nv: number, args: RbmArgs): { rbm: 
   const errors: number[] = [];
   for (let epoch = 0; epoch < args.epochs; epoch++) {
     const t0 = performance.now();
-    const momentum = epoch < 5 ? 0.5 : 0.9;
+    const [m0, m1] = args.momentum ?? [0.5, 0.9];
+    const momentum = epoch < 5 ? m0 : m1;
     const order = rng.permutation(n);
     for (let b = 0; b + batch <= n; b += batch) {
       const rows = new Float32Array(batch * nv);

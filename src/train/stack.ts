@@ -25,6 +25,8 @@ export interface StackArgs {
   /** Supervised fine-tuning epochs (softmax classifier on top); 0 = no classifier. */
   readonly finetuneEpochs: number;
   readonly finetuneLr?: number;
+  /** Random-shift augmentation (pixels) during fine-tuning; default 0. */
+  readonly shift?: number;
   readonly lr?: number;
   readonly noise?: Corruption;
   readonly sparsity?: { readonly target: number; readonly weight: number };
@@ -128,7 +130,7 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
   let finetune: EpochMetrics[] = [];
   if (classes != null) {
     finetune = await fitClassifier(model, train, test, classes, {
-      epochs: args.finetuneEpochs, learningRate: args.finetuneLr ?? 1e-3, seed: args.seed, shift: 2,
+      epochs: args.finetuneEpochs, learningRate: args.finetuneLr ?? 1e-3, seed: args.seed, shift: args.shift ?? 0,
       onEpoch: args.onFinetuneEpoch, onBatch: args.onFinetuneBatch, afterBatch: applyMask,
     });
   }

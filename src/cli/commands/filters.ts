@@ -29,6 +29,6 @@ export async function run(argv: string[]): Promise<void> {
   const stem = `${f.layer.replace(/[^\w.-]+/g, '_')}-filters`;
   await writePng(path.join(out, `${stem}.png`), grid(tiles, { labels: units.map(String), title: `${f.layer} filters (${model.metadata.arch ?? model.format})`, minTile: 28 }));
   await writeJsonAtomic(path.join(out, `${stem}.json`), { layer: f.layer, shape: f.shape, units, norms: f.norms });
-  if (!flags.quiet) console.log(`wrote ${path.join(out, stem)}.png`);
+  console.log(`wrote ${path.join(out, stem)}.png`);
   model.dispose();
 }

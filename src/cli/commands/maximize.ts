@@ -120,6 +120,6 @@ export async function run(argv: string[]): Promise<void> {
       bestDatasetIndex: best ? best.indices[i] : null,
     })),
   });
-  if (!quiet) console.log(`wrote ${png} and ${json} (${result.seconds.toFixed(1)}s, ${tf.memory().numTensors} tensors live)`);
+  console.log(`wrote ${png} and ${json} (${result.seconds.toFixed(1)}s)`);
   model.dispose();
 }

@@ -55,6 +55,6 @@ export async function run(argv: string[]): Promise<void> {
   await writeJsonAtomic(path.join(out, `${stem}.json`), {
     layer, units, samples, gibbs: flags.gibbs, seed: flags.seed, seconds: (performance.now() - t0) / 1000,
   });
-  if (!flags.quiet) console.log(`wrote ${path.join(out, stem)}.png`);
+  console.log(`wrote ${path.join(out, stem)}.png`);
   model.dispose();
 }
