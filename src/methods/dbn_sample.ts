@@ -72,12 +72,13 @@ export function sampleDbnUnits(model: VisModel, args: DbnSampleArgs): DbnSampleR
       tf.dispose([h, vProb]);
       [h, vProb] = [hNext, vNext];
     }
-    const visible = tf.tidy(() => {
+    // Layer 1's chain already ends at the input; higher layers go down through the lower RBMs.
+    const visible = j === 1 ? vProb : tf.tidy(() => {
       let state = vProb;
       for (let l = j - 2; l >= 0; l--) state = down(l, bern(state));
       return state;
     });
-    tf.dispose([h, vProb, clamp]);
+    tf.dispose(j === 1 ? [h, clamp] : [h, vProb, clamp]);
     const [hh, ww, cc] = model.input.shape;
     const samples = tf.tidy(() => visible.reshape([chains, hh, ww, cc]) as tf.Tensor4D);
     const means = tf.tidy(() => visible.reshape([args.units.length, n, hh * ww * cc]).mean(1).reshape([args.units.length, hh, ww, cc]) as tf.Tensor4D);

@@ -68,6 +68,9 @@ describe('RBM and DBN', () => {
       const v = s.samples.dataSync();
       assert.ok(v.every((p) => p >= 0 && p <= 1));
       tf.dispose([s.samples, s.means]);
+      const first = sampleDbnUnits(vis, { layer: 'h1', units: [1], samples: 2, gibbs: 5, seed: 2 });
+      assert.deepEqual(first.samples.shape, [2, 28, 28, 1]);
+      tf.dispose([first.samples, first.means]);
     });
     assert.throws(() => sampleDbnUnits(vis, { layer: 'h3', units: [0] }), /unknown layer 'h3'/);
     r.model.dispose();
