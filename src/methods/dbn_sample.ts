@@ -31,6 +31,7 @@ export interface DbnSampleResult {
 
 interface StackMeta {
   kind?: string;
+  finetuned?: boolean;
   visible?: 'binary' | 'gaussian';
   visibleBiases?: number[][] | null;
 }
@@ -39,6 +40,9 @@ export function sampleDbnUnits(model: VisModel, args: DbnSampleArgs): DbnSampleR
   const stack = model.metadata.stack as StackMeta | undefined;
   if (!stack || stack.kind !== 'dbn' || !stack.visibleBiases) {
     throw new DeepvisError('sampling needs a deep belief net trained by deepvis (deepvis train --arch dbn|rbm): this model has no RBM visible biases');
+  }
+  if (stack.finetuned) {
+    throw new DeepvisError('this DBN was fine-tuned with a classifier, so its weights no longer form the RBMs\' generative model; sample its pre-trained twin (the generative/ folder that deepvis train writes next to it)');
   }
   const layer = model.layer(args.layer);
   const m = /^h(\d+)$/.exec(layer.name);

@@ -41,6 +41,13 @@ export interface StackArgs {
 
 export interface StackResult {
   model: tf.Sequential;
+  /**
+   * The pre-trained stack before supervised fine-tuning, when a DBN was fine-tuned: fine-tuning
+   * moves the recognition weights away from the RBMs' generative model, so clamped sampling must
+   * use these. Null otherwise.
+   */
+  generative: tf.Sequential | null;
+  generativeMetadata: DeepvisMetadata | null;
   metadata: DeepvisMetadata;
   pretrain: number[][];
   finetune: EpochMetrics[];
@@ -117,6 +124,7 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
     : { weights: null, history: [] };
   const classes = args.finetuneEpochs > 0 ? train.classNames?.length ?? 10 : null;
   const model = buildStackModel(train.shape, args.layers, classes, weights, args.seed ?? 0);
+  const generative = weights && classes != null && args.kind === 'dbn' ? buildStackModel(train.shape, args.layers, null, weights, args.seed ?? 0) : null;
   const maskTensor = patch ? tf.keep(tf.tensor2d(patch.mask, [nv, args.layers[0]])) : null;
   const applyMask = () => {
     if (!maskTensor) return;
@@ -146,6 +154,7 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
       kind: args.kind,
       layers: [...args.layers],
       pretrained: args.pretrainEpochs > 0,
+      finetuned: classes != null,
       visible: args.visible ?? 'binary',
       visibleBiases: weights?.map((w) => Array.from(w.visibleBias ?? [])) ?? null,
       patch: patch ? { size: args.patch, corners: patch.corners } : null,
@@ -154,5 +163,8 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
     },
   };
   if (weights) tf.dispose(weights.flatMap((w) => [w.W, w.b]));
-  return { model, metadata, pretrain: history, finetune };
+  const generativeMetadata: DeepvisMetadata | null = generative
+    ? { ...metadata, labels: undefined, logitsLayer: undefined, stack: { ...(metadata.stack as object), finetuned: false } }
+    : null;
+  return { model, generative, generativeMetadata, metadata, pretrain: history, finetune };
 }

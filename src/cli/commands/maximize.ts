@@ -27,7 +27,7 @@ const SPECS: FlagSpecs = {
   crop: { type: 'string', help: "crop tiles to the neuron's receptive field (auto: when --neuron is given)", choices: ['auto', 'rf', 'none'], default: 'auto' },
   pre: {
     type: 'string',
-    help: 'maximize the pre-activation of a layer with a fused ReLU-like activation (auto: yes for relu/elu/…)',
+    help: 'maximize the pre-activation of a layer with a fused monotonic activation (auto: yes for relu, elu, sigmoid, tanh, …)',
     choices: ['auto', 'yes', 'no'],
     default: 'auto',
   },
@@ -56,7 +56,9 @@ export async function run(argv: string[]): Promise<void> {
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
   const base = model.layer(layerRef);
-  const pre = flags.pre === 'yes' || (flags.pre === 'auto' && /relu|elu|selu/.test(base.activation ?? ''));
+  // Same maximizer (the activation is monotonic), but no dead ReLU at the start and no saturated
+  // sigmoid at the end, where the gradient vanishes and the image stops improving.
+  const pre = flags.pre === 'yes' || (flags.pre === 'auto' && /relu|elu|selu|sigmoid|tanh|softplus|swish/.test(base.activation ?? ''));
   const layer = pre ? model.layer(`${base.name}:pre`) : base;
   let neuron: [number, number] | undefined;
   if (neuronFlag === 'center') {

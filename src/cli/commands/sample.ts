@@ -2,7 +2,9 @@
  * deepvis sample --model DBN --layer h2 --units 0-9 --out DIR: samples of a DBN with one unit
  * clamped (Erhan et al. 2009, §4). One row per unit: its samples, then their mean.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { loadModel } from '../../io/model_files.js';
 import { sampleDbnUnits } from '../../methods/dbn_sample.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { writePng } from '../../io/png.js';
@@ -30,7 +32,14 @@ export async function run(argv: string[]): Promise<void> {
   const samples = flags.samples as number;
   if (samples < 1 || (flags.gibbs as number) < 1) throw new DeepvisError('--samples and --gibbs must be at least 1');
   await engineFrom(flags);
-  const model = await modelFrom(flags);
+  let model = await modelFrom(flags);
+  // A fine-tuned DBN keeps its generative (pre-trained) twin in generative/: sample that one.
+  const twin = path.join(String(flags.model), 'generative');
+  if ((model.metadata.stack as { finetuned?: boolean } | undefined)?.finetuned && existsSync(path.join(twin, 'model.json'))) {
+    model.dispose();
+    model = await loadModel(twin);
+    console.log(`sampling the pre-trained generative model in ${twin} (fine-tuning changed the recognition weights)`);
+  }
   const units = flags.units === 'all' ? Array.from({ length: model.layer(layer).units }, (_, i) => i) : (flags.units as number[]);
   const t0 = performance.now();
   const r = sampleDbnUnits(model, { layer, units, samples, gibbs: flags.gibbs as number, seed: flags.seed as number });

@@ -141,6 +141,10 @@ async function trainStackCommand(arch: 'rbm' | 'dbn' | 'sae' | 'dae', flags: Rec
   const result = await trainStack(r.train, r.test, args);
   const wall = (performance.now() - t0) / 1000;
   await saveLayersModel(result.model, r.out, { ...result.metadata, arch, dataset: r.dataSpec });
+  if (result.generative && result.generativeMetadata) {
+    await saveLayersModel(result.generative, path.join(r.out, 'generative'), { ...result.generativeMetadata, arch, dataset: r.dataSpec });
+    result.generative.dispose();
+  }
   const last = result.finetune[result.finetune.length - 1];
   await writeJsonAtomic(path.join(r.out, 'metrics.json'), {
     arch, dataset: r.dataSpec, seed: r.seed, backend: r.backend, layers,
