@@ -13,6 +13,7 @@ import {
 import { bridgeableKernels, cpuBridge } from './cpu_fallback.js';
 import { maxPoolGrad } from './max_pool_grad.js';
 import { batchMatMulWithCachedTranspose } from './matmul.js';
+import { sharedIdentity } from './identity.js';
 
 export interface KernelReport {
   backend: string;
@@ -43,6 +44,10 @@ export function installKernels(backendName: string): KernelReport {
       ['MaxPoolGrad', maxPoolGrad as unknown as tf.KernelFunc],
     ];
     for (const [name, fn] of ours) report[register(backendName, name, fn)].push(name);
+    const stockIdentity = tf.getKernel('Identity', backendName);
+    if (stockIdentity != null) {
+      report[register(backendName, 'Identity', sharedIdentity(stockIdentity.kernelFunc) as unknown as tf.KernelFunc)].push('Identity (shares data)');
+    }
     const stockMatMul = tf.getKernel('BatchMatMul', backendName);
     if (stockMatMul != null) {
       const fn = batchMatMulWithCachedTranspose(stockMatMul.kernelFunc, backendName) as unknown as tf.KernelFunc;
