@@ -64,6 +64,18 @@ describe('engine', () => {
     tf.dispose([W, cpuW]);
   });
 
+  it('a clone shares data with its source yet outlives it (zero-copy Identity)', async () => {
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = a.clone();
+    a.dispose();
+    assert.deepEqual(Array.from(await b.data()), [1, 2, 3]);
+    const c = b.clone();
+    b.dispose();
+    assert.deepEqual(Array.from(await c.data()), [1, 2, 3]);
+    c.dispose();
+    assert.ok(info.kernels.replaced.some((k) => k.startsWith('Identity')));
+  });
+
   it('threaded wasm computes what the cpu backend computes', async () => {
     const r = await onBoth(() => tf.conv2d(tf.tensor4d(values(16 * 32 * 32 * 8, 3), [16, 32, 32, 8]), tf.tensor4d(values(3 * 3 * 8 * 16, 4), [3, 3, 8, 16]), 1, 'same'));
     assertClose(r.cpu, r.wasm, 1e-5, 'conv2d');
