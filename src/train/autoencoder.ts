@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
+import { hiddenProbs, transform } from './rbm.js';
 
 export type Corruption = { readonly kind: 'mask' | 'salt-pepper'; readonly level: number };
 
@@ -44,9 +45,8 @@ export function corrupt(x: tf.Tensor2D, noise: Corruption | undefined, seed: num
   });
 }
 
-export function encode(layer: Pick<AeLayer, 'W' | 'hiddenBias'>, x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.sigmoid(x.matMul(layer.W).add(layer.hiddenBias)) as tf.Tensor2D);
-}
+/** h = σ(x·W + b): the same upward pass as an RBM's hidden probabilities. */
+export const encode: (layer: Pick<AeLayer, 'W' | 'hiddenBias'>, x: tf.Tensor2D) => tf.Tensor2D = hiddenProbs;
 
 function bce(target: tf.Tensor2D, logits: tf.Tensor2D): tf.Scalar {
   // Stable binary cross-entropy on logits, summed over inputs, averaged over the batch.
@@ -110,16 +110,5 @@ export function trainAeLayer(data: Float32Array, nv: number, args: AeLayerArgs):
   return { layer: { W, hiddenBias: hb, visibleBias: vb }, losses };
 }
 
-/** Encoded rows: the training data of the next layer. */
-export function encodeAll(layer: Pick<AeLayer, 'W' | 'hiddenBias'>, data: Float32Array, nv: number, batch = 1000): Float32Array {
-  const nh = layer.W.shape[1] as number;
-  const n = data.length / nv;
-  const out = new Float32Array(n * nh);
-  for (let i = 0; i < n; i += batch) {
-    const m = Math.min(batch, n - i);
-    const h = tf.tidy(() => encode(layer, tf.tensor2d(data.subarray(i * nv, (i + m) * nv), [m, nv])));
-    out.set(h.dataSync(), i * nh);
-    h.dispose();
-  }
-  return out;
-}
+/** Encoded rows, the training data of the next layer: the RBM stack's `transform`. */
+export const encodeAll: (layer: Pick<AeLayer, 'W' | 'hiddenBias'>, data: Float32Array, nv: number, batch?: number) => Float32Array = transform;
