@@ -43,7 +43,7 @@ await cli('sample', '--model', dbn, '--layer', 'h2', '--units', '0-9', '--out', 
 await cli('maximize', '--model', dbn, '--layer', 'h2', '--units', '0-35', '--restarts', '2', '--out', 'out/mnist-dbn', '--quiet');
 
 const sae = 'models/mnist-dae';
-await trainOnce(sae, '--arch', 'dae', '--layers', '1000,500,300,50', '--pretrain-epochs', '3', '--epochs', '6', '--data', 'mnist');
+await trainOnce(sae, '--arch', 'dae', '--layers', '1000,500,300,50', '--pretrain-epochs', '3', '--ae-epochs', '1', '--epochs', '6', '--data', 'mnist');
 await cli('filters', '--model', sae, '--out', 'out/mnist-dae', '--quiet');
 await cli('maximize', '--model', sae, '--layer', 'h4', '--units', '0-35', '--restarts', '2', '--out', 'out/mnist-dae', '--quiet');
 

@@ -90,6 +90,20 @@ describe('stacked autoencoders', () => {
     tf.dispose([x, masked]);
   });
 
+  it('fine-tunes the whole stack as one deep autoencoder: reconstruction loss falls, the mask holds', async () => {
+    const losses: number[] = [];
+    const r = await trainStack(train, test, {
+      kind: 'sae', layers: [64, 16], pretrainEpochs: 1, autoencoderEpochs: 3, finetuneEpochs: 0, patch: 7, seed: 6,
+      onAutoencoderEpoch: (e) => losses.push(e.loss),
+    });
+    assert.equal(r.autoencoder.length, 3);
+    assert.ok(losses[2] < losses[0], `deep autoencoder losses ${losses}`);
+    const { mask } = patchMask([28, 28, 1], 64, 7, 6);
+    const W = r.model.getLayer('h1').getWeights()[0].dataSync();
+    assert.ok(W.every((w, i) => mask[i] === 1 || w === 0), 'weights outside the squares stayed zero');
+    r.model.dispose();
+  });
+
   it('keeps every first-layer weight outside its 7×7 square at exactly zero, through pre-training and fine-tuning', async () => {
     const r = await trainStack(train, test, { kind: 'sae', layers: [40, 20], pretrainEpochs: 1, finetuneEpochs: 1, patch: 7, seed: 4, noise: { kind: 'mask', level: 0.2 } });
     const { mask } = patchMask([28, 28, 1], 40, 7, 4);

@@ -13,6 +13,7 @@ import { trainRbm, transform, disposeRbm, type VisibleUnits } from './rbm.js';
 import { trainAeLayer, encodeAll, type Corruption } from './autoencoder.js';
 import { fitClassifier, type EpochMetrics } from './fit.js';
 import { patchMask } from './mask.js';
+import { fineTuneDeepAutoencoder } from './deep_autoencoder.js';
 import type { DeepvisMetadata } from '../model/types.js';
 
 export type StackKind = 'dbn' | 'sae';
@@ -22,6 +23,8 @@ export interface StackArgs {
   readonly layers: readonly number[];
   /** Greedy pre-training epochs per layer; 0 = plain backpropagation from a random start. */
   readonly pretrainEpochs: number;
+  /** SAE only: end-to-end fine-tuning epochs of the stack as one deep autoencoder (default 0). */
+  readonly autoencoderEpochs?: number;
   /** Supervised fine-tuning epochs (softmax classifier on top); 0 = no classifier. */
   readonly finetuneEpochs: number;
   readonly finetuneLr?: number;
@@ -36,6 +39,7 @@ export interface StackArgs {
   readonly seed?: number;
   readonly onLayerEpoch?: (e: { layer: number; epoch: number; value: number; seconds: number }) => void;
   readonly onFinetuneEpoch?: (e: EpochMetrics) => void;
+  readonly onAutoencoderEpoch?: (e: { epoch: number; loss: number; seconds: number }) => void;
   readonly onFinetuneBatch?: (b: { epoch: number; batch: number; batches: number; loss: number }) => void;
 }
 
@@ -50,6 +54,8 @@ export interface StackResult {
   generativeMetadata: DeepvisMetadata | null;
   metadata: DeepvisMetadata;
   pretrain: number[][];
+  /** Reconstruction loss per epoch of the end-to-end deep-autoencoder fine-tuning (SAE). */
+  autoencoder: number[];
   finetune: EpochMetrics[];
 }
 
@@ -122,6 +128,12 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
   const { weights, history } = args.pretrainEpochs > 0
     ? pretrain(train.images, nv, args, patch?.mask ?? null)
     : { weights: null, history: [] };
+  let autoencoder: number[] = [];
+  if (weights && args.kind === 'sae' && (args.autoencoderEpochs ?? 0) > 0) {
+    autoencoder = fineTuneDeepAutoencoder(weights, train.images, nv, {
+      epochs: args.autoencoderEpochs!, mask: patch?.mask, seed: args.seed, onEpoch: args.onAutoencoderEpoch,
+    });
+  }
   const classes = args.finetuneEpochs > 0 ? train.classNames?.length ?? 10 : null;
   const model = buildStackModel(train.shape, args.layers, classes, weights, args.seed ?? 0);
   const generative = weights && classes != null && args.kind === 'dbn' ? buildStackModel(train.shape, args.layers, null, weights, args.seed ?? 0) : null;
@@ -155,6 +167,7 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
       layers: [...args.layers],
       pretrained: args.pretrainEpochs > 0,
       finetuned: classes != null,
+      autoencoderEpochs: autoencoder.length,
       visible: args.visible ?? 'binary',
       visibleBiases: weights?.map((w) => Array.from(w.visibleBias ?? [])) ?? null,
       patch: patch ? { size: args.patch, corners: patch.corners } : null,
@@ -166,5 +179,5 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
   const generativeMetadata: DeepvisMetadata | null = generative
     ? { ...metadata, labels: undefined, logitsLayer: undefined, stack: { ...(metadata.stack as object), finetuned: false } }
     : null;
-  return { model, generative, generativeMetadata, metadata, pretrain: history, finetune };
+  return { model, generative, generativeMetadata, metadata, pretrain: history, autoencoder, finetune };
 }

@@ -1,0 +1,84 @@
+/**
+ * End-to-end fine-tuning of a greedily pre-trained stack as one deep autoencoder (seed 000 §2,
+ * after Hinton & Salakhutdinov): encoder layers h_l = σ(h_{l−1}·W_l + b_l), then decoders in reverse
+ * order, initialized to the transposed encoder weights and the layers' visible biases, all trained
+ * together to reconstruct the input (binary cross-entropy), with a smaller learning rate than the
+ * pre-training. Only the encoder is kept afterwards: it is the representation the methods look at.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../engine/rng.js';
+
+export interface DeepAeArgs {
+  readonly epochs: number;
+  /** Adam learning rate; default 1e-4 (a tenth of pre-training's). */
+  readonly lr?: number;
+  readonly batchSize?: number;
+  /** [visible, hidden] 0/1 connectivity of the first layer, kept through training. */
+  readonly mask?: Float32Array;
+  readonly seed?: number;
+  readonly onEpoch?: (e: { epoch: number; loss: number; seconds: number }) => void;
+}
+
+export interface EncoderLayer {
+  W: tf.Tensor2D;
+  b: tf.Tensor1D;
+  visibleBias: Float32Array | null;
+}
+
+/** Fine-tunes `layers` in place (their W and b are replaced by the tuned ones); returns the losses. */
+export function fineTuneDeepAutoencoder(layers: EncoderLayer[], data: Float32Array, nv: number, args: DeepAeArgs): number[] {
+  const rng = new Rng(args.seed ?? 0);
+  const batch = args.batchSize ?? 64;
+  const n = data.length / nv;
+  const enc = layers.map((l) => ({ W: tf.variable(l.W.clone()), b: tf.variable(l.b.clone()) }));
+  const dec = layers.map((l) => ({
+    W: tf.variable(tf.tidy(() => l.W.transpose())),
+    c: tf.variable(l.visibleBias ? tf.tensor1d(l.visibleBias) : tf.zeros([l.W.shape[0]])),
+  }));
+  const mask = args.mask ? tf.tensor2d(args.mask, [nv, layers[0].W.shape[1]]) : null;
+  const maskT = mask ? tf.tidy(() => mask.transpose()) : null;
+  const vars = [...enc.flatMap((e) => [e.W, e.b]), ...dec.flatMap((d) => [d.W, d.c])];
+  const opt = tf.train.adam(args.lr ?? 1e-4);
+  const losses: number[] = [];
+  for (let epoch = 0; epoch < args.epochs; epoch++) {
+    const t0 = performance.now();
+    const order = rng.permutation(n);
+    let total = 0;
+    let count = 0;
+    for (let s = 0; s + batch <= n; s += batch) {
+      const rows = new Float32Array(batch * nv);
+      for (let i = 0; i < batch; i++) rows.set(data.subarray(order[s + i] * nv, (order[s + i] + 1) * nv), i * nv);
+      const loss = tf.tidy(() => {
+        const x = tf.tensor2d(rows, [batch, nv]);
+        return opt.minimize(() => {
+          let h: tf.Tensor2D = x;
+          for (const e of enc) h = tf.sigmoid(h.matMul(e.W as tf.Tensor2D).add(e.b)) as tf.Tensor2D;
+          for (let l = dec.length - 1; l > 0; l--) h = tf.sigmoid(h.matMul(dec[l].W as tf.Tensor2D).add(dec[l].c)) as tf.Tensor2D;
+          const logits = h.matMul(dec[0].W as tf.Tensor2D).add(dec[0].c) as tf.Tensor2D;
+          const bce = tf.relu(logits).sub(logits.mul(x)).add(tf.log1p(tf.exp(logits.abs().neg())));
+          return bce.sum().div(batch) as tf.Scalar;
+        }, true, vars)!;
+      });
+      if (mask && maskT) {
+        tf.tidy(() => {
+          enc[0].W.assign(enc[0].W.mul(mask));
+          dec[0].W.assign(dec[0].W.mul(maskT));
+        });
+      }
+      total += loss.dataSync()[0];
+      loss.dispose();
+      count++;
+    }
+    losses.push(total / Math.max(1, count));
+    args.onEpoch?.({ epoch: epoch + 1, loss: total / Math.max(1, count), seconds: (performance.now() - t0) / 1000 });
+  }
+  layers.forEach((l, i) => {
+    l.W.dispose();
+    l.b.dispose();
+    l.W = tf.keep(enc[i].W.clone() as tf.Tensor2D);
+    l.b = tf.keep(enc[i].b.clone() as tf.Tensor1D);
+  });
+  tf.dispose([...vars, ...(mask ? [mask] : []), ...(maskT ? [maskT] : [])]);
+  opt.dispose();
+  return losses;
+}
