@@ -37,14 +37,15 @@ await cli('maximize', '--model', cnn, '--layer', 'logits', '--out', 'out/mnist-c
 
 const dbn = 'models/mnist-dbn';
 await trainOnce(dbn, '--arch', 'dbn', '--layers', '500,500', '--pretrain-epochs', '3', '--epochs', '6', '--data', 'mnist');
-await cli('filters', '--model', dbn, '--out', 'out/mnist-dbn', '--quiet');
+// The seeds show first-layer filters of the unsupervised models, before supervised fine-tuning.
+await cli('filters', '--model', `${dbn}/pretrained`, '--out', 'out/mnist-dbn', '--quiet');
 await cli('sample', '--model', dbn, '--layer', 'h1', '--units', '0-9', '--out', 'out/mnist-dbn', '--quiet');
 await cli('sample', '--model', dbn, '--layer', 'h2', '--units', '0-9', '--out', 'out/mnist-dbn', '--quiet');
 await cli('maximize', '--model', dbn, '--layer', 'h2', '--units', '0-35', '--restarts', '2', '--out', 'out/mnist-dbn', '--quiet');
 
 const sae = 'models/mnist-dae';
 await trainOnce(sae, '--arch', 'dae', '--layers', '1000,500,300,50', '--pretrain-epochs', '3', '--ae-epochs', '1', '--epochs', '6', '--data', 'mnist');
-await cli('filters', '--model', sae, '--out', 'out/mnist-dae', '--quiet');
+await cli('filters', '--model', `${sae}/pretrained`, '--out', 'out/mnist-dae', '--quiet');
 await cli('maximize', '--model', sae, '--layer', 'h4', '--units', '0-35', '--restarts', '2', '--out', 'out/mnist-dae', '--quiet');
 
 console.log(`\ndemo done in ${((performance.now() - t0) / 1000).toFixed(0)}s: pictures in out/mnist-cnn, out/mnist-dbn, out/mnist-dae`);

@@ -42,7 +42,7 @@ export function sampleDbnUnits(model: VisModel, args: DbnSampleArgs): DbnSampleR
     throw new DeepvisError('sampling needs a deep belief net trained by deepvis (deepvis train --arch dbn|rbm): this model has no RBM visible biases');
   }
   if (stack.finetuned) {
-    throw new DeepvisError('this DBN was fine-tuned with a classifier, so its weights no longer form the RBMs\' generative model; sample its pre-trained twin (the generative/ folder that deepvis train writes next to it)');
+    throw new DeepvisError('this DBN was fine-tuned with a classifier, so its weights no longer form the RBMs\' generative model; sample its pre-trained twin (the pretrained/ folder that deepvis train writes next to it)');
   }
   const layer = model.layer(args.layer);
   const m = /^h(\d+)$/.exec(layer.name);

@@ -46,12 +46,12 @@ export interface StackArgs {
 export interface StackResult {
   model: tf.Sequential;
   /**
-   * The pre-trained stack before supervised fine-tuning, when a DBN was fine-tuned: fine-tuning
-   * moves the recognition weights away from the RBMs' generative model, so clamped sampling must
-   * use these. Null otherwise.
+   * The unsupervised stack as it was before supervised fine-tuning (null when there was none):
+   * fine-tuning moves the weights away from the RBMs' generative model — clamped sampling must use
+   * these — and the first-layer filters the seeds show are those of the unsupervised model.
    */
-  generative: tf.Sequential | null;
-  generativeMetadata: DeepvisMetadata | null;
+  pretrained: tf.Sequential | null;
+  pretrainedMetadata: DeepvisMetadata | null;
   metadata: DeepvisMetadata;
   pretrain: number[][];
   /** Reconstruction loss per epoch of the end-to-end deep-autoencoder fine-tuning (SAE). */
@@ -136,7 +136,7 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
   }
   const classes = args.finetuneEpochs > 0 ? train.classNames?.length ?? 10 : null;
   const model = buildStackModel(train.shape, args.layers, classes, weights, args.seed ?? 0);
-  const generative = weights && classes != null && args.kind === 'dbn' ? buildStackModel(train.shape, args.layers, null, weights, args.seed ?? 0) : null;
+  const pretrained = weights && classes != null ? buildStackModel(train.shape, args.layers, null, weights, args.seed ?? 0) : null;
   const maskTensor = patch ? tf.keep(tf.tensor2d(patch.mask, [nv, args.layers[0]])) : null;
   const applyMask = () => {
     if (!maskTensor) return;
@@ -176,8 +176,8 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
     },
   };
   if (weights) tf.dispose(weights.flatMap((w) => [w.W, w.b]));
-  const generativeMetadata: DeepvisMetadata | null = generative
+  const pretrainedMetadata: DeepvisMetadata | null = pretrained
     ? { ...metadata, labels: undefined, logitsLayer: undefined, stack: { ...(metadata.stack as object), finetuned: false } }
     : null;
-  return { model, generative, generativeMetadata, metadata, pretrain: history, autoencoder, finetune };
+  return { model, pretrained, pretrainedMetadata, metadata, pretrain: history, autoencoder, finetune };
 }

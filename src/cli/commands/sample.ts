@@ -33,8 +33,8 @@ export async function run(argv: string[]): Promise<void> {
   if (samples < 1 || (flags.gibbs as number) < 1) throw new DeepvisError('--samples and --gibbs must be at least 1');
   await engineFrom(flags);
   let model = await modelFrom(flags);
-  // A fine-tuned DBN keeps its generative (pre-trained) twin in generative/: sample that one.
-  const twin = path.join(String(flags.model), 'generative');
+  // A fine-tuned DBN keeps its generative (pre-trained) twin in pretrained/: sample that one.
+  const twin = path.join(String(flags.model), 'pretrained');
   if ((model.metadata.stack as { finetuned?: boolean } | undefined)?.finetuned && existsSync(path.join(twin, 'model.json'))) {
     model.dispose();
     model = await loadModel(twin);

@@ -144,9 +144,9 @@ async function trainStackCommand(arch: 'rbm' | 'dbn' | 'sae' | 'dae', flags: Rec
   const result = await trainStack(r.train, r.test, args);
   const wall = (performance.now() - t0) / 1000;
   await saveLayersModel(result.model, r.out, { ...result.metadata, arch, dataset: r.dataSpec });
-  if (result.generative && result.generativeMetadata) {
-    await saveLayersModel(result.generative, path.join(r.out, 'generative'), { ...result.generativeMetadata, arch, dataset: r.dataSpec });
-    result.generative.dispose();
+  if (result.pretrained && result.pretrainedMetadata) {
+    await saveLayersModel(result.pretrained, path.join(r.out, 'pretrained'), { ...result.pretrainedMetadata, arch, dataset: r.dataSpec });
+    result.pretrained.dispose();
   }
   const last = result.finetune[result.finetune.length - 1];
   await writeJsonAtomic(path.join(r.out, 'metrics.json'), {
