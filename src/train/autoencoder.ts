@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
+import { shuffledBatches } from './batches.js';
 import { hiddenProbs, transform } from './rbm.js';
 
 export type Corruption = { readonly kind: 'mask' | 'salt-pepper'; readonly level: number };
@@ -58,7 +59,6 @@ function bce(target: tf.Tensor2D, logits: tf.Tensor2D): tf.Scalar {
 
 export function trainAeLayer(data: Float32Array, nv: number, args: AeLayerArgs): { layer: AeLayer; losses: number[] } {
   const rng = new Rng(args.seed ?? 0);
-  const n = data.length / nv;
   const batch = args.batchSize ?? 64;
   const mask = args.mask ? tf.tensor2d(args.mask, [nv, args.hidden]) : null;
   // Small initial weights (as for RBMs): weights from pixels that never light up stay near zero
@@ -73,12 +73,9 @@ export function trainAeLayer(data: Float32Array, nv: number, args: AeLayerArgs):
   const losses: number[] = [];
   for (let epoch = 0; epoch < args.epochs; epoch++) {
     const t0 = performance.now();
-    const order = rng.permutation(n);
     let total = 0;
     let batches = 0;
-    for (let b = 0; b + batch <= n; b += batch) {
-      const rows = new Float32Array(batch * nv);
-      for (let i = 0; i < batch; i++) rows.set(data.subarray(order[b + i] * nv, (order[b + i] + 1) * nv), i * nv);
+    for (const rows of shuffledBatches(data, nv, batch, rng)) {
       const seed = rng.seed();
       const loss = tf.tidy(() => {
         const x = tf.tensor2d(rows, [batch, nv]);

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
+import { shuffledBatches } from './batches.js';
 
 export interface DeepAeArgs {
   readonly epochs: number;
@@ -29,7 +30,6 @@ export interface EncoderLayer {
 export function fineTuneDeepAutoencoder(layers: EncoderLayer[], data: Float32Array, nv: number, args: DeepAeArgs): number[] {
   const rng = new Rng(args.seed ?? 0);
   const batch = args.batchSize ?? 64;
-  const n = data.length / nv;
   const enc = layers.map((l) => ({ W: tf.variable(l.W.clone()), b: tf.variable(l.b.clone()) }));
   const dec = layers.map((l) => ({
     W: tf.variable(tf.tidy(() => l.W.transpose())),
@@ -42,12 +42,9 @@ export function fineTuneDeepAutoencoder(layers: EncoderLayer[], data: Float32Arr
   const losses: number[] = [];
   for (let epoch = 0; epoch < args.epochs; epoch++) {
     const t0 = performance.now();
-    const order = rng.permutation(n);
     let total = 0;
     let count = 0;
-    for (let s = 0; s + batch <= n; s += batch) {
-      const rows = new Float32Array(batch * nv);
-      for (let i = 0; i < batch; i++) rows.set(data.subarray(order[s + i] * nv, (order[s + i] + 1) * nv), i * nv);
+    for (const rows of shuffledBatches(data, nv, batch, rng)) {
       const loss = tf.tidy(() => {
         const x = tf.tensor2d(rows, [batch, nv]);
         return opt.minimize(() => {

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
+import { shuffledBatches } from './batches.js';
 import { DeepvisError } from '../errors.js';
 
 export type VisibleUnits = 'binary' | 'gaussian';
@@ -104,10 +105,7 @@ export function trainRbm(data: Float32Array, nv: number, args: RbmArgs): { rbm: 
     const t0 = performance.now();
     const [m0, m1] = args.momentum ?? [0.5, 0.9];
     const momentum = epoch < 5 ? m0 : m1;
-    const order = rng.permutation(n);
-    for (let b = 0; b + batch <= n; b += batch) {
-      const rows = new Float32Array(batch * nv);
-      for (let i = 0; i < batch; i++) rows.set(data.subarray(order[b + i] * nv, (order[b + i] + 1) * nv), i * nv);
+    for (const rows of shuffledBatches(data, nv, batch, rng)) {
       tf.tidy(() => {
         const v0 = tf.tensor2d(rows, [batch, nv]);
         const h0 = hiddenProbs(rbm, v0);
