@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import { resolveInputSpec } from './input_spec.js';
 import { findLayer } from './layer_lookup.js';
-import { checkImages, toNative } from './shape_check.js';
+import { checkImages, tapActivations, toNative } from './shape_check.js';
 import type { DeepvisMetadata, InputOverrides, LayerInfo, VisModel } from './types.js';
 
 const TAPPABLE = new Set([
@@ -65,14 +65,8 @@ export function fromGraphModel(
     labels: metadata.labels ?? null,
     logitsLayer,
     layer: (ref) => findLayer(layers, ref),
-    activations(x, names) {
-      checkImages(x, input);
-      const resolved = names.map((n) => findLayer(layers, n).name);
-      return tf.tidy(() => {
-        const out = model.execute({ [inputName]: toNative(x, input) }, resolved);
-        return Array.isArray(out) ? out : [out];
-      });
-    },
+    activations: (x, names) =>
+      tapActivations(x, names, layers, input, (native, resolved) => model.execute({ [inputName]: native }, resolved)),
     weightsOf(name) {
       const node = findLayer(layers, name).name;
       const graph = (model as unknown as { executor?: { graph?: { nodes?: Record<string, { inputNames?: string[]; inputs?: Array<{ name: string; op: string }> }> } } }).executor?.graph;

@@ -7,7 +7,7 @@ import { DeepvisError } from '../errors.js';
 import { resolveInputSpec } from './input_spec.js';
 import { findLayer, PRE } from './layer_lookup.js';
 import type { DeepvisMetadata, InputOverrides, LayerInfo, VisModel } from './types.js';
-import { checkImages, toNative } from './shape_check.js';
+import { checkImages, tapActivations, toNative } from './shape_check.js';
 
 function firstShape(shape: tf.Shape | tf.Shape[]): number[] {
   const s = (Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
@@ -65,15 +65,12 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     labels: metadata.labels ?? null,
     logitsLayer,
     layer: (ref) => findLayer(layers, ref),
-    activations(x, names) {
-      checkImages(x, input);
-      const resolved = names.map((n) => findLayer(layers, n).name);
-      return tf.tidy(() => {
-        const out = subModel(resolved).apply(toNative(x, input), { training: false });
+    activations: (x, names) =>
+      tapActivations(x, names, layers, input, (native, resolved) => {
+        const out = subModel(resolved).apply(native, { training: false });
         const list = Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
         return list.map((t, i) => (resolved[i].endsWith(PRE) ? applyLinear(model.getLayer(resolved[i].slice(0, -PRE.length)), t) : t));
-      });
-    },
+      }),
     weightsOf(name) {
       const base = findLayer(layers, name).name.replace(/:pre$/, '');
       return model.getLayer(base).getWeights();

@@ -1,7 +1,8 @@
 /** Input checks that fail with a sentence, not a tfjs stack trace. */
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
-import type { InputSpec } from './types.js';
+import { findLayer } from './layer_lookup.js';
+import type { InputSpec, LayerInfo } from './types.js';
 
 export function checkImages(x: tf.Tensor, input: InputSpec): void {
   const [h, w, c] = input.shape;
@@ -17,4 +18,20 @@ export function toNative(x: tf.Tensor4D, input: InputSpec): tf.Tensor {
   const native = input.nativeShape;
   if (native.length === 3) return x;
   return x.reshape([x.shape[0], ...native]);
+}
+
+/**
+ * The shared half of every adapter's activations(): check the images, resolve the layer names
+ * (checked), run the model's own forward pass on its native input inside one tidy, return a list.
+ */
+export function tapActivations(
+  x: tf.Tensor4D, names: readonly string[], layers: readonly LayerInfo[], input: InputSpec,
+  run: (native: tf.Tensor, resolved: string[]) => tf.Tensor | tf.Tensor[],
+): tf.Tensor[] {
+  checkImages(x, input);
+  const resolved = names.map((n) => findLayer(layers, n).name);
+  return tf.tidy(() => {
+    const out = run(toNative(x, input), resolved);
+    return Array.isArray(out) ? out : [out];
+  });
 }
