@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { erhan } from './erhan.js';
 import { fromLayersModel } from '../model/layers_adapter.js';
 import { units } from '../objectives/units.js';
+import { Objective } from '../objectives/objective.js';
 import { optimize } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
 import { noLeaks, setup, values } from '../../test/helpers.js';
@@ -88,6 +89,21 @@ describe('unit objective on a conv net', () => {
     // Best-so-far never falls below any score seen.
     for (let i = 0; i < 4; i++) assert.ok(r.scores[i] >= Math.max(...r.history.map((h) => h[i])) - 1e-6);
     r.images.dispose();
+    p.dispose();
+  });
+
+  it('leaves no tensor behind when the objective throws mid-run', async () => {
+    const model = linearModel();
+    const p = pixels(tf.zeros([3, 6, 6, 1]) as tf.Tensor4D);
+    const base = units(model.layer('lin'), [0, 1, 2]);
+    let calls = 0;
+    const failing = new Objective(base.layers, (a) => {
+      if (++calls === 3) throw new Error('objective failed');
+      return base.score(a);
+    }, 'fails at step 3');
+    await noLeaks(() => {
+      assert.throws(() => optimize(model, p, failing, { steps: 10, lr: 0.1 }), /objective failed/);
+    });
     p.dispose();
   });
 });

@@ -3,6 +3,7 @@
  * summed output and reports the op without a gradient (or the kernel the backend lacks) by name.
  */
 import * as tf from '@tensorflow/tfjs';
+import { releaseTapeAfterError } from '../engine/tape.js';
 import type { VisModel } from './types.js';
 
 export interface GradientReport {
@@ -22,6 +23,7 @@ export function gradientCheck(model: VisModel): GradientReport {
     });
     return { ok: true, missing: [] };
   } catch (e) {
+    releaseTapeAfterError();
     const msg = (e as Error).message;
     const names = [...msg.matchAll(/gradient function not found for (\w+)|Kernel '(\w+)' not registered/g)].map((m) => m[1] ?? m[2]);
     return { ok: false, missing: [...new Set(names)], error: msg.split('\n')[0] };

@@ -8,6 +8,7 @@
  * only tensors that outlive a step are the param and the best images.
  */
 import * as tf from '@tensorflow/tfjs';
+import { releaseTapeAfterError } from '../engine/tape.js';
 import type { VisModel } from '../model/types.js';
 import type { Objective } from '../objectives/objective.js';
 import type { Param } from '../param/pixels.js';
@@ -70,45 +71,48 @@ export function optimize(model: VisModel, param: Param, objective: Objective, ar
       if (args.signal?.aborted) break;
       let scores!: Float32Array;
       const scored = param.image();
-      tf.tidy(() => {
-        const f = () =>
-          tf.tidy(() => {
-            let x = param.image();
-            if (args.transform) x = args.transform(x, step);
-            const acts = model.activations(x, objective.layers);
-            const byName = new Map(objective.layers.map((l, i) => [l, acts[i]]));
-            const s = objective.score(byName);
-            scores = s.dataSync() as Float32Array;
-            return s.sum().neg() as tf.Scalar;
-          });
-        const { grads } = tf.variableGrads(f, param.variables as tf.Variable[]);
-        const mask = tf.tensor1d(active.map((a) => (a ? 1 : 0)));
-        for (const v of param.variables) {
-          // Ascent direction: −∂(−Σ scores)/∂v, zeroed for converged items.
-          const shape = [n, ...new Array(v.rank - 1).fill(1)];
-          let g = grads[v.name].neg().mul(mask.reshape(shape));
-          if (rule === 'normalized') {
-            const axes = Array.from({ length: v.rank - 1 }, (_, i) => i + 1);
-            g = g.div(g.square().mean(axes, true).sqrt().add(1e-12));
+      // The scored image is freed even when a step throws (a bad objective, an aborted kernel).
+      try {
+        tf.tidy(() => {
+          const f = () =>
+            tf.tidy(() => {
+              let x = param.image();
+              if (args.transform) x = args.transform(x, step);
+              const acts = model.activations(x, objective.layers);
+              const byName = new Map(objective.layers.map((l, i) => [l, acts[i]]));
+              const s = objective.score(byName);
+              scores = s.dataSync() as Float32Array;
+              return s.sum().neg() as tf.Scalar;
+            });
+          const { grads } = tf.variableGrads(f, param.variables as tf.Variable[]);
+          const mask = tf.tensor1d(active.map((a) => (a ? 1 : 0)));
+          for (const v of param.variables) {
+            // Ascent direction: −∂(−Σ scores)/∂v, zeroed for converged items.
+            const shape = [n, ...new Array(v.rank - 1).fill(1)];
+            let g = grads[v.name].neg().mul(mask.reshape(shape));
+            if (rule === 'normalized') {
+              const axes = Array.from({ length: v.rank - 1 }, (_, i) => i + 1);
+              g = g.div(g.square().mean(axes, true).sqrt().add(1e-12));
+            }
+            if (adam) adam.applyGradients([{ name: v.name, tensor: g.neg() }]);
+            else v.assign(v.add(g.mul(args.lr)));
           }
-          if (adam) adam.applyGradients([{ name: v.name, tensor: g.neg() }]);
-          else v.assign(v.add(g.mul(args.lr)));
-        }
-      });
-      history.push(scores);
-      // Best so far is judged on the image as it was scored (before this step's update).
-      tf.tidy(() => {
-        const improved = Array.from(scores, (s, i) => s > bestScores[i]);
-        if (improved.some(Boolean)) {
-          const current = scored;
-          const keepMask = tf.tensor1d(improved.map((b) => (b ? 1 : 0))).reshape([n, 1, 1, 1]);
-          const next = tf.keep(current.mul(keepMask).add(best.mul(tf.scalar(1).sub(keepMask))) as tf.Tensor4D);
-          best.dispose();
-          best = next;
-          improved.forEach((b, i) => b && (bestScores[i] = scores[i]));
-        }
-      });
-      scored.dispose();
+        });
+        history.push(scores);
+        // Best so far is judged on the image as it was scored (before this step's update).
+        tf.tidy(() => {
+          const improved = Array.from(scores, (s, i) => s > bestScores[i]);
+          if (improved.some(Boolean)) {
+            const keepMask = tf.tensor1d(improved.map((b) => (b ? 1 : 0))).reshape([n, 1, 1, 1]);
+            const next = tf.keep(scored.mul(keepMask).add(best.mul(tf.scalar(1).sub(keepMask))) as tf.Tensor4D);
+            best.dispose();
+            best = next;
+            improved.forEach((b, i) => b && (bestScores[i] = scores[i]));
+          }
+        });
+      } finally {
+        scored.dispose();
+      }
       if (args.projections?.length && param.assignImage) {
         const projected = tf.tidy(() => args.projections!.reduce((x, p) => p(x, step), param.image()));
         param.assignImage(projected);
@@ -130,6 +134,7 @@ export function optimize(model: VisModel, param: Param, objective: Objective, ar
     }
   } catch (e) {
     best.dispose();
+    releaseTapeAfterError();
     throw e;
   } finally {
     adam?.dispose();

@@ -1,0 +1,19 @@
+/**
+ * tfjs keeps every tensor a gradient will need on its tape, and frees them only when the backward
+ * pass completes. When the forward or backward pass throws (a failing objective, an op without a
+ * gradient), those tensors stay alive and the tape lingers. After catching such an error, deepvis
+ * frees them the way tfjs would have (only at gradient depth 0, i.e. outside any outer gradient).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+interface EngineState {
+  gradientDepth: number;
+  activeTape: Array<{ saved?: tf.Tensor[] }> | null;
+}
+
+export function releaseTapeAfterError(): void {
+  const state = (tf.engine() as unknown as { state: EngineState }).state;
+  if (state.gradientDepth !== 0 || state.activeTape == null) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null;
+}
