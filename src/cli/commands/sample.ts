@@ -34,7 +34,8 @@ export async function run(argv: string[]): Promise<void> {
   await engineFrom(flags);
   let model = await modelFrom(flags);
   // A fine-tuned DBN keeps its generative (pre-trained) twin in pretrained/: sample that one.
-  const twin = path.join(String(flags.model), 'pretrained');
+  const modelPath = String(flags.model);
+  const twin = path.join(modelPath.endsWith('.json') ? path.dirname(modelPath) : modelPath, 'pretrained');
   if ((model.metadata.stack as { finetuned?: boolean } | undefined)?.finetuned && existsSync(path.join(twin, 'model.json'))) {
     model.dispose();
     model = await loadModel(twin);
