@@ -97,9 +97,9 @@ describe('unit objective on a conv net', () => {
     const p = pixels(tf.zeros([3, 6, 6, 1]) as tf.Tensor4D);
     const base = units(model.layer('lin'), [0, 1, 2]);
     let calls = 0;
-    const failing = new Objective(base.layers, (a) => {
+    const failing = new Objective(base.layers, (a, x) => {
       if (++calls === 3) throw new Error('objective failed');
-      return base.score(a);
+      return base.score(a, x);
     }, 'fails at step 3');
     await noLeaks(() => {
       assert.throws(() => optimize(model, p, failing, { steps: 10, lr: 0.1 }), /objective failed/);

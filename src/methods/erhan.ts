@@ -83,7 +83,7 @@ export function erhan(model: VisModel, args: ErhanArgs): ErhanResult {
   const perItem = Array.from({ length: u * restarts }, (_, i) => args.units[i % u]);
   const objective = unitObjective(layer, perItem, { neuron: args.neuron });
   const project = normProjection(rho);
-  const init = tf.tidy(() => project(tf.randomUniform([u * restarts, h, w, c], lo, hi, 'float32', rng.seed()) as tf.Tensor4D, 0));
+  const init = tf.tidy(() => project(tf.randomUniform([u * restarts, h, w, c], lo, hi, "float32", rng.seed()) as tf.Tensor4D, { step: 0, grad: null }));
   const param = pixels(init);
   init.dispose();
   try {

@@ -27,10 +27,17 @@ export interface OptimizeArgs {
   /** Default 'normalized'. */
   readonly rule?: StepRule;
   readonly projections?: readonly Projection[];
+  /** Learning-rate factor per step (see schedules.ts); default constant 1. */
+  readonly schedule?: (step: number, steps: number) => number;
   /** Random transform applied to the images before the model, every step (robustness). */
   readonly transform?: (x: tf.Tensor4D, step: number) => tf.Tensor4D;
   /** An item has converged when its score rose less than `tol` (relative) over `window` steps. */
   readonly convergence?: { readonly window: number; readonly tol: number };
+  /**
+   * 'best' (default): each item's best-scoring image; 'last': the final images — for noisy scores
+   * (random transforms), where the best score is partly the luck of a transform.
+   */
+  readonly keep?: 'best' | 'last';
   readonly onStep?: (info: StepInfo) => void;
   /** Checked between steps; when it says aborted, the loop stops and returns the best so far. */
   readonly signal?: { readonly aborted: boolean };
@@ -61,6 +68,9 @@ export function optimize(model: VisModel, param: Param, objective: Objective, ar
   const first = param.image();
   const n = first.shape[0];
   let best = first as tf.Tensor4D;
+  // The ascent gradient of the last step, for projections that read it (contribution clipping).
+  let lastGrad: tf.Tensor4D | null = null;
+  const wantGrad = Boolean(args.projections?.length && param.assignImage);
   const bestScores = new Float32Array(n).fill(-Infinity);
   const stepsTaken = new Int32Array(n).fill(args.steps);
   const active = new Array<boolean>(n).fill(true);
@@ -70,17 +80,18 @@ export function optimize(model: VisModel, param: Param, objective: Objective, ar
     for (let step = 0; step < args.steps; step++) {
       if (args.signal?.aborted) break;
       let scores!: Float32Array;
+      const lr = args.lr * (args.schedule ? args.schedule(step, args.steps) : 1);
       const scored = param.image();
       // The scored image is freed even when a step throws (a bad objective, an aborted kernel).
       try {
         tf.tidy(() => {
           const f = () =>
             tf.tidy(() => {
-              let x = param.image();
-              if (args.transform) x = args.transform(x, step);
-              const acts = model.activations(x, objective.layers);
+              const img = param.image();
+              const x = args.transform ? args.transform(img, step) : img;
+              const acts = objective.layers.length ? model.activations(x, objective.layers) : [];
               const byName = new Map(objective.layers.map((l, i) => [l, acts[i]]));
-              const s = objective.score(byName);
+              const s = objective.score(byName, img);
               scores = s.dataSync() as Float32Array;
               return s.sum().neg() as tf.Scalar;
             });
@@ -90,12 +101,18 @@ export function optimize(model: VisModel, param: Param, objective: Objective, ar
             // Ascent direction: −∂(−Σ scores)/∂v, zeroed for converged items.
             const shape = [n, ...new Array(v.rank - 1).fill(1)];
             let g = grads[v.name].neg().mul(mask.reshape(shape));
+            if (wantGrad) {
+              lastGrad?.dispose();
+              lastGrad = tf.keep(g.clone()) as tf.Tensor4D;
+            }
             if (rule === 'normalized') {
               const axes = Array.from({ length: v.rank - 1 }, (_, i) => i + 1);
               g = g.div(g.square().mean(axes, true).sqrt().add(1e-12));
             }
-            if (adam) adam.applyGradients([{ name: v.name, tensor: g.neg() }]);
-            else v.assign(v.add(g.mul(args.lr)));
+            if (adam) {
+              (adam as unknown as { learningRate: number }).learningRate = lr;
+              adam.applyGradients([{ name: v.name, tensor: g.neg() }]);
+            } else v.assign(v.add(g.mul(lr)));
           }
         });
         history.push(scores);
@@ -114,7 +131,8 @@ export function optimize(model: VisModel, param: Param, objective: Objective, ar
         scored.dispose();
       }
       if (args.projections?.length && param.assignImage) {
-        const projected = tf.tidy(() => args.projections!.reduce((x, p) => p(x, step), param.image()));
+        const ctx = { step, grad: lastGrad };
+        const projected = tf.tidy(() => args.projections!.reduce((x, p) => p(x, ctx), param.image()));
         param.assignImage(projected);
         projected.dispose();
       }
@@ -138,6 +156,12 @@ export function optimize(model: VisModel, param: Param, objective: Objective, ar
     throw e;
   } finally {
     adam?.dispose();
+    (lastGrad as tf.Tensor | null)?.dispose();
+  }
+  if (args.keep === 'last') {
+    best.dispose();
+    best = param.image();
+    if (history.length) bestScores.set(history[history.length - 1]);
   }
   return { images: best, scores: bestScores, steps: stepsTaken, history, seconds: (performance.now() - t0) / 1000 };
 }

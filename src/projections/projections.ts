@@ -1,12 +1,20 @@
 /**
- * Projections: operations applied to the images after every optimization step.
+ * Projections: operations applied to the images after every optimization step (outside the
+ * gradient), each taking the step number and the ascent gradient of the step just taken.
  * - normProjection (Erhan et al. 2009, §3 of seed 002): re-project each image onto the sphere
  *   ‖x − centre‖ = ρ, which keeps gradient ascent from growing the input without bound.
  * - clampRange: keep pixels inside the data range.
+ * Yosinski et al.'s regularizers (seed 004) are in regularizers.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 
-export type Projection = (x: tf.Tensor4D, step: number) => tf.Tensor4D;
+export interface ProjectionContext {
+  readonly step: number;
+  /** ∂(score)/∂x of the step just taken, [N, H, W, C] (pixel parameterizations only). */
+  readonly grad: tf.Tensor4D | null;
+}
+
+export type Projection = (x: tf.Tensor4D, ctx: ProjectionContext) => tf.Tensor4D;
 
 export function normProjection(rho: number, centre = 0): Projection {
   return (x) =>

@@ -14,6 +14,7 @@ import { bridgeableKernels, cpuBridge } from './cpu_fallback.js';
 import { maxPoolGrad } from './max_pool_grad.js';
 import { batchMatMulWithCachedTranspose } from './matmul.js';
 import { sharedIdentity } from './identity.js';
+import { unsortedSegmentSum } from './segment_sum.js';
 
 export interface KernelReport {
   backend: string;
@@ -44,6 +45,10 @@ export function installKernels(backendName: string): KernelReport {
       ['MaxPoolGrad', maxPoolGrad as unknown as tf.KernelFunc],
     ];
     for (const [name, fn] of ours) report[register(backendName, name, fn)].push(name);
+    if (tf.findBackend('cpu') != null) {
+      const fn = unsortedSegmentSum(cpuBridge('UnsortedSegmentSum') as never) as unknown as tf.KernelFunc;
+      report[register(backendName, 'UnsortedSegmentSum', fn)].push('UnsortedSegmentSum');
+    }
     const stockIdentity = tf.getKernel('Identity', backendName);
     if (stockIdentity != null) {
       report[register(backendName, 'Identity', sharedIdentity(stockIdentity.kernelFunc) as unknown as tf.KernelFunc)].push('Identity (shares data)');
