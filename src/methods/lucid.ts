@@ -52,10 +52,13 @@ export function lucid(model: VisModel, args: LucidArgs): MethodResult {
   const [h, w, c] = model.input.shape;
   const rng = new Rng(args.seed ?? 0);
   const n = perItem.length;
-  const raw =
-    (args.param ?? 'fourier') === 'fourier'
-      ? fourier(n, [h, w, c], { rng })
-      : tf.tidy(() => rawPixels(tf.randomNormal([n, h, w, c], 0, 0.01, 'float32', rng.seed()) as tf.Tensor4D));
+  const pixelsFrom = () => {
+    const init = tf.randomNormal([n, h, w, c], 0, 0.01, 'float32', rng.seed()) as tf.Tensor4D;
+    const p = rawPixels(init);
+    init.dispose();
+    return p;
+  };
+  const raw = (args.param ?? 'fourier') === 'fourier' ? fourier(n, [h, w, c], { rng }) : pixelsFrom();
   const order = model.input.channelOrder === 'bgr' ? 'bgr' : 'rgb';
   const param = bounded(raw, { range: model.input.range, decorrelate: args.decorrelate ?? true, channelOrder: order });
   const transforms = args.transforms ?? defaultTransforms(h, w);

@@ -19,6 +19,8 @@ export type StepRule =
   | 'normalized'
   /** x += lr · g: the paper's plain gradient ascent. */
   | 'ascent'
+  /** x += lr · g / max|g|, per image: no pixel moves more than lr in a step (seed 000 §4). */
+  | 'linf'
   | 'adam';
 
 export interface OptimizeArgs {
@@ -105,10 +107,9 @@ export function optimize(model: VisModel, param: Param, objective: Objective, ar
               lastGrad?.dispose();
               lastGrad = tf.keep(g.clone()) as tf.Tensor4D;
             }
-            if (rule === 'normalized') {
-              const axes = Array.from({ length: v.rank - 1 }, (_, i) => i + 1);
-              g = g.div(g.square().mean(axes, true).sqrt().add(1e-12));
-            }
+            const axes = Array.from({ length: v.rank - 1 }, (_, i) => i + 1);
+            if (rule === 'normalized') g = g.div(g.square().mean(axes, true).sqrt().add(1e-12));
+            if (rule === 'linf') g = g.div(g.abs().max(axes, true).add(1e-12));
             if (adam) {
               (adam as unknown as { learningRate: number }).learningRate = lr;
               adam.applyGradients([{ name: v.name, tensor: g.neg() }]);

@@ -1,0 +1,87 @@
+/**
+ * Inversion (Mahendran & Vedaldi 2015, "Understanding Deep Image Representations by Inverting
+ * Them"; seed 001 §7): from a photo x0 and a layer, find
+ *   x* = argmin ‖φ(x) − φ(x0)‖² / ‖φ(x0)‖² + λα·‖x − c‖α^α + λTV·TV^β(x)
+ * by gradient descent from several random starts at once (one batch). What all reconstructions
+ * share is what the layer keeps; where they differ, the layer is invariant.
+ * The norms are means over pixels (deepvis scales), so the λ's carry across image sizes.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../engine/rng.js';
+import { DeepvisError } from '../errors.js';
+import type { VisModel } from '../model/types.js';
+import { featureMatch, representationError } from '../objectives/feature_match.js';
+import { lpNorm, totalVariation } from '../objectives/priors.js';
+import { optimize, type StepInfo } from '../optimize/loop.js';
+import { cosine } from '../optimize/schedules.js';
+import { pixels } from '../param/pixels.js';
+import { clampRange } from '../projections/projections.js';
+import { neutral } from './common.js';
+
+export interface InvertArgs {
+  readonly layer: string;
+  /** Random starts; default 4. */
+  readonly restarts?: number;
+  readonly steps?: number;
+  /** Adam learning rate as a fraction of the input range; default 0.05. */
+  readonly lr?: number;
+  readonly alpha?: number;
+  readonly lambdaAlpha?: number;
+  readonly beta?: number;
+  readonly lambdaTV?: number;
+  readonly seed?: number;
+  readonly onStep?: (info: StepInfo) => void;
+  readonly signal?: { readonly aborted: boolean };
+}
+
+export interface InvertResult {
+  /** Reconstructions [K, H, W, C]; the caller disposes them. */
+  images: tf.Tensor4D;
+  /** Normalized representation error ‖φ(x*) − φ(x0)‖²/‖φ(x0)‖² of each reconstruction. */
+  errors: number[];
+  params: Record<string, unknown>;
+  seconds: number;
+}
+
+export function invert(model: VisModel, photo: tf.Tensor3D, args: InvertArgs): InvertResult {
+  const [h, w, c] = model.input.shape;
+  if (photo.shape.join('×') !== [h, w, c].join('×')) {
+    throw new DeepvisError(`the image is ${photo.shape.join('×')}, the model takes ${h}×${w}×${c}`);
+  }
+  const layer = model.layer(args.layer);
+  const [lo, hi] = model.input.range;
+  const k = args.restarts ?? 4;
+  const centre = neutral(model);
+  const p = {
+    steps: args.steps ?? 400, lr: args.lr ?? 0.05, alpha: args.alpha ?? 6, lambdaAlpha: args.lambdaAlpha ?? 1,
+    beta: args.beta ?? 2, lambdaTV: args.lambdaTV ?? 0.5, restarts: k, seed: args.seed ?? 0,
+  };
+  const target = tf.tidy(() => model.activations(photo.expandDims(0) as tf.Tensor4D, [layer.name])[0]);
+  const match = featureMatch(layer, target);
+  const range = hi - lo;
+  // Priors on x scaled to the unit range, so λ means the same for [0,1] and [0,255] models.
+  const objective = match
+    .plus(lpNorm(p.alpha, centre).times(p.lambdaAlpha / range ** p.alpha))
+    .plus(totalVariation(p.beta).times(p.lambdaTV / range ** p.beta));
+  const rng = new Rng(p.seed);
+  const init = tf.randomUniform([k, h, w, c], lo, hi, 'float32', rng.seed()) as tf.Tensor4D;
+  const param = pixels(init);
+  init.dispose();
+  try {
+    const run = optimize(model, param, objective, {
+      steps: p.steps,
+      lr: p.lr * range,
+      rule: 'adam',
+      schedule: cosine(0.05),
+      projections: [clampRange([lo, hi])],
+      onStep: args.onStep,
+      signal: args.signal,
+    });
+    const errors = tf.tidy(() => Array.from(representationError(model.activations(run.images, [layer.name])[0], target)));
+    return { images: run.images, errors, params: { method: 'invert', layer: layer.name, ...p }, seconds: run.seconds };
+  } finally {
+    param.dispose();
+    match.dispose();
+    target.dispose();
+  }
+}
