@@ -12,6 +12,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   maximize: () => import('./commands/maximize.js'),
   filters: () => import('./commands/filters.js'),
   sample: () => import('./commands/sample.js'),
+  dream: () => import('./commands/dream.js'),
+  invert: () => import('./commands/invert.js'),
 };
 
 const SUMMARY = `deepvis — see what a neural network has learned
@@ -19,7 +21,10 @@ const SUMMARY = `deepvis — see what a neural network has learned
 commands:
   inspect MODEL        layer table, input needs, gradient support
   train                train a CNN, MLP, RBM, DBN or stacked (denoising, sparse) autoencoder
-  maximize             activation maximization (Erhan et al. 2009) of many units at once
+  maximize             synthesize what units respond to, many at once: --method erhan | yosinski |
+                       data-driven | lucid
+  dream                DeepDream: enhance a layer in a photo (octaves, --zoom N), or units from noise
+  invert               reconstruct an image from a layer's representation (Mahendran & Vedaldi)
   filters              first-layer weights as images (RBM, autoencoder, conv kernels)
   sample               samples of a DBN with one hidden unit clamped (Erhan et al. 2009, §4)
 

@@ -14,6 +14,8 @@ export interface GridArgs {
   /** Tiles are upscaled (nearest) until at least this many pixels wide. Default 56. */
   readonly minTile?: number;
   readonly gap?: number;
+  /** One label per row, drawn left of it (e.g. the hyperparameters that made the row). */
+  readonly rowLabels?: readonly string[];
 }
 
 export function grid(tiles: readonly RgbaImage[], args: GridArgs = {}): RgbaImage {
@@ -31,11 +33,13 @@ export function grid(tiles: readonly RgbaImage[], args: GridArgs = {}): RgbaImag
   const titleH = args.title ? GLYPH_H * titleScale + 8 : 0;
   const cellW = tw + gap;
   const cellH = th + labelH + gap;
-  const width = Math.max(cols * cellW + gap, args.title ? textWidth(args.title, titleScale) + 2 * gap : 0);
+  const left = args.rowLabels ? Math.max(...args.rowLabels.map((l) => textWidth(l, 1))) + 2 * gap : 0;
+  const width = Math.max(left + cols * cellW + gap, args.title ? textWidth(args.title, titleScale) + 2 * gap : 0);
   const out = blank(width, rows * cellH + gap + titleH);
   if (args.title) drawText(out, args.title, gap, 4, titleScale, [20, 20, 20]);
+  args.rowLabels?.forEach((l, r) => drawText(out, l, gap, titleH + gap + r * cellH + Math.floor(th / 2) - 2, 1, [20, 20, 20]));
   scaled.forEach((tile, i) => {
-    const x = gap + (i % cols) * cellW;
+    const x = left + gap + (i % cols) * cellW;
     const y = titleH + gap + Math.floor(i / cols) * cellH;
     blit(out, tile, x, y);
     const label = args.labels?.[i];

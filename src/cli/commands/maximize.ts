@@ -1,127 +1,179 @@
 /**
- * deepvis maximize --model M --layer L --units 0-63 --out DIR
- * Synthesizes, for every requested unit at once, the input that maximizes it (Erhan et al. 2009),
- * and writes a labelled grid PNG and a JSON of per-unit results next to the best data-set example.
+ * deepvis maximize --model M --layer L --units 0-63 --method erhan|yosinski|data-driven|lucid --out DIR
+ * Synthesizes, for every requested unit at once, the input that maximizes it, and writes a labelled
+ * grid PNG and a JSON of the parameters and per-unit results (with the best data-set example).
  */
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { datasetMax, meanNorm } from '../../analysis/dataset_max.js';
 import { cropValues, measuredReceptiveField } from '../../analysis/receptive_field.js';
-import { loadEvalSet } from '../../data/load.js';
+import { specificity } from '../../analysis/specificity.js';
+import { DeepvisError } from '../../errors.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { writePng } from '../../io/png.js';
+import type { MethodResult } from '../../methods/common.js';
+import { compareWithBlank, dataDriven, estimateSteps } from '../../methods/data_driven.js';
 import { erhan } from '../../methods/erhan.js';
-import { checkUnits } from '../../objectives/units.js';
+import { lucid, lucidDefaults } from '../../methods/lucid.js';
+import { randomPresets, yosinski, YOSINSKI_PRESETS, type YosinskiSet } from '../../methods/yosinski.js';
 import { grid } from '../../render/grid.js';
-import { toImage } from '../../render/image.js';
-import { DeepvisError } from '../../errors.js';
+import { toImage, type RgbaImage } from '../../render/image.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+import { evalSetFor, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
+
+const METHODS = ['erhan', 'yosinski', 'data-driven', 'lucid'] as const;
+type Method = (typeof METHODS)[number];
 
 const SPECS: FlagSpecs = {
   ...MODEL_FLAGS,
-  layer: { type: 'string', help: 'layer name or index' },
-  units: { type: 'ints', help: "units/channels, e.g. 0-63 or 1,5,9, or 'all'", default: 'all' },
-  neuron: { type: 'string', help: "one spatial neuron x,y (or 'center') of a conv channel instead of its mean" },
+  ...UNIT_FLAGS,
+  method: { type: 'string', help: 'erhan (norm-constrained ascent), yosinski (regularized), data-driven (seed 000), lucid (Fourier + robustness)', choices: [...METHODS], default: 'erhan' },
   crop: { type: 'string', help: "crop tiles to the neuron's receptive field (auto: when --neuron is given)", choices: ['auto', 'rf', 'none'], default: 'auto' },
-  pre: {
-    type: 'string',
-    help: 'maximize the pre-activation of a layer with a fused monotonic activation (auto: yes for relu, elu, sigmoid, tanh, …)',
-    choices: ['auto', 'yes', 'no'],
-    default: 'auto',
-  },
-  method: { type: 'string', help: 'optimization method', choices: ['erhan'], default: 'erhan' },
-  restarts: { type: 'int', help: 'random starts per unit (best kept)', default: 4 },
-  steps: { type: 'int', help: 'step limit', default: 300 },
-  lr: { type: 'number', help: 'step size, as a fraction of the input range', default: 0.03 },
-  rho: { type: 'number', help: 'norm of the images (default: mean norm of --data, else 0.35·range·√D)' },
-  data: { type: 'string', help: "data set for the best-example comparison and ρ (default: the model's own, if known)" },
+  steps: { type: 'int', help: 'step limit (default per method: erhan 300, yosinski 200, lucid 256 for ≤32 px else 384–512, data-driven 60 or --estimate-steps)' },
+  lr: { type: 'number', help: 'step size as a fraction of the input range (default per method)' },
+  restarts: { type: 'int', help: 'erhan: random starts per unit (best kept)', default: 4 },
+  rho: { type: 'number', help: 'erhan: norm of the images (default: mean norm of --data, else 0.35·range·√D)' },
+  preset: { type: 'string', help: "yosinski: the paper's hyperparameter set 1–4, or 'all'", default: '1' },
+  search: { type: 'int', help: 'yosinski: render N random hyperparameter sets side by side (the paper\'s random search)' },
+  param: { type: 'string', help: 'lucid: parameterization', choices: ['fourier', 'pixels'], default: 'fourier' },
+  'per-unit': { type: 'int', help: 'lucid: images per unit, kept apart by a diversity term', default: 1 },
+  diversity: { type: 'number', help: 'lucid: weight of the diversity term', default: 0.5 },
+  'no-decorrelate': { type: 'bool', help: 'lucid: no colour decorrelation' },
+  'no-transforms': { type: 'bool', help: 'lucid: no pad/jitter/scale/rotate' },
+  'estimate-steps': { type: 'bool', help: "data-driven: set the step count from the layer's unimodal units (seed 000 §3–4)" },
+  compare: { type: 'bool', help: 'data-driven: also measure steps/time to 90% of the final activation from a blank image' },
+  threshold: { type: 'number', help: 'data-driven: step-filter threshold, fraction of the range', default: 0.9 },
+  data: { type: 'string', help: "data set for best examples, ρ and data-driven starts (default: the model's own, if known)" },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
 };
-export const help = usage('maximize', '--model M --layer L [--units 0-63] --out DIR', SPECS);
+export const help = usage('maximize', '--model M --layer L [--units 0-63] [--method erhan|yosinski|data-driven|lucid] --out DIR', SPECS);
+
+function positive(flags: Record<string, unknown>, ...names: string[]): void {
+  for (const k of names) {
+    const v = flags[k] as number | undefined;
+    if (v != null && !(v >= 1)) throw new DeepvisError(`--${k} must be at least 1`);
+  }
+}
+
+function presetSets(flags: Record<string, unknown>, seed: number): YosinskiSet[] {
+  if (flags.search != null) return randomPresets(flags.search as number, seed);
+  const p = String(flags.preset);
+  if (p === 'all') return [...YOSINSKI_PRESETS];
+  const k = Number(p);
+  if (!Number.isInteger(k) || k < 1 || k > 4) throw new DeepvisError(`--preset must be 1, 2, 3, 4 or 'all'; got '${p}'`);
+  return [YOSINSKI_PRESETS[k - 1]];
+}
+
+const setLabel = (s: YosinskiSet) => `d${s.decay} b${s.blurRadius}/${s.blurEvery} n${s.normPct} c${s.contributionPct}`;
 
 export async function run(argv: string[]): Promise<void> {
   const { flags } = parseArgs(argv, SPECS);
   const out = required<string>(flags, 'out');
   const layerRef = required<string>(flags, 'layer');
-  const neuronFlag = flags.neuron as string | undefined;
-  if (neuronFlag && neuronFlag !== 'center' && !/^\d+,\d+$/.test(neuronFlag)) {
-    throw new DeepvisError(`--neuron must be x,y or 'center'; got '${neuronFlag}'`);
-  }
-  for (const k of ['restarts', 'steps'] as const) {
-    if ((flags[k] as number) < 1) throw new DeepvisError(`--${k} must be at least 1`);
-  }
+  positive(flags, 'restarts', 'steps', 'search', 'per-unit');
+  const method = flags.method as Method;
+  const seed = flags.seed as number;
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
-  const base = model.layer(layerRef);
-  // Same maximizer (the activation is monotonic), but no dead ReLU at the start and no saturated
-  // sigmoid at the end, where the gradient vanishes and the image stops improving.
-  const pre = flags.pre === 'yes' || (flags.pre === 'auto' && /relu|elu|selu|sigmoid|tanh|softplus|swish/.test(base.activation ?? ''));
-  const layer = pre ? model.layer(`${base.name}:pre`) : base;
-  let neuron: [number, number] | undefined;
-  if (neuronFlag === 'center') {
-    if (layer.outputShape.length !== 3) throw new DeepvisError(`--neuron needs a convolutional layer; '${base.name}' is flat`);
-    neuron = [Math.floor(layer.outputShape[1] / 2), Math.floor(layer.outputShape[0] / 2)];
-  } else if (neuronFlag) neuron = neuronFlag.split(',').map(Number) as [number, number];
-  const units = flags.units === 'all' ? Array.from({ length: layer.units }, (_, i) => i) : (flags.units as number[]);
-  checkUnits(layer, units, { neuron });
-  const dataSpec = (flags.data as string | undefined) ?? (model.metadata.dataset as string | undefined);
-  const data = dataSpec ? await loadEvalSet(dataSpec, model.input.shape, 0) : null;
+  const { layer, neuron, units } = unitsFrom(flags, model, layerRef);
+  const data = await evalSetFor(model, flags.data as string | undefined);
+  if (method === 'data-driven' && !data) throw new DeepvisError('--method data-driven starts from data-set images: give --data (mnist, fashion-mnist, a folder)');
   const quiet = Boolean(flags.quiet);
-
-  const steps = flags.steps as number;
-  const bar = new Progress(`maximize ${layer.name}`, steps, quiet);
-  const result = erhan(model, {
-    layer: layer.name,
-    units,
-    neuron,
-    restarts: flags.restarts as number,
-    steps,
-    lr: flags.lr as number,
-    rho: (flags.rho as number | undefined) ?? (data ? meanNorm(data) : undefined),
-    seed: flags.seed as number,
-    onStep: ({ step, active }) => bar.update(step + 1, `${active} running`),
-  });
+  const req = { layer: layer.name, units, neuron, seed, steps: flags.steps as number | undefined, lr: flags.lr as number | undefined };
+  const defaultSteps: Record<Method, number> = { erhan: 300, yosinski: 200, lucid: lucidDefaults(model).steps, 'data-driven': 60 };
+  const bar = new Progress(`${method} ${layer.name}`, (flags.steps as number | undefined) ?? defaultSteps[method], quiet);
+  const onStep = ({ step, active }: { step: number; active: number }) => bar.update(step + 1, `${active} running`);
+  const extra: Record<string, unknown> = {};
+  let result: MethodResult;
+  let rows: string[] | null = null;
+  switch (method) {
+    case 'erhan': {
+      const r = erhan(model, { ...req, restarts: flags.restarts as number, rho: (flags.rho as number | undefined) ?? (data ? meanNorm(data) : undefined), onStep });
+      result = {
+        images: r.images, units: r.units, objective: r.objective, seconds: r.seconds,
+        params: { method, restarts: flags.restarts, steps: req.steps ?? 300, lr: req.lr ?? 0.03, rho: r.rho, seed },
+      };
+      break;
+    }
+    case 'yosinski': {
+      const sets = presetSets(flags, seed);
+      result = yosinski(model, { ...req, sets, onStep });
+      rows = sets.map(setLabel);
+      break;
+    }
+    case 'lucid':
+      result = lucid(model, {
+        ...req, onStep, param: flags.param as 'fourier' | 'pixels', perUnit: flags['per-unit'] as number,
+        diversityWeight: flags.diversity as number, decorrelate: !flags['no-decorrelate'], transforms: flags['no-transforms'] ? [] : undefined,
+      });
+      if ((flags['per-unit'] as number) > 1) rows = Array.from({ length: flags['per-unit'] as number }, (_, k) => `image ${k + 1}`);
+      break;
+    case 'data-driven': {
+      let steps = req.steps;
+      if (flags['estimate-steps']) {
+        const uni = specificity(model, data!, layer.name).units.filter((u) => u.modality === 'unimodal').map((u) => u.unit);
+        const est = estimateSteps(model, { ...req, units: uni, data: data!, threshold: flags.threshold as number });
+        steps = est.steps;
+        extra.stepEstimate = est;
+      }
+      const r = dataDriven(model, { ...req, steps, data: data!, threshold: flags.threshold as number, onStep });
+      r.unfiltered.dispose();
+      result = r;
+      extra.starts = r.starts;
+      extra.startActivations = r.startActivations;
+      extra.ascentActivations = r.ascentActivations;
+      if (flags.compare) extra.comparison = compareWithBlank(model, { ...req, steps, data: data!, threshold: flags.threshold as number });
+      break;
+    }
+  }
   bar.done();
   const best = data ? datasetMax(model, data, layer.name, units, { neuron }) : null;
-
-  const [h, w, c] = model.input.shape;
-  const values = result.images.dataSync();
-  result.images.dispose();
-  const cropToRf = neuron && flags.crop !== 'none';
-  const box = cropToRf ? measuredReceptiveField(model, layer.name, neuron!) : null;
-  const tiles = units.map((_, i) => {
-    const img = values.subarray(i * h * w * c, (i + 1) * h * w * c);
-    if (!box) return toImage(img, [h, w, c]);
-    return toImage(cropValues(img, [h, w, c], box), [box.y1 - box.y0, box.x1 - box.x0, c]);
-  });
-  // A unit no data-set image turns on is dead; its "optimum" is whatever noise it started from.
-  const labels = result.units.map((r, i) => (best && best.values[i] <= 0 && r.activation <= 0 ? `${r.unit} dead` : `${r.unit} ${r.activation.toPrecision(3)}`));
-  const title = `${layer.name} (${layer.kind}) - Erhan activation maximization${neuron ? ` at ${neuron.join(',')}` : ''}`;
-  const stem = `${layer.name.replace(/[^\w.-]+/g, '_')}-erhan`;
-  const png = path.join(out, `${stem}.png`);
-  const json = path.join(out, `${stem}.json`);
-  await writePng(png, grid(tiles, { labels, title }));
-  await writeJsonAtomic(json, {
-    method: 'erhan',
+  await writeOutputs(model, result, { out, method, layer: layer.name, neuron, crop: flags.crop as string, rows, best });
+  const stem = path.join(out, `${layer.name.replace(/[^\w.-]+/g, '_')}-${method}`);
+  await writeJsonAtomic(`${stem}.json`, {
     model: flags.model,
     layer: layer.name,
     kind: layer.kind,
     objective: result.objective,
     neuron: neuron ?? null,
-    receptiveField: box,
-    params: { restarts: flags.restarts, steps, lr: flags.lr, rho: result.rho, seed: flags.seed },
+    params: result.params,
     backend: engine.backend,
     seconds: result.seconds,
-    dataset: dataSpec ?? null,
+    dataset: data?.name ?? null,
+    ...extra,
     units: result.units.map((r, i) => ({
       ...r,
-      bestDatasetActivation: best ? best.values[i] : null,
-      bestDatasetIndex: best ? best.indices[i] : null,
+      bestDatasetActivation: best ? best.values[i % units.length] : null,
+      bestDatasetIndex: best ? best.indices[i % units.length] : null,
     })),
   });
-  console.log(`wrote ${png} and ${json} (${result.seconds.toFixed(1)}s)`);
+  console.log(`wrote ${stem}.png and ${stem}.json (${result.seconds.toFixed(1)}s)`);
   model.dispose();
+}
+
+async function writeOutputs(
+  model: Parameters<typeof measuredReceptiveField>[0],
+  result: MethodResult,
+  o: { out: string; method: Method; layer: string; neuron?: [number, number]; crop: string; rows: string[] | null; best: { values: Float32Array } | null },
+): Promise<void> {
+  const [h, w, c] = model.input.shape;
+  const values = (result.images as tf.Tensor).dataSync();
+  result.images.dispose();
+  const box = o.neuron && o.crop !== 'none' ? measuredReceptiveField(model, o.layer, o.neuron) : null;
+  const u = o.best?.values.length ?? result.units.length;
+  const tiles: RgbaImage[] = result.units.map((_, i) => {
+    const img = values.subarray(i * h * w * c, (i + 1) * h * w * c);
+    if (!box) return toImage(img, [h, w, c]);
+    return toImage(cropValues(img, [h, w, c], box), [box.y1 - box.y0, box.x1 - box.x0, c]);
+  });
+  // A unit no data-set image turns on is dead; its "optimum" is whatever it started from.
+  const labels = result.units.map((r, i) =>
+    o.best && o.best.values[i % u] <= 0 && r.activation <= 0 ? `${r.unit} dead` : `${r.unit} ${r.activation.toPrecision(3)}`,
+  );
+  const title = `${o.layer} - ${o.method}${o.neuron ? ` at ${o.neuron.join(',')}` : ''}`;
+  const cols = o.rows ? result.units.length / o.rows.length : undefined;
+  await writePng(path.join(o.out, `${o.layer.replace(/[^\w.-]+/g, '_')}-${o.method}.png`), grid(tiles, { labels, title, cols, rowLabels: o.rows ?? undefined }));
 }

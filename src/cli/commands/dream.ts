@@ -1,0 +1,109 @@
+/**
+ * deepvis dream --model M --layer L (--input PHOTO | --units …) [--zoom N] --out DIR
+ * DeepDream (seed 001 §6): with --input, enhance what layer L sees in the photo over octaves
+ * (--zoom N: N frames of dream → zoom → dream, plus an animated GIF); without it, the units (or
+ * classes, on the logits layer) drawn from noise with a neighbouring-pixel prior.
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { DeepvisError } from '../../errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic.js';
+import { animatedGif } from '../../io/animation.js';
+import { pngBytes, writePng } from '../../io/png.js';
+import { dreamPhoto, dreamUnits, dreamZoom } from '../../methods/dream.js';
+import { deepDream } from '../../objectives/layer.js';
+import { grid } from '../../render/grid.js';
+import { toImage } from '../../render/image.js';
+import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+import { imageFrom, UNIT_FLAGS, unitsFrom } from '../inputs.js';
+import { Progress } from '../progress.js';
+
+const SPECS: FlagSpecs = {
+  ...MODEL_FLAGS,
+  ...UNIT_FLAGS,
+  input: { type: 'string', help: 'photo to dream on: an image file or DATASET:INDEX (e.g. mnist:7)' },
+  octaves: { type: 'int', help: 'octaves (coarse to fine)', default: 3 },
+  'octave-scale': { type: 'number', help: 'size ratio between octaves', default: 1.4 },
+  steps: { type: 'int', help: 'steps per octave with --input (default 20); steps in all for units from noise (default 200)' },
+  lr: { type: 'number', help: 'step size as a fraction of the input range', default: 0.01 },
+  size: { type: 'int', help: 'dream on the photo enlarged to this many pixels on its long side (default: its own size, at least the model input)' },
+  zoom: { type: 'int', help: 'frames of dream → zoom → dream (writes the frames and an animated GIF)' },
+  'zoom-factor': { type: 'number', help: 'zoom per frame', default: 1.05 },
+  tv: { type: 'number', help: 'units from noise: weight of the neighbouring-pixel (total variation) prior', default: 30 },
+  out: { type: 'string', help: 'output directory' },
+  ...ENGINE_FLAGS,
+};
+export const help = usage('dream', '--model M --layer L (--input PHOTO [--zoom N] | --units 0-9) --out DIR', SPECS);
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, SPECS);
+  const out = required<string>(flags, 'out');
+  const layerRef = required<string>(flags, 'layer');
+  for (const k of ['octaves', 'steps', 'zoom', 'size']) {
+    const v = flags[k] as number | undefined;
+    if (v != null && v < 1) throw new DeepvisError(`--${k} must be at least 1`);
+  }
+  const engine = await engineFrom(flags);
+  const model = await modelFrom(flags);
+  const seed = flags.seed as number;
+  const quiet = Boolean(flags.quiet);
+  const [h, w, c] = model.input.shape;
+  const stemOf = (name: string) => path.join(out, `${name.replace(/[^\w.-]+/g, '_')}-dream`);
+  if (!flags.input) {
+    const { layer, neuron, units } = unitsFrom(flags, model, layerRef);
+    const steps = (flags.steps as number | undefined) ?? 200;
+    const bar = new Progress(`dream ${layer.name}`, steps, quiet);
+    const r = dreamUnits(model, { layer: layer.name, units, neuron, steps, seed, tv: flags.tv as number, onStep: ({ step }) => bar.update(step + 1) });
+    bar.done();
+    const v = r.images.dataSync();
+    r.images.dispose();
+    const tiles = units.map((_, i) => toImage(v.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c]));
+    const stem = stemOf(layer.name);
+    await writePng(`${stem}.png`, grid(tiles, { labels: r.units.map((u) => `${u.unit} ${u.activation.toPrecision(3)}`), title: `${layer.name} - DeepDream from noise` }));
+    await writeJsonAtomic(`${stem}.json`, { model: flags.model, layer: layer.name, objective: r.objective, params: { ...r.params, seed }, backend: engine.backend, seconds: r.seconds, units: r.units });
+    console.log(`wrote ${stem}.png and ${stem}.json (${r.seconds.toFixed(1)}s)`);
+    model.dispose();
+    return;
+  }
+  const layer = model.layer(layerRef);
+  let photo = await imageFrom(flags.input as string, model, true);
+  if (flags.size) {
+    const s = (flags.size as number) / Math.max(photo.shape[0], photo.shape[1]);
+    const resized = tf.tidy(() => tf.image.resizeBilinear(photo, [Math.round(photo.shape[0] * s), Math.round(photo.shape[1] * s)], true) as tf.Tensor3D);
+    photo.dispose();
+    photo = resized;
+  }
+  const args = {
+    objective: deepDream(layer), octaves: flags.octaves as number, octaveScale: flags['octave-scale'] as number,
+    stepsPerOctave: (flags.steps as number | undefined) ?? 20, lr: flags.lr as number, seed,
+  };
+  const params = { ...args, objective: args.objective.description, input: flags.input, size: photo.shape };
+  const stem = stemOf(layer.name);
+  const toPng = (t: tf.Tensor3D) => toImage(t.dataSync(), t.shape as [number, number, number], { mode: 'range', range: model.input.range });
+  if (flags.zoom) {
+    const frames = flags.zoom as number;
+    const bar = new Progress(`dream zoom ${layer.name}`, frames, quiet);
+    let done = 0;
+    const r = dreamZoom(model, photo, { ...args, frames, zoom: flags['zoom-factor'] as number, onStep: ({ octave, step }) => octave === 0 && step === 0 && bar.update(++done) });
+    bar.done();
+    const images = r.frames.map(toPng);
+    r.frames.forEach((f) => f.dispose());
+    for (const [k, img] of images.entries()) await writeFileAtomic(`${stem}-frame${String(k).padStart(3, '0')}.png`, await pngBytes(img));
+    await writeFileAtomic(`${stem}-zoom.gif`, await animatedGif(images, 120));
+    await writeJsonAtomic(`${stem}.json`, { model: flags.model, layer: layer.name, params: { ...params, frames, zoomFactor: flags['zoom-factor'] }, backend: engine.backend, seconds: r.seconds });
+    console.log(`wrote ${frames} frames, ${stem}-zoom.gif and ${stem}.json (${r.seconds.toFixed(1)}s)`);
+  } else {
+    const bar = new Progress(`dream ${layer.name}`, args.octaves * args.stepsPerOctave, quiet);
+    const r = dreamPhoto(model, photo, { ...args, onStep: ({ octave, step }) => bar.update(octave * args.stepsPerOctave + step + 1) });
+    bar.done();
+    const before = tf.tidy(() => tf.image.resizeBilinear(photo, [r.image.shape[0], r.image.shape[1]], true) as tf.Tensor3D);
+    await writePng(`${stem}.png`, grid([toPng(before), toPng(r.image)], { labels: ['input', 'dream'], title: `${layer.name} - DeepDream`, minTile: 224 }));
+    before.dispose();
+    r.image.dispose();
+    await writeJsonAtomic(`${stem}.json`, { model: flags.model, layer: layer.name, params, backend: engine.backend, seconds: r.seconds, octaves: r.octaves });
+    console.log(`wrote ${stem}.png and ${stem}.json (${r.seconds.toFixed(1)}s)`);
+  }
+  photo.dispose();
+  model.dispose();
+}
