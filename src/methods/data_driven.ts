@@ -182,7 +182,11 @@ export function estimateSteps(model: VisModel, args: DataDrivenArgs & { maxSteps
 
 export interface SpeedComparison {
   unit: number;
-  /** 90% of the data-driven run's final (pre-filter) activation: the common target. */
+  /**
+   * The common target: the blank image's activation plus 90% of the way to the data-driven
+   * run's final (pre-filter) activation — "90% of the final activation" measured from the blank
+   * start, so that it is defined for units whose activations are negative too.
+   */
   target: number;
   dataDriven: { steps: number | null; seconds: number | null; final: number };
   blank: { steps: number | null; seconds: number | null; final: number };
@@ -191,7 +195,8 @@ export interface SpeedComparison {
 /**
  * Seed 000's claim that starting from the best data-set image converges ~100× faster than pure
  * optimization from a blank image: the same ascent (same step rule and size) both ways, and the
- * steps and wall time each needs to reach 90% of the data-driven run's final activation.
+ * steps and wall time each needs to reach 90% of the data-driven run's final activation (measured
+ * from the blank image's activation, see SpeedComparison.target).
  */
 export function compareWithBlank(model: VisModel, args: DataDrivenArgs & { blankSteps?: number }): SpeedComparison[] {
   const steps = args.steps ?? 60;
@@ -212,7 +217,8 @@ export function compareWithBlank(model: VisModel, args: DataDrivenArgs & { blank
   };
   return args.units.map((unit, i) => {
     const final = dd.history[dd.history.length - 1]?.[i] ?? 0;
-    const target = 0.9 * final;
+    const base = blank.history[0]?.[i] ?? 0;
+    const target = base + 0.9 * (final - base);
     const sd = reach(dd.history, i, target);
     const sb = reach(blank.history, i, target);
     return {

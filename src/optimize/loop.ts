@@ -98,11 +98,14 @@ export function optimize(model: VisModel, param: Param, objective: Objective, ar
               return s.sum().neg() as tf.Scalar;
             });
           const { grads } = tf.variableGrads(f, param.variables as tf.Variable[]);
-          const mask = tf.tensor1d(active.map((a) => (a ? 1 : 0)));
           for (const v of param.variables) {
-            // Ascent direction: −∂(−Σ scores)/∂v, zeroed for converged items.
-            const shape = [n, ...new Array(v.rank - 1).fill(1)];
-            let g = grads[v.name].neg().mul(mask.reshape(shape));
+            // Ascent direction: −∂(−Σ scores)/∂v, zeroed for converged items. A variable's rows
+            // are item-major: k rows per image (k = C for the Fourier spectrum, one per channel).
+            const k = v.shape[0] / n;
+            if (!Number.isInteger(k)) throw new Error(`param variable ${v.name} has ${v.shape[0]} rows for ${n} images`);
+            const rows = active.flatMap((a) => new Array<number>(k).fill(a ? 1 : 0));
+            const mask = tf.tensor1d(rows).reshape([v.shape[0], ...new Array(v.rank - 1).fill(1)]);
+            let g = grads[v.name].neg().mul(mask);
             if (wantGrad) {
               lastGrad?.dispose();
               lastGrad = tf.keep(g.clone()) as tf.Tensor4D;
