@@ -63,6 +63,38 @@ describe('deepvis CLI', () => {
     assert.ok(meta.width! > 100 && meta.height! > 100);
   });
 
+  it('runs yosinski, lucid, data-driven, dream (photo, zoom, units) and invert, each writing PNG + JSON', async () => {
+    const out = path.join(dir, 'methods');
+    const runs: Array<[string[], string]> = [
+      [['maximize', '--method', 'yosinski', '--preset', 'all', '--layer', 'logits', '--units', '0-2', '--steps', '20'], 'logits-yosinski'],
+      [['maximize', '--method', 'lucid', '--layer', 'dense1', '--units', '0-3', '--steps', '20', '--per-unit', '2'], 'dense1_pre-lucid'],
+      [['maximize', '--method', 'data-driven', '--layer', 'logits', '--units', '3,7', '--steps', '15', '--compare'], 'logits-data-driven'],
+      [['dream', '--layer', 'dense1', '--input', 'mnist:0', '--size', '40', '--octaves', '2', '--steps', '4'], 'dense1-dream'],
+      [['dream', '--layer', 'logits', '--units', '0-2', '--steps', '20'], 'logits-dream'],
+      [['invert', '--layer', 'dense1,logits', '--input', 'mnist:1', '--restarts', '2', '--steps', '30'], 'dense1+logits-invert'],
+    ];
+    for (const [args, stem] of runs) {
+      const r = deepvis(...args, '--model', model, '--out', out, '--quiet');
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      const json = JSON.parse(readFileSync(path.join(out, `${stem}.json`), 'utf8'));
+      assert.ok(json.backend === 'wasm', stem);
+      const meta = await sharp(path.join(out, `${stem}.png`)).metadata();
+      assert.ok(meta.width! > 50, stem);
+    }
+    const yos = JSON.parse(readFileSync(path.join(out, 'logits-yosinski.json'), 'utf8'));
+    assert.equal(yos.units.length, 12, '4 presets × 3 units');
+    assert.equal(yos.params.sets.length, 4);
+    const dd = JSON.parse(readFileSync(path.join(out, 'logits-data-driven.json'), 'utf8'));
+    assert.equal(dd.starts.length, 2);
+    assert.equal(dd.comparison.length, 2);
+    const inv = JSON.parse(readFileSync(path.join(out, 'dense1+logits-invert.json'), 'utf8'));
+    assert.deepEqual(inv.layers.map((l: { errors: number[] }) => l.errors.length), [2, 2]);
+    const zoom = deepvis('dream', '--model', model, '--layer', 'dense1', '--input', 'mnist:2', '--zoom', '3', '--steps', '2', '--octaves', '1', '--out', out, '--quiet');
+    assert.equal(zoom.code, 0, zoom.stderr);
+    const gif = await sharp(path.join(out, 'dense1-dream-zoom.gif'), { animated: true }).metadata();
+    assert.equal(gif.pages, 3);
+  });
+
   it('draws first-layer filters of the MLP and refuses to sample a model that is not a DBN', async () => {
     const out = path.join(dir, 'filters');
     const r = deepvis('filters', '--model', model, '--units', '0-15', '--out', out);
@@ -95,6 +127,11 @@ describe('deepvis CLI', () => {
     ['neuron on a flat layer', ['maximize', '--model', '@model', '--layer', 'dense1', '--neuron', '1,1'], /--neuron needs a convolutional layer/],
     ['wrong input shape', ['maximize', '--model', '@model', '--layer', 'dense1', '--input-shape', '32,32,3'], /input shape 32×32×3 does not match the model's input \[28, 28, 1\]/],
     ['unknown option', ['maximize', '--model', '@model', '--layr', 'dense1'], /unknown option --layr/],
+    ['unknown method', ['maximize', '--model', '@model', '--layer', 'dense1', '--method', 'magic'], /--method must be one of erhan, yosinski, data-driven, lucid/],
+    ['yosinski preset out of range', ['maximize', '--model', '@model', '--layer', 'dense1', '--method', 'yosinski', '--preset', '7'], /--preset must be 1, 2, 3, 4 or 'all'; got '7'/],
+    ['invert without an input', ['invert', '--model', '@model', '--layer', 'dense1'], /--input is required/],
+    ['dream on a missing photo', ['dream', '--model', '@model', '--layer', 'dense1', '--input', '/nonexistent/photo.png'], /cannot read image \/nonexistent\/photo.png/],
+    ['data set index out of range', ['invert', '--model', '@model', '--layer', 'dense1', '--input', 'mnist:99999'], /mnist has 2000 evaluation images; index 99999 is out of range/],
     ['data set path with no data', ['train', '--arch', 'mlp', '--data', '@empty', '--out', '@out'], /no images in/],
   ];
   for (const [what, args, message] of bad) {
