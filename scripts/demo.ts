@@ -3,7 +3,9 @@
  * autoencoder — and writes what their units respond to into out/: Erhan activation maximization
  * for every layer of the CNN (conv layers twice: one centre neuron per channel cropped to its
  * receptive field, the paper's unit; and the channel mean, a texture), first-layer filters and
- * clamped-unit samples of the DBN, filters and top-layer maximization of the autoencoder.
+ * clamped-unit samples of the DBN, filters and top-layer maximization of the autoencoder; then the
+ * optimization methods of issue 5 (Yosinski's four presets, Lucid-style Fourier + robustness,
+ * DeepDream on a digit with a zoom animation, inversion, and seed 000's data-driven method).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { main } from '../src/cli/main.js';
@@ -34,6 +36,14 @@ for (const layer of ['conv1', 'conv2', 'conv3']) {
 await cli('maximize', '--model', cnn, '--layer', 'conv3', '--pre', 'no', '--restarts', '2', '--out', 'out/mnist-cnn', '--quiet');
 await cli('maximize', '--model', cnn, '--layer', 'dense1', '--units', '0-63', '--restarts', '2', '--out', 'out/mnist-cnn', '--quiet');
 await cli('maximize', '--model', cnn, '--layer', 'logits', '--out', 'out/mnist-cnn', '--quiet');
+// The regularized and modern methods of issue 5 on the same model.
+await cli('maximize', '--model', cnn, '--layer', 'logits', '--method', 'yosinski', '--preset', 'all', '--out', 'out/mnist-cnn', '--quiet');
+await cli('maximize', '--model', cnn, '--layer', 'logits', '--method', 'lucid', '--per-unit', '2', '--out', 'out/mnist-cnn', '--quiet');
+await cli('maximize', '--model', cnn, '--layer', 'conv3', '--units', '0-31', '--method', 'lucid', '--out', 'out/mnist-cnn', '--quiet');
+await cli('dream', '--model', cnn, '--layer', 'logits', '--units', '0-9', '--out', 'out/mnist-cnn', '--quiet');
+await cli('dream', '--model', cnn, '--layer', 'conv3', '--input', 'mnist:3', '--size', '112', '--out', 'out/mnist-cnn', '--quiet');
+await cli('dream', '--model', cnn, '--layer', 'conv2', '--input', 'mnist:5', '--size', '84', '--zoom', '24', '--steps', '10', '--out', 'out/mnist-cnn/zoom', '--quiet');
+await cli('invert', '--model', cnn, '--layer', 'conv2,dense1,logits', '--input', 'mnist:3', '--out', 'out/mnist-cnn', '--quiet');
 
 const dbn = 'models/mnist-dbn';
 await trainOnce(dbn, '--arch', 'dbn', '--layers', '500,500', '--pretrain-epochs', '3', '--epochs', '6', '--data', 'mnist');
@@ -47,5 +57,8 @@ const sae = 'models/mnist-dae';
 await trainOnce(sae, '--arch', 'dae', '--layers', '1000,500,300,50', '--pretrain-epochs', '3', '--ae-epochs', '1', '--epochs', '6', '--data', 'mnist');
 await cli('filters', '--model', `${sae}/pretrained`, '--out', 'out/mnist-dae', '--quiet');
 await cli('maximize', '--model', sae, '--layer', 'h4', '--units', '0-35', '--restarts', '2', '--out', 'out/mnist-dae', '--quiet');
+// Seed 000's data-driven method on the unsupervised stack, step count from the unimodal units,
+// measured against pure optimization from a blank image.
+await cli('maximize', '--model', `${sae}/pretrained`, '--layer', 'h4', '--units', '0-19', '--method', 'data-driven', '--estimate-steps', '--compare', '--out', 'out/mnist-dae', '--quiet');
 
 console.log(`\ndemo done in ${((performance.now() - t0) / 1000).toFixed(0)}s: pictures in out/mnist-cnn, out/mnist-dbn, out/mnist-dae`);

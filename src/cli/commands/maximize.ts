@@ -78,7 +78,7 @@ export async function run(argv: string[]): Promise<void> {
   const seed = flags.seed as number;
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
-  const { layer, neuron, units } = unitsFrom(flags, model, layerRef);
+  const { layer, base, neuron, units } = unitsFrom(flags, model, layerRef);
   const data = await evalSetFor(model, flags.data as string | undefined);
   if (method === 'data-driven' && !data) throw new DeepvisError('--method data-driven starts from data-set images: give --data (mnist, fashion-mnist, a folder)');
   const quiet = Boolean(flags.quiet);
@@ -114,7 +114,8 @@ export async function run(argv: string[]): Promise<void> {
     case 'data-driven': {
       let steps = req.steps;
       if (flags['estimate-steps']) {
-        const uni = specificity(model, data!, layer.name).units.filter((u) => u.modality === 'unimodal').map((u) => u.unit);
+        // Specificity is a property of the unit's output (seed 000 §3), not of its pre-activation.
+        const uni = specificity(model, data!, base.name).units.filter((u) => u.modality === 'unimodal').map((u) => u.unit);
         const est = estimateSteps(model, { ...req, units: uni, data: data!, threshold: flags.threshold as number });
         steps = est.steps;
         extra.stepEstimate = est;
