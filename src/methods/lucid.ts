@@ -30,6 +30,7 @@ export interface LucidArgs extends UnitRequest {
   readonly lr?: number;
   /** Images per unit; with more than one, a diversity term keeps them apart. */
   readonly perUnit?: number;
+  /** Weight of diversity relative to the units' typical activation on random images; default 1. */
   readonly diversityWeight?: number;
 }
 
@@ -45,11 +46,18 @@ export function lucid(model: VisModel, args: LucidArgs): MethodResult {
   const perUnit = args.perUnit ?? 1;
   const perItem = Array.from({ length: perUnit }, () => args.units).flat();
   let objective = unitObjectiveOf(model, args, perItem);
-  if (perUnit > 1) {
-    // Lucid's diversity compares the whole batch; the weight is relative to the unit's own scale.
-    objective = objective.plus(diversity(model.layer(args.layer)).times(args.diversityWeight ?? 0.5));
-  }
   const [h, w, c] = model.input.shape;
+  let diversityScale = 0;
+  if (perUnit > 1) {
+    // Diversity is a cosine (≤ 1) while unit scores are in the model's own units: the weight is
+    // relative to the units' typical magnitude, measured on random images of the input range.
+    const [lo, hi] = model.input.range;
+    const probe = tf.randomUniform([perItem.length, h, w, c], lo, hi, 'float32', args.seed ?? 0) as tf.Tensor4D;
+    const s = scoreImages(model, unitObjectiveOf(model, args, perItem), probe);
+    probe.dispose();
+    diversityScale = Math.max(1e-3, s.reduce((a, v) => a + Math.abs(v), 0) / s.length);
+    objective = objective.plus(diversity(model.layer(args.layer), perItem).times((args.diversityWeight ?? 1) * diversityScale));
+  }
   const rng = new Rng(args.seed ?? 0);
   const n = perItem.length;
   const pixelsFrom = () => {
@@ -82,7 +90,7 @@ export function lucid(model: VisModel, args: LucidArgs): MethodResult {
       objective: objective.description,
       params: {
         method: 'lucid', param: args.param ?? 'fourier', decorrelate: (args.decorrelate ?? true) && c === 3,
-        transforms: transforms.map((t) => t.name), steps, lr, perUnit, diversityWeight: perUnit > 1 ? args.diversityWeight ?? 0.5 : 0,
+        transforms: transforms.map((t) => t.name), steps, lr, perUnit, diversityWeight: perUnit > 1 ? args.diversityWeight ?? 1 : 0, diversityScale,
         seed: args.seed ?? 0,
       },
       seconds: run.seconds,

@@ -35,6 +35,8 @@ describe('objectives', () => {
     a.set(1, 0, 0, 0, 0); // item 0 uses channel 0 only, item 1 channel 3 only
     a.set(1, 1, 1, 1, 3);
     score(diversity(conv), a.toTensor()).forEach((s) => assert.ok(Math.abs(s) < 1e-6));
+    // Groups: identical items in different groups do not count against each other.
+    score(diversity(conv, [0, 1]), same).forEach((s) => assert.ok(Math.abs(s) < 1e-6));
   });
 
   it('feature match is 0 at the target and −1 at zero activations', () => {

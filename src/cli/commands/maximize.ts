@@ -39,7 +39,7 @@ const SPECS: FlagSpecs = {
   search: { type: 'int', help: 'yosinski: render N random hyperparameter sets side by side (the paper\'s random search)' },
   param: { type: 'string', help: 'lucid: parameterization', choices: ['fourier', 'pixels'], default: 'fourier' },
   'per-unit': { type: 'int', help: 'lucid: images per unit, kept apart by a diversity term', default: 1 },
-  diversity: { type: 'number', help: 'lucid: weight of the diversity term', default: 0.5 },
+  diversity: { type: 'number', help: "lucid: weight of the diversity term, relative to the units' typical activation", default: 1 },
   'no-decorrelate': { type: 'bool', help: 'lucid: no colour decorrelation' },
   'no-transforms': { type: 'bool', help: 'lucid: no pad/jitter/scale/rotate' },
   'estimate-steps': { type: 'bool', help: "data-driven: set the step count from the layer's unimodal units (seed 000 §3–4)" },
