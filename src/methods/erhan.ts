@@ -10,29 +10,23 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import type { VisModel } from '../model/types.js';
-import { units as unitObjective, checkUnits, type UnitSelector } from '../objectives/units.js';
-import { optimize, type StepInfo, type StepRule } from '../optimize/loop.js';
+import { units as unitObjective, checkUnits } from '../objectives/units.js';
+import { optimize, type StepRule } from '../optimize/loop.js';
+import type { UnitRequest } from './common.js';
 import { pixels } from '../param/pixels.js';
 import { normProjection } from '../projections/projections.js';
 
-export interface ErhanArgs {
-  readonly layer: string;
-  readonly units: readonly number[];
-  readonly neuron?: UnitSelector['neuron'];
+/** The unit request (layer, units, neuron, steps — default 300, seed, onStep, signal) plus Erhan's own knobs. */
+export interface ErhanArgs extends UnitRequest {
   /** Random starts per unit; default 4. */
   readonly restarts?: number;
-  /** Step limit; default 300. */
-  readonly steps?: number;
   /** Step size as a fraction of the input range, per step (normalized rule); default 0.03. */
   readonly lr?: number;
   readonly rule?: StepRule;
   /** Norm ρ of the images; default 0.35·(hi−lo)·√D, near MNIST's mean digit norm. Pass the data's mean norm when known. */
   readonly rho?: number;
-  readonly seed?: number;
   /** Stop a unit when its activation rose less than tol (relative) over `window` steps; default 30 steps, 1e-3. */
   readonly convergence?: { readonly window: number; readonly tol: number };
-  readonly onStep?: (info: StepInfo) => void;
-  readonly signal?: { readonly aborted: boolean };
 }
 
 export interface ErhanUnit {
