@@ -65,8 +65,17 @@ export function fromGraphModel(
     labels: metadata.labels ?? null,
     logitsLayer,
     layer: (ref) => findLayer(layers, ref),
-    activations: (x, names) =>
-      tapActivations(x, names, layers, input, (native, resolved) => model.execute({ [inputName]: native }, resolved)),
+    activations: (x, names, offset) =>
+      tapActivations(x, names, layers, input, (native, resolved) => {
+        if (!offset) return model.execute({ [inputName]: native }, resolved);
+        // Feeding a node overrides its value; everything downstream is computed from the feed.
+        const node = findLayer(layers, offset.layer).name;
+        const a = model.execute({ [inputName]: native }, node) as tf.Tensor;
+        if (!tf.util.arraysEqual(a.shape, offset.delta.shape)) {
+          throw new DeepvisError(`offset of shape [${offset.delta.shape.join(', ')}] does not fit layer '${node}'`);
+        }
+        return model.execute({ [inputName]: native, [node]: a.add(offset.delta) }, resolved);
+      }),
     weightsOf(name) {
       const node = findLayer(layers, name).name;
       const graph = (model as unknown as { executor?: { graph?: { nodes?: Record<string, { inputNames?: string[]; inputs?: Array<{ name: string; op: string }> }> } } }).executor?.graph;

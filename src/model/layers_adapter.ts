@@ -65,9 +65,10 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     labels: metadata.labels ?? null,
     logitsLayer,
     layer: (ref) => findLayer(layers, ref),
-    activations: (x, names) =>
+    activations: (x, names, offset) =>
       tapActivations(x, names, layers, input, (native, resolved) => {
-        const out = subModel(resolved).apply(native, { training: false });
+        const run = () => subModel(resolved).apply(native, { training: false });
+        const out = offset ? withOffset(model.getLayer(findLayer(layers, offset.layer).name.replace(/:pre$/, '')), offset.delta, run) : run();
         const list = Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
         return list.map((t, i) => (resolved[i].endsWith(PRE) ? applyLinear(model.getLayer(resolved[i].slice(0, -PRE.length)), t) : t));
       }),
@@ -85,6 +86,25 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     },
   };
   return vis;
+}
+
+/** Runs fn with `layer`'s output shifted by delta (an own `call` on the instance, removed after). */
+function withOffset<T>(layer: tf.layers.Layer, delta: tf.Tensor, fn: () => T): T {
+  const holder = layer as unknown as { call: (inputs: unknown, kwargs: unknown) => tf.Tensor | tf.Tensor[] };
+  const stock = holder.call;
+  holder.call = (inputs, kwargs) => {
+    const out = stock.call(layer, inputs, kwargs);
+    if (Array.isArray(out) || !tf.util.arraysEqual(out.shape, delta.shape)) {
+      throw new DeepvisError(`offset of shape [${delta.shape.join(', ')}] does not fit layer '${layer.name}'`);
+    }
+    return out.add(delta);
+  };
+  try {
+    return fn();
+  } finally {
+    delete (holder as Partial<typeof holder>).call;
+    if (holder.call !== stock) holder.call = stock;
+  }
 }
 
 let linear: unknown = null;

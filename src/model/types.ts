@@ -53,6 +53,17 @@ export interface DeepvisMetadata {
   readonly [key: string]: unknown;
 }
 
+/**
+ * A tensor added to one layer's output inside the forward pass. Its gradient at zero is the
+ * gradient of anything downstream with respect to that layer's activations (Grad-CAM), which
+ * tf.grad cannot give directly since it differentiates with respect to inputs only.
+ */
+export interface LayerOffset {
+  readonly layer: string;
+  /** Same shape as the layer's output for the batch. */
+  readonly delta: tf.Tensor;
+}
+
 export interface VisModel {
   readonly format: 'layers' | 'graph';
   readonly input: InputSpec;
@@ -70,9 +81,10 @@ export interface VisModel {
   /**
    * Activations of `layers` (in that order) from one forward pass over images x [N, H, W, C].
    * Records on the gradient tape, so any scalar built from them differentiates w.r.t. x.
-   * The caller owns (disposes) the returned tensors.
+   * The caller owns (disposes) the returned tensors. With `offset`, that layer's output (and all
+   * that depends on it) is computed from output + delta.
    */
-  activations(x: tf.Tensor4D, layers: readonly string[]): tf.Tensor[];
+  activations(x: tf.Tensor4D, layers: readonly string[], offset?: LayerOffset): tf.Tensor[];
   /** Final model output (probabilities or logits as the model defines them). Caller disposes. */
   predict(x: tf.Tensor4D): tf.Tensor;
   /**

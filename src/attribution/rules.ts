@@ -1,0 +1,75 @@
+/**
+ * Backward rules through ReLU and max-pooling, the only thing that distinguishes the gradient
+ * maps of the seeds from each other (Springenberg et al. 2015 made this explicit):
+ * - gradient (Simonyan et al.): ReLU passes dy where the forward input was positive;
+ * - deconvnet (Zeiler & Fergus; seed 001 §5, seed 003 §4.1): ReLU passes the positive part of
+ *   the signal coming down, whatever the forward input was;
+ * - guided backpropagation: both conditions at once.
+ * Max-pooling unpools through the switches recorded in the forward pass (the stock max-pool
+ * gradient), or, for the deconvnet variant without switches of seed 003 §4.1, gives every position
+ * of a pooling window the window's value (nearest-neighbour unpooling).
+ *
+ * The rules are swapped in tfjs's gradient registry for the duration of one call, so they apply to
+ * any model — layers or graph, fused or not (a fused conv+ReLU unfuses while gradients are
+ * recorded and runs the 'Relu' kernel) — with no change to the model. The registry is global:
+ * the call is synchronous and restores the stock rules in `finally`.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type ReluRule = 'gradient' | 'deconvnet' | 'guided';
+export type Unpool = 'switches' | 'nearest';
+
+export interface BackwardRules {
+  readonly relu: ReluRule;
+  readonly unpool?: Unpool;
+}
+
+function reluGrad(rule: ReluRule, cap?: number): tf.GradConfig['gradFunc'] {
+  return (dy, saved) => {
+    const [x] = saved;
+    return {
+      x: () =>
+        tf.tidy(() => {
+          const down = dy as tf.Tensor;
+          const open = cap == null ? tf.step(x) : tf.logicalAnd(x.greater(0), x.less(cap)).toFloat();
+          if (rule === 'deconvnet') return down.relu();
+          return down.relu().mul(open);
+        }),
+    };
+  };
+}
+
+/** Every window's value spread over the whole window: the transpose of a per-channel window sum. */
+function nearestUnpool(dy: tf.Tensor4D, x: tf.Tensor4D, attrs: tf.NamedAttrMap): tf.Tensor4D {
+  const { filterSize, strides, pad } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number };
+  const [fh, fw] = typeof filterSize === 'number' ? [filterSize, filterSize] : filterSize;
+  const ones = tf.ones([fh, fw, x.shape[3], 1]);
+  const out = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: ones }, {
+    strides, pad, dilations: [1, 1], dimRoundingMode: undefined, inputShape: x.shape,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  ones.dispose();
+  return out;
+}
+
+/** Runs fn (which must record and finish its gradients synchronously) under the given rules. */
+export function withRules<T>(rules: BackwardRules, fn: () => T): T {
+  const swaps: tf.GradConfig[] = [];
+  if (rules.relu !== 'gradient') {
+    swaps.push({ kernelName: 'Relu', inputsToSave: ['x'], gradFunc: reluGrad(rules.relu) });
+    swaps.push({ kernelName: 'Relu6', inputsToSave: ['x'], gradFunc: reluGrad(rules.relu, 6) });
+  }
+  if (rules.unpool === 'nearest') {
+    swaps.push({
+      kernelName: 'MaxPool',
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved, attrs) => ({ x: () => nearestUnpool(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, attrs) }),
+    });
+  }
+  const stock = swaps.map((s) => tf.getGradient(s.kernelName));
+  swaps.forEach((s) => tf.registerGradient(s));
+  try {
+    return fn();
+  } finally {
+    stock.forEach((g, i) => (g ? tf.registerGradient(g) : tf.unregisterGradient(swaps[i].kernelName)));
+  }
+}
