@@ -18,7 +18,7 @@ export { normProjection, clampRange, type Projection } from './projections/proje
 export { optimize, type OptimizeArgs, type OptimizeResult, type StepInfo } from './optimize/loop.js';
 export { erhan, type ErhanArgs, type ErhanResult } from './methods/erhan.js';
 export { datasetMax, meanNorm } from './analysis/dataset_max.js';
-export { measuredReceptiveField, cropValues, type Box } from './analysis/receptive_field.js';
+export { receptiveFields, boxAt, cropValues, cropFixed, type Box, type ReceptiveFields } from './analysis/receptive_field.js';
 export type { ImageSet } from './data/dataset.js';
 export { split, subset, batchTensor } from './data/dataset.js';
 export { buildClassifier } from './train/architectures.js';

@@ -1,9 +1,15 @@
 /**
- * The receptive field of one spatial neuron, measured rather than derived: the bounding box of the
- * input pixels whose gradient is non-zero, united over a few random inputs (so a ReLU that happens
- * to be off cannot hide part of it). Works the same for layers models and graph models.
+ * Receptive fields computed from the layer chain itself: the input pixels a spatial neuron can
+ * depend on are the support of its gradient once every ReLU passes the signal whatever its state
+ * and max-pooling spreads it over the whole window (rules.ts) — then no data, dead unit or pooling
+ * switch can hide part of the field, and the same code serves layers models and graph models
+ * (strides, padding, dilations, depthwise and separable convolutions, pooling, whatever the ops).
+ *
+ * For conv/pool chains the field of neuron (x, y) is X(x) × Y(y): one batched backward pass over
+ * one row and one column of neurons gives every position's box, borders and padding included.
  */
 import * as tf from '@tensorflow/tfjs';
+import { withRules } from '../attribution/rules.js';
 import { Rng } from '../engine/rng.js';
 import type { VisModel } from '../model/types.js';
 
@@ -15,32 +21,71 @@ export interface Box {
   x1: number;
 }
 
-export function measuredReceptiveField(
-  model: VisModel, layerName: string, neuron: readonly [number, number], probes = 3, seed = 0,
-): Box {
-  const layer = model.layer(layerName);
-  const [h, w, c] = model.input.shape;
-  const [lo, hi] = model.input.range;
-  const rng = new Rng(seed);
-  const support = tf.tidy(() => {
-    const x = tf.randomUniform([probes, h, w, c], lo, hi, 'float32', rng.seed()) as tf.Tensor4D;
-    const g = tf.grad((xi: tf.Tensor) => {
-      const [act] = model.activations(xi as tf.Tensor4D, [layer.name]);
-      if (act.rank !== 4) return act.sum();
-      return (act as tf.Tensor4D).slice([0, neuron[1], neuron[0], 0], [-1, 1, 1, -1]).sum();
-    })(x);
-    return g.abs().sum([0, 3]).greater(0);
-  });
-  const mask = support.dataSync();
-  support.dispose();
-  let box: Box = { y0: h, x0: w, y1: 0, x1: 0 };
+export interface ReceptiveFields {
+  readonly layer: string;
+  /** Per output row y: [y0, y1) in input pixels; per output column x: [x0, x1). */
+  readonly rows: Array<[number, number]>;
+  readonly cols: Array<[number, number]>;
+  /** Size and stride of an interior field (the largest field; the step between neighbours). */
+  readonly size: [number, number];
+  readonly stride: [number, number];
+}
+
+export function boxAt(rf: ReceptiveFields, x: number, y: number): Box {
+  const [y0, y1] = rf.rows[Math.min(y, rf.rows.length - 1)];
+  const [x0, x1] = rf.cols[Math.min(x, rf.cols.length - 1)];
+  return { y0, x0, y1, x1 };
+}
+
+function extent(mask: ArrayLike<number>, h: number, w: number, copy: number, axis: 'y' | 'x'): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      if (!mask[y * w + x]) continue;
-      box = { y0: Math.min(box.y0, y), x0: Math.min(box.x0, x), y1: Math.max(box.y1, y + 1), x1: Math.max(box.x1, x + 1) };
+      if (!mask[copy * h * w + y * w + x]) continue;
+      const v = axis === 'y' ? y : x;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v + 1);
     }
   }
-  return box.y1 > box.y0 ? box : { y0: 0, x0: 0, y1: h, x1: w };
+  return hi > lo ? [lo, hi] : [0, axis === 'y' ? h : w];
+}
+
+export function receptiveFields(model: VisModel, layerName: string, seed = 0): ReceptiveFields {
+  const layer = model.layer(layerName);
+  const [h, w, c] = model.input.shape;
+  if (layer.outputShape.length !== 3) {
+    return { layer: layer.name, rows: [[0, h]], cols: [[0, w]], size: [h, w], stride: [0, 0] };
+  }
+  const [oh, ow] = layer.outputShape;
+  const cy = Math.floor(oh / 2);
+  const cx = Math.floor(ow / 2);
+  // Copies 0..ow−1: neurons (x, cy); copies ow..ow+oh−1: neurons (cx, y).
+  const where = [...Array.from({ length: ow }, (_, x) => cy * ow + x), ...Array.from({ length: oh }, (_, y) => y * ow + cx)];
+  const n = where.length;
+  const [lo, hi] = model.input.range;
+  const mask = withRules({ relu: 'linear', unpool: 'nearest' }, () =>
+    tf.tidy(() => {
+      const x = tf.randomUniform([n, h, w, c], lo, hi, 'float32', new Rng(seed).seed());
+      const at = tf.oneHot(tf.tensor1d(where, 'int32'), oh * ow).toFloat().reshape([n, oh, ow, 1]);
+      const g = tf.grad((xi: tf.Tensor) => {
+        const [act] = model.activations(xi as tf.Tensor4D, [layer.name]);
+        return act.mul(at).sum();
+      })(x);
+      return g.abs().sum(3).greater(0).dataSync();
+    }),
+  );
+  const cols = Array.from({ length: ow }, (_, x) => extent(mask, h, w, x, 'x'));
+  const rows = Array.from({ length: oh }, (_, y) => extent(mask, h, w, ow + y, 'y'));
+  const size: [number, number] = [Math.max(...rows.map(([a, b]) => b - a)), Math.max(...cols.map(([a, b]) => b - a))];
+  // Clipping at a border only shortens a field: the larger of the two edge steps is the stride.
+  const step = (r: Array<[number, number]>, i: number) => {
+    if (r.length < 2) return 0;
+    const a = Math.min(i, r.length - 2);
+    return Math.max(r[a + 1][0] - r[a][0], r[a + 1][1] - r[a][1]);
+  };
+  const stride: [number, number] = [step(rows, Math.floor(oh / 2)), step(cols, Math.floor(ow / 2))];
+  return { layer: layer.name, rows, cols, size, stride };
 }
 
 /** Crops [H, W, C] pixel values to a box. */
@@ -52,6 +97,29 @@ export function cropValues(values: ArrayLike<number>, shape: readonly [number, n
   for (let y = 0; y < bh; y++) {
     for (let x = 0; x < bw; x++) {
       for (let k = 0; k < c; k++) out[(y * bw + x) * c + k] = values[((y + box.y0) * w + (x + box.x0)) * c + k];
+    }
+  }
+  return out;
+}
+
+/**
+ * Crops to a fixed size (the layer's interior field size) centred on the box, padding outside the
+ * image with `fill`, so every crop of a layer has the same size and border neurons keep their place.
+ */
+export function cropFixed(values: ArrayLike<number>, shape: readonly [number, number, number], box: Box, size: readonly [number, number], fill: number): Float32Array {
+  const [h, w, c] = shape;
+  const [sh, sw] = size;
+  // A border field is clipped on one side: anchor it on the side that was not clipped.
+  const y0 = box.y0 === 0 && box.y1 - box.y0 < sh ? box.y1 - sh : box.y0;
+  const x0 = box.x0 === 0 && box.x1 - box.x0 < sw ? box.x1 - sw : box.x0;
+  const out = new Float32Array(sh * sw * c).fill(fill);
+  for (let y = 0; y < sh; y++) {
+    const sy = y + y0;
+    if (sy < 0 || sy >= h) continue;
+    for (let x = 0; x < sw; x++) {
+      const sx = x + x0;
+      if (sx < 0 || sx >= w) continue;
+      for (let k = 0; k < c; k++) out[(y * sw + x) * c + k] = values[(sy * w + sx) * c + k];
     }
   }
   return out;

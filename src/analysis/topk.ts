@@ -8,6 +8,8 @@ export class TopK {
   /** values[u·k + r]: rank r (0 = best) of unit u; −∞ where not filled. */
   readonly values: Float32Array;
   readonly indices: Int32Array;
+  /** Something carried with each kept entry (the spatial position of a conv channel's maximum). */
+  readonly aux: Int32Array;
   private readonly floor: Float32Array;
 
   constructor(
@@ -16,37 +18,45 @@ export class TopK {
   ) {
     this.values = new Float32Array(units * k).fill(-Infinity);
     this.indices = new Int32Array(units * k).fill(-1);
+    this.aux = new Int32Array(units * k).fill(-1);
     this.floor = new Float32Array(units).fill(-Infinity);
   }
 
-  /** acts: [batch, units] row-major; image indices are offset + row. */
-  push(acts: ArrayLike<number>, batch: number, offset: number): void {
+  /** acts: [batch, units] row-major; image indices are offset + row; aux: [batch, units] or none. */
+  push(acts: ArrayLike<number>, batch: number, offset: number, aux?: ArrayLike<number>): void {
     const { units, k } = this;
     for (let b = 0; b < batch; b++) {
       const row = b * units;
       for (let u = 0; u < units; u++) {
         const v = acts[row + u];
         if (!(v > this.floor[u])) continue;
-        this.insert(u, v, offset + b);
+        this.insert(u, v, offset + b, aux ? aux[row + u] : -1);
       }
     }
   }
 
-  private insert(u: number, v: number, index: number): void {
+  private insert(u: number, v: number, index: number, aux: number): void {
     const base = u * this.k;
     let r = this.k - 1;
     while (r > 0 && this.values[base + r - 1] < v) {
       this.values[base + r] = this.values[base + r - 1];
       this.indices[base + r] = this.indices[base + r - 1];
+      this.aux[base + r] = this.aux[base + r - 1];
       r--;
     }
     this.values[base + r] = v;
     this.indices[base + r] = index;
+    this.aux[base + r] = aux;
     this.floor[u] = this.values[base + this.k - 1];
   }
 
-  unit(u: number): { values: number[]; indices: number[] } {
+  unit(u: number): { values: number[]; indices: number[]; aux: number[] } {
     const s = u * this.k;
-    return { values: Array.from(this.values.subarray(s, s + this.k)), indices: Array.from(this.indices.subarray(s, s + this.k)) };
+    const filled = Array.from(this.indices.subarray(s, s + this.k)).filter((i) => i >= 0).length;
+    return {
+      values: Array.from(this.values.subarray(s, s + filled)),
+      indices: Array.from(this.indices.subarray(s, s + filled)),
+      aux: Array.from(this.aux.subarray(s, s + filled)),
+    };
   }
 }

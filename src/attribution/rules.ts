@@ -16,7 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-export type ReluRule = 'gradient' | 'deconvnet' | 'guided';
+/** 'linear': ReLU passes everything (receptive-field geometry, analysis/receptive_field.ts). */
+export type ReluRule = 'gradient' | 'deconvnet' | 'guided' | 'linear';
 export type Unpool = 'switches' | 'nearest';
 
 export interface BackwardRules {
@@ -32,6 +33,7 @@ function reluGrad(rule: ReluRule, cap?: number): tf.GradConfig['gradFunc'] {
         tf.tidy(() => {
           const down = dy as tf.Tensor;
           const open = cap == null ? tf.step(x) : tf.logicalAnd(x.greater(0), x.less(cap)).toFloat();
+          if (rule === 'linear') return down.clone();
           if (rule === 'deconvnet') return down.relu();
           return down.relu().mul(open);
         }),

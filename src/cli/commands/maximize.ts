@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { datasetMax, meanNorm } from '../../analysis/dataset_max.js';
-import { cropValues, measuredReceptiveField } from '../../analysis/receptive_field.js';
+import { boxAt, cropValues, receptiveFields } from '../../analysis/receptive_field.js';
 import { specificity } from '../../analysis/specificity.js';
 import { DeepvisError } from '../../errors.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
@@ -156,14 +156,14 @@ export async function run(argv: string[]): Promise<void> {
 }
 
 async function writeOutputs(
-  model: Parameters<typeof measuredReceptiveField>[0],
+  model: Parameters<typeof receptiveFields>[0],
   result: MethodResult,
   o: { out: string; method: Method; layer: string; neuron?: [number, number]; crop: string; rows: string[] | null; best: { values: Float32Array } | null },
 ): Promise<void> {
   const [h, w, c] = model.input.shape;
   const values = (result.images as tf.Tensor).dataSync();
   result.images.dispose();
-  const box = o.neuron && o.crop !== 'none' ? measuredReceptiveField(model, o.layer, o.neuron) : null;
+  const box = o.neuron && o.crop !== 'none' ? boxAt(receptiveFields(model, o.layer), o.neuron[0], o.neuron[1]) : null;
   const u = o.best?.values.length ?? result.units.length;
   const tiles: RgbaImage[] = result.units.map((_, i) => {
     const img = values.subarray(i * h * w * c, (i + 1) * h * w * c);

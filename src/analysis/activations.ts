@@ -1,0 +1,42 @@
+/**
+ * Every layer's response to one input (seed 004, "visualizing live convnet activations"): plain
+ * values per layer, and the top predictions. The drawing (a tile per channel, Yosinski's 16×16
+ * grid for 256 channels) is render/activation_grid.ts, shared with the web app.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { VisModel } from '../model/types.js';
+
+export interface LayerActivations {
+  readonly layer: string;
+  readonly kind: string;
+  /** Output shape without the batch: [h, w, c] or [units]. */
+  readonly shape: readonly number[];
+  readonly values: Float32Array;
+}
+
+export interface Prediction {
+  readonly index: number;
+  readonly label: string;
+  readonly probability: number;
+}
+
+export function activationsOf(model: VisModel, image: tf.Tensor3D, layers?: readonly string[]): LayerActivations[] {
+  const names = (layers ?? model.layers.map((l) => l.name)).map((n) => model.layer(n));
+  return tf.tidy(() => {
+    const acts = model.activations(image.expandDims(0) as tf.Tensor4D, names.map((l) => l.name));
+    return acts.map((a, i) => ({ layer: names[i].name, kind: names[i].kind, shape: a.shape.slice(1), values: a.dataSync() as Float32Array }));
+  });
+}
+
+/** Top-k classes; the output is read as probabilities when it is one (sums to 1), else softmaxed. */
+export function topPredictions(model: VisModel, image: tf.Tensor3D, k = 5): Prediction[] {
+  const p = tf.tidy(() => {
+    const out = model.predict(image.expandDims(0) as tf.Tensor4D).reshape([-1]);
+    const v = out.dataSync() as Float32Array;
+    const isProb = v.every((x) => x >= 0 && x <= 1) && Math.abs(v.reduce((s, x) => s + x, 0) - 1) < 1e-3;
+    return (isProb ? out : out.softmax()).dataSync();
+  });
+  return Array.from(p, (probability, index) => ({ index, label: model.labels?.[index] ?? String(index), probability }))
+    .sort((a, b) => b.probability - a.probability)
+    .slice(0, k);
+}

@@ -1,0 +1,141 @@
+/**
+ * Linear combination of previous layers' filters (Lee et al. 2008/2009, seed 002 §5): a unit is
+ * drawn as the sum of the previous layer's unit images weighted by its connections to them,
+ * keeping only the top-k weights by magnitude (default 100); the first weighted layer's unit image
+ * is its filter. Recursively this reaches any depth (Lee et al. 2009 did layer 3 from layer 2).
+ * Biases and non-linearities are ignored, which is the method's approximation: seed 002 shows it
+ * follows ∂h/∂x when the lower units do not saturate.
+ *
+ * Every unit image is a full input-sized canvas for the unit's neuron at the centre of its map.
+ * A connection from a neuron of the layer below at offset (dy, dx) from the centre is that layer's
+ * canvas shifted by (dy, dx) × the layer below's stride in input pixels (its receptive-field step),
+ * so conv stacks with pooling, dense layers on conv maps (after Flatten) and dense stacks (DBN,
+ * autoencoders) are one rule. Layers in between without weights (pooling, activations, dropout,
+ * flatten) pass unit images through unchanged.
+ */
+import { DeepvisError } from '../errors.js';
+import type { LayerInfo, VisModel } from '../model/types.js';
+import { receptiveFields } from './receptive_field.js';
+
+export interface LinearCombination {
+  readonly layer: string;
+  readonly units: number[];
+  /** One [H, W, C] image per unit. */
+  readonly images: Float32Array[];
+  readonly shape: [number, number, number];
+  readonly topK: number;
+}
+
+interface Level {
+  /** Per unit (channel) of the level's output: its canvas. */
+  canvases: Float32Array[];
+  /** Output map [h, w] (1×1 for flat outputs) and its stride in input pixels. */
+  map: [number, number];
+  stride: [number, number];
+  channels: number;
+}
+
+function shifted(src: Float32Array, shape: readonly [number, number, number], dy: number, dx: number, weight: number, dst: Float32Array): void {
+  const [h, w, c] = shape;
+  for (let y = Math.max(0, dy); y < Math.min(h, h + dy); y++) {
+    const sy = y - dy;
+    for (let x = Math.max(0, dx); x < Math.min(w, w + dx); x++) {
+      const s = (sy * w + x - dx) * c;
+      const d = (y * w + x) * c;
+      for (let k = 0; k < c; k++) dst[d + k] += weight * src[s + k];
+    }
+  }
+}
+
+/** Indices of the k largest |values| (all when k ≥ n). */
+function topByMagnitude(values: ArrayLike<number>, k: number): number[] {
+  const idx = Array.from({ length: values.length }, (_, i) => i);
+  if (k >= idx.length) return idx;
+  return idx.sort((a, b) => Math.abs(values[b]) - Math.abs(values[a])).slice(0, k);
+}
+
+/** Connection (kernel entry) → [offset y, offset x, input channel] for one output unit. */
+type Connection = { weight: number; dy: number; dx: number; ci: number };
+
+function connections(model: VisModel, layer: LayerInfo, unit: number, below: Level): Connection[] {
+  const [kernel] = model.weightsOf(layer.name);
+  const v = kernel.dataSync();
+  const [bh, bw] = below.map;
+  const cy = Math.floor(bh / 2);
+  const cx = Math.floor(bw / 2);
+  if (kernel.rank === 2) {
+    const [rows, cols] = kernel.shape as [number, number];
+    if (rows !== bh * bw * below.channels) throw new DeepvisError(`layer '${layer.name}' has ${rows} inputs; the layer below gives ${bh * bw * below.channels}`);
+    // Flatten order is [y, x, c].
+    return Array.from({ length: rows }, (_, i) => {
+      const ci = i % below.channels;
+      const p = Math.floor(i / below.channels);
+      return { weight: v[i * cols + unit], dy: Math.floor(p / bw) - cy, dx: (p % bw) - cx, ci };
+    });
+  }
+  if (kernel.rank !== 4) throw new DeepvisError(`layer '${layer.name}' has a rank-${kernel.rank} kernel; linear combinations need dense or conv layers`);
+  const [kh, kw, cin, last] = kernel.shape as [number, number, number, number];
+  const depthwise = /depthwise/i.test(layer.kind);
+  const out: Connection[] = [];
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      for (let ci = 0; ci < cin; ci++) {
+        // A depthwise kernel [kh, kw, cin, multiplier] feeds output channel ci·m + j from input ci only.
+        if (depthwise && Math.floor(unit / last) !== ci) continue;
+        const weight = depthwise ? v[((y * kw + x) * cin + ci) * last + (unit % last)] : v[((y * kw + x) * cin + ci) * last + unit];
+        out.push({ weight, dy: y - Math.floor(kh / 2), dx: x - Math.floor(kw / 2), ci });
+      }
+    }
+  }
+  return out;
+}
+
+export function linearCombination(model: VisModel, layerRef: string, units: readonly number[], topK = 100): LinearCombination {
+  const target = model.layer(layerRef);
+  if (!(topK >= 1)) throw new DeepvisError(`top-k must be at least 1; got ${topK}`);
+  for (const u of units) if (!(Number.isInteger(u) && u >= 0 && u < target.units)) throw new DeepvisError(`unit ${u} out of range for layer '${target.name}', which has ${target.units} units (0–${target.units - 1})`);
+  const shape = model.input.shape;
+  const [h, w, c] = shape;
+  const size = h * w * c;
+  // Level 0: the input, one canvas per input channel (a one-hot pixel at the centre).
+  const identity = Array.from({ length: c }, (_, k) => {
+    const img = new Float32Array(size);
+    img[(Math.floor(h / 2) * w + Math.floor(w / 2)) * c + k] = 1;
+    return img;
+  });
+  let level: Level = { canvases: identity, map: [h, w], stride: [1, 1], channels: c };
+  const chain = model.layers.filter((l) => l.index <= target.index && !l.name.endsWith(':pre'));
+  for (const layer of chain) {
+    const weighted = model.weightsOf(layer.name).length > 0 && /dense|conv|matmul/i.test(layer.kind);
+    const flat = layer.outputShape.length !== 3;
+    if (!weighted) {
+      // Pooling, activations, dropout pass unit images through; Flatten keeps the map below, whose
+      // [y, x, c] order the dense layer above reads (connections()).
+      const same = layer.units === level.channels || (flat && layer.units === level.map[0] * level.map[1] * level.channels);
+      if (!same) throw new DeepvisError(`layer '${layer.name}' (${layer.kind}) changes the units without weights; linear combinations follow dense and conv chains only`);
+      if (layer === target) throw new DeepvisError(`layer '${layer.name}' has no weights of its own; pick the dense or conv layer below it`);
+      // A pooled neuron stands for the window it pools (its centre neuron's image); its map and
+      // stride are the pooling layer's.
+      if (!flat) level = { ...level, map: [layer.outputShape[0], layer.outputShape[1]], stride: receptiveFields(model, layer.name).stride };
+      continue;
+    }
+    const first = level.canvases === identity;
+    const wanted = layer === target ? units : Array.from({ length: layer.units }, (_, u) => u);
+    const canvases: Float32Array[] = [];
+    for (const u of wanted) {
+      const img = new Float32Array(size);
+      const conns = connections(model, layer, u, level);
+      // The first weighted layer's unit image is its whole filter.
+      for (const i of topByMagnitude(conns.map((k) => k.weight), first ? Infinity : topK)) {
+        const { weight, dy, dx, ci } = conns[i];
+        if (weight !== 0) shifted(level.canvases[ci], shape, dy * level.stride[0], dx * level.stride[1], weight, img);
+      }
+      canvases[u] = img;
+    }
+    level = flat
+      ? { canvases, map: [1, 1], stride: [0, 0], channels: layer.units }
+      : { canvases, map: [layer.outputShape[0], layer.outputShape[1]], stride: receptiveFields(model, layer.name).stride, channels: layer.units };
+    if (layer === target) break;
+  }
+  return { layer: target.name, units: [...units], images: units.map((u) => level.canvases[u]), shape: [h, w, c], topK };
+}

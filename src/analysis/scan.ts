@@ -1,0 +1,133 @@
+/**
+ * The data-set scan behind top-k images, deconvolution and the web app's unit panels (seed 001 §5,
+ * seed 004 "dataset centric"; Zeiler & Fergus's top-9): one streaming pass over a data set in
+ * batches, every requested layer from the same forward pass, keeping for every unit the k inputs
+ * that excite it most. A conv channel is scored by its strongest position, which is kept with the
+ * entry so its receptive field can be cropped. Memory: layers × units × k, whatever the set's size.
+ * The result is plain data (the index file), so later commands reuse it instead of rescanning.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../data/dataset.js';
+import { DeepvisError } from '../errors.js';
+import type { LayerInfo, VisModel } from '../model/types.js';
+import { receptiveFields, type ReceptiveFields } from './receptive_field.js';
+import { TopK } from './topk.js';
+
+export interface LayerTopK {
+  readonly layer: string;
+  readonly kind: string;
+  readonly outputShape: readonly number[];
+  readonly units: number;
+  /** Per unit, best first: activation, image index, and for conv channels the position [x, y]. */
+  readonly values: number[][];
+  readonly indices: number[][];
+  readonly positions: Array<Array<[number, number]>> | null;
+  readonly receptiveField: ReceptiveFields;
+}
+
+export interface TopKIndex {
+  readonly version: 1;
+  /** Where the images came from, so a later command can load them again. */
+  readonly dataset: { readonly name: string; readonly count: number; readonly spec?: string };
+  readonly model?: string;
+  readonly k: number;
+  readonly seconds: number;
+  readonly layers: LayerTopK[];
+}
+
+export interface ScanArgs {
+  /** Layer names; default every layer but the ones that only reshape or copy (Flatten, Dropout, Reshape). */
+  readonly layers?: readonly string[];
+  readonly k?: number;
+  readonly batchSize?: number;
+  readonly onBatch?: (done: number, total: number) => void;
+  /** Recorded in the index for later reloading. */
+  readonly datasetSpec?: string;
+  readonly modelPath?: string;
+}
+
+const COPIES = new Set(['Flatten', 'Dropout', 'Reshape', 'InputLayer', 'Identity']);
+
+export function scannableLayers(model: VisModel): LayerInfo[] {
+  return model.layers.filter((l) => !COPIES.has(l.kind));
+}
+
+/** A batch of a data set: `count` images [count, H, W, C] starting at image `offset`. */
+export interface Batch {
+  readonly images: Float32Array;
+  readonly count: number;
+  readonly offset: number;
+}
+
+/** An in-memory set as batches (folders stream theirs: data/folder.ts folderBatches). */
+export function* batchesOf(set: ImageSet, batchSize = 256): Generator<Batch> {
+  const size = set.shape[0] * set.shape[1] * set.shape[2];
+  for (let from = 0; from < set.count; from += batchSize) {
+    const to = Math.min(set.count, from + batchSize);
+    yield { images: set.images.subarray(from * size, to * size), count: to - from, offset: from };
+  }
+}
+
+/**
+ * Scans an in-memory set, or any stream of batches (then `dataset` names it): memory is the top-k
+ * tables plus one batch.
+ */
+export async function scanTopK(
+  model: VisModel, source: ImageSet | Iterable<Batch> | AsyncIterable<Batch>, args: ScanArgs & { dataset?: string } = {},
+): Promise<TopKIndex> {
+  const started = performance.now();
+  const k = args.k ?? 9;
+  if (!(k >= 1)) throw new DeepvisError(`k must be at least 1; got ${k}`);
+  const batches = 'images' in source ? batchesOf(source, args.batchSize ?? 256) : source;
+  const name = 'images' in source ? source.name : args.dataset ?? 'stream';
+  const layers = args.layers ? args.layers.map((l) => model.layer(l)) : scannableLayers(model);
+  const names = layers.map((l) => l.name);
+  const tops = layers.map((l) => new TopK(l.units, k));
+  let seen = 0;
+  for await (const batch of batches) {
+    const from = batch.offset;
+    const to = from + batch.count;
+    const reduced = tf.tidy(() => {
+      const acts = model.activations(tf.tensor4d(batch.images, [batch.count, ...model.input.shape]), names);
+      return acts.map((a) => {
+        if (a.rank !== 4) return [a.reshape([to - from, -1])];
+        const [b, h, w, c] = a.shape as number[];
+        const flat = a.reshape([b, h * w, c]);
+        return [flat.max(1), flat.argMax(1)];
+      });
+    });
+    reduced.forEach(([v, pos], i) => tops[i].push(v.dataSync(), to - from, from, pos?.dataSync()));
+    tf.dispose(reduced.flat());
+    seen += batch.count;
+    args.onBatch?.(seen, 'images' in source ? source.count : NaN);
+  }
+  if (seen === 0) throw new DeepvisError(`data set '${name}' is empty`);
+  const out = layers.map((l, i): LayerTopK => {
+    const units = Array.from({ length: l.units }, (_, u) => tops[i].unit(u));
+    const w = l.outputShape.length === 3 ? l.outputShape[1] : 0;
+    return {
+      layer: l.name,
+      kind: l.kind,
+      outputShape: l.outputShape,
+      units: l.units,
+      values: units.map((u) => u.values),
+      indices: units.map((u) => u.indices),
+      positions: w ? units.map((u) => u.aux.map((p): [number, number] => [p % w, Math.floor(p / w)])) : null,
+      receptiveField: receptiveFields(model, l.name),
+    };
+  });
+  return {
+    version: 1,
+    dataset: { name, count: seen, spec: args.datasetSpec },
+    model: args.modelPath,
+    k,
+    seconds: (performance.now() - started) / 1000,
+    layers: out,
+  };
+}
+
+export function layerTopK(index: TopKIndex, layer: string): LayerTopK {
+  const found = index.layers.find((l) => l.layer === layer);
+  if (!found) throw new DeepvisError(`the top-k index has no layer '${layer}'; it has: ${index.layers.map((l) => l.layer).join(', ')}`);
+  return found;
+}
