@@ -25,7 +25,7 @@ function weightSum(m: tf.LayersModel): number {
 /** Mean ms/step of the optimization loop after `warmup` steps. */
 function stepTime(model: ReturnType<typeof fromLayersModel>, layer: string, n: number, shape: number[], lr: number, warmup: number, steps: number, rule: 'adam' | 'normalized') {
   const objective = units(model.layer(layer), Array.from({ length: n }, (_, i) => i));
-  const init = tf.randomUniform([n, ...shape], 0, 1, 'float32', 42) as tf.Tensor4D;
+  const init = tf.randomUniform([n, ...shape] as [number, number, number, number], 0, 1, 'float32', 42) as tf.Tensor4D;
   const param = pixels(init);
   init.dispose();
   const times: number[] = [];

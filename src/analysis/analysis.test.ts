@@ -194,7 +194,7 @@ describe('data-centric analyses', () => {
   });
 
   it('activations of every layer and top predictions, on the graph model too', async () => {
-    const graph = await visModelFromArtifacts(graphModelArtifacts(2), { range: [0, 1] });
+    const graph = await visModelFromArtifacts(graphModelArtifacts(2), 'fixture', { range: [0, 1] });
     for (const model of [cnn(), graph]) {
       const img = tf.tensor3d(Float32Array.from(values(model.input.shape.reduce((a, b) => a * b, 1), 4), (v) => (v + 1) / 2), [...model.input.shape]);
       await noLeaks(() => {

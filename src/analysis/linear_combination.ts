@@ -15,7 +15,7 @@
  */
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
-import { receptiveFields } from './receptive_field.js';
+import { boxAt, receptiveFields, type Box } from './receptive_field.js';
 
 export interface LinearCombination {
   readonly layer: string;
@@ -24,6 +24,8 @@ export interface LinearCombination {
   readonly images: Float32Array[];
   readonly shape: [number, number, number];
   readonly topK: number;
+  /** Where the drawing lives: a conv unit's receptive field at the centre of its map, else the whole input. */
+  readonly box: Box;
 }
 
 interface Level {
@@ -137,5 +139,8 @@ export function linearCombination(model: VisModel, layerRef: string, units: read
       : { canvases, map: [layer.outputShape[0], layer.outputShape[1]], stride: receptiveFields(model, layer.name).stride, channels: layer.units };
     if (layer === target) break;
   }
-  return { layer: target.name, units: [...units], images: units.map((u) => level.canvases[u]), shape: [h, w, c], topK };
+  const box = target.outputShape.length === 3
+    ? boxAt(receptiveFields(model, target.name), Math.floor(target.outputShape[1] / 2), Math.floor(target.outputShape[0] / 2))
+    : { y0: 0, x0: 0, y1: h, x1: w };
+  return { layer: target.name, units: [...units], images: units.map((u) => level.canvases[u]), shape: [h, w, c], topK, box };
 }

@@ -7,13 +7,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolveTarget, targetScores, type TargetSpec } from '../attribution/target.js';
 import { DeepvisError } from '../errors.js';
+import { neutral } from '../methods/common.js';
 import type { VisModel } from '../model/types.js';
 
 export interface OcclusionArgs extends TargetSpec {
   /** Side of the square, in input pixels. */
   readonly size?: number;
   readonly stride?: number;
-  /** Value painted in the square; default the middle of the input range (Zeiler's gray square). */
+  /**
+   * Value painted in the square; default the model's neutral value: Zeiler's grey square for
+   * colour images, the dark background for one-channel data such as MNIST (where grey would add
+   * ink rather than remove it).
+   */
   readonly fill?: number;
   readonly batchSize?: number;
 }
@@ -47,7 +52,7 @@ export function occlusion(model: VisModel, image: tf.Tensor3D | tf.Tensor4D, arg
   const [lo, hi] = model.input.range;
   const size = args.size ?? Math.max(2, Math.round(Math.min(h, w) / 4));
   const stride = args.stride ?? Math.max(1, Math.floor(size / 2));
-  const fill = args.fill ?? (lo + hi) / 2;
+  const fill = args.fill ?? neutral(model);
   if (!(size >= 1 && size <= Math.min(h, w))) throw new DeepvisError(`occlusion square of ${size} px does not fit a ${h}×${w} input`);
   if (!(stride >= 1)) throw new DeepvisError(`occlusion stride must be at least 1; got ${stride}`);
   const x = (image.rank === 3 ? image.expandDims(0) : image.clone()) as tf.Tensor4D;

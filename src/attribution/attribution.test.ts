@@ -155,7 +155,7 @@ describe('gradient maps', () => {
     cnn.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'p' }));
     cnn.add(tf.layers.flatten());
     cnn.add(tf.layers.dense({ units: 4, name: 'out', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }));
-    const graph = await visModelFromArtifacts(graphModelArtifacts(3), { range: [0, 1] });
+    const graph = await visModelFromArtifacts(graphModelArtifacts(3), 'fixture', { range: [0, 1] });
     const cases: Array<[VisModel, string, string]> = [[fromLayersModel(cnn, { range: [0, 1] }), 'c1', 'out'], [graph, 'pw/conv', 'fc/matmul']];
     for (const [model, camLayer, outLayer] of cases) {
       const [h, w, c] = model.input.shape;

@@ -11,10 +11,14 @@ import type { LayerInfo, VisModel } from '../model/types.js';
 import { guidedBackprop } from './gradients.js';
 import { targetScores, type ResolvedTarget } from './target.js';
 
-/** The conv layer Grad-CAM reads by default: the last one with a spatial output before the target. */
+/**
+ * The layer Grad-CAM reads by default: the last convolution before the target (as Selvaraju et al.
+ * do), else the last layer with a spatial output.
+ */
 export function defaultCamLayer(model: VisModel, t: ResolvedTarget): LayerInfo {
-  const before = model.layers.filter((l) => l.index <= t.layer.index && l.outputShape.length === 3 && l.outputShape[0] > 1);
-  const last = before[before.length - 1];
+  const before = model.layers.filter((l) => l.index <= t.layer.index && l.outputShape.length === 3 && l.outputShape[0] > 1 && !l.name.endsWith(':pre'));
+  const convs = before.filter((l) => /conv/i.test(l.kind));
+  const last = convs[convs.length - 1] ?? before[before.length - 1];
   if (!last) throw new DeepvisError(`Grad-CAM needs a convolutional layer before '${t.layer.name}'; this model has none`);
   return last;
 }

@@ -39,3 +39,8 @@ export async function modelFrom(flags: Record<string, unknown>, positional?: str
   if (!path) throw new DeepvisError('--model is required (a model directory or model.json)');
   return loadModel(path, overridesFrom(flags));
 }
+
+/** A layer (or any) name as a file-name part: graph node names carry '/' and ':'. */
+export function fileStem(name: string): string {
+  return name.replace(/[^\w.+-]+/g, '_');
+}

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchTensor, toRange, type ImageSet } from '../data/dataset.js';
-import { loadEvalSet } from '../data/load.js';
+import { loadDataSplit, loadEvalSet } from '../data/load.js';
 import { DeepvisError } from '../errors.js';
 import { decodeImage } from '../io/image.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
@@ -80,4 +80,76 @@ export async function imageFrom(spec: string, model: VisModel, nativeSize = fals
   }
   const px = await decodeImage(spec, target);
   return tf.tidy(() => tf.tensor3d(px.data, px.shape).mul(hi - lo).add(lo) as tf.Tensor3D);
+}
+
+export interface InputImages {
+  /** [N, H, W, C] in the model's range. Caller disposes. */
+  images: tf.Tensor4D;
+  /** One short name per image (file stem or DATASET:INDEX). */
+  names: string[];
+  /** Labels when the images come from a labelled data set. */
+  labels: Array<number | null>;
+}
+
+/** Comma-separated images: files, DATASET:INDEX, or DATASET:FROM-TO (e.g. mnist:0-7). */
+export async function imagesFrom(spec: string, model: VisModel): Promise<InputImages> {
+  const parts = spec.split(',').map((p) => p.trim()).filter(Boolean);
+  if (parts.length === 0) throw new DeepvisError('--input is empty');
+  const tensors: tf.Tensor3D[] = [];
+  const names: string[] = [];
+  const labels: Array<number | null> = [];
+  try {
+    for (const part of parts) {
+      const range = /^(mnist|fashion-mnist):(\d+)-(\d+)$/.exec(part);
+      if (range) {
+        const set = (await evalSetFor(model, range[1]))!;
+        const [a, b] = [Number(range[2]), Number(range[3])];
+        if (b < a || b >= set.count) throw new DeepvisError(`${range[1]} has ${set.count} evaluation images; ${a}-${b} is out of range`);
+        for (let i = a; i <= b; i++) {
+          tensors.push(tf.tidy(() => batchTensor(set, i, i + 1).squeeze([0]) as tf.Tensor3D));
+          names.push(`${range[1]}:${i}`);
+          labels.push(set.labels ? set.labels[i] : null);
+        }
+        continue;
+      }
+      tensors.push(await imageFrom(part, model));
+      const m = /^(mnist|fashion-mnist):(\d+)$/.exec(part);
+      names.push(m ? part : part.replace(/^.*\//, '').replace(/\.[^.]+$/, ''));
+      labels.push(m ? (await evalSetFor(model, m[1]))!.labels?.[Number(m[2])] ?? null : null);
+    }
+    return { images: tf.stack(tensors) as tf.Tensor4D, names, labels };
+  } finally {
+    tf.dispose(tensors);
+  }
+}
+
+export const DATA_FLAGS = {
+  data: { type: 'string', help: "data set: mnist, fashion-mnist, a folder of images, or an IDX file (default: the model's own)" },
+  split: { type: 'string', help: "which images: 'eval' (the held-out split) or 'all'", choices: ['eval', 'all'], default: 'eval' },
+} as const;
+
+/** The data set named by --data/--split in the model's range (the model's own set when not given). */
+export async function dataFrom(flags: Record<string, unknown>, model: VisModel): Promise<{ set: ImageSet; spec: string }> {
+  const spec = (flags.data as string | undefined) ?? (model.metadata.dataset as string | undefined);
+  if (!spec) throw new DeepvisError('--data is required: the model does not say which data set it was trained on');
+  const split = await loadDataSplit(spec, model.input.shape, 0);
+  const set = flags.split === 'all' ? concatSets(split.test, split.train) : split.test;
+  if (set.shape.join() !== model.input.shape.join()) {
+    throw new DeepvisError(`data set '${spec}' has images [${set.shape.join(', ')}]; the model takes [${model.input.shape.join(', ')}]`);
+  }
+  return { set: toRange(set, model.input.range), spec: `${spec}:${flags.split ?? 'eval'}` };
+}
+
+/** Reloads a data set recorded in a top-k index ("mnist:eval"). */
+export async function dataFromSpec(spec: string, model: VisModel): Promise<ImageSet> {
+  const [name, which] = [spec.replace(/:(eval|all)$/, ''), /:all$/.test(spec) ? 'all' : 'eval'];
+  return (await dataFrom({ data: name, split: which }, model)).set;
+}
+
+function concatSets(a: ImageSet, b: ImageSet): ImageSet {
+  const images = new Float32Array(a.images.length + b.images.length);
+  images.set(a.images);
+  images.set(b.images, a.images.length);
+  const labels = a.labels && b.labels ? Int32Array.from([...a.labels, ...b.labels]) : null;
+  return { ...a, name: a.name.replace(/\/test$/, ''), images, labels, count: a.count + b.count };
 }

@@ -14,6 +14,15 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sample: () => import('./commands/sample.js'),
   dream: () => import('./commands/dream.js'),
   invert: () => import('./commands/invert.js'),
+  activations: () => import('./commands/activations.js'),
+  topk: () => import('./commands/topk.js'),
+  deconv: () => import('./commands/deconv.js'),
+  occlusion: () => import('./commands/occlusion.js'),
+  attribute: () => import('./commands/attribute.js'),
+  specificity: () => import('./commands/specificity.js'),
+  sensitivity: () => import('./commands/sensitivity.js'),
+  lincomb: () => import('./commands/lincomb.js'),
+  embed: () => import('./commands/embed.js'),
 };
 
 const SUMMARY = `deepvis — see what a neural network has learned
@@ -27,6 +36,19 @@ commands:
   invert               reconstruct an image from a layer's representation (Mahendran & Vedaldi)
   filters              first-layer weights as images (RBM, autoencoder, conv kernels)
   sample               samples of a DBN with one hidden unit clamped (Erhan et al. 2009, §4)
+
+seeing units through data:
+  activations          every layer's response to one input, a tile per channel, + top predictions
+  topk                 scan a data set once: the k inputs exciting each unit most, receptive-field
+                       crops, saved as an index the other commands reuse
+  deconv               Zeiler & Fergus deconvnet projections of a unit's top-k activations
+  occlusion            slide a grey square over the input, map the drop of a class or unit
+  attribute            gradient maps: saliency, guided, deconvnet, smoothgrad, integrated-gradients,
+                       gradcam, guided-gradcam (--method all)
+  specificity          per-class mean activations, unimodal/bimodal units per layer (seed 000 §3)
+  sensitivity          activation of unit j on the optimum of unit i (Erhan et al. 2010, §6.2)
+  lincomb              a unit as the weighted sum of the filters below (Lee et al.)
+  embed                t-SNE / UMAP / PCA of a layer's activations with input thumbnails
 
 deepvis COMMAND --help for a command's options`;
 

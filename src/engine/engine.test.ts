@@ -28,9 +28,11 @@ describe('engine', () => {
   it('gather with batchDims gives the cpu answer on wasm (stock wasm 4.22 does not)', async () => {
     for (const [xs, is, axis] of [[[4, 3], [4, 2], 1], [[2, 5, 3], [2, 3], 1], [[2, 3, 4, 2], [2, 3, 2], 2]] as const) {
       const r = await onBoth(() => {
-        const x = tf.tensor(values(xs.reduce((a, b) => a * b), 2), [...xs]);
-        const n = is.reduce((a, b) => a * b);
-        const idx = tf.tensor(Array.from({ length: n }, (_, i) => (i * 7) % xs[axis]), [...is], 'int32');
+        const xShape: number[] = [...xs];
+        const iShape: number[] = [...is];
+        const x = tf.tensor(values(xShape.reduce((a, b) => a * b), 2), xShape);
+        const n = iShape.reduce((a, b) => a * b);
+        const idx = tf.tensor(Array.from({ length: n }, (_, i) => (i * 7) % xShape[axis]), iShape, 'int32');
         return tf.gather(x, idx, axis, 1);
       });
       assertClose(r.cpu, r.wasm, 0, `gather ${xs} ${is}`);

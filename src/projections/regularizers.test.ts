@@ -19,7 +19,7 @@ describe('Yosinski regularizers', () => {
     assert.ok(c.every((v) => Math.abs(v - 0.7) < 1e-5));
     const imp = tf.buffer([1, 9, 9, 1]);
     imp.set(1, 0, 4, 4, 0);
-    const b = blur(imp.toTensor() as tf.Tensor4D, 1).dataSync();
+    const b = blur(imp.toTensor() as tf.Tensor4D, 1).dataSync() as Float32Array;
     assert.ok(Math.abs(b.reduce((a, v) => a + v, 0) - 1) < 1e-4);
     assert.ok(b[4 * 9 + 4] < 0.2 && b[4 * 9 + 5] > 0.05);
     // Only every 4th step.

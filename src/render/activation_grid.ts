@@ -25,7 +25,7 @@ export function activationGrid(a: LayerActivations, args: { minTile?: number; ga
     const [h, w, c] = a.shape;
     const cols = Math.ceil(Math.sqrt(c));
     const rows = Math.ceil(c / cols);
-    const factor = Math.max(1, Math.ceil((args.minTile ?? 12) / w));
+    const factor = Math.max(1, Math.ceil((args.minTile ?? 24) / w));
     const tw = w * factor + gap;
     const th = h * factor + gap;
     const out = blank(cols * tw + gap, rows * th + gap, [90, 90, 110]);
@@ -35,7 +35,7 @@ export function activationGrid(a: LayerActivations, args: { minTile?: number; ga
   const n = a.values.length;
   const cols = Math.ceil(Math.sqrt(n));
   const rows = Math.ceil(n / cols);
-  const cell = Math.max(4, args.minTile ?? 12);
+  const cell = Math.max(4, Math.min(args.minTile ?? 24, 12));
   const out = blank(cols * (cell + gap) + gap, rows * (cell + gap) + gap, [90, 90, 110]);
   for (let i = 0; i < n; i++) {
     const v = Math.max(0, a.values[i]) * scale;

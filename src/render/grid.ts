@@ -50,3 +50,18 @@ export function grid(tiles: readonly RgbaImage[], args: GridArgs = {}): RgbaImag
   });
   return out;
 }
+
+/** Pictures one under another, each with a title above it (an overview of several layers). */
+export function stack(parts: ReadonlyArray<{ title: string; image: RgbaImage }>, gap = 6): RgbaImage {
+  const titleH = GLYPH_H * 2 + 6;
+  const width = Math.max(...parts.map((p) => Math.max(p.image.width, textWidth(p.title, 2))), 1) + 2 * gap;
+  const height = parts.reduce((h, p) => h + titleH + p.image.height + gap, gap);
+  const out = blank(width, height);
+  let y = gap;
+  for (const p of parts) {
+    drawText(out, p.title, gap, y, 2, [20, 20, 20]);
+    blit(out, p.image, gap, y + titleH);
+    y += titleH + p.image.height + gap;
+  }
+  return out;
+}

@@ -90,10 +90,12 @@ export function heatmap(matrix: readonly (readonly number[])[], args: { title: s
   drawText(img, args.title, 8, 6, 2, [20, 20, 20]);
   const flat = matrix.flat();
   const lo = Math.min(...flat);
-  const hi = Math.max(...flat);
+  // One outlier cell must not wash out the rest: the colour scale tops out at the 98th percentile.
+  const sorted = [...flat].sort((a, b) => a - b);
+  const hi = sorted[Math.min(sorted.length - 1, Math.floor(0.98 * (sorted.length - 1)))] || Math.max(...flat);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      const t = hi > lo ? (matrix[r][c] - lo) / (hi - lo) : 0;
+      const t = hi > lo ? Math.min(1, (matrix[r][c] - lo) / (hi - lo)) : 0;
       rect(img, left + c * cell, top + r * cell, cell - 1, cell - 1, [255 - 105 * t, 255 - 235 * t, 255 - 235 * t]);
     }
     drawText(img, args.rowLabels[r], 4, top + r * cell + Math.floor((cell - GLYPH_H) / 2), 1, [40, 40, 40]);
@@ -111,7 +113,7 @@ export function heatmap(matrix: readonly (readonly number[])[], args: { title: s
  * Thumbnails at 2-D coordinates (an embedding), each tinted by its label's colour, with a legend.
  * Later points are drawn over earlier ones; the caller shuffles if that matters.
  */
-export function thumbnailScatter(points: ReadonlyArray<readonly [number, number]>, thumbs: readonly RgbaImage[], labels: readonly number[] | null, args: { title: string; size?: number; classNames?: readonly string[] }): RgbaImage {
+export function thumbnailScatter(points: ReadonlyArray<readonly [number, number]>, thumbs: readonly RgbaImage[], labels: readonly number[] | null, args: { title: string; size?: number; classNames?: readonly string[]; tint?: boolean }): RgbaImage {
   const size = args.size ?? 900;
   const margin = 20;
   const top = 24 + GLYPH_H * 2;
@@ -127,6 +129,11 @@ export function thumbnailScatter(points: ReadonlyArray<readonly [number, number]
     const y = top + ((py - y0) / (y1 - y0 || 1)) * (size - 2 * margin - th);
     const colour = labels ? PALETTE[labels[i] % PALETTE.length] : ([40, 40, 40] as Rgb);
     const t = thumbs[i];
+    if (args.tint === false) {
+      rect(img, Math.round(x) - 2, Math.round(y) - 2, tw + 4, th + 4, colour);
+      blit(img, t, Math.round(x), Math.round(y));
+      return;
+    }
     // Ink in the label's colour, background white: digits stay legible and classes separable by eye.
     const tinted = { width: t.width, height: t.height, data: new Uint8ClampedArray(t.data.length) };
     for (let p = 0; p < t.width * t.height; p++) {

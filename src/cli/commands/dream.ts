@@ -15,7 +15,7 @@ import { deepDream } from '../../objectives/layer.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, fileStem } from '../common.js';
 import { imageFrom, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
 
@@ -49,7 +49,7 @@ export async function run(argv: string[]): Promise<void> {
   const seed = flags.seed as number;
   const quiet = Boolean(flags.quiet);
   const [h, w, c] = model.input.shape;
-  const stemOf = (name: string) => path.join(out, `${name.replace(/[^\w.-]+/g, '_')}-dream`);
+  const stemOf = (name: string) => path.join(out, `${fileStem(name)}-dream`);
   if (!flags.input) {
     const { layer, neuron, units } = unitsFrom(flags, model, layerRef);
     const steps = (flags.steps as number | undefined) ?? 200;

@@ -6,7 +6,7 @@ import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, fileStem } from '../common.js';
 
 const SPECS: FlagSpecs = {
   ...MODEL_FLAGS,
@@ -26,7 +26,7 @@ export async function run(argv: string[]): Promise<void> {
   const units = (flags.units as number[] | undefined) ?? f.images.map((_, i) => i);
   // Zero weight is mid-grey in every tile: symmetric scaling per filter.
   const tiles = f.images.map((img) => toImage(img, f.shape, { mode: 'symmetric' }));
-  const stem = `${f.layer.replace(/[^\w.-]+/g, '_')}-filters`;
+  const stem = `${fileStem(f.layer)}-filters`;
   await writePng(path.join(out, `${stem}.png`), grid(tiles, { labels: units.map(String), title: `${f.layer} filters (${model.metadata.arch ?? model.format})`, minTile: 28 }));
   await writeJsonAtomic(path.join(out, `${stem}.json`), { layer: f.layer, shape: f.shape, units, norms: f.norms });
   console.log(`wrote ${path.join(out, stem)}.png`);

@@ -11,7 +11,7 @@ import { invert } from '../../methods/invert.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, fileStem } from '../common.js';
 import { imageFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
 
@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<void> {
     results.push({ layer: layer.name, errors: r.errors, params: r.params, seconds: r.seconds });
   }
   photo.dispose();
-  const stem = path.join(out, `${layers.map((l) => l.name).join('+').replace(/[^\w.+-]+/g, '_')}-invert`);
+  const stem = path.join(out, `${fileStem(layers.map((l) => l.name).join('+'))}-invert`);
   // Row 1: the input; then one row per layer (label: normalized representation error).
   const k = flags.restarts as number;
   await writePng(`${stem}.png`, grid([...tiles.slice(0, 1), ...Array(k - 1).fill(null).map(() => toImage(new Float32Array(h * w * c).fill(1), [h, w, c], { mode: 'range', range: [0, 1] })), ...tiles.slice(1)], {

@@ -19,7 +19,7 @@ import { randomPresets, yosinski, YOSINSKI_PRESETS, type YosinskiSet } from '../
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, fileStem } from '../common.js';
 import { evalSetFor, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
 
@@ -133,7 +133,7 @@ export async function run(argv: string[]): Promise<void> {
   bar.done();
   const best = data ? datasetMax(model, data, layer.name, units, { neuron }) : null;
   await writeOutputs(model, result, { out, method, layer: layer.name, neuron, crop: flags.crop as string, rows, best });
-  const stem = path.join(out, `${layer.name.replace(/[^\w.-]+/g, '_')}-${method}`);
+  const stem = path.join(out, `${fileStem(layer.name)}-${method}`);
   await writeJsonAtomic(`${stem}.json`, {
     model: flags.model,
     layer: layer.name,
@@ -176,5 +176,5 @@ async function writeOutputs(
   );
   const title = `${o.layer} - ${o.method}${o.neuron ? ` at ${o.neuron.join(',')}` : ''}`;
   const cols = o.rows ? result.units.length / o.rows.length : undefined;
-  await writePng(path.join(o.out, `${o.layer.replace(/[^\w.-]+/g, '_')}-${o.method}.png`), grid(tiles, { labels, title, cols, rowLabels: o.rows ?? undefined }));
+  await writePng(path.join(o.out, `${fileStem(o.layer)}-${o.method}.png`), grid(tiles, { labels, title, cols, rowLabels: o.rows ?? undefined }));
 }

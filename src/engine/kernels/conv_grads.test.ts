@@ -98,7 +98,7 @@ describe('other gradient paths on wasm match cpu', () => {
     const x = () => t4([4, 8, 8, 3], 5);
     const loss = (xi: tf.Tensor4D) => {
       const bn = tf.batchNorm(xi, tf.fill([3], 0.1), tf.fill([3], 2), tf.fill([3], 0.2), tf.fill([3], 1.5), 1e-3);
-      const p = tf.maxPool(bn, 2, 2, 'valid');
+      const p = tf.maxPool(bn as tf.Tensor4D, 2, 2, 'valid');
       const a = tf.avgPool(p, 2, 1, 'same');
       const flat = a.reshape([4, -1]);
       return tf.matMul(flat, tf.tensor2d(values(48 * 6, 9), [48, 6])).relu().sum();

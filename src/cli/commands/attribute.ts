@@ -1,0 +1,92 @@
+/**
+ * deepvis attribute --model M --input IMAGES --method METHOD[,…]|all --out DIR
+ * Gradient maps for one or many inputs (files, DATASET:INDEX, DATASET:FROM-TO): one row per image,
+ * the input then one column per method. Heat maps (saliency, SmoothGrad, Grad-CAM) are drawn hot
+ * over a dimmed input; guided backprop, deconvnet and guided Grad-CAM as the signed pixel map they
+ * are (mid-grey = 0); integrated gradients on a blue–white–red scale. JSON: every map's target,
+ * score and the raw heat.
+ */
+import * as path from 'node:path';
+import { ATTRIBUTION_METHODS, attribute, type Attribution, type AttributionMethod } from '../../attribution/attribute.js';
+import { DeepvisError } from '../../errors.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { writePng } from '../../io/png.js';
+import { grid } from '../../render/grid.js';
+import { heatImage, heatOverlay } from '../../render/heat.js';
+import { toImage, type RgbaImage } from '../../render/image.js';
+import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+import { imagesFrom } from '../inputs.js';
+import { TARGET_FLAGS, targetFrom } from './occlusion.js';
+
+const SPECS: FlagSpecs = {
+  ...MODEL_FLAGS,
+  input: { type: 'string', help: 'images: files or DATASET:INDEX or DATASET:FROM-TO, comma-separated' },
+  method: { type: 'string', help: `one or more of ${ATTRIBUTION_METHODS.join(', ')}, or 'all'`, default: 'all' },
+  ...TARGET_FLAGS,
+  'cam-layer': { type: 'string', help: 'Grad-CAM layer (default: the last spatial layer before the target)' },
+  samples: { type: 'int', help: 'SmoothGrad: noisy copies per image', default: 25 },
+  noise: { type: 'number', help: 'SmoothGrad: noise σ as a fraction of the input range', default: 0.15 },
+  steps: { type: 'int', help: 'integrated gradients: points on the path', default: 32 },
+  baseline: { type: 'number', help: "integrated gradients: baseline pixel value (default: the range's low end)" },
+  unpool: { type: 'string', help: 'deconvnet unpooling', choices: ['switches', 'nearest'], default: 'switches' },
+  out: { type: 'string', help: 'output directory' },
+  ...ENGINE_FLAGS,
+};
+export const help = usage('attribute', '--model M --input IMAGES [--method all] --out DIR', SPECS);
+
+const SHORT: Record<AttributionMethod, string> = {
+  saliency: 'saliency', guided: 'guided', deconvnet: 'deconv', smoothgrad: 'smooth', 'integrated-gradients': 'IG', gradcam: 'gradcam', 'guided-gradcam': 'g-cam',
+};
+
+function tile(a: Attribution, i: number, base: RgbaImage): RgbaImage {
+  const [, h, w, c] = a.shape;
+  const heat = a.heat.subarray(i * h * w, (i + 1) * h * w);
+  if (a.method === 'guided' || a.method === 'deconvnet' || a.method === 'guided-gradcam') {
+    return toImage(a.values.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], { mode: 'symmetric', percentile: 99.5 });
+  }
+  if (a.method === 'integrated-gradients') return heatImage(heat, h, w, { signed: true });
+  return heatOverlay(base, heat);
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, SPECS);
+  const out = required<string>(flags, 'out');
+  const methods = (flags.method === 'all' ? [...ATTRIBUTION_METHODS] : (flags.method as string).split(',')) as AttributionMethod[];
+  for (const m of methods) if (!ATTRIBUTION_METHODS.includes(m)) throw new DeepvisError(`unknown method '${m}'; known: ${ATTRIBUTION_METHODS.join(', ')}, all`);
+  for (const k of ['samples', 'steps']) if ((flags[k] as number) < 1) throw new DeepvisError(`--${k} must be at least 1`);
+  const engine = await engineFrom(flags);
+  const model = await modelFrom(flags);
+  const input = await imagesFrom(required<string>(flags, 'input'), model);
+  const target = targetFrom(flags, model);
+  const [n, h, w, c] = input.images.shape;
+  const pixels = input.images.dataSync();
+  const bases = input.names.map((_, i) => toImage(pixels.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], { mode: 'range', range: model.input.range }));
+  const results = methods.map((method) =>
+    attribute(model, input.images, {
+      method, ...target, camLayer: flags['cam-layer'] as string | undefined, unpool: flags.unpool as 'switches' | 'nearest',
+      smoothGrad: { samples: flags.samples as number, noise: flags.noise as number, seed: flags.seed as number },
+      integratedGradients: { steps: flags.steps as number, baseline: flags.baseline as number | undefined },
+    }),
+  );
+  input.images.dispose();
+  const tiles: RgbaImage[] = [];
+  const labels: string[] = [];
+  for (let i = 0; i < n; i++) {
+    tiles.push(bases[i]);
+    labels.push(input.names[i]);
+    for (const r of results) {
+      tiles.push(tile(r, i, bases[i]));
+      labels.push(`${SHORT[r.method]} ${model.labels?.[r.units[i]] ?? r.units[i]}`);
+    }
+  }
+  const layer = results[0].layer;
+  const stem = path.join(out, `attribute-${methods.length === ATTRIBUTION_METHODS.length ? 'all' : methods.join('+')}`);
+  await writePng(`${stem}.png`, grid(tiles, { cols: methods.length + 1, labels, minTile: 84, title: `attribution of ${layer} (label: method, unit)` }));
+  await writeJsonAtomic(`${stem}.json`, {
+    model: flags.model, backend: engine.backend, images: input.names, imageLabels: input.labels,
+    maps: results.map((r) => ({ method: r.method, layer: r.layer, units: r.units, neurons: r.neurons ?? null, scores: r.scores, camLayer: r.camLayer ?? null, seconds: r.seconds, heatShape: [n, h, w], heat: Array.from(r.heat, (v) => +v.toPrecision(5)) })),
+  });
+  console.log(`wrote ${stem}.png and ${stem}.json (${results.map((r) => `${r.method} ${r.seconds.toFixed(2)}s`).join(', ')})`);
+  model.dispose();
+}

@@ -1,0 +1,91 @@
+/**
+ * deepvis deconv --model M --layer L [--units …] --out DIR
+ * Zeiler & Fergus's figure 2 for the units of a layer: the top-k activations of each unit over a
+ * data set (from --index or a fresh scan of that layer), each projected down to pixels by the
+ * deconvnet (seeds 001 §5, 003 §4.1), shown next to the image patches that produced them, both
+ * cropped to the neuron's receptive field. --unpool nearest: the variant without switches.
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { deconvnet } from '../../attribution/gradients.js';
+import { boxAt, cropFixed } from '../../analysis/receptive_field.js';
+import { layerTopK, scanTopK, type TopKIndex } from '../../analysis/scan.js';
+import { DeepvisError } from '../../errors.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { writePng } from '../../io/png.js';
+import { grid } from '../../render/grid.js';
+import { toImage, type RgbaImage } from '../../render/image.js';
+import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { DATA_FLAGS, dataFrom } from '../inputs.js';
+import { checkIndexFits, imageLoader, readIndex } from './topk.js';
+
+const SPECS: FlagSpecs = {
+  ...MODEL_FLAGS,
+  ...DATA_FLAGS,
+  layer: { type: 'string', help: 'layer name or index' },
+  units: { type: 'ints', help: 'units (default the first 16)' },
+  k: { type: 'int', help: 'top activations per unit (when scanning)', default: 9 },
+  unpool: { type: 'string', help: 'max-pool unpooling: through the recorded switches, or nearest (no switches)', choices: ['switches', 'nearest'], default: 'switches' },
+  index: { type: 'string', help: 'a topk-index.json to take the top activations from' },
+  out: { type: 'string', help: 'output directory' },
+  ...ENGINE_FLAGS,
+};
+export const help = usage('deconv', '--model M --layer L [--index FILE | --data D] --out DIR', SPECS);
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, SPECS);
+  const out = required<string>(flags, 'out');
+  const engine = await engineFrom(flags);
+  const model = await modelFrom(flags);
+  const layer = model.layer(required<string>(flags, 'layer'));
+  let index: TopKIndex;
+  if (flags.index) {
+    index = await readIndex(flags.index as string);
+    checkIndexFits(index, model, flags.index as string);
+  } else {
+    if ((flags.k as number) < 1) throw new DeepvisError('--k must be at least 1');
+    const { set, spec } = await dataFrom(flags, model);
+    index = await scanTopK(model, set, { layers: [layer.name], k: flags.k as number, datasetSpec: spec });
+  }
+  const entry = layerTopK(index, layer.name);
+  const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(16, layer.units) }, (_, u) => u);
+  for (const u of units) if (u < 0 || u >= layer.units) throw new DeepvisError(`unit ${u} out of range for layer '${layer.name}', which has ${layer.units} units (0–${layer.units - 1})`);
+  const load = await imageLoader(index, model);
+  const shape = model.input.shape;
+  const [h, w, c] = shape;
+  const [lo, hi] = model.input.range;
+  const rf = entry.receptiveField;
+  const tileShape: [number, number, number] = entry.positions ? [rf.size[0], rf.size[1], c] : [h, w, c];
+  const tiles: RgbaImage[] = [];
+  const labels: string[] = [];
+  const report = [];
+  const k = Math.max(...units.map((u) => entry.indices[u].length));
+  for (const u of units) {
+    const idx = entry.indices[u];
+    const pixels = await Promise.all(idx.map(load));
+    const x = tf.tensor4d(Float32Array.from(pixels.flatMap((p) => Array.from(p))), [idx.length, h, w, c]);
+    const neurons = entry.positions?.[u];
+    const proj = deconvnet(model, x, { layer, units: idx.map(() => u), neurons }, flags.unpool as 'switches' | 'nearest');
+    const pv = proj.dataSync();
+    tf.dispose([x, proj]);
+    const projections: RgbaImage[] = [];
+    const patches: RgbaImage[] = [];
+    idx.forEach((_, r) => {
+      const box = neurons ? boxAt(rf, neurons[r][0], neurons[r][1]) : { y0: 0, x0: 0, y1: h, x1: w };
+      const crop = (v: ArrayLike<number>, fill: number) => (neurons ? cropFixed(v, shape, box, rf.size, fill) : Float32Array.from(v));
+      // Projections are signed and their scale is arbitrary: zero is mid-grey, each tile full contrast.
+      projections.push(toImage(crop(pv.subarray(r * h * w * c, (r + 1) * h * w * c), 0), tileShape, { mode: 'symmetric' }));
+      patches.push(toImage(crop(pixels[r], (lo + hi) / 2), tileShape, { mode: 'range', range: [lo, hi] }));
+    });
+    const pad = (list: RgbaImage[]) => [...list, ...Array(k - list.length).fill(toImage(new Float32Array(tileShape[0] * tileShape[1]), [tileShape[0], tileShape[1], 1], { mode: 'range', range: [0, 1] }))];
+    tiles.push(...pad(projections), ...pad(patches));
+    labels.push(...entry.values[u].map((v) => v.toPrecision(3)), ...Array(k - idx.length).fill(''), ...idx.map((i) => `#${i}`), ...Array(k - idx.length).fill(''));
+    report.push({ unit: u, indices: idx, values: entry.values[u], positions: neurons ?? null });
+  }
+  const stem = path.join(out, `${fileStem(layer.name)}-deconv${flags.unpool === 'nearest' ? '-noswitch' : ''}`);
+  await writePng(`${stem}.png`, grid(tiles, { cols: 2 * k, labels, rowLabels: units.map((u) => `unit ${u}`), title: `${layer.name}: deconvnet projections (left, ${flags.unpool}) and patches (right)` }));
+  await writeJsonAtomic(`${stem}.json`, { model: flags.model, layer: layer.name, unpool: flags.unpool, dataset: index.dataset, receptiveField: rf.size, backend: engine.backend, units: report });
+  console.log(`wrote ${stem}.png and ${stem}.json`);
+  model.dispose();
+}

@@ -1,0 +1,54 @@
+/**
+ * deepvis embed --model M --layer L [--data D] --out DIR
+ * Seed 003 §4.3: a layer's activations over a data set reduced to 2-D (t-SNE by default, UMAP,
+ * PCA; PCA to 50 dimensions first for wide layers), drawn as the input thumbnails at their
+ * coordinates coloured by label, with the 5-nearest-neighbour label agreement as a number.
+ */
+import * as path from 'node:path';
+import { embed, type EmbeddingMethod } from '../../analysis/embedding.js';
+import { subset } from '../../data/dataset.js';
+import { DeepvisError } from '../../errors.js';
+import { Rng } from '../../engine/rng.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { writePng } from '../../io/png.js';
+import { toImage } from '../../render/image.js';
+import { thumbnailScatter } from '../../render/plots.js';
+import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { DATA_FLAGS, dataFrom } from '../inputs.js';
+
+const SPECS: FlagSpecs = {
+  ...MODEL_FLAGS,
+  ...DATA_FLAGS,
+  layer: { type: 'string', help: 'layer name or index (default: the one before the logits)' },
+  method: { type: 'string', help: '2-D reduction', choices: ['tsne', 'umap', 'pca'], default: 'tsne' },
+  count: { type: 'int', help: 'images embedded (a seeded random subset)', default: 1000 },
+  'pca-first': { type: 'int', help: 'reduce to this many dimensions by PCA first when wider (0: never)', default: 50 },
+  perplexity: { type: 'number', help: 't-SNE perplexity', default: 30 },
+  iterations: { type: 'int', help: 't-SNE / UMAP iterations', default: 500 },
+  out: { type: 'string', help: 'output directory' },
+  ...ENGINE_FLAGS,
+};
+export const help = usage('embed', '--model M [--layer L] [--method tsne|umap|pca] --out DIR', SPECS);
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, SPECS);
+  const out = required<string>(flags, 'out');
+  if ((flags.count as number) < 5) throw new DeepvisError('--count must be at least 5');
+  const engine = await engineFrom(flags);
+  const model = await modelFrom(flags);
+  const logits = model.logitsLayer ? model.layer(model.logitsLayer) : null;
+  const layer = model.layer((flags.layer as string | undefined) ?? (logits && logits.index > 0 ? model.layers.filter((l) => l.index < logits.index && l.kind !== 'Dropout').pop()!.name : model.layers[model.layers.length - 1].name));
+  const { set: full } = await dataFrom(flags, model);
+  const n = Math.min(flags.count as number, full.count);
+  const set = subset(full, new Rng(flags.seed as number).permutation(full.count).slice(0, n));
+  const e = embed(model, set, layer.name, { method: flags.method as EmbeddingMethod, pcaFirst: flags['pca-first'] as number, perplexity: flags.perplexity as number, iterations: flags.iterations as number, seed: flags.seed as number });
+  const [h, w, c] = model.input.shape;
+  const thumbs = Array.from({ length: n }, (_, i) => toImage(set.images.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], { mode: 'range', range: model.input.range }));
+  const score = e.knnAccuracy == null ? '' : `, 5-NN label agreement ${(100 * e.knnAccuracy).toFixed(1)}%`;
+  const stem = path.join(out, `${fileStem(layer.name)}-${e.method}`);
+  await writePng(`${stem}.png`, thumbnailScatter(e.points, thumbs, e.labels, { title: `${layer.name}: ${e.method} of ${n} images (${e.dims} dims${score})`, classNames: set.classNames ?? model.labels ?? undefined, tint: c === 1 }));
+  await writeJsonAtomic(`${stem}.json`, { model: flags.model, backend: engine.backend, layer: layer.name, method: e.method, dims: e.dims, knnAccuracy: e.knnAccuracy, seconds: e.seconds, points: e.points.map(([x, y], i) => ({ x: +x.toPrecision(5), y: +y.toPrecision(5), label: e.labels?.[i] ?? null })) });
+  console.log(`${e.method} in ${e.seconds.toFixed(1)}s${score}; wrote ${stem}.png and ${stem}.json`);
+  model.dispose();
+}

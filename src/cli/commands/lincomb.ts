@@ -1,0 +1,45 @@
+/**
+ * deepvis lincomb --model M --layer L --out DIR
+ * Lee et al.'s linear combination of previous layers' filters (seed 002 §5): each unit drawn as
+ * the weighted sum of the unit images of the layer below, keeping the top-k weights.
+ */
+import * as path from 'node:path';
+import { linearCombination } from '../../analysis/linear_combination.js';
+import { cropValues } from '../../analysis/receptive_field.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { writePng } from '../../io/png.js';
+import { grid } from '../../render/grid.js';
+import { toImage } from '../../render/image.js';
+import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { DeepvisError } from '../../errors.js';
+
+const SPECS: FlagSpecs = {
+  ...MODEL_FLAGS,
+  layer: { type: 'string', help: 'layer name or index (a dense or conv layer)' },
+  units: { type: 'ints', help: 'units (default the first 36)' },
+  'top-k': { type: 'int', help: 'strongest connections kept per unit', default: 100 },
+  out: { type: 'string', help: 'output directory' },
+  ...ENGINE_FLAGS,
+};
+export const help = usage('lincomb', '--model M --layer L [--top-k 100] --out DIR', SPECS);
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, SPECS);
+  const out = required<string>(flags, 'out');
+  if ((flags['top-k'] as number) < 1) throw new DeepvisError('--top-k must be at least 1');
+  const engine = await engineFrom(flags);
+  const model = await modelFrom(flags);
+  const layer = model.layer(required<string>(flags, 'layer'));
+  const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(36, layer.units) }, (_, u) => u);
+  const started = performance.now();
+  const lc = linearCombination(model, layer.name, units, flags['top-k'] as number);
+  // Black is negative, white positive, grey zero (seed 002 Fig. 4).
+  const { box } = lc;
+  const tiles = lc.images.map((img) => toImage(cropValues(img, lc.shape, box), [box.y1 - box.y0, box.x1 - box.x0, lc.shape[2]], { mode: 'symmetric', percentile: 99.5 }));
+  const stem = path.join(out, `${fileStem(lc.layer)}-lincomb`);
+  await writePng(`${stem}.png`, grid(tiles, { labels: units.map(String), minTile: 56, title: `${lc.layer}: linear combination of the filters below (top ${lc.topK} weights)` }));
+  await writeJsonAtomic(`${stem}.json`, { model: flags.model, backend: engine.backend, layer: lc.layer, units, topK: lc.topK, seconds: (performance.now() - started) / 1000 });
+  console.log(`wrote ${stem}.png and ${stem}.json`);
+  model.dispose();
+}

@@ -1,0 +1,69 @@
+/**
+ * deepvis occlusion --model M --input IMAGE --out DIR
+ * Zeiler & Fergus's occlusion experiment: a grey square slid over the input, the drop of the target
+ * (a class score by default, or --layer/--units/--neuron) mapped per position; batched.
+ */
+import * as path from 'node:path';
+import { occlusion } from '../../analysis/occlusion.js';
+import type { TargetSpec } from '../../attribution/target.js';
+import { DeepvisError } from '../../errors.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { writePng } from '../../io/png.js';
+import type { VisModel } from '../../model/types.js';
+import { grid } from '../../render/grid.js';
+import { heatImage, heatOverlay } from '../../render/heat.js';
+import { toImage } from '../../render/image.js';
+import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { imageFrom } from '../inputs.js';
+
+export const TARGET_FLAGS: FlagSpecs = {
+  layer: { type: 'string', help: "target layer (default: the logits, i.e. class scores)" },
+  units: { type: 'ints', help: 'target unit/class: one for all images or one per image (default: the top-scoring one)' },
+  neuron: { type: 'string', help: "conv target: a spatial neuron x,y, or 'max' (the strongest position); default the channel mean" },
+};
+
+export function targetFrom(flags: Record<string, unknown>, model: VisModel): TargetSpec {
+  const neuron = flags.neuron as string | undefined;
+  if (neuron && neuron !== 'max' && !/^\d+,\d+$/.test(neuron)) throw new DeepvisError(`--neuron must be x,y or 'max'; got '${neuron}'`);
+  const layer = flags.layer ? model.layer(flags.layer as string).name : undefined;
+  return {
+    layer,
+    units: flags.units === 'all' ? undefined : (flags.units as number[] | undefined),
+    neuron: neuron === 'max' ? 'max' : neuron ? (neuron.split(',').map(Number) as [number, number]) : undefined,
+  };
+}
+
+const SPECS: FlagSpecs = {
+  ...MODEL_FLAGS,
+  input: { type: 'string', help: 'image: a file or DATASET:INDEX' },
+  ...TARGET_FLAGS,
+  size: { type: 'int', help: 'side of the square in pixels (default a quarter of the input)' },
+  stride: { type: 'int', help: 'step between squares (default half the size)' },
+  fill: { type: 'number', help: "the square's value (default: mid-grey for colour inputs, the dark background for one-channel ones)" },
+  out: { type: 'string', help: 'output directory' },
+  ...ENGINE_FLAGS,
+};
+export const help = usage('occlusion', '--model M --input IMAGE --out DIR', SPECS);
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, SPECS);
+  const out = required<string>(flags, 'out');
+  const input = required<string>(flags, 'input');
+  const engine = await engineFrom(flags);
+  const model = await modelFrom(flags);
+  const image = await imageFrom(input, model);
+  const r = occlusion(model, image, { ...targetFrom(flags, model), size: flags.size as number | undefined, stride: flags.stride as number | undefined, fill: flags.fill as number | undefined });
+  const [h, w, c] = model.input.shape;
+  const base = toImage(image.dataSync(), [h, w, c], { mode: 'range', range: model.input.range });
+  image.dispose();
+  const what = `${r.layer} ${model.labels?.[r.unit] ?? r.unit}${r.neuron ? ` at ${r.neuron.join(',')}` : ''}`;
+  const stem = path.join(out, `occlusion-${fileStem(input)}`);
+  const negative = r.heat.some((v) => v < 0);
+  await writePng(`${stem}.png`, grid([base, heatOverlay(base, r.heat.map((v) => Math.max(v, 0))), heatImage(r.heat, h, w, { signed: negative })], {
+    labels: ['input', 'drop', negative ? 'drop (signed)' : 'drop'], minTile: 112, cols: 3, title: `occlusion ${r.size}px/${r.stride}: ${what}, base ${r.base.toPrecision(3)}`,
+  }));
+  await writeJsonAtomic(`${stem}.json`, { model: flags.model, input, backend: engine.backend, ...r, heat: Array.from(r.heat, (v) => +v.toPrecision(5)) });
+  console.log(`wrote ${stem}.png and ${stem}.json (${r.seconds.toFixed(2)}s)`);
+  model.dispose();
+}

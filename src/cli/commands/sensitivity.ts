@@ -1,0 +1,56 @@
+/**
+ * deepvis sensitivity --model M --layer L --units U --out DIR
+ * Erhan et al.'s sensitivity analysis (seed 002 §6.2): the optimal pattern of each unit by
+ * activation maximization (all units in one batch), then the activation of every unit on every
+ * pattern, columns normalized; a heatmap and its diagonal-dominance scores.
+ */
+import * as path from 'node:path';
+import { sensitivity } from '../../analysis/sensitivity.js';
+import { DeepvisError } from '../../errors.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { writePng } from '../../io/png.js';
+import { erhan } from '../../methods/erhan.js';
+import { stack, grid } from '../../render/grid.js';
+import { toImage } from '../../render/image.js';
+import { heatmap } from '../../render/plots.js';
+import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { UNIT_FLAGS, unitsFrom } from '../inputs.js';
+import { Progress } from '../progress.js';
+
+const SPECS: FlagSpecs = {
+  ...MODEL_FLAGS,
+  ...UNIT_FLAGS,
+  units: { type: 'ints', help: 'units (rows and columns), e.g. 0-35', default: '0-35' },
+  steps: { type: 'int', help: 'activation-maximization steps', default: 300 },
+  restarts: { type: 'int', help: 'random starts per unit (the best is the pattern)', default: 2 },
+  out: { type: 'string', help: 'output directory' },
+  ...ENGINE_FLAGS,
+};
+export const help = usage('sensitivity', '--model M --layer L [--units 0-35] --out DIR', SPECS);
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, SPECS);
+  const out = required<string>(flags, 'out');
+  for (const k of ['steps', 'restarts']) if ((flags[k] as number) < 1) throw new DeepvisError(`--${k} must be at least 1`);
+  const engine = await engineFrom(flags);
+  const model = await modelFrom(flags);
+  const req = unitsFrom(flags, model, required<string>(flags, 'layer'));
+  if (req.units.length < 2) throw new DeepvisError('a sensitivity matrix needs at least 2 units');
+  const bar = new Progress(`optimize ${req.units.length} units`, flags.steps as number, Boolean(flags.quiet));
+  const opt = erhan(model, { layer: req.layer.name, units: req.units, neuron: req.neuron, steps: flags.steps as number, restarts: flags.restarts as number, seed: flags.seed as number, onStep: ({ step }) => bar.update(step + 1) });
+  bar.done();
+  // Measured on the layer's output (post-activation, as in the paper), whatever was optimized.
+  const s = sensitivity(model, req.base.name, req.units, opt.images);
+  const [h, w, c] = model.input.shape;
+  const px = opt.images.dataSync();
+  opt.images.dispose();
+  const patterns = grid(req.units.map((_, i) => toImage(px.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c])), { labels: req.units.map(String), minTile: 28 });
+  const names = req.units.map(String);
+  const map = heatmap(s.normalized, { title: `${s.layer}: unit j on the optimum of unit i`, rowLabels: names, colLabels: names, rowAxis: 'rows: pattern of unit i', colAxis: 'columns: unit j (normalized per column)' });
+  const stem = path.join(out, `${fileStem(s.layer)}-sensitivity`);
+  await writePng(`${stem}.png`, stack([{ title: `diagonal wins ${(100 * s.diagonalWins).toFixed(0)}%, diagonal / off-diagonal ${s.diagonalRatio.toFixed(1)}x`, image: map }, { title: 'optimal patterns', image: patterns }]));
+  await writeJsonAtomic(`${stem}.json`, { model: flags.model, backend: engine.backend, optimized: req.layer.name, steps: flags.steps, ...s, optimization: opt.units });
+  console.log(`diagonal wins ${(100 * s.diagonalWins).toFixed(0)}%, diagonal/off-diagonal ${s.diagonalRatio.toFixed(2)}; wrote ${stem}.png and ${stem}.json`);
+  model.dispose();
+}

@@ -1,0 +1,98 @@
+/**
+ * deepvis specificity --model M[,M2,…] [--data D] --out DIR
+ * Seed 000 §3: per-class mean activation of every unit over the evaluation set; a unit is specific
+ * to a class when its class mean exceeds its overall mean by more than 40%; unimodal / bimodal /
+ * non-specific fractions per layer. Pictures: the per-class profiles of chosen units (its Fig. 4)
+ * and the fractions per layer depth for several models side by side (its Fig. 5).
+ */
+import * as path from 'node:path';
+import { scannableLayers } from '../../analysis/scan.js';
+import { specificity, type LayerSpecificity } from '../../analysis/specificity.js';
+import { DeepvisError } from '../../errors.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { loadModel } from '../../io/model_files.js';
+import { writePng } from '../../io/png.js';
+import type { VisModel } from '../../model/types.js';
+import { stack } from '../../render/grid.js';
+import { barChart } from '../../render/plots.js';
+import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, overridesFrom } from '../common.js';
+import { dataFrom } from '../inputs.js';
+
+const SPECS: FlagSpecs = {
+  ...MODEL_FLAGS,
+  model: { type: 'string', help: 'model directory or model.json; several, comma-separated, are compared' },
+  data: { type: 'string', help: "labelled data set (default: the first model's own)" },
+  layers: { type: 'string', help: "layers (same for every model), or 'hidden': every layer with weights but the output", default: 'hidden' },
+  threshold: { type: 'number', help: 'specific when the class mean exceeds the overall mean by more than this fraction', default: 0.4 },
+  'profile-layer': { type: 'string', help: "layer whose units' profiles are drawn (default: the first model's first hidden layer)" },
+  units: { type: 'ints', help: 'units whose per-class profiles are drawn (default: the most specific unit of each of 6 classes)' },
+  out: { type: 'string', help: 'output directory' },
+  ...ENGINE_FLAGS,
+};
+export const help = usage('specificity', '--model M[,M2…] [--data D] --out DIR', SPECS);
+
+/** Hidden layers as seed 000 counts them: the layers with weights, but not the output. */
+function hiddenLayers(model: VisModel): string[] {
+  const last = model.layers[model.layers.length - 1].name;
+  return scannableLayers(model).filter((l) => l.name !== last && l.name !== model.logitsLayer && model.weightsOf(l.name).length > 0).map((l) => l.name);
+}
+
+/** The most class-specific unit for each of up to n classes (so the profiles show different classes). */
+function diverseUnits(layer: LayerSpecificity, n: number): number[] {
+  const best = new Map<number, { unit: number; ratio: number }>();
+  for (const u of layer.units) {
+    if (!(u.overallMean > 0)) continue;
+    const top = u.classMeans.indexOf(Math.max(...u.classMeans));
+    const ratio = u.classMeans[top] / u.overallMean;
+    if (ratio > (best.get(top)?.ratio ?? 0)) best.set(top, { unit: u.unit, ratio });
+  }
+  return [...best.values()].sort((a, b) => b.ratio - a.ratio).slice(0, n).map((b) => b.unit);
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, SPECS);
+  const out = required<string>(flags, 'out');
+  const paths = required<string>(flags, 'model').split(',');
+  const threshold = flags.threshold as number;
+  if (!(threshold >= 0)) throw new DeepvisError('--threshold must be ≥ 0');
+  const engine = await engineFrom(flags);
+  const perModel: Array<{ model: string; layers: LayerSpecificity[] }> = [];
+  let profileOf: LayerSpecificity | null = null;
+  let classNames: readonly string[] | null = null;
+  for (const p of paths) {
+    const model = await loadModel(p, overridesFrom(flags));
+    const { set } = await dataFrom(flags, model);
+    if (!set.labels) throw new DeepvisError(`specificity needs labels; data set '${set.name}' has none`);
+    classNames ??= set.classNames ?? model.labels;
+    const names = flags.layers === 'hidden' ? hiddenLayers(model) : (flags.layers as string).split(',').map((l) => model.layer(l).name);
+    const layers = names.map((l) => specificity(model, set, l, { threshold }));
+    perModel.push({ model: p, layers });
+    if (!profileOf) profileOf = flags['profile-layer'] ? layers.find((l) => l.layer === model.layer(flags['profile-layer'] as string).name) ?? specificity(model, set, flags['profile-layer'] as string, { threshold }) : layers[0];
+    model.dispose();
+  }
+  const depth = Math.max(...perModel.map((m) => m.layers.length));
+  const groups = Array.from({ length: depth }, (_, i) => `layer ${i + 1}`);
+  const label = (p: string) => path.basename(p.replace(/\/model\.json$/, ''));
+  const chart = (what: 'unimodal' | 'specific') =>
+    barChart({
+      title: `fraction of ${what} units per layer (${Math.round(threshold * 100)}% rule)`,
+      groups,
+      series: perModel.map((m) => ({ label: label(m.model), values: groups.map((_, i) => { const f = m.layers[i]?.fractions; return f ? (what === 'unimodal' ? f.unimodal : f.unimodal + f.bimodal) : 0; }) })),
+    });
+  await writePng(path.join(out, 'specificity-fractions.png'), stack([{ title: 'unimodal', image: chart('unimodal') }, { title: 'unimodal + bimodal', image: chart('specific') }]));
+  const prof = profileOf!;
+  const units = (flags.units as number[] | undefined) ?? diverseUnits(prof, 6);
+  for (const u of units) if (!prof.units[u]) throw new DeepvisError(`unit ${u} out of range for layer '${prof.layer}', which has ${prof.units.length} units`);
+  const classes = Array.from({ length: prof.classes }, (_, k) => classNames?.[k] ?? String(k));
+  await writePng(path.join(out, 'specificity-profiles.png'), stack(units.map((u) => {
+    const s = prof.units[u];
+    return {
+      title: `${prof.layer} unit ${u}: ${s.modality}${s.specificTo.length ? ` (${s.specificTo.map((k) => classes[k]).join(', ')})` : ''}`,
+      image: barChart({ title: 'mean activation per class', groups: classes, series: [{ label: `unit ${u}`, values: s.classMeans }], lines: [{ label: 'overall mean', value: s.overallMean }, { label: `+${Math.round(threshold * 100)}%`, value: s.overallMean * (1 + threshold) }], height: 110 }),
+    };
+  })));
+  await writeJsonAtomic(path.join(out, 'specificity.json'), { backend: engine.backend, threshold, models: perModel.map((m) => ({ model: m.model, layers: m.layers.map((l) => ({ layer: l.layer, fractions: l.fractions, units: l.units })) })) });
+  for (const m of perModel) console.log(`${label(m.model)}: ${m.layers.map((l) => `${l.layer} ${(100 * l.fractions.unimodal).toFixed(0)}% uni ${(100 * l.fractions.bimodal).toFixed(0)}% bi`).join(' | ')}`);
+  console.log(`wrote specificity-fractions.png, specificity-profiles.png and specificity.json to ${out}`);
+}

@@ -1,0 +1,135 @@
+/**
+ * deepvis topk --model M [--data D] --out DIR
+ * One streaming scan of a data set keeping, for every unit of every layer, the k inputs that excite
+ * it most (conv channels: at their strongest position), saved as DIR/topk-index.json; then per
+ * layer a PNG with one row per unit of the receptive-field crops of its top-k inputs. With
+ * --index FILE the pictures are drawn from an earlier scan without rescanning.
+ * A folder with --split all is streamed (memory: one batch plus the tables).
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { cropFixed, boxAt } from '../../analysis/receptive_field.js';
+import { layerTopK, scanTopK, type Batch, type LayerTopK, type TopKIndex } from '../../analysis/scan.js';
+import { folderBatches, indexFolder } from '../../data/folder.js';
+import { DeepvisError } from '../../errors.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { decodeImage } from '../../io/image.js';
+import { writePng } from '../../io/png.js';
+import type { VisModel } from '../../model/types.js';
+import { grid } from '../../render/grid.js';
+import { toImage, type RgbaImage } from '../../render/image.js';
+import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { DATA_FLAGS, dataFrom, dataFromSpec } from '../inputs.js';
+import { Progress } from '../progress.js';
+
+const SPECS: FlagSpecs = {
+  ...MODEL_FLAGS,
+  ...DATA_FLAGS,
+  layers: { type: 'string', help: "comma-separated layers, or 'all' (every layer that is not a reshape/copy)", default: 'all' },
+  k: { type: 'int', help: 'examples kept per unit', default: 9 },
+  'batch-size': { type: 'int', help: 'images per forward pass', default: 256 },
+  units: { type: 'ints', help: 'units drawn per layer (default the first 32; the index keeps all)' },
+  index: { type: 'string', help: 'draw from this topk-index.json instead of scanning' },
+  out: { type: 'string', help: 'output directory' },
+  ...ENGINE_FLAGS,
+};
+export const help = usage('topk', '--model M [--data D] --out DIR  |  --model M --index FILE --out DIR', SPECS);
+
+export async function readIndex(file: string): Promise<TopKIndex> {
+  let json: TopKIndex;
+  try {
+    json = JSON.parse(await fs.readFile(file, 'utf8')) as TopKIndex;
+  } catch {
+    throw new DeepvisError(`cannot read top-k index ${file} (missing or not JSON)`);
+  }
+  if (json.version !== 1 || !Array.isArray(json.layers)) throw new DeepvisError(`${file} is not a deepvis top-k index`);
+  return json;
+}
+
+export function checkIndexFits(index: TopKIndex, model: VisModel, file: string): void {
+  for (const l of index.layers) {
+    const layer = model.layers.find((x) => x.name === l.layer);
+    if (!layer || layer.units !== l.units) throw new DeepvisError(`${file} was made for another model: layer '${l.layer}' (${l.units} units) is not in this one`);
+  }
+}
+
+/** Loads images by data-set index, for an index made from a data set or a streamed folder. */
+export async function imageLoader(index: TopKIndex, model: VisModel): Promise<(i: number) => Promise<Float32Array>> {
+  const spec = index.dataset.spec ?? '';
+  const [h, w, c] = model.input.shape;
+  const [lo, hi] = model.input.range;
+  if (spec.startsWith('folder:')) {
+    const files = (await indexFolder(spec.slice('folder:'.length))).files;
+    return async (i) => (await decodeImage(files[i], { height: h, width: w, channels: c })).data.map((v) => lo + v * (hi - lo));
+  }
+  const set = await dataFromSpec(spec, model);
+  const size = h * w * c;
+  return async (i) => set.images.subarray(i * size, (i + 1) * size);
+}
+
+export async function topkTiles(entry: LayerTopK, unit: number, model: VisModel, load: (i: number) => Promise<Float32Array>): Promise<RgbaImage[]> {
+  const shape = model.input.shape;
+  const [lo, hi] = model.input.range;
+  const rf = entry.receptiveField;
+  const tiles: RgbaImage[] = [];
+  for (const [r, i] of entry.indices[unit].entries()) {
+    const px = await load(i);
+    const pos = entry.positions?.[unit][r];
+    const crop = pos ? cropFixed(px, shape, boxAt(rf, pos[0], pos[1]), rf.size, (lo + hi) / 2) : px;
+    tiles.push(toImage(crop, pos ? [rf.size[0], rf.size[1], shape[2]] : shape, { mode: 'range', range: [lo, hi] }));
+  }
+  return tiles;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags } = parseArgs(argv, SPECS);
+  const out = required<string>(flags, 'out');
+  const k = flags.k as number;
+  if (k < 1) throw new DeepvisError('--k must be at least 1');
+  if ((flags['batch-size'] as number) < 1) throw new DeepvisError('--batch-size must be at least 1');
+  const engine = await engineFrom(flags);
+  const model = await modelFrom(flags);
+  const layers = flags.layers === 'all' ? undefined : (flags.layers as string).split(',').map((l) => model.layer(l).name);
+  let index: TopKIndex;
+  if (flags.index) {
+    index = await readIndex(flags.index as string);
+    checkIndexFits(index, model, flags.index as string);
+  } else {
+    const dataPath = flags.data as string | undefined;
+    const isDir = dataPath ? (await fs.stat(dataPath).catch(() => null))?.isDirectory() : false;
+    const bar = new Progress('scan', 1, Boolean(flags.quiet));
+    if (isDir && flags.split === 'all') {
+      const [lo, hi] = model.input.range;
+      const stream = async function* (): AsyncGenerator<Batch> {
+        for await (const b of folderBatches(dataPath!, model.input.shape, flags['batch-size'] as number)) {
+          yield { images: b.images.map((v) => lo + v * (hi - lo)), count: b.count, offset: b.offset };
+        }
+      };
+      index = await scanTopK(model, stream(), { layers, k, dataset: dataPath, datasetSpec: `folder:${path.resolve(dataPath!)}`, modelPath: flags.model as string });
+    } else {
+      const { set, spec } = await dataFrom(flags, model);
+      const total = set.count;
+      index = await scanTopK(model, set, { layers, k, batchSize: flags['batch-size'] as number, datasetSpec: spec, modelPath: flags.model as string, onBatch: (done) => bar.update(done / total) });
+    }
+    bar.done();
+    await writeJsonAtomic(path.join(out, 'topk-index.json'), { ...index, backend: engine.backend });
+    console.log(`scanned ${index.dataset.count} images in ${index.seconds.toFixed(1)}s; wrote ${path.join(out, 'topk-index.json')}`);
+  }
+  const load = await imageLoader(index, model);
+  for (const entry of layers ? layers.map((l) => layerTopK(index, l)) : index.layers) {
+    const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(32, entry.units) }, (_, u) => u);
+    for (const u of units) if (u < 0 || u >= entry.units) throw new DeepvisError(`unit ${u} out of range for layer '${entry.layer}', which has ${entry.units} units (0–${entry.units - 1})`);
+    const tiles: RgbaImage[] = [];
+    const labels: string[] = [];
+    for (const u of units) {
+      const t = await topkTiles(entry, u, model, load);
+      tiles.push(...t, ...Array(index.k - t.length).fill(toImage(new Float32Array(t[0] ? t[0].width * t[0].height : 1).fill(0.5), [t[0]?.height ?? 1, t[0]?.width ?? 1, 1], { mode: 'range', range: [0, 1] })));
+      labels.push(...entry.values[u].map((v) => v.toPrecision(3)), ...Array(index.k - t.length).fill(''));
+    }
+    const crop = entry.positions ? `, receptive field ${entry.receptiveField.size.join('x')}` : '';
+    await writePng(path.join(out, `topk-${fileStem(entry.layer)}.png`), grid(tiles, { cols: index.k, labels, rowLabels: units.map((u) => (entry.values[u][0] > 0 ? `unit ${u}` : `unit ${u} dead`)), title: `${entry.layer}: top-${index.k} of ${index.dataset.count} images${crop}` }));
+  }
+  console.log(`wrote top-${index.k} pictures for ${layers?.length ?? index.layers.length} layers to ${out}`);
+  model.dispose();
+}
