@@ -1,11 +1,12 @@
 /**
- * npm run bench [-- --rounds N --only w1,w2,w3,cnn,featvis]
+ * npm run bench [-- --rounds N --only w1,w2,w3,cnn,featvis,scan]
  * Runs the yardstick's workloads on deepvis's engine and, when Debian's PyTorch is importable, the
  * PyTorch reference (../shared/bench/torch_bench.py, 2 threads) alternately in the same run — each
  * deepvis round between two PyTorch rounds, as the machine is shared and noisy. Writes
  * bench/results.json (medians, ratios) and prints a table.
  */
 import { dataDrivenSpeed, featvisSteps } from './featvis.js';
+import { scanBench } from './scan.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +20,7 @@ import { mnistCnnForward, mnistCnnStep, w1, w2, w3, type Measure } from './workl
 const root = path.resolve(import.meta.dirname, '..');
 const { flags } = parseArgs(process.argv.slice(2), {
   rounds: { type: 'int', help: 'rounds per workload', default: 3 },
-  only: { type: 'string', help: 'comma-separated subset of w1,w2,w3,cnn,featvis', default: 'w1,w2,w3,cnn,featvis' },
+  only: { type: 'string', help: 'comma-separated subset of w1,w2,w3,cnn,featvis,scan', default: 'w1,w2,w3,cnn,featvis,scan' },
   backend: { type: 'string', help: 'deepvis backend', default: 'wasm' },
   torch: { type: 'string', help: 'path of torch_bench.py', default: path.resolve(root, '../shared/bench/torch_bench.py') },
   out: { type: 'string', help: 'results file', default: path.join(root, 'bench/results.json') },
@@ -102,6 +103,8 @@ if (only.has('featvis')) {
   Object.assign(extra, featvisSteps());
   extra.data_driven_vs_blank = await dataDrivenSpeed();
 }
+
+if (only.has('scan')) Object.assign(extra, await scanBench());
 
 const results = {
   date: new Date().toISOString(),

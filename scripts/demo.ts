@@ -5,7 +5,9 @@
  * receptive field, the paper's unit; and the channel mean, a texture), first-layer filters and
  * clamped-unit samples of the DBN, filters and top-layer maximization of the autoencoder; then the
  * optimization methods of issue 5 (Yosinski's four presets, Lucid-style Fourier + robustness,
- * DeepDream on a digit with a zoom animation, inversion, and seed 000's data-driven method).
+ * DeepDream on a digit with a zoom animation, inversion, and seed 000's data-driven method); then
+ * the data-centric views of issue 6 (activations, top-9 with receptive-field crops, deconvnet,
+ * gradient maps, occlusion, specificity of three models, sensitivity, linear combinations, t-SNE).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { main } from '../src/cli/main.js';
@@ -61,4 +63,19 @@ await cli('maximize', '--model', sae, '--layer', 'h4', '--units', '0-35', '--res
 // measured against pure optimization from a blank image.
 await cli('maximize', '--model', `${sae}/pretrained`, '--layer', 'h4', '--units', '0-19', '--method', 'data-driven', '--estimate-steps', '--compare', '--out', 'out/mnist-dae', '--quiet');
 
-console.log(`\ndemo done in ${((performance.now() - t0) / 1000).toFixed(0)}s: pictures in out/mnist-cnn, out/mnist-dbn, out/mnist-dae`);
+// Issue 6: seeing units through data.
+const d = 'out/data-centric';
+await cli('activations', '--model', cnn, '--input', 'mnist:3', '--out', `${d}/activations`, '--quiet');
+await cli('topk', '--model', cnn, '--data', 'mnist', '--split', 'all', '--out', `${d}/topk`, '--quiet');
+await cli('deconv', '--model', cnn, '--layer', 'conv3', '--units', '0-11', '--index', `${d}/topk/topk-index.json`, '--out', `${d}/deconv`, '--quiet');
+await cli('deconv', '--model', cnn, '--layer', 'conv3', '--units', '0-11', '--index', `${d}/topk/topk-index.json`, '--unpool', 'nearest', '--out', `${d}/deconv`, '--quiet');
+await cli('attribute', '--model', cnn, '--input', 'mnist:0-7', '--out', `${d}/attribute`, '--quiet');
+await cli('occlusion', '--model', cnn, '--input', 'mnist:3', '--size', '6', '--stride', '2', '--out', `${d}/occlusion`, '--quiet');
+await cli('specificity', '--model', [dbn, sae, cnn].join(','), '--data', 'mnist', '--out', `${d}/specificity`, '--quiet');
+await cli('sensitivity', '--model', dbn, '--layer', 'h2', '--units', '0-35', '--out', `${d}/sensitivity`, '--quiet');
+await cli('lincomb', '--model', dbn, '--layer', 'h2', '--out', `${d}/lincomb`, '--quiet');
+await cli('lincomb', '--model', cnn, '--layer', 'conv2', '--units', '0-31', '--out', `${d}/lincomb`, '--quiet');
+await cli('embed', '--model', cnn, '--layer', 'dense1', '--count', '1500', '--out', `${d}/embed`, '--quiet');
+await cli('embed', '--model', sae, '--layer', 'h4', '--method', 'umap', '--count', '1500', '--out', `${d}/embed`, '--quiet');
+
+console.log(`\ndemo done in ${((performance.now() - t0) / 1000).toFixed(0)}s: pictures in out/mnist-cnn, out/mnist-dbn, out/mnist-dae, out/data-centric`);

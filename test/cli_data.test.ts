@@ -119,7 +119,7 @@ describe('data-centric commands', () => {
     assert.ok(emb.knnAccuracy > 0.6, `t-SNE of dense1 separates digits: ${emb.knnAccuracy}`);
   });
 
-  it('MLP, stacked autoencoder and DBN: topk, attribute, lincomb, specificity side by side, embed', async () => {
+  it('MLP, stacked autoencoder and DBN: topk, attribute, lincomb, occlusion, embed, activations, deconv; specificity side by side; sensitivity', async () => {
     const out = path.join(dir, 'stacks-out');
     for (const [name, layer] of [['mlp', 'dense1'], ['sae', 'h2'], ['dbn', 'h2']]) {
       const o = path.join(out, name);
@@ -129,7 +129,11 @@ describe('data-centric commands', () => {
       ok('lincomb', '--model', models[name], '--layer', layer, '--units', '0-3', '--top-k', '20', '--out', o);
       ok('occlusion', '--model', models[name], '--input', 'mnist:3', '--layer', layer, '--units', '1', '--out', o);
       ok('embed', '--model', models[name], '--layer', layer, '--method', 'pca', '--count', '100', '--out', o);
+      ok('activations', '--model', models[name], '--input', 'mnist:4', '--out', o);
+      ok('deconv', '--model', models[name], '--layer', layer, '--units', '0-1', '--k', '3', '--out', o);
     }
+    ok('sensitivity', '--model', models.dbn, '--layer', 'h2', '--units', '0-5', '--steps', '20', '--out', out);
+    assert.equal(json(path.join(out, 'h2-sensitivity.json')).raw.length, 6);
     ok('specificity', '--model', [models.mlp, models.sae, models.dbn].join(','), '--data', 'mnist', '--out', out);
     const spec = json(path.join(out, 'specificity.json'));
     assert.deepEqual(spec.models.map((m: { layers: Array<{ layer: string }> }) => m.layers.map((l) => l.layer)), [['dense1', 'dense2'], ['h1', 'h2'], ['h1', 'h2']]);
