@@ -10,13 +10,14 @@
  * deepvis models take a fixed input size, so a photo larger than it is dreamt in tiles of the
  * model's size, all tiles of a step in one batch; the random shift moves the tile grid every step.
  */
+import { drain, type Steps } from '../optimize/drive.js';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import type { Objective } from '../objectives/objective.js';
 import { totalVariation } from '../objectives/priors.js';
-import { optimize } from '../optimize/loop.js';
+import { optimizeSteps } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
 import { blurEvery } from '../projections/regularizers.js';
@@ -88,7 +89,7 @@ function tiledStep(model: VisModel, objective: Objective, x: tf.Tensor4D, lr: nu
   return { next, score };
 }
 
-export function dreamPhoto(model: VisModel, photo: tf.Tensor3D, args: DreamArgs): DreamResult {
+export function* dreamPhotoSteps(model: VisModel, photo: tf.Tensor3D, args: DreamArgs): Steps<DreamResult> {
   const t0 = performance.now();
   const [th, tw, c] = model.input.shape;
   if (photo.shape[2] !== c) throw new DeepvisError(`the photo has ${photo.shape[2]} channels, the model takes ${c}`);
@@ -126,6 +127,7 @@ export function dreamPhoto(model: VisModel, photo: tf.Tensor3D, args: DreamArgs)
         if (s === 0) first = score;
         last = score;
         args.onStep?.({ octave: o, step: s, score });
+        yield s;
       }
       report.push({ size, first, last });
       detail?.dispose();
@@ -139,6 +141,10 @@ export function dreamPhoto(model: VisModel, photo: tf.Tensor3D, args: DreamArgs)
     base.dispose();
     detail?.dispose();
   }
+}
+
+export function dreamPhoto(model: VisModel, photo: tf.Tensor3D, args: DreamArgs): DreamResult {
+  return drain(dreamPhotoSteps(model, photo, args));
 }
 
 /** Crops the centre 1/zoom of x [H, W, C] and resizes it back to H×W. */
@@ -189,7 +195,7 @@ export interface DreamUnitsArgs extends UnitRequest {
  * (a) Units or classes from noise with the prior "neighbouring pixels are correlated": total
  * variation in the objective, a light blur every 8 steps, and jitter — all units in one batch.
  */
-export function dreamUnits(model: VisModel, args: DreamUnitsArgs): MethodResult {
+export function* dreamUnitsSteps(model: VisModel, args: DreamUnitsArgs): Steps<MethodResult> {
   const [lo, hi] = model.input.range;
   const [h, w, c] = model.input.shape;
   const rng = new Rng(args.seed ?? 0);
@@ -202,7 +208,7 @@ export function dreamUnits(model: VisModel, args: DreamUnitsArgs): MethodResult 
   init.dispose();
   const j = Math.max(1, Math.round(Math.max(h, w) / 16));
   try {
-    const run = optimize(model, param, objective, {
+    const run = yield* optimizeSteps(model, param, objective, {
       steps,
       lr: (args.lr ?? 0.02) * (hi - lo),
       rule: 'normalized',
@@ -223,4 +229,8 @@ export function dreamUnits(model: VisModel, args: DreamUnitsArgs): MethodResult 
   } finally {
     param.dispose();
   }
+}
+
+export function dreamUnits(model: VisModel, args: DreamUnitsArgs): MethodResult {
+  return drain(dreamUnitsSteps(model, args));
 }

@@ -7,11 +7,12 @@
  *
  * All units × restarts run as one batch (item r·U + u serves unit u).
  */
+import { drain, type Steps } from '../optimize/drive.js';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import type { VisModel } from '../model/types.js';
 import { units as unitObjective, checkUnits } from '../objectives/units.js';
-import { optimize, type StepRule } from '../optimize/loop.js';
+import { optimizeSteps, type StepRule } from '../optimize/loop.js';
 import type { UnitRequest } from './common.js';
 import { pixels } from '../param/pixels.js';
 import { normProjection } from '../projections/projections.js';
@@ -65,7 +66,7 @@ function correlation(a: Float32Array, b: Float32Array): number {
   return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
 }
 
-export function erhan(model: VisModel, args: ErhanArgs): ErhanResult {
+export function* erhanSteps(model: VisModel, args: ErhanArgs): Steps<ErhanResult> {
   const layer = model.layer(args.layer);
   checkUnits(layer, args.units, { neuron: args.neuron });
   const restarts = args.restarts ?? 4;
@@ -81,7 +82,7 @@ export function erhan(model: VisModel, args: ErhanArgs): ErhanResult {
   const param = pixels(init);
   init.dispose();
   try {
-    const run = optimize(model, param, objective, {
+    const run = yield* optimizeSteps(model, param, objective, {
       steps: args.steps ?? 300,
       lr: (args.lr ?? 0.03) * (hi - lo),
       rule: args.rule ?? 'normalized',
@@ -120,4 +121,8 @@ export function erhan(model: VisModel, args: ErhanArgs): ErhanResult {
   } finally {
     param.dispose();
   }
+}
+
+export function erhan(model: VisModel, args: ErhanArgs): ErhanResult {
+  return drain(erhanSteps(model, args));
 }

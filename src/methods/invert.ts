@@ -6,13 +6,14 @@
  * share is what the layer keeps; where they differ, the layer is invariant.
  * The norms are means over pixels (deepvis scales), so the λ's carry across image sizes.
  */
+import { drain, type Steps } from '../optimize/drive.js';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { featureMatch, representationError } from '../objectives/feature_match.js';
 import { lpNorm, totalVariation } from '../objectives/priors.js';
-import { optimize, type StepInfo } from '../optimize/loop.js';
+import { optimizeSteps, type StepInfo } from '../optimize/loop.js';
 import { cosine } from '../optimize/schedules.js';
 import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
@@ -43,7 +44,7 @@ export interface InvertResult {
   seconds: number;
 }
 
-export function invert(model: VisModel, photo: tf.Tensor3D, args: InvertArgs): InvertResult {
+export function* invertSteps(model: VisModel, photo: tf.Tensor3D, args: InvertArgs): Steps<InvertResult> {
   const [h, w, c] = model.input.shape;
   if (photo.shape.join('×') !== [h, w, c].join('×')) {
     throw new DeepvisError(`the image is ${photo.shape.join('×')}, the model takes ${h}×${w}×${c}`);
@@ -68,7 +69,7 @@ export function invert(model: VisModel, photo: tf.Tensor3D, args: InvertArgs): I
   const param = pixels(init);
   init.dispose();
   try {
-    const run = optimize(model, param, objective, {
+    const run = yield* optimizeSteps(model, param, objective, {
       steps: p.steps,
       lr: p.lr * range,
       rule: 'adam',
@@ -84,4 +85,8 @@ export function invert(model: VisModel, photo: tf.Tensor3D, args: InvertArgs): I
     match.dispose();
     target.dispose();
   }
+}
+
+export function invert(model: VisModel, photo: tf.Tensor3D, args: InvertArgs): InvertResult {
+  return drain(invertSteps(model, photo, args));
 }

@@ -9,11 +9,12 @@
  * inputs use a larger learning rate and fewer steps, since a 28×28 image has 64× fewer frequencies
  * to settle.
  */
+import { drain, type Steps } from '../optimize/drive.js';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import type { VisModel } from '../model/types.js';
 import { diversity } from '../objectives/diversity.js';
-import { optimize } from '../optimize/loop.js';
+import { optimizeSteps } from '../optimize/loop.js';
 import { warmup } from '../optimize/schedules.js';
 import { bounded, rawPixels } from '../param/bounded.js';
 import { fourier } from '../param/fourier.js';
@@ -39,7 +40,7 @@ export function lucidDefaults(model: VisModel): { steps: number; lr: number } {
   return side <= 32 ? { steps: 256, lr: 0.08 } : side <= 96 ? { steps: 384, lr: 0.05 } : { steps: 512, lr: 0.05 };
 }
 
-export function lucid(model: VisModel, args: LucidArgs): MethodResult {
+export function* lucidSteps(model: VisModel, args: LucidArgs): Steps<MethodResult> {
   const d = lucidDefaults(model);
   const steps = args.steps ?? d.steps;
   const lr = args.lr ?? d.lr;
@@ -72,7 +73,7 @@ export function lucid(model: VisModel, args: LucidArgs): MethodResult {
   const transforms = args.transforms ?? defaultTransforms(h, w);
   const tfm = randomTransforms(transforms, rng, neutral(model));
   try {
-    const run = optimize(model, param, objective, {
+    const run = yield* optimizeSteps(model, param, objective, {
       steps,
       lr,
       rule: 'adam',
@@ -98,4 +99,8 @@ export function lucid(model: VisModel, args: LucidArgs): MethodResult {
   } finally {
     param.dispose();
   }
+}
+
+export function lucid(model: VisModel, args: LucidArgs): MethodResult {
+  return drain(lucidSteps(model, args));
 }

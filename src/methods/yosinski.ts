@@ -5,10 +5,11 @@
  * contribution. The paper picked four hyperparameter sets out of a random search of 300; they are
  * the presets here, and `randomPresets` draws the search's sets.
  */
+import { drain, type Steps } from '../optimize/drive.js';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import type { VisModel } from '../model/types.js';
-import { optimize } from '../optimize/loop.js';
+import { optimizeSteps } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
 import { blurEvery, clipSmallContribution, clipSmallNorm, decay } from '../projections/regularizers.js';
@@ -55,7 +56,7 @@ export interface YosinskiResult extends MethodResult {
   readonly sets: readonly YosinskiSet[];
 }
 
-export function yosinski(model: VisModel, args: YosinskiArgs): YosinskiResult {
+export function* yosinskiSteps(model: VisModel, args: YosinskiArgs): Steps<YosinskiResult> {
   const sets = args.sets ?? [YOSINSKI_PRESETS[0]];
   const u = args.units.length;
   const perItem = sets.flatMap(() => args.units);
@@ -81,7 +82,7 @@ export function yosinski(model: VisModel, args: YosinskiArgs): YosinskiResult {
   const param = pixels(init);
   init.dispose();
   try {
-    const run = optimize(model, param, objective, {
+    const run = yield* optimizeSteps(model, param, objective, {
       steps,
       lr,
       rule: 'normalized',
@@ -106,4 +107,8 @@ export function yosinski(model: VisModel, args: YosinskiArgs): YosinskiResult {
   } finally {
     param.dispose();
   }
+}
+
+export function yosinski(model: VisModel, args: YosinskiArgs): YosinskiResult {
+  return drain(yosinskiSteps(model, args));
 }

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { releaseTapeAfterError } from '../engine/tape.js';
+import { drain } from './drive.js';
 import type { VisModel } from '../model/types.js';
 import type { Objective } from '../objectives/objective.js';
 import type { Param } from '../param/pixels.js';
@@ -63,7 +64,8 @@ export interface OptimizeResult {
   seconds: number;
 }
 
-export function optimize(model: VisModel, param: Param, objective: Objective, args: OptimizeArgs): OptimizeResult {
+/** The loop itself, one step per `next()`: the browser drives it a few steps per frame (drive.ts). */
+export function* optimizeSteps(model: VisModel, param: Param, objective: Objective, args: OptimizeArgs): Generator<StepInfo, OptimizeResult, void> {
   const t0 = performance.now();
   const rule = args.rule ?? 'normalized';
   const adam = rule === 'adam' ? tf.train.adam(args.lr) : null;
@@ -151,8 +153,10 @@ export function optimize(model: VisModel, param: Param, objective: Objective, ar
           }
         }
       }
-      args.onStep?.({ step, scores, active: active.filter(Boolean).length });
+      const info = { step, scores, active: active.filter(Boolean).length };
+      args.onStep?.(info);
       if (!active.some(Boolean)) break;
+      yield info;
     }
   } catch (e) {
     best.dispose();
@@ -168,4 +172,8 @@ export function optimize(model: VisModel, param: Param, objective: Objective, ar
     if (history.length) bestScores.set(history[history.length - 1]);
   }
   return { images: best, scores: bestScores, steps: stepsTaken, history, seconds: (performance.now() - t0) / 1000 };
+}
+
+export function optimize(model: VisModel, param: Param, objective: Objective, args: OptimizeArgs): OptimizeResult {
+  return drain(optimizeSteps(model, param, objective, args));
 }
