@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --rounds N --only w1,w2,w3,cnn,featvis,scan]
+ * npm run bench [-- --rounds N --only w1,w2,w3,cnn,featvis,scan,app]
  * Runs the yardstick's workloads on deepvis's engine and, when Debian's PyTorch is importable, the
  * PyTorch reference (../shared/bench/torch_bench.py, 2 threads) alternately in the same run — each
  * deepvis round between two PyTorch rounds, as the machine is shared and noisy. Writes
@@ -7,6 +7,7 @@
  */
 import { dataDrivenSpeed, featvisSteps } from './featvis.js';
 import { scanBench } from './scan.js';
+import { appBench } from './app.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -20,7 +21,7 @@ import { mnistCnnForward, mnistCnnStep, w1, w2, w3, type Measure } from './workl
 const root = path.resolve(import.meta.dirname, '..');
 const { flags } = parseArgs(process.argv.slice(2), {
   rounds: { type: 'int', help: 'rounds per workload', default: 3 },
-  only: { type: 'string', help: 'comma-separated subset of w1,w2,w3,cnn,featvis,scan', default: 'w1,w2,w3,cnn,featvis,scan' },
+  only: { type: 'string', help: 'comma-separated subset of w1,w2,w3,cnn,featvis,scan,app', default: 'w1,w2,w3,cnn,featvis,scan,app' },
   backend: { type: 'string', help: 'deepvis backend', default: 'wasm' },
   torch: { type: 'string', help: 'path of torch_bench.py', default: path.resolve(root, '../shared/bench/torch_bench.py') },
   out: { type: 'string', help: 'results file', default: path.join(root, 'bench/results.json') },
@@ -105,6 +106,7 @@ if (only.has('featvis')) {
 }
 
 if (only.has('scan')) Object.assign(extra, await scanBench());
+if (only.has('app')) Object.assign(extra, await appBench());
 
 const results = {
   date: new Date().toISOString(),

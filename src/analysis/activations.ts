@@ -30,13 +30,19 @@ export function activationsOf(model: VisModel, image: tf.Tensor3D, layers?: read
 
 /** Top-k classes; the output is read as probabilities when it is one (sums to 1), else softmaxed. */
 export function topPredictions(model: VisModel, image: tf.Tensor3D, k = 5): Prediction[] {
-  const p = tf.tidy(() => {
-    const out = model.predict(image.expandDims(0) as tf.Tensor4D).reshape([-1]);
-    const v = out.dataSync() as Float32Array;
-    const isProb = v.every((x) => x >= 0 && x <= 1) && Math.abs(v.reduce((s, x) => s + x, 0) - 1) < 1e-3;
-    return (isProb ? out : out.softmax()).dataSync();
-  });
-  return Array.from(p, (probability, index) => ({ index, label: model.labels?.[index] ?? String(index), probability }))
+  const out = tf.tidy(() => model.predict(image.expandDims(0) as tf.Tensor4D).reshape([-1]).dataSync() as Float32Array);
+  return predictionsFrom(out, model.labels, k);
+}
+
+/** The same from output values already computed (the web app reads them from its one forward pass). */
+export function predictionsFrom(values: ArrayLike<number>, labels: readonly string[] | null, k = 5): Prediction[] {
+  const v = Array.from(values);
+  const isProb = v.every((x) => x >= 0 && x <= 1) && Math.abs(v.reduce((s, x) => s + x, 0) - 1) < 1e-3;
+  const m = Math.max(...v);
+  const e = v.map((x) => Math.exp(x - m));
+  const z = e.reduce((a, b) => a + b, 0);
+  const p = isProb ? v : e.map((x) => x / z);
+  return p.map((probability, index) => ({ index, label: labels?.[index] ?? String(index), probability }))
     .sort((a, b) => b.probability - a.probability)
     .slice(0, k);
 }

@@ -40,7 +40,4 @@ export async function modelFrom(flags: Record<string, unknown>, positional?: str
   return loadModel(path, overridesFrom(flags));
 }
 
-/** A layer (or any) name as a file-name part: graph node names carry '/' and ':'. */
-export function fileStem(name: string): string {
-  return name.replace(/[^\w.+-]+/g, '_');
-}
+export { fileStem } from '../render/names.js';

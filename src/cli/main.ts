@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sensitivity: () => import('./commands/sensitivity.js'),
   lincomb: () => import('./commands/lincomb.js'),
   embed: () => import('./commands/embed.js'),
+  serve: () => import('./commands/serve.js'),
 };
 
 const SUMMARY = `deepvis — see what a neural network has learned
@@ -36,6 +37,10 @@ commands:
   invert               reconstruct an image from a layer's representation (Mahendran & Vedaldi)
   filters              first-layer weights as images (RBM, autoencoder, conv kernels)
   sample               samples of a DBN with one hidden unit clamped (Erhan et al. 2009, §4)
+
+the live toolbox:
+  serve                the web app: webcam / video / image / data set in, every layer live, unit panels
+                       (top-9, deconvnet, optimized image, specificity), method views
 
 seeing units through data:
   activations          every layer's response to one input, a tile per channel, + top predictions

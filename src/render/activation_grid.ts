@@ -3,9 +3,49 @@
  * layer is a 16×16 grid, as in Yosinski et al.'s toolbox), a dense layer as a grid of unit cells.
  * One scale for the whole layer (0 → black, the layer's maximum → white), so a bright tile is a
  * channel that responds more than its neighbours, not one stretched to full contrast.
+ * The layout is exported so a click on the picture maps back to its unit (the web app).
  */
 import type { LayerActivations } from '../analysis/activations.js';
 import { blank, blit, upscale, type RgbaImage } from './image.js';
+
+export interface GridLayout {
+  readonly units: number;
+  readonly cols: number;
+  readonly rows: number;
+  /** Tile size without the gap, in output pixels; the tile's pixel size (h·factor). */
+  readonly tileW: number;
+  readonly tileH: number;
+  readonly gap: number;
+  readonly factor: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export function gridLayout(shape: readonly number[], args: { minTile?: number; gap?: number } = {}): GridLayout {
+  const gap = args.gap ?? 1;
+  const spatial = shape.length === 3;
+  const units = spatial ? shape[2] : shape.reduce((a, b) => a * b, 1);
+  const cols = Math.ceil(Math.sqrt(units));
+  const rows = Math.ceil(units / cols);
+  const factor = spatial ? Math.max(1, Math.ceil((args.minTile ?? 24) / shape[1])) : 1;
+  const tileW = spatial ? shape[1] * factor : Math.max(4, Math.min(args.minTile ?? 24, 12));
+  const tileH = spatial ? shape[0] * factor : tileW;
+  return { units, cols, rows, tileW, tileH, gap, factor, width: cols * (tileW + gap) + gap, height: rows * (tileH + gap) + gap };
+}
+
+/** The unit under pixel (x, y) of the picture, or null on a gap or past the last unit. */
+export function unitAt(layout: GridLayout, x: number, y: number): number | null {
+  const col = Math.floor((x - layout.gap) / (layout.tileW + layout.gap));
+  const row = Math.floor((y - layout.gap) / (layout.tileH + layout.gap));
+  if (col < 0 || row < 0 || col >= layout.cols || row >= layout.rows) return null;
+  const u = row * layout.cols + col;
+  return u < layout.units ? u : null;
+}
+
+/** Top-left pixel of a unit's tile. */
+export function tileOrigin(layout: GridLayout, unit: number): [number, number] {
+  return [layout.gap + (unit % layout.cols) * (layout.tileW + layout.gap), layout.gap + Math.floor(unit / layout.cols) * (layout.tileH + layout.gap)];
+}
 
 function gray(values: ArrayLike<number>, w: number, h: number, stride: number, offset: number, scale: number): RgbaImage {
   const img = blank(w, h);
@@ -16,31 +56,26 @@ function gray(values: ArrayLike<number>, w: number, h: number, stride: number, o
   return img;
 }
 
-export function activationGrid(a: LayerActivations, args: { minTile?: number; gap?: number } = {}): RgbaImage {
+export function activationGrid(a: Pick<LayerActivations, 'shape' | 'values'>, args: { minTile?: number; gap?: number; selected?: number | null } = {}): RgbaImage {
   let max = 0;
   for (let i = 0; i < a.values.length; i++) max = Math.max(max, a.values[i]);
   const scale = max > 0 ? 255 / max : 0;
-  const gap = args.gap ?? 1;
-  if (a.shape.length === 3) {
-    const [h, w, c] = a.shape;
-    const cols = Math.ceil(Math.sqrt(c));
-    const rows = Math.ceil(c / cols);
-    const factor = Math.max(1, Math.ceil((args.minTile ?? 24) / w));
-    const tw = w * factor + gap;
-    const th = h * factor + gap;
-    const out = blank(cols * tw + gap, rows * th + gap, [90, 90, 110]);
-    for (let k = 0; k < c; k++) blit(out, upscale(gray(a.values, w, h, c, k, scale), factor), gap + (k % cols) * tw, gap + Math.floor(k / cols) * th);
-    return out;
+  const L = gridLayout(a.shape, args);
+  const out = blank(L.width, L.height, [90, 90, 110]);
+  if (args.selected != null && args.selected < L.units) {
+    // The selected unit's frame: the gap around its tile turns orange.
+    const [x0, y0] = tileOrigin(L, args.selected);
+    blit(out, blank(L.tileW + 2 * L.gap, L.tileH + 2 * L.gap, [255, 140, 0]), x0 - L.gap, y0 - L.gap);
   }
-  const n = a.values.length;
-  const cols = Math.ceil(Math.sqrt(n));
-  const rows = Math.ceil(n / cols);
-  const cell = Math.max(4, Math.min(args.minTile ?? 24, 12));
-  const out = blank(cols * (cell + gap) + gap, rows * (cell + gap) + gap, [90, 90, 110]);
-  for (let i = 0; i < n; i++) {
-    const v = Math.max(0, a.values[i]) * scale;
-    const tile = blank(cell, cell, [v, v, v]);
-    blit(out, tile, gap + (i % cols) * (cell + gap), gap + Math.floor(i / cols) * (cell + gap));
+  for (let k = 0; k < L.units; k++) {
+    const [x, y] = tileOrigin(L, k);
+    if (a.shape.length === 3) {
+      const [h, w, c] = a.shape;
+      blit(out, upscale(gray(a.values, w, h, c, k, scale), L.factor), x, y);
+    } else {
+      const v = Math.max(0, a.values[k]) * scale;
+      blit(out, blank(L.tileW, L.tileH, [v, v, v]), x, y);
+    }
   }
   return out;
 }

@@ -47,6 +47,7 @@ const SPECS: FlagSpecs = {
   threshold: { type: 'number', help: 'data-driven: step-filter threshold, fraction of the range', default: 0.9 },
   data: { type: 'string', help: "data set for best examples, ρ and data-driven starts (default: the model's own, if known)" },
   out: { type: 'string', help: 'output directory' },
+  'unit-files': { type: 'string', help: "also write each unit's image as DIR/LAYER-METHOD/unit-N.png (a model's report/ folder is what deepvis serve shows in its unit panel)" },
   ...ENGINE_FLAGS,
 };
 export const help = usage('maximize', '--model M --layer L [--units 0-63] [--method erhan|yosinski|data-driven|lucid] --out DIR', SPECS);
@@ -132,7 +133,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   bar.done();
   const best = data ? datasetMax(model, data, layer.name, units, { neuron }) : null;
-  await writeOutputs(model, result, { out, method, layer: layer.name, neuron, crop: flags.crop as string, rows, best });
+  await writeOutputs(model, result, { out, method, layer: layer.name, neuron, crop: flags.crop as string, rows, best, unitFiles: flags['unit-files'] as string | undefined });
   const stem = path.join(out, `${fileStem(layer.name)}-${method}`);
   await writeJsonAtomic(`${stem}.json`, {
     model: flags.model,
@@ -158,7 +159,7 @@ export async function run(argv: string[]): Promise<void> {
 async function writeOutputs(
   model: Parameters<typeof receptiveFields>[0],
   result: MethodResult,
-  o: { out: string; method: Method; layer: string; neuron?: [number, number]; crop: string; rows: string[] | null; best: { values: Float32Array } | null },
+  o: { out: string; method: Method; layer: string; neuron?: [number, number]; crop: string; rows: string[] | null; best: { values: Float32Array } | null; unitFiles?: string },
 ): Promise<void> {
   const [h, w, c] = model.input.shape;
   const values = (result.images as tf.Tensor).dataSync();
@@ -177,4 +178,8 @@ async function writeOutputs(
   const title = `${o.layer} - ${o.method}${o.neuron ? ` at ${o.neuron.join(',')}` : ''}`;
   const cols = o.rows ? result.units.length / o.rows.length : undefined;
   await writePng(path.join(o.out, `${fileStem(o.layer)}-${o.method}.png`), grid(tiles, { labels, title, cols, rowLabels: o.rows ?? undefined }));
+  if (o.unitFiles && !o.rows) {
+    const dir = path.join(o.unitFiles, `${fileStem(o.layer)}-${o.method}`);
+    for (const [i, r] of result.units.entries()) await writePng(path.join(dir, `unit-${r.unit}.png`), tiles[i]);
+  }
 }

@@ -1,0 +1,227 @@
+/**
+ * The live toolbox in headless Chromium (Debian's, through playwright-core), with a fake webcam:
+ * the app built by Vite and served by deepvis's own server with a CNN trained here and MNIST. The
+ * fake camera's frames change the tiles; a click opens the unit panel with its top-9; an uploaded
+ * digit is classified as the CNN classifies it in Node; optimizations run to completion (and
+ * cancel); every method view runs; the tensor count is flat over 500 frames; controls are
+ * labelled and keyboard-reachable; the page fits a narrow screen. Screenshots go to test/.artifacts.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadMnist } from '../src/data/mnist.js';
+import { split } from '../src/data/dataset.js';
+import { buildClassifier } from '../src/train/architectures.js';
+import { fitClassifier } from '../src/train/fit.js';
+import { saveLayersModel } from '../src/io/model_files.js';
+import { ensureApp } from '../src/serve/build_app.js';
+import { serve } from '../src/serve/server.js';
+import { setup } from './helpers.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const artifacts = path.join(root, 'test/.artifacts');
+const CHROMIUM = '/usr/bin/chromium';
+let dir: string;
+let browser: Browser;
+let page: Page;
+let url: string;
+let close: () => Promise<void>;
+let digit: { file: string; label: number };
+const errors: string[] = [];
+
+const shot = (name: string) => page.screenshot({ path: path.join(artifacts, `app-${name}.png`), fullPage: true });
+const stats = () => page.evaluate(() => (window as unknown as { deepvisApp: { stats(): { frames: number; numTensors: number; fps: number; backend: string } } }).deepvisApp.stats());
+const gridHash = () => page.evaluate(() => {
+  const c = document.getElementById('grid') as HTMLCanvasElement;
+  const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+  let h = 0;
+  for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i]) >>> 0;
+  return h;
+});
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
+  mkdirSync(artifacts, { recursive: true });
+  dir = await mkdtemp(path.join(tmpdir(), 'deepvis-app-'));
+  await setup('wasm');
+  const { train, test } = split(loadMnist(), 0.2, 0);
+  const model = buildClassifier('cnn', [28, 28, 1], 10, 0);
+  await fitClassifier(model, { ...train, count: 3000 }, { ...test, count: 500 }, 10, { epochs: 1 });
+  await saveLayersModel(model, path.join(dir, 'cnn'), { inputRange: [0, 1], channelOrder: 'gray', logitsLayer: 'logits', dataset: 'mnist' });
+  // A test digit the CNN classifies confidently in Node, as a PNG to upload.
+  const probs = tf.tidy(() => model.predict(tf.tensor4d(test.images.subarray(0, 50 * 784), [50, 28, 28, 1])) as tf.Tensor).arraySync() as number[][];
+  const i = probs.findIndex((p, k) => p.indexOf(Math.max(...p)) === test.labels![k] && Math.max(...p) > 0.9);
+  digit = { file: path.join(dir, 'digit.png'), label: test.labels![i] };
+  await sharp(Buffer.from(test.images.subarray(i * 784, (i + 1) * 784).map((v) => Math.round(v * 255))), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(digit.file);
+  // A report for the unit panel to find: conv2's units as `maximize --unit-files` writes them.
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), 'maximize', '--model', path.join(dir, 'cnn'), '--layer', 'conv2', '--units', '0-3', '--neuron', 'center', '--steps', '20', '--restarts', '1', '--out', path.join(dir, 'max'), '--unit-files', path.join(dir, 'cnn', 'report'), '--quiet'], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const appDir = await ensureApp({ outDir: path.join(dir, 'app'), rebuild: true });
+  const s = await serve({ models: [path.join(dir, 'cnn')], data: 'mnist', appDir, port: 0, cacheDir: path.join(dir, 'cache'), log: () => {} });
+  url = s.url;
+  close = s.close;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+  });
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['camera'] });
+  page = await ctx.newPage();
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  await close?.();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('deepvis serve: the live toolbox in headless Chromium', () => {
+  it('the fake webcam’s frames change the activation tiles, live, with the frame rate shown', async () => {
+    await page.click('#src-webcam');
+    await page.waitForFunction(() => (window as any).deepvisApp.stats().frames > 20, null, { timeout: 60_000 });
+    const a = await gridHash();
+    await page.waitForTimeout(700);
+    const b = await gridHash();
+    assert.notEqual(a, b, 'the tiles did not change between webcam frames');
+    assert.match((await page.textContent('#fps')) ?? '', /^\d+(\.\d)? fps$/);
+    const s = await stats();
+    writeFileSync(path.join(artifacts, 'app-stats.json'), JSON.stringify({ liveFps: s.fps, backend: s.backend }, null, 2));
+    await shot('live-webcam');
+  });
+
+  it('no tensor leak across 500 frames', async () => {
+    const start = await stats();
+    await page.waitForFunction((f) => (window as any).deepvisApp.stats().frames >= f + 500, start.frames, { timeout: 180_000 });
+    const end = await stats();
+    assert.equal(end.numTensors, start.numTensors, `tensors ${start.numTensors} → ${end.numTensors} over ${end.frames - start.frames} frames`);
+  });
+
+  it('clicking a tile opens the unit panel: activation map, deconvnet, 9 top images, specificity, the report’s optimized image', async () => {
+    await page.click('#freeze');
+    await page.click('#grid', { position: { x: 12, y: 12 } });
+    await page.waitForSelector('#unit-topk[data-count="9"]', { timeout: 30_000 });
+    assert.equal(await page.isHidden('#unit-panel'), false);
+    assert.match((await page.textContent('#unit-topk-caption')) ?? '', /top-9 of 2000 data-set images, receptive field \d+×\d+/);
+    await page.waitForFunction(() => /specificity: mean activation/.test(document.getElementById('unit-spec-caption')!.textContent ?? ''), null, { timeout: 30_000 });
+    // conv2 unit 0 is in the model's report: its optimized image is shown without computing.
+    await page.waitForSelector('#unit-opt[data-state="report"]', { timeout: 30_000 });
+    await shot('unit-panel');
+    await page.click('#freeze');
+  });
+
+  it('an uploaded digit is classified as the CNN classifies it in Node', async () => {
+    await page.setInputFiles('#image-file', digit.file);
+    await page.waitForFunction((l) => (window as any).deepvisApp.predictions()[0] === l, digit.label, { timeout: 30_000 });
+    await shot('upload');
+  });
+
+  it('the unit’s optimized image runs to completion in the page, and Cancel stops a long one', async () => {
+    await page.click('#grid', { position: { x: 12, y: 12 } });
+    await page.fill('#opt-steps', '40');
+    await page.click('#opt-run');
+    await page.waitForSelector('#unit-opt[data-state="done"]', { timeout: 120_000 });
+    assert.match((await page.textContent('#unit-opt-caption')) ?? '', /erhan \(centre neuron, receptive field\): activation -?\d/);
+    await page.selectOption('#opt-method', 'lucid');
+    await page.fill('#opt-steps', '400');
+    await page.click('#opt-run');
+    await page.waitForFunction(() => (document.getElementById('opt-progress') as HTMLProgressElement).value > 0.02, null, { timeout: 60_000 });
+    await page.click('#opt-cancel');
+    await page.waitForSelector('#unit-opt[data-state="cancelled"]', { timeout: 60_000 });
+    await shot('unit-optimized');
+  });
+
+  it('method views: maximize, DeepDream, inversion and occlusion run on the current input', async () => {
+    await page.click('#src-data');
+    await page.click('#data-next');
+    await page.waitForFunction(() => /#1/.test(document.getElementById('data-label')!.textContent ?? ''));
+    for (const [view, tune] of [['maximize', ['#max-steps', '30']], ['dream', ['#dream-steps', '4']], ['invert', ['#inv-steps', '40']], ['occlusion', ['#occ-size', '7']]] as const) {
+      await page.click(`#tab-${view}`);
+      await page.fill(tune[0], tune[1]);
+      await page.click('#method-run');
+      await page.waitForSelector('#method-out[data-state="done"]', { timeout: 120_000 });
+      const info = (await page.textContent('#method-info')) ?? '';
+      assert.ok(info.startsWith(`${view} on `), info);
+      await shot(`method-${view}`);
+      await page.evaluate(() => delete (document.getElementById('method-out') as HTMLElement).dataset.state);
+    }
+  });
+
+  it('keyboard: the grid takes focus, arrows move, Enter opens a unit; every control is labelled', async () => {
+    await page.focus('#grid');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /unit \d+$/.test(document.getElementById('unit-h')!.textContent ?? ''));
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('button, input, select, canvas[tabindex], [role=tab]')]
+        .filter((el) => {
+          const e = el as HTMLInputElement;
+          const name = (e.labels?.length ? e.labels[0].textContent : '') || e.getAttribute('aria-label') || e.textContent;
+          return !name?.trim();
+        })
+        .map((el) => el.id || el.outerHTML.slice(0, 60)),
+    );
+    assert.deepEqual(unlabelled, []);
+    // Focus is visible: the focused control gets an outline.
+    await page.focus('#src-data');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    assert.notEqual(outline, 'none');
+  });
+
+  it('a model dropped into the page is loaded and used', async () => {
+    await page.setInputFiles('#model-files', [path.join(dir, 'cnn', 'model.json'), path.join(dir, 'cnn', 'weights.bin')]);
+    await page.waitForFunction(() => /model ready/.test(document.getElementById('status')!.textContent ?? '') && (document.getElementById('model') as HTMLSelectElement).options.length === 2, null, { timeout: 60_000 });
+    await page.setInputFiles('#image-file', digit.file);
+    await page.waitForFunction((l) => (window as any).deepvisApp.predictions()[0] === l, digit.label, { timeout: 30_000 }).catch(async (e) => {
+      const info = await page.evaluate(() => ({ status: document.getElementById('status')!.textContent, p: (window as any).deepvisApp.predictions(), s: (window as any).deepvisApp.stats() }));
+      throw new Error(`${(e as Error).message}: label ${digit.label}, page ${JSON.stringify(info)}`);
+    });
+  });
+
+  it('fits a narrow screen with no horizontal scrolling', async () => {
+    await page.setViewportSize({ width: 400, height: 900 });
+    await page.waitForTimeout(300);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than a 400px screen`);
+    await shot('narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('no console errors in any of it', () => {
+    assert.deepEqual(errors, []);
+  });
+
+  it('`deepvis serve` prints its URL and serves the config', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), 'serve', '--model', path.join(dir, 'cnn'), '--port', '0', '--cache', path.join(dir, 'cache')], { cwd: root });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /serving 1 model\(s\) at (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+        setTimeout(() => reject(new Error(`no URL after 120 s: ${out}`)), 120_000).unref();
+      });
+      const config = (await (await fetch(`${line}api/config`)).json()) as { models: Array<{ name: string }> };
+      assert.deepEqual(config.models.map((m) => m.name), ['cnn']);
+      const html = await (await fetch(line)).text();
+      assert.match(html, /deepvis — live toolbox/);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+});

@@ -1,0 +1,37 @@
+/** What the server (src/serve/server.ts) offers the page. */
+import type { LayerSpecificity, TopKIndex } from '../../../src/index.js';
+
+export interface ServedModel {
+  name: string;
+  url: string;
+  index: string | null;
+  input: [number, number, number];
+  range: [number, number];
+  labels: string[] | null;
+  /** Per-unit images in the model's report/: folder → units. */
+  report: Record<string, number[]>;
+}
+
+export interface Config {
+  models: ServedModel[];
+  data: { spec: string; count: number; shape: [number, number, number]; classNames: string[] | null; labelled: boolean } | null;
+}
+
+async function json<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `${url}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+export const fetchConfig = () => json<Config>('./api/config');
+export const fetchIndex = (url: string) => json<TopKIndex>(url);
+export const fetchSpecificity = (model: number, layer: string) => json<LayerSpecificity>(`./api/specificity/${model}/${encodeURIComponent(layer)}`);
+
+/** Data-set images in [0, 1], [n, H, W, C] row-major, and their labels (−1: none). */
+export async function fetchImages(indices: readonly number[]): Promise<{ values: Float32Array; shape: [number, number, number]; labels: number[] }> {
+  const res = await fetch(`./api/images?indices=${indices.join(',')}`);
+  if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { error?: string }).error ?? `images: HTTP ${res.status}`);
+  const shape = (res.headers.get('x-shape') ?? '').split(',').map(Number) as [number, number, number];
+  const labels = (res.headers.get('x-labels') ?? '').split(',').map(Number);
+  return { values: new Float32Array(await res.arrayBuffer()), shape, labels };
+}

@@ -1,0 +1,195 @@
+/**
+ * deepvis live toolbox (seed 004): wires the views to the state and runs the animation loop. The
+ * computation is the library's (src/), in the page, on the best backend the browser offers
+ * (WebGPU → WebGL → wasm; ?backend=wasm to choose).
+ */
+import * as tf from '@tensorflow/tfjs';
+import simd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import threaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { initEngine, loadModelFromFiles, loadModelFromUrl, scannableLayers, type BackendName, type VisModel } from '../../../src/index.js';
+import { fetchConfig, fetchIndex } from './api.js';
+import { $, $button, $input } from './draw.js';
+import { InputManager } from './input.js';
+import { LiveView } from './live.js';
+import { MethodsPanel } from './methods.js';
+import { status, type AppState } from './state.js';
+import { UnitPanel } from './unit.js';
+
+const params = new URLSearchParams(location.search);
+
+async function start(): Promise<void> {
+  const engine = await initEngine({
+    backend: (params.get('backend') as BackendName | null) ?? undefined,
+    wasmPaths: { 'tfjs-backend-wasm-simd.wasm': simd, 'tfjs-backend-wasm.wasm': plain, 'tfjs-backend-wasm-threaded-simd.wasm': threaded },
+  });
+  $('backend').textContent = `${engine.backend}${engine.threads > 1 ? ` ×${engine.threads}` : ''}`;
+  const config = await fetchConfig();
+  const state: AppState = {
+    config, model: null, served: -1, index: null, input: new InputManager($('video') as HTMLVideoElement),
+    layer: null, unit: null, acts: null, frames: 0, fps: 0,
+  };
+  const unitPanel = new UnitPanel(state);
+  const live = new LiveView(state, { onFrame: (x) => unitPanel.onFrame(x), onUnit: (u) => void unitPanel.open(u) });
+  new MethodsPanel(state);
+
+  const select = $('model') as HTMLSelectElement;
+  const addOption = (label: string, value: string) => {
+    const o = document.createElement('option');
+    o.textContent = label;
+    o.value = value;
+    select.append(o);
+    return o;
+  };
+  config.models.forEach((m, i) => addOption(m.name, String(i)));
+  const dropped = new Map<string, VisModel>();
+
+  const layerStrip = () => {
+    const strip = $('layer-strip');
+    const model = state.model!;
+    strip.replaceChildren(
+      ...scannableLayers(model).map((l) => {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = l.name;
+        b.title = `${l.kind} ${l.outputShape.join('×')}`;
+        b.setAttribute('aria-pressed', String(l.name === state.layer?.name));
+        b.addEventListener('click', () => {
+          state.layer = l;
+          state.unit = null;
+          unitPanel.close();
+          strip.querySelectorAll('button').forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
+          live.refresh();
+        });
+        return b;
+      }),
+    );
+  };
+
+  const useModel = async (value: string) => {
+    status('loading model…');
+    const old = state.model;
+    if (value.startsWith('drop:')) {
+      state.model = dropped.get(value)!;
+      state.served = -1;
+      state.index = null;
+    } else {
+      const i = Number(value);
+      const m = config.models[i];
+      state.model = await loadModelFromUrl(m.url);
+      state.served = i;
+      state.index = m.index ? await fetchIndex(m.index).catch(() => null) : null;
+    }
+    if (old && !value.startsWith('drop:') && ![...dropped.values()].includes(old)) old.dispose();
+    const layers = scannableLayers(state.model);
+    // Start in the middle of the conv stack: first-layer channels are edges, the last ones coarse.
+    const spatial = layers.filter((l) => l.outputShape.length === 3 && /conv/i.test(l.kind));
+    state.layer = spatial[Math.floor((spatial.length - 1) / 2)] ?? layers[0];
+    state.unit = null;
+    unitPanel.close();
+    state.input.invalidate();
+    layerStrip();
+    live.refresh();
+    const [h, w, c] = state.model.input.shape;
+    $('model-info').textContent = `${state.model.format} model, input ${h}×${w}×${c}, range ${state.model.input.range.join('…')}`;
+    status(`model ready on ${engine.backend}${state.index ? `; top-k index of ${state.index.dataset.count} images` : ''}`);
+  };
+  select.addEventListener('change', () => void useModel(select.value).catch((e) => status(`cannot load the model: ${e.message}`)));
+
+  $input('model-files').addEventListener('change', async (e) => {
+    const files = [...((e.target as HTMLInputElement).files ?? [])];
+    (e.target as HTMLInputElement).value = '';
+    try {
+      const m = await loadModelFromFiles(files);
+      const key = `drop:${dropped.size}`;
+      dropped.set(key, m);
+      addOption(files.find((f) => f.name.endsWith('.json'))?.name ?? key, key).selected = true;
+      await useModel(key);
+    } catch (err) {
+      status(`cannot load the dropped model: ${(err as Error).message}`);
+    }
+  });
+
+  // Input sources.
+  const sourceButtons = () => {
+    $button('src-webcam').setAttribute('aria-pressed', String(state.input.kind === 'webcam'));
+    $button('src-data').setAttribute('aria-pressed', String(state.input.kind === 'data'));
+    $('data-nav').hidden = state.input.kind !== 'data';
+    $button('freeze').setAttribute('aria-pressed', String(state.input.frozen));
+  };
+  const guard = (p: Promise<unknown>) => p.then(sourceButtons).catch((e) => status(`input: ${(e as Error).message}`));
+  $button('src-webcam').addEventListener('click', () => void guard(state.input.useWebcam()));
+  // The picker is cleared after each choice, so choosing the same file again is a change too.
+  $input('video-file').addEventListener('change', (e) => {
+    const el = e.target as HTMLInputElement;
+    const f = el.files?.[0];
+    if (f) void guard(state.input.useVideo(f));
+    el.value = '';
+  });
+  $input('image-file').addEventListener('change', (e) => {
+    const el = e.target as HTMLInputElement;
+    const f = el.files?.[0];
+    if (f) void guard(state.input.useImage(f));
+    el.value = '';
+  });
+  const showData = async (i: number) => {
+    if (!config.data) throw new Error('no data set served (start deepvis serve with --data)');
+    const n = config.data.count;
+    const index = ((i % n) + n) % n;
+    await state.input.useData(index);
+    $input('data-index').value = String(index);
+    const label = state.input.dataLabel;
+    $('data-label').textContent = `${config.data.spec} #${index}${label != null ? ` — label ${config.data.classNames?.[label] ?? state.model?.labels?.[label] ?? label}` : ''}`;
+  };
+  $button('src-data').addEventListener('click', () => void guard(showData(Number($input('data-index').value) || 0)));
+  $button('data-prev').addEventListener('click', () => void guard(showData(state.input.dataIndex - 1)));
+  $button('data-next').addEventListener('click', () => void guard(showData(state.input.dataIndex + 1)));
+  $input('data-index').addEventListener('change', () => void guard(showData(Number($input('data-index').value) || 0)));
+  $button('freeze').addEventListener('click', () => {
+    state.input.setFrozen(!state.input.frozen);
+    sourceButtons();
+  });
+  const zone = $('dropzone');
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    const f = e.dataTransfer?.files?.[0];
+    if (f?.type.startsWith('image/')) void guard(state.input.useImage(f));
+  });
+  document.addEventListener('paste', (e) => {
+    const item = [...(e.clipboardData?.items ?? [])].find((i) => i.type.startsWith('image/'));
+    const f = item?.getAsFile();
+    if (f) void guard(state.input.useImage(f));
+  });
+
+  // For tests and the curious: the page's own numbers.
+  (window as unknown as { deepvisApp: unknown }).deepvisApp = {
+    stats: () => ({ frames: state.frames, fps: state.fps, numTensors: tf.memory().numTensors, backend: engine.backend, source: state.input.kind, version: state.input.version }),
+    predictions: () => [...$('predictions').querySelectorAll('li')].map((li) => Number((li as HTMLElement).dataset.index)),
+  };
+
+  if (config.models.length) await useModel('0');
+  else status('no model served: add one with the file picker (model.json + weights), or start deepvis serve --model M');
+  if (config.data) await guard(showData(0));
+
+  const loop = () => {
+    try {
+      live.tick();
+    } catch (e) {
+      status(`live view: ${(e as Error).message}`);
+    }
+    requestAnimationFrame(loop);
+  };
+  requestAnimationFrame(loop);
+  document.body.dataset.ready = 'true';
+}
+
+start().catch((e) => {
+  status(`error: ${(e as Error).message}`);
+  (window as unknown as { deepvisError: string }).deepvisError = String((e as Error).message);
+});

@@ -1,0 +1,146 @@
+/**
+ * Method views on the current input, with sliders for their main parameters: maximize (Erhan,
+ * Yosinski, Lucid), DeepDream, inversion and occlusion — the library's functions, driven a slice
+ * of steps per frame with a progress bar and a cancel button.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  deepDream, dreamPhotoSteps, drive, grid, heatOverlay, invertSteps, occlusion, toImage, type LayerInfo, type RgbaImage, type VisModel,
+} from '../../../src/index.js';
+import { $, $button, $canvas, $input, drawImage, slider } from './draw.js';
+import { status, type AppState } from './state.js';
+import { runMaximize } from './unit.js';
+
+type View = 'maximize' | 'dream' | 'invert' | 'occlusion';
+const VIEWS: View[] = ['maximize', 'dream', 'invert', 'occlusion'];
+
+function parseUnits(text: string, layer: LayerInfo): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new Error(`units: '${part}' is not a number or a range like 0-7`);
+    for (let u = Number(m[1]); u <= Number(m[2] ?? m[1]); u++) out.push(u);
+  }
+  const bad = out.find((u) => u >= layer.units);
+  if (bad != null) throw new Error(`unit ${bad} out of range for layer '${layer.name}', which has ${layer.units} units`);
+  if (out.length === 0 || out.length > 64) throw new Error('units: give 1 to 64 units');
+  return out;
+}
+
+export class MethodsPanel {
+  private view: View = 'maximize';
+  private signal: { aborted: boolean } | null = null;
+  private readonly p = {
+    maxSteps: slider('max-steps'), octaves: slider('dream-octaves'), dreamSteps: slider('dream-steps'), dreamLr: slider('dream-lr'),
+    dreamSize: slider('dream-size'), invSteps: slider('inv-steps'), invTv: slider('inv-tv'), occSize: slider('occ-size'), occStride: slider('occ-stride'),
+  };
+
+  constructor(private readonly state: AppState) {
+    for (const v of VIEWS) {
+      const tab = $button(`tab-${v}`);
+      tab.addEventListener('click', () => this.show(v));
+      tab.addEventListener('keydown', (e) => {
+        const d = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+        if (!d) return;
+        const next = VIEWS[(VIEWS.indexOf(v) + d + VIEWS.length) % VIEWS.length];
+        this.show(next);
+        $button(`tab-${next}`).focus();
+      });
+    }
+    $button('method-run').addEventListener('click', () => void this.run());
+    $button('method-cancel').addEventListener('click', () => this.signal && (this.signal.aborted = true));
+  }
+
+  show(view: View): void {
+    this.view = view;
+    for (const v of VIEWS) {
+      $(`view-${v}`).hidden = v !== view;
+      $button(`tab-${v}`).setAttribute('aria-selected', String(v === view));
+      $button(`tab-${v}`).tabIndex = v === view ? 0 : -1;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { model, layer } = this.state;
+    if (!model || !layer) return;
+    const x = this.state.input.current(model);
+    if (!x && this.view !== 'maximize') {
+      status('choose an input first (webcam, video, image or data set)');
+      return;
+    }
+    const signal = { aborted: false };
+    this.signal = signal;
+    const bar = $('method-progress') as HTMLProgressElement;
+    const out = $canvas('method-out');
+    out.dataset.state = 'running';
+    $button('method-run').disabled = true;
+    $button('method-cancel').disabled = false;
+    bar.value = 0;
+    const t0 = performance.now();
+    const input = x ? tf.clone(x) : null;
+    try {
+      const r = await this.compute(model, layer, input, signal, (f) => (bar.value = f));
+      drawImage(out, r.image);
+      const what = signal.aborted ? 'cancelled' : 'done';
+      out.dataset.state = what;
+      $('method-info').textContent = `${this.view} on ${layer.name}: ${r.info} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`;
+    } catch (e) {
+      out.dataset.state = 'error';
+      $('method-info').textContent = `${this.view} failed: ${(e as Error).message}`;
+    } finally {
+      input?.dispose();
+      bar.value = 1;
+      $button('method-run').disabled = false;
+      $button('method-cancel').disabled = true;
+      this.signal = null;
+    }
+  }
+
+  private async compute(model: VisModel, layer: LayerInfo, x: tf.Tensor3D | null, signal: { aborted: boolean }, progress: (f: number) => void): Promise<{ image: RgbaImage; info: string }> {
+    const [h, w, c] = model.input.shape;
+    const range = model.input.range;
+    const pic = (v: ArrayLike<number>, shape: [number, number, number], norm: 'minmax' | 'range' = 'range') => toImage(v, shape, norm === 'range' ? { mode: 'range', range } : { mode: 'minmax' });
+    if (this.view === 'maximize') {
+      const units = parseUnits($input('max-units').value, layer);
+      const method = ($('max-method') as HTMLSelectElement).value;
+      const steps = this.p.maxSteps();
+      const r = await runMaximize(model, layer, units, method, steps, signal, progress);
+      const v = r.images.dataSync();
+      r.images.dispose();
+      const tiles = units.map((_, i) => pic(v.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], 'minmax'));
+      return { image: grid(tiles, { labels: units.map((u, i) => `${u} ${r.activations[i].toPrecision(3)}`), minTile: 56 }), info: `${method}, ${units.length} units at once` };
+    }
+    if (this.view === 'dream') {
+      const octaves = this.p.octaves();
+      const steps = this.p.dreamSteps();
+      const size = this.p.dreamSize();
+      const photo = tf.tidy(() => tf.image.resizeBilinear(x!, [h * size, w * size], true));
+      try {
+        let done = 0;
+        const r = await drive(dreamPhotoSteps(model, photo, {
+          objective: deepDream(layer), octaves, stepsPerOctave: steps, lr: this.p.dreamLr(), signal, onStep: () => progress(++done / (octaves * steps)),
+        }));
+        const [H, W] = r.image.shape;
+        const v = r.image.dataSync();
+        r.image.dispose();
+        return { image: grid([pic(photo.dataSync(), [H, W, c]), pic(v, [H, W, c])], { labels: ['input', 'dream'], minTile: 168 }), info: `${octaves} octaves × ${steps} steps, ${H}×${W}` };
+      } finally {
+        photo.dispose();
+      }
+    }
+    if (this.view === 'invert') {
+      const steps = this.p.invSteps();
+      const r = await drive(invertSteps(model, x!, { layer: layer.name, restarts: 2, steps, lambdaTV: this.p.invTv(), signal, onStep: ({ step }) => progress((step + 1) / steps) }));
+      const v = r.images.dataSync();
+      r.images.dispose();
+      const tiles = [pic(x!.dataSync(), [h, w, c]), ...r.errors.map((_, i) => pic(v.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c]))];
+      return { image: grid(tiles, { labels: ['input', ...r.errors.map((e) => `error ${e.toFixed(3)}`)], minTile: 112 }), info: `reconstructions from ${layer.name}, normalized errors ${r.errors.map((e) => e.toFixed(3)).join(', ')}` };
+    }
+    // Occlusion: one batched pass, given a frame to paint the progress bar first.
+    await new Promise((r) => setTimeout(r, 0));
+    const o = occlusion(model, x!, { size: Math.min(this.p.occSize(), h, w), stride: this.p.occStride() });
+    const base = pic(x!.dataSync(), [h, w, c]);
+    const label = model.labels?.[o.unit] ?? String(o.unit);
+    return { image: grid([base, heatOverlay(base, o.heat.map((v) => Math.max(0, v)))], { labels: ['input', `drop of ${label}`], minTile: 168 }), info: `class ${label} (score ${o.base.toPrecision(3)}), square ${o.size}, stride ${o.stride}` };
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The unit panel (click a tile): the unit's activation map over the input, its deconvnet
+ * projection for the current frame, its top-9 data-set images cropped to the receptive field (from
+ * the server's index), its optimized image (computed here, a slice of steps per frame, with a
+ * progress bar and a cancel button) and its specificity profile (computed by the server).
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  barChart, boxAt, fileStem, cropFixed, cropValues, deconvnet, receptiveFields, drive, erhanSteps, grid, heatOverlay, layerTopK, lucidSteps, toImage, yosinskiSteps, YOSINSKI_PRESETS,
+  type LayerInfo, type RgbaImage, type VisModel,
+} from '../../../src/index.js';
+import { fetchImages, fetchSpecificity } from './api.js';
+import { $, $button, $canvas, drawImage, slider, upsample } from './draw.js';
+import { status, type AppState } from './state.js';
+
+/** The layer an optimization should climb: the pre-activation of a fused ReLU-like layer (its maximizer is the same). */
+export function optimizedLayer(model: VisModel, layer: LayerInfo): string {
+  if (!/relu|elu|sigmoid|tanh|softplus|swish/.test(layer.activation ?? '')) return layer.name;
+  try {
+    return model.layer(`${layer.name}:pre`).name;
+  } catch {
+    return layer.name;
+  }
+}
+
+/**
+ * Maximizes units in the page. `neuron`: one spatial neuron of each conv channel (Erhan's unit;
+ * its picture is then cropped to the receptive field) instead of the channel mean (a texture).
+ */
+export async function runMaximize(
+  model: VisModel, layer: LayerInfo, units: number[], method: string, steps: number, signal: { aborted: boolean }, progress: (f: number) => void,
+  neuron?: [number, number],
+): Promise<{ images: tf.Tensor4D; activations: number[] }> {
+  const name = optimizedLayer(model, layer);
+  const onStep = ({ step }: { step: number }) => progress((step + 1) / steps);
+  if (method === 'lucid') {
+    const r = await drive(lucidSteps(model, { layer: name, units, steps, onStep, signal }));
+    return { images: r.images, activations: r.units.map((u) => u.activation) };
+  }
+  if (method === 'yosinski') {
+    const r = await drive(yosinskiSteps(model, { layer: name, units, neuron, sets: [YOSINSKI_PRESETS[0]], steps, onStep, signal }));
+    return { images: r.images, activations: r.units.map((u) => u.activation) };
+  }
+  const r = await drive(erhanSteps(model, { layer: name, units, neuron, steps, restarts: 1, onStep, signal }));
+  return { images: r.images, activations: r.units.map((u) => u.activation) };
+}
+
+export class UnitPanel {
+  private signal: { aborted: boolean } | null = null;
+  private frame = 0;
+  private readonly steps = slider('opt-steps');
+
+  constructor(private readonly state: AppState) {
+    $button('opt-run').addEventListener('click', () => void this.optimize());
+    $button('opt-cancel').addEventListener('click', () => this.signal && (this.signal.aborted = true));
+  }
+
+  close(): void {
+    $('unit-panel').hidden = true;
+  }
+
+  /** A unit was chosen: everything that depends only on the unit. */
+  async open(unit: number): Promise<void> {
+    const { model, layer } = this.state;
+    if (!model || !layer) return;
+    const panel = $('unit-panel');
+    panel.hidden = false;
+    $('unit-h').textContent = `${layer.name} — unit ${unit}`;
+    const x = this.state.input.current(model);
+    if (x) this.onFrame(x, true);
+    await Promise.all([this.topk(model, layer, unit), this.specificity(layer, unit), this.fromReport(layer, unit)]);
+  }
+
+  /** A served model's report/ folder (maximize --unit-files) may already hold the unit's image. */
+  private async fromReport(layer: LayerInfo, unit: number): Promise<void> {
+    const canvas = $canvas('unit-opt');
+    canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
+    delete canvas.dataset.state;
+    $('unit-opt-caption').textContent = 'optimized image: press Optimize';
+    if (this.state.served < 0) return;
+    const report = this.state.config.models[this.state.served]?.report ?? {};
+    for (const stem of [fileStem(`${layer.name}:pre`), fileStem(layer.name)]) {
+      if (!report[`${stem}-erhan`]?.includes(unit)) continue;
+      const res = await fetch(`./models/${this.state.served}/report/${stem}-erhan/unit-${unit}.png`);
+      if (!res.ok || this.state.unit !== unit) continue;
+      const bitmap = await createImageBitmap(await res.blob());
+      canvas.width = bitmap.width;
+      canvas.height = bitmap.height;
+      canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+      canvas.dataset.state = 'report';
+      $('unit-opt-caption').textContent = `erhan, from the model's report (${stem}-erhan); Optimize recomputes it here`;
+      return;
+    }
+  }
+
+  /** Every computed frame: the live parts (activation map always, deconvnet every few frames). */
+  onFrame(x: tf.Tensor3D, now = false): void {
+    const { model, layer, unit, acts } = this.state;
+    if (!model || !layer || unit == null || !acts || $('unit-panel').hidden) return;
+    const [H, W, C] = model.input.shape;
+    const base = toImage(x.dataSync(), [H, W, C], { mode: 'range', range: model.input.range });
+    if (acts.shape.length === 3) {
+      const [h, w, c] = acts.shape;
+      const map = new Float32Array(h * w);
+      for (let p = 0; p < h * w; p++) map[p] = Math.max(0, acts.values[p * c + unit]);
+      drawImage($canvas('unit-map'), heatOverlay(base, upsample(map, h, w, H, W)));
+    } else {
+      // A dense unit has no map: its value, against the layer's largest, as a bar.
+      const v = acts.values[unit];
+      const max = Math.max(...Array.from(acts.values), 1e-9);
+      const img = toImage(new Float32Array(H * W).map((_, i) => (i % W < (W * Math.max(0, v)) / max ? 1 : 0)), [H, W, 1], { mode: 'range', range: [0, 1] });
+      drawImage($canvas('unit-map'), img);
+    }
+    if (!now && this.frame++ % 5 !== 0) return;
+    const proj = tf.tidy(() => {
+      const xb = x.expandDims(0) as tf.Tensor4D;
+      const neurons = acts.shape.length === 3 ? [this.strongest(unit)] : undefined;
+      return deconvnet(model, xb, { layer, units: [unit], neurons }).dataSync();
+    });
+    drawImage($canvas('unit-deconv'), toImage(proj, [H, W, C], { mode: 'symmetric', percentile: 99.5 }));
+  }
+
+  private strongest(unit: number): [number, number] {
+    const { shape, values } = this.state.acts!;
+    const [h, w, c] = shape;
+    let best = 0;
+    for (let p = 1; p < h * w; p++) if (values[p * c + unit] > values[best * c + unit]) best = p;
+    return [best % w, Math.floor(best / w)];
+  }
+
+  private async topk(model: VisModel, layer: LayerInfo, unit: number): Promise<void> {
+    const canvas = $canvas('unit-topk');
+    canvas.dataset.count = '0';
+    const index = this.state.index;
+    if (!index) {
+      $('unit-topk-caption').textContent = 'top-9: no index (start deepvis serve with --data)';
+      return;
+    }
+    let entry;
+    try {
+      entry = layerTopK(index, layer.name);
+    } catch {
+      $('unit-topk-caption').textContent = `top-9: layer ${layer.name} was not scanned`;
+      return;
+    }
+    const indices = entry.indices[unit];
+    const imgs = await fetchImages(indices);
+    if (this.state.unit !== unit) return;
+    const [h, w, c] = imgs.shape;
+    const [lo, hi] = model.input.range;
+    const size = h * w * c;
+    const rf = entry.receptiveField;
+    const tiles: RgbaImage[] = indices.map((_, r) => {
+      const px = imgs.values.subarray(r * size, (r + 1) * size).map((v) => lo + v * (hi - lo));
+      const pos = entry.positions?.[unit][r];
+      if (!pos) return toImage(px, [h, w, c], { mode: 'range', range: [lo, hi] });
+      return toImage(cropFixed(px, [h, w, c], boxAt(rf, pos[0], pos[1]), rf.size, (lo + hi) / 2), [rf.size[0], rf.size[1], c], { mode: 'range', range: [lo, hi] });
+    });
+    drawImage(canvas, grid(tiles, { cols: 3, labels: entry.values[unit].map((v) => v.toPrecision(3)), minTile: 56 }));
+    canvas.dataset.count = String(tiles.length);
+    $('unit-topk-caption').textContent = `top-${tiles.length} of ${index.dataset.count} data-set images${entry.positions ? `, receptive field ${rf.size.join('×')}` : ''}`;
+  }
+
+  private async specificity(layer: LayerInfo, unit: number): Promise<void> {
+    const canvas = $canvas('unit-spec');
+    if (this.state.served < 0 || !this.state.config.data?.labelled) {
+      $('unit-spec-caption').textContent = 'specificity: needs a labelled data set (deepvis serve --data)';
+      return;
+    }
+    try {
+      const s = await fetchSpecificity(this.state.served, layer.name);
+      if (this.state.unit !== unit) return;
+      const u = s.units[unit];
+      const classes = u.classMeans.map((_, k) => this.state.model?.labels?.[k] ?? this.state.config.data?.classNames?.[k] ?? String(k));
+      drawImage(canvas, barChart({ title: `${u.modality}${u.specificTo.length ? ': ' + u.specificTo.map((k) => classes[k]).join(', ') : ''}`, groups: classes, series: [{ label: `unit ${unit}`, values: u.classMeans }], lines: [{ label: 'mean', value: u.overallMean }, { label: '+40%', value: u.overallMean * 1.4 }], height: 90 }));
+      $('unit-spec-caption').textContent = 'specificity: mean activation per class (seed 000 §3, 40% rule)';
+    } catch (e) {
+      $('unit-spec-caption').textContent = `specificity: ${(e as Error).message}`;
+    }
+  }
+
+  private async optimize(): Promise<void> {
+    const { model, layer, unit } = this.state;
+    if (!model || !layer || unit == null) return;
+    const signal = { aborted: false };
+    this.signal = signal;
+    const run = $button('opt-run');
+    const cancel = $button('opt-cancel');
+    const bar = $('opt-progress') as HTMLProgressElement;
+    run.disabled = true;
+    cancel.disabled = false;
+    bar.value = 0;
+    const method = ($('opt-method') as HTMLSelectElement).value;
+    const steps = this.steps();
+    const t0 = performance.now();
+    try {
+      const spatial = layer.outputShape.length === 3 && method !== 'lucid';
+      const neuron: [number, number] | undefined = spatial ? [Math.floor(layer.outputShape[1] / 2), Math.floor(layer.outputShape[0] / 2)] : undefined;
+      const r = await runMaximize(model, layer, [unit], method, steps, signal, (f) => (bar.value = f), neuron);
+      const [h, w, c] = model.input.shape;
+      const v = r.images.dataSync().subarray(0, h * w * c);
+      r.images.dispose();
+      const box = neuron ? boxAt(receptiveFields(model, layer.name), neuron[0], neuron[1]) : null;
+      drawImage($canvas('unit-opt'), box ? toImage(cropValues(v, [h, w, c], box), [box.y1 - box.y0, box.x1 - box.x0, c]) : toImage(v, [h, w, c]));
+      const what = signal.aborted ? 'cancelled' : 'done';
+      $('unit-opt-caption').textContent = `${method}${neuron ? ` (centre neuron, receptive field)` : ''}: activation ${r.activations[0].toPrecision(3)} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`;
+      $canvas('unit-opt').dataset.state = what;
+    } catch (e) {
+      status(`optimization failed: ${(e as Error).message}`);
+    } finally {
+      run.disabled = false;
+      cancel.disabled = true;
+      this.signal = null;
+    }
+  }
+}
