@@ -33,7 +33,8 @@ const cnn = 'models/mnist-cnn';
 await trainOnce(cnn, '--arch', 'cnn', '--data', 'mnist', '--epochs', '12');
 await cli('inspect', cnn);
 for (const layer of ['conv1', 'conv2', 'conv3']) {
-  await cli('maximize', '--model', cnn, '--layer', layer, '--neuron', 'center', '--restarts', '2', '--out', 'out/mnist-cnn', '--quiet');
+  // --unit-files: the per-unit images `deepvis serve` shows in its unit panel without recomputing.
+  await cli('maximize', '--model', cnn, '--layer', layer, '--neuron', 'center', '--restarts', '2', '--out', 'out/mnist-cnn', '--unit-files', `${cnn}/report`, '--quiet');
 }
 await cli('maximize', '--model', cnn, '--layer', 'conv3', '--pre', 'no', '--restarts', '2', '--out', 'out/mnist-cnn', '--quiet');
 await cli('maximize', '--model', cnn, '--layer', 'dense1', '--units', '0-63', '--restarts', '2', '--out', 'out/mnist-cnn', '--quiet');
@@ -78,4 +79,5 @@ await cli('lincomb', '--model', cnn, '--layer', 'conv2', '--units', '0-31', '--o
 await cli('embed', '--model', cnn, '--layer', 'dense1', '--count', '1500', '--out', `${d}/embed`, '--quiet');
 await cli('embed', '--model', sae, '--layer', 'h4', '--method', 'umap', '--count', '1500', '--out', `${d}/embed`, '--quiet');
 
+console.log('\nthe live toolbox: npx deepvis serve --model models/mnist-cnn,models/mnist-dbn,models/mnist-dae --data mnist');
 console.log(`\ndemo done in ${((performance.now() - t0) / 1000).toFixed(0)}s: pictures in out/mnist-cnn, out/mnist-dbn, out/mnist-dae, out/data-centric`);
