@@ -125,6 +125,58 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
     await shot('upload');
   });
 
+  it('a pasted image, a dropped image and a video file are inputs too', async () => {
+    const png = (await import('node:fs')).readFileSync(digit.file).toString('base64');
+    // Paste: a ClipboardEvent carrying the digit.
+    await page.evaluate(async (b64) => {
+      const blob = await (await fetch(`data:image/png;base64,${b64}`)).blob();
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], 'pasted.png', { type: 'image/png' }));
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt }));
+    }, png);
+    await page.waitForFunction((l) => (window as any).deepvisApp.stats().source === 'image' && (window as any).deepvisApp.predictions()[0] === l, digit.label, { timeout: 30_000 });
+    // Drop: onto the input view, after switching away to the data set.
+    await page.click('#src-data');
+    await page.waitForFunction(() => (window as any).deepvisApp.stats().source === 'data');
+    await page.evaluate(async (b64) => {
+      const blob = await (await fetch(`data:image/png;base64,${b64}`)).blob();
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
+      document.getElementById('dropzone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, png);
+    await page.waitForFunction((l) => (window as any).deepvisApp.stats().source === 'image' && (window as any).deepvisApp.predictions()[0] === l, digit.label, { timeout: 30_000 });
+    // A video file: one recorded in the page from a moving canvas, handed to the file picker.
+    await page.evaluate(async () => {
+      const c = document.createElement('canvas');
+      c.width = 64;
+      c.height = 64;
+      const g = c.getContext('2d')!;
+      const rec = new MediaRecorder(c.captureStream(25), { mimeType: 'video/webm' });
+      const parts: Blob[] = [];
+      rec.ondataavailable = (e) => parts.push(e.data);
+      const done = new Promise((r) => (rec.onstop = r));
+      rec.start();
+      for (let i = 0; i < 30; i++) {
+        g.fillStyle = '#000';
+        g.fillRect(0, 0, 64, 64);
+        g.fillStyle = '#fff';
+        g.fillRect(8 + i, 20, 12, 24);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      rec.stop();
+      await done;
+      const dt = new DataTransfer();
+      dt.items.add(new File(parts, 'moving.webm', { type: 'video/webm' }));
+      const input = document.getElementById('video-file') as HTMLInputElement;
+      input.files = dt.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await page.waitForFunction(() => (window as any).deepvisApp.stats().source === 'video', null, { timeout: 30_000 });
+    const v0 = (await stats()).frames;
+    await page.waitForFunction((f) => (window as any).deepvisApp.stats().frames > f + 5, v0, { timeout: 30_000 });
+    await shot('video');
+  });
+
   it('the unit’s optimized image runs to completion in the page, and Cancel stops a long one', async () => {
     await page.click('#grid', { position: { x: 12, y: 12 } });
     await page.fill('#opt-steps', '40');
