@@ -3,6 +3,7 @@
  * values per layer, and the top predictions. The drawing (a tile per channel, Yosinski's 16×16
  * grid for 256 channels) is render/activation_grid.ts, shared with the web app.
  */
+import { tidyData, tidyDataAll } from '../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../model/types.js';
 
@@ -22,15 +23,13 @@ export interface Prediction {
 
 export function activationsOf(model: VisModel, image: tf.Tensor3D, layers?: readonly string[]): LayerActivations[] {
   const names = (layers ?? model.layers.map((l) => l.name)).map((n) => model.layer(n));
-  return tf.tidy(() => {
-    const acts = model.activations(image.expandDims(0) as tf.Tensor4D, names.map((l) => l.name));
-    return acts.map((a, i) => ({ layer: names[i].name, kind: names[i].kind, shape: a.shape.slice(1), values: a.dataSync() as Float32Array }));
-  });
+  const values = tidyDataAll(() => model.activations(image.expandDims(0) as tf.Tensor4D, names.map((l) => l.name)));
+  return values.map((v, i) => ({ layer: names[i].name, kind: names[i].kind, shape: names[i].outputShape, values: v }));
 }
 
 /** Top-k classes; the output is read as probabilities when it is one (sums to 1), else softmaxed. */
 export function topPredictions(model: VisModel, image: tf.Tensor3D, k = 5): Prediction[] {
-  const out = tf.tidy(() => model.predict(image.expandDims(0) as tf.Tensor4D).reshape([-1]).dataSync() as Float32Array);
+  const out = tidyData(() => model.predict(image.expandDims(0) as tf.Tensor4D).reshape([-1]));
   return predictionsFrom(out, model.labels, k);
 }
 

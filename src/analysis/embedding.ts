@@ -6,6 +6,7 @@
  * batching, the PCA step and a measure of how well the labels separate: the accuracy of a 5-nearest-
  * neighbour vote in the 2-D map, so "the classes separate" is a number, not only a picture.
  */
+import { tidyData } from '../engine/read.js';
 import { PCA, TSNE, UMAP } from '@saehrimnir/druidjs';
 import * as tf from '@tensorflow/tfjs';
 import { batchTensor, type ImageSet } from '../data/dataset.js';
@@ -42,7 +43,7 @@ export function layerFeatures(model: VisModel, set: ImageSet, layerName: string,
   const rows: Float64Array[] = [];
   for (let from = 0; from < set.count; from += batchSize) {
     const to = Math.min(set.count, from + batchSize);
-    const v = tf.tidy(() => unitScores(model.activations(batchTensor(set, from, to), [layer.name])[0], layer).dataSync());
+    const v = tidyData(() => unitScores(model.activations(batchTensor(set, from, to), [layer.name])[0], layer));
     for (let i = 0; i < to - from; i++) rows.push(Float64Array.from(v.subarray(i * layer.units, (i + 1) * layer.units)));
   }
   return rows;

@@ -4,6 +4,7 @@
  * drops. The occluded copies go through the model in batches. The target's unit and neuron are
  * fixed on the unoccluded image, so every copy is scored on the same neuron.
  */
+import { tidyData } from '../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import { resolveTarget, targetScores, type TargetSpec } from '../attribution/target.js';
 import { DeepvisError } from '../errors.js';
@@ -74,7 +75,7 @@ export function occlusion(model: VisModel, image: tf.Tensor3D | tf.Tensor4D, arg
         img.set(pixels);
         for (let y = y0; y < y0 + size; y++) img.fill(fill, (y * w + x0) * c, (y * w + x0 + size) * c);
       });
-      const s = tf.tidy(() => targetScores(model, tf.tensor4d(batch, [part.length, h, w, c]), t).dataSync());
+      const s = tidyData(() => targetScores(model, tf.tensor4d(batch, [part.length, h, w, c]), t));
       scores.set(s, from);
     }
     const drops = ys.map((_, r) => xs.map((__, col) => base - scores[r * xs.length + col]));

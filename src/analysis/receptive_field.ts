@@ -8,6 +8,7 @@
  * For conv/pool chains the field of neuron (x, y) is X(x) × Y(y): one batched backward pass over
  * one row and one column of neurons gives every position's box, borders and padding included.
  */
+import { tidyData } from '../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import { withRules } from '../attribution/rules.js';
 import { Rng } from '../engine/rng.js';
@@ -65,14 +66,14 @@ export function receptiveFields(model: VisModel, layerName: string, seed = 0): R
   const n = where.length;
   const [lo, hi] = model.input.range;
   const mask = withRules({ relu: 'linear', unpool: 'nearest' }, () =>
-    tf.tidy(() => {
+    tidyData(() => {
       const x = tf.randomUniform([n, h, w, c], lo, hi, 'float32', new Rng(seed).seed());
       const at = tf.oneHot(tf.tensor1d(where, 'int32'), oh * ow).toFloat().reshape([n, oh, ow, 1]);
       const g = tf.grad((xi: tf.Tensor) => {
         const [act] = model.activations(xi as tf.Tensor4D, [layer.name]);
         return act.mul(at).sum();
       })(x);
-      return g.abs().sum(3).greater(0).dataSync();
+      return g.abs().sum(3).greater(0);
     }),
   );
   const cols = Array.from({ length: ow }, (_, x) => extent(mask, h, w, x, 'x'));

@@ -6,6 +6,7 @@
  * count, and compares the fraction of specific units per layer across models (its Fig. 5).
  * Conv channels are reduced to their spatial mean first. One streaming pass; memory units × classes.
  */
+import { tidyData } from '../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import { batchTensor, type ImageSet } from '../data/dataset.js';
 import { DeepvisError } from '../errors.js';
@@ -43,9 +44,9 @@ export function specificity(model: VisModel, set: ImageSet, layerName: string, a
   const bs = args.batchSize ?? 256;
   for (let from = 0; from < set.count; from += bs) {
     const to = Math.min(set.count, from + bs);
-    const s = tf.tidy(() => {
+    const s = tidyData(() => {
       const [act] = model.activations(batchTensor(set, from, to), [layer.name]);
-      return unitScores(act, layer).dataSync();
+      return unitScores(act, layer);
     });
     for (let i = 0; i < to - from; i++) {
       const k = set.labels[from + i];

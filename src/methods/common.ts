@@ -2,6 +2,7 @@
  * What the unit-maximizing methods share: the result shape, the image's neutral value, and the
  * objective of a request (a unit, channel or spatial neuron of a layer, one per batch item).
  */
+import { tidyData } from '../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../model/types.js';
 import type { Objective } from '../objectives/objective.js';
@@ -52,8 +53,8 @@ export function unitObjectiveOf(model: VisModel, req: UnitRequest, perItem = req
 
 /** Objective value of each image [N] under `objective` (no gradient). */
 export function scoreImages(model: VisModel, objective: Objective, x: tf.Tensor4D): Float32Array {
-  return tf.tidy(() => {
+  return tidyData(() => {
     const acts = objective.layers.length ? model.activations(x, objective.layers) : [];
-    return objective.score(new Map(objective.layers.map((l, i) => [l, acts[i]])), x).dataSync() as Float32Array;
+    return objective.score(new Map(objective.layers.map((l, i) => [l, acts[i]])), x);
   });
 }

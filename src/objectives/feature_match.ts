@@ -3,6 +3,7 @@
  * normalized representation error ‖φ(x) − φ(x0)‖² / ‖φ(x0)‖², so every batch item reconstructs
  * the same target representation from its own start.
  */
+import { tidyData } from '../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo } from '../model/types.js';
@@ -30,8 +31,8 @@ export function featureMatch(layer: LayerInfo, target: tf.Tensor): Objective & {
 
 /** Normalized representation error per item of a batch of reconstructions (reported by invert). */
 export function representationError(acts: tf.Tensor, target: tf.Tensor): Float32Array {
-  return tf.tidy(() => {
+  return tidyData(() => {
     const n = acts.shape[0];
-    return acts.sub(target).square().reshape([n, -1]).sum(1).div(target.square().sum()).dataSync() as Float32Array;
+    return acts.sub(target).square().reshape([n, -1]).sum(1).div(target.square().sum());
   });
 }

@@ -4,6 +4,7 @@
  * is drawn as a tile per channel and the predictions listed. Each frame runs in tf.tidy, so the
  * tensor count stays flat however long it runs.
  */
+import { tidyDataAll } from '../../../src/engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import { activationGrid, gridLayout, predictionsFrom, toImage, unitAt, type GridLayout } from '../../../src/index.js';
 import { $, $canvas, drawImage } from './draw.js';
@@ -76,10 +77,7 @@ export class LiveView {
     this.seen = input.version;
     this.layerKey = key;
     const out = model.layers[model.layers.length - 1].name;
-    const [acts, probs] = tf.tidy(() => {
-      const [a, o] = model.activations(x.expandDims(0) as tf.Tensor4D, [layer.name, out]);
-      return [a.dataSync() as Float32Array, o.dataSync() as Float32Array];
-    });
+    const [acts, probs] = tidyDataAll(() => model.activations(x.expandDims(0) as tf.Tensor4D, [layer.name, out]));
     const shape = layer.outputShape as number[];
     this.state.acts = { shape, values: acts };
     this.layout = gridLayout(shape);

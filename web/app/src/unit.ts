@@ -4,6 +4,7 @@
  * the server's index), its optimized image (computed here, a slice of steps per frame, with a
  * progress bar and a cancel button) and its specificity profile (computed by the server).
  */
+import { tidyData } from '../../../src/engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import {
   barChart, boxAt, fileStem, cropFixed, cropValues, deconvnet, receptiveFields, drive, erhanSteps, grid, heatOverlay, layerTopK, lucidSteps, toImage, yosinskiSteps, YOSINSKI_PRESETS,
@@ -112,10 +113,10 @@ export class UnitPanel {
       drawImage($canvas('unit-map'), img);
     }
     if (!now && this.frame++ % 5 !== 0) return;
-    const proj = tf.tidy(() => {
+    const proj = tidyData(() => {
       const xb = x.expandDims(0) as tf.Tensor4D;
       const neurons = acts.shape.length === 3 ? [this.strongest(unit)] : undefined;
-      return deconvnet(model, xb, { layer, units: [unit], neurons }).dataSync();
+      return deconvnet(model, xb, { layer, units: [unit], neurons });
     });
     drawImage($canvas('unit-deconv'), toImage(proj, [H, W, C], { mode: 'symmetric', percentile: 99.5 }));
   }
