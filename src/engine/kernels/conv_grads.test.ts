@@ -91,6 +91,13 @@ describe('max-pool gradients on wasm match cpu (the stock wasm kernel misroutes 
       assertClose(dx.cpu, dx.wasm, 1e-6, 'dx');
     });
   }
+  it('ties (ReLU zeros, repeated values) go to the first maximum of the window, as on cpu', async () => {
+    // Half the values are 0 after the ReLU and the rest are rounded to a few levels: many windows
+    // have several equal maxima, in every position.
+    const x = () => t4([4, 8, 6, 3], 7).mul(2).round().div(2).relu() as tf.Tensor4D;
+    const dx = await onBoth(() => tf.grad((xi: tf.Tensor) => tf.maxPool(xi as tf.Tensor4D, 2, 2, 'valid').mul(tf.range(1, 4 * 4 * 3 * 3 + 1).reshape([4, 4, 3, 3])).sum())(x()));
+    assertClose(dx.cpu, dx.wasm, 1e-6, 'dx');
+  });
 });
 
 describe('other gradient paths on wasm match cpu', () => {

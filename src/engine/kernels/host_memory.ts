@@ -24,13 +24,16 @@ export function readFloats(backend: tf.KernelBackend, t: tf.TensorInfo): Float32
   return backend.readSync(t.dataId) as Float32Array;
 }
 
-/** Allocates a zeroed float output and lets `fill` write it; returns the TensorInfo. */
-export function writeFloats(backend: tf.KernelBackend, shape: number[], fill: (out: Float32Array) => void): tf.TensorInfo {
+/**
+ * Allocates a float output and lets `fill` write it; returns the TensorInfo. Zeroed first unless
+ * `zeroed` is false (for kernels that write every element anyway).
+ */
+export function writeFloats(backend: tf.KernelBackend, shape: number[], fill: (out: Float32Array) => void, zeroed = true): tf.TensorInfo {
   const size = shape.reduce((a, b) => a * b, 1);
   if (isWasm(backend)) {
     const info = backend.makeOutput(shape, 'float32');
     const out = new Float32Array(backend.wasm.HEAPU8.buffer, backend.getMemoryOffset(info.dataId), size);
-    out.fill(0);
+    if (zeroed) out.fill(0);
     fill(out);
     return info;
   }
