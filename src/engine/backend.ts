@@ -9,6 +9,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { DeepvisError } from '../errors.js';
 import { installKernels, type KernelReport } from './kernels/install.js';
 import { installDilatedGradients } from './dilated_gradients.js';
+import { installReluGradient } from './relu_gradient.js';
 import { canThreadWasmInNode, nodeCores, prepareThreadedWasm, unrefWasmWorkers } from './wasm_threads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
@@ -101,6 +102,7 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   await tf.ready();
   quietCpuBanner();
   installDilatedGradients();
+  installReluGradient();
   const kernels = installKernels(chosen);
   return {
     backend: chosen,
