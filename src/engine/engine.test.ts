@@ -25,6 +25,23 @@ describe('engine', () => {
     assert.ok(info.kernels.replaced.includes('MaxPoolGrad'));
   });
 
+  it('slices give the cpu answer on wasm, contiguous (read from the heap) or not (stock kernel)', async () => {
+    assert.ok(info.kernels.replaced.some((k) => k.startsWith('Slice')));
+    const cases: Array<[number[], number[], number[]]> = [
+      [[10, 4, 4, 2], [3, 0, 0, 0], [5, -1, -1, -1]], // a block of the batch: contiguous
+      [[10, 4, 4, 2], [7, 1, 0, 0], [1, 2, -1, -1]], // rows of one image: contiguous
+      [[10, 4, 4, 2], [0, 1, 1, 0], [10, 2, 2, 1]], // a window of every image: not
+      [[6, 5], [2, 1], [3, 3]],
+    ];
+    for (const [shape, begin, size] of cases) {
+      const r = await onBoth(() => tf.slice(tf.tensor(values(shape.reduce((a, b) => a * b), 4), shape), begin, size));
+      assertClose(r.cpu, r.wasm, 0, `slice ${shape} from ${begin} size ${size}`);
+    }
+    const ints = tf.tensor1d([1, 2, 3, 4], 'int32').slice(1, 2);
+    assert.deepEqual(Array.from(ints.dataSync()), [2, 3]);
+    ints.dispose();
+  });
+
   it('gather with batchDims gives the cpu answer on wasm (stock wasm 4.22 does not)', async () => {
     for (const [xs, is, axis] of [[[4, 3], [4, 2], 1], [[2, 5, 3], [2, 3], 1], [[2, 3, 4, 2], [2, 3, 2], 2]] as const) {
       const r = await onBoth(() => {

@@ -15,6 +15,7 @@ import { maxPoolGrad } from './max_pool_grad.js';
 import { batchMatMulWithCachedTranspose } from './matmul.js';
 import { sharedIdentity } from './identity.js';
 import { unsortedSegmentSum } from './segment_sum.js';
+import { contiguousSlice } from './slice.js';
 
 export interface KernelReport {
   backend: string;
@@ -52,6 +53,10 @@ export function installKernels(backendName: string): KernelReport {
     const stockIdentity = tf.getKernel('Identity', backendName);
     if (stockIdentity != null) {
       report[register(backendName, 'Identity', sharedIdentity(stockIdentity.kernelFunc) as unknown as tf.KernelFunc)].push('Identity (shares data)');
+    }
+    const stockSlice = tf.getKernel('Slice', backendName);
+    if (stockSlice != null) {
+      report[register(backendName, 'Slice', contiguousSlice(stockSlice.kernelFunc))].push('Slice (contiguous blocks without copying the input)');
     }
     const stockMatMul = tf.getKernel('BatchMatMul', backendName);
     if (stockMatMul != null) {
