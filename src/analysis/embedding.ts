@@ -8,7 +8,6 @@
  */
 import { tidyData } from '../engine/read.js';
 import { PCA, TSNE, UMAP } from '@saehrimnir/druidjs';
-import * as tf from '@tensorflow/tfjs';
 import { batchTensor, type ImageSet } from '../data/dataset.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';

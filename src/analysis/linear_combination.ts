@@ -14,6 +14,7 @@
  * flatten) pass unit images through unchanged.
  */
 import { DeepvisError } from '../errors.js';
+import { checkUnits } from '../objectives/units.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
 import { boxAt, receptiveFields, type Box } from './receptive_field.js';
 
@@ -95,7 +96,7 @@ function connections(model: VisModel, layer: LayerInfo, unit: number, below: Lev
 export function linearCombination(model: VisModel, layerRef: string, units: readonly number[], topK = 100): LinearCombination {
   const target = model.layer(layerRef);
   if (!(topK >= 1)) throw new DeepvisError(`top-k must be at least 1; got ${topK}`);
-  for (const u of units) if (!(Number.isInteger(u) && u >= 0 && u < target.units)) throw new DeepvisError(`unit ${u} out of range for layer '${target.name}', which has ${target.units} units (0–${target.units - 1})`);
+  checkUnits(target, units);
   const shape = model.input.shape;
   const [h, w, c] = shape;
   const size = h * w * c;

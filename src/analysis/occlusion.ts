@@ -50,7 +50,6 @@ function starts(extent: number, size: number, stride: number): number[] {
 export function occlusion(model: VisModel, image: tf.Tensor3D | tf.Tensor4D, args: OcclusionArgs = {}): OcclusionMap {
   const started = performance.now();
   const [h, w, c] = model.input.shape;
-  const [lo, hi] = model.input.range;
   const size = args.size ?? Math.max(2, Math.round(Math.min(h, w) / 4));
   const stride = args.stride ?? Math.max(1, Math.floor(size / 2));
   const fill = args.fill ?? neutral(model);

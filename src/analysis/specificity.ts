@@ -7,7 +7,6 @@
  * Conv channels are reduced to their spatial mean first. One streaming pass; memory units × classes.
  */
 import { tidyData } from '../engine/read.js';
-import * as tf from '@tensorflow/tfjs';
 import { batchTensor, type ImageSet } from '../data/dataset.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';

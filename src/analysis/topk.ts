@@ -24,7 +24,7 @@ export class TopK {
 
   /** acts: [batch, units] row-major; image indices are offset + row; aux: [batch, units] or none. */
   push(acts: ArrayLike<number>, batch: number, offset: number, aux?: ArrayLike<number>): void {
-    const { units, k } = this;
+    const { units } = this;
     for (let b = 0; b < batch; b++) {
       const row = b * units;
       for (let u = 0; u < units; u++) {

@@ -109,3 +109,11 @@ export function required<T>(flags: Record<string, unknown>, name: string): T {
   if (flags[name] === undefined) throw new DeepvisError(`--${name} is required`);
   return flags[name] as T;
 }
+
+/** Flags that must be at least 1 when given (step counts, restarts, samples…). */
+export function positive(flags: Record<string, unknown>, ...names: string[]): void {
+  for (const k of names) {
+    const v = flags[k] as number | undefined;
+    if (v != null && !(v >= 1)) throw new DeepvisError(`--${k} must be at least 1`);
+  }
+}

@@ -14,7 +14,7 @@ import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
 import { imagesFrom } from '../inputs.js';
 import { TARGET_FLAGS, targetFrom } from './occlusion.js';
@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<void> {
   const out = required<string>(flags, 'out');
   const methods = (flags.method === 'all' ? [...ATTRIBUTION_METHODS] : (flags.method as string).split(',')) as AttributionMethod[];
   for (const m of methods) if (!ATTRIBUTION_METHODS.includes(m)) throw new DeepvisError(`unknown method '${m}'; known: ${ATTRIBUTION_METHODS.join(', ')}, all`);
-  for (const k of ['samples', 'steps']) if ((flags[k] as number) < 1) throw new DeepvisError(`--${k} must be at least 1`);
+  positive(flags, 'samples', 'steps');
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
   const input = await imagesFrom(required<string>(flags, 'input'), model);

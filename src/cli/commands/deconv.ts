@@ -5,17 +5,17 @@
  * deconvnet (seeds 001 §5, 003 §4.1), shown next to the image patches that produced them, both
  * cropped to the neuron's receptive field. --unpool nearest: the variant without switches.
  */
+import { checkUnits } from '../../objectives/units.js';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { deconvnet } from '../../attribution/gradients.js';
 import { boxAt, cropFixed } from '../../analysis/receptive_field.js';
 import { layerTopK, scanTopK, type TopKIndex } from '../../analysis/scan.js';
-import { DeepvisError } from '../../errors.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 import { checkIndexFits, imageLoader, readIndex } from './topk.js';
@@ -36,6 +36,7 @@ export const help = usage('deconv', '--model M --layer L [--index FILE | --data 
 export async function run(argv: string[]): Promise<void> {
   const { flags } = parseArgs(argv, SPECS);
   const out = required<string>(flags, 'out');
+  positive(flags, 'k');
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
   const layer = model.layer(required<string>(flags, 'layer'));
@@ -44,13 +45,12 @@ export async function run(argv: string[]): Promise<void> {
     index = await readIndex(flags.index as string);
     checkIndexFits(index, model, flags.index as string);
   } else {
-    if ((flags.k as number) < 1) throw new DeepvisError('--k must be at least 1');
     const { set, spec } = await dataFrom(flags, model);
     index = await scanTopK(model, set, { layers: [layer.name], k: flags.k as number, datasetSpec: spec });
   }
   const entry = layerTopK(index, layer.name);
   const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(16, layer.units) }, (_, u) => u);
-  for (const u of units) if (u < 0 || u >= layer.units) throw new DeepvisError(`unit ${u} out of range for layer '${layer.name}', which has ${layer.units} units (0–${layer.units - 1})`);
+  checkUnits(layer, units);
   const load = await imageLoader(index, model);
   const shape = model.input.shape;
   const [h, w, c] = shape;

@@ -6,7 +6,6 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DeepvisError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic.js';
 import { animatedGif } from '../../io/animation.js';
 import { pngBytes, writePng } from '../../io/png.js';
@@ -14,7 +13,7 @@ import { dreamPhoto, dreamUnits, dreamZoom } from '../../methods/dream.js';
 import { deepDream } from '../../objectives/layer.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, fileStem } from '../common.js';
 import { imageFrom, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
@@ -40,10 +39,7 @@ export async function run(argv: string[]): Promise<void> {
   const { flags } = parseArgs(argv, SPECS);
   const out = required<string>(flags, 'out');
   const layerRef = required<string>(flags, 'layer');
-  for (const k of ['octaves', 'steps', 'zoom', 'size']) {
-    const v = flags[k] as number | undefined;
-    if (v != null && v < 1) throw new DeepvisError(`--${k} must be at least 1`);
-  }
+  positive(flags, 'octaves', 'steps', 'zoom', 'size');
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
   const seed = flags.seed as number;

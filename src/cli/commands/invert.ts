@@ -4,13 +4,12 @@
  * from several random starts, and reports each reconstruction's normalized representation error.
  */
 import * as path from 'node:path';
-import { DeepvisError } from '../../errors.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { writePng } from '../../io/png.js';
 import { invert } from '../../methods/invert.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, fileStem } from '../common.js';
 import { imageFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
@@ -36,7 +35,7 @@ export async function run(argv: string[]): Promise<void> {
   const out = required<string>(flags, 'out');
   const layerRefs = required<string>(flags, 'layer').split(',');
   const input = required<string>(flags, 'input');
-  for (const k of ['restarts', 'steps']) if ((flags[k] as number) < 1) throw new DeepvisError(`--${k} must be at least 1`);
+  positive(flags, 'restarts', 'steps');
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
   const layers = layerRefs.map((l) => model.layer(l));

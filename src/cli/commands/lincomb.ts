@@ -10,9 +10,8 @@ import { writeJsonAtomic } from '../../io/atomic.js';
 import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
-import { DeepvisError } from '../../errors.js';
 
 const SPECS: FlagSpecs = {
   ...MODEL_FLAGS,
@@ -27,7 +26,7 @@ export const help = usage('lincomb', '--model M --layer L [--top-k 100] --out DI
 export async function run(argv: string[]): Promise<void> {
   const { flags } = parseArgs(argv, SPECS);
   const out = required<string>(flags, 'out');
-  if ((flags['top-k'] as number) < 1) throw new DeepvisError('--top-k must be at least 1');
+  positive(flags, 'top-k');
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
   const layer = model.layer(required<string>(flags, 'layer'));

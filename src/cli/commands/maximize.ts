@@ -18,7 +18,7 @@ import { lucid, lucidDefaults } from '../../methods/lucid.js';
 import { randomPresets, yosinski, YOSINSKI_PRESETS, type YosinskiSet } from '../../methods/yosinski.js';
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, fileStem } from '../common.js';
 import { evalSetFor, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
@@ -52,12 +52,6 @@ const SPECS: FlagSpecs = {
 };
 export const help = usage('maximize', '--model M --layer L [--units 0-63] [--method erhan|yosinski|data-driven|lucid] --out DIR', SPECS);
 
-function positive(flags: Record<string, unknown>, ...names: string[]): void {
-  for (const k of names) {
-    const v = flags[k] as number | undefined;
-    if (v != null && !(v >= 1)) throw new DeepvisError(`--${k} must be at least 1`);
-  }
-}
 
 function presetSets(flags: Record<string, unknown>, seed: number): YosinskiSet[] {
   if (flags.search != null) return randomPresets(flags.search as number, seed);

@@ -13,7 +13,7 @@ import { erhan } from '../../methods/erhan.js';
 import { stack, grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { heatmap } from '../../render/plots.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
 import { UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
@@ -32,7 +32,7 @@ export const help = usage('sensitivity', '--model M --layer L [--units 0-35] --o
 export async function run(argv: string[]): Promise<void> {
   const { flags } = parseArgs(argv, SPECS);
   const out = required<string>(flags, 'out');
-  for (const k of ['steps', 'restarts']) if ((flags[k] as number) < 1) throw new DeepvisError(`--${k} must be at least 1`);
+  positive(flags, 'steps', 'restarts');
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
   const req = unitsFrom(flags, model, required<string>(flags, 'layer'));

@@ -6,6 +6,7 @@
  * --index FILE the pictures are drawn from an earlier scan without rescanning.
  * A folder with --split all is streamed (memory: one batch plus the tables).
  */
+import { checkUnits } from '../../objectives/units.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { cropFixed, boxAt } from '../../analysis/receptive_field.js';
@@ -18,7 +19,7 @@ import { writePng } from '../../io/png.js';
 import type { VisModel } from '../../model/types.js';
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
 import { DATA_FLAGS, dataFrom, dataFromSpec } from '../inputs.js';
 import { Progress } from '../progress.js';
@@ -86,8 +87,7 @@ export async function run(argv: string[]): Promise<void> {
   const { flags } = parseArgs(argv, SPECS);
   const out = required<string>(flags, 'out');
   const k = flags.k as number;
-  if (k < 1) throw new DeepvisError('--k must be at least 1');
-  if ((flags['batch-size'] as number) < 1) throw new DeepvisError('--batch-size must be at least 1');
+  positive(flags, 'k', 'batch-size');
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
   const layers = flags.layers === 'all' ? undefined : (flags.layers as string).split(',').map((l) => model.layer(l).name);
@@ -119,7 +119,7 @@ export async function run(argv: string[]): Promise<void> {
   const load = await imageLoader(index, model);
   for (const entry of layers ? layers.map((l) => layerTopK(index, l)) : index.layers) {
     const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(32, entry.units) }, (_, u) => u);
-    for (const u of units) if (u < 0 || u >= entry.units) throw new DeepvisError(`unit ${u} out of range for layer '${entry.layer}', which has ${entry.units} units (0–${entry.units - 1})`);
+    checkUnits(model.layer(entry.layer), units);
     const tiles: RgbaImage[] = [];
     const labels: string[] = [];
     for (const u of units) {
