@@ -91,7 +91,7 @@ export class LiveView {
     while (this.times.length > 30) this.times.shift();
     this.state.frames++;
     if (this.times.length > 1) this.state.fps = (1000 * (this.times.length - 1)) / (now - this.times[0]);
-    $('fps').textContent = `${this.state.fps.toFixed(1)} fps`;
+    $('fps').textContent = input.live ? `${this.state.fps.toFixed(1)} fps` : 'still input';
     $('grid-info').textContent = `${layer.name}: ${shape.join('×')} — ${this.layout.units} ${shape.length === 3 ? 'channels' : 'units'}; click a tile (or arrows + Enter)`;
   }
 

@@ -100,17 +100,17 @@ export class UnitPanel {
     if (!model || !layer || unit == null || !acts || $('unit-panel').hidden) return;
     const [H, W, C] = model.input.shape;
     const base = toImage(x.dataSync(), [H, W, C], { mode: 'range', range: model.input.range });
+    $('unit-map').nextElementSibling!.textContent = acts.shape.length === 3 ? 'activation map over the input' : 'activation (a dense unit has no map) / the layer’s largest';
     if (acts.shape.length === 3) {
       const [h, w, c] = acts.shape;
       const map = new Float32Array(h * w);
       for (let p = 0; p < h * w; p++) map[p] = Math.max(0, acts.values[p * c + unit]);
       drawImage($canvas('unit-map'), heatOverlay(base, upsample(map, h, w, H, W)));
     } else {
-      // A dense unit has no map: its value, against the layer's largest, as a bar.
+      // A dense unit has no map: the input, labelled with the unit's value against the layer's largest.
       const v = acts.values[unit];
-      const max = Math.max(...Array.from(acts.values), 1e-9);
-      const img = toImage(new Float32Array(H * W).map((_, i) => (i % W < (W * Math.max(0, v)) / max ? 1 : 0)), [H, W, 1], { mode: 'range', range: [0, 1] });
-      drawImage($canvas('unit-map'), img);
+      const max = Math.max(...Array.from(acts.values));
+      drawImage($canvas('unit-map'), grid([base], { labels: [`${v.toPrecision(3)} / max ${max.toPrecision(2)}`], minTile: 168 }));
     }
     if (!now && this.frame++ % 5 !== 0) return;
     const proj = tidyData(() => {
@@ -204,6 +204,7 @@ export class UnitPanel {
       const box = neuron ? boxAt(receptiveFields(model, layer.name), neuron[0], neuron[1]) : null;
       drawImage($canvas('unit-opt'), box ? toImage(cropValues(v, [h, w, c], box), [box.y1 - box.y0, box.x1 - box.x0, c]) : toImage(v, [h, w, c]));
       const what = signal.aborted ? 'cancelled' : 'done';
+      if (!signal.aborted) bar.value = 1;
       $('unit-opt-caption').textContent = `${method}${neuron ? ` (centre neuron, receptive field)` : ''}: activation ${r.activations[0].toPrecision(3)} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`;
       $canvas('unit-opt').dataset.state = what;
     } catch (e) {
