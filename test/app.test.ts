@@ -253,6 +253,13 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('`deepvis serve` on a missing model: one line, exit 1', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), 'serve', '--model', '/nonexistent/m', '--port', '0'], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /model not found: \/nonexistent\/m/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
+
   it('`deepvis serve` prints its URL and serves the config', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), 'serve', '--model', path.join(dir, 'cnn'), '--port', '0', '--cache', path.join(dir, 'cache')], { cwd: root });
     try {

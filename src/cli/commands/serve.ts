@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { DeepvisError } from '../../errors.js';
 import { ensureApp } from '../../serve/build_app.js';
 import { serve } from '../../serve/server.js';
+import { resolveModelJson } from '../../io/model_files.js';
 import { initEngine } from '../../engine/backend.js';
 import { parseArgs, usage, type FlagSpecs } from '../args.js';
 
@@ -25,9 +26,11 @@ export async function run(argv: string[]): Promise<void> {
   const { flags } = parseArgs(argv, SPECS);
   const port = flags.port as number;
   if (!(port >= 0 && port < 65536)) throw new DeepvisError(`--port must be 0–65535; got ${port}`);
+  const models = flags.model ? (flags.model as string).split(',').filter(Boolean) : [];
+  // Bad paths fail before the (slow) app build.
+  for (const m of models) await resolveModelJson(m);
   await initEngine({ backend: 'wasm' });
   const appDir = await ensureApp({ rebuild: Boolean(flags.rebuild), log: (s) => console.log(s) });
-  const models = flags.model ? (flags.model as string).split(',').filter(Boolean) : [];
   const s = await serve({ models, data: flags.data as string | undefined, appDir, port, host: flags.host as string, cacheDir: flags.cache as string });
   console.log(`deepvis is serving ${models.length} model(s) at ${s.url}  (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {
