@@ -58,19 +58,27 @@ describe('data-centric analyses', () => {
     }
   });
 
-  it('receptive fields: every pixel in the box can change the neuron, no pixel outside can', () => {
-    for (const model of [cnn(), cnn('linear')]) {
-      const rf = receptiveFields(model, 'c2');
-      assert.deepEqual(rf.size, [8, 8]);
+  it('receptive fields: every pixel in the box can change the neuron, no pixel outside can (layers and graph models)', async () => {
+    const graph = await visModelFromArtifacts(graphModelArtifacts(5), 'fixture', { range: [0, 1] });
+    const cases: Array<[VisModel, string, number[] | null, Array<[number, number]>]> = [
+      [cnn(), 'c2', [8, 8], [[3, 3], [0, 0], [6, 2]]],
+      [cnn('linear'), 'c2', [8, 8], [[3, 3], [0, 0], [6, 2]]],
+      // 3×3 conv (same) → 3×3 depthwise, stride 2 (same) → 1×1 pointwise: 3 + 2·1 = 5 px, stride 2.
+      [graph, 'pw/conv', [5, 5], [[2, 2], [0, 0], [5, 3]]],
+    ];
+    for (const [model, layer, size, neurons] of cases) {
+      const rf = receptiveFields(model, layer);
+      if (size) assert.deepEqual(rf.size, size, `${layer} field size`);
       assert.deepEqual(rf.stride, [2, 2]);
-      for (const [nx, ny] of [[3, 3], [0, 0], [6, 2]] as const) {
+      const [H, W, C] = model.input.shape;
+      for (const [nx, ny] of neurons) {
         const box = boxAt(rf, nx, ny);
         const g = tf.tidy(() => {
-          const x = tf.tensor4d(Float32Array.from(values(256 * 8, 2), (v) => (v + 1) / 2), [8, 16, 16, 1]);
-          return tf.grad((xi: tf.Tensor) => model.activations(xi as tf.Tensor4D, ['c2'])[0].slice([0, ny, nx, 0], [-1, 1, 1, -1]).sum())(x).abs().sum([0, 3]).arraySync() as number[][];
+          const x = tf.tensor4d(Float32Array.from(values(H * W * C * 8, 2), (v) => (v + 1) / 2), [8, H, W, C]);
+          return tf.grad((xi: tf.Tensor) => model.activations(xi as tf.Tensor4D, [layer])[0].slice([0, ny, nx, 0], [-1, 1, 1, -1]).sum())(x).abs().sum([0, 3]).arraySync() as number[][];
         });
-        for (let y = 0; y < 16; y++) {
-          for (let x = 0; x < 16; x++) {
+        for (let y = 0; y < H; y++) {
+          for (let x = 0; x < W; x++) {
             const inside = y >= box.y0 && y < box.y1 && x >= box.x0 && x < box.x1;
             if (!inside) assert.equal(g[y][x], 0, `pixel ${x},${y} outside ${JSON.stringify(box)} changes neuron ${nx},${ny}`);
           }
