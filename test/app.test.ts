@@ -123,6 +123,27 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
     await page.setInputFiles('#image-file', digit.file);
     await page.waitForFunction((l) => (window as any).deepvisApp.predictions()[0] === l, digit.label, { timeout: 30_000 });
     await shot('upload');
+    // Invert (dark ink on paper for an MNIST model): the picture the model sees turns light.
+    const brightness = () => page.evaluate(() => {
+      const c = document.getElementById('input-view') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let s = 0;
+      for (let i = 0; i < d.length; i += 4) s += d[i];
+      return s / (d.length / 4);
+    });
+    const dark = await brightness();
+    await page.click('#invert');
+    await page.waitForFunction((b) => {
+      const c = document.getElementById('input-view') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let s = 0;
+      for (let i = 0; i < d.length; i += 4) s += d[i];
+      return s / (d.length / 4) > 255 - b - 1;
+    }, dark, { timeout: 10_000 });
+    assert.equal(await page.getAttribute('#invert', 'aria-pressed'), 'true');
+    await page.click('#invert');
+    await page.waitForFunction((l) => (window as any).deepvisApp.predictions()[0] === l, digit.label, { timeout: 30_000 });
+    assert.ok((await brightness()) < 128);
   });
 
   it('a pasted image, a dropped image and a video file are inputs too', async () => {

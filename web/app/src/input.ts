@@ -13,6 +13,8 @@ export type SourceKind = 'none' | 'webcam' | 'video' | 'image' | 'data';
 export class InputManager {
   kind: SourceKind = 'none';
   frozen = false;
+  /** Light ↔ dark (a webcam looking at dark ink on paper, for a model trained on MNIST's white-on-black). */
+  inverted = false;
   version = 0;
   dataIndex = 0;
   dataLabel: number | null = null;
@@ -63,6 +65,11 @@ export class InputManager {
     this.invalidate();
   }
 
+  setInverted(inverted: boolean): void {
+    this.inverted = inverted;
+    this.invalidate();
+  }
+
   setFrozen(frozen: boolean): void {
     this.frozen = frozen;
     if (!frozen) this.invalidate();
@@ -101,6 +108,7 @@ export class InputManager {
       if (C === 1 && x.shape[2] !== 1) x = x.mean(2, true);
       if (C === 3 && x.shape[2] === 1) x = x.tile([1, 1, 3]);
       if (C === 3 && model.input.channelOrder === 'bgr') x = x.reverse(2);
+      if (this.inverted) x = tf.sub(1, x);
       return x.mul(hi - lo).add(lo) as tf.Tensor3D;
     });
   }

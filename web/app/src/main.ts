@@ -145,6 +145,10 @@ async function start(): Promise<void> {
   $button('data-prev').addEventListener('click', () => void guard(showData(state.input.dataIndex - 1)));
   $button('data-next').addEventListener('click', () => void guard(showData(state.input.dataIndex + 1)));
   $input('data-index').addEventListener('change', () => void guard(showData(Number($input('data-index').value) || 0)));
+  $button('invert').addEventListener('click', () => {
+    state.input.setInverted(!state.input.inverted);
+    $button('invert').setAttribute('aria-pressed', String(state.input.inverted));
+  });
   $button('freeze').addEventListener('click', () => {
     state.input.setFrozen(!state.input.frozen);
     sourceButtons();
