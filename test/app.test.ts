@@ -64,7 +64,15 @@ before(async () => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), 'maximize', '--model', path.join(dir, 'cnn'), '--layer', 'conv2', '--units', '0-3', '--neuron', 'center', '--steps', '20', '--restarts', '1', '--out', path.join(dir, 'max'), '--unit-files', path.join(dir, 'cnn', 'report'), '--quiet'], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const appDir = await ensureApp({ outDir: path.join(dir, 'app'), rebuild: true });
-  const s = await serve({ models: [path.join(dir, 'cnn')], data: 'mnist', appDir, port: 0, cacheDir: path.join(dir, 'cache'), log: () => {} });
+  // A colour model too (random weights): the RGB input path, and a model the data set does not fit.
+  const rgb = tf.sequential();
+  rgb.add(tf.layers.conv2d({ inputShape: [48, 48, 3], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', name: 'rgb_conv1' }));
+  rgb.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'rgb_pool1' }));
+  rgb.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', name: 'rgb_conv2' }));
+  rgb.add(tf.layers.globalAveragePooling2d({ name: 'rgb_gap' }));
+  rgb.add(tf.layers.dense({ units: 5, activation: 'softmax', name: 'rgb_out' }));
+  await saveLayersModel(rgb, path.join(dir, 'rgb'), { inputRange: [0, 1], channelOrder: 'rgb' });
+  const s = await serve({ models: [path.join(dir, 'cnn'), path.join(dir, 'rgb')], data: 'mnist', appDir, port: 0, cacheDir: path.join(dir, 'cache'), log: () => {} });
   url = s.url;
   close = s.close;
   browser = await chromium.launch({
@@ -253,12 +261,28 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
 
   it('a model dropped into the page is loaded and used', async () => {
     await page.setInputFiles('#model-files', [path.join(dir, 'cnn', 'model.json'), path.join(dir, 'cnn', 'weights.bin')]);
-    await page.waitForFunction(() => /model ready/.test(document.getElementById('status')!.textContent ?? '') && (document.getElementById('model') as HTMLSelectElement).options.length === 2, null, { timeout: 60_000 });
+    await page.waitForFunction(() => /model ready/.test(document.getElementById('status')!.textContent ?? '') && (document.getElementById('model') as HTMLSelectElement).options.length === 3, null, { timeout: 60_000 });
     await page.setInputFiles('#image-file', digit.file);
     await page.waitForFunction((l) => (window as any).deepvisApp.predictions()[0] === l, digit.label, { timeout: 30_000 }).catch(async (e) => {
       const info = await page.evaluate(() => ({ status: document.getElementById('status')!.textContent, p: (window as any).deepvisApp.predictions(), s: (window as any).deepvisApp.stats() }));
       throw new Error(`${(e as Error).message}: label ${digit.label}, page ${JSON.stringify(info)}`);
     });
+  });
+
+  it('a colour model runs live on the webcam too (RGB input, no top-k index since MNIST does not fit it)', async () => {
+    await page.selectOption('#model', '1');
+    await page.waitForFunction(() => /model ready/.test(document.getElementById('status')!.textContent ?? '') && /48×48×3/.test(document.getElementById('model-info')!.textContent ?? ''), null, { timeout: 60_000 });
+    await page.click('#src-webcam');
+    const start = (await stats()).frames;
+    await page.waitForFunction((f) => (window as any).deepvisApp.stats().frames > f + 20, start, { timeout: 60_000 });
+    const a = await gridHash();
+    await page.waitForTimeout(700);
+    assert.notEqual(await gridHash(), a, 'the colour model’s tiles did not change');
+    await page.click('#grid', { position: { x: 12, y: 12 } });
+    await page.waitForFunction(() => /no index/.test(document.getElementById('unit-topk-caption')!.textContent ?? ''), null, { timeout: 30_000 });
+    await shot('colour-model');
+    await page.selectOption('#model', '0');
+    await page.waitForFunction(() => /28×28×1/.test(document.getElementById('model-info')!.textContent ?? ''), null, { timeout: 60_000 });
   });
 
   it('fits a narrow screen with no horizontal scrolling', async () => {

@@ -88,6 +88,12 @@ async function start(): Promise<void> {
     state.unit = null;
     unitPanel.close();
     state.input.invalidate();
+    // Results of the previous model do not describe this one.
+    const out = $('method-out') as HTMLCanvasElement;
+    out.getContext('2d')!.clearRect(0, 0, out.width, out.height);
+    delete out.dataset.state;
+    $('method-info').textContent = '';
+    for (const id of ['method-progress', 'opt-progress']) ($(id) as HTMLProgressElement).value = 0;
     layerStrip();
     live.refresh();
     const [h, w, c] = state.model.input.shape;

@@ -134,7 +134,8 @@ export class UnitPanel {
     canvas.dataset.count = '0';
     const index = this.state.index;
     if (!index) {
-      $('unit-topk-caption').textContent = 'top-9: no index (start deepvis serve with --data)';
+      canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
+      $('unit-topk-caption').textContent = 'top-9: no index for this model (deepvis serve --data with a data set that fits it)';
       return;
     }
     let entry;
@@ -164,8 +165,11 @@ export class UnitPanel {
 
   private async specificity(layer: LayerInfo, unit: number): Promise<void> {
     const canvas = $canvas('unit-spec');
-    if (this.state.served < 0 || !this.state.config.data?.labelled) {
-      $('unit-spec-caption').textContent = 'specificity: needs a labelled data set (deepvis serve --data)';
+    const data = this.state.config.data;
+    const fits = data != null && this.state.model != null && data.shape.join() === this.state.model.input.shape.join();
+    if (this.state.served < 0 || !data?.labelled || !fits) {
+      canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
+      $('unit-spec-caption').textContent = 'specificity: needs a labelled data set that fits the model (deepvis serve --data)';
       return;
     }
     try {
