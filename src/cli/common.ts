@@ -3,7 +3,7 @@ import { initEngine, type BackendName, type EngineInfo } from '../engine/backend
 import { loadModel } from '../io/model_files.js';
 import type { ChannelOrder, InputOverrides, VisModel } from '../model/types.js';
 import { DeepvisError } from '../errors.js';
-import type { FlagSpecs } from './args.js';
+import { parseArgs, required, type FlagSpecs } from './args.js';
 
 export const ENGINE_FLAGS: FlagSpecs = {
   backend: { type: 'string', help: 'compute backend', choices: ['wasm', 'cpu', 'tensorflow'], default: 'wasm' },
@@ -41,3 +41,23 @@ export async function modelFrom(flags: Record<string, unknown>, positional?: str
 }
 
 export { fileStem } from '../render/names.js';
+
+export interface OpenedCommand {
+  flags: Record<string, unknown>;
+  out: string;
+  engine: EngineInfo;
+  model: VisModel;
+}
+
+/**
+ * How every model command starts: flags parsed, --out required, `check` (flag validation, before
+ * anything slow), engine up, model loaded.
+ */
+export async function openModelCommand(argv: readonly string[], specs: FlagSpecs, check: (flags: Record<string, unknown>) => void = () => {}): Promise<OpenedCommand> {
+  const { flags } = parseArgs(argv, specs);
+  const out = required<string>(flags, 'out');
+  check(flags);
+  const engine = await engineFrom(flags);
+  const model = await modelFrom(flags);
+  return { flags, out, engine, model };
+}

@@ -12,8 +12,8 @@ import { writePng } from '../../io/png.js';
 import { activationGrid } from '../../render/activation_grid.js';
 import { stack } from '../../render/grid.js';
 import { toImage, upscale } from '../../render/image.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { required, usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { imageFrom } from '../inputs.js';
 
 const SPECS: FlagSpecs = {
@@ -27,11 +27,8 @@ const SPECS: FlagSpecs = {
 export const help = usage('activations', '--model M --input IMAGE --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  const input = required<string>(flags, 'input');
-  const engine = await engineFrom(flags);
-  const model = await modelFrom(flags);
+  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => required<string>(f, 'input'));
+  const input = flags.input as string;
   const layers = flags.layers === 'all' ? scannableLayers(model).map((l) => l.name) : (flags.layers as string).split(',');
   const image = await imageFrom(input, model);
   const acts = activationsOf(model, image, layers);

@@ -14,8 +14,8 @@ import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
-import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+import { positive, required, usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { imagesFrom } from '../inputs.js';
 import { TARGET_FLAGS, targetFrom } from './occlusion.js';
 
@@ -49,14 +49,15 @@ function tile(a: Attribution, i: number, base: RgbaImage): RgbaImage {
   return heatOverlay(base, heat);
 }
 
+const methodsOf = (flags: Record<string, unknown>) =>
+  (flags.method === 'all' ? [...ATTRIBUTION_METHODS] : (flags.method as string).split(',')) as AttributionMethod[];
+
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  const methods = (flags.method === 'all' ? [...ATTRIBUTION_METHODS] : (flags.method as string).split(',')) as AttributionMethod[];
-  for (const m of methods) if (!ATTRIBUTION_METHODS.includes(m)) throw new DeepvisError(`unknown method '${m}'; known: ${ATTRIBUTION_METHODS.join(', ')}, all`);
-  positive(flags, 'samples', 'steps');
-  const engine = await engineFrom(flags);
-  const model = await modelFrom(flags);
+  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => {
+    for (const m of methodsOf(f)) if (!ATTRIBUTION_METHODS.includes(m)) throw new DeepvisError(`unknown method '${m}'; known: ${ATTRIBUTION_METHODS.join(', ')}, all`);
+    positive(f, 'samples', 'steps');
+  });
+  const methods = methodsOf(flags);
   const input = await imagesFrom(required<string>(flags, 'input'), model);
   const target = targetFrom(flags, model);
   const [n, h, w, c] = input.images.shape;

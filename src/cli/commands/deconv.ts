@@ -15,8 +15,8 @@ import { writeJsonAtomic } from '../../io/atomic.js';
 import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
-import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { positive, required, usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 import { checkIndexFits, imageLoader, readIndex } from './topk.js';
 
@@ -34,11 +34,7 @@ const SPECS: FlagSpecs = {
 export const help = usage('deconv', '--model M --layer L [--index FILE | --data D] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  positive(flags, 'k');
-  const engine = await engineFrom(flags);
-  const model = await modelFrom(flags);
+  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'k'));
   const layer = model.layer(required<string>(flags, 'layer'));
   let index: TopKIndex;
   if (flags.index) {

@@ -13,8 +13,8 @@ import { writeJsonAtomic } from '../../io/atomic.js';
 import { writePng } from '../../io/png.js';
 import { toImage } from '../../render/image.js';
 import { thumbnailScatter } from '../../render/plots.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 
 const SPECS: FlagSpecs = {
@@ -32,11 +32,9 @@ const SPECS: FlagSpecs = {
 export const help = usage('embed', '--model M [--layer L] [--method tsne|umap|pca] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  if ((flags.count as number) < 5) throw new DeepvisError('--count must be at least 5');
-  const engine = await engineFrom(flags);
-  const model = await modelFrom(flags);
+  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => {
+    if ((f.count as number) < 5) throw new DeepvisError('--count must be at least 5');
+  });
   const logits = model.logitsLayer ? model.layer(model.logitsLayer) : null;
   const layer = model.layer((flags.layer as string | undefined) ?? (logits && logits.index > 0 ? model.layers.filter((l) => l.index < logits.index && l.kind !== 'Dropout').pop()!.name : model.layers[model.layers.length - 1].name));
   const { set: full } = await dataFrom(flags, model);

@@ -10,8 +10,8 @@ import { writeJsonAtomic } from '../../io/atomic.js';
 import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
-import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { positive, required, usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 
 const SPECS: FlagSpecs = {
   ...MODEL_FLAGS,
@@ -24,11 +24,7 @@ const SPECS: FlagSpecs = {
 export const help = usage('lincomb', '--model M --layer L [--top-k 100] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  positive(flags, 'top-k');
-  const engine = await engineFrom(flags);
-  const model = await modelFrom(flags);
+  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'top-k'));
   const layer = model.layer(required<string>(flags, 'layer'));
   const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(36, layer.units) }, (_, u) => u);
   const started = performance.now();

@@ -13,8 +13,8 @@ import type { VisModel } from '../../model/types.js';
 import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage } from '../../render/image.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { required, usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { imageFrom } from '../inputs.js';
 
 export const TARGET_FLAGS: FlagSpecs = {
@@ -47,11 +47,8 @@ const SPECS: FlagSpecs = {
 export const help = usage('occlusion', '--model M --input IMAGE --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  const input = required<string>(flags, 'input');
-  const engine = await engineFrom(flags);
-  const model = await modelFrom(flags);
+  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => required<string>(f, 'input'));
+  const input = flags.input as string;
   const image = await imageFrom(input, model);
   const r = occlusion(model, image, { ...targetFrom(flags, model), size: flags.size as number | undefined, stride: flags.stride as number | undefined, fill: flags.fill as number | undefined });
   const [h, w, c] = model.input.shape;

@@ -13,8 +13,8 @@ import { erhan } from '../../methods/erhan.js';
 import { stack, grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { heatmap } from '../../render/plots.js';
-import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { positive, required, usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
 
@@ -30,11 +30,7 @@ const SPECS: FlagSpecs = {
 export const help = usage('sensitivity', '--model M --layer L [--units 0-35] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  positive(flags, 'steps', 'restarts');
-  const engine = await engineFrom(flags);
-  const model = await modelFrom(flags);
+  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'steps', 'restarts'));
   const req = unitsFrom(flags, model, required<string>(flags, 'layer'));
   if (req.units.length < 2) throw new DeepvisError('a sensitivity matrix needs at least 2 units');
   const bar = new Progress(`optimize ${req.units.length} units`, flags.steps as number, Boolean(flags.quiet));

@@ -19,8 +19,8 @@ import { writePng } from '../../io/png.js';
 import type { VisModel } from '../../model/types.js';
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
-import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, fileStem, MODEL_FLAGS, modelFrom } from '../common.js';
+import { positive, usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { DATA_FLAGS, dataFrom, dataFromSpec } from '../inputs.js';
 import { Progress } from '../progress.js';
 
@@ -84,12 +84,8 @@ export async function topkTiles(entry: LayerTopK, unit: number, model: VisModel,
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
+  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'k', 'batch-size'));
   const k = flags.k as number;
-  positive(flags, 'k', 'batch-size');
-  const engine = await engineFrom(flags);
-  const model = await modelFrom(flags);
   const layers = flags.layers === 'all' ? undefined : (flags.layers as string).split(',').map((l) => model.layer(l).name);
   let index: TopKIndex;
   if (flags.index) {
