@@ -13,8 +13,8 @@ import { dreamPhoto, dreamUnits, dreamZoom } from '../../methods/dream.js';
 import { deepDream } from '../../objectives/layer.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
-import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, fileStem } from '../common.js';
+import { positive, required, usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { imageFrom, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
 
@@ -36,12 +36,11 @@ const SPECS: FlagSpecs = {
 export const help = usage('dream', '--model M --layer L (--input PHOTO [--zoom N] | --units 0-9) --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  const layerRef = required<string>(flags, 'layer');
-  positive(flags, 'octaves', 'steps', 'zoom', 'size');
-  const engine = await engineFrom(flags);
-  const model = await modelFrom(flags);
+  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => {
+    required<string>(f, 'layer');
+    positive(f, 'octaves', 'steps', 'zoom', 'size');
+  });
+  const layerRef = flags.layer as string;
   const seed = flags.seed as number;
   const quiet = Boolean(flags.quiet);
   const [h, w, c] = model.input.shape;

@@ -5,8 +5,8 @@ import { writeJsonAtomic } from '../../io/atomic.js';
 import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, fileStem } from '../common.js';
+import { usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 
 const SPECS: FlagSpecs = {
   ...MODEL_FLAGS,
@@ -18,10 +18,7 @@ const SPECS: FlagSpecs = {
 export const help = usage('filters', '--model M [--layer L] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  await engineFrom(flags);
-  const model = await modelFrom(flags);
+  const { flags, out, model } = await openModelCommand(argv, SPECS);
   const f = firstLayerFilters(model, flags.layer as string | undefined, flags.units as number[] | undefined);
   const units = (flags.units as number[] | undefined) ?? f.images.map((_, i) => i);
   // Zero weight is mid-grey in every tile: symmetric scaling per filter.

@@ -9,8 +9,8 @@ import { writePng } from '../../io/png.js';
 import { invert } from '../../methods/invert.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
-import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, fileStem } from '../common.js';
+import { positive, required, usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { imageFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
 
@@ -31,13 +31,13 @@ const SPECS: FlagSpecs = {
 export const help = usage('invert', '--model M --layer L[,L2…] --input IMAGE --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  const layerRefs = required<string>(flags, 'layer').split(',');
-  const input = required<string>(flags, 'input');
-  positive(flags, 'restarts', 'steps');
-  const engine = await engineFrom(flags);
-  const model = await modelFrom(flags);
+  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => {
+    required<string>(f, 'layer');
+    required<string>(f, 'input');
+    positive(f, 'restarts', 'steps');
+  });
+  const layerRefs = (flags.layer as string).split(',');
+  const input = flags.input as string;
   const layers = layerRefs.map((l) => model.layer(l));
   const photo = await imageFrom(input, model);
   const [h, w, c] = model.input.shape;
