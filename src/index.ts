@@ -32,7 +32,7 @@ export { yosinski, yosinskiSteps, YOSINSKI_PRESETS } from './methods/yosinski.js
 export { invert, invertSteps } from './methods/invert.js';
 export { dreamPhoto, dreamPhotoSteps, dreamUnits, dreamUnitsSteps } from './methods/dream.js';
 export { deepDream } from './objectives/layer.js';
-export { scanTopK, batchesOf, layerTopK, scannableLayers, type TopKIndex, type LayerTopK, type Batch } from './analysis/scan.js';
+export { scanTopK, batchesOf, layerTopK, entryCrop, scannableLayers, type TopKIndex, type LayerTopK, type Batch } from './analysis/scan.js';
 export { occlusion, type OcclusionMap } from './analysis/occlusion.js';
 export { specificity, type LayerSpecificity } from './analysis/specificity.js';
 export { sensitivity } from './analysis/sensitivity.js';

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data/dataset.js';
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
-import { receptiveFields, type ReceptiveFields } from './receptive_field.js';
+import { boxAt, cropFixed, receptiveFields, type ReceptiveFields } from './receptive_field.js';
 import { TopK } from './topk.js';
 
 export interface LayerTopK {
@@ -130,4 +130,17 @@ export function layerTopK(index: TopKIndex, layer: string): LayerTopK {
   const found = index.layers.find((l) => l.layer === layer);
   if (!found) throw new DeepvisError(`the top-k index has no layer '${layer}'; it has: ${index.layers.map((l) => l.layer).join(', ')}`);
   return found;
+}
+
+/**
+ * What entry `rank` of `unit` saw: for a conv channel its receptive-field crop at the layer's
+ * interior field size (outside the image: `fill`), else the whole image. `pixels` is that image.
+ */
+export function entryCrop(
+  entry: LayerTopK, unit: number, rank: number, pixels: ArrayLike<number>, shape: readonly [number, number, number], fill: number,
+): { values: Float32Array; shape: [number, number, number] } {
+  const pos = entry.positions?.[unit][rank];
+  if (!pos) return { values: Float32Array.from(pixels), shape: [...shape] };
+  const rf = entry.receptiveField;
+  return { values: cropFixed(pixels, shape, boxAt(rf, pos[0], pos[1]), rf.size, fill), shape: [rf.size[0], rf.size[1], shape[2]] };
 }

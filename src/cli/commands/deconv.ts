@@ -9,12 +9,11 @@ import { checkUnits } from '../../objectives/units.js';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { deconvnet } from '../../attribution/gradients.js';
-import { boxAt, cropFixed } from '../../analysis/receptive_field.js';
-import { layerTopK, scanTopK, type TopKIndex } from '../../analysis/scan.js';
+import { entryCrop, layerTopK, scanTopK, type TopKIndex } from '../../analysis/scan.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
-import { toImage, type RgbaImage } from '../../render/image.js';
+import { blank, toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
@@ -52,7 +51,8 @@ export async function run(argv: string[]): Promise<void> {
   const [h, w, c] = shape;
   const [lo, hi] = model.input.range;
   const rf = entry.receptiveField;
-  const tileShape: [number, number, number] = entry.positions ? [rf.size[0], rf.size[1], c] : [h, w, c];
+  // Unfilled ranks (fewer scanned images than k) are black tiles of the crops' size.
+  const tileShape: [number, number] = entry.positions ? [rf.size[0], rf.size[1]] : [h, w];
   const tiles: RgbaImage[] = [];
   const labels: string[] = [];
   const report = [];
@@ -68,13 +68,13 @@ export async function run(argv: string[]): Promise<void> {
     const projections: RgbaImage[] = [];
     const patches: RgbaImage[] = [];
     idx.forEach((_, r) => {
-      const box = neurons ? boxAt(rf, neurons[r][0], neurons[r][1]) : { y0: 0, x0: 0, y1: h, x1: w };
-      const crop = (v: ArrayLike<number>, fill: number) => (neurons ? cropFixed(v, shape, box, rf.size, fill) : Float32Array.from(v));
       // Projections are signed and their scale is arbitrary: zero is mid-grey, each tile full contrast.
-      projections.push(toImage(crop(pv.subarray(r * h * w * c, (r + 1) * h * w * c), 0), tileShape, { mode: 'symmetric' }));
-      patches.push(toImage(crop(pixels[r], (lo + hi) / 2), tileShape, { mode: 'range', range: [lo, hi] }));
+      const projection = entryCrop(entry, u, r, pv.subarray(r * h * w * c, (r + 1) * h * w * c), shape, 0);
+      projections.push(toImage(projection.values, projection.shape, { mode: 'symmetric' }));
+      const patch = entryCrop(entry, u, r, pixels[r], shape, (lo + hi) / 2);
+      patches.push(toImage(patch.values, patch.shape, { mode: 'range', range: [lo, hi] }));
     });
-    const pad = (list: RgbaImage[]) => [...list, ...Array(k - list.length).fill(toImage(new Float32Array(tileShape[0] * tileShape[1]), [tileShape[0], tileShape[1], 1], { mode: 'range', range: [0, 1] }))];
+    const pad = (list: RgbaImage[]) => [...list, ...Array(k - list.length).fill(blank(tileShape[1], tileShape[0], [0, 0, 0]))];
     tiles.push(...pad(projections), ...pad(patches));
     labels.push(...entry.values[u].map((v) => v.toPrecision(3)), ...Array(k - idx.length).fill(''), ...idx.map((i) => `#${i}`), ...Array(k - idx.length).fill(''));
     report.push({ unit: u, indices: idx, values: entry.values[u], positions: neurons ?? null });

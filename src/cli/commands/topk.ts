@@ -9,8 +9,7 @@
 import { checkUnits } from '../../objectives/units.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { cropFixed, boxAt } from '../../analysis/receptive_field.js';
-import { layerTopK, scanTopK, type Batch, type LayerTopK, type TopKIndex } from '../../analysis/scan.js';
+import { entryCrop, layerTopK, scanTopK, type Batch, type LayerTopK, type TopKIndex } from '../../analysis/scan.js';
 import { folderBatches, indexFolder } from '../../data/folder.js';
 import { DeepvisError } from '../../errors.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
@@ -18,7 +17,7 @@ import { decodeImage } from '../../io/image.js';
 import { writePng } from '../../io/png.js';
 import type { VisModel } from '../../model/types.js';
 import { grid } from '../../render/grid.js';
-import { toImage, type RgbaImage } from '../../render/image.js';
+import { blank, toImage, type RgbaImage } from '../../render/image.js';
 import { positive, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { DATA_FLAGS, dataFrom, dataFromSpec } from '../inputs.js';
@@ -70,15 +69,11 @@ export async function imageLoader(index: TopKIndex, model: VisModel): Promise<(i
 }
 
 export async function topkTiles(entry: LayerTopK, unit: number, model: VisModel, load: (i: number) => Promise<Float32Array>): Promise<RgbaImage[]> {
-  const shape = model.input.shape;
   const [lo, hi] = model.input.range;
-  const rf = entry.receptiveField;
   const tiles: RgbaImage[] = [];
   for (const [r, i] of entry.indices[unit].entries()) {
-    const px = await load(i);
-    const pos = entry.positions?.[unit][r];
-    const crop = pos ? cropFixed(px, shape, boxAt(rf, pos[0], pos[1]), rf.size, (lo + hi) / 2) : px;
-    tiles.push(toImage(crop, pos ? [rf.size[0], rf.size[1], shape[2]] : shape, { mode: 'range', range: [lo, hi] }));
+    const crop = entryCrop(entry, unit, r, await load(i), model.input.shape, (lo + hi) / 2);
+    tiles.push(toImage(crop.values, crop.shape, { mode: 'range', range: [lo, hi] }));
   }
   return tiles;
 }
@@ -120,7 +115,7 @@ export async function run(argv: string[]): Promise<void> {
     const labels: string[] = [];
     for (const u of units) {
       const t = await topkTiles(entry, u, model, load);
-      tiles.push(...t, ...Array(index.k - t.length).fill(toImage(new Float32Array(t[0] ? t[0].width * t[0].height : 1).fill(0.5), [t[0]?.height ?? 1, t[0]?.width ?? 1, 1], { mode: 'range', range: [0, 1] })));
+      tiles.push(...t, ...Array(index.k - t.length).fill(blank(t[0]?.width ?? 1, t[0]?.height ?? 1, [128, 128, 128])));
       labels.push(...entry.values[u].map((v) => v.toPrecision(3)), ...Array(index.k - t.length).fill(''));
     }
     const crop = entry.positions ? `, receptive field ${entry.receptiveField.size.join('x')}` : '';

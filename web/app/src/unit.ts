@@ -7,7 +7,7 @@
 import { tidyData } from '../../../src/engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import {
-  barChart, boxAt, fileStem, cropFixed, cropValues, deconvnet, receptiveFields, drive, erhanSteps, grid, heatOverlay, layerTopK, lucidSteps, toImage, yosinskiSteps, YOSINSKI_PRESETS,
+  barChart, boxAt, entryCrop, fileStem, cropValues, deconvnet, receptiveFields, drive, erhanSteps, grid, heatOverlay, layerTopK, lucidSteps, toImage, yosinskiSteps, YOSINSKI_PRESETS,
   type LayerInfo, type RgbaImage, type VisModel,
 } from '../../../src/index.js';
 import { fetchImages, fetchSpecificity } from './api.js';
@@ -154,9 +154,8 @@ export class UnitPanel {
     const rf = entry.receptiveField;
     const tiles: RgbaImage[] = indices.map((_, r) => {
       const px = imgs.values.subarray(r * size, (r + 1) * size).map((v) => lo + v * (hi - lo));
-      const pos = entry.positions?.[unit][r];
-      if (!pos) return toImage(px, [h, w, c], { mode: 'range', range: [lo, hi] });
-      return toImage(cropFixed(px, [h, w, c], boxAt(rf, pos[0], pos[1]), rf.size, (lo + hi) / 2), [rf.size[0], rf.size[1], c], { mode: 'range', range: [lo, hi] });
+      const crop = entryCrop(entry, unit, r, px, [h, w, c], (lo + hi) / 2);
+      return toImage(crop.values, crop.shape, { mode: 'range', range: [lo, hi] });
     });
     drawImage(canvas, grid(tiles, { cols: 3, labels: entry.values[unit].map((v) => v.toPrecision(3)), minTile: 56 }));
     canvas.dataset.count = String(tiles.length);
