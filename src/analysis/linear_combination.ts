@@ -16,7 +16,7 @@
 import { DeepvisError } from '../errors.js';
 import { checkUnits } from '../objectives/units.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
-import { boxAt, receptiveFields, type Box } from './receptive_field.js';
+import { boxAt, receptiveFields, type Box, type ReceptiveFields } from './receptive_field.js';
 
 export interface LinearCombination {
   readonly layer: string;
@@ -60,13 +60,18 @@ function topByMagnitude(values: ArrayLike<number>, k: number): number[] {
 /** Connection (kernel entry) → [offset y, offset x, input channel] for one output unit. */
 type Connection = { weight: number; dy: number; dx: number; ci: number };
 
-function connections(model: VisModel, layer: LayerInfo, unit: number, below: Level): Connection[] {
-  const [kernel] = model.weightsOf(layer.name);
-  const v = kernel.dataSync();
+/** A layer's kernel, read once per layer (not once per unit: a 784×1000 kernel is 3 MB). */
+interface Kernel {
+  readonly shape: readonly number[];
+  readonly values: ArrayLike<number>;
+}
+
+function connections(layer: LayerInfo, kernel: Kernel, unit: number, below: Level): Connection[] {
+  const v = kernel.values;
   const [bh, bw] = below.map;
   const cy = Math.floor(bh / 2);
   const cx = Math.floor(bw / 2);
-  if (kernel.rank === 2) {
+  if (kernel.shape.length === 2) {
     const [rows, cols] = kernel.shape as [number, number];
     if (rows !== bh * bw * below.channels) throw new DeepvisError(`layer '${layer.name}' has ${rows} inputs; the layer below gives ${bh * bw * below.channels}`);
     // Flatten order is [y, x, c].
@@ -76,7 +81,7 @@ function connections(model: VisModel, layer: LayerInfo, unit: number, below: Lev
       return { weight: v[i * cols + unit], dy: Math.floor(p / bw) - cy, dx: (p % bw) - cx, ci };
     });
   }
-  if (kernel.rank !== 4) throw new DeepvisError(`layer '${layer.name}' has a rank-${kernel.rank} kernel; linear combinations need dense or conv layers`);
+  if (kernel.shape.length !== 4) throw new DeepvisError(`layer '${layer.name}' has a rank-${kernel.shape.length} kernel; linear combinations need dense or conv layers`);
   const [kh, kw, cin, last] = kernel.shape as [number, number, number, number];
   const depthwise = /depthwise/i.test(layer.kind);
   const out: Connection[] = [];
@@ -107,6 +112,8 @@ export function linearCombination(model: VisModel, layerRef: string, units: read
     return img;
   });
   let level: Level = { canvases: identity, map: [h, w], stride: [1, 1], channels: c };
+  const fields = new Map<string, ReceptiveFields>();
+  const fieldOf = (name: string) => fields.get(name) ?? fields.set(name, receptiveFields(model, name)).get(name)!;
   const chain = model.layers.filter((l) => l.index <= target.index && !l.name.endsWith(':pre'));
   for (const layer of chain) {
     const weighted = model.weightsOf(layer.name).length > 0 && /dense|conv|matmul/i.test(layer.kind);
@@ -119,15 +126,17 @@ export function linearCombination(model: VisModel, layerRef: string, units: read
       if (layer === target) throw new DeepvisError(`layer '${layer.name}' has no weights of its own; pick the dense or conv layer below it`);
       // A pooled neuron stands for the window it pools (its centre neuron's image); its map and
       // stride are the pooling layer's.
-      if (!flat) level = { ...level, map: [layer.outputShape[0], layer.outputShape[1]], stride: receptiveFields(model, layer.name).stride };
+      if (!flat) level = { ...level, map: [layer.outputShape[0], layer.outputShape[1]], stride: fieldOf(layer.name).stride };
       continue;
     }
     const first = level.canvases === identity;
     const wanted = layer === target ? units : Array.from({ length: layer.units }, (_, u) => u);
     const canvases: Float32Array[] = [];
+    const [weights] = model.weightsOf(layer.name);
+    const kernel: Kernel = { shape: weights.shape, values: weights.dataSync() };
     for (const u of wanted) {
       const img = new Float32Array(size);
-      const conns = connections(model, layer, u, level);
+      const conns = connections(layer, kernel, u, level);
       // The first weighted layer's unit image is its whole filter.
       for (const i of topByMagnitude(conns.map((k) => k.weight), first ? Infinity : topK)) {
         const { weight, dy, dx, ci } = conns[i];
@@ -137,11 +146,11 @@ export function linearCombination(model: VisModel, layerRef: string, units: read
     }
     level = flat
       ? { canvases, map: [1, 1], stride: [0, 0], channels: layer.units }
-      : { canvases, map: [layer.outputShape[0], layer.outputShape[1]], stride: receptiveFields(model, layer.name).stride, channels: layer.units };
+      : { canvases, map: [layer.outputShape[0], layer.outputShape[1]], stride: fieldOf(layer.name).stride, channels: layer.units };
     if (layer === target) break;
   }
   const box = target.outputShape.length === 3
-    ? boxAt(receptiveFields(model, target.name), Math.floor(target.outputShape[1] / 2), Math.floor(target.outputShape[0] / 2))
+    ? boxAt(fieldOf(target.name), Math.floor(target.outputShape[1] / 2), Math.floor(target.outputShape[0] / 2))
     : { y0: 0, x0: 0, y1: h, x1: w };
   return { layer: target.name, units: [...units], images: units.map((u) => level.canvases[u]), shape: [h, w, c], topK, box };
 }
