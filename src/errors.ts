@@ -18,3 +18,19 @@ export function listNames(names: readonly string[], max = 30): string {
   const shown = names.slice(0, max).join(', ');
   return names.length > max ? `${shown}, … (${names.length} in all)` : shown;
 }
+
+/**
+ * Text from files and arguments made safe to print on one line: control characters (terminal
+ * escapes, newlines, NUL) become \xNN / \n escapes, so a hostile file name cannot rewrite the
+ * terminal or forge a second line.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {
+    if (ch === '\n') return '\\n';
+    if (ch === '\t') return '\\t';
+    if (ch === '\r') return '\\r';
+    const code = ch.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+}

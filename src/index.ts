@@ -5,6 +5,7 @@
 export { DeepvisError } from './errors.js';
 export { initEngine, BACKENDS, type BackendName, type EngineArgs, type EngineInfo } from './engine/backend.js';
 export { Rng } from './engine/rng.js';
+export { oneHot } from './engine/one_hot.js';
 export type { VisModel, LayerInfo, InputSpec, InputOverrides, DeepvisMetadata, ChannelOrder } from './model/types.js';
 export { fromLayersModel } from './model/layers_adapter.js';
 export { fromGraphModel } from './model/graph_adapter.js';

@@ -11,6 +11,7 @@
 import { tidyData } from '../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import { withRules } from '../attribution/rules.js';
+import { oneHot } from '../engine/one_hot.js';
 import { Rng } from '../engine/rng.js';
 import type { VisModel } from '../model/types.js';
 
@@ -68,7 +69,7 @@ export function receptiveFields(model: VisModel, layerName: string, seed = 0): R
   const mask = withRules({ relu: 'linear', unpool: 'nearest' }, () =>
     tidyData(() => {
       const x = tf.randomUniform([n, h, w, c], lo, hi, 'float32', new Rng(seed).seed());
-      const at = tf.oneHot(tf.tensor1d(where, 'int32'), oh * ow).toFloat().reshape([n, oh, ow, 1]);
+      const at = oneHot(where, oh * ow).reshape([n, oh, ow, 1]);
       const g = tf.grad((xi: tf.Tensor) => {
         const [act] = model.activations(xi as tf.Tensor4D, [layer.name]);
         return act.mul(at).sum();

@@ -5,6 +5,7 @@
  * methods (objectives/units.ts), so a map and a synthesized image answer the same question.
  */
 import * as tf from '@tensorflow/tfjs';
+import { oneHot } from '../engine/one_hot.js';
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo, LayerOffset, VisModel } from '../model/types.js';
 import { checkUnits, unitScores } from '../objectives/units.js';
@@ -61,12 +62,6 @@ export function resolveTarget(model: VisModel, x: tf.Tensor4D, spec: TargetSpec)
   } finally {
     act.dispose();
   }
-}
-
-/** tf.oneHot refuses depth 1 (a one-unit layer, a 1×1 map). */
-function oneHot(indices: number[], depth: number): tf.Tensor2D {
-  if (depth === 1) return tf.ones([indices.length, 1]);
-  return tf.oneHot(tf.tensor1d(indices, 'int32'), depth).toFloat() as tf.Tensor2D;
 }
 
 /**

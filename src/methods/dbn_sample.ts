@@ -6,6 +6,7 @@
  * all units at once; their mean is the unit's picture.
  */
 import * as tf from '@tensorflow/tfjs';
+import { oneHot } from '../engine/one_hot.js';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
@@ -62,7 +63,7 @@ export function sampleDbnUnits(model: VisModel, args: DbnSampleArgs): DbnSampleR
   };
   const up = (l: number, v: tf.Tensor2D) => tf.sigmoid(v.matMul(Ws[l][0] as tf.Tensor2D).add(Ws[l][1])) as tf.Tensor2D;
   try {
-    const clamp = tf.tidy(() => tf.oneHot(tf.tensor1d(args.units.flatMap((u) => new Array(n).fill(u)), 'int32'), layer.units).toFloat() as tf.Tensor2D);
+    const clamp = oneHot(args.units.flatMap((u) => new Array(n).fill(u) as number[]), layer.units);
     const clampOn = (h: tf.Tensor2D) => h.mul(tf.scalar(1).sub(clamp)).add(clamp) as tf.Tensor2D;
     let h = tf.tidy(() => clampOn(bern(tf.fill([chains, layer.units], 0.5) as tf.Tensor2D)));
     let vProb = tf.tidy(() => down(j - 1, h));

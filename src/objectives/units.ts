@@ -5,6 +5,7 @@
  * product rather than a gather (tf.gather with batchDims is wrong on wasm 4.22).
  */
 import * as tf from '@tensorflow/tfjs';
+import { oneHot } from '../engine/one_hot.js';
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo } from '../model/types.js';
 import { Objective } from './objective.js';
@@ -58,7 +59,7 @@ export function units(layer: LayerInfo, perItem: readonly number[], sel: UnitSel
         throw new DeepvisError(`objective serves ${perItem.length} images but the batch has ${scores.shape[0]}`);
       }
       // Rebuilt per call (N×C, tiny) so that an objective owns no tensor and cannot leak one.
-      const mask = tf.oneHot(tf.tensor1d(perItem as number[], 'int32'), layer.units).toFloat();
+      const mask = oneHot(perItem, layer.units);
       return scores.mul(mask).sum(1) as tf.Tensor1D;
     },
     `${layer.name} ${what} ${shown}`,

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchTensor, imageSize, subset, type ImageSet } from '../data/dataset.js';
+import { oneHot } from '../engine/one_hot.js';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 
@@ -31,9 +32,7 @@ export interface EpochMetrics {
   seconds: number;
 }
 
-export function oneHot(labels: Int32Array, classes: number): tf.Tensor2D {
-  return tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classes).toFloat() as tf.Tensor2D);
-}
+export { oneHot };
 
 export function evaluate(model: tf.LayersModel, set: ImageSet, classes: number, batchSize = 500): { loss: number; accuracy: number } {
   if (!set.labels) throw new DeepvisError(`data set ${set.name} has no labels`);
