@@ -4,7 +4,7 @@
  * image's activation with what real data reaches (Erhan et al. 2009, §6.1).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchTensor, type ImageSet } from '../data/dataset.js';
+import { batchTensor, imagesTensor, type ImageSet } from '../data/dataset.js';
 import type { VisModel } from '../model/types.js';
 import { unitScores, type UnitSelector } from '../objectives/units.js';
 
@@ -53,4 +53,10 @@ export function meanNorm(set: ImageSet, limit = 2000): number {
     total += Math.sqrt(s);
   }
   return total / n;
+}
+
+/** Each unit's best data-set image [U, H, W, C] (caller disposes) and its index in `set`. */
+export function bestImages(model: VisModel, set: ImageSet, layerName: string, unitList: readonly number[], sel: UnitSelector = {}): { x: tf.Tensor4D; starts: number[] } {
+  const starts = Array.from(datasetMax(model, set, model.layer(layerName).name, unitList, sel).indices);
+  return { x: imagesTensor(set, starts), starts };
 }

@@ -8,7 +8,7 @@ import { tidyData } from '../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import { resolveTarget, targetScores, type TargetSpec } from '../attribution/target.js';
 import { DeepvisError } from '../errors.js';
-import { neutral } from '../methods/common.js';
+import { neutral } from '../model/neutral.js';
 import type { VisModel } from '../model/types.js';
 
 export interface OcclusionArgs extends TargetSpec {

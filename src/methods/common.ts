@@ -1,13 +1,17 @@
 /**
- * What the unit-maximizing methods share: the result shape, the image's neutral value, and the
- * objective of a request (a unit, channel or spatial neuron of a layer, one per batch item).
+ * The recipe kit the methods share: the unit request and result shapes, the objective of a request
+ * (a unit, channel or spatial neuron of a layer, one per batch item), scoring without gradient,
+ * per-item outcomes, and `drained` (the synchronous twin of a `*Steps` generator). A method is a
+ * recipe: resolve its parameters once (`*Params`, the object both used and reported in the JSON),
+ * build a param that owns its init, run `optimizeOwned`, read the result.
  */
-import { tidyData } from '../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
+import { tidyData } from '../engine/read.js';
 import type { VisModel } from '../model/types.js';
 import type { Objective } from '../objectives/objective.js';
 import { checkUnits, units as unitObjective, type UnitSelector } from '../objectives/units.js';
-import type { StepInfo } from '../optimize/loop.js';
+import { drain, type Steps } from '../optimize/drive.js';
+import type { OptimizeResult, StepInfo } from '../optimize/loop.js';
 
 export interface UnitRequest {
   readonly layer: string;
@@ -36,15 +40,6 @@ export interface MethodResult {
   seconds: number;
 }
 
-/**
- * The value an image returns to when a regularizer "zeroes" it: the dark background of
- * one-channel data sets such as MNIST, mid-grey for colour images.
- */
-export function neutral(model: VisModel): number {
-  const [lo, hi] = model.input.range;
-  return model.input.shape[2] === 1 ? lo : (lo + hi) / 2;
-}
-
 export function unitObjectiveOf(model: VisModel, req: UnitRequest, perItem = req.units): Objective {
   const layer = model.layer(req.layer);
   checkUnits(layer, req.units, { neuron: req.neuron });
@@ -53,8 +48,26 @@ export function unitObjectiveOf(model: VisModel, req: UnitRequest, perItem = req
 
 /** Objective value of each image [N] under `objective` (no gradient). */
 export function scoreImages(model: VisModel, objective: Objective, x: tf.Tensor4D): Float32Array {
-  return tidyData(() => {
-    const acts = objective.layers.length ? model.activations(x, objective.layers) : [];
-    return objective.score(new Map(objective.layers.map((l, i) => [l, acts[i]])), x);
-  });
+  return tidyData(() => objective.evaluate(model, x));
+}
+
+/** Scores of n random-uniform images of the input range (seeded): a unit's typical magnitude. */
+export function scoreRandom(model: VisModel, objective: Objective, n: number, seed: number): Float32Array {
+  const [lo, hi] = model.input.range;
+  const probe = tf.randomUniform([n, ...model.input.shape], lo, hi, 'float32', seed) as tf.Tensor4D;
+  try {
+    return scoreImages(model, objective, probe);
+  } finally {
+    probe.dispose();
+  }
+}
+
+/** Per-item outcomes of a run: item i served `perItem[i]`; `activations` default the run's scores. */
+export function outcomes(perItem: readonly number[], run: OptimizeResult, activations: ArrayLike<number> = run.scores): UnitOutcome[] {
+  return perItem.map((unit, i) => ({ unit, activation: activations[i], steps: run.steps[i] }));
+}
+
+/** The synchronous form of a method's generator: `export const erhan = drained(erhanSteps)`. */
+export function drained<A extends unknown[], R>(steps: (...args: A) => Steps<R>): (...args: A) => R {
+  return (...args) => drain(steps(...args));
 }

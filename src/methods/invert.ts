@@ -6,18 +6,20 @@
  * share is what the layer keeps; where they differ, the layer is invariant.
  * The norms are means over pixels (deepvis scales), so the λ's carry across image sizes.
  */
-import { drain, type Steps } from '../optimize/drive.js';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
+import { neutral } from '../model/neutral.js';
 import type { VisModel } from '../model/types.js';
 import { featureMatch, representationError } from '../objectives/feature_match.js';
 import { lpNorm, totalVariation } from '../objectives/priors.js';
-import { optimizeSteps, type StepInfo } from '../optimize/loop.js';
+import { checkLr } from '../optimize/divergence.js';
+import type { Steps } from '../optimize/drive.js';
+import { optimizeOwned, type StepInfo } from '../optimize/loop.js';
 import { cosine } from '../optimize/schedules.js';
 import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
-import { neutral } from './common.js';
+import { drained } from './common.js';
 
 export interface InvertArgs {
   readonly layer: string;
@@ -40,53 +42,41 @@ export interface InvertResult {
   images: tf.Tensor4D;
   /** Normalized representation error ‖φ(x*) − φ(x0)‖²/‖φ(x0)‖² of each reconstruction. */
   errors: number[];
-  params: Record<string, unknown>;
+  params: ReturnType<typeof invertParams>;
   seconds: number;
+}
+
+export function invertParams(model: VisModel, args: InvertArgs) {
+  checkLr(args.lr);
+  const p = { steps: args.steps ?? 400, lr: args.lr ?? 0.05, alpha: args.alpha ?? 6, lambdaAlpha: args.lambdaAlpha ?? 1, beta: args.beta ?? 2, lambdaTV: args.lambdaTV ?? 0.5 };
+  return { method: 'invert', layer: model.layer(args.layer).name, ...p, restarts: args.restarts ?? 4, seed: args.seed ?? 0 };
 }
 
 export function* invertSteps(model: VisModel, photo: tf.Tensor3D, args: InvertArgs): Steps<InvertResult> {
   const [h, w, c] = model.input.shape;
-  if (photo.shape.join('×') !== [h, w, c].join('×')) {
-    throw new DeepvisError(`the image is ${photo.shape.join('×')}, the model takes ${h}×${w}×${c}`);
-  }
+  if (photo.shape.join('×') !== [h, w, c].join('×')) throw new DeepvisError(`the image is ${photo.shape.join('×')}, the model takes ${h}×${w}×${c}`);
+  const p = invertParams(model, args);
   const layer = model.layer(args.layer);
   const [lo, hi] = model.input.range;
-  const k = args.restarts ?? 4;
-  const centre = neutral(model);
-  const p = {
-    steps: args.steps ?? 400, lr: args.lr ?? 0.05, alpha: args.alpha ?? 6, lambdaAlpha: args.lambdaAlpha ?? 1,
-    beta: args.beta ?? 2, lambdaTV: args.lambdaTV ?? 0.5, restarts: k, seed: args.seed ?? 0,
-  };
   const target = tf.tidy(() => model.activations(photo.expandDims(0) as tf.Tensor4D, [layer.name])[0]);
   const match = featureMatch(layer, target);
   const range = hi - lo;
   // Priors on x scaled to the unit range, so λ means the same for [0,1] and [0,255] models.
   const objective = match
-    .plus(lpNorm(p.alpha, centre).times(p.lambdaAlpha / range ** p.alpha))
+    .plus(lpNorm(p.alpha, neutral(model)).times(p.lambdaAlpha / range ** p.alpha))
     .plus(totalVariation(p.beta).times(p.lambdaTV / range ** p.beta));
   const rng = new Rng(p.seed);
-  const init = tf.randomUniform([k, h, w, c], lo, hi, 'float32', rng.seed()) as tf.Tensor4D;
-  const param = pixels(init);
-  init.dispose();
+  const param = pixels(() => tf.randomUniform([p.restarts, h, w, c], lo, hi, 'float32', rng.seed()) as tf.Tensor4D);
   try {
-    const run = yield* optimizeSteps(model, param, objective, {
-      steps: p.steps,
-      lr: p.lr * range,
-      rule: 'adam',
-      schedule: cosine(0.05),
-      projections: [clampRange([lo, hi])],
-      onStep: args.onStep,
-      signal: args.signal,
+    const run = yield* optimizeOwned(model, param, objective, {
+      steps: p.steps, lr: p.lr * range, rule: 'adam', schedule: cosine(0.05), projections: [clampRange([lo, hi])], onStep: args.onStep, signal: args.signal,
     });
     const errors = tf.tidy(() => Array.from(representationError(model.activations(run.images, [layer.name])[0], target)));
-    return { images: run.images, errors, params: { method: 'invert', layer: layer.name, ...p }, seconds: run.seconds };
+    return { images: run.images, errors, params: p, seconds: run.seconds };
   } finally {
-    param.dispose();
     match.dispose();
     target.dispose();
   }
 }
 
-export function invert(model: VisModel, photo: tf.Tensor3D, args: InvertArgs): InvertResult {
-  return drain(invertSteps(model, photo, args));
-}
+export const invert = drained(invertSteps);

@@ -5,15 +5,17 @@
  * contribution. The paper picked four hyperparameter sets out of a random search of 300; they are
  * the presets here, and `randomPresets` draws the search's sets.
  */
-import { drain, type Steps } from '../optimize/drive.js';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
+import { neutral } from '../model/neutral.js';
 import type { VisModel } from '../model/types.js';
-import { optimizeSteps } from '../optimize/loop.js';
+import { checkLr } from '../optimize/divergence.js';
+import type { Steps } from '../optimize/drive.js';
+import { optimizeOwned } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
-import { clampRange } from '../projections/projections.js';
+import { clampRange, perSlice } from '../projections/projections.js';
 import { blurEvery, clipSmallContribution, clipSmallNorm, decay } from '../projections/regularizers.js';
-import { neutral, unitObjectiveOf, type MethodResult, type UnitRequest } from './common.js';
+import { drained, outcomes, unitObjectiveOf, type MethodResult, type UnitRequest } from './common.js';
 
 export interface YosinskiSet {
   readonly decay: number;
@@ -56,59 +58,37 @@ export interface YosinskiResult extends MethodResult {
   readonly sets: readonly YosinskiSet[];
 }
 
-export function* yosinskiSteps(model: VisModel, args: YosinskiArgs): Steps<YosinskiResult> {
-  const sets = args.sets ?? [YOSINSKI_PRESETS[0]];
-  const u = args.units.length;
-  const perItem = sets.flatMap(() => args.units);
-  const objective = unitObjectiveOf(model, args, perItem);
-  const [lo, hi] = model.input.range;
-  const [h, w, c] = model.input.shape;
-  const centre = neutral(model);
-  const steps = args.steps ?? 200;
-  const lr = (args.lr ?? 0.02) * (hi - lo);
-  // Each set applies to its own slice of the batch; a projection sees the whole batch.
-  const perSet = (make: (s: YosinskiSet) => (x: tf.Tensor4D, ctx: { step: number; grad: tf.Tensor4D | null }) => tf.Tensor4D) =>
-    (x: tf.Tensor4D, ctx: { step: number; grad: tf.Tensor4D | null }) =>
-      tf.tidy(() =>
-        tf.concat(sets.map((s, k) => {
-          const slice = x.slice([k * u], [u]);
-          const g = ctx.grad ? ctx.grad.slice([k * u], [u]) : null;
-          return make(s)(slice, { step: ctx.step, grad: g });
-        })) as tf.Tensor4D,
-      );
-  const rng = new Rng(args.seed ?? 0);
-  // The paper starts from zero (its mean image); a little noise breaks the symmetry of units that share the start.
-  const init = tf.tidy(() => tf.randomNormal([sets.length * u, h, w, c], centre, 0.01 * (hi - lo), 'float32', rng.seed()) as tf.Tensor4D);
-  const param = pixels(init);
-  init.dispose();
-  try {
-    const run = yield* optimizeSteps(model, param, objective, {
-      steps,
-      lr,
-      rule: 'normalized',
-      projections: [
-        perSet((s) => decay(s.decay, centre)),
-        perSet((s) => blurEvery(s.blurRadius, s.blurEvery)),
-        perSet((s) => clipSmallNorm(s.normPct, centre)),
-        perSet((s) => clipSmallContribution(s.contributionPct, centre)),
-        clampRange([lo, hi]),
-      ],
-      onStep: args.onStep,
-      signal: args.signal,
-    });
-    return {
-      images: run.images,
-      units: perItem.map((unit, i) => ({ unit, activation: run.scores[i], steps: run.steps[i] })),
-      objective: objective.description,
-      params: { method: 'yosinski', steps, lr: args.lr ?? 0.02, sets, seed: args.seed ?? 0 },
-      seconds: run.seconds,
-      sets,
-    };
-  } finally {
-    param.dispose();
-  }
+export function yosinskiParams(args: YosinskiArgs) {
+  checkLr(args.lr);
+  return { method: 'yosinski', steps: args.steps ?? 200, lr: args.lr ?? 0.02, sets: args.sets ?? [YOSINSKI_PRESETS[0]], seed: args.seed ?? 0 };
 }
 
-export function yosinski(model: VisModel, args: YosinskiArgs): YosinskiResult {
-  return drain(yosinskiSteps(model, args));
+export function* yosinskiSteps(model: VisModel, args: YosinskiArgs): Steps<YosinskiResult> {
+  const p = yosinskiParams(args);
+  const u = args.units.length;
+  const perItem = p.sets.flatMap(() => args.units);
+  const objective = unitObjectiveOf(model, args, perItem);
+  const [lo, hi] = model.input.range;
+  const centre = neutral(model);
+  const rng = new Rng(p.seed);
+  // The paper starts from zero (its mean image); a little noise breaks the symmetry of units that share the start.
+  const param = pixels(() => tf.randomNormal([perItem.length, ...model.input.shape], centre, 0.01 * (hi - lo), 'float32', rng.seed()) as tf.Tensor4D);
+  const each = (make: (s: YosinskiSet) => ReturnType<typeof decay>) => perSlice(p.sets.map(make), u);
+  const run = yield* optimizeOwned(model, param, objective, {
+    steps: p.steps,
+    lr: p.lr * (hi - lo),
+    rule: 'normalized',
+    projections: [
+      each((s) => decay(s.decay, centre)),
+      each((s) => blurEvery(s.blurRadius, s.blurEvery)),
+      each((s) => clipSmallNorm(s.normPct, centre)),
+      each((s) => clipSmallContribution(s.contributionPct, centre)),
+      clampRange([lo, hi]),
+    ],
+    onStep: args.onStep,
+    signal: args.signal,
+  });
+  return { images: run.images, units: outcomes(perItem, run), objective: objective.description, params: p, seconds: run.seconds, sets: p.sets };
 }
+
+export const yosinski = drained(yosinskiSteps);

@@ -4,6 +4,7 @@
  * and describe themselves for logs and JSON.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { VisModel } from '../model/types.js';
 
 export type Activations = ReadonlyMap<string, tf.Tensor>;
 
@@ -18,6 +19,16 @@ export class Objective {
     readonly score: (acts: Activations, image: tf.Tensor4D) => tf.Tensor1D,
     readonly description: string,
   ) {}
+
+  /**
+   * The one place an objective meets a model: scores [N] of the model inputs x [N, H, W, C].
+   * `image` is what priors read (the parameterization's image before robustness transforms);
+   * default x itself.
+   */
+  evaluate(model: VisModel, x: tf.Tensor4D, image: tf.Tensor4D = x): tf.Tensor1D {
+    const acts = this.layers.length ? model.activations(x, this.layers) : [];
+    return this.score(new Map(this.layers.map((l, i) => [l, acts[i]])), image);
+  }
 
   plus(other: Objective | number): Objective {
     if (typeof other === 'number') {

@@ -1,15 +1,21 @@
 /**
  * The one optimization loop every feature-visualization method runs:
- *   scores = objective(model(transform(param.image())))
+ *   scores = objective.evaluate(model, transform(param.image()))
  *   grads  = ∂ Σ scores / ∂ param          (w.r.t. the param only — the model stays frozen)
- *   step   → projections → callbacks
+ *   step   → projections → divergence check → callbacks (StepInfo, with the image)
  * Each batch item is its own problem: best-so-far image and score are kept per item, and an item
  * stops (its gradient is masked) once its score has converged. Every step runs in tf.tidy; the
- * only tensors that outlive a step are the param and the best images.
+ * only tensors that outlive a step are the param, the best images and the previous image.
+ *
+ * Canvases larger than the model input: a transform may return k model-sized views per item
+ * (item-major, e.g. DeepDream's tiles); an item's score is then the sum of its views' scores, and
+ * priors read the views.
  */
 import * as tf from '@tensorflow/tfjs';
 import { releaseTapeAfterError } from '../engine/tape.js';
-import { drain } from './drive.js';
+import { DeepvisError } from '../errors.js';
+import { checkDivergence, checkLr } from './divergence.js';
+import { drain, type Steps } from './drive.js';
 import type { VisModel } from '../model/types.js';
 import type { Objective } from '../objectives/objective.js';
 import type { Param } from '../param/pixels.js';
@@ -22,6 +28,8 @@ export type StepRule =
   | 'ascent'
   /** x += lr · g / max|g|, per image: no pixel moves more than lr in a step (seed 000 §4). */
   | 'linf'
+  /** x += lr · g / mean|g|, per image: DeepDream's step. */
+  | 'mean'
   | 'adam';
 
 export interface OptimizeArgs {
@@ -32,7 +40,7 @@ export interface OptimizeArgs {
   readonly projections?: readonly Projection[];
   /** Learning-rate factor per step (see schedules.ts); default constant 1. */
   readonly schedule?: (step: number, steps: number) => number;
-  /** Random transform applied to the images before the model, every step (robustness). */
+  /** Random transform applied to the images before the model, every step (robustness); may return k views per image. */
   readonly transform?: (x: tf.Tensor4D, step: number) => tf.Tensor4D;
   /** An item has converged when its score rose less than `tol` (relative) over `window` steps. */
   readonly convergence?: { readonly window: number; readonly tol: number };
@@ -47,9 +55,15 @@ export interface OptimizeArgs {
 }
 
 export interface StepInfo {
+  /** 0-based step just taken, of `steps`. */
   step: number;
+  steps: number;
+  /** Score of each item as scored in this step (before its update). */
   scores: Float32Array;
+  /** Items still optimizing. */
   active: number;
+  /** The images after this step and its projections [N, H, W, C], computed on first call; owned by the loop, valid until the next step. */
+  image(): tf.Tensor4D;
 }
 
 export interface OptimizeResult {
@@ -67,6 +81,8 @@ export interface OptimizeResult {
 /** The loop itself, one step per `next()`: the browser drives it a few steps per frame (drive.ts). */
 export function* optimizeSteps(model: VisModel, param: Param, objective: Objective, args: OptimizeArgs): Generator<StepInfo, OptimizeResult, void> {
   const t0 = performance.now();
+  checkLr(args.lr);
+  if (!(Number.isInteger(args.steps) && args.steps >= 0)) throw new DeepvisError(`steps must be a whole number ≥ 0; got ${args.steps}`);
   const rule = args.rule ?? 'normalized';
   const adam = rule === 'adam' ? tf.train.adam(args.lr) : null;
   const first = param.image();
@@ -80,12 +96,19 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
   const active = new Array<boolean>(n).fill(true);
   const history: Float32Array[] = [];
   const window = args.convergence?.window ?? 0;
+  const range = model.input.range;
+  // The image scored in the previous step, to tell a diverging step from a sane one.
+  let prev: tf.Tensor4D | null = null;
+  let shown: tf.Tensor4D | null = null;
   try {
     for (let step = 0; step < args.steps; step++) {
+      (shown as tf.Tensor | null)?.dispose();
+      shown = null;
       if (args.signal?.aborted) break;
       let scores!: Float32Array;
       const lr = args.lr * (args.schedule ? args.schedule(step, args.steps) : 1);
       const scored = param.image();
+      checkDivergence(prev, scored, range, step);
       // The scored image is freed even when a step throws (a bad objective, an aborted kernel).
       try {
         tf.tidy(() => {
@@ -93,9 +116,9 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
             tf.tidy(() => {
               const img = param.image();
               const x = args.transform ? args.transform(img, step) : img;
-              const acts = objective.layers.length ? model.activations(x, objective.layers) : [];
-              const byName = new Map(objective.layers.map((l, i) => [l, acts[i]]));
-              const s = objective.score(byName, img);
+              const views = x.shape[0] / n;
+              let s = objective.evaluate(model, x, views > 1 ? x : img);
+              if (views > 1) s = s.reshape([n, views]).sum(1);
               scores = s.dataSync() as Float32Array;
               return s.sum().neg() as tf.Scalar;
             });
@@ -115,6 +138,7 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
             const axes = Array.from({ length: v.rank - 1 }, (_, i) => i + 1);
             if (rule === 'normalized') g = g.div(g.square().mean(axes, true).sqrt().add(1e-12));
             if (rule === 'linf') g = g.div(g.abs().max(axes, true).add(1e-12));
+            if (rule === 'mean') g = g.div(g.abs().mean(axes, true).add(1e-8));
             if (adam) {
               (adam as unknown as { learningRate: number }).learningRate = lr;
               adam.applyGradients([{ name: v.name, tensor: g.neg() }]);
@@ -133,9 +157,13 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
             improved.forEach((b, i) => b && (bestScores[i] = scores[i]));
           }
         });
-      } finally {
+      } catch (e) {
         scored.dispose();
+        throw e;
       }
+      prev?.dispose();
+      prev = scored;
+      if (scores.some((v) => !Number.isFinite(v))) checkDivergence(null, scored, range, step, scores);
       if (args.projections?.length && param.assignImage) {
         const ctx = { step, grad: lastGrad };
         const projected = tf.tidy(() => args.projections!.reduce((x, p) => p(x, ctx), param.image()));
@@ -153,10 +181,16 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
           }
         }
       }
-      const info = { step, scores, active: active.filter(Boolean).length };
+      const info: StepInfo = { step, steps: args.steps, scores, active: active.filter(Boolean).length, image: () => (shown ??= param.image()) };
       args.onStep?.(info);
       if (!active.some(Boolean)) break;
       yield info;
+    }
+    const last = param.image();
+    try {
+      checkDivergence(prev, last, range, args.steps);
+    } finally {
+      last.dispose();
     }
   } catch (e) {
     best.dispose();
@@ -165,6 +199,8 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
   } finally {
     adam?.dispose();
     (lastGrad as tf.Tensor | null)?.dispose();
+    (prev as tf.Tensor | null)?.dispose();
+    (shown as tf.Tensor | null)?.dispose();
   }
   if (args.keep === 'last') {
     best.dispose();
@@ -176,4 +212,13 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
 
 export function optimize(model: VisModel, param: Param, objective: Objective, args: OptimizeArgs): OptimizeResult {
   return drain(optimizeSteps(model, param, objective, args));
+}
+
+/** optimizeSteps over a param it owns: the param is disposed when the run ends, however it ends. */
+export function* optimizeOwned(model: VisModel, param: Param, objective: Objective, args: OptimizeArgs): Steps<OptimizeResult> {
+  try {
+    return yield* optimizeSteps(model, param, objective, args);
+  } finally {
+    param.dispose();
+  }
 }

@@ -5,7 +5,7 @@
  * projection or clamping is needed and gradients never die at a clip.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Param } from './pixels.js';
+import { variableFrom, type Init, type Param } from './pixels.js';
 
 // Lucid's color_correlation_svd_sqrt, normalized by its largest column norm.
 const SVD_SQRT = [
@@ -47,8 +47,8 @@ export function bounded(inner: Param, args: BoundedArgs): Param {
   };
 }
 
-/** Raw pixels for the sigmoid-bounded pipeline (values near 0 → mid-grey images); copies `init`. */
-export function rawPixels(init: tf.Tensor4D): Param {
-  const v = tf.variable(init, true);
+/** Raw pixels for the sigmoid-bounded pipeline (values near 0 → mid-grey images); see pixels.ts for `init`. */
+export function rawPixels(init: Init): Param {
+  const v = variableFrom(init);
   return { variables: [v], image: () => v.clone() as tf.Tensor4D, dispose: () => v.dispose() };
 }

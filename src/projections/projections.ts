@@ -28,3 +28,11 @@ export function normProjection(rho: number, centre = 0): Projection {
 export function clampRange(range: readonly [number, number]): Projection {
   return (x) => x.clipByValue(range[0], range[1]) as tf.Tensor4D;
 }
+
+/** Projection k applies to batch items k·size … (k+1)·size − 1 (e.g. one hyperparameter set per slice). */
+export function perSlice(projections: readonly Projection[], size: number): Projection {
+  return (x, ctx) =>
+    tf.tidy(() =>
+      tf.concat(projections.map((p, k) => p(x.slice([k * size], [size]), { step: ctx.step, grad: ctx.grad ? ctx.grad.slice([k * size], [size]) : null }))) as tf.Tensor4D,
+    );
+}

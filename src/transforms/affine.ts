@@ -109,7 +109,8 @@ export function randomTransforms(list: readonly Transform[], rng: Rng, fill: num
 /**
  * Per-input-size defaults. Lucid's (pad 12, jitter 8, scale ±5%·5, rotate ±10°, jitter 4) are for
  * 224-pixel ImageNet inputs; on a 28×28 digit an 8-pixel jitter moves the stroke off its receptive
- * fields. The sizes scale with the image: ~4% pad, ~3% jitter, the same scales and angles.
+ * fields. The sizes scale with the image: pad 5% and jitter 3.5% of the side (then half that);
+ * scales 0.9–1.1 and rotations ±10° from 64 pixels up, 0.95–1.05 and ±5° below.
  */
 export function defaultTransforms(h: number, w: number): Transform[] {
   const side = Math.max(h, w);

@@ -1,0 +1,34 @@
+/**
+ * Divergence: a learning rate far too large for the problem (`--lr 1e30`) used to end in flat grey
+ * or binary-noise images and exit 0. Between two consecutive images of a run this detects
+ *   - non-finite values (the image or its scores overflowed), and
+ *   - a jump: at least 5% of the values moved by more than half the input range in one step.
+ * A sane step cannot jump: the normalized rule moves a pixel by lr·|g|/rms(g), and |g|/rms(g) ≥ 16
+ * (needed for a half-range move at lr 0.03) holds for at most 1/256 of the values; DeepDream's
+ * lr·|g|/mean|g| at lr 0.01 needs |g|/mean|g| ≥ 50, at most 2% of them; L∞ steps are bounded by lr.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { tidyData } from '../engine/read.js';
+import { DeepvisError } from '../errors.js';
+
+export const JUMP_FRACTION = 0.05;
+
+/** Throws "diverged at step N; …; lower --lr" when `next` (the image after step N) diverged from `prev`. */
+export function checkDivergence(prev: tf.Tensor4D | null, next: tf.Tensor4D, range: readonly [number, number], step: number, scores?: Float32Array): void {
+  const [total, jumps] = tidyData(() => {
+    const size = next.abs().sum();
+    const jumped = prev ? prev.sub(next).abs().greater((range[1] - range[0]) / 2).sum().toFloat() : tf.scalar(0);
+    return tf.stack([size, jumped]);
+  });
+  const why = !Number.isFinite(total) || (scores && scores.some((s) => !Number.isFinite(s)))
+    ? 'the image or its scores are no longer finite numbers'
+    : jumps >= JUMP_FRACTION * next.size
+      ? `${Math.round((100 * jumps) / next.size)}% of the pixels jumped more than half the input range in one step`
+      : null;
+  if (why) throw new DeepvisError(`diverged at step ${step} (${why}); lower --lr`);
+}
+
+/** Refuses a learning rate that is not a positive finite number, naming the option. */
+export function checkLr(lr: number | undefined, name = 'lr'): void {
+  if (lr !== undefined && !(Number.isFinite(lr) && lr > 0)) throw new DeepvisError(`--${name} must be a positive number; got ${lr}`);
+}
