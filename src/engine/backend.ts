@@ -10,6 +10,7 @@ import { DeepvisError } from '../errors.js';
 import { installKernels, type KernelReport } from './kernels/install.js';
 import { installDilatedGradients } from './dilated_gradients.js';
 import { installReluGradient } from './relu_gradient.js';
+import { installLazyGradients } from './lazy_gradients.js';
 import { canThreadWasmInNode, nodeCores, prepareThreadedWasm, unrefWasmWorkers } from './wasm_threads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
@@ -103,6 +104,7 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   quietCpuBanner();
   installDilatedGradients();
   installReluGradient();
+  installLazyGradients();
   const kernels = installKernels(chosen);
   return {
     backend: chosen,

@@ -40,6 +40,22 @@ describe('Conv2D gradients on wasm match cpu', () => {
     const dw = await onBoth(() => tf.grad((w: tf.Tensor) => loss(t4([2, 8, 7, 2], 1), w as tf.Tensor4D))(t4([3, 2, 2, 4], 2)));
     assertClose(dw.cpu, dw.wasm, TOL, 'dw');
   });
+  // Many input channels take the one-convolution-per-phase path of the strided input gradient, few
+  // take the stacked one (subpixel.ts); strides 2 and 3, kernels with fewer taps than the stride
+  // (phases without taps), the 7×7/2 stem, and paddings larger than the kernel (dy cropped).
+  const subPixel: Array<{ k: number; s: number | [number, number]; pad: Pad | tf.backend_util.ExplicitPadding; ci: number }> = [];
+  for (const ci of [2, 12]) {
+    for (const k of [1, 2, 3]) for (const st of [2, 3]) for (const pad of ['same', 'valid'] as Pad[]) subPixel.push({ k, s: st, pad, ci });
+    subPixel.push({ k: 7, s: 2, pad: [[0, 0], [3, 3], [3, 3], [0, 0]], ci });
+    subPixel.push({ k: 2, s: [2, 3], pad: [[0, 0], [3, 1], [2, 4], [0, 0]], ci });
+  }
+  for (const c of subPixel) {
+    it(`strided input gradient: ${c.ci} input channels, ${c.k}×${c.k}, stride ${c.s}, pad ${JSON.stringify(c.pad)}`, async () => {
+      const loss = (x: tf.Tensor4D) => tf.conv2d(x, t4([c.k, c.k, c.ci, 6], 2), c.s, c.pad as Pad).square().sum();
+      const dx = await onBoth(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D))(t4([2, 11, 10, c.ci], 1)));
+      assertClose(dx.cpu, dx.wasm, TOL, 'dx');
+    });
+  }
   it('dilated convolution (input gradient)', async () => {
     const loss = (x: tf.Tensor4D) => tf.conv2d(x, t4([3, 3, 2, 3], 2), 1, 'same', 'NHWC', 2).square().sum();
     const dx = await onBoth(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D))(t4([2, 9, 9, 2], 1)));
@@ -63,6 +79,13 @@ describe('depthwise and separable convolution gradients on wasm match cpu', () =
       assertClose(dx.cpu, dx.wasm, TOL, 'dx');
       const dw = await onBoth(() => tf.grad((w: tf.Tensor) => loss(t4(xs, 1), w as tf.Tensor4D))(t4(ws, 2)));
       assertClose(dw.cpu, dw.wasm, TOL, 'dw');
+    });
+  }
+  for (const [k, st, pad] of [[1, 2, 'valid'], [3, 3, 'same'], [7, 2, 'same'], [2, 3, 'valid']] as Array<[number, number, Pad]>) {
+    it(`strided depthwise input gradient: ${k}×${k}, stride ${st}, ${pad}`, async () => {
+      const loss = (x: tf.Tensor4D) => tf.depthwiseConv2d(x, t4([k, k, 4, 2], 2), st, pad).square().sum();
+      const dx = await onBoth(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D))(t4([2, 11, 10, 4], 1)));
+      assertClose(dx.cpu, dx.wasm, TOL, 'dx');
     });
   }
   it('dilated depthwise (input and filter gradients)', async () => {

@@ -4,7 +4,9 @@
  * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter and no depthwise gradients at all, and its
  * Conv2DBackpropInput is a scalar loop ~12× slower than its forward convolution. Every gradient
  * method runs these hundreds of times, so each is rewritten here as forward convolutions:
- *  - input gradient  = stride-1 correlation of (dilated, padded) dy with the 180°-rotated filter;
+ *  - input gradient  = stride-1 correlation of dy with the 180°-rotated filter, the padding done by
+ *    the kernel as it reads; for strides > 1, one such correlation per sub-pixel phase with the
+ *    phase's taps, interleaved (subpixel.ts) — not a correlation over a zero-dilated dy;
  *  - filter gradient = a convolution whose batch is the input channels and whose "filter" is dy
  *    (dilation = stride), or per-tap products for depthwise filters.
  * Parity with the cpu backend is tested in conv_grads.test.ts over strides, paddings, kernel sizes,
@@ -12,7 +14,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelScope, withScope } from './scope.js';
-import { fullPadding, geometry, inputWindowPadding, type PadAttr } from './conv_geometry.js';
+import { fullPadding, geometry, inputWindowPadding, type ConvGeometry, type PadAttr } from './conv_geometry.js';
+import { interleave, interleaveStacked, phaseFilter, phasePadding, phases, zeros } from './subpixel.js';
 import { cachedFilter } from './filter_cache.js';
 
 interface ConvAttrs {
@@ -31,24 +34,66 @@ function nhwcOnly(a: ConvAttrs, name: string): void {
   if (a.dataFormat === 'NCHW') throw new Error(`deepvis engine: ${name} supports NHWC only`);
 }
 
-/** Inserts s−1 zeros between neighbouring rows/cols of dy ([N,H,W,C]): the transpose of a stride. */
-function dilate(s: KernelScope, dy: tf.TensorInfo, sH: number, sW: number): tf.TensorInfo {
-  if (sH === 1 && sW === 1) return dy;
-  const [n, h, w, c] = dy.shape;
-  const six = s.reshape(dy, [n, h, 1, w, 1, c]);
-  const padded = s.run('PadV2', { x: six }, {
-    paddings: [[0, 0], [0, 0], [0, sH - 1], [0, 0], [0, sW - 1], [0, 0]],
-    constantValue: 0,
-  });
-  const flat = s.reshape(padded, [n, h * sH, w * sW, c]);
-  return s.slice(flat, [0, 0, 0, 0], [n, (h - 1) * sH + 1, (w - 1) * sW + 1, c]);
+/** Pads that are [before, after] per spatial axis; negative values crop dy. */
+type Pads = { h: [number, number]; w: [number, number] };
+
+/**
+ * A stride-1 convolution of dy with explicit padding: the kernel pads as it reads (no padded
+ * copy of dy); negative paddings are cropped first.
+ */
+function correlate(s: KernelScope, kernel: 'Conv2D' | 'DepthwiseConv2dNative', dy: tf.TensorInfo, f: tf.TensorInfo, p: Pads, dil: [number, number] = [1, 1]): tf.TensorInfo {
+  const pos = (v: [number, number]): [number, number] => [Math.max(0, v[0]), Math.max(0, v[1])];
+  const src = p.h.some((v) => v < 0) || p.w.some((v) => v < 0)
+    ? s.padOrCrop(dy, [[0, 0], [Math.min(0, p.h[0]), Math.min(0, p.h[1])], [Math.min(0, p.w[0]), Math.min(0, p.w[1])], [0, 0]])
+    : dy;
+  const pad = [[0, 0], pos(p.h), pos(p.w), [0, 0]];
+  return s.run(kernel, { x: src, filter: f }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: dil });
 }
 
-function fullCorrelationInput(
-  s: KernelScope, dy: tf.TensorInfo, g: ReturnType<typeof geometry>,
+/** Depthwise correlation of dy ([N, H, W, C·M]) with a rotated [kH, kW, C, M] filter: [N, H', W', C]. */
+function depthwiseCorrelate(s: KernelScope, dy: tf.TensorInfo, rotated: tf.TensorInfo, p: Pads, dil: [number, number]): tf.TensorInfo {
+  const [kH, kW, inC, mult] = rotated.shape;
+  if (mult === 1) return correlate(s, 'DepthwiseConv2dNative', dy, rotated, p, dil);
+  // Output channel c·M+m came from input channel c through filter slice m: one depthwise
+  // correlation per m, summed.
+  const [n, h, w] = dy.shape;
+  const dy5 = s.reshape(dy, [n, h, w, inC, mult]);
+  let acc: tf.TensorInfo | null = null;
+  for (let m = 0; m < mult; m++) {
+    const part = s.reshape(s.slice(dy5, [0, 0, 0, 0, m], [n, h, w, inC, 1]), [n, h, w, inC]);
+    const y = correlate(s, 'DepthwiseConv2dNative', part, s.slice(rotated, [0, 0, 0, m], [kH, kW, inC, 1]), p, dil);
+    acc = acc == null ? y : s.run('Add', { a: acc, b: y });
+  }
+  return acc!;
+}
+
+/** Few input channels: stack the phases along the output channels (see subpixel.ts). */
+const stackPhases = (g: ConvGeometry) => g.inC * g.sH * g.sW <= 32;
+
+function stridedConvInput(
+  s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry, backend: tf.KernelBackend, backendName: string,
 ): tf.TensorInfo {
-  const p = fullPadding(g);
-  return s.padOrCrop(dilate(s, dy, g.sH, g.sW), [[0, 0], p.h, p.w, [0, 0]]);
+  const { h, w, list } = phases(g);
+  const co = filter.shape[3];
+  const kind = `conv-${g.sH}x${g.sW}`;
+  if (stackPhases(g)) {
+    const jh = Math.max(...h.taps);
+    const jw = Math.max(...w.taps);
+    const stacked = cachedFilter(`${kind}-stacked`, backend, backendName, filter, (c) => {
+      const blocks = list.map((p) => (p.jh === 0 || p.jw === 0
+        ? zeros(c, [jh, jw, co, g.inC])
+        : c.padOrCrop(c.transpose(phaseFilter(c, filter, g, p), [0, 1, 3, 2]), [[jh - p.jh, 0], [jw - p.jw, 0], [0, 0], [0, 0]])));
+      return c.run('Concat', blocks as unknown as Record<string, tf.TensorInfo>, { axis: 3 });
+    });
+    const y = correlate(s, 'Conv2D', dy, stacked, { h: phasePadding(h, jh, g.outH), w: phasePadding(w, jw, g.outW) });
+    return interleaveStacked(s, y, g, h, w);
+  }
+  const parts = list.map((p) => {
+    if (p.jh === 0 || p.jw === 0) return zeros(s, [g.batch, h.qn, w.qn, g.inC]);
+    const f = cachedFilter(`${kind}-${p.rh}-${p.rw}`, backend, backendName, filter, (c) => c.transpose(phaseFilter(c, filter, g, p), [0, 1, 3, 2]));
+    return correlate(s, 'Conv2D', dy, f, { h: phasePadding(h, p.jh, g.outH), w: phasePadding(w, p.jw, g.outW) });
+  });
+  return interleave(s, parts, g, h, w);
 }
 
 export function conv2dBackpropInput(backendName: string) {
@@ -58,13 +103,11 @@ export function conv2dBackpropInput(backendName: string) {
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const g = geometry(a.inputShape!, filter.shape, a.strides, 1, a.pad, false, a.dimRoundingMode);
     return withScope(backend, backendName, (s) => {
-      const src = fullCorrelationInput(s, dy, g);
+      if (g.sH > 1 || g.sW > 1) return stridedConvInput(s, dy, filter, g, backend, backendName);
       const swapped = cachedFilter('conv', backend, backendName, filter, (c) =>
         c.transpose(c.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]),
       );
-      return s.run('Conv2D', { x: src, filter: swapped }, {
-        strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1],
-      });
+      return correlate(s, 'Conv2D', dy, swapped, fullPadding(g));
     });
   };
 }
@@ -96,27 +139,18 @@ export function depthwiseBackpropInput(backendName: string) {
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const dil = a.dilations ?? 1;
     const g = geometry(a.inputShape!, filter.shape, a.strides, dil, a.pad, true, a.dimRoundingMode);
-    const [kH, kW, inC, mult] = filter.shape;
     return withScope(backend, backendName, (s) => {
-      const src = fullCorrelationInput(s, dy, g);
-      const rotated = cachedFilter('depthwise', backend, backendName, filter, (c) => c.run('Reverse', { x: filter }, { dims: [0, 1] }));
-      const conv = (xIn: tf.TensorInfo, f: tf.TensorInfo) =>
-        s.run('DepthwiseConv2dNative', { x: xIn, filter: f }, {
-          strides: [1, 1], pad: 'valid', dilations: [g.dH, g.dW],
-        });
-      if (mult === 1) return conv(src, rotated);
-      // Output channel c·M+m came from input channel c through filter slice m: one depthwise
-      // correlation per m, summed.
-      const [n, h, w] = src.shape;
-      const src5 = s.reshape(src, [n, h, w, inC, mult]);
-      let acc: tf.TensorInfo | null = null;
-      for (let m = 0; m < mult; m++) {
-        const part = s.reshape(s.slice(src5, [0, 0, 0, 0, m], [n, h, w, inC, 1]), [n, h, w, inC]);
-        const fm = s.slice(rotated, [0, 0, 0, m], [kH, kW, inC, 1]);
-        const y = conv(part, fm);
-        acc = acc == null ? y : s.run('Add', { a: acc, b: y });
+      if (g.sH === 1 && g.sW === 1) {
+        const rotated = cachedFilter('depthwise', backend, backendName, filter, (c) => c.run('Reverse', { x: filter }, { dims: [0, 1] }));
+        return depthwiseCorrelate(s, dy, rotated, fullPadding(g), [g.dH, g.dW]);
       }
-      return acc!;
+      const { h, w, list } = phases(g);
+      const parts = list.map((p) => {
+        if (p.jh === 0 || p.jw === 0) return zeros(s, [g.batch, h.qn, w.qn, g.inC]);
+        const f = cachedFilter(`depthwise-${g.sH}x${g.sW}-${p.rh}-${p.rw}`, backend, backendName, filter, (c) => phaseFilter(c, filter, g, p));
+        return depthwiseCorrelate(s, dy, f, { h: phasePadding(h, p.jh, g.outH), w: phasePadding(w, p.jw, g.outW) }, [1, 1]);
+      });
+      return interleave(s, parts, g, h, w);
     });
   };
 }
