@@ -18,7 +18,7 @@ export function findLayer(layers: readonly LayerInfo[], ref: string | number): L
     if (layer) return layer;
     throw new DeepvisError(`layer index ${ref} out of range; the model has ${layers.length} layers (0–${layers.length - 1})`);
   }
-  const exact = layers.find((l) => l.name === ref);
+  const exact = layers.find((l) => l.name === ref) ?? layers.find((l) => l.aliases?.includes(ref));
   if (exact) return exact;
   const bySuffix = layers.filter((l) => l.name.endsWith('/' + ref));
   if (bySuffix.length === 1) return bySuffix[0];

@@ -5,6 +5,9 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 
+/** Where the model came from: tfjs layers or graph JSON, ONNX, or Keras (loaded as tfjs layers). */
+export type ModelFormatName = 'layers' | 'graph' | 'onnx' | 'keras';
+
 export type ChannelOrder = 'gray' | 'rgb' | 'bgr' | 'none';
 
 export interface InputSpec {
@@ -32,6 +35,8 @@ export interface LayerInfo {
   readonly index: number;
   /** The layer's own (fused) activation, e.g. 'relu', when it has one other than linear. */
   readonly activation?: string;
+  /** Other names accepted for this layer: the full node path, enclosing modules it is the output of. */
+  readonly aliases?: readonly string[];
 }
 
 export interface InputOverrides {
@@ -65,7 +70,7 @@ export interface LayerOffset {
 }
 
 export interface VisModel {
-  readonly format: 'layers' | 'graph';
+  readonly format: ModelFormatName;
   readonly input: InputSpec;
   readonly layers: readonly LayerInfo[];
   readonly metadata: DeepvisMetadata;

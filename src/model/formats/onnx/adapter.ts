@@ -1,0 +1,130 @@
+/**
+ * VisModel over a compiled ONNX program. Every node output of rank 2 or 4 is a layer, named by its
+ * PyTorch module path (naming.ts). Image maps are returned NHWC like every other format; a flat
+ * tensor in PyTorch's (C, H, W) order. `relu:pre` (any activation node) reads the node's input.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DeepvisError } from '../../../errors.js';
+import { resolveInputSpec } from '../../input_spec.js';
+import { findLayer, PRE } from '../../layer_lookup.js';
+import { shortNames } from '../../naming.js';
+import { checkImages, tapActivations, toNative } from '../../shape_check.js';
+import type { DeepvisMetadata, InputOverrides, LayerInfo, LayerOffset, VisModel } from '../../types.js';
+import { compile, type Program } from './compile.js';
+import type { OnnxGraph } from './decode.js';
+import { materialize, toNhwc, type RtMeta } from './layout.js';
+
+/** A runtime tensor as methods see it: NHWC maps, flat vectors in logical order. */
+function tapForm(t: tf.Tensor, meta: RtMeta): tf.Tensor {
+  if (meta.layout === 'nhwc') return t;
+  const l = materialize(t, meta);
+  return l.rank === 4 ? toNhwc(l) : l;
+}
+
+/** The inverse of tapForm for an offset added to a node's physical output. */
+function physicalDelta(delta: tf.Tensor, meta: RtMeta, physicalShape: readonly number[]): tf.Tensor {
+  if (meta.layout === 'nhwc') return delta;
+  if (delta.rank === 4) return tf.transpose(delta, [0, 3, 1, 2]);
+  if (meta.layout === 'flat') {
+    const [c, h, w] = meta.chw!;
+    return tf.transpose(delta.reshape([-1, c, h, w]), [0, 2, 3, 1]).reshape([...physicalShape]);
+  }
+  return delta;
+}
+
+function execute(p: Program, x: tf.Tensor, wanted: readonly string[], plan: readonly number[], offset?: { name: string; delta: tf.Tensor }): tf.Tensor[] {
+  const env = new Map<string, tf.Tensor>([[p.inputName, x]]);
+  for (const i of plan) {
+    const s = p.steps[i];
+    let out = s.compiled.run(s.reads.map((r) => (r ? env.get(r)! : null)));
+    if (offset && offset.name === s.output) {
+      const d = physicalDelta(offset.delta, p.metas.get(s.output)!, out.shape);
+      if (!tf.util.arraysEqual(d.shape, out.shape)) throw new DeepvisError(`offset of shape [${offset.delta.shape.join(', ')}] does not fit layer '${s.output}'`);
+      out = out.add(d);
+    }
+    env.set(s.output, out);
+  }
+  return wanted.map((w) => tapForm(env.get(w)!, p.metas.get(w)!));
+}
+
+/** Steps needed for `wanted`, in graph order. */
+function planFor(p: Program, wanted: readonly string[]): number[] {
+  const need = new Set<number>();
+  const visit = (name: string) => {
+    const i = p.producer.get(name);
+    if (i == null || need.has(i)) return;
+    need.add(i);
+    for (const r of p.steps[i].reads) if (r) visit(r);
+  };
+  wanted.forEach(visit);
+  return [...need].sort((a, b) => a - b);
+}
+
+export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMetadata, overrides: InputOverrides): VisModel {
+  const declared = graph.inputs[0]?.dims ?? [];
+  if (declared.length !== 4) {
+    throw new DeepvisError(`${source}: deepvis needs an image input [N, C, H, W]; this model's input is [${declared.map((d) => d ?? '?').join(', ')}]`);
+  }
+  const fromFlag = overrides.shape ?? meta.imageShape;
+  const [c, h, w] = [declared[1] ?? fromFlag?.[2], declared[2] ?? fromFlag?.[0], declared[3] ?? fromFlag?.[1]];
+  if (c == null || h == null || w == null) {
+    throw new DeepvisError(`${source}: the input's size is symbolic ([N, ${declared.slice(1).map((d) => d ?? '?').join(', ')}]); pass --input-shape H,W,C`);
+  }
+  const program = compile(graph, source, [1, c, h, w]);
+  const input = resolveInputSpec([h, w, c], meta, overrides.shape ? { ...overrides, shape: [h, w, c] } : overrides);
+
+  const tensors = program.steps.map((s) => s.output).filter((o) => [2, 4].includes(program.metas.get(o)!.logical.length));
+  const named = shortNames(tensors.map((t) => program.steps[program.producer.get(t)!].node.name), 'torch');
+  const tensorOf = new Map<string, string>();
+  const layers: LayerInfo[] = tensors.map((t, index) => {
+    const step = program.steps[program.producer.get(t)!];
+    const l = program.metas.get(t)!.logical;
+    const outputShape = l.length === 4 ? [l[2], l[3], l[1]] : [l[1]];
+    tensorOf.set(named[index].name, t);
+    const aliases = [...named[index].aliases, ...(t !== step.node.name ? [t] : [])];
+    return { name: named[index].name, kind: step.node.op, outputShape, units: outputShape[outputShape.length - 1], index, activation: step.compiled.activation, aliases };
+  });
+  // `name:pre` of an activation node is the tensor it reads.
+  const resolve = (layer: string): string => {
+    if (!layer.endsWith(PRE)) return tensorOf.get(layer)!;
+    const t = tensorOf.get(layer.slice(0, -PRE.length))!;
+    return program.steps[program.producer.get(t)!].reads.find((r) => r) ?? t;
+  };
+  const last = program.steps[program.producer.get(program.outputs[0])!];
+  const logitsTensor = last.node.op === 'Softmax' ? last.reads.find((r) => r) : undefined;
+  const logitsLayer = meta.logitsLayer ?? layers.find((l) => tensorOf.get(l.name) === logitsTensor)?.name ?? null;
+  const plans = new Map<string, number[]>();
+  const planCached = (ts: readonly string[]) => {
+    const key = ts.join('\u0000');
+    let plan = plans.get(key);
+    if (!plan) plans.set(key, (plan = planFor(program, ts)));
+    return plan;
+  };
+
+  return {
+    format: 'onnx',
+    input,
+    layers,
+    metadata: meta,
+    labels: meta.labels ?? null,
+    logitsLayer,
+    layer: (ref) => findLayer(layers, ref),
+    activations: (x, names, offset?: LayerOffset) =>
+      tapActivations(x, names, layers, input, (native, resolved) => {
+        const ts = resolved.map(resolve);
+        const off = offset ? { name: resolve(findLayer(layers, offset.layer).name), delta: offset.delta } : undefined;
+        return execute(program, native, ts, planCached(off ? [...ts, off.name] : ts), off);
+      }),
+    predict(x) {
+      checkImages(x, input);
+      return tf.tidy(() => execute(program, toNative(x, input), [program.outputs[0]], planCached([program.outputs[0]]))[0]);
+    },
+    weightsOf(name) {
+      const t = resolve(findLayer(layers, name).name);
+      return program.steps[program.producer.get(t)!].compiled.weights ?? [];
+    },
+    dispose() {
+      tf.dispose([...program.kept]);
+    },
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * ONNX bytes → a plain graph (nodes, attributes, initializers as typed arrays) with protobufjs and
+ * the ONNX schema. External tensor data is read through a callback, so the caller (io/ in Node,
+ * the page in the browser) decides which files may be read.
+ */
+import protobuf from 'protobufjs';
+import { DeepvisError } from '../../../errors.js';
+import { ONNX_PROTO } from './schema_text.js';
+
+export type HostData = Float32Array | Int32Array | Uint8Array | number[];
+
+/** A constant known at load time (an initializer, a Constant node or a folded value). */
+export interface HostTensor {
+  readonly dims: readonly number[];
+  readonly dtype: 'float32' | 'int32' | 'bool';
+  readonly data: Float32Array | Int32Array | Uint8Array;
+}
+
+export type AttrValue = number | string | number[] | string[] | HostTensor;
+
+export interface OnnxNode {
+  readonly name: string;
+  readonly op: string;
+  readonly domain: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attrs: ReadonlyMap<string, AttrValue>;
+}
+
+export interface OnnxGraph {
+  readonly nodes: readonly OnnxNode[];
+  readonly initializers: ReadonlyMap<string, HostTensor>;
+  /** Graph inputs that are not initializers, with their declared dims (null = symbolic). */
+  readonly inputs: ReadonlyArray<{ name: string; dims: (number | null)[] }>;
+  readonly outputs: readonly string[];
+  readonly opset: number;
+  readonly producer: string;
+  readonly metadata: ReadonlyMap<string, string>;
+}
+
+/** Reads the bytes of an external-data file named in the model (relative location). */
+export type ExternalReader = (location: string) => Promise<Uint8Array>;
+
+let modelType: protobuf.Type | null = null;
+function schema(): protobuf.Type {
+  modelType ??= protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType('onnx.ModelProto');
+  return modelType;
+}
+
+// TensorProto.DataType
+const FLOAT = 1, UINT8 = 2, INT8 = 3, INT32 = 6, INT64 = 7, BOOL = 9, FLOAT16 = 10, DOUBLE = 11;
+
+type Long = { low: number; high: number } | number;
+const num = (v: Long | undefined): number =>
+  v == null ? 0 : typeof v === 'number' ? v : v.high * 4294967296 + (v.low >>> 0);
+
+interface RawTensor {
+  name?: string;
+  dims?: Long[];
+  data_type?: number;
+  raw_data?: Uint8Array;
+  float_data?: number[];
+  int32_data?: number[];
+  int64_data?: Long[];
+  double_data?: number[];
+  external_data?: Array<{ key: string; value: string }>;
+  data_location?: number;
+}
+
+function aligned(bytes: Uint8Array, width: number): ArrayBuffer {
+  return bytes.byteOffset % width === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? (bytes.buffer as ArrayBuffer)
+    : (bytes.slice().buffer as ArrayBuffer);
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+/** Integers become int32 (shapes, axes, indices; int64 values beyond ±2^31 saturate). */
+function fromRaw(type: number, raw: Uint8Array, name: string): HostTensor['data'] {
+  switch (type) {
+    case FLOAT: return new Float32Array(aligned(raw, 4), 0, raw.byteLength / 4);
+    case DOUBLE: return Float32Array.from(new Float64Array(aligned(raw, 8), 0, raw.byteLength / 8));
+    case FLOAT16: return Float32Array.from(new Uint16Array(aligned(raw, 2), 0, raw.byteLength / 2), halfToFloat);
+    case INT32: return new Int32Array(aligned(raw, 4), 0, raw.byteLength / 4);
+    case INT64: {
+      const big = new BigInt64Array(aligned(raw, 8), 0, raw.byteLength / 8);
+      return Int32Array.from(big, (b) => (b > 2147483647n ? 2147483647 : b < -2147483648n ? -2147483648 : Number(b)));
+    }
+    case INT8: return Int32Array.from(new Int8Array(aligned(raw, 1), 0, raw.byteLength));
+    case UINT8: return Int32Array.from(raw);
+    case BOOL: return Uint8Array.from(raw);
+    default: throw new DeepvisError(`tensor '${name}' has ONNX data type ${type}, which deepvis cannot read`);
+  }
+}
+
+const dtypeOf = (type: number): HostTensor['dtype'] =>
+  type === FLOAT || type === DOUBLE || type === FLOAT16 ? 'float32' : type === BOOL ? 'bool' : 'int32';
+
+async function tensorOf(t: RawTensor, source: string, readExternal: ExternalReader): Promise<HostTensor> {
+  const name = t.name ?? '';
+  const dims = (t.dims ?? []).map(num);
+  const type = t.data_type ?? FLOAT;
+  const size = dims.reduce((a, b) => a * b, 1);
+  let data: HostTensor['data'];
+  if (t.data_location === 1) {
+    const kv = new Map((t.external_data ?? []).map((e) => [e.key, e.value]));
+    const location = kv.get('location');
+    if (!location) throw new DeepvisError(`${source}: tensor '${name}' has external data without a location`);
+    const file = await readExternal(location);
+    const offset = Number(kv.get('offset') ?? 0);
+    const length = kv.has('length') ? Number(kv.get('length')) : file.byteLength - offset;
+    if (offset + length > file.byteLength) {
+      throw new DeepvisError(`${source}: external data '${location}' is too short for tensor '${name}' (needs ${offset + length} bytes, has ${file.byteLength})`);
+    }
+    data = fromRaw(type, file.subarray(offset, offset + length), name);
+  } else if (t.raw_data && t.raw_data.byteLength > 0) {
+    data = fromRaw(type, t.raw_data, name);
+  } else if (t.float_data?.length) data = Float32Array.from(t.float_data);
+  else if (t.double_data?.length) data = Float32Array.from(t.double_data);
+  else if (t.int64_data?.length) data = Int32Array.from(t.int64_data.map(num));
+  else if (t.int32_data?.length) {
+    data = type === FLOAT16 ? Float32Array.from(t.int32_data, halfToFloat) : dtypeOf(type) === 'float32' ? Float32Array.from(t.int32_data) : Int32Array.from(t.int32_data);
+  } else data = dtypeOf(type) === 'float32' ? new Float32Array(size) : new Int32Array(size);
+  if (data.length !== size) {
+    throw new DeepvisError(`${source}: tensor '${name}' holds ${data.length} values but its shape [${dims.join(', ')}] needs ${size}`);
+  }
+  return { dims, dtype: dtypeOf(type), data };
+}
+
+interface RawAttr {
+  name: string; type?: number; f?: number; i?: Long; s?: Uint8Array; t?: RawTensor;
+  floats?: number[]; ints?: Long[]; strings?: Uint8Array[];
+}
+
+async function attrOf(a: RawAttr, source: string, readExternal: ExternalReader): Promise<AttrValue> {
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  switch (a.type) {
+    case 1: return a.f ?? 0;
+    case 2: return num(a.i);
+    case 3: return text(a.s ?? new Uint8Array());
+    case 4: return tensorOf(a.t ?? {}, source, readExternal);
+    case 6: return a.floats ?? [];
+    case 7: return (a.ints ?? []).map(num);
+    case 8: return (a.strings ?? []).map(text);
+    default: throw new DeepvisError(`${source}: attribute '${a.name}' has a type deepvis does not read (${a.type})`);
+  }
+}
+
+function rawModel(bytes: Uint8Array, source: string): Record<string, unknown> {
+  try {
+    return schema().toObject(schema().decode(bytes), { defaults: false, arrays: true }) as Record<string, unknown>;
+  } catch (e) {
+    throw new DeepvisError(`${source} is not a readable ONNX model (${(e as Error).message.split('\n')[0]}); truncated or not ONNX?`);
+  }
+}
+
+export async function decodeOnnx(bytes: Uint8Array, source: string, readExternal: ExternalReader): Promise<OnnxGraph> {
+  const model = rawModel(bytes, source);
+  const graph = model.graph as Record<string, unknown> | undefined;
+  if (!graph || !Array.isArray(graph.node) || graph.node.length === 0) {
+    throw new DeepvisError(`${source} is not an ONNX model: it has no graph`);
+  }
+  const opsets = (model.opset_import as Array<{ domain?: string; version?: Long }> | undefined) ?? [];
+  const opset = num(opsets.find((o) => !o.domain || o.domain === 'ai.onnx')?.version);
+  const initializers = new Map<string, HostTensor>();
+  for (const t of (graph.initializer as RawTensor[] | undefined) ?? []) {
+    initializers.set(t.name ?? '', await tensorOf(t, source, readExternal));
+  }
+  const nodes: OnnxNode[] = [];
+  let index = 0;
+  for (const n of graph.node as Array<Record<string, unknown>>) {
+    const attrs = new Map<string, AttrValue>();
+    for (const a of (n.attribute as RawAttr[] | undefined) ?? []) attrs.set(a.name, await attrOf(a, source, readExternal));
+    const op = String(n.op_type ?? '');
+    nodes.push({
+      name: String(n.name ?? '') || `${op}_${index}`,
+      op,
+      domain: String(n.domain ?? ''),
+      inputs: (n.input as string[] | undefined) ?? [],
+      outputs: (n.output as string[] | undefined) ?? [],
+      attrs,
+    });
+    index++;
+  }
+  type RawValueInfo = { name: string; type?: { tensor_type?: { shape?: { dim?: Array<{ dim_value?: Long; dim_param?: string }> } } } };
+  const inputs = ((graph.input as RawValueInfo[] | undefined) ?? [])
+    .filter((v) => !initializers.has(v.name))
+    .map((v) => ({
+      name: v.name,
+      dims: (v.type?.tensor_type?.shape?.dim ?? []).map((d) => (d.dim_value != null && num(d.dim_value) > 0 ? num(d.dim_value) : null)),
+    }));
+  const metadata = new Map(((model.metadata_props as Array<{ key: string; value: string }> | undefined) ?? []).map((p) => [p.key, p.value]));
+  return {
+    nodes,
+    initializers,
+    inputs,
+    outputs: ((graph.output as RawValueInfo[] | undefined) ?? []).map((v) => v.name),
+    opset: opset || 1,
+    producer: `${model.producer_name ?? ''} ${model.producer_version ?? ''}`.trim(),
+    metadata,
+  };
+}
+
+/** The external-data file names a model refers to, without reading them (for the server's file list). */
+export function onnxExternalLocations(bytes: Uint8Array, source: string): string[] {
+  const graph = rawModel(bytes, source).graph as { initializer?: RawTensor[] } | undefined;
+  const found = new Set<string>();
+  for (const t of graph?.initializer ?? []) {
+    const location = t.data_location === 1 ? t.external_data?.find((e) => e.key === 'location')?.value : undefined;
+    if (location) found.add(location);
+  }
+  return [...found];
+}
