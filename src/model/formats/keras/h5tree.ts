@@ -1,0 +1,102 @@
+/**
+ * An HDF5 file in memory → a plain tree of groups, attributes and float32 datasets. The bytes go
+ * into h5wasm's in-memory file system (the only way h5wasm opens a file in both Node and the
+ * browser), are read in one walk, and the file is closed and deleted before returning, so nothing
+ * above this module knows HDF5 or holds an open handle. Any failure of the HDF5 library (truncated,
+ * corrupt) becomes one DeepvisError naming the file.
+ */
+import { DeepvisError } from '../../../errors.js';
+import { h5Module } from './h5module.js';
+
+export interface H5Data {
+  readonly shape: readonly number[];
+  readonly values: Float32Array;
+}
+
+export interface H5Group {
+  readonly attrs: Readonly<Record<string, unknown>>;
+  readonly groups: ReadonlyMap<string, H5Group>;
+  readonly datasets: ReadonlyMap<string, H5Data>;
+}
+
+let counter = 0;
+/** Keeps two copies of this module (or two workers sharing an FS) from picking the same name. */
+const tag = Math.random().toString(36).slice(2, 8);
+
+/** Strings stay strings, string arrays become string[], numbers arrays become number[]. */
+function plain(value: unknown): unknown {
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number | bigint>, Number);
+  if (Array.isArray(value)) return value.map(plain);
+  if (typeof value === 'bigint') return Number(value);
+  return value;
+}
+
+function toFloat32(value: unknown): Float32Array {
+  if (value instanceof Float32Array) return value;
+  if (ArrayBuffer.isView(value)) return Float32Array.from(value as unknown as ArrayLike<number | bigint>, Number);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return Float32Array.of(Number(value));
+  throw new Error('a dataset that is not numeric');
+}
+
+/** Reads the whole file. `group(tree, 'a/b')` then walks it. */
+export async function readH5(bytes: Uint8Array, source: string): Promise<H5Group> {
+  const h5 = await h5Module();
+  const FS = h5.FS as unknown as { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
+  const path = `/deepvis-keras-${tag}-${counter++}.h5`;
+  FS.writeFile(path, bytes);
+  // Errors as exceptions, not HDF5-DIAG dumps on stderr.
+  (h5.Module as unknown as { activate_throwing_error_handler(): void }).activate_throwing_error_handler();
+  let file: InstanceType<typeof h5.File> | null = null;
+  try {
+    file = new h5.File(path, 'r');
+    const walk = (g: InstanceType<typeof h5.Group>): H5Group => {
+      const attrs: Record<string, unknown> = {};
+      for (const [k, a] of Object.entries(g.attrs)) attrs[k] = plain(a.value);
+      const groups = new Map<string, H5Group>();
+      const datasets = new Map<string, H5Data>();
+      for (const key of g.keys()) {
+        const child = g.get(key);
+        if (child instanceof h5.Group) groups.set(key, walk(child));
+        else if (child instanceof h5.Dataset) datasets.set(key, { shape: child.shape ?? [], values: toFloat32(child.value) });
+      }
+      return { attrs, groups, datasets };
+    };
+    return walk(file);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    const brief = /H5Fopen|open file/.test(why) ? 'HDF5 cannot open it' : why.split('\n')[0].slice(0, 120);
+    throw new DeepvisError(`${source}: truncated or corrupt HDF5 file (${brief})`);
+  } finally {
+    try {
+      file?.close();
+    } finally {
+      FS.unlink(path);
+    }
+  }
+}
+
+/** The group at a slash path, or null. */
+export function group(root: H5Group, path: string): H5Group | null {
+  let g: H5Group | undefined = root;
+  for (const part of path.split('/').filter(Boolean)) {
+    g = g?.groups.get(part);
+    if (!g) return null;
+  }
+  return g ?? null;
+}
+
+/** The dataset at a slash path (groups then the last part), or null. */
+export function dataset(root: H5Group, path: string): H5Data | null {
+  const parts = path.split('/').filter(Boolean);
+  const last = parts.pop();
+  const g = group(root, parts.join('/'));
+  return (last && g?.datasets.get(last)) || null;
+}
+
+/** An attribute that holds one string or a list of strings, as a list (empty when absent). */
+export function stringList(value: unknown): string[] {
+  if (value == null) return [];
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return [];
+}
