@@ -2,7 +2,8 @@
  * argv → typed options. The only place where loose strings are parsed; everything past it gets
  * numbers, tuples and string-literal unions. Unknown flags and bad values are one-line errors.
  */
-import { DeepvisError } from '../errors.js';
+import { DeepvisError, printable } from '../errors.js';
+import { MAX_LIST_ENTRIES } from './limits.js';
 
 export type FlagType = 'string' | 'int' | 'number' | 'bool' | 'range' | 'ints' | 'numbers';
 
@@ -20,17 +21,28 @@ export interface Parsed {
   positional: string[];
 }
 
-/** "0-63", "1,4,9", "0-3,8" → [0,1,…]. */
+/**
+ * "0-63", "1,4,9", "0-3,8" → [0,1,…]. The size is checked before anything is expanded, so
+ * "0-10000000000" is one line, not an array that kills V8.
+ */
 export function parseIntList(text: string, name: string): number[] {
-  const out: number[] = [];
+  const parts: Array<[number, number, string]> = [];
+  let total = 0;
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const m = /^(-?\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new DeepvisError(`--${name}: '${part}' is not a number or a range like 0-63`);
+    if (!m) throw new DeepvisError(`--${name}: '${printable(part)}' is not a number or a range like 0-63`);
     const a = Number(m[1]);
     const b = m[2] != null ? Number(m[2]) : a;
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b)) throw new DeepvisError(`--${name}: ${part} is too large a number`);
     if (b < a) throw new DeepvisError(`--${name}: range ${part} runs backwards`);
-    for (let i = a; i <= b; i++) out.push(i);
+    total += b - a + 1;
+    if (total > MAX_LIST_ENTRIES) {
+      throw new DeepvisError(`--${name} lists ${total > b - a + 1 ? 'more than ' : ''}${(b - a + 1).toLocaleString('en')} entries${total > b - a + 1 ? ' in all' : ''}; the limit is ${MAX_LIST_ENTRIES.toLocaleString('en')}`);
+    }
+    parts.push([a, b, part]);
   }
+  const out: number[] = [];
+  for (const [a, b] of parts) for (let i = a; i <= b; i++) out.push(i);
   if (out.length === 0) throw new DeepvisError(`--${name} is empty`);
   return out;
 }
@@ -44,7 +56,7 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
       return raw;
     case 'int': {
       const v = Number(raw);
-      if (!Number.isInteger(v)) throw new DeepvisError(`--${name} must be an integer; got '${raw}'`);
+      if (!Number.isSafeInteger(v)) throw new DeepvisError(`--${name} must be an integer; got '${raw}'`);
       return v;
     }
     case 'number': {

@@ -1,6 +1,10 @@
-/** Flags every command shares (backend, seed, input overrides) and what they turn into. */
+/**
+ * Flags every command shares (backend, seed, input overrides) and what they turn into, and how a
+ * command starts: --out checked, created and locked before anything slow (OutputSession).
+ */
 import { initEngine, type BackendName, type EngineInfo } from '../engine/backend.js';
 import { loadModel } from '../io/model_files.js';
+import { OutputSession } from '../io/output.js';
 import type { ChannelOrder, InputOverrides, VisModel } from '../model/types.js';
 import { DeepvisError } from '../errors.js';
 import { parseArgs, required, type FlagSpecs } from './args.js';
@@ -19,7 +23,28 @@ export const MODEL_FLAGS: FlagSpecs = {
 };
 
 export async function engineFrom(flags: Record<string, unknown>): Promise<EngineInfo> {
-  return initEngine({ backend: flags.backend as BackendName });
+  return startEngine(flags.backend as BackendName);
+}
+
+/**
+ * initEngine, minus the process handlers the wasm module installs while it starts: emscripten
+ * adds an uncaughtException handler that rethrows (Node then exits 7 with a stack trace) and an
+ * unhandledRejection one; the CLI's last-resort handler must decide the exit code instead.
+ */
+export async function startEngine(backend: BackendName = 'wasm'): Promise<EngineInfo> {
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const before = events.map((e) => new Set(emitter.listeners(e)));
+  const info = await initEngine({ backend });
+  events.forEach((e, i) => {
+    for (const l of emitter.listeners(e)) if (!before[i].has(l)) emitter.off(e, l as (...args: unknown[]) => void);
+  });
+  return info;
+}
+
+/** --out (or another output folder flag) checked, created, locked and staged: the one check every command goes through. */
+export function openOutput(dir: string | undefined, flag = '--out'): Promise<OutputSession> {
+  return OutputSession.open(dir, flag);
 }
 
 export function overridesFrom(flags: Record<string, unknown>): InputOverrides {
@@ -44,20 +69,24 @@ export { fileStem } from '../render/names.js';
 
 export interface OpenedCommand {
   flags: Record<string, unknown>;
+  /** --out, as given (messages); files go through `output`. */
   out: string;
+  /** Where the command's files are staged; commit() at the end puts them in place. */
+  output: OutputSession;
   engine: EngineInfo;
   model: VisModel;
 }
 
 /**
  * How every model command starts: flags parsed, --out required, `check` (flag validation, before
- * anything slow), engine up, model loaded.
+ * anything slow), --out checked/created/locked, engine up, model loaded.
  */
 export async function openModelCommand(argv: readonly string[], specs: FlagSpecs, check: (flags: Record<string, unknown>) => void = () => {}): Promise<OpenedCommand> {
   const { flags } = parseArgs(argv, specs);
   const out = required<string>(flags, 'out');
   check(flags);
+  const output = await openOutput(out);
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
-  return { flags, out, engine, model };
+  return { flags, out, output, engine, model };
 }

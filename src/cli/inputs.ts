@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchTensor, toRange, type ImageSet } from '../data/dataset.js';
 import { loadDataSplit, loadEvalSet } from '../data/load.js';
 import { DeepvisError } from '../errors.js';
-import { decodeImage } from '../io/image.js';
+import { decodeImage, probeImage } from '../io/image.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
 import { checkUnits } from '../objectives/units.js';
 
@@ -74,9 +74,10 @@ export async function imageFrom(spec: string, model: VisModel, nativeSize = fals
   }
   let target: { height: number; width: number; channels: number } = { height: h, width: w, channels: c };
   if (nativeSize) {
-    const probe = await decodeImage(spec);
-    const scale = Math.min(1, 512 / Math.max(probe.shape[0], probe.shape[1]));
-    target = { height: Math.max(h, Math.round(probe.shape[0] * scale)), width: Math.max(w, Math.round(probe.shape[1] * scale)), channels: c };
+    // The header gives the size: the photo is decoded once, already downscaled.
+    const probe = await probeImage(spec);
+    const scale = Math.min(1, 512 / Math.max(probe.height, probe.width));
+    target = { height: Math.max(h, Math.round(probe.height * scale)), width: Math.max(w, Math.round(probe.width * scale)), channels: c };
   }
   const px = await decodeImage(spec, target);
   return tf.tidy(() => tf.tensor3d(px.data, px.shape).mul(hi - lo).add(lo) as tf.Tensor3D);

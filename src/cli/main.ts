@@ -1,8 +1,11 @@
 /**
- * deepvis CLI: `deepvis COMMAND [options]`. A DeepvisError (bad input) prints one line and exits 1;
- * anything else is a bug and prints its stack.
+ * deepvis CLI: `deepvis COMMAND [options]`. Every failure — a DeepvisError (bad input) or anything
+ * else (a bug, a wasm abort) — prints one line and exits 1, after the command's staged outputs and
+ * lock are removed; the stack trace only with DEEPVIS_DEBUG=1. A last-resort handler does the same
+ * for errors thrown outside the command's promise (callbacks, timers, the wasm module).
  */
-import { DeepvisError } from '../errors.js';
+import { DeepvisError, printable } from '../errors.js';
+import { abortOpenOutputs } from '../io/output.js';
 
 type Command = { run: (argv: string[]) => Promise<void>; help: string };
 
@@ -64,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     return name ? 0 : 1;
   }
   const load = COMMANDS[name];
+  installLastResort(name);
   try {
     if (!load) throw new DeepvisError(`unknown command '${name}'; known: ${Object.keys(COMMANDS).join(', ')}`);
     const cmd = await load();
@@ -74,10 +78,36 @@ export async function main(argv: string[]): Promise<number> {
     await cmd.run(rest);
     return 0;
   } catch (e) {
-    if (e instanceof DeepvisError) {
-      process.stderr.write(`deepvis ${name ?? ''}: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    await abortOpenOutputs().catch(() => {});
+    report(name, e);
+    return 1;
   }
+}
+
+/** One line on stderr: the message (control characters escaped); the trace only when debugging. */
+export function report(command: string, e: unknown): void {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const first = (err.message || err.name).split('\n')[0];
+  const line = e instanceof DeepvisError ? first : `internal error: ${first}${process.env.DEEPVIS_DEBUG === '1' ? '' : ' (DEEPVIS_DEBUG=1 shows the trace)'}`;
+  process.stderr.write(`deepvis ${printable(command)}: ${printable(line)}\n`);
+  if (process.env.DEEPVIS_DEBUG === '1' && err.stack) process.stderr.write(`${err.stack}\n`);
+}
+
+let lastResortInstalled = false;
+
+/**
+ * Errors that escape every promise (an exception in a callback, a rejected promise nobody
+ * awaits): one line, exit 1. The wasm module's own handler (which rethrows, so Node exits 7) is
+ * removed after engine start (see engineFrom), so this one decides.
+ */
+function installLastResort(command: string): void {
+  if (lastResortInstalled) return;
+  lastResortInstalled = true;
+  const die = (e: unknown) => {
+    report(command, e);
+    // Staged outputs and locks are removed by the exit cleanup (io/cleanup.ts).
+    process.exit(1);
+  };
+  process.on('uncaughtException', die);
+  process.on('unhandledRejection', die);
 }

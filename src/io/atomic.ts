@@ -1,19 +1,24 @@
 /**
  * Atomic writes: a file appears whole or not at all (write to a sibling temp file, then rename),
- * so an error half-way never leaves a truncated PNG or JSON behind.
+ * so an error half-way never leaves a truncated PNG or JSON behind; the temp file is removed on
+ * SIGINT/SIGTERM too. A command's whole output goes through an OutputSession (output.ts).
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { onInterrupt } from './cleanup.js';
 
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const forget = onInterrupt(() => rmSync(tmp, { force: true }));
   try {
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);
   } catch (e) {
     await fs.rm(tmp, { force: true });
     throw e;
+  } finally {
+    forget();
   }
 }
 
@@ -25,10 +30,12 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
 export async function writeFilesAtomic(dir: string, files: Record<string, Uint8Array | string>): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   const stage = await fs.mkdtemp(path.join(dir, '.stage-'));
+  const forget = onInterrupt(() => rmSync(stage, { recursive: true, force: true }));
   try {
     for (const [name, data] of Object.entries(files)) await fs.writeFile(path.join(stage, name), data);
     for (const name of Object.keys(files)) await fs.rename(path.join(stage, name), path.join(dir, name));
   } finally {
     await fs.rm(stage, { recursive: true, force: true });
+    forget();
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Image files ↔ pixels through sharp. Decoding resizes (cover + centre crop) to the model's H×W and
- * converts to its channel count; values come back in [0, 1].
+ * converts to its channel count; values come back in [0, 1]. The resize happens inside sharp's
+ * decoding pipeline (libvips streams the rows; JPEG and WebP shrink on load), so a 16000×16000 PNG
+ * never becomes 4 GB of floats; without a target the result is capped at MAX_DECODED_PIXELS.
  */
 import sharp from 'sharp';
 import { DeepvisError } from '../errors.js';
@@ -10,14 +12,35 @@ export interface Pixels {
   shape: [number, number, number];
 }
 
+/** Largest image sharp is asked to open (its own default): about 268 megapixels. */
+export const MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
+/** Largest image handed back as floats when no target size is given (4096×4096). */
+export const MAX_DECODED_PIXELS = 4096 * 4096;
+
+/** Width and height from the file's header, without decoding its pixels. */
+export async function probeImage(file: string | Uint8Array): Promise<{ width: number; height: number }> {
+  const name = typeof file === 'string' ? file : 'image data';
+  try {
+    const m = await sharp(file, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+    if (!m.width || !m.height) throw new Error('no image size in its header');
+    if (m.width * m.height > MAX_INPUT_PIXELS) throw new Error(`${m.width}×${m.height} is past the limit of ${Math.round(MAX_INPUT_PIXELS / 1e6)} megapixels`);
+    return { width: m.width, height: m.height };
+  } catch (e) {
+    throw new DeepvisError(`cannot read image ${name}: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
 export async function decodeImage(
   file: string | Uint8Array,
   target?: { height: number; width: number; channels: number },
 ): Promise<Pixels> {
   const name = typeof file === 'string' ? file : 'image data';
   try {
-    let img = sharp(file).removeAlpha();
-    if (target) {
+    let img = sharp(file, { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true }).removeAlpha();
+    if (!target) {
+      const side = Math.floor(Math.sqrt(MAX_DECODED_PIXELS));
+      img = img.resize(side, side, { fit: 'inside', withoutEnlargement: true });
+    } else {
       img = img.resize(target.width, target.height, { fit: 'cover', position: 'centre' });
       img = target.channels === 1 ? img.grayscale() : img.toColourspace('srgb');
     }

@@ -6,10 +6,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DeepvisError } from '../errors.js';
+import { DeepvisError, printable } from '../errors.js';
 import { visModelFromArtifacts } from '../model/from_artifacts.js';
 import type { DeepvisMetadata, InputOverrides, VisModel } from '../model/types.js';
 import { writeFilesAtomic } from './atomic.js';
+import { manifestGroups } from './model_manifest.js';
 
 export async function resolveModelJson(modelPath: string): Promise<string> {
   let stat;
@@ -43,17 +44,15 @@ export async function readModelArtifacts(modelPath: string): Promise<tf.io.Model
   if (json == null || typeof json !== 'object' || json.modelTopology == null) {
     throw new DeepvisError(`malformed model file ${jsonPath}: no modelTopology`);
   }
-  const manifest = json.weightsManifest ?? [];
-  const dir = path.dirname(jsonPath);
+  // Every shard path is checked to stay inside the model's folder before anything is read.
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
-  for (const group of manifest) {
-    for (const p of group.paths) {
-      const file = path.join(dir, decodeURIComponent(p));
+  for (const group of await manifestGroups(json, jsonPath)) {
+    for (const file of group.files) {
       try {
         buffers.push(await fs.readFile(file));
       } catch {
-        throw new DeepvisError(`weight file missing: ${file} (listed in ${jsonPath})`);
+        throw new DeepvisError(`weight file unreadable: ${printable(file)} (listed in ${printable(jsonPath)})`);
       }
     }
     weightSpecs.push(...group.weights);

@@ -4,11 +4,8 @@
  * (a tile per channel, one scale per layer), an overview of all layers with the input and the top
  * predictions, and JSON with the predictions and each channel's max and mean.
  */
-import * as path from 'node:path';
 import { activationsOf, topPredictions } from '../../analysis/activations.js';
 import { scannableLayers } from '../../analysis/scan.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
-import { writePng } from '../../io/png.js';
 import { activationGrid } from '../../render/activation_grid.js';
 import { stack } from '../../render/grid.js';
 import { toImage, upscale } from '../../render/image.js';
@@ -27,7 +24,7 @@ const SPECS: FlagSpecs = {
 export const help = usage('activations', '--model M --input IMAGE --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => required<string>(f, 'input'));
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => required<string>(f, 'input'));
   const input = flags.input as string;
   const layers = flags.layers === 'all' ? scannableLayers(model).map((l) => l.name) : (flags.layers as string).split(',');
   const image = await imageFrom(input, model);
@@ -40,12 +37,10 @@ export async function run(argv: string[]): Promise<void> {
   const files: string[] = [];
   for (const a of acts) {
     const img = activationGrid(a);
-    const file = path.join(out, `activations-${fileStem(a.layer)}.png`);
-    await writePng(file, img);
-    files.push(file);
+    files.push(await output.png(`activations-${fileStem(a.layer)}.png`, img));
     parts.push({ title: `${a.layer} ${a.kind} [${a.shape.join('x')}]`, image: img });
   }
-  await writePng(path.join(out, 'activations.png'), stack(parts));
+  await output.png('activations.png', stack(parts));
   const summary = acts.map((a) => {
     const channels = a.shape.length === 3 ? a.shape[2] : 1;
     const per = a.values.length / channels;
@@ -54,7 +49,8 @@ export async function run(argv: string[]): Promise<void> {
     const order = (a.shape.length === 3 ? max : Array.from(a.values)).map((v, i) => [v, i]).sort((x, y) => y[0] - x[0]).slice(0, 10).map(([v, i]) => ({ unit: i, value: v }));
     return { layer: a.layer, kind: a.kind, shape: a.shape, strongest: order, ...(a.shape.length === 3 ? { channelMax: max, channelMean: mean } : { values: Array.from(a.values) }) };
   });
-  await writeJsonAtomic(path.join(out, 'activations.json'), { model: flags.model, input, backend: engine.backend, predictions: top, layers: summary });
-  console.log(`wrote ${path.join(out, 'activations.png')}, ${files.length} layer images and activations.json`);
+  await output.json('activations.json', { model: flags.model, input, backend: engine.backend, predictions: top, layers: summary });
+  await output.commit();
+  console.log(`wrote ${output.final('activations.png')}, ${files.length} layer images and activations.json`);
   model.dispose();
 }

@@ -6,17 +6,15 @@
  * are (mid-grey = 0); integrated gradients on a blue–white–red scale. JSON: every map's target,
  * score and the raw heat.
  */
-import * as path from 'node:path';
 import { ATTRIBUTION_METHODS, attribute, type Attribution, type AttributionMethod } from '../../attribution/attribute.js';
 import { DeepvisError } from '../../errors.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
-import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { imagesFrom } from '../inputs.js';
+import { checkBatchMemory } from '../limits.js';
 import { TARGET_FLAGS, targetFrom } from './occlusion.js';
 
 const SPECS: FlagSpecs = {
@@ -53,13 +51,17 @@ const methodsOf = (flags: Record<string, unknown>) =>
   (flags.method === 'all' ? [...ATTRIBUTION_METHODS] : (flags.method as string).split(',')) as AttributionMethod[];
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => {
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
     for (const m of methodsOf(f)) if (!ATTRIBUTION_METHODS.includes(m)) throw new DeepvisError(`unknown method '${m}'; known: ${ATTRIBUTION_METHODS.join(', ')}, all`);
     positive(f, 'samples', 'steps');
   });
   const methods = methodsOf(flags);
   const input = await imagesFrom(required<string>(flags, 'input'), model);
   const target = targetFrom(flags, model);
+  // SmoothGrad and integrated gradients put every image's copies in one batch.
+  const n0 = input.images.shape[0];
+  if (methods.includes('smoothgrad')) checkBatchMemory(model, n0 * (flags.samples as number), { what: `${n0} images × ${flags.samples} SmoothGrad samples`, hint: 'fewer --samples or images' });
+  if (methods.includes('integrated-gradients')) checkBatchMemory(model, n0 * (flags.steps as number), { what: `${n0} images × ${flags.steps} path steps`, hint: 'fewer --steps or images' });
   const [n, h, w, c] = input.images.shape;
   const pixels = input.images.dataSync();
   const bases = input.names.map((_, i) => toImage(pixels.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], { mode: 'range', range: model.input.range }));
@@ -82,12 +84,13 @@ export async function run(argv: string[]): Promise<void> {
     }
   }
   const layer = results[0].layer;
-  const stem = path.join(out, `attribute-${methods.length === ATTRIBUTION_METHODS.length ? 'all' : methods.join('+')}`);
-  await writePng(`${stem}.png`, grid(tiles, { cols: methods.length + 1, labels, minTile: 84, title: `attribution of ${layer} (label: method, unit)` }));
-  await writeJsonAtomic(`${stem}.json`, {
+  const stem = (`attribute-${methods.length === ATTRIBUTION_METHODS.length ? 'all' : methods.join('+')}`);
+  await output.png(`${stem}.png`, grid(tiles, { cols: methods.length + 1, labels, minTile: 84, title: `attribution of ${layer} (label: method, unit)` }));
+  await output.json(`${stem}.json`, {
     model: flags.model, backend: engine.backend, images: input.names, imageLabels: input.labels,
     maps: results.map((r) => ({ method: r.method, layer: r.layer, units: r.units, neurons: r.neurons ?? null, scores: r.scores, camLayer: r.camLayer ?? null, seconds: r.seconds, heatShape: [n, h, w], heat: Array.from(r.heat, (v) => +v.toPrecision(5)) })),
   });
-  console.log(`wrote ${stem}.png and ${stem}.json (${results.map((r) => `${r.method} ${r.seconds.toFixed(2)}s`).join(', ')})`);
+  await output.commit();
+  console.log(`wrote ${output.final(stem)}.png and ${stem}.json (${results.map((r) => `${r.method} ${r.seconds.toFixed(2)}s`).join(', ')})`);
   model.dispose();
 }

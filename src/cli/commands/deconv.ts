@@ -6,18 +6,17 @@
  * cropped to the neuron's receptive field. --unpool nearest: the variant without switches.
  */
 import { checkUnits } from '../../objectives/units.js';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { deconvnet } from '../../attribution/gradients.js';
 import { entryCrop, layerTopK, scanTopK, type TopKIndex } from '../../analysis/scan.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
-import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { blank, toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 import { checkIndexFits, imageLoader, readIndex } from './topk.js';
+import { DeepvisError } from '../../errors.js';
+import { checkGridPixels, MAX_TOPK } from '../limits.js';
 
 const SPECS: FlagSpecs = {
   ...MODEL_FLAGS,
@@ -33,8 +32,12 @@ const SPECS: FlagSpecs = {
 export const help = usage('deconv', '--model M --layer L [--index FILE | --data D] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'k'));
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'k'));
   const layer = model.layer(required<string>(flags, 'layer'));
+  const wanted = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(16, layer.units) }, (_, u) => u);
+  checkUnits(layer, wanted);
+  if (!flags.index && (flags.k as number) > MAX_TOPK) throw new DeepvisError(`--k ${flags.k} is past the limit of ${MAX_TOPK} examples per unit`);
+  checkGridPixels(2 * (flags.k as number), wanted.length, model.input.shape[1] + 56, model.input.shape[0] + 56, 'the deconvnet picture');
   let index: TopKIndex;
   if (flags.index) {
     index = await readIndex(flags.index as string);
@@ -79,9 +82,10 @@ export async function run(argv: string[]): Promise<void> {
     labels.push(...entry.values[u].map((v) => v.toPrecision(3)), ...Array(k - idx.length).fill(''), ...idx.map((i) => `#${i}`), ...Array(k - idx.length).fill(''));
     report.push({ unit: u, indices: idx, values: entry.values[u], positions: neurons ?? null });
   }
-  const stem = path.join(out, `${fileStem(layer.name)}-deconv${flags.unpool === 'nearest' ? '-noswitch' : ''}`);
-  await writePng(`${stem}.png`, grid(tiles, { cols: 2 * k, labels, rowLabels: units.map((u) => `unit ${u}`), title: `${layer.name}: deconvnet projections (left, ${flags.unpool}) and patches (right)` }));
-  await writeJsonAtomic(`${stem}.json`, { model: flags.model, layer: layer.name, unpool: flags.unpool, dataset: index.dataset, receptiveField: rf.size, backend: engine.backend, units: report });
-  console.log(`wrote ${stem}.png and ${stem}.json`);
+  const stem = `${fileStem(layer.name)}-deconv${flags.unpool === 'nearest' ? '-noswitch' : ''}`;
+  await output.png(`${stem}.png`, grid(tiles, { cols: 2 * k, labels, rowLabels: units.map((u) => `unit ${u}`), title: `${layer.name}: deconvnet projections (left, ${flags.unpool}) and patches (right)` }));
+  await output.json(`${stem}.json`, { model: flags.model, layer: layer.name, unpool: flags.unpool, dataset: index.dataset, receptiveField: rf.size, backend: engine.backend, units: report });
+  await output.commit();
+  console.log(`wrote ${output.final(stem)}.png and ${stem}.json`);
   model.dispose();
 }

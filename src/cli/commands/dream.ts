@@ -4,18 +4,19 @@
  * (--zoom N: N frames of dream → zoom → dream, plus an animated GIF); without it, the units (or
  * classes, on the logits layer) drawn from noise with a neighbouring-pixel prior.
  */
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic.js';
 import { animatedGif } from '../../io/animation.js';
-import { pngBytes, writePng } from '../../io/png.js';
-import { dreamPhoto, dreamUnits, dreamZoom } from '../../methods/dream.js';
+import { pngBytes } from '../../io/png.js';
+import { dreamPhoto } from '../../methods/dream.js';
+import { dreamUnits } from '../../methods/dream_units.js';
+import { dreamZoom } from '../../methods/zoom.js';
 import { deepDream } from '../../objectives/layer.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { imageFrom, UNIT_FLAGS, unitsFrom } from '../inputs.js';
+import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';
 
 const SPECS: FlagSpecs = {
@@ -36,7 +37,7 @@ const SPECS: FlagSpecs = {
 export const help = usage('dream', '--model M --layer L (--input PHOTO [--zoom N] | --units 0-9) --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => {
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
     required<string>(f, 'layer');
     positive(f, 'octaves', 'steps', 'zoom', 'size');
   });
@@ -44,9 +45,10 @@ export async function run(argv: string[]): Promise<void> {
   const seed = flags.seed as number;
   const quiet = Boolean(flags.quiet);
   const [h, w, c] = model.input.shape;
-  const stemOf = (name: string) => path.join(out, `${fileStem(name)}-dream`);
+  const stemOf = (name: string) => `${fileStem(name)}-dream`;
   if (!flags.input) {
     const { layer, neuron, units } = unitsFrom(flags, model, layerRef);
+    checkBatchMemory(model, units.length, { layer: layer.name, what: `${units.length} units`, hint: 'fewer --units' });
     const steps = (flags.steps as number | undefined) ?? 200;
     const bar = new Progress(`dream ${layer.name}`, steps, quiet);
     const r = dreamUnits(model, { layer: layer.name, units, neuron, steps, seed, tv: flags.tv as number, onStep: ({ step }) => bar.update(step + 1) });
@@ -55,13 +57,19 @@ export async function run(argv: string[]): Promise<void> {
     r.images.dispose();
     const tiles = units.map((_, i) => toImage(v.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c]));
     const stem = stemOf(layer.name);
-    await writePng(`${stem}.png`, grid(tiles, { labels: r.units.map((u) => `${u.unit} ${u.activation.toPrecision(3)}`), title: `${layer.name} - DeepDream from noise` }));
-    await writeJsonAtomic(`${stem}.json`, { model: flags.model, layer: layer.name, objective: r.objective, params: { ...r.params, seed }, backend: engine.backend, seconds: r.seconds, units: r.units });
-    console.log(`wrote ${stem}.png and ${stem}.json (${r.seconds.toFixed(1)}s)`);
+    await output.png(`${stem}.png`, grid(tiles, { labels: r.units.map((u) => `${u.unit} ${u.activation.toPrecision(3)}`), title: `${layer.name} - DeepDream from noise` }));
+    await output.json(`${stem}.json`, { model: flags.model, layer: layer.name, objective: r.objective, params: { ...r.params, seed }, backend: engine.backend, seconds: r.seconds, units: r.units });
+    await output.commit();
+    console.log(`wrote ${output.final(stem)}.png and ${stem}.json (${r.seconds.toFixed(1)}s)`);
     model.dispose();
     return;
   }
   const layer = model.layer(layerRef);
+  if (flags.size) {
+    // The photo is dreamt on at --size: memory grows with its area against the model's input.
+    const area = (flags.size as number) ** 2 / (h * w);
+    checkBatchMemory(model, Math.ceil(area), { layer: layer.name, what: `a ${flags.size}-pixel photo, ${Math.ceil(area)} times the model's input area`, hint: 'a smaller --size' });
+  }
   let photo = await imageFrom(flags.input as string, model, true);
   if (flags.size) {
     const s = (flags.size as number) / Math.max(photo.shape[0], photo.shape[1]);
@@ -84,20 +92,22 @@ export async function run(argv: string[]): Promise<void> {
     bar.done();
     const images = r.frames.map(toPng);
     r.frames.forEach((f) => f.dispose());
-    for (const [k, img] of images.entries()) await writeFileAtomic(`${stem}-frame${String(k).padStart(3, '0')}.png`, await pngBytes(img));
-    await writeFileAtomic(`${stem}-zoom.gif`, await animatedGif(images, 120));
-    await writeJsonAtomic(`${stem}.json`, { model: flags.model, layer: layer.name, params: { ...params, frames, zoomFactor: flags['zoom-factor'] }, backend: engine.backend, seconds: r.seconds });
-    console.log(`wrote ${frames} frames, ${stem}-zoom.gif and ${stem}.json (${r.seconds.toFixed(1)}s)`);
+    for (const [k, img] of images.entries()) await output.write(`${stem}-frame${String(k).padStart(3, '0')}.png`, await pngBytes(img));
+    await output.write(`${stem}-zoom.gif`, await animatedGif(images, 120));
+    await output.json(`${stem}.json`, { model: flags.model, layer: layer.name, params: { ...params, frames, zoomFactor: flags['zoom-factor'] }, backend: engine.backend, seconds: r.seconds });
+    await output.commit();
+    console.log(`wrote ${frames} frames, ${output.final(stem)}-zoom.gif and ${stem}.json (${r.seconds.toFixed(1)}s)`);
   } else {
     const bar = new Progress(`dream ${layer.name}`, args.octaves * args.stepsPerOctave, quiet);
     const r = dreamPhoto(model, photo, { ...args, onStep: ({ octave, step }) => bar.update(octave * args.stepsPerOctave + step + 1) });
     bar.done();
     const before = tf.tidy(() => tf.image.resizeBilinear(photo, [r.image.shape[0], r.image.shape[1]], true) as tf.Tensor3D);
-    await writePng(`${stem}.png`, grid([toPng(before), toPng(r.image)], { labels: ['input', 'dream'], title: `${layer.name} - DeepDream`, minTile: 224 }));
+    await output.png(`${stem}.png`, grid([toPng(before), toPng(r.image)], { labels: ['input', 'dream'], title: `${layer.name} - DeepDream`, minTile: 224 }));
     before.dispose();
     r.image.dispose();
-    await writeJsonAtomic(`${stem}.json`, { model: flags.model, layer: layer.name, params, backend: engine.backend, seconds: r.seconds, octaves: r.octaves });
-    console.log(`wrote ${stem}.png and ${stem}.json (${r.seconds.toFixed(1)}s)`);
+    await output.json(`${stem}.json`, { model: flags.model, layer: layer.name, params, backend: engine.backend, seconds: r.seconds, octaves: r.octaves });
+    await output.commit();
+    console.log(`wrote ${output.final(stem)}.png and ${stem}.json (${r.seconds.toFixed(1)}s)`);
   }
   photo.dispose();
   model.dispose();

@@ -4,13 +4,10 @@
  * PCA; PCA to 50 dimensions first for wide layers), drawn as the input thumbnails at their
  * coordinates coloured by label, with the 5-nearest-neighbour label agreement as a number.
  */
-import * as path from 'node:path';
 import { embed, type EmbeddingMethod } from '../../analysis/embedding.js';
 import { subset } from '../../data/dataset.js';
 import { DeepvisError } from '../../errors.js';
 import { Rng } from '../../engine/rng.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
-import { writePng } from '../../io/png.js';
 import { toImage } from '../../render/image.js';
 import { thumbnailScatter } from '../../render/plots.js';
 import { usage, type FlagSpecs } from '../args.js';
@@ -32,7 +29,7 @@ const SPECS: FlagSpecs = {
 export const help = usage('embed', '--model M [--layer L] [--method tsne|umap|pca] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => {
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
     if ((f.count as number) < 5) throw new DeepvisError('--count must be at least 5');
   });
   const logits = model.logitsLayer ? model.layer(model.logitsLayer) : null;
@@ -44,9 +41,10 @@ export async function run(argv: string[]): Promise<void> {
   const [h, w, c] = model.input.shape;
   const thumbs = Array.from({ length: n }, (_, i) => toImage(set.images.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], { mode: 'range', range: model.input.range }));
   const score = e.knnAccuracy == null ? '' : `, 5-NN label agreement ${(100 * e.knnAccuracy).toFixed(1)}%`;
-  const stem = path.join(out, `${fileStem(layer.name)}-${e.method}`);
-  await writePng(`${stem}.png`, thumbnailScatter(e.points, thumbs, e.labels, { title: `${layer.name}: ${e.method} of ${n} images (${e.dims} dims${score})`, classNames: set.classNames ?? model.labels ?? undefined, tint: c === 1 }));
-  await writeJsonAtomic(`${stem}.json`, { model: flags.model, backend: engine.backend, layer: layer.name, method: e.method, dims: e.dims, knnAccuracy: e.knnAccuracy, seconds: e.seconds, points: e.points.map(([x, y], i) => ({ x: +x.toPrecision(5), y: +y.toPrecision(5), label: e.labels?.[i] ?? null })) });
-  console.log(`${e.method} in ${e.seconds.toFixed(1)}s${score}; wrote ${stem}.png and ${stem}.json`);
+  const stem = `${fileStem(layer.name)}-${e.method}`;
+  await output.png(`${stem}.png`, thumbnailScatter(e.points, thumbs, e.labels, { title: `${layer.name}: ${e.method} of ${n} images (${e.dims} dims${score})`, classNames: set.classNames ?? model.labels ?? undefined, tint: c === 1 }));
+  await output.json(`${stem}.json`, { model: flags.model, backend: engine.backend, layer: layer.name, method: e.method, dims: e.dims, knnAccuracy: e.knnAccuracy, seconds: e.seconds, points: e.points.map(([x, y], i) => ({ x: +x.toPrecision(5), y: +y.toPrecision(5), label: e.labels?.[i] ?? null })) });
+  await output.commit();
+  console.log(`${e.method} in ${e.seconds.toFixed(1)}s${score}; wrote ${output.final(stem)}.png and ${stem}.json`);
   model.dispose();
 }

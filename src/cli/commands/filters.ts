@@ -1,8 +1,5 @@
 /** deepvis filters --model M [--layer L] [--units 0-99] --out DIR: first-layer weights as images. */
-import * as path from 'node:path';
 import { firstLayerFilters } from '../../analysis/filters.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
-import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { usage, type FlagSpecs } from '../args.js';
@@ -18,14 +15,15 @@ const SPECS: FlagSpecs = {
 export const help = usage('filters', '--model M [--layer L] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, out, model } = await openModelCommand(argv, SPECS);
+  const { flags, output, model } = await openModelCommand(argv, SPECS);
   const f = firstLayerFilters(model, flags.layer as string | undefined, flags.units as number[] | undefined);
   const units = (flags.units as number[] | undefined) ?? f.images.map((_, i) => i);
   // Zero weight is mid-grey in every tile: symmetric scaling per filter.
   const tiles = f.images.map((img) => toImage(img, f.shape, { mode: 'symmetric' }));
   const stem = `${fileStem(f.layer)}-filters`;
-  await writePng(path.join(out, `${stem}.png`), grid(tiles, { labels: units.map(String), title: `${f.layer} filters (${model.metadata.arch ?? model.format})`, minTile: 28 }));
-  await writeJsonAtomic(path.join(out, `${stem}.json`), { layer: f.layer, shape: f.shape, units, norms: f.norms });
-  console.log(`wrote ${path.join(out, stem)}.png`);
+  await output.png(`${stem}.png`, grid(tiles, { labels: units.map(String), title: `${f.layer} filters (${model.metadata.arch ?? model.format})`, minTile: 28 }));
+  await output.json(`${stem}.json`, { layer: f.layer, shape: f.shape, units, norms: f.norms });
+  await output.commit();
+  console.log(`wrote ${output.final(stem)}.png`);
   model.dispose();
 }

@@ -3,15 +3,13 @@
  * Reconstructs the image from its representation at layer L (Mahendran & Vedaldi; seed 001 §7)
  * from several random starts, and reports each reconstruction's normalized representation error.
  */
-import * as path from 'node:path';
-import { writeJsonAtomic } from '../../io/atomic.js';
-import { writePng } from '../../io/png.js';
 import { invert } from '../../methods/invert.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { imageFrom } from '../inputs.js';
+import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';
 
 const SPECS: FlagSpecs = {
@@ -31,7 +29,7 @@ const SPECS: FlagSpecs = {
 export const help = usage('invert', '--model M --layer L[,L2…] --input IMAGE --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => {
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
     required<string>(f, 'layer');
     required<string>(f, 'input');
     positive(f, 'restarts', 'steps');
@@ -39,6 +37,7 @@ export async function run(argv: string[]): Promise<void> {
   const layerRefs = (flags.layer as string).split(',');
   const input = flags.input as string;
   const layers = layerRefs.map((l) => model.layer(l));
+  for (const l of layers) checkBatchMemory(model, flags.restarts as number, { layer: l.name, what: `${flags.restarts} restarts`, hint: 'fewer --restarts' });
   const photo = await imageFrom(input, model);
   const [h, w, c] = model.input.shape;
   const norm = { mode: 'range', range: model.input.range } as const;
@@ -62,13 +61,14 @@ export async function run(argv: string[]): Promise<void> {
     results.push({ layer: layer.name, errors: r.errors, params: r.params, seconds: r.seconds });
   }
   photo.dispose();
-  const stem = path.join(out, `${fileStem(layers.map((l) => l.name).join('+'))}-invert`);
+  const stem = `${fileStem(layers.map((l) => l.name).join('+'))}-invert`;
   // Row 1: the input; then one row per layer (label: normalized representation error).
   const k = flags.restarts as number;
-  await writePng(`${stem}.png`, grid([...tiles.slice(0, 1), ...Array(k - 1).fill(null).map(() => toImage(new Float32Array(h * w * c).fill(1), [h, w, c], { mode: 'range', range: [0, 1] })), ...tiles.slice(1)], {
+  await output.png(`${stem}.png`, grid([...tiles.slice(0, 1), ...Array(k - 1).fill(null).map(() => toImage(new Float32Array(h * w * c).fill(1), [h, w, c], { mode: 'range', range: [0, 1] })), ...tiles.slice(1)], {
     cols: k, labels: [labels[0], ...Array(k - 1).fill(''), ...labels.slice(1)], title: 'inversion (label: layer, normalized error)',
   }));
-  await writeJsonAtomic(`${stem}.json`, { model: flags.model, input, backend: engine.backend, layers: results });
-  console.log(`wrote ${stem}.png and ${stem}.json`);
+  await output.json(`${stem}.json`, { model: flags.model, input, backend: engine.backend, layers: results });
+  await output.commit();
+  console.log(`wrote ${output.final(stem)}.png and ${stem}.json`);
   model.dispose();
 }

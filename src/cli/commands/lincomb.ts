@@ -3,11 +3,8 @@
  * Lee et al.'s linear combination of previous layers' filters (seed 002 §5): each unit drawn as
  * the weighted sum of the unit images of the layer below, keeping the top-k weights.
  */
-import * as path from 'node:path';
 import { linearCombination } from '../../analysis/linear_combination.js';
 import { cropValues } from '../../analysis/receptive_field.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
-import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
@@ -24,7 +21,7 @@ const SPECS: FlagSpecs = {
 export const help = usage('lincomb', '--model M --layer L [--top-k 100] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'top-k'));
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'top-k'));
   const layer = model.layer(required<string>(flags, 'layer'));
   const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(36, layer.units) }, (_, u) => u);
   const started = performance.now();
@@ -32,9 +29,10 @@ export async function run(argv: string[]): Promise<void> {
   // Black is negative, white positive, grey zero (seed 002 Fig. 4).
   const { box } = lc;
   const tiles = lc.images.map((img) => toImage(cropValues(img, lc.shape, box), [box.y1 - box.y0, box.x1 - box.x0, lc.shape[2]], { mode: 'symmetric', percentile: 99.5 }));
-  const stem = path.join(out, `${fileStem(lc.layer)}-lincomb`);
-  await writePng(`${stem}.png`, grid(tiles, { labels: units.map(String), minTile: 56, title: `${lc.layer}: linear combination of the filters below (top ${lc.topK} weights)` }));
-  await writeJsonAtomic(`${stem}.json`, { model: flags.model, backend: engine.backend, layer: lc.layer, units, topK: lc.topK, seconds: (performance.now() - started) / 1000 });
-  console.log(`wrote ${stem}.png and ${stem}.json`);
+  const stem = `${fileStem(lc.layer)}-lincomb`;
+  await output.png(`${stem}.png`, grid(tiles, { labels: units.map(String), minTile: 56, title: `${lc.layer}: linear combination of the filters below (top ${lc.topK} weights)` }));
+  await output.json(`${stem}.json`, { model: flags.model, backend: engine.backend, layer: lc.layer, units, topK: lc.topK, seconds: (performance.now() - started) / 1000 });
+  await output.commit();
+  console.log(`wrote ${output.final(stem)}.png and ${stem}.json`);
   model.dispose();
 }

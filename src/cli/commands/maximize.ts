@@ -9,8 +9,7 @@ import { datasetMax, meanNorm } from '../../analysis/dataset_max.js';
 import { boxAt, cropValues, receptiveFields } from '../../analysis/receptive_field.js';
 import { specificity } from '../../analysis/specificity.js';
 import { DeepvisError } from '../../errors.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
-import { writePng } from '../../io/png.js';
+import type { OutputSession } from '../../io/output.js';
 import type { MethodResult } from '../../methods/common.js';
 import { compareWithBlank, dataDriven, estimateSteps } from '../../methods/data_driven.js';
 import { erhan } from '../../methods/erhan.js';
@@ -18,9 +17,10 @@ import { lucid, lucidDefaults } from '../../methods/lucid.js';
 import { randomPresets, yosinski, YOSINSKI_PRESETS, type YosinskiSet } from '../../methods/yosinski.js';
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
-import { parseArgs, positive, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, fileStem } from '../common.js';
+import { positive, required, usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, fileStem, openModelCommand, openOutput } from '../common.js';
 import { evalSetFor, UNIT_FLAGS, unitsFrom } from '../inputs.js';
+import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';
 
 const METHODS = ['erhan', 'yosinski', 'data-driven', 'lucid'] as const;
@@ -65,15 +65,22 @@ function presetSets(flags: Record<string, unknown>, seed: number): YosinskiSet[]
 const setLabel = (s: YosinskiSet) => `d${s.decay} b${s.blurRadius}/${s.blurEvery} n${s.normPct} c${s.contributionPct}`;
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  const layerRef = required<string>(flags, 'layer');
-  positive(flags, 'restarts', 'steps', 'search', 'per-unit');
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
+    required<string>(f, 'layer');
+    positive(f, 'restarts', 'steps', 'search', 'per-unit');
+  });
+  const unitOutput = flags['unit-files'] != null ? await openOutput(flags['unit-files'] as string, '--unit-files') : null;
+  const layerRef = flags.layer as string;
   const method = flags.method as Method;
   const seed = flags.seed as number;
-  const engine = await engineFrom(flags);
-  const model = await modelFrom(flags);
   const { layer, base, neuron, units } = unitsFrom(flags, model, layerRef);
+  // Every unit × copy is one image of a single batch: refuse what cannot fit before starting.
+  const copies: Record<Method, [number, string]> = {
+    erhan: [flags.restarts as number, 'restarts'], yosinski: [flags.search != null ? (flags.search as number) : String(flags.preset) === 'all' ? 4 : 1, 'hyperparameter sets'],
+    lucid: [flags['per-unit'] as number, 'images per unit'], 'data-driven': [1, 'start'],
+  };
+  const [k, per] = copies[method];
+  checkBatchMemory(model, units.length * k, { layer: layer.name, what: `${units.length} units × ${k} ${per}`, hint: `fewer --units${method === 'erhan' ? ' or --restarts' : ''}` });
   const data = await evalSetFor(model, flags.data as string | undefined);
   if (method === 'data-driven' && !data) throw new DeepvisError('--method data-driven starts from data-set images: give --data (mnist, fashion-mnist, a folder)');
   const quiet = Boolean(flags.quiet);
@@ -127,9 +134,9 @@ export async function run(argv: string[]): Promise<void> {
   }
   bar.done();
   const best = data ? datasetMax(model, data, layer.name, units, { neuron }) : null;
-  await writeOutputs(model, result, { out, method, layer: layer.name, neuron, crop: flags.crop as string, rows, best, unitFiles: flags['unit-files'] as string | undefined });
-  const stem = path.join(out, `${fileStem(layer.name)}-${method}`);
-  await writeJsonAtomic(`${stem}.json`, {
+  await writeOutputs(model, result, { output, unitOutput, method, layer: layer.name, neuron, crop: flags.crop as string, rows, best });
+  const stem = `${fileStem(layer.name)}-${method}`;
+  await output.json(`${stem}.json`, {
     model: flags.model,
     layer: layer.name,
     kind: layer.kind,
@@ -146,14 +153,16 @@ export async function run(argv: string[]): Promise<void> {
       bestDatasetIndex: best ? best.indices[i % units.length] : null,
     })),
   });
-  console.log(`wrote ${stem}.png and ${stem}.json (${result.seconds.toFixed(1)}s)`);
+  await unitOutput?.commit();
+  await output.commit();
+  console.log(`wrote ${output.final(stem)}.png and ${stem}.json (${result.seconds.toFixed(1)}s)`);
   model.dispose();
 }
 
 async function writeOutputs(
   model: Parameters<typeof receptiveFields>[0],
   result: MethodResult,
-  o: { out: string; method: Method; layer: string; neuron?: [number, number]; crop: string; rows: string[] | null; best: { values: Float32Array } | null; unitFiles?: string },
+  o: { output: OutputSession; unitOutput: OutputSession | null; method: Method; layer: string; neuron?: [number, number]; crop: string; rows: string[] | null; best: { values: Float32Array } | null },
 ): Promise<void> {
   const [h, w, c] = model.input.shape;
   const values = (result.images as tf.Tensor).dataSync();
@@ -171,9 +180,11 @@ async function writeOutputs(
   );
   const title = `${o.layer} - ${o.method}${o.neuron ? ` at ${o.neuron.join(',')}` : ''}`;
   const cols = o.rows ? result.units.length / o.rows.length : undefined;
-  await writePng(path.join(o.out, `${fileStem(o.layer)}-${o.method}.png`), grid(tiles, { labels, title, cols, rowLabels: o.rows ?? undefined }));
-  if (o.unitFiles && !o.rows) {
-    const dir = path.join(o.unitFiles, `${fileStem(o.layer)}-${o.method}`);
-    for (const [i, r] of result.units.entries()) await writePng(path.join(dir, `unit-${r.unit}.png`), tiles[i]);
+  await o.output.png(`${fileStem(o.layer)}-${o.method}.png`, grid(tiles, { labels, title, cols, rowLabels: o.rows ?? undefined }));
+  if (o.unitOutput && !o.rows) {
+    // The folder is replaced as a whole: no unit images left from an earlier, bigger run.
+    const dir = `${fileStem(o.layer)}-${o.method}`;
+    o.unitOutput.replaceFolder(dir);
+    for (const [i, r] of result.units.entries()) await o.unitOutput.png(path.join(dir, `unit-${r.unit}.png`), tiles[i]);
   }
 }

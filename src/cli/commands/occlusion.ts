@@ -3,12 +3,9 @@
  * Zeiler & Fergus's occlusion experiment: a grey square slid over the input, the drop of the target
  * (a class score by default, or --layer/--units/--neuron) mapped per position; batched.
  */
-import * as path from 'node:path';
 import { occlusion } from '../../analysis/occlusion.js';
 import type { TargetSpec } from '../../attribution/target.js';
 import { DeepvisError } from '../../errors.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
-import { writePng } from '../../io/png.js';
 import type { VisModel } from '../../model/types.js';
 import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
@@ -47,7 +44,7 @@ const SPECS: FlagSpecs = {
 export const help = usage('occlusion', '--model M --input IMAGE --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => required<string>(f, 'input'));
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => required<string>(f, 'input'));
   const input = flags.input as string;
   const image = await imageFrom(input, model);
   const r = occlusion(model, image, { ...targetFrom(flags, model), size: flags.size as number | undefined, stride: flags.stride as number | undefined, fill: flags.fill as number | undefined });
@@ -55,12 +52,13 @@ export async function run(argv: string[]): Promise<void> {
   const base = toImage(image.dataSync(), [h, w, c], { mode: 'range', range: model.input.range });
   image.dispose();
   const what = `${r.layer} ${model.labels?.[r.unit] ?? r.unit}${r.neuron ? ` at ${r.neuron.join(',')}` : ''}`;
-  const stem = path.join(out, `occlusion-${fileStem(input)}`);
+  const stem = `occlusion-${fileStem(input)}`;
   const negative = r.heat.some((v) => v < 0);
-  await writePng(`${stem}.png`, grid([base, heatOverlay(base, r.heat.map((v) => Math.max(v, 0))), heatImage(r.heat, h, w, { signed: negative })], {
+  await output.png(`${stem}.png`, grid([base, heatOverlay(base, r.heat.map((v) => Math.max(v, 0))), heatImage(r.heat, h, w, { signed: negative })], {
     labels: ['input', 'drop', negative ? 'drop (signed)' : 'drop'], minTile: 112, cols: 3, title: `occlusion ${r.size}px/${r.stride}: ${what}, base ${r.base.toPrecision(3)}`,
   }));
-  await writeJsonAtomic(`${stem}.json`, { model: flags.model, input, backend: engine.backend, ...r, heat: Array.from(r.heat, (v) => +v.toPrecision(5)) });
-  console.log(`wrote ${stem}.png and ${stem}.json (${r.seconds.toFixed(2)}s)`);
+  await output.json(`${stem}.json`, { model: flags.model, input, backend: engine.backend, ...r, heat: Array.from(r.heat, (v) => +v.toPrecision(5)) });
+  await output.commit();
+  console.log(`wrote ${output.final(stem)}.png and ${stem}.json (${r.seconds.toFixed(2)}s)`);
   model.dispose();
 }

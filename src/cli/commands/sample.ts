@@ -6,13 +6,11 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadModel } from '../../io/model_files.js';
 import { sampleDbnUnits } from '../../methods/dbn_sample.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
-import { writePng } from '../../io/png.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { DeepvisError } from '../../errors.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openOutput } from '../common.js';
 
 const SPECS: FlagSpecs = {
   ...MODEL_FLAGS,
@@ -31,6 +29,7 @@ export async function run(argv: string[]): Promise<void> {
   const layer = required<string>(flags, 'layer');
   const samples = flags.samples as number;
   if (samples < 1 || (flags.gibbs as number) < 1) throw new DeepvisError('--samples and --gibbs must be at least 1');
+  const output = await openOutput(out);
   await engineFrom(flags);
   let model = await modelFrom(flags);
   // A fine-tuned DBN keeps its generative (pre-trained) twin in pretrained/: sample that one.
@@ -61,10 +60,11 @@ export async function run(argv: string[]): Promise<void> {
     labels.push('mean');
   }
   const stem = `${model.layer(layer).name}-samples`;
-  await writePng(path.join(out, `${stem}.png`), grid(tiles, { cols: samples + 1, labels, title: `${layer}: samples with one unit clamped, and their mean`, minTile: 28 }));
-  await writeJsonAtomic(path.join(out, `${stem}.json`), {
+  await output.png(`${stem}.png`, grid(tiles, { cols: samples + 1, labels, title: `${layer}: samples with one unit clamped, and their mean`, minTile: 28 }));
+  await output.json(`${stem}.json`, {
     layer, units, samples, gibbs: flags.gibbs, seed: flags.seed, seconds: (performance.now() - t0) / 1000,
   });
-  console.log(`wrote ${path.join(out, stem)}.png`);
+  await output.commit();
+  console.log(`wrote ${output.final(stem)}.png`);
   model.dispose();
 }

@@ -4,11 +4,8 @@
  * activation maximization (all units in one batch), then the activation of every unit on every
  * pattern, columns normalized; a heatmap and its diagonal-dominance scores.
  */
-import * as path from 'node:path';
 import { sensitivity } from '../../analysis/sensitivity.js';
 import { DeepvisError } from '../../errors.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
-import { writePng } from '../../io/png.js';
 import { erhan } from '../../methods/erhan.js';
 import { stack, grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
@@ -16,6 +13,7 @@ import { heatmap } from '../../render/plots.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { UNIT_FLAGS, unitsFrom } from '../inputs.js';
+import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';
 
 const SPECS: FlagSpecs = {
@@ -30,9 +28,10 @@ const SPECS: FlagSpecs = {
 export const help = usage('sensitivity', '--model M --layer L [--units 0-35] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'steps', 'restarts'));
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'steps', 'restarts'));
   const req = unitsFrom(flags, model, required<string>(flags, 'layer'));
   if (req.units.length < 2) throw new DeepvisError('a sensitivity matrix needs at least 2 units');
+  checkBatchMemory(model, req.units.length * (flags.restarts as number), { layer: req.layer.name, what: `${req.units.length} units × ${flags.restarts} restarts`, hint: 'fewer --units or --restarts' });
   const bar = new Progress(`optimize ${req.units.length} units`, flags.steps as number, Boolean(flags.quiet));
   const opt = erhan(model, { layer: req.layer.name, units: req.units, neuron: req.neuron, steps: flags.steps as number, restarts: flags.restarts as number, seed: flags.seed as number, onStep: ({ step }) => bar.update(step + 1) });
   bar.done();
@@ -44,9 +43,10 @@ export async function run(argv: string[]): Promise<void> {
   const patterns = grid(req.units.map((_, i) => toImage(px.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c])), { labels: req.units.map(String), minTile: 28 });
   const names = req.units.map(String);
   const map = heatmap(s.normalized, { title: `${s.layer}: unit j on the optimum of unit i`, rowLabels: names, colLabels: names, rowAxis: 'rows: pattern of unit i', colAxis: 'columns: unit j (normalized per column)' });
-  const stem = path.join(out, `${fileStem(s.layer)}-sensitivity`);
-  await writePng(`${stem}.png`, stack([{ title: `diagonal wins ${(100 * s.diagonalWins).toFixed(0)}%, diagonal / off-diagonal ${s.diagonalRatio.toFixed(1)}x`, image: map }, { title: 'optimal patterns', image: patterns }]));
-  await writeJsonAtomic(`${stem}.json`, { model: flags.model, backend: engine.backend, optimized: req.layer.name, steps: flags.steps, ...s, optimization: opt.units });
-  console.log(`diagonal wins ${(100 * s.diagonalWins).toFixed(0)}%, diagonal/off-diagonal ${s.diagonalRatio.toFixed(2)}; wrote ${stem}.png and ${stem}.json`);
+  const stem = `${fileStem(s.layer)}-sensitivity`;
+  await output.png(`${stem}.png`, stack([{ title: `diagonal wins ${(100 * s.diagonalWins).toFixed(0)}%, diagonal / off-diagonal ${s.diagonalRatio.toFixed(1)}x`, image: map }, { title: 'optimal patterns', image: patterns }]));
+  await output.json(`${stem}.json`, { model: flags.model, backend: engine.backend, optimized: req.layer.name, steps: flags.steps, ...s, optimization: opt.units });
+  await output.commit();
+  console.log(`diagonal wins ${(100 * s.diagonalWins).toFixed(0)}%, diagonal/off-diagonal ${s.diagonalRatio.toFixed(2)}; wrote ${output.final(stem)}.png and ${stem}.json`);
   model.dispose();
 }

@@ -9,14 +9,12 @@ import * as path from 'node:path';
 import { scannableLayers } from '../../analysis/scan.js';
 import { specificity, type LayerSpecificity } from '../../analysis/specificity.js';
 import { DeepvisError } from '../../errors.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
 import { loadModel } from '../../io/model_files.js';
-import { writePng } from '../../io/png.js';
 import type { VisModel } from '../../model/types.js';
 import { stack } from '../../render/grid.js';
 import { barChart } from '../../render/plots.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, overridesFrom } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, openOutput, overridesFrom } from '../common.js';
 import { dataFrom } from '../inputs.js';
 
 const SPECS: FlagSpecs = {
@@ -56,6 +54,7 @@ export async function run(argv: string[]): Promise<void> {
   const paths = required<string>(flags, 'model').split(',');
   const threshold = flags.threshold as number;
   if (!(threshold >= 0)) throw new DeepvisError('--threshold must be ≥ 0');
+  const output = await openOutput(out);
   const engine = await engineFrom(flags);
   const perModel: Array<{ model: string; layers: LayerSpecificity[] }> = [];
   let profileOf: LayerSpecificity | null = null;
@@ -80,19 +79,20 @@ export async function run(argv: string[]): Promise<void> {
       groups,
       series: perModel.map((m) => ({ label: label(m.model), values: groups.map((_, i) => { const f = m.layers[i]?.fractions; return f ? (what === 'unimodal' ? f.unimodal : f.unimodal + f.bimodal) : 0; }) })),
     });
-  await writePng(path.join(out, 'specificity-fractions.png'), stack([{ title: 'unimodal', image: chart('unimodal') }, { title: 'unimodal + bimodal', image: chart('specific') }]));
+  await output.png('specificity-fractions.png', stack([{ title: 'unimodal', image: chart('unimodal') }, { title: 'unimodal + bimodal', image: chart('specific') }]));
   const prof = profileOf!;
   const units = (flags.units as number[] | undefined) ?? diverseUnits(prof, 6);
   for (const u of units) if (!prof.units[u]) throw new DeepvisError(`unit ${u} out of range for layer '${prof.layer}', which has ${prof.units.length} units`);
   const classes = Array.from({ length: prof.classes }, (_, k) => classNames?.[k] ?? String(k));
-  await writePng(path.join(out, 'specificity-profiles.png'), stack(units.map((u) => {
+  await output.png('specificity-profiles.png', stack(units.map((u) => {
     const s = prof.units[u];
     return {
       title: `${prof.layer} unit ${u}: ${s.modality}${s.specificTo.length ? ` (${s.specificTo.map((k) => classes[k]).join(', ')})` : ''}`,
       image: barChart({ title: 'mean activation per class', groups: classes, series: [{ label: `unit ${u}`, values: s.classMeans }], lines: [{ label: 'overall mean', value: s.overallMean }, { label: `+${Math.round(threshold * 100)}%`, value: s.overallMean * (1 + threshold) }], height: 110 }),
     };
   })));
-  await writeJsonAtomic(path.join(out, 'specificity.json'), { backend: engine.backend, threshold, models: perModel.map((m) => ({ model: m.model, layers: m.layers.map((l) => ({ layer: l.layer, fractions: l.fractions, units: l.units })) })) });
+  await output.json('specificity.json', { backend: engine.backend, threshold, models: perModel.map((m) => ({ model: m.model, layers: m.layers.map((l) => ({ layer: l.layer, fractions: l.fractions, units: l.units })) })) });
+  await output.commit();
   for (const m of perModel) console.log(`${label(m.model)}: ${m.layers.map((l) => `${l.layer} ${(100 * l.fractions.unimodal).toFixed(0)}% uni ${(100 * l.fractions.bimodal).toFixed(0)}% bi`).join(' | ')}`);
   console.log(`wrote specificity-fractions.png, specificity-profiles.png and specificity.json to ${out}`);
 }

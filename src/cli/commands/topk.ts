@@ -9,18 +9,17 @@
 import { checkUnits } from '../../objectives/units.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { entryCrop, layerTopK, scanTopK, type Batch, type LayerTopK, type TopKIndex } from '../../analysis/scan.js';
+import { entryCrop, layerTopK, scanTopK, scannableLayers, type Batch, type LayerTopK, type TopKIndex } from '../../analysis/scan.js';
 import { folderBatches, indexFolder } from '../../data/folder.js';
 import { DeepvisError } from '../../errors.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
 import { decodeImage } from '../../io/image.js';
-import { writePng } from '../../io/png.js';
 import type { VisModel } from '../../model/types.js';
 import { grid } from '../../render/grid.js';
 import { blank, toImage, type RgbaImage } from '../../render/image.js';
 import { positive, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { DATA_FLAGS, dataFrom, dataFromSpec } from '../inputs.js';
+import { checkBatchMemory, checkGridPixels, MAX_TOPK } from '../limits.js';
 import { Progress } from '../progress.js';
 
 const SPECS: FlagSpecs = {
@@ -78,10 +77,29 @@ export async function topkTiles(entry: LayerTopK, unit: number, model: VisModel,
   return tiles;
 }
 
+/**
+ * What would fail after a long scan, checked before it: units out of range, --k past the limit, a
+ * picture too big to encode (k columns × units rows of receptive-field crops, at most the input's
+ * size each, upscaled to ≥ 56 px), a batch that does not fit in memory.
+ */
+function checkBeforeScan(model: VisModel, layers: readonly string[], flags: Record<string, unknown>): void {
+  const k = flags.k as number;
+  if (k > MAX_TOPK) throw new DeepvisError(`--k ${k} is past the limit of ${MAX_TOPK} examples per unit`);
+  const [h, w] = model.input.shape;
+  for (const name of layers) {
+    const layer = model.layer(name);
+    const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(32, layer.units) }, (_, u) => u);
+    checkUnits(layer, units);
+    checkGridPixels(k, units.length, w + 56, h + 56, `topk-${layer.name}.png`);
+  }
+  if (!flags.index) checkBatchMemory(model, flags['batch-size'] as number, { what: `--batch-size ${flags['batch-size']}`, hint: 'a smaller --batch-size', gradients: false });
+}
+
 export async function run(argv: string[]): Promise<void> {
-  const { flags, out, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'k', 'batch-size'));
+  const { flags, out, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'k', 'batch-size'));
   const k = flags.k as number;
   const layers = flags.layers === 'all' ? undefined : (flags.layers as string).split(',').map((l) => model.layer(l).name);
+  checkBeforeScan(model, layers ?? scannableLayers(model).map((l) => l.name), flags);
   let index: TopKIndex;
   if (flags.index) {
     index = await readIndex(flags.index as string);
@@ -104,8 +122,8 @@ export async function run(argv: string[]): Promise<void> {
       index = await scanTopK(model, set, { layers, k, batchSize: flags['batch-size'] as number, datasetSpec: spec, modelPath: flags.model as string, onBatch: (done) => bar.update(done / total) });
     }
     bar.done();
-    await writeJsonAtomic(path.join(out, 'topk-index.json'), { ...index, backend: engine.backend });
-    console.log(`scanned ${index.dataset.count} images in ${index.seconds.toFixed(1)}s; wrote ${path.join(out, 'topk-index.json')}`);
+    await output.json('topk-index.json', { ...index, backend: engine.backend });
+    console.log(`scanned ${index.dataset.count} images in ${index.seconds.toFixed(1)}s (index: ${output.final('topk-index.json')})`);
   }
   const load = await imageLoader(index, model);
   for (const entry of layers ? layers.map((l) => layerTopK(index, l)) : index.layers) {
@@ -119,8 +137,9 @@ export async function run(argv: string[]): Promise<void> {
       labels.push(...entry.values[u].map((v) => v.toPrecision(3)), ...Array(index.k - t.length).fill(''));
     }
     const crop = entry.positions ? `, receptive field ${entry.receptiveField.size.join('x')}` : '';
-    await writePng(path.join(out, `topk-${fileStem(entry.layer)}.png`), grid(tiles, { cols: index.k, labels, rowLabels: units.map((u) => (entry.values[u][0] > 0 ? `unit ${u}` : `unit ${u} dead`)), title: `${entry.layer}: top-${index.k} of ${index.dataset.count} images${crop}` }));
+    await output.png(`topk-${fileStem(entry.layer)}.png`, grid(tiles, { cols: index.k, labels, rowLabels: units.map((u) => (entry.values[u][0] > 0 ? `unit ${u}` : `unit ${u} dead`)), title: `${entry.layer}: top-${index.k} of ${index.dataset.count} images${crop}` }));
   }
+  await output.commit();
   console.log(`wrote top-${index.k} pictures for ${layers?.length ?? index.layers.length} layers to ${out}`);
   model.dispose();
 }

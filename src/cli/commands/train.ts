@@ -1,13 +1,12 @@
 /** deepvis train --arch cnn|mlp --data mnist|fashion-mnist|PATH --epochs N --out DIR */
-import * as path from 'node:path';
 import { loadDataSplit } from '../../data/load.js';
-import { writeJsonAtomic } from '../../io/atomic.js';
+import type { OutputSession } from '../../io/output.js';
 import { saveLayersModel } from '../../io/model_files.js';
 import { buildClassifier, type ClassifierArch } from '../../train/architectures.js';
 import { fitClassifier } from '../../train/fit.js';
 import { DeepvisError } from '../../errors.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, openOutput } from '../common.js';
 import { Progress } from '../progress.js';
 import { trainStack, type StackArgs } from '../../train/stack.js';
 import type { Corruption } from '../../train/autoencoder.js';
@@ -45,13 +44,14 @@ export async function run(argv: string[]): Promise<void> {
     throw new DeepvisError('--sparsity must be TARGET,WEIGHT with 0 < TARGET < 1 and WEIGHT ≥ 0');
   }
   const dataSpec = flags.data as string;
+  const output = await openOutput(out);
   const engine = await engineFrom(flags);
   const seed = flags.seed as number;
   const { train, test } = await loadDataSplit(dataSpec, [28, 28, 1], seed);
   if (!train.labels) throw new DeepvisError(`data set ${dataSpec} has no labels (a folder needs one subfolder per class)`);
   const classes = train.classNames?.length ?? Math.max(...train.labels) + 1;
   if (stackArch) {
-    await trainStackCommand(arch as 'rbm' | 'dbn' | 'sae' | 'dae', flags, { train, test, out, epochs, seed, noise, sparsity, backend: engine.backend, dataSpec });
+    await trainStackCommand(arch as 'rbm' | 'dbn' | 'sae' | 'dae', flags, { train, test, out, output, epochs, seed, noise, sparsity, backend: engine.backend, dataSpec });
     return;
   }
   const model = buildClassifier(arch as ClassifierArch, train.shape, classes, seed);
@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<void> {
     },
   });
   const wall = (performance.now() - t0) / 1000;
-  await saveLayersModel(model, out, {
+  await saveLayersModel(model, await output.folder(''), {
     arch,
     dataset: dataSpec,
     inputRange: [0, 1],
@@ -87,11 +87,12 @@ export async function run(argv: string[]): Promise<void> {
     logitsLayer: 'logits',
   });
   const last = history[history.length - 1];
-  await writeJsonAtomic(path.join(out, 'metrics.json'), {
+  await output.json('metrics.json', {
     arch, dataset: dataSpec, seed, backend: engine.backend,
     trainCount: train.count, testCount: test.count,
     epochs: history, testAccuracy: last.testAccuracy, testLoss: last.testLoss, wallSeconds: wall,
   });
+  await output.commit();
   console.log(`test accuracy ${(100 * last.testAccuracy).toFixed(2)}% in ${wall.toFixed(1)}s; saved to ${out}`);
   model.dispose();
 }
@@ -108,6 +109,7 @@ interface StackRun {
   train: ImageSet;
   test: ImageSet;
   out: string;
+  output: OutputSession;
   epochs: number;
   seed: number;
   noise?: Corruption;
@@ -143,19 +145,21 @@ async function trainStackCommand(arch: 'rbm' | 'dbn' | 'sae' | 'dae', flags: Rec
   console.log(`training ${arch} ${[r.train.shape.reduce((a, b) => a * b), ...layers].join('-')} on ${r.dataSpec}: ${args.pretrainEpochs} greedy epochs per layer, ${args.finetuneEpochs} fine-tuning epochs`);
   const result = await trainStack(r.train, r.test, args);
   const wall = (performance.now() - t0) / 1000;
-  await saveLayersModel(result.model, r.out, { ...result.metadata, arch, dataset: r.dataSpec });
+  await saveLayersModel(result.model, await r.output.folder(''), { ...result.metadata, arch, dataset: r.dataSpec });
   if (result.pretrained && result.pretrainedMetadata) {
-    await saveLayersModel(result.pretrained, path.join(r.out, 'pretrained'), { ...result.pretrainedMetadata, arch, dataset: r.dataSpec });
+    r.output.replaceFolder('pretrained');
+    await saveLayersModel(result.pretrained, await r.output.folder('pretrained'), { ...result.pretrainedMetadata, arch, dataset: r.dataSpec });
     result.pretrained.dispose();
   }
   const last = result.finetune[result.finetune.length - 1];
-  await writeJsonAtomic(path.join(r.out, 'metrics.json'), {
+  await r.output.json('metrics.json', {
     arch, dataset: r.dataSpec, seed: r.seed, backend: r.backend, layers,
     trainCount: r.train.count, testCount: r.test.count,
     pretrain: result.pretrain.map((values, i) => ({ layer: i + 1, values })),
     autoencoder: result.autoencoder,
     epochs: result.finetune, testAccuracy: last?.testAccuracy ?? null, wallSeconds: wall,
   });
+  await r.output.commit();
   console.log(`${last ? `test accuracy ${(100 * last.testAccuracy).toFixed(2)}% ` : ''}in ${wall.toFixed(1)}s; saved to ${r.out}`);
   result.model.dispose();
 }
