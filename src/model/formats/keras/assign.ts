@@ -12,6 +12,11 @@ interface Pending {
   readonly data: readonly H5Data[];
 }
 
+/** 'kernel' for conv2d_2/kernel (tfjs makes variable names unique: its `name` may be kernel_2). */
+function weightName(w: tf.LayerVariable): string {
+  return ((w as unknown as { originalName?: string }).originalName ?? w.name).split('/').pop() as string;
+}
+
 function shape(s: readonly (number | null)[]): string {
   return `[${s.join(', ')}]`;
 }
@@ -29,13 +34,13 @@ function plan(layers: readonly tf.layers.Layer[], prefix: string, weights: Reado
     const want = layer.weights;
     if (want.length !== data.length) {
       throw new DeepvisError(
-        `${source}: layer '${key}' has ${data.length} weight${data.length === 1 ? '' : 's'} in the file, its config needs ${want.length} (${want.map((w) => w.name.split('/').pop()).join(', ') || 'none'}): the weights do not fit the config`,
+        `${source}: layer '${key}' has ${data.length} weight${data.length === 1 ? '' : 's'} in the file, its config needs ${want.length} (${want.map(weightName).join(', ') || 'none'}): the weights do not fit the config`,
       );
     }
     want.forEach((w, i) => {
       if (!tf.util.arraysEqual(w.shape as number[], data[i].shape as number[])) {
         throw new DeepvisError(
-          `${source}: layer '${key}' weight ${i} (${w.name.split('/').pop()}) is ${shape(data[i].shape)} in the file, its config needs ${shape(w.shape)}: the weights do not fit the config`,
+          `${source}: layer '${key}' weight ${i} (${weightName(w)}) is ${shape(data[i].shape)} in the file, its config needs ${shape(w.shape)}: the weights do not fit the config`,
         );
       }
     });
