@@ -49,7 +49,7 @@ describe('Keras loader: parity with the NumPy reference', () => {
       const vis = await loadKeras(bytes(file), file, {}, {});
       for (const k of kinds) assert.ok(vis.layers.some((l) => l.kind === k), `${file} has a ${k} layer`);
       await noLeaks(async () => {
-        const x = tf.tensor(exp.input, exp.inputShape) as tf.Tensor4D;
+        const x = tf.tensor4d(exp.input, exp.inputShape as [number, number, number, number]);
         const w = tf.tensor(exp.W, exp.outputShape);
         const y = vis.predict(x);
         assert.deepEqual(y.shape, exp.outputShape);
