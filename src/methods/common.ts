@@ -13,14 +13,19 @@ import { checkUnits, units as unitObjective, type UnitSelector } from '../object
 import { drain, type Steps } from '../optimize/drive.js';
 import type { OptimizeResult, StepInfo } from '../optimize/loop.js';
 
-export interface UnitRequest {
-  readonly layer: string;
-  readonly units: readonly number[];
-  readonly neuron?: UnitSelector['neuron'];
+/** What every optimizing method takes: seed, progress (one shape: StepInfo) and a cancel signal. */
+export interface RunControl {
   readonly steps?: number;
   readonly seed?: number;
   readonly onStep?: (info: StepInfo) => void;
+  /** Checked between steps; when it says aborted, the run stops with what it has. */
   readonly signal?: { readonly aborted: boolean };
+}
+
+export interface UnitRequest extends RunControl {
+  readonly layer: string;
+  readonly units: readonly number[];
+  readonly neuron?: UnitSelector['neuron'];
 }
 
 export interface UnitOutcome {

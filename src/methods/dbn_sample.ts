@@ -8,9 +8,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { oneHot } from '../engine/one_hot.js';
 import { Rng } from '../engine/rng.js';
-import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { checkUnits } from '../objectives/units.js';
+import { dbnLayer } from './dbn_stack.js';
 
 export interface DbnSampleArgs {
   /** A hidden layer of the DBN: h1, h2, … */
@@ -30,25 +30,8 @@ export interface DbnSampleResult {
   means: tf.Tensor4D;
 }
 
-interface StackMeta {
-  kind?: string;
-  finetuned?: boolean;
-  visible?: 'binary' | 'gaussian';
-  visibleBiases?: number[][] | null;
-}
-
 export function sampleDbnUnits(model: VisModel, args: DbnSampleArgs): DbnSampleResult {
-  const stack = model.metadata.stack as StackMeta | undefined;
-  if (!stack || stack.kind !== 'dbn' || !stack.visibleBiases) {
-    throw new DeepvisError('sampling needs a deep belief net trained by deepvis (deepvis train --arch dbn|rbm): this model has no RBM visible biases');
-  }
-  if (stack.finetuned) {
-    throw new DeepvisError('this DBN was fine-tuned with a classifier, so its weights no longer form the RBMs\' generative model; sample its pre-trained twin (the pretrained/ folder that deepvis train writes next to it)');
-  }
-  const layer = model.layer(args.layer);
-  const m = /^h(\d+)$/.exec(layer.name);
-  if (!m) throw new DeepvisError(`'${layer.name}' is not a hidden layer of the DBN (h1, h2, …)`);
-  const j = Number(m[1]);
+  const { stack, layer, j } = dbnLayer(model, args.layer);
   checkUnits(layer, args.units);
   const n = args.samples ?? 10;
   const steps = args.gibbs ?? 200;

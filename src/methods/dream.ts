@@ -1,11 +1,9 @@
 /**
- * DeepDream (Mordvintsev, Olah & Tyka 2015; seed 001 §6).
- * (b) `dreamPhoto`: enhance what a layer sees in a photo — gradient ascent (step lr·g/mean|g|) on
- *     the layer's mean squared activation, over octaves (coarse to fine; the detail added at one
- *     scale is carried to the next). The photo is a canvas larger than the model's input, dreamt
- *     in model-sized tiles (one batch) shifted at random every step (transforms/tiles.ts).
- * (c) `dreamZoom`: dream, zoom in a little, dream again — frames of an endless zoom (zoom.ts).
- * (a) (a class or unit from noise with a neighbouring-pixel prior) is `dreamUnits` (dream_units.ts).
+ * DeepDream (Mordvintsev, Olah & Tyka 2015; seed 001 §6), (b): enhance what a layer sees in a
+ * photo — ascent (step lr·g/mean|g|) on the layer's mean squared activation over octaves, coarse to
+ * fine, carrying the detail added at one scale to the next. The photo is a canvas larger than the
+ * model's input, dreamt in model-sized tiles (one batch) shifted at random every step (tiles.ts).
+ * (c), the endless zoom, is zoom.ts; (a), units from noise with a neighbouring-pixel prior, dream_units.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
@@ -17,21 +15,18 @@ import type { Steps } from '../optimize/drive.js';
 import { optimizeOwned, type StepInfo } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
-import { randomTiles } from '../transforms/tiles.js';
-import { drained } from './common.js';
+import { octaveSizes, randomTiles } from '../transforms/tiles.js';
+import { drained, type RunControl } from './common.js';
 
-export interface DreamArgs {
+/** Defaults: 3 octaves, each 1.4× the previous, 20 steps each; lr (a fraction of the input range) 0.01. */
+export interface DreamArgs extends Omit<RunControl, 'steps' | 'onStep'> {
   /** What to enhance: usually deepDream(layer). Scores of all tiles are summed. */
   readonly objective: Objective;
-  /** Default 3 octaves, each 1.4× the previous, 20 steps each. */
   readonly octaves?: number;
   readonly octaveScale?: number;
   readonly stepsPerOctave?: number;
-  /** Step size as a fraction of the input range (the gradient divided by its mean |g|); default 0.01. */
   readonly lr?: number;
-  readonly seed?: number;
   readonly onStep?: (info: StepInfo & { octave: number }) => void;
-  readonly signal?: { readonly aborted: boolean };
 }
 
 export interface DreamResult {
@@ -54,32 +49,26 @@ export function* dreamPhotoSteps(model: VisModel, photo: tf.Tensor3D, args: Drea
   const p = dreamParams(args);
   const [lo, hi] = model.input.range;
   const rng = new Rng(p.seed);
-  // The finest octave is the photo's size, but never smaller than one tile.
   const [H, W] = [Math.max(photo.shape[0], th), Math.max(photo.shape[1], tw)];
-  const f = (o: number) => p.octaveScale ** (p.octaves - 1 - o);
-  const sizes = Array.from({ length: p.octaves }, (_, o) => [Math.max(th, Math.round(H / f(o))), Math.max(tw, Math.round(W / f(o)))] as [number, number]);
   const base = tf.tidy(() => tf.image.resizeBilinear(photo.expandDims(0) as tf.Tensor4D, [H, W], true));
   let detail: tf.Tensor4D | null = null;
   const octaves: DreamResult['octaves'] = [];
   const t0 = performance.now();
   try {
-    for (const [o, size] of sizes.entries()) {
+    // The finest octave is the photo's size, but never smaller than one tile.
+    for (const [o, size] of octaveSizes([H, W], [th, tw], p.octaves, p.octaveScale).entries()) {
       if (args.signal?.aborted) break;
       // The photo at this octave plus the detail dreamt so far, brought to this size.
-      const start = tf.tidy(() => tf.image.resizeBilinear(base, size, true));
-      try {
-        const param = pixels(() => (detail ? start.add(tf.image.resizeBilinear(detail, size, true)) : start.clone()) as tf.Tensor4D);
-        const run = yield* optimizeOwned(model, param, args.objective, {
-          steps: p.stepsPerOctave, lr: p.lr * (hi - lo), rule: 'mean', transform: randomTiles([th, tw], rng), projections: [clampRange([lo, hi])],
-          keep: 'last', onStep: (info) => args.onStep?.({ ...info, octave: o }), signal: args.signal,
-        });
-        octaves.push({ size, first: run.history[0]?.[0] ?? NaN, last: run.history[run.history.length - 1]?.[0] ?? NaN });
-        detail?.dispose();
-        detail = tf.tidy(() => run.images.sub(start)) as tf.Tensor4D;
-        run.images.dispose();
-      } finally {
-        start.dispose();
-      }
+      const at = (x: tf.Tensor4D) => tf.image.resizeBilinear(x, size, true);
+      const param = pixels(() => (detail ? at(base).add(at(detail)) : at(base)) as tf.Tensor4D);
+      const run = yield* optimizeOwned(model, param, args.objective, {
+        steps: p.stepsPerOctave, lr: p.lr * (hi - lo), rule: 'mean', transform: randomTiles([th, tw], rng), projections: [clampRange([lo, hi])],
+        keep: 'last', onStep: (info) => args.onStep?.({ ...info, octave: o }), signal: args.signal,
+      });
+      octaves.push({ size, first: run.history[0]?.[0] ?? NaN, last: run.history[run.history.length - 1]?.[0] ?? NaN });
+      detail?.dispose();
+      detail = tf.tidy(() => run.images.sub(at(base))) as tf.Tensor4D;
+      run.images.dispose();
     }
     const image = tf.tidy(() => base.add(detail ? tf.image.resizeBilinear(detail, [H, W], true) : 0).clipByValue(lo, hi).squeeze([0])) as tf.Tensor3D;
     return { image, octaves, params: p, seconds: (performance.now() - t0) / 1000 };
@@ -89,5 +78,3 @@ export function* dreamPhotoSteps(model: VisModel, photo: tf.Tensor3D, args: Drea
 }
 
 export const dreamPhoto = drained(dreamPhotoSteps);
-export { dreamZoom, zoomIn, type ZoomArgs } from './zoom.js';
-export { dreamUnits, dreamUnitsSteps, type DreamUnitsArgs } from './dream_units.js';

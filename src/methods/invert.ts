@@ -15,26 +15,21 @@ import { featureMatch, representationError } from '../objectives/feature_match.j
 import { lpNorm, totalVariation } from '../objectives/priors.js';
 import { checkLr } from '../optimize/divergence.js';
 import type { Steps } from '../optimize/drive.js';
-import { optimizeOwned, type StepInfo } from '../optimize/loop.js';
+import { optimizeOwned } from '../optimize/loop.js';
 import { cosine } from '../optimize/schedules.js';
 import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
-import { drained } from './common.js';
+import { drained, type RunControl } from './common.js';
 
-export interface InvertArgs {
+/** Defaults: 4 restarts, 400 steps, Adam lr 0.05 of the input range, α = 6, λα = 1, β = 2, λTV = 0.5. */
+export interface InvertArgs extends RunControl {
   readonly layer: string;
-  /** Random starts; default 4. */
   readonly restarts?: number;
-  readonly steps?: number;
-  /** Adam learning rate as a fraction of the input range; default 0.05. */
   readonly lr?: number;
   readonly alpha?: number;
   readonly lambdaAlpha?: number;
   readonly beta?: number;
   readonly lambdaTV?: number;
-  readonly seed?: number;
-  readonly onStep?: (info: StepInfo) => void;
-  readonly signal?: { readonly aborted: boolean };
 }
 
 export interface InvertResult {

@@ -37,3 +37,11 @@ export function randomTiles(tile: readonly [number, number], rng: Rng): (x: tf.T
     return (n === 1 ? tf.concat(tiles, 0) : tf.stack(tiles, 1).reshape([-1, th, tw, c])) as tf.Tensor4D;
   };
 }
+
+/** Canvas sizes of `octaves` octaves, coarse to fine, each `scale`× the previous, the finest `size`, none smaller than `tile`. */
+export function octaveSizes(size: readonly [number, number], tile: readonly [number, number], octaves: number, scale: number): [number, number][] {
+  return Array.from({ length: octaves }, (_, o) => {
+    const f = scale ** (octaves - 1 - o);
+    return [Math.max(tile[0], Math.round(size[0] / f)), Math.max(tile[1], Math.round(size[1] / f))];
+  });
+}

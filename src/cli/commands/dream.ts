@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { animatedGif } from '../../io/animation.js';
 import { pngBytes } from '../../io/png.js';
-import { dreamPhoto } from '../../methods/dream.js';
+import { dreamParams, dreamPhoto } from '../../methods/dream.js';
 import { dreamUnits } from '../../methods/dream_units.js';
 import { dreamZoom } from '../../methods/zoom.js';
 import { deepDream } from '../../objectives/layer.js';
@@ -26,7 +26,7 @@ const SPECS: FlagSpecs = {
   octaves: { type: 'int', help: 'octaves (coarse to fine)', default: 3 },
   'octave-scale': { type: 'number', help: 'size ratio between octaves', default: 1.4 },
   steps: { type: 'int', help: 'steps per octave with --input (default 20); steps in all for units from noise (default 200)' },
-  lr: { type: 'number', help: 'step size as a fraction of the input range', default: 0.01 },
+  lr: { type: 'number', help: 'step size as a fraction of the input range (default 0.01 with --input, 0.02 for units from noise)' },
   size: { type: 'int', help: 'dream on the photo enlarged to this many pixels on its long side (default: its own size, at least the model input)' },
   zoom: { type: 'int', help: 'frames of dream → zoom → dream (writes the frames and an animated GIF)' },
   'zoom-factor': { type: 'number', help: 'zoom per frame', default: 1.05 },
@@ -51,7 +51,7 @@ export async function run(argv: string[]): Promise<void> {
     checkBatchMemory(model, units.length, { layer: layer.name, what: `${units.length} units`, hint: 'fewer --units' });
     const steps = (flags.steps as number | undefined) ?? 200;
     const bar = new Progress(`dream ${layer.name}`, steps, quiet);
-    const r = dreamUnits(model, { layer: layer.name, units, neuron, steps, seed, tv: flags.tv as number, onStep: ({ step }) => bar.update(step + 1) });
+    const r = dreamUnits(model, { layer: layer.name, units, neuron, steps, seed, tv: flags.tv as number, lr: flags.lr as number | undefined, onStep: ({ step }) => bar.update(step + 1) });
     bar.done();
     const v = r.images.dataSync();
     r.images.dispose();
@@ -79,7 +79,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const args = {
     objective: deepDream(layer), octaves: flags.octaves as number, octaveScale: flags['octave-scale'] as number,
-    stepsPerOctave: (flags.steps as number | undefined) ?? 20, lr: flags.lr as number, seed,
+    stepsPerOctave: (flags.steps as number | undefined) ?? 20, lr: (flags.lr as number | undefined) ?? dreamParams({}).lr, seed,
   };
   const params = { ...args, objective: args.objective.description, input: flags.input, size: photo.shape };
   const stem = stemOf(layer.name);
