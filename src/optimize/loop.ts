@@ -108,9 +108,9 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
       let scores!: Float32Array;
       const lr = args.lr * (args.schedule ? args.schedule(step, args.steps) : 1);
       const scored = param.image();
-      checkDivergence(prev, scored, range, step);
-      // The scored image is freed even when a step throws (a bad objective, an aborted kernel).
+      // The scored image is freed even when a step throws (a bad objective, an aborted kernel, divergence).
       try {
+        checkDivergence(prev, scored, range, step);
         tf.tidy(() => {
           const f = () =>
             tf.tidy(() => {
