@@ -49,7 +49,7 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     let sub = subModels.get(key);
     if (!sub) {
       const outputs = names.map((n) =>
-        n.endsWith(PRE) ? (model.getLayer(n.slice(0, -PRE.length)).input as tf.SymbolicTensor) : (model.getLayer(n).output as tf.SymbolicTensor),
+        n.endsWith(PRE) ? (model.getLayer(n.slice(0, -PRE.length)).input as tf.SymbolicTensor) : outputOf(model.getLayer(n)),
       );
       sub = tf.model({ inputs: model.inputs, outputs });
       subModels.set(key, sub);
@@ -86,6 +86,14 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     },
   };
   return vis;
+}
+
+/**
+ * A layer's output in the model's graph. A nested model (a Keras base model used as a layer) has
+ * two nodes: node 0 links its own inputs to its outputs, node 1 is its call in this model.
+ */
+function outputOf(layer: tf.layers.Layer): tf.SymbolicTensor {
+  return (layer instanceof tf.LayersModel && layer.inboundNodes.length === 2 ? layer.getOutputAt(1) : layer.output) as tf.SymbolicTensor;
 }
 
 /** Runs fn with `layer`'s output shifted by delta (an own `call` on the instance, removed after). */

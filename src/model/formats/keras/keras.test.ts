@@ -40,6 +40,8 @@ const FIXTURES: [string, string, string[]][] = [
   ['mobile_k213.h5', 'Keras 2.13 functional', ['Rescaling', 'Normalization', 'ZeroPadding2D', 'BatchNormalization', 'ReLU', 'DepthwiseConv2D', 'SeparableConv2D', 'Add', 'Concatenate', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Softmax']],
   ['mobile_k3.keras', 'Keras 3 functional', ['Normalization', 'SeparableConv2D', 'DepthwiseConv2D', 'Add', 'Softmax']],
   ['seq_k3.keras', 'Keras 3 Sequential', ['Conv2D', 'BatchNormalization', 'Activation', 'Reshape', 'Flatten']],
+  ['transfer_k215.h5', 'Keras 2.15 Sequential around a functional base model', ['Functional', 'GlobalAveragePooling2D']],
+  ['block_k3.keras', 'Keras 3 functional around a Sequential block', ['Sequential', 'Flatten', 'Softmax']],
 ];
 
 describe('Keras loader: parity with the NumPy reference', () => {

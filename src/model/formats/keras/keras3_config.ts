@@ -12,35 +12,46 @@ export type Dict = { [key: string]: any };
 
 export const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 
+/**
+ * Node indices of references to layers in `bump` move up by one: in Keras 3 a nested Sequential is
+ * no Functional, so its first call is its node 0, where tfjs (like tf.keras) counts the node that
+ * links the model's own inputs to its outputs first.
+ */
+type Bump = ReadonlySet<string>;
+
+function history(h: unknown[], bump: Bump): unknown[] {
+  return [h[0], bump.has(String(h[0])) ? Number(h[1]) + 1 : h[1], h[2]];
+}
+
 /** Every __keras_tensor__ in a call record's args, in order, as Keras 2 inbound entries. */
-function tensorsOf(value: unknown, out: unknown[][]): unknown[][] {
-  if (Array.isArray(value)) for (const v of value) tensorsOf(v, out);
+function tensorsOf(value: unknown, out: unknown[][], bump: Bump): unknown[][] {
+  if (Array.isArray(value)) for (const v of value) tensorsOf(v, out, bump);
   else if (value && typeof value === 'object') {
     const d = value as Dict;
     if (d.class_name === '__keras_tensor__') {
       const h = d.config?.keras_history;
       if (!Array.isArray(h) || h.length !== 3) throw new DeepvisError('a Keras tensor without keras_history');
-      out.push([h[0], h[1], h[2], {}]);
-    } else for (const v of Object.values(d)) tensorsOf(v, out);
+      out.push([...history(h, bump), {}]);
+    } else for (const v of Object.values(d)) tensorsOf(v, out, bump);
   }
   return out;
 }
 
-function node3to2(node: unknown): unknown {
+function node3to2(node: unknown, bump: Bump): unknown {
   if (Array.isArray(node)) return node; // already the legacy form
   const d = node as Dict;
   // Only the call's args carry layer inputs; kwargs such as `training` or `mask` are not inputs.
-  return tensorsOf(d?.args ?? [], []);
+  return tensorsOf(d?.args ?? [], [], bump);
 }
 
 /** Keras 3 writes [[name, 0, 0]] (or, for one input in early 3.x, [name, 0, 0]). */
-function tensorList(v: unknown): unknown[] {
+function tensorList(v: unknown, bump: Bump): unknown[] {
   if (!Array.isArray(v)) return [];
-  return typeof v[0] === 'string' ? [v] : v;
+  return (typeof v[0] === 'string' ? [v] : v).map((h: unknown[]) => history(h, bump));
 }
 
-function layer3to2(layer: Dict): Dict {
-  if (MODEL_CLASSES.has(layer.class_name)) return { ...model3to2(layer), ...placement(layer) };
+function layer3to2(layer: Dict, bump: Bump, kerasMajor: number): Dict {
+  if (MODEL_CLASSES.has(layer.class_name)) return { ...model3to2(layer, kerasMajor), ...placement(layer, bump) };
   const config: Dict = { ...layer.config };
   if (layer.class_name === 'InputLayer') {
     const shape = config.batch_shape ?? config.batch_input_shape ?? (config.shape ? [null, ...config.shape] : undefined);
@@ -49,19 +60,22 @@ function layer3to2(layer: Dict): Dict {
     delete config.optional;
     config.batch_input_shape = shape;
   }
-  return { class_name: layer.class_name, config, ...placement(layer) };
+  return { class_name: layer.class_name, config, ...placement(layer, bump) };
 }
 
-function placement(layer: Dict): Dict {
+function placement(layer: Dict, bump: Bump): Dict {
   const out: Dict = {};
   if ('name' in layer) out.name = layer.name;
-  if (Array.isArray(layer.inbound_nodes)) out.inbound_nodes = layer.inbound_nodes.map(node3to2);
+  if (Array.isArray(layer.inbound_nodes)) out.inbound_nodes = layer.inbound_nodes.map((n: unknown) => node3to2(n, bump));
   return out;
 }
 
-export function model3to2(model: Dict): Dict {
+/** `kerasMajor` 2 for the .keras zips tf.keras 2.13–2.15 wrote (their Sequential is a Functional). */
+export function model3to2(model: Dict, kerasMajor = 3): Dict {
   const config: Dict = model.config ?? {};
-  const layers: Dict[] = (config.layers ?? []).map(layer3to2);
+  const raw: Dict[] = config.layers ?? [];
+  const bump = new Set(kerasMajor >= 3 ? raw.filter((l) => l.class_name === 'Sequential').map((l) => String(l.name ?? l.config?.name)) : []);
+  const layers: Dict[] = raw.map((l) => layer3to2(l, bump, kerasMajor));
   if (model.class_name === 'Sequential') {
     // A Sequential built by .build(shape) has no InputLayer: its shape is in build_config.
     const shape = model.build_config?.input_shape;
@@ -75,8 +89,8 @@ export function model3to2(model: Dict): Dict {
     config: {
       name: config.name,
       layers,
-      input_layers: tensorList(config.input_layers),
-      output_layers: tensorList(config.output_layers),
+      input_layers: tensorList(config.input_layers, bump),
+      output_layers: tensorList(config.output_layers, bump),
     },
   };
 }

@@ -69,7 +69,8 @@ export async function readKeras3(bytes: Uint8Array, source: string): Promise<Ker
   }
   const root = await readH5(files['model.weights.h5'], `${source} (model.weights.h5)`);
   const weights = new Map<string, H5Data[]>();
+  const major = Number.parseInt(version, 10) || 3;
   const layers = root.groups.has('layers') || !root.groups.has('_layer_checkpoint_dependencies') ? 'layers' : '_layer_checkpoint_dependencies';
   collect(root, config, layers, '', weights, { source, layers });
-  return { topology: model3to2(config), weights, kerasMajor: Number.parseInt(version, 10) || 3 };
+  return { topology: model3to2(config, major), weights, kerasMajor: major };
 }
