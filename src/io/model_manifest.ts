@@ -88,7 +88,8 @@ export async function modelFiles(main: string): Promise<string[]> {
     } catch (e) {
       throw new DeepvisError(`malformed model file ${printable(main)}: ${printable((e as Error).message)}`);
     }
-    const shards = (await manifestGroups(json ?? {}, real)).flatMap((g) => g.files);
+    // Shards resolve against the folder named by the user, exactly as the loader reads them.
+    const shards = (await manifestGroups(json ?? {}, main)).flatMap((g) => g.files);
     return [real, ...new Set(shards)];
   }
   // ONNX external data files are listed by the ONNX loader (onnxExternalLocations); until then a

@@ -1,12 +1,17 @@
 /**
  * The web app is built with Vite on first `deepvis serve` and rebuilt only when a source file (the
  * app's or the library's) is newer than the build, so serving stays one command after `npm ci`.
+ * On a read-only install it is built into a private folder made by mkdtemp (0700, removed at
+ * exit) — never a predictable $TMPDIR/deepvis-app that another local user could plant an
+ * index.html in — and Vite is kept from writing into the package: its config is loaded by the
+ * module runner (not bundled into node_modules/.vite-temp) and its cache lives in the build folder.
  */
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeepvisError } from '../errors.js';
+import { onInterrupt } from '../io/cleanup.js';
 
 /** The package root: this file sits in src/serve/ (tsx) or dist/serve/ (compiled). */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,15 +33,21 @@ async function newest(dir: string, skip: (p: string) => boolean): Promise<number
   return t;
 }
 
-/** The package's own web/app/dist, or a temp folder when the package is installed read-only. */
+/** Whether the package can be written to (else the app is built into a private temp folder). */
+export async function packageWritable(): Promise<boolean> {
+  return fs.access(APP_SOURCE, fsConstants.W_OK).then(() => true, () => false);
+}
+
+/** A fresh private folder (mkdtemp: unpredictable name, mode 0700), removed when the process exits. */
+export async function privateBuildDir(): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'deepvis-app-'));
+  onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The package's own web/app/dist, or a private temp folder when the package is installed read-only. */
 async function defaultOutDir(): Promise<string> {
-  const own = path.join(APP_SOURCE, 'dist');
-  try {
-    await fs.access(APP_SOURCE, fsConstants.W_OK);
-    return own;
-  } catch {
-    return path.join(os.tmpdir(), 'deepvis-app');
-  }
+  return (await packageWritable()) ? path.join(APP_SOURCE, 'dist') : privateBuildDir();
 }
 
 export async function ensureApp(args: { outDir?: string; rebuild?: boolean; log?: (s: string) => void } = {}): Promise<string> {
@@ -53,6 +64,15 @@ export async function ensureApp(args: { outDir?: string; rebuild?: boolean; log?
   } catch {
     throw new DeepvisError('building the web app needs vite (npm install in the deepvis folder)');
   }
-  await vite.build({ configFile: path.join(APP_SOURCE, 'vite.config.ts'), build: { outDir, emptyOutDir: true }, logLevel: 'error' });
+  const writable = await packageWritable();
+  await vite.build({
+    configFile: path.join(APP_SOURCE, 'vite.config.ts'),
+    // 'bundle' (the default) writes the bundled config to node_modules/.vite-temp: EACCES on a read-only install.
+    configLoader: 'runner',
+    ...(writable ? {} : { cacheDir: path.join(outDir, '.vite-cache') }),
+    build: { outDir, emptyOutDir: true },
+    logLevel: 'error',
+  });
+  if (!writable) await fs.rm(path.join(outDir, '.vite-cache'), { recursive: true, force: true });
   return outDir;
 }

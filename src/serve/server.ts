@@ -1,11 +1,13 @@
 /**
  * The web app's server (Node): the built app, the models' files, a data set to browse, and what
- * only a scan of that data set can give — each model's top-k index (scanned at start, cached on
- * disk), per-layer specificity (computed on first request) and the per-unit images of its
- * report/ folder. All through the same library code as
- * the CLI. Headers make the page cross-origin isolated, so tfjs can use wasm threads there.
+ * only a scan of that data set can give — each model's top-k index (scanned at start, cached in
+ * the per-user cache), per-layer specificity (computed on first request) and the per-unit images
+ * of its report/ folder. All through the same library code as the CLI. Headers make the page
+ * cross-origin isolated, so tfjs can use wasm threads there.
+ * Of a model's folder only the files the model consists of are served (model.json and the shards
+ * its manifest lists, or the .onnx/.h5/.keras file and its sidecar, plus report/LAYER-METHOD/unit-N.png),
+ * each realpath-checked to stay inside the folder, no dotfiles; requests pass guard.ts first.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import * as path from 'node:path';
@@ -14,9 +16,11 @@ import { specificity, type LayerSpecificity } from '../analysis/specificity.js';
 import { loadDataSplit } from '../data/load.js';
 import { toRange, type ImageSet } from '../data/dataset.js';
 import { DeepvisError } from '../errors.js';
-import { writeJsonAtomic } from '../io/atomic.js';
 import { loadModel, resolveModelJson } from '../io/model_files.js';
+import { insideFolder, modelFiles } from '../io/model_manifest.js';
 import type { VisModel } from '../model/types.js';
+import { contentKey, openCacheDir, readCached, writeCached } from './cache.js';
+import { allowedHosts, pathParts, refusal, SECURITY_HEADERS } from './guard.js';
 
 export interface ServeArgs {
   readonly models: readonly string[];
@@ -26,7 +30,7 @@ export interface ServeArgs {
   readonly appDir: string;
   readonly port?: number;
   readonly host?: string;
-  /** Where scanned indexes are cached. */
+  /** Where scanned indexes are cached: a folder of the user's own (created 0700, owner checked). */
   readonly cacheDir: string;
   readonly log?: (line: string) => void;
 }
@@ -37,6 +41,10 @@ interface Served {
   name: string;
   dir: string;
   json: string;
+  /** What /models/i/… may hand out: a path relative to the folder → its real path. */
+  files: Map<string, string>;
+  /** The model's own files (real paths, main first): what its cache key is made of. */
+  parts: string[];
   model: VisModel;
   index: TopKIndex | null;
   specificity: Map<string, LayerSpecificity>;
@@ -48,15 +56,39 @@ const TYPES: Record<string, string> = {
 };
 
 function send(res: ServerResponse, status: number, body: string | Uint8Array, type = 'application/json', extra: Record<string, string> = {}): void {
-  res.writeHead(status, {
-    'content-type': type,
-    'cross-origin-opener-policy': 'same-origin',
-    'cross-origin-embedder-policy': 'require-corp',
-    'cross-origin-resource-policy': 'same-origin',
-    'cache-control': 'no-cache',
-    ...extra,
-  });
-  res.end(body);
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache', ...SECURITY_HEADERS, ...extra });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+const hidden = (rel: string) => rel.split(/[\\/]/).some((p) => p.startsWith('.'));
+
+/** The files a served model consists of, plus its report/ unit images: relative path → real path. */
+async function servedFiles(json: string): Promise<{ files: Map<string, string>; parts: string[]; report: Record<string, number[]> }> {
+  const dir = path.dirname(json);
+  const realDir = await fs.realpath(dir);
+  const files = new Map<string, string>();
+  const parts = await modelFiles(json);
+  const [main, ...rest] = parts;
+  files.set(path.basename(json), main);
+  for (const f of rest) {
+    const rel = path.relative(realDir, f).split(path.sep).join('/');
+    if (!hidden(rel)) files.set(rel, f);
+  }
+  const report: Record<string, number[]> = {};
+  for (const e of await fs.readdir(path.join(dir, 'report'), { withFileTypes: true }).catch(() => [])) {
+    if (!e.isDirectory() || e.name.startsWith('.')) continue;
+    const units: number[] = [];
+    for (const f of await fs.readdir(path.join(dir, 'report', e.name)).catch(() => [] as string[])) {
+      const unit = /^unit-(\d+)\.png$/.exec(f)?.[1];
+      const rel = `report/${e.name}/${f}`;
+      const real = unit != null ? await insideFolder(dir, rel, json).catch(() => null) : null;
+      if (unit == null || !real) continue;
+      files.set(rel, real);
+      units.push(Number(unit));
+    }
+    if (units.length) report[e.name] = units.sort((a, b) => a - b);
+  }
+  return { files, parts, report };
 }
 
 async function indexFor(m: Served, set: ImageSet, spec: string, cacheDir: string, log: (s: string) => void): Promise<TopKIndex | null> {
@@ -64,17 +96,14 @@ async function indexFor(m: Served, set: ImageSet, spec: string, cacheDir: string
     log(`${m.name}: data set images [${set.shape.join(', ')}] do not fit the model [${m.model.input.shape.join(', ')}]; no top-k index`);
     return null;
   }
-  const stat = await fs.stat(m.json);
-  const key = createHash('sha1').update(`${path.resolve(m.json)}|${stat.mtimeMs}|${spec}`).digest('hex').slice(0, 12);
-  const file = path.join(cacheDir, `${m.name}-${key}-topk-index.json`);
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as TopKIndex;
-  } catch {
-    const index = await scanTopK(m.model, toRange(set, m.model.input.range), { k: 9, datasetSpec: `${spec}:eval`, modelPath: m.dir });
-    await writeJsonAtomic(file, index);
-    log(`${m.name}: scanned ${index.dataset.count} images in ${index.seconds.toFixed(1)}s (cached in ${file})`);
-    return index;
-  }
+  // Keyed by what the model is (its files' bytes) and what was scanned, not by a path and a time.
+  const key = await contentKey(m.parts, `topk-index v1 k9 ${spec}:eval`);
+  const cached = await readCached<TopKIndex>(cacheDir, key, `${m.name.replace(/[^\w.-]/g, '_')}-topk-index`);
+  if (cached && cached.version === 1 && Array.isArray(cached.layers)) return cached;
+  const index = await scanTopK(m.model, toRange(set, m.model.input.range), { k: 9, datasetSpec: `${spec}:eval`, modelPath: m.dir });
+  const file = await writeCached(cacheDir, key, `${m.name.replace(/[^\w.-]/g, '_')}-topk-index`, index);
+  log(`${m.name}: scanned ${index.dataset.count} images in ${index.seconds.toFixed(1)}s (cached in ${file})`);
+  return index;
 }
 
 export async function serve(args: ServeArgs): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
@@ -92,16 +121,12 @@ export async function serve(args: ServeArgs): Promise<{ server: Server; url: str
     let name = path.basename(dir);
     while (names.has(name)) name += '_';
     names.add(name);
-    const report: Record<string, number[]> = {};
-    for (const e of await fs.readdir(path.join(dir, 'report'), { withFileTypes: true }).catch(() => [])) {
-      if (!e.isDirectory()) continue;
-      const files = await fs.readdir(path.join(dir, 'report', e.name));
-      report[e.name] = files.flatMap((f) => /^unit-(\d+)\.png$/.exec(f)?.[1] ?? []).map(Number).sort((a, b) => a - b);
-    }
-    served.push({ name, dir, json, report, model: await loadModel(p), index: null, specificity: new Map() });
+    const { files, parts, report } = await servedFiles(json);
+    served.push({ name, dir, json, files, parts, report, model: await loadModel(p), index: null, specificity: new Map() });
   }
   let data: ImageSet | null = null;
   if (args.data) {
+    await openCacheDir(args.cacheDir);
     const shape = served[0]?.model.input.shape ?? [28, 28, 1];
     data = (await loadDataSplit(args.data, shape, 0)).test;
     for (const m of served) m.index = await indexFor(m, data, args.data, args.cacheDir, log);
@@ -115,9 +140,13 @@ export async function serve(args: ServeArgs): Promise<{ server: Server; url: str
     data: data ? { spec: args.data, count: data.count, shape: data.shape, classNames: data.classNames, labelled: data.labels != null } : null,
   });
 
+  let allowed = new Set<string>();
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const refused = refusal(req.method, req.headers.host, allowed);
+    if (refused) return send(res, refused[0], JSON.stringify({ error: refused[1] }), 'application/json', refused[0] === 405 ? { allow: 'GET, HEAD' } : {});
+    const parsed = pathParts(req.url);
+    if (!parsed) return send(res, 400, '{"error":"malformed URL encoding"}');
+    const { url, parts } = parsed;
     if (parts[0] === 'api') {
       if (parts[1] === 'config') return send(res, 200, JSON.stringify(config()));
       if (parts[1] === 'index') {
@@ -156,16 +185,16 @@ export async function serve(args: ServeArgs): Promise<{ server: Server; url: str
     }
     if (parts[0] === 'models') {
       const m = served[Number(parts[1])];
-      const file = parts.slice(2).join('/');
-      if (!m || !file || file.includes('..')) return send(res, 404, '{"error":"no such model file"}');
+      const real = m?.files.get(parts.slice(2).join('/'));
+      if (!real) return send(res, 404, '{"error":"no such model file"}');
       try {
-        return send(res, 200, await fs.readFile(path.join(m.dir, file)), TYPES[path.extname(file)] ?? 'application/octet-stream');
+        return send(res, 200, await fs.readFile(real), TYPES[path.extname(real)] ?? 'application/octet-stream');
       } catch {
         return send(res, 404, '{"error":"no such model file"}');
       }
     }
     const rel = parts.length === 0 ? 'index.html' : parts.join('/');
-    if (rel.includes('..')) return send(res, 404, 'not found', 'text/plain');
+    if (rel.includes('..') || hidden(rel) || rel.includes('\0')) return send(res, 404, 'not found', 'text/plain');
     try {
       return send(res, 200, await fs.readFile(path.join(args.appDir, rel)), TYPES[path.extname(rel)] ?? 'application/octet-stream');
     } catch {
@@ -174,14 +203,16 @@ export async function serve(args: ServeArgs): Promise<{ server: Server; url: str
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((e) => send(res, 500, JSON.stringify({ error: String((e as Error).message) })));
+    handle(req, res).catch(() => send(res, 500, '{"error":"internal error"}'));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new DeepvisError(`port ${args.port} is in use; pick another with --port`) : e));
     server.listen(args.port ?? 8080, args.host ?? '127.0.0.1', () => resolve());
   });
   const addr = server.address() as { port: number };
-  const url = `http://${args.host ?? '127.0.0.1'}:${addr.port}/`;
+  const host = args.host ?? '127.0.0.1';
+  allowed = allowedHosts(host, addr.port);
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}/`;
   return {
     server,
     url,
