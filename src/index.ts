@@ -45,8 +45,8 @@ export { activationsOf, topPredictions, predictionsFrom, type LayerActivations, 
 export { attribute, ATTRIBUTION_METHODS, type Attribution, type AttributionMethod } from './attribution/attribute.js';
 export { saliency, guidedBackprop, deconvnet, smoothGrad, integratedGradients } from './attribution/gradients.js';
 export { gradCam, guidedGradCam } from './attribution/gradcam.js';
-export { resolveTarget, targetScores, type TargetSpec, type ResolvedTarget } from './attribution/target.js';
-export { withRules } from './attribution/rules.js';
+export { resolveTarget, targetScores, type TargetSpec, type ResolvedTarget } from './objectives/target.js';
+export { withRules, type BackwardRules, type ReluRule, type Unpool } from './engine/rules.js';
 export { activationGrid } from './render/activation_grid.js';
 export { heatOverlay, heatImage } from './render/heat.js';
 export { barChart, heatmap, thumbnailScatter } from './render/plots.js';

@@ -6,7 +6,7 @@
  */
 import { tidyData } from '../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
-import { resolveTarget, targetScores, type TargetSpec } from '../attribution/target.js';
+import { resolveTarget, targetScores, type TargetSpec } from '../objectives/target.js';
 import { DeepvisError } from '../errors.js';
 import { neutral } from '../model/neutral.js';
 import type { VisModel } from '../model/types.js';

@@ -10,7 +10,7 @@
  */
 import { tidyData } from '../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
-import { withRules } from '../attribution/rules.js';
+import { withRules } from '../engine/rules.js';
 import { oneHot } from '../engine/one_hot.js';
 import { Rng } from '../engine/rng.js';
 import type { VisModel } from '../model/types.js';

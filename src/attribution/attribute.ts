@@ -8,8 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { gradCam, guidedGradCam } from './gradcam.js';
 import { deconvnet, guidedBackprop, integratedGradients, saliency, smoothGrad, type IntegratedGradientsArgs, type SmoothGradArgs } from './gradients.js';
-import type { Unpool } from './rules.js';
-import { resolveTarget, targetScores, type TargetSpec } from './target.js';
+import type { Unpool } from '../engine/rules.js';
+import { resolveTarget, targetScores, type TargetSpec } from '../objectives/target.js';
 import type { VisModel } from '../model/types.js';
 
 export const ATTRIBUTION_METHODS = ['saliency', 'guided', 'deconvnet', 'smoothgrad', 'integrated-gradients', 'gradcam', 'guided-gradcam'] as const;

@@ -14,7 +14,7 @@ import type { VisModel } from '../model/types.js';
 import { attribute } from './attribute.js';
 import { gradCam } from './gradcam.js';
 import { deconvnet, integratedGradients, saliency, smoothGrad } from './gradients.js';
-import { resolveTarget, targetScores } from './target.js';
+import { resolveTarget, targetScores } from '../objectives/target.js';
 import { graphModelArtifacts } from '../../test/fixtures/graph_model.js';
 import { assertClose, noLeaks, setup, values } from '../../test/helpers.js';
 

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
 import { guidedBackprop } from './gradients.js';
-import { targetScores, type ResolvedTarget } from './target.js';
+import { targetScores, type ResolvedTarget } from '../objectives/target.js';
 
 /**
  * The layer Grad-CAM reads by default: the last convolution before the target (as Selvaraju et al.

@@ -13,8 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
-import { withRules, type BackwardRules, type Unpool } from './rules.js';
-import { targetScores, targetWeights, type ResolvedTarget } from './target.js';
+import { withRules, type BackwardRules, type Unpool } from '../engine/rules.js';
+import { targetScores, targetWeights, type ResolvedTarget } from '../objectives/target.js';
 
 function inputGradient(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, rules: BackwardRules): tf.Tensor4D {
   return withRules(rules, () => tf.grad((xi: tf.Tensor) => targetScores(model, xi as tf.Tensor4D, t).sum())(x) as tf.Tensor4D);

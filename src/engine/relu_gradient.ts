@@ -2,7 +2,7 @@
  * ReLU's gradient without its cast. tfjs 4.22 computes dy · step(cast(x, 'float32')); x is already
  * float32 in every model deepvis runs, and wasm's Cast copies the tensor: 1.62 → 0.98 ms for a
  * 16×64×64×32 activation, five times per step of W1. Non-float inputs keep the cast.
- * Registered once at engine start; attribution/rules.ts swaps rules on top of it.
+ * Registered once at engine start; engine/rules.ts swaps rules on top of it.
  */
 import * as tf from '@tensorflow/tfjs';
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { oneHot } from '../engine/one_hot.js';
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo, LayerOffset, VisModel } from '../model/types.js';
-import { checkUnits, unitScores } from '../objectives/units.js';
+import { checkUnits, unitScores } from './units.js';
 
 export interface TargetSpec {
   /** Default: the model's logits layer, else its last layer. */

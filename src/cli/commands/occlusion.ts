@@ -4,7 +4,7 @@
  * (a class score by default, or --layer/--units/--neuron) mapped per position; batched.
  */
 import { occlusion } from '../../analysis/occlusion.js';
-import type { TargetSpec } from '../../attribution/target.js';
+import type { TargetSpec } from '../../objectives/target.js';
 import { DeepvisError } from '../../errors.js';
 import type { VisModel } from '../../model/types.js';
 import { grid } from '../../render/grid.js';
