@@ -21,13 +21,14 @@ export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode,
   );
-  const x = readFloats(backend, input);
-  const g = readFloats(backend, dy);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const tiled = fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && oh * 2 === h && ow * 2 === w;
   return writeFloats(backend, input.shape, (dx) => {
+    // Views taken after the output is allocated (a heap growth detaches earlier ones).
+    const x = readFloats(backend, input);
+    const g = readFloats(backend, dy);
     if (tiled) {
       pool2x2(x, g, dx, n, h, w, c, oh, ow);
       return;
@@ -36,35 +37,45 @@ export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
   }, !tiled);
 }
 
+/**
+ * Any window, stride and padding (the 3×3/2 stem pooling of ResNets: overlapping windows). Per
+ * output position, the window's taps are visited once each in row-major order (clipped to the
+ * input, so no per-tap bounds test), each over all channels at once — a contiguous run of memory —
+ * keeping every channel's running maximum and its position; then the gradients are scattered
+ * (+=, as overlapping windows can pick the same input).
+ */
 function general(x: Float32Array, g: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
+  const best = new Float32Array(c);
+  const at = new Int32Array(c);
   for (let b = 0; b < n; b++) {
     const xb = b * h * w * c;
     for (let oy = 0; oy < oh; oy++) {
       const y0 = oy * sh - top;
+      const fy0 = Math.max(0, -y0);
+      const fy1 = Math.min(fh, h - y0);
       for (let ox = 0; ox < ow; ox++) {
         const x0 = ox * sw - left;
-        const gBase = ((b * oh + oy) * ow + ox) * c;
-        for (let ch = 0; ch < c; ch++) {
-          let best = -Infinity;
-          let at = -1;
-          for (let fy = 0; fy < fh; fy++) {
-            const yy = y0 + fy;
-            if (yy < 0 || yy >= h) continue;
-            for (let fx = 0; fx < fw; fx++) {
-              const xx = x0 + fx;
-              if (xx < 0 || xx >= w) continue;
-              const i = xb + (yy * w + xx) * c + ch;
-              if (x[i] > best) {
-                best = x[i];
-                at = i;
-              }
+        const fx0 = Math.max(0, -x0);
+        const fx1 = Math.min(fw, w - x0);
+        best.fill(-Infinity);
+        at.fill(-1);
+        for (let fy = fy0; fy < fy1; fy++) {
+          const row = xb + ((y0 + fy) * w + x0) * c;
+          for (let fx = fx0; fx < fx1; fx++) {
+            const base = row + fx * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = x[base + ch];
+              const win = v > best[ch];
+              best[ch] = win ? v : best[ch];
+              at[ch] = win ? base + ch : at[ch];
             }
           }
-          if (at >= 0) dx[at] += g[gBase + ch];
         }
+        const gBase = ((b * oh + oy) * ow + ox) * c;
+        for (let ch = 0; ch < c; ch++) if (at[ch] >= 0) dx[at[ch]] += g[gBase + ch];
       }
     }
   }

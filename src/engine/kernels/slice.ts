@@ -20,7 +20,8 @@ export function contiguousSlice(stock: tf.KernelFunc): tf.KernelFunc {
     if (!tf.slice_util.isSliceContinous(x.shape, b, s)) return stock(args as never);
     const offset = tf.slice_util.computeFlatOffset(b, tf.util.computeStrides(x.shape));
     const n = tf.util.sizeFromShape(s);
-    const src = readFloats(backend, x);
-    return writeFloats(backend, s, (out) => out.set(src.subarray(offset, offset + n)), false);
+    // The view is taken after the output is allocated: an allocation can grow the wasm heap,
+    // which detaches views taken before it.
+    return writeFloats(backend, s, (out) => out.set(readFloats(backend, x).subarray(offset, offset + n)), false);
   }) as unknown as tf.KernelFunc;
 }

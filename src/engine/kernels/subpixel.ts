@@ -7,8 +7,8 @@
  * a stride-1 correlation of dy with the sub-filter w[r::s] rotated by 180°. So the gradient is
  * s_h·s_w small forward convolutions on dy itself — the same multiply–adds as the forward pass —
  * instead of one convolution over a zero-dilated dy that is 1 − 1/s² zeros. Each phase covers
- * the same q range, so the phases interleave into dx by a reshape and one or two 4-D transposes,
- * then the rows and columns outside the input (the padding) are cropped.
+ * the same q range; one pass interleaves the phases into dx and drops the padding's rows and
+ * columns.
  *
  * Two layouts:
  *  - separate: one convolution per phase, exact multiply–adds (many channels);
@@ -18,6 +18,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { KernelScope } from './scope.js';
+import { readFloats, writeFloats } from './host_memory.js';
 import type { ConvGeometry } from './conv_geometry.js';
 
 export interface AxisPlan {
@@ -72,28 +73,51 @@ export function zeros(s: KernelScope, shape: number[]): tf.TensorInfo {
 }
 
 /**
- * Interleaves phase outputs ([N, Qh, Qw, C] each, in (rh, rw) order) into [N, Qh·sH, Qw·sW, C]
- * and crops it to the input: dx.
+ * Interleaves the phases into dx and crops the padding in one pass over dx (host loop over backend
+ * memory: tfjs-backend-wasm's Concat, Transpose and Slice each cost more than the convolutions
+ * here — its Slice copies the whole input first). Phase ph = rh·sW + rw is `parts[ph]`
+ * ([N, Qh, Qw, C]; null for a phase without taps, whose rows and columns get 0), or, for the
+ * stacked layout, channels ph·C… of the one part [N, Qh, Qw, sH·sW·C].
  */
-export function interleave(s: KernelScope, parts: tf.TensorInfo[], g: ConvGeometry, h: AxisPlan, w: AxisPlan): tf.TensorInfo {
-  const [n, qh, qw, c] = parts[0].shape;
-  let x = parts.length === 1 ? parts[0] : s.run('Concat', parts as unknown as Record<string, tf.TensorInfo>, { axis: 0 });
-  // [sH, sW, N·Qh·Qw, C] → [sH, N·Qh·Qw, sW, C] = [sH, N·Qh, Qw·sW·C] → [N·Qh, sH, Qw·sW·C]
-  if (g.sW > 1) x = s.transpose(s.reshape(x, [g.sH, g.sW, n * qh * qw, c]), [0, 2, 1, 3]);
-  if (g.sH > 1) x = s.transpose(s.reshape(x, [g.sH, n * qh, qw * g.sW * c]), [1, 0, 2]);
-  return crop(s, s.reshape(x, [n, qh * g.sH, qw * g.sW, c]), g, h, w);
-}
-
-/** Interleaves a stacked output [N, Qh, Qw, sH·sW·C] (phase-major channels) into dx. */
-export function interleaveStacked(s: KernelScope, y: tf.TensorInfo, g: ConvGeometry, h: AxisPlan, w: AxisPlan): tf.TensorInfo {
-  const [n, qh, qw, sc] = y.shape;
-  const c = sc / (g.sH * g.sW);
-  const t = s.transpose(s.reshape(y, [n * qh, qw, g.sH, g.sW * c]), [0, 2, 1, 3]);
-  return crop(s, s.reshape(t, [n, qh * g.sH, qw * g.sW, c]), g, h, w);
-}
-
-function crop(s: KernelScope, x: tf.TensorInfo, g: ConvGeometry, h: AxisPlan, w: AxisPlan): tf.TensorInfo {
-  const [n, rows, cols, c] = x.shape;
-  if (h.crop === 0 && w.crop === 0 && rows === g.inH && cols === g.inW) return x;
-  return s.slice(x, [0, h.crop, w.crop, 0], [n, g.inH, g.inW, c]);
+export function interleave(
+  backend: tf.KernelBackend, parts: Array<tf.TensorInfo | null>, g: ConvGeometry, h: AxisPlan, w: AxisPlan,
+): tf.TensorInfo {
+  const c = g.inC;
+  const stacked = parts.length === 1 && g.sH * g.sW > 1;
+  const pixel = stacked ? g.sH * g.sW * c : c;
+  const qRow = h.qn;
+  const qCol = w.qn;
+  // Per output column: the phase column and the q index of its source pixel.
+  const rwOf = new Int32Array(g.inW);
+  const qwOf = new Int32Array(g.inW);
+  for (let j = 0; j < g.inW; j++) {
+    rwOf[j] = (j + w.crop) % g.sW;
+    qwOf[j] = Math.floor((j + w.crop) / g.sW);
+  }
+  return writeFloats(backend, [g.batch, g.inH, g.inW, c], (out) => {
+    // Views taken after the output is allocated: an allocation can grow the wasm heap, which
+    // detaches views taken before.
+    const src = parts.map((p) => (p == null ? null : readFloats(backend, p)));
+    // On wasm every tensor lives in one heap: long runs are copied with copyWithin (a memmove, no
+    // view allocated per pixel); short ones, and other backends, element by element.
+    const heap = c >= 8 && src.every((v) => v == null || v.buffer === out.buffer) ? new Float32Array(out.buffer) : null;
+    const outAt = out.byteOffset / 4;
+    const fromAt = src.map((v) => (v == null ? 0 : v.byteOffset / 4));
+    let dst = 0;
+    for (let n = 0; n < g.batch; n++) {
+      for (let i = 0; i < g.inH; i++) {
+        const rh = (i + h.crop) % g.sH;
+        const rowBase = (n * qRow + Math.floor((i + h.crop) / g.sH)) * qCol;
+        for (let j = 0; j < g.inW; j++, dst += c) {
+          const ph = rh * g.sW + rwOf[j];
+          const part = stacked ? 0 : ph;
+          const from = src[part];
+          if (from == null) continue;
+          const at = (rowBase + qwOf[j]) * pixel + (stacked ? ph * c : 0);
+          if (heap != null) heap.copyWithin(outAt + dst, fromAt[part] + at, fromAt[part] + at + c);
+          else for (let k = 0; k < c; k++) out[dst + k] = from[at + k];
+        }
+      }
+    }
+  }, parts.some((p) => p == null));
 }
