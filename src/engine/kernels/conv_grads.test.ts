@@ -114,6 +114,11 @@ describe('max-pool gradients on wasm match cpu (the stock wasm kernel misroutes 
       assertClose(dx.cpu, dx.wasm, 1e-6, 'dx');
     });
   }
+  it('overlapping 3×3/2 windows, padding 1, with ties: first maximum, gradients of shared inputs added', async () => {
+    const x = () => t4([3, 11, 10, 5], 8).mul(2).round().div(2).relu() as tf.Tensor4D;
+    const dx = await onBoth(() => tf.grad((xi: tf.Tensor) => tf.maxPool(xi as tf.Tensor4D, 3, 2, 1).mul(tf.range(1, 3 * 6 * 5 * 5 + 1).reshape([3, 6, 5, 5])).sum())(x()));
+    assertClose(dx.cpu, dx.wasm, 1e-6, 'dx');
+  });
   it('ties (ReLU zeros, repeated values) go to the first maximum of the window, as on cpu', async () => {
     // Half the values are 0 after the ReLU and the rest are rounded to a few levels: many windows
     // have several equal maxima, in every position.

@@ -11,7 +11,7 @@ import { readFloats, writeFloats } from './host_memory.js';
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 
 export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
-  const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const { dy, input, output } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo; output?: tf.TensorInfo };
   const a = attrs as unknown as {
     filterSize: number | [number, number];
     strides: number | [number, number];
@@ -33,49 +33,60 @@ export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
       pool2x2(x, g, dx, n, h, w, c, oh, ow);
       return;
     }
-    general(x, g, dx, info);
+    general(x, output != null ? readFloats(backend, output) : null, g, dx, info);
   }, !tiled);
 }
 
 /**
- * Any window, stride and padding (the 3×3/2 stem pooling of ResNets: overlapping windows). Per
- * output position, the window's taps are visited once each in row-major order (clipped to the
- * input, so no per-tap bounds test), each over all channels at once — a contiguous run of memory —
- * keeping every channel's running maximum and its position; then the gradients are scattered
- * (+=, as overlapping windows can pick the same input).
+ * Any window, stride and padding (the 3×3/2 stem pooling of ResNets: overlapping windows). The
+ * window's taps are clipped to the input once per position (no per-tap bounds test) and visited in
+ * row-major order; the winner is the first tap equal to the forward output y — the window's
+ * maximum, bit for bit — so the scan stops there (measured on 8×112×112×64 after a ReLU: 116 ms
+ * with a running maximum and bounds tests, 40 ms this way). Without y, the running maximum.
+ * Gradients are added (+=): overlapping windows can pick the same input.
  */
-function general(x: Float32Array, g: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+function general(x: Float32Array, y: Float32Array | null, g: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
-  const best = new Float32Array(c);
-  const at = new Int32Array(c);
+  const rowStride = w * c;
   for (let b = 0; b < n; b++) {
     const xb = b * h * w * c;
     for (let oy = 0; oy < oh; oy++) {
       const y0 = oy * sh - top;
       const fy0 = Math.max(0, -y0);
-      const fy1 = Math.min(fh, h - y0);
+      const rows = Math.min(fh, h - y0) - fy0;
       for (let ox = 0; ox < ow; ox++) {
         const x0 = ox * sw - left;
         const fx0 = Math.max(0, -x0);
-        const fx1 = Math.min(fw, w - x0);
-        best.fill(-Infinity);
-        at.fill(-1);
-        for (let fy = fy0; fy < fy1; fy++) {
-          const row = xb + ((y0 + fy) * w + x0) * c;
-          for (let fx = fx0; fx < fx1; fx++) {
-            const base = row + fx * c;
-            for (let ch = 0; ch < c; ch++) {
-              const v = x[base + ch];
-              const win = v > best[ch];
-              best[ch] = win ? v : best[ch];
-              at[ch] = win ? base + ch : at[ch];
+        const cols = Math.min(fw, w - x0) - fx0;
+        const first = xb + ((y0 + fy0) * w + x0 + fx0) * c;
+        const gBase = ((b * oh + oy) * ow + ox) * c;
+        for (let ch = 0; ch < c; ch++) {
+          let at = -1;
+          if (y != null) {
+            const max = y[gBase + ch];
+            search: for (let r = 0, rb = first + ch; r < rows; r++, rb += rowStride) {
+              for (let q = 0, i = rb; q < cols; q++, i += c) {
+                if (x[i] === max) {
+                  at = i;
+                  break search;
+                }
+              }
+            }
+          } else {
+            let best = -Infinity;
+            for (let r = 0, rb = first + ch; r < rows; r++, rb += rowStride) {
+              for (let q = 0, i = rb; q < cols; q++, i += c) {
+                if (x[i] > best) {
+                  best = x[i];
+                  at = i;
+                }
+              }
             }
           }
+          if (at >= 0) dx[at] += g[gBase + ch];
         }
-        const gBase = ((b * oh + oy) * ow + ox) * c;
-        for (let ch = 0; ch < c; ch++) if (at[ch] >= 0) dx[at[ch]] += g[gBase + ch];
       }
     }
   }
