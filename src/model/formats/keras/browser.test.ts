@@ -1,0 +1,69 @@
+/**
+ * The Keras loader in a real browser: Vite bundles web/keras-check (h5wasm's ESM build, fflate and
+ * the loader as the web app imports them), a local server hands out the fixtures, and headless
+ * Chromium (Debian's, through playwright-core) loads each from bytes in memory — as a dropped file —
+ * and compares its output with the NumPy reference; a weights-only file fails with its one line.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
+import { build } from 'vite';
+
+const root = path.resolve(import.meta.dirname, '../../../..');
+const fixtures = path.join(root, 'test/fixtures/keras');
+const CHROMIUM = '/usr/bin/chromium';
+const FILES = ['seq_k22.h5', 'mobile_k213.h5', 'mobile_k3.keras', 'seq_k3.keras', 'transfer_k215.h5', 'block_k3.keras'];
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json' };
+let dir: string;
+let server: Server;
+let browser: Browser;
+let base: string;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
+  dir = await mkdtemp(path.join(tmpdir(), 'deepvis-keras-browser-'));
+  await build({ configFile: path.join(root, 'web/keras-check/vite.config.ts'), build: { outDir: dir, emptyOutDir: true }, logLevel: 'error' });
+  server = createServer(async (req, res) => {
+    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    // Fixtures by base name; the site below its folder (normalizing '/…' cannot climb above it).
+    const file = rel.startsWith('/fixtures/') ? path.join(fixtures, path.basename(rel)) : path.join(dir, path.posix.normalize(rel === '/' ? '/index.html' : rel));
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('Keras loader in headless Chromium', () => {
+  it('loads .h5 and .keras files from memory and matches the reference', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/?files=${FILES.join(',')}&bad=weights_only.h5`);
+    await page.waitForFunction(() => (window as any).kerasResult || (window as any).kerasError, null, { timeout: 120_000 });
+    assert.equal(await page.evaluate(() => (window as any).kerasError), undefined);
+    const { results, badError } = await page.evaluate(() => (window as any).kerasResult);
+    assert.deepEqual(results.map((r: { file: string }) => r.file), FILES);
+    for (const r of results) assert.ok(r.relDiff <= 1e-4, `${r.file}: relative difference ${r.relDiff}`);
+    assert.equal(badError, 'DeepvisError: weights_only.h5: no model_config: this file holds weights only; save the whole model');
+    await page.close();
+  });
+});
