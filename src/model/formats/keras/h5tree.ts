@@ -31,11 +31,59 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+interface RawModule {
+  HEAPU8: Uint8Array;
+  _malloc(n: number): number;
+  _free(p: number): void;
+  get_dataset_data(file: bigint, path: string, a: null, b: null, c: null, ptr: bigint): number;
+}
+
+/** IEEE half-precision bits → float32 (h5wasm's value getter has no Float16). */
+function halfToFloat(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    out[i] = exp === 0 ? sign * 2 ** -14 * (frac / 1024) : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * 2 ** (exp - 15) * (1 + frac / 1024);
+  }
+  return out;
+}
+
+/** A dataset's values as float32; float16 datasets (Keras models saved in half precision) read raw. */
+function datasetValues(module: RawModule, d: { metadata: { type: number; size: number; total_size: number; littleEndian: boolean }; file_id: bigint; path: string; value: unknown }): Float32Array {
+  const m = d.metadata;
+  if (m.type !== 1 || m.size !== 2) return toFloat32(d.value);
+  if (!m.littleEndian) throw new Error(`${d.path}: big-endian float16 data`);
+  const n = m.size * m.total_size;
+  const ptr = module._malloc(n);
+  try {
+    module.get_dataset_data(d.file_id, d.path, null, null, null, BigInt(ptr));
+    const bytes = module.HEAPU8.slice(ptr, ptr + n);
+    return halfToFloat(new Uint16Array(bytes.buffer, 0, m.total_size));
+  } finally {
+    module._free(ptr);
+  }
+}
+
 function toFloat32(value: unknown): Float32Array {
   if (value instanceof Float32Array) return value;
   if (ArrayBuffer.isView(value)) return Float32Array.from(value as unknown as ArrayLike<number | bigint>, Number);
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return Float32Array.of(Number(value));
   throw new Error('a dataset that is not numeric');
+}
+
+function brief(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 120);
+}
+
+function readDataset(raw: RawModule, d: { path: string }, source: string): Float32Array {
+  try {
+    return datasetValues(raw, d as never);
+  } catch (e) {
+    throw new DeepvisError(`${source}: cannot read dataset ${d.path} (${brief(e)}): truncated or corrupt file, or a data type deepvis does not read`);
+  }
 }
 
 /** Reads the whole file. `group(tree, 'a/b')` then walks it. */
@@ -46,6 +94,7 @@ export async function readH5(bytes: Uint8Array, source: string): Promise<H5Group
   FS.writeFile(path, bytes);
   // Errors as exceptions, not HDF5-DIAG dumps on stderr.
   (h5.Module as unknown as { activate_throwing_error_handler(): void }).activate_throwing_error_handler();
+  const raw = h5.Module as unknown as RawModule;
   let file: InstanceType<typeof h5.File> | null = null;
   try {
     file = new h5.File(path, 'r');
@@ -57,15 +106,15 @@ export async function readH5(bytes: Uint8Array, source: string): Promise<H5Group
       for (const key of g.keys()) {
         const child = g.get(key);
         if (child instanceof h5.Group) groups.set(key, walk(child));
-        else if (child instanceof h5.Dataset) datasets.set(key, { shape: child.shape ?? [], values: toFloat32(child.value) });
+        else if (child instanceof h5.Dataset) datasets.set(key, { shape: child.shape ?? [], values: readDataset(raw, child, source) });
       }
       return { attrs, groups, datasets };
     };
     return walk(file);
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    const brief = /H5Fopen|open file/.test(why) ? 'HDF5 cannot open it' : why.split('\n')[0].slice(0, 120);
-    throw new DeepvisError(`${source}: truncated or corrupt HDF5 file (${brief})`);
+    if (e instanceof DeepvisError) throw e;
+    const why = brief(e);
+    throw new DeepvisError(`${source}: truncated or corrupt HDF5 file (${/H5Fopen|open file/.test(why) ? 'HDF5 cannot open it' : why})`);
   } finally {
     try {
       file?.close();

@@ -42,6 +42,7 @@ const FIXTURES: [string, string, string[]][] = [
   ['seq_k3.keras', 'Keras 3 Sequential', ['Conv2D', 'BatchNormalization', 'Activation', 'Reshape', 'Flatten']],
   ['transfer_k215.h5', 'Keras 2.15 Sequential around a functional base model', ['Functional', 'GlobalAveragePooling2D']],
   ['block_k3.keras', 'Keras 3 functional around a Sequential block', ['Sequential', 'Flatten', 'Softmax']],
+  ['half_k212.h5', 'Keras 2.12 Sequential in float16', ['Conv2D', 'Dense']],
 ];
 
 describe('Keras loader: parity with the NumPy reference', () => {
