@@ -167,15 +167,22 @@ export async function decodeOnnx(bytes: Uint8Array, source: string, readExternal
   }
   const opsets = (model.opset_import as Array<{ domain?: string; version?: Long }> | undefined) ?? [];
   const opset = num(opsets.find((o) => !o.domain || o.domain === 'ai.onnx')?.version);
+  // Each external file is read once, however many tensors it holds.
+  const files = new Map<string, Promise<Uint8Array>>();
+  const readOnce: ExternalReader = (location) => {
+    let f = files.get(location);
+    if (!f) files.set(location, (f = readExternal(location)));
+    return f;
+  };
   const initializers = new Map<string, HostTensor>();
   for (const t of (graph.initializer as RawTensor[] | undefined) ?? []) {
-    initializers.set(t.name ?? '', await tensorOf(t, source, readExternal));
+    initializers.set(t.name ?? '', await tensorOf(t, source, readOnce));
   }
   const nodes: OnnxNode[] = [];
   let index = 0;
   for (const n of graph.node as Array<Record<string, unknown>>) {
     const attrs = new Map<string, AttrValue>();
-    for (const a of (n.attribute as RawAttr[] | undefined) ?? []) attrs.set(a.name, await attrOf(a, source, readExternal));
+    for (const a of (n.attribute as RawAttr[] | undefined) ?? []) attrs.set(a.name, await attrOf(a, source, readOnce));
     const op = String(n.op_type ?? '');
     nodes.push({
       name: String(n.name ?? '') || `${op}_${index}`,
@@ -206,13 +213,22 @@ export async function decodeOnnx(bytes: Uint8Array, source: string, readExternal
   };
 }
 
-/** The external-data file names a model refers to, without reading them (for the server's file list). */
-export function onnxExternalLocations(bytes: Uint8Array, source: string): string[] {
+/** The external-data files a model refers to and the bytes it reads from each, without reading them. */
+export function onnxExternalData(bytes: Uint8Array, source: string): Array<{ location: string; size: number }> {
   const graph = rawModel(bytes, source).graph as { initializer?: RawTensor[] } | undefined;
-  const found = new Set<string>();
+  const found = new Map<string, number>();
   for (const t of graph?.initializer ?? []) {
-    const location = t.data_location === 1 ? t.external_data?.find((e) => e.key === 'location')?.value : undefined;
-    if (location) found.add(location);
+    if (t.data_location !== 1) continue;
+    const kv = new Map((t.external_data ?? []).map((e) => [e.key, e.value]));
+    const location = kv.get('location');
+    if (!location) continue;
+    const end = Number(kv.get('offset') ?? 0) + Number(kv.get('length') ?? 0);
+    found.set(location, Math.max(found.get(location) ?? 0, end));
   }
-  return [...found];
+  return [...found].map(([location, size]) => ({ location, size }));
+}
+
+/** The external-data file names a model refers to (for the server's list of a model's files). */
+export function onnxExternalLocations(bytes: Uint8Array, source: string): string[] {
+  return onnxExternalData(bytes, source).map((e) => e.location);
 }

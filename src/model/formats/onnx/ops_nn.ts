@@ -157,20 +157,24 @@ const globalPool = (kind: 'max' | 'avg'): OpCompiler => (ctx) => {
 function productWeight(ctx: OpCtx, B: HostTensor, transB: boolean, scale: number): tf.Tensor2D {
   const [r, c] = B.dims;
   const [k, n] = transB ? [c, r] : [r, c];
-  const src = B.data as Float32Array;
-  const out = new Float32Array(k * n);
   const a = ctx.meta(0);
   const chw = a?.layout === 'flat' ? a.chw! : null;
-  for (let kk = 0; kk < k; kk++) {
-    // Row kk of the physical (HWC-ordered) input holds logical element (c·H + y)·W + x.
-    let logical = kk;
-    if (chw) {
-      const [C, H, W] = chw;
-      const ch = kk % C, x = Math.floor(kk / C) % W, y = Math.floor(kk / (C * W));
-      logical = (ch * H + y) * W + x;
-    }
-    for (let nn = 0; nn < n; nn++) out[kk * n + nn] = scale * (transB ? src[nn * c + logical] : src[logical * c + nn]);
-  }
+  // Row kk of the physical (HWC-ordered) input holds logical element (ch·H + y)·W + x.
+  const logical = Int32Array.from({ length: k }, (_, kk) => {
+    if (!chw) return kk;
+    const [C, H, W] = chw;
+    const ch = kk % C, x = Math.floor(kk / C) % W, y = Math.floor(kk / (C * W));
+    return (ch * H + y) * W + x;
+  });
+  const src = B.data as Float32Array;
+  const out = new Float32Array(k * n);
+  const T = 64; // blocked, so both the strided reads and writes stay in cache
+  for (let k0 = 0; k0 < k; k0 += T)
+    for (let n0 = 0; n0 < n; n0 += T)
+      for (let kk = k0; kk < Math.min(k, k0 + T); kk++) {
+        const l = logical[kk];
+        for (let nn = n0; nn < Math.min(n, n0 + T); nn++) out[kk * n + nn] = scale * (transB ? src[nn * c + l] : src[l * c + nn]);
+      }
   return tf.tensor2d(out, [k, n]);
 }
 
