@@ -43,6 +43,7 @@ const FIXTURES: [string, string, string[]][] = [
   ['transfer_k215.h5', 'Keras 2.15 Sequential around a functional base model', ['Functional', 'GlobalAveragePooling2D']],
   ['block_k3.keras', 'Keras 3 functional around a Sequential block', ['Sequential', 'Flatten', 'Softmax']],
   ['half_k212.h5', 'Keras 2.12 Sequential in float16', ['Conv2D', 'Dense']],
+  ['transfer_tfk215.keras', "tf.keras 2.15's own .keras zip", ['Functional', 'GlobalAveragePooling2D', 'Dense']],
 ];
 
 describe('Keras loader: parity with the NumPy reference', () => {

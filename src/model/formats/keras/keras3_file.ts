@@ -4,7 +4,9 @@
  * sit at layers/<snake_case of the class>[_k]/vars/<i>, k counting earlier layers of the same
  * class, a nested model's at layers/<its key>/layers/…. Recent Keras also writes the layer's name
  * as an attribute of its vars group; when present it is checked. tf.keras 2.13–2.15 wrote the same
- * zip with `_layer_checkpoint_dependencies` where Keras 3 writes `layers`.
+ * zip with `_layer_checkpoint_dependencies` where Keras 3 writes `layers`, and its counters skip a
+ * number after each layer with weights (it lists those twice); keys are therefore taken in counter
+ * order, not rebuilt.
  */
 import { unzipSync } from 'fflate';
 import { DeepvisError } from '../../../errors.js';
@@ -21,13 +23,25 @@ export function snakeCase(name: string): string {
     .toLowerCase();
 }
 
+/**
+ * The container's keys for one class, in the order of their counters: conv2d, conv2d_1, …. The
+ * n-th layer of that class takes the n-th key, which also reads tf.keras's keys with gaps.
+ */
+function classKeys(container: H5Group | null, base: string): string[] {
+  if (!container) return [];
+  const re = new RegExp(`^${base}(?:_(\\d+))?$`);
+  const counter = (k: string) => Number(re.exec(k)?.[1] ?? 0);
+  return [...container.groups.keys()].filter((k) => re.test(k)).sort((a, b) => counter(a) - counter(b));
+}
+
 function collect(root: H5Group, model: Dict, path: string, prefix: string, out: Map<string, H5Data[]>, ctx: { source: string; layers: string }): void {
   const used = new Map<string, number>();
+  const container = group(root, path);
   for (const layer of (model.config?.layers ?? []) as Dict[]) {
     const base = snakeCase(String(layer.class_name));
     const n = used.has(base) ? (used.get(base) as number) + 1 : 0;
     used.set(base, n);
-    const key = `${path}/${n ? `${base}_${n}` : base}`;
+    const key = `${path}/${classKeys(container, base)[n] ?? (n ? `${base}_${n}` : base)}`;
     const name = String(layer.config?.name ?? layer.name);
     if (MODEL_CLASSES.has(layer.class_name)) {
       collect(root, layer, `${key}/${ctx.layers}`, `${prefix}${name}/`, out, ctx);
