@@ -13,8 +13,10 @@ import * as h5wasm from 'h5wasm';
 import * as h5wasmNode from 'h5wasm/node';
 import { noLeaks, setup } from '../../../../test/helpers.js';
 import { setH5Module } from './h5module.js';
+import type { H5Group } from './h5tree.js';
 import { model3to2 } from './keras3_config.js';
 import { snakeCase } from './keras3_file.js';
+import { readLegacyH5 } from './legacy_h5.js';
 import { loadKeras } from './load.js';
 import { Normalization, registerKerasLayers } from './normalization.js';
 import { prepareModel } from './prepare.js';
@@ -104,6 +106,27 @@ describe('Keras config handling', () => {
     assert.deepEqual(out.config.layers[1].inbound_nodes, [[['a', 0, 0, {}], ['a', 0, 0, {}]]]);
     assert.deepEqual(out.config.input_layers, [['a', 0, 0]]);
     assert.deepEqual(out.config.output_layers, [['sum', 0, 0]]);
+  });
+
+  it('Keras 2 .h5: a nested model\'s weights go to the layers their names give, however deep', () => {
+    const h5 = (attrs: Record<string, unknown>, groups: Record<string, H5Group> = {}, datasets: Record<string, number[]> = {}): H5Group => ({
+      attrs, groups: new Map(Object.entries(groups)),
+      datasets: new Map(Object.entries(datasets).map(([k, v]) => [k, { shape: [v.length], values: Float32Array.from(v) }])),
+    });
+    const conv = (name: string) => ({ class_name: 'Dense', config: { name } });
+    const inner = { class_name: 'Functional', config: { name: 'inner', layers: [conv('c')] } };
+    const base = { class_name: 'Functional', config: { name: 'base', layers: [conv('b'), inner] } };
+    const root = h5({ model_config: JSON.stringify({ class_name: 'Sequential', config: { layers: [base, conv('head')] } }), keras_version: '2.9.0' }, {
+      model_weights: h5({ layer_names: ['base', 'head'] }, {
+        // trainable weights first across the whole base model, as Keras 2 saves a nested model
+        base: h5({ weight_names: ['b/kernel:0', 'c/kernel:0', 'b/bias:0'] }, { b: h5({}, {}, { 'kernel:0': [1], 'bias:0': [2] }), c: h5({}, {}, { 'kernel:0': [3] }) }),
+        head: h5({ weight_names: ['head/kernel:0'] }, { head: h5({}, {}, { 'kernel:0': [4] }) }),
+      }),
+    });
+    const { weights, kerasMajor } = readLegacyH5(root, 'n.h5');
+    assert.equal(kerasMajor, 2);
+    const got = Object.fromEntries([...weights].map(([k, v]) => [k, v.map((d) => d.values[0])]));
+    assert.deepEqual(got, { 'base/b': [1, 2], 'base/inner/c': [3], head: [4] });
   });
 
   it('reads HDF5 with an injected h5wasm build (h5wasm/node), then the default again', async () => {

@@ -17,9 +17,28 @@ export interface KerasParts {
   readonly kerasMajor: number;
 }
 
-function nestedModels(topology: Dict): Set<string> {
-  const layers: Dict[] = Array.isArray(topology.config) ? topology.config : (topology.config?.layers ?? []);
-  return new Set(layers.filter((l) => MODEL_CLASSES.has(l.class_name)).map((l) => String(l.config?.name ?? l.name)));
+function layersOf(model: Dict): Dict[] {
+  return Array.isArray(model.config) ? model.config : (model.config?.layers ?? []);
+}
+
+function nameOf(layer: Dict): string {
+  return String(layer.config?.name ?? layer.name);
+}
+
+/** Each leaf layer of a nested model by name → its path below the top level ('base/block/conv'). */
+function leafPaths(model: Dict, prefix: string, out: Map<string, string>): Map<string, string> {
+  for (const l of layersOf(model)) {
+    if (MODEL_CLASSES.has(l.class_name)) leafPaths(l, `${prefix}${nameOf(l)}/`, out);
+    else out.set(nameOf(l), `${prefix}${nameOf(l)}`);
+  }
+  return out;
+}
+
+/** Top-level nested models (saved as one "layer") → their leaf paths. */
+function nestedModels(topology: Dict): Map<string, Map<string, string>> {
+  const nested = new Map<string, Map<string, string>>();
+  for (const l of layersOf(topology)) if (MODEL_CLASSES.has(l.class_name)) nested.set(nameOf(l), leafPaths(l, `${nameOf(l)}/`, new Map()));
+  return nested;
 }
 
 export function readLegacyH5(root: H5Group, source: string): KerasParts {
@@ -44,8 +63,10 @@ export function readLegacyH5(root: H5Group, source: string): KerasParts {
     for (const name of stringList(g.attrs.weight_names)) {
       const data = dataset(g, name);
       if (!data) throw new DeepvisError(`${source}: layer '${layer}' has no dataset for its weight '${name}' (corrupt file?)`);
+      // Inside a nested model the weight's name says its layer: 'conv_a/kernel:0'.
       const parts = name.split('/');
-      const key = nested.has(layer) && parts.length >= 2 ? `${layer}/${parts[parts.length - 2]}` : layer;
+      const leaves = nested.get(layer);
+      const key = leaves && parts.length >= 2 ? (leaves.get(parts[parts.length - 2]) ?? `${layer}/${parts[parts.length - 2]}`) : layer;
       const list = weights.get(key) ?? [];
       list.push(data);
       weights.set(key, list);

@@ -69,6 +69,11 @@ function cleanLayer(layer: Dict, ctx: PrepareContext): Dict {
   if (className === 'ReLU' && (Number(config.negative_slope ?? 0) !== 0 || Number(config.threshold ?? 0) !== 0)) {
     refuse(ctx, name, `negative_slope=${config.negative_slope ?? 0} / threshold=${config.threshold ?? 0}`);
   }
+  // tf.keras writes a built BatchNormalization's axis as a list ([3]); tfjs takes one integer.
+  if (className === 'BatchNormalization' && Array.isArray(config.axis)) {
+    if (config.axis.length !== 1) refuse(ctx, name, `batch normalization over axes [${config.axis.join(', ')}]`);
+    config.axis = config.axis[0];
+  }
   delete config.groups;
   return { ...layer, class_name: className, config };
 }
