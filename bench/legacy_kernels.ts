@@ -1,6 +1,7 @@
 /**
  * The input-gradient kernels as they were before sub-pixel decomposition (commit 1228a1a), kept
- * here only so bench/kernels.ts can time "before" and "after" alternately in one run: the strided
+ * here only so bench/kernels.ts and bench/resnet18.ts --before can time "before" and "after" in one
+ * run: the strided
  * convolution gradients as one stride-1 convolution over a zero-dilated, padded copy of dy, and the
  * max-pool gradient's general case as a per-channel window scan with bounds tests.
  */
@@ -8,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type KernelScope, withScope } from '../src/engine/kernels/scope.js';
 import { fullPadding, geometry } from '../src/engine/kernels/conv_geometry.js';
 import { readFloats, writeFloats } from '../src/engine/kernels/host_memory.js';
+import { cachedFilter } from '../src/engine/kernels/filter_cache.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 type Attrs = { strides: number | [number, number]; pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding; dilations?: number; inputShape: number[] };
@@ -37,7 +39,7 @@ export function legacyConvInput({ inputs, backend, attrs }: KernelArgs): tf.Tens
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const g = geometry(a.inputShape, filter.shape, a.strides, 1, a.pad, false);
   return withScope(backend, 'wasm', (s) => {
-    const swapped = s.transpose(s.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
+    const swapped = cachedFilter('legacy-conv', backend, 'wasm', filter, (c) => c.transpose(c.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]));
     return s.run('Conv2D', { x: fullCorrelationInput(s, dy, g), filter: swapped }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
   });
 }
@@ -48,7 +50,7 @@ export function legacyDepthwiseInput({ inputs, backend, attrs }: KernelArgs): tf
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const g = geometry(a.inputShape, filter.shape, a.strides, a.dilations ?? 1, a.pad, true);
   return withScope(backend, 'wasm', (s) => {
-    const rotated = s.run('Reverse', { x: filter }, { dims: [0, 1] });
+    const rotated = cachedFilter('legacy-depthwise', backend, 'wasm', filter, (c) => c.run('Reverse', { x: filter }, { dims: [0, 1] }));
     return s.run('DepthwiseConv2dNative', { x: fullCorrelationInput(s, dy, g), filter: rotated }, { strides: [1, 1], pad: 'valid', dilations: [g.dH, g.dW] });
   });
 }
@@ -94,4 +96,22 @@ export function legacyMaxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.Te
   const x = readFloats(backend, input);
   const g = readFloats(backend, dy);
   return writeFloats(backend, input.shape, (dx) => legacyMaxPoolGeneral(x, g, dx, info), true);
+}
+
+const stockBatchNormGrad = tf.getGradient('FusedBatchNorm');
+
+/**
+ * The engine as it was before lazy gradients and sub-pixel kernels: tfjs's own fused-op and
+ * batch-norm gradients (the engine's instance patches removed, the stock BN config re-registered)
+ * and the legacy input-gradient kernels. For the benchmark's "before" column only.
+ */
+export function installLegacyEngine(): void {
+  const engine = tf.engine() as unknown as Record<string, unknown>;
+  delete engine.runKernel;
+  delete engine.addTapeNode;
+  if (stockBatchNormGrad != null) tf.registerGradient(stockBatchNormGrad);
+  for (const [name, fn] of [['Conv2DBackpropInput', legacyConvInput], ['MaxPoolGrad', legacyMaxPoolGrad]] as const) {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc });
+  }
 }

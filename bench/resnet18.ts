@@ -7,13 +7,19 @@
  * ZeroPadding2D(p) + 'valid' (zero padding equals −∞ padding for the max-pool after a ReLU).
  * The ImageNet normalization in front (one elementwise op) is left out. Seeded He-normal weights.
  *
- *   node --import tsx bench/resnet18.ts [--reps 3] [--profile] [--backend wasm]
- * Prints median ms and, with --profile, tf.profile's per-kernel table of one saliency pass.
+ *   node --import tsx bench/resnet18.ts [--reps 3] [--profile] [--before]
+ *   node --import tsx bench/resnet18.ts --compare 2 [--reps 2]
+ * Prints median ms and, with --profile, tf.profile's per-kernel tables. --before runs the engine
+ * as it was before lazy gradients and sub-pixel kernels (bench/legacy_kernels.ts); --compare N
+ * runs N rounds of before/after processes alternately (the machine is shared: alternation spreads
+ * its noise over both) and prints each round.
  */
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, type BackendName } from '../src/engine/backend.js';
 import { fromLayersModel } from '../src/model/layers_adapter.js';
 import type { VisModel } from '../src/model/types.js';
+import { installLegacyEngine } from './legacy_kernels.js';
 
 let seed = 1;
 const he = () => tf.initializers.heNormal({ seed: seed++ });
@@ -97,21 +103,42 @@ export async function kernelTable(f: () => tf.Tensor): Promise<Array<{ kernel: s
   return [...rows].map(([kernel, r]) => ({ kernel, ...r })).sort((a, b) => b.ms - a.ms);
 }
 
+function compare(rounds: number, reps: number): void {
+  const rows: string[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const mode of ['before', 'after']) {
+      const extra = mode === 'before' ? ['--before'] : [];
+      const out = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--reps', String(reps), '--json', ...extra], { encoding: 'utf8' });
+      const line = out.stdout.trim().split('\n').pop() ?? '';
+      const m = JSON.parse(line) as { saliency: number; step: number };
+      rows.push(`| ${r + 1} | ${mode} | ${m.saliency.toFixed(0)} | ${m.step.toFixed(0)} |`);
+      console.error(rows[rows.length - 1]);
+    }
+  }
+  console.log('| round | engine | saliency ms | batch-8 input gradient ms |\n|---|---|---|---|\n' + rows.join('\n'));
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const flag = (n: string) => args.includes(`--${n}`);
   const value = (n: string, d: string) => (args.indexOf(`--${n}`) >= 0 ? args[args.indexOf(`--${n}`) + 1] : d);
   const reps = Number(value('reps', '3'));
+  if (flag('compare')) return compare(Number(value('compare', '2')), reps);
   const engine = await initEngine({ backend: value('backend', 'wasm') as BackendName });
+  if (flag('before')) installLegacyEngine();
   const vis = fromLayersModel(resnet18());
   const x1 = tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
   const x8 = tf.randomUniform([8, 224, 224, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
   const sal = () => inputGradient(vis, x1, [3]);
   const step = () => inputGradient(vis, x8, [0, 1, 2, 3, 4, 5, 6, 7]);
-  console.log(`ResNet-18 224 px on ${engine.backend} (${engine.threads} threads)`);
   const s = await timed(sal, reps);
-  console.log(`saliency (1 image):       median ${median(s).toFixed(0)} ms  [${s.map((t) => t.toFixed(0)).join(', ')}]`);
   const g = await timed(step, reps);
+  if (flag('json')) {
+    console.log(JSON.stringify({ saliency: median(s), step: median(g) }));
+    return;
+  }
+  console.log(`ResNet-18 224 px on ${engine.backend} (${engine.threads} threads)${flag('before') ? ', engine before lazy gradients and sub-pixel kernels' : ''}`);
+  console.log(`saliency (1 image):       median ${median(s).toFixed(0)} ms  [${s.map((t) => t.toFixed(0)).join(', ')}]`);
   console.log(`input gradient (batch 8): median ${median(g).toFixed(0)} ms  [${g.map((t) => t.toFixed(0)).join(', ')}]`);
   if (flag('profile')) {
     for (const [label, f] of [['saliency', sal], ['batch-8 gradient', step]] as const) {

@@ -32,6 +32,9 @@ describe('engine', () => {
       [[10, 4, 4, 2], [7, 1, 0, 0], [1, 2, -1, -1]], // rows of one image: contiguous
       [[10, 4, 4, 2], [0, 1, 1, 0], [10, 2, 2, 1]], // a window of every image: not
       [[6, 5], [2, 1], [3, 3]],
+      [[2, 6, 7, 3], [0, 1, 2, 0], [2, 4, 3, 3]], // a padding's gradient: rows and columns cropped (runs of W·C)
+      [[3, 4, 5, 6, 2], [1, 0, 2, 1, 0], [2, 4, 2, 3, 2]], // rank 5, whole axis between cut ones
+      [[4, 5], [0, 1], [4, 3]], // only the last axis cut: runs of 3
     ];
     for (const [shape, begin, size] of cases) {
       const r = await onBoth(() => tf.slice(tf.tensor(values(shape.reduce((a, b) => a * b), 4), shape), begin, size));
