@@ -155,6 +155,15 @@ describe('Keras loader: bad input is one line naming the file', () => {
     await rejects(editKeras('seq_k3.keras', (c) => (c.config.layers[1].config.activation = 'exponential')), 'e.keras', /activation 'exponential'/);
   });
 
+  it('Keras 3 operations, tf.keras TF ops and Lambda layers, named', async () => {
+    const asOp = (c: Record<string, any>) => Object.assign(c.config.layers[11], { module: 'keras.src.ops.numpy' });
+    await rejects(editKeras('mobile_k3.keras', asOp), 'o.keras', /layer 'add' is the Keras operation Add \(keras\.src\.ops\.numpy\), which deepvis does not run/);
+    const tfop = (c: Record<string, any>) => Object.assign(c.config.layers[11], { class_name: 'TFOpLambda', config: { name: 'tf.math.multiply', function: 'math.multiply' } });
+    await rejects(editKeras('mobile_k3.keras', tfop), 't.keras', /layer 'tf\.math\.multiply' is a TensorFlow op saved by tf\.keras \(TFOpLambda math\.multiply\)/);
+    const lambda = (c: Record<string, any>) => Object.assign(c.config.layers[11], { class_name: 'Lambda', config: { name: 'fn' } });
+    await rejects(editKeras('mobile_k3.keras', lambda), 'l.keras', /layer 'fn' is a Lambda layer, whose Python code the file does not hold/);
+  });
+
   it('options tfjs would silently ignore', async () => {
     await rejects(editKeras('seq_k3.keras', (c) => (c.config.layers[1].config.groups = 2)), 'g.keras', /layer 'conv2d' uses grouped convolution \(groups=2\)/);
     await rejects(editKeras('mobile_k3.keras', (c) => (c.config.layers[6].config.negative_slope = 0.1)), 'r.keras', /layer 'relu1' uses negative_slope=0.1/);

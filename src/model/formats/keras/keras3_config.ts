@@ -60,7 +60,10 @@ function layer3to2(layer: Dict, bump: Bump, kerasMajor: number): Dict {
     delete config.optional;
     config.batch_input_shape = shape;
   }
-  return { class_name: layer.class_name, config, ...placement(layer, bump) };
+  // `x + 3.0` on a Keras 3 tensor saves an operation (module keras.src.ops.*) named like a layer
+  // (Add, Multiply): keep where it came from, so it is refused rather than built as that layer.
+  const op = typeof layer.module === 'string' && /(^|\.)ops(\.|$)/.test(layer.module) ? { op: layer.module } : {};
+  return { class_name: layer.class_name, config, ...op, ...placement(layer, bump) };
 }
 
 function placement(layer: Dict, bump: Bump): Dict {

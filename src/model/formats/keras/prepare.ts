@@ -55,6 +55,11 @@ function cleanLayer(layer: Dict, ctx: PrepareContext): Dict {
   const config: Dict = { ...(layer.config ?? {}) };
   const name = String(config.name ?? layer.name ?? '?');
   if (MODEL_CLASSES.has(className)) return { ...layer, class_name: className, config: prepareModel({ class_name: className, config }, ctx).config };
+  if (layer.op) throw new DeepvisError(`${ctx.source}: layer '${name}' is the Keras operation ${className} (${layer.op}), which deepvis does not run`);
+  if (className === 'TFOpLambda' || className === 'SlicingOpLambda') {
+    throw new DeepvisError(`${ctx.source}: layer '${name}' is a TensorFlow op saved by tf.keras (${className} ${config.function ?? '?'}), which deepvis does not run`);
+  }
+  if (className === 'Lambda') throw new DeepvisError(`${ctx.source}: layer '${name}' is a Lambda layer, whose Python code the file does not hold`);
   if (!known(className)) {
     throw new DeepvisError(`${ctx.source}: layer '${name}' has Keras class '${className}', which deepvis does not know (custom layer?)`);
   }
