@@ -87,8 +87,11 @@ export async function main(argv: string[]): Promise<number> {
 /** One line on stderr: the message (control characters escaped); the trace only when debugging. */
 export function report(command: string, e: unknown): void {
   const err = e instanceof Error ? e : new Error(String(e));
-  const first = (err.message || err.name).split('\n')[0];
-  const line = e instanceof DeepvisError ? first : `internal error: ${first}${process.env.DEEPVIS_DEBUG === '1' ? '' : ' (DEEPVIS_DEBUG=1 shows the trace)'}`;
+  // A DeepvisError is one line by construction (a newline in it came from a file or an argument,
+  // and is escaped); anything else may be a multi-line dump, of which the first line says most.
+  const line = e instanceof DeepvisError
+    ? err.message
+    : `internal error: ${(err.message || err.name).split('\n')[0]}${process.env.DEEPVIS_DEBUG === '1' ? '' : ' (DEEPVIS_DEBUG=1 shows the trace)'}`;
   process.stderr.write(`deepvis ${printable(command)}: ${printable(line)}\n`);
   if (process.env.DEEPVIS_DEBUG === '1' && err.stack) process.stderr.write(`${err.stack}\n`);
 }

@@ -1,16 +1,16 @@
 /**
  * Atomic writes: a file appears whole or not at all (write to a sibling temp file, then rename),
- * so an error half-way never leaves a truncated PNG or JSON behind; the temp file is removed on
- * SIGINT/SIGTERM too. A command's whole output goes through an OutputSession (output.ts).
+ * so an error half-way never leaves a truncated PNG or JSON behind; the temp file is removed at exit
+ * too. A command's whole output goes through an OutputSession (output.ts), which also survives kills.
  */
 import { promises as fs, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { onInterrupt } from './cleanup.js';
+import { onExit } from './cleanup.js';
 
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const forget = onInterrupt(() => rmSync(tmp, { force: true }));
+  const forget = onExit(() => rmSync(tmp, { force: true }));
   try {
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);
@@ -30,7 +30,7 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
 export async function writeFilesAtomic(dir: string, files: Record<string, Uint8Array | string>): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   const stage = await fs.mkdtemp(path.join(dir, '.stage-'));
-  const forget = onInterrupt(() => rmSync(stage, { recursive: true, force: true }));
+  const forget = onExit(() => rmSync(stage, { recursive: true, force: true }));
   try {
     for (const [name, data] of Object.entries(files)) await fs.writeFile(path.join(stage, name), data);
     for (const name of Object.keys(files)) await fs.rename(path.join(stage, name), path.join(dir, name));

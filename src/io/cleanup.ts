@@ -1,8 +1,10 @@
 /**
- * What to remove when the process is interrupted: SIGINT/SIGTERM (and a process.exit from
- * anywhere) run every registered cleanup synchronously, so Ctrl-C leaves no temp file, staging
- * folder or lock behind. Process-wide by nature — signals are — and installed only while
- * something is registered.
+ * What to remove when the process ends without finishing its work: the registered cleanups run
+ * synchronously on 'exit' (a process.exit from the last-resort handler, an early return).
+ * Deliberately no SIGINT/SIGTERM handler: most of deepvis's work is synchronous wasm, during which
+ * Node cannot run a JS signal handler, so intercepting the signal would make Ctrl-C wait for the
+ * whole computation. A killed process is cleaned up from outside instead — see the watchdog in
+ * output.ts.
  */
 const pending = new Set<() => void>();
 let installed = false;
@@ -18,33 +20,14 @@ function runAll(): void {
   pending.clear();
 }
 
-const onSignal = (signal: NodeJS.Signals) => {
-  runAll();
-  process.exit(signal === 'SIGINT' ? 130 : 143);
-};
-
-function install(): void {
-  if (installed) return;
-  installed = true;
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', runAll);
-}
-
-function uninstall(): void {
-  if (!installed || pending.size > 0) return;
-  installed = false;
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  process.off('exit', runAll);
-}
-
 /** Registers a synchronous cleanup; the returned function unregisters it (after normal completion). */
-export function onInterrupt(fn: () => void): () => void {
+export function onExit(fn: () => void): () => void {
   pending.add(fn);
-  install();
+  if (!installed) {
+    installed = true;
+    process.on('exit', runAll);
+  }
   return () => {
     pending.delete(fn);
-    uninstall();
   };
 }

@@ -4,14 +4,18 @@
  * that cannot be created or written: one line each), creates it, takes a lock file on it (a second
  * run on the same folder fails with one line), and makes a private staging folder inside it.
  * Files are written into the stage; `commit()` renames them into place at the end (same file
- * system, so each rename is atomic and the set lands within a few renames). An error, SIGINT or
- * SIGTERM removes the stage, the lock and any folder the session created.
+ * system, so each rename is atomic and the set lands within a few renames). An error removes the
+ * stage, the lock and any folder the session created; so does SIGINT, SIGTERM or even SIGKILL,
+ * through a watchdog: a tiny detached process (its own process group, so Ctrl-C does not reach
+ * it) that waits for this one to end and, if the lock still names it, removes what it left. A JS
+ * signal handler cannot do this: during synchronous wasm work Node never gets to run it.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, promises as fs, readFileSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { DeepvisError, printable } from '../errors.js';
 import type { RgbaImage } from '../render/image.js';
-import { onInterrupt } from './cleanup.js';
+import { onExit } from './cleanup.js';
 import { pngBytes } from './png.js';
 
 export const LOCK_FILE = '.deepvis-lock';
@@ -112,10 +116,40 @@ function lock(dir: string, flag: string): string {
   throw new DeepvisError(`cannot lock ${flag} ${printable(dir)}`);
 }
 
+/** Runs detached: argv = pid, stage, lock, created folders (outermost first). */
+const WATCHDOG = `
+const fs = require('node:fs');
+const [pid, stage, lock, ...created] = process.argv.slice(1);
+const alive = () => { try { process.kill(Number(pid), 0); return true; } catch (e) { return e.code === 'EPERM'; } };
+const timer = setInterval(() => {
+  if (alive()) return;
+  clearInterval(timer);
+  let holder = '';
+  try { holder = fs.readFileSync(lock, 'utf8').trim(); } catch {}
+  if (holder !== pid) return;
+  fs.rmSync(stage, { recursive: true, force: true });
+  try { fs.unlinkSync(lock); } catch {}
+  for (const d of created.reverse()) { try { fs.rmdirSync(d); } catch {} }
+}, 100);
+`;
+
+function watchdog(stage: string, lockFile: string, created: readonly string[]): ChildProcess | null {
+  try {
+    const child = spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), stage, lockFile, ...created], { detached: true, stdio: 'ignore' });
+    child.on('error', () => {});
+    child.unref();
+    return child;
+  } catch {
+    // No watchdog (e.g. no process spawning allowed): errors and exits still clean up.
+    return null;
+  }
+}
+
 export class OutputSession {
   private readonly folders = new Set<string>();
   private done = false;
   private readonly forget: () => void;
+  private readonly guard: ChildProcess | null;
 
   private constructor(
     /** The final folder (--out). */
@@ -125,7 +159,8 @@ export class OutputSession {
     private readonly lockFile: string,
     private readonly created: readonly string[],
   ) {
-    this.forget = onInterrupt(() => this.removeSync());
+    this.forget = onExit(() => this.removeSync());
+    this.guard = watchdog(stage, lockFile, created);
     open.add(this);
   }
 
@@ -241,6 +276,7 @@ export class OutputSession {
     rmQuiet(this.lockFile);
     this.done = true;
     this.forget();
+    this.guard?.kill();
     open.delete(this);
   }
 }

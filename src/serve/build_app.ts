@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeepvisError } from '../errors.js';
-import { onInterrupt } from '../io/cleanup.js';
+import { onExit } from '../io/cleanup.js';
 
 /** The package root: this file sits in src/serve/ (tsx) or dist/serve/ (compiled). */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -41,7 +41,7 @@ export async function packageWritable(): Promise<boolean> {
 /** A fresh private folder (mkdtemp: unpredictable name, mode 0700), removed when the process exits. */
 export async function privateBuildDir(): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'deepvis-app-'));
-  onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
+  onExit(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
