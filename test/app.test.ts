@@ -269,6 +269,26 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
     });
   });
 
+  it('an ONNX file (with external data) and a Keras file dropped into the page load and run', async () => {
+    const fixtures = path.join(root, 'test/fixtures');
+    const options = () => page.evaluate(() => (document.getElementById('model') as HTMLSelectElement).options.length);
+    for (const [files, format, shape] of [
+      [[path.join(fixtures, 'onnx/resnet-mini-ext.onnx'), path.join(fixtures, 'onnx/resnet-mini-ext.weights')], 'onnx', '32×32×3'],
+      [[path.join(fixtures, 'keras/mobile_k213.h5')], 'keras', ''],
+    ] as const) {
+      const n = await options();
+      await page.setInputFiles('#model-files', [...files]);
+      await page.waitForFunction(([count, f, s]) => (document.getElementById('model') as HTMLSelectElement).options.length === count
+        && new RegExp(`^${f} model, input ${s}`).test(document.getElementById('model-info')!.textContent ?? '')
+        && /model ready/.test(document.getElementById('status')!.textContent ?? ''), [n + 1, format, shape] as const, { timeout: 60_000 })
+        .catch(async (e) => { throw new Error(`${(e as Error).message}: ${await page.evaluate(() => document.getElementById('status')!.textContent)}`); });
+      await page.waitForFunction(() => (window as any).deepvisApp.predictions().length > 0, null, { timeout: 30_000 });
+      await shot(`dropped-${format}`);
+    }
+    await page.selectOption('#model', '0');
+    await page.waitForFunction(() => /28×28×1/.test(document.getElementById('model-info')!.textContent ?? ''), null, { timeout: 60_000 });
+  });
+
   it('a colour model runs live on the webcam too (RGB input, no top-k index since MNIST does not fit it)', async () => {
     await page.selectOption('#model', '1');
     await page.waitForFunction(() => /model ready/.test(document.getElementById('status')!.textContent ?? '') && /48×48×3/.test(document.getElementById('model-info')!.textContent ?? ''), null, { timeout: 60_000 });

@@ -103,7 +103,7 @@ describe('data-centric commands', () => {
     const occ = json(path.join(out, 'occlusion-mnist_1.json'));
     // Squares at 0, 3, …, 21 (the last one flush with the border).
     assert.equal(occ.drops.length, 8);
-    ok('attribute', '--model', m, '--input', 'mnist:0-2', '--samples', '4', '--steps', '8', '--out', out);
+    ok('attribute', '--model', m, '--input', 'mnist:0-2', '--samples', '4', '--ig-steps', '8', '--out', out);
     const attr = json(path.join(out, 'attribute-all.json'));
     assert.equal(attr.maps.length, 7);
     assert.equal(attr.maps.find((x: { method: string }) => x.method === 'gradcam').camLayer, 'conv3');
@@ -125,8 +125,8 @@ describe('data-centric commands', () => {
       const o = path.join(out, name);
       ok('topk', '--model', models[name], '--layers', layer, '--units', '0-3', '--out', o);
       await isPng(path.join(o, `topk-${layer}.png`));
-      ok('attribute', '--model', models[name], '--input', 'mnist:3', '--method', 'saliency,guided,integrated-gradients', '--steps', '8', '--out', o);
-      ok('lincomb', '--model', models[name], '--layer', layer, '--units', '0-3', '--top-k', '20', '--out', o);
+      ok('attribute', '--model', models[name], '--input', 'mnist:3', '--method', 'saliency,guided,integrated-gradients', '--ig-steps', '8', '--out', o);
+      ok('lincomb', '--model', models[name], '--layer', layer, '--units', '0-3', '--k', '20', '--out', o);
       ok('occlusion', '--model', models[name], '--input', 'mnist:3', '--layer', layer, '--units', '1', '--out', o);
       ok('embed', '--model', models[name], '--layer', layer, '--method', 'pca', '--count', '100', '--out', o);
       ok('activations', '--model', models[name], '--input', 'mnist:4', '--out', o);
@@ -150,9 +150,9 @@ describe('data-centric commands', () => {
     ok('topk', '--model', g, '--data', images, '--split', 'all', '--k', '4', '--out', out);
     const index = json(path.join(out, 'topk-index.json'));
     assert.equal(index.dataset.count, 24);
-    assert.ok(index.layers.some((l: { layer: string }) => l.layer === 'dw/depthwise'));
+    assert.ok(index.layers.some((l: { layer: string }) => l.layer === 'dw'));
     ok('deconv', '--model', g, '--layer', 'pw/conv', '--units', '0-2', '--index', path.join(out, 'topk-index.json'), '--out', out);
-    ok('attribute', '--model', g, '--input', img, '--samples', '3', '--steps', '4', '--out', out);
+    ok('attribute', '--model', g, '--input', img, '--samples', '3', '--ig-steps', '4', '--out', out);
     ok('occlusion', '--model', g, '--input', img, '--size', '4', '--out', out);
     ok('lincomb', '--model', g, '--layer', 'pw/conv', '--units', '0-3', '--out', out);
     ok('specificity', '--model', g, '--data', images, '--layers', 'pw/conv,bn/relu', '--out', out);

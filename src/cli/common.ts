@@ -19,7 +19,9 @@ export const MODEL_FLAGS: FlagSpecs = {
   model: { type: 'string', help: 'model directory or model.json' },
   'input-range': { type: 'range', help: "pixel range the model expects, e.g. 0,255 (overrides the model's)" },
   'channel-order': { type: 'string', help: 'channel order of the input', choices: ['gray', 'rgb', 'bgr'] },
-  'input-shape': { type: 'numbers', help: 'image shape H,W,C for models with flat input' },
+  'input-shape': { type: 'numbers', help: 'image shape H,W,C for models with flat input or a symbolic input size' },
+  mean: { type: 'numbers', help: 'per-channel mean the model subtracts, in input-range units (ImageNet: 0.485,0.456,0.406)' },
+  std: { type: 'numbers', help: 'per-channel std the model divides by (ImageNet: 0.229,0.224,0.225)' },
 };
 
 export async function engineFrom(flags: Record<string, unknown>): Promise<EngineInfo> {
@@ -56,12 +58,14 @@ export function overridesFrom(flags: Record<string, unknown>): InputOverrides {
     range: flags['input-range'] as [number, number] | undefined,
     channelOrder: flags['channel-order'] as ChannelOrder | undefined,
     shape: shape as [number, number, number] | undefined,
+    mean: flags.mean as number[] | undefined,
+    std: flags.std as number[] | undefined,
   };
 }
 
 export async function modelFrom(flags: Record<string, unknown>, positional?: string): Promise<VisModel> {
   const path = (flags.model as string | undefined) ?? positional;
-  if (!path) throw new DeepvisError('--model is required (a model directory or model.json)');
+  if (!path) throw new DeepvisError('--model is required (a model directory, model.json, .onnx, .h5 or .keras file)');
   return loadModel(path, overridesFrom(flags));
 }
 

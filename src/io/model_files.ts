@@ -10,27 +10,43 @@ import { DeepvisError, printable } from '../errors.js';
 import { visModelFromArtifacts } from '../model/from_artifacts.js';
 import type { DeepvisMetadata, InputOverrides, VisModel } from '../model/types.js';
 import { writeFilesAtomic } from './atomic.js';
-import { manifestGroups } from './model_manifest.js';
+import { insideFolder, manifestGroups } from './model_manifest.js';
+import { parseSidecar, visModelFromBytes, withDefaults } from '../model/from_bytes.js';
 
+/**
+ * The model file a path names: the file itself, or in a folder its model.json, else its one
+ * .onnx / .h5 / .hdf5 / .keras file, else its one .json (other than the deepvis.json sidecar).
+ */
 export async function resolveModelJson(modelPath: string): Promise<string> {
   let stat;
   try {
     stat = await fs.stat(modelPath);
   } catch {
-    throw new DeepvisError(`model not found: ${modelPath}`);
+    throw new DeepvisError(`model not found: ${printable(modelPath)}`);
   }
-  if (stat.isDirectory()) {
-    const candidate = path.join(modelPath, 'model.json');
-    try {
-      await fs.access(candidate);
-      return candidate;
-    } catch {
-      const jsons = (await fs.readdir(modelPath)).filter((f) => f.endsWith('.json'));
-      if (jsons.length === 1) return path.join(modelPath, jsons[0]);
-      throw new DeepvisError(`no model.json in ${modelPath}`);
-    }
+  if (!stat.isDirectory()) return modelPath;
+  const names = await fs.readdir(modelPath);
+  if (names.includes('model.json')) return path.join(modelPath, 'model.json');
+  const single = names.filter((f) => /\.(onnx|h5|hdf5|keras)$/i.test(f));
+  if (single.length === 1) return path.join(modelPath, single[0]);
+  const jsons = names.filter((f) => f.endsWith('.json') && f !== SIDECAR);
+  if (single.length === 0 && jsons.length === 1) return path.join(modelPath, jsons[0]);
+  throw new DeepvisError(`no model file in ${printable(modelPath)} (looked for model.json, one .onnx, .h5, .hdf5 or .keras file)`);
+}
+
+export const SIDECAR = 'deepvis.json';
+
+/** The deepvis.json next to a model file, if there is one (checked to be inside the folder). */
+export async function readSidecar(modelFile: string): Promise<DeepvisMetadata> {
+  const dir = path.dirname(modelFile);
+  const file = path.join(dir, SIDECAR);
+  try {
+    await fs.lstat(file);
+  } catch {
+    return {};
   }
-  return modelPath;
+  const real = await insideFolder(dir, SIDECAR, modelFile);
+  return parseSidecar(await fs.readFile(real, 'utf8'), printable(file));
 }
 
 export async function readModelArtifacts(modelPath: string): Promise<tf.io.ModelArtifacts> {
@@ -87,9 +103,24 @@ function bytesOf(w: tf.io.WeightsManifestEntry): number {
   return n * (w.dtype === 'bool' ? 1 : 4);
 }
 
+/**
+ * Any model file: a tfjs model.json (layers or graph), ONNX, or Keras. The sidecar's facts fill in
+ * what the model's own metadata does not say; flags override both.
+ */
 export async function loadModel(modelPath: string, overrides: InputOverrides = {}): Promise<VisModel> {
-  const artifacts = await readModelArtifacts(modelPath);
-  return visModelFromArtifacts(artifacts, modelPath, overrides);
+  const file = await resolveModelJson(modelPath);
+  const sidecar = await readSidecar(file);
+  if (file.toLowerCase().endsWith('.json')) {
+    const artifacts = await readModelArtifacts(file);
+    const own = ((artifacts.userDefinedMetadata ?? {}) as { deepvis?: DeepvisMetadata }).deepvis ?? {};
+    artifacts.userDefinedMetadata = { ...artifacts.userDefinedMetadata, deepvis: { ...sidecar, ...own } };
+    return withDefaults(await visModelFromArtifacts(artifacts, modelPath, overrides));
+  }
+  const bytes = new Uint8Array(await fs.readFile(file));
+  const dir = path.dirname(file);
+  // ONNX external data: names from the file, read only inside the model's folder.
+  const readExternal = async (location: string) => new Uint8Array(await fs.readFile(await insideFolder(dir, location, file)));
+  return visModelFromBytes(bytes, printable(file), readExternal, sidecar, overrides);
 }
 
 /** Saves a LayersModel as model.json + weights.bin, with deepvis metadata, atomically. */

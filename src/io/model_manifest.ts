@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { DeepvisError, printable } from '../errors.js';
+import { onnxExternalLocations } from '../model/formats/onnx/decode.js';
 
 /** realpath of `rel` under `dir`, refused when it leaves `dir` (after symlinks) or does not exist. */
 export async function insideFolder(dir: string, rel: string, listedIn: string): Promise<string> {
@@ -92,8 +93,11 @@ export async function modelFiles(main: string): Promise<string[]> {
     const shards = (await manifestGroups(json ?? {}, main)).flatMap((g) => g.files);
     return [real, ...new Set(shards)];
   }
-  // ONNX external data files are listed by the ONNX loader (onnxExternalLocations); until then a
-  // model with external data is served without them.
-  if (ext === '.onnx' || ext === '.h5' || ext === '.hdf5' || ext === '.keras') return [real, ...(await sidecar(real))];
+  if (ext === '.onnx') {
+    const external = onnxExternalLocations(new Uint8Array(await fs.readFile(real)), printable(main));
+    const files = await Promise.all(external.map((loc) => insideFolder(path.dirname(main), loc, main)));
+    return [real, ...new Set(files), ...(await sidecar(real))];
+  }
+  if (ext === '.h5' || ext === '.hdf5' || ext === '.keras') return [real, ...(await sidecar(real))];
   throw new DeepvisError(`${printable(main)} is not a model file deepvis knows (.json, .onnx, .h5, .hdf5, .keras)`);
 }

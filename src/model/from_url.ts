@@ -1,15 +1,33 @@
 /**
- * Browser loading: a model from a URL (model.json next to its shards) or from files the user
- * dropped into the page (model.json + weight files).
+ * Browser loading: a model from a URL (model.json next to its shards, or an .onnx / .h5 / .keras
+ * file next to its external data and deepvis.json sidecar) or from files the user dropped into
+ * the page (model.json + weight files, or one .onnx / .h5 / .keras file, its sidecar and external
+ * data files).
  */
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import { detectFormat, visModelFromArtifacts } from './from_artifacts.js';
 import { fromGraphModel } from './graph_adapter.js';
 import { fromLayersModel } from './layers_adapter.js';
+import { parseSidecar, visModelFromBytes } from './from_bytes.js';
 import type { DeepvisMetadata, InputOverrides, VisModel } from './types.js';
 
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new DeepvisError(`cannot fetch ${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+const SINGLE_FILE = /\.(onnx|h5|hdf5|keras)$/i;
+
 export async function loadModelFromUrl(url: string, overrides: InputOverrides = {}): Promise<VisModel> {
+  if (SINGLE_FILE.test(new URL(url, 'http://x/').pathname)) {
+    const bytes = await fetchBytes(url);
+    const res = await fetch(new URL('deepvis.json', new URL(url, location.href)).href);
+    const sidecar = res.ok ? parseSidecar(await res.text(), 'deepvis.json') : {};
+    const relative = (loc: string) => fetchBytes(new URL(loc, new URL(url, location.href)).href);
+    return visModelFromBytes(bytes, url.split('/').pop() ?? url, relative, sidecar, overrides);
+  }
   let json: { format?: string; modelTopology?: unknown; userDefinedMetadata?: { deepvis?: DeepvisMetadata } };
   try {
     const res = await fetch(url);
@@ -23,8 +41,19 @@ export async function loadModelFromUrl(url: string, overrides: InputOverrides = 
 }
 
 export async function loadModelFromFiles(files: readonly File[], overrides: InputOverrides = {}): Promise<VisModel> {
-  const json = files.find((f) => f.name.endsWith('.json'));
-  if (!json) throw new DeepvisError('no model.json among the dropped files');
+  const single = files.find((f) => SINGLE_FILE.test(f.name));
+  if (single) {
+    const side = files.find((f) => f.name === 'deepvis.json');
+    const sidecar = side ? parseSidecar(await side.text(), 'deepvis.json') : {};
+    const external = async (loc: string) => {
+      const f = files.find((g) => g.name === loc.split('/').pop());
+      if (!f) throw new DeepvisError(`${single.name} needs its external data file '${loc}': drop it together with the model`);
+      return new Uint8Array(await f.arrayBuffer());
+    };
+    return visModelFromBytes(new Uint8Array(await single.arrayBuffer()), single.name, external, sidecar, overrides);
+  }
+  const json = files.find((f) => f.name.endsWith('.json') && f.name !== 'deepvis.json');
+  if (!json) throw new DeepvisError('no model.json, .onnx, .h5 or .keras file among the dropped files');
   const weights = files.filter((f) => f !== json);
   const artifacts = await tf.io.browserFiles([json, ...weights]).load!();
   return visModelFromArtifacts(artifacts, json.name, overrides);

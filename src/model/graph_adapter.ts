@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import { resolveInputSpec } from './input_spec.js';
 import { findLayer } from './layer_lookup.js';
+import { shortNames } from './naming.js';
 import { checkImages, tapActivations, toNative } from './shape_check.js';
 import type { DeepvisMetadata, InputOverrides, LayerInfo, VisModel } from './types.js';
 
@@ -43,15 +44,20 @@ export function fromGraphModel(
   const input = resolveInputSpec(nativeShape, metadata, overrides);
 
   const candidates = graphNodes(model).filter((n) => TAPPABLE.has(n.op));
-  const layers: LayerInfo[] = tf.tidy(() => {
+  const shapes: number[][] = [];
+  tf.tidy(() => {
     const probe = toNative(tf.zeros([1, ...input.shape]) as tf.Tensor4D, input);
     const outs = model.execute({ [inputName]: probe }, candidates.map((n) => n.name));
-    const list = Array.isArray(outs) ? outs : [outs];
-    return candidates
-      .map((n, i) => ({ n, shape: list[i].shape.slice(1) }))
-      .filter(({ shape }) => shape.length === 1 || shape.length === 3)
-      .map(({ n, shape }, index) => ({ name: n.name, kind: n.op, outputShape: shape, units: shape[shape.length - 1], index }));
+    (Array.isArray(outs) ? outs : [outs]).forEach((t) => shapes.push(t.shape.slice(1)));
   });
+  const tapped = candidates.map((n, i) => ({ n, shape: shapes[i] })).filter(({ shape }) => shape.length === 1 || shape.length === 3);
+  // Keras layer names (`block3_sepconv2_act`) instead of TensorFlow node paths; the paths stay aliases.
+  const named = shortNames(tapped.map(({ n }) => n.name), 'keras');
+  const nodeOf = new Map(tapped.map(({ n }, i) => [named[i].name, n.name]));
+  const layers: LayerInfo[] = tapped.map(({ n, shape }, index) => ({
+    name: named[index].name, kind: n.op, outputShape: shape, units: shape[shape.length - 1], index, aliases: named[index].aliases,
+  }));
+  const node = (ref: string) => nodeOf.get(findLayer(layers, ref).name)!;
 
   const outputNode = model.outputs[0]?.name ?? '';
   const softmaxOut = graphNodes(model).find((n) => n.name === outputNode.replace(/:0$/, ''))?.op === 'Softmax';
@@ -67,19 +73,20 @@ export function fromGraphModel(
     layer: (ref) => findLayer(layers, ref),
     activations: (x, names, offset) =>
       tapActivations(x, names, layers, input, (native, resolved) => {
-        if (!offset) return model.execute({ [inputName]: native }, resolved);
+        const nodes = resolved.map(node);
+        if (!offset) return model.execute({ [inputName]: native }, nodes);
         // Feeding a node overrides its value; everything downstream is computed from the feed.
-        const node = findLayer(layers, offset.layer).name;
-        const a = model.execute({ [inputName]: native }, node) as tf.Tensor;
+        const fed = node(offset.layer);
+        const a = model.execute({ [inputName]: native }, fed) as tf.Tensor;
         if (!tf.util.arraysEqual(a.shape, offset.delta.shape)) {
-          throw new DeepvisError(`offset of shape [${offset.delta.shape.join(', ')}] does not fit layer '${node}'`);
+          throw new DeepvisError(`offset of shape [${offset.delta.shape.join(', ')}] does not fit layer '${findLayer(layers, offset.layer).name}'`);
         }
-        return model.execute({ [inputName]: native, [node]: a.add(offset.delta) }, resolved);
+        return model.execute({ [inputName]: native, [fed]: a.add(offset.delta) }, nodes);
       }),
     weightsOf(name) {
-      const node = findLayer(layers, name).name;
+      const target = node(name);
       const graph = (model as unknown as { executor?: { graph?: { nodes?: Record<string, { inputNames?: string[]; inputs?: Array<{ name: string; op: string }> }> } } }).executor?.graph;
-      const inputs = graph?.nodes?.[node]?.inputs ?? [];
+      const inputs = graph?.nodes?.[target]?.inputs ?? [];
       const weightMap = (model as unknown as { weights?: Record<string, tf.Tensor[]> }).weights ?? {};
       return inputs.filter((n) => n.op === 'Const' && weightMap[n.name]).map((n) => weightMap[n.name][0]);
     },

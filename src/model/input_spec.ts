@@ -61,11 +61,33 @@ export function resolveInputSpec(
   if (overrides.channelOrder) [order, orderFrom] = [overrides.channelOrder, 'flag'];
   else if (meta.channelOrder) [order, orderFrom] = [meta.channelOrder, 'metadata'];
 
+  const [normalize, normalizeFrom] = normalization(shape[2], meta, overrides);
   return {
     shape,
     nativeShape: native,
     range,
     channelOrder: order,
-    provenance: { range: rangeFrom, channelOrder: orderFrom, shape: shapeFrom },
+    normalize,
+    provenance: { range: rangeFrom, channelOrder: orderFrom, shape: shapeFrom, normalize: normalizeFrom },
   };
+}
+
+/** --mean/--std (or the metadata's), one value per channel or one for all; std must be positive. */
+function normalization(channels: number, meta: DeepvisMetadata, overrides: InputOverrides): [InputSpec['normalize'], Provenance] {
+  const flag = overrides.mean != null || overrides.std != null;
+  const mean = flag ? overrides.mean : meta.mean;
+  const std = flag ? overrides.std : meta.std;
+  if (mean == null && std == null) return [null, 'assumed'];
+  const from: Provenance = flag ? 'flag' : 'metadata';
+  const fit = (v: readonly number[] | undefined, name: string, fill: number): number[] => {
+    const vals = v ?? [fill];
+    if (vals.length !== 1 && vals.length !== channels) {
+      throw new DeepvisError(`${name} has ${vals.length} values but the model's input has ${channels} channels`);
+    }
+    if (vals.some((x) => !Number.isFinite(x))) throw new DeepvisError(`${name} must be numbers; got ${vals.join(',')}`);
+    return vals.length === 1 ? Array(channels).fill(vals[0]) : [...vals];
+  };
+  const m = fit(mean, 'mean', 0), s = fit(std, 'std', 1);
+  if (s.some((x) => x <= 0)) throw new DeepvisError(`std must be positive; got ${s.join(',')}`);
+  return [{ mean: m, std: s }, from];
 }

@@ -13,11 +13,16 @@ export function checkImages(x: tf.Tensor, input: InputSpec): void {
   }
 }
 
-/** Reshapes [N, H, W, C] images to the model's native input (e.g. [N, 784]). */
+/**
+ * [N, H, W, C] images → the model's native input: normalized by the input's mean/std when it has
+ * them, reshaped for flat inputs (e.g. [N, 784]).
+ */
 export function toNative(x: tf.Tensor4D, input: InputSpec): tf.Tensor {
+  const n = input.normalize;
+  const normed = n ? x.sub(tf.tensor1d([...n.mean])).div(tf.tensor1d([...n.std])) : x;
   const native = input.nativeShape;
-  if (native.length === 3) return x;
-  return x.reshape([x.shape[0], ...native]);
+  if (native.length === 3) return normed;
+  return normed.reshape([x.shape[0], ...native]);
 }
 
 /**

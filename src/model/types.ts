@@ -18,11 +18,19 @@ export interface InputSpec {
   /** Pixel value range the model was trained on. */
   readonly range: readonly [number, number];
   readonly channelOrder: ChannelOrder;
+  /**
+   * Per-channel normalization the model applies to its input, in the units of `range`:
+   * native = (image − mean) / std. Methods work in image space; the adapter folds this in.
+   */
+  readonly normalize: { readonly mean: readonly number[]; readonly std: readonly number[] } | null;
   /** Where each fact came from, so `inspect` can say how sure it is. */
-  readonly provenance: { readonly range: Provenance; readonly channelOrder: Provenance; readonly shape: Provenance };
+  readonly provenance: {
+    readonly range: Provenance; readonly channelOrder: Provenance; readonly shape: Provenance; readonly normalize: Provenance;
+  };
 }
 
-export type Provenance = 'model' | 'metadata' | 'flag' | 'assumed';
+/** 'sidecar': the deepvis.json next to the model file. */
+export type Provenance = 'model' | 'metadata' | 'sidecar' | 'flag' | 'assumed';
 
 export interface LayerInfo {
   readonly name: string;
@@ -41,6 +49,8 @@ export interface LayerInfo {
 
 export interface InputOverrides {
   readonly range?: readonly [number, number];
+  readonly mean?: readonly number[];
+  readonly std?: readonly number[];
   readonly channelOrder?: ChannelOrder;
   readonly shape?: readonly [number, number, number];
 }
@@ -48,6 +58,8 @@ export interface InputOverrides {
 /** Metadata deepvis writes into model.json (userDefinedMetadata.deepvis). */
 export interface DeepvisMetadata {
   readonly inputRange?: readonly [number, number];
+  readonly mean?: readonly number[];
+  readonly std?: readonly number[];
   readonly channelOrder?: ChannelOrder;
   readonly imageShape?: readonly [number, number, number];
   readonly labels?: readonly string[];

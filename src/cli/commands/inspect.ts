@@ -29,7 +29,18 @@ export async function run(argv: string[]): Promise<void> {
   out.push(`format: ${model.format} model   backend: ${engine.backend}`);
   out.push(`input: ${model.input.shape.join('×')} (${p.shape})${model.input.nativeShape.length !== 3 ? `, fed to the model as [${model.input.nativeShape.join(', ')}]` : ''}`);
   out.push(`value range: ${model.input.range.join(' … ')} (${p.range})   channel order: ${model.input.channelOrder} (${p.channelOrder})`);
-  if (model.labels) out.push(`classes: ${model.labels.join(', ')}`);
+  const norm = model.input.normalize;
+  out.push(norm
+    ? `normalization: (x − mean) / std with mean ${norm.mean.join(',')}, std ${norm.std.join(',')} (${p.normalize})`
+    : `normalization: none (${p.normalize}${p.normalize === 'assumed' ? '; a model trained on normalized images needs --mean/--std, e.g. ImageNet\'s 0.485,0.456,0.406 / 0.229,0.224,0.225' : ''})`);
+  if ((model.format === 'onnx' || model.format === 'keras') && p.range === 'assumed') {
+    out.push(`note: ${model.format === 'onnx' ? 'ONNX' : 'Keras'} files do not say what input they expect; the range and normalization above are assumptions. Put the facts in a deepvis.json next to the model (inputRange, mean, std, channelOrder, labels) or pass --input-range/--mean/--std.`);
+  }
+  if (model.labels) {
+    const from = typeof model.metadata.labelsFrom === 'string' ? ` (${model.metadata.labelsFrom})` : '';
+    const shown = model.labels.length > 12 ? `${model.labels.slice(0, 12).join(', ')}, … (${model.labels.length} in all)` : model.labels.join(', ');
+    out.push(`classes: ${shown}${from}`);
+  }
   if (model.logitsLayer) out.push(`pre-softmax scores: ${model.logitsLayer}`);
   out.push(grad.ok ? 'input gradients: ok' : `input gradients: FAIL — no gradient for ${grad.missing.join(', ') || '?'} (${grad.error})`);
   out.push('');

@@ -109,7 +109,7 @@ async function start(): Promise<void> {
       const m = await loadModelFromFiles(files);
       const key = `drop:${dropped.size}`;
       dropped.set(key, m);
-      addOption(files.find((f) => f.name.endsWith('.json'))?.name ?? key, key).selected = true;
+      addOption(files.find((f) => /\.(json|onnx|h5|hdf5|keras)$/i.test(f.name) && f.name !== 'deepvis.json')?.name ?? key, key).selected = true;
       await useModel(key);
     } catch (err) {
       status(`cannot load the dropped model: ${(err as Error).message}`);
