@@ -18,7 +18,9 @@ import { model3to2 } from './keras3_config.js';
 import { snakeCase } from './keras3_file.js';
 import { readLegacyH5 } from './legacy_h5.js';
 import { loadKeras } from './load.js';
-import { Normalization, registerKerasLayers } from './normalization.js';
+import { SameAveragePooling2D } from './avg_pool_same.js';
+import { Normalization } from './normalization.js';
+import { registerKerasLayers } from './register.js';
 import { prepareModel } from './prepare.js';
 
 before(() => setup('wasm'));
@@ -55,6 +57,30 @@ describe('Normalization layer', () => {
     const layer = new Normalization({ axis: -1, mean: [0, 1], variance: [1, 0] });
     const y = await values(layer.apply(tf.ones([1, 1, 2, 2])) as tf.Tensor);
     assert.deepEqual(y, [1, 0, 1, 0]);
+  });
+});
+
+function near(a: number[], b: number[]): void {
+  assert.equal(a.length, b.length);
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-6, `[${i}] ${v} vs ${b[i]}`));
+}
+
+describe("'same' average pooling", () => {
+  it('matches tfjs forward, and its gradient divides by the pixels inside the image (tfjs divides by 9)', async () => {
+    const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
+    const layer = new SameAveragePooling2D({ poolSize: [3, 3], strides: [1, 1] });
+    const corner = tf.tensor4d([1, 0, 0, 0, 0, 0, 0, 0, 0], [1, 3, 3, 1]);
+    await noLeaks(async () => {
+      near(await values(layer.apply(x) as tf.Tensor), await values(tf.avgPool(x, 3, 1, 'same')));
+      // out[0,0] = (x00 + x01 + x10 + x11) / 4: its gradient is ¼ on those four pixels.
+      const g = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(layer.apply(xi) as tf.Tensor, corner)))(x);
+      near(await values(g), [0.25, 0.25, 0, 0.25, 0.25, 0, 0, 0, 0]);
+    });
+    const y = tf.tensor4d(Array.from({ length: 32 }, (_, i) => i % 7), [1, 4, 4, 2]);
+    const strided = new SameAveragePooling2D({ poolSize: [3, 3], strides: [2, 2] }); // pads 0 before, 1 after
+    near(await values(strided.apply(y) as tf.Tensor), await values(tf.avgPool(y, 3, 2, 'same')));
+    assert.equal(strided.getClassName(), 'AveragePooling2D');
+    tf.dispose([x, corner, y]);
   });
 });
 

@@ -41,7 +41,7 @@ const FIXTURES: [string, string, string[]][] = [
   ['mobile_k3.keras', 'Keras 3 functional', ['Normalization', 'SeparableConv2D', 'DepthwiseConv2D', 'Add', 'Softmax']],
   ['seq_k3.keras', 'Keras 3 Sequential', ['Conv2D', 'BatchNormalization', 'Activation', 'Reshape', 'Flatten']],
   ['transfer_k215.h5', 'Keras 2.15 Sequential around a functional base model', ['Functional', 'GlobalAveragePooling2D']],
-  ['block_k3.keras', 'Keras 3 functional around a Sequential block', ['Sequential', 'Flatten', 'Softmax']],
+  ['block_k3.keras', 'Keras 3 functional around a Sequential block', ['Sequential', 'AveragePooling2D', 'Flatten', 'Softmax']],
   ['half_k212.h5', 'Keras 2.12 Sequential in float16', ['Conv2D', 'Dense']],
   ['transfer_tfk215.keras', "tf.keras 2.15's own .keras zip", ['Functional', 'GlobalAveragePooling2D', 'Dense']],
 ];

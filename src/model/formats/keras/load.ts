@@ -14,7 +14,7 @@ import { assignWeights } from './assign.js';
 import { readH5 } from './h5tree.js';
 import { readKeras3 } from './keras3_file.js';
 import { readLegacyH5, type KerasParts } from './legacy_h5.js';
-import { registerKerasLayers } from './normalization.js';
+import { registerKerasLayers } from './register.js';
 import { prepareModel } from './prepare.js';
 
 const HDF5 = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];

@@ -78,12 +78,3 @@ export class Normalization extends tf.layers.Layer {
     return { ...super.getConfig(), axis: this.axis, mean: this.fixedMean, variance: this.fixedVariance, invert: this.invert };
   }
 }
-
-let registered = false;
-
-/** Registers deepvis's Keras layers with tfjs (once; idempotent). */
-export function registerKerasLayers(): void {
-  if (registered) return;
-  tf.serialization.registerClass(Normalization);
-  registered = true;
-}

@@ -6,7 +6,8 @@
  *   pooling with keepdims, leaky/thresholded ReLU) are refused;
  * - initializers become zeros (the file's weights replace them; zeros avoid random draws and
  *   initializer classes tfjs lacks), regularizers and constraints (training-only) are dropped,
- *   dtypes become float32 (tfjs computes in float32; mixed-precision weights are cast at load).
+ *   dtypes become float32 (tfjs computes in float32; mixed-precision weights are cast at load);
+ * - 'same' average pooling goes to deepvis's own layer, whose gradient is right (avg_pool_same.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../../../errors.js';
@@ -80,6 +81,10 @@ function cleanLayer(layer: Dict, ctx: PrepareContext): Dict {
     config.axis = config.axis[0];
   }
   delete config.groups;
+  // tfjs's AvgPoolGrad is wrong for 'same' padding (avg_pool_same.ts).
+  if (className === 'AveragePooling2D' && config.padding === 'same' && (config.data_format ?? 'channels_last') === 'channels_last') {
+    return { ...layer, class_name: 'DeepvisSameAveragePooling2D', config };
+  }
   return { ...layer, class_name: className, config };
 }
 
