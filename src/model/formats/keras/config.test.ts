@@ -114,6 +114,15 @@ describe('Keras config handling', () => {
     model.dispose();
   });
 
+  it('a tf.keras Sequential built by .build(shape): its shape comes from build_input_shape', async () => {
+    registerKerasLayers();
+    const dense = { class_name: 'Dense', config: { name: 'd', units: 1, activation: 'linear', use_bias: false } };
+    const topology = prepareModel({ class_name: 'Sequential', config: { name: 's', layers: [dense], build_input_shape: [null, 4] } }, { source: 'b.h5', kerasMajor: 2 });
+    const model = await tf.models.modelFromJSON({ modelTopology: topology } as unknown as tf.io.ModelJSON);
+    assert.deepEqual(model.inputs[0].shape, [null, 4]);
+    model.dispose();
+  });
+
   it('Keras 3 call records become inbound nodes: list args are inputs, kwargs are not', () => {
     const t = (name: string) => ({ class_name: '__keras_tensor__', config: { shape: [null, 2], keras_history: [name, 0, 0] } });
     const out = model3to2({

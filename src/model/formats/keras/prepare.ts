@@ -94,5 +94,10 @@ export function prepareModel(model: Dict, ctx: PrepareContext): Dict {
   const config: Dict = Array.isArray(model.config) ? { layers: model.config } : { ...model.config };
   if (!Array.isArray(config.layers)) throw new DeepvisError(`${ctx.source}: the model config lists no layers`);
   config.layers = config.layers.map((l: Dict) => cleanLayer(l, ctx));
+  // A tf.keras Sequential built by .build(shape) has no InputLayer: its shape is build_input_shape.
+  const first = config.layers[0];
+  if (model.class_name === 'Sequential' && Array.isArray(config.build_input_shape) && first && first.class_name !== 'InputLayer' && !MODEL_CLASSES.has(first.class_name) && !first.config.batch_input_shape) {
+    config.layers[0] = { ...first, config: { ...first.config, batch_input_shape: config.build_input_shape } };
+  }
   return { class_name: model.class_name === 'Model' ? 'Functional' : model.class_name, config };
 }
