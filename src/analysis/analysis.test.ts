@@ -94,19 +94,28 @@ describe('data-centric analyses', () => {
     const img = tf.tensor3d(Float32Array.from(values(256, 8), (v) => (v + 1) / 2), [16, 16, 1]);
     const r = await noLeaks(() => occlusion(model, img, { layer: 'c2', units: [1], neuron: [1, 1], size: 3, stride: 1, fill: 0 }));
     const box = boxAt(receptiveFields(model, 'c2'), 1, 1);
+    // Every drop, worked out directly: paint the square black, read neuron (1, 1) of channel 1.
+    const pixels = img.dataSync() as Float32Array;
+    const neuronAt = (px: Float32Array, layer: string, read: (a: tf.Tensor) => tf.Tensor) => tf.tidy(() => read(model.activations(tf.tensor4d(px, [1, 16, 16, 1]), [layer])[0]).dataSync()[0]);
+    const occluded = (x0: number, y0: number, s: number) => Float32Array.from(pixels, (v, p) => (p % 16 >= x0 && p % 16 < x0 + s && Math.floor(p / 16) >= y0 && Math.floor(p / 16) < y0 + s ? 0 : v));
+    const c2 = (a: tf.Tensor) => a.slice([0, 1, 1, 1], [1, 1, 1, 1]);
+    assert.equal(r.drops.length, 14);
     let inside = 0;
     r.drops.forEach((row, yi) =>
       row.forEach((d, xi) => {
         const overlaps = yi < box.y1 && yi + 3 > box.y0 && xi < box.x1 && xi + 3 > box.x0;
         if (!overlaps) assert.equal(d, 0, `square at ${xi},${yi} is outside ${JSON.stringify(box)} but moved the neuron by ${d}`);
-        else if (d !== 0) inside++;
+        else inside += d !== 0 ? 1 : 0;
+        assert.ok(Math.abs(d - (r.base - neuronAt(occluded(xi, yi, 3), 'c2', c2))) < 1e-5, `drop at ${xi},${yi}`);
       }),
     );
     assert.ok(inside > 0, 'some square inside the field changes the neuron');
-    // A class score: the map has one value per square and the base is the unoccluded score.
+    // A class score: squares at 0, 4, 8, 12 in each direction; each drop is the class score's fall.
     const cls = occlusion(model, img, { size: 4, stride: 4 });
-    assert.equal(cls.drops.length, 4);
-    assert.ok(Math.abs(cls.base - tf.tidy(() => model.predict(img.expandDims(0) as tf.Tensor4D).dataSync()[cls.unit])) < 1e-5);
+    const score = (px: Float32Array) => neuronAt(px, 'out', (a) => a.slice([0, cls.unit], [1, 1]));
+    assert.ok(Math.abs(cls.base - score(pixels)) < 1e-5);
+    assert.deepEqual(cls.drops.map((row) => row.length), [4, 4, 4, 4]);
+    cls.drops.forEach((row, yi) => row.forEach((d, xi) => assert.ok(Math.abs(d - (cls.base - score(occluded(4 * xi, 4 * yi, 4)))) < 1e-5, `class drop at ${xi},${yi}`)));
     img.dispose();
   });
 
@@ -132,9 +141,16 @@ describe('data-centric analyses', () => {
             return a.slice([0, Math.floor(h / 2), Math.floor(w / 2), u], [1, 1, 1, 1]).sum();
           })(tf.zeros([1, ...model.input.shape])).dataSync(),
         );
-        // A neuron at the centre of a pooled map stands for its window's centre neuron: compare supports' shape for conv.
+        // A neuron at the centre of a pooled map stands for its window's centre neuron, so for conv
+        // the drawing is not the gradient; it must lie inside the centre neuron's receptive field.
         if (l.outputShape.length === 1) assertClose(lc.images[u], g, 1e-4, `dense unit ${u}`);
-        else assert.ok(lc.images[u].some((v) => v !== 0), `conv unit ${u} drawn`);
+        else {
+          const [h, w] = l.outputShape;
+          const box = boxAt(receptiveFields(model, layer), Math.floor(w / 2), Math.floor(h / 2));
+          const outside = Array.from(lc.images[u]).filter((v, p) => v !== 0 && !(p % 16 >= box.x0 && p % 16 < box.x1 && Math.floor(p / 16) >= box.y0 && Math.floor(p / 16) < box.y1));
+          assert.ok(lc.images[u].some((v) => v !== 0), `conv unit ${u} drawn`);
+          assert.equal(outside.length, 0, `conv unit ${u}: ${outside.length} pixels outside the field ${JSON.stringify(box)}`);
+        }
       }
     }
     // Conv on conv without pooling: exact.
@@ -147,11 +163,13 @@ describe('data-centric analyses', () => {
       const g = tf.tidy(() => tf.grad((xi: tf.Tensor) => m.activations(xi as tf.Tensor4D, ['b'])[0].slice([0, 1, 1, u], [1, 1, 1, 1]).sum())(tf.zeros([1, 9, 9, 2])).dataSync());
       assertClose(lc.images[u], g, 1e-4, `conv-conv unit ${u}`);
     }
-    // Top-k keeps the largest weights only: with k = 1 a unit is one scaled filter of the layer below.
+    // Top-k keeps the largest weights only: with k = 1, unit 0 of h2 is W2[j, 0] times unit j of h1,
+    // j the h1 unit of largest |W2[j, 0]|.
     const one = linearCombination(models[0][0], 'h2', [0], 1);
     const h1 = linearCombination(models[0][0], 'h1', [0, 1, 2, 3, 4, 5], 1);
-    const ratios = h1.images.map((img) => one.images[0][0] / img[0]);
-    assert.ok(h1.images.some((img, i) => img.every((v, p) => Math.abs(v * ratios[i] - one.images[0][p]) < 1e-5)), 'k = 1 gives one filter');
+    const w2 = (models[0][0].weightsOf('h2')[0].arraySync() as number[][]).map((row) => row[0]);
+    const j = w2.reduce((best, v, i) => (Math.abs(v) > Math.abs(w2[best]) ? i : best), 0);
+    assertClose(one.images[0], h1.images[j].map((v) => v * w2[j]), 1e-5, 'k = 1 gives one scaled filter');
   });
 
   it('specificity follows the 40% rule; a linear unit that fires for one class is unimodal', () => {
@@ -209,9 +227,15 @@ describe('data-centric analyses', () => {
         const acts = activationsOf(model, img);
         assert.equal(acts.length, model.layers.length);
         acts.forEach((a) => assert.equal(a.values.length, a.shape.reduce((x, y) => x * y, 1)));
+        // The top 3 of the softmax of the model's output, worked out here.
         const top = topPredictions(model, img, 3);
-        assert.equal(top.length, 3);
-        assert.ok(top[0].probability >= top[1].probability && Math.abs(top.reduce((s, p) => s + p.probability, 0)) <= 1 + 1e-6);
+        const out = Array.from(tf.tidy(() => model.predict(img.expandDims(0) as tf.Tensor4D).dataSync()));
+        const isProb = out.every((v) => v >= 0 && v <= 1) && Math.abs(out.reduce((a, b) => a + b, 0) - 1) < 1e-3;
+        const e = out.map((v) => Math.exp(v - Math.max(...out)));
+        const p = isProb ? out : e.map((v) => v / e.reduce((a, b) => a + b, 0));
+        const want = p.map((probability, index) => ({ index, probability })).sort((a, b) => b.probability - a.probability).slice(0, 3);
+        assert.deepEqual(top.map((t) => t.index), want.map((t) => t.index));
+        top.forEach((t, i) => assert.ok(Math.abs(t.probability - want[i].probability) < 1e-6, `probability of ${t.index}`));
       });
       const index = await scanTopK(model, randomSet(20, [...model.input.shape] as [number, number, number]), { k: 3 });
       assert.ok(index.layers.every((l) => l.indices.every((ix) => ix.length === 3)));

@@ -4,7 +4,7 @@
  * image's activation with what real data reaches (Erhan et al. 2009, §6.1).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchTensor, imagesTensor, type ImageSet } from '../data/dataset.js';
+import { batchRanges, batchTensor, imagesTensor, type ImageSet } from '../data/dataset.js';
 import type { VisModel } from '../model/types.js';
 import { unitScores, type UnitSelector } from '../objectives/units.js';
 
@@ -20,8 +20,7 @@ export function datasetMax(
   const layer = model.layer(layerName);
   const values = new Float32Array(unitList.length).fill(-Infinity);
   const indices = new Int32Array(unitList.length).fill(-1);
-  for (let from = 0; from < set.count; from += batchSize) {
-    const to = Math.min(set.count, from + batchSize);
+  for (const [from, to] of batchRanges(set.count, batchSize)) {
     const scores = tf.tidy(() => {
       const [act] = model.activations(batchTensor(set, from, to), [layer.name]);
       return unitScores(act, layer, sel).gather(tf.tensor1d(unitList as number[], 'int32'), 1);

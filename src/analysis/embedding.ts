@@ -6,9 +6,9 @@
  * batching, the PCA step and a measure of how well the labels separate: the accuracy of a 5-nearest-
  * neighbour vote in the 2-D map, so "the classes separate" is a number, not only a picture.
  */
-import { tidyData } from '../engine/read.js';
+import { itemOf, tidyData } from '../engine/read.js';
 import { PCA, TSNE, UMAP } from '@saehrimnir/druidjs';
-import { batchTensor, type ImageSet } from '../data/dataset.js';
+import { batchRanges, batchTensor, type ImageSet } from '../data/dataset.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { unitScores } from '../objectives/units.js';
@@ -40,10 +40,9 @@ export interface Embedding {
 export function layerFeatures(model: VisModel, set: ImageSet, layerName: string, batchSize = 256): Float64Array[] {
   const layer = model.layer(layerName);
   const rows: Float64Array[] = [];
-  for (let from = 0; from < set.count; from += batchSize) {
-    const to = Math.min(set.count, from + batchSize);
+  for (const [from, to] of batchRanges(set.count, batchSize)) {
     const v = tidyData(() => unitScores(model.activations(batchTensor(set, from, to), [layer.name])[0], layer));
-    for (let i = 0; i < to - from; i++) rows.push(Float64Array.from(v.subarray(i * layer.units, (i + 1) * layer.units)));
+    for (let i = 0; i < to - from; i++) rows.push(Float64Array.from(itemOf(v, i, [layer.units])));
   }
   return rows;
 }

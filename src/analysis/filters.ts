@@ -5,6 +5,7 @@
  */
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
+import { checkUnitRange } from '../objectives/units.js';
 
 export interface FilterImages {
   layer: string;
@@ -42,7 +43,7 @@ export function firstLayerFilters(model: VisModel, layerRef?: string, units?: re
     throw new DeepvisError(`layer '${layer.name}' has a rank-${kernel.rank} kernel; filters are drawn for dense and conv layers`);
   }
   const list = units ?? Array.from({ length: Math.min(count, 100) }, (_, i) => i);
-  for (const u of list) if (u < 0 || u >= count) throw new DeepvisError(`unit ${u} out of range for layer '${layer.name}', which has ${count} units (0–${count - 1})`);
+  checkUnitRange(list, count, layer.name);
   const size = shape[0] * shape[1] * shape[2];
   const images = list.map((u) => Float32Array.from({ length: size }, (_, i) => pick(u, i)));
   const norms = images.map((img) => Math.hypot(...img));

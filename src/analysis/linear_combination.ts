@@ -114,7 +114,7 @@ export function linearCombination(model: VisModel, layerRef: string, units: read
   let level: Level = { canvases: identity, map: [h, w], stride: [1, 1], channels: c };
   const fields = new Map<string, ReceptiveFields>();
   const fieldOf = (name: string) => fields.get(name) ?? fields.set(name, receptiveFields(model, name)).get(name)!;
-  const chain = model.layers.filter((l) => l.index <= target.index && !l.name.endsWith(':pre'));
+  const chain = model.layers.filter((l) => l.index <= target.index);
   for (const layer of chain) {
     const weighted = model.weightsOf(layer.name).length > 0 && /dense|conv|matmul/i.test(layer.kind);
     const flat = layer.outputShape.length !== 3;

@@ -4,7 +4,9 @@
  * drops. The occluded copies go through the model in batches. The target's unit and neuron are
  * fixed on the unoccluded image, so every copy is scored on the same neuron.
  */
-import { tidyData } from '../engine/read.js';
+import { itemOf, tidyData } from '../engine/read.js';
+import { batchRanges } from '../data/dataset.js';
+import { windowOrigins } from '../transforms/tiles.js';
 import * as tf from '@tensorflow/tfjs';
 import { resolveTarget, targetScores, type TargetSpec } from '../objectives/target.js';
 import { DeepvisError } from '../errors.js';
@@ -40,13 +42,6 @@ export interface OcclusionMap {
   readonly seconds: number;
 }
 
-function starts(extent: number, size: number, stride: number): number[] {
-  const out: number[] = [];
-  for (let s = 0; s + size <= extent; s += stride) out.push(s);
-  if (out[out.length - 1] !== extent - size) out.push(extent - size);
-  return out;
-}
-
 export function occlusion(model: VisModel, image: tf.Tensor3D | tf.Tensor4D, args: OcclusionArgs = {}): OcclusionMap {
   const started = performance.now();
   const [h, w, c] = model.input.shape;
@@ -60,17 +55,16 @@ export function occlusion(model: VisModel, image: tf.Tensor3D | tf.Tensor4D, arg
     if (x.shape[0] !== 1) throw new DeepvisError(`occlusion takes one image; got ${x.shape[0]}`);
     const t = resolveTarget(model, x, args);
     const base = tf.tidy(() => targetScores(model, x, t).dataSync()[0]);
-    const ys = starts(h, size, stride);
-    const xs = starts(w, size, stride);
+    const ys = windowOrigins(h, size, stride);
+    const xs = windowOrigins(w, size, stride);
     const squares = ys.flatMap((y0) => xs.map((x0) => [y0, x0] as const));
     const pixels = x.dataSync();
-    const bs = args.batchSize ?? 128;
     const scores = new Float32Array(squares.length);
-    for (let from = 0; from < squares.length; from += bs) {
-      const part = squares.slice(from, from + bs);
+    for (const [from, to] of batchRanges(squares.length, args.batchSize ?? 128)) {
+      const part = squares.slice(from, to);
       const batch = new Float32Array(part.length * h * w * c);
       part.forEach(([y0, x0], i) => {
-        const img = batch.subarray(i * h * w * c, (i + 1) * h * w * c);
+        const img = itemOf(batch, i, [h, w, c]);
         img.set(pixels);
         for (let y = y0; y < y0 + size; y++) img.fill(fill, (y * w + x0) * c, (y * w + x0 + size) * c);
       });

@@ -90,28 +90,17 @@ export function receptiveFields(model: VisModel, layerName: string, seed = 0): R
   return { layer: layer.name, rows, cols, size, stride };
 }
 
-/** Crops [H, W, C] pixel values to a box. */
-export function cropValues(values: ArrayLike<number>, shape: readonly [number, number, number], box: Box): Float32Array {
-  const [, w, c] = shape;
-  const bh = box.y1 - box.y0;
-  const bw = box.x1 - box.x0;
-  const out = new Float32Array(bh * bw * c);
-  for (let y = 0; y < bh; y++) {
-    for (let x = 0; x < bw; x++) {
-      for (let k = 0; k < c; k++) out[(y * bw + x) * c + k] = values[((y + box.y0) * w + (x + box.x0)) * c + k];
-    }
-  }
-  return out;
-}
-
 /**
- * Crops to a fixed size (the layer's interior field size) centred on the box, padding outside the
- * image with `fill`, so every crop of a layer has the same size and border neurons keep their place.
+ * The one crop of a receptive field: the values inside `box` [h, w, c] — or, with `size` (the
+ * layer's interior field size, so every crop of a layer has the same size and border neurons keep
+ * their place), a window of that size anchored on the box: a border field clipped on one side is
+ * anchored on the side that was not clipped, and the parts outside the image are `fill`.
  */
-export function cropFixed(values: ArrayLike<number>, shape: readonly [number, number, number], box: Box, size: readonly [number, number], fill: number): Float32Array {
+export function crop(
+  values: ArrayLike<number>, shape: readonly [number, number, number], box: Box, size: readonly [number, number] = [box.y1 - box.y0, box.x1 - box.x0], fill = 0,
+): { values: Float32Array; shape: [number, number, number] } {
   const [h, w, c] = shape;
   const [sh, sw] = size;
-  // A border field is clipped on one side: anchor it on the side that was not clipped.
   const y0 = box.y0 === 0 && box.y1 - box.y0 < sh ? box.y1 - sh : box.y0;
   const x0 = box.x0 === 0 && box.x1 - box.x0 < sw ? box.x1 - sw : box.x0;
   const out = new Float32Array(sh * sw * c).fill(fill);
@@ -124,5 +113,5 @@ export function cropFixed(values: ArrayLike<number>, shape: readonly [number, nu
       for (let k = 0; k < c; k++) out[(y * sw + x) * c + k] = values[(sy * w + sx) * c + k];
     }
   }
-  return out;
+  return { values: out, shape: [sh, sw, c] };
 }

@@ -7,10 +7,10 @@
  * The result is plain data (the index file), so later commands reuse it instead of rescanning.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ImageSet } from '../data/dataset.js';
+import { batchesOf, type Batch, type ImageSet } from '../data/dataset.js';
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
-import { boxAt, cropFixed, receptiveFields, type ReceptiveFields } from './receptive_field.js';
+import { boxAt, crop, receptiveFields, type ReceptiveFields } from './receptive_field.js';
 import { TopK } from './topk.js';
 
 export interface LayerTopK {
@@ -52,21 +52,7 @@ export function scannableLayers(model: VisModel): LayerInfo[] {
   return model.layers.filter((l) => !COPIES.has(l.kind));
 }
 
-/** A batch of a data set: `count` images [count, H, W, C] starting at image `offset`. */
-export interface Batch {
-  readonly images: Float32Array;
-  readonly count: number;
-  readonly offset: number;
-}
-
-/** An in-memory set as batches (folders stream theirs: data/folder.ts folderBatches). */
-export function* batchesOf(set: ImageSet, batchSize = 256): Generator<Batch> {
-  const size = set.shape[0] * set.shape[1] * set.shape[2];
-  for (let from = 0; from < set.count; from += batchSize) {
-    const to = Math.min(set.count, from + batchSize);
-    yield { images: set.images.subarray(from * size, to * size), count: to - from, offset: from };
-  }
-}
+export { batchesOf, type Batch } from '../data/dataset.js';
 
 /**
  * Scans an in-memory set, or any stream of batches (then `dataset` names it): memory is the top-k
@@ -142,5 +128,5 @@ export function entryCrop(
   const pos = entry.positions?.[unit][rank];
   if (!pos) return { values: Float32Array.from(pixels), shape: [...shape] };
   const rf = entry.receptiveField;
-  return { values: cropFixed(pixels, shape, boxAt(rf, pos[0], pos[1]), rf.size, fill), shape: [rf.size[0], rf.size[1], shape[2]] };
+  return crop(pixels, shape, boxAt(rf, pos[0], pos[1]), rf.size, fill);
 }

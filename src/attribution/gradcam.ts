@@ -16,7 +16,7 @@ import { targetScores, type ResolvedTarget } from '../objectives/target.js';
  * do), else the last layer with a spatial output.
  */
 export function defaultCamLayer(model: VisModel, t: ResolvedTarget): LayerInfo {
-  const before = model.layers.filter((l) => l.index <= t.layer.index && l.outputShape.length === 3 && l.outputShape[0] > 1 && !l.name.endsWith(':pre'));
+  const before = model.layers.filter((l) => l.index <= t.layer.index && l.outputShape.length === 3 && l.outputShape[0] > 1);
   const convs = before.filter((l) => /conv/i.test(l.kind));
   const last = convs[convs.length - 1] ?? before[before.length - 1];
   if (!last) throw new DeepvisError(`Grad-CAM needs a convolutional layer before '${t.layer.name}'; this model has none`);

@@ -8,6 +8,8 @@ import { loadDataSplit, loadEvalSet } from '../data/load.js';
 import { DeepvisError } from '../errors.js';
 import { decodeImage, probeImage } from '../io/image.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
+import { optimizedLayer } from '../model/layer_lookup.js';
+import { centreNeuron, parseNeuron } from '../objectives/neuron.js';
 import { checkUnits } from '../objectives/units.js';
 
 export interface UnitFlags {
@@ -22,7 +24,7 @@ export interface UnitFlags {
 export const UNIT_FLAGS = {
   layer: { type: 'string', help: 'layer name or index' },
   units: { type: 'ints', help: "units/channels, e.g. 0-63 or 1,5,9, or 'all'", default: 'all' },
-  neuron: { type: 'string', help: "one spatial neuron x,y (or 'center') of a conv channel instead of its mean" },
+  neuron: { type: 'string', help: "one spatial neuron x,y or 'center' of a conv channel instead of its mean ('max' needs an input image)" },
   pre: {
     type: 'string',
     help: 'optimize the pre-activation of a layer with a fused monotonic activation (auto: yes for relu, elu, sigmoid, tanh, …)',
@@ -33,19 +35,17 @@ export const UNIT_FLAGS = {
 
 export function unitsFrom(flags: Record<string, unknown>, model: VisModel, layerRef: string): UnitFlags {
   const neuronFlag = flags.neuron as string | undefined;
-  if (neuronFlag && neuronFlag !== 'center' && !/^\d+,\d+$/.test(neuronFlag)) {
-    throw new DeepvisError(`--neuron must be x,y or 'center'; got '${neuronFlag}'`);
-  }
+  const spec = neuronFlag ? parseNeuron(neuronFlag) : undefined;
+  if (spec === 'max') throw new DeepvisError("--neuron max is each image's strongest position, and this command starts from no image: use center or x,y");
   const base = model.layer(layerRef);
   // Same maximizer (the activation is monotonic), but no dead ReLU at the start and no saturated
   // sigmoid at the end, where the gradient vanishes and the image stops improving.
-  const pre = flags.pre === 'yes' || (flags.pre === 'auto' && /relu|elu|selu|sigmoid|tanh|softplus|swish/.test(base.activation ?? ''));
-  const layer = pre ? model.layer(`${base.name}:pre`) : base;
+  const layer = optimizedLayer((r) => model.layer(r), base.name, flags.pre as 'auto' | 'yes' | 'no');
   let neuron: [number, number] | undefined;
-  if (neuronFlag === 'center') {
+  if (spec === 'center') {
     if (layer.outputShape.length !== 3) throw new DeepvisError(`--neuron needs a convolutional layer; '${base.name}' is flat`);
-    neuron = [Math.floor(layer.outputShape[1] / 2), Math.floor(layer.outputShape[0] / 2)];
-  } else if (neuronFlag) neuron = neuronFlag.split(',').map(Number) as [number, number];
+    neuron = centreNeuron(layer);
+  } else if (spec) neuron = [spec[0], spec[1]];
   const units = flags.units === 'all' || flags.units == null ? Array.from({ length: layer.units }, (_, i) => i) : (flags.units as number[]);
   checkUnits(layer, units, { neuron });
   return { layer, base, neuron, units };

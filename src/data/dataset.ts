@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
+import { itemOf } from '../engine/read.js';
 import { Rng } from '../engine/rng.js';
 
 export interface ImageSet {
@@ -19,12 +20,30 @@ export function imageSize(set: Pick<ImageSet, 'shape'>): number {
   return set.shape[0] * set.shape[1] * set.shape[2];
 }
 
+/** [from, to) of each batch of `batchSize` over `count` items: the one batching loop. */
+export function* batchRanges(count: number, batchSize: number): Generator<[number, number]> {
+  for (let from = 0; from < count; from += batchSize) yield [from, Math.min(count, from + batchSize)];
+}
+
+/** A batch of a data set: `count` images [count, H, W, C] starting at image `offset`. */
+export interface Batch {
+  readonly images: Float32Array;
+  readonly count: number;
+  readonly offset: number;
+}
+
+/** An in-memory set as batches (folders stream theirs: folder.ts folderBatches). */
+export function* batchesOf(set: ImageSet, batchSize = 256): Generator<Batch> {
+  const size = imageSize(set);
+  for (const [from, to] of batchRanges(set.count, batchSize)) yield { images: set.images.subarray(from * size, to * size), count: to - from, offset: from };
+}
+
 export function subset(set: ImageSet, indices: readonly number[], name = set.name): ImageSet {
   const size = imageSize(set);
   const images = new Float32Array(indices.length * size);
   const labels = set.labels ? new Int32Array(indices.length) : null;
   indices.forEach((src, dst) => {
-    images.set(set.images.subarray(src * size, (src + 1) * size), dst * size);
+    images.set(itemOf(set.images, src, set.shape), dst * size);
     if (labels && set.labels) labels[dst] = set.labels[src];
   });
   return { ...set, name, images, labels, count: indices.length };

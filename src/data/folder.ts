@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DeepvisError } from '../errors.js';
 import { decodeImage } from '../io/image.js';
-import type { ImageSet } from './dataset.js';
+import { batchRanges, type ImageSet } from './dataset.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.bmp', '.avif']);
 
@@ -51,8 +51,8 @@ export async function* folderBatches(
   const index = await indexFolder(dir);
   const [height, width, channels] = shape;
   const size = height * width * channels;
-  for (let offset = 0; offset < index.files.length; offset += batchSize) {
-    const files = index.files.slice(offset, offset + batchSize);
+  for (const [offset, end] of batchRanges(index.files.length, batchSize)) {
+    const files = index.files.slice(offset, end);
     const images = new Float32Array(files.length * size);
     for (const [i, f] of files.entries()) images.set((await decodeImage(f, { height, width, channels })).data, i * size);
     const labels = index.labels ? Int32Array.from(index.labels.slice(offset, offset + files.length)) : null;

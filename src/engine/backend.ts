@@ -10,6 +10,7 @@ import { DeepvisError } from '../errors.js';
 import { installKernels, type KernelReport } from './kernels/install.js';
 import { installDilatedGradients } from './dilated_gradients.js';
 import { installReluGradient } from './relu_gradient.js';
+import { checkTfjsVersion } from './version.js';
 import { installLazyGradients } from './lazy_gradients.js';
 import { canThreadWasmInNode, nodeCores, prepareThreadedWasm, unrefWasmWorkers } from './wasm_threads.js';
 
@@ -74,6 +75,7 @@ async function setWasm(threads: number): Promise<boolean> {
 }
 
 export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
+  checkTfjsVersion();
   const wanted = args.backend ?? (isNode ? 'wasm' : undefined);
   if (wanted === 'tensorflow') {
     if (!(await loadOptional('@tensorflow/tfjs-node'))) {

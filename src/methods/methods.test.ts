@@ -87,8 +87,23 @@ describe('optimization methods', () => {
       }
       assert.ok(r.images.dataSync().every((v) => v === 0 || v === 1), 'step filter output is binary');
       tf.dispose([r.images, r.unfiltered]);
+      // The onsets, checked against the method itself: after onset − 1 steps the step-filtered image
+      // has fewer than 2 new isolated on-pixels, after onset steps at least 2 (never, if censored).
       const est = estimateSteps(model, { layer: 'logits', units: [0, 1], data, maxSteps: 30 });
-      assert.ok(est.steps >= 1 && est.steps <= 30);
+      const newIsolated = (steps: number) => {
+        const run = dataDriven(model, { layer: 'logits', units: [0, 1], data, steps });
+        const start = dataDriven(model, { layer: 'logits', units: [0, 1], data, steps: 0 });
+        const count = (t: tf.Tensor4D, i: number) => isolatedPixels(t.dataSync().subarray(i * 144, (i + 1) * 144), [12, 12, 1], 0.9);
+        const out = [0, 1].map((i) => count(run.images, i) - count(start.images, i));
+        tf.dispose([run.images, run.unfiltered, start.images, start.unfiltered]);
+        return out;
+      };
+      assert.ok(est.onsets.some((o) => !o.censored), 'the test needs a unit whose noise appears');
+      est.onsets.forEach((o, i) => {
+        if (o.censored) assert.ok(newIsolated(30)[i] < 2, `unit ${o.unit} censored at 30`);
+        else assert.deepEqual([newIsolated(o.onset - 1)[i] < 2, newIsolated(o.onset)[i] >= 2], [true, true], `unit ${o.unit} onset ${o.onset}`);
+      });
+      assert.equal(est.steps, Math.round(est.onsets.reduce((a, o) => a + o.onset, 0) / est.onsets.length));
       const cmp = compareWithBlank(model, { layer: 'logits', units: [1], data, steps: 10, blankSteps: 40 });
       assert.equal(cmp.length, 1);
       assert.ok(cmp[0].dataDriven.steps != null);

@@ -1,16 +1,60 @@
-/** Checked layer references: by exact name, unique name suffix (graph node paths), or index. */
+/**
+ * Checked layer references: by exact name, unique name suffix (graph node paths), or index. A
+ * reference may ask for the pre-activation of a layer with a fused activation: `conv:pre` on the
+ * command line and in tap names. `parseRef` is the one place that suffix is read; everything
+ * else holds a LayerRef { name, pre }.
+ */
 import { DeepvisError, listNames } from '../errors.js';
 import type { LayerInfo } from './types.js';
 
 export const PRE = ':pre';
 
+/** A layer (its own name) and whether its pre-activation is meant. */
+export interface LayerRef {
+  readonly name: string;
+  readonly pre: boolean;
+}
+
+/** 'conv:pre' → { name: 'conv', pre: true }; any other string → { name, pre: false }. */
+export function parseRef(ref: string): LayerRef {
+  return ref.endsWith(PRE) ? { name: ref.slice(0, -PRE.length), pre: true } : { name: ref, pre: false };
+}
+
+/** The tap name of a reference, as `VisModel.layer`, activations and file names know it. */
+export function refName(ref: LayerRef): string {
+  return ref.pre ? ref.name + PRE : ref.name;
+}
+
+/** The reference a resolved layer stands for (its pre twin is `name:pre`). */
+export function refOf(layer: Pick<LayerInfo, 'name'>): LayerRef {
+  return parseRef(layer.name);
+}
+
+/**
+ * Activations whose maximizer is the pre-activation's (monotonic): optimizing the pre-activation
+ * avoids a dead ReLU at a random start and a saturated sigmoid at the end, where gradients vanish.
+ */
+export const MONOTONIC_ACTIVATION = /relu|elu|sigmoid|tanh|softplus|swish/;
+
+/**
+ * The layer an optimization should climb: `pre` 'auto' takes the pre-activation of a layer with a
+ * fused monotonic activation, 'yes' always (error if it has none), 'no' never.
+ */
+export function optimizedLayer(find: (ref: string) => LayerInfo, ref: string, pre: 'auto' | 'yes' | 'no' = 'auto'): LayerInfo {
+  const base = find(ref);
+  const r = refOf(base);
+  if (r.pre || pre === 'no' || (pre === 'auto' && !MONOTONIC_ACTIVATION.test(base.activation ?? ''))) return base;
+  return find(refName({ name: r.name, pre: true }));
+}
+
 export function findLayer(layers: readonly LayerInfo[], ref: string | number): LayerInfo {
-  if (typeof ref === 'string' && ref.endsWith(PRE)) {
-    const base = findLayer(layers, ref.slice(0, -PRE.length));
+  const parsed = typeof ref === 'string' ? parseRef(ref) : null;
+  if (parsed?.pre) {
+    const base = findLayer(layers, parsed.name);
     if (!base.activation) {
       throw new DeepvisError(`layer '${base.name}' has no fused activation, so it has no separate pre-activation (${ref})`);
     }
-    return { ...base, name: base.name + PRE, kind: `${base.kind} (pre-${base.activation})`, activation: undefined };
+    return { ...base, name: refName({ name: base.name, pre: true }), kind: `${base.kind} (pre-${base.activation})`, activation: undefined };
   }
   if (typeof ref === 'number' || /^-?\d+$/.test(String(ref))) {
     const i = Number(ref);

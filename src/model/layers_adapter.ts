@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import { resolveInputSpec } from './input_spec.js';
-import { findLayer, PRE } from './layer_lookup.js';
+import { findLayer, parseRef } from './layer_lookup.js';
 import type { DeepvisMetadata, InputOverrides, LayerInfo, VisModel } from './types.js';
 import { checkImages, tapActivations, toNative } from './shape_check.js';
 
@@ -48,9 +48,7 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     const key = names.join('\u0000');
     let sub = subModels.get(key);
     if (!sub) {
-      const outputs = names.map((n) =>
-        n.endsWith(PRE) ? (model.getLayer(n.slice(0, -PRE.length)).input as tf.SymbolicTensor) : outputOf(model.getLayer(n)),
-      );
+      const outputs = names.map(parseRef).map((r) => (r.pre ? (model.getLayer(r.name).input as tf.SymbolicTensor) : outputOf(model.getLayer(r.name))));
       sub = tf.model({ inputs: model.inputs, outputs });
       subModels.set(key, sub);
     }
@@ -68,13 +66,15 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     activations: (x, names, offset) =>
       tapActivations(x, names, layers, input, (native, resolved) => {
         const run = () => subModel(resolved).apply(native, { training: false });
-        const out = offset ? withOffset(model.getLayer(findLayer(layers, offset.layer).name.replace(/:pre$/, '')), offset.delta, run) : run();
+        const out = offset ? withOffset(model.getLayer(parseRef(findLayer(layers, offset.layer).name).name), offset.delta, run) : run();
         const list = Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
-        return list.map((t, i) => (resolved[i].endsWith(PRE) ? applyLinear(model.getLayer(resolved[i].slice(0, -PRE.length)), t) : t));
+        return list.map((t, i) => {
+          const r = parseRef(resolved[i]);
+          return r.pre ? applyLinear(model.getLayer(r.name), t) : t;
+        });
       }),
     weightsOf(name) {
-      const base = findLayer(layers, name).name.replace(/:pre$/, '');
-      return model.getLayer(base).getWeights();
+      return model.getLayer(parseRef(findLayer(layers, name).name).name).getWeights();
     },
     predict(x) {
       checkImages(x, input);

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { oneHot } from '../engine/one_hot.js';
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo, LayerOffset, VisModel } from '../model/types.js';
+import { centreNeuron, strongestNeuron, type NeuronSpec } from './neuron.js';
 import { checkUnits, unitScores } from './units.js';
 
 export interface TargetSpec {
@@ -15,8 +16,8 @@ export interface TargetSpec {
   readonly layer?: string;
   /** One unit per image, or one for all; default: each image's top-scoring unit. */
   readonly units?: readonly number[];
-  /** Spatial neuron [x, y] of a conv channel; 'max': each image's strongest position of the channel. */
-  readonly neuron?: readonly [number, number] | 'max';
+  /** Spatial neuron [x, y] of a conv channel; 'center': the middle of the map; 'max': each image's strongest position of the channel. */
+  readonly neuron?: NeuronSpec;
 }
 
 export interface ResolvedTarget {
@@ -37,7 +38,7 @@ export function resolveTarget(model: VisModel, x: tf.Tensor4D, spec: TargetSpec)
   if (spec.units && spec.units.length !== 1 && spec.units.length !== n) {
     throw new DeepvisError(`give one unit for all ${n} images or one per image; got ${spec.units.length}`);
   }
-  const neuron = spec.neuron;
+  const neuron = spec.neuron === 'center' ? centreNeuron(layer) : spec.neuron;
   if (neuron && layer.outputShape.length !== 3) throw new DeepvisError(`a neuron needs a convolutional layer; '${layer.name}' is flat`);
   if (neuron && neuron !== 'max') checkUnits(layer, [], { neuron });
   const [act] = model.activations(x, [layer.name]);
@@ -52,12 +53,8 @@ export function resolveTarget(model: VisModel, x: tf.Tensor4D, spec: TargetSpec)
     if (neuron == null) return { layer, units };
     if (neuron !== 'max') return { layer, units, neurons: units.map(() => [neuron[0], neuron[1]]) };
     const [, h, w, c] = act.shape as number[];
-    const flat = act.reshape([n, h * w, c]).dataSync();
-    const neurons = units.map((u, i): [number, number] => {
-      let best = 0;
-      for (let p = 1; p < h * w; p++) if (flat[(i * h * w + p) * c + u] > flat[(i * h * w + best) * c + u]) best = p;
-      return [best % w, Math.floor(best / w)];
-    });
+    const flat = act.dataSync();
+    const neurons = units.map((u, i) => strongestNeuron(flat, [h, w, c], u, i));
     return { layer, units, neurons };
   } finally {
     act.dispose();

@@ -28,12 +28,33 @@ export function unitScores(act: tf.Tensor, layer: LayerInfo, sel: UnitSelector =
   });
 }
 
-export function checkUnits(layer: LayerInfo, units: readonly number[], sel: UnitSelector = {}): void {
+/** The one unit-range check: every unit a whole number in 0 … count − 1 of the named layer. */
+export function checkUnitRange(units: readonly number[], count: number, layerName: string): void {
   for (const u of units) {
-    if (!Number.isInteger(u) || u < 0 || u >= layer.units) {
-      throw new DeepvisError(`unit ${u} out of range for layer '${layer.name}', which has ${layer.units} units (0–${layer.units - 1})`);
-    }
+    if (!Number.isInteger(u) || u < 0 || u >= count) throw new DeepvisError(`unit ${u} out of range for layer '${layerName}', which has ${count} units (0–${count - 1})`);
   }
+}
+
+/**
+ * Unit lists as people type them: '0-7', '1,5,9', 'all', checked against the layer; at most `max`
+ * units (the page optimizes them as one batch).
+ */
+export function parseUnits(text: string, layer: LayerInfo, max = Infinity): number[] {
+  const out: number[] = [];
+  if (text.trim() === 'all') out.push(...Array.from({ length: layer.units }, (_, i) => i));
+  for (const part of text.trim() === 'all' ? [] : text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new DeepvisError(`units: '${part}' is not a number or a range like 0-7`);
+    const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
+    checkUnitRange([a, b], layer.units, layer.name);
+    for (let u = a; u <= b; u++) out.push(u);
+  }
+  if (out.length === 0 || out.length > max) throw new DeepvisError(Number.isFinite(max) ? `units: give 1 to ${max} units` : 'units: give at least one unit');
+  return out;
+}
+
+export function checkUnits(layer: LayerInfo, units: readonly number[], sel: UnitSelector = {}): void {
+  checkUnitRange(units, layer.units, layer.name);
   if (sel.neuron) {
     if (layer.outputShape.length !== 3) throw new DeepvisError(`--neuron needs a convolutional layer; '${layer.name}' is flat`);
     const [h, w] = layer.outputShape;

@@ -9,6 +9,7 @@
  * each realpath-checked to stay inside the folder, no dotfiles; requests pass guard.ts first.
  */
 import { promises as fs } from 'node:fs';
+import type { ServeConfig } from './config.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { scanTopK, type TopKIndex } from '../analysis/scan.js';
@@ -132,7 +133,7 @@ export async function serve(args: ServeArgs): Promise<{ server: Server; url: str
     for (const m of served) m.index = await indexFor(m, data, args.data, args.cacheDir, log);
   }
 
-  const config = () => ({
+  const config = (): ServeConfig => ({
     models: served.map((m, i) => ({
       name: m.name, url: `/models/${i}/${path.basename(m.json)}`, index: m.index ? `/api/index/${i}` : null,
       report: m.report, layers: m.model.layers.length, input: m.model.input.shape, range: m.model.input.range, labels: m.model.labels,

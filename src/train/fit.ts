@@ -3,7 +3,7 @@
  * loss/accuracy, a progress callback. Returns metrics; saving is the caller's (io/) business.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchTensor, imageSize, subset, type ImageSet } from '../data/dataset.js';
+import { batchRanges, batchTensor, imageSize, subset, type ImageSet } from '../data/dataset.js';
 import { oneHot } from '../engine/one_hot.js';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
@@ -38,8 +38,7 @@ export function evaluate(model: tf.LayersModel, set: ImageSet, classes: number, 
   if (!set.labels) throw new DeepvisError(`data set ${set.name} has no labels`);
   let loss = 0;
   let correct = 0;
-  for (let from = 0; from < set.count; from += batchSize) {
-    const to = Math.min(set.count, from + batchSize);
+  for (const [from, to] of batchRanges(set.count, batchSize)) {
     const [l, c] = tf.tidy(() => {
       const x = batchTensor(set, from, to);
       const y = oneHot(set.labels!.subarray(from, to), classes);

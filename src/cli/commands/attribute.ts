@@ -25,7 +25,7 @@ const SPECS: FlagSpecs = {
   'cam-layer': { type: 'string', help: 'Grad-CAM layer (default: the last spatial layer before the target)' },
   samples: { type: 'int', help: 'SmoothGrad: noisy copies per image', default: 25 },
   noise: { type: 'number', help: 'SmoothGrad: noise σ as a fraction of the input range', default: 0.15 },
-  steps: { type: 'int', help: 'integrated gradients: points on the path', default: 32 },
+  'ig-steps': { type: 'int', help: 'integrated gradients: points on the path (--steps is for optimization steps)', default: 32 },
   baseline: { type: 'number', help: "integrated gradients: baseline pixel value (default: the range's low end)" },
   unpool: { type: 'string', help: 'deconvnet unpooling', choices: ['switches', 'nearest'], default: 'switches' },
   out: { type: 'string', help: 'output directory' },
@@ -53,7 +53,7 @@ const methodsOf = (flags: Record<string, unknown>) =>
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
     for (const m of methodsOf(f)) if (!ATTRIBUTION_METHODS.includes(m)) throw new DeepvisError(`unknown method '${m}'; known: ${ATTRIBUTION_METHODS.join(', ')}, all`);
-    positive(f, 'samples', 'steps');
+    positive(f, 'samples', 'ig-steps');
   });
   const methods = methodsOf(flags);
   const input = await imagesFrom(required<string>(flags, 'input'), model);
@@ -61,7 +61,7 @@ export async function run(argv: string[]): Promise<void> {
   // SmoothGrad and integrated gradients put every image's copies in one batch.
   const n0 = input.images.shape[0];
   if (methods.includes('smoothgrad')) checkBatchMemory(model, n0 * (flags.samples as number), { what: `${n0} images × ${flags.samples} SmoothGrad samples`, hint: 'fewer --samples or images' });
-  if (methods.includes('integrated-gradients')) checkBatchMemory(model, n0 * (flags.steps as number), { what: `${n0} images × ${flags.steps} path steps`, hint: 'fewer --steps or images' });
+  if (methods.includes('integrated-gradients')) checkBatchMemory(model, n0 * (flags['ig-steps'] as number), { what: `${n0} images × ${flags['ig-steps']} path steps`, hint: 'fewer --ig-steps or images' });
   const [n, h, w, c] = input.images.shape;
   const pixels = input.images.dataSync();
   const bases = input.names.map((_, i) => toImage(pixels.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], { mode: 'range', range: model.input.range }));
@@ -69,7 +69,7 @@ export async function run(argv: string[]): Promise<void> {
     attribute(model, input.images, {
       method, ...target, camLayer: flags['cam-layer'] as string | undefined, unpool: flags.unpool as 'switches' | 'nearest',
       smoothGrad: { samples: flags.samples as number, noise: flags.noise as number, seed: flags.seed as number },
-      integratedGradients: { steps: flags.steps as number, baseline: flags.baseline as number | undefined },
+      integratedGradients: { steps: flags['ig-steps'] as number, baseline: flags.baseline as number | undefined },
     }),
   );
   input.images.dispose();

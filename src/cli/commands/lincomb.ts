@@ -4,7 +4,7 @@
  * the weighted sum of the unit images of the layer below, keeping the top-k weights.
  */
 import { linearCombination } from '../../analysis/linear_combination.js';
-import { cropValues } from '../../analysis/receptive_field.js';
+import { crop } from '../../analysis/receptive_field.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
@@ -14,21 +14,24 @@ const SPECS: FlagSpecs = {
   ...MODEL_FLAGS,
   layer: { type: 'string', help: 'layer name or index (a dense or conv layer)' },
   units: { type: 'ints', help: 'units (default the first 36)' },
-  'top-k': { type: 'int', help: 'strongest connections kept per unit', default: 100 },
+  k: { type: 'int', help: 'strongest connections kept per unit (top-k)', default: 100 },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
 };
-export const help = usage('lincomb', '--model M --layer L [--top-k 100] --out DIR', SPECS);
+export const help = usage('lincomb', '--model M --layer L [--k 100] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'top-k'));
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'k'));
   const layer = model.layer(required<string>(flags, 'layer'));
   const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(36, layer.units) }, (_, u) => u);
   const started = performance.now();
-  const lc = linearCombination(model, layer.name, units, flags['top-k'] as number);
+  const lc = linearCombination(model, layer.name, units, flags.k as number);
   // Black is negative, white positive, grey zero (seed 002 Fig. 4).
   const { box } = lc;
-  const tiles = lc.images.map((img) => toImage(cropValues(img, lc.shape, box), [box.y1 - box.y0, box.x1 - box.x0, lc.shape[2]], { mode: 'symmetric', percentile: 99.5 }));
+  const tiles = lc.images.map((img) => {
+    const cut = crop(img, lc.shape, box);
+    return toImage(cut.values, cut.shape, { mode: 'symmetric', percentile: 99.5 });
+  });
   const stem = `${fileStem(lc.layer)}-lincomb`;
   await output.png(`${stem}.png`, grid(tiles, { labels: units.map(String), minTile: 56, title: `${lc.layer}: linear combination of the filters below (top ${lc.topK} weights)` }));
   await output.json(`${stem}.json`, { model: flags.model, backend: engine.backend, layer: lc.layer, units, topK: lc.topK, seconds: (performance.now() - started) / 1000 });

@@ -6,15 +6,15 @@
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { datasetMax, meanNorm } from '../../analysis/dataset_max.js';
-import { boxAt, cropValues, receptiveFields } from '../../analysis/receptive_field.js';
+import { boxAt, crop, receptiveFields } from '../../analysis/receptive_field.js';
 import { specificity } from '../../analysis/specificity.js';
 import { DeepvisError } from '../../errors.js';
 import type { OutputSession } from '../../io/output.js';
 import type { MethodResult } from '../../methods/common.js';
-import { compareWithBlank, dataDriven, estimateSteps } from '../../methods/data_driven.js';
-import { erhan } from '../../methods/erhan.js';
-import { lucid, lucidDefaults } from '../../methods/lucid.js';
-import { randomPresets, yosinski, YOSINSKI_PRESETS, type YosinskiSet } from '../../methods/yosinski.js';
+import { compareWithBlank, dataDriven, dataDrivenParams, estimateSteps } from '../../methods/data_driven.js';
+import { erhan, erhanParams } from '../../methods/erhan.js';
+import { lucid, lucidParams } from '../../methods/lucid.js';
+import { randomPresets, yosinski, yosinskiParams, YOSINSKI_PRESETS, type YosinskiSet } from '../../methods/yosinski.js';
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
@@ -85,8 +85,10 @@ export async function run(argv: string[]): Promise<void> {
   if (method === 'data-driven' && !data) throw new DeepvisError('--method data-driven starts from data-set images: give --data (mnist, fashion-mnist, a folder)');
   const quiet = Boolean(flags.quiet);
   const req = { layer: layer.name, units, neuron, seed, steps: flags.steps as number | undefined, lr: flags.lr as number | undefined };
-  const defaultSteps: Record<Method, number> = { erhan: 300, yosinski: 200, lucid: lucidDefaults(model).steps, 'data-driven': 60 };
-  const bar = new Progress(`${method} ${layer.name}`, (flags.steps as number | undefined) ?? defaultSteps[method], quiet);
+  const stepsOf: Record<Method, () => number> = {
+    erhan: () => erhanParams(model, req).steps, yosinski: () => yosinskiParams(req).steps, lucid: () => lucidParams(model, req).steps, 'data-driven': () => dataDrivenParams(req).steps,
+  };
+  const bar = new Progress(`${method} ${layer.name}`, stepsOf[method](), quiet);
   const onStep = ({ step, active }: { step: number; active: number }) => bar.update(step + 1, `${active} running`);
   const extra: Record<string, unknown> = {};
   let result: MethodResult;
@@ -96,7 +98,7 @@ export async function run(argv: string[]): Promise<void> {
       const r = erhan(model, { ...req, restarts: flags.restarts as number, rho: (flags.rho as number | undefined) ?? (data ? meanNorm(data) : undefined), onStep });
       result = {
         images: r.images, units: r.units, objective: r.objective, seconds: r.seconds,
-        params: { method, restarts: flags.restarts, steps: req.steps ?? 300, lr: req.lr ?? 0.03, rho: r.rho, seed },
+        params: r.params,
       };
       break;
     }
@@ -172,7 +174,8 @@ async function writeOutputs(
   const tiles: RgbaImage[] = result.units.map((_, i) => {
     const img = values.subarray(i * h * w * c, (i + 1) * h * w * c);
     if (!box) return toImage(img, [h, w, c]);
-    return toImage(cropValues(img, [h, w, c], box), [box.y1 - box.y0, box.x1 - box.x0, c]);
+    const cut = crop(img, [h, w, c], box);
+    return toImage(cut.values, cut.shape);
   });
   // A unit no data-set image turns on is dead; its "optimum" is whatever it started from.
   const labels = result.units.map((r, i) =>

@@ -4,8 +4,8 @@
  * (a class score by default, or --layer/--units/--neuron) mapped per position; batched.
  */
 import { occlusion } from '../../analysis/occlusion.js';
+import { parseNeuron } from '../../objectives/neuron.js';
 import type { TargetSpec } from '../../objectives/target.js';
-import { DeepvisError } from '../../errors.js';
 import type { VisModel } from '../../model/types.js';
 import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
@@ -17,17 +17,15 @@ import { imageFrom } from '../inputs.js';
 export const TARGET_FLAGS: FlagSpecs = {
   layer: { type: 'string', help: "target layer (default: the logits, i.e. class scores)" },
   units: { type: 'ints', help: 'target unit/class: one for all images or one per image (default: the top-scoring one)' },
-  neuron: { type: 'string', help: "conv target: a spatial neuron x,y, or 'max' (the strongest position); default the channel mean" },
+  neuron: { type: 'string', help: "conv target: a spatial neuron x,y, 'center' or 'max' (the strongest position); default the channel mean" },
 };
 
 export function targetFrom(flags: Record<string, unknown>, model: VisModel): TargetSpec {
-  const neuron = flags.neuron as string | undefined;
-  if (neuron && neuron !== 'max' && !/^\d+,\d+$/.test(neuron)) throw new DeepvisError(`--neuron must be x,y or 'max'; got '${neuron}'`);
   const layer = flags.layer ? model.layer(flags.layer as string).name : undefined;
   return {
     layer,
     units: flags.units === 'all' ? undefined : (flags.units as number[] | undefined),
-    neuron: neuron === 'max' ? 'max' : neuron ? (neuron.split(',').map(Number) as [number, number]) : undefined,
+    neuron: flags.neuron ? parseNeuron(flags.neuron as string) : undefined,
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { sensitivity } from '../../analysis/sensitivity.js';
 import { DeepvisError } from '../../errors.js';
-import { erhan } from '../../methods/erhan.js';
+import { erhan, erhanParams } from '../../methods/erhan.js';
 import { stack, grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { heatmap } from '../../render/plots.js';
@@ -20,7 +20,7 @@ const SPECS: FlagSpecs = {
   ...MODEL_FLAGS,
   ...UNIT_FLAGS,
   units: { type: 'ints', help: 'units (rows and columns), e.g. 0-35', default: '0-35' },
-  steps: { type: 'int', help: 'activation-maximization steps', default: 300 },
+  steps: { type: 'int', help: "activation-maximization steps (default: erhan's)" },
   restarts: { type: 'int', help: 'random starts per unit (the best is the pattern)', default: 2 },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
@@ -32,8 +32,9 @@ export async function run(argv: string[]): Promise<void> {
   const req = unitsFrom(flags, model, required<string>(flags, 'layer'));
   if (req.units.length < 2) throw new DeepvisError('a sensitivity matrix needs at least 2 units');
   checkBatchMemory(model, req.units.length * (flags.restarts as number), { layer: req.layer.name, what: `${req.units.length} units × ${flags.restarts} restarts`, hint: 'fewer --units or --restarts' });
-  const bar = new Progress(`optimize ${req.units.length} units`, flags.steps as number, Boolean(flags.quiet));
-  const opt = erhan(model, { layer: req.layer.name, units: req.units, neuron: req.neuron, steps: flags.steps as number, restarts: flags.restarts as number, seed: flags.seed as number, onStep: ({ step }) => bar.update(step + 1) });
+  const args = { layer: req.layer.name, units: req.units, neuron: req.neuron, steps: flags.steps as number | undefined, restarts: flags.restarts as number, seed: flags.seed as number };
+  const bar = new Progress(`optimize ${req.units.length} units`, erhanParams(model, args).steps, Boolean(flags.quiet));
+  const opt = erhan(model, { ...args, onStep: ({ step }) => bar.update(step + 1) });
   bar.done();
   // Measured on the layer's output (post-activation, as in the paper), whatever was optimized.
   const s = sensitivity(model, req.base.name, req.units, opt.images);
@@ -45,7 +46,7 @@ export async function run(argv: string[]): Promise<void> {
   const map = heatmap(s.normalized, { title: `${s.layer}: unit j on the optimum of unit i`, rowLabels: names, colLabels: names, rowAxis: 'rows: pattern of unit i', colAxis: 'columns: unit j (normalized per column)' });
   const stem = `${fileStem(s.layer)}-sensitivity`;
   await output.png(`${stem}.png`, stack([{ title: `diagonal wins ${(100 * s.diagonalWins).toFixed(0)}%, diagonal / off-diagonal ${s.diagonalRatio.toFixed(1)}x`, image: map }, { title: 'optimal patterns', image: patterns }]));
-  await output.json(`${stem}.json`, { model: flags.model, backend: engine.backend, optimized: req.layer.name, steps: flags.steps, ...s, optimization: opt.units });
+  await output.json(`${stem}.json`, { model: flags.model, backend: engine.backend, optimized: req.layer.name, steps: opt.params.steps, ...s, optimization: opt.units });
   await output.commit();
   console.log(`diagonal wins ${(100 * s.diagonalWins).toFixed(0)}%, diagonal/off-diagonal ${s.diagonalRatio.toFixed(2)}; wrote ${output.final(stem)}.png and ${stem}.json`);
   model.dispose();

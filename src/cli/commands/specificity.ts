@@ -11,6 +11,7 @@ import { specificity, type LayerSpecificity } from '../../analysis/specificity.j
 import { DeepvisError } from '../../errors.js';
 import { loadModel } from '../../io/model_files.js';
 import type { VisModel } from '../../model/types.js';
+import { checkUnitRange } from '../../objectives/units.js';
 import { stack } from '../../render/grid.js';
 import { barChart } from '../../render/plots.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
@@ -82,7 +83,7 @@ export async function run(argv: string[]): Promise<void> {
   await output.png('specificity-fractions.png', stack([{ title: 'unimodal', image: chart('unimodal') }, { title: 'unimodal + bimodal', image: chart('specific') }]));
   const prof = profileOf!;
   const units = (flags.units as number[] | undefined) ?? diverseUnits(prof, 6);
-  for (const u of units) if (!prof.units[u]) throw new DeepvisError(`unit ${u} out of range for layer '${prof.layer}', which has ${prof.units.length} units`);
+  checkUnitRange(units, prof.units.length, prof.layer);
   const classes = Array.from({ length: prof.classes }, (_, k) => classNames?.[k] ?? String(k));
   await output.png('specificity-profiles.png', stack(units.map((u) => {
     const s = prof.units[u];

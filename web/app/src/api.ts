@@ -1,21 +1,9 @@
 /** What the server (src/serve/server.ts) offers the page. */
 import type { LayerSpecificity, TopKIndex } from '../../../src/index.js';
+import type { ServeConfig } from '../../../src/serve/config.js';
 
-export interface ServedModel {
-  name: string;
-  url: string;
-  index: string | null;
-  input: [number, number, number];
-  range: [number, number];
-  labels: string[] | null;
-  /** Per-unit images in the model's report/: folder → units. */
-  report: Record<string, number[]>;
-}
-
-export interface Config {
-  models: ServedModel[];
-  data: { spec: string; count: number; shape: [number, number, number]; classNames: string[] | null; labelled: boolean } | null;
-}
+export type { ServedModel } from '../../../src/serve/config.js';
+export type Config = ServeConfig;
 
 async function json<T>(url: string): Promise<T> {
   const res = await fetch(url);

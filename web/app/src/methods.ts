@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  deepDream, dreamPhotoSteps, drive, grid, heatOverlay, invertSteps, occlusion, toImage, type LayerInfo, type RgbaImage, type VisModel,
+  deepDream, dreamPhotoSteps, drive, grid, heatOverlay, invertSteps, itemOf, occlusion, parseUnits, toImage, type LayerInfo, type RgbaImage, type VisModel,
 } from '../../../src/index.js';
 import { $, $button, $canvas, $input, drawImage, slider } from './draw.js';
 import { status, type AppState } from './state.js';
@@ -13,19 +13,6 @@ import { runMaximize } from './unit.js';
 
 type View = 'maximize' | 'dream' | 'invert' | 'occlusion';
 const VIEWS: View[] = ['maximize', 'dream', 'invert', 'occlusion'];
-
-function parseUnits(text: string, layer: LayerInfo): number[] {
-  const out: number[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new Error(`units: '${part}' is not a number or a range like 0-7`);
-    for (let u = Number(m[1]); u <= Number(m[2] ?? m[1]); u++) out.push(u);
-  }
-  const bad = out.find((u) => u >= layer.units);
-  if (bad != null) throw new Error(`unit ${bad} out of range for layer '${layer.name}', which has ${layer.units} units`);
-  if (out.length === 0 || out.length > 64) throw new Error('units: give 1 to 64 units');
-  return out;
-}
 
 export class MethodsPanel {
   private view: View = 'maximize';
@@ -101,13 +88,13 @@ export class MethodsPanel {
     const range = model.input.range;
     const pic = (v: ArrayLike<number>, shape: [number, number, number], norm: 'minmax' | 'range' = 'range') => toImage(v, shape, norm === 'range' ? { mode: 'range', range } : { mode: 'minmax' });
     if (this.view === 'maximize') {
-      const units = parseUnits($input('max-units').value, layer);
+      const units = parseUnits($input('max-units').value, layer, 64);
       const method = ($('max-method') as HTMLSelectElement).value;
       const steps = this.p.maxSteps();
       const r = await runMaximize(model, layer, units, method, steps, signal, progress);
       const v = r.images.dataSync();
       r.images.dispose();
-      const tiles = units.map((_, i) => pic(v.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], 'minmax'));
+      const tiles = units.map((_, i) => pic(itemOf(v, i, [h, w, c]), [h, w, c], 'minmax'));
       return { image: grid(tiles, { labels: units.map((u, i) => `${u} ${r.activations[i].toPrecision(3)}`), minTile: 56 }), info: `${method}, ${units.length} units at once` };
     }
     if (this.view === 'dream') {
@@ -133,7 +120,7 @@ export class MethodsPanel {
       const r = await drive(invertSteps(model, x!, { layer: layer.name, restarts: 2, steps, lambdaTV: this.p.invTv(), signal, onStep: ({ step }) => progress((step + 1) / steps) }));
       const v = r.images.dataSync();
       r.images.dispose();
-      const tiles = [pic(x!.dataSync(), [h, w, c]), ...r.errors.map((_, i) => pic(v.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c]))];
+      const tiles = [pic(x!.dataSync(), [h, w, c]), ...r.errors.map((_, i) => pic(itemOf(v, i, [h, w, c]), [h, w, c]))];
       return { image: grid(tiles, { labels: ['input', ...r.errors.map((e) => `error ${e.toFixed(3)}`)], minTile: 112 }), info: `reconstructions from ${layer.name}, normalized errors ${r.errors.map((e) => e.toFixed(3)).join(', ')}` };
     }
     // Occlusion: one batched pass, given a frame to paint the progress bar first.

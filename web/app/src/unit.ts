@@ -7,8 +7,8 @@
 import { tidyData } from '../../../src/engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import {
-  barChart, boxAt, entryCrop, fileStem, cropValues, deconvnet, receptiveFields, drive, erhanSteps, grid, heatOverlay, layerTopK, lucidSteps, toImage, yosinskiSteps, YOSINSKI_PRESETS,
-  type LayerInfo, type RgbaImage, type VisModel,
+  barChart, boxAt, centreNeuron, crop, entryCrop, fileStem, deconvnet, itemOf, optimizedLayer as climbed, receptiveFields, refName, drive, erhanSteps, grid, heatOverlay, layerTopK,
+  lucidSteps, strongestNeuron, toImage, yosinskiSteps, YOSINSKI_PRESETS, type LayerInfo, type RgbaImage, type VisModel,
 } from '../../../src/index.js';
 import { fetchImages, fetchSpecificity } from './api.js';
 import { $, $button, $canvas, drawImage, slider, upsample } from './draw.js';
@@ -16,9 +16,8 @@ import { status, type AppState } from './state.js';
 
 /** The layer an optimization should climb: the pre-activation of a fused ReLU-like layer (its maximizer is the same). */
 export function optimizedLayer(model: VisModel, layer: LayerInfo): string {
-  if (!/relu|elu|sigmoid|tanh|softplus|swish/.test(layer.activation ?? '')) return layer.name;
   try {
-    return model.layer(`${layer.name}:pre`).name;
+    return climbed((r) => model.layer(r), layer.name).name;
   } catch {
     return layer.name;
   }
@@ -80,7 +79,7 @@ export class UnitPanel {
     $('unit-opt-caption').textContent = 'optimized image: press Optimize';
     if (this.state.served < 0) return;
     const report = this.state.config.models[this.state.served]?.report ?? {};
-    for (const stem of [fileStem(`${layer.name}:pre`), fileStem(layer.name)]) {
+    for (const stem of [fileStem(refName({ name: layer.name, pre: true })), fileStem(layer.name)]) {
       if (!report[`${stem}-erhan`]?.includes(unit)) continue;
       const res = await fetch(`./models/${this.state.served}/report/${stem}-erhan/unit-${unit}.png`);
       if (!res.ok || this.state.unit !== unit) continue;
@@ -123,10 +122,7 @@ export class UnitPanel {
 
   private strongest(unit: number): [number, number] {
     const { shape, values } = this.state.acts!;
-    const [h, w, c] = shape;
-    let best = 0;
-    for (let p = 1; p < h * w; p++) if (values[p * c + unit] > values[best * c + unit]) best = p;
-    return [best % w, Math.floor(best / w)];
+    return strongestNeuron(values, shape as [number, number, number], unit);
   }
 
   private async topk(model: VisModel, layer: LayerInfo, unit: number): Promise<void> {
@@ -150,10 +146,9 @@ export class UnitPanel {
     if (this.state.unit !== unit) return;
     const [h, w, c] = imgs.shape;
     const [lo, hi] = model.input.range;
-    const size = h * w * c;
     const rf = entry.receptiveField;
     const tiles: RgbaImage[] = indices.map((_, r) => {
-      const px = imgs.values.subarray(r * size, (r + 1) * size).map((v) => lo + v * (hi - lo));
+      const px = itemOf(imgs.values, r, [h, w, c]).map((v) => lo + v * (hi - lo));
       const crop = entryCrop(entry, unit, r, px, [h, w, c], (lo + hi) / 2);
       return toImage(crop.values, crop.shape, { mode: 'range', range: [lo, hi] });
     });
@@ -176,8 +171,8 @@ export class UnitPanel {
       if (this.state.unit !== unit) return;
       const u = s.units[unit];
       const classes = u.classMeans.map((_, k) => this.state.model?.labels?.[k] ?? this.state.config.data?.classNames?.[k] ?? String(k));
-      drawImage(canvas, barChart({ title: `${u.modality}${u.specificTo.length ? ': ' + u.specificTo.map((k) => classes[k]).join(', ') : ''}`, groups: classes, series: [{ label: `unit ${unit}`, values: u.classMeans }], lines: [{ label: 'mean', value: u.overallMean }, { label: '+40%', value: u.overallMean * 1.4 }], height: 90 }));
-      $('unit-spec-caption').textContent = 'specificity: mean activation per class (seed 000 §3, 40% rule)';
+      drawImage(canvas, barChart({ title: `${u.modality}${u.specificTo.length ? ': ' + u.specificTo.map((k) => classes[k]).join(', ') : ''}`, groups: classes, series: [{ label: `unit ${unit}`, values: u.classMeans }], lines: [{ label: 'mean', value: u.overallMean }, { label: `+${Math.round(100 * s.threshold)}%`, value: u.overallMean * (1 + s.threshold) }], height: 90 }));
+      $('unit-spec-caption').textContent = `specificity: mean activation per class (seed 000 §3, ${Math.round(100 * s.threshold)}% rule)`;
     } catch (e) {
       $('unit-spec-caption').textContent = `specificity: ${(e as Error).message}`;
     }
@@ -199,13 +194,14 @@ export class UnitPanel {
     const t0 = performance.now();
     try {
       const spatial = layer.outputShape.length === 3 && method !== 'lucid';
-      const neuron: [number, number] | undefined = spatial ? [Math.floor(layer.outputShape[1] / 2), Math.floor(layer.outputShape[0] / 2)] : undefined;
+      const neuron = spatial ? centreNeuron(layer) : undefined;
       const r = await runMaximize(model, layer, [unit], method, steps, signal, (f) => (bar.value = f), neuron);
       const [h, w, c] = model.input.shape;
-      const v = r.images.dataSync().subarray(0, h * w * c);
+      const v = itemOf(r.images.dataSync(), 0, [h, w, c]);
       r.images.dispose();
       const box = neuron ? boxAt(receptiveFields(model, layer.name), neuron[0], neuron[1]) : null;
-      drawImage($canvas('unit-opt'), box ? toImage(cropValues(v, [h, w, c], box), [box.y1 - box.y0, box.x1 - box.x0, c]) : toImage(v, [h, w, c]));
+      const cut = box ? crop(v, [h, w, c], box) : { values: v, shape: [h, w, c] as [number, number, number] };
+      drawImage($canvas('unit-opt'), toImage(cut.values, cut.shape));
       const what = signal.aborted ? 'cancelled' : 'done';
       if (!signal.aborted) bar.value = 1;
       $('unit-opt-caption').textContent = `${method}${neuron ? ` (centre neuron, receptive field)` : ''}: activation ${r.activations[0].toPrecision(3)} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`;
