@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchTensor, toRange, type ImageSet } from '../data/dataset.js';
 import { loadDataSplit, loadEvalSet } from '../data/load.js';
+import { formatRef, parseImageRef, parseSetRef } from '../data/ref.js';
 import { DeepvisError } from '../errors.js';
 import { decodeImage, probeImage } from '../io/image.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
@@ -65,11 +66,12 @@ export async function evalSetFor(model: VisModel, spec?: string): Promise<ImageS
 export async function imageFrom(spec: string, model: VisModel, nativeSize = false): Promise<tf.Tensor3D> {
   const [h, w, c] = model.input.shape;
   const [lo, hi] = model.input.range;
-  const m = /^(mnist|fashion-mnist):(\d+)$/.exec(spec);
-  if (m) {
-    const set = (await evalSetFor(model, m[1]))!;
-    const i = Number(m[2]);
-    if (i >= set.count) throw new DeepvisError(`${m[1]} has ${set.count} evaluation images; index ${i} is out of range`);
+  const ref = parseImageRef(spec);
+  if (ref.kind === 'images') {
+    if (ref.to !== ref.from) throw new DeepvisError(`'${spec}' names ${ref.to - ref.from + 1} images; give one (${ref.set}:${ref.from})`);
+    const set = (await evalSetFor(model, ref.set))!;
+    const i = ref.from;
+    if (i >= set.count) throw new DeepvisError(`${ref.set} has ${set.count} evaluation images; index ${i} is out of range`);
     return tf.tidy(() => batchTensor(set, i, i + 1).squeeze([0]) as tf.Tensor3D);
   }
   let target: { height: number; width: number; channels: number } = { height: h, width: w, channels: c };
@@ -101,22 +103,20 @@ export async function imagesFrom(spec: string, model: VisModel): Promise<InputIm
   const labels: Array<number | null> = [];
   try {
     for (const part of parts) {
-      const range = /^(mnist|fashion-mnist):(\d+)-(\d+)$/.exec(part);
-      if (range) {
-        const set = (await evalSetFor(model, range[1]))!;
-        const [a, b] = [Number(range[2]), Number(range[3])];
-        if (b < a || b >= set.count) throw new DeepvisError(`${range[1]} has ${set.count} evaluation images; ${a}-${b} is out of range`);
-        for (let i = a; i <= b; i++) {
+      const ref = parseImageRef(part);
+      if (ref.kind === 'images') {
+        const set = (await evalSetFor(model, ref.set))!;
+        if (ref.to >= set.count) throw new DeepvisError(`${ref.set} has ${set.count} evaluation images; ${formatRef(ref)} is out of range`);
+        for (let i = ref.from; i <= ref.to; i++) {
           tensors.push(tf.tidy(() => batchTensor(set, i, i + 1).squeeze([0]) as tf.Tensor3D));
-          names.push(`${range[1]}:${i}`);
+          names.push(formatRef({ ...ref, from: i, to: i }));
           labels.push(set.labels ? set.labels[i] : null);
         }
         continue;
       }
       tensors.push(await imageFrom(part, model));
-      const m = /^(mnist|fashion-mnist):(\d+)$/.exec(part);
-      names.push(m ? part : part.replace(/^.*\//, '').replace(/\.[^.]+$/, ''));
-      labels.push(m ? (await evalSetFor(model, m[1]))!.labels?.[Number(m[2])] ?? null : null);
+      names.push(part.replace(/^.*\//, '').replace(/\.[^.]+$/, ''));
+      labels.push(null);
     }
     return { images: tf.stack(tensors) as tf.Tensor4D, names, labels };
   } finally {
@@ -138,13 +138,13 @@ export async function dataFrom(flags: Record<string, unknown>, model: VisModel):
   if (set.shape.join() !== model.input.shape.join()) {
     throw new DeepvisError(`data set '${spec}' has images [${set.shape.join(', ')}]; the model takes [${model.input.shape.join(', ')}]`);
   }
-  return { set: toRange(set, model.input.range), spec: `${spec}:${flags.split ?? 'eval'}` };
+  return { set: toRange(set, model.input.range), spec: formatRef({ kind: 'set', name: spec, split: flags.split === 'all' ? 'all' : 'eval' }) };
 }
 
 /** Reloads a data set recorded in a top-k index ("mnist:eval"). */
 export async function dataFromSpec(spec: string, model: VisModel): Promise<ImageSet> {
-  const [name, which] = [spec.replace(/:(eval|all)$/, ''), /:all$/.test(spec) ? 'all' : 'eval'];
-  return (await dataFrom({ data: name, split: which }, model)).set;
+  const ref = parseSetRef(spec);
+  return (await dataFrom({ data: ref.name, split: ref.split }, model)).set;
 }
 
 function concatSets(a: ImageSet, b: ImageSet): ImageSet {

@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { loadMnist } from './mnist.js';
 import { loadIdxPair, parseIdx } from './idx.js';
-import { split } from './dataset.js';
+import { batchRanges, split } from './dataset.js';
+import { formatRef, parseImageRef, parseSetRef } from './ref.js';
 import { folderBatches, loadFolder } from './folder.js';
 import { loadDataSplit } from './load.js';
 
@@ -88,5 +89,19 @@ describe('data sets', () => {
     await mkdir(path.join(dir, 'empty'), { recursive: true });
     await assert.rejects(loadDataSplit(path.join(dir, 'empty')), /no images in .*empty/);
     await assert.rejects(loadDataSplit(path.join(dir, 'missing')), /unknown data set '.*missing'/);
+  });
+
+  it('parses every data string once: sets with splits, images of a set, files; batch ranges cover the set', () => {
+    assert.deepEqual(parseSetRef('mnist'), { kind: 'set', name: 'mnist', split: 'eval' });
+    assert.deepEqual(parseSetRef('data/pets:all'), { kind: 'set', name: 'data/pets', split: 'all' });
+    assert.deepEqual(parseSetRef('mnist', 'all'), { kind: 'set', name: 'mnist', split: 'all' });
+    assert.deepEqual(parseImageRef('fashion-mnist:0-7'), { kind: 'images', set: 'fashion-mnist', from: 0, to: 7 });
+    assert.deepEqual(parseImageRef('mnist:7'), { kind: 'images', set: 'mnist', from: 7, to: 7 });
+    assert.deepEqual(parseImageRef('photo.jpg'), { kind: 'file', path: 'photo.jpg' });
+    assert.deepEqual(parseImageRef('cifar:3'), { kind: 'file', path: 'cifar:3' });
+    assert.throws(() => parseImageRef('mnist:5-2'), /^DeepvisError: 'mnist:5-2': the range ends before it starts$/);
+    assert.deepEqual(['mnist:eval', 'mnist:3', 'mnist:0-7'].map((t, i) => formatRef(i ? parseImageRef(t) : parseSetRef(t))), ['mnist:eval', 'mnist:3', 'mnist:0-7']);
+    assert.deepEqual([...batchRanges(10, 4)], [[0, 4], [4, 8], [8, 10]]);
+    assert.deepEqual([...batchRanges(0, 4)], []);
   });
 });
