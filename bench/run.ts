@@ -8,6 +8,8 @@
 import { dataDrivenSpeed, featvisSteps } from './featvis.js';
 import { scanBench } from './scan.js';
 import { appBench } from './app.js';
+import { trainBench } from './train.js';
+import { w4Rounds } from './w4.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -21,7 +23,7 @@ import { mnistCnnForward, mnistCnnStep, w1, w2, w3, type Measure } from './workl
 const root = path.resolve(import.meta.dirname, '..');
 const { flags } = parseArgs(process.argv.slice(2), {
   rounds: { type: 'int', help: 'rounds per workload', default: 3 },
-  only: { type: 'string', help: 'comma-separated subset of w1,w2,w3,cnn,featvis,scan,app', default: 'w1,w2,w3,cnn,featvis,scan,app' },
+  only: { type: 'string', help: 'comma-separated subset of w1,w2,w3,w4,w4-mobilenet,train,cnn,featvis,scan,app', default: 'w1,w2,w3,w4,w4-mobilenet,train,cnn,featvis,scan,app' },
   backend: { type: 'string', help: 'deepvis backend', default: 'wasm' },
   torch: { type: 'string', help: 'path of torch_bench.py', default: path.resolve(root, '../shared/bench/torch_bench.py') },
   out: { type: 'string', help: 'results file', default: path.join(root, 'bench/results.json') },
@@ -90,6 +92,41 @@ for (const [name, run, torchName, target] of yardstick) {
   rows.push({ workload: name, unit: ours[0].unit, deepvis: d, torch: t, ratio: t == null ? null : d / t, target, rounds: { deepvis: ours, torch: theirs } });
 }
 
+// W4: one row per figure, each the median over rounds of deepvis against PyTorch's in the same run.
+for (const w of ['w4', 'w4-mobilenet'] as const) {
+  if (!only.has(w)) continue;
+  if (!haveTorch) { console.warn(`${w}: needs Debian's python3-torch and python3-torchvision (it exports the network); skipped`); continue; }
+  const rs = w4Rounds(w, torchScript, python, rounds);
+  const ok = rs.filter((r) => r.deepvis && r.torch);
+  const fig = (key: string, side: 'deepvis' | 'torch') => median(ok.map((r) => Number(key === 'value' ? r[side]!.value : r[side]![key])));
+  const figures: Array<[string, string, string, string | null, boolean]> = [
+    ['value', 'ms (grad, batch 8)', '≤ 3× PyTorch', 'value', false],
+    ['saliency_ms', 'ms (saliency)', '≤ 3× PyTorch', 'saliency_ms', false],
+    ['forward_images_per_s', 'images/s (batch 32)', '≥ 0.8× PyTorch', 'forward_images_per_s', true],
+    ['peak_rss_mb', 'MB peak RSS', '≤ 1.5× PyTorch', 'peak_rss_mb', false],
+    ['lucid_step_ms', 'ms (Lucid step, 8 ch)', 'vs PyTorch grad step', 'value', false],
+    ['load_ms', 'ms (ONNX load)', '', null, false],
+  ];
+  for (const [key, unit, target, torchKey] of figures) {
+    const d = fig(key, 'deepvis');
+    const t = torchKey ? fig(torchKey, 'torch') : null;
+    rows.push({ workload: `${w}:${key}`, unit, deepvis: d, torch: t, ratio: t == null ? null : d / t, target, rounds: { deepvis: ok.map((r) => r.deepvis!), torch: ok.map((r) => r.torch!) } });
+  }
+}
+
+if (only.has('train')) {
+  const ours: Measure[] = [];
+  const theirs: Measure[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (haveTorch) { const t = runTorch('train'); if (t) theirs.push(t); }
+    ours.push(await trainBench());
+    process.stderr.write(`train round ${r + 1}: ${ours[r].value.toFixed(2)} s/epoch${theirs.length ? ` (torch ${theirs[theirs.length - 1].value.toFixed(2)})` : ''}\n`);
+  }
+  const d = median(ours.map((m) => m.value));
+  const t = theirs.length ? median(theirs.map((m) => m.value)) : null;
+  rows.push({ workload: 'train', unit: 's/epoch', deepvis: d, torch: t, ratio: t == null ? null : d / t, target: 'MNIST CNN, 8,000 images', rounds: { deepvis: ours, torch: theirs } });
+}
+
 const extra: Record<string, Measure> = {};
 if (only.has('cnn')) {
   extra.mnist_cnn_step_64_conv3_wasm = mnistCnnStep();
@@ -119,10 +156,10 @@ const results = {
 await writeJsonAtomic(flags.out as string, results);
 
 const fmt = (v: number | null, digits = 1) => (v == null || Number.isNaN(v) ? '—' : v.toFixed(digits));
-console.log('\nworkload  unit       deepvis     PyTorch    ratio    target');
+console.log(`\n${'workload'.padEnd(26)} ${'unit'.padEnd(22)}   deepvis    PyTorch    ratio    target`);
 for (const r of rows) {
-  const ratio = r.ratio == null ? '—' : r.unit === 'images/s' ? `${r.ratio.toFixed(2)}×` : `${r.ratio.toFixed(2)}× slower`;
-  console.log(`${r.workload.padEnd(9)} ${r.unit.padEnd(10)} ${fmt(r.deepvis).padStart(9)} ${fmt(r.torch).padStart(10)}    ${ratio.padEnd(14)} ${r.target}`);
+  const ratio = r.ratio == null ? '—' : r.unit.startsWith('images/s') ? `${r.ratio.toFixed(2)}×` : r.unit.startsWith('MB') ? `${r.ratio.toFixed(2)}× the memory` : `${r.ratio.toFixed(2)}× slower`;
+  console.log(`${r.workload.padEnd(26)} ${r.unit.padEnd(22)} ${fmt(r.deepvis).padStart(9)} ${fmt(r.torch).padStart(10)}    ${ratio.padEnd(14)} ${r.target}`);
 }
 for (const [k, m] of Object.entries(extra)) console.log(`${k.padEnd(34)} ${m.value.toFixed(1)} ${m.unit}`);
 console.log(`\nwrote ${flags.out}`);

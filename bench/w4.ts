@@ -1,0 +1,43 @@
+/**
+ * W4 (ResNet-18 / MobileNetV2 at 224 px) alternating with PyTorch in the same run. The ONNX file is
+ * the very network torch_bench.py builds (`--export`, seeded random init, ImageNet normalization in
+ * front), written once into bench/.cache; each deepvis round runs in its own process
+ * (bench/w4_child.ts) so that peak memory is measured alike on both sides.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Measure } from './workloads.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+export interface W4Round { deepvis: Measure | null; torch: Measure | null }
+
+function json(stdout: string): Measure | null {
+  try {
+    const j = JSON.parse(stdout.trim().split('\n').pop() ?? '');
+    return j.error ? null : (j as Measure);
+  } catch {
+    return null;
+  }
+}
+
+export function w4Rounds(workload: 'w4' | 'w4-mobilenet', torchScript: string, python: string, rounds: number, reps = 3): W4Round[] {
+  const cache = path.join(root, 'bench/.cache');
+  mkdirSync(cache, { recursive: true });
+  const file = path.join(cache, `${workload}.onnx`);
+  const torch = (exportTo?: string) =>
+    json(spawnSync(python, [torchScript, '--threads', '2', '--workload', workload, '--reps', String(reps), ...(exportTo ? ['--export', exportTo] : [])], { encoding: 'utf8', timeout: 900_000 }).stdout);
+  const out: W4Round[] = [];
+  let first = existsSync(file) ? null : torch(file);
+  if (!existsSync(file)) throw new Error(`${workload}: torch_bench.py did not export ${file}`);
+  const layer = workload === 'w4' ? 'net.layer3' : 'net.features.13';
+  for (let r = 0; r < rounds; r++) {
+    const t = first ?? torch();
+    first = null;
+    const d = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench/w4_child.ts'), file, '--reps', String(reps), '--layer', layer], { cwd: root, encoding: 'utf8', timeout: 1_800_000 });
+    out.push({ torch: t, deepvis: json(d.stdout) });
+    process.stderr.write(`${workload} round ${r + 1}: deepvis ${out[r].deepvis?.value.toFixed(0) ?? 'failed: ' + d.stderr.split('\n').slice(-3).join(' ')} ms, torch ${t?.value.toFixed(0) ?? '—'} ms\n`);
+  }
+  return out;
+}
