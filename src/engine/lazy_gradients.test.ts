@@ -1,7 +1,7 @@
 /**
  * Input gradients pay only for the input (lazy_gradients.ts): a saliency pass over conv + batch
- * norm models — a tfjs-layers model and one calling tf.fused.* directly, as the ONNX executor
- * does — runs no filter, bias or batch-norm parameter gradient and no full-size Tile; and the
+ * norm models — a tfjs-layers model, a converted graph model, and one calling tf.fused.* directly,
+ * as the ONNX executor does — runs no filter, bias or batch-norm parameter gradient and no full-size Tile; and the
  * lazy gradients are the true ones: equal to the same function written with unfused ops (whose
  * gradients tfjs registers separately) for every input, and a layers conv + BN model trained with
  * model.fit takes exactly the SGD step those explicit gradients give.
@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { assertClose, setup, values } from '../../test/helpers.js';
+import { graphModelArtifacts } from '../../test/fixtures/graph_model.js';
 
 before(() => setup('wasm'));
 
@@ -81,6 +82,19 @@ describe('input gradients run no parameter gradient', () => {
     const kernels = await kernelsOf(() => tf.grad(net)(t([2, 9, 9, 3], 5), tf.ones([2, 3])));
     assertInputOnly(kernels, 'fused ops saliency');
     assert.equal(kernels.filter((k) => k === 'BatchMatMul').length, 1, 'one BatchMatMul: the input side of the matMul');
+  });
+});
+
+describe('input gradients of a converted graph model run no parameter gradient', () => {
+  it('_FusedConv2D (linear and with ReLU), separable conv, FusedBatchNormV3, MatMul', async () => {
+    const model = await tf.loadGraphModel(tf.io.fromMemory(graphModelArtifacts()));
+    const x = t([2, 12, 12, 3], 5);
+    const out = model.execute(x) as tf.Tensor;
+    const kernels = await kernelsOf(() => tf.grad((xi: tf.Tensor) => model.execute(xi) as tf.Tensor)(x, tf.ones(out.shape)));
+    assert.ok(kernels.includes('Conv2DBackpropInput') && kernels.includes('FusedBatchNorm'), 'the pass ran through conv and batch norm');
+    assertInputOnly(kernels, 'graph model saliency');
+    out.dispose();
+    model.dispose();
   });
 });
 
