@@ -1,11 +1,11 @@
 /**
- * ONNX bytes → a plain graph (nodes, attributes, initializers as typed arrays) with protobufjs and
- * the ONNX schema. External tensor data is read through a callback, so the caller (io/ in Node,
- * the page in the browser) decides which files may be read.
+ * ONNX bytes → a plain graph (nodes, attributes, initializers as typed arrays) with protobufjs's
+ * static decoder generated from the ONNX schema (onnx_pb.ts: no eval, so it runs under the web
+ * app's Content-Security-Policy). External tensor data is read through a callback, so the caller
+ * (io/ in Node, the page in the browser) decides which files may be read.
  */
-import protobuf from 'protobufjs';
 import { DeepvisError } from '../../../errors.js';
-import { ONNX_PROTO } from './schema_text.js';
+import { onnx } from './onnx_pb.js';
 
 export type HostData = Float32Array | Int32Array | Uint8Array | number[];
 
@@ -41,11 +41,6 @@ export interface OnnxGraph {
 /** Reads the bytes of an external-data file named in the model (relative location). */
 export type ExternalReader = (location: string) => Promise<Uint8Array>;
 
-let modelType: protobuf.Type | null = null;
-function schema(): protobuf.Type {
-  modelType ??= protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType('onnx.ModelProto');
-  return modelType;
-}
 
 // TensorProto.DataType
 const FLOAT = 1, UINT8 = 2, INT8 = 3, INT32 = 6, INT64 = 7, BOOL = 9, FLOAT16 = 10, DOUBLE = 11;
@@ -153,7 +148,7 @@ async function attrOf(a: RawAttr, source: string, readExternal: ExternalReader):
 
 function rawModel(bytes: Uint8Array, source: string): Record<string, unknown> {
   try {
-    return schema().toObject(schema().decode(bytes), { defaults: false, arrays: true }) as Record<string, unknown>;
+    return (onnx as { ModelProto: { decode(b: Uint8Array): unknown } }).ModelProto.decode(bytes) as Record<string, unknown>;
   } catch (e) {
     throw new DeepvisError(`${source} is not a readable ONNX model (${(e as Error).message.split('\n')[0]}); truncated or not ONNX?`);
   }
