@@ -17,7 +17,7 @@ import { build } from 'vite';
 const root = path.resolve(import.meta.dirname, '../../../..');
 const fixtures = path.join(root, 'test/fixtures/keras');
 const CHROMIUM = '/usr/bin/chromium';
-const FILES = ['seq_k22.h5', 'mobile_k213.h5', 'mobile_k3.keras', 'seq_k3.keras', 'transfer_k215.h5', 'block_k3.keras', 'transfer_tfk215.keras', 'half_k212.h5'];
+const FILES = ['seq_k22.h5', 'mobile_k213.h5', 'mobile_k3.keras', 'seq_k3.keras', 'transfer_k215.h5', 'block_k3.keras', 'transfer_tfk215.keras', 'half_k212.h5', 'se_k211.h5', 'se_k3.keras'];
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json' };
 let dir: string;
 let server: Server;

@@ -6,11 +6,17 @@
  * lists. Layer configs themselves keep their Keras 2 keys; prepare.ts cleans what both share.
  */
 import { DeepvisError } from '../../../errors.js';
+import { keras3Op } from './tf_ops.js';
 
 // Configs are untyped JSON; each function checks the fields it reads.
 export type Dict = { [key: string]: any };
 
 export const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
+
+/** A Keras 3 operation (keras.src.ops.*) in a functional config: not a layer, no weights. */
+export function isOperation(layer: Dict): boolean {
+  return typeof layer.module === 'string' && /(^|\.)ops(\.|$)/.test(layer.module);
+}
 
 /**
  * Node indices of references to layers in `bump` move up by one: in Keras 3 a nested Sequential is
@@ -61,9 +67,16 @@ function layer3to2(layer: Dict, bump: Bump, kerasMajor: number): Dict {
     config.batch_input_shape = shape;
   }
   // `x + 3.0` on a Keras 3 tensor saves an operation (module keras.src.ops.*) named like a layer
-  // (Add, Multiply): keep where it came from, so it is refused rather than built as that layer.
-  const op = typeof layer.module === 'string' && /(^|\.)ops(\.|$)/.test(layer.module) ? { op: layer.module } : {};
-  return { class_name: layer.class_name, config, ...op, ...placement(layer, bump) };
+  // (Add, Multiply): arithmetic becomes an ElementwiseOp; anything else keeps where it came from,
+  // so it is refused rather than built as the look-alike layer.
+  if (isOperation(layer)) {
+    const nodes: unknown[] = Array.isArray(layer.inbound_nodes) ? layer.inbound_nodes : [];
+    const refs = nodes.length === 1 ? (node3to2(nodes[0], bump) as unknown[][]) : [];
+    const op = nodes.length === 1 ? keras3Op(layer.class_name, nodes[0] as Dict, refs) : null;
+    if (op) return { class_name: 'DeepvisElementwiseOp', name: layer.name, config: { name: config.name ?? layer.name, ...op.config }, inbound_nodes: [op.inbound] };
+    return { class_name: layer.class_name, config, op: layer.module, ...placement(layer, bump) };
+  }
+  return { class_name: layer.class_name, config, ...placement(layer, bump) };
 }
 
 function placement(layer: Dict, bump: Bump): Dict {

@@ -11,7 +11,7 @@
 import { unzipSync } from 'fflate';
 import { DeepvisError } from '../../../errors.js';
 import { group, readH5, type H5Data, type H5Group } from './h5tree.js';
-import { MODEL_CLASSES, model3to2, type Dict } from './keras3_config.js';
+import { isOperation, MODEL_CLASSES, model3to2, type Dict } from './keras3_config.js';
 import type { KerasParts } from './legacy_h5.js';
 
 /** keras.src.utils.naming.to_snake_case. */
@@ -38,6 +38,7 @@ function collect(root: H5Group, model: Dict, path: string, prefix: string, out: 
   const used = new Map<string, number>();
   const container = group(root, path);
   for (const layer of (model.config?.layers ?? []) as Dict[]) {
+    if (isOperation(layer)) continue; // not in model.layers, so neither saved nor counted
     const base = snakeCase(String(layer.class_name));
     const n = used.has(base) ? (used.get(base) as number) + 1 : 0;
     used.set(base, n);

@@ -12,6 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../../../errors.js';
 import { MODEL_CLASSES, type Dict } from './keras3_config.js';
+import { HardSigmoid3, HardSilu } from './op_layers.js';
+import { tfOpLambda } from './tf_ops.js';
 
 /** Keras activation name → tfjs's. hard_sigmoid is Keras 2's (clip(0.2x + 0.5)), not Keras 3's. */
 const ACTIVATIONS: Record<string, string> = {
@@ -41,7 +43,8 @@ function known(className: string): boolean {
 function activationName(value: unknown, layer: string, ctx: PrepareContext): string {
   // Keras 3 may serialize a built-in activation as {class_name: 'function', config: 'relu'}.
   const name = typeof value === 'string' ? value : typeof (value as Dict)?.config === 'string' ? (value as Dict).config : String((value as Dict)?.class_name);
-  if (name === 'hard_sigmoid' && ctx.kerasMajor < 3) return 'hardSigmoid';
+  if (name === 'hard_sigmoid') return ctx.kerasMajor < 3 ? 'hardSigmoid' : HardSigmoid3.className;
+  if (name === 'hard_silu' || name === 'hard_swish') return HardSilu.className;
   const mapped = ACTIVATIONS[name];
   if (!mapped) throw new DeepvisError(`${ctx.source}: layer '${layer}' uses activation '${name}', which deepvis does not know`);
   return mapped;
@@ -57,6 +60,10 @@ function cleanLayer(layer: Dict, ctx: PrepareContext): Dict {
   const name = String(config.name ?? layer.name ?? '?');
   if (MODEL_CLASSES.has(className)) return { ...layer, class_name: className, config: prepareModel({ class_name: className, config }, ctx).config };
   if (layer.op) throw new DeepvisError(`${ctx.source}: layer '${name}' is the Keras operation ${className} (${layer.op}), which deepvis does not run`);
+  if (className === 'TFOpLambda') {
+    const op = tfOpLambda(layer, name);
+    if (op) return op;
+  }
   if (className === 'TFOpLambda' || className === 'SlicingOpLambda') {
     throw new DeepvisError(`${ctx.source}: layer '${name}' is a TensorFlow op saved by tf.keras (${className} ${config.function ?? '?'}), which deepvis does not run`);
   }
@@ -71,6 +78,9 @@ function cleanLayer(layer: Dict, ctx: PrepareContext): Dict {
   if (config.dtype !== undefined) config.dtype = 'float32';
   if ('activation' in config) config.activation = activationName(config.activation, name, ctx);
   if (CONVS.has(className) && (config.groups ?? 1) !== 1) refuse(ctx, name, `grouped convolution (groups=${config.groups})`);
+  if (/^Global(Average|Max)Pooling2D$/.test(className) && config.keepdims) {
+    return { ...layer, class_name: 'DeepvisKeepdimsPooling2D', config: { name, mode: className.includes('Average') ? 'avg' : 'max' } };
+  }
   if (className.startsWith('Global') && config.keepdims) refuse(ctx, name, 'keepdims=True');
   if (className === 'ReLU' && (Number(config.negative_slope ?? 0) !== 0 || Number(config.threshold ?? 0) !== 0)) {
     refuse(ctx, name, `negative_slope=${config.negative_slope ?? 0} / threshold=${config.threshold ?? 0}`);
