@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchRanges, batchTensor, imagesTensor, type ImageSet } from '../data/dataset.js';
 import type { VisModel } from '../model/types.js';
-import { unitScores, type UnitSelector } from '../objectives/units.js';
+import { checkUnits, unitScores, type UnitSelector } from '../objectives/units.js';
 
 export interface DatasetMax {
   values: Float32Array;
@@ -18,6 +18,7 @@ export function datasetMax(
   sel: UnitSelector = {}, batchSize = 256,
 ): DatasetMax {
   const layer = model.layer(layerName);
+  checkUnits(layer, unitList, sel);
   const values = new Float32Array(unitList.length).fill(-Infinity);
   const indices = new Int32Array(unitList.length).fill(-1);
   for (const [from, to] of batchRanges(set.count, batchSize)) {

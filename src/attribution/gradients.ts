@@ -11,6 +11,7 @@
  *   the map sums to score(x) − score(x′) up to the discretization error.
  */
 import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { withRules, type BackwardRules, type Unpool } from '../engine/rules.js';
@@ -66,7 +67,8 @@ export function smoothGrad(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, a
   return tf.tidy(() => {
     const [n, h, w, c] = x.shape;
     const copies = x.expandDims(1).tile([1, samples, 1, 1, 1]).reshape([n * samples, h, w, c]);
-    const noisy = copies.add(tf.randomNormal(copies.shape, 0, sigma, 'float32', args.seed ?? 0)) as tf.Tensor4D;
+    // Through Rng: tfjs's randomNormal takes seed 0 as "no seed" (Math.random), so seed 0 was not reproducible.
+    const noisy = copies.add(tf.randomNormal(copies.shape, 0, sigma, 'float32', new Rng(args.seed ?? 0).seed())) as tf.Tensor4D;
     const g = inputGradient(model, noisy, t, { relu: args.base === 'guided' ? 'guided' : 'gradient' });
     return g.reshape([n, samples, h, w, c]).mean(1) as tf.Tensor4D;
   });

@@ -15,6 +15,7 @@
  * the call is synchronous and restores the stock rules in `finally`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { releaseTapeAfterError } from './tape.js';
 
 /** 'linear': ReLU passes everything (receptive-field geometry, analysis/receptive_field.ts). */
 export type ReluRule = 'gradient' | 'deconvnet' | 'guided' | 'linear';
@@ -71,6 +72,10 @@ export function withRules<T>(rules: BackwardRules, fn: () => T): T {
   swaps.forEach((s) => tf.registerGradient(s));
   try {
     return fn();
+  } catch (e) {
+    // A pass that threw leaves its tape behind; free it as tfjs would have (engine/tape.ts).
+    releaseTapeAfterError();
+    throw e;
   } finally {
     stock.forEach((g, i) => (g ? tf.registerGradient(g) : tf.unregisterGradient(swaps[i].kernelName)));
   }

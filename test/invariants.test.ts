@@ -1,0 +1,176 @@
+/**
+ * One table of invariants over every optimization method and every attribution (as Captum's
+ * test_config does), on one small CNN:
+ *   - no leaked tensor, after success and after a throw mid-run;
+ *   - backward rules and the adapter's layer patch restored after a throw (the next call gives
+ *     the same result as before it), the tape released;
+ *   - the same map for an image whatever batch it is computed in (attributions; SmoothGrad draws its
+ *     noise for the whole batch, so it is the stated exception), occlusion at any chunk size;
+ *   - a unit out of range is one line naming the unit and the layer.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../src/data/dataset.js';
+import { DeepvisError } from '../src/errors.js';
+import { attribute, ATTRIBUTION_METHODS, type AttributionMethod } from '../src/attribution/attribute.js';
+import { occlusion } from '../src/analysis/occlusion.js';
+import { dataDriven } from '../src/methods/data_driven.js';
+import { dreamPhoto } from '../src/methods/dream.js';
+import { dreamUnits } from '../src/methods/dream_units.js';
+import { erhan } from '../src/methods/erhan.js';
+import { invert } from '../src/methods/invert.js';
+import { lucid } from '../src/methods/lucid.js';
+import { yosinski, YOSINSKI_PRESETS } from '../src/methods/yosinski.js';
+import { fromLayersModel } from '../src/model/layers_adapter.js';
+import type { VisModel } from '../src/model/types.js';
+import { deepDream } from '../src/objectives/layer.js';
+import type { StepInfo } from '../src/optimize/loop.js';
+import { noLeaks, setup, values } from './helpers.js';
+
+let model: VisModel;
+before(async () => {
+  await setup('wasm');
+  model = cnn();
+});
+
+function cnn(): VisModel {
+  const m = tf.sequential();
+  m.add(tf.layers.conv2d({ inputShape: [10, 10, 1], filters: 3, kernelSize: 3, activation: 'relu', name: 'conv', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'pool' }));
+  m.add(tf.layers.flatten({ name: 'flat' }));
+  m.add(tf.layers.dense({ units: 3, name: 'logits', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  return fromLayersModel(m, { range: [0, 1] });
+}
+
+const data: ImageSet = { name: 'r', images: Float32Array.from(values(20 * 100, 5), (v) => (v + 1) / 2), labels: null, shape: [10, 10, 1], count: 20, classNames: null };
+const photo = () => tf.tensor3d(Float32Array.from(values(100, 7), (v) => (v + 1) / 2), [10, 10, 1]);
+const stopAt = (n: number) => (info: StepInfo) => {
+  if (info.step === n) throw new Error('stopped by the test');
+};
+
+/** Every method: a run on `units` of `layer` (onStep passed through), disposing what it returns. */
+type Run = (units: number[], onStep?: (info: StepInfo) => void) => void;
+const METHODS: Record<string, { layer: string; run: Run }> = {
+  erhan: { layer: 'conv', run: (units, onStep) => erhan(model, { layer: 'conv', units, steps: 6, restarts: 2, onStep }).images.dispose() },
+  yosinski: { layer: 'logits', run: (units, onStep) => yosinski(model, { layer: 'logits', units, steps: 6, sets: YOSINSKI_PRESETS, onStep }).images.dispose() },
+  lucid: { layer: 'conv', run: (units, onStep) => lucid(model, { layer: 'conv', units, steps: 6, perUnit: 2, onStep }).images.dispose() },
+  'dream-units': { layer: 'logits', run: (units, onStep) => dreamUnits(model, { layer: 'logits', units, steps: 6, onStep }).images.dispose() },
+  'data-driven': {
+    layer: 'logits',
+    run: (units, onStep) => {
+      const r = dataDriven(model, { layer: 'logits', units, data, steps: 6, onStep });
+      tf.dispose([r.images, r.unfiltered]);
+    },
+  },
+  invert: {
+    layer: 'conv',
+    run: (units, onStep) => {
+      const p = photo();
+      try {
+        // Inversion has no units; the layer is what can be wrong.
+        invert(model, p, { layer: units[0] === 99 ? 'nope' : 'conv', steps: 6, restarts: 2, onStep }).images.dispose();
+      } finally {
+        p.dispose();
+      }
+    },
+  },
+  'dream-photo': {
+    layer: 'conv',
+    run: (units, onStep) => {
+      const p = tf.tidy(() => tf.image.resizeBilinear(photo(), [14, 12], true));
+      try {
+        const layer = model.layer('conv');
+        if (units[0] === 99) model.layer('nope');
+        dreamPhoto(model, p, { objective: deepDream(layer), octaves: 2, stepsPerOctave: 4, onStep }).image.dispose();
+      } finally {
+        p.dispose();
+      }
+    },
+  },
+};
+
+function tape(): { depth: number; active: unknown } {
+  const s = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: unknown } }).state;
+  return { depth: s.gradientDepth, active: s.activeTape };
+}
+
+describe('invariants of every method', () => {
+  for (const [name, m] of Object.entries(METHODS)) {
+    it(`${name}: no leak after a run or a throw mid-run, tape released; a bad unit is one line`, async () => {
+      await noLeaks(() => m.run([0, 1]));
+      await noLeaks(() => assert.throws(() => m.run([0, 1], stopAt(2)), /stopped by the test/));
+      assert.deepEqual(tape(), { depth: 0, active: null });
+      const bad = (() => {
+        try {
+          m.run([99]);
+        } catch (e) {
+          return e as Error;
+        }
+        return null;
+      })();
+      assert.ok(bad instanceof DeepvisError, `${name}: ${bad}`);
+      assert.match(bad.message, /^(unit 99 out of range for layer '\w+', which has \d+ units \(0–\d+\)|unknown layer 'nope'; known: .*)$/);
+      assert.ok(!bad.message.includes('\n'));
+    });
+  }
+});
+
+/** A model whose activations throw from the `n`-th call on: a failure inside the gradient pass. */
+function failingFrom(n: number): VisModel {
+  let calls = 0;
+  return {
+    ...model,
+    activations: (x, names, offset) => {
+      if (++calls >= n) throw new Error('activations failed');
+      return model.activations(x, names, offset);
+    },
+  };
+}
+
+describe('invariants of every attribution', () => {
+  let x: tf.Tensor4D;
+  before(() => {
+    x = tf.tensor4d(Float32Array.from(values(3 * 100, 9), (v) => (v + 1) / 2), [3, 10, 10, 1]);
+  });
+  const run = (m: VisModel, method: AttributionMethod, images: tf.Tensor4D, units = [0, 1, 2]) =>
+    attribute(m, images, { method, units: units.length === images.shape[0] ? units : units.slice(0, images.shape[0]), smoothGrad: { samples: 4 }, integratedGradients: { steps: 4 } });
+  for (const method of ATTRIBUTION_METHODS) {
+    it(`${method}: no leak; rules and tape restored after a throw inside; one image alone = in a batch; a bad unit is one line`, async () => {
+      const stock = ['Relu', 'Relu6', 'MaxPool'].map((k) => tf.getGradient(k));
+      const first = await noLeaks(() => run(model, method, x));
+      await noLeaks(() => assert.throws(() => run(failingFrom(2), method, x), /activations failed/));
+      assert.deepEqual(['Relu', 'Relu6', 'MaxPool'].map((k) => tf.getGradient(k)), stock, 'stock backward rules');
+      assert.deepEqual(tape(), { depth: 0, active: null });
+      const again = run(model, method, x);
+      assert.deepEqual(Array.from(again.values), Array.from(first.values), 'the same map after the throw');
+      if (method !== 'smoothgrad') {
+        for (const i of [0, 2]) {
+          const alone = tf.tidy(() => x.slice([i], [1]));
+          const one = run(model, method, alone, [i]);
+          alone.dispose();
+          const size = 100;
+          const inBatch = first.values.subarray(i * size, (i + 1) * size);
+          one.values.forEach((v, p) => assert.ok(Math.abs(v - inBatch[p]) <= 1e-5 * (1 + Math.abs(v)), `image ${i} pixel ${p}: ${v} alone, ${inBatch[p]} in the batch`));
+        }
+      }
+      assert.throws(() => run(model, method, x, [99]), /^DeepvisError: unit 99 out of range for layer 'logits', which has 3 units \(0–2\)$/);
+    });
+  }
+
+  it("the adapter's layer patch (Grad-CAM's offset) is undone after a throw inside it", () => {
+    const before = tf.tidy(() => Array.from(model.activations(x, ['logits'])[0].dataSync()));
+    const wrong = tf.zeros([1, 2, 2, 1]);
+    assert.throws(() => model.activations(x, ['logits'], { layer: 'conv', delta: wrong }), /offset of shape \[1, 2, 2, 1\] does not fit layer 'conv'/);
+    wrong.dispose();
+    assert.deepEqual(tf.tidy(() => Array.from(model.activations(x, ['logits'])[0].dataSync())), before);
+  });
+
+  it('occlusion gives the same map at any chunk size', () => {
+    const img = tf.tidy(() => x.slice([1], [1]));
+    const maps = [1, 7, 128].map((batchSize) => occlusion(model, img, { size: 3, stride: 2, batchSize }).drops);
+    img.dispose();
+    assert.deepEqual(maps[1], maps[0]);
+    assert.deepEqual(maps[2], maps[0]);
+  });
+});
