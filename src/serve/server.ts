@@ -9,6 +9,7 @@
  * each realpath-checked to stay inside the folder, no dotfiles; requests pass guard.ts first.
  */
 import { promises as fs } from 'node:fs';
+import { itemOf } from '../engine/read.js';
 import type { ServeConfig } from './config.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import * as path from 'node:path';
@@ -162,7 +163,7 @@ export async function serve(args: ServeArgs): Promise<{ server: Server; url: str
         }
         const size = data.shape[0] * data.shape[1] * data.shape[2];
         const out = new Float32Array(indices.length * size);
-        indices.forEach((i, k) => out.set(data!.images.subarray(i * size, (i + 1) * size), k * size));
+        indices.forEach((i, k) => out.set(itemOf(data!.images, i, data!.shape), k * size));
         const labels = indices.map((i) => data!.labels?.[i] ?? -1).join(',');
         return send(res, 200, new Uint8Array(out.buffer), 'application/octet-stream', { 'x-shape': data.shape.join(','), 'x-labels': labels });
       }

@@ -7,6 +7,7 @@
  * score and the raw heat.
  */
 import { ATTRIBUTION_METHODS, attribute, type Attribution, type AttributionMethod } from '../../attribution/attribute.js';
+import { itemOf } from '../../engine/read.js';
 import { DeepvisError } from '../../errors.js';
 import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
@@ -41,7 +42,7 @@ function tile(a: Attribution, i: number, base: RgbaImage): RgbaImage {
   const [, h, w, c] = a.shape;
   const heat = a.heat.subarray(i * h * w, (i + 1) * h * w);
   if (a.method === 'guided' || a.method === 'deconvnet' || a.method === 'guided-gradcam') {
-    return toImage(a.values.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], { mode: 'symmetric', percentile: 99.5 });
+    return toImage(itemOf(a.values, i, [h, w, c]), [h, w, c], { mode: 'symmetric', percentile: 99.5 });
   }
   if (a.method === 'integrated-gradients') return heatImage(heat, h, w, { signed: true });
   return heatOverlay(base, heat);
@@ -64,7 +65,7 @@ export async function run(argv: string[]): Promise<void> {
   if (methods.includes('integrated-gradients')) checkBatchMemory(model, n0 * (flags['ig-steps'] as number), { what: `${n0} images × ${flags['ig-steps']} path steps`, hint: 'fewer --ig-steps or images' });
   const [n, h, w, c] = input.images.shape;
   const pixels = input.images.dataSync();
-  const bases = input.names.map((_, i) => toImage(pixels.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], { mode: 'range', range: model.input.range }));
+  const bases = input.names.map((_, i) => toImage(itemOf(pixels, i, [h, w, c]), [h, w, c], { mode: 'range', range: model.input.range }));
   const results = methods.map((method) =>
     attribute(model, input.images, {
       method, ...target, camLayer: flags['cam-layer'] as string | undefined, unpool: flags.unpool as 'switches' | 'nearest',

@@ -5,6 +5,7 @@
  * classes, on the logits layer) drawn from noise with a neighbouring-pixel prior.
  */
 import * as tf from '@tensorflow/tfjs';
+import { itemOf } from '../../engine/read.js';
 import { animatedGif } from '../../io/animation.js';
 import { pngBytes } from '../../io/png.js';
 import { dreamParams, dreamPhoto } from '../../methods/dream.js';
@@ -55,7 +56,7 @@ export async function run(argv: string[]): Promise<void> {
     bar.done();
     const v = r.images.dataSync();
     r.images.dispose();
-    const tiles = units.map((_, i) => toImage(v.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c]));
+    const tiles = units.map((_, i) => toImage(itemOf(v, i, [h, w, c]), [h, w, c]));
     const stem = stemOf(layer.name);
     await output.png(`${stem}.png`, grid(tiles, { labels: r.units.map((u) => `${u.unit} ${u.activation.toPrecision(3)}`), title: `${layer.name} - DeepDream from noise` }));
     await output.json(`${stem}.json`, { model: flags.model, layer: layer.name, objective: r.objective, params: { ...r.params, seed }, backend: engine.backend, seconds: r.seconds, units: r.units });

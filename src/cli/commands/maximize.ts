@@ -4,6 +4,7 @@
  * grid PNG and a JSON of the parameters and per-unit results (with the best data-set example).
  */
 import * as path from 'node:path';
+import { itemOf } from '../../engine/read.js';
 import type * as tf from '@tensorflow/tfjs';
 import { datasetMax, meanNorm } from '../../analysis/dataset_max.js';
 import { boxAt, crop, receptiveFields } from '../../analysis/receptive_field.js';
@@ -172,7 +173,7 @@ async function writeOutputs(
   const box = o.neuron && o.crop !== 'none' ? boxAt(receptiveFields(model, o.layer), o.neuron[0], o.neuron[1]) : null;
   const u = o.best?.values.length ?? result.units.length;
   const tiles: RgbaImage[] = result.units.map((_, i) => {
-    const img = values.subarray(i * h * w * c, (i + 1) * h * w * c);
+    const img = itemOf(values, i, [h, w, c]);
     if (!box) return toImage(img, [h, w, c]);
     const cut = crop(img, [h, w, c], box);
     return toImage(cut.values, cut.shape);

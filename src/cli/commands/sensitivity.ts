@@ -5,6 +5,7 @@
  * pattern, columns normalized; a heatmap and its diagonal-dominance scores.
  */
 import { sensitivity } from '../../analysis/sensitivity.js';
+import { itemOf } from '../../engine/read.js';
 import { DeepvisError } from '../../errors.js';
 import { erhan, erhanParams } from '../../methods/erhan.js';
 import { stack, grid } from '../../render/grid.js';
@@ -41,7 +42,7 @@ export async function run(argv: string[]): Promise<void> {
   const [h, w, c] = model.input.shape;
   const px = opt.images.dataSync();
   opt.images.dispose();
-  const patterns = grid(req.units.map((_, i) => toImage(px.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c])), { labels: req.units.map(String), minTile: 28 });
+  const patterns = grid(req.units.map((_, i) => toImage(itemOf(px, i, [h, w, c]), [h, w, c])), { labels: req.units.map(String), minTile: 28 });
   const names = req.units.map(String);
   const map = heatmap(s.normalized, { title: `${s.layer}: unit j on the optimum of unit i`, rowLabels: names, colLabels: names, rowAxis: 'rows: pattern of unit i', colAxis: 'columns: unit j (normalized per column)' });
   const stem = `${fileStem(s.layer)}-sensitivity`;
