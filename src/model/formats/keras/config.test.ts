@@ -18,6 +18,8 @@ import { model3to2 } from './keras3_config.js';
 import { snakeCase } from './keras3_file.js';
 import { readLegacyH5 } from './legacy_h5.js';
 import { loadKeras } from './load.js';
+import { ElementwiseOp } from './op_layers.js';
+import { keras3Op, tfOpLambda } from './tf_ops.js';
 import { SameAveragePooling2D } from './avg_pool_same.js';
 import { Normalization } from './normalization.js';
 import { registerKerasLayers } from './register.js';
@@ -162,6 +164,22 @@ describe('Keras config handling', () => {
     assert.equal(kerasMajor, 2);
     const got = Object.fromEntries([...weights].map(([k, v]) => [k, v.map((d) => d.values[0])]));
     assert.deepEqual(got, { 'base/b': [1, 2], 'base/inner/c': [3], head: [4] });
+  });
+
+  it('arithmetic outside layers: TFOpLambda with a tensor operand, a Keras 3 op with the constant first', async () => {
+    const tfop = tfOpLambda({ class_name: 'TFOpLambda', config: { name: 'm', function: 'math.multiply' }, inbound_nodes: [[['a', 0, 0, { y: ['b', 1, 0], name: null }]]] }, 'm');
+    assert.deepEqual(tfop?.inbound_nodes, [[['a', 0, 0, {}], ['b', 1, 0, {}]]]);
+    assert.equal(tfop?.config.constant, null);
+    assert.equal(tfOpLambda({ class_name: 'TFOpLambda', config: { name: 'r', function: 'nn.relu' }, inbound_nodes: [[['a', 0, 0, {}]]] }, 'r'), null);
+    const t = { class_name: '__keras_tensor__', config: { keras_history: ['a', 0, 0] } };
+    const sub = keras3Op('Subtract', { args: [3, t] }, [['a', 0, 0, {}]]);
+    assert.deepEqual(sub?.config, { op: 'subtract', constant: 3, constantFirst: true, kind: 'Subtract (keras.ops)' });
+    assert.equal(keras3Op('Power', { args: [t, 2] }, [['a', 0, 0, {}]]), null);
+    // 3 − x and a · b, computed
+    const minus = new ElementwiseOp({ ...(sub?.config as { op: 'subtract' }) });
+    assert.deepEqual(await values(minus.apply(tf.tensor1d([1, 5])) as tf.Tensor), [2, -2]);
+    const times = new ElementwiseOp({ op: 'multiply' });
+    assert.deepEqual(await values(times.apply([tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])]) as tf.Tensor), [3, 6, 4, 8]);
   });
 
   it('reads HDF5 with an injected h5wasm build (h5wasm/node), then the default again', async () => {

@@ -42,8 +42,9 @@ export class ElementwiseOp extends tf.layers.Layer {
     this.args = { op: args.op, constant: args.constant ?? null, constantFirst: args.constantFirst ?? false, kind: args.kind ?? 'TFOpLambda' };
   }
 
+  // tfjs's Layer constructor asks for the class name (to make a default name) before `args` is set.
   override getClassName(): string {
-    return this.args.kind;
+    return this.args?.kind ?? 'TFOpLambda';
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
