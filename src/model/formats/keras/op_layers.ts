@@ -98,7 +98,7 @@ export class KeepdimsPooling2D extends tf.layers.Layer {
 
 /** Keras 3's hard_sigmoid: relu6(x + 3) / 6. */
 export class HardSigmoid3 extends tf.serialization.Serializable {
-  static className = 'deepvisHardSigmoid';
+  static className = 'hardSigmoid3';
   apply(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.div(tf.relu6(tf.add(x, 3)), 6));
   }
@@ -109,7 +109,7 @@ export class HardSigmoid3 extends tf.serialization.Serializable {
 
 /** Keras 3's hard_silu (alias hard_swish): x · relu6(x + 3) / 6. */
 export class HardSilu extends tf.serialization.Serializable {
-  static className = 'deepvisHardSilu';
+  static className = 'hardSilu';
   apply(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6)));
   }
