@@ -7,22 +7,22 @@ import { loadModel } from '../io/model_files.js';
 import { OutputSession } from '../io/output.js';
 import type { ChannelOrder, InputOverrides, VisModel } from '../model/types.js';
 import { DeepvisError } from '../errors.js';
-import { parseArgs, required, type FlagSpecs } from './args.js';
+import { parseArgs, required, type Flags, type FlagSpecs } from './args.js';
 
-export const ENGINE_FLAGS: FlagSpecs = {
+export const ENGINE_FLAGS = {
   backend: { type: 'string', help: 'compute backend', choices: ['wasm', 'cpu', 'tensorflow'], default: 'wasm' },
   seed: { type: 'int', help: 'random seed', default: 0 },
   quiet: { type: 'bool', help: 'no progress output' },
-};
+} as const satisfies FlagSpecs;
 
-export const MODEL_FLAGS: FlagSpecs = {
+export const MODEL_FLAGS = {
   model: { type: 'string', help: 'model directory or model.json' },
   'input-range': { type: 'range', help: "pixel range the model expects, e.g. 0,255 (overrides the model's)" },
   'channel-order': { type: 'string', help: 'channel order of the input', choices: ['gray', 'rgb', 'bgr'] },
   'input-shape': { type: 'numbers', help: 'image shape H,W,C for models with flat input or a symbolic input size' },
   mean: { type: 'numbers', help: 'per-channel mean the model subtracts, in input-range units (ImageNet: 0.485,0.456,0.406)' },
   std: { type: 'numbers', help: 'per-channel std the model divides by (ImageNet: 0.229,0.224,0.225)' },
-};
+} as const satisfies FlagSpecs;
 
 export async function engineFrom(flags: Record<string, unknown>): Promise<EngineInfo> {
   return startEngine(flags.backend as BackendName);
@@ -71,8 +71,8 @@ export async function modelFrom(flags: Record<string, unknown>, positional?: str
 
 export { fileStem } from '../render/names.js';
 
-export interface OpenedCommand {
-  flags: Record<string, unknown>;
+export interface OpenedCommand<S extends FlagSpecs = FlagSpecs> {
+  flags: Flags<S>;
   /** --out, as given (messages); files go through `output`. */
   out: string;
   /** Where the command's files are staged; commit() at the end puts them in place. */
@@ -85,9 +85,9 @@ export interface OpenedCommand {
  * How every model command starts: flags parsed, --out required, `check` (flag validation, before
  * anything slow), --out checked/created/locked, engine up, model loaded.
  */
-export async function openModelCommand(argv: readonly string[], specs: FlagSpecs, check: (flags: Record<string, unknown>) => void = () => {}): Promise<OpenedCommand> {
+export async function openModelCommand<S extends FlagSpecs>(argv: readonly string[], specs: S, check: (flags: Flags<S>) => void = () => {}): Promise<OpenedCommand<S>> {
   const { flags } = parseArgs(argv, specs);
-  const out = required<string>(flags, 'out');
+  const out = required<string>(flags as Record<string, unknown>, 'out');
   check(flags);
   const output = await openOutput(out);
   const engine = await engineFrom(flags);

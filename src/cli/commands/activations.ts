@@ -13,23 +13,23 @@ import { required, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { imageFrom } from '../inputs.js';
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   ...MODEL_FLAGS,
   input: { type: 'string', help: 'image: a file or DATASET:INDEX (e.g. mnist:7)' },
   layers: { type: 'string', help: "comma-separated layers, or 'all' (every layer that is not a reshape/copy)", default: 'all' },
   top: { type: 'int', help: 'predictions listed', default: 5 },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('activations', '--model M --input IMAGE --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => required<string>(f, 'input'));
-  const input = flags.input as string;
-  const layers = flags.layers === 'all' ? scannableLayers(model).map((l) => l.name) : (flags.layers as string).split(',');
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => required(f, 'input'));
+  const input = required(flags, 'input');
+  const layers = flags.layers === 'all' ? scannableLayers(model).map((l) => l.name) : flags.layers.split(',');
   const image = await imageFrom(input, model);
   const acts = activationsOf(model, image, layers);
-  const top = topPredictions(model, image, flags.top as number);
+  const top = topPredictions(model, image, flags.top);
   const [h, w, c] = model.input.shape;
   const inputTile = upscale(toImage(image.dataSync(), [h, w, c], { mode: 'range', range: model.input.range }), Math.max(1, Math.ceil(112 / w)));
   image.dispose();

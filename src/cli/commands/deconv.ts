@@ -11,14 +11,14 @@ import { deconvnet } from '../../attribution/gradients.js';
 import { entryCrop, layerTopK, scanTopK, type TopKIndex } from '../../analysis/scan.js';
 import { grid } from '../../render/grid.js';
 import { blank, toImage, type RgbaImage } from '../../render/image.js';
-import { positive, required, usage, type FlagSpecs } from '../args.js';
+import { positive, required, unitList, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 import { checkIndexFits, imageLoader, readIndex } from './topk.js';
 import { DeepvisError } from '../../errors.js';
 import { checkGridPixels, MAX_TOPK } from '../limits.js';
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   ...MODEL_FLAGS,
   ...DATA_FLAGS,
   layer: { type: 'string', help: 'layer name or index' },
@@ -28,27 +28,25 @@ const SPECS: FlagSpecs = {
   index: { type: 'string', help: 'a topk-index.json to take the top activations from' },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('deconv', '--model M --layer L [--index FILE | --data D] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'k'));
-  const layer = model.layer(required<string>(flags, 'layer'));
-  const wanted = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(16, layer.units) }, (_, u) => u);
-  checkUnits(layer, wanted);
-  if (!flags.index && (flags.k as number) > MAX_TOPK) throw new DeepvisError(`--k ${flags.k} is past the limit of ${MAX_TOPK} examples per unit`);
-  checkGridPixels(2 * (flags.k as number), wanted.length, model.input.shape[1] + 56, model.input.shape[0] + 56, 'the deconvnet picture');
+  const layer = model.layer(required(flags, 'layer'));
+  const units = unitList(flags.units, layer.units, 16);
+  checkUnits(layer, units);
+  if (!flags.index && flags.k > MAX_TOPK) throw new DeepvisError(`--k ${flags.k} is past the limit of ${MAX_TOPK} examples per unit`);
+  checkGridPixels(2 * flags.k, units.length, model.input.shape[1] + 56, model.input.shape[0] + 56, 'the deconvnet picture');
   let index: TopKIndex;
   if (flags.index) {
-    index = await readIndex(flags.index as string);
-    checkIndexFits(index, model, flags.index as string);
+    index = await readIndex(flags.index);
+    checkIndexFits(index, model, flags.index);
   } else {
     const { set, spec } = await dataFrom(flags, model);
-    index = await scanTopK(model, set, { layers: [layer.name], k: flags.k as number, datasetSpec: spec });
+    index = await scanTopK(model, set, { layers: [layer.name], k: flags.k, datasetSpec: spec });
   }
   const entry = layerTopK(index, layer.name);
-  const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(16, layer.units) }, (_, u) => u);
-  checkUnits(layer, units);
   const load = await imageLoader(index, model);
   const shape = model.input.shape;
   const [h, w, c] = shape;
@@ -65,7 +63,7 @@ export async function run(argv: string[]): Promise<void> {
     const pixels = await Promise.all(idx.map(load));
     const x = tf.tensor4d(Float32Array.from(pixels.flatMap((p) => Array.from(p))), [idx.length, h, w, c]);
     const neurons = entry.positions?.[u];
-    const proj = deconvnet(model, x, { layer, units: idx.map(() => u), neurons }, flags.unpool as 'switches' | 'nearest');
+    const proj = deconvnet(model, x, { layer, units: idx.map(() => u), neurons }, flags.unpool);
     const pv = proj.dataSync();
     tf.dispose([x, proj]);
     const projections: RgbaImage[] = [];

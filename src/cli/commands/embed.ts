@@ -4,7 +4,7 @@
  * PCA; PCA to 50 dimensions first for wide layers), drawn as the input thumbnails at their
  * coordinates coloured by label, with the 5-nearest-neighbour label agreement as a number.
  */
-import { embed, type EmbeddingMethod } from '../../analysis/embedding.js';
+import { embed } from '../../analysis/embedding.js';
 import { subset } from '../../data/dataset.js';
 import { DeepvisError } from '../../errors.js';
 import { Rng } from '../../engine/rng.js';
@@ -14,7 +14,7 @@ import { usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   ...MODEL_FLAGS,
   ...DATA_FLAGS,
   layer: { type: 'string', help: 'layer name or index (default: the one before the logits)' },
@@ -25,19 +25,19 @@ const SPECS: FlagSpecs = {
   iterations: { type: 'int', help: 't-SNE / UMAP iterations', default: 500 },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('embed', '--model M [--layer L] [--method tsne|umap|pca] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
-    if ((f.count as number) < 5) throw new DeepvisError('--count must be at least 5');
+    if (f.count < 5) throw new DeepvisError('--count must be at least 5');
   });
   const logits = model.logitsLayer ? model.layer(model.logitsLayer) : null;
-  const layer = model.layer((flags.layer as string | undefined) ?? (logits && logits.index > 0 ? model.layers.filter((l) => l.index < logits.index && l.kind !== 'Dropout').pop()!.name : model.layers[model.layers.length - 1].name));
+  const layer = model.layer(flags.layer ?? (logits && logits.index > 0 ? model.layers.filter((l) => l.index < logits.index && l.kind !== 'Dropout').pop()!.name : model.layers[model.layers.length - 1].name));
   const { set: full } = await dataFrom(flags, model);
-  const n = Math.min(flags.count as number, full.count);
-  const set = subset(full, new Rng(flags.seed as number).permutation(full.count).slice(0, n));
-  const e = embed(model, set, layer.name, { method: flags.method as EmbeddingMethod, pcaFirst: flags['pca-first'] as number, perplexity: flags.perplexity as number, iterations: flags.iterations as number, seed: flags.seed as number });
+  const n = Math.min(flags.count, full.count);
+  const set = subset(full, new Rng(flags.seed).permutation(full.count).slice(0, n));
+  const e = embed(model, set, layer.name, { method: flags.method, pcaFirst: flags['pca-first'], perplexity: flags.perplexity, iterations: flags.iterations, seed: flags.seed });
   const [h, w, c] = model.input.shape;
   const thumbs = Array.from({ length: n }, (_, i) => toImage(set.images.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], { mode: 'range', range: model.input.range }));
   const score = e.knnAccuracy == null ? '' : `, 5-NN label agreement ${(100 * e.knnAccuracy).toFixed(1)}%`;

@@ -5,19 +5,20 @@ import { toImage } from '../../render/image.js';
 import { usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   ...MODEL_FLAGS,
   layer: { type: 'string', help: 'layer (default: the first with weights)' },
   units: { type: 'ints', help: 'units to draw (default the first 100)' },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('filters', '--model M [--layer L] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, model } = await openModelCommand(argv, SPECS);
-  const f = firstLayerFilters(model, flags.layer as string | undefined, flags.units as number[] | undefined);
-  const units = (flags.units as number[] | undefined) ?? f.images.map((_, i) => i);
+  const wanted = flags.units === 'all' ? undefined : flags.units;
+  const f = firstLayerFilters(model, flags.layer, wanted);
+  const units = wanted ?? f.images.map((_, i) => i);
   // Zero weight is mid-grey in every tile: symmetric scaling per filter.
   const tiles = f.images.map((img) => toImage(img, f.shape, { mode: 'symmetric' }));
   const stem = `${fileStem(f.layer)}-filters`;

@@ -3,7 +3,7 @@
  * Reconstructs the image from its representation at layer L (Mahendran & Vedaldi; seed 001 §7)
  * from several random starts, and reports each reconstruction's normalized representation error.
  */
-import { invert } from '../../methods/invert.js';
+import { invert, invertParams } from '../../methods/invert.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
@@ -12,32 +12,37 @@ import { imageFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';
 
-const SPECS: FlagSpecs = {
+// No defaults here: the library resolves them (invertParams) and the JSON reports them.
+const SPECS = {
   ...MODEL_FLAGS,
   layer: { type: 'string', help: "layer name(s) or index(es), comma-separated (one reconstruction set per layer)" },
   input: { type: 'string', help: 'image to invert: a file or DATASET:INDEX (e.g. mnist:7)' },
-  restarts: { type: 'int', help: 'reconstructions from different random starts', default: 4 },
-  steps: { type: 'int', help: 'Adam steps', default: 400 },
-  lr: { type: 'number', help: 'Adam learning rate, fraction of the input range', default: 0.05 },
-  alpha: { type: 'number', help: 'α of the α-norm prior', default: 6 },
-  'lambda-alpha': { type: 'number', help: 'weight of the α-norm prior', default: 1 },
-  beta: { type: 'number', help: 'β of the TV^β prior', default: 2 },
-  'lambda-tv': { type: 'number', help: 'weight of the total-variation prior', default: 0.5 },
+  restarts: { type: 'int', help: 'reconstructions from different random starts (library default 4)' },
+  steps: { type: 'int', help: 'Adam steps (library default 400)' },
+  lr: { type: 'number', help: 'Adam learning rate, fraction of the input range' },
+  alpha: { type: 'number', help: 'α of the α-norm prior' },
+  'lambda-alpha': { type: 'number', help: 'weight of the α-norm prior' },
+  beta: { type: 'number', help: 'β of the TV^β prior' },
+  'lambda-tv': { type: 'number', help: 'weight of the total-variation prior' },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('invert', '--model M --layer L[,L2…] --input IMAGE --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
-    required<string>(f, 'layer');
-    required<string>(f, 'input');
+    required(f, 'layer');
+    required(f, 'input');
     positive(f, 'restarts', 'steps');
   });
-  const layerRefs = (flags.layer as string).split(',');
-  const input = flags.input as string;
-  const layers = layerRefs.map((l) => model.layer(l));
-  for (const l of layers) checkBatchMemory(model, flags.restarts as number, { layer: l.name, what: `${flags.restarts} restarts`, hint: 'fewer --restarts' });
+  const input = required(flags, 'input');
+  const layers = required(flags, 'layer').split(',').map((l) => model.layer(l));
+  const request = {
+    restarts: flags.restarts, steps: flags.steps, lr: flags.lr, alpha: flags.alpha, lambdaAlpha: flags['lambda-alpha'],
+    beta: flags.beta, lambdaTV: flags['lambda-tv'], seed: flags.seed,
+  };
+  const resolved = invertParams(model, { ...request, layer: layers[0].name });
+  for (const l of layers) checkBatchMemory(model, resolved.restarts, { layer: l.name, what: `${resolved.restarts} restarts`, hint: 'fewer --restarts' });
   const photo = await imageFrom(input, model);
   const [h, w, c] = model.input.shape;
   const norm = { mode: 'range', range: model.input.range } as const;
@@ -45,11 +50,9 @@ export async function run(argv: string[]): Promise<void> {
   const labels = ['input'];
   const results = [];
   for (const layer of layers) {
-    const bar = new Progress(`invert ${layer.name}`, flags.steps as number, Boolean(flags.quiet));
+    const bar = new Progress(`invert ${layer.name}`, resolved.steps, Boolean(flags.quiet));
     const r = invert(model, photo, {
-      layer: layer.name, restarts: flags.restarts as number, steps: flags.steps as number, lr: flags.lr as number,
-      alpha: flags.alpha as number, lambdaAlpha: flags['lambda-alpha'] as number, beta: flags.beta as number,
-      lambdaTV: flags['lambda-tv'] as number, seed: flags.seed as number, onStep: ({ step }) => bar.update(step + 1),
+      ...request, layer: layer.name, onStep: ({ step }) => bar.update(step + 1),
     });
     bar.done();
     const v = r.images.dataSync();
@@ -63,7 +66,7 @@ export async function run(argv: string[]): Promise<void> {
   photo.dispose();
   const stem = `${fileStem(layers.map((l) => l.name).join('+'))}-invert`;
   // Row 1: the input; then one row per layer (label: normalized representation error).
-  const k = flags.restarts as number;
+  const k = resolved.restarts;
   await output.png(`${stem}.png`, grid([...tiles.slice(0, 1), ...Array(k - 1).fill(null).map(() => toImage(new Float32Array(h * w * c).fill(1), [h, w, c], { mode: 'range', range: [0, 1] })), ...tiles.slice(1)], {
     cols: k, labels: [labels[0], ...Array(k - 1).fill(''), ...labels.slice(1)], title: 'inversion (label: layer, normalized error)',
   }));

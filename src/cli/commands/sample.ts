@@ -8,11 +8,10 @@ import { loadModel } from '../../io/model_files.js';
 import { sampleDbnUnits } from '../../methods/dbn_sample.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
-import { DeepvisError } from '../../errors.js';
-import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
+import { parseArgs, positive, required, unitList, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openOutput } from '../common.js';
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   ...MODEL_FLAGS,
   layer: { type: 'string', help: 'hidden layer (h1, h2, …)' },
   units: { type: 'ints', help: 'units to clamp', default: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
@@ -20,15 +19,15 @@ const SPECS: FlagSpecs = {
   gibbs: { type: 'int', help: 'Gibbs steps in the top RBM', default: 200 },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('sample', '--model DBN --layer hJ --units 0-9 --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
   const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  const layer = required<string>(flags, 'layer');
-  const samples = flags.samples as number;
-  if (samples < 1 || (flags.gibbs as number) < 1) throw new DeepvisError('--samples and --gibbs must be at least 1');
+  const out = required(flags, 'out');
+  const layer = required(flags, 'layer');
+  const samples = flags.samples;
+  positive(flags, 'samples', 'gibbs');
   const output = await openOutput(out);
   await engineFrom(flags);
   let model = await modelFrom(flags);
@@ -40,9 +39,9 @@ export async function run(argv: string[]): Promise<void> {
     model = await loadModel(twin);
     console.log(`sampling the pre-trained generative model in ${twin} (fine-tuning changed the recognition weights)`);
   }
-  const units = flags.units === 'all' ? Array.from({ length: model.layer(layer).units }, (_, i) => i) : (flags.units as number[]);
+  const units = unitList(flags.units, model.layer(layer).units);
   const t0 = performance.now();
-  const r = sampleDbnUnits(model, { layer, units, samples, gibbs: flags.gibbs as number, seed: flags.seed as number });
+  const r = sampleDbnUnits(model, { layer, units, samples, gibbs: flags.gibbs, seed: flags.seed });
   const [h, w, c] = model.input.shape;
   const size = h * w * c;
   const s = r.samples.dataSync();

@@ -12,27 +12,27 @@ import { modelFiles } from '../../io/model_manifest.js';
 import { parseArgs, usage, type FlagSpecs } from '../args.js';
 import { startEngine } from '../common.js';
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   model: { type: 'string', help: 'model directories or model.json files, comma-separated (more can be dropped into the page)' },
   data: { type: 'string', help: 'data set to browse and scan: mnist, fashion-mnist, a folder of images, an IDX file' },
   port: { type: 'int', help: 'port (0: any free port)', default: 8080 },
   host: { type: 'string', help: 'interface to listen on (requests must name it, or localhost, in their Host header)', default: '127.0.0.1' },
   cache: { type: 'string', help: 'where scanned top-k indexes are kept, a folder of your own (default $XDG_CACHE_HOME/deepvis, else ~/.cache/deepvis)' },
   rebuild: { type: 'bool', help: 'rebuild the web app even if it looks current' },
-};
+} as const satisfies FlagSpecs;
 export const help = usage('serve', '[--model M,…] [--data D] [--port 8080]', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
   const { flags } = parseArgs(argv, SPECS);
-  const port = flags.port as number;
+  const port = flags.port;
   if (!(port >= 0 && port < 65536)) throw new DeepvisError(`--port must be 0–65535; got ${port}`);
-  const models = flags.model ? (flags.model as string).split(',').filter(Boolean) : [];
+  const models = flags.model ? flags.model.split(',').filter(Boolean) : [];
   if (flags.host === '') throw new DeepvisError('--host is empty');
   // Bad paths and hostile manifests fail before the (slow) app build.
   for (const m of models) await modelFiles(await resolveModelJson(m));
   await startEngine('wasm');
   const appDir = await ensureApp({ rebuild: Boolean(flags.rebuild), log: (s) => console.log(s) });
-  const s = await serve({ models, data: flags.data as string | undefined, appDir, port, host: flags.host as string, cacheDir: (flags.cache as string | undefined) ?? userCacheDir() });
+  const s = await serve({ models, data: flags.data, appDir, port, host: flags.host, cacheDir: flags.cache ?? userCacheDir() });
   console.log(`deepvis is serving ${models.length} model(s) at ${s.url}  (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {
     const stop = () => {

@@ -16,13 +16,13 @@ import { decodeImage } from '../../io/image.js';
 import type { VisModel } from '../../model/types.js';
 import { grid } from '../../render/grid.js';
 import { blank, toImage, type RgbaImage } from '../../render/image.js';
-import { positive, usage, type FlagSpecs } from '../args.js';
+import { positive, unitList, usage, type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { DATA_FLAGS, dataFrom, dataFromSpec } from '../inputs.js';
 import { checkBatchMemory, checkGridPixels, MAX_TOPK } from '../limits.js';
 import { Progress } from '../progress.js';
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   ...MODEL_FLAGS,
   ...DATA_FLAGS,
   layers: { type: 'string', help: "comma-separated layers, or 'all' (every layer that is not a reshape/copy)", default: 'all' },
@@ -32,7 +32,7 @@ const SPECS: FlagSpecs = {
   index: { type: 'string', help: 'draw from this topk-index.json instead of scanning' },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('topk', '--model M [--data D] --out DIR  |  --model M --index FILE --out DIR', SPECS);
 
 export async function readIndex(file: string): Promise<TopKIndex> {
@@ -82,44 +82,44 @@ export async function topkTiles(entry: LayerTopK, unit: number, model: VisModel,
  * picture too big to encode (k columns × units rows of receptive-field crops, at most the input's
  * size each, upscaled to ≥ 56 px), a batch that does not fit in memory.
  */
-function checkBeforeScan(model: VisModel, layers: readonly string[], flags: Record<string, unknown>): void {
-  const k = flags.k as number;
+function checkBeforeScan(model: VisModel, layers: readonly string[], flags: Flags<typeof SPECS>): void {
+  const k = flags.k;
   if (k > MAX_TOPK) throw new DeepvisError(`--k ${k} is past the limit of ${MAX_TOPK} examples per unit`);
   const [h, w] = model.input.shape;
   for (const name of layers) {
     const layer = model.layer(name);
-    const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(32, layer.units) }, (_, u) => u);
+    const units = unitList(flags.units, layer.units, 32);
     checkUnits(layer, units);
     checkGridPixels(k, units.length, w + 56, h + 56, `topk-${layer.name}.png`);
   }
-  if (!flags.index) checkBatchMemory(model, flags['batch-size'] as number, { what: `--batch-size ${flags['batch-size']}`, hint: 'a smaller --batch-size', gradients: false });
+  if (!flags.index) checkBatchMemory(model, flags['batch-size'], { what: `--batch-size ${flags['batch-size']}`, hint: 'a smaller --batch-size', gradients: false });
 }
 
 export async function run(argv: string[]): Promise<void> {
   const { flags, out, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'k', 'batch-size'));
-  const k = flags.k as number;
-  const layers = flags.layers === 'all' ? undefined : (flags.layers as string).split(',').map((l) => model.layer(l).name);
+  const k = flags.k;
+  const layers = flags.layers === 'all' ? undefined : flags.layers.split(',').map((l) => model.layer(l).name);
   checkBeforeScan(model, layers ?? scannableLayers(model).map((l) => l.name), flags);
   let index: TopKIndex;
   if (flags.index) {
-    index = await readIndex(flags.index as string);
-    checkIndexFits(index, model, flags.index as string);
+    index = await readIndex(flags.index);
+    checkIndexFits(index, model, flags.index);
   } else {
-    const dataPath = flags.data as string | undefined;
+    const dataPath = flags.data;
     const isDir = dataPath ? (await fs.stat(dataPath).catch(() => null))?.isDirectory() : false;
     const bar = new Progress('scan', 1, Boolean(flags.quiet));
     if (isDir && flags.split === 'all') {
       const [lo, hi] = model.input.range;
       const stream = async function* (): AsyncGenerator<Batch> {
-        for await (const b of folderBatches(dataPath!, model.input.shape, flags['batch-size'] as number)) {
+        for await (const b of folderBatches(dataPath!, model.input.shape, flags['batch-size'])) {
           yield { images: b.images.map((v) => lo + v * (hi - lo)), count: b.count, offset: b.offset };
         }
       };
-      index = await scanTopK(model, stream(), { layers, k, dataset: dataPath, datasetSpec: `folder:${path.resolve(dataPath!)}`, modelPath: flags.model as string });
+      index = await scanTopK(model, stream(), { layers, k, dataset: dataPath, datasetSpec: `folder:${path.resolve(dataPath!)}`, modelPath: flags.model });
     } else {
       const { set, spec } = await dataFrom(flags, model);
       const total = set.count;
-      index = await scanTopK(model, set, { layers, k, batchSize: flags['batch-size'] as number, datasetSpec: spec, modelPath: flags.model as string, onBatch: (done) => bar.update(done / total) });
+      index = await scanTopK(model, set, { layers, k, batchSize: flags['batch-size'], datasetSpec: spec, modelPath: flags.model, onBatch: (done) => bar.update(done / total) });
     }
     bar.done();
     await output.json('topk-index.json', { ...index, backend: engine.backend });
@@ -127,7 +127,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const load = await imageLoader(index, model);
   for (const entry of layers ? layers.map((l) => layerTopK(index, l)) : index.layers) {
-    const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(32, entry.units) }, (_, u) => u);
+    const units = unitList(flags.units, entry.units, 32);
     checkUnits(model.layer(entry.layer), units);
     const tiles: RgbaImage[] = [];
     const labels: string[] = [];
