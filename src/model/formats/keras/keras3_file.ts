@@ -87,5 +87,11 @@ export async function readKeras3(bytes: Uint8Array, source: string): Promise<Ker
   const major = Number.parseInt(version, 10) || 3;
   const layers = root.groups.has('layers') || !root.groups.has('_layer_checkpoint_dependencies') ? 'layers' : '_layer_checkpoint_dependencies';
   collect(root, config, layers, '', weights, { source, layers });
-  return { topology: model3to2(config, major), weights, kerasMajor: major };
+  let topology: Dict;
+  try {
+    topology = model3to2(config, major);
+  } catch (e) {
+    throw e instanceof DeepvisError ? new DeepvisError(`${source}: config.json: ${e.message}`) : e;
+  }
+  return { topology, weights, kerasMajor: major };
 }

@@ -2,8 +2,10 @@
  * Checks and cleans a Keras-2-form model config before tfjs sees it, so that whatever tfjs cannot
  * build fails here with one line naming the layer, not inside tfjs with a stack trace:
  * - every layer class must be one tfjs-layers has or deepvis registers (else: custom layer, named);
- * - activations are mapped to tfjs's names, options tfjs would silently ignore (grouped convolution,
- *   pooling with keepdims, leaky/thresholded ReLU) are refused;
+ * - activations are mapped to tfjs's names (Keras 3's hard_sigmoid and hard_silu to deepvis's),
+ *   options tfjs would silently ignore (grouped convolution, leaky/thresholded ReLU) are refused;
+ * - tf.keras TFOpLambda arithmetic and keepdims global pooling go to deepvis's layers (op_layers.ts),
+ *   other TF ops, Keras 3 operations and Lambda layers are refused by name;
  * - initializers become zeros (the file's weights replace them; zeros avoid random draws and
  *   initializer classes tfjs lacks), regularizers and constraints (training-only) are dropped,
  *   dtypes become float32 (tfjs computes in float32; mixed-precision weights are cast at load);
@@ -79,7 +81,8 @@ function cleanLayer(layer: Dict, ctx: PrepareContext): Dict {
   if ('activation' in config) config.activation = activationName(config.activation, name, ctx);
   if (CONVS.has(className) && (config.groups ?? 1) !== 1) refuse(ctx, name, `grouped convolution (groups=${config.groups})`);
   if (/^Global(Average|Max)Pooling2D$/.test(className) && config.keepdims) {
-    return { ...layer, class_name: 'DeepvisKeepdimsPooling2D', config: { name, mode: className.includes('Average') ? 'avg' : 'max' } };
+    const shape = config.batch_input_shape ? { batch_input_shape: config.batch_input_shape } : {};
+    return { ...layer, class_name: 'DeepvisKeepdimsPooling2D', config: { name, mode: className.includes('Average') ? 'avg' : 'max', ...shape } };
   }
   if (className.startsWith('Global') && config.keepdims) refuse(ctx, name, 'keepdims=True');
   if (className === 'ReLU' && (Number(config.negative_slope ?? 0) !== 0 || Number(config.threshold ?? 0) !== 0)) {
