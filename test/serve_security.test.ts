@@ -7,7 +7,8 @@
  * top-k cache is planted with entries that must not be trusted.
  */
 import assert from 'node:assert/strict';
-import { chownSync, chmodSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chownSync, chmodSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -226,5 +227,28 @@ describe('serve: the top-k cache', () => {
     chownSync(cache, 65534, 65534);
     await assert.rejects(serve({ models: [modelDir], data: 'mnist', appDir, port: 0, cacheDir: cache }), /belongs to another user/);
     assert.deepEqual(readdirSync(cache), []);
+  });
+});
+
+describe('serve: the app build on a read-only install', () => {
+  it('builds into a private mkdtemp folder (0700, removed at exit), without writing into the package', { skip: process.getuid?.() !== 0 && 'needs root to run as nobody' }, () => {
+    // As nobody the package is read-only: the old code built into $TMPDIR/deepvis-app (predictable,
+    // plantable) and Vite died with EACCES writing its bundled config to node_modules/.vite-temp.
+    const script = path.join(dir, 'ro_build.mts');
+    const root = path.resolve(import.meta.dirname, '..');
+    writeFileSync(script, `import { statSync } from 'node:fs';
+      import { ensureApp, packageWritable } from ${JSON.stringify(path.join(root, 'src/serve/build_app.ts'))};
+      const d = await ensureApp({});
+      console.log(JSON.stringify({ writable: await packageWritable(), dir: d, mode: statSync(d).mode & 0o777, index: statSync(d + '/index.html').isFile() }));\n`);
+    chmodSync(dir, 0o755);
+    chmodSync(script, 0o644);
+    const r = spawnSync(process.execPath, ['--import', path.join(root, 'node_modules/tsx/dist/esm/index.mjs'), script], { cwd: tmpdir(), encoding: 'utf8', uid: 65534, gid: 65534, env: { ...process.env, HOME: tmpdir() } });
+    assert.equal(r.status, 0, r.stderr);
+    const o = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.equal(o.writable, false);
+    assert.match(o.dir, /deepvis-app-[A-Za-z0-9]{6}$/);
+    assert.equal(o.mode, 0o700);
+    assert.ok(o.index);
+    assert.ok(!existsSync(o.dir), 'the private build was not removed at exit');
   });
 });
