@@ -22,26 +22,17 @@ import { erhan } from '../src/methods/erhan.js';
 import { invert } from '../src/methods/invert.js';
 import { lucid } from '../src/methods/lucid.js';
 import { yosinski, YOSINSKI_PRESETS } from '../src/methods/yosinski.js';
-import { fromLayersModel } from '../src/model/layers_adapter.js';
 import type { VisModel } from '../src/model/types.js';
 import { deepDream } from '../src/objectives/layer.js';
 import type { StepInfo } from '../src/optimize/loop.js';
+import { smallCnn } from './fixtures/small_cnn.js';
 import { noLeaks, setup, values } from './helpers.js';
 
 let model: VisModel;
 before(async () => {
   await setup('wasm');
-  model = cnn();
+  model = smallCnn(10, 3);
 });
-
-function cnn(): VisModel {
-  const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [10, 10, 1], filters: 3, kernelSize: 3, activation: 'relu', name: 'conv', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'pool' }));
-  m.add(tf.layers.flatten({ name: 'flat' }));
-  m.add(tf.layers.dense({ units: 3, name: 'logits', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
-  return fromLayersModel(m, { range: [0, 1] });
-}
 
 const data: ImageSet = { name: 'r', images: Float32Array.from(values(20 * 100, 5), (v) => (v + 1) / 2), labels: null, shape: [10, 10, 1], count: 20, classNames: null };
 const photo = () => tf.tensor3d(Float32Array.from(values(100, 7), (v) => (v + 1) / 2), [10, 10, 1]);

@@ -9,7 +9,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data/dataset.js';
 import { fromLayersModel } from '../model/layers_adapter.js';
 import { visModelFromArtifacts } from '../model/from_artifacts.js';
-import type { VisModel } from '../model/types.js';
 import { deepDream } from '../objectives/layer.js';
 import { scoreImages, unitObjectiveOf } from './common.js';
 import { compareWithBlank, dataDriven, estimateSteps, isolatedPixels } from './data_driven.js';
@@ -20,18 +19,10 @@ import { invert } from './invert.js';
 import { lucid } from './lucid.js';
 import { yosinski, YOSINSKI_PRESETS } from './yosinski.js';
 import { graphModelArtifacts } from '../../test/fixtures/graph_model.js';
+import { smallCnn } from '../../test/fixtures/small_cnn.js';
 import { noLeaks, setup, values } from '../../test/helpers.js';
 
 before(() => setup('wasm'));
-
-function smallCnn(): VisModel {
-  const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, activation: 'relu', name: 'conv', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'pool' }));
-  m.add(tf.layers.flatten({ name: 'flat' }));
-  m.add(tf.layers.dense({ units: 3, name: 'logits', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
-  return fromLayersModel(m, { range: [0, 1] });
-}
 
 function randomSet(n: number): ImageSet {
   return { name: 'random', images: Float32Array.from(values(n * 144, 5), (v) => (v + 1) / 2), labels: Int32Array.from({ length: n }, (_, i) => i % 3), shape: [12, 12, 1], count: n, classNames: null };
