@@ -128,6 +128,20 @@ describe('max-pool gradients on wasm match cpu (the stock wasm kernel misroutes 
   });
 });
 
+describe('average-pool gradients on wasm (a depthwise input gradient) match cpu', () => {
+  const cases: Array<[number[], number, number, Pad | number]> = [
+    [[1, 4, 4, 5], 2, 2, 'valid'], [[16, 7, 7, 3], 2, 2, 'same'], [[2, 9, 9, 4], 3, 2, 'same'],
+    [[2, 9, 8, 4], 3, 1, 'same'], [[2, 11, 10, 3], 3, 2, 1], [[1, 8, 8, 2], 3, 3, 'valid'],
+  ];
+  for (const [shape, size, stride, pad] of cases) {
+    it(`${shape.join('×')} pool ${size} stride ${stride} ${pad}`, async () => {
+      const loss = (x: tf.Tensor4D) => tf.avgPool(x, size, stride, pad as Pad).square().sum();
+      const dx = await onBoth(() => tf.grad((x: tf.Tensor) => loss(x as tf.Tensor4D))(t4(shape as [number, number, number, number], 3)));
+      assertClose(dx.cpu, dx.wasm, TOL, 'dx');
+    });
+  }
+});
+
 describe('other gradient paths on wasm match cpu', () => {
   it('pooling, dense and batch norm', async () => {
     const x = () => t4([4, 8, 8, 3], 5);

@@ -12,6 +12,7 @@ import {
 } from './conv_grads.js';
 import { bridgeableKernels, cpuBridge } from './cpu_fallback.js';
 import { maxPoolGrad } from './max_pool_grad.js';
+import { avgPoolGrad } from './avg_pool_grad.js';
 import { batchMatMulWithCachedTranspose } from './matmul.js';
 import { sharedIdentity } from './identity.js';
 import { unsortedSegmentSum } from './segment_sum.js';
@@ -44,6 +45,7 @@ export function installKernels(backendName: string): KernelReport {
       ['DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput(backendName) as unknown as tf.KernelFunc],
       ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter(backendName) as unknown as tf.KernelFunc],
       ['MaxPoolGrad', maxPoolGrad as unknown as tf.KernelFunc],
+      ['AvgPoolGrad', avgPoolGrad(backendName) as unknown as tf.KernelFunc],
     ];
     for (const [name, fn] of ours) report[register(backendName, name, fn)].push(name);
     if (tf.findBackend('cpu') != null) {
