@@ -188,7 +188,8 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
     }
     const last = param.image();
     try {
-      checkDivergence(prev, last, range, args.steps);
+      // The last update has no next step to check it: compare it here (step number = steps taken).
+      checkDivergence(prev, last, range, history.length);
     } finally {
       last.dispose();
     }
