@@ -4,8 +4,8 @@
  * on every call costs more than the flip itself: XNNPACK keys its prepared (packed) operator on the
  * filter's identity, so a fresh filter repacks the weights every step. Model weights do not change
  * during visualization, so the rotated filter is kept per source filter (tfjs data ids are immutable
- * objects; a changed weight is a new data id). A small LRU bounds the memory when weights do change
- * (training): evicted entries are freed at once.
+ * objects; a changed weight is a new data id). When weights do change (training), entries whose
+ * source is disposed are freed at the next insertion, and a small LRU bounds the rest.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { withScope, type KernelScope } from './scope.js';
@@ -29,6 +29,14 @@ export function cachedFilter(
     return hit;
   }
   const made = withScope(backend, backendName, make);
+  // Filters whose source tensor is gone (a training step replaced the weights) are freed now, so
+  // the cache holds the live weights' filters, not up to LIMIT stale copies of large ones.
+  for (const [key, t] of cache) {
+    if (backend.refCount(key) === 0) {
+      cache.delete(key);
+      backend.disposeData(t.dataId);
+    }
+  }
   cache.set(filter.dataId, made);
   if (cache.size > LIMIT) {
     const [oldestKey, oldest] = cache.entries().next().value as [object, tf.TensorInfo];
