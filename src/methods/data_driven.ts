@@ -11,6 +11,7 @@ import type { DataStartArgs } from '../analysis/data_driven_steps.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { boundedAscentSteps } from '../optimize/ascent.js';
+import { checkLr } from '../optimize/divergence.js';
 import type { Steps } from '../optimize/drive.js';
 import { drained, scoreImages, unitObjectiveOf, type MethodResult, type UnitRequest } from './common.js';
 
@@ -38,6 +39,7 @@ export function stepFilter(x: tf.Tensor4D, range: readonly [number, number], thr
 export function dataDrivenParams(args: Partial<DataDrivenArgs>) {
   const steps = args.steps ?? 60;
   if (!(steps >= 0)) throw new DeepvisError('steps must be at least 0');
+  checkLr(args.stepFraction);
   return { method: 'data-driven', steps, stepFraction: args.stepFraction ?? 0.01, threshold: args.threshold ?? 0.9 };
 }
 

@@ -121,17 +121,17 @@ export async function run(argv: string[]): Promise<void> {
       if (flags['estimate-steps']) {
         // Specificity is a property of the unit's output (seed 000 §3), not of its pre-activation.
         const uni = specificity(model, data!, base.name).units.filter((u) => u.modality === 'unimodal').map((u) => u.unit);
-        const est = estimateSteps(model, { ...req, units: uni, data: data!, threshold: flags.threshold as number });
+        const est = estimateSteps(model, { ...req, units: uni, data: data!, threshold: flags.threshold as number, stepFraction: req.lr });
         steps = est.steps;
         extra.stepEstimate = est;
       }
-      const r = dataDriven(model, { ...req, steps, data: data!, threshold: flags.threshold as number, onStep });
+      const r = dataDriven(model, { ...req, steps, data: data!, threshold: flags.threshold as number, stepFraction: req.lr, onStep });
       r.unfiltered.dispose();
       result = r;
       extra.starts = r.starts;
       extra.startActivations = r.startActivations;
       extra.ascentActivations = r.ascentActivations;
-      if (flags.compare) extra.comparison = compareWithBlank(model, { ...req, steps, data: data!, threshold: flags.threshold as number });
+      if (flags.compare) extra.comparison = compareWithBlank(model, { ...req, steps, data: data!, threshold: flags.threshold as number, stepFraction: req.lr });
       break;
     }
   }
