@@ -9,6 +9,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { DeepvisError } from '../errors.js';
 import { installKernels, type KernelReport } from './kernels/install.js';
 import { installDilatedGradients } from './dilated_gradients.js';
+import { installAvgPoolGradient } from './avg_pool_gradient.js';
 import { installReluGradient } from './relu_gradient.js';
 import { checkTfjsVersion } from './version.js';
 import { installLazyGradients } from './lazy_gradients.js';
@@ -105,6 +106,7 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   await tf.ready();
   quietCpuBanner();
   installDilatedGradients();
+  installAvgPoolGradient();
   installReluGradient();
   installLazyGradients();
   const kernels = installKernels(chosen);

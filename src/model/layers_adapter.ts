@@ -21,9 +21,12 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
   const userMeta = (model.getUserDefinedMetadata?.() ?? {}) as { deepvis?: DeepvisMetadata };
   const metadata: DeepvisMetadata = userMeta.deepvis ?? {};
   const nativeShape = model.inputs[0].shape.slice(1);
-  const rescales255 = model.layers.some(
-    (l) => l.getClassName() === 'Rescaling' && Math.abs(Number((l.getConfig() as { scale?: number }).scale) - 1 / 255) < 1e-6,
-  );
+  // A Rescaling layer by 1/255 (→ [0, 1]) or 1/127.5 (→ [-1, 1], MobileNet's) means 0…255 pixels in.
+  const rescales255 = model.layers.some((l) => {
+    if (l.getClassName() !== 'Rescaling') return false;
+    const scale = Number((l.getConfig() as { scale?: number }).scale);
+    return Math.abs(scale - 1 / 255) < 1e-6 || Math.abs(scale - 1 / 127.5) < 1e-6;
+  });
   const input = resolveInputSpec(nativeShape, metadata, overrides, { rescales255 });
 
   const layers: LayerInfo[] = model.layers
