@@ -127,6 +127,17 @@ describe('the lazy gradients are the true gradients', () => {
     got.forEach((g, i) => assertClose(want[i].dataSync(), g.dataSync(), TOL, `input ${i}`));
   });
 
+  it('batchNorm without scale and offset (BatchNormalization with scale: false, center: false) has a gradient', () => {
+    const inputs = [t([2, 3, 4, 5], 1), t([5], 2), t([5], 3).abs().add(0.2)];
+    const got = grads((x, m, v) => tf.batchNorm(x, m, v, undefined, undefined, 1e-3), inputs);
+    const want = grads((x, m, v) => x.sub(m).mul(tf.rsqrt(v.add(1e-3))), inputs);
+    got.forEach((g, i) => assertClose(want[i].dataSync(), g.dataSync(), TOL, `input ${i}`));
+    const bn = tf.sequential({ layers: [tf.layers.batchNormalization({ inputShape: [3, 4, 5], scale: false, center: false })] });
+    const x = t([2, 3, 4, 5], 6);
+    const dx = tf.grad((xi: tf.Tensor) => (bn.apply(xi) as tf.Tensor).mul(t([2, 3, 4, 5], 7)).sum())(x);
+    assertClose(t([2, 3, 4, 5], 7).div(Math.sqrt(1 + 1e-3)).dataSync(), dx.dataSync(), TOL, 'layer dx');
+  });
+
   it('model.fit on a layers conv (no bias) + BN (batch statistics) + dense model takes the explicit SGD step', async () => {
     const m = tf.sequential();
     m.add(tf.layers.conv2d({ inputShape: [6, 6, 2], filters: 3, kernelSize: 3, useBias: false, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));

@@ -18,6 +18,7 @@
  *    activation up front, and the input gradient tiles 1/√(var + ε) to the activation's size.
  *    Here each closure computes what it needs, and ∂x is one broadcast product dy · γ/√(var + ε).
  *
+ * Also: batch norm without scale or offset becomes differentiable (see runKernel below).
  * Installed once, for every backend; the gradients are the same functions of the same tensors.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -112,6 +113,13 @@ export function installLazyGradients(): void {
   const addTapeNode = engine.addTapeNode;
   let pending: { kernel: string; attrs: Attrs } | null = null;
   engine.runKernel = function (name, inputs, attrs) {
+    // tf.batchNorm without scale or offset (a layers BatchNormalization with scale: false or
+    // center: false) cannot be differentiated in tfjs: the tape saves and walks the missing input.
+    // The neutral tensor in its place gives the same output and a gradient.
+    if (name === 'FusedBatchNorm' && (inputs.scale == null || inputs.offset == null)) {
+      const { mean } = inputs;
+      inputs = { ...inputs, scale: inputs.scale ?? tf.onesLike(mean), offset: inputs.offset ?? tf.zerosLike(mean) };
+    }
     const out = runKernel.call(this, name, inputs, attrs);
     if (FUSED_KERNELS.has(name)) pending = { kernel: name, attrs: attrs ?? {} };
     return out;
