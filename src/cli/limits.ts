@@ -48,6 +48,9 @@ export function checkBatchMemory(model: VisModel, batch: number, o: { layer?: st
   }
 }
 
+/** A tile's side in a grid: upscaled (nearest) to at least 56 pixels, as render/grid.ts does. */
+export const gridTile = (side: number) => side * Math.max(1, Math.ceil(56 / side));
+
 /** Refuses a grid picture that sharp could not encode, before the work that would fill it. */
 export function checkGridPixels(cols: number, rows: number, tileW: number, tileH: number, what: string): void {
   const pixels = cols * (tileW + 4) * rows * (tileH + 4 + 16);

@@ -21,7 +21,7 @@ import { toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, MODEL_FLAGS, fileStem, openModelCommand, openOutput } from '../common.js';
 import { evalSetFor, UNIT_FLAGS, unitsFrom } from '../inputs.js';
-import { checkBatchMemory } from '../limits.js';
+import { checkBatchMemory, checkGridPixels, gridTile } from '../limits.js';
 import { Progress } from '../progress.js';
 
 const METHODS = ['erhan', 'yosinski', 'data-driven', 'lucid'] as const;
@@ -82,6 +82,10 @@ export async function run(argv: string[]): Promise<void> {
   };
   const [k, per] = copies[method];
   checkBatchMemory(model, units.length * k, { layer: layer.name, what: `${units.length} units × ${k} ${per}`, hint: `fewer --units${method === 'erhan' ? ' or --restarts' : ''}` });
+  // The grid (one tile per unit, a row per set or image when there are several): encodable?
+  const [gh, gw] = model.input.shape;
+  const [gridCols, gridRows] = method === 'erhan' || k === 1 ? [Math.ceil(Math.sqrt(units.length)), Math.ceil(units.length / Math.ceil(Math.sqrt(units.length)))] : [units.length, k];
+  checkGridPixels(gridCols, gridRows, gridTile(gw), gridTile(gh), `${layer.name}-${method}.png`);
   const data = await evalSetFor(model, flags.data as string | undefined);
   if (method === 'data-driven' && !data) throw new DeepvisError('--method data-driven starts from data-set images: give --data (mnist, fashion-mnist, a folder)');
   const quiet = Boolean(flags.quiet);
