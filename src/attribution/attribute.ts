@@ -11,8 +11,17 @@ import { deconvnet, guidedBackprop, integratedGradients, saliency, smoothGrad, t
 import type { Unpool } from '../engine/rules.js';
 import { resolveTarget, targetScores, type TargetSpec } from '../objectives/target.js';
 import type { VisModel } from '../model/types.js';
+import { gradCamPlusPlus, layerCam, scoreCam } from './cams.js';
+import { gradientTimesInput, occlusionMap, type OcclusionMapArgs } from './input_methods.js';
 
-export const ATTRIBUTION_METHODS = ['saliency', 'guided', 'deconvnet', 'smoothgrad', 'integrated-gradients', 'gradcam', 'guided-gradcam'] as const;
+export const ATTRIBUTION_METHODS = [
+  'saliency', 'guided', 'deconvnet', 'smoothgrad', 'integrated-gradients', 'gradcam', 'guided-gradcam',
+  'gradcam++', 'scorecam', 'layercam', 'gradient-input', 'smoothgrad2', 'vargrad', 'occlusion',
+] as const;
+/** Methods whose heat is signed (summed over channels, drawn on a diverging scale). */
+export const SIGNED_METHODS: readonly AttributionMethod[] = ['integrated-gradients', 'gradient-input', 'occlusion'];
+/** Methods that read a conv layer (and refuse a model without one). */
+export const CAM_METHODS: readonly AttributionMethod[] = ['gradcam', 'guided-gradcam', 'gradcam++', 'scorecam', 'layercam'];
 export type AttributionMethod = (typeof ATTRIBUTION_METHODS)[number];
 
 export interface AttributeArgs extends TargetSpec {
@@ -22,6 +31,10 @@ export interface AttributeArgs extends TargetSpec {
   /** Grad-CAM's conv layer (default: the last spatial layer before the target). */
   readonly camLayer?: string;
   readonly unpool?: Unpool;
+  /** Occlusion as an attribution method: square, stride, fill (default: the model's neutral value). */
+  readonly occlusion?: OcclusionMapArgs;
+  /** Rows per pass for the methods that expand an input (IG, SmoothGrad family, Score-CAM, occlusion). */
+  readonly maxBatch?: number;
 }
 
 export interface Attribution {
@@ -53,9 +66,30 @@ export function attribute(model: VisModel, x: tf.Tensor4D, args: AttributeArgs):
       case 'saliency': map = saliency(model, x, t); break;
       case 'guided': map = guidedBackprop(model, x, t); break;
       case 'deconvnet': map = deconvnet(model, x, t, args.unpool); break;
-      case 'smoothgrad': map = smoothGrad(model, x, t, args.smoothGrad); break;
+      case 'smoothgrad': map = smoothGrad(model, x, t, { maxBatch: args.maxBatch, ...args.smoothGrad }); break;
+      case 'smoothgrad2': map = smoothGrad(model, x, t, { maxBatch: args.maxBatch, ...args.smoothGrad, aggregate: 'square' }); break;
+      case 'vargrad': map = smoothGrad(model, x, t, { maxBatch: args.maxBatch, ...args.smoothGrad, aggregate: 'variance' }); break;
+      case 'gradient-input':
+        map = gradientTimesInput(model, x, t, args.maxBatch);
+        heatMap = map.sum(3) as tf.Tensor3D;
+        break;
+      case 'occlusion':
+        heatMap = occlusionMap(model, x, t, { maxBatch: args.maxBatch, ...args.occlusion });
+        map = heatMap.expandDims(3).tile([1, 1, 1, x.shape[3]]) as tf.Tensor4D;
+        break;
+      case 'gradcam++':
+      case 'layercam':
+      case 'scorecam': {
+        const cam = args.method === 'gradcam++' ? gradCamPlusPlus(model, x, t, args.camLayer)
+          : args.method === 'layercam' ? layerCam(model, x, t, args.camLayer)
+            : scoreCam(model, x, t, { camLayer: args.camLayer, maxBatch: args.maxBatch });
+        camLayer = cam.layer.name;
+        heatMap = cam.map;
+        map = cam.map.expandDims(3).tile([1, 1, 1, x.shape[3]]) as tf.Tensor4D;
+        break;
+      }
       case 'integrated-gradients':
-        map = integratedGradients(model, x, t, args.integratedGradients);
+        map = integratedGradients(model, x, t, { maxBatch: args.maxBatch, ...args.integratedGradients });
         heatMap = map.sum(3) as tf.Tensor3D;
         break;
       case 'gradcam': {
@@ -81,7 +115,7 @@ export function attribute(model: VisModel, x: tf.Tensor4D, args: AttributeArgs):
     shape: x.shape as [number, number, number, number],
     values: values.dataSync() as Float32Array,
     heat: heat.dataSync() as Float32Array,
-    signed: args.method === 'integrated-gradients',
+    signed: SIGNED_METHODS.includes(args.method),
     layer: t.layer.name,
     units: t.units,
     neurons: t.neurons,

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
+import { chunkedInputGradient } from './chunks.js';
 import { withRules, type BackwardRules, type Unpool } from '../engine/rules.js';
 import { targetScores, targetWeights, type ResolvedTarget } from '../objectives/target.js';
 
@@ -57,6 +58,13 @@ export interface SmoothGradArgs {
   /** The map averaged: plain gradient or guided backpropagation. */
   readonly base?: 'gradient' | 'guided';
   readonly seed?: number;
+  /**
+   * How the noisy maps combine: 'mean' (SmoothGrad), 'square' (SmoothGrad², the mean of squared
+   * maps) or 'variance' (VarGrad: their variance), after Hooker et al. 2019 and Adebayo et al. 2018.
+   */
+  readonly aggregate?: 'mean' | 'square' | 'variance';
+  /** Rows per gradient pass (chunks.ts); default: what fits the memory budget. */
+  readonly maxBatch?: number;
 }
 
 export function smoothGrad(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, args: SmoothGradArgs = {}): tf.Tensor4D {
@@ -69,8 +77,10 @@ export function smoothGrad(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, a
     const copies = x.expandDims(1).tile([1, samples, 1, 1, 1]).reshape([n * samples, h, w, c]);
     // Through Rng: tfjs's randomNormal takes seed 0 as "no seed" (Math.random), so seed 0 was not reproducible.
     const noisy = copies.add(tf.randomNormal(copies.shape, 0, sigma, 'float32', new Rng(args.seed ?? 0).seed())) as tf.Tensor4D;
-    const g = inputGradient(model, noisy, t, { relu: args.base === 'guided' ? 'guided' : 'gradient' });
-    return g.reshape([n, samples, h, w, c]).mean(1) as tf.Tensor4D;
+    const g = chunkedInputGradient(model, noisy, t, { relu: args.base === 'guided' ? 'guided' : 'gradient' }, args.maxBatch).reshape([n, samples, h, w, c]);
+    if (args.aggregate === 'square') return g.square().mean(1) as tf.Tensor4D;
+    if (args.aggregate === 'variance') return tf.moments(g, 1).variance as tf.Tensor4D;
+    return g.mean(1) as tf.Tensor4D;
   });
 }
 
@@ -79,6 +89,8 @@ export interface IntegratedGradientsArgs {
   readonly steps?: number;
   /** Baseline image value (default: the range's low end, a black image) or an image [1|N, H, W, C]. */
   readonly baseline?: number | tf.Tensor4D;
+  /** Rows per gradient pass (chunks.ts); default: what fits the memory budget. */
+  readonly maxBatch?: number;
 }
 
 export function integratedGradients(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, args: IntegratedGradientsArgs = {}): tf.Tensor4D {
@@ -91,7 +103,7 @@ export function integratedGradients(model: VisModel, x: tf.Tensor4D, t: Resolved
     const diff = x.sub(base) as tf.Tensor4D;
     const alphas = tf.tensor1d(Array.from({ length: steps }, (_, k) => (k + 0.5) / steps)).reshape([1, steps, 1, 1, 1]);
     const path = base.expandDims(1).add(diff.expandDims(1).mul(alphas)).reshape([n * steps, h, w, c]) as tf.Tensor4D;
-    const g = inputGradient(model, path, t, { relu: 'gradient' });
+    const g = chunkedInputGradient(model, path, t, { relu: 'gradient' }, args.maxBatch);
     return g.reshape([n, steps, h, w, c]).mean(1).mul(diff) as tf.Tensor4D;
   });
 }

@@ -36,6 +36,7 @@ export const help = usage('attribute', '--model M --input IMAGES [--method all] 
 
 const SHORT: Record<AttributionMethod, string> = {
   saliency: 'saliency', guided: 'guided', deconvnet: 'deconv', smoothgrad: 'smooth', 'integrated-gradients': 'IG', gradcam: 'gradcam', 'guided-gradcam': 'g-cam',
+  'gradcam++': 'gcam++', scorecam: 'scorecam', layercam: 'layercam', 'gradient-input': 'g×x', smoothgrad2: 'smooth²', vargrad: 'vargrad', occlusion: 'occl',
 };
 
 function tile(a: Attribution, i: number, base: RgbaImage): RgbaImage {
@@ -44,7 +45,7 @@ function tile(a: Attribution, i: number, base: RgbaImage): RgbaImage {
   if (a.method === 'guided' || a.method === 'deconvnet' || a.method === 'guided-gradcam') {
     return toImage(itemOf(a.values, i, [h, w, c]), [h, w, c], { mode: 'symmetric', percentile: 99.5 });
   }
-  if (a.method === 'integrated-gradients') return heatImage(heat, h, w, { signed: true });
+  if (a.signed) return heatImage(heat, h, w, { signed: true });
   return heatOverlay(base, heat);
 }
 

@@ -1,0 +1,35 @@
+/**
+ * Two maps read straight off the input: Gradient × Input (Shrikumar et al. 2016; exact on a linear
+ * model, where it is w ⊙ x) and occlusion (Zeiler & Fergus 2014) as an attribution map: each
+ * image's per-pixel mean drop of the target when a square of the neutral value covers the pixel
+ * (analysis/occlusion.ts, the same numbers `deepvis occlusion` draws), repeated over channels so
+ * its shape is every other method's.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { occlusion, type OcclusionArgs } from '../analysis/occlusion.js';
+import type { VisModel } from '../model/types.js';
+import type { ResolvedTarget } from '../objectives/target.js';
+import { chunkedInputGradient } from './chunks.js';
+
+export function gradientTimesInput(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, maxBatch?: number): tf.Tensor4D {
+  return tf.tidy(() => chunkedInputGradient(model, x, t, { relu: 'gradient' }, maxBatch).mul(x) as tf.Tensor4D);
+}
+
+export type OcclusionMapArgs = Pick<OcclusionArgs, 'size' | 'stride' | 'fill'> & { readonly maxBatch?: number };
+
+/** [N, H, W]: every image's occlusion heat for its own unit (and neuron). */
+export function occlusionMap(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, args: OcclusionMapArgs = {}): tf.Tensor3D {
+  const [n, h, w] = x.shape;
+  const heats = new Float32Array(n * h * w);
+  for (let i = 0; i < n; i++) {
+    const xi = x.slice([i, 0, 0, 0], [1, -1, -1, -1]);
+    try {
+      const neuron = t.neurons?.[i];
+      const m = occlusion(model, xi, { layer: t.layer.name, units: [t.units[i]], neuron: neuron ? [neuron[0], neuron[1]] : undefined, size: args.size, stride: args.stride, fill: args.fill, batchSize: args.maxBatch });
+      heats.set(m.heat, i * h * w);
+    } finally {
+      xi.dispose();
+    }
+  }
+  return tf.tensor3d(heats, [n, h, w]);
+}
