@@ -1,14 +1,19 @@
 /** A progress bar on stderr: redrawn in place on a terminal, a line every ~10% otherwise. */
+import { printable } from '../errors.js';
+
 export class Progress {
   private lastPct = -1;
   private readonly tty = Boolean(process.stderr.isTTY);
   private readonly start = performance.now();
 
   constructor(
-    private readonly label: string,
+    private label: string,
     private readonly total: number,
     private readonly quiet = false,
-  ) {}
+  ) {
+    // Labels carry layer names from the model file.
+    this.label = printable(label);
+  }
 
   update(done: number, extra = ''): void {
     if (this.quiet) return;

@@ -1,4 +1,5 @@
 /** deepvis inspect MODEL: the layer table, what the model needs as input, and gradient support. */
+import { printable } from '../../errors.js';
 import { gradientCheck } from '../../model/gradient_check.js';
 import { parseArgs, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
@@ -50,6 +51,7 @@ export async function run(argv: string[]): Promise<void> {
   for (const l of model.layers) {
     out.push(`${String(l.index).padStart(3)}  ${l.name.padEnd(nameW)}  ${l.kind.padEnd(kindW)}  ${l.outputShape.join('×').padEnd(14)}  ${l.units}`);
   }
-  process.stdout.write(out.join('\n') + '\n');
+  // Layer and class names come from the model file: escape control characters (terminal escapes).
+  process.stdout.write(out.map(printable).join('\n') + '\n');
   model.dispose();
 }
