@@ -23,6 +23,11 @@ export interface LayerTopK {
   readonly indices: number[][];
   readonly positions: Array<Array<[number, number]>> | null;
   readonly receptiveField: ReceptiveFields;
+  /**
+   * With ScanArgs.bottomK: per unit, the inputs with the lowest score, lowest first (a conv
+   * channel scored by its weakest position, kept in `positions`). Absent otherwise.
+   */
+  readonly bottom?: { readonly values: number[][]; readonly indices: number[][]; readonly positions: Array<Array<[number, number]>> | null };
 }
 
 export interface TopKIndex {
@@ -44,6 +49,8 @@ export interface ScanArgs {
   /** Recorded in the index for later reloading. */
   readonly datasetSpec?: string;
   readonly modelPath?: string;
+  /** Also keep the k most negative inputs per unit (the report's "most negative examples"); default 0. */
+  readonly bottomK?: number;
 }
 
 const COPIES = new Set(['Flatten', 'Dropout', 'Reshape', 'InputLayer', 'Identity']);
@@ -69,6 +76,9 @@ export async function scanTopK(
   const layers = args.layers ? args.layers.map((l) => model.layer(l)) : scannableLayers(model);
   const names = layers.map((l) => l.name);
   const tops = layers.map((l) => new TopK(l.units, k));
+  const bottomK = args.bottomK ?? 0;
+  // The lowest scores are the top scores of the negated activations.
+  const bottoms = bottomK > 0 ? layers.map((l) => new TopK(l.units, bottomK)) : null;
   let seen = 0;
   for await (const batch of batches) {
     const from = batch.offset;
@@ -76,13 +86,22 @@ export async function scanTopK(
     const reduced = tf.tidy(() => {
       const acts = model.activations(tf.tensor4d(batch.images, [batch.count, ...model.input.shape]), names);
       return acts.map((a) => {
-        if (a.rank !== 4) return [a.reshape([to - from, -1])];
-        const [b, h, w, c] = a.shape as number[];
-        const flat = a.reshape([b, h * w, c]);
-        return [flat.max(1), flat.argMax(1)];
+        const flat = a.rank === 4 ? a.reshape([a.shape[0], a.shape[1]! * a.shape[2]!, a.shape[3]!]) : a.reshape([to - from, -1]);
+        const top = a.rank === 4 ? [flat.max(1), flat.argMax(1)] : [flat];
+        if (!bottoms) return top;
+        const neg = flat.neg();
+        return [...top, ...(a.rank === 4 ? [neg.max(1), neg.argMax(1)] : [neg])];
       });
     });
-    reduced.forEach(([v, pos], i) => tops[i].push(v.dataSync(), to - from, from, pos?.dataSync()));
+    reduced.forEach((r, i) => {
+      const conv = layers[i].outputShape.length === 3;
+      const [v, pos] = conv ? r : [r[0], undefined];
+      tops[i].push(v.dataSync(), to - from, from, pos?.dataSync());
+      if (bottoms) {
+        const [nv, npos] = conv ? r.slice(2) : [r[1], undefined];
+        bottoms[i].push(nv.dataSync(), to - from, from, npos?.dataSync());
+      }
+    });
     tf.dispose(reduced.flat());
     seen += batch.count;
     args.onBatch?.(seen, 'images' in source ? source.count : NaN);
@@ -91,6 +110,7 @@ export async function scanTopK(
   const out = layers.map((l, i): LayerTopK => {
     const units = Array.from({ length: l.units }, (_, u) => tops[i].unit(u));
     const w = l.outputShape.length === 3 ? l.outputShape[1] : 0;
+    const low = bottoms ? Array.from({ length: l.units }, (_, u) => bottoms[i].unit(u)) : null;
     return {
       layer: l.name,
       kind: l.kind,
@@ -100,6 +120,13 @@ export async function scanTopK(
       indices: units.map((u) => u.indices),
       positions: w ? units.map((u) => u.aux.map((p): [number, number] => [p % w, Math.floor(p / w)])) : null,
       receptiveField: receptiveFields(model, l.name),
+      ...(low ? {
+        bottom: {
+          values: low.map((u) => u.values.map((v) => -v)),
+          indices: low.map((u) => u.indices),
+          positions: w ? low.map((u) => u.aux.map((p): [number, number] => [p % w, Math.floor(p / w)])) : null,
+        },
+      } : {}),
     };
   });
   return {

@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   lincomb: () => import('./commands/lincomb.js'),
   embed: () => import('./commands/embed.js'),
   serve: () => import('./commands/serve.js'),
+  report: () => import('./commands/report.js'),
 };
 
 const SUMMARY = `deepvis — see what a neural network has learned
@@ -40,6 +41,11 @@ commands:
   invert               reconstruct an image from a layer's representation (Mahendran & Vedaldi)
   filters              first-layer weights as images (RBM, autoencoder, conv kernels)
   sample               samples of a DBN with one hidden unit clamped (Erhan et al. 2009, §4)
+
+the atlas:
+  report               a static site of the whole model: a page per layer and unit (feature
+                       visualizations, top-9 and most negative examples, deconvnet, specificity,
+                       connections), training history, cached, shardable
 
 the live toolbox:
   serve                the web app: webcam / video / image / data set in, every layer live, unit panels

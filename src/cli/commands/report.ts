@@ -1,0 +1,208 @@
+/**
+ * deepvis report --model M [--data D] [--layers …] [--history DIR|M1,M2,…] --out DIR
+ * deepvis report … --shard K/N --out PART      (one part: its unit groups and its slice of the scan)
+ * deepvis report --merge PART1 PART2 … --out DIR
+ * deepvis report … --workers N --out DIR       (N shard processes on this machine, then the merge)
+ * The atlas (issue 11): a static site of the model, its layers and units, from file://. Artifacts
+ * are cached in DIR/a by content, so a rerun recomputes only what changed; the pages are staged and
+ * renamed into place together, and index.html is written after them.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { DeepvisError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { loadModel } from '../../io/model_files.js';
+import { computeReport } from '../../report/build.js';
+import { checkSameArchitecture, type Checkpoint, type HistoryUnit } from '../../report/history.js';
+import { modelHash } from '../../report/model_hash.js';
+import { parseShard, planReport, type ReportPlan } from '../../report/plan.js';
+import { ArtifactStore } from '../../report/store.js';
+import { parseArgs, usage, type Flags, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand, overridesFrom } from '../common.js';
+import { DATA_FLAGS, dataFrom } from '../inputs.js';
+import { Progress } from '../progress.js';
+
+const SPECS = {
+  ...MODEL_FLAGS,
+  ...DATA_FLAGS,
+  'no-data': { type: 'bool', help: 'no data-set views (feature visualizations and weights only)' },
+  layers: { type: 'string', help: 'comma-separated layers (default every dense and conv layer)' },
+  k: { type: 'int', help: 'top and most negative examples per unit', default: 9 },
+  'group-size': { type: 'int', help: 'units optimized as one batch', default: 32 },
+  'erhan-steps': { type: 'int', help: 'Erhan ascent steps (report default 150)' },
+  'erhan-restarts': { type: 'int', help: 'Erhan random starts per unit (report default 2)' },
+  'lucid-steps': { type: 'int', help: 'Lucid steps (report default 160)' },
+  'yosinski-steps': { type: 'int', help: 'Yosinski steps (report default 150)' },
+  'diverse-steps': { type: 'int', help: 'steps of the diverse images (report default 96)' },
+  'diverse-count': { type: 'int', help: 'diverse images per unit (report default 4)' },
+  'embed-count': { type: 'int', help: 'images in a dense layer\'s t-SNE', default: 500 },
+  history: { type: 'string', help: 'checkpoints of the same architecture: a folder of checkpoint folders/files (sorted by the number in their name), or M1,M2,…' },
+  'history-units': { type: 'string', help: 'units shown over the history, LAYER:UNIT,… (default the first 2 units of each reported layer)' },
+  shard: { type: 'string', help: 'compute part K of N (K/N): its units and its slice of the data-set scan' },
+  merge: { type: 'bool', help: 'assemble the site from shard folders given as arguments' },
+  workers: { type: 'int', help: 'run N shard processes on this machine, then merge', default: 1 },
+  'serve-url': { type: 'string', help: 'where `deepvis serve` runs, for the "open live" links', default: 'http://localhost:8080/' },
+  out: { type: 'string', help: 'output folder of the site' },
+  ...ENGINE_FLAGS,
+} as const satisfies FlagSpecs;
+export const help = usage('report', '--model M [--data D] [--layers …] [--history …] --out DIR  |  --merge DIR1 DIR2 … --out DIR', SPECS);
+
+type ReportFlags = Flags<typeof SPECS>;
+const MANIFEST = 'shard.json';
+
+function check(f: ReportFlags): void {
+  if (f.shard) parseShard(f.shard);
+  if (!(f.workers >= 1)) throw new DeepvisError(`--workers must be at least 1; got ${f.workers}`);
+  if (f.workers > 1 && f.shard) throw new DeepvisError('--workers runs the shards itself; do not give --shard with it');
+  for (const name of ['k', 'group-size', 'embed-count'] as const) if (!(f[name] >= 1)) throw new DeepvisError(`--${name} must be at least 1; got ${f[name]}`);
+}
+
+function planOf(flags: ReportFlags, model: Parameters<typeof planReport>[0]): ReportPlan {
+  return planReport(model, {
+    layers: flags.layers?.split(',').map((s) => s.trim()).filter(Boolean),
+    groupSize: flags['group-size'], k: flags.k, seed: flags.seed, embedCount: flags['embed-count'],
+    shard: flags.shard ? parseShard(flags.shard) : undefined,
+    methods: {
+      erhan: { ...(flags['erhan-steps'] ? { steps: flags['erhan-steps'] } : {}), ...(flags['erhan-restarts'] ? { restarts: flags['erhan-restarts'] } : {}) },
+      lucid: flags['lucid-steps'] ? { steps: flags['lucid-steps'] } : {},
+      yosinski: flags['yosinski-steps'] ? { steps: flags['yosinski-steps'] } : {},
+      diverse: { ...(flags['diverse-steps'] ? { steps: flags['diverse-steps'] } : {}), ...(flags['diverse-count'] ? { perUnit: flags['diverse-count'] } : {}) },
+    },
+  });
+}
+
+/** --history: a folder of checkpoints (sorted by the number in each name) or a comma list. */
+async function checkpointPaths(spec: string): Promise<string[]> {
+  const st = await fs.stat(spec).catch(() => null);
+  if (st?.isDirectory() && !(await fs.stat(path.join(spec, 'model.json')).catch(() => null))) {
+    const names = (await fs.readdir(spec)).filter((n) => !n.startsWith('.') && n !== 'deepvis.json');
+    const num = (n: string) => Number(/(\d+)/.exec(n)?.[1] ?? Infinity);
+    names.sort((a, b) => num(a) - num(b) || (a < b ? -1 : 1));
+    if (names.length === 0) throw new DeepvisError(`--history ${spec} holds no checkpoints`);
+    return names.map((n) => path.join(spec, n));
+  }
+  return spec.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function historyUnits(flags: ReportFlags, plan: ReportPlan): HistoryUnit[] {
+  if (!flags['history-units']) return plan.layers.flatMap((l) => [0, 1].filter((u) => u < l.units).map((unit) => ({ layer: l.name, unit })));
+  return flags['history-units'].split(',').map((s) => {
+    const m = /^(.+):(\d+)$/.exec(s.trim());
+    const layer = m && plan.layers.find((l) => l.name === m[1]);
+    if (!m || !layer) throw new DeepvisError(`--history-units: '${s}' is not LAYER:UNIT of a reported layer (${plan.layers.map((l) => l.name).join(', ')})`);
+    if (Number(m[2]) >= layer.units) throw new DeepvisError(`--history-units: layer ${layer.name} has ${layer.units} units; got ${m[2]}`);
+    return { layer: layer.name, unit: Number(m[2]) };
+  });
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags: pre, positional } = parseArgs(argv, SPECS);
+  if (pre.merge) return merge(positional, argv);
+  if (pre.workers > 1) return workers(argv, pre);
+  await single(argv, null);
+}
+
+/** One run (shard or whole); `mergeFrom` when assembling shards: their folders and count. */
+async function single(argv: readonly string[], mergeFrom: { dirs: string[]; shards: number } | null, outOverride?: string): Promise<void> {
+  const cleaned = mergeFrom ? [...stripFlag(argv, '--merge', mergeFrom.dirs), ...(outOverride ? ['--out', outOverride] : [])] : argv;
+  const { flags, out, output, engine, model } = await openModelCommand(cleaned, SPECS, check);
+  const modelPath = flags.model!;
+  const plan = planOf(flags, model);
+  const units = historyUnits(flags, plan);
+  const checkpoints: Checkpoint[] = [];
+  if (flags.history && plan.shard[1] === 1) {
+    for (const [i, p] of (await checkpointPaths(flags.history)).entries()) {
+      const m = await loadModel(p, overridesFrom(flags));
+      const c = { label: /(\d+)/.exec(path.basename(p))?.[0] ? `checkpoint ${path.basename(p)}` : `checkpoint ${i + 1}`, path: p, model: m, hash: await modelHash(p, overridesFrom(flags)) };
+      checkSameArchitecture(model, c);
+      checkpoints.push(c);
+    }
+  }
+  const data = flags['no-data'] ? null : await dataFrom(flags, model).catch((e) => (flags.data ? Promise.reject(e) : null));
+  const hash = await modelHash(modelPath, overridesFrom(flags));
+  const store = new ArtifactStore(output.dir);
+  if (mergeFrom) for (const d of mergeFrom.dirs) await store.absorb(d);
+  const bar = new Progress('report', 1, Boolean(flags.quiet));
+  const started = performance.now();
+  const onProgress = (p: { done: number; total: number; phase: string }) => {
+    const secs = (performance.now() - started) / 1000;
+    const eta = p.done > 0 ? (secs / p.done) * (p.total - p.done) : NaN;
+    bar.update(p.total ? p.done / p.total : 0, `${p.done}/${p.total} units, ${p.phase}${Number.isFinite(eta) ? `, ETA ${Math.round(eta)}s` : ''}`);
+  };
+  const site = await computeReport({
+    model, modelPath, hash, plan, store, data, onProgress, serveUrl: flags['serve-url'],
+    scanShards: mergeFrom?.shards, history: checkpoints.length ? { checkpoints, units } : undefined,
+  });
+  bar.done();
+  const counts = `computed ${store.totalComputed()} artifacts (${Object.entries(store.computed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}), reused ${Object.values(store.reused).reduce((a, b) => a + b, 0)}`;
+  if (!site) {
+    await output.json(MANIFEST, { version: 1, shard: plan.shard, hash, argv: stripFlag(argv, '--out', []).filter((_, i, a) => a[i - 1] !== '--shard' && _ !== '--shard'), computed: store.computed, backend: engine.backend });
+    await output.commit();
+    console.log(`shard ${plan.shard.join('/')}: ${counts}; wrote ${out}`);
+    model.dispose();
+    return;
+  }
+  for (const [rel, text] of site.files) await output.write(rel, text);
+  await output.json('report-run.json', { computed: store.computed, reused: store.reused, seconds: (performance.now() - started) / 1000, backend: engine.backend });
+  await output.commit();
+  await writeFileAtomic(path.join(output.dir, 'index.html'), site.index);
+  await store.prune(store.touched);
+  console.log(`${counts} in ${((performance.now() - started) / 1000).toFixed(1)}s; ${site.pages} pages; open ${path.join(output.dir, 'index.html')}`);
+  for (const c of checkpoints) c.model.dispose();
+  model.dispose();
+}
+
+/** argv without `flag` and the given positional values. */
+function stripFlag(argv: readonly string[], flag: string, drop: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === flag) {
+      if (flag === '--out') i++;
+      continue;
+    }
+    if (drop.includes(argv[i])) continue;
+    out.push(argv[i]);
+  }
+  return out;
+}
+
+async function merge(dirs: string[], argv: readonly string[]): Promise<void> {
+  if (dirs.length === 0) throw new DeepvisError('--merge needs the shard folders, e.g. --merge part1 part2 --out site');
+  const manifests: Array<{ shard: [number, number]; hash: string; argv: string[] }> = [];
+  for (const d of dirs) {
+    try {
+      manifests.push(JSON.parse(await fs.readFile(path.join(d, MANIFEST), 'utf8')) as { shard: [number, number]; hash: string; argv: string[] });
+    } catch {
+      throw new DeepvisError(`${d} is not a finished report shard (no ${MANIFEST})`);
+    }
+  }
+  const n = manifests[0].shard[1];
+  const seen = new Set(manifests.map((m) => m.shard[0]));
+  if (manifests.some((m) => m.shard[1] !== n) || seen.size !== n || manifests.length !== n) {
+    throw new DeepvisError(`--merge needs shards 1…${n} of one run, each once; got ${manifests.map((m) => m.shard.join('/')).join(', ')}`);
+  }
+  if (manifests.some((m) => m.hash !== manifests[0].hash || m.argv.join('\0') !== manifests[0].argv.join('\0'))) {
+    throw new DeepvisError('--merge: the shards were made from different models or options');
+  }
+  const out = parseArgs(argv, SPECS).flags.out;
+  if (!out) throw new DeepvisError('--out is required');
+  await single(manifests[0].argv, { dirs, shards: n }, out);
+}
+
+/** --workers N: N child processes, each `report … --shard k/N` into DIR/.shards/k, then the merge here. */
+async function workers(argv: readonly string[], flags: ReportFlags): Promise<void> {
+  const n = flags.workers;
+  const out = flags.out;
+  if (!out) throw new DeepvisError('--out is required');
+  const base = stripFlag(argv, '--out', []).filter((a, i, all) => !(a === '--workers' || all[i - 1] === '--workers'));
+  const dirs = Array.from({ length: n }, (_, k) => path.join(out, '.shards', String(k + 1)));
+  await Promise.all(dirs.map((d, k) => new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], 'report', ...base, '--shard', `${k + 1}/${n}`, '--out', d, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new DeepvisError(`worker ${k + 1}/${n} failed: ${err.trim().split('\n').pop() ?? `exit ${code}`}`))));
+  })));
+  await merge(dirs, ['--out', out]);
+  await fs.rm(path.join(out, '.shards'), { recursive: true, force: true });
+}

@@ -1,0 +1,77 @@
+/**
+ * `deepvis report` as one library call: compute (through the artifact store), build the site model,
+ * write it. Pages, stylesheet, script and JSON go through the caller's `write` (the CLI stages them
+ * and renames them into place together); the index is returned separately so the caller writes it
+ * last — a site without index.html is an unfinished one. A shard run (plan.shard N > 1) computes
+ * its part only and returns no pages.
+ */
+import type { VisModel } from '../model/types.js';
+import { computeShard, computeShared, groupKey, visArtifact, visKinds, type Progress, type ReportData } from './compute.js';
+import { historySections, type Checkpoint, type HistoryUnit } from './history.js';
+import { pageHtml, SITE_CSS, SITE_JS } from './html.js';
+import { buildSite } from './pages.js';
+import type { ReportPlan } from './plan.js';
+import type { Section } from './site.js';
+import type { ArtifactStore, Stored } from './store.js';
+import type { VisData, VisKind } from './vis.js';
+
+export interface ReportInput {
+  readonly model: VisModel;
+  readonly modelPath: string;
+  readonly hash: string;
+  readonly plan: ReportPlan;
+  readonly store: ArtifactStore;
+  readonly data: ReportData | null;
+  /** Shards whose scan slices are in the store (a merge); default the plan's N (1 for a single run). */
+  readonly scanShards?: number;
+  readonly history?: { readonly checkpoints: readonly Checkpoint[]; readonly units: readonly HistoryUnit[] };
+  readonly serveUrl?: string;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+export interface BuiltSite {
+  /** Site-relative path → contents, everything but the index. */
+  readonly files: Map<string, string>;
+  readonly index: string;
+  readonly pages: number;
+}
+
+export async function computeReport(input: ReportInput): Promise<BuiltSite | null> {
+  const ctx = { model: input.model, hash: input.hash, plan: input.plan, store: input.store, data: input.data, onProgress: input.onProgress };
+  const merging = input.scanShards != null;
+  if (!merging) await computeShard(ctx);
+  if (input.plan.shard[1] > 1) return null;
+  // Every group's images: cached by the shards (or just now); a missing one is computed here.
+  const vis = new Map<string, Partial<Record<VisKind, Stored<VisData>>>>();
+  for (const g of input.plan.groups) {
+    const byKind: Partial<Record<VisKind, Stored<VisData>>> = {};
+    for (const kind of visKinds(input.plan, g.layer)) {
+      byKind[kind] = await visArtifact(ctx, kind, g);
+    }
+    vis.set(groupKey(g), byKind);
+  }
+  const shared = await computeShared(ctx, input.scanShards ?? input.plan.shard[1]);
+  let unitExtras: Map<string, Section[]> | undefined;
+  const files = new Map<string, string>();
+  if (input.history && input.history.checkpoints.length) {
+    const h = await historySections(input.store, input.plan, input.history.checkpoints, input.history.units, input.data, (i) => input.onProgress?.({ done: i, total: input.history!.checkpoints.length, phase: 'history' }));
+    unitExtras = h.sections;
+    files.set('history.json', JSON.stringify(h.json, null, 1) + '\n');
+  }
+  const pages = buildSite({
+    model: input.model, modelPath: input.modelPath, hash: input.hash, plan: input.plan, vis, shared, dataSpec: input.data?.spec ?? null, unitExtras, serveUrl: input.serveUrl,
+    historyLink: unitExtras ? { text: `${input.history!.units.map((u) => `${u.layer} ${u.unit}`).join(', ')} over ${input.history!.checkpoints.length} checkpoints`, href: unitPathOf(input.history!.units[0]) } : undefined,
+  });
+  let index = '';
+  for (const { page, json } of pages) {
+    const html = pageHtml(page);
+    if (page.path === 'index.html') index = html;
+    else files.set(page.path, html);
+    if (page.json) files.set(page.json, JSON.stringify(json, null, 1) + '\n');
+  }
+  files.set('site.css', SITE_CSS);
+  files.set('site.js', SITE_JS);
+  return { files, index, pages: pages.length };
+}
+
+const unitPathOf = (u: HistoryUnit) => `units/${u.layer.replace(/[^\w.+-]+/g, '_')}/${u.unit}.html#history`;

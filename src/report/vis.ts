@@ -1,0 +1,70 @@
+/**
+ * Feature visualizations for one group of units, through the library's methods (never a copy of
+ * them): Erhan 2009 (seed 002), Yosinski 2015, Lucid (Olah 2017) and Lucid with a diversity term
+ * for the "4 diverse images". Units with a fused monotonic activation are optimized at their
+ * pre-activation, as `maximize --pre auto` does. Returns plain numbers and one image per unit (per
+ * unit and copy for the diverse set), ready for the artifact store.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { itemOf } from '../engine/read.js';
+import { erhan } from '../methods/erhan.js';
+import { lucid } from '../methods/lucid.js';
+import { yosinski } from '../methods/yosinski.js';
+import { optimizedLayer } from '../model/layer_lookup.js';
+import type { VisModel } from '../model/types.js';
+import { toImage, type RgbaImage } from '../render/image.js';
+import type { MethodSettings, UnitGroup, VisMethod } from './plan.js';
+
+export type VisKind = VisMethod | 'diverse';
+
+export interface VisData {
+  readonly method: VisKind;
+  readonly layer: string;
+  /** The layer the ascent climbed (its pre-activation for a fused ReLU). */
+  readonly optimized: string;
+  readonly objective: string;
+  readonly params: Record<string, unknown>;
+  readonly seconds: number;
+  /** Per image: which unit, its copy (diverse set), activation reached, steps. */
+  readonly images: Array<{ unit: number; copy: number; activation: number; steps: number; name: string }>;
+}
+
+/** The parameters a group's artifact depends on (its cache key parts, besides model and layer). */
+export function visParams(kind: VisKind, settings: MethodSettings, group: UnitGroup): Record<string, unknown> {
+  return { kind, ...settings[kind], units: group.units, seed: group.seed };
+}
+
+export function computeVis(model: VisModel, kind: VisKind, settings: MethodSettings, group: UnitGroup): { data: VisData; images: Record<string, RgbaImage> } {
+  const target = optimizedLayer((r) => model.layer(r), group.layer, 'auto');
+  const req = { layer: target.name, units: group.units, seed: group.seed };
+  let result: { images: tf.Tensor4D; units: ReadonlyArray<{ unit: number; activation: number; steps: number }>; objective: string; params: Record<string, unknown>; seconds: number };
+  let copies = 1;
+  switch (kind) {
+    case 'erhan':
+      result = erhan(model, { ...req, ...settings.erhan });
+      break;
+    case 'yosinski':
+      result = yosinski(model, { ...req, ...settings.yosinski });
+      break;
+    case 'lucid':
+      result = lucid(model, { ...req, ...settings.lucid });
+      break;
+    case 'diverse':
+      copies = settings.diverse.perUnit;
+      result = lucid(model, { ...req, steps: settings.diverse.steps, perUnit: copies });
+      break;
+  }
+  const shape = model.input.shape;
+  const values = result.images.dataSync();
+  result.images.dispose();
+  const images: Record<string, RgbaImage> = {};
+  const list: VisData['images'] = [];
+  // Item order: copy-major (lucid's perUnit repeats the unit list), one copy otherwise.
+  result.units.forEach((u, i) => {
+    const copy = Math.floor(i / group.units.length);
+    const name = copies > 1 ? `u${u.unit}-${copy}` : `u${u.unit}`;
+    images[name] = toImage(itemOf(values, i, shape), shape);
+    list.push({ unit: u.unit, copy, activation: u.activation, steps: u.steps, name });
+  });
+  return { data: { method: kind, layer: group.layer, optimized: target.name, objective: result.objective, params: result.params, seconds: result.seconds, images: list }, images };
+}
