@@ -7,25 +7,25 @@ import { linearCombination } from '../../analysis/linear_combination.js';
 import { crop } from '../../analysis/receptive_field.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
-import { positive, required, usage, type FlagSpecs } from '../args.js';
+import { positive, required, unitList, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   ...MODEL_FLAGS,
   layer: { type: 'string', help: 'layer name or index (a dense or conv layer)' },
   units: { type: 'ints', help: 'units (default the first 36)' },
   k: { type: 'int', help: 'strongest connections kept per unit (top-k)', default: 100 },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('lincomb', '--model M --layer L [--k 100] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'k'));
-  const layer = model.layer(required<string>(flags, 'layer'));
-  const units = (flags.units as number[] | undefined) ?? Array.from({ length: Math.min(36, layer.units) }, (_, u) => u);
+  const layer = model.layer(required(flags, 'layer'));
+  const units = unitList(flags.units, layer.units, 36);
   const started = performance.now();
-  const lc = linearCombination(model, layer.name, units, flags.k as number);
+  const lc = linearCombination(model, layer.name, units, flags.k);
   // Black is negative, white positive, grey zero (seed 002 Fig. 4).
   const { box } = lc;
   const tiles = lc.images.map((img) => {

@@ -10,26 +10,26 @@ import type { VisModel } from '../../model/types.js';
 import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage } from '../../render/image.js';
-import { required, usage, type FlagSpecs } from '../args.js';
+import { required, usage, type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
 import { imageFrom } from '../inputs.js';
 
-export const TARGET_FLAGS: FlagSpecs = {
+export const TARGET_FLAGS = {
   layer: { type: 'string', help: "target layer (default: the logits, i.e. class scores)" },
   units: { type: 'ints', help: 'target unit/class: one for all images or one per image (default: the top-scoring one)' },
   neuron: { type: 'string', help: "conv target: a spatial neuron x,y, 'center' or 'max' (the strongest position); default the channel mean" },
-};
+} as const satisfies FlagSpecs;
 
-export function targetFrom(flags: Record<string, unknown>, model: VisModel): TargetSpec {
-  const layer = flags.layer ? model.layer(flags.layer as string).name : undefined;
+export function targetFrom(flags: Partial<Flags<typeof TARGET_FLAGS>>, model: VisModel): TargetSpec {
+  const layer = flags.layer ? model.layer(flags.layer).name : undefined;
   return {
     layer,
-    units: flags.units === 'all' ? undefined : (flags.units as number[] | undefined),
-    neuron: flags.neuron ? parseNeuron(flags.neuron as string) : undefined,
+    units: flags.units === 'all' ? undefined : flags.units,
+    neuron: flags.neuron ? parseNeuron(flags.neuron) : undefined,
   };
 }
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   ...MODEL_FLAGS,
   input: { type: 'string', help: 'image: a file or DATASET:INDEX' },
   ...TARGET_FLAGS,
@@ -38,14 +38,14 @@ const SPECS: FlagSpecs = {
   fill: { type: 'number', help: "the square's value (default: mid-grey for colour inputs, the dark background for one-channel ones)" },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('occlusion', '--model M --input IMAGE --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => required<string>(f, 'input'));
-  const input = flags.input as string;
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => required(f, 'input'));
+  const input = required(flags, 'input');
   const image = await imageFrom(input, model);
-  const r = occlusion(model, image, { ...targetFrom(flags, model), size: flags.size as number | undefined, stride: flags.stride as number | undefined, fill: flags.fill as number | undefined });
+  const r = occlusion(model, image, { ...targetFrom(flags, model), size: flags.size, stride: flags.stride, fill: flags.fill });
   const [h, w, c] = model.input.shape;
   const base = toImage(image.dataSync(), [h, w, c], { mode: 'range', range: model.input.range });
   image.dispose();

@@ -17,7 +17,7 @@ import { UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   ...MODEL_FLAGS,
   ...UNIT_FLAGS,
   units: { type: 'ints', help: 'units (rows and columns), e.g. 0-35', default: '0-35' },
@@ -25,15 +25,15 @@ const SPECS: FlagSpecs = {
   restarts: { type: 'int', help: 'random starts per unit (the best is the pattern)', default: 2 },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('sensitivity', '--model M --layer L [--units 0-35] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'steps', 'restarts'));
-  const req = unitsFrom(flags, model, required<string>(flags, 'layer'));
+  const req = unitsFrom(flags, model, required(flags, 'layer'));
   if (req.units.length < 2) throw new DeepvisError('a sensitivity matrix needs at least 2 units');
-  checkBatchMemory(model, req.units.length * (flags.restarts as number), { layer: req.layer.name, what: `${req.units.length} units × ${flags.restarts} restarts`, hint: 'fewer --units or --restarts' });
-  const args = { layer: req.layer.name, units: req.units, neuron: req.neuron, steps: flags.steps as number | undefined, restarts: flags.restarts as number, seed: flags.seed as number };
+  checkBatchMemory(model, req.units.length * flags.restarts, { layer: req.layer.name, what: `${req.units.length} units × ${flags.restarts} restarts`, hint: 'fewer --units or --restarts' });
+  const args = { layer: req.layer.name, units: req.units, neuron: req.neuron, steps: flags.steps, restarts: flags.restarts, seed: flags.seed };
   const bar = new Progress(`optimize ${req.units.length} units`, erhanParams(model, args).steps, Boolean(flags.quiet));
   const opt = erhan(model, { ...args, onStep: ({ step }) => bar.update(step + 1) });
   bar.done();

@@ -18,7 +18,7 @@ import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, openOutput, overridesFrom } from '../common.js';
 import { dataFrom } from '../inputs.js';
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   ...MODEL_FLAGS,
   model: { type: 'string', help: 'model directory or model.json; several, comma-separated, are compared' },
   data: { type: 'string', help: "labelled data set (default: the first model's own)" },
@@ -28,7 +28,7 @@ const SPECS: FlagSpecs = {
   units: { type: 'ints', help: 'units whose per-class profiles are drawn (default: the most specific unit of each of 6 classes)' },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('specificity', '--model M[,M2…] [--data D] --out DIR', SPECS);
 
 /** Hidden layers as seed 000 counts them: the layers with weights, but not the output. */
@@ -51,9 +51,9 @@ function diverseUnits(layer: LayerSpecificity, n: number): number[] {
 
 export async function run(argv: string[]): Promise<void> {
   const { flags } = parseArgs(argv, SPECS);
-  const out = required<string>(flags, 'out');
-  const paths = required<string>(flags, 'model').split(',');
-  const threshold = flags.threshold as number;
+  const out = required(flags, 'out');
+  const paths = required(flags, 'model').split(',');
+  const threshold = flags.threshold;
   if (!(threshold >= 0)) throw new DeepvisError('--threshold must be ≥ 0');
   const output = await openOutput(out);
   const engine = await engineFrom(flags);
@@ -65,10 +65,11 @@ export async function run(argv: string[]): Promise<void> {
     const { set } = await dataFrom(flags, model);
     if (!set.labels) throw new DeepvisError(`specificity needs labels; data set '${set.name}' has none`);
     classNames ??= set.classNames ?? model.labels;
-    const names = flags.layers === 'hidden' ? hiddenLayers(model) : (flags.layers as string).split(',').map((l) => model.layer(l).name);
+    const names = flags.layers === 'hidden' ? hiddenLayers(model) : flags.layers.split(',').map((l) => model.layer(l).name);
     const layers = names.map((l) => specificity(model, set, l, { threshold }));
     perModel.push({ model: p, layers });
-    if (!profileOf) profileOf = flags['profile-layer'] ? layers.find((l) => l.layer === model.layer(flags['profile-layer'] as string).name) ?? specificity(model, set, flags['profile-layer'] as string, { threshold }) : layers[0];
+    const wanted = flags['profile-layer'];
+    if (!profileOf) profileOf = wanted ? layers.find((l) => l.layer === model.layer(wanted).name) ?? specificity(model, set, wanted, { threshold }) : layers[0];
     model.dispose();
   }
   const depth = Math.max(...perModel.map((m) => m.layers.length));
@@ -82,7 +83,7 @@ export async function run(argv: string[]): Promise<void> {
     });
   await output.png('specificity-fractions.png', stack([{ title: 'unimodal', image: chart('unimodal') }, { title: 'unimodal + bimodal', image: chart('specific') }]));
   const prof = profileOf!;
-  const units = (flags.units as number[] | undefined) ?? diverseUnits(prof, 6);
+  const units = flags.units === 'all' ? prof.units.map((_, u) => u) : flags.units ?? diverseUnits(prof, 6);
   checkUnitRange(units, prof.units.length, prof.layer);
   const classes = Array.from({ length: prof.classes }, (_, k) => classNames?.[k] ?? String(k));
   await output.png('specificity-profiles.png', stack(units.map((u) => {
