@@ -106,7 +106,7 @@ export async function imagesFrom(spec: string, model: VisModel): Promise<InputIm
       const ref = parseImageRef(part);
       if (ref.kind === 'images') {
         const set = (await evalSetFor(model, ref.set))!;
-        if (ref.to >= set.count) throw new DeepvisError(`${ref.set} has ${set.count} evaluation images; ${formatRef(ref)} is out of range`);
+        if (ref.to >= set.count) throw new DeepvisError(`${ref.set} has ${set.count} evaluation images; ${ref.from}-${ref.to} is out of range`);
         for (let i = ref.from; i <= ref.to; i++) {
           tensors.push(tf.tidy(() => batchTensor(set, i, i + 1).squeeze([0]) as tf.Tensor3D));
           names.push(formatRef({ ...ref, from: i, to: i }));

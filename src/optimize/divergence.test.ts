@@ -32,6 +32,11 @@ describe('divergence', () => {
       assert.throws(() => checkDivergence(prev, step(0.6), [0, 1], 7), /^DeepvisError: diverged at step 7 \(5% of the pixels jumped more than half the input range in one step\); lower --lr$/);
       assert.doesNotThrow(() => checkDivergence(prev, step(0.4), [0, 1], 7));
       assert.throws(() => checkDivergence(null, step(NaN), [0, 1], 0), /diverged at step 0 \(the image or its scores are no longer finite numbers\)/);
+      // A sigmoid-bounded image with half its 20 values at the ends (within 0.1% of the range) is saturated; 9 of 20 is not.
+      const pinned = (k: number) => tf.tensor4d(Array.from({ length: 20 }, (_, i) => (i < k ? (i % 2 ? 0.9995 : 0.0005) : 0.5)), [1, 4, 5, 1]);
+      assert.throws(() => checkDivergence(null, pinned(10), [0, 1], 3, undefined, true), /diverged at step 3 \(50% of the pixels are pinned at the ends of the input range, where the sigmoid saturated\); lower --lr/);
+      assert.doesNotThrow(() => checkDivergence(null, pinned(9), [0, 1], 3, undefined, true));
+      assert.doesNotThrow(() => checkDivergence(null, pinned(20), [0, 1], 3), 'pixels (not bounded) may sit at the ends');
     });
   });
 

@@ -110,7 +110,7 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
       const scored = param.image();
       // The scored image is freed even when a step throws (a bad objective, an aborted kernel, divergence).
       try {
-        checkDivergence(prev, scored, range, step);
+        checkDivergence(prev, scored, range, step, undefined, param.bounded);
         tf.tidy(() => {
           const f = () =>
             tf.tidy(() => {
@@ -189,7 +189,7 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
     const last = param.image();
     try {
       // The last update has no next step to check it: compare it here (step number = steps taken).
-      checkDivergence(prev, last, range, history.length);
+      checkDivergence(prev, last, range, history.length, undefined, param.bounded);
     } finally {
       last.dispose();
     }

@@ -37,6 +37,7 @@ export function bounded(inner: Param, args: BoundedArgs): Param {
   const [lo, hi] = args.range;
   return {
     variables: inner.variables,
+    bounded: true,
     image: () =>
       tf.tidy(() => {
         let x = inner.image();

@@ -11,6 +11,8 @@ export interface Param {
   readonly variables: readonly tf.Variable[];
   /** The current images [N, H, W, C]; caller disposes (cheap for pixels: a view of the variable). */
   image(): tf.Tensor4D;
+  /** True when a sigmoid maps the variables onto the input range: values reach its ends only when saturated. */
+  readonly bounded?: boolean;
   /** Replaces the images (after a projection); pixels only. */
   assignImage?(x: tf.Tensor4D): void;
   dispose(): void;
