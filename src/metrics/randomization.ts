@@ -85,6 +85,11 @@ export interface MprtArgs {
   readonly abs?: boolean;
   /** Layers to randomize (default: every layer with parameters). */
   readonly layers?: readonly string[];
+  /**
+   * Compare the per-pixel heat (default) or the raw map [H, W, C] — with abs: false, the signed map,
+   * Adebayo et al.'s "no absolute value" rows.
+   */
+  readonly map?: 'heat' | 'values';
 }
 
 export interface MprtResult extends MetricResult {
@@ -102,13 +107,14 @@ export function mprt(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, explain
   const layers = [...(args.layers ?? parameterLayers(model))].reverse();
   if (layers.length === 0) throw new DeepvisError('MPRT needs a model with parameters; this one has none');
   const rng = new Rng(args.seed ?? 0);
-  const original = explain(model, x, t).heat;
+  const pick = (m: { heat: Float32Array; values: Float32Array }) => (args.map === 'values' ? m.values : m.heat);
+  const original = pick(explain(model, x, t));
   const restores: Array<() => void> = [];
   const rho: number[][] = [];
   try {
     for (const layer of layers) {
       restores.push(randomizeLayer(model, layer, rng));
-      rho.push(correlations(original, explain(model, x, t).heat, n, abs));
+      rho.push(correlations(original, pick(explain(model, x, t)), n, abs));
       if (order === 'independent') restores.pop()!();
     }
   } finally {
@@ -118,7 +124,7 @@ export function mprt(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, explain
   const scores = order === 'cascading' ? last.map(Math.abs) : Array.from({ length: n }, (_, i) => rho.reduce((a, r) => a + Math.abs(r[i]), 0) / rho.length);
   return {
     metric: order === 'cascading' ? 'mprt' : 'mprt-independent', scores, layers, rho,
-    params: { order, abs, similarity: 'spearman', randomization: 'shuffle every parameter entry (Quantus permutes)', direction: 'top-down', seed: args.seed ?? 0, score: order === 'cascading' ? '|ρ| with every layer randomized' : 'mean |ρ| over layers', reference: 'Adebayo et al. 2018; Quantus MPRT' },
+    params: { order, abs, map: args.map ?? 'heat', similarity: 'spearman', randomization: 'shuffle every parameter entry (Quantus permutes)', direction: 'top-down', seed: args.seed ?? 0, score: order === 'cascading' ? '|ρ| with every layer randomized' : 'mean |ρ| over layers', reference: 'Adebayo et al. 2018; Quantus MPRT' },
     higherIsBetter: false, seconds: elapsed(started),
   };
 }

@@ -3,7 +3,8 @@
  * - infidelity: E_I[(Iᵀ·attr − (f(x) − f(x − I)))²] over 10 perturbations I ~ N(0, σ²), σ = 0.003
  *   of the range (Captum's tutorial noise) — f the score the map explains (the target's activation:
  *   a logit, not a probability, since that is what the gradient methods differentiate), the map
- *   unnormalized (Captum's normalize=False). Lower is better.
+ *   unnormalized (Captum's normalize=False); maps that multiply by the input use Captum's
+ *   multiply_by_inputs form. Lower is better.
  * - max-sensitivity: max over 10 draws δ ~ U[−r, r]ⁿ, r = 0.02 of the range, of
  *   ‖e(x + δ) − e(x)‖ / ‖e(x)‖ (Frobenius), re-explaining each draw. Lower is better.
  */
@@ -15,6 +16,11 @@ export interface InfidelityArgs {
   readonly samples?: number;
   /** σ as a fraction of the input range. */
   readonly noise?: number;
+  /**
+   * For maps that multiply by (x − base) (Gradient × Input: 0, integrated gradients: its baseline),
+   * Captum's multiply_by_inputs form: Iᵀ·attr becomes (I / (x − base))ᵀ·attr (0/0 → denominator 1).
+   */
+  readonly multipliedBy?: number;
 }
 
 export function infidelity(ctx: MetricContext, args: InfidelityArgs = {}): MetricResult {
@@ -42,14 +48,18 @@ export function infidelity(ctx: MetricContext, args: InfidelityArgs = {}): Metri
     for (let s = 0; s < samples; s++) {
       const p = perturbations[i * samples + s];
       let dot = 0;
-      for (let k = 0; k < size; k++) dot += p[k] * attr[k];
+      const img = pixels.subarray(i * size, (i + 1) * size);
+      for (let k = 0; k < size; k++) {
+        const d = args.multipliedBy == null ? 1 : img[k] - args.multipliedBy;
+        dot += (p[k] / (d === 0 ? 1 : d)) * attr[k];
+      }
       total += (dot - (base[i] - moved[i * samples + s])) ** 2;
     }
     return total / samples;
   });
   return {
     metric: 'infidelity', scores,
-    params: { samples, noise, perturbation: 'Gaussian N(0, (noise·range)²), input − I', normalize: false, score: 'target activation (what the map explains)', seed: ctx.seed ?? 0, reference: 'Captum infidelity' },
+    params: { samples, noise, perturbation: 'Gaussian N(0, (noise·range)²), input − I', normalize: false, multipliedBy: args.multipliedBy ?? null, score: 'target activation (what the map explains)', seed: ctx.seed ?? 0, reference: 'Captum infidelity' },
     higherIsBetter: false, seconds: elapsed(started),
   };
 }
