@@ -44,7 +44,7 @@ export const bottomLayerOf = (l: LayerInfo): string => (l.activation ? `${l.name
 export const scanLayersOf = (plan: ReportPlan): string[] => [...new Set(plan.layers.flatMap((l) => [l.name, bottomLayerOf(l)]))];
 
 export function visArtifact(ctx: ReportContext, kind: VisKind, group: UnitGroup): Promise<Stored<VisData>> {
-  return ctx.store.cached('vis', { model: ctx.hash, layer: group.layer, ...visParams(kind, ctx.plan.methods, group) }, () => computeVis(ctx.model, kind, ctx.plan.methods, group));
+  return ctx.store.cached(`vis-${kind}`, { model: ctx.hash, layer: group.layer, ...visParams(kind, ctx.plan.methods, group) }, () => computeVis(ctx.model, kind, ctx.plan.methods, group));
 }
 
 const scanParts = (ctx: ReportContext, slice: [number, number]) => ({ model: ctx.hash, dataset: ctx.data!.spec, slice, k: ctx.plan.k, layers: scanLayersOf(ctx.plan) });

@@ -60,7 +60,7 @@ export async function historySections(
       // The history units of a layer are one group of their own, seeded like the report's group of the first.
       const group: UnitGroup = { layer, units: list, seed: plan.groups.find((g) => g.layer === layer && g.units.includes(list[0]))?.seed ?? plan.seed, ordinal: -1 };
       const kind = plan.methodsOf[layer][0];
-      const vis = await store.cached<VisData>('vis', { model: c.hash, layer, ...visParams(kind, plan.methods, group) }, () => computeVis(c.model, kind, plan.methods, group));
+      const vis = await store.cached<VisData>(`vis-${kind}`, { model: c.hash, layer, ...visParams(kind, plan.methods, group) }, () => computeVis(c.model, kind, plan.methods, group));
       const entry = scan?.layers.find((l) => l.layer === layer);
       const ex = data && entry ? await store.cached<UnitExamples[]>('history-examples', { model: c.hash, dataset: data.spec, layer, units: list, k: plan.k }, () => computeExamples(c.model, data.set, entry, null, list)) : null;
       for (const u of list) {

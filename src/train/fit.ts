@@ -18,7 +18,8 @@ export interface FitArgs {
   /** Random shifts of up to this many pixels (data augmentation); default 0. */
   readonly shift?: number;
   readonly onBatch?: (info: { epoch: number; batch: number; batches: number; loss: number }) => void;
-  readonly onEpoch?: (e: EpochMetrics) => void;
+  /** Awaited before the next epoch (a checkpoint can be saved from it). */
+  readonly onEpoch?: (e: EpochMetrics) => void | Promise<void>;
   /** Runs after every update (e.g. to re-apply a connectivity mask). */
   readonly afterBatch?: () => void;
 }
@@ -118,7 +119,7 @@ export async function fitClassifier(model: tf.LayersModel, train: ImageSet, test
       seconds: (performance.now() - t0) / 1000,
     };
     history.push(m);
-    args.onEpoch?.(m);
+    await args.onEpoch?.(m);
   }
   optimizer.dispose();
   return history;

@@ -22,6 +22,7 @@ const SPECS = {
   patch: { type: 'int', help: 'first-layer units see only a PATCH×PATCH square of the input (seed 000: 7)' },
   gaussian: { type: 'bool', help: 'Gaussian (real-valued) visible units for the first RBM' },
   data: { type: 'string', help: 'mnist | fashion-mnist | a folder of images (one subfolder per class)', default: 'mnist' },
+  snapshots: { type: 'ints', help: 'cnn/mlp: keep a checkpoint after these epochs in OUT/snapshots/epoch-N (for report --history)' },
   epochs: { type: 'int', help: 'passes over the training set (rbm: CD epochs; dbn/sae/dae: supervised fine-tuning with a softmax classifier, 0 = none)', default: 10 },
   out: { type: 'string', help: 'output directory for model.json, weights.bin, metrics.json' },
   batch: { type: 'int', help: 'mini-batch size', default: 64 },
@@ -41,6 +42,9 @@ export async function run(argv: string[]): Promise<void> {
   const epochs = flags.epochs;
   const stackArch = isStack(arch);
   if (epochs < (stackArch && arch !== 'rbm' ? 0 : 1)) throw new DeepvisError(`--epochs must be at least 1; got ${epochs}`);
+  if (flags.snapshots && stackArch) throw new DeepvisError('--snapshots is for --arch cnn|mlp');
+  const late = flags.snapshots === 'all' ? undefined : flags.snapshots?.find((e) => e < 1 || e > epochs);
+  if (late != null) throw new DeepvisError(`--snapshots ${late}: epochs run from 1 to ${epochs}`);
   const noise = parseNoise(flags.noise, arch);
   const sparsity = flags.sparsity;
   if (flags.layers === 'all') throw new DeepvisError('--layers takes hidden layer sizes, e.g. 500,500');
@@ -63,6 +67,16 @@ export async function run(argv: string[]): Promise<void> {
   const t0 = performance.now();
   console.log(`training ${arch} on ${dataSpec}: ${train.count} train / ${test.count} test images, ${epochs} epochs, backend ${engine.backend}`);
   let bar: Progress | null = null;
+  const meta = {
+    arch,
+    dataset: dataSpec,
+    inputRange: [0, 1] as [number, number],
+    channelOrder: 'gray' as const,
+    imageShape: [...train.shape] as [number, number, number],
+    labels: train.classNames ?? undefined,
+    logitsLayer: 'logits',
+  };
+  const snapshots = flags.snapshots === 'all' ? Array.from({ length: epochs }, (_, i) => i + 1) : flags.snapshots ?? [];
   const history = await fitClassifier(model, train, test, classes, {
     epochs,
     batchSize: flags.batch,
@@ -73,23 +87,16 @@ export async function run(argv: string[]): Promise<void> {
       if (batch === 0) bar = new Progress(`epoch ${epoch + 1}/${epochs}`, batches, quiet);
       bar?.update(batch + 1, `loss ${loss.toFixed(3)}`);
     },
-    onEpoch: (e) => {
+    onEpoch: async (e) => {
       bar?.done();
+      if (snapshots.includes(e.epoch)) await saveLayersModel(model, await output.folder(`snapshots/epoch-${e.epoch}`), meta);
       console.log(
         `epoch ${e.epoch}: loss ${e.loss.toFixed(4)} acc ${(100 * e.accuracy).toFixed(2)}% | test loss ${e.testLoss.toFixed(4)} acc ${(100 * e.testAccuracy).toFixed(2)}% | ${e.seconds.toFixed(1)}s`,
       );
     },
   });
   const wall = (performance.now() - t0) / 1000;
-  await saveLayersModel(model, await output.folder(''), {
-    arch,
-    dataset: dataSpec,
-    inputRange: [0, 1],
-    channelOrder: 'gray',
-    imageShape: [...train.shape] as [number, number, number],
-    labels: train.classNames ?? undefined,
-    logitsLayer: 'logits',
-  });
+  await saveLayersModel(model, await output.folder(''), meta);
   const last = history[history.length - 1];
   await output.json('metrics.json', {
     arch, dataset: dataSpec, seed, backend: engine.backend,
