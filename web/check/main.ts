@@ -1,6 +1,7 @@
 // The smallest page that proves the library runs in a browser: load a saved model from the server,
 // run a few activation-maximization steps of several units at once, draw the grid.
 import { erhan, grid, initEngine, loadModelFromUrl, toImage } from '../../src/index.js';
+import { itemOf } from '../../src/engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import simd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -28,7 +29,7 @@ async function run() {
   const [h, w, c] = model.input.shape;
   const values = await result.images.data();
   result.images.dispose();
-  const img = grid(unitList.map((_, i) => toImage(values.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c])), {
+  const img = grid(unitList.map((_, i) => toImage(itemOf(values, i, [h, w, c]), [h, w, c])), {
     labels: result.units.map((u) => `${u.unit} ${u.activation.toFixed(2)}`),
   });
   const canvas = document.getElementById('grid') as HTMLCanvasElement;

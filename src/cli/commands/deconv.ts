@@ -6,6 +6,7 @@
  * cropped to the neuron's receptive field. --unpool nearest: the variant without switches.
  */
 import { checkUnits } from '../../objectives/units.js';
+import { itemOf } from '../../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import { deconvnet } from '../../attribution/gradients.js';
 import { entryCrop, layerTopK, scanTopK, type TopKIndex } from '../../analysis/scan.js';
@@ -70,7 +71,7 @@ export async function run(argv: string[]): Promise<void> {
     const patches: RgbaImage[] = [];
     idx.forEach((_, r) => {
       // Projections are signed and their scale is arbitrary: zero is mid-grey, each tile full contrast.
-      const projection = entryCrop(entry, u, r, pv.subarray(r * h * w * c, (r + 1) * h * w * c), shape, 0);
+      const projection = entryCrop(entry, u, r, itemOf(pv, r, [h, w, c]), shape, 0);
       projections.push(toImage(projection.values, projection.shape, { mode: 'symmetric' }));
       const patch = entryCrop(entry, u, r, pixels[r], shape, (lo + hi) / 2);
       patches.push(toImage(patch.values, patch.shape, { mode: 'range', range: [lo, hi] }));

@@ -5,6 +5,7 @@
  * coordinates coloured by label, with the 5-nearest-neighbour label agreement as a number.
  */
 import { embed } from '../../analysis/embedding.js';
+import { itemOf } from '../../engine/read.js';
 import { subset } from '../../data/dataset.js';
 import { DeepvisError } from '../../errors.js';
 import { Rng } from '../../engine/rng.js';
@@ -39,7 +40,7 @@ export async function run(argv: string[]): Promise<void> {
   const set = subset(full, new Rng(flags.seed).permutation(full.count).slice(0, n));
   const e = embed(model, set, layer.name, { method: flags.method, pcaFirst: flags['pca-first'], perplexity: flags.perplexity, iterations: flags.iterations, seed: flags.seed });
   const [h, w, c] = model.input.shape;
-  const thumbs = Array.from({ length: n }, (_, i) => toImage(set.images.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], { mode: 'range', range: model.input.range }));
+  const thumbs = Array.from({ length: n }, (_, i) => toImage(itemOf(set.images, i, [h, w, c]), [h, w, c], { mode: 'range', range: model.input.range }));
   const score = e.knnAccuracy == null ? '' : `, 5-NN label agreement ${(100 * e.knnAccuracy).toFixed(1)}%`;
   const stem = `${fileStem(layer.name)}-${e.method}`;
   await output.png(`${stem}.png`, thumbnailScatter(e.points, thumbs, e.labels, { title: `${layer.name}: ${e.method} of ${n} images (${e.dims} dims${score})`, classNames: set.classNames ?? model.labels ?? undefined, tint: c === 1 }));

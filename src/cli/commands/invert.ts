@@ -4,6 +4,7 @@
  * from several random starts, and reports each reconstruction's normalized representation error.
  */
 import { invert, invertParams } from '../../methods/invert.js';
+import { itemOf } from '../../engine/read.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
@@ -58,7 +59,7 @@ export async function run(argv: string[]): Promise<void> {
     const v = r.images.dataSync();
     r.images.dispose();
     r.errors.forEach((e, i) => {
-      tiles.push(toImage(v.subarray(i * h * w * c, (i + 1) * h * w * c), [h, w, c], norm));
+      tiles.push(toImage(itemOf(v, i, [h, w, c]), [h, w, c], norm));
       labels.push(`${layer.name} ${e.toFixed(3)}`);
     });
     results.push({ layer: layer.name, errors: r.errors, params: r.params, seconds: r.seconds });

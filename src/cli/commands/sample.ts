@@ -3,6 +3,7 @@
  * clamped (Erhan et al. 2009, §4). One row per unit: its samples, then their mean.
  */
 import { existsSync } from 'node:fs';
+import { itemOf } from '../../engine/read.js';
 import * as path from 'node:path';
 import { loadModel } from '../../io/model_files.js';
 import { sampleDbnUnits } from '../../methods/dbn_sample.js';
@@ -43,7 +44,6 @@ export async function run(argv: string[]): Promise<void> {
   const t0 = performance.now();
   const r = sampleDbnUnits(model, { layer, units, samples, gibbs: flags.gibbs, seed: flags.seed });
   const [h, w, c] = model.input.shape;
-  const size = h * w * c;
   const s = r.samples.dataSync();
   const m = r.means.dataSync();
   r.samples.dispose();
@@ -52,10 +52,10 @@ export async function run(argv: string[]): Promise<void> {
   const labels = [];
   for (let k = 0; k < units.length; k++) {
     for (let i = 0; i < samples; i++) {
-      tiles.push(toImage(s.subarray((k * samples + i) * size, (k * samples + i + 1) * size), [h, w, c], { mode: 'range', range: [0, 1] }));
+      tiles.push(toImage(itemOf(s, k * samples + i, [h, w, c]), [h, w, c], { mode: 'range', range: [0, 1] }));
       labels.push(i === 0 ? `u${units[k]}` : '');
     }
-    tiles.push(toImage(m.subarray(k * size, (k + 1) * size), [h, w, c], { mode: 'range', range: [0, 1] }));
+    tiles.push(toImage(itemOf(m, k, [h, w, c]), [h, w, c], { mode: 'range', range: [0, 1] }));
     labels.push('mean');
   }
   const stem = `${model.layer(layer).name}-samples`;

@@ -7,6 +7,7 @@
  * A folder with --split all is streamed (memory: one batch plus the tables).
  */
 import { checkUnits } from '../../objectives/units.js';
+import { itemOf } from '../../engine/read.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { entryCrop, layerTopK, scanTopK, scannableLayers, type Batch, type LayerTopK, type TopKIndex } from '../../analysis/scan.js';
@@ -63,8 +64,7 @@ export async function imageLoader(index: TopKIndex, model: VisModel): Promise<(i
     return async (i) => (await decodeImage(files[i], { height: h, width: w, channels: c })).data.map((v) => lo + v * (hi - lo));
   }
   const set = await dataFromSpec(spec, model);
-  const size = h * w * c;
-  return async (i) => set.images.subarray(i * size, (i + 1) * size);
+  return async (i) => itemOf(set.images, i, set.shape);
 }
 
 export async function topkTiles(entry: LayerTopK, unit: number, model: VisModel, load: (i: number) => Promise<Float32Array>): Promise<RgbaImage[]> {
