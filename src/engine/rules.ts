@@ -17,8 +17,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { releaseTapeAfterError } from './tape.js';
 
-/** 'linear': ReLU passes everything (receptive-field geometry, analysis/receptive_field.ts). */
-export type ReluRule = 'gradient' | 'deconvnet' | 'guided' | 'linear';
+/**
+ * 'linear': ReLU passes everything (receptive-field geometry, analysis/receptive_field.ts).
+ * 'leaky': the gradient of a leaky ReLU (slope LEAKY_SLOPE below zero) with the forward unchanged —
+ * the warm-up that gets an optimization off a start where every path to the unit is off (MaCo).
+ */
+export type ReluRule = 'gradient' | 'deconvnet' | 'guided' | 'linear' | 'leaky';
+/** Keras's LeakyReLU default slope. */
+export const LEAKY_SLOPE = 0.3;
 export type Unpool = 'switches' | 'nearest';
 
 export interface BackwardRules {
@@ -35,6 +41,7 @@ function reluGrad(rule: ReluRule, cap?: number): tf.GradConfig['gradFunc'] {
           const down = dy as tf.Tensor;
           const open = cap == null ? tf.step(x) : tf.logicalAnd(x.greater(0), x.less(cap)).toFloat();
           if (rule === 'linear') return down.clone();
+          if (rule === 'leaky') return down.mul(open.mul(1 - LEAKY_SLOPE).add(LEAKY_SLOPE));
           if (rule === 'deconvnet') return down.relu();
           return down.relu().mul(open);
         }),

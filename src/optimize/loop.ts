@@ -16,6 +16,7 @@ import { releaseTapeAfterError } from '../engine/tape.js';
 import { DeepvisError } from '../errors.js';
 import { checkDivergence, checkLr } from './divergence.js';
 import { drain, type Steps } from './drive.js';
+import { Nadam } from './nadam.js';
 import type { VisModel } from '../model/types.js';
 import type { Objective } from '../objectives/objective.js';
 import type { Param } from '../param/pixels.js';
@@ -30,7 +31,9 @@ export type StepRule =
   | 'linf'
   /** x += lr · g / mean|g|, per image: DeepDream's step. */
   | 'mean'
-  | 'adam';
+  | 'adam'
+  /** Keras's Nadam (optimize/nadam.ts): MaCo's optimizer. */
+  | 'nadam';
 
 export interface OptimizeArgs {
   readonly steps: number;
@@ -84,7 +87,7 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
   checkLr(args.lr);
   if (!(Number.isInteger(args.steps) && args.steps >= 0)) throw new DeepvisError(`steps must be a whole number ≥ 0; got ${args.steps}`);
   const rule = args.rule ?? 'normalized';
-  const adam = rule === 'adam' ? tf.train.adam(args.lr) : null;
+  const adam = rule === 'adam' ? tf.train.adam(args.lr) : rule === 'nadam' ? new Nadam(args.lr) : null;
   const first = param.image();
   const n = first.shape[0];
   let best = first as tf.Tensor4D;

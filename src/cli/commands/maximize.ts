@@ -15,6 +15,9 @@ import type { MethodResult } from '../../methods/common.js';
 import { compareWithBlank, dataDriven, dataDrivenParams, estimateSteps } from '../../methods/data_driven.js';
 import { erhan, erhanParams } from '../../methods/erhan.js';
 import { lucid, lucidParams } from '../../methods/lucid.js';
+import { accentuateParams } from '../../methods/accentuate.js';
+import { macoParams } from '../../methods/maco.js';
+import { MODERN_FLAGS, runModern } from './maximize_modern.js';
 import { randomPresets, yosinski, yosinskiParams, YOSINSKI_PRESETS, type YosinskiSet } from '../../methods/yosinski.js';
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
@@ -24,13 +27,13 @@ import { evalSetFor, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { checkBatchMemory, checkGridPixels, gridTile } from '../limits.js';
 import { Progress } from '../progress.js';
 
-const METHODS = ['erhan', 'yosinski', 'data-driven', 'lucid'] as const;
+const METHODS = ['erhan', 'yosinski', 'data-driven', 'lucid', 'maco', 'accentuate'] as const;
 type Method = (typeof METHODS)[number];
 
 const SPECS: FlagSpecs = {
   ...MODEL_FLAGS,
   ...UNIT_FLAGS,
-  method: { type: 'string', help: 'erhan (norm-constrained ascent), yosinski (regularized), data-driven (seed 000), lucid (Fourier + robustness)', choices: [...METHODS], default: 'erhan' },
+  method: { type: 'string', help: 'erhan (norm-constrained ascent), yosinski (regularized), data-driven (seed 000), lucid (Fourier + robustness), maco (phase only, Fel 2023), accentuate (from --input, Hamblin 2024)', choices: [...METHODS], default: 'erhan' },
   crop: { type: 'string', help: "crop tiles to the neuron's receptive field (auto: when --neuron is given)", choices: ['auto', 'rf', 'none'], default: 'auto' },
   steps: { type: 'int', help: 'step limit (default per method: erhan 300, yosinski 200, lucid 256 for ≤32 px else 384–512, data-driven 60 or --estimate-steps)' },
   lr: { type: 'number', help: 'step size as a fraction of the input range (default per method)' },
@@ -49,6 +52,7 @@ const SPECS: FlagSpecs = {
   data: { type: 'string', help: "data set for best examples, ρ and data-driven starts (default: the model's own, if known)" },
   out: { type: 'string', help: 'output directory' },
   'unit-files': { type: 'string', help: "also write each unit's image as DIR/LAYER-METHOD/unit-N.png (a model's report/ folder is what deepvis serve shows in its unit panel)" },
+  ...MODERN_FLAGS,
   ...ENGINE_FLAGS,
 };
 export const help = usage('maximize', '--model M --layer L [--units 0-63] [--method erhan|yosinski|data-driven|lucid] --out DIR', SPECS);
@@ -68,7 +72,7 @@ const setLabel = (s: YosinskiSet) => `d${s.decay} b${s.blurRadius}/${s.blurEvery
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
     required<string>(f, 'layer');
-    positive(f, 'restarts', 'steps', 'search', 'per-unit');
+    positive(f, 'restarts', 'steps', 'search', 'per-unit', 'crops');
   });
   const unitOutput = flags['unit-files'] != null ? await openOutput(flags['unit-files'] as string, '--unit-files') : null;
   const layerRef = flags.layer as string;
@@ -79,6 +83,7 @@ export async function run(argv: string[]): Promise<void> {
   const copies: Record<Method, [number, string]> = {
     erhan: [flags.restarts as number, 'restarts'], yosinski: [flags.search != null ? (flags.search as number) : String(flags.preset) === 'all' ? 4 : 1, 'hyperparameter sets'],
     lucid: [flags['per-unit'] as number, 'images per unit'], 'data-driven': [1, 'start'],
+    maco: [macoParams(model, { units }).crops + 4, 'crops and a 2× canvas'], accentuate: [accentuateParams({ crops: flags.crops as number | undefined }).crops, 'crops'],
   };
   const [k, per] = copies[method];
   checkBatchMemory(model, units.length * k, { layer: layer.name, what: `${units.length} units × ${k} ${per}`, hint: `fewer --units${method === 'erhan' ? ' or --restarts' : ''}` });
@@ -92,13 +97,22 @@ export async function run(argv: string[]): Promise<void> {
   const req = { layer: layer.name, units, neuron, seed, steps: flags.steps as number | undefined, lr: flags.lr as number | undefined };
   const stepsOf: Record<Method, () => number> = {
     erhan: () => erhanParams(model, req).steps, yosinski: () => yosinskiParams(req).steps, lucid: () => lucidParams(model, req).steps, 'data-driven': () => dataDrivenParams(req).steps,
+    maco: () => req.steps ?? 256, accentuate: () => accentuateParams(req).steps,
   };
   const bar = new Progress(`${method} ${layer.name}`, stepsOf[method](), quiet);
   const onStep = ({ step, active }: { step: number; active: number }) => bar.update(step + 1, `${active} running`);
   const extra: Record<string, unknown> = {};
   let result: MethodResult;
   let rows: string[] | null = null;
+  let writeExtra: ((o: OutputSession, stem: string) => Promise<void>) | null = null;
   switch (method) {
+    case 'maco':
+    case 'accentuate': {
+      const r = await runModern(method, model, { ...req, onStep }, flags, data);
+      result = r.result;
+      writeExtra = r.write;
+      break;
+    }
     case 'erhan': {
       const r = erhan(model, { ...req, restarts: flags.restarts as number, rho: (flags.rho as number | undefined) ?? (data ? meanNorm(data) : undefined), onStep });
       result = {
@@ -143,6 +157,7 @@ export async function run(argv: string[]): Promise<void> {
   const best = data ? datasetMax(model, data, layer.name, units, { neuron }) : null;
   await writeOutputs(model, result, { output, unitOutput, method, layer: layer.name, neuron, crop: flags.crop as string, rows, best });
   const stem = `${fileStem(layer.name)}-${method}`;
+  await writeExtra?.(output, stem);
   await output.json(`${stem}.json`, {
     model: flags.model,
     layer: layer.name,

@@ -1,0 +1,96 @@
+/**
+ * maximize --method maco | accentuate: the runs and their extra files. MaCo writes, beside the
+ * grid, the canvases with the transparency map as alpha (LAYER-maco-alpha.png) and the map alone
+ * (LAYER-maco-transparency.png); accentuation writes seed | accentuated | difference as three rows
+ * (LAYER-accentuate-triptych.png).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../../data/dataset.js';
+import { itemOf } from '../../engine/read.js';
+import { DeepvisError } from '../../errors.js';
+import type { OutputSession } from '../../io/output.js';
+import { accentuate } from '../../methods/accentuate.js';
+import type { MethodResult, UnitRequest } from '../../methods/common.js';
+import { maco } from '../../methods/maco.js';
+import { alphaOf, datasetSpectrum } from '../../methods/maco_parts.js';
+import type { VisModel } from '../../model/types.js';
+import { grid } from '../../render/grid.js';
+import { heatImage } from '../../render/heat.js';
+import { diverging, toImage } from '../../render/image.js';
+import { imageFrom } from '../inputs.js';
+
+export const MODERN_FLAGS = {
+  input: { type: 'string', help: 'accentuate: the seed image (a file or DATASET:N)' },
+  weight: { type: 'number', help: "accentuate: weight of the L2 pull toward the seed, in units of the seed's activation", default: 1 },
+  crops: { type: 'int', help: 'maco, accentuate: random crops per image per step (default maco 32, fewer for many units; accentuate 6)' },
+  warmup: { type: 'int', help: 'maco: steps with a leaky-ReLU gradient at the start (Xplique warm-up)', default: 0 },
+} as const;
+
+export interface ModernRun {
+  result: MethodResult;
+  /** Writes the method's extra files under `stem`; frees what the run kept for them. */
+  write(output: OutputSession, stem: string): Promise<void>;
+}
+
+export async function runModern(
+  method: 'maco' | 'accentuate', model: VisModel, req: UnitRequest & { lr?: number }, flags: Record<string, unknown>, data: ImageSet | null,
+): Promise<ModernRun> {
+  const labels = req.units.map(String);
+  if (method === 'maco') {
+    const magnitude = data ? datasetSpectrum(model, data) : undefined;
+    const r = maco(model, { ...req, magnitude, crops: flags.crops as number | undefined, warmup: flags.warmup as number });
+    const { canvas, transparency } = r;
+    return {
+      result: r,
+      write: async (output, stem) => {
+        const [n, h, w, c] = canvas.shape;
+        const px = canvas.dataSync() as Float32Array;
+        const alpha = alphaOf(transparency);
+        const [lo, hi] = model.input.range;
+        canvas.dispose();
+        transparency.dispose();
+        const shape: [number, number, number] = [h, w, c];
+        const plain = Array.from({ length: n }, (_, i) => toImage(itemOf(px, i, shape), shape, { mode: 'range', range: [lo, hi] }));
+        const withAlpha = plain.map((t, i) => {
+          const data = new Uint8ClampedArray(t.data);
+          for (let j = 0; j < h * w; j++) data[4 * j + 3] = Math.round(255 * alpha[i * h * w + j]);
+          return { width: t.width, height: t.height, data };
+        });
+        const maps = Array.from({ length: n }, (_, i) => heatImage(alpha.subarray(i * h * w, (i + 1) * h * w), h, w));
+        await output.png(`${stem}-alpha.png`, grid(withAlpha, { labels, title: `${stem}: transparency as alpha`, minTile: 112 }));
+        await output.png(`${stem}-transparency.png`, grid(maps, { labels, title: `${stem}: accumulated |gradient|`, minTile: 112 }));
+      },
+    };
+  }
+  if (flags.input == null) throw new DeepvisError('--method accentuate starts from an image: give --input FILE or --input mnist:N');
+  const seed = await imageFrom(flags.input as string, model);
+  const seed4 = tf.tidy(() => seed.expandDims(0) as tf.Tensor4D);
+  seed.dispose();
+  let r;
+  try {
+    r = accentuate(model, { ...req, image: seed4, weight: flags.weight as number, crops: flags.crops as number | undefined });
+  } finally {
+    seed4.dispose();
+  }
+  const { seeds } = r;
+  const accentuated = r.images.clone();
+  return {
+    result: r,
+    write: async (output, stem) => {
+      const [n, h, w, c] = seeds.shape;
+      const shape: [number, number, number] = [h, w, c];
+      const s = seeds.dataSync() as Float32Array;
+      const a = accentuated.dataSync() as Float32Array;
+      const diff = tf.tidy(() => accentuated.sub(seeds).sum(3).dataSync() as Float32Array);
+      seeds.dispose();
+      accentuated.dispose();
+      const range = { mode: 'range', range: model.input.range } as const;
+      const row = (v: Float32Array) => Array.from({ length: n }, (_, i) => toImage(itemOf(v, i, shape), shape, range));
+      const diffs = Array.from({ length: n }, (_, i) => diverging(diff.subarray(i * h * w, (i + 1) * h * w), h, w));
+      const tiles = [...row(s), ...row(a), ...diffs];
+      await output.png(`${stem}-triptych.png`, grid(tiles, {
+        cols: n, labels: [...labels, ...labels, ...labels], rowLabels: ['seed', 'accentuated', 'difference'], title: `${stem} from ${String(flags.input)}`, minTile: 84,
+      }));
+    },
+  };
+}
