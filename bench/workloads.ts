@@ -4,6 +4,7 @@
  * W3 = one input gradient of a logit. Plus issue 2's figures on the MNIST CNN architecture.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchRanges } from '../src/data/dataset.js';
 import { fromLayersModel } from '../src/model/layers_adapter.js';
 import { units } from '../src/objectives/units.js';
 import { optimize } from '../src/optimize/loop.js';
@@ -64,9 +65,9 @@ export function w2(images = 10000, batch = 256, k = 9): Measure {
   const data = tf.randomUniform([images, 28, 28, 1], 0, 1, 'float32', 1234) as tf.Tensor4D;
   const scan = (count: number) => {
     const top = new TopK(256, k);
-    for (let start = 0; start < count; start += batch) {
+    for (const [start, end] of batchRanges(count, batch)) {
       const acts = tf.tidy(() => {
-        const xb = data.slice([start, 0, 0, 0], [Math.min(batch, count - start), -1, -1, -1]);
+        const xb = data.slice([start, 0, 0, 0], [end - start, -1, -1, -1]);
         const [dense1, logits] = model.activations(xb, ['a_dense1', 'a_logits']);
         logits.dataSync(); // computed like the PyTorch side, which runs the tail too
         return dense1;

@@ -7,7 +7,7 @@
  * Conv channels are reduced to their spatial mean first. One streaming pass; memory units × classes.
  */
 import { tidyData } from '../engine/read.js';
-import { batchTensor, type ImageSet } from '../data/dataset.js';
+import { batchRanges, batchTensor, type ImageSet } from '../data/dataset.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { unitScores } from '../objectives/units.js';
@@ -40,9 +40,7 @@ export function specificity(model: VisModel, set: ImageSet, layerName: string, a
   const u = layer.units;
   const sums = new Float64Array(classes * u);
   const counts = new Float64Array(classes);
-  const bs = args.batchSize ?? 256;
-  for (let from = 0; from < set.count; from += bs) {
-    const to = Math.min(set.count, from + bs);
+  for (const [from, to] of batchRanges(set.count, args.batchSize ?? 256)) {
     const s = tidyData(() => {
       const [act] = model.activations(batchTensor(set, from, to), [layer.name]);
       return unitScores(act, layer);

@@ -7,6 +7,7 @@
  * ResNet-50 that is a few dozen rows, on the MNIST CNN it is capped at 512.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchRanges } from '../data/dataset.js';
 import { floatsPerImage, memoryBudget } from '../cli/limits.js';
 import { oneHot } from '../engine/one_hot.js';
 import { DeepvisError } from '../errors.js';
@@ -41,9 +42,8 @@ export function rowTarget(t: ResolvedTarget, reps: number, from: number, to: num
   };
 }
 
-export function* chunkRanges(rows: number, maxBatch: number): Generator<[number, number]> {
-  for (let from = 0; from < rows; from += maxBatch) yield [from, Math.min(rows, from + maxBatch)];
-}
+/** [from, to) chunks of `rows` of at most `maxBatch`: the one batching loop (data/dataset.ts). */
+export const chunkRanges = batchRanges;
 
 /**
  * ∂score/∂x for every row of `batch` (reps rows per image of t), maxBatch rows at a time.
