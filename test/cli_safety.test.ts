@@ -273,6 +273,19 @@ describe('one-unit layers and 1×1 maps (tf.oneHot refuses depth 1)', () => {
     ['topk on the 1×1 map', ['topk', '--layers', 'whole,out'], 'topk-index.json'],
     ['attribute, every method', ['attribute', '--input', 'mnist:0', '--samples', '2', '--ig-steps', '2'], 'attribute-all.json'],
   ];
+  it('inspect escapes control characters in names from the model file (class labels)', async () => {
+    // tfjs refuses such layer names itself; labels in the metadata are free text.
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ inputShape: [4], units: 2, name: 'scores' }));
+    const hostile = path.join(dir, 'hostile-names');
+    await saveLayersModel(m, hostile, { inputRange: [0, 1], labels: ['cat', 'evil\x1b]0;owned\x07'] });
+    m.dispose();
+    const r = deepvis(['inspect', hostile, '--input-shape', '2,2,1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /evil\\x1b\]0;owned\\x07/);
+    assert.doesNotMatch(r.stdout, /[\x00-\x09\x0b-\x1f]/);
+  });
+
   for (const [what, args, file] of runs) {
     it(what, () => {
       const out = path.join(dir, `one-${what.replace(/\W+/g, '-')}`);
