@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   deconv: () => import('./commands/deconv.js'),
   occlusion: () => import('./commands/occlusion.js'),
   attribute: () => import('./commands/attribute.js'),
+  evaluate: () => import('./commands/evaluate.js'),
   specificity: () => import('./commands/specificity.js'),
   sensitivity: () => import('./commands/sensitivity.js'),
   lincomb: () => import('./commands/lincomb.js'),
@@ -59,6 +60,7 @@ seeing units through data:
   occlusion            slide a grey square over the input, map the drop of a class or unit
   attribute            gradient maps: saliency, guided, deconvnet, smoothgrad, integrated-gradients,
                        gradcam, guided-gradcam (--method all)
+  evaluate             which map to believe: methods × faithfulness/robustness/randomization metrics
   specificity          per-class mean activations, unimodal/bimodal units per layer (seed 000 §3)
   sensitivity          activation of unit j on the optimum of unit i (Erhan et al. 2010, §6.2)
   lincomb              a unit as the weighted sum of the filters below (Lee et al.)

@@ -110,7 +110,7 @@ describe('faithfulness on a linear model', () => {
     const w = values(side * side, 7);
     const model = linear(w, side);
     const x = tf.tensor4d(values(2 * side * side, 8).map((v) => (v + 1) / 2), [2, side, side, 1]);
-    const xs = x.dataSync();
+    const xs = x.dataSync() as Float32Array;
     const exact = xs.map((v, i) => v * w[i % (side * side)]);
     const ctx = { ...context(model, x, exact), t: resolveTarget(model, x, { units: [0] }) };
     // w ⊙ x in Captum's multiply-by-inputs form, and the gradient w in the plain form: both exact.
@@ -182,7 +182,7 @@ describe('randomization', () => {
   });
 
   for (const [name, open] of [
-    ['graph', async () => visModelFromArtifacts(graphModelArtifacts())],
+    ['graph', async () => visModelFromArtifacts(graphModelArtifacts(), 'graph fixture')],
     ['onnx', async () => loadModel('test/fixtures/onnx/mobilenetv2-mini-op17.onnx')],
   ] as const) {
     it(`randomizes and restores a ${name} model's layers in place`, async () => {

@@ -1,0 +1,157 @@
+/**
+ * deepvis evaluate --model M (--data D --count N | --input IMG…) --methods all --metrics all --out DIR
+ * Which attribution map to believe for this model: every method × every faithfulness/robustness/
+ * randomization metric (src/metrics), as a table of means with 95% intervals (best per metric
+ * marked), the deletion/insertion and MPRT curve plots, a JSON of every score and parameter, and an
+ * HTML page of all three. Everything is checked before any work (methods that need a conv layer,
+ * metrics that need labels, --count), and the files appear together or not at all.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ATTRIBUTION_METHODS, CAM_METHODS, type AttributionMethod } from '../../attribution/attribute.js';
+import { checkMaxBatch } from '../../attribution/chunks.js';
+import { DeepvisError } from '../../errors.js';
+import { evaluateAttributions, LABEL_METRICS, METRICS, type EvaluationReport, type MetricName } from '../../metrics/evaluate.js';
+import type { VisModel } from '../../model/types.js';
+import { linePlot, sideBySide } from '../../render/curves.js';
+import { usage, type FlagSpecs } from '../args.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { dataFrom, DATA_FLAGS, imagesFrom } from '../inputs.js';
+
+const SPECS = {
+  ...MODEL_FLAGS,
+  ...DATA_FLAGS,
+  count: { type: 'int', help: 'how many images of --data (the first N)', default: 100 },
+  input: { type: 'string', help: 'images instead of --data: files or DATASET:INDEX or DATASET:FROM-TO, comma-separated' },
+  methods: { type: 'string', help: `attribution methods, comma-separated, or 'all' (${ATTRIBUTION_METHODS.join(', ')})`, default: 'all' },
+  metrics: { type: 'string', help: `metrics, comma-separated, or 'all' (${METRICS.join(', ')})`, default: 'all' },
+  target: { type: 'string', help: "class explained: each input's predicted class or its label", choices: ['predicted', 'label'], default: 'predicted' },
+  'max-batch': { type: 'int', help: 'rows per forward/backward pass for expanded inputs (default: what fits the memory budget)' },
+  out: { type: 'string', help: 'output directory' },
+  ...ENGINE_FLAGS,
+} as const satisfies FlagSpecs;
+export const help = usage('evaluate', '--model M (--data D --count N | --input IMAGES) [--methods all] [--metrics all] --out DIR', SPECS);
+
+function listFlag<T extends string>(value: string, known: readonly T[], what: string): T[] | 'all' {
+  if (value === 'all') return 'all';
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean) as T[];
+  for (const m of list) if (!known.includes(m)) throw new DeepvisError(`unknown ${what} '${m}'; known: ${known.join(', ')}, all`);
+  if (list.length === 0) throw new DeepvisError(`--${what}s is empty`);
+  return list;
+}
+
+const hasConv = (model: VisModel) => model.layers.some((l) => l.outputShape.length === 3 && l.outputShape[0] > 1);
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(3) : v.toExponential(2);
+}
+
+function textTable(r: EvaluationReport): string {
+  const head = ['method', ...r.metrics.map((m) => `${m} ${r.higherIsBetter[m] ? '↑' : '↓'}`)];
+  const rows = r.methods.map((m) => [m, ...r.metrics.map((k) => { const c = r.table[m][k]; return `${fmt(c.mean)} ±${fmt(c.ci95)}${c.best ? ' *' : ''}`; })]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  return [head, ...rows].map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
+}
+
+const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+function html(r: EvaluationReport, title: string, plots: string[], notes: string[]): string {
+  const head = r.metrics.map((m) => `<th>${escape(m)} ${r.higherIsBetter[m] ? '↑' : '↓'}</th>`).join('');
+  const rows = r.methods.map((m) => `<tr><th>${escape(m)}</th>${r.metrics.map((k) => {
+    const c = r.table[m][k];
+    return `<td${c.best ? ' class="best"' : ''}>${fmt(c.mean)} <small>± ${fmt(c.ci95)}</small></td>`;
+  }).join('')}</tr>`).join('\n');
+  return `<!doctype html><html lang="en"><meta charset="utf-8"><title>${escape(title)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}th:first-child{text-align:left}.best{font-weight:bold;background:#e6f4ea}small{color:#666}img{max-width:100%;margin:1em 0}</style>
+<h1>${escape(title)}</h1>
+<p>Mean over ${r.units.length} inputs ± half-width of the 95% interval; the best method per metric in bold (↑ higher is better, ↓ lower). Every parameter is in evaluate.json.</p>
+<table><tr><th>method</th>${head}</tr>
+${rows}</table>
+${notes.map((n) => `<p>${escape(n)}</p>`).join('\n')}
+${plots.map((p) => `<img src="${escape(p)}" alt="${escape(p)}">`).join('\n')}
+</html>
+`;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
+    if (!(f.count >= 1)) throw new DeepvisError(`--count must be at least 1; got ${f.count}`);
+    checkMaxBatch(f['max-batch']);
+    listFlag(f.methods, ATTRIBUTION_METHODS, 'method');
+    listFlag(f.metrics, METRICS, 'metric');
+  });
+  const notes: string[] = [];
+  const methodList = listFlag(flags.methods, ATTRIBUTION_METHODS, 'method');
+  let methods: AttributionMethod[];
+  if (methodList === 'all') {
+    methods = [...ATTRIBUTION_METHODS].filter((m) => hasConv(model) || !CAM_METHODS.includes(m));
+    if (methods.length < ATTRIBUTION_METHODS.length) notes.push(`skipped ${CAM_METHODS.join(', ')}: the model has no convolutional layer`);
+  } else {
+    const cams = methodList.filter((m) => CAM_METHODS.includes(m));
+    if (cams.length && !hasConv(model)) throw new DeepvisError(`${cams.join(', ')} need a convolutional layer; this model has none`);
+    methods = methodList;
+  }
+  let images: tf.Tensor4D;
+  let labels: number[] | undefined;
+  let names: string[];
+  if (flags.input) {
+    const input = await imagesFrom(flags.input, model);
+    images = input.images;
+    names = input.names;
+    labels = input.labels.every((l) => l != null) ? (input.labels as number[]) : undefined;
+  } else {
+    const { set, spec } = await dataFrom(flags, model);
+    const count = Math.min(flags.count, set.count);
+    const size = set.shape.reduce((a, b) => a * b, 1);
+    images = tf.tensor4d(set.images.subarray(0, count * size), [count, ...set.shape]);
+    names = Array.from({ length: count }, (_, i) => `${spec}:${i}`);
+    labels = set.labels ? Array.from(set.labels.subarray(0, count)) : undefined;
+  }
+  const metricList = listFlag(flags.metrics, METRICS, 'metric');
+  let metrics: MetricName[];
+  if (metricList === 'all') {
+    metrics = METRICS.filter((m) => labels || !LABEL_METRICS.includes(m));
+    if (!labels) notes.push(`skipped ${LABEL_METRICS.join(', ')}: the inputs have no labels`);
+  } else {
+    const needs = metricList.filter((m) => LABEL_METRICS.includes(m));
+    if (needs.length && !labels) {
+      images.dispose();
+      throw new DeepvisError(`${needs.join(', ')} score accuracy against labels; ${flags.input ? '--input images' : `data set '${flags.data}'`} have none`);
+    }
+    metrics = metricList;
+  }
+  if (flags.target === 'label' && !labels) {
+    images.dispose();
+    throw new DeepvisError('--target label needs labelled inputs');
+  }
+  const started = performance.now();
+  const report = evaluateAttributions(model, images, {
+    methods, metrics, labels, target: flags.target, maxBatch: flags['max-batch'], seed: flags.seed,
+    onProgress: flags.quiet ? undefined : (what) => process.stderr.write(`\r${what.padEnd(60)}`),
+  });
+  if (!flags.quiet) process.stderr.write('\n');
+  images.dispose();
+  const plots: string[] = [];
+  const curvePlot = (metric: string) => {
+    const series = methods.filter((m) => report.curves[m]?.[metric]).map((m) => ({ label: m, values: report.curves[m][metric].mean }));
+    return series.length ? linePlot({ title: `${metric}: mean score`, xs: report.curves[series.length && methods.find((m) => report.curves[m]?.[metric])!][metric].xs, series, xLabel: 'fraction of pixels' }) : null;
+  };
+  const causal = ['deletion', 'insertion'].map(curvePlot).filter((p) => p != null);
+  if (causal.length) {
+    await output.png('evaluate-deletion-insertion.png', sideBySide(causal));
+    plots.push('evaluate-deletion-insertion.png');
+  }
+  if (report.mprtLayers) {
+    const series = methods.map((m) => ({ label: m, values: report.curves[m].mprt.mean }));
+    await output.png('evaluate-mprt.png', linePlot({ title: 'MPRT (cascading, top-down): mean Spearman rho', xs: report.mprtLayers.map((_, k) => k), ticks: report.mprtLayers, series, yRange: [-0.2, 1], xLabel: 'randomized down to layer' }));
+    plots.push('evaluate-mprt.png');
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await output.json('evaluate.json', { model: flags.model, backend: engine.backend, inputs: names, labels: labels ?? null, notes, totalSeconds: seconds, ...report });
+  await output.write('evaluate.html', html(report, `attribution evaluation: ${flags.model}`, plots, notes));
+  await output.commit();
+  console.log(textTable(report));
+  for (const n of notes) console.log(n);
+  console.log(`wrote ${output.final('evaluate')}.html, evaluate.json${plots.length ? ', ' + plots.join(', ') : ''} (${report.units.length} inputs, ${seconds.toFixed(1)} s)`);
+  model.dispose();
+}

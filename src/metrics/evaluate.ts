@@ -1,0 +1,146 @@
+/**
+ * Methods × metrics: every requested attribution method is run on the inputs (for each input's
+ * target unit, fixed once from the unchanged model) and scored by every requested metric; the
+ * table holds each metric's mean and 95% interval over the inputs, the best method per metric
+ * marked, plus the mean deletion/insertion curves and MPRT ρ per layer behind the plots. Inputs go
+ * through in groups (`group` images), so memory is one group's maps plus one metric chunk.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { attribute, CAM_METHODS, SIGNED_METHODS, type AttributionMethod } from '../attribution/attribute.js';
+import { DeepvisError } from '../errors.js';
+import type { VisModel } from '../model/types.js';
+import { resolveTarget, type ResolvedTarget } from '../objectives/target.js';
+import { causalFidelity } from './causal.js';
+import type { Explainer, MetricContext, MetricResult } from './common.js';
+import { muFidelity } from './mufidelity.js';
+import { mprt, type MprtResult } from './randomization.js';
+import { road } from './road.js';
+import { infidelity, maxSensitivity } from './robustness.js';
+import { summarize, type Summary } from './stats.js';
+
+export const METRICS = ['deletion', 'insertion', 'mufidelity', 'road-morf', 'road-lerf', 'infidelity', 'max-sensitivity', 'mprt'] as const;
+export type MetricName = (typeof METRICS)[number];
+/** Metrics that score against labels. */
+export const LABEL_METRICS: readonly MetricName[] = ['road-morf', 'road-lerf'];
+
+export interface EvaluateArgs {
+  readonly methods: readonly AttributionMethod[];
+  readonly metrics: readonly MetricName[];
+  /** Labels per input (ROAD); also the target units when `target` is 'label'. */
+  readonly labels?: readonly number[];
+  readonly target?: 'predicted' | 'label';
+  readonly maxBatch?: number;
+  readonly seed?: number;
+  /** Images per group (default 16). */
+  readonly group?: number;
+  readonly onProgress?: (what: string) => void;
+}
+
+export interface Cell extends Summary {
+  readonly best: boolean;
+}
+
+export interface EvaluationReport {
+  readonly methods: AttributionMethod[];
+  readonly metrics: MetricName[];
+  readonly higherIsBetter: Record<string, boolean>;
+  /** table[method][metric]. */
+  readonly table: Record<string, Record<string, Cell>>;
+  /** Per method and metric: every input's score. */
+  readonly scores: Record<string, Record<string, number[]>>;
+  /** Mean curves per method: deletion/insertion (x = fraction changed), ROAD, MPRT (x = layers). */
+  readonly curves: Record<string, Record<string, { xs: number[]; mean: number[] }>>;
+  readonly mprtLayers: string[] | null;
+  readonly params: Record<string, unknown>;
+  /** Seconds per method and metric, summed over groups (the maps' own time under 'attribution'). */
+  readonly seconds: Record<string, Record<string, number>>;
+  readonly units: number[];
+}
+
+export function explainerFor(method: AttributionMethod, args: Pick<EvaluateArgs, 'maxBatch' | 'seed'>): Explainer {
+  return (model, x, t) => {
+    const a = attribute(model, x, { method, layer: t.layer.name, units: t.units, maxBatch: args.maxBatch, smoothGrad: { seed: args.seed } });
+    return { values: a.values, heat: a.heat };
+  };
+}
+
+function runMetric(name: MetricName, ctx: MetricContext, explain: Explainer, method: AttributionMethod): MetricResult {
+  switch (name) {
+    case 'deletion': return causalFidelity(ctx, 'deletion');
+    case 'insertion': return causalFidelity(ctx, 'insertion');
+    case 'mufidelity': return muFidelity(ctx);
+    case 'road-morf': return road(ctx, 'morf');
+    case 'road-lerf': return road(ctx, 'lerf');
+    case 'infidelity': {
+      const multipliedBy = method === 'gradient-input' ? 0 : method === 'integrated-gradients' ? ctx.model.input.range[0] : undefined;
+      return infidelity(ctx, { multipliedBy });
+    }
+    case 'max-sensitivity': return maxSensitivity(ctx, explain);
+    case 'mprt': return mprt(ctx.model, ctx.x, ctx.t, explain, { seed: ctx.seed });
+  }
+}
+
+export function evaluateAttributions(model: VisModel, x: tf.Tensor4D, args: EvaluateArgs): EvaluationReport {
+  const n = x.shape[0];
+  if (n === 0) throw new DeepvisError('no inputs to evaluate');
+  if (args.metrics.some((m) => LABEL_METRICS.includes(m)) && !args.labels) {
+    throw new DeepvisError(`${args.metrics.filter((m) => LABEL_METRICS.includes(m)).join(', ')} score accuracy against labels; these inputs have none`);
+  }
+  if (args.target === 'label' && !args.labels) throw new DeepvisError("--target label needs labelled inputs");
+  const group = args.group ?? 16;
+  const scores: Record<string, Record<string, number[]>> = {};
+  const curveSums: Record<string, Record<string, { xs: number[]; sum: number[]; count: number }>> = {};
+  const seconds: Record<string, Record<string, number>> = {};
+  const params: Record<string, unknown> = {};
+  const higherIsBetter: Record<string, boolean> = {};
+  const units: number[] = [];
+  let mprtLayers: string[] | null = null;
+  for (let from = 0; from < n; from += group) {
+    const to = Math.min(n, from + group);
+    const xg = x.slice([from, 0, 0, 0], [to - from, -1, -1, -1]);
+    try {
+      const labels = args.labels?.slice(from, to);
+      const t: ResolvedTarget = resolveTarget(model, xg, args.target === 'label' ? { units: labels } : {});
+      units.push(...t.units);
+      for (const method of args.methods) {
+        const explain = explainerFor(method, args);
+        args.onProgress?.(`${method}: inputs ${from + 1}–${to} of ${n}`);
+        const started = performance.now();
+        const maps = explain(model, xg, t);
+        (seconds[method] ??= {}).attribution = (seconds[method].attribution ?? 0) + (performance.now() - started) / 1000;
+        const ctx: MetricContext = { model, x: xg, t, maps, labels, maxBatch: args.maxBatch, seed: args.seed };
+        for (const metric of args.metrics) {
+          const r = runMetric(metric, ctx, explain, method);
+          ((scores[method] ??= {})[metric] ??= []).push(...r.scores);
+          seconds[method][metric] = (seconds[method][metric] ?? 0) + r.seconds;
+          params[metric] = r.params;
+          higherIsBetter[metric] = r.higherIsBetter;
+          const curves = metric === 'mprt' ? (r as MprtResult).rho.map((perLayer) => perLayer) : r.curves;
+          if (metric === 'mprt') mprtLayers = (r as MprtResult).layers;
+          if (!curves) continue;
+          // MPRT's curve is [layer][input]; the others' [input][point].
+          const perInput = metric === 'mprt' ? curves[0].map((_, i) => curves.map((layer) => layer[i])) : curves;
+          const xs = metric === 'mprt' ? curves.map((_, k) => k) : r.xs!;
+          const acc = ((curveSums[method] ??= {})[metric] ??= { xs, sum: Array(xs.length).fill(0), count: 0 });
+          for (const c of perInput) { c.forEach((v, k) => (acc.sum[k] += v)); acc.count++; }
+        }
+      }
+    } finally {
+      xg.dispose();
+    }
+  }
+  const table: Record<string, Record<string, Cell>> = {};
+  for (const metric of args.metrics) {
+    const sums = args.methods.map((m) => summarize(scores[m][metric]));
+    const means = sums.map((s) => s.mean).filter(Number.isFinite);
+    const best = higherIsBetter[metric] ? Math.max(...means) : Math.min(...means);
+    args.methods.forEach((m, i) => ((table[m] ??= {})[metric] = { ...sums[i], best: sums[i].mean === best }));
+  }
+  const curves: EvaluationReport['curves'] = {};
+  for (const [m, byMetric] of Object.entries(curveSums)) {
+    curves[m] = {};
+    for (const [metric, acc] of Object.entries(byMetric)) curves[m][metric] = { xs: acc.xs, mean: acc.sum.map((s) => s / acc.count) };
+  }
+  params.attribution = { target: args.target ?? 'predicted', signedHeat: SIGNED_METHODS.filter((m) => args.methods.includes(m)), camMethods: CAM_METHODS.filter((m) => args.methods.includes(m)), maxBatch: args.maxBatch ?? 'auto (memory budget)', seed: args.seed ?? 0, group };
+  return { methods: [...args.methods], metrics: [...args.metrics], higherIsBetter, table, scores, curves, mprtLayers, params, seconds, units };
+}
