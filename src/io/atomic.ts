@@ -6,9 +6,10 @@
 import { promises as fs, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { onExit } from './cleanup.js';
+import { makeDirs } from './dirs.js';
 
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  await makeDirs(path.dirname(file));
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   const forget = onExit(() => rmSync(tmp, { force: true }));
   try {
@@ -28,7 +29,7 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
 
 /** Writes a set of files into `dir` so that either all of them land or none does. */
 export async function writeFilesAtomic(dir: string, files: Record<string, Uint8Array | string>): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   const stage = await fs.mkdtemp(path.join(dir, '.stage-'));
   const forget = onExit(() => rmSync(stage, { recursive: true, force: true }));
   try {

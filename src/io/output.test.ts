@@ -4,6 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { writeFileAtomic } from './atomic.js';
+import { makeDirs } from './dirs.js';
 import { abortOpenOutputs, LOCK_FILE, OutputSession } from './output.js';
 
 let dir: string;
@@ -79,5 +81,20 @@ describe('OutputSession', () => {
     await assert.rejects(OutputSession.open(path.join(dir, 'file')), /exists and is not a folder/);
     await assert.rejects(OutputSession.open('/dev/null'), /exists and is not a folder/);
     await assert.rejects(OutputSession.open('/proc/deepvis-nope'), /cannot create --out \/proc\/deepvis-nope/);
+  });
+});
+
+describe('makeDirs', () => {
+  it('creates the missing parents and says which', async () => {
+    const d = path.join(dir, 'm1', 'm2', 'm3');
+    assert.deepEqual(await makeDirs(d), [path.join(dir, 'm1'), path.join(dir, 'm1', 'm2'), d]);
+    assert.deepEqual(await makeDirs(d), []);
+  });
+
+  it('fails at once under /proc, where recursive mkdir never returns', async () => {
+    const t0 = Date.now();
+    await assert.rejects(makeDirs('/proc/deepvis-nope/x'), /ENOENT/);
+    await assert.rejects(writeFileAtomic('/proc/deepvis-nope/x.png', 'x'), /ENOENT/);
+    assert.ok(Date.now() - t0 < 2000);
   });
 });

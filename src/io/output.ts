@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { DeepvisError, printable } from '../errors.js';
 import type { RgbaImage } from '../render/image.js';
 import { onExit } from './cleanup.js';
+import { makeDirs } from './dirs.js';
 import { pngBytes } from './png.js';
 
 export const LOCK_FILE = '.deepvis-lock';
@@ -196,7 +197,7 @@ export class OutputSession {
       throw new DeepvisError(`output name '${printable(rel)}' would leave ${printable(this.dir)}`);
     }
     const file = path.join(this.stage, norm);
-    await fs.mkdir(path.dirname(file), { recursive: true });
+    await makeDirs(path.dirname(file));
     return file;
   }
 
@@ -226,7 +227,7 @@ export class OutputSession {
   /** The staged folder for `rel` (created), for writers that take a folder (saveLayersModel). */
   async folder(rel: string): Promise<string> {
     const dir = rel === '' || rel === '.' ? this.stage : path.dirname(await this.path(path.join(rel, '_')));
-    await fs.mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     return dir;
   }
 

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeepvisError, printable } from '../errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
+import { makeDirs } from '../io/dirs.js';
 
 export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
@@ -21,7 +22,7 @@ const uid = () => (typeof process.getuid === 'function' ? process.getuid() : -1)
 
 /** Creates `dir` (0700) or checks an existing one: a real folder, ours, no access for others. */
 export async function openCacheDir(dir: string): Promise<string> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirs(dir, 0o700);
   const st = await fs.lstat(dir);
   if (!st.isDirectory()) throw new DeepvisError(`cache ${printable(dir)} is not a folder (a symbolic link is not accepted)`);
   if (uid() >= 0 && st.uid !== uid()) throw new DeepvisError(`cache ${printable(dir)} belongs to another user (uid ${st.uid}); pick your own with --cache`);
