@@ -51,10 +51,10 @@ export function accentuateParams(args: Partial<AccentuateArgs> = {}) {
 /** An identity whose gradient also carries ∂(k · Σᵢ mean((xᵢ − anchorᵢ)²))/∂x: a pull the loop minimizes along with −Σ scores. */
 function pullToward(anchor: tf.Tensor4D, k: number): (x: tf.Tensor4D) => tf.Tensor4D {
   const per = 2 * k / (anchor.size / anchor.shape[0]);
-  const f = tf.customGrad(((x: tf.Tensor) => ({
-    value: x.clone(),
-    gradFunc: (dy: tf.Tensor) => tf.tidy(() => dy.add(x.sub(anchor).mul(per))),
-  })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const f = tf.customGrad(((x: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    save([x]);
+    return { value: x.clone(), gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.tidy(() => dy.add(saved.sub(anchor).mul(per))) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return (x) => (k === 0 ? x : (f(x) as tf.Tensor4D));
 }
 

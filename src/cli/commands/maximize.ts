@@ -83,7 +83,7 @@ export async function run(argv: string[]): Promise<void> {
   const copies: Record<Method, [number, string]> = {
     erhan: [flags.restarts as number, 'restarts'], yosinski: [flags.search != null ? (flags.search as number) : String(flags.preset) === 'all' ? 4 : 1, 'hyperparameter sets'],
     lucid: [flags['per-unit'] as number, 'images per unit'], 'data-driven': [1, 'start'],
-    maco: [macoParams(model, { units }).crops + 4, 'crops and a 2× canvas'], accentuate: [accentuateParams({ crops: flags.crops as number | undefined }).crops, 'crops'],
+    maco: [macoParams(model, { units }).crops + 4, 'crops and a canvas'], accentuate: [accentuateParams({ crops: flags.crops as number | undefined }).crops, 'crops'],
   };
   const [k, per] = copies[method];
   checkBatchMemory(model, units.length * k, { layer: layer.name, what: `${units.length} units × ${k} ${per}`, hint: `fewer --units${method === 'erhan' ? ' or --restarts' : ''}` });

@@ -1,0 +1,115 @@
+/**
+ * MaCo and feature accentuation: the transparency map is exactly the accumulated |∂loss/∂canvas|
+ * (worked out on a linear model, where that gradient depends only on the crops drawn); MaCo raises
+ * its units from its start; accentuation with a zero unit weight returns its seed, and with
+ * the unit on raises it above the seed's; the leaky warm-up is applied and undone; nothing leaks.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../data/dataset.js';
+import { Rng } from '../engine/rng.js';
+import { fromLayersModel } from '../model/layers_adapter.js';
+import { spectrumCols, type Spectrum } from '../param/spectrum.js';
+import { cropResize, drawBoxes } from '../transforms/crops.js';
+import { accentuate } from './accentuate.js';
+import { maco } from './maco.js';
+import { datasetSpectrum } from './maco_parts.js';
+import { smallCnn } from '../../test/fixtures/small_cnn.js';
+import { maxAbsDiff, noLeaks, setup, values } from '../../test/helpers.js';
+
+before(() => setup('wasm'));
+
+const flatSpectrum = (h: number, w: number): Spectrum => ({ values: new Float32Array(h * spectrumCols(w)).fill(1), channels: 1, height: h, width: w, source: 'flat' });
+
+function linearModel(w: Float32Array) {
+  const m = tf.sequential();
+  m.add(tf.layers.flatten({ inputShape: [8, 8, 1], name: 'flat' }));
+  m.add(tf.layers.dense({ units: 1, name: 'out', useBias: false, weights: [tf.tensor2d(w, [64, 1])] }));
+  return fromLayersModel(m, { range: [0, 1] });
+}
+
+function randomSet(n: number, side: number): ImageSet {
+  return { name: 'random', images: Float32Array.from(values(n * side * side, 5), (v) => (v + 1) / 2), labels: null, shape: [side, side, 1], count: n, classNames: null };
+}
+
+describe('maco', () => {
+  it('the transparency map is the accumulated |gradient| (linear model, worked out from the crops drawn)', async () => {
+    const w = values(64, 3);
+    const model = linearModel(w);
+    const steps = 4;
+    const crops = 3;
+    const before = tf.memory().numTensors;
+    const r = maco(model, { layer: 'out', units: [0], steps, crops, noise: 0, canvas: [8, 8], boxStart: 1, boxEnd: 0.5, magnitude: flatSpectrum(8, 8), seed: 7 });
+    assert.equal(tf.memory().numTensors, before + 3, 'only the three result tensors outlive the run');
+    // The same random stream: one draw for the phase, then each step's boxes (no noise draws at noise 0).
+    const rng = new Rng(7);
+    rng.seed();
+    const expected = tf.tidy(() => {
+      const wt = tf.tensor2d(w, [64, 1]);
+      const canvas = tf.zeros([1, 8, 8, 1]) as tf.Tensor4D;
+      let sum = tf.zeros([1, 8, 8, 1]);
+      for (let s = 0; s < steps; s++) {
+        const boxes = drawBoxes(rng, crops, 1 + (-0.5 * s) / (steps - 1));
+        // The loop minimizes −(mean over crops of w·crop); the map is |∂/∂canvas| of that.
+        const g = tf.grad((c: tf.Tensor4D) => cropResize(c, boxes, [8, 8], 0).reshape([crops, 64]).matMul(wt).sum().div(-crops))(canvas);
+        sum = sum.add(g.abs());
+      }
+      return sum.dataSync();
+    });
+    const got = r.transparency.dataSync();
+    assert.ok(maxAbsDiff(got, expected) < 1e-5, `max diff ${maxAbsDiff(got, expected)}`);
+    assert.ok(got.some((v) => v > 0));
+    for (const t of [r.images, r.canvas, r.transparency]) t.dispose();
+  });
+
+  it('raises its units from where they started, many at once, keeping one image per unit, without leaks', async () => {
+    const model = smallCnn();
+    const magnitude = datasetSpectrum(model, randomSet(20, 12));
+    await noLeaks(() => {
+      const r = maco(model, { layer: 'conv:pre', units: [0, 1, 2, 3], steps: 40, crops: 8, magnitude, warmup: 5 });
+      assert.deepEqual(r.images.shape, [4, 12, 12, 1]);
+      assert.deepEqual(r.transparency.shape, r.canvas.shape);
+      // The same run with no steps is the start: every unit must have risen from it.
+      const r0 = maco(model, { layer: 'conv:pre', units: [0, 1, 2, 3], steps: 0, crops: 8, magnitude });
+      r.units.forEach((u, i) => assert.ok(u.activation > r0.units[i].activation, `unit ${u.unit}: ${u.activation} vs start ${r0.units[i].activation}`));
+      for (const t of [r.images, r.canvas, r.transparency, r0.images, r0.canvas, r0.transparency]) t.dispose();
+    });
+    assert.ok(tf.getGradient('Relu') == null || !/leaky/.test(String(tf.getGradient('Relu')!.gradFunc)), 'the stock ReLU gradient is back');
+  });
+
+  it('a one-channel model without a spectrum is refused in one line', () => {
+    assert.throws(() => maco(smallCnn(), { layer: 'conv', units: [0], steps: 1 }), /needs the magnitude spectrum of its data: give --data/);
+  });
+});
+
+describe('accentuate', () => {
+  const seed = () => tf.tensor4d(Float32Array.from(values(144, 9), (v) => 0.5 + 0.45 * v), [1, 12, 12, 1]);
+
+  it('with a zero unit weight returns the seed image', async () => {
+    const model = smallCnn();
+    const s = seed();
+    await noLeaks(() => {
+      const r = accentuate(model, { layer: 'conv:pre', units: [0, 2], image: s, unitWeight: 0, steps: 10 });
+      const want = s.dataSync();
+      const got = r.images.dataSync();
+      for (let i = 0; i < 2; i++) assert.ok(maxAbsDiff(got.subarray(i * 144, (i + 1) * 144), want) < 1e-4, `image ${i}: ${maxAbsDiff(got.subarray(i * 144, (i + 1) * 144), want)}`);
+      r.images.dispose();
+      r.seeds.dispose();
+    });
+    s.dispose();
+  });
+
+  it('with the unit on, raises it above its activation on the seed', async () => {
+    const model = smallCnn();
+    const s = seed();
+    await noLeaks(() => {
+      const r = accentuate(model, { layer: 'conv:pre', units: [0, 1, 2, 3], image: s, steps: 30 });
+      const onSeed = r.params.seedActivations as number[];
+      r.units.forEach((u, i) => assert.ok(u.activation > onSeed[i], `unit ${u.unit}: ${u.activation} ≤ seed's ${onSeed[i]}`));
+      r.images.dispose();
+      r.seeds.dispose();
+    });
+    s.dispose();
+  });
+});
