@@ -41,7 +41,7 @@ export { yosinski, yosinskiSteps, yosinskiParams, YOSINSKI_PRESETS } from './met
 export { invert, invertSteps, invertParams } from './methods/invert.js';
 export { dreamPhoto, dreamPhotoSteps, dreamParams } from './methods/dream.js';
 export { dreamUnits, dreamUnitsSteps } from './methods/dream_units.js';
-export { dreamZoom } from './methods/zoom.js';
+export { dreamZoom, dreamZoomSteps } from './methods/zoom.js';
 export { deepDream } from './objectives/layer.js';
 export { scanTopK, layerTopK, entryCrop, scannableLayers, type TopKIndex, type LayerTopK } from './analysis/scan.js';
 export { batchesOf, batchRanges, type Batch } from './data/dataset.js';

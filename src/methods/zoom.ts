@@ -1,7 +1,9 @@
 /** DeepDream's endless zoom (seed 001 Fig. 10): dream, zoom into the centre a little, dream again. */
 import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../model/types.js';
-import { dreamPhoto, type DreamArgs } from './dream.js';
+import type { Steps } from '../optimize/drive.js';
+import { drained } from './common.js';
+import { dreamPhotoSteps, type DreamArgs } from './dream.js';
 
 /** Crops the centre 1/zoom of x [H, W, C] and resizes it back to H×W. */
 export function zoomIn(x: tf.Tensor3D, zoom: number): tf.Tensor3D {
@@ -21,13 +23,13 @@ export interface ZoomArgs extends DreamArgs {
 }
 
 /** Each frame after the first is dreamt at the finest octave only, with the seed advanced per frame. */
-export function dreamZoom(model: VisModel, start: tf.Tensor3D, args: ZoomArgs): { frames: tf.Tensor3D[]; seconds: number } {
+export function* dreamZoomSteps(model: VisModel, start: tf.Tensor3D, args: ZoomArgs): Steps<{ frames: tf.Tensor3D[]; seconds: number }> {
   const t0 = performance.now();
   const frames: tf.Tensor3D[] = [];
   let x = start.clone();
   try {
     for (let k = 0; k < args.frames && !args.signal?.aborted; k++) {
-      const d = dreamPhoto(model, x, { ...args, octaves: k === 0 ? args.octaves : 1, seed: (args.seed ?? 0) + k });
+      const d = yield* dreamPhotoSteps(model, x, { ...args, octaves: k === 0 ? args.octaves : 1, seed: (args.seed ?? 0) + k });
       frames.push(d.image);
       x.dispose();
       x = zoomIn(d.image, args.zoom ?? 1.05);
@@ -40,3 +42,5 @@ export function dreamZoom(model: VisModel, start: tf.Tensor3D, args: ZoomArgs): 
   }
   return { frames, seconds: (performance.now() - t0) / 1000 };
 }
+
+export const dreamZoom = drained(dreamZoomSteps);
