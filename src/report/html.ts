@@ -17,7 +17,7 @@ function numbers(n: Figure['numbers']): string {
 }
 
 function figure(page: string, f: Figure, extra = ''): string {
-  const img = `<img src="${esc(relativeHref(page, f.src))}" alt="${esc(f.alt)}" loading="lazy">`;
+  const img = `<img src="${esc(relativeHref(page, f.src))}" alt="${esc(f.alt)}">`;
   const body = f.href ? `<a href="${esc(relativeHref(page, f.href))}">${img}</a>` : img;
   return `<figure${extra}>${body}${f.caption ? `<figcaption>${esc(f.caption)}</figcaption>` : ''}${numbers(f.numbers)}</figure>`;
 }

@@ -128,6 +128,22 @@ describe('connections', () => {
   });
 });
 
+describe('one process, many layers (as the report runs them)', () => {
+  it('after a dense pre-activation ascent, gradients through the same dense layer still work (wasm matMul transpose cache)', () => {
+    const m = tf.sequential();
+    m.add(tf.layers.flatten({ inputShape: [4, 4, 1], name: 'f' }));
+    m.add(tf.layers.dense({ units: 3, activation: 'relu', name: 'h', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+    m.add(tf.layers.dense({ units: 2, name: 'out', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+    const vm = fromLayersModel(m, { range: [0, 1] });
+    const x = tf.tensor4d(values(3 * 16, 3), [3, 4, 4, 1]);
+    const grad = (l: string) => tf.tidy(() => tf.grad((xi: tf.Tensor) => vm.activations(xi as tf.Tensor4D, [l])[0].sum())(x).dataSync());
+    const before = grad('out');
+    for (let i = 0; i < 3; i++) grad('h:pre');
+    assert.deepEqual(Array.from(grad('out')), Array.from(before));
+    x.dispose();
+  });
+});
+
 describe('report bad input', () => {
   it('names the unknown layer, the impossible shard, the checkpoint of another architecture', () => {
     assert.throws(() => planReport(model, { layers: ['nope'] }), (e: Error) => e instanceof DeepvisError && /nope/.test(e.message) && !e.message.includes('\n'));

@@ -66,7 +66,10 @@ export function batchMatMulWithCachedTranspose(stock: tf.KernelFunc, backendName
       transposed.delete(b.dataId);
       transposed.set(b.dataId, bT);
     }
-    return stock({ ...args, inputs: { a, b: bT }, attrs: { ...attrs, transposeB: false } } as never) as tf.TensorInfo;
+    // Keyed by data, not shape: a reshape shares its data (tfjs's fused matMul runs a 2-D weight
+    // as [1, K, N]), so the cached transpose is given this operand's own leading dimensions.
+    const shaped = { ...bT, shape: [...b.shape.slice(0, -2), b.shape[b.shape.length - 1], b.shape[b.shape.length - 2]] };
+    return stock({ ...args, inputs: { a, b: shaped }, attrs: { ...attrs, transposeB: false } } as never) as tf.TensorInfo;
   };
   return run;
 }
