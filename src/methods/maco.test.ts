@@ -52,7 +52,7 @@ describe('maco', () => {
       for (let s = 0; s < steps; s++) {
         const boxes = drawBoxes(rng, crops, 1 + (-0.5 * s) / (steps - 1));
         // The loop minimizes −(mean over crops of w·crop); the map is |∂/∂canvas| of that.
-        const g = tf.grad((c: tf.Tensor4D) => cropResize(c, boxes, [8, 8], 0).reshape([crops, 64]).matMul(wt).sum().div(-crops))(canvas);
+        const g = tf.grad((c: tf.Tensor) => cropResize(c as tf.Tensor4D, boxes, [8, 8], 0).reshape([crops, 64]).matMul(wt).sum().div(-crops))(canvas);
         sum = sum.add(g.abs());
       }
       return sum.dataSync();

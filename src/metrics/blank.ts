@@ -44,7 +44,7 @@ export interface BlankArgs {
 function gradientMass(model: VisModel, x: tf.Tensor4D, args: BlankArgs, leaky: boolean): Float32Array {
   const objective = unitObjective(model.layer(args.layer), args.units, { neuron: args.neuron });
   const run = () => tidyData(() => {
-    const g = tf.grad((img: tf.Tensor4D) => objective.evaluate(model, img).sum())(x);
+    const g = tf.grad((img: tf.Tensor) => objective.evaluate(model, img as tf.Tensor4D).sum())(x);
     return g.abs().sum([1, 2, 3]);
   });
   return leaky ? withRules({ relu: 'leaky' }, run) : run();
