@@ -27,20 +27,24 @@ const NEIGHBOURS: ReadonlyArray<readonly [number, number, number]> = [
 /**
  * Fills the pixels with removed[k] = 1 in img ([H, W, C], in place): every removed pixel becomes
  * the weighted mean of its in-image neighbours, removed or not (one sparse linear system per
- * channel, solved by over-relaxed Gauss–Seidel), then noise is added to the filled pixels.
+ * channel, solved by over-relaxed Gauss–Seidel to `tol`, well under the noise), then noise is
+ * added to the filled pixels. `start` (a previous solution for a subset of these holes, e.g. the
+ * last percentage's) is where the iteration starts; the noise-free solution is returned for that.
  */
-export function noisyLinearImpute(img: Float32Array, removed: Uint8Array, shape: readonly [number, number, number], sigma: number, rng: Rng): void {
+export function noisyLinearImpute(
+  img: Float32Array, removed: Uint8Array, shape: readonly [number, number, number], sigma: number, rng: Rng,
+  tol = 1e-4, start?: { readonly values: Float32Array; readonly removed: Uint8Array },
+): Float32Array {
   const [h, w, c] = shape;
   const holes: number[] = [];
   for (let k = 0; k < h * w; k++) if (removed[k]) holes.push(k);
-  if (holes.length === 0) return;
+  if (holes.length === 0) return img.slice();
   for (let ch = 0; ch < c; ch++) {
     let known = 0;
     let count = 0;
     for (let k = 0; k < h * w; k++) if (!removed[k]) { known += img[k * c + ch]; count++; }
-    const start = count ? known / count : 0;
-    for (const k of holes) img[k * c + ch] = start;
-    const tol = 1e-5 * (Math.abs(start) + 1);
+    const mean = count ? known / count : 0;
+    for (const k of holes) img[k * c + ch] = start?.removed[k] ? start.values[k * c + ch] : mean;
     for (let iter = 0; iter < 500; iter++) {
       let change = 0;
       for (const k of holes) {
@@ -63,7 +67,9 @@ export function noisyLinearImpute(img: Float32Array, removed: Uint8Array, shape:
       if (change < tol) break;
     }
   }
+  const solved = img.slice();
   for (const k of holes) for (let ch = 0; ch < c; ch++) img[k * c + ch] += sigma * rng.normal();
+  return solved;
 }
 
 export function road(ctx: MetricContext, order: 'morf' | 'lerf', args: RoadArgs = {}): MetricResult {
@@ -80,13 +86,18 @@ export function road(ctx: MetricContext, order: 'morf' | 'lerf', args: RoadArgs 
     return order === 'morf' ? o : o.reverse();
   });
   const reps = percentages.length;
-  // One stream per (image, percentage), so the noise does not depend on the chunk size.
+  // One noise stream per (image, percentage), so the noise does not depend on the chunk size. Rows
+  // come in order, so each percentage starts from the previous one's solution (a warm start that
+  // changes the result only within the solver's tolerance).
+  let last: { image: number; rep: number; values: Float32Array; removed: Uint8Array } | null = null;
   const predicted = predictPerturbed(ctx, n, reps, (i, r, dst) => {
     dst.set(pixels.subarray(i * h * w * c, (i + 1) * h * w * c));
     const removed = new Uint8Array(h * w);
     const k = Math.round((percentages[r] / 100) * h * w);
     for (let j = 0; j < k; j++) removed[orders[i][j]] = 1;
-    noisyLinearImpute(dst, removed, [h, w, c], noise * (hi - lo), new Rng((ctx.seed ?? 0) * 7919 + i * reps + r + 1));
+    const warm = last && last.image === i && last.rep === r - 1 ? last : undefined;
+    const values = noisyLinearImpute(dst, removed, [h, w, c], noise * (hi - lo), new Rng((ctx.seed ?? 0) * 7919 + i * reps + r + 1), 1e-4 * (hi - lo), warm);
+    last = { image: i, rep: r, values, removed };
   });
   const curves = Array.from({ length: n }, (_, i) => percentages.map((_, r) => (predicted[i * reps + r] === ctx.labels![i] ? 1 : 0) as number));
   return {
