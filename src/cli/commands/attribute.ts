@@ -18,7 +18,7 @@ import { imagesFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { TARGET_FLAGS, targetFrom } from './occlusion.js';
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   ...MODEL_FLAGS,
   input: { type: 'string', help: 'images: files or DATASET:INDEX or DATASET:FROM-TO, comma-separated' },
   method: { type: 'string', help: `one or more of ${ATTRIBUTION_METHODS.join(', ')}, or 'all'`, default: 'all' },
@@ -31,7 +31,7 @@ const SPECS: FlagSpecs = {
   unpool: { type: 'string', help: 'deconvnet unpooling', choices: ['switches', 'nearest'], default: 'switches' },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('attribute', '--model M --input IMAGES [--method all] --out DIR', SPECS);
 
 const SHORT: Record<AttributionMethod, string> = {
@@ -49,29 +49,37 @@ function tile(a: Attribution, i: number, base: RgbaImage): RgbaImage {
   return heatOverlay(base, heat);
 }
 
-const methodsOf = (flags: Record<string, unknown>) =>
-  (flags.method === 'all' ? [...ATTRIBUTION_METHODS] : (flags.method as string).split(',')) as AttributionMethod[];
+const isMethod = (m: string): m is AttributionMethod => (ATTRIBUTION_METHODS as readonly string[]).includes(m);
+
+/** --method as a checked list: 'all', or comma-separated names (an unknown one is a one-line error). */
+function methodsOf(flags: { method: string }): AttributionMethod[] {
+  if (flags.method === 'all') return [...ATTRIBUTION_METHODS];
+  return flags.method.split(',').map((m) => {
+    if (!isMethod(m)) throw new DeepvisError(`unknown method '${m}'; known: ${ATTRIBUTION_METHODS.join(', ')}, all`);
+    return m;
+  });
+}
 
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
-    for (const m of methodsOf(f)) if (!ATTRIBUTION_METHODS.includes(m)) throw new DeepvisError(`unknown method '${m}'; known: ${ATTRIBUTION_METHODS.join(', ')}, all`);
+    methodsOf(f);
     positive(f, 'samples', 'ig-steps');
   });
   const methods = methodsOf(flags);
-  const input = await imagesFrom(required<string>(flags, 'input'), model);
+  const input = await imagesFrom(required(flags, 'input'), model);
   const target = targetFrom(flags, model);
   // SmoothGrad and integrated gradients put every image's copies in one batch.
   const n0 = input.images.shape[0];
-  if (methods.includes('smoothgrad')) checkBatchMemory(model, n0 * (flags.samples as number), { what: `${n0} images × ${flags.samples} SmoothGrad samples`, hint: 'fewer --samples or images' });
-  if (methods.includes('integrated-gradients')) checkBatchMemory(model, n0 * (flags['ig-steps'] as number), { what: `${n0} images × ${flags['ig-steps']} path steps`, hint: 'fewer --ig-steps or images' });
+  if (methods.includes('smoothgrad')) checkBatchMemory(model, n0 * flags.samples, { what: `${n0} images × ${flags.samples} SmoothGrad samples`, hint: 'fewer --samples or images' });
+  if (methods.includes('integrated-gradients')) checkBatchMemory(model, n0 * flags['ig-steps'], { what: `${n0} images × ${flags['ig-steps']} path steps`, hint: 'fewer --ig-steps or images' });
   const [n, h, w, c] = input.images.shape;
   const pixels = input.images.dataSync();
   const bases = input.names.map((_, i) => toImage(itemOf(pixels, i, [h, w, c]), [h, w, c], { mode: 'range', range: model.input.range }));
   const results = methods.map((method) =>
     attribute(model, input.images, {
-      method, ...target, camLayer: flags['cam-layer'] as string | undefined, unpool: flags.unpool as 'switches' | 'nearest',
-      smoothGrad: { samples: flags.samples as number, noise: flags.noise as number, seed: flags.seed as number },
-      integratedGradients: { steps: flags['ig-steps'] as number, baseline: flags.baseline as number | undefined },
+      method, ...target, camLayer: flags['cam-layer'], unpool: flags.unpool,
+      smoothGrad: { samples: flags.samples, noise: flags.noise, seed: flags.seed },
+      integratedGradients: { steps: flags['ig-steps'], baseline: flags.baseline },
     }),
   );
   input.images.dispose();

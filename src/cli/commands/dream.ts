@@ -20,7 +20,7 @@ import { imageFrom, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';
 
-const SPECS: FlagSpecs = {
+const SPECS = {
   ...MODEL_FLAGS,
   ...UNIT_FLAGS,
   input: { type: 'string', help: 'photo to dream on: an image file or DATASET:INDEX (e.g. mnist:7)' },
@@ -34,25 +34,25 @@ const SPECS: FlagSpecs = {
   tv: { type: 'number', help: 'units from noise: weight of the neighbouring-pixel (total variation) prior', default: 30 },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('dream', '--model M --layer L (--input PHOTO [--zoom N] | --units 0-9) --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
-    required<string>(f, 'layer');
+    required(f, 'layer');
     positive(f, 'octaves', 'steps', 'zoom', 'size');
   });
-  const layerRef = flags.layer as string;
-  const seed = flags.seed as number;
+  const layerRef = required(flags, 'layer');
+  const seed = flags.seed;
   const quiet = Boolean(flags.quiet);
   const [h, w, c] = model.input.shape;
   const stemOf = (name: string) => `${fileStem(name)}-dream`;
   if (!flags.input) {
     const { layer, neuron, units } = unitsFrom(flags, model, layerRef);
     checkBatchMemory(model, units.length, { layer: layer.name, what: `${units.length} units`, hint: 'fewer --units' });
-    const steps = (flags.steps as number | undefined) ?? 200;
+    const steps = flags.steps ?? 200;
     const bar = new Progress(`dream ${layer.name}`, steps, quiet);
-    const r = dreamUnits(model, { layer: layer.name, units, neuron, steps, seed, tv: flags.tv as number, lr: flags.lr as number | undefined, onStep: ({ step }) => bar.update(step + 1) });
+    const r = dreamUnits(model, { layer: layer.name, units, neuron, steps, seed, tv: flags.tv, lr: flags.lr, onStep: ({ step }) => bar.update(step + 1) });
     bar.done();
     const v = r.images.dataSync();
     r.images.dispose();
@@ -68,28 +68,28 @@ export async function run(argv: string[]): Promise<void> {
   const layer = model.layer(layerRef);
   if (flags.size) {
     // The photo is dreamt on at --size: memory grows with its area against the model's input.
-    const area = (flags.size as number) ** 2 / (h * w);
+    const area = flags.size ** 2 / (h * w);
     checkBatchMemory(model, Math.ceil(area), { layer: layer.name, what: `a ${flags.size}-pixel photo, ${Math.ceil(area)} times the model's input area`, hint: 'a smaller --size' });
   }
-  let photo = await imageFrom(flags.input as string, model, true);
+  let photo = await imageFrom(flags.input, model, true);
   if (flags.size) {
-    const s = (flags.size as number) / Math.max(photo.shape[0], photo.shape[1]);
+    const s = flags.size / Math.max(photo.shape[0], photo.shape[1]);
     const resized = tf.tidy(() => tf.image.resizeBilinear(photo, [Math.round(photo.shape[0] * s), Math.round(photo.shape[1] * s)], true) as tf.Tensor3D);
     photo.dispose();
     photo = resized;
   }
   const args = {
-    objective: deepDream(layer), octaves: flags.octaves as number, octaveScale: flags['octave-scale'] as number,
-    stepsPerOctave: (flags.steps as number | undefined) ?? 20, lr: (flags.lr as number | undefined) ?? dreamParams({}).lr, seed,
+    objective: deepDream(layer), octaves: flags.octaves, octaveScale: flags['octave-scale'],
+    stepsPerOctave: flags.steps ?? 20, lr: flags.lr ?? dreamParams({}).lr, seed,
   };
   const params = { ...args, objective: args.objective.description, input: flags.input, size: photo.shape };
   const stem = stemOf(layer.name);
   const toPng = (t: tf.Tensor3D) => toImage(t.dataSync(), t.shape as [number, number, number], { mode: 'range', range: model.input.range });
   if (flags.zoom) {
-    const frames = flags.zoom as number;
+    const frames = flags.zoom;
     const bar = new Progress(`dream zoom ${layer.name}`, frames, quiet);
     let done = 0;
-    const r = dreamZoom(model, photo, { ...args, frames, zoom: flags['zoom-factor'] as number, onStep: ({ octave, step }) => octave === 0 && step === 0 && bar.update(++done) });
+    const r = dreamZoom(model, photo, { ...args, frames, zoom: flags['zoom-factor'], onStep: ({ octave, step }) => octave === 0 && step === 0 && bar.update(++done) });
     bar.done();
     const images = r.frames.map(toPng);
     r.frames.forEach((f) => f.dispose());
