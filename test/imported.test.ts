@@ -259,6 +259,11 @@ for (const c of CASES) {
       await isPng(path.join(o, 'attribute-all.png'));
       const methods = r.maps.map((x: { method: string }) => x.method);
       for (const want of ['saliency', 'guided', 'deconvnet', 'smoothgrad', 'integrated-gradients', 'gradcam', 'guided-gradcam']) assert.ok(methods.includes(want), `no ${want} in ${methods}`);
+      // Guided backprop is the gradient with the backward rule swapped at every ReLU/ReLU6: a map equal
+      // to saliency's means the rule never reached the activations (ONNX Clip(0, 6) once ran as ClipByValue).
+      const heat = (name: string) => r.maps.find((x: { method: string }) => x.method === name).heat as number[];
+      const [g, sal] = [heat('guided'), heat('saliency')];
+      assert.ok(g.some((v, i) => Math.abs(v - sal[i]) > 1e-3 * Math.max(...sal)), 'guided backprop gave the plain gradient');
       for (const map of r.maps) {
         assert.deepEqual(map.units, [test.labels![0], test.labels![1]], `${map.method} targets`);
         if (!['saliency', 'smoothgrad', 'guided', 'gradcam'].includes(map.method)) continue;

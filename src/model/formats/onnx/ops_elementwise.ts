@@ -23,7 +23,8 @@ function clip(ctx: OpCtx): Compiled {
   const hi = ctx.opset < 11 ? ctx.attr('max', 3.4e38) : ctx.host(2)?.data[0] ?? 3.4e38;
   if ((ctx.node.inputs[1] && !ctx.host(1)) || (ctx.node.inputs[2] && !ctx.host(2))) ctx.fail('computed clip bounds are not supported');
   const activation = lo === 0 && hi === 6 ? 'relu6' : undefined;
-  return { layout: meta.layout, chw: meta.chw as Compiled['chw'], activation, run: ([x]) => tf.clipByValue(x!, lo, hi) };
+  // ReLU6 runs tfjs's Relu6 kernel (not ClipByValue), so the guided/deconvnet rules (engine/rules.ts) reach it.
+  return { layout: meta.layout, chw: meta.chw as Compiled['chw'], activation, run: ([x]) => (activation ? tf.relu6(x!) : tf.clipByValue(x!, lo, hi)) };
 }
 
 function binary(fn: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): OpCompiler {
