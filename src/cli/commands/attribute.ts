@@ -29,6 +29,7 @@ const SPECS = {
   'ig-steps': { type: 'int', help: 'integrated gradients: points on the path (--steps is for optimization steps)', default: 32 },
   baseline: { type: 'number', help: "integrated gradients: baseline pixel value (default: the range's low end)" },
   unpool: { type: 'string', help: 'deconvnet unpooling', choices: ['switches', 'nearest'], default: 'switches' },
+  'max-batch': { type: 'int', help: 'rows per pass for IG, SmoothGrad, Score-CAM, occlusion (default: what fits the memory budget; same maps at any value)' },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
@@ -36,7 +37,7 @@ export const help = usage('attribute', '--model M --input IMAGES [--method all] 
 
 const SHORT: Record<AttributionMethod, string> = {
   saliency: 'saliency', guided: 'guided', deconvnet: 'deconv', smoothgrad: 'smooth', 'integrated-gradients': 'IG', gradcam: 'gradcam', 'guided-gradcam': 'g-cam',
-  'gradcam++': 'gcam++', scorecam: 'scorecam', layercam: 'layercam', 'gradient-input': 'g×x', smoothgrad2: 'smooth²', vargrad: 'vargrad', occlusion: 'occl',
+  'gradcam++': 'gcam++', scorecam: 'scorecam', layercam: 'layercam', 'gradient-input': 'g×x', smoothgrad2: 'smooth2', vargrad: 'vargrad', occlusion: 'occl',
 };
 
 function tile(a: Attribution, i: number, base: RgbaImage): RgbaImage {
@@ -63,7 +64,7 @@ function methodsOf(flags: { method: string }): AttributionMethod[] {
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
     methodsOf(f);
-    positive(f, 'samples', 'ig-steps');
+    positive(f, 'samples', 'ig-steps', 'max-batch');
   });
   const methods = methodsOf(flags);
   const input = await imagesFrom(required(flags, 'input'), model);
@@ -77,7 +78,7 @@ export async function run(argv: string[]): Promise<void> {
   const bases = input.names.map((_, i) => toImage(itemOf(pixels, i, [h, w, c]), [h, w, c], { mode: 'range', range: model.input.range }));
   const results = methods.map((method) =>
     attribute(model, input.images, {
-      method, ...target, camLayer: flags['cam-layer'], unpool: flags.unpool,
+      method, ...target, camLayer: flags['cam-layer'], unpool: flags.unpool, maxBatch: flags['max-batch'],
       smoothGrad: { samples: flags.samples, noise: flags.noise, seed: flags.seed },
       integratedGradients: { steps: flags['ig-steps'], baseline: flags.baseline },
     }),
