@@ -34,6 +34,8 @@ export interface SitePage {
   readonly json: unknown;
 }
 
+/** Parameters left out of the numbers beside a figure (they are in the JSON): the method is the caption, the seed a long integer. */
+const SILENT = new Set(['method', 'seed', 'diversityWeight', 'diversityScale', 'perUnit']);
 const fmt = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? '–' : Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : +v.toPrecision(3));
 export const layerPath = (layer: string) => `layers/${fileStem(layer)}.html`;
 export const unitPath = (layer: string, unit: number) => `units/${fileStem(layer)}/${unit}.html`;
@@ -140,10 +142,11 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
     const v = visOf(s, layer, unit, kind);
     if (!v) continue;
     const p = v.stored.data.params;
-    methods.push({ src: v.stored.images[v.entry.name], alt: `${layer} unit ${unit}: ${kind} feature visualization`, caption: kind, numbers: { activation: fmt(v.entry.activation), steps: v.entry.steps, objective: v.stored.data.objective, ...Object.fromEntries(Object.entries(p).filter(([, x]) => typeof x === 'number' || typeof x === 'string').map(([k, x]) => [k, typeof x === 'number' ? fmt(x) : x])) } });
+    const shown = Object.entries(p).filter(([k, x]) => (typeof x === 'number' || typeof x === 'string') && !SILENT.has(k));
+    methods.push({ src: v.stored.images[v.entry.name], alt: `${layer} unit ${unit}: ${kind} feature visualization`, caption: `${kind} (${v.stored.data.optimized})`, numbers: { activation: fmt(v.entry.activation), 'steps taken': v.entry.steps, ...Object.fromEntries(shown.map(([k, x]) => [k, typeof x === 'number' ? fmt(x) : x])) } });
     methodJson.push({ method: kind, image: v.stored.images[v.entry.name], activation: v.entry.activation, steps: v.entry.steps, objective: v.stored.data.objective, optimized: v.stored.data.optimized, params: p });
   }
-  sections.push({ kind: 'figures', id: 'methods', title: 'Feature visualizations', figures: methods, size: 'small' });
+  sections.push({ kind: 'figures', id: 'methods', title: 'Feature visualizations', figures: methods, size: 'wide' });
   json.methods = methodJson;
   const g = groupOf(s.plan, layer, unit);
   const diverse = g && s.vis.get(groupKey(g))?.diverse;
