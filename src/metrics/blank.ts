@@ -50,6 +50,15 @@ function gradientMass(model: VisModel, x: tf.Tensor4D, args: BlankArgs, leaky: b
   return leaky ? withRules({ relu: 'leaky' }, run) : run();
 }
 
+/**
+ * Per image, Σ|∂unit/∂x| at `start` [N, H, W, C] under the stock ReLU gradient and under the
+ * leaky one: where the first is 0 and the second is not, a leaky warm-up gets the run going.
+ */
+export function startGradient(model: VisModel, start: tf.Tensor4D, args: Pick<BlankArgs, 'layer' | 'units' | 'neuron'>): { stock: Float32Array; leaky: Float32Array } {
+  const a = { ...args } as BlankArgs;
+  return { stock: gradientMass(model, start, a, false), leaky: gradientMass(model, start, a, true) };
+}
+
 export function diagnoseBlank(model: VisModel, images: tf.Tensor4D, args: BlankArgs): BlankDiagnosis[] {
   const n = images.shape[0];
   const [lo, hi] = model.input.range;

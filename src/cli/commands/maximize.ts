@@ -18,6 +18,8 @@ import { lucid, lucidParams } from '../../methods/lucid.js';
 import { accentuateParams } from '../../methods/accentuate.js';
 import { macoParams } from '../../methods/maco.js';
 import { MODERN_FLAGS, runModern } from './maximize_modern.js';
+import { assess } from './maximize_quality.js';
+import { COMPARE_FLAGS, compareMethods } from './maximize_compare.js';
 import { randomPresets, yosinski, yosinskiParams, YOSINSKI_PRESETS, type YosinskiSet } from '../../methods/yosinski.js';
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
@@ -53,6 +55,7 @@ const SPECS: FlagSpecs = {
   out: { type: 'string', help: 'output directory' },
   'unit-files': { type: 'string', help: "also write each unit's image as DIR/LAYER-METHOD/unit-N.png (a model's report/ folder is what deepvis serve shows in its unit panel)" },
   ...MODERN_FLAGS,
+  ...COMPARE_FLAGS,
   ...ENGINE_FLAGS,
 };
 export const help = usage('maximize', '--model M --layer L [--units 0-63] [--method erhan|yosinski|data-driven|lucid] --out DIR', SPECS);
@@ -94,6 +97,12 @@ export async function run(argv: string[]): Promise<void> {
   const data = await evalSetFor(model, flags.data as string | undefined);
   if (method === 'data-driven' && !data) throw new DeepvisError('--method data-driven starts from data-set images: give --data (mnist, fashion-mnist, a folder)');
   const quiet = Boolean(flags.quiet);
+  if (flags['compare-methods']) {
+    await compareMethods(model, { layer: layer.name, units, neuron, seed, steps: flags.steps as number | undefined }, { output, data, quiet, modelName: flags.model as string });
+    await output.commit();
+    model.dispose();
+    return;
+  }
   const req = { layer: layer.name, units, neuron, seed, steps: flags.steps as number | undefined, lr: flags.lr as number | undefined };
   const stepsOf: Record<Method, () => number> = {
     erhan: () => erhanParams(model, req).steps, yosinski: () => yosinskiParams(req).steps, lucid: () => lucidParams(model, req).steps, 'data-driven': () => dataDrivenParams(req).steps,
@@ -155,7 +164,8 @@ export async function run(argv: string[]): Promise<void> {
   }
   bar.done();
   const best = data ? datasetMax(model, data, layer.name, units, { neuron }) : null;
-  await writeOutputs(model, result, { output, unitOutput, method, layer: layer.name, neuron, crop: flags.crop as string, rows, best });
+  const assessment = assess(model, result, { layer: layer.name, neuron, data, quiet });
+  await writeOutputs(model, result, { output, unitOutput, method, layer: layer.name, neuron, crop: flags.crop as string, rows, best, quality: assessment.labels });
   const stem = `${fileStem(layer.name)}-${method}`;
   await writeExtra?.(output, stem);
   await output.json(`${stem}.json`, {
@@ -168,11 +178,14 @@ export async function run(argv: string[]): Promise<void> {
     backend: engine.backend,
     seconds: result.seconds,
     dataset: data?.name ?? null,
+    quality: assessment.reference?.params ?? null,
     ...extra,
     units: result.units.map((r, i) => ({
       ...r,
       bestDatasetActivation: best ? best.values[i % units.length] : null,
       bestDatasetIndex: best ? best.indices[i % units.length] : null,
+      quality: assessment.quality?.[i] ?? null,
+      blank: assessment.blank[i].causes.length ? assessment.blank[i] : null,
     })),
   });
   await unitOutput?.commit();
@@ -184,7 +197,7 @@ export async function run(argv: string[]): Promise<void> {
 async function writeOutputs(
   model: Parameters<typeof receptiveFields>[0],
   result: MethodResult,
-  o: { output: OutputSession; unitOutput: OutputSession | null; method: Method; layer: string; neuron?: [number, number]; crop: string; rows: string[] | null; best: { values: Float32Array } | null },
+  o: { output: OutputSession; unitOutput: OutputSession | null; method: Method; layer: string; neuron?: [number, number]; crop: string; rows: string[] | null; best: { values: Float32Array } | null; quality?: string[] },
 ): Promise<void> {
   const [h, w, c] = model.input.shape;
   const values = (result.images as tf.Tensor).dataSync();
@@ -199,11 +212,11 @@ async function writeOutputs(
   });
   // A unit no data-set image turns on is dead; its "optimum" is whatever it started from.
   const labels = result.units.map((r, i) =>
-    o.best && o.best.values[i % u] <= 0 && r.activation <= 0 ? `${r.unit} dead` : `${r.unit} ${r.activation.toPrecision(3)}`,
+    (o.best && o.best.values[i % u] <= 0 && r.activation <= 0 ? `${r.unit} dead` : `${r.unit} ${r.activation.toPrecision(3)}`) + (o.quality?.[i] ? ` ${o.quality[i]}` : ''),
   );
   const title = `${o.layer} - ${o.method}${o.neuron ? ` at ${o.neuron.join(',')}` : ''}`;
   const cols = o.rows ? result.units.length / o.rows.length : undefined;
-  await o.output.png(`${fileStem(o.layer)}-${o.method}.png`, grid(tiles, { labels, title, cols, rowLabels: o.rows ?? undefined }));
+  await o.output.png(`${fileStem(o.layer)}-${o.method}.png`, grid(tiles, { labels, title, cols, rowLabels: o.rows ?? undefined, minTile: o.quality?.some(Boolean) ? 112 : undefined }));
   if (o.unitOutput && !o.rows) {
     // The folder is replaced as a whole: no unit images left from an earlier, bigger run.
     const dir = `${fileStem(o.layer)}-${o.method}`;

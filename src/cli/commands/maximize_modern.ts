@@ -14,6 +14,8 @@ import type { MethodResult, UnitRequest } from '../../methods/common.js';
 import { maco } from '../../methods/maco.js';
 import { alphaOf, datasetSpectrum } from '../../methods/maco_parts.js';
 import type { VisModel } from '../../model/types.js';
+import { startGradient } from '../../metrics/blank.js';
+import { neutral } from '../../model/neutral.js';
 import { grid } from '../../render/grid.js';
 import { heatImage } from '../../render/heat.js';
 import { diverging, toImage } from '../../render/image.js';
@@ -23,7 +25,7 @@ export const MODERN_FLAGS = {
   input: { type: 'string', help: 'accentuate: the seed image (a file or DATASET:N)' },
   weight: { type: 'number', help: "accentuate: weight of the L2 pull toward the seed, in units of the seed's activation", default: 1 },
   crops: { type: 'int', help: 'maco, accentuate: random crops per image per step (default maco 32, fewer for many units; accentuate 6)' },
-  warmup: { type: 'int', help: 'maco: steps with a leaky-ReLU gradient at the start (Xplique warm-up)', default: 0 },
+  warmup: { type: 'int', help: 'maco: steps with a leaky-ReLU gradient at the start (Xplique warm-up); default 16 when a unit has no gradient at the neutral image and the leaky one has, else 0' },
 } as const;
 
 export interface ModernRun {
@@ -32,13 +34,24 @@ export interface ModernRun {
   write(output: OutputSession, stem: string): Promise<void>;
 }
 
+/** The leaky warm-up where it helps: 16 steps when some unit's gradient is 0 at the neutral image but not through leaky ReLUs. */
+function autoWarmup(model: VisModel, req: UnitRequest): number {
+  const x = tf.fill([req.units.length, ...model.input.shape], neutral(model)) as tf.Tensor4D;
+  try {
+    const g = startGradient(model, x, { layer: req.layer, units: req.units, neuron: req.neuron });
+    return Array.from(g.stock).some((v, i) => v === 0 && g.leaky[i] > 0) ? 16 : 0;
+  } finally {
+    x.dispose();
+  }
+}
+
 export async function runModern(
   method: 'maco' | 'accentuate', model: VisModel, req: UnitRequest & { lr?: number }, flags: Record<string, unknown>, data: ImageSet | null,
 ): Promise<ModernRun> {
   const labels = req.units.map(String);
   if (method === 'maco') {
     const magnitude = data ? datasetSpectrum(model, data) : undefined;
-    const r = maco(model, { ...req, magnitude, crops: flags.crops as number | undefined, warmup: flags.warmup as number });
+    const r = maco(model, { ...req, magnitude, crops: flags.crops as number | undefined, warmup: (flags.warmup as number | undefined) ?? autoWarmup(model, req) });
     const { canvas, transparency } = r;
     return {
       result: r,

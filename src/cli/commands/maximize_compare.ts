@@ -1,0 +1,82 @@
+/**
+ * deepvis maximize --compare-methods: the same units of one layer through erhan, yosinski sets
+ * 1–4, lucid and maco, each image scored against one quality reference (metrics/quality.ts), and
+ * one table of methods × scores (means over the units): LAYER-compare.md and .json, and
+ * LAYER-compare.png with a row of images per method.
+ */
+import type { ImageSet } from '../../data/dataset.js';
+import { meanNorm } from '../../analysis/dataset_max.js';
+import { itemOf } from '../../engine/read.js';
+import { DeepvisError } from '../../errors.js';
+import type { OutputSession } from '../../io/output.js';
+import type { MethodResult, UnitRequest } from '../../methods/common.js';
+import { erhan } from '../../methods/erhan.js';
+import { lucid } from '../../methods/lucid.js';
+import { maco } from '../../methods/maco.js';
+import { datasetSpectrum } from '../../methods/maco_parts.js';
+import { yosinski, YOSINSKI_PRESETS } from '../../methods/yosinski.js';
+import { meanQuality } from '../../metrics/quality.js';
+import { qualityReference } from '../../metrics/quality_reference.js';
+import type { VisModel } from '../../model/types.js';
+import { fileStem } from '../../render/names.js';
+import { grid } from '../../render/grid.js';
+import { toImage, type RgbaImage } from '../../render/image.js';
+import { assess } from './maximize_quality.js';
+
+export const COMPARE_FLAGS = {
+  'compare-methods': { type: 'bool', help: 'run erhan, yosinski 1–4, lucid and maco on the units and write one table of methods × quality scores' },
+} as const;
+
+const fmt = (v: number | null, d = 2) => (v == null ? '–' : v.toFixed(d));
+
+export async function compareMethods(
+  model: VisModel, req: UnitRequest, o: { output: OutputSession; data: ImageSet | null; quiet: boolean; modelName?: string },
+): Promise<void> {
+  if (!o.data) throw new DeepvisError('--compare-methods scores images against natural data: give --data (mnist, fashion-mnist, a folder)');
+  const data = o.data;
+  const reference = qualityReference(model, data, req.layer, req.units, { neuron: req.neuron });
+  const magnitude = model.input.shape[2] === 3 ? undefined : datasetSpectrum(model, data);
+  const runs: [string, () => MethodResult][] = [
+    ['erhan', () => { const r = erhan(model, { ...req, rho: meanNorm(data) }); return { ...r, params: r.params }; }],
+    ...YOSINSKI_PRESETS.map((set, k): [string, () => MethodResult] => [`yosinski ${k + 1}`, () => yosinski(model, { ...req, sets: [set] })]),
+    ['lucid', () => lucid(model, req)],
+    ['maco', () => {
+      const r = maco(model, { ...req, magnitude });
+      r.canvas.dispose();
+      r.transparency.dispose();
+      return r;
+    }],
+  ];
+  const [h, w, c] = model.input.shape;
+  const rows: Record<string, unknown>[] = [];
+  const tiles: RgbaImage[] = [];
+  const labels: string[] = [];
+  for (const [name, run] of runs) {
+    if (!o.quiet) console.log(`compare: ${name}…`);
+    const r = run();
+    const a = assess(model, r, { layer: req.layer, neuron: req.neuron, data, quiet: true, reference });
+    const px = r.images.dataSync() as Float32Array;
+    r.images.dispose();
+    r.units.forEach((u, i) => {
+      tiles.push(toImage(itemOf(px, i, [h, w, c]), [h, w, c], { mode: 'range', range: model.input.range }));
+      labels.push(`${u.unit} ${a.labels[i]}`);
+    });
+    const m = meanQuality(a.quality!);
+    const blank = a.blank.filter((d) => d.causes.length).map((d) => `${d.unit}: ${d.causes.join('+')}`);
+    rows.push({ method: name, ...m, activation: r.units.reduce((s, u) => s + u.activation, 0) / r.units.length, seconds: r.seconds, msPerStep: (1000 * r.seconds) / Math.max(1, Number(r.params.steps ?? 1)), blank, perUnit: a.quality });
+  }
+  const stem = `${fileStem(req.layer)}-compare`;
+  const md = [
+    `Methods × quality scores on ${req.layer} (${o.modelName ?? 'model'}), units ${req.units.join(',')}, data ${data.name}; means over the units.`,
+    'relative activation: activation / best data-set example (higher is better); plausibility: 9-NN feature distance to the top examples / the data set\'s typical distance (lower); path: Geirhos path check, 0 = random images, 1 = top examples (higher).',
+    '',
+    '| method | relative activation | plausibility | path | s | blank |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.method} | ${fmt(r.relativeActivation as number | null)} | ${fmt(r.plausibility as number | null)} | ${fmt(r.pathScore as number | null)} | ${(r.seconds as number).toFixed(1)} | ${(r.blank as string[]).join(', ') || '–'} |`),
+    '',
+  ].join('\n');
+  await o.output.write(`${stem}.md`, md);
+  await o.output.json(`${stem}.json`, { layer: req.layer, units: req.units, neuron: req.neuron ?? null, quality: reference.params, methods: rows });
+  await o.output.png(`${stem}.png`, grid(tiles, { cols: req.units.length, labels, rowLabels: runs.map(([n]) => n), title: `${req.layer}: methods x quality`, minTile: 112 }));
+  if (!o.quiet) console.log(md);
+}
