@@ -13,13 +13,14 @@ import { resolveTarget, type ResolvedTarget } from '../objectives/target.js';
 import { causalFidelity } from './causal.js';
 import type { Explainer, MetricContext, MetricResult } from './common.js';
 import { muFidelity } from './mufidelity.js';
-import { mprt, type MprtResult } from './randomization.js';
+import { dataRandomization, mprt, type MprtResult } from './randomization.js';
 import { road } from './road.js';
 import { infidelity, maxSensitivity } from './robustness.js';
 import { summarize, type Summary } from './stats.js';
 
 export const METRICS = ['deletion', 'insertion', 'mufidelity', 'road-morf', 'road-lerf', 'infidelity', 'max-sensitivity', 'mprt'] as const;
-export type MetricName = (typeof METRICS)[number];
+/** Data randomization runs when a second model (trained on shuffled labels) is given. */
+export type MetricName = (typeof METRICS)[number] | 'data-randomization';
 /** Metrics that score against labels. */
 export const LABEL_METRICS: readonly MetricName[] = ['road-morf', 'road-lerf'];
 
@@ -34,6 +35,8 @@ export interface EvaluateArgs {
   /** Images per group (default 16). */
   readonly group?: number;
   readonly onProgress?: (what: string) => void;
+  /** The same architecture trained on shuffled labels: adds the data-randomization metric. */
+  readonly shuffled?: VisModel;
 }
 
 export interface Cell extends Summary {
@@ -64,8 +67,11 @@ export function explainerFor(method: AttributionMethod, args: Pick<EvaluateArgs,
   };
 }
 
-function runMetric(name: MetricName, ctx: MetricContext, explain: Explainer, method: AttributionMethod): MetricResult {
+function runMetric(name: MetricName, ctx: MetricContext, explain: Explainer, method: AttributionMethod, shuffled?: VisModel): MetricResult {
   switch (name) {
+    case 'data-randomization':
+      if (!shuffled) throw new DeepvisError('data randomization needs a second model trained on shuffled labels');
+      return dataRandomization(ctx.model, shuffled, ctx.x, ctx.t, explain);
     case 'deletion': return causalFidelity(ctx, 'deletion');
     case 'insertion': return causalFidelity(ctx, 'insertion');
     case 'mufidelity': return muFidelity(ctx);
@@ -110,7 +116,7 @@ export function evaluateAttributions(model: VisModel, x: tf.Tensor4D, args: Eval
         (seconds[method] ??= {}).attribution = (seconds[method].attribution ?? 0) + (performance.now() - started) / 1000;
         const ctx: MetricContext = { model, x: xg, t, maps, labels, maxBatch: args.maxBatch, seed: args.seed };
         for (const metric of args.metrics) {
-          const r = runMetric(metric, ctx, explain, method);
+          const r = runMetric(metric, ctx, explain, method, args.shuffled);
           ((scores[method] ??= {})[metric] ??= []).push(...r.scores);
           seconds[method][metric] = (seconds[method][metric] ?? 0) + r.seconds;
           params[metric] = r.params;

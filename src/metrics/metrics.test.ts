@@ -25,7 +25,7 @@ import { maxAbsDiff, noLeaks, setup, values } from '../../test/helpers.js';
 import { causalFidelity } from './causal.js';
 import type { Explainer, MetricContext } from './common.js';
 import { muFidelity } from './mufidelity.js';
-import { mprt, parameterLayers, randomizeLayer } from './randomization.js';
+import { dataRandomization, mprt, parameterLayers, randomizeLayer } from './randomization.js';
 import { road } from './road.js';
 import { infidelity, maxSensitivity } from './robustness.js';
 import { auc, spearman, summarize } from './stats.js';
@@ -179,6 +179,19 @@ describe('randomization', () => {
     const morf = summarize(road(ctx, 'morf').scores).mean;
     const lerf = summarize(road(ctx, 'lerf').scores).mean;
     assert.ok(morf < lerf, `morf ${morf} lerf ${lerf}`);
+  });
+
+  it('data randomization: a model against itself is ρ = 1; against the same CNN trained on shuffled labels, much lower', async () => {
+    const t = resolveTarget(cnn, images, { units: labels });
+    assert.deepEqual(dataRandomization(cnn, cnn, images, t, saliencyOf).scores, Array(8).fill(1));
+    const { train, test } = split(loadMnist(), 0.2, 0);
+    const shuffledLabels = Int32Array.from(new Rng(3).shuffle(Array.from(train.labels!)));
+    const m = buildClassifier('cnn', [28, 28, 1], 10, 0);
+    await fitClassifier(m, { ...train, labels: shuffledLabels, count: 2000 }, { ...test, count: 200 }, 10, { epochs: 1 });
+    const shuffled = fromLayersModel(m, { range: [0, 1], channelOrder: 'gray' });
+    const r = await noLeaks(() => dataRandomization(cnn, shuffled, images, t, saliencyOf));
+    assert.ok(summarize(r.scores).mean < 0.8, `|ρ| real vs shuffled labels ${summarize(r.scores).mean}`);
+    shuffled.dispose();
   });
 
   for (const [name, open] of [

@@ -14,7 +14,7 @@ import { evaluateAttributions, LABEL_METRICS, METRICS, type EvaluationReport, ty
 import type { VisModel } from '../../model/types.js';
 import { linePlot, sideBySide } from '../../render/curves.js';
 import { usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openModelCommand } from '../common.js';
 import { dataFrom, DATA_FLAGS, imagesFrom } from '../inputs.js';
 
 const SPECS = {
@@ -25,6 +25,7 @@ const SPECS = {
   methods: { type: 'string', help: `attribution methods, comma-separated, or 'all' (${ATTRIBUTION_METHODS.join(', ')})`, default: 'all' },
   metrics: { type: 'string', help: `metrics, comma-separated, or 'all' (${METRICS.join(', ')})`, default: 'all' },
   target: { type: 'string', help: "class explained: each input's predicted class or its label", choices: ['predicted', 'label'], default: 'predicted' },
+  'shuffled-model': { type: 'string', help: 'the same architecture trained on shuffled labels: adds data randomization (Adebayo et al. §4)' },
   'max-batch': { type: 'int', help: 'rows per forward/backward pass for expanded inputs (default: what fits the memory budget)' },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
@@ -124,13 +125,16 @@ export async function run(argv: string[]): Promise<void> {
     images.dispose();
     throw new DeepvisError('--target label needs labelled inputs');
   }
+  const shuffled = flags['shuffled-model'] ? await modelFrom({ ...flags, model: flags['shuffled-model'] }) : undefined;
+  if (shuffled) metrics.push('data-randomization');
   const started = performance.now();
-  const report = evaluateAttributions(model, images, {
+  const report = evaluateAttributions(model, images, { shuffled,
     methods, metrics, labels, target: flags.target, maxBatch: flags['max-batch'], seed: flags.seed,
     onProgress: flags.quiet ? undefined : (what) => process.stderr.write(`\r${what.padEnd(60)}`),
   });
   if (!flags.quiet) process.stderr.write('\n');
   images.dispose();
+  shuffled?.dispose();
   const plots: string[] = [];
   const curvePlot = (metric: string) => {
     const series = methods.filter((m) => report.curves[m]?.[metric]).map((m) => ({ label: m, values: report.curves[m][metric].mean }));
