@@ -78,6 +78,20 @@ describe('maco', () => {
     assert.ok(tf.getGradient('Relu') == null || !/leaky/.test(String(tf.getGradient('Relu')!.gradFunc)), 'the stock ReLU gradient is back');
   });
 
+  it("a colour model runs on the skimage photographs' spectrum (no data), images inside the range", async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [40, 40, 3], filters: 4, kernelSize: 3, activation: 'relu', name: 'conv', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
+    const model = fromLayersModel(m, { range: [0, 255] });
+    await noLeaks(() => {
+      const r = maco(model, { layer: 'conv:pre', units: [0, 3], steps: 6, crops: 4 });
+      assert.equal(r.params.magnitude, 'skimage photographs (scripts/maco-spectrum.ts)');
+      assert.deepEqual(r.canvas.shape, [2, 80, 80, 3], 'above 32 pixels the canvas is twice the input');
+      assert.deepEqual(r.images.shape, [2, 40, 40, 3]);
+      assert.ok(r.images.dataSync().every((v) => v > 0 && v < 255));
+      for (const t of [r.images, r.canvas, r.transparency]) t.dispose();
+    });
+  });
+
   it('a one-channel model without a spectrum is refused in one line', () => {
     assert.throws(() => maco(smallCnn(), { layer: 'conv', units: [0], steps: 1 }), /needs the magnitude spectrum of its data: give --data/);
   });
