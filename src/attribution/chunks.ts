@@ -3,8 +3,9 @@
  * metrics expand one input into hundreds of rows; the rows go through the model `maxBatch` at a
  * time and the results are put back in row order, so the answer does not depend on the chunk size
  * (only the float summation order of a later reduction can, ~1e-7 relative). The default chunk is
- * what fits the memory budget for this model (2 GB unless DEEPVIS_MEMORY_MB): on a 224×224
- * ResNet-50 that is a few dozen rows, on the MNIST CNN it is capped at 512.
+ * the memory budget (2 GB unless DEEPVIS_MEMORY_MB) over the CLI's estimate of one row's bytes for
+ * a gradient pass (every layer's output kept for the backward pass, twice, plus input copies), so a
+ * 224×224 ResNet gets a handful of rows per pass and the MNIST CNN the cap of 512.
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchRanges } from '../data/dataset.js';

@@ -137,8 +137,10 @@ export async function run(argv: string[]): Promise<void> {
   shuffled?.dispose();
   const plots: string[] = [];
   const curvePlot = (metric: string) => {
-    const series = methods.filter((m) => report.curves[m]?.[metric]).map((m) => ({ label: m, values: report.curves[m][metric].mean }));
-    return series.length ? linePlot({ title: `${metric}: mean score`, xs: report.curves[series.length && methods.find((m) => report.curves[m]?.[metric])!][metric].xs, series, xLabel: 'fraction of pixels' }) : null;
+    const withCurve = methods.filter((m) => report.curves[m]?.[metric]);
+    if (withCurve.length === 0) return null;
+    const series = withCurve.map((m) => ({ label: m, values: report.curves[m][metric].mean }));
+    return linePlot({ title: `${metric}: mean class probability`, xs: report.curves[withCurve[0]][metric].xs, series, xLabel: `fraction of pixels ${metric === 'deletion' ? 'removed' : 'inserted'}` });
   };
   const causal = ['deletion', 'insertion'].map(curvePlot).filter((p) => p != null);
   if (causal.length) {
