@@ -16,9 +16,11 @@ import { targetScores, type ResolvedTarget } from '../objectives/target.js';
  * do), else the last layer with a spatial output.
  */
 export function defaultCamLayer(model: VisModel, t: ResolvedTarget): LayerInfo {
+  // The last feature map before the target, after its activation (a ResNet block's output, not the
+  // shortcut's 1×1 conv nor a conv's pre-ReLU output in an ONNX graph); pooling only coarsens it.
   const before = model.layers.filter((l) => l.index <= t.layer.index && l.outputShape.length === 3 && l.outputShape[0] > 1);
-  const convs = before.filter((l) => /conv/i.test(l.kind));
-  const last = convs[convs.length - 1] ?? before[before.length - 1];
+  const maps = before.filter((l) => !/pool|pad|flatten|reshape|dropout/i.test(l.kind));
+  const last = maps[maps.length - 1] ?? before[before.length - 1];
   if (!last) throw new DeepvisError(`Grad-CAM needs a convolutional layer before '${t.layer.name}'; this model has none`);
   return last;
 }

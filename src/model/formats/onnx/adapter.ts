@@ -91,7 +91,9 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
     return program.steps[program.producer.get(t)!].reads.find((r) => r) ?? t;
   };
   const last = program.steps[program.producer.get(program.outputs[0])!];
-  const logitsTensor = last.node.op === 'Softmax' ? last.reads.find((r) => r) : undefined;
+  // Pre-softmax scores: what a final Softmax reads, or the output itself when a linear layer makes it.
+  const linearOut = ['Gemm', 'MatMul'].includes(last.node.op) && program.metas.get(last.output)!.logical.length === 2;
+  const logitsTensor = last.node.op === 'Softmax' ? last.reads.find((r) => r) : linearOut ? last.output : undefined;
   const logitsLayer = meta.logitsLayer ?? layers.find((l) => tensorOf.get(l.name) === logitsTensor)?.name ?? null;
   const plans = new Map<string, number[]>();
   const planCached = (ts: readonly string[]) => {
