@@ -67,6 +67,9 @@ export { activationsOf, topPredictions, predictionsFrom, type LayerActivations, 
 export { attribute, ATTRIBUTION_METHODS, type Attribution, type AttributionMethod } from './attribution/attribute.js';
 export { saliency, guidedBackprop, deconvnet, smoothGrad, integratedGradients } from './attribution/gradients.js';
 export { gradCam, guidedGradCam } from './attribution/gradcam.js';
+export { gradCamPlusPlus, layerCam, scoreCam } from './attribution/cams.js';
+export { gradientTimesInput, occlusionMap } from './attribution/input_methods.js';
+export * as metrics from './metrics/attribution_metrics.js';
 export { resolveTarget, targetScores, type TargetSpec, type ResolvedTarget } from './objectives/target.js';
 export { withRules, type BackwardRules, type ReluRule, type Unpool } from './engine/rules.js';
 export { activationGrid } from './render/activation_grid.js';
