@@ -10,7 +10,7 @@
  *     on the (un)reliability of feature visualizations"): at every layer below the unit, the mean
  *     Spearman correlation of the image's features with the top examples', placed between the
  *     random-image baseline (0) and the top examples' own leave-one-out similarity (1), averaged
- *     over the layers: does the network reach this unit by the path natural images take?
+ *     over the layers where that span is at least 0.05: does the network reach this unit by the path natural images take?
  *   - diversity (with several images per unit): 1 − the mean pairwise cosine of their features at
  *     the plausibility layer.
  * Higher is better for all but plausibility. Scores that cannot be measured (no lower layer, a
@@ -30,6 +30,7 @@ export interface ImageQuality {
   diversity: number | null;
 }
 
+const MIN_CONTRAST = 0.05;
 const row = (f: Float32Array, i: number, d: number) => f.subarray(i * d, (i + 1) * d);
 const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
 
@@ -86,7 +87,9 @@ export function imageQuality(model: VisModel, images: tf.Tensor4D, perItem: read
       const per = ref.path.map((_, l) => {
         const [base, ceil] = scale[l][u];
         const s = similarity(feats[l], i, ref.topFeatures[l][u], ref.dims[l]);
-        return ceil - base > 1e-6 && Number.isFinite(s) ? (s - base) / (ceil - base) : NaN;
+        // A layer where the top examples are barely more alike than random images (ceiling − baseline
+        // under 0.05 in Spearman units) cannot tell paths apart; it would only blow the ratio up.
+        return ceil - base >= MIN_CONTRAST && Number.isFinite(s) ? (s - base) / (ceil - base) : NaN;
       }).filter(Number.isFinite);
       pathScore = per.length ? mean(per) : null;
     }

@@ -216,7 +216,7 @@ async function writeOutputs(
   );
   const title = `${o.layer} - ${o.method}${o.neuron ? ` at ${o.neuron.join(',')}` : ''}`;
   const cols = o.rows ? result.units.length / o.rows.length : undefined;
-  await o.output.png(`${fileStem(o.layer)}-${o.method}.png`, grid(tiles, { labels, title, cols, rowLabels: o.rows ?? undefined, minTile: o.quality?.some(Boolean) ? 112 : undefined }));
+  await o.output.png(`${fileStem(o.layer)}-${o.method}.png`, grid(tiles, { labels, title, cols, rowLabels: o.rows ?? undefined, minTile: o.quality?.some(Boolean) ? 168 : undefined }));
   if (o.unitOutput && !o.rows) {
     // The folder is replaced as a whole: no unit images left from an earlier, bigger run.
     const dir = `${fileStem(o.layer)}-${o.method}`;

@@ -77,6 +77,6 @@ export async function compareMethods(
   ].join('\n');
   await o.output.write(`${stem}.md`, md);
   await o.output.json(`${stem}.json`, { layer: req.layer, units: req.units, neuron: req.neuron ?? null, quality: reference.params, methods: rows });
-  await o.output.png(`${stem}.png`, grid(tiles, { cols: req.units.length, labels, rowLabels: runs.map(([n]) => n), title: `${req.layer}: methods x quality`, minTile: 112 }));
+  await o.output.png(`${stem}.png`, grid(tiles, { cols: req.units.length, labels, rowLabels: runs.map(([n]) => n), title: `${req.layer}: methods x quality`, minTile: 168 }));
   if (!o.quiet) console.log(md);
 }
