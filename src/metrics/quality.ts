@@ -13,6 +13,8 @@
  *     over the layers where that span is at least 0.05: does the network reach this unit by the path natural images take?
  *   - diversity (with several images per unit): 1 − the mean pairwise cosine of their features at
  *     the plausibility layer.
+ * Features are spatial means of each layer's activations, minus the random natural images' mean
+ * (quality_reference.ts), so correlations and cosines compare departures from typical data.
  * Higher is better for all but plausibility. Scores that cannot be measured (no lower layer, a
  * dead unit) are null, never a made-up number.
  */
@@ -20,7 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../model/types.js';
 import { unitScores } from '../objectives/units.js';
 import { spearman } from './stats.js';
-import { distance, meanSmallest, pooledFeatures, type QualityReference } from './quality_reference.js';
+import { centreRows, distance, meanSmallest, pooledFeatures, type QualityReference } from './quality_reference.js';
 
 export interface ImageQuality {
   unit: number;
@@ -70,7 +72,7 @@ export function imageQuality(model: VisModel, images: tf.Tensor4D, perItem: read
     const [a] = model.activations(images, [layer.name]);
     return unitScores(a, layer, { neuron: ref.neuron }).dataSync() as Float32Array;
   });
-  const feats = pooledFeatures(model, images, ref.path);
+  const feats = pooledFeatures(model, images, ref.path).map((f, l) => centreRows(f, ref.centre[l]));
   const scale = pathScale(ref);
   const low = ref.path.length - 1;
   const out = perItem.map((unit, i): ImageQuality => {
@@ -91,7 +93,8 @@ export function imageQuality(model: VisModel, images: tf.Tensor4D, perItem: read
         // under 0.05 in Spearman units) cannot tell paths apart; it would only blow the ratio up.
         return ceil - base >= MIN_CONTRAST && Number.isFinite(s) ? (s - base) / (ceil - base) : NaN;
       }).filter(Number.isFinite);
-      pathScore = per.length ? mean(per) : null;
+      // A unit no natural image turns on has no natural path to compare with.
+      pathScore = per.length && best > 0 ? mean(per) : null;
     }
     return { unit, relativeActivation: best > 0 ? a / best : null, plausibility, pathScore, diversity: null };
   });

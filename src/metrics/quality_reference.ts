@@ -40,6 +40,12 @@ export interface QualityReference {
   readonly topFeatures: readonly (readonly Float32Array[])[];
   /** randomFeatures[l]: [R × D_l]. */
   readonly randomFeatures: readonly Float32Array[];
+  /**
+   * The random images' mean feature per layer [D_l], already subtracted from topFeatures and
+   * randomFeatures (and to be subtracted from any image's): correlations then compare how an image
+   * departs from typical data, not the offsets every image shares.
+   */
+  readonly centre: readonly Float32Array[];
   readonly dims: readonly number[];
   readonly typicalDistance: number;
   readonly params: Record<string, unknown>;
@@ -75,6 +81,12 @@ export function pooledFeatures(model: VisModel, x: tf.Tensor4D, layers: readonly
     }
     return out;
   });
+}
+
+/** Subtracts `centre` [D] from every row of f [N × D], in place. */
+export function centreRows(f: Float32Array, centre: Float32Array): Float32Array {
+  for (let i = 0; i < f.length; i++) f[i] -= centre[i % centre.length];
+  return f;
 }
 
 export function distance(a: Float32Array, i: number, b: Float32Array, j: number, d: number): number {
@@ -135,9 +147,16 @@ export function qualityReference(model: VisModel, data: ImageSet, layerName: str
     }
   };
   const randomFeatures = featuresOf(randomIdx);
-  const perUnit = top.map((list) => featuresOf(list.map(([, i]) => i)));
-  const topFeatures = path.map((_, l) => perUnit.map((f) => f[l]));
   const dims = randomFeatures.map((f) => f.length / r);
+  const centre = randomFeatures.map((f, l) => {
+    const m = new Float32Array(dims[l]);
+    for (let i = 0; i < f.length; i++) m[i % dims[l]] += f[i] / r;
+    return m;
+  });
+  randomFeatures.forEach((f, l) => centreRows(f, centre[l]));
+  const perUnit = top.map((list) => featuresOf(list.map(([, i]) => i)));
+  perUnit.forEach((fs) => fs.forEach((f, l) => centreRows(f, centre[l])));
+  const topFeatures = path.map((_, l) => perUnit.map((f) => f[l]));
   let typicalDistance = 0;
   if (path.length) {
     const l = path.length - 1;
@@ -149,7 +168,7 @@ export function qualityReference(model: VisModel, data: ImageSet, layerName: str
   }
   return {
     layer: layer.name, units, neuron: args.neuron, best: Float32Array.from(top, (t) => t[0]?.[0] ?? NaN), top: top.map((t) => t.map(([, i]) => i)),
-    path, topFeatures, randomFeatures, dims, typicalDistance,
+    path, topFeatures, randomFeatures, centre, dims, typicalDistance,
     params: { dataset: data.name, scanned: count, topK: k, randomImages: r, neighbours: 9, path, plausibilityLayer: path[path.length - 1] ?? null, seed: args.seed ?? 0 },
   };
 }
