@@ -59,9 +59,16 @@ export function scanArtifact(ctx: ReportContext, slice: [number, number]): Promi
       yield { images: set.images.subarray(from * size, to * size), count: to - from, offset: from };
     }
   };
-  return ctx.store.cached('scan', scanParts(ctx, slice), async () => ({
-    data: await scanTopK(ctx.model, batches(), { layers: scanLayersOf(ctx.plan), k: ctx.plan.k, bottomK: ctx.plan.k, dataset: set.name, datasetSpec: ctx.data!.spec }),
-  }));
+  // Two passes: a pre-activation is its layer's input, which can be another scanned layer's output
+  // (a dense stack's h2:pre is h1), and one sub-model cannot list an output twice.
+  const own = ctx.plan.layers.map((l) => l.name);
+  const pre = scanLayersOf(ctx.plan).filter((l) => !own.includes(l));
+  const scan = (layers: string[]) => scanTopK(ctx.model, batches(), { layers, k: ctx.plan.k, bottomK: ctx.plan.k, dataset: set.name, datasetSpec: ctx.data!.spec });
+  return ctx.store.cached('scan', scanParts(ctx, slice), async () => {
+    const a = await scan(own);
+    const b = pre.length ? await scan(pre) : null;
+    return { data: b ? { ...a, seconds: a.seconds + b.seconds, layers: [...a.layers, ...b.layers] } : a };
+  });
 }
 
 /** A shard's work: its groups' images (every method of the layer, and the diverse set) and its scan slice. */
