@@ -75,7 +75,8 @@ export function initRbm(nv: number, args: Pick<RbmArgs, 'hidden' | 'visible' | '
   if (args.mask && args.mask.length !== nv * hidden) throw new DeepvisError(`mask has ${args.mask.length} entries, not ${nv}×${hidden}`);
   const mask = args.mask ? tf.keep(tf.tensor2d(args.mask, [nv, hidden])) : null;
   const W = tf.tidy(() => {
-    const w = tf.randomNormal([nv, hidden], 0, 0.01, 'float32', args.seed ?? 0);
+    // tfjs treats seed 0 as no seed at all: shift, so every seed (0 included) reproduces.
+    const w = tf.randomNormal([nv, hidden], 0, 0.01, 'float32', (args.seed ?? 0) + 1);
     return tf.variable(mask ? w.mul(mask) : w, true, undefined);
   });
   // Visible biases start at log(p/(1−p)) of the data's mean (Hinton's guide), which speeds learning.

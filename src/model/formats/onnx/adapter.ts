@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../../../errors.js';
 import { resolveInputSpec } from '../../input_spec.js';
-import { findLayer, PRE } from '../../layer_lookup.js';
+import { findLayer, parseRef } from '../../layer_lookup.js';
 import { shortNames } from '../../naming.js';
 import { checkImages, tapActivations, toNative } from '../../shape_check.js';
 import type { DeepvisMetadata, InputOverrides, LayerInfo, LayerOffset, VisModel } from '../../types.js';
@@ -86,9 +86,9 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
   });
   // `name:pre` of an activation node is the tensor it reads.
   const resolve = (layer: string): string => {
-    if (!layer.endsWith(PRE)) return tensorOf.get(layer)!;
-    const t = tensorOf.get(layer.slice(0, -PRE.length))!;
-    return program.steps[program.producer.get(t)!].reads.find((r) => r) ?? t;
+    const ref = parseRef(layer);
+    const t = tensorOf.get(ref.name)!;
+    return ref.pre ? program.steps[program.producer.get(t)!].reads.find((r) => r) ?? t : t;
   };
   const last = program.steps[program.producer.get(program.outputs[0])!];
   // Pre-softmax scores: what a final Softmax reads, or the output itself when a linear layer makes it.
