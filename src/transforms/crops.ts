@@ -42,41 +42,54 @@ export function drawBoxes(rng: Rng, count: number, box: number): Box[] {
 }
 
 /**
+ * 1-D bilinear weights [k, out, size] of each box along one axis (sample points as cropAndResize:
+ * the box's ends map to the output's ends), and per row the weight that fell inside [k, out].
+ */
+function axisWeights(boxes: readonly Box[], pick: (b: Box) => number, out: number, size: number): { w: Float32Array; inside: Float32Array } {
+  const k = boxes.length;
+  const w = new Float32Array(k * out * size);
+  const inside = new Float32Array(k * out);
+  boxes.forEach((b, j) => {
+    for (let o = 0; o < out; o++) {
+      const s = (pick(b) + (out > 1 ? (o / (out - 1)) * b.side : b.side / 2)) * (size - 1);
+      const p0 = Math.floor(s);
+      const f = s - p0;
+      for (const [p, wt] of [[p0, 1 - f], [p0 + 1, f]] as const) {
+        if (p >= 0 && p < size && wt > 0) {
+          w[(j * out + o) * size + p] += wt;
+          inside[j * out + o] += wt;
+        }
+      }
+    }
+  });
+  return { w, inside };
+}
+
+/**
  * Bilinear crop-and-resize of x [N, H, W, C] through `boxes` → [N·k, h, w, C] (tf.image.cropAndResize
- * has no gradient in tfjs): a gather of four neighbours and a weighted sum, whose gradient is a
- * scatter-add. Sample points as cropAndResize: corners of the box map to corners of the output.
+ * has no gradient in tfjs). Bilinear sampling is separable, so each crop is Ry·X·Rxᵀ per channel
+ * with 1-D weight matrices — matrix products, fast and differentiable on every backend (a gather of
+ * four neighbours was 20× slower on wasm) — plus `fill` times the weight that fell outside,
+ * 1 − (Σ Ry)(Σ Rx), which is exactly what a four-corner gather with a fill pixel gives.
  */
 export function cropResize(x: tf.Tensor4D, boxes: readonly Box[], size: readonly [number, number], fill: number): tf.Tensor4D {
   return tf.tidy(() => {
     const [n, H, W, c] = x.shape;
     const [h, w] = size;
     const k = boxes.length;
-    const hw = H * W;
-    const m = k * h * w;
-    const idx = new Int32Array(4 * m);
-    const wts = new Float32Array(4 * m);
-    boxes.forEach((b, j) => {
-      for (let yy = 0; yy < h; yy++) {
-        const sy = (b.y + (h > 1 ? (yy / (h - 1)) * b.side : b.side / 2)) * (H - 1);
-        for (let xx = 0; xx < w; xx++) {
-          const sx = (b.x + (w > 1 ? (xx / (w - 1)) * b.side : b.side / 2)) * (W - 1);
-          const x0 = Math.floor(sx);
-          const y0 = Math.floor(sy);
-          const fx = sx - x0;
-          const fy = sy - y0;
-          const o = 4 * ((j * h + yy) * w + xx);
-          const corners: [number, number, number][] = [[x0, y0, (1 - fx) * (1 - fy)], [x0 + 1, y0, fx * (1 - fy)], [x0, y0 + 1, (1 - fx) * fy], [x0 + 1, y0 + 1, fx * fy]];
-          corners.forEach(([px, py, wt], q) => {
-            const inside = px >= 0 && px < W && py >= 0 && py < H;
-            idx[o + q] = inside ? py * W + px : hw;
-            wts[o + q] = wt;
-          });
-        }
-      }
-    });
-    const flat = tf.concat([x.reshape([n, hw, c]), tf.fill([n, 1, c], fill)], 1);
-    const g = flat.gather(tf.tensor1d(idx, 'int32'), 1).mul(tf.tensor3d(wts, [1, 4 * m, 1]));
-    return g.reshape([n, m, 4, c]).sum(2).reshape([n * k, h, w, c]) as tf.Tensor4D;
+    const ry = axisWeights(boxes, (b) => b.y, h, H);
+    const rx = axisWeights(boxes, (b) => b.x, w, W);
+    // [H, n·W·c] → rows: Ry_all [k·h, H] · X → [k·h, n·W·c]
+    const cols = x.transpose([1, 0, 2, 3]).reshape([H, n * W * c]);
+    const a = tf.matMul(tf.tensor2d(ry.w, [k * h, H]), cols).reshape([k, h, n, W, c]);
+    // per crop: [k, (h·n·c), W] · Rx_jᵀ [k, W, w] → [k, h·n·c, w]
+    const rows = a.transpose([0, 1, 2, 4, 3]).reshape([k, h * n * c, W]);
+    const b = tf.matMul(rows, tf.tensor3d(rx.w, [k, w, W]), false, true).reshape([k, h, n, c, w]);
+    const crops = b.transpose([2, 0, 1, 4, 3]);
+    const outside = new Float32Array(k * h * w);
+    for (let j = 0; j < k; j++) for (let yy = 0; yy < h; yy++) for (let xx = 0; xx < w; xx++) outside[(j * h + yy) * w + xx] = 1 - ry.inside[j * h + yy] * rx.inside[j * w + xx];
+    const filled = fill === 0 ? crops : crops.add(tf.tensor4d(outside, [k, h, w, 1]).mul(fill));
+    return filled.reshape([n * k, h, w, c]) as tf.Tensor4D;
   });
 }
 
