@@ -102,7 +102,7 @@ describe('deepvis report: the site from file:// in Chromium', () => {
   it('model page → layer page (sort, filter, j/k) → unit page (←/→, j) → history', async () => {
     await page.goto(pathToFileURL(path.join(site, 'index.html')).href);
     assert.match(await page.textContent('h1') ?? '', /deepvis atlas/);
-    assert.match(await page.textContent('main') ?? '', /accuracy on the data set\s*\d+\.\d+% of 10000 images/);
+    assert.match(await page.textContent('main') ?? '', /accuracy on the data set\s*\d+\.\d+% of 2000 images/);
     await shot('model');
     await Promise.all([page.waitForNavigation(), page.click('table a[href="layers/conv1.html"]')]);
     assert.equal(here(), 'layers/conv1.html');
@@ -186,6 +186,25 @@ describe('deepvis report: bad input leaves no site', () => {
       assert.match(r.stderr, message);
       assert.ok(!existsSync(path.join(out, 'index.html')), 'no index.html');
     }
+  });
+
+  it('--workers 2 (two --shard processes and --merge) writes the pages of one run', () => {
+    const small = ['--layers', 'conv1,logits', '--group-size', '4', ...FAST];
+    const one = path.join(dir, 'one');
+    const two = path.join(dir, 'two');
+    assert.equal(deepvis('report', '--model', path.join(dir, 'cnn'), ...small, '--out', one).code, 0);
+    const r = deepvis('report', '--model', path.join(dir, 'cnn'), ...small, '--workers', '2', '--out', two);
+    assert.equal(r.code, 0, r.stderr);
+    const computed = /computed \d+ artifacts \(([^)]*)\)/.exec(r.stdout)?.[1] ?? '';
+    assert.match(computed, /examples/, r.stdout);
+    assert.doesNotMatch(computed, /vis-|scan/, 'the merge computes no image and no scan');
+    const pages = (d: string) => readdirSync(d, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(html|json)$/.test(f) && !f.startsWith('a/') && f !== 'report-run.json').sort();
+    assert.deepEqual(pages(two), pages(one));
+    for (const f of pages(one)) assert.equal(readFileSync(path.join(two, f), 'utf8'), readFileSync(path.join(one, f), 'utf8'), f);
+    assert.ok(!existsSync(path.join(two, '.shards')));
+    const bad = deepvis('report', '--merge', path.join(dir, 'one'), '--out', path.join(dir, 'three'));
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /is not a finished report shard/);
   });
 
   it('train --snapshots keeps a checkpoint per listed epoch', async () => {
