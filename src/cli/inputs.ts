@@ -9,6 +9,7 @@ import { formatRef, parseImageRef, parseSetRef } from '../data/ref.js';
 import { DeepvisError } from '../errors.js';
 import { decodeImage, probeImage } from '../io/image.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
+import { unitList, type Flags } from './args.js';
 import { optimizedLayer } from '../model/layer_lookup.js';
 import { centreNeuron, parseNeuron } from '../objectives/neuron.js';
 import { checkUnits } from '../objectives/units.js';
@@ -34,27 +35,32 @@ export const UNIT_FLAGS = {
   },
 } as const;
 
-export function unitsFrom(flags: Record<string, unknown>, model: VisModel, layerRef: string): UnitFlags {
-  const neuronFlag = flags.neuron as string | undefined;
-  const spec = neuronFlag ? parseNeuron(neuronFlag) : undefined;
+/** The parsed UNIT_FLAGS a command passes on (`layer` is given to unitsFrom apart: some commands list several). */
+export type UnitFlagValues = Partial<Pick<Flags<typeof UNIT_FLAGS>, 'units' | 'neuron' | 'pre'>>;
+
+export function unitsFrom(flags: UnitFlagValues, model: VisModel, layerRef: string): UnitFlags {
+  const spec = flags.neuron ? parseNeuron(flags.neuron) : undefined;
   if (spec === 'max') throw new DeepvisError("--neuron max is each image's strongest position, and this command starts from no image: use center or x,y");
   const base = model.layer(layerRef);
   // Same maximizer (the activation is monotonic), but no dead ReLU at the start and no saturated
   // sigmoid at the end, where the gradient vanishes and the image stops improving.
-  const layer = optimizedLayer((r) => model.layer(r), base.name, flags.pre as 'auto' | 'yes' | 'no');
+  const layer = optimizedLayer((r) => model.layer(r), base.name, flags.pre ?? 'auto');
   let neuron: [number, number] | undefined;
   if (spec === 'center') {
     if (layer.outputShape.length !== 3) throw new DeepvisError(`--neuron needs a convolutional layer; '${base.name}' is flat`);
     neuron = centreNeuron(layer);
   } else if (spec) neuron = [spec[0], spec[1]];
-  const units = flags.units === 'all' || flags.units == null ? Array.from({ length: layer.units }, (_, i) => i) : (flags.units as number[]);
+  const units = unitList(flags.units, layer.units);
   checkUnits(layer, units, { neuron });
   return { layer, base, neuron, units };
 }
 
+/** The data set the model says it was trained on, if it says. */
+const ownDataset = (model: VisModel): string | undefined => (typeof model.metadata.dataset === 'string' ? model.metadata.dataset : undefined);
+
 /** The evaluation split of `spec` (or of the model's own data set), in the model's value range. */
 export async function evalSetFor(model: VisModel, spec?: string): Promise<ImageSet | null> {
-  const name = spec ?? (model.metadata.dataset as string | undefined);
+  const name = spec ?? ownDataset(model);
   if (!name) return null;
   return toRange(await loadEvalSet(name, model.input.shape, 0), model.input.range);
 }
@@ -130,8 +136,8 @@ export const DATA_FLAGS = {
 } as const;
 
 /** The data set named by --data/--split in the model's range (the model's own set when not given). */
-export async function dataFrom(flags: Record<string, unknown>, model: VisModel): Promise<{ set: ImageSet; spec: string }> {
-  const spec = (flags.data as string | undefined) ?? (model.metadata.dataset as string | undefined);
+export async function dataFrom(flags: Partial<Flags<typeof DATA_FLAGS>>, model: VisModel): Promise<{ set: ImageSet; spec: string }> {
+  const spec = flags.data ?? ownDataset(model);
   if (!spec) throw new DeepvisError('--data is required: the model does not say which data set it was trained on');
   const split = await loadDataSplit(spec, model.input.shape, 0);
   const set = flags.split === 'all' ? concatSets(split.test, split.train) : split.test;
