@@ -1,5 +1,5 @@
 /**
- * deepvis maximize --model M --layer L --units 0-63 --method erhan|yosinski|data-driven|lucid --out DIR
+ * deepvis maximize --model M --layer L --units 0-63 --method erhan|yosinski|data-driven|lucid|maco|accentuate --out DIR
  * Synthesizes, for every requested unit at once, the input that maximizes it, and writes a labelled
  * grid PNG and a JSON of the parameters and per-unit results (with the best data-set example).
  */
@@ -58,7 +58,7 @@ const SPECS: FlagSpecs = {
   ...COMPARE_FLAGS,
   ...ENGINE_FLAGS,
 };
-export const help = usage('maximize', '--model M --layer L [--units 0-63] [--method erhan|yosinski|data-driven|lucid] --out DIR', SPECS);
+export const help = usage('maximize', '--model M --layer L [--units 0-63] [--method erhan|yosinski|data-driven|lucid|maco|accentuate] [--compare-methods] --out DIR', SPECS);
 
 
 function presetSets(flags: Record<string, unknown>, seed: number): YosinskiSet[] {
