@@ -18,7 +18,7 @@ import { road } from './road.js';
 import { infidelity, maxSensitivity } from './robustness.js';
 import { summarize, type Summary } from './stats.js';
 
-export const METRICS = ['deletion', 'insertion', 'mufidelity', 'road-morf', 'road-lerf', 'infidelity', 'max-sensitivity', 'mprt'] as const;
+export const METRICS = ['deletion', 'insertion', 'mufidelity', 'road-morf', 'road-lerf', 'infidelity', 'max-sensitivity', 'mprt', 'mprt-independent'] as const;
 /** Data randomization runs when a second model (trained on shuffled labels) is given. */
 export type MetricName = (typeof METRICS)[number] | 'data-randomization';
 /** Metrics that score against labels. */
@@ -83,6 +83,7 @@ function runMetric(name: MetricName, ctx: MetricContext, explain: Explainer, met
     }
     case 'max-sensitivity': return maxSensitivity(ctx, explain);
     case 'mprt': return mprt(ctx.model, ctx.x, ctx.t, explain, { seed: ctx.seed });
+    case 'mprt-independent': return mprt(ctx.model, ctx.x, ctx.t, explain, { seed: ctx.seed, order: 'independent' });
   }
 }
 
@@ -121,12 +122,13 @@ export function evaluateAttributions(model: VisModel, x: tf.Tensor4D, args: Eval
           seconds[method][metric] = (seconds[method][metric] ?? 0) + r.seconds;
           params[metric] = r.params;
           higherIsBetter[metric] = r.higherIsBetter;
-          const curves = metric === 'mprt' ? (r as MprtResult).rho.map((perLayer) => perLayer) : r.curves;
-          if (metric === 'mprt') mprtLayers = (r as MprtResult).layers;
+          const isMprt = metric === 'mprt' || metric === 'mprt-independent';
+          const curves = isMprt ? (r as MprtResult).rho : r.curves;
+          if (isMprt) mprtLayers = (r as MprtResult).layers;
           if (!curves) continue;
           // MPRT's curve is [layer][input]; the others' [input][point].
-          const perInput = metric === 'mprt' ? curves[0].map((_, i) => curves.map((layer) => layer[i])) : curves;
-          const xs = metric === 'mprt' ? curves.map((_, k) => k) : r.xs!;
+          const perInput = isMprt ? curves[0].map((_, i) => curves.map((layer) => layer[i])) : curves;
+          const xs = isMprt ? curves.map((_, k) => k) : r.xs!;
           const acc = ((curveSums[method] ??= {})[metric] ??= { xs, sum: Array(xs.length).fill(0), count: 0 });
           for (const c of perInput) { c.forEach((v, k) => (acc.sum[k] += v)); acc.count++; }
         }

@@ -147,7 +147,7 @@ export async function run(argv: string[]): Promise<void> {
     await output.png('evaluate-deletion-insertion.png', sideBySide(causal));
     plots.push('evaluate-deletion-insertion.png');
   }
-  if (report.mprtLayers) {
+  if (report.mprtLayers && metrics.includes('mprt')) {
     const series = methods.map((m) => ({ label: m, values: report.curves[m].mprt.mean }));
     await output.png('evaluate-mprt.png', linePlot({ title: 'MPRT (cascading, top-down): mean Spearman rho', xs: report.mprtLayers.map((_, k) => k), ticks: report.mprtLayers, series, yRange: [-0.2, 1], xLabel: 'randomized down to layer' }));
     plots.push('evaluate-mprt.png');
