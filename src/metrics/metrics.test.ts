@@ -197,6 +197,7 @@ describe('randomization', () => {
   for (const [name, open] of [
     ['graph', async () => visModelFromArtifacts(graphModelArtifacts(), 'graph fixture')],
     ['onnx', async () => loadModel('test/fixtures/onnx/mobilenetv2-mini-op17.onnx')],
+    ['keras', async () => loadModel('test/fixtures/keras/mobile_k3.keras')],
   ] as const) {
     it(`randomizes and restores a ${name} model's layers in place`, async () => {
       const model = await open();
