@@ -5,7 +5,6 @@
  */
 import * as path from 'node:path';
 import { itemOf } from '../../engine/read.js';
-import type * as tf from '@tensorflow/tfjs';
 import { datasetMax, meanNorm } from '../../analysis/dataset_max.js';
 import { boxAt, crop, receptiveFields } from '../../analysis/receptive_field.js';
 import { specificity } from '../../analysis/specificity.js';
@@ -23,7 +22,7 @@ import { COMPARE_FLAGS, compareMethods } from './maximize_compare.js';
 import { randomPresets, yosinski, yosinskiParams, YOSINSKI_PRESETS, type YosinskiSet } from '../../methods/yosinski.js';
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
-import { positive, required, usage, type FlagSpecs } from '../args.js';
+import { positive, required, usage, type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, MODEL_FLAGS, fileStem, openModelCommand, openOutput } from '../common.js';
 import { evalSetFor, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { checkBatchMemory, checkGridPixels, gridTile } from '../limits.js';
@@ -32,38 +31,41 @@ import { Progress } from '../progress.js';
 const METHODS = ['erhan', 'yosinski', 'data-driven', 'lucid', 'maco', 'accentuate'] as const;
 type Method = (typeof METHODS)[number];
 
-const SPECS: FlagSpecs = {
+// Method defaults are not restated here: the library's *Params resolve them, and the JSON reports them.
+const SPECS = {
   ...MODEL_FLAGS,
   ...UNIT_FLAGS,
-  method: { type: 'string', help: 'erhan (norm-constrained ascent), yosinski (regularized), data-driven (seed 000), lucid (Fourier + robustness), maco (phase only, Fel 2023), accentuate (from --input, Hamblin 2024)', choices: [...METHODS], default: 'erhan' },
+  method: { type: 'string', help: 'erhan (norm-constrained ascent), yosinski (regularized), data-driven (seed 000), lucid (Fourier + robustness), maco (phase only, Fel 2023), accentuate (from --input, Hamblin 2024)', choices: METHODS, default: 'erhan' },
   crop: { type: 'string', help: "crop tiles to the neuron's receptive field (auto: when --neuron is given)", choices: ['auto', 'rf', 'none'], default: 'auto' },
   steps: { type: 'int', help: 'step limit (default per method: erhan 300, yosinski 200, lucid 256 for ≤32 px else 384–512, data-driven 60 or --estimate-steps)' },
   lr: { type: 'number', help: 'step size as a fraction of the input range (default per method)' },
-  restarts: { type: 'int', help: 'erhan: random starts per unit (best kept)', default: 4 },
+  restarts: { type: 'int', help: 'erhan: random starts per unit (best kept; library default 4)' },
   rho: { type: 'number', help: 'erhan: norm of the images (default: mean norm of --data, else 0.35·range·√D)' },
-  preset: { type: 'string', help: "yosinski: the paper's hyperparameter set 1–4, or 'all'", default: '1' },
+  preset: { type: 'string', help: "yosinski: the paper's hyperparameter set 1–4, or 'all' (library default 1)" },
   search: { type: 'int', help: 'yosinski: render N random hyperparameter sets side by side (the paper\'s random search)' },
-  param: { type: 'string', help: 'lucid: parameterization', choices: ['fourier', 'pixels'], default: 'fourier' },
-  'per-unit': { type: 'int', help: 'lucid: images per unit, kept apart by a diversity term', default: 1 },
-  diversity: { type: 'number', help: "lucid: weight of the diversity term, relative to the units' typical activation", default: 1 },
+  param: { type: 'string', help: 'lucid: parameterization (library default fourier)', choices: ['fourier', 'pixels'] },
+  'per-unit': { type: 'int', help: 'lucid: images per unit, kept apart by a diversity term (library default 1)' },
+  diversity: { type: 'number', help: "lucid: weight of the diversity term, relative to the units' typical activation (library default 1)" },
   'no-decorrelate': { type: 'bool', help: 'lucid: no colour decorrelation' },
   'no-transforms': { type: 'bool', help: 'lucid: no pad/jitter/scale/rotate' },
   'estimate-steps': { type: 'bool', help: "data-driven: set the step count from the layer's unimodal units (seed 000 §3–4)" },
   compare: { type: 'bool', help: 'data-driven: also measure steps/time to 90% of the final activation from a blank image' },
-  threshold: { type: 'number', help: 'data-driven: step-filter threshold, fraction of the range', default: 0.9 },
+  threshold: { type: 'number', help: 'data-driven: step-filter threshold, fraction of the range (library default 0.9)' },
   data: { type: 'string', help: "data set for best examples, ρ and data-driven starts (default: the model's own, if known)" },
   out: { type: 'string', help: 'output directory' },
   'unit-files': { type: 'string', help: "also write each unit's image as DIR/LAYER-METHOD/unit-N.png (a model's report/ folder is what deepvis serve shows in its unit panel)" },
   ...MODERN_FLAGS,
   ...COMPARE_FLAGS,
   ...ENGINE_FLAGS,
-};
+} as const satisfies FlagSpecs;
 export const help = usage('maximize', '--model M --layer L [--units 0-63] [--method erhan|yosinski|data-driven|lucid|maco|accentuate] [--compare-methods] --out DIR', SPECS);
 
 
-function presetSets(flags: Record<string, unknown>, seed: number): YosinskiSet[] {
-  if (flags.search != null) return randomPresets(flags.search as number, seed);
-  const p = String(flags.preset);
+/** The sets --search or --preset name; undefined (the library's default set) when neither is given. */
+function presetSets(flags: Pick<Flags<typeof SPECS>, 'search' | 'preset'>, seed: number): YosinskiSet[] | undefined {
+  if (flags.search != null) return randomPresets(flags.search, seed);
+  const p = flags.preset;
+  if (p == null) return undefined;
   if (p === 'all') return [...YOSINSKI_PRESETS];
   const k = Number(p);
   if (!Number.isInteger(k) || k < 1 || k > 4) throw new DeepvisError(`--preset must be 1, 2, 3, 4 or 'all'; got '${p}'`);
@@ -74,36 +76,36 @@ const setLabel = (s: YosinskiSet) => `d${s.decay} b${s.blurRadius}/${s.blurEvery
 
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
-    required<string>(f, 'layer');
+    required(f, 'layer');
     positive(f, 'restarts', 'steps', 'search', 'per-unit', 'crops');
   });
-  const unitOutput = flags['unit-files'] != null ? await openOutput(flags['unit-files'] as string, '--unit-files') : null;
-  const layerRef = flags.layer as string;
-  const method = flags.method as Method;
-  const seed = flags.seed as number;
-  const { layer, base, neuron, units } = unitsFrom(flags, model, layerRef);
+  const unitOutput = flags['unit-files'] != null ? await openOutput(flags['unit-files'], '--unit-files') : null;
+  const { method, seed } = flags;
+  const { layer, base, neuron, units } = unitsFrom(flags, model, required(flags, 'layer'));
+  const req = { layer: layer.name, units, neuron, seed, steps: flags.steps, lr: flags.lr };
+  const sets = presetSets(flags, seed);
+  const lucidArgs = { ...req, param: flags.param, perUnit: flags['per-unit'], diversityWeight: flags.diversity, decorrelate: !flags['no-decorrelate'], transforms: flags['no-transforms'] ? [] : undefined };
   // Every unit × copy is one image of a single batch: refuse what cannot fit before starting.
-  const copies: Record<Method, [number, string]> = {
-    erhan: [flags.restarts as number, 'restarts'], yosinski: [flags.search != null ? (flags.search as number) : String(flags.preset) === 'all' ? 4 : 1, 'hyperparameter sets'],
-    lucid: [flags['per-unit'] as number, 'images per unit'], 'data-driven': [1, 'start'],
-    maco: [macoParams(model, { units }).crops + 4, 'crops and a canvas'], accentuate: [accentuateParams({ crops: flags.crops as number | undefined }).crops, 'crops'],
+  const copies: Record<Method, () => [number, string]> = {
+    erhan: () => [erhanParams(model, { ...req, restarts: flags.restarts }).restarts, 'restarts'], yosinski: () => [yosinskiParams({ ...req, sets }).sets.length, 'hyperparameter sets'],
+    lucid: () => [lucidParams(model, lucidArgs).perUnit, 'images per unit'], 'data-driven': () => [1, 'start'],
+    maco: () => [macoParams(model, { units, crops: flags.crops }).crops + 4, 'crops and a canvas'], accentuate: () => [accentuateParams({ crops: flags.crops }).crops, 'crops'],
   };
-  const [k, per] = copies[method];
+  const [k, per] = copies[method]();
   checkBatchMemory(model, units.length * k, { layer: layer.name, what: `${units.length} units × ${k} ${per}`, hint: `fewer --units${method === 'erhan' ? ' or --restarts' : ''}` });
   // The grid (one tile per unit, a row per set or image when there are several): encodable?
   const [gh, gw] = model.input.shape;
   const [gridCols, gridRows] = method === 'erhan' || k === 1 ? [Math.ceil(Math.sqrt(units.length)), Math.ceil(units.length / Math.ceil(Math.sqrt(units.length)))] : [units.length, k];
   checkGridPixels(gridCols, gridRows, gridTile(gw), gridTile(gh), `${layer.name}-${method}.png`);
-  const data = await evalSetFor(model, flags.data as string | undefined);
+  const data = await evalSetFor(model, flags.data);
   if (method === 'data-driven' && !data) throw new DeepvisError('--method data-driven starts from data-set images: give --data (mnist, fashion-mnist, a folder)');
   const quiet = Boolean(flags.quiet);
   if (flags['compare-methods']) {
-    await compareMethods(model, { layer: layer.name, units, neuron, seed, steps: flags.steps as number | undefined }, { output, data, quiet, modelName: flags.model as string });
+    await compareMethods(model, { layer: layer.name, units, neuron, seed, steps: flags.steps }, { output, data, quiet, modelName: flags.model });
     await output.commit();
     model.dispose();
     return;
   }
-  const req = { layer: layer.name, units, neuron, seed, steps: flags.steps as number | undefined, lr: flags.lr as number | undefined };
   const stepsOf: Record<Method, () => number> = {
     erhan: () => erhanParams(model, req).steps, yosinski: () => yosinskiParams(req).steps, lucid: () => lucidParams(model, req).steps, 'data-driven': () => dataDrivenParams(req).steps,
     maco: () => req.steps ?? 256, accentuate: () => accentuateParams(req).steps,
@@ -123,49 +125,42 @@ export async function run(argv: string[]): Promise<void> {
       break;
     }
     case 'erhan': {
-      const r = erhan(model, { ...req, restarts: flags.restarts as number, rho: (flags.rho as number | undefined) ?? (data ? meanNorm(data) : undefined), onStep });
-      result = {
-        images: r.images, units: r.units, objective: r.objective, seconds: r.seconds,
-        params: r.params,
-      };
+      result = erhan(model, { ...req, restarts: flags.restarts, rho: flags.rho ?? (data ? meanNorm(data) : undefined), onStep });
       break;
     }
     case 'yosinski': {
-      const sets = presetSets(flags, seed);
-      result = yosinski(model, { ...req, sets, onStep });
-      rows = sets.map(setLabel);
+      const r = yosinski(model, { ...req, sets, onStep });
+      result = r;
+      rows = r.sets.map(setLabel);
       break;
     }
     case 'lucid':
-      result = lucid(model, {
-        ...req, onStep, param: flags.param as 'fourier' | 'pixels', perUnit: flags['per-unit'] as number,
-        diversityWeight: flags.diversity as number, decorrelate: !flags['no-decorrelate'], transforms: flags['no-transforms'] ? [] : undefined,
-      });
-      if ((flags['per-unit'] as number) > 1) rows = Array.from({ length: flags['per-unit'] as number }, (_, k) => `image ${k + 1}`);
+      result = lucid(model, { ...lucidArgs, onStep });
+      if (k > 1) rows = Array.from({ length: k }, (_, i) => `image ${i + 1}`);
       break;
     case 'data-driven': {
       let steps = req.steps;
       if (flags['estimate-steps']) {
         // Specificity is a property of the unit's output (seed 000 §3), not of its pre-activation.
         const uni = specificity(model, data!, base.name).units.filter((u) => u.modality === 'unimodal').map((u) => u.unit);
-        const est = estimateSteps(model, { ...req, units: uni, data: data!, threshold: flags.threshold as number, stepFraction: req.lr });
+        const est = estimateSteps(model, { ...req, units: uni, data: data!, threshold: flags.threshold, stepFraction: req.lr });
         steps = est.steps;
         extra.stepEstimate = est;
       }
-      const r = dataDriven(model, { ...req, steps, data: data!, threshold: flags.threshold as number, stepFraction: req.lr, onStep });
+      const r = dataDriven(model, { ...req, steps, data: data!, threshold: flags.threshold, stepFraction: req.lr, onStep });
       r.unfiltered.dispose();
       result = r;
       extra.starts = r.starts;
       extra.startActivations = r.startActivations;
       extra.ascentActivations = r.ascentActivations;
-      if (flags.compare) extra.comparison = compareWithBlank(model, { ...req, steps, data: data!, threshold: flags.threshold as number, stepFraction: req.lr });
+      if (flags.compare) extra.comparison = compareWithBlank(model, { ...req, steps, data: data!, threshold: flags.threshold, stepFraction: req.lr });
       break;
     }
   }
   bar.done();
   const best = data ? datasetMax(model, data, layer.name, units, { neuron }) : null;
   const assessment = assess(model, result, { layer: layer.name, neuron, data, quiet });
-  await writeOutputs(model, result, { output, unitOutput, method, layer: layer.name, neuron, crop: flags.crop as string, rows, best, quality: assessment.labels });
+  await writeOutputs(model, result, { output, unitOutput, method, layer: layer.name, neuron, crop: flags.crop, rows, best, quality: assessment.labels });
   const stem = `${fileStem(layer.name)}-${method}`;
   await writeExtra?.(output, stem);
   await output.json(`${stem}.json`, {
@@ -200,7 +195,7 @@ async function writeOutputs(
   o: { output: OutputSession; unitOutput: OutputSession | null; method: Method; layer: string; neuron?: [number, number]; crop: string; rows: string[] | null; best: { values: Float32Array } | null; quality?: string[] },
 ): Promise<void> {
   const [h, w, c] = model.input.shape;
-  const values = (result.images as tf.Tensor).dataSync();
+  const values = result.images.dataSync();
   result.images.dispose();
   const box = o.neuron && o.crop !== 'none' ? boxAt(receptiveFields(model, o.layer), o.neuron[0], o.neuron[1]) : null;
   const u = o.best?.values.length ?? result.units.length;

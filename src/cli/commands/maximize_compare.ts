@@ -37,7 +37,7 @@ export async function compareMethods(
   const reference = qualityReference(model, data, req.layer, req.units, { neuron: req.neuron });
   const magnitude = model.input.shape[2] === 3 ? undefined : datasetSpectrum(model, data);
   const runs: [string, () => MethodResult][] = [
-    ['erhan', () => { const r = erhan(model, { ...req, rho: meanNorm(data) }); return { ...r, params: r.params }; }],
+    ['erhan', () => erhan(model, { ...req, rho: meanNorm(data) })],
     ...YOSINSKI_PRESETS.map((set, k): [string, () => MethodResult] => [`yosinski ${k + 1}`, () => yosinski(model, { ...req, sets: [set] })]),
     ['lucid', () => lucid(model, req)],
     ['maco', () => {
@@ -48,7 +48,7 @@ export async function compareMethods(
     }],
   ];
   const [h, w, c] = model.input.shape;
-  const rows: Record<string, unknown>[] = [];
+  const rows: Array<ReturnType<typeof meanQuality> & { method: string; seconds: number; blank: string[] } & Record<string, unknown>> = [];
   const tiles: RgbaImage[] = [];
   const labels: string[] = [];
   for (const [name, run] of runs) {
@@ -72,7 +72,7 @@ export async function compareMethods(
     '',
     '| method | relative activation | plausibility | path | s | blank |',
     '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.method} | ${fmt(r.relativeActivation as number | null)} | ${fmt(r.plausibility as number | null)} | ${fmt(r.pathScore as number | null)} | ${(r.seconds as number).toFixed(1)} | ${(r.blank as string[]).join(', ') || '–'} |`),
+    ...rows.map((r) => `| ${r.method} | ${fmt(r.relativeActivation)} | ${fmt(r.plausibility)} | ${fmt(r.pathScore)} | ${r.seconds.toFixed(1)} | ${r.blank.join(', ') || '–'} |`),
     '',
   ].join('\n');
   await o.output.write(`${stem}.md`, md);

@@ -19,14 +19,15 @@ import { neutral } from '../../model/neutral.js';
 import { grid } from '../../render/grid.js';
 import { heatImage } from '../../render/heat.js';
 import { diverging, toImage } from '../../render/image.js';
+import type { Flags, FlagSpecs } from '../args.js';
 import { imageFrom } from '../inputs.js';
 
 export const MODERN_FLAGS = {
   input: { type: 'string', help: 'accentuate: the seed image (a file or DATASET:N)' },
-  weight: { type: 'number', help: "accentuate: weight of the L2 pull toward the seed, in units of the seed's activation", default: 1 },
+  weight: { type: 'number', help: "accentuate: weight of the L2 pull toward the seed, in units of the seed's activation (library default 1)" },
   crops: { type: 'int', help: 'maco, accentuate: random crops per image per step (default maco 32, fewer for many units; accentuate 6)' },
   warmup: { type: 'int', help: 'maco: steps with a leaky-ReLU gradient at the start (Xplique warm-up); default 16 when a unit has no gradient at the neutral image and the leaky one has, else 0' },
-} as const;
+} as const satisfies FlagSpecs;
 
 export interface ModernRun {
   result: MethodResult;
@@ -46,12 +47,12 @@ function autoWarmup(model: VisModel, req: UnitRequest): number {
 }
 
 export async function runModern(
-  method: 'maco' | 'accentuate', model: VisModel, req: UnitRequest & { lr?: number }, flags: Record<string, unknown>, data: ImageSet | null,
+  method: 'maco' | 'accentuate', model: VisModel, req: UnitRequest & { lr?: number }, flags: Flags<typeof MODERN_FLAGS>, data: ImageSet | null,
 ): Promise<ModernRun> {
   const labels = req.units.map(String);
   if (method === 'maco') {
     const magnitude = data ? datasetSpectrum(model, data) : undefined;
-    const r = maco(model, { ...req, magnitude, crops: flags.crops as number | undefined, warmup: (flags.warmup as number | undefined) ?? autoWarmup(model, req) });
+    const r = maco(model, { ...req, magnitude, crops: flags.crops, warmup: flags.warmup ?? autoWarmup(model, req) });
     const { canvas, transparency } = r;
     return {
       result: r,
@@ -75,13 +76,14 @@ export async function runModern(
       },
     };
   }
-  if (flags.input == null) throw new DeepvisError('--method accentuate starts from an image: give --input FILE or --input mnist:N');
-  const seed = await imageFrom(flags.input as string, model);
+  const input = flags.input;
+  if (input == null) throw new DeepvisError('--method accentuate starts from an image: give --input FILE or --input mnist:N');
+  const seed = await imageFrom(input, model);
   const seed4 = tf.tidy(() => seed.expandDims(0) as tf.Tensor4D);
   seed.dispose();
   let r;
   try {
-    r = accentuate(model, { ...req, image: seed4, weight: flags.weight as number, crops: flags.crops as number | undefined });
+    r = accentuate(model, { ...req, image: seed4, weight: flags.weight, crops: flags.crops });
   } finally {
     seed4.dispose();
   }
@@ -102,7 +104,7 @@ export async function runModern(
       const diffs = Array.from({ length: n }, (_, i) => diverging(diff.subarray(i * h * w, (i + 1) * h * w), h, w));
       const tiles = [...row(s), ...row(a), ...diffs];
       await output.png(`${stem}-triptych.png`, grid(tiles, {
-        cols: n, labels: [...labels, ...labels, ...labels], rowLabels: ['seed', 'accentuated', 'difference'], title: `${stem} from ${String(flags.input)}`, minTile: 84,
+        cols: n, labels: [...labels, ...labels, ...labels], rowLabels: ['seed', 'accentuated', 'difference'], title: `${stem} from ${input}`, minTile: 84,
       }));
     },
   };
