@@ -63,13 +63,16 @@ export function knnAccuracy(points: ReadonlyArray<readonly [number, number]>, la
   return right / points.length;
 }
 
+/** The reduction's settings when none are given (the CLI shows these too). */
+export const EMBED_DEFAULTS = { pcaFirst: 50, perplexity: 30 } as const;
+
 export function embed(model: VisModel, set: ImageSet, layerName: string, args: EmbeddingArgs = {}): Embedding {
   const started = performance.now();
   const method = args.method ?? 'tsne';
   if (set.count < 5) throw new DeepvisError(`an embedding needs at least 5 images; '${set.name}' has ${set.count}`);
   let features = layerFeatures(model, set, layerName, args.batchSize);
   const seed = args.seed ?? 0;
-  const pcaFirst = args.pcaFirst ?? 50;
+  const pcaFirst = args.pcaFirst ?? EMBED_DEFAULTS.pcaFirst;
   if (method !== 'pca' && pcaFirst > 0 && features[0].length > pcaFirst) {
     features = PCA.transform(features, { d: pcaFirst, seed: seed + 1 }) as Float64Array[];
   }
@@ -78,7 +81,7 @@ export function embed(model: VisModel, set: ImageSet, layerName: string, args: E
   if (method === 'pca') out = PCA.transform(features, { d: 2, seed: seed + 1 }) as Float64Array[];
   else if (method === 'umap') out = new UMAP(features, { d: 2, seed: seed + 1, n_neighbors: Math.min(15, set.count - 1) }).transform(args.iterations ?? 350) as Float64Array[];
   else {
-    const perplexity = Math.min(args.perplexity ?? 30, Math.floor((set.count - 1) / 3));
+    const perplexity = Math.min(args.perplexity ?? EMBED_DEFAULTS.perplexity, Math.floor((set.count - 1) / 3));
     out = new TSNE(features, { d: 2, seed: seed + 1, perplexity }).transform(args.iterations ?? 500) as Float64Array[];
   }
   const points = out.map((p): [number, number] => [p[0], p[1]]);

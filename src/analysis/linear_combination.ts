@@ -98,7 +98,10 @@ function connections(layer: LayerInfo, kernel: Kernel, unit: number, below: Leve
   return out;
 }
 
-export function linearCombination(model: VisModel, layerRef: string, units: readonly number[], topK = 100): LinearCombination {
+/** Strongest connections kept per unit when not told (the CLI shows it too). */
+export const LINCOMB_TOP_K = 100;
+
+export function linearCombination(model: VisModel, layerRef: string, units: readonly number[], topK = LINCOMB_TOP_K): LinearCombination {
   const target = model.layer(layerRef);
   if (!(topK >= 1)) throw new DeepvisError(`top-k must be at least 1; got ${topK}`);
   checkUnits(target, units);

@@ -61,6 +61,9 @@ export function scannableLayers(model: VisModel): LayerInfo[] {
 
 export { batchesOf, type Batch } from '../data/dataset.js';
 
+/** Examples kept per unit and images per forward pass when none are given (the CLI shows these too). */
+export const TOPK_DEFAULTS = { k: 9, batchSize: 256 } as const;
+
 /**
  * Scans an in-memory set, or any stream of batches (then `dataset` names it): memory is the top-k
  * tables plus one batch.
@@ -69,9 +72,9 @@ export async function scanTopK(
   model: VisModel, source: ImageSet | Iterable<Batch> | AsyncIterable<Batch>, args: ScanArgs & { dataset?: string } = {},
 ): Promise<TopKIndex> {
   const started = performance.now();
-  const k = args.k ?? 9;
+  const k = args.k ?? TOPK_DEFAULTS.k;
   if (!(k >= 1)) throw new DeepvisError(`k must be at least 1; got ${k}`);
-  const batches = 'images' in source ? batchesOf(source, args.batchSize ?? 256) : source;
+  const batches = 'images' in source ? batchesOf(source, args.batchSize ?? TOPK_DEFAULTS.batchSize) : source;
   const name = 'images' in source ? source.name : args.dataset ?? 'stream';
   const layers = args.layers ? args.layers.map((l) => model.layer(l)) : scannableLayers(model);
   const names = layers.map((l) => l.name);

@@ -32,10 +32,13 @@ export interface LayerSpecificity {
   fractions: Record<Modality, number>;
 }
 
+/** A unit is specific to a class whose mean exceeds the overall mean by more than this fraction (seed 000). */
+export const SPECIFICITY_THRESHOLD = 0.4;
+
 export function specificity(model: VisModel, set: ImageSet, layerName: string, args: { threshold?: number; batchSize?: number } = {}): LayerSpecificity {
   if (!set.labels) throw new DeepvisError(`specificity needs a labelled data set; '${set.name}' has no labels`);
   const layer = model.layer(layerName);
-  const threshold = args.threshold ?? 0.4;
+  const threshold = args.threshold ?? SPECIFICITY_THRESHOLD;
   const classes = Math.max(...set.labels) + 1;
   const u = layer.units;
   const sums = new Float64Array(classes * u);

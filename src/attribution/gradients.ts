@@ -50,6 +50,10 @@ export function deconvnet(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, un
   });
 }
 
+/** SmoothGrad's and integrated gradients' settings when none are given (the CLI shows these too). */
+export const SMOOTHGRAD_DEFAULTS = { samples: 25, noise: 0.15 } as const;
+export const INTEGRATED_GRADIENTS_DEFAULTS = { steps: 32 } as const;
+
 export interface SmoothGradArgs {
   /** Noisy copies per image. */
   readonly samples?: number;
@@ -68,10 +72,10 @@ export interface SmoothGradArgs {
 }
 
 export function smoothGrad(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, args: SmoothGradArgs = {}): tf.Tensor4D {
-  const samples = args.samples ?? 25;
+  const samples = args.samples ?? SMOOTHGRAD_DEFAULTS.samples;
   if (!(samples >= 1)) throw new DeepvisError(`SmoothGrad needs at least 1 sample; got ${samples}`);
   const [lo, hi] = model.input.range;
-  const sigma = (args.noise ?? 0.15) * (hi - lo);
+  const sigma = (args.noise ?? SMOOTHGRAD_DEFAULTS.noise) * (hi - lo);
   return tf.tidy(() => {
     const [n, h, w, c] = x.shape;
     const copies = x.expandDims(1).tile([1, samples, 1, 1, 1]).reshape([n * samples, h, w, c]);
@@ -94,7 +98,7 @@ export interface IntegratedGradientsArgs {
 }
 
 export function integratedGradients(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, args: IntegratedGradientsArgs = {}): tf.Tensor4D {
-  const steps = args.steps ?? 32;
+  const steps = args.steps ?? INTEGRATED_GRADIENTS_DEFAULTS.steps;
   if (!(steps >= 1)) throw new DeepvisError(`integrated gradients needs at least 1 step; got ${steps}`);
   return tf.tidy(() => {
     const [n, h, w, c] = x.shape;

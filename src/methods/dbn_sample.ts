@@ -30,11 +30,14 @@ export interface DbnSampleResult {
   means: tf.Tensor4D;
 }
 
+/** Gibbs steps in the top RBM when not told (the CLI shows it too). */
+export const GIBBS_STEPS = 200;
+
 export function sampleDbnUnits(model: VisModel, args: DbnSampleArgs): DbnSampleResult {
   const { stack, layer, j } = dbnLayer(model, args.layer);
   checkUnits(layer, args.units);
   const n = args.samples ?? 10;
-  const steps = args.gibbs ?? 200;
+  const steps = args.gibbs ?? GIBBS_STEPS;
   const rng = new Rng(args.seed ?? 0);
   const chains = args.units.length * n;
   const Ws = Array.from({ length: j }, (_, l) => model.weightsOf(`h${l + 1}`));

@@ -5,6 +5,9 @@ import type { Steps } from '../optimize/drive.js';
 import { drained } from './common.js';
 import { dreamPhotoSteps, type DreamArgs } from './dream.js';
 
+/** The zoom per frame when none is given. */
+export const DEFAULT_ZOOM = 1.05;
+
 /** Crops the centre 1/zoom of x [H, W, C] and resizes it back to H×W. */
 export function zoomIn(x: tf.Tensor3D, zoom: number): tf.Tensor3D {
   return tf.tidy(() => {
@@ -32,7 +35,7 @@ export function* dreamZoomSteps(model: VisModel, start: tf.Tensor3D, args: ZoomA
       const d = yield* dreamPhotoSteps(model, x, { ...args, octaves: k === 0 ? args.octaves : 1, seed: (args.seed ?? 0) + k });
       frames.push(d.image);
       x.dispose();
-      x = zoomIn(d.image, args.zoom ?? 1.05);
+      x = zoomIn(d.image, args.zoom ?? DEFAULT_ZOOM);
     }
   } catch (e) {
     frames.forEach((f) => f.dispose());

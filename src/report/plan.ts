@@ -32,6 +32,9 @@ export const DEFAULT_METHODS: MethodSettings = {
   diverse: { steps: 96, perUnit: 4 },
 };
 
+/** The plan's sizes when not told (the CLI shows these too). */
+export const REPORT_DEFAULTS = { groupSize: 32, k: 9, embedCount: 500 } as const;
+
 export interface ReportPlanArgs {
   /** Layer names; default every weighted (dense/conv) layer. */
   readonly layers?: readonly string[];
@@ -81,9 +84,9 @@ const seedOf = (seed: number, layer: string, unit: number): number =>
 export function planReport(model: VisModel, args: ReportPlanArgs = {}): ReportPlan {
   const layers = args.layers?.length ? args.layers.map((l) => model.layer(l)) : scannableLayers(model).filter((l) => isWeighted(model, l));
   if (layers.length === 0) throw new DeepvisError('the model has no dense or conv layer to report on; name layers with --layers');
-  const groupSize = args.groupSize ?? 32;
+  const groupSize = args.groupSize ?? REPORT_DEFAULTS.groupSize;
   if (!(groupSize >= 1)) throw new DeepvisError(`group size must be at least 1; got ${groupSize}`);
-  const k = args.k ?? 9;
+  const k = args.k ?? REPORT_DEFAULTS.k;
   if (!(k >= 1 && k <= 100)) throw new DeepvisError(`--k must be between 1 and 100; got ${k}`);
   const seed = args.seed ?? 0;
   const shard = args.shard ?? [1, 1];
@@ -108,7 +111,7 @@ export function planReport(model: VisModel, args: ReportPlanArgs = {}): ReportPl
       groups.push({ layer: l.name, units, seed: seedOf(seed, l.name, from), ordinal: groups.length });
     }
   }
-  return { layers, methodsOf, methods, groups, k, seed, shard, embedCount: args.embedCount ?? 500 };
+  return { layers, methodsOf, methods, groups, k, seed, shard, embedCount: args.embedCount ?? REPORT_DEFAULTS.embedCount };
 }
 
 /** This shard's groups: every N-th, starting at k−1 (disjoint, and together all of them). */

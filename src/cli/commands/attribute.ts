@@ -7,6 +7,7 @@
  * score and the raw heat.
  */
 import { ATTRIBUTION_METHODS, attribute, type Attribution, type AttributionMethod } from '../../attribution/attribute.js';
+import { INTEGRATED_GRADIENTS_DEFAULTS, SMOOTHGRAD_DEFAULTS } from '../../attribution/gradients.js';
 import { itemOf } from '../../engine/read.js';
 import { DeepvisError } from '../../errors.js';
 import { grid } from '../../render/grid.js';
@@ -24,9 +25,9 @@ const SPECS = {
   method: { type: 'string', help: `one or more of ${ATTRIBUTION_METHODS.join(', ')}, or 'all'`, default: 'all' },
   ...TARGET_FLAGS,
   'cam-layer': { type: 'string', help: 'Grad-CAM layer (default: the last spatial layer before the target)' },
-  samples: { type: 'int', help: 'SmoothGrad: noisy copies per image', default: 25 },
-  noise: { type: 'number', help: 'SmoothGrad: noise σ as a fraction of the input range', default: 0.15 },
-  'ig-steps': { type: 'int', help: 'integrated gradients: points on the path (--steps is for optimization steps)', default: 32 },
+  samples: { type: 'int', help: 'SmoothGrad: noisy copies per image', default: SMOOTHGRAD_DEFAULTS.samples },
+  noise: { type: 'number', help: 'SmoothGrad: noise σ as a fraction of the input range', default: SMOOTHGRAD_DEFAULTS.noise },
+  'ig-steps': { type: 'int', help: 'integrated gradients: points on the path (--steps is for optimization steps)', default: INTEGRATED_GRADIENTS_DEFAULTS.steps },
   baseline: { type: 'number', help: "integrated gradients: baseline pixel value (default: the range's low end)" },
   unpool: { type: 'string', help: 'deconvnet unpooling', choices: ['switches', 'nearest'], default: 'switches' },
   'max-batch': { type: 'int', help: 'rows per pass for IG, SmoothGrad, Score-CAM, occlusion (default: what fits the memory budget; same maps at any value)' },

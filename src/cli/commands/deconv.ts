@@ -9,7 +9,7 @@ import { checkUnits } from '../../objectives/units.js';
 import { itemOf } from '../../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import { deconvnet } from '../../attribution/gradients.js';
-import { entryCrop, layerTopK, scanTopK, type TopKIndex } from '../../analysis/scan.js';
+import { entryCrop, layerTopK, scanTopK, TOPK_DEFAULTS, type TopKIndex } from '../../analysis/scan.js';
 import { grid } from '../../render/grid.js';
 import { blank, toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, unitList, usage, type FlagSpecs } from '../args.js';
@@ -24,7 +24,7 @@ const SPECS = {
   ...DATA_FLAGS,
   layer: { type: 'string', help: 'layer name or index' },
   units: { type: 'ints', help: 'units (default the first 16)' },
-  k: { type: 'int', help: 'top activations per unit (when scanning)', default: 9 },
+  k: { type: 'int', help: 'top activations per unit (when scanning)', default: TOPK_DEFAULTS.k },
   unpool: { type: 'string', help: 'max-pool unpooling: through the recorded switches, or nearest (no switches)', choices: ['switches', 'nearest'], default: 'switches' },
   index: { type: 'string', help: 'a topk-index.json to take the top activations from' },
   out: { type: 'string', help: 'output directory' },

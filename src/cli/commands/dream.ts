@@ -9,8 +9,8 @@ import { itemOf } from '../../engine/read.js';
 import { animatedGif } from '../../io/animation.js';
 import { pngBytes } from '../../io/png.js';
 import { dreamParams, dreamPhoto } from '../../methods/dream.js';
-import { dreamUnits } from '../../methods/dream_units.js';
-import { dreamZoom } from '../../methods/zoom.js';
+import { dreamUnits, dreamUnitsParams } from '../../methods/dream_units.js';
+import { DEFAULT_ZOOM, dreamZoom } from '../../methods/zoom.js';
 import { deepDream } from '../../objectives/layer.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
@@ -24,14 +24,15 @@ const SPECS = {
   ...MODEL_FLAGS,
   ...UNIT_FLAGS,
   input: { type: 'string', help: 'photo to dream on: an image file or DATASET:INDEX (e.g. mnist:7)' },
-  octaves: { type: 'int', help: 'octaves (coarse to fine)', default: 3 },
-  'octave-scale': { type: 'number', help: 'size ratio between octaves', default: 1.4 },
+  // Defaults are the library's (dreamParams, dreamUnitsParams, DEFAULT_ZOOM); the JSON reports what ran.
+  octaves: { type: 'int', help: 'octaves (coarse to fine; library default 3)' },
+  'octave-scale': { type: 'number', help: 'size ratio between octaves (library default 1.4)' },
   steps: { type: 'int', help: 'steps per octave with --input (default 20); steps in all for units from noise (default 200)' },
   lr: { type: 'number', help: 'step size as a fraction of the input range (default 0.01 with --input, 0.02 for units from noise)' },
   size: { type: 'int', help: 'dream on the photo enlarged to this many pixels on its long side (default: its own size, at least the model input)' },
   zoom: { type: 'int', help: 'frames of dream → zoom → dream (writes the frames and an animated GIF)' },
-  'zoom-factor': { type: 'number', help: 'zoom per frame', default: 1.05 },
-  tv: { type: 'number', help: 'units from noise: weight of the neighbouring-pixel (total variation) prior', default: 30 },
+  'zoom-factor': { type: 'number', help: 'zoom per frame', default: DEFAULT_ZOOM },
+  tv: { type: 'number', help: 'units from noise: weight of the neighbouring-pixel (total variation) prior (library default 30)' },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
@@ -50,9 +51,9 @@ export async function run(argv: string[]): Promise<void> {
   if (!flags.input) {
     const { layer, neuron, units } = unitsFrom(flags, model, layerRef);
     checkBatchMemory(model, units.length, { layer: layer.name, what: `${units.length} units`, hint: 'fewer --units' });
-    const steps = flags.steps ?? 200;
-    const bar = new Progress(`dream ${layer.name}`, steps, quiet);
-    const r = dreamUnits(model, { layer: layer.name, units, neuron, steps, seed, tv: flags.tv, lr: flags.lr, onStep: ({ step }) => bar.update(step + 1) });
+    const req = { layer: layer.name, units, neuron, steps: flags.steps, seed, tv: flags.tv, lr: flags.lr };
+    const bar = new Progress(`dream ${layer.name}`, dreamUnitsParams(model, req).steps, quiet);
+    const r = dreamUnits(model, { ...req, onStep: ({ step }) => bar.update(step + 1) });
     bar.done();
     const v = r.images.dataSync();
     r.images.dispose();
@@ -79,8 +80,7 @@ export async function run(argv: string[]): Promise<void> {
     photo = resized;
   }
   const args = {
-    objective: deepDream(layer), octaves: flags.octaves, octaveScale: flags['octave-scale'],
-    stepsPerOctave: flags.steps ?? 20, lr: flags.lr ?? dreamParams({}).lr, seed,
+    objective: deepDream(layer), ...dreamParams({ octaves: flags.octaves, octaveScale: flags['octave-scale'], stepsPerOctave: flags.steps, lr: flags.lr, seed }),
   };
   const params = { ...args, objective: args.objective.description, input: flags.input, size: photo.shape };
   const stem = stemOf(layer.name);

@@ -4,7 +4,7 @@
  * PCA; PCA to 50 dimensions first for wide layers), drawn as the input thumbnails at their
  * coordinates coloured by label, with the 5-nearest-neighbour label agreement as a number.
  */
-import { embed } from '../../analysis/embedding.js';
+import { embed, EMBED_DEFAULTS } from '../../analysis/embedding.js';
 import { itemOf } from '../../engine/read.js';
 import { subset } from '../../data/dataset.js';
 import { DeepvisError } from '../../errors.js';
@@ -21,8 +21,8 @@ const SPECS = {
   layer: { type: 'string', help: 'layer name or index (default: the one before the logits)' },
   method: { type: 'string', help: '2-D reduction', choices: ['tsne', 'umap', 'pca'], default: 'tsne' },
   count: { type: 'int', help: 'images embedded (a seeded random subset)', default: 1000 },
-  'pca-first': { type: 'int', help: 'reduce to this many dimensions by PCA first when wider (0: never)', default: 50 },
-  perplexity: { type: 'number', help: 't-SNE perplexity', default: 30 },
+  'pca-first': { type: 'int', help: 'reduce to this many dimensions by PCA first when wider (0: never)', default: EMBED_DEFAULTS.pcaFirst },
+  perplexity: { type: 'number', help: 't-SNE perplexity', default: EMBED_DEFAULTS.perplexity },
   iterations: { type: 'int', help: 't-SNE / UMAP iterations', default: 500 },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,

@@ -3,7 +3,7 @@
  * Lee et al.'s linear combination of previous layers' filters (seed 002 §5): each unit drawn as
  * the weighted sum of the unit images of the layer below, keeping the top-k weights.
  */
-import { linearCombination } from '../../analysis/linear_combination.js';
+import { LINCOMB_TOP_K, linearCombination } from '../../analysis/linear_combination.js';
 import { crop } from '../../analysis/receptive_field.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
@@ -14,7 +14,7 @@ const SPECS = {
   ...MODEL_FLAGS,
   layer: { type: 'string', help: 'layer name or index (a dense or conv layer)' },
   units: { type: 'ints', help: 'units (default the first 36)' },
-  k: { type: 'int', help: 'strongest connections kept per unit (top-k)', default: 100 },
+  k: { type: 'int', help: 'strongest connections kept per unit (top-k)', default: LINCOMB_TOP_K },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;

@@ -16,7 +16,7 @@ import { loadModel } from '../../io/model_files.js';
 import { computeReport } from '../../report/build.js';
 import { checkSameArchitecture, type Checkpoint, type HistoryUnit } from '../../report/history.js';
 import { modelHash } from '../../report/model_hash.js';
-import { parseShard, planReport, type ReportPlan } from '../../report/plan.js';
+import { DEFAULT_METHODS, parseShard, planReport, REPORT_DEFAULTS, type ReportPlan } from '../../report/plan.js';
 import { ArtifactStore } from '../../report/store.js';
 import { parseArgs, usage, type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand, overridesFrom } from '../common.js';
@@ -28,15 +28,15 @@ const SPECS = {
   ...DATA_FLAGS,
   'no-data': { type: 'bool', help: 'no data-set views (feature visualizations and weights only)' },
   layers: { type: 'string', help: 'comma-separated layers (default every dense and conv layer)' },
-  k: { type: 'int', help: 'top and most negative examples per unit', default: 9 },
-  'group-size': { type: 'int', help: 'units optimized as one batch', default: 32 },
-  'erhan-steps': { type: 'int', help: 'Erhan ascent steps (report default 150)' },
-  'erhan-restarts': { type: 'int', help: 'Erhan random starts per unit (report default 2)' },
-  'lucid-steps': { type: 'int', help: 'Lucid steps (report default 160)' },
-  'yosinski-steps': { type: 'int', help: 'Yosinski steps (report default 150)' },
-  'diverse-steps': { type: 'int', help: 'steps of the diverse images (report default 96)' },
-  'diverse-count': { type: 'int', help: 'diverse images per unit (report default 4)' },
-  'embed-count': { type: 'int', help: 'images in a dense layer\'s t-SNE', default: 500 },
+  k: { type: 'int', help: 'top and most negative examples per unit', default: REPORT_DEFAULTS.k },
+  'group-size': { type: 'int', help: 'units optimized as one batch', default: REPORT_DEFAULTS.groupSize },
+  'erhan-steps': { type: 'int', help: `Erhan ascent steps (report default ${DEFAULT_METHODS.erhan.steps})` },
+  'erhan-restarts': { type: 'int', help: `Erhan random starts per unit (report default ${DEFAULT_METHODS.erhan.restarts})` },
+  'lucid-steps': { type: 'int', help: `Lucid steps (report default ${DEFAULT_METHODS.lucid.steps})` },
+  'yosinski-steps': { type: 'int', help: `Yosinski steps (report default ${DEFAULT_METHODS.yosinski.steps})` },
+  'diverse-steps': { type: 'int', help: `steps of the diverse images (report default ${DEFAULT_METHODS.diverse.steps})` },
+  'diverse-count': { type: 'int', help: `diverse images per unit (report default ${DEFAULT_METHODS.diverse.perUnit})` },
+  'embed-count': { type: 'int', help: 'images in a dense layer\'s t-SNE', default: REPORT_DEFAULTS.embedCount },
   history: { type: 'string', help: 'checkpoints of the same architecture: a folder of checkpoint folders/files (sorted by the number in their name), or M1,M2,…' },
   'history-units': { type: 'string', help: 'units shown over the history, LAYER:UNIT,… (default the first 2 units of each reported layer)' },
   shard: { type: 'string', help: 'compute part K of N (K/N): its units and its slice of the data-set scan' },

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { itemOf } from '../../engine/read.js';
 import * as path from 'node:path';
 import { loadModel } from '../../io/model_files.js';
-import { sampleDbnUnits } from '../../methods/dbn_sample.js';
+import { GIBBS_STEPS, sampleDbnUnits } from '../../methods/dbn_sample.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { parseArgs, positive, required, unitList, usage, type FlagSpecs } from '../args.js';
@@ -17,7 +17,7 @@ const SPECS = {
   layer: { type: 'string', help: 'hidden layer (h1, h2, …)' },
   units: { type: 'ints', help: 'units to clamp', default: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
   samples: { type: 'int', help: 'samples (chains) per unit', default: 8 },
-  gibbs: { type: 'int', help: 'Gibbs steps in the top RBM', default: 200 },
+  gibbs: { type: 'int', help: 'Gibbs steps in the top RBM', default: GIBBS_STEPS },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;

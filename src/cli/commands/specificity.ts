@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import { scannableLayers } from '../../analysis/scan.js';
-import { specificity, type LayerSpecificity } from '../../analysis/specificity.js';
+import { specificity, SPECIFICITY_THRESHOLD, type LayerSpecificity } from '../../analysis/specificity.js';
 import { DeepvisError } from '../../errors.js';
 import { loadModel } from '../../io/model_files.js';
 import type { VisModel } from '../../model/types.js';
@@ -23,7 +23,7 @@ const SPECS = {
   model: { type: 'string', help: 'model directory or model.json; several, comma-separated, are compared' },
   data: { type: 'string', help: "labelled data set (default: the first model's own)" },
   layers: { type: 'string', help: "layers (same for every model), or 'hidden': every layer with weights but the output", default: 'hidden' },
-  threshold: { type: 'number', help: 'specific when the class mean exceeds the overall mean by more than this fraction', default: 0.4 },
+  threshold: { type: 'number', help: 'specific when the class mean exceeds the overall mean by more than this fraction', default: SPECIFICITY_THRESHOLD },
   'profile-layer': { type: 'string', help: "layer whose units' profiles are drawn (default: the first model's first hidden layer)" },
   units: { type: 'ints', help: 'units whose per-class profiles are drawn (default: the most specific unit of each of 6 classes)' },
   out: { type: 'string', help: 'output directory' },

@@ -10,7 +10,7 @@ import { checkUnits } from '../../objectives/units.js';
 import { itemOf } from '../../engine/read.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { entryCrop, layerTopK, scanTopK, scannableLayers, type Batch, type LayerTopK, type TopKIndex } from '../../analysis/scan.js';
+import { entryCrop, layerTopK, scanTopK, scannableLayers, TOPK_DEFAULTS, type Batch, type LayerTopK, type TopKIndex } from '../../analysis/scan.js';
 import { folderBatches, indexFolder } from '../../data/folder.js';
 import { DeepvisError } from '../../errors.js';
 import { decodeImage } from '../../io/image.js';
@@ -27,8 +27,8 @@ const SPECS = {
   ...MODEL_FLAGS,
   ...DATA_FLAGS,
   layers: { type: 'string', help: "comma-separated layers, or 'all' (every layer that is not a reshape/copy)", default: 'all' },
-  k: { type: 'int', help: 'examples kept per unit', default: 9 },
-  'batch-size': { type: 'int', help: 'images per forward pass', default: 256 },
+  k: { type: 'int', help: 'examples kept per unit', default: TOPK_DEFAULTS.k },
+  'batch-size': { type: 'int', help: 'images per forward pass', default: TOPK_DEFAULTS.batchSize },
   units: { type: 'ints', help: 'units drawn per layer (default the first 32; the index keeps all)' },
   index: { type: 'string', help: 'draw from this topk-index.json instead of scanning' },
   out: { type: 'string', help: 'output directory' },
