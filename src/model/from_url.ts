@@ -52,9 +52,22 @@ export async function loadModelFromFiles(files: readonly File[], overrides: Inpu
     };
     return visModelFromBytes(new Uint8Array(await single.arrayBuffer()), single.name, external, sidecar, overrides);
   }
-  const json = files.find((f) => f.name.endsWith('.json') && f.name !== 'deepvis.json');
-  if (!json) throw new DeepvisError('no model.json, .onnx, .h5 or .keras file among the dropped files');
-  const weights = files.filter((f) => f !== json);
+  // A whole model folder holds other JSON too (metrics.json, deepvis.json): the model is the one with a topology.
+  let json: File | undefined;
+  let manifest: Array<{ paths?: string[] }> = [];
+  for (const f of files.filter((g) => /\.json$/i.test(g.name) && g.name !== 'deepvis.json')) {
+    try {
+      const parsed = JSON.parse(await f.text()) as { modelTopology?: unknown; weightsManifest?: Array<{ paths?: string[] }> };
+      if (parsed.modelTopology != null) [json, manifest] = [f, parsed.weightsManifest ?? []];
+    } catch {
+      // Not JSON at all: not the model.
+    }
+    if (json) break;
+  }
+  if (!json) throw new DeepvisError('no model.json (a JSON file with modelTopology), .onnx, .h5 or .keras file among the dropped files');
+  // tfjs wants exactly the manifest's weight files, so the folder's other files stay out.
+  const wanted = new Set(manifest.flatMap((g) => g.paths ?? []).map((p) => p.split('/').pop()));
+  const weights = files.filter((f) => f !== json && wanted.has(f.name));
   const artifacts = await tf.io.browserFiles([json, ...weights]).load!();
   return visModelFromArtifacts(artifacts, json.name, overrides);
 }

@@ -56,7 +56,8 @@ function gray(values: ArrayLike<number>, w: number, h: number, stride: number, o
   return img;
 }
 
-export function activationGrid(a: Pick<LayerActivations, 'shape' | 'values'>, args: { minTile?: number; gap?: number; selected?: number | null } = {}): RgbaImage {
+/** `selected`: the open unit (an orange frame); `cursor`: the keyboard cursor (a blue frame), when it is elsewhere. */
+export function activationGrid(a: Pick<LayerActivations, 'shape' | 'values'>, args: { minTile?: number; gap?: number; selected?: number | null; cursor?: number | null } = {}): RgbaImage {
   let max = 0;
   for (let i = 0; i < a.values.length; i++) max = Math.max(max, a.values[i]);
   const scale = max > 0 ? 255 / max : 0;
@@ -66,6 +67,10 @@ export function activationGrid(a: Pick<LayerActivations, 'shape' | 'values'>, ar
     // The selected unit's frame: the gap around its tile turns orange.
     const [x0, y0] = tileOrigin(L, args.selected);
     blit(out, blank(L.tileW + 2 * L.gap, L.tileH + 2 * L.gap, [255, 140, 0]), x0 - L.gap, y0 - L.gap);
+  }
+  if (args.cursor != null && args.cursor < L.units && args.cursor !== args.selected) {
+    const [x0, y0] = tileOrigin(L, args.cursor);
+    blit(out, blank(L.tileW + 2 * L.gap, L.tileH + 2 * L.gap, [26, 115, 232]), x0 - L.gap, y0 - L.gap);
   }
   for (let k = 0; k < L.units; k++) {
     const [x, y] = tileOrigin(L, k);

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../../../src/index.js';
 import { fetchImages } from './api.js';
+import { cropResize, isMnistLike, mnistFit } from './fit_input.js';
 
 export type SourceKind = 'none' | 'webcam' | 'video' | 'image' | 'data';
 
@@ -15,6 +16,8 @@ export class InputManager {
   frozen = false;
   /** Light ↔ dark (a webcam looking at dark ink on paper, for a model trained on MNIST's white-on-black). */
   inverted = false;
+  /** For MNIST-like models: centre and size the digit as MNIST's are (camera, video, pictures). */
+  digitFit = true;
   version = 0;
   dataIndex = 0;
   dataLabel: number | null = null;
@@ -47,8 +50,15 @@ export class InputManager {
   }
 
   async useImage(blob: Blob): Promise<void> {
+    // The old picture goes either way: keeping it would look as if the new file were shown.
     this.stop();
-    this.still = await createImageBitmap(blob);
+    this.kind = 'none';
+    try {
+      this.still = await createImageBitmap(blob);
+    } catch {
+      const name = blob instanceof File ? `'${blob.name}'` : 'the pasted data';
+      throw new Error(`${name} is not an image this browser can read${blob.type ? ` (${blob.type})` : ''}; choose a PNG, JPEG, GIF or WebP`);
+    }
     this.kind = 'image';
     this.frozen = false;
     this.invalidate();
@@ -68,6 +78,18 @@ export class InputManager {
   setInverted(inverted: boolean): void {
     this.inverted = inverted;
     this.invalidate();
+  }
+
+  setDigitFit(on: boolean): void {
+    this.digitFit = on;
+    this.invalidate();
+  }
+
+  /** The raw source (camera or video frame, or picture) the model's input is cut from, or null. */
+  get raw(): HTMLVideoElement | ImageBitmap | HTMLImageElement | null {
+    if (this.kind === 'image') return this.still;
+    if ((this.kind === 'webcam' || this.kind === 'video') && this.video.readyState >= 2) return this.video;
+    return null;
   }
 
   setFrozen(frozen: boolean): void {
@@ -100,15 +122,21 @@ export class InputManager {
     if (source === this.video && this.video.readyState < 2) return null;
     return tf.tidy(() => {
       let x: tf.Tensor3D;
-      if (source) x = tf.image.resizeBilinear(tf.browser.fromPixels(source as HTMLVideoElement).toFloat(), [H, W], true).div(255) as tf.Tensor3D;
-      else if (this.stillValues) {
+      const digit = source != null && this.digitFit && isMnistLike(model);
+      if (source) {
+        // Cropped to the model's aspect ratio, not squashed (a 4:3 camera into a square input).
+        x = tf.browser.fromPixels(source as HTMLVideoElement).toFloat().div(255) as tf.Tensor3D;
+        x = cropResize(x, H, W, digit ? [112, 112] : [H, W]);
+      } else if (this.stillValues) {
         x = tf.tensor3d(this.stillValues.values, this.stillValues.shape);
-        if (x.shape[0] !== H || x.shape[1] !== W) x = tf.image.resizeBilinear(x, [H, W], true);
+        if (x.shape[0] !== H || x.shape[1] !== W) x = cropResize(x, H, W);
       } else return null as unknown as tf.Tensor3D;
       if (C === 1 && x.shape[2] !== 1) x = x.mean(2, true);
       if (C === 3 && x.shape[2] === 1) x = x.tile([1, 1, 3]);
       if (C === 3 && model.input.channelOrder === 'bgr') x = x.reverse(2);
       if (this.inverted) x = tf.sub(1, x);
+      // After inversion, so the ink is bright as in MNIST.
+      if (digit) x = mnistFit(x);
       return x.mul(hi - lo).add(lo) as tf.Tensor3D;
     });
   }

@@ -8,6 +8,7 @@ import { tidyDataAll } from '../../../src/engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import { activationGrid, gridLayout, predictionsFrom, toImage, unitAt, type GridLayout } from '../../../src/index.js';
 import { $, $canvas, drawImage } from './draw.js';
+import { centreBox } from './fit_input.js';
 import type { AppState } from './state.js';
 
 export interface LiveHooks {
@@ -30,6 +31,21 @@ export class LiveView {
       if (u != null) this.select(u);
     });
     grid.addEventListener('keydown', (e) => this.key(e));
+    // The cursor's blue frame shows only while the grid has the keyboard.
+    grid.addEventListener('focus', () => this.refresh());
+    grid.addEventListener('blur', () => this.refresh());
+  }
+
+  /** Moves the keyboard cursor (and says so in its own live region, which frames do not overwrite). */
+  moveCursor(d: number): void {
+    if (!this.layout) return;
+    this.cursor = Math.max(0, Math.min(this.layout.units - 1, this.cursor + d));
+    this.refresh();
+    $('grid-cursor').textContent = `unit ${this.cursor} of ${this.layout.units} (Enter opens it)`;
+  }
+
+  get cursorUnit(): number {
+    return this.cursor;
   }
 
   /** Forces a recompute on the next frame (layer or model changed). */
@@ -49,10 +65,7 @@ export class LiveView {
     const L = this.layout;
     const moves: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: L.cols, ArrowUp: -L.cols };
     if (e.key in moves) {
-      this.cursor = Math.max(0, Math.min(L.units - 1, this.cursor + moves[e.key]));
-      this.state.unit = null;
-      this.refresh();
-      $('grid-info').textContent = `unit ${this.cursor} (Enter opens it)`;
+      this.moveCursor(moves[e.key]);
       e.preventDefault();
     } else if (e.key === 'Enter' || e.key === ' ') {
       this.select(this.cursor);
@@ -60,7 +73,7 @@ export class LiveView {
     }
   }
 
-  private select(u: number): void {
+  select(u: number): void {
     this.cursor = u;
     this.state.unit = u;
     this.refresh();
@@ -72,18 +85,25 @@ export class LiveView {
     const { model, layer, input } = this.state;
     if (!model || !layer) return;
     const x = input.current(model);
-    const key = `${layer.name}|${this.state.unit}|${this.cursor}`;
+    // A still or frozen input has no frame rate: say so even when nothing is recomputed.
+    if (!input.live) $('fps').textContent = input.frozen ? 'frozen' : 'still input';
+    const focused = document.activeElement === $canvas('grid');
+    const key = `${layer.name}|${this.state.unit}|${this.cursor}|${focused}`;
     if (!x || (input.version === this.seen && key === this.layerKey)) return;
     this.seen = input.version;
     this.layerKey = key;
     const out = model.layers[model.layers.length - 1].name;
-    const [acts, probs] = tidyDataAll(() => model.activations(x.expandDims(0) as tf.Tensor4D, [layer.name, out]));
+    // The output layer itself (softmax) is asked for once: a sub-model cannot list an output twice.
+    const names = layer.name === out ? [out] : [layer.name, out];
+    const got = tidyDataAll(() => model.activations(x.expandDims(0) as tf.Tensor4D, names));
+    const [acts, probs] = names.length === 1 ? [got[0], got[0]] : got;
     const shape = layer.outputShape as number[];
     this.state.acts = { shape, values: acts };
     this.layout = gridLayout(shape);
-    drawImage($canvas('grid'), activationGrid({ shape, values: acts }, { selected: this.state.unit ?? this.cursor }));
+    drawImage($canvas('grid'), activationGrid({ shape, values: acts }, { selected: this.state.unit, cursor: focused ? this.cursor : null }));
     const [h, w, c] = model.input.shape;
     drawImage($canvas('input-view'), toImage(x.dataSync(), [h, w, c], { mode: 'range', range: model.input.range }));
+    this.raw(h, w);
     this.predictions(predictionsFrom(probs, model.labels, 5));
     this.hooks.onFrame(x);
     const now = performance.now();
@@ -91,8 +111,29 @@ export class LiveView {
     while (this.times.length > 30) this.times.shift();
     this.state.frames++;
     if (this.times.length > 1) this.state.fps = (1000 * (this.times.length - 1)) / (now - this.times[0]);
-    $('fps').textContent = input.live ? `${this.state.fps.toFixed(1)} fps` : 'still input';
-    $('grid-info').textContent = `${layer.name}: ${shape.join('×')} — ${this.layout.units} ${shape.length === 3 ? 'channels' : 'units'}; click a tile (or arrows + Enter)`;
+    if (input.live) $('fps').textContent = `${this.state.fps.toFixed(1)} fps`;
+    const info = `${layer.name}: ${shape.join('×')} — ${this.layout.units} ${shape.length === 3 ? 'channels' : 'units'}; click a tile (or arrows + Enter)`;
+    if ($('grid-info').textContent !== info) $('grid-info').textContent = info;
+  }
+
+  /** The raw source next to the model's input, with the centre crop outlined. */
+  private raw(H: number, W: number): void {
+    const src = this.state.input.raw;
+    $('raw-figure').hidden = !src;
+    if (!src) return;
+    const sw = src instanceof HTMLVideoElement ? src.videoWidth : src.width;
+    const sh = src instanceof HTMLVideoElement ? src.videoHeight : src.height;
+    if (!sw || !sh) return;
+    const c = $canvas('raw-view');
+    const cw = 160;
+    const ch = Math.max(1, Math.round((cw * sh) / sw));
+    if (c.width !== cw || c.height !== ch) [c.width, c.height] = [cw, ch];
+    const g = c.getContext('2d')!;
+    g.drawImage(src, 0, 0, cw, ch);
+    const [y1, x1, y2, x2] = centreBox(sh, sw, H, W);
+    g.strokeStyle = '#ff8c00';
+    g.lineWidth = 2;
+    g.strokeRect(x1 * cw + 1, y1 * ch + 1, (x2 - x1) * cw - 2, (y2 - y1) * ch - 2);
   }
 
   private predictions(preds: ReturnType<typeof predictionsFrom>): void {

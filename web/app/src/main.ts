@@ -9,14 +9,24 @@ import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url
 import threaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { initEngine, loadModelFromFiles, loadModelFromUrl, scannableLayers, type BackendName, type VisModel } from '../../../src/index.js';
 import { fetchConfig, fetchIndex } from './api.js';
-import { $, $button, $input } from './draw.js';
+import { $, $button, $canvas, $input } from './draw.js';
 import { InputManager } from './input.js';
 import { LiveView } from './live.js';
 import { MethodsPanel } from './methods.js';
-import { status, type AppState } from './state.js';
+import { PageData, dataFits } from './page_data.js';
+import { isMnistLike } from './fit_input.js';
+import { inputError, status, type AppState } from './state.js';
 import { UnitPanel } from './unit.js';
 
 const params = new URLSearchParams(location.search);
+
+/** An added model's name: its folder when it came as a folder, else its model file (model.json says nothing). */
+function modelName(files: File[], fallback: string): string {
+  const folder = files.map((f) => f.webkitRelativePath.split('/').slice(-2, -1)[0]).find(Boolean);
+  if (folder) return folder;
+  const main = files.find((f) => /\.(onnx|h5|hdf5|keras)$/i.test(f.name)) ?? files.find((f) => f.name === 'model.json');
+  return main ? (main.name === 'model.json' ? `added model ${fallback.slice(5)} (model.json)` : main.name) : fallback;
+}
 
 async function start(): Promise<void> {
   const engine = await initEngine({
@@ -26,12 +36,12 @@ async function start(): Promise<void> {
   $('backend').textContent = `${engine.backend}${engine.threads > 1 ? ` ×${engine.threads}` : ''}`;
   const config = await fetchConfig();
   const state: AppState = {
-    config, model: null, served: -1, index: null, input: new InputManager($('video') as HTMLVideoElement),
+    config, model: null, served: -1, index: null, page: null, scanning: false, input: new InputManager($('video') as HTMLVideoElement),
     layer: null, unit: null, acts: null, frames: 0, fps: 0,
   };
   const unitPanel = new UnitPanel(state);
   const live = new LiveView(state, { onFrame: (x) => unitPanel.onFrame(x), onUnit: (u) => void unitPanel.open(u) });
-  new MethodsPanel(state);
+  const methods = new MethodsPanel(state);
 
   const select = $('model') as HTMLSelectElement;
   const addOption = (label: string, value: string) => {
@@ -66,9 +76,16 @@ async function start(): Promise<void> {
     );
   };
 
+  let ready = '';
+  let generation = 0;
   const useModel = async (value: string) => {
     status('loading model…');
+    // Running work holds the old model's layers: it stops (keeping its best so far) before the model goes.
+    await Promise.all([unitPanel.cancel(), methods.cancel()]);
     const old = state.model;
+    const gen = ++generation;
+    state.page = null;
+    state.scanning = false;
     if (value.startsWith('drop:')) {
       state.model = dropped.get(value)!;
       state.served = -1;
@@ -96,25 +113,48 @@ async function start(): Promise<void> {
     for (const id of ['method-progress', 'opt-progress']) ($(id) as HTMLProgressElement).value = 0;
     layerStrip();
     live.refresh();
+    $('digit-fit').hidden = !isMnistLike(state.model);
     const [h, w, c] = state.model.input.shape;
     $('model-info').textContent = `${state.model.format} model, input ${h}×${w}×${c}, range ${state.model.input.range.join('…')}`;
-    status(`model ready on ${engine.backend}${state.index ? `; top-k index of ${state.index.dataset.count} images` : ''}`);
+    ready = `model ready on ${engine.backend}${state.index ? `; top-k index of ${state.index.dataset.count} images` : ''}`;
+    status(ready);
+    if (state.served < 0 && dataFits(config, state.model)) void scanInPage(state.model, gen);
+  };
+  // An added model that fits the served data set: scan it here (the server scans only its own models).
+  const scanInPage = async (model: VisModel, gen: number) => {
+    state.scanning = true;
+    status(`${ready}; scanning the ${config.data!.count} data-set images for top-9 and specificity…`);
+    try {
+      const page = await PageData.scan(config, model);
+      if (gen !== generation) return;
+      state.page = page;
+      state.index = page.index;
+      ready = `model ready on ${engine.backend}; top-k index of ${page.index.dataset.count} images (scanned in the page)`;
+      status(ready);
+      if (state.unit != null) void unitPanel.open(state.unit);
+    } catch (e) {
+      if (gen === generation) status(`scanning the data set failed: ${(e as Error).message}`);
+    } finally {
+      if (gen === generation) state.scanning = false;
+    }
   };
   select.addEventListener('change', () => void useModel(select.value).catch((e) => status(`cannot load the model: ${e.message}`)));
 
-  $input('model-files').addEventListener('change', async (e) => {
+  const addModel = async (e: Event) => {
     const files = [...((e.target as HTMLInputElement).files ?? [])];
     (e.target as HTMLInputElement).value = '';
     try {
       const m = await loadModelFromFiles(files);
       const key = `drop:${dropped.size}`;
       dropped.set(key, m);
-      addOption(files.find((f) => /\.(json|onnx|h5|hdf5|keras)$/i.test(f.name) && f.name !== 'deepvis.json')?.name ?? key, key).selected = true;
+      addOption(modelName(files, key), key).selected = true;
       await useModel(key);
     } catch (err) {
       status(`cannot load the dropped model: ${(err as Error).message}`);
     }
-  });
+  };
+  $input('model-files').addEventListener('change', addModel);
+  $input('model-folder').addEventListener('change', addModel);
 
   // Input sources.
   const sourceButtons = () => {
@@ -123,7 +163,20 @@ async function start(): Promise<void> {
     $('data-nav').hidden = state.input.kind !== 'data';
     $button('freeze').setAttribute('aria-pressed', String(state.input.frozen));
   };
-  const guard = (p: Promise<unknown>) => p.then(sourceButtons).catch((e) => status(`input: ${(e as Error).message}`));
+  const guard = (p: Promise<unknown>) => p.then(() => {
+    sourceButtons();
+    inputError(null);
+  }).catch((e) => {
+    sourceButtons();
+    inputError((e as Error).message);
+    status(`input: ${(e as Error).message}`);
+    // A failed source leaves no picture: clear what the old one drew.
+    if (state.input.kind === 'none') {
+      for (const id of ['input-view', 'grid']) $canvas(id).getContext('2d')!.clearRect(0, 0, $canvas(id).width, $canvas(id).height);
+      $('predictions').replaceChildren();
+      $('raw-figure').hidden = true;
+    }
+  });
   $button('src-webcam').addEventListener('click', () => void guard(state.input.useWebcam()));
   // The picker is cleared after each choice, so choosing the same file again is a change too.
   $input('video-file').addEventListener('change', (e) => {
@@ -141,23 +194,48 @@ async function start(): Promise<void> {
   const showData = async (i: number) => {
     if (!config.data) throw new Error('no data set served (start deepvis serve with --data)');
     const n = config.data.count;
-    const index = ((i % n) + n) % n;
+    if (!Number.isInteger(i) || i < 0 || i >= n) {
+      $input('data-index').value = String(state.input.dataIndex);
+      throw new Error(`no image ${i}: the data set has ${n} images, 0–${n - 1}`);
+    }
+    const index = i;
     await state.input.useData(index);
     $input('data-index').value = String(index);
+    $button('data-prev').disabled = index === 0;
+    $button('data-next').disabled = index === n - 1;
     const label = state.input.dataLabel;
     $('data-label').textContent = `${config.data.spec} #${index}${label != null ? ` — label ${config.data.classNames?.[label] ?? state.model?.labels?.[label] ?? label}` : ''}`;
   };
   $button('src-data').addEventListener('click', () => void guard(showData(Number($input('data-index').value) || 0)));
   $button('data-prev').addEventListener('click', () => void guard(showData(state.input.dataIndex - 1)));
   $button('data-next').addEventListener('click', () => void guard(showData(state.input.dataIndex + 1)));
-  $input('data-index').addEventListener('change', () => void guard(showData(Number($input('data-index').value) || 0)));
+  $input('data-index').addEventListener('change', () => void guard(showData(Number($input('data-index').value))));
+  if (config.data) {
+    $input('data-index').max = String(config.data.count - 1);
+    $('data-count').textContent = `of ${config.data.count}`;
+  }
   $button('invert').addEventListener('click', () => {
     state.input.setInverted(!state.input.inverted);
     $button('invert').setAttribute('aria-pressed', String(state.input.inverted));
   });
+  $button('digit-fit').addEventListener('click', () => {
+    state.input.setDigitFit(!state.input.digitFit);
+    $button('digit-fit').setAttribute('aria-pressed', String(state.input.digitFit));
+  });
   $button('freeze').addEventListener('click', () => {
     state.input.setFrozen(!state.input.frozen);
     sourceButtons();
+  });
+  const closeUnit = () => {
+    if ($('unit-panel').hidden) return;
+    state.unit = null;
+    unitPanel.close();
+    live.refresh();
+    $canvas('grid').focus();
+  };
+  $button('unit-close').addEventListener('click', closeUnit);
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') closeUnit();
   });
   const zone = $('dropzone');
   zone.addEventListener('dragover', (e) => {
@@ -187,10 +265,15 @@ async function start(): Promise<void> {
   else status('no model served: add one with the file picker (model.json + weights), or start deepvis serve --model M');
   if (config.data) await guard(showData(0));
 
+  let failing = false;
   const loop = () => {
     try {
       live.tick();
+      // A frame that works again clears the last frame's error.
+      if (failing) status(ready);
+      failing = false;
     } catch (e) {
+      failing = true;
       status(`live view: ${(e as Error).message}`);
     }
     requestAnimationFrame(loop);

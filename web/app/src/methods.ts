@@ -17,6 +17,7 @@ const VIEWS: View[] = ['maximize', 'dream', 'invert', 'occlusion'];
 export class MethodsPanel {
   private view: View = 'maximize';
   private signal: { aborted: boolean } | null = null;
+  private running: Promise<void> | null = null;
   private readonly p = {
     maxSteps: slider('max-steps'), octaves: slider('dream-octaves'), dreamSteps: slider('dream-steps'), dreamLr: slider('dream-lr'),
     dreamSize: slider('dream-size'), invSteps: slider('inv-steps'), invTv: slider('inv-tv'), occSize: slider('occ-size'), occStride: slider('occ-stride'),
@@ -34,8 +35,18 @@ export class MethodsPanel {
         $button(`tab-${next}`).focus();
       });
     }
-    $button('method-run').addEventListener('click', () => void this.run());
+    $button('method-run').addEventListener('click', () => {
+      this.running = this.run();
+    });
     $button('method-cancel').addEventListener('click', () => this.signal && (this.signal.aborted = true));
+    // One tab in the Tab order (the selected one); arrows move between tabs.
+    this.show(this.view);
+  }
+
+  /** Stops running work and waits until it has let go of the model. */
+  async cancel(): Promise<void> {
+    if (this.signal) this.signal.aborted = true;
+    await this.running;
   }
 
   show(view: View): void {
@@ -60,6 +71,9 @@ export class MethodsPanel {
     const bar = $('method-progress') as HTMLProgressElement;
     const out = $canvas('method-out');
     out.dataset.state = 'running';
+    // The previous result goes: it does not describe this run.
+    out.getContext('2d')!.clearRect(0, 0, out.width, out.height);
+    $('method-info').textContent = `${this.view} on ${layer.name}: running…`;
     $button('method-run').disabled = true;
     $button('method-cancel').disabled = false;
     bar.value = 0;
@@ -91,11 +105,15 @@ export class MethodsPanel {
       const units = parseUnits($input('max-units').value, layer, 64);
       const method = ($('max-method') as HTMLSelectElement).value;
       const steps = this.p.maxSteps();
-      const r = await runMaximize(model, layer, units, method, steps, signal, progress);
-      const v = r.images.dataSync();
+      const tilesOf = (v: Float32Array) => units.map((_, i) => pic(itemOf(v, i, [h, w, c]), [h, w, c], 'minmax'));
+      const r = await runMaximize(model, layer, units, method, steps, signal, progress, undefined, (v, step) => {
+        if (signal.aborted) return;
+        drawImage($canvas('method-out'), grid(tilesOf(v), { labels: units.map(String), minTile: 56 }));
+        $('method-info').textContent = `maximize on ${layer.name}: running, step ${step + 1} of ${steps}`;
+      });
+      const v = r.images.dataSync() as Float32Array;
       r.images.dispose();
-      const tiles = units.map((_, i) => pic(itemOf(v, i, [h, w, c]), [h, w, c], 'minmax'));
-      return { image: grid(tiles, { labels: units.map((u, i) => `${u} ${r.activations[i].toPrecision(3)}`), minTile: 56 }), info: `${method}, ${units.length} units at once` };
+      return { image: grid(tilesOf(v), { labels: units.map((u, i) => `${u} ${r.activations[i].toPrecision(3)}`), minTile: 56 }), info: `${method}, ${units.length} units at once` };
     }
     if (this.view === 'dream') {
       const octaves = this.p.octaves();
@@ -125,9 +143,19 @@ export class MethodsPanel {
     }
     // Occlusion: one batched pass, given a frame to paint the progress bar first.
     await new Promise((r) => setTimeout(r, 0));
-    const o = occlusion(model, x!, { size: Math.min(this.p.occSize(), h, w), stride: this.p.occStride() });
+    // The target is on the selected layer: the open unit, else the layer’s strongest unit for this input.
+    const unit = this.state.unit;
+    const o = occlusion(model, x!, {
+      size: Math.min(this.p.occSize(), h, w), stride: this.p.occStride(), layer: layer.name,
+      ...(unit != null ? { units: [unit] } : {}), ...(layer.outputShape.length === 3 ? { neuron: 'max' as const } : {}),
+    });
     const base = pic(x!.dataSync(), [h, w, c]);
-    const label = model.labels?.[o.unit] ?? String(o.unit);
-    return { image: grid([base, heatOverlay(base, o.heat.map((v) => Math.max(0, v)))], { labels: ['input', `drop of ${label}`], minTile: 168 }), info: `class ${label} (score ${o.base.toPrecision(3)}), square ${o.size}, stride ${o.stride}` };
+    const isOut = layer.name === model.layers[model.layers.length - 1].name || layer.name === model.logitsLayer;
+    const label = isOut ? model.labels?.[o.unit] ?? `class ${o.unit}` : `unit ${o.unit}`;
+    const where = o.neuron ? ` at (${o.neuron.join(', ')})` : '';
+    return {
+      image: grid([base, heatOverlay(base, o.heat.map((v) => Math.max(0, v)))], { labels: ['input', `drop of ${label}`], minTile: 168 }),
+      info: `${label}${where} (activation ${o.base.toPrecision(3)}), square ${o.size}, stride ${o.stride}`,
+    };
   }
 }

@@ -8,7 +8,7 @@ import { tidyData } from '../../../src/engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import {
   barChart, boxAt, centreNeuron, crop, entryCrop, fileStem, deconvnet, itemOf, optimizedLayer as climbed, receptiveFields, refName, drive, erhanSteps, grid, heatOverlay, layerTopK,
-  lucidSteps, strongestNeuron, toImage, yosinskiSteps, YOSINSKI_PRESETS, type LayerInfo, type RgbaImage, type VisModel,
+  lucidSteps, strongestNeuron, toImage, yosinskiSteps, YOSINSKI_PRESETS, type LayerInfo, type RgbaImage, type StepInfo, type VisModel,
 } from '../../../src/index.js';
 import { fetchImages, fetchSpecificity } from './api.js';
 import { $, $button, $canvas, drawImage, slider, upsample } from './draw.js';
@@ -29,10 +29,18 @@ export function optimizedLayer(model: VisModel, layer: LayerInfo): string {
  */
 export async function runMaximize(
   model: VisModel, layer: LayerInfo, units: number[], method: string, steps: number, signal: { aborted: boolean }, progress: (f: number) => void,
-  neuron?: [number, number],
+  neuron?: [number, number], live?: (images: Float32Array, step: number) => void,
 ): Promise<{ images: tf.Tensor4D; activations: number[] }> {
   const name = optimizedLayer(model, layer);
-  const onStep = ({ step }: { step: number }) => progress((step + 1) / steps);
+  // The image as it forms, a few times a second (reading it back every step would halve the speed).
+  let shown = 0;
+  const onStep = (info: StepInfo) => {
+    progress((info.step + 1) / steps);
+    const now = performance.now();
+    if (!live || now - shown < 250) return;
+    shown = now;
+    live(info.image().dataSync() as Float32Array, info.step);
+  };
   if (method === 'lucid') {
     const r = await drive(lucidSteps(model, { layer: name, units, steps, onStep, signal }));
     return { images: r.images, activations: r.units.map((u) => u.activation) };
@@ -47,16 +55,25 @@ export async function runMaximize(
 
 export class UnitPanel {
   private signal: { aborted: boolean } | null = null;
+  private running: Promise<void> | null = null;
   private frame = 0;
   private readonly steps = slider('opt-steps');
 
   constructor(private readonly state: AppState) {
-    $button('opt-run').addEventListener('click', () => void this.optimize());
+    $button('opt-run').addEventListener('click', () => {
+      this.running = this.optimize();
+    });
     $button('opt-cancel').addEventListener('click', () => this.signal && (this.signal.aborted = true));
   }
 
   close(): void {
     $('unit-panel').hidden = true;
+  }
+
+  /** Stops a running optimization and waits until it has let go of the model. */
+  async cancel(): Promise<void> {
+    if (this.signal) this.signal.aborted = true;
+    await this.running;
   }
 
   /** A unit was chosen: everything that depends only on the unit. */
@@ -131,7 +148,11 @@ export class UnitPanel {
     const index = this.state.index;
     if (!index) {
       canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
-      $('unit-topk-caption').textContent = 'top-9: no index for this model (deepvis serve --data with a data set that fits it)';
+      $('unit-topk-caption').textContent = this.state.scanning
+        ? 'top-9: scanning the data set for this model…'
+        : !this.state.config.data
+          ? 'top-9: no data set served (start deepvis serve with --data)'
+          : `top-9: no index — the served data set (${this.state.config.data.shape.join('×')}) does not fit this model`;
       return;
     }
     let entry;
@@ -161,13 +182,17 @@ export class UnitPanel {
     const canvas = $canvas('unit-spec');
     const data = this.state.config.data;
     const fits = data != null && this.state.model != null && data.shape.join() === this.state.model.input.shape.join();
-    if (this.state.served < 0 || !data?.labelled || !fits) {
+    const page = this.state.page;
+    if ((this.state.served < 0 && !page) || !data?.labelled || !fits) {
       canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
-      $('unit-spec-caption').textContent = 'specificity: needs a labelled data set that fits the model (deepvis serve --data)';
+      $('unit-spec-caption').textContent = this.state.scanning ? 'specificity: scanning the data set for this model…'
+        : !data ? 'specificity: no data set served (start deepvis serve with --data)'
+          : !data.labelled ? 'specificity: the served data set has no labels'
+            : `specificity: the served data set (${data.shape.join('×')}) does not fit this model`;
       return;
     }
     try {
-      const s = await fetchSpecificity(this.state.served, layer.name);
+      const s = this.state.served < 0 ? page!.specificity(this.state.model!, layer.name) : await fetchSpecificity(this.state.served, layer.name);
       if (this.state.unit !== unit) return;
       const u = s.units[unit];
       const classes = u.classMeans.map((_, k) => this.state.model?.labels?.[k] ?? this.state.config.data?.classNames?.[k] ?? String(k));
@@ -192,16 +217,28 @@ export class UnitPanel {
     const method = ($('opt-method') as HTMLSelectElement).value;
     const steps = this.steps();
     const t0 = performance.now();
+    const canvas = $canvas('unit-opt');
     try {
       const spatial = layer.outputShape.length === 3 && method !== 'lucid';
       const neuron = spatial ? centreNeuron(layer) : undefined;
-      const r = await runMaximize(model, layer, [unit], method, steps, signal, (f) => (bar.value = f), neuron);
       const [h, w, c] = model.input.shape;
-      const v = itemOf(r.images.dataSync(), 0, [h, w, c]);
-      r.images.dispose();
       const box = neuron ? boxAt(receptiveFields(model, layer.name), neuron[0], neuron[1]) : null;
-      const cut = box ? crop(v, [h, w, c], box) : { values: v, shape: [h, w, c] as [number, number, number] };
-      drawImage($canvas('unit-opt'), toImage(cut.values, cut.shape));
+      const picture = (v: Float32Array) => {
+        const cut = box ? crop(v, [h, w, c], box) : { values: v, shape: [h, w, c] as [number, number, number] };
+        drawImage(canvas, toImage(cut.values, cut.shape));
+      };
+      // The previous result goes: what shows now is this run, as it forms.
+      canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
+      canvas.dataset.state = 'running';
+      $('unit-opt-caption').textContent = `${method}: starting…`;
+      const r = await runMaximize(model, layer, [unit], method, steps, signal, (f) => (bar.value = f), neuron, (v, step) => {
+        if (signal.aborted) return;
+        picture(itemOf(v, 0, [h, w, c]));
+        $('unit-opt-caption').textContent = `${method}: running, step ${step + 1} of ${steps}`;
+      });
+      const v = itemOf(r.images.dataSync() as Float32Array, 0, [h, w, c]);
+      r.images.dispose();
+      picture(v);
       const what = signal.aborted ? 'cancelled' : 'done';
       if (!signal.aborted) bar.value = 1;
       $('unit-opt-caption').textContent = `${method}${neuron ? ` (centre neuron, receptive field)` : ''}: activation ${r.activations[0].toPrecision(3)} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`;
