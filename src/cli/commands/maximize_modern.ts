@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../../data/dataset.js';
-import { itemOf } from '../../engine/read.js';
+import { itemOf, tidyData } from '../../engine/read.js';
 import { DeepvisError } from '../../errors.js';
 import type { OutputSession } from '../../io/output.js';
 import { accentuate } from '../../methods/accentuate.js';
@@ -70,7 +70,7 @@ export async function runModern(
           for (let j = 0; j < h * w; j++) data[4 * j + 3] = Math.round(255 * alpha[i * h * w + j]);
           return { width: t.width, height: t.height, data };
         });
-        const maps = Array.from({ length: n }, (_, i) => heatImage(alpha.subarray(i * h * w, (i + 1) * h * w), h, w));
+        const maps = Array.from({ length: n }, (_, i) => heatImage(itemOf(alpha, i, [h, w]), h, w));
         await output.png(`${stem}-alpha.png`, grid(withAlpha, { labels, title: `${stem}: transparency as alpha`, minTile: 112 }));
         await output.png(`${stem}-transparency.png`, grid(maps, { labels, title: `${stem}: accumulated |gradient|`, minTile: 112 }));
       },
@@ -96,12 +96,12 @@ export async function runModern(
       const shape: [number, number, number] = [h, w, c];
       const s = seeds.dataSync() as Float32Array;
       const a = accentuated.dataSync() as Float32Array;
-      const diff = tf.tidy(() => accentuated.sub(seeds).sum(3).dataSync() as Float32Array);
+      const diff = tidyData(() => accentuated.sub(seeds).sum(3));
       seeds.dispose();
       accentuated.dispose();
       const range = { mode: 'range', range: model.input.range } as const;
       const row = (v: Float32Array) => Array.from({ length: n }, (_, i) => toImage(itemOf(v, i, shape), shape, range));
-      const diffs = Array.from({ length: n }, (_, i) => diverging(diff.subarray(i * h * w, (i + 1) * h * w), h, w));
+      const diffs = Array.from({ length: n }, (_, i) => diverging(itemOf(diff, i, [h, w]), h, w));
       const tiles = [...row(s), ...row(a), ...diffs];
       await output.png(`${stem}-triptych.png`, grid(tiles, {
         cols: n, labels: [...labels, ...labels, ...labels], rowLabels: ['seed', 'accentuated', 'difference'], title: `${stem} from ${input}`, minTile: 84,
