@@ -108,7 +108,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const stepsOf: Record<Method, () => number> = {
     erhan: () => erhanParams(model, req).steps, yosinski: () => yosinskiParams(req).steps, lucid: () => lucidParams(model, req).steps, 'data-driven': () => dataDrivenParams(req).steps,
-    maco: () => req.steps ?? 256, accentuate: () => accentuateParams(req).steps,
+    maco: () => macoParams(model, req).steps, accentuate: () => accentuateParams(req).steps,
   };
   const bar = new Progress(`${method} ${layer.name}`, stepsOf[method](), quiet);
   const onStep = ({ step, active }: { step: number; active: number }) => bar.update(step + 1, `${active} running`);
