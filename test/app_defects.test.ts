@@ -230,13 +230,18 @@ describe('live toolbox defects (issue #15)', () => {
 
   it('10. a 4:3 picture is cropped, not squashed; a small off-centre digit is centred and sized as in MNIST', async () => {
     // 112×84 black, the 28×28 digit shrunk to 20×20 at (30, 44): off-centre and small.
-    const small = await sharp(Buffer.from(digit.pixels), { raw: { width: 28, height: 28, channels: 1 } }).resize(20, 20).raw().toBuffer();
+    const small = await sharp(Buffer.from(digit.pixels), { raw: { width: 28, height: 28, channels: 1 } }).resize(20, 20).extractChannel(0).raw().toBuffer();
+    assert.equal(small.length, 400);
     const canvas = Buffer.alloc(112 * 84);
     for (let y = 0; y < 20; y++) for (let x = 0; x < 20; x++) canvas[(44 + y) * 112 + 30 + x] = small[y * 20 + x];
     const file = path.join(dir, 'wide-digit.png');
     await sharp(canvas, { raw: { width: 112, height: 84, channels: 1 } }).png().toFile(file);
     await page.setInputFiles('#image-file', file);
-    await page.waitForFunction((l) => (window as any).deepvisApp.stats().source === 'image' && (window as any).deepvisApp.predictions()[0] === l, digit.label, { timeout: 30_000 });
+    await page.waitForFunction((l) => (window as any).deepvisApp.stats().source === 'image' && (window as any).deepvisApp.predictions()[0] === l, digit.label, { timeout: 30_000 })
+      .catch(async (e) => {
+        await shot('10-digit-fit-failed');
+        throw new Error(`${(e as Error).message}: label ${digit.label}, page ${JSON.stringify(await page.evaluate(() => ({ p: (window as any).deepvisApp.predictions(), s: (window as any).deepvisApp.stats(), status: document.getElementById('status')!.textContent })))}`);
+      });
     const com = await page.evaluate(() => {
       const c = document.getElementById('input-view') as HTMLCanvasElement;
       const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;

@@ -166,6 +166,7 @@ async function start(): Promise<void> {
   const guard = (p: Promise<unknown>) => p.then(() => {
     sourceButtons();
     inputError(null);
+    if (/^input: /.test($('status').textContent ?? '')) status(ready);
   }).catch((e) => {
     sourceButtons();
     inputError((e as Error).message);
