@@ -1,7 +1,8 @@
 /**
  * One table of invariants over every optimization method and every attribution (as Captum's
  * test_config does), on one small CNN:
- *   - no leaked tensor, after success and after a throw mid-run;
+ *   - no leaked tensor, after success and after a throw mid-run (MaCo's throw lands inside its
+ *     leaky-ReLU warm-up, so the swapped rules must come back);
  *   - backward rules and the adapter's layer patch restored after a throw (the next call gives
  *     the same result as before it), the tape released;
  *   - the same map for an image whatever batch it is computed in (attributions; the noise-averaging
@@ -19,8 +20,11 @@ import { dataDriven } from '../src/methods/data_driven.js';
 import { dreamPhoto } from '../src/methods/dream.js';
 import { dreamUnits } from '../src/methods/dream_units.js';
 import { erhan } from '../src/methods/erhan.js';
+import { accentuate } from '../src/methods/accentuate.js';
 import { invert } from '../src/methods/invert.js';
 import { lucid } from '../src/methods/lucid.js';
+import { maco } from '../src/methods/maco.js';
+import { datasetSpectrum } from '../src/methods/maco_parts.js';
 import { yosinski, YOSINSKI_PRESETS } from '../src/methods/yosinski.js';
 import type { VisModel } from '../src/model/types.js';
 import { deepDream } from '../src/objectives/layer.js';
@@ -46,6 +50,25 @@ const METHODS: Record<string, { layer: string; run: Run }> = {
   erhan: { layer: 'conv', run: (units, onStep) => erhan(model, { layer: 'conv', units, steps: 6, restarts: 2, onStep }).images.dispose() },
   yosinski: { layer: 'logits', run: (units, onStep) => yosinski(model, { layer: 'logits', units, steps: 6, sets: YOSINSKI_PRESETS, onStep }).images.dispose() },
   lucid: { layer: 'conv', run: (units, onStep) => lucid(model, { layer: 'conv', units, steps: 6, perUnit: 2, onStep }).images.dispose() },
+  maco: {
+    layer: 'conv',
+    run: (units, onStep) => {
+      const r = maco(model, { layer: 'conv', units, steps: 6, crops: 4, warmup: 3, magnitude: datasetSpectrum(model, data), onStep });
+      tf.dispose([r.images, r.canvas, r.transparency]);
+    },
+  },
+  accentuate: {
+    layer: 'logits',
+    run: (units, onStep) => {
+      const seed = tf.tidy(() => photo().expandDims(0) as tf.Tensor4D);
+      try {
+        const r = accentuate(model, { layer: 'logits', units, image: seed, steps: 6, crops: 3, onStep });
+        tf.dispose([r.images, r.seeds]);
+      } finally {
+        seed.dispose();
+      }
+    },
+  },
   'dream-units': { layer: 'logits', run: (units, onStep) => dreamUnits(model, { layer: 'logits', units, steps: 6, onStep }).images.dispose() },
   'data-driven': {
     layer: 'logits',
@@ -86,11 +109,16 @@ function tape(): { depth: number; active: unknown } {
   return { depth: s.gradientDepth, active: s.activeTape };
 }
 
+/** The kernels whose backward rules engine/rules.ts swaps. */
+const STOCK = ['Relu', 'Relu6', 'MaxPool'];
+
 describe('invariants of every method', () => {
   for (const [name, m] of Object.entries(METHODS)) {
-    it(`${name}: no leak after a run or a throw mid-run, tape released; a bad unit is one line`, async () => {
+    it(`${name}: no leak after a run or a throw mid-run, rules restored, tape released; a bad unit is one line`, async () => {
+      const stock = STOCK.map((k) => tf.getGradient(k));
       await noLeaks(() => m.run([0, 1]));
       await noLeaks(() => assert.throws(() => m.run([0, 1], stopAt(2)), /stopped by the test/));
+      assert.deepEqual(STOCK.map((k) => tf.getGradient(k)), stock, 'stock backward rules');
       assert.deepEqual(tape(), { depth: 0, active: null });
       const bad = (() => {
         try {
@@ -131,10 +159,10 @@ describe('invariants of every attribution', () => {
     attribute(m, images, { method, units: units.length === images.shape[0] ? units : units.slice(0, images.shape[0]), smoothGrad: { samples: 4 }, integratedGradients: { steps: 4 } });
   for (const method of ATTRIBUTION_METHODS) {
     it(`${method}: no leak; rules and tape restored after a throw inside; one image alone = in a batch; a bad unit is one line`, async () => {
-      const stock = ['Relu', 'Relu6', 'MaxPool'].map((k) => tf.getGradient(k));
+      const stock = STOCK.map((k) => tf.getGradient(k));
       const first = await noLeaks(() => run(model, method, x));
       await noLeaks(() => assert.throws(() => run(failingFrom(2), method, x), /activations failed/));
-      assert.deepEqual(['Relu', 'Relu6', 'MaxPool'].map((k) => tf.getGradient(k)), stock, 'stock backward rules');
+      assert.deepEqual(STOCK.map((k) => tf.getGradient(k)), stock, 'stock backward rules');
       assert.deepEqual(tape(), { depth: 0, active: null });
       const again = run(model, method, x);
       assert.deepEqual(Array.from(again.values), Array.from(first.values), 'the same map after the throw');
