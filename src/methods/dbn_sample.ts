@@ -30,8 +30,7 @@ export interface DbnSampleResult {
   means: tf.Tensor4D;
 }
 
-/** Gibbs steps in the top RBM when not told (the CLI shows it too). */
-export const GIBBS_STEPS = 200;
+export const GIBBS_STEPS = 200; // in the top RBM when not told (the CLI shows it too)
 
 export function sampleDbnUnits(model: VisModel, args: DbnSampleArgs): DbnSampleResult {
   const { stack, layer, j } = dbnLayer(model, args.layer);
