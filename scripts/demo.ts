@@ -1,15 +1,14 @@
 /**
- * npm run demo: trains (or reuses) three MNIST models — the CNN, a DBN and a stacked denoising
- * autoencoder — and writes what their units respond to into out/: Erhan activation maximization
- * for every layer of the CNN (conv layers twice: one centre neuron per channel cropped to its
- * receptive field, the paper's unit; and the channel mean, a texture), first-layer filters and
- * clamped-unit samples of the DBN, filters and top-layer maximization of the autoencoder; then the
- * optimization methods of issue 5 (Yosinski's four presets, Lucid-style Fourier + robustness,
- * DeepDream on a digit with a zoom animation, inversion, and seed 000's data-driven method); then
- * the data-centric views of issue 6 (activations, top-9 with receptive-field crops, deconvnet,
- * gradient maps, occlusion, specificity of three models, sensitivity, linear combinations, t-SNE).
+ * npm run demo: trains (or reuses) three MNIST models — the CNN (keeping checkpoints for its
+ * training history), a DBN and a stacked denoising autoencoder — and writes the atlas of each
+ * (`deepvis report`: a page per layer and per unit, with feature visualizations, top-9 examples,
+ * deconvnet projections, specificity, what feeds each unit, and the CNN's units across training),
+ * plus one page linking them: out/index.html. Every loose picture of the atlas is also one
+ * command away (see the README: maximize, topk, deconv, attribute, …).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../src/io/atomic.js';
 import { main } from '../src/cli/main.js';
 
 async function cli(...argv: string[]): Promise<void> {
@@ -19,65 +18,43 @@ async function cli(...argv: string[]): Promise<void> {
 }
 
 /** Trains unless a model with metrics already sits in `dir` (delete the folder to retrain). */
-async function trainOnce(dir: string, ...argv: string[]): Promise<void> {
-  if (existsSync(`${dir}/model.json`) && existsSync(`${dir}/metrics.json`)) {
-    const m = JSON.parse(readFileSync(`${dir}/metrics.json`, 'utf8')) as { testAccuracy: number | null };
-    console.log(`\nreusing ${dir} (test accuracy ${m.testAccuracy ?? '—'}; delete it to retrain)`);
-    return;
-  }
-  await cli('train', ...argv, '--out', dir, '--quiet');
+async function trainOnce(dir: string, ...argv: string[]): Promise<number | null> {
+  if (!(existsSync(`${dir}/model.json`) && existsSync(`${dir}/metrics.json`))) await cli('train', ...argv, '--out', dir, '--quiet');
+  else console.log(`\nreusing ${dir} (delete it to retrain)`);
+  const m = JSON.parse(readFileSync(`${dir}/metrics.json`, 'utf8')) as { testAccuracy: number | null };
+  return m.testAccuracy;
 }
 
 const t0 = performance.now();
 const cnn = 'models/mnist-cnn';
-await trainOnce(cnn, '--arch', 'cnn', '--data', 'mnist', '--epochs', '12');
-await cli('inspect', cnn);
-for (const layer of ['conv1', 'conv2', 'conv3']) {
-  // --unit-files: the per-unit images `deepvis serve` shows in its unit panel without recomputing.
-  await cli('maximize', '--model', cnn, '--layer', layer, '--neuron', 'center', '--restarts', '2', '--out', 'out/mnist-cnn', '--unit-files', `${cnn}/report`, '--quiet');
-}
-await cli('maximize', '--model', cnn, '--layer', 'conv3', '--pre', 'no', '--restarts', '2', '--out', 'out/mnist-cnn', '--quiet');
-await cli('maximize', '--model', cnn, '--layer', 'dense1', '--units', '0-63', '--restarts', '2', '--out', 'out/mnist-cnn', '--quiet');
-await cli('maximize', '--model', cnn, '--layer', 'logits', '--out', 'out/mnist-cnn', '--quiet');
-// The regularized and modern methods of issue 5 on the same model.
-await cli('maximize', '--model', cnn, '--layer', 'logits', '--method', 'yosinski', '--preset', 'all', '--out', 'out/mnist-cnn', '--quiet');
-await cli('maximize', '--model', cnn, '--layer', 'logits', '--method', 'lucid', '--per-unit', '2', '--out', 'out/mnist-cnn', '--quiet');
-await cli('maximize', '--model', cnn, '--layer', 'conv3', '--units', '0-31', '--method', 'lucid', '--out', 'out/mnist-cnn', '--quiet');
-await cli('dream', '--model', cnn, '--layer', 'logits', '--units', '0-9', '--out', 'out/mnist-cnn', '--quiet');
-await cli('dream', '--model', cnn, '--layer', 'conv3', '--input', 'mnist:3', '--size', '112', '--out', 'out/mnist-cnn', '--quiet');
-await cli('dream', '--model', cnn, '--layer', 'conv2', '--input', 'mnist:5', '--size', '84', '--zoom', '24', '--steps', '10', '--out', 'out/mnist-cnn/zoom', '--quiet');
-await cli('invert', '--model', cnn, '--layer', 'conv2,dense1,logits', '--input', 'mnist:3', '--out', 'out/mnist-cnn', '--quiet');
-
 const dbn = 'models/mnist-dbn';
-await trainOnce(dbn, '--arch', 'dbn', '--layers', '500,500', '--pretrain-epochs', '3', '--epochs', '6', '--data', 'mnist');
-// The seeds show first-layer filters of the unsupervised models, before supervised fine-tuning.
-await cli('filters', '--model', `${dbn}/pretrained`, '--out', 'out/mnist-dbn', '--quiet');
-await cli('sample', '--model', dbn, '--layer', 'h1', '--units', '0-9', '--out', 'out/mnist-dbn', '--quiet');
-await cli('sample', '--model', dbn, '--layer', 'h2', '--units', '0-9', '--out', 'out/mnist-dbn', '--quiet');
-await cli('maximize', '--model', dbn, '--layer', 'h2', '--units', '0-35', '--restarts', '2', '--out', 'out/mnist-dbn', '--quiet');
+const dae = 'models/mnist-dae';
+const acc: Record<string, number | null> = {};
+// Sized so the whole demo stays within a few minutes on 2 cores; the README shows the seeds' sizes.
+acc[cnn] = await trainOnce(cnn, '--arch', 'cnn', '--data', 'mnist', '--epochs', '4', '--snapshots', '1,2,4');
+acc[dbn] = await trainOnce(dbn, '--arch', 'dbn', '--layers', '128,64', '--pretrain-epochs', '1', '--epochs', '3', '--data', 'mnist');
+acc[dae] = await trainOnce(dae, '--arch', 'dae', '--layers', '256,64,16', '--pretrain-epochs', '1', '--epochs', '4', '--data', 'mnist');
 
-const sae = 'models/mnist-dae';
-await trainOnce(sae, '--arch', 'dae', '--layers', '1000,500,300,50', '--pretrain-epochs', '3', '--ae-epochs', '1', '--epochs', '6', '--data', 'mnist');
-await cli('filters', '--model', `${sae}/pretrained`, '--out', 'out/mnist-dae', '--quiet');
-await cli('maximize', '--model', sae, '--layer', 'h4', '--units', '0-35', '--restarts', '2', '--out', 'out/mnist-dae', '--quiet');
-// Seed 000's data-driven method on the unsupervised stack, step count from the unimodal units,
-// measured against pure optimization from a blank image.
-await cli('maximize', '--model', `${sae}/pretrained`, '--layer', 'h4', '--units', '0-19', '--method', 'data-driven', '--estimate-steps', '--compare', '--out', 'out/mnist-dae', '--quiet');
+// Fewer optimization steps than report's defaults (which are what a one-off atlas should use).
+const quick = ['--erhan-steps', '80', '--erhan-restarts', '1', '--lucid-steps', '96', '--yosinski-steps', '80', '--diverse-count', '2', '--diverse-steps', '48', '--embed-count', '300'];
+const sites: Array<[string, string]> = [];
+await cli('report', '--model', cnn, '--data', 'mnist', '--history', `${cnn}/snapshots`, ...quick, '--out', 'out/atlas/mnist-cnn', '--quiet');
+sites.push([cnn, 'atlas/mnist-cnn/index.html']);
+await cli('report', '--model', dbn, '--data', 'mnist', ...quick, '--out', 'out/atlas/mnist-dbn', '--quiet');
+sites.push([dbn, 'atlas/mnist-dbn/index.html']);
+await cli('report', '--model', dae, '--data', 'mnist', ...quick, '--out', 'out/atlas/mnist-dae', '--quiet');
+sites.push([dae, 'atlas/mnist-dae/index.html']);
 
-// Issue 6: seeing units through data.
-const d = 'out/data-centric';
-await cli('activations', '--model', cnn, '--input', 'mnist:3', '--out', `${d}/activations`, '--quiet');
-await cli('topk', '--model', cnn, '--data', 'mnist', '--split', 'all', '--out', `${d}/topk`, '--quiet');
-await cli('deconv', '--model', cnn, '--layer', 'conv3', '--units', '0-11', '--index', `${d}/topk/topk-index.json`, '--out', `${d}/deconv`, '--quiet');
-await cli('deconv', '--model', cnn, '--layer', 'conv3', '--units', '0-11', '--index', `${d}/topk/topk-index.json`, '--unpool', 'nearest', '--out', `${d}/deconv`, '--quiet');
-await cli('attribute', '--model', cnn, '--input', 'mnist:0-7', '--out', `${d}/attribute`, '--quiet');
-await cli('occlusion', '--model', cnn, '--input', 'mnist:3', '--size', '6', '--stride', '2', '--out', `${d}/occlusion`, '--quiet');
-await cli('specificity', '--model', [dbn, sae, cnn].join(','), '--data', 'mnist', '--out', `${d}/specificity`, '--quiet');
-await cli('sensitivity', '--model', dbn, '--layer', 'h2', '--units', '0-35', '--out', `${d}/sensitivity`, '--quiet');
-await cli('lincomb', '--model', dbn, '--layer', 'h2', '--out', `${d}/lincomb`, '--quiet');
-await cli('lincomb', '--model', cnn, '--layer', 'conv2', '--units', '0-31', '--out', `${d}/lincomb`, '--quiet');
-await cli('embed', '--model', cnn, '--layer', 'dense1', '--count', '1500', '--out', `${d}/embed`, '--quiet');
-await cli('embed', '--model', sae, '--layer', 'h4', '--method', 'umap', '--count', '1500', '--out', `${d}/embed`, '--quiet');
-
-console.log('\nthe live toolbox: npx deepvis serve --model models/mnist-cnn,models/mnist-dbn,models/mnist-dae --data mnist');
-console.log(`\ndemo done in ${((performance.now() - t0) / 1000).toFixed(0)}s: pictures in out/mnist-cnn, out/mnist-dbn, out/mnist-dae, out/data-centric`);
+const rows = sites.map(([m, href]) => `<li><a href="${href}">${path.basename(m)}</a> — test accuracy ${acc[m] == null ? '—' : `${(100 * acc[m]!).toFixed(1)}%`}</li>`);
+await writeFileAtomic('out/index.html', `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>deepvis demo</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}</style></head>
+<body><h1>deepvis demo: three MNIST models</h1>
+<p>Each atlas has a page per layer and per unit: what the unit responds to (feature visualizations),
+the data-set images that excite it most and least, its class specificity, and what feeds it.
+The CNN's unit pages also show the unit across its training checkpoints (epochs 1, 2, 4).</p>
+<ul>${rows.join('\n')}</ul>
+<p>Live: <code>npx deepvis serve --model ${cnn},${dbn},${dae} --data mnist</code></p>
+</body></html>
+`);
+console.log(`\ndemo done in ${((performance.now() - t0) / 1000).toFixed(0)}s. Open ${path.resolve('out/index.html')}`);
