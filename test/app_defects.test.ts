@@ -95,6 +95,13 @@ after(async () => {
 });
 
 describe('live toolbox defects (issue #15)', () => {
+  it('17. onboarding: the empty unit column says what to do; one name (Maximize) for the feature', async () => {
+    assert.equal(await page.isVisible('#unit-empty'), true);
+    assert.match(await text('#unit-empty'), /Click a tile/);
+    assert.equal((await text('#opt-run')).trim(), 'Maximize');
+    assert.equal((await text('#tab-maximize')).trim(), 'Maximize');
+  });
+
   it('1. the softmax layer keeps the live view running, with no error in the status', async () => {
     await page.click('#src-webcam');
     await framesPast(10);
@@ -305,6 +312,65 @@ describe('live toolbox defects (issue #15)', () => {
     await page.click('#unit-close');
     await page.click('#method-run');
     await page.waitForFunction(() => /^occlusion on conv2: unit \d+ at .*done/.test(document.getElementById('method-info')!.textContent ?? ''), null, { timeout: 60_000 });
+  });
+
+  it('16. global shortcuts, listed by `?`: layers, units, open/close, freeze', async () => {
+    await page.click('#src-data');
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.keyboard.press('?');
+    await page.waitForSelector('#help:not([hidden])');
+    assert.ok((await page.locator('#help-list dt').count()) >= 10);
+    await shot('16-help');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#help', { state: 'hidden' });
+    const pressed = () => page.evaluate(() => document.querySelector('#layer-strip button[aria-pressed=true]')!.textContent);
+    assert.equal(await pressed(), 'conv2');
+    await page.keyboard.press(']');
+    assert.equal(await pressed(), 'pool2');
+    await page.keyboard.press('[');
+    assert.equal(await pressed(), 'conv2');
+    await page.keyboard.press('.');
+    await page.keyboard.press('.');
+    assert.match(await text('#grid-cursor'), /^unit 2 of 32/);
+    await page.keyboard.press('o');
+    await page.waitForFunction(() => /conv2 — unit 2$/.test(document.getElementById('unit-h')!.textContent ?? ''));
+    await page.keyboard.press(',');
+    await page.waitForFunction(() => /conv2 — unit 1$/.test(document.getElementById('unit-h')!.textContent ?? ''));
+    await page.keyboard.press('o');
+    await page.waitForSelector('#unit-panel', { state: 'hidden' });
+    await page.keyboard.press('n');
+    await page.waitForFunction(() => /#1\b/.test(document.getElementById('data-label')!.textContent ?? ''));
+    await page.keyboard.press('f');
+    assert.equal(await page.getAttribute('#freeze', 'aria-pressed'), 'true');
+    await page.keyboard.press('f');
+    // Typing in a field is not a shortcut.
+    await page.focus('#data-index');
+    await page.keyboard.press(']');
+    assert.equal(await pressed(), 'conv2');
+  });
+
+  it('14. legibility: whole device pixels per image pixel, framed pictures, a heat-map legend', async () => {
+    await page.click('#grid', { position: { x: 12, y: 12 } });
+    await page.waitForSelector('#unit-topk[data-count="9"]', { timeout: 30_000 });
+    const scales = await page.evaluate(() => ['grid', 'input-view', 'unit-map', 'unit-deconv', 'unit-topk'].map((id) => {
+      const c = document.getElementById(id) as HTMLCanvasElement;
+      return { id, k: (c.getBoundingClientRect().width - 2) * devicePixelRatio / c.width, border: getComputedStyle(c).borderTopWidth };
+    }));
+    for (const s of scales) {
+      assert.ok(Math.abs(s.k - Math.round(s.k)) < 0.01 && s.k >= 1, `${s.id} is scaled by ${s.k.toFixed(3)}`);
+      assert.equal(s.border, '1px', `${s.id} has no frame`);
+    }
+    // The grid fills most of its panel (drawn large, not left at 1× of a small picture).
+    const fill = await page.evaluate(() => document.getElementById('grid')!.getBoundingClientRect().width / document.getElementById('live-panel')!.clientWidth);
+    assert.ok(fill > 0.7, `the grid uses ${(100 * fill).toFixed(0)}% of its panel`);
+    assert.equal(await page.isVisible('#unit-map + .legend'), true);
+    await shot('14-legible');
+    await page.setViewportSize({ width: 400, height: 900 });
+    await page.waitForTimeout(400);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than a 400px screen`);
+    await shot('14-narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('no console errors in any of it', () => {

@@ -5,8 +5,55 @@ export function drawImage(canvas: HTMLCanvasElement, img: RgbaImage): void {
   if (canvas.width !== img.width || canvas.height !== img.height) {
     canvas.width = img.width;
     canvas.height = img.height;
-  }
+    fitPixels(canvas);
+  } else if (canvas.dataset.unfit) fitPixels(canvas);
   canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
+}
+
+/**
+ * Canvases marked data-fit="<largest CSS width>" (or "auto": the container's width) are shown at a
+ * whole number of device pixels per image pixel, the largest that fits: a fractional stretch
+ * (2.66×) smears pixelated tiles. A picture too wide even at 1× is scaled down to fit.
+ */
+export function fitPixels(canvas: HTMLCanvasElement): void {
+  const spec = canvas.dataset.fit;
+  if (!spec || !canvas.width) return;
+  const dpr = window.devicePixelRatio || 1;
+  // A fixed size is capped by the panel, not by the figure around the canvas: a figure shrinks to its
+  // content, so measuring it would shrink the picture a little more at every redraw.
+  const box = spec === 'auto' ? canvas.parentElement : canvas.closest('section');
+  // A hidden panel has no width to measure: fit at the next draw, once it shows.
+  if (!box || box.clientWidth === 0) {
+    canvas.dataset.unfit = 'true';
+    return;
+  }
+  delete canvas.dataset.unfit;
+  const room = roomFor(canvas, box);
+  const limit = spec === 'auto' ? room : Math.min(room, Number(spec));
+  const cap = Number(canvas.dataset.maxScale ?? 12);
+  const k = Math.min(cap, Math.floor((limit * dpr) / canvas.width));
+  if (k >= 1) {
+    canvas.style.width = `${(canvas.width * k) / dpr}px`;
+    canvas.style.height = `${(canvas.height * k) / dpr}px`;
+  } else {
+    canvas.style.width = `${limit}px`;
+    canvas.style.height = 'auto';
+  }
+}
+
+/** CSS pixels available to a canvas: its container's content width, less the canvas's border. */
+export function roomFor(canvas: HTMLCanvasElement, parent: HTMLElement | null = canvas.parentElement): number {
+  if (!parent) return canvas.width;
+  const cs = getComputedStyle(parent);
+  return Math.max(1, parent.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 2);
+}
+
+let fitting = false;
+/** Re-fits every marked canvas when the window (or the device pixel ratio) changes. */
+export function fitOnResize(): void {
+  if (fitting) return;
+  fitting = true;
+  window.addEventListener('resize', () => document.querySelectorAll<HTMLCanvasElement>('canvas[data-fit]').forEach(fitPixels));
 }
 
 export function $(id: string): HTMLElement {

@@ -7,7 +7,7 @@
 import { tidyDataAll } from '../../../src/engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import { activationGrid, gridLayout, predictionsFrom, toImage, unitAt, type GridLayout } from '../../../src/index.js';
-import { $, $canvas, drawImage } from './draw.js';
+import { $, $canvas, drawImage, roomFor } from './draw.js';
 import { centreBox } from './fit_input.js';
 import type { AppState } from './state.js';
 
@@ -34,6 +34,7 @@ export class LiveView {
     // The cursor's blue frame shows only while the grid has the keyboard.
     grid.addEventListener('focus', () => this.refresh());
     grid.addEventListener('blur', () => this.refresh());
+    window.addEventListener('resize', () => this.refresh());
   }
 
   /** Moves the keyboard cursor (and says so in its own live region, which frames do not overwrite). */
@@ -99,8 +100,9 @@ export class LiveView {
     const [acts, probs] = names.length === 1 ? [got[0], got[0]] : got;
     const shape = layer.outputShape as number[];
     this.state.acts = { shape, values: acts };
-    this.layout = gridLayout(shape);
-    drawImage($canvas('grid'), activationGrid({ shape, values: acts }, { selected: this.state.unit, cursor: focused ? this.cursor : null }));
+    const minTile = this.tileSize(shape);
+    this.layout = gridLayout(shape, { minTile });
+    drawImage($canvas('grid'), activationGrid({ shape, values: acts }, { minTile, selected: this.state.unit, cursor: focused ? this.cursor : null }));
     const [h, w, c] = model.input.shape;
     drawImage($canvas('input-view'), toImage(x.dataSync(), [h, w, c], { mode: 'range', range: model.input.range }));
     this.raw(h, w);
@@ -114,6 +116,19 @@ export class LiveView {
     if (input.live) $('fps').textContent = `${this.state.fps.toFixed(1)} fps`;
     const info = `${layer.name}: ${shape.join('×')} — ${this.layout.units} ${shape.length === 3 ? 'channels' : 'units'}; click a tile (or arrows + Enter)`;
     if ($('grid-info').textContent !== info) $('grid-info').textContent = info;
+  }
+
+  /**
+   * Tiles as large as the panel allows at a whole number of device pixels per activation, so the
+   * grid is drawn 1:1 on the screen instead of stretched by a fraction in CSS.
+   */
+  private tileSize(shape: number[]): number {
+    if (shape.length !== 3) return 24;
+    const dpr = window.devicePixelRatio || 1;
+    const cols = Math.ceil(Math.sqrt(shape[2]));
+    const room = roomFor($canvas('grid')) * dpr;
+    const factor = Math.max(1, Math.min(16, Math.floor((room - 1) / cols - 1) / shape[1] | 0));
+    return factor * shape[1];
   }
 
   /** The raw source next to the model's input, with the centre crop outlined. */

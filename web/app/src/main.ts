@@ -9,12 +9,13 @@ import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url
 import threaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { initEngine, loadModelFromFiles, loadModelFromUrl, scannableLayers, type BackendName, type VisModel } from '../../../src/index.js';
 import { fetchConfig, fetchIndex } from './api.js';
-import { $, $button, $canvas, $input } from './draw.js';
+import { $, $button, $canvas, $input, fitOnResize } from './draw.js';
 import { InputManager } from './input.js';
 import { LiveView } from './live.js';
 import { MethodsPanel } from './methods.js';
 import { PageData, dataFits } from './page_data.js';
 import { isMnistLike } from './fit_input.js';
+import { installShortcuts } from './keys.js';
 import { inputError, status, type AppState } from './state.js';
 import { UnitPanel } from './unit.js';
 
@@ -39,6 +40,7 @@ async function start(): Promise<void> {
     config, model: null, served: -1, index: null, page: null, scanning: false, input: new InputManager($('video') as HTMLVideoElement),
     layer: null, unit: null, acts: null, frames: 0, fps: 0,
   };
+  fitOnResize();
   const unitPanel = new UnitPanel(state);
   const live = new LiveView(state, { onFrame: (x) => unitPanel.onFrame(x), onUnit: (u) => void unitPanel.open(u) });
   const methods = new MethodsPanel(state);
@@ -235,9 +237,32 @@ async function start(): Promise<void> {
     $canvas('grid').focus();
   };
   $button('unit-close').addEventListener('click', closeUnit);
-  document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape') closeUnit();
-  });
+  // Global shortcuts (seed 004's toolbox is driven from the keyboard); `?` lists them.
+  const layerStep = (d: number) => {
+    const buttons = [...$('layer-strip').querySelectorAll('button')];
+    const i = buttons.findIndex((b) => b.getAttribute('aria-pressed') === 'true');
+    buttons[Math.max(0, Math.min(buttons.length - 1, i + d))]?.click();
+  };
+  const unitStep = (d: number) => {
+    live.moveCursor(d);
+    if (!$('unit-panel').hidden) live.select(live.cursorUnit);
+  };
+  const imageStep = (d: number) => void guard(showData(state.input.kind === 'data' ? state.input.dataIndex + d : state.input.dataIndex));
+  installShortcuts([
+    { keys: ['[', 'PageUp'], label: 'previous layer', run: () => layerStep(-1) },
+    { keys: [']', 'PageDown'], label: 'next layer', run: () => layerStep(1) },
+    { keys: [','], label: 'previous unit (without focusing the grid)', run: () => unitStep(-1) },
+    { keys: ['.'], label: 'next unit', run: () => unitStep(1) },
+    { keys: ['o'], label: 'open or close the unit under the cursor', run: () => ($('unit-panel').hidden ? live.select(live.cursorUnit) : closeUnit()) },
+    { keys: ['Escape'], label: 'close the unit panel (or this list)', run: closeUnit },
+    { keys: ['f'], label: 'freeze or unfreeze the frame', run: () => $button('freeze').click() },
+    { keys: ['n'], label: 'next data-set image', run: () => imageStep(1) },
+    { keys: ['p'], label: 'previous data-set image', run: () => imageStep(-1) },
+    { keys: ['i'], label: 'invert light and dark', run: () => $button('invert').click() },
+    { keys: ['w'], label: 'webcam', run: () => $button('src-webcam').click() },
+    { keys: ['?'], label: 'show or hide this list', run: () => {} },
+  ], $('help'), $('help-list'));
+  $button('help-open').addEventListener('click', () => document.dispatchEvent(new KeyboardEvent('keydown', { key: '?' })));
   const zone = $('dropzone');
   zone.addEventListener('dragover', (e) => {
     e.preventDefault();

@@ -128,7 +128,7 @@ export class MethodsPanel {
         const [H, W] = r.image.shape;
         const v = r.image.dataSync();
         r.image.dispose();
-        return { image: grid([pic(photo.dataSync(), [H, W, c]), pic(v, [H, W, c])], { labels: ['input', 'dream'], minTile: 168 }), info: `${octaves} octaves × ${steps} steps, ${H}×${W}` };
+        return { image: grid([pic(photo.dataSync(), [H, W, c]), pic(v, [H, W, c])], { labels: ['input', 'dream'], minTile: 112 }), info: `${octaves} octaves × ${steps} steps, ${H}×${W}` };
       } finally {
         photo.dispose();
       }
@@ -154,7 +154,7 @@ export class MethodsPanel {
     const label = isOut ? model.labels?.[o.unit] ?? `class ${o.unit}` : `unit ${o.unit}`;
     const where = o.neuron ? ` at (${o.neuron.join(', ')})` : '';
     return {
-      image: grid([base, heatOverlay(base, o.heat.map((v) => Math.max(0, v)))], { labels: ['input', `drop of ${label}`], minTile: 168 }),
+      image: grid([base, heatOverlay(base, o.heat.map((v) => Math.max(0, v)))], { labels: ['input', `drop of ${label}`], minTile: 112 }),
       info: `${label}${where} (activation ${o.base.toPrecision(3)}), square ${o.size}, stride ${o.stride}`,
     };
   }

@@ -68,6 +68,7 @@ export class UnitPanel {
 
   close(): void {
     $('unit-panel').hidden = true;
+    $('unit-empty').hidden = false;
   }
 
   /** Stops a running optimization and waits until it has let go of the model. */
@@ -82,6 +83,7 @@ export class UnitPanel {
     if (!model || !layer) return;
     const panel = $('unit-panel');
     panel.hidden = false;
+    $('unit-empty').hidden = true;
     $('unit-h').textContent = `${layer.name} — unit ${unit}`;
     const x = this.state.input.current(model);
     if (x) this.onFrame(x, true);
@@ -93,7 +95,7 @@ export class UnitPanel {
     const canvas = $canvas('unit-opt');
     canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
     delete canvas.dataset.state;
-    $('unit-opt-caption').textContent = 'optimized image: press Optimize';
+    $('unit-opt-caption').textContent = 'maximized image: press Maximize';
     if (this.state.served < 0) return;
     const report = this.state.config.models[this.state.served]?.report ?? {};
     for (const stem of [fileStem(refName({ name: layer.name, pre: true })), fileStem(layer.name)]) {
@@ -105,7 +107,7 @@ export class UnitPanel {
       canvas.height = bitmap.height;
       canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
       canvas.dataset.state = 'report';
-      $('unit-opt-caption').textContent = `erhan, from the model's report (${stem}-erhan); Optimize recomputes it here`;
+      $('unit-opt-caption').textContent = `erhan, from the model's report (${stem}-erhan); Maximize recomputes it here`;
       return;
     }
   }
@@ -116,7 +118,7 @@ export class UnitPanel {
     if (!model || !layer || unit == null || !acts || $('unit-panel').hidden) return;
     const [H, W, C] = model.input.shape;
     const base = toImage(x.dataSync(), [H, W, C], { mode: 'range', range: model.input.range });
-    $('unit-map').nextElementSibling!.textContent = acts.shape.length === 3 ? 'activation map over the input' : 'activation (a dense unit has no map) / the layer’s largest';
+    $('unit-map-caption').textContent = acts.shape.length === 3 ? 'activation map over the input' : 'activation (a dense unit has no map) / the layer’s largest';
     if (acts.shape.length === 3) {
       const [h, w, c] = acts.shape;
       const map = new Float32Array(h * w);
@@ -197,7 +199,7 @@ export class UnitPanel {
       const u = s.units[unit];
       const classes = u.classMeans.map((_, k) => this.state.model?.labels?.[k] ?? this.state.config.data?.classNames?.[k] ?? String(k));
       drawImage(canvas, barChart({ title: `${u.modality}${u.specificTo.length ? ': ' + u.specificTo.map((k) => classes[k]).join(', ') : ''}`, groups: classes, series: [{ label: `unit ${unit}`, values: u.classMeans }], lines: [{ label: 'mean', value: u.overallMean }, { label: `+${Math.round(100 * s.threshold)}%`, value: u.overallMean * (1 + s.threshold) }], height: 90 }));
-      $('unit-spec-caption').textContent = `specificity: mean activation per class (seed 000 §3, ${Math.round(100 * s.threshold)}% rule)`;
+      $('unit-spec-caption').textContent = `specificity: mean activation per class; the unit is specific to the classes more than ${Math.round(100 * s.threshold)}% above its overall mean`;
     } catch (e) {
       $('unit-spec-caption').textContent = `specificity: ${(e as Error).message}`;
     }
