@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { loadMnist } from '../src/data/mnist.js';
 import { split } from '../src/data/dataset.js';
 import { buildClassifier } from '../src/train/architectures.js';
@@ -24,10 +24,10 @@ import { saveLayersModel } from '../src/io/model_files.js';
 import { ensureApp } from '../src/serve/build_app.js';
 import { serve } from '../src/serve/server.js';
 import { setup } from './helpers.js';
+import { FAKE_CAMERA, launchChromium, CHROMIUM } from './chromium.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const artifacts = path.join(root, 'test/.artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 let dir: string;
 let browser: Browser;
 let page: Page;
@@ -75,10 +75,7 @@ before(async () => {
   const s = await serve({ models: [path.join(dir, 'cnn'), path.join(dir, 'rgb')], data: 'mnist', appDir, port: 0, cacheDir: path.join(dir, 'cache'), log: () => {} });
   url = s.url;
   close = s.close;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-  });
+  browser = await launchChromium(FAKE_CAMERA);
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['camera'] });
   page = await ctx.newPage();
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));

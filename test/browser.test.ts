@@ -4,33 +4,30 @@
  * the model from its URL and runs activation-maximization steps in the page on wasm.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'vite';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { loadMnist } from '../src/data/mnist.js';
 import { split } from '../src/data/dataset.js';
 import { buildClassifier } from '../src/train/architectures.js';
 import { fitClassifier } from '../src/train/fit.js';
 import { saveLayersModel } from '../src/io/model_files.js';
 import { setup } from './helpers.js';
+import { launchChromium, serveFiles } from './chromium.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const artifacts = path.join(root, 'test/.artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 let dir: string;
 let server: Server;
 let browser: Browser;
 let base: string;
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.bin': 'application/octet-stream' };
-
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-browser-'));
   await setup('wasm');
   const { train, test } = split(loadMnist(), 0.2, 0);
@@ -38,25 +35,8 @@ before(async () => {
   await fitClassifier(model, { ...train, count: 2000 }, { ...test, count: 500 }, 10, { epochs: 1 });
   await saveLayersModel(model, path.join(dir, 'model'), { inputRange: [0, 1], channelOrder: 'gray', logitsLayer: 'logits' });
   await build({ configFile: path.join(root, 'web/check/vite.config.ts'), build: { outDir: path.join(dir, 'site'), emptyOutDir: true }, logLevel: 'error' });
-  server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const rel = url.pathname === '/' ? '/index.html' : url.pathname;
-    const file = rel.startsWith('/model/') ? path.join(dir, rel) : path.join(dir, 'site', rel);
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  base = `http://127.0.0.1:${port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  ({ server, base } = await serveFiles((rel) => (rel.startsWith('/model/') ? path.join(dir, rel) : path.join(dir, 'site', path.posix.normalize(rel)))));
+  browser = await launchChromium();
 });
 
 after(async () => {

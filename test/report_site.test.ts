@@ -16,16 +16,16 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { loadMnist } from '../src/data/mnist.js';
 import { split } from '../src/data/dataset.js';
 import { fitClassifier } from '../src/train/fit.js';
 import { saveLayersModel } from '../src/io/model_files.js';
 import { setup } from './helpers.js';
+import { launchChromium, CHROMIUM } from './chromium.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const artifacts = path.join(root, 'test/.artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 let dir: string;
 let site: string;
 let browser: Browser;
@@ -69,7 +69,7 @@ before(async () => {
   site = path.join(dir, 'site');
   const r = deepvis('report', '--model', path.join(dir, 'cnn'), '--history', path.join(dir, 'ckpts'), '--history-units', 'conv2:0,dense1:1', ...FAST, '--out', site);
   assert.equal(r.code, 0, r.stderr);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(e.message));

@@ -5,47 +5,29 @@
  * and compares its output with the NumPy reference; a weights-only file fails with its one line.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { build } from 'vite';
+import { launchChromium, serveFiles } from '../../../../test/chromium.js';
 
 const root = path.resolve(import.meta.dirname, '../../../..');
 const fixtures = path.join(root, 'test/fixtures/keras');
-const CHROMIUM = '/usr/bin/chromium';
 const FILES = ['seq_k22.h5', 'mobile_k213.h5', 'mobile_k3.keras', 'seq_k3.keras', 'transfer_k215.h5', 'block_k3.keras', 'transfer_tfk215.keras', 'half_k212.h5', 'se_k211.h5', 'se_k3.keras'];
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json' };
 let dir: string;
 let server: Server;
 let browser: Browser;
 let base: string;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-keras-browser-'));
   await build({ configFile: path.join(root, 'web/keras-check/vite.config.ts'), build: { outDir: dir, emptyOutDir: true }, logLevel: 'error' });
-  server = createServer(async (req, res) => {
-    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    // Fixtures by base name; the site below its folder (normalizing '/…' cannot climb above it).
-    const file = rel.startsWith('/fixtures/') ? path.join(fixtures, path.basename(rel)) : path.join(dir, path.posix.normalize(rel === '/' ? '/index.html' : rel));
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  // Fixtures by base name; the site below its folder (normalizing '/…' cannot climb above it).
+  ({ server, base } = await serveFiles((rel) => (rel.startsWith('/fixtures/') ? path.join(fixtures, path.basename(rel)) : path.join(dir, path.posix.normalize(rel)))));
+  browser = await launchChromium();
 });
 
 after(async () => {
