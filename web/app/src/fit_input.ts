@@ -39,7 +39,7 @@ export function cropResize(x: tf.Tensor3D, H: number, W: number, size = [H, W] a
 
 /**
  * A gray square image [n, n, 1] in [0, 1], ink bright, → 28×28×1 MNIST-style. Ink is what is above
- * halfway between the darkest and brightest pixel; a frame with no contrast, or one that is mostly
+ * a quarter of the way from the darkest to the brightest pixel; a frame with no contrast, or one that is mostly
  * "ink", stays as it is (resized).
  */
 export function mnistFit(x: tf.Tensor3D): tf.Tensor3D {
@@ -52,7 +52,8 @@ export function mnistFit(x: tf.Tensor3D): tf.Tensor3D {
     hi = Math.max(hi, p);
   }
   if (hi - lo < 0.2) return tf.image.resizeBilinear(x, [28, 28], true);
-  const t = lo + 0.5 * (hi - lo);
+  // Low, so the box holds the strokes' soft edges too, as MNIST's box of non-zero pixels does.
+  const t = lo + 0.25 * (hi - lo);
   // Ink covering most of the frame is not a digit on a background (e.g. paper not inverted): leave it.
   let ink = 0;
   for (const p of v) if (p > t) ink++;

@@ -122,7 +122,9 @@ export class InputManager {
     if (source === this.video && this.video.readyState < 2) return null;
     return tf.tidy(() => {
       let x: tf.Tensor3D;
-      const digit = source != null && this.digitFit && isMnistLike(model);
+      // A picture already in the model's size (an MNIST digit) is taken as it is.
+      const [sw, sh] = source instanceof HTMLVideoElement ? [source.videoWidth, source.videoHeight] : source ? [source.width, source.height] : [0, 0];
+      const digit = source != null && this.digitFit && isMnistLike(model) && !(sw === W && sh === H);
       if (source) {
         // Cropped to the model's aspect ratio, not squashed (a 4:3 camera into a square input).
         x = tf.browser.fromPixels(source as HTMLVideoElement).toFloat().div(255) as tf.Tensor3D;
