@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { loadMnist } from '../src/data/mnist.js';
 import { split } from '../src/data/dataset.js';
 import { buildClassifier } from '../src/train/architectures.js';
@@ -22,11 +22,12 @@ import { saveLayersModel } from '../src/io/model_files.js';
 import { ensureApp } from '../src/serve/build_app.js';
 import { serve } from '../src/serve/server.js';
 import { setup } from './helpers.js';
+import { CHROMIUM, FAKE_CAMERA, launchChromium } from './chromium.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const artifacts = path.join(root, 'test/.artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 let dir: string;
+let url: string;
 let browser: Browser;
 let page: Page;
 let close: () => Promise<void>;
@@ -76,10 +77,8 @@ before(async () => {
   await saveLayersModel(rgb, path.join(dir, 'rgb'), { inputRange: [0, 1], channelOrder: 'rgb' });
   const s = await serve({ models: [path.join(dir, 'cnn'), path.join(dir, 'rgb')], data: 'mnist', appDir, port: 0, cacheDir: path.join(dir, 'cache'), log: () => {} });
   close = s.close;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-  });
+  url = s.url;
+  browser = await launchChromium(FAKE_CAMERA);
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['camera'] });
   page = await ctx.newPage();
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -371,6 +370,17 @@ describe('live toolbox defects (issue #15)', () => {
     assert.ok(overflow <= 0, `page is ${overflow}px wider than a 400px screen`);
     await shot('14-narrow');
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it("the atlas's link (#model=…&layer=…&unit=…) opens that model's unit live", async () => {
+    const other = await browser.newPage();
+    other.on('pageerror', (e) => errors.push(e.message));
+    await other.goto(`${url}#model=cnn&layer=conv2&unit=3`);
+    await other.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
+    await other.waitForSelector('#unit-panel:not([hidden])', { timeout: 30_000 });
+    assert.match((await other.textContent('#unit-h')) ?? '', /conv2.*3|3.*conv2/);
+    assert.equal(await other.evaluate(() => document.querySelector('#layer-strip button[aria-pressed=true]')?.textContent), 'conv2');
+    await other.close();
   });
 
   it('no console errors in any of it', () => {

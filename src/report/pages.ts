@@ -188,7 +188,7 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
   }
   for (const extra of s.unitExtras?.get(`${layer}/${unit}`) ?? []) sections.push(extra);
   const links: Array<readonly [string, Link | string]> = [['layer', { text: layer, href: layerPath(layer) }]];
-  if (s.serveUrl) links.push(['live', { text: 'open this unit in deepvis serve', href: `${s.serveUrl}#layer=${encodeURIComponent(layer)}&unit=${unit}` }], ['serve command', `deepvis serve --model ${s.modelPath}`]);
+  if (s.serveUrl) links.push(['live', { text: 'open this unit in deepvis serve', href: `${s.serveUrl}#model=${encodeURIComponent(servedName(s.modelPath))}&layer=${encodeURIComponent(layer)}&unit=${unit}` }], ['serve command', `deepvis serve --model ${s.modelPath}`]);
   sections.push({ kind: 'facts', title: 'Links', items: links });
   const near = (l: { name: string; units: number } | undefined, text: string): Link | undefined => l && { text: `${text} ${l.name}`, href: unitPath(l.name, Math.min(unit, l.units - 1)) };
   return {
@@ -229,4 +229,11 @@ function modelPage(s: SiteInput): SitePage {
     page: { path: 'index.html', title: `deepvis atlas: ${s.modelPath}`, crumbs: [], nav: { nextLayer: { text: `layer ${first.name}`, href: layerPath(first.name) } }, sections: [{ kind: 'facts', title: 'Model', items: facts }, { kind: 'table', title: 'Layers', head: ['layer', 'op', 'output shape', 'activation', 'parameters'], rows }], json: 'index.json' },
     json,
   };
+}
+
+/** The name `deepvis serve` gives a model: its folder's (the file's folder for a model file). */
+function servedName(modelPath: string): string {
+  const parts = modelPath.replace(/[\\/]+$/, '').split(/[\\/]/);
+  const last = parts[parts.length - 1] ?? modelPath;
+  return /\.(json|onnx|h5|hdf5|keras)$/i.test(last) ? parts[parts.length - 2] ?? last : last;
 }

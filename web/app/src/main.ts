@@ -287,8 +287,21 @@ async function start(): Promise<void> {
     predictions: () => [...$('predictions').querySelectorAll('li')].map((li) => Number((li as HTMLElement).dataset.index)),
   };
 
-  if (config.models.length) await useModel('0');
-  else status('no model served: add one with the file picker (model.json + weights), or start deepvis serve --model M');
+  // A link from the atlas (deepvis report): #model=NAME&layer=L&unit=N opens that unit live.
+  const wanted = new URLSearchParams(location.hash.slice(1));
+  const first = Math.max(0, config.models.findIndex((m) => m.name === wanted.get('model')));
+  if (config.models.length) {
+    select.value = String(first);
+    await useModel(String(first));
+    const layer = wanted.get('layer') ? scannableLayers(state.model!).find((l) => l.name === wanted.get('layer') || l.aliases?.includes(wanted.get('layer')!)) : undefined;
+    if (layer) {
+      state.layer = layer;
+      layerStrip();
+      live.refresh();
+      const unit = Number(wanted.get('unit'));
+      if (wanted.get('unit') != null && Number.isInteger(unit) && unit >= 0 && unit < layer.units) void unitPanel.open(unit);
+    } else if (wanted.get('layer')) status(`the link names layer '${wanted.get('layer')}', which this model does not have`);
+  } else status('no model served: add one with the file picker (model.json + weights), or start deepvis serve --model M');
   if (config.data) await guard(showData(0));
 
   let failing = false;
