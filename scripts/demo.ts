@@ -32,8 +32,8 @@ const dae = 'models/mnist-dae';
 const acc: Record<string, number | null> = {};
 // Sized so the whole demo stays within a few minutes on 2 cores; the README shows the seeds' sizes.
 acc[cnn] = await trainOnce(cnn, '--arch', 'cnn', '--data', 'mnist', '--epochs', '4', '--snapshots', '1,2,4');
-acc[dbn] = await trainOnce(dbn, '--arch', 'dbn', '--layers', '128,64', '--pretrain-epochs', '1', '--epochs', '3', '--data', 'mnist');
-acc[dae] = await trainOnce(dae, '--arch', 'dae', '--layers', '256,64,16', '--pretrain-epochs', '1', '--epochs', '4', '--data', 'mnist');
+acc[dbn] = await trainOnce(dbn, '--arch', 'dbn', '--layers', '256,128', '--pretrain-epochs', '2', '--epochs', '4', '--data', 'mnist');
+acc[dae] = await trainOnce(dae, '--arch', 'dae', '--layers', '256,128,32', '--pretrain-epochs', '2', '--epochs', '6', '--data', 'mnist');
 
 // Fewer optimization steps than report's defaults (which are what a one-off atlas should use).
 const quick = ['--erhan-steps', '80', '--erhan-restarts', '1', '--lucid-steps', '96', '--yosinski-steps', '80', '--diverse-count', '2', '--diverse-steps', '48', '--embed-count', '300'];
