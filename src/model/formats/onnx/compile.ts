@@ -99,6 +99,7 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
       }
       const compiled = RUNTIME_OPS[node.op](ctx);
       kept.push(...ctx.kept);
+      ctx.release();
       const reads = node.inputs.map((name, i) => (name && ins[i]?.kind === 'rt' ? name : null));
       const out = tf.tidy(() => compiled.run(reads.map((r) => (r ? probe.get(r)! : null))));
       const meta: RtMeta = { layout: compiled.layout, logical: logicalShape(out.shape, compiled.layout, compiled.chw), chw: compiled.chw };

@@ -22,9 +22,23 @@ export class OpCtx {
   constructor(
     readonly node: OnnxNode,
     readonly opset: number,
-    readonly values: readonly (Value | undefined)[],
+    private values: readonly (Value | undefined)[],
     readonly source: string,
   ) {}
+
+  /**
+   * Forgets the inputs once the op is compiled: run closures keep this context (for attributes),
+   * and its values hold every initializer's host copy — the weights would stay in memory twice.
+   */
+  release(): void {
+    this.values = [];
+  }
+
+  /** The reshape target's batch marks (a folded Shape chain), for input i. */
+  batchMarks(i: number): readonly boolean[] | undefined {
+    const v = this.values[i];
+    return v?.kind === 'host' ? v.batch : undefined;
+  }
 
   attr(name: string, fallback: number): number;
   attr(name: string, fallback: string): string;

@@ -24,7 +24,7 @@ function axesOf(ctx: OpCtx, input: number, rank: number): number[] | null {
 /** Folded reshape target: 0 copies the input dim; entries derived from the batch size become -1. */
 function reshapeTarget(ctx: OpCtx, inShape: readonly number[]): number[] {
   const t = ctx.hostInts(1) ?? ctx.fail('its target shape must be known at load');
-  const batch = ctx.values[1]?.kind === 'host' ? ctx.values[1].batch : undefined;
+  const batch = ctx.batchMarks(1);
   const dims = t.map((d, i) => (d === 0 && !ctx.attr('allowzero', 0) ? inShape[i] : d));
   const flagged = dims.map((_, i) => Boolean(batch?.[i]) || (i === 0 && dims[0] === inShape[0] && !batch));
   const total = inShape.reduce((a, b) => a * b, 1);
