@@ -11,6 +11,7 @@ export { fromLayersModel } from './model/layers_adapter.js';
 export { fromGraphModel } from './model/graph_adapter.js';
 export { visModelFromArtifacts, detectFormat } from './model/from_artifacts.js';
 export { loadModelFromUrl, loadModelFromFiles } from './model/from_url.js';
+export { visModelFromBytes, parseSidecar, SINGLE_FILE_MODEL } from './model/from_bytes.js';
 export { gradientCheck } from './model/gradient_check.js';
 export { Objective, sum } from './objectives/objective.js';
 export { units, unitScores, checkUnits, checkUnitRange, parseUnits } from './objectives/units.js';

@@ -11,7 +11,7 @@ import { visModelFromArtifacts } from '../model/from_artifacts.js';
 import type { DeepvisMetadata, InputOverrides, VisModel } from '../model/types.js';
 import { writeFilesAtomic } from './atomic.js';
 import { insideFolder, manifestGroups } from './model_manifest.js';
-import { parseSidecar, visModelFromBytes, withDefaults } from '../model/from_bytes.js';
+import { parseSidecar, SINGLE_FILE_MODEL, visModelFromBytes, withDefaults } from '../model/from_bytes.js';
 
 /**
  * The model file a path names: the file itself, or in a folder its model.json, else its one
@@ -27,7 +27,7 @@ export async function resolveModelJson(modelPath: string): Promise<string> {
   if (!stat.isDirectory()) return modelPath;
   const names = await fs.readdir(modelPath);
   if (names.includes('model.json')) return path.join(modelPath, 'model.json');
-  const single = names.filter((f) => /\.(onnx|h5|hdf5|keras)$/i.test(f));
+  const single = names.filter((f) => SINGLE_FILE_MODEL.test(f));
   if (single.length === 1) return path.join(modelPath, single[0]);
   const jsons = names.filter((f) => f.endsWith('.json') && f !== SIDECAR);
   if (single.length === 0 && jsons.length === 1) return path.join(modelPath, jsons[0]);

@@ -23,7 +23,8 @@ export function modelFileKind(name: string, bytes: Uint8Array): ModelFileKind | 
   return null;
 }
 
-export const MODEL_FILE_EXTENSIONS = ['.json', '.onnx', '.h5', '.hdf5', '.keras'] as const;
+/** A model that is one file (plus its sidecar and external data): ONNX or Keras. */
+export const SINGLE_FILE_MODEL = /\.(onnx|h5|hdf5|keras)$/i;
 
 export async function visModelFromBytes(
   bytes: Uint8Array, source: string, readExternal: ExternalReader, meta: DeepvisMetadata = {}, overrides: InputOverrides = {},

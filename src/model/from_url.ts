@@ -9,7 +9,7 @@ import { DeepvisError } from '../errors.js';
 import { detectFormat, visModelFromArtifacts } from './from_artifacts.js';
 import { fromGraphModel } from './graph_adapter.js';
 import { fromLayersModel } from './layers_adapter.js';
-import { parseSidecar, visModelFromBytes } from './from_bytes.js';
+import { parseSidecar, SINGLE_FILE_MODEL, visModelFromBytes } from './from_bytes.js';
 import type { DeepvisMetadata, InputOverrides, VisModel } from './types.js';
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -18,10 +18,9 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-const SINGLE_FILE = /\.(onnx|h5|hdf5|keras)$/i;
 
 export async function loadModelFromUrl(url: string, overrides: InputOverrides = {}): Promise<VisModel> {
-  if (SINGLE_FILE.test(new URL(url, 'http://x/').pathname)) {
+  if (SINGLE_FILE_MODEL.test(new URL(url, 'http://x/').pathname)) {
     const bytes = await fetchBytes(url);
     const res = await fetch(new URL('deepvis.json', new URL(url, location.href)).href);
     const sidecar = res.ok ? parseSidecar(await res.text(), 'deepvis.json') : {};
@@ -41,7 +40,7 @@ export async function loadModelFromUrl(url: string, overrides: InputOverrides = 
 }
 
 export async function loadModelFromFiles(files: readonly File[], overrides: InputOverrides = {}): Promise<VisModel> {
-  const single = files.find((f) => SINGLE_FILE.test(f.name));
+  const single = files.find((f) => SINGLE_FILE_MODEL.test(f.name));
   if (single) {
     const side = files.find((f) => f.name === 'deepvis.json');
     const sidecar = side ? parseSidecar(await side.text(), 'deepvis.json') : {};

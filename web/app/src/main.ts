@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import simd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import threaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { initEngine, loadModelFromFiles, loadModelFromUrl, scannableLayers, type BackendName, type VisModel } from '../../../src/index.js';
+import { initEngine, loadModelFromFiles, loadModelFromUrl, scannableLayers, SINGLE_FILE_MODEL, type BackendName, type VisModel } from '../../../src/index.js';
 import { fetchConfig, fetchIndex } from './api.js';
 import { $, $button, $canvas, $input, fitOnResize } from './draw.js';
 import { InputManager } from './input.js';
@@ -25,7 +25,7 @@ const params = new URLSearchParams(location.search);
 function modelName(files: File[], fallback: string): string {
   const folder = files.map((f) => f.webkitRelativePath.split('/').slice(-2, -1)[0]).find(Boolean);
   if (folder) return folder;
-  const main = files.find((f) => /\.(onnx|h5|hdf5|keras)$/i.test(f.name)) ?? files.find((f) => f.name === 'model.json');
+  const main = files.find((f) => SINGLE_FILE_MODEL.test(f.name)) ?? files.find((f) => f.name === 'model.json');
   return main ? (main.name === 'model.json' ? `added model ${fallback.slice(5)} (model.json)` : main.name) : fallback;
 }
 
