@@ -4,6 +4,8 @@
  * order, initialized to the transposed encoder weights and the layers' visible biases, all trained
  * together to reconstruct the input (binary cross-entropy), with a smaller learning rate than the
  * pre-training. Only the encoder is kept afterwards: it is the representation the methods look at.
+ * `randomEncoder` gives the same deep autoencoder a random start: trained by this loop alone (no
+ * greedy stage, no labels), it is seed 000 fig. 2's "regular backpropagation through all deep network".
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
@@ -24,6 +26,20 @@ export interface EncoderLayer {
   W: tf.Tensor2D;
   b: tf.Tensor1D;
   visibleBias: Float32Array | null;
+}
+
+/** Glorot-uniform encoder layers (zero biases, no visible biases): the random start of fig. 2's backprop twin. */
+export function randomEncoder(nv: number, layers: readonly number[], seed = 0, mask?: Float32Array): EncoderLayer[] {
+  let width = nv;
+  return layers.map((units, i) => {
+    const limit = Math.sqrt(6 / (width + units));
+    const W = tf.tidy(() => {
+      const w = tf.randomUniform([width, units], -limit, limit, 'float32', seed * 100 + i);
+      return i === 0 && mask ? w.mul(tf.tensor2d(mask, [nv, units])) : w;
+    }) as tf.Tensor2D;
+    width = units;
+    return { W: tf.keep(W), b: tf.keep(tf.zeros([units]) as tf.Tensor1D), visibleBias: null };
+  });
 }
 
 /** Fine-tunes `layers` in place (their W and b are replaced by the tuned ones); returns the losses. */

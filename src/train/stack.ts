@@ -5,7 +5,10 @@
  * through the same adapter as any other model. What the feed-forward net does not hold (the RBMs'
  * visible biases, used for sampling; the first layer's connectivity) goes into deepvis metadata.
  * The same architecture can be trained by plain backpropagation from a random start, for the
- * comparison of seed 000, Figure 2.
+ * comparison of seed 000, Figure 2: as the seed's deep autoencoder, unsupervised (reconstruction
+ * loss only, `backprop: 'unsupervised'`), or as a classifier with labels (`'supervised'`).
+ * The sparsity penalty applies to the first layer only: seed 000 §2 trains a *sparse* autoencoder
+ * 784–1000–784 first and plain autoencoders above it.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data/dataset.js';
@@ -13,7 +16,8 @@ import { trainRbm, transform, disposeRbm, type VisibleUnits } from './rbm.js';
 import { trainAeLayer, encodeAll, type Corruption } from './autoencoder.js';
 import { fitClassifier, type EpochMetrics } from './fit.js';
 import { patchMask } from './mask.js';
-import { fineTuneDeepAutoencoder } from './deep_autoencoder.js';
+import { fineTuneDeepAutoencoder, randomEncoder } from './deep_autoencoder.js';
+import { DeepvisError } from '../errors.js';
 import type { DeepvisMetadata } from '../model/types.js';
 
 export type StackKind = 'dbn' | 'sae';
@@ -23,8 +27,16 @@ export interface StackArgs {
   readonly layers: readonly number[];
   /** Greedy pre-training epochs per layer; 0 = plain backpropagation from a random start. */
   readonly pretrainEpochs: number;
-  /** SAE only: end-to-end fine-tuning epochs of the stack as one deep autoencoder (default 0). */
+  /**
+   * With pretrainEpochs 0: 'supervised' (default) trains the classifier with labels;
+   * 'unsupervised' (SAE only) trains the deep autoencoder end to end from a random start,
+   * reconstruction loss only, for `autoencoderEpochs`.
+   */
+  readonly backprop?: 'supervised' | 'unsupervised';
+  /** SAE only: end-to-end epochs of the stack as one deep autoencoder (default 0). */
   readonly autoencoderEpochs?: number;
+  /** Adam rate of those epochs; default 1e-4 after greedy pre-training, 3e-3 from a random start. */
+  readonly autoencoderLr?: number;
   /** Supervised fine-tuning epochs (softmax classifier on top); 0 = no classifier. */
   readonly finetuneEpochs: number;
   readonly finetuneLr?: number;
@@ -32,8 +44,9 @@ export interface StackArgs {
   readonly shift?: number;
   readonly lr?: number;
   readonly noise?: Corruption;
-  readonly sparsity?: { readonly target: number; readonly weight: number };
   readonly visible?: VisibleUnits;
+  /** Sparsity penalty of the first layer (seed 000: the sparse 784–1000–784 autoencoder). */
+  readonly sparsity?: { readonly target: number; readonly weight: number };
   /** Every first-layer unit sees only a size×size square of the input (seed 000: 7). */
   readonly patch?: number;
   readonly seed?: number;
@@ -88,7 +101,7 @@ function pretrain(data: Float32Array, nv: number, args: StackArgs, mask: Float32
     } else {
       const { layer, losses } = trainAeLayer(input, width, {
         hidden, epochs: args.pretrainEpochs, lr: args.lr, seed, mask: layerMask,
-        noise: args.noise, sparsity: args.sparsity,
+        noise: args.noise, sparsity: i === 0 ? args.sparsity : undefined,
         onEpoch: (e) => onEpoch(e.epoch, e.loss, e.seconds),
       });
       const next = encodeAll(layer, input, width);
@@ -125,13 +138,17 @@ export function buildStackModel(
 export async function trainStack(train: ImageSet, test: ImageSet, args: StackArgs): Promise<StackResult> {
   const nv = train.shape[0] * train.shape[1] * train.shape[2];
   const patch = args.patch ? patchMask(train.shape, args.layers[0], args.patch, args.seed ?? 0) : null;
+  const unsupervised = args.pretrainEpochs === 0 && args.backprop === 'unsupervised';
+  if (unsupervised && (args.kind !== 'sae' || !((args.autoencoderEpochs ?? 0) > 0))) {
+    throw new DeepvisError('unsupervised backpropagation trains the deep autoencoder (sae/dae) and needs autoencoder epochs ≥ 1');
+  }
   const { weights, history } = args.pretrainEpochs > 0
     ? pretrain(train.images, nv, args, patch?.mask ?? null)
-    : { weights: null, history: [] };
+    : { weights: unsupervised ? randomEncoder(nv, args.layers, args.seed ?? 0, patch?.mask) : null, history: [] };
   let autoencoder: number[] = [];
   if (weights && args.kind === 'sae' && (args.autoencoderEpochs ?? 0) > 0) {
     autoencoder = fineTuneDeepAutoencoder(weights, train.images, nv, {
-      epochs: args.autoencoderEpochs!, mask: patch?.mask, seed: args.seed, onEpoch: args.onAutoencoderEpoch,
+      epochs: args.autoencoderEpochs!, lr: args.autoencoderLr ?? (unsupervised ? 3e-3 : 1e-4), mask: patch?.mask, seed: args.seed, onEpoch: args.onAutoencoderEpoch,
     });
   }
   const classes = args.finetuneEpochs > 0 ? train.classNames?.length ?? 10 : null;
@@ -156,7 +173,7 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
   }
   maskTensor?.dispose();
   const metadata: DeepvisMetadata = {
-    arch: args.kind + (args.pretrainEpochs > 0 ? '' : '-backprop'),
+    arch: args.kind + (args.pretrainEpochs > 0 ? '' : unsupervised ? '-backprop-unsupervised' : '-backprop'),
     inputRange: [0, 1],
     channelOrder: 'gray',
     imageShape: [...train.shape] as [number, number, number],
@@ -166,6 +183,7 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
       kind: args.kind,
       layers: [...args.layers],
       pretrained: args.pretrainEpochs > 0,
+      backprop: args.pretrainEpochs > 0 ? null : unsupervised ? 'unsupervised' : 'supervised',
       finetuned: classes != null,
       autoencoderEpochs: autoencoder.length,
       visible: args.visible ?? 'binary',

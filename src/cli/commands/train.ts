@@ -16,6 +16,7 @@ const SPECS = {
   arch: { type: 'string', help: 'architecture', choices: ['cnn', 'mlp', 'rbm', 'dbn', 'sae', 'dae'] },
   layers: { type: 'ints', help: 'hidden layer sizes of rbm/dbn/sae/dae (default 1000,500,300,50; rbm 500)' },
   'pretrain-epochs': { type: 'int', help: 'greedy layer-wise epochs per layer (rbm/dbn/sae/dae); 0 = plain backpropagation', default: 3 },
+  backprop: { type: 'string', help: "with --pretrain-epochs 0: supervised (a classifier, with labels) or unsupervised (sae/dae: the deep autoencoder end to end from a random start, reconstruction only, for --ae-epochs; seed 000 fig. 2)", choices: ['supervised', 'unsupervised'], default: 'supervised' },
   'ae-epochs': { type: 'int', help: 'sae/dae: end-to-end fine-tuning epochs of the whole stack as a deep autoencoder (Adam 1e-4)', default: 0 },
   noise: { type: 'string', help: "input corruption, mask:LEVEL or salt-pepper:LEVEL (dae default mask:0.25)" },
   sparsity: { type: 'numbers', help: 'sparse autoencoder: TARGET,WEIGHT of the KL penalty, e.g. 0.05,0.1' },
@@ -138,6 +139,7 @@ async function trainStackCommand(arch: 'rbm' | 'dbn' | 'sae' | 'dae', flags: Fla
     pretrainEpochs: isRbm ? r.epochs : flags['pretrain-epochs'],
     finetuneEpochs: isRbm ? 0 : r.epochs,
     autoencoderEpochs: flags['ae-epochs'],
+    backprop: flags.backprop as 'supervised' | 'unsupervised',
     onAutoencoderEpoch: (e) => console.log(`deep autoencoder epoch ${e.epoch}: reconstruction loss ${e.loss.toFixed(2)} | ${e.seconds.toFixed(1)}s`),
     // Sigmoid stacks fine-tune faster with a larger step than ReLU nets (measured: 97.5% against
     // 95% after 15 epochs for the 1000-500-300-50 DAE on MNIST).
@@ -151,7 +153,9 @@ async function trainStackCommand(arch: 'rbm' | 'dbn' | 'sae' | 'dae', flags: Fla
     onLayerEpoch: (e) => console.log(`layer ${e.layer} (${layers[e.layer - 1]} units) epoch ${e.epoch}: ${args.kind === 'dbn' ? 'reconstruction error' : 'loss'} ${e.value.toFixed(4)} | ${e.seconds.toFixed(1)}s`),
     onFinetuneEpoch: (e) => console.log(`fine-tune epoch ${e.epoch}: loss ${e.loss.toFixed(4)} acc ${(100 * e.accuracy).toFixed(2)}% | test acc ${(100 * e.testAccuracy).toFixed(2)}% | ${e.seconds.toFixed(1)}s`),
   };
-  if (args.pretrainEpochs === 0 && args.finetuneEpochs === 0) throw new DeepvisError('nothing to train: --pretrain-epochs 0 and --epochs 0');
+  if (args.backprop === 'unsupervised' && (args.pretrainEpochs > 0 || arch === 'rbm' || arch === 'dbn')) throw new DeepvisError('--backprop unsupervised is for --arch sae|dae with --pretrain-epochs 0');
+  if (args.backprop === 'unsupervised' && !(flags['ae-epochs'] > 0)) throw new DeepvisError('--backprop unsupervised trains for --ae-epochs: give --ae-epochs N ≥ 1');
+  if (args.pretrainEpochs === 0 && args.finetuneEpochs === 0 && args.backprop !== 'unsupervised') throw new DeepvisError('nothing to train: --pretrain-epochs 0 and --epochs 0');
   const t0 = performance.now();
   console.log(`training ${arch} ${[r.train.shape.reduce((a, b) => a * b), ...layers].join('-')} on ${r.dataSpec}: ${args.pretrainEpochs} greedy epochs per layer, ${args.finetuneEpochs} fine-tuning epochs`);
   const result = await trainStack(r.train, r.test, args);
