@@ -2,6 +2,8 @@
  * deepvis invert --model M --layer L --input IMAGE --out DIR
  * Reconstructs the image from its representation at layer L (Mahendran & Vedaldi; seed 001 §7)
  * from several random starts, and reports each reconstruction's normalized representation error.
+ * --style: Gatys et al.'s style representation instead — the layer's Gram matrices matched from
+ * white noise (what co-occurs in the layer, with where it is thrown away).
  */
 import { invert, invertParams } from '../../methods/invert.js';
 import { itemOf } from '../../engine/read.js';
@@ -18,6 +20,7 @@ const SPECS = {
   ...MODEL_FLAGS,
   layer: { type: 'string', help: "layer name(s) or index(es), comma-separated (one reconstruction set per layer)" },
   input: { type: 'string', help: 'image to invert: a file or DATASET:INDEX (e.g. mnist:7)' },
+  style: { type: 'bool', help: "match the layer's Gram matrices (Gatys's style representation) from noise, priors off unless given" },
   restarts: { type: 'int', help: 'reconstructions from different random starts (library default 4)' },
   steps: { type: 'int', help: 'Adam steps (library default 400)' },
   lr: { type: 'number', help: 'Adam learning rate, fraction of the input range' },
@@ -40,7 +43,7 @@ export async function run(argv: string[]): Promise<void> {
   const layers = required(flags, 'layer').split(',').map((l) => model.layer(l));
   const request = {
     restarts: flags.restarts, steps: flags.steps, lr: flags.lr, alpha: flags.alpha, lambdaAlpha: flags['lambda-alpha'],
-    beta: flags.beta, lambdaTV: flags['lambda-tv'], seed: flags.seed,
+    beta: flags.beta, lambdaTV: flags['lambda-tv'], seed: flags.seed, style: flags.style === true,
   };
   const resolved = invertParams(model, { ...request, layer: layers[0].name });
   for (const l of layers) checkBatchMemory(model, resolved.restarts, { layer: l.name, what: `${resolved.restarts} restarts`, hint: 'fewer --restarts' });
@@ -51,7 +54,7 @@ export async function run(argv: string[]): Promise<void> {
   const labels = ['input'];
   const results = [];
   for (const layer of layers) {
-    const bar = new Progress(`invert ${layer.name}`, resolved.steps, Boolean(flags.quiet));
+    const bar = new Progress(`${request.style ? 'style' : 'invert'} ${layer.name}`, resolved.steps, Boolean(flags.quiet));
     const r = invert(model, photo, {
       ...request, layer: layer.name, onStep: ({ step }) => bar.update(step + 1),
     });
@@ -62,14 +65,14 @@ export async function run(argv: string[]): Promise<void> {
       tiles.push(toImage(itemOf(v, i, [h, w, c]), [h, w, c], norm));
       labels.push(`${layer.name} ${e.toFixed(3)}`);
     });
-    results.push({ layer: layer.name, errors: r.errors, params: r.params, seconds: r.seconds });
+    results.push({ layer: layer.name, errors: r.errors, startErrors: r.startErrors, params: r.params, seconds: r.seconds });
   }
   photo.dispose();
-  const stem = `${fileStem(layers.map((l) => l.name).join('+'))}-invert`;
+  const stem = `${fileStem(layers.map((l) => l.name).join('+'))}-${request.style ? 'style' : 'invert'}`;
   // Row 1: the input; then one row per layer (label: normalized representation error).
   const k = resolved.restarts;
   await output.png(`${stem}.png`, grid([...tiles.slice(0, 1), ...Array(k - 1).fill(null).map(() => toImage(new Float32Array(h * w * c).fill(1), [h, w, c], { mode: 'range', range: [0, 1] })), ...tiles.slice(1)], {
-    cols: k, labels: [labels[0], ...Array(k - 1).fill(''), ...labels.slice(1)], title: 'inversion (label: layer, normalized error)',
+    cols: k, labels: [labels[0], ...Array(k - 1).fill(''), ...labels.slice(1)], title: request.style ? 'style (Gram) reconstruction (label: layer, normalized Gram error)' : 'inversion (label: layer, normalized error)',
   }));
   await output.json(`${stem}.json`, { model: flags.model, input, backend: engine.backend, layers: results });
   await output.commit();
