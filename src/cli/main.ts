@@ -29,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   embed: () => import('./commands/embed.js'),
   serve: () => import('./commands/serve.js'),
   report: () => import('./commands/report.js'),
+  reproduce: () => import('./commands/reproduce.js'),
 };
 
 const SUMMARY = `deepvis — see what a neural network has learned
@@ -47,6 +48,8 @@ the atlas:
   report               a static site of the whole model: a page per layer and unit (feature
                        visualizations, top-9 and most negative examples, deconvnet, specificity,
                        connections), training history, cached, shardable
+  reproduce PAPER      the seed papers' figures and numeric claims re-made (000–004 or all), one
+                       page per paper: our figure beside the paper's caption, claims with verdicts
 
 the live toolbox:
   serve                the web app: webcam / video / image / data set in, every layer live, unit panels
