@@ -1,24 +1,43 @@
 /**
  * Autoencoders trained greedily, layer by layer (seed 000 §2; seed 002 §2.2, after Vincent et al.):
  * each layer is a sigmoid encoder h = s(W·x + b) with a tied decoder x̂ = s(Wᵀ·h + b′), trained to
- * reconstruct its input under binary cross-entropy, optionally
- *  - denoising: the input is corrupted (zero-masking a fraction of it, or salt-and-pepper) and the
- *    clean input is the target;
+ * reconstruct its input under binary cross-entropy — or, with Gaussian visibles (seed 002 §2.2's
+ * "Gaussian model … MSE criterion", for real-valued inputs such as whitened patches), a linear
+ * decoder x̂ = Wᵀ·h + b′ under squared error — by Adam or by the plain SGD seed 002 describes,
+ * optionally
+ *  - denoising: the input is corrupted (corruption.ts: a fixed-size subset zeroed, or set to
+ *    salt-and-pepper) and the clean input is the target;
  *  - sparse: a KL penalty pulls each hidden unit's mean activation towards a small target ρ.
  * The next layer trains on the hidden activations of this one.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { shuffledBatches } from './batches.js';
-import { hiddenProbs, transform } from './rbm.js';
+import { hiddenProbs, transform, type VisibleUnits } from './rbm.js';
+import { corrupt, type Corruption } from './corruption.js';
 
-export type Corruption = { readonly kind: 'mask' | 'salt-pepper'; readonly level: number };
+export { corrupt, type Corruption };
+export type AeOptimizer = 'adam' | 'sgd';
+
+/** Learning rates when none is given: Adam's usual step; SGD's of Vincent et al.'s code (0.1), smaller for linear decoders. */
+export function defaultAeLr(optimizer: AeOptimizer, visible: VisibleUnits): number {
+  if (optimizer === 'adam') return 1e-3;
+  return visible === 'gaussian' ? 0.01 : 0.1;
+}
 
 export interface AeLayerArgs {
   readonly hidden: number;
   readonly epochs: number;
-  /** Adam learning rate; default 1e-3. */
+  /** Default: defaultAeLr(optimizer, visible). */
   readonly lr?: number;
+  /** Default 'adam'; 'sgd' is seed 002's θ ← θ − ε·∂loss/∂θ. */
+  readonly optimizer?: AeOptimizer;
+  /** 'binary' (sigmoid decoder, cross-entropy; default) or 'gaussian' (linear decoder, squared error). */
+  readonly visible?: VisibleUnits;
+  /** Standard deviation of the initial weights; default 0.01. */
+  readonly initStd?: number;
+  /** L2 penalty ½·λ·‖W‖² added to the loss; default 0. */
+  readonly weightDecay?: number;
   readonly batchSize?: number;
   readonly noise?: Corruption;
   readonly sparsity?: { readonly target: number; readonly weight: number };
@@ -32,18 +51,6 @@ export interface AeLayer {
   readonly W: tf.Variable;
   readonly hiddenBias: tf.Variable;
   readonly visibleBias: tf.Variable;
-}
-
-export function corrupt(x: tf.Tensor2D, noise: Corruption | undefined, seed: number): tf.Tensor2D {
-  if (!noise || noise.level <= 0) return x;
-  return tf.tidy(() => {
-    const r = tf.randomUniform(x.shape, 0, 1, 'float32', seed);
-    if (noise.kind === 'mask') return x.mul(r.greaterEqual(noise.level).toFloat()) as tf.Tensor2D;
-    // Salt and pepper: a fraction `level` of inputs set to 0 or 1 with equal chance.
-    const hit = r.less(noise.level);
-    const salt = tf.randomUniform(x.shape, 0, 1, 'float32', seed + 1).less(0.5).toFloat();
-    return tf.where(hit, salt, x) as tf.Tensor2D;
-  });
 }
 
 /** h = σ(x·W + b): the same upward pass as an RBM's hidden probabilities. */
@@ -63,13 +70,18 @@ export function trainAeLayer(data: Float32Array, nv: number, args: AeLayerArgs):
   const mask = args.mask ? tf.tensor2d(args.mask, [nv, args.hidden]) : null;
   // Small initial weights (as for RBMs): weights from pixels that never light up stay near zero
   // instead of keeping a visible glorot-noise background in the filter pictures.
-  const W = tf.variable(tf.tidy(() => {
-    const w = tf.randomNormal([nv, args.hidden], 0, 0.01, 'float32', rng.seed());
-    return mask ? w.mul(mask) : w;
-  }));
-  const hb = tf.variable(tf.zeros([args.hidden]));
-  const vb = tf.variable(tf.zeros([nv]));
-  const opt = tf.train.adam(args.lr ?? 1e-3);
+  // tf.variable keeps its initial tensor alive beside it: build inside tidy so that one is freed.
+  const W = tf.tidy(() => {
+    const w = tf.randomNormal([nv, args.hidden], 0, args.initStd ?? 0.01, 'float32', rng.seed());
+    return tf.variable(mask ? w.mul(mask) : w);
+  });
+  const hb = tf.tidy(() => tf.variable(tf.zeros([args.hidden])));
+  const vb = tf.tidy(() => tf.variable(tf.zeros([nv])));
+  const optimizer = args.optimizer ?? 'adam';
+  const visible = args.visible ?? 'binary';
+  const lr = args.lr ?? defaultAeLr(optimizer, visible);
+  const opt = optimizer === 'sgd' ? tf.train.sgd(lr) : tf.train.adam(lr);
+  const decay = args.weightDecay ?? 0;
   const losses: number[] = [];
   for (let epoch = 0; epoch < args.epochs; epoch++) {
     const t0 = performance.now();
@@ -82,8 +94,10 @@ export function trainAeLayer(data: Float32Array, nv: number, args: AeLayerArgs):
         const xt = corrupt(x, args.noise, seed);
         return opt.minimize(() => {
           const h = tf.sigmoid(xt.matMul(W).add(hb)) as tf.Tensor2D;
-          const logits = h.matMul(W, false, true).add(vb) as tf.Tensor2D;
-          let l = bce(x, logits);
+          const out = h.matMul(W, false, true).add(vb) as tf.Tensor2D;
+          // Squared error halved, summed over inputs like the cross-entropy, averaged over the batch.
+          let l = visible === 'gaussian' ? out.sub(x).square().sum().div(2 * batch) as tf.Scalar : bce(x, out);
+          if (decay > 0) l = l.add(W.square().sum().mul(decay / 2));
           if (args.sparsity && args.sparsity.weight > 0) {
             const rho = args.sparsity.target;
             const rhoHat = h.mean(0).clipByValue(1e-6, 1 - 1e-6);

@@ -3,7 +3,9 @@
  * (Erhan et al. 2009, §2.1) and seed 000 (§2) are built: binary–binary for [0, 1] data, and
  * Gaussian–binary (unit-variance linear visibles) for real-valued inputs such as image patches.
  * Momentum (0.5 for the first epochs, then 0.9) and L2 weight decay, after Hinton's practical guide.
- * An optional connectivity mask (e.g. the 7×7 receptive fields of seed 000) keeps masked weights at
+ * An optional sparsity target pulls each hidden unit's mean activation towards ρ through its bias
+ * (Lee et al. 2008's sparse RBM, the one seed 002 §5 cites; what makes a Gaussian RBM's filters on
+ * whitened patches localized). An optional connectivity mask (e.g. the 7×7 receptive fields of seed 000) keeps masked weights at
  * exactly zero.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -34,6 +36,10 @@ export interface RbmArgs {
   /** Momentum [first 5 epochs, after]; default [0.5, 0.9] (Hinton's guide). */
   readonly momentum?: readonly [number, number];
   readonly visible?: VisibleUnits;
+  /** Hidden-bias pull weight·(target − mean activation) per update; default none. */
+  readonly sparsity?: { readonly target: number; readonly weight: number };
+  /** Standard deviation of the initial weights; default 0.01. */
+  readonly initStd?: number;
   /** [visible, hidden] 0/1 connectivity. */
   readonly mask?: Float32Array;
   readonly seed?: number;
@@ -69,14 +75,14 @@ export function reconstructionError(rbm: Rbm, data: Float32Array, nv: number, ba
   return sum / (n * nv);
 }
 
-export function initRbm(nv: number, args: Pick<RbmArgs, 'hidden' | 'visible' | 'mask' | 'seed'>, data?: Float32Array): Rbm {
+export function initRbm(nv: number, args: Pick<RbmArgs, 'hidden' | 'visible' | 'mask' | 'seed' | 'initStd'>, data?: Float32Array): Rbm {
   const { hidden } = args;
   const visible = args.visible ?? 'binary';
   if (args.mask && args.mask.length !== nv * hidden) throw new DeepvisError(`mask has ${args.mask.length} entries, not ${nv}×${hidden}`);
   const mask = args.mask ? tf.keep(tf.tensor2d(args.mask, [nv, hidden])) : null;
   const W = tf.tidy(() => {
     // tfjs treats seed 0 as no seed at all: shift, so every seed (0 included) reproduces.
-    const w = tf.randomNormal([nv, hidden], 0, 0.01, 'float32', (args.seed ?? 0) + 1);
+    const w = tf.randomNormal([nv, hidden], 0, args.initStd ?? 0.01, 'float32', (args.seed ?? 0) + 1);
     return tf.variable(mask ? w.mul(mask) : w, true, undefined);
   });
   // Visible biases start at log(p/(1−p)) of the data's mean (Hinton's guide), which speeds learning.
@@ -88,7 +94,11 @@ export function initRbm(nv: number, args: Pick<RbmArgs, 'hidden' | 'visible' | '
     vb.dispose();
     vb = tf.tensor1d(mean.map((p) => Math.log(Math.min(Math.max(p, 1e-3), 1 - 1e-3) / (1 - Math.min(Math.max(p, 1e-3), 1 - 1e-3)))));
   }
-  return { W, hiddenBias: tf.variable(tf.zeros([hidden])), visibleBias: tf.variable(vb), visible, mask };
+  // tf.variable keeps its initial tensor alive beside it: free the initial biases.
+  const hiddenBias = tf.tidy(() => tf.variable(tf.zeros([hidden])));
+  const visibleBias = tf.variable(vb);
+  vb.dispose();
+  return { W, hiddenBias, visibleBias, visible, mask };
 }
 
 export function trainRbm(data: Float32Array, nv: number, args: RbmArgs): { rbm: Rbm; errors: number[] } {
@@ -120,7 +130,8 @@ export function trainRbm(data: Float32Array, nv: number, args: RbmArgs): { rbm: 
         }
         let dW = v0.matMul(h0, true, false).sub(vk.matMul(hk, true, false)).div(batch).sub(rbm.W.mul(decay));
         if (rbm.mask) dW = dW.mul(rbm.mask);
-        const dhb = h0.sub(hk).mean(0);
+        let dhb = h0.sub(hk).mean(0);
+        if (args.sparsity) dhb = dhb.add(tf.scalar(args.sparsity.target).sub(h0.mean(0)).mul(args.sparsity.weight));
         const dvb = v0.sub(vk).mean(0);
         vel.W.assign(vel.W.mul(momentum).add(dW.mul(lr)));
         vel.hb.assign(vel.hb.mul(momentum).add(dhb.mul(lr)));

@@ -13,14 +13,22 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data/dataset.js';
 import { trainRbm, transform, disposeRbm, type VisibleUnits } from './rbm.js';
-import { trainAeLayer, encodeAll, type Corruption } from './autoencoder.js';
+import { trainAeLayer, encodeAll, type AeOptimizer, type Corruption } from './autoencoder.js';
+import { DeepvisError } from '../errors.js';
 import { fitClassifier, type EpochMetrics } from './fit.js';
 import { patchMask } from './mask.js';
 import { fineTuneDeepAutoencoder, randomEncoder } from './deep_autoencoder.js';
-import { DeepvisError } from '../errors.js';
 import type { DeepvisMetadata } from '../model/types.js';
 
 export type StackKind = 'dbn' | 'sae';
+
+/**
+ * Default hidden sizes. Seed 002 §2.1 stacks *three* RBMs; it tunes the sizes on validation error and
+ * does not state them (its figures show 36 / 144 units per layer), so the DBN gets three layers of
+ * 500 (Hinton et al. 2006's first two widths) to fit 2 cores. The autoencoder keeps seed 000's
+ * 1000-500-300-50; a lone RBM has 500 units.
+ */
+export const DEFAULT_LAYERS = { rbm: [500], dbn: [500, 500, 500], sae: [1000, 500, 300, 50] } as const;
 
 export interface StackArgs {
   readonly kind: StackKind;
@@ -42,7 +50,14 @@ export interface StackArgs {
   readonly finetuneLr?: number;
   /** Random-shift augmentation (pixels) during fine-tuning; default 0. */
   readonly shift?: number;
+  /** Pre-training learning rate (RBM CD step, or the autoencoders' optimizer step). */
   readonly lr?: number;
+  /** SAE layers: 'adam' (default) or seed 002's plain 'sgd'. RBMs always take CD steps with momentum. */
+  readonly optimizer?: AeOptimizer;
+  /** L2 weight decay of pre-training (RBM default 2e-4, autoencoder 0). */
+  readonly weightDecay?: number;
+  /** Value range of the data, into the metadata; default [0, 1] (whitened patches are not). */
+  readonly inputRange?: readonly [number, number];
   readonly noise?: Corruption;
   readonly visible?: VisibleUnits;
   /** Sparsity penalty of the first layer (seed 000: the sparse 784–1000–784 autoencoder). */
@@ -89,7 +104,7 @@ function pretrain(data: Float32Array, nv: number, args: StackArgs, mask: Float32
     const layerMask = i === 0 ? mask ?? undefined : undefined;
     if (args.kind === 'dbn') {
       const { rbm, errors } = trainRbm(input, width, {
-        hidden, epochs: args.pretrainEpochs, lr: args.lr, seed, mask: layerMask,
+        hidden, epochs: args.pretrainEpochs, lr: args.lr, seed, mask: layerMask, weightDecay: args.weightDecay,
         visible: i === 0 ? args.visible ?? 'binary' : 'binary',
         onEpoch: (e) => onEpoch(e.epoch, e.reconstructionError, e.seconds),
       });
@@ -137,6 +152,9 @@ export function buildStackModel(
 
 export async function trainStack(train: ImageSet, test: ImageSet, args: StackArgs): Promise<StackResult> {
   const nv = train.shape[0] * train.shape[1] * train.shape[2];
+  if (args.visible === 'gaussian' && (args.autoencoderEpochs ?? 0) > 0) {
+    throw new DeepvisError('deep-autoencoder fine-tuning (--ae-epochs) reconstructs [0, 1] inputs; it is not available with Gaussian visibles');
+  }
   const patch = args.patch ? patchMask(train.shape, args.layers[0], args.patch, args.seed ?? 0) : null;
   const unsupervised = args.pretrainEpochs === 0 && args.backprop === 'unsupervised';
   if (unsupervised && (args.kind !== 'sae' || !((args.autoencoderEpochs ?? 0) > 0))) {
@@ -174,7 +192,7 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
   maskTensor?.dispose();
   const metadata: DeepvisMetadata = {
     arch: args.kind + (args.pretrainEpochs > 0 ? '' : unsupervised ? '-backprop-unsupervised' : '-backprop'),
-    inputRange: [0, 1],
+    inputRange: [...(args.inputRange ?? [0, 1])] as [number, number],
     channelOrder: 'gray',
     imageShape: [...train.shape] as [number, number, number],
     labels: classes != null ? train.classNames ?? undefined : undefined,
@@ -190,6 +208,7 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
       visibleBiases: weights?.map((w) => Array.from(w.visibleBias ?? [])) ?? null,
       patch: patch ? { size: args.patch, corners: patch.corners } : null,
       noise: args.noise ?? null,
+      optimizer: args.kind === 'sae' ? args.optimizer ?? 'adam' : null,
       sparsity: args.sparsity ?? null,
     },
   };
