@@ -19,8 +19,10 @@ import { bestRestarts, type RestartOutcome } from './restarts.js';
 
 /** The unit request (layer, units, neuron, steps — default 300, seed, onStep, signal) plus Erhan's own knobs. */
 export interface ErhanArgs extends UnitRequest {
-  /** Random starts per unit; default 4. */
+  /** Random starts per unit; default 9, as in §6.1 ("9 different random initializations were tried"). */
   readonly restarts?: number;
+  /** Also return every restart's image (`restartImages`), to show that they converge to one pattern. */
+  readonly keepRestarts?: boolean;
   /** Step size as a fraction of the input range, per step (normalized rule); default 0.03. */
   readonly lr?: number;
   readonly rule?: StepRule;
@@ -35,6 +37,8 @@ export type ErhanUnit = { unit: number } & RestartOutcome;
 export interface ErhanResult {
   /** Best image per unit [U, H, W, C]; the caller disposes it. */
   images: tf.Tensor4D;
+  /** With keepRestarts: every restart, unit-major [U·R, H, W, C]; the caller disposes it. */
+  restartImages?: tf.Tensor4D;
   units: ErhanUnit[];
   objective: string;
   rho: number;
@@ -49,7 +53,7 @@ export function erhanParams(model: VisModel, args: ErhanArgs) {
   const [h, w, c] = model.input.shape;
   const rho = args.rho ?? 0.35 * (hi - lo) * Math.sqrt(h * w * c);
   const convergence = args.convergence ?? { window: 30, tol: 1e-3 };
-  return { method: 'erhan', restarts: args.restarts ?? 4, steps: args.steps ?? 300, lr: args.lr ?? 0.03, rule: args.rule ?? 'normalized', rho, convergence, seed: args.seed ?? 0 };
+  return { method: 'erhan', restarts: args.restarts ?? 9, steps: args.steps ?? 300, lr: args.lr ?? 0.03, rule: args.rule ?? 'normalized', rho, convergence, seed: args.seed ?? 0 };
 }
 
 export function* erhanSteps(model: VisModel, args: ErhanArgs): Steps<ErhanResult> {
@@ -63,9 +67,9 @@ export function* erhanSteps(model: VisModel, args: ErhanArgs): Steps<ErhanResult
   const run = yield* optimizeOwned(model, param, objective, {
     steps: p.steps, lr: p.lr * (hi - lo), rule: p.rule, projections: [project], convergence: p.convergence, onStep: args.onStep, signal: args.signal,
   });
-  const best = bestRestarts(run, u, p.restarts);
+  const best = bestRestarts(run, u, p.restarts, args.keepRestarts);
   const units = args.units.map((unit, k) => ({ unit, ...best.units[k] }));
-  return { images: best.images, units, objective: objective.description, rho: p.rho, params: p, seconds: run.seconds };
+  return { images: best.images, restartImages: best.all, units, objective: objective.description, rho: p.rho, params: p, seconds: run.seconds };
 }
 
 export const erhan = drained(erhanSteps);

@@ -29,8 +29,12 @@ export interface RestartOutcome {
   restartCorrelation: number | null;
 }
 
-/** Each unit's best restart [U, H, W, C] (caller disposes) and its outcome; disposes run.images. */
-export function bestRestarts(run: OptimizeResult, u: number, restarts: number): { images: tf.Tensor4D; units: RestartOutcome[] } {
+/**
+ * Each unit's best restart [U, H, W, C] (caller disposes) and its outcome; disposes run.images.
+ * With `keepAll`, also every restart, unit-major ([U·R, H, W, C]: unit k's are rows k·R … k·R+R−1,
+ * in restart order), for the figure that shows them side by side (seed 002, figs. 1–2, right).
+ */
+export function bestRestarts(run: OptimizeResult, u: number, restarts: number, keepAll = false): { images: tf.Tensor4D; units: RestartOutcome[]; all?: tf.Tensor4D } {
   const all = run.images.dataSync() as Float32Array;
   const shape = run.images.shape.slice(1);
   const bestItem: number[] = [];
@@ -46,6 +50,8 @@ export function bestRestarts(run: OptimizeResult, u: number, restarts: number): 
     return { activation: run.scores[best], restartActivations: acts, steps: Math.max(...items.map((i) => run.steps[i])), restartCorrelation: pairs > 0 ? corr / pairs : null };
   });
   const images = tf.tidy(() => run.images.gather(tf.tensor1d(bestItem, 'int32')) as tf.Tensor4D);
+  const order = Array.from({ length: u * restarts }, (_, i) => (i % restarts) * u + Math.floor(i / restarts));
+  const every = keepAll ? tf.tidy(() => run.images.gather(tf.tensor1d(order, 'int32')) as tf.Tensor4D) : undefined;
   run.images.dispose();
-  return { images, units };
+  return { images, units, all: every };
 }

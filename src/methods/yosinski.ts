@@ -1,9 +1,11 @@
 /**
  * Regularized activation maximization, Yosinski et al. 2015 (seed 004, §Regularized optimization):
- * gradient ascent from a neutral image, and after every step the regularizer r_θ: L2 decay,
- * Gaussian blur every few steps, clipping of pixels with small norm and of pixels with small
- * contribution. The paper picked four hyperparameter sets out of a random search of 300; they are
- * the presets here, and `randomPresets` draws the search's sets.
+ * gradient ascent from the neutral image plus a little noise (the toolbox's mean_plus_rand start:
+ * σ = 10 of 255), and after every step the regularizer r_θ: L2 decay, Gaussian blur every few
+ * steps, clipping of pixels with small norm and of pixels with small contribution. The paper picked
+ * four hyperparameter sets out of a random search of 300 (yosinski_presets.ts); each set runs
+ * with its own iteration count and learning-rate policy, as the Deep Visualization Toolbox runs
+ * them, so the sets run one after another (all units of a set in one batch).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
@@ -13,18 +15,19 @@ import { checkLr } from '../optimize/divergence.js';
 import type { Steps } from '../optimize/drive.js';
 import { optimizeOwned } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
-import { clampRange, perSlice } from '../projections/projections.js';
+import { clampRange } from '../projections/projections.js';
 import { blurEvery, clipSmallContribution, clipSmallNorm, decay } from '../projections/regularizers.js';
 import { drained, outcomes, unitObjectiveOf, type MethodResult, type UnitRequest } from './common.js';
-import { YOSINSKI_PRESETS, type YosinskiSet } from './yosinski_presets.js';
+import { YOSINSKI_DEFAULT_SET, YOSINSKI_PRESETS, type YosinskiSet } from './yosinski_presets.js';
 
-export { randomPresets, YOSINSKI_PRESETS, type YosinskiSet } from './yosinski_presets.js';
+export { randomPresets, SEARCH_RANGES, YOSINSKI_DEFAULT_SET, YOSINSKI_PRESETS, type LrPolicy, type YosinskiSet } from './yosinski_presets.js';
 
 export interface YosinskiArgs extends UnitRequest {
-  /** Hyperparameter sets; all sets × all units run in one batch. Default: preset 1 (index 0). */
+  /** Hyperparameter sets, run one after another. Default: the paper's best, Table 1's third row. */
   readonly sets?: readonly YosinskiSet[];
-  /** Step size as a fraction of the input range (normalized ascent); default 0.02. */
+  /** Multiplies every set's learning rate (the toolbox's rates were tuned on CaffeNet); default 1. */
   readonly lr?: number;
+  /** `steps` (from UnitRequest), when given, replaces every set's own iteration count. */
 }
 
 export interface YosinskiResult extends MethodResult {
@@ -32,37 +35,50 @@ export interface YosinskiResult extends MethodResult {
   readonly sets: readonly YosinskiSet[];
 }
 
-export function yosinskiParams(args: YosinskiArgs) {
+export function yosinskiParams(args: Omit<YosinskiArgs, 'layer' | 'units'>) {
   checkLr(args.lr);
-  return { method: 'yosinski', steps: args.steps ?? 200, lr: args.lr ?? 0.02, sets: args.sets ?? [YOSINSKI_PRESETS[0]], seed: args.seed ?? 0 };
+  const sets = (args.sets ?? [YOSINSKI_PRESETS[YOSINSKI_DEFAULT_SET]]).map((s) => (args.steps != null ? { ...s, steps: args.steps } : s));
+  return { method: 'yosinski', steps: sets.reduce((n, s) => n + s.steps, 0), lrScale: args.lr ?? 1, sets, seed: args.seed ?? 0 };
 }
 
 export function* yosinskiSteps(model: VisModel, args: YosinskiArgs): Steps<YosinskiResult> {
   const p = yosinskiParams(args);
   const u = args.units.length;
-  const perItem = p.sets.flatMap(() => args.units);
-  const objective = unitObjectiveOf(model, args, perItem);
+  const objective = unitObjectiveOf(model, args, args.units);
   const [lo, hi] = model.input.range;
+  // The toolbox's pixels are 0–255: a step lr·g there is lr·s²·g in a range scaled by s.
+  const s2 = ((hi - lo) / 255) ** 2;
   const centre = neutral(model);
   const rng = new Rng(p.seed);
-  // The paper starts from zero (its mean image); a little noise breaks the symmetry of units that share the start.
-  const param = pixels(() => tf.randomNormal([perItem.length, ...model.input.shape], centre, 0.01 * (hi - lo), 'float32', rng.seed()) as tf.Tensor4D);
-  const each = (make: (s: YosinskiSet) => ReturnType<typeof decay>) => perSlice(p.sets.map(make), u);
-  const run = yield* optimizeOwned(model, param, objective, {
-    steps: p.steps,
-    lr: p.lr * (hi - lo),
-    rule: 'normalized',
-    projections: [
-      each((s) => decay(s.decay, centre)),
-      each((s) => blurEvery(s.blurRadius, s.blurEvery)),
-      each((s) => clipSmallNorm(s.normPct, centre)),
-      each((s) => clipSmallContribution(s.contributionPct, centre)),
-      clampRange([lo, hi]),
-    ],
-    onStep: args.onStep,
-    signal: args.signal,
-  });
-  return { images: run.images, units: outcomes(perItem, run), objective: objective.description, params: p, seconds: run.seconds, sets: p.sets };
+  const images: tf.Tensor4D[] = [];
+  const units = [];
+  let [offset, seconds] = [0, 0];
+  try {
+    for (const set of p.sets) {
+      const param = pixels(() => tf.randomNormal([u, ...model.input.shape], centre, (10 / 255) * (hi - lo), 'float32', rng.seed()) as tf.Tensor4D);
+      const policy = set.lr.policy === 'constant'
+        ? { rule: 'ascent' as const, lr: set.lr.lr * s2 * p.lrScale }
+        : { rule: 'progress' as const, lr: set.lr.progress, maxLr: set.lr.maxLr * s2 * p.lrScale };
+      const at = offset;
+      const run = yield* optimizeOwned(model, param, objective, {
+        steps: set.steps,
+        ...policy,
+        projections: [decay(set.decay, centre), blurEvery(set.blurRadius, set.blurEvery), clipSmallNorm(set.normPct, centre), clipSmallContribution(set.contributionPct, centre), clampRange([lo, hi])],
+        onStep: args.onStep && ((info) => args.onStep!({ ...info, step: at + info.step, steps: p.steps })),
+        signal: args.signal,
+      });
+      offset += set.steps;
+      seconds += run.seconds;
+      images.push(run.images);
+      units.push(...outcomes(args.units, run));
+    }
+    const all = images.length === 1 ? images[0] : tf.concat(images);
+    if (images.length > 1) tf.dispose(images);
+    return { images: all, units, objective: objective.description, params: p, seconds, sets: p.sets };
+  } catch (e) {
+    tf.dispose(images);
+    throw e;
+  }
 }
 
 export const yosinski = drained(yosinskiSteps);

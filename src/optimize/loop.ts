@@ -33,13 +33,20 @@ export type StepRule =
   | 'mean'
   | 'adam'
   /** Keras's Nadam (optimize/nadam.ts): MaCo's optimizer. */
-  | 'nadam';
+  | 'nadam'
+  /**
+   * x += min(maxLr, lr / ‖g‖²) · g, per image: a step the linearized score says raises it by lr
+   * (the Deep Visualization Toolbox's 'progress' policy, seed 004), at most maxLr · g.
+   */
+  | 'progress';
 
 export interface OptimizeArgs {
   readonly steps: number;
   readonly lr: number;
   /** Default 'normalized'. */
   readonly rule?: StepRule;
+  /** The 'progress' rule's cap on its step factor; default unbounded. */
+  readonly maxLr?: number;
   readonly projections?: readonly Projection[];
   /** Learning-rate factor per step (see schedules.ts); default constant 1. */
   readonly schedule?: (step: number, steps: number) => number;
@@ -142,6 +149,7 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
             if (rule === 'normalized') g = g.div(g.square().mean(axes, true).sqrt().add(1e-12));
             if (rule === 'linf') g = g.div(g.abs().max(axes, true).add(1e-12));
             if (rule === 'mean') g = g.div(g.abs().mean(axes, true).add(1e-8));
+            if (rule === 'progress') g = g.mul(tf.minimum(tf.scalar((args.maxLr ?? Infinity) / lr), tf.scalar(1).div(g.square().sum(axes, true).add(1e-30))));
             if (adam) {
               (adam as unknown as { learningRate: number }).learningRate = lr;
               adam.applyGradients([{ name: v.name, tensor: g.neg() }]);

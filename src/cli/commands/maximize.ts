@@ -21,6 +21,7 @@ import { assess } from './maximize_quality.js';
 import { COMPARE_FLAGS, compareMethods } from './maximize_compare.js';
 import { randomPresets, yosinski, yosinskiParams, YOSINSKI_PRESETS, type YosinskiSet } from '../../methods/yosinski.js';
 import { grid } from '../../render/grid.js';
+import { restartsGrid } from '../../render/restarts_grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, usage, type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, MODEL_FLAGS, fileStem, openModelCommand, openOutput } from '../common.js';
@@ -37,11 +38,12 @@ const SPECS = {
   ...UNIT_FLAGS,
   method: { type: 'string', help: 'erhan (norm-constrained ascent), yosinski (regularized), data-driven (seed 000), lucid (Fourier + robustness), maco (phase only, Fel 2023), accentuate (from --input, Hamblin 2024)', choices: METHODS, default: 'erhan' },
   crop: { type: 'string', help: "crop tiles to the neuron's receptive field (auto: when --neuron is given)", choices: ['auto', 'rf', 'none'], default: 'auto' },
-  steps: { type: 'int', help: 'step limit (default per method: erhan 300, yosinski 200, lucid 256 for ≤32 px else 384–512, data-driven 60 or --estimate-steps)' },
-  lr: { type: 'number', help: 'step size as a fraction of the input range (default per method)' },
-  restarts: { type: 'int', help: 'erhan: random starts per unit (best kept; library default 4)' },
+  steps: { type: 'int', help: "step limit (default per method: erhan 300, yosinski each set's own 500–1000, lucid 256 for ≤32 px else 384–512, data-driven 60 or --estimate-steps)" },
+  lr: { type: 'number', help: "step size as a fraction of the input range (default per method); yosinski: a factor on every set's own rate (default 1)" },
+  restarts: { type: 'int', help: 'erhan: random starts per unit (best kept; library default 9, seed 002 §6.1)' },
+  'show-restarts': { type: 'bool', help: "erhan: also write LAYER-erhan-restarts.png, every unit's restarts in a row with their mean pairwise correlation (seed 002 figs. 1–2, right)" },
   rho: { type: 'number', help: 'erhan: norm of the images (default: mean norm of --data, else 0.35·range·√D)' },
-  preset: { type: 'string', help: "yosinski: the paper's hyperparameter set 1–4, or 'all' (library default 1)" },
+  preset: { type: 'string', help: "yosinski: the paper's hyperparameter set 1–4 (Table 1's rows), or 'all' (library default 3, the paper's best)" },
   search: { type: 'int', help: 'yosinski: render N random hyperparameter sets side by side (the paper\'s random search)' },
   param: { type: 'string', help: 'lucid: parameterization (library default fourier)', choices: ['fourier', 'pixels'] },
   'per-unit': { type: 'int', help: 'lucid: images per unit, kept apart by a diversity term (library default 1)' },
@@ -72,7 +74,8 @@ function presetSets(flags: Pick<Flags<typeof SPECS>, 'search' | 'preset'>, seed:
   return [YOSINSKI_PRESETS[k - 1]];
 }
 
-const setLabel = (s: YosinskiSet) => `d${s.decay} b${s.blurRadius}/${s.blurEvery} n${s.normPct} c${s.contributionPct}`;
+const setLabel = (s: YosinskiSet) =>
+  `d${s.decay} b${s.blurRadius}/${s.blurEvery} n${s.normPct} c${s.contributionPct} ${s.steps}× ${s.lr.policy === 'constant' ? `lr ${s.lr.lr}` : `prog ${s.lr.progress}≤${s.lr.maxLr.toExponential(0)}`}`;
 
 export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
@@ -125,7 +128,14 @@ export async function run(argv: string[]): Promise<void> {
       break;
     }
     case 'erhan': {
-      result = erhan(model, { ...req, restarts: flags.restarts, rho: flags.rho ?? (data ? meanNorm(data) : undefined), onStep });
+      const r = erhan(model, { ...req, restarts: flags.restarts, rho: flags.rho ?? (data ? meanNorm(data) : undefined), keepRestarts: flags['show-restarts'], onStep });
+      result = r;
+      if (r.restartImages) {
+        const all = r.restartImages.dataSync();
+        r.restartImages.dispose();
+        const title = `${layer.name}: ${r.params.restarts} random restarts per unit (* kept), r = mean pairwise correlation`;
+        writeExtra = async (o, stem) => void (await o.png(`${stem}-restarts.png`, restartsGrid(all, model.input.shape, r.units, title)));
+      }
       break;
     }
     case 'yosinski': {

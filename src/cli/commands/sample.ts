@@ -1,12 +1,13 @@
 /**
  * deepvis sample --model DBN --layer h2 --units 0-9 --out DIR: samples of a DBN with one unit
- * clamped (Erhan et al. 2009, §4). One row per unit: its samples, then their mean.
+ * clamped (Erhan et al. 2009, §4). One row per unit: its samples, then their mean. By default one
+ * chain per unit sampled every 100 iterations (§6.1); --chains independent runs one chain per sample.
  */
 import { existsSync } from 'node:fs';
 import { itemOf } from '../../engine/read.js';
 import * as path from 'node:path';
 import { loadModel } from '../../io/model_files.js';
-import { GIBBS_STEPS, sampleDbnUnits } from '../../methods/dbn_sample.js';
+import { GIBBS_STEPS, SAMPLE_EVERY, sampleDbnUnits } from '../../methods/dbn_sample.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { parseArgs, positive, required, unitList, usage, type FlagSpecs } from '../args.js';
@@ -16,8 +17,10 @@ const SPECS = {
   ...MODEL_FLAGS,
   layer: { type: 'string', help: 'hidden layer (h1, h2, …)' },
   units: { type: 'ints', help: 'units to clamp', default: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
-  samples: { type: 'int', help: 'samples (chains) per unit', default: 8 },
-  gibbs: { type: 'int', help: 'Gibbs steps in the top RBM', default: GIBBS_STEPS },
+  samples: { type: 'int', help: 'samples per unit', default: 8 },
+  chains: { type: 'string', help: "one: a chain per unit, sampled every --every iterations (seed 002 §6.1); independent: a chain per sample, --gibbs steps each", choices: ['one', 'independent'], default: 'one' },
+  every: { type: 'int', help: 'one chain: Gibbs iterations between samples', default: SAMPLE_EVERY },
+  gibbs: { type: 'int', help: 'independent chains: Gibbs steps of each in the top RBM', default: GIBBS_STEPS },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
@@ -28,7 +31,7 @@ export async function run(argv: string[]): Promise<void> {
   const out = required(flags, 'out');
   const layer = required(flags, 'layer');
   const samples = flags.samples;
-  positive(flags, 'samples', 'gibbs');
+  positive(flags, 'samples', 'gibbs', 'every');
   const output = await openOutput(out);
   await engineFrom(flags);
   let model = await modelFrom(flags);
@@ -42,7 +45,8 @@ export async function run(argv: string[]): Promise<void> {
   }
   const units = unitList(flags.units, model.layer(layer).units);
   const t0 = performance.now();
-  const r = sampleDbnUnits(model, { layer, units, samples, gibbs: flags.gibbs, seed: flags.seed });
+  const chains = flags.chains as 'one' | 'independent';
+  const r = sampleDbnUnits(model, { layer, units, samples, chains, every: flags.every, gibbs: flags.gibbs, seed: flags.seed });
   const [h, w, c] = model.input.shape;
   const s = r.samples.dataSync();
   const m = r.means.dataSync();
@@ -59,9 +63,9 @@ export async function run(argv: string[]): Promise<void> {
     labels.push('mean');
   }
   const stem = `${model.layer(layer).name}-samples`;
-  await output.png(`${stem}.png`, grid(tiles, { cols: samples + 1, labels, title: `${layer}: samples with one unit clamped, and their mean`, minTile: 28 }));
+  await output.png(`${stem}.png`, grid(tiles, { cols: samples + 1, labels, title: `${layer}: samples with one unit clamped (${chains === 'one' ? `one chain, every ${flags.every} iterations` : `${samples} chains of ${flags.gibbs} steps`}), and their mean`, minTile: 28 }));
   await output.json(`${stem}.json`, {
-    layer, units, samples, gibbs: flags.gibbs, seed: flags.seed, seconds: (performance.now() - t0) / 1000,
+    layer, units, samples, chains, ...(chains === 'one' ? { every: flags.every } : { gibbs: flags.gibbs }), takenAt: r.takenAt, seed: flags.seed, seconds: (performance.now() - t0) / 1000,
   });
   await output.commit();
   console.log(`wrote ${output.final(stem)}.png`);
