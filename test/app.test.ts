@@ -208,7 +208,7 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
     await page.fill('#opt-steps', '40');
     await page.click('#opt-run');
     await page.waitForSelector('#unit-opt[data-state="done"]', { timeout: 120_000 });
-    assert.match((await page.textContent('#unit-opt-caption')) ?? '', /erhan \(centre neuron, receptive field\): activation -?\d/);
+    assert.match((await page.textContent('#unit-opt-caption')) ?? '', /Erhan \(centre neuron, its receptive field\): activation -?\d/);
     await page.selectOption('#opt-method', 'lucid');
     await page.fill('#opt-steps', '400');
     await page.click('#opt-run');

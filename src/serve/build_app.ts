@@ -57,7 +57,7 @@ export async function ensureApp(args: { outDir?: string; rebuild?: boolean; log?
   const sources = Math.max(await newest(APP_SOURCE, skip), await newest(path.join(PACKAGE_ROOT, 'src'), skip));
   if (!args.rebuild && built > 0 && built >= sources) return outDir;
   if (sources === 0) throw new DeepvisError(`the web app's sources are missing (${APP_SOURCE})`);
-  args.log?.('building the web app (vite)…');
+  args.log?.('building the web app with Vite (once per install or source change; about a minute on 2 cores)…');
   let vite: typeof import('vite');
   try {
     vite = await import('vite');

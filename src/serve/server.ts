@@ -22,6 +22,7 @@ import { loadModel, resolveModelJson } from '../io/model_files.js';
 import { insideFolder, modelFiles } from '../io/model_manifest.js';
 import type { VisModel } from '../model/types.js';
 import { contentKey, openCacheDir, readCached, writeCached } from './cache.js';
+import { atlasFile, matchAtlases } from './atlas.js';
 import { allowedHosts, pathParts, refusal, SECURITY_HEADERS } from './guard.js';
 
 export interface ServeArgs {
@@ -34,6 +35,8 @@ export interface ServeArgs {
   readonly host?: string;
   /** Where scanned indexes are cached: a folder of the user's own (created 0700, owner checked). */
   readonly cacheDir: string;
+  /** Report sites (deepvis report --out DIR) of served models, matched by content hash (atlas.ts). */
+  readonly reports?: readonly string[];
   readonly log?: (line: string) => void;
 }
 
@@ -126,6 +129,7 @@ export async function serve(args: ServeArgs): Promise<{ server: Server; url: str
     const { files, parts, report } = await servedFiles(json);
     served.push({ name, dir, json, files, parts, report, model: await loadModel(p), index: null, specificity: new Map() });
   }
+  const atlases = await matchAtlases(args.reports ?? [], args.models);
   let data: ImageSet | null = null;
   if (args.data) {
     await openCacheDir(args.cacheDir);
@@ -137,7 +141,7 @@ export async function serve(args: ServeArgs): Promise<{ server: Server; url: str
   const config = (): ServeConfig => ({
     models: served.map((m, i) => ({
       name: m.name, url: `/models/${i}/${path.basename(m.json)}`, index: m.index ? `/api/index/${i}` : null,
-      report: m.report, layers: m.model.layers.length, input: m.model.input.shape, range: m.model.input.range, labels: m.model.labels,
+      report: m.report, atlas: atlases.findIndex((a) => a.model === i) >= 0 ? `/reports/${atlases.findIndex((a) => a.model === i)}/` : null, layers: m.model.layers.length, input: m.model.input.shape, range: m.model.input.range, labels: m.model.labels,
     })),
     data: data ? { spec: args.data, count: data.count, shape: data.shape, classNames: data.classNames, labelled: data.labels != null } : null,
   });
@@ -184,6 +188,12 @@ export async function serve(args: ServeArgs): Promise<{ server: Server; url: str
         }
       }
       return send(res, 404, '{"error":"unknown endpoint"}');
+    }
+    if (parts[0] === 'reports') {
+      const a = atlases[Number(parts[1])];
+      const real = a ? await atlasFile(a, parts.slice(2).join('/')) : null;
+      if (!real) return send(res, 404, '{"error":"no such report file"}');
+      return send(res, 200, await fs.readFile(real), TYPES[path.extname(real)] ?? 'application/octet-stream');
     }
     if (parts[0] === 'models') {
       const m = served[Number(parts[1])];

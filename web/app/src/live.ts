@@ -11,6 +11,34 @@ import { $, $canvas, drawImage, roomFor } from './draw.js';
 import { centreBox } from './fit_input.js';
 import type { AppState } from './state.js';
 
+/** Each channel scaled so its own maximum is the layer's: activationGrid's one scale then stretches every tile. */
+export function perTile(values: Float32Array, c: number): Float32Array {
+  const max = new Float32Array(c);
+  for (let i = 0; i < values.length; i++) max[i % c] = Math.max(max[i % c], values[i]);
+  const top = Math.max(...max);
+  return values.map((v, i) => (max[i % c] > 0 ? (v * top) / max[i % c] : v));
+}
+
+/** "unit 5: mean 0.12, max 0.9" for a channel; "unit 3 “three”: 4.2" for a class unit. */
+export function describeUnit(state: AppState, u: number): string {
+  const acts = state.acts!;
+  const model = state.model!;
+  const layer = state.layer!;
+  if (acts.shape.length === 3) {
+    const c = acts.shape[2];
+    let [sum, max, n] = [0, -Infinity, 0];
+    for (let i = u; i < acts.values.length; i += c) {
+      sum += acts.values[i];
+      max = Math.max(max, acts.values[i]);
+      n++;
+    }
+    return `${layer.name} unit ${u}: mean ${(sum / n).toPrecision(3)}, strongest ${max.toPrecision(3)} (click to open)`;
+  }
+  const isClass = layer.name === model.layers[model.layers.length - 1].name || layer.name === model.logitsLayer;
+  const name = isClass ? model.labels?.[u] ?? state.config.data?.classNames?.[u] : undefined;
+  return `${layer.name} unit ${u}${name != null ? ` “${name}”` : ''}: ${acts.values[u].toPrecision(3)} (click to open)`;
+}
+
 export interface LiveHooks {
   /** Called after every computed frame (the unit panel refreshes its live parts). */
   onFrame(x: tf.Tensor3D): void;
@@ -31,6 +59,8 @@ export class LiveView {
       if (u != null) this.select(u);
     });
     grid.addEventListener('keydown', (e) => this.key(e));
+    grid.addEventListener('mousemove', (e) => this.hover(this.unitAtEvent(e)));
+    grid.addEventListener('mouseleave', () => this.hover(null));
     // The cursor's blue frame shows only while the grid has the keyboard.
     grid.addEventListener('focus', () => this.refresh());
     grid.addEventListener('blur', () => this.refresh());
@@ -52,6 +82,20 @@ export class LiveView {
   /** Forces a recompute on the next frame (layer or model changed). */
   refresh(): void {
     this.seen = -1;
+  }
+
+  /** Per tile (each channel stretched to its own maximum) or per layer (one scale: bright = responds more than the others). */
+  brightness: 'layer' | 'tile' = 'layer';
+
+  /** What the unit under the mouse is and what it says now. */
+  private hover(u: number | null): void {
+    const el = $('grid-hover');
+    const acts = this.state.acts;
+    if (u == null || !acts) {
+      el.textContent = '';
+      return;
+    }
+    el.textContent = describeUnit(this.state, u);
   }
 
   private unitAtEvent(e: MouseEvent): number | null {
@@ -102,7 +146,9 @@ export class LiveView {
     this.state.acts = { shape, values: acts };
     const minTile = this.tileSize(shape);
     this.layout = gridLayout(shape, { minTile });
-    drawImage($canvas('grid'), activationGrid({ shape, values: acts }, { minTile, selected: this.state.unit, cursor: focused ? this.cursor : null }));
+    const shown = this.brightness === 'tile' && shape.length === 3 ? perTile(acts, shape[2]) : acts;
+    drawImage($canvas('grid'), activationGrid({ shape, values: shown }, { minTile, selected: this.state.unit, cursor: focused ? this.cursor : null }));
+    this.classList(layer.name, acts);
     const [h, w, c] = model.input.shape;
     drawImage($canvas('input-view'), toImage(x.dataSync(), [h, w, c], { mode: 'range', range: model.input.range }));
     this.raw(h, w);
@@ -149,6 +195,22 @@ export class LiveView {
     g.strokeStyle = '#ff8c00';
     g.lineWidth = 2;
     g.strokeRect(x1 * cw + 1, y1 * ch + 1, (x2 - x1) * cw - 2, (y2 - y1) * ch - 2);
+  }
+
+  /** Logits and softmax tiles stand for classes: their names and values, largest first, under the grid. */
+  private classList(layer: string, acts: Float32Array): void {
+    const list = $('grid-classes');
+    const model = this.state.model!;
+    const isClass = layer === model.layers[model.layers.length - 1].name || layer === model.logitsLayer;
+    const names = model.labels ?? this.state.config.data?.classNames;
+    list.hidden = !isClass || !names;
+    if (list.hidden) return;
+    const order = Array.from(acts, (v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
+    list.replaceChildren(...order.map(([v, i]) => {
+      const li = document.createElement('li');
+      li.textContent = `unit ${i} = “${names![i] ?? i}”: ${v.toPrecision(3)}`;
+      return li;
+    }));
   }
 
   private predictions(preds: ReturnType<typeof predictionsFrom>): void {

@@ -16,8 +16,10 @@ import { MethodsPanel } from './methods.js';
 import { PageData, dataFits } from './page_data.js';
 import { isMnistLike } from './fit_input.js';
 import { installShortcuts } from './keys.js';
-import { inputError, status, type AppState } from './state.js';
+import { wireInputs } from './input_wiring.js';
+import { status, type AppState } from './state.js';
 import { UnitPanel } from './unit.js';
+import { EmbeddingView } from './embed_view.js';
 
 const params = new URLSearchParams(location.search);
 
@@ -44,6 +46,9 @@ async function start(): Promise<void> {
   const unitPanel = new UnitPanel(state);
   const live = new LiveView(state, { onFrame: (x) => unitPanel.onFrame(x), onUnit: (u) => void unitPanel.open(u) });
   const methods = new MethodsPanel(state);
+  // Set below, once the input wiring exists: a clicked point opens its image as the input.
+  let openImage = (_i: number) => {};
+  const embedding = new EmbeddingView(state, (i) => openImage(i));
 
   const select = $('model') as HTMLSelectElement;
   const addOption = (label: string, value: string) => {
@@ -115,6 +120,7 @@ async function start(): Promise<void> {
     for (const id of ['method-progress', 'opt-progress']) ($(id) as HTMLProgressElement).value = 0;
     layerStrip();
     live.refresh();
+    embedding.reset(state.model);
     $('digit-fit').hidden = !isMnistLike(state.model);
     const [h, w, c] = state.model.input.shape;
     $('model-info').textContent = `${state.model.format} model, input ${h}×${w}×${c}, range ${state.model.input.range.join('…')}`;
@@ -158,76 +164,12 @@ async function start(): Promise<void> {
   $input('model-files').addEventListener('change', addModel);
   $input('model-folder').addEventListener('change', addModel);
 
-  // Input sources.
-  const sourceButtons = () => {
-    $button('src-webcam').setAttribute('aria-pressed', String(state.input.kind === 'webcam'));
-    $button('src-data').setAttribute('aria-pressed', String(state.input.kind === 'data'));
-    $('data-nav').hidden = state.input.kind !== 'data';
-    $button('freeze').setAttribute('aria-pressed', String(state.input.frozen));
-  };
-  const guard = (p: Promise<unknown>) => p.then(() => {
-    sourceButtons();
-    inputError(null);
-    if (/^input: /.test($('status').textContent ?? '')) status(ready);
-  }).catch((e) => {
-    sourceButtons();
-    inputError((e as Error).message);
-    status(`input: ${(e as Error).message}`);
-    // A failed source leaves no picture: clear what the old one drew.
-    if (state.input.kind === 'none') {
-      for (const id of ['input-view', 'grid']) $canvas(id).getContext('2d')!.clearRect(0, 0, $canvas(id).width, $canvas(id).height);
-      $('predictions').replaceChildren();
-      $('raw-figure').hidden = true;
-    }
-  });
-  $button('src-webcam').addEventListener('click', () => void guard(state.input.useWebcam()));
-  // The picker is cleared after each choice, so choosing the same file again is a change too.
-  $input('video-file').addEventListener('change', (e) => {
-    const el = e.target as HTMLInputElement;
-    const f = el.files?.[0];
-    if (f) void guard(state.input.useVideo(f));
-    el.value = '';
-  });
-  $input('image-file').addEventListener('change', (e) => {
-    const el = e.target as HTMLInputElement;
-    const f = el.files?.[0];
-    if (f) void guard(state.input.useImage(f));
-    el.value = '';
-  });
-  const showData = async (i: number) => {
-    if (!config.data) throw new Error('no data set served (start deepvis serve with --data)');
-    const n = config.data.count;
-    if (!Number.isInteger(i) || i < 0 || i >= n) {
-      $input('data-index').value = String(state.input.dataIndex);
-      throw new Error(`no image ${i}: the data set has ${n} images, 0–${n - 1}`);
-    }
-    const index = i;
-    await state.input.useData(index);
-    $input('data-index').value = String(index);
-    $button('data-prev').disabled = index === 0;
-    $button('data-next').disabled = index === n - 1;
-    const label = state.input.dataLabel;
-    $('data-label').textContent = `${config.data.spec} #${index}${label != null ? ` — label ${config.data.classNames?.[label] ?? state.model?.labels?.[label] ?? label}` : ''}`;
-  };
-  $button('src-data').addEventListener('click', () => void guard(showData(Number($input('data-index').value) || 0)));
-  $button('data-prev').addEventListener('click', () => void guard(showData(state.input.dataIndex - 1)));
-  $button('data-next').addEventListener('click', () => void guard(showData(state.input.dataIndex + 1)));
-  $input('data-index').addEventListener('change', () => void guard(showData(Number($input('data-index').value))));
-  if (config.data) {
-    $input('data-index').max = String(config.data.count - 1);
-    $('data-count').textContent = `of ${config.data.count}`;
-  }
-  $button('invert').addEventListener('click', () => {
-    state.input.setInverted(!state.input.inverted);
-    $button('invert').setAttribute('aria-pressed', String(state.input.inverted));
-  });
-  $button('digit-fit').addEventListener('click', () => {
-    state.input.setDigitFit(!state.input.digitFit);
-    $button('digit-fit').setAttribute('aria-pressed', String(state.input.digitFit));
-  });
-  $button('freeze').addEventListener('click', () => {
-    state.input.setFrozen(!state.input.frozen);
-    sourceButtons();
+  const { guard, showData } = wireInputs(state, () => ready);
+  openImage = (i) => void guard(showData(i));
+  $button('brightness').addEventListener('click', () => {
+    live.brightness = live.brightness === 'tile' ? 'layer' : 'tile';
+    $button('brightness').setAttribute('aria-pressed', String(live.brightness === 'tile'));
+    live.refresh();
   });
   const closeUnit = () => {
     if ($('unit-panel').hidden) return;
@@ -260,27 +202,15 @@ async function start(): Promise<void> {
     { keys: ['p'], label: 'previous data-set image', run: () => imageStep(-1) },
     { keys: ['i'], label: 'invert light and dark', run: () => $button('invert').click() },
     { keys: ['w'], label: 'webcam', run: () => $button('src-webcam').click() },
+    { keys: ['b'], label: 'backprop view: deconv → gradient → guided backprop', run: () => {
+      unitPanel.backprop.cycle();
+      live.refresh();
+    } },
+    { keys: ['c'], label: 'contrast boost in the unit panel', run: () => $button('unit-boost').click() },
+    { keys: ['t'], label: 'per-tile or per-layer brightness', run: () => $button('brightness').click() },
     { keys: ['?'], label: 'show or hide this list', run: () => {} },
   ], $('help'), $('help-list'));
   $button('help-open').addEventListener('click', () => document.dispatchEvent(new KeyboardEvent('keydown', { key: '?' })));
-  const zone = $('dropzone');
-  zone.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    zone.classList.add('over');
-  });
-  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-  zone.addEventListener('drop', (e) => {
-    e.preventDefault();
-    zone.classList.remove('over');
-    const f = e.dataTransfer?.files?.[0];
-    if (f?.type.startsWith('image/')) void guard(state.input.useImage(f));
-  });
-  document.addEventListener('paste', (e) => {
-    const item = [...(e.clipboardData?.items ?? [])].find((i) => i.type.startsWith('image/'));
-    const f = item?.getAsFile();
-    if (f) void guard(state.input.useImage(f));
-  });
-
   // For tests and the curious: the page's own numbers.
   (window as unknown as { deepvisApp: unknown }).deepvisApp = {
     stats: () => ({ frames: state.frames, fps: state.fps, numTensors: tf.memory().numTensors, backend: engine.backend, source: state.input.kind, version: state.input.version }),

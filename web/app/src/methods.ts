@@ -9,7 +9,23 @@ import {
 } from '../../../src/index.js';
 import { $, $button, $canvas, $input, drawImage, slider } from './draw.js';
 import { status, type AppState } from './state.js';
-import { runMaximize } from './unit.js';
+import { runMaximize } from './maximize_run.js';
+
+/**
+ * How much a dream changed the photo: the mean |Δ| as a fraction of the range, and the fraction of
+ * pixels it pushed onto a bound (ending at black or white from at least 2% of the range away):
+ * "visible" and "saturated" as numbers.
+ */
+export function dreamChange(before: ArrayLike<number>, after: ArrayLike<number>, [lo, hi]: readonly [number, number]): { mean: number; clipped: number } {
+  const span = hi - lo;
+  let sum = 0;
+  let clipped = 0;
+  for (let i = 0; i < before.length; i++) {
+    sum += Math.abs(after[i] - before[i]) / span;
+    if ((after[i] >= hi && before[i] < hi - 0.02 * span) || (after[i] <= lo && before[i] > lo + 0.02 * span)) clipped++;
+  }
+  return { mean: sum / before.length, clipped: clipped / before.length };
+}
 
 type View = 'maximize' | 'dream' | 'invert' | 'occlusion';
 const VIEWS: View[] = ['maximize', 'dream', 'invert', 'occlusion'];
@@ -105,15 +121,18 @@ export class MethodsPanel {
       const units = parseUnits($input('max-units').value, layer, 64);
       const method = ($('max-method') as HTMLSelectElement).value;
       const steps = this.p.maxSteps();
-      const tilesOf = (v: Float32Array) => units.map((_, i) => pic(itemOf(v, i, [h, w, c]), [h, w, c], 'minmax'));
-      const r = await runMaximize(model, layer, units, method, steps, signal, progress, undefined, (v, step) => {
-        if (signal.aborted) return;
-        drawImage($canvas('method-out'), grid(tilesOf(v), { labels: units.map(String), minTile: 56 }));
-        $('method-info').textContent = `maximize on ${layer.name}: running, step ${step + 1} of ${steps}`;
+      const tilesOf = (v: Float32Array, shape: [number, number, number] = [h, w, c]) => units.map((_, i) => pic(itemOf(v, i, shape), shape, 'minmax'));
+      const r = await runMaximize(model, layer, units, method, steps, signal, progress, {
+        seed: x, config: this.state.config,
+        live: (v, step, shape) => {
+          if (signal.aborted) return;
+          drawImage($canvas('method-out'), grid(tilesOf(v, shape), { labels: units.map(String), minTile: 112 }));
+          $('method-info').textContent = `maximize on ${layer.name}: running, step ${step + 1} of ${steps}`;
+        },
       });
       const v = r.images.dataSync() as Float32Array;
       r.images.dispose();
-      return { image: grid(tilesOf(v), { labels: units.map((u, i) => `${u} ${r.activations[i].toPrecision(3)}`), minTile: 56 }), info: `${method}, ${units.length} units at once` };
+      return { image: grid(tilesOf(v), { labels: units.map((u, i) => `${u} ${r.activations[i].toPrecision(3)}`), minTile: 112 }), info: `${method}, ${units.length} units at once` };
     }
     if (this.view === 'dream') {
       const octaves = this.p.octaves();
@@ -128,7 +147,15 @@ export class MethodsPanel {
         const [H, W] = r.image.shape;
         const v = r.image.dataSync();
         r.image.dispose();
-        return { image: grid([pic(photo.dataSync(), [H, W, c]), pic(v, [H, W, c])], { labels: ['input', 'dream'], minTile: 112 }), info: `${octaves} octaves × ${steps} steps, ${H}×${W}` };
+        const before = photo.dataSync();
+        const change = dreamChange(before, v, range);
+        const out = $canvas('method-out');
+        out.dataset.meanChange = change.mean.toFixed(4);
+        out.dataset.clipped = change.clipped.toFixed(4);
+        return {
+          image: grid([pic(before, [H, W, c]), pic(v, [H, W, c])], { labels: ['input', 'dream'], minTile: 112 }),
+          info: `${octaves} octaves × ${steps} steps, ${H}×${W}: pixels changed by ${(100 * change.mean).toFixed(1)}% of the range on average, ${(100 * change.clipped).toFixed(1)}% pushed to black or white`,
+        };
       } finally {
         photo.dispose();
       }
