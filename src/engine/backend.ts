@@ -13,6 +13,7 @@ import { installAvgPoolGradient } from './avg_pool_gradient.js';
 import { installReluGradient } from './relu_gradient.js';
 import { checkTfjsVersion } from './version.js';
 import { installLazyGradients } from './lazy_gradients.js';
+import { installLeanBackward } from './lean_backward.js';
 import { canThreadWasmInNode, nodeCores, prepareThreadedWasm, unrefWasmWorkers } from './wasm_threads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
@@ -109,6 +110,7 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   installAvgPoolGradient();
   installReluGradient();
   installLazyGradients();
+  installLeanBackward();
   const kernels = installKernels(chosen);
   return {
     backend: chosen,

@@ -33,6 +33,7 @@ export interface BackwardRules {
 }
 
 function reluGrad(rule: ReluRule, cap?: number): tf.GradConfig['gradFunc'] {
+  // saved[0] is the op's output (see relu_gradient.ts): it is positive (and below the cap) exactly where the input is.
   return (dy, saved) => {
     const [x] = saved;
     return {
@@ -65,8 +66,8 @@ function nearestUnpool(dy: tf.Tensor4D, x: tf.Tensor4D, attrs: tf.NamedAttrMap):
 export function withRules<T>(rules: BackwardRules, fn: () => T): T {
   const swaps: tf.GradConfig[] = [];
   if (rules.relu !== 'gradient') {
-    swaps.push({ kernelName: 'Relu', inputsToSave: ['x'], gradFunc: reluGrad(rules.relu) });
-    swaps.push({ kernelName: 'Relu6', inputsToSave: ['x'], gradFunc: reluGrad(rules.relu, 6) });
+    swaps.push({ kernelName: 'Relu', outputsToSave: [true], gradFunc: reluGrad(rules.relu) });
+    swaps.push({ kernelName: 'Relu6', outputsToSave: [true], gradFunc: reluGrad(rules.relu, 6) });
   }
   if (rules.unpool === 'nearest') {
     swaps.push({

@@ -116,10 +116,12 @@ export async function loadModel(modelPath: string, overrides: InputOverrides = {
     artifacts.userDefinedMetadata = { ...artifacts.userDefinedMetadata, deepvis: { ...sidecar, ...own } };
     return withDefaults(await visModelFromArtifacts(artifacts, modelPath, overrides));
   }
-  const bytes = new Uint8Array(await fs.readFile(file));
+  // A plain view of the file's bytes: no second copy of a file that can be hundreds of MB (a Buffer
+  // itself sends protobufjs down its Buffer reader, whose byte fields decoded to garbage weights).
+  const bytes = plainView(await fs.readFile(file));
   const dir = path.dirname(file);
   // ONNX external data: names from the file, read only inside the model's folder.
-  const readExternal = async (location: string) => new Uint8Array(await fs.readFile(await insideFolder(dir, location, file)));
+  const readExternal = async (location: string): Promise<Uint8Array> => plainView(await fs.readFile(await insideFolder(dir, location, file)));
   return visModelFromBytes(bytes, printable(file), readExternal, sidecar, overrides);
 }
 
@@ -147,3 +149,5 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string, meta: 
     }),
   );
 }
+
+const plainView = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

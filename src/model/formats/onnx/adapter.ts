@@ -32,19 +32,64 @@ function physicalDelta(delta: tf.Tensor, meta: RtMeta, physicalShape: readonly n
   return delta;
 }
 
-function execute(p: Program, x: tf.Tensor, wanted: readonly string[], plan: readonly number[], offset?: { name: string; delta: tf.Tensor }): tf.Tensor[] {
+/**
+ * Runs `plan`, freeing each intermediate after its last reader (`release`), so a forward pass
+ * holds a frontier of tensors rather than every activation of the batch (0.75 GB for ResNet-18 at
+ * batch 32). Under a gradient this is safe too: the tape keeps its own clones of what a backward
+ * kernel needs (engine.saveTensorsForBackwardMode), so only what no gradient reads goes.
+ */
+function execute(p: Program, x: tf.Tensor, wanted: readonly string[], plan: Plan, offset?: { name: string; delta: tf.Tensor }): tf.Tensor[] {
   const env = new Map<string, tf.Tensor>([[p.inputName, x]]);
-  for (const i of plan) {
-    const s = p.steps[i];
-    let out = s.compiled.run(s.reads.map((r) => (r ? env.get(r)! : null)));
+  for (let k = 0; k < plan.steps.length; k++) {
+    const s = p.steps[plan.steps[k]];
+    // tidy: an op's own intermediates (a folded batch norm's product) go when the op returns.
+    let out = tf.tidy(() => s.compiled.run(s.reads.map((r) => (r ? env.get(r)! : null))));
     if (offset && offset.name === s.output) {
       const d = physicalDelta(offset.delta, p.metas.get(s.output)!, out.shape);
       if (!tf.util.arraysEqual(d.shape, out.shape)) throw new DeepvisError(`offset of shape [${offset.delta.shape.join(', ')}] does not fit layer '${s.output}'`);
-      out = out.add(d);
+      const sum = out.add(d);
+      out.dispose();
+      out = sum;
     }
     env.set(s.output, out);
+    for (const name of plan.release[k]) release(env, name, x, keptOf(p));
   }
   return wanted.map((w) => tapForm(env.get(w)!, p.metas.get(w)!));
+}
+
+const keptSets = new WeakMap<Program, ReadonlySet<tf.Tensor>>();
+const keptOf = (p: Program): ReadonlySet<tf.Tensor> => {
+  let s = keptSets.get(p);
+  if (!s) keptSets.set(p, (s = new Set(p.kept)));
+  return s;
+};
+
+/** Drops `name`; disposes its tensor unless it is the caller's input, a weight, or shared by a live entry (Identity). */
+function release(env: Map<string, tf.Tensor>, name: string, x: tf.Tensor, kept: ReadonlySet<tf.Tensor>): void {
+  const t = env.get(name);
+  env.delete(name);
+  if (t == null || t === x || kept.has(t)) return;
+  for (const other of env.values()) if (other === t) return;
+  t.dispose();
+}
+
+interface Plan {
+  /** Step indices in graph order. */
+  readonly steps: readonly number[];
+  /** Per step of `steps`, the tensors read for the last time there (never a wanted one). */
+  readonly release: ReadonlyArray<readonly string[]>;
+}
+
+function planWithRelease(p: Program, wanted: readonly string[]): Plan {
+  const steps = planFor(p, wanted);
+  const lastRead = new Map<string, number>();
+  steps.forEach((i, k) => { for (const r of p.steps[i].reads) if (r) lastRead.set(r, k); });
+  // An output nobody reads (a side branch of a tap plan) goes right after it is made.
+  steps.forEach((i, k) => { if (!lastRead.has(p.steps[i].output)) lastRead.set(p.steps[i].output, k); });
+  const keep = new Set([...wanted, p.inputName]);
+  const release: string[][] = steps.map(() => []);
+  for (const [name, k] of lastRead) if (!keep.has(name) && p.producer.has(name)) release[k].push(name);
+  return { steps, release };
 }
 
 /** Steps needed for `wanted`, in graph order. */
@@ -95,11 +140,11 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
   const linearOut = ['Gemm', 'MatMul'].includes(last.node.op) && program.metas.get(last.output)!.logical.length === 2;
   const logitsTensor = last.node.op === 'Softmax' ? last.reads.find((r) => r) : linearOut ? last.output : undefined;
   const logitsLayer = meta.logitsLayer ?? layers.find((l) => tensorOf.get(l.name) === logitsTensor)?.name ?? null;
-  const plans = new Map<string, number[]>();
+  const plans = new Map<string, Plan>();
   const planCached = (ts: readonly string[]) => {
     const key = ts.join('\u0000');
     let plan = plans.get(key);
-    if (!plan) plans.set(key, (plan = planFor(program, ts)));
+    if (!plan) plans.set(key, (plan = planWithRelease(program, ts)));
     return plan;
   };
 

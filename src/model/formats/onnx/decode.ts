@@ -62,10 +62,12 @@ interface RawTensor {
   data_location?: number;
 }
 
+// Uint8Array's own slice: on a Node Buffer (what protobufjs hands out for one), .slice() is a view
+// of the whole file, not a copy.
 function aligned(bytes: Uint8Array, width: number): ArrayBuffer {
   return bytes.byteOffset % width === 0 && bytes.byteLength === bytes.buffer.byteLength
     ? (bytes.buffer as ArrayBuffer)
-    : (bytes.slice().buffer as ArrayBuffer);
+    : (Uint8Array.prototype.slice.call(bytes).buffer as ArrayBuffer);
 }
 
 function halfToFloat(h: number): number {

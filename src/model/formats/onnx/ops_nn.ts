@@ -3,6 +3,7 @@
  * once, here, at load: OIHW → HWIO (depthwise: → [kH, kW, C, M]), batch norm folded to one scale
  * and shift, Gemm's B transposed (and its rows permuted when it reads a 'flat' NHWC tensor).
  */
+import { channelAffine } from '../../../engine/channel_affine.js';
 import * as tf from '@tensorflow/tfjs';
 import type { HostTensor } from './decode.js';
 import { hostTensor, materialize } from './layout.js';
@@ -104,7 +105,7 @@ const batchNorm: OpCompiler = (ctx) => {
   // Channel axis 1 is the last physical axis for nhwc and for [N, C]; for [N, C, L] it is not.
   const dims = meta.layout === 'plain' && meta.logical.length === 3 ? [c, 1] : [c];
   const sc = ctx.keep(tf.tensor(scale, dims)), sh = ctx.keep(tf.tensor(shift, dims));
-  return { layout: meta.layout === 'flat' ? 'plain' : meta.layout, run: ([x]) => (meta.layout === 'flat' ? materialize(x!, meta) : x!).mul(sc).add(sh) };
+  return { layout: meta.layout === 'flat' ? 'plain' : meta.layout, run: ([x]) => channelAffine(meta.layout === 'flat' ? materialize(x!, meta) : x!, sc, sh) };
 };
 
 function pool(kind: 'max' | 'avg'): OpCompiler {
