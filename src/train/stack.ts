@@ -105,6 +105,7 @@ function pretrain(data: Float32Array, nv: number, args: StackArgs, mask: Float32
     if (args.kind === 'dbn') {
       const { rbm, errors } = trainRbm(input, width, {
         hidden, epochs: args.pretrainEpochs, lr: args.lr, seed, mask: layerMask, weightDecay: args.weightDecay,
+        sparsity: args.sparsity, initStd: args.initStd, batchSize: args.batchSize,
         visible: i === 0 ? args.visible ?? 'binary' : 'binary',
         onEpoch: (e) => onEpoch(e.epoch, e.reconstructionError, e.seconds),
       });
