@@ -60,8 +60,15 @@ export interface StackArgs {
   readonly inputRange?: readonly [number, number];
   readonly noise?: Corruption;
   readonly visible?: VisibleUnits;
-  /** Sparsity penalty of the first layer (seed 000: the sparse 784–1000–784 autoencoder). */
+  /**
+   * Sparsity of the first layer: the SAE's KL penalty (seed 000: the sparse 784–1000–784
+   * autoencoder); the first RBM's hidden-bias pull (Lee et al. 2008).
+   */
   readonly sparsity?: { readonly target: number; readonly weight: number };
+  /** Standard deviation of the initial weights of pre-training (default 0.01). */
+  readonly initStd?: number;
+  /** Mini-batch size of pre-training (default 64). */
+  readonly batchSize?: number;
   /** Every first-layer unit sees only a size×size square of the input (seed 000: 7). */
   readonly patch?: number;
   readonly seed?: number;
@@ -105,7 +112,7 @@ function pretrain(data: Float32Array, nv: number, args: StackArgs, mask: Float32
     if (args.kind === 'dbn') {
       const { rbm, errors } = trainRbm(input, width, {
         hidden, epochs: args.pretrainEpochs, lr: args.lr, seed, mask: layerMask, weightDecay: args.weightDecay,
-        sparsity: args.sparsity, initStd: args.initStd, batchSize: args.batchSize,
+        sparsity: i === 0 ? args.sparsity : undefined, initStd: args.initStd, batchSize: args.batchSize,
         visible: i === 0 ? args.visible ?? 'binary' : 'binary',
         onEpoch: (e) => onEpoch(e.epoch, e.reconstructionError, e.seconds),
       });
@@ -118,6 +125,8 @@ function pretrain(data: Float32Array, nv: number, args: StackArgs, mask: Float32
       const { layer, losses } = trainAeLayer(input, width, {
         hidden, epochs: args.pretrainEpochs, lr: args.lr, seed, mask: layerMask,
         noise: args.noise, sparsity: i === 0 ? args.sparsity : undefined,
+        optimizer: args.optimizer, weightDecay: args.weightDecay, initStd: args.initStd, batchSize: args.batchSize,
+        visible: i === 0 ? args.visible ?? 'binary' : 'binary',
         onEpoch: (e) => onEpoch(e.epoch, e.loss, e.seconds),
       });
       const next = encodeAll(layer, input, width);
