@@ -76,8 +76,8 @@ describe('fixed-size corruption (seed 002 §2)', () => {
   it('parses KIND:LEVEL and refuses anything else in one line', () => {
     assert.deepEqual(parseCorruption('salt-pepper:0.25'), { kind: 'salt-pepper', level: 0.25 });
     assert.deepEqual(parseCorruption('mask-iid:0.1'), { kind: 'mask-iid', level: 0.1 });
-    assert.throws(() => parseCorruption('mask:1.5'), /--noise must be KIND:LEVEL/);
-    assert.throws(() => parseCorruption('blur:0.1'), /mask, salt-pepper, mask-iid, salt-pepper-iid/);
+    assert.throws(() => parseCorruption('mask:1.5'), /--noise must be mask:LEVEL or salt-pepper:LEVEL/);
+    assert.throws(() => parseCorruption('blur:0.1'), /mask-iid:, salt-pepper-iid: per pixel\) with 0 ≤ LEVEL < 1; got 'blur:0.1'/);
   });
 });
 

@@ -82,7 +82,7 @@ export function parseCorruption(text: string, what = '--noise'): Corruption {
   const m = /^([a-z-]+):([\d.]+)$/.exec(text);
   const level = m ? Number(m[2]) : NaN;
   if (!m || !(CORRUPTION_KINDS as readonly string[]).includes(m[1]) || !(level >= 0 && level < 1)) {
-    throw new DeepvisError(`${what} must be KIND:LEVEL with KIND one of ${CORRUPTION_KINDS.join(', ')} and 0 ≤ LEVEL < 1; got '${text}'`);
+    throw new DeepvisError(`${what} must be mask:LEVEL or salt-pepper:LEVEL (fixed-size subsets; mask-iid:, salt-pepper-iid: per pixel) with 0 ≤ LEVEL < 1; got '${text}'`);
   }
   return { kind: m[1] as CorruptionKind, level };
 }

@@ -8,26 +8,32 @@ import { DeepvisError } from '../../errors.js';
 import { parseArgs, required, usage, type Flags, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, openOutput } from '../common.js';
 import { Progress } from '../progress.js';
-import { trainStack, type StackArgs } from '../../train/stack.js';
+import { DEFAULT_LAYERS, trainStack, type StackArgs } from '../../train/stack.js';
 import type { Corruption } from '../../train/autoencoder.js';
+import { parseCorruption } from '../../train/corruption.js';
+import { isPatchSpec, trainPatchesCommand } from './train_patches.js';
 import type { ImageSet } from '../../data/dataset.js';
 
 const SPECS = {
   arch: { type: 'string', help: 'architecture', choices: ['cnn', 'mlp', 'rbm', 'dbn', 'sae', 'dae'] },
-  layers: { type: 'ints', help: 'hidden layer sizes of rbm/dbn/sae/dae (default 1000,500,300,50; rbm 500)' },
+  layers: { type: 'ints', help: `hidden layer sizes of rbm/dbn/sae/dae (default dbn ${DEFAULT_LAYERS.dbn.join(',')} (seed 002's three RBMs), sae/dae ${DEFAULT_LAYERS.sae.join(',')}, rbm ${DEFAULT_LAYERS.rbm.join(',')}; patches: one layer of 100)` },
   'pretrain-epochs': { type: 'int', help: 'greedy layer-wise epochs per layer (rbm/dbn/sae/dae); 0 = plain backpropagation', default: 3 },
   backprop: { type: 'string', help: "with --pretrain-epochs 0: supervised (a classifier, with labels) or unsupervised (sae/dae: the deep autoencoder end to end from a random start, reconstruction only, for --ae-epochs; seed 000 fig. 2)", choices: ['supervised', 'unsupervised'], default: 'supervised' },
   'ae-epochs': { type: 'int', help: 'sae/dae: end-to-end fine-tuning epochs of the whole stack as a deep autoencoder (Adam 1e-4)', default: 0 },
-  noise: { type: 'string', help: "input corruption, mask:LEVEL or salt-pepper:LEVEL (dae default mask:0.25)" },
+  noise: { type: 'string', help: "input corruption: mask:LEVEL or salt-pepper:LEVEL replace exactly round(LEVEL·pixels) of each image (seed 002 §2); mask-iid:/salt-pepper-iid: each pixel independently (dae default mask:0.25; patches salt-pepper:0.25)" },
+  optimizer: { type: 'string', help: "sae/dae pre-training: adam or seed 002's plain sgd (default adam)", choices: ['adam', 'sgd'] },
+  'weight-decay': { type: 'number', help: 'L2 weight decay of pre-training (default rbm 2e-4, autoencoder 0)' },
+  photos: { type: 'string', help: '--data patches: a folder of photographs (default the python3-skimage photographs)' },
+  patches: { type: 'int', help: '--data patches: how many patches to cut (default 100000, as seed 002)' },
   sparsity: { type: 'numbers', help: 'sparse autoencoder: TARGET,WEIGHT of the KL penalty, e.g. 0.05,0.1' },
   patch: { type: 'int', help: 'first-layer units see only a PATCH×PATCH square of the input (seed 000: 7)' },
   gaussian: { type: 'bool', help: 'Gaussian (real-valued) visible units for the first RBM' },
-  data: { type: 'string', help: 'mnist | fashion-mnist | a folder of images (one subfolder per class)', default: 'mnist' },
+  data: { type: 'string', help: 'mnist | fashion-mnist | a folder of images (one subfolder per class) | patches[:SIZE] (whitened natural-image patches, seed 002)', default: 'mnist' },
   snapshots: { type: 'ints', help: 'cnn/mlp: keep a checkpoint after these epochs in OUT/snapshots/epoch-N (for report --history)' },
   epochs: { type: 'int', help: 'passes over the training set (rbm: CD epochs; dbn/sae/dae: supervised fine-tuning with a softmax classifier, 0 = none)', default: 10 },
   out: { type: 'string', help: 'output directory for model.json, weights.bin, metrics.json' },
   batch: { type: 'int', help: 'mini-batch size', default: 64 },
-  lr: { type: 'number', help: 'Adam learning rate of supervised training (default 1e-3; 3e-3 for fine-tuning a sigmoid stack)' },
+  lr: { type: 'number', help: 'Adam learning rate of supervised training (default 1e-3; 3e-3 for fine-tuning a sigmoid stack); with --data patches the pre-training step' },
   shift: { type: 'int', help: 'random shift augmentation in pixels (default on mnist: 2, stacks 1; else 0)' },
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
@@ -56,6 +62,20 @@ export async function run(argv: string[]): Promise<void> {
   const output = await openOutput(out);
   const engine = await engineFrom(flags);
   const seed = flags.seed;
+  if (isPatchSpec(dataSpec)) {
+    // Unlabelled: pre-training only; an epoch count given explicitly overrides train/natural.ts's.
+    const given = (name: string) => argv.some((a) => a === name || a.startsWith(`${name}=`));
+    const pretrain = given('--pretrain-epochs') ? flags['pretrain-epochs'] : arch === 'rbm' && given('--epochs') ? epochs : undefined;
+    await trainPatchesCommand({
+      arch, spec: dataSpec, photos: flags.photos, count: flags.patches, seed, out, output, backend: engine.backend,
+      overrides: {
+        layers: flags.layers || undefined, epochs: pretrain, lr: flags.lr, weightDecay: flags['weight-decay'],
+        sparsity: sparsity ? { target: sparsity[0], weight: sparsity[1] } : undefined,
+        optimizer: flags.optimizer, noise: flags.noise != null ? noise : undefined,
+      },
+    });
+    return;
+  }
   const { train, test } = await loadDataSplit(dataSpec, [28, 28, 1], seed);
   if (!train.labels) throw new DeepvisError(`data set ${dataSpec} has no labels (a folder needs one subfolder per class)`);
   const classes = train.classNames?.length ?? Math.max(...train.labels) + 1;
@@ -111,10 +131,7 @@ export async function run(argv: string[]): Promise<void> {
 
 function parseNoise(text: string | undefined, arch: string): Corruption | undefined {
   if (text == null) return arch === 'dae' ? { kind: 'mask', level: 0.25 } : undefined;
-  const m = /^(mask|salt-pepper):([\d.]+)$/.exec(text);
-  const level = m ? Number(m[2]) : NaN;
-  if (!m || !(level >= 0 && level < 1)) throw new DeepvisError(`--noise must be mask:LEVEL or salt-pepper:LEVEL with 0 ≤ LEVEL < 1; got '${text}'`);
-  return { kind: m[1] as Corruption['kind'], level };
+  return parseCorruption(text);
 }
 
 interface StackRun {
@@ -132,7 +149,7 @@ interface StackRun {
 
 async function trainStackCommand(arch: 'rbm' | 'dbn' | 'sae' | 'dae', flags: Flags<typeof SPECS>, r: StackRun): Promise<void> {
   const isRbm = arch === 'rbm';
-  const layers = (flags.layers !== 'all' && flags.layers) || (isRbm ? [500] : [1000, 500, 300, 50]);
+  const layers = (flags.layers !== 'all' && flags.layers) || [...DEFAULT_LAYERS[isRbm ? 'rbm' : arch === 'dbn' ? 'dbn' : 'sae']];
   const args: StackArgs = {
     kind: arch === 'rbm' || arch === 'dbn' ? 'dbn' : 'sae',
     layers,
@@ -146,6 +163,8 @@ async function trainStackCommand(arch: 'rbm' | 'dbn' | 'sae' | 'dae', flags: Fla
     finetuneLr: flags.lr ?? 3e-3,
     shift: flags.shift ?? (r.dataSpec === 'mnist' ? 1 : 0),
     noise: r.noise,
+    optimizer: flags.optimizer,
+    weightDecay: flags['weight-decay'],
     sparsity: r.sparsity ? { target: r.sparsity[0], weight: r.sparsity[1] } : undefined,
     patch: flags.patch,
     visible: flags.gaussian ? 'gaussian' : 'binary',
