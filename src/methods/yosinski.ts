@@ -25,7 +25,7 @@ export { randomPresets, SEARCH_RANGES, YOSINSKI_DEFAULT_SET, YOSINSKI_PRESETS, t
 export interface YosinskiArgs extends UnitRequest {
   /** Hyperparameter sets, run one after another. Default: the paper's best, Table 1's third row. */
   readonly sets?: readonly YosinskiSet[];
-  /** Multiplies every set's learning rate (the toolbox's rates were tuned on CaffeNet); default 1. */
+  /** Multiplies every set's step (constant: lr; progress: the target and max_lr) — the toolbox's rates were tuned on CaffeNet; default 1. */
   readonly lr?: number;
   /** `steps` (from UnitRequest), when given, replaces every set's own iteration count. */
 }
@@ -58,7 +58,7 @@ export function* yosinskiSteps(model: VisModel, args: YosinskiArgs): Steps<Yosin
       const param = pixels(() => tf.randomNormal([u, ...model.input.shape], centre, (10 / 255) * (hi - lo), 'float32', rng.seed()) as tf.Tensor4D);
       const policy = set.lr.policy === 'constant'
         ? { rule: 'ascent' as const, lr: set.lr.lr * s2 * p.lrScale }
-        : { rule: 'progress' as const, lr: set.lr.progress, maxLr: set.lr.maxLr * s2 * p.lrScale };
+        : { rule: 'progress' as const, lr: set.lr.progress * p.lrScale, maxLr: set.lr.maxLr * s2 * p.lrScale };
       const at = offset;
       const run = yield* optimizeOwned(model, param, objective, {
         steps: set.steps,
