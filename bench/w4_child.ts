@@ -48,5 +48,5 @@ const leaked = tf.memory().numTensors - before;
 console.log(JSON.stringify({
   framework: 'deepvis', backend: engine.backend, threads: engine.threads, model: file, value: stepMs, unit: 'ms/step (batch 8, 224 px)',
   saliency_ms: salMs, forward_images_per_s: 32000 / fwdMs, lucid_step_ms: lucidMs, lucid_layer: layer, load_ms: loadMs,
-  peak_rss_mb: process.resourceUsage().maxRSS / 1e3, leaked,
+  forward_engine: model.forwardEngine ?? 'tfjs', peak_rss_mb: process.resourceUsage().maxRSS / 1e3, leaked,
 }));

@@ -35,13 +35,17 @@ export function formatBytes(bytes: number): string {
   return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : `${Math.ceil(bytes / 2 ** 20)} MB`;
 }
 
+/** Estimated bytes one image of a gradient batch (or a forward batch, gradients: false) holds. */
+export function bytesPerImage(model: VisModel, layer?: string, gradients = true): number {
+  return (floatsPerImage(model, layer) * (gradients === false ? 1 : 2) + size(model.input.shape) * 6) * 4;
+}
+
 /**
  * Refuses a gradient request of `batch` images through the model up to `layer` that would not fit:
  * `what` says what the batch is made of ("1000 units × 64 restarts"), `hint` which flag lowers it.
  */
 export function checkBatchMemory(model: VisModel, batch: number, o: { layer?: string; what: string; hint: string; gradients?: boolean }): void {
-  const perImage = floatsPerImage(model, o.layer) * (o.gradients === false ? 1 : 2) + size(model.input.shape) * 6;
-  const bytes = batch * perImage * 4;
+  const bytes = batch * bytesPerImage(model, o.layer, o.gradients);
   const budget = memoryBudget();
   if (bytes > budget) {
     throw new DeepvisError(`${batch.toLocaleString('en')} images in one batch (${o.what}) need about ${formatBytes(bytes)}; the limit is ${formatBytes(budget)} — ${o.hint}`);

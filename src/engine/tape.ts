@@ -17,3 +17,8 @@ export function releaseTapeAfterError(): void {
   for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
   state.activeTape = null;
 }
+
+/** True while a gradient is being recorded: a forward pass then has to run on tfjs, on the tape. */
+export function recordingGradients(): boolean {
+  return (tf.engine() as unknown as { state: EngineState }).state.gradientDepth > 0;
+}

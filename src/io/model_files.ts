@@ -3,6 +3,7 @@
  * model.json, or the .json file itself, whatever its shards are called), and save LayersModels with
  * deepvis metadata.
  */
+import { onnxRuntimeRunner } from '../engine/onnxruntime.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -122,7 +123,7 @@ export async function loadModel(modelPath: string, overrides: InputOverrides = {
   const dir = path.dirname(file);
   // ONNX external data: names from the file, read only inside the model's folder.
   const readExternal = async (location: string): Promise<Uint8Array> => plainView(await fs.readFile(await insideFolder(dir, location, file)));
-  return visModelFromBytes(bytes, printable(file), readExternal, sidecar, overrides);
+  return visModelFromBytes(bytes, printable(file), readExternal, sidecar, overrides, onnxRuntimeRunner);
 }
 
 /** Saves a LayersModel as model.json + weights.bin, with deepvis metadata, atomically. */

@@ -5,6 +5,7 @@
  * (deepvis.json next to a model: range, mean/std, channel order, class names) and the defaults
  * a model that says nothing gets.
  */
+import type { ForwardRunnerFactory } from '../engine/forward_runner.js';
 import { DeepvisError } from '../errors.js';
 import { loadKeras, kerasKind } from './formats/keras/load.js';
 import type { ExternalReader } from './formats/onnx/decode.js';
@@ -28,10 +29,11 @@ export const SINGLE_FILE_MODEL = /\.(onnx|h5|hdf5|keras)$/i;
 
 export async function visModelFromBytes(
   bytes: Uint8Array, source: string, readExternal: ExternalReader, meta: DeepvisMetadata = {}, overrides: InputOverrides = {},
+  runners?: ForwardRunnerFactory,
 ): Promise<VisModel> {
   const kind = modelFileKind(source, bytes);
   if (kind === 'keras') return withDefaults({ ...(await loadKeras(bytes, source, meta, overrides)), format: 'keras' });
-  if (kind === 'onnx') return withDefaults(await loadOnnx(bytes, source, readExternal, meta, overrides));
+  if (kind === 'onnx') return withDefaults(await loadOnnx(bytes, source, readExternal, meta, overrides, runners));
   throw new DeepvisError(`${source} is not a model file deepvis reads (ONNX .onnx, Keras .h5/.hdf5/.keras, or a tfjs model.json)`);
 }
 

@@ -112,5 +112,10 @@ export interface VisModel {
   weightsOf(layer: string): tf.Tensor[];
   /** Name of the layer whose output is pre-softmax class scores, if the model has one. */
   readonly logitsLayer: string | null;
+  /**
+   * What runs forward passes that no gradient records: 'tfjs' (absent = tfjs), or another engine
+   * the adapter chose ('onnxruntime-node 1.30.0' for ONNX files in Node). Gradients are always tfjs.
+   */
+  readonly forwardEngine?: string;
   dispose(): void;
 }

@@ -14,6 +14,7 @@ export async function run(argv: string[]): Promise<void> {
   const grad = gradientCheck(model);
   const info = {
     format: model.format,
+    forwardEngine: model.forwardEngine ?? 'tfjs',
     input: model.input,
     labels: model.labels,
     logitsLayer: model.logitsLayer,
@@ -27,7 +28,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const p = model.input.provenance;
   const out: string[] = [];
-  out.push(`format: ${model.format} model   backend: ${engine.backend}`);
+  out.push(`format: ${model.format} model   backend: ${engine.backend}   forward passes without a gradient: ${model.forwardEngine ?? 'tfjs'}`);
   out.push(`input: ${model.input.shape.join('×')} (${p.shape})${model.input.nativeShape.length !== 3 ? `, fed to the model as [${model.input.nativeShape.join(', ')}]` : ''}`);
   out.push(`value range: ${model.input.range.join(' … ')} (${p.range})   channel order: ${model.input.channelOrder} (${p.channelOrder})`);
   const norm = model.input.normalize;

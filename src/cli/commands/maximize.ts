@@ -26,7 +26,8 @@ import { toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, usage, type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, MODEL_FLAGS, fileStem, openModelCommand, openOutput } from '../common.js';
 import { evalSetFor, UNIT_FLAGS, unitsFrom } from '../inputs.js';
-import { checkBatchMemory, checkGridPixels, gridTile } from '../limits.js';
+import { bytesPerImage, checkBatchMemory, checkGridPixels, gridTile, memoryBudget } from '../limits.js';
+import { inUnitChunks, unitsPerChunk } from '../../methods/unit_chunks.js';
 import { Progress } from '../progress.js';
 
 const METHODS = ['erhan', 'yosinski', 'data-driven', 'lucid', 'maco', 'accentuate'] as const;
@@ -95,7 +96,12 @@ export async function run(argv: string[]): Promise<void> {
     maco: () => [macoParams(model, { units, crops: flags.crops }).crops + 4, 'crops and a canvas'], accentuate: () => [accentuateParams({ crops: flags.crops }).crops, 'crops'],
   };
   const [k, per] = copies[method]();
-  checkBatchMemory(model, units.length * k, { layer: layer.name, what: `${units.length} units × ${k} ${per}`, hint: `fewer --units${method === 'erhan' ? ' or --restarts' : ''}` });
+  // Erhan and single-image Lucid run in consecutive batches of units when all do not fit at once;
+  // the others (sets, diversity, crops couple a unit's rows) must fit in one batch.
+  const chunked = method === 'erhan' || (method === 'lucid' && k === 1);
+  const chunk = chunked ? unitsPerChunk(bytesPerImage(model, layer.name), k, memoryBudget()) : units.length;
+  const perBatch = Math.min(units.length, chunk);
+  checkBatchMemory(model, perBatch * k, { layer: layer.name, what: `${perBatch} units × ${k} ${per}`, hint: `fewer --units${method === 'erhan' ? ' or --restarts' : ''}` });
   // The grid (one tile per unit, a row per set or image when there are several): encodable?
   const [gh, gw] = model.input.shape;
   const [gridCols, gridRows] = method === 'erhan' || k === 1 ? [Math.ceil(Math.sqrt(units.length)), Math.ceil(units.length / Math.ceil(Math.sqrt(units.length)))] : [units.length, k];
@@ -128,7 +134,8 @@ export async function run(argv: string[]): Promise<void> {
       break;
     }
     case 'erhan': {
-      const r = erhan(model, { ...req, restarts: flags.restarts, rho: flags.rho ?? (data ? meanNorm(data) : undefined), keepRestarts: flags['show-restarts'], onStep });
+      const rho = flags.rho ?? (data ? meanNorm(data) : undefined);
+      const r = inUnitChunks(units, chunk, seed, (u, s) => erhan(model, { ...req, units: u, seed: s, restarts: flags.restarts, rho, keepRestarts: flags['show-restarts'], onStep }));
       result = r;
       if (r.restartImages) {
         const all = r.restartImages.dataSync();
@@ -145,7 +152,7 @@ export async function run(argv: string[]): Promise<void> {
       break;
     }
     case 'lucid':
-      result = lucid(model, { ...lucidArgs, onStep });
+      result = inUnitChunks(units, chunk, seed, (u, s) => lucid(model, { ...lucidArgs, units: u, seed: s, onStep }));
       if (k > 1) rows = Array.from({ length: k }, (_, i) => `image ${i + 1}`);
       break;
     case 'data-driven': {

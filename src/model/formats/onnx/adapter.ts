@@ -4,6 +4,8 @@
  * tensor in PyTorch's (C, H, W) order. `relu:pre` (any activation node) reads the node's input.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { ForwardRunner } from '../../../engine/forward_runner.js';
+import { recordingGradients } from '../../../engine/tape.js';
 import { DeepvisError } from '../../../errors.js';
 import { resolveInputSpec } from '../../input_spec.js';
 import { findLayer, parseRef } from '../../layer_lookup.js';
@@ -92,6 +94,26 @@ function planWithRelease(p: Program, wanted: readonly string[]): Plan {
   return { steps, release };
 }
 
+/**
+ * The same taps computed by a forward runner (onnxruntime): the input goes over as NCHW floats,
+ * maps come back NCHW and are turned NHWC; flat tensors are already in the logical order taps use.
+ */
+function runOn(runner: ForwardRunner, native: tf.Tensor, tensors: readonly string[]): tf.Tensor[] {
+  const nchw = tf.transpose(native, [0, 3, 1, 2]);
+  const data = nchw.dataSync() as Float32Array;
+  const dims = nchw.shape;
+  nchw.dispose();
+  const outs = runner.run({ data, dims }, tensors);
+  return outs.map((o) => {
+    if (!(o.data instanceof Float32Array)) throw new Error('not a float tensor');
+    const t = tf.tensor(o.data, [...o.dims]);
+    if (t.rank !== 4) return t;
+    const nhwc = tf.transpose(t, [0, 2, 3, 1]);
+    t.dispose();
+    return nhwc;
+  });
+}
+
 /** Steps needed for `wanted`, in graph order. */
 function planFor(p: Program, wanted: readonly string[]): number[] {
   const need = new Set<number>();
@@ -105,7 +127,11 @@ function planFor(p: Program, wanted: readonly string[]): number[] {
   return [...need].sort((a, b) => a - b);
 }
 
-export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMetadata, overrides: InputOverrides): VisModel {
+/**
+ * `runner`, when given, runs forwards that no gradient records and no offset changes; if it ever
+ * fails (an op or type it does not take), the model falls back to tfjs for good.
+ */
+export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMetadata, overrides: InputOverrides, runner: ForwardRunner | null = null): VisModel {
   const declared = graph.inputs[0]?.dims ?? [];
   if (declared.length !== 4) {
     throw new DeepvisError(`${source}: deepvis needs an image input [N, C, H, W]; this model's input is [${declared.map((d) => d ?? '?').join(', ')}]`);
@@ -148,8 +174,28 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
     return plan;
   };
 
+  let forward = runner;
+  // The runner holds its own copy of the weights: once deepvis edits one in place (MPRT's
+  // randomization rebinds a weight's data), forwards go to tfjs, which sees the edit.
+  const weightData = program.kept.map((t) => t.dataId);
+  const weightsAsLoaded = () => program.kept.every((t, i) => t.dataId === weightData[i]);
+  const run = (native: tf.Tensor, tensors: readonly string[], offset?: { name: string; delta: tf.Tensor }): tf.Tensor[] => {
+    if (forward && !offset && !recordingGradients() && weightsAsLoaded()) {
+      try {
+        return runOn(forward, native, tensors);
+      } catch {
+        forward.dispose();
+        forward = null;
+      }
+    }
+    return execute(program, native, tensors, planCached(offset ? [...tensors, offset.name] : tensors), offset);
+  };
+
   return {
     format: 'onnx',
+    get forwardEngine() {
+      return forward?.name ?? 'tfjs';
+    },
     input,
     layers,
     metadata: meta,
@@ -160,17 +206,19 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
       tapActivations(x, names, layers, input, (native, resolved) => {
         const ts = resolved.map(resolve);
         const off = offset ? { name: resolve(findLayer(layers, offset.layer).name), delta: offset.delta } : undefined;
-        return execute(program, native, ts, planCached(off ? [...ts, off.name] : ts), off);
+        return run(native, ts, off);
       }),
     predict(x) {
       checkImages(x, input);
-      return tf.tidy(() => execute(program, toNative(x, input), [program.outputs[0]], planCached([program.outputs[0]]))[0]);
+      return tf.tidy(() => run(toNative(x, input), [program.outputs[0]])[0]);
     },
     weightsOf(name) {
       const t = resolve(findLayer(layers, name).name);
       return program.steps[program.producer.get(t)!].compiled.weights ?? [];
     },
     dispose() {
+      forward?.dispose();
+      forward = null;
       tf.dispose([...program.kept]);
     },
   };

@@ -1,0 +1,98 @@
+/**
+ * onnxruntime as the forward engine of ONNX files (issue 20, item 3): every layer of every ONNX
+ * fixture matches the tfjs path within 1e-4 (relative to the layer's largest value), gradients
+ * still run on tfjs, and without the runner everything is tfjs.
+ */
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { loadModel } from '../io/model_files.js';
+import { visModelFromBytes } from '../model/from_bytes.js';
+import { noLeaks, setup } from '../../test/helpers.js';
+import { loadOnnxRuntime, ORT_VERSION, withGraphOutputs } from './onnxruntime.js';
+
+const DIR = 'test/fixtures/onnx';
+const files = async () => [
+  ...(await fs.readdir(DIR)).filter((f) => f.endsWith('.onnx')).map((f) => path.join(DIR, f)),
+  ...(await fs.readdir(path.join(DIR, 'trained'))).filter((f) => f.endsWith('.onnx')).map((f) => path.join(DIR, 'trained', f)),
+];
+const external = new Set<string>();
+const tfjsOnly = async (file: string) => visModelFromBytes(new Uint8Array(await fs.readFile(file)), file, async (loc) => {
+  external.add(file);
+  return new Uint8Array(await fs.readFile(path.join(path.dirname(file), loc)));
+});
+
+function relDiff(a: Float32Array, b: Float32Array): number {
+  let diff = 0, scale = 1e-6;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / Math.max(1, scale);
+}
+
+describe('onnxruntime forward engine', () => {
+  it(`is onnxruntime-node ${ORT_VERSION} here (an optional dependency that npm ci installs)`, () => {
+    const { ort, why } = loadOnnxRuntime();
+    assert.ok(ort, why);
+  });
+
+  it('appends graph outputs to a model without re-encoding it', () => {
+    const model = new Uint8Array([1, 2, 3]);
+    assert.equal(withGraphOutputs(model, []), model);
+    // graph (7, length-delimited) { output (12) { name (1) "a", type (2) { tensor_type (1) { elem_type (1) = 1 } } } }
+    assert.deepEqual([...withGraphOutputs(model, ['a'])], [1, 2, 3, 0x3a, 11, 0x62, 9, 0x0a, 1, 0x61, 0x12, 4, 0x0a, 2, 0x08, 1]);
+  });
+
+  it('matches the tfjs path on every layer of every ONNX fixture (1e-4)', async () => {
+    await setup('wasm');
+    for (const file of await files()) {
+      const ref = await tfjsOnly(file);
+      const fast = await loadModel(file);
+      try {
+        // A file with external data stays on tfjs (the runner gets bytes, not a folder).
+        assert.match(fast.forwardEngine ?? '', external.has(file) ? /^tfjs$/ : /^onnxruntime-node/, file);
+        assert.equal(ref.forwardEngine, 'tfjs');
+        const x = tf.randomUniform([3, ...fast.input.shape], ...fast.input.range, 'float32', 7) as tf.Tensor4D;
+        const names = fast.layers.map((l) => l.name);
+        await noLeaks(() => {
+          const a = fast.activations(x, names);
+          const b = ref.activations(x, names);
+          names.forEach((n, i) => {
+            assert.deepEqual(a[i].shape, b[i].shape, `${file} ${n}`);
+            const d = relDiff(a[i].dataSync() as Float32Array, b[i].dataSync() as Float32Array);
+            assert.ok(d < 1e-4, `${file} ${n}: ${d}`);
+          });
+          tf.dispose([...a, ...b]);
+          const [p, q] = [fast.predict(x), ref.predict(x)];
+          assert.ok(relDiff(p.dataSync() as Float32Array, q.dataSync() as Float32Array) < 1e-4, `${file} predict`);
+          tf.dispose([p, q]);
+        });
+        x.dispose();
+      } finally {
+        fast.dispose();
+        ref.dispose();
+      }
+    }
+  });
+
+  it('leaves gradients and layer offsets to tfjs', async () => {
+    await setup('wasm');
+    const file = path.join(DIR, 'resnet-mini.onnx');
+    const [fast, ref] = [await loadModel(file), await tfjsOnly(file)];
+    const x = tf.randomUniform([2, ...fast.input.shape], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const g = (m: typeof fast) => tf.grad((v: tf.Tensor) => m.predict(v as tf.Tensor4D).sum())(x);
+    const [ga, gb] = [g(fast), g(ref)];
+    assert.ok(relDiff(ga.dataSync() as Float32Array, gb.dataSync() as Float32Array) < 1e-5);
+    assert.ok(tf.max(tf.abs(ga)).dataSync()[0] > 0);
+    const layer = fast.layers[2].name;
+    const delta = tf.onesLike(ref.activations(x, [layer])[0]);
+    const [oa, ob] = [fast.activations(x, [fast.layers[fast.layers.length - 1].name], { layer, delta }), ref.activations(x, [ref.layers[ref.layers.length - 1].name], { layer, delta })];
+    assert.ok(relDiff(oa[0].dataSync() as Float32Array, ob[0].dataSync() as Float32Array) < 1e-5);
+    tf.dispose([x, ga, gb, delta, ...oa, ...ob]);
+    fast.dispose();
+    ref.dispose();
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * onnxruntime-node as a ForwardRunner (Node only; an optional dependency: without it, or at
+ * another version, deepvis runs every forward on tfjs). deepvis's forwards are synchronous
+ * (VisModel.activations), so this drives the package's native binding directly — its
+ * InferenceSession.run is synchronous; the public API only wraps it in setImmediate — which is why
+ * the version is pinned and checked here, as tfjs's is in version.ts.
+ * A tap of an inner tensor needs it as a graph output: a ModelProto may be followed by more of
+ * itself (protobuf merges repeated fields), so the file's bytes plus a few bytes listing the
+ * outputs make the session, one per set of taps (a few cached). Spinning worker threads are
+ * turned off so that onnxruntime's pool does not compete with tfjs's between calls, and the CPU
+ * arena is off so that a big batch's buffers are returned after the call.
+ */
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import protobuf from 'protobufjs/minimal.js';
+import type { ForwardRunnerFactory, HostArray } from './forward_runner.js';
+
+export const ORT_VERSION = '1.30.0';
+const SESSIONS_KEPT = 3;
+
+interface NativeSession {
+  loadModel(buffer: ArrayBufferLike, offset: number, length: number, options: object): void;
+  run(feeds: Record<string, unknown>, fetches: Record<string, null>, options: object): Record<string, { data: Float32Array; dims: readonly number[] }>;
+  dispose(): void;
+}
+interface Ort {
+  binding: { InferenceSession: new () => NativeSession };
+  initOrt(): void;
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
+}
+
+let cached: Ort | null | undefined;
+
+/** The binding, or null (not installed, another version, or it fails to load), with why. */
+export function loadOnnxRuntime(): { ort: Ort | null; why: string } {
+  if (cached !== undefined) return { ort: cached, why: cached ? '' : whyNot };
+  cached = null;
+  if (process.env.DEEPVIS_FORWARD === 'tfjs') return { ort: null, why: (whyNot = 'DEEPVIS_FORWARD=tfjs') };
+  try {
+    const require = createRequire(import.meta.url);
+    const version = (require('onnxruntime-node/package.json') as { version: string }).version;
+    if (version !== ORT_VERSION) return { ort: null, why: (whyNot = `onnxruntime-node ${version} installed; deepvis drives ${ORT_VERSION}`) };
+    const { binding, initOrt } = require('onnxruntime-node/dist/binding.js') as Pick<Ort, 'binding' | 'initOrt'>;
+    const { Tensor } = require('onnxruntime-common') as Pick<Ort, 'Tensor'>;
+    initOrt();
+    cached = { binding, initOrt, Tensor };
+  } catch (e) {
+    whyNot = `onnxruntime-node not available (${(e as Error).message.split('\n')[0]})`;
+  }
+  return { ort: cached, why: whyNot };
+}
+let whyNot = '';
+
+/** `model` with `names` appended to its graph's outputs (ModelProto.graph = 7, GraphProto.output = 12). */
+export function withGraphOutputs(model: Uint8Array, names: readonly string[]): Uint8Array {
+  if (names.length === 0) return model;
+  const w = protobuf.Writer.create();
+  w.uint32((7 << 3) | 2).fork();
+  for (const name of names) {
+    // ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1: FLOAT } } }
+    w.uint32((12 << 3) | 2).fork();
+    w.uint32((1 << 3) | 2).string(name);
+    w.uint32((2 << 3) | 2).fork().uint32((1 << 3) | 2).fork().uint32(1 << 3).int32(1).ldelim().ldelim();
+    w.ldelim();
+  }
+  w.ldelim();
+  const extra = w.finish();
+  const out = new Uint8Array(model.byteLength + extra.byteLength);
+  out.set(model);
+  out.set(extra, model.byteLength);
+  return out;
+}
+
+const threads = () => Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, Number(process.env.DEEPVIS_THREADS) || Infinity));
+
+export const onnxRuntimeRunner: ForwardRunnerFactory = (bytes, inputName, graphOutputs) => {
+  const { ort } = loadOnnxRuntime();
+  if (!ort) return null;
+  const sessions = new Map<string, NativeSession>();
+  const sessionFor = (outputs: readonly string[]): NativeSession => {
+    const key = [...outputs].sort().join('\u0000');
+    let s = sessions.get(key);
+    if (s) {
+      sessions.delete(key);
+      sessions.set(key, s); // most recently used last
+      return s;
+    }
+    s = new ort.binding.InferenceSession();
+    const file = withGraphOutputs(bytes, [...new Set(outputs)].filter((o) => !graphOutputs.includes(o)));
+    s.loadModel(file.buffer, file.byteOffset, file.byteLength, {
+      intraOpNumThreads: threads(), interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+      enableCpuMemArena: false, executionProviders: [{ name: 'cpu' }],
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    });
+    sessions.set(key, s);
+    while (sessions.size > SESSIONS_KEPT) {
+      const [oldest, old] = sessions.entries().next().value as [string, NativeSession];
+      sessions.delete(oldest);
+      old.dispose();
+    }
+    return s;
+  };
+  return {
+    name: `onnxruntime-node ${ORT_VERSION}`,
+    run(input: HostArray, outputs: readonly string[]): HostArray[] {
+      const out = sessionFor(outputs).run({ [inputName]: new ort.Tensor('float32', input.data, input.dims) }, Object.fromEntries(outputs.map((o) => [o, null])), {});
+      return outputs.map((o) => ({ data: out[o].data, dims: out[o].dims }));
+    },
+    dispose() {
+      for (const s of sessions.values()) s.dispose();
+      sessions.clear();
+    },
+  };
+};
