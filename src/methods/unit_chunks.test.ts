@@ -25,7 +25,7 @@ describe('inUnitChunks', () => {
       assert.deepEqual(joined.units.map((r) => r.unit), [4, 0, 2, 1, 3]);
       assert.deepEqual(joined.images.shape, [5, 5, 5, 1]);
       assert.deepEqual(joined.restartImages!.shape, [15, 5, 5, 1]);
-      assert.equal(joined.params.unitChunk, 2);
+      assert.equal((joined.params as Record<string, unknown>).unitChunk, 2);
       const last = erhan(m, { ...args, units: [3], seed: 9 });
       const tail = joined.images.slice([4], [1]);
       assert.deepEqual(Array.from(tail.dataSync()), Array.from(last.images.dataSync()));
