@@ -11,7 +11,7 @@ import { claimValues, runQuick } from './paper_test_run.js';
 describe('reproduce 000 (quick)', () => {
   it('re-makes figs. 2, 4, 5, 6 and the §3–4 claims from its own run', async () => {
     const { result: a } = await runQuick(paper000, 0);
-    assert.deepEqual(a.figures.map((f) => f.figure), ['fig. 2', 'fig. 4', 'fig. 5', 'fig. 6 (A: SAE)']);
+    assert.deepEqual(a.figures.map((f) => f.figure), ['fig. 2', 'fig. 4', 'fig. 5', 'fig. 6 (A: SAE)', 'fig. 6 (B: DRBM)']);
     assert.deepEqual(a.claims.map((c) => c.section), ['fig. 2', '§3, fig. 4', '§3, fig. 5', '§4']);
     const fig2 = a.claims[0].values as { greedyLayers: number[]; backpropLayers: number[] };
     const plotted = a.figures[0].numbers!;

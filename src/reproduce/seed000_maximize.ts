@@ -44,7 +44,8 @@ export interface SpeedResult {
 /** The step count from `unimodal` IT units, then the speed comparison on the same units. */
 export function speedOf(model: VisModel, layer: string, unimodal: readonly number[], data: ImageSet, maxSteps: number, blankFactor = 100): SpeedResult {
   const est = estimateSteps(model, { layer, units: unimodal, data, maxSteps });
-  const blankSteps = blankFactor * est.steps;
+  // Capped: the steps to 90% from a data-set image are a handful, so 4,000 blank steps still resolve ratios past 100×.
+  const blankSteps = Math.min(4000, blankFactor * est.steps);
   const cmp = compareWithBlank(model, { layer, units: unimodal, data, steps: est.steps, blankSteps });
   const ratios = cmp.map((c) => (c.blank.steps ?? blankSteps) / Math.max(1, c.dataDriven.steps ?? est.steps));
   return { steps: est.steps, units: [...unimodal], ratios, censored: cmp.filter((c) => c.blank.steps == null).length, medianRatio: median(ratios), blankSteps };
