@@ -131,7 +131,7 @@ export async function imagesFrom(spec: string, model: VisModel): Promise<InputIm
 }
 
 export const DATA_FLAGS = {
-  data: { type: 'string', help: "data set: mnist, fashion-mnist, a folder of images, or an IDX file (default: the model's own)" },
+  data: { type: 'string', help: "data set: mnist, fashion-mnist, photos (64×64 colour crops of skimage's photographs), a folder of images, or an IDX file (default: the model's own)" },
   split: { type: 'string', help: "which images: 'eval' (the held-out split) or 'all'", choices: ['eval', 'all'], default: 'eval' },
 } as const;
 

@@ -1,10 +1,11 @@
-/** One entry point for `--data`: mnist | fashion-mnist | a folder of images | an IDX images file. */
+/** One entry point for `--data`: mnist | fashion-mnist | photos | a folder of images | an IDX images file. */
 import { promises as fs } from 'node:fs';
 import { DeepvisError } from '../errors.js';
 import { split, type ImageSet } from './dataset.js';
 import { loadFolder } from './folder.js';
 import { loadFashionMnist, loadIdxPair } from './idx.js';
 import { loadMnist } from './mnist.js';
+import { loadPhotoCrops } from './photo_crops.js';
 
 export interface DataSplit {
   train: ImageSet;
@@ -18,9 +19,10 @@ export async function loadDataSplit(
   seed = 0,
 ): Promise<DataSplit> {
   if (spec === 'mnist') return split(loadMnist(), 0.2, seed);
+  if (spec === 'photos') return split(await loadPhotoCrops({ seed }), 0.2, seed);
   if (spec === 'fashion-mnist') return { train: await loadFashionMnist('train'), test: await loadFashionMnist('test') };
   const stat = await fs.stat(spec).catch(() => null);
-  if (stat == null) throw new DeepvisError(`unknown data set '${spec}': not mnist, fashion-mnist, or an existing path`);
+  if (stat == null) throw new DeepvisError(`unknown data set '${spec}': not mnist, fashion-mnist, photos, or an existing path`);
   const set = stat.isDirectory() ? await loadFolder(spec, shape) : await loadIdxPair(spec, null, spec);
   return split(set, 0.2, seed);
 }

@@ -7,7 +7,7 @@
  */
 import { DeepvisError } from '../errors.js';
 
-export const BUILTIN_SETS = ['mnist', 'fashion-mnist'] as const;
+export const BUILTIN_SETS = ['mnist', 'fashion-mnist', 'photos'] as const;
 export type BuiltinSet = (typeof BUILTIN_SETS)[number];
 
 export interface SetRef {

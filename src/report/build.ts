@@ -26,6 +26,7 @@ export interface ReportInput {
   readonly scanShards?: number;
   readonly history?: { readonly checkpoints: readonly Checkpoint[]; readonly units: readonly HistoryUnit[] };
   readonly serveUrl?: string;
+  readonly modelExtras?: readonly Section[];
   readonly onProgress?: (p: Progress) => void;
 }
 
@@ -59,7 +60,7 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
     files.set('history.json', JSON.stringify(h.json, null, 1) + '\n');
   }
   const pages = buildSite({
-    model: input.model, modelPath: input.modelPath, hash: input.hash, plan: input.plan, vis, shared, dataSpec: input.data?.spec ?? null, unitExtras, serveUrl: input.serveUrl,
+    model: input.model, modelPath: input.modelPath, hash: input.hash, plan: input.plan, vis, shared, dataSpec: input.data?.spec ?? null, unitExtras, serveUrl: input.serveUrl, modelExtras: input.modelExtras,
     historyLink: unitExtras ? { text: `${input.history!.units.map((u) => `${u.layer} ${u.unit}`).join(', ')} over ${input.history!.checkpoints.length} checkpoints`, href: unitPathOf(input.history!.units[0]) } : undefined,
   });
   let index = '';

@@ -27,6 +27,8 @@ export interface SiteInput {
   readonly unitExtras?: Map<string, Section[]>;
   readonly historyLink?: Link;
   readonly serveUrl?: string;
+  /** Extra sections of the model page (the attribution evaluation). */
+  readonly modelExtras?: readonly Section[];
 }
 
 export interface SitePage {
@@ -226,7 +228,7 @@ function modelPage(s: SiteInput): SitePage {
   const json = { model: s.modelPath, hash: s.hash, format: m.format, input: inp, labels: m.labels, dataset: s.dataSpec, accuracy: acc ?? null, plan: { layers: s.plan.layers.map((l) => l.name), methodsOf: s.plan.methodsOf, methods: s.plan.methods, k: s.plan.k, seed: s.plan.seed }, layers: m.layers.map((l) => ({ name: l.name, kind: l.kind, outputShape: l.outputShape, activation: l.activation ?? null, parameters: params(l.name) })) };
   const first = s.plan.layers[0];
   return {
-    page: { path: 'index.html', title: `deepvis atlas: ${s.modelPath}`, crumbs: [], nav: { nextLayer: { text: `layer ${first.name}`, href: layerPath(first.name) } }, sections: [{ kind: 'facts', title: 'Model', items: facts }, { kind: 'table', title: 'Layers', head: ['layer', 'op', 'output shape', 'activation', 'parameters'], rows }], json: 'index.json' },
+    page: { path: 'index.html', title: `deepvis atlas: ${s.modelPath}`, crumbs: [], nav: { nextLayer: { text: `layer ${first.name}`, href: layerPath(first.name) } }, sections: [{ kind: 'facts', title: 'Model', items: facts }, { kind: 'table', title: 'Layers', head: ['layer', 'op', 'output shape', 'activation', 'parameters'], rows }, ...(s.modelExtras ?? [])], json: 'index.json' },
     json,
   };
 }

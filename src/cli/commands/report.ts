@@ -14,6 +14,7 @@ import { DeepvisError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadModel } from '../../io/model_files.js';
 import { computeReport } from '../../report/build.js';
+import { readEvaluation } from '../../report/evaluation.js';
 import { checkSameArchitecture, type Checkpoint, type HistoryUnit } from '../../report/history.js';
 import { modelHash } from '../../report/model_hash.js';
 import { DEFAULT_METHODS, parseShard, planReport, REPORT_DEFAULTS, type ReportPlan } from '../../report/plan.js';
@@ -42,6 +43,7 @@ const SPECS = {
   shard: { type: 'string', help: 'compute part K of N (K/N): its units and its slice of the data-set scan' },
   merge: { type: 'bool', help: 'assemble the site from shard folders given as arguments' },
   workers: { type: 'int', help: 'run N shard processes on this machine, then merge', default: 1 },
+  evaluation: { type: 'string', help: 'a `deepvis evaluate` output folder: its method × metric table and curves go on the model page' },
   'serve-url': { type: 'string', help: 'where `deepvis serve` runs, for the "open live" links', default: 'http://localhost:8080/' },
   out: { type: 'string', help: 'output folder of the site' },
   ...ENGINE_FLAGS,
@@ -108,6 +110,7 @@ async function single(argv: readonly string[], mergeFrom: { dirs: string[]; shar
   const cleaned = mergeFrom ? [...stripFlag(argv, '--merge', mergeFrom.dirs), ...(outOverride ? ['--out', outOverride] : [])] : argv;
   const { flags, out, output, engine, model } = await openModelCommand(cleaned, SPECS, check);
   const modelPath = flags.model!;
+  const evaluation = flags.evaluation ? await readEvaluation(flags.evaluation) : null;
   const plan = planOf(flags, model);
   const units = historyUnits(flags, plan);
   const checkpoints: Checkpoint[] = [];
@@ -131,7 +134,7 @@ async function single(argv: readonly string[], mergeFrom: { dirs: string[]; shar
     bar.update(p.total ? p.done / p.total : 0, `${p.done}/${p.total} units, ${p.phase}${Number.isFinite(eta) ? `, ETA ${Math.round(eta)}s` : ''}`);
   };
   const site = await computeReport({
-    model, modelPath, hash, plan, store, data, onProgress, serveUrl: flags['serve-url'],
+    model, modelPath, hash, plan, store, data, onProgress, serveUrl: flags['serve-url'], modelExtras: evaluation?.sections,
     scanShards: mergeFrom?.shards, history: checkpoints.length ? { checkpoints, units } : undefined,
   });
   bar.done();
@@ -144,6 +147,7 @@ async function single(argv: readonly string[], mergeFrom: { dirs: string[]; shar
     return;
   }
   for (const [rel, text] of site.files) await output.write(rel, text);
+  for (const [rel, bytes] of evaluation?.files ?? []) await output.write(rel, bytes);
   await output.json('report-run.json', { computed: store.computed, reused: store.reused, seconds: (performance.now() - started) / 1000, backend: engine.backend });
   await output.commit();
   await writeFileAtomic(path.join(output.dir, 'index.html'), site.index);
