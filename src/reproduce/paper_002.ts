@@ -179,6 +179,14 @@ async function run(ctx: ReproduceContext) {
       why: `median over units (and samples) of the largest cosine similarity to ${Math.min(2000, m.test.count)} test digits; reproduced if samples > AM`,
       values: near,
     });
+    // Fig. 4 (left) shows a different digit (or two) per unit: do the clamped units steer the chain apart?
+    const between = { samples: matchedCorrelation(means, means, SIZE).mismatched, am: matchedCorrelation(amH2, amH2, SIZE).mismatched };
+    claims.push({
+      section: '§6.3, fig. 4', claim: "Clamping different units gives different distributions (each unit's average input is its own digit or superposition of two)",
+      paper: 'a different digit per unit (figure)', ours: `mean correlation between different units' sample means ${f2(between.samples)} (between their AM images ${f2(between.am)})`,
+      verdict: withinVerdict(between.samples, -1, 0.5), why: 'mean Pearson correlation over pairs of different units; reproduced if under 0.5 (distinct pictures), as the paper\'s figure shows',
+      values: between,
+    });
     const amLc = matchedCorrelation(amH2, lcValues, SIZE);
     const amSm = matchedCorrelation(amH2, means, SIZE);
     claims.push({
