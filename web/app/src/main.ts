@@ -15,7 +15,7 @@ import { LiveView } from './live.js';
 import { MethodsPanel } from './methods.js';
 import { PageData, dataFits } from './page_data.js';
 import { isMnistLike } from './fit_input.js';
-import { installShortcuts } from './keys.js';
+import { installAppShortcuts } from './app_shortcuts.js';
 import { wireInputs } from './input_wiring.js';
 import { status, type AppState } from './state.js';
 import { UnitPanel } from './unit.js';
@@ -180,36 +180,7 @@ async function start(): Promise<void> {
   };
   $button('unit-close').addEventListener('click', closeUnit);
   // Global shortcuts (seed 004's toolbox is driven from the keyboard); `?` lists them.
-  const layerStep = (d: number) => {
-    const buttons = [...$('layer-strip').querySelectorAll('button')];
-    const i = buttons.findIndex((b) => b.getAttribute('aria-pressed') === 'true');
-    buttons[Math.max(0, Math.min(buttons.length - 1, i + d))]?.click();
-  };
-  const unitStep = (d: number) => {
-    live.moveCursor(d);
-    if (!$('unit-panel').hidden) live.select(live.cursorUnit);
-  };
-  const imageStep = (d: number) => void guard(showData(state.input.kind === 'data' ? state.input.dataIndex + d : state.input.dataIndex));
-  installShortcuts([
-    { keys: ['[', 'PageUp'], label: 'previous layer', run: () => layerStep(-1) },
-    { keys: [']', 'PageDown'], label: 'next layer', run: () => layerStep(1) },
-    { keys: [','], label: 'previous unit (without focusing the grid)', run: () => unitStep(-1) },
-    { keys: ['.'], label: 'next unit', run: () => unitStep(1) },
-    { keys: ['o'], label: 'open or close the unit under the cursor', run: () => ($('unit-panel').hidden ? live.select(live.cursorUnit) : closeUnit()) },
-    { keys: ['Escape'], label: 'close the unit panel (or this list)', run: closeUnit },
-    { keys: ['f'], label: 'freeze or unfreeze the frame', run: () => $button('freeze').click() },
-    { keys: ['n'], label: 'next data-set image', run: () => imageStep(1) },
-    { keys: ['p'], label: 'previous data-set image', run: () => imageStep(-1) },
-    { keys: ['i'], label: 'invert light and dark', run: () => $button('invert').click() },
-    { keys: ['w'], label: 'webcam', run: () => $button('src-webcam').click() },
-    { keys: ['b'], label: 'backprop view: deconv → gradient → guided backprop', run: () => {
-      unitPanel.backprop.cycle();
-      live.refresh();
-    } },
-    { keys: ['c'], label: 'contrast boost in the unit panel', run: () => $button('unit-boost').click() },
-    { keys: ['t'], label: 'per-tile or per-layer brightness', run: () => $button('brightness').click() },
-    { keys: ['?'], label: 'show or hide this list', run: () => {} },
-  ], $('help'), $('help-list'));
+  installAppShortcuts({ state, live, unitPanel, closeUnit, imageStep: (d) => void guard(showData(state.input.kind === 'data' ? state.input.dataIndex + d : state.input.dataIndex)) });
   $button('help-open').addEventListener('click', () => document.dispatchEvent(new KeyboardEvent('keydown', { key: '?' })));
   // For tests and the curious: the page's own numbers.
   (window as unknown as { deepvisApp: unknown }).deepvisApp = {

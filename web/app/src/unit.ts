@@ -39,6 +39,12 @@ export class UnitPanel {
     $button('unit-boost').addEventListener('click', () => this.setBoost(!this.boost));
   }
 
+  /** The `b` shortcut: the next backprop mode, drawn now. */
+  cycleBackprop(): void {
+    this.backprop.cycle();
+    this.redrawFrame();
+  }
+
   setBoost(on: boolean): void {
     this.boost = on;
     $button('unit-boost').setAttribute('aria-pressed', String(on));
