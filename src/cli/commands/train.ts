@@ -22,7 +22,7 @@ const SPECS = {
   'ae-epochs': { type: 'int', help: 'sae/dae: end-to-end fine-tuning epochs of the whole stack as a deep autoencoder (Adam 1e-4)', default: 0 },
   noise: { type: 'string', help: "input corruption: mask:LEVEL or salt-pepper:LEVEL replace exactly round(LEVEL·pixels) of each image (seed 002 §2); mask-iid:/salt-pepper-iid: each pixel independently (dae default mask:0.25; patches salt-pepper:0.25)" },
   optimizer: { type: 'string', help: "sae/dae pre-training: adam or seed 002's plain sgd (default adam)", choices: ['adam', 'sgd'] },
-  'weight-decay': { type: 'number', help: 'L2 weight decay of pre-training (default rbm 2e-4, autoencoder 0)' },
+  'weight-decay': { type: 'number', help: 'L2 weight decay of pre-training (default rbm 2e-4, autoencoder 0; --data patches: the settings of train/natural.ts)' },
   photos: { type: 'string', help: '--data patches: a folder of photographs (default the python3-skimage photographs)' },
   patches: { type: 'int', help: '--data patches: how many patches to cut (default 100000, as seed 002)' },
   sparsity: { type: 'numbers', help: 'sparse autoencoder: TARGET,WEIGHT of the KL penalty, e.g. 0.05,0.1' },
