@@ -106,6 +106,10 @@ describe('natural patches', () => {
       const raw = cutPatches(await readPhotos(dir), 4, 600, new Rng(3));
       const again = applyZca(r.zca, raw);
       assert.ok(again.every((v, i) => Math.abs(v - r.patches[i]) < 1e-4));
+      // Patches of the photo itself (DC kept, ε = 0) whiten to identity covariance.
+      const withDc = cutPatches(await readPhotos(dir), 4, 3000, new Rng(5), false);
+      const cov = covariance(applyZca(fitZca(withDc, 16), withDc), 16).cov;
+      assert.ok(maxOffIdentity(cov, 16) < 1e-3, `photo patches: ${maxOffIdentity(cov, 16)}`);
       await rm(path.join(dir, 'a.png'));
       await assert.rejects(naturalPatches({ folder: dir, size: 4, count: 600 }), /has no \.png/);
       await assert.rejects(naturalPatches({ folder: dir, size: 4, count: 10 }), /patch count must be an integer above 16/);
