@@ -9,6 +9,7 @@ import { scanTopK, type TopKIndex } from '../analysis/scan.js';
 import { mergeScans } from '../analysis/scan_merge.js';
 import { imageSize, type Batch, type ImageSet } from '../data/dataset.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
+import { qualityReference } from '../metrics/quality_reference.js';
 import { computeExamples, type UnitExamples } from './examples.js';
 import { accuracy, computeEmbedding, computeSpecificity, type EmbeddingData, type SpecificityData } from './layer_stats.js';
 import { shardGroups, shardSlice, type ReportPlan, type UnitGroup } from './plan.js';
@@ -43,8 +44,16 @@ export const bottomLayerOf = (l: LayerInfo): string => (l.activation ? `${l.name
 
 export const scanLayersOf = (plan: ReportPlan): string[] => [...new Set(plan.layers.flatMap((l) => [l.name, bottomLayerOf(l)]))];
 
+/** Lucid and MaCo images are scored against the data (when there is data) where a layer has both. */
+const scoredKind = (ctx: ReportContext, kind: VisKind, layer: string) => ctx.data != null && (kind === 'lucid' || kind === 'maco') && ctx.plan.methodsOf[layer].includes('maco');
+
 export function visArtifact(ctx: ReportContext, kind: VisKind, group: UnitGroup): Promise<Stored<VisData>> {
-  return ctx.store.cached(`vis-${kind}`, { model: ctx.hash, layer: group.layer, ...visParams(kind, ctx.plan.methods, group) }, () => computeVis(ctx.model, kind, ctx.plan.methods, group));
+  const scored = scoredKind(ctx, kind, group.layer);
+  const key = { model: ctx.hash, layer: group.layer, ...visParams(kind, ctx.plan.methods, group), ...(scored ? { scoredOn: ctx.data!.spec } : {}) };
+  return ctx.store.cached(`vis-${kind}`, key, () => {
+    const ref = scored ? qualityReference(ctx.model, ctx.data!.set, group.layer, group.units, { seed: group.seed }) : undefined;
+    return computeVis(ctx.model, kind, ctx.plan.methods, group, ref);
+  });
 }
 
 const scanParts = (ctx: ReportContext, slice: [number, number]) => ({ model: ctx.hash, dataset: ctx.data!.spec, slice, k: ctx.plan.k, layers: scanLayersOf(ctx.plan) });

@@ -46,10 +46,27 @@ export function groupOf(plan: ReportPlan, layer: string, unit: number): UnitGrou
   return plan.groups.find((g) => g.layer === layer && g.units.includes(unit));
 }
 
+/** A unit's quality scores under one method, when the report scored that method's images. */
+function qualityOf(s: SiteInput, layer: string, unit: number, kind: VisKind) {
+  const g = groupOf(s.plan, layer, unit);
+  return (g && s.vis.get(groupKey(g))?.[kind]?.data.quality?.find((q) => q.unit === unit)) ?? null;
+}
+
+/**
+ * The image a tile shows: the layer's first method, or MaCo where the network processes MaCo's image
+ * more like the unit's natural top examples (lower plausibility distance; issue 17, item 5).
+ */
+export function headlineKind(s: SiteInput, layer: string, unit: number): VisKind {
+  const first = s.plan.methodsOf[layer][0];
+  if (!s.plan.methodsOf[layer].includes('maco')) return first;
+  const [a, b] = [qualityOf(s, layer, unit, first), qualityOf(s, layer, unit, 'maco')];
+  return a?.plausibility != null && b?.plausibility != null && b.plausibility < a.plausibility ? 'maco' : first;
+}
+
 function visOf(s: SiteInput, layer: string, unit: number, kind?: VisKind): { stored: Stored<VisData>; entry: VisData['images'][number] } | null {
   const g = groupOf(s.plan, layer, unit);
   if (!g) return null;
-  const k = kind ?? s.plan.methodsOf[layer][0];
+  const k = kind ?? headlineKind(s, layer, unit);
   const stored = s.vis.get(groupKey(g))?.[k];
   const entry = stored?.data.images.find((e) => e.unit === unit && e.copy === 0);
   return stored && entry ? { stored, entry } : null;
@@ -88,10 +105,11 @@ export function buildSite(s: SiteInput): SitePage[] {
       const ratio = us && us.overallMean > 0 ? Math.max(...us.classMeans) / us.overallMean - 1 : 0;
       const dead = top ? !(activation > 0) : false;
       const v = visOf(s, l.name, u);
-      if (v) tiles.push({ src: v.stored.images[v.entry.name], alt: `${l.name} unit ${u}`, caption: `${u}${dead ? ' dead' : ''}`, href: unitPath(l.name, u), unit: u, activation: Number.isFinite(activation) ? activation : 0, specificity: +ratio.toFixed(4), modality: us?.modality ?? 'unknown', dead, numbers: { max: fmt(activation), ...(us ? { spec: `${us.modality}` } : {}) } });
+      if (v) tiles.push({ src: v.stored.images[v.entry.name], alt: `${l.name} unit ${u} (${v.stored.data.method})`, caption: `${u}${dead ? ' dead' : ''}${v.stored.data.method === 'maco' ? ' · maco' : ''}`, href: unitPath(l.name, u), unit: u, activation: Number.isFinite(activation) ? activation : 0, specificity: +ratio.toFixed(4), modality: us?.modality ?? 'unknown', dead, numbers: { max: fmt(activation), ...(us ? { spec: `${us.modality}` } : {}) } });
       pages.push(unitPage(s, l.name, u, { prevLayer, nextLayer, conn, connAbove, aboveName: above?.name ?? null, home }));
     }
-    const sections: Section[] = [{ kind: 'tiles', title: `${l.units} units (${plan.methodsOf[l.name][0]})`, tiles }];
+    const headline = plan.methodsOf[l.name].includes('maco') ? `${plan.methodsOf[l.name][0]}, or maco where the network finds its image more natural` : plan.methodsOf[l.name][0];
+    const sections: Section[] = [{ kind: 'tiles', title: `${l.units} units (${headline})`, tiles }];
     const facts: Array<readonly [string, string | number]> = [['op', l.kind], ['output shape', l.outputShape.join(' × ')], ['units', l.units], ['activation', l.activation ?? 'linear']];
     if (top) {
       const maxes = top.values.map((v) => v[0] ?? 0);
@@ -145,7 +163,9 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
     if (!v) continue;
     const p = v.stored.data.params;
     const shown = Object.entries(p).filter(([k, x]) => (typeof x === 'number' || typeof x === 'string') && !SILENT.has(k));
-    methods.push({ src: v.stored.images[v.entry.name], alt: `${layer} unit ${unit}: ${kind} feature visualization`, caption: `${kind} (${v.stored.data.optimized})`, numbers: { activation: fmt(v.entry.activation), 'steps taken': v.entry.steps, ...Object.fromEntries(shown.map(([k, x]) => [k, typeof x === 'number' ? fmt(x) : x])) } });
+    const q = qualityOf(s, layer, unit, kind);
+    const scores: Record<string, string | number> = q ? { 'relative activation': fmt(q.relativeActivation), plausibility: fmt(q.plausibility), 'path check': fmt(q.pathScore) } : {};
+    methods.push({ src: v.stored.images[v.entry.name], alt: `${layer} unit ${unit}: ${kind} feature visualization`, caption: `${kind} (${v.stored.data.optimized})${q && headlineKind(s, layer, unit) === kind ? ' — shown on the layer page' : ''}`, numbers: { activation: fmt(v.entry.activation), 'steps taken': v.entry.steps, ...scores, ...Object.fromEntries(shown.map(([k, x]) => [k, typeof x === 'number' ? fmt(x) : x])) } });
     methodJson.push({ method: kind, image: v.stored.images[v.entry.name], activation: v.entry.activation, steps: v.entry.steps, objective: v.stored.data.objective, optimized: v.stored.data.optimized, params: p });
   }
   sections.push({ kind: 'figures', id: 'methods', title: 'Feature visualizations', figures: methods, size: 'wide' });

@@ -14,12 +14,14 @@ import { isWeighted } from '../analysis/connections.js';
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
 
-export type VisMethod = 'erhan' | 'lucid' | 'yosinski';
+export type VisMethod = 'erhan' | 'lucid' | 'yosinski' | 'maco';
 
 export interface MethodSettings {
   readonly erhan: { readonly steps: number; readonly restarts: number };
   readonly lucid: { readonly steps: number };
   readonly yosinski: { readonly steps: number };
+  /** MaCo (Fel et al. 2023) beside Lucid on a colour model's conv layers; the page shows whichever looks more natural to the network. */
+  readonly maco: { readonly steps: number; readonly crops: number };
   /** Lucid with a diversity term: `perUnit` images per unit. */
   readonly diverse: { readonly steps: number; readonly perUnit: number };
 }
@@ -29,6 +31,8 @@ export const DEFAULT_METHODS: MethodSettings = {
   erhan: { steps: 150, restarts: 2 },
   lucid: { steps: 160 },
   yosinski: { steps: 150 },
+  // Far fewer than `maximize --method maco` (256 steps, 32 crops): a whole layer's units at a time.
+  maco: { steps: 48, crops: 4 },
   diverse: { steps: 96, perUnit: 4 },
 };
 
@@ -48,6 +52,8 @@ export interface ReportPlanArgs {
   readonly shard?: readonly [number, number];
   /** Images in each dense layer's embedding; default 500. */
   readonly embedCount?: number;
+  /** MaCo on conv layers; default on for colour models (its magnitude is natural photographs'). */
+  readonly maco?: boolean;
 }
 
 export interface UnitGroup {
@@ -60,7 +66,8 @@ export interface UnitGroup {
 
 export interface ReportPlan {
   readonly layers: readonly LayerInfo[];
-  readonly methodsOf: Readonly<Record<string, readonly [VisMethod, VisMethod]>>;
+  /** Per layer, the methods computed; the first is the headline unless MaCo scores better (pages.ts). */
+  readonly methodsOf: Readonly<Record<string, readonly VisMethod[]>>;
   readonly methods: MethodSettings;
   readonly groups: readonly UnitGroup[];
   readonly k: number;
@@ -95,6 +102,7 @@ export function planReport(model: VisModel, args: ReportPlanArgs = {}): ReportPl
     erhan: { ...DEFAULT_METHODS.erhan, ...m.erhan },
     lucid: { ...DEFAULT_METHODS.lucid, ...m.lucid },
     yosinski: { ...DEFAULT_METHODS.yosinski, ...m.yosinski },
+    maco: { ...DEFAULT_METHODS.maco, ...m.maco },
     diverse: { ...DEFAULT_METHODS.diverse, ...m.diverse },
   };
   for (const [name, s] of Object.entries(methods)) {
@@ -102,10 +110,11 @@ export function planReport(model: VisModel, args: ReportPlanArgs = {}): ReportPl
       if (!(Number.isInteger(v) && v >= 1)) throw new DeepvisError(`--${name}-${key} must be a positive integer; got ${v}`);
     }
   }
-  const methodsOf: Record<string, [VisMethod, VisMethod]> = {};
+  const methodsOf: Record<string, VisMethod[]> = {};
+  const withMaco = args.maco ?? model.input.shape[2] === 3;
   const groups: UnitGroup[] = [];
   for (const l of layers) {
-    methodsOf[l.name] = l.outputShape.length === 3 ? ['lucid', 'erhan'] : ['erhan', 'yosinski'];
+    methodsOf[l.name] = l.outputShape.length === 3 ? ['lucid', 'erhan', ...(withMaco ? (['maco'] as const) : [])] : ['erhan', 'yosinski'];
     for (let from = 0; from < l.units; from += groupSize) {
       const units = Array.from({ length: Math.min(groupSize, l.units - from) }, (_, i) => from + i);
       groups.push({ layer: l.name, units, seed: seedOf(seed, l.name, from), ordinal: groups.length });

@@ -9,6 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { itemOf } from '../engine/read.js';
 import { erhan } from '../methods/erhan.js';
 import { lucid } from '../methods/lucid.js';
+import { maco } from '../methods/maco.js';
+import { imageQuality } from '../metrics/quality.js';
+import type { QualityReference } from '../metrics/quality_reference.js';
 import { yosinski } from '../methods/yosinski.js';
 import { optimizedLayer } from '../model/layer_lookup.js';
 import type { VisModel } from '../model/types.js';
@@ -27,6 +30,8 @@ export interface VisData {
   readonly seconds: number;
   /** Per image: which unit, its copy (diverse set), activation reached, steps. */
   readonly images: Array<{ unit: number; copy: number; activation: number; steps: number; name: string }>;
+  /** Lucid and MaCo on a layer that has both, with data: each image's quality (metrics/quality.ts). */
+  readonly quality?: Array<{ unit: number; relativeActivation: number | null; plausibility: number | null; pathScore: number | null }>;
 }
 
 /** The parameters a group's artifact depends on (its cache key parts, besides model and layer). */
@@ -34,7 +39,8 @@ export function visParams(kind: VisKind, settings: MethodSettings, group: UnitGr
   return { kind, ...settings[kind], units: group.units, seed: group.seed };
 }
 
-export function computeVis(model: VisModel, kind: VisKind, settings: MethodSettings, group: UnitGroup): { data: VisData; images: Record<string, RgbaImage> } {
+/** `quality`: the data set's reference for the group's units, to score the images (Lucid vs MaCo). */
+export function computeVis(model: VisModel, kind: VisKind, settings: MethodSettings, group: UnitGroup, quality?: QualityReference): { data: VisData; images: Record<string, RgbaImage> } {
   const target = optimizedLayer((r) => model.layer(r), group.layer, 'auto');
   const req = { layer: target.name, units: group.units, seed: group.seed };
   let result: { images: tf.Tensor4D; units: ReadonlyArray<{ unit: number; activation: number; steps: number }>; objective: string; params: Record<string, unknown>; seconds: number };
@@ -49,12 +55,19 @@ export function computeVis(model: VisModel, kind: VisKind, settings: MethodSetti
     case 'lucid':
       result = lucid(model, { ...req, ...settings.lucid });
       break;
+    case 'maco': {
+      const r = maco(model, { ...req, ...settings.maco });
+      tf.dispose([r.canvas, r.transparency]);
+      result = r;
+      break;
+    }
     case 'diverse':
       copies = settings.diverse.perUnit;
       result = lucid(model, { ...req, steps: settings.diverse.steps, perUnit: copies });
       break;
   }
   const shape = model.input.shape;
+  const scored = quality ? imageQuality(model, result.images, result.units.map((u) => u.unit), quality) : null;
   const values = result.images.dataSync();
   result.images.dispose();
   const images: Record<string, RgbaImage> = {};
@@ -66,5 +79,6 @@ export function computeVis(model: VisModel, kind: VisKind, settings: MethodSetti
     images[name] = toImage(itemOf(values, i, shape), shape);
     list.push({ unit: u.unit, copy, activation: u.activation, steps: u.steps, name });
   });
-  return { data: { method: kind, layer: group.layer, optimized: target.name, objective: result.objective, params: result.params, seconds: result.seconds, images: list }, images };
+  const q = scored?.map((x) => ({ unit: x.unit, relativeActivation: x.relativeActivation, plausibility: x.plausibility, pathScore: x.pathScore }));
+  return { data: { method: kind, layer: group.layer, optimized: target.name, objective: result.objective, params: result.params, seconds: result.seconds, images: list, ...(q ? { quality: q } : {}) }, images };
 }

@@ -34,6 +34,8 @@ const SPECS = {
   'erhan-steps': { type: 'int', help: `Erhan ascent steps (report default ${DEFAULT_METHODS.erhan.steps})` },
   'erhan-restarts': { type: 'int', help: `Erhan random starts per unit (report default ${DEFAULT_METHODS.erhan.restarts})` },
   'lucid-steps': { type: 'int', help: `Lucid steps (report default ${DEFAULT_METHODS.lucid.steps})` },
+  maco: { type: 'string', help: "MaCo beside Lucid on conv layers, the tile showing whichever the network finds more natural (auto: colour models)", choices: ['auto', 'on', 'off'], default: 'auto' },
+  'maco-steps': { type: 'int', help: `MaCo steps (report default ${DEFAULT_METHODS.maco.steps})` },
   'yosinski-steps': { type: 'int', help: `Yosinski steps (report default ${DEFAULT_METHODS.yosinski.steps})` },
   'diverse-steps': { type: 'int', help: `steps of the diverse images (report default ${DEFAULT_METHODS.diverse.steps})` },
   'diverse-count': { type: 'int', help: `diverse images per unit (report default ${DEFAULT_METHODS.diverse.perUnit})` },
@@ -63,12 +65,13 @@ function check(f: ReportFlags): void {
 function planOf(flags: ReportFlags, model: Parameters<typeof planReport>[0]): ReportPlan {
   return planReport(model, {
     layers: flags.layers?.split(',').map((s) => s.trim()).filter(Boolean),
-    groupSize: flags['group-size'], k: flags.k, seed: flags.seed, embedCount: flags['embed-count'],
+    groupSize: flags['group-size'], k: flags.k, seed: flags.seed, embedCount: flags['embed-count'], maco: flags.maco === 'auto' ? undefined : flags.maco === 'on',
     shard: flags.shard ? parseShard(flags.shard) : undefined,
     methods: {
       erhan: { ...(flags['erhan-steps'] ? { steps: flags['erhan-steps'] } : {}), ...(flags['erhan-restarts'] ? { restarts: flags['erhan-restarts'] } : {}) },
       lucid: flags['lucid-steps'] ? { steps: flags['lucid-steps'] } : {},
       yosinski: flags['yosinski-steps'] ? { steps: flags['yosinski-steps'] } : {},
+      maco: flags['maco-steps'] ? { steps: flags['maco-steps'] } : {},
       diverse: { ...(flags['diverse-steps'] ? { steps: flags['diverse-steps'] } : {}), ...(flags['diverse-count'] ? { perUnit: flags['diverse-count'] } : {}) },
     },
   });
