@@ -205,7 +205,8 @@ describe('live toolbox: the unit panel and views of issue #19', () => {
     await page.click('#layer-strip button:text-is("softmax")');
     await page.waitForSelector('#grid-classes:not([hidden]) li');
     assert.match(await text('#grid-classes li'), /^unit \d = “(zero|one|two|three|four|five|six|seven|eight|nine)”: /);
-    await page.hover('#grid', { position: { x: 4, y: 4 } });
+    // Past the 1-pixel gap, which is 12 CSS pixels wide at this layer's scale.
+    await page.hover('#grid', { position: { x: 24, y: 24 } });
     await page.waitForFunction(() => /^softmax unit 0 “zero”: /.test(document.getElementById('grid-hover')!.textContent ?? ''));
     await openUnit();
     assert.equal(await text('#unit-class'), 'class “zero”');
@@ -213,6 +214,7 @@ describe('live toolbox: the unit panel and views of issue #19', () => {
   });
 
   it('18. DeepDream’s defaults change the picture visibly without saturating it', async () => {
+    await page.click('#layer-strip button:text-is("conv2")');
     await page.click('#src-data');
     await page.waitForFunction(() => (window as any).deepvisApp.stats().source === 'data');
     await page.click('#tab-dream');
@@ -222,15 +224,15 @@ describe('live toolbox: the unit panel and views of issue #19', () => {
     const clipped = Number(await page.getAttribute('#method-out', 'data-clipped'));
     assert.ok(mean >= 0.01, `mean |Δ| ${mean} of the range: no visible change`);
     assert.ok(clipped <= 0.15, `${(100 * clipped).toFixed(1)}% of the pixels pushed to black or white`);
-    assert.match(await text('#method-info'), /changed by \d+(\.\d)?% of the range/);
+    assert.match(await text('#method-info'), /^dream on conv2: .*changed by \d+(\.\d)?% of the range/);
     writeFileSync(path.join(artifacts, 'toolbox-dream.json'), JSON.stringify({ meanChange: mean, clipped }, null, 2));
     await page.evaluate(() => delete (document.getElementById('method-out') as HTMLElement).dataset.state);
   });
 
   it('19. embedding of a dense layer: points by label, a thumbnail on hover, a click opens the image', async () => {
     assert.equal(await page.inputValue('#embed-layer'), 'dense1');
-    for (const method of ['pca', 'tsne']) {
-      await page.selectOption('#embed-method', method);
+    for (const [value, method] of [['pca', 'PCA'], ['tsne', 't-SNE']]) {
+      await page.selectOption('#embed-method', value);
       await page.selectOption('#embed-count', '250');
       await page.click('#embed-run');
       await page.waitForFunction((m) => new RegExp(`^${m} of 250 images at dense1`).test(document.getElementById('embed-info')!.textContent ?? ''), method, { timeout: 180_000 })
@@ -262,6 +264,7 @@ describe('live toolbox: the unit panel and views of issue #19', () => {
   });
 
   it('issue 17 item 5: MaCo and feature accentuation in the unit panel and the Maximize view', async () => {
+    await page.click('#layer-strip button:text-is("conv2")');
     await openUnit();
     for (const method of ['maco', 'accentuate']) {
       await page.selectOption('#opt-method', method);

@@ -15,6 +15,8 @@ export interface Atlas {
   readonly realDir: string;
   /** Index of the served model it belongs to. */
   readonly model: number;
+  /** The layers the report has pages for (its plan), so the page asks only for units that exist. */
+  readonly layers: string[];
 }
 
 const KINDS = new Set(['.html', '.json', '.png', '.css', '.js']);
@@ -25,14 +27,17 @@ export async function matchAtlases(reports: readonly string[], modelPaths: reado
   const out: Atlas[] = [];
   for (const dir of reports) {
     let hash: unknown;
+    let layers: unknown;
     try {
-      hash = (JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8')) as { hash?: unknown }).hash;
+      const index = JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8')) as { hash?: unknown; plan?: { layers?: unknown } };
+      hash = index.hash;
+      layers = index.plan?.layers;
     } catch {
       throw new DeepvisError(`--report ${dir}: not a deepvis report folder (no readable index.json; make one with deepvis report --out)`);
     }
     const model = hashes.indexOf(String(hash));
     if (model < 0) throw new DeepvisError(`--report ${dir}: made of a model that is not served (content hash ${String(hash).slice(0, 12)}…); serve that model with --model`);
-    out.push({ dir, realDir: await fs.realpath(dir), model });
+    out.push({ dir, realDir: await fs.realpath(dir), model, layers: Array.isArray(layers) ? layers.map(String) : [] });
   }
   return out;
 }

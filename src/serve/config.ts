@@ -10,8 +10,8 @@ export interface ServedModel {
   index: string | null;
   /** Per-unit images in the model's report/: folder → units. */
   report: Record<string, number[]>;
-  /** The model's report site (deepvis serve --report), under /reports/<i>/, else null. */
-  atlas: string | null;
+  /** The model's report site (deepvis serve --report), under /reports/<i>/, and the layers it has pages for; else null. */
+  atlas: { url: string; layers: string[] } | null;
   layers: number;
   input: readonly [number, number, number];
   range: readonly [number, number];

@@ -138,10 +138,14 @@ export async function serve(args: ServeArgs): Promise<{ server: Server; url: str
     for (const m of served) m.index = await indexFor(m, data, args.data, args.cacheDir, log);
   }
 
+  const atlasOf = (i: number) => {
+    const k = atlases.findIndex((a) => a.model === i);
+    return k < 0 ? null : { url: `/reports/${k}/`, layers: atlases[k].layers };
+  };
   const config = (): ServeConfig => ({
     models: served.map((m, i) => ({
       name: m.name, url: `/models/${i}/${path.basename(m.json)}`, index: m.index ? `/api/index/${i}` : null,
-      report: m.report, atlas: atlases.findIndex((a) => a.model === i) >= 0 ? `/reports/${atlases.findIndex((a) => a.model === i)}/` : null, layers: m.model.layers.length, input: m.model.input.shape, range: m.model.input.range, labels: m.model.labels,
+      report: m.report, atlas: atlasOf(i), layers: m.model.layers.length, input: m.model.input.shape, range: m.model.input.range, labels: m.model.labels,
     })),
     data: data ? { spec: args.data, count: data.count, shape: data.shape, classNames: data.classNames, labelled: data.labels != null } : null,
   });

@@ -33,7 +33,15 @@ export async function run(argv: string[]): Promise<void> {
   for (const m of models) await modelFiles(await resolveModelJson(m));
   await startEngine('wasm');
   const t0 = performance.now();
-  const appDir = await ensureApp({ rebuild: Boolean(flags.rebuild), log: (s) => console.log(s) });
+  // The first build takes about a minute: say that it is still going, so the wait is not mistaken for a hang.
+  let ticker: NodeJS.Timeout | undefined;
+  const appDir = await ensureApp({
+    rebuild: Boolean(flags.rebuild),
+    log: (s) => {
+      console.log(s);
+      ticker = setInterval(() => console.log(`  still building the web app (${((performance.now() - t0) / 1000).toFixed(0)} s)…`), 15_000);
+    },
+  }).finally(() => clearInterval(ticker));
   const built = (performance.now() - t0) / 1000;
   if (built > 2) console.log(`web app built in ${built.toFixed(0)} s (once; later starts reuse it until a source file changes)`);
   const reports = flags.report ? flags.report.split(',').filter(Boolean) : [];

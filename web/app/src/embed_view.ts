@@ -74,7 +74,8 @@ export class EmbeddingView {
     const method = ($('embed-method') as HTMLSelectElement).value as EmbeddingMethod;
     const count = Math.min(Number(($('embed-count') as HTMLSelectElement).value), this.state.config.data!.count);
     $button('embed-run').disabled = true;
-    $('embed-info').textContent = `${method} of ${count} images at ${layer}: computing…`;
+    const words = ({ tsne: 't-SNE', umap: 'UMAP', pca: 'PCA' } as const)[method];
+    $('embed-info').textContent = `${words} of ${count} images at ${layer}: computing…`;
     try {
       const all = await pageSet(this.state.config, model);
       const set = subset(all, Array.from({ length: count }, (_, i) => i));
@@ -86,7 +87,7 @@ export class EmbeddingView {
       this.draw();
       $canvas('embed-plot').dataset.points = String(e.points.length);
       const knn = e.knnAccuracy == null ? '' : `; a point’s 5 nearest neighbours share its label ${(100 * e.knnAccuracy).toFixed(0)}% of the time`;
-      $('embed-info').textContent = `${method} of ${count} images at ${e.layer} (${e.dims} dimensions in), ${e.seconds.toFixed(1)} s${knn}. Hover a point to see its image; click to open it.`;
+      $('embed-info').textContent = `${words} of ${count} images at ${e.layer} (${e.dims} dimensions in), ${e.seconds.toFixed(1)} s${knn}. Hover a point to see its image; click to open it.`;
       this.legend(set.classNames ?? model.labels);
     } catch (err) {
       $('embed-info').textContent = `embedding failed: ${(err as Error).message}`;

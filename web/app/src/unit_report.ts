@@ -44,10 +44,11 @@ const img = (src: string, alt: string) => {
 /** The report site's pictures of the unit into #unit-atlas (hidden without a site or a page for the unit). */
 export async function atlasImages(state: AppState, layer: LayerInfo, unit: number): Promise<void> {
   const box = $('unit-atlas');
-  const base = state.served >= 0 ? state.config.models[state.served]?.atlas : null;
+  const atlas = state.served >= 0 ? state.config.models[state.served]?.atlas : null;
   box.hidden = true;
   box.dataset.count = '0';
-  if (!base) return;
+  if (!atlas?.layers.includes(layer.name)) return;
+  const base = atlas.url;
   const page = `${base}units/${fileStem(layer.name)}/${unit}`;
   const res = await fetch(`.${page}.json`).catch(() => null);
   if (!res?.ok || state.unit !== unit || state.layer !== layer) return;
