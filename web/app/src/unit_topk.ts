@@ -90,8 +90,11 @@ export async function drawTopK(state: AppState, model: VisModel, layer: LayerInf
   const names = state.config.data?.classNames ?? model.labels;
   const labels = entry.values[unit].map((v, r) => `${v.toPrecision(3)}${imgs.labels[r] >= 0 ? ` · ${names?.[imgs.labels[r]] ?? imgs.labels[r]}` : ''}`);
   drawImage($canvas('unit-topk-whole'), grid(whole, { cols: 3, minTile: 56 }));
-  drawImage($canvas('unit-topk'), grid(crops, { cols: 3, minTile: 56 }));
-  drawImage($canvas('unit-topk-deconv'), grid(deconvs, { cols: 3, minTile: 56 }));
+  // Crops at a whole multiple that keeps three of them (3 × (tile + 4) + 4 pixels) within the canvases' 180 CSS pixels.
+  const side = crops[0].width;
+  const cropTile = side * Math.max(1, Math.floor(54 / side));
+  drawImage($canvas('unit-topk'), grid(crops, { cols: 3, minTile: cropTile }));
+  drawImage($canvas('unit-topk-deconv'), grid(deconvs, { cols: 3, minTile: cropTile }));
   $('unit-topk-list').textContent = indices.map((i, r) => `#${i}: ${labels[r]}`).join(';  ');
   const rf = entry.receptiveField;
   caption.textContent = `top-${indices.length} of ${index.dataset.count} data-set images${positions ? `, receptive field ${rf.size.join('×')}` : ''}`;
