@@ -36,7 +36,9 @@ const deepSpecific = (m: TrainedModel) => mean(m.layers.slice(-2).map(specificFr
 const layerTicks = (n: number) => Array.from({ length: n }, (_, i) => AREAS[i + AREAS.length - n] ?? `h${i + 1}`);
 
 function profiles(title: string, spec: LayerSpecificity) {
-  const pick = (m: string) => spec.units.filter((u) => u.modality === m).sort((a, b) => Math.max(...b.classMeans) / (b.overallMean || 1) - Math.max(...a.classMeans) / (a.overallMean || 1))[0];
+  // The most selective unimodal and bimodal units, and the flattest non-specific one (the paper's red dashed lines).
+  const sel = (u: LayerSpecificity['units'][number]) => Math.max(...u.classMeans) / (u.overallMean || 1);
+  const pick = (m: string) => spec.units.filter((u) => u.modality === m).sort((a, b) => (m === 'non-specific' ? sel(a) - sel(b) : sel(b) - sel(a)))[0];
   const chosen = (['unimodal', 'bimodal', 'non-specific'] as const).flatMap((m) => { const u = pick(m); return u ? [{ label: `${m} u${u.unit}${u.specificTo.length ? ` (${u.specificTo.join(',')})` : ''}`, values: u.classMeans }] : []; });
   return linePlot({ title, xs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], ticks: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], series: chosen, xLabel: 'digit', yRange: [0, 1], width: 240, height: 140 });
 }
