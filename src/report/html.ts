@@ -67,7 +67,7 @@ img{image-rendering:pixelated;image-rendering:crisp-edges;display:block;width:10
 .figs{display:grid;gap:8px;grid-template-columns:repeat(auto-fill,minmax(96px,1fr))}.figs.large{grid-template-columns:repeat(auto-fill,minmax(320px,1fr))}
 .figs.tiles{grid-template-columns:repeat(auto-fill,minmax(80px,1fr))}figure{margin:0;font-size:.75em}figcaption{font-weight:600}
 .large img{background:#fff;image-rendering:auto}
-.figs.wide{grid-template-columns:repeat(auto-fill,minmax(300px,1fr))}.wide figure{display:grid;grid-template-columns:128px 1fr;gap:2px 10px;align-items:start}.wide figure>a,.wide figure>img{grid-row:span 2}
+.figs.full{grid-template-columns:1fr}.full img{width:auto;max-width:100%;background:#fff}.full figcaption{font-size:1.2em}.figs.wide{grid-template-columns:repeat(auto-fill,minmax(300px,1fr))}.wide figure{display:grid;grid-template-columns:128px 1fr;gap:2px 10px;align-items:start}.wide figure>a,.wide figure>img{grid-row:span 2}
 dl.nums{margin:0;display:grid;grid-template-columns:auto 1fr;column-gap:4px}dl.nums dt{color:#666}dl.nums dd{margin:0;overflow-wrap:anywhere}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}dl.facts dd{margin:0;overflow-wrap:anywhere}
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:2px 8px;text-align:left}

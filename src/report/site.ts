@@ -30,7 +30,7 @@ export interface Tile extends Figure {
 }
 
 export type Section =
-  | { readonly kind: 'figures'; readonly id?: string; readonly title: string; readonly note?: string; readonly figures: readonly Figure[]; readonly json?: string; readonly size?: 'small' | 'wide' | 'large' }
+  | { readonly kind: 'figures'; readonly id?: string; readonly title: string; readonly note?: string; readonly figures: readonly Figure[]; readonly json?: string; readonly size?: 'small' | 'wide' | 'large' | 'full' }
   | { readonly kind: 'table'; readonly id?: string; readonly title: string; readonly head: readonly string[]; readonly rows: ReadonlyArray<ReadonlyArray<string | number | Link>> }
   | { readonly kind: 'facts'; readonly id?: string; readonly title: string; readonly items: ReadonlyArray<readonly [string, string | number | Link]> }
   | { readonly kind: 'tiles'; readonly id?: string; readonly title: string; readonly tiles: readonly Tile[] }

@@ -24,7 +24,7 @@ export function paperPage(r: PaperResult): Page {
       rows: r.claims.map((c) => [c.section, c.claim, c.paper, c.ours, c.verdict, c.why]),
     },
     ...r.figures.map((f, i): Section => ({
-      kind: 'figures', id: `fig-${i + 1}`, title: `${f.figure}`, size: 'wide',
+      kind: 'figures', id: `fig-${i + 1}`, title: `${f.figure}`, size: 'full',
       note: `Paper: ${f.paperCaption}`,
       figures: [{ src: `${r.paper}/${f.src}`, alt: `deepvis's version of ${f.figure}`, caption: `deepvis: ${f.ours}`, numbers: f.numbers }],
     })),

@@ -15,6 +15,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { loadModel } from '../../io/model_files.js';
 import { computeReport } from '../../report/build.js';
 import { readEvaluation } from '../../report/evaluation.js';
+import type { Section } from '../../report/site.js';
 import { checkSameArchitecture, type Checkpoint, type HistoryUnit } from '../../report/history.js';
 import { modelHash } from '../../report/model_hash.js';
 import { DEFAULT_METHODS, parseShard, planReport, REPORT_DEFAULTS, type ReportPlan } from '../../report/plan.js';
@@ -45,6 +46,7 @@ const SPECS = {
   shard: { type: 'string', help: 'compute part K of N (K/N): its units and its slice of the data-set scan' },
   merge: { type: 'bool', help: 'assemble the site from shard folders given as arguments' },
   workers: { type: 'int', help: 'run N shard processes on this machine, then merge', default: 1 },
+  reproduce: { type: 'string', help: 'a `deepvis reproduce` output folder: linked from the model page' },
   evaluation: { type: 'string', help: 'a `deepvis evaluate` output folder: its method × metric table and curves go on the model page' },
   'serve-url': { type: 'string', help: 'where `deepvis serve` runs, for the "open live" links', default: 'http://localhost:8080/' },
   out: { type: 'string', help: 'output folder of the site' },
@@ -75,6 +77,14 @@ function planOf(flags: ReportFlags, model: Parameters<typeof planReport>[0]): Re
       diverse: { ...(flags['diverse-steps'] ? { steps: flags['diverse-steps'] } : {}), ...(flags['diverse-count'] ? { perUnit: flags['diverse-count'] } : {}) },
     },
   });
+}
+
+/** The model page's link to the seed papers' pages, relative to the atlas folder. */
+async function reproduceLink(dir: string, out: string): Promise<Section> {
+  const index = path.join(dir, 'index.html');
+  if (!(await fs.stat(index).catch(() => null))) throw new DeepvisError(`--reproduce ${dir}: no index.html there (run deepvis reproduce all --out ${dir})`);
+  const href = path.relative(path.resolve(out), path.resolve(index)).split(path.sep).join('/');
+  return { kind: 'facts', title: 'The seed papers, re-made', items: [['deepvis reproduce', { text: 'figures and claims of papers 000–004', href }]] };
 }
 
 /** --history: a folder of checkpoints (sorted by the number in each name) or a comma list. */
@@ -114,6 +124,8 @@ async function single(argv: readonly string[], mergeFrom: { dirs: string[]; shar
   const { flags, out, output, engine, model } = await openModelCommand(cleaned, SPECS, check);
   const modelPath = flags.model!;
   const evaluation = flags.evaluation ? await readEvaluation(flags.evaluation) : null;
+  const papers = flags.reproduce ? await reproduceLink(flags.reproduce, out) : null;
+  const modelExtras = [...(evaluation?.sections ?? []), ...(papers ? [papers] : [])];
   const plan = planOf(flags, model);
   const units = historyUnits(flags, plan);
   const checkpoints: Checkpoint[] = [];
@@ -137,7 +149,7 @@ async function single(argv: readonly string[], mergeFrom: { dirs: string[]; shar
     bar.update(p.total ? p.done / p.total : 0, `${p.done}/${p.total} units, ${p.phase}${Number.isFinite(eta) ? `, ETA ${Math.round(eta)}s` : ''}`);
   };
   const site = await computeReport({
-    model, modelPath, hash, plan, store, data, onProgress, serveUrl: flags['serve-url'], modelExtras: evaluation?.sections,
+    model, modelPath, hash, plan, store, data, onProgress, serveUrl: flags['serve-url'], modelExtras,
     scanShards: mergeFrom?.shards, history: checkpoints.length ? { checkpoints, units } : undefined,
   });
   bar.done();
