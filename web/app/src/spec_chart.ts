@@ -14,11 +14,17 @@ function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, 
   return e;
 }
 
+/** The unit's verdict in words, for the caption: "specific to three, eight" or "non-specific". */
+export function specificityVerdict(s: LayerSpecificity, unit: number, classes: readonly string[]): string {
+  const u = s.units[unit];
+  return u.specificTo.length ? `${u.modality}, specific to ${u.specificTo.map((k) => classes[k]).join(', ')}` : u.modality;
+}
+
 export function specificityChart(s: LayerSpecificity, unit: number, classes: readonly string[], width: number): SVGSVGElement {
   const u = s.units[unit];
   const n = u.classMeans.length;
   const height = 150;
-  const [left, right, top, bottom] = [34, 8, 8, 34];
+  const [left, right, top, bottom] = [34, 44, 8, 22];
   const threshold = u.overallMean * (1 + s.threshold);
   const values = [...u.classMeans, u.overallMean, threshold, 0];
   const lo = Math.min(...values);
@@ -41,8 +47,7 @@ export function specificityChart(s: LayerSpecificity, unit: number, classes: rea
   });
   for (const [v, name, cls] of [[u.overallMean, 'mean', 'mean'], [threshold, `+${Math.round(100 * s.threshold)}%`, 'threshold']] as const) {
     svg.append(el('line', { x1: left, x2: width - right, y1: y(v), y2: y(v), class: `ref ${cls}` }));
-    svg.append(el('text', { x: width - right, y: y(v) < top + 12 ? y(v) + 12 : y(v) - 3, 'text-anchor': 'end', class: `tick ${cls}` }, name));
+    svg.append(el('text', { x: width - right + 4, y: y(v) + 4, class: `tick ${cls}` }, name));
   }
-  svg.append(el('text', { x: left, y: height - 4, class: 'tick' }, `${u.modality}${u.specificTo.length ? `: specific to ${u.specificTo.map((k) => classes[k]).join(', ')}` : ''}`));
   return svg;
 }

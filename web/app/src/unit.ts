@@ -13,7 +13,7 @@ import { fetchSpecificity } from './api.js';
 import { heatPercentile, pictureNorm } from './contrast.js';
 import { $, $button, $canvas, drawImage, slider, upsample } from './draw.js';
 import { runMaximize } from './maximize_run.js';
-import { specificityChart } from './spec_chart.js';
+import { specificityChart, specificityVerdict } from './spec_chart.js';
 import { status, type AppState } from './state.js';
 import { BackpropView } from './unit_backprop.js';
 import { atlasImages, unitFileImage } from './unit_report.js';
@@ -140,7 +140,7 @@ export class UnitPanel {
       if (this.state.unit !== unit) return;
       const classes = s.units[unit].classMeans.map((_, k) => this.state.model?.labels?.[k] ?? data.classNames?.[k] ?? String(k));
       box.replaceChildren(specificityChart(s, unit, classes, Math.max(240, Math.min(400, box.clientWidth || 360))));
-      $('unit-spec-caption').textContent = `class specificity: mean activation per class; the unit is specific to the classes more than ${Math.round(100 * s.threshold)}% above its overall mean (orange)`;
+      $('unit-spec-caption').textContent = `class specificity: mean activation per class — ${specificityVerdict(s, unit, classes)}; a unit is specific to the classes more than ${Math.round(100 * s.threshold)}% above its overall mean (orange)`;
     } catch (e) {
       $('unit-spec-caption').textContent = `class specificity: ${(e as Error).message}`;
     }
