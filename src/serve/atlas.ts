@@ -23,6 +23,7 @@ const KINDS = new Set(['.html', '.json', '.png', '.css', '.js']);
 
 /** Reads each report's hash and pairs it with the served model of that hash; a report of no served model is refused. */
 export async function matchAtlases(reports: readonly string[], modelPaths: readonly string[]): Promise<Atlas[]> {
+  if (reports.length === 0) return [];
   const hashes = await Promise.all(modelPaths.map((p) => modelHash(p)));
   const out: Atlas[] = [];
   for (const dir of reports) {
