@@ -42,7 +42,7 @@ describe('yosinski (seed 004) as the toolbox runs it', () => {
     const model = linear();
     await noLeaks(() => {
       const seen: Array<[number, number]> = [];
-      const r = yosinski(model, { layer: 'out', units: [0], sets: [bare({ policy: 'constant', lr: 0.01 }, 3), bare({ policy: 'constant', lr: 0.01 }, 5)], onStep: (i) => seen.push([i.step, i.steps]) });
+      const r = yosinski(model, { layer: 'out', units: [0], rates: 'toolbox', sets: [bare({ policy: 'constant', lr: 0.01 }, 3), bare({ policy: 'constant', lr: 0.01 }, 5)], onStep: (i) => seen.push([i.step, i.steps]) });
       assert.deepEqual(seen.map((s) => s[0]), [0, 1, 2, 3, 4, 5, 6, 7]);
       assert.ok(seen.every((s) => s[1] === 8));
       assert.deepEqual(r.units.map((u) => u.steps), [3, 5]);
@@ -56,12 +56,12 @@ describe('yosinski (seed 004) as the toolbox runs it', () => {
     await noLeaks(() => {
       // Start ≈ 127.5 + noise: score ≈ 1275. Target 6 per step → +6 exactly (w·(6/30)·w = 6).
       const history: Float32Array[] = [];
-      const r = yosinski(model, { layer: 'out', units: [0], sets: [bare({ policy: 'progress', maxLr: 1e8, progress: 6 }, 4)], onStep: (i) => history.push(Float32Array.from(i.scores)) });
+      const r = yosinski(model, { layer: 'out', units: [0], rates: 'toolbox', sets: [bare({ policy: 'progress', maxLr: 1e8, progress: 6 }, 4)], onStep: (i) => history.push(Float32Array.from(i.scores)) });
       for (let t = 1; t < 4; t++) assert.ok(Math.abs(history[t][0] - history[t - 1][0] - 6) < 1e-2, `step ${t}: ${history[t][0] - history[t - 1][0]}`);
       r.images.dispose();
       // max_lr 0.1 < 6/30: the step is 0.1·w, a gain of 0.1·30 = 3.
       const capped: number[] = [];
-      const c = yosinski(model, { layer: 'out', units: [0], sets: [bare({ policy: 'progress', maxLr: 0.1, progress: 6 }, 3)], onStep: (i) => capped.push(i.scores[0]) });
+      const c = yosinski(model, { layer: 'out', units: [0], rates: 'toolbox', sets: [bare({ policy: 'progress', maxLr: 0.1, progress: 6 }, 3)], onStep: (i) => capped.push(i.scores[0]) });
       assert.ok(Math.abs(capped[2] - capped[1] - 3) < 1e-2, `capped gain ${capped[2] - capped[1]}`);
       c.images.dispose();
     });
@@ -75,13 +75,13 @@ describe('yosinski (seed 004) as the toolbox runs it', () => {
     m.add(tf.layers.dense({ units: 1, name: 'out', weights: [tf.tensor2d([[1], [2], [3], [4]]), tf.zeros([1])] }));
     const model = fromLayersModel(m, { range: [0, 1] });
     const scores: number[] = [];
-    const r = yosinski(model, { layer: 'out', units: [0], sets: [bare({ policy: 'constant', lr: 100 }, 3)], onStep: (i) => scores.push(i.scores[0]) });
+    const r = yosinski(model, { layer: 'out', units: [0], rates: 'toolbox', sets: [bare({ policy: 'constant', lr: 100 }, 3)], onStep: (i) => scores.push(i.scores[0]) });
     const gain = scores[2] - scores[1];
     assert.ok(Math.abs(gain - (30 * 100) / 255 ** 2) < 1e-3, `gain ${gain}`);
     r.images.dispose();
     // lr scale 2 doubles it.
     const doubled: number[] = [];
-    yosinski(model, { layer: 'out', units: [0], lr: 2, sets: [bare({ policy: 'constant', lr: 100 }, 3)], onStep: (i) => doubled.push(i.scores[0]) }).images.dispose();
+    yosinski(model, { layer: 'out', units: [0], rates: 'toolbox', lr: 2, sets: [bare({ policy: 'constant', lr: 100 }, 3)], onStep: (i) => doubled.push(i.scores[0]) }).images.dispose();
     assert.ok(Math.abs(doubled[2] - doubled[1] - 2 * gain) < 1e-3);
   });
 
