@@ -45,6 +45,7 @@ const SPECS = {
   'show-restarts': { type: 'bool', help: "erhan: also write LAYER-erhan-restarts.png, every unit's restarts in a row with their mean pairwise correlation (seed 002 figs. 1–2, right)" },
   rho: { type: 'number', help: 'erhan: norm of the images (default: mean norm of --data, else 0.35·range·√D)' },
   preset: { type: 'string', help: "yosinski: the paper's hyperparameter set 1–4 (Table 1's rows), or 'all' (library default 3, the paper's best)" },
+  rates: { type: 'string', help: "yosinski: the toolbox's CaffeNet pixel rates calibrated to this model (default), or taken literally", choices: ['calibrated', 'toolbox'], default: 'calibrated' },
   search: { type: 'int', help: 'yosinski: render N random hyperparameter sets side by side (the paper\'s random search)' },
   param: { type: 'string', help: 'lucid: parameterization (library default fourier)', choices: ['fourier', 'pixels'] },
   'per-unit': { type: 'int', help: 'lucid: images per unit, kept apart by a diversity term (library default 1)' },
@@ -146,7 +147,7 @@ export async function run(argv: string[]): Promise<void> {
       break;
     }
     case 'yosinski': {
-      const r = yosinski(model, { ...req, sets, onStep });
+      const r = yosinski(model, { ...req, sets, rates: flags.rates as 'calibrated' | 'toolbox', onStep });
       result = r;
       rows = r.sets.map(setLabel);
       break;
