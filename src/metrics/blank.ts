@@ -8,7 +8,9 @@
  *   - sigmoid saturated: the unit's layer ends in a sigmoid and the unit sits within 1% of 0 or 1
  *     on the image, where the sigmoid's gradient has vanished;
  *   - range clipped: half the image's values or more are pinned at the ends of the input range;
- *   - flat: the image's values spread less than 0.1% of the range.
+ *   - flat: the image's values spread less than 0.1% of the range;
+ *   - weak, when none of the above: the unit moved, but to under 10% of its best data-set
+ *     activation (too few steps or too small a step for this model).
  * A unit is diagnosed when its image is flat, or its relative activation is below 10% (or
  * unknown, for want of data); causes found are listed in this order, with advice.
  */
@@ -18,7 +20,7 @@ import { withRules } from '../engine/rules.js';
 import type { VisModel } from '../model/types.js';
 import { unitScores, units as unitObjective, type UnitSelector } from '../objectives/units.js';
 
-export type BlankCause = 'dead' | 'zero-gradient' | 'sigmoid-saturated' | 'range-clipped' | 'flat';
+export type BlankCause = 'dead' | 'zero-gradient' | 'sigmoid-saturated' | 'range-clipped' | 'flat' | 'weak';
 
 export interface BlankDiagnosis {
   unit: number;
@@ -110,6 +112,7 @@ export function diagnoseBlank(model: VisModel, images: tf.Tensor4D, args: BlankA
     if (sigmoid && (acts[i] > 0.99 || acts[i] < 0.01)) add('sigmoid-saturated', `unit ${unit}'s sigmoid is saturated (${acts[i].toPrecision(3)}), where its gradient vanishes: optimize the pre-activation (--pre yes)`);
     if (pinned[i] >= 0.5) add('range-clipped', `${Math.round(100 * pinned[i])}% of the image is pinned at the ends of the input range ${lo}…${hi}: lower --lr, or check --input-range`);
     if (flat) add('flat', `the image is flat (its values spread ${spread[i].toPrecision(2)}, under 0.1% of the range)`);
+    if (d.causes.length === 0 && best != null && best > 0) add('weak', `unit ${unit} reached only ${(100 * acts[i] / best).toFixed(1)}% of its best activation${where}: the steps were too few or too small for this model — more --steps or a larger --lr`);
     return d;
   });
 }

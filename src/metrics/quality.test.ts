@@ -143,4 +143,17 @@ describe('blank diagnosis', () => {
       for (const t of [flat, black, grey]) t.dispose();
     });
   });
+
+  it('says a unit that moved but stayed weak needs more or larger steps', async () => {
+    const model = twoLayer();
+    await noLeaks(() => {
+      // Not flat, not clipped, gradient flows from grey, but h0 reaches well under 10% of 140.
+      const img = tf.tensor4d(Array.from({ length: 16 }, (_, i) => 0.3 + 0.4 * ((i * 7) % 16) / 15), [1, 4, 4, 1]);
+      const grey = tf.fill([1, 4, 4, 1], 0.5) as tf.Tensor4D;
+      const d = diagnoseBlank(model, img, { layer: 'h', units: [0], best: [140], start: grey });
+      assert.deepEqual(d[0].causes, ['weak'], JSON.stringify(d));
+      assert.match(d[0].messages[0], /reached only \d+\.\d% of its best activation.*--steps.*--lr/);
+      tf.dispose([img, grey]);
+    });
+  });
 });
