@@ -246,7 +246,8 @@ describe('live toolbox: the unit panel and views of issue #19', () => {
     await page.waitForSelector('#embed-hover:not([hidden])');
     assert.match(await text('#embed-hover-caption'), /^image #1, label \w+/);
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => /#1\b/.test(document.getElementById('data-label')!.textContent ?? ''));
+    await page.waitForFunction(() => /#1\b/.test(document.getElementById('data-label')!.textContent ?? ''), null, { timeout: 60_000 })
+      .catch(async (e) => { throw new Error(`${(e as Error).message}: label '${await text('#data-label')}', focus ${await page.evaluate(() => document.activeElement?.id)}, status '${await text('#status')}'`); });
     // Mouse: the point under the cursor.
     const box = (await page.locator('#embed-plot').boundingBox())!;
     let opened = false;
