@@ -37,6 +37,10 @@ describe('divergence', () => {
       assert.throws(() => checkDivergence(null, pinned(10), [0, 1], 3, undefined, true), /diverged at step 3 \(50% of the pixels are pinned at the ends of the input range, where the sigmoid saturated\); lower --lr/);
       assert.doesNotThrow(() => checkDivergence(null, pinned(9), [0, 1], 3, undefined, true));
       assert.doesNotThrow(() => checkDivergence(null, pinned(20), [0, 1], 3), 'pixels (not bounded) may sit at the ends');
+      // A seed image 80% black at the start (accentuating an MNIST digit): only newly pinned values count.
+      assert.doesNotThrow(() => checkDivergence(null, pinned(16), [0, 1], 0, undefined, true, 16));
+      assert.doesNotThrow(() => checkDivergence(null, pinned(17), [0, 1], 3, undefined, true, 16), '1 of the 4 free values pinned');
+      assert.throws(() => checkDivergence(null, pinned(18), [0, 1], 3, undefined, true, 16), /diverged at step 3/);
     });
   });
 

@@ -19,7 +19,18 @@ export const JUMP_FRACTION = 0.05;
 export const SATURATED_FRACTION = 0.5;
 
 /** Throws "diverged at step N; …; lower --lr" when `next` (the image after step N) diverged from `prev`. */
-export function checkDivergence(prev: tf.Tensor4D | null, next: tf.Tensor4D, range: readonly [number, number], step: number, scores?: Float32Array, bounded = false): void {
+/** Values within 0.1% of the range's ends (what a sigmoid-bounded param cannot move off easily). */
+export function pinnedCount(x: tf.Tensor4D, range: readonly [number, number]): number {
+  const [lo, hi] = range;
+  const tol = 1e-3 * (hi - lo);
+  return tidyData(() => x.less(lo + tol).logicalOr(x.greater(hi - tol)).sum().toFloat())[0];
+}
+
+/**
+ * `startPinned`: values already pinned at the start (a seed image's black background, feature
+ * accentuation): saturation is half of the others pinned, not a photo's own dark pixels.
+ */
+export function checkDivergence(prev: tf.Tensor4D | null, next: tf.Tensor4D, range: readonly [number, number], step: number, scores?: Float32Array, bounded = false, startPinned = 0): void {
   const [lo, hi] = range;
   const [total, jumps, pinned] = tidyData(() => {
     const size = next.abs().sum();
@@ -32,7 +43,7 @@ export function checkDivergence(prev: tf.Tensor4D | null, next: tf.Tensor4D, ran
     ? 'the image or its scores are no longer finite numbers'
     : jumps >= JUMP_FRACTION * next.size
       ? `${Math.round((100 * jumps) / next.size)}% of the pixels jumped more than half the input range in one step`
-      : pinned >= SATURATED_FRACTION * next.size
+      : pinned - startPinned >= SATURATED_FRACTION * (next.size - startPinned) && pinned > startPinned
         ? `${Math.round((100 * pinned) / next.size)}% of the pixels are pinned at the ends of the input range, where the sigmoid saturated`
         : null;
   if (why) throw new DeepvisError(`diverged at step ${step} (${why}); lower --lr`);

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { releaseTapeAfterError } from '../engine/tape.js';
 import { DeepvisError } from '../errors.js';
-import { checkDivergence, checkLr } from './divergence.js';
+import { checkDivergence, checkLr, pinnedCount } from './divergence.js';
 import { drain, type Steps } from './drive.js';
 import { Nadam } from './nadam.js';
 import type { VisModel } from '../model/types.js';
@@ -109,6 +109,7 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
   const range = model.input.range;
   // The image scored in the previous step, to tell a diverging step from a sane one.
   let prev: tf.Tensor4D | null = null;
+  let startPinned = 0;
   let shown: tf.Tensor4D | null = null;
   try {
     for (let step = 0; step < args.steps; step++) {
@@ -120,7 +121,8 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
       const scored = param.image();
       // The scored image is freed even when a step throws (a bad objective, an aborted kernel, divergence).
       try {
-        checkDivergence(prev, scored, range, step, undefined, param.bounded);
+        if (step === 0 && param.bounded) startPinned = pinnedCount(scored, range);
+        checkDivergence(prev, scored, range, step, undefined, param.bounded, startPinned);
         tf.tidy(() => {
           const f = () =>
             tf.tidy(() => {
@@ -200,7 +202,7 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
     const last = param.image();
     try {
       // The last update has no next step to check it: compare it here (step number = steps taken).
-      checkDivergence(prev, last, range, history.length, undefined, param.bounded);
+      checkDivergence(prev, last, range, history.length, undefined, param.bounded, startPinned);
     } finally {
       last.dispose();
     }
