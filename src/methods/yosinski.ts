@@ -29,11 +29,12 @@ export interface YosinskiArgs extends UnitRequest {
   /** Multiplies every set's step (constant: lr; progress: the target and max_lr) — the toolbox's rates were tuned on CaffeNet; default 1. */
   readonly lr?: number;
   /**
-   * 'calibrated' (default): the toolbox's pixel-unit rates (constant lr, the progress cap) times the
-   * factor k at which a constant-rate step at the start predicts the toolbox's own progress target
-   * (2.0 per step) on this model's units, k = 2 / median lr·s²·‖∂a/∂x‖². The rates were tuned on
-   * CaffeNet; on a small model at the literal rate ('toolbox') the image hardly moves (set 3 reached
-   * 1% of the best MNIST digit's activation; calibrated, 146%).
+   * 'calibrated' (default): the toolbox's pixel-unit rates times the factor k at which its constant
+   * lr 100 moves the start image by 1% of the range (RMS, median over the units) in the first step,
+   * and a progress set's step never larger than that constant one. The rates were tuned on
+   * CaffeNet; at the literal rates ('toolbox') the image hardly moves on a small model (set 3
+   * reached 1% of the best MNIST digit's activation), and the progress target (2.0 activation
+   * units) overshoots a unit whose activations are of order 1.
    */
   readonly rates?: 'calibrated' | 'toolbox';
   /** `steps` (from UnitRequest), when given, replaces every set's own iteration count. */
@@ -56,16 +57,16 @@ const startOf = (model: VisModel, n: number, seed: number): tf.Tensor4D => {
   return tf.randomNormal([n, ...model.input.shape], neutral(model), (10 / 255) * (hi - lo), 'float32', seed) as tf.Tensor4D;
 };
 
-/** k of YosinskiArgs.rates: 2 / median over units of lr·s²·‖∂a/∂x‖² at a start image (lr = the toolbox's 100). */
+/** k of YosinskiArgs.rates: the factor at which lr 100 (0–255 pixels) moves the start by 1% of the range (RMS). */
 export function rateCalibration(model: VisModel, objective: Objective, units: number, seed: number): number {
   const [lo, hi] = model.input.range;
   const lr = 100 * ((hi - lo) / 255) ** 2;
-  const sq = tf.tidy(() => {
+  const rms = tf.tidy(() => {
     const g = tf.grad((x: tf.Tensor) => objective.evaluate(model, x as tf.Tensor4D).sum())(startOf(model, units, seed));
-    return Array.from(g.square().sum([1, 2, 3]).dataSync());
+    return Array.from(g.square().mean([1, 2, 3]).sqrt().dataSync());
   });
-  const progress = sq.map((v) => lr * v).sort((a, b) => a - b)[Math.floor(sq.length / 2)];
-  return progress > 0 && Number.isFinite(progress) ? 2 / progress : 1;
+  const step = rms.map((v) => lr * v).sort((a, b) => a - b)[Math.floor(rms.length / 2)];
+  return step > 0 && Number.isFinite(step) ? (0.01 * (hi - lo)) / step : 1;
 }
 
 export function* yosinskiSteps(model: VisModel, args: YosinskiArgs): Steps<YosinskiResult> {
@@ -87,7 +88,7 @@ export function* yosinskiSteps(model: VisModel, args: YosinskiArgs): Steps<Yosin
       const param = pixels(() => startOf(model, u, seed));
       const policy = set.lr.policy === 'constant'
         ? { rule: 'ascent' as const, lr: set.lr.lr * s2 * p.lrScale * k }
-        : { rule: 'progress' as const, lr: set.lr.progress * p.lrScale, maxLr: set.lr.maxLr * s2 * p.lrScale * k };
+        : { rule: 'progress' as const, lr: set.lr.progress * p.lrScale, maxLr: (p.rates === 'calibrated' ? Math.min(set.lr.maxLr, 100) : set.lr.maxLr) * s2 * p.lrScale * k };
       const at = offset;
       const run = yield* optimizeOwned(model, param, objective, {
         steps: set.steps,
