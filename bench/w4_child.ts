@@ -38,11 +38,13 @@ const layer = model.layer(opt('layer', 'net.layer3')).name;
 const times: number[] = [];
 t0 = performance.now();
 const steps = lucidSteps(model, { layer, units: [0, 1, 2, 3, 4, 5, 6, 7], steps: reps + 2 });
-for (let r = steps.next(); !r.done; r = steps.next()) {
+let r = steps.next();
+for (; !r.done; r = steps.next()) {
   const now = performance.now();
   times.push(now - t0);
   t0 = now;
 }
+r.value.images.dispose();
 const lucidMs = times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)];
 const leaked = tf.memory().numTensors - before;
 console.log(JSON.stringify({

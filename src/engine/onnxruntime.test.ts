@@ -78,6 +78,25 @@ describe('onnxruntime forward engine', () => {
     }
   });
 
+  it('gives the same activations when a batch runs as several smaller runs', async () => {
+    await setup('wasm');
+    const file = path.join(DIR, 'resnet-mini.onnx');
+    const whole = await loadModel(file);
+    process.env.DEEPVIS_RUN_MB = '1e-9';
+    const rowByRow = await loadModel(file);
+    delete process.env.DEEPVIS_RUN_MB;
+    const x = tf.randomUniform([3, ...whole.input.shape], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const names = [whole.layers[1].name, whole.layers[whole.layers.length - 1].name];
+    await noLeaks(() => {
+      const [a, b] = [whole.activations(x, names), rowByRow.activations(x, names)];
+      names.forEach((n, i) => assert.ok(relDiff(a[i].dataSync() as Float32Array, b[i].dataSync() as Float32Array) < 1e-6, n));
+      tf.dispose([...a, ...b]);
+    });
+    tf.dispose(x);
+    whole.dispose();
+    rowByRow.dispose();
+  });
+
   it('leaves gradients and layer offsets to tfjs', async () => {
     await setup('wasm');
     const file = path.join(DIR, 'resnet-mini.onnx');

@@ -98,21 +98,42 @@ function planWithRelease(p: Program, wanted: readonly string[]): Plan {
  * The same taps computed by a forward runner (onnxruntime): the input goes over as NCHW floats,
  * maps come back NCHW and are turned NHWC; flat tensors are already in the logical order taps use.
  */
-function runOn(runner: ForwardRunner, native: tf.Tensor, tensors: readonly string[]): tf.Tensor[] {
+function runOn(runner: ForwardRunner, native: tf.Tensor, tensors: readonly string[], rowsPerRun: number): tf.Tensor[] {
   const nchw = tf.transpose(native, [0, 3, 1, 2]);
   const data = nchw.dataSync() as Float32Array;
-  const dims = nchw.shape;
+  const [n, ...rest] = nchw.shape;
   nchw.dispose();
-  const outs = runner.run({ data, dims }, tensors);
-  return outs.map((o) => {
-    if (!(o.data instanceof Float32Array)) throw new Error('not a float tensor');
-    const t = tf.tensor(o.data, [...o.dims]);
-    if (t.rank !== 4) return t;
-    const nhwc = tf.transpose(t, [0, 2, 3, 1]);
-    t.dispose();
-    return nhwc;
+  const per = data.length / n;
+  // Rows go over in runs of at most rowsPerRun: onnxruntime's buffers for a run come on top of
+  // tfjs's heap, which never shrinks, so a batch of 32 224-px images runs as a few smaller ones.
+  const parts: tf.Tensor[][] = [];
+  for (let from = 0; from < n; from += rowsPerRun) {
+    const to = Math.min(n, from + rowsPerRun);
+    const outs = runner.run({ data: data.subarray(from * per, to * per), dims: [to - from, ...rest] }, tensors);
+    parts.push(outs.map((o) => {
+      if (!(o.data instanceof Float32Array)) throw new Error('not a float tensor');
+      const t = tf.tensor(o.data, [...o.dims]);
+      if (t.rank !== 4) return t;
+      const nhwc = tf.transpose(t, [0, 2, 3, 1]);
+      t.dispose();
+      return nhwc;
+    }));
+  }
+  if (parts.length === 1) return parts[0];
+  return tensors.map((_, i) => {
+    const joined = tf.concat(parts.map((p) => p[i]), 0);
+    tf.dispose(parts.map((p) => p[i]));
+    return joined;
   });
 }
+
+/** Bytes one image's layer outputs take (an estimate of a forward pass's working set per row). */
+const bytesPerRow = (layers: readonly LayerInfo[]) => 4 * layers.reduce((a, l) => a + l.outputShape.reduce((x, y) => x * y, 1), 0);
+/** A forward run on the runner holds at most this much of layer outputs (rows × bytesPerRow); DEEPVIS_RUN_MB overrides. */
+const runBudget = () => {
+  const mb = Number(typeof process === 'undefined' ? undefined : process.env?.DEEPVIS_RUN_MB);
+  return (Number.isFinite(mb) && mb > 0 ? mb : 96) * 2 ** 20;
+};
 
 /** Steps needed for `wanted`, in graph order. */
 function planFor(p: Program, wanted: readonly string[]): number[] {
@@ -175,6 +196,7 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
   };
 
   let forward = runner;
+  const rowsPerRun = Math.max(1, Math.floor(runBudget() / bytesPerRow(layers)));
   // The runner holds its own copy of the weights: once deepvis edits one in place (MPRT's
   // randomization rebinds a weight's data), forwards go to tfjs, which sees the edit.
   const weightData = program.kept.map((t) => t.dataId);
@@ -182,7 +204,7 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
   const run = (native: tf.Tensor, tensors: readonly string[], offset?: { name: string; delta: tf.Tensor }): tf.Tensor[] => {
     if (forward && !offset && !recordingGradients() && weightsAsLoaded()) {
       try {
-        return runOn(forward, native, tensors);
+        return runOn(forward, native, tensors, rowsPerRun);
       } catch {
         forward.dispose();
         forward = null;
