@@ -30,6 +30,9 @@ import { bytesPerImage, checkBatchMemory, checkGridPixels, gridTile, memoryBudge
 import { inUnitChunks, unitsPerChunk } from '../../methods/unit_chunks.js';
 import { Progress } from '../progress.js';
 
+/** Most consecutive unit batches maximize runs for one request. */
+const MAX_CHUNKS = 4;
+
 const METHODS = ['erhan', 'yosinski', 'data-driven', 'lucid', 'maco', 'accentuate'] as const;
 type Method = (typeof METHODS)[number];
 
@@ -99,8 +102,10 @@ export async function run(argv: string[]): Promise<void> {
   const [k, per] = copies[method]();
   // Erhan and single-image Lucid run in consecutive batches of units when all do not fit at once;
   // the others (sets, diversity, crops couple a unit's rows) must fit in one batch.
-  const chunked = method === 'erhan' || (method === 'lucid' && k === 1);
-  const chunk = chunked ? unitsPerChunk(bytesPerImage(model, layer.name), k, memoryBudget()) : units.length;
+  // Up to MAX_CHUNKS batches (more would be hours of work, not a memory problem): past that, the request is refused as one batch would be.
+  const chunkable = method === 'erhan' || (method === 'lucid' && k === 1);
+  const fit = unitsPerChunk(bytesPerImage(model, layer.name), k, memoryBudget());
+  const chunk = chunkable && Math.ceil(units.length / fit) <= MAX_CHUNKS ? fit : units.length;
   const perBatch = Math.min(units.length, chunk);
   checkBatchMemory(model, perBatch * k, { layer: layer.name, what: `${perBatch} units × ${k} ${per}`, hint: `fewer --units${method === 'erhan' ? ' or --restarts' : ''}` });
   // The grid (one tile per unit, a row per set or image when there are several): encodable?
