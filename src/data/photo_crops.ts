@@ -12,8 +12,7 @@ import sharp from 'sharp';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { ImageSet } from './dataset.js';
-
-export const SKIMAGE_DATA_DIR = '/usr/lib/python3/dist-packages/skimage/data';
+import { SKIMAGE_DATA } from './natural_patches.js';
 
 export const PHOTO_CLASSES: ReadonlyArray<{ readonly name: string; readonly files: readonly string[] }> = [
   { name: 'astronaut', files: ['astronaut.png'] },
@@ -48,7 +47,7 @@ async function scales(file: string, size: number): Promise<Scaled[]> {
 }
 
 export async function loadPhotoCrops(args: PhotoCropArgs = {}): Promise<ImageSet> {
-  const { size = 64, perClass = 400, seed = 0, dir = SKIMAGE_DATA_DIR } = args;
+  const { size = 64, perClass = 400, seed = 0, dir = SKIMAGE_DATA } = args;
   for (const f of PHOTO_CLASSES.flatMap((c) => c.files)) {
     if ((await fs.stat(path.join(dir, f)).catch(() => null)) == null) {
       throw new DeepvisError(`data set 'photos' needs ${path.join(dir, f)} (Debian: apt-get install python3-skimage)`);
