@@ -53,6 +53,13 @@ describe('OutputSession', () => {
     await again.abort();
   });
 
+  it('sessions opened at once on siblings of a missing parent both succeed (report --workers)', async () => {
+    const parent = path.join(dir, 'race', '.shards');
+    const sessions = await Promise.all([1, 2, 3].map((k) => OutputSession.open(path.join(parent, String(k)))));
+    for (const s of sessions) await s.commit();
+    assert.deepEqual(readdirSync(parent).sort(), ['1', '2', '3']);
+  });
+
   it('replaceFolder swaps a folder whole: no stale files of an earlier run', async () => {
     const out = path.join(dir, 'report');
     mkdirSync(path.join(out, 'conv1-erhan'), { recursive: true });

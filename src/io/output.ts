@@ -72,8 +72,13 @@ async function ensureFolder(dir: string, flag: string): Promise<string[]> {
   const created: string[] = [];
   try {
     for (const d of missing) {
-      await fs.mkdir(d);
-      created.push(d);
+      try {
+        await fs.mkdir(d);
+        created.push(d);
+      } catch (e) {
+        // Another process (a sibling --shard worker) made the same parent a moment ago: use it.
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || d === dir || !(await fs.stat(d).catch(() => null))?.isDirectory()) throw e;
+      }
     }
   } catch (e) {
     for (const d of created.reverse()) await fs.rmdir(d).catch(() => {});
