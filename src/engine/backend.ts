@@ -14,6 +14,8 @@ import { installReluGradient } from './relu_gradient.js';
 import { checkTfjsVersion } from './version.js';
 import { installLazyGradients } from './lazy_gradients.js';
 import { installLeanBackward } from './lean_backward.js';
+import { installShapeOnlySaves } from './shape_saves.js';
+import { installPlainTidyResults } from './tidy_results.js';
 import { canThreadWasmInNode, nodeCores, prepareThreadedWasm, unrefWasmWorkers } from './wasm_threads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
@@ -111,6 +113,8 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   installReluGradient();
   installLazyGradients();
   installLeanBackward();
+  installShapeOnlySaves();
+  installPlainTidyResults();
   const kernels = installKernels(chosen);
   return {
     backend: chosen,

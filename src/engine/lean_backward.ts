@@ -5,6 +5,7 @@
  * activation: for ResNet-18 at batch 8, ~300 MB that PyTorch never holds. Walking the tape in
  * reverse, the gradient of a node's outputs is dead once the node has given its inputs theirs (each
  * tensor has one producer and its consumers come later on the tape), so it is disposed there.
+ * Each node's saved tensors go as soon as its inputs have their gradients, not when the pass ends.
  * Only first-order gradients take this path; a gradient inside a gradient keeps tfjs's own.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -47,6 +48,8 @@ function backprop(grads: Map<number, tf.Tensor>, tape: readonly TapeNode[], engi
         release(grads, dx, keep);
       }
     }
+    // The node's saved tensors (its own clones, kept for this gradient alone) are done with too.
+    for (const t of node.saved) t.dispose();
     for (const o of node.outputs) {
       const dy = grads.get(o.id);
       if (dy == null) continue;
