@@ -14,56 +14,33 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
-import { loadMnist } from '../src/data/mnist.js';
-import { split } from '../src/data/dataset.js';
-import { buildClassifier } from '../src/train/architectures.js';
-import { fitClassifier } from '../src/train/fit.js';
+import type { Page } from 'playwright-core';
 import { saveLayersModel } from '../src/io/model_files.js';
-import { ensureApp } from '../src/serve/build_app.js';
-import { serve } from '../src/serve/server.js';
-import { setup } from './helpers.js';
-import { FAKE_CAMERA, launchChromium, CHROMIUM } from './chromium.js';
+import { CHROMIUM } from './chromium.js';
+import { confidentDigit, openToolbox, probes, trainMnistCnn, type OpenToolbox } from './app_fixture.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const artifacts = path.join(root, 'test/.artifacts');
 let dir: string;
-let browser: Browser;
+let app: OpenToolbox;
 let page: Page;
-let url: string;
-let close: () => Promise<void>;
+let probe: ReturnType<typeof probes>;
 let digit: { file: string; label: number };
-const errors: string[] = [];
 
 const shot = (name: string) => page.screenshot({ path: path.join(artifacts, `app-${name}.png`), fullPage: true });
-const stats = () => page.evaluate(() => (window as unknown as { deepvisApp: { stats(): { frames: number; numTensors: number; fps: number; backend: string } } }).deepvisApp.stats());
-const gridHash = () => page.evaluate(() => {
-  const c = document.getElementById('grid') as HTMLCanvasElement;
-  const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-  let h = 0;
-  for (let i = 0; i < d.length; i += 4) h = (h * 31 + d[i]) >>> 0;
-  return h;
-});
+const stats = () => probe.stats();
+const gridHash = () => probe.canvasHash('grid', 4);
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
   mkdirSync(artifacts, { recursive: true });
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-app-'));
-  await setup('wasm');
-  const { train, test } = split(loadMnist(), 0.2, 0);
-  const model = buildClassifier('cnn', [28, 28, 1], 10, 0);
-  await fitClassifier(model, { ...train, count: 3000 }, { ...test, count: 500 }, 10, { epochs: 1 });
+  const { model, test } = await trainMnistCnn();
   await saveLayersModel(model, path.join(dir, 'cnn'), { inputRange: [0, 1], channelOrder: 'gray', logitsLayer: 'logits', dataset: 'mnist' });
-  // A test digit the CNN classifies confidently in Node, as a PNG to upload.
-  const probs = tf.tidy(() => model.predict(tf.tensor4d(test.images.subarray(0, 50 * 784), [50, 28, 28, 1])) as tf.Tensor).arraySync() as number[][];
-  const i = probs.findIndex((p, k) => p.indexOf(Math.max(...p)) === test.labels![k] && Math.max(...p) > 0.9);
-  digit = { file: path.join(dir, 'digit.png'), label: test.labels![i] };
-  await sharp(Buffer.from(test.images.subarray(i * 784, (i + 1) * 784).map((v) => Math.round(v * 255))), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(digit.file);
+  digit = await confidentDigit(model, test, path.join(dir, 'digit.png'));
   // A report for the unit panel to find: conv2's units as `maximize --unit-files` writes them.
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), 'maximize', '--model', path.join(dir, 'cnn'), '--layer', 'conv2', '--units', '0-3', '--neuron', 'center', '--steps', '20', '--restarts', '1', '--out', path.join(dir, 'max'), '--unit-files', path.join(dir, 'cnn', 'report'), '--quiet'], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const appDir = await ensureApp({ outDir: path.join(dir, 'app'), rebuild: true });
   // A colour model too (random weights): the RGB input path, and a model the data set does not fit.
   const rgb = tf.sequential();
   rgb.add(tf.layers.conv2d({ inputShape: [48, 48, 3], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', name: 'rgb_conv1' }));
@@ -72,21 +49,13 @@ before(async () => {
   rgb.add(tf.layers.globalAveragePooling2d({ name: 'rgb_gap' }));
   rgb.add(tf.layers.dense({ units: 5, activation: 'softmax', name: 'rgb_out' }));
   await saveLayersModel(rgb, path.join(dir, 'rgb'), { inputRange: [0, 1], channelOrder: 'rgb' });
-  const s = await serve({ models: [path.join(dir, 'cnn'), path.join(dir, 'rgb')], data: 'mnist', appDir, port: 0, cacheDir: path.join(dir, 'cache'), log: () => {} });
-  url = s.url;
-  close = s.close;
-  browser = await launchChromium(FAKE_CAMERA);
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['camera'] });
-  page = await ctx.newPage();
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
+  app = await openToolbox(dir, [path.join(dir, 'cnn'), path.join(dir, 'rgb')]);
+  page = app.page;
+  probe = probes(page);
 });
 
 after(async () => {
-  await browser?.close();
-  await close?.();
+  await app?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -312,7 +281,7 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
   });
 
   it('no console errors in any of it', () => {
-    assert.deepEqual(errors, []);
+    assert.deepEqual(app.errors, []);
   });
 
   it('`deepvis serve` on a missing model: one line, exit 1', () => {

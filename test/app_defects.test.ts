@@ -14,35 +14,25 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
-import { loadMnist } from '../src/data/mnist.js';
-import { split } from '../src/data/dataset.js';
-import { buildClassifier } from '../src/train/architectures.js';
-import { fitClassifier } from '../src/train/fit.js';
 import { saveLayersModel } from '../src/io/model_files.js';
-import { ensureApp } from '../src/serve/build_app.js';
-import { serve } from '../src/serve/server.js';
-import { setup } from './helpers.js';
-import { CHROMIUM, FAKE_CAMERA, launchChromium } from './chromium.js';
+import { CHROMIUM } from './chromium.js';
+import { confidentDigit, openToolbox, probes, trainMnistCnn, type OpenToolbox } from './app_fixture.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const artifacts = path.join(root, 'test/.artifacts');
 let dir: string;
+let app: OpenToolbox;
 let url: string;
 let browser: Browser;
 let page: Page;
-let close: () => Promise<void>;
+let errors: string[];
+let probe: ReturnType<typeof probes>;
 let digit: { file: string; label: number; pixels: Uint8Array };
-const errors: string[] = [];
 
 const shot = (name: string) => page.screenshot({ path: path.join(artifacts, `defect-${name}.png`), fullPage: true });
-type Stats = { frames: number; numTensors: number; fps: number; source: string };
-const stats = () => page.evaluate(() => (window as unknown as { deepvisApp: { stats(): Stats } }).deepvisApp.stats());
-const text = async (sel: string) => (await page.textContent(sel)) ?? '';
-const framesPast = async (n: number) => {
-  const f = (await stats()).frames;
-  await page.waitForFunction((x) => (window as any).deepvisApp.stats().frames >= x, f + n, { timeout: 60_000 });
-};
-const ready = () => page.waitForFunction(() => /model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 });
+const text = (sel: string) => probe.text(sel);
+const framesPast = (n: number) => probe.framesPast(n);
+const ready = () => probe.ready();
 /** Pixels of one colour in a canvas. */
 const countColour = (id: string, rgb: [number, number, number]) => page.evaluate(([id, rgb]) => {
   const c = document.getElementById(id as string) as HTMLCanvasElement;
@@ -57,39 +47,23 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium`);
   mkdirSync(artifacts, { recursive: true });
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-app-defects-'));
-  await setup('wasm');
-  const { train, test } = split(loadMnist(), 0.2, 0);
-  const model = buildClassifier('cnn', [28, 28, 1], 10, 0);
-  await fitClassifier(model, { ...train, count: 3000 }, { ...test, count: 500 }, 10, { epochs: 1 });
+  const { model, test } = await trainMnistCnn();
   await saveLayersModel(model, path.join(dir, 'cnn'), { inputRange: [0, 1], channelOrder: 'gray', logitsLayer: 'logits', dataset: 'mnist' });
   // A trained model's folder also holds its metrics (JSON without a topology).
   writeFileSync(path.join(dir, 'cnn', 'metrics.json'), JSON.stringify({ accuracy: 0.9, epochs: 1 }));
-  const probs = tf.tidy(() => model.predict(tf.tensor4d(test.images.subarray(0, 50 * 784), [50, 28, 28, 1])) as tf.Tensor).arraySync() as number[][];
-  const i = probs.findIndex((p, k) => p.indexOf(Math.max(...p)) === test.labels![k] && Math.max(...p) > 0.9);
-  const pixels = Uint8Array.from(test.images.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 255));
-  digit = { file: path.join(dir, 'digit.png'), label: test.labels![i], pixels };
-  await sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(digit.file);
-  const appDir = await ensureApp({ outDir: path.join(dir, 'app'), rebuild: true });
+  digit = await confidentDigit(model, test, path.join(dir, 'digit.png'));
   const rgb = tf.sequential();
   rgb.add(tf.layers.conv2d({ inputShape: [48, 48, 3], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', name: 'rgb_conv1' }));
   rgb.add(tf.layers.globalAveragePooling2d({ name: 'rgb_gap' }));
   rgb.add(tf.layers.dense({ units: 5, activation: 'softmax', name: 'rgb_out' }));
   await saveLayersModel(rgb, path.join(dir, 'rgb'), { inputRange: [0, 1], channelOrder: 'rgb' });
-  const s = await serve({ models: [path.join(dir, 'cnn'), path.join(dir, 'rgb')], data: 'mnist', appDir, port: 0, cacheDir: path.join(dir, 'cache'), log: () => {} });
-  close = s.close;
-  url = s.url;
-  browser = await launchChromium(FAKE_CAMERA);
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['camera'] });
-  page = await ctx.newPage();
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(s.url);
-  await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
+  app = await openToolbox(dir, [path.join(dir, 'cnn'), path.join(dir, 'rgb')]);
+  ({ url, browser, page, errors } = app);
+  probe = probes(page);
 });
 
 after(async () => {
-  await browser?.close();
-  await close?.();
+  await app?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -15,43 +15,26 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { Browser, Page } from 'playwright-core';
-import { loadMnist } from '../src/data/mnist.js';
-import { split } from '../src/data/dataset.js';
-import { buildClassifier } from '../src/train/architectures.js';
-import { fitClassifier } from '../src/train/fit.js';
+import type { Page } from 'playwright-core';
 import { saveLayersModel } from '../src/io/model_files.js';
-import { ensureApp } from '../src/serve/build_app.js';
-import { serve } from '../src/serve/server.js';
-import { setup } from './helpers.js';
-import { FAKE_CAMERA, launchChromium } from './chromium.js';
+import { openToolbox, probes, trainMnistCnn, type OpenToolbox } from './app_fixture.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const artifacts = path.join(root, 'test/.artifacts');
 let dir: string;
-let browser: Browser;
+let app: OpenToolbox;
 let page: Page;
 let url: string;
-let close: () => Promise<void>;
-const errors: string[] = [];
+let errors: string[];
+let probe: ReturnType<typeof probes>;
 
 const shot = (name: string) => page.screenshot({ path: path.join(artifacts, `toolbox-${name}.png`), fullPage: true });
-type Stats = { frames: number; numTensors: number; fps: number; source: string };
-const stats = () => page.evaluate(() => (window as unknown as { deepvisApp: { stats(): Stats } }).deepvisApp.stats());
-const text = async (sel: string) => (await page.textContent(sel)) ?? '';
-const ready = () => page.waitForFunction(() => /model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 });
-const framesPast = async (n: number) => {
-  const f = (await stats()).frames;
-  await page.waitForFunction((x) => (window as any).deepvisApp.stats().frames >= x, f + n, { timeout: 120_000 });
-};
+const stats = () => probe.stats();
+const text = (sel: string) => probe.text(sel);
+const ready = () => probe.ready();
+const framesPast = (n: number) => probe.framesPast(n, 120_000);
 /** A hash of a canvas's pixels (to tell two pictures apart). */
-const hash = (id: string) => page.evaluate((id) => {
-  const c = document.getElementById(id) as HTMLCanvasElement;
-  const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-  let h = 0;
-  for (let i = 0; i < d.length; i++) h = (h * 31 + d[i]) >>> 0;
-  return `${c.width}x${c.height}:${h}`;
-}, id);
+const hash = (id: string) => probe.canvasHash(id);
 const orange = (id: string) => page.evaluate((id) => {
   const c = document.getElementById(id) as HTMLCanvasElement;
   const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -73,10 +56,7 @@ const openUnit = async () => {
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-app-toolbox-'));
-  await setup('wasm');
-  const { train, test } = split(loadMnist(), 0.2, 0);
-  const cnn = buildClassifier('cnn', [28, 28, 1], 10, 0);
-  await fitClassifier(cnn, { ...train, count: 3000 }, { ...test, count: 500 }, 10, { epochs: 1 });
+  const { model: cnn } = await trainMnistCnn();
   const labels = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
   await saveLayersModel(cnn, path.join(dir, 'cnn'), { inputRange: [0, 1], channelOrder: 'gray', logitsLayer: 'logits', dataset: 'mnist', labels });
   // A dense stack on the flattened input, as `train --arch rbm|dbn` saves one (random weights suffice for its filters).
@@ -89,22 +69,13 @@ before(async () => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), 'report', '--model', path.join(dir, 'cnn'), '--layers', 'conv2', '--no-data',
     '--erhan-steps', '4', '--erhan-restarts', '1', '--lucid-steps', '4', '--yosinski-steps', '4', '--diverse-steps', '4', '--diverse-count', '1', '--out', path.join(dir, 'atlas')], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const appDir = await ensureApp({ outDir: path.join(dir, 'app'), rebuild: true });
-  const s = await serve({ models: [path.join(dir, 'cnn'), path.join(dir, 'mlp')], data: 'mnist', reports: [path.join(dir, 'atlas')], appDir, port: 0, cacheDir: path.join(dir, 'cache'), log: () => {} });
-  url = s.url;
-  close = s.close;
-  browser = await launchChromium(FAKE_CAMERA);
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['camera'] });
-  page = await ctx.newPage();
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
+  app = await openToolbox(dir, [path.join(dir, 'cnn'), path.join(dir, 'mlp')], [path.join(dir, 'atlas')]);
+  ({ url, page, errors } = app);
+  probe = probes(page);
 });
 
 after(async () => {
-  await browser?.close();
-  await close?.();
+  await app?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
