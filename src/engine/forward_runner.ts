@@ -19,5 +19,8 @@ export interface ForwardRunner {
   dispose(): void;
 }
 
-/** Makes a runner for an ONNX file's bytes, or null when this file cannot run there. */
-export type ForwardRunnerFactory = (modelBytes: Uint8Array, inputName: string, graphOutputs: readonly string[]) => ForwardRunner | null;
+/**
+ * Makes a runner for one loaded ONNX file (its input's name and graph outputs), or null when the
+ * file cannot run there. Made per file by whoever knows where its bytes live (onnxRuntimeRunner).
+ */
+export type ForwardRunnerFactory = (inputName: string, graphOutputs: readonly string[]) => ForwardRunner | null;

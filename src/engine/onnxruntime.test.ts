@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadModel } from '../io/model_files.js';
@@ -95,6 +98,53 @@ describe('onnxruntime forward engine', () => {
     tf.dispose(x);
     whole.dispose();
     rowByRow.dispose();
+  });
+
+  it('holds no copy of the file: a new session reads it again, and a file changed since loading leaves the forwards to tfjs', async () => {
+    await setup('wasm');
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'deepvis-ort-'));
+    try {
+      const file = path.join(dir, 'model.onnx');
+      await fs.copyFile(path.join(DIR, 'resnet-mini.onnx'), file);
+      const [fast, ref] = [await loadModel(file), await tfjsOnly(path.join(DIR, 'resnet-mini.onnx'))];
+      const x = tf.randomUniform([2, ...fast.input.shape], 0, 1, 'float32', 8) as tf.Tensor4D;
+      const last = fast.layers[fast.layers.length - 1].name;
+      const inner = fast.layers[2].name;
+      const same = (names: string[]) => {
+        const [a, b] = [fast.activations(x, names), ref.activations(x, names)];
+        names.forEach((n, i) => assert.ok(relDiff(a[i].dataSync() as Float32Array, b[i].dataSync() as Float32Array) < 1e-4, n));
+        tf.dispose([...a, ...b]);
+      };
+      same([last]);
+      assert.match(fast.forwardEngine ?? '', /^onnxruntime-node/);
+      // The same model with one weight changed on disk: a session made from those bytes would load
+      // and run, and give other numbers. The first value of the first conv's kernel is the same
+      // float in ONNX's OIHW and tfjs's HWIO; with the next one in OIHW, it is found in the file.
+      const conv = fast.layers.find((l) => (fast.weightsOf(l.name)[0]?.shape.length ?? 0) === 4)!;
+      const k = fast.weightsOf(conv.name)[0];
+      const [kh, kw, ci, co] = k.shape;
+      const kv = k.dataSync();
+      assert.ok(kh * kw > 1 && ci * co > 0);
+      const probe = new Uint8Array(new Float32Array([kv[0], kv[ci * co]]).buffer);
+      const bytes = new Uint8Array(await fs.readFile(file));
+      const at = Buffer.from(bytes).indexOf(Buffer.from(probe));
+      assert.ok(at >= 0, 'the kernel is not in the file as raw floats');
+      new DataView(bytes.buffer, bytes.byteOffset + at).setFloat32(0, kv[0] + 1, true);
+      await fs.writeFile(file, bytes);
+      // The bytes read at load are held only weakly: once collected, the next session reads the file.
+      await new Promise((r) => setImmediate(r));
+      gc();
+      await new Promise((r) => setImmediate(r));
+      same([inner, last]);
+      assert.equal(fast.forwardEngine, 'tfjs');
+      x.dispose();
+      fast.dispose();
+      ref.dispose();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('leaves gradients and layer offsets to tfjs', async () => {

@@ -73,7 +73,12 @@ export function withGraphOutputs(model: Uint8Array, names: readonly string[]): U
 
 const threads = () => Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, Number(process.env.DEEPVIS_THREADS) || Infinity));
 
-export const onnxRuntimeRunner: ForwardRunnerFactory = (bytes, inputName, graphOutputs) => {
+/**
+ * The runner factory for a file whose bytes `modelBytes` gives each time a session is made. No copy
+ * is kept between sessions: the tfjs side and onnxruntime's session already hold the weights, and
+ * a third copy for the life of the process is the size of the model (528 MB for VGG16).
+ */
+export const onnxRuntimeRunner = (modelBytes: () => Uint8Array): ForwardRunnerFactory => (inputName, graphOutputs) => {
   const { ort } = loadOnnxRuntime();
   if (!ort) return null;
   const sessions = new Map<string, NativeSession>();
@@ -86,7 +91,7 @@ export const onnxRuntimeRunner: ForwardRunnerFactory = (bytes, inputName, graphO
       return s;
     }
     s = new ort.binding.InferenceSession();
-    const file = withGraphOutputs(bytes, [...new Set(outputs)].filter((o) => !graphOutputs.includes(o)));
+    const file = withGraphOutputs(modelBytes(), [...new Set(outputs)].filter((o) => !graphOutputs.includes(o)));
     s.loadModel(file.buffer, file.byteOffset, file.byteLength, {
       intraOpNumThreads: threads(), interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
       enableCpuMemArena: false, executionProviders: [{ name: 'cpu' }],

@@ -4,7 +4,8 @@
  * deepvis metadata.
  */
 import { onnxRuntimeRunner } from '../engine/onnxruntime.js';
-import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError, printable } from '../errors.js';
@@ -104,6 +105,8 @@ function bytesOf(w: tf.io.WeightsManifestEntry): number {
   return n * (w.dtype === 'bool' ? 1 : 4);
 }
 
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
 /**
  * Any model file: a tfjs model.json (layers or graph), ONNX, or Keras. The sidecar's facts fill in
  * what the model's own metadata does not say; flags override both.
@@ -123,7 +126,19 @@ export async function loadModel(modelPath: string, overrides: InputOverrides = {
   const dir = path.dirname(file);
   // ONNX external data: names from the file, read only inside the model's folder.
   const readExternal = async (location: string): Promise<Uint8Array> => plainView(await fs.readFile(await insideFolder(dir, location, file)));
-  return visModelFromBytes(bytes, printable(file), readExternal, sidecar, overrides, onnxRuntimeRunner);
+  // onnxruntime reads the file again for each session it makes (the bytes are not held, only
+  // weakly: until collected, they serve without a second copy); a file changed in between fails
+  // that read, and the model's forwards stay on tfjs with what was loaded.
+  const digest = sha256(bytes);
+  const held = new WeakRef(bytes);
+  const again = () => {
+    const kept = held.deref();
+    if (kept) return kept;
+    const b = plainView(readFileSync(file));
+    if (sha256(b) !== digest) throw new DeepvisError(`${printable(file)} changed on disk since it was loaded`);
+    return b;
+  };
+  return visModelFromBytes(bytes, printable(file), readExternal, sidecar, overrides, onnxRuntimeRunner(again));
 }
 
 /** Saves a LayersModel as model.json + weights.bin, with deepvis metadata, atomically. */

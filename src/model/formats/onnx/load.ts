@@ -6,7 +6,7 @@ import { decodeOnnx, type ExternalReader } from './decode.js';
 
 /**
  * `runners` (Node: onnxruntime) may take the forward passes. A file with external data stays on
- * tfjs: the runner is given the file's bytes, not its folder.
+ * tfjs: the runner reads the file's bytes, not its folder.
  */
 export async function loadOnnx(
   bytes: Uint8Array, source: string, readExternal: ExternalReader, meta: DeepvisMetadata = {}, overrides: InputOverrides = {},
@@ -17,6 +17,6 @@ export async function loadOnnx(
     external = true;
     return readExternal(location);
   });
-  const runner = runners && !external && graph.inputs.length === 1 ? runners(bytes, graph.inputs[0].name, graph.outputs) : null;
+  const runner = runners && !external && graph.inputs.length === 1 ? runners(graph.inputs[0].name, graph.outputs) : null;
   return fromOnnxGraph(graph, source, meta, overrides, runner);
 }

@@ -77,12 +77,15 @@ const conv: OpCompiler = (ctx) => {
   } else if (cpg === 1) {
     // Depthwise: output channel c·M + m reads input channel c, in ONNX as in tfjs.
     const m = cout / cin;
-    const f = ctx.keep(tf.tidy(() => tf.tensor4d(hwio(W, 0, cout), [kh, kw, 1, cout]).reshape([kh, kw, cin, m]) as tf.Tensor4D));
+    const f = ctx.keep(tf.tensor4d(hwio(W, 0, cout), [kh, kw, cin, m]));
     kernel = f;
     apply = (x) => tf.depthwiseConv2d(x, f, strides, pad, 'NHWC', dil);
   } else {
     const og = cout / group;
-    const fs = Array.from({ length: group }, (_, g) => ctx.keep(tf.tensor4d(hwio(W, g * og, (g + 1) * og), [kh, kw, cpg, og])));
+    // A loop, not an arrow over W: a closure naming W would keep the host weights alive in the
+    // context every closure of this function shares (run, apply), a second copy of the model.
+    const fs: tf.Tensor4D[] = [];
+    for (let g = 0; g < group; g++) fs.push(ctx.keep(tf.tensor4d(hwio(W, g * og, (g + 1) * og), [kh, kw, cpg, og])));
     apply = (x) => {
       const parts = tf.split(x, group, 3);
       return tf.concat(parts.map((p, g) => tf.conv2d(p as tf.Tensor4D, fs[g], strides, pad, 'NHWC', dil)), 3);
