@@ -9,7 +9,6 @@
  * Only first-order gradients take this path; a gradient inside a gradient keeps tfjs's own.
  */
 import * as tf from '@tensorflow/tfjs';
-import { getFilteredNodesXToY } from '@tensorflow/tfjs-core/dist/tape.js';
 
 interface TapeNode {
   kernelName: string;
@@ -26,6 +25,33 @@ interface EngineInternals {
   endTape(): void;
   tidy<T extends tf.TensorContainer>(name: string | (() => T), f?: () => T): T;
   gradients(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor, allowNoGradients?: boolean): { value: tf.Tensor; grads: tf.Tensor[] };
+}
+
+/**
+ * The nodes on a path from xs to y, in tape order, each with only the inputs that depend on xs
+ * (what tfjs's own walk does in tape.ts getFilteredNodesXToY — not importable from the compiled
+ * CLI: tfjs-core's ESM files import './util' without an extension, which Node refuses).
+ */
+function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly tf.Tensor[], y: tf.Tensor): TapeNode[] {
+  const fromXs = new Set(xs.map((x) => x.id));
+  const reached = new Set<TapeNode>();
+  for (const node of tape) {
+    if (Object.values(node.inputs).some((t) => fromXs.has(t.id))) {
+      reached.add(node);
+      for (const o of node.outputs) fromXs.add(o.id);
+    }
+  }
+  const toY = new Set([y.id]);
+  const leads = new Set<TapeNode>();
+  for (let i = tape.length - 1; i >= 0; i--) {
+    const node = tape[i];
+    if (!node.outputs.some((o) => toY.has(o.id))) continue;
+    leads.add(node);
+    for (const t of Object.values(node.inputs)) toY.add(t.id);
+  }
+  return tape.filter((n) => reached.has(n) && leads.has(n)).map((n) => ({
+    ...n, inputs: Object.fromEntries(Object.entries(n.inputs).filter(([, t]) => fromXs.has(t.id))),
+  }));
 }
 
 function backprop(grads: Map<number, tf.Tensor>, tape: readonly TapeNode[], engine: EngineInternals, keep: ReadonlySet<tf.Tensor>): void {
@@ -82,7 +108,7 @@ export function installLeanBackward(): void {
     if (dy != null && dy.dtype !== 'float32') throw new Error(`dy must have 'float32' dtype, but has '${dy.dtype}'`);
     const y = this.scopedRun(() => this.startTape(), () => this.endTape(), () => this.tidy('forward', f));
     tf.util.assert(y instanceof tf.Tensor, () => 'The result y returned by f() must be a tensor.');
-    const tape = getFilteredNodesXToY(this.state.activeTape as never, xs, y) as unknown as TapeNode[];
+    const tape = nodesFromXsToY(this.state.activeTape ?? [], xs, y);
     if (!allowNoGradients && tape.length === 0 && xs.length > 0) {
       throw new Error('Cannot compute gradient of y=f(x) with respect to x. Make sure that the f you passed encloses all operations that lead from x to y.');
     }
