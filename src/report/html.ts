@@ -47,6 +47,12 @@ function navLink(page: string, l: Link | undefined, rel: string, key: string): s
   return l ? `<a href="${esc(relativeHref(page, l.href))}" data-nav="${rel}" title="${key}">${esc(l.text)}</a>` : '';
 }
 
+/** The footer's key help: only the keys this page's pager binds. */
+function keysOf(nav: Page['nav']): string {
+  const keys = [nav.prev || nav.next ? '← → previous / next unit' : '', nav.prevLayer || nav.nextLayer ? 'j / k next / previous layer' : ''];
+  return keys.filter(Boolean).join(', ');
+}
+
 export function pageHtml(p: Page): string {
   const crumbs = p.crumbs.map((c) => `<a href="${esc(relativeHref(p.path, c.href))}">${esc(c.text)}</a>`).join(' › ');
   const nav = [navLink(p.path, p.nav.prevLayer, 'prev-layer', 'k'), navLink(p.path, p.nav.prev, 'prev', '←'), navLink(p.path, p.nav.next, 'next', '→'), navLink(p.path, p.nav.nextLayer, 'next-layer', 'j')].filter(Boolean).join(' ');
@@ -55,7 +61,7 @@ export function pageHtml(p: Page): string {
 <title>${esc(p.title)}</title><link rel="stylesheet" href="${relativeHref(p.path, 'site.css')}"></head>
 <body><header><nav class="crumbs" aria-label="breadcrumbs">${crumbs}</nav><h1>${esc(p.title)}</h1>${nav ? `<nav class="pager" aria-label="previous and next">${nav}</nav>` : ''}</header>
 <main>${p.sections.map((s) => section(p.path, s)).join('\n')}${p.json ? `<p class="json"><a href="${esc(relativeHref(p.path, p.json))}">all numbers of this page (JSON)</a></p>` : ''}</main>
-<footer><p>Keys: ← → previous / next unit, j / k next / previous layer. Made by deepvis report.</p></footer>
+<footer><p>${nav ? `Keys: ${keysOf(p.nav)}. ` : ''}Made by deepvis.</p></footer>
 <script src="${relativeHref(p.path, 'site.js')}"></script></body></html>
 `;
 }

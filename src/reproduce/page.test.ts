@@ -24,6 +24,9 @@ describe('reproduce pages', () => {
     const html = pageHtml(page);
     assert.match(html, /src="\.\.\/002\/fig1\.png"/);
     assert.match(html, /Paper: AM of layer 1/);
+    // A paper page has no pager: its footer lists no keys (an atlas unit page's does).
+    assert.doesNotMatch(html, /Keys:/);
+    assert.match(pageHtml({ ...page, nav: { prev: { href: 'a.html', text: 'a' } } }), /Keys: ← → previous \/ next unit\. /);
     const index = indexPage([result]);
     assert.ok(index.sections[0].kind === 'table' && index.sections[0].rows[0].slice(2, 5).join() === '1,1,1');
   });
