@@ -37,6 +37,8 @@ export interface SitePage {
 }
 
 /** Parameters left out of the numbers beside a figure (they are in the JSON): the method is the caption, the seed a long integer. */
+/** Where an input fact came from, as the model page says it: 'from metadata', 'assumed'. */
+const fromWhere = (p: string) => (p === 'assumed' ? 'assumed' : `from ${p}`);
 const SILENT = new Set(['method', 'seed', 'diversityWeight', 'diversityScale', 'perUnit']);
 const fmt = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? '–' : Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(2) : +v.toPrecision(3));
 export const layerPath = (layer: string) => `layers/${fileStem(layer)}.html`;
@@ -234,10 +236,10 @@ function modelPage(s: SiteInput): SitePage {
   const params = (name: string) => m.weightsOf(name).reduce((a, t) => a + t.size, 0);
   const facts: Array<readonly [string, string | number | Link]> = [
     ['model', s.modelPath], ['format', m.format], ['content hash', s.hash],
-    ['input shape', `${inp.shape.join(' × ')} (from ${inp.provenance.shape})`],
-    ['value range', `${inp.range.join(' … ')} (from ${inp.provenance.range})`],
-    ['channel order', `${inp.channelOrder} (from ${inp.provenance.channelOrder})`],
-    ['normalization', `${inp.normalize ? `mean ${inp.normalize.mean.join(',')}, std ${inp.normalize.std.join(',')}` : 'none'} (from ${inp.provenance.normalize})`],
+    ['input shape', `${inp.shape.join(' × ')} (${fromWhere(inp.provenance.shape)})`],
+    ['value range', `${inp.range.join(' … ')} (${fromWhere(inp.provenance.range)})`],
+    ['channel order', `${inp.channelOrder} (${fromWhere(inp.provenance.channelOrder)})`],
+    ['normalization', `${inp.normalize ? `mean ${inp.normalize.mean.join(',')}, std ${inp.normalize.std.join(',')}` : 'none'} (${fromWhere(inp.provenance.normalize)})`],
     ['class names', m.labels?.join(', ') ?? 'not known'],
     ['data set', s.dataSpec ?? 'none (no data-set views)'],
   ];
