@@ -2,6 +2,8 @@
  * "Why is it blank": when an optimized image comes out flat, or its unit barely responds, say why
  * and what to try. Checks, per unit:
  *   - dead: no data-set image gives the unit a positive activation (its best is ≤ 0);
+ *   - local: a channel whose mean over the map is never positive on the data, though it fires in
+ *     places (its peak is): the channel objective cannot see it, one neuron can;
  *   - zero gradient at the start: ∂unit/∂image is exactly 0 at the start (every ReLU path to the
  *     unit is off) — and whether the leaky-ReLU gradient (engine/rules.ts, 'leaky'; Xplique's
  *     warm-up) would get it going;
@@ -20,7 +22,7 @@ import { withRules } from '../engine/rules.js';
 import type { VisModel } from '../model/types.js';
 import { unitScores, units as unitObjective, type UnitSelector } from '../objectives/units.js';
 
-export type BlankCause = 'dead' | 'zero-gradient' | 'sigmoid-saturated' | 'range-clipped' | 'flat' | 'weak';
+export type BlankCause = 'dead' | 'local' | 'zero-gradient' | 'sigmoid-saturated' | 'range-clipped' | 'flat' | 'weak';
 
 export interface BlankDiagnosis {
   unit: number;
@@ -36,6 +38,8 @@ export interface BlankArgs {
   readonly neuron?: UnitSelector['neuron'];
   /** Best data-set activation per image's unit (null: no data). */
   readonly best?: ArrayLike<number> | null;
+  /** Per image's unit, its best value anywhere in its map on the data (QualityReference.peak). */
+  readonly peak?: ArrayLike<number> | null;
   /** Where the optimization started [N or 1, H, W, C]; default the model's neutral image. Read, not kept. */
   readonly start?: tf.Tensor4D;
   /** The data set's name, for the messages. */
@@ -103,7 +107,12 @@ export function diagnoseBlank(model: VisModel, images: tf.Tensor4D, args: BlankA
       d.causes.push(c);
       d.messages.push(m);
     };
-    if (best != null && best <= 0) add('dead', `unit ${unit} is dead${where}: its best activation there is ${best.toPrecision(3)} ≤ 0, so no natural input turns it on — there is nothing to visualize`);
+    const peak = args.peak ? args.peak[i] : null;
+    if (best != null && best <= 0 && peak != null && peak > 0) {
+      add('local', `unit ${unit} fires only in places${where}: its mean over the map is at best ${best.toPrecision(3)} ≤ 0, while its peak reaches ${peak.toPrecision(3)} — maximize one neuron instead (--neuron center)`);
+    } else if (best != null && best <= 0) {
+      add('dead', `unit ${unit} is dead${where}: its best activation there is ${best.toPrecision(3)} ≤ 0, so no natural input turns it on — there is nothing to visualize`);
+    }
     if (grad[i] === 0) {
       add('zero-gradient', leakyGrad[i] > 0
         ? `the gradient at the start was zero (every ReLU path to unit ${unit} is off there); the leaky-ReLU warm-up gets it going: --warmup 16 (maco), or --pre yes`

@@ -128,6 +128,29 @@ describe('blank diagnosis', () => {
     });
   });
 
+  it('tells a channel that fires only in places from a dead one', async () => {
+    // A 1×1 conv, pre-activation x − 0.5, on 4×4 images with a single lit pixel: the map's mean is
+    // (0.5 − 15·0.5)/16 = −0.4375 on every image, its peak 0.5; a second channel, −x − 0.5, never fires.
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 1, name: 'c', weights: [tf.tensor4d([1, -1], [1, 1, 1, 2]), tf.tensor1d([-0.5, -0.5])] }));
+    m.add(tf.layers.flatten({ name: 'flat' }));
+    const model = fromLayersModel(m, { range: [0, 1] });
+    const images = new Float32Array(6 * 16);
+    for (let i = 0; i < 6; i++) images[i * 16 + ((i * 5) % 16)] = 1;
+    const data: ImageSet = { name: 'dots', images, labels: null, shape: [4, 4, 1], count: 6, classNames: null };
+    await noLeaks(() => {
+      const ref = qualityReference(model, data, 'c', [0, 1], { topK: 2, randomCount: 4 });
+      assert.ok(Math.abs(ref.best[0] + 0.4375) < 1e-6 && Math.abs(ref.peak[0] - 0.5) < 1e-6, `${ref.best} ${ref.peak}`);
+      assert.ok(Math.abs(ref.peak[1] + 0.5) < 1e-6, 'the second channel peaks at −0.5 (an unlit pixel)');
+      const img = tf.fill([2, 4, 4, 1], 0.5) as tf.Tensor4D;
+      const d = diagnoseBlank(model, img, { layer: 'c', units: [0, 1], best: ref.best, peak: ref.peak, dataset: 'dots' });
+      img.dispose();
+      assert.deepEqual(d[0].causes.slice(0, 1), ['local'], JSON.stringify(d[0]));
+      assert.match(d[0].messages[0], /fires only in places on dots.*--neuron center/);
+      assert.ok(d[1].causes.includes('dead'), JSON.stringify(d[1]));
+    });
+  });
+
   it('names a zero-gradient start that the user sets up, and offers the leaky warm-up', async () => {
     const model = twoLayer();
     await noLeaks(() => {

@@ -33,6 +33,12 @@ export interface QualityReference {
   readonly neuron?: UnitSelector['neuron'];
   /** Per unit (in `units` order): best activation on the set, and the top-K indices into the set. */
   readonly best: Float32Array;
+  /**
+   * Per unit, the best over the set of the unit's largest value anywhere in its map: the same as
+   * `best` for a dense unit or one neuron; for a channel (scored by its mean) it tells a unit
+   * that never fires from one that fires only in places.
+   */
+  readonly peak: Float32Array;
   readonly top: readonly (readonly number[])[];
   /** Layers below `layer`, lowest first; the last is where plausibility is measured. */
   readonly path: readonly string[];
@@ -112,13 +118,18 @@ export function qualityReference(model: VisModel, data: ImageSet, layerName: str
   if (count < 2) throw new DeepvisError(`quality scores need a data set of at least 2 images; ${data.name} has ${count}`);
   // One scan: per unit, the top-k (value, index) pairs, kept sorted descending.
   const top: [number, number][][] = units.map(() => []);
+  const peak = new Float32Array(units.length).fill(-Infinity);
+  const spatial = layer.outputShape.length === 3 && args.neuron == null;
   const unitIdx = tf.tensor1d(units as number[], 'int32');
   try {
     for (const [from, to] of batchRanges(count, 256)) {
-      const s = tf.tidy(() => {
+      const [s, p] = tf.tidy(() => {
         const [act] = model.activations(batchTensor(data, from, to), [layer.name]);
-        return unitScores(act, layer, { neuron: args.neuron }).gather(unitIdx, 1).dataSync() as Float32Array;
+        const scores = unitScores(act, layer, { neuron: args.neuron }).gather(unitIdx, 1);
+        const peaks = spatial ? tf.max(act, [1, 2]).gather(unitIdx, 1).max(0) : scores.max(0);
+        return [scores.dataSync() as Float32Array, peaks.dataSync() as Float32Array];
       });
+      p.forEach((v, u) => { peak[u] = Math.max(peak[u], v); });
       for (let i = 0; i < to - from; i++) {
         units.forEach((_, u) => {
           const v = s[i * units.length + u];
@@ -167,7 +178,7 @@ export function qualityReference(model: VisModel, data: ImageSet, layerName: str
     }
   }
   return {
-    layer: layer.name, units, neuron: args.neuron, best: Float32Array.from(top, (t) => t[0]?.[0] ?? NaN), top: top.map((t) => t.map(([, i]) => i)),
+    layer: layer.name, units, neuron: args.neuron, best: Float32Array.from(top, (t) => t[0]?.[0] ?? NaN), peak, top: top.map((t) => t.map(([, i]) => i)),
     path, topFeatures, randomFeatures, centre, dims, typicalDistance,
     params: { dataset: data.name, scanned: count, topK: k, randomImages: r, neighbours: 9, path, plausibilityLayer: path[path.length - 1] ?? null, seed: args.seed ?? 0 },
   };

@@ -26,8 +26,10 @@ export function assess(
   const distinct = [...new Set(perItem)];
   const reference = o.reference ?? (o.data ? qualityReference(model, o.data, o.layer, distinct, { neuron: o.neuron }) : null);
   const quality = reference ? imageQuality(model, result.images, perItem, reference) : null;
-  const best = reference ? perItem.map((u) => reference.best[reference.units.indexOf(u)]) : null;
-  const blank = diagnoseBlank(model, result.images, { layer: o.layer, units: perItem, neuron: o.neuron, best, dataset: o.data?.name });
+  const of = (values: Float32Array) => perItem.map((u) => values[reference!.units.indexOf(u)]);
+  const blank = diagnoseBlank(model, result.images, {
+    layer: o.layer, units: perItem, neuron: o.neuron, best: reference ? of(reference.best) : null, peak: reference ? of(reference.peak) : null, dataset: o.data?.name,
+  });
   if (!o.quiet) for (const d of blank) if (d.causes.length) console.log(`why unit ${d.unit} is blank: ${d.messages.join('; ')}`);
   return { quality, blank, labels: quality ? quality.map(qualityLabel) : perItem.map(() => ''), reference };
 }
