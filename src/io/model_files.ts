@@ -13,7 +13,7 @@ import { visModelFromArtifacts } from '../model/from_artifacts.js';
 import type { DeepvisMetadata, InputOverrides, VisModel } from '../model/types.js';
 import { writeFilesAtomic } from './atomic.js';
 import { insideFolder, manifestGroups } from './model_manifest.js';
-import { parseSidecar, SINGLE_FILE_MODEL, visModelFromBytes, withDefaults } from '../model/from_bytes.js';
+import { modelFileKind, parseSidecar, SINGLE_FILE_MODEL, visModelFromBytes, withDefaults } from '../model/from_bytes.js';
 
 /**
  * The model file a path names: the file itself, or in a folder its model.json, else its one
@@ -126,19 +126,27 @@ export async function loadModel(modelPath: string, overrides: InputOverrides = {
   const dir = path.dirname(file);
   // ONNX external data: names from the file, read only inside the model's folder.
   const readExternal = async (location: string): Promise<Uint8Array> => plainView(await fs.readFile(await insideFolder(dir, location, file)));
-  // onnxruntime reads the file again for each session it makes (the bytes are not held, only
-  // weakly: until collected, they serve without a second copy); a file changed in between fails
-  // that read, and the model's forwards stay on tfjs with what was loaded.
+  // Only an ONNX file gets a forward runner, so only it pays for the hash (26 ms per 45 MB).
+  const runners = modelFileKind(file, bytes) === 'onnx' ? onnxRuntimeRunner(rereading(file, bytes)) : undefined;
+  return visModelFromBytes(bytes, printable(file), readExternal, sidecar, overrides, runners);
+}
+
+/**
+ * The file's bytes again, for each session onnxruntime makes: held only weakly (until collected
+ * they serve without a second copy), then read from disk and checked against the hash taken now.
+ * A file changed in between fails that read, and the model's forwards stay on tfjs with what was
+ * loaded. A function of its own so the closure keeps nothing of the loader's locals.
+ */
+function rereading(file: string, bytes: Uint8Array): () => Uint8Array {
   const digest = sha256(bytes);
   const held = new WeakRef(bytes);
-  const again = () => {
+  return () => {
     const kept = held.deref();
     if (kept) return kept;
     const b = plainView(readFileSync(file));
     if (sha256(b) !== digest) throw new DeepvisError(`${printable(file)} changed on disk since it was loaded`);
     return b;
   };
-  return visModelFromBytes(bytes, printable(file), readExternal, sidecar, overrides, onnxRuntimeRunner(again));
 }
 
 /** Saves a LayersModel as model.json + weights.bin, with deepvis metadata, atomically. */
