@@ -52,14 +52,14 @@ describe('deepvis CLI', () => {
     const out = path.join(dir, 'max');
     const r = deepvis('maximize', '--model', model, '--layer', 'dense1', '--units', '0-3', '--restarts', '2', '--steps', '30', '--out', out, '--quiet');
     assert.equal(r.code, 0, r.stderr);
-    const json = JSON.parse(readFileSync(path.join(out, 'dense1_pre-erhan.json'), 'utf8'));
+    const json = JSON.parse(readFileSync(path.join(out, 'dense1~3Apre-erhan.json'), 'utf8'));
     assert.equal(json.units.length, 4);
     for (const u of json.units) {
       assert.equal(typeof u.activation, 'number');
       assert.equal(typeof u.bestDatasetActivation, 'number');
       assert.ok(u.steps >= 1 && u.steps <= 30);
     }
-    const meta = await sharp(path.join(out, 'dense1_pre-erhan.png')).metadata();
+    const meta = await sharp(path.join(out, 'dense1~3Apre-erhan.png')).metadata();
     assert.ok(meta.width! > 100 && meta.height! > 100);
   });
 
@@ -67,7 +67,7 @@ describe('deepvis CLI', () => {
     const out = path.join(dir, 'methods');
     const runs: Array<[string[], string]> = [
       [['maximize', '--method', 'yosinski', '--preset', 'all', '--layer', 'logits', '--units', '0-2', '--steps', '20'], 'logits-yosinski'],
-      [['maximize', '--method', 'lucid', '--layer', 'dense1', '--units', '0-3', '--steps', '20', '--per-unit', '2'], 'dense1_pre-lucid'],
+      [['maximize', '--method', 'lucid', '--layer', 'dense1', '--units', '0-3', '--steps', '20', '--per-unit', '2'], 'dense1~3Apre-lucid'],
       [['maximize', '--method', 'data-driven', '--layer', 'logits', '--units', '3,7', '--steps', '15', '--compare'], 'logits-data-driven'],
       [['dream', '--layer', 'dense1', '--input', 'mnist:0', '--size', '40', '--octaves', '2', '--steps', '4'], 'dense1-dream'],
       [['dream', '--layer', 'logits', '--units', '0-2', '--steps', '20'], 'logits-dream'],

@@ -33,8 +33,8 @@ describe('maximize: maco, accentuate, compare-methods', () => {
     const out = path.join(dir, 'maco');
     const r = deepvis('maximize', '--model', model, '--layer', 'dense1', '--units', '0-2', '--method', 'maco', '--steps', '6', '--crops', '4', '--out', out, '--quiet');
     assert.equal(r.code, 0, r.stderr);
-    for (const f of ['dense1_pre-maco.png', 'dense1_pre-maco-alpha.png', 'dense1_pre-maco-transparency.png']) assert.ok(existsSync(path.join(out, f)), f);
-    const json = JSON.parse(readFileSync(path.join(out, 'dense1_pre-maco.json'), 'utf8'));
+    for (const f of ['dense1~3Apre-maco.png', 'dense1~3Apre-maco-alpha.png', 'dense1~3Apre-maco-transparency.png']) assert.ok(existsSync(path.join(out, f)), f);
+    const json = JSON.parse(readFileSync(path.join(out, 'dense1~3Apre-maco.json'), 'utf8'));
     assert.equal(json.params.method, 'maco');
     assert.equal(json.params.crops, 4);
     assert.match(json.params.magnitude, /mnist/);

@@ -189,7 +189,7 @@ describe('whole outputs', () => {
   it('an interrupted run into an existing folder leaves its earlier files as they were', async () => {
     const out = path.join(dir, 'existing');
     mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, 'dense1_pre-erhan.json'), '{"earlier": true}\n');
+    writeFileSync(path.join(out, 'dense1~3Apre-erhan.json'), '{"earlier": true}\n');
     const child = longRun(out);
     const exited = new Promise((resolve) => child.on('exit', resolve));
     await waitFor(() => readdirSync(out).some((f) => f.startsWith('.deepvis-stage-')));
@@ -197,7 +197,7 @@ describe('whole outputs', () => {
     child.kill('SIGINT');
     await exited;
     await waitFor(() => readdirSync(out).length === 1, 5000).catch(() => {});
-    assert.deepEqual(readdirSync(out), ['dense1_pre-erhan.json'], 'the lucid run must not have left anything');
+    assert.deepEqual(readdirSync(out), ['dense1~3Apre-erhan.json'], 'the lucid run must not have left anything');
   });
 
   it('a stale lock (its process gone) is taken over; --unit-files replaces the unit folder whole', () => {
@@ -267,9 +267,9 @@ describe('one-unit layers and 1×1 maps (tf.oneHot refuses depth 1)', () => {
   });
 
   const runs: Array<[string, string[], string]> = [
-    ...['erhan', 'yosinski', 'lucid', 'data-driven'].map((method): [string, string[], string] => [`maximize --method ${method}`, ['maximize', '--layer', 'out', '--method', method, '--steps', '5'], `out_pre-${method}.json`]),
-    ['maximize on the 1×1 map, --neuron center', ['maximize', '--layer', 'whole', '--neuron', 'center', '--steps', '5'], 'whole_pre-erhan.json'],
-    ['dream --units', ['dream', '--layer', 'out', '--units', '0', '--steps', '5'], 'out_pre-dream.json'],
+    ...['erhan', 'yosinski', 'lucid', 'data-driven'].map((method): [string, string[], string] => [`maximize --method ${method}`, ['maximize', '--layer', 'out', '--method', method, '--steps', '5'], `out~3Apre-${method}.json`]),
+    ['maximize on the 1×1 map, --neuron center', ['maximize', '--layer', 'whole', '--neuron', 'center', '--steps', '5'], 'whole~3Apre-erhan.json'],
+    ['dream --units', ['dream', '--layer', 'out', '--units', '0', '--steps', '5'], 'out~3Apre-dream.json'],
     ['topk on the 1×1 map', ['topk', '--layers', 'whole,out'], 'topk-index.json'],
     ['attribute, every method', ['attribute', '--input', 'mnist:0', '--samples', '2', '--ig-steps', '2'], 'attribute-all.json'],
   ];

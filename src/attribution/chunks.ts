@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchRanges } from '../data/dataset.js';
 import { floatsPerImage } from '../cli/limits.js';
+import { memoryBudget } from '../engine/budget.js';
 import { oneHot } from '../engine/one_hot.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
@@ -18,17 +19,11 @@ import { targetScores, type ResolvedTarget } from '../objectives/target.js';
 
 export const MAX_CHUNK = 512;
 
-/** The CLI's budget (DEEPVIS_MEMORY_MB, default 2 GB); in a browser, where there is no process, 2 GB. */
-function budgetBytes(): number {
-  const env = typeof process === 'undefined' ? undefined : process.env?.DEEPVIS_MEMORY_MB;
-  const mb = Number(env);
-  return (Number.isFinite(mb) && mb > 0 ? mb : 2048) * 2 ** 20;
-}
 
 /** Rows per chunk that fit the memory budget for a gradient pass (same estimate as the CLI's check). */
 export function defaultMaxBatch(model: VisModel, layer?: string): number {
   const perRow = (floatsPerImage(model, layer) * 2 + model.input.shape.reduce((a, b) => a * b, 1) * 6) * 4;
-  return Math.max(1, Math.min(MAX_CHUNK, Math.floor(budgetBytes() / perRow)));
+  return Math.max(1, Math.min(MAX_CHUNK, Math.floor(memoryBudget() / perRow)));
 }
 
 export function checkMaxBatch(maxBatch: number | undefined): void {

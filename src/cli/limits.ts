@@ -6,6 +6,7 @@
  * transforms. Past the budget, tfjs-wasm's 32-bit heap (4 GB at most) runs out with "memory access
  * out of bounds", or V8 dies outright — so the budget is 2 GB unless DEEPVIS_MEMORY_MB says otherwise.
  */
+import { formatBytes, memoryBudget } from '../engine/budget.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 
@@ -16,10 +17,7 @@ export const MAX_TOPK = 1000;
 /** sharp refuses raw images above 0x3FFF × 0x3FFF pixels: a grid past this could not be encoded. */
 export const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 
-export function memoryBudget(): number {
-  const mb = Number(process.env.DEEPVIS_MEMORY_MB);
-  return (Number.isFinite(mb) && mb > 0 ? mb : 2048) * 2 ** 20;
-}
+export { formatBytes, memoryBudget };
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -29,10 +27,6 @@ export function floatsPerImage(model: VisModel, layer?: string): number {
   let floats = size(model.input.shape);
   for (const l of model.layers) if (l.index <= last) floats += size(l.outputShape.filter((d) => d > 0));
   return floats;
-}
-
-export function formatBytes(bytes: number): string {
-  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : `${Math.ceil(bytes / 2 ** 20)} MB`;
 }
 
 /** Estimated bytes one image of a gradient batch (or a forward batch, gradients: false) holds. */

@@ -5,13 +5,15 @@
  */
 import { onnxRuntimeRunner } from '../engine/onnxruntime.js';
 import { createHash } from 'node:crypto';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError, printable } from '../errors.js';
 import { visModelFromArtifacts } from '../model/from_artifacts.js';
 import type { DeepvisMetadata, InputOverrides, VisModel } from '../model/types.js';
+import { memoryBudget } from '../engine/budget.js';
 import { writeFilesAtomic } from './atomic.js';
+import { budgetLimit, readRegular, readRegularSync } from './fence.js';
 import { insideFolder, manifestGroups } from './model_manifest.js';
 import { modelFileKind, parseSidecar, SINGLE_FILE_MODEL, visModelFromBytes, withDefaults } from '../model/from_bytes.js';
 
@@ -48,14 +50,15 @@ export async function readSidecar(modelFile: string): Promise<DeepvisMetadata> {
     return {};
   }
   const real = await insideFolder(dir, SIDECAR, modelFile);
-  return parseSidecar(await fs.readFile(real, 'utf8'), printable(file));
+  return parseSidecar((await readRegular(real, 'model sidecar', { maxBytes: 16 << 20 })).toString('utf8'), printable(file));
 }
 
 export async function readModelArtifacts(modelPath: string): Promise<tf.io.ModelArtifacts> {
   const jsonPath = await resolveModelJson(modelPath);
   let json: tf.io.ModelJSON;
+  const text = (await readRegular(jsonPath, 'model file', { maxBytes: 256 << 20 })).toString('utf8');
   try {
-    json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
+    json = JSON.parse(text) as tf.io.ModelJSON;
   } catch (e) {
     throw new DeepvisError(`malformed model file ${jsonPath}: ${(e as Error).message}`);
   }
@@ -65,18 +68,25 @@ export async function readModelArtifacts(modelPath: string): Promise<tf.io.Model
   // Every shard path is checked to stay inside the model's folder before anything is read.
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
+  let total = 0;
+  const budget = memoryBudget();
   for (const group of await manifestGroups(json, jsonPath)) {
     for (const file of group.files) {
+      let bytes: Buffer;
       try {
-        buffers.push(await fs.readFile(file));
-      } catch {
+        // Non-blocking and regular files only: a FIFO named weights.bin is refused, not waited on.
+        bytes = await readRegular(file, `weight file (listed in ${jsonPath})`, { maxBytes: budget - total, limitName: 'the memory budget (DEEPVIS_MEMORY_MB) left for weights' });
+      } catch (e) {
+        if (e instanceof DeepvisError) throw e;
         throw new DeepvisError(`weight file unreadable: ${printable(file)} (listed in ${printable(jsonPath)})`);
       }
+      total += bytes.byteLength;
+      buffers.push(bytes);
     }
     weightSpecs.push(...group.weights);
   }
-  const total = Buffer.concat(buffers);
-  const weightData = total.buffer.slice(total.byteOffset, total.byteOffset + total.byteLength);
+  const joined = Buffer.concat(buffers);
+  const weightData = joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength);
   const expected = weightSpecs.reduce((sum, w) => sum + bytesOf(w), 0);
   if (expected > 0 && expected !== weightData.byteLength) {
     throw new DeepvisError(
@@ -122,10 +132,11 @@ export async function loadModel(modelPath: string, overrides: InputOverrides = {
   }
   // A plain view of the file's bytes: no second copy of a file that can be hundreds of MB (a Buffer
   // itself sends protobufjs down its Buffer reader, whose byte fields decoded to garbage weights).
-  const bytes = plainView(await fs.readFile(file));
+  const bytes = plainView(await readRegular(file, 'model file', budgetLimit()));
   const dir = path.dirname(file);
-  // ONNX external data: names from the file, read only inside the model's folder.
-  const readExternal = async (location: string): Promise<Uint8Array> => plainView(await fs.readFile(await insideFolder(dir, location, file)));
+  // ONNX external data: names from the file, read only inside the model's folder, regular files only.
+  const readExternal = async (location: string): Promise<Uint8Array> =>
+    plainView(await readRegular(await insideFolder(dir, location, file), `external data of ${file}`, budgetLimit()));
   // Only an ONNX file gets a forward runner, so only it pays for the hash (26 ms per 45 MB).
   const runners = modelFileKind(file, bytes) === 'onnx' ? onnxRuntimeRunner(rereading(file, bytes)) : undefined;
   return visModelFromBytes(bytes, printable(file), readExternal, sidecar, overrides, runners);
@@ -143,7 +154,7 @@ function rereading(file: string, bytes: Uint8Array): () => Uint8Array {
   return () => {
     const kept = held.deref();
     if (kept) return kept;
-    const b = plainView(readFileSync(file));
+    const b = plainView(readRegularSync(file, 'model file'));
     if (sha256(b) !== digest) throw new DeepvisError(`${printable(file)} changed on disk since it was loaded`);
     return b;
   };

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { DeepvisError, printable } from '../errors.js';
 import { onnxExternalLocations } from '../model/formats/onnx/decode.js';
+import { budgetLimit, readRegular } from './fence.js';
 
 /** realpath of `rel` under `dir`, refused when it leaves `dir` (after symlinks) or does not exist. */
 export async function insideFolder(dir: string, rel: string, listedIn: string): Promise<string> {
@@ -85,8 +86,9 @@ export async function modelFiles(main: string): Promise<string[]> {
   if (ext === '.json') {
     let json: { weightsManifest?: unknown };
     try {
-      json = JSON.parse(await fs.readFile(real, 'utf8')) as { weightsManifest?: unknown };
+      json = JSON.parse((await readRegular(real, 'model file', { maxBytes: 256 << 20 })).toString('utf8')) as { weightsManifest?: unknown };
     } catch (e) {
+      if (e instanceof DeepvisError) throw e;
       throw new DeepvisError(`malformed model file ${printable(main)}: ${printable((e as Error).message)}`);
     }
     // Shards resolve against the folder named by the user, exactly as the loader reads them.
@@ -94,7 +96,7 @@ export async function modelFiles(main: string): Promise<string[]> {
     return [real, ...new Set(shards)];
   }
   if (ext === '.onnx') {
-    const external = onnxExternalLocations(new Uint8Array(await fs.readFile(real)), printable(main));
+    const external = onnxExternalLocations(new Uint8Array(await readRegular(real, 'model file', budgetLimit())), printable(main));
     const files = await Promise.all(external.map((loc) => insideFolder(path.dirname(main), loc, main)));
     return [real, ...new Set(files), ...(await sidecar(real))];
   }

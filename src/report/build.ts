@@ -9,7 +9,7 @@ import type { VisModel } from '../model/types.js';
 import { computeShard, computeShared, groupKey, visArtifact, visKinds, type Progress, type ReportData } from './compute.js';
 import { historySections, type Checkpoint, type HistoryUnit } from './history.js';
 import { pageHtml, SITE_CSS, SITE_JS } from './html.js';
-import { buildSite } from './pages.js';
+import { buildSite, unitPath } from './pages.js';
 import type { ReportPlan } from './plan.js';
 import type { Section } from './site.js';
 import type { ArtifactStore, Stored } from './store.js';
@@ -75,4 +75,4 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
   return { files, index, pages: pages.length };
 }
 
-const unitPathOf = (u: HistoryUnit) => `units/${u.layer.replace(/[^\w.+-]+/g, '_')}/${u.unit}.html#history`;
+const unitPathOf = (u: HistoryUnit) => `${unitPath(u.layer, u.unit)}#history`;

@@ -4,10 +4,9 @@
  * starred) and the curve plots beside it. Read from an evaluate output folder; every file named
  * comes from that folder's own evaluate.json and stays inside it.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DeepvisError } from '../errors.js';
-import { printable } from '../errors.js';
+import { DeepvisError, printable } from '../errors.js';
+import { checkRoot, readFenced, readFencedText } from '../io/fence.js';
 import type { Section } from './site.js';
 
 interface EvaluateJson {
@@ -33,12 +32,20 @@ function check(j: unknown, file: string): EvaluateJson {
   const ok = e && Array.isArray(e.methods) && Array.isArray(e.metrics) && typeof e.table === 'object' && Array.isArray(e.units)
     && e.methods.every((m) => e.metrics.every((k) => typeof e.table[m]?.[k]?.mean === 'number'));
   if (!ok) throw new DeepvisError(`${file} is not the evaluate.json of \`deepvis evaluate\` (methods, metrics, table)`);
+  // Notes are text: an object there (a link, say) would reach the page as markup's input.
+  if (e.notes != null && (!Array.isArray(e.notes) || e.notes.some((n) => typeof n !== 'string'))) throw new DeepvisError(`${file}: 'notes' must be a list of strings`);
+  const texts = [...e.methods, ...e.metrics];
+  if (texts.some((t) => typeof t !== 'string')) throw new DeepvisError(`${file}: 'methods' and 'metrics' must be lists of names`);
   return e;
 }
 
+/** The folder is read through the fence (io/fence.ts): a linked or special evaluate.json or plot is refused. */
 export async function readEvaluation(dir: string): Promise<AtlasEvaluation> {
   const file = path.join(dir, 'evaluate.json');
-  const text = await fs.readFile(file, 'utf8').catch(() => { throw new DeepvisError(`--evaluation ${printable(dir)}: no evaluate.json there (run deepvis evaluate --out ${printable(dir)})`); });
+  const what = `--evaluation ${dir}`;
+  await checkRoot(dir, what);
+  const text = await readFencedText(dir, 'evaluate.json', what, { maxBytes: 64 << 20 });
+  if (text == null) throw new DeepvisError(`--evaluation ${printable(dir)}: no evaluate.json there (run deepvis evaluate --out ${printable(dir)})`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -48,7 +55,7 @@ export async function readEvaluation(dir: string): Promise<AtlasEvaluation> {
   const e = check(parsed, printable(file));
   const files = new Map<string, Uint8Array>();
   for (const p of PLOTS) {
-    const bytes = await fs.readFile(path.join(dir, p)).catch(() => null);
+    const bytes = await readFenced(dir, p, what, { maxBytes: 64 << 20 });
     if (bytes) files.set(`evaluation/${p}`, bytes);
   }
   return { sections: evaluationSections(e, [...files.keys()]), files };

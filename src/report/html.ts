@@ -11,19 +11,28 @@ const esc = (s: string | number): string => String(s).replace(/[&<>"']/g, (c) =>
 
 const isLink = (v: unknown): v is Link => typeof v === 'object' && v !== null && 'href' in v;
 
+/** `<a href>` around `inner` when the link is one a page may carry (site.ts safeHref); else `inner` alone. */
+function anchor(page: string, href: string, inner: string, attrs = ''): string {
+  const to = relativeHref(page, href);
+  return to == null ? inner : `<a href="${esc(to)}"${attrs}>${inner}</a>`;
+}
+
+/** An image source: a relative path or http(s) only. */
+const imgSrc = (page: string, src: string) => relativeHref(page, src) ?? '';
+
 function numbers(n: Figure['numbers']): string {
   if (!n || Object.keys(n).length === 0) return '';
   return `<dl class="nums">${Object.entries(n).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`;
 }
 
 function figure(page: string, f: Figure, extra = ''): string {
-  const img = `<img src="${esc(relativeHref(page, f.src))}" alt="${esc(f.alt)}">`;
-  const body = f.href ? `<a href="${esc(relativeHref(page, f.href))}">${img}</a>` : img;
+  const img = `<img src="${esc(imgSrc(page, f.src))}" alt="${esc(f.alt)}">`;
+  const body = f.href ? anchor(page, f.href, img) : img;
   return `<figure${extra}>${body}${f.caption ? `<figcaption>${esc(f.caption)}</figcaption>` : ''}${numbers(f.numbers)}</figure>`;
 }
 
 function cell(page: string, v: string | number | Link): string {
-  return isLink(v) ? `<a href="${esc(relativeHref(page, v.href))}">${esc(v.text)}</a>` : esc(v);
+  return isLink(v) ? anchor(page, String(v.href), esc(v.text)) : esc(v as string | number);
 }
 
 function section(page: string, s: Section): string {
@@ -31,7 +40,7 @@ function section(page: string, s: Section): string {
   const h = `<h2>${esc(s.title)}</h2>`;
   switch (s.kind) {
     case 'figures':
-      return `<section${id}>${h}${s.note ? `<p>${esc(s.note)}</p>` : ''}<div class="figs ${s.size ?? 'small'}">${s.figures.map((f) => figure(page, f)).join('')}</div>${s.json ? `<p class="json"><a href="${esc(relativeHref(page, s.json))}">numbers (JSON)</a></p>` : ''}</section>`;
+      return `<section${id}>${h}${s.note ? `<p>${esc(s.note)}</p>` : ''}<div class="figs ${s.size ?? 'small'}">${s.figures.map((f) => figure(page, f)).join('')}</div>${s.json ? `<p class="json">${anchor(page, s.json, 'numbers (JSON)')}</p>` : ''}</section>`;
     case 'table':
       return `<section${id}>${h}<div class="scroll"><table><thead><tr>${s.head.map((c) => `<th scope="col">${esc(c)}</th>`).join('')}</tr></thead><tbody>${s.rows.map((r) => `<tr>${r.map((c) => `<td>${cell(page, c)}</td>`).join('')}</tr>`).join('')}</tbody></table></div></section>`;
     case 'facts':
@@ -44,7 +53,7 @@ function section(page: string, s: Section): string {
 }
 
 function navLink(page: string, l: Link | undefined, rel: string, key: string): string {
-  return l ? `<a href="${esc(relativeHref(page, l.href))}" data-nav="${rel}" title="${key}">${esc(l.text)}</a>` : '';
+  return l ? anchor(page, l.href, esc(l.text), ` data-nav="${rel}" title="${key}"`) : '';
 }
 
 /** The footer's key help: only the keys this page's pager binds. */
@@ -54,15 +63,15 @@ function keysOf(nav: Page['nav']): string {
 }
 
 export function pageHtml(p: Page): string {
-  const crumbs = p.crumbs.map((c) => `<a href="${esc(relativeHref(p.path, c.href))}">${esc(c.text)}</a>`).join(' › ');
+  const crumbs = p.crumbs.map((c) => anchor(p.path, c.href, esc(c.text))).join(' › ');
   const nav = [navLink(p.path, p.nav.prevLayer, 'prev-layer', 'k'), navLink(p.path, p.nav.prev, 'prev', '←'), navLink(p.path, p.nav.next, 'next', '→'), navLink(p.path, p.nav.nextLayer, 'next-layer', 'j')].filter(Boolean).join(' ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(p.title)}</title><link rel="stylesheet" href="${relativeHref(p.path, 'site.css')}"></head>
+<title>${esc(p.title)}</title><link rel="stylesheet" href="${esc(relativeHref(p.path, 'site.css')!)}"></head>
 <body><header><nav class="crumbs" aria-label="breadcrumbs">${crumbs}</nav><h1>${esc(p.title)}</h1>${nav ? `<nav class="pager" aria-label="previous and next">${nav}</nav>` : ''}</header>
-<main>${p.sections.map((s) => section(p.path, s)).join('\n')}${p.json ? `<p class="json"><a href="${esc(relativeHref(p.path, p.json))}">all numbers of this page (JSON)</a></p>` : ''}</main>
+<main>${p.sections.map((s) => section(p.path, s)).join('\n')}${p.json ? `<p class="json">${anchor(p.path, p.json, 'all numbers of this page (JSON)')}</p>` : ''}</main>
 <footer><p>${nav ? `Keys: ${keysOf(p.nav)}. ` : ''}Made by deepvis.</p></footer>
-<script src="${relativeHref(p.path, 'site.js')}"></script></body></html>
+<script src="${esc(relativeHref(p.path, 'site.js')!)}"></script></body></html>
 `;
 }
 

@@ -5,8 +5,8 @@
  * artifacts; retraining it (new weights) invalidates them all.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { budgetLimit, readRegular } from '../io/fence.js';
 import { resolveModelJson, SIDECAR } from '../io/model_files.js';
 import type { InputOverrides } from '../model/types.js';
 import { stableJson } from './store.js';
@@ -15,7 +15,8 @@ export async function modelHash(modelPath: string, overrides: InputOverrides = {
   const file = await resolveModelJson(modelPath);
   const dir = path.dirname(file);
   const h = createHash('sha256');
-  const bytes = await fs.readFile(file);
+  const read = (f: string) => readRegular(f, 'model file', budgetLimit());
+  const bytes = await read(file);
   h.update(bytes);
   if (file.toLowerCase().endsWith('.json')) {
     let manifest: Array<{ paths?: string[] }> = [];
@@ -29,11 +30,11 @@ export async function modelHash(modelPath: string, overrides: InputOverrides = {
         // Only files inside the model's folder (a manifest path is hostile until checked).
         const full = path.resolve(dir, p);
         if (!full.startsWith(path.resolve(dir) + path.sep)) continue;
-        h.update(await fs.readFile(full).catch(() => Buffer.alloc(0)));
+        h.update(await read(full).catch(() => Buffer.alloc(0)));
       }
     }
   }
-  h.update(await fs.readFile(path.join(dir, SIDECAR)).catch(() => Buffer.alloc(0)));
+  h.update(await read(path.join(dir, SIDECAR)).catch(() => Buffer.alloc(0)));
   h.update(stableJson(overrides));
   return h.digest('hex').slice(0, 20);
 }

@@ -48,9 +48,30 @@ export interface Page {
   readonly json?: string;
 }
 
-/** `to` relative to the folder of page `from` (both site-root-relative); absolute URLs unchanged. */
-export function relativeHref(from: string, to: string): string {
-  if (/^[a-z]+:/i.test(to)) return to;
+/**
+ * The scheme of a URL as a browser parses it (leading/trailing spaces and controls dropped, tabs
+ * and newlines removed anywhere, case folded), or null for a relative URL or a fragment.
+ */
+export function urlScheme(href: string): string | null {
+  // eslint-disable-next-line no-control-regex
+  const s = href.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '').replace(/[\t\n\r]/g, '');
+  return /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(s)?.[1].toLowerCase() ?? null;
+}
+
+/** Links in generated pages may be http(s), relative or a fragment; anything else (javascript:, data:, vbscript:, file:…) is not a link. */
+export const SAFE_SCHEMES: ReadonlySet<string> = new Set(['http', 'https']);
+export const safeHref = (href: string): boolean => {
+  const scheme = urlScheme(href);
+  return scheme == null ? !/^[\u0000-\u0020]*\\/.test(href) : SAFE_SCHEMES.has(scheme);
+};
+
+/**
+ * `to` relative to the folder of page `from` (both site-root-relative); absolute http(s) URLs and
+ * fragments unchanged; null for a link that must not be one (another scheme).
+ */
+export function relativeHref(from: string, to: string): string | null {
+  if (!safeHref(to)) return null;
+  if (urlScheme(to) != null || to.startsWith('#') || to.startsWith('//')) return to;
   const up = from.split('/').length - 1;
-  return '../'.repeat(up) + to;
+  return '../'.repeat(up) + to.replace(/^\/+/, '');
 }

@@ -9,13 +9,16 @@
  * `computed` counts what this process computed, per kind (what the cache tests check).
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { appendFenced, listFenced, lstatFenced, readFenced, readFencedText, unlinkFenced, writeFenced } from '../io/fence.js';
 import { pngBytes } from '../io/png.js';
 import type { RgbaImage } from '../render/image.js';
 
 export const ARTIFACTS = 'a';
+/** The store's own list of the files it wrote (one site-relative path a line): all that prune() may remove. */
+export const WRITTEN = `${ARTIFACTS}/.written`;
+const WHAT = 'the atlas artifact store';
+/** What a file the store wrote is called: a/KIND/KEY(-NAME.png|.json). */
+const OWN = /^a\/[^/]+\/([0-9a-f]{20})[^/]*$/;
 
 /** JSON with sorted object keys, so equal parameters give equal keys whatever their order. */
 export function stableJson(value: unknown): string {
@@ -35,6 +38,11 @@ export interface Stored<T> {
   readonly images: Record<string, string>;
 }
 
+/**
+ * Every file goes through the fence (io/fence.ts): a link or a FIFO planted anywhere under DIR/a
+ * is refused, never followed. Each file written is first recorded in a/.written; prune() removes
+ * only regular files recorded there, so it can never remove what the store did not write.
+ */
 export class ArtifactStore {
   readonly computed: Record<string, number> = {};
   readonly reused: Record<string, number> = {};
@@ -47,10 +55,18 @@ export class ArtifactStore {
     return `${ARTIFACTS}/${kind}/${key}${suffix}`;
   }
 
+  /** Records `rel` as the store's own, then writes it. */
+  private async put(rel: string, data: Uint8Array | string): Promise<void> {
+    await appendFenced(this.root, WRITTEN, `${rel}\n`, WHAT);
+    await writeFenced(this.root, rel, data, WHAT);
+  }
+
   async get<T>(kind: string, parts: unknown): Promise<Stored<T> | null> {
     const key = contentKey({ kind, parts });
+    const text = await readFencedText(this.root, this.rel(kind, key, '.json'), WHAT);
+    if (text == null) return null;
     try {
-      return JSON.parse(await fs.readFile(path.join(this.root, this.rel(kind, key, '.json')), 'utf8')) as Stored<T>;
+      return JSON.parse(text) as Stored<T>;
     } catch {
       return null;
     }
@@ -70,11 +86,11 @@ export class ArtifactStore {
     const files: Record<string, string> = {};
     for (const [name, img] of Object.entries(images)) {
       const rel = this.rel(kind, key, `-${name}.png`);
-      await writeFileAtomic(path.join(this.root, rel), await pngBytes(img));
+      await this.put(rel, await pngBytes(img));
       files[name] = rel;
     }
     const stored: Stored<T> = { key, kind, parts, data, images: files };
-    await writeFileAtomic(path.join(this.root, this.rel(kind, key, '.json')), JSON.stringify(stored) + '\n');
+    await this.put(this.rel(kind, key, '.json'), JSON.stringify(stored) + '\n');
     this.computed[kind] = (this.computed[kind] ?? 0) + 1;
     return stored;
   }
@@ -83,39 +99,50 @@ export class ArtifactStore {
     return Object.values(this.computed).reduce((a, b) => a + b, 0);
   }
 
-  /** Copies another store's artifacts in (merging shards): same key, same content, so existing files are kept. */
+  /**
+   * Copies another store's artifacts in (merging shards): same key, same content, so existing files
+   * are kept. Only the shard's own kind of file is copied (a/KIND/KEY…); a link, FIFO or device
+   * anywhere in the shard's store is refused.
+   */
   async absorb(otherRoot: string): Promise<number> {
     let copied = 0;
-    const base = path.join(otherRoot, ARTIFACTS);
-    const kinds = await fs.readdir(base).catch(() => [] as string[]);
-    for (const kind of kinds) {
-      const files = await fs.readdir(path.join(base, kind));
+    const what = `report shard ${otherRoot}`;
+    for (const kind of (await listFenced(otherRoot, ARTIFACTS, what)) ?? []) {
+      if (kind.kind !== 'folder') continue;
+      const files = (await listFenced(otherRoot, `${ARTIFACTS}/${kind.name}`, what)) ?? [];
       // PNGs before JSONs, so a copied JSON never points at a missing image.
-      files.sort((a, b) => Number(a.endsWith('.json')) - Number(b.endsWith('.json')) || (a < b ? -1 : 1));
-      for (const f of files) {
-        if (f.startsWith('.')) continue;
-        const to = path.join(this.root, ARTIFACTS, kind, f);
-        if (await fs.stat(to).catch(() => null)) continue;
-        await writeFileAtomic(to, await fs.readFile(path.join(base, kind, f)));
+      const names = files.filter((f) => f.kind === 'file' && OWN.test(`${ARTIFACTS}/${kind.name}/${f.name}`)).map((f) => f.name);
+      names.sort((a, b) => Number(a.endsWith('.json')) - Number(b.endsWith('.json')) || (a < b ? -1 : 1));
+      for (const f of names) {
+        const rel = `${ARTIFACTS}/${kind.name}/${f}`;
+        if (await lstatFenced(this.root, rel, WHAT)) continue;
+        const bytes = await readFenced(otherRoot, rel, what);
+        if (!bytes) continue;
+        await this.put(rel, bytes);
         copied++;
       }
     }
     return copied;
   }
 
-  /** Removes artifacts no page refers to any more (after the index is written). */
+  /**
+   * Removes artifacts no page refers to any more (after the index is written): only files listed in
+   * a/.written, only regular files, only through real folders. Returns how many went.
+   */
   async prune(keep: ReadonlySet<string>): Promise<number> {
     let removed = 0;
-    const base = path.join(this.root, ARTIFACTS);
-    for (const kind of await fs.readdir(base).catch(() => [] as string[])) {
-      for (const f of await fs.readdir(path.join(base, kind))) {
-        const key = f.slice(0, 20);
-        if (!keep.has(key)) {
-          await fs.rm(path.join(base, kind, f), { force: true });
-          removed++;
-        }
+    const listed = (await readFencedText(this.root, WRITTEN, WHAT)) ?? '';
+    const kept = new Set<string>();
+    for (const rel of new Set(listed.split('\n').filter(Boolean))) {
+      const key = OWN.exec(rel)?.[1];
+      if (!key) continue;
+      if (keep.has(key)) {
+        if (await lstatFenced(this.root, rel, WHAT).catch(() => null)) kept.add(rel);
+        continue;
       }
+      if (await unlinkFenced(this.root, rel, WHAT)) removed++;
     }
+    await writeFenced(this.root, WRITTEN, [...kept].map((r) => `${r}\n`).join(''), WHAT);
     return removed;
   }
 }

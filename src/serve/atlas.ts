@@ -3,11 +3,13 @@
  * served model it was made of by the content hash in its index.json (the same modelHash the report
  * keys its artifacts by), then served read-only under /reports/<i>/ so the unit panel can show the
  * unit's precomputed pictures and link its atlas page. Only the site's own kinds of file (html,
- * json, png, css, js), no dotfiles, each realpath-checked to stay inside DIR.
+ * json, png, css, js), no dotfiles, read at request time through the fence (io/fence.ts): no link
+ * anywhere under DIR is followed, no FIFO or device is opened, whatever was there at startup.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DeepvisError } from '../errors.js';
+import { lstatFenced, readFenced, readFencedText } from '../io/fence.js';
 import { modelHash } from '../report/model_hash.js';
 
 export interface Atlas {
@@ -30,7 +32,7 @@ export async function matchAtlases(reports: readonly string[], modelPaths: reado
     let hash: unknown;
     let layers: unknown;
     try {
-      const index = JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8')) as { hash?: unknown; plan?: { layers?: unknown } };
+      const index = JSON.parse((await readFencedText(dir, 'index.json', `--report ${dir}`, { maxBytes: 256 << 20 })) ?? '') as { hash?: unknown; plan?: { layers?: unknown } };
       hash = index.hash;
       layers = index.plan?.layers;
     } catch {
@@ -43,13 +45,17 @@ export async function matchAtlases(reports: readonly string[], modelPaths: reado
   return out;
 }
 
-/** The real path of a site file, or null (outside the folder, a dotfile, another kind of file, missing). */
+const allowed = (rel: string) => Boolean(rel) && !rel.includes('\0') && !rel.split('/').some((p) => p.startsWith('.') || p === '') && KINDS.has(path.extname(rel).toLowerCase());
+
+/** The path of a site file, or null (outside the folder, a dotfile, another kind of file, missing, a link or a special file on the way). */
 export async function atlasFile(atlas: Atlas, rel: string): Promise<string | null> {
-  if (!rel || rel.includes('\0') || rel.split('/').some((p) => p.startsWith('.') || p === '')) return null;
-  if (!KINDS.has(path.extname(rel).toLowerCase())) return null;
-  const lexical = path.resolve(atlas.realDir, rel);
-  const inside = (p: string) => p.startsWith(atlas.realDir + path.sep);
-  if (!inside(lexical)) return null;
-  const real = await fs.realpath(lexical).catch(() => null);
-  return real && inside(real) ? real : null;
+  if (!allowed(rel)) return null;
+  const st = await lstatFenced(atlas.realDir, rel, 'serve --report').catch(() => null);
+  return st?.isFile() ? path.join(atlas.realDir, rel) : null;
+}
+
+/** A site file's bytes, checked at request time (see atlasFile), or null. */
+export async function readAtlasFile(atlas: Atlas, rel: string): Promise<Buffer | null> {
+  if (!allowed(rel)) return null;
+  return readFenced(atlas.realDir, rel, 'serve --report').catch(() => null);
 }

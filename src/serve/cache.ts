@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeepvisError, printable } from '../errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
+import { readRegular } from '../io/fence.js';
 import { makeDirs } from '../io/dirs.js';
 
 export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -35,7 +36,7 @@ export async function contentKey(files: readonly string[], ...extra: string[]): 
   const h = createHash('sha256');
   for (const f of files) {
     h.update(`${path.basename(f)}\0`);
-    h.update(await fs.readFile(f));
+    h.update(await readRegular(f, 'model file'));
   }
   for (const e of extra) h.update(`\0${e}`);
   return h.digest('hex');
@@ -52,7 +53,7 @@ export async function readCached<T>(dir: string, key: string, name: string): Pro
   try {
     const st = await fs.lstat(file);
     if (!st.isFile() || (uid() >= 0 && st.uid !== uid()) || (st.mode & 0o022) !== 0) return null;
-    const entry = JSON.parse(await fs.readFile(file, 'utf8')) as Entry<T>;
+    const entry = JSON.parse((await readRegular(file, 'serve cache')).toString('utf8')) as Entry<T>;
     return entry && entry.key === key ? entry.value : null;
   } catch {
     return null;

@@ -17,12 +17,13 @@ import { scanTopK, type TopKIndex } from '../analysis/scan.js';
 import { specificity, type LayerSpecificity } from '../analysis/specificity.js';
 import { loadDataSplit } from '../data/load.js';
 import { toRange, type ImageSet } from '../data/dataset.js';
-import { DeepvisError } from '../errors.js';
+import { DeepvisError, printable } from '../errors.js';
 import { loadModel, resolveModelJson } from '../io/model_files.js';
 import { insideFolder, modelFiles } from '../io/model_manifest.js';
 import type { VisModel } from '../model/types.js';
 import { contentKey, openCacheDir, readCached, writeCached } from './cache.js';
-import { atlasFile, matchAtlases } from './atlas.js';
+import { matchAtlases, readAtlasFile } from './atlas.js';
+import { readFenced } from '../io/fence.js';
 import { allowedHosts, pathParts, refusal, SECURITY_HEADERS } from './guard.js';
 
 export interface ServeArgs {
@@ -96,18 +97,33 @@ async function servedFiles(json: string): Promise<{ files: Map<string, string>; 
   return { files, parts, report };
 }
 
-async function indexFor(m: Served, set: ImageSet, spec: string, cacheDir: string, log: (s: string) => void): Promise<TopKIndex | null> {
+/**
+ * A model file's bytes, checked now, not only at startup: the name must still resolve to the same
+ * real file it did then (a file swapped for a link since resolves elsewhere), and that real path is
+ * read through the fence (no link on the way, regular files only, never a FIFO).
+ */
+async function servedBytes(m: Served, rel: string): Promise<Buffer | null> {
+  const real = m.files.get(rel);
+  if (!real) return null;
+  const lexical = rel === path.basename(m.json) ? m.json : path.join(m.dir, rel);
+  const now = await fs.realpath(lexical).catch(() => null);
+  if (now !== real) return null;
+  return readFenced(path.parse(real).root, path.relative(path.parse(real).root, real), 'serve').catch(() => null);
+}
+
+async function indexFor(m: Served, set: ImageSet, spec: string, cacheDir: string | null, log: (s: string) => void): Promise<TopKIndex | null> {
   if (set.shape.join() !== m.model.input.shape.join()) {
     log(`${m.name}: data set images [${set.shape.join(', ')}] do not fit the model [${m.model.input.shape.join(', ')}]; no top-k index`);
     return null;
   }
   // Keyed by what the model is (its files' bytes) and what was scanned, not by a path and a time.
   const key = await contentKey(m.parts, `topk-index v1 k9 ${spec}:eval`);
-  const cached = await readCached<TopKIndex>(cacheDir, key, `${m.name.replace(/[^\w.-]/g, '_')}-topk-index`);
+  const cached = cacheDir ? await readCached<TopKIndex>(cacheDir, key, `${m.name.replace(/[^\w.-]/g, '_')}-topk-index`) : null;
   if (cached && cached.version === 1 && Array.isArray(cached.layers)) return cached;
   const index = await scanTopK(m.model, toRange(set, m.model.input.range), { k: 9, datasetSpec: `${spec}:eval`, modelPath: m.dir });
-  const file = await writeCached(cacheDir, key, `${m.name.replace(/[^\w.-]/g, '_')}-topk-index`, index);
-  log(`${m.name}: scanned ${index.dataset.count} images in ${index.seconds.toFixed(1)}s (cached in ${file})`);
+  // A cache that cannot be written (a full disk, a read-only home) costs the next start a rescan, nothing more.
+  const where = !cacheDir ? 'not cached' : await writeCached(cacheDir, key, `${m.name.replace(/[^\w.-]/g, '_')}-topk-index`, index).then((f) => `cached in ${f}`, (e: Error) => `not cached: ${printable(e.message.split('\n')[0])}`);
+  log(`${m.name}: scanned ${index.dataset.count} images in ${index.seconds.toFixed(1)}s (${where})`);
   return index;
 }
 
@@ -132,10 +148,15 @@ export async function serve(args: ServeArgs): Promise<{ server: Server; url: str
   const atlases = await matchAtlases(args.reports ?? [], args.models);
   let data: ImageSet | null = null;
   if (args.data) {
-    await openCacheDir(args.cacheDir);
+    // A refused cache (a link, another user's) stops serve; one that cannot be made (a full disk) only goes unused.
+    const cacheDir = await openCacheDir(args.cacheDir).catch((e: Error) => {
+      if (e instanceof DeepvisError) throw e;
+      log(`cache ${printable(args.cacheDir)} cannot be used (${printable(e.message.split('\n')[0])}): top-k indexes are not cached`);
+      return null;
+    });
     const shape = served[0]?.model.input.shape ?? [28, 28, 1];
     data = (await loadDataSplit(args.data, shape, 0)).test;
-    for (const m of served) m.index = await indexFor(m, data, args.data, args.cacheDir, log);
+    for (const m of served) m.index = await indexFor(m, data, args.data, cacheDir, log);
   }
 
   const atlasOf = (i: number) => {
@@ -195,27 +216,22 @@ export async function serve(args: ServeArgs): Promise<{ server: Server; url: str
     }
     if (parts[0] === 'reports') {
       const a = atlases[Number(parts[1])];
-      const real = a ? await atlasFile(a, parts.slice(2).join('/')) : null;
-      if (!real) return send(res, 404, '{"error":"no such report file"}');
-      return send(res, 200, await fs.readFile(real), TYPES[path.extname(real)] ?? 'application/octet-stream');
+      const rel = parts.slice(2).join('/');
+      const bytes = a ? await readAtlasFile(a, rel) : null;
+      if (!bytes) return send(res, 404, '{"error":"no such report file"}');
+      return send(res, 200, bytes, TYPES[path.extname(rel).toLowerCase()] ?? 'application/octet-stream');
     }
     if (parts[0] === 'models') {
       const m = served[Number(parts[1])];
-      const real = m?.files.get(parts.slice(2).join('/'));
-      if (!real) return send(res, 404, '{"error":"no such model file"}');
-      try {
-        return send(res, 200, await fs.readFile(real), TYPES[path.extname(real)] ?? 'application/octet-stream');
-      } catch {
-        return send(res, 404, '{"error":"no such model file"}');
-      }
+      const rel = parts.slice(2).join('/');
+      const bytes = m ? await servedBytes(m, rel) : null;
+      if (!bytes) return send(res, 404, '{"error":"no such model file"}');
+      return send(res, 200, bytes, TYPES[path.extname(rel)] ?? 'application/octet-stream');
     }
     const rel = parts.length === 0 ? 'index.html' : parts.join('/');
     if (rel.includes('..') || hidden(rel) || rel.includes('\0')) return send(res, 404, 'not found', 'text/plain');
-    try {
-      return send(res, 200, await fs.readFile(path.join(args.appDir, rel)), TYPES[path.extname(rel)] ?? 'application/octet-stream');
-    } catch {
-      return send(res, 404, 'not found', 'text/plain');
-    }
+    const bytes = await readFenced(args.appDir, rel, 'serve').catch(() => null);
+    return bytes ? send(res, 200, bytes, TYPES[path.extname(rel)] ?? 'application/octet-stream') : send(res, 404, 'not found', 'text/plain');
   };
 
   const server = createServer((req, res) => {

@@ -10,8 +10,9 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DeepvisError } from '../../errors.js';
+import { DeepvisError, printable } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { checkRoot, listFenced, readFencedText } from '../../io/fence.js';
 import { loadModel } from '../../io/model_files.js';
 import { computeReport } from '../../report/build.js';
 import { readEvaluation } from '../../report/evaluation.js';
@@ -91,7 +92,8 @@ async function reproduceLink(dir: string, out: string): Promise<Section> {
 async function checkpointPaths(spec: string): Promise<string[]> {
   const st = await fs.stat(spec).catch(() => null);
   if (st?.isDirectory() && !(await fs.stat(path.join(spec, 'model.json')).catch(() => null))) {
-    const names = (await fs.readdir(spec)).filter((n) => !n.startsWith('.') && n !== 'deepvis.json');
+    // Through the fence: a link or a FIFO among the checkpoints is refused, not followed or opened.
+    const names = ((await listFenced(spec, '', `--history ${spec}`)) ?? []).map((e) => e.name).filter((n) => n !== 'deepvis.json');
     const num = (n: string) => Number(/(\d+)/.exec(n)?.[1] ?? Infinity);
     names.sort((a, b) => num(a) - num(b) || (a < b ? -1 : 1));
     if (names.length === 0) throw new DeepvisError(`--history ${spec} holds no checkpoints`);
@@ -186,16 +188,34 @@ function stripFlag(argv: readonly string[], flag: string, drop: readonly string[
   return out;
 }
 
+interface ShardManifest { shard: [number, number]; hash: string; argv: string[] }
+
+/** A shard's shard.json, read through the fence and checked field by field (one line naming the shard and the field). */
+async function readShardManifest(d: string): Promise<ShardManifest> {
+  const what = `report shard ${d}`;
+  await checkRoot(d, what);
+  const text = await readFencedText(d, MANIFEST, what, { maxBytes: 1 << 20 });
+  if (text == null) throw new DeepvisError(`${printable(d)} is not a finished report shard (no ${MANIFEST})`);
+  let j: Partial<ShardManifest>;
+  try {
+    j = JSON.parse(text) as Partial<ShardManifest>;
+  } catch {
+    throw new DeepvisError(`${printable(path.join(d, MANIFEST))} is not valid JSON (a damaged shard? run it again)`);
+  }
+  const bad = (field: string, want: string) => new DeepvisError(`${printable(path.join(d, MANIFEST))}: '${field}' must be ${want} (a damaged shard? run it again)`);
+  if (j == null || typeof j !== 'object' || Array.isArray(j)) throw bad('(the file)', 'a JSON object');
+  const s = j.shard;
+  if (!Array.isArray(s) || s.length !== 2 || !s.every((v) => Number.isInteger(v)) || !(s[1] >= 1 && s[1] <= 1000 && s[0] >= 1 && s[0] <= s[1])) throw bad('shard', '[K, N] with 1 ≤ K ≤ N ≤ 1000');
+  if (typeof j.hash !== 'string' || !/^[0-9a-f]{8,128}$/.test(j.hash)) throw bad('hash', "the model's content hash");
+  if (!Array.isArray(j.argv) || !j.argv.every((a) => typeof a === 'string')) throw bad('argv', 'a list of strings');
+  if (j.argv.some((a) => /^--(out|merge|workers|shard)(=|$)/.test(a))) throw bad('argv', 'the shard run\'s options without --out, --merge, --workers or --shard');
+  return j as ShardManifest;
+}
+
 async function merge(dirs: string[], argv: readonly string[]): Promise<void> {
   if (dirs.length === 0) throw new DeepvisError('--merge needs the shard folders, e.g. --merge part1 part2 --out site');
-  const manifests: Array<{ shard: [number, number]; hash: string; argv: string[] }> = [];
-  for (const d of dirs) {
-    try {
-      manifests.push(JSON.parse(await fs.readFile(path.join(d, MANIFEST), 'utf8')) as { shard: [number, number]; hash: string; argv: string[] });
-    } catch {
-      throw new DeepvisError(`${d} is not a finished report shard (no ${MANIFEST})`);
-    }
-  }
+  const manifests: ShardManifest[] = [];
+  for (const d of dirs) manifests.push(await readShardManifest(d));
   const n = manifests[0].shard[1];
   const seen = new Set(manifests.map((m) => m.shard[0]));
   if (manifests.some((m) => m.shard[1] !== n) || seen.size !== n || manifests.length !== n) {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardRunner } from '../../../engine/forward_runner.js';
+import { formatBytes, memoryBudget } from '../../../engine/budget.js';
 import { recordingGradients } from '../../../engine/tape.js';
 import { DeepvisError } from '../../../errors.js';
 import { resolveInputSpec } from '../../input_spec.js';
@@ -137,14 +138,15 @@ const runBudget = () => {
 
 /** Steps needed for `wanted`, in graph order. */
 function planFor(p: Program, wanted: readonly string[]): number[] {
+  // An explicit stack, not recursion: a 100,000-node chain is as deep as it is long.
   const need = new Set<number>();
-  const visit = (name: string) => {
-    const i = p.producer.get(name);
-    if (i == null || need.has(i)) return;
+  const stack = [...wanted];
+  while (stack.length) {
+    const i = p.producer.get(stack.pop()!);
+    if (i == null || need.has(i)) continue;
     need.add(i);
-    for (const r of p.steps[i].reads) if (r) visit(r);
-  };
-  wanted.forEach(visit);
+    for (const r of p.steps[i].reads) if (r) stack.push(r);
+  }
   return [...need].sort((a, b) => a - b);
 }
 
@@ -161,6 +163,10 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
   const [c, h, w] = [declared[1] ?? fromFlag?.[2], declared[2] ?? fromFlag?.[0], declared[3] ?? fromFlag?.[1]];
   if (c == null || h == null || w == null) {
     throw new DeepvisError(`${source}: the input's size is symbolic ([N, ${declared.slice(1).map((d) => d ?? '?').join(', ')}]); pass --input-shape H,W,C`);
+  }
+  const budget = memoryBudget();
+  if ([c, h, w].some((d) => !Number.isSafeInteger(d) || d < 1) || c * h * w * 4 > budget) {
+    throw new DeepvisError(`${source}: an input of [N, ${c}, ${h}, ${w}] would take ${formatBytes(c * h * w * 4)} per image, more than the memory budget of ${formatBytes(budget)}`);
   }
   const program = compile(graph, source, [1, c, h, w]);
   const input = resolveInputSpec([h, w, c], meta, overrides.shape ? { ...overrides, shape: [h, w, c] } : overrides);

@@ -9,6 +9,7 @@ import { DeepvisError } from '../../../errors.js';
 import type { HostTensor, OnnxGraph, OnnxNode } from './decode.js';
 import { FOLD_LIMIT, HOST_OPS } from './host_ops.js';
 import { hostTensor, logicalShape, type RtMeta, type Value } from './layout.js';
+import { checkNodeLimits } from './limits.js';
 import { ELEMENTWISE_OPS } from './ops_elementwise.js';
 import { NN_OPS } from './ops_nn.js';
 import { SHAPE_OPS } from './ops_shape.js';
@@ -82,6 +83,7 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
         return v;
       });
       const ctx = new OpCtx(node, graph.opset, ins, source);
+      checkNodeLimits(ctx);
       if (node.op === 'Constant') {
         values.set(node.outputs[0], { kind: 'host', t: constantValue(node) });
         continue;

@@ -4,6 +4,7 @@
  * app's Content-Security-Policy). External tensor data is read through a callback, so the caller
  * (io/ in Node, the page in the browser) decides which files may be read.
  */
+import { formatBytes, memoryBudget } from '../../../engine/budget.js';
 import { DeepvisError } from '../../../errors.js';
 import { onnx } from './onnx_pb.js';
 
@@ -95,34 +96,85 @@ function fromRaw(type: number, raw: Uint8Array, name: string): HostTensor['data'
   }
 }
 
+/** Bytes per value as stored, per data type deepvis reads. */
+const WIDTH: Record<number, number> = { [FLOAT]: 4, [UINT8]: 1, [INT8]: 1, [INT32]: 4, [INT64]: 8, [BOOL]: 1, [FLOAT16]: 2, [DOUBLE]: 8 };
+const MAX_DIM = 2 ** 31 - 1;
+
+/** What the tensors decoded so far hold (bytes, as deepvis keeps them), against the memory budget. */
+interface Tally { bytes: number }
+
+/**
+ * A tensor's dims and value count, checked before anything is allocated: whole numbers in
+ * [0, 2^31), and the values (as float32 or int32, what deepvis keeps) within the budget left.
+ */
+function checkedShape(t: RawTensor, source: string, tally: Tally): { dims: number[]; size: number } {
+  const name = t.name ?? '';
+  const dims = (t.dims ?? []).map(num);
+  const shown = `[${dims.join(', ')}]`;
+  const bad = dims.find((d) => !Number.isSafeInteger(d) || d < 0 || d > MAX_DIM);
+  if (bad != null) throw new DeepvisError(`${source}: tensor '${name}' has shape ${shown}: a dimension of ${bad} is not a whole number from 0 to 2^31−1`);
+  const size = dims.reduce((a, b) => a * b, 1);
+  const budget = memoryBudget();
+  if (size * 4 > budget - tally.bytes) {
+    throw new DeepvisError(`${source}: tensor '${name}' of shape ${shown} declares ${size.toLocaleString('en')} values (${formatBytes(size * 4)}); with the tensors before it that is more than the memory budget of ${formatBytes(budget)}`);
+  }
+  tally.bytes += size * 4;
+  return { dims, size };
+}
+
+/** Bytes the data of a tensor must have, or a one-line refusal for a type deepvis cannot read. */
+function storedBytes(type: number, size: number, name: string, source: string): number {
+  const w = WIDTH[type];
+  if (w == null) throw new DeepvisError(`${source}: tensor '${name}' has ONNX data type ${type}, which deepvis cannot read`);
+  return size * w;
+}
+
+/** A non-negative whole number from an external-data entry (a string in the file), or a refusal. */
+function byteCount(v: string | undefined, what: string, source: string, name: string): number | undefined {
+  if (v == null) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new DeepvisError(`${source}: tensor '${name}' has external-data ${what} '${v}', which is not a byte count`);
+  return n;
+}
+
 const dtypeOf = (type: number): HostTensor['dtype'] =>
   type === FLOAT || type === DOUBLE || type === FLOAT16 ? 'float32' : type === BOOL ? 'bool' : 'int32';
 
-async function tensorOf(t: RawTensor, source: string, readExternal: ExternalReader): Promise<HostTensor> {
+async function tensorOf(t: RawTensor, source: string, readExternal: ExternalReader, tally: Tally): Promise<HostTensor> {
   const name = t.name ?? '';
-  const dims = (t.dims ?? []).map(num);
+  const { dims, size } = checkedShape(t, source, tally);
   const type = t.data_type ?? FLOAT;
-  const size = dims.reduce((a, b) => a * b, 1);
+  const shape = `[${dims.join(', ')}]`;
   let data: HostTensor['data'];
   if (t.data_location === 1) {
     const kv = new Map((t.external_data ?? []).map((e) => [e.key, e.value]));
     const location = kv.get('location');
     if (!location) throw new DeepvisError(`${source}: tensor '${name}' has external data without a location`);
+    const need = storedBytes(type, size, name, source);
+    const offset = byteCount(kv.get('offset'), 'offset', source, name) ?? 0;
+    const given = byteCount(kv.get('length'), 'length', source, name);
+    if (given != null && given !== need) {
+      throw new DeepvisError(`${source}: tensor '${name}' of shape ${shape} needs ${need.toLocaleString('en')} bytes but its external data says length ${given.toLocaleString('en')}`);
+    }
     const file = await readExternal(location);
-    const offset = Number(kv.get('offset') ?? 0);
-    const length = kv.has('length') ? Number(kv.get('length')) : file.byteLength - offset;
-    if (offset + length > file.byteLength) {
-      throw new DeepvisError(`${source}: external data '${location}' is too short for tensor '${name}' (needs ${offset + length} bytes, has ${file.byteLength})`);
+    const length = given ?? file.byteLength - offset;
+    if (offset + length > file.byteLength || length !== need) {
+      throw new DeepvisError(`${source}: external data '${location}' is too short for tensor '${name}' (needs ${offset + need} bytes, has ${file.byteLength})`);
     }
     data = fromRaw(type, file.subarray(offset, offset + length), name);
   } else if (t.raw_data && t.raw_data.byteLength > 0) {
+    const need = storedBytes(type, size, name, source);
+    if (t.raw_data.byteLength !== need) {
+      throw new DeepvisError(`${source}: tensor '${name}' holds ${t.raw_data.byteLength.toLocaleString('en')} bytes but its shape ${shape} needs ${need.toLocaleString('en')}`);
+    }
     data = fromRaw(type, t.raw_data, name);
   } else if (t.float_data?.length) data = Float32Array.from(t.float_data);
   else if (t.double_data?.length) data = Float32Array.from(t.double_data);
   else if (t.int64_data?.length) data = Int32Array.from(t.int64_data.map(num));
   else if (t.int32_data?.length) {
     data = type === FLOAT16 ? Float32Array.from(t.int32_data, halfToFloat) : dtypeOf(type) === 'float32' ? Float32Array.from(t.int32_data) : Int32Array.from(t.int32_data);
-  } else data = dtypeOf(type) === 'float32' ? new Float32Array(size) : new Int32Array(size);
+  } else if (size === 0) data = dtypeOf(type) === 'float32' ? new Float32Array(0) : new Int32Array(0);
+  else throw new DeepvisError(`${source}: tensor '${name}' of shape ${shape} declares ${size.toLocaleString('en')} values but the file holds none for it`);
   if (data.length !== size) {
     throw new DeepvisError(`${source}: tensor '${name}' holds ${data.length} values but its shape [${dims.join(', ')}] needs ${size}`);
   }
@@ -134,13 +186,13 @@ interface RawAttr {
   floats?: number[]; ints?: Long[]; strings?: Uint8Array[];
 }
 
-async function attrOf(a: RawAttr, source: string, readExternal: ExternalReader): Promise<AttrValue> {
+async function attrOf(a: RawAttr, source: string, readExternal: ExternalReader, tally: Tally): Promise<AttrValue> {
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   switch (a.type) {
     case 1: return a.f ?? 0;
     case 2: return num(a.i);
     case 3: return text(a.s ?? new Uint8Array());
-    case 4: return tensorOf(a.t ?? {}, source, readExternal);
+    case 4: return tensorOf(a.t ?? {}, source, readExternal, tally);
     case 6: return a.floats ?? [];
     case 7: return (a.ints ?? []).map(num);
     case 8: return (a.strings ?? []).map(text);
@@ -172,14 +224,15 @@ export async function decodeOnnx(bytes: Uint8Array, source: string, readExternal
     return f;
   };
   const initializers = new Map<string, HostTensor>();
+  const tally: Tally = { bytes: 0 };
   for (const t of (graph.initializer as RawTensor[] | undefined) ?? []) {
-    initializers.set(t.name ?? '', await tensorOf(t, source, readOnce));
+    initializers.set(t.name ?? '', await tensorOf(t, source, readOnce, tally));
   }
   const nodes: OnnxNode[] = [];
   let index = 0;
   for (const n of graph.node as Array<Record<string, unknown>>) {
     const attrs = new Map<string, AttrValue>();
-    for (const a of (n.attribute as RawAttr[] | undefined) ?? []) attrs.set(a.name, await attrOf(a, source, readOnce));
+    for (const a of (n.attribute as RawAttr[] | undefined) ?? []) attrs.set(a.name, await attrOf(a, source, readOnce, tally));
     const op = String(n.op_type ?? '');
     nodes.push({
       name: String(n.name ?? '') || `${op}_${index}`,
@@ -196,7 +249,11 @@ export async function decodeOnnx(bytes: Uint8Array, source: string, readExternal
     .filter((v) => !initializers.has(v.name))
     .map((v) => ({
       name: v.name,
-      dims: (v.type?.tensor_type?.shape?.dim ?? []).map((d) => (d.dim_value != null && num(d.dim_value) > 0 ? num(d.dim_value) : null)),
+      dims: (v.type?.tensor_type?.shape?.dim ?? []).map((d) => {
+        const n = d.dim_value != null ? num(d.dim_value) : null;
+        if (n != null && (n < 0 || !Number.isSafeInteger(n))) throw new DeepvisError(`${source}: input '${v.name}' declares a dimension of ${n}; dimensions are whole numbers ≥ 0`);
+        return n != null && n > 0 ? n : null;
+      }),
     }));
   const metadata = new Map(((model.metadata_props as Array<{ key: string; value: string }> | undefined) ?? []).map((p) => [p.key, p.value]));
   return {
