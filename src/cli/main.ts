@@ -71,8 +71,33 @@ seeing units through data:
 
 deepvis COMMAND --help for a command's options`;
 
+/**
+ * What the wasm module printed itself (emscripten's print/printErr are console.log/warn, bound when
+ * the backend starts): 'Aborted(…)', XNNPACK's status lines. Held back rather than printed, so a
+ * failure is one line — the error's, with the module's own words appended when they say more.
+ */
+const WASM_NOISE = /^(Aborted\(|XNN status|exiting due to exception|failed to asynchronously prepare wasm|Build with -s)/;
+let wasmSaid: string | null = null;
+let quieted = false;
+
+function quietWasm(): void {
+  if (quieted) return;
+  quieted = true;
+  for (const name of ['log', 'warn', 'error'] as const) {
+    const original = console[name].bind(console);
+    console[name] = (...args: unknown[]) => {
+      if (args.length === 1 && typeof args[0] === 'string' && WASM_NOISE.test(args[0])) {
+        wasmSaid = args[0].split('\n')[0];
+        return;
+      }
+      original(...args);
+    };
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  quietWasm();
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(SUMMARY);
     return name ? 0 : 1;
@@ -100,9 +125,12 @@ export function report(command: string, e: unknown): void {
   const err = e instanceof Error ? e : new Error(String(e));
   // A DeepvisError is one line by construction (a newline in it came from a file or an argument,
   // and is escaped); anything else may be a multi-line dump, of which the first line says most.
+  const first = (err.message || err.name || String(e)).split('\n')[0];
+  const wasm = wasmSaid && !first.includes(wasmSaid) ? ` (the wasm module said: ${wasmSaid})` : '';
   const line = e instanceof DeepvisError
     ? err.message
-    : `internal error: ${(err.message || err.name).split('\n')[0]}${process.env.DEEPVIS_DEBUG === '1' ? '' : ' (DEEPVIS_DEBUG=1 shows the trace)'}`;
+    : `internal error: ${first}${wasm}${process.env.DEEPVIS_DEBUG === '1' ? '' : ' (DEEPVIS_DEBUG=1 shows the trace)'}`;
+  // One line whatever the message held: newlines escaped, nothing else printed after it.
   process.stderr.write(`deepvis ${printable(command)}: ${printable(line)}\n`);
   if (process.env.DEEPVIS_DEBUG === '1' && err.stack) process.stderr.write(`${err.stack}\n`);
 }

@@ -1,7 +1,13 @@
-/** A progress bar on stderr: redrawn in place on a terminal, a line every ~10% otherwise. */
+/**
+ * A progress bar on stderr: redrawn in place on a terminal, a line every ~10% otherwise. It also
+ * hears when an optimization run stopped early (StepInfo.stopped: it diverged and kept its best
+ * image), and says so in one line when the bar is done, even with --quiet.
+ */
 import { printable } from '../errors.js';
 
 export class Progress {
+  /** The first early stop heard of: the step and why. */
+  stopped: { step: number; reason: string } | null = null;
   private lastPct = -1;
   private readonly tty = Boolean(process.stderr.isTTY);
   private readonly start = performance.now();
@@ -29,7 +35,13 @@ export class Progress {
     }
   }
 
+  /** Records an early stop reported by a step (see optimize/loop.ts). */
+  note(info: { stopped?: { step: number; reason: string } }): void {
+    if (info.stopped && !this.stopped) this.stopped = { step: info.stopped.step, reason: info.stopped.reason };
+  }
+
   done(): void {
     if (!this.quiet && this.tty) process.stderr.write('\n');
+    if (this.stopped) process.stderr.write(`${this.label}: stopped at step ${this.stopped.step} of ${this.total}: ${printable(this.stopped.reason)}; the best image from the steps before is kept and written\n`);
   }
 }

@@ -7,6 +7,7 @@ import { promises as fs, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { onExit } from './cleanup.js';
 import { makeDirs } from './dirs.js';
+import { writeError } from './fence.js';
 
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
   await makeDirs(path.dirname(file));
@@ -17,7 +18,7 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
     await fs.rename(tmp, file);
   } catch (e) {
     await fs.rm(tmp, { force: true });
-    throw e;
+    throw writeError(e, file, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
   } finally {
     forget();
   }

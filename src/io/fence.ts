@@ -175,8 +175,9 @@ export async function writeFenced(root: string, rel: string, data: Uint8Array | 
 
 /** A write that failed, as one line: a full disk names the path and the bytes it needed. */
 export function writeError(e: unknown, file: string, bytes: number): DeepvisError {
+  if (e instanceof DeepvisError) return e;
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new DeepvisError(`no space left on the device for ${printable(file)} (${formatBytes(bytes)} to write); free some space and run again`);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new DeepvisError(`no space left on the device for ${printable(file)}${bytes > 0 ? ` (${formatBytes(bytes)} to write)` : ''}; free some space and run again`);
   if (code === 'EROFS') return new DeepvisError(`cannot write ${printable(file)}: read-only file system`);
   if (code === 'EACCES' || code === 'EPERM') return new DeepvisError(`cannot write ${printable(file)}: permission denied`);
   return new DeepvisError(`cannot write ${printable(file)}: ${printable(((e as Error).message ?? String(e)).split('\n')[0])}`);

@@ -6,6 +6,14 @@
  */
 import sharp from 'sharp';
 import { DeepvisError } from '../errors.js';
+import { readRegular } from './fence.js';
+
+/** Largest image file read (bytes): a compressed image past this is past the pixel limit anyway. */
+export const MAX_IMAGE_FILE = 1 << 30;
+
+/** A path is opened non-blocking and must be a regular file (a FIFO named x.png would hang libvips). */
+const opened = async (file: string | Uint8Array): Promise<Uint8Array | Buffer> =>
+  typeof file === 'string' ? readRegular(file, 'image', { maxBytes: MAX_IMAGE_FILE }) : file;
 
 export interface Pixels {
   data: Float32Array;
@@ -21,11 +29,12 @@ export const MAX_DECODED_PIXELS = 4096 * 4096;
 export async function probeImage(file: string | Uint8Array): Promise<{ width: number; height: number }> {
   const name = typeof file === 'string' ? file : 'image data';
   try {
-    const m = await sharp(file, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+    const m = await sharp(await opened(file), { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
     if (!m.width || !m.height) throw new Error('no image size in its header');
     if (m.width * m.height > MAX_INPUT_PIXELS) throw new Error(`${m.width}×${m.height} is past the limit of ${Math.round(MAX_INPUT_PIXELS / 1e6)} megapixels`);
     return { width: m.width, height: m.height };
   } catch (e) {
+    if (e instanceof DeepvisError) throw e;
     throw new DeepvisError(`cannot read image ${name}: ${(e as Error).message.split('\n')[0]}`);
   }
 }
@@ -36,7 +45,7 @@ export async function decodeImage(
 ): Promise<Pixels> {
   const name = typeof file === 'string' ? file : 'image data';
   try {
-    let img = sharp(file, { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true }).removeAlpha();
+    let img = sharp(await opened(file), { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true }).removeAlpha();
     if (!target) {
       const side = Math.floor(Math.sqrt(MAX_DECODED_PIXELS));
       img = img.resize(side, side, { fit: 'inside', withoutEnlargement: true });
@@ -59,6 +68,7 @@ export async function decodeImage(
     for (let i = 0; i < bytes.length; i++) f[i] = bytes[i] / 255;
     return { data: f, shape: [info.height, info.width, channels] };
   } catch (e) {
+    if (e instanceof DeepvisError) throw e;
     throw new DeepvisError(`cannot read image ${name}: ${(e as Error).message.split('\n')[0]}`);
   }
 }

@@ -17,6 +17,7 @@ import { DeepvisError, printable } from '../errors.js';
 import type { RgbaImage } from '../render/image.js';
 import { onExit } from './cleanup.js';
 import { makeDirs } from './dirs.js';
+import { writeError } from './fence.js';
 import { pngBytes } from './png.js';
 
 export const LOCK_FILE = '.deepvis-lock';
@@ -211,8 +212,14 @@ export class OutputSession {
     return path.join(this.dir, rel);
   }
 
+  /** Stages `rel`; a full disk is one line naming the file and the bytes it needed. */
   async write(rel: string, data: Uint8Array | string): Promise<string> {
-    await fs.writeFile(await this.path(rel), data);
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    try {
+      await fs.writeFile(await this.path(rel), data);
+    } catch (e) {
+      throw e instanceof DeepvisError ? e : writeError(e, this.final(rel), bytes);
+    }
     return this.final(rel);
   }
 
@@ -239,7 +246,11 @@ export class OutputSession {
   /** Renames everything staged into place, then removes the stage and the lock. */
   async commit(): Promise<void> {
     if (this.done) return;
-    await this.move('');
+    try {
+      await this.move('');
+    } catch (e) {
+      throw e instanceof DeepvisError ? e : writeError(e, this.dir, 0);
+    }
     this.close();
   }
 

@@ -44,7 +44,7 @@ describe('divergence', () => {
     });
   });
 
-  it('stops a run at lr 1e30 at its first step, refuses a negative lr, and leaks nothing', async () => {
+  it('stops a run at lr 1e30 at its first step keeping its best image, refuses a negative lr, and leaks nothing', async () => {
     const model = linear();
     const objective = units(model.layer('out'), [0, 1]);
     const run = (lr: number, obj = objective) => {
@@ -56,11 +56,20 @@ describe('divergence', () => {
       }
     };
     await noLeaks(() => {
-      assert.throws(() => run(1e30), /diverged at step 1 .*; lower --lr$/);
+      // A diverging run stops and keeps its best image from the sane steps before (issue 27, item 6).
+      const wild = run(1e30);
+      assert.match(wild.stopped?.reason ?? '', /^diverged at step 1 .*; lower --lr$/);
+      assert.equal(wild.stopped?.step, 1);
+      assert.ok(wild.images.dataSync().every(Number.isFinite), 'the kept image is the sane one');
+      assert.deepEqual(Array.from(wild.steps), [1, 1]);
+      wild.images.dispose();
       assert.throws(() => run(-0.1), /^DeepvisError: --lr must be a positive number; got -0.1$/);
       const nan = new Objective([], (_, x) => x.sum([1, 2, 3]).mul(NaN) as tf.Tensor1D, 'NaN');
-      assert.throws(() => run(0.01, nan), /diverged at step 0 \(the image or its scores are no longer finite numbers\)/);
+      const nanRun = run(0.01, nan);
+      assert.match(nanRun.stopped?.reason ?? '', /diverged at step 0 \(the image or its scores are no longer finite numbers\)/);
+      nanRun.images.dispose();
       const ok = run(0.01);
+      assert.equal(ok.stopped, undefined);
       ok.images.dispose();
     });
   });

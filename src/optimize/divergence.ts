@@ -31,6 +31,14 @@ export function pinnedCount(x: tf.Tensor4D, range: readonly [number, number]): n
  * accentuation): saturation is half of the others pinned, not a photo's own dark pixels.
  */
 export function checkDivergence(prev: tf.Tensor4D | null, next: tf.Tensor4D, range: readonly [number, number], step: number, scores?: Float32Array, bounded = false, startPinned = 0): void {
+  const why = divergenceOf(prev, next, range, scores, bounded, startPinned);
+  if (why) throw new DeepvisError(divergedMessage(step, why));
+}
+
+export const divergedMessage = (step: number, why: string) => `diverged at step ${step} (${why}); lower --lr`;
+
+/** Why `next` diverged from `prev`, or null (checkDivergence without the throw). */
+export function divergenceOf(prev: tf.Tensor4D | null, next: tf.Tensor4D, range: readonly [number, number], scores?: Float32Array, bounded = false, startPinned = 0): string | null {
   const [lo, hi] = range;
   const [total, jumps, pinned] = tidyData(() => {
     const size = next.abs().sum();
@@ -46,7 +54,7 @@ export function checkDivergence(prev: tf.Tensor4D | null, next: tf.Tensor4D, ran
       : pinned - startPinned >= SATURATED_FRACTION * (next.size - startPinned) && pinned > startPinned
         ? `${Math.round((100 * pinned) / next.size)}% of the pixels are pinned at the ends of the input range, where the sigmoid saturated`
         : null;
-  if (why) throw new DeepvisError(`diverged at step ${step} (${why}); lower --lr`);
+  return why;
 }
 
 /** Refuses a learning rate that is not a positive finite number, naming the option. */

@@ -7,6 +7,10 @@
  * stops (its gradient is masked) once its score has converged. Every step runs in tf.tidy; the
  * only tensors that outlive a step are the param, the best images and the previous image.
  *
+ * A run that diverges (divergence.ts) stops there and keeps its work: the result holds each
+ * item's best image from the sane steps before, `stopped` says at which step and why, and onStep
+ * hears of it once more (StepInfo.stopped), so a caller that only forwards onStep still learns it.
+ *
  * Canvases larger than the model input: a transform may return k model-sized views per item
  * (item-major, e.g. DeepDream's tiles); an item's score is then the sum of its views' scores, and
  * priors read the views.
@@ -14,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { releaseTapeAfterError } from '../engine/tape.js';
 import { DeepvisError } from '../errors.js';
-import { checkDivergence, checkLr, pinnedCount } from './divergence.js';
+import { checkLr, divergedMessage, divergenceOf, pinnedCount } from './divergence.js';
 import { drain, type Steps } from './drive.js';
 import { Nadam } from './nadam.js';
 import type { VisModel } from '../model/types.js';
@@ -74,6 +78,14 @@ export interface StepInfo {
   active: number;
   /** The images after this step and its projections [N, H, W, C], computed on first call; owned by the loop, valid until the next step. */
   image(): tf.Tensor4D;
+  /** Set on the last call of a run that diverged: the step it stopped at and why; image() is then the best kept. */
+  stopped?: Stopped;
+}
+
+export interface Stopped {
+  readonly step: number;
+  /** 'diverged at step N (…); lower --lr'. */
+  readonly reason: string;
 }
 
 export interface OptimizeResult {
@@ -86,6 +98,8 @@ export interface OptimizeResult {
   /** Score of every item at every step: history[step][item]. */
   history: Float32Array[];
   seconds: number;
+  /** When the run diverged: where it stopped (the images are the best from before). */
+  stopped?: Stopped;
 }
 
 /** The loop itself, one step per `next()`: the browser drives it a few steps per frame (drive.ts). */
@@ -111,6 +125,11 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
   let prev: tf.Tensor4D | null = null;
   let startPinned = 0;
   let shown: tf.Tensor4D | null = null;
+  let stopped: Stopped | null = null;
+  const diverged = (step: number, why: string | null): boolean => {
+    if (why) stopped = { step, reason: divergedMessage(step, why) };
+    return why != null;
+  };
   try {
     for (let step = 0; step < args.steps; step++) {
       (shown as tf.Tensor | null)?.dispose();
@@ -119,10 +138,13 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
       let scores!: Float32Array;
       const lr = args.lr * (args.schedule ? args.schedule(step, args.steps) : 1);
       const scored = param.image();
-      // The scored image is freed even when a step throws (a bad objective, an aborted kernel, divergence).
+      if (step === 0 && param.bounded) startPinned = pinnedCount(scored, range);
+      if (diverged(step, divergenceOf(prev, scored, range, undefined, param.bounded, startPinned))) {
+        scored.dispose();
+        break;
+      }
+      // The scored image is freed even when a step throws (a bad objective, an aborted kernel).
       try {
-        if (step === 0 && param.bounded) startPinned = pinnedCount(scored, range);
-        checkDivergence(prev, scored, range, step, undefined, param.bounded, startPinned);
         tf.tidy(() => {
           const f = () =>
             tf.tidy(() => {
@@ -176,7 +198,7 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
       }
       prev?.dispose();
       prev = scored;
-      if (scores.some((v) => !Number.isFinite(v))) checkDivergence(null, scored, range, step, scores);
+      if (scores.some((v) => !Number.isFinite(v)) && diverged(step, divergenceOf(null, scored, range, scores))) break;
       if (args.projections?.length && param.assignImage) {
         const ctx = { step, grad: lastGrad };
         const projected = tf.tidy(() => args.projections!.reduce((x, p) => p(x, ctx), param.image()));
@@ -199,12 +221,14 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
       if (!active.some(Boolean)) break;
       yield info;
     }
-    const last = param.image();
-    try {
-      // The last update has no next step to check it: compare it here (step number = steps taken).
-      checkDivergence(prev, last, range, history.length, undefined, param.bounded, startPinned);
-    } finally {
-      last.dispose();
+    if (!stopped) {
+      const last = param.image();
+      try {
+        // The last update has no next step to check it: compare it here (step number = steps taken).
+        diverged(history.length, divergenceOf(prev, last, range, undefined, param.bounded, startPinned));
+      } finally {
+        last.dispose();
+      }
     }
   } catch (e) {
     best.dispose();
@@ -216,12 +240,23 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
     (prev as tf.Tensor | null)?.dispose();
     (shown as tf.Tensor | null)?.dispose();
   }
-  if (args.keep === 'last') {
+  const halt = stopped as Stopped | null;
+  if (halt) {
+    // Diverged: the best sane image of every item is kept, whatever `keep` says; items still running stopped here.
+    active.forEach((a, i) => a && (stepsTaken[i] = halt.step));
+    const kept = best;
+    try {
+      args.onStep?.({ step: Math.max(0, halt.step - 1), steps: args.steps, scores: bestScores, active: 0, image: () => kept, stopped: halt });
+    } catch (e) {
+      kept.dispose();
+      throw e;
+    }
+  } else if (args.keep === 'last') {
     best.dispose();
     best = param.image();
     if (history.length) bestScores.set(history[history.length - 1]);
   }
-  return { images: best, scores: bestScores, steps: stepsTaken, history, seconds: (performance.now() - t0) / 1000 };
+  return { images: best, scores: bestScores, steps: stepsTaken, history, seconds: (performance.now() - t0) / 1000, ...(halt ? { stopped: halt } : {}) };
 }
 
 export function optimize(model: VisModel, param: Param, objective: Objective, args: OptimizeArgs): OptimizeResult {

@@ -68,11 +68,11 @@ interface Scored { name: string; images: Float32Array; quality: ImageQuality[] |
  */
 function runSet(model: VisModel, layer: string, units: number[], sets: YosinskiSet[], steps: number | undefined, seed: number) {
   for (let lrScale = 1; ; lrScale /= 10) {
-    try {
-      return { r: yosinski(model, { layer, units, sets, steps, seed, lr: lrScale, rates: 'toolbox' }), lrScale };
-    } catch (e) {
-      if (!(e instanceof DeepvisError && /diverged/.test(e.message)) || lrScale < 1e-3) throw e;
-    }
+    let diverged: string | null = null;
+    const r = yosinski(model, { layer, units, sets, steps, seed, lr: lrScale, rates: 'toolbox', onStep: (i) => void (i.stopped && (diverged = i.stopped.reason)) });
+    if (!diverged) return { r, lrScale };
+    r.images.dispose();
+    if (lrScale < 1e-3) throw new DeepvisError(diverged);
   }
 }
 

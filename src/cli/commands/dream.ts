@@ -53,7 +53,7 @@ export async function run(argv: string[]): Promise<void> {
     checkBatchMemory(model, units.length, { layer: layer.name, what: `${units.length} units`, hint: 'fewer --units' });
     const req = { layer: layer.name, units, neuron, steps: flags.steps, seed, tv: flags.tv, lr: flags.lr };
     const bar = new Progress(`dream ${layer.name}`, dreamUnitsParams(model, req).steps, quiet);
-    const r = dreamUnits(model, { ...req, onStep: ({ step }) => bar.update(step + 1) });
+    const r = dreamUnits(model, { ...req, onStep: (info) => { bar.update(info.step + 1); bar.note(info); } });
     bar.done();
     const v = r.images.dataSync();
     r.images.dispose();

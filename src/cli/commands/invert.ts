@@ -56,7 +56,7 @@ export async function run(argv: string[]): Promise<void> {
   for (const layer of layers) {
     const bar = new Progress(`${request.style ? 'style' : 'invert'} ${layer.name}`, resolved.steps, Boolean(flags.quiet));
     const r = invert(model, photo, {
-      ...request, layer: layer.name, onStep: ({ step }) => bar.update(step + 1),
+      ...request, layer: layer.name, onStep: (info) => { bar.update(info.step + 1); bar.note(info); },
     });
     bar.done();
     const v = r.images.dataSync();

@@ -126,7 +126,10 @@ export async function run(argv: string[]): Promise<void> {
     maco: () => macoParams(model, req).steps, accentuate: () => accentuateParams(req).steps,
   };
   const bar = new Progress(`${method} ${layer.name}`, stepsOf[method](), quiet);
-  const onStep = ({ step, active }: { step: number; active: number }) => bar.update(step + 1, `${active} running`);
+  const onStep = (info: { step: number; active: number; stopped?: { step: number; reason: string } }) => {
+    bar.update(info.step + 1, `${info.active} running`);
+    bar.note(info);
+  };
   const extra: Record<string, unknown> = {};
   let result: MethodResult;
   let rows: string[] | null = null;
@@ -197,6 +200,8 @@ export async function run(argv: string[]): Promise<void> {
     seconds: result.seconds,
     dataset: data?.name ?? null,
     quality: assessment.reference?.params ?? null,
+    // A run that diverged: where it stopped; the images are the best from the steps before.
+    ...(bar.stopped ? { stopped: bar.stopped } : {}),
     ...extra,
     units: result.units.map((r, i) => ({
       ...r,

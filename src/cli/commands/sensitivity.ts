@@ -35,7 +35,7 @@ export async function run(argv: string[]): Promise<void> {
   checkBatchMemory(model, req.units.length * flags.restarts, { layer: req.layer.name, what: `${req.units.length} units × ${flags.restarts} restarts`, hint: 'fewer --units or --restarts' });
   const args = { layer: req.layer.name, units: req.units, neuron: req.neuron, steps: flags.steps, restarts: flags.restarts, seed: flags.seed };
   const bar = new Progress(`optimize ${req.units.length} units`, erhanParams(model, args).steps, Boolean(flags.quiet));
-  const opt = erhan(model, { ...args, onStep: ({ step }) => bar.update(step + 1) });
+  const opt = erhan(model, { ...args, onStep: (info) => { bar.update(info.step + 1); bar.note(info); } });
   bar.done();
   // Measured on the layer's output (post-activation, as in the paper), whatever was optimized.
   const s = sensitivity(model, req.base.name, req.units, opt.images);

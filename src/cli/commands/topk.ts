@@ -123,7 +123,6 @@ export async function run(argv: string[]): Promise<void> {
     }
     bar.done();
     await output.json('topk-index.json', { ...index, backend: engine.backend });
-    console.log(`scanned ${index.dataset.count} images in ${index.seconds.toFixed(1)}s (index: ${output.final('topk-index.json')})`);
   }
   const load = await imageLoader(index, model);
   for (const entry of layers ? layers.map((l) => layerTopK(index, l)) : index.layers) {
@@ -140,6 +139,8 @@ export async function run(argv: string[]): Promise<void> {
     await output.png(`topk-${fileStem(entry.layer)}.png`, grid(tiles, { cols: index.k, labels, rowLabels: units.map((u) => (entry.values[u][0] > 0 ? `unit ${u}` : `unit ${u} dead`)), title: `${entry.layer}: top-${index.k} of ${index.dataset.count} images${crop}` }));
   }
   await output.commit();
+  // Only now is the index in place: a run that failed before commit never claims it.
+  if (!flags.index) console.log(`scanned ${index.dataset.count} images in ${index.seconds.toFixed(1)}s (index: ${output.final('topk-index.json')})`);
   console.log(`wrote top-${index.k} pictures for ${layers?.length ?? index.layers.length} layers to ${out}`);
   model.dispose();
 }

@@ -5,8 +5,16 @@
  * above this module knows HDF5 or holds an open handle. Any failure of the HDF5 library (truncated,
  * corrupt) becomes one DeepvisError naming the file.
  */
+import { formatBytes, memoryBudget } from '../../../engine/budget.js';
 import { DeepvisError } from '../../../errors.js';
 import { h5Module } from './h5module.js';
+
+/**
+ * Most a dataset may declare relative to the file's bytes: HDF5 can declare a dataset it never
+ * stores (a fill value) or compress it, so a 26 KB file could claim 1 GB. Keras writes weights
+ * uncompressed; gzip on float weights gains ~1.1×.
+ */
+export const MAX_DECLARED_RATIO = 64;
 
 export interface H5Data {
   readonly shape: readonly number[];
@@ -78,6 +86,19 @@ function brief(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 120);
 }
 
+/** A dataset's declared size, checked against the file's bytes and the budget left, before it is read. */
+function checkDeclared(d: { path: string; metadata: { size: number; total_size: number } }, fileBytes: number, tally: { bytes: number }, source: string): void {
+  const m = d.metadata;
+  const stored = m.total_size * m.size;
+  const kept = m.total_size * 4;
+  const budget = memoryBudget();
+  if (!Number.isSafeInteger(m.total_size) || m.total_size < 0 || stored > MAX_DECLARED_RATIO * fileBytes + (1 << 20)) {
+    throw new DeepvisError(`${source}: dataset ${d.path} declares ${m.total_size.toLocaleString('en')} values (${formatBytes(stored)}) in a file of ${formatBytes(fileBytes)}; refused`);
+  }
+  if (kept > budget - tally.bytes) throw new DeepvisError(`${source}: dataset ${d.path} (${formatBytes(kept)} as float32) with the datasets before it is more than the memory budget of ${formatBytes(budget)}`);
+  tally.bytes += kept;
+}
+
 function readDataset(raw: RawModule, d: { path: string }, source: string): Float32Array {
   try {
     return datasetValues(raw, d as never);
@@ -98,19 +119,28 @@ export async function readH5(bytes: Uint8Array, source: string): Promise<H5Group
   let file: InstanceType<typeof h5.File> | null = null;
   try {
     file = new h5.File(path, 'r');
-    const walk = (g: InstanceType<typeof h5.Group>): H5Group => {
-      const attrs: Record<string, unknown> = {};
-      for (const [k, a] of Object.entries(g.attrs)) attrs[k] = plain(a.value);
-      const groups = new Map<string, H5Group>();
-      const datasets = new Map<string, H5Data>();
+    const tally = { bytes: 0 };
+    // Iterative, so a file nested thousands of groups deep cannot overflow the stack.
+    type Node = { attrs: Record<string, unknown>; groups: Map<string, H5Group>; datasets: Map<string, H5Data> };
+    const fresh = (): Node => ({ attrs: {}, groups: new Map(), datasets: new Map() });
+    const root = fresh();
+    const stack: Array<[InstanceType<typeof h5.Group>, Node]> = [[file, root]];
+    while (stack.length) {
+      const [g, node] = stack.pop()!;
+      for (const [k, a] of Object.entries(g.attrs)) node.attrs[k] = plain(a.value);
       for (const key of g.keys()) {
         const child = g.get(key);
-        if (child instanceof h5.Group) groups.set(key, walk(child));
-        else if (child instanceof h5.Dataset) datasets.set(key, { shape: child.shape ?? [], values: readDataset(raw, child, source) });
+        if (child instanceof h5.Group) {
+          const sub = fresh();
+          node.groups.set(key, sub);
+          stack.push([child, sub]);
+        } else if (child instanceof h5.Dataset) {
+          checkDeclared(child as never, bytes.byteLength, tally, source);
+          node.datasets.set(key, { shape: child.shape ?? [], values: readDataset(raw, child, source) });
+        }
       }
-      return { attrs, groups, datasets };
-    };
-    return walk(file);
+    }
+    return root;
   } catch (e) {
     if (e instanceof DeepvisError) throw e;
     const why = brief(e);

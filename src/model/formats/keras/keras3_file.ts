@@ -8,11 +8,11 @@
  * number after each layer with weights (it lists those twice); keys are therefore taken in counter
  * order, not rebuilt.
  */
-import { unzipSync } from 'fflate';
 import { DeepvisError } from '../../../errors.js';
 import { group, readH5, type H5Data, type H5Group } from './h5tree.js';
 import { isOperation, MODEL_CLASSES, model3to2, type Dict } from './keras3_config.js';
 import type { KerasParts } from './legacy_h5.js';
+import { unzipCapped } from './unzip.js';
 
 /** keras.src.utils.naming.to_snake_case. */
 export function snakeCase(name: string): string {
@@ -60,15 +60,11 @@ function collect(root: H5Group, model: Dict, path: string, prefix: string, out: 
 }
 
 export async function readKeras3(bytes: Uint8Array, source: string): Promise<KerasParts> {
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes);
-  } catch (e) {
-    throw new DeepvisError(`${source}: truncated or corrupt .keras zip (${e instanceof Error ? e.message : String(e)})`);
-  }
+  // Only the entries read, inflated with caps (unzip.ts): a zip bomb is refused, not inflated.
+  const { files, names } = unzipCapped(bytes, new Set(['config.json', 'metadata.json', 'model.weights.h5']), source);
   if (!files['config.json']) throw new DeepvisError(`${source}: a zip without config.json, so not a Keras 3 .keras file`);
   if (!files['model.weights.h5']) {
-    const npz = files['model.weights.npz'] ? ' (it has model.weights.npz; save with the default h5 weights format)' : '';
+    const npz = names.includes('model.weights.npz') ? ' (it has model.weights.npz; save with the default h5 weights format)' : '';
     throw new DeepvisError(`${source}: the .keras file has no model.weights.h5${npz}`);
   }
   let config: Dict;
