@@ -3,16 +3,16 @@
  * metrics expand one input into hundreds of rows; the rows go through the model `maxBatch` at a
  * time and the results are put back in row order, so the answer does not depend on the chunk size
  * (only the float summation order of a later reduction can, ~1e-7 relative). The default chunk is
- * the memory budget (2 GB unless DEEPVIS_MEMORY_MB) over the CLI's estimate of one row's bytes for
- * a gradient pass (every layer's output kept for the backward pass, twice, plus input copies), so a
- * 224×224 ResNet gets a handful of rows per pass and the MNIST CNN the cap of 512.
+ * what fits the memory budget (2 GB unless DEEPVIS_MEMORY_MB) by the one estimate of the process's
+ * peak (model/memory.ts: resident now, the first pass's fixed cost, each row's layer outputs and
+ * copies), so a 224×224 ResNet gets a few dozen rows per pass and the MNIST CNN the cap of 512.
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchRanges } from '../data/dataset.js';
-import { floatsPerImage } from '../cli/limits.js';
 import { memoryBudget } from '../engine/budget.js';
 import { oneHot } from '../engine/one_hot.js';
 import { DeepvisError } from '../errors.js';
+import { imagesThatFit } from '../model/memory.js';
 import type { VisModel } from '../model/types.js';
 import { withRules, type BackwardRules } from '../engine/rules.js';
 import { targetScores, type ResolvedTarget } from '../objectives/target.js';
@@ -22,8 +22,7 @@ export const MAX_CHUNK = 512;
 
 /** Rows per chunk that fit the memory budget for a gradient pass (same estimate as the CLI's check). */
 export function defaultMaxBatch(model: VisModel, layer?: string): number {
-  const perRow = (floatsPerImage(model, layer) * 2 + model.input.shape.reduce((a, b) => a * b, 1) * 6) * 4;
-  return Math.max(1, Math.min(MAX_CHUNK, Math.floor(memoryBudget() / perRow)));
+  return Math.min(MAX_CHUNK, imagesThatFit(model, memoryBudget(), { layer }));
 }
 
 export function checkMaxBatch(maxBatch: number | undefined): void {

@@ -1,13 +1,13 @@
 /**
  * Resource limits checked before any work starts, each refused with one line naming the number and
- * the limit. Memory is estimated from shapes: a batch of B images through the layers up to the
- * target keeps every layer's output for the backward pass and about as much again for gradients
- * and temporaries; the image itself has copies for the gradient, the optimizer state and the
- * transforms. Past the budget, tfjs-wasm's 32-bit heap (4 GB at most) runs out with "memory access
+ * the limit. Memory is the process's estimated peak (model/memory.ts: what it holds now, the first
+ * pass's fixed cost, and per image every layer output up to the target plus the image's copies),
+ * measured against RSS. Past the budget, tfjs-wasm's 32-bit heap (4 GB at most) runs out with "memory access
  * out of bounds", or V8 dies outright — so the budget is 2 GB unless DEEPVIS_MEMORY_MB says otherwise.
  */
 import { formatBytes, memoryBudget } from '../engine/budget.js';
 import { DeepvisError } from '../errors.js';
+import { estimatePeak } from '../model/memory.js';
 import type { VisModel } from '../model/types.js';
 
 /** Most entries a unit or index list may expand to (--units 0-10000000000 is refused unexpanded). */
@@ -19,27 +19,15 @@ export const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 
 export { formatBytes, memoryBudget };
 
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
-/** Floats one image keeps alive on its way to `layer` (every layer's output up to it). */
-export function floatsPerImage(model: VisModel, layer?: string): number {
-  const last = layer ? model.layer(layer).index : Infinity;
-  let floats = size(model.input.shape);
-  for (const l of model.layers) if (l.index <= last) floats += size(l.outputShape.filter((d) => d > 0));
-  return floats;
-}
-
-/** Estimated bytes one image of a gradient batch (or a forward batch, gradients: false) holds. */
-export function bytesPerImage(model: VisModel, layer?: string, gradients = true): number {
-  return (floatsPerImage(model, layer) * (gradients === false ? 1 : 2) + size(model.input.shape) * 6) * 4;
-}
+export { bytesPerImage, floatsPerImage } from '../model/memory.js';
 
 /**
  * Refuses a gradient request of `batch` images through the model up to `layer` that would not fit:
  * `what` says what the batch is made of ("1000 units × 64 restarts"), `hint` which flag lowers it.
  */
 export function checkBatchMemory(model: VisModel, batch: number, o: { layer?: string; what: string; hint: string; gradients?: boolean }): void {
-  const bytes = batch * bytesPerImage(model, o.layer, o.gradients);
+  // The process's whole peak (what it holds now, the first pass's fixed cost, the batch), as RSS will show it.
+  const bytes = estimatePeak(model, batch, { layer: o.layer, gradients: o.gradients });
   const budget = memoryBudget();
   if (bytes > budget) {
     throw new DeepvisError(`${batch.toLocaleString('en')} images in one batch (${o.what}) need about ${formatBytes(bytes)}; the limit is ${formatBytes(budget)} — ${o.hint}`);

@@ -17,7 +17,9 @@
  * unknown, for want of data); causes found are listed in this order, with advice.
  */
 import * as tf from '@tensorflow/tfjs';
+import { memoryBudget } from '../engine/budget.js';
 import { tidyData } from '../engine/read.js';
+import { imagesThatFit } from '../model/memory.js';
 import { withRules } from '../engine/rules.js';
 import type { VisModel } from '../model/types.js';
 import { unitScores, units as unitObjective, type UnitSelector } from '../objectives/units.js';
@@ -71,30 +73,40 @@ export function diagnoseBlank(model: VisModel, images: tf.Tensor4D, args: BlankA
   const layer = model.layer(args.layer);
   const base = model.layer(layer.name.replace(/:pre$/, ''));
   const sigmoid = !layer.name.endsWith(':pre') && /sigmoid/i.test(base.activation ?? (base.kind === 'Activation' ? base.name : ''));
-  const { spread, pinned, acts } = tf.tidy(() => {
-    const flat = images.reshape([n, -1]);
-    const tol = 1e-3 * (hi - lo);
-    const ends = flat.less(lo + tol).logicalOr(flat.greater(hi - tol)).toFloat().mean(1);
-    const [a] = model.activations(images, [layer.name]);
-    const s = unitScores(a, layer, { neuron: args.neuron });
-    const own = tf.tensor1d(args.units.map((u, i) => i * layer.units + u), 'int32');
-    return {
-      spread: flat.max(1).sub(flat.min(1)).dataSync() as Float32Array,
-      pinned: ends.dataSync() as Float32Array,
-      acts: s.reshape([-1]).gather(own).dataSync() as Float32Array,
-    };
-  });
-  const start = tf.tidy(() => {
-    const s = args.start ?? tf.fill([1, ...model.input.shape], model.input.shape[2] === 1 ? lo : (lo + hi) / 2);
-    return (s.shape[0] === n ? s.clone() : tf.tile(s, [n / s.shape[0], 1, 1, 1])) as tf.Tensor4D;
-  });
-  let grad: Float32Array;
-  let leakyGrad: Float32Array;
-  try {
-    grad = gradientMass(model, start, args, false);
-    leakyGrad = gradientMass(model, start, args, true);
-  } finally {
-    start.dispose();
+  // In rows that fit the memory budget: a gradient through every image at once went past it.
+  const chunk = Math.min(n, imagesThatFit(model, memoryBudget(), { layer: layer.name }));
+  const spread = new Float32Array(n), pinned = new Float32Array(n), acts = new Float32Array(n), grad = new Float32Array(n), leakyGrad = new Float32Array(n);
+  for (let from = 0; from < n; from += chunk) {
+    const to = Math.min(n, from + chunk);
+    const part = { ...args, units: args.units.slice(from, to) };
+    const rows = tf.tidy(() => images.slice([from, 0, 0, 0], [to - from, -1, -1, -1]) as tf.Tensor4D);
+    try {
+      const m = tf.tidy(() => {
+        const flat = rows.reshape([to - from, -1]);
+        const tol = 1e-3 * (hi - lo);
+        const ends = flat.less(lo + tol).logicalOr(flat.greater(hi - tol)).toFloat().mean(1);
+        const [a] = model.activations(rows, [layer.name]);
+        const sc = unitScores(a, layer, { neuron: args.neuron });
+        const own = tf.tensor1d(part.units.map((u, i) => i * layer.units + u), 'int32');
+        return { spread: flat.max(1).sub(flat.min(1)).dataSync() as Float32Array, pinned: ends.dataSync() as Float32Array, acts: sc.reshape([-1]).gather(own).dataSync() as Float32Array };
+      });
+      spread.set(m.spread, from);
+      pinned.set(m.pinned, from);
+      acts.set(m.acts, from);
+    } finally {
+      rows.dispose();
+    }
+    const start = tf.tidy(() => {
+      const s = args.start ?? tf.fill([1, ...model.input.shape], model.input.shape[2] === 1 ? lo : (lo + hi) / 2);
+      // Row r starts from s[r mod |s|] (the whole batch's tiling), whichever chunk it is in.
+      return tf.gather(s, tf.tensor1d(Array.from({ length: to - from }, (_, k) => (from + k) % s.shape[0]), 'int32')) as tf.Tensor4D;
+    });
+    try {
+      grad.set(gradientMass(model, start, part, false), from);
+      leakyGrad.set(gradientMass(model, start, part, true), from);
+    } finally {
+      start.dispose();
+    }
   }
   const where = args.dataset ? ` on ${args.dataset}` : ' on the data set';
   return args.units.map((unit, i) => {

@@ -12,6 +12,8 @@ import { createHash } from 'node:crypto';
 import { scannableLayers } from '../analysis/scan.js';
 import { isWeighted } from '../analysis/connections.js';
 import { DeepvisError } from '../errors.js';
+import { memoryBudget } from '../engine/budget.js';
+import { expectedResident, imagesThatFit } from '../model/memory.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
 
 export type VisMethod = 'erhan' | 'lucid' | 'yosinski' | 'maco';
@@ -113,10 +115,14 @@ export function planReport(model: VisModel, args: ReportPlanArgs = {}): ReportPl
   const methodsOf: Record<string, VisMethod[]> = {};
   const withMaco = args.maco ?? model.input.shape[2] === 3;
   const groups: UnitGroup[] = [];
+  // A group is one batch of every method: its units × the most images a method makes per unit must
+  // fit the budget. Sized from the model alone (expectedResident), so every shard plans alike.
+  const copies = Math.max(methods.erhan.restarts, methods.diverse.perUnit, withMaco ? methods.maco.crops + 4 : 1, 1);
   for (const l of layers) {
     methodsOf[l.name] = l.outputShape.length === 3 ? ['lucid', 'erhan', ...(withMaco ? (['maco'] as const) : [])] : ['erhan', 'yosinski'];
-    for (let from = 0; from < l.units; from += groupSize) {
-      const units = Array.from({ length: Math.min(groupSize, l.units - from) }, (_, i) => from + i);
+    const size = Math.max(1, Math.min(groupSize, imagesThatFit(model, memoryBudget(), { layer: l.name, copies, resident: expectedResident(model) })));
+    for (let from = 0; from < l.units; from += size) {
+      const units = Array.from({ length: Math.min(size, l.units - from) }, (_, i) => from + i);
       groups.push({ layer: l.name, units, seed: seedOf(seed, l.name, from), ordinal: groups.length });
     }
   }

@@ -26,8 +26,9 @@ import { toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, usage, type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, MODEL_FLAGS, fileStem, openModelCommand, openOutput } from '../common.js';
 import { evalSetFor, UNIT_FLAGS, unitsFrom } from '../inputs.js';
-import { bytesPerImage, checkBatchMemory, checkGridPixels, gridTile, memoryBudget } from '../limits.js';
-import { inUnitChunks, unitsPerChunk } from '../../methods/unit_chunks.js';
+import { checkBatchMemory, checkGridPixels, gridTile, memoryBudget } from '../limits.js';
+import { inUnitChunks } from '../../methods/unit_chunks.js';
+import { imagesThatFit } from '../../model/memory.js';
 import { Progress } from '../progress.js';
 
 /** Most consecutive unit batches maximize runs for one request. */
@@ -104,7 +105,7 @@ export async function run(argv: string[]): Promise<void> {
   // the others (sets, diversity, crops couple a unit's rows) must fit in one batch.
   // Up to MAX_CHUNKS batches (more would be hours of work, not a memory problem): past that, the request is refused as one batch would be.
   const chunkable = method === 'erhan' || (method === 'lucid' && k === 1);
-  const fit = unitsPerChunk(bytesPerImage(model, layer.name), k, memoryBudget());
+  const fit = imagesThatFit(model, memoryBudget(), { layer: layer.name, copies: k });
   const chunk = chunkable && Math.ceil(units.length / fit) <= MAX_CHUNKS ? fit : units.length;
   const perBatch = Math.min(units.length, chunk);
   checkBatchMemory(model, perBatch * k, { layer: layer.name, what: `${perBatch} units × ${k} ${per}`, hint: `fewer --units${method === 'erhan' ? ' or --restarts' : ''}` });
