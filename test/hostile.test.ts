@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { setup } from './helpers.js';
 import { closeSockets, scratchRoot, type Case } from './hostile/kit.js';
 import { BOMB_CASES } from './hostile/bomb_cases.js';
+import { CLI_CASES } from './hostile/cli_cases.js';
 import { DEEP_CASES } from './hostile/deep_cases.js';
 import { FENCE_CASES } from './hostile/fs_cases.js';
 import { FIFO_CASES } from './hostile/fifo_cases.js';
@@ -21,7 +22,7 @@ import { PAGE_CASES } from './hostile/page_cases.js';
 import { SERVE_CASES } from './hostile/serve_cases.js';
 import { STORE_CASES } from './hostile/store_cases.js';
 
-const TABLE: Case[] = [...FENCE_CASES, ...STORE_CASES, ...PAGE_CASES, ...FIFO_CASES, ...ONNX_CASES, ...BOMB_CASES, ...NAME_CASES, ...DEEP_CASES, ...SERVE_CASES];
+const TABLE: Case[] = [...FENCE_CASES, ...STORE_CASES, ...PAGE_CASES, ...FIFO_CASES, ...ONNX_CASES, ...BOMB_CASES, ...NAME_CASES, ...DEEP_CASES, ...SERVE_CASES, ...CLI_CASES];
 
 before(() => setup('wasm'));
 after(async () => {

@@ -17,7 +17,7 @@ import { fresh, mkfifo, refuses, within, type Case } from './kit.js';
 /** A tfjs layers model folder (model.json + weights.bin). */
 export async function layersModel(name: string): Promise<string> {
   const dir = fresh(name);
-  const m = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, name: 'conv', activation: 'relu' }), tf.layers.flatten({ name: 'flat' }), tf.layers.dense({ units: 3, name: 'logits' })] });
+  const m = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 2, kernelSize: 3, name: 'conv', activation: 'relu' }), tf.layers.flatten({ name: 'flat' }), tf.layers.dense({ units: 3, name: 'logits' })] });
   await saveLayersModel(m, dir, { inputRange: [0, 1], channelOrder: 'gray' });
   m.dispose();
   return dir;
