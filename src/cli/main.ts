@@ -97,21 +97,30 @@ function quietWasm(): void {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  quietWasm();
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(SUMMARY);
     return name ? 0 : 1;
   }
   const load = COMMANDS[name];
+  if (load && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log((await load()).help);
+    return 0;
+  }
+  return runReported(name, async () => {
+    if (!load) throw new DeepvisError(`unknown command '${name}'; known: ${Object.keys(COMMANDS).join(', ')}`);
+    await (await load()).run(rest);
+  });
+}
+
+/**
+ * Runs a command as the CLI does: the wasm module's own prints held back, any failure one line on
+ * stderr (after the command's staged outputs are removed), exit code 0 or 1.
+ */
+export async function runReported(name: string, run: () => Promise<void>): Promise<number> {
+  quietWasm();
   installLastResort(name);
   try {
-    if (!load) throw new DeepvisError(`unknown command '${name}'; known: ${Object.keys(COMMANDS).join(', ')}`);
-    const cmd = await load();
-    if (rest.includes('--help') || rest.includes('-h')) {
-      console.log(cmd.help);
-      return 0;
-    }
-    await cmd.run(rest);
+    await run();
     return 0;
   } catch (e) {
     await abortOpenOutputs().catch(() => {});

@@ -19,7 +19,7 @@ import { pixels } from '../../src/param/pixels.js';
 import { planReport } from '../../src/report/plan.js';
 import { encodeOnnx, rawFloats } from '../../src/model/formats/onnx/encode.js';
 import { layersModel } from './fifo_cases.js';
-import { deepvis, fresh, mkfifo, oneLine, victim, type Case } from './kit.js';
+import { deepvis, fresh, mkfifo, oneLine, root, victim, type Case } from './kit.js';
 
 const FAST = ['--no-data', '--layers', 'conv', '--erhan-steps', '2', '--lucid-steps', '2', '--yosinski-steps', '2', '--diverse-steps', '2', '--diverse-count', '1', '--quiet'];
 
@@ -181,6 +181,14 @@ export const CLI_CASES: Case[] = [
       } finally {
         unmount(disk);
       }
+    },
+  },
+  {
+    surface: 'sentences', name: "a wasm abort inside a command is one line (the module's own 'Aborted()' held back)",
+    timeout: 120_000,
+    run: () => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/hostile/wasm_abort_child.ts')], { cwd: root, encoding: 'utf8', timeout: 100_000 });
+      oneLine({ code: r.status, stdout: r.stdout, stderr: r.stderr }, /^deepvis attribute: internal error: Aborted\(\)/);
     },
   },
   {
