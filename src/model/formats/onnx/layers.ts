@@ -45,8 +45,11 @@ function classify(p: Program, t: string, grids: ReadonlySet<string>): Candidate 
   if (!b[0] || b.slice(1).some(Boolean)) return null;
   const square = l.length >= 3 && l[l.length - 1] === l[l.length - 2];
   // [B·heads, T, T] from a softmax: attention with the heads folded into the batch.
-  if (l.length === 3 && square && isSoftmax(step, t)) return { tensor: t, step, view: { kind: 'attention', heads: l[0], merged: true }, shape: [l[1], l[2], l[0]] };
-  if (l[0] !== 1) return null;
+  const n = p.probeBatch;
+  if (l.length === 3 && square && isSoftmax(step, t) && l[0] % n === 0) {
+    return { tensor: t, step, view: { kind: 'attention', heads: l[0] / n, merged: true }, shape: [l[1], l[2], l[0] / n] };
+  }
+  if (l[0] !== n) return null;
   if (l.length === 2) return { tensor: t, step, view: { kind: 'map' }, shape: [l[1]] };
   if (l.length === 4 && square && isSoftmax(step, t)) return { tensor: t, step, view: { kind: 'attention', heads: l[1], merged: false }, shape: [l[2], l[3], l[1]] };
   if (l.length === 4) {
@@ -116,6 +119,7 @@ export function discoverLayers(p: Program, overrides: InputOverrides, sidecar: T
     layers.push({
       name, kind: attention ? 'Attention' : c.step.node.op, outputShape: shape, units: shape[shape.length - 1], index: layers.length,
       activation: c.step.compiled.activation, aliases: [...aliases, ...extra], ...(layout ? { tokens: layout } : {}), ...(attention ? { attention } : {}),
+      ...(view.kind === 'channels-last' ? { channelsLast: true } : {}),
     });
   });
   // The model's layout: its token layers' most common one (a patch embedding before the class
