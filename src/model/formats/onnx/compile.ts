@@ -210,6 +210,7 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
     }
   } catch (e) {
     tf.dispose(kept);
+    for (const s of steps) s.compiled.dispose?.();
     throw e instanceof DeepvisError ? e : new DeepvisError(`${source}: cannot run the graph (${(e as Error).message.split('\n')[0]})`);
   } finally {
     for (const p of probes) tf.dispose([...p.values()]);
@@ -249,6 +250,7 @@ function foldWithTf(ctx: OpCtx, ins: ReadonlyArray<Extract<Value, { kind: 'host'
   const compiled = RUNTIME_OPS[node.op](rtCtx);
   const outs = tf.tidy(() => asList(compiled.run(ins.map((v) => (v ? hostTensor(v.t) : null)), 1)));
   tf.dispose(rtCtx.kept);
+  compiled.dispose?.();
   const marked = ins.some((v) => v?.batch?.some(Boolean));
   return outs.map((out) => {
     const dtype = out.dtype === 'float32' ? 'float32' : out.dtype === 'bool' ? 'bool' : 'int32';

@@ -61,11 +61,11 @@ function classify(p: Program, t: string, grids: ReadonlySet<string>): Candidate 
 }
 
 /**
- * Grid sizes of the program's image maps in graph order (the patch embedding's first), each with
- * its halvings: a hierarchical transformer (Swin) merges patches without a convolution, so its
- * later stages' grids appear nowhere as NCHW maps.
+ * Grid sizes of the program's image maps in graph order (the patch embedding's first), with
+ * `halvings` each halved down to 2×2: a hierarchical transformer (Swin) merges patches without a
+ * convolution, so its later stages' grids appear nowhere as NCHW maps.
  */
-function mapGrids(p: Program): Array<[number, number]> {
+function mapGrids(p: Program, halvings: boolean): Array<[number, number]> {
   const seen = new Map<string, [number, number]>();
   const add = (h: number, w: number) => { if (!seen.has(`${h}x${w}`)) seen.set(`${h}x${w}`, [h, w]); };
   for (const s of p.steps) {
@@ -74,7 +74,7 @@ function mapGrids(p: Program): Array<[number, number]> {
       if (m?.layout !== 'nhwc' || m.logical.length !== 4) continue;
       for (let [h, w] = [m.logical[2], m.logical[3]]; h >= 1 && w >= 1; h /= 2, w /= 2) {
         add(h, w);
-        if (h % 2 || w % 2) break;
+        if (!halvings || h % 2 || w % 2 || h * w <= 4) break;
       }
     }
   }
@@ -82,8 +82,9 @@ function mapGrids(p: Program): Array<[number, number]> {
 }
 
 export function discoverLayers(p: Program, overrides: InputOverrides, sidecar: TokenLayout | null, source: string): Discovered {
-  const grids = mapGrids(p);
-  const gridKeys = new Set(grids.map(([h, w]) => `${h}x${w}`));
+  // Token grids are the maps' own; a channels-last stage may be any halving of them (Swin).
+  const grids = mapGrids(p, false);
+  const gridKeys = new Set(mapGrids(p, true).map(([h, w]) => `${h}x${w}`));
   const candidates = p.steps.flatMap((s) => s.outputs.filter((o) => o && p.metas.has(o)).map((t) => classify(p, t, gridKeys))).filter((c): c is Candidate => c != null);
   const forced: TokenLayout | null = overrides.tokens ? { ...overrides.tokens, source: 'flag' } : sidecar;
   const named = shortNames(candidates.map((c) => (c.tensor.endsWith(PROBS) ? c.tensor : c.step.node.name)), 'torch');
