@@ -17,7 +17,7 @@ import { optimize } from '../../src/optimize/loop.js';
 import { units } from '../../src/objectives/units.js';
 import { pixels } from '../../src/param/pixels.js';
 import { planReport } from '../../src/report/plan.js';
-import { encodeOnnx, rawFloats } from '../../src/model/formats/onnx/encode.js';
+import { encodeOnnx } from '../../src/model/formats/onnx/encode.js';
 import { layersModel } from './fifo_cases.js';
 import { deepvis, fresh, mkfifo, oneLine, root, victim, type Case } from './kit.js';
 
@@ -136,7 +136,7 @@ export const CLI_CASES: Case[] = [
     surface: 'sentences', name: 'inspect of an ONNX tensor with dims of 2^40: one line naming the tensor',
     run: () => {
       const f = path.join(fresh('cli-dims'), 'm.onnx');
-      writeFileSync(f, encodeOnnx({ inputs: [{ name: 'x', dims: [1, 1, 8, 8] }], outputs: [{ name: 'y' }], nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'] }], initializers: [{ name: 'w', dims: [2, 1, 3, 3], raw: rawFloats(new Array(18).fill(0)) }, { name: 'huge', dims: [2 ** 40, 2] }] }));
+      writeFileSync(f, encodeOnnx({ opset: 17, inputs: [{ name: 'x', dims: [1, 1, 8, 8] }], outputs: [{ name: 'y' }], nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'] }], initializers: [{ name: 'w', dims: [2, 1, 3, 3], dtype: 'float32', data: new Array(18).fill(0) }, { name: 'huge', dims: [2 ** 40, 2], dtype: 'float32', data: [] }] }));
       oneLine(deepvis(['inspect', '--model', f]), /m\.onnx: tensor 'huge' has shape \[1099511627776, 2\]/);
     },
   },
@@ -145,7 +145,7 @@ export const CLI_CASES: Case[] = [
     run: () => {
       const d = fresh('cli-extdir');
       mkdirSync(path.join(d, 'w.bin'));
-      writeFileSync(path.join(d, 'm.onnx'), encodeOnnx({ inputs: [{ name: 'x', dims: [1, 1, 8, 8] }], outputs: [{ name: 'y' }], nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'] }], initializers: [{ name: 'w', dims: [2, 1, 3, 3], external: { location: 'w.bin', offset: 0, length: 72 } }] }));
+      writeFileSync(path.join(d, 'm.onnx'), encodeOnnx({ opset: 17, inputs: [{ name: 'x', dims: [1, 1, 8, 8] }], outputs: [{ name: 'y' }], nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'] }], initializers: [{ name: 'w', dims: [2, 1, 3, 3], dtype: 'float32', data: [], external: { location: 'w.bin', offset: 0, length: 72 } }] }));
       oneLine(deepvis(['inspect', '--model', path.join(d, 'm.onnx')]), /w\.bin is a folder; refused/);
     },
   },

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { attribute } from '../../src/attribution/attribute.js';
 import { lucid } from '../../src/methods/lucid.js';
 import { encodePng } from '../../src/io/image.js';
-import { encodeOnnx, rawFloats, type NodeSpec } from '../../src/model/formats/onnx/encode.js';
+import { encodeOnnx, type EncNode as NodeSpec } from '../../src/model/formats/onnx/encode.js';
 import { loadOnnx } from '../../src/model/formats/onnx/load.js';
 import type { VisModel } from '../../src/model/types.js';
 import { deepvis, fresh, type Case } from './kit.js';
@@ -20,10 +20,10 @@ export function chain(n: number): Uint8Array {
   for (let i = 1; i < n; i++) nodes.push({ op: i % 2 ? 'Relu' : 'Identity', inputs: [`t${i - 1}`], outputs: [`t${i}`] });
   nodes.push({ op: 'Flatten', inputs: [`t${n - 1}`], outputs: ['f'] }, { op: 'Gemm', inputs: ['f', 'g'], outputs: ['y'], attrs: { transB: 1 } });
   return encodeOnnx({
-    inputs: [{ name: 'x', dims: [1, 1, 4, 4] }], outputs: [{ name: 'y' }], nodes,
+    opset: 17, inputs: [{ name: 'x', dims: [1, 1, 4, 4] }], outputs: [{ name: 'y' }], nodes,
     initializers: [
-      { name: 'w', dims: [2, 1, 3, 3], raw: rawFloats(Array.from({ length: 18 }, (_, i) => Math.sin(i + 1))) },
-      { name: 'g', dims: [3, 32], raw: rawFloats(Array.from({ length: 96 }, (_, i) => Math.cos(i))) },
+      { name: 'w', dims: [2, 1, 3, 3], dtype: 'float32', data: Array.from({ length: 18 }, (_, i) => Math.sin(i + 1)) },
+      { name: 'g', dims: [3, 32], dtype: 'float32', data: Array.from({ length: 96 }, (_, i) => Math.cos(i)) },
     ],
   });
 }

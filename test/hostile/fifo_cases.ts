@@ -9,7 +9,7 @@ import { loadIdxPair } from '../../src/data/idx.js';
 import { loadFolder } from '../../src/data/folder.js';
 import { loadModel, saveLayersModel } from '../../src/io/model_files.js';
 import { modelFiles } from '../../src/io/model_manifest.js';
-import { encodeOnnx, rawFloats } from '../../src/model/formats/onnx/encode.js';
+import { encodeOnnx } from '../../src/model/formats/onnx/encode.js';
 import { modelHash } from '../../src/report/model_hash.js';
 import { encodePng } from '../../src/io/image.js';
 import { fresh, mkfifo, refuses, within, type Case } from './kit.js';
@@ -25,10 +25,10 @@ export async function layersModel(name: string): Promise<string> {
 
 /** A valid one-Conv ONNX model; `external` puts its weight in a file of that name. */
 export function tinyOnnx(external?: string): Uint8Array {
-  const w = { name: 'w', dims: [2, 1, 3, 3] };
+  const w = { name: 'w', dims: [2, 1, 3, 3], dtype: 'float32' as const };
   return encodeOnnx({
-    inputs: [{ name: 'x', dims: [1, 1, 8, 8] }], outputs: [{ name: 'y' }],
-    initializers: [external ? { ...w, external: { location: external, offset: 0, length: 72 } } : { ...w, raw: rawFloats(new Array(18).fill(0.1)) }],
+    opset: 17, inputs: [{ name: 'x', dims: [1, 1, 8, 8] }], outputs: [{ name: 'y' }],
+    initializers: [external ? { ...w, data: [], external: { location: external, offset: 0, length: 72 } } : { ...w, data: new Array(18).fill(0.1) }],
     nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'] }],
   });
 }

@@ -1,166 +1,200 @@
 /**
- * A small ONNX writer: plain objects → ModelProto bytes, with protobufjs's Writer and the field
- * numbers of onnx.proto (the generated onnx_pb.ts decodes only). For test fixtures made in the test
- * (hostile files: huge dims, huge pads, external data pointing at FIFOs, deep chains) and for small
- * graphs of ops Debian's torch cannot export. No eval, no schema parsing: it runs in the page too.
- * Values are written as given, unchecked — a fixture may be as wrong as a hostile file is.
+ * A small ONNX writer: a plain graph description → ModelProto bytes, written field by field with
+ * protobufjs's Writer (the field numbers are onnx.proto's). It writes what deepvis itself needs:
+ * test fixtures for ops newer than the exporters at hand, and graphs built at run time (gradient
+ * graphs for onnxruntime). Float tensors go as raw little-endian bytes, integers as int64. Values
+ * are written as given, unchecked — a fixture may be as wrong as a hostile file (dims without data,
+ * external data pointing at a FIFO or past its file: test/hostile/).
  */
-import protobuf from 'protobufjs/minimal.js';
+import $protobuf from 'protobufjs/minimal.js';
 
-/** TensorProto.DataType values deepvis reads. */
-export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11 } as const;
+type Writer = $protobuf.Writer;
 
-export interface TensorSpec {
-  readonly name?: string;
-  readonly dims: readonly number[];
-  /** Default FLOAT. */
-  readonly dataType?: number;
-  readonly floats?: ArrayLike<number>;
-  readonly int64s?: ArrayLike<number>;
-  readonly int32s?: ArrayLike<number>;
-  readonly raw?: Uint8Array;
-  /** External data: location, offset, length (written as strings, as ONNX does). */
-  readonly external?: { readonly location: string; readonly offset?: number | string; readonly length?: number | string };
-}
+/** An attribute value: numbers are ints unless listed as floats (`{ f: 0.5 }`, `{ floats: [...] }`). */
+export type EncAttr =
+  | number
+  | string
+  | number[]
+  | { readonly f: number }
+  | { readonly floats: readonly number[] }
+  /** Inside a function: the calling node's attribute `ref` (type: AttributeProto.AttributeType). */
+  | { readonly ref: string; readonly type: number }
+  | EncTensor;
 
-export type AttrSpec = number | string | readonly number[] | TensorSpec | { readonly floats: readonly number[] } | { readonly f: number };
-
-export interface NodeSpec {
+export interface EncNode {
   readonly op: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   readonly name?: string;
   readonly domain?: string;
-  /** Numbers that are integers become INT / INTS; use { f } / { floats } for floats. */
-  readonly attrs?: Readonly<Record<string, AttrSpec>>;
-}
-
-export interface ValueSpec {
-  readonly name: string;
-  /** Numbers are dim_value, strings dim_param; null omits the dimension's value. */
-  readonly dims?: ReadonlyArray<number | string | null>;
-  readonly elemType?: number;
-}
-
-export interface ModelSpec {
-  readonly nodes: readonly NodeSpec[];
-  readonly inputs: readonly ValueSpec[];
-  readonly outputs: readonly ValueSpec[];
-  readonly initializers?: readonly TensorSpec[];
-  /** Default 17. */
-  readonly opset?: number;
-  readonly irVersion?: number;
-  readonly producer?: string;
+  readonly attrs?: Readonly<Record<string, EncAttr>>;
+  /** Node metadata (the dynamo exporter's `pkg.torch.onnx.name_scopes`, …). */
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-type W = protobuf.Writer;
-const LEN = 2, VARINT = 0, I32 = 5;
-const tag = (w: W, field: number, wire: number) => w.uint32((field << 3) | wire);
-const str = (w: W, field: number, s: string) => tag(w, field, LEN).string(s);
-const sub = (w: W, field: number, body: (w: W) => void) => {
-  tag(w, field, LEN).fork();
+export interface EncTensor {
+  readonly name?: string;
+  readonly dims: readonly number[];
+  readonly dtype: 'float32' | 'int64' | 'int32' | 'bool';
+  readonly data: ArrayLike<number>;
+  /** Data in another file instead (`data` ignored): location, offset, length, written as strings as ONNX does. */
+  readonly external?: { readonly location: string; readonly offset?: number | string; readonly length?: number | string };
+}
+
+/** A graph input or output: dims may be symbolic (a string) or unknown (null). */
+export interface EncValue {
+  readonly name: string;
+  readonly dims?: readonly (number | string | null)[];
+  readonly dtype?: EncTensor['dtype'];
+}
+
+/** A local function (FunctionProto): nodes calling `domain:name` are replaced by its body. */
+export interface EncFunction {
+  readonly name: string;
+  readonly domain: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly nodes: readonly EncNode[];
+  /** Attribute names the body reads with ref_attr_name. */
+  readonly attributes?: readonly string[];
+}
+
+export interface EncGraph {
+  readonly nodes: readonly EncNode[];
+  readonly inputs: readonly EncValue[];
+  readonly outputs: readonly EncValue[];
+  readonly initializers?: readonly EncTensor[];
+  readonly opset: number;
+  readonly name?: string;
+  readonly producer?: string;
+  readonly irVersion?: number;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly functions?: readonly EncFunction[];
+}
+
+const DTYPE = { float32: 1, int32: 6, int64: 7, bool: 9 } as const;
+// Wire types: 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32.
+const tag = (w: Writer, field: number, wire: number) => w.uint32((field << 3) | wire);
+
+function message(w: Writer, field: number, body: (w: Writer) => void): void {
+  tag(w, field, 2);
+  w.fork();
   body(w);
   w.ldelim();
+}
+
+const str = (w: Writer, field: number, s: string | undefined) => {
+  if (s != null) tag(w, field, 2).string(s);
 };
+const int = (w: Writer, field: number, v: number) => tag(w, field, 0).int64(v);
 
-function tensor(w: W, t: TensorSpec): void {
-  for (const d of t.dims) tag(w, 1, VARINT).int64(d);
-  tag(w, 2, VARINT).int32(t.dataType ?? DT.FLOAT);
-  if (t.floats?.length) {
-    tag(w, 4, LEN).fork();
-    for (const v of Array.from(t.floats)) w.float(v);
-    w.ldelim();
-  }
-  if (t.int32s?.length) {
-    tag(w, 5, LEN).fork();
-    for (const v of Array.from(t.int32s)) w.int32(v);
-    w.ldelim();
-  }
-  if (t.int64s?.length) {
-    tag(w, 7, LEN).fork();
-    for (const v of Array.from(t.int64s)) w.int64(v);
-    w.ldelim();
-  }
-  if (t.name != null) str(w, 8, t.name);
-  if (t.raw) tag(w, 9, LEN).bytes(t.raw);
+function entries(w: Writer, field: number, kv: Readonly<Record<string, string>> | undefined): void {
+  for (const [key, value] of Object.entries(kv ?? {})) message(w, field, (m) => { str(m, 1, key); str(m, 2, value); });
+}
+
+function tensor(w: Writer, t: EncTensor): void {
+  for (const d of t.dims) int(w, 1, d);
+  int(w, 2, DTYPE[t.dtype]);
+  str(w, 8, t.name);
   if (t.external) {
-    const kv: Array<[string, string]> = [['location', t.external.location]];
-    if (t.external.offset != null) kv.push(['offset', String(t.external.offset)]);
-    if (t.external.length != null) kv.push(['length', String(t.external.length)]);
-    for (const [k, v] of kv) sub(w, 13, (e) => { str(e, 1, k); str(e, 2, v); });
-    tag(w, 14, VARINT).int32(1);
+    const { location, offset, length } = t.external;
+    entries(w, 13, { location, ...(offset != null ? { offset: String(offset) } : {}), ...(length != null ? { length: String(length) } : {}) });
+    int(w, 14, 1);
+    return;
   }
+  const n = t.data.length;
+  let bytes: Uint8Array;
+  if (t.dtype === 'float32') bytes = new Uint8Array(Float32Array.from(t.data).buffer);
+  else if (t.dtype === 'int32') bytes = new Uint8Array(Int32Array.from(t.data).buffer);
+  else if (t.dtype === 'bool') bytes = Uint8Array.from(t.data, (v) => (v ? 1 : 0));
+  else {
+    const b = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) b[i] = BigInt(Math.trunc(t.data[i]));
+    bytes = new Uint8Array(b.buffer);
+  }
+  tag(w, 9, 2).bytes(bytes);
 }
 
-const isTensor = (v: AttrSpec): v is TensorSpec => typeof v === 'object' && v !== null && 'dims' in v;
-
-function attribute(w: W, name: string, v: AttrSpec): void {
+function attribute(w: Writer, name: string, v: EncAttr): void {
   str(w, 1, name);
+  if (typeof v === 'object' && !Array.isArray(v) && 'ref' in v) {
+    tag(w, 20, 0).int32(v.type);
+    str(w, 21, v.ref);
+    return;
+  }
   if (typeof v === 'number') {
-    if (Number.isInteger(v)) { tag(w, 3, VARINT).int64(v); tag(w, 20, VARINT).int32(2); } else { tag(w, 2, I32).float(v); tag(w, 20, VARINT).int32(1); }
+    tag(w, 20, 0).int32(2);
+    int(w, 3, v);
   } else if (typeof v === 'string') {
-    tag(w, 4, LEN).bytes(new TextEncoder().encode(v));
-    tag(w, 20, VARINT).int32(3);
-  } else if (isTensor(v)) {
-    sub(w, 5, (t) => tensor(t, v));
-    tag(w, 20, VARINT).int32(4);
+    tag(w, 20, 0).int32(3);
+    tag(w, 4, 2).bytes(new TextEncoder().encode(v));
+  } else if (Array.isArray(v)) {
+    tag(w, 20, 0).int32(7);
+    for (const i of v) int(w, 8, i);
   } else if ('f' in v) {
-    tag(w, 2, I32).float(v.f);
-    tag(w, 20, VARINT).int32(1);
+    tag(w, 20, 0).int32(1);
+    tag(w, 2, 5).float(v.f);
   } else if ('floats' in v) {
-    tag(w, 7, LEN).fork();
-    for (const x of v.floats) w.float(x);
-    w.ldelim();
-    tag(w, 20, VARINT).int32(6);
+    tag(w, 20, 0).int32(6);
+    for (const f of v.floats) tag(w, 7, 5).float(f);
   } else {
-    tag(w, 8, LEN).fork();
-    for (const x of v as readonly number[]) w.int64(x);
-    w.ldelim();
-    tag(w, 20, VARINT).int32(7);
+    tag(w, 20, 0).int32(4);
+    message(w, 5, (m) => tensor(m, v));
   }
 }
 
-function valueInfo(w: W, v: ValueSpec): void {
+function valueInfo(w: Writer, v: EncValue): void {
   str(w, 1, v.name);
-  sub(w, 2, (t) => sub(t, 1, (tt) => {
-    tag(tt, 1, VARINT).int32(v.elemType ?? DT.FLOAT);
-    if (v.dims) {
-      sub(tt, 2, (shape) => {
-        for (const d of v.dims!) {
-          sub(shape, 1, (dim) => {
-            if (typeof d === 'number') tag(dim, 1, VARINT).int64(d);
-            else if (typeof d === 'string') str(dim, 2, d);
-          });
-        }
-      });
-    }
-  }));
+  message(w, 2, (tp) =>
+    message(tp, 1, (tt) => {
+      int(tt, 1, DTYPE[v.dtype ?? 'float32']);
+      if (v.dims)
+        message(tt, 2, (shape) => {
+          for (const d of v.dims!)
+            message(shape, 1, (dim) => {
+              if (typeof d === 'number') int(dim, 1, d);
+              else if (typeof d === 'string') str(dim, 2, d);
+            });
+        });
+    }),
+  );
 }
 
-/** ModelProto bytes of `m`. */
-export function encodeOnnx(m: ModelSpec): Uint8Array {
-  const w = protobuf.Writer.create();
-  tag(w, 1, VARINT).int64(m.irVersion ?? 8);
-  str(w, 2, m.producer ?? 'deepvis encode.ts');
-  sub(w, 7, (g) => {
-    m.nodes.forEach((n, i) => sub(g, 1, (nw) => {
-      for (const x of n.inputs) str(nw, 1, x);
-      for (const x of n.outputs) str(nw, 2, x);
-      str(nw, 3, n.name ?? `${n.op}_${i}`);
-      str(nw, 4, n.op);
-      for (const [k, v] of Object.entries(n.attrs ?? {})) sub(nw, 5, (a) => attribute(a, k, v));
-      if (n.domain) str(nw, 7, n.domain);
-    }));
-    str(g, 2, 'graph');
-    for (const t of m.initializers ?? []) sub(g, 5, (tw) => tensor(tw, t));
-    for (const v of m.inputs) sub(g, 11, (vw) => valueInfo(vw, v));
-    for (const v of m.outputs) sub(g, 12, (vw) => valueInfo(vw, v));
+function node(w: Writer, n: EncNode, index: number): void {
+  for (const i of n.inputs) str(w, 1, i);
+  for (const o of n.outputs) str(w, 2, o);
+  str(w, 3, n.name ?? `${n.op}_${index}`);
+  str(w, 4, n.op);
+  for (const [k, v] of Object.entries(n.attrs ?? {})) message(w, 5, (a) => attribute(a, k, v));
+  if (n.domain) str(w, 7, n.domain);
+  entries(w, 9, n.metadata);
+}
+
+/** ModelProto bytes for `g`. */
+export function encodeOnnx(g: EncGraph): Uint8Array {
+  const w = $protobuf.Writer.create();
+  int(w, 1, g.irVersion ?? (g.opset >= 21 ? 10 : 8));
+  str(w, 2, g.producer ?? 'deepvis');
+  message(w, 7, (gw) => {
+    g.nodes.forEach((n, i) => message(gw, 1, (nw) => node(nw, n, i)));
+    str(gw, 2, g.name ?? 'graph');
+    for (const t of g.initializers ?? []) message(gw, 5, (tw) => tensor(tw, t));
+    for (const v of g.inputs) message(gw, 11, (vw) => valueInfo(vw, v));
+    for (const v of g.outputs) message(gw, 12, (vw) => valueInfo(vw, v));
   });
-  sub(w, 8, (o) => { str(o, 1, ''); tag(o, 2, VARINT).int64(m.opset ?? 17); });
-  for (const [k, v] of Object.entries(m.metadata ?? {})) sub(w, 14, (e) => { str(e, 1, k); str(e, 2, v); });
+  message(w, 8, (o) => { str(o, 1, ''); int(o, 2, g.opset); });
+  for (const d of new Set((g.functions ?? []).map((f) => f.domain))) message(w, 8, (o) => { str(o, 1, d); int(o, 2, 1); });
+  entries(w, 14, g.metadata);
+  for (const f of g.functions ?? []) {
+    message(w, 25, (fw) => {
+      str(fw, 1, f.name);
+      for (const i of f.inputs) str(fw, 4, i);
+      for (const o of f.outputs) str(fw, 5, o);
+      for (const a of f.attributes ?? []) str(fw, 6, a);
+      f.nodes.forEach((n, i) => message(fw, 7, (nw) => node(nw, n, i)));
+      message(fw, 9, (o) => { str(o, 1, ''); int(o, 2, g.opset); });
+      str(fw, 10, f.domain);
+    });
+  }
   return w.finish();
 }
-
-/** Float32 values as raw_data bytes (little-endian, as ONNX stores them). */
-export const rawFloats = (v: ArrayLike<number>): Uint8Array => new Uint8Array(Float32Array.from(v).buffer);

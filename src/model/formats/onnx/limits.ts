@@ -8,7 +8,8 @@
  *     that see nothing but padding); the dilated kernel must fit the padded input; the output
  *     (batch 1) must fit the budget;
  *   - Pad: pads no larger than twice the side (reflect: smaller than the side), output in budget;
- *   - ConstantOfShape and Range: the element count within the budget before it is made.
+ *   - ConstantOfShape, Range, Expand, Tile and Resize: the element count of the output (batch 1)
+ *     within the budget before it is made.
  */
 import { formatBytes, memoryBudget } from '../../../engine/budget.js';
 import type { OpCtx } from './op_types.js';
@@ -110,6 +111,41 @@ function range(ctx: OpCtx): void {
   checkBytes(ctx, Math.max(0, Math.ceil((Number(limit) - Number(start)) / Number(delta))), `its range ${start}…${limit} by ${delta}`);
 }
 
+/** Elements of `shape` past the batch axis (the probe runs batch 1). */
+const perImage = (shape: readonly number[]) => shape.slice(1).reduce((q, v) => q * v, 1);
+
+function expand(ctx: OpCtx): void {
+  const x = ctx.shape(0), target = ctx.hostInts(1);
+  if (!target) return;
+  if (target.some((v) => !Number.isSafeInteger(v) || v < 0 || v > MAX_SIDE)) ctx.fail(`shape ${list(target)} must be non-negative integers`);
+  const rank = Math.max(x.length, target.length);
+  const pad = (s: readonly number[]) => [...Array(rank - s.length).fill(1), ...s];
+  const [a, b] = [pad(x), pad(target)];
+  checkBytes(ctx, perImage(a.map((d, i) => (d === 1 ? b[i] : d))), `its output ${list(a.map((d, i) => (d === 1 ? b[i] : d)))}`);
+}
+
+function tile(ctx: OpCtx): void {
+  const x = ctx.shape(0), repeats = ctx.hostInts(1);
+  if (!repeats || repeats.length !== x.length) return;
+  if (repeats.some((v) => !Number.isSafeInteger(v) || v < 0)) ctx.fail(`repeats ${list(repeats)} must be non-negative integers`);
+  const out = x.map((d, i) => d * repeats[i]);
+  checkBytes(ctx, perImage(out), `its output ${list(out)}`);
+}
+
+function resize(ctx: OpCtx): void {
+  const x = ctx.shape(0);
+  const [scalesAt, sizesAt] = ctx.opset < 11 ? [1, -1] : [2, 3];
+  const sizes = sizesAt > 0 && ctx.node.inputs[sizesAt] ? ctx.hostInts(sizesAt) : undefined;
+  const scales = ctx.node.inputs[scalesAt] ? ctx.host(scalesAt)?.data : (ctx.node.attrs.get('scales') as number[] | undefined);
+  const axes = (ctx.node.attrs.get('axes') as number[] | undefined)?.map((a) => (a < 0 ? a + x.length : a)) ?? x.map((_, i) => i);
+  const out = [...x];
+  if (sizes?.length) axes.forEach((a, k) => (out[a] = sizes[k]));
+  else if (scales?.length) axes.forEach((a, k) => (out[a] = Math.floor(x[a] * Number(scales[k]))));
+  else return;
+  if (out.some((v) => !Number.isFinite(v) || v < 0)) ctx.fail(`its output ${list(out)} must have non-negative sizes`);
+  checkBytes(ctx, perImage(out), `its output ${list(out)}`);
+}
+
 /** Throws one line when `ctx`'s node would take more than its input and the budget allow. */
 export function checkNodeLimits(ctx: OpCtx): void {
   const op = ctx.node.op;
@@ -117,4 +153,7 @@ export function checkNodeLimits(ctx: OpCtx): void {
   else if (op === 'Pad') pad(ctx);
   else if (op === 'ConstantOfShape') constantOfShape(ctx);
   else if (op === 'Range') range(ctx);
+  else if (op === 'Expand') expand(ctx);
+  else if (op === 'Tile') tile(ctx);
+  else if (op === 'Resize' || op === 'Upsample') resize(ctx);
 }
