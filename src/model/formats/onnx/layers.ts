@@ -130,7 +130,10 @@ export function discoverLayers(p: Program, overrides: InputOverrides, sidecar: T
     const [first, t] = unresolved.entries().next().value as [string, number];
     throw new DeepvisError(`${source}: --tokens prefix=${forced.prefix},grid=${forced.grid.join('x')} does not fit layer '${first}' (${t} tokens)`);
   }
-  const layerScopes = layers.map((l) => named[candidates.findIndex((c) => taps.get(l.name)?.tensor === c.tensor)].scopes);
+  // A map, not a search per layer: 100,000 layers would make it 10^10 comparisons.
+  const candidateOf = new Map<string, number>();
+  candidates.forEach((c, i) => candidateOf.has(c.tensor) || candidateOf.set(c.tensor, i));
+  const layerScopes = layers.map((l) => named[candidateOf.get(taps.get(l.name)!.tensor)!].scopes);
   const blocks = blocksOf(p, layers, layerScopes);
   const transformer = tokens || blocks.length ? { tokens, blocks } : undefined;
   return { layers, taps, transformer, unresolved };
