@@ -22,7 +22,7 @@ import { optimizeOwned } from '../optimize/loop.js';
 import { bounded } from '../param/bounded.js';
 import { fromImageSpectrum } from '../param/from_image.js';
 import { accentuateParams, pullToward, type AccentuateArgs } from './accentuate_parts.js';
-import { drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult } from './common.js';
+import { drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult } from './recipe.js';
 import { channelOrderOf, colourOf, cropViews, shrinkingCrops } from './crop_recipe.js';
 
 export { accentuateParams, type AccentuateArgs } from './accentuate_parts.js';

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import { checkLr } from '../optimize/divergence.js';
-import type { UnitRequest } from './common.js';
+import type { UnitRequest } from './recipe.js';
 
 export interface AccentuateArgs extends UnitRequest {
   /** Seed image [1 or U, H, W, C] in the model's range; read, not kept. */

@@ -13,7 +13,7 @@ import type { VisModel } from '../model/types.js';
 import { boundedAscentSteps } from '../optimize/ascent.js';
 import { checkLr } from '../optimize/divergence.js';
 import type { Steps } from '../optimize/drive.js';
-import { drained, scoreImages, unitObjectiveOf, type MethodResult, type UnitRequest } from './common.js';
+import { drained, scoreImages, unitObjectiveOf, type MethodResult, type UnitRequest } from './recipe.js';
 
 export { compareWithBlank, estimateSteps, type SpeedComparison, type StepEstimate } from '../analysis/data_driven_steps.js';
 export { isolatedPixels } from '../analysis/noise.js';

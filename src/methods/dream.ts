@@ -16,7 +16,7 @@ import { optimizeOwned, type StepInfo } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
 import { octaveSizes, randomTiles } from '../transforms/tiles.js';
-import { drained, type RunControl } from './common.js';
+import { drained, type RunControl } from './recipe.js';
 
 /** Defaults: 3 octaves, each 1.4× the previous, 20 steps each; lr (a fraction of the input range) 0.01. */
 export interface DreamArgs extends Omit<RunControl, 'steps' | 'onStep'> {

@@ -15,7 +15,7 @@ import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
 import { blurEvery } from '../projections/regularizers.js';
 import { jitter, randomTransforms } from '../transforms/affine.js';
-import { drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult, type UnitRequest } from './common.js';
+import { drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult, type UnitRequest } from './recipe.js';
 
 export interface DreamUnitsArgs extends UnitRequest {
   /** Weight of the total-variation prior, per squared input range; default 30. */

@@ -14,7 +14,7 @@ import type { Steps } from '../optimize/drive.js';
 import { optimizeOwned, type StepRule } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
 import { normProjection } from '../projections/projections.js';
-import { drained, unitObjectiveOf, type UnitRequest } from './common.js';
+import { drained, unitObjectiveOf, type UnitRequest } from './recipe.js';
 import { bestRestarts, type RestartOutcome } from './restarts.js';
 
 /** The unit request (layer, units, neuron, steps — default 300, seed, onStep, signal) plus Erhan's own knobs. */

@@ -22,7 +22,7 @@ import { optimizeOwned } from '../optimize/loop.js';
 import { cosine } from '../optimize/schedules.js';
 import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
-import { drained, type RunControl } from './common.js';
+import { drained, type RunControl } from './recipe.js';
 
 /** Defaults: 4 restarts, 400 steps, Adam lr 0.05 of the input range, α = 6, λα = 1, β = 2, λTV = 0.5 (style: λα = λTV = 0). */
 export interface InvertArgs extends RunControl {

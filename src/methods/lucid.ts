@@ -21,7 +21,7 @@ import { warmup } from '../optimize/schedules.js';
 import { bounded, rawPixels } from '../param/bounded.js';
 import { fourier } from '../param/fourier.js';
 import { defaultTransforms, randomTransforms, type Transform } from '../transforms/affine.js';
-import { drained, outcomes, scoreImages, scoreRandom, unitObjectiveOf, type MethodResult, type UnitRequest } from './common.js';
+import { drained, outcomes, scoreImages, scoreRandom, unitObjectiveOf, type MethodResult, type UnitRequest } from './recipe.js';
 
 export interface LucidArgs extends UnitRequest {
   /** 'fourier' (default) or plain 'pixels' through the same sigmoid. */

@@ -17,7 +17,7 @@ import { optimizeOwned } from '../optimize/loop.js';
 import { rulesForFirst } from '../optimize/rule_warmup.js';
 import { bounded } from '../param/bounded.js';
 import { phaseOnly } from '../param/phase.js';
-import { drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult } from './common.js';
+import { drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult } from './recipe.js';
 import { colourOf, cropViews, shrinkingCrops } from './crop_recipe.js';
 import { macoMagnitude, macoParams, type MacoArgs } from './maco_params.js';
 import { gradientTap, toModelSize } from './maco_parts.js';

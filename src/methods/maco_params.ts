@@ -17,7 +17,7 @@ import type { VisModel } from '../model/types.js';
 import { checkLr } from '../optimize/divergence.js';
 import { NATURAL_SPECTRUM } from '../param/natural_spectrum.js';
 import type { Spectrum } from '../param/spectrum.js';
-import type { UnitRequest } from './common.js';
+import type { UnitRequest } from './recipe.js';
 
 export interface MacoArgs extends UnitRequest {
   readonly lr?: number;

@@ -18,7 +18,7 @@ import { optimizeOwned } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
 import { blurEvery, clipSmallContribution, clipSmallNorm, decay } from '../projections/regularizers.js';
-import { drained, outcomes, unitObjectiveOf, type MethodResult, type UnitRequest } from './common.js';
+import { drained, outcomes, unitObjectiveOf, type MethodResult, type UnitRequest } from './recipe.js';
 import { YOSINSKI_DEFAULT_SET, YOSINSKI_PRESETS, type YosinskiSet } from './yosinski_presets.js';
 
 export { randomPresets, SEARCH_RANGES, YOSINSKI_DEFAULT_SET, YOSINSKI_PRESETS, type LrPolicy, type YosinskiSet } from './yosinski_presets.js';

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../model/types.js';
 import type { Steps } from '../optimize/drive.js';
-import { drained } from './common.js';
+import { drained } from './recipe.js';
 import { dreamPhotoSteps, type DreamArgs } from './dream.js';
 
 /** The zoom per frame when none is given. */

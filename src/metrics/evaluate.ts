@@ -11,7 +11,7 @@ import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { resolveTarget, type ResolvedTarget } from '../objectives/target.js';
 import { causalFidelity } from './causal.js';
-import type { Explainer, MetricContext, MetricResult } from './common.js';
+import type { Explainer, MetricContext, MetricResult } from './metric_context.js';
 import { muFidelity } from './mufidelity.js';
 import { dataRandomization, mprt, type MprtResult } from './randomization.js';
 import { road } from './road.js';

@@ -23,7 +23,7 @@ import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import type { ResolvedTarget } from '../objectives/target.js';
-import { elapsed, type Explainer, type MetricResult } from './common.js';
+import { elapsed, type Explainer, type MetricResult } from './metric_context.js';
 import { spearman } from './stats.js';
 
 /** Points `t` at `value`'s data (t keeps its identity: same object, same id). */

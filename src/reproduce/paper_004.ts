@@ -12,7 +12,7 @@ import { DeepvisError } from '../errors.js';
 import { meanQuality, imageQuality, type ImageQuality } from '../metrics/quality.js';
 import { qualityReference } from '../metrics/quality_reference.js';
 import { yosinski, YOSINSKI_DEFAULT_SET, YOSINSKI_PRESETS, type YosinskiSet } from '../methods/yosinski.js';
-import { unitObjectiveOf } from '../methods/common.js';
+import { unitObjectiveOf } from '../methods/recipe.js';
 import { neutral } from '../model/neutral.js';
 import type { VisModel } from '../model/types.js';
 import { grid } from '../render/grid.js';

@@ -10,7 +10,7 @@ import { activationGrid } from '../../render/activation_grid.js';
 import { stack } from '../../render/grid.js';
 import { toImage, upscale } from '../../render/image.js';
 import { required, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { imageFrom } from '../inputs.js';
 
 const SPECS = {

@@ -14,7 +14,7 @@ import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { imagesFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { TARGET_FLAGS, targetFrom } from './occlusion.js';

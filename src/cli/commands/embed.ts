@@ -12,7 +12,7 @@ import { Rng } from '../../engine/rng.js';
 import { toImage } from '../../render/image.js';
 import { thumbnailScatter } from '../../render/plots.js';
 import { usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 
 const SPECS = {

@@ -14,7 +14,7 @@ import { evaluateAttributions, LABEL_METRICS, METRICS, type EvaluationReport, ty
 import type { VisModel } from '../../model/types.js';
 import { linePlot, sideBySide } from '../../render/curves.js';
 import { usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openModelCommand } from '../command.js';
 import { dataFrom, DATA_FLAGS, imagesFrom } from '../inputs.js';
 
 const SPECS = {

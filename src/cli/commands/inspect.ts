@@ -2,7 +2,7 @@
 import { printable } from '../../errors.js';
 import { gradientCheck } from '../../model/gradient_check.js';
 import { parseArgs, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../command.js';
 
 const SPECS: FlagSpecs = { ...MODEL_FLAGS, ...ENGINE_FLAGS, json: { type: 'bool', help: 'print JSON instead of a table' } };
 export const help = usage('inspect', 'MODEL [options]', SPECS);

@@ -10,7 +10,7 @@ import { boxAt, crop, receptiveFields } from '../../analysis/receptive_field.js'
 import { specificity } from '../../analysis/specificity.js';
 import { DeepvisError } from '../../errors.js';
 import type { OutputSession } from '../../io/output.js';
-import type { MethodResult } from '../../methods/common.js';
+import type { MethodResult } from '../../methods/recipe.js';
 import { compareWithBlank, dataDriven, dataDrivenParams, estimateSteps } from '../../methods/data_driven.js';
 import { erhan, erhanParams } from '../../methods/erhan.js';
 import { lucid, lucidParams } from '../../methods/lucid.js';
@@ -24,7 +24,7 @@ import { grid } from '../../render/grid.js';
 import { restartsGrid } from '../../render/restarts_grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, usage, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, fileStem, openModelCommand, openOutput } from '../common.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, fileStem, openModelCommand, openOutput } from '../command.js';
 import { evalSetFor, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { bytesPerImage, checkBatchMemory, checkGridPixels, gridTile, memoryBudget } from '../limits.js';
 import { inUnitChunks, unitsPerChunk } from '../../methods/unit_chunks.js';

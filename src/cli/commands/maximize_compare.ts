@@ -9,7 +9,7 @@ import { meanNorm } from '../../analysis/dataset_max.js';
 import { itemOf } from '../../engine/read.js';
 import { DeepvisError } from '../../errors.js';
 import type { OutputSession } from '../../io/output.js';
-import type { MethodResult, UnitRequest } from '../../methods/common.js';
+import type { MethodResult, UnitRequest } from '../../methods/recipe.js';
 import { erhan } from '../../methods/erhan.js';
 import { lucid } from '../../methods/lucid.js';
 import { maco } from '../../methods/maco.js';

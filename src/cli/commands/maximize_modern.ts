@@ -10,7 +10,7 @@ import { itemOf, tidyData } from '../../engine/read.js';
 import { DeepvisError } from '../../errors.js';
 import type { OutputSession } from '../../io/output.js';
 import { accentuate } from '../../methods/accentuate.js';
-import type { MethodResult, UnitRequest } from '../../methods/common.js';
+import type { MethodResult, UnitRequest } from '../../methods/recipe.js';
 import { maco } from '../../methods/maco.js';
 import { alphaOf, datasetSpectrum } from '../../methods/maco_parts.js';
 import type { VisModel } from '../../model/types.js';

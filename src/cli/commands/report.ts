@@ -21,7 +21,7 @@ import { modelHash } from '../../report/model_hash.js';
 import { DEFAULT_METHODS, parseShard, planReport, REPORT_DEFAULTS, type ReportPlan } from '../../report/plan.js';
 import { ArtifactStore } from '../../report/store.js';
 import { parseArgs, usage, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand, overridesFrom } from '../common.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand, overridesFrom } from '../command.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
 

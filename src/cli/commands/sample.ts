@@ -11,7 +11,7 @@ import { GIBBS_STEPS, SAMPLE_EVERY, sampleDbnUnits } from '../../methods/dbn_sam
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { parseArgs, positive, required, unitList, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openOutput } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openOutput } from '../command.js';
 
 const SPECS = {
   ...MODEL_FLAGS,

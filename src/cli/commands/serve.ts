@@ -10,7 +10,7 @@ import { serve } from '../../serve/server.js';
 import { resolveModelJson } from '../../io/model_files.js';
 import { modelFiles } from '../../io/model_manifest.js';
 import { parseArgs, usage, type FlagSpecs } from '../args.js';
-import { startEngine } from '../common.js';
+import { startEngine } from '../command.js';
 
 const SPECS = {
   model: { type: 'string', help: 'model directories or model.json files, comma-separated (more can be dropped into the page)' },

@@ -15,7 +15,7 @@ import { checkUnitRange } from '../../objectives/units.js';
 import { stack } from '../../render/grid.js';
 import { barChart } from '../../render/plots.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, openOutput, overridesFrom } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, openOutput, overridesFrom } from '../command.js';
 import { dataFrom } from '../inputs.js';
 
 const SPECS = {

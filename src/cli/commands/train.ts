@@ -6,7 +6,7 @@ import { buildClassifier } from '../../train/architectures.js';
 import { fitClassifier } from '../../train/fit.js';
 import { DeepvisError } from '../../errors.js';
 import { parseArgs, required, usage, type Flags, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, openOutput } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, openOutput } from '../command.js';
 import { Progress } from '../progress.js';
 import { DEFAULT_LAYERS, trainStack, type StackArgs } from '../../train/stack.js';
 import type { Corruption } from '../../train/autoencoder.js';
