@@ -6,6 +6,8 @@
  * undefined). Parsing loose text into these values happens only in the CLI (cli/args.ts).
  */
 
+import { DeepvisError } from './errors.js';
+
 export type OptionType = 'string' | 'int' | 'number' | 'bool' | 'range' | 'ints' | 'numbers';
 
 export interface OptionSpec {
@@ -36,3 +38,20 @@ export type Options<S extends OptionSpecs> = {
 
 /** Options given loosely (a caller's partial object, the CLI's parsed flags): checked by their owner. */
 export type OptionValues = Readonly<Record<string, unknown>>;
+
+/**
+ * A caller's options checked against their spec, declared defaults filled in: an unknown name or a
+ * value below its `min` is one line (the CLI checks flags the same way as it parses them).
+ */
+export function checkOptions<S extends OptionSpecs>(specs: S, values: OptionValues): Options<S> {
+  for (const [name, v] of Object.entries(values)) {
+    const spec = specs[name];
+    if (!spec) throw new DeepvisError(`unknown option '${name}'; known: ${Object.keys(specs).join(', ') || 'none'}`);
+    if (spec.min != null && typeof v === 'number' && !(v >= spec.min)) throw new DeepvisError(`${name} must be at least ${spec.min}; got ${v}`);
+  }
+  const defaults = Object.entries(specs).filter(([, s]) => s.default !== undefined).map(([k, s]) => [k, s.default]);
+  return { ...Object.fromEntries(defaults), ...values } as Options<S>;
+}
+
+/** The values a spec knows, of a set meant for several owners (one option set over a list of methods). */
+export const pickOptions = (specs: OptionSpecs, values: OptionValues): OptionValues => Object.fromEntries(Object.entries(values).filter(([k]) => k in specs));

@@ -14,18 +14,15 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../src/data/dataset.js';
 import { DeepvisError } from '../src/errors.js';
-import { attribute, ATTRIBUTION_METHODS, type AttributionMethod } from '../src/attribution/attribute.js';
+import { attribute } from '../src/attribution/attribute.js';
+import { ATTRIBUTIONS } from '../src/attribution/registry.js';
 import { occlusion } from '../src/analysis/occlusion.js';
-import { dataDriven } from '../src/methods/data_driven.js';
 import { dreamPhoto } from '../src/methods/dream.js';
 import { dreamUnits } from '../src/methods/dream_units.js';
-import { erhan } from '../src/methods/erhan.js';
-import { accentuate } from '../src/methods/accentuate.js';
 import { invert } from '../src/methods/invert.js';
-import { lucid } from '../src/methods/lucid.js';
-import { maco } from '../src/methods/maco.js';
-import { datasetSpectrum } from '../src/methods/maco_parts.js';
-import { yosinski, YOSINSKI_PRESETS } from '../src/methods/yosinski.js';
+import { argsFor, runChunked } from '../src/methods/method.js';
+import { FEATURE_VIS } from '../src/methods/registry.js';
+import { pickOptions } from '../src/options.js';
 import type { VisModel } from '../src/model/types.js';
 import { deepDream } from '../src/objectives/layer.js';
 import type { StepInfo } from '../src/optimize/loop.js';
@@ -46,37 +43,25 @@ const stopAt = (n: number) => (info: StepInfo) => {
 
 /** Every method: a run on `units` of `layer` (onStep passed through), disposing what it returns. */
 type Run = (units: number[], onStep?: (info: StepInfo) => void) => void;
+
+/**
+ * Every method of the registry (its quick options, with data and a start image at hand), then the
+ * photo methods, which are not unit maximizations (DeepDream on a photo, inversion) and DeepDream
+ * from noise.
+ */
 const METHODS: Record<string, { layer: string; run: Run }> = {
-  erhan: { layer: 'conv', run: (units, onStep) => erhan(model, { layer: 'conv', units, steps: 6, restarts: 2, onStep }).images.dispose() },
-  yosinski: { layer: 'logits', run: (units, onStep) => yosinski(model, { layer: 'logits', units, steps: 6, sets: YOSINSKI_PRESETS, onStep }).images.dispose() },
-  lucid: { layer: 'conv', run: (units, onStep) => lucid(model, { layer: 'conv', units, steps: 6, perUnit: 2, onStep }).images.dispose() },
-  maco: {
+  ...Object.fromEntries(FEATURE_VIS.map((m) => [m.name, {
     layer: 'conv',
-    run: (units, onStep) => {
-      const r = maco(model, { layer: 'conv', units, steps: 6, crops: 4, warmup: 3, magnitude: datasetSpectrum(model, data), onStep });
-      tf.dispose([r.images, r.canvas, r.transparency]);
-    },
-  },
-  accentuate: {
-    layer: 'logits',
-    run: (units, onStep) => {
-      const seed = tf.tidy(() => photo().expandDims(0) as tf.Tensor4D);
+    run: (units: number[], onStep?: (info: StepInfo) => void) => {
+      const image = tf.tidy(() => photo().expandDims(0) as tf.Tensor4D);
       try {
-        const r = accentuate(model, { layer: 'logits', units, image: seed, steps: 6, crops: 3, onStep });
-        tf.dispose([r.images, r.seeds]);
+        runChunked(m, model, argsFor(m, { layer: 'conv', units, steps: 6, onStep }, m.quick ?? {}, { model, data, image })).dispose();
       } finally {
-        seed.dispose();
+        image.dispose();
       }
     },
-  },
-  'dream-units': { layer: 'logits', run: (units, onStep) => dreamUnits(model, { layer: 'logits', units, steps: 6, onStep }).images.dispose() },
-  'data-driven': {
-    layer: 'logits',
-    run: (units, onStep) => {
-      const r = dataDriven(model, { layer: 'logits', units, data, steps: 6, onStep });
-      tf.dispose([r.images, r.unfiltered]);
-    },
-  },
+  }])),
+  'dream-units': { layer: 'logits', run: (units, onStep) => dreamUnits(model, { layer: 'logits', units, steps: 6, onStep }).dispose() },
   invert: {
     layer: 'conv',
     run: (units, onStep) => {
@@ -147,18 +132,16 @@ function failingFrom(n: number): VisModel {
   };
 }
 
-// Methods that average over noisy copies draw the noise for the whole batch at once: the stated exception.
-const NOISY = /smooth|vargrad/;
 
 describe('invariants of every attribution', () => {
   let x: tf.Tensor4D;
   before(() => {
     x = tf.tensor4d(Float32Array.from(values(3 * 100, 9), (v) => (v + 1) / 2), [3, 10, 10, 1]);
   });
-  const run = (m: VisModel, method: AttributionMethod, images: tf.Tensor4D, units = [0, 1, 2]) =>
-    attribute(m, images, { method, units: units.length === images.shape[0] ? units : units.slice(0, images.shape[0]), smoothGrad: { samples: 4 }, integratedGradients: { steps: 4 } });
-  for (const method of ATTRIBUTION_METHODS) {
-    it(`${method}: no leak; rules and tape restored after a throw inside; one image alone = in a batch; a bad unit is one line`, async () => {
+  const run = (m: VisModel, method: (typeof ATTRIBUTIONS)[number], images: tf.Tensor4D, units = [0, 1, 2]) =>
+    attribute(m, images, { method, units: units.length === images.shape[0] ? units : units.slice(0, images.shape[0]), options: pickOptions(method.options, { samples: 4, 'ig-steps': 4 }) });
+  for (const method of ATTRIBUTIONS) {
+    it(`${method.name}: no leak; rules and tape restored after a throw inside; one image alone = in a batch; a bad unit is one line`, async () => {
       const stock = STOCK.map((k) => tf.getGradient(k));
       const first = await noLeaks(() => run(model, method, x));
       await noLeaks(() => assert.throws(() => run(failingFrom(2), method, x), /activations failed/));
@@ -166,7 +149,8 @@ describe('invariants of every attribution', () => {
       assert.deepEqual(tape(), { depth: 0, active: null });
       const again = run(model, method, x);
       assert.deepEqual(Array.from(again.values), Array.from(first.values), 'the same map after the throw');
-      if (!NOISY.test(method)) {
+      // Methods that draw noise for the whole batch at once are the stated exception.
+      if (!method.stochastic) {
         for (const i of [0, 2]) {
           const alone = tf.tidy(() => x.slice([i], [1]));
           const one = run(model, method, alone, [i]);

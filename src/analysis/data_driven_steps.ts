@@ -15,8 +15,10 @@ import { units as unitObjective, type UnitSelector } from '../objectives/units.j
 import { boundedAscentSteps } from '../optimize/ascent.js';
 import { drain } from '../optimize/drive.js';
 import type { OptimizeResult } from '../optimize/loop.js';
+import { refOf } from '../model/layer_lookup.js';
 import { bestImages } from './dataset_max.js';
 import { noiseOnsets } from './noise.js';
+import { specificity } from './specificity.js';
 
 export interface DataStartArgs extends UnitSelector {
   readonly layer: string;
@@ -98,4 +100,14 @@ export function compareWithBlank(model: VisModel, args: DataStartArgs & { blankS
       blank: { steps: sb, seconds: sb == null ? null : sb * perStep(blank), final: blank.history[blank.history.length - 1]?.[i] ?? 0 },
     };
   });
+}
+
+/**
+ * `args` with the step count the layer's unimodal units give (§3–4), and the estimate. Specificity
+ * is a property of the unit's output, so it is read at the layer's output, not its pre-activation.
+ */
+export function layerSteps<A extends DataStartArgs>(model: VisModel, args: A): A & { steps: number; stepEstimate: StepEstimate } {
+  const unimodal = specificity(model, args.data, refOf(model.layer(args.layer)).name).units.filter((u) => u.modality === 'unimodal').map((u) => u.unit);
+  const est = estimateSteps(model, { ...args, units: unimodal });
+  return { ...args, steps: est.steps, stepEstimate: est };
 }

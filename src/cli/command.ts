@@ -73,6 +73,8 @@ export { fileStem } from '../render/names.js';
 
 export interface OpenedCommand<S extends FlagSpecs = FlagSpecs> {
   flags: Flags<S>;
+  /** The flags the user gave. */
+  given: ReadonlySet<string>;
   /** --out, as given (messages); files go through `output`. */
   out: string;
   /** Where the command's files are staged; commit() at the end puts them in place. */
@@ -85,12 +87,14 @@ export interface OpenedCommand<S extends FlagSpecs = FlagSpecs> {
  * How every model command starts: flags parsed, --out required, `check` (flag validation, before
  * anything slow), --out checked/created/locked, engine up, model loaded.
  */
-export async function openModelCommand<S extends FlagSpecs>(argv: readonly string[], specs: S, check: (flags: Flags<S>) => void = () => {}): Promise<OpenedCommand<S>> {
-  const { flags } = parseArgs(argv, specs);
+export async function openModelCommand<S extends FlagSpecs>(
+  argv: readonly string[], specs: S, check: (flags: Flags<S>, given: ReadonlySet<string>) => void = () => {},
+): Promise<OpenedCommand<S>> {
+  const { flags, given } = parseArgs(argv, specs);
   const out = required<string>(flags as Record<string, unknown>, 'out');
-  check(flags);
+  check(flags, given);
   const output = await openOutput(out);
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
-  return { flags, out, output, engine, model };
+  return { flags, given, out, output, engine, model };
 }

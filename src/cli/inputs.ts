@@ -58,9 +58,12 @@ export function unitsFrom(flags: UnitFlagValues, model: VisModel, layerRef: stri
 /** The data set the model says it was trained on, if it says. */
 const ownDataset = (model: VisModel): string | undefined => (typeof model.metadata.dataset === 'string' ? model.metadata.dataset : undefined);
 
+/** The data set a command will read: `spec`, else the model's own; undefined when neither says. */
+export const dataSpecFor = (model: VisModel, spec?: string): string | undefined => spec ?? ownDataset(model);
+
 /** The evaluation split of `spec` (or of the model's own data set), in the model's value range. */
 export async function evalSetFor(model: VisModel, spec?: string): Promise<ImageSet | null> {
-  const name = spec ?? ownDataset(model);
+  const name = dataSpecFor(model, spec);
   if (!name) return null;
   return toRange(await loadEvalSet(name, model.input.shape, 0), model.input.range);
 }

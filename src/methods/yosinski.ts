@@ -18,8 +18,9 @@ import { optimizeOwned } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
 import { blurEvery, clipSmallContribution, clipSmallNorm, decay } from '../projections/regularizers.js';
-import { drained, outcomes, unitObjectiveOf, type MethodResult, type UnitRequest } from './recipe.js';
-import { YOSINSKI_DEFAULT_SET, YOSINSKI_PRESETS, type YosinskiSet } from './yosinski_presets.js';
+import { defineFeatureVis } from './method.js';
+import { disposable, drained, outcomes, unitObjectiveOf, type MethodResult, type UnitRequest } from './recipe.js';
+import { presetSets, setLabel, YOSINSKI_DEFAULT_SET, YOSINSKI_PRESETS, type YosinskiSet } from './yosinski_presets.js';
 
 export { randomPresets, SEARCH_RANGES, YOSINSKI_DEFAULT_SET, YOSINSKI_PRESETS, type LrPolicy, type YosinskiSet } from './yosinski_presets.js';
 
@@ -104,7 +105,7 @@ export function* yosinskiSteps(model: VisModel, args: YosinskiArgs): Steps<Yosin
     }
     const all = images.length === 1 ? images[0] : tf.concat(images);
     if (images.length > 1) tf.dispose(images);
-    return { images: all, units, objective: objective.description, params: { ...p, rateFactor: k }, seconds, sets: p.sets };
+    return disposable({ images: all, units, objective: objective.description, params: { ...p, rateFactor: k }, seconds, sets: p.sets });
   } catch (e) {
     tf.dispose(images);
     throw e;
@@ -112,3 +113,25 @@ export function* yosinskiSteps(model: VisModel, args: YosinskiArgs): Steps<Yosin
 }
 
 export const yosinski = drained(yosinskiSteps);
+
+export const yosinskiMethod = defineFeatureVis({
+  name: 'yosinski', title: 'Yosinski', tagline: 'regularized', paper: 'Yosinski et al. 2015',
+  defaults: "Table 1's third set (1000 steps); each set runs its own iterations and learning-rate policy; rates calibrated to the model",
+  options: {
+    preset: { type: 'string', help: "the paper's hyperparameter set 1–4 (Table 1's rows), or 'all' (library default 3, the paper's best)" },
+    rates: { type: 'string', help: "the toolbox's CaffeNet pixel rates calibrated to this model (library default), or taken literally", choices: ['calibrated', 'toolbox'] },
+    search: { type: 'int', min: 1, help: "render N random hyperparameter sets side by side (the paper's random search)" },
+  },
+  args: (req, o): YosinskiArgs => ({ ...req, sets: presetSets(o, req.seed ?? 0), rates: o.rates }),
+  params: (_, a) => yosinskiParams(a),
+  batch: (_, req, o) => {
+    const k = presetSets(o, req.seed ?? 0)?.length ?? 1;
+    return { copies: k, what: 'hyperparameter sets', chunkable: false, rows: k };
+  },
+  steps: yosinskiSteps,
+  rows: (r: YosinskiResult) => r.sets.map(setLabel),
+  interactive: { options: { preset: '1' } },
+  compare: YOSINSKI_PRESETS.map((_, k) => ({ label: `yosinski ${k + 1}`, options: { preset: String(k + 1) } })),
+  quick: { preset: 'all' },
+  atlas: { settings: { steps: 150 }, dense: 1 },
+});

@@ -7,7 +7,7 @@
  * metrics that need labels, --count), and the files appear together or not at all.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ATTRIBUTION_METHODS, CAM_METHODS, type AttributionMethod } from '../../attribution/attribute.js';
+import { ATTRIBUTIONS } from '../../attribution/registry.js';
 import { checkMaxBatch } from '../../attribution/chunks.js';
 import { DeepvisError } from '../../errors.js';
 import { evaluateAttributions, LABEL_METRICS, METRICS, type EvaluationReport, type MetricName } from '../../metrics/evaluate.js';
@@ -22,7 +22,7 @@ const SPECS = {
   ...DATA_FLAGS,
   count: { type: 'int', help: 'how many images of --data (the first N)', default: 100 },
   input: { type: 'string', help: 'images instead of --data: files or DATASET:INDEX or DATASET:FROM-TO, comma-separated' },
-  methods: { type: 'string', help: `attribution methods, comma-separated, or 'all' (${ATTRIBUTION_METHODS.join(', ')})`, default: 'all' },
+  methods: { type: 'string', help: `attribution methods, comma-separated, or 'all' (${ATTRIBUTIONS.map((m) => m.name).join(', ')})`, default: 'all' },
   metrics: { type: 'string', help: `metrics, comma-separated, or 'all' (${METRICS.join(', ')})`, default: 'all' },
   target: { type: 'string', help: "class explained: each input's predicted class or its label", choices: ['predicted', 'label'], default: 'predicted' },
   'shuffled-model': { type: 'string', help: 'the same architecture trained on shuffled labels: adds data randomization (Adebayo et al. §4)' },
@@ -39,6 +39,10 @@ function listFlag<T extends string>(value: string, known: readonly T[], what: st
   if (list.length === 0) throw new DeepvisError(`--${what}s is empty`);
   return list;
 }
+
+const NAMES = ATTRIBUTIONS.map((m) => m.name);
+/** Methods that read a spatial layer (and refuse a model without one). */
+const CAMS = ATTRIBUTIONS.filter((m) => m.layer?.kind === 'spatial').map((m) => m.name);
 
 const hasConv = (model: VisModel) => model.layers.some((l) => l.outputShape.length === 3 && l.outputShape[0] > 1);
 
@@ -78,17 +82,17 @@ export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
     if (!(f.count >= 1)) throw new DeepvisError(`--count must be at least 1; got ${f.count}`);
     checkMaxBatch(f['max-batch']);
-    listFlag(f.methods, ATTRIBUTION_METHODS, 'method');
+    listFlag(f.methods, NAMES, 'method');
     listFlag(f.metrics, METRICS, 'metric');
   });
   const notes: string[] = [];
-  const methodList = listFlag(flags.methods, ATTRIBUTION_METHODS, 'method');
-  let methods: AttributionMethod[];
+  const methodList = listFlag(flags.methods, NAMES, 'method');
+  let methods: string[];
   if (methodList === 'all') {
-    methods = [...ATTRIBUTION_METHODS].filter((m) => hasConv(model) || !CAM_METHODS.includes(m));
-    if (methods.length < ATTRIBUTION_METHODS.length) notes.push(`skipped ${CAM_METHODS.join(', ')}: the model has no convolutional layer`);
+    methods = NAMES.filter((m) => hasConv(model) || !CAMS.includes(m));
+    if (methods.length < NAMES.length) notes.push(`skipped ${CAMS.join(', ')}: the model has no convolutional layer`);
   } else {
-    const cams = methodList.filter((m) => CAM_METHODS.includes(m));
+    const cams = methodList.filter((m) => CAMS.includes(m));
     if (cams.length && !hasConv(model)) throw new DeepvisError(`${cams.join(', ')} need a convolutional layer; this model has none`);
     methods = methodList;
   }

@@ -8,11 +8,11 @@
  * contrast boost for all of these.
  */
 import * as tf from '@tensorflow/tfjs';
-import { boxAt, centreNeuron, crop, grid, heatOverlay, itemOf, receptiveFields, toImage, type LayerInfo } from '../../../src/index.js';
+import { analysis, engine, featureVis, objectives, render, type LayerInfo } from '../../../src/index.js';
 import { fetchSpecificity } from './api.js';
 import { heatPercentile, pictureNorm } from './contrast.js';
 import { $, $button, $canvas, drawImage, slider, upsample } from './draw.js';
-import { runMaximize } from './maximize_run.js';
+import { maximizeMethods, readsNeuron, runMaximize } from './maximize_run.js';
 import { specificityChart, specificityVerdict } from './spec_chart.js';
 import { status, type AppState } from './state.js';
 import { BackpropView } from './unit_backprop.js';
@@ -20,7 +20,10 @@ import { atlasImages, unitFileImage } from './unit_report.js';
 import { drawTopK } from './unit_topk.js';
 import { drawWeights } from './unit_weights.js';
 
-const METHOD_WORDS: Record<string, string> = { erhan: 'Erhan', yosinski: 'Yosinski', lucid: 'Lucid', maco: 'MaCo', accentuate: 'feature accentuation' };
+const { boxAt, crop, receptiveFields } = analysis;
+const { centreNeuron } = objectives;
+const { grid, heatOverlay, toImage } = render;
+const { itemOf } = engine;
 
 export class UnitPanel {
   private signal: { aborted: boolean } | null = null;
@@ -158,13 +161,13 @@ export class UnitPanel {
     cancel.disabled = false;
     bar.value = 0;
     const method = ($('opt-method') as HTMLSelectElement).value;
-    const words = METHOD_WORDS[method] ?? method;
+    const words = maximizeMethods().find((m) => m.value === method)?.title ?? method;
     const steps = this.steps();
     const t0 = performance.now();
     const canvas = $canvas('unit-opt');
-    const seed = method === 'accentuate' ? this.state.input.current(model) : null;
+    const seed = featureVis.method(method).needs?.image ? this.state.input.current(model) : null;
     try {
-      const spatial = layer.outputShape.length === 3 && method !== 'lucid';
+      const spatial = layer.outputShape.length === 3 && readsNeuron(method);
       const neuron = spatial ? centreNeuron(layer) : undefined;
       const [h, w, c] = model.input.shape;
       const box = neuron ? boxAt(receptiveFields(model, layer.name), neuron[0], neuron[1]) : null;
