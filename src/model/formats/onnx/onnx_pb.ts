@@ -364,6 +364,7 @@ export const onnx = $root.onnx = (() => {
             this.input = [];
             this.output = [];
             this.attribute = [];
+            this.metadata_props = [];
             if (properties)
                 for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                     if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -377,6 +378,8 @@ export const onnx = $root.onnx = (() => {
         NodeProto.prototype.domain = "";
         NodeProto.prototype.attribute = $util.emptyArray;
         NodeProto.prototype.doc_string = "";
+        NodeProto.prototype.overload = "";
+        NodeProto.prototype.metadata_props = $util.emptyArray;
 
         NodeProto.decode = function (reader, length, _end, _depth, _target) {
             if (!(reader instanceof $Reader))
@@ -451,6 +454,20 @@ export const onnx = $root.onnx = (() => {
                         if (wireType !== 2)
                             break;
                         message.doc_string = reader.string();
+                        continue;
+                    }
+                case 8: {
+                        if (wireType !== 2)
+                            break;
+                        message.overload = reader.string();
+                        continue;
+                    }
+                case 9: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.metadata_props && message.metadata_props.length))
+                            message.metadata_props = [];
+                        message.metadata_props.push($root.onnx.StringStringEntryProto.decode(reader, reader.size(), $undefined, _depth + 1));
                         continue;
                     }
                 }
@@ -2204,6 +2221,7 @@ export const onnx = $root.onnx = (() => {
             this.attribute = [];
             this.node = [];
             this.opset_import = [];
+            this.attribute_proto = [];
             if (properties)
                 for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                     if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -2218,6 +2236,8 @@ export const onnx = $root.onnx = (() => {
         FunctionProto.prototype.doc_string = "";
         FunctionProto.prototype.opset_import = $util.emptyArray;
         FunctionProto.prototype.domain = "";
+        FunctionProto.prototype.attribute_proto = $util.emptyArray;
+        FunctionProto.prototype.overload = "";
 
         FunctionProto.decode = function (reader, length, _end, _depth, _target) {
             if (!(reader instanceof $Reader))
@@ -2302,6 +2322,20 @@ export const onnx = $root.onnx = (() => {
                         if (wireType !== 2)
                             break;
                         message.domain = reader.string();
+                        continue;
+                    }
+                case 11: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.attribute_proto && message.attribute_proto.length))
+                            message.attribute_proto = [];
+                        message.attribute_proto.push($root.onnx.AttributeProto.decode(reader, reader.size(), $undefined, _depth + 1));
+                        continue;
+                    }
+                case 13: {
+                        if (wireType !== 2)
+                            break;
+                        message.overload = reader.string();
                         continue;
                     }
                 }
