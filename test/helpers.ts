@@ -2,9 +2,11 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/engine/backend.js';
+import { patchModeFrom } from '../src/engine/patches.js';
 
+/** The engine for a test: DEEPVIS_ENGINE=stock runs it on plain tfjs (patches.ts). */
 export async function setup(backend: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
-  await initEngine({ backend });
+  await initEngine({ backend, patches: patchModeFrom(process.env.DEEPVIS_ENGINE) });
 }
 
 /** Runs fn and fails if it left tensors behind. */
@@ -57,3 +59,9 @@ export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, relTol: 
   const diff = maxAbsDiff(a, b);
   assert.ok(diff <= relTol * scale, `${what}: max |diff| ${diff} > ${relTol} × ${scale}`);
 }
+
+/** True when the tests run on plain tfjs (DEEPVIS_ENGINE=stock, engine/patches.ts). */
+export const STOCK = process.env.DEEPVIS_ENGINE === 'stock';
+
+/** A test of one of deepvis's patches (memory, speed, what plain tfjs cannot do): skipped on stock tfjs, saying why. */
+export const deepvisOnly = (why: string) => ({ skip: STOCK ? `stock tfjs: ${why}` : false });

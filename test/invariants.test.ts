@@ -28,6 +28,7 @@ import { deepDream } from '../src/objectives/layer.js';
 import type { StepInfo } from '../src/optimize/loop.js';
 import { smallCnn } from './fixtures/small_cnn.js';
 import { noLeaks, setup, values } from './helpers.js';
+import { tapeState } from '../src/engine/internals.js';
 
 let model: VisModel;
 before(async () => {
@@ -90,7 +91,7 @@ const METHODS: Record<string, { layer: string; run: Run }> = {
 };
 
 function tape(): { depth: number; active: unknown } {
-  const s = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: unknown } }).state;
+  const s = tapeState();
   return { depth: s.gradientDepth, active: s.activeTape };
 }
 

@@ -15,6 +15,7 @@
  * the call is synchronous and restores the stock rules in `finally`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { runKernel } from './internals.js';
 import { releaseTapeAfterError } from './tape.js';
 
 /**
@@ -55,9 +56,7 @@ function nearestUnpool(dy: tf.Tensor4D, x: tf.Tensor4D, attrs: tf.NamedAttrMap):
   const { filterSize, strides, pad } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number };
   const [fh, fw] = typeof filterSize === 'number' ? [filterSize, filterSize] : filterSize;
   const ones = tf.ones([fh, fw, x.shape[3], 1]);
-  const out = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: ones }, {
-    strides, pad, dilations: [1, 1], dimRoundingMode: undefined, inputShape: x.shape,
-  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  const out = runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: ones }, { strides, pad, dilations: [1, 1], dimRoundingMode: undefined, inputShape: x.shape }) as tf.Tensor4D;
   ones.dispose();
   return out;
 }

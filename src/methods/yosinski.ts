@@ -58,16 +58,25 @@ const startOf = (model: VisModel, n: number, seed: number): tf.Tensor4D => {
   return tf.randomNormal([n, ...model.input.shape], neutral(model), (10 / 255) * (hi - lo), 'float32', seed) as tf.Tensor4D;
 };
 
-/** k of YosinskiArgs.rates: the factor at which lr 100 (0–255 pixels) moves the start by 1% of the range (RMS). */
+/**
+ * k of YosinskiArgs.rates, the one calibration (the 004 reproduce page uses it too): the factor at
+ * which lr 100 (0–255 pixels) moves the start by 1% of the range (RMS, median over the units).
+ * The start is drawn through Rng: tfjs takes seed 0 as "no seed", which made k differ run to run.
+ */
 export function rateCalibration(model: VisModel, objective: Objective, units: number, seed: number): number {
   const [lo, hi] = model.input.range;
   const lr = 100 * ((hi - lo) / 255) ** 2;
   const rms = tf.tidy(() => {
-    const g = tf.grad((x: tf.Tensor) => objective.evaluate(model, x as tf.Tensor4D).sum())(startOf(model, units, seed));
+    const g = tf.grad((x: tf.Tensor) => objective.evaluate(model, x as tf.Tensor4D).sum())(startOf(model, units, new Rng(seed).seed()));
     return Array.from(g.square().mean([1, 2, 3]).sqrt().dataSync());
   });
   const step = rms.map((v) => lr * v).sort((a, b) => a - b)[Math.floor(rms.length / 2)];
   return step > 0 && Number.isFinite(step) ? (0.01 * (hi - lo)) / step : 1;
+}
+
+/** A set at the calibrated rate k: its pixel-unit rates × k, a progress set's step never larger than the constant lr 100's. */
+export function calibrated(set: YosinskiSet, k: number): YosinskiSet {
+  return set.lr.policy === 'constant' ? { ...set, lr: { ...set.lr, lr: set.lr.lr * k } } : { ...set, lr: { ...set.lr, maxLr: Math.min(set.lr.maxLr, 100) * k } };
 }
 
 export function* yosinskiSteps(model: VisModel, args: YosinskiArgs): Steps<YosinskiResult> {
@@ -84,12 +93,13 @@ export function* yosinskiSteps(model: VisModel, args: YosinskiArgs): Steps<Yosin
   const units = [];
   let [offset, seconds] = [0, 0];
   try {
-    for (const set of p.sets) {
+    for (const given of p.sets) {
       const seed = rng.seed();
       const param = pixels(() => startOf(model, u, seed));
+      const set = p.rates === 'calibrated' ? calibrated(given, k) : given;
       const policy = set.lr.policy === 'constant'
-        ? { rule: 'ascent' as const, lr: set.lr.lr * s2 * p.lrScale * k }
-        : { rule: 'progress' as const, lr: set.lr.progress * p.lrScale, maxLr: (p.rates === 'calibrated' ? Math.min(set.lr.maxLr, 100) : set.lr.maxLr) * s2 * p.lrScale * k };
+        ? { rule: 'ascent' as const, lr: set.lr.lr * s2 * p.lrScale }
+        : { rule: 'progress' as const, lr: set.lr.progress * p.lrScale, maxLr: set.lr.maxLr * s2 * p.lrScale };
       const at = offset;
       const run = yield* optimizeOwned(model, param, objective, {
         steps: set.steps,

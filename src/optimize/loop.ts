@@ -21,6 +21,7 @@ import type { VisModel } from '../model/types.js';
 import type { Objective } from '../objectives/objective.js';
 import type { Param } from '../param/pixels.js';
 import type { Projection } from '../projections/projections.js';
+import { setLearningRate } from '../engine/internals.js';
 
 export type StepRule =
   /** x += lr · g / rms(g), per image: step size in pixel units, whatever the gradient's scale. */
@@ -153,7 +154,7 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
             if (rule === 'mean') g = g.div(g.abs().mean(axes, true).add(1e-8));
             if (rule === 'progress') g = g.mul(tf.minimum(tf.scalar((args.maxLr ?? Infinity) / lr), tf.scalar(1).div(g.square().sum(axes, true).add(1e-30))));
             if (adam) {
-              (adam as unknown as { learningRate: number }).learningRate = lr;
+              setLearningRate(adam, lr);
               adam.applyGradients([{ name: v.name, tensor: g.neg() }]);
             } else v.assign(v.add(g.mul(lr)));
           }
