@@ -65,3 +65,12 @@ export const STOCK = process.env.DEEPVIS_ENGINE === 'stock';
 
 /** A test of one of deepvis's patches (memory, speed, what plain tfjs cannot do): skipped on stock tfjs, saying why. */
 export const deepvisOnly = (why: string) => ({ skip: STOCK ? `stock tfjs: ${why}` : false });
+
+/**
+ * Marks a test's "data absent" branch: outside CI it is allowed (a machine without the Debian
+ * package); with CI=true it fails, since .ci/run installs every data package the product reads.
+ */
+export function dataAbsent(what: string): true {
+  assert.ok(process.env.CI !== 'true', `${what} is absent in CI: .ci/run installs it (a test took its "data absent" branch)`);
+  return true;
+}
