@@ -1,9 +1,9 @@
 /**
  * Gradient maps of a target with respect to the input pixels, batched over images:
- * - saliency (Simonyan et al. 2013; seed 001 §4): ∂score/∂x;
+ * - saliency (Simonyan et al. 2013; Cavojska 2015 §4): ∂score/∂x;
  * - guided backpropagation (Springenberg et al. 2015) and the deconvnet projection (Zeiler &
- *   Fergus 2014; seeds 001 §5 and 003 §4.1): the same backward pass under other ReLU/pooling rules
- *   (rules.ts). The deconvnet projection is seeded with the unit's activation (not 1), so it is the
+ *   Fergus 2014; Cavojska 2015 §5 and Agrawal & Balani §4.1): the same backward pass under other ReLU/pooling rules
+ *   (rules.ts). The deconvnet projection starts from the unit's activation (not 1), so it is the
  *   activation "projected back to pixels" in the activation's own units;
  * - integrated gradients (Sundararajan et al. 2017): (x − x′) ⊙ the mean gradient along the
  *   straight path from a baseline x′, midpoint rule, all path points in one batch. Completeness:
@@ -34,18 +34,18 @@ export function guidedBackprop(model: VisModel, x: tf.Tensor4D, t: ResolvedTarge
 /**
  * Zeiler & Fergus's projection: the target's activations — one neuron, or the whole feature map
  * for a channel — are kept with their values, every other activation of the layer is zeroed, and
- * that signal is sent down (the gradient of Σ a ⊙ seed with the seed held constant).
+ * that signal is sent down (the gradient of Σ a ⊙ signal with the signal held constant).
  */
 export function deconvnet(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, unpool: Unpool = 'switches'): tf.Tensor4D {
   return tf.tidy(() => {
-    const seed = tf.tidy(() => {
+    const signal = tf.tidy(() => {
       const [a] = model.activations(x, [t.layer.name]);
       return a.mul(targetWeights(t, a.shape).notEqual(0));
     });
     return withRules({ relu: 'deconvnet', unpool }, () =>
       tf.grad((xi: tf.Tensor) => {
         const [a] = model.activations(xi as tf.Tensor4D, [t.layer.name]);
-        return a.mul(seed).sum();
+        return a.mul(signal).sum();
       })(x) as tf.Tensor4D,
     );
   });

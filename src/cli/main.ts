@@ -70,7 +70,7 @@ seeing units through data:
   attribute            attribution maps (--method all):
                        ${list(ATTRIBUTIONS.map((m) => m.name), ', ')}
   evaluate             which map to believe: methods × faithfulness/robustness/randomization metrics
-  specificity          per-class mean activations, unimodal/bimodal units per layer (seed 000 §3)
+  specificity          per-class mean activations, unimodal/bimodal units per layer (the maximising-images paper §3)
   sensitivity          activation of unit j on the optimum of unit i (Erhan et al. 2010, §6.2)
   lincomb              a unit as the weighted sum of the filters below (Lee et al.)
   embed                t-SNE / UMAP / PCA of a layer's activations with input thumbnails

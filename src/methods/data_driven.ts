@@ -1,5 +1,5 @@
 /**
- * The data-driven ("combined") method of seed 000, §4: start from the data-set image that excites
+ * The data-driven ("combined") method of the maximising-images paper, §4: start from the data-set image that excites
  * the unit most (as deconvolution does), take a fixed number of gradient-ascent steps with no pixel
  * moving more than 1% of the input range per step (optimize/ascent.ts), then pass every pixel
  * through a step filter (1 above the threshold 0.9 of the range, else 0). The step count the seed
@@ -33,7 +33,7 @@ export interface DataDrivenResult extends MethodResult {
   unfiltered: tf.Tensor4D;
 }
 
-/** Step filter of seed 000: hi where x > lo + t·(hi − lo), else lo. */
+/** Step filter of the maximising-images paper: hi where x > lo + t·(hi − lo), else lo. */
 export function stepFilter(x: tf.Tensor4D, range: readonly [number, number], threshold = 0.9): tf.Tensor4D {
   const [lo, hi] = range;
   return tf.tidy(() => x.greater(lo + threshold * (hi - lo)).toFloat().mul(hi - lo).add(lo) as tf.Tensor4D);

@@ -1,5 +1,5 @@
 /**
- * DeepDream (Mordvintsev, Olah & Tyka 2015; seed 001 §6), (b): enhance what a layer sees in a
+ * DeepDream (Mordvintsev, Olah & Tyka 2015; Cavojska 2015 §6), (b): enhance what a layer sees in a
  * photo — ascent (step lr·g/mean|g|) on the layer's mean squared activation over octaves, coarse to
  * fine, carrying the detail added at one scale to the next. The photo is a canvas larger than the
  * model's input, dreamt in model-sized tiles (one batch) shifted at random every step (tiles.ts).

@@ -1,5 +1,5 @@
 /**
- * DeepDream (a), seed 001 §6: units or classes from noise with the prior "neighbouring pixels are
+ * DeepDream (a), Cavojska 2015 §6: units or classes from noise with the prior "neighbouring pixels are
  * correlated" — total variation in the objective, a light blur every 8 steps, and jitter; all
  * units in one batch.
  */

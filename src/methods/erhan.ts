@@ -1,6 +1,6 @@
 /**
  * Activation maximization, Erhan, Bengio, Courville & Vincent 2009 ("Visualizing Higher-Layer
- * Features of a Deep Network", seed 002, §3 and §6.1): find x* = argmax a_ij(x) subject to
+ * Features of a Deep Network", Erhan et al. 2009, §3 and §6.1): find x* = argmax a_ij(x) subject to
  * ‖x‖ = ρ by gradient ascent from random-uniform starts, re-projecting x onto the norm sphere after
  * every step; several restarts per unit, keeping the best (restarts.ts).
  *

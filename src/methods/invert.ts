@@ -1,6 +1,6 @@
 /**
  * Inversion (Mahendran & Vedaldi 2015, "Understanding Deep Image Representations by Inverting
- * Them"; seed 001 §7): from a photo x0 and a layer, find
+ * Them"; Cavojska 2015 §7): from a photo x0 and a layer, find
  *   x* = argmin ‖φ(x) − φ(x0)‖² / ‖φ(x0)‖² + λα·‖x − c‖α^α + λTV·TV^β(x)
  * by gradient descent from several random starts at once (one batch). What all reconstructions
  * share is what the layer keeps; where they differ, the layer is invariant.

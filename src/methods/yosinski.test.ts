@@ -25,7 +25,7 @@ function linear() {
 
 const bare = (lr: YosinskiSet['lr'], steps: number): YosinskiSet => ({ decay: 0, blurRadius: 0, blurEvery: 0, normPct: 0, contributionPct: 0, steps, lr });
 
-describe('yosinski (seed 004) as the toolbox runs it', () => {
+describe('yosinski as the toolbox runs it', () => {
   it("defaults to Table 1's third row with its own 1000 iterations, constant lr 100", () => {
     const p = yosinskiParams({});
     assert.equal(p.sets.length, 1);

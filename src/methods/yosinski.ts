@@ -1,5 +1,5 @@
 /**
- * Regularized activation maximization, Yosinski et al. 2015 (seed 004, §Regularized optimization):
+ * Regularized activation maximization, Yosinski et al. 2015 (§Regularized optimization):
  * gradient ascent from the neutral image plus a little noise (the toolbox's mean_plus_rand start:
  * σ = 10 of 255), and after every step the regularizer r_θ: L2 decay, Gaussian blur every few
  * steps, clipping of pixels with small norm and of pixels with small contribution. The paper picked

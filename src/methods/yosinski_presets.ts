@@ -1,5 +1,5 @@
 /**
- * Yosinski et al. 2015 (seed 004): the four hyperparameter sets of the paper's Table 1, each with
+ * Yosinski et al. 2015: the four hyperparameter sets of the paper's Table 1, each with
  * the iteration count and learning-rate policy the Deep Visualization Toolbox gives for it
  * (yosinski/deep-visualization-toolbox, doc/running-optimize-image.md: "in the same order as
  * Table 1"), and `randomPresets`, which draws sets for the paper's random search.

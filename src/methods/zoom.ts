@@ -1,4 +1,4 @@
-/** DeepDream's endless zoom (seed 001 Fig. 10): dream, zoom into the centre a little, dream again. */
+/** DeepDream's endless zoom (Cavojska 2015 Fig. 10): dream, zoom into the centre a little, dream again. */
 import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../model/types.js';
 import type { Steps } from '../optimize/drive.js';

@@ -1,8 +1,8 @@
 /**
  * Image priors as objectives (negative penalties, per item), added to any other objective.
  * - totalVariation: Σ ((x[i,j+1]−x[i,j])² + (x[i+1,j]−x[i,j])²)^(β/2) — Mahendran & Vedaldi's
- *   TV^β (seed 001 §7), and the "neighbouring pixels should be correlated" prior of DeepDream
- *   (seed 001 §6). Normalized by the pixel count so weights carry across image sizes.
+ *   TV^β (Cavojska 2015 §7), and the "neighbouring pixels should be correlated" prior of DeepDream
+ *   (Cavojska 2015 §6). Normalized by the pixel count so weights carry across image sizes.
  * - lpNorm: mean |x − centre|^α — M&V's bounded-range α-norm (α = 6 in their paper).
  * Both are computed on the image before robustness transforms.
  */

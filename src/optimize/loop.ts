@@ -28,7 +28,7 @@ export type StepRule =
   | 'normalized'
   /** x += lr · g: the paper's plain gradient ascent. */
   | 'ascent'
-  /** x += lr · g / max|g|, per image: no pixel moves more than lr in a step (seed 000 §4). */
+  /** x += lr · g / max|g|, per image: no pixel moves more than lr in a step (the maximising-images paper §4). */
   | 'linf'
   /** x += lr · g / mean|g|, per image: DeepDream's step. */
   | 'mean'
@@ -37,7 +37,7 @@ export type StepRule =
   | 'nadam'
   /**
    * x += min(maxLr, lr / ‖g‖²) · g, per image: a step the linearized score says raises it by lr
-   * (the Deep Visualization Toolbox's 'progress' policy, seed 004), at most maxLr · g.
+   * (the Deep Visualization Toolbox's 'progress' policy, Yosinski et al. 2015), at most maxLr · g.
    */
   | 'progress';
 

@@ -16,7 +16,7 @@ import type { Param } from './pixels.js';
 import { rfft2, spectrumCols } from './spectrum.js';
 
 export interface FromImageArgs {
-  /** Seeds [n, H, W, C], in `range`. Read, not kept. */
+  /** The start images [n, H, W, C], in `range`. Read, not kept. */
   readonly images: tf.Tensor4D;
   readonly range: readonly [number, number];
   readonly channelOrder?: 'rgb' | 'bgr';

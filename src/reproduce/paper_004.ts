@@ -1,8 +1,8 @@
 /**
  * `deepvis reproduce 004`: Yosinski, Clune, Nguyen, Fuchs & Lipson 2015, "Understanding Neural
- * Networks Through Deep Visualization" (seed 004), its regularized-optimization half. The paper's
+ * Networks Through Deep Visualization" (Yosinski et al. 2015), its regularized-optimization half. The paper's
  * CaffeNet cannot ship, so its recipes run on the model the user supplies (ctx.model) or on
- * deepvis's MNIST CNN (seed004_parts.ts): fig. 4 (Table 1's four sets, each with the toolbox's own
+ * deepvis's MNIST CNN (paper_004_subject.ts): fig. 4 (Table 1's four sets, each with the toolbox's own
  * iterations and learning-rate policy) next to plain gradient ascent, fig. 3 (each regularizer
  * swept alone), and claims measured with the quality scores (relative activation, plausibility)
  * and the images' high-frequency energy and sparsity. Every number comes from this run.
@@ -15,7 +15,7 @@ import { unitObjectiveOf } from '../methods/recipe.js';
 import type { VisModel } from '../model/types.js';
 import { grid } from '../render/grid.js';
 import { toImage } from '../render/image.js';
-import { highFrequency, savePng, sparsity, subjectOf, type Subject } from './seed004_parts.js';
+import { highFrequency, savePng, sparsity, subjectOf, type Subject } from './paper_004_subject.js';
 import { withinVerdict, type Claim, type Paper, type PaperFigure, type ReproduceContext } from './types.js';
 
 interface Plan { train: number; test: number; epochs: number; units: number; steps?: number; sweepSteps: number }

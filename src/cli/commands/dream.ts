@@ -1,6 +1,6 @@
 /**
  * deepvis dream --model M --layer L (--input PHOTO | --units …) [--zoom N] --out DIR
- * DeepDream (seed 001 §6): with --input, enhance what layer L sees in the photo over octaves
+ * DeepDream (Cavojska 2015 §6): with --input, enhance what layer L sees in the photo over octaves
  * (--zoom N: N frames of dream → zoom → dream, plus an animated GIF); without it, the units (or
  * classes, on the logits layer) drawn from noise with a neighbouring-pixel prior.
  */

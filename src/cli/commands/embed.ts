@@ -1,6 +1,6 @@
 /**
  * deepvis embed --model M --layer L [--data D] --out DIR
- * Seed 003 §4.3: a layer's activations over a data set reduced to 2-D (t-SNE by default, UMAP,
+ * Agrawal & Balani §4.3: a layer's activations over a data set reduced to 2-D (t-SNE by default, UMAP,
  * PCA; PCA to 50 dimensions first for wide layers), drawn as the input thumbnails at their
  * coordinates coloured by label, with the 5-nearest-neighbour label agreement as a number.
  */

@@ -1,6 +1,6 @@
 /**
  * deepvis sensitivity --model M --layer L --units U --out DIR
- * Erhan et al.'s sensitivity analysis (seed 002 §6.2): the optimal pattern of each unit by
+ * Erhan et al.'s sensitivity analysis (§6.2): the optimal pattern of each unit by
  * activation maximization (all units in one batch), then the activation of every unit on every
  * pattern, columns normalized; a heatmap and its diagonal-dominance scores.
  */

@@ -1,6 +1,6 @@
 /**
  * deepvis serve --model M[,M2…] [--data D] [--port P]
- * The live toolbox (seed 004): builds the web app if needed, serves it with the models, a data set
+ * The live toolbox (Yosinski et al. 2015): builds the web app if needed, serves it with the models, a data set
  * to browse and each model's top-k index (scanned once, cached), and prints the URL.
  */
 import { DeepvisError } from '../../errors.js';

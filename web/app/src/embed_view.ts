@@ -1,5 +1,5 @@
 /**
- * The embedding view (TensorBoard's projector, seed 003 §4.3): a dense layer's activations over
+ * The embedding view (TensorBoard's projector, Agrawal & Balani §4.3): a dense layer's activations over
  * the first N images of the served data set, reduced to 2-D by the library's embed() (t-SNE, UMAP
  * or PCA), drawn as points coloured by label. Hovering a point shows its image; clicking it (or
  * Enter on the keyboard point, moved with the arrows) opens that image as the input.

@@ -1,5 +1,5 @@
 /**
- * The live view (seed 004: "continuously plots the activations of each layer"): every animation
+ * The live view (Yosinski et al. 2015: "continuously plots the activations of each layer"): every animation
  * frame, if the input changed, one forward pass gives the selected layer and the output; the layer
  * is drawn as a tile per channel and the predictions listed. Each frame runs in tf.tidy, so the
  * tensor count stays flat however long it runs.

@@ -1,5 +1,5 @@
 /**
- * deepvis live toolbox (seed 004): wires the views to the state and runs the animation loop. The
+ * deepvis live toolbox (Yosinski et al. 2015): wires the views to the state and runs the animation loop. The
  * computation is the library's (src/), in the page, on the best backend the browser offers
  * (WebGPU → WebGL → wasm; ?backend=wasm to choose).
  */
@@ -185,7 +185,7 @@ async function start(): Promise<void> {
     $canvas('grid').focus();
   };
   $button('unit-close').addEventListener('click', closeUnit);
-  // Global shortcuts (seed 004's toolbox is driven from the keyboard); `?` lists them.
+  // Global shortcuts (Yosinski et al. 2015's toolbox is driven from the keyboard); `?` lists them.
   installAppShortcuts({ state, live, unitPanel, closeUnit, imageStep: (d) => void guard(showData(state.input.kind === 'data' ? state.input.dataIndex + d : state.input.dataIndex)) });
   $button('help-open').addEventListener('click', () => document.dispatchEvent(new KeyboardEvent('keydown', { key: '?' })));
   // For tests and the curious: the page's own numbers.

@@ -54,7 +54,7 @@ export interface MaximizeExtras {
   /** The image as it forms: values [U, h, w, c] row-major, the step, and [h, w, c]. */
   readonly live?: (images: Float32Array, step: number, shape: [number, number, number]) => void;
   /** The current input [H, W, C], for a method that starts from an image (read, not kept). */
-  readonly seed?: tf.Tensor3D | null;
+  readonly start?: tf.Tensor3D | null;
   readonly config?: Config;
 }
 
@@ -81,8 +81,8 @@ export async function runMaximize(
   const neuron = readsNeuron(method) ? extras.neuron : undefined;
   const why = m.needs?.data?.(model);
   const data = why != null ? await servedSet(extras.config, model, why, m.title) : null;
-  if (m.needs?.image && !extras.seed) throw new Error(`${m.title} starts from the current input: choose one first (webcam, image or data set)`);
-  const image = m.needs?.image ? tf.tidy(() => extras.seed!.expandDims(0) as tf.Tensor4D) : null;
+  if (m.needs?.image && !extras.start) throw new Error(`${m.title} starts from the current input: choose one first (webcam, image or data set)`);
+  const image = m.needs?.image ? tf.tidy(() => extras.start!.expandDims(0) as tf.Tensor4D) : null;
   try {
     const req = { layer: optimizedLayer(model, layer), units, steps, onStep, signal, neuron };
     const options = (m.interactive && m.interactive.options) || {};

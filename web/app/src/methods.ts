@@ -127,7 +127,7 @@ export class MethodsPanel {
       const steps = this.p.maxSteps();
       const tilesOf = (v: Float32Array, shape: [number, number, number] = [h, w, c]) => units.map((_, i) => pic(itemOf(v, i, shape), shape, 'minmax'));
       const r = await runMaximize(model, layer, units, method, steps, signal, progress, {
-        seed: x, config: this.state.config,
+        start: x, config: this.state.config,
         live: (v, step, shape) => {
           if (signal.aborted) return;
           drawImage($canvas('method-out'), grid(tilesOf(v, shape), { labels: units.map(String), minTile: 112 }));

@@ -1,5 +1,5 @@
 /**
- * The unit panel (click a tile), seed 004's toolbox and Zeiler & Fergus's fig. 2 for one unit: its
+ * The unit panel (click a tile), Yosinski et al. 2015's toolbox and Zeiler & Fergus's fig. 2 for one unit: its
  * activation map over the input; a deconvnet / gradient / guided-backprop view of the current
  * frame zoomed to its receptive field (unit_backprop.ts); its top-9 data-set images whole, cropped
  * and projected (unit_topk.ts); its incoming weights for a first-layer unit (unit_weights.ts); its
@@ -165,7 +165,7 @@ export class UnitPanel {
     const steps = this.steps();
     const t0 = performance.now();
     const canvas = $canvas('unit-opt');
-    const seed = featureVis.method(method).needs?.image ? this.state.input.current(model) : null;
+    const start = featureVis.method(method).needs?.image ? this.state.input.current(model) : null;
     try {
       const spatial = layer.outputShape.length === 3 && readsNeuron(method);
       const neuron = spatial ? centreNeuron(layer) : undefined;
@@ -180,7 +180,7 @@ export class UnitPanel {
       canvas.dataset.state = 'running';
       $('unit-opt-caption').textContent = `${words}: starting…`;
       const r = await runMaximize(model, layer, [unit], method, steps, signal, (f) => (bar.value = f), {
-        neuron, seed, config: this.state.config,
+        neuron, start, config: this.state.config,
         live: (v, step, shape) => {
           if (signal.aborted) return;
           picture(itemOf(v, 0, shape), shape);

@@ -1,5 +1,5 @@
 /**
- * The unit panel's backprop view (seed 004's toolbox: "deconv" / "backprop" toggle): for the
+ * The unit panel's backprop view (Yosinski et al. 2015's toolbox: "deconv" / "backprop" toggle): for the
  * current frame, the unit's deconvnet projection (Zeiler & Fergus), its plain gradient (saliency)
  * or its guided backpropagation — the library's attribution functions — zoomed to the receptive
  * field of the unit's strongest neuron (a conv channel), or the whole input (a dense unit).

@@ -1,5 +1,5 @@
 /**
- * A first-layer unit's incoming weights as an image (seeds 000 and 002 judge RBMs and
+ * A first-layer unit's incoming weights as an image (the maximising-images paper and Erhan et al. 2009 judge RBMs and
  * autoencoders by these: strokes, not noise): a dense or RBM unit fed by the flattened input, or a
  * first convolution's kernel. The library's firstLayerFilters; hidden for layers deeper in.
  */
