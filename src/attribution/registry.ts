@@ -4,7 +4,7 @@
  * invariants table and the docs read this list and nothing else: a new method is its file and a
  * row. The order is the order of `--method all`'s columns.
  */
-import { DeepvisError, listNames } from '../errors.js';
+import { byName } from '../errors.js';
 import { gradCamMethod, gradCamPlusPlusMethod, guidedGradCamMethod, layerCamMethod, scoreCamMethod } from './cams.js';
 import { deconvnetMethod, guidedMethod, integratedGradientsMethod, saliencyMethod } from './gradients.js';
 import { gradientInputMethod, occlusionMethod } from './input_methods.js';
@@ -29,8 +29,4 @@ export const ATTRIBUTIONS: readonly AnyAttribution[] = [
 ];
 
 /** The method of that name; an unknown name is one line listing the known ones. */
-export function attributionMethod(name: string): AnyAttribution {
-  const m = ATTRIBUTIONS.find((x) => x.name === name);
-  if (!m) throw new DeepvisError(`unknown method '${name}'; known: ${listNames(ATTRIBUTIONS.map((x) => x.name))}`);
-  return m;
-}
+export const attributionMethod = (name: string): AnyAttribution => byName(ATTRIBUTIONS, name);

@@ -74,32 +74,40 @@ export function clearActiveTape(): void {
   engine().state.activeTape = null;
 }
 
+/**
+ * Named hooks in the order added (a second add of a name replaces it), and the one wrap of an
+ * engine method that runs them, made on the first add.
+ */
+class Hooks<H> {
+  readonly list: Array<{ name: string; hook: H }> = [];
+  private wrapped = false;
+  constructor(private readonly wrap: () => void) {}
+  add(name: string, hook: H): void {
+    const at = this.list.findIndex((h) => h.name === name);
+    if (at >= 0) this.list[at] = { name, hook };
+    else this.list.push({ name, hook });
+    if (!this.wrapped) this.wrap();
+    this.wrapped = true;
+  }
+}
+
 /** A tape hook: sees every record before tfjs builds its node, returns the record to build (the same or changed). */
 export type TapeHook = (r: TapeRecord) => TapeRecord;
-const tapeHooks: Array<{ name: string; hook: TapeHook }> = [];
-let tapeWrapped = false;
-
-/**
- * Reason: change what the tape keeps (a lazy gradient for a fused op, shapes instead of tensors).
- * One wrap of engine.addTapeNode runs every hook in the order added; a second add of a name replaces it.
- */
-export function addTapeHook(name: string, hook: TapeHook): void {
-  const at = tapeHooks.findIndex((h) => h.name === name);
-  if (at >= 0) tapeHooks[at] = { name, hook };
-  else tapeHooks.push({ name, hook });
-  if (tapeWrapped) return;
-  tapeWrapped = true;
+const tapeHooks = new Hooks<TapeHook>(() => {
   const e = engine();
   const stock = e.addTapeNode;
   e.addTapeNode = function (name, inputs, outputs, gradient, saved, attrs) {
     let r: TapeRecord = { name, inputs, outputs, gradient, saved, attrs };
-    if (patchesOn()) for (const h of tapeHooks) r = h.hook(r);
+    if (patchesOn()) for (const h of tapeHooks.list) r = h.hook(r);
     return stock.call(this, r.name, r.inputs, r.outputs, r.gradient, r.saved as unknown[], r.attrs);
   };
-}
+});
+
+/** Reason: change what the tape keeps (a lazy gradient for a fused op, shapes instead of tensors). One wrap of engine.addTapeNode. */
+export const addTapeHook = (name: string, hook: TapeHook): void => tapeHooks.add(name, hook);
 
 /** The names of the tape hooks, in the order they run. */
-export const tapeHookNames = (): string[] => tapeHooks.map((h) => h.name);
+export const tapeHookNames = (): string[] => tapeHooks.list.map((h) => h.name);
 
 // ---- kernels ----------------------------------------------------------------------------------
 
@@ -108,26 +116,20 @@ export interface KernelHook {
   before?(name: string, inputs: tf.NamedTensorMap): tf.NamedTensorMap;
   after?(name: string, attrs: Attrs): void;
 }
-const kernelHooks: Array<{ name: string; hook: KernelHook }> = [];
-let kernelWrapped = false;
-
-/** Reason: see a fused kernel's attributes (not on its tape node) and complete inputs tfjs cannot differentiate without. One wrap of engine.runKernel. */
-export function addKernelHook(name: string, hook: KernelHook): void {
-  const at = kernelHooks.findIndex((h) => h.name === name);
-  if (at >= 0) kernelHooks[at] = { name, hook };
-  else kernelHooks.push({ name, hook });
-  if (kernelWrapped) return;
-  kernelWrapped = true;
+const kernelHooks = new Hooks<KernelHook>(() => {
   const e = engine();
   const stock = e.runKernel;
   e.runKernel = function (name, inputs, attrs) {
     if (!patchesOn()) return stock.call(this, name, inputs, attrs);
-    for (const h of kernelHooks) inputs = h.hook.before?.(name, inputs) ?? inputs;
+    for (const h of kernelHooks.list) inputs = h.hook.before?.(name, inputs) ?? inputs;
     const out = stock.call(this, name, inputs, attrs);
-    for (const h of kernelHooks) h.hook.after?.(name, attrs ?? {});
+    for (const h of kernelHooks.list) h.hook.after?.(name, attrs ?? {});
     return out;
   };
-}
+});
+
+/** Reason: see a fused kernel's attributes (not on its tape node) and complete inputs tfjs cannot differentiate without. One wrap of engine.runKernel. */
+export const addKernelHook = (name: string, hook: KernelHook): void => kernelHooks.add(name, hook);
 
 /** Reason: run a kernel that has no op wrapper (a depthwise conv's input gradient as a transposed window sum). */
 export function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Attrs): tf.Tensor {

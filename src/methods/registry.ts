@@ -4,7 +4,7 @@
  * and the invariants table read this list and nothing else: a new method is its file and a row.
  * The order is the order of the help and the choices.
  */
-import { DeepvisError, listNames } from '../errors.js';
+import { byName } from '../errors.js';
 import { accentuateMethod } from './accentuate.js';
 import { dataDrivenMethod } from './data_driven.js';
 import { erhanMethod } from './erhan.js';
@@ -23,8 +23,4 @@ export const FEATURE_VIS: readonly AnyFeatureVis[] = [
 ];
 
 /** The method of that name; an unknown name is one line listing the known ones. */
-export function featureVisMethod(name: string): AnyFeatureVis {
-  const m = FEATURE_VIS.find((x) => x.name === name);
-  if (!m) throw new DeepvisError(`unknown method '${name}'; known: ${listNames(FEATURE_VIS.map((x) => x.name))}`);
-  return m;
-}
+export const featureVisMethod = (name: string): AnyFeatureVis => byName(FEATURE_VIS, name);
