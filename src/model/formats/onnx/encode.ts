@@ -15,6 +15,8 @@ export type EncAttr =
   | number[]
   | { readonly f: number }
   | { readonly floats: readonly number[] }
+  /** Inside a function: the calling node's attribute `ref` (type: AttributeProto.AttributeType). */
+  | { readonly ref: string; readonly type: number }
   | EncTensor;
 
 export interface EncNode {
@@ -42,6 +44,17 @@ export interface EncValue {
   readonly dtype?: EncTensor['dtype'];
 }
 
+/** A local function (FunctionProto): nodes calling `domain:name` are replaced by its body. */
+export interface EncFunction {
+  readonly name: string;
+  readonly domain: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly nodes: readonly EncNode[];
+  /** Attribute names the body reads with ref_attr_name. */
+  readonly attributes?: readonly string[];
+}
+
 export interface EncGraph {
   readonly nodes: readonly EncNode[];
   readonly inputs: readonly EncValue[];
@@ -52,6 +65,7 @@ export interface EncGraph {
   readonly producer?: string;
   readonly irVersion?: number;
   readonly metadata?: Readonly<Record<string, string>>;
+  readonly functions?: readonly EncFunction[];
 }
 
 const DTYPE = { float32: 1, int32: 6, int64: 7, bool: 9 } as const;
@@ -93,6 +107,11 @@ function tensor(w: Writer, t: EncTensor): void {
 
 function attribute(w: Writer, name: string, v: EncAttr): void {
   str(w, 1, name);
+  if (typeof v === 'object' && !Array.isArray(v) && 'ref' in v) {
+    tag(w, 20, 0).int32(v.type);
+    str(w, 21, v.ref);
+    return;
+  }
   if (typeof v === 'number') {
     tag(w, 20, 0).int32(2);
     int(w, 3, v);
@@ -154,6 +173,18 @@ export function encodeOnnx(g: EncGraph): Uint8Array {
     for (const v of g.outputs) message(gw, 12, (vw) => valueInfo(vw, v));
   });
   message(w, 8, (o) => { str(o, 1, ''); int(o, 2, g.opset); });
+  for (const d of new Set((g.functions ?? []).map((f) => f.domain))) message(w, 8, (o) => { str(o, 1, d); int(o, 2, 1); });
   entries(w, 14, g.metadata);
+  for (const f of g.functions ?? []) {
+    message(w, 25, (fw) => {
+      str(fw, 1, f.name);
+      for (const i of f.inputs) str(fw, 4, i);
+      for (const o of f.outputs) str(fw, 5, o);
+      for (const a of f.attributes ?? []) str(fw, 6, a);
+      f.nodes.forEach((n, i) => message(fw, 7, (nw) => node(nw, n, i)));
+      message(fw, 9, (o) => { str(o, 1, ''); int(o, 2, g.opset); });
+      str(fw, 10, f.domain);
+    });
+  }
   return w.finish();
 }

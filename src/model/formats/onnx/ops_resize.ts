@@ -127,8 +127,8 @@ const resize: OpCompiler = (ctx: OpCtx) => {
       sizes[a] = Math.floor(shape[a] * scales[a]);
     });
   } else ctx.fail('has neither scales nor sizes');
-  const resized = shape.map((d, a) => a).filter((a) => sizes[a] !== shape[a] || scales[a] !== 1);
-  if (resized.some((a) => meta.batched?.[a])) ctx.fail('resizing the batch axis is not supported');
+  // The batch axis keeps its size whatever the sizes input says (a folded Shape gives the probe's).
+  const resized = shape.map((d, a) => a).filter((a) => !meta.batched?.[a] && (sizes[a] !== shape[a] || scales[a] !== 1));
   const nhwc = meta.layout === 'nhwc';
   const mats = resized.map((a) => ({
     axis: nhwc ? NHWC_AXIS[a] : a,
