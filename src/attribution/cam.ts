@@ -30,6 +30,8 @@ export function defaultCamLayer(model: VisModel, t: ResolvedTarget, method = 'Gr
 /** A spatial layer before the target: what every CAM reads. */
 export const SPATIAL_LAYER: LayerNeed = {
   kind: 'spatial',
+  what: 'a convolutional layer',
+  has: (model) => model.layers.some((l) => l.outputShape.length === 3 && l.outputShape[0] > 1),
   defaultFor: (model, t, method) => defaultCamLayer(model, t, method),
   check: (_, layer, t, method) => {
     if (layer.outputShape.length !== 3) throw new DeepvisError(`${method} needs a convolutional layer; '${layer.name}' is flat`);

@@ -46,6 +46,10 @@ export interface Explanation {
 export interface LayerNeed {
   /** 'spatial': a map [h, w, K] (conv channels, or a ViT's patch tokens on their grid); 'attention': attention probabilities. */
   readonly kind: 'spatial' | 'attention';
+  /** The kind in words ('a convolutional layer'), for "gradcam need a convolutional layer; this model has none". */
+  readonly what: string;
+  /** Whether the model has a layer of this kind. */
+  has(model: VisModel): boolean;
   /** The default layer for a target (Grad-CAM: the last feature map before it); a model without one is a one-line error. */
   defaultFor(model: VisModel, target: ResolvedTarget, method: string): LayerInfo;
   /** Refuses a layer that cannot serve (flat, after the target) in one line. */
@@ -71,6 +75,8 @@ export interface AttributionMethod<O extends OptionSpecs = OptionSpecs> {
   readonly access: 'gradient' | 'rules' | 'forward';
   /** A hidden layer it reads (CAMs: a spatial map). */
   readonly layer?: LayerNeed;
+  /** What it needs that this model lacks, beyond a layer ("need a vision transformer with global attention"); null: nothing. */
+  cannot?(model: VisModel): string | null;
   /** The target readings it explains (objectives/target.ts); default every reading. */
   readonly readings?: readonly ReadingKind[];
   /** The options it owns: flags of `attribute`, keys of AttributeArgs.options. */
@@ -91,3 +97,7 @@ export type AnyAttribution = AttributionMethod<OptionSpecs>;
 export function defineAttribution<const O extends OptionSpecs>(m: AttributionMethod<O>): AnyAttribution {
   return m as unknown as AnyAttribution;
 }
+
+/** What `method` needs that `model` lacks ("need a convolutional layer; this model has none"); null when it can explain it. */
+export const unfit = (method: AnyAttribution, model: VisModel): string | null =>
+  (method.layer && !method.layer.has(model) ? `need ${method.layer.what}; this model has none` : null) ?? method.cannot?.(model) ?? null;

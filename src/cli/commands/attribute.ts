@@ -8,7 +8,8 @@
  * the raw heat.
  */
 import { attribute, type Attribution } from '../../attribution/attribute.js';
-import type { AnyAttribution } from '../../attribution/method.js';
+import { unfit, type AnyAttribution } from '../../attribution/method.js';
+import type { VisModel } from '../../model/types.js';
 import { ATTRIBUTIONS } from '../../attribution/registry.js';
 import { itemOf } from '../../engine/read.js';
 import { DeepvisError } from '../../errors.js';
@@ -47,6 +48,22 @@ function tile(a: Attribution, method: AnyAttribution, i: number, base: RgbaImage
   return heatOverlay(base, heat);
 }
 
+/**
+ * The methods that can explain `model`: with `all`, the others are left out with a note each
+ * ("skipped gradcam, scorecam: they need a convolutional layer; this model has none"); a named
+ * method that cannot is one line ("gradcam need a convolutional layer; …"), before any work.
+ */
+export function fitFor(model: VisModel, methods: readonly AnyAttribution[], all: boolean): { methods: AnyAttribution[]; notes: string[] } {
+  const why = new Map<string, string[]>();
+  const fit = methods.filter((m) => {
+    const reason = unfit(m, model);
+    if (reason) why.set(reason, [...(why.get(reason) ?? []), m.name]);
+    return !reason;
+  });
+  if (!all && why.size) throw new DeepvisError([...why].map(([reason, names]) => `${names.join(', ')} ${reason}`).join('; '));
+  return { methods: fit, notes: [...why].map(([reason, names]) => `skipped ${names.join(', ')}: they ${reason}`) };
+}
+
 /** --method as a checked list of registry methods: 'all', or comma-separated names (an unknown one is a one-line error). */
 export function methodsOf(value: string): AnyAttribution[] {
   if (value === 'all') return [...ATTRIBUTIONS];
@@ -61,7 +78,8 @@ export async function run(argv: string[]): Promise<void> {
   const opened = await openModelCommand(argv, SPECS, (f, given) => checkMethodFlags(given, methodsOf(String(f.method)).map(rowOf), ROWS));
   const { output, engine, model } = opened;
   const flags = opened.flags as unknown as Flags<typeof COMMON>;
-  const methods = methodsOf(flags.method);
+  const { methods, notes } = fitFor(model, methodsOf(flags.method), flags.method === 'all');
+  for (const n of notes) console.log(n);
   const input = await imagesFrom(required(flags, 'input'), model);
   const target = targetFrom(flags, model);
   // Methods that expand an input put every image's copies in one batch.

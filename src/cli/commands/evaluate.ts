@@ -7,11 +7,11 @@
  * metrics that need labels, --count), and the files appear together or not at all.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ATTRIBUTIONS } from '../../attribution/registry.js';
+import { ATTRIBUTIONS, attributionMethod } from '../../attribution/registry.js';
+import { fitFor } from './attribute.js';
 import { checkMaxBatch } from '../../attribution/chunks.js';
 import { DeepvisError } from '../../errors.js';
 import { evaluateAttributions, LABEL_METRICS, METRICS, type EvaluationReport, type MetricName } from '../../metrics/evaluate.js';
-import type { VisModel } from '../../model/types.js';
 import { linePlot, sideBySide } from '../../render/curves.js';
 import { usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openModelCommand } from '../command.js';
@@ -41,10 +41,6 @@ function listFlag<T extends string>(value: string, known: readonly T[], what: st
 }
 
 const NAMES = ATTRIBUTIONS.map((m) => m.name);
-/** Methods that read a spatial layer (and refuse a model without one). */
-const CAMS = ATTRIBUTIONS.filter((m) => m.layer?.kind === 'spatial').map((m) => m.name);
-
-const hasConv = (model: VisModel) => model.layers.some((l) => l.outputShape.length === 3 && l.outputShape[0] > 1);
 
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return String(v);
@@ -87,15 +83,9 @@ export async function run(argv: string[]): Promise<void> {
   });
   const notes: string[] = [];
   const methodList = listFlag(flags.methods, NAMES, 'method');
-  let methods: string[];
-  if (methodList === 'all') {
-    methods = NAMES.filter((m) => hasConv(model) || !CAMS.includes(m));
-    if (methods.length < NAMES.length) notes.push(`skipped ${CAMS.join(', ')}: the model has no convolutional layer`);
-  } else {
-    const cams = methodList.filter((m) => CAMS.includes(m));
-    if (cams.length && !hasConv(model)) throw new DeepvisError(`${cams.join(', ')} need a convolutional layer; this model has none`);
-    methods = methodList;
-  }
+  const fitting = fitFor(model, methodList === 'all' ? ATTRIBUTIONS : methodList.map((n) => attributionMethod(n)), methodList === 'all');
+  const methods = fitting.methods.map((m) => m.name);
+  notes.push(...fitting.notes);
   let images: tf.Tensor4D;
   let labels: number[] | undefined;
   let names: string[];
