@@ -70,3 +70,28 @@ describe('transformer maps on a trained ViT', () => {
     }
   });
 });
+
+describe('patch-token similarity', () => {
+  it('is 1 at the query patch, symmetric in [−1, 1], and refuses queries off the grid', async () => {
+    await setup('wasm');
+    const { tokenSimilarity } = await import('../analysis/token_similarity.js');
+    const model = await loadModel(VIT);
+    try {
+      const set = await loadEvalSet('mnist', [28, 28, 1]);
+      const x = tf.tensor4d(set.images.slice(0, 2 * 784), [2, 28, 28, 1]);
+      const layer = model.layer(model.transformer!.blocks[2].name);
+      const [h, w] = layer.outputShape;
+      // At the grid's own size the query patch's similarity to itself is exactly 1.
+      const grid = tf.tidy(() => tf.image.resizeBilinear(tokenSimilarity(model, x, layer, [3, 2]).expandDims(3) as tf.Tensor4D, [h, w]).squeeze([3]));
+      const v = grid.arraySync() as number[][][];
+      assert.ok(Math.abs(v[0][2][3] - 1) < 0.05 && Math.abs(v[1][2][3] - 1) < 0.05, `${v[0][2][3]} ${v[1][2][3]}`);
+      assert.ok(grid.max().dataSync()[0] <= 1 + 1e-5 && grid.min().dataSync()[0] >= -1 - 1e-5);
+      const cls = tokenSimilarity(model, x, layer, 'cls');
+      assert.deepEqual(cls.shape, [2, 28, 28]);
+      assert.throws(() => tokenSimilarity(model, x, layer, [7, 0]), /query patch 7,0 is outside the 7×7 grid/);
+      tf.dispose([x, grid, cls]);
+    } finally {
+      model.dispose();
+    }
+  });
+});
