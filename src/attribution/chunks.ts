@@ -3,13 +3,13 @@
  * metrics expand one input into hundreds of rows; the rows go through the model `maxBatch` at a
  * time and the results are put back in row order, so the answer does not depend on the chunk size
  * (only the float summation order of a later reduction can, ~1e-7 relative). The default chunk is
- * what fits the memory budget (2 GB unless DEEPVIS_MEMORY_MB) by the one estimate of the process's
+ * what fits the engine's memory budget (engine/memory.ts) by the one estimate of the process's
  * peak (model/memory.ts: resident now, the first pass's fixed cost, each row's layer outputs and
  * copies), so a 224×224 ResNet gets a few dozen rows per pass and the MNIST CNN the cap of 512.
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchRanges } from '../data/dataset.js';
-import { memoryBudget } from '../engine/budget.js';
+import { memoryBudget } from '../engine/memory.js';
 import { oneHot } from '../engine/one_hot.js';
 import { DeepvisError } from '../errors.js';
 import { imagesThatFit } from '../model/memory.js';
@@ -19,10 +19,9 @@ import { targetScores, type ResolvedTarget } from '../objectives/target.js';
 
 export const MAX_CHUNK = 512;
 
-
-/** Rows per chunk that fit the memory budget for a gradient pass (same estimate as the CLI's check). */
-export function defaultMaxBatch(model: VisModel, layer?: string): number {
-  return Math.min(MAX_CHUNK, imagesThatFit(model, memoryBudget(), { layer }));
+/** Rows per chunk that fit the memory budget for a gradient pass (the estimate the CLI's refusals use). */
+export function defaultMaxBatch(model: VisModel, layer?: string, budget = memoryBudget()): number {
+  return Math.min(MAX_CHUNK, imagesThatFit(model, budget, { layer }));
 }
 
 export function checkMaxBatch(maxBatch: number | undefined): void {

@@ -2,10 +2,10 @@
  * Resource limits checked before any work starts, each refused with one line naming the number and
  * the limit. Memory is the process's estimated peak (model/memory.ts: what it holds now, the first
  * pass's fixed cost, and per image every layer output up to the target plus the image's copies),
- * measured against RSS. Past the budget, tfjs-wasm's 32-bit heap (4 GB at most) runs out with "memory access
- * out of bounds", or V8 dies outright — so the budget is 2 GB unless DEEPVIS_MEMORY_MB says otherwise.
+ * measured against RSS, against the engine's budget (engine/memory.ts; the CLI sets it from
+ * DEEPVIS_MEMORY_MB, command.ts).
  */
-import { formatBytes, memoryBudget } from '../engine/budget.js';
+import { formatBytes, memoryBudget } from '../engine/memory.js';
 import { DeepvisError } from '../errors.js';
 import { estimatePeak } from '../model/memory.js';
 import type { VisModel } from '../model/types.js';

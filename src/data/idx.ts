@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Gunzip } from 'fflate';
-import { formatBytes, memoryBudget } from '../engine/budget.js';
+import { formatBytes, memoryBudget } from '../engine/memory.js';
 import { DeepvisError, printable } from '../errors.js';
 import { budgetLimit, readRegular } from '../io/fence.js';
 import type { ImageSet } from './dataset.js';

@@ -15,7 +15,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, promises as fs, readSync, rmSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import { formatBytes, memoryBudget } from '../engine/budget.js';
+import { formatBytes, memoryBudget } from '../engine/memory.js';
 import { DeepvisError, printable } from '../errors.js';
 import { onExit } from './cleanup.js';
 import { makeDirs } from './dirs.js';

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DeepvisError, printable } from '../errors.js';
 import { visModelFromArtifacts } from '../model/from_artifacts.js';
 import type { DeepvisMetadata, InputOverrides, VisModel } from '../model/types.js';
-import { memoryBudget } from '../engine/budget.js';
+import { memoryBudget } from '../engine/memory.js';
 import { writeFilesAtomic } from './atomic.js';
 import { budgetLimit, readRegular, readRegularSync } from './fence.js';
 import { insideFolder, manifestGroups } from './model_manifest.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { erhan } from './erhan.js';
-import { inUnitChunks, unitsPerChunk } from './unit_chunks.js';
+import { inUnitChunks } from './unit_chunks.js';
 import { fromLayersModel } from '../model/layers_adapter.js';
 import { noLeaks, setup, values } from '../../test/helpers.js';
 
@@ -34,10 +34,5 @@ describe('inUnitChunks', () => {
       tf.dispose([joined.images, joined.restartImages!, last.images, last.restartImages!]);
     });
     m.dispose();
-  });
-
-  it('gives as many units per batch as the budget holds, and at least one', () => {
-    assert.equal(unitsPerChunk(100, 9, 2000), 2);
-    assert.equal(unitsPerChunk(100, 9, 10), 1);
   });
 });

@@ -6,7 +6,7 @@
  * seconds add up. Chunk j starts from seed + j, so a run is reproducible for a given budget.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MethodResult } from './common.js';
+import type { MethodResult } from './recipe.js';
 
 export function inUnitChunks<R extends MethodResult>(units: readonly number[], chunk: number, seed: number, run: (units: readonly number[], seed: number) => R): R {
   if (units.length <= chunk) return run(units, seed);
@@ -24,9 +24,4 @@ export function inUnitChunks<R extends MethodResult>(units: readonly number[], c
   out.seconds = parts.reduce((s, p) => s + p.seconds, 0);
   out.params = { ...parts[0].params, unitChunk: chunk };
   return out as R;
-}
-
-/** Units per batch when each unit takes `copies` images of `perImageBytes`, under `budget` bytes. */
-export function unitsPerChunk(perImageBytes: number, copies: number, budget: number): number {
-  return Math.max(1, Math.floor(budget / (perImageBytes * copies)));
 }

@@ -17,7 +17,7 @@
  * unknown, for want of data); causes found are listed in this order, with advice.
  */
 import * as tf from '@tensorflow/tfjs';
-import { memoryBudget } from '../engine/budget.js';
+import { memoryBudget } from '../engine/memory.js';
 import { tidyData } from '../engine/read.js';
 import { imagesThatFit } from '../model/memory.js';
 import { withRules } from '../engine/rules.js';

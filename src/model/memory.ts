@@ -3,7 +3,7 @@
  * process holds now (the runtime, the loaded model, its data), plus a fixed cost of the first
  * gradient pass, plus a cost per image. Every check made before work (the CLI's limits, maximize's
  * unit chunks, attribution's row chunks, the atlas's group size) asks this one estimate, against
- * the one budget (engine/budget.ts).
+ * the one budget (engine/memory.ts).
  *
  * Calibrated against peak RSS (process.resourceUsage().maxRSS) on wasm, issue 27:
  *   - per image, a gradient pass keeps most layer outputs up to the target once (the tape's saved
@@ -86,15 +86,15 @@ export function estimatePeak(model: VisModel, batch: number, o: BatchArgs = {}):
   return residentBytes() + fixedBytes(model) + batch * bytesPerImage(model, o.layer, o.gradients ?? true);
 }
 
+/** The part of the budget a chunk is sized to. */
+export const BUDGET_SHARE = 0.95;
+
 /**
  * What a process holding this model resides in before its first batch, from the model alone (not
  * this process): the runtime and wasm heap (~256 MB measured at engine start) and about six copies of
  * the weights (the file's bytes, host and tfjs tensors, onnxruntime's session; ResNet-18: 518 MB
  * resident for 45 MB of weights). For plans several processes must agree on (the atlas's shards).
  */
-/** The part of the budget a chunk is sized to. */
-export const BUDGET_SHARE = 0.95;
-
 export const expectedResident = (model: VisModel): number => 256 * 2 ** 20 + 6 * weightBytes(model);
 
 /**

@@ -1,8 +1,8 @@
 /**
  * Image priors as objectives (negative penalties, per item), added to any other objective.
  * - totalVariation: Σ ((x[i,j+1]−x[i,j])² + (x[i+1,j]−x[i,j])²)^(β/2) — Mahendran & Vedaldi's
- *   TV^β (seed 001 §7), and the "neighbouring pixels should be correlated" prior of DeepDream
- *   (seed 001 §6). Normalized by the pixel count so weights carry across image sizes.
+ *   TV^β (Cavojska 2015 §7), and the "neighbouring pixels should be correlated" prior of DeepDream
+ *   (Cavojska 2015 §6). Normalized by the pixel count so weights carry across image sizes.
  * - normVariation: Ghiasi et al. 2022's form, Σ over four directions (across, down, both
  *   diagonals) of the mean over channels of ‖Δx‖₂ taken over the image plane.
  * - lpNorm: mean |x − centre|^α — M&V's bounded-range α-norm (α = 6 in their paper).

@@ -10,9 +10,10 @@ import type { VisModel } from '../model/types.js';
 import { fileStem } from '../render/names.js';
 import { groupKey, type SharedArtifacts } from './compute.js';
 import type { UnitExamples } from './examples.js';
-import type { ReportPlan, UnitGroup } from './plan.js';
+import { challengersOf, type ReportPlan, type UnitGroup } from './plan.js';
 import type { Figure, Link, Page, Section, Tile } from './site.js';
 import type { Stored } from './store.js';
+import { transformerPages, type TransformerAtlas } from './transformer.js';
 import type { VisData, VisKind } from './vis.js';
 
 export interface SiteInput {
@@ -29,6 +30,8 @@ export interface SiteInput {
   readonly serveUrl?: string;
   /** Extra sections of the model page (the attribution evaluation). */
   readonly modelExtras?: readonly Section[];
+  /** A vision transformer's block and class pages (transformer.ts). */
+  readonly transformer?: Stored<TransformerAtlas> | null;
 }
 
 export interface SitePage {
@@ -55,14 +58,18 @@ function qualityOf(s: SiteInput, layer: string, unit: number, kind: VisKind) {
 }
 
 /**
- * The image a tile shows: the layer's first method, or MaCo where the network processes MaCo's image
- * more like the unit's natural top examples (lower plausibility distance; issue 17, item 5).
+ * The image a tile shows: the layer's first method, or a challenger (MaCo) where the network
+ * processes its image more like the unit's natural top examples (lower plausibility distance;
+ * issue 17, item 5).
  */
 export function headlineKind(s: SiteInput, layer: string, unit: number): VisKind {
-  const first = s.plan.methodsOf[layer][0];
-  if (!s.plan.methodsOf[layer].includes('maco')) return first;
-  const [a, b] = [qualityOf(s, layer, unit, first), qualityOf(s, layer, unit, 'maco')];
-  return a?.plausibility != null && b?.plausibility != null && b.plausibility < a.plausibility ? 'maco' : first;
+  let best = s.plan.methodsOf[layer][0];
+  let score = qualityOf(s, layer, unit, best)?.plausibility;
+  for (const kind of challengersOf(s.plan, layer)) {
+    const p = qualityOf(s, layer, unit, kind)?.plausibility;
+    if (score != null && p != null && p < score) [best, score] = [kind, p];
+  }
+  return best;
 }
 
 function visOf(s: SiteInput, layer: string, unit: number, kind?: VisKind): { stored: Stored<VisData>; entry: VisData['images'][number] } | null {
@@ -107,10 +114,11 @@ export function buildSite(s: SiteInput): SitePage[] {
       const ratio = us && us.overallMean > 0 ? Math.max(...us.classMeans) / us.overallMean - 1 : 0;
       const dead = top ? !(activation > 0) : false;
       const v = visOf(s, l.name, u);
-      if (v) tiles.push({ src: v.stored.images[v.entry.name], alt: `${l.name} unit ${u} (${v.stored.data.method})`, caption: `${u}${dead ? ' dead' : ''}${v.stored.data.method === 'maco' ? ' · maco' : ''}`, href: unitPath(l.name, u), unit: u, activation: Number.isFinite(activation) ? activation : 0, specificity: +ratio.toFixed(4), modality: us?.modality ?? 'unknown', dead, numbers: { max: fmt(activation), ...(us ? { spec: `${us.modality}` } : {}) } });
+      if (v) tiles.push({ src: v.stored.images[v.entry.name], alt: `${l.name} unit ${u} (${v.stored.data.method})`, caption: `${u}${dead ? ' dead' : ''}${v.stored.data.method !== plan.methodsOf[l.name][0] ? ` · ${v.stored.data.method}` : ''}`, href: unitPath(l.name, u), unit: u, activation: Number.isFinite(activation) ? activation : 0, specificity: +ratio.toFixed(4), modality: us?.modality ?? 'unknown', dead, numbers: { max: fmt(activation), ...(us ? { spec: `${us.modality}` } : {}) } });
       pages.push(unitPage(s, l.name, u, { prevLayer, nextLayer, conn, connAbove, aboveName: above?.name ?? null, home }));
     }
-    const headline = plan.methodsOf[l.name].includes('maco') ? `${plan.methodsOf[l.name][0]}, or maco where the network finds its image more natural` : plan.methodsOf[l.name][0];
+    const challengers = challengersOf(plan, l.name);
+    const headline = challengers.length ? `${plan.methodsOf[l.name][0]}, or ${challengers.join(' or ')} where the network finds its image more natural` : plan.methodsOf[l.name][0];
     const sections: Section[] = [{ kind: 'tiles', title: `${l.units} units (${headline})`, tiles }];
     const facts: Array<readonly [string, string | number]> = [['op', l.kind], ['output shape', l.outputShape.join(' × ')], ['units', l.units], ['activation', l.activation ?? 'linear']];
     if (top) {
@@ -132,7 +140,11 @@ export function buildSite(s: SiteInput): SitePage[] {
       json,
     });
   });
-  pages.push(modelPage(s));
+  const tx = s.transformer ? transformerPages(s.transformer, (layer) => (layers.some((l) => l.name === layer) ? layerPath(layer) : null)) : null;
+  for (const p of tx?.pages ?? []) {
+    pages.push({ page: { path: p.path, title: p.title, crumbs: [home], nav: { prev: p.prev, next: p.next }, sections: p.sections, json: p.path.replace(/\.html$/, '.json') }, json: p.json });
+  }
+  pages.push(modelPage(s, tx?.model ?? []));
   return pages;
 }
 
@@ -229,7 +241,7 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
   };
 }
 
-function modelPage(s: SiteInput): SitePage {
+function modelPage(s: SiteInput, transformer: readonly Section[]): SitePage {
   const m = s.model;
   const inp = m.input;
   const reported = new Set(s.plan.layers.map((l) => l.name));
@@ -241,6 +253,7 @@ function modelPage(s: SiteInput): SitePage {
     ['channel order', `${inp.channelOrder} (${fromWhere(inp.provenance.channelOrder)})`],
     ['normalization', `${inp.normalize ? `mean ${inp.normalize.mean.join(',')}, std ${inp.normalize.std.join(',')}` : 'none'} (${fromWhere(inp.provenance.normalize)})`],
     ['class names', m.labels?.join(', ') ?? 'not known'],
+    ...(m.transformer?.tokens ? [['tokens', `${m.transformer.tokens.prefix} prefix + a ${m.transformer.tokens.grid.join('×')} patch grid (from ${m.transformer.tokens.source}); ${m.transformer.blocks.length} blocks`] as const] : []),
     ['data set', s.dataSpec ?? 'none (no data-set views)'],
   ];
   const acc = s.shared.accuracy?.data;
@@ -250,7 +263,7 @@ function modelPage(s: SiteInput): SitePage {
   const json = { model: s.modelPath, hash: s.hash, format: m.format, input: inp, labels: m.labels, dataset: s.dataSpec, accuracy: acc ?? null, plan: { layers: s.plan.layers.map((l) => l.name), methodsOf: s.plan.methodsOf, methods: s.plan.methods, k: s.plan.k, seed: s.plan.seed }, layers: m.layers.map((l) => ({ name: l.name, kind: l.kind, outputShape: l.outputShape, activation: l.activation ?? null, parameters: params(l.name) })) };
   const first = s.plan.layers[0];
   return {
-    page: { path: 'index.html', title: `deepvis atlas: ${s.modelPath}`, crumbs: [], nav: { nextLayer: { text: `layer ${first.name}`, href: layerPath(first.name) } }, sections: [{ kind: 'facts', title: 'Model', items: facts }, { kind: 'table', title: 'Layers', head: ['layer', 'op', 'output shape', 'activation', 'parameters'], rows }, ...(s.modelExtras ?? [])], json: 'index.json' },
+    page: { path: 'index.html', title: `deepvis atlas: ${s.modelPath}`, crumbs: [], nav: { nextLayer: { text: `layer ${first.name}`, href: layerPath(first.name) } }, sections: [{ kind: 'facts', title: 'Model', items: facts }, { kind: 'table', title: 'Layers', head: ['layer', 'op', 'output shape', 'activation', 'parameters'], rows }, ...transformer, ...(s.modelExtras ?? [])], json: 'index.json' },
     json,
   };
 }

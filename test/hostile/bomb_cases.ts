@@ -12,7 +12,7 @@ import { parseIdx } from '../../src/data/idx.js';
 import { h5Module } from '../../src/model/formats/keras/h5module.js';
 import { readH5 } from '../../src/model/formats/keras/h5tree.js';
 import { loadKeras } from '../../src/model/formats/keras/load.js';
-import { refuses, root, type Case } from './kit.js';
+import { refuses, root, withBudget, type Case } from './kit.js';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(path.join(root, 'test/fixtures/keras', name)));
 
@@ -69,15 +69,6 @@ function idxGz(count: number, trailing: number): Uint8Array {
 const rssMB = () => process.memoryUsage().rss / 2 ** 20;
 const peakMB = () => process.resourceUsage().maxRSS / 1024;
 
-function withBudget<T>(mb: string, f: () => Promise<T>): Promise<T> {
-  const old = process.env.DEEPVIS_MEMORY_MB;
-  process.env.DEEPVIS_MEMORY_MB = mb;
-  return f().finally(() => {
-    if (old == null) delete process.env.DEEPVIS_MEMORY_MB;
-    else process.env.DEEPVIS_MEMORY_MB = old;
-  });
-}
-
 export const BOMB_CASES: Case[] = [
   {
     surface: 'keras', name: 'a .keras whose model.weights.h5 inflates 256 MB of zeros is refused as a zip bomb',
@@ -91,7 +82,7 @@ export const BOMB_CASES: Case[] = [
   },
   {
     surface: 'keras', name: "a .keras whose entries inflate past the memory budget is refused",
-    run: () => withBudget('0.02', () => refuses(() => loadKeras(fixture('seq_k3.keras'), 'small.keras', {}, {}), /small\.keras: refused: .*memory budget of 21 KB|small\.keras: refused: entry .* declares .* more than the memory budget/)),
+    run: () => withBudget(0.02, () => refuses(() => loadKeras(fixture('seq_k3.keras'), 'small.keras', {}, {}), /small\.keras: refused: .*memory budget of 21 KB|small\.keras: refused: entry .* declares .* more than the memory budget/)),
   },
   {
     surface: 'keras', name: 'an HDF5 file of a few KB declaring an unused 1 GB dataset is refused before reading it',
@@ -113,7 +104,7 @@ export const BOMB_CASES: Case[] = [
   },
   {
     surface: 'keras', name: "an HDF5 model's datasets past the memory budget are refused",
-    run: () => withBudget('0.0005', () => refuses(() => loadKeras(fixture('seq_k22.h5'), 'seq.h5', {}, {}), /seq\.h5: dataset \S+ \(.*as float32\) with the datasets before it is more than the memory budget of/)),
+    run: () => withBudget(0.0005, () => refuses(() => loadKeras(fixture('seq_k22.h5'), 'seq.h5', {}, {}), /seq\.h5: dataset \S+ \(.*as float32\) with the datasets before it is more than the memory budget of/)),
   },
   {
     surface: 'idx', name: 'a gzipped IDX file inflating 768 MB past its header stops at the header’s count',

@@ -19,7 +19,7 @@ import { pixels } from '../../src/param/pixels.js';
 import { planReport } from '../../src/report/plan.js';
 import { encodeOnnx } from '../../src/model/formats/onnx/encode.js';
 import { layersModel } from './fifo_cases.js';
-import { deepvis, fresh, mkfifo, oneLine, root, victim, type Case } from './kit.js';
+import { deepvis, fresh, mkfifo, oneLine, root, victim, withBudget, type Case } from './kit.js';
 
 const FAST = ['--no-data', '--layers', 'conv', '--erhan-steps', '2', '--lucid-steps', '2', '--yosinski-steps', '2', '--diverse-steps', '2', '--diverse-count', '1', '--quiet'];
 
@@ -226,15 +226,9 @@ export const CLI_CASES: Case[] = [
     run: () => {
       const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4, 4, 1], units: 2, name: 'out' })] });
       const model = fromLayersModel(m, { range: [0, 1] });
-      const old = process.env.DEEPVIS_MEMORY_MB;
-      process.env.DEEPVIS_MEMORY_MB = String(Math.floor(process.memoryUsage().rss / 2 ** 20 / 2));
-      try {
+      return withBudget(Math.floor(process.memoryUsage().rss / 2 ** 20 / 2), () => {
         assert.throws(() => checkBatchMemory(model, 1, { what: 'one image', hint: 'a larger budget' }), /1 images in one batch \(one image\) need about .*; the limit is/);
-      } finally {
-        if (old == null) delete process.env.DEEPVIS_MEMORY_MB;
-        else process.env.DEEPVIS_MEMORY_MB = old;
-        m.dispose();
-      }
+      }).finally(() => m.dispose());
     },
   },
   {
@@ -242,16 +236,10 @@ export const CLI_CASES: Case[] = [
     run: () => {
       const m = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [64, 64, 3], filters: 64, kernelSize: 3, padding: 'same', name: 'conv' }), tf.layers.flatten({ name: 'f' }), tf.layers.dense({ units: 2, name: 'out' })] });
       const model = fromLayersModel(m, { range: [0, 1] });
-      const old = process.env.DEEPVIS_MEMORY_MB;
-      process.env.DEEPVIS_MEMORY_MB = '400';
-      try {
+      return withBudget(400, () => {
         const plan = planReport(model, { layers: ['conv'] });
         assert.ok(plan.groups.every((g) => g.units.length < 32), plan.groups.map((g) => g.units.length).join(','));
-      } finally {
-        if (old == null) delete process.env.DEEPVIS_MEMORY_MB;
-        else process.env.DEEPVIS_MEMORY_MB = old;
-        m.dispose();
-      }
+      }).finally(() => m.dispose());
     },
   },
 ];

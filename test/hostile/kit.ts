@@ -10,6 +10,7 @@ import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, rea
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { memoryBudget, setMemoryBudget } from '../../src/engine/memory.js';
 import { DeepvisError } from '../../src/errors.js';
 
 export interface Case {
@@ -125,3 +126,14 @@ export function oneLine(r: Run, re: RegExp): void {
 }
 
 export const exists = existsSync;
+
+/** Runs `f` under a memory budget of `mb` MB (the engine's, as DEEPVIS_MEMORY_MB sets it in the CLI), restored after. */
+export async function withBudget<T>(mb: number, f: () => T | Promise<T>): Promise<T> {
+  const old = memoryBudget();
+  setMemoryBudget(mb * 2 ** 20);
+  try {
+    return await f();
+  } finally {
+    setMemoryBudget(old);
+  }
+}

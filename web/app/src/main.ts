@@ -1,5 +1,5 @@
 /**
- * deepvis live toolbox (seed 004): wires the views to the state and runs the animation loop. The
+ * deepvis live toolbox (Yosinski et al. 2015): wires the views to the state and runs the animation loop. The
  * computation is the library's (src/), in the page, on the best backend the browser offers
  * (WebGPU → WebGL → wasm; ?backend=wasm to choose).
  */
@@ -7,12 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 import simd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import threaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { initEngine, loadModelFromFiles, loadModelFromUrl, scannableLayers, SINGLE_FILE_MODEL, type BackendName, type VisModel } from '../../../src/index.js';
+import { analysis, models, initEngine, type BackendName, type VisModel } from '../../../src/index.js';
 import { fetchConfig, fetchIndex } from './api.js';
 import { $, $button, $canvas, $input, fitOnResize } from './draw.js';
 import { InputManager } from './input.js';
 import { LiveView } from './live.js';
 import { MethodsPanel } from './methods.js';
+import { fillMethodSelect } from './maximize_run.js';
 import { PageData, dataFits } from './page_data.js';
 import { isMnistLike } from './fit_input.js';
 import { installAppShortcuts } from './app_shortcuts.js';
@@ -20,6 +21,9 @@ import { wireInputs } from './input_wiring.js';
 import { status, type AppState } from './state.js';
 import { UnitPanel } from './unit.js';
 import { EmbeddingView } from './embed_view.js';
+
+const { loadModelFromFiles, loadModelFromUrl, SINGLE_FILE_MODEL } = models;
+const { scannableLayers } = analysis;
 
 const params = new URLSearchParams(location.search);
 
@@ -32,6 +36,8 @@ function modelName(files: File[], fallback: string): string {
 }
 
 async function start(): Promise<void> {
+  // The method lists come from the library's registry.
+  for (const id of ['opt-method', 'max-method']) fillMethodSelect($(id) as HTMLSelectElement);
   const engine = await initEngine({
     backend: (params.get('backend') as BackendName | null) ?? undefined,
     wasmPaths: { 'tfjs-backend-wasm-simd.wasm': simd, 'tfjs-backend-wasm.wasm': plain, 'tfjs-backend-wasm-threaded-simd.wasm': threaded },
@@ -179,7 +185,7 @@ async function start(): Promise<void> {
     $canvas('grid').focus();
   };
   $button('unit-close').addEventListener('click', closeUnit);
-  // Global shortcuts (seed 004's toolbox is driven from the keyboard); `?` lists them.
+  // Global shortcuts (Yosinski et al. 2015's toolbox is driven from the keyboard); `?` lists them.
   installAppShortcuts({ state, live, unitPanel, closeUnit, imageStep: (d) => void guard(showData(state.input.kind === 'data' ? state.input.dataIndex + d : state.input.dataIndex)) });
   $button('help-open').addEventListener('click', () => document.dispatchEvent(new KeyboardEvent('keydown', { key: '?' })));
   // For tests and the curious: the page's own numbers.

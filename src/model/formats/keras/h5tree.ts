@@ -5,7 +5,7 @@
  * above this module knows HDF5 or holds an open handle. Any failure of the HDF5 library (truncated,
  * corrupt) becomes one DeepvisError naming the file.
  */
-import { formatBytes, memoryBudget } from '../../../engine/budget.js';
+import { formatBytes, memoryBudget } from '../../../engine/memory.js';
 import { DeepvisError } from '../../../errors.js';
 import { h5Module } from './h5module.js';
 

@@ -5,7 +5,7 @@
  * and all of them together within the memory budget. Entries not asked for are never inflated.
  */
 import { Unzip, UnzipInflate, unzipSync, type UnzipFile } from 'fflate';
-import { formatBytes, memoryBudget } from '../../../engine/budget.js';
+import { formatBytes, memoryBudget } from '../../../engine/memory.js';
 import { DeepvisError } from '../../../errors.js';
 
 /** Most an entry may inflate relative to its compressed bytes (weights of floats deflate by ~1.1×; zeros by ~1000×). */

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardRunner } from '../../../engine/forward_runner.js';
-import { formatBytes, memoryBudget } from '../../../engine/budget.js';
+import { formatBytes, memoryBudget } from '../../../engine/memory.js';
 import { recordingGradients } from '../../../engine/tape.js';
 import { DeepvisError } from '../../../errors.js';
 import { resolveInputSpec } from '../../input_spec.js';

@@ -4,7 +4,7 @@
  * app's Content-Security-Policy). External tensor data is read through a callback, so the caller
  * (io/ in Node, the page in the browser) decides which files may be read.
  */
-import { formatBytes, memoryBudget } from '../../../engine/budget.js';
+import { formatBytes, memoryBudget } from '../../../engine/memory.js';
 import { DeepvisError } from '../../../errors.js';
 import { onnx } from './onnx_pb.js';
 

@@ -11,7 +11,7 @@
  *   - ConstantOfShape, Range, Expand, Tile and Resize: the element count of the output (batch 1)
  *     within the budget before it is made.
  */
-import { formatBytes, memoryBudget } from '../../../engine/budget.js';
+import { formatBytes, memoryBudget } from '../../../engine/memory.js';
 import type { OpCtx } from './op_types.js';
 
 const WINDOWED = new Set(['Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'LpPool']);
