@@ -8,6 +8,7 @@ import { byName } from '../errors.js';
 import { gradCamMethod, gradCamPlusPlusMethod, guidedGradCamMethod, layerCamMethod, scoreCamMethod } from './cams.js';
 import { deconvnetMethod, guidedMethod, integratedGradientsMethod, saliencyMethod } from './gradients.js';
 import { gradientInputMethod, occlusionMethod } from './input_methods.js';
+import { lrpAlpha2Beta1Method, lrpEpsilonGammaBoxMethod, lrpEpsilonMethod, lrpEpsilonPlusFlatMethod } from './lrp.js';
 import type { AnyAttribution } from './method.js';
 import { smoothGrad2Method, smoothGradMethod, varGradMethod } from './noise_tunnel.js';
 
@@ -26,6 +27,10 @@ export const ATTRIBUTIONS: readonly AnyAttribution[] = [
   smoothGrad2Method,
   varGradMethod,
   occlusionMethod,
+  lrpEpsilonMethod,
+  lrpEpsilonPlusFlatMethod,
+  lrpEpsilonGammaBoxMethod,
+  lrpAlpha2Beta1Method,
 ];
 
 /** The method of that name; an unknown name is one line listing the known ones. */

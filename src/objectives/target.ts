@@ -127,6 +127,15 @@ export function targetScores(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget,
   });
 }
 
+/**
+ * The start of a relevance pass (LRP) at the target layer: act ⊙ ∂score/∂act, the score's
+ * first-order share per activation — for a class logit or any linear reading, the score split
+ * exactly over the activations it reads (so the relevance sums to the score). Caller disposes.
+ */
+export function targetRelevance(act: tf.Tensor, t: ResolvedTarget): tf.Tensor {
+  return tf.tidy(() => act.mul(tf.grad((a: tf.Tensor) => readTarget(a, t).sum())(act)));
+}
+
 /** A layer's activations [N, …] read as the target's score per row (rows may hold copies of an image: targetWeights). */
 function readTarget(act: tf.Tensor, t: ResolvedTarget): tf.Tensor1D {
   const n = act.shape[0];
