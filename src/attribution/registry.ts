@@ -7,6 +7,7 @@
 import { byName } from '../errors.js';
 import { gradCamMethod, gradCamPlusPlusMethod, guidedGradCamMethod, layerCamMethod, scoreCamMethod } from './cams.js';
 import { deconvnetMethod, guidedMethod, integratedGradientsMethod, saliencyMethod } from './gradients.js';
+import { deepLiftMethod, deepShapMethod, gradientShapMethod } from './deeplift.js';
 import { gradientInputMethod, occlusionMethod } from './input_methods.js';
 import { lrpAlpha2Beta1Method, lrpEpsilonGammaBoxMethod, lrpEpsilonMethod, lrpEpsilonPlusFlatMethod } from './lrp.js';
 import type { AnyAttribution } from './method.js';
@@ -31,6 +32,9 @@ export const ATTRIBUTIONS: readonly AnyAttribution[] = [
   lrpEpsilonPlusFlatMethod,
   lrpEpsilonGammaBoxMethod,
   lrpAlpha2Beta1Method,
+  deepLiftMethod,
+  deepShapMethod,
+  gradientShapMethod,
 ];
 
 /** The method of that name; an unknown name is one line listing the known ones. */
