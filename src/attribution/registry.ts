@@ -7,7 +7,13 @@
 import { byName } from '../errors.js';
 import { gradCamMethod, gradCamPlusPlusMethod, guidedGradCamMethod, layerCamMethod, scoreCamMethod } from './cams.js';
 import { deconvnetMethod, guidedMethod, integratedGradientsMethod, saliencyMethod } from './gradients.js';
+import { ablationMethod } from './ablation.js';
 import { deepLiftMethod, deepShapMethod, gradientShapMethod } from './deeplift.js';
+import { hsicMethod } from './hsic.js';
+import { kernelShapMethod } from './kernel_shap.js';
+import { limeMethod } from './lime.js';
+import { riseMethod } from './rise.js';
+import { sobolMethod } from './sobol.js';
 import { gradientInputMethod, occlusionMethod } from './input_methods.js';
 import { lrpAlpha2Beta1Method, lrpEpsilonGammaBoxMethod, lrpEpsilonMethod, lrpEpsilonPlusFlatMethod } from './lrp.js';
 import type { AnyAttribution } from './method.js';
@@ -35,6 +41,12 @@ export const ATTRIBUTIONS: readonly AnyAttribution[] = [
   deepLiftMethod,
   deepShapMethod,
   gradientShapMethod,
+  kernelShapMethod,
+  limeMethod,
+  riseMethod,
+  sobolMethod,
+  hsicMethod,
+  ablationMethod,
 ];
 
 /** The method of that name; an unknown name is one line listing the known ones. */

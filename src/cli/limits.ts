@@ -3,7 +3,7 @@
  * the limit. Memory: the estimate of model/memory.ts against the engine's budget (engine/memory.ts;
  * the CLI sets it from DEEPVIS_MEMORY_MB, command.ts).
  */
-import { memoryBudget } from '../engine/memory.js';
+import { formatBytes, memoryBudget } from '../engine/memory.js';
 import { DeepvisError } from '../errors.js';
 import { bytesPerImage } from '../model/memory.js';
 import type { VisModel } from '../model/types.js';
@@ -18,9 +18,7 @@ export const MAX_TOPK = 1000;
 /** sharp refuses raw images above 0x3FFF × 0x3FFF pixels: a grid past this could not be encoded. */
 export const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 
-export function formatBytes(bytes: number): string {
-  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : `${Math.ceil(bytes / 2 ** 20)} MB`;
-}
+export { formatBytes } from '../engine/memory.js';
 
 /**
  * Refuses a gradient request of `batch` images through the model up to `layer` that would not fit:

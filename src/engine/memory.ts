@@ -19,3 +19,8 @@ export function setMemoryBudget(bytes?: number): number {
 
 /** The engine's budget in bytes. */
 export const memoryBudget = (): number => budget;
+
+/** Bytes in one short word for messages: '1.5 GB', '300 MB'. */
+export function formatBytes(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : `${Math.ceil(bytes / 2 ** 20)} MB`;
+}
