@@ -9,7 +9,10 @@
  *   authors' x ⊙ M on a zero-background input); w_k = the target's softmax probability on that
  *   masked input. K forward passes per image, chunked over channels (chunks.ts), so the answer
  *   does not depend on the chunk size;
- * - Guided Grad-CAM: guided backpropagation's map times Grad-CAM's.
+ * - Guided Grad-CAM: guided backpropagation's map times Grad-CAM's;
+ * - HiResCAM (Draelos & Carin 2020): w = g, a weight per position (Layer-CAM without its ReLU):
+ *   the map is the element-wise gradient × activation summed over channels;
+ * - XGrad-CAM (Fu et al. 2020): w_k = Σ_ij g_ij A_ij / (Σ_ij A_ij + 1e-7), pytorch-grad-cam's form.
  */
 import * as tf from '@tensorflow/tfjs';
 import { neutral } from '../model/neutral.js';
@@ -34,6 +37,16 @@ const GRAD_CAM_PP: CamSpec = {
     const alpha = tf.where(g!.notEqual(0), g2.div(tf.where(denom.notEqual(0), denom, tf.onesLike(denom))), tf.zerosLike(g!));
     return alpha.mul(g!.relu()).sum([1, 2], true);
   },
+};
+
+const HIRES_CAM: CamSpec = {
+  name: 'hirescam', title: 'HiResCAM', short: 'hirescam', paper: 'Draelos & Carin 2020', summary: 'ReLU(Σ_k ∂score/∂A_k ⊙ A_k): the gradient itself as a weight per position', gradients: true,
+  weights: ({ g }) => g!,
+};
+
+const XGRAD_CAM: CamSpec = {
+  name: 'xgradcam', title: 'XGrad-CAM', short: 'xgradcam', paper: 'Fu et al. 2020', summary: 'Grad-CAM with w_k = Σ_ij g·A / Σ_ij A (axiom-based channel weights)', gradients: true,
+  weights: ({ a, g }) => g!.mul(a).sum([1, 2], true).div(a.sum([1, 2], true).add(1e-7)),
 };
 
 const LAYER_CAM: CamSpec = {
@@ -77,6 +90,8 @@ export const gradCamMethod = camMethod(GRAD_CAM);
 export const gradCamPlusPlusMethod = camMethod(GRAD_CAM_PP);
 export const layerCamMethod = camMethod(LAYER_CAM);
 export const scoreCamMethod = camMethod(SCORE_CAM);
+export const hiResCamMethod = camMethod(HIRES_CAM);
+export const xGradCamMethod = camMethod(XGRAD_CAM);
 
 export const guidedGradCamMethod = defineAttribution({
   name: 'guided-gradcam', title: 'guided Grad-CAM', short: 'g-cam', paper: 'Selvaraju et al. 2017', summary: "guided backpropagation's map times Grad-CAM's",

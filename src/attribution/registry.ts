@@ -5,7 +5,10 @@
  * row. The order is the order of `--method all`'s columns.
  */
 import { byName } from '../errors.js';
-import { gradCamMethod, gradCamPlusPlusMethod, guidedGradCamMethod, layerCamMethod, scoreCamMethod } from './cams.js';
+import { ablationCamMethod } from './ablation_cam.js';
+import { gradCamMethod, gradCamPlusPlusMethod, guidedGradCamMethod, hiResCamMethod, layerCamMethod, scoreCamMethod, xGradCamMethod } from './cams.js';
+import { eigenCamMethod, eigenGradCamMethod } from './eigen_cams.js';
+import { fullGradMethod } from './fullgrad.js';
 import { deconvnetMethod, guidedMethod, integratedGradientsMethod, saliencyMethod } from './gradients.js';
 import { ablationMethod } from './ablation.js';
 import { deepLiftMethod, deepShapMethod, gradientShapMethod } from './deeplift.js';
@@ -47,6 +50,12 @@ export const ATTRIBUTIONS: readonly AnyAttribution[] = [
   sobolMethod,
   hsicMethod,
   ablationMethod,
+  hiResCamMethod,
+  xGradCamMethod,
+  eigenCamMethod,
+  eigenGradCamMethod,
+  ablationCamMethod,
+  fullGradMethod,
 ];
 
 /** The method of that name; an unknown name is one line listing the known ones. */

@@ -35,7 +35,7 @@ export interface TapeRecord {
 }
 
 interface EngineInternals {
-  state: { gradientDepth: number; activeTape: TapeNode[] | null };
+  state: { gradientDepth: number; activeTape: TapeNode[] | null; kernelDepth: number };
   registeredVariables: Record<string, tf.Variable>;
   runKernel(name: string, inputs: tf.NamedTensorMap, attrs?: Attrs): tf.Tensor | tf.Tensor[];
   addTapeNode(name: string, inputs: tf.NamedTensorMap, outputs: tf.Tensor[], grad: TapeRecord['gradient'], saved: unknown[], attrs: Attrs): void;
@@ -68,6 +68,12 @@ export function setHookMode(m: PatchMode): void {
 export function tapeState(): { gradientDepth: number; activeTape: TapeNode[] | null } {
   return engine().state;
 }
+
+/**
+ * Reason: a tape node recorded while a kernel runs is tfjs's clone of a tensor it saves for the
+ * backward pass (engine.clone tapes itself under the op's name), not an op of the model.
+ */
+export const insideKernel = (): boolean => engine().state.kernelDepth > 0;
 
 /** Reason: release the tape after the lean backward walk or a failed pass, as tfjs does at the end of engine.gradients. */
 export function clearActiveTape(): void {

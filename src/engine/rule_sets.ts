@@ -17,7 +17,7 @@
  * see the same facts (the op, which inputs need a gradient, constants, the forward tensors).
  */
 import * as tf from '@tensorflow/tfjs';
-import { addKernelHook, addTapeHook, type TapeRecord } from './internals.js';
+import { addKernelHook, addTapeHook, insideKernel, type TapeRecord } from './internals.js';
 
 type Attrs = Record<string, unknown>;
 
@@ -91,6 +91,7 @@ function keepClone(t: tf.Tensor): tf.Tensor {
 }
 
 function rewrite(a: Active, r: TapeRecord): TapeRecord {
+  if (insideKernel()) return r;
   const names = Object.keys(r.inputs).filter((k) => r.inputs[k] != null);
   const path = names.filter((k) => a.onPath.has(r.inputs[k].id));
   const fused = FUSED_KERNELS[r.name];
