@@ -41,6 +41,8 @@ export interface MetricContext {
   readonly maps: Maps;
   /** Class labels per input, for the metrics that score accuracy (ROAD). */
   readonly labels?: readonly number[];
+  /** Ground-truth masks per input [N·H·W] (1 inside), for the localisation metrics. */
+  readonly masks?: Uint8Array;
   readonly maxBatch?: number;
   readonly seed?: number;
 }

@@ -23,13 +23,17 @@ import { imagesFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { checkMethodFlags, methodFlags, methodHelp, methodIn, optionsOf, type MethodRow } from '../method_flags.js';
 import { TARGET_FLAGS, targetFrom } from './occlusion.js';
+import { featureMaskFrom, READING_FLAGS, readingFrom } from '../target.js';
+import { targetLayer } from '../../objectives/target.js';
 
 const COMMON = {
   ...MODEL_FLAGS,
   input: { type: 'string', help: 'images: files or DATASET:INDEX or DATASET:FROM-TO, comma-separated' },
   method: { type: 'string', help: "one or more methods, comma-separated, or 'all' (a method's options: --method NAME --help)", default: 'all' },
   ...TARGET_FLAGS,
+  ...READING_FLAGS,
   'cam-layer': { type: 'string', help: 'the layer a CAM reads (default: the last spatial layer before the target)' },
+  'feature-mask': { type: 'string', help: 'a PNG of the input size whose grey levels label the features of lime, kernel-shap and ablation (default: SLIC superpixels)' },
   'max-batch': { type: 'int', min: 1, help: 'rows per pass for methods that expand an input (default: what fits the memory budget; same maps at any value)' },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
@@ -81,7 +85,9 @@ export async function run(argv: string[]): Promise<void> {
   const { methods, notes } = fitFor(model, methodsOf(flags.method), flags.method === 'all');
   for (const n of notes) console.log(n);
   const input = await imagesFrom(required(flags, 'input'), model);
-  const target = targetFrom(flags, model);
+  const spec = targetFrom(flags, model);
+  const target = { ...spec, reading: await readingFrom(flags.target, model, targetLayer(model, spec).name) };
+  const featureMask = flags['feature-mask'] ? await featureMaskFrom(flags['feature-mask'], model) : undefined;
   // Methods that expand an input put every image's copies in one batch.
   const n0 = input.images.shape[0];
   for (const m of methods) {
@@ -92,7 +98,7 @@ export async function run(argv: string[]): Promise<void> {
   const pixels = input.images.dataSync();
   const bases = input.names.map((_, i) => toImage(itemOf(pixels, i, [h, w, c]), [h, w, c], { mode: 'range', range: model.input.range }));
   const results = methods.map((method) =>
-    attribute(model, input.images, { method, ...target, camLayer: flags['cam-layer'], maxBatch: flags['max-batch'], seed: flags.seed, options: optionsOf(method, opened.flags) }),
+    attribute(model, input.images, { method, ...target, camLayer: flags['cam-layer'], maxBatch: flags['max-batch'], seed: flags.seed, featureMask, options: optionsOf(method, opened.flags) }),
   );
   input.images.dispose();
   const tiles: RgbaImage[] = [];
