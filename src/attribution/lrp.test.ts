@@ -12,7 +12,9 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { assertClose, noLeaks, setup, values } from '../../test/helpers.js';
 import { setHookMode } from '../engine/internals.js';
+import { loadEvalSet } from '../data/load.js';
 import { DeepvisError } from '../errors.js';
+import { loadModel } from '../io/model_files.js';
 import { fromLayersModel } from '../model/layers_adapter.js';
 import type { VisModel } from '../model/types.js';
 import { resolveTarget, targetScores } from '../objectives/target.js';
@@ -148,6 +150,24 @@ describe('LRP: tests of meaning', () => {
     } finally {
       setHookMode('deepvis');
     }
+  });
+
+  it('AttnLRP on the trained ViT: relevance lands on the digit, and most of the logit reaches the pixels', async () => {
+    const vit = await loadModel('test/fixtures/onnx/trained/mnist-vit/model.onnx');
+    const set = await loadEvalSet('mnist', [28, 28, 1]);
+    const xv = tf.tensor4d(set.images.slice(0, 8 * 784), [8, 28, 28, 1]);
+    const a = attribute(vit, xv, { method: 'lrp-epsilon' });
+    const px = xv.dataSync();
+    let [on, off, non, noff] = [0, 0, 0, 0];
+    a.heat.forEach((v, p) => { if (px[p] > 0.3) { on += v; non++; } else { off += Math.abs(v); noff++; } });
+    // Measured: digit/background 48 (mean relevance per ink pixel over mean |relevance| per background pixel); Σ R / logit 0.39–0.86.
+    assert.ok(on / non > 10 * (off / noff), `digit ${on / non}, background ${off / noff}`);
+    a.scores.forEach((score, i) => {
+      const sum = a.heat.subarray(i * 784, (i + 1) * 784).reduce((p, v) => p + v, 0);
+      assert.ok(sum > 0.2 * score && sum < 1.2 * score, `image ${i}: Σ R ${sum}, logit ${score}`);
+    });
+    xv.dispose();
+    vit.dispose();
   });
 
   it('every LRP method runs through attribute() with its options', () => {

@@ -9,8 +9,10 @@
  *   only reader) is merged into it — W' = s·W, b' = s·b + t — and passes relevance through;
  * - sums of two paths (residual additions; Zennit's Sum → Norm), average pools and means: relevance
  *   split in proportion to each term's contribution, R_i = x_i ⊙ ∂y/∂x_i · R / s(y);
- * - activations and other one-input elementwise ops, and an elementwise op with a constant (a
- *   normalization): relevance passes unchanged (Zennit's Pass);
+ * - activations and other one-input elementwise ops, a product or quotient with a constant, and
+ *   the input's own normalization before the first layer: relevance passes unchanged (Zennit's
+ *   Pass); a bias-like constant added after the first layer and not merged (LayerNorm's β, a
+ *   position embedding) takes its share, as the ε-rule of an elementwise affine layer;
  * - reshapes, slices, concatenations, max-pooling: relevance routed as the gradient routes it;
  * - transformers (Achtibat et al. 2024, AttnLRP; Ali et al. 2022, CP-LRP): attention weights
  *   (a softmax's output, through reshapes) are constants — A·V takes the ε-rule with A as its
@@ -117,6 +119,7 @@ export function lrpRuleSet(composite: LrpComposite, pass: LrpPass): RuleSet {
       const layers = new Map<number, Layer>();
       const attention = new Set<number>();
       let firstSeen = false;
+      let firstSeenAny = false;
       const merge = composite.merge ?? true;
       const e = composite.stabilizer;
 
@@ -150,6 +153,7 @@ export function lrpRuleSet(composite: LrpComposite, pass: LrpPass): RuleSet {
         const channels = out.shape[out.rank - 1];
         const layer: Layer = { channels, keep: op.keep, merges: [], raw: out };
         if (!onRight && merge) layers.set(out.id, layer);
+        firstSeenAny = true;
         const first = !firstSeen && composite.first != null && (composite.firstKind ?? spec.kind) === spec.kind;
         if (first) firstSeen = true;
         const rule = first ? composite.first! : composite[spec.kind];
@@ -198,8 +202,14 @@ export function lrpRuleSet(composite: LrpComposite, pass: LrpPass): RuleSet {
                 layer.merges.push({ reads: op.inputs[name], merge: m });
                 layers.delete(op.inputs[name].id);
                 layers.set(op.outputs[0].id, layer);
+                return passTo(op, name);
               }
             }
+            // A bias-like constant (more than one value) added after the first layer takes its share (the
+            // ε-rule of an elementwise affine layer: LayerNorm's β, a position embedding); before it (the
+            // input's normalization) and for a scalar (the 1 of GELU's 1 + erf) relevance passes.
+            const other = Object.keys(op.inputs).find((k) => k !== name);
+            if ((op.kernel === 'Add' || op.kernel === 'Sub') && firstSeenAny && other && op.inputs[other].size > 1) return proportional(op, [name]);
             return passTo(op, name);
           }
           if (PROPORTIONAL.has(op.kernel) || ((op.kernel === 'Add' || op.kernel === 'Sub') && op.path.length === 2)) return proportional(op, op.path);
