@@ -79,7 +79,7 @@ export function kernelShap(job: ImageJob, seg: Segmentation, samples: number, se
 }
 
 export const kernelShapMethod = defineAttribution({
-  name: 'kernel-shap', title: 'KernelSHAP', short: 'KernelSHAP', paper: 'Lundberg & Lee 2017', summary: "superpixels' Shapley values by the Shapley kernel's regression; they sum to p(x) − p(neutral)",
+  name: 'kernel-shap', title: 'KernelSHAP', short: 'KSHAP', paper: 'Lundberg & Lee 2017', summary: "superpixels' Shapley values by the Shapley kernel's regression; they sum to p(x) − p(neutral)",
   signed: true, display: 'heat', access: 'forward',
   options: { ...FEATURE_OPTIONS, samples: { type: 'int', min: 2, help: 'coalitions per image (Xplique: 800; every coalition when there are fewer)', default: KERNEL_SHAP_DEFAULTS.samples } },
   footprint: (o) => ({ bytes: o.samples * (o.segments + 16) + 16 * o.segments ** 2, what: `with ${o.samples} coalitions of ${o.segments} features`, lower: 'fewer --samples or --segments' }),

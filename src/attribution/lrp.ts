@@ -57,16 +57,18 @@ export function lrp(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, composit
   });
 }
 
-const lrpMethod = (name: string, title: string, summary: string, composite: (o: { epsilon?: number }) => LrpComposite, options: OptionSpecs = {}): AnyAttribution =>
+interface LrpFacts { readonly name: string; readonly short: string; readonly title: string; readonly summary: string }
+
+const lrpMethod = ({ name, short, title, summary }: LrpFacts, composite: (o: { epsilon?: number }) => LrpComposite, options: OptionSpecs = {}): AnyAttribution =>
   defineAttribution({
-    name, title, short: name.replace(/^lrp-/, 'LRP '), paper: 'Bach et al. 2015; Anders et al. 2021 (Zennit)', summary,
+    name, title, short, paper: 'Bach et al. 2015; Anders et al. 2021 (Zennit)', summary,
     signed: true, display: 'heat', access: 'rules', options,
     explain: ({ model, x, target, options: o }) => ({ map: lrp(model, x, target, composite(o as { epsilon?: number }), name) }),
   });
 
-export const lrpEpsilonMethod = lrpMethod('lrp-epsilon', 'LRP-ε', 'relevance by the ε-rule at every layer (ε = 0: LRP-0, Gradient × Input on bias-free ReLU nets)',
+export const lrpEpsilonMethod = lrpMethod({ name: 'lrp-epsilon', short: 'LRP-e', title: 'LRP-ε', summary: 'relevance by the ε-rule at every layer (ε = 0: LRP-0, Gradient × Input on bias-free ReLU nets)' },
   (o) => ({ conv: epsilon(o.epsilon), dense: epsilon(o.epsilon), stabilizer: STABILIZER }),
   { epsilon: { type: 'number', help: "the ε-rule's stabilizer (Zennit's 1e-6; 0 is LRP-0)", default: STABILIZER } });
-export const lrpEpsilonPlusFlatMethod = lrpMethod('lrp-epsilon-plus-flat', 'LRP EpsilonPlusFlat', 'LRP: flat on the first layer, z⁺ on convolutions, ε on dense layers (Zennit)', () => COMPOSITES['epsilon-plus-flat']);
-export const lrpEpsilonGammaBoxMethod = lrpMethod('lrp-epsilon-gamma-box', 'LRP EpsilonGammaBox', 'LRP: z^B on the first convolution, γ = 0.25 on the others, ε on dense layers (Zennit)', () => COMPOSITES['epsilon-gamma-box']);
-export const lrpAlpha2Beta1Method = lrpMethod('lrp-alpha2-beta1', 'LRP EpsilonAlpha2Beta1', 'LRP: α2β1 on convolutions, ε on dense layers (Zennit)', () => COMPOSITES['alpha2-beta1']);
+export const lrpEpsilonPlusFlatMethod = lrpMethod({ name: 'lrp-epsilon-plus-flat', short: 'LRP+flat', title: 'LRP EpsilonPlusFlat', summary: 'LRP: flat on the first layer, z⁺ on convolutions, ε on dense layers (Zennit)' }, () => COMPOSITES['epsilon-plus-flat']);
+export const lrpEpsilonGammaBoxMethod = lrpMethod({ name: 'lrp-epsilon-gamma-box', short: 'LRP-gbox', title: 'LRP EpsilonGammaBox', summary: 'LRP: z^B on the first convolution, γ = 0.25 on the others, ε on dense layers (Zennit)' }, () => COMPOSITES['epsilon-gamma-box']);
+export const lrpAlpha2Beta1Method = lrpMethod({ name: 'lrp-alpha2-beta1', short: 'LRP-a2b1', title: 'LRP EpsilonAlpha2Beta1', summary: 'LRP: α2β1 on convolutions, ε on dense layers (Zennit)' }, () => COMPOSITES['alpha2-beta1']);

@@ -3,7 +3,9 @@
  * kept with probability 0.5, upsampled bilinearly to (7 + 1)·⌈H/7⌉ and cropped at a random shift
  * (the paper's code: smooth masks not aligned to the grid); the masked image blends toward the
  * model's neutral value. The map is the mask-weighted mean score, Σ f(x ⊙ M) M / Σ M (Xplique's
- * normalization). Masks are drawn from the seed and built a chunk at a time.
+ * normalization), less its minimum: every pixel carries the mean score, and the map's message is
+ * what rises above that floor (RISE's pictures are drawn so). Masks are drawn from the seed and
+ * built a chunk at a time.
  */
 import { Rng } from '../engine/rng.js';
 import { forwardBatch } from './chunks.js';
@@ -67,6 +69,9 @@ export const riseMethod = defineAttribution({
         den[p] += m[r * h * w + p];
       }
     }
-    return Float32Array.from(num, (v, p) => v / (den[p] + 1e-4));
+    const sal = Float32Array.from(num, (v, p) => v / (den[p] + 1e-4));
+    // Every pixel carries the mean score; what the map says is above its floor (as RISE's pictures are drawn).
+    const floor = sal.reduce((m, v) => Math.min(m, v), Infinity);
+    return sal.map((v) => v - floor);
   }),
 });

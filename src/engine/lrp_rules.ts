@@ -25,6 +25,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import { linearRelevance, stabilize, type LrpRule } from './lrp_linear.js';
+import { runKernel } from './internals.js';
 import { kernelVjp, reduceTo, type OpRule, type RecordedOp, type RuleSet } from './rule_sets.js';
 
 export type { LrpRule } from './lrp_linear.js';
@@ -157,7 +158,7 @@ export function lrpRuleSet(composite: LrpComposite, pass: LrpPass): RuleSet {
         const first = !firstSeen && composite.first != null && (composite.firstKind ?? spec.kind) === spec.kind;
         if (first) firstSeen = true;
         const rule = first ? composite.first! : composite[spec.kind];
-        const lin = (x: tf.Tensor, wt: tf.Tensor) => tf.engine().runKernel(spec.kernel, { [pathIn]: x, [weightIn]: wt }, op.attrs as tf.NamedAttrMap) as tf.Tensor;
+        const lin = (x: tf.Tensor, wt: tf.Tensor) => runKernel(spec.kernel, { [pathIn]: x, [weightIn]: wt }, op.attrs);
         const back = (wt: tf.Tensor, s: tf.Tensor, like: tf.Tensor) => kernelVjp(spec.kernel, { [pathIn]: like, [weightIn]: wt }, [], op.attrs, s, pathIn);
         return (dy) => {
           // Merges hold while every tensor they read had this layer's chain as its only reader.
