@@ -21,6 +21,9 @@ import { gradientInputMethod, occlusionMethod } from './input_methods.js';
 import { lrpAlpha2Beta1Method, lrpEpsilonGammaBoxMethod, lrpEpsilonMethod, lrpEpsilonPlusFlatMethod } from './lrp.js';
 import type { AnyAttribution } from './method.js';
 import { smoothGrad2Method, smoothGradMethod, varGradMethod } from './noise_tunnel.js';
+import { attentionMethod } from './attention.js';
+import { cheferMethod } from './chefer.js';
+import { rolloutMethod } from './rollout.js';
 
 export const ATTRIBUTIONS: readonly AnyAttribution[] = [
   saliencyMethod,
@@ -56,6 +59,9 @@ export const ATTRIBUTIONS: readonly AnyAttribution[] = [
   eigenGradCamMethod,
   ablationCamMethod,
   fullGradMethod,
+  attentionMethod,
+  rolloutMethod,
+  cheferMethod,
 ];
 
 /** The method of that name; an unknown name is one line listing the known ones. */
