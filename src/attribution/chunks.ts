@@ -40,6 +40,7 @@ export function rowTarget(t: ResolvedTarget, reps: number, from: number, to: num
     layer: t.layer,
     units: rows.map((i) => t.units[i]),
     neurons: t.neurons ? rows.map((i) => t.neurons![i]) : undefined,
+    reading: t.reading,
   };
 }
 

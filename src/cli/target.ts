@@ -1,6 +1,8 @@
 /**
  * The CLI's side of targets and ground truth: --target in the one vocabulary of
- * objectives/target.ts (cosine:IMAGE embeds the image at the target layer), --feature-mask (a PNG
+ * objectives/target.ts (cosine:REF takes its reference embedding from a .npy file or a JSON array
+ * of numbers — a CLIP text embedding computed elsewhere — or embeds an image, a file or DATASET:N,
+ * at the target layer), --feature-mask (a PNG
  * whose grey levels label the interpretable features of LIME, KernelSHAP and ablation) and --masks
  * (a folder of ground-truth masks for the localisation metrics, one PNG per input, named after it:
  * `cat.png` for cat.jpg, `mnist_3.png` for mnist:3). A mask that is missing or of another size is
@@ -11,24 +13,49 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import { decodeImage } from '../io/image.js';
+import { parseNpy } from '../io/npy.js';
 import type { VisModel } from '../model/types.js';
 import { parseReading, TARGET_VOCABULARY, type TargetReading } from '../objectives/target.js';
 import type { FlagSpecs } from './args.js';
 import { imageFrom } from './inputs.js';
 
 export const READING_FLAGS = {
-  target: { type: 'string', help: `what the map explains: ${TARGET_VOCABULARY} (an image's embedding at --layer)`, default: 'logit' },
+  target: { type: 'string', help: `what the map explains: ${TARGET_VOCABULARY} (REFERENCE: a .npy file, a JSON array, or an image embedded at the target layer)`, default: 'logit' },
 } as const satisfies FlagSpecs;
 
-/** --target parsed; cosine:IMAGE reads the image and takes its activations at `layer` as the reference. */
+/**
+ * --target parsed; cosine:REF reads REF.npy (io/npy.ts) or REF.json (an array of numbers, nested
+ * arrays flattened), else takes REF as an image and its activations at `layer` as the reference.
+ */
 export async function readingFrom(text: string, model: VisModel, layer: string): Promise<TargetReading> {
   let reference: Float32Array | undefined;
-  if (text.startsWith('cosine:') && text.length > 'cosine:'.length) {
-    const image = await imageFrom(text.slice('cosine:'.length), model);
-    reference = tf.tidy(() => model.activations(image.expandDims(0) as tf.Tensor4D, [layer])[0].dataSync() as Float32Array);
+  if (text.startsWith('cosine:') && text.length > 'cosine:'.length) reference = await referenceFrom(text.slice('cosine:'.length), model, layer);
+  return parseReading(text, () => reference!);
+}
+
+/** A reference embedding from a .npy or .json file, or an image's activations at `layer`. */
+export async function referenceFrom(ref: string, model: VisModel, layer: string): Promise<Float32Array> {
+  if (/\.(npy|json)$/i.test(ref)) {
+    const bytes = await fs.readFile(ref).catch(() => {
+      throw new DeepvisError(`--target cosine: cannot read ${ref}`);
+    });
+    if (/\.npy$/i.test(ref)) return parseNpy(bytes, ref).data;
+    let v: unknown;
+    try {
+      v = JSON.parse(bytes.toString('utf8'));
+    } catch (e) {
+      throw new DeepvisError(`--target cosine: ${ref} is not JSON (${(e as Error).message})`);
+    }
+    const flat = Array.isArray(v) ? (v as unknown[]).flat(Infinity) : [];
+    if (flat.length === 0 || flat.some((x) => typeof x !== 'number' || !Number.isFinite(x))) throw new DeepvisError(`--target cosine: ${ref} must hold a non-empty array of finite numbers`);
+    return Float32Array.from(flat as number[]);
+  }
+  const image = await imageFrom(ref, model);
+  try {
+    return tf.tidy(() => model.activations(image.expandDims(0) as tf.Tensor4D, [layer])[0].dataSync() as Float32Array);
+  } finally {
     image.dispose();
   }
-  return parseReading(text, () => reference!);
 }
 
 /** A label per pixel from a PNG's first channel (its grey levels), checked against the model's input size. */

@@ -75,7 +75,7 @@ export const TARGET_VOCABULARY = "logit (default), probability, sum, sum:U,U,…
  * unit itself, a class logit; also 'unit'), 'probability', 'sum' (every output of the layer) or
  * 'sum:3,5' (the chosen units), 'region:y0,x0,y1,x1' (the unit's mean over rows y0…y1−1 and
  * columns x0…x1−1 of a spatial or segmentation output), 'cosine:REF' (cosine similarity to the
- * embedding `reference(REF)` gives: the CLI reads REF as an image and embeds it). A malformed
+ * embedding `reference(REF)` gives: the CLI reads REF from a .npy or JSON file, or embeds an image). A malformed
  * target is one line; ranges are checked against the layer when the target is resolved.
  */
 export function parseReading(text: string, reference?: (ref: string) => ArrayLike<number>): TargetReading {
@@ -96,7 +96,7 @@ export function parseReading(text: string, reference?: (ref: string) => ArrayLik
       return { kind: 'region', box: box as unknown as readonly [number, number, number, number] };
     }
     case 'cosine':
-      if (!arg) throw new DeepvisError(`--target cosine takes a reference (cosine:IMAGE); got '${text}'`);
+      if (!arg) throw new DeepvisError(`--target cosine takes a reference (cosine:FILE.npy, cosine:FILE.json or cosine:IMAGE); got '${text}'`);
       if (!reference) throw new DeepvisError('a cosine target needs a reference embedding');
       return { kind: 'cosine', reference: reference(arg) };
   }
