@@ -53,7 +53,8 @@ for (const m of wanted) {
   }
   const last = rows[rows.length - 1];
   console.log(`| ${last.method} | ${last.access} | ${last.seconds == null ? '—' : last.seconds.toFixed(last.seconds < 10 ? 2 : 1)} | ${last.note ?? ''} |`);
+  // Written after every row: a run cut short (a time limit) keeps what it measured.
+  if (flags.out) await writeJsonAtomic(flags.out as string, { model: flags.model, input: flags.input, shape: model.input.shape, backend: engine.backend, threads: engine.threads, forwardEngine: model.forwardEngine ?? 'tfjs', rows });
 }
-if (flags.out) await writeJsonAtomic(flags.out as string, { model: flags.model, input: flags.input, shape: model.input.shape, backend: engine.backend, threads: engine.threads, forwardEngine: model.forwardEngine ?? 'tfjs', rows });
 x.dispose();
 model.dispose();
