@@ -91,6 +91,8 @@ export async function run(argv: string[]): Promise<void> {
   const input = await imagesFrom(required(flags, 'input'), model);
   const spec = targetFrom(flags, model);
   const target = { ...spec, reading: await readingFrom(flags.target, model, targetLayer(model, spec).name) };
+  // A sum or a cosine target reads no one unit: the tiles say so instead of naming the predicted class.
+  const unitFree = target.reading.kind === 'sum' ? 'sum' : target.reading.kind === 'cosine' ? 'cos' : undefined;
   const featureMask = flags['feature-mask'] ? await featureMaskFrom(flags['feature-mask'], model) : undefined;
   // Methods that expand an input put every image's copies in one batch.
   const n0 = input.images.shape[0];
@@ -112,12 +114,12 @@ export async function run(argv: string[]): Promise<void> {
     labels.push(input.names[i]);
     for (const [k, r] of results.entries()) {
       tiles.push(tile(r, methods[k], i, bases[i]));
-      labels.push(`${methods[k].short} ${model.labels?.[r.units[i]] ?? r.units[i]}`);
+      labels.push(`${methods[k].short} ${unitFree ?? model.labels?.[r.units[i]] ?? r.units[i]}`);
     }
   }
   const layer = results[0].layer;
   const stem = `attribute-${flags.method === 'all' ? 'all' : methods.map((m) => m.name).join('+')}`;
-  await output.png(`${stem}.png`, grid(tiles, { cols: methods.length + 1, labels, minTile: 84, title: `attribution of ${layer} (label: method, unit)` }));
+  await output.png(`${stem}.png`, grid(tiles, { cols: methods.length + 1, labels, minTile: 84, title: `attribution of ${layer} (label: method, ${unitFree ? `target ${flags.target}` : 'unit'})` }));
   await output.json(`${stem}.json`, {
     model: flags.model, backend: engine.backend, images: input.names, imageLabels: input.labels, skipped,
     maps: results.map((r) => ({ method: r.method, layer: r.layer, units: r.units, neurons: r.neurons ?? null, scores: r.scores, camLayer: r.camLayer ?? null, seconds: r.seconds, heatShape: [n, h, w], heat: Array.from(r.heat, (v) => +v.toPrecision(5)) })),
