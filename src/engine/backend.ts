@@ -12,6 +12,7 @@ import { installDilatedGradients } from './dilated_gradients.js';
 import { installAvgPoolGradient } from './avg_pool_gradient.js';
 import { installReluGradient } from './relu_gradient.js';
 import { checkTfjsVersion } from './version.js';
+import { parseGradientEngine, setGradientEngine, type GradientEngineChoice } from './gradient_engine.js';
 import { installLazyGradients } from './lazy_gradients.js';
 import { installLeanBackward } from './lean_backward.js';
 import { installShapeOnlySaves } from './shape_saves.js';
@@ -28,6 +29,8 @@ export interface EngineArgs {
   readonly threads?: number;
   /** Where the browser finds tfjs-backend-wasm's .wasm files (a folder URL or a map by file name). */
   readonly wasmPaths?: string | Record<string, string>;
+  /** Gradient engine (engine/gradient_engine.ts). Default: DEEPVIS_GRADIENTS, else 'auto'. */
+  readonly gradients?: GradientEngineChoice;
 }
 
 export interface EngineInfo {
@@ -35,6 +38,7 @@ export interface EngineInfo {
   threads: number;
   simd: boolean;
   kernels: KernelReport;
+  gradients: GradientEngineChoice;
 }
 
 const isNode = typeof process !== 'undefined' && process.versions?.node != null;
@@ -80,6 +84,7 @@ async function setWasm(threads: number): Promise<boolean> {
 
 export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   checkTfjsVersion();
+  const gradients = args.gradients ?? parseGradientEngine(isNode ? process.env.DEEPVIS_GRADIENTS : undefined);
   const wanted = args.backend ?? (isNode ? 'wasm' : undefined);
   if (wanted === 'tensorflow') {
     if (!(await loadOptional('@tensorflow/tfjs-node'))) {
@@ -116,7 +121,9 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   installShapeOnlySaves();
   installPlainTidyResults();
   const kernels = installKernels(chosen);
+  setGradientEngine(gradients);
   return {
+    gradients,
     backend: chosen,
     threads: chosen === 'wasm' ? wasmThreads() : 1,
     simd: chosen === 'wasm' ? tf.env().getBool('WASM_HAS_SIMD_SUPPORT') : false,

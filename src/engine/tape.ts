@@ -22,3 +22,8 @@ export function releaseTapeAfterError(): void {
 export function recordingGradients(): boolean {
   return (tf.engine() as unknown as { state: EngineState }).state.gradientDepth > 0;
 }
+
+/** How many gradients are being recorded around this point (1 inside one tf.grad, 2 inside a gradient of a gradient). */
+export function gradientDepth(): number {
+  return (tf.engine() as unknown as { state: EngineState }).state.gradientDepth;
+}

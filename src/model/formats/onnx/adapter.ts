@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardRunner } from '../../../engine/forward_runner.js';
-import { recordingGradients } from '../../../engine/tape.js';
+import { gradientEngineChoice } from '../../../engine/gradient_engine.js';
+import { gradientDepth, recordingGradients } from '../../../engine/tape.js';
 import { DeepvisError } from '../../../errors.js';
 import { resolveInputSpec } from '../../input_spec.js';
 import { findLayer, parseRef } from '../../layer_lookup.js';
@@ -15,6 +16,7 @@ import type { DeepvisMetadata, InputOverrides, LayerInfo, LayerOffset, VisModel 
 import { compile, type Program } from './compile.js';
 import type { OnnxGraph } from './decode.js';
 import { materialize, toNhwc, type RtMeta } from './layout.js';
+import { OnnxGradients } from './grad/native.js';
 
 /** A runtime tensor as methods see it: NHWC maps, flat vectors in logical order. */
 function tapForm(t: tf.Tensor, meta: RtMeta): tf.Tensor {
@@ -152,7 +154,10 @@ function planFor(p: Program, wanted: readonly string[]): number[] {
  * `runner`, when given, runs forwards that no gradient records and no offset changes; if it ever
  * fails (an op or type it does not take), the model falls back to tfjs for good.
  */
-export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMetadata, overrides: InputOverrides, runner: ForwardRunner | null = null): VisModel {
+export function fromOnnxGraph(
+  graph: OnnxGraph, source: string, meta: DeepvisMetadata, overrides: InputOverrides, runner: ForwardRunner | null = null,
+  noRunner = 'no native engine was given',
+): VisModel {
   const declared = graph.inputs[0]?.dims ?? [];
   if (declared.length !== 4) {
     throw new DeepvisError(`${source}: deepvis needs an image input [N, C, H, W]; this model's input is [${declared.map((d) => d ?? '?').join(', ')}]`);
@@ -201,7 +206,47 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
   // randomization rebinds a weight's data), forwards go to tfjs, which sees the edit.
   const weightData = program.kept.map((t) => t.dataId);
   const weightsAsLoaded = () => program.kept.every((t, i) => t.dataId === weightData[i]);
+  // Gradients: the model's gradient graph on the runner's engine, as one op on tfjs's tape.
+  const facts = { nodes: graph.nodes, opset: graph.opset, inputName: program.inputName };
+  let native = runner?.graphs ? new OnnxGradients(runner.name, runner.graphs, facts, program) : null;
+  let nativeBroken = runner && !runner.graphs ? `${runner.name} runs no gradient graphs` : '';
+  const gradientRoute = (): { engine: string; why: string; native: OnnxGradients | null } => {
+    const tfjs = (why: string) => ({ engine: 'tfjs', why, native: null });
+    const choice = gradientEngineChoice();
+    if (choice === 'tfjs') return tfjs('gradient engine set to tfjs (--gradients / DEEPVIS_GRADIENTS)');
+    if (!runner) return tfjs(noRunner);
+    if (!native) return tfjs(nativeBroken);
+    if (!weightsAsLoaded()) return tfjs('the weights were changed after loading; onnxruntime has the file\'s');
+    const status = native.status();
+    if (!status.ok) return tfjs(status.why);
+    return { engine: native.engine, why: `${choice === 'auto' ? 'default' : 'asked for'}: the model's gradient graph runs there (${status.why})`, native };
+  };
+  /** Taps on the tape through the native engine, or null when it cannot serve them (then tfjs does). */
+  const nativeTaps = (x: tf.Tensor, tensors: readonly string[], offset?: { name: string; delta: tf.Tensor }): tf.Tensor[] | null => {
+    const route = gradientDepth() === 1 ? gradientRoute() : null;
+    if (!route?.native) return null;
+    const unique = [...new Set(tensors)];
+    try {
+      const outs = route.native.op(unique, offset?.name).apply(x, offset?.delta);
+      const seen = new Set<number>();
+      return tensors.map((t) => {
+        const i = unique.indexOf(t);
+        if (!seen.has(i)) return seen.add(i), outs[i];
+        return outs[i].clone();
+      });
+    } catch (e) {
+      // A graph the engine refuses (an op or attribute it does not take): tfjs from now on, said by inspect.
+      nativeBroken = `${route.engine} failed on the gradient graph (${(e as Error).message.split('\n')[0]})`;
+      native?.dispose();
+      native = null;
+      return null;
+    }
+  };
   const run = (native: tf.Tensor, tensors: readonly string[], offset?: { name: string; delta: tf.Tensor }): tf.Tensor[] => {
+    if (recordingGradients()) {
+      const taps = nativeTaps(native, tensors, offset);
+      if (taps) return taps;
+    }
     if (forward && !offset && !recordingGradients() && weightsAsLoaded()) {
       try {
         return runOn(forward, native, tensors, rowsPerRun);
@@ -217,6 +262,12 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
     format: 'onnx',
     get forwardEngine() {
       return forward?.name ?? 'tfjs';
+    },
+    get gradientEngine() {
+      return gradientRoute().engine;
+    },
+    get gradientEngineWhy() {
+      return gradientRoute().why;
     },
     input,
     layers,
@@ -239,6 +290,8 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
       return program.steps[program.producer.get(t)!].compiled.weights ?? [];
     },
     dispose() {
+      native?.dispose();
+      native = null;
       forward?.dispose();
       forward = null;
       tf.dispose([...program.kept]);

@@ -1,0 +1,178 @@
+/**
+ * ONNX models' gradients on onnxruntime: the gradient graphs build.ts writes, run on the engine
+ * that runs the file's forwards, as the programs engine/native_gradient.ts enters into tfjs's tape.
+ * Per set of taps (and offset) and rule set: a forward session (image → taps and what the backward
+ * reads), a backward session (tap gradients and those tensors → input gradient) and, once a
+ * linear objective repeats its tap gradient, a fused session (both in one run). Sessions hold
+ * their own copy of the weights, so only a few sets are kept.
+ */
+import type { HostArray, HostValue, NativeGraphs, NativeSession } from '../../../../engine/forward_runner.js';
+import { NativeTapOp, type NativeForward, type NativeTapProgram } from '../../../../engine/native_gradient.js';
+import type { BackwardRules } from '../../../../engine/rules.js';
+import type { Program } from '../compile.js';
+import type { OnnxNode } from '../decode.js';
+import { decodeModelProto } from '../encode.js';
+import { buildGradient, GRAPH_DELTA, GRAPH_X, graphDy, type GradGraphs, type SavedTensor } from './build.js';
+import { ruleKey } from './rule_sets.js';
+import type { ConvVjp } from './vjp.js';
+import { NoVjp } from './vjp_types.js';
+
+/** What the loader keeps of the decoded graph for building gradient graphs later. */
+export interface GradFacts {
+  readonly nodes: readonly OnnxNode[];
+  readonly opset: number;
+  readonly inputName: string;
+}
+
+const KEPT_TAP_SETS = 2;
+const PLAIN: BackwardRules = { relu: 'gradient' };
+
+const float = (h: HostArray): HostValue => ({ type: 'float32', data: h.data, dims: h.dims });
+const host = (v: HostValue): HostArray => ({ data: v.data as Float32Array, dims: v.dims });
+
+interface Sessions {
+  readonly tapNames: readonly string[];
+  readonly dx: string;
+  readonly dDelta: string | null;
+  readonly saved: readonly SavedTensor[];
+  readonly forward: NativeSession;
+  readonly backward: Map<string, { session: NativeSession; reads: readonly SavedTensor[] }>;
+  fused?: NativeSession;
+}
+
+/** One set of taps: its sessions per rule set. */
+class TapProgram implements NativeTapProgram {
+  private readonly byRules = new Map<string, Sessions>();
+
+  constructor(
+    readonly engine: string,
+    private readonly graphs: NativeGraphs,
+    private readonly build: (rules: BackwardRules) => GradGraphs,
+  ) {}
+
+  private sessions(rules: BackwardRules): Sessions {
+    const key = ruleKey(rules);
+    let s = this.byRules.get(key);
+    if (s) return s;
+    const built = this.build(rules);
+    const forward = this.graphs.session(built.forward());
+    const back = built.backward();
+    s = {
+      tapNames: built.tapNames, dx: built.dx, dDelta: built.dDelta, saved: built.saved, forward,
+      backward: new Map([['both', { session: this.graphs.session(back.bytes), reads: back.reads }]]),
+    };
+    this.byRules.set(key, s);
+    return s;
+  }
+
+  private backwardFor(s: Sessions, rules: BackwardRules, want: { dx: boolean; dDelta: boolean }) {
+    const key = want.dx || !s.dDelta ? 'both' : 'delta';
+    let b = s.backward.get(key);
+    if (!b) {
+      const back = this.build(rules).backward(want);
+      const known = new Set(s.saved.map((t) => t.name));
+      if (back.reads.some((t) => !known.has(t.name))) throw new Error('gradient graph: backward graphs of one build disagree');
+      b = { session: this.graphs.session(back.bytes), reads: back.reads };
+      s.backward.set(key, b);
+    }
+    return b;
+  }
+
+  forward(x: HostArray, delta: HostArray | null, rules: BackwardRules): NativeForward {
+    const s = this.sessions(rules);
+    const feeds: Record<string, HostValue> = { [GRAPH_X]: float(x), ...(delta ? { [GRAPH_DELTA]: float(delta) } : {}) };
+    const out = s.forward.run(feeds, [...s.tapNames, ...s.saved.map((t) => t.name)]);
+    const k = s.tapNames.length;
+    const saved = new Map(s.saved.map((t, i) => [t.name, out[k + i]]));
+    return {
+      taps: out.slice(0, k).map(host),
+      backward: (dys, want) => {
+        const b = this.backwardFor(s, rules, want);
+        const fetch = [...(want.dx || !s.dDelta ? [s.dx] : []), ...(want.dDelta && s.dDelta ? [s.dDelta] : [])];
+        const feeds: Record<string, HostValue> = Object.fromEntries(dys.map((d, i) => [graphDy(i), float(d)]));
+        for (const t of b.reads) feeds[t.name] = saved.get(t.name)!;
+        const res = b.session.run(feeds, fetch);
+        const at = (name: string | null) => (name && fetch.includes(name) ? host(res[fetch.indexOf(name)]) : undefined);
+        return { dx: at(s.dx), dDelta: at(s.dDelta) };
+      },
+    };
+  }
+
+  fused(x: HostArray, delta: HostArray | null, dys: readonly HostArray[], rules: BackwardRules) {
+    const s = this.sessions(rules);
+    s.fused ??= this.graphs.session(this.build(rules).fused());
+    const feeds: Record<string, HostValue> = { [GRAPH_X]: float(x), ...(delta ? { [GRAPH_DELTA]: float(delta) } : {}) };
+    dys.forEach((d, i) => (feeds[graphDy(i)] = float(d)));
+    const fetch = [...s.tapNames, s.dx, ...(s.dDelta ? [s.dDelta] : [])];
+    const out = s.fused.run(feeds, fetch);
+    const k = s.tapNames.length;
+    return { taps: out.slice(0, k).map(host), dx: host(out[k]), dDelta: s.dDelta ? host(out[k + 1]) : undefined };
+  }
+
+  dispose(): void {
+    for (const s of this.byRules.values()) {
+      s.forward.dispose();
+      s.fused?.dispose();
+      for (const b of s.backward.values()) b.session.dispose();
+    }
+    this.byRules.clear();
+  }
+}
+
+/** An ONNX model's native gradients: whether they work, and the tape op for each set of taps. */
+export class OnnxGradients {
+  private readonly ops = new Map<string, { op: NativeTapOp; program: TapProgram }>();
+  private verdict: { ok: boolean; why: string } | null = null;
+
+  constructor(
+    readonly engine: string,
+    private readonly graphs: NativeGraphs,
+    private readonly facts: GradFacts,
+    private readonly program: Program,
+    private readonly conv: ConvVjp = 'flip',
+  ) {}
+
+  private build(taps: readonly string[], offset: string | undefined, rules: BackwardRules): GradGraphs {
+    const { nodes, opset, inputName } = this.facts;
+    const model = decodeModelProto(this.graphs.modelBytes());
+    return buildGradient({ nodes, opset, inputName, program: this.program, model }, { taps, offset, rules, conv: this.conv });
+  }
+
+  /** Whether every op between the image and the output has a VJP rule (built once, no session), and if not why. */
+  status(): { ok: boolean; why: string } {
+    if (!this.verdict) {
+      try {
+        this.build(this.program.outputs, undefined, PLAIN);
+        this.verdict = { ok: true, why: 'every op has a VJP rule' };
+      } catch (e) {
+        this.verdict = { ok: false, why: e instanceof NoVjp ? `no VJP for ${e.message}` : (e as Error).message.split('\n')[0] };
+      }
+    }
+    return this.verdict;
+  }
+
+  /** The tape op for these taps (ONNX tensor names) and offset tensor. */
+  op(taps: readonly string[], offset?: string): NativeTapOp {
+    const key = `${taps.join('\u0000')}|${offset ?? ''}`;
+    let entry = this.ops.get(key);
+    if (entry) {
+      this.ops.delete(key);
+      this.ops.set(key, entry); // most recently used last
+      return entry.op;
+    }
+    const program = new TapProgram(this.engine, this.graphs, (rules) => this.build(taps, offset, rules));
+    entry = { op: new NativeTapOp(program), program };
+    this.ops.set(key, entry);
+    while (this.ops.size > KEPT_TAP_SETS) {
+      const [oldest, old] = this.ops.entries().next().value as [string, { program: TapProgram }];
+      this.ops.delete(oldest);
+      old.program.dispose();
+    }
+    return entry.op;
+  }
+
+  dispose(): void {
+    for (const e of this.ops.values()) e.program.dispose();
+    this.ops.clear();
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The VJP rule table: one row per ONNX op the importer runs, keyed by op type. Adding an op to the
+ * importer is adding its row here (vjp_elementwise.ts, vjp_nn.ts, vjp_shape.ts); an op without a
+ * row keeps that model's gradients on tfjs, and `inspect` names it.
+ */
+import { ELEMENTWISE_VJP } from './vjp_elementwise.js';
+import { nnVjp } from './vjp_nn.js';
+import { SHAPE_VJP } from './vjp_shape.js';
+import type { HostTensor } from '../decode.js';
+import type { VjpTable } from './vjp_types.js';
+
+export type ConvVjp = 'flip' | 'transpose';
+
+/** `weights` reads a constant's float values (flipped filters, batch-norm scales). */
+export function vjpTable(weights: (name: string) => HostTensor | undefined, conv: ConvVjp): VjpTable {
+  return { ...ELEMENTWISE_VJP, ...nnVjp(weights, conv), ...SHAPE_VJP };
+}
+
+/** Op types with a row (whatever the weights): for coverage checks. */
+export const VJP_OPS: ReadonlySet<string> = new Set(Object.keys(vjpTable(() => undefined, 'transpose')));
