@@ -149,7 +149,10 @@ const ModelProto = (onnx as unknown as { ModelProto: Coder }).ModelProto;
 
 /** A ModelProto object (modelProto's, or decodeModelProto's edited) → bytes. */
 export function encodeModelProto(model: unknown): Uint8Array {
-  return ModelProto.encode(model).finish();
+  const b = ModelProto.encode(model).finish();
+  // A plain view, not Node's Buffer: protobufjs reads a Buffer with its Buffer reader, whose byte
+  // fields come out as views that .slice() does not copy (and decode.ts relies on copies).
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** The model's bytes: graph, nodes, initializers → one ONNX file. */

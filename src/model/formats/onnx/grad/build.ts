@@ -70,7 +70,7 @@ function floatsOf(proto: Record<string, unknown>): HostTensor | undefined {
   const dims = ((proto.dims as unknown[]) ?? []).map(num);
   const raw = proto.raw_data as Uint8Array | undefined;
   if (raw && raw.byteLength) {
-    const bytes = raw.byteOffset % 4 === 0 ? raw : raw.slice();
+    const bytes = raw.byteOffset % 4 === 0 ? raw : (Uint8Array.prototype.slice.call(raw) as Uint8Array);
     return { dims, dtype: 'float32', data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
   }
   const f = proto.float_data as number[] | undefined;
@@ -263,7 +263,7 @@ function smallInitializer(proto: unknown): HostTensor | undefined {
   const raw = t.raw_data as Uint8Array | undefined;
   if (type === 1) return floatsOf(t);
   if (type === 7 && raw?.byteLength) {
-    const bytes = raw.slice();
+    const bytes = Uint8Array.prototype.slice.call(raw) as Uint8Array;
     return { dims, dtype: 'int32', data: Int32Array.from(new BigInt64Array(bytes.buffer, 0, bytes.byteLength / 8), Number) };
   }
   if (type === 7) return { dims, dtype: 'int32', data: Int32Array.from((t.int64_data as unknown[]) ?? [], num) };

@@ -12,29 +12,9 @@ import * as tf from '@tensorflow/tfjs';
 import { setGradientEngine } from '../../../../engine/gradient_engine.js';
 import { loadModel } from '../../../../io/model_files.js';
 import type { VisModel } from '../../../types.js';
-import { noLeaks, setup } from '../../../../../test/helpers.js';
+import { cosine, noLeaks, relErr, setup } from '../../../../../test/helpers.js';
 
 const DIR = 'test/fixtures/onnx';
-
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
-
-/** max |a − b| / max |b|. */
-export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, s = 1e-30;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / s;
-}
 
 const LAYER_KERNELS = /^(Conv2D|FusedConv2D|DepthwiseConv2dNative|FusedDepthwiseConv2D|MaxPool|AvgPool|_FusedMatMul|BatchMatMul)$/;
 
@@ -42,7 +22,7 @@ const LAYER_KERNELS = /^(Conv2D|FusedConv2D|DepthwiseConv2dNative|FusedDepthwise
  * d Σ (layer · W) / dx on the given engine. On onnxruntime, no tfjs kernel of a layer may run
  * (the gradient must not have come from the tape after all).
  */
-export async function gradientOn(engine: 'onnxruntime' | 'tfjs', model: VisModel, x: tf.Tensor4D, layer: string, W: tf.Tensor): Promise<Float32Array> {
+async function gradientOn(engine: 'onnxruntime' | 'tfjs', model: VisModel, x: tf.Tensor4D, layer: string, W: tf.Tensor): Promise<Float32Array> {
   setGradientEngine(engine);
   try {
     let g: Float32Array | null = null;
