@@ -12,10 +12,11 @@
  */
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
-import protobuf from 'protobufjs/minimal.js';
+import { withGraphOutputs } from './graph_outputs.js';
 import type { ForwardRunnerFactory, HostArray, HostValue, NativeSession as GraphSession } from './forward_runner.js';
 
 export const ORT_VERSION = '1.30.0';
+export { withGraphOutputs };
 const SESSIONS_KEPT = 3;
 
 interface NativeSession {
@@ -50,26 +51,6 @@ export function loadOnnxRuntime(): { ort: Ort | null; why: string } {
   return { ort: cached, why: whyNot };
 }
 let whyNot = '';
-
-/** `model` with `names` appended to its graph's outputs (ModelProto.graph = 7, GraphProto.output = 12). */
-export function withGraphOutputs(model: Uint8Array, names: readonly string[]): Uint8Array {
-  if (names.length === 0) return model;
-  const w = protobuf.Writer.create();
-  w.uint32((7 << 3) | 2).fork();
-  for (const name of names) {
-    // ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1: FLOAT } } }
-    w.uint32((12 << 3) | 2).fork();
-    w.uint32((1 << 3) | 2).string(name);
-    w.uint32((2 << 3) | 2).fork().uint32((1 << 3) | 2).fork().uint32(1 << 3).int32(1).ldelim().ldelim();
-    w.ldelim();
-  }
-  w.ldelim();
-  const extra = w.finish();
-  const out = new Uint8Array(model.byteLength + extra.byteLength);
-  out.set(model);
-  out.set(extra, model.byteLength);
-  return out;
-}
 
 const threads = () => Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, Number(process.env.DEEPVIS_THREADS) || Infinity));
 
