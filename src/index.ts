@@ -10,7 +10,9 @@ export type { VisModel, LayerInfo, InputSpec, InputOverrides, DeepvisMetadata, C
 export { fromLayersModel } from './model/layers_adapter.js';
 export { fromGraphModel } from './model/graph_adapter.js';
 export { visModelFromArtifacts, detectFormat } from './model/from_artifacts.js';
-export { loadModelFromUrl, loadModelFromFiles } from './model/from_url.js';
+export { loadModelFromUrl, loadModelFromFiles, type PageNativeEngine } from './model/from_url.js';
+export { OrtWeb, ORT_WEB_VERSION, type OrtWebOptions } from './engine/onnxruntime_web.js';
+export { GRADIENT_ENGINES, type GradientEngineChoice } from './engine/gradient_engine.js';
 export { visModelFromBytes, parseSidecar, SINGLE_FILE_MODEL } from './model/from_bytes.js';
 export { gradientCheck } from './model/gradient_check.js';
 export { Objective, sum } from './objectives/objective.js';
