@@ -63,10 +63,10 @@ export async function appBench(): Promise<Record<string, Measure>> {
  * Issue 26, item 6: an ONNX model in the live toolbox on onnxruntime-web (its wasm build driven
  * synchronously, forwards and gradients) against the tfjs path (?ort=off): frames per second of
  * the live view with the unit panel open on the backprop view (gradient mode: a saliency map every
- * fifth frame), and seconds per step of a Lucid run in the unit panel (the difference of a 3-step
- * and a 13-step run over 10 steps, so set-up is not counted). `models`: ONNX files to serve.
+ * fifth frame), and seconds per step of a Lucid run in the unit panel (the difference of a 10-step
+ * and a 30-step run over 20 steps, so set-up is not counted). `models`: ONNX files to serve.
  */
-export async function appNativeBench(models: readonly string[], lucidSteps: readonly [number, number] = [3, 13]): Promise<Record<string, Measure>> {
+export async function appNativeBench(models: readonly string[], lucidSteps: readonly [number, number] = [10, 30]): Promise<Record<string, Measure>> {
   if (!existsSync('/usr/bin/chromium')) return {};
   const dir = await mkdtemp(path.join(tmpdir(), 'deepvis-appnative-'));
   const appDir = await ensureApp({});
