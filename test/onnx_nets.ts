@@ -5,11 +5,11 @@
 import { onnxRuntimeRunner } from '../src/engine/onnxruntime.js';
 import { visModelFromBytes } from '../src/model/from_bytes.js';
 import type { VisModel } from '../src/model/types.js';
-import { encodeModel, type NodeSpec, type TensorSpec } from '../src/model/formats/onnx/encode.js';
+import { encodeOnnx, type EncNode, type EncTensor } from '../src/model/formats/onnx/encode.js';
 
 export interface Net {
-  readonly nodes: NodeSpec[];
-  readonly initializers?: TensorSpec[];
+  readonly nodes: EncNode[];
+  readonly initializers?: EncTensor[];
   /** [C, H, W] of the image input 'x'. */
   readonly input: readonly [number, number, number];
   readonly output: string;
@@ -17,14 +17,12 @@ export interface Net {
 }
 
 export function netBytes(n: Net): Uint8Array {
-  return encodeModel({
+  return encodeOnnx({
     opset: n.opset ?? 17,
-    graph: {
-      nodes: n.nodes,
-      initializers: n.initializers,
-      inputs: [{ name: 'x', dims: ['N', ...n.input] }],
-      outputs: [n.output],
-    },
+    nodes: n.nodes,
+    initializers: n.initializers,
+    inputs: [{ name: 'x', dims: ['N', ...n.input] }],
+    outputs: [{ name: n.output }],
   });
 }
 
@@ -45,5 +43,5 @@ export function seeded(n: number, seed: number): Float32Array {
   });
 }
 
-export const weight = (name: string, dims: number[], seed: number, scale = 0.5): TensorSpec =>
-  ({ name, dims, data: seeded(dims.reduce((a, b) => a * b, 1), seed).map((v) => v * scale) });
+export const weight = (name: string, dims: number[], seed: number, scale = 0.5): EncTensor =>
+  ({ name, dims, dtype: 'float32', data: seeded(dims.reduce((a, b) => a * b, 1), seed).map((v) => v * scale) });

@@ -47,7 +47,19 @@ export function optimizedLayer(find: (ref: string) => LayerInfo, ref: string, pr
   return find(refName({ name: r.name, pre: true }));
 }
 
+/** `LAYER:cls`: a token layer's first prefix token (the class token) as a flat layer. */
+export const CLS = ':cls';
+
 export function findLayer(layers: readonly LayerInfo[], ref: string | number): LayerInfo {
+  if (typeof ref === 'string' && ref.endsWith(CLS)) {
+    const base = findLayer(layers, ref.slice(0, -CLS.length));
+    if (!base.tokens || base.tokens.prefix < 1) {
+      throw new DeepvisError(`layer '${base.name}' has no class token (${ref}): ${base.tokens ? 'its tokens are all patches' : 'it is not a token layer'}`);
+    }
+    const c = base.outputShape[base.outputShape.length - 1];
+    const { tokens: _, ...rest } = base;
+    return { ...rest, name: base.name + CLS, kind: `${base.kind} (class token)`, outputShape: [c], units: c, aliases: [] };
+  }
   const parsed = typeof ref === 'string' ? parseRef(ref) : null;
   if (parsed?.pre) {
     const base = findLayer(layers, parsed.name);

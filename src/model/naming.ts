@@ -11,6 +11,8 @@
 export interface NamedNode {
   readonly name: string;
   readonly aliases: readonly string[];
+  /** The module paths enclosing the node, outermost first (empty for an unscoped name). */
+  readonly scopes: readonly string[];
 }
 
 /** PyTorch scope segments → module path: `layer3`, `layer3.1`, `conv2` → `layer3.1.conv2`. */
@@ -64,11 +66,11 @@ export function shortNames(fullNames: readonly string[], style: 'torch' | 'keras
     if (!s) {
       const bare = style === 'torch' ? full.replace(/^\//, '') : full;
       const name = unique(bare);
-      return { name, aliases: name !== full ? [full] : [] };
+      return { name, aliases: name !== full ? [full] : [], scopes: [] };
     }
     const own = s.scopes[s.scopes.length - 1];
     const name = unique(lastOf.get(own) === i ? own : `${own}/${s.leaf}`);
     const enclosing = s.scopes.slice(0, -1).filter((sc) => lastOf.get(sc) === i && sc !== name);
-    return { name, aliases: [...enclosing, ...(full !== name ? [full] : [])] };
+    return { name, aliases: [...enclosing, ...(full !== name ? [full] : [])], scopes: s.scopes };
   });
 }

@@ -4,6 +4,7 @@
  * range; a model whose native input is flat gets them reshaped inside the adapter.
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { TokenLayout } from './tokens.js';
 
 /** Where the model came from: tfjs layers or graph JSON, ONNX, or Keras (loaded as tfjs layers). */
 export type ModelFormatName = 'layers' | 'graph' | 'onnx' | 'keras';
@@ -45,6 +46,31 @@ export interface LayerInfo {
   readonly activation?: string;
   /** Other names accepted for this layer: the full node path, enclosing modules it is the output of. */
   readonly aliases?: readonly string[];
+  /**
+   * A transformer's token layer [B, T, C] shown as its patch grid [h, w, C] (outputShape); the
+   * prefix tokens are `NAME:cls` (model/tokens.ts).
+   */
+  readonly tokens?: TokenLayout;
+  /** Attention probabilities shown as [queries, keys, heads] (outputShape [T, T, heads]). */
+  readonly attention?: { readonly heads: number; readonly tokens: number };
+}
+
+/** One transformer block, by the layers methods read (module paths as layer names). */
+export interface BlockFacts {
+  /** The block's module path; its output layer. */
+  readonly name: string;
+  /** The attention-probabilities layer ([T, T, heads]). */
+  readonly attention?: string;
+  /** The block's first normalization (CAMs on a ViT read it: the last block's patch tokens get no gradient from a class-token head). */
+  readonly norm1?: string;
+  /** The MLP's expanded GELU units (Ghiasi et al. 2022's unit layer of a block). */
+  readonly mlp?: string;
+}
+
+export interface TransformerFacts {
+  /** The token layout of the model's token layers, when it has any. */
+  readonly tokens: TokenLayout | null;
+  readonly blocks: readonly BlockFacts[];
 }
 
 export interface InputOverrides {
@@ -53,6 +79,8 @@ export interface InputOverrides {
   readonly std?: readonly number[];
   readonly channelOrder?: ChannelOrder;
   readonly shape?: readonly [number, number, number];
+  /** Token layout of a transformer's layers (`--tokens prefix=1,grid=14x14`). */
+  readonly tokens?: { readonly prefix: number; readonly grid: readonly [number, number] };
 }
 
 /** Metadata deepvis writes into model.json (userDefinedMetadata.deepvis). */
@@ -67,6 +95,8 @@ export interface DeepvisMetadata {
   readonly dataset?: string;
   /** Name of the layer holding pre-softmax scores, when the model ends in a softmax. */
   readonly logitsLayer?: string;
+  /** Token layout (the sidecar's "tokens": "prefix=1,grid=14x14"). */
+  readonly tokens?: string;
   readonly [key: string]: unknown;
 }
 
@@ -123,5 +153,7 @@ export interface VisModel {
    */
   readonly gradientEngine?: string;
   readonly gradientEngineWhy?: string;
+  /** Token layout and blocks of a transformer (ONNX models with token layers). */
+  readonly transformer?: TransformerFacts;
   dispose(): void;
 }

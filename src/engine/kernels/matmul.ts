@@ -11,7 +11,14 @@ import { withScope } from './scope.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 
-const LIMIT = 32;
+/**
+ * A transformer has ~4 weight matrices per block (ViT-B/16: 48, 340 MB): the cache holds up to
+ * 256 operands and 512 MB, least recently used first out.
+ */
+const LIMIT = 256;
+const BYTES = 512 * 2 ** 20;
+let cachedBytes = 0;
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const seen = new WeakSet<object>();
 const transposed = new Map<object, tf.TensorInfo>();
 
@@ -53,13 +60,22 @@ export function batchMatMulWithCachedTranspose(stock: tf.KernelFunc, backendName
     if (bT == null) {
       if (!seen.has(b.dataId)) {
         seen.add(b.dataId);
-        return stock(args) as tf.TensorInfo;
+        // Seen once (an activation: attention's q·kᵀ and its gradients): transposed first, as A is.
+        const rank = b.shape.length;
+        const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
+        return withScope(args.backend, backendName, (s) => {
+          const out = stock({ ...args, inputs: { a, b: s.transpose(b, perm) }, attrs: { ...attrs, transposeB: false } } as never) as tf.TensorInfo;
+          s.adopt(out);
+          return out;
+        });
       }
       bT = transposeLastTwo(args.backend, b);
       transposed.set(b.dataId, bT);
-      if (transposed.size > LIMIT) {
+      cachedBytes += 4 * sizeOf(bT.shape);
+      while (transposed.size > 1 && (transposed.size > LIMIT || cachedBytes > BYTES)) {
         const [key, old] = transposed.entries().next().value as [object, tf.TensorInfo];
         transposed.delete(key);
+        cachedBytes -= 4 * sizeOf(old.shape);
         args.backend.disposeData(old.dataId);
       }
     } else {

@@ -9,24 +9,63 @@ import { gradientEngineChoice } from '../../../engine/gradient_engine.js';
 import { gradientDepth, recordingGradients } from '../../../engine/tape.js';
 import { DeepvisError } from '../../../errors.js';
 import { resolveInputSpec } from '../../input_spec.js';
-import { findLayer, parseRef } from '../../layer_lookup.js';
-import { shortNames } from '../../naming.js';
+import { CLS, findLayer, parseRef } from '../../layer_lookup.js';
+import { mapToTokens, parseTokens, prefixDelta, prefixToken, tokensToMap, type TokenLayout } from '../../tokens.js';
 import { checkImages, tapActivations, toNative } from '../../shape_check.js';
 import type { DeepvisMetadata, InputOverrides, LayerInfo, LayerOffset, VisModel } from '../../types.js';
 import { compile, type Program } from './compile.js';
 import type { OnnxGraph } from './decode.js';
+import { discoverLayers, type Tap } from './layers.js';
 import { materialize, toNhwc, type RtMeta } from './layout.js';
+import { PROBS } from './ops_attention.js';
 import { OnnxGradients } from './grad/native.js';
 
-/** A runtime tensor as methods see it: NHWC maps, flat vectors in logical order. */
-function tapForm(t: tf.Tensor, meta: RtMeta): tf.Tensor {
-  if (meta.layout === 'nhwc') return t;
-  const l = materialize(t, meta);
-  return l.rank === 4 ? toNhwc(l) : l;
+/**
+ * How a tensor is shown to methods. 'map': NHWC maps (nhwc tensors, or logical NCHW ones) and flat
+ * vectors; 'channels-last': a logical [B, H, W, C] (Swin's stages, ConvNeXt's permuted blocks);
+ * 'tokens': a token layer's patch grid; 'cls': its class token; 'attention': probabilities
+ * [B·heads, T, T] ('merged') or [B, heads, T, T], shown as [B, T, T, heads].
+ */
+export type View =
+  | { readonly kind: 'map' | 'channels-last' }
+  | { readonly kind: 'tokens'; readonly layout: TokenLayout }
+  | { readonly kind: 'cls'; readonly layout: TokenLayout; readonly total: number }
+  | { readonly kind: 'attention'; readonly heads: number; readonly merged: boolean };
+
+const MAP: View = { kind: 'map' };
+
+/** A logical (ONNX-order) tensor as methods see it. */
+function present(l: tf.Tensor, view: View): tf.Tensor {
+  switch (view.kind) {
+    case 'map': return l.rank === 4 ? toNhwc(l) : l;
+    case 'channels-last': return l;
+    case 'tokens': return tokensToMap(l, view.layout);
+    case 'cls': return prefixToken(l);
+    case 'attention': {
+      const [, t, s] = view.merged ? l.shape : l.shape.slice(1);
+      return tf.transpose(view.merged ? l.reshape([-1, view.heads, t, s]) : l, [0, 2, 3, 1]);
+    }
+  }
+}
+
+/** A runtime tensor as methods see it. */
+function tapForm(t: tf.Tensor, meta: RtMeta, view: View): tf.Tensor {
+  if (view.kind === 'map' && meta.layout === 'nhwc') return t;
+  return present(materialize(t, meta), view);
 }
 
 /** The inverse of tapForm for an offset added to a node's physical output. */
-function physicalDelta(delta: tf.Tensor, meta: RtMeta, physicalShape: readonly number[]): tf.Tensor {
+function physicalDelta(delta: tf.Tensor, meta: RtMeta, physicalShape: readonly number[], view: View): tf.Tensor {
+  switch (view.kind) {
+    case 'channels-last': return delta;
+    case 'tokens': return mapToTokens(delta, view.layout);
+    case 'cls': return prefixDelta(delta, view.total);
+    case 'attention': {
+      const back = tf.transpose(delta, [0, 3, 1, 2]);
+      return view.merged ? back.reshape([-1, back.shape[2]!, back.shape[3]!]) : back;
+    }
+    default: break;
+  }
   if (meta.layout === 'nhwc') return delta;
   if (delta.rank === 4) return tf.transpose(delta, [0, 3, 1, 2]);
   if (meta.layout === 'flat') {
@@ -36,29 +75,39 @@ function physicalDelta(delta: tf.Tensor, meta: RtMeta, physicalShape: readonly n
   return delta;
 }
 
+
 /**
  * Runs `plan`, freeing each intermediate after its last reader (`release`), so a forward pass
  * holds a frontier of tensors rather than every activation of the batch (0.75 GB for ResNet-18 at
  * batch 32). Under a gradient this is safe too: the tape keeps its own clones of what a backward
  * kernel needs (engine.saveTensorsForBackwardMode), so only what no gradient reads goes.
  */
-function execute(p: Program, x: tf.Tensor, wanted: readonly string[], plan: Plan, offset?: { name: string; delta: tf.Tensor }): tf.Tensor[] {
+function execute(p: Program, x: tf.Tensor, wanted: readonly Tap[], plan: Plan, offset?: { tap: Tap; delta: tf.Tensor }): tf.Tensor[] {
   const env = new Map<string, tf.Tensor>([[p.inputName, x]]);
+  const batch = x.shape[0];
   for (let k = 0; k < plan.steps.length; k++) {
     const s = p.steps[plan.steps[k]];
     // tidy: an op's own intermediates (a folded batch norm's product) go when the op returns.
-    let out = tf.tidy(() => s.compiled.run(s.reads.map((r) => (r ? env.get(r)! : null))));
-    if (offset && offset.name === s.output) {
-      const d = physicalDelta(offset.delta, p.metas.get(s.output)!, out.shape);
-      if (!tf.util.arraysEqual(d.shape, out.shape)) throw new DeepvisError(`offset of shape [${offset.delta.shape.join(', ')}] does not fit layer '${s.output}'`);
-      const sum = out.add(d);
-      out.dispose();
-      out = sum;
-    }
-    env.set(s.output, out);
+    const result = tf.tidy(() => s.compiled.run(s.reads.map((r) => (r ? env.get(r)! : null)), batch));
+    const outs = Array.isArray(result) ? result : [result];
+    s.outputs.forEach((name, i) => {
+      if (!name) {
+        outs[i]?.dispose();
+        return;
+      }
+      let out = outs[i];
+      if (offset && offset.tap.tensor === name) {
+        const d = physicalDelta(offset.delta, p.metas.get(name)!, out.shape, offset.tap.view);
+        if (!tf.util.arraysEqual(d.shape, out.shape)) throw new DeepvisError(`offset of shape [${offset.delta.shape.join(', ')}] does not fit layer '${name}'`);
+        const sum = out.add(d);
+        out.dispose();
+        out = sum;
+      }
+      env.set(name, out);
+    });
     for (const name of plan.release[k]) release(env, name, x, keptOf(p));
   }
-  return wanted.map((w) => tapForm(env.get(w)!, p.metas.get(w)!));
+  return wanted.map((w) => tapForm(env.get(w.tensor)!, p.metas.get(w.tensor)!, w.view));
 }
 
 const keptSets = new WeakMap<Program, ReadonlySet<tf.Tensor>>();
@@ -89,7 +138,7 @@ function planWithRelease(p: Program, wanted: readonly string[]): Plan {
   const lastRead = new Map<string, number>();
   steps.forEach((i, k) => { for (const r of p.steps[i].reads) if (r) lastRead.set(r, k); });
   // An output nobody reads (a side branch of a tap plan) goes right after it is made.
-  steps.forEach((i, k) => { if (!lastRead.has(p.steps[i].output)) lastRead.set(p.steps[i].output, k); });
+  steps.forEach((i, k) => { for (const o of p.steps[i].outputs) if (o && !lastRead.has(o)) lastRead.set(o, k); });
   const keep = new Set([...wanted, p.inputName]);
   const release: string[][] = steps.map(() => []);
   for (const [name, k] of lastRead) if (!keep.has(name) && p.producer.has(name)) release[k].push(name);
@@ -100,7 +149,8 @@ function planWithRelease(p: Program, wanted: readonly string[]): Plan {
  * The same taps computed by a forward runner (onnxruntime): the input goes over as NCHW floats,
  * maps come back NCHW and are turned NHWC; flat tensors are already in the logical order taps use.
  */
-function runOn(runner: ForwardRunner, native: tf.Tensor, tensors: readonly string[], rowsPerRun: number): tf.Tensor[] {
+function runOn(runner: ForwardRunner, native: tf.Tensor, taps: readonly Tap[], rowsPerRun: number): tf.Tensor[] {
+  const tensors = taps.map((t) => t.tensor);
   const nchw = tf.transpose(native, [0, 3, 1, 2]);
   const data = nchw.dataSync() as Float32Array;
   const [n, ...rest] = nchw.shape;
@@ -114,18 +164,15 @@ function runOn(runner: ForwardRunner, native: tf.Tensor, tensors: readonly strin
     const outs = runner.run({ data: data.subarray(from * per, to * per), dims: [to - from, ...rest] }, tensors);
     parts.push(outs.map((o) => {
       if (!(o.data instanceof Float32Array)) throw new Error('not a float tensor');
-      const t = tf.tensor(o.data, [...o.dims]);
-      if (t.rank !== 4) return t;
-      const nhwc = tf.transpose(t, [0, 2, 3, 1]);
-      t.dispose();
-      return nhwc;
+      return tf.tensor(o.data, [...o.dims]);
     }));
   }
-  if (parts.length === 1) return parts[0];
-  return tensors.map((_, i) => {
-    const joined = tf.concat(parts.map((p) => p[i]), 0);
-    tf.dispose(parts.map((p) => p[i]));
-    return joined;
+  return taps.map((tap, i) => {
+    const joined = parts.length === 1 ? parts[0][i] : tf.concat(parts.map((p) => p[i]), 0);
+    if (parts.length > 1) tf.dispose(parts.map((p) => p[i]));
+    const shown = present(joined, tap.view);
+    if (shown !== joined) joined.dispose();
+    return shown;
   });
 }
 
@@ -170,30 +217,38 @@ export function fromOnnxGraph(
   const program = compile(graph, source, [1, c, h, w]);
   const input = resolveInputSpec([h, w, c], meta, overrides.shape ? { ...overrides, shape: [h, w, c] } : overrides);
 
-  const tensors = program.steps.map((s) => s.output).filter((o) => [2, 4].includes(program.metas.get(o)!.logical.length));
-  const named = shortNames(tensors.map((t) => program.steps[program.producer.get(t)!].node.name), 'torch');
-  const tensorOf = new Map<string, string>();
-  const layers: LayerInfo[] = tensors.map((t, index) => {
-    const step = program.steps[program.producer.get(t)!];
-    const l = program.metas.get(t)!.logical;
-    const outputShape = l.length === 4 ? [l[2], l[3], l[1]] : [l[1]];
-    tensorOf.set(named[index].name, t);
-    const aliases = [...named[index].aliases, ...(t !== step.node.name ? [t] : [])];
-    return { name: named[index].name, kind: step.node.op, outputShape, units: outputShape[outputShape.length - 1], index, activation: step.compiled.activation, aliases };
-  });
-  // `name:pre` of an activation node is the tensor it reads.
-  const resolve = (layer: string): string => {
-    const ref = parseRef(layer);
-    const t = tensorOf.get(ref.name)!;
-    return ref.pre ? program.steps[program.producer.get(t)!].reads.find((r) => r) ?? t : t;
+  const sidecar = meta.tokens ? { ...parseTokens(meta.tokens, `${source}'s deepvis.json "tokens"`), source: 'sidecar' as const } : null;
+  const { layers, taps, transformer, unresolved } = discoverLayers(program, overrides, sidecar, source);
+  const lookup = (ref: string | number): LayerInfo => {
+    try {
+      return findLayer(layers, ref);
+    } catch (e) {
+      const t = typeof ref === 'string' ? unresolved.get(ref) : undefined;
+      if (t == null) throw e;
+      throw new DeepvisError(`layer '${ref}' holds ${t} tokens whose patch grid deepvis cannot tell; pass --tokens prefix=N,grid=HxW (or "tokens" in deepvis.json)`);
+    }
   };
+  // `name:pre` of an activation node is the tensor it reads; `name:cls` the class token.
+  const resolve = (layer: string): Tap => {
+    if (layer.endsWith(CLS)) {
+      const base = resolve(layer.slice(0, -CLS.length));
+      if (base.view.kind !== 'tokens') throw new DeepvisError(`layer '${layer}' is not a token layer`);
+      const { layout } = base.view;
+      return { tensor: base.tensor, view: { kind: 'cls', layout, total: layout.prefix + layout.grid[0] * layout.grid[1] } };
+    }
+    const ref = parseRef(layer);
+    const tap = taps.get(ref.name)!;
+    if (!ref.pre) return tap;
+    return { tensor: program.steps[program.producer.get(tap.tensor)!].reads.find((r) => r) ?? tap.tensor, view: tap.view };
+  };
+  const tensorOf = (name: string) => taps.get(name)?.tensor;
   const last = program.steps[program.producer.get(program.outputs[0])!];
   // Pre-softmax scores: what a final Softmax reads, or the output itself when a linear layer makes it.
   const linearOut = ['Gemm', 'MatMul'].includes(last.node.op) && program.metas.get(last.output)!.logical.length === 2;
   const logitsTensor = last.node.op === 'Softmax' ? last.reads.find((r) => r) : linearOut ? last.output : undefined;
-  const logitsLayer = meta.logitsLayer ?? layers.find((l) => tensorOf.get(l.name) === logitsTensor)?.name ?? null;
+  const logitsLayer = meta.logitsLayer ?? layers.find((l) => tensorOf(l.name) === logitsTensor)?.name ?? null;
   const plans = new Map<string, Plan>();
-  const planCached = (ts: readonly string[]) => {
+  const planCached = (ts: readonly string[]): Plan => {
     const key = ts.join('\u0000');
     let plan = plans.get(key);
     if (!plan) plans.set(key, (plan = planWithRelease(program, ts)));
@@ -221,19 +276,20 @@ export function fromOnnxGraph(
     if (!status.ok) return tfjs(status.why);
     return { engine: native.engine, why: `${choice === 'auto' ? 'default' : 'asked for'}: the model's gradient graph runs there (${status.why})`, native };
   };
-  /** Taps on the tape through the native engine, or null when it cannot serve them (then tfjs does). */
-  const nativeTaps = (x: tf.Tensor, tensors: readonly string[], offset?: { name: string; delta: tf.Tensor }): tf.Tensor[] | null => {
+  /**
+   * Taps on the tape through the native engine, or null when it cannot serve them (then tfjs does):
+   * the graph gives logical (ONNX-order) tensors, shown to methods by tfjs ops the tape differentiates.
+   */
+  const nativeTaps = (x: tf.Tensor, wanted: readonly Tap[], offset?: { tap: Tap; delta: tf.Tensor }): tf.Tensor[] | null => {
     const route = gradientDepth() === 1 ? gradientRoute() : null;
-    if (!route?.native) return null;
-    const unique = [...new Set(tensors)];
+    // An Attention node's probabilities are deepvis's own output, not a tensor of the file.
+    if (!route?.native || [...wanted, ...(offset ? [offset.tap] : [])].some((t) => t.tensor.endsWith(PROBS))) return null;
+    const unique = [...new Set(wanted.map((t) => t.tensor))];
+    let logical: tf.Tensor[];
     try {
-      const outs = route.native.op(unique, offset?.name).apply(x, offset?.delta);
-      const seen = new Set<number>();
-      return tensors.map((t) => {
-        const i = unique.indexOf(t);
-        if (!seen.has(i)) return seen.add(i), outs[i];
-        return outs[i].clone();
-      });
+      const delta = offset ? physicalDelta(offset.delta, { layout: 'plain', logical: [] }, [], offset.tap.view) : undefined;
+      logical = route.native.op(unique, offset?.tap.tensor).apply(x, delta);
+      if (delta && delta !== offset!.delta) delta.dispose();
     } catch (e) {
       // A graph the engine refuses (an op or attribute it does not take): tfjs from now on, said by inspect.
       nativeBroken = `${route.engine} failed on the gradient graph (${(e as Error).message.split('\n')[0]})`;
@@ -241,21 +297,34 @@ export function fromOnnxGraph(
       native = null;
       return null;
     }
+    const given = new Set<tf.Tensor>();
+    const shown = wanted.map((t) => {
+      const l = logical[unique.indexOf(t.tensor)];
+      const v = present(l, t.view);
+      const out = given.has(v) ? v.clone() : v;
+      given.add(out);
+      return out;
+    });
+    for (const l of logical) if (!given.has(l)) l.dispose();
+    return shown;
   };
-  const run = (native: tf.Tensor, tensors: readonly string[], offset?: { name: string; delta: tf.Tensor }): tf.Tensor[] => {
+  const run = (native: tf.Tensor, wanted: readonly Tap[], offset?: { tap: Tap; delta: tf.Tensor }): tf.Tensor[] => {
     if (recordingGradients()) {
-      const taps = nativeTaps(native, tensors, offset);
+      const taps = nativeTaps(native, wanted, offset);
       if (taps) return taps;
     }
-    if (forward && !offset && !recordingGradients() && weightsAsLoaded()) {
+    // An Attention node's probabilities are deepvis's own output: onnxruntime does not have it.
+    const own = wanted.some((t) => t.tensor.endsWith(PROBS));
+    if (forward && !offset && !own && !recordingGradients() && weightsAsLoaded()) {
       try {
-        return runOn(forward, native, tensors, rowsPerRun);
+        return runOn(forward, native, wanted, rowsPerRun);
       } catch {
         forward.dispose();
         forward = null;
       }
     }
-    return execute(program, native, tensors, planCached(offset ? [...tensors, offset.name] : tensors), offset);
+    const names = wanted.map((t) => t.tensor);
+    return execute(program, native, wanted, planCached(offset ? [...names, offset.tap.tensor] : names), offset);
   };
 
   return {
@@ -274,19 +343,21 @@ export function fromOnnxGraph(
     metadata: meta,
     labels: meta.labels ?? null,
     logitsLayer,
-    layer: (ref) => findLayer(layers, ref),
-    activations: (x, names, offset?: LayerOffset) =>
-      tapActivations(x, names, layers, input, (native, resolved) => {
-        const ts = resolved.map(resolve);
-        const off = offset ? { name: resolve(findLayer(layers, offset.layer).name), delta: offset.delta } : undefined;
-        return run(native, ts, off);
-      }),
+    transformer,
+    layer: lookup,
+    activations: (x, names, offset?: LayerOffset) => {
+      names.forEach((n) => lookup(n));
+      return tapActivations(x, names, layers, input, (native, resolved) => {
+        const off = offset ? { tap: resolve(lookup(offset.layer).name), delta: offset.delta } : undefined;
+        return run(native, resolved.map(resolve), off);
+      });
+    },
     predict(x) {
       checkImages(x, input);
-      return tf.tidy(() => run(toNative(x, input), [program.outputs[0]])[0]);
+      return tf.tidy(() => run(toNative(x, input), [{ tensor: program.outputs[0], view: MAP }])[0]);
     },
     weightsOf(name) {
-      const t = resolve(findLayer(layers, name).name);
+      const t = resolve(lookup(name).name).tensor;
       return program.steps[program.producer.get(t)!].compiled.weights ?? [];
     },
     dispose() {

@@ -25,6 +25,8 @@ export interface OnnxNode {
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   readonly attrs: ReadonlyMap<string, AttrValue>;
+  /** Inside a local function: attributes that take the calling node's (name → caller's name). */
+  readonly attrRefs?: ReadonlyMap<string, string>;
 }
 
 export interface OnnxGraph {
@@ -130,7 +132,7 @@ async function tensorOf(t: RawTensor, source: string, readExternal: ExternalRead
 }
 
 interface RawAttr {
-  name: string; type?: number; f?: number; i?: Long; s?: Uint8Array; t?: RawTensor;
+  name: string; type?: number; f?: number; i?: Long; s?: Uint8Array; t?: RawTensor; ref_attr_name?: string;
   floats?: number[]; ints?: Long[]; strings?: Uint8Array[];
 }
 
@@ -146,6 +148,105 @@ async function attrOf(a: RawAttr, source: string, readExternal: ExternalReader):
     case 8: return (a.strings ?? []).map(text);
     default: throw new DeepvisError(`${source}: attribute '${a.name}' has a type deepvis does not read (${a.type})`);
   }
+}
+
+type RawNode = Record<string, unknown>;
+
+/**
+ * The dynamo exporter (torch.onnx.export(dynamo=True)) names nodes `node_linear_3` and records the
+ * module path in metadata: name_scopes "['', 'blocks.2', 'blocks.2.mlp', 'blocks.2.mlp.fc1',
+ * 'linear_3']". Such a node gets the legacy exporter's path form, `/blocks.2/blocks.2.mlp/
+ * blocks.2.mlp.fc1/linear_3`, so layers are named by module path in both (naming.ts).
+ */
+export function scopedName(name: string, meta: ReadonlyMap<string, string>): string {
+  const raw = meta.get('pkg.torch.onnx.name_scopes');
+  if (!raw) return name;
+  const scopes = [...raw.matchAll(/'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? m[2]).filter((s) => s !== '');
+  if (scopes.length < 2) return name;
+  return '/' + scopes.join('/');
+}
+
+async function nodeOf(n: RawNode, index: number, source: string, readExternal: ExternalReader): Promise<OnnxNode> {
+  const attrs = new Map<string, AttrValue>();
+  const refs = new Map<string, string>();
+  for (const a of (n.attribute as RawAttr[] | undefined) ?? []) {
+    if (a.ref_attr_name) refs.set(a.name, a.ref_attr_name);
+    else attrs.set(a.name, await attrOf(a, source, readExternal));
+  }
+  const op = String(n.op_type ?? '');
+  const meta = new Map(((n.metadata_props as Array<{ key: string; value: string }> | undefined) ?? []).map((p) => [p.key, p.value]));
+  const name = String(n.name ?? '') || `${op}_${index}`;
+  return {
+    name: scopedName(name, meta),
+    op,
+    domain: String(n.domain ?? ''),
+    inputs: (n.input as string[] | undefined) ?? [],
+    outputs: (n.output as string[] | undefined) ?? [],
+    attrs,
+    ...(refs.size ? { attrRefs: refs } : {}),
+  };
+}
+
+interface OnnxFunction {
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attributes: readonly string[];
+  readonly defaults: ReadonlyMap<string, AttrValue>;
+  readonly nodes: readonly OnnxNode[];
+}
+
+/** Local functions (what an exporter writes for a module it keeps whole), keyed `domain:name`. */
+async function functionsOf(model: Record<string, unknown>, source: string, readExternal: ExternalReader): Promise<Map<string, OnnxFunction>> {
+  const out = new Map<string, OnnxFunction>();
+  for (const f of (model.functions as RawNode[] | undefined) ?? []) {
+    const nodes: OnnxNode[] = [];
+    for (const [i, n] of ((f.node as RawNode[] | undefined) ?? []).entries()) nodes.push(await nodeOf(n, i, source, readExternal));
+    const defaults = new Map<string, AttrValue>();
+    for (const a of (f.attribute_proto as RawAttr[] | undefined) ?? []) defaults.set(a.name, await attrOf(a, source, readExternal));
+    out.set(`${String(f.domain ?? '')}:${String(f.name ?? '')}`, {
+      inputs: (f.input as string[] | undefined) ?? [],
+      outputs: (f.output as string[] | undefined) ?? [],
+      attributes: [...((f.attribute as string[] | undefined) ?? []), ...defaults.keys()],
+      defaults,
+      nodes,
+    });
+  }
+  return out;
+}
+
+/**
+ * Calls of local functions replaced by the functions' bodies: inner values renamed under the call's
+ * name, formal inputs and outputs bound to the call's, attribute references resolved. Iterative (a
+ * work list), so nested calls inline at any depth without recursion; a function that calls itself
+ * is refused.
+ */
+function inlineFunctions(nodes: readonly OnnxNode[], fns: ReadonlyMap<string, OnnxFunction>, source: string): OnnxNode[] {
+  const out: OnnxNode[] = [];
+  const work: Array<{ node: OnnxNode; depth: number }> = nodes.map((node) => ({ node, depth: 0 })).reverse();
+  while (work.length) {
+    const { node, depth } = work.pop()!;
+    const fn = fns.get(`${node.domain}:${node.op}`);
+    if (!fn) {
+      out.push(node);
+      continue;
+    }
+    if (depth > 64) throw new DeepvisError(`${source}: function '${node.op}' calls itself (inlining went 64 levels deep)`);
+    const bind = new Map<string, string>();
+    fn.inputs.forEach((f, i) => bind.set(f, node.inputs[i] ?? ''));
+    fn.outputs.forEach((f, i) => bind.set(f, node.outputs[i] ?? ''));
+    const rename = (v: string) => (v === '' ? '' : bind.get(v) ?? `${node.name}/${v}`);
+    const body = fn.nodes.map((inner): OnnxNode => {
+      const attrs = new Map(inner.attrs);
+      for (const [k, ref] of inner.attrRefs ?? []) {
+        const v = node.attrs.get(ref) ?? fn.defaults.get(ref);
+        if (v !== undefined) attrs.set(k, v);
+      }
+      const leaf = inner.name.startsWith('/') ? inner.name : `/${inner.name}`;
+      return { ...inner, name: `${node.name}${leaf}`, inputs: inner.inputs.map(rename), outputs: inner.outputs.map(rename), attrs, attrRefs: undefined };
+    });
+    for (let i = body.length - 1; i >= 0; i--) work.push({ node: body[i], depth: depth + 1 });
+  }
+  return out;
 }
 
 function rawModel(bytes: Uint8Array, source: string): Record<string, unknown> {
@@ -177,20 +278,11 @@ export async function decodeOnnx(bytes: Uint8Array, source: string, readExternal
   }
   const nodes: OnnxNode[] = [];
   let index = 0;
-  for (const n of graph.node as Array<Record<string, unknown>>) {
-    const attrs = new Map<string, AttrValue>();
-    for (const a of (n.attribute as RawAttr[] | undefined) ?? []) attrs.set(a.name, await attrOf(a, source, readOnce));
-    const op = String(n.op_type ?? '');
-    nodes.push({
-      name: String(n.name ?? '') || `${op}_${index}`,
-      op,
-      domain: String(n.domain ?? ''),
-      inputs: (n.input as string[] | undefined) ?? [],
-      outputs: (n.output as string[] | undefined) ?? [],
-      attrs,
-    });
+  for (const n of graph.node as RawNode[]) {
+    nodes.push(await nodeOf(n, index, source, readOnce));
     index++;
   }
+  const functions = await functionsOf(model, source, readOnce);
   type RawValueInfo = { name: string; type?: { tensor_type?: { shape?: { dim?: Array<{ dim_value?: Long; dim_param?: string }> } } } };
   const inputs = ((graph.input as RawValueInfo[] | undefined) ?? [])
     .filter((v) => !initializers.has(v.name))
@@ -200,7 +292,7 @@ export async function decodeOnnx(bytes: Uint8Array, source: string, readExternal
     }));
   const metadata = new Map(((model.metadata_props as Array<{ key: string; value: string }> | undefined) ?? []).map((p) => [p.key, p.value]));
   return {
-    nodes,
+    nodes: functions.size ? inlineFunctions(nodes, functions, source) : nodes,
     initializers,
     inputs,
     outputs: ((graph.output as RawValueInfo[] | undefined) ?? []).map((v) => v.name),

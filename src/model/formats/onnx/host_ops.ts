@@ -22,28 +22,64 @@ const norm = (a: number, r: number) => (a < 0 ? a + r : a);
 
 function shape(ctx: OpCtx): Host {
   const dims = [...ctx.shape(0)];
-  const rt = ctx.meta(0) != null;
-  const start = norm(ctx.attr('start', 0), dims.length), end = norm(ctx.attr('end', dims.length), dims.length);
-  return ints(dims.slice(start, end), undefined, rt ? dims.map((_, i) => i === 0).slice(start, end) : undefined);
+  const meta = ctx.meta(0);
+  const start = Math.max(0, Math.min(dims.length, norm(ctx.attr('start', 0), dims.length)));
+  const end = Math.max(0, Math.min(dims.length, norm(ctx.attr('end', dims.length), dims.length)));
+  // Which entries derive from the batch: the axes the compile's batch-2 run saw double.
+  const marks = meta ? (meta.batched ?? dims.map((_, i) => i === 0)) : undefined;
+  return ints(dims.slice(start, end), undefined, marks?.slice(start, end));
 }
 
-function elementwise(fn: (a: number, b: number) => number): HostFn {
-  return (ctx, ins) => {
-    const [a, b] = [ins[0] ?? ctx.fail('expects two inputs'), ins[1] ?? ctx.fail('expects two inputs')];
-    const [x, y] = [a.t, b.t];
-    const n = Math.max(x.data.length, y.data.length);
-    if (x.data.length !== n && x.data.length !== 1) ctx.fail('broadcasting of folded constants is limited to scalars');
-    if (y.data.length !== n && y.data.length !== 1) ctx.fail('broadcasting of folded constants is limited to scalars');
-    const at = (t: HostTensor, i: number) => Number(t.data[t.data.length === 1 ? 0 : i]);
-    const data = Array.from({ length: n }, (_, i) => fn(at(x, i), at(y, i)));
-    const dims = x.data.length === n ? x.dims : y.dims;
-    const flag = (h: Host, i: number) => Boolean(h.batch?.[h.t.data.length === 1 ? 0 : i]);
-    const batch = a.batch || b.batch ? data.map((_, i) => flag(a, i) || flag(b, i)) : undefined;
-    const dtype = x.dtype === 'float32' || y.dtype === 'float32' ? x : { ...x, dtype: 'int32' as const };
-    const t = same(dtype, data, dims);
-    return { kind: 'host', t: ctx.node.op === 'Div' && dtype.dtype === 'int32' ? same(dtype, data.map(Math.trunc), dims) : t, batch };
+/** NumPy broadcasting of host tensors: the output dims and, per output index, each input's index. */
+export function broadcastIndex(shapes: ReadonlyArray<readonly number[]>, fail: (why: string) => never): { dims: number[]; index: (k: number) => number[] } {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const padded = shapes.map((s) => [...Array(rank - s.length).fill(1), ...s]);
+  const dims = Array.from({ length: rank }, (_, a) => {
+    const sizes = new Set(padded.map((s) => s[a]).filter((d) => d !== 1));
+    if (sizes.size > 1) fail(`cannot broadcast shapes ${shapes.map((s) => `[${s.join(', ')}]`).join(' and ')}`);
+    return sizes.size ? [...sizes][0] : 1;
+  });
+  const strides = padded.map((s) => s.map((d, a) => (d === 1 ? 0 : size(s.slice(a + 1)))));
+  return {
+    dims,
+    index: (k) => {
+      const out = strides.map(() => 0);
+      let rest = k;
+      for (let a = rank - 1; a >= 0; a--) {
+        const i = rest % dims[a];
+        rest = Math.floor(rest / dims[a]);
+        strides.forEach((st, j) => (out[j] += i * st[a]));
+      }
+      return out;
+    },
   };
 }
+
+/**
+ * An elementwise op on host tensors with broadcasting; batch marks follow the values (an entry is
+ * marked when any entry it was computed from is).
+ */
+function elementwise(fn: (...v: number[]) => number, dtypeOf?: (ins: readonly HostTensor[]) => HostTensor['dtype']): HostFn {
+  return (ctx, ins) => {
+    const xs = ins.map((v) => v ?? ctx.fail('expects all its inputs'));
+    const { dims, index } = broadcastIndex(xs.map((x) => x.t.dims), (why) => ctx.fail(why));
+    const n = size(dims);
+    const data = new Array<number>(n);
+    const marked = xs.some((x) => x.batch);
+    const batch = marked ? new Array<boolean>(n) : undefined;
+    for (let k = 0; k < n; k++) {
+      const at = index(k);
+      data[k] = fn(...xs.map((x, j) => Number(x.t.data[at[j]])));
+      if (batch) batch[k] = xs.some((x, j) => Boolean(x.batch?.[at[j]]));
+    }
+    const float = xs.some((x) => x.t.dtype === 'float32');
+    const dtype = dtypeOf ? dtypeOf(xs.map((x) => x.t)) : float ? 'float32' : xs[0].t.dtype;
+    const integer = dtype !== 'float32';
+    return { kind: 'host', t: same({ dims, dtype, data: new Float32Array() }, integer ? data.map(Math.trunc) : data, dims), batch };
+  };
+}
+const bool = () => 'bool' as const;
+const last = (ins: readonly HostTensor[]) => ins[ins.length - 1].dtype;
 
 /** Gather along an axis of a host tensor (any rank). */
 const gather: HostFn = (ctx, ins) => {
@@ -67,10 +103,24 @@ const gather: HostFn = (ctx, ins) => {
 
 const concat: HostFn = (ctx, ins) => {
   const parts = ins.filter((v): v is Host => v != null);
-  if (parts.some((p) => p.t.dims.length > 1)) ctx.fail('folding a concat of rank > 1 constants is not supported');
-  const data = parts.flatMap((p) => Array.from(p.t.data, Number));
-  const batch = parts.some((p) => p.batch) ? parts.flatMap((p) => Array.from(p.t.data, (_, k) => Boolean(p.batch?.[k]))) : undefined;
-  return { kind: 'host', t: same(parts[0].t, data, [data.length]), batch };
+  const rank = parts[0].t.dims.length;
+  const axis = norm(ctx.attr('axis', 0), Math.max(1, rank));
+  const dims = [...parts[0].t.dims];
+  dims[axis] = parts.reduce((n, p) => n + p.t.dims[axis], 0);
+  const outer = size(dims.slice(0, axis)), inner = size(dims.slice(axis + 1));
+  const data: number[] = [], batch: boolean[] = [];
+  const marked = parts.some((p) => p.batch);
+  for (let o = 0; o < outer; o++) {
+    for (const p of parts) {
+      const chunk = p.t.dims[axis] * inner;
+      for (let j = 0; j < chunk; j++) {
+        data.push(Number(p.t.data[o * chunk + j]));
+        if (marked) batch.push(Boolean(p.batch?.[o * chunk + j]));
+      }
+    }
+  }
+  const dtype = parts.some((p) => p.t.dtype === 'float32') ? 'float32' : parts[0].t.dtype;
+  return { kind: 'host', t: same({ ...parts[0].t, dtype }, data, rank ? dims : [data.length]), batch: marked ? batch : undefined };
 };
 
 /** Reshape-like ops on host data keep the values and their batch marks. */
@@ -193,9 +243,26 @@ export const HOST_OPS: Record<string, HostFn> = {
   Sub: elementwise((a, b) => a - b),
   Mul: elementwise((a, b) => a * b),
   Div: elementwise((a, b) => a / b),
-  Equal: elementwise((a, b) => Number(a === b)),
-  Max: elementwise((a, b) => Math.max(a, b)),
-  Min: elementwise((a, b) => Math.min(a, b)),
+  Pow: elementwise((a, b) => a ** b),
+  // fmod = 1: C's fmod (the sign of a); otherwise Python's % (the sign of b).
+  Mod: (ctx, ins) => elementwise(ctx.attr('fmod', 0) ? (a, b) => a - Math.trunc(a / b) * b : (a, b) => a - Math.floor(a / b) * b)(ctx, ins),
+  Max: elementwise((...v) => Math.max(...v)),
+  Min: elementwise((...v) => Math.min(...v)),
+  Neg: elementwise((a) => -a),
+  Abs: elementwise((a) => Math.abs(a)),
+  Sqrt: elementwise((a) => Math.sqrt(a)),
+  Floor: elementwise((a) => Math.floor(a)),
+  Ceil: elementwise((a) => Math.ceil(a)),
+  Reciprocal: elementwise((a) => 1 / a),
+  Equal: elementwise((a, b) => Number(a === b), bool),
+  Less: elementwise((a, b) => Number(a < b), bool),
+  Greater: elementwise((a, b) => Number(a > b), bool),
+  LessOrEqual: elementwise((a, b) => Number(a <= b), bool),
+  GreaterOrEqual: elementwise((a, b) => Number(a >= b), bool),
+  Not: elementwise((a) => Number(!a), bool),
+  And: elementwise((a, b) => Number(Boolean(a && b)), bool),
+  Or: elementwise((a, b) => Number(Boolean(a || b)), bool),
+  Where: elementwise((c, a, b) => (c ? a : b), last),
 };
 
 /** Host ops that are only worth folding for small (shape-sized) values; weights stay as they are. */

@@ -20,6 +20,8 @@ export interface RtMeta {
   readonly logical: readonly number[];
   /** For 'flat': the [C, H, W] it was flattened from. */
   readonly chw?: readonly [number, number, number];
+  /** Per logical axis, whether its size scales with the batch (the batch axis, or B·heads). */
+  readonly batched?: readonly boolean[];
 }
 
 export type Value =
@@ -73,5 +75,6 @@ export function hostToNhwc(t: HostTensor): { dims: number[]; data: HostTensor['d
 
 export function hostTensor(t: HostTensor, dims: readonly number[] = t.dims): tf.Tensor {
   if (t.dtype === 'float32') return tf.tensor(t.data as Float32Array, [...dims], 'float32');
+  if (t.dtype === 'bool') return tf.tensor(Uint8Array.from(t.data), [...dims], 'bool');
   return tf.tensor(Int32Array.from(t.data), [...dims], 'int32');
 }

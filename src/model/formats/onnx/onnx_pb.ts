@@ -439,6 +439,7 @@ export const onnx = $root.onnx = (() => {
             this.input = [];
             this.output = [];
             this.attribute = [];
+            this.metadata_props = [];
             if (properties)
                 for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                     if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -452,6 +453,8 @@ export const onnx = $root.onnx = (() => {
         NodeProto.prototype.domain = "";
         NodeProto.prototype.attribute = $util.emptyArray;
         NodeProto.prototype.doc_string = "";
+        NodeProto.prototype.overload = "";
+        NodeProto.prototype.metadata_props = $util.emptyArray;
 
         NodeProto.encode = function (message, writer, _depth) {
             if (!writer)
@@ -477,6 +480,11 @@ export const onnx = $root.onnx = (() => {
                 writer.uint32(50).string(message.doc_string);
             if (message.domain != null && $Object.hasOwnProperty.call(message, "domain"))
                 writer.uint32(58).string(message.domain);
+            if (message.overload != null && $Object.hasOwnProperty.call(message, "overload"))
+                writer.uint32(66).string(message.overload);
+            if (message.metadata_props != null && message.metadata_props.length)
+                for (let i = 0; i < message.metadata_props.length; ++i)
+                    $root.onnx.StringStringEntryProto.encode(message.metadata_props[i], writer.uint32(74).fork(), _depth + 1).ldelim();
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -556,6 +564,20 @@ export const onnx = $root.onnx = (() => {
                         if (wireType !== 2)
                             break;
                         message.doc_string = reader.string();
+                        continue;
+                    }
+                case 8: {
+                        if (wireType !== 2)
+                            break;
+                        message.overload = reader.string();
+                        continue;
+                    }
+                case 9: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.metadata_props && message.metadata_props.length))
+                            message.metadata_props = [];
+                        message.metadata_props.push($root.onnx.StringStringEntryProto.decode(reader, reader.size(), $undefined, _depth + 1));
                         continue;
                     }
                 }
@@ -2683,6 +2705,7 @@ export const onnx = $root.onnx = (() => {
             this.attribute = [];
             this.node = [];
             this.opset_import = [];
+            this.attribute_proto = [];
             if (properties)
                 for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                     if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -2697,6 +2720,8 @@ export const onnx = $root.onnx = (() => {
         FunctionProto.prototype.doc_string = "";
         FunctionProto.prototype.opset_import = $util.emptyArray;
         FunctionProto.prototype.domain = "";
+        FunctionProto.prototype.attribute_proto = $util.emptyArray;
+        FunctionProto.prototype.overload = "";
 
         FunctionProto.encode = function (message, writer, _depth) {
             if (!writer)
@@ -2726,6 +2751,11 @@ export const onnx = $root.onnx = (() => {
                     $root.onnx.OperatorSetIdProto.encode(message.opset_import[i], writer.uint32(74).fork(), _depth + 1).ldelim();
             if (message.domain != null && $Object.hasOwnProperty.call(message, "domain"))
                 writer.uint32(82).string(message.domain);
+            if (message.attribute_proto != null && message.attribute_proto.length)
+                for (let i = 0; i < message.attribute_proto.length; ++i)
+                    $root.onnx.AttributeProto.encode(message.attribute_proto[i], writer.uint32(90).fork(), _depth + 1).ldelim();
+            if (message.overload != null && $Object.hasOwnProperty.call(message, "overload"))
+                writer.uint32(106).string(message.overload);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -2815,6 +2845,20 @@ export const onnx = $root.onnx = (() => {
                         if (wireType !== 2)
                             break;
                         message.domain = reader.string();
+                        continue;
+                    }
+                case 11: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.attribute_proto && message.attribute_proto.length))
+                            message.attribute_proto = [];
+                        message.attribute_proto.push($root.onnx.AttributeProto.decode(reader, reader.size(), $undefined, _depth + 1));
+                        continue;
+                    }
+                case 13: {
+                        if (wireType !== 2)
+                            break;
+                        message.overload = reader.string();
                         continue;
                     }
                 }

@@ -5,8 +5,12 @@ import type { AttrValue, HostTensor, OnnxNode } from './decode.js';
 import type { Layout, RtMeta, Value } from './layout.js';
 
 export interface Compiled {
-  /** Runtime inputs in node-input order; inputs known at load appear as null (the op kept them). */
-  run(inputs: readonly (tf.Tensor | null)[]): tf.Tensor;
+  /**
+   * Runtime inputs in node-input order; inputs known at load appear as null (the op kept them).
+   * `batch` is the run's batch size, for ops whose shape input depends on it (a class token
+   * expanded to the batch). An op with several outputs returns one tensor per output.
+   */
+  run(inputs: readonly (tf.Tensor | null)[], batch: number): tf.Tensor | tf.Tensor[];
   readonly layout: Layout;
   readonly chw?: readonly [number, number, number];
   /** For taps: the logical activation function this node applies ('relu', …), so `:pre` reads its input. */
@@ -17,6 +21,14 @@ export interface Compiled {
 
 export type OpCompiler = (ctx: OpCtx) => Compiled;
 
+/**
+ * Folded ints for a run at `batch`: an entry derived from the batch size (marked by a folded Shape
+ * chain; values were computed at batch 1) is taken to scale with it, as B·k does.
+ */
+export function atBatch(v: readonly number[], marks: readonly boolean[] | undefined, batch: number): number[] {
+  return marks ? v.map((d, k) => (marks[k] ? d * batch : d)) : [...v];
+}
+
 export class OpCtx {
   readonly kept: tf.Tensor[] = [];
   constructor(
@@ -24,6 +36,8 @@ export class OpCtx {
     readonly opset: number,
     private values: readonly (Value | undefined)[],
     readonly source: string,
+    /** Constant folding: every input is a constant and also reads as a plain computed tensor. */
+    readonly folding = false,
   ) {}
 
   /**
@@ -39,6 +53,12 @@ export class OpCtx {
     const v = this.values[i];
     return v?.kind === 'host' ? v.batch : undefined;
   }
+
+  /** Whether input i is a constant some of whose entries derive from the batch size. */
+  batchDependent(i: number): boolean {
+    return Boolean(this.batchMarks(i)?.some(Boolean));
+  }
+
 
   attr(name: string, fallback: number): number;
   attr(name: string, fallback: string): string;
@@ -59,6 +79,7 @@ export class OpCtx {
 
   meta(i: number): RtMeta | undefined {
     const v = this.values[i];
+    if (v?.kind === 'host' && this.folding) return { layout: 'plain', logical: v.t.dims, batched: v.t.dims.map(() => false) };
     return v?.kind === 'rt' ? v.meta : undefined;
   }
 

@@ -27,7 +27,17 @@ function clip(ctx: OpCtx): Compiled {
   return { layout: meta.layout, chw: meta.chw as Compiled['chw'], activation, run: ([x]) => (activation ? tf.relu6(x!) : tf.clipByValue(x!, lo, hi)) };
 }
 
+/** An op over all its inputs at once, broadcast as below (Where). */
 function binary(fn: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): OpCompiler {
+  return nary((xs) => xs.reduce((a, b) => fn(a, b)));
+}
+
+/**
+ * Broadcasting ops. With an nhwc operand the op runs in NHWC: constants are re-laid once at load
+ * ([C, 1, 1] → [1, 1, 1, C]), plain runtime operands aligned per call; otherwise every operand is
+ * taken in logical order.
+ */
+function nary(fn: (xs: tf.Tensor[], ctx: OpCtx) => tf.Tensor): OpCompiler {
   return (ctx) => {
     const n = ctx.node.inputs.length;
     const metas = Array.from({ length: n }, (_, i) => ctx.meta(i));
@@ -54,10 +64,26 @@ function binary(fn: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): OpCompiler {
     return {
       layout: nhwc ? 'nhwc' : scalarsOnly ? 'flat' : 'plain',
       chw: scalarsOnly ? (first?.chw as Compiled['chw']) : undefined,
-      run: (xs) => xs.map((x, i) => consts[i] ?? prep(x!, metas[i]!)).reduce((a, b) => fn(a, b)),
+      run: (xs) => fn(xs.map((x, i) => consts[i] ?? prep(x!, metas[i]!)), ctx),
     };
   };
 }
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** Gelu (opset 20): 'none' is x·Φ(x) with the exact erf; 'tanh' is the tanh approximation. */
+function gelu(x: tf.Tensor, approximate: string): tf.Tensor {
+  if (approximate === 'tanh') return x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI)).add(1)).mul(0.5);
+  return x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5);
+}
+
+/** C's fmod: the remainder with the sign of the dividend. */
+function fmod(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const q = tf.div(a, b);
+  return tf.sub(a, tf.mul(tf.sign(q).mul(tf.floor(tf.abs(q))), b));
+}
+
+const asBool = (t: tf.Tensor) => (t.dtype === 'bool' ? t : t.notEqual(0));
 
 export const ELEMENTWISE_OPS: Record<string, OpCompiler> = {
   Relu: unary((x) => tf.relu(x), 'relu'),
@@ -88,4 +114,33 @@ export const ELEMENTWISE_OPS: Record<string, OpCompiler> = {
   Min: binary((a, b) => tf.minimum(a, b)),
   Sum: binary((a, b) => tf.add(a, b)),
   PRelu: binary((a, b) => tf.prelu(a, b)),
+  Gelu: unary((x, c) => gelu(x, c.attr('approximate', 'none'))),
+  Sign: unary((x) => tf.sign(x)),
+  Floor: unary((x) => tf.floor(x)),
+  Ceil: unary((x) => tf.ceil(x)),
+  Round: unary((x) => tf.round(x)),
+  Sin: unary((x) => tf.sin(x)),
+  Cos: unary((x) => tf.cos(x)),
+  Not: unary((x) => tf.logicalNot(asBool(x))),
+  IsNaN: unary((x) => tf.isNaN(x)),
+  IsInf: unary((x, c) => {
+    const pos = c.attr('detect_positive', 1) === 1, neg = c.attr('detect_negative', 1) === 1;
+    if (pos && neg) return tf.isInf(x);
+    if (!pos && !neg) return tf.zerosLike(x).cast('bool');
+    return tf.logicalAnd(tf.isInf(x), pos ? x.greater(0) : x.less(0));
+  }),
+  Equal: binary((a, b) => tf.equal(a, b)),
+  Less: binary((a, b) => tf.less(a, b)),
+  Greater: binary((a, b) => tf.greater(a, b)),
+  LessOrEqual: binary((a, b) => tf.lessEqual(a, b)),
+  GreaterOrEqual: binary((a, b) => tf.greaterEqual(a, b)),
+  And: binary((a, b) => tf.logicalAnd(asBool(a), asBool(b))),
+  Or: binary((a, b) => tf.logicalOr(asBool(a), asBool(b))),
+  Xor: binary((a, b) => tf.logicalXor(asBool(a), asBool(b))),
+  Mod: nary(([a, b], c) => (c.attr('fmod', 0) ? fmod(a, b) : tf.mod(a, b))),
+  Where: nary(([cond, a, b]) => tf.where(asBool(cond), a, b)),
+  Cast: unary((x, c) => {
+    const to = c.attr('to', 1);
+    return to === 9 ? asBool(x) : [1, 10, 11, 16].includes(to) ? x.cast('float32') : x.cast('int32');
+  }),
 };

@@ -6,7 +6,7 @@
 import { channelAffine } from '../../../engine/channel_affine.js';
 import * as tf from '@tensorflow/tfjs';
 import type { HostTensor } from './decode.js';
-import { hostTensor, materialize } from './layout.js';
+import { hostTensor, materialize, toNhwc } from './layout.js';
 import type { Compiled, OpCompiler, OpCtx } from './op_types.js';
 
 type Pad4 = [number, number, number, number]; // top, left, bottom, right
@@ -31,8 +31,14 @@ const explicit = (p: Pad4): tf.backend_util.ExplicitPadding | 'valid' =>
 
 function imageInput(ctx: OpCtx): readonly number[] {
   const meta = ctx.meta(0);
-  if (!meta || meta.layout !== 'nhwc') ctx.fail('expects a 4-D image tensor (N, C, H, W) computed from the input');
+  if (!meta || meta.logical.length !== 4) ctx.fail('expects a 4-D image tensor (N, C, H, W) computed from the input');
   return meta.logical;
+}
+
+/** The op's image input in NHWC (a plain NCHW tensor, say a reshaped token grid, is transposed). */
+function nhwcOf(ctx: OpCtx): (x: tf.Tensor) => tf.Tensor4D {
+  const meta = ctx.meta(0)!;
+  return meta.layout === 'nhwc' ? (x) => x as tf.Tensor4D : (x) => toNhwc(materialize(x, meta)) as tf.Tensor4D;
 }
 
 function hostWeight(ctx: OpCtx, i: number, what: string): HostTensor {
@@ -92,7 +98,8 @@ const conv: OpCompiler = (ctx) => {
     };
   }
   const weights = kernel ? [kernel, ...(bias ? [bias] : [])] : undefined;
-  return { layout: 'nhwc', weights, run: ([x]) => (bias ? apply(x as tf.Tensor4D).add(bias) : apply(x as tf.Tensor4D)) };
+  const toImage = nhwcOf(ctx);
+  return { layout: 'nhwc', weights, run: ([x]) => (bias ? apply(toImage(x!)).add(bias) : apply(toImage(x!))) };
 };
 
 const batchNorm: OpCompiler = (ctx) => {
@@ -114,6 +121,7 @@ const batchNorm: OpCompiler = (ctx) => {
 function pool(kind: 'max' | 'avg'): OpCompiler {
   return (ctx) => {
     const [, , h, w] = imageInput(ctx);
+    const toImage = nhwcOf(ctx);
     const k = ctx.attr<number[]>('kernel_shape', []);
     if (k.length !== 2) ctx.fail('only 2-D pooling is supported');
     const s = ctx.attr<number[]>('strides', [1, 1]);
@@ -134,9 +142,9 @@ function pool(kind: 'max' | 'avg'): OpCompiler {
     const ks: [number, number] = [k[0], k[1]], st: [number, number] = [s[0], s[1]];
     if (kind === 'max') {
       const padding = padded ? (full as tf.backend_util.ExplicitPadding) : 'valid';
-      return { layout: 'nhwc', run: ([x]) => tf.maxPool(x as tf.Tensor4D, ks, st, padding) };
+      return { layout: 'nhwc', run: ([x]) => tf.maxPool(toImage(x!), ks, st, padding) };
     }
-    if (!padded) return { layout: 'nhwc', run: ([x]) => tf.avgPool(x as tf.Tensor4D, ks, st, 'valid') };
+    if (!padded) return { layout: 'nhwc', run: ([x]) => tf.avgPool(toImage(x!), ks, st, 'valid') };
     // Average over the cells a window counts: the explicit padding too when count_include_pad,
     // never the ceil_mode extension (as PyTorch does); divide by a count map computed once.
     const include = ctx.attr('count_include_pad', 0) === 1;
@@ -148,13 +156,14 @@ function pool(kind: 'max' | 'avg'): OpCompiler {
       return tf.avgPool(tf.pad(inner, rest) as tf.Tensor4D, ks, st, 'valid');
     });
     const count = ctx.keep(mask);
-    return { layout: 'nhwc', run: ([x]) => tf.avgPool(tf.pad(x!, full) as tf.Tensor4D, ks, st, 'valid').div(count) };
+    return { layout: 'nhwc', run: ([x]) => tf.avgPool(tf.pad(toImage(x!), full) as tf.Tensor4D, ks, st, 'valid').div(count) };
   };
 }
 
 const globalPool = (kind: 'max' | 'avg'): OpCompiler => (ctx) => {
   imageInput(ctx);
-  return { layout: 'nhwc', run: ([x]) => (kind === 'avg' ? x!.mean([1, 2], true) : x!.max([1, 2], true)) };
+  const toImage = nhwcOf(ctx);
+  return { layout: 'nhwc', run: ([x]) => (kind === 'avg' ? toImage(x!).mean([1, 2], true) : toImage(x!).max([1, 2], true)) };
 };
 
 /** B of a product as [K, N] (constant), rows permuted to HWC order when A is a 'flat' NHWC tensor. */
@@ -206,16 +215,31 @@ const gemm: OpCompiler = (ctx) => {
 const matMul: OpCompiler = (ctx) => {
   const a = ctx.meta(0);
   const B = ctx.host(1);
-  if (a && B && B.dims.length === 2 && a.logical.length === 2) {
+  if (a && B && B.dims.length === 2) {
     const w = ctx.keep(productWeight(ctx, B, false, 1));
-    return { layout: 'plain', weights: [w], run: ([x]) => tf.matMul(x as tf.Tensor2D, w) };
+    if (a.logical.length === 2) return { layout: 'plain', weights: [w], run: ([x]) => tf.matMul(x as tf.Tensor2D, w) };
+    // [..., K] × [K, N] (a token projection): one product over all leading rows.
+    return {
+      layout: 'plain',
+      weights: [w],
+      run: ([x]) => {
+        const l = materialize(x!, a);
+        const k = l.shape[l.rank - 1];
+        return tf.matMul(l.reshape([-1, k]), w).reshape([...l.shape.slice(0, -1), w.shape[1]]);
+      },
+    };
   }
   const consts = [0, 1].map((i) => (ctx.host(i) ? ctx.keep(hostTensor(ctx.host(i)!)) : null));
   const metas = [0, 1].map((i) => ctx.meta(i));
+  // Batched products broadcast their leading axes (tfjs's matMul does, as numpy.matmul).
   return {
     layout: 'plain',
     run: (xs) => {
       const [l, r] = [0, 1].map((i) => consts[i] ?? materialize(xs[i]!, metas[i]!));
+      if (l.rank === 1 || r.rank === 1) {
+        const out = tf.matMul(l.rank === 1 ? l.expandDims(0) : l, r.rank === 1 ? r.expandDims(1) : r);
+        return out.squeeze([l.rank === 1 ? out.rank - 2 : out.rank - 1]);
+      }
       return tf.matMul(l, r);
     },
   };

@@ -22,11 +22,14 @@ function axesOf(ctx: OpCtx, input: number, rank: number): number[] | null {
 }
 
 /** Folded reshape target: 0 copies the input dim; entries derived from the batch size become -1. */
-function reshapeTarget(ctx: OpCtx, inShape: readonly number[]): number[] {
+function reshapeTarget(ctx: OpCtx, meta: RtMeta): number[] {
+  const inShape = meta.logical;
   const t = ctx.hostInts(1) ?? ctx.fail('its target shape must be known at load');
   const batch = ctx.batchMarks(1);
   const dims = t.map((d, i) => (d === 0 && !ctx.attr('allowzero', 0) ? inShape[i] : d));
-  const flagged = dims.map((_, i) => Boolean(batch?.[i]) || (i === 0 && dims[0] === inShape[0] && !batch));
+  // A constant target (an export without dynamic axes) keeps a leading batch axis as it is.
+  const copied = (i: number) => (t[i] === 0 && !ctx.attr('allowzero', 0)) || (i === 0 && dims[0] === inShape[0]);
+  const flagged = dims.map((_, i) => Boolean(batch?.[i]) || (!batch && Boolean(meta.batched?.[i]) && i < inShape.length && copied(i)));
   const total = inShape.reduce((a, b) => a * b, 1);
   const free = dims.findIndex((d) => d === -1);
   if (free >= 0 && flagged.some((f, i) => f && i !== free)) {
@@ -40,7 +43,7 @@ function reshapeTarget(ctx: OpCtx, inShape: readonly number[]): number[] {
 
 const reshape: OpCompiler = (ctx) => {
   const meta = computed(ctx);
-  const target = reshapeTarget(ctx, meta.logical);
+  const target = reshapeTarget(ctx, meta);
   return { layout: 'plain', run: ([x]) => materialize(x!, meta).reshape(target) };
 };
 
@@ -72,22 +75,26 @@ const transpose: OpCompiler = (ctx) => {
     // [0, 2, 3, 1] on NCHW is the physical layout already: the result is that tensor, plain.
     return { layout: 'plain', run: ([x]) => (phys.every((p, i) => p === i) ? x! : tf.transpose(x!, phys)) };
   }
+  // [0, 3, 1, 2] of a channels-last [N, H, W, C] gives NCHW whose NHWC form is that tensor: nhwc,
+  // no copy (ConvNeXt's blocks permute back before the next convolution).
+  if (meta.layout === 'plain' && rank === 4 && perm.join() === '0,3,1,2') return { layout: 'nhwc', run: ([x]) => x! };
   return { layout: 'plain', run: ([x]) => tf.transpose(materialize(x!, meta), perm) };
 };
 
 const squeeze: OpCompiler = (ctx) => {
   const meta = computed(ctx);
-  const axes = axesOf(ctx, 1, meta.logical.length);
-  const out = meta.logical.filter((d, i) => (axes ? !axes.includes(i) : d !== 1));
-  return { layout: 'plain', run: ([x]) => materialize(x!, meta).reshape(out.map((d, i) => (i === 0 ? -1 : d))) };
+  const rank = meta.logical.length;
+  // Without axes: the axes of size 1 at load that do not grow with the batch.
+  const axes = axesOf(ctx, 1, rank) ?? meta.logical.map((d, i) => (d === 1 && !meta.batched?.[i] ? i : -1)).filter((i) => i >= 0);
+  if (axes.some((a) => meta.batched?.[a])) ctx.fail('squeezing the batch axis is not supported');
+  return { layout: 'plain', run: ([x]) => (axes.length ? tf.squeeze(materialize(x!, meta), axes) : materialize(x!, meta)) };
 };
 
 const unsqueeze: OpCompiler = (ctx) => {
   const meta = computed(ctx);
-  const axes = axesOf(ctx, 1, meta.logical.length + (ctx.hostInts(1) ?? ctx.attr<number[]>('axes', [])).length) ?? [];
-  const out = [...meta.logical];
-  for (const a of [...axes].sort((p, q) => p - q)) out.splice(a, 0, 1);
-  return { layout: 'plain', run: ([x]) => materialize(x!, meta).reshape(out.map((d, i) => (i === 0 && !axes.includes(0) ? -1 : d))) };
+  const count = (ctx.hostInts(1) ?? ctx.attr<number[]>('axes', [])).length;
+  const axes = (axesOf(ctx, 1, meta.logical.length + count) ?? []).sort((p, q) => p - q);
+  return { layout: 'plain', run: ([x]) => axes.reduce((t, a) => t.expandDims(a), materialize(x!, meta)) };
 };
 
 const concat: OpCompiler = (ctx) => {
@@ -150,22 +157,44 @@ const slice: OpCompiler = (ctx) => {
   const ends = get(2, 'ends') ?? ctx.fail('its ends must be known at load');
   const axes = (get(3, 'axes') ?? starts.map((_, i) => i)).map((a) => norm(a, rank));
   const steps = (ctx.opset >= 10 && ctx.node.inputs[4] ? ctx.hostInts(4) : undefined) ?? axes.map(() => 1);
-  const begin = shape.map(() => 0), end = [...shape], stride = shape.map(() => 1);
-  axes.forEach((a, i) => {
-    const clampTo = (v: number) => Math.max(0, Math.min(shape[a], v < 0 ? v + shape[a] : v));
-    begin[a] = clampTo(starts[i]);
-    end[a] = clampTo(ends[i]);
-    stride[a] = steps[i];
+  if (axes.some((a) => meta.batched?.[a])) ctx.fail('slicing the batch axis is not supported');
+  // Per sliced axis, the indices taken (ONNX's clamping; negative steps walk backwards).
+  const picks = axes.map((a, i) => {
+    const n = shape[a], st = steps[i];
+    if (st === 0) ctx.fail('a slice step of 0 is not allowed');
+    const wrap = (v: number) => (v < 0 ? v + n : v);
+    const [lo, hi] = st > 0 ? [0, n] : [-1, n - 1];
+    const b = Math.max(lo, Math.min(hi, wrap(starts[i]))), e = Math.max(lo, Math.min(hi, wrap(ends[i])));
+    const idx: number[] = [];
+    for (let k = b; st > 0 ? k < e : k > e; k += st) idx.push(k);
+    return { axis: a, idx };
   });
-  if (axes.includes(0)) ctx.fail('slicing the batch axis is not supported');
-  end[0] = 0; // with endMask bit 0: the whole batch, whatever its size
-  return { layout: 'plain', run: ([x]) => tf.stridedSlice(materialize(x!, meta), begin, end, stride, 0, 1) };
+  // tfjs's StridedSlice has no gradient: a contiguous run is a slice (unsliced axes whole, -1), a
+  // strided or reversed one a gather of constant indices.
+  const begin = shape.map(() => 0), size = shape.map(() => -1);
+  const gathers: Array<{ axis: number; indices: tf.Tensor1D }> = [];
+  for (const { axis, idx } of picks) {
+    const contiguous = idx.every((v, k) => v === idx[0] + k);
+    if (contiguous) {
+      begin[axis] = idx[0] ?? 0;
+      size[axis] = idx.length;
+    } else gathers.push({ axis, indices: ctx.keep(tf.tensor1d(idx, 'int32')) });
+  }
+  const sliced = begin.some((v) => v !== 0) || size.some((v, a) => v !== -1 && v !== shape[a]);
+  return {
+    layout: 'plain',
+    run: ([x]) => {
+      const l = materialize(x!, meta);
+      return gathers.reduce((t, g) => tf.gather(t, g.indices, g.axis), sliced ? tf.slice(l, begin, size) : l);
+    },
+  };
 };
 
 const gather: OpCompiler = (ctx) => {
   const meta = computed(ctx);
   const axis = norm(ctx.attr('axis', 0), meta.logical.length);
   const idx = ctx.host(1) ?? ctx.fail('its indices must be known at load');
+  if (meta.batched?.[axis]) ctx.fail('gathering along the batch axis is not supported');
   const indices = ctx.keep(tf.tensor(Int32Array.from(idx.data, (v) => (v < 0 ? v + meta.logical[axis] : v)), [...idx.dims], 'int32'));
   return { layout: 'plain', run: ([x]) => tf.gather(materialize(x!, meta), indices, axis) };
 };
@@ -191,16 +220,31 @@ function softmax(log: boolean): OpCompiler {
   };
 }
 
-function reduce(kind: 'mean' | 'max' | 'min' | 'sum'): OpCompiler {
+type ReduceKind = 'mean' | 'max' | 'min' | 'sum' | 'prod' | 'l1' | 'l2' | 'sumSquare' | 'logSumExp';
+
+const REDUCERS: Record<ReduceKind, (x: tf.Tensor, axes: number[], keep: boolean) => tf.Tensor> = {
+  mean: (x, a, k) => tf.mean(x, a, k),
+  max: (x, a, k) => tf.max(x, a, k),
+  min: (x, a, k) => tf.min(x, a, k),
+  sum: (x, a, k) => tf.sum(x, a, k),
+  prod: (x, a, k) => tf.prod(x, a, k),
+  l1: (x, a, k) => tf.sum(tf.abs(x), a, k),
+  l2: (x, a, k) => tf.sqrt(tf.sum(tf.square(x), a, k)),
+  sumSquare: (x, a, k) => tf.sum(tf.square(x), a, k),
+  logSumExp: (x, a, k) => tf.logSumExp(x, a, k),
+};
+
+function reduce(kind: ReduceKind): OpCompiler {
   return (ctx) => {
     const meta = computed(ctx);
     const rank = meta.logical.length;
     // ReduceSum takes axes as an input from opset 13, the others from 18.
     const asInput = kind === 'sum' ? ctx.opset >= 13 : ctx.opset >= 18;
+    const fn = REDUCERS[kind];
     const axes = (asInput ? axesOf(ctx, 1, rank) : ((ctx.node.attrs.get('axes') as number[] | undefined)?.map((a) => norm(a, rank)) ?? null)) ??
       (ctx.attr('noop_with_empty_axes', 0) ? [] : [...Array(rank).keys()]);
     const keep = ctx.attr('keepdims', 1) === 1;
-    const op = (x: tf.Tensor, ax: number[], k: boolean) => (ax.length === 0 ? x : tf[kind](x, ax, k));
+    const op = (x: tf.Tensor, ax: number[], k: boolean) => (ax.length === 0 ? x : fn(x, ax, k));
     if (meta.layout === 'nhwc') {
       const phys = axes.map((a) => NHWC_AXIS[a]);
       if (keep) return { layout: 'nhwc', run: ([x]) => op(x!, phys, true) };
@@ -230,6 +274,11 @@ export const SHAPE_OPS: Record<string, OpCompiler> = {
   ReduceMax: reduce('max'),
   ReduceMin: reduce('min'),
   ReduceSum: reduce('sum'),
+  ReduceProd: reduce('prod'),
+  ReduceL1: reduce('l1'),
+  ReduceL2: reduce('l2'),
+  ReduceSumSquare: reduce('sumSquare'),
+  ReduceLogSumExp: reduce('logSumExp'),
 };
 
 export type { Compiled };

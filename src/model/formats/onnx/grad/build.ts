@@ -5,16 +5,16 @@
  * onnxruntime runs the backward pass on the same native kernels as the forward (Griewank & Walther
  * 2008 for the method; the rules are the textbook VJPs of each op).
  *
- * The graph speaks deepvis's layouts at its edges: the image comes in NHWC (`dv:x`), rank-4 taps go
- * out NHWC and their gradients come in NHWC, the input gradient goes out NHWC; an offset added to
- * a layer's output (Grad-CAM's) comes in as `dv:delta` and gets its own gradient. One build gives
+ * At its edges the image comes in NHWC (`dv:x`, tfjs's layout) and its gradient goes out NHWC; the
+ * taps go out as ONNX has them (logical order), their gradients come in alike, and an offset added
+ * to a layer's output (Grad-CAM's) comes in as `dv:delta`, logical too, with its own gradient. One build gives
  * three graphs (WorkGraph.emit): fused (image and tap gradients in, taps and input gradient out),
  * forward (image in, taps and the tensors the backward reads out) and backward (those tensors and
  * the tap gradients in, the gradients out).
  */
 import type { BackwardRules } from '../../../../engine/rules.js';
 import type { HostTensor, OnnxNode } from '../decode.js';
-import type { TensorType } from '../encode.js';
+import type { EncType } from '../encode.js';
 import type { Program } from '../compile.js';
 import { FROM_ONNX, WorkGraph, type GNode } from './graph.js';
 import { withRuleSet } from './rule_sets.js';
@@ -43,7 +43,7 @@ export interface GradRequest {
   readonly conv?: ConvVjp;
 }
 
-export interface SavedTensor { readonly name: string; readonly dtype: TensorType }
+export interface SavedTensor { readonly name: string; readonly dtype: EncType }
 
 export interface GradGraphs {
   /** Graph tensor names of the taps (tap form), the input gradient and the offset's gradient. */
@@ -79,7 +79,7 @@ function floatsOf(proto: Record<string, unknown>): HostTensor | undefined {
 
 /** The node as rules see it: decoded attributes with the graph's current tensor names. */
 function viewOf(node: GNode): OnnxNode {
-  const attrs = node.decoded?.attrs ?? new Map(Object.entries(node.attrs ?? {}).map(([k, a]) => [k, (a && typeof a === 'object' && 'float' in a ? a.float : a) as never]));
+  const attrs = node.decoded?.attrs ?? new Map(Object.entries(node.attrs ?? {}).map(([k, a]) => [k, (a && typeof a === 'object' && 'f' in a ? a.f : a) as never]));
   return { name: node.name, op: node.op, domain: node.domain ?? '', inputs: node.inputs, outputs: node.outputs, attrs };
 }
 
@@ -110,11 +110,8 @@ export function buildGradient(src: GradSource, req: GradRequest): GradGraphs {
     const t = req.offset!;
     const s = shapes.get(t)!;
     g.addInput(GRAPH_DELTA, 'fwd');
-    const four = s.length === 4;
-    shapes.set(GRAPH_DELTA, four ? [s[0], s[2], s[3], s[1]] : s);
-    const delta = four ? g.op('Transpose', [GRAPH_DELTA], { perm: [0, 3, 1, 2] }) : GRAPH_DELTA;
-    shapes.set(delta, s);
-    const plus = g.op('Add', [t, delta], undefined, 'offset');
+    shapes.set(GRAPH_DELTA, s);
+    const plus = g.op('Add', [t, GRAPH_DELTA], undefined, 'offset');
     shapes.set(plus, s);
     renamed.set(t, plus);
   };
@@ -126,16 +123,14 @@ export function buildGradient(src: GradSource, req: GradRequest): GradGraphs {
     if (req.offset && node.outputs.includes(req.offset)) addOffset();
   });
 
-  // Taps in tap form: rank 4 → NHWC.
+  // Taps: the tensors as ONNX has them (the adapter shows them to methods with tfjs ops).
   const tapNames = req.taps.map((t, k) => {
     const name = renamed.get(t) ?? t;
     const s = shapes.get(name);
     if (!s) throw new Error(`gradient graph: no tensor '${t}'`);
     const out = `dv:tap${k}`;
-    g.add(s.length === 4
-      ? { op: 'Transpose', inputs: [name], outputs: [out], attrs: { perm: [0, 2, 3, 1] }, name: out }
-      : { op: 'Identity', inputs: [name], outputs: [out], attrs: {}, name: out });
-    shapes.set(out, s.length === 4 ? [s[0], s[2], s[3], s[1]] : s);
+    g.add({ op: 'Identity', inputs: [name], outputs: [out], attrs: {}, name: out });
+    shapes.set(out, s);
     g.addInput(graphDy(k), 'bwd');
     return out;
   });

@@ -9,7 +9,7 @@
  * the tensors the backward reads out) and the backward graph (those tensors and the tap gradients in).
  */
 import type { OnnxNode } from '../decode.js';
-import { encodeModel, nodeProto, tensorProto, type AttrSpec, type TensorSpec, type TensorType } from '../encode.js';
+import { encodeOnnx, nodeProto, tensorProto, type EncAttr, type EncTensor, type EncType } from '../encode.js';
 
 export type Kind = 'const' | 'fwd' | 'bwd';
 
@@ -19,7 +19,7 @@ export interface GNode {
   outputs: string[];
   readonly domain?: string;
   /** New nodes: attributes as specs. */
-  readonly attrs?: Readonly<Record<string, AttrSpec | undefined>>;
+  readonly attrs?: Readonly<Record<string, EncAttr | undefined>>;
   /** The model's own nodes: the decoded proto (attributes taken from it as they are) and its decoded form. */
   readonly raw?: Record<string, unknown>;
   readonly decoded?: OnnxNode;
@@ -27,8 +27,8 @@ export interface GNode {
 }
 
 // ONNX TensorProto.DataType → ours (what crosses between the forward and the backward graph).
-const FROM_ONNX: Record<number, TensorType> = { 1: 'float32', 2: 'uint8', 6: 'int32', 7: 'int64', 9: 'bool' };
-const TO_ONNX: Record<TensorType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9 };
+const FROM_ONNX: Record<number, EncType> = { 1: 'float32', 2: 'uint8', 6: 'int32', 7: 'int64', 9: 'bool' };
+const TO_ONNX: Record<EncType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9 };
 const BOOL_OPS = new Set(['Greater', 'Less', 'Equal', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Not', 'Xor', 'IsNaN', 'IsInf']);
 const INT64_OPS = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin']);
 
@@ -36,7 +36,7 @@ export class WorkGraph {
   readonly nodes: GNode[] = [];
   readonly producer = new Map<string, GNode>();
   readonly kind = new Map<string, Kind>();
-  readonly dtype = new Map<string, TensorType | 'other'>();
+  readonly dtype = new Map<string, EncType | 'other'>();
   /** Initializers: the model's (decoded TensorProto objects) and new ones (specs), as TensorProto objects. */
   readonly initializers = new Map<string, unknown>();
   private counter = 0;
@@ -48,14 +48,14 @@ export class WorkGraph {
     return `dv/${hint}_${this.counter++}`;
   }
 
-  addInitializer(name: string, proto: unknown, dtype: TensorType | 'other'): void {
+  addInitializer(name: string, proto: unknown, dtype: EncType | 'other'): void {
     this.initializers.set(name, proto);
     this.kind.set(name, 'const');
     this.dtype.set(name, dtype);
   }
 
   /** A graph input of the given kind (the image, an offset, a tap's gradient). */
-  addInput(name: string, kind: Kind, dtype: TensorType = 'float32'): void {
+  addInput(name: string, kind: Kind, dtype: EncType = 'float32'): void {
     this.kind.set(name, kind);
     this.dtype.set(name, dtype);
   }
@@ -87,30 +87,30 @@ export class WorkGraph {
   }
 
   /** A new node with one output (or n). */
-  op(op: string, inputs: readonly string[], attrs?: Record<string, AttrSpec | undefined>, hint = op): string {
+  op(op: string, inputs: readonly string[], attrs?: Record<string, EncAttr | undefined>, hint = op): string {
     const out = this.fresh(hint);
     this.add({ op, inputs: [...inputs], outputs: [out], attrs, name: out });
     return out;
   }
 
-  opN(op: string, inputs: readonly string[], n: number, attrs?: Record<string, AttrSpec | undefined>): string[] {
+  opN(op: string, inputs: readonly string[], n: number, attrs?: Record<string, EncAttr | undefined>): string[] {
     const outs = Array.from({ length: n }, () => this.fresh(op));
     this.add({ op, inputs: [...inputs], outputs: outs, attrs, name: outs[0] });
     return outs;
   }
 
   /** A constant initializer (shared between equal small constants). */
-  constant(data: Float32Array | BigInt64Array | readonly number[], dims: readonly number[], dtype: TensorType = 'float32'): string {
+  constant(data: Float32Array | BigInt64Array | readonly number[], dims: readonly number[], dtype: EncType = 'float32'): string {
     const key = data.length <= 16 ? `${dtype}:${dims.join(',')}:${Array.from(data as ArrayLike<number | bigint>).join(',')}` : null;
     const known = key ? this.constants.get(key) : undefined;
     if (known) return known;
     const name = this.fresh('c');
-    this.addInitializer(name, tensorProto({ name, dims, dtype, data: data as TensorSpec['data'] }), dtype);
+    this.addInitializer(name, tensorProto({ name, dims, dtype, data: data as EncTensor['data'] }), dtype);
     if (key) this.constants.set(key, name);
     return name;
   }
 
-  private typeOf(node: GNode, k: number): TensorType | 'other' {
+  private typeOf(node: GNode, k: number): EncType | 'other' {
     if (BOOL_OPS.has(node.op)) return 'bool';
     if (INT64_OPS.has(node.op) || (node.op === 'MaxPool' && k === 1)) return 'int64';
     if (node.op === 'Cast') return FROM_ONNX[Number(this.attrOf(node, 'to'))] ?? 'other';
@@ -126,9 +126,9 @@ export class WorkGraph {
   }
 
   /** The element type a Constant / ConstantOfShape makes, from its attribute's proto. */
-  private constantType(node: GNode): TensorType | 'other' {
+  private constantType(node: GNode): EncType | 'other' {
     if (node.attrs) {
-      const v = node.attrs.value as TensorSpec | undefined;
+      const v = node.attrs.value as EncTensor | undefined;
       return v ? (v.dtype ?? (v.data instanceof BigInt64Array ? 'int64' : 'float32')) : 'float32';
     }
     const attrs = (node.raw?.attribute as Array<{ name: string; type: number; t?: { data_type?: number } }> | undefined) ?? [];
@@ -142,7 +142,7 @@ export class WorkGraph {
    * One ONNX model computing `outputs` from `inputs` (every other tensor the needed nodes read must
    * be an initializer). Returns the bytes, or throws naming a tensor that nothing provides.
    */
-  emit(inputs: ReadonlyArray<{ name: string; dtype?: TensorType }>, outputs: ReadonlyArray<{ name: string; as?: string }>, irVersion: number): Uint8Array {
+  emit(inputs: ReadonlyArray<{ name: string; dtype?: EncType }>, outputs: ReadonlyArray<{ name: string; as?: string }>, irVersion: number): Uint8Array {
     const given = new Set(inputs.map((i) => i.name));
     const needed = new Set<GNode>();
     const inits = new Set<string>();
@@ -161,24 +161,22 @@ export class WorkGraph {
     outputs.forEach((o) => visit(o.name));
     const renames = outputs.filter((o) => o.as && o.as !== o.name);
     // Graph order is kept: the model's nodes come first and every new node reads only earlier ones.
-    const ordered: unknown[] = this.nodes.filter((n) => needed.has(n)).map((n) =>
-      n.raw ? { ...n.raw, input: n.inputs, output: n.outputs } : nodeProto({ op: n.op, inputs: n.inputs, outputs: n.outputs, attrs: n.attrs, name: n.name, domain: n.domain }));
+    const ordered: unknown[] = this.nodes.filter((n) => needed.has(n)).map((n, i) =>
+      n.raw ? { ...n.raw, input: n.inputs, output: n.outputs } : nodeProto({ op: n.op, inputs: n.inputs, outputs: n.outputs, attrs: n.attrs, name: n.name, domain: n.domain }, i));
     for (const r of renames) ordered.push(nodeProto({ op: 'Identity', inputs: [r.name], outputs: [r.as!], name: r.as! }));
-    const value = (name: string, dtype?: TensorType) => ({ name, dtype: dtype ?? this.elemType(name) });
-    return encodeModel({
+    const value = (name: string, dtype?: EncType) => ({ name, dtype: dtype ?? this.elemType(name) });
+    return encodeOnnx({
       opset: this.opset,
       irVersion,
-      graph: {
-        nodes: [],
-        rawNodes: ordered,
-        rawInitializers: [...inits].map((name) => this.initializers.get(name)),
-        inputs: inputs.map((i) => value(i.name, i.dtype)),
-        outputs: outputs.map((o) => value(o.as ?? o.name, this.elemType(o.name))),
-      },
+      nodes: [],
+      rawNodes: ordered,
+      rawInitializers: [...inits].map((name) => this.initializers.get(name)),
+      inputs: inputs.map((i) => value(i.name, i.dtype)),
+      outputs: outputs.map((o) => value(o.as ?? o.name, this.elemType(o.name))),
     });
   }
 
-  elemType(name: string): TensorType {
+  elemType(name: string): EncType {
     const t = this.dtype.get(name);
     if (!t || t === 'other') throw new Error(`gradient graph: tensor '${name}' has a type that cannot leave a session`);
     return t;

@@ -47,9 +47,9 @@ const tiny: Net = {
     { op: 'Gemm', inputs: ['f', 'v'], outputs: ['y'], attrs: { transB: 1 } },
   ],
   initializers: [
-    { name: 'w', dims: [3, 1, 1, 1], data: Float32Array.of(1, -1, 1) },
-    { name: 'b', dims: [3], data: Float32Array.of(0, 0, -2) },
-    { name: 'v', dims: [1, 3], data: Float32Array.of(2, -3, 4) },
+    { name: 'w', dims: [3, 1, 1, 1], dtype: 'float32', data: Float32Array.of(1, -1, 1) },
+    { name: 'b', dims: [3], dtype: 'float32', data: Float32Array.of(0, 0, -2) },
+    { name: 'v', dims: [1, 3], dtype: 'float32', data: Float32Array.of(2, -3, 4) },
   ],
   output: 'y',
 };
@@ -171,7 +171,7 @@ describe('gradient graph convolutions', () => {
     const src = { nodes: graph.nodes, opset: graph.opset, inputName: 'x', program, model: decodeModelProto(bytes) };
     const graphs = onnxRuntimeRunner(() => bytes)('x', ['y'])!.graphs!;
     const x = { type: 'float32' as const, data: Float32Array.from({ length: 2 * 11 * 11 * 4 }, (_, i) => Math.sin(i)), dims: [2, 11, 11, 4] };
-    const dy = { type: 'float32' as const, data: Float32Array.from({ length: 2 * 5 }, (_, i) => Math.cos(i)), dims: [2, 1, 1, 5] };
+    const dy = { type: 'float32' as const, data: Float32Array.from({ length: 2 * 5 }, (_, i) => Math.cos(i)), dims: [2, 5, 1, 1] };
     const [flip, transpose] = (['flip', 'transpose'] as const).map((conv) => {
       const built = buildGradient(src, { taps: ['y'], rules: { relu: 'gradient' }, conv });
       const s = graphs.session(built.fused());

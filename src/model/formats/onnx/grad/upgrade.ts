@@ -7,7 +7,7 @@
  * to 2-D at their axis; Clip (< 11), Pad (< 11) and Slice (< 10) had attributes; Dropout is the
  * identity at inference.
  */
-import type { AttrSpec } from '../encode.js';
+import type { EncAttr } from '../encode.js';
 import type { OnnxNode } from '../decode.js';
 import type { GNode, WorkGraph } from './graph.js';
 
@@ -22,9 +22,9 @@ const i64 = (g: WorkGraph, values: readonly number[]) => g.constant(BigInt64Arra
 const f32 = (g: WorkGraph, value: number) => g.constant(Float32Array.of(value), [], 'float32');
 
 /** The decoded attributes as specs (ints stay ints; float attributes of these ops are none). */
-function specAttrs(node: OnnxNode, drop: readonly string[]): Record<string, AttrSpec> {
-  const out: Record<string, AttrSpec> = {};
-  for (const [k, v] of node.attrs) if (!drop.includes(k)) out[k] = v as AttrSpec;
+function specAttrs(node: OnnxNode, drop: readonly string[]): Record<string, EncAttr> {
+  const out: Record<string, EncAttr> = {};
+  for (const [k, v] of node.attrs) if (!drop.includes(k)) out[k] = v as EncAttr;
   return out;
 }
 
@@ -35,7 +35,7 @@ export function addModelNode(g: WorkGraph, raw: Record<string, unknown>, node: O
     same();
     return;
   }
-  const spec = (op: string, ins: string[], attrs: Record<string, AttrSpec>, outputs = [...node.outputs]) =>
+  const spec = (op: string, ins: string[], attrs: Record<string, EncAttr>, outputs = [...node.outputs]) =>
     g.add({ op, inputs: ins, outputs, attrs, name: node.name, decoded: { ...node, op, inputs: ins, outputs, attrs: new Map(Object.entries(attrs)) as OnnxNode['attrs'] } });
   const axes = node.attrs.get('axes') as number[] | undefined;
   switch (node.op) {

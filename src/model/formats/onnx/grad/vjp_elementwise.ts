@@ -88,7 +88,7 @@ export const ELEMENTWISE_VJP: VjpTable = {
   },
   // y = x·hs(x), hs = clip(x/6 + 1/2, 0, 1): y' = hs(x) + x/6 where the clip is open.
   HardSwish: scaled((v) => {
-    const hs = v.op('HardSigmoid', [v.x()], { alpha: { float: 1 / 6 }, beta: { float: 0.5 } });
+    const hs = v.op('HardSigmoid', [v.x()], { alpha: { f: 1 / 6 }, beta: { f: 0.5 } });
     const inner = v.op('Where', [hardSigmoidOpen(v, 1 / 6, 0.5), v.op('Mul', [v.x(), v.floats([1 / 6], [])]), zero(v)]);
     return v.op('Add', [hs, inner]);
   }),

@@ -118,7 +118,7 @@ export function nnVjp(weights: Weights, convMode: 'flip' | 'transpose'): VjpTabl
 
     Gemm: (v) => {
       const transA = v.attr('transA', 0), transB = v.attr('transB', 0);
-      const alpha = { float: v.attr('alpha', 1) };
+      const alpha = { f: v.attr('alpha', 1) };
       const beta = v.attr('beta', 1);
       const dA = !v.needs(0) ? null : transA
         ? v.op('Gemm', [v.x(1), v.dy], { alpha, transA: transB, transB: 1 })

@@ -6,7 +6,7 @@
  * backward one.
  */
 import type { BackwardRules } from '../../../../engine/rules.js';
-import type { AttrSpec } from '../encode.js';
+import type { EncAttr } from '../encode.js';
 import type { HostTensor, OnnxNode } from '../decode.js';
 
 export interface Vjp {
@@ -30,8 +30,8 @@ export interface Vjp {
   attr(name: string, fallback: number): number;
   attr(name: string, fallback: string): string;
   attr<T>(name: string, fallback: T): T;
-  op(type: string, inputs: readonly string[], attrs?: Record<string, AttrSpec | undefined>): string;
-  opN(type: string, inputs: readonly string[], n: number, attrs?: Record<string, AttrSpec | undefined>): string[];
+  op(type: string, inputs: readonly string[], attrs?: Record<string, EncAttr | undefined>): string;
+  opN(type: string, inputs: readonly string[], n: number, attrs?: Record<string, EncAttr | undefined>): string[];
   /** Constants. */
   floats(data: readonly number[] | Float32Array, dims?: readonly number[]): string;
   ints(data: readonly number[]): string;
