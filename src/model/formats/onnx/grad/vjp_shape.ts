@@ -26,7 +26,7 @@ function axesOf(v: Vjp, i: number, rank: number): number[] | null {
 export function reduceMean(v: Vjp, t: string, axes: readonly number[]): string {
   return v.opset >= 18 ? v.op('ReduceMean', [t, v.ints(axes)], { keepdims: 1 }) : v.op('ReduceMean', [t], { axes: [...axes], keepdims: 1 });
 }
-const reduceSum = (v: Vjp, t: string, axes: readonly number[]) => v.op('ReduceSum', [t, v.ints(axes)], { keepdims: 1 });
+export const reduceSum = (v: Vjp, t: string, axes: readonly number[]) => v.op('ReduceSum', [t, v.ints(axes)], { keepdims: 1 });
 
 /** A reduction's reduced axes (all when none are given, none with noop_with_empty_axes). */
 function reducedAxes(v: Vjp): number[] {
@@ -40,20 +40,30 @@ function reducedAxes(v: Vjp): number[] {
 /** g (and y) with the reduced axes kept as ones, when the op dropped them. */
 const kept = (v: Vjp, t: string, axes: readonly number[]) => (v.attr('keepdims', 1) || axes.length === 0 ? t : v.op('Unsqueeze', [t, v.ints(axes)]));
 
-function reduction(kind: 'sum' | 'mean' | 'extreme'): VjpRule {
+type Reduction = 'sum' | 'mean' | 'extreme' | 'l1' | 'l2' | 'sumsquare' | 'logsumexp' | 'prod';
+
+function reduction(kind: Reduction): VjpRule {
   return (v) => {
     const axes = reducedAxes(v);
-    if (axes.length === 0) return [v.dy, null];
+    if (axes.length === 0 && kind !== 'l1' && kind !== 'l2' && kind !== 'sumsquare') return [v.dy, null];
     const g = kept(v, v.dy, axes);
+    const y = () => kept(v, v.y(), axes);
     const shape = v.op('Shape', [v.x()]);
-    if (kind === 'extreme') {
+    const spread = () => v.op('Expand', [g, shape]);
+    switch (kind) {
       // tfjs's max/min gradient: every position equal to the extreme gets it.
-      const hit = v.op('Equal', [v.x(), kept(v, v.y(), axes)]);
-      return [v.op('Where', [hit, v.op('Expand', [g, shape]), v.floats([0], [])]), null];
+      case 'extreme': return [v.op('Where', [v.op('Equal', [v.x(), y()]), spread(), v.floats([0], [])]), null];
+      case 'mean': {
+        const count = axes.reduce((a, i) => a * v.shape(v.x())[i], 1);
+        return [v.op('Expand', [v.op('Mul', [g, v.floats([1 / count], [])]), shape]), null];
+      }
+      case 'l1': return [v.op('Mul', [g, v.op('Sign', [v.x()])]), null];
+      case 'l2': return [v.op('Mul', [g, v.op('Div', [v.x(), y()])]), null];
+      case 'sumsquare': return [v.op('Mul', [g, v.op('Mul', [v.x(), v.floats([2], [])])]), null];
+      case 'logsumexp': return [v.op('Mul', [g, v.op('Exp', [v.op('Sub', [v.x(), y()])])]), null];
+      case 'prod': return [v.op('Mul', [g, v.op('Div', [y(), v.x()])]), null];
+      default: return [spread(), null];
     }
-    const count = axes.reduce((a, i) => a * v.shape(v.x())[i], 1);
-    const scaled = kind === 'mean' ? v.op('Mul', [g, v.floats([1 / count], [])]) : g;
-    return [v.op('Expand', [scaled, shape]), null];
   };
 }
 
@@ -225,18 +235,23 @@ export const SHAPE_VJP: VjpTable = {
   ReduceMean: reduction('mean'),
   ReduceMax: reduction('extreme'),
   ReduceMin: reduction('extreme'),
-  // dx = (1/σ)·(ĝ − mean ĝ − x̂·mean(ĝ·x̂)) over the normalized axes, ĝ = dy·γ, x̂ = (x − μ)/σ.
-  LayerNormalization: (v) => {
-    if (v.needs(1) || (v.node.inputs[2] && v.needs(2))) v.fail('computed scale or bias is not supported');
-    const rank = v.shape(v.x()).length;
-    const from = norm(v.attr('axis', -1), rank);
-    const axes = [...Array(rank - from).keys()].map((i) => from + i);
-    const mean = v.extraOutput(1), inv = v.extraOutput(2);
-    const xhat = v.op('Mul', [v.op('Sub', [v.x(), mean]), inv]);
-    const gs = v.op('Mul', [v.dy, v.x(1)]);
-    const centred = v.op('Sub', [gs, reduceMean(v, gs, axes)]);
-    const dx = v.op('Mul', [inv, v.op('Sub', [centred, v.op('Mul', [xhat, reduceMean(v, v.op('Mul', [gs, xhat]), axes)])])]);
-    return [dx, null, null];
+  ReduceL1: reduction('l1'),
+  ReduceL2: reduction('l2'),
+  ReduceSumSquare: reduction('sumsquare'),
+  ReduceLogSumExp: reduction('logsumexp'),
+  ReduceProd: reduction('prod'),
+  CumSum: (v) => [v.op('CumSum', [v.dy, v.x(1)], { exclusive: v.attr('exclusive', 0), reverse: v.attr('reverse', 0) ? 0 : 1 }), null],
+  Trilu: (v) => [v.op('Trilu', v.node.inputs[1] ? [v.dy, v.x(1)] : [v.dy], { upper: v.attr('upper', 1) }), null],
+  // Data: dy where no update landed (reduction 'add': everywhere); updates: dy gathered at their positions.
+  ScatterND: (v) => {
+    const add = v.attr('reduction', 'none') === 'add';
+    const data = !v.needs(0) ? null : add ? v.dy : v.op('ScatterND', [v.dy, v.x(1), v.op('ConstantOfShape', [v.op('Shape', [v.x(2)])])]);
+    return [data, null, v.needs(2) ? v.op('GatherND', [v.dy, v.x(1)]) : null];
+  },
+  Mod: (v) => {
+    if (v.needs(1)) v.fail('a computed divisor is not supported');
+    if (!v.attr('fmod', 0)) v.fail('integer Mod has no gradient');
+    return [v.reduceTo(v.dy, 0), null];
   },
   Gelu: (v) => {
     const x = v.x();
