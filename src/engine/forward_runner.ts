@@ -32,8 +32,13 @@ export interface HostValue {
 export interface NativeGraphs {
   /** The model file's bytes (read again if they were collected), for builders of derived graphs. */
   modelBytes(): Uint8Array;
-  /** A session on `bytes`; the caller disposes it. */
-  session(bytes: Uint8Array): NativeSession;
+  /**
+   * A session on `bytes`; the caller disposes it. `external`: files the graph's initializers point
+   * into (ONNX external data), given in memory — only where `externalData` is true.
+   */
+  session(bytes: Uint8Array, external?: ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>): NativeSession;
+  /** Whether sessions take external data in memory (so a derived graph can point at the file's weights instead of copying them). */
+  readonly externalData?: boolean;
 }
 
 export interface NativeSession {

@@ -12,6 +12,7 @@ export type GradientEngineChoice = 'auto' | 'onnxruntime' | 'tfjs';
 export const GRADIENT_ENGINES: readonly GradientEngineChoice[] = ['auto', 'onnxruntime', 'tfjs'];
 
 let choice: GradientEngineChoice = 'auto';
+let fusion = false;
 
 /** The value of `--gradients` or DEEPVIS_GRADIENTS checked (undefined → 'auto'). */
 export function parseGradientEngine(value: string | undefined, from = 'DEEPVIS_GRADIENTS'): GradientEngineChoice {
@@ -27,3 +28,15 @@ export function setGradientEngine(c: GradientEngineChoice): void {
 }
 
 export const gradientEngineChoice = (): GradientEngineChoice => choice;
+
+/**
+ * Whether a native engine may run taps and gradients in one fused run once a tap gradient repeats
+ * (engine/native_gradient.ts). Off by default: on ResNet-18 the fused run took as long as the
+ * forward and backward runs it replaces (1,305 vs 1,353 ms at batch 8, same process), while its
+ * session holds 100–160 MB more and its first use costs a session's start (≈ 1 s).
+ */
+export function setGradientFusion(on: boolean): void {
+  fusion = on;
+}
+
+export const gradientFusion = (): boolean => fusion;

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { noLeaks, setup } from '../../test/helpers.js';
 import type { HostArray } from './forward_runner.js';
 import { NativeTapOp, type NativeTapProgram } from './native_gradient.js';
+import { setGradientFusion } from './gradient_engine.js';
 import { withRules, type BackwardRules } from './rules.js';
 
 const A = [[1, 2, 0], [0, -1, 3]]; // 2 outputs from 3 inputs
@@ -44,6 +45,7 @@ describe('native tape op', () => {
     await setup('wasm');
     const log: string[] = [];
     const op = new NativeTapOp(matProgram(log));
+    setGradientFusion(true);
     const x = tf.tensor4d([1, 2, 3, -1, 0, 1], [2, 1, 1, 3]);
     const linear = tf.tensor2d([[1, 0], [0, 2]]); // a linear objective: Σ y · c
     const step = (c: tf.Tensor) => tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => op.apply(v)[0].mul(c).sum())(x).dataSync()));
@@ -62,12 +64,25 @@ describe('native tape op', () => {
     assert.deepEqual(log, ['fused gradient', 'forward gradient', 'backward']);
     assert.equal(op.stats.mispredicted, 1);
     tf.dispose([x, linear, other]);
+    setGradientFusion(false);
+  });
+
+  it('does not fuse with fusion off (the default)', async () => {
+    await setup('wasm');
+    const log: string[] = [];
+    const op = new NativeTapOp(matProgram(log));
+    const x = tf.tensor4d([1, 2, 3], [1, 1, 1, 3]);
+    const c = tf.tensor2d([[1, 1]]);
+    for (let i = 0; i < 4; i++) tf.tidy(() => tf.grad((v: tf.Tensor) => op.apply(v)[0].mul(c).sum())(x));
+    assert.deepEqual(op.stats, { fused: 0, mispredicted: 0, split: 4 });
+    tf.dispose([x, c]);
   });
 
   it('never fuses a nonlinear objective, and runs under the rules in force', async () => {
     await setup('wasm');
     const log: string[] = [];
     const op = new NativeTapOp(matProgram(log));
+    setGradientFusion(true);
     // The image changes every step (as in any optimization), so d Σ y² = 2y does too.
     const g = (k: number) => tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => op.apply(v)[0].square().sum())(tf.tensor4d([k, 2 * k, 3 * k], [1, 1, 1, 3])).dataSync()));
     // y = k·[5, 7]; 2y = k·[10, 14]; Aᵀ·2y = k·[10, 6, 42].
@@ -75,5 +90,6 @@ describe('native tape op', () => {
     assert.equal(op.stats.fused, 0);
     withRules({ relu: 'guided' }, () => g(1));
     assert.equal(log[log.length - 2], 'forward guided');
+    setGradientFusion(false);
   });
 });

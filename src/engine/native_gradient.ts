@@ -4,17 +4,20 @@
  * arriving at the taps back there too. Parameterizations, transforms and objectives stay tfjs ops
  * around it, so every method that differentiates with tf.grad gets native gradients unchanged.
  *
- * Linear objectives (a channel's mean, a logit, a direction: the gradient at the taps does not
- * depend on the activations) send the same tap gradient step after step. When the last two
- * backward passes brought identical tap gradients, the next forward runs the fused graph with that
+ * A forward run hands the backward run what it needs (masks, switches: see grad/build.ts); nothing
+ * is recomputed. Linear objectives (a channel's mean, a logit, a direction: the gradient at the
+ * taps does not depend on the activations) send the same tap gradient step after step; with
+ * fusion on (engine/gradient_engine.ts, off by default: measured no faster), once the last two
+ * backward passes brought identical tap gradients the next forward runs the fused graph with that
  * gradient — taps and input gradient in one native run — and the backward only checks that the
- * gradient that arrives is the one predicted (anything else, e.g. a nonlinear objective, runs the
- * backward graph as usual: the result never depends on the guess).
+ * gradient that arrives is the one predicted (anything else runs the backward graph as usual: the
+ * result never depends on the guess).
  *
  * Only first-order gradients come here (the caller checks): the op's gradient is a constant to tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { HostArray } from './forward_runner.js';
+import { gradientFusion } from './gradient_engine.js';
 import { activeRules, type BackwardRules } from './rules.js';
 
 export interface NativeGradients {
@@ -79,7 +82,7 @@ export class NativeTapOp {
     const xs = hostOf(x);
     const ds = delta ? hostOf(delta) : null;
     const key = `${ruleKey(rules)}|${x.shape.join(',')}|${delta ? delta.shape.join(',') : ''}`;
-    const guess = this.last?.key === key && this.last.repeated ? this.last.dys : null;
+    const guess = gradientFusion() && this.last?.key === key && this.last.repeated ? this.last.dys : null;
     let predicted = null as ReturnType<NativeTapProgram['fused']> | null;
     let pass = null as NativeForward | null;
     const forwardFunc = () => {

@@ -54,10 +54,13 @@ let whyNot = '';
 
 const threads = () => Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, Number(process.env.DEEPVIS_THREADS) || Infinity));
 
-/** A session on `bytes` with deepvis's options (threads, no spinning, no arena). */
-function openSession(ort: Ort, bytes: Uint8Array): NativeSession {
+type External = ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>;
+
+/** A session on `bytes` with deepvis's options (threads, no spinning, no arena); `external` data in memory. */
+function openSession(ort: Ort, bytes: Uint8Array, external?: External): NativeSession {
   const s = new ort.binding.InferenceSession();
   s.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+    ...(external?.length ? { externalData: external.map((e) => ({ path: e.path, data: e.data })) } : {}),
     intraOpNumThreads: threads(), interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
     enableCpuMemArena: false, executionProviders: [{ name: 'cpu' }],
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
@@ -66,8 +69,8 @@ function openSession(ort: Ort, bytes: Uint8Array): NativeSession {
 }
 
 /** Any graph's session, fed and read as HostValues. */
-function graphSession(ort: Ort, bytes: Uint8Array): GraphSession {
-  const s = openSession(ort, bytes);
+function graphSession(ort: Ort, bytes: Uint8Array, external?: External): GraphSession {
+  const s = openSession(ort, bytes, external);
   return {
     run(feeds, fetches) {
       const inputs = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, v.dims)]));
@@ -110,7 +113,7 @@ export const onnxRuntimeRunner = (modelBytes: () => Uint8Array): ForwardRunnerFa
       const out = sessionFor(outputs).run({ [inputName]: new ort.Tensor('float32', input.data, input.dims) }, Object.fromEntries(outputs.map((o) => [o, null])), {});
       return outputs.map((o) => ({ data: out[o].data as Float32Array, dims: out[o].dims }));
     },
-    graphs: { modelBytes, session: (bytes: Uint8Array) => graphSession(ort, bytes) },
+    graphs: { modelBytes, session: (bytes: Uint8Array, external?: External) => graphSession(ort, bytes, external), externalData: true },
     dispose() {
       for (const s of sessions.values()) s.dispose();
       sessions.clear();

@@ -32,6 +32,8 @@ export interface GradSource {
   readonly program: Pick<Program, 'metas' | 'constants' | 'constantDims'>;
   /** decodeModelProto(file bytes): the nodes and initializers as they are in the file. */
   readonly model: Record<string, unknown>;
+  /** Those bytes, when sessions can read the weights from them as external data (no copy in each graph). */
+  readonly file?: { readonly path: string; readonly bytes: Uint8Array };
 }
 
 export interface GradRequest {
@@ -151,12 +153,12 @@ export function buildGradient(src: GradSource, req: GradRequest): GradGraphs {
     dx,
     dDelta,
     saved,
-    fused: () => g.emit([...xIn, ...dyIn], named([...tapNames, ...outs]), ir),
-    forward: () => g.emit(xIn, named([...tapNames, ...saved.map((s) => s.name)]), ir),
+    fused: () => g.emit([...xIn, ...dyIn], named([...tapNames, ...outs]), ir, src.file),
+    forward: () => g.emit(xIn, named([...tapNames, ...saved.map((s) => s.name)]), ir, src.file),
     backward: (want = { dx: true, dDelta: true }) => {
       const wanted = [...(want.dx ? [dx] : []), ...(want.dDelta && dDelta ? [dDelta] : [])];
       const reads = savedTensors(g, wanted);
-      return { bytes: g.emit([...dyIn, ...reads], named(wanted), ir), reads };
+      return { bytes: g.emit([...dyIn, ...reads], named(wanted), ir, src.file), reads };
     },
   };
 }

@@ -142,7 +142,11 @@ export class WorkGraph {
    * One ONNX model computing `outputs` from `inputs` (every other tensor the needed nodes read must
    * be an initializer). Returns the bytes, or throws naming a tensor that nothing provides.
    */
-  emit(inputs: ReadonlyArray<{ name: string; dtype?: EncType }>, outputs: ReadonlyArray<{ name: string; as?: string }>, irVersion: number): Uint8Array {
+  /**
+   * `file`: when given, the model's own initializers (views of these bytes) are written as external
+   * data pointing into it (location `file.path`) rather than copied into the graph.
+   */
+  emit(inputs: ReadonlyArray<{ name: string; dtype?: EncType }>, outputs: ReadonlyArray<{ name: string; as?: string }>, irVersion: number, file?: { path: string; bytes: Uint8Array }): Uint8Array {
     const given = new Set(inputs.map((i) => i.name));
     const needed = new Set<GNode>();
     const inits = new Set<string>();
@@ -170,7 +174,7 @@ export class WorkGraph {
       irVersion,
       nodes: [],
       rawNodes: ordered,
-      rawInitializers: [...inits].map((name) => this.initializers.get(name)),
+      rawInitializers: [...inits].map((name) => pointInto(this.initializers.get(name) as Record<string, unknown>, file)),
       inputs: inputs.map((i) => value(i.name, i.dtype)),
       outputs: outputs.map((o) => value(o.as ?? o.name, this.elemType(o.name))),
     });
@@ -181,6 +185,16 @@ export class WorkGraph {
     if (!t || t === 'other') throw new Error(`gradient graph: tensor '${name}' has a type that cannot leave a session`);
     return t;
   }
+}
+
+/** An initializer whose raw bytes lie inside `file`, rewritten as ONNX external data pointing there. */
+function pointInto(t: Record<string, unknown>, file?: { path: string; bytes: Uint8Array }): unknown {
+  const raw = t.raw_data as Uint8Array | undefined;
+  if (!file || !raw || raw.byteLength < 1024 || raw.buffer !== file.bytes.buffer) return t;
+  const offset = raw.byteOffset - file.bytes.byteOffset;
+  if (offset < 0 || offset + raw.byteLength > file.bytes.byteLength) return t;
+  const external_data = [{ key: 'location', value: file.path }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(raw.byteLength) }];
+  return { name: t.name, dims: t.dims, data_type: t.data_type, data_location: 1, external_data };
 }
 
 export { TO_ONNX, FROM_ONNX };

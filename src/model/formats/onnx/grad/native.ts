@@ -25,6 +25,9 @@ export interface GradFacts {
 }
 
 const KEPT_TAP_SETS = 2;
+/** The name gradient graphs give the model file they read weights from. */
+const FILE = 'deepvis-model.onnx';
+type External = ReadonlyArray<{ path: string; data: Uint8Array }>;
 const PLAIN: BackwardRules = { relu: 'gradient' };
 
 const float = (h: HostArray): HostValue => ({ type: 'float32', data: h.data, dims: h.dims });
@@ -47,7 +50,7 @@ class TapProgram implements NativeTapProgram {
   constructor(
     readonly engine: string,
     private readonly graphs: NativeGraphs,
-    private readonly build: (rules: BackwardRules) => GradGraphs,
+    private readonly build: (rules: BackwardRules) => GradGraphs & { external: External },
   ) {}
 
   private sessions(rules: BackwardRules): Sessions {
@@ -55,11 +58,11 @@ class TapProgram implements NativeTapProgram {
     let s = this.byRules.get(key);
     if (s) return s;
     const built = this.build(rules);
-    const forward = this.graphs.session(built.forward());
+    const forward = this.graphs.session(built.forward(), built.external);
     const back = built.backward();
     s = {
       tapNames: built.tapNames, dx: built.dx, dDelta: built.dDelta, saved: built.saved, forward,
-      backward: new Map([['both', { session: this.graphs.session(back.bytes), reads: back.reads }]]),
+      backward: new Map([['both', { session: this.graphs.session(back.bytes, built.external), reads: back.reads }]]),
     };
     this.byRules.set(key, s);
     return s;
@@ -69,10 +72,11 @@ class TapProgram implements NativeTapProgram {
     const key = want.dx || !s.dDelta ? 'both' : 'delta';
     let b = s.backward.get(key);
     if (!b) {
-      const back = this.build(rules).backward(want);
+      const built = this.build(rules);
+      const back = built.backward(want);
       const known = new Set(s.saved.map((t) => t.name));
       if (back.reads.some((t) => !known.has(t.name))) throw new Error('gradient graph: backward graphs of one build disagree');
-      b = { session: this.graphs.session(back.bytes), reads: back.reads };
+      b = { session: this.graphs.session(back.bytes, built.external), reads: back.reads };
       s.backward.set(key, b);
     }
     return b;
@@ -100,7 +104,10 @@ class TapProgram implements NativeTapProgram {
 
   fused(x: HostArray, delta: HostArray | null, dys: readonly HostArray[], rules: BackwardRules) {
     const s = this.sessions(rules);
-    s.fused ??= this.graphs.session(this.build(rules).fused());
+    if (!s.fused) {
+      const built = this.build(rules);
+      s.fused = this.graphs.session(built.fused(), built.external);
+    }
     const feeds: Record<string, HostValue> = { [GRAPH_X]: float(x), ...(delta ? { [GRAPH_DELTA]: float(delta) } : {}) };
     dys.forEach((d, i) => (feeds[graphDy(i)] = float(d)));
     const fetch = [...s.tapNames, s.dx, ...(s.dDelta ? [s.dDelta] : [])];
@@ -132,10 +139,14 @@ export class OnnxGradients {
     private readonly conv: ConvVjp = 'flip',
   ) {}
 
-  private build(taps: readonly string[], offset: string | undefined, rules: BackwardRules): GradGraphs {
+  private build(taps: readonly string[], offset: string | undefined, rules: BackwardRules): GradGraphs & { external: External } {
     const { nodes, opset, inputName } = this.facts;
-    const model = decodeModelProto(this.graphs.modelBytes());
-    return buildGradient({ nodes, opset, inputName, program: this.program, model }, { taps, offset, rules, conv: this.conv });
+    const bytes = this.graphs.modelBytes();
+    const model = decodeModelProto(bytes);
+    // Sessions read the file's weights from its bytes (external data in memory) instead of a copy in every graph.
+    const file = this.graphs.externalData ? { path: FILE, bytes } : undefined;
+    const built = buildGradient({ nodes, opset, inputName, program: this.program, model, file }, { taps, offset, rules, conv: this.conv });
+    return Object.assign(built, { external: file ? [{ path: FILE, data: bytes }] : [] });
   }
 
   /** Whether every op between the image and the output has a VJP rule (built once, no session), and if not why. */

@@ -8,8 +8,12 @@ import type { Vjp, VjpRule, VjpTable } from './vjp_types.js';
 
 const zero = (v: Vjp) => v.floats([0], []);
 const one = (v: Vjp) => v.floats([1], []);
-/** g where `mask` holds, 0 elsewhere (the mask is computed from forward tensors: the forward run keeps it, as bool). */
-export const passWhere = (v: Vjp, mask: string, g: string) => v.op('Where', [mask, g, zero(v)]);
+/**
+ * g where `mask` holds, 0 elsewhere. The mask comes from forward tensors (the forward run keeps it,
+ * as bool: a quarter of a float); g · float(mask) runs 2.5× faster on onnxruntime than Where, whose
+ * kernel is single-threaded (17.7 → 6.9 ms on 8×64×112×112).
+ */
+export const passWhere = (v: Vjp, mask: string, g: string) => v.op('Mul', [g, v.op('Cast', [mask], { to: 1 })]);
 const times = (v: Vjp, ...xs: string[]) => xs.reduce((a, b) => v.op('Mul', [a, b]));
 
 /** The value of an optional constant input (Clip's bounds), or the fallback when absent. */

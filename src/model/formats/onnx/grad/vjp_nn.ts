@@ -47,20 +47,19 @@ const spatial = (v: Vjp, name: string) => v.shape(name).slice(2);
 /** A constant weight's values (float32), or undefined when it is not a plain float constant. */
 type Weights = (name: string) => HostTensor | undefined;
 
-/** Flipped, transposed filters: W [Cout, Cin/g, kh, kw] → W' [Cin, Cout/g, kh, kw], W'[g·cpg + i, o] = flip(W[g·og + o, i]). */
-function flipped(W: HostTensor, group: number): Float32Array {
-  const [cout, cpg, kh, kw] = W.dims;
+/**
+ * Flipped, transposed filters as graph nodes on the constant W [Cout, Cin/g, kh, kw] → W'
+ * [Cin, Cout/g, kh, kw], W'[g·cpg + i, o] = flip(W[g·og + o, i]): onnxruntime folds them into one
+ * initializer when the session starts, so no copy of the weights is made here.
+ */
+function flippedFilters(v: Vjp, W: string, dims: readonly number[], group: number): string {
+  const [cout, cpg, kh, kw] = dims;
   const og = cout / group;
-  const src = W.data as Float32Array;
-  const out = new Float32Array(src.length);
-  for (let g = 0; g < group; g++)
-    for (let o = 0; o < og; o++)
-      for (let i = 0; i < cpg; i++) {
-        const from = ((g * og + o) * cpg + i) * kh * kw;
-        const to = ((g * cpg + i) * og + o) * kh * kw;
-        for (let t = 0; t < kh * kw; t++) out[to + t] = src[from + kh * kw - 1 - t];
-      }
-  return out;
+  const BIG = 2 ** 62;
+  const flip = v.op('Slice', [W, v.ints([-1, -1]), v.ints([-BIG, -BIG]), v.ints([2, 3]), v.ints([-1, -1])]);
+  if (group === 1) return v.op('Transpose', [flip], { perm: [1, 0, 2, 3] });
+  const grouped = v.op('Reshape', [flip, v.ints([group, og, cpg, kh, kw])]);
+  return v.op('Reshape', [v.op('Transpose', [grouped], { perm: [0, 2, 1, 3, 4] }), v.ints([group * cpg, og, kh, kw])]);
 }
 
 export function nnVjp(weights: Weights, convMode: 'flip' | 'transpose'): VjpTable {
@@ -75,9 +74,8 @@ export function nnVjp(weights: Weights, convMode: 'flip' | 'transpose'): VjpTabl
       const [h, w] = spatial(v, v.x());
       const p = padsOf(v, h, w, [kh, kw], s, d);
       const flipPads = [d[0] * (kh - 1) - p[0], d[1] * (kw - 1) - p[1], d[0] * (kh - 1) - p[2], d[1] * (kw - 1) - p[3]];
-      const host = convMode === 'flip' && s.every((x) => x === 1) && flipPads.every((x) => x >= 0) ? weights(v.x(1)) : undefined;
-      if (host) {
-        const Wf = v.floats(flipped(host, group), [W[1] * group, W[0] / group, kh, kw]);
+      if (convMode === 'flip' && s.every((x) => x === 1) && flipPads.every((x) => x >= 0)) {
+        const Wf = flippedFilters(v, v.x(1), W, group);
         return [v.op('Conv', [v.dy, Wf], { pads: flipPads, dilations: d, group, kernel_shape: [kh, kw] }), null, null];
       }
       const geo = transposeGeometry([h, w], spatial(v, v.y()), [kh, kw], s, d, p);
