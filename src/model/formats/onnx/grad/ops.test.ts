@@ -2,7 +2,8 @@
  * VJP rules of the transformer-era ops against tfjs's tape on small graphs (issue 26, item 4):
  * self-attention with batched MatMul, Softmax, Transpose and Reshape; LayerNorm, RMSNorm,
  * GroupNorm, InstanceNorm; Gelu (exact and tanh); Einsum; Where, Expand, Tile, Split, Concat, Slice,
- * Gather; CumSum; the L1/L2/sum-of-squares/log-sum-exp reductions; ScatterND by hand (tfjs's path
+ * Gather; CumSum; the L1/L2/sum-of-squares/log-sum-exp reductions; Resize (linear, cubic, nearest);
+ * ScatterND by hand (tfjs's path
  * cannot differentiate the importer's form of it).
  */
 import assert from 'node:assert/strict';
@@ -90,8 +91,22 @@ const norms: Net = {
   output: 'y',
 };
 
+/** x [N, 3, 6, 5]: bilinear 2× up (half_pixel), cubic ×(0.5, 1.5) (align_corners), nearest 2× (asymmetric). */
+const resizes: Net = {
+  input: [3, 6, 5],
+  opset: 17,
+  nodes: [
+    { op: 'Resize', inputs: ['x', '', 'up2'], outputs: ['a'], attrs: { mode: 'linear' } },
+    { op: 'Resize', inputs: ['a', '', 'sc'], outputs: ['b'], attrs: { mode: 'cubic', coordinate_transformation_mode: 'align_corners' } },
+    { op: 'Tanh', inputs: ['b'], outputs: ['t'] },
+    { op: 'Resize', inputs: ['t', '', 'up2'], outputs: ['y'], attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } },
+  ],
+  initializers: [f32('up2', [1, 1, 2, 2]), f32('sc', [1, 1, 0.5, 1.5])],
+  output: 'y',
+};
+
 describe('gradient graph: transformer-era ops', () => {
-  for (const [name, net] of [['attention block (opset 17)', attention], ['norms, Gelu-tanh, Where, Tile, reductions (opset 23)', norms]] as const) {
+  for (const [name, net] of [['attention block (opset 17)', attention], ['norms, Gelu-tanh, Where, Tile, reductions (opset 23)', norms], ['Resize: linear, cubic, nearest', resizes]] as const) {
     it(`${name}: onnxruntime gives tfjs's gradient`, async () => {
       await setup('wasm');
       const model = await netModel(net);

@@ -7,7 +7,7 @@
  */
 import { ELEMENTWISE_VJP } from './vjp_elementwise.js';
 import { nnVjp } from './vjp_nn.js';
-import { SHAPE_VJP } from './vjp_shape.js';
+import { RESIZE_VJP, SHAPE_VJP } from './vjp_shape.js';
 import { normVjp } from './vjp_norm.js';
 import { EINSUM_VJP } from './vjp_einsum.js';
 import type { HostTensor } from '../decode.js';
@@ -17,7 +17,7 @@ export type ConvVjp = 'flip' | 'transpose';
 
 /** `weights` reads a constant's float values (flipped filters, batch-norm scales). */
 export function vjpTable(weights: (name: string) => HostTensor | undefined, conv: ConvVjp): VjpTable {
-  return { ...ELEMENTWISE_VJP, ...nnVjp(weights, conv), ...SHAPE_VJP, ...normVjp(weights), ...EINSUM_VJP };
+  return { ...ELEMENTWISE_VJP, ...nnVjp(weights, conv), ...SHAPE_VJP, ...RESIZE_VJP, ...normVjp(weights), ...EINSUM_VJP };
 }
 
 /** Op types with a row (whatever the weights): for coverage checks. */
