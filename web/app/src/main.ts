@@ -44,14 +44,20 @@ async function start(): Promise<void> {
     gradients: gradients && (GRADIENT_ENGINES as readonly string[]).includes(gradients) ? (gradients as GradientEngineChoice) : undefined,
     wasmPaths: { 'tfjs-backend-wasm-simd.wasm': simd, 'tfjs-backend-wasm.wasm': plain, 'tfjs-backend-wasm-threaded-simd.wasm': threaded },
   });
-  // onnxruntime-web for ONNX files: one thread unless the page is cross-origin isolated.
-  const ort = params.get('ort') === 'off' ? undefined : await OrtWeb.load({
-    moduleUrl: new URL(ortModule, location.href).href, wasmUrl: new URL(ortWasm, location.href).href,
-    threads: globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1,
-  }).catch((e: Error) => {
-    console.warn(`onnxruntime-web did not load (${e.message}); ONNX models run on tfjs`);
-    return undefined;
-  });
+  // onnxruntime-web for ONNX files, loaded with the first one (14 MB of wasm): one thread unless
+  // the page is cross-origin isolated.
+  let ortLoading: Promise<OrtWeb | undefined> | null = null;
+  const ortFor = (file: string): Promise<OrtWeb | undefined> => {
+    if (params.get('ort') === 'off' || !/\.onnx$/i.test(file)) return Promise.resolve(undefined);
+    ortLoading ??= OrtWeb.load({
+      moduleUrl: new URL(ortModule, location.href).href, wasmUrl: new URL(ortWasm, location.href).href,
+      threads: globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1,
+    }).catch((e: Error) => {
+      console.warn(`onnxruntime-web did not load (${e.message}); ONNX models run on tfjs`);
+      return undefined;
+    });
+    return ortLoading;
+  };
   $('backend').textContent = `${engine.backend}${engine.threads > 1 ? ` ×${engine.threads}` : ''}`;
   const config = await fetchConfig();
   const state: AppState = {
@@ -116,7 +122,7 @@ async function start(): Promise<void> {
     } else {
       const i = Number(value);
       const m = config.models[i];
-      state.model = await loadModelFromUrl(m.url, {}, ort);
+      state.model = await loadModelFromUrl(m.url, {}, await ortFor(new URL(m.url, location.href).pathname));
       state.served = i;
       state.index = m.index ? await fetchIndex(m.index).catch(() => null) : null;
     }
@@ -169,7 +175,7 @@ async function start(): Promise<void> {
     const files = [...((e.target as HTMLInputElement).files ?? [])];
     (e.target as HTMLInputElement).value = '';
     try {
-      const m = await loadModelFromFiles(files, {}, ort);
+      const m = await loadModelFromFiles(files, {}, await ortFor(files.find((f) => SINGLE_FILE_MODEL.test(f.name))?.name ?? ''));
       const key = `drop:${dropped.size}`;
       dropped.set(key, m);
       addOption(modelName(files, key), key).selected = true;
