@@ -176,6 +176,34 @@ function runOn(runner: ForwardRunner, native: tf.Tensor, taps: readonly Tap[], r
   });
 }
 
+/** Taps through a gradient program's forward session: NHWC rows in, taps (ONNX order, unique) out, in runs of rowsPerRun. */
+function runShared(f: (x: { data: Float32Array; dims: readonly number[] }) => Array<{ data: Float32Array; dims: readonly number[] }>, native: tf.Tensor, taps: readonly Tap[], rowsPerRun: number): tf.Tensor[] {
+  const unique = [...new Set(taps.map((t) => t.tensor))];
+  const data = native.dataSync() as Float32Array;
+  const [n, ...rest] = native.shape;
+  const per = data.length / n;
+  const parts: tf.Tensor[][] = [];
+  for (let from = 0; from < n; from += rowsPerRun) {
+    const to = Math.min(n, from + rowsPerRun);
+    parts.push(f({ data: data.subarray(from * per, to * per), dims: [to - from, ...rest] }).map((o) => tf.tensor(o.data, [...o.dims])));
+  }
+  const joined = unique.map((_, i) => {
+    if (parts.length === 1) return parts[0][i];
+    const c = tf.concat(parts.map((p) => p[i]), 0);
+    tf.dispose(parts.map((p) => p[i]));
+    return c;
+  });
+  const given = new Set<tf.Tensor>();
+  const shown = taps.map((t) => {
+    const v = present(joined[unique.indexOf(t.tensor)], t.view);
+    const out = given.has(v) ? v.clone() : v;
+    given.add(out);
+    return out;
+  });
+  for (const j of joined) if (!given.has(j)) j.dispose();
+  return shown;
+}
+
 /** Bytes one image's layer outputs take (an estimate of a forward pass's working set per row). */
 const bytesPerRow = (layers: readonly LayerInfo[]) => 4 * layers.reduce((a, l) => a + l.outputShape.reduce((x, y) => x * y, 1), 0);
 /** A forward run on the runner holds at most this much of layer outputs (rows × bytesPerRow); DEEPVIS_RUN_MB overrides. */
@@ -263,18 +291,18 @@ export function fromOnnxGraph(
   const weightsAsLoaded = () => program.kept.every((t, i) => t.dataId === weightData[i]);
   // Gradients: the model's gradient graph on the runner's engine, as one op on tfjs's tape.
   const facts = { nodes: graph.nodes, opset: graph.opset, inputName: program.inputName };
-  let native = runner?.graphs ? new OnnxGradients(runner.name, runner.graphs, facts, program) : null;
+  let grads = runner?.graphs ? new OnnxGradients(runner.name, runner.graphs, facts, program, rowsPerRun) : null;
   let nativeBroken = runner && !runner.graphs ? `${runner.name} runs no gradient graphs` : '';
   const gradientRoute = (): { engine: string; why: string; native: OnnxGradients | null } => {
     const tfjs = (why: string) => ({ engine: 'tfjs', why, native: null });
     const choice = gradientEngineChoice();
     if (choice === 'tfjs') return tfjs('gradient engine set to tfjs (--gradients / DEEPVIS_GRADIENTS)');
     if (!runner) return tfjs(noRunner);
-    if (!native) return tfjs(nativeBroken);
+    if (!grads) return tfjs(nativeBroken);
     if (!weightsAsLoaded()) return tfjs('the weights were changed after loading; onnxruntime has the file\'s');
-    const status = native.status();
+    const status = grads.status();
     if (!status.ok) return tfjs(status.why);
-    return { engine: native.engine, why: `${choice === 'auto' ? 'default' : 'asked for'}: the model's gradient graph runs there (${status.why})`, native };
+    return { engine: grads.engine, why: `${choice === 'auto' ? 'default' : 'asked for'}: the model's gradient graph runs there (${status.why})`, native: grads };
   };
   /**
    * Taps on the tape through the native engine, or null when it cannot serve them (then tfjs does):
@@ -293,8 +321,8 @@ export function fromOnnxGraph(
     } catch (e) {
       // A graph the engine refuses (an op or attribute it does not take): tfjs from now on, said by inspect.
       nativeBroken = `${route.engine} failed on the gradient graph (${(e as Error).message.split('\n')[0]})`;
-      native?.dispose();
-      native = null;
+      grads?.dispose();
+      grads = null;
       return null;
     }
     const given = new Set<tf.Tensor>();
@@ -315,6 +343,9 @@ export function fromOnnxGraph(
     }
     // An Attention node's probabilities are deepvis's own output: onnxruntime does not have it.
     const own = wanted.some((t) => t.tensor.endsWith(PROBS));
+    // Taps a gradient program already serves: its forward session (no second copy of the weights).
+    const shared = grads && !offset && !own && !recordingGradients() && weightsAsLoaded() ? grads.forwardOnly([...new Set(wanted.map((t) => t.tensor))]) : null;
+    if (shared) return runShared(shared, native, wanted, rowsPerRun);
     if (forward && !offset && !own && !recordingGradients() && weightsAsLoaded()) {
       try {
         return runOn(forward, native, wanted, rowsPerRun);
@@ -361,8 +392,8 @@ export function fromOnnxGraph(
       return program.steps[program.producer.get(t)!].compiled.weights ?? [];
     },
     dispose() {
-      native?.dispose();
-      native = null;
+      grads?.dispose();
+      grads = null;
       forward?.dispose();
       forward = null;
       tf.dispose([...program.kept]);

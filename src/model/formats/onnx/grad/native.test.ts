@@ -134,4 +134,26 @@ describe('native gradients through the tape', () => {
     tf.dispose([x, delta, W]);
     model.dispose();
   });
+
+  it('gives the same gradients when a batch runs as several runs of rows, and forwards through the gradient\'s session', async () => {
+    await setup('wasm');
+    const whole = await netModel(small);
+    process.env.DEEPVIS_RUN_MB = '1e-9';
+    const rowByRow = await netModel(small);
+    delete process.env.DEEPVIS_RUN_MB;
+    const ref = await netModel(small, 'tfjs-only');
+    const x = tf.randomUniform([3, 8, 8, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
+    const mid = whole.layers[2].name;
+    const g = (m: typeof whole) => tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => m.activations(v as tf.Tensor4D, [mid])[0].square().sum())(x).dataSync()));
+    const [a, b] = await noLeaks(() => [g(whole), g(rowByRow)]);
+    assert.ok(relErr(b, a) < 1e-6 && cosine(a, b) > 0.999999);
+    // A forward of the same layer now goes through the gradient's forward session: the same numbers.
+    await noLeaks(() => {
+      const [p, q] = [rowByRow.activations(x, [mid])[0], ref.activations(x, [mid])[0]];
+      assert.ok(relErr(p.dataSync(), q.dataSync()) < 1e-5);
+      tf.dispose([p, q]);
+    });
+    x.dispose();
+    [whole, rowByRow, ref].forEach((m) => m.dispose());
+  });
 });

@@ -33,6 +33,28 @@ const PLAIN: BackwardRules = { relu: 'gradient' };
 const float = (h: HostArray): HostValue => ({ type: 'float32', data: h.data, dims: h.dims });
 const host = (v: HostValue): HostArray => ({ data: v.data as Float32Array, dims: v.dims });
 
+/** Rows [from, to) of a batch-first array (a view). */
+function rows<T extends HostArray | HostValue>(a: T, from: number, to: number): T {
+  const per = a.data.length / a.dims[0];
+  return { ...a, data: a.data.subarray(from * per, to * per), dims: [to - from, ...a.dims.slice(1)] } as T;
+}
+
+/** Batch-first arrays joined along the batch. */
+function joinRows(parts: readonly HostArray[]): HostArray {
+  if (parts.length === 1) return parts[0];
+  const data = new Float32Array(parts.reduce((a, p) => a + p.data.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    data.set(p.data, at);
+    at += p.data.length;
+  }
+  return { data, dims: [parts.reduce((a, p) => a + p.dims[0], 0), ...parts[0].dims.slice(1)] };
+}
+
+/** [from, to) row ranges of a batch of n in runs of at most `per` rows. */
+const runs = (n: number, per: number): Array<[number, number]> =>
+  Array.from({ length: Math.ceil(n / per) }, (_, k) => [k * per, Math.min(n, (k + 1) * per)] as [number, number]);
+
 interface Sessions {
   readonly tapNames: readonly string[];
   readonly dx: string;
@@ -51,6 +73,8 @@ class TapProgram implements NativeTapProgram {
     readonly engine: string,
     private readonly graphs: NativeGraphs,
     private readonly build: (rules: BackwardRules) => GradGraphs & { external: External },
+    /** Rows per native run (a batch runs as several: the runs' working memory is that of a few rows). */
+    private readonly rowsPerRun: number,
   ) {}
 
   private sessions(rules: BackwardRules): Sessions {
@@ -84,19 +108,24 @@ class TapProgram implements NativeTapProgram {
 
   forward(x: HostArray, delta: HostArray | null, rules: BackwardRules): NativeForward {
     const s = this.sessions(rules);
-    const feeds: Record<string, HostValue> = { [GRAPH_X]: float(x), ...(delta ? { [GRAPH_DELTA]: float(delta) } : {}) };
-    const out = s.forward.run(feeds, [...s.tapNames, ...s.saved.map((t) => t.name)]);
     const k = s.tapNames.length;
-    const saved = new Map(s.saved.map((t, i) => [t.name, out[k + i]]));
+    // Rows go in runs (each image's gradient depends on that image alone, as for the forward runner).
+    const chunks = runs(x.dims[0], this.rowsPerRun).map(([from, to]) => {
+      const feeds: Record<string, HostValue> = { [GRAPH_X]: float(rows(x, from, to)), ...(delta ? { [GRAPH_DELTA]: float(rows(delta, from, to)) } : {}) };
+      const out = s.forward.run(feeds, [...s.tapNames, ...s.saved.map((t) => t.name)]);
+      return { from, to, taps: out.slice(0, k).map(host), saved: new Map(s.saved.map((t, i) => [t.name, out[k + i]])) };
+    });
     return {
-      taps: out.slice(0, k).map(host),
+      taps: s.tapNames.map((_, i) => joinRows(chunks.map((c) => c.taps[i]))),
       backward: (dys, want) => {
         const b = this.backwardFor(s, rules, want);
         const fetch = [...(want.dx || !s.dDelta ? [s.dx] : []), ...(want.dDelta && s.dDelta ? [s.dDelta] : [])];
-        const feeds: Record<string, HostValue> = Object.fromEntries(dys.map((d, i) => [graphDy(i), float(d)]));
-        for (const t of b.reads) feeds[t.name] = saved.get(t.name)!;
-        const res = b.session.run(feeds, fetch);
-        const at = (name: string | null) => (name && fetch.includes(name) ? host(res[fetch.indexOf(name)]) : undefined);
+        const parts = chunks.map((c) => {
+          const feeds: Record<string, HostValue> = Object.fromEntries(dys.map((d, i) => [graphDy(i), float(rows(d, c.from, c.to))]));
+          for (const t of b.reads) feeds[t.name] = c.saved.get(t.name)!;
+          return b.session.run(feeds, fetch).map(host);
+        });
+        const at = (name: string | null) => (name && fetch.includes(name) ? joinRows(parts.map((p) => p[fetch.indexOf(name)])) : undefined);
         return { dx: at(s.dx), dDelta: at(s.dDelta) };
       },
     };
@@ -114,6 +143,13 @@ class TapProgram implements NativeTapProgram {
     const out = s.fused.run(feeds, fetch);
     const k = s.tapNames.length;
     return { taps: out.slice(0, k).map(host), dx: host(out[k]), dDelta: s.dDelta ? host(out[k + 1]) : undefined };
+  }
+
+  /** A forward of the taps (image NHWC → taps in ONNX order) on a forward session already open, or null. */
+  openForward(): ((x: HostArray) => HostArray[]) | null {
+    const s = this.byRules.values().next().value as Sessions | undefined;
+    if (!s) return null;
+    return (x) => s.forward.run({ [GRAPH_X]: float(x) }, s.tapNames).map(host);
   }
 
   dispose(): void {
@@ -136,6 +172,8 @@ export class OnnxGradients {
     private readonly graphs: NativeGraphs,
     private readonly facts: GradFacts,
     private readonly program: Program,
+    /** Rows per native run (the forward runner's budget). */
+    private readonly rowsPerRun = Infinity,
     private readonly conv: ConvVjp = 'flip',
   ) {}
 
@@ -162,6 +200,15 @@ export class OnnxGradients {
     return this.verdict;
   }
 
+  /**
+   * A forward of these taps through the forward session of their gradient program, when one is
+   * open: the model's forwards then need no session of their own for these taps (a session holds
+   * the weights again, ≈ 85 MB for ResNet-18).
+   */
+  forwardOnly(taps: readonly string[]): ((x: HostArray) => HostArray[]) | null {
+    return this.ops.get(`${taps.join('\u0000')}|`)?.program.openForward() ?? null;
+  }
+
   /** The tape op for these taps (ONNX tensor names) and offset tensor. */
   op(taps: readonly string[], offset?: string): NativeTapOp {
     const key = `${taps.join('\u0000')}|${offset ?? ''}`;
@@ -171,7 +218,7 @@ export class OnnxGradients {
       this.ops.set(key, entry); // most recently used last
       return entry.op;
     }
-    const program = new TapProgram(this.engine, this.graphs, (rules) => this.build(taps, offset, rules));
+    const program = new TapProgram(this.engine, this.graphs, (rules) => this.build(taps, offset, rules), this.rowsPerRun);
     entry = { op: new NativeTapOp(program), program };
     this.ops.set(key, entry);
     while (this.ops.size > KEPT_TAP_SETS) {
