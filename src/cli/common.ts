@@ -7,6 +7,7 @@ import { GRADIENT_ENGINES, parseGradientEngine, type GradientEngineChoice } from
 import { loadModel } from '../io/model_files.js';
 import { OutputSession } from '../io/output.js';
 import type { ChannelOrder, InputOverrides, VisModel } from '../model/types.js';
+import { parseTokens } from '../model/tokens.js';
 import { DeepvisError } from '../errors.js';
 import { parseArgs, required, type Flags, type FlagSpecs } from './args.js';
 
@@ -28,6 +29,7 @@ export const MODEL_FLAGS = {
   'input-shape': { type: 'numbers', help: 'image shape H,W,C for models with flat input or a symbolic input size' },
   mean: { type: 'numbers', help: 'per-channel mean the model subtracts, in input-range units (ImageNet: 0.485,0.456,0.406)' },
   std: { type: 'numbers', help: 'per-channel std the model divides by (ImageNet: 0.229,0.224,0.225)' },
+  tokens: { type: 'string', help: "a transformer's token layout, e.g. prefix=1,grid=14x14 (class token + 14×14 patches), when deepvis cannot infer it" },
 } as const satisfies FlagSpecs;
 
 export async function engineFrom(flags: Record<string, unknown>): Promise<EngineInfo> {
@@ -67,6 +69,7 @@ export function overridesFrom(flags: Record<string, unknown>): InputOverrides {
     shape: shape as [number, number, number] | undefined,
     mean: flags.mean as number[] | undefined,
     std: flags.std as number[] | undefined,
+    tokens: typeof flags.tokens === 'string' ? parseTokens(flags.tokens) : undefined,
   };
 }
 

@@ -27,15 +27,19 @@ export function parseTokens(text: string, where = '--tokens'): { prefix: number;
   return { prefix, grid: [h, w] };
 }
 
+/** Prefix tokens a layout may have: class, distillation and a few registers (DINOv2 has 4). */
+export const MAX_PREFIX = 8;
+
 /**
  * The layout of T tokens given the grids the model's maps have (the patch embedding's first): the
- * largest grid that leaves a prefix of 0–16 tokens. null when none fits.
+ * largest grid that leaves a prefix of at most MAX_PREFIX tokens, and fewer than half the patches.
+ * null when none fits.
  */
 export function inferLayout(tokens: number, grids: ReadonlyArray<readonly [number, number]>): { prefix: number; grid: [number, number] } | null {
   let best: { prefix: number; grid: [number, number] } | null = null;
   for (const [h, w] of grids) {
     const prefix = tokens - h * w;
-    if (prefix < 0 || prefix > 16) continue;
+    if (prefix < 0 || prefix > Math.min(MAX_PREFIX, (h * w) / 2)) continue;
     if (!best || h * w > best.grid[0] * best.grid[1]) best = { prefix, grid: [h, w] };
   }
   return best;

@@ -51,6 +51,8 @@ export interface LayerInfo {
    * prefix tokens are `NAME:cls` (model/tokens.ts).
    */
   readonly tokens?: TokenLayout;
+  /** A map the model itself holds channels-last ([B, H, W, C]: Swin's stages, ConvNeXt's blocks). */
+  readonly channelsLast?: boolean;
   /** Attention probabilities shown as [queries, keys, heads] (outputShape [T, T, heads]). */
   readonly attention?: { readonly heads: number; readonly tokens: number };
 }

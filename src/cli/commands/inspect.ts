@@ -1,6 +1,7 @@
 /** deepvis inspect MODEL: the layer table, what the model needs as input, and gradient support. */
 import { printable } from '../../errors.js';
 import { gradientCheck } from '../../model/gradient_check.js';
+import type { VisModel } from '../../model/types.js';
 import { parseArgs, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
 
@@ -47,15 +48,34 @@ export async function run(argv: string[]): Promise<void> {
     out.push(`classes: ${shown}${from}`);
   }
   if (model.logitsLayer) out.push(`pre-softmax scores: ${model.logitsLayer}`);
+  out.push(...transformerLines(model));
   out.push(grad.ok ? 'input gradients: ok' : `input gradients: FAIL — no gradient for ${grad.missing.join(', ') || '?'} (${grad.error})`);
   out.push('');
   const nameW = Math.max(5, ...model.layers.map((l) => l.name.length));
   const kindW = Math.max(4, ...model.layers.map((l) => l.kind.length));
   out.push(`${'#'.padStart(3)}  ${'layer'.padEnd(nameW)}  ${'kind'.padEnd(kindW)}  ${'output'.padEnd(14)}  units`);
   for (const l of model.layers) {
-    out.push(`${String(l.index).padStart(3)}  ${l.name.padEnd(nameW)}  ${l.kind.padEnd(kindW)}  ${l.outputShape.join('×').padEnd(14)}  ${l.units}`);
+    const note = l.tokens ? '  tokens on the patch grid' : l.attention ? `  attention: ${l.attention.heads} heads` : l.channelsLast ? '  channels-last' : '';
+    out.push(`${String(l.index).padStart(3)}  ${l.name.padEnd(nameW)}  ${l.kind.padEnd(kindW)}  ${l.outputShape.join('×').padEnd(14)}  ${l.units}${note}`);
   }
   // Layer and class names come from the model file: escape control characters (terminal escapes).
   process.stdout.write(out.map(printable).join('\n') + '\n');
   model.dispose();
+}
+
+/** A transformer's token layout and blocks, in the words `--tokens` and the methods use. */
+function transformerLines(model: VisModel): string[] {
+  const t = model.transformer;
+  if (!t) return [];
+  const lines: string[] = [];
+  if (t.tokens) {
+    const { prefix, grid, source } = t.tokens;
+    const what = prefix === 0 ? 'no prefix token' : prefix === 1 ? '1 prefix token (the class token, LAYER:cls)' : `${prefix} prefix tokens (class${prefix === 2 ? ' and distillation' : ', …'}; the first is LAYER:cls)`;
+    lines.push(`tokens: ${what} + a ${grid[0]}×${grid[1]} patch grid (${source === 'model' ? 'from the patch embedding' : source}); token layers are shown as ${grid[0]}×${grid[1]} maps; --tokens prefix=N,grid=HxW overrides`);
+  }
+  if (t.blocks.length) {
+    const last = t.blocks[t.blocks.length - 1];
+    lines.push(`transformer blocks: ${t.blocks.length}; the last, ${last.name}: attention ${last.attention ?? '(windowed, not per image)'}, first norm ${last.norm1 ?? '?'}, MLP units ${last.mlp ?? '?'}`);
+  }
+  return lines;
 }

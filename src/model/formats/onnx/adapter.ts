@@ -204,6 +204,25 @@ function runShared(f: (x: { data: Float32Array; dims: readonly number[] }) => Ar
   return shown;
 }
 
+/**
+ * A graph that runs only at its declared batch size n: the rows go in chunks of n (the last one
+ * padded by repeating its final row), results are cut back and joined. An offset goes with its rows.
+ */
+function inChunks(x: tf.Tensor, n: number, delta: tf.Tensor | undefined, run: (x: tf.Tensor, d?: tf.Tensor) => tf.Tensor[]): tf.Tensor[] {
+  const rows = x.shape[0];
+  const parts: tf.Tensor[][] = [];
+  for (let from = 0; from < rows; from += n) {
+    const take = Math.min(n, rows - from);
+    const pad = (t: tf.Tensor) => {
+      const part = tf.slice(t, from, take);
+      return take === n ? part : tf.concat([part, ...Array(n - take).fill(tf.slice(part, take - 1, 1))]);
+    };
+    const outs = run(pad(x), delta ? pad(delta) : undefined);
+    parts.push(outs.map((o) => (take === n ? o : tf.slice(o, 0, take))));
+  }
+  return parts[0].map((_, i) => (parts.length === 1 ? parts[0][i] : tf.concat(parts.map((p) => p[i]), 0)));
+}
+
 /** Bytes one image's layer outputs take (an estimate of a forward pass's working set per row). */
 const bytesPerRow = (layers: readonly LayerInfo[]) => 4 * layers.reduce((a, l) => a + l.outputShape.reduce((x, y) => x * y, 1), 0);
 /** A forward run on the runner holds at most this much of layer outputs (rows × bytesPerRow); DEEPVIS_RUN_MB overrides. */
@@ -242,7 +261,7 @@ export function fromOnnxGraph(
   if (c == null || h == null || w == null) {
     throw new DeepvisError(`${source}: the input's size is symbolic ([N, ${declared.slice(1).map((d) => d ?? '?').join(', ')}]); pass --input-shape H,W,C`);
   }
-  const program = compile(graph, source, [1, c, h, w]);
+  const program = compile(graph, source, [1, c, h, w], declared[0] ?? null);
   const input = resolveInputSpec([h, w, c], meta, overrides.shape ? { ...overrides, shape: [h, w, c] } : overrides);
 
   const sidecar = meta.tokens ? { ...parseTokens(meta.tokens, `${source}'s deepvis.json "tokens"`), source: 'sidecar' as const } : null;
@@ -291,7 +310,9 @@ export function fromOnnxGraph(
   const weightsAsLoaded = () => program.kept.every((t, i) => t.dataId === weightData[i]);
   // Gradients: the model's gradient graph on the runner's engine, as one op on tfjs's tape.
   const facts = { nodes: graph.nodes, opset: graph.opset, inputName: program.inputName };
-  let grads = runner?.graphs ? new OnnxGradients(runner.name, runner.graphs, facts, program, rowsPerRun) : null;
+  // Native runs of a graph with a fixed batch go at exactly that batch (run() chunks the rows to it).
+  const nativeRows = program.fixedBatch ?? rowsPerRun;
+  let grads = runner?.graphs ? new OnnxGradients(runner.name, runner.graphs, facts, program, nativeRows) : null;
   let nativeBroken = runner && !runner.graphs ? `${runner.name} runs no gradient graphs` : '';
   const gradientRoute = (): { engine: string; why: string; native: OnnxGradients | null } => {
     const tfjs = (why: string) => ({ engine: 'tfjs', why, native: null });
@@ -337,6 +358,8 @@ export function fromOnnxGraph(
     return shown;
   };
   const run = (native: tf.Tensor, wanted: readonly Tap[], offset?: { tap: Tap; delta: tf.Tensor }): tf.Tensor[] => {
+    const fixed = program.fixedBatch;
+    if (fixed != null && native.shape[0] !== fixed) return inChunks(native, fixed, offset?.delta, (x, d) => run(x, wanted, offset && d ? { tap: offset.tap, delta: d } : undefined));
     if (recordingGradients()) {
       const taps = nativeTaps(native, wanted, offset);
       if (taps) return taps;
@@ -345,7 +368,7 @@ export function fromOnnxGraph(
     const own = wanted.some((t) => t.tensor.endsWith(PROBS));
     // Taps a gradient program already serves: its forward session (no second copy of the weights).
     const shared = grads && !offset && !own && !recordingGradients() && weightsAsLoaded() ? grads.forwardOnly([...new Set(wanted.map((t) => t.tensor))]) : null;
-    if (shared) return runShared(shared, native, wanted, rowsPerRun);
+    if (shared) return runShared(shared, native, wanted, nativeRows);
     if (forward && !offset && !own && !recordingGradients() && weightsAsLoaded()) {
       try {
         return runOn(forward, native, wanted, rowsPerRun);
@@ -397,6 +420,7 @@ export function fromOnnxGraph(
       forward?.dispose();
       forward = null;
       tf.dispose([...program.kept]);
+      for (const s of program.steps) s.compiled.dispose?.();
     },
   };
 }

@@ -48,6 +48,10 @@ export interface Program {
   readonly inputName: string;
   /** Logical NCHW shape of the image input, batch 1. */
   readonly inputShape: readonly [number, number, number, number];
+  /** The batch size metas were probed at (the graph's declared batch, else 1). */
+  readonly probeBatch: number;
+  /** A graph that only runs at its declared batch size (constant reshape targets): runs go in chunks of it. */
+  readonly fixedBatch: number | null;
   readonly steps: readonly Step[];
   readonly metas: ReadonlyMap<string, RtMeta>;
   /** Tensor name → index of the step that makes it. */
@@ -99,22 +103,25 @@ const asList = (t: tf.Tensor | tf.Tensor[]): tf.Tensor[] => (Array.isArray(t) ? 
  * which tensors are per-image layers. The batch-2 run also proves the program does not bake in
  * batch size 1.
  */
-export function compile(graph: OnnxGraph, source: string, inputShape: readonly [number, number, number, number]): Program {
+export function compile(graph: OnnxGraph, source: string, inputShape: readonly [number, number, number, number], declaredBatch: number | null = null): Program {
   checkOps(graph, source);
   if (graph.inputs.length !== 1) throw new DeepvisError(`${source}: deepvis needs a model with one image input; this one has ${graph.inputs.length}`);
   const inputName = graph.inputs[0].name;
   const values = new Map<string, Value>();
   for (const [name, t] of graph.initializers) values.set(name, { kind: 'host', t });
+  // A graph exported without a dynamic batch axis declares its batch: probe at that size first.
+  const batch0 = declaredBatch ?? 1;
   const probes = [new Map<string, tf.Tensor>(), new Map<string, tf.Tensor>()];
+  let fixedBatch: number | null = null;
   const metas = new Map<string, RtMeta>();
   const producer = new Map<string, number>();
   const steps: Step[] = [];
   const kept: tf.Tensor[] = [];
   const [, c, h, w] = inputShape;
-  const inMeta: RtMeta = { layout: 'nhwc', logical: [1, c, h, w], batched: [true, false, false, false] };
+  const inMeta: RtMeta = { layout: 'nhwc', logical: [batch0, c, h, w], batched: [true, false, false, false] };
   values.set(inputName, { kind: 'rt', meta: inMeta });
   metas.set(inputName, inMeta);
-  probes.forEach((p, k) => p.set(inputName, tf.zeros([k + 1, h, w, c])));
+  probes.forEach((p, k) => p.set(inputName, tf.zeros([batch0 * (k + 1), h, w, c])));
   const last = lastReads(graph);
   const graphOutputs = new Set(graph.outputs);
   const free = (i: number, names: readonly string[]) => {
@@ -158,35 +165,55 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
       const op = RUNTIME_OPS[node.op] ?? ctx.fail('is only supported on constants known at load');
       const compiled = op(ctx);
       kept.push(...ctx.kept);
+      const own = new Set<tf.Tensor>(ctx.kept);
       ctx.release();
       const reads = node.inputs.map((name, k) => (name && ins[k]?.kind === 'rt' ? name : null));
-      const outs = probes.map((p, k) => {
-        const xs = reads.map((r) => (r ? p.get(r)! : null));
-        // An output that is an input (Identity) gets its own handle, so freeing one keeps the other.
-        // Shapes only: the products and convolutions answer zeros (engine/shape_probe.ts).
-        return tf.tidy(() => asList(withShapeProbes(() => compiled.run(xs, k + 1)))).map((t) => (xs.includes(t) ? t.clone() : t));
-      });
+      const probe = (k: number): tf.Tensor[] => {
+        const xs = reads.map((r) => (r ? probes[k].get(r)! : null));
+        // Shapes only: the products and convolutions answer zeros (engine/shape_probe.ts). An output
+        // that is an input (Identity) gets its own handle, so freeing one keeps the other.
+        // The same holds for a constant the op kept and returns as it is (a broadcast to its own shape).
+        return tf.tidy(() => asList(withShapeProbes(() => compiled.run(xs, batch0 * (k + 1))))).map((t) => (xs.includes(t) || own.has(t) ? t.clone() : t));
+      };
+      let one: tf.Tensor[];
+      try {
+        one = probe(0);
+      } catch (e) {
+        if (e instanceof DeepvisError) throw e;
+        throw new DeepvisError(`${source}: node '${node.name}' (${node.op}) cannot run: ${(e as Error).message.split('\n')[0]}${positionHint(node, ins, metas)}`);
+      }
+      let two: tf.Tensor[] | null = null;
+      if (fixedBatch == null) {
+        try {
+          two = probe(1);
+        } catch {
+          // The graph bakes in its batch size (constant reshape targets): it runs in chunks of it.
+          fixedBatch = batch0;
+          for (const [name, t] of probes[1]) if (name !== inputName) t.dispose();
+          probes[1].clear();
+        }
+      }
       node.outputs.forEach((name, k) => {
-        if (!name) return;
-        const [one, two] = outs.map((o) => o[k]);
         // An output the op does not make (Dropout's mask): a node reading it is refused as reading
         // something nothing computes.
-        if (!one) return;
-        const logical = logicalShape(one.shape, compiled.layout, compiled.chw);
-        const logical2 = logicalShape(two.shape, compiled.layout, compiled.chw);
-        const meta: RtMeta = { layout: compiled.layout, logical, chw: compiled.chw, batched: logical.map((d, a) => logical2[a] !== d) };
-        probes[0].set(name, one);
-        probes[1].set(name, two);
+        if (!name || !one[k]) return;
+        const logical = logicalShape(one[k].shape, compiled.layout, compiled.chw);
+        const logical2 = two ? logicalShape(two[k].shape, compiled.layout, compiled.chw) : null;
+        const batched = logical2 ? logical.map((d, a) => logical2[a] !== d) : logical.map((d, a) => a === 0 && d === batch0);
+        const meta: RtMeta = { layout: compiled.layout, logical, chw: compiled.chw, batched };
+        probes[0].set(name, one[k]);
+        if (two) probes[1].set(name, two[k]);
         values.set(name, { kind: 'rt', meta });
         metas.set(name, meta);
         producer.set(name, steps.length);
       });
-      outs.forEach((o) => o.forEach((t, k) => { if (!node.outputs[k]) t.dispose(); }));
+      for (const outs of [one, two ?? []]) outs.forEach((t, k) => { if (!node.outputs[k]) t.dispose(); });
       steps.push({ node, compiled, reads, output: node.outputs[0], outputs: node.outputs });
       free(i, node.inputs);
     }
   } catch (e) {
     tf.dispose(kept);
+    for (const s of steps) s.compiled.dispose?.();
     throw e instanceof DeepvisError ? e : new DeepvisError(`${source}: cannot run the graph (${(e as Error).message.split('\n')[0]})`);
   } finally {
     for (const p of probes) tf.dispose([...p.values()]);
@@ -200,7 +227,26 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
     constantDims.set(name, v.t.dims);
     if (v.t.data.length <= FOLD_LIMIT) constants.set(name, v);
   }
-  return { inputName, inputShape, steps, metas, producer, outputs, kept, constants, constantDims };
+  return { inputName, inputShape, probeBatch: batch0, fixedBatch, steps, metas, producer, outputs, kept, constants, constantDims };
+}
+
+/**
+ * For an addition of tokens and a position embedding of another length: the input size the
+ * embedding was made for, from the patch grid of the image maps before it.
+ */
+function positionHint(node: OnnxNode, ins: ReadonlyArray<Value | undefined>, metas: ReadonlyMap<string, RtMeta>): string {
+  if (node.op !== 'Add') return '';
+  const emb = ins.find((v): v is Extract<Value, { kind: 'host' }> => v?.kind === 'host' && v.t.dims.length === 3);
+  const tokens = ins.find((v): v is Extract<Value, { kind: 'rt' }> => v?.kind === 'rt' && v.meta.logical.length === 3);
+  if (!emb || !tokens) return '';
+  const have = tokens.meta.logical[1], want = emb.t.dims[1];
+  const [input, ...rest] = [...metas.values()]; // the image input is the first value compile records
+  const patches = rest.find((m) => m.layout === 'nhwc' && m.logical.length === 4);
+  if (!patches) return `; the position embedding holds ${want} tokens, the image gives ${have}`;
+  const stride = input.logical[2] / patches.logical[2];
+  const prefix = have - patches.logical[2] * patches.logical[3];
+  const side = Math.round(Math.sqrt(want - prefix)) * stride;
+  return `; the position embedding holds ${want} tokens (${prefix ? `${prefix} + ` : ''}a grid of ${stride}-px patches): this model takes ${side}×${side} inputs, not ${input.logical[2]}×${input.logical[3]}`;
 }
 
 /**
@@ -214,6 +260,7 @@ function foldWithTf(ctx: OpCtx, ins: ReadonlyArray<Extract<Value, { kind: 'host'
   const compiled = RUNTIME_OPS[node.op](rtCtx);
   const outs = tf.tidy(() => asList(compiled.run(ins.map((v) => (v ? hostTensor(v.t) : null)), 1)));
   tf.dispose(rtCtx.kept);
+  compiled.dispose?.();
   const marked = ins.some((v) => v?.batch?.some(Boolean));
   return outs.map((out) => {
     const dtype = out.dtype === 'float32' ? 'float32' : out.dtype === 'bool' ? 'bool' : 'int32';

@@ -17,6 +17,8 @@ export type EncAttr =
   | readonly number[]
   | { readonly f: number }
   | { readonly floats: readonly number[] }
+  /** Inside a function: the calling node's attribute `ref` (type: AttributeProto.AttributeType). */
+  | { readonly ref: string; readonly type: number }
   | EncTensor;
 
 export interface EncNode {
@@ -46,6 +48,17 @@ export interface EncValue {
   readonly dtype?: EncType;
 }
 
+/** A local function (FunctionProto): nodes calling `domain:name` are replaced by its body. */
+export interface EncFunction {
+  readonly name: string;
+  readonly domain: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly nodes: readonly EncNode[];
+  /** Attribute names the body reads with ref_attr_name. */
+  readonly attributes?: readonly string[];
+}
+
 export interface EncGraph {
   readonly nodes: readonly EncNode[];
   readonly inputs: readonly EncValue[];
@@ -56,6 +69,7 @@ export interface EncGraph {
   readonly producer?: string;
   readonly irVersion?: number;
   readonly metadata?: Readonly<Record<string, string>>;
+  readonly functions?: readonly EncFunction[];
   /** NodeProto / TensorProto objects decoded from another model (decodeModelProto), kept as they are, before the new ones. */
   readonly rawNodes?: readonly unknown[];
   readonly rawInitializers?: readonly unknown[];
@@ -98,6 +112,7 @@ function attrProto(name: string, v: EncAttr): Record<string, unknown> {
   if (typeof v === 'string') return { name, type: ATTR.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return { name, type: ATTR.INTS, ints: [...(v as number[])] };
   const o = v as Exclude<EncAttr, number | string | readonly number[]>;
+  if ('ref' in o) return { name, type: o.type, ref_attr_name: o.ref };
   if (isTensor(o)) return { name, type: ATTR.TENSOR, t: tensorProto(o) };
   if ('f' in o) return { name, type: ATTR.FLOAT, f: o.f };
   return { name, type: ATTR.FLOATS, floats: [...o.floats] };
@@ -122,11 +137,16 @@ function valueInfo(v: EncValue): Record<string, unknown> {
 
 /** The ModelProto object for `g`. */
 export function modelProto(g: EncGraph): Record<string, unknown> {
+  const fns = g.functions ?? [];
   return {
     ir_version: g.irVersion ?? (g.opset >= 21 ? 10 : 8),
     producer_name: g.producer ?? 'deepvis',
-    opset_import: [{ domain: '', version: g.opset }],
+    opset_import: [{ domain: '', version: g.opset }, ...[...new Set(fns.map((f) => f.domain))].map((domain) => ({ domain, version: 1 }))],
     metadata_props: entries(g.metadata),
+    functions: fns.map((f) => ({
+      name: f.name, domain: f.domain, input: [...f.inputs], output: [...f.outputs], attribute: [...(f.attributes ?? [])],
+      node: f.nodes.map((n, i) => nodeProto(n, i)), opset_import: [{ domain: '', version: g.opset }],
+    })),
     graph: {
       name: g.name ?? 'graph',
       node: [...(g.rawNodes ?? []), ...g.nodes.map((n, i) => nodeProto(n, i))],

@@ -6,7 +6,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { VisModel } from '../../types.js';
+import { prefixToken, tokensToMap } from '../../tokens.js';
+import type { LayerInfo, VisModel } from '../../types.js';
 import { loadOnnx } from './load.js';
 
 interface Block { shape: number[]; offset: number }
@@ -24,6 +25,16 @@ const nchwToNhwc = (v: Float32Array, s: number[]) => (s.length === 4 ? tf.tidy((
 
 function relErr(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => a.sub(b).abs().max().dataSync()[0] / Math.max(1e-12, b.abs().max().dataSync()[0]));
+}
+
+/**
+ * A PyTorch module output as deepvis shows that layer: NCHW maps turned NHWC, channels-last maps
+ * (Swin) kept, token layers [B, T, C] as their patch grid.
+ */
+function referenceAs(info: LayerInfo, v: Float32Array, shape: number[]): tf.Tensor {
+  if (info.tokens && shape.length === 3) return tf.tidy(() => tokensToMap(tf.tensor(v, shape), info.tokens!));
+  if (info.channelsLast) return tf.tensor(v, shape);
+  return nchwToNhwc(v, shape);
 }
 
 export async function openFixture(dir: string, name: string): Promise<{ model: VisModel; expect: Expect; data: Float32Array }> {
@@ -45,12 +56,21 @@ export async function parity(dir: string, name: string): Promise<Parity> {
     const activations: number[] = [];
     const layers: string[] = [];
     for (const a of expect.activations) {
-      const layer = model.layer(a.tensor).name;
+      const info = model.layer(a.tensor);
+      const layer = info.name;
       layers.push(layer);
       const [act] = model.activations(x, [layer]);
-      const ref = nchwToNhwc(take(data, a), a.shape);
+      const ref = referenceAs(info, take(data, a), a.shape);
       activations.push(relErr(act, ref));
       tf.dispose([act, ref]);
+      if (info.tokens && info.tokens.prefix > 0) {
+        // The class token, read as LAYER:cls, against the reference's token 0.
+        const [cls] = model.activations(x, [`${layer}:cls`]);
+        const want = tf.tidy(() => prefixToken(tf.tensor(take(data, a), a.shape)));
+        activations.push(relErr(cls, want));
+        layers.push(`${layer}:cls`);
+        tf.dispose([cls, want]);
+      }
     }
     const W = tf.tensor(take(data, expect.gradient.weights), expect.gradient.weights.shape);
     const g = tf.grad((img: tf.Tensor) => model.predict(img as tf.Tensor4D).mul(W).sum())(x);

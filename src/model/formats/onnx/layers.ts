@@ -45,8 +45,11 @@ function classify(p: Program, t: string, grids: ReadonlySet<string>): Candidate 
   if (!b[0] || b.slice(1).some(Boolean)) return null;
   const square = l.length >= 3 && l[l.length - 1] === l[l.length - 2];
   // [B·heads, T, T] from a softmax: attention with the heads folded into the batch.
-  if (l.length === 3 && square && isSoftmax(step, t)) return { tensor: t, step, view: { kind: 'attention', heads: l[0], merged: true }, shape: [l[1], l[2], l[0]] };
-  if (l[0] !== 1) return null;
+  const n = p.probeBatch;
+  if (l.length === 3 && square && isSoftmax(step, t) && l[0] % n === 0) {
+    return { tensor: t, step, view: { kind: 'attention', heads: l[0] / n, merged: true }, shape: [l[1], l[2], l[0] / n] };
+  }
+  if (l[0] !== n) return null;
   if (l.length === 2) return { tensor: t, step, view: { kind: 'map' }, shape: [l[1]] };
   if (l.length === 4 && square && isSoftmax(step, t)) return { tensor: t, step, view: { kind: 'attention', heads: l[1], merged: false }, shape: [l[2], l[3], l[1]] };
   if (l.length === 4) {
@@ -58,11 +61,11 @@ function classify(p: Program, t: string, grids: ReadonlySet<string>): Candidate 
 }
 
 /**
- * Grid sizes of the program's image maps in graph order (the patch embedding's first), each with
- * its halvings: a hierarchical transformer (Swin) merges patches without a convolution, so its
- * later stages' grids appear nowhere as NCHW maps.
+ * Grid sizes of the program's image maps in graph order (the patch embedding's first), with
+ * `halvings` each halved down to 2×2: a hierarchical transformer (Swin) merges patches without a
+ * convolution, so its later stages' grids appear nowhere as NCHW maps.
  */
-function mapGrids(p: Program): Array<[number, number]> {
+function mapGrids(p: Program, halvings: boolean): Array<[number, number]> {
   const seen = new Map<string, [number, number]>();
   const add = (h: number, w: number) => { if (!seen.has(`${h}x${w}`)) seen.set(`${h}x${w}`, [h, w]); };
   for (const s of p.steps) {
@@ -71,7 +74,7 @@ function mapGrids(p: Program): Array<[number, number]> {
       if (m?.layout !== 'nhwc' || m.logical.length !== 4) continue;
       for (let [h, w] = [m.logical[2], m.logical[3]]; h >= 1 && w >= 1; h /= 2, w /= 2) {
         add(h, w);
-        if (h % 2 || w % 2) break;
+        if (!halvings || h % 2 || w % 2 || h * w <= 4) break;
       }
     }
   }
@@ -79,8 +82,9 @@ function mapGrids(p: Program): Array<[number, number]> {
 }
 
 export function discoverLayers(p: Program, overrides: InputOverrides, sidecar: TokenLayout | null, source: string): Discovered {
-  const grids = mapGrids(p);
-  const gridKeys = new Set(grids.map(([h, w]) => `${h}x${w}`));
+  // Token grids are the maps' own; a channels-last stage may be any halving of them (Swin).
+  const grids = mapGrids(p, false);
+  const gridKeys = new Set(mapGrids(p, true).map(([h, w]) => `${h}x${w}`));
   const candidates = p.steps.flatMap((s) => s.outputs.filter((o) => o && p.metas.has(o)).map((t) => classify(p, t, gridKeys))).filter((c): c is Candidate => c != null);
   const forced: TokenLayout | null = overrides.tokens ? { ...overrides.tokens, source: 'flag' } : sidecar;
   const named = shortNames(candidates.map((c) => (c.tensor.endsWith(PROBS) ? c.tensor : c.step.node.name)), 'torch');
@@ -116,6 +120,7 @@ export function discoverLayers(p: Program, overrides: InputOverrides, sidecar: T
     layers.push({
       name, kind: attention ? 'Attention' : c.step.node.op, outputShape: shape, units: shape[shape.length - 1], index: layers.length,
       activation: c.step.compiled.activation, aliases: [...aliases, ...extra], ...(layout ? { tokens: layout } : {}), ...(attention ? { attention } : {}),
+      ...(view.kind === 'channels-last' ? { channelsLast: true } : {}),
     });
   });
   // The model's layout: its token layers' most common one (a patch embedding before the class

@@ -78,3 +78,12 @@ export function hostTensor(t: HostTensor, dims: readonly number[] = t.dims): tf.
   if (t.dtype === 'bool') return tf.tensor(Uint8Array.from(t.data), [...dims], 'bool');
   return tf.tensor(Int32Array.from(t.data), [...dims], 'int32');
 }
+
+/**
+ * tf.broadcastTo for any rank: tfjs runs it as Tile, whose gradient stops at rank 4 — an addition
+ * of zeros broadcasts the same way and its gradient sums back at any rank.
+ */
+export function broadcastTo(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
+  if (tf.util.arraysEqual(x.shape, [...shape])) return x;
+  return shape.length <= 4 ? tf.broadcastTo(x, [...shape]) : tf.add(x, tf.zeros([...shape], x.dtype));
+}

@@ -17,6 +17,8 @@ export interface Compiled {
   readonly activation?: string;
   /** The node's parameters in tfjs layouts (kernel HWIO or [in, out], then bias), for weightsOf. */
   readonly weights?: tf.Tensor[];
+  /** Frees what the op made for itself after load (a cache); kept constants go with the model. */
+  dispose?(): void;
 }
 
 export type OpCompiler = (ctx: OpCtx) => Compiled;

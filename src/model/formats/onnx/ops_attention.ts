@@ -1,13 +1,13 @@
 /**
  * Attention (opset 23), scaled dot-product attention as one op (Vaswani et al. 2017): Q·Kᵀ·scale,
- * plus the mask (boolean: attend where true; float: added) and the causal mask (upper-left
- * aligned), soft-capped, softmax, times V. 3-D inputs [B, L, heads·H] take their head counts from
+ * soft-capped (before the masks, as onnxruntime orders it), plus the mask (boolean: attend where
+ * true; float: added) and the causal mask (upper-left aligned), softmax, times V. 3-D inputs [B, L, heads·H] take their head counts from
  * the attributes; fewer key/value heads than query heads are shared (grouped-query attention);
  * past keys and values are prepended. Besides ONNX's outputs the op gives its attention
  * probabilities [B, heads, L, S] as one more output, the tensor attention maps read.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hostTensor, materialize, type RtMeta } from './layout.js';
+import { broadcastTo, hostTensor, materialize, type RtMeta } from './layout.js';
 import type { OpCompiler, OpCtx } from './op_types.js';
 
 /** The name compile gives an Attention node's probabilities (an output the graph does not list). */
@@ -23,7 +23,7 @@ function heads(t: tf.Tensor, n: number): tf.Tensor {
 function shared(t: tf.Tensor, q: number): tf.Tensor {
   const [b, kv, s, h] = t.shape;
   if (kv === q) return t;
-  return tf.broadcastTo(t.reshape([b, kv, 1, s, h]), [b, kv, q / kv, s, h]).reshape([b, q, s, h]);
+  return broadcastTo(t.reshape([b, kv, 1, s, h]), [b, kv, q / kv, s, h]).reshape([b, q, s, h]);
 }
 
 const attention: OpCompiler = (ctx: OpCtx) => {
@@ -51,7 +51,9 @@ const attention: OpCompiler = (ctx: OpCtx) => {
       if (pastV) v = tf.concat([pastV, v], 2);
       const presentK = k, presentV = v;
       const qk = tf.matMul(q, shared(k, qHeads), false, true).mul(scale);
-      let logits = qk;
+      // Soft-capped before the mask, as onnxruntime does (the mask's −∞ stays −∞).
+      let logits = softcap > 0 ? tf.tanh(qk.div(softcap)).mul(softcap) : qk;
+      const capped = logits;
       const mask = at(3);
       if (mask) logits = mask.dtype === 'bool' ? tf.where(mask, logits, tf.fill(logits.shape, -Infinity)) : logits.add(mask);
       if (causal) {
@@ -59,12 +61,10 @@ const attention: OpCompiler = (ctx: OpCtx) => {
         const keep = tf.tensor2d(Float32Array.from({ length: l * s }, (_, i) => ((i % s) <= Math.floor(i / s) ? 1 : 0)), [l, s]).cast('bool');
         logits = tf.where(keep, logits, tf.fill(logits.shape, -Infinity));
       }
-      const masked = logits;
-      if (softcap > 0) logits = tf.tanh(logits.div(softcap)).mul(softcap);
       const probs = tf.softmax(logits);
       const y = tf.matMul(probs, shared(v, qHeads));
       const out = rank === 4 ? y : tf.transpose(y, [0, 2, 1, 3]).reshape([y.shape[0]!, y.shape[2]!, -1]);
-      const qkOut = [qk, masked, logits, probs][mode] ?? qk;
+      const qkOut = [qk, logits, capped, probs][mode] ?? qk;
       return [out, presentK, presentV, qkOut, probs];
     },
   };

@@ -5,7 +5,7 @@
  * broadcast (right-aligned). A repeated index within one operand (a diagonal) is refused.
  */
 import * as tf from '@tensorflow/tfjs';
-import { hostTensor, materialize, type RtMeta } from './layout.js';
+import { broadcastTo, hostTensor, materialize, type RtMeta } from './layout.js';
 import type { OpCompiler, OpCtx } from './op_types.js';
 
 interface Term {
@@ -63,7 +63,7 @@ function contract(x: Term, y: Term, keep: string): Term {
     const perm = order.map((c) => term.idx.indexOf(c));
     let t = perm.every((p, i) => p === i) ? term.t : tf.transpose(term.t, perm);
     const full = order.map((c) => dims.get(c)!);
-    if (!tf.util.arraysEqual(t.shape, full)) t = tf.broadcastTo(t, full); // a broadcast ellipsis axis
+    t = broadcastTo(t, full); // a broadcast ellipsis axis
     return t.reshape(shape);
   };
   const [nb, nl, ns, nr] = [batch, left, summed, right].map((g) => prod(g.map((c) => dims.get(c)!)));

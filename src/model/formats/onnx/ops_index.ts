@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { HostTensor } from './decode.js';
-import { hostTensor, materialize, NHWC_AXIS, type RtMeta } from './layout.js';
+import { broadcastTo, hostTensor, materialize, NHWC_AXIS, type RtMeta } from './layout.js';
 import { atBatch, type Compiled, type OpCompiler, type OpCtx } from './op_types.js';
 
 const norm = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
@@ -44,7 +44,7 @@ const expand: OpCompiler = (ctx) => {
   const { v, marks } = shapeInput(ctx, 1, 'target shape');
   return { layout: 'plain', run: ([t], batch) => {
     const input = x.get(t);
-    return tf.broadcastTo(input, expandedShape(input.shape, atBatch(v, marks, batch), ctx));
+    return broadcastTo(input, expandedShape(input.shape, atBatch(v, marks, batch), ctx));
   } };
 };
 
@@ -100,7 +100,9 @@ const scatterND: OpCompiler = (ctx) => {
   if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported`);
   const k = idx.dims[idx.dims.length - 1];
   const count = size(idx.dims.slice(0, -1));
-  const cache = new Map<string, tf.Tensor>();
+  // The index for the shape seen at load is kept; another shape (a batch) builds its own per call.
+  const loadShape = (data.meta?.logical ?? ctx.shape(0)).join(',');
+  let kept: tf.Tensor | null = null;
   /** Per update element, its flat position in the data. */
   const targets = (shape: readonly number[]): Int32Array => {
     const inner = size(shape.slice(k));
@@ -119,22 +121,20 @@ const scatterND: OpCompiler = (ctx) => {
     layout: 'plain',
     run: ([d, , u]) => {
       const x = data.get(d), up = updates.get(u);
-      const key = x.shape.join(',');
       const n = x.size;
-      let index = cache.get(key);
-      if (!index) {
+      const build = () => {
         const t = targets(x.shape);
-        if (reduction === 'add') index = tf.tensor1d(t, 'int32');
-        else {
-          const src = Int32Array.from({ length: n }, (_, i) => i);
-          t.forEach((pos, j) => (src[pos] = n + j)); // the last write wins, as in the reference
-          index = tf.tensor1d(src, 'int32');
-        }
-        cache.set(key, ctx.keep(index));
-      }
+        if (reduction === 'add') return tf.tensor1d(t, 'int32');
+        const src = Int32Array.from({ length: n }, (_, i) => i);
+        t.forEach((pos, j) => (src[pos] = n + j)); // the last write wins, as in the reference
+        return tf.tensor1d(src, 'int32');
+      };
+      const atLoad = x.shape.join(',') === loadShape;
+      const index = atLoad ? (kept ??= tf.keep(build())) : build();
       if (reduction === 'add') return x.add(tf.unsortedSegmentSum(up.reshape([-1]), index as tf.Tensor1D, n).reshape(x.shape));
       return tf.gather(tf.concat([x.reshape([-1]), up.reshape([-1]).cast(x.dtype)]), index).reshape(x.shape);
     },
+    dispose: () => kept?.dispose(),
   };
 };
 
@@ -146,25 +146,23 @@ const cumSum: OpCompiler = (ctx) => {
   return { layout: nhwc ? 'nhwc' : 'plain', run: ([x]) => tf.cumsum(nhwc ? x! : materialize(x!, meta), nhwc ? NHWC_AXIS[axis] : axis, exclusive, reverse) };
 };
 
-/** Upper (j − i ≥ k) or lower (j − i ≤ k) triangle of the last two axes; a mask made once per shape. */
+/** Upper (j − i ≥ k) or lower (j − i ≤ k) triangle of the last two axes, a mask made at load. */
 const trilu: OpCompiler = (ctx) => {
   const x = operand(ctx, 0);
   const k = ctx.node.inputs[1] ? (ctx.hostInts(1) ?? ctx.fail('its k must be known at load'))[0] : 0;
   const upper = ctx.attr('upper', 1) === 1;
-  const masks = new Map<string, tf.Tensor>();
+  const shape = x.meta?.logical ?? ctx.shape(0);
+  if (shape.length < 2) ctx.fail('expects a tensor of rank 2 or more');
+  const [r, c] = shape.slice(-2);
+  const keep = Float32Array.from({ length: r * c }, (_, q) => {
+    const d = (q % c) - Math.floor(q / c);
+    return (upper ? d >= k : d <= k) ? 1 : 0;
+  });
+  const m = ctx.keep(tf.tensor2d(keep, [r, c]));
   return {
     layout: 'plain',
     run: ([t]) => {
       const v = x.get(t);
-      const [r, c] = v.shape.slice(-2);
-      let m = masks.get(`${r},${c}`);
-      if (!m) {
-        const keep = Float32Array.from({ length: r * c }, (_, q) => {
-          const d = (q % c) - Math.floor(q / c);
-          return (upper ? d >= k : d <= k) ? 1 : 0;
-        });
-        masks.set(`${r},${c}`, (m = ctx.keep(tf.tensor2d(keep, [r, c]))));
-      }
       return v.dtype === 'float32' ? v.mul(m) : tf.where(m.cast('bool'), v, tf.zerosLike(v));
     },
   };

@@ -150,8 +150,9 @@ const resize: OpCompiler = (ctx: OpCtx) => {
   const sizesIn = sizesAt > 0 && ctx.node.inputs[sizesAt] ? ctx.hostInts(sizesAt) : undefined;
   if ((ctx.node.inputs[scalesAt] && !scalesIn) || (sizesAt > 0 && ctx.node.inputs[sizesAt] && !sizesIn)) ctx.fail('its scales or sizes must be known at load');
   const plan = resizePlan(shape, ctx.opset, (n, f) => ctx.attr(n, f as never) as never, (w) => ctx.fail(w), scalesIn?.data, sizesIn, ctx.node.attrs.get('axes') as number[] | undefined);
-  const { at, sizes, scales, resized } = plan;
-  if (resized.some((a) => meta.batched?.[a])) ctx.fail('resizing the batch axis is not supported');
+  const { at, sizes, scales } = plan;
+  // The batch axis keeps its size whatever the sizes input says (a folded Shape gives the probe's).
+  const resized = plan.resized.filter((a) => !meta.batched?.[a]);
   const nhwc = meta.layout === 'nhwc';
   const mats = resized.map((a) => ({
     axis: nhwc ? NHWC_AXIS[a] : a,

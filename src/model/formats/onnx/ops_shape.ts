@@ -229,7 +229,8 @@ const REDUCERS: Record<ReduceKind, (x: tf.Tensor, axes: number[], keep: boolean)
   sum: (x, a, k) => tf.sum(x, a, k),
   prod: (x, a, k) => tf.prod(x, a, k),
   l1: (x, a, k) => tf.sum(tf.abs(x), a, k),
-  l2: (x, a, k) => tf.sqrt(tf.sum(tf.square(x), a, k)),
+  // The norm's gradient at an all-zero slice is taken as 0 (as PyTorch does), not 0/0.
+  l2: (x, a, k) => tf.sqrt(tf.maximum(tf.sum(tf.square(x), a, k), 1e-30)),
   sumSquare: (x, a, k) => tf.sum(tf.square(x), a, k),
   logSumExp: (x, a, k) => tf.logSumExp(x, a, k),
 };

@@ -196,6 +196,7 @@ function backpropagate(g: WorkGraph, table: VjpTable, src: GradSource, req: Grad
     stack.push(...p.inputs.filter((i) => i));
   }
   const forward = g.nodes.filter((n) => needed.has(n));
+  const memo = new Map<string, boolean>();
   for (let i = forward.length - 1; i >= 0; i--) {
     const node = forward[i];
     const dys = node.outputs.map((o) => (o ? sumOf(g, grads, o) : null));
@@ -203,7 +204,7 @@ function backpropagate(g: WorkGraph, table: VjpTable, src: GradSource, req: Grad
     const rule = table[node.op];
     const view = viewOf(node);
     if (!rule) throw new NoVjp(node.op, node.name, 'no VJP rule for this op');
-    const v = vjpContext(g, node, view, dys, req.rules, shapes, src);
+    const v = vjpContext(g, node, view, dys, req.rules, shapes, src, memo);
     const res = rule(v);
     node.inputs.forEach((input, k) => {
       const d = res[k];
@@ -213,11 +214,34 @@ function backpropagate(g: WorkGraph, table: VjpTable, src: GradSource, req: Grad
   return grads;
 }
 
-function vjpContext(g: WorkGraph, node: GNode, view: OnnxNode, dys: (string | null)[], rules: BackwardRules, shapes: Map<string, readonly number[]>, src: GradSource): Vjp {
+/** Ops whose outputs carry no gradient, whatever reads them (shapes, indices, comparisons). */
+const NO_GRADIENT = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf', 'Sign', 'Floor', 'Ceil', 'Round']);
+
+/**
+ * Whether a tensor depends differentiably on the image (or an offset): a float made from one by
+ * ops that carry gradients. A shape read off an activation (Shape → Gather → Cast → Sqrt, a head
+ * size) depends on the image only through its size: its gradient is zero and none is built.
+ */
+function differentiable(g: WorkGraph, memo: Map<string, boolean>, t: string): boolean {
+  const known = memo.get(t);
+  if (known != null) return known;
+  memo.set(t, false); // a cycle cannot occur in a DAG; this only guards the recursion
+  let d: boolean;
+  if (g.kind.get(t) !== 'fwd' || g.dtype.get(t) !== 'float32') d = false;
+  else {
+    const p = g.producer.get(t);
+    d = !p ? true : !NO_GRADIENT.has(p.op) && p.inputs.some((i) => i && differentiable(g, memo, i));
+  }
+  memo.set(t, d);
+  return d;
+}
+
+function vjpContext(g: WorkGraph, node: GNode, view: OnnxNode, dys: (string | null)[], rules: BackwardRules, shapes: Map<string, readonly number[]>, src: GradSource, memo: Map<string, boolean>): Vjp {
   const fail = (why: string): never => {
     throw new NoVjp(node.op, node.name, why);
   };
   const shape = (name: string) => shapes.get(name) ?? fail(`no static shape for '${name}'`);
+  const batched = (name: string, axis: number) => Boolean(src.program.metas.get(name)?.batched?.[axis] ?? (axis === 0 && src.program.metas.has(name)));
   const v: Vjp = {
     node: view,
     opset: g.opset,
@@ -226,10 +250,12 @@ function vjpContext(g: WorkGraph, node: GNode, view: OnnxNode, dys: (string | nu
       return dys[0] ?? fail('no gradient reaches its first output');
     },
     dyOf: (k) => dys[k] ?? null,
-    needs: (i) => Boolean(node.inputs[i]) && g.kind.get(node.inputs[i]) === 'fwd',
+    needs: (i) => Boolean(node.inputs[i]) && differentiable(g, memo, node.inputs[i]),
     x: (i = 0) => node.inputs[i],
     y: (k = 0) => node.outputs[k],
     shape,
+    batched,
+    reshapeTarget: (name) => shape(name).map((d, a) => (batched(name, a) ? -1 : d)),
     value: (name) => src.program.constants.get(name)?.t ?? smallInitializer(g.initializers.get(name)) ?? constantNodeValue(g, name),
     attr: ((name: string, fallback: unknown) => view.attrs.get(name) ?? fallback) as Vjp['attr'],
     op: (type, inputs, attrs) => g.op(type, inputs, attrs),
@@ -283,6 +309,8 @@ function constantNodeValue(g: WorkGraph, name: string): HostTensor | undefined {
   return undefined;
 }
 
+const WIDTH: Record<string, number> = { bool: 1, uint8: 1, int32: 4, float32: 4, int64: 8, other: 8 };
+
 /**
  * The forward tensors the backward nodes read: walking back from the gradients, through backward
  * and constant nodes, stopping at every tensor of the forward pass.
@@ -297,8 +325,10 @@ function savedTensors(g: WorkGraph, outputs: readonly string[]): SavedTensor[] {
     seen.add(t);
     const kind = g.kind.get(t);
     const p = g.producer.get(t);
-    // A tensor made from a shape alone (zeros) is made again in the backward run, not handed over.
-    if (kind === 'fwd' && p?.op !== 'ConstantOfShape') {
+    // What is cheaply made again in the backward run is not handed over: zeros from a shape, and a
+    // widening cast (a bool mask as floats: the bool goes over, a quarter of the bytes).
+    const widened = p?.op === 'Cast' && WIDTH[g.dtype.get(p.inputs[0]) ?? 'float32'] < WIDTH[g.dtype.get(t) ?? 'float32'];
+    if (kind === 'fwd' && p?.op !== 'ConstantOfShape' && !widened) {
       saved.set(t, { name: t, dtype: g.elemType(t) });
       continue;
     }

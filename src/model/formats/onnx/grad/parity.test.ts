@@ -37,8 +37,28 @@ async function gradientOn(engine: 'onnxruntime' | 'tfjs', model: VisModel, x: tf
   }
 }
 
+/** Largest relative gap between <g, v> and (f(x + εv) − f(x − εv)) / 2ε over a few random directions v. */
+function checkByDifferences(model: VisModel, x: tf.Tensor4D, layer: string, W: tf.Tensor, g: Float32Array): number {
+  const f = (t: tf.Tensor) => tf.tidy(() => model.activations(t as tf.Tensor4D, [layer])[0].mul(W).sum().dataSync()[0]);
+  let worst = 0;
+  for (let k = 0; k < 4; k++) {
+    const v = tf.randomNormal(x.shape, 0, 1, 'float32', 11 + k);
+    const eps = 1e-3;
+    const fd = tf.tidy(() => (f(x.add(v.mul(eps))) - f(x.sub(v.mul(eps)))) / (2 * eps));
+    const vd = v.dataSync();
+    let dot = 0;
+    for (let i = 0; i < g.length; i++) dot += g[i] * vd[i];
+    worst = Math.max(worst, Math.abs(dot - fd) / Math.max(1e-6, Math.abs(dot)));
+    v.dispose();
+  }
+  assert.ok(worst < 1e-2, `directional derivatives differ from central differences by ${worst}`);
+  return worst;
+}
+
 const fixtures = async () => [
   ...(await fs.readdir(DIR)).filter((f) => f.endsWith('.expect.json')).map((f) => f.replace('.expect.json', '')),
+  // Graphs of single new ops (test/fixtures/onnx/ops: outputs only, no gradient reference): tfjs is the reference.
+  ...(await fs.readdir(path.join(DIR, 'ops'))).filter((f) => f.endsWith('.expect.json')).map((f) => `ops/${f.replace('.expect.json', '')}`),
   'trained/mnist-resnet/model', 'trained/mnist-mobilenet/model',
 ];
 
@@ -48,7 +68,7 @@ describe('native gradients: parity with tfjs on every ONNX fixture', () => {
     const rows: string[] = [];
     for (const name of await fixtures()) {
       const expect = name.startsWith('trained') ? null : JSON.parse(await fs.readFile(path.join(DIR, `${name}.expect.json`), 'utf8'));
-      const model = await loadModel(path.join(DIR, expect ? expect.model : `${name}.onnx`));
+      const model = await loadModel(path.join(DIR, expect ? path.join(path.dirname(name), expect.model) : `${name}.onnx`));
       try {
         if (name.endsWith('-ext')) {
           // External data: no runner, so no native gradients, and inspect says why.
@@ -57,25 +77,43 @@ describe('native gradients: parity with tfjs on every ONNX fixture', () => {
           rows.push(`${name}: tfjs (${model.gradientEngineWhy})`);
           continue;
         }
+        if (/attention-(gqa-)?op23/.test(name)) {
+          // Opset 23's fused Attention has no VJP rule yet: the model says so and stays on tfjs.
+          assert.equal(model.gradientEngine, 'tfjs', name);
+          assert.match(model.gradientEngineWhy ?? '', /no VJP for Attention/);
+          rows.push(`${name}: tfjs (${model.gradientEngineWhy})`);
+          continue;
+        }
         assert.match(model.gradientEngine ?? '', /^onnxruntime-node/, `${name}: ${model.gradientEngineWhy}`);
         const data = expect ? await fs.readFile(path.join(DIR, `${name}.expect.bin`)) : null;
         const floats = data ? new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) : null;
         const block = (b: { shape: number[]; offset: number }) => floats!.subarray(b.offset, b.offset + b.shape.reduce((p, q) => p * q, 1));
-        const input = expect
+        const input = expect && expect.input.shape.length === 4
           ? tf.tidy(() => tf.tensor4d(block(expect.input), expect.input.shape).transpose([0, 2, 3, 1]) as tf.Tensor4D)
           : (tf.randomUniform([2, ...model.input.shape], ...model.input.range, 'float32', 3) as tf.Tensor4D);
         const out = model.layers[model.layers.length - 1].name;
         const inner = model.layers[Math.floor(model.layers.length / 2)].name;
         const figures: string[] = [];
-        for (const layer of [out, inner]) {
-          const W = expect && layer === out
+        // The single-op graphs' inner tensors can be ill-conditioned differences (gelu-op20's exact
+        // minus tanh Gelu): their output is the check.
+        for (const layer of name.startsWith('ops/') ? [out] : [out, inner]) {
+          const W = expect?.gradient && layer === out
             ? tf.tensor(block(expect.gradient.weights), expect.gradient.weights.shape)
             : tf.tidy(() => tf.randomNormal(model.activations(input, [layer])[0].shape, 0, 1, 'float32', 7));
-          const [native, ref] = await noLeaks(async () => [await gradientOn('onnxruntime', model, input, layer, W), await gradientOn('tfjs', model, input, layer, W)]);
+          const native = await noLeaks(() => gradientOn('onnxruntime', model, input, layer, W));
+          const ref = await gradientOn('tfjs', model, input, layer, W).catch((e: Error) => e);
+          if (ref instanceof Error) {
+            // tfjs's own tape cannot differentiate this graph (logic ops on the input): central
+            // differences along random directions check the native gradient instead.
+            const dirs = checkByDifferences(model, input, layer, W, native);
+            figures.push(`tfjs cannot differentiate it (${ref.message.split('\n')[0]}); directional derivatives vs central differences within ${dirs.toExponential(1)}`);
+            W.dispose();
+            continue;
+          }
           const [cos, rel] = [cosine(native, ref), relErr(native, ref)];
           assert.ok(cos >= 0.99999 && rel <= 1e-4, `${name} ${layer}: cosine ${cos}, relative error ${rel}`);
           figures.push(`${layer === out ? 'output' : `inner ${layer}`}: cos ${cos.toFixed(7)}, rel ${rel.toExponential(1)}`);
-          if (expect && layer === out) {
+          if (expect?.gradient && layer === out) {
             const torch = tf.tidy(() => tf.tensor4d(block(expect.gradient.input_grad), expect.gradient.input_grad.shape).transpose([0, 2, 3, 1]).dataSync());
             const c = cosine(native, torch);
             assert.ok(c >= 0.99999, `${name}: cosine to PyTorch's gradient ${c}`);

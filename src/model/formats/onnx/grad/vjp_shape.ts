@@ -77,7 +77,7 @@ function softmaxAxis(v: Vjp): number {
  * Inverse of a slice of one axis with step st ≥ 1: g's entries back at b, b + st, … of an axis of
  * n. `cur` is g's static shape (batch first), updated.
  */
-function unslice(v: Vjp, g: string, cur: number[], axis: number, b: number, st: number, n: number): string {
+function unslice(v: Vjp, g: string, cur: number[], axis: number, b: number, st: number, n: number, batchAxis: number): string {
   const rank = cur.length;
   let t = g;
   let len = cur[axis];
@@ -88,7 +88,7 @@ function unslice(v: Vjp, g: string, cur: number[], axis: number, b: number, st: 
     pads[rank + 1 + axis + 1] = st - 1;
     t = v.op('Pad', [t, v.ints(pads)]);
     len *= st;
-    t = v.op('Reshape', [t, v.ints(cur.map((d, a) => (a === 0 ? -1 : a === axis ? len : d)))]);
+    t = v.op('Reshape', [t, v.ints(cur.map((d, a) => (a === batchAxis ? -1 : a === axis ? len : d)))]);
   }
   if (b + len > n) {
     t = v.op('Slice', [t, v.ints([0]), v.ints([n - b]), v.ints([axis])]);
@@ -121,7 +121,7 @@ export const SHAPE_VJP: VjpTable = {
   Concat: (v) => {
     const rank = v.shape(v.x()).length;
     const axis = norm(v.attr('axis', 0), rank);
-    if (axis === 0) v.fail('concatenation along the batch axis is not supported');
+    if (v.batched(v.y(), axis)) v.fail('concatenation along the batch axis is not supported');
     const sizes = v.node.inputs.map((name) => v.shape(name)[axis]);
     const parts = v.opN('Split', [v.dy, v.ints(sizes)], sizes.length, { axis });
     return parts.map((p, i) => (v.needs(i) ? p : null));
@@ -138,7 +138,7 @@ export const SHAPE_VJP: VjpTable = {
     const pads = v.opset < 11 ? v.attr<number[]>('pads', []) : ints(v, 1, 'pads');
     const axes = v.node.inputs[3] ? ints(v, 3, 'axes').map((a) => norm(a, rank)) : [...Array(rank).keys()];
     const pairs = axes.map((a, i) => [a, pads[i], pads[i + axes.length]] as const).filter(([, b, e]) => b || e);
-    if (pairs.some(([a, b, e]) => a === 0 || b < 0 || e < 0)) v.fail('padding the batch axis or cropping is not supported');
+    if (pairs.some(([a, b, e]) => v.batched(v.x(), a) || b < 0 || e < 0)) v.fail('padding the batch axis or cropping is not supported');
     const shape = v.shape(v.x());
     if (mode === 'constant') {
       const starts = pairs.map(([, b]) => b), ends = pairs.map(([a, b]) => b + shape[a]);
@@ -171,12 +171,13 @@ export const SHAPE_VJP: VjpTable = {
     const steps = v.node.inputs[4] ? ints(v, 4, 'steps') : axes.map(() => 1);
     let g = v.dy;
     const cur = [...v.shape(v.y())];
+    const batchAxis = cur.findIndex((_, a) => v.batched(v.y(), a));
     axes.forEach((a, i) => {
       const n = shape[a], st = steps[i];
-      if (a === 0) v.fail('slicing the batch axis is not supported');
+      if (v.batched(v.x(), a)) v.fail('slicing the batch axis is not supported');
       if (st < 1) v.fail('a slice with a negative step is not supported');
       const b = Math.max(0, Math.min(n, starts[i] < 0 ? starts[i] + n : starts[i]));
-      g = unslice(v, g, cur, a, b, st, n);
+      g = unslice(v, g, cur, a, b, st, n, batchAxis);
     });
     return [g, null, null, null, null];
   },
@@ -184,7 +185,7 @@ export const SHAPE_VJP: VjpTable = {
     const shape = v.shape(v.x());
     const rank = shape.length;
     const axis = norm(v.attr('axis', 0), rank);
-    if (axis === 0) v.fail('gathering along the batch axis is not supported');
+    if (v.batched(v.x(), axis)) v.fail('gathering along the batch axis is not supported');
     const idx = v.value(v.x(1)) ?? v.fail('its indices must be constants');
     const n = shape[axis];
     const at = Array.from(idx.data, (i) => norm(Number(i), n));
@@ -199,8 +200,8 @@ export const SHAPE_VJP: VjpTable = {
     const k = at.length;
     const onehot = new Float32Array(k * n);
     at.forEach((i, j) => (onehot[j * n + i] = 1));
-    const before = shape.slice(0, axis), after = shape.slice(axis + 1);
-    const g = v.op('Reshape', [v.dy, v.ints([-1, ...before.slice(1), k, ...after])]);
+    const target = v.reshapeTarget(v.x());
+    const g = v.op('Reshape', [v.dy, v.ints([...target.slice(0, axis), k, ...target.slice(axis + 1)])]);
     const last = [...Array(rank).keys()].filter((a) => a !== axis).concat(axis);
     const moved = v.op('Transpose', [g], { perm: last });
     const spread = v.op('MatMul', [moved, v.floats(onehot, [k, n])]);
@@ -210,8 +211,8 @@ export const SHAPE_VJP: VjpTable = {
   Tile: (v) => {
     const shape = v.shape(v.x());
     const reps = ints(v, 1, 'repeats');
-    if (reps[0] !== 1) v.fail('tiling the batch axis is not supported');
-    const split = shape.flatMap((d, a) => (a === 0 ? [1, -1] : [reps[a], d]));
+    if (shape.some((_, a) => v.batched(v.x(), a) && reps[a] !== 1)) v.fail('tiling the batch axis is not supported');
+    const split = shape.flatMap((d, a) => (v.batched(v.x(), a) ? [1, -1] : [reps[a], d]));
     const summed = v.op('ReduceSum', [v.op('Reshape', [v.dy, v.ints(split)]), v.ints(shape.map((_, a) => 2 * a))], { keepdims: 0 });
     return [v.op('Reshape', [summed, v.op('Shape', [v.x()])]), null];
   },
@@ -285,9 +286,9 @@ export const RESIZE_VJP: VjpTable = {
     const constant = (i: number) => (i > 0 && v.node.inputs[i] ? v.value(v.node.inputs[i]) ?? v.fail('its scales or sizes must be constants') : undefined);
     const scales = constant(scalesAt), sizes = constant(sizesAt);
     const plan = resizePlan(shape, v.opset, (n, f) => v.attr(n, f), v.fail, scales?.data, sizes ? Array.from(sizes.data, Number) : undefined, v.node.attrs.get('axes') as number[] | undefined);
-    if (plan.resized.includes(0)) v.fail('resizing the batch axis is not supported');
     let g = v.dy;
-    for (const a of plan.resized) {
+    // The batch axis keeps its size (as the importer has it).
+    for (const a of plan.resized.filter((x) => !v.batched(v.x(), x))) {
       const m = interpolationMatrix(shape[a], plan.sizes[a], plan.scales[a], plan.at);
       const perm = [...Array(rank).keys()];
       [perm[a], perm[rank - 1]] = [perm[rank - 1], perm[a]];

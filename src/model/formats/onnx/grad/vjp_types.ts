@@ -23,8 +23,12 @@ export interface Vjp {
   /** The node's input i / output k as graph tensors. */
   x(i?: number): string;
   y(k?: number): string;
-  /** Static logical (ONNX) shape, batch 1, of a forward tensor or a constant. */
+  /** Static logical (ONNX) shape, at the probe's batch, of a forward tensor or a constant. */
   shape(name: string): readonly number[];
+  /** Whether an axis of a forward tensor grows with the batch (the importer's probes at two batch sizes say). */
+  batched(name: string, axis: number): boolean;
+  /** `shape(name)` with -1 on its batch axis, for Reshape targets. */
+  reshapeTarget(name: string): number[];
   /** A value known when the graph is built (initializers, folded shape arithmetic), or undefined. */
   value(name: string): HostTensor | undefined;
   attr(name: string, fallback: number): number;
