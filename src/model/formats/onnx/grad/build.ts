@@ -241,7 +241,9 @@ function vjpContext(g: WorkGraph, node: GNode, view: OnnxNode, dys: (string | nu
     throw new NoVjp(node.op, node.name, why);
   };
   const shape = (name: string) => shapes.get(name) ?? fail(`no static shape for '${name}'`);
-  const batched = (name: string, axis: number) => Boolean(src.program.metas.get(name)?.batched?.[axis] ?? (axis === 0 && src.program.metas.has(name)));
+  // Tensors the importer probed carry their batch axes; ones the builder made (a decomposed op's)
+  // are batch-first when they come from the image.
+  const batched = (name: string, axis: number) => Boolean(src.program.metas.get(name)?.batched?.[axis] ?? (axis === 0 && g.kind.get(name) === 'fwd'));
   const v: Vjp = {
     node: view,
     opset: g.opset,

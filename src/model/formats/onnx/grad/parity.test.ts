@@ -77,13 +77,6 @@ describe('native gradients: parity with tfjs on every ONNX fixture', () => {
           rows.push(`${name}: tfjs (${model.gradientEngineWhy})`);
           continue;
         }
-        if (/attention-(gqa-)?op23/.test(name)) {
-          // Opset 23's fused Attention has no VJP rule yet: the model says so and stays on tfjs.
-          assert.equal(model.gradientEngine, 'tfjs', name);
-          assert.match(model.gradientEngineWhy ?? '', /no VJP for Attention/);
-          rows.push(`${name}: tfjs (${model.gradientEngineWhy})`);
-          continue;
-        }
         assert.match(model.gradientEngine ?? '', /^onnxruntime-node/, `${name}: ${model.gradientEngineWhy}`);
         const data = expect ? await fs.readFile(path.join(DIR, `${name}.expect.bin`)) : null;
         const floats = data ? new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) : null;

@@ -3,7 +3,8 @@
  * importer is adding its row here (vjp_elementwise.ts, vjp_nn.ts, vjp_shape.ts); an op without a
  * row keeps that model's gradients on tfjs, and `inspect` names it. Ops: activations and arithmetic
  * (vjp_elementwise.ts), convolutions, pooling, batch norm and products (vjp_nn.ts), moves, softmax,
- * reductions, scatter/gather (vjp_shape.ts), normalizations (vjp_norm.ts), Einsum (vjp_einsum.ts).
+ * reductions, scatter/gather, Resize (vjp_shape.ts), normalizations (vjp_norm.ts), Einsum
+ * (vjp_einsum.ts). Opset 23's Attention is written out in its primitive ops first (upgrade.ts).
  */
 import { ELEMENTWISE_VJP } from './vjp_elementwise.js';
 import { nnVjp } from './vjp_nn.js';
