@@ -92,6 +92,14 @@ export function addModelNode(g: WorkGraph, raw: Record<string, unknown>, node: O
       break;
     case 'Dropout':
       return void spec('Identity', [inputs[0]], {}, [node.outputs[0]]);
+    case 'Upsample': {
+      // Gone after opset 9: Resize with the same scales (nearest: floor rounding, asymmetric, as Upsample).
+      const mode = (node.attrs.get('mode') as string | undefined) ?? 'nearest';
+      const scales = node.attrs.get('scales') as number[] | undefined;
+      const sc = scales ? g.constant(Float32Array.from(scales), [scales.length], 'float32') : inputs[1];
+      const attrs = mode === 'nearest' ? { mode, coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } : { mode: 'linear', coordinate_transformation_mode: 'asymmetric' };
+      return void spec('Resize', [inputs[0], '', sc], attrs);
+    }
   }
   same();
 }

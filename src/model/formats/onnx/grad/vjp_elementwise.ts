@@ -98,6 +98,8 @@ export const ELEMENTWISE_VJP: VjpTable = {
   }),
   Erf: scaled((v) => v.op('Mul', [v.op('Exp', [v.op('Neg', [v.op('Mul', [v.x(), v.x()])])]), v.floats([2 / Math.sqrt(Math.PI)], [])])),
   Exp: scaled((v) => v.y()),
+  Sin: scaled((v) => v.op('Cos', [v.x()])),
+  Cos: scaled((v) => v.op('Neg', [v.op('Sin', [v.x()])])),
   Log: (v) => [v.op('Div', [v.dy, v.x()])],
   Sqrt: (v) => [v.op('Div', [v.dy, v.op('Mul', [v.y(), v.floats([2], [])])])],
   Neg: (v) => [v.op('Neg', [v.dy])],
