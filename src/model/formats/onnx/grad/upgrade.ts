@@ -97,7 +97,8 @@ export function addModelNode(g: WorkGraph, raw: Record<string, unknown>, node: O
       const mode = (node.attrs.get('mode') as string | undefined) ?? 'nearest';
       const scales = node.attrs.get('scales') as number[] | undefined;
       const sc = scales ? g.constant(Float32Array.from(scales), [scales.length], 'float32') : inputs[1];
-      const attrs = mode === 'nearest' ? { mode, coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } : { mode: 'linear', coordinate_transformation_mode: 'asymmetric' };
+      const attrs: Record<string, EncAttr> = mode === 'nearest'
+        ? { mode, coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } : { mode: 'linear', coordinate_transformation_mode: 'asymmetric' };
       return void spec('Resize', [inputs[0], '', sc], attrs);
     }
   }
