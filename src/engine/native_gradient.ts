@@ -98,7 +98,11 @@ export class NativeTapOp {
       let result: NativeGradients | null = null;
       const compute = (want: { dx: boolean; dDelta: boolean }): NativeGradients => {
         if (result && (!want.dx || result.dx) && (!want.dDelta || result.dDelta)) return result;
-        if (result) return (result = pass!.backward(dys, { dx: true, dDelta: true }));
+        if (result) {
+          // An earlier call wanted less (the offset's gradient alone): both, from the saved forward.
+          pass ??= program.forward(xs, ds, rules);
+          return (result = pass.backward(dys, { dx: true, dDelta: true }));
+        }
         const same = this.last?.key === key && sameData(this.last.dys, dys);
         this.last = { key, dys, repeated: same };
         if (predicted && guess && sameData(guess, dys)) {
