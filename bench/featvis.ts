@@ -1,6 +1,6 @@
 /**
  * Issue 5's figures: ms per optimization step of each method with 64 units in one batch (MNIST
- * CNN conv3, and the 64×64 RGB model's b_conv5), and seed 000's data-driven method against pure
+ * CNN conv3, and the 64×64 RGB model's b_conv5), and the maximising-images paper's data-driven method against pure
  * optimization from a blank image on a freshly trained MNIST MLP (steps and seconds to 90% of the
  * final activation, median over the layer's unimodal units).
  */

@@ -10,6 +10,7 @@ import { type KernelScope, withScope } from '../src/engine/kernels/scope.js';
 import { fullPadding, geometry } from '../src/engine/kernels/conv_geometry.js';
 import { readFloats, writeFloats } from '../src/engine/kernels/host_memory.js';
 import { cachedFilter } from '../src/engine/kernels/filter_cache.js';
+import { applyPatches } from '../src/engine/patches.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
 type Attrs = { strides: number | [number, number]; pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding; dilations?: number; inputShape: number[] };
@@ -98,18 +99,13 @@ export function legacyMaxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.Te
   return writeFloats(backend, input.shape, (dx) => legacyMaxPoolGeneral(x, g, dx, info), true);
 }
 
-const stockBatchNormGrad = tf.getGradient('FusedBatchNorm');
-
 /**
- * The engine as it was before lazy gradients and sub-pixel kernels: tfjs's own fused-op and
- * batch-norm gradients (the engine's instance patches removed, the stock BN config re-registered)
- * and the legacy input-gradient kernels. For the benchmark's "before" column only.
+ * The engine as it was before lazy gradients and sub-pixel kernels: stock tfjs (engine/patches.ts:
+ * no tape, kernel or backward patches, tfjs's own gradients) and the legacy input-gradient
+ * kernels. For the benchmark's "before" column only.
  */
 export function installLegacyEngine(): void {
-  const engine = tf.engine() as unknown as Record<string, unknown>;
-  delete engine.runKernel;
-  delete engine.addTapeNode;
-  if (stockBatchNormGrad != null) tf.registerGradient(stockBatchNormGrad);
+  applyPatches('stock', 'wasm');
   for (const [name, fn] of [['Conv2DBackpropInput', legacyConvInput], ['MaxPoolGrad', legacyMaxPoolGrad]] as const) {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc });

@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { scanTopK } from '../src/analysis/scan.js';
-import { ATTRIBUTION_METHODS, attribute } from '../src/attribution/attribute.js';
+import { attribute } from '../src/attribution/attribute.js';
+import { ATTRIBUTIONS } from '../src/attribution/registry.js';
+import { pickOptions } from '../src/options.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { split } from '../src/data/dataset.js';
 import { loadModel } from '../src/io/model_files.js';
@@ -40,11 +42,12 @@ export async function scanBench(): Promise<Record<string, Measure>> {
     topk_scan_10000_all_layers_seconds: { value: index.seconds, unit: 's', detail: `${index.layers.length} layers, ${units} units, top-9, target < 60 s` },
   };
   const x = tf.tensor4d(set.images.subarray(0, 8 * 784), [8, 28, 28, 1]);
-  for (const method of ATTRIBUTION_METHODS) {
-    attribute(model, x, { method, smoothGrad: { samples: 25 }, integratedGradients: { steps: 32 } });
+  for (const m of ATTRIBUTIONS) {
+    const [method, options] = [m.name, pickOptions(m.options, { samples: 25, 'ig-steps': 32 })];
+    attribute(model, x, { method, options });
     const t = performance.now();
     const reps = 3;
-    for (let r = 0; r < reps; r++) attribute(model, x, { method, smoothGrad: { samples: 25 }, integratedGradients: { steps: 32 } });
+    for (let r = 0; r < reps; r++) attribute(model, x, { method, options });
     out[`attribute_${method}_ms_per_image`] = { value: (performance.now() - t) / reps / 8, unit: 'ms/image', detail: 'batch of 8; SmoothGrad 25 samples, IG 32 steps' };
   }
   x.dispose();

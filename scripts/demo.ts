@@ -30,7 +30,7 @@ const cnn = 'models/mnist-cnn';
 const dbn = 'models/mnist-dbn';
 const dae = 'models/mnist-dae';
 const acc: Record<string, number | null> = {};
-// Sized so the whole demo stays within a few minutes on 2 cores; the README shows the seeds' sizes.
+// Sized so the whole demo stays within a few minutes on 2 cores; the README shows the papers' sizes.
 acc[cnn] = await trainOnce(cnn, '--arch', 'cnn', '--data', 'mnist', '--epochs', '4', '--snapshots', '1,2,4');
 acc[dbn] = await trainOnce(dbn, '--arch', 'dbn', '--layers', '256,128', '--pretrain-epochs', '2', '--epochs', '4', '--data', 'mnist');
 acc[dae] = await trainOnce(dae, '--arch', 'dae', '--layers', '256,128,32', '--pretrain-epochs', '2', '--epochs', '6', '--data', 'mnist');

@@ -9,7 +9,6 @@ import { loadModel } from '../src/io/model_files.js';
 import { loadDataSplit } from '../src/data/load.js';
 import { toRange } from '../src/data/dataset.js';
 import { evaluateAttributions, METRICS } from '../src/metrics/evaluate.js';
-import type { AttributionMethod } from '../src/attribution/attribute.js';
 
 async function main(): Promise<void> {
   const [modelPath, countText = '100', method = 'saliency'] = process.argv.slice(2);
@@ -23,7 +22,7 @@ async function main(): Promise<void> {
   const labels = Array.from(set.labels!.subarray(0, n));
   for (const metric of METRICS) {
     const started = performance.now();
-    const r = evaluateAttributions(model, x, { methods: [method as AttributionMethod], metrics: [metric], labels, group: 25 });
+    const r = evaluateAttributions(model, x, { methods: [method], metrics: [metric], labels, group: 25 });
     const cell = r.table[method][metric];
     console.log(`${metric.padEnd(16)} ${((performance.now() - started) / 1000).toFixed(2).padStart(7)} s for ${n} inputs (metric alone ${r.seconds[method][metric].toFixed(2)} s)   mean ${cell.mean.toFixed(4)} ± ${cell.ci95.toFixed(4)}`);
   }

@@ -14,6 +14,13 @@ export function fail(message: string): never {
 }
 
 /** Lists at most `max` names, so "unknown layer X; known: a, b, c" stays one readable line. */
+/** The entry of `list` named `name`; an unknown name is one line listing the known ones. */
+export function byName<T extends { readonly name: string }>(list: readonly T[], name: string, what = 'method'): T {
+  const found = list.find((x) => x.name === name);
+  if (!found) throw new DeepvisError(`unknown ${what} '${name}'; known: ${listNames(list.map((x) => x.name))}`);
+  return found;
+}
+
 export function listNames(names: readonly string[], max = 30): string {
   const shown = names.slice(0, max).join(', ');
   return names.length > max ? `${shown}, … (${names.length} in all)` : shown;

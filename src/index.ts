@@ -1,83 +1,35 @@
 /**
- * deepvis — the library, the same in Node and the browser. Node-only pieces (files, sharp, data
- * sets on disk) are in `deepvis/node` (src/node.ts).
+ * deepvis — the library, the same in Node and the browser, as namespaces of documented entry
+ * points: `featureVis` (synthesize what units respond to), `attribution` (what in an input drives a
+ * target), `metrics` (how far to trust either), `models` (every format as one VisModel), `data`,
+ * `render`, `analysis` (units seen through data), `objectives`, `param`, `transforms`, `train` and
+ * `engine`. Node-only pieces (files, sharp, data sets on disk) are in `deepvis/node` (src/node.ts).
+ *
+ *   await initEngine();
+ *   const model = await models.loadModelFromUrl('model.json');
+ *   const r = featureVis.erhan(model, { layer: models.layerRef('conv2', { pre: true }), units: [0, 1, 2] });
+ *   const a = attribution.attribute(model, x, { method: 'smoothgrad', options: { samples: 16 } });
+ *   r.dispose();
  */
 export { DeepvisError } from './errors.js';
-export { initEngine, BACKENDS, type BackendName, type EngineArgs, type EngineInfo } from './engine/backend.js';
-export { Rng } from './engine/rng.js';
-export { oneHot } from './engine/one_hot.js';
+export { initEngine, type BackendName, type EngineArgs, type EngineInfo } from './engine/backend.js';
+export { layerRef, type LayerRef } from './model/layer_lookup.js';
 export type { VisModel, LayerInfo, InputSpec, InputOverrides, DeepvisMetadata, ChannelOrder } from './model/types.js';
-export { fromLayersModel } from './model/layers_adapter.js';
-export { fromGraphModel } from './model/graph_adapter.js';
-export { visModelFromArtifacts, detectFormat } from './model/from_artifacts.js';
-export { loadModelFromUrl, loadModelFromFiles, type PageNativeEngine } from './model/from_url.js';
-export { OrtWeb, ORT_WEB_VERSION, type OrtWebOptions } from './engine/onnxruntime_web.js';
-export { GRADIENT_ENGINES, type GradientEngineChoice } from './engine/gradient_engine.js';
-export { visModelFromBytes, parseSidecar, SINGLE_FILE_MODEL } from './model/from_bytes.js';
-export { gradientCheck } from './model/gradient_check.js';
-export { Objective, sum } from './objectives/objective.js';
-export { units, unitScores, checkUnits, checkUnitRange, parseUnits } from './objectives/units.js';
-export { parseNeuron, centreNeuron, strongestNeuron, type NeuronSpec } from './objectives/neuron.js';
-export { parseRef, refName, refOf, optimizedLayer, MONOTONIC_ACTIVATION, type LayerRef } from './model/layer_lookup.js';
-export { neutral } from './model/neutral.js';
-export { itemOf, tidyData } from './engine/read.js';
-export { pixels, type Param } from './param/pixels.js';
-export { normProjection, clampRange, type Projection } from './projections/projections.js';
-export { optimize, optimizeOwned, optimizeSteps, type OptimizeArgs, type OptimizeResult, type StepInfo } from './optimize/loop.js';
-export { checkDivergence, checkLr } from './optimize/divergence.js';
-export { erhan, erhanParams, type ErhanArgs, type ErhanResult } from './methods/erhan.js';
-export { dataDriven, dataDrivenSteps, dataDrivenParams, stepFilter, type DataDrivenArgs, type DataDrivenResult } from './methods/data_driven.js';
-export { estimateSteps, compareWithBlank } from './analysis/data_driven_steps.js';
-export { isolatedPixels, noiseOnsets } from './analysis/noise.js';
-export { datasetMax, meanNorm } from './analysis/dataset_max.js';
-export { receptiveFields, boxAt, crop, type Box, type ReceptiveFields } from './analysis/receptive_field.js';
 export type { ImageSet } from './data/dataset.js';
-export { split, subset, batchTensor } from './data/dataset.js';
-export { buildClassifier } from './train/architectures.js';
-export { fitClassifier, evaluate } from './train/fit.js';
-export { toImage, diverging, upscale, blank, type RgbaImage, type Normalize } from './render/image.js';
-export { grid, type GridArgs } from './render/grid.js';
-export { drain, drive, type Steps } from './optimize/drive.js';
-export { erhanSteps } from './methods/erhan.js';
-export { lucid, lucidSteps, lucidDefaults, lucidParams } from './methods/lucid.js';
-export { maco, macoSteps, macoParams, type MacoArgs, type MacoResult } from './methods/maco.js';
-export { datasetSpectrum, alphaOf } from './methods/maco_parts.js';
-export { accentuate, accentuateSteps, accentuateParams, type AccentuateArgs, type AccentuateResult } from './methods/accentuate.js';
-export { phaseOnly } from './param/phase.js';
-export { fromImageSpectrum } from './param/from_image.js';
-export { meanSpectrum, resizeSpectrum, type Spectrum } from './param/spectrum.js';
-export { NATURAL_SPECTRUM } from './param/natural_spectrum.js';
-export { randomCrops, cropResize } from './transforms/crops.js';
-export { Nadam } from './optimize/nadam.js';
-export { rulesForFirst } from './optimize/rule_warmup.js';
-export { imageQuality, meanQuality, qualityLabel, type ImageQuality } from './metrics/quality.js';
-export { qualityReference, pathLayers, type QualityReference } from './metrics/quality_reference.js';
-export { diagnoseBlank, startGradient, type BlankDiagnosis, type BlankCause } from './metrics/blank.js';
-export { yosinski, yosinskiSteps, yosinskiParams, YOSINSKI_PRESETS } from './methods/yosinski.js';
-export { invert, invertSteps, invertParams } from './methods/invert.js';
-export { dreamPhoto, dreamPhotoSteps, dreamParams } from './methods/dream.js';
-export { dreamUnits, dreamUnitsSteps } from './methods/dream_units.js';
-export { dreamZoom, dreamZoomSteps } from './methods/zoom.js';
-export { deepDream } from './objectives/layer.js';
-export { scanTopK, layerTopK, entryCrop, scannableLayers, type TopKIndex, type LayerTopK } from './analysis/scan.js';
-export { batchesOf, batchRanges, type Batch } from './data/dataset.js';
-export { occlusion, type OcclusionMap } from './analysis/occlusion.js';
-export { specificity, type LayerSpecificity } from './analysis/specificity.js';
-export { sensitivity } from './analysis/sensitivity.js';
-export { linearCombination } from './analysis/linear_combination.js';
-export { embed, knnAccuracy } from './analysis/embedding.js';
-export { activationsOf, topPredictions, predictionsFrom, type LayerActivations, type Prediction } from './analysis/activations.js';
-export { attribute, ATTRIBUTION_METHODS, type Attribution, type AttributionMethod } from './attribution/attribute.js';
-export { saliency, guidedBackprop, deconvnet, smoothGrad, integratedGradients } from './attribution/gradients.js';
-export { gradCam, guidedGradCam } from './attribution/gradcam.js';
-export { gradCamPlusPlus, layerCam, scoreCam } from './attribution/cams.js';
-export { gradientTimesInput, occlusionMap } from './attribution/input_methods.js';
-export * as metrics from './metrics/attribution_metrics.js';
-export { resolveTarget, targetScores, type TargetSpec, type ResolvedTarget } from './objectives/target.js';
-export { withRules, type BackwardRules, type ReluRule, type Unpool } from './engine/rules.js';
-export { activationGrid } from './render/activation_grid.js';
-export { heatOverlay, heatImage } from './render/heat.js';
-export { barChart, heatmap, thumbnailScatter } from './render/plots.js';
-export { stack } from './render/grid.js';
-export { gridLayout, unitAt, tileOrigin, type GridLayout } from './render/activation_grid.js';
-export { fileStem } from './render/names.js';
+export type { RgbaImage } from './render/image.js';
+export type { StepInfo } from './optimize/loop.js';
+export type { Steps } from './optimize/drive.js';
+export type { OptionSpec, OptionSpecs, OptionValues, Options } from './options.js';
+
+export * as featureVis from './api/feature_vis.js';
+export * as attribution from './api/attribution.js';
+export * as metrics from './api/metrics.js';
+export * as models from './api/models.js';
+export * as data from './api/data.js';
+export * as render from './api/render.js';
+export * as analysis from './api/analysis.js';
+export * as objectives from './api/objectives.js';
+export * as param from './api/param.js';
+export * as transforms from './api/transforms.js';
+export * as train from './api/train.js';
+export * as engine from './api/engine.js';

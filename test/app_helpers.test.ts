@@ -1,10 +1,12 @@
 /** The web app's pure helpers, on numbers worked out by hand (the DOM parts are in the other test/app_*.test.ts files; here because npm test runs src/ and test/). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { blank } from '../src/index.js';
+import { render } from '../src/index.js';
 import { perTile } from '../web/app/src/live.js';
 import { dreamChange } from '../web/app/src/methods.js';
 import { outlined } from '../web/app/src/unit_topk.js';
+
+const { blank } = render;
 
 describe('web app helpers', () => {
   it('dreamChange: mean |Δ| as a fraction of the range, and the pixels pushed onto a bound', () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { ATTRIBUTION_METHODS } from '../src/attribution/attribute.js';
+import { ATTRIBUTIONS } from '../src/attribution/registry.js';
 import { graphModelArtifacts } from './fixtures/graph_model.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -106,7 +106,7 @@ describe('data-centric commands', () => {
     assert.equal(occ.drops.length, 8);
     ok('attribute', '--model', m, '--input', 'mnist:0-2', '--samples', '4', '--ig-steps', '8', '--out', out);
     const attr = json(path.join(out, 'attribute-all.json'));
-    assert.equal(attr.maps.length, ATTRIBUTION_METHODS.length, '--method all runs every method');
+    assert.equal(attr.maps.length, ATTRIBUTIONS.length, '--method all runs every method');
     assert.equal(attr.maps.find((x: { method: string }) => x.method === 'gradcam').camLayer, 'conv3');
     await isPng(path.join(out, 'attribute-all.png'));
 

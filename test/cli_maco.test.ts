@@ -42,13 +42,13 @@ describe('maximize: maco, accentuate, compare-methods', () => {
     for (const u of json.units) assert.equal(typeof u.quality.relativeActivation, 'number');
   });
 
-  it('accentuate writes seed | accentuated | difference, and without --input refuses in one line', () => {
+  it('accentuate writes start | accentuated | difference, and without --input refuses in one line', () => {
     const out = path.join(dir, 'acc');
     const r = deepvis('maximize', '--model', model, '--layer', 'logits', '--units', '3,5', '--method', 'accentuate', '--input', 'mnist:0', '--steps', '6', '--out', out, '--quiet');
     assert.equal(r.code, 0, r.stderr);
     assert.ok(existsSync(path.join(out, 'logits-accentuate-triptych.png')));
     const json = JSON.parse(readFileSync(path.join(out, 'logits-accentuate.json'), 'utf8'));
-    assert.equal(json.params.seedActivations.length, 2);
+    assert.equal(json.params.startActivations.length, 2);
     assert.ok(json.units.every((u: { quality: { pathScore: number | null } }) => u.quality.pathScore === null || typeof u.quality.pathScore === 'number'));
     const bad = deepvis('maximize', '--model', model, '--layer', 'logits', '--method', 'accentuate', '--out', path.join(dir, 'bad'), '--quiet');
     assert.equal(bad.code, 1);

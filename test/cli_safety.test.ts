@@ -235,7 +235,7 @@ describe('one line for everything', () => {
 
   it("an exception outside every promise, after the wasm module installed its handler: one line and exit 1, not Node's exit 7", () => {
     const script = path.join(dir, 'throws.mts');
-    writeFileSync(script, `import { startEngine } from ${JSON.stringify(path.join(root, 'src/cli/common.ts'))};
+    writeFileSync(script, `import { startEngine } from ${JSON.stringify(path.join(root, 'src/cli/command.ts'))};
       import { main } from ${JSON.stringify(path.join(root, 'src/cli/main.ts'))};
       await startEngine('wasm');
       setTimeout(() => { throw new TypeError('boom in a callback'); }, 10);

@@ -2,9 +2,11 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/engine/backend.js';
+import { patchModeFrom } from '../src/engine/patches.js';
 
+/** The engine for a test: DEEPVIS_ENGINE=stock runs it on plain tfjs (patches.ts). */
 export async function setup(backend: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
-  await initEngine({ backend });
+  await initEngine({ backend, patches: patchModeFrom(process.env.DEEPVIS_ENGINE) });
 }
 
 /** Runs fn and fails if it left tensors behind. */
@@ -76,4 +78,19 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     s = Math.max(s, Math.abs(b[i]));
   }
   return d / s;
+}
+
+/** True when the tests run on plain tfjs (DEEPVIS_ENGINE=stock, engine/patches.ts). */
+export const STOCK = process.env.DEEPVIS_ENGINE === 'stock';
+
+/** A test of one of deepvis's patches (memory, speed, what plain tfjs cannot do): skipped on stock tfjs, saying why. */
+export const deepvisOnly = (why: string) => ({ skip: STOCK ? `stock tfjs: ${why}` : false });
+
+/**
+ * Marks a test's "data absent" branch: outside CI it is allowed (a machine without the Debian
+ * package); with CI=true it fails, since .ci/run installs every data package the product reads.
+ */
+export function dataAbsent(what: string): true {
+  assert.ok(process.env.CI !== 'true', `${what} is absent in CI: .ci/run installs it (a test took its "data absent" branch)`);
+  return true;
 }

@@ -1,5 +1,5 @@
 /**
- * Every layer's response to one input (seed 004, "visualizing live convnet activations"): plain
+ * Every layer's response to one input (Yosinski et al. 2015, "visualizing live convnet activations"): plain
  * values per layer, and the top predictions. The drawing (a tile per channel, Yosinski's 16×16
  * grid for 256 channels) is render/activation_grid.ts, shared with the web app.
  */

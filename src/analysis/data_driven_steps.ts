@@ -1,9 +1,9 @@
 /**
- * The data-driven method's two experiments (seed 000 §3–4), on the same bounded ascent the method
+ * The data-driven method's two experiments (the maximising-images paper §3–4), on the same bounded ascent the method
  * runs (optimize/ascent.ts) from each unit's best data-set image:
- * - `estimateSteps`: the seed's step count, "the average maximum step before any noise appears"
+ * - `estimateSteps`: the paper's step count, "the average maximum step before any noise appears"
  *   over units with unimodal activations — the mean noise onset (noise.ts) over `units`;
- * - `compareWithBlank`: the seed's claim that this start converges ~100× faster than pure
+ * - `compareWithBlank`: the paper's claim that this start converges ~100× faster than pure
  *   optimization from a blank image — the same ascent both ways, and the steps and time each needs
  *   to reach 90% of the data-driven run's final activation (measured from the blank image's).
  */
@@ -15,16 +15,18 @@ import { units as unitObjective, type UnitSelector } from '../objectives/units.j
 import { boundedAscentSteps } from '../optimize/ascent.js';
 import { drain } from '../optimize/drive.js';
 import type { OptimizeResult } from '../optimize/loop.js';
+import { refOf } from '../model/layer_lookup.js';
 import { bestImages } from './dataset_max.js';
 import { noiseOnsets } from './noise.js';
+import { specificity } from './specificity.js';
 
 export interface DataStartArgs extends UnitSelector {
   readonly layer: string;
   readonly units: readonly number[];
   readonly data: ImageSet;
-  /** Largest pixel move per step, as a fraction of the range; default 0.01 (seed 000). */
+  /** Largest pixel move per step, as a fraction of the range; default 0.01 (the maximising-images paper). */
   readonly stepFraction?: number;
-  /** Step-filter threshold as a fraction of the range; default 0.9 (seed 000). */
+  /** Step-filter threshold as a fraction of the range; default 0.9 (the maximising-images paper). */
   readonly threshold?: number;
   /** Default 60. */
   readonly steps?: number;
@@ -39,14 +41,14 @@ function ascend(model: VisModel, args: DataStartArgs, init: tf.Tensor4D, steps: 
 }
 
 export interface StepEstimate {
-  /** Mean noise onset over the units (the seed's "epochs"). */
+  /** Mean noise onset over the units (the paper's "epochs"). */
   steps: number;
   onsets: { unit: number; onset: number; censored: boolean }[];
   maxSteps: number;
   criterion: string;
 }
 
-/** The seed's step count: mean step of noise onset over `args.units` (pass unimodal units). */
+/** The paper's step count: mean step of noise onset over `args.units` (pass unimodal units). */
 export function estimateSteps(model: VisModel, args: DataStartArgs & { maxSteps?: number; minIsolated?: number }): StepEstimate {
   if (args.units.length === 0) throw new DeepvisError('no units to estimate the step count from (the layer has no unimodal units?)');
   const maxSteps = args.maxSteps ?? 300;
@@ -98,4 +100,14 @@ export function compareWithBlank(model: VisModel, args: DataStartArgs & { blankS
       blank: { steps: sb, seconds: sb == null ? null : sb * perStep(blank), final: blank.history[blank.history.length - 1]?.[i] ?? 0 },
     };
   });
+}
+
+/**
+ * `args` with the step count the layer's unimodal units give (§3–4), and the estimate. Specificity
+ * is a property of the unit's output, so it is read at the layer's output, not its pre-activation.
+ */
+export function layerSteps<A extends DataStartArgs>(model: VisModel, args: A): A & { steps: number; stepEstimate: StepEstimate } {
+  const unimodal = specificity(model, args.data, refOf(model.layer(args.layer)).name).units.filter((u) => u.modality === 'unimodal').map((u) => u.unit);
+  const est = estimateSteps(model, { ...args, units: unimodal });
+  return { ...args, steps: est.steps, stepEstimate: est };
 }

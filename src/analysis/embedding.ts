@@ -1,7 +1,7 @@
 /**
- * Embeddings of a layer's activations (seed 003 §4.3, after van der Maaten & Hinton 2008): the
+ * Embeddings of a layer's activations (Agrawal & Balani §4.3, after van der Maaten & Hinton 2008): the
  * activations of a dense layer (conv layers: the channels' spatial means) over a data set, reduced
- * to 2-D by t-SNE, UMAP or PCA — with PCA to 50 dimensions first for wide layers, as seed 003
+ * to 2-D by t-SNE, UMAP or PCA — with PCA to 50 dimensions first for wide layers, as Agrawal & Balani
  * proposes. The reductions are DruidJS's (maintained, one API for all three); deepvis adds the
  * batching, the PCA step and a measure of how well the labels separate: the accuracy of a 5-nearest-
  * neighbour vote in the 2-D map, so "the classes separate" is a number, not only a picture.

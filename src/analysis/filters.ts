@@ -1,6 +1,6 @@
 /**
  * First-layer filters as images: the weights of a dense unit fed by the (flattened) input, reshaped
- * to the input image, or the kernel of a first convolution. Seeds 000 and 002 judge RBMs and
+ * to the input image, or the kernel of a first convolution. The maximising-images paper and Erhan et al. 2009 judge RBMs and
  * denoising autoencoders by these pictures (strokes, not noise).
  */
 import { DeepvisError } from '../errors.js';

@@ -1,9 +1,9 @@
 /**
- * Linear combination of previous layers' filters (Lee et al. 2008/2009, seed 002 §5): a unit is
+ * Linear combination of previous layers' filters (Lee et al. 2008/2009, Erhan et al. 2009 §5): a unit is
  * drawn as the sum of the previous layer's unit images weighted by its connections to them,
  * keeping only the top-k weights by magnitude (default 100); the first weighted layer's unit image
  * is its filter. Recursively this reaches any depth (Lee et al. 2009 did layer 3 from layer 2).
- * Biases and non-linearities are ignored, which is the method's approximation: seed 002 shows it
+ * Biases and non-linearities are ignored, which is the method's approximation: Erhan et al. 2009 shows it
  * follows ∂h/∂x when the lower units do not saturate.
  *
  * Every unit image is a full input-sized canvas for the unit's neuron at the centre of its map.

@@ -1,5 +1,5 @@
 /**
- * Noise, made measurable (seed 000 §3–4, where the step count of the data-driven method is "the
+ * Noise, made measurable (the maximising-images paper §3–4, where the step count of the data-driven method is "the
  * average maximum step before any noise appears"): at step t the step-filtered image has
  * *isolated* on-pixels — on, with none of its 8 neighbours on — that the step-filtered start did
  * not have; noise has appeared once there are at least `minIsolated` (default 2) of them. Strokes

@@ -1,5 +1,5 @@
 /**
- * Occlusion sensitivity (Zeiler & Fergus 2014 §4.2; seed 000 §1): slide a square of a fill value
+ * Occlusion sensitivity (Zeiler & Fergus 2014 §4.2; the maximising-images paper §1): slide a square of a fill value
  * over the input and record how much the target (a class score, a unit, or one spatial neuron)
  * drops. The occluded copies go through the model in batches. The target's unit and neuron are
  * fixed on the unoccluded image, so every copy is scored on the same neuron.

@@ -1,5 +1,5 @@
 /**
- * The Gabor measure separates what seed 002 §6.1 calls Gabor-like first-layer filters from what it
+ * The Gabor measure separates what Erhan et al. 2009 §6.1 calls Gabor-like first-layer filters from what it
  * does not: oriented Gabors of several angles, periods and envelopes pass, with their angle found;
  * white noise, a full-patch grating (oriented, not localized) and an isotropic blob (localized, not
  * oriented) fail.

@@ -1,5 +1,5 @@
 /**
- * Are first-layer filters Gabor-like? Seed 002 §6.1 (and the literature it cites: Olshausen & Field
+ * Are first-layer filters Gabor-like? Erhan et al. 2009 §6.1 (and the literature it cites: Olshausen & Field
  * 1996, Osindero & Hinton 2008) expects filters learned on whitened natural patches to be localized,
  * oriented edge detectors, and judges it by eye. This makes the judgement a number per filter:
  *  - orientation: the largest fraction of the filter's spectral energy (DC excluded) whose

@@ -1,6 +1,6 @@
 /**
- * The data-set scan behind top-k images, deconvolution and the web app's unit panels (seed 001 §5,
- * seed 004 "dataset centric"; Zeiler & Fergus's top-9): one streaming pass over a data set in
+ * The data-set scan behind top-k images, deconvolution and the web app's unit panels (Cavojska 2015 §5,
+ * Yosinski et al. 2015 "dataset centric"; Zeiler & Fergus's top-9): one streaming pass over a data set in
  * batches, every requested layer from the same forward pass, keeping for every unit the k inputs
  * that excite it most. A conv channel is scored by its strongest position, which is kept with the
  * entry so its receptive field can be cropped. Memory: layers × units × k, whatever the set's size.

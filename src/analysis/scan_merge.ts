@@ -1,5 +1,5 @@
 /**
- * Exact merge of top-k scans of disjoint slices of one data set (the shards of a report, seed 001's
+ * Exact merge of top-k scans of disjoint slices of one data set (the shards of a report, Cavojska 2015's
  * top-9 computed on several machines). A single scan keeps, among equal values, the image seen
  * first (the lowest index); so the merge sorts by value, best first, then by image index, and
  * keeps k: the result is the single scan's, entry for entry. Bottom-k lists merge the same way,

@@ -1,5 +1,5 @@
 /**
- * Sensitivity matrix (seed 002 §6.2): the activation of unit j (columns) on the optimal pattern of
+ * Sensitivity matrix (Erhan et al. 2009 §6.2): the activation of unit j (columns) on the optimal pattern of
  * unit i (rows), with each column normalized (divided by its sum over the patterns, after shifting
  * it to be non-negative) "to eliminate the effect of units that are activated for very many
  * patterns in general". Strong diagonals mean each optimum is specific to its unit. Scored two

@@ -1,8 +1,8 @@
 /**
- * Specificity of units (seed 000, §3): the mean activation of every unit over each class of a
+ * Specificity of units (the maximising-images paper, §3): the mean activation of every unit over each class of a
  * labelled set. A unit is specific to a class when its mean on that class exceeds its mean over all
  * classes by more than 40%; a unit specific to exactly one class is unimodal, to two bimodal, and
- * otherwise non-specific. Seed 000 uses the unimodal units to tune the data-driven method's step
+ * otherwise non-specific. The maximising-images paper uses the unimodal units to tune the data-driven method's step
  * count, and compares the fraction of specific units per layer across models (its Fig. 5).
  * Conv channels are reduced to their spatial mean first. One streaming pass; memory units × classes.
  */
@@ -32,7 +32,7 @@ export interface LayerSpecificity {
   fractions: Record<Modality, number>;
 }
 
-/** A unit is specific to a class whose mean exceeds the overall mean by more than this fraction (seed 000). */
+/** A unit is specific to a class whose mean exceeds the overall mean by more than this fraction (the maximising-images paper). */
 export const SPECIFICITY_THRESHOLD = 0.4;
 
 export function specificity(model: VisModel, set: ImageSet, layerName: string, args: { threshold?: number; batchSize?: number } = {}): LayerSpecificity {

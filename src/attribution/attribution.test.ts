@@ -12,8 +12,9 @@ import { fromLayersModel } from '../model/layers_adapter.js';
 import { visModelFromArtifacts } from '../model/from_artifacts.js';
 import type { VisModel } from '../model/types.js';
 import { attribute } from './attribute.js';
-import { gradCam } from './gradcam.js';
-import { deconvnet, integratedGradients, saliency, smoothGrad } from './gradients.js';
+import { gradCam } from './cams.js';
+import { deconvnet, integratedGradients, saliency } from './gradients.js';
+import { smoothGrad } from './noise_tunnel.js';
 import { resolveTarget, targetScores } from '../objectives/target.js';
 import { graphModelArtifacts } from '../../test/fixtures/graph_model.js';
 import { assertClose, noLeaks, setup, values } from '../../test/helpers.js';
@@ -183,7 +184,7 @@ describe('gradient maps', () => {
       });
       // Every method runs on the model (graph: fused convs, separable conv, batch norm).
       for (const method of ['saliency', 'guided', 'deconvnet', 'smoothgrad', 'integrated-gradients', 'gradcam', 'guided-gradcam'] as const) {
-        const r = await noLeaks(() => attribute(model, x, { method, layer: outLayer, smoothGrad: { samples: 4 }, integratedGradients: { steps: 8 } }));
+        const r = await noLeaks(() => attribute(model, x, { method, layer: outLayer, options: method === 'smoothgrad' ? { samples: 4 } : method === 'integrated-gradients' ? { 'ig-steps': 8 } : {} }));
         assert.equal(r.heat.length, 2 * h * w);
         assert.ok(r.heat.some((v) => v !== 0), `${method} on ${camLayer} is all zero`);
         assert.ok(r.values.every(Number.isFinite), `${method} not finite`);

@@ -14,7 +14,9 @@ import type { VisModel } from '../model/types.js';
 import { resolveTarget } from '../objectives/target.js';
 import { muFidelity } from '../metrics/mufidelity.js';
 import { assertClose, noLeaks, setup, values } from '../../test/helpers.js';
-import { attribute, type AttributionMethod } from './attribute.js';
+import { attribute } from './attribute.js';
+import { attributionMethod } from './registry.js';
+import { pickOptions } from '../options.js';
 
 before(() => setup('wasm'));
 
@@ -48,7 +50,7 @@ describe('CAM family by hand', () => {
     vis = model();
     x = tf.tensor4d(xv, [1, H, W, C]);
   });
-  const run = (method: AttributionMethod, maxBatch?: number) => attribute(vis, x, { method, units: [cls], maxBatch, smoothGrad: { samples: 7, seed: 3 }, integratedGradients: { steps: 9 } });
+  const run = (method: string, maxBatch?: number) => attribute(vis, x, { method, units: [cls], maxBatch, seed: 3, options: pickOptions(attributionMethod(method).options, { samples: 7, 'ig-steps': 9 }) });
   const A = act(xv);
   const g = [0, 1].map((k) => V[k][cls] / (H * W));
 

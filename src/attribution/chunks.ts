@@ -3,13 +3,14 @@
  * metrics expand one input into hundreds of rows; the rows go through the model `maxBatch` at a
  * time and the results are put back in row order, so the answer does not depend on the chunk size
  * (only the float summation order of a later reduction can, ~1e-7 relative). The default chunk is
- * the memory budget (2 GB unless DEEPVIS_MEMORY_MB) over the CLI's estimate of one row's bytes for
- * a gradient pass (every layer's output kept for the backward pass, twice, plus input copies), so a
- * 224×224 ResNet gets a handful of rows per pass and the MNIST CNN the cap of 512.
+ * the engine's memory budget (engine/memory.ts) over the estimate of one row's bytes for a gradient
+ * pass (model/memory.ts: every layer's output kept for the backward pass, twice, plus input
+ * copies), so a 224×224 ResNet gets a handful of rows per pass and the MNIST CNN the cap of 512.
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchRanges } from '../data/dataset.js';
-import { floatsPerImage } from '../cli/limits.js';
+import { memoryBudget } from '../engine/memory.js';
+import { bytesPerImage } from '../model/memory.js';
 import { oneHot } from '../engine/one_hot.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
@@ -18,17 +19,9 @@ import { targetScores, type ResolvedTarget } from '../objectives/target.js';
 
 export const MAX_CHUNK = 512;
 
-/** The CLI's budget (DEEPVIS_MEMORY_MB, default 2 GB); in a browser, where there is no process, 2 GB. */
-function budgetBytes(): number {
-  const env = typeof process === 'undefined' ? undefined : process.env?.DEEPVIS_MEMORY_MB;
-  const mb = Number(env);
-  return (Number.isFinite(mb) && mb > 0 ? mb : 2048) * 2 ** 20;
-}
-
-/** Rows per chunk that fit the memory budget for a gradient pass (same estimate as the CLI's check). */
-export function defaultMaxBatch(model: VisModel, layer?: string): number {
-  const perRow = (floatsPerImage(model, layer) * 2 + model.input.shape.reduce((a, b) => a * b, 1) * 6) * 4;
-  return Math.max(1, Math.min(MAX_CHUNK, Math.floor(budgetBytes() / perRow)));
+/** Rows per chunk that fit the engine's memory budget for a gradient pass (the estimate the CLI's refusals use). */
+export function defaultMaxBatch(model: VisModel, layer?: string, budget = memoryBudget()): number {
+  return Math.max(1, Math.min(MAX_CHUNK, Math.floor(budget / bytesPerImage(model, layer))));
 }
 
 export function checkMaxBatch(maxBatch: number | undefined): void {

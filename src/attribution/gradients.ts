@@ -1,22 +1,23 @@
 /**
  * Gradient maps of a target with respect to the input pixels, batched over images:
- * - saliency (Simonyan et al. 2013; seed 001 §4): ∂score/∂x;
+ * - saliency (Simonyan et al. 2013; Cavojska 2015 §4): ∂score/∂x;
  * - guided backpropagation (Springenberg et al. 2015) and the deconvnet projection (Zeiler &
- *   Fergus 2014; seeds 001 §5 and 003 §4.1): the same backward pass under other ReLU/pooling rules
- *   (rules.ts). The deconvnet projection is seeded with the unit's activation (not 1), so it is the
+ *   Fergus 2014; Cavojska 2015 §5 and Agrawal & Balani §4.1): the same backward pass under other ReLU/pooling rules
+ *   (rules.ts). The deconvnet projection starts from the unit's activation (not 1), so it is the
  *   activation "projected back to pixels" in the activation's own units;
- * - SmoothGrad (Smilkov et al. 2017): the mean map over noisy copies (all copies in one batch);
  * - integrated gradients (Sundararajan et al. 2017): (x − x′) ⊙ the mean gradient along the
  *   straight path from a baseline x′, midpoint rule, all path points in one batch. Completeness:
  *   the map sums to score(x) − score(x′) up to the discretization error.
+ * Each is also a registry value (the *Method constants); SmoothGrad and its kin wrap any of them
+ * (noise_tunnel.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { chunkedInputGradient } from './chunks.js';
 import { withRules, type BackwardRules, type Unpool } from '../engine/rules.js';
 import { targetScores, targetWeights, type ResolvedTarget } from '../objectives/target.js';
+import { defineAttribution } from './method.js';
 
 function inputGradient(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, rules: BackwardRules): tf.Tensor4D {
   return withRules(rules, () => tf.grad((xi: tf.Tensor) => targetScores(model, xi as tf.Tensor4D, t).sum())(x) as tf.Tensor4D);
@@ -33,60 +34,25 @@ export function guidedBackprop(model: VisModel, x: tf.Tensor4D, t: ResolvedTarge
 /**
  * Zeiler & Fergus's projection: the target's activations — one neuron, or the whole feature map
  * for a channel — are kept with their values, every other activation of the layer is zeroed, and
- * that signal is sent down (the gradient of Σ a ⊙ seed with the seed held constant).
+ * that signal is sent down (the gradient of Σ a ⊙ signal with the signal held constant).
  */
 export function deconvnet(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, unpool: Unpool = 'switches'): tf.Tensor4D {
   return tf.tidy(() => {
-    const seed = tf.tidy(() => {
+    const signal = tf.tidy(() => {
       const [a] = model.activations(x, [t.layer.name]);
       return a.mul(targetWeights(t, a.shape).notEqual(0));
     });
     return withRules({ relu: 'deconvnet', unpool }, () =>
       tf.grad((xi: tf.Tensor) => {
         const [a] = model.activations(xi as tf.Tensor4D, [t.layer.name]);
-        return a.mul(seed).sum();
+        return a.mul(signal).sum();
       })(x) as tf.Tensor4D,
     );
   });
 }
 
-/** SmoothGrad's and integrated gradients' settings when none are given (the CLI shows these too). */
-export const SMOOTHGRAD_DEFAULTS = { samples: 25, noise: 0.15 } as const;
+/** Integrated gradients' path length when none is given. */
 export const INTEGRATED_GRADIENTS_DEFAULTS = { steps: 32 } as const;
-
-export interface SmoothGradArgs {
-  /** Noisy copies per image. */
-  readonly samples?: number;
-  /** Noise σ as a fraction of the input range (Smilkov et al. recommend 10–20%). */
-  readonly noise?: number;
-  /** The map averaged: plain gradient or guided backpropagation. */
-  readonly base?: 'gradient' | 'guided';
-  readonly seed?: number;
-  /**
-   * How the noisy maps combine: 'mean' (SmoothGrad), 'square' (SmoothGrad², the mean of squared
-   * maps) or 'variance' (VarGrad: their variance), after Hooker et al. 2019 and Adebayo et al. 2018.
-   */
-  readonly aggregate?: 'mean' | 'square' | 'variance';
-  /** Rows per gradient pass (chunks.ts); default: what fits the memory budget. */
-  readonly maxBatch?: number;
-}
-
-export function smoothGrad(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, args: SmoothGradArgs = {}): tf.Tensor4D {
-  const samples = args.samples ?? SMOOTHGRAD_DEFAULTS.samples;
-  if (!(samples >= 1)) throw new DeepvisError(`SmoothGrad needs at least 1 sample; got ${samples}`);
-  const [lo, hi] = model.input.range;
-  const sigma = (args.noise ?? SMOOTHGRAD_DEFAULTS.noise) * (hi - lo);
-  return tf.tidy(() => {
-    const [n, h, w, c] = x.shape;
-    const copies = x.expandDims(1).tile([1, samples, 1, 1, 1]).reshape([n * samples, h, w, c]);
-    // Through Rng: tfjs's randomNormal takes seed 0 as "no seed" (Math.random), so seed 0 was not reproducible.
-    const noisy = copies.add(tf.randomNormal(copies.shape, 0, sigma, 'float32', new Rng(args.seed ?? 0).seed())) as tf.Tensor4D;
-    const g = chunkedInputGradient(model, noisy, t, { relu: args.base === 'guided' ? 'guided' : 'gradient' }, args.maxBatch).reshape([n, samples, h, w, c]);
-    if (args.aggregate === 'square') return g.square().mean(1) as tf.Tensor4D;
-    if (args.aggregate === 'variance') return tf.moments(g, 1).variance as tf.Tensor4D;
-    return g.mean(1) as tf.Tensor4D;
-  });
-}
 
 export interface IntegratedGradientsArgs {
   /** Points on the path (midpoint rule). */
@@ -111,3 +77,34 @@ export function integratedGradients(model: VisModel, x: tf.Tensor4D, t: Resolved
     return g.reshape([n, steps, h, w, c]).mean(1).mul(diff) as tf.Tensor4D;
   });
 }
+
+export const saliencyMethod = defineAttribution({
+  name: 'saliency', title: 'saliency', short: 'saliency', paper: 'Simonyan et al. 2013', summary: '∂score/∂x, max |·| over channels',
+  signed: false, display: 'heat', access: 'gradient', options: {},
+  explain: ({ model, x, target }) => ({ map: saliency(model, x, target) }),
+});
+
+export const guidedMethod = defineAttribution({
+  name: 'guided', title: 'guided backpropagation', short: 'guided', paper: 'Springenberg et al. 2015', summary: 'guided backpropagation: ReLUs pass only positive gradients of positive inputs',
+  signed: false, display: 'pixels', access: 'rules', options: {},
+  explain: ({ model, x, target }) => ({ map: guidedBackprop(model, x, target) }),
+});
+
+export const deconvnetMethod = defineAttribution({
+  name: 'deconvnet', title: 'the deconvnet', short: 'deconv', paper: 'Zeiler & Fergus 2014', summary: "the target's activations projected to pixels through the deconvnet",
+  signed: false, display: 'pixels', access: 'rules', readings: ['unit'],
+  options: { unpool: { type: 'string', help: 'unpooling: through the max-pool switches, or spread to the whole window', choices: ['switches', 'nearest'], default: 'switches' } },
+  explain: ({ model, x, target, options }) => ({ map: deconvnet(model, x, target, options.unpool) }),
+});
+
+export const integratedGradientsMethod = defineAttribution({
+  name: 'integrated-gradients', title: 'integrated gradients', short: 'IG', paper: 'Sundararajan et al. 2017', summary: '(x − x′) ⊙ the mean gradient on the straight path from a baseline x′',
+  signed: true, display: 'heat', access: 'gradient',
+  options: {
+    'ig-steps': { type: 'int', min: 1, help: 'points on the path (midpoint rule)', default: INTEGRATED_GRADIENTS_DEFAULTS.steps },
+    baseline: { type: 'number', help: "baseline pixel value (default: the range's low end)" },
+  },
+  expands: (o) => ({ rows: o['ig-steps'], what: 'path steps', lower: '--ig-steps' }),
+  timesInput: (model, o) => o.baseline ?? model.input.range[0],
+  explain: ({ model, x, target, options, maxBatch }) => ({ map: integratedGradients(model, x, target, { steps: options['ig-steps'], baseline: options.baseline, maxBatch }) }),
+});

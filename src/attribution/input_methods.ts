@@ -10,6 +10,7 @@ import { occlusion, type OcclusionArgs } from '../analysis/occlusion.js';
 import type { VisModel } from '../model/types.js';
 import type { ResolvedTarget } from '../objectives/target.js';
 import { chunkedInputGradient } from './chunks.js';
+import { defineAttribution } from './method.js';
 
 export function gradientTimesInput(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, maxBatch?: number): tf.Tensor4D {
   return tf.tidy(() => chunkedInputGradient(model, x, t, { relu: 'gradient' }, maxBatch).mul(x) as tf.Tensor4D);
@@ -33,3 +34,23 @@ export function occlusionMap(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget,
   }
   return tf.tensor3d(heats, [n, h, w]);
 }
+
+export const gradientInputMethod = defineAttribution({
+  name: 'gradient-input', title: 'Gradient × Input', short: 'g×x', paper: 'Shrikumar et al. 2016', summary: 'the input gradient times the input (w ⊙ x on a linear model)',
+  signed: true, display: 'heat', access: 'gradient', options: {},
+  timesInput: () => 0,
+  explain: ({ model, x, target, maxBatch }) => ({ map: gradientTimesInput(model, x, target, maxBatch) }),
+});
+
+export const occlusionMethod = defineAttribution({
+  name: 'occlusion', title: 'occlusion', short: 'occl', paper: 'Zeiler & Fergus 2014', summary: "each pixel's mean drop of the target when a square of the neutral value covers it",
+  signed: true, display: 'heat', access: 'forward', readings: ['unit'],
+  options: {
+    size: { type: 'int', min: 1, help: 'side of the occluding square in pixels (default a quarter of the input)' },
+    stride: { type: 'int', min: 1, help: 'step between squares (default half the size)' },
+  },
+  explain: ({ model, x, target, options, maxBatch }) => {
+    const heat = occlusionMap(model, x, target, { size: options.size, stride: options.stride, maxBatch });
+    return { heat, map: tf.tidy(() => heat.expandDims(3).tile([1, 1, 1, x.shape[3]]) as tf.Tensor4D) };
+  },
+});

@@ -7,37 +7,20 @@
  * parsed like the user's text.
  */
 import { DeepvisError, printable } from '../errors.js';
+import type { Options, OptionSpec, OptionSpecs, OptionType } from '../options.js';
 import { MAX_LIST_ENTRIES } from './limits.js';
 
-export type FlagType = 'string' | 'int' | 'number' | 'bool' | 'range' | 'ints' | 'numbers';
-
-export interface FlagSpec {
-  readonly type: FlagType;
-  readonly help: string;
-  readonly default?: unknown;
-  readonly choices?: readonly string[];
-}
-
-export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
-
-/** The value a flag of type T parses to. */
-export type FlagValueOf<T extends FlagType> = T extends 'string' ? string
-  : T extends 'int' | 'number' ? number
-  : T extends 'bool' ? boolean
-  : T extends 'range' ? [number, number]
-  : T extends 'ints' ? number[] | 'all'
-  : number[];
-
-type ValueOfSpec<F extends FlagSpec> = F extends { readonly type: 'string'; readonly choices: readonly (infer C)[] } ? C : FlagValueOf<F['type']>;
-
-/** Parsed flags of a spec: each flag's value type; optional unless it has a default (or is a bool). */
-export type Flags<S extends FlagSpecs> = {
-  -readonly [K in keyof S]: S[K] extends { readonly default: unknown } ? ValueOfSpec<S[K]> : S[K] extends { readonly type: 'bool' } ? boolean | undefined : ValueOfSpec<S[K]> | undefined;
-};
+export type FlagType = OptionType;
+export type FlagSpec = OptionSpec;
+export type FlagSpecs = OptionSpecs;
+/** Parsed flags of a spec (options.ts: the spec is the type). */
+export type Flags<S extends FlagSpecs> = Options<S>;
 
 export interface Parsed<S extends FlagSpecs = FlagSpecs> {
   flags: Flags<S>;
   positional: string[];
+  /** The flags the user gave (the others hold their defaults, or nothing). */
+  given: ReadonlySet<string>;
 }
 
 /**
@@ -102,6 +85,7 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
 export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S): Parsed<S> {
   const flags: Record<string, unknown> = {};
   const positional: string[] = [];
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--')) {
@@ -121,22 +105,29 @@ export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S
       if (i + 1 >= argv.length) throw new DeepvisError(`--${name} needs a value`);
       raw = argv[++i];
     }
-    flags[name] = convert(name, spec, raw);
+    const value = convert(name, spec, raw);
+    if (spec.min != null && typeof value === 'number' && !(value >= spec.min)) throw new DeepvisError(`--${name} must be at least ${spec.min}`);
+    flags[name] = value;
+    given.add(name);
   }
   for (const [name, spec] of Object.entries(specs)) {
     if (name in flags || spec.default === undefined) continue;
     flags[name] = typeof spec.default === 'string' && spec.type !== 'string' ? convert(name, spec, spec.default) : spec.default;
   }
-  return { flags: flags as Flags<S>, positional };
+  return { flags: flags as Flags<S>, positional, given };
 }
 
-export function usage(command: string, synopsis: string, specs: FlagSpecs): string {
-  const lines = Object.entries(specs).map(([name, s]) => {
+/** One help line per flag: name, help, choices, default. */
+export function flagLines(specs: FlagSpecs): string[] {
+  return Object.entries(specs).map(([name, s]) => {
     const def = s.default !== undefined ? ` (default ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})` : '';
     const choices = s.choices ? ` [${s.choices.join('|')}]` : '';
     return `  --${name.padEnd(16)} ${s.help}${choices}${def}`;
   });
-  return `usage: deepvis ${command} ${synopsis}\n${lines.join('\n')}`;
+}
+
+export function usage(command: string, synopsis: string, specs: FlagSpecs): string {
+  return `usage: deepvis ${command} ${synopsis}\n${flagLines(specs).join('\n')}`;
 }
 
 /** The flag's value, refused in one line when not given. */

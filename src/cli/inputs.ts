@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchTensor, toRange, type ImageSet } from '../data/dataset.js';
 import { loadDataSplit, loadEvalSet } from '../data/load.js';
 import { formatRef, parseImageRef, parseSetRef } from '../data/ref.js';
+import { unitLayerOf } from '../model/tokens.js';
 import { DeepvisError } from '../errors.js';
 import { decodeImage, probeImage } from '../io/image.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
@@ -41,7 +42,8 @@ export type UnitFlagValues = Partial<Pick<Flags<typeof UNIT_FLAGS>, 'units' | 'n
 export function unitsFrom(flags: UnitFlagValues, model: VisModel, layerRef: string): UnitFlags {
   const spec = flags.neuron ? parseNeuron(flags.neuron) : undefined;
   if (spec === 'max') throw new DeepvisError("--neuron max is each image's strongest position, and this command starts from no image: use center or x,y");
-  const base = model.layer(layerRef);
+  const base = unitLayerOf(model, layerRef);
+  if (base.name !== model.layer(layerRef).name) console.log(`${layerRef} is a transformer block: its units are its MLP's GELU layer, ${base.name} (Ghiasi et al. 2022)`);
   // Same maximizer (the activation is monotonic), but no dead ReLU at the start and no saturated
   // sigmoid at the end, where the gradient vanishes and the image stops improving.
   const layer = optimizedLayer((r) => model.layer(r), base.name, flags.pre ?? 'auto');
@@ -58,9 +60,12 @@ export function unitsFrom(flags: UnitFlagValues, model: VisModel, layerRef: stri
 /** The data set the model says it was trained on, if it says. */
 const ownDataset = (model: VisModel): string | undefined => (typeof model.metadata.dataset === 'string' ? model.metadata.dataset : undefined);
 
+/** The data set a command will read: `spec`, else the model's own; undefined when neither says. */
+export const dataSpecFor = (model: VisModel, spec?: string): string | undefined => spec ?? ownDataset(model);
+
 /** The evaluation split of `spec` (or of the model's own data set), in the model's value range. */
 export async function evalSetFor(model: VisModel, spec?: string): Promise<ImageSet | null> {
-  const name = spec ?? ownDataset(model);
+  const name = dataSpecFor(model, spec);
   if (!name) return null;
   return toRange(await loadEvalSet(name, model.input.shape, 0), model.input.range);
 }

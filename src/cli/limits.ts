@@ -1,13 +1,15 @@
 /**
  * Resource limits checked before any work starts, each refused with one line naming the number and
- * the limit. Memory is estimated from shapes: a batch of B images through the layers up to the
- * target keeps every layer's output for the backward pass and about as much again for gradients
- * and temporaries; the image itself has copies for the gradient, the optimizer state and the
- * transforms. Past the budget, tfjs-wasm's 32-bit heap (4 GB at most) runs out with "memory access
- * out of bounds", or V8 dies outright — so the budget is 2 GB unless DEEPVIS_MEMORY_MB says otherwise.
+ * the limit. Memory: the estimate of model/memory.ts against the engine's budget (engine/memory.ts;
+ * the CLI sets it from DEEPVIS_MEMORY_MB, command.ts).
  */
+import { memoryBudget } from '../engine/memory.js';
 import { DeepvisError } from '../errors.js';
+import { bytesPerImage } from '../model/memory.js';
 import type { VisModel } from '../model/types.js';
+
+export { memoryBudget } from '../engine/memory.js';
+export { bytesPerImage } from '../model/memory.js';
 
 /** Most entries a unit or index list may expand to (--units 0-10000000000 is refused unexpanded). */
 export const MAX_LIST_ENTRIES = 100_000;
@@ -16,28 +18,8 @@ export const MAX_TOPK = 1000;
 /** sharp refuses raw images above 0x3FFF × 0x3FFF pixels: a grid past this could not be encoded. */
 export const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 
-export function memoryBudget(): number {
-  const mb = Number(process.env.DEEPVIS_MEMORY_MB);
-  return (Number.isFinite(mb) && mb > 0 ? mb : 2048) * 2 ** 20;
-}
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
-/** Floats one image keeps alive on its way to `layer` (every layer's output up to it). */
-export function floatsPerImage(model: VisModel, layer?: string): number {
-  const last = layer ? model.layer(layer).index : Infinity;
-  let floats = size(model.input.shape);
-  for (const l of model.layers) if (l.index <= last) floats += size(l.outputShape.filter((d) => d > 0));
-  return floats;
-}
-
 export function formatBytes(bytes: number): string {
   return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : `${Math.ceil(bytes / 2 ** 20)} MB`;
-}
-
-/** Estimated bytes one image of a gradient batch (or a forward batch, gradients: false) holds. */
-export function bytesPerImage(model: VisModel, layer?: string, gradients = true): number {
-  return (floatsPerImage(model, layer) * (gradients === false ? 1 : 2) + size(model.input.shape) * 6) * 4;
 }
 
 /**

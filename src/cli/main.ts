@@ -7,7 +7,8 @@
 import { DeepvisError, printable } from '../errors.js';
 import { abortOpenOutputs } from '../io/output.js';
 
-type Command = { run: (argv: string[]) => Promise<void>; help: string };
+/** A command: its run, and its help (a function of the other arguments: `maximize --method lucid --help`). */
+type Command = { run: (argv: string[]) => Promise<void>; help: string | ((argv: string[]) => string) };
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: () => import('./commands/inspect.js'),
@@ -32,13 +33,18 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reproduce: () => import('./commands/reproduce.js'),
 };
 
-const SUMMARY = `deepvis — see what a neural network has learned
+/** The commands, with the method lists read from the registries (loaded only for this help). */
+async function summary(): Promise<string> {
+  const { FEATURE_VIS } = await import('../methods/registry.js');
+  const { ATTRIBUTIONS } = await import('../attribution/registry.js');
+  const list = (names: string[], sep: string) => wrap(names.join(sep), 79 - 23).join(`\n${' '.repeat(23)}`);
+  return `deepvis — see what a neural network has learned
 
 commands:
   inspect MODEL        layer table, input needs, gradient support
   train                train a CNN, MLP, RBM, DBN or stacked (denoising, sparse) autoencoder
-  maximize             synthesize what units respond to, many at once: --method erhan | yosinski |
-                       data-driven | lucid
+  maximize             synthesize what units respond to, many at once (--method):
+                       ${list(FEATURE_VIS.map((m) => m.name), ' | ')}
   dream                DeepDream: enhance a layer in a photo (octaves, --zoom N), or units from noise
   invert               reconstruct an image from a layer's representation (Mahendran & Vedaldi)
   filters              first-layer weights as images (RBM, autoencoder, conv kernels)
@@ -61,20 +67,34 @@ seeing units through data:
                        crops, saved as an index the other commands reuse
   deconv               Zeiler & Fergus deconvnet projections of a unit's top-k activations
   occlusion            slide a grey square over the input, map the drop of a class or unit
-  attribute            gradient maps: saliency, guided, deconvnet, smoothgrad, integrated-gradients,
-                       gradcam, guided-gradcam (--method all)
+  attribute            attribution maps (--method all):
+                       ${list(ATTRIBUTIONS.map((m) => m.name), ', ')}
   evaluate             which map to believe: methods × faithfulness/robustness/randomization metrics
-  specificity          per-class mean activations, unimodal/bimodal units per layer (seed 000 §3)
+  specificity          per-class mean activations, unimodal/bimodal units per layer (the maximising-images paper §3)
   sensitivity          activation of unit j on the optimum of unit i (Erhan et al. 2010, §6.2)
   lincomb              a unit as the weighted sum of the filters below (Lee et al.)
   embed                t-SNE / UMAP / PCA of a layer's activations with input thumbnails
 
 deepvis COMMAND --help for a command's options`;
+}
+
+/** Lines of at most `width` characters, broken at spaces. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(SUMMARY);
+    console.log(await summary());
     return name ? 0 : 1;
   }
   const load = COMMANDS[name];
@@ -83,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!load) throw new DeepvisError(`unknown command '${name}'; known: ${Object.keys(COMMANDS).join(', ')}`);
     const cmd = await load();
     if (rest.includes('--help') || rest.includes('-h')) {
-      console.log(cmd.help);
+      console.log(typeof cmd.help === 'function' ? cmd.help(rest) : cmd.help);
       return 0;
     }
     await cmd.run(rest);

@@ -1,5 +1,5 @@
 /**
- * Whitened patches of natural photographs, seed 002's second data set (Erhan et al. 2009 §6: "100000
+ * Whitened patches of natural photographs, Erhan et al. 2009's second data set (Erhan et al. 2009 §6: "100000
  * 12×12 patches of natural images … whitened", after Olshausen & Field 1996). Olshausen's images
  * cannot ship; by default the photographs of Debian's python3-skimage data folder are used (or any
  * folder of photos): each is converted to grey, patches are cut at seeded random positions (an
@@ -31,9 +31,9 @@ export interface GreyImage {
 }
 
 export interface NaturalPatchArgs {
-  /** Side of the square patches; default 12 (seed 002). */
+  /** Side of the square patches; default 12 (Erhan et al. 2009). */
   readonly size?: number;
-  /** Default 100,000 (seed 002). */
+  /** Default 100,000 (Erhan et al. 2009). */
   readonly count?: number;
   /** A folder of photographs; default SKIMAGE_PHOTOS in SKIMAGE_DATA. */
   readonly folder?: string;

@@ -2,7 +2,7 @@
  * ZCA whitening (Bell & Sejnowski 1997): x ↦ W(x − μ) with W = U·diag(1/√(λ + ε))·Uᵀ from the
  * covariance's eigen-decomposition. Of all whitening matrices it is the one that keeps the data
  * closest to the original, so whitened patches still look like patches (edges stay where they are),
- * which is why image-patch models (seed 002 §6, Olshausen & Field's whitened patches) use it.
+ * which is why image-patch models (Erhan et al. 2009 §6, Olshausen & Field's whitened patches) use it.
  * ε > 0 damps the directions of smallest variance (the highest spatial frequencies, mostly noise).
  * The fitted transform is plain data: apply it to new rows, or save it next to a model.
  */

@@ -2,21 +2,18 @@
  * Backend choice. Node defaults to wasm (SIMD); `cpu` is the slow reference; `tensorflow` is used
  * only when the user happens to have @tensorflow/tfjs-node installed (never a dependency).
  * In the browser: webgpu → webgl → wasm, the first that initializes.
- * After the switch, deepvis's kernels for that backend are installed (see kernels/install.ts).
+ * After the switch, the engine is put in its mode (patches.ts: deepvis's patches and kernels, or
+ * stock tfjs; DEEPVIS_ENGINE=stock) and given its memory budget (memory.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { DeepvisError } from '../errors.js';
-import { installKernels, type KernelReport } from './kernels/install.js';
-import { installDilatedGradients } from './dilated_gradients.js';
-import { installAvgPoolGradient } from './avg_pool_gradient.js';
-import { installReluGradient } from './relu_gradient.js';
+import type { KernelReport } from './kernels/install.js';
+import { quietCpuBanner, wasmThreadCount } from './internals.js';
+import { setMemoryBudget } from './memory.js';
+import { applyPatches, type PatchMode } from './patches.js';
 import { checkTfjsVersion } from './version.js';
 import { parseGradientEngine, setGradientEngine, type GradientEngineChoice } from './gradient_engine.js';
-import { installLazyGradients } from './lazy_gradients.js';
-import { installLeanBackward } from './lean_backward.js';
-import { installShapeOnlySaves } from './shape_saves.js';
-import { installPlainTidyResults } from './tidy_results.js';
 import { canThreadWasmInNode, nodeCores, prepareThreadedWasm, unrefWasmWorkers } from './wasm_threads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
@@ -31,6 +28,14 @@ export interface EngineArgs {
   readonly wasmPaths?: string | Record<string, string>;
   /** Gradient engine (engine/gradient_engine.ts). Default: DEEPVIS_GRADIENTS, else 'auto'. */
   readonly gradients?: GradientEngineChoice;
+  /**
+   * 'deepvis' (default): deepvis's patches of tfjs's autodiff and its kernels (patches.ts);
+   * 'stock': plain tfjs, for comparison — the same numbers, more time and memory. (The CLI and
+   * the tests take it from DEEPVIS_ENGINE: patchModeFrom.)
+   */
+  readonly patches?: PatchMode;
+  /** Bytes a batch may take (chunking and refusals read it); default 2 GB (memory.ts). */
+  readonly memoryBudget?: number;
 }
 
 export interface EngineInfo {
@@ -39,6 +44,8 @@ export interface EngineInfo {
   simd: boolean;
   kernels: KernelReport;
   gradients: GradientEngineChoice;
+  patches: PatchMode;
+  memoryBudget: number;
 }
 
 const isNode = typeof process !== 'undefined' && process.versions?.node != null;
@@ -113,21 +120,18 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   if (chosen == null) throw new DeepvisError(`backend '${order.join('/')}' could not be initialized here`);
   await tf.ready();
   quietCpuBanner();
-  installDilatedGradients();
-  installAvgPoolGradient();
-  installReluGradient();
-  installLazyGradients();
-  installLeanBackward();
-  installShapeOnlySaves();
-  installPlainTidyResults();
-  const kernels = installKernels(chosen);
+  const patches = args.patches ?? 'deepvis';
+  const kernels = applyPatches(patches, chosen);
+  const memoryBudget = setMemoryBudget(args.memoryBudget);
   setGradientEngine(gradients);
   return {
     gradients,
     backend: chosen,
-    threads: chosen === 'wasm' ? wasmThreads() : 1,
+    threads: chosen === 'wasm' ? wasmThreadCount() : 1,
     simd: chosen === 'wasm' ? tf.env().getBool('WASM_HAS_SIMD_SUPPORT') : false,
     kernels,
+    patches,
+    memoryBudget,
   };
 }
 
@@ -144,16 +148,4 @@ export function softwareWebGl(): boolean {
   } catch {
     return false;
   }
-}
-
-function wasmThreads(): number {
-  const backend = tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } };
-  const count = backend.wasm?.tfjs?.getThreadsCount?.();
-  return typeof count === 'number' && count > 0 ? count : 1;
-}
-
-/** The cpu backend prints an advert for tfjs-node on first use in Node; deepvis users chose their backend. */
-function quietCpuBanner(): void {
-  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
-  if (cpu != null) cpu.firstUse = false;
 }

@@ -6,6 +6,7 @@
  * tfjs's own path. Registered once, for all backends.
  */
 import * as tf from '@tensorflow/tfjs';
+import { runKernel } from './internals.js';
 
 type Pair = [number, number];
 
@@ -28,8 +29,7 @@ function everyNth(g: tf.Tensor4D, [dh, dw]: Pair): tf.Tensor4D {
   return tf.stridedSlice(g, [0, 0, 0, 0], g.shape, [dh, dw, 1, 1]) as tf.Tensor4D;
 }
 
-const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) =>
-  tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) => runKernel(name, inputs, attrs) as tf.Tensor4D;
 
 let installed = false;
 

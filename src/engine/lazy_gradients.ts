@@ -19,18 +19,15 @@
  *    Here each closure computes what it needs, and ∂x is one broadcast product dy · γ/√(var + ε).
  *
  * Also: batch norm without scale or offset becomes differentiable (see runKernel below).
- * Installed once, for every backend; the gradients are the same functions of the same tensors.
+ * Hooks of the engine fence (internals.ts), added by patches.ts; the gradients are the same
+ * functions of the same tensors.
  */
 import * as tf from '@tensorflow/tfjs';
+import { addKernelHook, addTapeHook } from './internals.js';
 
 type Grads = Record<string, () => tf.Tensor>;
 type Attrs = Record<string, unknown>;
 type GradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: Attrs) => Grads;
-
-interface TapingEngine {
-  runKernel(name: string, inputs: tf.NamedTensorMap, attrs?: Attrs): tf.Tensor | tf.Tensor[];
-  addTapeNode(name: string, inputs: tf.NamedTensorMap, outputs: tf.Tensor[], grad: GradFunc | null, saved: tf.Tensor[], attrs: Attrs): void;
-}
 
 /** Gradient of the op's fused activation (tfjs only fuses linear activations under a gradient). */
 function preActivation(dy: tf.Tensor, y: tf.Tensor, activation: unknown): tf.Tensor {
@@ -97,41 +94,38 @@ const batchNormGrad: GradFunc = (dy, saved, attrs) => {
   };
 };
 
-let installed = false;
-
+/**
+ * The kernel hook (batch norm made differentiable without scale or offset; a fused kernel's
+ * attributes noted as it runs) and the tape hook (that kernel's node gets its lazy gradient).
+ */
 export function installLazyGradients(): void {
-  if (installed) return;
-  installed = true;
-  tf.registerGradient({
-    kernelName: 'FusedBatchNorm',
-    inputsToSave: ['x', 'mean', 'variance', 'scale'],
-    gradFunc: batchNormGrad as unknown as tf.GradConfig['gradFunc'],
-  });
-
-  const engine = tf.engine() as unknown as TapingEngine;
-  const runKernel = engine.runKernel;
-  const addTapeNode = engine.addTapeNode;
   let pending: { kernel: string; attrs: Attrs } | null = null;
-  engine.runKernel = function (name, inputs, attrs) {
-    // tf.batchNorm without scale or offset (a layers BatchNormalization with scale: false or
-    // center: false) cannot be differentiated in tfjs: the tape saves and walks the missing input.
-    // The neutral tensor in its place gives the same output and a gradient.
-    if (name === 'FusedBatchNorm' && (inputs.scale == null || inputs.offset == null)) {
+  addKernelHook('lazy fused gradients', {
+    before: (name, inputs) => {
+      // tf.batchNorm without scale or offset (a layers BatchNormalization with scale: false or
+      // center: false) cannot be differentiated in tfjs: the tape saves and walks the missing input.
+      // The neutral tensor in its place gives the same output and a gradient.
+      if (name !== 'FusedBatchNorm' || (inputs.scale != null && inputs.offset != null)) return inputs;
       const { mean } = inputs;
-      inputs = { ...inputs, scale: inputs.scale ?? tf.onesLike(mean), offset: inputs.offset ?? tf.zerosLike(mean) };
-    }
-    const out = runKernel.call(this, name, inputs, attrs);
-    if (FUSED_KERNELS.has(name)) pending = { kernel: name, attrs: attrs ?? {} };
-    return out;
-  };
-  engine.addTapeNode = function (name, inputs, outputs, grad, saved, attrs) {
-    const fused = FUSED[name];
+      return { ...inputs, scale: inputs.scale ?? tf.onesLike(mean), offset: inputs.offset ?? tf.zerosLike(mean) };
+    },
+    after: (name, attrs) => {
+      if (FUSED_KERNELS.has(name)) pending = { kernel: name, attrs };
+    },
+  });
+  addTapeHook('lazy fused gradients', (r) => {
+    const fused = FUSED[r.name];
     // A gradient someone registered under the scope name wins, as in tfjs.
-    if (fused != null && pending?.kernel === fused.kernel && tf.getGradient(name) == null) {
-      const opAttrs = pending.attrs;
-      pending = null;
-      return addTapeNode.call(this, name, inputs, outputs, (dy, s) => fused.grad(dy, s, opAttrs), saved, opAttrs);
-    }
-    return addTapeNode.call(this, name, inputs, outputs, grad, saved, attrs);
-  };
+    if (fused == null || pending?.kernel !== fused.kernel || tf.getGradient(r.name) != null) return r;
+    const opAttrs = pending.attrs;
+    pending = null;
+    return { ...r, gradient: (dy, saved) => fused.grad(dy, saved, opAttrs), attrs: opAttrs };
+  });
 }
+
+/** The batch-norm gradient whose closures compute only what is asked for (registered by patches.ts). */
+export const LAZY_BATCH_NORM: tf.GradConfig = {
+  kernelName: 'FusedBatchNorm',
+  inputsToSave: ['x', 'mean', 'variance', 'scale'],
+  gradFunc: batchNormGrad as unknown as tf.GradConfig['gradFunc'],
+};

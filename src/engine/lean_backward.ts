@@ -9,23 +9,7 @@
  * Only first-order gradients take this path; a gradient inside a gradient keeps tfjs's own.
  */
 import * as tf from '@tensorflow/tfjs';
-
-interface TapeNode {
-  kernelName: string;
-  inputs: Record<string, tf.Tensor>;
-  outputs: tf.Tensor[];
-  gradient: ((dys: Array<tf.Tensor | null>) => Record<string, () => tf.Tensor>) | null;
-  saved: tf.Tensor[];
-}
-
-interface EngineInternals {
-  state: { gradientDepth: number; activeTape: TapeNode[] | null };
-  scopedRun<T>(start: () => void, end: () => void, f: () => T): T;
-  startTape(): void;
-  endTape(): void;
-  tidy<T extends tf.TensorContainer>(name: string | (() => T), f?: () => T): T;
-  gradients(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor, allowNoGradients?: boolean): { value: tf.Tensor; grads: tf.Tensor[] };
-}
+import { replaceBackward, type BackwardParts, type TapeNode } from './internals.js';
 
 /**
  * The nodes on a path from xs to y, in tape order, each with only the inputs that depend on xs
@@ -54,7 +38,7 @@ function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly tf.Tensor[], y: 
   }));
 }
 
-function backprop(grads: Map<number, tf.Tensor>, tape: readonly TapeNode[], engine: EngineInternals, keep: ReadonlySet<tf.Tensor>): void {
+function backprop(grads: Map<number, tf.Tensor>, tape: readonly TapeNode[], engine: BackwardParts, keep: ReadonlySet<tf.Tensor>): void {
   for (let i = tape.length - 1; i >= 0; i--) {
     const node = tape[i];
     const dys = node.outputs.map((o) => grads.get(o.id) ?? null);
@@ -62,7 +46,7 @@ function backprop(grads: Map<number, tf.Tensor>, tape: readonly TapeNode[], engi
     const inputGradients = node.gradient(dys);
     for (const name in node.inputs) {
       if (!(name in inputGradients)) throw new Error(`Cannot backprop through input ${name}. Available gradients found: ${Object.keys(inputGradients)}.`);
-      const dx = engine.tidy(() => inputGradients[name]());
+      const dx = engine.tidy('gradient', () => inputGradients[name]());
       const x = node.inputs[name];
       if (dx.dtype !== 'float32') throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input ${name} must have 'float32' dtype, but has '${dx.dtype}'`);
       if (!tf.util.arraysEqual(dx.shape, x.shape)) throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input '${name}' has shape '${dx.shape}', which does not match the shape of the input '${x.shape}'`);
@@ -95,32 +79,27 @@ function release(grads: ReadonlyMap<number, tf.Tensor>, t: tf.Tensor, keep: Read
   t.dispose();
 }
 
-let installed = false;
-
+/** The lean walk in place of tfjs's (through the engine fence); higher-order gradients keep tfjs's own. */
 export function installLeanBackward(): void {
-  if (installed) return;
-  installed = true;
-  const engine = tf.engine() as unknown as EngineInternals;
-  const stock = engine.gradients;
-  engine.gradients = function (this: EngineInternals, f, xs, dy, allowNoGradients = false) {
+  replaceBackward((engine, f, xs, dy, allowNoGradients) => {
     // Higher-order gradients (a gradient recorded inside another) keep tfjs's own walk.
-    if (this.state.gradientDepth > 0) return stock.call(this, f, xs, dy, allowNoGradients);
+    if (engine.state.gradientDepth > 0) return null;
     if (dy != null && dy.dtype !== 'float32') throw new Error(`dy must have 'float32' dtype, but has '${dy.dtype}'`);
-    const y = this.scopedRun(() => this.startTape(), () => this.endTape(), () => this.tidy('forward', f));
+    const y = engine.record(f);
     tf.util.assert(y instanceof tf.Tensor, () => 'The result y returned by f() must be a tensor.');
-    const tape = nodesFromXsToY(this.state.activeTape ?? [], xs, y);
+    const tape = nodesFromXsToY(engine.state.activeTape ?? [], xs, y);
     if (!allowNoGradients && tape.length === 0 && xs.length > 0) {
       throw new Error('Cannot compute gradient of y=f(x) with respect to x. Make sure that the f you passed encloses all operations that lead from x to y.');
     }
-    return this.tidy('backward', () => {
+    return engine.tidy('backward', () => {
       const grads = new Map<number, tf.Tensor>();
       grads.set(y.id, dy ?? tf.ones(y.shape));
       // y itself, the caller's dy and the xs' gradients are what the caller gets back.
-      backprop(grads, tape, this, new Set<tf.Tensor>(dy ? [dy] : []));
+      backprop(grads, tape, engine, new Set<tf.Tensor>(dy ? [dy] : []));
       const out = xs.map((x) => grads.get(x.id)!);
-      for (const node of this.state.activeTape ?? []) for (const t of node.saved) t.dispose();
-      this.state.activeTape = null;
+      for (const node of engine.state.activeTape ?? []) for (const t of node.saved) t.dispose();
+      engine.state.activeTape = null;
       return { value: y, grads: out } as never;
     });
-  };
+  });
 }

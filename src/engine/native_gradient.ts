@@ -18,6 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HostArray } from './forward_runner.js';
 import { gradientFusion } from './gradient_engine.js';
+import { runCustomKernel } from './internals.js';
 import { activeRules, type BackwardRules } from './rules.js';
 
 export interface NativeGradients {
@@ -41,14 +42,6 @@ export interface NativeTapProgram {
 }
 
 /** tfjs's kernel entry for ops with their own forward and backward functions (what tf.customGrad uses), typed. */
-interface KernelFuncEngine {
-  runKernelFunc(params: {
-    forwardFunc: () => tf.Tensor[];
-    backwardsFunc: (dy: tf.Tensor | tf.Tensor[]) => Record<string, () => tf.Tensor>;
-    inputs: Record<string, tf.Tensor>;
-  }): tf.Tensor[];
-}
-
 const hostOf = (t: tf.Tensor): HostArray => ({ data: t.dataSync() as Float32Array, dims: t.shape });
 const tensorOf = (h: HostArray): tf.Tensor => tf.tensor(h.data, [...h.dims], 'float32');
 const ruleKey = (r: BackwardRules) => `${r.relu}/${r.unpool ?? 'switches'}`;
@@ -121,7 +114,6 @@ export class NativeTapOp {
       if (delta) grads.delta = () => tensorOf(compute({ dx: false, dDelta: true }).dDelta!);
       return grads;
     };
-    const engine = tf.engine() as unknown as KernelFuncEngine;
-    return engine.runKernelFunc({ forwardFunc, backwardsFunc, inputs: delta ? { x, delta } : { x } });
+    return runCustomKernel(forwardFunc, backwardsFunc, delta ? { x, delta } : { x });
   }
 }

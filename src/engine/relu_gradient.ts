@@ -8,29 +8,30 @@
  * Both read the op's output y, not its input: y > 0 exactly where x > 0 (and 0 < y < 6 where
  * 0 < x < 6), and y is what the next layer saves anyway, so the tape holds one tensor per ReLU
  * instead of two (PyTorch's in-place ReLU gets the same); 1/3 of ResNet-18's saved activations.
- * Registered once at engine start; engine/rules.ts swaps rules on top of it.
+ * Registered by patches.ts; engine/rules.ts swaps rules on top of them.
  */
 import * as tf from '@tensorflow/tfjs';
 
-let installed = false;
+/** ReLU's gradient, reading the op's output (registered by patches.ts in the deepvis mode). */
+export const RELU_GRADIENT: tf.GradConfig = {
+  kernelName: 'Relu',
+  outputsToSave: [true],
+  gradFunc: (dy, saved) => {
+    const [x] = saved;
+    return { x: () => tf.mul(dy as tf.Tensor, tf.step(x.dtype === 'float32' ? x : tf.cast(x, 'float32'))) };
+  },
+};
 
-export function installReluGradient(): void {
-  if (installed) return;
-  installed = true;
-  tf.registerGradient({
-    kernelName: 'Relu',
-    outputsToSave: [true],
-    gradFunc: (dy, saved) => {
-      const [x] = saved;
-      return { x: () => tf.mul(dy as tf.Tensor, tf.step(x.dtype === 'float32' ? x : tf.cast(x, 'float32'))) };
-    },
-  });
-  tf.registerGradient({
-    kernelName: 'Relu6',
-    outputsToSave: [true],
-    gradFunc: (dy, saved) => {
-      const [x] = saved;
-      return { x: () => tf.mul(dy as tf.Tensor, tf.step(tf.mul(x, tf.sub(6, x)))) };
-    },
-  });
-}
+/**
+ * ReLU6's gradient, reading the op's output. Registered in both modes: tfjs's own passes dy at
+ * x = 6 (its LessEqual), where PyTorch's hardtanh backward gives 0 — a different number, not
+ * only a slower one.
+ */
+export const RELU6_GRADIENT: tf.GradConfig = {
+  kernelName: 'Relu6',
+  outputsToSave: [true],
+  gradFunc: (dy, saved) => {
+    const [x] = saved;
+    return { x: () => tf.mul(dy as tf.Tensor, tf.step(tf.mul(x, tf.sub(6, x)))) };
+  },
+};

@@ -1,12 +1,12 @@
 /**
  * Backward rules through ReLU and max-pooling, the only thing that distinguishes the gradient
- * maps of the seeds from each other (Springenberg et al. 2015 made this explicit):
+ * maps of the source papers from each other (Springenberg et al. 2015 made this explicit):
  * - gradient (Simonyan et al.): ReLU passes dy where the forward input was positive;
- * - deconvnet (Zeiler & Fergus; seed 001 §5, seed 003 §4.1): ReLU passes the positive part of
+ * - deconvnet (Zeiler & Fergus; Cavojska 2015 §5, Agrawal & Balani §4.1): ReLU passes the positive part of
  *   the signal coming down, whatever the forward input was;
  * - guided backpropagation: both conditions at once.
  * Max-pooling unpools through the switches recorded in the forward pass (the stock max-pool
- * gradient), or, for the deconvnet variant without switches of seed 003 §4.1, gives every position
+ * gradient), or, for the deconvnet variant without switches of Agrawal & Balani §4.1, gives every position
  * of a pooling window the window's value (nearest-neighbour unpooling).
  *
  * The rules are swapped in tfjs's gradient registry for the duration of one call, so they apply to
@@ -15,6 +15,7 @@
  * the call is synchronous and restores the stock rules in `finally`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { runKernel } from './internals.js';
 import { releaseTapeAfterError } from './tape.js';
 
 /**
@@ -55,9 +56,7 @@ function nearestUnpool(dy: tf.Tensor4D, x: tf.Tensor4D, attrs: tf.NamedAttrMap):
   const { filterSize, strides, pad } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number };
   const [fh, fw] = typeof filterSize === 'number' ? [filterSize, filterSize] : filterSize;
   const ones = tf.ones([fh, fw, x.shape[3], 1]);
-  const out = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: ones }, {
-    strides, pad, dilations: [1, 1], dimRoundingMode: undefined, inputShape: x.shape,
-  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  const out = runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: ones }, { strides, pad, dilations: [1, 1], dimRoundingMode: undefined, inputShape: x.shape }) as tf.Tensor4D;
   ones.dispose();
   return out;
 }

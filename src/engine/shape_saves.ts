@@ -14,11 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-type Saved = Array<tf.Tensor | ShapeOnly>;
-
-interface TapingEngine {
-  addTapeNode(name: string, inputs: tf.NamedTensorMap, outputs: tf.Tensor[], grad: unknown, saved: Saved, attrs: unknown): void;
-}
+import { addTapeHook } from './internals.js';
 
 /** What the listed gradients read of a saved tensor; dispose is a no-op so tape cleanup still works. */
 class ShapeOnly {
@@ -35,25 +31,21 @@ class ShapeOnly {
 /** Kernels whose tfjs 4.22 gradient reads only `.shape` / `.rank` of its saved tensors. */
 export const SHAPE_ONLY_KERNELS: ReadonlySet<string> = new Set(['Add', 'Sub', 'Reshape', 'PadV2', 'Slice', 'Concat', 'Sum', 'Mean']);
 
-let installed = false;
+let stock: Map<string, tf.GradConfig | undefined> | null = null;
 
+/** The tape hook: a listed kernel's saved tensors released as its node is taped, stand-ins in their place. */
 export function installShapeOnlySaves(): void {
-  if (installed) return;
-  installed = true;
-  const stock = new Map([...SHAPE_ONLY_KERNELS].map((k) => [k, tf.getGradient(k)]));
-  const engine = tf.engine() as unknown as TapingEngine;
-  const addTapeNode = engine.addTapeNode;
-  engine.addTapeNode = function (name, inputs, outputs, grad, saved, attrs) {
-    const config = stock.get(name);
-    if (config != null && tf.getGradient(name) === config && Array.isArray(saved)) {
-      for (let i = 0; i < saved.length; i++) {
-        const t = saved[i];
-        if (t instanceof tf.Tensor) {
-          saved[i] = new ShapeOnly(t.shape.slice(), t.dtype);
-          t.dispose();
-        }
-      }
-    }
-    return addTapeNode.call(this, name, inputs, outputs, grad, saved, attrs);
-  };
+  stock ??= new Map([...SHAPE_ONLY_KERNELS].map((k) => [k, tf.getGradient(k)]));
+  const configs = stock;
+  addTapeHook('shape-only saves', (r) => {
+    const config = configs.get(r.name);
+    if (config == null || tf.getGradient(r.name) !== config || !Array.isArray(r.saved)) return r;
+    const saved = r.saved.map((t) => {
+      if (!(t instanceof tf.Tensor)) return t;
+      const stand = new ShapeOnly(t.shape.slice(), t.dtype);
+      t.dispose();
+      return stand;
+    });
+    return { ...r, saved };
+  });
 }

@@ -4,26 +4,21 @@
  * gradient), those tensors stay alive and the tape lingers. After catching such an error, deepvis
  * frees them the way tfjs would have (only at gradient depth 0, i.e. outside any outer gradient).
  */
-import * as tf from '@tensorflow/tfjs';
-
-interface EngineState {
-  gradientDepth: number;
-  activeTape: Array<{ saved?: tf.Tensor[] }> | null;
-}
+import { clearActiveTape, tapeState } from './internals.js';
 
 export function releaseTapeAfterError(): void {
-  const state = (tf.engine() as unknown as { state: EngineState }).state;
+  const state = tapeState();
   if (state.gradientDepth !== 0 || state.activeTape == null) return;
   for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
-  state.activeTape = null;
+  clearActiveTape();
 }
 
 /** True while a gradient is being recorded: a forward pass then has to run on tfjs, on the tape. */
 export function recordingGradients(): boolean {
-  return (tf.engine() as unknown as { state: EngineState }).state.gradientDepth > 0;
+  return tapeState().gradientDepth > 0;
 }
 
 /** How many gradients are being recorded around this point (1 inside one tf.grad, 2 inside a gradient of a gradient). */
 export function gradientDepth(): number {
-  return (tf.engine() as unknown as { state: EngineState }).state.gradientDepth;
+  return tapeState().gradientDepth;
 }

@@ -7,11 +7,7 @@
  * of the process's memory above the wasm heap. A result that cannot hold a tensor is passed on as
  * nothing to track; the value the caller gets back is untouched.
  */
-import * as tf from '@tensorflow/tfjs';
-
-interface ScopingEngine {
-  endScope(result?: unknown): void;
-}
+import { filterScopeResults } from './internals.js';
 
 /** True when `v` is made only of numbers, strings, booleans and typed arrays. */
 function holdsNoTensor(v: unknown): boolean {
@@ -21,14 +17,7 @@ function holdsNoTensor(v: unknown): boolean {
   return false;
 }
 
-let installed = false;
-
+/** A scope's result that cannot hold a tensor is handed on as nothing to track. */
 export function installPlainTidyResults(): void {
-  if (installed) return;
-  installed = true;
-  const engine = tf.engine() as unknown as ScopingEngine;
-  const endScope = engine.endScope;
-  engine.endScope = function (this: ScopingEngine, result?: unknown) {
-    return endScope.call(this, holdsNoTensor(result) ? null : result);
-  };
+  filterScopeResults((result) => (holdsNoTensor(result) ? null : result));
 }

@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { wasmWorkers } from './internals.js';
 
 const LOAD_MAIN_SCRIPT =
   'if(typeof e.data.urlOrBlob=="string"){importScripts(e.data.urlOrBlob)}else{var objectUrl=URL.createObjectURL(e.data.urlOrBlob);importScripts(objectUrl);URL.revokeObjectURL(objectUrl)}';
@@ -119,9 +120,5 @@ export function prepareThreadedWasm(threads: number): () => void {
  * kernels, and the process ends when the main thread is done.
  */
 export function unrefWasmWorkers(): void {
-  const module = (tf.backend() as unknown as { wasm?: { PThread?: { runningWorkers?: unknown[]; unusedWorkers?: unknown[] } } }).wasm;
-  const pthread = module?.PThread;
-  for (const w of [...(pthread?.runningWorkers ?? []), ...(pthread?.unusedWorkers ?? [])]) {
-    (w as { unref?: () => void }).unref?.();
-  }
+  for (const w of wasmWorkers()) (w as { unref?: () => void }).unref?.();
 }

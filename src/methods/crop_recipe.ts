@@ -8,7 +8,7 @@ import type { VisModel } from '../model/types.js';
 import type { Objective } from '../objectives/objective.js';
 import type { Rng } from '../engine/rng.js';
 import { randomCrops } from '../transforms/crops.js';
-import { unitObjectiveOf, type UnitRequest } from './common.js';
+import { unitObjectiveOf, type UnitRequest } from './recipe.js';
 
 /** k crops per item, item-major; `weight` × the mean over an item's crops is its score (Xplique: reduce_mean). */
 export function cropViews(model: VisModel, req: UnitRequest, k: number, weight = 1): Objective {

@@ -1,5 +1,5 @@
 /**
- * The data-driven ("combined") method of seed 000, §4: start from the data-set image that excites
+ * The data-driven ("combined") method of the maximising-images paper, §4: start from the data-set image that excites
  * the unit most (as deconvolution does), take a fixed number of gradient-ascent steps with no pixel
  * moving more than 1% of the input range per step (optimize/ascent.ts), then pass every pixel
  * through a step filter (1 above the threshold 0.9 of the range, else 0). The step count the seed
@@ -7,18 +7,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { bestImages } from '../analysis/dataset_max.js';
-import type { DataStartArgs } from '../analysis/data_driven_steps.js';
+import { compareWithBlank, layerSteps, type DataStartArgs, type StepEstimate } from '../analysis/data_driven_steps.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { boundedAscentSteps } from '../optimize/ascent.js';
 import { checkLr } from '../optimize/divergence.js';
 import type { Steps } from '../optimize/drive.js';
-import { drained, scoreImages, unitObjectiveOf, type MethodResult, type UnitRequest } from './common.js';
+import { defineFeatureVis } from './method.js';
+import { disposable, drained, scoreImages, unitObjectiveOf, type MethodResult, type UnitRequest } from './recipe.js';
 
 export { compareWithBlank, estimateSteps, type SpeedComparison, type StepEstimate } from '../analysis/data_driven_steps.js';
 export { isolatedPixels } from '../analysis/noise.js';
 
 export type DataDrivenArgs = UnitRequest & DataStartArgs;
+/** A CLI run's arguments: with --estimate-steps the estimate, with --compare the blank-start comparison. */
+type DataDrivenRun = DataDrivenArgs & { readonly stepEstimate?: StepEstimate; readonly compare?: boolean };
 
 export interface DataDrivenResult extends MethodResult {
   /** Index in `data` of each unit's starting image. */
@@ -30,7 +33,7 @@ export interface DataDrivenResult extends MethodResult {
   unfiltered: tf.Tensor4D;
 }
 
-/** Step filter of seed 000: hi where x > lo + t·(hi − lo), else lo. */
+/** Step filter of the maximising-images paper: hi where x > lo + t·(hi − lo), else lo. */
 export function stepFilter(x: tf.Tensor4D, range: readonly [number, number], threshold = 0.9): tf.Tensor4D {
   const [lo, hi] = range;
   return tf.tidy(() => x.greater(lo + threshold * (hi - lo)).toFloat().mul(hi - lo).add(lo) as tf.Tensor4D);
@@ -60,7 +63,33 @@ export function* dataDrivenSteps(model: VisModel, args: DataDrivenArgs): Steps<D
   const filtered = stepFilter(run.images, model.input.range, p.threshold);
   const final = scoreImages(model, objective, filtered);
   const units = args.units.map((unit, i) => ({ unit, activation: final[i], steps: p.steps }));
-  return { images: filtered, unfiltered: run.images, units, starts, startActivations, ascentActivations, objective: objective.description, params: p, seconds: (performance.now() - t0) / 1000 };
+  return disposable({ images: filtered, unfiltered: run.images, units, starts, startActivations, ascentActivations, objective: objective.description, params: p, seconds: (performance.now() - t0) / 1000 });
 }
 
 export const dataDriven = drained(dataDrivenSteps);
+
+export const dataDrivenMethod = defineFeatureVis({
+  name: 'data-driven', title: 'data-driven', tagline: 'from the best data-set image', paper: 'the maximising-images paper (000)',
+  defaults: '60 steps (or --estimate-steps), at most 1% of the range per pixel per step, step filter at 0.9 of the range',
+  options: {
+    'estimate-steps': { type: 'bool', help: "set the step count from the layer's unimodal units (§3–4)" },
+    compare: { type: 'bool', help: 'also measure steps/time to 90% of the final activation from a blank image' },
+    threshold: { type: 'number', help: 'step-filter threshold, fraction of the range (library default 0.9)' },
+  },
+  needs: { data: () => 'starts from data-set images' },
+  args: (req, o, { model, data }): DataDrivenRun => {
+    const a: DataDrivenArgs = { ...req, data: data!, threshold: o.threshold, stepFraction: req.lr };
+    return { ...(o['estimate-steps'] ? layerSteps(model, a) : a), compare: o.compare };
+  },
+  params: (_, a) => dataDrivenParams(a),
+  batch: () => ({ copies: 1, what: 'start', chunkable: false, rows: 1 }),
+  steps: dataDrivenSteps,
+  extras: (r: DataDrivenResult, a: DataDrivenRun, { model }) => ({
+    json: {
+      ...(a.stepEstimate ? { stepEstimate: a.stepEstimate } : {}), starts: r.starts, startActivations: r.startActivations, ascentActivations: r.ascentActivations,
+      ...(a.compare ? { comparison: compareWithBlank(model, a) } : {}),
+    },
+  }),
+  interactive: false,
+  compare: false,
+});

@@ -1,5 +1,5 @@
 /**
- * Sampling from a deep belief net with one unit clamped (Erhan et al. 2009, seed 002 §4): the unit
+ * Sampling from a deep belief net with one unit clamped (Erhan et al. 2009, §4): the unit
  * of hidden layer j is held at 1 while block Gibbs sampling runs in the RBM joining layers j−1 and
  * j; the resulting layer-(j−1) state is then sampled top-down through the lower RBMs' generative
  * weights to the input, whose mean-field image is returned. By default each unit runs ONE chain,
@@ -40,7 +40,7 @@ export interface DbnSampleResult {
 }
 
 export const GIBBS_STEPS = 200; // in the top RBM when not told (the CLI shows it too)
-export const SAMPLE_EVERY = 100; // seed 002 §6.1
+export const SAMPLE_EVERY = 100; // Erhan et al. 2009 §6.1
 
 export function sampleDbnUnits(model: VisModel, args: DbnSampleArgs): DbnSampleResult {
   const { stack, layer, j } = dbnLayer(model, args.layer);

@@ -1,5 +1,5 @@
 /**
- * What sampling a deep belief net needs from a model (seed 002 §4): deepvis's stack metadata (the
+ * What sampling a deep belief net needs from a model (Erhan et al. 2009 §4): deepvis's stack metadata (the
  * RBMs' visible biases, written by `deepvis train --arch dbn|rbm`) and a hidden layer h1, h2, …;
  * anything else is refused with one line that says what to sample instead.
  */

@@ -1,5 +1,5 @@
 /**
- * DeepDream (Mordvintsev, Olah & Tyka 2015; seed 001 §6), (b): enhance what a layer sees in a
+ * DeepDream (Mordvintsev, Olah & Tyka 2015; Cavojska 2015 §6), (b): enhance what a layer sees in a
  * photo — ascent (step lr·g/mean|g|) on the layer's mean squared activation over octaves, coarse to
  * fine, carrying the detail added at one scale to the next. The photo is a canvas larger than the
  * model's input, dreamt in model-sized tiles (one batch) shifted at random every step (tiles.ts).
@@ -16,7 +16,7 @@ import { optimizeOwned, type StepInfo } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
 import { octaveSizes, randomTiles } from '../transforms/tiles.js';
-import { drained, type RunControl } from './common.js';
+import { drained, type RunControl } from './recipe.js';
 
 /** Defaults: 3 octaves, each 1.4× the previous, 20 steps each; lr (a fraction of the input range) 0.01. */
 export interface DreamArgs extends Omit<RunControl, 'steps' | 'onStep'> {

@@ -1,5 +1,5 @@
 /**
- * DeepDream (a), seed 001 §6: units or classes from noise with the prior "neighbouring pixels are
+ * DeepDream (a), Cavojska 2015 §6: units or classes from noise with the prior "neighbouring pixels are
  * correlated" — total variation in the objective, a light blur every 8 steps, and jitter; all
  * units in one batch.
  */
@@ -15,7 +15,7 @@ import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
 import { blurEvery } from '../projections/regularizers.js';
 import { jitter, randomTransforms } from '../transforms/affine.js';
-import { drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult, type UnitRequest } from './common.js';
+import { disposable, drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult, type UnitRequest } from './recipe.js';
 
 export interface DreamUnitsArgs extends UnitRequest {
   /** Weight of the total-variation prior, per squared input range; default 30. */
@@ -48,7 +48,7 @@ export function* dreamUnitsSteps(model: VisModel, args: DreamUnitsArgs): Steps<M
     signal: args.signal,
   });
   const units = outcomes(args.units, run, scoreImages(model, own, run.images));
-  return { images: run.images, units, objective: objective.description, params: p, seconds: run.seconds };
+  return disposable({ images: run.images, units, objective: objective.description, params: p, seconds: run.seconds });
 }
 
 export const dreamUnits = drained(dreamUnitsSteps);

@@ -1,12 +1,13 @@
 /**
  * Activation maximization, Erhan, Bengio, Courville & Vincent 2009 ("Visualizing Higher-Layer
- * Features of a Deep Network", seed 002, §3 and §6.1): find x* = argmax a_ij(x) subject to
+ * Features of a Deep Network", Erhan et al. 2009, §3 and §6.1): find x* = argmax a_ij(x) subject to
  * ‖x‖ = ρ by gradient ascent from random-uniform starts, re-projecting x onto the norm sphere after
  * every step; several restarts per unit, keeping the best (restarts.ts).
  *
  * All units × restarts run as one batch (item r·U + u serves unit u).
  */
 import * as tf from '@tensorflow/tfjs';
+import { meanNorm } from '../analysis/dataset_max.js';
 import { Rng } from '../engine/rng.js';
 import type { VisModel } from '../model/types.js';
 import { checkLr } from '../optimize/divergence.js';
@@ -14,7 +15,9 @@ import type { Steps } from '../optimize/drive.js';
 import { optimizeOwned, type StepRule } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
 import { normProjection } from '../projections/projections.js';
-import { drained, unitObjectiveOf, type UnitRequest } from './common.js';
+import { restartsGrid } from '../render/restarts_grid.js';
+import { defineFeatureVis } from './method.js';
+import { disposable, drained, unitObjectiveOf, type UnitRequest } from './recipe.js';
 import { bestRestarts, type RestartOutcome } from './restarts.js';
 
 /** The unit request (layer, units, neuron, steps — default 300, seed, onStep, signal) plus Erhan's own knobs. */
@@ -44,6 +47,8 @@ export interface ErhanResult {
   rho: number;
   params: ReturnType<typeof erhanParams>;
   seconds: number;
+  /** Frees the images and the restart images. */
+  dispose(): void;
 }
 
 /** Every parameter of a run, defaults resolved: what the run uses and what its JSON reports. */
@@ -69,7 +74,27 @@ export function* erhanSteps(model: VisModel, args: ErhanArgs): Steps<ErhanResult
   });
   const best = bestRestarts(run, u, p.restarts, args.keepRestarts);
   const units = args.units.map((unit, k) => ({ unit, ...best.units[k] }));
-  return { images: best.images, restartImages: best.all, units, objective: objective.description, rho: p.rho, params: p, seconds: run.seconds };
+  return disposable({ images: best.images, restartImages: best.all, units, objective: objective.description, rho: p.rho, params: p, seconds: run.seconds });
 }
 
 export const erhan = drained(erhanSteps);
+
+export const erhanMethod = defineFeatureVis({
+  name: 'erhan', title: 'Erhan', tagline: 'gradient ascent', paper: 'Erhan et al. 2009',
+  defaults: "300 steps, lr 0.03 of the range, 9 restarts, ρ = the data's mean norm (else 0.35·range·√D)",
+  options: {
+    restarts: { type: 'int', min: 1, help: 'random starts per unit (best kept; library default 9, §6.1)' },
+    'show-restarts': { type: 'bool', help: "also write LAYER-erhan-restarts.png, every unit's restarts in a row with their mean pairwise correlation (figs. 1–2, right)" },
+    rho: { type: 'number', help: 'norm of the images (default: mean norm of --data, else 0.35·range·√D)' },
+  },
+  args: (req, o, ctx): ErhanArgs => ({ ...req, restarts: o.restarts, keepRestarts: o['show-restarts'], rho: o.rho ?? (ctx.data ? meanNorm(ctx.data) : undefined) }),
+  params: erhanParams,
+  batch: (model, req, o) => ({ copies: erhanParams(model, { ...req, restarts: o.restarts }).restarts, what: 'restarts', lower: '--restarts', chunkable: true, rows: 1 }),
+  steps: erhanSteps,
+  extras: (r: ErhanResult, a, { model }) => (r.restartImages ? {
+    figures: [{ suffix: '-restarts', image: restartsGrid(r.restartImages.dataSync(), model.input.shape, r.units, `${a.layer}: ${r.params.restarts} random restarts per unit (* kept), r = mean pairwise correlation`) }],
+  } : {}),
+  interactive: { options: { restarts: 1 } },
+  quick: { restarts: 2 },
+  atlas: { settings: { steps: 150, restarts: 2 }, conv: 1, dense: 0 },
+});

@@ -1,5 +1,5 @@
 /**
- * Seed 002 §6.1 defaults and evidence: 9 restarts per unit; every restart's image kept in
+ * Erhan et al. 2009 §6.1 defaults and evidence: 9 restarts per unit; every restart's image kept in
  * unit-major order, the best one identical to the image the method keeps, and the reported
  * similarity recomputable from those images. §4 sampling: one chain per unit, sampled every
  * `every` Gibbs iterations — checked by taking a one-step-spaced chain and a three-step-spaced one
@@ -26,7 +26,7 @@ function tinyDbn(seed = 1) {
   return fromLayersModel(m);
 }
 
-describe('erhan restarts (seed 002 §6.1)', () => {
+describe('erhan restarts (§6.1)', () => {
   it('defaults to 9 random restarts per unit', () => {
     assert.equal(erhanParams(tinyDbn(), { layer: 'h2', units: [0] }).restarts, 9);
   });
@@ -54,7 +54,7 @@ describe('erhan restarts (seed 002 §6.1)', () => {
   });
 });
 
-describe('clamped sampling runs one chain per unit (seed 002 §4, §6.1)', () => {
+describe('clamped sampling runs one chain per unit (Erhan et al. 2009 §4, §6.1)', () => {
   it('takes sample k after iteration (k+1)·every of the same chain', async () => {
     const model = tinyDbn(3);
     await noLeaks(() => {

@@ -1,6 +1,6 @@
 /**
  * Inversion (Mahendran & Vedaldi 2015, "Understanding Deep Image Representations by Inverting
- * Them"; seed 001 §7): from a photo x0 and a layer, find
+ * Them"; Cavojska 2015 §7): from a photo x0 and a layer, find
  *   x* = argmin ‖φ(x) − φ(x0)‖² / ‖φ(x0)‖² + λα·‖x − c‖α^α + λTV·TV^β(x)
  * by gradient descent from several random starts at once (one batch). What all reconstructions
  * share is what the layer keeps; where they differ, the layer is invariant.
@@ -22,7 +22,7 @@ import { optimizeOwned } from '../optimize/loop.js';
 import { cosine } from '../optimize/schedules.js';
 import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
-import { drained, type RunControl } from './common.js';
+import { drained, type RunControl } from './recipe.js';
 
 /** Defaults: 4 restarts, 400 steps, Adam lr 0.05 of the input range, α = 6, λα = 1, β = 2, λTV = 0.5 (style: λα = λTV = 0). */
 export interface InvertArgs extends RunControl {

@@ -21,7 +21,8 @@ import { warmup } from '../optimize/schedules.js';
 import { bounded, rawPixels } from '../param/bounded.js';
 import { fourier } from '../param/fourier.js';
 import { defaultTransforms, randomTransforms, type Transform } from '../transforms/affine.js';
-import { drained, outcomes, scoreImages, scoreRandom, unitObjectiveOf, type MethodResult, type UnitRequest } from './common.js';
+import { defineFeatureVis } from './method.js';
+import { disposable, drained, outcomes, scoreImages, scoreRandom, unitObjectiveOf, type MethodResult, type UnitRequest } from './recipe.js';
 
 export interface LucidArgs extends UnitRequest {
   /** 'fourier' (default) or plain 'pixels' through the same sigmoid. */
@@ -72,7 +73,32 @@ export function* lucidSteps(model: VisModel, args: LucidArgs): Steps<MethodResul
   });
   // Report the unit's own activation on the final image, without transforms or diversity.
   const units = outcomes(perItem, run, scoreImages(model, own, run.images));
-  return { images: run.images, units, objective: objective.description, params: { ...p, transforms: p.transforms.map((t) => t.name) }, seconds: run.seconds };
+  return disposable({ images: run.images, units, objective: objective.description, params: { ...p, transforms: p.transforms.map((t) => t.name) }, seconds: run.seconds });
 }
 
 export const lucid = drained(lucidSteps);
+
+export const lucidMethod = defineFeatureVis({
+  name: 'lucid', title: 'Lucid', tagline: 'Fourier, robust', paper: 'Olah et al. 2017',
+  defaults: '256 steps at lr 0.08 for ≤ 32 px, else 384–512 at 0.05; Fourier, decorrelated colour, pad/jitter/scale/rotate',
+  options: {
+    param: { type: 'string', help: 'parameterization (library default fourier)', choices: ['fourier', 'pixels'] },
+    'per-unit': { type: 'int', min: 1, help: 'images per unit, kept apart by a diversity term (library default 1)' },
+    diversity: { type: 'number', help: "weight of the diversity term, relative to the units' typical activation (library default 1)" },
+    'no-decorrelate': { type: 'bool', help: 'no colour decorrelation' },
+    'no-transforms': { type: 'bool', help: 'no pad/jitter/scale/rotate' },
+  },
+  args: (req, o): LucidArgs => ({
+    ...req, param: o.param, perUnit: o['per-unit'], diversityWeight: o.diversity, decorrelate: !o['no-decorrelate'], transforms: o['no-transforms'] ? [] : undefined,
+  }),
+  params: lucidParams,
+  batch: (model, req, o) => {
+    const k = lucidParams(model, { perUnit: o['per-unit'] }).perUnit;
+    return { copies: k, what: 'images per unit', lower: '--per-unit', chunkable: k === 1, rows: k };
+  },
+  steps: lucidSteps,
+  rows: (r) => (Number(r.params.perUnit) > 1 ? Array.from({ length: Number(r.params.perUnit) }, (_, i) => `image ${i + 1}`) : null),
+  interactive: { neuron: false },
+  quick: { 'per-unit': 2 },
+  atlas: { settings: { steps: 160 }, conv: 0 },
+});

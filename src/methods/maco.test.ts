@@ -1,8 +1,8 @@
 /**
  * MaCo and feature accentuation: the transparency map is exactly the accumulated |∂loss/∂canvas|
  * (worked out on a linear model, where that gradient depends only on the crops drawn); MaCo raises
- * its units from its start; accentuation with a zero unit weight returns its seed, and with
- * the unit on raises it above the seed's; the leaky warm-up is applied and undone; nothing leaks.
+ * its units from its start; accentuation with a zero unit weight returns its start image, and with
+ * the unit on raises it above the start image's; the leaky warm-up is applied and undone; nothing leaks.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -14,7 +14,7 @@ import { spectrumCols, type Spectrum } from '../param/spectrum.js';
 import { cropResize, drawBoxes } from '../transforms/crops.js';
 import { accentuate } from './accentuate.js';
 import { maco } from './maco.js';
-import { datasetSpectrum } from './maco_parts.js';
+import { datasetSpectrum } from '../param/data_spectrum.js';
 import { smallCnn } from '../../test/fixtures/small_cnn.js';
 import { maxAbsDiff, noLeaks, setup, values } from '../../test/helpers.js';
 
@@ -98,31 +98,29 @@ describe('maco', () => {
 });
 
 describe('accentuate', () => {
-  const seed = () => tf.tensor4d(Float32Array.from(values(144, 9), (v) => 0.5 + 0.45 * v), [1, 12, 12, 1]);
+  const start = () => tf.tensor4d(Float32Array.from(values(144, 9), (v) => 0.5 + 0.45 * v), [1, 12, 12, 1]);
 
-  it('with a zero unit weight returns the seed image', async () => {
+  it('with a zero unit weight returns the start image', async () => {
     const model = smallCnn();
-    const s = seed();
+    const s = start();
     await noLeaks(() => {
       const r = accentuate(model, { layer: 'conv:pre', units: [0, 2], image: s, unitWeight: 0, steps: 10 });
       const want = s.dataSync();
       const got = r.images.dataSync();
       for (let i = 0; i < 2; i++) assert.ok(maxAbsDiff(got.subarray(i * 144, (i + 1) * 144), want) < 1e-4, `image ${i}: ${maxAbsDiff(got.subarray(i * 144, (i + 1) * 144), want)}`);
-      r.images.dispose();
-      r.seeds.dispose();
+      r.dispose();
     });
     s.dispose();
   });
 
-  it('with the unit on, raises it above its activation on the seed', async () => {
+  it('with the unit on, raises it above its activation on the start image', async () => {
     const model = smallCnn();
-    const s = seed();
+    const s = start();
     await noLeaks(() => {
       const r = accentuate(model, { layer: 'conv:pre', units: [0, 1, 2, 3], image: s, steps: 30 });
-      const onSeed = r.params.seedActivations as number[];
-      r.units.forEach((u, i) => assert.ok(u.activation > onSeed[i], `unit ${u.unit}: ${u.activation} ≤ seed's ${onSeed[i]}`));
-      r.images.dispose();
-      r.seeds.dispose();
+      const onStart = r.params.startActivations as number[];
+      r.units.forEach((u, i) => assert.ok(u.activation > onStart[i], `unit ${u.unit}: ${u.activation} ≤ the start image's ${onStart[i]}`));
+      r.dispose();
     });
     s.dispose();
   });

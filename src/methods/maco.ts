@@ -17,10 +17,13 @@ import { optimizeOwned } from '../optimize/loop.js';
 import { rulesForFirst } from '../optimize/rule_warmup.js';
 import { bounded } from '../param/bounded.js';
 import { phaseOnly } from '../param/phase.js';
-import { drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult } from './common.js';
+import { datasetSpectrum } from '../param/data_spectrum.js';
+import { toModelSize } from '../transforms/crops.js';
 import { colourOf, cropViews, shrinkingCrops } from './crop_recipe.js';
-import { macoMagnitude, macoParams, type MacoArgs } from './maco_params.js';
-import { gradientTap, toModelSize } from './maco_parts.js';
+import { autoWarmup, macoMagnitude, macoParams, type MacoArgs } from './maco_params.js';
+import { gradientTap, transparencyFigures } from './maco_transparency.js';
+import { defineFeatureVis } from './method.js';
+import { disposable, drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult } from './recipe.js';
 
 export { macoParams, type MacoArgs } from './maco_params.js';
 
@@ -52,10 +55,33 @@ export function* macoSteps(model: VisModel, args: MacoArgs): Steps<MacoResult> {
     const images = toModelSize(run.images, [h, w]);
     const units = outcomes(args.units, run, scoreImages(model, own, images));
     const transparency = tap.take() ?? tf.zeros(run.images.shape);
-    return { images, canvas: run.images, transparency, units, objective: own.description, params: p, seconds: run.seconds };
+    return disposable({ images, canvas: run.images, transparency, units, objective: own.description, params: p, seconds: run.seconds });
   } finally {
     tap.dispose();
   }
 }
 
 export const maco = drained(macoSteps);
+
+export const macoMethod = defineFeatureVis({
+  name: 'maco', title: 'MaCo', tagline: 'phase only', paper: 'Fel et al. 2023',
+  defaults: '256 steps, Nadam at lr 1 on the phase, 32 crops (fewer for many units), a canvas twice the input above 32 px',
+  options: {
+    crops: { type: 'int', min: 1, help: 'random crops per image per step (default 32, fewer for many units)' },
+    warmup: { type: 'int', help: 'steps with a leaky-ReLU gradient at the start (Xplique warm-up); default 16 when a unit has no gradient at the neutral image and the leaky one has, else 0' },
+  },
+  needs: { data: (m) => (m.input.shape[2] === 3 ? null : `on a ${m.input.shape[2]}-channel model needs the magnitude spectrum of its data`) },
+  args: (req, o, { model, data }): MacoArgs => ({
+    ...req, magnitude: data ? datasetSpectrum(model, data) : undefined, crops: o.crops, warmup: o.warmup ?? autoWarmup(model, req),
+  }),
+  params: macoParams,
+  batch: (model, req, o) => ({ copies: macoParams(model, { units: req.units, crops: o.crops }).crops + 4, what: 'crops and a canvas', lower: '--crops', chunkable: false, rows: 1 }),
+  steps: macoSteps,
+  extras: (r: MacoResult, _, { model, stem }) => ({ figures: transparencyFigures(r, model, stem) }),
+  interactive: {},
+  quick: { crops: 4, warmup: 3 },
+  atlas: {
+    settings: { steps: 48, crops: 4 }, conv: 2, challenger: true,
+    auto: { when: (m) => m.input.shape[2] === 3, help: 'MaCo beside Lucid on conv layers, the tile showing whichever the network finds more natural (auto: colour models)' },
+  },
+});

@@ -12,12 +12,15 @@
  * units × crops would pass 512 views per step (at least 4). Noise 0.08 is in units of half the
  * input range (Xplique's range is −1…1).
  */
+import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
+import { startGradient } from '../metrics/blank.js';
+import { neutral } from '../model/neutral.js';
 import type { VisModel } from '../model/types.js';
 import { checkLr } from '../optimize/divergence.js';
 import { NATURAL_SPECTRUM } from '../param/natural_spectrum.js';
 import type { Spectrum } from '../param/spectrum.js';
-import type { UnitRequest } from './common.js';
+import type { UnitRequest } from './recipe.js';
 
 export interface MacoArgs extends UnitRequest {
   readonly lr?: number;
@@ -32,6 +35,20 @@ export interface MacoArgs extends UnitRequest {
   readonly noise?: number;
   /** Steps at the start with a leaky-ReLU gradient (Xplique's warm-up); default 0. */
   readonly warmup?: number;
+}
+
+/**
+ * Xplique's leaky warm-up where it helps: 16 steps when some unit's gradient is 0 at the neutral
+ * image but not through leaky ReLUs, else 0.
+ */
+export function autoWarmup(model: VisModel, req: UnitRequest): number {
+  const x = tf.fill([req.units.length, ...model.input.shape], neutral(model)) as tf.Tensor4D;
+  try {
+    const g = startGradient(model, x, { layer: req.layer, units: req.units, neuron: req.neuron });
+    return Array.from(g.stock).some((v, i) => v === 0 && g.leaky[i] > 0) ? 16 : 0;
+  } finally {
+    x.dispose();
+  }
 }
 
 /** The fixed magnitude: the one given, else the photographs' for colour models, else none (the run refuses). */

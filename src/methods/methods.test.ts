@@ -10,7 +10,7 @@ import type { ImageSet } from '../data/dataset.js';
 import { fromLayersModel } from '../model/layers_adapter.js';
 import { visModelFromArtifacts } from '../model/from_artifacts.js';
 import { deepDream } from '../objectives/layer.js';
-import { scoreImages, unitObjectiveOf } from './common.js';
+import { scoreImages, unitObjectiveOf } from './recipe.js';
 import { compareWithBlank, dataDriven, estimateSteps, isolatedPixels } from './data_driven.js';
 import { dreamPhoto } from './dream.js';
 import { dreamUnits } from './dream_units.js';

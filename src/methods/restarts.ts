@@ -1,5 +1,5 @@
 /**
- * Restarts of a unit (Erhan et al. 2009, seed 002 §6.1): the paper found that random starts of one
+ * Restarts of a unit (Erhan et al. 2009, §6.1): the paper found that random starts of one
  * unit converge to nearly the same image. Items r·U + u of a run serve unit u; this keeps each
  * unit's best restart and measures how alike the restarts are (mean pairwise Pearson correlation).
  */
@@ -32,7 +32,7 @@ export interface RestartOutcome {
 /**
  * Each unit's best restart [U, H, W, C] (caller disposes) and its outcome; disposes run.images.
  * With `keepAll`, also every restart, unit-major ([U·R, H, W, C]: unit k's are rows k·R … k·R+R−1,
- * in restart order), for the figure that shows them side by side (seed 002, figs. 1–2, right).
+ * in restart order), for the figure that shows them side by side (Erhan et al. 2009, figs. 1–2, right).
  */
 export function bestRestarts(run: OptimizeResult, u: number, restarts: number, keepAll = false): { images: tf.Tensor4D; units: RestartOutcome[]; all?: tf.Tensor4D } {
   const all = run.images.dataSync() as Float32Array;

@@ -6,7 +6,7 @@
  * seconds add up. Chunk j starts from seed + j, so a run is reproducible for a given budget.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MethodResult } from './common.js';
+import type { MethodResult } from './recipe.js';
 
 export function inUnitChunks<R extends MethodResult>(units: readonly number[], chunk: number, seed: number, run: (units: readonly number[], seed: number) => R): R {
   if (units.length <= chunk) return run(units, seed);

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fromLayersModel } from '../model/layers_adapter.js';
 import { randomPresets, SEARCH_RANGES, yosinski, yosinskiParams, YOSINSKI_PRESETS, type YosinskiSet } from './yosinski.js';
 import { noLeaks, setup } from '../../test/helpers.js';
+import { smallCnn } from '../../test/fixtures/small_cnn.js';
 
 before(() => setup('wasm'));
 
@@ -24,7 +25,7 @@ function linear() {
 
 const bare = (lr: YosinskiSet['lr'], steps: number): YosinskiSet => ({ decay: 0, blurRadius: 0, blurEvery: 0, normPct: 0, contributionPct: 0, steps, lr });
 
-describe('yosinski (seed 004) as the toolbox runs it', () => {
+describe('yosinski as the toolbox runs it', () => {
   it("defaults to Table 1's third row with its own 1000 iterations, constant lr 100", () => {
     const p = yosinskiParams({});
     assert.equal(p.sets.length, 1);
@@ -36,6 +37,17 @@ describe('yosinski (seed 004) as the toolbox runs it', () => {
     assert.deepEqual(YOSINSKI_PRESETS.map((s) => s.steps), [500, 750, 1000, 1000]);
     assert.equal(yosinskiParams({ sets: YOSINSKI_PRESETS }).steps, 3250);
     assert.equal(yosinskiParams({ sets: YOSINSKI_PRESETS, steps: 7 }).steps, 28);
+  });
+
+  it('the calibrated rate is the same on every run at seed 0 (tfjs takes seed 0 as "no seed")', () => {
+    const model = smallCnn(10, 3);
+    const run = () => {
+      const r = yosinski(model, { layer: 'logits', units: [0, 1], sets: [bare({ policy: 'constant', lr: 100 }, 2)], seed: 0 });
+      const out = [r.params.rateFactor, ...r.images.dataSync()];
+      r.dispose();
+      return out;
+    };
+    assert.deepEqual(run(), run());
   });
 
   it('runs each set for its own number of steps, one after another', async () => {

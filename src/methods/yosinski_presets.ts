@@ -1,5 +1,5 @@
 /**
- * Yosinski et al. 2015 (seed 004): the four hyperparameter sets of the paper's Table 1, each with
+ * Yosinski et al. 2015: the four hyperparameter sets of the paper's Table 1, each with
  * the iteration count and learning-rate policy the Deep Visualization Toolbox gives for it
  * (yosinski/deep-visualization-toolbox, doc/running-optimize-image.md: "in the same order as
  * Table 1"), and `randomPresets`, which draws sets for the paper's random search.
@@ -9,6 +9,7 @@
  * becomes lr·s² for pixels scaled by s). The 'progress' policy's target is in activation units.
  */
 import { Rng } from '../engine/rng.js';
+import { DeepvisError } from '../errors.js';
 
 export type LrPolicy =
   /** x += lr·g. */
@@ -72,3 +73,18 @@ export function randomPresets(count: number, seed = 0): YosinskiSet[] {
     return { decay, blurRadius, blurEvery: blur ? r.blurEvery : 0, normPct, contributionPct, steps: row.steps, lr: row.lr };
   });
 }
+
+/** The sets a `preset` ('1'–'4', 'all') or a `search` count name; undefined (the default set) when neither is given. */
+export function presetSets(o: { readonly preset?: string; readonly search?: number }, seed: number): YosinskiSet[] | undefined {
+  if (o.search != null) return randomPresets(o.search, seed);
+  const p = o.preset;
+  if (p == null) return undefined;
+  if (p === 'all') return [...YOSINSKI_PRESETS];
+  const k = Number(p);
+  if (!Number.isInteger(k) || k < 1 || k > 4) throw new DeepvisError(`--preset must be 1, 2, 3, 4 or 'all'; got '${p}'`);
+  return [YOSINSKI_PRESETS[k - 1]];
+}
+
+/** A set in a few characters, for a grid's row label. */
+export const setLabel = (s: YosinskiSet) =>
+  `d${s.decay} b${s.blurRadius}/${s.blurEvery} n${s.normPct} c${s.contributionPct} ${s.steps}× ${s.lr.policy === 'constant' ? `lr ${s.lr.lr}` : `prog ${s.lr.progress}≤${s.lr.maxLr.toExponential(0)}`}`;

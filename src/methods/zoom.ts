@@ -1,8 +1,8 @@
-/** DeepDream's endless zoom (seed 001 Fig. 10): dream, zoom into the centre a little, dream again. */
+/** DeepDream's endless zoom (Cavojska 2015 Fig. 10): dream, zoom into the centre a little, dream again. */
 import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../model/types.js';
 import type { Steps } from '../optimize/drive.js';
-import { drained } from './common.js';
+import { drained } from './recipe.js';
 import { dreamPhotoSteps, type DreamArgs } from './dream.js';
 
 /** The zoom per frame when none is given. */

@@ -5,7 +5,7 @@
  * methods × metrics evaluation the CLI's `evaluate` prints.
  */
 import { causalFidelity, type CausalArgs } from './causal.js';
-import type { MetricContext } from './common.js';
+import type { MetricContext } from './metric_context.js';
 
 export const deletion = (ctx: MetricContext, args?: CausalArgs) => causalFidelity(ctx, 'deletion', args);
 export const insertion = (ctx: MetricContext, args?: CausalArgs) => causalFidelity(ctx, 'insertion', args);
@@ -16,4 +16,4 @@ export { infidelity, maxSensitivity } from './robustness.js';
 export { mprt, dataRandomization, randomizeLayer, parameterLayers } from './randomization.js';
 export { evaluateAttributions, explainerFor, METRICS, LABEL_METRICS, type EvaluationReport, type MetricName } from './evaluate.js';
 export { spearman, summarize, auc } from './stats.js';
-export type { Explainer, Maps, MetricContext, MetricResult } from './common.js';
+export type { Explainer, Maps, MetricContext, MetricResult } from './metric_context.js';

@@ -8,7 +8,7 @@
  */
 import { neutral } from '../model/neutral.js';
 import { DeepvisError } from '../errors.js';
-import { elapsed, scorePerturbed, type MetricContext, type MetricResult } from './common.js';
+import { elapsed, scorePerturbed, type MetricContext, type MetricResult } from './metric_context.js';
 import { auc, orderDescending } from './stats.js';
 
 export interface CausalArgs {

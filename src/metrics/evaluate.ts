@@ -6,12 +6,14 @@
  * through in groups (`group` images), so memory is one group's maps plus one metric chunk.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attribute, CAM_METHODS, SIGNED_METHODS, type AttributionMethod } from '../attribution/attribute.js';
+import { attribute } from '../attribution/attribute.js';
+import { attributionMethod } from '../attribution/registry.js';
 import { DeepvisError } from '../errors.js';
+import { checkOptions } from '../options.js';
 import type { VisModel } from '../model/types.js';
 import { resolveTarget, type ResolvedTarget } from '../objectives/target.js';
 import { causalFidelity } from './causal.js';
-import type { Explainer, MetricContext, MetricResult } from './common.js';
+import type { Explainer, MetricContext, MetricResult } from './metric_context.js';
 import { muFidelity } from './mufidelity.js';
 import { dataRandomization, mprt, type MprtResult } from './randomization.js';
 import { road } from './road.js';
@@ -25,7 +27,7 @@ export type MetricName = (typeof METRICS)[number] | 'data-randomization';
 export const LABEL_METRICS: readonly MetricName[] = ['road-morf', 'road-lerf'];
 
 export interface EvaluateArgs {
-  readonly methods: readonly AttributionMethod[];
+  readonly methods: readonly string[];
   readonly metrics: readonly MetricName[];
   /** Labels per input (ROAD); also the target units when `target` is 'label'. */
   readonly labels?: readonly number[];
@@ -44,7 +46,7 @@ export interface Cell extends Summary {
 }
 
 export interface EvaluationReport {
-  readonly methods: AttributionMethod[];
+  readonly methods: string[];
   readonly metrics: MetricName[];
   readonly higherIsBetter: Record<string, boolean>;
   /** table[method][metric]. */
@@ -60,14 +62,14 @@ export interface EvaluationReport {
   readonly units: number[];
 }
 
-export function explainerFor(method: AttributionMethod, args: Pick<EvaluateArgs, 'maxBatch' | 'seed'>): Explainer {
+export function explainerFor(method: string, args: Pick<EvaluateArgs, 'maxBatch' | 'seed'>): Explainer {
   return (model, x, t) => {
-    const a = attribute(model, x, { method, layer: t.layer.name, units: t.units, maxBatch: args.maxBatch, smoothGrad: { seed: args.seed } });
+    const a = attribute(model, x, { method, layer: t.layer.name, units: t.units, maxBatch: args.maxBatch, seed: args.seed });
     return { values: a.values, heat: a.heat };
   };
 }
 
-function runMetric(name: MetricName, ctx: MetricContext, explain: Explainer, method: AttributionMethod, shuffled?: VisModel): MetricResult {
+function runMetric(name: MetricName, ctx: MetricContext, explain: Explainer, method: string, shuffled?: VisModel): MetricResult {
   switch (name) {
     case 'data-randomization':
       if (!shuffled) throw new DeepvisError('data randomization needs a second model trained on shuffled labels');
@@ -78,7 +80,9 @@ function runMetric(name: MetricName, ctx: MetricContext, explain: Explainer, met
     case 'road-morf': return road(ctx, 'morf');
     case 'road-lerf': return road(ctx, 'lerf');
     case 'infidelity': {
-      const multipliedBy = method === 'gradient-input' ? 0 : method === 'integrated-gradients' ? ctx.model.input.range[0] : undefined;
+      // A map that is a gradient times (x − b) (Gradient × Input, integrated gradients): infidelity divides the input out.
+      const m = attributionMethod(method);
+      const multipliedBy = m.timesInput?.(ctx.model, checkOptions(m.options, {}));
       return infidelity(ctx, { multipliedBy });
     }
     case 'max-sensitivity': return maxSensitivity(ctx, explain);
@@ -149,6 +153,6 @@ export function evaluateAttributions(model: VisModel, x: tf.Tensor4D, args: Eval
     curves[m] = {};
     for (const [metric, acc] of Object.entries(byMetric)) curves[m][metric] = { xs: acc.xs, mean: acc.sum.map((s) => s / acc.count) };
   }
-  params.attribution = { target: args.target ?? 'predicted', signedHeat: SIGNED_METHODS.filter((m) => args.methods.includes(m)), camMethods: CAM_METHODS.filter((m) => args.methods.includes(m)), maxBatch: args.maxBatch ?? 'auto (memory budget)', seed: args.seed ?? 0, group };
+  params.attribution = { target: args.target ?? 'predicted', signedHeat: args.methods.filter((m) => attributionMethod(m).signed), camMethods: args.methods.filter((m) => attributionMethod(m).layer?.kind === 'spatial'), maxBatch: args.maxBatch ?? 'auto (memory budget)', seed: args.seed ?? 0, group };
   return { methods: [...args.methods], metrics: [...args.metrics], higherIsBetter, table, scores, curves, mprtLayers, params, seconds, units };
 }

@@ -23,7 +23,7 @@ import { fitClassifier } from '../train/fit.js';
 import { graphModelArtifacts } from '../../test/fixtures/graph_model.js';
 import { maxAbsDiff, noLeaks, setup, values } from '../../test/helpers.js';
 import { causalFidelity } from './causal.js';
-import type { Explainer, MetricContext } from './common.js';
+import type { Explainer, MetricContext } from './metric_context.js';
 import { muFidelity } from './mufidelity.js';
 import { dataRandomization, mprt, parameterLayers, randomizeLayer } from './randomization.js';
 import { road } from './road.js';

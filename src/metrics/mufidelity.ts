@@ -8,7 +8,7 @@
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import { neutral } from '../model/neutral.js';
-import { elapsed, scorePerturbed, type MetricContext, type MetricResult } from './common.js';
+import { elapsed, scorePerturbed, type MetricContext, type MetricResult } from './metric_context.js';
 import { spearman } from './stats.js';
 
 export interface MuFidelityArgs {

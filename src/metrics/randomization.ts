@@ -23,8 +23,9 @@ import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import type { ResolvedTarget } from '../objectives/target.js';
-import { elapsed, type Explainer, type MetricResult } from './common.js';
+import { elapsed, type Explainer, type MetricResult } from './metric_context.js';
 import { spearman } from './stats.js';
+import { rebindTensor } from '../engine/internals.js';
 
 /** Points `t` at `value`'s data (t keeps its identity: same object, same id). */
 function rebind(t: tf.Tensor, value: tf.Tensor): void {
@@ -33,11 +34,7 @@ function rebind(t: tf.Tensor, value: tf.Tensor): void {
     return;
   }
   if (!tf.util.arraysEqual(t.shape, value.shape) || t.dtype !== value.dtype) throw new DeepvisError(`cannot swap a [${t.shape}] ${t.dtype} weight for [${value.shape}] ${value.dtype}`);
-  const engine = tf.engine();
-  engine.disposeTensor(t);
-  (t as { dataId: object }).dataId = value.dataId;
-  engine.incRef(t, null as never);
-  tf.keep(t);
+  rebindTensor(t, value);
 }
 
 /** The layers MPRT randomizes: those with parameters, in model order. */

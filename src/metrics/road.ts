@@ -9,7 +9,7 @@
  */
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
-import { elapsed, predictPerturbed, type MetricContext, type MetricResult } from './common.js';
+import { elapsed, predictPerturbed, type MetricContext, type MetricResult } from './metric_context.js';
 import { orderDescending } from './stats.js';
 
 export interface RoadArgs {

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
-import { elapsed, scorePerturbed, type Explainer, type MetricContext, type MetricResult } from './common.js';
+import { elapsed, scorePerturbed, type Explainer, type MetricContext, type MetricResult } from './metric_context.js';
 
 export interface InfidelityArgs {
   readonly samples?: number;

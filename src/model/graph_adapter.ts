@@ -11,6 +11,7 @@ import { findLayer } from './layer_lookup.js';
 import { shortNames } from './naming.js';
 import { checkImages, tapActivations, toNative } from './shape_check.js';
 import type { DeepvisMetadata, InputOverrides, LayerInfo, VisModel } from './types.js';
+import { graphNodes, graphWeights, type GraphNode } from '../engine/internals.js';
 
 const TAPPABLE = new Set([
   'Conv2D', '_FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2dNative',
@@ -19,14 +20,8 @@ const TAPPABLE = new Set([
   'MaxPool', 'AvgPool', 'FusedBatchNorm', 'FusedBatchNormV3', 'Mean', 'Softmax', 'ConcatV2',
 ]);
 
-interface GraphNode {
-  name: string;
-  op: string;
-}
-
-function graphNodes(model: tf.GraphModel): GraphNode[] {
-  const executor = (model as unknown as { executor?: { graph?: { nodes?: Record<string, GraphNode> } } }).executor;
-  const nodes = executor?.graph?.nodes;
+function nodesOf(model: tf.GraphModel): GraphNode[] {
+  const nodes = graphNodes(model);
   if (nodes == null) throw new DeepvisError('graph model has no readable graph (unexpected tfjs-converter version)');
   return Object.values(nodes);
 }
@@ -43,7 +38,7 @@ export function fromGraphModel(
   const nativeShape = (model.inputs[0].shape ?? []).slice(1).map((d) => (d == null || d < 0 ? null : d));
   const input = resolveInputSpec(nativeShape, metadata, overrides);
 
-  const candidates = graphNodes(model).filter((n) => TAPPABLE.has(n.op));
+  const candidates = nodesOf(model).filter((n) => TAPPABLE.has(n.op));
   const shapes: number[][] = [];
   tf.tidy(() => {
     const probe = toNative(tf.zeros([1, ...input.shape]) as tf.Tensor4D, input);
@@ -60,7 +55,7 @@ export function fromGraphModel(
   const node = (ref: string) => nodeOf.get(findLayer(layers, ref).name)!;
 
   const outputNode = model.outputs[0]?.name ?? '';
-  const softmaxOut = graphNodes(model).find((n) => n.name === outputNode.replace(/:0$/, ''))?.op === 'Softmax';
+  const softmaxOut = nodesOf(model).find((n) => n.name === outputNode.replace(/:0$/, ''))?.op === 'Softmax';
   const logitsLayer = metadata.logitsLayer ?? (softmaxOut ? layers[layers.length - 2]?.name ?? null : null);
 
   const vis: VisModel = {
@@ -85,9 +80,8 @@ export function fromGraphModel(
       }),
     weightsOf(name) {
       const target = node(name);
-      const graph = (model as unknown as { executor?: { graph?: { nodes?: Record<string, { inputNames?: string[]; inputs?: Array<{ name: string; op: string }> }> } } }).executor?.graph;
-      const inputs = graph?.nodes?.[target]?.inputs ?? [];
-      const weightMap = (model as unknown as { weights?: Record<string, tf.Tensor[]> }).weights ?? {};
+      const inputs = graphNodes(model)?.[target]?.inputs ?? [];
+      const weightMap = graphWeights(model);
       return inputs.filter((n) => n.op === 'Const' && weightMap[n.name]).map((n) => weightMap[n.name][0]);
     },
     predict(x) {

@@ -20,6 +20,16 @@ export function parseRef(ref: string): LayerRef {
   return ref.endsWith(PRE) ? { name: ref.slice(0, -PRE.length), pre: true } : { name: ref, pre: false };
 }
 
+/**
+ * A layer reference, typed, as the string every API takes: `layerRef('dense1')` is 'dense1',
+ * `layerRef('dense1', { pre: true })` its pre-activation 'dense1:pre' (a layer with a fused
+ * activation). The name is the layer's own (no ':pre' in it).
+ */
+export function layerRef(name: string, opts: { readonly pre?: boolean } = {}): string {
+  if (name.endsWith(PRE)) throw new DeepvisError(`layerRef takes the layer's own name; give { pre: true } instead of '${name}'`);
+  return refName({ name, pre: opts.pre ?? false });
+}
+
 /** The tap name of a reference, as `VisModel.layer`, activations and file names know it. */
 export function refName(ref: LayerRef): string {
   return ref.pre ? ref.name + PRE : ref.name;

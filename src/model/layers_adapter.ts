@@ -8,6 +8,7 @@ import { resolveInputSpec } from './input_spec.js';
 import { findLayer, parseRef } from './layer_lookup.js';
 import type { DeepvisMetadata, InputOverrides, LayerInfo, VisModel } from './types.js';
 import { checkImages, tapActivations, toNative } from './shape_check.js';
+import { layerActivationName, withLayerCall, withLinearActivation } from '../engine/internals.js';
 
 function firstShape(shape: tf.Shape | tf.Shape[]): number[] {
   const s = (Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
@@ -33,7 +34,7 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     .filter((l) => l.getClassName() !== 'InputLayer')
     .map((l, index) => {
       const outputShape = firstShape(l.outputShape as tf.Shape);
-      const act = (l as unknown as { activation?: { getClassName(): string } }).activation?.getClassName().toLowerCase();
+      const act = layerActivationName(l);
       const activation = act && act !== 'linear' ? act : undefined;
       return { name: l.name, kind: l.getClassName(), outputShape, units: outputShape[outputShape.length - 1], index, activation };
     });
@@ -101,34 +102,14 @@ function outputOf(layer: tf.layers.Layer): tf.SymbolicTensor {
 
 /** Runs fn with `layer`'s output shifted by delta (an own `call` on the instance, removed after). */
 function withOffset<T>(layer: tf.layers.Layer, delta: tf.Tensor, fn: () => T): T {
-  const holder = layer as unknown as { call: (inputs: unknown, kwargs: unknown) => tf.Tensor | tf.Tensor[] };
-  const stock = holder.call;
-  holder.call = (inputs, kwargs) => {
-    const out = stock.call(layer, inputs, kwargs);
+  return withLayerCall(layer, (stock, inputs, kwargs) => {
+    const out = stock(inputs, kwargs);
     if (Array.isArray(out) || !tf.util.arraysEqual(out.shape, delta.shape)) {
       throw new DeepvisError(`offset of shape [${delta.shape.join(', ')}] does not fit layer '${layer.name}'`);
     }
     return out.add(delta);
-  };
-  try {
-    return fn();
-  } finally {
-    delete (holder as Partial<typeof holder>).call;
-    if (holder.call !== stock) holder.call = stock;
-  }
+  }, fn);
 }
-
-let linear: unknown = null;
 
 /** Applies `layer` with its activation swapped for linear (restored in finally). */
-function applyLinear(layer: tf.layers.Layer, input: tf.Tensor): tf.Tensor {
-  linear ??= (tf.layers.dense({ units: 1, activation: 'linear' }) as unknown as { activation: unknown }).activation;
-  const holder = layer as unknown as { activation: unknown };
-  const saved = holder.activation;
-  holder.activation = linear;
-  try {
-    return layer.apply(input) as tf.Tensor;
-  } finally {
-    holder.activation = saved;
-  }
-}
+const applyLinear = (layer: tf.layers.Layer, input: tf.Tensor): tf.Tensor => withLinearActivation(layer, () => layer.apply(input) as tf.Tensor);

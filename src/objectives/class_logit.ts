@@ -1,6 +1,6 @@
 /**
  * Class objective: the score of class k for batch item i, read before the softmax where the model
- * has one (Simonyan et al. 2014, and seed 001 §6: "draw a typical banana"). Maximizing a
+ * has one (Simonyan et al. 2014, and Cavojska 2015 §6: "draw a typical banana"). Maximizing a
  * probability instead would also reward lowering every other class, which makes noisier images.
  */
 import { DeepvisError } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * Feature matching for inversion (Mahendran & Vedaldi 2015, seed 001 §7): the score is minus the
+ * Feature matching for inversion (Mahendran & Vedaldi 2015, Cavojska 2015 §7): the score is minus the
  * normalized representation error ‖φ(x) − φ(x0)‖² / ‖φ(x0)‖², so every batch item reconstructs
  * the same target representation from its own start.
  */

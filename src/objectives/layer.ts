@@ -1,6 +1,6 @@
 /**
  * Whole-layer objectives.
- * - deepDream (Mordvintsev et al. 2015, seed 001 §6): the mean squared activation of a layer —
+ * - deepDream (Mordvintsev et al. 2015, Cavojska 2015 §6): the mean squared activation of a layer —
  *   "enhance whatever the layer detected", every unit pushed in the direction it already fires.
  * - direction (Olah et al. 2017, "Feature Visualization"): a vector in the layer's channel space;
  *   the score is the mean over positions of the dot product with the unit-length direction, so a

@@ -1,8 +1,12 @@
 /**
- * What an attribution explains: one unit of one layer per image (a class score of the logits layer
- * by default, the predicted class unless told), as a scalar per image. Conv channels are read at one
- * spatial neuron when given, else as their spatial mean — the same reading as the optimization
- * methods (objectives/units.ts), so a map and a synthesized image answer the same question.
+ * What an attribution explains: a scalar per image read off one layer. By default one unit per
+ * image (a class score of the logits layer, the predicted class unless told); conv channels are
+ * read at one spatial neuron when given, else as their spatial mean — the same reading as the
+ * optimization methods (objectives/units.ts), so a map and a synthesized image answer the same
+ * question. Other readings (`TargetReading`): the unit's softmax probability, the sum of the
+ * layer's outputs, the unit's mean over a region of a spatial layer (segmentation, detection), and
+ * the cosine similarity of the layer's output to a reference embedding (Xplique's similarity
+ * operator; an embedding model's "why are these alike").
  */
 import * as tf from '@tensorflow/tfjs';
 import { oneHot } from '../engine/one_hot.js';
@@ -11,6 +15,21 @@ import type { LayerInfo, LayerOffset, VisModel } from '../model/types.js';
 import { centreNeuron, strongestNeuron, type NeuronSpec } from './neuron.js';
 import { checkUnits, unitScores } from './units.js';
 
+/** How a target reads its layer, one scalar per image. */
+export type TargetReading =
+  /** The unit's activation (a class logit), at the neuron or as its channel's mean. */
+  | { readonly kind: 'unit' }
+  /** The unit's softmax probability over a flat layer of class scores. */
+  | { readonly kind: 'probability' }
+  /** The sum of the layer's outputs. */
+  | { readonly kind: 'sum' }
+  /** The unit's mean over rows y0…y1−1 and columns x0…x1−1 of a spatial layer. */
+  | { readonly kind: 'region'; readonly box: readonly [y0: number, x0: number, y1: number, x1: number] }
+  /** The cosine similarity of the layer's output (flattened) to a reference of the same size. */
+  | { readonly kind: 'cosine'; readonly reference: ArrayLike<number> };
+export type ReadingKind = TargetReading['kind'];
+export const READING_KINDS: readonly ReadingKind[] = ['unit', 'probability', 'sum', 'region', 'cosine'];
+
 export interface TargetSpec {
   /** Default: the model's logits layer, else its last layer. */
   readonly layer?: string;
@@ -18,6 +37,8 @@ export interface TargetSpec {
   readonly units?: readonly number[];
   /** Spatial neuron [x, y] of a conv channel; 'center': the middle of the map; 'max': each image's strongest position of the channel. */
   readonly neuron?: NeuronSpec;
+  /** How the layer is read; default the unit. */
+  readonly reading?: TargetReading;
 }
 
 export interface ResolvedTarget {
@@ -25,6 +46,21 @@ export interface ResolvedTarget {
   readonly units: number[];
   /** Per image [x, y], when the target is a spatial neuron. */
   readonly neurons?: Array<[number, number]>;
+  /** Default the unit. */
+  readonly reading?: TargetReading;
+}
+
+/** Refuses a reading the layer cannot give, in one line, before any work. */
+function checkReading(layer: LayerInfo, r: TargetReading | undefined): void {
+  const shape = layer.outputShape;
+  if (r?.kind === 'probability' && shape.length !== 1) throw new DeepvisError(`a probability target reads a flat layer of class scores; '${layer.name}' is ${shape.join('×')}`);
+  if (r?.kind === 'region') {
+    const [y0, x0, y1, x1] = r.box;
+    if (shape.length !== 3) throw new DeepvisError(`a region target needs a spatial layer; '${layer.name}' is flat`);
+    if (!(0 <= y0 && y0 < y1 && y1 <= shape[0] && 0 <= x0 && x0 < x1 && x1 <= shape[1])) throw new DeepvisError(`region ${r.box.join(',')} does not fit the ${shape[0]}×${shape[1]} map of '${layer.name}'`);
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (r?.kind === 'cosine' && r.reference.length !== size) throw new DeepvisError(`the reference embedding has ${r.reference.length} values; '${layer.name}' has ${size}`);
 }
 
 export function targetLayer(model: VisModel, spec: TargetSpec): LayerInfo {
@@ -38,6 +74,8 @@ export function resolveTarget(model: VisModel, x: tf.Tensor4D, spec: TargetSpec)
   if (spec.units && spec.units.length !== 1 && spec.units.length !== n) {
     throw new DeepvisError(`give one unit for all ${n} images or one per image; got ${spec.units.length}`);
   }
+  checkReading(layer, spec.reading);
+  const reading = spec.reading && spec.reading.kind !== 'unit' ? { reading: spec.reading } : {};
   const neuron = spec.neuron === 'center' ? centreNeuron(layer) : spec.neuron;
   if (neuron && layer.outputShape.length !== 3) throw new DeepvisError(`a neuron needs a convolutional layer; '${layer.name}' is flat`);
   if (neuron && neuron !== 'max') checkUnits(layer, [], { neuron });
@@ -50,12 +88,12 @@ export function resolveTarget(model: VisModel, x: tf.Tensor4D, spec: TargetSpec)
     } else {
       units = Array.from(tf.tidy(() => unitScores(act, layer).argMax(1).dataSync()));
     }
-    if (neuron == null) return { layer, units };
-    if (neuron !== 'max') return { layer, units, neurons: units.map(() => [neuron[0], neuron[1]]) };
+    if (neuron == null) return { layer, units, ...reading };
+    if (neuron !== 'max') return { layer, units, neurons: units.map(() => [neuron[0], neuron[1]]), ...reading };
     const [, h, w, c] = act.shape as number[];
     const flat = act.dataSync();
     const neurons = units.map((u, i) => strongestNeuron(flat, [h, w, c], u, i));
-    return { layer, units, neurons };
+    return { layer, units, neurons, ...reading };
   } finally {
     act.dispose();
   }
@@ -85,8 +123,35 @@ export function targetWeights(t: ResolvedTarget, actShape: readonly number[]): t
 export function targetScores(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, offset?: LayerOffset): tf.Tensor1D {
   return tf.tidy(() => {
     const [act] = model.activations(x, [t.layer.name], offset);
-    const flat = act.rank === 4 || act.rank === 2 ? act : act.reshape([act.shape[0], -1]);
-    const weighted = flat.mul(targetWeights(t, flat.shape));
-    return (flat.rank === 4 ? weighted.sum([1, 2, 3]) : weighted.sum(1)) as tf.Tensor1D;
+    return readTarget(act, t);
   });
+}
+
+/** A layer's activations [N, …] read as the target's score per row (rows may hold copies of an image: targetWeights). */
+function readTarget(act: tf.Tensor, t: ResolvedTarget): tf.Tensor1D {
+  const n = act.shape[0];
+  const r = t.reading ?? { kind: 'unit' };
+  const rows = () => t.units.flatMap((u) => Array(n / t.units.length).fill(u) as number[]);
+  switch (r.kind) {
+    case 'sum':
+      return act.reshape([n, -1]).sum(1);
+    case 'probability':
+      return tf.softmax(act as tf.Tensor2D).mul(oneHot(rows(), t.layer.units)).sum(1);
+    case 'region': {
+      const [y0, x0, y1, x1] = r.box;
+      const c = act.shape[3]!;
+      const box = act.slice([0, y0, x0, 0], [n, y1 - y0, x1 - x0, c]);
+      return box.mul(oneHot(rows(), c).reshape([n, 1, 1, c])).sum([1, 2, 3]).div((y1 - y0) * (x1 - x0));
+    }
+    case 'cosine': {
+      const a = act.reshape([n, -1]);
+      const ref = tf.tensor1d(Array.from(r.reference));
+      return a.matMul(ref.reshape([-1, 1])).reshape([n]).div(a.norm('euclidean', 1).mul(ref.norm()).add(1e-12));
+    }
+    case 'unit': {
+      const flat = act.rank === 4 || act.rank === 2 ? act : act.reshape([n, -1]);
+      const weighted = flat.mul(targetWeights(t, flat.shape));
+      return (flat.rank === 4 ? weighted.sum([1, 2, 3]) : weighted.sum(1)) as tf.Tensor1D;
+    }
+  }
 }

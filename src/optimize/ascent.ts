@@ -1,5 +1,5 @@
 /**
- * Bounded ascent from given images (seed 000 §4): no pixel moves more than `stepFraction` of the
+ * Bounded ascent from given images (the maximising-images paper §4): no pixel moves more than `stepFraction` of the
  * input range in a step (the L∞ rule), pixels stay in the range, the final images are kept. The
  * data-driven method and its experiments (analysis/data_driven_steps.ts) run exactly this.
  */
@@ -13,7 +13,7 @@ import { optimizeOwned, type OptimizeResult, type StepInfo } from './loop.js';
 
 export interface BoundedAscentArgs {
   readonly steps: number;
-  /** Largest pixel move per step, as a fraction of the range; default 0.01 (seed 000). */
+  /** Largest pixel move per step, as a fraction of the range; default 0.01 (the maximising-images paper). */
   readonly stepFraction?: number;
   readonly onStep?: (info: StepInfo) => void;
   readonly signal?: { readonly aborted: boolean };

@@ -21,13 +21,14 @@ import type { VisModel } from '../model/types.js';
 import type { Objective } from '../objectives/objective.js';
 import type { Param } from '../param/pixels.js';
 import type { Projection } from '../projections/projections.js';
+import { setLearningRate } from '../engine/internals.js';
 
 export type StepRule =
   /** x += lr · g / rms(g), per image: step size in pixel units, whatever the gradient's scale. */
   | 'normalized'
   /** x += lr · g: the paper's plain gradient ascent. */
   | 'ascent'
-  /** x += lr · g / max|g|, per image: no pixel moves more than lr in a step (seed 000 §4). */
+  /** x += lr · g / max|g|, per image: no pixel moves more than lr in a step (the maximising-images paper §4). */
   | 'linf'
   /** x += lr · g / mean|g|, per image: DeepDream's step. */
   | 'mean'
@@ -36,7 +37,7 @@ export type StepRule =
   | 'nadam'
   /**
    * x += min(maxLr, lr / ‖g‖²) · g, per image: a step the linearized score says raises it by lr
-   * (the Deep Visualization Toolbox's 'progress' policy, seed 004), at most maxLr · g.
+   * (the Deep Visualization Toolbox's 'progress' policy, Yosinski et al. 2015), at most maxLr · g.
    */
   | 'progress';
 
@@ -153,7 +154,7 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
             if (rule === 'mean') g = g.div(g.abs().mean(axes, true).add(1e-8));
             if (rule === 'progress') g = g.mul(tf.minimum(tf.scalar((args.maxLr ?? Infinity) / lr), tf.scalar(1).div(g.square().sum(axes, true).add(1e-30))));
             if (adam) {
-              (adam as unknown as { learningRate: number }).learningRate = lr;
+              setLearningRate(adam, lr);
               adam.applyGradients([{ name: v.name, tensor: g.neg() }]);
             } else v.assign(v.add(g.mul(lr)));
           }

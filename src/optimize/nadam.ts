@@ -9,6 +9,7 @@
  * loop does) is the same as applying them together.
  */
 import * as tf from '@tensorflow/tfjs';
+import { registeredVariable } from '../engine/internals.js';
 
 interface Slot {
   m: tf.Variable;
@@ -31,7 +32,7 @@ export class Nadam extends tf.Optimizer {
   applyGradients(variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
     const list = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
     for (const { name, tensor: g } of list) {
-      const variable = tf.engine().registeredVariables[name];
+      const variable = registeredVariable(name);
       let s = this.slots.get(name);
       if (!s) {
         const zeros = () => {

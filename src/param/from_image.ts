@@ -1,13 +1,13 @@
 /**
  * A Fourier parameterization that starts at a given image (feature accentuation: Hamblin et al.
  * 2024, "Feature Accentuation: Revealing 'What' Features Respond to in Natural Images"; Horama's
- * inverse_image_spectrum): the seed is taken back through the sigmoid (logit of its place in the
+ * inverse_image_spectrum): the image is taken back through the sigmoid (logit of its place in the
  * input range, clipped ε = 1e-3 from the ends) and the colour decorrelation, and its real-FFT
  * spectrum is the starting variable. Through `bounded` (with decorrelate for colour) the first image
- * is the seed, up to the ε clip.
+ * is the given image, up to the ε clip.
  *
  * The variable is the spectrum divided by a 1/f^decay scale (Horama: decay 1.5), so a step of the
- * same size moves low frequencies more: accentuation changes the seed's shapes before its texture.
+ * same size moves low frequencies more: accentuation changes the start image's shapes before its texture.
  */
 import * as tf from '@tensorflow/tfjs';
 import { irfft2d, rfftFrequencies } from './fourier.js';
@@ -16,8 +16,8 @@ import type { Param } from './pixels.js';
 import { rfft2, spectrumCols } from './spectrum.js';
 
 export interface FromImageArgs {
-  /** Seeds [n, H, W, C], in `range`. Read, not kept. */
-  readonly seeds: tf.Tensor4D;
+  /** The start images [n, H, W, C], in `range`. Read, not kept. */
+  readonly images: tf.Tensor4D;
   readonly range: readonly [number, number];
   readonly channelOrder?: 'rgb' | 'bgr';
   /** Spectrum scale 1/f^decay; default 1.5. */
@@ -26,16 +26,16 @@ export interface FromImageArgs {
 
 const EPS = 1e-3;
 
-/** n images [n, H, W, C] of unbounded values whose `bounded(…, { decorrelate: C = 3 })` image starts at the seeds. */
+/** n images [n, H, W, C] of unbounded values whose `bounded(…, { decorrelate: C = 3 })` image starts at `images`. */
 export function fromImageSpectrum(args: FromImageArgs): Param {
-  const [n, h, w, c] = args.seeds.shape;
+  const [n, h, w, c] = args.images.shape;
   const [lo, hi] = args.range;
   const wf = spectrumCols(w);
   const freqs = rfftFrequencies(h, w);
   const scaleValues = freqs.map((f) => 1 / Math.max(f, 1 / Math.max(h, w)) ** (args.decay ?? 1.5));
   const top = Math.max(...scaleValues);
   const scale = tf.keep(tf.tensor3d(scaleValues.map((v) => v / top), [1, h, wf]));
-  const px = args.seeds.dataSync();
+  const px = args.images.dataSync();
   const basis = c === 3 ? toDecorrelated(args.channelOrder ?? 'rgb') : null;
   const re = new Float32Array(n * c * h * wf);
   const im = new Float32Array(n * c * h * wf);

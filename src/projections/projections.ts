@@ -1,10 +1,10 @@
 /**
  * Projections: operations applied to the images after every optimization step (outside the
  * gradient), each taking the step number and the ascent gradient of the step just taken.
- * - normProjection (Erhan et al. 2009, §3 of seed 002): re-project each image onto the sphere
+ * - normProjection (Erhan et al. 2009, §3): re-project each image onto the sphere
  *   ‖x − centre‖ = ρ, which keeps gradient ascent from growing the input without bound.
  * - clampRange: keep pixels inside the data range.
- * Yosinski et al.'s regularizers (seed 004) are in regularizers.ts.
+ * Yosinski et al.'s regularizers are in regularizers.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 

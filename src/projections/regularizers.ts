@@ -1,6 +1,6 @@
 /**
  * Yosinski, Clune, Nguyen, Fuchs & Lipson 2015, "Understanding Neural Networks Through Deep
- * Visualization" (seed 004, §Regularized optimization): after each ascent step x ← r_θ(x), with
+ * Visualization" (Yosinski et al. 2015, §Regularized optimization): after each ascent step x ← r_θ(x), with
  * - L2 decay:            x ← (1 − θ_decay)·x            (towards `centre`, the image's neutral value)
  * - Gaussian blur:       every θ_every steps, blur with σ = θ_width (cheaper than every step)
  * - small-norm clipping: zero the pixels whose norm over channels is below the θ_n_pct percentile

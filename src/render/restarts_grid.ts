@@ -1,5 +1,5 @@
 /**
- * The right halves of seed 002's figs. 1 and 2: every random restart of a unit side by side, one
+ * The right halves of Erhan et al. 2009's figs. 1 and 2: every random restart of a unit side by side, one
  * row per unit, the row labelled with the restarts' mean pairwise correlation (1 = one pattern).
  * The best restart (the one the left half keeps) is marked with '*'.
  */

@@ -12,7 +12,7 @@ import type { LayerInfo, VisModel } from '../model/types.js';
 import { qualityReference } from '../metrics/quality_reference.js';
 import { computeExamples, type UnitExamples } from './examples.js';
 import { accuracy, computeEmbedding, computeSpecificity, type EmbeddingData, type SpecificityData } from './layer_stats.js';
-import { shardGroups, shardSlice, type ReportPlan, type UnitGroup } from './plan.js';
+import { challengersOf, shardGroups, shardSlice, type ReportPlan, type UnitGroup } from './plan.js';
 import type { ArtifactStore, Stored } from './store.js';
 import { computeVis, visParams, type VisData, type VisKind } from './vis.js';
 
@@ -44,8 +44,11 @@ export const bottomLayerOf = (l: LayerInfo): string => (l.activation ? `${l.name
 
 export const scanLayersOf = (plan: ReportPlan): string[] => [...new Set(plan.layers.flatMap((l) => [l.name, bottomLayerOf(l)]))];
 
-/** Lucid and MaCo images are scored against the data (when there is data) where a layer has both. */
-const scoredKind = (ctx: ReportContext, kind: VisKind, layer: string) => ctx.data != null && (kind === 'lucid' || kind === 'maco') && ctx.plan.methodsOf[layer].includes('maco');
+/** Where a layer has a challenger (MaCo), its images and the first method's are scored against the data (when there is data). */
+function scoredKind(ctx: ReportContext, kind: VisKind, layer: string): boolean {
+  const challengers = challengersOf(ctx.plan, layer);
+  return ctx.data != null && challengers.length > 0 && (kind === ctx.plan.methodsOf[layer][0] || challengers.includes(kind));
+}
 
 export function visArtifact(ctx: ReportContext, kind: VisKind, group: UnitGroup): Promise<Stored<VisData>> {
   const scored = scoredKind(ctx, kind, group.layer);

@@ -1,6 +1,6 @@
 /**
  * A unit's data-set examples, from a (merged) scan: the top-k inputs cropped to the receptive field
- * of the neuron that fired, the deconvnet projection of each (Zeiler & Fergus, seed 001 §5: the
+ * of the neuron that fired, the deconvnet projection of each (Zeiler & Fergus, Cavojska 2015 §5: the
  * activation alone sent down through the switches), and the k most negative inputs (for a fused
  * ReLU taken at the pre-activation, where "negative" means something). All through the library:
  * scanTopK's lists, entryCrop, deconvnet; one image per example.

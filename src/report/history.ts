@@ -1,5 +1,5 @@
 /**
- * Training history (Zeiler & Fergus 2014 fig. 3, seed 001): for chosen units, one row per
+ * Training history (Zeiler & Fergus 2014 fig. 3, Cavojska 2015): for chosen units, one row per
  * checkpoint of the same architecture, with the unit's feature visualization (the layer's first
  * method), its top-k receptive-field crops over the data set, and the checkpoint's accuracy. Every
  * piece is an artifact keyed by the checkpoint's own model hash, so adding a checkpoint computes

@@ -1,7 +1,7 @@
 /**
  * Per-layer and per-model numbers for the report, through the library: class specificity (seed
  * 000 §3's 40% rule) with each unit's class profile drawn by render's bar chart, the t-SNE
- * embedding of a dense layer with thumbnails (seed 003 §4.3), and the model's accuracy on the
+ * embedding of a dense layer with thumbnails (Agrawal & Balani §4.3), and the model's accuracy on the
  * labelled data.
  */
 import * as tf from '@tensorflow/tfjs';

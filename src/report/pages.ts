@@ -10,7 +10,7 @@ import type { VisModel } from '../model/types.js';
 import { fileStem } from '../render/names.js';
 import { groupKey, type SharedArtifacts } from './compute.js';
 import type { UnitExamples } from './examples.js';
-import type { ReportPlan, UnitGroup } from './plan.js';
+import { challengersOf, type ReportPlan, type UnitGroup } from './plan.js';
 import type { Figure, Link, Page, Section, Tile } from './site.js';
 import type { Stored } from './store.js';
 import type { VisData, VisKind } from './vis.js';
@@ -55,14 +55,18 @@ function qualityOf(s: SiteInput, layer: string, unit: number, kind: VisKind) {
 }
 
 /**
- * The image a tile shows: the layer's first method, or MaCo where the network processes MaCo's image
- * more like the unit's natural top examples (lower plausibility distance; issue 17, item 5).
+ * The image a tile shows: the layer's first method, or a challenger (MaCo) where the network
+ * processes its image more like the unit's natural top examples (lower plausibility distance;
+ * issue 17, item 5).
  */
 export function headlineKind(s: SiteInput, layer: string, unit: number): VisKind {
-  const first = s.plan.methodsOf[layer][0];
-  if (!s.plan.methodsOf[layer].includes('maco')) return first;
-  const [a, b] = [qualityOf(s, layer, unit, first), qualityOf(s, layer, unit, 'maco')];
-  return a?.plausibility != null && b?.plausibility != null && b.plausibility < a.plausibility ? 'maco' : first;
+  let best = s.plan.methodsOf[layer][0];
+  let score = qualityOf(s, layer, unit, best)?.plausibility;
+  for (const kind of challengersOf(s.plan, layer)) {
+    const p = qualityOf(s, layer, unit, kind)?.plausibility;
+    if (score != null && p != null && p < score) [best, score] = [kind, p];
+  }
+  return best;
 }
 
 function visOf(s: SiteInput, layer: string, unit: number, kind?: VisKind): { stored: Stored<VisData>; entry: VisData['images'][number] } | null {
@@ -107,10 +111,11 @@ export function buildSite(s: SiteInput): SitePage[] {
       const ratio = us && us.overallMean > 0 ? Math.max(...us.classMeans) / us.overallMean - 1 : 0;
       const dead = top ? !(activation > 0) : false;
       const v = visOf(s, l.name, u);
-      if (v) tiles.push({ src: v.stored.images[v.entry.name], alt: `${l.name} unit ${u} (${v.stored.data.method})`, caption: `${u}${dead ? ' dead' : ''}${v.stored.data.method === 'maco' ? ' · maco' : ''}`, href: unitPath(l.name, u), unit: u, activation: Number.isFinite(activation) ? activation : 0, specificity: +ratio.toFixed(4), modality: us?.modality ?? 'unknown', dead, numbers: { max: fmt(activation), ...(us ? { spec: `${us.modality}` } : {}) } });
+      if (v) tiles.push({ src: v.stored.images[v.entry.name], alt: `${l.name} unit ${u} (${v.stored.data.method})`, caption: `${u}${dead ? ' dead' : ''}${v.stored.data.method !== plan.methodsOf[l.name][0] ? ` · ${v.stored.data.method}` : ''}`, href: unitPath(l.name, u), unit: u, activation: Number.isFinite(activation) ? activation : 0, specificity: +ratio.toFixed(4), modality: us?.modality ?? 'unknown', dead, numbers: { max: fmt(activation), ...(us ? { spec: `${us.modality}` } : {}) } });
       pages.push(unitPage(s, l.name, u, { prevLayer, nextLayer, conn, connAbove, aboveName: above?.name ?? null, home }));
     }
-    const headline = plan.methodsOf[l.name].includes('maco') ? `${plan.methodsOf[l.name][0]}, or maco where the network finds its image more natural` : plan.methodsOf[l.name][0];
+    const challengers = challengersOf(plan, l.name);
+    const headline = challengers.length ? `${plan.methodsOf[l.name][0]}, or ${challengers.join(' or ')} where the network finds its image more natural` : plan.methodsOf[l.name][0];
     const sections: Section[] = [{ kind: 'tiles', title: `${l.units} units (${headline})`, tiles }];
     const facts: Array<readonly [string, string | number]> = [['op', l.kind], ['output shape', l.outputShape.join(' × ')], ['units', l.units], ['activation', l.activation ?? 'linear']];
     if (top) {

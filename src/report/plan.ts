@@ -1,8 +1,8 @@
 /**
- * What a report computes, decided once before any work: the layers and their units, the two
- * feature-visualization methods suited to each layer (conv channels: Lucid's Fourier
- * parameterization and Erhan's ascent; dense units: Erhan and Yosinski's regularized ascent), every
- * method's parameters resolved (the object that is both used and written into the JSON and the
+ * What a report computes, decided once before any work: the layers and their units, the
+ * feature-visualization methods suited to each layer (the registry's atlas uses: conv channels
+ * Lucid's Fourier parameterization, Erhan's ascent and, on colour models, MaCo; dense units Erhan
+ * and Yosinski's regularized ascent), every method's parameters resolved (the object that is both used and written into the JSON and the
  * cache keys), the fixed unit groups that are optimized as one batch, and, for `--shard k/N`, which
  * groups and which slice of the data-set scan are this shard's. Groups are fixed by unit index (not
  * by what is missing from the cache or what a shard holds), and each group's seed comes from its
@@ -12,27 +12,25 @@ import { createHash } from 'node:crypto';
 import { scannableLayers } from '../analysis/scan.js';
 import { isWeighted } from '../analysis/connections.js';
 import { DeepvisError } from '../errors.js';
+import type { AnyFeatureVis } from '../methods/method.js';
+import { FEATURE_VIS } from '../methods/registry.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
 
-export type VisMethod = 'erhan' | 'lucid' | 'yosinski' | 'maco';
+/** A registry method the atlas uses (its name). */
+export type VisMethod = string;
 
-export interface MethodSettings {
-  readonly erhan: { readonly steps: number; readonly restarts: number };
-  readonly lucid: { readonly steps: number };
-  readonly yosinski: { readonly steps: number };
-  /** MaCo (Fel et al. 2023) beside Lucid on a colour model's conv layers; the page shows whichever looks more natural to the network. */
-  readonly maco: { readonly steps: number; readonly crops: number };
-  /** Lucid with a diversity term: `perUnit` images per unit. */
-  readonly diverse: { readonly steps: number; readonly perUnit: number };
-}
+/** The registry's methods with an atlas use, in registry order. */
+export const ATLAS_METHODS: readonly (AnyFeatureVis & { atlas: NonNullable<AnyFeatureVis['atlas']> })[] = FEATURE_VIS.filter((m) => m.atlas != null) as never;
 
-/** Report defaults: fewer steps than the single-method commands, so a whole model fits in minutes. */
+/**
+ * Per method, its settings (steps and options, by option name), and `diverse`: Lucid with a
+ * diversity term, `perUnit` images per unit.
+ */
+export type MethodSettings = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
+/** Report defaults: fewer steps than the single-method commands (each method's atlas settings), so a whole model fits in minutes. */
 export const DEFAULT_METHODS: MethodSettings = {
-  erhan: { steps: 150, restarts: 2 },
-  lucid: { steps: 160 },
-  yosinski: { steps: 150 },
-  // Far fewer than `maximize --method maco` (256 steps, 32 crops): a whole layer's units at a time.
-  maco: { steps: 48, crops: 4 },
+  ...Object.fromEntries(ATLAS_METHODS.map((m) => [m.name, m.atlas.settings])),
   diverse: { steps: 96, perUnit: 4 },
 };
 
@@ -42,7 +40,7 @@ export const REPORT_DEFAULTS = { groupSize: 32, k: 9, embedCount: 500 } as const
 export interface ReportPlanArgs {
   /** Layer names; default every weighted (dense/conv) layer. */
   readonly layers?: readonly string[];
-  readonly methods?: Partial<{ [K in keyof MethodSettings]: Partial<MethodSettings[K]> }>;
+  readonly methods?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Units optimized as one batch; default 32. */
   readonly groupSize?: number;
   /** Top and bottom examples per unit; default 9. */
@@ -52,8 +50,8 @@ export interface ReportPlanArgs {
   readonly shard?: readonly [number, number];
   /** Images in each dense layer's embedding; default 500. */
   readonly embedCount?: number;
-  /** MaCo on conv layers; default on for colour models (its magnitude is natural photographs'). */
-  readonly maco?: boolean;
+  /** Methods on or off, for those the atlas uses only on some models (MaCo: colour models, whose magnitude is natural photographs'). */
+  readonly include?: Readonly<Record<string, boolean>>;
 }
 
 export interface UnitGroup {
@@ -98,23 +96,19 @@ export function planReport(model: VisModel, args: ReportPlanArgs = {}): ReportPl
   const seed = args.seed ?? 0;
   const shard = args.shard ?? [1, 1];
   const m = args.methods ?? {};
-  const methods: MethodSettings = {
-    erhan: { ...DEFAULT_METHODS.erhan, ...m.erhan },
-    lucid: { ...DEFAULT_METHODS.lucid, ...m.lucid },
-    yosinski: { ...DEFAULT_METHODS.yosinski, ...m.yosinski },
-    maco: { ...DEFAULT_METHODS.maco, ...m.maco },
-    diverse: { ...DEFAULT_METHODS.diverse, ...m.diverse },
-  };
+  const methods: MethodSettings = Object.fromEntries(Object.entries(DEFAULT_METHODS).map(([name, d]) => [name, { ...d, ...m[name] }]));
   for (const [name, s] of Object.entries(methods)) {
     for (const [key, v] of Object.entries(s as Record<string, number>)) {
       if (!(Number.isInteger(v) && v >= 1)) throw new DeepvisError(`--${name}-${key} must be a positive integer; got ${v}`);
     }
   }
   const methodsOf: Record<string, VisMethod[]> = {};
-  const withMaco = args.maco ?? model.input.shape[2] === 3;
+  const on = ATLAS_METHODS.filter((x) => (x.atlas.auto ? args.include?.[x.name] ?? x.atlas.auto.when(model) : true));
+  const ranked = (where: 'conv' | 'dense') => on.filter((x) => x.atlas[where] != null).sort((a, b) => a.atlas[where]! - b.atlas[where]!).map((x) => x.name);
+  const [conv, dense] = [ranked('conv'), ranked('dense')];
   const groups: UnitGroup[] = [];
   for (const l of layers) {
-    methodsOf[l.name] = l.outputShape.length === 3 ? ['lucid', 'erhan', ...(withMaco ? (['maco'] as const) : [])] : ['erhan', 'yosinski'];
+    methodsOf[l.name] = l.outputShape.length === 3 ? conv : dense;
     for (let from = 0; from < l.units; from += groupSize) {
       const units = Array.from({ length: Math.min(groupSize, l.units - from) }, (_, i) => from + i);
       groups.push({ layer: l.name, units, seed: seedOf(seed, l.name, from), ordinal: groups.length });
@@ -122,6 +116,10 @@ export function planReport(model: VisModel, args: ReportPlanArgs = {}): ReportPl
   }
   return { layers, methodsOf, methods, groups, k, seed, shard, embedCount: args.embedCount ?? REPORT_DEFAULTS.embedCount };
 }
+
+/** The layer's methods that challenge its first for the tiles (registry: atlas.challenger). */
+export const challengersOf = (plan: Pick<ReportPlan, 'methodsOf'>, layer: string): VisMethod[] =>
+  plan.methodsOf[layer].filter((name) => ATLAS_METHODS.find((m) => m.name === name)?.atlas.challenger);
 
 /** This shard's groups: every N-th, starting at k−1 (disjoint, and together all of them). */
 export const shardGroups = (plan: ReportPlan): UnitGroup[] => plan.groups.filter((g) => g.ordinal % plan.shard[1] === plan.shard[0] - 1);

@@ -1,18 +1,15 @@
 /**
- * Feature visualizations for one group of units, through the library's methods (never a copy of
- * them): Erhan 2009 (seed 002), Yosinski 2015, Lucid (Olah 2017) and Lucid with a diversity term
- * for the "4 diverse images". Units with a fused monotonic activation are optimized at their
+ * Feature visualizations for one group of units, through the registry's methods (never a copy of
+ * them) with the plan's settings, and Lucid (Olah et al. 2017) with a diversity term for the
+ * "4 diverse images". Units with a fused monotonic activation are optimized at their
  * pre-activation, as `maximize --pre auto` does. Returns plain numbers and one image per unit (per
  * unit and copy for the diverse set), ready for the artifact store.
  */
-import * as tf from '@tensorflow/tfjs';
 import { itemOf } from '../engine/read.js';
-import { erhan } from '../methods/erhan.js';
-import { lucid } from '../methods/lucid.js';
-import { maco } from '../methods/maco.js';
+import { argsFor, runChunked } from '../methods/method.js';
+import { featureVisMethod } from '../methods/registry.js';
 import { imageQuality } from '../metrics/quality.js';
 import type { QualityReference } from '../metrics/quality_reference.js';
-import { yosinski } from '../methods/yosinski.js';
 import { optimizedLayer } from '../model/layer_lookup.js';
 import type { VisModel } from '../model/types.js';
 import { toImage, type RgbaImage } from '../render/image.js';
@@ -42,34 +39,16 @@ export function visParams(kind: VisKind, settings: MethodSettings, group: UnitGr
 /** `quality`: the data set's reference for the group's units, to score the images (Lucid vs MaCo). */
 export function computeVis(model: VisModel, kind: VisKind, settings: MethodSettings, group: UnitGroup, quality?: QualityReference): { data: VisData; images: Record<string, RgbaImage> } {
   const target = optimizedLayer((r) => model.layer(r), group.layer, 'auto');
-  const req = { layer: target.name, units: group.units, seed: group.seed };
-  let result: { images: tf.Tensor4D; units: ReadonlyArray<{ unit: number; activation: number; steps: number }>; objective: string; params: Record<string, unknown>; seconds: number };
-  let copies = 1;
-  switch (kind) {
-    case 'erhan':
-      result = erhan(model, { ...req, ...settings.erhan });
-      break;
-    case 'yosinski':
-      result = yosinski(model, { ...req, ...settings.yosinski });
-      break;
-    case 'lucid':
-      result = lucid(model, { ...req, ...settings.lucid });
-      break;
-    case 'maco': {
-      const r = maco(model, { ...req, ...settings.maco });
-      tf.dispose([r.canvas, r.transparency]);
-      result = r;
-      break;
-    }
-    case 'diverse':
-      copies = settings.diverse.perUnit;
-      result = lucid(model, { ...req, steps: settings.diverse.steps, perUnit: copies });
-      break;
-  }
+  const { steps, ...options } = settings[kind];
+  const req = { layer: target.name, units: group.units, seed: group.seed, steps };
+  // The diverse set is Lucid's per-unit images; every other kind is a registry method by name.
+  const copies = kind === 'diverse' ? options.perUnit : 1;
+  const method = featureVisMethod(kind === 'diverse' ? 'lucid' : kind);
+  const result = runChunked(method, model, argsFor(method, req, kind === 'diverse' ? { 'per-unit': copies } : options, { model }));
   const shape = model.input.shape;
   const scored = quality ? imageQuality(model, result.images, result.units.map((u) => u.unit), quality) : null;
   const values = result.images.dataSync();
-  result.images.dispose();
+  result.dispose();
   const images: Record<string, RgbaImage> = {};
   const list: VisData['images'] = [];
   // Item order: copy-major (lucid's perUnit repeats the unit list), one copy otherwise.

@@ -1,5 +1,5 @@
 /**
- * Seed 002's natural-image half (Erhan et al. 2009 §6, fig. 2): 100,000 whitened 12×12 patches of
+ * Erhan et al. 2009's natural-image half (Erhan et al. 2009 §6, fig. 2): 100,000 whitened 12×12 patches of
  * natural photographs, a Gaussian-input DBN first layer (a Gaussian RBM) and a Gaussian-input SDAE
  * first layer trained on them, their filters drawn, and the paper's qualitative statements about
  * those filters turned into rows measured by analysis/orientation.ts. paper_002.ts calls

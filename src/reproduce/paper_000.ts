@@ -1,15 +1,15 @@
 /**
  * `deepvis reproduce 000`: "Visualisation of maximising images for deep neural networks" (seed
- * 000). Trains its three unsupervised families (seed000_models.ts) on MNIST, measures specificity
+ * 000). Trains its three unsupervised families (paper_000_models.ts) on MNIST, measures specificity
  * (§3, 40% rule) per layer, and re-makes figs. 2, 4, 5 and 6 and the §4 speed claim
- * (seed000_maximize.ts). Every number in a claim row is read from this run.
+ * (paper_000_maximize.ts). Every number in a claim row is read from this run.
  */
 import { linePlot, sideBySide } from '../render/curves.js';
 import { stack } from '../render/grid.js';
 import type { LayerSpecificity } from '../analysis/specificity.js';
 import { mean, mnistSplit, pct, savePng } from './figure_io.js';
-import { trainFamily, specificFraction, type FamilySizes, type TrainedModel } from './seed000_models.js';
-import { fig6, speedOf } from './seed000_maximize.js';
+import { trainFamily, specificFraction, type FamilySizes, type TrainedModel } from './paper_000_models.js';
+import { fig6, speedOf } from './paper_000_maximize.js';
 import { withinVerdict, type Claim, type Paper, type PaperFigure, type ReproduceContext } from './types.js';
 
 const AREAS = ['V1', 'V2', 'V4', 'IT'];

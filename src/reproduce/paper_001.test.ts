@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { paper001 } from './paper_001.js';
-import { convergedAt, pearson } from './seed001_history.js';
+import { convergedAt, pearson } from './paper_001_history.js';
 import { claimValues, runQuick } from './paper_test_run.js';
 
 describe('reproduce 001 (quick)', () => {

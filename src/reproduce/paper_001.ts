@@ -1,6 +1,6 @@
 /**
- * `deepvis reproduce 001`: Cavojska's survey (seed 001). Re-made here: Zeiler & Fergus's fig. 3
- * (features through training, from snapshots of one run of deepvis's small CNN; seed001_history),
+ * `deepvis reproduce 001`: Cavojska's survey. Re-made here: Zeiler & Fergus's fig. 3
+ * (features through training, from snapshots of one run of deepvis's small CNN; paper_001_history),
  * Mahendran & Vedaldi's reconstructions per layer (figs. 11–12, `invert`), and Gatys's style
  * representation (§1; `invert --style`). Every number in a claim row is read from this run.
  */
@@ -12,7 +12,7 @@ import { grid } from '../render/grid.js';
 import { toImage, type RgbaImage } from '../render/image.js';
 import type { VisModel } from '../model/types.js';
 import { mean, median, mnistSplit, savePng, visOf } from './figure_io.js';
-import { history, type Snapshot } from './seed001_history.js';
+import { history, type Snapshot } from './paper_001_history.js';
 import type { Claim, Paper, PaperFigure, ReproduceContext } from './types.js';
 
 const CNN_META = { arch: 'cnn', inputRange: [0, 1] as [number, number], channelOrder: 'gray' as const, imageShape: [28, 28, 1] as [number, number, number], logitsLayer: 'logits' };

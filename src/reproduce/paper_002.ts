@@ -1,6 +1,6 @@
 /**
  * `deepvis reproduce 002`: Erhan, Bengio, Courville & Vincent 2009, "Visualizing Higher-Layer
- * Features of a Deep Network" (seed 002). Trains its two MNIST models (seed002_parts.ts), then
+ * Features of a Deep Network" (Erhan et al. 2009). Trains its two MNIST models (paper_002_models.ts), then
  * re-makes figs. 1, 3 and 4 and the §6.2 sensitivity matrix with the paper's settings (9 restarts,
  * norm ρ = the digits' mean norm, one clamped Gibbs chain sampled every 100 iterations, top-100
  * linear combinations); the natural-image half (fig. 2) is natural_patches.ts's experiment.
@@ -17,7 +17,7 @@ import { grid, stack } from '../render/grid.js';
 import { blank, blit, toImage, type Normalize, type RgbaImage } from '../render/image.js';
 import { restartsGrid } from '../render/restarts_grid.js';
 import { naturalImageExperiment } from './natural_patches.js';
-import { f2, matchedCorrelation, median, nearestDigitCosine, plan002, savePng, sharpness, trainModels } from './seed002_parts.js';
+import { f2, matchedCorrelation, median, nearestDigitCosine, plan002, savePng, sharpness, trainModels } from './paper_002_models.js';
 import { withinVerdict, type Claim, type Paper, type PaperFigure, type ReproduceContext } from './types.js';
 
 const SHAPE: [number, number, number] = [28, 28, 1];

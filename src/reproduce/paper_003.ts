@@ -1,6 +1,6 @@
 /**
- * `deepvis reproduce 003`: Agrawal & Balani's VGG16 project report (seed 003). VGG16 cannot ship,
- * so its recipes (seed003_recipes.ts) run on `ctx.model` when the user gives one (loaded with
+ * `deepvis reproduce 003`: Agrawal & Balani's VGG16 project report. VGG16 cannot ship,
+ * so its recipes (paper_003_recipes.ts) run on `ctx.model` when the user gives one (loaded with
  * loadModel: ONNX, Keras, tfjs), and otherwise on deepvis's small CNN trained here; the claims
  * that only VGG16 can answer are then 'not applicable', with why. Every number comes from the run.
  */
@@ -15,7 +15,7 @@ import type { VisModel } from '../model/types.js';
 import { buildClassifier } from '../train/architectures.js';
 import { fitClassifier } from '../train/fit.js';
 import { median, mnistSplit, pct, savePng, visOf } from './figure_io.js';
-import { ascentRecipe, convLayers, deconvRecipe, lastDense, tsneRecipe } from './seed003_recipes.js';
+import { ascentRecipe, convLayers, deconvRecipe, lastDense, tsneRecipe } from './paper_003_recipes.js';
 import type { Claim, Paper, PaperFigure, ReproduceContext } from './types.js';
 
 /** Debian's python3-skimage photographs: the natural images a user model is shown when it does not take MNIST. */

@@ -1,23 +1,21 @@
 /**
  * `deepvis reproduce 004`: Yosinski, Clune, Nguyen, Fuchs & Lipson 2015, "Understanding Neural
- * Networks Through Deep Visualization" (seed 004), its regularized-optimization half. The paper's
+ * Networks Through Deep Visualization" (Yosinski et al. 2015), its regularized-optimization half. The paper's
  * CaffeNet cannot ship, so its recipes run on the model the user supplies (ctx.model) or on
- * deepvis's MNIST CNN (seed004_parts.ts): fig. 4 (Table 1's four sets, each with the toolbox's own
+ * deepvis's MNIST CNN (paper_004_subject.ts): fig. 4 (Table 1's four sets, each with the toolbox's own
  * iterations and learning-rate policy) next to plain gradient ascent, fig. 3 (each regularizer
  * swept alone), and claims measured with the quality scores (relative activation, plausibility)
  * and the images' high-frequency energy and sparsity. Every number comes from this run.
  */
-import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import { meanQuality, imageQuality, type ImageQuality } from '../metrics/quality.js';
 import { qualityReference } from '../metrics/quality_reference.js';
-import { yosinski, YOSINSKI_DEFAULT_SET, YOSINSKI_PRESETS, type YosinskiSet } from '../methods/yosinski.js';
-import { unitObjectiveOf } from '../methods/common.js';
-import { neutral } from '../model/neutral.js';
+import { calibrated, rateCalibration, yosinski, YOSINSKI_DEFAULT_SET, YOSINSKI_PRESETS, type YosinskiSet } from '../methods/yosinski.js';
+import { unitObjectiveOf } from '../methods/recipe.js';
 import type { VisModel } from '../model/types.js';
 import { grid } from '../render/grid.js';
 import { toImage } from '../render/image.js';
-import { highFrequency, savePng, sparsity, subjectOf, type Subject } from './seed004_parts.js';
+import { highFrequency, savePng, sparsity, subjectOf, type Subject } from './paper_004_subject.js';
 import { withinVerdict, type Claim, type Paper, type PaperFigure, type ReproduceContext } from './types.js';
 
 interface Plan { train: number; test: number; epochs: number; units: number; steps?: number; sweepSteps: number }
@@ -35,30 +33,6 @@ const SWEEPS: ReadonlyArray<{ name: string; values: number[]; set: (v: number) =
   { name: 'norm pct', values: [0, 20, 50, 80, 95], set: (v) => ({ normPct: v }) },
   { name: 'contrib pct', values: [0, 50, 80, 90, 99], set: (v) => ({ contributionPct: v }) },
 ];
-
-/**
- * The toolbox's rates are CaffeNet's: its constant lr 100 (0–255 pixels) may move another model's
- * image far less per step. The factor k that makes a constant-lr step at the start predict the
- * toolbox's own progress target (2.0 per step, its 'progress' policy) on this model's units:
- * k = 2 / median over units of lr·s²·‖∂a/∂x‖² at the start image.
- */
-function calibration(model: VisModel, s: Subject, seed: number): number {
-  const [lo, hi] = model.input.range;
-  const lr = 100 * ((hi - lo) / 255) ** 2;
-  const objective = unitObjectiveOf(model, { layer: s.layer, units: s.units }, s.units);
-  const sq = tf.tidy(() => {
-    const x0 = tf.randomNormal([s.units.length, ...model.input.shape], neutral(model), (10 / 255) * (hi - lo), 'float32', seed) as tf.Tensor4D;
-    const g = tf.grad((x: tf.Tensor) => objective.evaluate(model, x as tf.Tensor4D).sum())(x0);
-    return Array.from(g.square().sum([1, 2, 3]).dataSync());
-  });
-  const progress = sq.map((v) => lr * v).sort((a, b) => a - b)[Math.floor(sq.length / 2)];
-  return progress > 0 ? 2 / progress : 1;
-}
-
-/** A set at k× the toolbox's pixel-unit rates (constant lr, progress cap); the progress target (activation units) stays. */
-const scaled = (set: YosinskiSet, k: number): YosinskiSet => ({
-  ...set, lr: set.lr.policy === 'constant' ? { ...set.lr, lr: set.lr.lr * k } : { ...set.lr, maxLr: set.lr.maxLr * k },
-});
 
 interface Scored { name: string; images: Float32Array; quality: ImageQuality[] | null; hf: number[]; sparse: number[]; seconds: number; lrScale: number }
 
@@ -111,13 +85,12 @@ async function run(ctx: ReproduceContext) {
       ctx.log(`004: Table 1 ${setName(k)} (${p.steps ?? set.steps} steps, ${set.lr.policy})`);
       literal.push(score(model, s, ref, setName(k), [set], p.steps, ctx.seed));
     }
-    // The same at the calibrated rate; set 4's cap (10⁸) never binds, so its row is the literal one.
-    const k = calibration(model, s, ctx.seed);
+    // The same at the library's calibrated rate (yosinski.ts: the one calibration, what `maximize --method yosinski` runs).
+    const k = rateCalibration(model, unitObjectiveOf(model, { layer: s.layer, units: s.units }), s.units.length, ctx.seed);
     const tag = `×${k.toPrecision(2)}`;
     ctx.log(`004: calibrated rate ${tag}`);
-    const rows: Scored[] = [score(model, s, ref, `plain ${tag}`, [scaled(UNREGULARIZED, k)], p.steps, ctx.seed)];
-    for (const [j, set] of YOSINSKI_PRESETS.slice(0, 3).entries()) rows.push(score(model, s, ref, `${setName(j)} ${tag}`, [scaled(set, k)], p.steps, ctx.seed));
-    rows.push(literal[4]);
+    const rows: Scored[] = [score(model, s, ref, `plain ${tag}`, [calibrated(UNREGULARIZED, k)], p.steps, ctx.seed)];
+    for (const [j, set] of YOSINSKI_PRESETS.entries()) rows.push(score(model, s, ref, `${setName(j)} ${tag}`, [calibrated(set, k)], p.steps, ctx.seed));
     const label = (r: Scored, i: number) => {
       const q = r.quality?.[i];
       return `${s.units[i]}${q ? ` r${f2(q.relativeActivation)} p${f2(q.plausibility)}` : ''}`;
@@ -137,7 +110,7 @@ async function run(ctx: ReproduceContext) {
     });
     figures.push({
       figure: 'fig. 4 (calibrated rate)', paperCaption: caption,
-      ours: `The same with the pixel-unit rates (constant lr, progress cap) ${tag}, the factor at which a constant-lr step at the start predicts the toolbox's progress target of 2.0 on these units; set 4 (progress policy, cap never reached) as before. ${legend}`,
+      ours: `The same at the library's calibrated rate (what maximize --method yosinski runs): the pixel-unit rates ${tag}, the factor at which the toolbox's constant lr 100 moves the start image by 1% of the range (RMS, median over these units), and a progress set's step never larger than that constant one's. ${legend}`,
       src: await savePng(ctx, 'fig4.png', fig4(rows, `${s.layer}: Table 1 at ${tag} the toolbox's pixel rates`)), numbers: times(rows),
     });
     const lit = (r: Scored) => (r.quality ? meanQuality(r.quality).relativeActivation : null);
@@ -152,7 +125,7 @@ async function run(ctx: ReproduceContext) {
     // Fig. 3: one unit, each regularizer alone, the strongest on the right.
     const unit = [s.units[0]];
     const sweep = SWEEPS.map((row) => row.values.map((v) => {
-      const set = { ...scaled(UNREGULARIZED, k), ...row.set(v) };
+      const set = { ...calibrated(UNREGULARIZED, k), ...row.set(v) };
       const { r } = runSet(model, s.layer, unit, [set], p.sweepSteps, ctx.seed);
       const img = r.images.dataSync() as Float32Array;
       const rel = ref ? imageQuality(model, r.images, unit, ref)[0].relativeActivation : null;

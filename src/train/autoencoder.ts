@@ -1,9 +1,9 @@
 /**
- * Autoencoders trained greedily, layer by layer (seed 000 §2; seed 002 §2.2, after Vincent et al.):
+ * Autoencoders trained greedily, layer by layer (the maximising-images paper §2; Erhan et al. 2009 §2.2, after Vincent et al.):
  * each layer is a sigmoid encoder h = s(W·x + b) with a tied decoder x̂ = s(Wᵀ·h + b′), trained to
- * reconstruct its input under binary cross-entropy — or, with Gaussian visibles (seed 002 §2.2's
+ * reconstruct its input under binary cross-entropy — or, with Gaussian visibles (Erhan et al. 2009 §2.2's
  * "Gaussian model … MSE criterion", for real-valued inputs such as whitened patches), a linear
- * decoder x̂ = Wᵀ·h + b′ under squared error — by Adam or by the plain SGD seed 002 describes,
+ * decoder x̂ = Wᵀ·h + b′ under squared error — by Adam or by the plain SGD Erhan et al. 2009 describes,
  * optionally
  *  - denoising: the input is corrupted (corruption.ts: a fixed-size subset zeroed, or set to
  *    salt-and-pepper) and the clean input is the target;
@@ -30,7 +30,7 @@ export interface AeLayerArgs {
   readonly epochs: number;
   /** Default: defaultAeLr(optimizer, visible). */
   readonly lr?: number;
-  /** Default 'adam'; 'sgd' is seed 002's θ ← θ − ε·∂loss/∂θ. */
+  /** Default 'adam'; 'sgd' is Erhan et al. 2009's θ ← θ − ε·∂loss/∂θ. */
   readonly optimizer?: AeOptimizer;
   /** 'binary' (sigmoid decoder, cross-entropy; default) or 'gaussian' (linear decoder, squared error). */
   readonly visible?: VisibleUnits;

@@ -1,5 +1,5 @@
 /**
- * Seed 000's two training regimes of the same deep autoencoder (fig. 2) and its SAE (§2): the
+ * The maximising-images paper's two training regimes of the same deep autoencoder (fig. 2) and its SAE (§2): the
  * unsupervised backprop twin learns from a random start without labels (reconstruction loss only)
  * and keeps the 7×7 mask; the sparsity penalty pulls only the first layer's mean activation down.
  */
@@ -28,7 +28,7 @@ const meanActivation = (m: tf.Sequential, layer: string, input: Float32Array, wi
   return { h, mean: h.reduce((a, v) => a + v, 0) / h.length };
 };
 
-describe('seed 000 training regimes', () => {
+describe('the maximising-images paper training regimes', () => {
   it('unsupervised backprop: a random-start deep autoencoder, no labels, loss falls, mask holds', async () => {
     const noLabels: ImageSet = { ...train, labels: null };
     const r = await trainStack(noLabels, test, { kind: 'sae', layers: [48, 16], pretrainEpochs: 0, backprop: 'unsupervised', autoencoderEpochs: 3, finetuneEpochs: 0, patch: 7, seed: 3 });

@@ -1,5 +1,5 @@
 /**
- * Seed 002 §2's corruption: a fixed-size subset of every example is replaced — exactly
+ * Erhan et al. 2009 §2's corruption: a fixed-size subset of every example is replaced — exactly
  * round(level·d) inputs, zeroed ('mask') or set to 0/1 ('salt-pepper') — while the '-iid' kinds
  * corrupt each input independently (so the count varies). And the Gaussian-input denoising
  * autoencoder (linear decoder, squared error), by Adam and by plain SGD.
@@ -24,7 +24,7 @@ function changedPerRow(before: Float32Array, after: Float32Array, d: number): nu
   return counts;
 }
 
-describe('fixed-size corruption (seed 002 §2)', () => {
+describe('fixed-size corruption (Erhan et al. 2009 §2)', () => {
   it('zero-masking changes exactly round(level·d) inputs of every example, to 0', async () => {
     const d = 784;
     const x = tf.fill([32, d], 0.5) as tf.Tensor2D;

@@ -1,5 +1,5 @@
 /**
- * Input corruption C(x) of a denoising autoencoder, as seed 002 §2 (Erhan et al. 2009, after
+ * Input corruption C(x) of a denoising autoencoder, as Erhan et al. 2009 §2 (after
  * Vincent et al. 2008) defines it: in every example a random subset *of a fixed size*,
  * round(level·d) of its d inputs, is
  *  - 'mask': set to 0 (zero-masking), or

@@ -1,11 +1,11 @@
 /**
- * End-to-end fine-tuning of a greedily pre-trained stack as one deep autoencoder (seed 000 §2,
+ * End-to-end fine-tuning of a greedily pre-trained stack as one deep autoencoder (the maximising-images paper §2,
  * after Hinton & Salakhutdinov): encoder layers h_l = σ(h_{l−1}·W_l + b_l), then decoders in reverse
  * order, initialized to the transposed encoder weights and the layers' visible biases, all trained
  * together to reconstruct the input (binary cross-entropy), with a smaller learning rate than the
  * pre-training. Only the encoder is kept afterwards: it is the representation the methods look at.
  * `randomEncoder` gives the same deep autoencoder a random start: trained by this loop alone (no
- * greedy stage, no labels), it is seed 000 fig. 2's "regular backpropagation through all deep network".
+ * greedy stage, no labels), it is the maximising-images paper fig. 2's "regular backpropagation through all deep network".
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';

@@ -7,6 +7,7 @@ import { batchRanges, batchTensor, imageSize, subset, type ImageSet } from '../d
 import { oneHot } from '../engine/one_hot.js';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
+import { setLearningRate } from '../engine/internals.js';
 
 export interface FitArgs {
   readonly epochs: number;
@@ -86,7 +87,7 @@ export async function fitClassifier(model: tf.LayersModel, train: ImageSet, test
   const history: EpochMetrics[] = [];
   for (let epoch = 0; epoch < args.epochs; epoch++) {
     const t0 = performance.now();
-    (optimizer as unknown as { learningRate: number }).learningRate = lr0 * Math.pow(0.85, Math.max(0, epoch - 1));
+    setLearningRate(optimizer, lr0 * Math.pow(0.85, Math.max(0, epoch - 1)));
     const order = rng.permutation(train.count);
     const batches = Math.ceil(train.count / batchSize);
     let lossSum = 0;

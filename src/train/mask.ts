@@ -1,5 +1,5 @@
 /**
- * Local connectivity for a dense first layer (seed 000, §2: "every unit of the first hidden layer
+ * Local connectivity for a dense first layer (the maximising-images paper, §2: "every unit of the first hidden layer
  * sees only a 7×7 square of the 28×28 input"). Unit j gets the square at a position drawn from a
  * seeded rng, so the squares cover the image evenly in expectation.
  */

@@ -1,12 +1,12 @@
 /**
- * Seed 002's natural-image models (Erhan et al. 2009 §6: "for both SDAE and DBN we used a Gaussian
+ * Erhan et al. 2009's natural-image models (Erhan et al. 2009 §6: "for both SDAE and DBN we used a Gaussian
  * input layer when modeling natural images"; the SDAE with salt-and-pepper noise): a Gaussian RBM
  * and a Gaussian-input denoising autoencoder on whitened patches (data/natural_patches.ts), with
  * the settings that give localized oriented (Gabor-like) first-layer filters here in about two
  * minutes on 2 cores. The paper chose its own by reconstruction error and does not state them.
  * Measured on 100,000 12×12 patches of the skimage photographs (seed 0; Gabor-like by
  * analysis/orientation.ts): the SDAE after 8 epochs 83% (edges and bars, by eye nearly all); the
- * RBM after 10 epochs 12% (low-frequency blobs and textures, as seed 002 fn. 9 reports for its
+ * RBM after 10 epochs 12% (low-frequency blobs and textures, as Erhan et al. 2009 fn. 9 reports for its
  * DBN), after 30 epochs 53% (localized edges appear). An epoch takes ≈ 2.5 s (RBM), 3.5 s (SDAE) on 2 idle cores
  * (RBM 30 epochs ≈ 75 s, SDAE 8 epochs ≈ 30 s), 10× that on a machine loaded 10 deep.
  */

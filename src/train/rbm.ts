@@ -1,11 +1,11 @@
 /**
- * Restricted Boltzmann machines trained by contrastive divergence (CD-k), as the DBNs of seed 002
- * (Erhan et al. 2009, §2.1) and seed 000 (§2) are built: binary–binary for [0, 1] data, and
+ * Restricted Boltzmann machines trained by contrastive divergence (CD-k), as the DBNs of Erhan et al. 2009
+ * (Erhan et al. 2009, §2.1) and the maximising-images paper (§2) are built: binary–binary for [0, 1] data, and
  * Gaussian–binary (unit-variance linear visibles) for real-valued inputs such as image patches.
  * Momentum (0.5 for the first epochs, then 0.9) and L2 weight decay, after Hinton's practical guide.
  * An optional sparsity target pulls each hidden unit's mean activation towards ρ through its bias
- * (Lee et al. 2008's sparse RBM, the one seed 002 §5 cites; what makes a Gaussian RBM's filters on
- * whitened patches localized). An optional connectivity mask (e.g. the 7×7 receptive fields of seed 000) keeps masked weights at
+ * (Lee et al. 2008's sparse RBM, the one Erhan et al. 2009 §5 cites; what makes a Gaussian RBM's filters on
+ * whitened patches localized). An optional connectivity mask (e.g. the 7×7 receptive fields of the maximising-images paper) keeps masked weights at
  * exactly zero.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -1,5 +1,5 @@
 /**
- * The seeds' models on real digits, small enough to train in seconds: CD-1 lowers an RBM's
+ * The source papers' models on real digits, small enough to train in seconds: CD-1 lowers an RBM's
  * reconstruction error; a greedy stack trains each layer on the layer below; the 7×7 mask keeps
  * every weight outside a unit's square at exactly zero through pre-training and fine-tuning; a
  * saved stack reloads to identical outputs; clamped DBN sampling runs without leaking.

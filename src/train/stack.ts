@@ -1,13 +1,13 @@
 /**
- * Deep stacks of the seeds: a DBN (RBMs trained greedily, seed 002 §2.1) or a stacked (denoising,
- * sparse) autoencoder (seed 000 §2, seed 002 §2.2), turned into one tfjs LayersModel —
+ * Deep stacks of the source papers: a DBN (RBMs trained greedily, Erhan et al. 2009 §2.1) or a stacked (denoising,
+ * sparse) autoencoder (the maximising-images paper §2, Erhan et al. 2009 §2.2), turned into one tfjs LayersModel —
  * flatten → dense sigmoid layers h1…hL [→ logits → softmax] — so every visualization method sees it
  * through the same adapter as any other model. What the feed-forward net does not hold (the RBMs'
  * visible biases, used for sampling; the first layer's connectivity) goes into deepvis metadata.
  * The same architecture can be trained by plain backpropagation from a random start, for the
- * comparison of seed 000, Figure 2: as the seed's deep autoencoder, unsupervised (reconstruction
+ * comparison of the maximising-images paper, Figure 2: as that paper's deep autoencoder, unsupervised (reconstruction
  * loss only, `backprop: 'unsupervised'`), or as a classifier with labels (`'supervised'`).
- * The sparsity penalty applies to the first layer only: seed 000 §2 trains a *sparse* autoencoder
+ * The sparsity penalty applies to the first layer only: the maximising-images paper §2 trains a *sparse* autoencoder
  * 784–1000–784 first and plain autoencoders above it.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -23,9 +23,9 @@ import type { DeepvisMetadata } from '../model/types.js';
 export type StackKind = 'dbn' | 'sae';
 
 /**
- * Default hidden sizes. Seed 002 §2.1 stacks *three* RBMs; it tunes the sizes on validation error and
+ * Default hidden sizes. Erhan et al. 2009 §2.1 stacks *three* RBMs; it tunes the sizes on validation error and
  * does not state them (its figures show 36 / 144 units per layer), so the DBN gets three layers of
- * 500 (Hinton et al. 2006's first two widths) to fit 2 cores. The autoencoder keeps seed 000's
+ * 500 (Hinton et al. 2006's first two widths) to fit 2 cores. The autoencoder keeps the maximising-images paper's
  * 1000-500-300-50; a lone RBM has 500 units.
  */
 export const DEFAULT_LAYERS = { rbm: [500], dbn: [500, 500, 500], sae: [1000, 500, 300, 50] } as const;
@@ -52,7 +52,7 @@ export interface StackArgs {
   readonly shift?: number;
   /** Pre-training learning rate (RBM CD step, or the autoencoders' optimizer step). */
   readonly lr?: number;
-  /** SAE layers: 'adam' (default) or seed 002's plain 'sgd'. RBMs always take CD steps with momentum. */
+  /** SAE layers: 'adam' (default) or Erhan et al. 2009's plain 'sgd'. RBMs always take CD steps with momentum. */
   readonly optimizer?: AeOptimizer;
   /** L2 weight decay of pre-training (RBM default 2e-4, autoencoder 0). */
   readonly weightDecay?: number;
@@ -61,7 +61,7 @@ export interface StackArgs {
   readonly noise?: Corruption;
   readonly visible?: VisibleUnits;
   /**
-   * Sparsity of the first layer: the SAE's KL penalty (seed 000: the sparse 784–1000–784
+   * Sparsity of the first layer: the SAE's KL penalty (the maximising-images paper: the sparse 784–1000–784
    * autoencoder); the first RBM's hidden-bias pull (Lee et al. 2008).
    */
   readonly sparsity?: { readonly target: number; readonly weight: number };
@@ -69,7 +69,7 @@ export interface StackArgs {
   readonly initStd?: number;
   /** Mini-batch size of pre-training (default 64). */
   readonly batchSize?: number;
-  /** Every first-layer unit sees only a size×size square of the input (seed 000: 7). */
+  /** Every first-layer unit sees only a size×size square of the input (the maximising-images paper: 7). */
   readonly patch?: number;
   readonly seed?: number;
   readonly onLayerEpoch?: (e: { layer: number; epoch: number; value: number; seconds: number }) => void;
@@ -83,7 +83,7 @@ export interface StackResult {
   /**
    * The unsupervised stack as it was before supervised fine-tuning (null when there was none):
    * fine-tuning moves the weights away from the RBMs' generative model — clamped sampling must use
-   * these — and the first-layer filters the seeds show are those of the unsupervised model.
+   * these — and the first-layer filters the source papers show are those of the unsupervised model.
    */
   pretrained: tf.Sequential | null;
   pretrainedMetadata: DeepvisMetadata | null;

@@ -105,3 +105,14 @@ export function randomCrops(args: CropArgs): (x: tf.Tensor4D, step: number) => t
       return views.add(gauss).add(unif) as tf.Tensor4D;
     });
 }
+
+/** Canvases [N, cH, cW, C] at the model's [h, w]: an average pool for whole factors, else bilinear. Caller disposes. */
+export function toModelSize(x: tf.Tensor4D, size: readonly [number, number]): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, ch, cw] = x.shape;
+    const [h, w] = size;
+    if (ch === h && cw === w) return x.clone();
+    if (ch % h === 0 && cw % w === 0 && ch / h === cw / w) return tf.avgPool(x, ch / h, ch / h, 'valid') as tf.Tensor4D;
+    return tf.image.resizeBilinear(x, [h, w]) as tf.Tensor4D;
+  });
+}

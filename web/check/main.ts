@@ -1,11 +1,15 @@
 // The smallest page that proves the library runs in a browser: load a saved model from the server,
 // run a few activation-maximization steps of several units at once, draw the grid.
-import { erhan, grid, initEngine, loadModelFromUrl, toImage } from '../../src/index.js';
+import { featureVis, models, render, initEngine } from '../../src/index.js';
 import { itemOf } from '../../src/engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import simd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import threaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+
+const { erhan } = featureVis;
+const { grid, toImage } = render;
+const { loadModelFromUrl } = models;
 
 const status = document.getElementById('status')!;
 const params = new URLSearchParams(location.search);

@@ -1,6 +1,6 @@
 /**
  * deepvis activations --model M --input IMAGE --out DIR
- * Every layer's response to one input (seed 004's live activations, as files): one PNG per layer
+ * Every layer's response to one input (Yosinski et al. 2015's live activations, as files): one PNG per layer
  * (a tile per channel, one scale per layer), an overview of all layers with the input and the top
  * predictions, and JSON with the predictions and each channel's max and mean.
  */
@@ -10,7 +10,7 @@ import { activationGrid } from '../../render/activation_grid.js';
 import { stack } from '../../render/grid.js';
 import { toImage, upscale } from '../../render/image.js';
 import { required, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { imageFrom } from '../inputs.js';
 
 const SPECS = {

@@ -13,7 +13,7 @@ import { entryCrop, layerTopK, scanTopK, TOPK_DEFAULTS, type TopKIndex } from '.
 import { grid } from '../../render/grid.js';
 import { blank, toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, unitList, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 import { checkIndexFits, imageLoader, readIndex } from './topk.js';
 import { DeepvisError } from '../../errors.js';

@@ -1,6 +1,6 @@
 /**
  * deepvis dream --model M --layer L (--input PHOTO | --units …) [--zoom N] --out DIR
- * DeepDream (seed 001 §6): with --input, enhance what layer L sees in the photo over octaves
+ * DeepDream (Cavojska 2015 §6): with --input, enhance what layer L sees in the photo over octaves
  * (--zoom N: N frames of dream → zoom → dream, plus an animated GIF); without it, the units (or
  * classes, on the logits layer) drawn from noise with a neighbouring-pixel prior.
  */
@@ -15,7 +15,7 @@ import { deepDream } from '../../objectives/layer.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { imageFrom, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';

@@ -1,6 +1,6 @@
 /**
  * deepvis embed --model M --layer L [--data D] --out DIR
- * Seed 003 §4.3: a layer's activations over a data set reduced to 2-D (t-SNE by default, UMAP,
+ * Agrawal & Balani §4.3: a layer's activations over a data set reduced to 2-D (t-SNE by default, UMAP,
  * PCA; PCA to 50 dimensions first for wide layers), drawn as the input thumbnails at their
  * coordinates coloured by label, with the 5-nearest-neighbour label agreement as a number.
  */
@@ -12,7 +12,7 @@ import { Rng } from '../../engine/rng.js';
 import { toImage } from '../../render/image.js';
 import { thumbnailScatter } from '../../render/plots.js';
 import { usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 
 const SPECS = {

@@ -7,14 +7,14 @@
  * metrics that need labels, --count), and the files appear together or not at all.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ATTRIBUTION_METHODS, CAM_METHODS, type AttributionMethod } from '../../attribution/attribute.js';
+import { ATTRIBUTIONS, attributionMethod } from '../../attribution/registry.js';
+import { fitFor } from './attribute.js';
 import { checkMaxBatch } from '../../attribution/chunks.js';
 import { DeepvisError } from '../../errors.js';
 import { evaluateAttributions, LABEL_METRICS, METRICS, type EvaluationReport, type MetricName } from '../../metrics/evaluate.js';
-import type { VisModel } from '../../model/types.js';
 import { linePlot, sideBySide } from '../../render/curves.js';
 import { usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openModelCommand } from '../command.js';
 import { dataFrom, DATA_FLAGS, imagesFrom } from '../inputs.js';
 
 const SPECS = {
@@ -22,7 +22,7 @@ const SPECS = {
   ...DATA_FLAGS,
   count: { type: 'int', help: 'how many images of --data (the first N)', default: 100 },
   input: { type: 'string', help: 'images instead of --data: files or DATASET:INDEX or DATASET:FROM-TO, comma-separated' },
-  methods: { type: 'string', help: `attribution methods, comma-separated, or 'all' (${ATTRIBUTION_METHODS.join(', ')})`, default: 'all' },
+  methods: { type: 'string', help: `attribution methods, comma-separated, or 'all' (${ATTRIBUTIONS.map((m) => m.name).join(', ')})`, default: 'all' },
   metrics: { type: 'string', help: `metrics, comma-separated, or 'all' (${METRICS.join(', ')})`, default: 'all' },
   target: { type: 'string', help: "class explained: each input's predicted class or its label", choices: ['predicted', 'label'], default: 'predicted' },
   'shuffled-model': { type: 'string', help: 'the same architecture trained on shuffled labels: adds data randomization (Adebayo et al. §4)' },
@@ -40,7 +40,7 @@ function listFlag<T extends string>(value: string, known: readonly T[], what: st
   return list;
 }
 
-const hasConv = (model: VisModel) => model.layers.some((l) => l.outputShape.length === 3 && l.outputShape[0] > 1);
+const NAMES = ATTRIBUTIONS.map((m) => m.name);
 
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return String(v);
@@ -78,20 +78,14 @@ export async function run(argv: string[]): Promise<void> {
   const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => {
     if (!(f.count >= 1)) throw new DeepvisError(`--count must be at least 1; got ${f.count}`);
     checkMaxBatch(f['max-batch']);
-    listFlag(f.methods, ATTRIBUTION_METHODS, 'method');
+    listFlag(f.methods, NAMES, 'method');
     listFlag(f.metrics, METRICS, 'metric');
   });
   const notes: string[] = [];
-  const methodList = listFlag(flags.methods, ATTRIBUTION_METHODS, 'method');
-  let methods: AttributionMethod[];
-  if (methodList === 'all') {
-    methods = [...ATTRIBUTION_METHODS].filter((m) => hasConv(model) || !CAM_METHODS.includes(m));
-    if (methods.length < ATTRIBUTION_METHODS.length) notes.push(`skipped ${CAM_METHODS.join(', ')}: the model has no convolutional layer`);
-  } else {
-    const cams = methodList.filter((m) => CAM_METHODS.includes(m));
-    if (cams.length && !hasConv(model)) throw new DeepvisError(`${cams.join(', ')} need a convolutional layer; this model has none`);
-    methods = methodList;
-  }
+  const methodList = listFlag(flags.methods, NAMES, 'method');
+  const fitting = fitFor(model, methodList === 'all' ? ATTRIBUTIONS : methodList.map((n) => attributionMethod(n)), methodList === 'all');
+  const methods = fitting.methods.map((m) => m.name);
+  notes.push(...fitting.notes);
   let images: tf.Tensor4D;
   let labels: number[] | undefined;
   let names: string[];

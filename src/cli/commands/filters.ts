@@ -3,7 +3,7 @@ import { firstLayerFilters } from '../../analysis/filters.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 
 const SPECS = {
   ...MODEL_FLAGS,

@@ -3,7 +3,7 @@ import { printable } from '../../errors.js';
 import { gradientCheck } from '../../model/gradient_check.js';
 import type { VisModel } from '../../model/types.js';
 import { parseArgs, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom } from '../command.js';
 
 const SPECS: FlagSpecs = { ...MODEL_FLAGS, ...ENGINE_FLAGS, json: { type: 'bool', help: 'print JSON instead of a table' } };
 export const help = usage('inspect', 'MODEL [options]', SPECS);
@@ -24,6 +24,7 @@ export async function run(argv: string[]): Promise<void> {
     layers: model.layers,
     gradient: grad,
     backend: engine.backend,
+    engine: engine.patches,
   };
   if (flags.json) {
     process.stdout.write(JSON.stringify(info, null, 2) + '\n');
@@ -31,7 +32,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const p = model.input.provenance;
   const out: string[] = [];
-  out.push(`format: ${model.format} model   backend: ${engine.backend}   forward passes without a gradient: ${model.forwardEngine ?? 'tfjs'}`);
+  out.push(`format: ${model.format} model   backend: ${engine.backend}${engine.patches === 'stock' ? ' (stock tfjs: DEEPVIS_ENGINE=stock)' : ''}   forward passes without a gradient: ${model.forwardEngine ?? 'tfjs'}`);
   out.push(`gradients: ${model.gradientEngine ?? 'tfjs'}${model.gradientEngineWhy ? ` (${model.gradientEngineWhy})` : ''}`);
   out.push(`input: ${model.input.shape.join('×')} (${p.shape})${model.input.nativeShape.length !== 3 ? `, fed to the model as [${model.input.nativeShape.join(', ')}]` : ''}`);
   out.push(`value range: ${model.input.range.join(' … ')} (${p.range})   channel order: ${model.input.channelOrder} (${p.channelOrder})`);

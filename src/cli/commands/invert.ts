@@ -1,6 +1,6 @@
 /**
  * deepvis invert --model M --layer L --input IMAGE --out DIR
- * Reconstructs the image from its representation at layer L (Mahendran & Vedaldi; seed 001 §7)
+ * Reconstructs the image from its representation at layer L (Mahendran & Vedaldi; Cavojska 2015 §7)
  * from several random starts, and reports each reconstruction's normalized representation error.
  * --style: Gatys et al.'s style representation instead — the layer's Gram matrices matched from
  * white noise (what co-occurs in the layer, with where it is thrown away).
@@ -10,7 +10,7 @@ import { itemOf } from '../../engine/read.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { imageFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';

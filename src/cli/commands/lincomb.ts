@@ -1,6 +1,6 @@
 /**
  * deepvis lincomb --model M --layer L --out DIR
- * Lee et al.'s linear combination of previous layers' filters (seed 002 §5): each unit drawn as
+ * Lee et al.'s linear combination of previous layers' filters (Erhan et al. 2009 §5): each unit drawn as
  * the weighted sum of the unit images of the layer below, keeping the top-k weights.
  */
 import { LINCOMB_TOP_K, linearCombination } from '../../analysis/linear_combination.js';
@@ -8,7 +8,7 @@ import { crop } from '../../analysis/receptive_field.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, unitList, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 
 const SPECS = {
   ...MODEL_FLAGS,
@@ -26,7 +26,7 @@ export async function run(argv: string[]): Promise<void> {
   const units = unitList(flags.units, layer.units, 36);
   const started = performance.now();
   const lc = linearCombination(model, layer.name, units, flags.k);
-  // Black is negative, white positive, grey zero (seed 002 Fig. 4).
+  // Black is negative, white positive, grey zero (Erhan et al. 2009 Fig. 4).
   const { box } = lc;
   const tiles = lc.images.map((img) => {
     const cut = crop(img, lc.shape, box);

@@ -1,20 +1,19 @@
 /**
- * deepvis maximize --compare-methods: the same units of one layer through erhan, yosinski sets
- * 1–4, lucid and maco, each image scored against one quality reference (metrics/quality.ts), and
- * one table of methods × scores (means over the units): LAYER-compare.md and .json, and
- * LAYER-compare.png with a row of images per method.
+ * deepvis maximize --compare-methods: the same units of one layer through every method of the
+ * registry that takes part (each method's `compare` variants: Yosinski's four sets, the others
+ * with their defaults; methods that need a start image sit out), run as `maximize --method` runs
+ * them, each image scored against one quality reference (metrics/quality.ts), and one table of
+ * methods × scores (means over the units): LAYER-compare.md and .json, and LAYER-compare.png with
+ * a row of images per method.
  */
 import type { ImageSet } from '../../data/dataset.js';
-import { meanNorm } from '../../analysis/dataset_max.js';
 import { itemOf } from '../../engine/read.js';
 import { DeepvisError } from '../../errors.js';
 import type { OutputSession } from '../../io/output.js';
-import type { MethodResult, UnitRequest } from '../../methods/common.js';
-import { erhan } from '../../methods/erhan.js';
-import { lucid } from '../../methods/lucid.js';
-import { maco } from '../../methods/maco.js';
-import { datasetSpectrum } from '../../methods/maco_parts.js';
-import { yosinski, YOSINSKI_PRESETS } from '../../methods/yosinski.js';
+import { argsFor, missing, runChunked, type AnyFeatureVis } from '../../methods/method.js';
+import type { UnitRequest } from '../../methods/recipe.js';
+import { FEATURE_VIS } from '../../methods/registry.js';
+import type { OptionValues } from '../../options.js';
 import { meanQuality } from '../../metrics/quality.js';
 import { qualityReference } from '../../metrics/quality_reference.js';
 import type { VisModel } from '../../model/types.js';
@@ -24,10 +23,15 @@ import { toImage, type RgbaImage } from '../../render/image.js';
 import { assess } from './maximize_quality.js';
 
 export const COMPARE_FLAGS = {
-  'compare-methods': { type: 'bool', help: 'run erhan, yosinski 1–4, lucid and maco on the units and write one table of methods × quality scores' },
+  'compare-methods': { type: 'bool', help: `run ${FEATURE_VIS.filter((m) => m.compare !== false).map((m) => m.name).join(', ')} (each as maximize runs it; yosinski's four sets) on the units and write one table of methods × quality scores` },
 } as const;
 
 const fmt = (v: number | null, d = 2) => (v == null ? '–' : v.toFixed(d));
+
+/** The runs: every method's variants (by default the method itself), methods with `compare: false` left out. */
+function compared(): Array<[string, AnyFeatureVis, OptionValues]> {
+  return FEATURE_VIS.flatMap((m) => (m.compare === false ? [] : (m.compare ?? [{ label: m.name, options: {} }]).map((v): [string, AnyFeatureVis, OptionValues] => [v.label, m, v.options])));
+}
 
 export async function compareMethods(
   model: VisModel, req: UnitRequest, o: { output: OutputSession; data: ImageSet | null; quiet: boolean; modelName?: string },
@@ -35,28 +39,18 @@ export async function compareMethods(
   if (!o.data) throw new DeepvisError('--compare-methods scores images against natural data: give --data (mnist, fashion-mnist, a folder)');
   const data = o.data;
   const reference = qualityReference(model, data, req.layer, req.units, { neuron: req.neuron });
-  const magnitude = model.input.shape[2] === 3 ? undefined : datasetSpectrum(model, data);
-  const runs: [string, () => MethodResult][] = [
-    ['erhan', () => erhan(model, { ...req, rho: meanNorm(data) })],
-    ...YOSINSKI_PRESETS.map((set, k): [string, () => MethodResult] => [`yosinski ${k + 1}`, () => yosinski(model, { ...req, sets: [set] })]),
-    ['lucid', () => lucid(model, req)],
-    ['maco', () => {
-      const r = maco(model, { ...req, magnitude });
-      r.canvas.dispose();
-      r.transparency.dispose();
-      return r;
-    }],
-  ];
+  const ctx = { model, data };
+  const runs = compared().filter(([, m]) => missing(m, model, { data: true, image: false }) == null);
   const [h, w, c] = model.input.shape;
   const rows: Array<ReturnType<typeof meanQuality> & { method: string; seconds: number; blank: string[] } & Record<string, unknown>> = [];
   const tiles: RgbaImage[] = [];
   const labels: string[] = [];
-  for (const [name, run] of runs) {
+  for (const [name, method, options] of runs) {
     if (!o.quiet) console.log(`compare: ${name}…`);
-    const r = run();
+    const r = runChunked(method, model, argsFor(method, req, options, ctx));
     const a = assess(model, r, { layer: req.layer, neuron: req.neuron, data, quiet: true, reference });
     const px = r.images.dataSync() as Float32Array;
-    r.images.dispose();
+    r.dispose();
     r.units.forEach((u, i) => {
       tiles.push(toImage(itemOf(px, i, [h, w, c]), [h, w, c], { mode: 'range', range: model.input.range }));
       labels.push(`${u.unit} ${a.labels[i]}`);

@@ -4,7 +4,7 @@
  * metrics/blank.ts for every unit whose image came out flat or weak (printed, and in the JSON).
  */
 import type { ImageSet } from '../../data/dataset.js';
-import type { MethodResult } from '../../methods/common.js';
+import type { MethodResult } from '../../methods/recipe.js';
 import { diagnoseBlank, type BlankDiagnosis } from '../../metrics/blank.js';
 import { imageQuality, qualityLabel, type ImageQuality } from '../../metrics/quality.js';
 import { qualityReference, type QualityReference } from '../../metrics/quality_reference.js';

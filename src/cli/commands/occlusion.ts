@@ -11,7 +11,7 @@ import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage } from '../../render/image.js';
 import { required, usage, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { imageFrom } from '../inputs.js';
 
 export const TARGET_FLAGS = {

@@ -18,26 +18,29 @@ import { readEvaluation } from '../../report/evaluation.js';
 import type { Section } from '../../report/site.js';
 import { checkSameArchitecture, type Checkpoint, type HistoryUnit } from '../../report/history.js';
 import { modelHash } from '../../report/model_hash.js';
-import { DEFAULT_METHODS, parseShard, planReport, REPORT_DEFAULTS, type ReportPlan } from '../../report/plan.js';
+import { ATLAS_METHODS, DEFAULT_METHODS, parseShard, planReport, REPORT_DEFAULTS, type ReportPlan } from '../../report/plan.js';
 import { ArtifactStore } from '../../report/store.js';
 import { parseArgs, usage, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand, overridesFrom } from '../common.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand, overridesFrom } from '../command.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 import { Progress } from '../progress.js';
 
-const SPECS = {
+/**
+ * Per method the atlas uses (the registry's atlas settings): --NAME-KEY for each setting, and
+ * --NAME auto|on|off for a method on only some models by default (MaCo: colour models).
+ */
+const ATLAS_FLAGS: FlagSpecs = Object.fromEntries(ATLAS_METHODS.flatMap((m) => [
+  ...(m.atlas.auto ? [[m.name, { type: 'string', help: m.atlas.auto.help, choices: ['auto', 'on', 'off'], default: 'auto' }] as const] : []),
+  ...Object.entries(m.atlas.settings).map(([key, v]) => [`${m.name}-${key}`, { type: 'int', min: 1, help: `${m.title} ${key} (report default ${v})` }] as const),
+]));
+
+const COMMON = {
   ...MODEL_FLAGS,
   ...DATA_FLAGS,
   'no-data': { type: 'bool', help: 'no data-set views (feature visualizations and weights only)' },
   layers: { type: 'string', help: 'comma-separated layers (default every dense and conv layer)' },
   k: { type: 'int', help: 'top and most negative examples per unit', default: REPORT_DEFAULTS.k },
   'group-size': { type: 'int', help: 'units optimized as one batch', default: REPORT_DEFAULTS.groupSize },
-  'erhan-steps': { type: 'int', help: `Erhan ascent steps (report default ${DEFAULT_METHODS.erhan.steps})` },
-  'erhan-restarts': { type: 'int', help: `Erhan random starts per unit (report default ${DEFAULT_METHODS.erhan.restarts})` },
-  'lucid-steps': { type: 'int', help: `Lucid steps (report default ${DEFAULT_METHODS.lucid.steps})` },
-  maco: { type: 'string', help: "MaCo beside Lucid on conv layers, the tile showing whichever the network finds more natural (auto: colour models)", choices: ['auto', 'on', 'off'], default: 'auto' },
-  'maco-steps': { type: 'int', help: `MaCo steps (report default ${DEFAULT_METHODS.maco.steps})` },
-  'yosinski-steps': { type: 'int', help: `Yosinski steps (report default ${DEFAULT_METHODS.yosinski.steps})` },
   'diverse-steps': { type: 'int', help: `steps of the diverse images (report default ${DEFAULT_METHODS.diverse.steps})` },
   'diverse-count': { type: 'int', help: `diverse images per unit (report default ${DEFAULT_METHODS.diverse.perUnit})` },
   'embed-count': { type: 'int', help: 'images in a dense layer\'s t-SNE', default: REPORT_DEFAULTS.embedCount },
@@ -52,9 +55,11 @@ const SPECS = {
   out: { type: 'string', help: 'output folder of the site' },
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
+const SPECS = { ...COMMON, ...ATLAS_FLAGS } as typeof COMMON;
 export const help = usage('report', '--model M [--data D] [--layers …] [--history …] --out DIR  |  --merge DIR1 DIR2 … --out DIR', SPECS);
 
-type ReportFlags = Flags<typeof SPECS>;
+/** The common flags typed, and the atlas methods' flags by name. */
+type ReportFlags = Flags<typeof COMMON> & Readonly<Record<string, unknown>>;
 const MANIFEST = 'shard.json';
 
 function check(f: ReportFlags): void {
@@ -65,16 +70,15 @@ function check(f: ReportFlags): void {
 }
 
 function planOf(flags: ReportFlags, model: Parameters<typeof planReport>[0]): ReportPlan {
+  const given = (pairs: Array<[string, unknown]>) => Object.fromEntries(pairs.filter(([, v]) => v != null)) as Record<string, number>;
   return planReport(model, {
     layers: flags.layers?.split(',').map((s) => s.trim()).filter(Boolean),
-    groupSize: flags['group-size'], k: flags.k, seed: flags.seed, embedCount: flags['embed-count'], maco: flags.maco === 'auto' ? undefined : flags.maco === 'on',
+    groupSize: flags['group-size'], k: flags.k, seed: flags.seed, embedCount: flags['embed-count'],
+    include: Object.fromEntries(ATLAS_METHODS.filter((m) => m.atlas.auto && flags[m.name] !== 'auto').map((m) => [m.name, flags[m.name] === 'on'])),
     shard: flags.shard ? parseShard(flags.shard) : undefined,
     methods: {
-      erhan: { ...(flags['erhan-steps'] ? { steps: flags['erhan-steps'] } : {}), ...(flags['erhan-restarts'] ? { restarts: flags['erhan-restarts'] } : {}) },
-      lucid: flags['lucid-steps'] ? { steps: flags['lucid-steps'] } : {},
-      yosinski: flags['yosinski-steps'] ? { steps: flags['yosinski-steps'] } : {},
-      maco: flags['maco-steps'] ? { steps: flags['maco-steps'] } : {},
-      diverse: { ...(flags['diverse-steps'] ? { steps: flags['diverse-steps'] } : {}), ...(flags['diverse-count'] ? { perUnit: flags['diverse-count'] } : {}) },
+      ...Object.fromEntries(ATLAS_METHODS.map((m) => [m.name, given(Object.keys(m.atlas.settings).map((key) => [key, flags[`${m.name}-${key}`]]))])),
+      diverse: given([['steps', flags['diverse-steps']], ['perUnit', flags['diverse-count']]]),
     },
   });
 }

@@ -12,7 +12,7 @@ import { loadPaper, PAPER_IDS, parsePapers } from '../../reproduce/index.js';
 import { indexPage, paperPage, verdictCounts } from '../../reproduce/page.js';
 import type { PaperResult } from '../../reproduce/types.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, openOutput } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, openOutput } from '../command.js';
 
 const SPECS = {
   model: { type: 'string', help: "the paper's own model when deepvis cannot ship it (003: VGG16, 004: CaffeNet), as ONNX/Keras/tfjs" },

@@ -11,14 +11,14 @@ import { GIBBS_STEPS, SAMPLE_EVERY, sampleDbnUnits } from '../../methods/dbn_sam
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { parseArgs, positive, required, unitList, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openOutput } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openOutput } from '../command.js';
 
 const SPECS = {
   ...MODEL_FLAGS,
   layer: { type: 'string', help: 'hidden layer (h1, h2, …)' },
   units: { type: 'ints', help: 'units to clamp', default: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
   samples: { type: 'int', help: 'samples per unit', default: 8 },
-  chains: { type: 'string', help: "one: a chain per unit, sampled every --every iterations (seed 002 §6.1); independent: a chain per sample, --gibbs steps each", choices: ['one', 'independent'], default: 'one' },
+  chains: { type: 'string', help: "one: a chain per unit, sampled every --every iterations (Erhan et al. 2009 §6.1); independent: a chain per sample, --gibbs steps each", choices: ['one', 'independent'], default: 'one' },
   every: { type: 'int', help: 'one chain: Gibbs iterations between samples', default: SAMPLE_EVERY },
   gibbs: { type: 'int', help: 'independent chains: Gibbs steps of each in the top RBM', default: GIBBS_STEPS },
   out: { type: 'string', help: 'output directory' },

@@ -1,6 +1,6 @@
 /**
  * deepvis sensitivity --model M --layer L --units U --out DIR
- * Erhan et al.'s sensitivity analysis (seed 002 §6.2): the optimal pattern of each unit by
+ * Erhan et al.'s sensitivity analysis (§6.2): the optimal pattern of each unit by
  * activation maximization (all units in one batch), then the activation of every unit on every
  * pattern, columns normalized; a heatmap and its diagonal-dominance scores.
  */
@@ -12,7 +12,7 @@ import { stack, grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { heatmap } from '../../render/plots.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';

@@ -1,6 +1,6 @@
 /**
  * deepvis serve --model M[,M2…] [--data D] [--port P]
- * The live toolbox (seed 004): builds the web app if needed, serves it with the models, a data set
+ * The live toolbox (Yosinski et al. 2015): builds the web app if needed, serves it with the models, a data set
  * to browse and each model's top-k index (scanned once, cached), and prints the URL.
  */
 import { DeepvisError } from '../../errors.js';
@@ -10,7 +10,7 @@ import { serve } from '../../serve/server.js';
 import { resolveModelJson } from '../../io/model_files.js';
 import { modelFiles } from '../../io/model_manifest.js';
 import { parseArgs, usage, type FlagSpecs } from '../args.js';
-import { startEngine } from '../common.js';
+import { startEngine } from '../command.js';
 
 const SPECS = {
   model: { type: 'string', help: 'model directories or model.json files, comma-separated (more can be dropped into the page)' },

@@ -1,6 +1,6 @@
 /**
  * deepvis specificity --model M[,M2,…] [--data D] --out DIR
- * Seed 000 §3: per-class mean activation of every unit over the evaluation set; a unit is specific
+ * The maximising-images paper §3: per-class mean activation of every unit over the evaluation set; a unit is specific
  * to a class when its class mean exceeds its overall mean by more than 40%; unimodal / bimodal /
  * non-specific fractions per layer. Pictures: the per-class profiles of chosen units (its Fig. 4)
  * and the fractions per layer depth for several models side by side (its Fig. 5).
@@ -15,7 +15,7 @@ import { checkUnitRange } from '../../objectives/units.js';
 import { stack } from '../../render/grid.js';
 import { barChart } from '../../render/plots.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, openOutput, overridesFrom } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, openOutput, overridesFrom } from '../command.js';
 import { dataFrom } from '../inputs.js';
 
 const SPECS = {
@@ -31,7 +31,7 @@ const SPECS = {
 } as const satisfies FlagSpecs;
 export const help = usage('specificity', '--model M[,M2…] [--data D] --out DIR', SPECS);
 
-/** Hidden layers as seed 000 counts them: the layers with weights, but not the output. */
+/** Hidden layers as the maximising-images paper counts them: the layers with weights, but not the output. */
 function hiddenLayers(model: VisModel): string[] {
   const last = model.layers[model.layers.length - 1].name;
   return scannableLayers(model).filter((l) => l.name !== last && l.name !== model.logitsLayer && model.weightsOf(l.name).length > 0).map((l) => l.name);

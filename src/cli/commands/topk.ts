@@ -18,7 +18,7 @@ import type { VisModel } from '../../model/types.js';
 import { grid } from '../../render/grid.js';
 import { blank, toImage, type RgbaImage } from '../../render/image.js';
 import { positive, unitList, usage, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../common.js';
+import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { DATA_FLAGS, dataFrom, dataFromSpec } from '../inputs.js';
 import { checkBatchMemory, checkGridPixels, MAX_TOPK } from '../limits.js';
 import { Progress } from '../progress.js';

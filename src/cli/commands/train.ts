@@ -6,7 +6,7 @@ import { buildClassifier } from '../../train/architectures.js';
 import { fitClassifier } from '../../train/fit.js';
 import { DeepvisError } from '../../errors.js';
 import { parseArgs, required, usage, type Flags, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, openOutput } from '../common.js';
+import { engineFrom, ENGINE_FLAGS, openOutput } from '../command.js';
 import { Progress } from '../progress.js';
 import { DEFAULT_LAYERS, trainStack, type StackArgs } from '../../train/stack.js';
 import type { Corruption } from '../../train/autoencoder.js';
@@ -16,19 +16,19 @@ import type { ImageSet } from '../../data/dataset.js';
 
 const SPECS = {
   arch: { type: 'string', help: 'architecture', choices: ['cnn', 'mlp', 'rbm', 'dbn', 'sae', 'dae'] },
-  layers: { type: 'ints', help: `hidden layer sizes of rbm/dbn/sae/dae (default dbn ${DEFAULT_LAYERS.dbn.join(',')} (seed 002's three RBMs), sae/dae ${DEFAULT_LAYERS.sae.join(',')}, rbm ${DEFAULT_LAYERS.rbm.join(',')}; patches: one layer of 100)` },
+  layers: { type: 'ints', help: `hidden layer sizes of rbm/dbn/sae/dae (default dbn ${DEFAULT_LAYERS.dbn.join(',')} (Erhan et al. 2009's three RBMs), sae/dae ${DEFAULT_LAYERS.sae.join(',')}, rbm ${DEFAULT_LAYERS.rbm.join(',')}; patches: one layer of 100)` },
   'pretrain-epochs': { type: 'int', help: 'greedy layer-wise epochs per layer (rbm/dbn/sae/dae); 0 = plain backpropagation', default: 3 },
-  backprop: { type: 'string', help: "with --pretrain-epochs 0: supervised (a classifier, with labels) or unsupervised (sae/dae: the deep autoencoder end to end from a random start, reconstruction only, for --ae-epochs; seed 000 fig. 2)", choices: ['supervised', 'unsupervised'], default: 'supervised' },
+  backprop: { type: 'string', help: "with --pretrain-epochs 0: supervised (a classifier, with labels) or unsupervised (sae/dae: the deep autoencoder end to end from a random start, reconstruction only, for --ae-epochs; the maximising-images paper fig. 2)", choices: ['supervised', 'unsupervised'], default: 'supervised' },
   'ae-epochs': { type: 'int', help: 'sae/dae: end-to-end fine-tuning epochs of the whole stack as a deep autoencoder (Adam 1e-4)', default: 0 },
-  noise: { type: 'string', help: "input corruption: mask:LEVEL or salt-pepper:LEVEL replace exactly round(LEVEL·pixels) of each image (seed 002 §2); mask-iid:/salt-pepper-iid: each pixel independently (dae default mask:0.25; patches salt-pepper:0.25)" },
-  optimizer: { type: 'string', help: "sae/dae pre-training: adam or seed 002's plain sgd (default adam)", choices: ['adam', 'sgd'] },
+  noise: { type: 'string', help: "input corruption: mask:LEVEL or salt-pepper:LEVEL replace exactly round(LEVEL·pixels) of each image (Erhan et al. 2009 §2); mask-iid:/salt-pepper-iid: each pixel independently (dae default mask:0.25; patches salt-pepper:0.25)" },
+  optimizer: { type: 'string', help: "sae/dae pre-training: adam or Erhan et al. 2009's plain sgd (default adam)", choices: ['adam', 'sgd'] },
   'weight-decay': { type: 'number', help: 'L2 weight decay of pre-training (default rbm 2e-4, autoencoder 0; --data patches: the settings of train/natural.ts)' },
   photos: { type: 'string', help: '--data patches: a folder of photographs (default the python3-skimage photographs)' },
-  patches: { type: 'int', help: '--data patches: how many patches to cut (default 100000, as seed 002)' },
+  patches: { type: 'int', help: '--data patches: how many patches to cut (default 100000, as Erhan et al. 2009)' },
   sparsity: { type: 'numbers', help: 'sparse autoencoder: TARGET,WEIGHT of the KL penalty, e.g. 0.05,0.1' },
-  patch: { type: 'int', help: 'first-layer units see only a PATCH×PATCH square of the input (seed 000: 7)' },
+  patch: { type: 'int', help: 'first-layer units see only a PATCH×PATCH square of the input (the maximising-images paper: 7)' },
   gaussian: { type: 'bool', help: 'Gaussian (real-valued) visible units for the first RBM' },
-  data: { type: 'string', help: 'mnist | fashion-mnist | a folder of images (one subfolder per class) | patches[:SIZE] (whitened natural-image patches, seed 002)', default: 'mnist' },
+  data: { type: 'string', help: 'mnist | fashion-mnist | a folder of images (one subfolder per class) | patches[:SIZE] (whitened natural-image patches, Erhan et al. 2009)', default: 'mnist' },
   snapshots: { type: 'ints', help: 'cnn/mlp: keep a checkpoint after these epochs in OUT/snapshots/epoch-N (for report --history)' },
   epochs: { type: 'int', help: 'passes over the training set (rbm: CD epochs; dbn/sae/dae: supervised fine-tuning with a softmax classifier, 0 = none)', default: 10 },
   out: { type: 'string', help: 'output directory for model.json, weights.bin, metrics.json' },

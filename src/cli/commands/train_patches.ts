@@ -1,6 +1,6 @@
 /**
  * `deepvis train --arch rbm|dbn|sae|dae --data patches[:SIZE] [--photos DIR] [--patches N] --out DIR`:
- * seed 002's natural-image models. Whitened SIZE×SIZE patches (default 12) of the skimage
+ * Erhan et al. 2009's natural-image models. Whitened SIZE×SIZE patches (default 12) of the skimage
  * photographs or of the photos in DIR; rbm/dbn → Gaussian RBM first layer, sae/dae → Gaussian-input
  * denoising autoencoder (train/natural.ts holds the settings). No labels, so no fine-tuning. Writes
  * the model (view its filters with `deepvis filters`), zca.json (the whitening, to apply to new

@@ -5,6 +5,7 @@
  * Reshape shares data this way), so sharing the buffer is exact.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { backendIncRef } from '../internals.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend };
 
@@ -12,7 +13,7 @@ export function sharedIdentity(stock: tf.KernelFunc) {
   return (args: KernelArgs): tf.TensorInfo => {
     const x = args.inputs.x as tf.TensorInfo;
     if (x.dtype === 'string') return stock(args as never) as tf.TensorInfo;
-    (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+    backendIncRef(args.backend, x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
 }

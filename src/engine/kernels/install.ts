@@ -1,7 +1,7 @@
 /**
- * Registers deepvis's kernels once per backend: the fast convolution gradients for wasm, and the
- * cpu bridge for any other kernel wasm lacks. Idempotent. Returns what it did so `inspect` and the
- * benchmark can report it.
+ * deepvis's kernels per backend: the fast convolution gradients and host loops for wasm (the
+ * deepvis mode), wasm's MaxPoolGrad and the cpu bridge for any other kernel wasm lacks (both modes). Returns what it
+ * did so `inspect` and the benchmark can report it.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -25,49 +25,69 @@ export interface KernelReport {
   bridged: string[];
 }
 
+/** What was registered before deepvis first replaced a kernel (null: nothing), per backend and kernel. */
+const stock = new Map<string, tf.KernelConfig | null>();
 const installed = new Map<string, KernelReport>();
 
 function register(backendName: string, kernelName: string, kernelFunc: tf.KernelFunc): 'added' | 'replaced' {
   const existing = tf.getKernel(kernelName, backendName);
+  const key = `${backendName}/${kernelName}`;
+  if (!stock.has(key)) stock.set(key, existing ?? null);
   if (existing != null) tf.unregisterKernel(kernelName, backendName);
   tf.registerKernel({ kernelName, backendName, kernelFunc });
   return existing != null ? 'replaced' : 'added';
 }
 
-export function installKernels(backendName: string): KernelReport {
-  const done = installed.get(backendName);
+/** Puts back what was registered before deepvis replaced `kernelName` (nothing, if there was nothing). */
+function restore(backendName: string, kernelName: string): void {
+  const key = `${backendName}/${kernelName}`;
+  if (!stock.has(key)) return;
+  if (tf.getKernel(kernelName, backendName) != null) tf.unregisterKernel(kernelName, backendName);
+  const k = stock.get(key);
+  if (k) tf.registerKernel(k);
+}
+
+/** The faster kernels for wasm (the deepvis mode only): same numbers as the stock ones, within float error. */
+function fastKernels(backendName: string): Array<[string, tf.KernelFunc, string?]> {
+  const list: Array<[string, tf.KernelFunc, string?]> = [
+    ['Conv2DBackpropInput', conv2dBackpropInput(backendName) as unknown as tf.KernelFunc],
+    ['Conv2DBackpropFilter', conv2dBackpropFilter(backendName) as unknown as tf.KernelFunc],
+    ['DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput(backendName) as unknown as tf.KernelFunc],
+    ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter(backendName) as unknown as tf.KernelFunc],
+    ['AvgPoolGrad', avgPoolGrad(backendName) as unknown as tf.KernelFunc],
+  ];
+  if (tf.findBackend('cpu') != null) list.push(['UnsortedSegmentSum', unsortedSegmentSum(cpuBridge('UnsortedSegmentSum') as never) as unknown as tf.KernelFunc]);
+  const own = (name: string) => stock.get(`${backendName}/${name}`) ?? tf.getKernel(name, backendName);
+  const identity = own('Identity');
+  if (identity) list.push(['Identity', sharedIdentity(identity.kernelFunc) as unknown as tf.KernelFunc, 'Identity (shares data)']);
+  const slice = own('Slice');
+  if (slice) list.push(['Slice', contiguousSlice(slice.kernelFunc), 'Slice (contiguous blocks without copying the input)']);
+  const matMul = own('BatchMatMul');
+  if (matMul) list.push(['BatchMatMul', batchMatMulWithCachedTranspose(matMul.kernelFunc, backendName) as unknown as tf.KernelFunc, 'BatchMatMul (cached transposed weights)']);
+  return list;
+}
+
+/**
+ * Registers deepvis's kernels for `backendName` in `mode` (idempotent; switching is allowed):
+ * the fast ones in the deepvis mode only, and in both modes what wasm lacks or gets wrong (the cpu
+ * bridge, GatherV2 with batchDims > 0).
+ */
+export function installKernels(backendName: string, mode: 'deepvis' | 'stock' = 'deepvis'): KernelReport {
+  const done = installed.get(`${backendName}/${mode}`);
   if (done) return done;
+  installed.delete(`${backendName}/${mode === 'stock' ? 'deepvis' : 'stock'}`);
   const report: KernelReport = { backend: backendName, replaced: [], added: [], bridged: [] };
   if (backendName === 'wasm') {
-    const ours: Array<[string, tf.KernelFunc]> = [
-      ['Conv2DBackpropInput', conv2dBackpropInput(backendName) as unknown as tf.KernelFunc],
-      ['Conv2DBackpropFilter', conv2dBackpropFilter(backendName) as unknown as tf.KernelFunc],
-      ['DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput(backendName) as unknown as tf.KernelFunc],
-      ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter(backendName) as unknown as tf.KernelFunc],
-      ['MaxPoolGrad', maxPoolGrad as unknown as tf.KernelFunc],
-      ['AvgPoolGrad', avgPoolGrad(backendName) as unknown as tf.KernelFunc],
-    ];
-    for (const [name, fn] of ours) report[register(backendName, name, fn)].push(name);
-    if (tf.findBackend('cpu') != null) {
-      const fn = unsortedSegmentSum(cpuBridge('UnsortedSegmentSum') as never) as unknown as tf.KernelFunc;
-      report[register(backendName, 'UnsortedSegmentSum', fn)].push('UnsortedSegmentSum');
+    for (const [name, fn, label] of fastKernels(backendName)) {
+      if (mode === 'deepvis') report[register(backendName, name, fn)].push(label ?? name);
+      else restore(backendName, name);
     }
-    const stockIdentity = tf.getKernel('Identity', backendName);
-    if (stockIdentity != null) {
-      report[register(backendName, 'Identity', sharedIdentity(stockIdentity.kernelFunc) as unknown as tf.KernelFunc)].push('Identity (shares data)');
-    }
-    const stockSlice = tf.getKernel('Slice', backendName);
-    if (stockSlice != null) {
-      report[register(backendName, 'Slice', contiguousSlice(stockSlice.kernelFunc))].push('Slice (contiguous blocks without copying the input)');
-    }
-    const stockMatMul = tf.getKernel('BatchMatMul', backendName);
-    if (stockMatMul != null) {
-      const fn = batchMatMulWithCachedTranspose(stockMatMul.kernelFunc, backendName) as unknown as tf.KernelFunc;
-      report[register(backendName, 'BatchMatMul', fn)].push('BatchMatMul (cached transposed weights)');
-    }
+    // tfjs-backend-wasm 4.22's MaxPoolGrad routes some gradients to the wrong window position
+    // (max_pool_grad.ts): ours in both modes.
+    report[register(backendName, 'MaxPoolGrad', maxPoolGrad as unknown as tf.KernelFunc)].push('MaxPoolGrad');
     // tfjs-backend-wasm 4.22 returns wrong values (or garbage) for GatherV2 with batchDims > 0;
     // those calls go through the cpu kernel, the rest stay on wasm.
-    const stockGather = tf.getKernel('GatherV2', backendName);
+    const stockGather = stock.get(`${backendName}/GatherV2`) ?? tf.getKernel('GatherV2', backendName);
     if (stockGather != null) {
       const bridged = cpuBridge('GatherV2');
       const gather = ((args: Parameters<tf.KernelFunc>[0]) =>
@@ -83,6 +103,6 @@ export function installKernels(backendName: string): KernelReport {
       report.bridged.push(name);
     }
   }
-  installed.set(backendName, report);
+  installed.set(`${backendName}/${mode}`, report);
   return report;
 }

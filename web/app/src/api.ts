@@ -1,6 +1,9 @@
 /** What the server (src/serve/server.ts) offers the page. */
-import type { LayerSpecificity, TopKIndex } from '../../../src/index.js';
+import type { analysis } from '../../../src/index.js';
 import type { ServeConfig } from '../../../src/serve/config.js';
+
+type LayerSpecificity = analysis.LayerSpecificity;
+type TopKIndex = analysis.TopKIndex;
 
 export type { ServedModel } from '../../../src/serve/config.js';
 export type Config = ServeConfig;

@@ -1,5 +1,5 @@
 /**
- * The toolbox's global shortcuts (seed 004's toolbox is driven from the keyboard): one table, read
+ * The toolbox's global shortcuts (Yosinski et al. 2015's toolbox is driven from the keyboard): one table, read
  * both by the key handler and by the `?` overlay (keys.ts).
  */
 import { $, $button } from './draw.js';

@@ -1,14 +1,19 @@
 /**
- * The embedding view (TensorBoard's projector, seed 003 §4.3): a dense layer's activations over
+ * The embedding view (TensorBoard's projector, Agrawal & Balani §4.3): a dense layer's activations over
  * the first N images of the served data set, reduced to 2-D by the library's embed() (t-SNE, UMAP
  * or PCA), drawn as points coloured by label. Hovering a point shows its image; clicking it (or
  * Enter on the keyboard point, moved with the arrows) opens that image as the input.
  */
-import { embed, itemOf, scannableLayers, subset, toImage, type VisModel } from '../../../src/index.js';
+import { analysis, data, engine, render, type VisModel } from '../../../src/index.js';
 import type { EmbeddingMethod } from '../../../src/analysis/embedding.js';
 import { $, $button, $canvas, drawImage } from './draw.js';
 import { dataFits, pageSet } from './page_data.js';
 import type { AppState } from './state.js';
+
+const { embed, scannableLayers } = analysis;
+const { itemOf } = engine;
+const { subset } = data;
+const { toImage } = render;
 
 /** Ten colours that stay apart (Tableau 10), one per class. */
 export const CLASS_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];

@@ -1,5 +1,5 @@
 /**
- * Global keyboard shortcuts, as in the original toolbox (seed 004), and the `?` overlay that lists
+ * Global keyboard shortcuts, as in the original toolbox (Yosinski et al. 2015), and the `?` overlay that lists
  * them. The overlay is built from the same table the key handler reads, so the two cannot disagree.
  * Keys typed into a text field or a select are the field's, not shortcuts.
  */

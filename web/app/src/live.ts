@@ -1,15 +1,19 @@
 /**
- * The live view (seed 004: "continuously plots the activations of each layer"): every animation
+ * The live view (Yosinski et al. 2015: "continuously plots the activations of each layer"): every animation
  * frame, if the input changed, one forward pass gives the selected layer and the output; the layer
  * is drawn as a tile per channel and the predictions listed. Each frame runs in tf.tidy, so the
  * tensor count stays flat however long it runs.
  */
 import { tidyDataAll } from '../../../src/engine/read.js';
 import * as tf from '@tensorflow/tfjs';
-import { activationGrid, gridLayout, predictionsFrom, toImage, unitAt, type GridLayout } from '../../../src/index.js';
+import { analysis, render } from '../../../src/index.js';
 import { $, $canvas, drawImage, roomFor } from './draw.js';
 import { centreBox } from './fit_input.js';
 import type { AppState } from './state.js';
+
+const { activationGrid, gridLayout, toImage, unitAt } = render;
+const { predictionsFrom } = analysis;
+type GridLayout = render.GridLayout;
 
 /** Each channel scaled so its own maximum is the layer's: activationGrid's one scale then stretches every tile. */
 export function perTile(values: Float32Array, c: number): Float32Array {

@@ -1,5 +1,5 @@
 /**
- * deepvis live toolbox (seed 004): wires the views to the state and runs the animation loop. The
+ * deepvis live toolbox (Yosinski et al. 2015): wires the views to the state and runs the animation loop. The
  * computation is the library's (src/), in the page, on the best backend the browser offers
  * (WebGPU → WebGL → wasm; ?backend=wasm to choose). ONNX models run their forwards and gradients on
  * onnxruntime-web's wasm build when it loads (?ort=off: tfjs only; ?gradients=tfjs: tfjs gradients).
@@ -10,15 +10,13 @@ import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url
 import threaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import ortModule from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import {
-  GRADIENT_ENGINES, initEngine, loadModelFromFiles, loadModelFromUrl, OrtWeb, scannableLayers, SINGLE_FILE_MODEL,
-  type BackendName, type GradientEngineChoice, type VisModel,
-} from '../../../src/index.js';
+import { analysis, engine as engineApi, models, initEngine, type BackendName, type VisModel } from '../../../src/index.js';
 import { fetchConfig, fetchIndex } from './api.js';
 import { $, $button, $canvas, $input, fitOnResize } from './draw.js';
 import { InputManager } from './input.js';
 import { LiveView } from './live.js';
 import { MethodsPanel } from './methods.js';
+import { fillMethodSelect } from './maximize_run.js';
 import { PageData, dataFits } from './page_data.js';
 import { isMnistLike } from './fit_input.js';
 import { installAppShortcuts } from './app_shortcuts.js';
@@ -26,6 +24,12 @@ import { wireInputs } from './input_wiring.js';
 import { status, type AppState } from './state.js';
 import { UnitPanel } from './unit.js';
 import { EmbeddingView } from './embed_view.js';
+
+const { loadModelFromFiles, loadModelFromUrl, SINGLE_FILE_MODEL } = models;
+const { scannableLayers } = analysis;
+const { GRADIENT_ENGINES, OrtWeb } = engineApi;
+type GradientEngineChoice = engineApi.GradientEngineChoice;
+type OrtWeb = engineApi.OrtWeb;
 
 const params = new URLSearchParams(location.search);
 
@@ -38,6 +42,8 @@ function modelName(files: File[], fallback: string): string {
 }
 
 async function start(): Promise<void> {
+  // The method lists come from the library's registry.
+  for (const id of ['opt-method', 'max-method']) fillMethodSelect($(id) as HTMLSelectElement);
   const gradients = params.get('gradients');
   const engine = await initEngine({
     backend: (params.get('backend') as BackendName | null) ?? undefined,
@@ -202,7 +208,7 @@ async function start(): Promise<void> {
     $canvas('grid').focus();
   };
   $button('unit-close').addEventListener('click', closeUnit);
-  // Global shortcuts (seed 004's toolbox is driven from the keyboard); `?` lists them.
+  // Global shortcuts (Yosinski et al. 2015's toolbox is driven from the keyboard); `?` lists them.
   installAppShortcuts({ state, live, unitPanel, closeUnit, imageStep: (d) => void guard(showData(state.input.kind === 'data' ? state.input.dataIndex + d : state.input.dataIndex)) });
   $button('help-open').addEventListener('click', () => document.dispatchEvent(new KeyboardEvent('keydown', { key: '?' })));
   // For tests and the curious: the page's own numbers.

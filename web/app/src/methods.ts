@@ -4,12 +4,16 @@
  * of steps per frame with a progress bar and a cancel button.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  deepDream, dreamPhotoSteps, drive, grid, heatOverlay, invertSteps, itemOf, occlusion, parseUnits, toImage, type LayerInfo, type RgbaImage, type VisModel,
-} from '../../../src/index.js';
+import { analysis, engine, featureVis, objectives, render, type LayerInfo, type RgbaImage, type VisModel } from '../../../src/index.js';
 import { $, $button, $canvas, $input, drawImage, slider } from './draw.js';
 import { status, type AppState } from './state.js';
 import { runMaximize } from './maximize_run.js';
+
+const { deepDream, parseUnits } = objectives;
+const { dreamPhotoSteps, drive, invertSteps } = featureVis;
+const { grid, heatOverlay, toImage } = render;
+const { itemOf } = engine;
+const { occlusion } = analysis;
 
 /**
  * How much a dream changed the photo: the mean |Δ| as a fraction of the range, and the fraction of
@@ -123,7 +127,7 @@ export class MethodsPanel {
       const steps = this.p.maxSteps();
       const tilesOf = (v: Float32Array, shape: [number, number, number] = [h, w, c]) => units.map((_, i) => pic(itemOf(v, i, shape), shape, 'minmax'));
       const r = await runMaximize(model, layer, units, method, steps, signal, progress, {
-        seed: x, config: this.state.config,
+        start: x, config: this.state.config,
         live: (v, step, shape) => {
           if (signal.aborted) return;
           drawImage($canvas('method-out'), grid(tilesOf(v, shape), { labels: units.map(String), minTile: 112 }));

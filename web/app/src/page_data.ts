@@ -3,9 +3,14 @@
  * it serves, so an added model that fits the data set gets its top-k index and specificity here,
  * from the same library functions (scanTopK, specificity) on the same images.
  */
-import { batchesOf, scanTopK, specificity, type ImageSet, type LayerSpecificity, type TopKIndex, type VisModel } from '../../../src/index.js';
+import { analysis, data, type ImageSet, type VisModel } from '../../../src/index.js';
 import type { Config } from './api.js';
 import { fetchImages } from './api.js';
+
+const { batchesOf } = data;
+const { scanTopK, specificity } = analysis;
+type LayerSpecificity = analysis.LayerSpecificity;
+type TopKIndex = analysis.TopKIndex;
 
 /** True when the served data set has the model's input shape. */
 export function dataFits(config: Config, model: VisModel): boolean {

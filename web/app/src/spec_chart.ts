@@ -3,7 +3,9 @@
  * zoom): one bar per class, the classes the unit is specific to in the accent colour, dashed lines
  * at the overall mean and at the threshold above it. Numbers only from the library's specificity().
  */
-import type { LayerSpecificity } from '../../../src/index.js';
+import type { analysis } from '../../../src/index.js';
+
+type LayerSpecificity = analysis.LayerSpecificity;
 
 const NS = 'http://www.w3.org/2000/svg';
 

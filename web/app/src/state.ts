@@ -1,8 +1,10 @@
 /** What the views share: the model, its served extras, the input, the selected layer and unit. */
-import type { LayerInfo, TopKIndex, VisModel } from '../../../src/index.js';
+import type { analysis, LayerInfo, VisModel } from '../../../src/index.js';
 import type { Config } from './api.js';
 import { InputManager } from './input.js';
 import type { PageData } from './page_data.js';
+
+type TopKIndex = analysis.TopKIndex;
 
 export interface AppState {
   config: Config;

@@ -1,5 +1,5 @@
 /**
- * The unit panel (click a tile), seed 004's toolbox and Zeiler & Fergus's fig. 2 for one unit: its
+ * The unit panel (click a tile), Yosinski et al. 2015's toolbox and Zeiler & Fergus's fig. 2 for one unit: its
  * activation map over the input; a deconvnet / gradient / guided-backprop view of the current
  * frame zoomed to its receptive field (unit_backprop.ts); its top-9 data-set images whole, cropped
  * and projected (unit_topk.ts); its incoming weights for a first-layer unit (unit_weights.ts); its
@@ -8,11 +8,11 @@
  * contrast boost for all of these.
  */
 import * as tf from '@tensorflow/tfjs';
-import { boxAt, centreNeuron, crop, grid, heatOverlay, itemOf, receptiveFields, toImage, type LayerInfo } from '../../../src/index.js';
+import { analysis, engine, featureVis, objectives, render, type LayerInfo } from '../../../src/index.js';
 import { fetchSpecificity } from './api.js';
 import { heatPercentile, pictureNorm } from './contrast.js';
 import { $, $button, $canvas, drawImage, slider, upsample } from './draw.js';
-import { runMaximize } from './maximize_run.js';
+import { maximizeMethods, readsNeuron, runMaximize } from './maximize_run.js';
 import { specificityChart, specificityVerdict } from './spec_chart.js';
 import { status, type AppState } from './state.js';
 import { BackpropView } from './unit_backprop.js';
@@ -20,7 +20,10 @@ import { atlasImages, unitFileImage } from './unit_report.js';
 import { drawTopK } from './unit_topk.js';
 import { drawWeights } from './unit_weights.js';
 
-const METHOD_WORDS: Record<string, string> = { erhan: 'Erhan', yosinski: 'Yosinski', lucid: 'Lucid', maco: 'MaCo', accentuate: 'feature accentuation' };
+const { boxAt, crop, receptiveFields } = analysis;
+const { centreNeuron } = objectives;
+const { grid, heatOverlay, toImage } = render;
+const { itemOf } = engine;
 
 export class UnitPanel {
   private signal: { aborted: boolean } | null = null;
@@ -158,13 +161,13 @@ export class UnitPanel {
     cancel.disabled = false;
     bar.value = 0;
     const method = ($('opt-method') as HTMLSelectElement).value;
-    const words = METHOD_WORDS[method] ?? method;
+    const words = maximizeMethods().find((m) => m.value === method)?.title ?? method;
     const steps = this.steps();
     const t0 = performance.now();
     const canvas = $canvas('unit-opt');
-    const seed = method === 'accentuate' ? this.state.input.current(model) : null;
+    const start = featureVis.method(method).needs?.image ? this.state.input.current(model) : null;
     try {
-      const spatial = layer.outputShape.length === 3 && method !== 'lucid';
+      const spatial = layer.outputShape.length === 3 && readsNeuron(method);
       const neuron = spatial ? centreNeuron(layer) : undefined;
       const [h, w, c] = model.input.shape;
       const box = neuron ? boxAt(receptiveFields(model, layer.name), neuron[0], neuron[1]) : null;
@@ -177,7 +180,7 @@ export class UnitPanel {
       canvas.dataset.state = 'running';
       $('unit-opt-caption').textContent = `${words}: starting…`;
       const r = await runMaximize(model, layer, [unit], method, steps, signal, (f) => (bar.value = f), {
-        neuron, seed, config: this.state.config,
+        neuron, start, config: this.state.config,
         live: (v, step, shape) => {
           if (signal.aborted) return;
           picture(itemOf(v, 0, shape), shape);

@@ -1,13 +1,20 @@
 /**
- * The unit panel's backprop view (seed 004's toolbox: "deconv" / "backprop" toggle): for the
+ * The unit panel's backprop view (Yosinski et al. 2015's toolbox: "deconv" / "backprop" toggle): for the
  * current frame, the unit's deconvnet projection (Zeiler & Fergus), its plain gradient (saliency)
  * or its guided backpropagation — the library's attribution functions — zoomed to the receptive
  * field of the unit's strongest neuron (a conv channel), or the whole input (a dense unit).
  */
 import * as tf from '@tensorflow/tfjs';
-import { boxAt, crop, deconvnet, guidedBackprop, receptiveFields, saliency, strongestNeuron, tidyData, toImage, type LayerInfo, type ReceptiveFields, type VisModel } from '../../../src/index.js';
+import { analysis, attribution, engine, objectives, render, type LayerInfo, type VisModel } from '../../../src/index.js';
 import { signedNorm } from './contrast.js';
 import { $, $button, $canvas, drawImage } from './draw.js';
+
+const { boxAt, crop, receptiveFields } = analysis;
+const { deconvnet, guidedBackprop, saliency } = attribution;
+const { strongestNeuron } = objectives;
+const { tidyData } = engine;
+const { toImage } = render;
+type ReceptiveFields = analysis.ReceptiveFields;
 
 export const BACKPROP_MODES = ['deconv', 'gradient', 'guided'] as const;
 export type BackpropMode = (typeof BACKPROP_MODES)[number];

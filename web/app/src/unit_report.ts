@@ -4,9 +4,12 @@
  * given the model's report site (--report), that site's unit page: its feature visualizations, top
  * crops and their deconvnet projections as pictures, and a link to the page itself.
  */
-import { fileStem, refName, type LayerInfo } from '../../../src/index.js';
+import { models, render, type LayerInfo } from '../../../src/index.js';
 import { $, $canvas } from './draw.js';
 import type { AppState } from './state.js';
+
+const { fileStem } = render;
+const { refName } = models;
 
 /** The unit-files image into #unit-opt; false when there is none. */
 export async function unitFileImage(state: AppState, layer: LayerInfo, unit: number): Promise<boolean> {

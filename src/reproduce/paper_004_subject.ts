@@ -1,5 +1,5 @@
 /**
- * What `reproduce 004` (Yosinski et al. 2015, seed 004) runs its recipes on and measures with.
+ * What `reproduce 004` (Yosinski et al. 2015) runs its recipes on and measures with.
  * The paper's CaffeNet cannot ship: the model is the user's file (ctx.model: ONNX, tfjs, Keras),
  * else deepvis's own MNIST CNN trained here. Measures of an optimized image: high-frequency
  * energy (what a σ = 1 blur removes, over the variance — the paper's "structured high frequency

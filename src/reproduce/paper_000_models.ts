@@ -1,5 +1,5 @@
 /**
- * Seed 000's model families, all unsupervised and all 784–1000–500–300–50 (V1, V2, V4, IT) with
+ * The maximising-images paper's model families, all unsupervised and all 784–1000–500–300–50 (V1, V2, V4, IT) with
  * the 7×7 locally connected first layer:
  *  - SAE, greedy: a sparse autoencoder first (sparsity on layer 1 only), plain autoencoders above,
  *    then the stack fine-tuned end to end as a deep autoencoder with a smaller rate (§2, fig. 1);

@@ -1,5 +1,5 @@
 /**
- * Seed 000 §4 on a trained stack: the step count ("epochs") from the unimodal IT units, the speed
+ * The maximising-images paper §4 on a trained stack: the step count ("epochs") from the unimodal IT units, the speed
  * of the data-driven start against pure optimization from an empty image, and fig. 6 — per unit a
  * row of four: the data-set image that excites it most | the gradient of its activation at that
  * image (the "deconvolutional" column) | unregularized gradient ascent from an empty image | the

@@ -4,6 +4,7 @@
  */
 import { initEngine, type BackendName, type EngineInfo } from '../engine/backend.js';
 import { GRADIENT_ENGINES, parseGradientEngine, type GradientEngineChoice } from '../engine/gradient_engine.js';
+import { patchModeFrom } from '../engine/patches.js';
 import { loadModel } from '../io/model_files.js';
 import { OutputSession } from '../io/output.js';
 import type { ChannelOrder, InputOverrides, VisModel } from '../model/types.js';
@@ -37,6 +38,12 @@ export async function engineFrom(flags: Record<string, unknown>): Promise<Engine
   return startEngine(flags.backend as BackendName, gradients);
 }
 
+/** DEEPVIS_MEMORY_MB as the engine's budget in bytes (unset, or not a positive number: the default). */
+function memoryFromEnv(mb: string | undefined): number | undefined {
+  const v = Number(mb);
+  return mb != null && Number.isFinite(v) && v > 0 ? v * 2 ** 20 : undefined;
+}
+
 /**
  * initEngine, minus the process handlers the wasm module installs while it starts: emscripten
  * adds an uncaughtException handler that rethrows (Node then exits 7 with a stack trace) and an
@@ -46,7 +53,7 @@ export async function startEngine(backend: BackendName = 'wasm', gradients?: Gra
   const emitter = process as unknown as NodeJS.EventEmitter;
   const events = ['uncaughtException', 'unhandledRejection'];
   const before = events.map((e) => new Set(emitter.listeners(e)));
-  const info = await initEngine({ backend, gradients });
+  const info = await initEngine({ backend, gradients, patches: patchModeFrom(process.env.DEEPVIS_ENGINE), memoryBudget: memoryFromEnv(process.env.DEEPVIS_MEMORY_MB) });
   events.forEach((e, i) => {
     for (const l of emitter.listeners(e)) if (!before[i].has(l)) emitter.off(e, l as (...args: unknown[]) => void);
   });
@@ -96,6 +103,8 @@ export { fileStem } from '../render/names.js';
 
 export interface OpenedCommand<S extends FlagSpecs = FlagSpecs> {
   flags: Flags<S>;
+  /** The flags the user gave. */
+  given: ReadonlySet<string>;
   /** --out, as given (messages); files go through `output`. */
   out: string;
   /** Where the command's files are staged; commit() at the end puts them in place. */
@@ -108,12 +117,14 @@ export interface OpenedCommand<S extends FlagSpecs = FlagSpecs> {
  * How every model command starts: flags parsed, --out required, `check` (flag validation, before
  * anything slow), --out checked/created/locked, engine up, model loaded.
  */
-export async function openModelCommand<S extends FlagSpecs>(argv: readonly string[], specs: S, check: (flags: Flags<S>) => void = () => {}): Promise<OpenedCommand<S>> {
-  const { flags } = parseArgs(argv, specs);
+export async function openModelCommand<S extends FlagSpecs>(
+  argv: readonly string[], specs: S, check: (flags: Flags<S>, given: ReadonlySet<string>) => void = () => {},
+): Promise<OpenedCommand<S>> {
+  const { flags, given } = parseArgs(argv, specs);
   const out = required<string>(flags as Record<string, unknown>, 'out');
-  check(flags);
+  check(flags, given);
   const output = await openOutput(out);
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
-  return { flags, out, output, engine, model };
+  return { flags, given, out, output, engine, model };
 }

@@ -1,5 +1,5 @@
 /**
- * Agrawal & Balani's three methods (seed 003 §4) as recipes on any VisModel — their VGG16 when the
+ * Agrawal & Balani's three methods (§4) as recipes on any VisModel — their VGG16 when the
  * user supplies it, deepvis's small CNN otherwise:
  *  - deconvnet (§4.1, figs. 3, 6, 7): a filter's top images projected to pixels with switch
  *    unpooling and with the switch-less variant; how much each projection follows the image's own
@@ -21,7 +21,7 @@ import { grid } from '../render/grid.js';
 import { toImage, type RgbaImage } from '../render/image.js';
 import { thumbnailScatter } from '../render/plots.js';
 import { mean } from './figure_io.js';
-import { pearson } from './seed001_history.js';
+import { pearson } from './paper_001_history.js';
 
 /** Spatial layers with weights (convolutions), in order. */
 export const convLayers = (m: VisModel): LayerInfo[] => m.layers.filter((l) => l.outputShape.length === 3 && m.weightsOf(l.name).length > 0);

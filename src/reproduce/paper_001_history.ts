@@ -1,5 +1,5 @@
 /**
- * Zeiler & Fergus fig. 3 (seed 001 §5): features through training, from snapshots of one run.
+ * Zeiler & Fergus fig. 3 (Cavojska 2015 §5): features through training, from snapshots of one run.
  * For a seeded random subset of units of each conv layer and each snapshot: the unit's strongest
  * activation over the training images (top-1, with its spatial position), the image patch under
  * that neuron's receptive field, and its deconvnet projection (switch unpooling) cropped the same.

@@ -1,25 +1,25 @@
 /**
  * Feature accentuation's arguments, their resolution (`accentuateParams`: what the run uses and its
- * JSON reports) and the L2 pull toward the seed, applied as an extra gradient term.
+ * JSON reports) and the L2 pull toward the start image, applied as an extra gradient term.
  */
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import { checkLr } from '../optimize/divergence.js';
-import type { UnitRequest } from './common.js';
+import type { UnitRequest } from './recipe.js';
 
 export interface AccentuateArgs extends UnitRequest {
-  /** Seed image [1 or U, H, W, C] in the model's range; read, not kept. */
+  /** Start image [1 or U, H, W, C] in the model's range; read, not kept. */
   readonly image: tf.Tensor4D;
-  /** Weight of the L2 pull toward the seed (Horama's penalty); default 1. */
+  /** Weight of the L2 pull toward the start image (Horama's penalty); default 1. */
   readonly weight?: number;
-  /** Weight of the unit; 0 leaves only the pull (the image stays the seed). Default 1. */
+  /** Weight of the unit; 0 leaves only the pull (the image stays the start image). Default 1. */
   readonly unitWeight?: number;
   readonly lr?: number;
   readonly crops?: number;
   readonly noise?: number;
 }
 
-/** pullScale is measured by the run (the units' mean |activation| on their seeds). */
+/** pullScale is measured by the run (the units' mean |activation| on their start images). */
 export function accentuateParams(args: Partial<AccentuateArgs> = {}) {
   checkLr(args.lr);
   const weight = args.weight ?? 1;

@@ -54,21 +54,7 @@ export function scorePerturbed(
   ctx: Pick<MetricContext, 'model' | 't' | 'maxBatch'>, n: number, reps: number,
   fill: (image: number, rep: number, dst: Float32Array) => void, probability = true,
 ): Float32Array {
-  const { model, t } = ctx;
-  const [h, w, c] = model.input.shape;
-  const size = h * w * c;
-  const rows = n * reps;
-  const chunk = ctx.maxBatch ?? defaultMaxBatch(model, t.layer.name);
-  const out = new Float32Array(rows);
-  for (let from = 0; from < rows; from += chunk) {
-    const to = Math.min(rows, from + chunk);
-    const buf = new Float32Array((to - from) * size);
-    for (let r = from; r < to; r++) fill(Math.floor(r / reps), r % reps, buf.subarray((r - from) * size, (r - from + 1) * size));
-    const s = tf.tidy(() => outputScores(model, tf.tensor4d(buf, [to - from, h, w, c]), rowTarget(t, reps, from, to), probability));
-    out.set(s.dataSync(), from);
-    s.dispose();
-  }
-  return out;
+  return Float32Array.from(perturbed(ctx, n, reps, fill, (x, from, to) => outputScores(ctx.model, x, rowTarget(ctx.t, reps, from, to), probability)));
 }
 
 /** The predicted class of `reps` perturbed copies of every input (ROAD's accuracy), same chunking. */
@@ -76,22 +62,27 @@ export function predictPerturbed(
   ctx: Pick<MetricContext, 'model' | 't' | 'maxBatch'>, n: number, reps: number,
   fill: (image: number, rep: number, dst: Float32Array) => void,
 ): Int32Array {
+  return Int32Array.from(perturbed(ctx, n, reps, fill, (x, from, to) => ctx.model.activations(x, [ctx.t.layer.name])[0].reshape([to - from, -1]).argMax(1)));
+}
+
+/** The one chunking loop: `reps` perturbed copies of every input built `maxBatch` rows at a time, one number per row from `read`. */
+function perturbed(
+  ctx: Pick<MetricContext, 'model' | 't' | 'maxBatch'>, n: number, reps: number,
+  fill: (image: number, rep: number, dst: Float32Array) => void, read: (x: tf.Tensor4D, from: number, to: number) => tf.Tensor,
+): number[] {
   const { model, t } = ctx;
   const [h, w, c] = model.input.shape;
   const size = h * w * c;
   const rows = n * reps;
   const chunk = ctx.maxBatch ?? defaultMaxBatch(model, t.layer.name);
-  const out = new Int32Array(rows);
+  const out: number[] = [];
   for (let from = 0; from < rows; from += chunk) {
     const to = Math.min(rows, from + chunk);
     const buf = new Float32Array((to - from) * size);
     for (let r = from; r < to; r++) fill(Math.floor(r / reps), r % reps, buf.subarray((r - from) * size, (r - from + 1) * size));
-    const p = tf.tidy(() => {
-      const [a] = model.activations(tf.tensor4d(buf, [to - from, h, w, c]), [t.layer.name]);
-      return a.reshape([to - from, -1]).argMax(1);
-    });
-    out.set(p.dataSync(), from);
-    p.dispose();
+    const v = tf.tidy(() => read(tf.tensor4d(buf, [to - from, h, w, c]), from, to));
+    out.push(...v.dataSync());
+    v.dispose();
   }
   return out;
 }

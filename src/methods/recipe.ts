@@ -1,9 +1,10 @@
 /**
  * The recipe kit the methods share: the unit request and result shapes, the objective of a request
  * (a unit, channel or spatial neuron of a layer, one per batch item), scoring without gradient,
- * per-item outcomes, and `drained` (the synchronous twin of a `*Steps` generator). A method is a
- * recipe: resolve its parameters once (`*Params`, the object both used and reported in the JSON),
- * build a param that owns its init, run `optimizeOwned`, read the result.
+ * per-item outcomes, results with one dispose(), and `drained` (the synchronous twin of a `*Steps`
+ * generator). A method is a recipe: resolve its parameters once (`*Params`, the object both used
+ * and reported in the JSON), build a param that owns its init, run `optimizeOwned`, read the
+ * result. method.ts makes a recipe a value of the registry.
  */
 import * as tf from '@tensorflow/tfjs';
 import { tidyData } from '../engine/read.js';
@@ -43,6 +44,15 @@ export interface MethodResult {
   /** Every parameter the run used, defaults included, for the JSON. */
   params: Record<string, unknown>;
   seconds: number;
+  /** Frees the images and every other tensor the result holds (one call for all of them). */
+  dispose(): void;
+}
+
+/** Adds dispose() to a result: it frees every tensor the result holds (images and extras). */
+export function disposable<R extends object>(r: R): R & { dispose(): void } {
+  const out = r as R & { dispose(): void };
+  out.dispose = () => tf.dispose(Object.values(out as Record<string, unknown>).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+  return out;
 }
 
 export function unitObjectiveOf(model: VisModel, req: UnitRequest, perItem = req.units): Objective {

@@ -1,0 +1,38 @@
+/**
+ * The attribution methods, each once (method.ts: a method is a value). `attribute`, the CLI's
+ * `attribute` and `evaluate` (choices, flags, help, drawing, which need a conv layer), the
+ * invariants table and the docs read this list and nothing else: a new method is its file and a
+ * row. The order is the order of `--method all`'s columns.
+ */
+import { byName } from '../errors.js';
+import { gradCamMethod, gradCamPlusPlusMethod, guidedGradCamMethod, layerCamMethod, scoreCamMethod } from './cams.js';
+import { deconvnetMethod, guidedMethod, integratedGradientsMethod, saliencyMethod } from './gradients.js';
+import { gradientInputMethod, occlusionMethod } from './input_methods.js';
+import type { AnyAttribution } from './method.js';
+import { smoothGrad2Method, smoothGradMethod, varGradMethod } from './noise_tunnel.js';
+import { attentionMethod } from './attention.js';
+import { cheferMethod } from './chefer.js';
+import { rolloutMethod } from './rollout.js';
+
+export const ATTRIBUTIONS: readonly AnyAttribution[] = [
+  saliencyMethod,
+  guidedMethod,
+  deconvnetMethod,
+  smoothGradMethod,
+  integratedGradientsMethod,
+  gradCamMethod,
+  guidedGradCamMethod,
+  gradCamPlusPlusMethod,
+  scoreCamMethod,
+  layerCamMethod,
+  gradientInputMethod,
+  smoothGrad2Method,
+  varGradMethod,
+  occlusionMethod,
+  attentionMethod,
+  rolloutMethod,
+  cheferMethod,
+];
+
+/** The method of that name; an unknown name is one line listing the known ones. */
+export const attributionMethod = (name: string): AnyAttribution => byName(ATTRIBUTIONS, name);

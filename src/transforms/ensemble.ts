@@ -1,0 +1,63 @@
+/**
+ * An augmentation ensemble (Ghiasi et al. 2022, "What do Vision Transformers Learn? A Visual
+ * Exploration", after their code): every step each image is seen as `copies` versions at once —
+ * all circularly shifted by one draw of up to `jitter` of the side, each copy's colours shifted
+ * and scaled per channel
+ * ((x − m)/s with m ~ U(−1, 1)·shift and s = exp(U(−1, 1)·scale), in units of the model's
+ * normalization), and offset by a per-channel Gaussian whose deviation falls linearly to zero over
+ * the run. Vision transformers are robust to what CNN-style robustness transforms (pad, scale,
+ * rotate) do, so their features need the stronger colour and noise augmentations.
+ * Output rows are item-major: image i's copies are rows i·copies … (i+1)·copies − 1.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../engine/rng.js';
+import { roll } from './tiles.js';
+
+export interface EnsembleArgs {
+  /** Versions of each image per step (the paper's 8). */
+  readonly copies: number;
+  /** Largest shift as a share of the side (the paper's 32 of 224 pixels). */
+  readonly jitter: number;
+  /** Colour shift and scale spreads (the paper's 1 and 1), in units of `unit`. */
+  readonly shift: number;
+  readonly scale: number;
+  /** Starting deviation of the Gaussian offset (the paper's 0.5), in units of `unit`; annealed to 0. */
+  readonly noise: number;
+  /** One unit of the model's normalized space in image values (its std, or ¼ of the range). */
+  readonly unit: number;
+  /** The image's neutral value, the centre of the colour scaling. */
+  readonly centre: number;
+}
+
+/** The paper's settings, where one normalized unit is `unit` image values around `centre`. */
+export function ghiasiEnsemble(unit: number, centre: number): EnsembleArgs {
+  return { copies: 8, jitter: 32 / 224, shift: 1, scale: 1, noise: 0.5, unit, centre };
+}
+
+/** x [N, H, W, C] → [N·copies, H, W, C] for step `step` of `steps`. */
+export function augmentEnsemble(args: EnsembleArgs, rng: Rng): (x: tf.Tensor4D, step: number, steps: number) => tf.Tensor4D {
+  return (x, step, steps) => {
+    const [n, h, w, c] = x.shape;
+    const k = args.copies;
+    const rows = n * k;
+    const lim = Math.max(0, Math.round(args.jitter * Math.max(h, w)));
+    const anneal = steps > 1 ? Math.max(0, 1 - step / (steps - 1)) : 1;
+    const shift = new Float32Array(rows * c), scale = new Float32Array(rows * c);
+    for (let i = 0; i < rows * c; i++) {
+      const m = rng.uniform(-1, 1) * args.shift * args.unit;
+      const s = Math.exp(rng.uniform(-1, 1) * args.scale);
+      const noise = rng.normal() * args.noise * anneal * args.unit;
+      // ((x − centre − m) / s) + centre + noise = x/s + ((centre + m)·(−1/s) + centre + noise)
+      scale[i] = 1 / s;
+      shift[i] = args.centre - (args.centre + m) / s + noise;
+    }
+    const copies = tf.tidy(() => {
+      // Item-major copies by a gather (tfjs's 5-D tile has no gradient).
+      const tiled = tf.gather(x, tf.tensor1d(Int32Array.from({ length: rows }, (_, r) => Math.floor(r / k)), 'int32')) as tf.Tensor4D;
+      // One shift for the whole batch per step, as the paper's Jitter rolls its batch.
+      const rolled = lim > 0 ? roll(tiled, rng.int(2 * lim + 1) - lim, rng.int(2 * lim + 1) - lim) : tiled;
+      return rolled.mul(tf.tensor4d(scale, [rows, 1, 1, c])).add(tf.tensor4d(shift, [rows, 1, 1, c])) as tf.Tensor4D;
+    });
+    return copies;
+  };
+}
