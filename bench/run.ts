@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --rounds N --only w1,w2,w3,w4,…] [--torch PATH]
+ * npm run bench [-- --rounds N --reps N --only w1,w2,w3,w4,…] [--torch PATH]
  * Runs the yardstick's workloads on deepvis's engine and, when Debian's PyTorch is importable, the
  * PyTorch reference (torch_bench.py, 2 threads: --torch PATH, else DEEPVIS_TORCH_BENCH, else
  * bench/torch_bench.py) alternately in the same run — each deepvis round between two PyTorch
@@ -8,7 +8,7 @@
  */
 import { dataDrivenSpeed, featvisSteps } from './featvis.js';
 import { scanBench } from './scan.js';
-import { appBench } from './app.js';
+import { appBench, appNativeBench } from './app.js';
 import { trainBench } from './train.js';
 import { w4Rounds, type RealScale } from './w4.js';
 import { spawnSync } from 'node:child_process';
@@ -24,10 +24,11 @@ import { mnistCnnForward, mnistCnnStep, w1, w2, w3, type Measure } from './workl
 const root = path.resolve(import.meta.dirname, '..');
 const { flags } = parseArgs(process.argv.slice(2), {
   rounds: { type: 'int', help: 'rounds per workload', default: 3 },
+  reps: { type: 'int', help: 'timed repetitions per round of W4/W5 (after one warm-up)', default: 3 },
   only: {
     type: 'string',
-    help: 'comma-separated subset of w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,train,cnn,featvis,scan,app',
-    default: 'w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,train,cnn,featvis,scan,app',
+    help: 'comma-separated subset of w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,train,cnn,featvis,scan,app,app-native',
+    default: 'w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,train,cnn,featvis,scan,app,app-native',
   },
   backend: { type: 'string', help: 'deepvis backend', default: 'wasm' },
   torch: { type: 'string', help: 'path of the PyTorch yardstick torch_bench.py (default: DEEPVIS_TORCH_BENCH, else bench/torch_bench.py)' },
@@ -113,7 +114,7 @@ const REAL_TARGETS: Record<RealScale, { grad: string; saliency: string }> = {
 for (const w of ['w4', 'w4-mobilenet', 'w5-vit', 'w5-convnext'] as const) {
   if (!only.has(w)) continue;
   if (!haveTorch) { console.warn(`${w}: needs Debian's python3-torch and python3-torchvision (it exports the network); skipped`); continue; }
-  const rs = w4Rounds(w, torchScript, python, rounds);
+  const rs = w4Rounds(w, torchScript, python, rounds, flags.reps as number);
   const ok = rs.filter((r) => r.deepvis && r.torch);
   if (ok.length === 0) { console.warn(`${w}: no round completed (the model did not load or run; see above)`); continue; }
   const pick = (r: (typeof ok)[number], side: 'deepvis' | 'torch' | 'torchLucid', key: string) => (r[side] ? Number(key === 'value' ? r[side]!.value : r[side]![key]) : NaN);
@@ -172,6 +173,8 @@ if (only.has('featvis')) {
 
 if (only.has('scan')) Object.assign(extra, await scanBench());
 if (only.has('app')) Object.assign(extra, await appBench());
+// Issue 26, item 6: the live toolbox on an ONNX model, onnxruntime-web against tfjs (?ort=off).
+if (only.has('app-native')) Object.assign(extra, await appNativeBench(['mnist-resnet', 'mnist-vit'].map((m) => path.join(root, 'test/fixtures/onnx/trained', m, 'model.onnx'))));
 
 const results = {
   date: new Date().toISOString(),

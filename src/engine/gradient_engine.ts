@@ -40,3 +40,19 @@ export function setGradientFusion(on: boolean): void {
 }
 
 export const gradientFusion = (): boolean => fusion;
+
+/**
+ * What a native backward pass keeps of its forward (issue 26, item 5): 'saved' (default) — the
+ * forward run hands the backward run the few tensors its rules read (ReLU masks, pooling
+ * indices) and the backward graph reads those; 'recompute' — the forward run hands over nothing
+ * and the backward runs the fused graph (image and tap gradients in, the forward recomputed inside
+ * the one run). Measured in bench/grad_memory.ts.
+ */
+export type GradientMemory = 'saved' | 'recompute';
+let memory: GradientMemory = 'saved';
+
+export function setGradientMemory(m: GradientMemory): void {
+  memory = m;
+}
+
+export const gradientMemory = (): GradientMemory => memory;

@@ -8,10 +8,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { setGradientEngine } from '../../../../engine/gradient_engine.js';
+import { setGradientEngine, setGradientMemory } from '../../../../engine/gradient_engine.js';
+import { withRules } from '../../../../engine/rules.js';
 import { Rng } from '../../../../engine/rng.js';
 import { randomizeLayer } from '../../../../metrics/randomization.js';
 import { netModel, weight, type Net } from '../../../../../test/onnx_nets.js';
+import { nativeRuns } from './native.js';
 import { cosine, noLeaks, relErr, setup } from '../../../../../test/helpers.js';
 
 const small: Net = {
@@ -155,5 +157,53 @@ describe('native gradients through the tape', () => {
     });
     x.dispose();
     [whole, rowByRow, ref].forEach((m) => m.dispose());
+  });
+
+  it('gives the same gradients when the backward pass recomputes the forward (item 5), rows, offset and rules included', async () => {
+    await setup('wasm');
+    const oneRowEach = async () => {
+      process.env.DEEPVIS_RUN_MB = '1e-9';
+      try {
+        return await netModel(small);
+      } finally {
+        delete process.env.DEEPVIS_RUN_MB;
+      }
+    };
+    const model = await oneRowEach();
+    const ref = await netModel(small, 'tfjs-only');
+    const x = tf.randomUniform([3, 8, 8, 3], -1, 1, 'float32', 6) as tf.Tensor4D;
+    const [mid, out] = [model.layers[2].name, model.layers[model.layers.length - 1].name];
+    const delta = tf.tidy(() => tf.randomNormal(model.activations(x, [mid])[0].shape, 0, 0.1, 'float32', 7));
+    const W = tf.randomNormal([3, 4], 0, 1, 'float32', 8);
+    const g = (m: typeof model) => tf.tidy(() => {
+      const [gx, gd] = tf.grads((v: tf.Tensor, d: tf.Tensor) => m.activations(v as tf.Tensor4D, [out], { layer: mid, delta: d })[0].mul(W).sum())([x, delta]);
+      const guided = withRules({ relu: 'guided' }, () => tf.grad((v: tf.Tensor) => m.activations(v as tf.Tensor4D, [out])[0].mul(W).sum())(x));
+      return [...gx.dataSync(), ...gd.dataSync(), ...guided.dataSync()];
+    });
+    const runsOf = (f: () => void) => {
+      const before = { ...nativeRuns };
+      f();
+      return { forward: nativeRuns.forward - before.forward, backward: nativeRuns.backward - before.backward, fused: nativeRuns.fused - before.fused };
+    };
+    let saved: number[] = [];
+    // 3 images, one per run; two gradients (the offset's and the guided one): forward and backward runs, no fused one.
+    assert.deepEqual(runsOf(() => void (saved = g(model))), { forward: 6, backward: 6, fused: 0 });
+    setGradientMemory('recompute');
+    try {
+      const again = await oneRowEach();
+      let recomputed: number[] = [];
+      assert.deepEqual(runsOf(() => void (recomputed = g(again))), { forward: 6, backward: 0, fused: 6 });
+      await noLeaks(() => g(again));
+      // Each image alone in its run, the recomputing pass through the fused graph only: no tfjs kernel of a layer.
+      const profile = await tf.profile(() => void g(again));
+      assert.deepEqual(profile.kernelNames.filter((k) => /Conv2D|MaxPool/.test(k)), []);
+      assert.ok(relErr(recomputed, saved) < 1e-6, `recomputed vs saved: ${relErr(recomputed, saved)}`);
+      assert.ok(relErr(recomputed, g(ref)) < 1e-5 && cosine(recomputed, g(ref)) >= 0.99999);
+      again.dispose();
+    } finally {
+      setGradientMemory('saved');
+    }
+    tf.dispose([x, delta, W]);
+    [model, ref].forEach((m) => m.dispose());
   });
 });

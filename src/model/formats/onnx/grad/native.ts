@@ -3,10 +3,12 @@
  * that runs the file's forwards, as the programs engine/native_gradient.ts enters into tfjs's tape.
  * Per set of taps (and offset) and rule set: a forward session (image → taps and what the backward
  * reads), a backward session (tap gradients and those tensors → input gradient) and, once a
- * linear objective repeats its tap gradient, a fused session (both in one run). Sessions hold
+ * linear objective repeats its tap gradient (or the forward is recomputed: gradientMemory), a fused
+ * session (both in one run). Sessions hold
  * their own copy of the weights, so only a few sets are kept.
  */
 import type { HostArray, HostValue, NativeGraphs, NativeSession } from '../../../../engine/forward_runner.js';
+import { gradientMemory } from '../../../../engine/gradient_engine.js';
 import { NativeTapOp, type NativeForward, type NativeTapProgram } from '../../../../engine/native_gradient.js';
 import type { BackwardRules } from '../../../../engine/rules.js';
 import type { Program } from '../compile.js';
@@ -25,6 +27,9 @@ export interface GradFacts {
 }
 
 const KEPT_TAP_SETS = 2;
+
+/** Session runs of each kind so far, in this process (tests and benches read which path ran). */
+export const nativeRuns = { forward: 0, backward: 0, fused: 0 };
 /** The name gradient graphs give the model file they read weights from. */
 const FILE = 'deepvis-model.onnx';
 type External = ReadonlyArray<{ path: string; data: Uint8Array }>;
@@ -83,10 +88,11 @@ class TapProgram implements NativeTapProgram {
     if (s) return s;
     const built = this.build(rules);
     const forward = this.graphs.session(built.forward(), built.external);
-    const back = built.backward();
+    // Recomputing backward passes run the fused graph: no backward session unless asked for later.
+    const back = gradientMemory() === 'saved' ? built.backward() : null;
     s = {
       tapNames: built.tapNames, dx: built.dx, dDelta: built.dDelta, saved: built.saved, forward,
-      backward: new Map([['both', { session: this.graphs.session(back.bytes, built.external), reads: back.reads }]]),
+      backward: new Map(back ? [['both', { session: this.graphs.session(back.bytes, built.external), reads: back.reads }]] : []),
     };
     this.byRules.set(key, s);
     return s;
@@ -97,7 +103,7 @@ class TapProgram implements NativeTapProgram {
     let b = s.backward.get(key);
     if (!b) {
       const built = this.build(rules);
-      const back = built.backward(want);
+      const back = key === 'both' ? built.backward() : built.backward(want);
       const known = new Set(s.saved.map((t) => t.name));
       if (back.reads.some((t) => !known.has(t.name))) throw new Error('gradient graph: backward graphs of one build disagree');
       b = { session: this.graphs.session(back.bytes, built.external), reads: back.reads };
@@ -108,10 +114,12 @@ class TapProgram implements NativeTapProgram {
 
   forward(x: HostArray, delta: HostArray | null, rules: BackwardRules): NativeForward {
     const s = this.sessions(rules);
+    if (gradientMemory() === 'recompute') return this.recomputing(s, x, delta, rules);
     const k = s.tapNames.length;
     // Rows go in runs (each image's gradient depends on that image alone, as for the forward runner).
     const chunks = runs(x.dims[0], this.rowsPerRun).map(([from, to]) => {
       const feeds: Record<string, HostValue> = { [GRAPH_X]: float(rows(x, from, to)), ...(delta ? { [GRAPH_DELTA]: float(rows(delta, from, to)) } : {}) };
+      nativeRuns.forward++;
       const out = s.forward.run(feeds, [...s.tapNames, ...s.saved.map((t) => t.name)]);
       return { from, to, taps: out.slice(0, k).map(host), saved: new Map(s.saved.map((t, i) => [t.name, out[k + i]])) };
     });
@@ -123,6 +131,7 @@ class TapProgram implements NativeTapProgram {
         const parts = chunks.map((c) => {
           const feeds: Record<string, HostValue> = Object.fromEntries(dys.map((d, i) => [graphDy(i), float(rows(d, c.from, c.to))]));
           for (const t of b.reads) feeds[t.name] = c.saved.get(t.name)!;
+          nativeRuns.backward++;
           return b.session.run(feeds, fetch).map(host);
         });
         const at = (name: string | null) => (name && fetch.includes(name) ? joinRows(parts.map((p) => p[fetch.indexOf(name)])) : undefined);
@@ -131,16 +140,48 @@ class TapProgram implements NativeTapProgram {
     };
   }
 
-  fused(x: HostArray, delta: HostArray | null, dys: readonly HostArray[], rules: BackwardRules) {
-    const s = this.sessions(rules);
+  /**
+   * The forward keeps nothing but the image: the backward runs the fused graph on it and the tap
+   * gradients, recomputing the forward inside that one run (gradientMemory() 'recompute').
+   */
+  private recomputing(s: Sessions, x: HostArray, delta: HostArray | null, rules: BackwardRules): NativeForward {
+    const spans = runs(x.dims[0], this.rowsPerRun);
+    const feedsOf = (from: number, to: number): Record<string, HostValue> =>
+      ({ [GRAPH_X]: float(rows(x, from, to)), ...(delta ? { [GRAPH_DELTA]: float(rows(delta, from, to)) } : {}) });
+    const taps = spans.map(([from, to]) => (nativeRuns.forward++, s.forward.run(feedsOf(from, to), s.tapNames).map(host)));
+    return {
+      taps: s.tapNames.map((_, i) => joinRows(taps.map((t) => t[i]))),
+      backward: (dys, want) => {
+        const fused = this.fusedSession(s, rules);
+        const fetch = [...(want.dx || !s.dDelta ? [s.dx] : []), ...(want.dDelta && s.dDelta ? [s.dDelta] : [])];
+        const parts = spans.map(([from, to]) => {
+          const feeds = feedsOf(from, to);
+          dys.forEach((d, i) => (feeds[graphDy(i)] = float(rows(d, from, to))));
+          nativeRuns.fused++;
+          return fused.run(feeds, fetch).map(host);
+        });
+        const at = (name: string | null) => (name && fetch.includes(name) ? joinRows(parts.map((p) => p[fetch.indexOf(name)])) : undefined);
+        return { dx: at(s.dx), dDelta: at(s.dDelta) };
+      },
+    };
+  }
+
+  private fusedSession(s: Sessions, rules: BackwardRules): NativeSession {
     if (!s.fused) {
       const built = this.build(rules);
       s.fused = this.graphs.session(built.fused(), built.external);
     }
+    return s.fused;
+  }
+
+  fused(x: HostArray, delta: HostArray | null, dys: readonly HostArray[], rules: BackwardRules) {
+    const s = this.sessions(rules);
+    this.fusedSession(s, rules);
     const feeds: Record<string, HostValue> = { [GRAPH_X]: float(x), ...(delta ? { [GRAPH_DELTA]: float(delta) } : {}) };
     dys.forEach((d, i) => (feeds[graphDy(i)] = float(d)));
     const fetch = [...s.tapNames, s.dx, ...(s.dDelta ? [s.dDelta] : [])];
-    const out = s.fused.run(feeds, fetch);
+    nativeRuns.fused++;
+    const out = s.fused!.run(feeds, fetch);
     const k = s.tapNames.length;
     return { taps: out.slice(0, k).map(host), dx: host(out[k]), dDelta: s.dDelta ? host(out[k + 1]) : undefined };
   }

@@ -1,5 +1,5 @@
 /**
- * Native gradients (issue 26, item 4): every ONNX fixture and both trained models give the same
+ * Native gradients (issue 26, item 4): every ONNX fixture and every trained model gives the same
  * input gradients through onnxruntime's gradient graph as through tfjs's tape (cosine ≥ 0.99999,
  * relative error ≤ 1e-4), at the output and at an inner tap, and the PyTorch-made fixtures match
  * PyTorch's own gradient. The table of figures goes to the test's diagnostics.
@@ -59,7 +59,8 @@ const fixtures = async () => [
   ...(await fs.readdir(DIR)).filter((f) => f.endsWith('.expect.json')).map((f) => f.replace('.expect.json', '')),
   // Graphs of single new ops (test/fixtures/onnx/ops: outputs only, no gradient reference): tfjs is the reference.
   ...(await fs.readdir(path.join(DIR, 'ops'))).filter((f) => f.endsWith('.expect.json')).map((f) => `ops/${f.replace('.expect.json', '')}`),
-  'trained/mnist-resnet/model', 'trained/mnist-mobilenet/model',
+  // Every trained model (CNNs, the ViT and the ConvNeXt): each folder holds model.onnx.
+  ...(await fs.readdir(path.join(DIR, 'trained'), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => `trained/${d.name}/model`),
 ];
 
 describe('native gradients: parity with tfjs on every ONNX fixture', () => {
