@@ -64,9 +64,9 @@ export async function appBench(): Promise<Record<string, Measure>> {
  * synchronously, forwards and gradients) against the tfjs path (?ort=off): frames per second of
  * the live view with the unit panel open on the backprop view (gradient mode: a saliency map every
  * fifth frame), and seconds per step of a Lucid run in the unit panel (the difference of a 10-step
- * and a 30-step run over 20 steps, so set-up is not counted). `models`: ONNX files to serve.
+ * and a 30-step run over 20 steps, so set-up is not counted). `models`: ONNX files to serve; `modes`: the paths to run.
  */
-export async function appNativeBench(models: readonly string[], lucidSteps: readonly [number, number] = [10, 30]): Promise<Record<string, Measure>> {
+export async function appNativeBench(models: readonly string[], lucidSteps: readonly [number, number] = [10, 30], modes: ReadonlyArray<'tfjs' | 'ort'> = ['tfjs', 'ort']): Promise<Record<string, Measure>> {
   if (!existsSync('/usr/bin/chromium')) return {};
   const dir = await mkdtemp(path.join(tmpdir(), 'deepvis-appnative-'));
   const appDir = await ensureApp({});
@@ -79,7 +79,7 @@ export async function appNativeBench(models: readonly string[], lucidSteps: read
   try {
     for (const [i, file] of models.entries()) {
       const name = path.basename(path.dirname(file)) === '.cache' ? path.basename(file, '.onnx') : path.basename(path.dirname(file));
-      for (const mode of ['tfjs', 'ort'] as const) {
+      for (const mode of modes) {
         const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['camera'] });
         const page = await ctx.newPage();
         const errors: string[] = [];

@@ -7,5 +7,5 @@ export { Rng } from '../engine/rng.js';
 export { oneHot } from '../engine/one_hot.js';
 export { itemOf, tidyData } from '../engine/read.js';
 export { withRules, type BackwardRules, type ReluRule, type Unpool } from '../engine/rules.js';
-export { GRADIENT_ENGINES, type GradientEngineChoice } from '../engine/gradient_engine.js';
+export { GRADIENT_ENGINES, setGradientMemory, type GradientEngineChoice, type GradientMemory } from '../engine/gradient_engine.js';
 export { OrtWeb, ORT_WEB_VERSION, type OrtWebOptions } from '../engine/onnxruntime_web.js';

@@ -10,6 +10,8 @@ import { withGraphOutputs } from './graph_outputs.js';
 import type { ForwardRunnerFactory, HostValue, NativeGraphs, NativeSession } from './forward_runner.js';
 
 export const ORT_WEB_VERSION = '1.30.0';
+/** Forward sessions kept per file (each holds the weights once more: MNIST-sized models in the page). */
+const FORWARD_SESSIONS_KEPT = 3;
 
 /** The parts of the emscripten module deepvis calls. */
 interface OrtWasm {
@@ -172,22 +174,30 @@ export class OrtWeb {
   runners(bytes: Uint8Array): ForwardRunnerFactory {
     const graphs: NativeGraphs = { modelBytes: () => bytes, session: (b) => this.session(b) };
     return (inputName, graphOutputs) => {
-      let forward: { key: string; session: NativeSession } | null = null;
+      // Forwards of inner tensors: a session whose graph lists them as outputs, the last few kept
+      // (the live view and the unit panel ask for different sets every frame).
+      const sessions = new Map<string, NativeSession>();
+      const sessionFor = (outputs: readonly string[]): NativeSession => {
+        const key = outputs.join('\u0000');
+        let s = sessions.get(key);
+        if (s) sessions.delete(key);
+        else s = this.session(withGraphOutputs(bytes, [...new Set(outputs)].filter((o) => !graphOutputs.includes(o))));
+        sessions.set(key, s); // most recently used last
+        while (sessions.size > FORWARD_SESSIONS_KEPT) {
+          const [oldest, old] = sessions.entries().next().value as [string, NativeSession];
+          sessions.delete(oldest);
+          old.dispose();
+        }
+        return s;
+      };
       return {
         name: this.name,
         graphs,
-        run: (input, outputs) => {
-          // Forwards of inner tensors: a session whose graph lists them as outputs, the last one kept.
-          const key = outputs.join('\u0000');
-          if (forward?.key !== key) {
-            forward?.session.dispose();
-            forward = { key, session: this.session(withGraphOutputs(bytes, [...new Set(outputs)].filter((o) => !graphOutputs.includes(o)))) };
-          }
-          return forward.session.run({ [inputName]: { type: 'float32', data: input.data, dims: input.dims } }, outputs).map((v) => ({ data: v.data as Float32Array, dims: v.dims }));
-        },
+        run: (input, outputs) =>
+          sessionFor(outputs).run({ [inputName]: { type: 'float32', data: input.data, dims: input.dims } }, outputs).map((v) => ({ data: v.data as Float32Array, dims: v.dims })),
         dispose: () => {
-          forward?.session.dispose();
-          forward = null;
+          for (const s of sessions.values()) s.dispose();
+          sessions.clear();
         },
       };
     };
