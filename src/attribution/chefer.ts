@@ -9,7 +9,7 @@ import { attentionLack, cheferMap, heatExplanation } from './transformer_maps.js
 export const cheferMethod = defineAttribution({
   name: 'chefer', title: 'gradient-weighted attention', short: 'Chefer', paper: 'Chefer et al. 2021',
   summary: "the blocks' attention weighted by the target's gradient, accumulated R ← R + relu(∇A ⊙ A)·R",
-  signed: false, display: 'heat', access: 'gradient',
+  signed: false, display: 'heat', access: 'gradient', transformer: true,
   cannot: (model) => (attentionLack(model) ? `need a vision transformer with global attention (${attentionLack(model)})` : null),
   options: {},
   explain: ({ model, x, target }) => heatExplanation(cheferMap(model, x, target), x.shape[3]),

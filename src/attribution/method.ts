@@ -77,6 +77,8 @@ export interface AttributionMethod<O extends OptionSpecs = OptionSpecs> {
   readonly access: 'gradient' | 'rules' | 'forward';
   /** A hidden layer it reads (CAMs: a spatial map). */
   readonly layer?: LayerNeed;
+  /** A transformer-native map (attention, rollout, Chefer): the atlas's class pages of a ViT show it. */
+  readonly transformer?: boolean;
   /** What it needs that this model lacks, beyond a layer ("need a vision transformer with global attention"); null: nothing. */
   cannot?(model: VisModel): string | null;
   /** The target readings it explains (objectives/target.ts); default every reading. */

@@ -10,7 +10,7 @@ import { attentionLack, heatExplanation, rolloutMap } from './transformer_maps.j
 export const rolloutMethod = defineAttribution({
   name: 'rollout', title: 'attention rollout', short: 'rollout', paper: 'Abnar & Zuidema 2020',
   summary: 'attention multiplied through the blocks (heads fused, weakest links dropped, residual added)',
-  signed: false, display: 'heat', access: 'forward', readings: ['unit'],
+  signed: false, display: 'heat', access: 'forward', transformer: true, readings: ['unit'],
   cannot: (model) => (attentionLack(model) ? `need a vision transformer with global attention (${attentionLack(model)})` : null),
   options: {
     'head-fusion': { type: 'string', help: 'how the heads are fused', choices: ['mean', 'max', 'min'], default: 'mean' },

@@ -10,14 +10,12 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import { decodeImage } from '../io/image.js';
-import { parseNpy } from '../io/npy.js';
 import type { VisModel } from '../model/types.js';
 import { parseReading, TARGET_VOCABULARY, type TargetReading } from '../objectives/target.js';
 import type { FlagSpecs } from './args.js';
-import { imageFrom } from './inputs.js';
+import { referencesFrom } from './reference.js';
 
 export const READING_FLAGS = {
   target: { type: 'string', help: `what the map explains: ${TARGET_VOCABULARY} (REFERENCE: a .npy file, a JSON array, or an image embedded at the target layer)`, default: 'logit' },
@@ -29,33 +27,14 @@ export const READING_FLAGS = {
  */
 export async function readingFrom(text: string, model: VisModel, layer: string): Promise<TargetReading> {
   let reference: Float32Array | undefined;
-  if (text.startsWith('cosine:') && text.length > 'cosine:'.length) reference = await referenceFrom(text.slice('cosine:'.length), model, layer);
+  if (text.startsWith('cosine:') && text.length > 'cosine:'.length) {
+    // The whole output, flattened (a spatial layer's every position): the reading compares it so.
+    const info = model.layer(layer);
+    const [v, ...more] = await referencesFrom(text.slice('cosine:'.length), model, info, info.outputShape.reduce((p, d) => p * d, 1));
+    if (more.length) throw new DeepvisError(`--target ${text} holds ${more.length + 1} reference vectors; attribution explains one`);
+    reference = Float32Array.from(v);
+  }
   return parseReading(text, () => reference!);
-}
-
-/** A reference embedding from a .npy or .json file, or an image's activations at `layer`. */
-export async function referenceFrom(ref: string, model: VisModel, layer: string): Promise<Float32Array> {
-  if (/\.(npy|json)$/i.test(ref)) {
-    const bytes = await fs.readFile(ref).catch(() => {
-      throw new DeepvisError(`--target cosine: cannot read ${ref}`);
-    });
-    if (/\.npy$/i.test(ref)) return parseNpy(bytes, ref).data;
-    let v: unknown;
-    try {
-      v = JSON.parse(bytes.toString('utf8'));
-    } catch (e) {
-      throw new DeepvisError(`--target cosine: ${ref} is not JSON (${(e as Error).message})`);
-    }
-    const flat = Array.isArray(v) ? (v as unknown[]).flat(Infinity) : [];
-    if (flat.length === 0 || flat.some((x) => typeof x !== 'number' || !Number.isFinite(x))) throw new DeepvisError(`--target cosine: ${ref} must hold a non-empty array of finite numbers`);
-    return Float32Array.from(flat as number[]);
-  }
-  const image = await imageFrom(ref, model);
-  try {
-    return tf.tidy(() => model.activations(image.expandDims(0) as tf.Tensor4D, [layer])[0].dataSync() as Float32Array);
-  } finally {
-    image.dispose();
-  }
 }
 
 /** A label per pixel from a PNG's first channel (its grey levels), checked against the model's input size. */

@@ -151,6 +151,15 @@ const kernelHooks = new Hooks<KernelHook>(() => {
 /** Reason: see a fused kernel's attributes (not on its tape node) and complete inputs tfjs cannot differentiate without. One wrap of engine.runKernel. */
 export const addKernelHook = (name: string, hook: KernelHook, always = false): void => kernelHooks.add(name, hook, always);
 
+/**
+ * Reason: one op on the tape whose forward and gradient are computed elsewhere (onnxruntime,
+ * native_gradient.ts): engine.runKernelFunc records it with its own backward function, as tfjs's
+ * customGrad does, but with one gradient function per named input and no saved tensors.
+ */
+export function runCustomKernel(forwardFunc: () => tf.Tensor[], backwardsFunc: (dy: tf.Tensor | tf.Tensor[]) => Record<string, () => tf.Tensor>, inputs: Record<string, tf.Tensor>): tf.Tensor[] {
+  return (engine() as unknown as { runKernelFunc(p: { forwardFunc: () => tf.Tensor[]; backwardsFunc: typeof backwardsFunc; inputs: Record<string, tf.Tensor> }): tf.Tensor[] }).runKernelFunc({ forwardFunc, backwardsFunc, inputs });
+}
+
 /** Reason: run a kernel that has no op wrapper (a depthwise conv's input gradient as a transposed window sum). */
 export function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Attrs): tf.Tensor {
   return engine().runKernel(name, inputs as tf.NamedTensorMap, attrs) as tf.Tensor;

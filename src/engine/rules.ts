@@ -74,6 +74,14 @@ function nearestUnpool(dy: tf.Tensor4D, x: tf.Tensor4D, attrs: tf.NamedAttrMap):
   return out;
 }
 
+const PLAIN: BackwardRules = { relu: 'gradient' };
+/**
+ * The rules of the withRules call in progress (plain gradients outside one): a native gradient
+ * engine (engine/native_gradient.ts) reads them to pick its graph, as tfjs reads its registry.
+ */
+let active: BackwardRules = PLAIN;
+export const activeRules = (): BackwardRules => active;
+
 /** Runs fn (which must record and finish its gradients synchronously) under the given rules. */
 export function withRules<T>(rules: BackwardRules, fn: () => T): T {
   const swaps: tf.GradConfig[] = [];
@@ -91,6 +99,8 @@ export function withRules<T>(rules: BackwardRules, fn: () => T): T {
   const stock = swaps.map((s) => tf.getGradient(s.kernelName));
   swaps.forEach((s) => tf.registerGradient(s));
   const { relevance, rescale } = rules;
+  const outer = active;
+  active = rules;
   try {
     if (relevance) return withRuleSet(lrpRuleSet(relevance.composite, relevance), relevance.from, fn);
     if (rescale) return withRuleSet(RESCALE, rescale.from, fn);
@@ -100,6 +110,7 @@ export function withRules<T>(rules: BackwardRules, fn: () => T): T {
     releaseTapeAfterError();
     throw e;
   } finally {
+    active = outer;
     stock.forEach((g, i) => (g ? tf.registerGradient(g) : tf.unregisterGradient(swaps[i].kernelName)));
   }
 }

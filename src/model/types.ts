@@ -146,9 +146,15 @@ export interface VisModel {
   readonly logitsLayer: string | null;
   /**
    * What runs forward passes that no gradient records: 'tfjs' (absent = tfjs), or another engine
-   * the adapter chose ('onnxruntime-node 1.30.0' for ONNX files in Node). Gradients are always tfjs.
+   * the adapter chose ('onnxruntime-node 1.30.0' for ONNX files in Node).
    */
   readonly forwardEngine?: string;
+  /**
+   * What computes input gradients now (absent = tfjs): 'tfjs', or the native engine running the
+   * model's gradient graph ('onnxruntime-node 1.30.0'), with why (engine/gradient_engine.ts).
+   */
+  readonly gradientEngine?: string;
+  readonly gradientEngineWhy?: string;
   /** Token layout and blocks of a transformer (ONNX models with token layers). */
   readonly transformer?: TransformerFacts;
   dispose(): void;
