@@ -10,8 +10,10 @@ export interface ConceptExample {
   readonly index: number;
   /** The concept's value there (an NMF coefficient, a code, a projection). */
   readonly value: number;
-  /** The crop, in input pixels: top, left, side (CRAFT's patches; receptive fields of map positions). */
-  readonly box?: readonly [y: number, x: number, size: number];
+  /** The crop in input pixels, [y0, x0, y1, x1) (CRAFT's patches). */
+  readonly box?: readonly [y0: number, x0: number, y1: number, x1: number];
+  /** The position [row, column] in the layer's map (DFF, SAE atoms and TCAV on maps): pictures crop its receptive field. */
+  readonly at?: readonly [y: number, x: number];
 }
 
 export interface Concept {

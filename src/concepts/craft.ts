@@ -238,7 +238,7 @@ export function craft(model: VisModel, data: ImageSet, args: CraftArgs): CraftRe
     const col = Float32Array.from({ length: set.count * per }, (_, r) => f.u[r * p.k + j]);
     const top = topIndices(col, p.crops).map((r) => {
       const o = patchOrigin(grid, r);
-      return { index: indices[o.image], value: col[r], box: [o.y, o.x, grid.size] as const };
+      return { index: indices[o.image], value: col[r], box: [o.y, o.x, o.y + grid.size, o.x + grid.size] as const };
     });
     const dir = Array.from(f.w.subarray(j * c, (j + 1) * c));
     return { id: j, layer: split.layer.name, direction: dir, importance: importance[j], logitShare: (100 * shares[j]) / total, alignment: cosine(dir, direction), top };

@@ -91,14 +91,14 @@ export function partsDataset(args: PartsArgs = {}): PartsSet {
   return { name: 'parts', images, labels, shape: [size, size, 1], count, classNames: classes.map((c) => c.name), placed };
 }
 
-/** The part a crop [top, left, side] shows most (its pixels' overlap), or null when it overlaps none by a quarter of the part. */
-export function partInCrop(parts: readonly PlacedPart[], crop: readonly [number, number, number]): PartName | null {
+/** The part a crop [y0, x0, y1, x1) shows most (its pixels' overlap), or null when it overlaps none by a quarter of the part. */
+export function partInCrop(parts: readonly PlacedPart[], crop: readonly [number, number, number, number]): PartName | null {
   let best: PartName | null = null;
   let most = 0;
   for (const p of parts) {
     const [y, x, s] = p.box;
-    const oy = Math.max(0, Math.min(y + s, crop[0] + crop[2]) - Math.max(y, crop[0]));
-    const ox = Math.max(0, Math.min(x + s, crop[1] + crop[2]) - Math.max(x, crop[1]));
+    const oy = Math.max(0, Math.min(y + s, crop[2]) - Math.max(y, crop[0]));
+    const ox = Math.max(0, Math.min(x + s, crop[3]) - Math.max(x, crop[1]));
     const area = oy * ox;
     if (area > most && area >= 0.25 * s * s) {
       most = area;
