@@ -37,6 +37,15 @@ export interface Concept {
   readonly numbers?: Readonly<Record<string, number | string | boolean | null>>;
 }
 
+/** One image's coefficient map [h · w, k] at the layer: the concepts' attribution maps (CRAFT, DFF). */
+export interface ConceptMap {
+  /** Index of the image in the data set. */
+  readonly index: number;
+  readonly h: number;
+  readonly w: number;
+  readonly values: Float32Array;
+}
+
 /** A run's concepts and everything the JSON records about it. */
 export interface ConceptSet {
   readonly method: string;
@@ -50,6 +59,8 @@ export interface ConceptSet {
   /** Run-level numbers (NMF error, SAE metrics, class-image count…). */
   readonly metrics: Readonly<Record<string, number | string | null>>;
   readonly seconds: number;
+  /** Coefficient maps of a few images, for attribution maps (CRAFT, DFF). */
+  readonly maps?: readonly ConceptMap[];
 }
 
 /** Indices of the `k` largest of `values` (descending), ties by index. */

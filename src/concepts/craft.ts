@@ -14,10 +14,11 @@ import * as tf from '@tensorflow/tfjs';
 import { subset, type ImageSet } from '../data/dataset.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
-import { cosine, topIndices, type Concept, type ConceptSet } from './concept.js';
+import { cosine, topIndices, type Concept, type ConceptMap, type ConceptSet } from './concept.js';
 import { nmf, nmfTransform } from './nmf.js';
 import { cutPatches, defaultPatchSize, patchesPerImage, patchGrid, patchOrigin, type PatchGrid } from './patches.js';
 import { jansenTotal, sobolDesign } from './sobol.js';
+import { defineConcept } from './method.js';
 import { checkNonNegative, defaultConceptLayer, headOutputs, layerValues, splitAt, type Split } from './split.js';
 
 export const CRAFT_DEFAULTS = { k: 20, designs: 32, crops: 10, maps: 8, minImages: 10, batchSize: 64 } as const;
@@ -40,14 +41,6 @@ export interface CraftArgs {
   readonly importanceImages?: number;
   readonly seed?: number;
   readonly onProgress?: (p: { readonly phase: string; readonly done: number; readonly total: number }) => void;
-}
-
-/** One image's coefficient map [h · w, k] at the layer, for concept attribution maps. */
-export interface ConceptMap {
-  readonly index: number;
-  readonly h: number;
-  readonly w: number;
-  readonly values: Float32Array;
 }
 
 export interface CraftResult extends ConceptSet {
@@ -249,3 +242,24 @@ export function craft(model: VisModel, data: ImageSet, args: CraftArgs): CraftRe
     metrics: { classImages: set.count, patches: set.count * per, nmfRelativeError: f.relativeError, nmfIterations: f.iterations, nmfSeconds: f.seconds, meanClassScore: meanScore, conceptsScore: shares.reduce((a, v) => a + v, 0) / set.count, importanceImages: nImp, mapRelativeError: Math.sqrt(fit.err / Math.max(fit.norm, 1e-30)) },
   };
 }
+
+export const craftMethod = defineConcept({
+  name: 'craft',
+  title: 'CRAFT',
+  paper: 'Fel et al. 2023',
+  summary: "a class's concepts: NMF of its image patches at a non-negative layer, ranked by Sobol total indices on the class score",
+  needsClass: 'required',
+  options: {
+    k: { type: 'int', min: 1, help: 'concepts (default: craft 20, dff 5)' },
+    patch: { type: 'int', min: 2, help: 'patch side in input pixels (default 64, at most half the image)' },
+    designs: { type: 'int', min: 2, help: 'Sobol designs (Halton points)', default: CRAFT_DEFAULTS.designs },
+    crops: { type: 'int', min: 1, help: 'best crops kept per concept', default: CRAFT_DEFAULTS.crops },
+    maps: { type: 'int', min: 0, help: 'class images whose concept attribution maps are kept', default: CRAFT_DEFAULTS.maps },
+    'importance-images': { type: 'int', min: 1, help: 'class images the Sobol importance is averaged over (default all)' },
+  },
+  run: (ctx) =>
+    craft(ctx.model, ctx.data, {
+      layer: ctx.layer, classIndex: ctx.classIndex!, k: ctx.options.k, patch: ctx.options.patch, designs: ctx.options.designs, crops: ctx.options.crops,
+      maps: ctx.options.maps, importanceImages: ctx.options['importance-images'], seed: ctx.seed, onProgress: ctx.onProgress,
+    }),
+});

@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data/dataset.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
-import { topIndices, type Concept, type ConceptSet } from './concept.js';
+import { topIndices, type Concept, type ConceptMap, type ConceptSet } from './concept.js';
+import { defineConcept } from './method.js';
 import { nmf } from './nmf.js';
 import { defaultConceptLayer, headOutputs, layerValues, splitAt } from './split.js';
 
@@ -31,9 +32,8 @@ export interface DffArgs {
 export interface DffResult extends ConceptSet {
   /** Data-set indices of the images factorized. */
   readonly images: readonly number[];
-  /** Coefficient maps [images, h, w, k], each image's map of each concept scaled to [0, 1]. */
-  readonly maps: Float32Array;
-  readonly mapShape: readonly [number, number];
+  /** Each image's coefficient map [h · w, k], each concept's scaled to [0, 1] in each image. */
+  readonly maps: readonly ConceptMap[];
 }
 
 export function dffParams(model: VisModel, args: DffArgs) {
@@ -114,8 +114,22 @@ export function dff(model: VisModel, data: ImageSet, args: DffArgs = {}): DffRes
     };
   });
   return {
-    method: 'dff', layer: p.layer, classIndex: p.classIndex ?? undefined, className: p.classIndex != null ? labels?.[p.classIndex] : undefined, params: p, concepts, images: indices, maps, mapShape: [h, w],
+    method: 'dff', layer: p.layer, classIndex: p.classIndex ?? undefined, className: p.classIndex != null ? labels?.[p.classIndex] : undefined, params: p, concepts, images: indices,
+    maps: indices.map((index, i) => ({ index, h, w, values: maps.slice(i * positions * p.k, (i + 1) * positions * p.k) })),
     metrics: { images: indices.length, vectors: indices.length * positions, nmfRelativeError: f.relativeError, nmfIterations: f.iterations, nmfSeconds: f.seconds },
     seconds: (performance.now() - started) / 1000,
   };
 }
+
+export const dffMethod = defineConcept({
+  name: 'dff',
+  title: 'Deep Feature Factorization',
+  paper: 'Collins et al. 2018',
+  summary: "NMF of a layer's positions across images: per-image concept heat maps, concepts named by the classifier head",
+  needsClass: 'optional',
+  options: {
+    k: { type: 'int', min: 1, help: 'concepts (default: craft 20, dff 5)' },
+    images: { type: 'int', min: 1, help: 'images factorized together (the first of the set, or of --class)', default: DFF_DEFAULTS.images },
+  },
+  run: (ctx) => dff(ctx.model, ctx.data, { layer: ctx.layer, classIndex: ctx.classIndex, k: ctx.options.k, images: ctx.options.images, seed: ctx.seed }),
+});

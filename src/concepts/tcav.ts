@@ -15,17 +15,12 @@ import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { topIndices, unitVector, type Concept, type ConceptSet } from './concept.js';
 import { fitLinear } from './linear.js';
+import { defineConcept, type ImageGroup } from './method.js';
+import { classImages } from './craft.js';
 import { layerValues, splitAt, type Split } from './split.js';
 import { tTest } from './ttest.js';
 
-export const TCAV_DEFAULTS = { runs: 10, significance: 0.05, classImages: 200, minImages: 2, top: 9 } as const;
-
-/** Images [count, H, W, C] in the model's range, with a name (a folder's). */
-export interface ImageGroup {
-  readonly name: string;
-  readonly images: Float32Array;
-  readonly count: number;
-}
+export const TCAV_DEFAULTS = { runs: 10, significance: 0.05, classImages: 200, minImages: 2, top: 9, rankImages: 1000 } as const;
 
 export interface TcavArgs {
   readonly layer: string;
@@ -169,3 +164,33 @@ export function tcav(model: VisModel, args: TcavArgs): TcavResult {
     seconds: (performance.now() - started) / 1000,
   };
 }
+
+export const tcavMethod = defineConcept({
+  name: 'tcav',
+  title: 'TCAV',
+  paper: 'Kim et al. 2018',
+  summary: 'how much concept folders (sets of images) push a class up: CAVs against random sets, a t-test over the runs',
+  needsClass: 'required',
+  folders: true,
+  options: {
+    runs: { type: 'int', min: 2, help: 'random sets each concept is set against (its t-test has runs values a side)', default: TCAV_DEFAULTS.runs },
+    'class-images': { type: 'int', min: 1, help: "the class's images whose gradients are read (the first ones)", default: TCAV_DEFAULTS.classImages },
+  },
+  run: (ctx) => {
+    if (ctx.layer == null) throw new DeepvisError('tcav reads a layer: give --layer');
+    const all = classImages(ctx.data, ctx.classIndex!, 1, 'TCAV').slice(0, ctx.options['class-images']);
+    const size = ctx.data.images.length / ctx.data.count;
+    const pick = (idx: readonly number[]) => {
+      const out = new Float32Array(idx.length * size);
+      idx.forEach((src, i) => out.set(ctx.data.images.subarray(src * size, (src + 1) * size), i * size));
+      return out;
+    };
+    // Random sets come from the folder given, else from the whole data set (every class, as random photographs would).
+    const random = ctx.groups!.random ?? { name: ctx.data.name, images: ctx.data.images, count: ctx.data.count };
+    const rankIdx = Array.from({ length: Math.min(ctx.data.count, TCAV_DEFAULTS.rankImages) }, (_, i) => i);
+    return tcav(ctx.model, {
+      layer: ctx.layer, classIndex: ctx.classIndex!, inputs: { name: `class ${ctx.classIndex}`, images: pick(all), count: all.length }, concepts: ctx.groups!.concepts, random,
+      runs: ctx.options.runs, seed: ctx.seed, rank: { group: { name: ctx.data.name, images: pick(rankIdx), count: rankIdx.length }, indices: rankIdx }, onProgress: ctx.onProgress,
+    });
+  },
+});
