@@ -17,50 +17,87 @@ export interface LinearFit {
   readonly accuracy: number;
 }
 
+/** One classification problem: positive rows [np, d] against negative rows [nn, d]. */
+export interface LinearProblem {
+  readonly pos: Float32Array;
+  readonly neg: Float32Array;
+  readonly seed: number;
+}
+
 /**
- * Fits positives (label 1) against negatives (label 0): rows of `pos` [np, d] and `neg` [nn, d].
- * Features are scaled by one number (their overall RMS) so one learning rate serves every layer.
+ * Fits many problems of the same width d at once (TCAV's concepts × random runs): one batched
+ * optimization whose loss is the sum of the problems' losses, so each problem's gradient — and,
+ * Adam being elementwise, its every step — is what it would be alone. Problems with fewer rows are
+ * padded with rows of weight 0. Features are scaled per problem by one number (their RMS) so one
+ * learning rate serves every layer.
  */
-export function fitLinear(pos: Float32Array, neg: Float32Array, d: number, seed: number, args: Partial<typeof LINEAR_DEFAULTS> = {}): LinearFit {
+export function fitLinearBatch(problems: readonly LinearProblem[], d: number, args: Partial<typeof LINEAR_DEFAULTS> = {}): LinearFit[] {
   const { alpha, steps, lr, testSplit } = { ...LINEAR_DEFAULTS, ...args };
-  const np = pos.length / d;
-  const nn = neg.length / d;
-  const order = new Rng(seed).permutation(np + nn);
-  const nTest = Math.floor(testSplit * (np + nn));
-  const row = (r: number) => (r < np ? pos.subarray(r * d, (r + 1) * d) : neg.subarray((r - np) * d, (r - np + 1) * d));
-  const pack = (rows: number[]) => {
-    const x = new Float32Array(rows.length * d);
-    rows.forEach((r, i) => x.set(row(r), i * d));
-    return { x, y: Float32Array.from(rows, (r) => (r < np ? 1 : 0)) };
-  };
-  const train = pack(order.slice(nTest));
-  const test = pack(order.slice(0, nTest));
-  let ss = 0;
-  for (const v of train.x) ss += v * v;
-  const scale = Math.sqrt(ss / Math.max(1, train.x.length)) || 1;
-  const n = train.y.length;
-  const w = tf.variable(tf.zeros([d, 1]));
-  const b = tf.variable(tf.zeros([1]));
+  if (problems.length === 0) return [];
+  const parts = problems.map((pr) => {
+    const np = pr.pos.length / d;
+    const nn = pr.neg.length / d;
+    const order = new Rng(pr.seed).permutation(np + nn);
+    const nTest = Math.floor(testSplit * (np + nn));
+    const row = (r: number) => (r < np ? pr.pos.subarray(r * d, (r + 1) * d) : pr.neg.subarray((r - np) * d, (r - np + 1) * d));
+    const pack = (rows: number[]) => {
+      const x = new Float32Array(rows.length * d);
+      rows.forEach((r, i) => x.set(row(r), i * d));
+      return { x, y: Float32Array.from(rows, (r) => (r < np ? 1 : 0)) };
+    };
+    const train = pack(order.slice(nTest));
+    let ss = 0;
+    for (const v of train.x) ss += v * v;
+    return { train, test: pack(order.slice(0, nTest)), scale: Math.sqrt(ss / Math.max(1, train.x.length)) || 1 };
+  });
+  const b = problems.length;
+  const n = Math.max(...parts.map((p) => p.train.y.length));
+  const xs = new Float32Array(b * n * d);
+  const ys = new Float32Array(b * n);
+  const ws = new Float32Array(b * n);
+  parts.forEach((p, i) => {
+    const m = p.train.y.length;
+    for (let j = 0; j < m * d; j++) xs[i * n * d + j] = p.train.x[j] / p.scale;
+    ys.set(p.train.y, i * n);
+    ws.fill(1 / Math.max(1, m), i * n, i * n + m);
+  });
+  const w = tf.tidy(() => tf.variable(tf.zeros([b, d, 1])));
+  const bias = tf.tidy(() => tf.variable(tf.zeros([b, 1, 1])));
   const opt = tf.train.adam(lr);
   try {
-    const x = tf.tensor2d(train.x, [n, d]).div(scale);
-    const y = tf.tensor2d(train.y, [n, 1]);
+    const x = tf.tensor3d(xs, [b, n, d]);
+    const y = tf.tensor3d(ys, [b, n, 1]);
+    const weight = tf.tensor3d(ws, [b, n, 1]);
     for (let s = 0; s < steps; s++) {
-      const loss = opt.minimize(() => tf.losses.sigmoidCrossEntropy(y, x.matMul(w).add(b)).add(w.square().sum().mul(alpha / 2)) as tf.Scalar, false, [w, b]);
+      const loss = opt.minimize(() => {
+        const z = tf.matMul(x, w).add(bias);
+        // Sigmoid cross-entropy, stable: max(z, 0) − z·y + log(1 + e^−|z|); each problem's mean, summed.
+        const ce = tf.relu(z).sub(z.mul(y)).add(tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+        return ce.mul(weight).sum().add(w.square().sum().mul(alpha / 2)) as tf.Scalar;
+      }, false, [w, bias]);
       if (loss) loss.dispose();
     }
-    tf.dispose([x, y]);
-    const wv = (w.dataSync() as Float32Array).map((v) => v / scale);
-    const bv = b.dataSync()[0];
-    let hits = 0;
-    for (let i = 0; i < test.y.length; i++) {
-      let z = bv;
-      for (let t = 0; t < d; t++) z += test.x[i * d + t] * wv[t];
-      if ((z > 0 ? 1 : 0) === test.y[i]) hits++;
-    }
-    return { w: wv, b: bv, accuracy: test.y.length ? hits / test.y.length : NaN };
+    tf.dispose([x, y, weight]);
+    const wAll = w.dataSync() as Float32Array;
+    const bAll = bias.dataSync();
+    return parts.map((p, i) => {
+      const wv = Float32Array.from(wAll.subarray(i * d, (i + 1) * d), (v) => v / p.scale);
+      const bv = bAll[i];
+      let hits = 0;
+      for (let r = 0; r < p.test.y.length; r++) {
+        let z = bv;
+        for (let t = 0; t < d; t++) z += p.test.x[r * d + t] * wv[t];
+        if ((z > 0 ? 1 : 0) === p.test.y[r]) hits++;
+      }
+      return { w: wv, b: bv, accuracy: p.test.y.length ? hits / p.test.y.length : NaN };
+    });
   } finally {
-    tf.dispose([w, b]);
+    tf.dispose([w, bias]);
     opt.dispose();
   }
+}
+
+/** Fits positives (label 1) against negatives (label 0): rows of `pos` [np, d] and `neg` [nn, d]. */
+export function fitLinear(pos: Float32Array, neg: Float32Array, d: number, seed: number, args: Partial<typeof LINEAR_DEFAULTS> = {}): LinearFit {
+  return fitLinearBatch([{ pos, neg, seed }], d, args)[0];
 }

@@ -14,7 +14,7 @@ import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { topIndices, unitVector, type Concept, type ConceptSet } from './concept.js';
-import { fitLinear } from './linear.js';
+import { fitLinearBatch, type LinearProblem } from './linear.js';
 import { defineConcept, type ImageGroup } from './method.js';
 import { classImages } from './craft.js';
 import { layerValues, splitAt, type Split } from './split.js';
@@ -131,13 +131,20 @@ export function tcav(model: VisModel, args: TcavArgs): TcavResult {
   const size = Math.max(...args.concepts.map((c) => c.count));
   const randoms = randomSets(pool, d, args.random.count, runs + 1, Math.min(size, args.random.count), rng);
   // The null: random set i against random set 0, i = 1…R.
-  const randomScores = randoms.slice(1).map((r, i) => score(grads, unitVector(fitLinear(r, randoms[0], d, (args.seed ?? 0) + 1000 + i).w)).sign);
-  progress('random', 1, 1);
+  // Every CAV in one batched fit: the null's R, then each concept's R.
+  const seed = args.seed ?? 0;
+  const problems: LinearProblem[] = randoms.slice(1).map((r, i) => ({ pos: r, neg: randoms[0], seed: seed + 1000 + i }));
+  for (const c of args.concepts) {
+    const acts = layerValues(model, split.layer.name, c.images, c.count);
+    randoms.slice(1).forEach((r, i) => problems.push({ pos: acts, neg: r, seed: seed + i }));
+  }
+  const allFits = fitLinearBatch(problems, d);
+  progress('cavs', 1, 1);
+  const randomScores = allFits.slice(0, runs).map((f) => score(grads, unitVector(f.w)).sign);
   const rankActs = args.rank ? layerValues(model, split.layer.name, args.rank.group.images, args.rank.group.count) : null;
   const table: TcavRow[] = [];
   const concepts: Concept[] = args.concepts.map((c, ci) => {
-    const acts = layerValues(model, split.layer.name, c.images, c.count);
-    const fits = randoms.slice(1).map((r, i) => fitLinear(acts, r, d, (args.seed ?? 0) + i));
+    const fits = allFits.slice((ci + 1) * runs, (ci + 2) * runs);
     const cavs = fits.map((f) => Float32Array.from(unitVector(f.w)));
     const s = cavs.map((v) => score(grads, v));
     const scores = s.map((x) => x.sign);
