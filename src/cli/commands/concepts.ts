@@ -184,7 +184,12 @@ function jsonOf(set: ConceptSet, extra: Record<string, unknown>): unknown {
 
 export async function run(argv: string[]): Promise<void> {
   const method = conceptMethod(methodIn(argv) ?? (() => { throw new DeepvisError(`--method is required: ${CONCEPT_METHODS.map((m) => m.name).join(', ')}`); })());
-  const opened = await openModelCommand(argv, SPECS, (_f, given) => checkMethodFlags(given, [rowOf(method)], ROWS));
+  const opened = await openModelCommand(argv, SPECS, (f, given) => {
+    checkMethodFlags(given, [rowOf(method)], ROWS);
+    // What the method needs, before the model loads.
+    if (method.needsClass === 'required' && f.class == null) throw new DeepvisError(`${method.name} explains a class: give --class`);
+    if (method.folders && !f.concepts) throw new DeepvisError(`${method.name} needs concept folders: give --concepts DIR[,DIR…]`);
+  });
   const { output, engine, model } = opened;
   const flags = opened.flags as unknown as Flags<typeof COMMON>;
   const { set: data, spec } = await dataFrom(flags, model);
