@@ -3,8 +3,7 @@
  * (name, title, paper, what it needs: a class, concept folders) and the options it owns, and one
  * signature for every family: run(ctx) → a ConceptSet (concept.ts). registry.ts lists every
  * method once; the CLI's `concepts --method` (choices, flags, help), the library's `concepts()`
- * and the docs read that list. Future rows fit the same value: sparse dictionaries (TopK and
- * BatchTopK SAEs, which need neither a class nor folders).
+ * and the docs read that list.
  */
 import type { ImageSet } from '../data/dataset.js';
 import { DeepvisError } from '../errors.js';

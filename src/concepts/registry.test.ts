@@ -7,10 +7,10 @@ import { CONCEPT_METHODS, conceptMethod, concepts } from './registry.js';
 
 describe('concept registry', () => {
   it('lists each method once, with its facts', () => {
-    assert.deepEqual(CONCEPT_METHODS.map((m) => m.name), ['craft', 'dff', 'tcav']);
+    assert.deepEqual(CONCEPT_METHODS.map((m) => m.name), ['craft', 'dff', 'tcav', 'sae']);
     for (const m of CONCEPT_METHODS) assert.match(m.paper, /\d{4}/);
     assert.equal(conceptMethod('tcav').folders, true);
-    assert.throws(() => conceptMethod('ace'), /unknown method 'ace'; known: craft, dff, tcav/);
+    assert.throws(() => conceptMethod('ace'), /unknown method 'ace'; known: craft, dff, tcav, sae/);
   });
 
   it('refuses a missing class, missing folders and an unknown option in one line, before touching the model', () => {

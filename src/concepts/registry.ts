@@ -10,9 +10,10 @@ import type { ConceptSet } from './concept.js';
 import { craftMethod } from './craft.js';
 import { dffMethod } from './dff.js';
 import { runConcepts, type AnyConceptMethod, type ConceptsArgs } from './method.js';
+import { saeMethod } from './sae.js';
 import { tcavMethod } from './tcav.js';
 
-export const CONCEPT_METHODS: readonly AnyConceptMethod[] = [craftMethod, dffMethod, tcavMethod];
+export const CONCEPT_METHODS: readonly AnyConceptMethod[] = [craftMethod, dffMethod, tcavMethod, saeMethod];
 
 /** The method of that name; an unknown name is one line listing the known ones. */
 export const conceptMethod = (name: string): AnyConceptMethod => byName(CONCEPT_METHODS, name);
