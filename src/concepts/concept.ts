@@ -27,7 +27,7 @@ export interface Concept {
   readonly importance?: number;
   /** Gradient × coefficient contribution to the class score (Fel et al. 2023b), in percent of all concepts' contributions in absolute value (signed). */
   readonly logitShare?: number;
-  /** Cosine with the class's direction at the layer (split.ts classDirection). */
+  /** Cosine with the class's direction at the layer: the class score's gradient there, averaged over images and positions (split.ts classGradients). */
   readonly alignment?: number;
   /** Where the concept is strongest in the data set, best first. */
   readonly top: readonly ConceptExample[];

@@ -19,7 +19,7 @@ import { nmf, nmfTransform } from './nmf.js';
 import { cutPatches, defaultPatchSize, patchesPerImage, patchGrid, patchOrigin, type PatchGrid } from './patches.js';
 import { jansenTotal, sobolDesign } from './sobol.js';
 import { defineConcept } from './method.js';
-import { checkNonNegative, defaultConceptLayer, headOutputs, layerValues, splitAt, type Split } from './split.js';
+import { checkNonNegative, classGradients, defaultConceptLayer, headOutputs, layerValues, splitAt, type Split } from './split.js';
 
 export const CRAFT_DEFAULTS = { k: 20, designs: 32, crops: 10, maps: 8, minImages: 10, batchSize: 64 } as const;
 
@@ -127,28 +127,6 @@ function sobolOfImage(model: VisModel, split: Split, x: tf.Tensor4D, u: Float32A
     anchorAct.dispose();
   }
   return jansenTotal(scores, k, designs);
-}
-
-/**
- * ∂ class score / ∂A for images [from, from + n) of the class, [n · positions, C] on the host, and
- * the scores: what both the gradient × coefficient shares and the class direction read.
- */
-function classGradients(model: VisModel, split: Split, images: Float32Array, from: number, n: number, unit: number): { grad: Float32Array; scores: Float32Array } {
-  const size = model.input.shape.reduce((a, b) => a * b, 1);
-  const [g, v] = tf.tidy(() => {
-    const x = tf.tensor4d(images.subarray(from * size, (from + n) * size), [n, ...model.input.shape]);
-    const [a] = model.activations(x, [split.layer.name]);
-    let scores: tf.Tensor = tf.zeros([n]);
-    const grad = tf.grad((delta: tf.Tensor) => {
-      const [out] = model.activations(x, [split.head.name], { layer: split.layer.name, delta });
-      scores = tf.keep(out.reshape([n, -1]).slice([0, unit], [n, 1]).reshape([n]));
-      return scores.sum();
-    })(tf.zerosLike(a));
-    return [grad, scores];
-  });
-  const out = { grad: g.dataSync() as Float32Array, scores: v.dataSync() as Float32Array };
-  tf.dispose([g, v]);
-  return out;
 }
 
 /** Adds ‖A − UW‖² and ‖A‖² of one map to `fit`. */

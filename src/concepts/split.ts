@@ -99,29 +99,25 @@ export function headOutputs(model: VisModel, split: Split, anchor: tf.Tensor4D, 
 }
 
 /**
- * The class's direction at the layer: ∂ class score / ∂ activation, averaged over the images and
- * (for maps) the positions — Grad-CAM's channel weights, which for a layer that feeds the head
- * through global pooling are the head's weights of the class. [C] on the host.
+ * ∂ class score / ∂ layer output for images [from, from + n) of `images` [N, H, W, C] (the
+ * gradient through the layer's offset, as Grad-CAM reads it), [n, ...layer shape] on the host, and
+ * the class scores [n]: what CRAFT's gradient × coefficient shares and class direction, and
+ * TCAV's directional derivatives read.
  */
-export function classDirection(model: VisModel, split: Split, images: Float32Array, count: number, unit: number, batch = 32): Float64Array {
-  const c = split.layer.units;
-  const sum = new Float64Array(c);
+export function classGradients(model: VisModel, split: Split, images: Float32Array, from: number, n: number, unit: number): { grad: Float32Array; scores: Float32Array } {
   const size = model.input.shape.reduce((a, b) => a * b, 1);
-  for (let from = 0; from < count; from += batch) {
-    const n = Math.min(batch, count - from);
-    const g = tf.tidy(() => {
-      const x = tf.tensor4d(images.subarray(from * size, (from + n) * size), [n, ...model.input.shape]);
-      const [a] = model.activations(x, [split.layer.name]);
-      const grad = tf.grad((delta: tf.Tensor) => {
-        const [out] = model.activations(x, [split.head.name], { layer: split.layer.name, delta });
-        return out.reshape([n, -1]).slice([0, unit], [n, 1]).sum();
-      })(tf.zerosLike(a));
-      return grad.reshape([-1, c]).sum(0);
-    });
-    const v = g.dataSync();
-    g.dispose();
-    for (let k = 0; k < c; k++) sum[k] += v[k];
-  }
-  const positions = split.size / c;
-  return sum.map((v) => v / (count * positions));
+  const [g, v] = tf.tidy(() => {
+    const x = tf.tensor4d(images.subarray(from * size, (from + n) * size), [n, ...model.input.shape]);
+    const [a] = model.activations(x, [split.layer.name]);
+    let scores: tf.Tensor = tf.zeros([n]);
+    const grad = tf.grad((delta: tf.Tensor) => {
+      const [out] = model.activations(x, [split.head.name], { layer: split.layer.name, delta });
+      scores = tf.keep(out.reshape([n, -1]).slice([0, unit], [n, 1]).reshape([n]));
+      return scores.sum();
+    })(tf.zerosLike(a));
+    return [grad, scores];
+  });
+  const out = { grad: g.dataSync() as Float32Array, scores: v.dataSync() as Float32Array };
+  tf.dispose([g, v]);
+  return out;
 }

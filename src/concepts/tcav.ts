@@ -9,7 +9,6 @@
  * Captum's tutorial: the concept is set against R ≥ 10 random sets, and random sets against a
  * fixed random set; a two-sided t-test (ttest.ts) of the two groups of R scores gives p.
  */
-import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
@@ -17,7 +16,7 @@ import { topIndices, unitVector, type Concept, type ConceptSet } from './concept
 import { fitLinearBatch, type LinearProblem } from './linear.js';
 import { defineConcept, type ImageGroup } from './method.js';
 import { classImages } from './craft.js';
-import { layerValues, splitAt, type Split } from './split.js';
+import { classGradients, layerValues, splitAt, type Split } from './split.js';
 import { tTest } from './ttest.js';
 
 export const TCAV_DEFAULTS = { runs: 10, significance: 0.05, classImages: 200, minImages: 2, top: 9, rankImages: 1000 } as const;
@@ -62,21 +61,8 @@ const std = (v: readonly number[]) => Math.sqrt(v.reduce((a, b) => a + (b - mean
 
 /** ∂ class score / ∂ layer for every input, [n, D] on the host. */
 function gradients(model: VisModel, split: Split, group: ImageGroup, unit: number, batch = 32): Float32Array {
-  const size = group.images.length / Math.max(1, group.count);
   const out = new Float32Array(group.count * split.size);
-  for (let from = 0; from < group.count; from += batch) {
-    const n = Math.min(batch, group.count - from);
-    const g = tf.tidy(() => {
-      const x = tf.tensor4d(group.images.subarray(from * size, (from + n) * size), [n, ...model.input.shape]);
-      const [a] = model.activations(x, [split.layer.name]);
-      return tf.grad((delta: tf.Tensor) => {
-        const [o] = model.activations(x, [split.head.name], { layer: split.layer.name, delta });
-        return o.reshape([n, -1]).slice([0, unit], [n, 1]).sum();
-      })(tf.zerosLike(a));
-    });
-    out.set(g.dataSync(), from * split.size);
-    g.dispose();
-  }
+  for (let from = 0; from < group.count; from += batch) out.set(classGradients(model, split, group.images, from, Math.min(batch, group.count - from), unit).grad, from * split.size);
   return out;
 }
 
