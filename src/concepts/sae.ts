@@ -169,6 +169,18 @@ export function saeMetrics(sae: Sae, values: Float32Array, n: number): { r2: num
   return { r2: 1 - err / Math.max(tot, 1e-30), dead: 1 - alive.reduce((s, v) => s + v, 0) / sae.atoms, l0: active / n };
 }
 
+/** Rows of the strongest (sign 1) or most negative (−1) position of each image, then the best images: one example per image. */
+function bestPerImage(values: Float32Array, positions: number, sign: 1 | -1): number[] {
+  const images = values.length / positions;
+  const best = Array.from({ length: images }, (_, i) => {
+    let q0 = i * positions;
+    for (let q = q0 + 1; q < (i + 1) * positions; q++) if (sign * values[q] > sign * values[q0]) q0 = q;
+    return q0;
+  });
+  const order = topIndices(Float32Array.from(best, (r) => values[r]), SAE_DEFAULTS.top, sign);
+  return order.map((i) => best[i]);
+}
+
 export interface SaeRunArgs extends SaeArgs {
   readonly layer?: string;
   /** Activation vectors trained on at most (positions of the first images); default 20,000. */
@@ -205,8 +217,8 @@ export function sae(model: import('../model/types.js').VisModel, data: ImageSet,
     const freq = col.reduce((s, v) => s + (v > 0 ? 1 : 0), 0) / n;
     return {
       id: a, layer: layer.name, direction: Array.from(first.dictionary.subarray(a * c, (a + 1) * c)),
-      top: freq > 0 ? topIndices(col, SAE_DEFAULTS.top).map((r) => example(r, col[r])) : [],
-      bottom: topIndices(pre, SAE_DEFAULTS.top, -1).map((r) => example(r, pre[r])),
+      top: freq > 0 ? bestPerImage(col, positions, 1).map((r) => example(r, col[r])) : [],
+      bottom: bestPerImage(pre, positions, -1).map((r) => example(r, pre[r])),
       numbers: { frequency: freq, dead: freq === 0 },
     };
   });
