@@ -33,7 +33,7 @@ describe('deepvis concepts', () => {
     const r = deepvis('--method', 'dff', '--k', '3', '--images', '6', '--out', out);
     assert.equal(r.code, 0, r.stderr);
     const files = readdirSync(out);
-    for (const f of ['concepts.json', 'concepts.png', 'maps.png', 'index.html', 'concept-0.png', 'concept-2.png']) assert.ok(files.includes(f), `${f} missing: ${files}`);
+    for (const f of ['concepts.json', 'directions.json', 'concepts.png', 'maps.png', 'index.html', 'concept-0.png', 'concept-2.png']) assert.ok(files.includes(f), `${f} missing: ${files}`);
     const json = JSON.parse(readFileSync(path.join(out, 'concepts.json'), 'utf8'));
     assert.equal(json.method, 'dff');
     assert.equal(json.concepts.length, 3);
@@ -44,6 +44,10 @@ describe('deepvis concepts', () => {
       assert.ok(Math.abs(Math.hypot(...c.direction) - 1) < 1e-3, 'a direction is unit-length');
       assert.ok(c.top.every((e: { index: number; at: number[] }) => e.index < 6 && e.at.length === 2));
     }
+    // directions.json: the same directions at full precision (concepts.json rounds to 5 digits), for maximize --target cosine:.
+    const dirs: number[][] = JSON.parse(readFileSync(path.join(out, 'directions.json'), 'utf8'));
+    assert.equal(dirs.length, 3);
+    dirs.forEach((d, j) => d.forEach((v, t) => assert.ok(Math.abs(v - json.concepts[j].direction[t]) <= 1e-4 * Math.abs(v) + 1e-9)));
     assert.match(readFileSync(path.join(out, 'index.html'), 'utf8'), /Deep Feature Factorization/);
   });
 

@@ -7,7 +7,8 @@
  * images furthest along the CAV, and the most negative ones), concepts.png (all of them, by
  * importance), importance.png (CRAFT's Sobol indices, TCAV's scores against the random runs'),
  * maps.png (CRAFT's concept attribution maps, filtered at the 90th percentile as Xplique's; DFF's
- * per-image heat maps) and an index.html page over them.
+ * per-image heat maps), directions.json (for `maximize --target cosine:directions.json`, the feature
+ * visualization of each concept) and an index.html page over them.
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -243,6 +244,8 @@ export async function run(argv: string[]): Promise<void> {
   await png('importance.png', importancePicture(result));
   await png('maps.png', mapsPicture(result, ex, model, method.name === 'craft' ? 90 : 0));
   await output.json('concepts.json', jsonOf(result, { model: flags.model, data: spec, backend: engine.backend }));
+  // Every concept's direction, in the order of concepts.json: `deepvis maximize --layer L --target cosine:directions.json` visualizes them.
+  await output.json('directions.json', result.concepts.map((c) => c.direction));
   const title = `${method.title}: ${result.layer}${result.className != null ? `, class ${result.className}` : result.classIndex != null ? `, class ${result.classIndex}` : ''}`;
   const sections: Section[] = [
     { kind: 'facts', title: 'run', items: [['method', `${method.title} (${method.paper})`], ['model', String(flags.model)], ['data', spec], ['seconds', result.seconds.toFixed(1)], ...Object.entries(result.metrics).map(([k, v]) => [k, typeof v === 'number' ? fmt(v) : String(v)] as [string, string])] },
