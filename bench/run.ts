@@ -27,8 +27,8 @@ const { flags } = parseArgs(process.argv.slice(2), {
   reps: { type: 'int', help: 'timed repetitions per round of W4/W5 (after one warm-up)', default: 3 },
   only: {
     type: 'string',
-    help: 'comma-separated subset of w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,train,cnn,featvis,scan,app,app-native',
-    default: 'w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,train,cnn,featvis,scan,app,app-native',
+    help: 'comma-separated subset of w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,w5-swin,train,cnn,featvis,scan,app,app-native',
+    default: 'w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,w5-swin,train,cnn,featvis,scan,app,app-native',
   },
   backend: { type: 'string', help: 'deepvis backend', default: 'wasm' },
   torch: { type: 'string', help: 'path of the PyTorch yardstick torch_bench.py (default: DEEPVIS_TORCH_BENCH, else bench/torch_bench.py)' },
@@ -108,10 +108,12 @@ for (const [name, run, torchName, target] of yardstick) {
 const REAL_TARGETS: Record<RealScale, { grad: string; saliency: string }> = {
   w4: { grad: '≤ 1.0× PyTorch', saliency: '≤ 1.0× PyTorch' },
   'w4-mobilenet': { grad: '≤ 0.8× PyTorch', saliency: '≤ 0.8× PyTorch' },
-  'w5-vit': { grad: '≤ 1.2× PyTorch', saliency: '' },
-  'w5-convnext': { grad: '≤ 1.2× PyTorch', saliency: '' },
+  // Issue 26's gradient target (≤ 1.2×) is the engine's; issue 24's (≤ 3×) the transformers' floor.
+  'w5-vit': { grad: '≤ 1.2× PyTorch (issue 24: ≤ 3×)', saliency: '≤ 3× PyTorch' },
+  'w5-convnext': { grad: '≤ 1.2× PyTorch (issue 24: ≤ 3×)', saliency: '≤ 3× PyTorch' },
+  'w5-swin': { grad: '≤ 1.2× PyTorch (issue 24: ≤ 3×)', saliency: '≤ 3× PyTorch' },
 };
-for (const w of ['w4', 'w4-mobilenet', 'w5-vit', 'w5-convnext'] as const) {
+for (const w of ['w4', 'w4-mobilenet', 'w5-vit', 'w5-convnext', 'w5-swin'] as const) {
   if (!only.has(w)) continue;
   if (!haveTorch) { console.warn(`${w}: needs Debian's python3-torch and python3-torchvision (it exports the network); skipped`); continue; }
   const rs = w4Rounds(w, torchScript, python, rounds, flags.reps as number);
@@ -121,11 +123,11 @@ for (const w of ['w4', 'w4-mobilenet', 'w5-vit', 'w5-convnext'] as const) {
   const figures: Array<[string, string, string, 'torch' | 'torchLucid' | null, string | null]> = [
     ['value', 'ms (grad, batch 8)', REAL_TARGETS[w].grad, 'torch', 'value'],
     ['saliency_ms', 'ms (saliency)', REAL_TARGETS[w].saliency, 'torch', 'saliency_ms'],
-    ['forward_images_per_s', 'images/s (batch 32)', '≥ 0.8× PyTorch', 'torch', 'forward_images_per_s'],
-    ['peak_rss_mb', 'MB peak RSS (load, grad, saliency, forward)', '≤ 1.0× PyTorch', 'torch', 'peak_rss_mb'],
+    ['forward_images_per_s', 'images/s (batch 32)', w.startsWith('w5') ? '≥ 1.0× PyTorch' : '≥ 0.8× PyTorch', 'torch', 'forward_images_per_s'],
+    ['peak_rss_mb', 'MB peak RSS (load, grad, saliency, forward)', w.startsWith('w5') ? '≤ 1.5× PyTorch' : '≤ 1.0× PyTorch', 'torch', 'peak_rss_mb'],
     ['peak_rss_with_lucid_mb', 'MB peak RSS after the Lucid step too', 'vs PyTorch peak', 'torch', 'peak_rss_mb'],
     ['lucid_step_ms', 'ms (Lucid step, 8 ch)', w === 'w4' ? '≤ 1.0× PyTorch (Lucent recipe)' : '', w === 'w4' ? 'torchLucid' : null, 'value'],
-    ['load_ms', 'ms (ONNX load)', '', null, null],
+    ['load_ms', 'ms (ONNX load)', w === 'w5-vit' ? '< 5000 ms (346 MB)' : '', null, null],
   ];
   for (const [key, unit, target, torchSide, torchKey] of figures) {
     const ours = ok.map((r) => pick(r, 'deepvis', key));

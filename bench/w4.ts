@@ -15,10 +15,10 @@ const root = path.resolve(import.meta.dirname, '..');
 
 export interface W4Round { deepvis: Measure | null; torch: Measure | null; torchLucid: Measure | null }
 
-export type RealScale = 'w4' | 'w4-mobilenet' | 'w5-vit' | 'w5-convnext';
+export type RealScale = 'w4' | 'w4-mobilenet' | 'w5-vit' | 'w5-convnext' | 'w5-swin';
 
 /** The layer whose 8 channels the Lucid step draws (null: no Lucid step for this network). */
-const LUCID_LAYER: Record<RealScale, string | null> = { w4: 'net.layer3', 'w4-mobilenet': 'net.features.13', 'w5-vit': null, 'w5-convnext': null };
+const LUCID_LAYER: Record<RealScale, string | null> = { w4: 'net.layer3', 'w4-mobilenet': 'net.features.13', 'w5-vit': null, 'w5-convnext': null, 'w5-swin': null };
 
 function json(stdout: string): Measure | null {
   try {

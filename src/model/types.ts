@@ -131,7 +131,10 @@ export interface VisModel {
    * Activations of `layers` (in that order) from one forward pass over images x [N, H, W, C].
    * Records on the gradient tape, so any scalar built from them differentiates w.r.t. x.
    * The caller owns (disposes) the returned tensors. With `offset`, that layer's output (and all
-   * that depends on it) is computed from output + delta.
+   * that depends on it) is computed from output + delta. Layers and graph models also take one
+   * image with B deltas: the layers below run once, the layer's output is broadcast to the B
+   * deltas (a model whose graph cannot broadcast, such as a concatenation of a layer below with
+   * one above, fails; ONNX models refuse: give B copies of the image).
    */
   activations(x: tf.Tensor4D, layers: readonly string[], offset?: LayerOffset): tf.Tensor[];
   /** Final model output (probabilities or logits as the model defines them). Caller disposes. */
