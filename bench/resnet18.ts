@@ -74,7 +74,7 @@ function median(xs: number[]): number {
 
 async function timed(f: () => tf.Tensor, reps: number): Promise<number[]> {
   const times: number[] = [];
-  (await f().data(), undefined);
+  await f().data();
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
     const out = f();

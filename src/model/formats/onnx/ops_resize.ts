@@ -118,7 +118,7 @@ const resize: OpCompiler = (ctx: OpCtx) => {
     if (policy !== 'stretch') {
       const r = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
       ratios = ratios.map(() => r);
-      axes.forEach((a, k) => (sizes[a] = Math.floor(r * shape[a] + 0.5)));
+      axes.forEach((a) => (sizes[a] = Math.floor(r * shape[a] + 0.5)));
     } else axes.forEach((a, k) => (sizes[a] = sizesIn[k]));
     axes.forEach((a, k) => (scales[a] = ratios[k]));
   } else if (scalesIn && scalesIn.data.length) {
