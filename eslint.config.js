@@ -15,6 +15,7 @@ const FORMATTED = [
   'eslint.config.js',
   'docs/build/**/*.ts',
   'test/docs.test.ts',
+  'test/docs_check.ts',
   'test/style.test.ts',
 ];
 
