@@ -1,6 +1,6 @@
 /**
  * One table of invariants over every optimization method and every attribution (as Captum's
- * test_config does), on one small CNN:
+ * test_config does), on one small CNN (and a small ViT for the methods a CNN cannot serve):
  *   - no leaked tensor, after success and after a throw mid-run (MaCo's throw lands inside its
  *     leaky-ReLU warm-up, so the swapped rules must come back);
  *   - backward rules and the adapter's layer patch restored after a throw (the next call gives
@@ -10,12 +10,14 @@
  *   - a unit out of range is one line naming the unit and the layer.
  */
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../src/data/dataset.js';
 import { DeepvisError } from '../src/errors.js';
 import { attribute } from '../src/attribution/attribute.js';
 import { ATTRIBUTIONS } from '../src/attribution/registry.js';
+import { unfit } from '../src/attribution/method.js';
+import { loadModel } from '../src/io/model_files.js';
 import { occlusion } from '../src/analysis/occlusion.js';
 import { dreamPhoto } from '../src/methods/dream.js';
 import { dreamUnits } from '../src/methods/dream_units.js';
@@ -122,59 +124,71 @@ describe('invariants of every method', () => {
 });
 
 /** A model whose activations throw from the `n`-th call on: a failure inside the gradient pass. */
-function failingFrom(n: number): VisModel {
+function failing(base: VisModel, n: number): VisModel {
   let calls = 0;
   return {
-    ...model,
+    ...base,
+    transformer: base.transformer,
     activations: (x, names, offset) => {
       if (++calls >= n) throw new Error('activations failed');
-      return model.activations(x, names, offset);
+      return base.activations(x, names, offset);
     },
   };
 }
 
 
 describe('invariants of every attribution', () => {
-  let x: tf.Tensor4D;
-  before(() => {
-    x = tf.tensor4d(Float32Array.from(values(3 * 100, 9), (v) => (v + 1) / 2), [3, 10, 10, 1]);
+  let cnnX: tf.Tensor4D;
+  // Methods a CNN cannot serve (attention maps) run on a small ViT (4×4 patches and a class token).
+  let vit: VisModel;
+  let vitX: tf.Tensor4D;
+  before(async () => {
+    cnnX = tf.tensor4d(Float32Array.from(values(3 * 100, 9), (v) => (v + 1) / 2), [3, 10, 10, 1]);
+    vit = await loadModel('test/fixtures/onnx/vit-mini-op17.onnx');
+    vitX = tf.tensor4d(Float32Array.from(values(3 * 32 * 32 * 3, 11), (v) => (v + 1) / 2), [3, 32, 32, 3]);
   });
+  after(() => vit?.dispose());
   const run = (m: VisModel, method: (typeof ATTRIBUTIONS)[number], images: tf.Tensor4D, units = [0, 1, 2]) =>
     attribute(m, images, { method, units: units.length === images.shape[0] ? units : units.slice(0, images.shape[0]), options: pickOptions(method.options, { samples: 4, 'ig-steps': 4 }) });
   for (const method of ATTRIBUTIONS) {
     it(`${method.name}: no leak; rules and tape restored after a throw inside; one image alone = in a batch; a bad unit is one line`, async () => {
+      const onVit = unfit(method, model) != null;
+      const [m, x] = onVit ? [vit, vitX] : [model, cnnX];
+      const logits = m.logitsLayer ?? 'logits';
+      const units = m.layer(logits).units;
+      const failingFrom = (n: number) => failing(m, n);
       const stock = STOCK.map((k) => tf.getGradient(k));
-      const first = await noLeaks(() => run(model, method, x));
+      const first = await noLeaks(() => run(m, method, x));
       await noLeaks(() => assert.throws(() => run(failingFrom(2), method, x), /activations failed/));
       assert.deepEqual(STOCK.map((k) => tf.getGradient(k)), stock, 'stock backward rules');
       assert.deepEqual(tape(), { depth: 0, active: null });
-      const again = run(model, method, x);
+      const again = run(m, method, x);
       assert.deepEqual(Array.from(again.values), Array.from(first.values), 'the same map after the throw');
       // Methods that draw noise for the whole batch at once are the stated exception.
       if (!method.stochastic) {
         for (const i of [0, 2]) {
           const alone = tf.tidy(() => x.slice([i], [1]));
-          const one = run(model, method, alone, [i]);
+          const one = run(m, method, alone, [i]);
           alone.dispose();
-          const size = 100;
+          const size = x.size / x.shape[0];
           const inBatch = first.values.subarray(i * size, (i + 1) * size);
           one.values.forEach((v, p) => assert.ok(Math.abs(v - inBatch[p]) <= 1e-5 * (1 + Math.abs(v)), `image ${i} pixel ${p}: ${v} alone, ${inBatch[p]} in the batch`));
         }
       }
-      assert.throws(() => run(model, method, x, [99]), /^DeepvisError: unit 99 out of range for layer 'logits', which has 3 units \(0–2\)$/);
+      assert.throws(() => run(m, method, x, [99]), new RegExp(`^DeepvisError: unit 99 out of range for layer '${logits}', which has ${units} units \\(0–${units - 1}\\)$`));
     });
   }
 
   it("the adapter's layer patch (Grad-CAM's offset) is undone after a throw inside it", () => {
-    const before = tf.tidy(() => Array.from(model.activations(x, ['logits'])[0].dataSync()));
+    const before = tf.tidy(() => Array.from(model.activations(cnnX, ['logits'])[0].dataSync()));
     const wrong = tf.zeros([1, 2, 2, 1]);
-    assert.throws(() => model.activations(x, ['logits'], { layer: 'conv', delta: wrong }), /offset of shape \[1, 2, 2, 1\] does not fit layer 'conv'/);
+    assert.throws(() => model.activations(cnnX, ['logits'], { layer: 'conv', delta: wrong }), /offset of shape \[1, 2, 2, 1\] does not fit layer 'conv'/);
     wrong.dispose();
-    assert.deepEqual(tf.tidy(() => Array.from(model.activations(x, ['logits'])[0].dataSync())), before);
+    assert.deepEqual(tf.tidy(() => Array.from(model.activations(cnnX, ['logits'])[0].dataSync())), before);
   });
 
   it('occlusion gives the same map at any chunk size', () => {
-    const img = tf.tidy(() => x.slice([1], [1]));
+    const img = tf.tidy(() => cnnX.slice([1], [1]));
     const maps = [1, 7, 128].map((batchSize) => occlusion(model, img, { size: 3, stride: 2, batchSize }).drops);
     img.dispose();
     assert.deepEqual(maps[1], maps[0]);

@@ -5,7 +5,8 @@
  * graph models alike); a method's weights function turns them into weights w (per channel
  * [N, 1, 1, K], or per position [N, h, w, K]); the map is ReLU(Σ_k w_k A_k), upsampled
  * (bilinear) to the input, ≥ 0. A CAM is its weights function (cams.ts). The default layer is the
- * last feature map before the target (Selvaraju et al. 2017).
+ * last feature map before the target (Selvaraju et al. 2017); on a vision transformer, the last
+ * block's first norm, its patch tokens on their grid.
  */
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
@@ -20,7 +21,11 @@ import { defineAttribution, type AnyAttribution, type ExplainContext, type Layer
  * graph); pooling only coarsens it. Else the last layer with a spatial output.
  */
 export function defaultCamLayer(model: VisModel, t: ResolvedTarget, method = 'Grad-CAM'): LayerInfo {
-  const before = model.layers.filter((l) => l.index <= t.layer.index && l.outputShape.length === 3 && l.outputShape[0] > 1);
+  // A transformer: the last block's first norm (pytorch-grad-cam's ViT and Swin recipe) — the last
+  // block's patch tokens get no gradient from a class-token head.
+  const norm1 = model.transformer?.blocks.map((b) => b.norm1).filter((n): n is string => n != null).pop();
+  if (norm1 && model.layer(norm1).index <= t.layer.index) return model.layer(norm1);
+  const before = model.layers.filter((l) => l.index <= t.layer.index && l.outputShape.length === 3 && l.outputShape[0] > 1 && !l.attention);
   const maps = before.filter((l) => !/pool|pad|flatten|reshape|dropout/i.test(l.kind));
   const last = maps[maps.length - 1] ?? before[before.length - 1];
   if (!last) throw new DeepvisError(`${method} needs a convolutional layer before '${t.layer.name}'; this model has none`);
@@ -35,6 +40,7 @@ export const SPATIAL_LAYER: LayerNeed = {
   defaultFor: (model, t, method) => defaultCamLayer(model, t, method),
   check: (_, layer, t, method) => {
     if (layer.outputShape.length !== 3) throw new DeepvisError(`${method} needs a convolutional layer; '${layer.name}' is flat`);
+    if (layer.attention) throw new DeepvisError(`${method} needs a feature map; '${layer.name}' holds attention probabilities (try --method chefer)`);
     if (layer.index > t.layer.index) throw new DeepvisError(`${method} layer '${layer.name}' comes after the target layer '${t.layer.name}'`);
   },
 };

@@ -10,6 +10,9 @@ import { deconvnetMethod, guidedMethod, integratedGradientsMethod, saliencyMetho
 import { gradientInputMethod, occlusionMethod } from './input_methods.js';
 import type { AnyAttribution } from './method.js';
 import { smoothGrad2Method, smoothGradMethod, varGradMethod } from './noise_tunnel.js';
+import { attentionMethod } from './attention.js';
+import { cheferMethod } from './chefer.js';
+import { rolloutMethod } from './rollout.js';
 
 export const ATTRIBUTIONS: readonly AnyAttribution[] = [
   saliencyMethod,
@@ -26,6 +29,9 @@ export const ATTRIBUTIONS: readonly AnyAttribution[] = [
   smoothGrad2Method,
   varGradMethod,
   occlusionMethod,
+  attentionMethod,
+  rolloutMethod,
+  cheferMethod,
 ];
 
 /** The method of that name; an unknown name is one line listing the known ones. */

@@ -12,14 +12,19 @@ import type { BlockFacts, VisModel } from '../model/types.js';
 import { targetScores, type ResolvedTarget } from '../objectives/target.js';
 import { fuseHeads, gradientWeightedRollout, patchRelevance, rollout, type HeadFusion } from './attention_flow.js';
 
+/** Why `model` has no attention these maps can read (null: it has). */
+export function attentionLack(model: VisModel): string | null {
+  const t = model.transformer;
+  if (t?.tokens && t.blocks.some((b) => b.attention != null)) return null;
+  return t?.blocks.length ? 'its attention is windowed (Swin), not over the whole image' : 'it has no attention layers';
+}
+
 /** The blocks whose attention is per image, with the token layout; a one-line refusal otherwise. */
 export function attentionBlocks(model: VisModel, method: string): { blocks: Array<BlockFacts & { attention: string }>; tokens: TokenLayout } {
   const t = model.transformer;
-  const blocks = (t?.blocks ?? []).filter((b): b is BlockFacts & { attention: string } => b.attention != null);
-  if (!t?.tokens || blocks.length === 0) {
-    const why = t?.blocks.length ? 'its attention is windowed (Swin), not over the whole image' : 'it has no attention layers';
-    throw new DeepvisError(`${method} needs a vision transformer with global attention; this model cannot: ${why}`);
-  }
+  const lack = attentionLack(model);
+  if (lack || !t?.tokens) throw new DeepvisError(`${method} needs a vision transformer with global attention; this model cannot: ${lack}`);
+  const blocks = t.blocks.filter((b): b is BlockFacts & { attention: string } => b.attention != null);
   const tokens = blocks.map((b) => model.layer(b.attention).attention!.tokens);
   const expected = t.tokens.prefix + t.tokens.grid[0] * t.tokens.grid[1];
   if (tokens.some((n) => n !== expected)) {
@@ -99,4 +104,9 @@ export function cheferMap(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget): t
   } finally {
     tf.dispose(attentions);
   }
+}
+
+/** A heat map [N, H, W] as an attribution's answer: the heat, and the map repeated over the channels. */
+export function heatExplanation(heat: tf.Tensor3D, channels: number): { heat: tf.Tensor3D; map: tf.Tensor4D } {
+  return { heat, map: tf.tidy(() => heat.expandDims(3).tile([1, 1, 1, channels]) as tf.Tensor4D) };
 }

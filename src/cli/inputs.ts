@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchTensor, toRange, type ImageSet } from '../data/dataset.js';
 import { loadDataSplit, loadEvalSet } from '../data/load.js';
 import { formatRef, parseImageRef, parseSetRef } from '../data/ref.js';
+import { unitLayerOf } from '../model/tokens.js';
 import { DeepvisError } from '../errors.js';
 import { decodeImage, probeImage } from '../io/image.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
@@ -41,7 +42,8 @@ export type UnitFlagValues = Partial<Pick<Flags<typeof UNIT_FLAGS>, 'units' | 'n
 export function unitsFrom(flags: UnitFlagValues, model: VisModel, layerRef: string): UnitFlags {
   const spec = flags.neuron ? parseNeuron(flags.neuron) : undefined;
   if (spec === 'max') throw new DeepvisError("--neuron max is each image's strongest position, and this command starts from no image: use center or x,y");
-  const base = model.layer(layerRef);
+  const base = unitLayerOf(model, layerRef);
+  if (base.name !== model.layer(layerRef).name) console.log(`${layerRef} is a transformer block: its units are its MLP's GELU layer, ${base.name} (Ghiasi et al. 2022)`);
   // Same maximizer (the activation is monotonic), but no dead ReLU at the start and no saturated
   // sigmoid at the end, where the gradient vanishes and the image stops improving.
   const layer = optimizedLayer((r) => model.layer(r), base.name, flags.pre ?? 'auto');

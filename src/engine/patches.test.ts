@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { attribute } from '../attribution/attribute.js';
+import { unfit } from '../attribution/method.js';
 import { ATTRIBUTIONS } from '../attribution/registry.js';
 import { argsFor, runChunked } from '../methods/method.js';
 import { FEATURE_VIS } from '../methods/registry.js';
@@ -44,7 +45,8 @@ function everything(model: VisModel, convLayer: string, out: string): Numbers {
   const x = tf.tensor4d(Float32Array.from(values(2 * h * w * c, 3), (v) => (v + 1) / 2), [2, h, w, c]);
   const res: Numbers = {};
   try {
-    for (const m of ATTRIBUTIONS) {
+    // Attention maps need a transformer; these are CNNs (the invariants table runs them on a ViT).
+    for (const m of ATTRIBUTIONS.filter((a) => unfit(a, model) == null)) {
       res[m.name] = attribute(model, x, { method: m, layer: out, units: [0, 1], camLayer: m.layer ? convLayer : undefined, options: pickOptions(m.options, { samples: 3, 'ig-steps': 4, size: 3, stride: 2 }) }).values;
     }
     const data = { name: 'x', images: x.dataSync() as Float32Array, labels: null, shape: [h, w, c] as [number, number, number], count: 2, classNames: null };

@@ -8,6 +8,7 @@ import { byName } from '../errors.js';
 import { accentuateMethod } from './accentuate.js';
 import { dataDrivenMethod } from './data_driven.js';
 import { erhanMethod } from './erhan.js';
+import { ghiasiMethod } from './ghiasi.js';
 import { lucidMethod } from './lucid.js';
 import { macoMethod } from './maco.js';
 import type { AnyFeatureVis } from './method.js';
@@ -20,6 +21,7 @@ export const FEATURE_VIS: readonly AnyFeatureVis[] = [
   lucidMethod,
   macoMethod,
   accentuateMethod,
+  ghiasiMethod,
 ];
 
 /** The method of that name; an unknown name is one line listing the known ones. */

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
-import type { Provenance } from './types.js';
+import type { LayerInfo, Provenance, VisModel } from './types.js';
 
 export interface TokenLayout {
   /** Tokens before the patch grid (class, distillation, register tokens). */
@@ -68,4 +68,15 @@ export function prefixToken(x: tf.Tensor, index = 0): tf.Tensor2D {
 /** A delta [B, C] for prefix token `index` → [B, T, C]. */
 export function prefixDelta(delta: tf.Tensor, tokens: number, index = 0): tf.Tensor3D {
   return tf.pad(delta.expandDims(1), [[0, 0], [index, tokens - index - 1], [0, 0]]) as tf.Tensor3D;
+}
+
+/**
+ * The unit layer of a transformer block: asked for a block (its name, or any name of its output
+ * layer), the block's MLP GELU layer — Ghiasi et al. 2022's units, what a block computes per token
+ * — else the layer itself.
+ */
+export function unitLayerOf(model: Pick<VisModel, 'layer' | 'transformer'>, ref: string): LayerInfo {
+  const layer = model.layer(ref);
+  const block = model.transformer?.blocks.find((b) => b.mlp && model.layer(b.name).name === layer.name);
+  return block?.mlp ? model.layer(block.mlp) : layer;
 }

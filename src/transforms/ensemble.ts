@@ -52,7 +52,8 @@ export function augmentEnsemble(args: EnsembleArgs, rng: Rng): (x: tf.Tensor4D, 
       shift[i] = args.centre - (args.centre + m) / s + noise;
     }
     const copies = tf.tidy(() => {
-      const tiled = tf.tile(x.expandDims(1), [1, k, 1, 1, 1]).reshape([rows, h, w, c]) as tf.Tensor4D;
+      // Item-major copies by a gather (tfjs's 5-D tile has no gradient).
+      const tiled = tf.gather(x, tf.tensor1d(Int32Array.from({ length: rows }, (_, r) => Math.floor(r / k)), 'int32')) as tf.Tensor4D;
       // One shift for the whole batch per step, as the paper's Jitter rolls its batch.
       const rolled = lim > 0 ? roll(tiled, rng.int(2 * lim + 1) - lim, rng.int(2 * lim + 1) - lim) : tiled;
       return rolled.mul(tf.tensor4d(scale, [rows, 1, 1, c])).add(tf.tensor4d(shift, [rows, 1, 1, c])) as tf.Tensor4D;

@@ -106,7 +106,7 @@ export async function run(argv: string[]): Promise<void> {
     }
   }
   const layer = results[0].layer;
-  const stem = (`attribute-${methods.length === ATTRIBUTIONS.length ? 'all' : methods.map((m) => m.name).join('+')}`);
+  const stem = `attribute-${flags.method === 'all' ? 'all' : methods.map((m) => m.name).join('+')}`;
   await output.png(`${stem}.png`, grid(tiles, { cols: methods.length + 1, labels, minTile: 84, title: `attribution of ${layer} (label: method, unit)` }));
   await output.json(`${stem}.json`, {
     model: flags.model, backend: engine.backend, images: input.names, imageLabels: input.labels,

@@ -1,0 +1,16 @@
+/**
+ * Gradient-weighted attention (Chefer et al. 2021, "Generic Attention-model Explainability"): per
+ * block the mean over heads of clamp(∂score/∂A ⊙ A, 0), accumulated as R ← R + cam·R from R = I;
+ * the class token's row over the patches is the map. Class-specific, unlike rollout.
+ */
+import { defineAttribution } from './method.js';
+import { attentionLack, cheferMap, heatExplanation } from './transformer_maps.js';
+
+export const cheferMethod = defineAttribution({
+  name: 'chefer', title: 'gradient-weighted attention', short: 'Chefer', paper: 'Chefer et al. 2021',
+  summary: "the blocks' attention weighted by the target's gradient, accumulated R ← R + relu(∇A ⊙ A)·R",
+  signed: false, display: 'heat', access: 'gradient',
+  cannot: (model) => (attentionLack(model) ? `need a vision transformer with global attention (${attentionLack(model)})` : null),
+  options: {},
+  explain: ({ model, x, target }) => heatExplanation(cheferMap(model, x, target), x.shape[3]),
+});
