@@ -1,7 +1,7 @@
 /**
  * The linter (`npm run lint`; test/style.test.ts runs it in `npm test`): ESLint's and
  * typescript-eslint's recommended rules on every file, and the layout rules — Prettier's format
- * (.prettierrc.json: 100 columns) and one statement per line — on the files already formatted.
+ * (.prettierrc.json: 100 columns) and one statement per line — on every formatted file (LAYOUT).
  */
 import js from '@eslint/js';
 import stylistic from '@stylistic/eslint-plugin';
@@ -9,15 +9,19 @@ import prettierOff from 'eslint-config-prettier';
 import prettier from 'eslint-plugin-prettier';
 import tseslint from 'typescript-eslint';
 
-// The files held to the layout rules. The whole tree is formatted once (`npm run format`) at a
-// sync point of the open branches; until then, the files listed here. After it: every file.
-const FORMATTED = [
+// The files held to the layout rules. The whole tree is formatted once, by `npm run format`
+// (scripts/format.mjs) at a sync point of the open branches; that run replaces this list (between
+// the markers) with every file. Until then, the files already formatted.
+// layout-list:begin
+const LAYOUT = [
   'eslint.config.js',
+  'scripts/format.mjs',
   'docs/build/**/*.ts',
   'test/docs.test.ts',
   'test/docs_check.ts',
   'test/style.test.ts',
 ];
+// layout-list:end
 
 const NODE_GLOBALS = { process: 'readonly', console: 'readonly', URL: 'readonly' };
 
@@ -57,7 +61,7 @@ export default tseslint.config(
   },
   prettierOff,
   {
-    files: FORMATTED,
+    files: LAYOUT,
     plugins: { '@stylistic': stylistic, prettier },
     rules: {
       'prettier/prettier': 'error',
