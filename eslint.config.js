@@ -9,9 +9,9 @@ import prettierOff from 'eslint-config-prettier';
 import prettier from 'eslint-plugin-prettier';
 import tseslint from 'typescript-eslint';
 
-// The files held to the layout rules. The whole tree is formatted once, by `npm run format`
-// (scripts/format.mjs) at a sync point of the open branches; that run replaces this list (between
-// the markers) with every file. Until then, the files already formatted.
+// LAYOUT: the files held to the layout rules — every file once `npm run format` (scripts/format.mjs)
+// has formatted the whole tree at a sync point of the open branches: that first run replaces the
+// transitional list of the files already formatted (between the markers) with every file.
 // layout-list:begin
 const LAYOUT = [
   'eslint.config.js',
