@@ -56,6 +56,9 @@ describe('the docs site', () => {
       ...ATTRIBUTIONS.map((m) => ({ kind: 'attribution', name: m.name, picture: true })),
     ];
     assert.deepEqual(missingMethodPages(site, methods), []);
+    // The page's lede is the method's idea in two sentences: every registry value has one.
+    const noIdea = [...FEATURE_VIS, ...ATTRIBUTIONS].filter((m) => !m.idea).map((m) => m.name);
+    assert.deepEqual(noIdea, [], 'methods without an idea');
     assert.deepEqual(
       missingMethodPages(site, [{ kind: 'attribution', name: 'planted', picture: true }]),
       ['attribution/planted.html is missing'],

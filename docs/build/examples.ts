@@ -46,10 +46,15 @@ export interface Example {
 const flag = (name: string, value: string | number | boolean): string[] =>
   value === true ? [`--${name}`] : value === false ? [] : [`--${name}`, String(value)];
 
-/** The first docs model the method can run on (the others have no picture: `null`). */
+/** The first docs model the method can run on or is made for (none: no picture, `null`). */
 export function modelFor(method: Method, models: readonly DocsModel[]): DocsModel | null {
-  if (method.kind === 'feature-visualization')
-    return models.find((m) => m.model.logitsLayer) ?? null;
+  if (method.kind === 'feature-visualization') {
+    const fits = models.filter((m) => m.model.logitsLayer);
+    // A method the atlas turns on by itself for some models (ViT features on transformers) shows
+    // on the first of those.
+    const made = method.value.atlas?.auto?.when;
+    return (made && fits.find((m) => made(m.model))) ?? fits[0] ?? null;
+  }
   return models.find((m) => unfit(method.value, m.model) == null) ?? null;
 }
 
