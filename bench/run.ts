@@ -1,10 +1,10 @@
 /**
  * npm run bench [-- --rounds N --reps N --only w1,w2,w3,w4,…] [--torch PATH]
  * Runs the yardstick's workloads on deepvis's engine and, when Debian's PyTorch is importable, the
- * PyTorch reference (torch_bench.py, 2 threads: --torch PATH, else DEEPVIS_TORCH_BENCH, else
- * bench/torch_bench.py) alternately in the same run — each deepvis round between two PyTorch
- * rounds, as the machine is shared and noisy. Writes bench/results.json (medians, ratios, ranges)
- * and prints a table, each figure with its range over the rounds.
+ * PyTorch reference (the yardstick's torch_bench.py, 2 threads: --torch PATH or DEEPVIS_TORCH_BENCH;
+ * without either, deepvis's numbers alone) alternately in the same run — each
+ * deepvis round between two PyTorch rounds, as the machine is shared and noisy. Writes
+ * bench/results.json (medians, ratios) and prints a table.
  */
 import { dataDrivenSpeed, featvisSteps } from './featvis.js';
 import { scanBench } from './scan.js';
@@ -31,20 +31,23 @@ const { flags } = parseArgs(process.argv.slice(2), {
     default: 'w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,w5-swin,train,cnn,featvis,scan,app,app-native',
   },
   backend: { type: 'string', help: 'deepvis backend', default: 'wasm' },
-  torch: { type: 'string', help: 'path of the PyTorch yardstick torch_bench.py (default: DEEPVIS_TORCH_BENCH, else bench/torch_bench.py)' },
+  torch: { type: 'string', help: "the PyTorch yardstick's torch_bench.py (default: $DEEPVIS_TORCH_BENCH; without either, no PyTorch ratios)" },
   out: { type: 'string', help: 'results file', default: path.join(root, 'bench/results.json') },
 });
 const rounds = flags.rounds as number;
 const only = new Set((flags.only as string).split(','));
-const torchScript = path.resolve((flags.torch as string | undefined) ?? process.env.DEEPVIS_TORCH_BENCH ?? path.join(root, 'bench/torch_bench.py'));
+const torchScript = (flags.torch as string | undefined) ?? process.env.DEEPVIS_TORCH_BENCH ?? '';
 const python = '/usr/bin/python3';
+if (torchScript && !existsSync(torchScript)) {
+  console.error(`bench: the PyTorch yardstick ${torchScript} (${flags.torch ? '--torch' : 'DEEPVIS_TORCH_BENCH'}) does not exist`);
+  process.exit(1);
+}
 
-function torchAvailable(): boolean {
-  if (!existsSync(torchScript)) {
-    console.warn(`PyTorch yardstick not found at ${torchScript}: pass --torch PATH or set DEEPVIS_TORCH_BENCH to torch_bench.py; running deepvis's side only`);
-    return false;
-  }
-  return spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+/** Why the PyTorch rounds cannot run, or null when they can. */
+function torchLack(): string | null {
+  if (!torchScript) return 'no yardstick given: pass --torch PATH/torch_bench.py or set DEEPVIS_TORCH_BENCH';
+  if (spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) return `${python} cannot import torch (apt-get install python3-torch)`;
+  return null;
 }
 
 function runTorch(workload: string): Measure | null {
@@ -64,8 +67,9 @@ const median = (xs: number[]) => {
 };
 
 const engine = await initEngine({ backend: flags.backend as BackendName });
-const haveTorch = torchAvailable();
-console.log(`deepvis bench: backend ${engine.backend} (threads ${engine.threads}, simd ${engine.simd}), ${rounds} rounds, PyTorch ${haveTorch ? 'found' : 'not found'}`);
+const lack = torchLack();
+const haveTorch = lack == null;
+console.log(`deepvis bench: backend ${engine.backend} (threads ${engine.threads}, simd ${engine.simd}), ${rounds} rounds, PyTorch ${haveTorch ? torchScript : `left out (${lack})`}`);
 
 interface Row {
   workload: string;

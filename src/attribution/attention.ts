@@ -11,6 +11,8 @@ import { attentionLack, attentionMap, heatExplanation } from './transformer_maps
 export const attentionMethod = defineAttribution({
   name: 'attention', title: 'attention map', short: 'attn', paper: 'Dosovitskiy et al. 2021',
   summary: "one block's attention from the class token to the patches (a head, or the heads fused)",
+  idea:
+    "The map is one block's attention from the class token to each patch, for one head or the heads fused, upsampled from the patch grid to the input. It shows what the class token reads in that block, not why the output is what it is.",
   signed: false, display: 'heat', access: 'forward', transformer: true, readings: ['unit'],
   cannot: (model) => (attentionLack(model) ? `need a vision transformer with global attention (${attentionLack(model)})` : null),
   options: {

@@ -67,6 +67,8 @@ export interface CamSpec {
   readonly short: string;
   readonly paper: string;
   readonly summary: string;
+  /** The idea in two sentences (the method's `idea`). */
+  readonly idea?: string;
   /** Whether the weights read ∂score/∂A (else forward passes only, as Score-CAM). */
   readonly gradients: boolean;
   readonly options?: OptionSpecs;
@@ -95,7 +97,7 @@ export function camMap(spec: CamSpec, ctx: ExplainContext & { readonly layer: La
 /** A CAM as a registry value: the base's map as the heat, repeated over the input's channels as the map. */
 export function camMethod(spec: CamSpec): AnyAttribution {
   return defineAttribution({
-    name: spec.name, title: spec.title, short: spec.short, paper: spec.paper, summary: spec.summary,
+    name: spec.name, title: spec.title, short: spec.short, paper: spec.paper, summary: spec.summary, idea: spec.idea,
     signed: false, display: 'heat', access: spec.gradients ? 'gradient' : 'forward', layer: SPATIAL_LAYER,
     readings: spec.gradients ? undefined : ['unit'], options: spec.options ?? {},
     explain: (ctx) => {

@@ -69,6 +69,8 @@ export interface AttributionMethod<O extends OptionSpecs = OptionSpecs> {
   readonly paper: string;
   /** What it computes, in one line (help, docs). */
   readonly summary: string;
+  /** The idea in two sentences, for its docs page (docs/build); without one the page shows the summary. */
+  readonly idea?: string;
   /** Signed heat: summed over channels and drawn on a diverging scale; else max |·| over channels, from zero up. */
   readonly signed: boolean;
   /** How the CLI draws it: heat over the dimmed input, or the signed pixel map itself (guided backprop, deconvnet). */
