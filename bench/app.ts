@@ -58,3 +58,72 @@ export async function appBench(): Promise<Record<string, Measure>> {
   }
   return out;
 }
+
+/**
+ * Issue 26, item 6: an ONNX model in the live toolbox on onnxruntime-web (its wasm build driven
+ * synchronously, forwards and gradients) against the tfjs path (?ort=off): frames per second of
+ * the live view with the unit panel open on the backprop view (gradient mode: a saliency map every
+ * fifth frame), and seconds per step of a Lucid run in the unit panel (the difference of a 10-step
+ * and a 30-step run over 20 steps, so set-up is not counted). `models`: ONNX files to serve; `modes`: the paths to run.
+ */
+export async function appNativeBench(models: readonly string[], lucidSteps: readonly [number, number] = [10, 30], modes: ReadonlyArray<'tfjs' | 'ort'> = ['tfjs', 'ort']): Promise<Record<string, Measure>> {
+  if (!existsSync('/usr/bin/chromium')) return {};
+  const dir = await mkdtemp(path.join(tmpdir(), 'deepvis-appnative-'));
+  const appDir = await ensureApp({});
+  const s = await serve({ models: [...models], appDir, port: 0, cacheDir: path.join(dir, 'cache'), log: () => {} });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+  });
+  const out: Record<string, Measure> = {};
+  try {
+    for (const [i, file] of models.entries()) {
+      const name = path.basename(path.dirname(file)) === '.cache' ? path.basename(file, '.onnx') : path.basename(path.dirname(file));
+      for (const mode of modes) {
+        const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['camera'] });
+        const page = await ctx.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${s.url}?backend=wasm${mode === 'tfjs' ? '&ort=off' : ''}`);
+        await page.waitForSelector('body[data-ready=true]', { timeout: 300_000 });
+        if (i > 0) await page.selectOption('#model', String(i));
+        await page.waitForFunction(() => /model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 300_000 });
+        await page.click('#src-webcam');
+        await page.waitForTimeout(2000);
+        await page.click('#grid', { position: { x: 12, y: 12 } });
+        await page.waitForSelector('#unit-panel:not([hidden])', { timeout: 300_000 });
+        await page.click('#bp-gradient');
+        await page.waitForSelector('#unit-deconv[data-mode="gradient"]', { timeout: 300_000 });
+        const stat = () => page.evaluate(() => (window as unknown as { deepvisApp: { stats(): { frames: number; forwardEngine: string; gradientEngine: string } } }).deepvisApp.stats());
+        await page.waitForTimeout(3000);
+        const a = await stat();
+        const t = Date.now();
+        await page.waitForFunction((f) => (window as unknown as { deepvisApp: { stats(): { frames: number } } }).deepvisApp.stats().frames >= f + 10, a.frames, { timeout: 600_000 });
+        const b = await stat();
+        const fps = ((b.frames - a.frames) * 1000) / (Date.now() - t);
+        out[`app_native_${name}_${mode}_backprop_fps`] = { value: fps, unit: 'frames/s', detail: `live view + backprop (gradient) every 5th frame; forwards ${b.forwardEngine}, gradients ${b.gradientEngine}` };
+        // Lucid in the unit panel: total seconds of two runs, their difference over the extra steps.
+        await page.click('#src-data').catch(() => {});
+        await page.selectOption('#opt-method', 'lucid');
+        const lucid = async (steps: number) => {
+          await page.fill('#opt-steps', String(steps));
+          await page.click('#opt-run');
+          await page.waitForSelector('#unit-opt[data-state="done"]', { timeout: 1_800_000 });
+          const caption = (await page.textContent('#unit-opt-caption')) ?? '';
+          const m = /\(done, ([\d.]+)s\)/.exec(caption);
+          await page.evaluate(() => delete (document.getElementById('unit-opt') as HTMLElement).dataset.state);
+          return m ? Number(m[1]) : NaN;
+        };
+        const [t1, t2] = [await lucid(lucidSteps[0]), await lucid(lucidSteps[1])];
+        out[`app_native_${name}_${mode}_lucid_s_per_step`] = { value: (t2 - t1) / (lucidSteps[1] - lucidSteps[0]), unit: 's/step', detail: `${lucidSteps[0]} steps ${t1}s, ${lucidSteps[1]} steps ${t2}s; errors: ${errors.length}` };
+        process.stderr.write(`app native ${name} ${mode}: ${fps.toFixed(2)} frames/s, Lucid ${((t2 - t1) / (lucidSteps[1] - lucidSteps[0])).toFixed(2)} s/step (${b.gradientEngine})${errors.length ? ` errors: ${errors.join('; ')}` : ''}\n`);
+        await ctx.close();
+      }
+    }
+  } finally {
+    await browser.close();
+    await s.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return out;
+}

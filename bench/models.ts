@@ -1,5 +1,5 @@
 /**
- * The yardstick's models (../shared/bench/WORKLOADS.md): 'same' convolutions, stride 1, seeded
+ * The yardstick's models (its WORKLOADS.md, beside torch_bench.py): 'same' convolutions, stride 1, seeded
  * glorot-uniform weights, bias 0.01. Same architectures as torch_bench.py; values differ.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -2,7 +2,7 @@
  * torchvision's ResNet-18 built in tfjs layers (224×224×3, 7×7/2 stem without bias + BN + ReLU,
  * 3×3/2 max-pool, BasicBlocks 64-128-256-512 with 1×1/2 conv + BN downsampling, global average
  * pool, fc 1000), run through deepvis's engine and fromLayersModel, timed on the workloads of
- * ../shared/bench/torch_bench.py w4: a saliency map (∂ logit[0, 3] / ∂x, one image) and a
+ * the yardstick's torch_bench.py w4: a saliency map (∂ logit[0, 3] / ∂x, one image) and a
  * class-visualization step (∂ Σᵢ logit[i, i] / ∂x, batch 8). PyTorch's explicit padding p is
  * ZeroPadding2D(p) + 'valid' (zero padding equals −∞ padding for the max-pool after a ReLU).
  * The ImageNet normalization in front (one elementwise op) is left out. Seeded He-normal weights.
@@ -74,7 +74,7 @@ function median(xs: number[]): number {
 
 async function timed(f: () => tf.Tensor, reps: number): Promise<number[]> {
   const times: number[] = [];
-  (await f().data(), undefined);
+  await f().data();
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
     const out = f();

@@ -1,11 +1,12 @@
 /**
- * deepvis's side of W4 (../shared/bench/WORKLOADS.md, "At real scale"), in its own process so its
+ * deepvis's side of W4 and W5 (the yardstick's WORKLOADS.md, "At real scale"), in its own process so its
  * peak memory is its own, as PyTorch's is: loads the ONNX file torch_bench.py --export wrote and
  * measures the same figures — d Σᵢ logit[i, i] / dx over 8 images, one saliency map d logit[0, 3] / dx,
  * forward images/s at batch 32 — plus a Lucid step for 8 channels of layer3 (batch 8) and the load
  * time. Peak RSS is taken before the Lucid step (the same work as PyTorch's) and again after it.
- * Prints one JSON line.
- *   node --import tsx bench/w4_child.ts FILE.onnx [--reps N] [--layer net.layer3]
+ * Gradients run on the engine DEEPVIS_GRADIENTS picks (default: the fastest that works). Prints
+ * one JSON line ({ error } if the model cannot be loaded).
+ *   node --import tsx bench/w4_child.ts FILE.onnx [--reps N] [--layer net.layer3|none]
  */
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../src/engine/backend.js';
@@ -17,7 +18,10 @@ const opt = (name: string, fallback: string) => { const i = rest.indexOf(`--${na
 const reps = Number(opt('reps', '3'));
 const engine = await initEngine({ backend: 'wasm' });
 let t0 = performance.now();
-const model = await loadModel(file);
+const model = await loadModel(file).catch((e: Error) => {
+  console.log(JSON.stringify({ error: e.message.split('\n')[0] }));
+  process.exit(0);
+});
 const loadMs = performance.now() - t0;
 const logits = model.layers[model.layers.length - 1].name;
 
@@ -38,22 +42,25 @@ const fwdMs = timed(() => tf.tidy(() => model.predict(x32).dataSync()), Math.max
 // The peak over the work PyTorch's side does (load, step, saliency, forward); the Lucid step after it
 // has no PyTorch twin and is reported with its own peak.
 const peakMb = process.resourceUsage().maxRSS / 1e3;
-const layer = model.layer(opt('layer', 'net.layer3')).name;
+const lucidLayer = opt('layer', 'net.layer3');
+const layer = lucidLayer === 'none' ? null : model.layer(lucidLayer).name;
 const times: number[] = [];
-t0 = performance.now();
-const steps = lucidSteps(model, { layer, units: [0, 1, 2, 3, 4, 5, 6, 7], steps: reps + 2 });
-let r = steps.next();
-for (; !r.done; r = steps.next()) {
-  const now = performance.now();
-  times.push(now - t0);
-  t0 = now;
+if (layer) {
+  t0 = performance.now();
+  const steps = lucidSteps(model, { layer, units: [0, 1, 2, 3, 4, 5, 6, 7], steps: reps + 2 });
+  let r = steps.next();
+  for (; !r.done; r = steps.next()) {
+    const now = performance.now();
+    times.push(now - t0);
+    t0 = now;
+  }
+  r.value.images.dispose();
 }
-r.value.images.dispose();
-const lucidMs = times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)];
+const lucidMs = layer ? times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)] : null;
 const leaked = tf.memory().numTensors - before;
 console.log(JSON.stringify({
   framework: 'deepvis', backend: engine.backend, threads: engine.threads, model: file, value: stepMs, unit: 'ms/step (batch 8, 224 px)',
   saliency_ms: salMs, forward_images_per_s: 32000 / fwdMs, lucid_step_ms: lucidMs, lucid_layer: layer, load_ms: loadMs,
-  forward_engine: model.forwardEngine ?? 'tfjs', peak_rss_mb: peakMb,
+  forward_engine: model.forwardEngine ?? 'tfjs', gradient_engine: model.gradientEngine ?? 'tfjs', peak_rss_mb: peakMb,
   peak_rss_with_lucid_mb: process.resourceUsage().maxRSS / 1e3, leaked,
 }));

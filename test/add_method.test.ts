@@ -4,8 +4,9 @@
  * pixels) and a toy attribution method (the sign of the input gradient, Goodfellow et al. 2015's
  * FGSM direction) are each added as a file plus a row (with its import) in their registry, and
  * nothing else; then they show up in `maximize --help` / `attribute --help` (with their options),
- * in the web app's list, and the invariants table runs them (no leak, rules restored, a bad unit in
- * one line).
+ * in the web app's list, the invariants table runs them (no leak, rules restored, a bad unit in
+ * one line), and the docs build gives each a page with its picture (the docs check: every page of
+ * the site opens in Chromium with no broken link or image).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FEATURE_VIS } from '../src/methods/registry.js';
+import { buildDocs, checkInChromium, missingMethodPages } from './docs_check.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -37,6 +39,7 @@ const params = (a: ToyArgs) => ({ method: 'toy-ascent', steps: a.steps ?? 50, ji
 
 export const toyAscentMethod = defineFeatureVis({
   name: 'toy-ascent', title: 'toy ascent', tagline: 'plain pixels', paper: 'Erhan et al. 2009', defaults: '50 steps',
+  idea: 'Normalized gradient steps on the pixels from a noisy neutral image, clamped to the input range. Nothing keeps the image natural.',
   options: { jitter: { type: 'number', help: 'start noise as a fraction of the range (default 0.01)' } },
   args: (req, o): ToyArgs => ({ ...req, jitter: o.jitter }),
   params: (_, a) => params(a),
@@ -61,6 +64,7 @@ import { defineAttribution } from './method.js';
 
 export const gradientSignMethod = defineAttribution({
   name: 'toy-sign', title: 'gradient sign', short: 'sign', paper: 'Goodfellow et al. 2015', summary: 'the sign of ∂score/∂x (the FGSM direction)',
+  idea: 'Each pixel gets the sign of the target\\'s gradient there. It is the direction an adversarial step of the fast gradient sign method takes.',
   signed: true, display: 'heat', access: 'gradient', options: {},
   explain: ({ model, x, target }) => ({ map: tf.tidy(() => saliency(model, x, target).sign() as tf.Tensor4D) }),
 });
@@ -83,9 +87,11 @@ const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx
 describe('adding a method: one file and one row', () => {
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'deepvis-add-method-'));
-    for (const p of ['src', 'web/app/src', 'test/helpers.ts', 'test/fixtures/small_cnn.ts', 'test/invariants.test.ts', 'scripts/deepvis-dev.ts', 'package.json', 'tsconfig.json', 'test/fixtures/onnx/vit-mini-op17.onnx']) {
+    for (const p of ['src', 'web/app/src', 'test/helpers.ts', 'test/fixtures/small_cnn.ts', 'test/invariants.test.ts', 'scripts/deepvis-dev.ts', 'package.json', 'tsconfig.json', 'test/fixtures/onnx/vit-mini-op17.onnx', 'test/fixtures/onnx/trained']) {
       cpSync(path.join(root, p), path.join(dir, p), { recursive: true });
     }
+    // The docs' sources and build, not a site or picture cache of this tree.
+    cpSync(path.join(root, 'docs'), path.join(dir, 'docs'), { recursive: true, filter: (f) => !/\/docs\/(site|\.cache)(\/|$)/.test(f) });
     symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
     writeFileSync(path.join(dir, 'src/methods/toy_ascent.ts'), TOY_VIS);
     addRow(path.join(dir, 'src/methods/registry.ts'), 'FEATURE_VIS', 'toyAscentMethod', "import { toyAscentMethod } from './toy_ascent.js';");
@@ -127,5 +133,19 @@ describe('adding a method: one file and one row', () => {
     assert.match(r.stdout, /ok \d+ - toy-ascent: no leak/);
     assert.match(r.stdout, /ok \d+ - toy-sign: no leak/);
     assert.match(r.stdout, /# fail 0/);
+  });
+
+  it('gets its docs page and picture, and the site stays whole (the docs check)', async () => {
+    const site = path.join(dir, 'site');
+    const r = buildDocs(dir, site, ['toy-ascent', 'toy-sign']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const toys = [
+      { kind: 'feature-visualization', name: 'toy-ascent', picture: true },
+      { kind: 'attribution', name: 'toy-sign', picture: true },
+    ];
+    assert.deepEqual(missingMethodPages(site, toys), []);
+    assert.match(readFileSync(path.join(site, 'feature-visualization/toy-ascent.html'), 'utf8'), /<code>--jitter<\/code>/);
+    const { problems } = await checkInChromium(site);
+    assert.deepEqual(problems, []);
   });
 });

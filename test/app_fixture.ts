@@ -63,7 +63,7 @@ export async function openToolbox(dir: string, models: readonly string[], report
   return { url: s.url, browser, page, errors, close: async () => { await browser.close(); await s.close(); } };
 }
 
-export type AppStats = { frames: number; numTensors: number; fps: number; source: string; backend: string };
+export type AppStats = { frames: number; numTensors: number; fps: number; source: string; backend: string; forwardEngine: string; gradientEngine: string };
 
 /** The probes the suites read the page with. */
 export function probes(page: Page) {

@@ -25,6 +25,7 @@ export const FAKE_CAMERA = ['--use-fake-device-for-media-stream', '--use-fake-ui
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.bin': 'application/octet-stream', '.css': 'text/css',
+  '.png': 'image/png', '.svg': 'image/svg+xml',
 };
 
 /** Serves files on 127.0.0.1: `fileFor` maps a URL path to a file (or null: 404). */

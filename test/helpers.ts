@@ -60,6 +60,26 @@ export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, relTol: 
   assert.ok(diff <= relTol * scale, `${what}: max |diff| ${diff} > ${relTol} × ${scale}`);
 }
 
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+/** max |a − b| / max |b|. */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, s = 1e-30;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    s = Math.max(s, Math.abs(b[i]));
+  }
+  return d / s;
+}
+
 /** True when the tests run on plain tfjs (DEEPVIS_ENGINE=stock, engine/patches.ts). */
 export const STOCK = process.env.DEEPVIS_ENGINE === 'stock';
 

@@ -274,8 +274,13 @@ for (const c of CASES) {
           let on = 0, nOn = 0, off = 0, nOff = 0;
           for (let p = 0; p < 784; p++) {
             const h = Math.abs(map.heat[i * 784 + p]);
-            if (inkWithin(img, p, 2)) (on += h, nOn++);
-            else if (!inkWithin(img, p, 4)) (off += h, nOff++);
+            if (inkWithin(img, p, 2)) {
+              on += h;
+              nOn++;
+            } else if (!inkWithin(img, p, 4)) {
+              off += h;
+              nOff++;
+            }
           }
           assert.ok(on / nOn > off / nOff, `${map.method} image ${i}: on the digit ${on / nOn} vs far background ${off / nOff}`);
         }

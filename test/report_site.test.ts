@@ -150,7 +150,12 @@ describe('deepvis report: the site from file:// in Chromium', () => {
 
   it('every link and image of every page resolves to a file of the site', () => {
     const pages: string[] = [];
-    const walk = (d: string) => { for (const e of readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith('.html') && pages.push(path.join(d, e.name)); };
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(d, e.name));
+        else if (e.name.endsWith('.html')) pages.push(path.join(d, e.name));
+      }
+    };
     walk(site);
     assert.ok(pages.length >= 1 + 4 + 28, `${pages.length} pages`);
     let links = 0;

@@ -7,6 +7,11 @@
  *
  * For conv/pool chains the field of neuron (x, y) is X(x) × Y(y): one batched backward pass over
  * one row and one column of neurons gives every position's box, borders and padding included.
+ *
+ * After attention (a ViT's token layers) every token depends on every pixel: the field is the
+ * whole image at every position, which says nothing about where a token looks. There the boxes
+ * are the effective receptive field instead (Luo et al. 2016): per row and column, the band around
+ * the gradient's peak that holds 90% of its magnitude (from the same pass), and `effective` says so.
  */
 import { tidyData } from '../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
@@ -31,12 +36,37 @@ export interface ReceptiveFields {
   /** Size and stride of an interior field (the largest field; the step between neighbours). */
   readonly size: [number, number];
   readonly stride: [number, number];
+  /** Set when the true field is the whole image at every position and the boxes hold this share of the gradient's magnitude instead. */
+  readonly effective?: { readonly mass: number };
 }
+
+/** Share of the gradient's magnitude an effective receptive field holds. */
+export const EFFECTIVE_MASS = 0.9;
 
 export function boxAt(rf: ReceptiveFields, x: number, y: number): Box {
   const [y0, y1] = rf.rows[Math.min(y, rf.rows.length - 1)];
   const [x0, x1] = rf.cols[Math.min(x, rf.cols.length - 1)];
   return { y0, x0, y1, x1 };
+}
+
+/**
+ * The band [lo, hi) of rows or columns around the peak of copy `copy`'s gradient magnitude that
+ * holds `mass` of it: grown from the peak row (column) toward the heavier neighbour.
+ */
+function massExtent(g: ArrayLike<number>, h: number, w: number, copy: number, axis: 'y' | 'x', mass: number): [number, number] {
+  const n = axis === 'y' ? h : w;
+  const marginal = new Float64Array(n);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) marginal[axis === 'y' ? y : x] += g[copy * h * w + y * w + x];
+  const total = marginal.reduce((a, b) => a + b, 0);
+  if (!(total > 0)) return [0, n];
+  let lo = marginal.indexOf(Math.max(...marginal));
+  let hi = lo + 1;
+  let acc = marginal[lo];
+  while (acc < mass * total && (lo > 0 || hi < n)) {
+    if (hi >= n || (lo > 0 && marginal[lo - 1] >= marginal[hi])) acc += marginal[--lo];
+    else acc += marginal[hi++];
+  }
+  return [lo, hi];
 }
 
 function extent(mask: ArrayLike<number>, h: number, w: number, copy: number, axis: 'y' | 'x'): [number, number] {
@@ -74,11 +104,16 @@ export function receptiveFields(model: VisModel, layerName: string, seed = 0): R
         const [act] = model.activations(xi as tf.Tensor4D, [layer.name]);
         return act.mul(at).sum();
       })(x);
-      return g.abs().sum(3).greater(0);
+      return g.abs().sum(3);
     }),
   );
-  const cols = Array.from({ length: ow }, (_, x) => extent(mask, h, w, x, 'x'));
-  const rows = Array.from({ length: oh }, (_, y) => extent(mask, h, w, ow + y, 'y'));
+  let cols = Array.from({ length: ow }, (_, x) => extent(mask, h, w, x, 'x'));
+  let rows = Array.from({ length: oh }, (_, y) => extent(mask, h, w, ow + y, 'y'));
+  const whole = oh * ow > 1 && [...rows, ...cols].every(([a, b], i) => a === 0 && b === (i < rows.length ? h : w));
+  if (whole) {
+    cols = Array.from({ length: ow }, (_, x) => massExtent(mask, h, w, x, 'x', EFFECTIVE_MASS));
+    rows = Array.from({ length: oh }, (_, y) => massExtent(mask, h, w, ow + y, 'y', EFFECTIVE_MASS));
+  }
   const size: [number, number] = [Math.max(...rows.map(([a, b]) => b - a)), Math.max(...cols.map(([a, b]) => b - a))];
   // Clipping at a border only shortens a field: the larger of the two edge steps is the stride.
   const step = (r: Array<[number, number]>, i: number) => {
@@ -87,7 +122,7 @@ export function receptiveFields(model: VisModel, layerName: string, seed = 0): R
     return Math.max(r[a + 1][0] - r[a][0], r[a + 1][1] - r[a][1]);
   };
   const stride: [number, number] = [step(rows, Math.floor(oh / 2)), step(cols, Math.floor(ow / 2))];
-  return { layer: layer.name, rows, cols, size, stride };
+  return { layer: layer.name, rows, cols, size, stride, ...(whole ? { effective: { mass: EFFECTIVE_MASS } } : {}) };
 }
 
 /**

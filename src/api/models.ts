@@ -6,7 +6,7 @@
 export { fromLayersModel } from '../model/layers_adapter.js';
 export { fromGraphModel } from '../model/graph_adapter.js';
 export { visModelFromArtifacts, detectFormat } from '../model/from_artifacts.js';
-export { loadModelFromUrl, loadModelFromFiles } from '../model/from_url.js';
+export { loadModelFromUrl, loadModelFromFiles, type PageNativeEngine } from '../model/from_url.js';
 export { visModelFromBytes, parseSidecar, SINGLE_FILE_MODEL } from '../model/from_bytes.js';
 export { gradientCheck } from '../model/gradient_check.js';
 export { layerRef, parseRef, refName, optimizedLayer, type LayerRef } from '../model/layer_lookup.js';

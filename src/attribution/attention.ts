@@ -11,7 +11,9 @@ import { attentionLack, attentionMap, heatExplanation } from './transformer_maps
 export const attentionMethod = defineAttribution({
   name: 'attention', title: 'attention map', short: 'attn', paper: 'Dosovitskiy et al. 2021',
   summary: "one block's attention from the class token to the patches (a head, or the heads fused)",
-  signed: false, display: 'heat', access: 'forward', readings: ['unit'],
+  idea:
+    "The map is one block's attention from the class token to each patch, for one head or the heads fused, upsampled from the patch grid to the input. It shows what the class token reads in that block, not why the output is what it is.",
+  signed: false, display: 'heat', access: 'forward', transformer: true, readings: ['unit'],
   cannot: (model) => (attentionLack(model) ? `need a vision transformer with global attention (${attentionLack(model)})` : null),
   options: {
     block: { type: 'int', help: 'the block (0 = first, −1 = last)', default: -1 },

@@ -8,6 +8,7 @@
  * others (Simonyan et al. 2013 §3.1).
  */
 import * as tf from '@tensorflow/tfjs';
+import { formatBytes, memoryBudget } from '../engine/memory.js';
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
 import { resolveTarget, targetScores, type TargetSpec } from '../objectives/target.js';
@@ -26,6 +27,8 @@ export interface AttributeArgs extends TargetSpec {
   readonly seed?: number;
   /** Rows per pass for the methods that expand an input (IG, the noise tunnel, Score-CAM, occlusion). */
   readonly maxBatch?: number;
+  /** Interpretable features of LIME, KernelSHAP and feature ablation: a label per pixel [H·W] (default: their superpixels). */
+  readonly featureMask?: ArrayLike<number>;
 }
 
 export interface Attribution {
@@ -51,6 +54,12 @@ export function attribute(model: VisModel, x: tf.Tensor4D, args: AttributeArgs):
   const started = performance.now();
   const method = typeof args.method === 'string' ? attributionMethod(args.method) : args.method;
   const options = checkOptions(method.options, args.options ?? {});
+  const held = method.footprint?.(options, model);
+  if (held && held.bytes > memoryBudget()) {
+    throw new DeepvisError(`${method.name} ${held.what} holds about ${formatBytes(held.bytes)}; the memory budget is ${formatBytes(memoryBudget())} — ${held.lower}`);
+  }
+  const [, h, w] = x.shape;
+  if (args.featureMask && args.featureMask.length !== h * w) throw new DeepvisError(`the feature mask has ${args.featureMask.length} labels; the input has ${h}×${w} = ${h * w} pixels`);
   const target = resolveTarget(model, x, args);
   const reading = target.reading?.kind ?? 'unit';
   if (method.readings && !method.readings.includes(reading)) throw new DeepvisError(`${method.title} explains ${method.readings.join(', ')} targets, not ${reading}`);
@@ -60,7 +69,7 @@ export function attribute(model: VisModel, x: tf.Tensor4D, args: AttributeArgs):
     method.layer.check(model, layer, target, method.title);
   }
   const [values, heat] = tf.tidy(() => {
-    const e = method.explain({ model, x, target, options, seed: args.seed ?? 0, maxBatch: args.maxBatch, layer });
+    const e = method.explain({ model, x, target, options, seed: args.seed ?? 0, maxBatch: args.maxBatch, layer, featureMask: args.featureMask });
     const h = e.heat ?? (method.signed ? e.map.sum(3) : e.map.abs().max(3));
     return [e.map, h] as [tf.Tensor4D, tf.Tensor3D];
   });

@@ -67,21 +67,27 @@ export interface CamSpec {
   readonly short: string;
   readonly paper: string;
   readonly summary: string;
+  /** The idea in two sentences (the method's `idea`). */
+  readonly idea?: string;
   /** Whether the weights read ∂score/∂A (else forward passes only, as Score-CAM). */
   readonly gradients: boolean;
   readonly options?: OptionSpecs;
   /** ReLU after upsampling rather than before (Score-CAM, as its authors' code does). */
   readonly reluAfterUpsampling?: boolean;
-  weights(c: CamInputs): tf.Tensor4D;
+  /** The weights w of Σ_k w_k A_k, per channel [N, 1, 1, K] or per position [N, h, w, K]. */
+  weights?(c: CamInputs): tf.Tensor4D;
+  /** Or the map before ReLU itself [N, h, w, 1], for a CAM that is not a weighted sum (EigenCAM: pytorch-grad-cam's get_cam_image). */
+  image?(c: CamInputs): tf.Tensor4D;
 }
 
-/** A CAM's map [N, H, W] ≥ 0 at the input's size and its weights; the caller disposes both. */
+/** A CAM's map [N, H, W] ≥ 0 at the input's size and its weights (a map's own CAM: ones); the caller disposes both. */
 export function camMap(spec: CamSpec, ctx: ExplainContext & { readonly layer: LayerInfo }): { map: tf.Tensor3D; weights: tf.Tensor4D } {
   const [, h, w] = ctx.x.shape;
   return tf.tidy(() => {
     const [a, g] = spec.gradients ? activationAndGradient(ctx.model, ctx.x, ctx.target, ctx.layer.name) : [ctx.model.activations(ctx.x, [ctx.layer.name])[0] as tf.Tensor4D, null];
-    const weights = spec.weights({ ...ctx, a, g });
-    const sum = a.mul(weights).sum(3, true) as tf.Tensor4D;
+    const inputs = { ...ctx, a, g };
+    const weights = spec.weights ? spec.weights(inputs) : tf.ones([a.shape[0], 1, 1, 1]) as tf.Tensor4D;
+    const sum = spec.image ? spec.image(inputs) : (a.mul(weights).sum(3, true) as tf.Tensor4D);
     const up = (m: tf.Tensor4D) => tf.image.resizeBilinear(m, [h, w], true);
     const map = (spec.reluAfterUpsampling ? up(sum).relu() : up(sum.relu() as tf.Tensor4D)).squeeze([3]) as tf.Tensor3D;
     return { map, weights };
@@ -91,7 +97,7 @@ export function camMap(spec: CamSpec, ctx: ExplainContext & { readonly layer: La
 /** A CAM as a registry value: the base's map as the heat, repeated over the input's channels as the map. */
 export function camMethod(spec: CamSpec): AnyAttribution {
   return defineAttribution({
-    name: spec.name, title: spec.title, short: spec.short, paper: spec.paper, summary: spec.summary,
+    name: spec.name, title: spec.title, short: spec.short, paper: spec.paper, summary: spec.summary, idea: spec.idea,
     signed: false, display: 'heat', access: spec.gradients ? 'gradient' : 'forward', layer: SPATIAL_LAYER,
     readings: spec.gradients ? undefined : ['unit'], options: spec.options ?? {},
     explain: (ctx) => {

@@ -9,7 +9,10 @@
  *   authors' x ⊙ M on a zero-background input); w_k = the target's softmax probability on that
  *   masked input. K forward passes per image, chunked over channels (chunks.ts), so the answer
  *   does not depend on the chunk size;
- * - Guided Grad-CAM: guided backpropagation's map times Grad-CAM's.
+ * - Guided Grad-CAM: guided backpropagation's map times Grad-CAM's;
+ * - HiResCAM (Draelos & Carin 2020): w = g, a weight per position (Layer-CAM without its ReLU):
+ *   the map is the element-wise gradient × activation summed over channels;
+ * - XGrad-CAM (Fu et al. 2020): w_k = Σ_ij g_ij A_ij / (Σ_ij A_ij + 1e-7), pytorch-grad-cam's form.
  */
 import * as tf from '@tensorflow/tfjs';
 import { neutral } from '../model/neutral.js';
@@ -22,11 +25,13 @@ import { defineAttribution, type ExplainContext } from './method.js';
 
 const GRAD_CAM: CamSpec = {
   name: 'gradcam', title: 'Grad-CAM', short: 'gradcam', paper: 'Selvaraju et al. 2017', summary: "ReLU(Σ_k α_k A_k) with α_k the mean of ∂score/∂A_k", gradients: true,
+  idea: 'Each channel of a convolutional layer is weighted by the mean gradient of the target over it; the weighted channels are summed and only the positive part is kept. The coarse map, upsampled to the input, shows where in the image the evidence for the target lies.',
   weights: ({ g }) => g!.mean([1, 2], true),
 };
 
 const GRAD_CAM_PP: CamSpec = {
   name: 'gradcam++', title: 'Grad-CAM++', short: 'gcam++', paper: 'Chattopadhay et al. 2018', summary: 'Grad-CAM with second-order channel weights', gradients: true,
+  idea: 'Grad-CAM with channel weights that sum the positive gradients, each weighted by higher-order terms, instead of averaging them. Several instances of the evidence in one image then all count, and the map covers whole objects better.',
   weights: ({ a, g }) => {
     const [g2, g3] = [g!.square(), g!.square().mul(g!)];
     const denom = g2.mul(2).add(a.sum([1, 2], true).mul(g3));
@@ -36,8 +41,19 @@ const GRAD_CAM_PP: CamSpec = {
   },
 };
 
+const HIRES_CAM: CamSpec = {
+  name: 'hirescam', title: 'HiResCAM', short: 'hirescam', paper: 'Draelos & Carin 2020', summary: 'ReLU(Σ_k ∂score/∂A_k ⊙ A_k): the gradient itself as a weight per position', gradients: true,
+  weights: ({ g }) => g!,
+};
+
+const XGRAD_CAM: CamSpec = {
+  name: 'xgradcam', title: 'XGrad-CAM', short: 'xgradcam', paper: 'Fu et al. 2020', summary: 'Grad-CAM with w_k = Σ_ij g·A / Σ_ij A (axiom-based channel weights)', gradients: true,
+  weights: ({ a, g }) => g!.mul(a).sum([1, 2], true).div(a.sum([1, 2], true).add(1e-7)),
+};
+
 const LAYER_CAM: CamSpec = {
   name: 'layercam', title: 'Layer-CAM', short: 'layercam', paper: 'Jiang et al. 2021', summary: 'ReLU(Σ_k ReLU(∂score/∂A_k) ⊙ A_k), a weight per position', gradients: true,
+  idea: 'Every position of every channel gets its own weight, its positive gradient, instead of one weight per channel. The map keeps finer spatial detail, so it also works on earlier layers.',
   weights: ({ g }) => g!.relu(),
 };
 
@@ -70,6 +86,7 @@ function scoreWeights({ model, x, target, layer, a, maxBatch }: CamInputs): tf.T
 
 const SCORE_CAM: CamSpec = {
   name: 'scorecam', title: 'Score-CAM', short: 'scorecam', paper: 'Wang et al. 2020', summary: 'ReLU(Σ_k w_k A_k), w_k the probability on the input masked by channel k', gradients: false,
+  idea: 'Each channel of a convolutional layer, upsampled and normalized, masks the input, and the target\'s probability on that masked input is the channel\'s weight. It needs forward passes only, no gradient.',
   reluAfterUpsampling: true, weights: scoreWeights,
 };
 
@@ -77,9 +94,13 @@ export const gradCamMethod = camMethod(GRAD_CAM);
 export const gradCamPlusPlusMethod = camMethod(GRAD_CAM_PP);
 export const layerCamMethod = camMethod(LAYER_CAM);
 export const scoreCamMethod = camMethod(SCORE_CAM);
+export const hiResCamMethod = camMethod(HIRES_CAM);
+export const xGradCamMethod = camMethod(XGRAD_CAM);
 
 export const guidedGradCamMethod = defineAttribution({
   name: 'guided-gradcam', title: 'guided Grad-CAM', short: 'g-cam', paper: 'Selvaraju et al. 2017', summary: "guided backpropagation's map times Grad-CAM's",
+  idea:
+    'Guided backpropagation\'s sharp pixel map multiplied by Grad-CAM\'s coarse, class-discriminative map. Grad-CAM says where the evidence is, guided backpropagation which details of it.',
   signed: false, display: 'pixels', access: 'rules', layer: SPATIAL_LAYER, options: {},
   explain: (ctx) => {
     const { map: cam, weights } = camMap(GRAD_CAM, ctx as ExplainContext & { layer: LayerInfo });

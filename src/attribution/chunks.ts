@@ -40,6 +40,7 @@ export function rowTarget(t: ResolvedTarget, reps: number, from: number, to: num
     layer: t.layer,
     units: rows.map((i) => t.units[i]),
     neurons: t.neurons ? rows.map((i) => t.neurons![i]) : undefined,
+    reading: t.reading,
   };
 }
 
@@ -74,7 +75,8 @@ export function chunkedInputGradient(model: VisModel, batch: tf.Tensor4D, t: Res
  * activation (targetScores). Recorded on the tape, [rows].
  */
 export function outputScores(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, probability = true): tf.Tensor1D {
-  if (!probability || t.layer.name !== model.logitsLayer || t.neurons) return targetScores(model, x, t);
+  // Another reading (a sum, a region, a cosine) is scored as it reads.
+  if (!probability || t.layer.name !== model.logitsLayer || t.neurons || (t.reading && t.reading.kind !== 'unit')) return targetScores(model, x, t);
   return tf.tidy(() => {
     const [logits] = model.activations(x, [t.layer.name]);
     const reps = x.shape[0] / t.units.length;
@@ -95,4 +97,34 @@ export function chunkedScores(model: VisModel, batch: tf.Tensor4D, t: ResolvedTa
     s.dispose();
   }
   return out;
+}
+
+/**
+ * The one loop over perturbed rows built on the host: rows [0, rows) are written by fill(row, dst)
+ * ([H, W, C] each), `maxBatch` at a time (default: what fits the budget for a forward pass), and
+ * read(x, from, to) gives one number per row. Forward only: ONNX models run these on onnxruntime.
+ */
+export function filledRows(model: VisModel, t: ResolvedTarget, rows: number, maxBatch: number | undefined, fill: (row: number, dst: Float32Array) => void, read: (x: tf.Tensor4D, from: number, to: number) => tf.Tensor): Float32Array {
+  const [h, w, c] = model.input.shape;
+  const size = h * w * c;
+  const chunk = maxBatch ?? forwardBatch(model, t.layer.name);
+  const out = new Float32Array(rows);
+  for (const [from, to] of chunkRanges(rows, chunk)) {
+    const buf = new Float32Array((to - from) * size);
+    for (let r = from; r < to; r++) fill(r, buf.subarray((r - from) * size, (r - from + 1) * size));
+    const v = tf.tidy(() => read(tf.tensor4d(buf, [to - from, h, w, c]), from, to));
+    out.set(v.dataSync(), from);
+    v.dispose();
+  }
+  return out;
+}
+
+/** outputScores of `reps` filled copies of each of n images (fill(image, rep, dst)), [n × reps]. */
+export function scoreFilled(model: VisModel, t: ResolvedTarget, n: number, reps: number, fill: (image: number, rep: number, dst: Float32Array) => void, o: { maxBatch?: number; probability?: boolean } = {}): Float32Array {
+  return filledRows(model, t, n * reps, o.maxBatch, (r, dst) => fill(Math.floor(r / reps), r % reps, dst), (x, from, to) => outputScores(model, x, rowTarget(t, reps, from, to), o.probability ?? true));
+}
+
+/** Rows per forward-only pass that fit the engine's memory budget. */
+export function forwardBatch(model: VisModel, layer?: string, budget = memoryBudget()): number {
+  return Math.min(MAX_CHUNK, imagesThatFit(model, budget, { layer, gradients: false }));
 }

@@ -80,18 +80,24 @@ export function integratedGradients(model: VisModel, x: tf.Tensor4D, t: Resolved
 
 export const saliencyMethod = defineAttribution({
   name: 'saliency', title: 'saliency', short: 'saliency', paper: 'Simonyan et al. 2013', summary: '∂score/∂x, max |·| over channels',
+  idea:
+    'The gradient of the target\'s score with respect to each input pixel says how much a small change of that pixel would change the score. The map is its magnitude, the largest over the colour channels.',
   signed: false, display: 'heat', access: 'gradient', options: {},
   explain: ({ model, x, target }) => ({ map: saliency(model, x, target) }),
 });
 
 export const guidedMethod = defineAttribution({
   name: 'guided', title: 'guided backpropagation', short: 'guided', paper: 'Springenberg et al. 2015', summary: 'guided backpropagation: ReLUs pass only positive gradients of positive inputs',
+  idea:
+    'Backpropagation in which every ReLU passes back only positive gradients, and only where its input was positive. The result is a sharp, image-like map of the features that raise the target, though it depends little on the upper layers.',
   signed: false, display: 'pixels', access: 'rules', options: {},
   explain: ({ model, x, target }) => ({ map: guidedBackprop(model, x, target) }),
 });
 
 export const deconvnetMethod = defineAttribution({
   name: 'deconvnet', title: 'the deconvnet', short: 'deconv', paper: 'Zeiler & Fergus 2014', summary: "the target's activations projected to pixels through the deconvnet",
+  idea:
+    'The target\'s activation is projected back to pixel space through the network, with ReLUs applied to the backward signal and max-pooling undone through the switches recorded on the way up. It shows which input pattern produced the activation (Zeiler & Fergus\'s figure 2).',
   signed: false, display: 'pixels', access: 'rules', readings: ['unit'],
   options: { unpool: { type: 'string', help: 'unpooling: through the max-pool switches, or spread to the whole window', choices: ['switches', 'nearest'], default: 'switches' } },
   explain: ({ model, x, target, options }) => ({ map: deconvnet(model, x, target, options.unpool) }),
@@ -99,6 +105,8 @@ export const deconvnetMethod = defineAttribution({
 
 export const integratedGradientsMethod = defineAttribution({
   name: 'integrated-gradients', title: 'integrated gradients', short: 'IG', paper: 'Sundararajan et al. 2017', summary: '(x − x′) ⊙ the mean gradient on the straight path from a baseline x′',
+  idea:
+    'The gradient is averaged along a straight path from a baseline image (the range\'s low end by default) to the input and multiplied by the input\'s difference to the baseline. The map sums to the change of the score from the baseline to the input (completeness).',
   signed: true, display: 'heat', access: 'gradient',
   options: {
     'ig-steps': { type: 'int', min: 1, help: 'points on the path (midpoint rule)', default: INTEGRATED_GRADIENTS_DEFAULTS.steps },

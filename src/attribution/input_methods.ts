@@ -18,7 +18,7 @@ export function gradientTimesInput(model: VisModel, x: tf.Tensor4D, t: ResolvedT
 
 export type OcclusionMapArgs = Pick<OcclusionArgs, 'size' | 'stride' | 'fill'> & { readonly maxBatch?: number };
 
-/** [N, H, W]: every image's occlusion heat for its own unit (and neuron). */
+/** Every image's occlusion heat [N, H, W], for its own unit (and neuron). */
 export function occlusionMap(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, args: OcclusionMapArgs = {}): tf.Tensor3D {
   const [n, h, w] = x.shape;
   const heats = new Float32Array(n * h * w);
@@ -37,6 +37,8 @@ export function occlusionMap(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget,
 
 export const gradientInputMethod = defineAttribution({
   name: 'gradient-input', title: 'Gradient × Input', short: 'g×x', paper: 'Shrikumar et al. 2016', summary: 'the input gradient times the input (w ⊙ x on a linear model)',
+  idea:
+    'The input gradient multiplied elementwise by the input. On a linear model it is each input\'s exact contribution to the score, w·x.',
   signed: true, display: 'heat', access: 'gradient', options: {},
   timesInput: () => 0,
   explain: ({ model, x, target, maxBatch }) => ({ map: gradientTimesInput(model, x, target, maxBatch) }),
@@ -44,6 +46,8 @@ export const gradientInputMethod = defineAttribution({
 
 export const occlusionMethod = defineAttribution({
   name: 'occlusion', title: 'occlusion', short: 'occl', paper: 'Zeiler & Fergus 2014', summary: "each pixel's mean drop of the target when a square of the neutral value covers it",
+  idea:
+    'A square of the model\'s neutral value slides over the input, and the map records how much the target\'s score drops wherever it covers. It needs forward passes only: each pixel gets the mean drop over the squares that covered it.',
   signed: true, display: 'heat', access: 'forward', readings: ['unit'],
   options: {
     size: { type: 'int', min: 1, help: 'side of the occluding square in pixels (default a quarter of the input)' },

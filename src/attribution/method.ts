@@ -32,6 +32,8 @@ export interface ExplainContext<O extends OptionSpecs = OptionSpecs> {
   readonly maxBatch?: number;
   /** The hidden layer, for methods that read one: the caller's, else the method's default; checked. */
   readonly layer?: LayerInfo;
+  /** The caller's interpretable features: a label per pixel [H·W] (LIME, KernelSHAP, feature ablation; Captum's feature_mask). */
+  readonly featureMask?: ArrayLike<number>;
 }
 
 /** A method's answer; the caller (attribute) reads and disposes it. */
@@ -67,6 +69,8 @@ export interface AttributionMethod<O extends OptionSpecs = OptionSpecs> {
   readonly paper: string;
   /** What it computes, in one line (help, docs). */
   readonly summary: string;
+  /** The idea in two sentences, for its docs page (docs/build); without one the page shows the summary. */
+  readonly idea?: string;
   /** Signed heat: summed over channels and drawn on a diverging scale; else max |·| over channels, from zero up. */
   readonly signed: boolean;
   /** How the CLI draws it: heat over the dimmed input, or the signed pixel map itself (guided backprop, deconvnet). */
@@ -75,6 +79,8 @@ export interface AttributionMethod<O extends OptionSpecs = OptionSpecs> {
   readonly access: 'gradient' | 'rules' | 'forward';
   /** A hidden layer it reads (CAMs: a spatial map). */
   readonly layer?: LayerNeed;
+  /** A transformer-native map (attention, rollout, Chefer): the atlas's class pages of a ViT show it. */
+  readonly transformer?: boolean;
   /** What it needs that this model lacks, beyond a layer ("need a vision transformer with global attention"); null: nothing. */
   cannot?(model: VisModel): string | null;
   /** The target readings it explains (objectives/target.ts); default every reading. */
@@ -83,6 +89,11 @@ export interface AttributionMethod<O extends OptionSpecs = OptionSpecs> {
   readonly options: O;
   /** Rows each input expands to (SmoothGrad's samples, the path of integrated gradients), for the memory refusal. */
   expands?(options: Options<O>): { readonly rows: number; readonly what: string; readonly lower: string };
+  /**
+   * What a sampling method holds whatever its chunking (designs, coalitions, kernel matrices), in
+   * bytes, for the refusal before any work: "hsic with 100,000 designs holds 74.5 GB … — fewer --designs".
+   */
+  footprint?(options: Options<O>, model: VisModel): { readonly bytes: number; readonly what: string; readonly lower: string };
   /** Its noise is drawn for the whole batch, so an image's map depends on its batch-mates: the invariants' one stated exception. */
   readonly stochastic?: boolean;
   /** For metrics that divide the input out of a map (infidelity): b when the map is a gradient times (x − b). */

@@ -47,10 +47,10 @@ function noisyMaps(base: AnyAttribution, ctx: ExplainContext, noisy: tf.Tensor4D
 }
 
 /** `base` through the noise tunnel: a method of its own, with the tunnel's options added to the base's. */
-export function noiseTunnel(base: AnyAttribution, how: { name: string; short: string; title: string; paper: string; aggregate: Aggregate }): AnyAttribution {
+export function noiseTunnel(base: AnyAttribution, how: { name: string; short: string; title: string; paper: string; idea?: string; aggregate: Aggregate }): AnyAttribution {
   const m: AttributionMethod = {
     ...base,
-    name: how.name, title: how.title, short: how.short, paper: how.paper, summary: `${how.title}: ${base.name} over noisy copies of the input, ${how.aggregate === 'mean' ? 'averaged' : how.aggregate === 'square' ? 'squared and averaged' : 'their variance'}`,
+    name: how.name, title: how.title, short: how.short, paper: how.paper, idea: how.idea, summary: `${how.title}: ${base.name} over noisy copies of the input, ${how.aggregate === 'mean' ? 'averaged' : how.aggregate === 'square' ? 'squared and averaged' : 'their variance'}`,
     signed: how.aggregate === 'mean' && base.signed, stochastic: true, timesInput: undefined,
     options: { ...base.options, ...TUNNEL_OPTIONS },
     expands: (o) => ({ rows: (o as TunnelOptions).samples * (base.expands?.(o).rows ?? 1), what: `${how.title} samples`, lower: '--samples' }),
@@ -72,9 +72,18 @@ export function noiseTunnel(base: AnyAttribution, how: { name: string; short: st
   return m;
 }
 
-export const smoothGradMethod = noiseTunnel(saliencyMethod, { name: 'smoothgrad', short: 'smooth', title: 'SmoothGrad', paper: 'Smilkov et al. 2017', aggregate: 'mean' });
-export const smoothGrad2Method = noiseTunnel(saliencyMethod, { name: 'smoothgrad2', short: 'smooth2', title: 'SmoothGrad²', paper: 'Hooker et al. 2019', aggregate: 'square' });
-export const varGradMethod = noiseTunnel(saliencyMethod, { name: 'vargrad', short: 'vargrad', title: 'VarGrad', paper: 'Adebayo et al. 2018', aggregate: 'variance' });
+export const smoothGradMethod = noiseTunnel(saliencyMethod, {
+  name: 'smoothgrad', short: 'smooth', title: 'SmoothGrad', paper: 'Smilkov et al. 2017', aggregate: 'mean',
+  idea: 'The saliency maps of many copies of the input with Gaussian noise added are averaged. The noise averages out the sharp local fluctuations of the gradient and leaves a cleaner map.',
+});
+export const smoothGrad2Method = noiseTunnel(saliencyMethod, {
+  name: 'smoothgrad2', short: 'smooth2', title: 'SmoothGrad²', paper: 'Hooker et al. 2019', aggregate: 'square',
+  idea: 'Like SmoothGrad, but the noisy copies\' maps are squared before they are averaged. Squaring favours the pixels that matter consistently under the noise.',
+});
+export const varGradMethod = noiseTunnel(saliencyMethod, {
+  name: 'vargrad', short: 'vargrad', title: 'VarGrad', paper: 'Adebayo et al. 2018', aggregate: 'variance',
+  idea: 'The map is the variance of the saliency maps over noisy copies of the input. Pixels whose gradient changes most under the noise stand out.',
+});
 
 /** SmoothGrad of a target, plain: the noise tunnel's mean over saliency maps ([N, H, W, C]; caller disposes). */
 export function smoothGrad(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, args: { samples?: number; noise?: number; seed?: number; maxBatch?: number } = {}): tf.Tensor4D {

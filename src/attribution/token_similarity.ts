@@ -27,6 +27,8 @@ export function tokenQuery(text: string, layer: LayerInfo): TokenQuery {
 export const tokenSimilarityMethod = defineAttribution({
   name: 'token-similarity', title: 'patch-token similarity', short: 'sim', paper: 'Caron et al. 2021',
   summary: "cosine similarity of a layer's patch tokens to the class token or a chosen patch (DINO's picture; not target-specific)",
+  idea:
+    "Every patch token of a hidden layer is compared with one query token, the class token or a chosen patch, by cosine similarity, and the similarities are laid out on the input. It explains no class score: it shows what the layer groups with the query, on a self-supervised model the object the query patch lies on.",
   signed: true, display: 'heat', access: 'forward', readings: ['unit'], layer: SPATIAL_LAYER,
   options: {
     query: { type: 'string', help: "the query token: cls, center or a grid position x,y (auto: the class token where there is one)", default: 'auto' },

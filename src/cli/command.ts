@@ -3,6 +3,7 @@
  * command starts: --out checked, created and locked before anything slow (OutputSession).
  */
 import { initEngine, type BackendName, type EngineInfo } from '../engine/backend.js';
+import { GRADIENT_ENGINES, parseGradientEngine, type GradientEngineChoice } from '../engine/gradient_engine.js';
 import { patchModeFrom } from '../engine/patches.js';
 import { loadModel } from '../io/model_files.js';
 import { OutputSession } from '../io/output.js';
@@ -15,6 +16,11 @@ export const ENGINE_FLAGS = {
   backend: { type: 'string', help: 'compute backend', choices: ['wasm', 'cpu', 'tensorflow'], default: 'wasm' },
   seed: { type: 'int', help: 'random seed', default: 0 },
   quiet: { type: 'bool', help: 'no progress output' },
+  gradients: {
+    type: 'string',
+    help: 'gradient engine: onnxruntime (ONNX models, Node) or tfjs; default auto, the fastest that works for the model (env DEEPVIS_GRADIENTS)',
+    choices: GRADIENT_ENGINES,
+  },
 } as const satisfies FlagSpecs;
 
 export const MODEL_FLAGS = {
@@ -28,7 +34,8 @@ export const MODEL_FLAGS = {
 } as const satisfies FlagSpecs;
 
 export async function engineFrom(flags: Record<string, unknown>): Promise<EngineInfo> {
-  return startEngine(flags.backend as BackendName);
+  const gradients = parseGradientEngine((flags.gradients as string | undefined) ?? process.env.DEEPVIS_GRADIENTS, flags.gradients ? '--gradients' : 'DEEPVIS_GRADIENTS');
+  return startEngine(flags.backend as BackendName, gradients);
 }
 
 /** DEEPVIS_MEMORY_MB as the engine's budget in bytes (unset, or not a positive number: the default). */
@@ -42,11 +49,11 @@ function memoryFromEnv(mb: string | undefined): number | undefined {
  * adds an uncaughtException handler that rethrows (Node then exits 7 with a stack trace) and an
  * unhandledRejection one; the CLI's last-resort handler must decide the exit code instead.
  */
-export async function startEngine(backend: BackendName = 'wasm'): Promise<EngineInfo> {
+export async function startEngine(backend: BackendName = 'wasm', gradients?: GradientEngineChoice): Promise<EngineInfo> {
   const emitter = process as unknown as NodeJS.EventEmitter;
   const events = ['uncaughtException', 'unhandledRejection'];
   const before = events.map((e) => new Set(emitter.listeners(e)));
-  const info = await initEngine({ backend, patches: patchModeFrom(process.env.DEEPVIS_ENGINE), memoryBudget: memoryFromEnv(process.env.DEEPVIS_MEMORY_MB) });
+  const info = await initEngine({ backend, gradients, patches: patchModeFrom(process.env.DEEPVIS_ENGINE), memoryBudget: memoryFromEnv(process.env.DEEPVIS_MEMORY_MB) });
   events.forEach((e, i) => {
     for (const l of emitter.listeners(e)) if (!before[i].has(l)) emitter.off(e, l as (...args: unknown[]) => void);
   });
@@ -76,7 +83,20 @@ export function overridesFrom(flags: Record<string, unknown>): InputOverrides {
 export async function modelFrom(flags: Record<string, unknown>, positional?: string): Promise<VisModel> {
   const path = (flags.model as string | undefined) ?? positional;
   if (!path) throw new DeepvisError('--model is required (a model directory, model.json, .onnx, .h5 or .keras file)');
-  return loadModel(path, overridesFrom(flags));
+  const model = await loadModel(path, overridesFrom(flags));
+  noteGradientEngine(model, flags);
+  return model;
+}
+
+/**
+ * One line on stderr when an ONNX model's gradients cannot run on onnxruntime although they would
+ * by default (onnxruntime missing, an op without a VJP) or were asked for; `inspect` says it anyway.
+ */
+function noteGradientEngine(model: VisModel, flags: Record<string, unknown>): void {
+  if (model.format !== 'onnx' || model.gradientEngine !== 'tfjs' || flags.quiet || flags.json) return;
+  const why = model.gradientEngineWhy ?? '';
+  if (/--gradients/.test(why) || /no native engine/.test(why)) return;
+  process.stderr.write(`note: gradients of this model run on tfjs: ${why}\n`);
 }
 
 export { fileStem } from '../render/names.js';

@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sensitivity: () => import('./commands/sensitivity.js'),
   lincomb: () => import('./commands/lincomb.js'),
   embed: () => import('./commands/embed.js'),
+  concepts: () => import('./commands/concepts.js'),
   serve: () => import('./commands/serve.js'),
   report: () => import('./commands/report.js'),
   reproduce: () => import('./commands/reproduce.js'),
@@ -37,6 +38,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 async function summary(): Promise<string> {
   const { FEATURE_VIS } = await import('../methods/registry.js');
   const { ATTRIBUTIONS } = await import('../attribution/registry.js');
+  const { CONCEPT_METHODS } = await import('../concepts/registry.js');
   const list = (names: string[], sep: string) => wrap(names.join(sep), 79 - 23).join(`\n${' '.repeat(23)}`);
   return `deepvis — see what a neural network has learned
 
@@ -74,6 +76,8 @@ seeing units through data:
   sensitivity          activation of unit j on the optimum of unit i (Erhan et al. 2010, §6.2)
   lincomb              a unit as the weighted sum of the filters below (Lee et al.)
   embed                t-SNE / UMAP / PCA of a layer's activations with input thumbnails
+  concepts             what a class is made of: concept directions at a layer (--method):
+                       ${list(CONCEPT_METHODS.map((m) => m.name), ' | ')}
 
 deepvis COMMAND --help for a command's options`;
 }

@@ -13,6 +13,7 @@ import { quietCpuBanner, wasmThreadCount } from './internals.js';
 import { setMemoryBudget } from './memory.js';
 import { applyPatches, type PatchMode } from './patches.js';
 import { checkTfjsVersion } from './version.js';
+import { parseGradientEngine, setGradientEngine, type GradientEngineChoice } from './gradient_engine.js';
 import { canThreadWasmInNode, nodeCores, prepareThreadedWasm, unrefWasmWorkers } from './wasm_threads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
@@ -25,6 +26,8 @@ export interface EngineArgs {
   readonly threads?: number;
   /** Where the browser finds tfjs-backend-wasm's .wasm files (a folder URL or a map by file name). */
   readonly wasmPaths?: string | Record<string, string>;
+  /** Gradient engine (engine/gradient_engine.ts). Default: DEEPVIS_GRADIENTS, else 'auto'. */
+  readonly gradients?: GradientEngineChoice;
   /**
    * 'deepvis' (default): deepvis's patches of tfjs's autodiff and its kernels (patches.ts);
    * 'stock': plain tfjs, for comparison — the same numbers, more time and memory. (The CLI and
@@ -40,6 +43,7 @@ export interface EngineInfo {
   threads: number;
   simd: boolean;
   kernels: KernelReport;
+  gradients: GradientEngineChoice;
   patches: PatchMode;
   memoryBudget: number;
 }
@@ -87,6 +91,7 @@ async function setWasm(threads: number): Promise<boolean> {
 
 export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   checkTfjsVersion();
+  const gradients = args.gradients ?? parseGradientEngine(isNode ? process.env.DEEPVIS_GRADIENTS : undefined);
   const wanted = args.backend ?? (isNode ? 'wasm' : undefined);
   if (wanted === 'tensorflow') {
     if (!(await loadOptional('@tensorflow/tfjs-node'))) {
@@ -118,7 +123,9 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   const patches = args.patches ?? 'deepvis';
   const kernels = applyPatches(patches, chosen);
   const memoryBudget = setMemoryBudget(args.memoryBudget);
+  setGradientEngine(gradients);
   return {
+    gradients,
     backend: chosen,
     threads: chosen === 'wasm' ? wasmThreadCount() : 1,
     simd: chosen === 'wasm' ? tf.env().getBool('WASM_HAS_SIMD_SUPPORT') : false,

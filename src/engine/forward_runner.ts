@@ -16,6 +16,33 @@ export interface ForwardRunner {
   readonly name: string;
   /** The graph tensors `outputs` (any node output of the file) for one input batch. */
   run(input: HostArray, outputs: readonly string[]): HostArray[];
+  /** Other graphs on the same engine (gradient graphs built from the file, issue 26), if it runs any. */
+  readonly graphs?: NativeGraphs;
+  dispose(): void;
+}
+
+/** A tensor crossing into or out of a native session: floats, or the masks and indices a backward pass keeps. */
+export interface HostValue {
+  readonly type: 'float32' | 'bool' | 'int64' | 'int32' | 'uint8';
+  readonly data: Float32Array | Uint8Array | BigInt64Array | Int32Array;
+  readonly dims: readonly number[];
+}
+
+/** Runs any ONNX graph given as bytes, on the engine that runs the file. */
+export interface NativeGraphs {
+  /** The model file's bytes (read again if they were collected), for builders of derived graphs. */
+  modelBytes(): Uint8Array;
+  /**
+   * A session on `bytes`; the caller disposes it. `external`: files the graph's initializers point
+   * into (ONNX external data), given in memory — only where `externalData` is true.
+   */
+  session(bytes: Uint8Array, external?: ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>): NativeSession;
+  /** Whether sessions take external data in memory (so a derived graph can point at the file's weights instead of copying them). */
+  readonly externalData?: boolean;
+}
+
+export interface NativeSession {
+  run(feeds: Readonly<Record<string, HostValue>>, fetches: readonly string[]): HostValue[];
   dispose(): void;
 }
 
@@ -23,4 +50,7 @@ export interface ForwardRunner {
  * Makes a runner for one loaded ONNX file (its input's name and graph outputs), or null when the
  * file cannot run there. Made per file by whoever knows where its bytes live (onnxRuntimeRunner).
  */
-export type ForwardRunnerFactory = (inputName: string, graphOutputs: readonly string[]) => ForwardRunner | null;
+export type ForwardRunnerFactory = ((inputName: string, graphOutputs: readonly string[]) => ForwardRunner | null) & {
+  /** Why the factory makes no runner here (onnxruntime not installed, …). */
+  readonly whyNot?: () => string;
+};

@@ -35,7 +35,7 @@ export interface TapeRecord {
 }
 
 interface EngineInternals {
-  state: { gradientDepth: number; activeTape: TapeNode[] | null };
+  state: { gradientDepth: number; activeTape: TapeNode[] | null; kernelDepth: number };
   registeredVariables: Record<string, tf.Variable>;
   runKernel(name: string, inputs: tf.NamedTensorMap, attrs?: Attrs): tf.Tensor | tf.Tensor[];
   addTapeNode(name: string, inputs: tf.NamedTensorMap, outputs: tf.Tensor[], grad: TapeRecord['gradient'], saved: unknown[], attrs: Attrs): void;
@@ -69,6 +69,12 @@ export function tapeState(): { gradientDepth: number; activeTape: TapeNode[] | n
   return engine().state;
 }
 
+/**
+ * Reason: a tape node recorded while a kernel runs is tfjs's clone of a tensor it saves for the
+ * backward pass (engine.clone tapes itself under the op's name), not an op of the model.
+ */
+export const insideKernel = (): boolean => engine().state.kernelDepth > 0;
+
 /** Reason: release the tape after the lean backward walk or a failed pass, as tfjs does at the end of engine.gradients. */
 export function clearActiveTape(): void {
   engine().state.activeTape = null;
@@ -79,15 +85,23 @@ export function clearActiveTape(): void {
  * engine method that runs them, made on the first add.
  */
 class Hooks<H> {
-  readonly list: Array<{ name: string; hook: H }> = [];
+  readonly list: Array<{ name: string; hook: H; always: boolean }> = [];
+  private all: H[] = [];
+  private always: H[] = [];
   private wrapped = false;
   constructor(private readonly wrap: () => void) {}
-  add(name: string, hook: H): void {
+  add(name: string, hook: H, always: boolean): void {
     const at = this.list.findIndex((h) => h.name === name);
-    if (at >= 0) this.list[at] = { name, hook };
-    else this.list.push({ name, hook });
+    if (at >= 0) this.list[at] = { name, hook, always };
+    else this.list.push({ name, hook, always });
+    this.all = this.list.map((h) => h.hook);
+    this.always = this.list.filter((h) => h.always).map((h) => h.hook);
     if (!this.wrapped) this.wrap();
     this.wrapped = true;
+  }
+  /** The hooks that act now: all in the deepvis mode, the `always` ones (backward rule sets) in both. */
+  active(): readonly H[] {
+    return patchesOn() ? this.all : this.always;
   }
 }
 
@@ -98,16 +112,21 @@ const tapeHooks = new Hooks<TapeHook>(() => {
   const stock = e.addTapeNode;
   e.addTapeNode = function (name, inputs, outputs, gradient, saved, attrs) {
     let r: TapeRecord = { name, inputs, outputs, gradient, saved, attrs };
-    if (patchesOn()) for (const h of tapeHooks.list) r = h.hook(r);
+    for (const hook of tapeHooks.active()) r = hook(r);
     return stock.call(this, r.name, r.inputs, r.outputs, r.gradient, r.saved as unknown[], r.attrs);
   };
 });
 
-/** Reason: change what the tape keeps (a lazy gradient for a fused op, shapes instead of tensors). One wrap of engine.addTapeNode. */
-export const addTapeHook = (name: string, hook: TapeHook): void => tapeHooks.add(name, hook);
+/**
+ * Reason: change what the tape keeps (a lazy gradient for a fused op, shapes instead of tensors).
+ * One wrap of engine.addTapeNode. `always`: the hook acts in the stock mode too — a backward rule
+ * set (engine/rule_sets.ts), which, like the registry swaps of rules.ts, is a method's rule and not
+ * a patch of the engine.
+ */
+export const addTapeHook = (name: string, hook: TapeHook, always = false): void => tapeHooks.add(name, hook, always);
 
 /** The names of the tape hooks, in the order they run. */
-export const tapeHookNames = (): string[] => tapeHooks.list.map((h) => h.name);
+export const tapeHookNames = (): string[] => tapeHooks.list.filter((h) => !h.always).map((h) => h.name);
 
 // ---- kernels ----------------------------------------------------------------------------------
 
@@ -120,16 +139,26 @@ const kernelHooks = new Hooks<KernelHook>(() => {
   const e = engine();
   const stock = e.runKernel;
   e.runKernel = function (name, inputs, attrs) {
-    if (!patchesOn()) return stock.call(this, name, inputs, attrs);
-    for (const h of kernelHooks.list) inputs = h.hook.before?.(name, inputs) ?? inputs;
+    const hooks = kernelHooks.active();
+    if (hooks.length === 0) return stock.call(this, name, inputs, attrs);
+    for (const h of hooks) inputs = h.before?.(name, inputs) ?? inputs;
     const out = stock.call(this, name, inputs, attrs);
-    for (const h of kernelHooks.list) h.hook.after?.(name, attrs ?? {});
+    for (const h of hooks) h.after?.(name, attrs ?? {});
     return out;
   };
 });
 
 /** Reason: see a fused kernel's attributes (not on its tape node) and complete inputs tfjs cannot differentiate without. One wrap of engine.runKernel. */
-export const addKernelHook = (name: string, hook: KernelHook): void => kernelHooks.add(name, hook);
+export const addKernelHook = (name: string, hook: KernelHook, always = false): void => kernelHooks.add(name, hook, always);
+
+/**
+ * Reason: one op on the tape whose forward and gradient are computed elsewhere (onnxruntime,
+ * native_gradient.ts): engine.runKernelFunc records it with its own backward function, as tfjs's
+ * customGrad does, but with one gradient function per named input and no saved tensors.
+ */
+export function runCustomKernel(forwardFunc: () => tf.Tensor[], backwardsFunc: (dy: tf.Tensor | tf.Tensor[]) => Record<string, () => tf.Tensor>, inputs: Record<string, tf.Tensor>): tf.Tensor[] {
+  return (engine() as unknown as { runKernelFunc(p: { forwardFunc: () => tf.Tensor[]; backwardsFunc: typeof backwardsFunc; inputs: Record<string, tf.Tensor> }): tf.Tensor[] }).runKernelFunc({ forwardFunc, backwardsFunc, inputs });
+}
 
 /** Reason: run a kernel that has no op wrapper (a depthwise conv's input gradient as a transposed window sum). */
 export function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Attrs): tf.Tensor {

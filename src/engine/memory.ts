@@ -22,7 +22,11 @@ export function setMemoryBudget(bytes?: number): number {
 /** The engine's budget in bytes. */
 export const memoryBudget = (): number => budget;
 
-/** Bytes as people read them: "1.5 GB", "12 MB", "4,096 bytes". */
+/** Bytes in one short word for messages: '1.5 GB', '300 MB', '4,096 bytes'. */
 export function formatBytes(bytes: number): string {
-  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : bytes >= 2 ** 20 ? `${Math.ceil(bytes / 2 ** 20)} MB` : `${Math.ceil(bytes).toLocaleString('en')} bytes`;
+  return bytes >= 2 ** 30
+    ? `${(bytes / 2 ** 30).toFixed(1)} GB`
+    : bytes >= 2 ** 20
+      ? `${Math.ceil(bytes / 2 ** 20)} MB`
+      : `${Math.ceil(bytes).toLocaleString('en')} bytes`;
 }

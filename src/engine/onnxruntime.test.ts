@@ -1,7 +1,8 @@
 /**
  * onnxruntime as the forward engine of ONNX files (issue 20, item 3): every layer of every ONNX
  * fixture matches the tfjs path within 1e-4 (relative to the layer's largest value), gradients
- * still run on tfjs, and without the runner everything is tfjs.
+ * and offsets give the tfjs path's numbers (their native engine: model/formats/onnx/grad/), and
+ * without the runner everything is tfjs.
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -147,7 +148,7 @@ describe('onnxruntime forward engine', () => {
     }
   });
 
-  it('leaves gradients and layer offsets to tfjs', async () => {
+  it('gives the tfjs path\'s gradients and layer offsets', async () => {
     await setup('wasm');
     const file = path.join(DIR, 'resnet-mini.onnx');
     const [fast, ref] = [await loadModel(file), await tfjsOnly(file)];

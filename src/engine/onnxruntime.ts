@@ -12,21 +12,22 @@
  */
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
-import protobuf from 'protobufjs/minimal.js';
-import type { ForwardRunnerFactory, HostArray } from './forward_runner.js';
+import { withGraphOutputs } from './graph_outputs.js';
+import type { ForwardRunnerFactory, HostArray, HostValue, NativeSession as GraphSession } from './forward_runner.js';
 
 export const ORT_VERSION = '1.30.0';
+export { withGraphOutputs };
 const SESSIONS_KEPT = 3;
 
 interface NativeSession {
   loadModel(buffer: ArrayBufferLike, offset: number, length: number, options: object): void;
-  run(feeds: Record<string, unknown>, fetches: Record<string, null>, options: object): Record<string, { data: Float32Array; dims: readonly number[] }>;
+  run(feeds: Record<string, unknown>, fetches: Record<string, null>, options: object): Record<string, { type: HostValue['type']; data: HostValue['data']; dims: readonly number[] }>;
   dispose(): void;
 }
 interface Ort {
   binding: { InferenceSession: new () => NativeSession };
   initOrt(): void;
-  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
+  Tensor: new (type: HostValue['type'], data: HostValue['data'], dims: readonly number[]) => unknown;
 }
 
 let cached: Ort | null | undefined;
@@ -51,34 +52,41 @@ export function loadOnnxRuntime(): { ort: Ort | null; why: string } {
 }
 let whyNot = '';
 
-/** `model` with `names` appended to its graph's outputs (ModelProto.graph = 7, GraphProto.output = 12). */
-export function withGraphOutputs(model: Uint8Array, names: readonly string[]): Uint8Array {
-  if (names.length === 0) return model;
-  const w = protobuf.Writer.create();
-  w.uint32((7 << 3) | 2).fork();
-  for (const name of names) {
-    // ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1: FLOAT } } }
-    w.uint32((12 << 3) | 2).fork();
-    w.uint32((1 << 3) | 2).string(name);
-    w.uint32((2 << 3) | 2).fork().uint32((1 << 3) | 2).fork().uint32(1 << 3).int32(1).ldelim().ldelim();
-    w.ldelim();
-  }
-  w.ldelim();
-  const extra = w.finish();
-  const out = new Uint8Array(model.byteLength + extra.byteLength);
-  out.set(model);
-  out.set(extra, model.byteLength);
-  return out;
+const threads = () => Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, Number(process.env.DEEPVIS_THREADS) || Infinity));
+
+type External = ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>;
+
+/** A session on `bytes` with deepvis's options (threads, no spinning, no arena); `external` data in memory. */
+function openSession(ort: Ort, bytes: Uint8Array, external?: External): NativeSession {
+  const s = new ort.binding.InferenceSession();
+  s.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
+    ...(external?.length ? { externalData: external.map((e) => ({ path: e.path, data: e.data })) } : {}),
+    intraOpNumThreads: threads(), interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+    enableCpuMemArena: false, executionProviders: [{ name: 'cpu' }],
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  });
+  return s;
 }
 
-const threads = () => Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, Number(process.env.DEEPVIS_THREADS) || Infinity));
+/** Any graph's session, fed and read as HostValues. */
+function graphSession(ort: Ort, bytes: Uint8Array, external?: External): GraphSession {
+  const s = openSession(ort, bytes, external);
+  return {
+    run(feeds, fetches) {
+      const inputs = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, v.dims)]));
+      const out = s.run(inputs, Object.fromEntries(fetches.map((f) => [f, null])), {});
+      return fetches.map((f) => ({ type: out[f].type, data: out[f].data, dims: out[f].dims }));
+    },
+    dispose: () => s.dispose(),
+  };
+}
 
 /**
  * The runner factory for a file whose bytes `modelBytes` gives each time a session is made. No copy
  * is kept between sessions: the tfjs side and onnxruntime's session already hold the weights, and
  * a third copy for the life of the process is the size of the model (528 MB for VGG16).
  */
-export const onnxRuntimeRunner = (modelBytes: () => Uint8Array): ForwardRunnerFactory => (inputName, graphOutputs) => {
+export const onnxRuntimeRunner = (modelBytes: () => Uint8Array): ForwardRunnerFactory => Object.assign((inputName: string, graphOutputs: readonly string[]) => {
   const { ort } = loadOnnxRuntime();
   if (!ort) return null;
   const sessions = new Map<string, NativeSession>();
@@ -90,13 +98,7 @@ export const onnxRuntimeRunner = (modelBytes: () => Uint8Array): ForwardRunnerFa
       sessions.set(key, s); // most recently used last
       return s;
     }
-    s = new ort.binding.InferenceSession();
-    const file = withGraphOutputs(modelBytes(), [...new Set(outputs)].filter((o) => !graphOutputs.includes(o)));
-    s.loadModel(file.buffer, file.byteOffset, file.byteLength, {
-      intraOpNumThreads: threads(), interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
-      enableCpuMemArena: false, executionProviders: [{ name: 'cpu' }],
-      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-    });
+    s = openSession(ort, withGraphOutputs(modelBytes(), [...new Set(outputs)].filter((o) => !graphOutputs.includes(o))));
     sessions.set(key, s);
     while (sessions.size > SESSIONS_KEPT) {
       const [oldest, old] = sessions.entries().next().value as [string, NativeSession];
@@ -109,11 +111,12 @@ export const onnxRuntimeRunner = (modelBytes: () => Uint8Array): ForwardRunnerFa
     name: `onnxruntime-node ${ORT_VERSION}`,
     run(input: HostArray, outputs: readonly string[]): HostArray[] {
       const out = sessionFor(outputs).run({ [inputName]: new ort.Tensor('float32', input.data, input.dims) }, Object.fromEntries(outputs.map((o) => [o, null])), {});
-      return outputs.map((o) => ({ data: out[o].data, dims: out[o].dims }));
+      return outputs.map((o) => ({ data: out[o].data as Float32Array, dims: out[o].dims }));
     },
+    graphs: { modelBytes, session: (bytes: Uint8Array, external?: External) => graphSession(ort, bytes, external), externalData: true },
     dispose() {
       for (const s of sessions.values()) s.dispose();
       sessions.clear();
     },
   };
-};
+}, { whyNot: () => loadOnnxRuntime().why });

@@ -13,9 +13,18 @@
  * any model — layers or graph, fused or not (a fused conv+ReLU unfuses while gradients are
  * recorded and runs the 'Relu' kernel) — with no change to the model. The registry is global:
  * the call is synchronous and restores the stock rules in `finally`.
+ *
+ * Rules that need more than one kernel's entry — which inputs lie on the path from the image, which
+ * layer comes first, what follows a layer — are rule sets (rule_sets.ts), chosen as the forward
+ * pass is recorded: layer-wise relevance propagation (`relevance`, lrp_rules.ts) and DeepLIFT's
+ * rescale rule (`rescale`, rescale_rules.ts). A gradient engine other than tfjs's tape reads the
+ * same BackwardRules (activeRules) and must apply them or leave the pass to the tape.
  */
 import * as tf from '@tensorflow/tfjs';
 import { runKernel } from './internals.js';
+import { lrpRuleSet, type LrpComposite, type LrpPass } from './lrp_rules.js';
+import { RESCALE } from './rescale_rules.js';
+import { withRuleSet } from './rule_sets.js';
 import { releaseTapeAfterError } from './tape.js';
 
 /**
@@ -31,6 +40,10 @@ export type Unpool = 'switches' | 'nearest';
 export interface BackwardRules {
   readonly relu: ReluRule;
   readonly unpool?: Unpool;
+  /** Layer-wise relevance propagation from `from` (the differentiated input) with a composite's rules: relevance flows back, not a gradient. */
+  readonly relevance?: { readonly composite: LrpComposite; readonly from: tf.Tensor } & LrpPass;
+  /** DeepLIFT's rescale rule from `from`, a batch of inputs followed by their references. */
+  readonly rescale?: { readonly from: tf.Tensor };
 }
 
 function reluGrad(rule: ReluRule, cap?: number): tf.GradConfig['gradFunc'] {
@@ -61,6 +74,14 @@ function nearestUnpool(dy: tf.Tensor4D, x: tf.Tensor4D, attrs: tf.NamedAttrMap):
   return out;
 }
 
+const PLAIN: BackwardRules = { relu: 'gradient' };
+/**
+ * The rules of the withRules call in progress (plain gradients outside one): a native gradient
+ * engine (engine/native_gradient.ts) reads them to pick its graph, as tfjs reads its registry.
+ */
+let active: BackwardRules = PLAIN;
+export const activeRules = (): BackwardRules => active;
+
 /** Runs fn (which must record and finish its gradients synchronously) under the given rules. */
 export function withRules<T>(rules: BackwardRules, fn: () => T): T {
   const swaps: tf.GradConfig[] = [];
@@ -77,13 +98,19 @@ export function withRules<T>(rules: BackwardRules, fn: () => T): T {
   }
   const stock = swaps.map((s) => tf.getGradient(s.kernelName));
   swaps.forEach((s) => tf.registerGradient(s));
+  const { relevance, rescale } = rules;
+  const outer = active;
+  active = rules;
   try {
+    if (relevance) return withRuleSet(lrpRuleSet(relevance.composite, relevance), relevance.from, fn);
+    if (rescale) return withRuleSet(RESCALE, rescale.from, fn);
     return fn();
   } catch (e) {
     // A pass that threw leaves its tape behind; free it as tfjs would have (engine/tape.ts).
     releaseTapeAfterError();
     throw e;
   } finally {
+    active = outer;
     stock.forEach((g, i) => (g ? tf.registerGradient(g) : tf.unregisterGradient(swaps[i].kernelName)));
   }
 }

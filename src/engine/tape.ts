@@ -17,3 +17,8 @@ export function releaseTapeAfterError(): void {
 export function recordingGradients(): boolean {
   return tapeState().gradientDepth > 0;
 }
+
+/** How many gradients are being recorded around this point (1 inside one tf.grad, 2 inside a gradient of a gradient). */
+export function gradientDepth(): number {
+  return tapeState().gradientDepth;
+}

@@ -32,3 +32,18 @@ describe('.npy', () => {
     assert.throws(() => parseNpy(npy('<f4', '(4,)', new Uint8Array(8)), 's.npy'), /4 values of <f4 announced, 2 present/);
   });
 });
+
+describe('.npy files NumPy wrote (scripts/make_npy_fixtures.py)', () => {
+  it('float32 [2, 3], float16, int64 [2, 1]; Fortran order and complex refused in one line', async () => {
+    const { readFileSync } = await import('node:fs');
+    const load = (name: string) => parseNpy(readFileSync(`test/fixtures/npy/${name}`), name);
+    const a = load('f32_2x3.npy');
+    assert.deepEqual([a.shape, Array.from(a.data)], [[2, 3], [-0.5, -0.25, 0, 0.25, 0.5, 0.75]]);
+    // 6.1e-5 is stored as the nearest half, 6.097555160522461e-05 (NumPy's own reading).
+    assert.deepEqual(Array.from(load('f16.npy').data), [0.5, -1, 65504, Math.fround(6.097555160522461e-5)]);
+    const i = load('i64.npy');
+    assert.deepEqual([i.shape, Array.from(i.data)], [[2, 1], [-3, 7]]);
+    assert.throws(() => load('fortran.npy'), /^DeepvisError: fortran\.npy: not a \.npy array deepvis reads \(Fortran order/);
+    assert.throws(() => load('complex.npy'), /^DeepvisError: complex\.npy: not a \.npy array deepvis reads \(dtype <c8/);
+  });
+});

@@ -70,6 +70,9 @@ export const accentuate = drained(accentuateSteps);
 export const accentuateMethod = defineFeatureVis({
   name: 'accentuate', title: 'feature accentuation', tagline: 'from the input', paper: 'Hamblin et al. 2024',
   defaults: '256 steps, Nadam at lr 1, 6 crops of 90% → 80% of the side, an L2 pull of weight 1 toward the start image',
+  idea:
+    'Start from a real image and push it toward more of a unit\'s feature, with an L2 pull that keeps it close to where it started. It shows what the unit sees in that image, rather than an abstract maximizer.',
+  example: { steps: 48, crops: 3 },
   options: {
     weight: { type: 'number', help: "weight of the L2 pull toward the start image, in units of its activation (library default 1)" },
     crops: { type: 'int', min: 1, help: 'random crops per image per step (default 6)' },

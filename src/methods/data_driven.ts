@@ -71,6 +71,8 @@ export const dataDriven = drained(dataDrivenSteps);
 export const dataDrivenMethod = defineFeatureVis({
   name: 'data-driven', title: 'data-driven', tagline: 'from the best data-set image', paper: 'the maximising-images paper (000)',
   defaults: '60 steps (or --estimate-steps), at most 1% of the range per pixel per step, step filter at 0.9 of the range',
+  idea:
+    'Start from the data-set image that excites the unit most, take a few small gradient steps bounded per pixel, then remove the faint residue with a step filter. The picture stays close to natural data and needs far fewer steps than an ascent from a blank image.',
   options: {
     'estimate-steps': { type: 'bool', help: "set the step count from the layer's unimodal units (§3–4)" },
     compare: { type: 'bool', help: 'also measure steps/time to 90% of the final activation from a blank image' },

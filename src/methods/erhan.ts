@@ -82,6 +82,9 @@ export const erhan = drained(erhanSteps);
 export const erhanMethod = defineFeatureVis({
   name: 'erhan', title: 'Erhan', tagline: 'gradient ascent', paper: 'Erhan et al. 2009',
   defaults: "300 steps, lr 0.03 of the range, 9 restarts, ρ = the data's mean norm (else 0.35·range·√D)",
+  idea:
+    'Gradient ascent on the pixels finds the input that drives a unit hardest, from random starts, with the image re-projected onto a sphere of fixed norm after every step so that it cannot grow without bound. Several restarts per unit show whether the unit has one preferred pattern (they converge to it) or several.',
+  example: { steps: 64, restarts: 2 },
   options: {
     restarts: { type: 'int', min: 1, help: 'random starts per unit (best kept; library default 9, §6.1)' },
     'show-restarts': { type: 'bool', help: "also write LAYER-erhan-restarts.png, every unit's restarts in a row with their mean pairwise correlation (figs. 1–2, right)" },

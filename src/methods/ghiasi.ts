@@ -70,6 +70,9 @@ export const ghiasi = drained(ghiasiSteps);
 export const ghiasiMethod = defineFeatureVis({
   name: 'ghiasi', title: 'ViT features', tagline: 'augmentation ensemble, TV', paper: 'Ghiasi et al. 2022',
   defaults: '400 Adam steps at lr 0.1 (normalized units), 8 copies: roll, colour shift/scale, annealed noise; TV 0.0005',
+  idea:
+    "Pixels are optimized with Adam while every step sees the image as several augmented copies (a random roll, a colour shift and scale, Gaussian noise that anneals away), with a small total-variation penalty. The augmentation ensemble is what makes vision transformers' features come out as readable pictures; its headline unit is a channel of a block's MLP, averaged over the patch tokens.",
+  example: { steps: 128, copies: 2 },
   options: {
     copies: { type: 'int', min: 1, help: 'augmented copies of each image per step (library default 8)' },
     tv: { type: 'number', help: 'total-variation weight in normalized units (library default 0.0005)' },

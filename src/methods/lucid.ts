@@ -81,6 +81,9 @@ export const lucid = drained(lucidSteps);
 export const lucidMethod = defineFeatureVis({
   name: 'lucid', title: 'Lucid', tagline: 'Fourier, robust', paper: 'Olah et al. 2017',
   defaults: '256 steps at lr 0.08 for ≤ 32 px, else 384–512 at 0.05; Fourier, decorrelated colour, pad/jitter/scale/rotate',
+  idea:
+    'The image is optimized as a 1/f-scaled Fourier spectrum in a decorrelated colour basis, and scored only after random padding, jitter, scaling and rotation, so that only features robust to those transforms survive. This suppresses the high-frequency patterns of plain ascent and gives the pictures of Lucid and the Distill articles.',
+  example: { steps: 64 },
   options: {
     param: { type: 'string', help: 'parameterization (library default fourier)', choices: ['fourier', 'pixels'] },
     'per-unit': { type: 'int', min: 1, help: 'images per unit, kept apart by a diversity term (library default 1)' },

@@ -66,6 +66,9 @@ export const maco = drained(macoSteps);
 export const macoMethod = defineFeatureVis({
   name: 'maco', title: 'MaCo', tagline: 'phase only', paper: 'Fel et al. 2023',
   defaults: '256 steps, Nadam at lr 1 on the phase, 32 crops (fewer for many units), a canvas twice the input above 32 px',
+  idea:
+    'Only the phase of the image\'s Fourier spectrum is optimized; its magnitude stays fixed at that of natural images (or of the model\'s data), so the picture keeps natural image statistics however far the optimization goes. A transparency map, the gradient accumulated on the canvas, shows which parts of the picture mattered.',
+  example: { steps: 48, crops: 4 },
   options: {
     crops: { type: 'int', min: 1, help: 'random crops per image per step (default 32, fewer for many units)' },
     warmup: { type: 'int', help: 'steps with a leaky-ReLU gradient at the start (Xplique warm-up); default 16 when a unit has no gradient at the neutral image and the leaky one has, else 0' },

@@ -77,6 +77,13 @@ export interface FeatureVisMethod<O extends OptionSpecs = OptionSpecs, A extends
   readonly paper: string;
   /** Its defaults in words, for the help ('300 steps, lr 0.03 of the range, 9 restarts'). */
   readonly defaults: string;
+  /** The idea in two sentences, for its docs page (docs/build); without one the page shows the tagline. */
+  readonly idea?: string;
+  /**
+   * The docs page's run (docs/build: a 28×28 MNIST ResNet's class logits, units 0–3): flag values —
+   * `steps` and the method's options — that show the method in a few seconds; absent: its defaults.
+   */
+  readonly example?: Readonly<Record<string, string | number | boolean>>;
   /** The options it owns: flags of `maximize --method NAME`, keys of a caller's options. */
   readonly options: O;
   /** What the run cannot do without: a reason it needs data on this model (null: it does not), a start image. */

@@ -74,6 +74,9 @@ export const yosinski = drained(yosinskiSteps);
 export const yosinskiMethod = defineFeatureVis({
   name: 'yosinski', title: 'Yosinski', tagline: 'regularized', paper: 'Yosinski et al. 2015',
   defaults: "Table 1's third set (1000 steps); each set runs its own iterations and learning-rate policy; rates calibrated to the model",
+  idea:
+    'Gradient ascent with cheap image priors applied between steps: L2 decay, a Gaussian blur every few steps, and clipping of pixels with a small norm or a small contribution. The paper\'s four hyperparameter sets (its Table 1) trade sharpness for naturalness; deepvis runs them as the Deep Visualization Toolbox does, with its pixel rates calibrated to the model.',
+  example: { steps: 64 },
   options: {
     preset: { type: 'string', help: "the paper's hyperparameter set 1–4 (Table 1's rows), or 'all' (library default 3, the paper's best)" },
     rates: { type: 'string', help: "the toolbox's CaffeNet pixel rates calibrated to this model (library default), or taken literally", choices: ['calibrated', 'toolbox'] },

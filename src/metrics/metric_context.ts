@@ -6,8 +6,8 @@
  * included, for the JSON). Perturbed copies are built on the fly, `maxBatch` rows at a time, so a
  * metric's memory is one chunk whatever its sample count.
  */
-import * as tf from '@tensorflow/tfjs';
-import { defaultMaxBatch, outputScores, rowTarget } from '../attribution/chunks.js';
+import type * as tf from '@tensorflow/tfjs';
+import { filledRows, scoreFilled } from '../attribution/chunks.js';
 import type { VisModel } from '../model/types.js';
 import type { ResolvedTarget } from '../objectives/target.js';
 
@@ -41,6 +41,8 @@ export interface MetricContext {
   readonly maps: Maps;
   /** Class labels per input, for the metrics that score accuracy (ROAD). */
   readonly labels?: readonly number[];
+  /** Ground-truth masks per input [N·H·W] (1 inside), for the localisation metrics. */
+  readonly masks?: Uint8Array;
   readonly maxBatch?: number;
   readonly seed?: number;
 }
@@ -54,7 +56,7 @@ export function scorePerturbed(
   ctx: Pick<MetricContext, 'model' | 't' | 'maxBatch'>, n: number, reps: number,
   fill: (image: number, rep: number, dst: Float32Array) => void, probability = true,
 ): Float32Array {
-  return Float32Array.from(perturbed(ctx, n, reps, fill, (x, from, to) => outputScores(ctx.model, x, rowTarget(ctx.t, reps, from, to), probability)));
+  return scoreFilled(ctx.model, ctx.t, n, reps, fill, { maxBatch: ctx.maxBatch, probability });
 }
 
 /** The predicted class of `reps` perturbed copies of every input (ROAD's accuracy), same chunking. */
@@ -62,29 +64,7 @@ export function predictPerturbed(
   ctx: Pick<MetricContext, 'model' | 't' | 'maxBatch'>, n: number, reps: number,
   fill: (image: number, rep: number, dst: Float32Array) => void,
 ): Int32Array {
-  return Int32Array.from(perturbed(ctx, n, reps, fill, (x, from, to) => ctx.model.activations(x, [ctx.t.layer.name])[0].reshape([to - from, -1]).argMax(1)));
-}
-
-/** The one chunking loop: `reps` perturbed copies of every input built `maxBatch` rows at a time, one number per row from `read`. */
-function perturbed(
-  ctx: Pick<MetricContext, 'model' | 't' | 'maxBatch'>, n: number, reps: number,
-  fill: (image: number, rep: number, dst: Float32Array) => void, read: (x: tf.Tensor4D, from: number, to: number) => tf.Tensor,
-): number[] {
-  const { model, t } = ctx;
-  const [h, w, c] = model.input.shape;
-  const size = h * w * c;
-  const rows = n * reps;
-  const chunk = ctx.maxBatch ?? defaultMaxBatch(model, t.layer.name);
-  const out: number[] = [];
-  for (let from = 0; from < rows; from += chunk) {
-    const to = Math.min(rows, from + chunk);
-    const buf = new Float32Array((to - from) * size);
-    for (let r = from; r < to; r++) fill(Math.floor(r / reps), r % reps, buf.subarray((r - from) * size, (r - from + 1) * size));
-    const v = tf.tidy(() => read(tf.tensor4d(buf, [to - from, h, w, c]), from, to));
-    out.push(...v.dataSync());
-    v.dispose();
-  }
-  return out;
+  return Int32Array.from(filledRows(ctx.model, ctx.t, n * reps, ctx.maxBatch, (r, dst) => fill(Math.floor(r / reps), r % reps, dst), (x) => ctx.model.activations(x, [ctx.t.layer.name])[0].reshape([x.shape[0], -1]).argMax(1)));
 }
 
 export const elapsed = (started: number) => (performance.now() - started) / 1000;

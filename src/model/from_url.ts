@@ -10,7 +10,13 @@ import { detectFormat, visModelFromArtifacts } from './from_artifacts.js';
 import { fromGraphModel } from './graph_adapter.js';
 import { fromLayersModel } from './layers_adapter.js';
 import { parseSidecar, SINGLE_FILE_MODEL, visModelFromBytes } from './from_bytes.js';
+import type { ForwardRunnerFactory } from '../engine/forward_runner.js';
 import type { DeepvisMetadata, InputOverrides, VisModel } from './types.js';
+
+/** A native engine in the page (engine/onnxruntime_web.ts's OrtWeb): forwards and gradients of ONNX files. */
+export interface PageNativeEngine {
+  runners(bytes: Uint8Array): ForwardRunnerFactory;
+}
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const res = await fetch(url);
@@ -19,13 +25,13 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
 }
 
 
-export async function loadModelFromUrl(url: string, overrides: InputOverrides = {}): Promise<VisModel> {
+export async function loadModelFromUrl(url: string, overrides: InputOverrides = {}, native?: PageNativeEngine): Promise<VisModel> {
   if (SINGLE_FILE_MODEL.test(new URL(url, 'http://x/').pathname)) {
     const bytes = await fetchBytes(url);
     const res = await fetch(new URL('deepvis.json', new URL(url, location.href)).href);
     const sidecar = res.ok ? parseSidecar(await res.text(), 'deepvis.json') : {};
     const relative = (loc: string) => fetchBytes(new URL(loc, new URL(url, location.href)).href);
-    return visModelFromBytes(bytes, url.split('/').pop() ?? url, relative, sidecar, overrides);
+    return visModelFromBytes(bytes, url.split('/').pop() ?? url, relative, sidecar, overrides, native?.runners(bytes));
   }
   let json: { format?: string; modelTopology?: unknown; userDefinedMetadata?: { deepvis?: DeepvisMetadata } };
   try {
@@ -39,7 +45,7 @@ export async function loadModelFromUrl(url: string, overrides: InputOverrides = 
   return fromGraphModel(await tf.loadGraphModel(url), json.userDefinedMetadata?.deepvis ?? {}, overrides);
 }
 
-export async function loadModelFromFiles(files: readonly File[], overrides: InputOverrides = {}): Promise<VisModel> {
+export async function loadModelFromFiles(files: readonly File[], overrides: InputOverrides = {}, native?: PageNativeEngine): Promise<VisModel> {
   const single = files.find((f) => SINGLE_FILE_MODEL.test(f.name));
   if (single) {
     const side = files.find((f) => f.name === 'deepvis.json');
@@ -49,7 +55,8 @@ export async function loadModelFromFiles(files: readonly File[], overrides: Inpu
       if (!f) throw new DeepvisError(`${single.name} needs its external data file '${loc}': drop it together with the model`);
       return new Uint8Array(await f.arrayBuffer());
     };
-    return visModelFromBytes(new Uint8Array(await single.arrayBuffer()), single.name, external, sidecar, overrides);
+    const bytes = new Uint8Array(await single.arrayBuffer());
+    return visModelFromBytes(bytes, single.name, external, sidecar, overrides, native?.runners(bytes));
   }
   // A whole model folder holds other JSON too (metrics.json, deepvis.json): the model is the one with a topology.
   let json: File | undefined;

@@ -9,7 +9,7 @@ import { DeepvisError } from '../errors.js';
 import { resolveInputSpec } from './input_spec.js';
 import { findLayer } from './layer_lookup.js';
 import { shortNames } from './naming.js';
-import { checkImages, tapActivations, toNative } from './shape_check.js';
+import { checkImages, offsetFits, tapActivations, toNative } from './shape_check.js';
 import type { DeepvisMetadata, InputOverrides, LayerInfo, VisModel } from './types.js';
 import { graphNodes, graphWeights, type GraphNode } from '../engine/internals.js';
 
@@ -73,7 +73,7 @@ export function fromGraphModel(
         // Feeding a node overrides its value; everything downstream is computed from the feed.
         const fed = node(offset.layer);
         const a = model.execute({ [inputName]: native }, fed) as tf.Tensor;
-        if (!tf.util.arraysEqual(a.shape, offset.delta.shape)) {
+        if (!offsetFits(a.shape, offset.delta.shape)) {
           throw new DeepvisError(`offset of shape [${offset.delta.shape.join(', ')}] does not fit layer '${findLayer(layers, offset.layer).name}'`);
         }
         return model.execute({ [inputName]: native, [fed]: a.add(offset.delta) }, nodes);

@@ -7,7 +7,7 @@ import { DeepvisError } from '../errors.js';
 import { resolveInputSpec } from './input_spec.js';
 import { findLayer, parseRef } from './layer_lookup.js';
 import type { DeepvisMetadata, InputOverrides, LayerInfo, VisModel } from './types.js';
-import { checkImages, tapActivations, toNative } from './shape_check.js';
+import { checkImages, offsetFits, tapActivations, toNative } from './shape_check.js';
 import { layerActivationName, withLayerCall, withLinearActivation } from '../engine/internals.js';
 
 function firstShape(shape: tf.Shape | tf.Shape[]): number[] {
@@ -104,7 +104,7 @@ function outputOf(layer: tf.layers.Layer): tf.SymbolicTensor {
 function withOffset<T>(layer: tf.layers.Layer, delta: tf.Tensor, fn: () => T): T {
   return withLayerCall(layer, (stock, inputs, kwargs) => {
     const out = stock(inputs, kwargs);
-    if (Array.isArray(out) || !tf.util.arraysEqual(out.shape, delta.shape)) {
+    if (Array.isArray(out) || !offsetFits(out.shape, delta.shape)) {
       throw new DeepvisError(`offset of shape [${delta.shape.join(', ')}] does not fit layer '${layer.name}'`);
     }
     return out.add(delta);

@@ -14,6 +14,16 @@ export function checkImages(x: tf.Tensor, input: InputSpec): void {
 }
 
 /**
+ * Whether an offset of `delta`'s shape fits a layer output of `out`'s: the same shape, or one
+ * image's output ([1, …]) and B offsets ([B, …]), which broadcast — the layers below run once and
+ * everything above runs B times (h of a split at the layer, CRAFT's and TCAV's: concepts/split.ts).
+ */
+export function offsetFits(out: readonly number[], delta: readonly number[]): boolean {
+  if (out.length !== delta.length) return false;
+  return tf.util.arraysEqual(out.slice(1), delta.slice(1)) && (out[0] === delta[0] || out[0] === 1);
+}
+
+/**
  * [N, H, W, C] images → the model's native input: normalized by the input's mean/std when it has
  * them, reshaped for flat inputs (e.g. [N, 784]).
  */

@@ -131,7 +131,10 @@ export interface VisModel {
    * Activations of `layers` (in that order) from one forward pass over images x [N, H, W, C].
    * Records on the gradient tape, so any scalar built from them differentiates w.r.t. x.
    * The caller owns (disposes) the returned tensors. With `offset`, that layer's output (and all
-   * that depends on it) is computed from output + delta.
+   * that depends on it) is computed from output + delta. Layers and graph models also take one
+   * image with B deltas: the layers below run once, the layer's output is broadcast to the B
+   * deltas (a model whose graph cannot broadcast, such as a concatenation of a layer below with
+   * one above, fails; ONNX models refuse: give B copies of the image).
    */
   activations(x: tf.Tensor4D, layers: readonly string[], offset?: LayerOffset): tf.Tensor[];
   /** Final model output (probabilities or logits as the model defines them). Caller disposes. */
@@ -146,9 +149,15 @@ export interface VisModel {
   readonly logitsLayer: string | null;
   /**
    * What runs forward passes that no gradient records: 'tfjs' (absent = tfjs), or another engine
-   * the adapter chose ('onnxruntime-node 1.30.0' for ONNX files in Node). Gradients are always tfjs.
+   * the adapter chose ('onnxruntime-node 1.30.0' for ONNX files in Node).
    */
   readonly forwardEngine?: string;
+  /**
+   * What computes input gradients now (absent = tfjs): 'tfjs', or the native engine running the
+   * model's gradient graph ('onnxruntime-node 1.30.0'), with why (engine/gradient_engine.ts).
+   */
+  readonly gradientEngine?: string;
+  readonly gradientEngineWhy?: string;
   /** Token layout and blocks of a transformer (ONNX models with token layers). */
   readonly transformer?: TransformerFacts;
   dispose(): void;

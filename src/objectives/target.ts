@@ -21,8 +21,8 @@ export type TargetReading =
   | { readonly kind: 'unit' }
   /** The unit's softmax probability over a flat layer of class scores. */
   | { readonly kind: 'probability' }
-  /** The sum of the layer's outputs. */
-  | { readonly kind: 'sum' }
+  /** The sum of the layer's outputs, or of the chosen units' (over every position of a spatial layer). */
+  | { readonly kind: 'sum'; readonly units?: readonly number[] }
   /** The unit's mean over rows y0…y1−1 and columns x0…x1−1 of a spatial layer. */
   | { readonly kind: 'region'; readonly box: readonly [y0: number, x0: number, y1: number, x1: number] }
   /** The cosine similarity of the layer's output (flattened) to a reference of the same size. */
@@ -61,6 +61,46 @@ function checkReading(layer: LayerInfo, r: TargetReading | undefined): void {
   }
   const size = shape.reduce((a, b) => a * b, 1);
   if (r?.kind === 'cosine' && r.reference.length !== size) throw new DeepvisError(`the reference embedding has ${r.reference.length} values; '${layer.name}' has ${size}`);
+  if (r?.kind === 'sum' && r.units) {
+    if (r.units.length === 0) throw new DeepvisError('a sum target needs at least one unit');
+    checkUnits(layer, r.units);
+  }
+}
+
+/** The target vocabulary, as `--target` and parseReading take it. */
+export const TARGET_VOCABULARY = "logit (default), probability, sum, sum:U,U,…, region:Y0,X0,Y1,X1, cosine:REFERENCE";
+
+/**
+ * One vocabulary for a target's reading, the CLI's --target and the library's alike: 'logit' (the
+ * unit itself, a class logit; also 'unit'), 'probability', 'sum' (every output of the layer) or
+ * 'sum:3,5' (the chosen units), 'region:y0,x0,y1,x1' (the unit's mean over rows y0…y1−1 and
+ * columns x0…x1−1 of a spatial or segmentation output), 'cosine:REF' (cosine similarity to the
+ * embedding `reference(REF)` gives: the CLI reads REF from a .npy or JSON file, or embeds an image). A malformed
+ * target is one line; ranges are checked against the layer when the target is resolved.
+ */
+export function parseReading(text: string, reference?: (ref: string) => ArrayLike<number>): TargetReading {
+  const [kind, ...rest] = text.split(':');
+  const arg = rest.join(':');
+  const ints = (what: string) => {
+    const v = arg.split(',').map((s) => s.trim());
+    if (!arg || v.some((s) => !/^\d+$/.test(s))) throw new DeepvisError(`--target ${kind} takes ${what}; got '${text}'`);
+    return v.map(Number);
+  };
+  switch (kind) {
+    case 'logit': case 'unit': if (!arg) return { kind: 'unit' }; break;
+    case 'probability': if (!arg) return { kind: 'probability' }; break;
+    case 'sum': return arg ? { kind: 'sum', units: ints('unit indices (sum:3,5)') } : { kind: 'sum' };
+    case 'region': {
+      const box = ints('a box y0,x0,y1,x1 (region:0,0,8,8)');
+      if (box.length !== 4) throw new DeepvisError(`--target region takes a box y0,x0,y1,x1; got '${text}'`);
+      return { kind: 'region', box: box as unknown as readonly [number, number, number, number] };
+    }
+    case 'cosine':
+      if (!arg) throw new DeepvisError(`--target cosine takes a reference (cosine:FILE.npy, cosine:FILE.json or cosine:IMAGE); got '${text}'`);
+      if (!reference) throw new DeepvisError('a cosine target needs a reference embedding');
+      return { kind: 'cosine', reference: reference(arg) };
+  }
+  throw new DeepvisError(`unknown target '${text}'; known: ${TARGET_VOCABULARY}`);
 }
 
 export function targetLayer(model: VisModel, spec: TargetSpec): LayerInfo {
@@ -127,14 +167,26 @@ export function targetScores(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget,
   });
 }
 
+/**
+ * The start of a relevance pass (LRP) at the target layer: act ⊙ ∂score/∂act, the score's
+ * first-order share per activation — for a class logit or any linear reading, the score split
+ * exactly over the activations it reads (so the relevance sums to the score). Caller disposes.
+ */
+export function targetRelevance(act: tf.Tensor, t: ResolvedTarget): tf.Tensor {
+  return tf.tidy(() => act.mul(tf.grad((a: tf.Tensor) => readTarget(a, t).sum())(act)));
+}
+
 /** A layer's activations [N, …] read as the target's score per row (rows may hold copies of an image: targetWeights). */
 function readTarget(act: tf.Tensor, t: ResolvedTarget): tf.Tensor1D {
   const n = act.shape[0];
   const r = t.reading ?? { kind: 'unit' };
   const rows = () => t.units.flatMap((u) => Array(n / t.units.length).fill(u) as number[]);
   switch (r.kind) {
-    case 'sum':
-      return act.reshape([n, -1]).sum(1);
+    case 'sum': {
+      if (!r.units) return act.reshape([n, -1]).sum(1);
+      const chosen = tf.tensor1d(r.units as number[], 'int32');
+      return act.gather(chosen, act.rank - 1).reshape([n, -1]).sum(1);
+    }
     case 'probability':
       return tf.softmax(act as tf.Tensor2D).mul(oneHot(rows(), t.layer.units)).sum(1);
     case 'region': {

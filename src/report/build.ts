@@ -58,7 +58,7 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
   let transformer: Stored<TransformerAtlas> | null = null;
   if (input.data && attentionLack(input.model) == null) {
     input.onProgress?.({ done: 0, total: 1, phase: 'transformer blocks and classes' });
-    transformer = await input.store.cached('transformer', { model: input.hash, dataset: input.data.spec, version: 1 }, () => computeTransformerAtlas(input.model, input.data!.set));
+    transformer = await input.store.cached('transformer', { model: input.hash, dataset: input.data.spec, version: 2 }, () => computeTransformerAtlas(input.model, input.data!.set));
   }
   let unitExtras: Map<string, Section[]> | undefined;
   const files = new Map<string, string>();

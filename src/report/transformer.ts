@@ -6,18 +6,21 @@
  *   of the data set, with two numbers per head: the mean attention distance (the image distance
  *   spanned by attention, weighted by it, over the patch queries: Dosovitskiy et al. 2021, fig. 7)
  *   and the class token's attention entropy (a share of log T: 1 is uniform, near 0 one token).
- * - A class page shows, on the class's correctly classified images, the last block's attention,
- *   attention rollout (Abnar & Zuidema 2020) and gradient-weighted attention (Chefer et al. 2021)
- *   for that class, with each map's concentration (the share of its mass in its top 10% pixels) and
- *   the model's probability, so the reader sees how far the three agree before trusting one.
+ * - A class page shows, on the class's correctly classified images, the registry's transformer-native
+ *   maps (rows flagged `transformer`: the last block's attention, attention rollout, Abnar &
+ *   Zuidema 2020, and gradient-weighted attention, Chefer et al. 2021) for that class, with each
+ *   map's concentration (the share of its mass in its top 10% pixels) and the model's probability,
+ *   so the reader sees how far the maps agree before trusting one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { attentionBlocks, attentionMap, blockAttentions, cheferMap, headMap, rolloutMap } from '../attribution/transformer_maps.js';
+import { attribute } from '../attribution/attribute.js';
+import type { AnyAttribution } from '../attribution/method.js';
+import { ATTRIBUTIONS } from '../attribution/registry.js';
+import { attentionBlocks, blockAttentions, headMap } from '../attribution/transformer_maps.js';
 import { imagesTensor, type ImageSet } from '../data/dataset.js';
 import { itemOf } from '../engine/read.js';
 import { classTokenEntropy, concentration, meanAttentionDistance } from '../analysis/attention_stats.js';
 import type { VisModel } from '../model/types.js';
-import { resolveTarget } from '../objectives/target.js';
 import { grid } from '../render/grid.js';
 import { heatOverlay } from '../render/heat.js';
 import { toImage, type RgbaImage } from '../render/image.js';
@@ -43,11 +46,11 @@ export interface ClassAtlas {
   readonly images: number[];
   readonly probability: number[];
   /** Per map: the mean over the images of the share of the map's mass in its top 10% pixels. */
-  readonly concentration: Record<MapName, number>;
+  readonly concentration: Record<string, number>;
 }
 
-export type MapName = 'attention' | 'rollout' | 'chefer';
-const MAPS: readonly MapName[] = ['attention', 'rollout', 'chefer'];
+/** The class pages' maps: the registry's transformer-native rows (attention, rollout, Chefer, …). */
+const mapsOf = (): AnyAttribution[] => ATTRIBUTIONS.filter((m) => m.transformer);
 
 export interface TransformerAtlas {
   readonly prefix: number;
@@ -58,6 +61,8 @@ export interface TransformerAtlas {
   readonly classes: ClassAtlas[];
   /** Images scanned to find each class's correctly classified ones. */
   readonly scanned: number;
+  /** The maps of the class pages: registry rows, by name and grid label. */
+  readonly maps: Array<{ name: string; short: string; title: string; paper: string }>;
 }
 
 export interface TransformerAtlasArgs {
@@ -149,6 +154,7 @@ export function computeTransformerAtlas(model: VisModel, set: ImageSet, args: Tr
   }
   // Class pages.
   const classes: ClassAtlas[] = [];
+  const rows = mapsOf();
   let scanned = 0;
   if (set.labels) {
     const nClasses = Math.min(args.classes ?? 20, model.layer(model.logitsLayer ?? model.layers[model.layers.length - 1].name).units);
@@ -158,36 +164,32 @@ export function computeTransformerAtlas(model: VisModel, set: ImageSet, args: Tr
       const idx = list.map((l) => l.index);
       const xc = imagesTensor(set, idx);
       try {
-        const target = resolveTarget(model, xc, { units: idx.map(() => cls) });
-        const maps: Record<MapName, Float32Array> = {
-          attention: tf.tidy(() => attentionMap(model, xc).dataSync() as Float32Array),
-          rollout: tf.tidy(() => rolloutMap(model, xc).dataSync() as Float32Array),
-          chefer: tf.tidy(() => cheferMap(model, xc, target).dataSync() as Float32Array),
-        };
-        const conc = Object.fromEntries(MAPS.map((m) => {
-          const c = concentration(maps[m], idx.length);
-          return [m, +(c.reduce((a, b) => a + b, 0) / c.length).toFixed(4)];
-        })) as Record<MapName, number>;
+        // Each map with its own defaults (the last block's mean attention; rollout at discard 0.9), for this class.
+        const maps = Object.fromEntries(rows.map((m) => [m.name, attribute(model, xc, { method: m, units: idx.map(() => cls) }).heat]));
+        const conc = Object.fromEntries(rows.map((m) => {
+          const c = concentration(maps[m.name], idx.length);
+          return [m.name, +(c.reduce((a, b) => a + b, 0) / c.length).toFixed(4)];
+        }));
         const tiles: RgbaImage[] = [];
         const labels: string[] = [];
         idx.forEach((index, i) => {
           const base = baseImage(set, index, range);
           tiles.push(base);
           labels.push(`p ${list[i].p.toFixed(2)}`);
-          for (const m of MAPS) {
-            tiles.push(heatOverlay(base, maps[m].subarray(i * h * w, (i + 1) * h * w)));
-            labels.push(m);
+          for (const m of rows) {
+            tiles.push(heatOverlay(base, maps[m.name].subarray(i * h * w, (i + 1) * h * w)));
+            labels.push(m.short);
           }
         });
         const label = set.classNames?.[cls] ?? model.labels?.[cls] ?? String(cls);
-        images[`class${cls}`] = grid(tiles, { cols: MAPS.length + 1, labels, minTile: 96, title: `class ${label}: what the model reads` });
+        images[`class${cls}`] = grid(tiles, { cols: rows.length + 1, labels, minTile: 96, title: `class ${label}: what the model reads` });
         classes.push({ cls, label, images: idx, probability: list.map((l) => +l.p.toFixed(4)), concentration: conc });
       } finally {
         xc.dispose();
       }
     }
   }
-  return { data: { prefix: tokens.prefix, grid: [tokens.grid[0], tokens.grid[1]], samples, blocks: blockData, classes, scanned }, images };
+  return { data: { prefix: tokens.prefix, grid: [tokens.grid[0], tokens.grid[1]], samples, blocks: blockData, classes, scanned, maps: rows.map(({ name, short, title, paper }) => ({ name, short, title, paper })) }, images };
 }
 
 export const blockPath = (b: number) => `blocks/${b}.html`;
@@ -231,8 +233,8 @@ export function transformerPages(t: Stored<TransformerAtlas>, mlpPage: (layer: s
     pages.push({
       path: classPath(c.cls), title: `Class ${c.label}`,
       sections: [
-        { kind: 'facts', title: 'Class', items: [['class', `${c.label} (unit ${c.cls})`], ['images (correctly classified)', c.images.join(', ')], ['probability', c.probability.join(', ')], ...MAPS.map((m) => [`${m}: share of the map in its top 10% pixels`, c.concentration[m]] as const)] },
-        { kind: 'figures', title: 'Attention, rollout and gradient-weighted attention', note: 'attention: the last block, heads averaged, from the class token; rollout: Abnar & Zuidema 2020, discard 0.9, class-independent; chefer: Chefer et al. 2021, for this class. Where rollout and chefer disagree, trust the class-specific one less than its sharpness suggests.', size: 'full', figures: [{ src: t.images[`class${c.cls}`], alt: `attention, rollout and Chefer maps of class ${c.label}`, numbers: c.concentration }] },
+        { kind: 'facts', title: 'Class', items: [['class', `${c.label} (unit ${c.cls})`], ['images (correctly classified)', c.images.join(', ')], ['probability', c.probability.join(', ')], ...d.maps.map((m) => [`${m.title}: share of the map in its top 10% pixels`, c.concentration[m.name]] as const)] },
+        { kind: 'figures', title: d.maps.map((m) => m.title).join(', '), note: `Columns: the image, then ${d.maps.map((m) => `${m.short}: ${m.title} (${m.paper})`).join('; ')}, each with its defaults. Maps that read no target (attention, rollout) are the same for every class; where they and a class-specific map disagree, trust neither more than its sharpness suggests.`, size: 'full', figures: [{ src: t.images[`class${c.cls}`], alt: `${d.maps.map((m) => m.title).join(', ')} of class ${c.label}`, numbers: c.concentration }] },
       ],
       json: c,
       prev: prev && { text: `class ${prev.label}`, href: classPath(prev.cls) },
@@ -243,7 +245,7 @@ export function transformerPages(t: Stored<TransformerAtlas>, mlpPage: (layer: s
     { kind: 'table', title: `Transformer blocks (${d.prefix} prefix token${d.prefix === 1 ? '' : 's'} + a ${d.grid.join('×')} patch grid)`, head: ['block', 'heads', 'mean attention distance (px)', 'class-token entropy', 'MLP units'], rows: d.blocks.map((b, i) => [{ text: b.name, href: blockPath(i) }, b.heads, range(b.distance), range(b.entropy), b.mlp && mlpPage(b.mlp) ? { text: b.mlp, href: mlpPage(b.mlp)! } : (b.mlp ?? '–')]) },
   ];
   if (d.classes.length) {
-    model.push({ kind: 'table', title: `Classes: attention, rollout and Chefer maps (correct images among the first ${d.scanned})`, head: ['class', 'images', 'mean probability', ...MAPS.map((m) => `${m} top-10% share`)], rows: d.classes.map((c) => [{ text: c.label, href: classPath(c.cls) }, c.images.length, +(c.probability.reduce((a, b) => a + b, 0) / c.probability.length).toFixed(3), ...MAPS.map((m) => c.concentration[m])]) });
+    model.push({ kind: 'table', title: `Classes: ${d.maps.map((m) => m.title).join(', ')} (correct images among the first ${d.scanned})`, head: ['class', 'images', 'mean probability', ...d.maps.map((m) => `${m.short} top-10% share`)], rows: d.classes.map((c) => [{ text: c.label, href: classPath(c.cls) }, c.images.length, +(c.probability.reduce((a, b) => a + b, 0) / c.probability.length).toFixed(3), ...d.maps.map((m) => c.concentration[m.name])]) });
   }
   return { pages, model };
 }

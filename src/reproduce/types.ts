@@ -1,5 +1,5 @@
 /**
- * `deepvis reproduce PAPER`: each seed paper (../shared/seeds/000–004) is a module that runs its
+ * `deepvis reproduce PAPER`: each source paper (seed 000–004, docs/references.md) is a module that runs its
  * experiments at a size that fits 2 cores and returns its figures (next to the paper's captions)
  * and its numeric claims (the paper's value, ours, a verdict). Every number in a claim row comes
  * from the run: a paper module never types a result in. page.ts turns a result into an atlas page.

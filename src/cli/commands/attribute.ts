@@ -23,13 +23,17 @@ import { imagesFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { checkMethodFlags, methodFlags, methodHelp, methodIn, optionsOf, type MethodRow } from '../method_flags.js';
 import { TARGET_FLAGS, targetFrom } from './occlusion.js';
+import { featureMaskFrom, READING_FLAGS, readingFrom } from '../target.js';
+import { targetLayer } from '../../objectives/target.js';
 
 const COMMON = {
   ...MODEL_FLAGS,
   input: { type: 'string', help: 'images: files or DATASET:INDEX or DATASET:FROM-TO, comma-separated' },
   method: { type: 'string', help: "one or more methods, comma-separated, or 'all' (a method's options: --method NAME --help)", default: 'all' },
   ...TARGET_FLAGS,
+  ...READING_FLAGS,
   'cam-layer': { type: 'string', help: 'the layer a CAM reads (default: the last spatial layer before the target)' },
+  'feature-mask': { type: 'string', help: 'a PNG of the input size whose grey levels label the features of lime, kernel-shap and ablation (default: SLIC superpixels)' },
   'max-batch': { type: 'int', min: 1, help: 'rows per pass for methods that expand an input (default: what fits the memory budget; same maps at any value)' },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
@@ -85,7 +89,11 @@ export async function run(argv: string[]): Promise<void> {
   const { methods, notes, skipped } = fitFor(model, methodsOf(flags.method), flags.method === 'all');
   for (const n of notes) console.log(n);
   const input = await imagesFrom(required(flags, 'input'), model);
-  const target = targetFrom(flags, model);
+  const spec = targetFrom(flags, model);
+  const target = { ...spec, reading: await readingFrom(flags.target, model, targetLayer(model, spec).name) };
+  // A sum or a cosine target reads no one unit: the tiles say so instead of naming the predicted class.
+  const unitFree = target.reading.kind === 'sum' ? 'sum' : target.reading.kind === 'cosine' ? 'cos' : undefined;
+  const featureMask = flags['feature-mask'] ? await featureMaskFrom(flags['feature-mask'], model) : undefined;
   // Methods that expand an input put every image's copies in one batch.
   const n0 = input.images.shape[0];
   for (const m of methods) {
@@ -96,7 +104,7 @@ export async function run(argv: string[]): Promise<void> {
   const pixels = input.images.dataSync();
   const bases = input.names.map((_, i) => toImage(itemOf(pixels, i, [h, w, c]), [h, w, c], { mode: 'range', range: model.input.range }));
   const results = methods.map((method) =>
-    attribute(model, input.images, { method, ...target, camLayer: flags['cam-layer'], maxBatch: flags['max-batch'], seed: flags.seed, options: optionsOf(method, opened.flags) }),
+    attribute(model, input.images, { method, ...target, camLayer: flags['cam-layer'], maxBatch: flags['max-batch'], seed: flags.seed, featureMask, options: optionsOf(method, opened.flags) }),
   );
   input.images.dispose();
   const tiles: RgbaImage[] = [];
@@ -106,12 +114,12 @@ export async function run(argv: string[]): Promise<void> {
     labels.push(input.names[i]);
     for (const [k, r] of results.entries()) {
       tiles.push(tile(r, methods[k], i, bases[i]));
-      labels.push(`${methods[k].short} ${model.labels?.[r.units[i]] ?? r.units[i]}`);
+      labels.push(`${methods[k].short} ${unitFree ?? model.labels?.[r.units[i]] ?? r.units[i]}`);
     }
   }
   const layer = results[0].layer;
   const stem = `attribute-${flags.method === 'all' ? 'all' : methods.map((m) => m.name).join('+')}`;
-  await output.png(`${stem}.png`, grid(tiles, { cols: methods.length + 1, labels, minTile: 84, title: `attribution of ${layer} (label: method, unit)` }));
+  await output.png(`${stem}.png`, grid(tiles, { cols: methods.length + 1, labels, minTile: 84, title: `attribution of ${layer} (label: method, ${unitFree ? `target ${flags.target}` : 'unit'})` }));
   await output.json(`${stem}.json`, {
     model: flags.model, backend: engine.backend, images: input.names, imageLabels: input.labels, skipped,
     maps: results.map((r) => ({ method: r.method, layer: r.layer, units: r.units, neurons: r.neurons ?? null, scores: r.scores, camLayer: r.camLayer ?? null, seconds: r.seconds, heatShape: [n, h, w], heat: Array.from(r.heat, (v) => +v.toPrecision(5)) })),

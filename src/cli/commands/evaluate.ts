@@ -11,11 +11,13 @@ import { ATTRIBUTIONS, attributionMethod } from '../../attribution/registry.js';
 import { fitFor } from './attribute.js';
 import { checkMaxBatch } from '../../attribution/chunks.js';
 import { DeepvisError } from '../../errors.js';
-import { evaluateAttributions, LABEL_METRICS, METRICS, type EvaluationReport, type MetricName } from '../../metrics/evaluate.js';
+import { evaluateAttributions, LABEL_METRICS, MASK_METRICS, METRICS, type EvaluationReport, type MetricName } from '../../metrics/evaluate.js';
 import { linePlot, sideBySide } from '../../render/curves.js';
-import { usage, type FlagSpecs } from '../args.js';
+import { parseIntList, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openModelCommand } from '../command.js';
 import { dataFrom, DATA_FLAGS, imagesFrom } from '../inputs.js';
+import { masksFrom, READING_FLAGS, readingFrom } from '../target.js';
+import { targetLayer } from '../../objectives/target.js';
 
 const SPECS = {
   ...MODEL_FLAGS,
@@ -24,7 +26,12 @@ const SPECS = {
   input: { type: 'string', help: 'images instead of --data: files or DATASET:INDEX or DATASET:FROM-TO, comma-separated' },
   methods: { type: 'string', help: `attribution methods, comma-separated, or 'all' (${ATTRIBUTIONS.map((m) => m.name).join(', ')})`, default: 'all' },
   metrics: { type: 'string', help: `metrics, comma-separated, or 'all' (${METRICS.join(', ')})`, default: 'all' },
-  target: { type: 'string', help: "class explained: each input's predicted class or its label", choices: ['predicted', 'label'], default: 'predicted' },
+  layer: { type: 'string', help: 'target layer (default: the logits)' },
+  units: { type: 'string', help: "unit (class) explained: each input's predicted one, its label, or N / N,N,… (one for all, or one per input)", default: 'predicted' },
+  ...READING_FLAGS,
+  masks: { type: 'string', help: 'a folder of ground-truth masks, one PNG per input named after it (cat.png, mnist_3.png): adds pointing-game, relevance-mass, relevance-rank' },
+  'metric-samples': { type: 'int', min: 1, help: "re-explanations of local-lipschitz and smooth-mprt (Quantus: 200 and 50; say so when you lower it)" },
+  'flip-step': { type: 'int', min: 1, help: 'pixels per pixel-flipping step (Quantus: 1)' },
   'shuffled-model': { type: 'string', help: 'the same architecture trained on shuffled labels: adds data randomization (Adebayo et al. §4)' },
   'max-batch': { type: 'int', help: 'rows per forward/backward pass for expanded inputs (default: what fits the memory budget)' },
   out: { type: 'string', help: 'output directory' },
@@ -105,25 +112,46 @@ export async function run(argv: string[]): Promise<void> {
   const metricList = listFlag(flags.metrics, METRICS, 'metric');
   let metrics: MetricName[];
   if (metricList === 'all') {
-    metrics = METRICS.filter((m) => labels || !LABEL_METRICS.includes(m));
+    metrics = METRICS.filter((m) => (labels || !LABEL_METRICS.includes(m)) && (flags.masks || !MASK_METRICS.includes(m)));
     if (!labels) notes.push(`skipped ${LABEL_METRICS.join(', ')}: the inputs have no labels`);
+    if (!flags.masks) notes.push(`skipped ${MASK_METRICS.join(', ')}: no --masks`);
   } else {
     const needs = metricList.filter((m) => LABEL_METRICS.includes(m));
     if (needs.length && !labels) {
       images.dispose();
       throw new DeepvisError(`${needs.join(', ')} score accuracy against labels; ${flags.input ? '--input images' : `data set '${flags.data}'`} have none`);
     }
+    const masked = metricList.filter((m) => MASK_METRICS.includes(m));
+    if (masked.length && !flags.masks) {
+      images.dispose();
+      throw new DeepvisError(`${masked.join(', ')} score maps against ground-truth masks; give --masks DIR`);
+    }
     metrics = metricList;
   }
-  if (flags.target === 'label' && !labels) {
+  const units = flags.units === 'predicted' || flags.units === 'label' ? flags.units : parseIntList(flags.units, 'units');
+  if (units === 'label' && !labels) {
     images.dispose();
-    throw new DeepvisError('--target label needs labelled inputs');
+    throw new DeepvisError('--units label needs labelled inputs');
+  }
+  if (typeof units === 'object' && units.length !== 1 && units.length !== images.shape[0]) {
+    images.dispose();
+    throw new DeepvisError(`give one unit for all ${images.shape[0]} inputs or one per input; got ${units.length}`);
+  }
+  let masks: Uint8Array | undefined;
+  let reading;
+  try {
+    reading = await readingFrom(flags.target, model, targetLayer(model, { layer: flags.layer }).name);
+    masks = flags.masks && metrics.some((m) => MASK_METRICS.includes(m)) ? await masksFrom(flags.masks, names, images.shape[1], images.shape[2]) : undefined;
+  } catch (e) {
+    images.dispose();
+    throw e;
   }
   const shuffled = flags['shuffled-model'] ? await modelFrom({ ...flags, model: flags['shuffled-model'] }) : undefined;
   if (shuffled) metrics.push('data-randomization');
   const started = performance.now();
   const report = evaluateAttributions(model, images, { shuffled,
-    methods, metrics, labels, target: flags.target, maxBatch: flags['max-batch'], seed: flags.seed,
+    methods, metrics, labels, units, layer: flags.layer, reading, masks, maxBatch: flags['max-batch'], seed: flags.seed,
+    settings: { samples: flags['metric-samples'], flipStep: flags['flip-step'] },
     onProgress: flags.quiet ? undefined : (what) => process.stderr.write(`\r${what.padEnd(60)}`),
   });
   if (!flags.quiet) process.stderr.write('\n');

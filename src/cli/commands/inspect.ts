@@ -16,6 +16,8 @@ export async function run(argv: string[]): Promise<void> {
   const info = {
     format: model.format,
     forwardEngine: model.forwardEngine ?? 'tfjs',
+    gradientEngine: model.gradientEngine ?? 'tfjs',
+    gradientEngineWhy: model.gradientEngineWhy ?? '',
     input: model.input,
     labels: model.labels,
     logitsLayer: model.logitsLayer,
@@ -31,6 +33,7 @@ export async function run(argv: string[]): Promise<void> {
   const p = model.input.provenance;
   const out: string[] = [];
   out.push(`format: ${model.format} model   backend: ${engine.backend}${engine.patches === 'stock' ? ' (stock tfjs: DEEPVIS_ENGINE=stock)' : ''}   forward passes without a gradient: ${model.forwardEngine ?? 'tfjs'}`);
+  out.push(`gradients: ${model.gradientEngine ?? 'tfjs'}${model.gradientEngineWhy ? ` (${model.gradientEngineWhy})` : ''}`);
   out.push(`input: ${model.input.shape.join('×')} (${p.shape})${model.input.nativeShape.length !== 3 ? `, fed to the model as [${model.input.nativeShape.join(', ')}]` : ''}`);
   out.push(`value range: ${model.input.range.join(' … ')} (${p.range})   channel order: ${model.input.channelOrder} (${p.channelOrder})`);
   const norm = model.input.normalize;

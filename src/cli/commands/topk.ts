@@ -135,7 +135,10 @@ export async function run(argv: string[]): Promise<void> {
       tiles.push(...t, ...Array(index.k - t.length).fill(blank(t[0]?.width ?? 1, t[0]?.height ?? 1, [128, 128, 128])));
       labels.push(...entry.values[u].map((v) => v.toPrecision(3)), ...Array(index.k - t.length).fill(''));
     }
-    const crop = entry.positions ? `, receptive field ${entry.receptiveField.size.join('x')}` : '';
+    const eff = entry.receptiveField.effective;
+    const crop = entry.positions ? `, ${eff ? 'effective ' : ''}receptive field ${entry.receptiveField.size.join('x')}` : '';
+    // After attention every token sees the whole image: the crops are its effective field (Luo et al. 2016).
+    if (entry.positions && eff) console.log(`${entry.layer}: a token's receptive field is the whole image after attention; the crops show its effective receptive field (${Math.round(100 * eff.mass)}% of the gradient's magnitude, up to ${entry.receptiveField.size.join('×')} px)`);
     await output.png(`topk-${fileStem(entry.layer)}.png`, grid(tiles, { cols: index.k, labels, rowLabels: units.map((u) => (entry.values[u][0] > 0 ? `unit ${u}` : `unit ${u} dead`)), title: `${entry.layer}: top-${index.k} of ${index.dataset.count} images${crop}` }));
   }
   await output.commit();

@@ -1,13 +1,16 @@
 /**
  * deepvis live toolbox (Yosinski et al. 2015): wires the views to the state and runs the animation loop. The
  * computation is the library's (src/), in the page, on the best backend the browser offers
- * (WebGPU → WebGL → wasm; ?backend=wasm to choose).
+ * (WebGPU → WebGL → wasm; ?backend=wasm to choose). ONNX models run their forwards and gradients on
+ * onnxruntime-web's wasm build when it loads (?ort=off: tfjs only; ?gradients=tfjs: tfjs gradients).
  */
 import * as tf from '@tensorflow/tfjs';
 import simd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import threaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { analysis, models, initEngine, type BackendName, type VisModel } from '../../../src/index.js';
+import ortModule from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
+import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import { analysis, engine as engineApi, models, initEngine, type BackendName, type VisModel } from '../../../src/index.js';
 import { fetchConfig, fetchIndex } from './api.js';
 import { $, $button, $canvas, $input, fitOnResize } from './draw.js';
 import { InputManager } from './input.js';
@@ -25,6 +28,9 @@ import { EmbeddingView } from './embed_view.js';
 
 const { loadModelFromFiles, loadModelFromUrl, SINGLE_FILE_MODEL } = models;
 const { scannableLayers } = analysis;
+const { GRADIENT_ENGINES, OrtWeb } = engineApi;
+type GradientEngineChoice = engineApi.GradientEngineChoice;
+type OrtWeb = engineApi.OrtWeb;
 
 const params = new URLSearchParams(location.search);
 
@@ -39,10 +45,26 @@ function modelName(files: File[], fallback: string): string {
 async function start(): Promise<void> {
   // The method lists come from the library's registry.
   for (const id of ['opt-method', 'max-method']) fillMethodSelect($(id) as HTMLSelectElement);
+  const gradients = params.get('gradients');
   const engine = await initEngine({
     backend: (params.get('backend') as BackendName | null) ?? undefined,
+    gradients: gradients && (GRADIENT_ENGINES as readonly string[]).includes(gradients) ? (gradients as GradientEngineChoice) : undefined,
     wasmPaths: { 'tfjs-backend-wasm-simd.wasm': simd, 'tfjs-backend-wasm.wasm': plain, 'tfjs-backend-wasm-threaded-simd.wasm': threaded },
   });
+  // onnxruntime-web for ONNX files, loaded with the first one (14 MB of wasm): one thread unless
+  // the page is cross-origin isolated.
+  let ortLoading: Promise<OrtWeb | undefined> | null = null;
+  const ortFor = (file: string): Promise<OrtWeb | undefined> => {
+    if (params.get('ort') === 'off' || !/\.onnx$/i.test(file)) return Promise.resolve(undefined);
+    ortLoading ??= OrtWeb.load({
+      moduleUrl: new URL(ortModule, location.href).href, wasmUrl: new URL(ortWasm, location.href).href,
+      threads: globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1,
+    }).catch((e: Error) => {
+      console.warn(`onnxruntime-web did not load (${e.message}); ONNX models run on tfjs`);
+      return undefined;
+    });
+    return ortLoading;
+  };
   $('backend').textContent = `${engine.backend}${engine.threads > 1 ? ` ×${engine.threads}` : ''}`;
   const config = await fetchConfig();
   const state: AppState = {
@@ -108,7 +130,7 @@ async function start(): Promise<void> {
     } else {
       const i = Number(value);
       const m = config.models[i];
-      state.model = await loadModelFromUrl(m.url);
+      state.model = await loadModelFromUrl(m.url, {}, await ortFor(new URL(m.url, location.href).pathname));
       state.served = i;
       state.index = m.index ? await fetchIndex(m.index).catch(() => null) : null;
     }
@@ -132,7 +154,8 @@ async function start(): Promise<void> {
     attention.reset(state.model);
     $('digit-fit').hidden = !isMnistLike(state.model);
     const [h, w, c] = state.model.input.shape;
-    $('model-info').textContent = `${state.model.format} model, input ${h}×${w}×${c}, range ${state.model.input.range.join('…')}`;
+    const engines = state.model.format === 'onnx' ? `; forwards on ${state.model.forwardEngine ?? 'tfjs'}, gradients on ${state.model.gradientEngine ?? 'tfjs'}` : '';
+    $('model-info').textContent = `${state.model.format} model, input ${h}×${w}×${c}, range ${state.model.input.range.join('…')}${engines}`;
     ready = `model ready on ${engine.backend}${state.index ? `; top-k index of ${state.index.dataset.count} images` : ''}`;
     status(ready);
     if (state.served < 0 && dataFits(config, state.model)) void scanInPage(state.model, gen);
@@ -161,7 +184,7 @@ async function start(): Promise<void> {
     const files = [...((e.target as HTMLInputElement).files ?? [])];
     (e.target as HTMLInputElement).value = '';
     try {
-      const m = await loadModelFromFiles(files);
+      const m = await loadModelFromFiles(files, {}, await ortFor(files.find((f) => SINGLE_FILE_MODEL.test(f.name))?.name ?? ''));
       const key = `drop:${dropped.size}`;
       dropped.set(key, m);
       addOption(modelName(files, key), key).selected = true;
@@ -193,7 +216,10 @@ async function start(): Promise<void> {
   $button('help-open').addEventListener('click', () => document.dispatchEvent(new KeyboardEvent('keydown', { key: '?' })));
   // For tests and the curious: the page's own numbers.
   (window as unknown as { deepvisApp: unknown }).deepvisApp = {
-    stats: () => ({ frames: state.frames, fps: state.fps, numTensors: tf.memory().numTensors, backend: engine.backend, source: state.input.kind, version: state.input.version }),
+    stats: () => ({
+      frames: state.frames, fps: state.fps, numTensors: tf.memory().numTensors, backend: engine.backend, source: state.input.kind, version: state.input.version,
+      forwardEngine: state.model?.forwardEngine ?? 'tfjs', gradientEngine: state.model?.gradientEngine ?? 'tfjs',
+    }),
     predictions: () => [...$('predictions').querySelectorAll('li')].map((li) => Number((li as HTMLElement).dataset.index)),
   };
 

@@ -9,6 +9,7 @@ import { DeepvisError } from '../../../errors.js';
 import { keras3Op } from './tf_ops.js';
 
 // Configs are untyped JSON; each function checks the fields it reads.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any field may hold anything; the readers check
 export type Dict = { [key: string]: any };
 
 export const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);

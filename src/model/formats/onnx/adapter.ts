@@ -5,8 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardRunner } from '../../../engine/forward_runner.js';
+import { gradientEngineChoice } from '../../../engine/gradient_engine.js';
 import { formatBytes, memoryBudget } from '../../../engine/memory.js';
-import { recordingGradients } from '../../../engine/tape.js';
+import { gradientDepth, recordingGradients } from '../../../engine/tape.js';
+import { activeRules } from '../../../engine/rules.js';
 import { DeepvisError } from '../../../errors.js';
 import { resolveInputSpec } from '../../input_spec.js';
 import { CLS, findLayer, parseRef } from '../../layer_lookup.js';
@@ -18,6 +20,7 @@ import type { OnnxGraph } from './decode.js';
 import { discoverLayers, type Tap } from './layers.js';
 import { materialize, toNhwc, type RtMeta } from './layout.js';
 import { PROBS } from './ops_attention.js';
+import { OnnxGradients } from './grad/native.js';
 
 /**
  * How a tensor is shown to methods. 'map': NHWC maps (nhwc tensors, or logical NCHW ones) and flat
@@ -175,6 +178,34 @@ function runOn(runner: ForwardRunner, native: tf.Tensor, taps: readonly Tap[], r
   });
 }
 
+/** Taps through a gradient program's forward session: NHWC rows in, taps (ONNX order, unique) out, in runs of rowsPerRun. */
+function runShared(f: (x: { data: Float32Array; dims: readonly number[] }) => Array<{ data: Float32Array; dims: readonly number[] }>, native: tf.Tensor, taps: readonly Tap[], rowsPerRun: number): tf.Tensor[] {
+  const unique = [...new Set(taps.map((t) => t.tensor))];
+  const data = native.dataSync() as Float32Array;
+  const [n, ...rest] = native.shape;
+  const per = data.length / n;
+  const parts: tf.Tensor[][] = [];
+  for (let from = 0; from < n; from += rowsPerRun) {
+    const to = Math.min(n, from + rowsPerRun);
+    parts.push(f({ data: data.subarray(from * per, to * per), dims: [to - from, ...rest] }).map((o) => tf.tensor(o.data, [...o.dims])));
+  }
+  const joined = unique.map((_, i) => {
+    if (parts.length === 1) return parts[0][i];
+    const c = tf.concat(parts.map((p) => p[i]), 0);
+    tf.dispose(parts.map((p) => p[i]));
+    return c;
+  });
+  const given = new Set<tf.Tensor>();
+  const shown = taps.map((t) => {
+    const v = present(joined[unique.indexOf(t.tensor)], t.view);
+    const out = given.has(v) ? v.clone() : v;
+    given.add(out);
+    return out;
+  });
+  for (const j of joined) if (!given.has(j)) j.dispose();
+  return shown;
+}
+
 /**
  * A graph that runs only at its declared batch size n: the rows go in chunks of n (the last one
  * padded by repeating its final row), results are cut back and joined. An offset goes with its rows.
@@ -220,7 +251,10 @@ function planFor(p: Program, wanted: readonly string[]): number[] {
  * `runner`, when given, runs forwards that no gradient records and no offset changes; if it ever
  * fails (an op or type it does not take), the model falls back to tfjs for good.
  */
-export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMetadata, overrides: InputOverrides, runner: ForwardRunner | null = null): VisModel {
+export function fromOnnxGraph(
+  graph: OnnxGraph, source: string, meta: DeepvisMetadata, overrides: InputOverrides, runner: ForwardRunner | null = null,
+  noRunner = 'no native engine was given',
+): VisModel {
   const declared = graph.inputs[0]?.dims ?? [];
   if (declared.length !== 4) {
     throw new DeepvisError(`${source}: deepvis needs an image input [N, C, H, W]; this model's input is [${declared.map((d) => d ?? '?').join(', ')}]`);
@@ -281,11 +315,70 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
   // randomization rebinds a weight's data), forwards go to tfjs, which sees the edit.
   const weightData = program.kept.map((t) => t.dataId);
   const weightsAsLoaded = () => program.kept.every((t, i) => t.dataId === weightData[i]);
+  // Gradients: the model's gradient graph on the runner's engine, as one op on tfjs's tape.
+  const facts = { nodes: graph.nodes, opset: graph.opset, inputName: program.inputName };
+  // Native runs of a graph with a fixed batch go at exactly that batch (run() chunks the rows to it).
+  const nativeRows = program.fixedBatch ?? rowsPerRun;
+  let grads = runner?.graphs ? new OnnxGradients(runner.name, runner.graphs, facts, program, nativeRows) : null;
+  let nativeBroken = runner && !runner.graphs ? `${runner.name} runs no gradient graphs` : '';
+  const gradientRoute = (): { engine: string; why: string; native: OnnxGradients | null } => {
+    const tfjs = (why: string) => ({ engine: 'tfjs', why, native: null });
+    const choice = gradientEngineChoice();
+    if (choice === 'tfjs') return tfjs('gradient engine set to tfjs (--gradients / DEEPVIS_GRADIENTS)');
+    if (!runner) return tfjs(noRunner);
+    if (!grads) return tfjs(nativeBroken);
+    if (!weightsAsLoaded()) return tfjs('the weights were changed after loading; onnxruntime has the file\'s');
+    const status = grads.status();
+    if (!status.ok) return tfjs(status.why);
+    return { engine: grads.engine, why: `${choice === 'auto' ? 'default' : 'asked for'}: the model's gradient graph runs there (${status.why})`, native: grads };
+  };
+  /**
+   * Taps on the tape through the native engine, or null when it cannot serve them (then tfjs does):
+   * the graph gives logical (ONNX-order) tensors, shown to methods by tfjs ops the tape differentiates.
+   */
+  const nativeTaps = (x: tf.Tensor, wanted: readonly Tap[], offset?: { tap: Tap; delta: tf.Tensor }): tf.Tensor[] | null => {
+    const route = gradientDepth() === 1 ? gradientRoute() : null;
+    // An Attention node's probabilities are deepvis's own output, not a tensor of the file.
+    if (!route?.native || [...wanted, ...(offset ? [offset.tap] : [])].some((t) => t.tensor.endsWith(PROBS))) return null;
+    // Rule sets (LRP's relevance, DeepLIFT's rescale) rewrite each op's VJP on the tape: the native graph has one op.
+    const rules = activeRules();
+    if (rules.relevance || rules.rescale) return null;
+    const unique = [...new Set(wanted.map((t) => t.tensor))];
+    let logical: tf.Tensor[];
+    try {
+      const delta = offset ? physicalDelta(offset.delta, { layout: 'plain', logical: [] }, [], offset.tap.view) : undefined;
+      logical = route.native.op(unique, offset?.tap.tensor).apply(x, delta);
+      if (delta && delta !== offset!.delta) delta.dispose();
+    } catch (e) {
+      // A graph the engine refuses (an op or attribute it does not take): tfjs from now on, said by inspect.
+      nativeBroken = `${route.engine} failed on the gradient graph (${(e as Error).message.split('\n')[0]})`;
+      grads?.dispose();
+      grads = null;
+      return null;
+    }
+    const given = new Set<tf.Tensor>();
+    const shown = wanted.map((t) => {
+      const l = logical[unique.indexOf(t.tensor)];
+      const v = present(l, t.view);
+      const out = given.has(v) ? v.clone() : v;
+      given.add(out);
+      return out;
+    });
+    for (const l of logical) if (!given.has(l)) l.dispose();
+    return shown;
+  };
   const run = (native: tf.Tensor, wanted: readonly Tap[], offset?: { tap: Tap; delta: tf.Tensor }): tf.Tensor[] => {
     const fixed = program.fixedBatch;
     if (fixed != null && native.shape[0] !== fixed) return inChunks(native, fixed, offset?.delta, (x, d) => run(x, wanted, offset && d ? { tap: offset.tap, delta: d } : undefined));
+    if (recordingGradients()) {
+      const taps = nativeTaps(native, wanted, offset);
+      if (taps) return taps;
+    }
     // An Attention node's probabilities are deepvis's own output: onnxruntime does not have it.
     const own = wanted.some((t) => t.tensor.endsWith(PROBS));
+    // Taps a gradient program already serves: its forward session (no second copy of the weights).
+    const shared = grads && !offset && !own && !recordingGradients() && weightsAsLoaded() ? grads.forwardOnly([...new Set(wanted.map((t) => t.tensor))]) : null;
+    if (shared) return runShared(shared, native, wanted, nativeRows);
     if (forward && !offset && !own && !recordingGradients() && weightsAsLoaded()) {
       try {
         return runOn(forward, native, wanted, rowsPerRun);
@@ -302,6 +395,12 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
     format: 'onnx',
     get forwardEngine() {
       return forward?.name ?? 'tfjs';
+    },
+    get gradientEngine() {
+      return gradientRoute().engine;
+    },
+    get gradientEngineWhy() {
+      return gradientRoute().why;
     },
     input,
     layers,
@@ -326,6 +425,8 @@ export function fromOnnxGraph(graph: OnnxGraph, source: string, meta: DeepvisMet
       return program.steps[program.producer.get(t)!].compiled.weights ?? [];
     },
     dispose() {
+      grads?.dispose();
+      grads = null;
       forward?.dispose();
       forward = null;
       tf.dispose([...program.kept]);

@@ -59,6 +59,9 @@ export interface Program {
   readonly producer: ReadonlyMap<string, number>;
   readonly outputs: readonly string[];
   readonly kept: readonly tf.Tensor[];
+  /** Values known at load: small ones (≤ FOLD_LIMIT entries: shapes, axes, pads) with their batch marks; every one's dims. */
+  readonly constants: ReadonlyMap<string, Extract<Value, { kind: 'host' }>>;
+  readonly constantDims: ReadonlyMap<string, readonly number[]>;
 }
 
 function constantValue(node: OnnxNode): HostTensor {
@@ -219,7 +222,14 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
   }
   const outputs = graph.outputs.filter((o) => metas.has(o));
   if (outputs.length === 0) throw new DeepvisError(`${source}: no graph output is computed from the input`);
-  return { inputName, inputShape, probeBatch: batch0, fixedBatch, steps, metas, producer, outputs, kept };
+  const constants = new Map<string, Extract<Value, { kind: 'host' }>>();
+  const constantDims = new Map<string, readonly number[]>();
+  for (const [name, v] of values) {
+    if (v.kind !== 'host') continue;
+    constantDims.set(name, v.t.dims);
+    if (v.t.data.length <= FOLD_LIMIT) constants.set(name, v);
+  }
+  return { inputName, inputShape, probeBatch: batch0, fixedBatch, steps, metas, producer, outputs, kept, constants, constantDims };
 }
 
 /**

@@ -1,20 +1,20 @@
 /**
- * A small ONNX writer: a plain graph description → ModelProto bytes, written field by field with
- * protobufjs's Writer (the field numbers are onnx.proto's). It writes what deepvis itself needs:
- * test fixtures for ops newer than the exporters at hand, and graphs built at run time (gradient
- * graphs for onnxruntime). Float tensors go as raw little-endian bytes, integers as int64. Values
- * are written as given, unchecked — a fixture may be as wrong as a hostile file (dims without data,
- * external data pointing at a FIFO or past its file: test/hostile/).
+ * ONNX graphs → bytes, with the protobufjs static module generated from onnx.proto (onnx_pb.ts,
+ * the decoder's module, with its encoders: no eval, so the page can write graphs too). It writes
+ * what deepvis itself needs: test fixtures for ops newer than the exporters at hand, and graphs
+ * built at run time (gradient graphs for onnxruntime, which mix nodes and initializers decoded from
+ * the model's file — kept as they are — with new ones).
+ *
+ * Attributes: numbers are ints unless given as floats (`{ f: 0.5 }`, `{ floats: [...] }`).
+ * Float tensors go as raw little-endian bytes, integers as int64 unless said otherwise.
  */
-import $protobuf from 'protobufjs/minimal.js';
-
-type Writer = $protobuf.Writer;
+import { onnx } from './onnx_pb.js';
 
 /** An attribute value: numbers are ints unless listed as floats (`{ f: 0.5 }`, `{ floats: [...] }`). */
 export type EncAttr =
   | number
   | string
-  | number[]
+  | readonly number[]
   | { readonly f: number }
   | { readonly floats: readonly number[] }
   /** Inside a function: the calling node's attribute `ref` (type: AttributeProto.AttributeType). */
@@ -27,16 +27,19 @@ export interface EncNode {
   readonly outputs: readonly string[];
   readonly name?: string;
   readonly domain?: string;
-  readonly attrs?: Readonly<Record<string, EncAttr>>;
+  readonly attrs?: Readonly<Record<string, EncAttr | undefined>>;
   /** Node metadata (the dynamo exporter's `pkg.torch.onnx.name_scopes`, …). */
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
+export type EncType = 'float32' | 'int64' | 'int32' | 'bool' | 'uint8';
+
 export interface EncTensor {
   readonly name?: string;
   readonly dims: readonly number[];
-  readonly dtype: 'float32' | 'int64' | 'int32' | 'bool';
-  readonly data: ArrayLike<number>;
+  readonly dtype: EncType;
+  /** The values; none: the dims are written alone, unchecked, as a hostile file may (test/hostile/). */
+  readonly data: ArrayLike<number> | BigInt64Array;
   /** Data in another file instead (`data` ignored): location, offset, length, written as strings as ONNX does. */
   readonly external?: { readonly location: string; readonly offset?: number | string; readonly length?: number | string };
 }
@@ -45,7 +48,7 @@ export interface EncTensor {
 export interface EncValue {
   readonly name: string;
   readonly dims?: readonly (number | string | null)[];
-  readonly dtype?: EncTensor['dtype'];
+  readonly dtype?: EncType;
 }
 
 /** A local function (FunctionProto): nodes calling `domain:name` are replaced by its body. */
@@ -70,131 +73,117 @@ export interface EncGraph {
   readonly irVersion?: number;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly functions?: readonly EncFunction[];
+  /** NodeProto / TensorProto objects decoded from another model (decodeModelProto), kept as they are, before the new ones. */
+  readonly rawNodes?: readonly unknown[];
+  readonly rawInitializers?: readonly unknown[];
 }
 
-const DTYPE = { float32: 1, int32: 6, int64: 7, bool: 9 } as const;
-// Wire types: 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32.
-const tag = (w: Writer, field: number, wire: number) => w.uint32((field << 3) | wire);
+// TensorProto.DataType, AttributeProto.AttributeType
+const DTYPE: Record<EncType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9 };
+const ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
-function message(w: Writer, field: number, body: (w: Writer) => void): void {
-  tag(w, field, 2);
-  w.fork();
-  body(w);
-  w.ldelim();
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+function rawData(t: EncTensor): Uint8Array {
+  const d = t.data;
+  switch (t.dtype) {
+    case 'float32': return bytesOf(d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>));
+    case 'int32': return bytesOf(d instanceof Int32Array ? d : Int32Array.from(d as ArrayLike<number>));
+    case 'bool':
+    case 'uint8': return Uint8Array.from(d as ArrayLike<number>, (v) => (t.dtype === 'bool' ? (v ? 1 : 0) : v));
+    case 'int64': {
+      if (d instanceof BigInt64Array) return bytesOf(d);
+      const src = d as ArrayLike<number>;
+      const b = new BigInt64Array(src.length);
+      for (let i = 0; i < src.length; i++) b[i] = BigInt(Math.trunc(src[i]));
+      return bytesOf(b);
+    }
+  }
 }
 
-const str = (w: Writer, field: number, s: string | undefined) => {
-  if (s != null) tag(w, field, 2).string(s);
-};
-const int = (w: Writer, field: number, v: number) => tag(w, field, 0).int64(v);
-
-function entries(w: Writer, field: number, kv: Readonly<Record<string, string>> | undefined): void {
-  for (const [key, value] of Object.entries(kv ?? {})) message(w, field, (m) => { str(m, 1, key); str(m, 2, value); });
-}
-
-function tensor(w: Writer, t: EncTensor): void {
-  for (const d of t.dims) int(w, 1, d);
-  int(w, 2, DTYPE[t.dtype]);
-  str(w, 8, t.name);
+/** A TensorProto object. */
+export function tensorProto(t: EncTensor): Record<string, unknown> {
+  const head = { name: t.name ?? '', dims: [...t.dims], data_type: DTYPE[t.dtype] };
   if (t.external) {
     const { location, offset, length } = t.external;
-    entries(w, 13, { location, ...(offset != null ? { offset: String(offset) } : {}), ...(length != null ? { length: String(length) } : {}) });
-    int(w, 14, 1);
-    return;
+    const kv = [['location', location], ['offset', offset], ['length', length]].filter(([, v]) => v != null);
+    return { ...head, external_data: kv.map(([key, value]) => ({ key, value: String(value) })), data_location: 1 };
   }
-  const n = t.data.length;
-  let bytes: Uint8Array;
-  if (t.dtype === 'float32') bytes = new Uint8Array(Float32Array.from(t.data).buffer);
-  else if (t.dtype === 'int32') bytes = new Uint8Array(Int32Array.from(t.data).buffer);
-  else if (t.dtype === 'bool') bytes = Uint8Array.from(t.data, (v) => (v ? 1 : 0));
-  else {
-    const b = new BigInt64Array(n);
-    for (let i = 0; i < n; i++) b[i] = BigInt(Math.trunc(t.data[i]));
-    bytes = new Uint8Array(b.buffer);
-  }
-  tag(w, 9, 2).bytes(bytes);
+  if (t.data.length === 0) return head;
+  const n = t.dims.reduce((a, b) => a * b, 1);
+  if (t.data.length !== n) throw new Error(`tensor '${t.name ?? ''}': ${t.data.length} values for dims [${t.dims.join(', ')}]`);
+  return { ...head, raw_data: rawData(t) };
 }
 
-function attribute(w: Writer, name: string, v: EncAttr): void {
-  str(w, 1, name);
-  if (typeof v === 'object' && !Array.isArray(v) && 'ref' in v) {
-    tag(w, 20, 0).int32(v.type);
-    str(w, 21, v.ref);
-    return;
-  }
-  if (typeof v === 'number') {
-    tag(w, 20, 0).int32(2);
-    int(w, 3, v);
-  } else if (typeof v === 'string') {
-    tag(w, 20, 0).int32(3);
-    tag(w, 4, 2).bytes(new TextEncoder().encode(v));
-  } else if (Array.isArray(v)) {
-    tag(w, 20, 0).int32(7);
-    for (const i of v) int(w, 8, i);
-  } else if ('f' in v) {
-    tag(w, 20, 0).int32(1);
-    tag(w, 2, 5).float(v.f);
-  } else if ('floats' in v) {
-    tag(w, 20, 0).int32(6);
-    for (const f of v.floats) tag(w, 7, 5).float(f);
-  } else {
-    tag(w, 20, 0).int32(4);
-    message(w, 5, (m) => tensor(m, v));
-  }
+const isTensor = (v: object): v is EncTensor => 'dims' in v && 'data' in v;
+
+function attrProto(name: string, v: EncAttr): Record<string, unknown> {
+  if (typeof v === 'number') return { name, type: ATTR.INT, i: v };
+  if (typeof v === 'string') return { name, type: ATTR.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return { name, type: ATTR.INTS, ints: [...(v as number[])] };
+  const o = v as Exclude<EncAttr, number | string | readonly number[]>;
+  if ('ref' in o) return { name, type: o.type, ref_attr_name: o.ref };
+  if (isTensor(o)) return { name, type: ATTR.TENSOR, t: tensorProto(o) };
+  if ('f' in o) return { name, type: ATTR.FLOAT, f: o.f };
+  return { name, type: ATTR.FLOATS, floats: [...o.floats] };
 }
 
-function valueInfo(w: Writer, v: EncValue): void {
-  str(w, 1, v.name);
-  message(w, 2, (tp) =>
-    message(tp, 1, (tt) => {
-      int(tt, 1, DTYPE[v.dtype ?? 'float32']);
-      if (v.dims)
-        message(tt, 2, (shape) => {
-          for (const d of v.dims!)
-            message(shape, 1, (dim) => {
-              if (typeof d === 'number') int(dim, 1, d);
-              else if (typeof d === 'string') str(dim, 2, d);
-            });
-        });
-    }),
-  );
+const entries = (kv: Readonly<Record<string, string>> | undefined) => Object.entries(kv ?? {}).map(([key, value]) => ({ key, value }));
+
+/** A NodeProto object (`index` names a node without a name). */
+export function nodeProto(n: EncNode, index = 0): Record<string, unknown> {
+  const attribute = Object.entries(n.attrs ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => attrProto(k, v!));
+  return {
+    input: [...n.inputs], output: [...n.outputs], name: n.name ?? `${n.op}_${index}`, op_type: n.op, domain: n.domain ?? '',
+    attribute, metadata_props: entries(n.metadata),
+  };
 }
 
-function node(w: Writer, n: EncNode, index: number): void {
-  for (const i of n.inputs) str(w, 1, i);
-  for (const o of n.outputs) str(w, 2, o);
-  str(w, 3, n.name ?? `${n.op}_${index}`);
-  str(w, 4, n.op);
-  for (const [k, v] of Object.entries(n.attrs ?? {})) message(w, 5, (a) => attribute(a, k, v));
-  if (n.domain) str(w, 7, n.domain);
-  entries(w, 9, n.metadata);
+function valueInfo(v: EncValue): Record<string, unknown> {
+  const tensor: Record<string, unknown> = { elem_type: DTYPE[v.dtype ?? 'float32'] };
+  if (v.dims) tensor.shape = { dim: v.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : typeof d === 'string' ? { dim_param: d } : {})) };
+  return { name: v.name, type: { tensor_type: tensor } };
+}
+
+/** The ModelProto object for `g`. */
+export function modelProto(g: EncGraph): Record<string, unknown> {
+  const fns = g.functions ?? [];
+  return {
+    ir_version: g.irVersion ?? (g.opset >= 21 ? 10 : 8),
+    producer_name: g.producer ?? 'deepvis',
+    opset_import: [{ domain: '', version: g.opset }, ...[...new Set(fns.map((f) => f.domain))].map((domain) => ({ domain, version: 1 }))],
+    metadata_props: entries(g.metadata),
+    functions: fns.map((f) => ({
+      name: f.name, domain: f.domain, input: [...f.inputs], output: [...f.outputs], attribute: [...(f.attributes ?? [])],
+      node: f.nodes.map((n, i) => nodeProto(n, i)), opset_import: [{ domain: '', version: g.opset }],
+    })),
+    graph: {
+      name: g.name ?? 'graph',
+      node: [...(g.rawNodes ?? []), ...g.nodes.map((n, i) => nodeProto(n, i))],
+      initializer: [...(g.rawInitializers ?? []), ...(g.initializers ?? []).map(tensorProto)],
+      input: g.inputs.map(valueInfo),
+      output: g.outputs.map(valueInfo),
+    },
+  };
+}
+
+type Coder = { encode(m: unknown): { finish(): Uint8Array }; decode(b: Uint8Array): unknown };
+const ModelProto = (onnx as unknown as { ModelProto: Coder }).ModelProto;
+
+/** A ModelProto object (modelProto's, or decodeModelProto's edited) → bytes. */
+export function encodeModelProto(model: unknown): Uint8Array {
+  const b = ModelProto.encode(model).finish();
+  // A plain view, not Node's Buffer: protobufjs reads a Buffer with its Buffer reader, whose byte
+  // fields come out as views that .slice() does not copy (decode.ts relies on copies).
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** ModelProto bytes for `g`. */
 export function encodeOnnx(g: EncGraph): Uint8Array {
-  const w = $protobuf.Writer.create();
-  int(w, 1, g.irVersion ?? (g.opset >= 21 ? 10 : 8));
-  str(w, 2, g.producer ?? 'deepvis');
-  message(w, 7, (gw) => {
-    g.nodes.forEach((n, i) => message(gw, 1, (nw) => node(nw, n, i)));
-    str(gw, 2, g.name ?? 'graph');
-    for (const t of g.initializers ?? []) message(gw, 5, (tw) => tensor(tw, t));
-    for (const v of g.inputs) message(gw, 11, (vw) => valueInfo(vw, v));
-    for (const v of g.outputs) message(gw, 12, (vw) => valueInfo(vw, v));
-  });
-  message(w, 8, (o) => { str(o, 1, ''); int(o, 2, g.opset); });
-  for (const d of new Set((g.functions ?? []).map((f) => f.domain))) message(w, 8, (o) => { str(o, 1, d); int(o, 2, 1); });
-  entries(w, 14, g.metadata);
-  for (const f of g.functions ?? []) {
-    message(w, 25, (fw) => {
-      str(fw, 1, f.name);
-      for (const i of f.inputs) str(fw, 4, i);
-      for (const o of f.outputs) str(fw, 5, o);
-      for (const a of f.attributes ?? []) str(fw, 6, a);
-      f.nodes.forEach((n, i) => message(fw, 7, (nw) => node(nw, n, i)));
-      message(fw, 9, (o) => { str(o, 1, ''); int(o, 2, g.opset); });
-      str(fw, 10, f.domain);
-    });
-  }
-  return w.finish();
+  return encodeModelProto(modelProto(g));
+}
+
+/** An ONNX file's ModelProto as protobufjs objects (byte fields are views of `bytes`: no copy of the weights). */
+export function decodeModelProto(bytes: Uint8Array): Record<string, unknown> {
+  return ModelProto.decode(bytes) as Record<string, unknown>;
 }

@@ -18,5 +18,9 @@ export async function loadOnnx(
     return readExternal(location);
   });
   const runner = runners && !external && graph.inputs.length === 1 ? runners(graph.inputs[0].name, graph.outputs) : null;
-  return fromOnnxGraph(graph, source, meta, overrides, runner);
+  const noRunner = !runners ? 'no native engine here (only Node loads onnxruntime)'
+    : external ? 'the file keeps its weights in external data files'
+      : graph.inputs.length !== 1 ? 'the model has more than one input'
+        : (runners.whyNot?.() || 'onnxruntime is unavailable');
+  return fromOnnxGraph(graph, source, meta, overrides, runner, runner ? '' : noRunner);
 }

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { materialize, NHWC_AXIS } from './layout.js';
 import type { OpCompiler, OpCtx } from './op_types.js';
 
-interface ResizeAttrs {
+export interface ResizeAttrs {
   readonly mode: string;
   readonly transform: string;
   readonly nearest: string;
@@ -92,43 +92,67 @@ function along(x: tf.Tensor, axis: number, matrix: tf.Tensor2D): tf.Tensor {
   return axis === last ? out : tf.transpose(out, perm);
 }
 
+/** What a Resize node does to a tensor of logical `shape`: per axis, the output size and scale, and the interpolation. */
+export interface ResizePlan {
+  readonly at: ResizeAttrs;
+  readonly sizes: readonly number[];
+  readonly scales: readonly number[];
+  /** Axes whose size or scale changes. */
+  readonly resized: readonly number[];
+}
+
+/**
+ * The plan of a Resize node from its attributes and its constant scales / sizes (the importer's
+ * compile and the gradient graph's VJP share it).
+ */
+export function resizePlan(
+  shape: readonly number[], opset: number, attr: <T>(name: string, fallback: T) => T, fail: (why: string) => never,
+  scalesIn: ArrayLike<number> | undefined, sizesIn: readonly number[] | undefined, axesAttr: readonly number[] | undefined,
+): ResizePlan {
+  const rank = shape.length;
+  const mode = attr<string>('mode', 'nearest');
+  const at: ResizeAttrs = {
+    mode,
+    transform: opset < 11 ? 'asymmetric' : attr<string>('coordinate_transformation_mode', 'half_pixel'),
+    nearest: attr<string>('nearest_mode', 'round_prefer_floor'),
+    a: attr<number>('cubic_coeff_a', -0.75),
+    excludeOutside: attr<number>('exclude_outside', 0) === 1,
+    antialias: attr<number>('antialias', 0) === 1 && mode !== 'nearest',
+  };
+  if (!['nearest', 'linear', 'cubic'].includes(at.mode)) fail(`mode '${at.mode}' is not supported`);
+  if (at.transform === 'tf_crop_and_resize') fail("coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
+  const axes = axesAttr?.map((a) => (a < 0 ? a + rank : a)) ?? [...Array(rank).keys()];
+  const scales = shape.map(() => 1), sizes = [...shape];
+  if (sizesIn?.length) {
+    let ratios = axes.map((a, k) => sizesIn[k] / shape[a]);
+    const policy = attr<string>('keep_aspect_ratio_policy', 'stretch');
+    if (policy !== 'stretch') {
+      const r = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+      ratios = ratios.map(() => r);
+      axes.forEach((a) => (sizes[a] = Math.floor(r * shape[a] + 0.5)));
+    } else axes.forEach((a, k) => (sizes[a] = sizesIn[k]));
+    axes.forEach((a, k) => (scales[a] = ratios[k]));
+  } else if (scalesIn && scalesIn.length) {
+    axes.forEach((a, k) => {
+      scales[a] = Number(scalesIn[k]);
+      sizes[a] = Math.floor(shape[a] * scales[a]);
+    });
+  } else fail('has neither scales nor sizes');
+  const resized = shape.map((d, a) => a).filter((a) => sizes[a] !== shape[a] || scales[a] !== 1);
+  return { at, sizes, scales, resized };
+}
+
 const resize: OpCompiler = (ctx: OpCtx) => {
   const meta = ctx.meta(0) ?? ctx.fail('expects a computed input');
   const shape = meta.logical;
-  const rank = shape.length;
-  const at: ResizeAttrs = {
-    mode: ctx.attr('mode', 'nearest'),
-    transform: ctx.opset < 11 ? 'asymmetric' : ctx.attr('coordinate_transformation_mode', 'half_pixel'),
-    nearest: ctx.attr('nearest_mode', 'round_prefer_floor'),
-    a: ctx.attr('cubic_coeff_a', -0.75),
-    excludeOutside: ctx.attr('exclude_outside', 0) === 1,
-    antialias: ctx.attr('antialias', 0) === 1 && ctx.attr('mode', 'nearest') !== 'nearest',
-  };
-  if (!['nearest', 'linear', 'cubic'].includes(at.mode)) ctx.fail(`mode '${at.mode}' is not supported`);
-  if (at.transform === 'tf_crop_and_resize') ctx.fail("coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
-  const axes = (ctx.node.attrs.get('axes') as number[] | undefined)?.map((a) => (a < 0 ? a + rank : a)) ?? [...Array(rank).keys()];
   const [scalesAt, sizesAt] = ctx.opset < 11 ? [1, -1] : [2, 3];
   const scalesIn = ctx.node.inputs[scalesAt] ? ctx.host(scalesAt) : undefined;
   const sizesIn = sizesAt > 0 && ctx.node.inputs[sizesAt] ? ctx.hostInts(sizesAt) : undefined;
   if ((ctx.node.inputs[scalesAt] && !scalesIn) || (sizesAt > 0 && ctx.node.inputs[sizesAt] && !sizesIn)) ctx.fail('its scales or sizes must be known at load');
-  const scales = shape.map(() => 1), sizes = [...shape];
-  if (sizesIn?.length) {
-    let ratios = axes.map((a, k) => sizesIn[k] / shape[a]);
-    const policy = ctx.attr('keep_aspect_ratio_policy', 'stretch');
-    if (policy !== 'stretch') {
-      const r = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
-      ratios = ratios.map(() => r);
-      axes.forEach((a, k) => (sizes[a] = Math.floor(r * shape[a] + 0.5)));
-    } else axes.forEach((a, k) => (sizes[a] = sizesIn[k]));
-    axes.forEach((a, k) => (scales[a] = ratios[k]));
-  } else if (scalesIn && scalesIn.data.length) {
-    axes.forEach((a, k) => {
-      scales[a] = Number(scalesIn.data[k]);
-      sizes[a] = Math.floor(shape[a] * scales[a]);
-    });
-  } else ctx.fail('has neither scales nor sizes');
+  const plan = resizePlan(shape, ctx.opset, (n, f) => ctx.attr(n, f as never) as never, (w) => ctx.fail(w), scalesIn?.data, sizesIn, ctx.node.attrs.get('axes') as number[] | undefined);
+  const { at, sizes, scales } = plan;
   // The batch axis keeps its size whatever the sizes input says (a folded Shape gives the probe's).
-  const resized = shape.map((d, a) => a).filter((a) => !meta.batched?.[a] && (sizes[a] !== shape[a] || scales[a] !== 1));
+  const resized = plan.resized.filter((a) => !meta.batched?.[a]);
   const nhwc = meta.layout === 'nhwc';
   const mats = resized.map((a) => ({
     axis: nhwc ? NHWC_AXIS[a] : a,
