@@ -4,6 +4,7 @@
  */
 import { initEngine, type BackendName, type EngineInfo } from '../engine/backend.js';
 import { patchModeFrom } from '../engine/patches.js';
+import { onnxRuntimeMissing } from '../engine/onnxruntime.js';
 import { loadModel } from '../io/model_files.js';
 import { OutputSession } from '../io/output.js';
 import type { ChannelOrder, InputOverrides, VisModel } from '../model/types.js';
@@ -76,8 +77,14 @@ export function overridesFrom(flags: Record<string, unknown>): InputOverrides {
 export async function modelFrom(flags: Record<string, unknown>, positional?: string): Promise<VisModel> {
   const path = (flags.model as string | undefined) ?? positional;
   if (!path) throw new DeepvisError('--model is required (a model directory, model.json, .onnx, .h5 or .keras file)');
-  return loadModel(path, overridesFrom(flags));
+  const model = await loadModel(path, overridesFrom(flags));
+  // The first command that would use onnxruntime says once why it does not (inspect shows it too).
+  const missing = model.format === 'onnx' && model.forwardEngine === 'tfjs' ? onnxRuntimeMissing() : null;
+  if (missing && !ortNoteSaid) process.stderr.write(`note: ${missing}\n`);
+  ortNoteSaid ||= missing != null;
+  return model;
 }
+let ortNoteSaid = false;
 
 export { fileStem } from '../render/names.js';
 

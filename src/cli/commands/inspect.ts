@@ -1,4 +1,5 @@
 /** deepvis inspect MODEL: the layer table, what the model needs as input, and gradient support. */
+import { onnxRuntimeMissing } from '../../engine/onnxruntime.js';
 import { printable } from '../../errors.js';
 import { gradientCheck } from '../../model/gradient_check.js';
 import type { VisModel } from '../../model/types.js';
@@ -16,6 +17,7 @@ export async function run(argv: string[]): Promise<void> {
   const info = {
     format: model.format,
     forwardEngine: model.forwardEngine ?? 'tfjs',
+    ...(model.format === 'onnx' && model.forwardEngine === 'tfjs' && onnxRuntimeMissing() ? { forwardEngineNote: onnxRuntimeMissing() } : {}),
     input: model.input,
     labels: model.labels,
     logitsLayer: model.logitsLayer,
