@@ -10,7 +10,9 @@ import * as tf from '@tensorflow/tfjs';
 import { itemOf } from '../../engine/read.js';
 import { datasetMax } from '../../analysis/dataset_max.js';
 import { boxAt, crop, receptiveFields } from '../../analysis/receptive_field.js';
+import { classNameOf } from '../../model/labels.js';
 import { DeepvisError } from '../../errors.js';
+import type { VisModel } from '../../model/types.js';
 import type { OutputSession } from '../../io/output.js';
 import { argsFor, missing, runChunked, withDefaults } from '../../methods/method.js';
 import type { MethodResult } from '../../methods/recipe.js';
@@ -127,6 +129,7 @@ export async function run(argv: string[]): Promise<void> {
       ...extras.json,
       units: result.units.map((r, i) => ({
         ...r,
+        class: classNameOf(model, layer.name, r.unit),
         bestDatasetActivation: best ? best.values[i % units.length] : null,
         bestDatasetIndex: best ? best.indices[i % units.length] : null,
         quality: assessment.quality?.[i] ?? null,
@@ -167,7 +170,7 @@ async function writeOutputs(
   });
   // A unit no data-set image turns on is dead; its "optimum" is whatever it started from.
   const labels = result.units.map((r, i) =>
-    (o.best && o.best.values[i % u] <= 0 && r.activation <= 0 ? `${r.unit} dead` : `${r.unit} ${r.activation.toPrecision(3)}`) + (o.quality?.[i] ? ` ${o.quality[i]}` : ''),
+    (o.best && o.best.values[i % u] <= 0 && r.activation <= 0 ? `${r.unit} dead` : `${unitLabel(model, o.layer, r.unit)} ${r.activation.toPrecision(3)}`) + (o.quality?.[i] ? ` ${o.quality[i]}` : ''),
   );
   const title = `${o.layer} - ${o.method}${o.neuron ? ` at ${o.neuron.join(',')}` : ''}`;
   const cols = o.rows ? result.units.length / o.rows.length : undefined;
@@ -179,3 +182,9 @@ async function writeOutputs(
     for (const [i, r] of result.units.entries()) await o.unitOutput.png(path.join(dir, `unit-${r.unit}.png`), tiles[i]);
   }
 }
+
+/** "4 Coat" for a class unit with a known name, else "4". */
+const unitLabel = (model: VisModel, layer: string, unit: number): string => {
+  const name = classNameOf(model, layer, unit);
+  return name ? `${unit} ${name}` : String(unit);
+};

@@ -8,6 +8,7 @@ import simd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm
 import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import threaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { analysis, models, initEngine, type BackendName, type VisModel } from '../../../src/index.js';
+import { withDatasetLabels } from '../../../src/model/labels.js';
 import { fetchConfig, fetchIndex } from './api.js';
 import { $, $button, $canvas, $input, fitOnResize } from './draw.js';
 import { InputManager } from './input.js';
@@ -48,6 +49,7 @@ async function start(): Promise<void> {
     config, model: null, served: -1, index: null, page: null, scanning: false, input: new InputManager($('video') as HTMLVideoElement),
     layer: null, unit: null, acts: null, frames: 0, fps: 0,
   };
+  state.input.dataSpec = config.data?.spec ?? null;
   fitOnResize();
   const unitPanel = new UnitPanel(state);
   const live = new LiveView(state, { onFrame: (x) => unitPanel.onFrame(x), onUnit: (u) => void unitPanel.open(u) });
@@ -106,7 +108,8 @@ async function start(): Promise<void> {
     } else {
       const i = Number(value);
       const m = config.models[i];
-      state.model = await loadModelFromUrl(m.url);
+      // Class names the model lacks come from the served data set (predictions say "Ankle boot", not "9").
+      state.model = withDatasetLabels(await loadModelFromUrl(m.url), config.data?.classNames, config.data?.spec ?? 'served');
       state.served = i;
       state.index = m.index ? await fetchIndex(m.index).catch(() => null) : null;
     }
@@ -127,7 +130,7 @@ async function start(): Promise<void> {
     layerStrip();
     live.refresh();
     embedding.reset(state.model);
-    $('digit-fit').hidden = !isMnistLike(state.model);
+    $('digit-fit').hidden = !isMnistLike(state.model, config.data?.spec);
     const [h, w, c] = state.model.input.shape;
     $('model-info').textContent = `${state.model.format} model, input ${h}×${w}×${c}, range ${state.model.input.range.join('…')}`;
     ready = `model ready on ${engine.backend}${state.index ? `; top-k index of ${state.index.dataset.count} images` : ''}`;
