@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { strToU8, zipSync } from 'fflate';
+import sharp from 'sharp';
 
 const root = path.resolve(import.meta.dirname, '..');
 const RESNET = path.join(root, 'test/fixtures/onnx/trained/mnist-resnet/model.onnx');
@@ -70,3 +72,45 @@ describe('class names for a bare export', () => {
     assert.ok(readdirSync(path.join(site, 'layers')).some((f) => f.startsWith('fc')), 'no page for the Gemm layer');
   });
 });
+
+describe('inputs checked, and said', () => {
+  it('an unknown layer gets "did you mean", a PyTorch checkpoint the export line', () => {
+    oneLine(deepvis('maximize', '--model', bare, '--layer', 'layer3.0.conv', '--out', path.join(dir, 'y1')), /unknown layer 'layer3\.0\.conv'; did you mean layer3\.0\.conv1 or layer3\.0\.conv2/);
+    const pt = path.join(dir, 'pt');
+    mkdirSync(pt);
+    writeFileSync(path.join(pt, 'model.pt'), Buffer.from('PK\x03\x04 not really'));
+    oneLine(deepvis('inspect', path.join(pt, 'model.pt')), /model\.pt: a PyTorch checkpoint.*export it with torch\.onnx\.export/);
+    oneLine(deepvis('inspect', pt), /model\.pt: a PyTorch checkpoint/);
+    // torch.save's zip under another name (archive/data.pkl inside).
+    writeFileSync(path.join(dir, 'weights.keras'), zipSync({ 'archive/data.pkl': new Uint8Array([0x80, 2]), 'archive/version': strToU8('3') }));
+    oneLine(deepvis('inspect', path.join(dir, 'weights.keras')), /weights\.keras: a PyTorch checkpoint/);
+  });
+
+  it('says and records how a big colour photo was fitted to a 28×28 grey model', async () => {
+    const photo = path.join(dir, 'holiday photo.jpg');
+    const w = 2048, h = 1536;
+    const px = Buffer.alloc(w * h * 3, 120);
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).jpeg().toFile(photo);
+    const out = path.join(dir, 'fit');
+    const r = deepvis('attribute', '--model', bare, '--input', photo, '--method', 'saliency', '--out', out, '--quiet');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /holiday photo\.jpg: resized from 2048×1536 to 28×28, centre-cropped to the model's aspect \(25% cut; --fit pad keeps it whole\), converted from colour to grey/);
+    const json = JSON.parse(readFileSync(path.join(out, readdirSync(out).find((f) => f.endsWith('.json'))!), 'utf8')) as { inputFit: { from: number[]; to: number[]; fit: string; lost: number; colour: string }[] };
+    assert.deepEqual(json.inputFit.map((f) => [f.from, f.to, f.fit, f.lost, f.colour]), [[[2048, 1536, 3], [28, 28, 1], 'cover', 0.25, 'colour to grey']]);
+    const padded = deepvis('attribute', '--model', bare, '--input', photo, '--fit', 'pad', '--method', 'saliency', '--out', path.join(dir, 'fit-pad'), '--quiet');
+    assert.equal(padded.status, 0, padded.stderr);
+    assert.match(padded.stdout, /padded with black to the model's aspect \(25% of the input\)/);
+  });
+
+  it('warns in one line when the value range collapses the accuracy on the data set at hand', () => {
+    const wrong = deepvis('topk', '--model', bare, '--input-range', '0,255', '--data', 'mnist', '--layers', 'fc', '--units', '0', '--out', path.join(dir, 'tk1'), '--quiet');
+    assert.equal(wrong.status, 0, wrong.stderr);
+    const lines = wrong.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, wrong.stderr);
+    assert.match(lines[0], /^warning: fed at 0…255, the model gets [\d.]+% of mnist's first 256 images right \(chance 10\.0%\); at 0…1 it gets 9\d\.\d%: it likely expects 0,1 \(--input-range 0,1/);
+    const right = deepvis('topk', '--model', bare, '--data', 'mnist', '--layers', 'fc', '--units', '0', '--out', path.join(dir, 'tk2'), '--quiet');
+    assert.equal(right.status, 0, right.stderr);
+    assert.equal(right.stderr, '');
+  });
+});
+

@@ -9,6 +9,8 @@ import { onnxRuntimeMissing } from '../engine/onnxruntime.js';
 import { loadModel } from '../io/model_files.js';
 import { classUnits, namesClasses, parseLabelsFile, withLabels } from '../model/labels.js';
 import { OutputSession } from '../io/output.js';
+import type { FitMode } from '../io/image.js';
+import { inputFitting } from './inputs.js';
 import type { ChannelOrder, InputOverrides, VisModel } from '../model/types.js';
 import { parseTokens } from '../model/tokens.js';
 import { DeepvisError, printable } from '../errors.js';
@@ -28,6 +30,7 @@ export const MODEL_FLAGS = {
   mean: { type: 'numbers', help: 'per-channel mean the model subtracts, in input-range units (ImageNet: 0.485,0.456,0.406)' },
   std: { type: 'numbers', help: 'per-channel std the model divides by (ImageNet: 0.229,0.224,0.225)' },
   tokens: { type: 'string', help: "a transformer's token layout, e.g. prefix=1,grid=14x14 (class token + 14×14 patches), when deepvis cannot infer it" },
+  fit: { type: 'string', help: "how an input image of another size or aspect is fitted: 'cover' (scale and centre-crop) or 'pad' (scale and pad with black)", choices: ['cover', 'pad'], default: 'cover' },
   labels: { type: 'string', help: 'class names: a file with one name a line, or a JSON list (overrides the model\'s and deepvis.json\'s)' },
 } as const satisfies FlagSpecs;
 
@@ -80,6 +83,7 @@ export function overridesFrom(flags: Record<string, unknown>): InputOverrides {
 export async function modelFrom(flags: Record<string, unknown>, positional?: string): Promise<VisModel> {
   const path = (flags.model as string | undefined) ?? positional;
   if (!path) throw new DeepvisError('--model is required (a model directory, model.json, .onnx, .h5 or .keras file)');
+  inputFitting.mode = (flags.fit as FitMode | undefined) ?? 'cover';
   let model = await loadModel(path, overridesFrom(flags));
   const labelsFile = flags.labels as string | undefined;
   if (labelsFile) {

@@ -19,7 +19,7 @@ import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { required, type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
-import { imagesFrom } from '../inputs.js';
+import { imagesFrom, inputFitting } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { checkMethodFlags, methodFlags, methodHelp, methodIn, optionsOf, type MethodRow } from '../method_flags.js';
 import { TARGET_FLAGS, targetFrom } from './occlusion.js';
@@ -109,7 +109,7 @@ export async function run(argv: string[]): Promise<void> {
   const stem = `attribute-${flags.method === 'all' ? 'all' : methods.map((m) => m.name).join('+')}`;
   await output.png(`${stem}.png`, grid(tiles, { cols: methods.length + 1, labels, minTile: 84, title: `attribution of ${layer} (label: method, unit)` }));
   await output.json(`${stem}.json`, {
-    model: flags.model, backend: engine.backend, images: input.names, imageLabels: input.labels,
+    model: flags.model, backend: engine.backend, images: input.names, imageLabels: input.labels, inputFit: inputFitting.record,
     maps: results.map((r) => ({ method: r.method, layer: r.layer, units: r.units, neurons: r.neurons ?? null, scores: r.scores, camLayer: r.camLayer ?? null, seconds: r.seconds, heatShape: [n, h, w], heat: Array.from(r.heat, (v) => +v.toPrecision(5)) })),
   });
   await output.commit();

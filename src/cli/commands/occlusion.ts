@@ -12,7 +12,7 @@ import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage } from '../../render/image.js';
 import { required, usage, type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
-import { imageFrom } from '../inputs.js';
+import { imageFrom, inputFitting } from '../inputs.js';
 
 export const TARGET_FLAGS = {
   layer: { type: 'string', help: "target layer (default: the logits, i.e. class scores)" },
@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<void> {
   await output.png(`${stem}.png`, grid([base, heatOverlay(base, r.heat.map((v) => Math.max(v, 0))), heatImage(r.heat, h, w, { signed: negative })], {
     labels: ['input', 'drop', negative ? 'drop (signed)' : 'drop'], minTile: 112, cols: 3, title: `occlusion ${r.size}px/${r.stride}: ${what}, base ${r.base.toPrecision(3)}`,
   }));
-  await output.json(`${stem}.json`, { model: flags.model, input, backend: engine.backend, ...r, heat: Array.from(r.heat, (v) => +v.toPrecision(5)) });
+  await output.json(`${stem}.json`, { model: flags.model, input, inputFit: inputFitting.record, backend: engine.backend, ...r, heat: Array.from(r.heat, (v) => +v.toPrecision(5)) });
   await output.commit();
   console.log(`wrote ${output.final(stem)}.png and ${stem}.json (${r.seconds.toFixed(2)}s)`);
   model.dispose();
