@@ -114,3 +114,26 @@ describe('inputs checked, and said', () => {
   });
 });
 
+
+describe('defaults that do not mislead', () => {
+  it('Grad-CAM names its default layer on stdout and in the JSON', () => {
+    const out = path.join(dir, 'cam');
+    const r = deepvis('attribute', '--model', bare, '--input', 'mnist:3', '--method', 'gradcam', '--out', out, '--quiet');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^CAM layer: layer3\.0\.relu_1 \(the last spatial feature map before the target with more channels than it has classes; --cam-layer chooses another\)$/m);
+    const json = JSON.parse(readFileSync(path.join(out, 'attribute-gradcam.json'), 'utf8')) as { maps: { camLayer: string; camLayerFrom: string }[] };
+    assert.equal(json.maps[0].camLayer, 'layer3.0.relu_1');
+    assert.match(json.maps[0].camLayerFrom, /^default: the last spatial feature map/);
+  });
+
+  it('a data set too small for quality scores is refused before the work, naming the folder given', async () => {
+    const five = path.join(dir, 'five');
+    mkdirSync(five);
+    for (let i = 0; i < 5; i++) await sharp(Buffer.alloc(28 * 28, 40 * i), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(path.join(five, `d${i}.png`));
+    const started = Date.now();
+    const r = deepvis('maximize', '--model', bare, '--data', five, '--layer', 'fc', '--units', '0', '--method', 'maco', '--steps', '400', '--out', path.join(dir, 'mc'));
+    oneLine(r, new RegExp(`quality scores need at least 2 data-set images; the held-out 20% of ${five.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} has 1 \\(put at least 10 images in the folder\\)`));
+    assert.ok(!existsSync(path.join(dir, 'mc')), 'an output folder was left');
+    assert.ok(Date.now() - started < 60_000, 'the refusal came after the work');
+  });
+});
