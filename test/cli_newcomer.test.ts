@@ -100,6 +100,10 @@ describe('inputs checked, and said', () => {
     const padded = deepvis('attribute', '--model', bare, '--input', photo, '--fit', 'pad', '--method', 'saliency', '--out', path.join(dir, 'fit-pad'), '--quiet');
     assert.equal(padded.status, 0, padded.stderr);
     assert.match(padded.stdout, /padded with black to the model's aspect \(25% of the input\)/);
+    // Output names from the input's file stem, not its whole path.
+    const occ = deepvis('occlusion', '--model', bare, '--input', photo, '--out', path.join(dir, 'occ'), '--quiet');
+    assert.equal(occ.status, 0, occ.stderr);
+    assert.deepEqual(readdirSync(path.join(dir, 'occ')).sort(), ['occlusion-holiday_photo.json', 'occlusion-holiday_photo.png']);
   });
 
   it('warns in one line when the value range collapses the accuracy on the data set at hand', () => {

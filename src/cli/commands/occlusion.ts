@@ -11,7 +11,8 @@ import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage } from '../../render/image.js';
 import { required, usage, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { inputStem } from '../../render/names.js';
 import { imageFrom, inputFitting } from '../inputs.js';
 
 export const TARGET_FLAGS = {
@@ -50,7 +51,7 @@ export async function run(argv: string[]): Promise<void> {
   const base = toImage(image.dataSync(), [h, w, c], { mode: 'range', range: model.input.range });
   image.dispose();
   const what = `${r.layer} ${model.labels?.[r.unit] ?? r.unit}${r.neuron ? ` at ${r.neuron.join(',')}` : ''}`;
-  const stem = `occlusion-${fileStem(input)}`;
+  const stem = `occlusion-${inputStem(input)}`;
   const negative = r.heat.some((v) => v < 0);
   await output.png(`${stem}.png`, grid([base, heatOverlay(base, r.heat.map((v) => Math.max(v, 0))), heatImage(r.heat, h, w, { signed: negative })], {
     labels: ['input', 'drop', negative ? 'drop (signed)' : 'drop'], minTile: 112, cols: 3, title: `occlusion ${r.size}px/${r.stride}: ${what}, base ${r.base.toPrecision(3)}`,
