@@ -106,7 +106,9 @@ describe('data-centric commands', () => {
     assert.equal(occ.drops.length, 8);
     ok('attribute', '--model', m, '--input', 'mnist:0-2', '--samples', '4', '--ig-steps', '8', '--out', out);
     const attr = json(path.join(out, 'attribute-all.json'));
-    assert.equal(attr.maps.length, ATTRIBUTIONS.length, '--method all runs every method');
+    // Every method runs but those a CNN cannot serve (attention maps), each skipped with its reason in the JSON.
+    assert.deepEqual([...attr.maps.map((x: { method: string }) => x.method), ...attr.skipped.map((x: { method: string }) => x.method)].sort(), ATTRIBUTIONS.map((x) => x.name).sort(), '--method all runs every method');
+    assert.deepEqual(attr.skipped.map((x: { method: string }) => x.method), ['attention', 'rollout', 'chefer']);
     assert.equal(attr.maps.find((x: { method: string }) => x.method === 'gradcam').camLayer, 'conv3');
     await isPng(path.join(out, 'attribute-all.png'));
 

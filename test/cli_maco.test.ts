@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { compared } from '../src/cli/commands/maximize_compare.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 let dir: string;
@@ -63,7 +64,7 @@ describe('maximize: maco, accentuate, compare-methods', () => {
     const md = readFileSync(path.join(out, 'logits-compare.md'), 'utf8');
     for (const m of ['erhan', 'yosinski 1', 'yosinski 4', 'lucid', 'maco']) assert.match(md, new RegExp(`\\| ${m} \\|`));
     const json = JSON.parse(readFileSync(path.join(out, 'logits-compare.json'), 'utf8'));
-    assert.equal(json.methods.length, 7);
+    assert.deepEqual(json.methods.map((m: { method: string }) => m.method), compared().map(([label]) => label), 'every method of the registry, each variant once');
     assert.deepEqual(json.quality.path, ['dense1', 'dense2'], "the MLP's dense layers below the logits");
     assert.ok(existsSync(path.join(out, 'logits-compare.png')));
   });

@@ -336,3 +336,83 @@ for (const c of CASES) {
     });
   });
 }
+
+/**
+ * The trained transformer-era fixtures (issue 24 item 5): torchvision's ViT (patch 4, 4 blocks, a
+ * class token on a 7×7 grid) and ConvNeXt, trained by PyTorch on the same split. deepvis predicts
+ * as torch did; the transformer's own methods run from the CLI and sit on the strokes.
+ */
+describe('imported transformer-era models (ViT, ConvNeXt; ONNX from PyTorch, trained)', () => {
+  for (const name of ['mnist-vit', 'mnist-convnext']) {
+    it(`${name}: accuracy and logits as torch's`, async () => {
+      const m = path.join(FIXTURES, name);
+      const train = json(path.join(m, 'train.json'));
+      const model = await loadModel(m);
+      try {
+        const pred: number[] = [];
+        for (let i = 0; i < test.count; i += 250) {
+          const n = Math.min(250, test.count - i);
+          pred.push(...tf.tidy(() => model.predict(tf.tensor4d(test.images.subarray(i * 784, (i + n) * 784), [n, 28, 28, 1])).argMax(1).arraySync() as number[]));
+        }
+        const acc = pred.filter((p, i) => p === test.labels![i]).length / test.count;
+        assert.ok(Math.abs(acc - train.testAccuracy) <= 0.005, `deepvis ${acc} vs torch ${train.testAccuracy}`);
+        assert.ok(acc > 0.9, `a trained model: accuracy ${acc}`);
+        const agree = pred.filter((p, i) => String(p) === train.testPredictions[i]).length;
+        assert.ok(agree >= test.count - 2, `${test.count - agree} of ${test.count} predictions differ from torch's`);
+        const logits = tf.tidy(() => model.predict(tf.tensor4d(test.images.subarray(0, 16 * 784), [16, 28, 28, 1])).dataSync() as Float32Array);
+        assertClose(logits, (typeof train.logits16 === 'string' ? JSON.parse(train.logits16) : train.logits16).flat(), 1e-4, `${name} logits`);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  it('mnist-vit: attribute --method attention,rollout,chefer,token-similarity from the CLI: the maps written, token similarity on the ViT CAM layer', async () => {
+    const o = path.join(dir, 'vit-attr');
+    await cli('attribute', '--model', path.join(FIXTURES, 'mnist-vit'), '--input', 'mnist:0-3', '--method', 'attention,rollout,chefer,token-similarity', '--out', o, '--quiet');
+    const r = json(path.join(o, 'attribute-attention+rollout+chefer+token-similarity.json'));
+    assert.equal(r.maps.find((x: { method: string }) => x.method === 'token-similarity').camLayer, 'vit.encoder.layers.encoder_layer_3.ln_1');
+    await isPng(path.join(o, 'attribute-attention+rollout+chefer+token-similarity.png'));
+  });
+
+  it('maximize --target cosine:REF (two references in a .npy): each image beats every data-set digit of another class; a short .json is one line', async () => {
+    const m = path.join(FIXTURES, 'mnist-resnet');
+    const model = await loadModel(m);
+    const o = path.join(dir, 'cosine');
+    mkdirSync(o, { recursive: true });
+    try {
+      // References: the embeddings at the pooled layer of test digit 0 and of a digit of another
+      // class, saved as np.save would ([2, 32] float32): two images at once.
+      const other = Array.from(test.labels!).findIndex((l) => l !== test.labels![0]);
+      const emb = (i: number) => tf.tidy(() => Array.from(model.activations(tf.tensor4d(test.images.subarray(i * 784, (i + 1) * 784), [1, 28, 28, 1]), ['Flatten'])[0].dataSync()));
+      const refs = [emb(0), emb(other)];
+      let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 32), }";
+      header += ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
+      const npy = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, header.length, 0]), Buffer.from(header, 'latin1'), Buffer.from(Float32Array.from(refs.flat()).buffer)]);
+      writeFileSync(path.join(o, 'refs.npy'), npy);
+      await cli('maximize', '--model', m, '--layer', 'Flatten', '--target', `cosine:${path.join(o, 'refs.npy')}`, '--method', 'erhan', '--steps', '128', '--out', path.join(o, 'json'), '--quiet');
+      const r = json(path.join(o, 'json', 'Flatten-erhan.json'));
+      assert.equal(r.units.length, 2);
+      assert.match(r.objective, /cosine to a reference/);
+      // Cosine of every test digit of another class to each reference: the optimized image beats them all.
+      const labels = [test.labels![0], test.labels![other]];
+      const cos = tf.tidy(() => {
+        const a = model.activations(tf.tensor4d(test.images.subarray(0, 500 * 784), [500, 28, 28, 1]), ['Flatten'])[0];
+        const r = tf.tensor2d(refs);
+        return a.matMul(r.transpose()).div(a.norm('euclidean', 1, true).mul(r.norm('euclidean', 1).expandDims(0))).arraySync() as number[][];
+      });
+      for (const k of [0, 1]) {
+        const bestOther = Math.max(...cos.filter((_, i) => test.labels![i] !== labels[k]).map((row) => row[k]));
+        assert.ok(r.units[k].activation > bestOther, `reference ${k}: cosine ${r.units[k].activation} vs best other-class digit ${bestOther}`);
+      }
+      // A reference of the wrong length: one line with both lengths, before any work.
+      writeFileSync(path.join(o, 'short.json'), JSON.stringify([1, 2, 3]));
+      const bad = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), 'maximize', '--model', m, '--layer', 'Flatten', '--target', `cosine:${path.join(o, 'short.json')}`, '--out', path.join(o, 'bad')], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(bad.status, 1, bad.stderr);
+      assert.match(bad.stderr.trim(), /^deepvis maximize: the reference embedding of .*short\.json has 3 values; 'Flatten' has 32$/);
+      assert.ok(!existsSync(path.join(o, 'bad', 'Flatten-erhan.json')));
+    } finally {
+      model.dispose();
+    }
+  });
+});

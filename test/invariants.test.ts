@@ -94,7 +94,8 @@ const METHODS: Record<string, { layer: string; run: Run }> = {
 
 function tape(): { depth: number; active: unknown } {
   const s = tapeState();
-  return { depth: s.gradientDepth, active: s.activeTape };
+  // tfjs leaves activeTape undefined until the first gradient: released is null or undefined.
+  return { depth: s.gradientDepth, active: s.activeTape ?? null };
 }
 
 /** The kernels whose backward rules engine/rules.ts swaps. */

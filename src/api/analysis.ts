@@ -14,3 +14,4 @@ export { embed, knnAccuracy } from '../analysis/embedding.js';
 export { activationsOf, topPredictions, predictionsFrom, type LayerActivations, type Prediction } from '../analysis/activations.js';
 export { estimateSteps, compareWithBlank } from '../analysis/data_driven_steps.js';
 export { isolatedPixels, noiseOnsets } from '../analysis/noise.js';
+export { classTokenEntropy, concentration, meanAttentionDistance } from '../analysis/attention_stats.js';

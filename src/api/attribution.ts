@@ -15,3 +15,4 @@ export { saliency, guidedBackprop, deconvnet, integratedGradients, type Integrat
 export { gradientTimesInput, occlusionMap } from '../attribution/input_methods.js';
 export { resolveTarget, targetScores, READING_KINDS, type ReadingKind, type ResolvedTarget, type TargetReading, type TargetSpec } from '../objectives/target.js';
 export { withRules, type BackwardRules, type ReluRule, type Unpool } from '../engine/rules.js';
+export { attentionBlocks, attentionLack, attentionMap, cheferMap, headMap, rolloutMap, type AttentionMapArgs, type RolloutArgs } from '../attribution/transformer_maps.js';

@@ -13,6 +13,7 @@ import { smoothGrad2Method, smoothGradMethod, varGradMethod } from './noise_tunn
 import { attentionMethod } from './attention.js';
 import { cheferMethod } from './chefer.js';
 import { rolloutMethod } from './rollout.js';
+import { tokenSimilarityMethod } from './token_similarity.js';
 
 export const ATTRIBUTIONS: readonly AnyAttribution[] = [
   saliencyMethod,
@@ -32,6 +33,7 @@ export const ATTRIBUTIONS: readonly AnyAttribution[] = [
   attentionMethod,
   rolloutMethod,
   cheferMethod,
+  tokenSimilarityMethod,
 ];
 
 /** The method of that name; an unknown name is one line listing the known ones. */

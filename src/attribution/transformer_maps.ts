@@ -65,8 +65,12 @@ export function attentionMap(model: VisModel, x: tf.Tensor4D, args: AttentionMap
   if (typeof head === 'number' && (head < 0 || head >= heads || !Number.isInteger(head))) {
     throw new DeepvisError(`head ${head} is out of range; block ${b.name} has heads 0–${heads - 1}`);
   }
+  return tf.tidy(() => headMap(blockAttentions(model, x, [b])[0], head, tokens, x));
+}
+
+/** One head's (or the fused heads') attention [N, T, T, heads] from the class token to the patches, at the input's size. */
+export function headMap(a: tf.Tensor4D, head: number | HeadFusion, tokens: Pick<TokenLayout, 'prefix' | 'grid'>, x: tf.Tensor4D): tf.Tensor3D {
   return tf.tidy(() => {
-    const [a] = blockAttentions(model, x, [b]);
     const fused = typeof head === 'number' ? tf.slice(a, [0, 0, 0, head], [-1, -1, -1, 1]).squeeze([3]) as tf.Tensor3D : fuseHeads(a, head);
     return toInput(patchRelevance(fused, tokens), x);
   });

@@ -9,6 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { tidyData } from '../engine/read.js';
 import type { VisModel } from '../model/types.js';
+import { DeepvisError } from '../errors.js';
+import { direction } from '../objectives/layer.js';
 import type { Objective } from '../objectives/objective.js';
 import { checkUnits, units as unitObjective, type UnitSelector } from '../objectives/units.js';
 import { drain, type Steps } from '../optimize/drive.js';
@@ -27,6 +29,8 @@ export interface UnitRequest extends RunControl {
   readonly layer: string;
   readonly units: readonly number[];
   readonly neuron?: UnitSelector['neuron'];
+  /** Directions in the layer's channel space instead of units: `units` index them (Olah et al. 2017); `cosine` reads the cosine similarity to each. */
+  readonly directions?: { readonly vectors: readonly (readonly number[])[]; readonly cosine: boolean };
 }
 
 export interface UnitOutcome {
@@ -57,6 +61,12 @@ export function disposable<R extends object>(r: R): R & { dispose(): void } {
 
 export function unitObjectiveOf(model: VisModel, req: UnitRequest, perItem = req.units): Objective {
   const layer = model.layer(req.layer);
+  if (req.directions) {
+    const { vectors, cosine } = req.directions;
+    const bad = perItem.find((i) => !(Number.isInteger(i) && i >= 0 && i < vectors.length));
+    if (bad != null) throw new DeepvisError(`direction ${bad} out of range: ${vectors.length} given`);
+    return direction(layer, perItem.map((i) => vectors[i]), { cosine });
+  }
   checkUnits(layer, req.units, { neuron: req.neuron });
   return unitObjective(layer, perItem, { neuron: req.neuron });
 }

@@ -4,7 +4,9 @@
  *   "enhance whatever the layer detected", every unit pushed in the direction it already fires.
  * - direction (Olah et al. 2017, "Feature Visualization"): a vector in the layer's channel space;
  *   the score is the mean over positions of the dot product with the unit-length direction, so a
- *   channel is the special case of a one-hot direction.
+ *   channel is the special case of a one-hot direction. With `cosine`, each position's dot product
+ *   is divided by the activation's norm there: the cosine similarity to a reference embedding
+ *   (a CLIP text embedding, another image's), which the image cannot raise by scale alone.
  */
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
@@ -20,10 +22,10 @@ export function deepDream(layer: LayerInfo): Objective {
 }
 
 /** `directions` holds one vector per batch item, or a single one shared by the batch. */
-export function direction(layer: LayerInfo, directions: readonly (readonly number[])[]): Objective {
+export function direction(layer: LayerInfo, directions: readonly (readonly number[])[], args: { cosine?: boolean } = {}): Objective {
   for (const d of directions) {
     if (d.length !== layer.units) {
-      throw new DeepvisError(`direction has ${d.length} components but layer '${layer.name}' has ${layer.units} channels`);
+      throw new DeepvisError(`${args.cosine ? 'the reference embedding' : 'direction'} has ${d.length} components but layer '${layer.name}' has ${layer.units} ${layer.outputShape.length === 3 ? 'channels' : 'units'}`);
     }
     if (!d.some((v) => v !== 0)) throw new DeepvisError('direction is the zero vector');
   }
@@ -41,8 +43,9 @@ export function direction(layer: LayerInfo, directions: readonly (readonly numbe
       }
       const v = tf.tensor2d(unit.length === 1 ? Array(n).fill(unit[0]) : unit, [n, layer.units]);
       const flat = a.reshape([n, -1, layer.units]);
-      return flat.mul(v.expandDims(1)).sum(2).mean(1) as tf.Tensor1D;
+      const dot = flat.mul(v.expandDims(1)).sum(2);
+      return (args.cosine ? dot.div(tf.maximum(flat.norm('euclidean', 2), 1e-12)) : dot).mean(1) as tf.Tensor1D;
     },
-    `${layer.name} direction`,
+    `${layer.name} ${args.cosine ? 'cosine to a reference' : 'direction'}`,
   );
 }

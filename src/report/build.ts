@@ -5,6 +5,7 @@
  * last — a site without index.html is an unfinished one. A shard run (plan.shard N > 1) computes
  * its part only and returns no pages.
  */
+import { attentionLack } from '../attribution/transformer_maps.js';
 import type { VisModel } from '../model/types.js';
 import { computeShard, computeShared, groupKey, visArtifact, visKinds, type Progress, type ReportData } from './compute.js';
 import { historySections, type Checkpoint, type HistoryUnit } from './history.js';
@@ -13,6 +14,7 @@ import { buildSite } from './pages.js';
 import type { ReportPlan } from './plan.js';
 import type { Section } from './site.js';
 import type { ArtifactStore, Stored } from './store.js';
+import { computeTransformerAtlas, type TransformerAtlas } from './transformer.js';
 import type { VisData, VisKind } from './vis.js';
 
 export interface ReportInput {
@@ -52,6 +54,12 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
     vis.set(groupKey(g), byKind);
   }
   const shared = await computeShared(ctx, input.scanShards ?? input.plan.shard[1]);
+  // A vision transformer's block and class pages (its attention, rollout and Chefer maps).
+  let transformer: Stored<TransformerAtlas> | null = null;
+  if (input.data && attentionLack(input.model) == null) {
+    input.onProgress?.({ done: 0, total: 1, phase: 'transformer blocks and classes' });
+    transformer = await input.store.cached('transformer', { model: input.hash, dataset: input.data.spec, version: 1 }, () => computeTransformerAtlas(input.model, input.data!.set));
+  }
   let unitExtras: Map<string, Section[]> | undefined;
   const files = new Map<string, string>();
   if (input.history && input.history.checkpoints.length) {
@@ -60,7 +68,7 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
     files.set('history.json', JSON.stringify(h.json, null, 1) + '\n');
   }
   const pages = buildSite({
-    model: input.model, modelPath: input.modelPath, hash: input.hash, plan: input.plan, vis, shared, dataSpec: input.data?.spec ?? null, unitExtras, serveUrl: input.serveUrl, modelExtras: input.modelExtras,
+    model: input.model, modelPath: input.modelPath, hash: input.hash, plan: input.plan, vis, shared, dataSpec: input.data?.spec ?? null, unitExtras, transformer, serveUrl: input.serveUrl, modelExtras: input.modelExtras,
     historyLink: unitExtras ? { text: `${input.history!.units.map((u) => `${u.layer} ${u.unit}`).join(', ')} over ${input.history!.checkpoints.length} checkpoints`, href: unitPathOf(input.history!.units[0]) } : undefined,
   });
   let index = '';

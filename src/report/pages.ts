@@ -13,6 +13,7 @@ import type { UnitExamples } from './examples.js';
 import { challengersOf, type ReportPlan, type UnitGroup } from './plan.js';
 import type { Figure, Link, Page, Section, Tile } from './site.js';
 import type { Stored } from './store.js';
+import { transformerPages, type TransformerAtlas } from './transformer.js';
 import type { VisData, VisKind } from './vis.js';
 
 export interface SiteInput {
@@ -29,6 +30,8 @@ export interface SiteInput {
   readonly serveUrl?: string;
   /** Extra sections of the model page (the attribution evaluation). */
   readonly modelExtras?: readonly Section[];
+  /** A vision transformer's block and class pages (transformer.ts). */
+  readonly transformer?: Stored<TransformerAtlas> | null;
 }
 
 export interface SitePage {
@@ -137,7 +140,11 @@ export function buildSite(s: SiteInput): SitePage[] {
       json,
     });
   });
-  pages.push(modelPage(s));
+  const tx = s.transformer ? transformerPages(s.transformer, (layer) => (layers.some((l) => l.name === layer) ? layerPath(layer) : null)) : null;
+  for (const p of tx?.pages ?? []) {
+    pages.push({ page: { path: p.path, title: p.title, crumbs: [home], nav: { prev: p.prev, next: p.next }, sections: p.sections, json: p.path.replace(/\.html$/, '.json') }, json: p.json });
+  }
+  pages.push(modelPage(s, tx?.model ?? []));
   return pages;
 }
 
@@ -234,7 +241,7 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
   };
 }
 
-function modelPage(s: SiteInput): SitePage {
+function modelPage(s: SiteInput, transformer: readonly Section[]): SitePage {
   const m = s.model;
   const inp = m.input;
   const reported = new Set(s.plan.layers.map((l) => l.name));
@@ -246,6 +253,7 @@ function modelPage(s: SiteInput): SitePage {
     ['channel order', `${inp.channelOrder} (${fromWhere(inp.provenance.channelOrder)})`],
     ['normalization', `${inp.normalize ? `mean ${inp.normalize.mean.join(',')}, std ${inp.normalize.std.join(',')}` : 'none'} (${fromWhere(inp.provenance.normalize)})`],
     ['class names', m.labels ? `${m.labels.join(', ')}${typeof m.metadata.labelsFrom === 'string' ? ` (${m.metadata.labelsFrom})` : ''}` : 'not known (give --labels FILE, or labels in a deepvis.json next to the model)'],
+    ...(m.transformer?.tokens ? [['tokens', `${m.transformer.tokens.prefix} prefix + a ${m.transformer.tokens.grid.join('×')} patch grid (from ${m.transformer.tokens.source}); ${m.transformer.blocks.length} blocks`] as const] : []),
     ['data set', s.dataSpec ?? 'none (no data-set views)'],
   ];
   const acc = s.shared.accuracy?.data;
@@ -255,7 +263,7 @@ function modelPage(s: SiteInput): SitePage {
   const json = { model: s.modelPath, hash: s.hash, format: m.format, input: inp, labels: m.labels, dataset: s.dataSpec, accuracy: acc ?? null, plan: { layers: s.plan.layers.map((l) => l.name), methodsOf: s.plan.methodsOf, methods: s.plan.methods, k: s.plan.k, seed: s.plan.seed }, layers: m.layers.map((l) => ({ name: l.name, kind: l.kind, outputShape: l.outputShape, activation: l.activation ?? null, parameters: params(l.name) })) };
   const first = s.plan.layers[0];
   return {
-    page: { path: 'index.html', title: `deepvis atlas: ${s.modelPath}`, crumbs: [], nav: { nextLayer: { text: `layer ${first.name}`, href: layerPath(first.name) } }, sections: [{ kind: 'facts', title: 'Model', items: facts }, { kind: 'table', title: 'Layers', head: ['layer', 'op', 'output shape', 'activation', 'parameters'], rows }, ...(s.modelExtras ?? [])], json: 'index.json' },
+    page: { path: 'index.html', title: `deepvis atlas: ${s.modelPath}`, crumbs: [], nav: { nextLayer: { text: `layer ${first.name}`, href: layerPath(first.name) } }, sections: [{ kind: 'facts', title: 'Model', items: facts }, { kind: 'table', title: 'Layers', head: ['layer', 'op', 'output shape', 'activation', 'parameters'], rows }, ...transformer, ...(s.modelExtras ?? [])], json: 'index.json' },
     json,
   };
 }

@@ -86,8 +86,21 @@ export function parseShard(text: string): [number, number] {
 const seedOf = (seed: number, layer: string, unit: number): number =>
   createHash('sha256').update(`${seed}/${layer}/${unit}`).digest().readUInt32LE(0) % 2147483647;
 
+/**
+ * Every dense and conv layer; on a transformer, each block's weighted layers give way to its MLP
+ * units (the expanded GELU layer, Ghiasi et al. 2022's unit of a ViT block).
+ */
+function defaultLayers(model: VisModel): LayerInfo[] {
+  const weighted = scannableLayers(model).filter((l) => isWeighted(model, l));
+  const blocks = (model.transformer?.blocks ?? []).filter((b) => b.mlp != null);
+  if (!blocks.length) return weighted;
+  const inBlock = (name: string) => blocks.some((b) => name.startsWith(`${b.name}.`) || name.startsWith(`${b.name}/`));
+  const keep = new Set([...weighted.filter((l) => !inBlock(l.name)).map((l) => l.name), ...blocks.map((b) => b.mlp!)]);
+  return model.layers.filter((l) => keep.has(l.name));
+}
+
 export function planReport(model: VisModel, args: ReportPlanArgs = {}): ReportPlan {
-  const layers = args.layers?.length ? args.layers.map((l) => model.layer(l)) : scannableLayers(model).filter((l) => isWeighted(model, l));
+  const layers = args.layers?.length ? args.layers.map((l) => model.layer(l)) : defaultLayers(model);
   if (layers.length === 0) throw new DeepvisError('the model has no dense or conv layer to report on; name layers with --layers');
   const groupSize = args.groupSize ?? REPORT_DEFAULTS.groupSize;
   if (!(groupSize >= 1)) throw new DeepvisError(`group size must be at least 1; got ${groupSize}`);

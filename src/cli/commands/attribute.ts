@@ -54,7 +54,7 @@ function tile(a: Attribution, method: AnyAttribution, i: number, base: RgbaImage
  * ("skipped gradcam, scorecam: they need a convolutional layer; this model has none"); a named
  * method that cannot is one line ("gradcam need a convolutional layer; …"), before any work.
  */
-export function fitFor(model: VisModel, methods: readonly AnyAttribution[], all: boolean): { methods: AnyAttribution[]; notes: string[] } {
+export function fitFor(model: VisModel, methods: readonly AnyAttribution[], all: boolean): { methods: AnyAttribution[]; notes: string[]; skipped: Array<{ method: string; why: string }> } {
   const why = new Map<string, string[]>();
   const fit = methods.filter((m) => {
     const reason = unfit(m, model);
@@ -62,7 +62,11 @@ export function fitFor(model: VisModel, methods: readonly AnyAttribution[], all:
     return !reason;
   });
   if (!all && why.size) throw new DeepvisError([...why].map(([reason, names]) => `${names.join(', ')} ${reason}`).join('; '));
-  return { methods: fit, notes: [...why].map(([reason, names]) => `skipped ${names.join(', ')}: they ${reason}`) };
+  return {
+    methods: fit,
+    notes: [...why].map(([reason, names]) => `skipped ${names.join(', ')}: they ${reason}`),
+    skipped: [...why].flatMap(([reason, names]) => names.map((method) => ({ method, why: reason }))),
+  };
 }
 
 /** --method as a checked list of registry methods: 'all', or comma-separated names (an unknown one is a one-line error). */
@@ -79,7 +83,7 @@ export async function run(argv: string[]): Promise<void> {
   const opened = await openModelCommand(argv, SPECS, (f, given) => checkMethodFlags(given, methodsOf(String(f.method)).map(rowOf), ROWS));
   const { output, engine, model } = opened;
   const flags = opened.flags as unknown as Flags<typeof COMMON>;
-  const { methods, notes } = fitFor(model, methodsOf(flags.method), flags.method === 'all');
+  const { methods, notes, skipped } = fitFor(model, methodsOf(flags.method), flags.method === 'all');
   for (const n of notes) console.log(n);
   const input = await imagesFrom(required(flags, 'input'), model);
   const target = targetFrom(flags, model);
@@ -112,7 +116,7 @@ export async function run(argv: string[]): Promise<void> {
   const stem = `attribute-${flags.method === 'all' ? 'all' : methods.map((m) => m.name).join('+')}`;
   await output.png(`${stem}.png`, grid(tiles, { cols: methods.length + 1, labels, minTile: 84, title: `attribution of ${layer} (label: method, unit)` }));
   await output.json(`${stem}.json`, {
-    model: flags.model, backend: engine.backend, images: input.names, imageLabels: input.labels, inputFit: inputFitting.record,
+    model: flags.model, backend: engine.backend, images: input.names, imageLabels: input.labels, inputFit: inputFitting.record, skipped,
     maps: results.map((r) => ({ method: r.method, layer: r.layer, units: r.units, neurons: r.neurons ?? null, scores: r.scores, camLayer: r.camLayer ?? null, camLayerFrom: r.camLayer ? (flags['cam-layer'] ? '--cam-layer' : `default: ${DEFAULT_CAM_RULE}`) : null, seconds: r.seconds, heatShape: [n, h, w], heat: Array.from(r.heat, (v) => +v.toPrecision(5)) })),
   });
   await output.commit();

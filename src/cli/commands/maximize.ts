@@ -29,6 +29,7 @@ import { bytesPerImage, checkBatchMemory, checkGridPixels, gridTile, memoryBudge
 import { checkMethodFlags, methodFlags, methodHelp, methodIn, optionsOf, type MethodRow } from '../method_flags.js';
 import { unitsPerChunk } from '../../methods/unit_chunks.js';
 import { Progress } from '../progress.js';
+import { referencesFrom } from '../reference.js';
 
 /** Most consecutive unit batches maximize runs for one request. */
 const MAX_CHUNKS = 4;
@@ -43,6 +44,7 @@ const COMMON = {
   crop: { type: 'string', help: "crop tiles to the neuron's receptive field (auto: when --neuron is given)", choices: ['auto', 'rf', 'none'], default: 'auto' },
   steps: { type: 'int', min: 1, help: "step limit (default: the method's own, below)" },
   lr: { type: 'number', help: "step size (default: the method's own); a fraction of the input range, for yosinski a factor on every set's own rate" },
+  target: { type: 'string', help: "what each image maximizes: unit (each of --units) or cosine:REF, the cosine similarity of the layer's activations (each position's, for a spatial layer) to reference embeddings, one image per reference (REF: a .npy or .json of one vector or K vectors, e.g. CLIP text embeddings, or an image)", default: 'unit' },
   input: { type: 'string', help: `the start image of ${NEED_IMAGE.join(', ')} (a file or DATASET:N)` },
   data: { type: 'string', help: "data set for best examples, quality scores and the methods that read data (default: the model's own, if known)" },
   out: { type: 'string', help: 'output directory' },
@@ -59,6 +61,9 @@ export const help = (argv: string[] = []) => methodHelp('maximize', SYNOPSIS, CO
 export async function run(argv: string[]): Promise<void> {
   const opened = await openModelCommand(argv, SPECS, (f, given) => {
     required(f, 'layer');
+    if (f.target !== 'unit' && !/^cosine:.+/.test(String(f.target))) throw new DeepvisError(`--target takes unit or cosine:REF (a .npy, .json or image); got '${f.target}'`);
+    if (f.target !== 'unit' && f['compare-methods']) throw new DeepvisError('--compare-methods compares units; drop --target or run the methods one by one');
+    if (f.target !== 'unit' && (given.has('units') || given.has('neuron'))) throw new DeepvisError('--target cosine:REF makes one image per reference: drop --units and --neuron');
     checkMethodFlags(given, ROWS.filter((m) => m.name === f.method), ROWS);
   });
   const { output, engine, model } = opened;
@@ -67,8 +72,13 @@ export async function run(argv: string[]): Promise<void> {
   const unitOutput = flags['unit-files'] != null ? await openOutput(flags['unit-files'], '--unit-files') : null;
   const method = featureVisMethod(flags.method);
   const seed = flags.seed;
-  const { layer, neuron, units } = unitsFrom(flags, model, required(flags, 'layer'));
-  const req = { layer: layer.name, units, neuron, seed, steps: flags.steps, lr: flags.lr };
+  const picked = unitsFrom(flags, model, required(flags, 'layer'));
+  const { layer, neuron } = picked;
+  // cosine:REF: the images maximize the cosine to each reference; "units" index the references.
+  const vectors = flags.target === 'unit' ? null : await referencesFrom(flags.target.slice('cosine:'.length), model, layer);
+  const directions = vectors ? { vectors, cosine: true } : undefined;
+  const units = vectors ? vectors.map((_, i) => i) : picked.units;
+  const req = { layer: layer.name, units, neuron, seed, steps: flags.steps, lr: flags.lr, directions };
   const options = optionsOf(method, opened.flags);
   const quiet = Boolean(flags.quiet);
   if (flags['compare-methods']) {
@@ -113,8 +123,11 @@ export async function run(argv: string[]): Promise<void> {
   }
   const stem = `${fileStem(layer.name)}-${method.name}`;
   try {
-    const best = data ? datasetMax(model, data, layer.name, units, { neuron }) : null;
-    const assessment = assess(model, result, { layer: layer.name, neuron, data, quiet });
+    // Best examples and quality scores read units; a reference's have no such unit to read.
+    const best = data && !directions ? datasetMax(model, data, layer.name, units, { neuron }) : null;
+    const assessment = directions
+      ? { quality: null, reference: null, labels: result.units.map(() => ''), blank: result.units.map(() => ({ causes: [] as string[] })) }
+      : assess(model, result, { layer: layer.name, neuron, data, quiet });
     const rows = method.rows?.(result) ?? null;
     const extras = method.extras?.(result, args, { ...ctx, stem }) ?? {};
     await writeOutputs(model, result, { output, unitOutput, method: method.name, layer: layer.name, neuron, crop: flags.crop, rows, best, quality: assessment.labels, blank: assessment.blank });
@@ -124,6 +137,7 @@ export async function run(argv: string[]): Promise<void> {
       layer: layer.name,
       kind: layer.kind,
       objective: result.objective,
+      target: flags.target,
       neuron: neuron ?? null,
       params: result.params,
       backend: engine.backend,

@@ -29,7 +29,7 @@ export const COMPARE_FLAGS = {
 const fmt = (v: number | null, d = 2) => (v == null ? '–' : v.toFixed(d));
 
 /** The runs: every method's variants (by default the method itself), methods with `compare: false` left out. */
-function compared(): Array<[string, AnyFeatureVis, OptionValues]> {
+export function compared(): Array<[string, AnyFeatureVis, OptionValues]> {
   return FEATURE_VIS.flatMap((m) => (m.compare === false ? [] : (m.compare ?? [{ label: m.name, options: {} }]).map((v): [string, AnyFeatureVis, OptionValues] => [v.label, m, v.options])));
 }
 

@@ -14,6 +14,7 @@ import { $, $button, $canvas, $input, fitOnResize } from './draw.js';
 import { InputManager } from './input.js';
 import { LiveView } from './live.js';
 import { MethodsPanel } from './methods.js';
+import { AttentionView } from './attention_view.js';
 import { fillMethodSelect } from './maximize_run.js';
 import { PageData, dataFits } from './page_data.js';
 import { isMnistLike } from './fit_input.js';
@@ -52,7 +53,8 @@ async function start(): Promise<void> {
   state.input.dataSpec = config.data?.spec ?? null;
   fitOnResize();
   const unitPanel = new UnitPanel(state);
-  const live = new LiveView(state, { onFrame: (x) => unitPanel.onFrame(x), onUnit: (u) => void unitPanel.open(u) });
+  const attention = new AttentionView(state, () => (state.model ? state.input.current(state.model) : null));
+  const live = new LiveView(state, { onFrame: (x) => { unitPanel.onFrame(x); attention.onFrame(x); }, onUnit: (u) => void unitPanel.open(u) });
   const methods = new MethodsPanel(state);
   // Set below, once the input wiring exists: a clicked point opens its image as the input.
   let openImage = (_i: number) => {};
@@ -130,6 +132,7 @@ async function start(): Promise<void> {
     layerStrip();
     live.refresh();
     embedding.reset(state.model);
+    attention.reset(state.model);
     $('digit-fit').hidden = !isMnistLike(state.model, config.data?.spec);
     const [h, w, c] = state.model.input.shape;
     $('model-info').textContent = `${state.model.format} model, input ${h}×${w}×${c}, range ${state.model.input.range.join('…')}`;
