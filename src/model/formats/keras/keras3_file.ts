@@ -9,6 +9,7 @@
  * order, not rebuilt.
  */
 import { unzipSync } from 'fflate';
+import { pytorchCheckpoint } from '../../pytorch.js';
 import { DeepvisError } from '../../../errors.js';
 import { group, readH5, type H5Data, type H5Group } from './h5tree.js';
 import { isOperation, MODEL_CLASSES, model3to2, type Dict } from './keras3_config.js';
@@ -66,6 +67,8 @@ export async function readKeras3(bytes: Uint8Array, source: string): Promise<Ker
   } catch (e) {
     throw new DeepvisError(`${source}: truncated or corrupt .keras zip (${e instanceof Error ? e.message : String(e)})`);
   }
+  // torch.save writes a zip too (archive/data.pkl), whatever the file is called.
+  if (!files['config.json'] && Object.keys(files).some((f) => f.endsWith('/data.pkl'))) throw pytorchCheckpoint(source);
   if (!files['config.json']) throw new DeepvisError(`${source}: a zip without config.json, so not a Keras 3 .keras file`);
   if (!files['model.weights.h5']) {
     const npz = files['model.weights.npz'] ? ' (it has model.weights.npz; save with the default h5 weights format)' : '';
