@@ -15,7 +15,7 @@ export interface Connection {
   readonly weight: number;
 }
 
-const WEIGHTED = /dense|conv|matmul/i;
+const WEIGHTED = /dense|conv|matmul|gemm/i;
 
 /** The weighted layer whose units feed `layer` (through weightless layers only), or null (the input). */
 export function weightedBelow(model: VisModel, layer: LayerInfo): LayerInfo | null {

@@ -13,6 +13,7 @@
  * autoencoders) are one rule. Layers in between without weights (pooling, activations, dropout,
  * flatten) pass unit images through unchanged.
  */
+import { isWeighted } from './connections.js';
 import { DeepvisError } from '../errors.js';
 import { checkUnits } from '../objectives/units.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
@@ -119,7 +120,7 @@ export function linearCombination(model: VisModel, layerRef: string, units: read
   const fieldOf = (name: string) => fields.get(name) ?? fields.set(name, receptiveFields(model, name)).get(name)!;
   const chain = model.layers.filter((l) => l.index <= target.index);
   for (const layer of chain) {
-    const weighted = model.weightsOf(layer.name).length > 0 && /dense|conv|matmul/i.test(layer.kind);
+    const weighted = isWeighted(model, layer);
     const flat = layer.outputShape.length !== 3;
     if (!weighted) {
       // Pooling, activations, dropout pass unit images through; Flatten keeps the map below, whose

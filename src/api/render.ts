@@ -4,6 +4,7 @@
  */
 export { toImage, diverging, upscale, blank, type RgbaImage, type Normalize } from '../render/image.js';
 export { grid, stack, type GridArgs } from '../render/grid.js';
+export { imagesGrid } from '../render/tensor_grid.js';
 export { activationGrid, gridLayout, unitAt, tileOrigin, type GridLayout } from '../render/activation_grid.js';
 export { heatOverlay, heatImage } from '../render/heat.js';
 export { barChart, heatmap, thumbnailScatter } from '../render/plots.js';

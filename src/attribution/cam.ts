@@ -18,7 +18,10 @@ import { defineAttribution, type AnyAttribution, type ExplainContext, type Layer
 /**
  * The layer CAMs read by default: the last feature map before the target, after its activation (a
  * ResNet block's output, not the shortcut's 1×1 conv nor a conv's pre-ReLU output in an ONNX
- * graph); pooling only coarsens it. Else the last layer with a spatial output.
+ * graph), with more channels than the target layer has units: a fully convolutional head's
+ * class-score map (a 4×4×7 conv before the pool of a 7-class model) is the scores themselves, and
+ * its CAM a band wherever the score map is large, not the features. Pooling only coarsens it. Else
+ * the last layer with a spatial output.
  */
 export function defaultCamLayer(model: VisModel, t: ResolvedTarget, method = 'Grad-CAM'): LayerInfo {
   // A transformer: the last block's first norm (pytorch-grad-cam's ViT and Swin recipe) — the last
@@ -27,10 +30,14 @@ export function defaultCamLayer(model: VisModel, t: ResolvedTarget, method = 'Gr
   if (norm1 && model.layer(norm1).index <= t.layer.index) return model.layer(norm1);
   const before = model.layers.filter((l) => l.index <= t.layer.index && l.outputShape.length === 3 && l.outputShape[0] > 1 && !l.attention);
   const maps = before.filter((l) => !/pool|pad|flatten|reshape|dropout/i.test(l.kind));
-  const last = maps[maps.length - 1] ?? before[before.length - 1];
+  const features = maps.filter((l) => l.outputShape[2] > t.layer.units);
+  const last = features[features.length - 1] ?? maps[maps.length - 1] ?? before[before.length - 1];
   if (!last) throw new DeepvisError(`${method} needs a convolutional layer before '${t.layer.name}'; this model has none`);
   return last;
 }
+
+/** How the default CAM layer is chosen, for the line the CLI prints and the JSON. */
+export const DEFAULT_CAM_RULE = 'the last spatial feature map before the target with more channels than it has classes';
 
 /** A spatial layer before the target: what every CAM reads. */
 export const SPATIAL_LAYER: LayerNeed = {

@@ -2,14 +2,19 @@
  * Flags every command shares (backend, seed, input overrides) and what they turn into, and how a
  * command starts: --out checked, created and locked before anything slow (OutputSession).
  */
+import { readFile } from 'node:fs/promises';
 import { initEngine, type BackendName, type EngineInfo } from '../engine/backend.js';
 import { GRADIENT_ENGINES, parseGradientEngine, type GradientEngineChoice } from '../engine/gradient_engine.js';
 import { patchModeFrom } from '../engine/patches.js';
+import { onnxRuntimeMissing } from '../engine/onnxruntime.js';
 import { loadModel } from '../io/model_files.js';
+import { classUnits, namesClasses, parseLabelsFile, withLabels } from '../model/labels.js';
 import { OutputSession } from '../io/output.js';
+import type { FitMode } from '../io/image.js';
+import { inputFitting } from './inputs.js';
 import type { ChannelOrder, InputOverrides, VisModel } from '../model/types.js';
 import { parseTokens } from '../model/tokens.js';
-import { DeepvisError } from '../errors.js';
+import { DeepvisError, printable } from '../errors.js';
 import { parseArgs, required, type Flags, type FlagSpecs } from './args.js';
 
 export const ENGINE_FLAGS = {
@@ -31,6 +36,8 @@ export const MODEL_FLAGS = {
   mean: { type: 'numbers', help: 'per-channel mean the model subtracts, in input-range units (ImageNet: 0.485,0.456,0.406)' },
   std: { type: 'numbers', help: 'per-channel std the model divides by (ImageNet: 0.229,0.224,0.225)' },
   tokens: { type: 'string', help: "a transformer's token layout, e.g. prefix=1,grid=14x14 (class token + 14×14 patches), when deepvis cannot infer it" },
+  fit: { type: 'string', help: "how an input image of another size or aspect is fitted: 'cover' (scale and centre-crop) or 'pad' (scale and pad with black)", choices: ['cover', 'pad'], default: 'cover' },
+  labels: { type: 'string', help: 'class names: a file with one name a line, or a JSON list (overrides the model\'s and deepvis.json\'s)' },
 } as const satisfies FlagSpecs;
 
 export async function engineFrom(flags: Record<string, unknown>): Promise<EngineInfo> {
@@ -83,7 +90,19 @@ export function overridesFrom(flags: Record<string, unknown>): InputOverrides {
 export async function modelFrom(flags: Record<string, unknown>, positional?: string): Promise<VisModel> {
   const path = (flags.model as string | undefined) ?? positional;
   if (!path) throw new DeepvisError('--model is required (a model directory, model.json, .onnx, .h5 or .keras file)');
-  const model = await loadModel(path, overridesFrom(flags));
+  inputFitting.mode = (flags.fit as FitMode | undefined) ?? 'cover';
+  let model = await loadModel(path, overridesFrom(flags));
+  const labelsFile = flags.labels as string | undefined;
+  if (labelsFile) {
+    const text = await readFile(labelsFile, 'utf8').catch(() => {
+      throw new DeepvisError(`--labels: cannot read ${printable(labelsFile)}`);
+    });
+    model = withLabels(model, parseLabelsFile(text, labelsFile), `--labels ${labelsFile}`);
+  }
+  // The first command that would use onnxruntime says once why it does not (inspect shows it too).
+  const missing = model.format === 'onnx' && model.forwardEngine === 'tfjs' ? onnxRuntimeMissing() : null;
+  if (missing && !ortNoteSaid) process.stderr.write(`note: ${missing}\n`);
+  ortNoteSaid ||= missing != null;
   noteGradientEngine(model, flags);
   return model;
 }
@@ -98,6 +117,7 @@ function noteGradientEngine(model: VisModel, flags: Record<string, unknown>): vo
   if (/--gradients/.test(why) || /no native engine/.test(why)) return;
   process.stderr.write(`note: gradients of this model run on tfjs: ${why}\n`);
 }
+let ortNoteSaid = false;
 
 export { fileStem } from '../render/names.js';
 
@@ -120,11 +140,20 @@ export interface OpenedCommand<S extends FlagSpecs = FlagSpecs> {
 export async function openModelCommand<S extends FlagSpecs>(
   argv: readonly string[], specs: S, check: (flags: Flags<S>, given: ReadonlySet<string>) => void = () => {},
 ): Promise<OpenedCommand<S>> {
-  const { flags, given } = parseArgs(argv, specs);
+  // --units happy,sad names classes: resolved once the model (and its class names) is loaded.
+  const at = argv.findIndex((a) => a === '--units' || a.startsWith('--units='));
+  const unitText = at < 0 ? undefined : argv[at] === '--units' ? argv[at + 1] : argv[at].slice('--units='.length);
+  const named = 'units' in specs && unitText != null && namesClasses(unitText);
+  const plain = named ? argv.map((a, i) => (i === at ? '--units=0' : i === at + 1 && argv[at] === '--units' ? null : a)).filter((a): a is string => a != null) : argv;
+  const { flags, given } = parseArgs(plain, specs);
   const out = required<string>(flags as Record<string, unknown>, 'out');
-  check(flags, given);
+  if (!named) check(flags, given);
   const output = await openOutput(out);
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
+  if (named) {
+    (flags as Record<string, unknown>).units = classUnits(unitText, model);
+    check(flags, given);
+  }
   return { flags, given, out, output, engine, model };
 }

@@ -3,12 +3,13 @@
  * in the model's range, and an input image (a file, or DATASET:INDEX for an image of a data set).
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkInputRange } from '../analysis/range_check.js';
 import { batchTensor, toRange, type ImageSet } from '../data/dataset.js';
 import { loadDataSplit, loadEvalSet } from '../data/load.js';
 import { formatRef, parseImageRef, parseSetRef } from '../data/ref.js';
 import { unitLayerOf } from '../model/tokens.js';
-import { DeepvisError } from '../errors.js';
-import { decodeImage, probeImage } from '../io/image.js';
+import { DeepvisError, printable } from '../errors.js';
+import { decodeImage, describeFit, probeImage, type FitMode, type InputFit } from '../io/image.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
 import { unitList, type Flags } from './args.js';
 import { optimizedLayer } from '../model/layer_lookup.js';
@@ -92,9 +93,20 @@ export async function imageFrom(spec: string, model: VisModel, nativeSize = fals
     const scale = Math.min(1, 512 / Math.max(probe.height, probe.width));
     target = { height: Math.max(h, Math.round(probe.height * scale)), width: Math.max(w, Math.round(probe.width * scale)), channels: c };
   }
-  const px = await decodeImage(spec, target);
+  const px = await decodeImage(spec, target, nativeSize ? 'cover' : inputFitting.mode);
+  if (px.fit && !nativeSize) {
+    const note = describeFit(printable(spec), px.fit);
+    if (note) console.log(`input ${note}`);
+    inputFitting.record.push({ file: spec, ...px.fit, said: note });
+  }
   return tf.tidy(() => tf.tensor3d(px.data, px.shape).mul(hi - lo).add(lo) as tf.Tensor3D);
 }
+
+/**
+ * How this command fits input files to the model (--fit, set with the model) and what was done to
+ * each: said on stdout as it happens and recorded in the command's JSON (`inputFit`).
+ */
+export const inputFitting: { mode: FitMode; record: Array<InputFit & { file: string; said: string | null }> } = { mode: 'cover', record: [] };
 
 export interface InputImages {
   /** [N, H, W, C] in the model's range. Caller disposes. */
@@ -149,8 +161,18 @@ export async function dataFrom(flags: Partial<Flags<typeof DATA_FLAGS>>, model: 
   if (set.shape.join() !== model.input.shape.join()) {
     throw new DeepvisError(`data set '${spec}' has images [${set.shape.join(', ')}]; the model takes [${model.input.shape.join(', ')}]`);
   }
+  // A data set at hand checks the value range the model is fed (a wrong --input-range flips predictions silently).
+  // Once per data set and range: a command that reloads its data set does not check (or say) it twice.
+  const key = `${spec}\u0000${model.input.range.join()}`;
+  if (!rangeChecked.has(key)) {
+    rangeChecked.add(key);
+    const warning = checkInputRange(model, set, spec)?.warning;
+    if (warning) process.stderr.write(`warning: ${printable(warning)}\n`);
+  }
   return { set: toRange(set, model.input.range), spec: formatRef({ kind: 'set', name: spec, split: flags.split === 'all' ? 'all' : 'eval' }) };
 }
+
+const rangeChecked = new Set<string>();
 
 /** Reloads a data set recorded in a top-k index ("mnist:eval"). */
 export async function dataFromSpec(spec: string, model: VisModel): Promise<ImageSet> {

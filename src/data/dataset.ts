@@ -50,6 +50,16 @@ export function subset(set: ImageSet, indices: readonly number[], name = set.nam
 }
 
 /** A seeded split; the same seed always gives the same train/test images. */
+/**
+ * A set as a user knows it: split() names its halves "DIR/test" and "DIR/train", folders that do
+ * not exist; this says "the held-out 20% of DIR".
+ */
+export function describeSet(set: Pick<ImageSet, 'name' | 'count'>): string {
+  const m = /^(.*)\/(test|train)$/.exec(set.name);
+  if (!m) return set.name;
+  return m[2] === 'test' ? `the held-out 20% of ${m[1]}` : `the training 80% of ${m[1]}`;
+}
+
 export function split(set: ImageSet, testFraction: number, seed = 0): { train: ImageSet; test: ImageSet } {
   if (!(testFraction > 0 && testFraction < 1)) throw new DeepvisError(`test fraction must be in (0, 1), got ${testFraction}`);
   const order = new Rng(seed).permutation(set.count);

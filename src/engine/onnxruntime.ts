@@ -46,11 +46,24 @@ export function loadOnnxRuntime(): { ort: Ort | null; why: string } {
     initOrt();
     cached = { binding, initOrt, Tensor };
   } catch (e) {
-    whyNot = `onnxruntime-node not available (${(e as Error).message.split('\n')[0]})`;
+    whyNot = (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /onnxruntime-node\/package\.json/.test((e as Error).message)
+      ? 'onnxruntime-node is not installed (npm drops an optional package whose install script fails)'
+      : `onnxruntime-node not available (${(e as Error).message.split('\n')[0]})`;
   }
   return { ort: cached, why: whyNot };
 }
 let whyNot = '';
+
+/**
+ * One line for a user whose ONNX forwards fall back to tfjs because the native engine is missing,
+ * with the command that installs it (its CPU binaries ship in the package; the install script only
+ * fetches GPU ones, and fails offline) — or null when onnxruntime-node runs or tfjs was asked for.
+ */
+export function onnxRuntimeMissing(): string | null {
+  const { ort, why } = loadOnnxRuntime();
+  if (ort || why.startsWith('DEEPVIS_FORWARD')) return null;
+  return `${why}: ONNX forwards run on tfjs, several times slower; install the native engine with: npm install onnxruntime-node@${ORT_VERSION} --ignore-scripts`;
+}
 
 const threads = () => Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, Number(process.env.DEEPVIS_THREADS) || Infinity));
 

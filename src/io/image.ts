@@ -39,18 +39,56 @@ export async function probeImage(file: string | Uint8Array): Promise<{ width: nu
   }
 }
 
+/** How an input file was made to fit the model: what a user needs told (and the JSON records). */
+export interface InputFit {
+  /** The file's width, height and channels. */
+  readonly from: readonly [number, number, number];
+  /** The model's width, height and channels. */
+  readonly to: readonly [number, number, number];
+  /** 'cover': scaled to fill and centre-cropped; 'pad': scaled to fit and padded with black. */
+  readonly fit: 'cover' | 'pad';
+  /** Share of the scaled image cut away (cover) or of the input left as padding (pad). */
+  readonly lost: number;
+  readonly colour: 'colour to grey' | 'grey to colour' | null;
+}
+
+/** How `decodeImage` fits an image to the model: crop to fill (default) or pad to keep it whole. */
+export type FitMode = 'cover' | 'pad';
+
+/** "photo.jpg: 2048×1536 colour resized to 64×64, centre-cropped (25% of it cut), converted to grey", or null when nothing changed. */
+export function describeFit(name: string, f: InputFit): string | null {
+  const [w0, h0] = f.from;
+  const [w, h] = f.to;
+  const parts: string[] = [];
+  if (w0 !== w || h0 !== h) parts.push(`resized from ${w0}×${h0} to ${w}×${h}`);
+  if (f.lost > 0.005) parts.push(f.fit === 'cover' ? `centre-cropped to the model's aspect (${(100 * f.lost).toFixed(0)}% cut; --fit pad keeps it whole)` : `padded with black to the model's aspect (${(100 * f.lost).toFixed(0)}% of the input)`);
+  if (f.colour) parts.push(`converted from ${f.colour}`);
+  return parts.length ? `${name}: ${parts.join(', ')}` : null;
+}
+
 export async function decodeImage(
   file: string | Uint8Array,
   target?: { height: number; width: number; channels: number },
-): Promise<Pixels> {
+  fitMode: FitMode = 'cover',
+): Promise<Pixels & { fit?: InputFit }> {
   const name = typeof file === 'string' ? file : 'image data';
   try {
     let img = sharp(await opened(file), { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true }).removeAlpha();
+    let fit: InputFit | undefined;
     if (!target) {
       const side = Math.floor(Math.sqrt(MAX_DECODED_PIXELS));
       img = img.resize(side, side, { fit: 'inside', withoutEnlargement: true });
     } else {
-      img = img.resize(target.width, target.height, { fit: 'cover', position: 'centre' });
+      const m = await sharp(file, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
+      const w0 = m.width ?? target.width, h0 = m.height ?? target.height;
+      const c0 = m.channels === 1 || m.channels === 2 || m.space === 'b-w' ? 1 : 3;
+      const a0 = w0 / h0, a = target.width / target.height;
+      fit = {
+        from: [w0, h0, c0], to: [target.width, target.height, target.channels], fit: fitMode,
+        lost: 1 - Math.min(a0, a) / Math.max(a0, a),
+        colour: c0 === target.channels ? null : c0 === 1 ? 'grey to colour' : 'colour to grey',
+      };
+      img = img.resize(target.width, target.height, fitMode === 'pad' ? { fit: 'contain', position: 'centre', background: { r: 0, g: 0, b: 0 } } : { fit: 'cover', position: 'centre' });
       img = target.channels === 1 ? img.grayscale() : img.toColourspace('srgb');
     }
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
@@ -66,7 +104,7 @@ export async function decodeImage(
     }
     const f = new Float32Array(bytes.length);
     for (let i = 0; i < bytes.length; i++) f[i] = bytes[i] / 255;
-    return { data: f, shape: [info.height, info.width, channels] };
+    return { data: f, shape: [info.height, info.width, channels], ...(fit ? { fit } : {}) };
   } catch (e) {
     if (e instanceof DeepvisError) throw e;
     throw new DeepvisError(`cannot read image ${name}: ${(e as Error).message.split('\n')[0]}`);

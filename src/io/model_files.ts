@@ -15,6 +15,7 @@ import { memoryBudget } from '../engine/memory.js';
 import { writeFilesAtomic } from './atomic.js';
 import { budgetLimit, readRegular, readRegularSync } from './fence.js';
 import { insideFolder, manifestGroups } from './model_manifest.js';
+import { pytorchCheckpoint } from '../model/pytorch.js';
 import { modelFileKind, parseSidecar, SINGLE_FILE_MODEL, visModelFromBytes, withDefaults } from '../model/from_bytes.js';
 
 /**
@@ -35,6 +36,8 @@ export async function resolveModelJson(modelPath: string): Promise<string> {
   if (single.length === 1) return path.join(modelPath, single[0]);
   const jsons = names.filter((f) => f.endsWith('.json') && f !== SIDECAR);
   if (single.length === 0 && jsons.length === 1) return path.join(modelPath, jsons[0]);
+  const pt = names.find((f) => /\.(pt|pth)$/i.test(f));
+  if (single.length === 0 && pt) throw pytorchCheckpoint(printable(path.join(modelPath, pt)));
   throw new DeepvisError(`no model file in ${printable(modelPath)} (looked for model.json, one .onnx, .h5, .hdf5 or .keras file)`);
 }
 

@@ -10,7 +10,7 @@
  * the methods (channel means) are.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchRanges, batchTensor, imagesTensor, type ImageSet } from '../data/dataset.js';
+import { batchRanges, batchTensor, describeSet, imagesTensor, type ImageSet } from '../data/dataset.js';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
@@ -110,12 +110,20 @@ export function meanSmallest(values: number[], k: number): number {
   return v.reduce((a, b) => a + b, 0) / v.length;
 }
 
+/** Fewest data-set images a quality reference (nearest neighbours among the top examples) can use. */
+export const QUALITY_MIN_IMAGES = 2;
+
+/** The one line for a data set too small for quality scores, naming the folder the user gave. */
+export function qualityDataTooSmall(data: ImageSet, count = data.count): DeepvisError {
+  return new DeepvisError(`quality scores need at least ${QUALITY_MIN_IMAGES} data-set images; ${describeSet(data)} has ${count}${/\/test$/.test(data.name) ? ' (put at least 10 images in the folder)' : ''}`);
+}
+
 export function qualityReference(model: VisModel, data: ImageSet, layerName: string, units: readonly number[], args: QualityReferenceArgs = {}): QualityReference {
   const layer = model.layer(layerName);
   checkUnits(layer, units, { neuron: args.neuron });
   const k = args.topK ?? 16;
   const count = Math.min(data.count, args.scan ?? data.count);
-  if (count < 2) throw new DeepvisError(`quality scores need a data set of at least 2 images; ${data.name} has ${count}`);
+  if (count < QUALITY_MIN_IMAGES) throw qualityDataTooSmall(data, count);
   // One scan: per unit, the top-k (value, index) pairs, kept sorted descending.
   const top: [number, number][][] = units.map(() => []);
   const peak = new Float32Array(units.length).fill(-Infinity);

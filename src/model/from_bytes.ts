@@ -11,6 +11,7 @@ import { loadKeras, kerasKind } from './formats/keras/load.js';
 import type { ExternalReader } from './formats/onnx/decode.js';
 import { loadOnnx } from './formats/onnx/load.js';
 import { IMAGENET_CLASSES } from './imagenet_classes.js';
+import { pytorchCheckpoint } from './pytorch.js';
 import type { DeepvisMetadata, InputOverrides, VisModel } from './types.js';
 
 export type ModelFileKind = 'onnx' | 'keras' | 'tfjs';
@@ -31,6 +32,7 @@ export async function visModelFromBytes(
   bytes: Uint8Array, source: string, readExternal: ExternalReader, meta: DeepvisMetadata = {}, overrides: InputOverrides = {},
   runners?: ForwardRunnerFactory,
 ): Promise<VisModel> {
+  if (/\.(pt|pth)$/i.test(source)) throw pytorchCheckpoint(source);
   const kind = modelFileKind(source, bytes);
   if (kind === 'keras') return withDefaults({ ...(await loadKeras(bytes, source, meta, overrides)), format: 'keras' });
   if (kind === 'onnx') return withDefaults(await loadOnnx(bytes, source, readExternal, meta, overrides, runners));

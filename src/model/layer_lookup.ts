@@ -91,5 +91,52 @@ export function findLayer(layers: readonly LayerInfo[], ref: string | number): L
   if (bySuffix.length > 1) {
     throw new DeepvisError(`layer '${ref}' is ambiguous; it matches ${listNames(bySuffix.map((l) => l.name))}`);
   }
-  throw new DeepvisError(`unknown layer '${ref}'; known: ${listNames(layers.map((l) => l.name))}`);
+  throw new DeepvisError(unknownLayer(String(ref), layers.map((l) => l.name)));
+}
+
+/** Levenshtein distance (small strings: layer names). */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/**
+ * The names `ref` probably meant, best first: those ending in `.ref` or `/ref` (a PyTorch module
+ * path: "layer4" for "net.layer4"), then those starting `ref.` (the block's modules), then the
+ * names (or their last component) within a few edits of it.
+ */
+export function layerSuggestions(ref: string, names: readonly string[]): string[] {
+  const lower = ref.toLowerCase();
+  const suffix = names.filter((n) => /[./]$/.test(n.toLowerCase().slice(0, n.length - lower.length)) && n.toLowerCase().endsWith(lower));
+  const inside = names.filter((n) => n.toLowerCase().startsWith(lower + '.') || n.toLowerCase().startsWith(lower + '/') || n.toLowerCase().includes('.' + lower + '.'));
+  const budget = Math.max(1, Math.floor(ref.length / 3));
+  const near = names
+    .map((n) => ({ n, d: Math.min(...boundarySuffixes(n.toLowerCase()).map((t) => editDistance(lower, t))) }))
+    .filter((x) => x.d <= budget)
+    .sort((a, b) => a.d - b.d)
+    .map((x) => x.n);
+  return [...new Set([...suffix, ...inside, ...near])];
+}
+
+/** "net.layer4.0.conv1" → itself, "layer4.0.conv1", "0.conv1", "conv1". */
+const boundarySuffixes = (name: string): string[] => [name, ...[...name.matchAll(/[./]/g)].map((m) => name.slice(m.index + 1))];
+
+/**
+ * "unknown layer 'layer4'; did you mean net.layer4? …": the suggestions, then the layer list — when
+ * it is long, the stretch around the best suggestion (where the name would be), not its first 30.
+ */
+export function unknownLayer(ref: string, names: readonly string[]): string {
+  const guesses = layerSuggestions(ref, names);
+  const mean = guesses.length ? `; did you mean ${guesses.slice(0, 3).join(' or ')}${guesses.length > 3 ? ` (or ${guesses.length - 3} more)` : ''}?` : '';
+  const WINDOW = 8;
+  if (names.length <= 30 || !guesses.length) return `unknown layer '${ref}'${mean || ';'} known: ${listNames(names)}`;
+  const at = names.indexOf(guesses[0]);
+  const from = Math.max(0, at - WINDOW);
+  const to = Math.min(names.length, at + WINDOW + 1);
+  return `unknown layer '${ref}'${mean} layers near it: ${from > 0 ? '…, ' : ''}${names.slice(from, to).join(', ')}${to < names.length ? ', …' : ''} (${names.length} in all; deepvis inspect lists them)`;
 }

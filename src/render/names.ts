@@ -69,3 +69,14 @@ export function sha256Hex(text: string): string {
   }
   return Array.from(h, (x) => x.toString(16).padStart(8, '0')).join('');
 }
+
+/**
+ * An input's name as a file-name part: a file path gives its stem ("photos/cat 1.jpg" → "cat_1"),
+ * not the whole path with '/' turned into '_' and the extension kept; DATASET:INDEX stays readable
+ * ("mnist:3" → "mnist_3").
+ */
+export function inputStem(input: string): string {
+  const base = input.replace(/^.*[\\/]/, '');
+  const stem = /\.(png|jpe?g|webp|gif|tiff?|bmp|avif)$/i.test(base) ? base.replace(/\.[^.]+$/, '') : base;
+  return fileStem(stem || input);
+}

@@ -252,7 +252,7 @@ function modelPage(s: SiteInput, transformer: readonly Section[]): SitePage {
     ['value range', `${inp.range.join(' … ')} (${fromWhere(inp.provenance.range)})`],
     ['channel order', `${inp.channelOrder} (${fromWhere(inp.provenance.channelOrder)})`],
     ['normalization', `${inp.normalize ? `mean ${inp.normalize.mean.join(',')}, std ${inp.normalize.std.join(',')}` : 'none'} (${fromWhere(inp.provenance.normalize)})`],
-    ['class names', m.labels?.join(', ') ?? 'not known'],
+    ['class names', m.labels ? `${m.labels.join(', ')}${typeof m.metadata.labelsFrom === 'string' ? ` (${m.metadata.labelsFrom})` : ''}` : 'not known (give --labels FILE, or labels in a deepvis.json next to the model)'],
     ...(m.transformer?.tokens ? [['tokens', `${m.transformer.tokens.prefix} prefix + a ${m.transformer.tokens.grid.join('×')} patch grid (from ${m.transformer.tokens.source}); ${m.transformer.blocks.length} blocks`] as const] : []),
     ['data set', s.dataSpec ?? 'none (no data-set views)'],
   ];

@@ -17,7 +17,11 @@ import { onExit } from '../io/cleanup.js';
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const APP_SOURCE = path.join(PACKAGE_ROOT, 'web/app');
 
-async function newest(dir: string, skip: (p: string) => boolean): Promise<number> {
+/**
+ * The newest mtime under `dir`. `skip` sees each path relative to `dir`: a package installed in a
+ * project sits under node_modules, so a filter on the absolute path would skip every file.
+ */
+export async function newest(dir: string, skip: (rel: string) => boolean, root = dir): Promise<number> {
   let t = 0;
   let entries;
   try {
@@ -27,11 +31,13 @@ async function newest(dir: string, skip: (p: string) => boolean): Promise<number
   }
   for (const e of entries) {
     const p = path.join(dir, e.name);
-    if (skip(p)) continue;
-    t = Math.max(t, e.isDirectory() ? await newest(p, skip) : (await fs.stat(p)).mtimeMs);
+    if (skip(path.relative(root, p))) continue;
+    t = Math.max(t, e.isDirectory() ? await newest(p, skip, root) : (await fs.stat(p)).mtimeMs);
   }
   return t;
 }
+
+const isInside = (p: string, dir: string) => p === dir || p.startsWith(dir + path.sep);
 
 /** Whether the package can be written to (else the app is built into a private temp folder). */
 export async function packageWritable(): Promise<boolean> {
@@ -53,8 +59,9 @@ async function defaultOutDir(): Promise<string> {
 export async function ensureApp(args: { outDir?: string; rebuild?: boolean; log?: (s: string) => void } = {}): Promise<string> {
   const outDir = args.outDir ?? (await defaultOutDir());
   const built = await fs.stat(path.join(outDir, 'index.html')).then((s) => s.mtimeMs).catch(() => 0);
-  const skip = (p: string) => p.startsWith(outDir) || p.includes('node_modules') || p.endsWith('.test.ts');
-  const sources = Math.max(await newest(APP_SOURCE, skip), await newest(path.join(PACKAGE_ROOT, 'src'), skip));
+  const skip = (rel: string) => rel.split(path.sep).includes('node_modules') || rel.endsWith('.test.ts');
+  const inApp = (rel: string) => skip(rel) || isInside(path.join(APP_SOURCE, rel), outDir);
+  const sources = Math.max(await newest(APP_SOURCE, inApp), await newest(path.join(PACKAGE_ROOT, 'src'), skip));
   if (!args.rebuild && built > 0 && built >= sources) return outDir;
   if (sources === 0) throw new DeepvisError(`the web app's sources are missing (${APP_SOURCE})`);
   args.log?.('building the web app with Vite (once per install or source change; about a minute on 2 cores)…');

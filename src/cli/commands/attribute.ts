@@ -19,7 +19,8 @@ import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { required, type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
-import { imagesFrom } from '../inputs.js';
+import { imagesFrom, inputFitting } from '../inputs.js';
+import { DEFAULT_CAM_RULE } from '../../attribution/cam.js';
 import { checkBatchMemory } from '../limits.js';
 import { checkMethodFlags, methodFlags, methodHelp, methodIn, optionsOf, type MethodRow } from '../method_flags.js';
 import { TARGET_FLAGS, targetFrom } from './occlusion.js';
@@ -107,6 +108,8 @@ export async function run(argv: string[]): Promise<void> {
     attribute(model, input.images, { method, ...target, camLayer: flags['cam-layer'], maxBatch: flags['max-batch'], seed: flags.seed, featureMask, options: optionsOf(method, opened.flags) }),
   );
   input.images.dispose();
+  const camLayers = [...new Set(results.map((r) => r.camLayer).filter((l): l is string => l != null))];
+  if (camLayers.length && !flags['cam-layer']) console.log(`CAM layer: ${camLayers.join(', ')} (${DEFAULT_CAM_RULE}; --cam-layer chooses another)`);
   const tiles: RgbaImage[] = [];
   const labels: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -121,8 +124,8 @@ export async function run(argv: string[]): Promise<void> {
   const stem = `attribute-${flags.method === 'all' ? 'all' : methods.map((m) => m.name).join('+')}`;
   await output.png(`${stem}.png`, grid(tiles, { cols: methods.length + 1, labels, minTile: 84, title: `attribution of ${layer} (label: method, ${unitFree ? `target ${flags.target}` : 'unit'})` }));
   await output.json(`${stem}.json`, {
-    model: flags.model, backend: engine.backend, images: input.names, imageLabels: input.labels, skipped,
-    maps: results.map((r) => ({ method: r.method, layer: r.layer, units: r.units, neurons: r.neurons ?? null, scores: r.scores, camLayer: r.camLayer ?? null, seconds: r.seconds, heatShape: [n, h, w], heat: Array.from(r.heat, (v) => +v.toPrecision(5)) })),
+    model: flags.model, backend: engine.backend, images: input.names, imageLabels: input.labels, inputFit: inputFitting.record, skipped,
+    maps: results.map((r) => ({ method: r.method, layer: r.layer, units: r.units, neurons: r.neurons ?? null, scores: r.scores, camLayer: r.camLayer ?? null, camLayerFrom: r.camLayer ? (flags['cam-layer'] ? '--cam-layer' : `default: ${DEFAULT_CAM_RULE}`) : null, seconds: r.seconds, heatShape: [n, h, w], heat: Array.from(r.heat, (v) => +v.toPrecision(5)) })),
   });
   await output.commit();
   console.log(`wrote ${output.final(stem)}.png and ${stem}.json (${results.map((r) => `${r.method} ${r.seconds.toFixed(2)}s`).join(', ')})`);

@@ -1,4 +1,5 @@
 /** deepvis inspect MODEL: the layer table, what the model needs as input, and gradient support. */
+import { onnxRuntimeMissing } from '../../engine/onnxruntime.js';
 import { printable } from '../../errors.js';
 import { gradientCheck } from '../../model/gradient_check.js';
 import type { VisModel } from '../../model/types.js';
@@ -18,6 +19,7 @@ export async function run(argv: string[]): Promise<void> {
     forwardEngine: model.forwardEngine ?? 'tfjs',
     gradientEngine: model.gradientEngine ?? 'tfjs',
     gradientEngineWhy: model.gradientEngineWhy ?? '',
+    ...(model.format === 'onnx' && model.forwardEngine === 'tfjs' && onnxRuntimeMissing() ? { forwardEngineNote: onnxRuntimeMissing() } : {}),
     input: model.input,
     labels: model.labels,
     logitsLayer: model.logitsLayer,

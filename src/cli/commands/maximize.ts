@@ -10,7 +10,10 @@ import * as tf from '@tensorflow/tfjs';
 import { itemOf } from '../../engine/read.js';
 import { datasetMax } from '../../analysis/dataset_max.js';
 import { boxAt, crop, receptiveFields } from '../../analysis/receptive_field.js';
+import { classNameOf } from '../../model/labels.js';
+import { QUALITY_MIN_IMAGES, qualityDataTooSmall } from '../../metrics/quality_reference.js';
 import { DeepvisError } from '../../errors.js';
+import type { VisModel } from '../../model/types.js';
 import type { OutputSession } from '../../io/output.js';
 import { argsFor, missing, runChunked, withDefaults } from '../../methods/method.js';
 import type { MethodResult } from '../../methods/recipe.js';
@@ -80,6 +83,7 @@ export async function run(argv: string[]): Promise<void> {
   const quiet = Boolean(flags.quiet);
   if (flags['compare-methods']) {
     const data = await evalSetFor(model, flags.data);
+    if (data && data.count < QUALITY_MIN_IMAGES) throw qualityDataTooSmall(data);
     await compareMethods(model, { layer: layer.name, units, neuron, seed, steps: req.steps }, { output, data, quiet, modelName: flags.model });
     await output.commit();
     model.dispose();
@@ -101,6 +105,8 @@ export async function run(argv: string[]): Promise<void> {
   const lack = missing(method, model, { data: dataSpecFor(model, flags.data) != null, image: flags.input != null });
   if (lack) throw new DeepvisError(lack);
   const data = await evalSetFor(model, flags.data);
+  // Quality scores read the data set after the optimization: too few images is said before it.
+  if (data && data.count < QUALITY_MIN_IMAGES) throw qualityDataTooSmall(data);
   const input = flags.input;
   const image = method.needs?.image && input != null ? await startImage(input, model) : null;
   let result: MethodResult;
@@ -130,7 +136,7 @@ export async function run(argv: string[]): Promise<void> {
       : assess(model, result, { layer: layer.name, neuron, data, quiet });
     const rows = method.rows?.(result) ?? null;
     const extras = method.extras?.(result, args, { ...ctx, stem }) ?? {};
-    await writeOutputs(model, result, { output, unitOutput, method: method.name, layer: layer.name, neuron, crop: flags.crop, rows, best, quality: assessment.labels });
+    await writeOutputs(model, result, { output, unitOutput, method: method.name, layer: layer.name, neuron, crop: flags.crop, rows, best, quality: assessment.labels, blank: assessment.blank });
     for (const f of extras.figures ?? []) await output.png(`${stem}${f.suffix}.png`, f.image);
     await output.json(`${stem}.json`, {
       model: flags.model,
@@ -148,6 +154,7 @@ export async function run(argv: string[]): Promise<void> {
       ...extras.json,
       units: result.units.map((r, i) => ({
         ...r,
+        class: classNameOf(model, layer.name, r.unit),
         bestDatasetActivation: best ? best.values[i % units.length] : null,
         bestDatasetIndex: best ? best.indices[i % units.length] : null,
         quality: assessment.quality?.[i] ?? null,
@@ -174,22 +181,18 @@ async function startImage(spec: string, model: Parameters<typeof imageFrom>[1]):
 async function writeOutputs(
   model: Parameters<typeof receptiveFields>[0],
   result: MethodResult,
-  o: { output: OutputSession; unitOutput: OutputSession | null; method: string; layer: string; neuron?: [number, number]; crop: string; rows: string[] | null; best: { values: Float32Array } | null; quality?: string[] },
+  o: { output: OutputSession; unitOutput: OutputSession | null; method: string; layer: string; neuron?: [number, number]; crop: string; rows: string[] | null; best: { values: Float32Array } | null; quality?: string[]; blank?: readonly { causes: readonly string[] }[] },
 ): Promise<void> {
   const [h, w, c] = model.input.shape;
   const values = result.images.dataSync();
   const box = o.neuron && o.crop !== 'none' ? boxAt(receptiveFields(model, o.layer), o.neuron[0], o.neuron[1]) : null;
-  const u = o.best?.values.length ?? result.units.length;
   const tiles: RgbaImage[] = result.units.map((_, i) => {
     const img = itemOf(values, i, [h, w, c]);
     if (!box) return toImage(img, [h, w, c]);
     const cut = crop(img, [h, w, c], box);
     return toImage(cut.values, cut.shape);
   });
-  // A unit no data-set image turns on is dead; its "optimum" is whatever it started from.
-  const labels = result.units.map((r, i) =>
-    (o.best && o.best.values[i % u] <= 0 && r.activation <= 0 ? `${r.unit} dead` : `${r.unit} ${r.activation.toPrecision(3)}`) + (o.quality?.[i] ? ` ${o.quality[i]}` : ''),
-  );
+  const labels = result.units.map((r, i) => tileLabel(model, o.layer, r, o.blank?.[i]?.causes ?? []) + (o.quality?.[i] ? ` ${o.quality[i]}` : ''));
   const title = `${o.layer} - ${o.method}${o.neuron ? ` at ${o.neuron.join(',')}` : ''}`;
   const cols = o.rows ? result.units.length / o.rows.length : undefined;
   await o.output.png(`${fileStem(o.layer)}-${o.method}.png`, grid(tiles, { labels, title, cols, rowLabels: o.rows ?? undefined, minTile: o.quality?.some(Boolean) ? 168 : undefined }));
@@ -199,4 +202,21 @@ async function writeOutputs(
     o.unitOutput.replaceFolder(dir);
     for (const [i, r] of result.units.entries()) await o.unitOutput.png(path.join(dir, `unit-${r.unit}.png`), tiles[i]);
   }
+}
+
+/** "4 Coat" for a class unit with a known name, else "4". */
+const unitLabel = (model: VisModel, layer: string, unit: number): string => {
+  const name = classNameOf(model, layer, unit);
+  return name ? `${unit} ${name}` : String(unit);
+};
+
+/**
+ * A tile's label says what the printed diagnosis says (metrics/blank.ts): a unit no data-set image
+ * turns on is "dead" (its "optimum" is whatever it started from); one whose map mean never turns
+ * on but whose peak does fires only in places, "local" (try --neuron center).
+ */
+export function tileLabel(model: VisModel, layer: string, r: { unit: number; activation: number }, causes: readonly string[]): string {
+  if (causes.includes('dead')) return `${r.unit} dead`;
+  if (causes.includes('local')) return `${r.unit} local`;
+  return `${unitLabel(model, layer, r.unit)} ${r.activation.toPrecision(3)}`;
 }

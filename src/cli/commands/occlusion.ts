@@ -11,8 +11,9 @@ import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage } from '../../render/image.js';
 import { required, usage, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
-import { imageFrom } from '../inputs.js';
+import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { inputStem } from '../../render/names.js';
+import { imageFrom, inputFitting } from '../inputs.js';
 
 export const TARGET_FLAGS = {
   layer: { type: 'string', help: "target layer (default: the logits, i.e. class scores)" },
@@ -50,12 +51,12 @@ export async function run(argv: string[]): Promise<void> {
   const base = toImage(image.dataSync(), [h, w, c], { mode: 'range', range: model.input.range });
   image.dispose();
   const what = `${r.layer} ${model.labels?.[r.unit] ?? r.unit}${r.neuron ? ` at ${r.neuron.join(',')}` : ''}`;
-  const stem = `occlusion-${fileStem(input)}`;
+  const stem = `occlusion-${inputStem(input)}`;
   const negative = r.heat.some((v) => v < 0);
   await output.png(`${stem}.png`, grid([base, heatOverlay(base, r.heat.map((v) => Math.max(v, 0))), heatImage(r.heat, h, w, { signed: negative })], {
     labels: ['input', 'drop', negative ? 'drop (signed)' : 'drop'], minTile: 112, cols: 3, title: `occlusion ${r.size}px/${r.stride}: ${what}, base ${r.base.toPrecision(3)}`,
   }));
-  await output.json(`${stem}.json`, { model: flags.model, input, backend: engine.backend, ...r, heat: Array.from(r.heat, (v) => +v.toPrecision(5)) });
+  await output.json(`${stem}.json`, { model: flags.model, input, inputFit: inputFitting.record, backend: engine.backend, ...r, heat: Array.from(r.heat, (v) => +v.toPrecision(5)) });
   await output.commit();
   console.log(`wrote ${output.final(stem)}.png and ${stem}.json (${r.seconds.toFixed(2)}s)`);
   model.dispose();

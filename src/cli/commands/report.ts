@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { withDatasetLabels } from '../../model/labels.js';
 import { DeepvisError, printable } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { checkRoot, listFenced, readFencedText } from '../../io/fence.js';
@@ -127,23 +128,25 @@ export async function run(argv: string[]): Promise<void> {
 /** One run (shard or whole); `mergeFrom` when assembling shards: their folders and count. */
 async function single(argv: readonly string[], mergeFrom: { dirs: string[]; shards: number } | null, outOverride?: string): Promise<void> {
   const cleaned = mergeFrom ? [...stripFlag(argv, '--merge', mergeFrom.dirs), ...(outOverride ? ['--out', outOverride] : [])] : argv;
-  const { flags, out, output, engine, model } = await openModelCommand(cleaned, SPECS, check);
+  const { flags, out, output, engine, model: opened } = await openModelCommand(cleaned, SPECS, check);
   const modelPath = flags.model!;
   const evaluation = flags.evaluation ? await readEvaluation(flags.evaluation) : null;
   const papers = flags.reproduce ? await reproduceLink(flags.reproduce, out) : null;
   const modelExtras = [...(evaluation?.sections ?? []), ...(papers ? [papers] : [])];
-  const plan = planOf(flags, model);
+  const plan = planOf(flags, opened);
   const units = historyUnits(flags, plan);
   const checkpoints: Checkpoint[] = [];
   if (flags.history && plan.shard[1] === 1) {
     for (const [i, p] of (await checkpointPaths(flags.history)).entries()) {
       const m = await loadModel(p, overridesFrom(flags));
       const c = { label: /(\d+)/.exec(path.basename(p))?.[0] ? `checkpoint ${path.basename(p)}` : `checkpoint ${i + 1}`, path: p, model: m, hash: await modelHash(p, overridesFrom(flags)) };
-      checkSameArchitecture(model, c);
+      checkSameArchitecture(opened, c);
       checkpoints.push(c);
     }
   }
-  const data = flags['no-data'] ? null : await dataFrom(flags, model).catch((e) => (flags.data ? Promise.reject(e) : null));
+  const data = flags['no-data'] ? null : await dataFrom(flags, opened).catch((e) => (flags.data ? Promise.reject(e) : null));
+  // Class names the model lacks come from the data set (the model page, unit pages and JSON agree).
+  const model = data ? withDatasetLabels(opened, data.set.classNames, data.spec) : opened;
   const hash = await modelHash(modelPath, overridesFrom(flags));
   const store = new ArtifactStore(output.dir);
   if (mergeFrom) for (const d of mergeFrom.dirs) await store.absorb(d);

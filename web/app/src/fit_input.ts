@@ -19,9 +19,19 @@ export function centreBox(h0: number, w0: number, H: number, W: number): [number
   return [(1 - f) / 2, 0, (1 + f) / 2, 1];
 }
 
-export function isMnistLike(model: VisModel): boolean {
+const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+
+/**
+ * Whether the digit-centring helps: a model of MNIST digits. The model's own data set decides,
+ * then the served data set's (`dataSpec`), then its class names; only a model that says nothing
+ * is judged by its 28×28 grey input (a Fashion-MNIST model has that shape too).
+ */
+export function isMnistLike(model: VisModel, dataSpec?: string | null): boolean {
+  const named = typeof model.metadata.dataset === 'string' ? model.metadata.dataset : dataSpec;
+  if (named) return /^mnist(?![\w-])/i.test(named);
+  if (model.labels) return model.labels.length === 10 && model.labels.every((l, i) => l.trim() === String(i) || l.trim().toLowerCase() === DIGITS[i]);
   const [H, W, C] = model.input.shape;
-  return model.metadata.dataset === 'mnist' || (H === 28 && W === 28 && C === 1);
+  return H === 28 && W === 28 && C === 1;
 }
 
 /** x [h, w, C] in [0, 1] → [H, W, C], centre-cropped then resized. */

@@ -26,6 +26,9 @@ export class InputManager {
   private stillValues: { values: Float32Array; shape: [number, number, number] } | null = null;
   private stream: MediaStream | null = null;
 
+  /** The served data set (its name tells a digit model from a clothing one of the same shape). */
+  dataSpec: string | null = null;
+
   constructor(private readonly video: HTMLVideoElement) {}
 
   get live(): boolean {
@@ -124,7 +127,7 @@ export class InputManager {
       let x: tf.Tensor3D;
       // A picture already in the model's size (an MNIST digit) is taken as it is.
       const [sw, sh] = source instanceof HTMLVideoElement ? [source.videoWidth, source.videoHeight] : source ? [source.width, source.height] : [0, 0];
-      const digit = source != null && this.digitFit && isMnistLike(model) && !(sw === W && sh === H);
+      const digit = source != null && this.digitFit && isMnistLike(model, this.dataSpec) && !(sw === W && sh === H);
       if (source) {
         // Cropped to the model's aspect ratio, not squashed (a 4:3 camera into a square input).
         x = tf.browser.fromPixels(source as HTMLVideoElement).toFloat().div(255) as tf.Tensor3D;

@@ -11,6 +11,7 @@ import threaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threa
 import ortModule from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { analysis, engine as engineApi, models, initEngine, type BackendName, type VisModel } from '../../../src/index.js';
+import { withDatasetLabels } from '../../../src/model/labels.js';
 import { fetchConfig, fetchIndex } from './api.js';
 import { $, $button, $canvas, $input, fitOnResize } from './draw.js';
 import { InputManager } from './input.js';
@@ -71,6 +72,7 @@ async function start(): Promise<void> {
     config, model: null, served: -1, index: null, page: null, scanning: false, input: new InputManager($('video') as HTMLVideoElement),
     layer: null, unit: null, acts: null, frames: 0, fps: 0,
   };
+  state.input.dataSpec = config.data?.spec ?? null;
   fitOnResize();
   const unitPanel = new UnitPanel(state);
   const attention = new AttentionView(state, () => (state.model ? state.input.current(state.model) : null));
@@ -130,7 +132,8 @@ async function start(): Promise<void> {
     } else {
       const i = Number(value);
       const m = config.models[i];
-      state.model = await loadModelFromUrl(m.url, {}, await ortFor(new URL(m.url, location.href).pathname));
+      // Class names the model lacks come from the served data set (predictions say "Ankle boot", not "9").
+      state.model = withDatasetLabels(await loadModelFromUrl(m.url, {}, await ortFor(new URL(m.url, location.href).pathname)), config.data?.classNames, config.data?.spec ?? 'served');
       state.served = i;
       state.index = m.index ? await fetchIndex(m.index).catch(() => null) : null;
     }
@@ -152,7 +155,7 @@ async function start(): Promise<void> {
     live.refresh();
     embedding.reset(state.model);
     attention.reset(state.model);
-    $('digit-fit').hidden = !isMnistLike(state.model);
+    $('digit-fit').hidden = !isMnistLike(state.model, config.data?.spec);
     const [h, w, c] = state.model.input.shape;
     const engines = state.model.format === 'onnx' ? `; forwards on ${state.model.forwardEngine ?? 'tfjs'}, gradients on ${state.model.gradientEngine ?? 'tfjs'}` : '';
     $('model-info').textContent = `${state.model.format} model, input ${h}×${w}×${c}, range ${state.model.input.range.join('…')}${engines}`;

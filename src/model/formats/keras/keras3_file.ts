@@ -8,6 +8,7 @@
  * number after each layer with weights (it lists those twice); keys are therefore taken in counter
  * order, not rebuilt.
  */
+import { pytorchCheckpoint } from '../../pytorch.js';
 import { DeepvisError } from '../../../errors.js';
 import { group, readH5, type H5Data, type H5Group } from './h5tree.js';
 import { isOperation, MODEL_CLASSES, model3to2, type Dict } from './keras3_config.js';
@@ -62,6 +63,8 @@ function collect(root: H5Group, model: Dict, path: string, prefix: string, out: 
 export async function readKeras3(bytes: Uint8Array, source: string): Promise<KerasParts> {
   // Only the entries read, inflated with caps (unzip.ts): a zip bomb is refused, not inflated.
   const { files, names } = unzipCapped(bytes, new Set(['config.json', 'metadata.json', 'model.weights.h5']), source);
+  // torch.save writes a zip too (archive/data.pkl), whatever the file is called.
+  if (!files['config.json'] && names.some((f) => f.endsWith('/data.pkl'))) throw pytorchCheckpoint(source);
   if (!files['config.json']) throw new DeepvisError(`${source}: a zip without config.json, so not a Keras 3 .keras file`);
   if (!files['model.weights.h5']) {
     const npz = names.includes('model.weights.npz') ? ' (it has model.weights.npz; save with the default h5 weights format)' : '';
