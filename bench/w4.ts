@@ -18,6 +18,8 @@ export interface W4Round { deepvis: Measure | null; torch: Measure | null; torch
 export type RealScale = 'w4' | 'w4-mobilenet' | 'w5-vit' | 'w5-convnext' | 'w5-swin';
 
 /** The layer whose 8 channels the Lucid step draws (null: no Lucid step for this network). */
+/** torchvision's name of each W5 network. */
+const W5_KIND: Record<string, string> = { 'w5-vit': 'vit_b_16', 'w5-convnext': 'convnext_tiny', 'w5-swin': 'swin_t' };
 const LUCID_LAYER: Record<RealScale, string | null> = { w4: 'net.layer3', 'w4-mobilenet': 'net.features.13', 'w5-vit': null, 'w5-convnext': null, 'w5-swin': null };
 
 function json(stdout: string): Measure | null {
@@ -37,6 +39,13 @@ export function w4Rounds(workload: RealScale, torchScript: string, python: strin
     json(spawnSync(python, [torchScript, '--threads', '2', '--workload', workload, '--reps', String(reps), ...(exportTo ? ['--export', exportTo] : [])], { encoding: 'utf8', timeout: 900_000 }).stdout);
   const out: W4Round[] = [];
   let first = existsSync(file) ? null : torch(file);
+  if (!existsSync(file) && workload.startsWith('w5')) {
+    // PyTorch 1.13 cannot export a frozen ViT (its fast-path attention kernel has no ONNX symbolic):
+    // the same network, exported by bench/w5_export.py, and the yardstick's timings without --export.
+    process.stderr.write(`${workload}: torch_bench.py --export failed (${String(first?.error ?? '').slice(0, 120)}); exporting the same network with bench/w5_export.py\n`);
+    spawnSync(python, [path.join(root, 'bench/w5_export.py'), torchScript, W5_KIND[workload], file], { encoding: 'utf8', timeout: 900_000 });
+    first = null;
+  }
   if (!existsSync(file)) throw new Error(`${workload}: torch_bench.py did not export ${file}`);
   const layer = LUCID_LAYER[workload];
   const lucid = () => json(spawnSync(python, [torchScript, '--threads', '2', '--workload', 'lucid', '--model', 'resnet18', '--layer', layer!, '--reps', String(reps + 2)], { encoding: 'utf8', timeout: 900_000 }).stdout);
