@@ -20,34 +20,79 @@ const root = path.resolve(import.meta.dirname, '..');
 export async function appBench(): Promise<Record<string, Measure>> {
   if (!existsSync('/usr/bin/chromium')) return {};
   const dir = await mkdtemp(path.join(tmpdir(), 'deepvis-appbench-'));
-  const cnn = existsSync(path.join(root, 'models/mnist-cnn/model.json')) ? path.join(root, 'models/mnist-cnn') : path.join(dir, 'cnn');
-  if (cnn.startsWith(dir)) await saveLayersModel(buildClassifier('cnn', [28, 28, 1], 10, 0), cnn, { inputRange: [0, 1], channelOrder: 'gray' });
-  await saveLayersModel(modelB(), path.join(dir, 'vgg64'), { inputRange: [0, 1], channelOrder: 'rgb' });
+  const cnn = existsSync(path.join(root, 'models/mnist-cnn/model.json'))
+    ? path.join(root, 'models/mnist-cnn')
+    : path.join(dir, 'cnn');
+  if (cnn.startsWith(dir))
+    await saveLayersModel(buildClassifier('cnn', [28, 28, 1], 10, 0), cnn, {
+      inputRange: [0, 1],
+      channelOrder: 'gray',
+    });
+  await saveLayersModel(modelB(), path.join(dir, 'vgg64'), {
+    inputRange: [0, 1],
+    channelOrder: 'rgb',
+  });
   const appDir = await ensureApp({});
-  const s = await serve({ models: [cnn, path.join(dir, 'vgg64')], appDir, port: 0, cacheDir: path.join(dir, 'cache'), log: () => {} });
+  const s = await serve({
+    models: [cnn, path.join(dir, 'vgg64')],
+    appDir,
+    port: 0,
+    cacheDir: path.join(dir, 'cache'),
+    log: () => {},
+  });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+    ],
   });
   const out: Record<string, Measure> = {};
   try {
     for (const backend of ['', 'webgl']) {
-      for (const [i, name] of [[0, 'mnist_cnn'], [1, 'vgg64_rgb']] as const) {
-        const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['camera'] });
+      for (const [i, name] of [
+        [0, 'mnist_cnn'],
+        [1, 'vgg64_rgb'],
+      ] as const) {
+        const ctx = await browser.newContext({
+          viewport: { width: 1280, height: 800 },
+          permissions: ['camera'],
+        });
         const page = await ctx.newPage();
         await page.goto(`${s.url}${backend ? `?backend=${backend}` : ''}`);
         await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
         if (i === 1) await page.selectOption('#model', '1');
-        await page.waitForFunction(() => /model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 120_000 });
+        await page.waitForFunction(
+          () => /model ready/.test(document.getElementById('status')!.textContent ?? ''),
+          null,
+          { timeout: 120_000 },
+        );
         await page.click('#src-webcam');
         await page.waitForTimeout(2000);
-        const stat = () => page.evaluate(() => (window as unknown as { deepvisApp: { stats(): { frames: number; backend: string; numTensors: number } } }).deepvisApp.stats());
+        const stat = () =>
+          page.evaluate(() =>
+            (
+              window as unknown as {
+                deepvisApp: { stats(): { frames: number; backend: string; numTensors: number } };
+              }
+            ).deepvisApp.stats(),
+          );
         const a = await stat();
         const t = Date.now();
         await page.waitForTimeout(5000);
         const b = await stat();
         const fps = ((b.frames - a.frames) * 1000) / (Date.now() - t);
-        out[`app_live_fps_${name}_${backend ? 'forced' : 'auto'}_${b.backend}`] = { value: fps, unit: 'frames/s', detail: `headless Chromium, no GPU; tensors ${a.numTensors} → ${b.numTensors}` };
+        out[`app_live_fps_${name}_${backend ? 'forced' : 'auto'}_${b.backend}`] = {
+          value: fps,
+          unit: 'frames/s',
+          detail: `headless Chromium, no GPU; tensors ${a.numTensors} → ${b.numTensors}`,
+        };
         await ctx.close();
       }
     }
@@ -66,42 +111,92 @@ export async function appBench(): Promise<Record<string, Measure>> {
  * fifth frame), and seconds per step of a Lucid run in the unit panel (the difference of a 10-step
  * and a 30-step run over 20 steps, so set-up is not counted). `models`: ONNX files to serve; `modes`: the paths to run.
  */
-export async function appNativeBench(models: readonly string[], lucidSteps: readonly [number, number] = [10, 30], modes: ReadonlyArray<'tfjs' | 'ort'> = ['tfjs', 'ort']): Promise<Record<string, Measure>> {
+export async function appNativeBench(
+  models: readonly string[],
+  lucidSteps: readonly [number, number] = [10, 30],
+  modes: ReadonlyArray<'tfjs' | 'ort'> = ['tfjs', 'ort'],
+): Promise<Record<string, Measure>> {
   if (!existsSync('/usr/bin/chromium')) return {};
   const dir = await mkdtemp(path.join(tmpdir(), 'deepvis-appnative-'));
   const appDir = await ensureApp({});
-  const s = await serve({ models: [...models], appDir, port: 0, cacheDir: path.join(dir, 'cache'), log: () => {} });
+  const s = await serve({
+    models: [...models],
+    appDir,
+    port: 0,
+    cacheDir: path.join(dir, 'cache'),
+    log: () => {},
+  });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+    ],
   });
   const out: Record<string, Measure> = {};
   try {
     for (const [i, file] of models.entries()) {
-      const name = path.basename(path.dirname(file)) === '.cache' ? path.basename(file, '.onnx') : path.basename(path.dirname(file));
+      const name =
+        path.basename(path.dirname(file)) === '.cache'
+          ? path.basename(file, '.onnx')
+          : path.basename(path.dirname(file));
       for (const mode of modes) {
-        const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['camera'] });
+        const ctx = await browser.newContext({
+          viewport: { width: 1280, height: 800 },
+          permissions: ['camera'],
+        });
         const page = await ctx.newPage();
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(e.message));
         await page.goto(`${s.url}?backend=wasm${mode === 'tfjs' ? '&ort=off' : ''}`);
         await page.waitForSelector('body[data-ready=true]', { timeout: 300_000 });
         if (i > 0) await page.selectOption('#model', String(i));
-        await page.waitForFunction(() => /model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 300_000 });
+        await page.waitForFunction(
+          () => /model ready/.test(document.getElementById('status')!.textContent ?? ''),
+          null,
+          { timeout: 300_000 },
+        );
         await page.click('#src-webcam');
         await page.waitForTimeout(2000);
         await page.click('#grid', { position: { x: 12, y: 12 } });
         await page.waitForSelector('#unit-panel:not([hidden])', { timeout: 300_000 });
         await page.click('#bp-gradient');
         await page.waitForSelector('#unit-deconv[data-mode="gradient"]', { timeout: 300_000 });
-        const stat = () => page.evaluate(() => (window as unknown as { deepvisApp: { stats(): { frames: number; forwardEngine: string; gradientEngine: string } } }).deepvisApp.stats());
+        const stat = () =>
+          page.evaluate(() =>
+            (
+              window as unknown as {
+                deepvisApp: {
+                  stats(): { frames: number; forwardEngine: string; gradientEngine: string };
+                };
+              }
+            ).deepvisApp.stats(),
+          );
         await page.waitForTimeout(3000);
         const a = await stat();
         const t = Date.now();
-        await page.waitForFunction((f) => (window as unknown as { deepvisApp: { stats(): { frames: number } } }).deepvisApp.stats().frames >= f + 10, a.frames, { timeout: 600_000 });
+        await page.waitForFunction(
+          (f) =>
+            (
+              window as unknown as { deepvisApp: { stats(): { frames: number } } }
+            ).deepvisApp.stats().frames >=
+            f + 10,
+          a.frames,
+          { timeout: 600_000 },
+        );
         const b = await stat();
         const fps = ((b.frames - a.frames) * 1000) / (Date.now() - t);
-        out[`app_native_${name}_${mode}_backprop_fps`] = { value: fps, unit: 'frames/s', detail: `live view + backprop (gradient) every 5th frame; forwards ${b.forwardEngine}, gradients ${b.gradientEngine}` };
+        out[`app_native_${name}_${mode}_backprop_fps`] = {
+          value: fps,
+          unit: 'frames/s',
+          detail: `live view + backprop (gradient) every 5th frame; forwards ${b.forwardEngine}, gradients ${b.gradientEngine}`,
+        };
         // Lucid in the unit panel: total seconds of two runs, their difference over the extra steps.
         await page.click('#src-data').catch(() => {});
         await page.selectOption('#opt-method', 'lucid');
@@ -111,12 +206,20 @@ export async function appNativeBench(models: readonly string[], lucidSteps: read
           await page.waitForSelector('#unit-opt[data-state="done"]', { timeout: 1_800_000 });
           const caption = (await page.textContent('#unit-opt-caption')) ?? '';
           const m = /\(done, ([\d.]+)s\)/.exec(caption);
-          await page.evaluate(() => delete (document.getElementById('unit-opt') as HTMLElement).dataset.state);
+          await page.evaluate(
+            () => delete (document.getElementById('unit-opt') as HTMLElement).dataset.state,
+          );
           return m ? Number(m[1]) : NaN;
         };
         const [t1, t2] = [await lucid(lucidSteps[0]), await lucid(lucidSteps[1])];
-        out[`app_native_${name}_${mode}_lucid_s_per_step`] = { value: (t2 - t1) / (lucidSteps[1] - lucidSteps[0]), unit: 's/step', detail: `${lucidSteps[0]} steps ${t1}s, ${lucidSteps[1]} steps ${t2}s; errors: ${errors.length}` };
-        process.stderr.write(`app native ${name} ${mode}: ${fps.toFixed(2)} frames/s, Lucid ${((t2 - t1) / (lucidSteps[1] - lucidSteps[0])).toFixed(2)} s/step (${b.gradientEngine})${errors.length ? ` errors: ${errors.join('; ')}` : ''}\n`);
+        out[`app_native_${name}_${mode}_lucid_s_per_step`] = {
+          value: (t2 - t1) / (lucidSteps[1] - lucidSteps[0]),
+          unit: 's/step',
+          detail: `${lucidSteps[0]} steps ${t1}s, ${lucidSteps[1]} steps ${t2}s; errors: ${errors.length}`,
+        };
+        process.stderr.write(
+          `app native ${name} ${mode}: ${fps.toFixed(2)} frames/s, Lucid ${((t2 - t1) / (lucidSteps[1] - lucidSteps[0])).toFixed(2)} s/step (${b.gradientEngine})${errors.length ? ` errors: ${errors.join('; ')}` : ''}\n`,
+        );
         await ctx.close();
       }
     }

@@ -28,8 +28,13 @@ const model = await loadModel(flags.model as string);
 const { images } = await imagesFrom(flags.input as string, model);
 const x = images.slice([0], [1]) as tf.Tensor4D;
 images.dispose();
-const wanted = flags.methods === 'all' ? ATTRIBUTIONS : ATTRIBUTIONS.filter((m) => (flags.methods as string).split(',').includes(m.name));
-console.log(`${flags.model}: input ${model.input.shape.join('×')}, backend ${engine.backend} (${engine.threads} threads), forwards without a gradient on ${model.forwardEngine ?? 'tfjs'}`);
+const wanted =
+  flags.methods === 'all'
+    ? ATTRIBUTIONS
+    : ATTRIBUTIONS.filter((m) => (flags.methods as string).split(',').includes(m.name));
+console.log(
+  `${flags.model}: input ${model.input.shape.join('×')}, backend ${engine.backend} (${engine.threads} threads), forwards without a gradient on ${model.forwardEngine ?? 'tfjs'}`,
+);
 attribute(model, x, { method: 'saliency' });
 tf.tidy(() => model.predict(x.tile([8, 1, 1, 1]) as tf.Tensor4D));
 const rows: Array<{ method: string; access: string; seconds: number | null; note?: string }> = [];
@@ -47,14 +52,34 @@ for (const m of wanted) {
       times.push((performance.now() - t0) / 1000);
     }
     times.sort((a, b) => a - b);
-    rows.push({ method: m.name, access: m.access, seconds: times[Math.floor((times.length - 1) / 2)] });
+    rows.push({
+      method: m.name,
+      access: m.access,
+      seconds: times[Math.floor((times.length - 1) / 2)],
+    });
   } catch (e) {
-    rows.push({ method: m.name, access: m.access, seconds: null, note: (e as Error).message.split('\n')[0] });
+    rows.push({
+      method: m.name,
+      access: m.access,
+      seconds: null,
+      note: (e as Error).message.split('\n')[0],
+    });
   }
   const last = rows[rows.length - 1];
-  console.log(`| ${last.method} | ${last.access} | ${last.seconds == null ? '—' : last.seconds.toFixed(last.seconds < 10 ? 2 : 1)} | ${last.note ?? ''} |`);
+  console.log(
+    `| ${last.method} | ${last.access} | ${last.seconds == null ? '—' : last.seconds.toFixed(last.seconds < 10 ? 2 : 1)} | ${last.note ?? ''} |`,
+  );
   // Written after every row: a run cut short (a time limit) keeps what it measured.
-  if (flags.out) await writeJsonAtomic(flags.out as string, { model: flags.model, input: flags.input, shape: model.input.shape, backend: engine.backend, threads: engine.threads, forwardEngine: model.forwardEngine ?? 'tfjs', rows });
+  if (flags.out)
+    await writeJsonAtomic(flags.out as string, {
+      model: flags.model,
+      input: flags.input,
+      shape: model.input.shape,
+      backend: engine.backend,
+      threads: engine.threads,
+      forwardEngine: model.forwardEngine ?? 'tfjs',
+      rows,
+    });
 }
 x.dispose();
 model.dispose();

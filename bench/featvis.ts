@@ -33,11 +33,27 @@ function perStep(run: (onStep: (i: { step: number }) => void) => { images: tf.Te
   return median(times);
 }
 
-function methodSteps(model: VisModel, layer: string, n: number, steps = 15): Record<string, number> {
+function methodSteps(
+  model: VisModel,
+  layer: string,
+  n: number,
+  steps = 15,
+): Record<string, number> {
   const units = Array.from({ length: n }, (_, i) => i);
   return {
-    erhan: perStep((onStep) => erhan(model, { layer, units, restarts: 1, steps, onStep, convergence: { window: 1000, tol: 0 } })),
-    yosinski: perStep((onStep) => yosinski(model, { layer, units, steps, sets: [YOSINSKI_PRESETS[3]], onStep })),
+    erhan: perStep((onStep) =>
+      erhan(model, {
+        layer,
+        units,
+        restarts: 1,
+        steps,
+        onStep,
+        convergence: { window: 1000, tol: 0 },
+      }),
+    ),
+    yosinski: perStep((onStep) =>
+      yosinski(model, { layer, units, steps, sets: [YOSINSKI_PRESETS[3]], onStep }),
+    ),
     lucid: perStep((onStep) => lucid(model, { layer, units, steps, onStep })),
   };
 }
@@ -50,8 +66,10 @@ export function featvisSteps(): Record<string, Measure> {
   const b = methodSteps(fromLayersModel(rgb, { range: [0, 1] }), 'b_conv5', 64, 8);
   rgb.dispose();
   const out: Record<string, Measure> = {};
-  for (const [k, v] of Object.entries(a)) out[`mnist_cnn_conv3_64units_${k}`] = { value: v, unit: 'ms/step' };
-  for (const [k, v] of Object.entries(b)) out[`rgb64_b_conv5_64units_${k}`] = { value: v, unit: 'ms/step' };
+  for (const [k, v] of Object.entries(a))
+    out[`mnist_cnn_conv3_64units_${k}`] = { value: v, unit: 'ms/step' };
+  for (const [k, v] of Object.entries(b))
+    out[`rgb64_b_conv5_64units_${k}`] = { value: v, unit: 'ms/step' };
   return out;
 }
 
@@ -61,13 +79,30 @@ export async function dataDrivenSpeed(): Promise<Measure> {
   await fitClassifier(m, train, test, 10, { epochs: 2, seed: 0 });
   const model = fromLayersModel(m, { range: [0, 1] });
   const layer = 'dense1:pre';
-  const uni = specificity(model, test, 'dense1').units.filter((u) => u.modality === 'unimodal').map((u) => u.unit).slice(0, 32);
+  const uni = specificity(model, test, 'dense1')
+    .units.filter((u) => u.modality === 'unimodal')
+    .map((u) => u.unit)
+    .slice(0, 32);
   const est = estimateSteps(model, { layer, units: uni, data: test, maxSteps: 300 });
-  const cmp = compareWithBlank(model, { layer, units: uni, data: test, steps: est.steps, blankSteps: 40 * est.steps });
+  const cmp = compareWithBlank(model, {
+    layer,
+    units: uni,
+    data: test,
+    steps: est.steps,
+    blankSteps: 40 * est.steps,
+  });
   m.dispose();
   const reached = cmp.filter((c) => c.dataDriven.steps != null);
-  const ratios = reached.map((c) => (c.blank.steps == null ? Infinity : Math.max(1, c.blank.steps) / Math.max(1, c.dataDriven.steps!)));
-  const timeRatios = reached.map((c) => (c.blank.seconds == null ? Infinity : Math.max(1e-6, c.blank.seconds) / Math.max(1e-6, c.dataDriven.seconds!)));
+  const ratios = reached.map((c) =>
+    c.blank.steps == null
+      ? Infinity
+      : Math.max(1, c.blank.steps) / Math.max(1, c.dataDriven.steps!),
+  );
+  const timeRatios = reached.map((c) =>
+    c.blank.seconds == null
+      ? Infinity
+      : Math.max(1e-6, c.blank.seconds) / Math.max(1e-6, c.dataDriven.seconds!),
+  );
   return {
     value: median(ratios),
     unit: '× fewer steps than from a blank image (median over units)',

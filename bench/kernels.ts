@@ -13,36 +13,79 @@ import { initEngine } from '../src/engine/backend.js';
 import { legacyConvInput, legacyDepthwiseInput, legacyMaxPoolGrad } from './legacy_kernels.js';
 
 type Fn = () => void;
-interface Case { name: string; forward: Fn; before: Fn; after: Fn }
+interface Case {
+  name: string;
+  forward: Fn;
+  before: Fn;
+  after: Fn;
+}
 
 const args = process.argv.slice(2);
-const value = (n: string, d: string) => (args.indexOf(`--${n}`) >= 0 ? args[args.indexOf(`--${n}`) + 1] : d);
+const value = (n: string, d: string) =>
+  args.indexOf(`--${n}`) >= 0 ? args[args.indexOf(`--${n}`) + 1] : d;
 const batch = Number(value('batch', '8'));
 const reps = Number(value('reps', '5'));
 const only = value('only', '');
 
-const pad1: tf.backend_util.ExplicitPadding = [[0, 0], [1, 1], [1, 1], [0, 0]];
-const pad3: tf.backend_util.ExplicitPadding = [[0, 0], [3, 3], [3, 3], [0, 0]];
+const pad1: tf.backend_util.ExplicitPadding = [
+  [0, 0],
+  [1, 1],
+  [1, 1],
+  [0, 0],
+];
+const pad3: tf.backend_util.ExplicitPadding = [
+  [0, 0],
+  [3, 3],
+  [3, 3],
+  [0, 0],
+];
 
 /** Runs a kernel through the engine and frees its output. */
-function kernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): Fn {
-  return () => (tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor).dispose();
+function kernel(
+  name: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: Record<string, unknown>,
+): Fn {
+  return () =>
+    (
+      tf
+        .engine()
+        .runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor
+    ).dispose();
 }
 
 /** Calls a kernel function directly on the backend and frees its output. */
-function direct(fn: (a: never) => tf.TensorInfo, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): Fn {
+function direct(
+  fn: (a: never) => tf.TensorInfo,
+  inputs: Record<string, tf.Tensor>,
+  attrs: Record<string, unknown>,
+): Fn {
   return () => {
     const backend = tf.backend();
     backend.disposeData(fn({ inputs, backend, attrs } as never).dataId);
   };
 }
 
-function conv(name: string, hw: number, ci: number, co: number, k: number, s: number, pad: tf.backend_util.ExplicitPadding | 'valid'): Case {
+function conv(
+  name: string,
+  hw: number,
+  ci: number,
+  co: number,
+  k: number,
+  s: number,
+  pad: tf.backend_util.ExplicitPadding | 'valid',
+): Case {
   const x = tf.randomNormal([batch, hw, hw, ci]);
   const w = tf.randomNormal([k, k, ci, co]);
   const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, s, pad);
   const dy = tf.randomNormal(y.shape);
-  const attrs = { strides: [s, s], pad, dataFormat: 'NHWC', dilations: [1, 1], inputShape: x.shape };
+  const attrs = {
+    strides: [s, s],
+    pad,
+    dataFormat: 'NHWC',
+    dilations: [1, 1],
+    inputShape: x.shape,
+  };
   return {
     name,
     forward: kernel('Conv2D', { x, filter: w }, attrs),
@@ -96,7 +139,10 @@ async function main(): Promise<void> {
   const cases: Array<[string, () => Case]> = [
     ['conv3x3s1', () => conv('conv 3×3/1, 56×56×64 → 64', 56, 64, 64, 3, 1, pad1)],
     ['conv3x3s2', () => conv('conv 3×3/2, 56×56×64 → 28×28×128', 56, 64, 128, 3, 2, pad1)],
-    ['conv1x1s2', () => conv('conv 1×1/2 downsample, 56×56×64 → 28×28×128', 56, 64, 128, 1, 2, 'valid')],
+    [
+      'conv1x1s2',
+      () => conv('conv 1×1/2 downsample, 56×56×64 → 28×28×128', 56, 64, 128, 1, 2, 'valid'),
+    ],
     ['conv3x3s2deep', () => conv('conv 3×3/2, 14×14×256 → 7×7×512', 14, 256, 512, 3, 2, pad1)],
     ['stem', () => conv('stem 7×7/2, 224×224×3 → 112×112×64', 224, 3, 64, 7, 2, pad3)],
     ['dw3x3s2', () => depthwise('depthwise 3×3/2, 112×112×96', 112, 96, 2)],
@@ -104,14 +150,18 @@ async function main(): Promise<void> {
     ['maxpool', () => maxPool('max-pool 3×3/2, 112×112×64', 112, 64)],
   ];
   const wanted = only ? new Set(only.split(',')) : null;
-  console.log(`wasm, ${engine.threads} threads, batch ${batch}, median of ${reps} (shared machine: noisy)\n`);
+  console.log(
+    `wasm, ${engine.threads} threads, batch ${batch}, median of ${reps} (shared machine: noisy)\n`,
+  );
   console.log('| kernel | forward ms | input grad before ms | after ms | before/fwd | after/fwd |');
   console.log('|---|---|---|---|---|---|');
   for (const [key, make] of cases) {
     if (wanted && !wanted.has(key)) continue;
     tf.engine().startScope();
     const c = make();
-    c.forward(); c.before(); c.after();
+    c.forward();
+    c.before();
+    c.after();
     const t = { forward: [] as number[], before: [] as number[], after: [] as number[] };
     for (let i = 0; i < reps; i++) {
       t.forward.push(time(c.forward));
@@ -119,7 +169,9 @@ async function main(): Promise<void> {
       t.after.push(time(c.after));
     }
     const [f, b, a] = [median(t.forward), median(t.before), median(t.after)];
-    console.log(`| ${c.name} | ${f.toFixed(1)} | ${b.toFixed(1)} | ${a.toFixed(1)} | ${(b / f).toFixed(2)} | ${(a / f).toFixed(2)} |`);
+    console.log(
+      `| ${c.name} | ${f.toFixed(1)} | ${b.toFixed(1)} | ${a.toFixed(1)} | ${(b / f).toFixed(2)} | ${(a / f).toFixed(2)} |`,
+    );
     tf.engine().endScope();
   }
 }

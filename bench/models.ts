@@ -8,13 +8,25 @@ const bias = () => tf.initializers.constant({ value: 0.01 });
 
 function conv(name: string, filters: number, k: number, seed: number, inputShape?: number[]) {
   return tf.layers.conv2d({
-    name, filters, kernelSize: k, padding: 'same', activation: 'relu', inputShape,
-    kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: bias(),
+    name,
+    filters,
+    kernelSize: k,
+    padding: 'same',
+    activation: 'relu',
+    inputShape,
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    biasInitializer: bias(),
   });
 }
 
 function dense(name: string, units: number, seed: number, activation?: 'relu') {
-  return tf.layers.dense({ name, units, activation, kernelInitializer: tf.initializers.glorotUniform({ seed }), biasInitializer: bias() });
+  return tf.layers.dense({
+    name,
+    units,
+    activation,
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    biasInitializer: bias(),
+  });
 }
 
 export function modelA(): tf.Sequential {

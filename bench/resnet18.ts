@@ -24,20 +24,54 @@ import { installLegacyEngine } from './legacy_kernels.js';
 let seed = 1;
 const he = () => tf.initializers.heNormal({ seed: seed++ });
 
-function convBn(x: tf.SymbolicTensor, filters: number, k: number, stride: number, pad: number, name: string): tf.SymbolicTensor {
-  const padded = pad > 0 ? (tf.layers.zeroPadding2d({ padding: pad, name: `${name}_pad` }).apply(x) as tf.SymbolicTensor) : x;
-  const c = tf.layers.conv2d({ filters, kernelSize: k, strides: stride, padding: 'valid', useBias: false, kernelInitializer: he(), name }).apply(padded);
-  return tf.layers.batchNormalization({ epsilon: 1e-5, name: `${name}_bn` }).apply(c) as tf.SymbolicTensor;
+function convBn(
+  x: tf.SymbolicTensor,
+  filters: number,
+  k: number,
+  stride: number,
+  pad: number,
+  name: string,
+): tf.SymbolicTensor {
+  const padded =
+    pad > 0
+      ? (tf.layers
+          .zeroPadding2d({ padding: pad, name: `${name}_pad` })
+          .apply(x) as tf.SymbolicTensor)
+      : x;
+  const c = tf.layers
+    .conv2d({
+      filters,
+      kernelSize: k,
+      strides: stride,
+      padding: 'valid',
+      useBias: false,
+      kernelInitializer: he(),
+      name,
+    })
+    .apply(padded);
+  return tf.layers
+    .batchNormalization({ epsilon: 1e-5, name: `${name}_bn` })
+    .apply(c) as tf.SymbolicTensor;
 }
 
-const relu = (x: tf.SymbolicTensor, name: string) => tf.layers.reLU({ name }).apply(x) as tf.SymbolicTensor;
+const relu = (x: tf.SymbolicTensor, name: string) =>
+  tf.layers.reLU({ name }).apply(x) as tf.SymbolicTensor;
 
-function basicBlock(x: tf.SymbolicTensor, filters: number, stride: number, name: string): tf.SymbolicTensor {
+function basicBlock(
+  x: tf.SymbolicTensor,
+  filters: number,
+  stride: number,
+  name: string,
+): tf.SymbolicTensor {
   const inC = x.shape[3] as number;
   let y = relu(convBn(x, filters, 3, stride, 1, `${name}_conv1`), `${name}_relu1`);
   y = convBn(y, filters, 3, 1, 1, `${name}_conv2`);
-  const short = stride !== 1 || inC !== filters ? convBn(x, filters, 1, stride, 0, `${name}_down`) : x;
-  return relu(tf.layers.add({ name: `${name}_add` }).apply([y, short]) as tf.SymbolicTensor, `${name}_out`);
+  const short =
+    stride !== 1 || inC !== filters ? convBn(x, filters, 1, stride, 0, `${name}_down`) : x;
+  return relu(
+    tf.layers.add({ name: `${name}_add` }).apply([y, short]) as tf.SymbolicTensor,
+    `${name}_out`,
+  );
 }
 
 export function resnet18(): tf.LayersModel {
@@ -45,14 +79,18 @@ export function resnet18(): tf.LayersModel {
   const input = tf.input({ shape: [224, 224, 3], name: 'input' });
   let x = relu(convBn(input, 64, 7, 2, 3, 'conv1'), 'relu1');
   x = tf.layers.zeroPadding2d({ padding: 1, name: 'pool_pad' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: 'maxpool' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid', name: 'maxpool' })
+    .apply(x) as tf.SymbolicTensor;
   const widths = [64, 128, 256, 512];
   widths.forEach((w, i) => {
     x = basicBlock(x, w, i === 0 ? 1 : 2, `layer${i + 1}_0`);
     x = basicBlock(x, w, 1, `layer${i + 1}_1`);
   });
   x = tf.layers.globalAveragePooling2d({ name: 'avgpool' }).apply(x) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({ units: 1000, kernelInitializer: he(), name: 'fc' }).apply(x) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .dense({ units: 1000, kernelInitializer: he(), name: 'fc' })
+    .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: 'resnet18' });
 }
 
@@ -86,7 +124,9 @@ async function timed(f: () => tf.Tensor, reps: number): Promise<number[]> {
 }
 
 /** tf.profile of f: ms and calls per kernel, customGrad scopes (`…__op`, which contain their own kernels) left out. */
-export async function kernelTable(f: () => tf.Tensor): Promise<Array<{ kernel: string; ms: number; calls: number }>> {
+export async function kernelTable(
+  f: () => tf.Tensor,
+): Promise<Array<{ kernel: string; ms: number; calls: number }>> {
   const info = await tf.profile(async () => {
     const out = f();
     await out.data();
@@ -108,20 +148,28 @@ function compare(rounds: number, reps: number): void {
   for (let r = 0; r < rounds; r++) {
     for (const mode of ['before', 'after']) {
       const extra = mode === 'before' ? ['--before'] : [];
-      const out = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--reps', String(reps), '--json', ...extra], { encoding: 'utf8' });
+      const out = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', import.meta.filename, '--reps', String(reps), '--json', ...extra],
+        { encoding: 'utf8' },
+      );
       const line = out.stdout.trim().split('\n').pop() ?? '';
       const m = JSON.parse(line) as { saliency: number; step: number };
       rows.push(`| ${r + 1} | ${mode} | ${m.saliency.toFixed(0)} | ${m.step.toFixed(0)} |`);
       console.error(rows[rows.length - 1]);
     }
   }
-  console.log('| round | engine | saliency ms | batch-8 input gradient ms |\n|---|---|---|---|\n' + rows.join('\n'));
+  console.log(
+    '| round | engine | saliency ms | batch-8 input gradient ms |\n|---|---|---|---|\n' +
+      rows.join('\n'),
+  );
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const flag = (n: string) => args.includes(`--${n}`);
-  const value = (n: string, d: string) => (args.indexOf(`--${n}`) >= 0 ? args[args.indexOf(`--${n}`) + 1] : d);
+  const value = (n: string, d: string) =>
+    args.indexOf(`--${n}`) >= 0 ? args[args.indexOf(`--${n}`) + 1] : d;
   const reps = Number(value('reps', '3'));
   if (flag('compare')) return compare(Number(value('compare', '2')), reps);
   const engine = await initEngine({ backend: value('backend', 'wasm') as BackendName });
@@ -137,13 +185,23 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ saliency: median(s), step: median(g) }));
     return;
   }
-  console.log(`ResNet-18 224 px on ${engine.backend} (${engine.threads} threads)${flag('before') ? ', engine before lazy gradients and sub-pixel kernels' : ''}`);
-  console.log(`saliency (1 image):       median ${median(s).toFixed(0)} ms  [${s.map((t) => t.toFixed(0)).join(', ')}]`);
-  console.log(`input gradient (batch 8): median ${median(g).toFixed(0)} ms  [${g.map((t) => t.toFixed(0)).join(', ')}]`);
+  console.log(
+    `ResNet-18 224 px on ${engine.backend} (${engine.threads} threads)${flag('before') ? ', engine before lazy gradients and sub-pixel kernels' : ''}`,
+  );
+  console.log(
+    `saliency (1 image):       median ${median(s).toFixed(0)} ms  [${s.map((t) => t.toFixed(0)).join(', ')}]`,
+  );
+  console.log(
+    `input gradient (batch 8): median ${median(g).toFixed(0)} ms  [${g.map((t) => t.toFixed(0)).join(', ')}]`,
+  );
   if (flag('profile')) {
-    for (const [label, f] of [['saliency', sal], ['batch-8 gradient', step]] as const) {
+    for (const [label, f] of [
+      ['saliency', sal],
+      ['batch-8 gradient', step],
+    ] as const) {
       console.log(`\ntf.profile, ${label}:\n| kernel | ms | calls |\n|---|---|---|`);
-      for (const r of (await kernelTable(f)).slice(0, 14)) console.log(`| ${r.kernel} | ${r.ms.toFixed(1)} | ${r.calls} |`);
+      for (const r of (await kernelTable(f)).slice(0, 14))
+        console.log(`| ${r.kernel} | ${r.ms.toFixed(1)} | ${r.calls} |`);
     }
   }
 }

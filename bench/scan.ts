@@ -36,10 +36,15 @@ export async function scanBench(): Promise<Record<string, Measure>> {
   const set = loadMnist();
   const before = tf.memory().numTensors;
   const index = await scanTopK(model, set, { k: 9 });
-  if (tf.memory().numTensors !== before) console.warn(`scan: ${tf.memory().numTensors - before} tensors leaked`);
+  if (tf.memory().numTensors !== before)
+    console.warn(`scan: ${tf.memory().numTensors - before} tensors leaked`);
   const units = index.layers.reduce((n, l) => n + l.units, 0);
   const out: Record<string, Measure> = {
-    topk_scan_10000_all_layers_seconds: { value: index.seconds, unit: 's', detail: `${index.layers.length} layers, ${units} units, top-9, target < 60 s` },
+    topk_scan_10000_all_layers_seconds: {
+      value: index.seconds,
+      unit: 's',
+      detail: `${index.layers.length} layers, ${units} units, top-9, target < 60 s`,
+    },
   };
   const x = tf.tensor4d(set.images.subarray(0, 8 * 784), [8, 28, 28, 1]);
   for (const m of ATTRIBUTIONS) {
@@ -48,7 +53,11 @@ export async function scanBench(): Promise<Record<string, Measure>> {
     const t = performance.now();
     const reps = 3;
     for (let r = 0; r < reps; r++) attribute(model, x, { method, options });
-    out[`attribute_${method}_ms_per_image`] = { value: (performance.now() - t) / reps / 8, unit: 'ms/image', detail: 'batch of 8; SmoothGrad 25 samples, IG 32 steps' };
+    out[`attribute_${method}_ms_per_image`] = {
+      value: (performance.now() - t) / reps / 8,
+      unit: 'ms/image',
+      detail: 'batch of 8; SmoothGrad 25 samples, IG 32 steps',
+    };
   }
   x.dispose();
   model.dispose();

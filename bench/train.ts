@@ -10,9 +10,12 @@ import type { Measure } from './workloads.js';
 
 export async function trainBench(): Promise<Measure> {
   let s = 7;
-  const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  const rand = () => (s = (s * 16807) % 2147483647) / 2147483647;
   const set = (count: number): ImageSet => ({
-    name: 'random', count, shape: [28, 28, 1], classNames: null,
+    name: 'random',
+    count,
+    shape: [28, 28, 1],
+    classNames: null,
     images: Float32Array.from({ length: count * 784 }, rand),
     labels: Int32Array.from({ length: count }, () => Math.floor(rand() * 10)),
   });

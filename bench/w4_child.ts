@@ -14,7 +14,10 @@ import { loadModel } from '../src/io/model_files.js';
 import { lucidSteps } from '../src/methods/lucid.js';
 
 const [file, ...rest] = process.argv.slice(2);
-const opt = (name: string, fallback: string) => { const i = rest.indexOf(`--${name}`); return i >= 0 ? rest[i + 1] : fallback; };
+const opt = (name: string, fallback: string) => {
+  const i = rest.indexOf(`--${name}`);
+  return i >= 0 ? rest[i + 1] : fallback;
+};
 const reps = Number(opt('reps', '3'));
 const engine = await initEngine({ backend: 'wasm' });
 let t0 = performance.now();
@@ -36,8 +39,34 @@ const x32 = tf.randomUniform([32, 224, 224, 3], 0, 1, 'float32', 5) as tf.Tensor
 const x1 = tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 6) as tf.Tensor4D;
 const diag = tf.oneHot(tf.range(0, 8, 1, 'int32'), 1000) as tf.Tensor2D;
 const before = tf.memory().numTensors;
-const stepMs = timed(() => tf.tidy(() => tf.grad((x: tf.Tensor) => model.activations(x as tf.Tensor4D, [logits])[0].mul(diag).sum())(x8).dataSync()), reps);
-const salMs = timed(() => tf.tidy(() => tf.grad((x: tf.Tensor) => model.activations(x as tf.Tensor4D, [logits])[0].slice([0, 3], [1, 1]).sum())(x1).dataSync()), reps);
+const stepMs = timed(
+  () =>
+    tf.tidy(() =>
+      tf
+        .grad((x: tf.Tensor) =>
+          model
+            .activations(x as tf.Tensor4D, [logits])[0]
+            .mul(diag)
+            .sum(),
+        )(x8)
+        .dataSync(),
+    ),
+  reps,
+);
+const salMs = timed(
+  () =>
+    tf.tidy(() =>
+      tf
+        .grad((x: tf.Tensor) =>
+          model
+            .activations(x as tf.Tensor4D, [logits])[0]
+            .slice([0, 3], [1, 1])
+            .sum(),
+        )(x1)
+        .dataSync(),
+    ),
+  reps,
+);
 const fwdMs = timed(() => tf.tidy(() => model.predict(x32).dataSync()), Math.max(1, reps - 1));
 // The peak over the work PyTorch's side does (load, step, saliency, forward); the Lucid step after it
 // has no PyTorch twin and is reported with its own peak.
@@ -56,11 +85,27 @@ if (layer) {
   }
   r.value.images.dispose();
 }
-const lucidMs = layer ? times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)] : null;
+const lucidMs = layer
+  ? times.slice(1).sort((a, b) => a - b)[Math.floor((times.length - 1) / 2)]
+  : null;
 const leaked = tf.memory().numTensors - before;
-console.log(JSON.stringify({
-  framework: 'deepvis', backend: engine.backend, threads: engine.threads, model: file, value: stepMs, unit: 'ms/step (batch 8, 224 px)',
-  saliency_ms: salMs, forward_images_per_s: 32000 / fwdMs, lucid_step_ms: lucidMs, lucid_layer: layer, load_ms: loadMs,
-  forward_engine: model.forwardEngine ?? 'tfjs', gradient_engine: model.gradientEngine ?? 'tfjs', peak_rss_mb: peakMb,
-  peak_rss_with_lucid_mb: process.resourceUsage().maxRSS / 1e3, leaked,
-}));
+console.log(
+  JSON.stringify({
+    framework: 'deepvis',
+    backend: engine.backend,
+    threads: engine.threads,
+    model: file,
+    value: stepMs,
+    unit: 'ms/step (batch 8, 224 px)',
+    saliency_ms: salMs,
+    forward_images_per_s: 32000 / fwdMs,
+    lucid_step_ms: lucidMs,
+    lucid_layer: layer,
+    load_ms: loadMs,
+    forward_engine: model.forwardEngine ?? 'tfjs',
+    gradient_engine: model.gradientEngine ?? 'tfjs',
+    peak_rss_mb: peakMb,
+    peak_rss_with_lucid_mb: process.resourceUsage().maxRSS / 1e3,
+    leaked,
+  }),
+);

@@ -24,15 +24,35 @@ function weightSum(m: tf.LayersModel): number {
 }
 
 /** Mean ms/step of the optimization loop after `warmup` steps. */
-function stepTime(model: ReturnType<typeof fromLayersModel>, layer: string, n: number, shape: number[], lr: number, warmup: number, steps: number, rule: 'adam' | 'normalized') {
-  const objective = units(model.layer(layer), Array.from({ length: n }, (_, i) => i));
-  const init = tf.randomUniform([n, ...shape] as [number, number, number, number], 0, 1, 'float32', 42) as tf.Tensor4D;
+function stepTime(
+  model: ReturnType<typeof fromLayersModel>,
+  layer: string,
+  n: number,
+  shape: number[],
+  lr: number,
+  warmup: number,
+  steps: number,
+  rule: 'adam' | 'normalized',
+) {
+  const objective = units(
+    model.layer(layer),
+    Array.from({ length: n }, (_, i) => i),
+  );
+  const init = tf.randomUniform(
+    [n, ...shape] as [number, number, number, number],
+    0,
+    1,
+    'float32',
+    42,
+  ) as tf.Tensor4D;
   const param = pixels(init);
   init.dispose();
   const times: number[] = [];
   let t = performance.now();
   const run = optimize(model, param, objective, {
-    steps: warmup + steps, lr, rule,
+    steps: warmup + steps,
+    lr,
+    rule,
     onStep: ({ step }) => {
       const now = performance.now();
       if (step >= warmup) times.push(now - t);
@@ -44,7 +64,12 @@ function stepTime(model: ReturnType<typeof fromLayersModel>, layer: string, n: n
   run.images.dispose();
   param.dispose();
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  return { mean, median: [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)], first, last };
+  return {
+    mean,
+    median: [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)],
+    first,
+    last,
+  };
 }
 
 export function w1(steps = 50, warmup = 5): Measure {
@@ -56,7 +81,16 @@ export function w1(steps = 50, warmup = 5): Measure {
   const meanFirst = r.first.reduce((a, b) => a + b, 0) / r.first.length;
   const meanLast = r.last.reduce((a, b) => a + b, 0) / r.last.length;
   m.dispose();
-  return { value: r.mean, unit: 'ms/step', per_step_median_ms: r.median, objective_first: meanFirst, objective_last: meanLast, weights_unchanged: unchanged, steps, warmup };
+  return {
+    value: r.mean,
+    unit: 'ms/step',
+    per_step_median_ms: r.median,
+    objective_first: meanFirst,
+    objective_last: meanLast,
+    weights_unchanged: unchanged,
+    steps,
+    warmup,
+  };
 }
 
 export function w2(images = 10000, batch = 256, k = 9): Measure {
@@ -85,7 +119,15 @@ export function w2(images = 10000, batch = 256, k = 9): Measure {
   for (let u = 0; u < 256; u++) if (top.values[u * k] > 0) live++;
   data.dispose();
   m.dispose();
-  return { value: images / (ms / 1000), unit: 'images/s', ms_total: ms, images, live_units: live, unit0_top1: top.values[0], unit0_top1_image: top.indices[0] };
+  return {
+    value: images / (ms / 1000),
+    unit: 'images/s',
+    ms_total: ms,
+    images,
+    live_units: live,
+    unit0_top1: top.values[0],
+    unit0_top1_image: top.indices[0],
+  };
 }
 
 export function w3(reps = 50, warmup = 5): Measure {
@@ -94,7 +136,12 @@ export function w3(reps = 50, warmup = 5): Measure {
   const x = tf.randomUniform([1, 64, 64, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
   const times: number[] = [];
   let g0 = 0;
-  const grad = tf.grad((xi: tf.Tensor) => model.activations(xi as tf.Tensor4D, ['b_logits'])[0].slice([0, 3], [1, 1]).sum());
+  const grad = tf.grad((xi: tf.Tensor) =>
+    model
+      .activations(xi as tf.Tensor4D, ['b_logits'])[0]
+      .slice([0, 3], [1, 1])
+      .sum(),
+  );
   for (let i = 0; i < warmup + reps; i++) {
     const t0 = performance.now();
     const g = grad(x);
@@ -105,13 +152,29 @@ export function w3(reps = 50, warmup = 5): Measure {
   x.dispose();
   m.dispose();
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  return { value: mean, unit: 'ms/grad', per_grad_median_ms: [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)], grad0: g0, reps, warmup };
+  return {
+    value: mean,
+    unit: 'ms/grad',
+    per_grad_median_ms: [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)],
+    grad0: g0,
+    reps,
+    warmup,
+  };
 }
 
 /** Issue 2: ms per Erhan step for 64 channels of the MNIST CNN's last conv layer. */
 export function mnistCnnStep(steps = 20, warmup = 3): Measure {
   const m = buildClassifier('cnn', [28, 28, 1], 10, 0);
-  const r = stepTime(fromLayersModel(m), 'conv3', 64, [28, 28, 1], 0.03, warmup, steps, 'normalized');
+  const r = stepTime(
+    fromLayersModel(m),
+    'conv3',
+    64,
+    [28, 28, 1],
+    0.03,
+    warmup,
+    steps,
+    'normalized',
+  );
   m.dispose();
   return { value: r.mean, unit: 'ms/step', per_step_median_ms: r.median, units: 64 };
 }

@@ -19,9 +19,12 @@ async function cli(...argv: string[]): Promise<void> {
 
 /** Trains unless a model with metrics already sits in `dir` (delete the folder to retrain). */
 async function trainOnce(dir: string, ...argv: string[]): Promise<number | null> {
-  if (!(existsSync(`${dir}/model.json`) && existsSync(`${dir}/metrics.json`))) await cli('train', ...argv, '--out', dir, '--quiet');
+  if (!(existsSync(`${dir}/model.json`) && existsSync(`${dir}/metrics.json`)))
+    await cli('train', ...argv, '--out', dir, '--quiet');
   else console.log(`\nreusing ${dir} (delete it to retrain)`);
-  const m = JSON.parse(readFileSync(`${dir}/metrics.json`, 'utf8')) as { testAccuracy: number | null };
+  const m = JSON.parse(readFileSync(`${dir}/metrics.json`, 'utf8')) as {
+    testAccuracy: number | null;
+  };
   return m.testAccuracy;
 }
 
@@ -31,22 +34,108 @@ const dbn = 'models/mnist-dbn';
 const dae = 'models/mnist-dae';
 const acc: Record<string, number | null> = {};
 // Sized so the whole demo stays within a few minutes on 2 cores; the README shows the papers' sizes.
-acc[cnn] = await trainOnce(cnn, '--arch', 'cnn', '--data', 'mnist', '--epochs', '4', '--snapshots', '1,2,4');
-acc[dbn] = await trainOnce(dbn, '--arch', 'dbn', '--layers', '256,128', '--pretrain-epochs', '2', '--epochs', '4', '--data', 'mnist');
-acc[dae] = await trainOnce(dae, '--arch', 'dae', '--layers', '256,128,32', '--pretrain-epochs', '2', '--epochs', '6', '--data', 'mnist');
+acc[cnn] = await trainOnce(
+  cnn,
+  '--arch',
+  'cnn',
+  '--data',
+  'mnist',
+  '--epochs',
+  '4',
+  '--snapshots',
+  '1,2,4',
+);
+acc[dbn] = await trainOnce(
+  dbn,
+  '--arch',
+  'dbn',
+  '--layers',
+  '256,128',
+  '--pretrain-epochs',
+  '2',
+  '--epochs',
+  '4',
+  '--data',
+  'mnist',
+);
+acc[dae] = await trainOnce(
+  dae,
+  '--arch',
+  'dae',
+  '--layers',
+  '256,128,32',
+  '--pretrain-epochs',
+  '2',
+  '--epochs',
+  '6',
+  '--data',
+  'mnist',
+);
 
 // Fewer optimization steps than report's defaults (which are what a one-off atlas should use).
-const quick = ['--erhan-steps', '80', '--erhan-restarts', '1', '--lucid-steps', '96', '--yosinski-steps', '80', '--diverse-count', '2', '--diverse-steps', '48', '--embed-count', '300'];
+const quick = [
+  '--erhan-steps',
+  '80',
+  '--erhan-restarts',
+  '1',
+  '--lucid-steps',
+  '96',
+  '--yosinski-steps',
+  '80',
+  '--diverse-count',
+  '2',
+  '--diverse-steps',
+  '48',
+  '--embed-count',
+  '300',
+];
 const sites: Array<[string, string]> = [];
-await cli('report', '--model', cnn, '--data', 'mnist', '--history', `${cnn}/snapshots`, ...quick, '--out', 'out/atlas/mnist-cnn', '--quiet');
+await cli(
+  'report',
+  '--model',
+  cnn,
+  '--data',
+  'mnist',
+  '--history',
+  `${cnn}/snapshots`,
+  ...quick,
+  '--out',
+  'out/atlas/mnist-cnn',
+  '--quiet',
+);
 sites.push([cnn, 'atlas/mnist-cnn/index.html']);
-await cli('report', '--model', dbn, '--data', 'mnist', ...quick, '--out', 'out/atlas/mnist-dbn', '--quiet');
+await cli(
+  'report',
+  '--model',
+  dbn,
+  '--data',
+  'mnist',
+  ...quick,
+  '--out',
+  'out/atlas/mnist-dbn',
+  '--quiet',
+);
 sites.push([dbn, 'atlas/mnist-dbn/index.html']);
-await cli('report', '--model', dae, '--data', 'mnist', ...quick, '--out', 'out/atlas/mnist-dae', '--quiet');
+await cli(
+  'report',
+  '--model',
+  dae,
+  '--data',
+  'mnist',
+  ...quick,
+  '--out',
+  'out/atlas/mnist-dae',
+  '--quiet',
+);
 sites.push([dae, 'atlas/mnist-dae/index.html']);
 
-const rows = sites.map(([m, href]) => `<li><a href="${href}">${path.basename(m)}</a> — test accuracy ${acc[m] == null ? '—' : `${(100 * acc[m]!).toFixed(1)}%`}</li>`);
-await writeFileAtomic('out/index.html', `<!doctype html>
+const rows = sites.map(
+  ([m, href]) =>
+    `<li><a href="${href}">${path.basename(m)}</a> — test accuracy ${acc[m] == null ? '—' : `${(100 * acc[m]!).toFixed(1)}%`}</li>`,
+);
+await writeFileAtomic(
+  'out/index.html',
+  `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>deepvis demo</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}</style></head>
 <body><h1>deepvis demo: three MNIST models</h1>
@@ -56,5 +145,8 @@ The CNN's unit pages also show the unit across its training checkpoints (epochs 
 <ul>${rows.join('\n')}</ul>
 <p>Live: <code>npx deepvis serve --model ${cnn},${dbn},${dae} --data mnist</code></p>
 </body></html>
-`);
-console.log(`\ndemo done in ${((performance.now() - t0) / 1000).toFixed(0)}s. Open ${path.resolve('out/index.html')}`);
+`,
+);
+console.log(
+  `\ndemo done in ${((performance.now() - t0) / 1000).toFixed(0)}s. Open ${path.resolve('out/index.html')}`,
+);

@@ -15,9 +15,16 @@ export function fail(message: string): never {
 
 /** Lists at most `max` names, so "unknown layer X; known: a, b, c" stays one readable line. */
 /** The entry of `list` named `name`; an unknown name is one line listing the known ones. */
-export function byName<T extends { readonly name: string }>(list: readonly T[], name: string, what = 'method'): T {
+export function byName<T extends { readonly name: string }>(
+  list: readonly T[],
+  name: string,
+  what = 'method',
+): T {
   const found = list.find((x) => x.name === name);
-  if (!found) throw new DeepvisError(`unknown ${what} '${name}'; known: ${listNames(list.map((x) => x.name))}`);
+  if (!found)
+    throw new DeepvisError(
+      `unknown ${what} '${name}'; known: ${listNames(list.map((x) => x.name))}`,
+    );
   return found;
 }
 
@@ -38,6 +45,8 @@ export function printable(text: string): string {
     if (ch === '\t') return '\\t';
     if (ch === '\r') return '\\r';
     const code = ch.charCodeAt(0);
-    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+    return code > 0xff
+      ? `\\u${code.toString(16).padStart(4, '0')}`
+      : `\\x${code.toString(16).padStart(2, '0')}`;
   });
 }

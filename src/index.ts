@@ -12,9 +12,21 @@
  *   r.dispose();
  */
 export { DeepvisError } from './errors.js';
-export { initEngine, type BackendName, type EngineArgs, type EngineInfo } from './engine/backend.js';
+export {
+  initEngine,
+  type BackendName,
+  type EngineArgs,
+  type EngineInfo,
+} from './engine/backend.js';
 export { layerRef, type LayerRef } from './model/layer_lookup.js';
-export type { VisModel, LayerInfo, InputSpec, InputOverrides, DeepvisMetadata, ChannelOrder } from './model/types.js';
+export type {
+  VisModel,
+  LayerInfo,
+  InputSpec,
+  InputOverrides,
+  DeepvisMetadata,
+  ChannelOrder,
+} from './model/types.js';
 export type { ImageSet } from './data/dataset.js';
 export type { RgbaImage } from './render/image.js';
 export type { StepInfo } from './optimize/loop.js';

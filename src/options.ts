@@ -22,18 +22,32 @@ export interface OptionSpec {
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 /** The value an option of type T parses to. */
-export type OptionValueOf<T extends OptionType> = T extends 'string' ? string
-  : T extends 'int' | 'number' ? number
-  : T extends 'bool' ? boolean
-  : T extends 'range' ? [number, number]
-  : T extends 'ints' ? number[] | 'all'
-  : number[];
+export type OptionValueOf<T extends OptionType> = T extends 'string'
+  ? string
+  : T extends 'int' | 'number'
+    ? number
+    : T extends 'bool'
+      ? boolean
+      : T extends 'range'
+        ? [number, number]
+        : T extends 'ints'
+          ? number[] | 'all'
+          : number[];
 
-type ValueOfSpec<F extends OptionSpec> = F extends { readonly type: 'string'; readonly choices: readonly (infer C)[] } ? C : OptionValueOf<F['type']>;
+type ValueOfSpec<F extends OptionSpec> = F extends {
+  readonly type: 'string';
+  readonly choices: readonly (infer C)[];
+}
+  ? C
+  : OptionValueOf<F['type']>;
 
 /** Parsed options of a spec: each option's value type; optional unless it has a default (or is a bool). */
 export type Options<S extends OptionSpecs> = {
-  -readonly [K in keyof S]: S[K] extends { readonly default: unknown } ? ValueOfSpec<S[K]> : S[K] extends { readonly type: 'bool' } ? boolean | undefined : ValueOfSpec<S[K]> | undefined;
+  -readonly [K in keyof S]: S[K] extends { readonly default: unknown }
+    ? ValueOfSpec<S[K]>
+    : S[K] extends { readonly type: 'bool' }
+      ? boolean | undefined
+      : ValueOfSpec<S[K]> | undefined;
 };
 
 /** Options given loosely (a caller's partial object, the CLI's parsed flags): checked by their owner. */
@@ -46,12 +60,19 @@ export type OptionValues = Readonly<Record<string, unknown>>;
 export function checkOptions<S extends OptionSpecs>(specs: S, values: OptionValues): Options<S> {
   for (const [name, v] of Object.entries(values)) {
     const spec = specs[name];
-    if (!spec) throw new DeepvisError(`unknown option '${name}'; known: ${Object.keys(specs).join(', ') || 'none'}`);
-    if (spec.min != null && typeof v === 'number' && !(v >= spec.min)) throw new DeepvisError(`${name} must be at least ${spec.min}; got ${v}`);
+    if (!spec)
+      throw new DeepvisError(
+        `unknown option '${name}'; known: ${Object.keys(specs).join(', ') || 'none'}`,
+      );
+    if (spec.min != null && typeof v === 'number' && !(v >= spec.min))
+      throw new DeepvisError(`${name} must be at least ${spec.min}; got ${v}`);
   }
-  const defaults = Object.entries(specs).filter(([, s]) => s.default !== undefined).map(([k, s]) => [k, s.default]);
+  const defaults = Object.entries(specs)
+    .filter(([, s]) => s.default !== undefined)
+    .map(([k, s]) => [k, s.default]);
   return { ...Object.fromEntries(defaults), ...values } as Options<S>;
 }
 
 /** The values a spec knows, of a set meant for several owners (one option set over a list of methods). */
-export const pickOptions = (specs: OptionSpecs, values: OptionValues): OptionValues => Object.fromEntries(Object.entries(values).filter(([k]) => k in specs));
+export const pickOptions = (specs: OptionSpecs, values: OptionValues): OptionValues =>
+  Object.fromEntries(Object.entries(values).filter(([k]) => k in specs));

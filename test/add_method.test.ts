@@ -81,27 +81,60 @@ function addRow(file: string, list: string, row: string, importLine: string): vo
 
 let dir: string;
 // A test runner inside a test: without NODE_TEST_CONTEXT the child reports on its own stdout.
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT'));
-const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: dir, encoding: 'utf8', env });
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT'),
+);
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: dir, encoding: 'utf8', env });
 
 describe('adding a method: one file and one row', () => {
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'deepvis-add-method-'));
-    for (const p of ['src', 'web/app/src', 'test/helpers.ts', 'test/fixtures/small_cnn.ts', 'test/invariants.test.ts', 'scripts/deepvis-dev.ts', 'package.json', 'tsconfig.json', 'test/fixtures/onnx/vit-mini-op17.onnx', 'test/fixtures/onnx/trained']) {
+    for (const p of [
+      'src',
+      'web/app/src',
+      'test/helpers.ts',
+      'test/fixtures/small_cnn.ts',
+      'test/invariants.test.ts',
+      'scripts/deepvis-dev.ts',
+      'package.json',
+      'tsconfig.json',
+      'test/fixtures/onnx/vit-mini-op17.onnx',
+      'test/fixtures/onnx/trained',
+    ]) {
       cpSync(path.join(root, p), path.join(dir, p), { recursive: true });
     }
     // The docs' sources and build, not a site or picture cache of this tree.
-    cpSync(path.join(root, 'docs'), path.join(dir, 'docs'), { recursive: true, filter: (f) => !/\/docs\/(site|\.cache)(\/|$)/.test(f) });
+    cpSync(path.join(root, 'docs'), path.join(dir, 'docs'), {
+      recursive: true,
+      filter: (f) => !/\/docs\/(site|\.cache)(\/|$)/.test(f),
+    });
     symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
     writeFileSync(path.join(dir, 'src/methods/toy_ascent.ts'), TOY_VIS);
-    addRow(path.join(dir, 'src/methods/registry.ts'), 'FEATURE_VIS', 'toyAscentMethod', "import { toyAscentMethod } from './toy_ascent.js';");
+    addRow(
+      path.join(dir, 'src/methods/registry.ts'),
+      'FEATURE_VIS',
+      'toyAscentMethod',
+      "import { toyAscentMethod } from './toy_ascent.js';",
+    );
     writeFileSync(path.join(dir, 'src/attribution/toy_sign.ts'), TOY_ATTRIBUTION);
-    addRow(path.join(dir, 'src/attribution/registry.ts'), 'ATTRIBUTIONS', 'gradientSignMethod', "import { gradientSignMethod } from './toy_sign.js';");
+    addRow(
+      path.join(dir, 'src/attribution/registry.ts'),
+      'ATTRIBUTIONS',
+      'gradientSignMethod',
+      "import { gradientSignMethod } from './toy_sign.js';",
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('two files and two registries changed, nothing else', () => {
-    const diff = spawnSync('diff', ['-rq', '-x', 'node_modules', path.join(root, 'src'), path.join(dir, 'src')], { encoding: 'utf8' }).stdout.trim().split('\n');
+    const diff = spawnSync(
+      'diff',
+      ['-rq', '-x', 'node_modules', path.join(root, 'src'), path.join(dir, 'src')],
+      { encoding: 'utf8' },
+    )
+      .stdout.trim()
+      .split('\n');
     assert.deepEqual(diff.map((l) => l.replace(root, '').replace(dir, '')).sort(), [
       'Files /src/attribution/registry.ts and /src/attribution/registry.ts differ',
       'Files /src/methods/registry.ts and /src/methods/registry.ts differ',
@@ -115,20 +148,34 @@ describe('adding a method: one file and one row', () => {
     assert.equal(m.status, 0, m.stderr);
     assert.match(m.stdout, /--method toy-ascent: toy ascent \(plain pixels; Erhan et al\. 2009\)/);
     assert.match(m.stdout, /--jitter +start noise/);
-    assert.ok(m.stdout.includes(`[${[...FEATURE_VIS.map((x) => x.name), 'toy-ascent'].join('|')}]`), m.stdout);
+    assert.ok(
+      m.stdout.includes(`[${[...FEATURE_VIS.map((x) => x.name), 'toy-ascent'].join('|')}]`),
+      m.stdout,
+    );
     const a = run('scripts/deepvis-dev.ts', 'attribute', '--help');
     assert.match(a.stdout, /--method toy-sign: the sign of ∂score\/∂x/);
   });
 
   it("shows up in the web app's list", async () => {
-    const r = run('--input-type=module', '-e', "const m = await import('./web/app/src/maximize_run.ts'); console.log(JSON.stringify(m.maximizeMethods().map((x) => x.value)));");
+    const r = run(
+      '--input-type=module',
+      '-e',
+      "const m = await import('./web/app/src/maximize_run.ts'); console.log(JSON.stringify(m.maximizeMethods().map((x) => x.value)));",
+    );
     assert.equal(r.status, 0, r.stderr);
-    const before = (await import('../web/app/src/maximize_run.js')).maximizeMethods().map((x) => x.value);
+    const before = (await import('../web/app/src/maximize_run.js'))
+      .maximizeMethods()
+      .map((x) => x.value);
     assert.deepEqual(JSON.parse(r.stdout), [...before, 'toy-ascent']);
   });
 
   it('the invariants table runs both', () => {
-    const r = run('--test', '--test-reporter=tap', '--test-name-pattern=toy', 'test/invariants.test.ts');
+    const r = run(
+      '--test',
+      '--test-reporter=tap',
+      '--test-name-pattern=toy',
+      'test/invariants.test.ts',
+    );
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /ok \d+ - toy-ascent: no leak/);
     assert.match(r.stdout, /ok \d+ - toy-sign: no leak/);
@@ -144,7 +191,10 @@ describe('adding a method: one file and one row', () => {
       { kind: 'attribution', name: 'toy-sign', picture: true },
     ];
     assert.deepEqual(missingMethodPages(site, toys), []);
-    assert.match(readFileSync(path.join(site, 'feature-visualization/toy-ascent.html'), 'utf8'), /<code>--jitter<\/code>/);
+    assert.match(
+      readFileSync(path.join(site, 'feature-visualization/toy-ascent.html'), 'utf8'),
+      /<code>--jitter<\/code>/,
+    );
     const { problems } = await checkInChromium(site);
     assert.deepEqual(problems, []);
   });

@@ -27,11 +27,26 @@ export async function trainMnistCnn(): Promise<{ model: tf.LayersModel; test: Im
 }
 
 /** A held-out digit the CNN gets right with p > 0.9, written as a PNG to `file`. */
-export async function confidentDigit(model: tf.LayersModel, test: ImageSet, file: string): Promise<{ file: string; label: number; pixels: Uint8Array }> {
-  const probs = tf.tidy(() => model.predict(tf.tensor4d(test.images.subarray(0, 50 * 784), [50, 28, 28, 1])) as tf.Tensor).arraySync() as number[][];
-  const i = probs.findIndex((p, k) => p.indexOf(Math.max(...p)) === test.labels![k] && Math.max(...p) > 0.9);
-  const pixels = Uint8Array.from(test.images.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 255));
-  await sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(file);
+export async function confidentDigit(
+  model: tf.LayersModel,
+  test: ImageSet,
+  file: string,
+): Promise<{ file: string; label: number; pixels: Uint8Array }> {
+  const probs = tf
+    .tidy(
+      () =>
+        model.predict(tf.tensor4d(test.images.subarray(0, 50 * 784), [50, 28, 28, 1])) as tf.Tensor,
+    )
+    .arraySync() as number[][];
+  const i = probs.findIndex(
+    (p, k) => p.indexOf(Math.max(...p)) === test.labels![k] && Math.max(...p) > 0.9,
+  );
+  const pixels = Uint8Array.from(test.images.subarray(i * 784, (i + 1) * 784), (v) =>
+    Math.round(v * 255),
+  );
+  await sharp(Buffer.from(pixels), { raw: { width: 28, height: 28, channels: 1 } })
+    .png()
+    .toFile(file);
   return { file, label: test.labels![i], pixels };
 }
 
@@ -49,42 +64,92 @@ export interface OpenToolbox {
  * Builds the app into dir/app, serves `models` (and `reports`) with MNIST, and opens it at
  * 1280×800 in Chromium with a fake webcam; resolves once the page says it is ready.
  */
-export async function openToolbox(dir: string, models: readonly string[], reports?: readonly string[]): Promise<OpenToolbox> {
+export async function openToolbox(
+  dir: string,
+  models: readonly string[],
+  reports?: readonly string[],
+): Promise<OpenToolbox> {
   const appDir = await ensureApp({ outDir: path.join(dir, 'app'), rebuild: true });
-  const s = await serve({ models, data: 'mnist', reports, appDir, port: 0, cacheDir: path.join(dir, 'cache'), log: () => {} });
+  const s = await serve({
+    models,
+    data: 'mnist',
+    reports,
+    appDir,
+    port: 0,
+    cacheDir: path.join(dir, 'cache'),
+    log: () => {},
+  });
   const browser = await launchChromium(FAKE_CAMERA);
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions: ['camera'] });
+  const ctx = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    permissions: ['camera'],
+  });
   const page = await ctx.newPage();
   const errors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(s.url);
   await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
-  return { url: s.url, browser, page, errors, close: async () => { await browser.close(); await s.close(); } };
+  return {
+    url: s.url,
+    browser,
+    page,
+    errors,
+    close: async () => {
+      await browser.close();
+      await s.close();
+    },
+  };
 }
 
-export type AppStats = { frames: number; numTensors: number; fps: number; source: string; backend: string; forwardEngine: string; gradientEngine: string };
+export type AppStats = {
+  frames: number;
+  numTensors: number;
+  fps: number;
+  source: string;
+  backend: string;
+  forwardEngine: string;
+  gradientEngine: string;
+};
 
 /** The probes the suites read the page with. */
 export function probes(page: Page) {
-  const stats = () => page.evaluate(() => (window as unknown as { deepvisApp: { stats(): AppStats } }).deepvisApp.stats());
+  const stats = () =>
+    page.evaluate(() =>
+      (window as unknown as { deepvisApp: { stats(): AppStats } }).deepvisApp.stats(),
+    );
   return {
     stats,
     text: async (sel: string) => (await page.textContent(sel)) ?? '',
     /** Waits until the status line says the model is ready. */
-    ready: () => page.waitForFunction(() => /model ready/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 60_000 }),
+    ready: () =>
+      page.waitForFunction(
+        () => /model ready/.test(document.getElementById('status')!.textContent ?? ''),
+        null,
+        { timeout: 60_000 },
+      ),
     /** Waits until `n` more live frames have been drawn. */
     framesPast: async (n: number, timeout = 60_000) => {
       const f = (await stats()).frames;
-      await page.waitForFunction((x) => (window as unknown as { deepvisApp: { stats(): AppStats } }).deepvisApp.stats().frames >= x, f + n, { timeout });
+      await page.waitForFunction(
+        (x) =>
+          (window as unknown as { deepvisApp: { stats(): AppStats } }).deepvisApp.stats().frames >=
+          x,
+        f + n,
+        { timeout },
+      );
     },
     /** A hash of a canvas's size and pixels (every `stride`-th byte), to tell two pictures apart. */
-    canvasHash: (id: string, stride = 1) => page.evaluate(([id, stride]) => {
-      const c = document.getElementById(id as string) as HTMLCanvasElement;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let h = 0;
-      for (let i = 0; i < d.length; i += stride as number) h = (h * 31 + d[i]) >>> 0;
-      return `${c.width}x${c.height}:${h}`;
-    }, [id, stride] as const),
+    canvasHash: (id: string, stride = 1) =>
+      page.evaluate(
+        ([id, stride]) => {
+          const c = document.getElementById(id as string) as HTMLCanvasElement;
+          const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+          let h = 0;
+          for (let i = 0; i < d.length; i += stride as number) h = (h * 31 + d[i]) >>> 0;
+          return `${c.width}x${c.height}:${h}`;
+        },
+        [id, stride] as const,
+      ),
   };
 }

@@ -22,7 +22,10 @@ describe('web app helpers', () => {
   it('perTile: each channel scaled so its maximum is the layer’s', () => {
     // Two positions × two channels: maxima 3 and 4; channel 0 × 4/3, channel 1 unchanged.
     const v = perTile(Float32Array.from([1, 2, 3, 4]), 2);
-    assert.deepEqual(Array.from(v, (x) => Math.round(x * 1000) / 1000), [1.333, 2, 4, 4]);
+    assert.deepEqual(
+      Array.from(v, (x) => Math.round(x * 1000) / 1000),
+      [1.333, 2, 4, 4],
+    );
     // A dead channel stays as it is (no division by zero).
     assert.deepEqual(Array.from(perTile(Float32Array.from([0, 2, 0, 1]), 2)), [0, 2, 0, 1]);
   });
@@ -30,8 +33,21 @@ describe('web app helpers', () => {
   it('outlined: the box drawn 2 pixels wide at k× scale, inside left alone', () => {
     const img = outlined(blank(4, 4, [0, 0, 0]), { y0: 1, x0: 1, y1: 3, x1: 3 }, 4);
     assert.equal(img.width, 16);
-    const at = (x: number, y: number) => Array.from(img.data.subarray((y * 16 + x) * 4, (y * 16 + x) * 4 + 3));
-    for (const [x, y] of [[4, 4], [5, 7], [11, 11], [10, 6]]) assert.deepEqual(at(x, y), [255, 140, 0], `${x},${y}`);
-    for (const [x, y] of [[3, 3], [7, 7], [12, 12], [6, 8]]) assert.deepEqual(at(x, y), [0, 0, 0], `${x},${y}`);
+    const at = (x: number, y: number) =>
+      Array.from(img.data.subarray((y * 16 + x) * 4, (y * 16 + x) * 4 + 3));
+    for (const [x, y] of [
+      [4, 4],
+      [5, 7],
+      [11, 11],
+      [10, 6],
+    ])
+      assert.deepEqual(at(x, y), [255, 140, 0], `${x},${y}`);
+    for (const [x, y] of [
+      [3, 3],
+      [7, 7],
+      [12, 12],
+      [6, 8],
+    ])
+      assert.deepEqual(at(x, y), [0, 0, 0], `${x},${y}`);
   });
 });

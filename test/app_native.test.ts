@@ -28,11 +28,14 @@ after(async () => {
 });
 
 describe('toolbox on onnxruntime-web', () => {
-  it('runs an ONNX model\'s forwards and gradients on onnxruntime-web: backprop views and a Lucid run', async () => {
+  it("runs an ONNX model's forwards and gradients on onnxruntime-web: backprop views and a Lucid run", async () => {
     const { page, errors } = app;
     const { ready, stats, text, framesPast } = probes(page);
     await ready();
-    assert.match(await text('#model-info'), /forwards on onnxruntime-web 1\.30\.0 \(wasm\), gradients on onnxruntime-web 1\.30\.0 \(wasm\)/);
+    assert.match(
+      await text('#model-info'),
+      /forwards on onnxruntime-web 1\.30\.0 \(wasm\), gradients on onnxruntime-web 1\.30\.0 \(wasm\)/,
+    );
     await page.click('#src-webcam');
     await framesPast(3);
     await page.click('#grid', { position: { x: 12, y: 12 } });
@@ -51,7 +54,10 @@ describe('toolbox on onnxruntime-web', () => {
     assert.match(await text('#unit-opt-caption'), /activation .* \(done/);
     const before = (await stats()).numTensors;
     await framesPast(20);
-    assert.ok((await stats()).numTensors <= before + 2, 'tensors leak while the native engine draws frames');
+    assert.ok(
+      (await stats()).numTensors <= before + 2,
+      'tensors leak while the native engine draws frames',
+    );
     assert.deepEqual(errors, []);
   });
 

@@ -31,12 +31,23 @@ describe('live toolbox on a vision transformer', () => {
     const { page } = app;
     const { ready, canvasHash, stats, text } = probes(page);
     await ready();
-    assert.equal(await page.isHidden('#attention-panel'), false, 'the attention section shows for a ViT');
+    assert.equal(
+      await page.isHidden('#attention-panel'),
+      false,
+      'the attention section shows for a ViT',
+    );
     await page.click('#src-data');
     await page.waitForFunction(() => (window as any).deepvisApp.stats().source === 'data');
-    await page.waitForFunction(() => document.getElementById('attn-out')!.dataset.heads === '4', null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.getElementById('attn-out')!.dataset.heads === '4',
+      null,
+      { timeout: 60_000 },
+    );
     assert.equal(await page.getAttribute('#attn-out', 'data-block'), '3', 'the last block first');
-    assert.match(await text('#attn-info'), /encoder_layer_3: 4 heads, class token → patches\. Mean attention distance [\d.]+, [\d.]+, [\d.]+, [\d.]+ px/);
+    assert.match(
+      await text('#attn-info'),
+      /encoder_layer_3: 4 heads, class token → patches\. Mean attention distance [\d.]+, [\d.]+, [\d.]+, [\d.]+ px/,
+    );
     const first = await canvasHash('attn-out');
     // Block 0: another picture, another name.
     await page.fill('#attn-block', '0');
@@ -48,16 +59,25 @@ describe('live toolbox on a vision transformer', () => {
     // The next data-set image: the heads redraw (live), with no tensor left behind.
     const tensors = (await stats()).numTensors;
     await page.click('#data-next');
-    await page.waitForFunction((h) => {
-      const c = document.getElementById('attn-out') as HTMLCanvasElement;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let x = 0;
-      for (let i = 0; i < d.length; i++) x = (x * 31 + d[i]) >>> 0;
-      return `${c.width}x${c.height}:${x}` !== h;
-    }, block0, { timeout: 60_000 });
+    await page.waitForFunction(
+      (h) => {
+        const c = document.getElementById('attn-out') as HTMLCanvasElement;
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let x = 0;
+        for (let i = 0; i < d.length; i++) x = (x * 31 + d[i]) >>> 0;
+        return `${c.width}x${c.height}:${x}` !== h;
+      },
+      block0,
+      { timeout: 60_000 },
+    );
     await page.waitForTimeout(500);
-    assert.ok((await stats()).numTensors <= tensors + 2, `tensors ${tensors} → ${(await stats()).numTensors}`);
-    await page.locator('#attention-panel').screenshot({ path: path.join(process.env.DEEPVIS_SHOTS ?? dir, 'vit-attention.png') });
+    assert.ok(
+      (await stats()).numTensors <= tensors + 2,
+      `tensors ${tensors} → ${(await stats()).numTensors}`,
+    );
+    await page
+      .locator('#attention-panel')
+      .screenshot({ path: path.join(process.env.DEEPVIS_SHOTS ?? dir, 'vit-attention.png') });
     assert.deepEqual(app.errors, []);
   });
 });

@@ -33,9 +33,21 @@ before(async () => {
   const { train, test } = split(loadMnist(), 0.2, 0);
   const model = buildClassifier('cnn', [28, 28, 1], 10, 0);
   await fitClassifier(model, { ...train, count: 2000 }, { ...test, count: 500 }, 10, { epochs: 1 });
-  await saveLayersModel(model, path.join(dir, 'model'), { inputRange: [0, 1], channelOrder: 'gray', logitsLayer: 'logits' });
-  await build({ configFile: path.join(root, 'web/check/vite.config.ts'), build: { outDir: path.join(dir, 'site'), emptyOutDir: true }, logLevel: 'error' });
-  ({ server, base } = await serveFiles((rel) => (rel.startsWith('/model/') ? path.join(dir, rel) : path.join(dir, 'site', path.posix.normalize(rel)))));
+  await saveLayersModel(model, path.join(dir, 'model'), {
+    inputRange: [0, 1],
+    channelOrder: 'gray',
+    logitsLayer: 'logits',
+  });
+  await build({
+    configFile: path.join(root, 'web/check/vite.config.ts'),
+    build: { outDir: path.join(dir, 'site'), emptyOutDir: true },
+    logLevel: 'error',
+  });
+  ({ server, base } = await serveFiles((rel) =>
+    rel.startsWith('/model/')
+      ? path.join(dir, rel)
+      : path.join(dir, 'site', path.posix.normalize(rel)),
+  ));
   browser = await launchChromium();
 });
 
@@ -52,13 +64,18 @@ describe('deepvis in headless Chromium', () => {
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${base}/?backend=wasm&layer=logits&steps=15`);
-    await page.waitForFunction(() => (window as any).deepvisResult || (window as any).deepvisError, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => (window as any).deepvisResult || (window as any).deepvisError,
+      null,
+      { timeout: 120_000 },
+    );
     const error = await page.evaluate(() => (window as any).deepvisError);
     assert.equal(error, undefined, `page error: ${error}`);
     const r = await page.evaluate(() => (window as any).deepvisResult);
     assert.equal(r.backend, 'wasm');
     assert.equal(r.steps, 15);
-    for (let i = 0; i < 4; i++) assert.ok(r.last[i] > r.first[i], `unit ${i}: ${r.first[i]} → ${r.last[i]}`);
+    for (let i = 0; i < 4; i++)
+      assert.ok(r.last[i] > r.first[i], `unit ${i}: ${r.first[i]} → ${r.last[i]}`);
     assert.equal(r.leaked, 0, 'tensors leaked in the page');
     assert.deepEqual(errors, []);
     mkdirSync(artifacts, { recursive: true });

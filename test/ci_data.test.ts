@@ -17,15 +17,23 @@ import { dataAbsent } from './helpers.js';
 const CI = process.env.CI === 'true';
 
 describe('CI has every data package the product reads', () => {
-  it('chromium, dataset-fashion-mnist, python3-skimage', { skip: !CI && 'CI=true only (.ci/run)' }, () => {
-    const files = [
-      CHROMIUM,
-      ...['train', 't10k'].flatMap((p) => [`${p}-images-idx3-ubyte.gz`, `${p}-labels-idx1-ubyte.gz`]).map((f) => path.join(FASHION_MNIST_DIR, f)),
-      ...[...SKIMAGE_PHOTOS, ...PHOTO_CLASSES.flatMap((c) => c.files)].map((f) => path.join(SKIMAGE_DATA, f)),
-    ];
-    const absent = files.filter((f) => !existsSync(f));
-    assert.deepEqual(absent, [], `.ci/run should have installed: ${absent.join(', ')}`);
-  });
+  it(
+    'chromium, dataset-fashion-mnist, python3-skimage',
+    { skip: !CI && 'CI=true only (.ci/run)' },
+    () => {
+      const files = [
+        CHROMIUM,
+        ...['train', 't10k']
+          .flatMap((p) => [`${p}-images-idx3-ubyte.gz`, `${p}-labels-idx1-ubyte.gz`])
+          .map((f) => path.join(FASHION_MNIST_DIR, f)),
+        ...[...SKIMAGE_PHOTOS, ...PHOTO_CLASSES.flatMap((c) => c.files)].map((f) =>
+          path.join(SKIMAGE_DATA, f),
+        ),
+      ];
+      const absent = files.filter((f) => !existsSync(f));
+      assert.deepEqual(absent, [], `.ci/run should have installed: ${absent.join(', ')}`);
+    },
+  );
 
   it('a "data absent" branch fails under CI and passes outside it', () => {
     if (CI) assert.throws(() => dataAbsent('a data set'), /absent in CI/);

@@ -16,9 +16,15 @@ let dir: string;
 let model: string;
 
 function deepvis(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), ...args], {
-    cwd: root, encoding: 'utf8', timeout: 240_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), ...args],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 240_000,
+    },
+  );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -30,7 +36,18 @@ after(() => rm(dir, { recursive: true, force: true }));
 
 describe('deepvis CLI', () => {
   it('trains an MLP on MNIST and saves model.json, weights and metrics.json', () => {
-    const r = deepvis('train', '--arch', 'mlp', '--data', 'mnist', '--epochs', '1', '--out', model, '--quiet');
+    const r = deepvis(
+      'train',
+      '--arch',
+      'mlp',
+      '--data',
+      'mnist',
+      '--epochs',
+      '1',
+      '--out',
+      model,
+      '--quiet',
+    );
     assert.equal(r.code, 0, r.stderr);
     const metrics = JSON.parse(readFileSync(path.join(model, 'metrics.json'), 'utf8'));
     assert.ok(metrics.testAccuracy > 0.85, `test accuracy ${metrics.testAccuracy}`);
@@ -50,7 +67,22 @@ describe('deepvis CLI', () => {
 
   it('maximizes units and writes a grid PNG and per-unit JSON', async () => {
     const out = path.join(dir, 'max');
-    const r = deepvis('maximize', '--model', model, '--layer', 'dense1', '--units', '0-3', '--restarts', '2', '--steps', '30', '--out', out, '--quiet');
+    const r = deepvis(
+      'maximize',
+      '--model',
+      model,
+      '--layer',
+      'dense1',
+      '--units',
+      '0-3',
+      '--restarts',
+      '2',
+      '--steps',
+      '30',
+      '--out',
+      out,
+      '--quiet',
+    );
     assert.equal(r.code, 0, r.stderr);
     const json = JSON.parse(readFileSync(path.join(out, 'dense1~3Apre-erhan.json'), 'utf8'));
     assert.equal(json.units.length, 4);
@@ -66,12 +98,84 @@ describe('deepvis CLI', () => {
   it('runs yosinski, lucid, data-driven, dream (photo, zoom, units) and invert, each writing PNG + JSON', async () => {
     const out = path.join(dir, 'methods');
     const runs: Array<[string[], string]> = [
-      [['maximize', '--method', 'yosinski', '--preset', 'all', '--layer', 'logits', '--units', '0-2', '--steps', '20'], 'logits-yosinski'],
-      [['maximize', '--method', 'lucid', '--layer', 'dense1', '--units', '0-3', '--steps', '20', '--per-unit', '2'], 'dense1~3Apre-lucid'],
-      [['maximize', '--method', 'data-driven', '--layer', 'logits', '--units', '3,7', '--steps', '15', '--compare'], 'logits-data-driven'],
-      [['dream', '--layer', 'dense1', '--input', 'mnist:0', '--size', '40', '--octaves', '2', '--steps', '4'], 'dense1-dream'],
+      [
+        [
+          'maximize',
+          '--method',
+          'yosinski',
+          '--preset',
+          'all',
+          '--layer',
+          'logits',
+          '--units',
+          '0-2',
+          '--steps',
+          '20',
+        ],
+        'logits-yosinski',
+      ],
+      [
+        [
+          'maximize',
+          '--method',
+          'lucid',
+          '--layer',
+          'dense1',
+          '--units',
+          '0-3',
+          '--steps',
+          '20',
+          '--per-unit',
+          '2',
+        ],
+        'dense1~3Apre-lucid',
+      ],
+      [
+        [
+          'maximize',
+          '--method',
+          'data-driven',
+          '--layer',
+          'logits',
+          '--units',
+          '3,7',
+          '--steps',
+          '15',
+          '--compare',
+        ],
+        'logits-data-driven',
+      ],
+      [
+        [
+          'dream',
+          '--layer',
+          'dense1',
+          '--input',
+          'mnist:0',
+          '--size',
+          '40',
+          '--octaves',
+          '2',
+          '--steps',
+          '4',
+        ],
+        'dense1-dream',
+      ],
       [['dream', '--layer', 'logits', '--units', '0-2', '--steps', '20'], 'logits-dream'],
-      [['invert', '--layer', 'dense1,logits', '--input', 'mnist:1', '--restarts', '2', '--steps', '30'], 'dense1+logits-invert'],
+      [
+        [
+          'invert',
+          '--layer',
+          'dense1,logits',
+          '--input',
+          'mnist:1',
+          '--restarts',
+          '2',
+          '--steps',
+          '30',
+        ],
+        'dense1+logits-invert',
+      ],
     ];
     for (const [args, stem] of runs) {
       const r = deepvis(...args, '--model', model, '--out', out, '--quiet');
@@ -88,8 +192,28 @@ describe('deepvis CLI', () => {
     assert.equal(dd.starts.length, 2);
     assert.equal(dd.comparison.length, 2);
     const inv = JSON.parse(readFileSync(path.join(out, 'dense1+logits-invert.json'), 'utf8'));
-    assert.deepEqual(inv.layers.map((l: { errors: number[] }) => l.errors.length), [2, 2]);
-    const zoom = deepvis('dream', '--model', model, '--layer', 'dense1', '--input', 'mnist:2', '--zoom', '3', '--steps', '2', '--octaves', '1', '--out', out, '--quiet');
+    assert.deepEqual(
+      inv.layers.map((l: { errors: number[] }) => l.errors.length),
+      [2, 2],
+    );
+    const zoom = deepvis(
+      'dream',
+      '--model',
+      model,
+      '--layer',
+      'dense1',
+      '--input',
+      'mnist:2',
+      '--zoom',
+      '3',
+      '--steps',
+      '2',
+      '--octaves',
+      '1',
+      '--out',
+      out,
+      '--quiet',
+    );
     assert.equal(zoom.code, 0, zoom.stderr);
     const gif = await sharp(path.join(out, 'dense1-dream-zoom.gif'), { animated: true }).metadata();
     assert.equal(gif.pages, 3);
@@ -101,7 +225,15 @@ describe('deepvis CLI', () => {
     assert.equal(r.code, 0, r.stderr);
     const meta = await sharp(path.join(out, 'dense1-filters.png')).metadata();
     assert.ok(meta.width! > 100);
-    const s = deepvis('sample', '--model', model, '--layer', 'dense1', '--out', path.join(dir, 'nosample'));
+    const s = deepvis(
+      'sample',
+      '--model',
+      model,
+      '--layer',
+      'dense1',
+      '--out',
+      path.join(dir, 'nosample'),
+    );
     assert.equal(s.code, 1);
     assert.match(s.stderr, /sampling needs a deep belief net/);
     assert.ok(!existsSync(path.join(dir, 'nosample')));
@@ -109,36 +241,133 @@ describe('deepvis CLI', () => {
 
   it('trains a small DBN and samples its units with one clamped', async () => {
     const dbn = path.join(dir, 'dbn');
-    const t = deepvis('train', '--arch', 'dbn', '--layers', '64,32', '--pretrain-epochs', '1', '--epochs', '0', '--data', 'mnist', '--out', dbn, '--quiet');
+    const t = deepvis(
+      'train',
+      '--arch',
+      'dbn',
+      '--layers',
+      '64,32',
+      '--pretrain-epochs',
+      '1',
+      '--epochs',
+      '0',
+      '--data',
+      'mnist',
+      '--out',
+      dbn,
+      '--quiet',
+    );
     assert.equal(t.code, 0, t.stderr);
     const out = path.join(dir, 'samples');
-    const r = deepvis('sample', '--model', dbn, '--layer', 'h2', '--units', '0-2', '--samples', '3', '--gibbs', '10', '--out', out);
+    const r = deepvis(
+      'sample',
+      '--model',
+      dbn,
+      '--layer',
+      'h2',
+      '--units',
+      '0-2',
+      '--samples',
+      '3',
+      '--gibbs',
+      '10',
+      '--out',
+      out,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.ok(existsSync(path.join(out, 'h2-samples.png')));
-    const bad = deepvis('train', '--arch', 'dae', '--noise', 'blur:0.3', '--out', path.join(dir, 'x'));
+    const bad = deepvis(
+      'train',
+      '--arch',
+      'dae',
+      '--noise',
+      'blur:0.3',
+      '--out',
+      path.join(dir, 'x'),
+    );
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--noise must be mask:LEVEL or salt-pepper:LEVEL/);
   });
 
   const bad: Array<[string, string[], RegExp]> = [
-    ['unknown model path', ['maximize', '--model', '/nonexistent/m', '--layer', 'x'], /model not found: \/nonexistent\/m/],
-    ['unknown layer', ['maximize', '--model', '@model', '--layer', 'conv9'], /unknown layer 'conv9'; known: flatten, dense1/],
-    ['unit out of range', ['maximize', '--model', '@model', '--layer', 'logits', '--units', '0-12'], /unit 10 out of range for layer 'logits', which has 10 units/],
-    ['neuron on a flat layer', ['maximize', '--model', '@model', '--layer', 'dense1', '--neuron', '1,1'], /--neuron needs a convolutional layer/],
-    ['wrong input shape', ['maximize', '--model', '@model', '--layer', 'dense1', '--input-shape', '32,32,3'], /input shape 32×32×3 does not match the model's input \[28, 28, 1\]/],
-    ['unknown option', ['maximize', '--model', '@model', '--layr', 'dense1'], /unknown option --layr/],
-    ['unknown method', ['maximize', '--model', '@model', '--layer', 'dense1', '--method', 'magic'], /--method must be one of erhan, yosinski, data-driven, lucid/],
-    ['yosinski preset out of range', ['maximize', '--model', '@model', '--layer', 'dense1', '--method', 'yosinski', '--preset', '7'], /--preset must be 1, 2, 3, 4 or 'all'; got '7'/],
-    ['invert without an input', ['invert', '--model', '@model', '--layer', 'dense1'], /--input is required/],
-    ['dream on a missing photo', ['dream', '--model', '@model', '--layer', 'dense1', '--input', '/nonexistent/photo.png'], /cannot read image \/nonexistent\/photo.png/],
-    ['data set index out of range', ['invert', '--model', '@model', '--layer', 'dense1', '--input', 'mnist:99999'], /mnist has 2000 evaluation images; index 99999 is out of range/],
-    ['data set path with no data', ['train', '--arch', 'mlp', '--data', '@empty', '--out', '@out'], /no images in/],
+    [
+      'unknown model path',
+      ['maximize', '--model', '/nonexistent/m', '--layer', 'x'],
+      /model not found: \/nonexistent\/m/,
+    ],
+    [
+      'unknown layer',
+      ['maximize', '--model', '@model', '--layer', 'conv9'],
+      /unknown layer 'conv9'; known: flatten, dense1/,
+    ],
+    [
+      'unit out of range',
+      ['maximize', '--model', '@model', '--layer', 'logits', '--units', '0-12'],
+      /unit 10 out of range for layer 'logits', which has 10 units/,
+    ],
+    [
+      'neuron on a flat layer',
+      ['maximize', '--model', '@model', '--layer', 'dense1', '--neuron', '1,1'],
+      /--neuron needs a convolutional layer/,
+    ],
+    [
+      'wrong input shape',
+      ['maximize', '--model', '@model', '--layer', 'dense1', '--input-shape', '32,32,3'],
+      /input shape 32×32×3 does not match the model's input \[28, 28, 1\]/,
+    ],
+    [
+      'unknown option',
+      ['maximize', '--model', '@model', '--layr', 'dense1'],
+      /unknown option --layr/,
+    ],
+    [
+      'unknown method',
+      ['maximize', '--model', '@model', '--layer', 'dense1', '--method', 'magic'],
+      /--method must be one of erhan, yosinski, data-driven, lucid/,
+    ],
+    [
+      'yosinski preset out of range',
+      [
+        'maximize',
+        '--model',
+        '@model',
+        '--layer',
+        'dense1',
+        '--method',
+        'yosinski',
+        '--preset',
+        '7',
+      ],
+      /--preset must be 1, 2, 3, 4 or 'all'; got '7'/,
+    ],
+    [
+      'invert without an input',
+      ['invert', '--model', '@model', '--layer', 'dense1'],
+      /--input is required/,
+    ],
+    [
+      'dream on a missing photo',
+      ['dream', '--model', '@model', '--layer', 'dense1', '--input', '/nonexistent/photo.png'],
+      /cannot read image \/nonexistent\/photo.png/,
+    ],
+    [
+      'data set index out of range',
+      ['invert', '--model', '@model', '--layer', 'dense1', '--input', 'mnist:99999'],
+      /mnist has 2000 evaluation images; index 99999 is out of range/,
+    ],
+    [
+      'data set path with no data',
+      ['train', '--arch', 'mlp', '--data', '@empty', '--out', '@out'],
+      /no images in/,
+    ],
   ];
   for (const [what, args, message] of bad) {
     it(`bad input — ${what}: one line, exit 1, no output`, () => {
       const out = path.join(dir, `bad-${what.replace(/\W+/g, '-')}`);
       mkdirSync(path.join(dir, 'empty'), { recursive: true });
-      const argv = args.map((a) => (a === '@model' ? model : a === '@empty' ? path.join(dir, 'empty') : a === '@out' ? out : a));
+      const argv = args.map((a) =>
+        a === '@model' ? model : a === '@empty' ? path.join(dir, 'empty') : a === '@out' ? out : a,
+      );
       if (!argv.includes('--out')) argv.push('--out', out);
       const r = deepvis(...argv);
       assert.equal(r.code, 1, `exit ${r.code}: ${r.stderr}`);

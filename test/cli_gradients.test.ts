@@ -11,9 +11,15 @@ const root = path.resolve(import.meta.dirname, '..');
 const model = path.join(root, 'test/fixtures/onnx/resnet-mini.onnx');
 
 function deepvis(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), ...args], {
-    cwd: root, encoding: 'utf8', env: { ...process.env, DEEPVIS_GRADIENTS: '', ...env },
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), ...args],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, DEEPVIS_GRADIENTS: '', ...env },
+    },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -23,7 +29,10 @@ describe('deepvis --gradients', () => {
     assert.equal(auto.status, 0, auto.stderr);
     assert.match(auto.stdout, /^gradients: onnxruntime-node 1\.30\.0 \(.*gradient graph.*\)$/m);
     const flag = deepvis(['inspect', model, '--gradients', 'tfjs']);
-    assert.match(flag.stdout, /^gradients: tfjs \(gradient engine set to tfjs \(--gradients \/ DEEPVIS_GRADIENTS\)\)$/m);
+    assert.match(
+      flag.stdout,
+      /^gradients: tfjs \(gradient engine set to tfjs \(--gradients \/ DEEPVIS_GRADIENTS\)\)$/m,
+    );
     const env = deepvis(['inspect', model], { DEEPVIS_GRADIENTS: 'tfjs' });
     assert.match(env.stdout, /^gradients: tfjs \(/m);
   });
@@ -31,9 +40,15 @@ describe('deepvis --gradients', () => {
   it('refuses an unknown engine in one line, naming where it came from', () => {
     const flag = deepvis(['inspect', model, '--gradients', 'cuda']);
     assert.equal(flag.status, 1);
-    assert.equal(flag.stderr.trim(), "deepvis inspect: --gradients must be one of auto, onnxruntime, tfjs; got 'cuda'");
+    assert.equal(
+      flag.stderr.trim(),
+      "deepvis inspect: --gradients must be one of auto, onnxruntime, tfjs; got 'cuda'",
+    );
     const env = deepvis(['inspect', model], { DEEPVIS_GRADIENTS: 'fast' });
     assert.equal(env.status, 1);
-    assert.equal(env.stderr.trim(), "deepvis inspect: DEEPVIS_GRADIENTS must be one of auto, onnxruntime, tfjs; got 'fast'");
+    assert.equal(
+      env.stderr.trim(),
+      "deepvis inspect: DEEPVIS_GRADIENTS must be one of auto, onnxruntime, tfjs; got 'fast'",
+    );
   });
 });

@@ -41,7 +41,9 @@ export function values(n: number, seed = 1): Float32Array {
 }
 
 /** Evaluates fn on the cpu backend and on wasm; returns both results as arrays. */
-export async function onBoth(fn: () => tf.Tensor): Promise<{ cpu: Float32Array; wasm: Float32Array }> {
+export async function onBoth(
+  fn: () => tf.Tensor,
+): Promise<{ cpu: Float32Array; wasm: Float32Array }> {
   const run = async (b: string) => {
     await tf.setBackend(b);
     const t = tf.tidy(fn);
@@ -54,14 +56,21 @@ export async function onBoth(fn: () => tf.Tensor): Promise<{ cpu: Float32Array; 
   return { cpu, wasm };
 }
 
-export function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, relTol: number, what: string): void {
+export function assertClose(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  relTol: number,
+  what: string,
+): void {
   const scale = Math.max(maxAbs(a), 1e-6);
   const diff = maxAbsDiff(a, b);
   assert.ok(diff <= relTol * scale, `${what}: max |diff| ${diff} > ${relTol} × ${scale}`);
 }
 
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
+  let ab = 0,
+    aa = 0,
+    bb = 0;
   for (let i = 0; i < a.length; i++) {
     ab += a[i] * b[i];
     aa += a[i] * a[i];
@@ -72,7 +81,8 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** max |a − b| / max |b|. */
 export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, s = 1e-30;
+  let d = 0,
+    s = 1e-30;
   for (let i = 0; i < a.length; i++) {
     d = Math.max(d, Math.abs(a[i] - b[i]));
     s = Math.max(s, Math.abs(b[i]));
@@ -91,6 +101,9 @@ export const deepvisOnly = (why: string) => ({ skip: STOCK ? `stock tfjs: ${why}
  * package); with CI=true it fails, since .ci/run installs every data package the product reads.
  */
 export function dataAbsent(what: string): true {
-  assert.ok(process.env.CI !== 'true', `${what} is absent in CI: .ci/run installs it (a test took its "data absent" branch)`);
+  assert.ok(
+    process.env.CI !== 'true',
+    `${what} is absent in CI: .ci/run installs it (a test took its "data absent" branch)`,
+  );
   return true;
 }

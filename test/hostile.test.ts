@@ -22,7 +22,18 @@ import { PAGE_CASES } from './hostile/page_cases.js';
 import { SERVE_CASES } from './hostile/serve_cases.js';
 import { STORE_CASES } from './hostile/store_cases.js';
 
-const TABLE: Case[] = [...FENCE_CASES, ...STORE_CASES, ...PAGE_CASES, ...FIFO_CASES, ...ONNX_CASES, ...BOMB_CASES, ...NAME_CASES, ...DEEP_CASES, ...SERVE_CASES, ...CLI_CASES];
+const TABLE: Case[] = [
+  ...FENCE_CASES,
+  ...STORE_CASES,
+  ...PAGE_CASES,
+  ...FIFO_CASES,
+  ...ONNX_CASES,
+  ...BOMB_CASES,
+  ...NAME_CASES,
+  ...DEEP_CASES,
+  ...SERVE_CASES,
+  ...CLI_CASES,
+];
 
 before(() => setup('wasm'));
 after(async () => {
@@ -32,5 +43,6 @@ after(async () => {
 });
 
 describe(`hostile files: ${TABLE.length} cases`, () => {
-  for (const c of TABLE) it(`${c.surface}: ${c.name}`, { timeout: c.timeout ?? 30_000 }, () => c.run());
+  for (const c of TABLE)
+    it(`${c.surface}: ${c.name}`, { timeout: c.timeout ?? 30_000 }, () => c.run());
 });

@@ -19,7 +19,10 @@ import { FEATURE_VIS } from '../src/methods/registry.js';
 import { maximizeMethods } from '../web/app/src/maximize_run.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const tracked = (...dirs: string[]) => spawnSync('git', ['ls-files', ...dirs], { cwd: root, encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+const tracked = (...dirs: string[]) =>
+  spawnSync('git', ['ls-files', ...dirs], { cwd: root, encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
 const source = (f: string) => readFileSync(path.join(root, f), 'utf8');
 const NAMES = [...FEATURE_VIS.map((m) => m.name), ...ATTRIBUTIONS.map((m) => m.name)];
 
@@ -33,9 +36,17 @@ const code = (text: string) => text.split('\n').map((l) => (/^\s*(\*|\/\/|\/\*)/
 export function secondLists(text: string, names: readonly string[]): number[] {
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const alt = names.map(esc).join('|');
-  const re = new RegExp(`(?<!name: )(['"\`])(${alt})\\1|\\b(${names.filter((n) => /^[a-z]+$/.test(n)).join('|')}):\\s*[{\\[]`, 'g');
+  const re = new RegExp(
+    `(?<!name: )(['"\`])(${alt})\\1|\\b(${names.filter((n) => /^[a-z]+$/.test(n)).join('|')}):\\s*[{\\[]`,
+    'g',
+  );
   const per = code(text).map((line) => new Set([...line.matchAll(re)].map((m) => m[2] ?? m[3])));
-  return per.flatMap((found, i) => (found.size >= 2 || (found.size > 0 && new Set(per.slice(i, i + 6).flatMap((s) => [...s])).size >= 3) ? [i + 1] : []));
+  return per.flatMap((found, i) =>
+    found.size >= 2 ||
+    (found.size > 0 && new Set(per.slice(i, i + 6).flatMap((s) => [...s])).size >= 3)
+      ? [i + 1]
+      : [],
+  );
 }
 
 /** Known exceptions, with why: the backward rules share two words with the attribution names. */
@@ -44,16 +55,29 @@ const ALLOWED: ReadonlyArray<[string, RegExp]> = [['src/engine/rules.ts', /expor
 describe('the registries are the only lists of methods', () => {
   it('the detector finds a planted list, an object keyed by method, and HTML options', () => {
     assert.deepEqual(secondLists("const METHODS = ['erhan', 'yosinski'] as const;", NAMES), [1]);
-    assert.deepEqual(secondLists('const x = {\n  erhan: { a: 1 },\n  lucid: { a: 2 },\n  maco: { a: 3 },\n};', NAMES), [2]);
-    assert.deepEqual(secondLists('<option value="saliency">S</option><option value="gradcam">G</option>', NAMES), [1]);
+    assert.deepEqual(
+      secondLists(
+        'const x = {\n  erhan: { a: 1 },\n  lucid: { a: 2 },\n  maco: { a: 3 },\n};',
+        NAMES,
+      ),
+      [2],
+    );
+    assert.deepEqual(
+      secondLists('<option value="saliency">S</option><option value="gradcam">G</option>', NAMES),
+      [1],
+    );
     assert.deepEqual(secondLists("  name: 'erhan', title: 'Erhan',\n  compare: false,", NAMES), []);
   });
 
   it('no file of the product lists registry names again', () => {
-    const files = tracked('src', 'web', 'bench', 'scripts').filter((f) => /\.(ts|html)$/.test(f) && !f.endsWith('.test.ts'));
+    const files = tracked('src', 'web', 'bench', 'scripts').filter(
+      (f) => /\.(ts|html)$/.test(f) && !f.endsWith('.test.ts'),
+    );
     const found = files.flatMap((f) => {
       const lines = source(f).split('\n');
-      return secondLists(source(f), NAMES).filter((n) => !ALLOWED.some(([file, re]) => file === f && re.test(lines[n - 1]))).map((n) => `${f}:${n}: ${lines[n - 1].trim().slice(0, 100)}`);
+      return secondLists(source(f), NAMES)
+        .filter((n) => !ALLOWED.some(([file, re]) => file === f && re.test(lines[n - 1])))
+        .map((n) => `${f}:${n}: ${lines[n - 1].trim().slice(0, 100)}`);
     });
     assert.deepEqual(found, []);
   });
@@ -65,44 +89,96 @@ describe('every method shows up where its registry is read', () => {
     for (const m of FEATURE_VIS) {
       assert.ok(all.includes(`--method ${m.name}:`), `${m.name} missing from maximize --help`);
       const one = maximizeHelp(['--method', m.name]);
-      for (const opt of Object.keys(m.options)) assert.ok(one.includes(`--${opt} `), `--${opt} missing from maximize --method ${m.name} --help`);
-      for (const other of FEATURE_VIS.filter((o) => o !== m)) assert.ok(!one.includes(`--method ${other.name}:`), `${other.name} in ${m.name}'s help`);
+      for (const opt of Object.keys(m.options))
+        assert.ok(
+          one.includes(`--${opt} `),
+          `--${opt} missing from maximize --method ${m.name} --help`,
+        );
+      for (const other of FEATURE_VIS.filter((o) => o !== m))
+        assert.ok(!one.includes(`--method ${other.name}:`), `${other.name} in ${m.name}'s help`);
     }
   });
 
   it('attribute --help lists every attribution method', () => {
     const all = attributeHelp([]);
-    for (const m of ATTRIBUTIONS) assert.ok(all.includes(`--method ${m.name}:`), `${m.name} missing from attribute --help`);
+    for (const m of ATTRIBUTIONS)
+      assert.ok(all.includes(`--method ${m.name}:`), `${m.name} missing from attribute --help`);
   });
 
   it("the web app's list is the registry's interactive methods, in its order", () => {
-    assert.deepEqual(maximizeMethods().map((m) => m.value), FEATURE_VIS.filter((m) => m.interactive !== false).map((m) => m.name));
-    assert.ok(!/<option value=/.test(source('web/app/index.html').replace(/<select id="(embed|src)[^]*?<\/select>/g, '')), 'index.html lists methods of its own');
+    assert.deepEqual(
+      maximizeMethods().map((m) => m.value),
+      FEATURE_VIS.filter((m) => m.interactive !== false).map((m) => m.name),
+    );
+    assert.ok(
+      !/<option value=/.test(
+        source('web/app/index.html').replace(/<select id="(embed|src)[^]*?<\/select>/g, ''),
+      ),
+      'index.html lists methods of its own',
+    );
   });
 
   it("report --help has every atlas method's settings", () => {
     const h = reportHelp;
-    for (const m of FEATURE_VIS.filter((x) => x.atlas)) for (const key of Object.keys(m.atlas!.settings)) assert.ok(h.includes(`--${m.name}-${key} `), `--${m.name}-${key}`);
+    for (const m of FEATURE_VIS.filter((x) => x.atlas))
+      for (const key of Object.keys(m.atlas!.settings))
+        assert.ok(h.includes(`--${m.name}-${key} `), `--${m.name}-${key}`);
   });
 
   it("a method's option given with another method is refused in one line, before any work", () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), 'maximize', '--model', '/nonexistent', '--layer', 'x', '--method', 'erhan', '--per-unit', '2', '--out', '/nonexistent/out'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(root, 'scripts/deepvis-dev.ts'),
+        'maximize',
+        '--model',
+        '/nonexistent',
+        '--layer',
+        'x',
+        '--method',
+        'erhan',
+        '--per-unit',
+        '2',
+        '--out',
+        '/nonexistent/out',
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
     assert.equal(r.status, 1);
-    assert.equal(r.stderr.trim(), 'deepvis maximize: --per-unit is an option of lucid; --method erhan takes --restarts, --show-restarts, --rho');
+    assert.equal(
+      r.stderr.trim(),
+      'deepvis maximize: --per-unit is an option of lucid; --method erhan takes --restarts, --show-restarts, --rho',
+    );
   });
 });
 
 describe('recipes are short and tfjs internals stay behind the fence', () => {
   it('src/methods/* recipes are at most 80 code lines', () => {
-    const long = tracked('src/methods').filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => [f, code(source(f)).filter((l) => l.trim()).length] as const).filter(([, n]) => n > 80);
+    const long = tracked('src/methods')
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => [f, code(source(f)).filter((l) => l.trim()).length] as const)
+      .filter(([, n]) => n > 80);
     assert.deepEqual(long, []);
   });
 
   it('no tfjs internals outside engine/internals.ts', () => {
-    const INTERNAL = /tf\.engine\(\)|tf\.backend\(\) as|\.executor\b|registeredVariables|getThreadsCount|PThread|originalName|addTapeNode|\.dataId = |as unknown as \{ (learningRate|activation|call|incRef|state|wasm|weights|firstUse)\b/;
-    assert.ok(INTERNAL.test('const s = (tf.engine() as unknown as { state: X }).state;'), 'the detector finds a planted access');
-    const found = tracked('src', 'web').filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'src/engine/internals.ts')
-      .flatMap((f) => code(source(f)).flatMap((l, i) => (INTERNAL.test(l) ? [`${f}:${i + 1}: ${l.trim().slice(0, 100)}`] : [])));
+    const INTERNAL =
+      /tf\.engine\(\)|tf\.backend\(\) as|\.executor\b|registeredVariables|getThreadsCount|PThread|originalName|addTapeNode|\.dataId = |as unknown as \{ (learningRate|activation|call|incRef|state|wasm|weights|firstUse)\b/;
+    assert.ok(
+      INTERNAL.test('const s = (tf.engine() as unknown as { state: X }).state;'),
+      'the detector finds a planted access',
+    );
+    const found = tracked('src', 'web')
+      .filter(
+        (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'src/engine/internals.ts',
+      )
+      .flatMap((f) =>
+        code(source(f)).flatMap((l, i) =>
+          INTERNAL.test(l) ? [`${f}:${i + 1}: ${l.trim().slice(0, 100)}`] : [],
+        ),
+      );
     assert.deepEqual(found, []);
   });
 });

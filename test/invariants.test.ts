@@ -38,8 +38,19 @@ before(async () => {
   model = smallCnn(10, 3);
 });
 
-const data: ImageSet = { name: 'r', images: Float32Array.from(values(20 * 100, 5), (v) => (v + 1) / 2), labels: null, shape: [10, 10, 1], count: 20, classNames: null };
-const photo = () => tf.tensor3d(Float32Array.from(values(100, 7), (v) => (v + 1) / 2), [10, 10, 1]);
+const data: ImageSet = {
+  name: 'r',
+  images: Float32Array.from(values(20 * 100, 5), (v) => (v + 1) / 2),
+  labels: null,
+  shape: [10, 10, 1],
+  count: 20,
+  classNames: null,
+};
+const photo = () =>
+  tf.tensor3d(
+    Float32Array.from(values(100, 7), (v) => (v + 1) / 2),
+    [10, 10, 1],
+  );
 const stopAt = (n: number) => (info: StepInfo) => {
   if (info.step === n) throw new Error('stopped by the test');
 };
@@ -53,25 +64,47 @@ type Run = (units: number[], onStep?: (info: StepInfo) => void) => void;
  * from noise.
  */
 const METHODS: Record<string, { layer: string; run: Run }> = {
-  ...Object.fromEntries(FEATURE_VIS.map((m) => [m.name, {
-    layer: 'conv',
-    run: (units: number[], onStep?: (info: StepInfo) => void) => {
-      const image = tf.tidy(() => photo().expandDims(0) as tf.Tensor4D);
-      try {
-        runChunked(m, model, argsFor(m, { layer: 'conv', units, steps: 6, onStep }, m.quick ?? {}, { model, data, image })).dispose();
-      } finally {
-        image.dispose();
-      }
-    },
-  }])),
-  'dream-units': { layer: 'logits', run: (units, onStep) => dreamUnits(model, { layer: 'logits', units, steps: 6, onStep }).dispose() },
+  ...Object.fromEntries(
+    FEATURE_VIS.map((m) => [
+      m.name,
+      {
+        layer: 'conv',
+        run: (units: number[], onStep?: (info: StepInfo) => void) => {
+          const image = tf.tidy(() => photo().expandDims(0) as tf.Tensor4D);
+          try {
+            runChunked(
+              m,
+              model,
+              argsFor(m, { layer: 'conv', units, steps: 6, onStep }, m.quick ?? {}, {
+                model,
+                data,
+                image,
+              }),
+            ).dispose();
+          } finally {
+            image.dispose();
+          }
+        },
+      },
+    ]),
+  ),
+  'dream-units': {
+    layer: 'logits',
+    run: (units, onStep) =>
+      dreamUnits(model, { layer: 'logits', units, steps: 6, onStep }).dispose(),
+  },
   invert: {
     layer: 'conv',
     run: (units, onStep) => {
       const p = photo();
       try {
         // Inversion has no units; the layer is what can be wrong.
-        invert(model, p, { layer: units[0] === 99 ? 'nope' : 'conv', steps: 6, restarts: 2, onStep }).images.dispose();
+        invert(model, p, {
+          layer: units[0] === 99 ? 'nope' : 'conv',
+          steps: 6,
+          restarts: 2,
+          onStep,
+        }).images.dispose();
       } finally {
         p.dispose();
       }
@@ -84,7 +117,12 @@ const METHODS: Record<string, { layer: string; run: Run }> = {
       try {
         const layer = model.layer('conv');
         if (units[0] === 99) model.layer('nope');
-        dreamPhoto(model, p, { objective: deepDream(layer), octaves: 2, stepsPerOctave: 4, onStep }).image.dispose();
+        dreamPhoto(model, p, {
+          objective: deepDream(layer),
+          octaves: 2,
+          stepsPerOctave: 4,
+          onStep,
+        }).image.dispose();
       } finally {
         p.dispose();
       }
@@ -107,7 +145,11 @@ describe('invariants of every method', () => {
       const stock = STOCK.map((k) => tf.getGradient(k));
       await noLeaks(() => m.run([0, 1]));
       await noLeaks(() => assert.throws(() => m.run([0, 1], stopAt(2)), /stopped by the test/));
-      assert.deepEqual(STOCK.map((k) => tf.getGradient(k)), stock, 'stock backward rules');
+      assert.deepEqual(
+        STOCK.map((k) => tf.getGradient(k)),
+        stock,
+        'stock backward rules',
+      );
       assert.deepEqual(tape(), { depth: 0, active: null });
       const bad = (() => {
         try {
@@ -118,7 +160,10 @@ describe('invariants of every method', () => {
         return null;
       })();
       assert.ok(bad instanceof DeepvisError, `${name}: ${bad}`);
-      assert.match(bad.message, /^(unit 99 out of range for layer '\w+', which has \d+ units \(0–\d+\)|unknown layer 'nope'; known: .*)$/);
+      assert.match(
+        bad.message,
+        /^(unit 99 out of range for layer '\w+', which has \d+ units \(0–\d+\)|unknown layer 'nope'; known: .*)$/,
+      );
       assert.ok(!bad.message.includes('\n'));
     });
   }
@@ -137,20 +182,34 @@ function failing(base: VisModel, n: number): VisModel {
   };
 }
 
-
 describe('invariants of every attribution', () => {
   let cnnX: tf.Tensor4D;
   // Methods a CNN cannot serve (attention maps) run on a small ViT (4×4 patches and a class token).
   let vit: VisModel;
   let vitX: tf.Tensor4D;
   before(async () => {
-    cnnX = tf.tensor4d(Float32Array.from(values(3 * 100, 9), (v) => (v + 1) / 2), [3, 10, 10, 1]);
+    cnnX = tf.tensor4d(
+      Float32Array.from(values(3 * 100, 9), (v) => (v + 1) / 2),
+      [3, 10, 10, 1],
+    );
     vit = await loadModel('test/fixtures/onnx/vit-mini-op17.onnx');
-    vitX = tf.tensor4d(Float32Array.from(values(3 * 32 * 32 * 3, 11), (v) => (v + 1) / 2), [3, 32, 32, 3]);
+    vitX = tf.tensor4d(
+      Float32Array.from(values(3 * 32 * 32 * 3, 11), (v) => (v + 1) / 2),
+      [3, 32, 32, 3],
+    );
   });
   after(() => vit?.dispose());
-  const run = (m: VisModel, method: (typeof ATTRIBUTIONS)[number], images: tf.Tensor4D, units = [0, 1, 2]) =>
-    attribute(m, images, { method, units: units.length === images.shape[0] ? units : units.slice(0, images.shape[0]), options: pickOptions(method.options, { samples: 4, 'ig-steps': 4 }) });
+  const run = (
+    m: VisModel,
+    method: (typeof ATTRIBUTIONS)[number],
+    images: tf.Tensor4D,
+    units = [0, 1, 2],
+  ) =>
+    attribute(m, images, {
+      method,
+      units: units.length === images.shape[0] ? units : units.slice(0, images.shape[0]),
+      options: pickOptions(method.options, { samples: 4, 'ig-steps': 4 }),
+    });
   for (const method of ATTRIBUTIONS) {
     it(`${method.name}: no leak; rules and tape restored after a throw inside; one image alone = in a batch; a bad unit is one line`, async () => {
       const onVit = unfit(method, model) != null;
@@ -160,11 +219,21 @@ describe('invariants of every attribution', () => {
       const failingFrom = (n: number) => failing(m, n);
       const stock = STOCK.map((k) => tf.getGradient(k));
       const first = await noLeaks(() => run(m, method, x));
-      await noLeaks(() => assert.throws(() => run(failingFrom(2), method, x), /activations failed/));
-      assert.deepEqual(STOCK.map((k) => tf.getGradient(k)), stock, 'stock backward rules');
+      await noLeaks(() =>
+        assert.throws(() => run(failingFrom(2), method, x), /activations failed/),
+      );
+      assert.deepEqual(
+        STOCK.map((k) => tf.getGradient(k)),
+        stock,
+        'stock backward rules',
+      );
       assert.deepEqual(tape(), { depth: 0, active: null });
       const again = run(m, method, x);
-      assert.deepEqual(Array.from(again.values), Array.from(first.values), 'the same map after the throw');
+      assert.deepEqual(
+        Array.from(again.values),
+        Array.from(first.values),
+        'the same map after the throw',
+      );
       // Methods that draw noise for the whole batch at once are the stated exception.
       if (!method.stochastic) {
         for (const i of [0, 2]) {
@@ -173,24 +242,42 @@ describe('invariants of every attribution', () => {
           alone.dispose();
           const size = x.size / x.shape[0];
           const inBatch = first.values.subarray(i * size, (i + 1) * size);
-          one.values.forEach((v, p) => assert.ok(Math.abs(v - inBatch[p]) <= 1e-5 * (1 + Math.abs(v)), `image ${i} pixel ${p}: ${v} alone, ${inBatch[p]} in the batch`));
+          one.values.forEach((v, p) =>
+            assert.ok(
+              Math.abs(v - inBatch[p]) <= 1e-5 * (1 + Math.abs(v)),
+              `image ${i} pixel ${p}: ${v} alone, ${inBatch[p]} in the batch`,
+            ),
+          );
         }
       }
-      assert.throws(() => run(m, method, x, [99]), new RegExp(`^DeepvisError: unit 99 out of range for layer '${logits}', which has ${units} units \\(0–${units - 1}\\)$`));
+      assert.throws(
+        () => run(m, method, x, [99]),
+        new RegExp(
+          `^DeepvisError: unit 99 out of range for layer '${logits}', which has ${units} units \\(0–${units - 1}\\)$`,
+        ),
+      );
     });
   }
 
   it("the adapter's layer patch (Grad-CAM's offset) is undone after a throw inside it", () => {
     const before = tf.tidy(() => Array.from(model.activations(cnnX, ['logits'])[0].dataSync()));
     const wrong = tf.zeros([1, 2, 2, 1]);
-    assert.throws(() => model.activations(cnnX, ['logits'], { layer: 'conv', delta: wrong }), /offset of shape \[1, 2, 2, 1\] does not fit layer 'conv'/);
+    assert.throws(
+      () => model.activations(cnnX, ['logits'], { layer: 'conv', delta: wrong }),
+      /offset of shape \[1, 2, 2, 1\] does not fit layer 'conv'/,
+    );
     wrong.dispose();
-    assert.deepEqual(tf.tidy(() => Array.from(model.activations(cnnX, ['logits'])[0].dataSync())), before);
+    assert.deepEqual(
+      tf.tidy(() => Array.from(model.activations(cnnX, ['logits'])[0].dataSync())),
+      before,
+    );
   });
 
   it('occlusion gives the same map at any chunk size', () => {
     const img = tf.tidy(() => cnnX.slice([1], [1]));
-    const maps = [1, 7, 128].map((batchSize) => occlusion(model, img, { size: 3, stride: 2, batchSize }).drops);
+    const maps = [1, 7, 128].map(
+      (batchSize) => occlusion(model, img, { size: 3, stride: 2, batchSize }).drops,
+    );
     img.dispose();
     assert.deepEqual(maps[1], maps[0]);
     assert.deepEqual(maps[2], maps[0]);

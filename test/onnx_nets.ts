@@ -27,7 +27,10 @@ export function netBytes(n: Net): Uint8Array {
 }
 
 /** The net as a model: with onnxruntime (native forwards and gradients) or tfjs only. */
-export async function netModel(n: Net, engine: 'onnxruntime' | 'tfjs-only' = 'onnxruntime'): Promise<VisModel> {
+export async function netModel(
+  n: Net,
+  engine: 'onnxruntime' | 'tfjs-only' = 'onnxruntime',
+): Promise<VisModel> {
   const bytes = netBytes(n);
   const runners = engine === 'onnxruntime' ? onnxRuntimeRunner(() => bytes) : undefined;
   const none = async () => new Uint8Array();
@@ -43,5 +46,12 @@ export function seeded(n: number, seed: number): Float32Array {
   });
 }
 
-export const weight = (name: string, dims: number[], seed: number, scale = 0.5): EncTensor =>
-  ({ name, dims, dtype: 'float32', data: seeded(dims.reduce((a, b) => a * b, 1), seed).map((v) => v * scale) });
+export const weight = (name: string, dims: number[], seed: number, scale = 0.5): EncTensor => ({
+  name,
+  dims,
+  dtype: 'float32',
+  data: seeded(
+    dims.reduce((a, b) => a * b, 1),
+    seed,
+  ).map((v) => v * scale),
+});

@@ -9,7 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -22,7 +30,11 @@ let project: string;
 let model: string;
 
 function deepvis(...args: string[]) {
-  return spawnSync(process.execPath, [path.join(project, 'node_modules/deepvis/bin/deepvis.js'), ...args], { cwd: project, encoding: 'utf8', timeout: 300_000 });
+  return spawnSync(
+    process.execPath,
+    [path.join(project, 'node_modules/deepvis/bin/deepvis.js'), ...args],
+    { cwd: project, encoding: 'utf8', timeout: 300_000 },
+  );
 }
 
 function link(name: string) {
@@ -33,16 +45,30 @@ function link(name: string) {
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-packed-'));
-  const pack = spawnSync('npm', ['pack', '--pack-destination', dir, '--json'], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+  const pack = spawnSync('npm', ['pack', '--pack-destination', dir, '--json'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
   assert.equal(pack.status, 0, pack.stderr.slice(-2000));
   const tgz = path.join(dir, (JSON.parse(pack.stdout) as { filename: string }[])[0].filename);
   project = path.join(dir, 'project');
   mkdirSync(path.join(project, 'node_modules'), { recursive: true });
-  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'a-user-project', version: '1.0.0', type: 'module' }));
-  const tar = spawnSync('tar', ['-xzf', tgz, '-C', path.join(project, 'node_modules')], { encoding: 'utf8' });
+  writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'a-user-project', version: '1.0.0', type: 'module' }),
+  );
+  const tar = spawnSync('tar', ['-xzf', tgz, '-C', path.join(project, 'node_modules')], {
+    encoding: 'utf8',
+  });
   assert.equal(tar.status, 0, tar.stderr);
-  renameSync(path.join(project, 'node_modules/package'), path.join(project, 'node_modules/deepvis'));
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  renameSync(
+    path.join(project, 'node_modules/package'),
+    path.join(project, 'node_modules/deepvis'),
+  );
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
   for (const name of Object.keys(pkg.dependencies)) link(name);
   model = path.join(project, 'resnet.onnx');
   writeFileSync(model, readFileSync(ONNX));
@@ -65,7 +91,10 @@ describe('the packed tarball installed in a fresh project', () => {
     assert.match(r.stdout, /forward passes without a gradient: tfjs/);
     const notes = r.stderr.trim().split('\n');
     assert.equal(notes.length, 1, r.stderr);
-    assert.match(notes[0], /onnxruntime-node is not installed.*npm install onnxruntime-node@1\.30\.0 --ignore-scripts/);
+    assert.match(
+      notes[0],
+      /onnxruntime-node is not installed.*npm install onnxruntime-node@1\.30\.0 --ignore-scripts/,
+    );
   });
 
   it('runs inspect, attribute, maximize and report, with onnxruntime-node once installed', () => {
@@ -76,27 +105,94 @@ describe('the packed tarball installed in a fresh project', () => {
     assert.match(i.stdout, /forward passes without a gradient: onnxruntime-node/);
     assert.equal(i.stderr, '');
     const out = path.join(dir, 'out');
-    const a = deepvis('attribute', '--model', model, '--input', 'mnist:3', '--method', 'saliency', '--out', path.join(out, 'attr'), '--quiet');
+    const a = deepvis(
+      'attribute',
+      '--model',
+      model,
+      '--input',
+      'mnist:3',
+      '--method',
+      'saliency',
+      '--out',
+      path.join(out, 'attr'),
+      '--quiet',
+    );
     assert.equal(a.status, 0, a.stderr);
-    assert.ok(readdirSync(path.join(out, 'attr')).some((f) => f.endsWith('.png')), 'attribute wrote no picture');
-    const m = deepvis('maximize', '--model', model, '--layer', 'layer1.0.conv1', '--units', '0-1', '--method', 'lucid', '--steps', '6', '--out', path.join(out, 'max'), '--quiet');
+    assert.ok(
+      readdirSync(path.join(out, 'attr')).some((f) => f.endsWith('.png')),
+      'attribute wrote no picture',
+    );
+    const m = deepvis(
+      'maximize',
+      '--model',
+      model,
+      '--layer',
+      'layer1.0.conv1',
+      '--units',
+      '0-1',
+      '--method',
+      'lucid',
+      '--steps',
+      '6',
+      '--out',
+      path.join(out, 'max'),
+      '--quiet',
+    );
     assert.equal(m.status, 0, m.stderr);
-    assert.ok(readdirSync(path.join(out, 'max')).some((f) => f.endsWith('.png')), 'maximize wrote no picture');
-    const r = deepvis('report', '--model', model, '--layers', 'layer3.0.conv2', '--no-data', '--erhan-steps', '4', '--erhan-restarts', '1', '--lucid-steps', '4',
-      '--yosinski-steps', '4', '--diverse-steps', '4', '--diverse-count', '1', '--quiet', '--out', path.join(out, 'site'));
+    assert.ok(
+      readdirSync(path.join(out, 'max')).some((f) => f.endsWith('.png')),
+      'maximize wrote no picture',
+    );
+    const r = deepvis(
+      'report',
+      '--model',
+      model,
+      '--layers',
+      'layer3.0.conv2',
+      '--no-data',
+      '--erhan-steps',
+      '4',
+      '--erhan-restarts',
+      '1',
+      '--lucid-steps',
+      '4',
+      '--yosinski-steps',
+      '4',
+      '--diverse-steps',
+      '4',
+      '--diverse-count',
+      '1',
+      '--quiet',
+      '--out',
+      path.join(out, 'site'),
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.ok(existsSync(path.join(out, 'site/index.html')), 'report wrote no site');
   });
 
   it('serves the live app (built from node_modules/deepvis/web/app)', async () => {
-    const child = spawn(process.execPath, [path.join(project, 'node_modules/deepvis/bin/deepvis.js'), 'serve', '--model', model, '--port', '0'], { cwd: project });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(project, 'node_modules/deepvis/bin/deepvis.js'),
+        'serve',
+        '--model',
+        model,
+        '--port',
+        '0',
+      ],
+      { cwd: project },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`serve did not start in 5 min: ${stdout}${stderr}`)), 300_000);
+        const timer = setTimeout(
+          () => reject(new Error(`serve did not start in 5 min: ${stdout}${stderr}`)),
+          300_000,
+        );
         child.stdout.on('data', () => {
           const m = /serving \d+ model\(s\) at (\S+)/.exec(stdout);
           if (!m) return;

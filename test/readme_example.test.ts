@@ -28,7 +28,11 @@ after(async () => {
 export function readmeExample(readme: string): string {
   const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
   const found = blocks.filter((b) => b.startsWith('// readme-example\n'));
-  assert.equal(found.length, 1, 'the README has no (or more than one) block marked // readme-example');
+  assert.equal(
+    found.length,
+    1,
+    'the README has no (or more than one) block marked // readme-example',
+  );
   return found[0];
 }
 
@@ -37,10 +41,23 @@ describe('the README library example', () => {
     const code = readmeExample(readFileSync(path.join(root, 'README.md'), 'utf8'));
     assert.match(code, /from 'deepvis\/node'/);
     const file = path.join(dir, 'example.mts');
-    writeFileSync(file, code.replace("from 'deepvis/node'", `from ${JSON.stringify(pathToFileURL(path.join(root, 'src/node.ts')).href)}`));
-    copyFileSync(path.join(root, 'test/fixtures/onnx/trained/mnist-resnet/model.onnx'), path.join(dir, 'model.onnx'));
+    writeFileSync(
+      file,
+      code.replace(
+        "from 'deepvis/node'",
+        `from ${JSON.stringify(pathToFileURL(path.join(root, 'src/node.ts')).href)}`,
+      ),
+    );
+    copyFileSync(
+      path.join(root, 'test/fixtures/onnx/trained/mnist-resnet/model.onnx'),
+      path.join(dir, 'model.onnx'),
+    );
     const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
-    const r = spawnSync(process.execPath, ['--import', tsx, file], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(process.execPath, ['--import', tsx, file], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     const png = path.join(dir, 'units.png');
     assert.ok(existsSync(png), 'the example wrote no units.png');
@@ -48,8 +65,12 @@ describe('the README library example', () => {
     // 4 tiles of 28 px upscaled to at least 128 px, in 2 columns, with labels.
     assert.ok(meta.width! >= 2 * 128 && meta.height! >= 2 * 128, `${meta.width}×${meta.height}`);
     const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
-    let lo = 255, hi = 0;
-    for (let i = 0; i < info.width * info.height; i++) (lo = Math.min(lo, data[i])), (hi = Math.max(hi, data[i]));
+    let lo = 255,
+      hi = 0;
+    for (let i = 0; i < info.width * info.height; i++) {
+      lo = Math.min(lo, data[i]);
+      hi = Math.max(hi, data[i]);
+    }
     assert.ok(hi - lo > 100, 'the grid is flat');
   });
 });

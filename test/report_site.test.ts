@@ -33,29 +33,76 @@ let page: Page;
 const errors: string[] = [];
 
 function deepvis(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), ...args],
+    { cwd: root, encoding: 'utf8', timeout: 600_000 },
+  );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function tiny(): tf.Sequential {
   const init = (s: number) => tf.initializers.glorotUniform({ seed: s });
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ name: 'conv1', inputShape: [28, 28, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1) }));
+  m.add(
+    tf.layers.conv2d({
+      name: 'conv1',
+      inputShape: [28, 28, 1],
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(1),
+    }),
+  );
   m.add(tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }));
-  m.add(tf.layers.conv2d({ name: 'conv2', filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2) }));
+  m.add(
+    tf.layers.conv2d({
+      name: 'conv2',
+      filters: 6,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(2),
+    }),
+  );
   m.add(tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }));
   m.add(tf.layers.flatten({ name: 'flatten' }));
-  m.add(tf.layers.dense({ name: 'dense1', units: 8, activation: 'relu', kernelInitializer: init(3) }));
+  m.add(
+    tf.layers.dense({ name: 'dense1', units: 8, activation: 'relu', kernelInitializer: init(3) }),
+  );
   m.add(tf.layers.dense({ name: 'logits', units: 10, kernelInitializer: init(4) }));
   m.add(tf.layers.activation({ name: 'softmax', activation: 'softmax' }));
   return m;
 }
 
-const meta = { inputRange: [0, 1] as [number, number], channelOrder: 'gray' as const, logitsLayer: 'logits', dataset: 'mnist' };
-const FAST = ['--erhan-steps', '12', '--erhan-restarts', '1', '--lucid-steps', '12', '--yosinski-steps', '12', '--diverse-steps', '8', '--embed-count', '120', '--quiet'];
+const meta = {
+  inputRange: [0, 1] as [number, number],
+  channelOrder: 'gray' as const,
+  logitsLayer: 'logits',
+  dataset: 'mnist',
+};
+const FAST = [
+  '--erhan-steps',
+  '12',
+  '--erhan-restarts',
+  '1',
+  '--lucid-steps',
+  '12',
+  '--yosinski-steps',
+  '12',
+  '--diverse-steps',
+  '8',
+  '--embed-count',
+  '120',
+  '--quiet',
+];
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
+  assert.ok(
+    existsSync(CHROMIUM),
+    `${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`,
+  );
   mkdirSync(artifacts, { recursive: true });
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-report-site-'));
   await setup('wasm');
@@ -63,11 +110,23 @@ before(async () => {
   const model = tiny();
   // Checkpoints after each epoch, as `train --snapshots` keeps them: the history's rows.
   await fitClassifier(model, { ...train, count: 1500 }, { ...test, count: 300 }, 10, {
-    epochs: 2, onEpoch: (e) => saveLayersModel(model, path.join(dir, 'ckpts', `epoch-${e.epoch}`), meta),
+    epochs: 2,
+    onEpoch: (e) => saveLayersModel(model, path.join(dir, 'ckpts', `epoch-${e.epoch}`), meta),
   });
   await saveLayersModel(model, path.join(dir, 'cnn'), meta);
   site = path.join(dir, 'site');
-  const r = deepvis('report', '--model', path.join(dir, 'cnn'), '--history', path.join(dir, 'ckpts'), '--history-units', 'conv2:0,dense1:1', ...FAST, '--out', site);
+  const r = deepvis(
+    'report',
+    '--model',
+    path.join(dir, 'cnn'),
+    '--history',
+    path.join(dir, 'ckpts'),
+    '--history-units',
+    'conv2:0,dense1:1',
+    ...FAST,
+    '--out',
+    site,
+  );
   assert.equal(r.code, 0, r.stderr);
   browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
@@ -81,14 +140,30 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const shot = (name: string) => page.screenshot({ path: path.join(artifacts, `report-${name}.png`), fullPage: name.endsWith('full') });
+const shot = (name: string) =>
+  page.screenshot({
+    path: path.join(artifacts, `report-${name}.png`),
+    fullPage: name.endsWith('full'),
+  });
 const here = () => decodeURIComponent(new URL(page.url()).pathname).slice(site.length + 1);
 
 async function imagesLoaded(): Promise<void> {
   const bad = await page.evaluate(async () => {
     const imgs = Array.from(document.images);
-    await Promise.all(imgs.map((i) => (i.complete ? null : new Promise((r) => { i.onload = i.onerror = r; }))));
-    return { count: imgs.length, broken: imgs.filter((i) => !(i.naturalWidth > 0)).map((i) => i.src), noAlt: imgs.filter((i) => !i.alt).length };
+    await Promise.all(
+      imgs.map((i) =>
+        i.complete
+          ? null
+          : new Promise((r) => {
+              i.onload = i.onerror = r;
+            }),
+      ),
+    );
+    return {
+      count: imgs.length,
+      broken: imgs.filter((i) => !(i.naturalWidth > 0)).map((i) => i.src),
+      noAlt: imgs.filter((i) => !i.alt).length,
+    };
   });
   assert.deepEqual(bad.broken, [], 'images that did not load');
   assert.equal(bad.noAlt, 0, 'images without alt text');
@@ -101,18 +176,29 @@ async function key(k: string): Promise<void> {
 describe('deepvis report: the site from file:// in Chromium', () => {
   it('model page → layer page (sort, filter, j/k) → unit page (←/→, j) → history', async () => {
     await page.goto(pathToFileURL(path.join(site, 'index.html')).href);
-    assert.match(await page.textContent('h1') ?? '', /deepvis atlas/);
-    assert.match(await page.textContent('main') ?? '', /accuracy on the data set\s*\d+\.\d+% of 2000 images/);
+    assert.match((await page.textContent('h1')) ?? '', /deepvis atlas/);
+    assert.match(
+      (await page.textContent('main')) ?? '',
+      /accuracy on the data set\s*\d+\.\d+% of 2000 images/,
+    );
     await shot('model');
     await Promise.all([page.waitForNavigation(), page.click('table a[href="layers/conv1.html"]')]);
     assert.equal(here(), 'layers/conv1.html');
     await imagesLoaded();
     assert.equal(await page.locator('#tiles figure').count(), 4);
     await page.selectOption('#sort', 'activation');
-    const acts = await page.$$eval('#tiles figure', (fs) => fs.map((f) => Number((f as HTMLElement).dataset.activation)));
-    assert.deepEqual(acts, [...acts].sort((a, b) => b - a), 'sorted by activation, highest first');
+    const acts = await page.$$eval('#tiles figure', (fs) =>
+      fs.map((f) => Number((f as HTMLElement).dataset.activation)),
+    );
+    assert.deepEqual(
+      acts,
+      [...acts].sort((a, b) => b - a),
+      'sorted by activation, highest first',
+    );
     await page.selectOption('#filter', 'dead');
-    const dead = await page.$$eval('#tiles figure:not(.hidden)', (fs) => fs.map((f) => (f as HTMLElement).dataset.dead));
+    const dead = await page.$$eval('#tiles figure:not(.hidden)', (fs) =>
+      fs.map((f) => (f as HTMLElement).dataset.dead),
+    );
     assert.ok(dead.every((d) => d === 'true'));
     await page.selectOption('#filter', 'all');
     await shot('layer');
@@ -123,7 +209,8 @@ describe('deepvis report: the site from file:// in Chromium', () => {
     await Promise.all([page.waitForNavigation(), page.click('#tiles figure[data-unit="0"] a')]);
     assert.equal(here(), 'units/conv1/0.html');
     await imagesLoaded();
-    for (const id of ['methods', 'diverse', 'top', 'deconv', 'negative', 'specificity', 'feeds']) assert.ok(await page.locator(`section#${id}`).count(), `section ${id}`);
+    for (const id of ['methods', 'diverse', 'top', 'deconv', 'negative', 'specificity', 'feeds'])
+      assert.ok(await page.locator(`section#${id}`).count(), `section ${id}`);
     assert.equal(await page.locator('section#top figure').count(), 9);
     assert.equal(await page.locator('section#diverse figure').count(), 4);
     await shot('unit-full');
@@ -136,12 +223,14 @@ describe('deepvis report: the site from file:// in Chromium', () => {
     await imagesLoaded();
     const rows = page.locator('section#history .row');
     assert.equal(await rows.count(), 2, 'a row per checkpoint');
-    assert.match(await rows.first().textContent() ?? '', /accuracy\s*\d+\.\d+%/);
+    assert.match((await rows.first().textContent()) ?? '', /accuracy\s*\d+\.\d+%/);
     assert.equal(await rows.first().locator('img').count(), 10, 'feature visualization + top-9');
     await page.locator('section#history').scrollIntoViewIfNeeded();
     await shot('history');
     await page.setViewportSize({ width: 400, height: 800 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - window.innerWidth,
+    );
     assert.ok(overflow <= 1, `page wider than 400 px by ${overflow}`);
     await shot('unit-400-full');
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -162,8 +251,14 @@ describe('deepvis report: the site from file:// in Chromium', () => {
     for (const p of pages) {
       for (const m of readFileSync(p, 'utf8').matchAll(/(?:href|src)="([^"]+)"/g)) {
         if (/^https?:/.test(m[1])) continue;
-        const target = path.resolve(path.dirname(p), m[1].replace(/#.*$/, '').replace(/&amp;/g, '&'));
-        assert.ok(target.startsWith(site) && statSync(target, { throwIfNoEntry: false })?.isFile(), `${path.relative(site, p)} → ${m[1]}`);
+        const target = path.resolve(
+          path.dirname(p),
+          m[1].replace(/#.*$/, '').replace(/&amp;/g, '&'),
+        );
+        assert.ok(
+          target.startsWith(site) && statSync(target, { throwIfNoEntry: false })?.isFile(),
+          `${path.relative(site, p)} → ${m[1]}`,
+        );
         links++;
       }
     }
@@ -174,18 +269,37 @@ describe('deepvis report: the site from file:// in Chromium', () => {
 describe('deepvis report: bad input leaves no site', () => {
   it('unknown layer, --shard 3/2, a history of another architecture: one line each, no index.html', async () => {
     const other = tf.sequential();
-    other.add(tf.layers.conv2d({ name: 'conv1', inputShape: [28, 28, 1], filters: 3, kernelSize: 3, activation: 'relu' }));
+    other.add(
+      tf.layers.conv2d({
+        name: 'conv1',
+        inputShape: [28, 28, 1],
+        filters: 3,
+        kernelSize: 3,
+        activation: 'relu',
+      }),
+    );
     other.add(tf.layers.flatten({ name: 'flatten' }));
     other.add(tf.layers.dense({ name: 'logits', units: 10 }));
     await saveLayersModel(other, path.join(dir, 'other'), meta);
     const cases: Array<[string[], RegExp]> = [
       [['--layers', 'conv9'], /conv9/],
       [['--shard', '3/2'], /--shard 3\/2/],
-      [['--history', `${path.join(dir, 'ckpts', 'epoch-1')},${path.join(dir, 'other')}`], /other has a different architecture/],
+      [
+        ['--history', `${path.join(dir, 'ckpts', 'epoch-1')},${path.join(dir, 'other')}`],
+        /other has a different architecture/,
+      ],
     ];
     for (const [extra, message] of cases) {
       const out = path.join(dir, `bad-${extra[0].slice(2)}`);
-      const r = deepvis('report', '--model', path.join(dir, 'cnn'), ...extra, ...FAST, '--out', out);
+      const r = deepvis(
+        'report',
+        '--model',
+        path.join(dir, 'cnn'),
+        ...extra,
+        ...FAST,
+        '--out',
+        out,
+      );
       assert.equal(r.code, 1, r.stdout);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, message);
@@ -197,17 +311,43 @@ describe('deepvis report: bad input leaves no site', () => {
     const small = ['--layers', 'conv1,logits', '--group-size', '4', ...FAST];
     const one = path.join(dir, 'one');
     const two = path.join(dir, 'two');
-    assert.equal(deepvis('report', '--model', path.join(dir, 'cnn'), ...small, '--out', one).code, 0);
-    const r = deepvis('report', '--model', path.join(dir, 'cnn'), ...small, '--workers', '2', '--out', two);
+    assert.equal(
+      deepvis('report', '--model', path.join(dir, 'cnn'), ...small, '--out', one).code,
+      0,
+    );
+    const r = deepvis(
+      'report',
+      '--model',
+      path.join(dir, 'cnn'),
+      ...small,
+      '--workers',
+      '2',
+      '--out',
+      two,
+    );
     assert.equal(r.code, 0, r.stderr);
     const computed = /computed \d+ artifacts \(([^)]*)\)/.exec(r.stdout)?.[1] ?? '';
     assert.match(computed, /examples/, r.stdout);
     assert.doesNotMatch(computed, /vis-|scan/, 'the merge computes no image and no scan');
-    const pages = (d: string) => readdirSync(d, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(html|json)$/.test(f) && !f.startsWith('a/') && f !== 'report-run.json').sort();
+    const pages = (d: string) =>
+      readdirSync(d, { recursive: true, encoding: 'utf8' })
+        .filter((f) => /\.(html|json)$/.test(f) && !f.startsWith('a/') && f !== 'report-run.json')
+        .sort();
     assert.deepEqual(pages(two), pages(one));
-    for (const f of pages(one)) assert.equal(readFileSync(path.join(two, f), 'utf8'), readFileSync(path.join(one, f), 'utf8'), f);
+    for (const f of pages(one))
+      assert.equal(
+        readFileSync(path.join(two, f), 'utf8'),
+        readFileSync(path.join(one, f), 'utf8'),
+        f,
+      );
     assert.ok(!existsSync(path.join(two, '.shards')));
-    const bad = deepvis('report', '--merge', path.join(dir, 'one'), '--out', path.join(dir, 'three'));
+    const bad = deepvis(
+      'report',
+      '--merge',
+      path.join(dir, 'one'),
+      '--out',
+      path.join(dir, 'three'),
+    );
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /is not a finished report shard/);
   });
@@ -218,14 +358,45 @@ describe('deepvis report: bad input leaves no site', () => {
     for (let i = 0; i < 12; i++) {
       const cls = path.join(data, String(test.labels![i] % 2));
       mkdirSync(cls, { recursive: true });
-      await sharp(Buffer.from(test.images.subarray(i * 784, (i + 1) * 784).map((v) => Math.round(v * 255))), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(path.join(cls, `${i}.png`));
+      await sharp(
+        Buffer.from(test.images.subarray(i * 784, (i + 1) * 784).map((v) => Math.round(v * 255))),
+        { raw: { width: 28, height: 28, channels: 1 } },
+      )
+        .png()
+        .toFile(path.join(cls, `${i}.png`));
     }
     const out = path.join(dir, 'snap');
-    const r = deepvis('train', '--arch', 'mlp', '--data', data, '--epochs', '2', '--snapshots', '1,2', '--out', out, '--quiet');
+    const r = deepvis(
+      'train',
+      '--arch',
+      'mlp',
+      '--data',
+      data,
+      '--epochs',
+      '2',
+      '--snapshots',
+      '1,2',
+      '--out',
+      out,
+      '--quiet',
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(readdirSync(path.join(out, 'snapshots')).sort(), ['epoch-1', 'epoch-2']);
     assert.ok(existsSync(path.join(out, 'snapshots', 'epoch-1', 'model.json')));
-    const bad = deepvis('train', '--arch', 'mlp', '--data', data, '--epochs', '2', '--snapshots', '3', '--out', path.join(dir, 'snap2'), '--quiet');
+    const bad = deepvis(
+      'train',
+      '--arch',
+      'mlp',
+      '--data',
+      data,
+      '--epochs',
+      '2',
+      '--snapshots',
+      '3',
+      '--out',
+      path.join(dir, 'snap2'),
+      '--quiet',
+    );
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--snapshots 3: epochs run from 1 to 2/);
   });

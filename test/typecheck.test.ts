@@ -11,6 +11,14 @@ import { it } from 'node:test';
 const root = path.resolve(import.meta.dirname, '..');
 
 it('tsc -p tsconfig.test.json reports no error', () => {
-  const r = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.test.json')], { cwd: root, encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(
+    process.execPath,
+    [
+      path.join(root, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      path.join(root, 'tsconfig.test.json'),
+    ],
+    { cwd: root, encoding: 'utf8', timeout: 180_000 },
+  );
   assert.equal(r.status, 0, r.stdout.split('\n').slice(0, 20).join('\n'));
 });

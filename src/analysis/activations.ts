@@ -21,10 +21,24 @@ export interface Prediction {
   readonly probability: number;
 }
 
-export function activationsOf(model: VisModel, image: tf.Tensor3D, layers?: readonly string[]): LayerActivations[] {
+export function activationsOf(
+  model: VisModel,
+  image: tf.Tensor3D,
+  layers?: readonly string[],
+): LayerActivations[] {
   const names = (layers ?? model.layers.map((l) => l.name)).map((n) => model.layer(n));
-  const values = tidyDataAll(() => model.activations(image.expandDims(0) as tf.Tensor4D, names.map((l) => l.name)));
-  return values.map((v, i) => ({ layer: names[i].name, kind: names[i].kind, shape: names[i].outputShape, values: v }));
+  const values = tidyDataAll(() =>
+    model.activations(
+      image.expandDims(0) as tf.Tensor4D,
+      names.map((l) => l.name),
+    ),
+  );
+  return values.map((v, i) => ({
+    layer: names[i].name,
+    kind: names[i].kind,
+    shape: names[i].outputShape,
+    values: v,
+  }));
 }
 
 /** Top-k classes; the output is read as probabilities when it is one (sums to 1), else softmaxed. */
@@ -34,14 +48,20 @@ export function topPredictions(model: VisModel, image: tf.Tensor3D, k = 5): Pred
 }
 
 /** The same from output values already computed (the web app reads them from its one forward pass). */
-export function predictionsFrom(values: ArrayLike<number>, labels: readonly string[] | null, k = 5): Prediction[] {
+export function predictionsFrom(
+  values: ArrayLike<number>,
+  labels: readonly string[] | null,
+  k = 5,
+): Prediction[] {
   const v = Array.from(values);
-  const isProb = v.every((x) => x >= 0 && x <= 1) && Math.abs(v.reduce((s, x) => s + x, 0) - 1) < 1e-3;
+  const isProb =
+    v.every((x) => x >= 0 && x <= 1) && Math.abs(v.reduce((s, x) => s + x, 0) - 1) < 1e-3;
   const m = Math.max(...v);
   const e = v.map((x) => Math.exp(x - m));
   const z = e.reduce((a, b) => a + b, 0);
   const p = isProb ? v : e.map((x) => x / z);
-  return p.map((probability, index) => ({ index, label: labels?.[index] ?? String(index), probability }))
+  return p
+    .map((probability, index) => ({ index, label: labels?.[index] ?? String(index), probability }))
     .sort((a, b) => b.probability - a.probability)
     .slice(0, k);
 }

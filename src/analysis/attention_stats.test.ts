@@ -28,4 +28,3 @@ describe('attention statistics', () => {
     assert.ok(Math.abs(c[0] - 0.1) < 1e-6 && c[1] === 1, String(c));
   });
 });
-

@@ -11,7 +11,9 @@ export function concentration(map: Float32Array, n: number): number[] {
   const size = map.length / n;
   const top = Math.max(1, Math.round(size / 10));
   return Array.from({ length: n }, (_, i) => {
-    const v = Array.from(map.subarray(i * size, (i + 1) * size), (x) => Math.max(0, x)).sort((a, b) => b - a);
+    const v = Array.from(map.subarray(i * size, (i + 1) * size), (x) => Math.max(0, x)).sort(
+      (a, b) => b - a,
+    );
     const total = v.reduce((a, b) => a + b, 0);
     return total > 0 ? v.slice(0, top).reduce((a, b) => a + b, 0) / total : 0;
   });
@@ -21,7 +23,13 @@ export function concentration(map: Float32Array, n: number): number[] {
  * Mean attention distance per head, in input pixels: for each patch query, Σ_k A[q,k]·d(q,k) over
  * the patch keys, divided by Σ_k A[q,k]; averaged over queries and images. `a` is [N, T, T, heads].
  */
-export function meanAttentionDistance(a: Float32Array, shape: readonly number[], prefix: number, grid: readonly [number, number], patch: readonly [number, number]): number[] {
+export function meanAttentionDistance(
+  a: Float32Array,
+  shape: readonly number[],
+  prefix: number,
+  grid: readonly [number, number],
+  patch: readonly [number, number],
+): number[] {
   const [n, t, , heads] = shape;
   const gw = grid[1];
   const sum = new Float64Array(heads);

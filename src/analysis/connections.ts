@@ -34,10 +34,14 @@ export function isWeighted(model: VisModel, layer: LayerInfo): boolean {
  * Matrix [below units][layer units] of summed kernel weights. Throws when the kernel does not
  * fit the layer below (a branch, a reshape deepvis cannot follow).
  */
-export function connectionMatrix(model: VisModel, layerName: string): { below: LayerInfo; matrix: Float64Array; rows: number; cols: number } {
+export function connectionMatrix(
+  model: VisModel,
+  layerName: string,
+): { below: LayerInfo; matrix: Float64Array; rows: number; cols: number } {
   const layer = model.layer(layerName);
   const below = weightedBelow(model, layer);
-  if (!below || !isWeighted(model, layer)) throw new DeepvisError(`layer '${layer.name}' has no weighted layer below it`);
+  if (!below || !isWeighted(model, layer))
+    throw new DeepvisError(`layer '${layer.name}' has no weighted layer below it`);
   const kernel = model.weightsOf(layer.name)[0];
   const v = kernel.dataSync();
   const shape = kernel.shape;
@@ -46,27 +50,52 @@ export function connectionMatrix(model: VisModel, layerName: string): { below: L
   const m = new Float64Array(rows * cols);
   if (shape.length === 2) {
     // Flatten order is [y, x, c]: input row i comes from channel i mod C below.
-    if (shape[0] % rows !== 0 || shape[1] !== cols) throw new DeepvisError(`layer '${layer.name}' kernel [${shape.join(', ')}] does not fit ${rows} units below`);
-    for (let i = 0; i < shape[0]; i++) for (let u = 0; u < cols; u++) m[(i % rows) * cols + u] += v[i * cols + u];
+    if (shape[0] % rows !== 0 || shape[1] !== cols)
+      throw new DeepvisError(
+        `layer '${layer.name}' kernel [${shape.join(', ')}] does not fit ${rows} units below`,
+      );
+    for (let i = 0; i < shape[0]; i++)
+      for (let u = 0; u < cols; u++) m[(i % rows) * cols + u] += v[i * cols + u];
   } else if (shape.length === 4 && !/depthwise/i.test(layer.kind)) {
     const [kh, kw, cin, cout] = shape;
-    if (cin !== rows || cout !== cols) throw new DeepvisError(`layer '${layer.name}' kernel [${shape.join(', ')}] does not fit ${rows} units below`);
-    for (let p = 0; p < kh * kw; p++) for (let ci = 0; ci < cin; ci++) for (let u = 0; u < cout; u++) m[ci * cols + u] += v[(p * cin + ci) * cout + u];
+    if (cin !== rows || cout !== cols)
+      throw new DeepvisError(
+        `layer '${layer.name}' kernel [${shape.join(', ')}] does not fit ${rows} units below`,
+      );
+    for (let p = 0; p < kh * kw; p++)
+      for (let ci = 0; ci < cin; ci++)
+        for (let u = 0; u < cout; u++) m[ci * cols + u] += v[(p * cin + ci) * cout + u];
   } else {
-    throw new DeepvisError(`layer '${layer.name}' (${layer.kind}) has a kernel deepvis cannot read as connections`);
+    throw new DeepvisError(
+      `layer '${layer.name}' (${layer.kind}) has a kernel deepvis cannot read as connections`,
+    );
   }
   return { below, matrix: m, rows, cols };
 }
 
 const strongest = (weights: number[], k: number): Connection[] =>
-  weights.map((weight, unit) => ({ unit, weight })).sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight) || a.unit - b.unit).slice(0, k);
+  weights
+    .map((weight, unit) => ({ unit, weight }))
+    .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight) || a.unit - b.unit)
+    .slice(0, k);
 
 /** The k units below `layer` with the strongest summed weight into `unit`. */
-export function strongestInputs(c: ReturnType<typeof connectionMatrix>, unit: number, k: number): Connection[] {
-  return strongest(Array.from({ length: c.rows }, (_, i) => c.matrix[i * c.cols + unit]), k);
+export function strongestInputs(
+  c: ReturnType<typeof connectionMatrix>,
+  unit: number,
+  k: number,
+): Connection[] {
+  return strongest(
+    Array.from({ length: c.rows }, (_, i) => c.matrix[i * c.cols + unit]),
+    k,
+  );
 }
 
 /** The k units of the layer above (c is that layer's matrix) that `unit` below feeds most strongly. */
-export function strongestOutputs(c: ReturnType<typeof connectionMatrix>, unit: number, k: number): Connection[] {
+export function strongestOutputs(
+  c: ReturnType<typeof connectionMatrix>,
+  unit: number,
+  k: number,
+): Connection[] {
   return strongest(Array.from(c.matrix.subarray(unit * c.cols, (unit + 1) * c.cols)), k);
 }

@@ -33,9 +33,21 @@ export interface DataStartArgs extends UnitSelector {
 }
 
 /** The ascent from `init` (copied); `watch` sees every step. The result's images are disposed here. */
-function ascend(model: VisModel, args: DataStartArgs, init: tf.Tensor4D, steps: number, watch?: ReturnType<typeof noiseOnsets>): OptimizeResult {
+function ascend(
+  model: VisModel,
+  args: DataStartArgs,
+  init: tf.Tensor4D,
+  steps: number,
+  watch?: ReturnType<typeof noiseOnsets>,
+): OptimizeResult {
   const objective = unitObjective(model.layer(args.layer), args.units, { neuron: args.neuron });
-  const run = drain(boundedAscentSteps(model, init, objective, { steps, stepFraction: args.stepFraction, onStep: watch?.onStep }));
+  const run = drain(
+    boundedAscentSteps(model, init, objective, {
+      steps,
+      stepFraction: args.stepFraction,
+      onStep: watch?.onStep,
+    }),
+  );
   run.images.dispose();
   return run;
 }
@@ -49,8 +61,14 @@ export interface StepEstimate {
 }
 
 /** The paper's step count: mean step of noise onset over `args.units` (pass unimodal units). */
-export function estimateSteps(model: VisModel, args: DataStartArgs & { maxSteps?: number; minIsolated?: number }): StepEstimate {
-  if (args.units.length === 0) throw new DeepvisError('no units to estimate the step count from (the layer has no unimodal units?)');
+export function estimateSteps(
+  model: VisModel,
+  args: DataStartArgs & { maxSteps?: number; minIsolated?: number },
+): StepEstimate {
+  if (args.units.length === 0)
+    throw new DeepvisError(
+      'no units to estimate the step count from (the layer has no unimodal units?)',
+    );
   const maxSteps = args.maxSteps ?? 300;
   const [lo, hi] = model.input.range;
   const { x } = bestImages(model, args.data, args.layer, args.units, { neuron: args.neuron });
@@ -60,7 +78,11 @@ export function estimateSteps(model: VisModel, args: DataStartArgs & { maxSteps?
   } finally {
     x.dispose();
   }
-  const onsets = args.units.map((unit, i) => ({ unit, onset: watch.onsets[i] >= 0 ? watch.onsets[i] : maxSteps, censored: watch.onsets[i] < 0 }));
+  const onsets = args.units.map((unit, i) => ({
+    unit,
+    onset: watch.onsets[i] >= 0 ? watch.onsets[i] : maxSteps,
+    censored: watch.onsets[i] < 0,
+  }));
   return {
     steps: Math.max(1, Math.round(onsets.reduce((a, o) => a + o.onset, 0) / onsets.length)),
     onsets,
@@ -77,12 +99,30 @@ export interface SpeedComparison {
   blank: { steps: number | null; seconds: number | null; final: number };
 }
 
-export function compareWithBlank(model: VisModel, args: DataStartArgs & { blankSteps?: number }): SpeedComparison[] {
+export function compareWithBlank(
+  model: VisModel,
+  args: DataStartArgs & { blankSteps?: number },
+): SpeedComparison[] {
   const steps = args.steps ?? 60;
   const { x } = bestImages(model, args.data, args.layer, args.units, { neuron: args.neuron });
-  const dd = (() => { try { return ascend(model, args, x, steps); } finally { x.dispose(); } })();
-  const blankInit = tf.fill([args.units.length, ...model.input.shape], model.input.range[0]) as tf.Tensor4D;
-  const blank = (() => { try { return ascend(model, args, blankInit, args.blankSteps ?? 20 * steps); } finally { blankInit.dispose(); } })();
+  const dd = (() => {
+    try {
+      return ascend(model, args, x, steps);
+    } finally {
+      x.dispose();
+    }
+  })();
+  const blankInit = tf.fill(
+    [args.units.length, ...model.input.shape],
+    model.input.range[0],
+  ) as tf.Tensor4D;
+  const blank = (() => {
+    try {
+      return ascend(model, args, blankInit, args.blankSteps ?? 20 * steps);
+    } finally {
+      blankInit.dispose();
+    }
+  })();
   const perStep = (r: OptimizeResult) => r.seconds / Math.max(1, r.history.length);
   const reach = (h: Float32Array[], i: number, target: number) => {
     const s = h.findIndex((row) => row[i] >= target);
@@ -97,7 +137,11 @@ export function compareWithBlank(model: VisModel, args: DataStartArgs & { blankS
       unit,
       target,
       dataDriven: { steps: sd, seconds: sd == null ? null : sd * perStep(dd), final },
-      blank: { steps: sb, seconds: sb == null ? null : sb * perStep(blank), final: blank.history[blank.history.length - 1]?.[i] ?? 0 },
+      blank: {
+        steps: sb,
+        seconds: sb == null ? null : sb * perStep(blank),
+        final: blank.history[blank.history.length - 1]?.[i] ?? 0,
+      },
     };
   });
 }
@@ -106,8 +150,13 @@ export function compareWithBlank(model: VisModel, args: DataStartArgs & { blankS
  * `args` with the step count the layer's unimodal units give (§3–4), and the estimate. Specificity
  * is a property of the unit's output, so it is read at the layer's output, not its pre-activation.
  */
-export function layerSteps<A extends DataStartArgs>(model: VisModel, args: A): A & { steps: number; stepEstimate: StepEstimate } {
-  const unimodal = specificity(model, args.data, refOf(model.layer(args.layer)).name).units.filter((u) => u.modality === 'unimodal').map((u) => u.unit);
+export function layerSteps<A extends DataStartArgs>(
+  model: VisModel,
+  args: A,
+): A & { steps: number; stepEstimate: StepEstimate } {
+  const unimodal = specificity(model, args.data, refOf(model.layer(args.layer)).name)
+    .units.filter((u) => u.modality === 'unimodal')
+    .map((u) => u.unit);
   const est = estimateSteps(model, { ...args, units: unimodal });
   return { ...args, steps: est.steps, stepEstimate: est };
 }

@@ -14,8 +14,12 @@ export interface DatasetMax {
 }
 
 export function datasetMax(
-  model: VisModel, set: ImageSet, layerName: string, unitList: readonly number[],
-  sel: UnitSelector = {}, batchSize = 256,
+  model: VisModel,
+  set: ImageSet,
+  layerName: string,
+  unitList: readonly number[],
+  sel: UnitSelector = {},
+  batchSize = 256,
 ): DatasetMax {
   const layer = model.layer(layerName);
   checkUnits(layer, unitList, sel);
@@ -56,7 +60,15 @@ export function meanNorm(set: ImageSet, limit = 2000): number {
 }
 
 /** Each unit's best data-set image [U, H, W, C] (caller disposes) and its index in `set`. */
-export function bestImages(model: VisModel, set: ImageSet, layerName: string, unitList: readonly number[], sel: UnitSelector = {}): { x: tf.Tensor4D; starts: number[] } {
-  const starts = Array.from(datasetMax(model, set, model.layer(layerName).name, unitList, sel).indices);
+export function bestImages(
+  model: VisModel,
+  set: ImageSet,
+  layerName: string,
+  unitList: readonly number[],
+  sel: UnitSelector = {},
+): { x: tf.Tensor4D; starts: number[] } {
+  const starts = Array.from(
+    datasetMax(model, set, model.layer(layerName).name, unitList, sel).indices,
+  );
   return { x: imagesTensor(set, starts), starts };
 }

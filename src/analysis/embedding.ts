@@ -37,17 +37,28 @@ export interface Embedding {
   readonly seconds: number;
 }
 
-export function layerFeatures(model: VisModel, set: ImageSet, layerName: string, batchSize = 256): Float64Array[] {
+export function layerFeatures(
+  model: VisModel,
+  set: ImageSet,
+  layerName: string,
+  batchSize = 256,
+): Float64Array[] {
   const layer = model.layer(layerName);
   const rows: Float64Array[] = [];
   for (const [from, to] of batchRanges(set.count, batchSize)) {
-    const v = tidyData(() => unitScores(model.activations(batchTensor(set, from, to), [layer.name])[0], layer));
+    const v = tidyData(() =>
+      unitScores(model.activations(batchTensor(set, from, to), [layer.name])[0], layer),
+    );
     for (let i = 0; i < to - from; i++) rows.push(Float64Array.from(itemOf(v, i, [layer.units])));
   }
   return rows;
 }
 
-export function knnAccuracy(points: ReadonlyArray<readonly [number, number]>, labels: readonly number[], k = 5): number {
+export function knnAccuracy(
+  points: ReadonlyArray<readonly [number, number]>,
+  labels: readonly number[],
+  k = 5,
+): number {
   let right = 0;
   points.forEach(([x, y], i) => {
     const near = points
@@ -66,10 +77,16 @@ export function knnAccuracy(points: ReadonlyArray<readonly [number, number]>, la
 /** The reduction's settings when none are given (the CLI shows these too). */
 export const EMBED_DEFAULTS = { pcaFirst: 50, perplexity: 30 } as const;
 
-export function embed(model: VisModel, set: ImageSet, layerName: string, args: EmbeddingArgs = {}): Embedding {
+export function embed(
+  model: VisModel,
+  set: ImageSet,
+  layerName: string,
+  args: EmbeddingArgs = {},
+): Embedding {
   const started = performance.now();
   const method = args.method ?? 'tsne';
-  if (set.count < 5) throw new DeepvisError(`an embedding needs at least 5 images; '${set.name}' has ${set.count}`);
+  if (set.count < 5)
+    throw new DeepvisError(`an embedding needs at least 5 images; '${set.name}' has ${set.count}`);
   let features = layerFeatures(model, set, layerName, args.batchSize);
   const seed = args.seed ?? 0;
   const pcaFirst = args.pcaFirst ?? EMBED_DEFAULTS.pcaFirst;
@@ -79,16 +96,31 @@ export function embed(model: VisModel, set: ImageSet, layerName: string, args: E
   const dims = features[0].length;
   let out: Float64Array[];
   if (method === 'pca') out = PCA.transform(features, { d: 2, seed: seed + 1 }) as Float64Array[];
-  else if (method === 'umap') out = new UMAP(features, { d: 2, seed: seed + 1, n_neighbors: Math.min(15, set.count - 1) }).transform(args.iterations ?? 350) as Float64Array[];
+  else if (method === 'umap')
+    out = new UMAP(features, {
+      d: 2,
+      seed: seed + 1,
+      n_neighbors: Math.min(15, set.count - 1),
+    }).transform(args.iterations ?? 350) as Float64Array[];
   else {
-    const perplexity = Math.min(args.perplexity ?? EMBED_DEFAULTS.perplexity, Math.floor((set.count - 1) / 3));
-    out = new TSNE(features, { d: 2, seed: seed + 1, perplexity }).transform(args.iterations ?? 500) as Float64Array[];
+    const perplexity = Math.min(
+      args.perplexity ?? EMBED_DEFAULTS.perplexity,
+      Math.floor((set.count - 1) / 3),
+    );
+    out = new TSNE(features, { d: 2, seed: seed + 1, perplexity }).transform(
+      args.iterations ?? 500,
+    ) as Float64Array[];
   }
   const points = out.map((p): [number, number] => [p[0], p[1]]);
-  if (points.some(([a, b]) => !Number.isFinite(a) || !Number.isFinite(b))) throw new DeepvisError(`${method} returned non-finite coordinates for layer '${layerName}'`);
+  if (points.some(([a, b]) => !Number.isFinite(a) || !Number.isFinite(b)))
+    throw new DeepvisError(`${method} returned non-finite coordinates for layer '${layerName}'`);
   const labels = set.labels ? Array.from(set.labels) : null;
   return {
-    layer: model.layer(layerName).name, method, points, labels, dims,
+    layer: model.layer(layerName).name,
+    method,
+    points,
+    labels,
+    dims,
     knnAccuracy: labels ? knnAccuracy(points, labels) : null,
     seconds: (performance.now() - started) / 1000,
   };

@@ -16,8 +16,14 @@ export interface FilterImages {
   norms: number[];
 }
 
-export function firstLayerFilters(model: VisModel, layerRef?: string, units?: readonly number[]): FilterImages {
-  const layer = layerRef ? model.layer(layerRef) : model.layers.find((l) => model.weightsOf(l.name).length > 0);
+export function firstLayerFilters(
+  model: VisModel,
+  layerRef?: string,
+  units?: readonly number[],
+): FilterImages {
+  const layer = layerRef
+    ? model.layer(layerRef)
+    : model.layers.find((l) => model.weightsOf(l.name).length > 0);
   if (!layer) throw new DeepvisError('the model has no layer with weights');
   const [kernel] = model.weightsOf(layer.name);
   if (!kernel) throw new DeepvisError(`layer '${layer.name}' has no weights`);
@@ -29,7 +35,9 @@ export function firstLayerFilters(model: VisModel, layerRef?: string, units?: re
   if (kernel.rank === 2) {
     const [rows, cols] = kernel.shape as [number, number];
     if (rows !== h * w * c) {
-      throw new DeepvisError(`layer '${layer.name}' is not fed by the input image (${rows} inputs, the image has ${h * w * c}); pick a first layer`);
+      throw new DeepvisError(
+        `layer '${layer.name}' is not fed by the input image (${rows} inputs, the image has ${h * w * c}); pick a first layer`,
+      );
     }
     shape = [h, w, c];
     count = cols;
@@ -40,7 +48,9 @@ export function firstLayerFilters(model: VisModel, layerRef?: string, units?: re
     count = cout;
     pick = (u, i) => values[i * cout + u];
   } else {
-    throw new DeepvisError(`layer '${layer.name}' has a rank-${kernel.rank} kernel; filters are drawn for dense and conv layers`);
+    throw new DeepvisError(
+      `layer '${layer.name}' has a rank-${kernel.rank} kernel; filters are drawn for dense and conv layers`,
+    );
   }
   const list = units ?? Array.from({ length: Math.min(count, 100) }, (_, i) => i);
   checkUnitRange(list, count, layer.name);

@@ -39,7 +39,14 @@ interface Level {
   channels: number;
 }
 
-function shifted(src: Float32Array, shape: readonly [number, number, number], dy: number, dx: number, weight: number, dst: Float32Array): void {
+function shifted(
+  src: Float32Array,
+  shape: readonly [number, number, number],
+  dy: number,
+  dx: number,
+  weight: number,
+  dst: Float32Array,
+): void {
   const [h, w, c] = shape;
   for (let y = Math.max(0, dy); y < Math.min(h, h + dy); y++) {
     const sy = y - dy;
@@ -74,7 +81,10 @@ function connections(layer: LayerInfo, kernel: Kernel, unit: number, below: Leve
   const cx = Math.floor(bw / 2);
   if (kernel.shape.length === 2) {
     const [rows, cols] = kernel.shape as [number, number];
-    if (rows !== bh * bw * below.channels) throw new DeepvisError(`layer '${layer.name}' has ${rows} inputs; the layer below gives ${bh * bw * below.channels}`);
+    if (rows !== bh * bw * below.channels)
+      throw new DeepvisError(
+        `layer '${layer.name}' has ${rows} inputs; the layer below gives ${bh * bw * below.channels}`,
+      );
     // Flatten order is [y, x, c].
     return Array.from({ length: rows }, (_, i) => {
       const ci = i % below.channels;
@@ -82,7 +92,10 @@ function connections(layer: LayerInfo, kernel: Kernel, unit: number, below: Leve
       return { weight: v[i * cols + unit], dy: Math.floor(p / bw) - cy, dx: (p % bw) - cx, ci };
     });
   }
-  if (kernel.shape.length !== 4) throw new DeepvisError(`layer '${layer.name}' has a rank-${kernel.shape.length} kernel; linear combinations need dense or conv layers`);
+  if (kernel.shape.length !== 4)
+    throw new DeepvisError(
+      `layer '${layer.name}' has a rank-${kernel.shape.length} kernel; linear combinations need dense or conv layers`,
+    );
   const [kh, kw, cin, last] = kernel.shape as [number, number, number, number];
   const depthwise = /depthwise/i.test(layer.kind);
   const out: Connection[] = [];
@@ -91,7 +104,9 @@ function connections(layer: LayerInfo, kernel: Kernel, unit: number, below: Leve
       for (let ci = 0; ci < cin; ci++) {
         // A depthwise kernel [kh, kw, cin, multiplier] feeds output channel ci·m + j from input ci only.
         if (depthwise && Math.floor(unit / last) !== ci) continue;
-        const weight = depthwise ? v[((y * kw + x) * cin + ci) * last + (unit % last)] : v[((y * kw + x) * cin + ci) * last + unit];
+        const weight = depthwise
+          ? v[((y * kw + x) * cin + ci) * last + (unit % last)]
+          : v[((y * kw + x) * cin + ci) * last + unit];
         out.push({ weight, dy: y - Math.floor(kh / 2), dx: x - Math.floor(kw / 2), ci });
       }
     }
@@ -102,7 +117,12 @@ function connections(layer: LayerInfo, kernel: Kernel, unit: number, below: Leve
 /** Strongest connections kept per unit when not told (the CLI shows it too). */
 export const LINCOMB_TOP_K = 100;
 
-export function linearCombination(model: VisModel, layerRef: string, units: readonly number[], topK = LINCOMB_TOP_K): LinearCombination {
+export function linearCombination(
+  model: VisModel,
+  layerRef: string,
+  units: readonly number[],
+  topK = LINCOMB_TOP_K,
+): LinearCombination {
   const target = model.layer(layerRef);
   if (!(topK >= 1)) throw new DeepvisError(`top-k must be at least 1; got ${topK}`);
   checkUnits(target, units);
@@ -117,7 +137,8 @@ export function linearCombination(model: VisModel, layerRef: string, units: read
   });
   let level: Level = { canvases: identity, map: [h, w], stride: [1, 1], channels: c };
   const fields = new Map<string, ReceptiveFields>();
-  const fieldOf = (name: string) => fields.get(name) ?? fields.set(name, receptiveFields(model, name)).get(name)!;
+  const fieldOf = (name: string) =>
+    fields.get(name) ?? fields.set(name, receptiveFields(model, name)).get(name)!;
   const chain = model.layers.filter((l) => l.index <= target.index);
   for (const layer of chain) {
     const weighted = isWeighted(model, layer);
@@ -125,12 +146,25 @@ export function linearCombination(model: VisModel, layerRef: string, units: read
     if (!weighted) {
       // Pooling, activations, dropout pass unit images through; Flatten keeps the map below, whose
       // [y, x, c] order the dense layer above reads (connections()).
-      const same = layer.units === level.channels || (flat && layer.units === level.map[0] * level.map[1] * level.channels);
-      if (!same) throw new DeepvisError(`layer '${layer.name}' (${layer.kind}) changes the units without weights; linear combinations follow dense and conv chains only`);
-      if (layer === target) throw new DeepvisError(`layer '${layer.name}' has no weights of its own; pick the dense or conv layer below it`);
+      const same =
+        layer.units === level.channels ||
+        (flat && layer.units === level.map[0] * level.map[1] * level.channels);
+      if (!same)
+        throw new DeepvisError(
+          `layer '${layer.name}' (${layer.kind}) changes the units without weights; linear combinations follow dense and conv chains only`,
+        );
+      if (layer === target)
+        throw new DeepvisError(
+          `layer '${layer.name}' has no weights of its own; pick the dense or conv layer below it`,
+        );
       // A pooled neuron stands for the window it pools (its centre neuron's image); its map and
       // stride are the pooling layer's.
-      if (!flat) level = { ...level, map: [layer.outputShape[0], layer.outputShape[1]], stride: fieldOf(layer.name).stride };
+      if (!flat)
+        level = {
+          ...level,
+          map: [layer.outputShape[0], layer.outputShape[1]],
+          stride: fieldOf(layer.name).stride,
+        };
       continue;
     }
     const first = level.canvases === identity;
@@ -142,19 +176,47 @@ export function linearCombination(model: VisModel, layerRef: string, units: read
       const img = new Float32Array(size);
       const conns = connections(layer, kernel, u, level);
       // The first weighted layer's unit image is its whole filter.
-      for (const i of topByMagnitude(conns.map((k) => k.weight), first ? Infinity : topK)) {
+      for (const i of topByMagnitude(
+        conns.map((k) => k.weight),
+        first ? Infinity : topK,
+      )) {
         const { weight, dy, dx, ci } = conns[i];
-        if (weight !== 0) shifted(level.canvases[ci], shape, dy * level.stride[0], dx * level.stride[1], weight, img);
+        if (weight !== 0)
+          shifted(
+            level.canvases[ci],
+            shape,
+            dy * level.stride[0],
+            dx * level.stride[1],
+            weight,
+            img,
+          );
       }
       canvases[u] = img;
     }
     level = flat
       ? { canvases, map: [1, 1], stride: [0, 0], channels: layer.units }
-      : { canvases, map: [layer.outputShape[0], layer.outputShape[1]], stride: fieldOf(layer.name).stride, channels: layer.units };
+      : {
+          canvases,
+          map: [layer.outputShape[0], layer.outputShape[1]],
+          stride: fieldOf(layer.name).stride,
+          channels: layer.units,
+        };
     if (layer === target) break;
   }
-  const box = target.outputShape.length === 3
-    ? boxAt(fieldOf(target.name), Math.floor(target.outputShape[1] / 2), Math.floor(target.outputShape[0] / 2))
-    : { y0: 0, x0: 0, y1: h, x1: w };
-  return { layer: target.name, units: [...units], images: units.map((u) => level.canvases[u]), shape: [h, w, c], topK, box };
+  const box =
+    target.outputShape.length === 3
+      ? boxAt(
+          fieldOf(target.name),
+          Math.floor(target.outputShape[1] / 2),
+          Math.floor(target.outputShape[0] / 2),
+        )
+      : { y0: 0, x0: 0, y1: h, x1: w };
+  return {
+    layer: target.name,
+    units: [...units],
+    images: units.map((u) => level.canvases[u]),
+    shape: [h, w, c],
+    topK,
+    box,
+  };
 }

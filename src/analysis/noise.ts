@@ -11,7 +11,11 @@ import { itemOf } from '../engine/read.js';
 import type { StepInfo } from '../optimize/loop.js';
 
 /** Isolated on-pixels (channel mean above `level`, no 8-neighbour on) of one image [H, W, C]. */
-export function isolatedPixels(values: ArrayLike<number>, shape: readonly [number, number, number], level: number): number {
+export function isolatedPixels(
+  values: ArrayLike<number>,
+  shape: readonly [number, number, number],
+  level: number,
+): number {
   const [h, w, c] = shape;
   const on = new Uint8Array(h * w);
   for (let p = 0; p < h * w; p++) {
@@ -37,17 +41,27 @@ export function isolatedPixels(values: ArrayLike<number>, shape: readonly [numbe
 }
 
 /** Watches a run from `start` [N, H, W, C]: `onStep` records, per image, the first step at which noise appeared (−1: never). */
-export function noiseOnsets(start: tf.Tensor4D, level: number, minIsolated = 2): { onsets: number[]; onStep: (info: StepInfo) => void } {
+export function noiseOnsets(
+  start: tf.Tensor4D,
+  level: number,
+  minIsolated = 2,
+): { onsets: number[]; onStep: (info: StepInfo) => void } {
   const [n, ...rest] = start.shape;
   const shape = rest as [number, number, number];
   const v0 = start.dataSync() as Float32Array;
-  const base = Array.from({ length: n }, (_, i) => isolatedPixels(itemOf(v0, i, shape), shape, level));
+  const base = Array.from({ length: n }, (_, i) =>
+    isolatedPixels(itemOf(v0, i, shape), shape, level),
+  );
   const onsets = new Array<number>(n).fill(-1);
   const onStep = (info: StepInfo) => {
     if (onsets.every((s) => s >= 0)) return;
     const v = info.image().dataSync() as Float32Array;
     for (let i = 0; i < n; i++) {
-      if (onsets[i] < 0 && isolatedPixels(itemOf(v, i, shape), shape, level) - base[i] >= minIsolated) onsets[i] = info.step + 1;
+      if (
+        onsets[i] < 0 &&
+        isolatedPixels(itemOf(v, i, shape), shape, level) - base[i] >= minIsolated
+      )
+        onsets[i] = info.step + 1;
     }
   };
   return { onsets, onStep };

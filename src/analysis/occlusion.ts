@@ -42,13 +42,18 @@ export interface OcclusionMap {
   readonly seconds: number;
 }
 
-export function occlusion(model: VisModel, image: tf.Tensor3D | tf.Tensor4D, args: OcclusionArgs = {}): OcclusionMap {
+export function occlusion(
+  model: VisModel,
+  image: tf.Tensor3D | tf.Tensor4D,
+  args: OcclusionArgs = {},
+): OcclusionMap {
   const started = performance.now();
   const [h, w, c] = model.input.shape;
   const size = args.size ?? Math.max(2, Math.round(Math.min(h, w) / 4));
   const stride = args.stride ?? Math.max(1, Math.floor(size / 2));
   const fill = args.fill ?? neutral(model);
-  if (!(size >= 1 && size <= Math.min(h, w))) throw new DeepvisError(`occlusion square of ${size} px does not fit a ${h}×${w} input`);
+  if (!(size >= 1 && size <= Math.min(h, w)))
+    throw new DeepvisError(`occlusion square of ${size} px does not fit a ${h}×${w} input`);
   if (!(stride >= 1)) throw new DeepvisError(`occlusion stride must be at least 1; got ${stride}`);
   const x = (image.rank === 3 ? image.expandDims(0) : image.clone()) as tf.Tensor4D;
   try {
@@ -66,7 +71,8 @@ export function occlusion(model: VisModel, image: tf.Tensor3D | tf.Tensor4D, arg
       part.forEach(([y0, x0], i) => {
         const img = itemOf(batch, i, [h, w, c]);
         img.set(pixels);
-        for (let y = y0; y < y0 + size; y++) img.fill(fill, (y * w + x0) * c, (y * w + x0 + size) * c);
+        for (let y = y0; y < y0 + size; y++)
+          img.fill(fill, (y * w + x0) * c, (y * w + x0 + size) * c);
       });
       const s = tidyData(() => targetScores(model, tf.tensor4d(batch, [part.length, h, w, c]), t));
       scores.set(s, from);
@@ -83,7 +89,18 @@ export function occlusion(model: VisModel, image: tf.Tensor3D | tf.Tensor4D, arg
       }
     });
     const heat = sum.map((v, i) => (count[i] ? v / count[i] : 0));
-    return { layer: t.layer.name, unit: t.units[0], neuron: t.neurons?.[0], size, stride, fill, base, drops, heat, seconds: (performance.now() - started) / 1000 };
+    return {
+      layer: t.layer.name,
+      unit: t.units[0],
+      neuron: t.neurons?.[0],
+      size,
+      stride,
+      fill,
+      base,
+      drops,
+      heat,
+      seconds: (performance.now() - started) / 1000,
+    };
   } finally {
     x.dispose();
   }

@@ -33,7 +33,11 @@ const BAND = Math.PI / 4;
 const STEPS = 16;
 
 /** Spectral power of a mean-removed h×w filter at every frequency but DC, with its orientation. */
-function spectrum(f: ArrayLike<number>, h: number, w: number): { power: number[]; theta: number[] } {
+function spectrum(
+  f: ArrayLike<number>,
+  h: number,
+  w: number,
+): { power: number[]; theta: number[] } {
   let mean = 0;
   for (let i = 0; i < h * w; i++) mean += f[i] / (h * w);
   const power: number[] = [];
@@ -61,7 +65,11 @@ function spectrum(f: ArrayLike<number>, h: number, w: number): { power: number[]
   return { power, theta };
 }
 
-function orientationOf(f: ArrayLike<number>, h: number, w: number): { fraction: number; angle: number } {
+function orientationOf(
+  f: ArrayLike<number>,
+  h: number,
+  w: number,
+): { fraction: number; angle: number } {
   const { power, theta } = spectrum(f, h, w);
   const total = power.reduce((a, b) => a + b, 0);
   if (!(total > 0)) return { fraction: 0, angle: 0 };
@@ -73,7 +81,7 @@ function orientationOf(f: ArrayLike<number>, h: number, w: number): { fraction: 
     c2 += power[i] * Math.cos(2 * theta[i]);
     s2 += power[i] * Math.sin(2 * theta[i]);
   }
-  const mean = ((Math.atan2(s2, c2) / 2) + Math.PI) % Math.PI;
+  const mean = (Math.atan2(s2, c2) / 2 + Math.PI) % Math.PI;
   for (let s = 0; s < STEPS; s++) {
     const centre = (s * Math.PI) / STEPS;
     let e = 0;
@@ -107,18 +115,26 @@ function localizationOf(f: ArrayLike<number>, h: number, w: number): number {
   const r2 = (Math.min(h, w) / 3) ** 2;
   let inside = 0;
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) if ((y - cy) ** 2 + (x - cx) ** 2 <= r2) inside += (f[y * w + x] - mean) ** 2;
+    for (let x = 0; x < w; x++)
+      if ((y - cy) ** 2 + (x - cx) ** 2 <= r2) inside += (f[y * w + x] - mean) ** 2;
   }
   return inside / total;
 }
 
 /** One filter [h, w] (row-major, one channel). */
-export function filterShape(filter: ArrayLike<number>, h: number, w: number, args: GaborArgs = {}): FilterShape {
-  if (filter.length !== h * w) throw new DeepvisError(`filter has ${filter.length} values, not ${h}×${w}`);
+export function filterShape(
+  filter: ArrayLike<number>,
+  h: number,
+  w: number,
+  args: GaborArgs = {},
+): FilterShape {
+  if (filter.length !== h * w)
+    throw new DeepvisError(`filter has ${filter.length} values, not ${h}×${w}`);
   const o = orientationOf(filter, h, w);
   const localization = localizationOf(filter, h, w);
-  const gaborLike = o.fraction >= (args.orientation ?? GABOR_DEFAULTS.orientation)
-    && localization >= (args.localization ?? GABOR_DEFAULTS.localization);
+  const gaborLike =
+    o.fraction >= (args.orientation ?? GABOR_DEFAULTS.orientation) &&
+    localization >= (args.localization ?? GABOR_DEFAULTS.localization);
   return { orientation: o.fraction, angle: o.angle, localization, gaborLike };
 }
 
@@ -131,10 +147,16 @@ export interface GaborSummary {
   readonly thresholds: Required<GaborArgs>;
 }
 
-export function gaborSummary(filters: readonly ArrayLike<number>[], h: number, w: number, args: GaborArgs = {}): GaborSummary {
+export function gaborSummary(
+  filters: readonly ArrayLike<number>[],
+  h: number,
+  w: number,
+  args: GaborArgs = {},
+): GaborSummary {
   const thresholds = { ...GABOR_DEFAULTS, ...args };
   const shapes = filters.map((f) => filterShape(f, h, w, thresholds));
-  const frac = (p: (s: FilterShape) => boolean) => (shapes.length ? shapes.filter(p).length / shapes.length : 0);
+  const frac = (p: (s: FilterShape) => boolean) =>
+    shapes.length ? shapes.filter(p).length / shapes.length : 0;
   return {
     filters: shapes,
     gaborFraction: frac((s) => s.gaborLike),
@@ -145,7 +167,11 @@ export function gaborSummary(filters: readonly ArrayLike<number>[], h: number, w
 }
 
 /** A Gabor h×w: cos carrier of `period` pixels at `angleDeg`, Gaussian envelope σ, centred at (cy, cx). */
-export function gabor(h: number, w: number, p: { angleDeg: number; period: number; sigma: number; phase?: number; cy?: number; cx?: number }): Float32Array {
+export function gabor(
+  h: number,
+  w: number,
+  p: { angleDeg: number; period: number; sigma: number; phase?: number; cy?: number; cx?: number },
+): Float32Array {
   const out = new Float32Array(h * w);
   const t = (p.angleDeg * Math.PI) / 180;
   const cy = p.cy ?? (h - 1) / 2;
@@ -155,7 +181,9 @@ export function gabor(h: number, w: number, p: { angleDeg: number; period: numbe
       const dy = y - cy;
       const dx = x - cx;
       const along = dx * Math.cos(t) + dy * Math.sin(t);
-      out[y * w + x] = Math.exp(-(dx * dx + dy * dy) / (2 * p.sigma ** 2)) * Math.cos((2 * Math.PI * along) / p.period + (p.phase ?? 0));
+      out[y * w + x] =
+        Math.exp(-(dx * dx + dy * dy) / (2 * p.sigma ** 2)) *
+        Math.cos((2 * Math.PI * along) / p.period + (p.phase ?? 0));
     }
   }
   return out;

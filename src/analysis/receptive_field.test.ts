@@ -23,7 +23,13 @@ describe('receptive fields of a ViT', () => {
   it('the patch embedding: each token its own 4×4 patch, exactly', () => {
     const rf = receptiveFields(vit, 'vit.conv_proj');
     assert.equal(rf.effective, undefined);
-    assert.deepEqual([rf.size, rf.stride], [[4, 4], [4, 4]]);
+    assert.deepEqual(
+      [rf.size, rf.stride],
+      [
+        [4, 4],
+        [4, 4],
+      ],
+    );
     assert.deepEqual(boxAt(rf, 2, 5), { y0: 20, x0: 8, y1: 24, x1: 12 });
   });
 
@@ -33,11 +39,19 @@ describe('receptive fields of a ViT', () => {
     assert.equal(tf.memory().numTensors, before);
     assert.deepEqual(rf.effective, { mass: 0.9 });
     const areas: number[] = [];
-    for (const [x, y] of [[0, 0], [3, 3], [6, 6], [0, 6]]) {
+    for (const [x, y] of [
+      [0, 0],
+      [3, 3],
+      [6, 6],
+      [0, 6],
+    ]) {
       const b = boxAt(rf, x, y);
       areas.push((b.y1 - b.y0) * (b.x1 - b.x0));
       // The centre of the token's own patch lies inside its effective field.
-      assert.ok(b.y0 <= 4 * y + 2 && b.y1 > 4 * y + 2 && b.x0 <= 4 * x + 2 && b.x1 > 4 * x + 2, `token ${x},${y}: ${JSON.stringify(b)}`);
+      assert.ok(
+        b.y0 <= 4 * y + 2 && b.y1 > 4 * y + 2 && b.x0 <= 4 * x + 2 && b.x1 > 4 * x + 2,
+        `token ${x},${y}: ${JSON.stringify(b)}`,
+      );
     }
     assert.ok(Math.max(...areas) < 28 * 28, `areas ${areas}`);
   });

@@ -53,10 +53,18 @@ export function boxAt(rf: ReceptiveFields, x: number, y: number): Box {
  * The band [lo, hi) of rows or columns around the peak of copy `copy`'s gradient magnitude that
  * holds `mass` of it: grown from the peak row (column) toward the heavier neighbour.
  */
-function massExtent(g: ArrayLike<number>, h: number, w: number, copy: number, axis: 'y' | 'x', mass: number): [number, number] {
+function massExtent(
+  g: ArrayLike<number>,
+  h: number,
+  w: number,
+  copy: number,
+  axis: 'y' | 'x',
+  mass: number,
+): [number, number] {
   const n = axis === 'y' ? h : w;
   const marginal = new Float64Array(n);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) marginal[axis === 'y' ? y : x] += g[copy * h * w + y * w + x];
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) marginal[axis === 'y' ? y : x] += g[copy * h * w + y * w + x];
   const total = marginal.reduce((a, b) => a + b, 0);
   if (!(total > 0)) return [0, n];
   let lo = marginal.indexOf(Math.max(...marginal));
@@ -69,7 +77,13 @@ function massExtent(g: ArrayLike<number>, h: number, w: number, copy: number, ax
   return [lo, hi];
 }
 
-function extent(mask: ArrayLike<number>, h: number, w: number, copy: number, axis: 'y' | 'x'): [number, number] {
+function extent(
+  mask: ArrayLike<number>,
+  h: number,
+  w: number,
+  copy: number,
+  axis: 'y' | 'x',
+): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (let y = 0; y < h; y++) {
@@ -93,7 +107,10 @@ export function receptiveFields(model: VisModel, layerName: string, seed = 0): R
   const cy = Math.floor(oh / 2);
   const cx = Math.floor(ow / 2);
   // Copies 0..ow−1: neurons (x, cy); copies ow..ow+oh−1: neurons (cx, y).
-  const where = [...Array.from({ length: ow }, (_, x) => cy * ow + x), ...Array.from({ length: oh }, (_, y) => y * ow + cx)];
+  const where = [
+    ...Array.from({ length: ow }, (_, x) => cy * ow + x),
+    ...Array.from({ length: oh }, (_, y) => y * ow + cx),
+  ];
   const n = where.length;
   const [lo, hi] = model.input.range;
   const mask = withRules({ relu: 'linear', unpool: 'nearest' }, () =>
@@ -109,12 +126,19 @@ export function receptiveFields(model: VisModel, layerName: string, seed = 0): R
   );
   let cols = Array.from({ length: ow }, (_, x) => extent(mask, h, w, x, 'x'));
   let rows = Array.from({ length: oh }, (_, y) => extent(mask, h, w, ow + y, 'y'));
-  const whole = oh * ow > 1 && [...rows, ...cols].every(([a, b], i) => a === 0 && b === (i < rows.length ? h : w));
+  const whole =
+    oh * ow > 1 &&
+    [...rows, ...cols].every(([a, b], i) => a === 0 && b === (i < rows.length ? h : w));
   if (whole) {
     cols = Array.from({ length: ow }, (_, x) => massExtent(mask, h, w, x, 'x', EFFECTIVE_MASS));
-    rows = Array.from({ length: oh }, (_, y) => massExtent(mask, h, w, ow + y, 'y', EFFECTIVE_MASS));
+    rows = Array.from({ length: oh }, (_, y) =>
+      massExtent(mask, h, w, ow + y, 'y', EFFECTIVE_MASS),
+    );
   }
-  const size: [number, number] = [Math.max(...rows.map(([a, b]) => b - a)), Math.max(...cols.map(([a, b]) => b - a))];
+  const size: [number, number] = [
+    Math.max(...rows.map(([a, b]) => b - a)),
+    Math.max(...cols.map(([a, b]) => b - a)),
+  ];
   // Clipping at a border only shortens a field: the larger of the two edge steps is the stride.
   const step = (r: Array<[number, number]>, i: number) => {
     if (r.length < 2) return 0;
@@ -122,7 +146,14 @@ export function receptiveFields(model: VisModel, layerName: string, seed = 0): R
     return Math.max(r[a + 1][0] - r[a][0], r[a + 1][1] - r[a][1]);
   };
   const stride: [number, number] = [step(rows, Math.floor(oh / 2)), step(cols, Math.floor(ow / 2))];
-  return { layer: layer.name, rows, cols, size, stride, ...(whole ? { effective: { mass: EFFECTIVE_MASS } } : {}) };
+  return {
+    layer: layer.name,
+    rows,
+    cols,
+    size,
+    stride,
+    ...(whole ? { effective: { mass: EFFECTIVE_MASS } } : {}),
+  };
 }
 
 /**
@@ -132,7 +163,11 @@ export function receptiveFields(model: VisModel, layerName: string, seed = 0): R
  * anchored on the side that was not clipped, and the parts outside the image are `fill`.
  */
 export function crop(
-  values: ArrayLike<number>, shape: readonly [number, number, number], box: Box, size: readonly [number, number] = [box.y1 - box.y0, box.x1 - box.x0], fill = 0,
+  values: ArrayLike<number>,
+  shape: readonly [number, number, number],
+  box: Box,
+  size: readonly [number, number] = [box.y1 - box.y0, box.x1 - box.x0],
+  fill = 0,
 ): { values: Float32Array; shape: [number, number, number] } {
   const [h, w, c] = shape;
   const [sh, sw] = size;

@@ -27,7 +27,11 @@ export interface LayerTopK {
    * With ScanArgs.bottomK: per unit, the inputs with the lowest score, lowest first (a conv
    * channel scored by its weakest position, kept in `positions`). Absent otherwise.
    */
-  readonly bottom?: { readonly values: number[][]; readonly indices: number[][]; readonly positions: Array<Array<[number, number]>> | null };
+  readonly bottom?: {
+    readonly values: number[][];
+    readonly indices: number[][];
+    readonly positions: Array<Array<[number, number]>> | null;
+  };
 }
 
 export interface TopKIndex {
@@ -69,13 +73,16 @@ export const TOPK_DEFAULTS = { k: 9, batchSize: 256 } as const;
  * tables plus one batch.
  */
 export async function scanTopK(
-  model: VisModel, source: ImageSet | Iterable<Batch> | AsyncIterable<Batch>, args: ScanArgs & { dataset?: string } = {},
+  model: VisModel,
+  source: ImageSet | Iterable<Batch> | AsyncIterable<Batch>,
+  args: ScanArgs & { dataset?: string } = {},
 ): Promise<TopKIndex> {
   const started = performance.now();
   const k = args.k ?? TOPK_DEFAULTS.k;
   if (!(k >= 1)) throw new DeepvisError(`k must be at least 1; got ${k}`);
-  const batches = 'images' in source ? batchesOf(source, args.batchSize ?? TOPK_DEFAULTS.batchSize) : source;
-  const name = 'images' in source ? source.name : args.dataset ?? 'stream';
+  const batches =
+    'images' in source ? batchesOf(source, args.batchSize ?? TOPK_DEFAULTS.batchSize) : source;
+  const name = 'images' in source ? source.name : (args.dataset ?? 'stream');
   const layers = args.layers ? args.layers.map((l) => model.layer(l)) : scannableLayers(model);
   const names = layers.map((l) => l.name);
   const tops = layers.map((l) => new TopK(l.units, k));
@@ -87,9 +94,15 @@ export async function scanTopK(
     const from = batch.offset;
     const to = from + batch.count;
     const reduced = tf.tidy(() => {
-      const acts = model.activations(tf.tensor4d(batch.images, [batch.count, ...model.input.shape]), names);
+      const acts = model.activations(
+        tf.tensor4d(batch.images, [batch.count, ...model.input.shape]),
+        names,
+      );
       return acts.map((a) => {
-        const flat = a.rank === 4 ? a.reshape([a.shape[0], a.shape[1]! * a.shape[2]!, a.shape[3]!]) : a.reshape([to - from, -1]);
+        const flat =
+          a.rank === 4
+            ? a.reshape([a.shape[0], a.shape[1]! * a.shape[2]!, a.shape[3]!])
+            : a.reshape([to - from, -1]);
         const top = a.rank === 4 ? [flat.max(1), flat.argMax(1)] : [flat];
         if (!bottoms) return top;
         const neg = flat.neg();
@@ -121,15 +134,21 @@ export async function scanTopK(
       units: l.units,
       values: units.map((u) => u.values),
       indices: units.map((u) => u.indices),
-      positions: w ? units.map((u) => u.aux.map((p): [number, number] => [p % w, Math.floor(p / w)])) : null,
+      positions: w
+        ? units.map((u) => u.aux.map((p): [number, number] => [p % w, Math.floor(p / w)]))
+        : null,
       receptiveField: receptiveFields(model, l.name),
-      ...(low ? {
-        bottom: {
-          values: low.map((u) => u.values.map((v) => -v)),
-          indices: low.map((u) => u.indices),
-          positions: w ? low.map((u) => u.aux.map((p): [number, number] => [p % w, Math.floor(p / w)])) : null,
-        },
-      } : {}),
+      ...(low
+        ? {
+            bottom: {
+              values: low.map((u) => u.values.map((v) => -v)),
+              indices: low.map((u) => u.indices),
+              positions: w
+                ? low.map((u) => u.aux.map((p): [number, number] => [p % w, Math.floor(p / w)]))
+                : null,
+            },
+          }
+        : {}),
     };
   });
   return {
@@ -144,7 +163,10 @@ export async function scanTopK(
 
 export function layerTopK(index: TopKIndex, layer: string): LayerTopK {
   const found = index.layers.find((l) => l.layer === layer);
-  if (!found) throw new DeepvisError(`the top-k index has no layer '${layer}'; it has: ${index.layers.map((l) => l.layer).join(', ')}`);
+  if (!found)
+    throw new DeepvisError(
+      `the top-k index has no layer '${layer}'; it has: ${index.layers.map((l) => l.layer).join(', ')}`,
+    );
   return found;
 }
 
@@ -153,7 +175,12 @@ export function layerTopK(index: TopKIndex, layer: string): LayerTopK {
  * interior field size (outside the image: `fill`), else the whole image. `pixels` is that image.
  */
 export function entryCrop(
-  entry: LayerTopK, unit: number, rank: number, pixels: ArrayLike<number>, shape: readonly [number, number, number], fill: number,
+  entry: LayerTopK,
+  unit: number,
+  rank: number,
+  pixels: ArrayLike<number>,
+  shape: readonly [number, number, number],
+  fill: number,
 ): { values: Float32Array; shape: [number, number, number] } {
   const pos = entry.positions?.[unit][rank];
   if (!pos) return { values: Float32Array.from(pixels), shape: [...shape] };

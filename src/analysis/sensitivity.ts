@@ -21,11 +21,21 @@ export interface Sensitivity {
   readonly diagonalRatio: number;
 }
 
-export function sensitivity(model: VisModel, layerName: string, units: readonly number[], patterns: tf.Tensor4D): Sensitivity {
+export function sensitivity(
+  model: VisModel,
+  layerName: string,
+  units: readonly number[],
+  patterns: tf.Tensor4D,
+): Sensitivity {
   const layer = model.layer(layerName);
   const n = units.length;
-  if (patterns.shape[0] !== n) throw new DeepvisError(`${patterns.shape[0]} patterns for ${n} units: give one optimal pattern per unit`);
-  const all = tf.tidy(() => unitScores(model.activations(patterns, [layer.name])[0], layer).arraySync()) as number[][];
+  if (patterns.shape[0] !== n)
+    throw new DeepvisError(
+      `${patterns.shape[0]} patterns for ${n} units: give one optimal pattern per unit`,
+    );
+  const all = tf.tidy(() =>
+    unitScores(model.activations(patterns, [layer.name])[0], layer).arraySync(),
+  ) as number[][];
   const raw = all.map((row) => units.map((u) => row[u]));
   const normalized: number[][] = raw.map((row) => row.map(() => 0));
   for (let j = 0; j < n; j++) {
@@ -42,5 +52,12 @@ export function sensitivity(model: VisModel, layerName: string, units: readonly 
     row.forEach((v, j) => (i === j ? (diag += v) : (off += v)));
   });
   const meanOff = n > 1 ? off / (n * (n - 1)) : 0;
-  return { layer: layer.name, units: [...units], raw, normalized, diagonalWins: wins / n, diagonalRatio: meanOff > 0 ? diag / n / meanOff : Infinity };
+  return {
+    layer: layer.name,
+    units: [...units],
+    raw,
+    normalized,
+    diagonalWins: wins / n,
+    diagonalRatio: meanOff > 0 ? diag / n / meanOff : Infinity,
+  };
 }

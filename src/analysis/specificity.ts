@@ -35,8 +35,14 @@ export interface LayerSpecificity {
 /** A unit is specific to a class whose mean exceeds the overall mean by more than this fraction (the maximising-images paper). */
 export const SPECIFICITY_THRESHOLD = 0.4;
 
-export function specificity(model: VisModel, set: ImageSet, layerName: string, args: { threshold?: number; batchSize?: number } = {}): LayerSpecificity {
-  if (!set.labels) throw new DeepvisError(`specificity needs a labelled data set; '${set.name}' has no labels`);
+export function specificity(
+  model: VisModel,
+  set: ImageSet,
+  layerName: string,
+  args: { threshold?: number; batchSize?: number } = {},
+): LayerSpecificity {
+  if (!set.labels)
+    throw new DeepvisError(`specificity needs a labelled data set; '${set.name}' has no labels`);
   const layer = model.layer(layerName);
   const threshold = args.threshold ?? SPECIFICITY_THRESHOLD;
   const classes = Math.max(...set.labels) + 1;
@@ -57,15 +63,31 @@ export function specificity(model: VisModel, set: ImageSet, layerName: string, a
   const total = counts.reduce((a, b) => a + b, 0);
   const units: UnitSpecificity[] = [];
   for (let j = 0; j < u; j++) {
-    const classMeans = Array.from({ length: classes }, (_, k) => (counts[k] ? sums[k * u + j] / counts[k] : 0));
+    const classMeans = Array.from({ length: classes }, (_, k) =>
+      counts[k] ? sums[k * u + j] / counts[k] : 0,
+    );
     let all = 0;
     for (let k = 0; k < classes; k++) all += sums[k * u + j];
     const overallMean = all / total;
     // "Exceeds by more than 40%" needs a positive mean; a unit that is never on is non-specific.
-    const specificTo = overallMean > 0 ? classMeans.flatMap((m, k) => (m > overallMean * (1 + threshold) ? [k] : [])) : [];
-    const modality: Modality = specificTo.length === 1 ? 'unimodal' : specificTo.length === 2 ? 'bimodal' : 'non-specific';
+    const specificTo =
+      overallMean > 0
+        ? classMeans.flatMap((m, k) => (m > overallMean * (1 + threshold) ? [k] : []))
+        : [];
+    const modality: Modality =
+      specificTo.length === 1 ? 'unimodal' : specificTo.length === 2 ? 'bimodal' : 'non-specific';
     units.push({ unit: j, classMeans, overallMean, specificTo, modality });
   }
   const frac = (m: Modality) => units.filter((x) => x.modality === m).length / u;
-  return { layer: layer.name, classes, threshold, units, fractions: { unimodal: frac('unimodal'), bimodal: frac('bimodal'), 'non-specific': frac('non-specific') } };
+  return {
+    layer: layer.name,
+    classes,
+    threshold,
+    units,
+    fractions: {
+      unimodal: frac('unimodal'),
+      bimodal: frac('bimodal'),
+      'non-specific': frac('non-specific'),
+    },
+  };
 }

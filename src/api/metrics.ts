@@ -6,5 +6,14 @@
  */
 export * from '../metrics/attribution_metrics.js';
 export { imageQuality, meanQuality, qualityLabel, type ImageQuality } from '../metrics/quality.js';
-export { qualityReference, pathLayers, type QualityReference } from '../metrics/quality_reference.js';
-export { diagnoseBlank, startGradient, type BlankDiagnosis, type BlankCause } from '../metrics/blank.js';
+export {
+  qualityReference,
+  pathLayers,
+  type QualityReference,
+} from '../metrics/quality_reference.js';
+export {
+  diagnoseBlank,
+  startGradient,
+  type BlankDiagnosis,
+  type BlankCause,
+} from '../metrics/blank.js';

@@ -9,6 +9,19 @@ export { visModelFromArtifacts, detectFormat } from '../model/from_artifacts.js'
 export { loadModelFromUrl, loadModelFromFiles, type PageNativeEngine } from '../model/from_url.js';
 export { visModelFromBytes, parseSidecar, SINGLE_FILE_MODEL } from '../model/from_bytes.js';
 export { gradientCheck } from '../model/gradient_check.js';
-export { layerRef, parseRef, refName, optimizedLayer, type LayerRef } from '../model/layer_lookup.js';
+export {
+  layerRef,
+  parseRef,
+  refName,
+  optimizedLayer,
+  type LayerRef,
+} from '../model/layer_lookup.js';
 export { neutral } from '../model/neutral.js';
-export type { VisModel, LayerInfo, InputSpec, InputOverrides, DeepvisMetadata, ChannelOrder } from '../model/types.js';
+export type {
+  VisModel,
+  LayerInfo,
+  InputSpec,
+  InputOverrides,
+  DeepvisMetadata,
+  ChannelOrder,
+} from '../model/types.js';

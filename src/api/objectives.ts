@@ -5,5 +5,10 @@
  */
 export { Objective, sum } from '../objectives/objective.js';
 export { units, unitScores, checkUnits, checkUnitRange, parseUnits } from '../objectives/units.js';
-export { parseNeuron, centreNeuron, strongestNeuron, type NeuronSpec } from '../objectives/neuron.js';
+export {
+  parseNeuron,
+  centreNeuron,
+  strongestNeuron,
+  type NeuronSpec,
+} from '../objectives/neuron.js';
 export { deepDream } from '../objectives/layer.js';

@@ -9,15 +9,26 @@ import { defineAttribution } from './method.js';
 import { FEATURE_OPTIONS } from './segments.js';
 
 export const ablationMethod = defineAttribution({
-  name: 'ablation', title: 'feature ablation', short: 'ablation', paper: 'Zeiler & Fergus 2014; Captum FeatureAblation', summary: "each feature's drop of the score when it alone is set to the neutral value",
-  signed: true, display: 'heat', access: 'forward', options: FEATURE_OPTIONS,
-  explain: (ctx) => perImage(ctx, (job) => {
-    const seg = featuresOf(ctx, ctx.options, job);
-    const m = seg.count;
-    // Row 0: the image; row j + 1: the image without feature j.
-    const z = new Uint8Array((m + 1) * m).fill(1);
-    for (let j = 0; j < m; j++) z[(j + 1) * m + j] = 0;
-    const f = coalitionScores(job, seg, z, m + 1);
-    return spread(seg, Float64Array.from({ length: m }, (_, j) => f[0] - f[j + 1]));
-  }),
+  name: 'ablation',
+  title: 'feature ablation',
+  short: 'ablation',
+  paper: 'Zeiler & Fergus 2014; Captum FeatureAblation',
+  summary: "each feature's drop of the score when it alone is set to the neutral value",
+  signed: true,
+  display: 'heat',
+  access: 'forward',
+  options: FEATURE_OPTIONS,
+  explain: (ctx) =>
+    perImage(ctx, (job) => {
+      const seg = featuresOf(ctx, ctx.options, job);
+      const m = seg.count;
+      // Row 0: the image; row j + 1: the image without feature j.
+      const z = new Uint8Array((m + 1) * m).fill(1);
+      for (let j = 0; j < m; j++) z[(j + 1) * m + j] = 0;
+      const f = coalitionScores(job, seg, z, m + 1);
+      return spread(
+        seg,
+        Float64Array.from({ length: m }, (_, j) => f[0] - f[j + 1]),
+      );
+    }),
 });

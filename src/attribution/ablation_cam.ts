@@ -27,7 +27,16 @@ function ablationWeights({ model, x, target, layer, a, maxBatch }: CamInputs): t
         const channels = tf.oneHot(tf.range(from, to, 1, 'int32'), k).reshape([rows, 1, 1, k]);
         const delta = ai.mul(channels).neg();
         const xi = x.slice([i], [1]).tile([rows, 1, 1, 1]) as tf.Tensor4D;
-        return targetScores(model, xi, { ...t, units: Array(rows).fill(t.units[0]), neurons: t.neurons ? Array(rows).fill(t.neurons[0]) : undefined }, { layer: layer.name, delta }).dataSync();
+        return targetScores(
+          model,
+          xi,
+          {
+            ...t,
+            units: Array(rows).fill(t.units[0]),
+            neurons: t.neurons ? Array(rows).fill(t.neurons[0]) : undefined,
+          },
+          { layer: layer.name, delta },
+        ).dataSync();
       });
       const y = base[i] === 0 ? 1e-7 : base[i];
       scores.forEach((s, r) => (weights[i * k + from + r] = (base[i] - s) / y));
@@ -37,6 +46,11 @@ function ablationWeights({ model, x, target, layer, a, maxBatch }: CamInputs): t
 }
 
 export const ablationCamMethod = camMethod({
-  name: 'ablationcam', title: 'Ablation-CAM', short: 'ablcam', paper: 'Desai & Ramaswamy 2020', summary: 'ReLU(Σ_k w_k A_k), w_k the fraction of the score lost when channel k is zeroed', gradients: false,
+  name: 'ablationcam',
+  title: 'Ablation-CAM',
+  short: 'ablcam',
+  paper: 'Desai & Ramaswamy 2020',
+  summary: 'ReLU(Σ_k w_k A_k), w_k the fraction of the score lost when channel k is zeroed',
+  gradients: false,
   weights: ablationWeights,
 });

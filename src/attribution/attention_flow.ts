@@ -36,13 +36,22 @@ export function discardWeakest(a: tf.Tensor3D, discard: number, keepFirst: boole
     const { indices } = tf.topk(flat.neg(), count, true);
     const idx = indices.arraySync() as number[][];
     const mask = new Float32Array(n * t * t).fill(1);
-    idx.forEach((row, i) => row.forEach((k) => { if (!keepFirst || k !== 0) mask[i * t * t + k] = 0; }));
+    idx.forEach((row, i) =>
+      row.forEach((k) => {
+        if (!keepFirst || k !== 0) mask[i * t * t + k] = 0;
+      }),
+    );
     return flat.mul(tf.tensor2d(mask, [n, t * t])).reshape([n, t, t]) as tf.Tensor3D;
   });
 }
 
 /** The joint attention over all blocks [N, T, T] (rows: output tokens, columns: input tokens). */
-export function rollout(attentions: readonly tf.Tensor4D[], fusion: HeadFusion = 'mean', discard = 0.9, prefix = 1): tf.Tensor3D {
+export function rollout(
+  attentions: readonly tf.Tensor4D[],
+  fusion: HeadFusion = 'mean',
+  discard = 0.9,
+  prefix = 1,
+): tf.Tensor3D {
   return tf.tidy(() => {
     const [n, t] = attentions[0].shape;
     const eye = tf.eye(t).expandDims(0);
@@ -58,7 +67,10 @@ export function rollout(attentions: readonly tf.Tensor4D[], fusion: HeadFusion =
 }
 
 /** Chefer et al.: R ← R + mean_heads(clamp(∇A ⊙ A, 0))·R over the blocks, from R = I. */
-export function gradientWeightedRollout(attentions: readonly tf.Tensor4D[], gradients: readonly tf.Tensor4D[]): tf.Tensor3D {
+export function gradientWeightedRollout(
+  attentions: readonly tf.Tensor4D[],
+  gradients: readonly tf.Tensor4D[],
+): tf.Tensor3D {
   return tf.tidy(() => {
     const [n, t] = attentions[0].shape;
     let r = tf.tile(tf.eye(t).expandDims(0), [n, 1, 1]) as tf.Tensor3D;
@@ -75,7 +87,10 @@ export function gradientWeightedRollout(attentions: readonly tf.Tensor4D[], grad
  * of all rows when there is no prefix token), its patch columns on the grid, each image scaled to
  * a maximum of 1.
  */
-export function patchRelevance(r: tf.Tensor3D, tokens: Pick<TokenLayout, 'prefix' | 'grid'>): tf.Tensor3D {
+export function patchRelevance(
+  r: tf.Tensor3D,
+  tokens: Pick<TokenLayout, 'prefix' | 'grid'>,
+): tf.Tensor3D {
   return tf.tidy(() => {
     const [n, t] = r.shape;
     const [h, w] = tokens.grid;

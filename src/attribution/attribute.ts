@@ -56,20 +56,39 @@ export function attribute(model: VisModel, x: tf.Tensor4D, args: AttributeArgs):
   const options = checkOptions(method.options, args.options ?? {});
   const held = method.footprint?.(options, model);
   if (held && held.bytes > memoryBudget()) {
-    throw new DeepvisError(`${method.name} ${held.what} holds about ${formatBytes(held.bytes)}; the memory budget is ${formatBytes(memoryBudget())} — ${held.lower}`);
+    throw new DeepvisError(
+      `${method.name} ${held.what} holds about ${formatBytes(held.bytes)}; the memory budget is ${formatBytes(memoryBudget())} — ${held.lower}`,
+    );
   }
   const [, h, w] = x.shape;
-  if (args.featureMask && args.featureMask.length !== h * w) throw new DeepvisError(`the feature mask has ${args.featureMask.length} labels; the input has ${h}×${w} = ${h * w} pixels`);
+  if (args.featureMask && args.featureMask.length !== h * w)
+    throw new DeepvisError(
+      `the feature mask has ${args.featureMask.length} labels; the input has ${h}×${w} = ${h * w} pixels`,
+    );
   const target = resolveTarget(model, x, args);
   const reading = target.reading?.kind ?? 'unit';
-  if (method.readings && !method.readings.includes(reading)) throw new DeepvisError(`${method.title} explains ${method.readings.join(', ')} targets, not ${reading}`);
+  if (method.readings && !method.readings.includes(reading))
+    throw new DeepvisError(
+      `${method.title} explains ${method.readings.join(', ')} targets, not ${reading}`,
+    );
   let layer: LayerInfo | undefined;
   if (method.layer) {
-    layer = args.camLayer ? model.layer(args.camLayer) : method.layer.defaultFor(model, target, method.title);
+    layer = args.camLayer
+      ? model.layer(args.camLayer)
+      : method.layer.defaultFor(model, target, method.title);
     method.layer.check(model, layer, target, method.title);
   }
   const [values, heat] = tf.tidy(() => {
-    const e = method.explain({ model, x, target, options, seed: args.seed ?? 0, maxBatch: args.maxBatch, layer, featureMask: args.featureMask });
+    const e = method.explain({
+      model,
+      x,
+      target,
+      options,
+      seed: args.seed ?? 0,
+      maxBatch: args.maxBatch,
+      layer,
+      featureMask: args.featureMask,
+    });
     const h = e.heat ?? (method.signed ? e.map.sum(3) : e.map.abs().max(3));
     return [e.map, h] as [tf.Tensor4D, tf.Tensor3D];
   });

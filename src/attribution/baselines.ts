@@ -10,16 +10,34 @@ import type { VisModel } from '../model/types.js';
 import type { Options, OptionSpecs } from '../options.js';
 
 export const BASELINE_OPTIONS = {
-  baselines: { type: 'string', help: 'reference distribution: images uniform in the input range, black, or black and white', choices: ['uniform', 'black', 'black-white'], default: 'uniform' },
-  'baseline-count': { type: 'int', min: 1, help: 'references drawn for --baselines uniform', default: 8 },
+  baselines: {
+    type: 'string',
+    help: 'reference distribution: images uniform in the input range, black, or black and white',
+    choices: ['uniform', 'black', 'black-white'],
+    default: 'uniform',
+  },
+  'baseline-count': {
+    type: 'int',
+    min: 1,
+    help: 'references drawn for --baselines uniform',
+    default: 8,
+  },
 } as const satisfies OptionSpecs;
 
 /** The references [B, H, W, C] (caller disposes). */
-export function baselineImages(model: VisModel, o: Options<typeof BASELINE_OPTIONS>, seed: number): tf.Tensor4D {
+export function baselineImages(
+  model: VisModel,
+  o: Options<typeof BASELINE_OPTIONS>,
+  seed: number,
+): tf.Tensor4D {
   const [h, w, c] = model.input.shape;
   const [lo, hi] = model.input.range;
   if (o.baselines === 'black') return tf.fill([1, h, w, c], lo) as tf.Tensor4D;
-  if (o.baselines === 'black-white') return tf.concat([tf.fill([1, h, w, c], lo), tf.fill([1, h, w, c], hi)]) as tf.Tensor4D;
+  if (o.baselines === 'black-white')
+    return tf.concat([tf.fill([1, h, w, c], lo), tf.fill([1, h, w, c], hi)]) as tf.Tensor4D;
   const rng = new Rng(seed);
-  return tf.tensor4d(Float32Array.from({ length: o['baseline-count'] * h * w * c }, () => rng.uniform(lo, hi)), [o['baseline-count'], h, w, c]);
+  return tf.tensor4d(
+    Float32Array.from({ length: o['baseline-count'] * h * w * c }, () => rng.uniform(lo, hi)),
+    [o['baseline-count'], h, w, c],
+  );
 }

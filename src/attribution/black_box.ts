@@ -12,7 +12,13 @@ import type { ResolvedTarget } from '../objectives/target.js';
 import type { Options } from '../options.js';
 import { scoreFilled } from './chunks.js';
 import type { ExplainContext, Explanation } from './method.js';
-import { FEATURE_OPTIONS, gridSegments, maskSegments, slic, type Segmentation } from './segments.js';
+import {
+  FEATURE_OPTIONS,
+  gridSegments,
+  maskSegments,
+  slic,
+  type Segmentation,
+} from './segments.js';
 
 /** One image as a black-box method sees it. */
 export interface ImageJob {
@@ -28,7 +34,11 @@ export interface ImageJob {
   score(rows: number, fill: (row: number, dst: Float32Array) => void): Float32Array;
 }
 
-export const imageTarget = (t: ResolvedTarget, i: number): ResolvedTarget => ({ ...t, units: [t.units[i]], neurons: t.neurons ? [t.neurons[i]] : undefined });
+export const imageTarget = (t: ResolvedTarget, i: number): ResolvedTarget => ({
+  ...t,
+  units: [t.units[i]],
+  neurons: t.neurons ? [t.neurons[i]] : undefined,
+});
 
 /** Runs `one` on every image; its [H·W] heat becomes the heat and, repeated over channels, the map. */
 export function perImage(ctx: ExplainContext, one: (job: ImageJob) => Float32Array): Explanation {
@@ -39,8 +49,14 @@ export function perImage(ctx: ExplainContext, one: (job: ImageJob) => Float32Arr
   for (let i = 0; i < n; i++) {
     const t = imageTarget(ctx.target, i);
     const job: ImageJob = {
-      index: i, pixels: pixels.subarray(i * h * w * c, (i + 1) * h * w * c), h, w, c, base,
-      score: (rows, fill) => scoreFilled(ctx.model, t, 1, rows, (_, r, dst) => fill(r, dst), { maxBatch: ctx.maxBatch }),
+      index: i,
+      pixels: pixels.subarray(i * h * w * c, (i + 1) * h * w * c),
+      h,
+      w,
+      c,
+      base,
+      score: (rows, fill) =>
+        scoreFilled(ctx.model, t, 1, rows, (_, r, dst) => fill(r, dst), { maxBatch: ctx.maxBatch }),
     };
     heat.set(one(job), i * h * w);
   }
@@ -51,13 +67,24 @@ export function perImage(ctx: ExplainContext, one: (job: ImageJob) => Float32Arr
 }
 
 /** The image's interpretable features: the caller's mask, else SLIC or a grid. */
-export function featuresOf(ctx: ExplainContext, o: Options<typeof FEATURE_OPTIONS>, job: ImageJob): Segmentation {
+export function featuresOf(
+  ctx: ExplainContext,
+  o: Options<typeof FEATURE_OPTIONS>,
+  job: ImageJob,
+): Segmentation {
   if (ctx.featureMask) return maskSegments(ctx.featureMask, job.h, job.w);
-  return o.features === 'grid' ? gridSegments(job.h, job.w, o.segments) : slic(job.pixels, job.h, job.w, job.c, ctx.model.input.range, o.segments);
+  return o.features === 'grid'
+    ? gridSegments(job.h, job.w, o.segments)
+    : slic(job.pixels, job.h, job.w, job.c, ctx.model.input.range, o.segments);
 }
 
 /** Scores of coalitions (rows × count, 1 = the feature kept, 0 = set to the base value). */
-export function coalitionScores(job: ImageJob, seg: Segmentation, coalitions: Uint8Array, rows: number): Float32Array {
+export function coalitionScores(
+  job: ImageJob,
+  seg: Segmentation,
+  coalitions: Uint8Array,
+  rows: number,
+): Float32Array {
   const { pixels, c, base } = job;
   return job.score(rows, (r, dst) => {
     const on = coalitions.subarray(r * seg.count, (r + 1) * seg.count);
@@ -69,7 +96,8 @@ export function coalitionScores(job: ImageJob, seg: Segmentation, coalitions: Ui
 }
 
 /** Per-pixel heat from per-feature values. */
-export const spread = (seg: Segmentation, values: ArrayLike<number>): Float32Array => Float32Array.from(seg.labels, (l) => values[l]);
+export const spread = (seg: Segmentation, values: ArrayLike<number>): Float32Array =>
+  Float32Array.from(seg.labels, (l) => values[l]);
 
 /** Solves the symmetric positive definite system A x = b (n × n, row-major) by Cholesky; A is overwritten. */
 export function solveSpd(a: Float64Array, b: Float64Array, n: number): Float64Array {
@@ -99,7 +127,14 @@ export function solveSpd(a: Float64Array, b: Float64Array, n: number): Float64Ar
 }
 
 /** Weighted least squares: min Σ w_r (y_r − x_r·β)² + ridge·|β|² (rows × n design, row-major); ridge > 0 keeps it solvable. */
-export function weightedLeastSquares(x: Float64Array, y: ArrayLike<number>, w: ArrayLike<number>, rows: number, n: number, ridge: number): Float64Array {
+export function weightedLeastSquares(
+  x: Float64Array,
+  y: ArrayLike<number>,
+  w: ArrayLike<number>,
+  rows: number,
+  n: number,
+  ridge: number,
+): Float64Array {
   const a = new Float64Array(n * n);
   const b = new Float64Array(n);
   for (let r = 0; r < rows; r++) {

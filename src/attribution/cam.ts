@@ -13,7 +13,12 @@ import { DeepvisError } from '../errors.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
 import { targetScores, type ResolvedTarget } from '../objectives/target.js';
 import type { OptionSpecs } from '../options.js';
-import { defineAttribution, type AnyAttribution, type ExplainContext, type LayerNeed } from './method.js';
+import {
+  defineAttribution,
+  type AnyAttribution,
+  type ExplainContext,
+  type LayerNeed,
+} from './method.js';
 
 /**
  * The layer CAMs read by default: the last feature map before the target, after its activation (a
@@ -23,21 +28,38 @@ import { defineAttribution, type AnyAttribution, type ExplainContext, type Layer
  * its CAM a band wherever the score map is large, not the features. Pooling only coarsens it. Else
  * the last layer with a spatial output.
  */
-export function defaultCamLayer(model: VisModel, t: ResolvedTarget, method = 'Grad-CAM'): LayerInfo {
+export function defaultCamLayer(
+  model: VisModel,
+  t: ResolvedTarget,
+  method = 'Grad-CAM',
+): LayerInfo {
   // A transformer: the last block's first norm (pytorch-grad-cam's ViT and Swin recipe) — the last
   // block's patch tokens get no gradient from a class-token head.
-  const norm1 = model.transformer?.blocks.map((b) => b.norm1).filter((n): n is string => n != null).pop();
+  const norm1 = model.transformer?.blocks
+    .map((b) => b.norm1)
+    .filter((n): n is string => n != null)
+    .pop();
   if (norm1 && model.layer(norm1).index <= t.layer.index) return model.layer(norm1);
-  const before = model.layers.filter((l) => l.index <= t.layer.index && l.outputShape.length === 3 && l.outputShape[0] > 1 && !l.attention);
+  const before = model.layers.filter(
+    (l) =>
+      l.index <= t.layer.index &&
+      l.outputShape.length === 3 &&
+      l.outputShape[0] > 1 &&
+      !l.attention,
+  );
   const maps = before.filter((l) => !/pool|pad|flatten|reshape|dropout/i.test(l.kind));
   const features = maps.filter((l) => l.outputShape[2] > t.layer.units);
   const last = features[features.length - 1] ?? maps[maps.length - 1] ?? before[before.length - 1];
-  if (!last) throw new DeepvisError(`${method} needs a convolutional layer before '${t.layer.name}'; this model has none`);
+  if (!last)
+    throw new DeepvisError(
+      `${method} needs a convolutional layer before '${t.layer.name}'; this model has none`,
+    );
   return last;
 }
 
 /** How the default CAM layer is chosen, for the line the CLI prints and the JSON. */
-export const DEFAULT_CAM_RULE = 'the last spatial feature map before the target with more channels than it has classes';
+export const DEFAULT_CAM_RULE =
+  'the last spatial feature map before the target with more channels than it has classes';
 
 /** A spatial layer before the target: what every CAM reads. */
 export const SPATIAL_LAYER: LayerNeed = {
@@ -46,17 +68,31 @@ export const SPATIAL_LAYER: LayerNeed = {
   has: (model) => model.layers.some((l) => l.outputShape.length === 3 && l.outputShape[0] > 1),
   defaultFor: (model, t, method) => defaultCamLayer(model, t, method),
   check: (_, layer, t, method) => {
-    if (layer.outputShape.length !== 3) throw new DeepvisError(`${method} needs a convolutional layer; '${layer.name}' is flat`);
-    if (layer.attention) throw new DeepvisError(`${method} needs a feature map; '${layer.name}' holds attention probabilities (try --method chefer)`);
-    if (layer.index > t.layer.index) throw new DeepvisError(`${method} layer '${layer.name}' comes after the target layer '${t.layer.name}'`);
+    if (layer.outputShape.length !== 3)
+      throw new DeepvisError(`${method} needs a convolutional layer; '${layer.name}' is flat`);
+    if (layer.attention)
+      throw new DeepvisError(
+        `${method} needs a feature map; '${layer.name}' holds attention probabilities (try --method chefer)`,
+      );
+    if (layer.index > t.layer.index)
+      throw new DeepvisError(
+        `${method} layer '${layer.name}' comes after the target layer '${t.layer.name}'`,
+      );
   },
 };
 
 /** The layer's activations A and ∂score/∂A, both [N, h, w, K]. */
-export function activationAndGradient(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, layer: string): [tf.Tensor4D, tf.Tensor4D] {
+export function activationAndGradient(
+  model: VisModel,
+  x: tf.Tensor4D,
+  t: ResolvedTarget,
+  layer: string,
+): [tf.Tensor4D, tf.Tensor4D] {
   return tf.tidy(() => {
     const [a] = model.activations(x, [layer]);
-    const g = tf.grad((delta: tf.Tensor) => targetScores(model, x, t, { layer, delta }).sum())(tf.zerosLike(a));
+    const g = tf.grad((delta: tf.Tensor) => targetScores(model, x, t, { layer, delta }).sum())(
+      tf.zerosLike(a),
+    );
     return [a as tf.Tensor4D, g as tf.Tensor4D];
   });
 }
@@ -88,15 +124,24 @@ export interface CamSpec {
 }
 
 /** A CAM's map [N, H, W] ≥ 0 at the input's size and its weights (a map's own CAM: ones); the caller disposes both. */
-export function camMap(spec: CamSpec, ctx: ExplainContext & { readonly layer: LayerInfo }): { map: tf.Tensor3D; weights: tf.Tensor4D } {
+export function camMap(
+  spec: CamSpec,
+  ctx: ExplainContext & { readonly layer: LayerInfo },
+): { map: tf.Tensor3D; weights: tf.Tensor4D } {
   const [, h, w] = ctx.x.shape;
   return tf.tidy(() => {
-    const [a, g] = spec.gradients ? activationAndGradient(ctx.model, ctx.x, ctx.target, ctx.layer.name) : [ctx.model.activations(ctx.x, [ctx.layer.name])[0] as tf.Tensor4D, null];
+    const [a, g] = spec.gradients
+      ? activationAndGradient(ctx.model, ctx.x, ctx.target, ctx.layer.name)
+      : [ctx.model.activations(ctx.x, [ctx.layer.name])[0] as tf.Tensor4D, null];
     const inputs = { ...ctx, a, g };
-    const weights = spec.weights ? spec.weights(inputs) : tf.ones([a.shape[0], 1, 1, 1]) as tf.Tensor4D;
+    const weights = spec.weights
+      ? spec.weights(inputs)
+      : (tf.ones([a.shape[0], 1, 1, 1]) as tf.Tensor4D);
     const sum = spec.image ? spec.image(inputs) : (a.mul(weights).sum(3, true) as tf.Tensor4D);
     const up = (m: tf.Tensor4D) => tf.image.resizeBilinear(m, [h, w], true);
-    const map = (spec.reluAfterUpsampling ? up(sum).relu() : up(sum.relu() as tf.Tensor4D)).squeeze([3]) as tf.Tensor3D;
+    const map = (spec.reluAfterUpsampling ? up(sum).relu() : up(sum.relu() as tf.Tensor4D)).squeeze(
+      [3],
+    ) as tf.Tensor3D;
     return { map, weights };
   });
 }
@@ -104,13 +149,25 @@ export function camMap(spec: CamSpec, ctx: ExplainContext & { readonly layer: La
 /** A CAM as a registry value: the base's map as the heat, repeated over the input's channels as the map. */
 export function camMethod(spec: CamSpec): AnyAttribution {
   return defineAttribution({
-    name: spec.name, title: spec.title, short: spec.short, paper: spec.paper, summary: spec.summary, idea: spec.idea,
-    signed: false, display: 'heat', access: spec.gradients ? 'gradient' : 'forward', layer: SPATIAL_LAYER,
-    readings: spec.gradients ? undefined : ['unit'], options: spec.options ?? {},
+    name: spec.name,
+    title: spec.title,
+    short: spec.short,
+    paper: spec.paper,
+    summary: spec.summary,
+    idea: spec.idea,
+    signed: false,
+    display: 'heat',
+    access: spec.gradients ? 'gradient' : 'forward',
+    layer: SPATIAL_LAYER,
+    readings: spec.gradients ? undefined : ['unit'],
+    options: spec.options ?? {},
     explain: (ctx) => {
       const { map, weights } = camMap(spec, ctx as ExplainContext & { layer: LayerInfo });
       weights.dispose();
-      return { heat: map, map: tf.tidy(() => map.expandDims(3).tile([1, 1, 1, ctx.x.shape[3]]) as tf.Tensor4D) };
+      return {
+        heat: map,
+        map: tf.tidy(() => map.expandDims(3).tile([1, 1, 1, ctx.x.shape[3]]) as tf.Tensor4D),
+      };
     },
   });
 }

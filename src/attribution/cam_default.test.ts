@@ -14,7 +14,16 @@ before(() => setup('wasm'));
 
 function fcnHead(classes: number, features: number): tf.LayersModel {
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [8, 8, 1], filters: features, kernelSize: 3, padding: 'same', activation: 'relu', name: 'features' }));
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [8, 8, 1],
+      filters: features,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      name: 'features',
+    }),
+  );
   m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'pool' }));
   m.add(tf.layers.conv2d({ filters: classes, kernelSize: 1, name: 'class_map' }));
   m.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
@@ -32,13 +41,27 @@ describe('the default CAM layer', () => {
 
   it('keeps the last map when it has more channels than classes, and falls back when none has', () => {
     const wide = fromLayersModel(fcnHead(3, 16));
-    assert.equal(defaultCamLayer(wide, { layer: wide.layer('probs') } as Parameters<typeof defaultCamLayer>[1]).name, 'features');
+    assert.equal(
+      defaultCamLayer(wide, { layer: wide.layer('probs') } as Parameters<typeof defaultCamLayer>[1])
+        .name,
+      'features',
+    );
     const head = wide.layer('class_map');
     // A target inside the network (a channel of 'features', 16 units): no earlier map is wider, so the last map is taken.
-    assert.equal(defaultCamLayer(wide, { layer: wide.layer('features') } as Parameters<typeof defaultCamLayer>[1]).name, 'features');
+    assert.equal(
+      defaultCamLayer(wide, { layer: wide.layer('features') } as Parameters<
+        typeof defaultCamLayer
+      >[1]).name,
+      'features',
+    );
     assert.equal(head.outputShape[2], 3);
     const narrow = fromLayersModel(fcnHead(20, 16));
-    assert.equal(defaultCamLayer(narrow, { layer: narrow.layer('probs') } as Parameters<typeof defaultCamLayer>[1]).name, 'class_map');
+    assert.equal(
+      defaultCamLayer(narrow, { layer: narrow.layer('probs') } as Parameters<
+        typeof defaultCamLayer
+      >[1]).name,
+      'class_map',
+    );
     wide.dispose();
     narrow.dispose();
   });

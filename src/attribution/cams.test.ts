@@ -23,14 +23,30 @@ before(() => setup('wasm'));
 const H = 4;
 const W = 4;
 const C = 3;
-const K = [[1, -0.5], [0.5, 1], [-1, 0.8]]; // in × out
+const K = [
+  [1, -0.5],
+  [0.5, 1],
+  [-1, 0.8],
+]; // in × out
 const Kb = [0.1, -0.05];
-const V = [[2, -1], [-1.5, 1]]; // conv channel × class
+const V = [
+  [2, -1],
+  [-1.5, 1],
+]; // conv channel × class
 const Vb = [0.2, -0.1];
 
 function model(): VisModel {
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [H, W, C], filters: 2, kernelSize: 1, activation: 'relu', name: 'conv', weights: [tf.tensor4d(K.flat(), [1, 1, C, 2]), tf.tensor1d(Kb)] }));
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [H, W, C],
+      filters: 2,
+      kernelSize: 1,
+      activation: 'relu',
+      name: 'conv',
+      weights: [tf.tensor4d(K.flat(), [1, 1, C, 2]), tf.tensor1d(Kb)],
+    }),
+  );
   m.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
   m.add(tf.layers.dense({ units: 2, name: 'logits', weights: [tf.tensor2d(V), tf.tensor1d(Vb)] }));
   m.add(tf.layers.activation({ activation: 'softmax', name: 'softmax' }));
@@ -38,9 +54,23 @@ function model(): VisModel {
 }
 
 const xv = values(H * W * C, 11).map((v) => (v + 1) / 2);
-const act = (img: ArrayLike<number>) => Array.from({ length: H * W }, (_, p) => [0, 1].map((k) => Math.max(0, Kb[k] + [0, 1, 2].reduce((s, ch) => s + img[p * C + ch] * K[ch][k], 0))));
-const logits = (a: number[][]) => [0, 1].map((c) => Vb[c] + [0, 1].reduce((s, k) => s + V[k][c] * a.reduce((m, row) => m + row[k], 0) / (H * W), 0));
-const softmax = (z: number[]) => { const e = z.map(Math.exp); const s = e[0] + e[1]; return e.map((v) => v / s); };
+const act = (img: ArrayLike<number>) =>
+  Array.from({ length: H * W }, (_, p) =>
+    [0, 1].map((k) =>
+      Math.max(0, Kb[k] + [0, 1, 2].reduce((s, ch) => s + img[p * C + ch] * K[ch][k], 0)),
+    ),
+  );
+const logits = (a: number[][]) =>
+  [0, 1].map(
+    (c) =>
+      Vb[c] +
+      [0, 1].reduce((s, k) => s + (V[k][c] * a.reduce((m, row) => m + row[k], 0)) / (H * W), 0),
+  );
+const softmax = (z: number[]) => {
+  const e = z.map(Math.exp);
+  const s = e[0] + e[1];
+  return e.map((v) => v / s);
+};
 
 describe('CAM family by hand', () => {
   let vis: VisModel;
@@ -50,7 +80,14 @@ describe('CAM family by hand', () => {
     vis = model();
     x = tf.tensor4d(xv, [1, H, W, C]);
   });
-  const run = (method: string, maxBatch?: number) => attribute(vis, x, { method, units: [cls], maxBatch, seed: 3, options: pickOptions(attributionMethod(method).options, { samples: 7, 'ig-steps': 9 }) });
+  const run = (method: string, maxBatch?: number) =>
+    attribute(vis, x, {
+      method,
+      units: [cls],
+      maxBatch,
+      seed: 3,
+      options: pickOptions(attributionMethod(method).options, { samples: 7, 'ig-steps': 9 }),
+    });
   const A = act(xv);
   const g = [0, 1].map((k) => V[k][cls] / (H * W));
 
@@ -65,7 +102,9 @@ describe('CAM family by hand', () => {
   });
 
   it('Layer-CAM: ReLU(Σ ReLU(g) ⊙ A)', () => {
-    const want = A.map((row) => Math.max(0, Math.max(0, g[0]) * row[0] + Math.max(0, g[1]) * row[1]));
+    const want = A.map((row) =>
+      Math.max(0, Math.max(0, g[0]) * row[0] + Math.max(0, g[1]) * row[1]),
+    );
     assertClose(run('layercam').heat, want, 1e-5, 'Layer-CAM');
   });
 
@@ -92,7 +131,14 @@ describe('CAM family by hand', () => {
   });
 
   it('every expanding method gives the same map at any chunk size, and leaks nothing', async () => {
-    for (const method of ['integrated-gradients', 'smoothgrad', 'smoothgrad2', 'vargrad', 'scorecam', 'occlusion'] as const) {
+    for (const method of [
+      'integrated-gradients',
+      'smoothgrad',
+      'smoothgrad2',
+      'vargrad',
+      'scorecam',
+      'occlusion',
+    ] as const) {
       const full = run(method).values;
       for (const chunk of [1, 2, 5]) {
         const part = await noLeaks(() => run(method, chunk).values);
@@ -102,7 +148,9 @@ describe('CAM family by hand', () => {
     const t = resolveTarget(vis, x, { units: [cls] });
     const maps = run('saliency');
     const a = muFidelity({ model: vis, x, t, maps, maxBatch: 3 }, { samples: 50 }).scores;
-    const b = await noLeaks(() => muFidelity({ model: vis, x, t, maps, maxBatch: 64 }, { samples: 50 }).scores);
+    const b = await noLeaks(
+      () => muFidelity({ model: vis, x, t, maps, maxBatch: 64 }, { samples: 50 }).scores,
+    );
     assert.deepEqual(a, b);
   });
 
@@ -111,7 +159,12 @@ describe('CAM family by hand', () => {
     const sq = run('smoothgrad2').values;
     const vg = run('vargrad').values;
     assert.ok(vg.every((v) => v >= 0));
-    assertClose(sq, Array.from(vg, (v, i) => v + sg[i] ** 2), 1e-4, 'E g² = Var + mean²');
+    assertClose(
+      sq,
+      Array.from(vg, (v, i) => v + sg[i] ** 2),
+      1e-4,
+      'E g² = Var + mean²',
+    );
   });
 
   it('CAM methods refuse a model without a conv layer in one line', () => {
@@ -121,7 +174,10 @@ describe('CAM family by hand', () => {
     const mlp = fromLayersModel(m, { range: [0, 1] });
     const xi = tf.zeros([1, 2, 2, 1]) as tf.Tensor4D;
     for (const method of ['gradcam++', 'layercam', 'scorecam'] as const) {
-      assert.throws(() => attribute(mlp, xi, { method }), (e: Error) => e instanceof DeepvisError && /needs a convolutional layer/.test(e.message));
+      assert.throws(
+        () => attribute(mlp, xi, { method }),
+        (e: Error) => e instanceof DeepvisError && /needs a convolutional layer/.test(e.message),
+      );
     }
     xi.dispose();
     mlp.dispose();

@@ -34,7 +34,12 @@ export function checkMaxBatch(maxBatch: number | undefined): void {
  * The target of rows [from, to) of a batch holding `reps` consecutive copies of each image of `t`
  * (row r belongs to image ⌊r / reps⌋): one unit (and neuron) per row.
  */
-export function rowTarget(t: ResolvedTarget, reps: number, from: number, to: number): ResolvedTarget {
+export function rowTarget(
+  t: ResolvedTarget,
+  reps: number,
+  from: number,
+  to: number,
+): ResolvedTarget {
   const rows = Array.from({ length: to - from }, (_, k) => Math.floor((from + k) / reps));
   return {
     layer: t.layer,
@@ -51,17 +56,33 @@ export const chunkRanges = batchRanges;
  * ∂score/∂x for every row of `batch` (reps rows per image of t), maxBatch rows at a time.
  * Returns a new tensor the caller owns.
  */
-export function chunkedInputGradient(model: VisModel, batch: tf.Tensor4D, t: ResolvedTarget, rules: BackwardRules, maxBatch?: number): tf.Tensor4D {
+export function chunkedInputGradient(
+  model: VisModel,
+  batch: tf.Tensor4D,
+  t: ResolvedTarget,
+  rules: BackwardRules,
+  maxBatch?: number,
+): tf.Tensor4D {
   const rows = batch.shape[0];
   const reps = rows / t.units.length;
   const chunk = maxBatch ?? defaultMaxBatch(model, t.layer.name);
   const grad = (x: tf.Tensor4D, tt: ResolvedTarget) =>
-    withRules(rules, () => tf.grad((xi: tf.Tensor) => targetScores(model, xi as tf.Tensor4D, tt).sum())(x) as tf.Tensor4D);
+    withRules(
+      rules,
+      () =>
+        tf.grad((xi: tf.Tensor) => targetScores(model, xi as tf.Tensor4D, tt).sum())(
+          x,
+        ) as tf.Tensor4D,
+    );
   if (chunk >= rows) return tf.tidy(() => grad(batch, rowTarget(t, reps, 0, rows)));
   const parts: tf.Tensor4D[] = [];
   try {
     for (const [from, to] of chunkRanges(rows, chunk)) {
-      parts.push(tf.tidy(() => grad(batch.slice([from, 0, 0, 0], [to - from, -1, -1, -1]), rowTarget(t, reps, from, to))));
+      parts.push(
+        tf.tidy(() =>
+          grad(batch.slice([from, 0, 0, 0], [to - from, -1, -1, -1]), rowTarget(t, reps, from, to)),
+        ),
+      );
     }
     return tf.concat(parts, 0);
   } finally {
@@ -74,25 +95,52 @@ export function chunkedInputGradient(model: VisModel, batch: tf.Tensor4D, t: Res
  * model's output, as Xplique's f(x)[y] and Score-CAM's authors read it); for any other target its
  * activation (targetScores). Recorded on the tape, [rows].
  */
-export function outputScores(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, probability = true): tf.Tensor1D {
+export function outputScores(
+  model: VisModel,
+  x: tf.Tensor4D,
+  t: ResolvedTarget,
+  probability = true,
+): tf.Tensor1D {
   // Another reading (a sum, a region, a cosine) is scored as it reads.
-  if (!probability || t.layer.name !== model.logitsLayer || t.neurons || (t.reading && t.reading.kind !== 'unit')) return targetScores(model, x, t);
+  if (
+    !probability ||
+    t.layer.name !== model.logitsLayer ||
+    t.neurons ||
+    (t.reading && t.reading.kind !== 'unit')
+  )
+    return targetScores(model, x, t);
   return tf.tidy(() => {
     const [logits] = model.activations(x, [t.layer.name]);
     const reps = x.shape[0] / t.units.length;
     const rows = t.units.flatMap((u) => Array(reps).fill(u) as number[]);
-    return tf.softmax(logits as tf.Tensor2D).mul(oneHot(rows, t.layer.units)).sum(1) as tf.Tensor1D;
+    return tf
+      .softmax(logits as tf.Tensor2D)
+      .mul(oneHot(rows, t.layer.units))
+      .sum(1) as tf.Tensor1D;
   });
 }
 
 /** outputScores for every row (reps rows per image of t), forward only, chunked; a plain array. */
-export function chunkedScores(model: VisModel, batch: tf.Tensor4D, t: ResolvedTarget, maxBatch?: number, probability = true): Float32Array {
+export function chunkedScores(
+  model: VisModel,
+  batch: tf.Tensor4D,
+  t: ResolvedTarget,
+  maxBatch?: number,
+  probability = true,
+): Float32Array {
   const rows = batch.shape[0];
   const reps = rows / t.units.length;
   const chunk = maxBatch ?? defaultMaxBatch(model, t.layer.name);
   const out = new Float32Array(rows);
   for (const [from, to] of chunkRanges(rows, chunk)) {
-    const s = tf.tidy(() => outputScores(model, batch.slice([from, 0, 0, 0], [to - from, -1, -1, -1]), rowTarget(t, reps, from, to), probability));
+    const s = tf.tidy(() =>
+      outputScores(
+        model,
+        batch.slice([from, 0, 0, 0], [to - from, -1, -1, -1]),
+        rowTarget(t, reps, from, to),
+        probability,
+      ),
+    );
     out.set(s.dataSync(), from);
     s.dispose();
   }
@@ -104,7 +152,14 @@ export function chunkedScores(model: VisModel, batch: tf.Tensor4D, t: ResolvedTa
  * ([H, W, C] each), `maxBatch` at a time (default: what fits the budget for a forward pass), and
  * read(x, from, to) gives one number per row. Forward only: ONNX models run these on onnxruntime.
  */
-export function filledRows(model: VisModel, t: ResolvedTarget, rows: number, maxBatch: number | undefined, fill: (row: number, dst: Float32Array) => void, read: (x: tf.Tensor4D, from: number, to: number) => tf.Tensor): Float32Array {
+export function filledRows(
+  model: VisModel,
+  t: ResolvedTarget,
+  rows: number,
+  maxBatch: number | undefined,
+  fill: (row: number, dst: Float32Array) => void,
+  read: (x: tf.Tensor4D, from: number, to: number) => tf.Tensor,
+): Float32Array {
   const [h, w, c] = model.input.shape;
   const size = h * w * c;
   const chunk = maxBatch ?? forwardBatch(model, t.layer.name);
@@ -120,8 +175,22 @@ export function filledRows(model: VisModel, t: ResolvedTarget, rows: number, max
 }
 
 /** outputScores of `reps` filled copies of each of n images (fill(image, rep, dst)), [n × reps]. */
-export function scoreFilled(model: VisModel, t: ResolvedTarget, n: number, reps: number, fill: (image: number, rep: number, dst: Float32Array) => void, o: { maxBatch?: number; probability?: boolean } = {}): Float32Array {
-  return filledRows(model, t, n * reps, o.maxBatch, (r, dst) => fill(Math.floor(r / reps), r % reps, dst), (x, from, to) => outputScores(model, x, rowTarget(t, reps, from, to), o.probability ?? true));
+export function scoreFilled(
+  model: VisModel,
+  t: ResolvedTarget,
+  n: number,
+  reps: number,
+  fill: (image: number, rep: number, dst: Float32Array) => void,
+  o: { maxBatch?: number; probability?: boolean } = {},
+): Float32Array {
+  return filledRows(
+    model,
+    t,
+    n * reps,
+    o.maxBatch,
+    (r, dst) => fill(Math.floor(r / reps), r % reps, dst),
+    (x, from, to) => outputScores(model, x, rowTarget(t, reps, from, to), o.probability ?? true),
+  );
 }
 
 /** Rows per forward-only pass that fit the engine's memory budget. */

@@ -22,17 +22,22 @@ export function firstComponent(data: ArrayLike<number>, rows: number, cols: numb
   const byRows = rows <= cols;
   const n = byRows ? rows : cols;
   const gram = new Float64Array(n * n);
-  for (let a = 0; a < n; a++) for (let b = a; b < n; b++) {
-    let s = 0;
-    if (byRows) for (let k = 0; k < cols; k++) s += x[a * cols + k] * x[b * cols + k];
-    else for (let k = 0; k < rows; k++) s += x[k * cols + a] * x[k * cols + b];
-    gram[a * n + b] = gram[b * n + a] = s;
-  }
+  for (let a = 0; a < n; a++)
+    for (let b = a; b < n; b++) {
+      let s = 0;
+      if (byRows) for (let k = 0; k < cols; k++) s += x[a * cols + k] * x[b * cols + k];
+      else for (let k = 0; k < rows; k++) s += x[k * cols + a] * x[k * cols + b];
+      gram[a * n + b] = gram[b * n + a] = s;
+    }
   let v = Float64Array.from({ length: n }, (_, i) => 1 + i / n);
   let lambda = 0;
   for (let iter = 0; iter < 5000; iter++) {
     const next = new Float64Array(n);
-    for (let a = 0; a < n; a++) { let s = 0; for (let b = 0; b < n; b++) s += gram[a * n + b] * v[b]; next[a] = s; }
+    for (let a = 0; a < n; a++) {
+      let s = 0;
+      for (let b = 0; b < n; b++) s += gram[a * n + b] * v[b];
+      next[a] = s;
+    }
     const norm = Math.hypot(...next);
     if (norm === 0) return new Float64Array(rows);
     for (let a = 0; a < n; a++) next[a] /= norm;
@@ -40,7 +45,13 @@ export function firstComponent(data: ArrayLike<number>, rows: number, cols: numb
     [v, lambda] = [next, norm];
     if (moved < 1e-13) break;
   }
-  const proj = byRows ? Float64Array.from(v, (u) => u * Math.sqrt(lambda)) : Float64Array.from({ length: rows }, (_, i) => { let s = 0; for (let k = 0; k < cols; k++) s += x[i * cols + k] * v[k]; return s; });
+  const proj = byRows
+    ? Float64Array.from(v, (u) => u * Math.sqrt(lambda))
+    : Float64Array.from({ length: rows }, (_, i) => {
+        let s = 0;
+        for (let k = 0; k < cols; k++) s += x[i * cols + k] * v[k];
+        return s;
+      });
   const [lo, hi] = [Math.min(...proj), Math.max(...proj)];
   return Math.abs(lo) > Math.abs(hi) ? proj.map((p) => -p) : proj;
 }
@@ -50,17 +61,28 @@ function projections(t: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, k] = t.shape;
   const data = t.dataSync();
   const out = new Float32Array(n * h * w);
-  for (let i = 0; i < n; i++) out.set(firstComponent(data.subarray(i * h * w * k, (i + 1) * h * w * k), h * w, k), i * h * w);
+  for (let i = 0; i < n; i++)
+    out.set(firstComponent(data.subarray(i * h * w * k, (i + 1) * h * w * k), h * w, k), i * h * w);
   return tf.tensor4d(out, [n, h, w, 1]);
 }
 
 const EIGEN_CAM: CamSpec = {
-  name: 'eigencam', title: 'EigenCAM', short: 'eigencam', paper: 'Muhammad & Yeasin 2020', summary: "the activations' projection on their first principal component (no gradient, no class)", gradients: false,
+  name: 'eigencam',
+  title: 'EigenCAM',
+  short: 'eigencam',
+  paper: 'Muhammad & Yeasin 2020',
+  summary: "the activations' projection on their first principal component (no gradient, no class)",
+  gradients: false,
   image: ({ a }: CamInputs) => projections(a),
 };
 
 const EIGEN_GRAD_CAM: CamSpec = {
-  name: 'eigengradcam', title: 'EigenGradCAM', short: 'eigengrad', paper: 'Muhammad & Yeasin 2020; pytorch-grad-cam', summary: 'the first principal component of gradient × activation', gradients: true,
+  name: 'eigengradcam',
+  title: 'EigenGradCAM',
+  short: 'eigengrad',
+  paper: 'Muhammad & Yeasin 2020; pytorch-grad-cam',
+  summary: 'the first principal component of gradient × activation',
+  gradients: true,
   image: ({ a, g }: CamInputs) => tf.tidy(() => projections(g!.mul(a) as tf.Tensor4D)),
 };
 

@@ -17,14 +17,19 @@ const BN_EPSILON = 1e-3;
 
 /** A spatial layer's bias per channel [K], or null: a conv's bias, or a batch norm's implied one (Keras's 4 weights). */
 export function biasOf(model: VisModel, layer: LayerInfo): Float32Array | null {
-  if (layer.outputShape.length !== 3 || layer.outputShape[0] <= 1 || layer.name.endsWith(':pre')) return null;
+  if (layer.outputShape.length !== 3 || layer.outputShape[0] <= 1 || layer.name.endsWith(':pre'))
+    return null;
   const w = model.weightsOf(layer.name).filter((t) => t.dtype === 'float32');
   const k = layer.units;
   if (/batch.?norm/i.test(layer.kind) && w.length === 4 && w.every((t) => t.size === k)) {
     const [gamma, beta, mean, variance] = w.map((t) => t.dataSync());
-    return Float32Array.from({ length: k }, (_, c) => beta[c] - (mean[c] * gamma[c]) / Math.sqrt(variance[c] + BN_EPSILON));
+    return Float32Array.from(
+      { length: k },
+      (_, c) => beta[c] - (mean[c] * gamma[c]) / Math.sqrt(variance[c] + BN_EPSILON),
+    );
   }
-  if (/conv/i.test(layer.kind) && w.length >= 2 && w[1].rank === 1 && w[1].size === k) return w[1].dataSync() as Float32Array;
+  if (/conv/i.test(layer.kind) && w.length >= 2 && w[1].rank === 1 && w[1].size === k)
+    return w[1].dataSync() as Float32Array;
   return null;
 }
 
@@ -38,18 +43,35 @@ function scaledSum(t: tf.Tensor4D, size: [number, number]): tf.Tensor3D {
 }
 
 export const fullGradMethod = defineAttribution({
-  name: 'fullgrad', title: 'FullGrad', short: 'FullGrad', paper: 'Srinivas & Fleuret 2019', summary: '|∂f/∂x ⊙ x| plus every bias layer\'s |b ⊙ ∂f/∂z|, each channel scaled, summed',
-  signed: false, display: 'heat', access: 'gradient', options: {},
-  cannot: (model) => (model.layers.some((l) => biasOf(model, l)) ? null : 'need spatial layers with biases; this model has none'),
+  name: 'fullgrad',
+  title: 'FullGrad',
+  short: 'FullGrad',
+  paper: 'Srinivas & Fleuret 2019',
+  summary: "|∂f/∂x ⊙ x| plus every bias layer's |b ⊙ ∂f/∂z|, each channel scaled, summed",
+  signed: false,
+  display: 'heat',
+  access: 'gradient',
+  options: {},
+  cannot: (model) =>
+    model.layers.some((l) => biasOf(model, l))
+      ? null
+      : 'need spatial layers with biases; this model has none',
   explain: ({ model, x, target, maxBatch }) => {
     const [, h, w, c] = x.shape;
     const layers = model.layers.filter((l) => l.index <= target.layer.index && biasOf(model, l));
     const heat = tf.tidy(() => {
-      let total = scaledSum(chunkedInputGradient(model, x, target, { relu: 'gradient' }, maxBatch).mul(x).abs() as tf.Tensor4D, [h, w]);
+      let total = scaledSum(
+        chunkedInputGradient(model, x, target, { relu: 'gradient' }, maxBatch)
+          .mul(x)
+          .abs() as tf.Tensor4D,
+        [h, w],
+      );
       for (const layer of layers) {
         const part = tf.tidy(() => {
           const [a] = model.activations(x, [layer.name]);
-          let g = tf.grad((delta: tf.Tensor) => targetScores(model, x, target, { layer: layer.name, delta }).sum())(tf.zerosLike(a));
+          let g = tf.grad((delta: tf.Tensor) =>
+            targetScores(model, x, target, { layer: layer.name, delta }).sum(),
+          )(tf.zerosLike(a));
           if (layer.activation === 'relu') g = g.mul(tf.step(a));
           return scaledSum(g.mul(tf.tensor1d(biasOf(model, layer)!)).abs() as tf.Tensor4D, [h, w]);
         });

@@ -19,12 +19,22 @@ function median(v: ArrayLike<number>): number {
 }
 
 /** HSIC of each cell's bit with the score, [d]. */
-export function hsicScores(bits: Uint8Array, y: ArrayLike<number>, n: number, d: number): Float64Array {
+export function hsicScores(
+  bits: Uint8Array,
+  y: ArrayLike<number>,
+  n: number,
+  d: number,
+): Float64Array {
   let width = median(y);
-  if (!(width > 0)) width = Math.max(Math.sqrt(Array.from(y).reduce((s, v) => s + v * v, 0) / n), 1e-12);
+  if (!(width > 0))
+    width = Math.max(Math.sqrt(Array.from(y).reduce((s, v) => s + v * v, 0) / n), 1e-12);
   const l = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) l[i * n + j] = Math.exp(-((y[i] - y[j]) ** 2) / (2 * width ** 2));
-  const rowMean = Float64Array.from({ length: n }, (_, i) => l.subarray(i * n, (i + 1) * n).reduce((a, b) => a + b, 0) / n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) l[i * n + j] = Math.exp(-((y[i] - y[j]) ** 2) / (2 * width ** 2));
+  const rowMean = Float64Array.from(
+    { length: n },
+    (_, i) => l.subarray(i * n, (i + 1) * n).reduce((a, b) => a + b, 0) / n,
+  );
   const grand = rowMean.reduce((a, b) => a + b, 0) / n;
   return Float64Array.from({ length: d }, (_, k) => {
     const on: number[] = [];
@@ -36,20 +46,31 @@ export function hsicScores(bits: Uint8Array, y: ArrayLike<number>, n: number, d:
 }
 
 export const hsicMethod = defineAttribution({
-  name: 'hsic', title: 'HSIC attribution', short: 'HSIC', paper: 'Novello et al. 2022', summary: "each grid cell's Hilbert–Schmidt dependence with the score under random binary masks",
-  signed: false, display: 'heat', access: 'forward',
+  name: 'hsic',
+  title: 'HSIC attribution',
+  short: 'HSIC',
+  paper: 'Novello et al. 2022',
+  summary: "each grid cell's Hilbert–Schmidt dependence with the score under random binary masks",
+  signed: false,
+  display: 'heat',
+  access: 'forward',
   options: {
     grid: { type: 'int', min: 1, help: 'cells per side (Xplique: 8)', default: 8 },
     designs: { type: 'int', min: 2, help: 'binary masks per image (Xplique: 500)', default: 500 },
   },
-  footprint: (o) => ({ bytes: 8 * o.designs ** 2 + o.designs * (9 * o.grid ** 2 + 8), what: `with ${o.designs.toLocaleString('en')} designs`, lower: 'fewer --designs' }),
-  explain: (ctx) => perImage(ctx, (job) => {
-    const { grid: g, designs: n } = ctx.options;
-    const d = g * g;
-    const points = sobolPoints(d, n);
-    // Rounded half to even, as tf.round does (0.5 → 0).
-    const bits = Uint8Array.from(points, (v) => (v > 0.5 ? 1 : 0));
-    const y = gridMaskScores(job, g, Float64Array.from(bits), n);
-    return bicubic(hsicScores(bits, y, n, d), g, g, job.h, job.w);
+  footprint: (o) => ({
+    bytes: 8 * o.designs ** 2 + o.designs * (9 * o.grid ** 2 + 8),
+    what: `with ${o.designs.toLocaleString('en')} designs`,
+    lower: 'fewer --designs',
   }),
+  explain: (ctx) =>
+    perImage(ctx, (job) => {
+      const { grid: g, designs: n } = ctx.options;
+      const d = g * g;
+      const points = sobolPoints(d, n);
+      // Rounded half to even, as tf.round does (0.5 → 0).
+      const bits = Uint8Array.from(points, (v) => (v > 0.5 ? 1 : 0));
+      const y = gridMaskScores(job, g, Float64Array.from(bits), n);
+      return bicubic(hsicScores(bits, y, n, d), g, g, job.h, job.w);
+    }),
 });

@@ -9,7 +9,14 @@
  * complement (paired sampling), at weight 1 — the kernel is in the sampling (Captum's scheme).
  */
 import { Rng } from '../engine/rng.js';
-import { coalitionScores, featuresOf, perImage, spread, weightedLeastSquares, type ImageJob } from './black_box.js';
+import {
+  coalitionScores,
+  featuresOf,
+  perImage,
+  spread,
+  weightedLeastSquares,
+  type ImageJob,
+} from './black_box.js';
 import { defineAttribution } from './method.js';
 import { FEATURE_OPTIONS, type Segmentation } from './segments.js';
 
@@ -23,14 +30,23 @@ const choose = (m: number, k: number): number => {
 };
 
 /** Coalitions (rows × M, 1 = kept) and their regression weights: all of them when there are at most `samples`, else paired draws. */
-export function shapleyCoalitions(m: number, samples: number, rng: Rng): { z: Uint8Array; weights: Float64Array; rows: number } {
+export function shapleyCoalitions(
+  m: number,
+  samples: number,
+  rng: Rng,
+): { z: Uint8Array; weights: Float64Array; rows: number } {
   if (m <= 20 && 2 ** m - 2 <= samples) {
     const rows = 2 ** m - 2;
     const z = new Uint8Array(rows * m);
     const weights = new Float64Array(rows);
     for (let s = 1; s <= rows; s++) {
       let k = 0;
-      for (let j = 0; j < m; j++) if ((s >> j) & 1) (z[(s - 1) * m + j] = 1), k++;
+      for (let j = 0; j < m; j++) {
+        if ((s >> j) & 1) {
+          z[(s - 1) * m + j] = 1;
+          k++;
+        }
+      }
       weights[s - 1] = (m - 1) / (choose(m, k) * k * (m - k));
     }
     return { z, weights, rows };
@@ -55,7 +71,12 @@ export function shapleyCoalitions(m: number, samples: number, rng: Rng): { z: Ui
 }
 
 /** The Shapley values of the features of `seg` for one image; they sum to f(x) − f(∅). */
-export function kernelShap(job: ImageJob, seg: Segmentation, samples: number, seed: number): Float64Array {
+export function kernelShap(
+  job: ImageJob,
+  seg: Segmentation,
+  samples: number,
+  seed: number,
+): Float64Array {
   const m = seg.count;
   const ends = new Uint8Array(2 * m).fill(1, 0, m);
   const [full, empty] = coalitionScores(job, seg, ends, 2);
@@ -79,12 +100,32 @@ export function kernelShap(job: ImageJob, seg: Segmentation, samples: number, se
 }
 
 export const kernelShapMethod = defineAttribution({
-  name: 'kernel-shap', title: 'KernelSHAP', short: 'KSHAP', paper: 'Lundberg & Lee 2017', summary: "superpixels' Shapley values by the Shapley kernel's regression; they sum to p(x) − p(neutral)",
-  signed: true, display: 'heat', access: 'forward',
-  options: { ...FEATURE_OPTIONS, samples: { type: 'int', min: 2, help: 'coalitions per image (Xplique: 800; every coalition when there are fewer)', default: KERNEL_SHAP_DEFAULTS.samples } },
-  footprint: (o) => ({ bytes: o.samples * (o.segments + 16) + 16 * o.segments ** 2, what: `with ${o.samples} coalitions of ${o.segments} features`, lower: 'fewer --samples or --segments' }),
-  explain: (ctx) => perImage(ctx, (job) => {
-    const seg = featuresOf(ctx, ctx.options, job);
-    return spread(seg, kernelShap(job, seg, ctx.options.samples, ctx.seed));
+  name: 'kernel-shap',
+  title: 'KernelSHAP',
+  short: 'KSHAP',
+  paper: 'Lundberg & Lee 2017',
+  summary:
+    "superpixels' Shapley values by the Shapley kernel's regression; they sum to p(x) − p(neutral)",
+  signed: true,
+  display: 'heat',
+  access: 'forward',
+  options: {
+    ...FEATURE_OPTIONS,
+    samples: {
+      type: 'int',
+      min: 2,
+      help: 'coalitions per image (Xplique: 800; every coalition when there are fewer)',
+      default: KERNEL_SHAP_DEFAULTS.samples,
+    },
+  },
+  footprint: (o) => ({
+    bytes: o.samples * (o.segments + 16) + 16 * o.segments ** 2,
+    what: `with ${o.samples} coalitions of ${o.segments} features`,
+    lower: 'fewer --samples or --segments',
   }),
+  explain: (ctx) =>
+    perImage(ctx, (job) => {
+      const seg = featuresOf(ctx, ctx.options, job);
+      return spread(seg, kernelShap(job, seg, ctx.options.samples, ctx.seed));
+    }),
 });

@@ -29,9 +29,24 @@ const epsilon = (e = STABILIZER): LrpRule => ({ name: 'epsilon', epsilon: e });
 
 /** Zennit's composites, by method name. */
 export const COMPOSITES = {
-  'epsilon-plus-flat': { first: { name: 'flat' }, conv: { name: 'zplus' }, dense: epsilon(), stabilizer: STABILIZER },
-  'epsilon-gamma-box': { first: { name: 'z-box' }, firstKind: 'conv', conv: { name: 'gamma', gamma: 0.25 }, dense: epsilon(), stabilizer: STABILIZER },
-  'alpha2-beta1': { conv: { name: 'alpha-beta', alpha: 2, beta: 1 }, dense: epsilon(), stabilizer: STABILIZER },
+  'epsilon-plus-flat': {
+    first: { name: 'flat' },
+    conv: { name: 'zplus' },
+    dense: epsilon(),
+    stabilizer: STABILIZER,
+  },
+  'epsilon-gamma-box': {
+    first: { name: 'z-box' },
+    firstKind: 'conv',
+    conv: { name: 'gamma', gamma: 0.25 },
+    dense: epsilon(),
+    stabilizer: STABILIZER,
+  },
+  'alpha2-beta1': {
+    conv: { name: 'alpha-beta', alpha: 2, beta: 1 },
+    dense: epsilon(),
+    stabilizer: STABILIZER,
+  },
 } as const satisfies Record<string, LrpComposite>;
 
 /**
@@ -39,36 +54,106 @@ export const COMPOSITES = {
  * are added to the batch — the input at the range's low and high ends — whose values at the first
  * layer are its bounds (whatever normalization the model applies before it).
  */
-export function lrp(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, composite: LrpComposite, title = 'LRP'): tf.Tensor4D {
+export function lrp(
+  model: VisModel,
+  x: tf.Tensor4D,
+  t: ResolvedTarget,
+  composite: LrpComposite,
+  title = 'LRP',
+): tf.Tensor4D {
   const boxed = composite.first?.name === 'z-box';
   const [n, h, w, c] = x.shape;
   return tf.tidy(() => {
     const [lo, hi] = model.input.range;
-    const xs = boxed ? tf.concat([x, tf.fill([1, h, w, c], lo), tf.fill([1, h, w, c], hi)]) as tf.Tensor4D : x;
+    const xs = boxed
+      ? (tf.concat([x, tf.fill([1, h, w, c], lo), tf.fill([1, h, w, c], hi)]) as tf.Tensor4D)
+      : x;
     const start = tf.tidy(() => {
       const [act] = model.activations(x, [t.layer.name]);
       const r = targetRelevance(act, t);
       return boxed ? tf.concat([r, tf.zeros([2, ...r.shape.slice(1)])]) : r;
     });
-    const relevance = withRules({ relu: 'gradient', relevance: { composite, from: xs, boundRows: boxed, title } }, () =>
-      tf.grad((xi: tf.Tensor) => model.activations(xi as tf.Tensor4D, [t.layer.name])[0])(xs, start),
+    const relevance = withRules(
+      { relu: 'gradient', relevance: { composite, from: xs, boundRows: boxed, title } },
+      () =>
+        tf.grad((xi: tf.Tensor) => model.activations(xi as tf.Tensor4D, [t.layer.name])[0])(
+          xs,
+          start,
+        ),
     );
     return (boxed ? relevance.slice([0], [n]) : relevance) as tf.Tensor4D;
   });
 }
 
-interface LrpFacts { readonly name: string; readonly short: string; readonly title: string; readonly summary: string }
+interface LrpFacts {
+  readonly name: string;
+  readonly short: string;
+  readonly title: string;
+  readonly summary: string;
+}
 
-const lrpMethod = ({ name, short, title, summary }: LrpFacts, composite: (o: { epsilon?: number }) => LrpComposite, options: OptionSpecs = {}): AnyAttribution =>
+const lrpMethod = (
+  { name, short, title, summary }: LrpFacts,
+  composite: (o: { epsilon?: number }) => LrpComposite,
+  options: OptionSpecs = {},
+): AnyAttribution =>
   defineAttribution({
-    name, title, short, paper: 'Bach et al. 2015; Anders et al. 2021 (Zennit)', summary,
-    signed: true, display: 'heat', access: 'rules', options,
-    explain: ({ model, x, target, options: o }) => ({ map: lrp(model, x, target, composite(o as { epsilon?: number }), name) }),
+    name,
+    title,
+    short,
+    paper: 'Bach et al. 2015; Anders et al. 2021 (Zennit)',
+    summary,
+    signed: true,
+    display: 'heat',
+    access: 'rules',
+    options,
+    explain: ({ model, x, target, options: o }) => ({
+      map: lrp(model, x, target, composite(o as { epsilon?: number }), name),
+    }),
   });
 
-export const lrpEpsilonMethod = lrpMethod({ name: 'lrp-epsilon', short: 'LRP-e', title: 'LRP-ε', summary: 'relevance by the ε-rule at every layer (ε = 0: LRP-0, Gradient × Input on bias-free ReLU nets)' },
+export const lrpEpsilonMethod = lrpMethod(
+  {
+    name: 'lrp-epsilon',
+    short: 'LRP-e',
+    title: 'LRP-ε',
+    summary:
+      'relevance by the ε-rule at every layer (ε = 0: LRP-0, Gradient × Input on bias-free ReLU nets)',
+  },
   (o) => ({ conv: epsilon(o.epsilon), dense: epsilon(o.epsilon), stabilizer: STABILIZER }),
-  { epsilon: { type: 'number', help: "the ε-rule's stabilizer (Zennit's 1e-6; 0 is LRP-0)", default: STABILIZER } });
-export const lrpEpsilonPlusFlatMethod = lrpMethod({ name: 'lrp-epsilon-plus-flat', short: 'LRP+flat', title: 'LRP EpsilonPlusFlat', summary: 'LRP: flat on the first layer, z⁺ on convolutions, ε on dense layers (Zennit)' }, () => COMPOSITES['epsilon-plus-flat']);
-export const lrpEpsilonGammaBoxMethod = lrpMethod({ name: 'lrp-epsilon-gamma-box', short: 'LRP-gbox', title: 'LRP EpsilonGammaBox', summary: 'LRP: z^B on the first convolution, γ = 0.25 on the others, ε on dense layers (Zennit)' }, () => COMPOSITES['epsilon-gamma-box']);
-export const lrpAlpha2Beta1Method = lrpMethod({ name: 'lrp-alpha2-beta1', short: 'LRP-a2b1', title: 'LRP EpsilonAlpha2Beta1', summary: 'LRP: α2β1 on convolutions, ε on dense layers (Zennit)' }, () => COMPOSITES['alpha2-beta1']);
+  {
+    epsilon: {
+      type: 'number',
+      help: "the ε-rule's stabilizer (Zennit's 1e-6; 0 is LRP-0)",
+      default: STABILIZER,
+    },
+  },
+);
+export const lrpEpsilonPlusFlatMethod = lrpMethod(
+  {
+    name: 'lrp-epsilon-plus-flat',
+    short: 'LRP+flat',
+    title: 'LRP EpsilonPlusFlat',
+    summary: 'LRP: flat on the first layer, z⁺ on convolutions, ε on dense layers (Zennit)',
+  },
+  () => COMPOSITES['epsilon-plus-flat'],
+);
+export const lrpEpsilonGammaBoxMethod = lrpMethod(
+  {
+    name: 'lrp-epsilon-gamma-box',
+    short: 'LRP-gbox',
+    title: 'LRP EpsilonGammaBox',
+    summary:
+      'LRP: z^B on the first convolution, γ = 0.25 on the others, ε on dense layers (Zennit)',
+  },
+  () => COMPOSITES['epsilon-gamma-box'],
+);
+export const lrpAlpha2Beta1Method = lrpMethod(
+  {
+    name: 'lrp-alpha2-beta1',
+    short: 'LRP-a2b1',
+    title: 'LRP EpsilonAlpha2Beta1',
+    summary: 'LRP: α2β1 on convolutions, ε on dense layers (Zennit)',
+  },
+  () => COMPOSITES['alpha2-beta1'],
+);

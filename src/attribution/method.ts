@@ -88,12 +88,19 @@ export interface AttributionMethod<O extends OptionSpecs = OptionSpecs> {
   /** The options it owns: flags of `attribute`, keys of AttributeArgs.options. */
   readonly options: O;
   /** Rows each input expands to (SmoothGrad's samples, the path of integrated gradients), for the memory refusal. */
-  expands?(options: Options<O>): { readonly rows: number; readonly what: string; readonly lower: string };
+  expands?(options: Options<O>): {
+    readonly rows: number;
+    readonly what: string;
+    readonly lower: string;
+  };
   /**
    * What a sampling method holds whatever its chunking (designs, coalitions, kernel matrices), in
    * bytes, for the refusal before any work: "hsic with 100,000 designs holds 74.5 GB … — fewer --designs".
    */
-  footprint?(options: Options<O>, model: VisModel): { readonly bytes: number; readonly what: string; readonly lower: string };
+  footprint?(
+    options: Options<O>,
+    model: VisModel,
+  ): { readonly bytes: number; readonly what: string; readonly lower: string };
   /** Its noise is drawn for the whole batch, so an image's map depends on its batch-mates: the invariants' one stated exception. */
   readonly stochastic?: boolean;
   /** For metrics that divide the input out of a map (infidelity): b when the map is a gradient times (x − b). */
@@ -105,10 +112,16 @@ export interface AttributionMethod<O extends OptionSpecs = OptionSpecs> {
 export type AnyAttribution = AttributionMethod<OptionSpecs>;
 
 /** Declares a method: the options' spec types its `explain`, and the value goes into the registry as is. */
-export function defineAttribution<const O extends OptionSpecs>(m: AttributionMethod<O>): AnyAttribution {
+export function defineAttribution<const O extends OptionSpecs>(
+  m: AttributionMethod<O>,
+): AnyAttribution {
   return m as unknown as AnyAttribution;
 }
 
 /** What `method` needs that `model` lacks ("need a convolutional layer; this model has none"); null when it can explain it. */
 export const unfit = (method: AnyAttribution, model: VisModel): string | null =>
-  (method.layer && !method.layer.has(model) ? `need ${method.layer.what}; this model has none` : null) ?? method.cannot?.(model) ?? null;
+  (method.layer && !method.layer.has(model)
+    ? `need ${method.layer.what}; this model has none`
+    : null) ??
+  method.cannot?.(model) ??
+  null;

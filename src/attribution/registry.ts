@@ -6,10 +6,23 @@
  */
 import { byName } from '../errors.js';
 import { ablationCamMethod } from './ablation_cam.js';
-import { gradCamMethod, gradCamPlusPlusMethod, guidedGradCamMethod, hiResCamMethod, layerCamMethod, scoreCamMethod, xGradCamMethod } from './cams.js';
+import {
+  gradCamMethod,
+  gradCamPlusPlusMethod,
+  guidedGradCamMethod,
+  hiResCamMethod,
+  layerCamMethod,
+  scoreCamMethod,
+  xGradCamMethod,
+} from './cams.js';
 import { eigenCamMethod, eigenGradCamMethod } from './eigen_cams.js';
 import { fullGradMethod } from './fullgrad.js';
-import { deconvnetMethod, guidedMethod, integratedGradientsMethod, saliencyMethod } from './gradients.js';
+import {
+  deconvnetMethod,
+  guidedMethod,
+  integratedGradientsMethod,
+  saliencyMethod,
+} from './gradients.js';
 import { ablationMethod } from './ablation.js';
 import { deepLiftMethod, deepShapMethod, gradientShapMethod } from './deeplift.js';
 import { hsicMethod } from './hsic.js';
@@ -18,7 +31,12 @@ import { limeMethod } from './lime.js';
 import { riseMethod } from './rise.js';
 import { sobolMethod } from './sobol.js';
 import { gradientInputMethod, occlusionMethod } from './input_methods.js';
-import { lrpAlpha2Beta1Method, lrpEpsilonGammaBoxMethod, lrpEpsilonMethod, lrpEpsilonPlusFlatMethod } from './lrp.js';
+import {
+  lrpAlpha2Beta1Method,
+  lrpEpsilonGammaBoxMethod,
+  lrpEpsilonMethod,
+  lrpEpsilonPlusFlatMethod,
+} from './lrp.js';
 import type { AnyAttribution } from './method.js';
 import { smoothGrad2Method, smoothGradMethod, varGradMethod } from './noise_tunnel.js';
 import { attentionMethod } from './attention.js';

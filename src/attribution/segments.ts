@@ -19,8 +19,18 @@ export interface Segmentation {
 }
 
 export const FEATURE_OPTIONS = {
-  features: { type: 'string', help: 'interpretable features: SLIC superpixels or a square grid (--feature-mask PNG: your own)', choices: ['slic', 'grid'], default: 'slic' },
-  segments: { type: 'int', min: 1, help: 'about how many features (SLIC segments, or grid cells)', default: 50 },
+  features: {
+    type: 'string',
+    help: 'interpretable features: SLIC superpixels or a square grid (--feature-mask PNG: your own)',
+    choices: ['slic', 'grid'],
+    default: 'slic',
+  },
+  segments: {
+    type: 'int',
+    min: 1,
+    help: 'about how many features (SLIC segments, or grid cells)',
+    default: 50,
+  },
 } as const satisfies OptionSpecs;
 
 /** Labels renumbered 0… in order of first appearance. */
@@ -36,12 +46,20 @@ export function renumber(raw: ArrayLike<number>): Segmentation {
 
 export function gridSegments(h: number, w: number, cells: number): Segmentation {
   const g = Math.max(1, Math.min(Math.ceil(Math.sqrt(cells)), h, w));
-  return renumber(Array.from({ length: h * w }, (_, p) => Math.floor((Math.floor(p / w) * g) / h) * g + Math.floor(((p % w) * g) / w)));
+  return renumber(
+    Array.from(
+      { length: h * w },
+      (_, p) => Math.floor((Math.floor(p / w) * g) / h) * g + Math.floor(((p % w) * g) / w),
+    ),
+  );
 }
 
 /** A caller's label map checked against the input's size. */
 export function maskSegments(mask: ArrayLike<number>, h: number, w: number): Segmentation {
-  if (mask.length !== h * w) throw new DeepvisError(`the feature mask has ${mask.length} labels; the input has ${h}×${w} = ${h * w} pixels`);
+  if (mask.length !== h * w)
+    throw new DeepvisError(
+      `the feature mask has ${mask.length} labels; the input has ${h}×${w} = ${h * w} pixels`,
+    );
   return renumber(mask);
 }
 
@@ -57,19 +75,29 @@ function lab(r: number, g: number, b: number): [number, number, number] {
 }
 
 /** SLIC of one image [H, W, C] with values in `range`. */
-export function slic(image: ArrayLike<number>, h: number, w: number, c: number, range: readonly [number, number], segments: number, compactness = 10): Segmentation {
+export function slic(
+  image: ArrayLike<number>,
+  h: number,
+  w: number,
+  c: number,
+  range: readonly [number, number],
+  segments: number,
+  compactness = 10,
+): Segmentation {
   const [lo, hi] = range;
   const unit = (v: number) => Math.min(1, Math.max(0, (v - lo) / (hi - lo || 1)));
   const k = Math.max(1, Math.min(segments, h * w));
   const dims = c === 3 ? 3 : 1;
   const col = new Float64Array(h * w * dims);
   for (let p = 0; p < h * w; p++) {
-    if (dims === 3) col.set(lab(unit(image[p * c]), unit(image[p * c + 1]), unit(image[p * c + 2])), p * 3);
+    if (dims === 3)
+      col.set(lab(unit(image[p * c]), unit(image[p * c + 1]), unit(image[p * c + 2])), p * 3);
     else col[p] = 100 * unit(image[p * c]);
   }
   const step = Math.sqrt((h * w) / k);
   const centres: number[][] = [];
-  for (let y = step / 2; y < h; y += step) for (let x = step / 2; x < w; x += step) centres.push(seed(Math.floor(y), Math.floor(x)));
+  for (let y = step / 2; y < h; y += step)
+    for (let x = step / 2; x < w; x += step) centres.push(seed(Math.floor(y), Math.floor(x)));
   const labels = new Int32Array(h * w).fill(-1);
   const dist = new Float64Array(h * w);
   const m2 = (compactness / step) ** 2;
@@ -78,7 +106,11 @@ export function slic(image: ArrayLike<number>, h: number, w: number, c: number, 
     centres.forEach((ctr, j) => {
       const [cy, cx] = [ctr[dims], ctr[dims + 1]];
       for (let y = Math.max(0, Math.floor(cy - step)); y < Math.min(h, Math.ceil(cy + step)); y++) {
-        for (let x = Math.max(0, Math.floor(cx - step)); x < Math.min(w, Math.ceil(cx + step)); x++) {
+        for (
+          let x = Math.max(0, Math.floor(cx - step));
+          x < Math.min(w, Math.ceil(cx + step));
+          x++
+        ) {
           const p = y * w + x;
           let d = ((y - cy) ** 2 + (x - cx) ** 2) * m2;
           for (let q = 0; q < dims; q++) d += (col[p * dims + q] - ctr[q]) ** 2;
@@ -94,7 +126,9 @@ export function slic(image: ArrayLike<number>, h: number, w: number, c: number, 
       s[dims + 1] += p % w;
       s[dims + 2]++;
     }
-    sums.forEach((s, j) => { if (s[dims + 2] > 0) centres[j] = Array.from(s.subarray(0, dims + 2), (v) => v / s[dims + 2]); });
+    sums.forEach((s, j) => {
+      if (s[dims + 2] > 0) centres[j] = Array.from(s.subarray(0, dims + 2), (v) => v / s[dims + 2]);
+    });
   }
   return connected(labels, h, w, (h * w) / centres.length / 4);
 
@@ -102,13 +136,17 @@ export function slic(image: ArrayLike<number>, h: number, w: number, c: number, 
   function seed(y: number, x: number): number[] {
     let best = [y, x];
     let low = Infinity;
-    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-      const [yy, xx] = [y + dy, x + dx];
-      if (yy < 1 || xx < 1 || yy >= h - 1 || xx >= w - 1) continue;
-      let g = 0;
-      for (let q = 0; q < dims; q++) g += (col[(yy * w + xx + 1) * dims + q] - col[(yy * w + xx - 1) * dims + q]) ** 2 + (col[((yy + 1) * w + xx) * dims + q] - col[((yy - 1) * w + xx) * dims + q]) ** 2;
-      if (g < low) [low, best] = [g, [yy, xx]];
-    }
+    for (let dy = -1; dy <= 1; dy++)
+      for (let dx = -1; dx <= 1; dx++) {
+        const [yy, xx] = [y + dy, x + dx];
+        if (yy < 1 || xx < 1 || yy >= h - 1 || xx >= w - 1) continue;
+        let g = 0;
+        for (let q = 0; q < dims; q++)
+          g +=
+            (col[(yy * w + xx + 1) * dims + q] - col[(yy * w + xx - 1) * dims + q]) ** 2 +
+            (col[((yy + 1) * w + xx) * dims + q] - col[((yy - 1) * w + xx) * dims + q]) ** 2;
+        if (g < low) [low, best] = [g, [yy, xx]];
+      }
     const p = best[0] * w + best[1];
     return [...Array.from(col.subarray(p * dims, (p + 1) * dims)), best[0], best[1]];
   }
@@ -128,7 +166,12 @@ function connected(labels: Int32Array, h: number, w: number, min: number): Segme
     while (stack.length) {
       const p = stack.pop()!;
       const [y, x] = [Math.floor(p / w), p % w];
-      for (const q of [x > 0 ? p - 1 : -1, x < w - 1 ? p + 1 : -1, y > 0 ? p - w : -1, y < h - 1 ? p + w : -1]) {
+      for (const q of [
+        x > 0 ? p - 1 : -1,
+        x < w - 1 ? p + 1 : -1,
+        y > 0 ? p - w : -1,
+        y < h - 1 ? p + w : -1,
+      ]) {
         if (q < 0) continue;
         if (out[q] >= 0 && out[q] !== next) adjacent = out[q];
         if (out[q] < 0 && labels[q] === labels[start]) {

@@ -16,7 +16,10 @@ const BITS = 30;
 
 /** Points 1…n of the unscrambled Sobol' sequence in `dims` dimensions (Joe & Kuo's direction numbers), [n × dims] row-major. */
 export function sobolPoints(dims: number, n: number): Float64Array {
-  if (dims > SOBOL_POLY.length) throw new DeepvisError(`the Sobol' sequence here has ${SOBOL_POLY.length} dimensions; ${dims} were asked for (a smaller --grid)`);
+  if (dims > SOBOL_POLY.length)
+    throw new DeepvisError(
+      `the Sobol' sequence here has ${SOBOL_POLY.length} dimensions; ${dims} were asked for (a smaller --grid)`,
+    );
   const v = Array.from({ length: dims }, (_, d) => {
     const dir = new Uint32Array(BITS);
     if (d === 0) {
@@ -48,7 +51,12 @@ export function sobolPoints(dims: number, n: number): Float64Array {
 }
 
 /** Scores of masks given as cell values (rows × g², in [0, 1]) upsampled to the image by nearest neighbour. */
-export function gridMaskScores(job: ImageJob, g: number, cells: Float64Array, rows: number): Float32Array {
+export function gridMaskScores(
+  job: ImageJob,
+  g: number,
+  cells: Float64Array,
+  rows: number,
+): Float32Array {
   const { h, w, c, pixels, base } = job;
   const of = nearestCells(g, h, w);
   return job.score(rows, (r, dst) => {
@@ -79,7 +87,10 @@ export function sobolIndices(job: ImageJob, g: number, designs: number): Float64
   const f = gridMaskScores(job, g, cells, rows);
   const fa = f.subarray(0, designs);
   const mean = fa.reduce((s, v) => s + v, 0) / designs;
-  const variance = Math.max(fa.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(designs - 1, 1), 1e-12);
+  const variance = Math.max(
+    fa.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(designs - 1, 1),
+    1e-12,
+  );
   return Float64Array.from({ length: d }, (_, i) => {
     let sum = 0;
     for (let j = 0; j < designs; j++) sum += (fa[j] - f[(2 + i) * designs + j]) ** 2;
@@ -88,16 +99,32 @@ export function sobolIndices(job: ImageJob, g: number, designs: number): Float64
 }
 
 export const sobolMethod = defineAttribution({
-  name: 'sobol', title: 'Sobol attribution', short: 'Sobol', paper: 'Fel et al. 2021', summary: "each grid cell's total-order Sobol' index of the score under random masks (Jansen)",
-  signed: false, display: 'heat', access: 'forward',
+  name: 'sobol',
+  title: 'Sobol attribution',
+  short: 'Sobol',
+  paper: 'Fel et al. 2021',
+  summary: "each grid cell's total-order Sobol' index of the score under random masks (Jansen)",
+  signed: false,
+  display: 'heat',
+  access: 'forward',
   options: {
     grid: { type: 'int', min: 1, help: 'cells per side (Xplique: 8)', default: 8 },
-    designs: { type: 'int', min: 2, help: "Sobol' designs, a power of two (Xplique: 32)", default: 32 },
+    designs: {
+      type: 'int',
+      min: 2,
+      help: "Sobol' designs, a power of two (Xplique: 32)",
+      default: 32,
+    },
   },
-  footprint: (o) => ({ bytes: o.designs * (o.grid ** 2 + 2) * (8 * o.grid ** 2 + 4), what: `with ${o.designs} designs on a ${o.grid}×${o.grid} grid`, lower: 'fewer --designs or a smaller --grid' }),
+  footprint: (o) => ({
+    bytes: o.designs * (o.grid ** 2 + 2) * (8 * o.grid ** 2 + 4),
+    what: `with ${o.designs} designs on a ${o.grid}×${o.grid} grid`,
+    lower: 'fewer --designs or a smaller --grid',
+  }),
   explain: (ctx) => {
     const { grid: g, designs } = ctx.options;
-    if ((designs & (designs - 1)) !== 0) throw new DeepvisError(`sobol's --designs must be a power of two; got ${designs}`);
+    if ((designs & (designs - 1)) !== 0)
+      throw new DeepvisError(`sobol's --designs must be a power of two; got ${designs}`);
     return perImage(ctx, (job) => bicubic(sobolIndices(job, g, designs), g, g, job.h, job.w));
   },
 });

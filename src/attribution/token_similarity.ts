@@ -20,18 +20,36 @@ export function tokenQuery(text: string, layer: LayerInfo): TokenQuery {
   if (q === 'cls') return 'cls';
   if (q === 'center') return [Math.floor(w / 2), Math.floor(h / 2)];
   const m = /^(\d+),(\d+)$/.exec(q);
-  if (!m) throw new DeepvisError(`--query takes cls, center or a patch x,y of the ${w}×${h} grid; got '${text}'`);
+  if (!m)
+    throw new DeepvisError(
+      `--query takes cls, center or a patch x,y of the ${w}×${h} grid; got '${text}'`,
+    );
   return [Number(m[1]), Number(m[2])];
 }
 
 export const tokenSimilarityMethod = defineAttribution({
-  name: 'token-similarity', title: 'patch-token similarity', short: 'sim', paper: 'Caron et al. 2021',
-  summary: "cosine similarity of a layer's patch tokens to the class token or a chosen patch (DINO's picture; not target-specific)",
-  idea:
-    "Every patch token of a hidden layer is compared with one query token, the class token or a chosen patch, by cosine similarity, and the similarities are laid out on the input. It explains no class score: it shows what the layer groups with the query, on a self-supervised model the object the query patch lies on.",
-  signed: true, display: 'heat', access: 'forward', readings: ['unit'], layer: SPATIAL_LAYER,
+  name: 'token-similarity',
+  title: 'patch-token similarity',
+  short: 'sim',
+  paper: 'Caron et al. 2021',
+  summary:
+    "cosine similarity of a layer's patch tokens to the class token or a chosen patch (DINO's picture; not target-specific)",
+  idea: 'Every patch token of a hidden layer is compared with one query token, the class token or a chosen patch, by cosine similarity, and the similarities are laid out on the input. It explains no class score: it shows what the layer groups with the query, on a self-supervised model the object the query patch lies on.',
+  signed: true,
+  display: 'heat',
+  access: 'forward',
+  readings: ['unit'],
+  layer: SPATIAL_LAYER,
   options: {
-    query: { type: 'string', help: "the query token: cls, center or a grid position x,y (auto: the class token where there is one)", default: 'auto' },
+    query: {
+      type: 'string',
+      help: 'the query token: cls, center or a grid position x,y (auto: the class token where there is one)',
+      default: 'auto',
+    },
   },
-  explain: ({ model, x, options, layer }) => heatExplanation(tokenSimilarity(model, x, layer!, tokenQuery(options.query, layer!)), x.shape[3]),
+  explain: ({ model, x, options, layer }) =>
+    heatExplanation(
+      tokenSimilarity(model, x, layer!, tokenQuery(options.query, layer!)),
+      x.shape[3],
+    ),
 });

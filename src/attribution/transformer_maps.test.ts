@@ -20,7 +20,18 @@ function digitRatio(map: tf.Tensor3D, x: tf.Tensor4D): number {
   const r = tf.tidy(() => {
     const on = x.squeeze([3]).greater(0.3).cast('float32');
     const off = tf.sub(1, on);
-    return map.mul(on).sum([1, 2]).div(on.sum([1, 2])).div(map.mul(off).sum([1, 2]).div(off.sum([1, 2])).add(1e-9)).dataSync();
+    return map
+      .mul(on)
+      .sum([1, 2])
+      .div(on.sum([1, 2]))
+      .div(
+        map
+          .mul(off)
+          .sum([1, 2])
+          .div(off.sum([1, 2]))
+          .add(1e-9),
+      )
+      .dataSync();
   });
   return [...r].sort((a, b) => a - b)[r.length >> 1];
 }
@@ -45,7 +56,11 @@ describe('transformer maps on a trained ViT', () => {
     const t = resolveTarget(model, x, {});
     const ratios: Record<string, number> = {};
     await noLeaks(() => {
-      for (const [name, make] of [['rollout', () => rolloutMap(model, x)], ['chefer', () => cheferMap(model, x, t)], ['attention', () => attentionMap(model, x)]] as const) {
+      for (const [name, make] of [
+        ['rollout', () => rolloutMap(model, x)],
+        ['chefer', () => cheferMap(model, x, t)],
+        ['attention', () => attentionMap(model, x)],
+      ] as const) {
         const m = make();
         assert.deepEqual(m.shape, [16, 28, 28]);
         ratios[name] = digitRatio(m, x);
@@ -59,12 +74,21 @@ describe('transformer maps on a trained ViT', () => {
   });
 
   it('refuses what has no global attention, and bad heads and blocks, in one line', async () => {
-    assert.throws(() => attentionMap(model, x, { head: 4 }), /head 4 is out of range; block vit.encoder.layers.encoder_layer_3 has heads 0–3/);
-    assert.throws(() => attentionMap(model, x, { block: 9 }), /unknown block 9; the model's blocks are 0–3/);
+    assert.throws(
+      () => attentionMap(model, x, { head: 4 }),
+      /head 4 is out of range; block vit.encoder.layers.encoder_layer_3 has heads 0–3/,
+    );
+    assert.throws(
+      () => attentionMap(model, x, { block: 9 }),
+      /unknown block 9; the model's blocks are 0–3/,
+    );
     assert.throws(() => rolloutMap(model, x, { discard: 1 }), /--discard must be in \[0, 1\)/);
     const cnn = await loadModel('test/fixtures/onnx/trained/mnist-resnet/model.onnx');
     try {
-      assert.throws(() => rolloutMap(cnn, x), /attention rollout needs a vision transformer with global attention; this model cannot: it has no attention layers/);
+      assert.throws(
+        () => rolloutMap(cnn, x),
+        /attention rollout needs a vision transformer with global attention; this model cannot: it has no attention layers/,
+      );
     } finally {
       cnn.dispose();
     }
@@ -82,13 +106,26 @@ describe('patch-token similarity', () => {
       const layer = model.layer(model.transformer!.blocks[2].name);
       const [h, w] = layer.outputShape;
       // At the grid's own size the query patch's similarity to itself is exactly 1.
-      const grid = tf.tidy(() => tf.image.resizeBilinear(tokenSimilarity(model, x, layer, [3, 2]).expandDims(3) as tf.Tensor4D, [h, w]).squeeze([3]));
+      const grid = tf.tidy(() =>
+        tf.image
+          .resizeBilinear(tokenSimilarity(model, x, layer, [3, 2]).expandDims(3) as tf.Tensor4D, [
+            h,
+            w,
+          ])
+          .squeeze([3]),
+      );
       const v = grid.arraySync() as number[][][];
-      assert.ok(Math.abs(v[0][2][3] - 1) < 0.05 && Math.abs(v[1][2][3] - 1) < 0.05, `${v[0][2][3]} ${v[1][2][3]}`);
+      assert.ok(
+        Math.abs(v[0][2][3] - 1) < 0.05 && Math.abs(v[1][2][3] - 1) < 0.05,
+        `${v[0][2][3]} ${v[1][2][3]}`,
+      );
       assert.ok(grid.max().dataSync()[0] <= 1 + 1e-5 && grid.min().dataSync()[0] >= -1 - 1e-5);
       const cls = tokenSimilarity(model, x, layer, 'cls');
       assert.deepEqual(cls.shape, [2, 28, 28]);
-      assert.throws(() => tokenSimilarity(model, x, layer, [7, 0]), /query patch 7,0 is outside the 7×7 grid/);
+      assert.throws(
+        () => tokenSimilarity(model, x, layer, [7, 0]),
+        /query patch 7,0 is outside the 7×7 grid/,
+      );
       tf.dispose([x, grid, cls]);
     } finally {
       model.dispose();

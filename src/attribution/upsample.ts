@@ -20,19 +20,30 @@ function taps(from: number, to: number): Array<Array<[number, number]>> {
     const src = ((o + 0.5) * from) / to - 0.5;
     const base = Math.floor(src);
     const ws: Array<[number, number]> = [];
-    for (let k = -1; k <= 2; k++) ws.push([Math.min(from - 1, Math.max(0, base + k)), cubic(src - (base + k))]);
+    for (let k = -1; k <= 2; k++)
+      ws.push([Math.min(from - 1, Math.max(0, base + k)), cubic(src - (base + k))]);
     const sum = ws.reduce((s, [, v]) => s + v, 0);
     return ws.map(([i, v]) => [i, v / sum] as [number, number]);
   });
 }
 
 /** A [h, w] map resized to [H, W] bicubically. */
-export function bicubic(map: ArrayLike<number>, h: number, w: number, H: number, W: number): Float32Array {
+export function bicubic(
+  map: ArrayLike<number>,
+  h: number,
+  w: number,
+  H: number,
+  W: number,
+): Float32Array {
   const [ty, tx] = [taps(h, H), taps(w, W)];
   const rows = new Float64Array(h * W);
-  for (let y = 0; y < h; y++) for (let x = 0; x < W; x++) rows[y * W + x] = tx[x].reduce((s, [i, v]) => s + v * map[y * w + i], 0);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < W; x++)
+      rows[y * W + x] = tx[x].reduce((s, [i, v]) => s + v * map[y * w + i], 0);
   const out = new Float32Array(H * W);
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) out[y * W + x] = ty[y].reduce((s, [i, v]) => s + v * rows[i * W + x], 0);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++)
+      out[y * W + x] = ty[y].reduce((s, [i, v]) => s + v * rows[i * W + x], 0);
   return out;
 }
 

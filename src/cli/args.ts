@@ -30,16 +30,25 @@ export interface Parsed<S extends FlagSpecs = FlagSpecs> {
 export function parseIntList(text: string, name: string): number[] {
   const parts: Array<[number, number, string]> = [];
   let total = 0;
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^(-?\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new DeepvisError(`--${name}: '${printable(part)}' is not a number or a range like 0-63`);
+    if (!m)
+      throw new DeepvisError(
+        `--${name}: '${printable(part)}' is not a number or a range like 0-63`,
+      );
     const a = Number(m[1]);
     const b = m[2] != null ? Number(m[2]) : a;
-    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b)) throw new DeepvisError(`--${name}: ${part} is too large a number`);
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b))
+      throw new DeepvisError(`--${name}: ${part} is too large a number`);
     if (b < a) throw new DeepvisError(`--${name}: range ${part} runs backwards`);
     total += b - a + 1;
     if (total > MAX_LIST_ENTRIES) {
-      throw new DeepvisError(`--${name} lists ${total > b - a + 1 ? 'more than ' : ''}${(b - a + 1).toLocaleString('en')} entries${total > b - a + 1 ? ' in all' : ''}; the limit is ${MAX_LIST_ENTRIES.toLocaleString('en')}`);
+      throw new DeepvisError(
+        `--${name} lists ${total > b - a + 1 ? 'more than ' : ''}${(b - a + 1).toLocaleString('en')} entries${total > b - a + 1 ? ' in all' : ''}; the limit is ${MAX_LIST_ENTRIES.toLocaleString('en')}`,
+      );
     }
     parts.push([a, b, part]);
   }
@@ -58,7 +67,8 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
       return raw;
     case 'int': {
       const v = Number(raw);
-      if (!Number.isSafeInteger(v)) throw new DeepvisError(`--${name} must be an integer; got '${raw}'`);
+      if (!Number.isSafeInteger(v))
+        throw new DeepvisError(`--${name} must be an integer; got '${raw}'`);
       return v;
     }
     case 'number': {
@@ -73,7 +83,8 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
     case 'numbers':
     case 'range': {
       const v = raw.split(',').map(Number);
-      if (v.some((x) => !Number.isFinite(x))) throw new DeepvisError(`--${name} must be numbers separated by commas; got '${raw}'`);
+      if (v.some((x) => !Number.isFinite(x)))
+        throw new DeepvisError(`--${name} must be numbers separated by commas; got '${raw}'`);
       if (spec.type === 'range' && (v.length !== 2 || v[0] >= v[1])) {
         throw new DeepvisError(`--${name} must be LO,HI with LO < HI; got '${raw}'`);
       }
@@ -96,7 +107,11 @@ export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S
     const name = arg.slice(2, eq > 0 ? eq : undefined);
     const spec = specs[name];
     if (!spec) {
-      throw new DeepvisError(`unknown option --${name}; known: ${Object.keys(specs).map((k) => '--' + k).join(' ')}`);
+      throw new DeepvisError(
+        `unknown option --${name}; known: ${Object.keys(specs)
+          .map((k) => '--' + k)
+          .join(' ')}`,
+      );
     }
     let raw: string;
     if (eq > 0) raw = arg.slice(eq + 1);
@@ -106,13 +121,17 @@ export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S
       raw = argv[++i];
     }
     const value = convert(name, spec, raw);
-    if (spec.min != null && typeof value === 'number' && !(value >= spec.min)) throw new DeepvisError(`--${name} must be at least ${spec.min}`);
+    if (spec.min != null && typeof value === 'number' && !(value >= spec.min))
+      throw new DeepvisError(`--${name} must be at least ${spec.min}`);
     flags[name] = value;
     given.add(name);
   }
   for (const [name, spec] of Object.entries(specs)) {
     if (name in flags || spec.default === undefined) continue;
-    flags[name] = typeof spec.default === 'string' && spec.type !== 'string' ? convert(name, spec, spec.default) : spec.default;
+    flags[name] =
+      typeof spec.default === 'string' && spec.type !== 'string'
+        ? convert(name, spec, spec.default)
+        : spec.default;
   }
   return { flags: flags as Flags<S>, positional, given };
 }
@@ -120,7 +139,10 @@ export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S
 /** One help line per flag: name, help, choices, default. */
 export function flagLines(specs: FlagSpecs): string[] {
   return Object.entries(specs).map(([name, s]) => {
-    const def = s.default !== undefined ? ` (default ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})` : '';
+    const def =
+      s.default !== undefined
+        ? ` (default ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)})`
+        : '';
     const choices = s.choices ? ` [${s.choices.join('|')}]` : '';
     return `  --${name.padEnd(16)} ${s.help}${choices}${def}`;
   });
@@ -131,7 +153,11 @@ export function usage(command: string, synopsis: string, specs: FlagSpecs): stri
 }
 
 /** The flag's value, refused in one line when not given. */
-export function required<T = never, F extends object = Record<string, unknown>, K extends keyof F & string = keyof F & string>(flags: F, name: K): [T] extends [never] ? NonNullable<F[K]> : T {
+export function required<
+  T = never,
+  F extends object = Record<string, unknown>,
+  K extends keyof F & string = keyof F & string,
+>(flags: F, name: K): [T] extends [never] ? NonNullable<F[K]> : T {
   const v = (flags as Record<string, unknown>)[name];
   if (v === undefined) throw new DeepvisError(`--${name} is required`);
   return v as [T] extends [never] ? NonNullable<F[K]> : T;
@@ -146,7 +172,11 @@ export function positive<F extends object>(flags: F, ...names: Array<keyof F & s
 }
 
 /** An --units value for a layer of `count` units: the list, every unit for 'all', else the first `first`. */
-export function unitList(value: number[] | 'all' | undefined, count: number, first = count): number[] {
+export function unitList(
+  value: number[] | 'all' | undefined,
+  count: number,
+  first = count,
+): number[] {
   if (value === 'all') return Array.from({ length: count }, (_, u) => u);
   return value ?? Array.from({ length: Math.min(first, count) }, (_, u) => u);
 }

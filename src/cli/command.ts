@@ -4,7 +4,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { initEngine, type BackendName, type EngineInfo } from '../engine/backend.js';
-import { GRADIENT_ENGINES, parseGradientEngine, type GradientEngineChoice } from '../engine/gradient_engine.js';
+import {
+  GRADIENT_ENGINES,
+  parseGradientEngine,
+  type GradientEngineChoice,
+} from '../engine/gradient_engine.js';
 import { patchModeFrom } from '../engine/patches.js';
 import { onnxRuntimeMissing } from '../engine/onnxruntime.js';
 import { loadModel } from '../io/model_files.js';
@@ -18,7 +22,12 @@ import { DeepvisError, printable } from '../errors.js';
 import { parseArgs, required, type Flags, type FlagSpecs } from './args.js';
 
 export const ENGINE_FLAGS = {
-  backend: { type: 'string', help: 'compute backend', choices: ['wasm', 'cpu', 'tensorflow'], default: 'wasm' },
+  backend: {
+    type: 'string',
+    help: 'compute backend',
+    choices: ['wasm', 'cpu', 'tensorflow'],
+    default: 'wasm',
+  },
   seed: { type: 'int', help: 'random seed', default: 0 },
   quiet: { type: 'bool', help: 'no progress output' },
   gradients: {
@@ -30,18 +39,48 @@ export const ENGINE_FLAGS = {
 
 export const MODEL_FLAGS = {
   model: { type: 'string', help: 'model directory or model.json' },
-  'input-range': { type: 'range', help: "pixel range the model expects, e.g. 0,255 (overrides the model's)" },
-  'channel-order': { type: 'string', help: 'channel order of the input', choices: ['gray', 'rgb', 'bgr'] },
-  'input-shape': { type: 'numbers', help: 'image shape H,W,C for models with flat input or a symbolic input size' },
-  mean: { type: 'numbers', help: 'per-channel mean the model subtracts, in input-range units (ImageNet: 0.485,0.456,0.406)' },
-  std: { type: 'numbers', help: 'per-channel std the model divides by (ImageNet: 0.229,0.224,0.225)' },
-  tokens: { type: 'string', help: "a transformer's token layout, e.g. prefix=1,grid=14x14 (class token + 14×14 patches), when deepvis cannot infer it" },
-  fit: { type: 'string', help: "how an input image of another size or aspect is fitted: 'cover' (scale and centre-crop) or 'pad' (scale and pad with black)", choices: ['cover', 'pad'], default: 'cover' },
-  labels: { type: 'string', help: 'class names: a file with one name a line, or a JSON list (overrides the model\'s and deepvis.json\'s)' },
+  'input-range': {
+    type: 'range',
+    help: "pixel range the model expects, e.g. 0,255 (overrides the model's)",
+  },
+  'channel-order': {
+    type: 'string',
+    help: 'channel order of the input',
+    choices: ['gray', 'rgb', 'bgr'],
+  },
+  'input-shape': {
+    type: 'numbers',
+    help: 'image shape H,W,C for models with flat input or a symbolic input size',
+  },
+  mean: {
+    type: 'numbers',
+    help: 'per-channel mean the model subtracts, in input-range units (ImageNet: 0.485,0.456,0.406)',
+  },
+  std: {
+    type: 'numbers',
+    help: 'per-channel std the model divides by (ImageNet: 0.229,0.224,0.225)',
+  },
+  tokens: {
+    type: 'string',
+    help: "a transformer's token layout, e.g. prefix=1,grid=14x14 (class token + 14×14 patches), when deepvis cannot infer it",
+  },
+  fit: {
+    type: 'string',
+    help: "how an input image of another size or aspect is fitted: 'cover' (scale and centre-crop) or 'pad' (scale and pad with black)",
+    choices: ['cover', 'pad'],
+    default: 'cover',
+  },
+  labels: {
+    type: 'string',
+    help: "class names: a file with one name a line, or a JSON list (overrides the model's and deepvis.json's)",
+  },
 } as const satisfies FlagSpecs;
 
 export async function engineFrom(flags: Record<string, unknown>): Promise<EngineInfo> {
-  const gradients = parseGradientEngine((flags.gradients as string | undefined) ?? process.env.DEEPVIS_GRADIENTS, flags.gradients ? '--gradients' : 'DEEPVIS_GRADIENTS');
+  const gradients = parseGradientEngine(
+    (flags.gradients as string | undefined) ?? process.env.DEEPVIS_GRADIENTS,
+    flags.gradients ? '--gradients' : 'DEEPVIS_GRADIENTS',
+  );
   return startEngine(flags.backend as BackendName, gradients);
 }
 
@@ -56,13 +95,22 @@ function memoryFromEnv(mb: string | undefined): number | undefined {
  * adds an uncaughtException handler that rethrows (Node then exits 7 with a stack trace) and an
  * unhandledRejection one; the CLI's last-resort handler must decide the exit code instead.
  */
-export async function startEngine(backend: BackendName = 'wasm', gradients?: GradientEngineChoice): Promise<EngineInfo> {
+export async function startEngine(
+  backend: BackendName = 'wasm',
+  gradients?: GradientEngineChoice,
+): Promise<EngineInfo> {
   const emitter = process as unknown as NodeJS.EventEmitter;
   const events = ['uncaughtException', 'unhandledRejection'];
   const before = events.map((e) => new Set(emitter.listeners(e)));
-  const info = await initEngine({ backend, gradients, patches: patchModeFrom(process.env.DEEPVIS_ENGINE), memoryBudget: memoryFromEnv(process.env.DEEPVIS_MEMORY_MB) });
+  const info = await initEngine({
+    backend,
+    gradients,
+    patches: patchModeFrom(process.env.DEEPVIS_ENGINE),
+    memoryBudget: memoryFromEnv(process.env.DEEPVIS_MEMORY_MB),
+  });
   events.forEach((e, i) => {
-    for (const l of emitter.listeners(e)) if (!before[i].has(l)) emitter.off(e, l as (...args: unknown[]) => void);
+    for (const l of emitter.listeners(e))
+      if (!before[i].has(l)) emitter.off(e, l as (...args: unknown[]) => void);
   });
   return info;
 }
@@ -75,7 +123,9 @@ export function openOutput(dir: string | undefined, flag = '--out'): Promise<Out
 export function overridesFrom(flags: Record<string, unknown>): InputOverrides {
   const shape = flags['input-shape'] as number[] | undefined;
   if (shape && (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d <= 0))) {
-    throw new DeepvisError(`--input-shape must be H,W,C (three positive integers); got ${shape.join(',')}`);
+    throw new DeepvisError(
+      `--input-shape must be H,W,C (three positive integers); got ${shape.join(',')}`,
+    );
   }
   return {
     range: flags['input-range'] as [number, number] | undefined,
@@ -87,9 +137,15 @@ export function overridesFrom(flags: Record<string, unknown>): InputOverrides {
   };
 }
 
-export async function modelFrom(flags: Record<string, unknown>, positional?: string): Promise<VisModel> {
+export async function modelFrom(
+  flags: Record<string, unknown>,
+  positional?: string,
+): Promise<VisModel> {
   const path = (flags.model as string | undefined) ?? positional;
-  if (!path) throw new DeepvisError('--model is required (a model directory, model.json, .onnx, .h5 or .keras file)');
+  if (!path)
+    throw new DeepvisError(
+      '--model is required (a model directory, model.json, .onnx, .h5 or .keras file)',
+    );
   inputFitting.mode = (flags.fit as FitMode | undefined) ?? 'cover';
   let model = await loadModel(path, overridesFrom(flags));
   const labelsFile = flags.labels as string | undefined;
@@ -100,7 +156,8 @@ export async function modelFrom(flags: Record<string, unknown>, positional?: str
     model = withLabels(model, parseLabelsFile(text, labelsFile), `--labels ${labelsFile}`);
   }
   // The first command that would use onnxruntime says once why it does not (inspect shows it too).
-  const missing = model.format === 'onnx' && model.forwardEngine === 'tfjs' ? onnxRuntimeMissing() : null;
+  const missing =
+    model.format === 'onnx' && model.forwardEngine === 'tfjs' ? onnxRuntimeMissing() : null;
   if (missing && !ortNoteSaid) process.stderr.write(`note: ${missing}\n`);
   ortNoteSaid ||= missing != null;
   noteGradientEngine(model, flags);
@@ -112,7 +169,8 @@ export async function modelFrom(flags: Record<string, unknown>, positional?: str
  * by default (onnxruntime missing, an op without a VJP) or were asked for; `inspect` says it anyway.
  */
 function noteGradientEngine(model: VisModel, flags: Record<string, unknown>): void {
-  if (model.format !== 'onnx' || model.gradientEngine !== 'tfjs' || flags.quiet || flags.json) return;
+  if (model.format !== 'onnx' || model.gradientEngine !== 'tfjs' || flags.quiet || flags.json)
+    return;
   const why = model.gradientEngineWhy ?? '';
   if (/--gradients/.test(why) || /no native engine/.test(why)) return;
   process.stderr.write(`note: gradients of this model run on tfjs: ${why}\n`);
@@ -138,13 +196,20 @@ export interface OpenedCommand<S extends FlagSpecs = FlagSpecs> {
  * anything slow), --out checked/created/locked, engine up, model loaded.
  */
 export async function openModelCommand<S extends FlagSpecs>(
-  argv: readonly string[], specs: S, check: (flags: Flags<S>, given: ReadonlySet<string>) => void = () => {},
+  argv: readonly string[],
+  specs: S,
+  check: (flags: Flags<S>, given: ReadonlySet<string>) => void = () => {},
 ): Promise<OpenedCommand<S>> {
   // --units happy,sad names classes: resolved once the model (and its class names) is loaded.
   const at = argv.findIndex((a) => a === '--units' || a.startsWith('--units='));
-  const unitText = at < 0 ? undefined : argv[at] === '--units' ? argv[at + 1] : argv[at].slice('--units='.length);
+  const unitText =
+    at < 0 ? undefined : argv[at] === '--units' ? argv[at + 1] : argv[at].slice('--units='.length);
   const named = 'units' in specs && unitText != null && namesClasses(unitText);
-  const plain = named ? argv.map((a, i) => (i === at ? '--units=0' : i === at + 1 && argv[at] === '--units' ? null : a)).filter((a): a is string => a != null) : argv;
+  const plain = named
+    ? argv
+        .map((a, i) => (i === at ? '--units=0' : i === at + 1 && argv[at] === '--units' ? null : a))
+        .filter((a): a is string => a != null)
+    : argv;
   const { flags, given } = parseArgs(plain, specs);
   const out = required<string>(flags as Record<string, unknown>, 'out');
   if (!named) check(flags, given);

@@ -28,7 +28,10 @@ export interface UnitFlags {
 export const UNIT_FLAGS = {
   layer: { type: 'string', help: 'layer name or index' },
   units: { type: 'ints', help: "units/channels, e.g. 0-63 or 1,5,9, or 'all'", default: 'all' },
-  neuron: { type: 'string', help: "one spatial neuron x,y or 'center' of a conv channel instead of its mean ('max' needs an input image)" },
+  neuron: {
+    type: 'string',
+    help: "one spatial neuron x,y or 'center' of a conv channel instead of its mean ('max' needs an input image)",
+  },
   pre: {
     type: 'string',
     help: 'optimize the pre-activation of a layer with a fused monotonic activation (auto: yes for relu, elu, sigmoid, tanh, …)',
@@ -42,15 +45,22 @@ export type UnitFlagValues = Partial<Pick<Flags<typeof UNIT_FLAGS>, 'units' | 'n
 
 export function unitsFrom(flags: UnitFlagValues, model: VisModel, layerRef: string): UnitFlags {
   const spec = flags.neuron ? parseNeuron(flags.neuron) : undefined;
-  if (spec === 'max') throw new DeepvisError("--neuron max is each image's strongest position, and this command starts from no image: use center or x,y");
+  if (spec === 'max')
+    throw new DeepvisError(
+      "--neuron max is each image's strongest position, and this command starts from no image: use center or x,y",
+    );
   const base = unitLayerOf(model, layerRef);
-  if (base.name !== model.layer(layerRef).name) console.log(`${layerRef} is a transformer block: its units are its MLP's GELU layer, ${base.name} (Ghiasi et al. 2022)`);
+  if (base.name !== model.layer(layerRef).name)
+    console.log(
+      `${layerRef} is a transformer block: its units are its MLP's GELU layer, ${base.name} (Ghiasi et al. 2022)`,
+    );
   // Same maximizer (the activation is monotonic), but no dead ReLU at the start and no saturated
   // sigmoid at the end, where the gradient vanishes and the image stops improving.
   const layer = optimizedLayer((r) => model.layer(r), base.name, flags.pre ?? 'auto');
   let neuron: [number, number] | undefined;
   if (spec === 'center') {
-    if (layer.outputShape.length !== 3) throw new DeepvisError(`--neuron needs a convolutional layer; '${base.name}' is flat`);
+    if (layer.outputShape.length !== 3)
+      throw new DeepvisError(`--neuron needs a convolutional layer; '${base.name}' is flat`);
     neuron = centreNeuron(layer);
   } else if (spec) neuron = [spec[0], spec[1]];
   const units = unitList(flags.units, layer.units);
@@ -59,10 +69,12 @@ export function unitsFrom(flags: UnitFlagValues, model: VisModel, layerRef: stri
 }
 
 /** The data set the model says it was trained on, if it says. */
-const ownDataset = (model: VisModel): string | undefined => (typeof model.metadata.dataset === 'string' ? model.metadata.dataset : undefined);
+const ownDataset = (model: VisModel): string | undefined =>
+  typeof model.metadata.dataset === 'string' ? model.metadata.dataset : undefined;
 
 /** The data set a command will read: `spec`, else the model's own; undefined when neither says. */
-export const dataSpecFor = (model: VisModel, spec?: string): string | undefined => spec ?? ownDataset(model);
+export const dataSpecFor = (model: VisModel, spec?: string): string | undefined =>
+  spec ?? ownDataset(model);
 
 /** The evaluation split of `spec` (or of the model's own data set), in the model's value range. */
 export async function evalSetFor(model: VisModel, spec?: string): Promise<ImageSet | null> {
@@ -75,23 +87,41 @@ export async function evalSetFor(model: VisModel, spec?: string): Promise<ImageS
  * An input image in the model's range and channel count: a file, or DATASET:INDEX. At the model's
  * H×W unless `nativeSize` (DeepDream works on the photo's own size).
  */
-export async function imageFrom(spec: string, model: VisModel, nativeSize = false): Promise<tf.Tensor3D> {
+export async function imageFrom(
+  spec: string,
+  model: VisModel,
+  nativeSize = false,
+): Promise<tf.Tensor3D> {
   const [h, w, c] = model.input.shape;
   const [lo, hi] = model.input.range;
   const ref = parseImageRef(spec);
   if (ref.kind === 'images') {
-    if (ref.to !== ref.from) throw new DeepvisError(`'${spec}' names ${ref.to - ref.from + 1} images; give one (${ref.set}:${ref.from})`);
+    if (ref.to !== ref.from)
+      throw new DeepvisError(
+        `'${spec}' names ${ref.to - ref.from + 1} images; give one (${ref.set}:${ref.from})`,
+      );
     const set = (await evalSetFor(model, ref.set))!;
     const i = ref.from;
-    if (i >= set.count) throw new DeepvisError(`${ref.set} has ${set.count} evaluation images; index ${i} is out of range`);
+    if (i >= set.count)
+      throw new DeepvisError(
+        `${ref.set} has ${set.count} evaluation images; index ${i} is out of range`,
+      );
     return tf.tidy(() => batchTensor(set, i, i + 1).squeeze([0]) as tf.Tensor3D);
   }
-  let target: { height: number; width: number; channels: number } = { height: h, width: w, channels: c };
+  let target: { height: number; width: number; channels: number } = {
+    height: h,
+    width: w,
+    channels: c,
+  };
   if (nativeSize) {
     // The header gives the size: the photo is decoded once, already downscaled.
     const probe = await probeImage(spec);
     const scale = Math.min(1, 512 / Math.max(probe.height, probe.width));
-    target = { height: Math.max(h, Math.round(probe.height * scale)), width: Math.max(w, Math.round(probe.width * scale)), channels: c };
+    target = {
+      height: Math.max(h, Math.round(probe.height * scale)),
+      width: Math.max(w, Math.round(probe.width * scale)),
+      channels: c,
+    };
   }
   const px = await decodeImage(spec, target, nativeSize ? 'cover' : inputFitting.mode);
   if (px.fit && !nativeSize) {
@@ -99,14 +129,23 @@ export async function imageFrom(spec: string, model: VisModel, nativeSize = fals
     if (note) console.log(`input ${note}`);
     inputFitting.record.push({ file: spec, ...px.fit, said: note });
   }
-  return tf.tidy(() => tf.tensor3d(px.data, px.shape).mul(hi - lo).add(lo) as tf.Tensor3D);
+  return tf.tidy(
+    () =>
+      tf
+        .tensor3d(px.data, px.shape)
+        .mul(hi - lo)
+        .add(lo) as tf.Tensor3D,
+  );
 }
 
 /**
  * How this command fits input files to the model (--fit, set with the model) and what was done to
  * each: said on stdout as it happens and recorded in the command's JSON (`inputFit`).
  */
-export const inputFitting: { mode: FitMode; record: Array<InputFit & { file: string; said: string | null }> } = { mode: 'cover', record: [] };
+export const inputFitting: {
+  mode: FitMode;
+  record: Array<InputFit & { file: string; said: string | null }>;
+} = { mode: 'cover', record: [] };
 
 export interface InputImages {
   /** [N, H, W, C] in the model's range. Caller disposes. */
@@ -119,7 +158,10 @@ export interface InputImages {
 
 /** Comma-separated images: files, DATASET:INDEX, or DATASET:FROM-TO (e.g. mnist:0-7). */
 export async function imagesFrom(spec: string, model: VisModel): Promise<InputImages> {
-  const parts = spec.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length === 0) throw new DeepvisError('--input is empty');
   const tensors: tf.Tensor3D[] = [];
   const names: string[] = [];
@@ -129,7 +171,10 @@ export async function imagesFrom(spec: string, model: VisModel): Promise<InputIm
       const ref = parseImageRef(part);
       if (ref.kind === 'images') {
         const set = (await evalSetFor(model, ref.set))!;
-        if (ref.to >= set.count) throw new DeepvisError(`${ref.set} has ${set.count} evaluation images; ${ref.from}-${ref.to} is out of range`);
+        if (ref.to >= set.count)
+          throw new DeepvisError(
+            `${ref.set} has ${set.count} evaluation images; ${ref.from}-${ref.to} is out of range`,
+          );
         for (let i = ref.from; i <= ref.to; i++) {
           tensors.push(tf.tidy(() => batchTensor(set, i, i + 1).squeeze([0]) as tf.Tensor3D));
           names.push(formatRef({ ...ref, from: i, to: i }));
@@ -148,18 +193,34 @@ export async function imagesFrom(spec: string, model: VisModel): Promise<InputIm
 }
 
 export const DATA_FLAGS = {
-  data: { type: 'string', help: "data set: mnist, fashion-mnist, photos (64×64 colour crops of skimage's photographs), a folder of images, or an IDX file (default: the model's own)" },
-  split: { type: 'string', help: "which images: 'eval' (the held-out split) or 'all'", choices: ['eval', 'all'], default: 'eval' },
+  data: {
+    type: 'string',
+    help: "data set: mnist, fashion-mnist, photos (64×64 colour crops of skimage's photographs), a folder of images, or an IDX file (default: the model's own)",
+  },
+  split: {
+    type: 'string',
+    help: "which images: 'eval' (the held-out split) or 'all'",
+    choices: ['eval', 'all'],
+    default: 'eval',
+  },
 } as const;
 
 /** The data set named by --data/--split in the model's range (the model's own set when not given). */
-export async function dataFrom(flags: Partial<Flags<typeof DATA_FLAGS>>, model: VisModel): Promise<{ set: ImageSet; spec: string }> {
+export async function dataFrom(
+  flags: Partial<Flags<typeof DATA_FLAGS>>,
+  model: VisModel,
+): Promise<{ set: ImageSet; spec: string }> {
   const spec = flags.data ?? ownDataset(model);
-  if (!spec) throw new DeepvisError('--data is required: the model does not say which data set it was trained on');
+  if (!spec)
+    throw new DeepvisError(
+      '--data is required: the model does not say which data set it was trained on',
+    );
   const split = await loadDataSplit(spec, model.input.shape, 0);
   const set = flags.split === 'all' ? concatSets(split.test, split.train) : split.test;
   if (set.shape.join() !== model.input.shape.join()) {
-    throw new DeepvisError(`data set '${spec}' has images [${set.shape.join(', ')}]; the model takes [${model.input.shape.join(', ')}]`);
+    throw new DeepvisError(
+      `data set '${spec}' has images [${set.shape.join(', ')}]; the model takes [${model.input.shape.join(', ')}]`,
+    );
   }
   // A data set at hand checks the value range the model is fed (a wrong --input-range flips predictions silently).
   // Once per data set and range: a command that reloads its data set does not check (or say) it twice.
@@ -169,7 +230,10 @@ export async function dataFrom(flags: Partial<Flags<typeof DATA_FLAGS>>, model: 
     const warning = checkInputRange(model, set, spec)?.warning;
     if (warning) process.stderr.write(`warning: ${printable(warning)}\n`);
   }
-  return { set: toRange(set, model.input.range), spec: formatRef({ kind: 'set', name: spec, split: flags.split === 'all' ? 'all' : 'eval' }) };
+  return {
+    set: toRange(set, model.input.range),
+    spec: formatRef({ kind: 'set', name: spec, split: flags.split === 'all' ? 'all' : 'eval' }),
+  };
 }
 
 const rangeChecked = new Set<string>();

@@ -25,12 +25,18 @@ export { bytesPerImage, floatsPerImage } from '../model/memory.js';
  * Refuses a gradient request of `batch` images through the model up to `layer` that would not fit:
  * `what` says what the batch is made of ("1000 units × 64 restarts"), `hint` which flag lowers it.
  */
-export function checkBatchMemory(model: VisModel, batch: number, o: { layer?: string; what: string; hint: string; gradients?: boolean }): void {
+export function checkBatchMemory(
+  model: VisModel,
+  batch: number,
+  o: { layer?: string; what: string; hint: string; gradients?: boolean },
+): void {
   // The process's whole peak (what it holds now, the first pass's fixed cost, the batch), as RSS will show it.
   const bytes = estimatePeak(model, batch, { layer: o.layer, gradients: o.gradients });
   const budget = memoryBudget();
   if (bytes > budget) {
-    throw new DeepvisError(`${batch.toLocaleString('en')} images in one batch (${o.what}) need about ${formatBytes(bytes)}; the limit is ${formatBytes(budget)} — ${o.hint}`);
+    throw new DeepvisError(
+      `${batch.toLocaleString('en')} images in one batch (${o.what}) need about ${formatBytes(bytes)}; the limit is ${formatBytes(budget)} — ${o.hint}`,
+    );
   }
 }
 
@@ -38,9 +44,17 @@ export function checkBatchMemory(model: VisModel, batch: number, o: { layer?: st
 export const gridTile = (side: number) => side * Math.max(1, Math.ceil(56 / side));
 
 /** Refuses a grid picture that sharp could not encode, before the work that would fill it. */
-export function checkGridPixels(cols: number, rows: number, tileW: number, tileH: number, what: string): void {
+export function checkGridPixels(
+  cols: number,
+  rows: number,
+  tileW: number,
+  tileH: number,
+  what: string,
+): void {
   const pixels = cols * (tileW + 4) * rows * (tileH + 4 + 16);
   if (pixels > MAX_IMAGE_PIXELS) {
-    throw new DeepvisError(`${what} would be a ${cols}×${rows}-tile picture of about ${Math.round(pixels / 1e6).toLocaleString('en')} megapixels; the limit is ${Math.round(MAX_IMAGE_PIXELS / 1e6)}`);
+    throw new DeepvisError(
+      `${what} would be a ${cols}×${rows}-tile picture of about ${Math.round(pixels / 1e6).toLocaleString('en')} megapixels; the limit is ${Math.round(MAX_IMAGE_PIXELS / 1e6)}`,
+    );
   }
 }

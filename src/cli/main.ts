@@ -8,7 +8,10 @@ import { DeepvisError, printable } from '../errors.js';
 import { abortOpenOutputs } from '../io/output.js';
 
 /** A command: its run, and its help (a function of the other arguments: `maximize --method lucid --help`). */
-type Command = { run: (argv: string[]) => Promise<void>; help: string | ((argv: string[]) => string) };
+type Command = {
+  run: (argv: string[]) => Promise<void>;
+  help: string | ((argv: string[]) => string);
+};
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: () => import('./commands/inspect.js'),
@@ -39,14 +42,18 @@ async function summary(): Promise<string> {
   const { FEATURE_VIS } = await import('../methods/registry.js');
   const { ATTRIBUTIONS } = await import('../attribution/registry.js');
   const { CONCEPT_METHODS } = await import('../concepts/registry.js');
-  const list = (names: string[], sep: string) => wrap(names.join(sep), 79 - 23).join(`\n${' '.repeat(23)}`);
+  const list = (names: string[], sep: string) =>
+    wrap(names.join(sep), 79 - 23).join(`\n${' '.repeat(23)}`);
   return `deepvis — see what a neural network has learned
 
 commands:
   inspect MODEL        layer table, input needs, gradient support
   train                train a CNN, MLP, RBM, DBN or stacked (denoising, sparse) autoencoder
   maximize             synthesize what units respond to, many at once (--method):
-                       ${list(FEATURE_VIS.map((m) => m.name), ' | ')}
+                       ${list(
+                         FEATURE_VIS.map((m) => m.name),
+                         ' | ',
+                       )}
   dream                DeepDream: enhance a layer in a photo (octaves, --zoom N), or units from noise
   invert               reconstruct an image from a layer's representation (Mahendran & Vedaldi)
   filters              first-layer weights as images (RBM, autoencoder, conv kernels)
@@ -70,14 +77,20 @@ seeing units through data:
   deconv               Zeiler & Fergus deconvnet projections of a unit's top-k activations
   occlusion            slide a grey square over the input, map the drop of a class or unit
   attribute            attribution maps (--method all):
-                       ${list(ATTRIBUTIONS.map((m) => m.name), ', ')}
+                       ${list(
+                         ATTRIBUTIONS.map((m) => m.name),
+                         ', ',
+                       )}
   evaluate             which map to believe: methods × faithfulness/robustness/randomization metrics
   specificity          per-class mean activations, unimodal/bimodal units per layer (the maximising-images paper §3)
   sensitivity          activation of unit j on the optimum of unit i (Erhan et al. 2010, §6.2)
   lincomb              a unit as the weighted sum of the filters below (Lee et al.)
   embed                t-SNE / UMAP / PCA of a layer's activations with input thumbnails
   concepts             what a class is made of: concept directions at a layer (--method):
-                       ${list(CONCEPT_METHODS.map((m) => m.name), ' | ')}
+                       ${list(
+                         CONCEPT_METHODS.map((m) => m.name),
+                         ' | ',
+                       )}
 
 deepvis COMMAND --help for a command's options`;
 }
@@ -100,7 +113,8 @@ function wrap(text: string, width: number): string[] {
  * the backend starts): 'Aborted(…)', XNNPACK's status lines. Held back rather than printed, so a
  * failure is one line — the error's, with the module's own words appended when they say more.
  */
-const WASM_NOISE = /^(Aborted\(|XNN status|exiting due to exception|failed to asynchronously prepare wasm|Build with -s)/;
+const WASM_NOISE =
+  /^(Aborted\(|XNN status|exiting due to exception|failed to asynchronously prepare wasm|Build with -s)/;
 let wasmSaid: string | null = null;
 let quieted = false;
 
@@ -127,9 +141,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   return runReported(name, async () => {
-    if (!load) throw new DeepvisError(`unknown command '${name}'; known: ${Object.keys(COMMANDS).join(', ')}`);
+    if (!load)
+      throw new DeepvisError(
+        `unknown command '${name}'; known: ${Object.keys(COMMANDS).join(', ')}`,
+      );
     const cmd = await load();
-    if (rest.includes('--help') || rest.includes('-h')) console.log(typeof cmd.help === 'function' ? cmd.help(rest) : cmd.help);
+    if (rest.includes('--help') || rest.includes('-h'))
+      console.log(typeof cmd.help === 'function' ? cmd.help(rest) : cmd.help);
     else await cmd.run(rest);
   });
 }
@@ -158,9 +176,10 @@ export function report(command: string, e: unknown): void {
   // and is escaped); anything else may be a multi-line dump, of which the first line says most.
   const first = (err.message || err.name || String(e)).split('\n')[0];
   const wasm = wasmSaid && !first.includes(wasmSaid) ? ` (the wasm module said: ${wasmSaid})` : '';
-  const line = e instanceof DeepvisError
-    ? err.message
-    : `internal error: ${first}${wasm}${process.env.DEEPVIS_DEBUG === '1' ? '' : ' (DEEPVIS_DEBUG=1 shows the trace)'}`;
+  const line =
+    e instanceof DeepvisError
+      ? err.message
+      : `internal error: ${first}${wasm}${process.env.DEEPVIS_DEBUG === '1' ? '' : ' (DEEPVIS_DEBUG=1 shows the trace)'}`;
   // One line whatever the message held: newlines escaped, nothing else printed after it.
   process.stderr.write(`deepvis ${printable(command)}: ${printable(line)}\n`);
   if (process.env.DEEPVIS_DEBUG === '1' && err.stack) process.stderr.write(`${err.stack}\n`);

@@ -21,9 +21,11 @@ export function methodFlags(methods: readonly MethodRow[], common: FlagSpecs): F
   const out: Record<string, FlagSpecs[string]> = {};
   for (const m of methods) {
     for (const [name, spec] of Object.entries(m.options)) {
-      if (name in common) throw new Error(`${m.name}'s option --${name} is a flag every method has`);
+      if (name in common)
+        throw new Error(`${m.name}'s option --${name} is a flag every method has`);
       const known = out[name];
-      if (known && (known.type !== spec.type || String(known.choices) !== String(spec.choices))) throw new Error(`--${name} means two things: ${m.name}'s differs from another method's`);
+      if (known && (known.type !== spec.type || String(known.choices) !== String(spec.choices)))
+        throw new Error(`--${name} means two things: ${m.name}'s differs from another method's`);
       out[name] ??= spec;
     }
   }
@@ -31,26 +33,48 @@ export function methodFlags(methods: readonly MethodRow[], common: FlagSpecs): F
 }
 
 /** Refuses a given option no chosen method owns, naming the methods that do and what the chosen ones take. */
-export function checkMethodFlags(given: ReadonlySet<string>, chosen: readonly MethodRow[], all: readonly MethodRow[]): void {
+export function checkMethodFlags(
+  given: ReadonlySet<string>,
+  chosen: readonly MethodRow[],
+  all: readonly MethodRow[],
+): void {
   for (const flag of given) {
     const owners = all.filter((m) => flag in m.options);
     if (owners.length === 0 || owners.some((m) => chosen.some((c) => c.name === m.name))) continue;
     const takes = [...new Set(chosen.flatMap((m) => Object.keys(m.options)))].map((k) => `--${k}`);
-    throw new DeepvisError(`--${flag} is an option of ${owners.map((m) => m.name).join(', ')}; --method ${chosen.map((m) => m.name).join(',')} takes ${takes.length ? takes.join(', ') : 'no options of its own'}`);
+    throw new DeepvisError(
+      `--${flag} is an option of ${owners.map((m) => m.name).join(', ')}; --method ${chosen.map((m) => m.name).join(',')} takes ${takes.length ? takes.join(', ') : 'no options of its own'}`,
+    );
   }
 }
 
 /** The method's options out of the parsed flags (the given ones and their declared defaults). */
-export function optionsOf(method: Pick<MethodRow, 'options'>, flags: Readonly<Record<string, unknown>>): OptionValues {
-  return Object.fromEntries(Object.keys(method.options).filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
+export function optionsOf(
+  method: Pick<MethodRow, 'options'>,
+  flags: Readonly<Record<string, unknown>>,
+): OptionValues {
+  return Object.fromEntries(
+    Object.keys(method.options)
+      .filter((k) => flags[k] !== undefined)
+      .map((k) => [k, flags[k]]),
+  );
 }
 
 /** The help: the common flags, then every method's own (or only `chosen`'s) under its name. */
-export function methodHelp(command: string, synopsis: string, common: FlagSpecs, methods: readonly MethodRow[], chosen?: string): string {
+export function methodHelp(
+  command: string,
+  synopsis: string,
+  common: FlagSpecs,
+  methods: readonly MethodRow[],
+  chosen?: string,
+): string {
   const shown = chosen ? methods.filter((m) => m.name === chosen) : methods;
   const sections = shown.map((m) => {
     const own = flagLines(m.options);
-    return [`--method ${m.name}: ${m.about}`, ...(own.length ? own : ['  (no options of its own)'])].join('\n');
+    return [
+      `--method ${m.name}: ${m.about}`,
+      ...(own.length ? own : ['  (no options of its own)']),
+    ].join('\n');
   });
   const more = chosen ? '' : `\n(--method NAME --help shows one method's options)`;
   return `usage: deepvis ${command} ${synopsis}\n${flagLines(common).join('\n')}\n\n${sections.join('\n\n')}${more}`;

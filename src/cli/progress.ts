@@ -28,7 +28,9 @@ export class Progress {
     if (this.tty) {
       const width = 30;
       const fill = Math.round((width * pct) / 100);
-      process.stderr.write(`\r${this.label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct}% ${secs}s ${extra}   `);
+      process.stderr.write(
+        `\r${this.label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct}% ${secs}s ${extra}   `,
+      );
     } else if (pct >= this.lastPct + 10 || done === this.total) {
       process.stderr.write(`${this.label} ${pct}% ${secs}s ${extra}\n`);
       this.lastPct = pct;
@@ -37,11 +39,15 @@ export class Progress {
 
   /** Records an early stop reported by a step (see optimize/loop.ts). */
   note(info: { stopped?: { step: number; reason: string } }): void {
-    if (info.stopped && !this.stopped) this.stopped = { step: info.stopped.step, reason: info.stopped.reason };
+    if (info.stopped && !this.stopped)
+      this.stopped = { step: info.stopped.step, reason: info.stopped.reason };
   }
 
   done(): void {
     if (!this.quiet && this.tty) process.stderr.write('\n');
-    if (this.stopped) process.stderr.write(`${this.label}: stopped at step ${this.stopped.step} of ${this.total}: ${printable(this.stopped.reason)}; the best image from the steps before is kept and written\n`);
+    if (this.stopped)
+      process.stderr.write(
+        `${this.label}: stopped at step ${this.stopped.step} of ${this.total}: ${printable(this.stopped.reason)}; the best image from the steps before is kept and written\n`,
+      );
   }
 }

@@ -13,7 +13,12 @@ import type { LayerInfo, VisModel } from '../model/types.js';
 import { imageFrom } from './inputs.js';
 
 /** The K reference vectors REF names, each `size` long. */
-export async function referencesFrom(ref: string, model: VisModel, layer: LayerInfo, size = layer.units): Promise<number[][]> {
+export async function referencesFrom(
+  ref: string,
+  model: VisModel,
+  layer: LayerInfo,
+  size = layer.units,
+): Promise<number[][]> {
   const what = `--target cosine:${ref}`;
   let vectors: number[][];
   if (/\.(npy|json)$/i.test(ref)) {
@@ -22,9 +27,14 @@ export async function referencesFrom(ref: string, model: VisModel, layer: LayerI
     });
     if (/\.npy$/i.test(ref)) {
       const a = parseNpy(bytes, ref);
-      if (a.shape.length > 2) throw new DeepvisError(`${ref} holds an array of shape (${a.shape.join(', ')}); a reference is one vector [C] or K vectors [K, C]`);
+      if (a.shape.length > 2)
+        throw new DeepvisError(
+          `${ref} holds an array of shape (${a.shape.join(', ')}); a reference is one vector [C] or K vectors [K, C]`,
+        );
       const c = a.shape[a.shape.length - 1] ?? 1;
-      vectors = Array.from({ length: a.shape.length === 2 ? a.shape[0] : 1 }, (_, k) => Array.from(a.data.subarray(k * c, (k + 1) * c)));
+      vectors = Array.from({ length: a.shape.length === 2 ? a.shape[0] : 1 }, (_, k) =>
+        Array.from(a.data.subarray(k * c, (k + 1) * c)),
+      );
     } else {
       let j: unknown;
       try {
@@ -33,7 +43,13 @@ export async function referencesFrom(ref: string, model: VisModel, layer: LayerI
         throw new DeepvisError(`${ref} is not JSON (${(e as Error).message})`);
       }
       const list = Array.isArray(j) && j.every((v) => typeof v === 'number') ? [j as number[]] : j;
-      if (!Array.isArray(list) || list.length === 0 || !list.every((v) => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)))) {
+      if (
+        !Array.isArray(list) ||
+        list.length === 0 ||
+        !list.every(
+          (v) => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)),
+        )
+      ) {
         throw new DeepvisError(`${ref} must hold a list of numbers or a list of such lists`);
       }
       vectors = list as number[][];
@@ -41,17 +57,25 @@ export async function referencesFrom(ref: string, model: VisModel, layer: LayerI
   } else {
     const image = await imageFrom(ref, model);
     try {
-      vectors = [tf.tidy(() => {
-        const [a] = model.activations(image.expandDims(0) as tf.Tensor4D, [layer.name]);
-        return Array.from((a.rank === 4 && size === layer.units ? a.mean([1, 2]) : a).dataSync());
-      })];
+      vectors = [
+        tf.tidy(() => {
+          const [a] = model.activations(image.expandDims(0) as tf.Tensor4D, [layer.name]);
+          return Array.from((a.rank === 4 && size === layer.units ? a.mean([1, 2]) : a).dataSync());
+        }),
+      ];
     } finally {
       image.dispose();
     }
   }
   for (const [k, v] of vectors.entries()) {
-    if (v.length !== size) throw new DeepvisError(`the reference embedding${vectors.length > 1 ? ` ${k}` : ''} of ${ref} has ${v.length} values; '${layer.name}' has ${size}`);
-    if (!v.some((x) => x !== 0)) throw new DeepvisError(`the reference embedding${vectors.length > 1 ? ` ${k}` : ''} of ${ref} is the zero vector`);
+    if (v.length !== size)
+      throw new DeepvisError(
+        `the reference embedding${vectors.length > 1 ? ` ${k}` : ''} of ${ref} has ${v.length} values; '${layer.name}' has ${size}`,
+      );
+    if (!v.some((x) => x !== 0))
+      throw new DeepvisError(
+        `the reference embedding${vectors.length > 1 ? ` ${k}` : ''} of ${ref} is the zero vector`,
+      );
   }
   return vectors;
 }

@@ -18,20 +18,36 @@ import type { FlagSpecs } from './args.js';
 import { referencesFrom } from './reference.js';
 
 export const READING_FLAGS = {
-  target: { type: 'string', help: `what the map explains: ${TARGET_VOCABULARY} (REFERENCE: a .npy file, a JSON array, or an image embedded at the target layer)`, default: 'logit' },
+  target: {
+    type: 'string',
+    help: `what the map explains: ${TARGET_VOCABULARY} (REFERENCE: a .npy file, a JSON array, or an image embedded at the target layer)`,
+    default: 'logit',
+  },
 } as const satisfies FlagSpecs;
 
 /**
  * --target parsed; cosine:REF reads REF.npy (io/npy.ts) or REF.json (an array of numbers, nested
  * arrays flattened), else takes REF as an image and its activations at `layer` as the reference.
  */
-export async function readingFrom(text: string, model: VisModel, layer: string): Promise<TargetReading> {
+export async function readingFrom(
+  text: string,
+  model: VisModel,
+  layer: string,
+): Promise<TargetReading> {
   let reference: Float32Array | undefined;
   if (text.startsWith('cosine:') && text.length > 'cosine:'.length) {
     // The whole output, flattened (a spatial layer's every position): the reading compares it so.
     const info = model.layer(layer);
-    const [v, ...more] = await referencesFrom(text.slice('cosine:'.length), model, info, info.outputShape.reduce((p, d) => p * d, 1));
-    if (more.length) throw new DeepvisError(`--target ${text} holds ${more.length + 1} reference vectors; attribution explains one`);
+    const [v, ...more] = await referencesFrom(
+      text.slice('cosine:'.length),
+      model,
+      info,
+      info.outputShape.reduce((p, d) => p * d, 1),
+    );
+    if (more.length)
+      throw new DeepvisError(
+        `--target ${text} holds ${more.length + 1} reference vectors; attribution explains one`,
+      );
     reference = Float32Array.from(v);
   }
   return parseReading(text, () => reference!);
@@ -42,7 +58,8 @@ export async function featureMaskFrom(file: string, model: VisModel): Promise<In
   const [h, w] = model.input.shape;
   const img = await decodeImage(file);
   const [ih, iw, c] = img.shape;
-  if (ih !== h || iw !== w) throw new DeepvisError(`--feature-mask ${file} is ${ih}×${iw}; the model's input is ${h}×${w}`);
+  if (ih !== h || iw !== w)
+    throw new DeepvisError(`--feature-mask ${file} is ${ih}×${iw}; the model's input is ${h}×${w}`);
   return Int32Array.from({ length: h * w }, (_, p) => Math.round(img.data[p * c] * 255));
 }
 
@@ -50,16 +67,25 @@ export async function featureMaskFrom(file: string, model: VisModel): Promise<In
 export const maskFileOf = (name: string): string => `${name.replace(/[:/\\]/g, '_')}.png`;
 
 /** Ground-truth masks [N·H·W] (1 where the mask's grey level is at least half) for the inputs `names`. */
-export async function masksFrom(dir: string, names: readonly string[], h: number, w: number): Promise<Uint8Array> {
+export async function masksFrom(
+  dir: string,
+  names: readonly string[],
+  h: number,
+  w: number,
+): Promise<Uint8Array> {
   const stat = await fs.stat(dir).catch(() => null);
   if (!stat?.isDirectory()) throw new DeepvisError(`--masks ${dir} is not a folder`);
   const out = new Uint8Array(names.length * h * w);
   for (const [i, name] of names.entries()) {
     const file = path.join(dir, maskFileOf(name));
-    if (!(await fs.stat(file).catch(() => null))) throw new DeepvisError(`--masks ${dir} has no mask for input ${name} (expected ${maskFileOf(name)})`);
+    if (!(await fs.stat(file).catch(() => null)))
+      throw new DeepvisError(
+        `--masks ${dir} has no mask for input ${name} (expected ${maskFileOf(name)})`,
+      );
     const img = await decodeImage(file);
     const [mh, mw, c] = img.shape;
-    if (mh !== h || mw !== w) throw new DeepvisError(`mask ${maskFileOf(name)} is ${mh}×${mw}; input ${name} is ${h}×${w}`);
+    if (mh !== h || mw !== w)
+      throw new DeepvisError(`mask ${maskFileOf(name)} is ${mh}×${mw}; input ${name} is ${h}×${w}`);
     for (let p = 0; p < h * w; p++) out[i * h * w + p] = img.data[p * c] >= 0.5 ? 1 : 0;
   }
   return out;

@@ -16,12 +16,34 @@ import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { cosine, topIndices, type Concept, type ConceptMap, type ConceptSet } from './concept.js';
 import { nmf, nmfTransform } from './nmf.js';
-import { cutPatches, defaultPatchSize, patchesPerImage, patchGrid, patchOrigin, type PatchGrid } from './patches.js';
+import {
+  cutPatches,
+  defaultPatchSize,
+  patchesPerImage,
+  patchGrid,
+  patchOrigin,
+  type PatchGrid,
+} from './patches.js';
 import { jansenTotal, sobolDesign } from './sobol.js';
 import { defineConcept } from './method.js';
-import { checkNonNegative, classGradients, defaultConceptLayer, headOutputs, layerValues, splitAt, type Split } from './split.js';
+import {
+  checkNonNegative,
+  classGradients,
+  defaultConceptLayer,
+  headOutputs,
+  layerValues,
+  splitAt,
+  type Split,
+} from './split.js';
 
-export const CRAFT_DEFAULTS = { k: 20, designs: 32, crops: 10, maps: 8, minImages: 10, batchSize: 64 } as const;
+export const CRAFT_DEFAULTS = {
+  k: 20,
+  designs: 32,
+  crops: 10,
+  maps: 8,
+  minImages: 10,
+  batchSize: 64,
+} as const;
 
 export interface CraftArgs {
   readonly layer?: string;
@@ -40,7 +62,11 @@ export interface CraftArgs {
   /** Class images the importance is estimated on (each costs designs × (k + 2) passes through h); default all. */
   readonly importanceImages?: number;
   readonly seed?: number;
-  readonly onProgress?: (p: { readonly phase: string; readonly done: number; readonly total: number }) => void;
+  readonly onProgress?: (p: {
+    readonly phase: string;
+    readonly done: number;
+    readonly total: number;
+  }) => void;
 }
 
 export interface CraftResult extends ConceptSet {
@@ -51,15 +77,28 @@ export interface CraftResult extends ConceptSet {
 }
 
 /** The data-set indices of a class's images, refused in one line when there are too few. */
-export function classImages(data: ImageSet, classIndex: number, needed: number, method: string): number[] {
-  if (!data.labels) throw new DeepvisError(`${method} reads the images of a class; data set '${data.name}' has no labels`);
+export function classImages(
+  data: ImageSet,
+  classIndex: number,
+  needed: number,
+  method: string,
+): number[] {
+  if (!data.labels)
+    throw new DeepvisError(
+      `${method} reads the images of a class; data set '${data.name}' has no labels`,
+    );
   const name = data.classNames?.[classIndex];
   const classes = data.classNames?.length ?? Math.max(...data.labels) + 1;
-  if (!(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < classes)) throw new DeepvisError(`class ${classIndex} is not a class of '${data.name}' (0–${classes - 1})`);
+  if (!(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < classes))
+    throw new DeepvisError(
+      `class ${classIndex} is not a class of '${data.name}' (0–${classes - 1})`,
+    );
   const idx: number[] = [];
   data.labels.forEach((l, i) => (l === classIndex ? idx.push(i) : 0));
   if (idx.length < needed) {
-    throw new DeepvisError(`class ${classIndex}${name ? ` (${name})` : ''} has ${idx.length} images in '${data.name}'; ${method} needs at least ${needed} (give --split all or more data)`);
+    throw new DeepvisError(
+      `class ${classIndex}${name ? ` (${name})` : ''} has ${idx.length} images in '${data.name}'; ${method} needs at least ${needed} (give --split all or more data)`,
+    );
   }
   return idx;
 }
@@ -70,16 +109,35 @@ export function craftParams(model: VisModel, args: CraftArgs) {
   const [h, w] = model.input.shape;
   const k = args.k ?? CRAFT_DEFAULTS.k;
   const width = model.layer(layer).units;
-  if (!(Number.isInteger(k) && k >= 1)) throw new DeepvisError(`--k must be a positive integer; got ${k}`);
-  if (k > width) throw new DeepvisError(`--k ${k} is larger than the width of layer '${layer}' (${width} channels); NMF finds at most ${width} concepts there`);
+  if (!(Number.isInteger(k) && k >= 1))
+    throw new DeepvisError(`--k must be a positive integer; got ${k}`);
+  if (k > width)
+    throw new DeepvisError(
+      `--k ${k} is larger than the width of layer '${layer}' (${width} channels); NMF finds at most ${width} concepts there`,
+    );
   return {
-    method: 'craft', layer, classIndex: args.classIndex, k, patch: args.patch ?? defaultPatchSize(h, w), designs: args.designs ?? CRAFT_DEFAULTS.designs,
-    crops: args.crops ?? CRAFT_DEFAULTS.crops, maps: args.maps ?? CRAFT_DEFAULTS.maps, importanceImages: args.importanceImages ?? null, seed: args.seed ?? 0,
+    method: 'craft',
+    layer,
+    classIndex: args.classIndex,
+    k,
+    patch: args.patch ?? defaultPatchSize(h, w),
+    designs: args.designs ?? CRAFT_DEFAULTS.designs,
+    crops: args.crops ?? CRAFT_DEFAULTS.crops,
+    maps: args.maps ?? CRAFT_DEFAULTS.maps,
+    importanceImages: args.importanceImages ?? null,
+    seed: args.seed ?? 0,
   };
 }
 
 /** g on the patches: [P, C], each patch resized to the input, its activation map averaged over space. */
-function patchActivations(model: VisModel, split: Split, images: Float32Array, count: number, grid: PatchGrid, onBatch: (done: number) => void): Float32Array {
+function patchActivations(
+  model: VisModel,
+  split: Split,
+  images: Float32Array,
+  count: number,
+  grid: PatchGrid,
+  onBatch: (done: number) => void,
+): Float32Array {
   const [h, w] = model.input.shape;
   const per = patchesPerImage(grid);
   const c = split.layer.units;
@@ -89,7 +147,10 @@ function patchActivations(model: VisModel, split: Split, images: Float32Array, c
   for (let from = 0; from < count; from += step) {
     const n = Math.min(step, count - from);
     const a = tf.tidy(() => {
-      const x = tf.tensor4d(images.subarray(from * size, (from + n) * size), [n, ...model.input.shape]);
+      const x = tf.tensor4d(images.subarray(from * size, (from + n) * size), [
+        n,
+        ...model.input.shape,
+      ]);
       const [act] = model.activations(cutPatches(x, grid, [h, w]), [split.layer.name]);
       return act;
     });
@@ -104,7 +165,17 @@ function patchActivations(model: VisModel, split: Split, images: Float32Array, c
 }
 
 /** Total Sobol indices [k] of the concepts for one image: masks on its coefficient map, h on (U ⊙ m) W. */
-function sobolOfImage(model: VisModel, split: Split, x: tf.Tensor4D, u: Float32Array, w: tf.Tensor2D, masks: Float32Array, k: number, designs: number, unit: number): Float64Array {
+function sobolOfImage(
+  model: VisModel,
+  split: Split,
+  x: tf.Tensor4D,
+  u: Float32Array,
+  w: tf.Tensor2D,
+  masks: Float32Array,
+  k: number,
+  designs: number,
+  unit: number,
+): Float64Array {
   const rows = masks.length / k;
   const shape = split.layer.outputShape;
   const positions = u.length / k;
@@ -116,9 +187,17 @@ function sobolOfImage(model: VisModel, split: Split, x: tf.Tensor4D, u: Float32A
       const m = Math.min(chunk, rows - from);
       const s = tf.tidy(() => {
         const mk = tf.tensor2d(masks.subarray(from * k, (from + m) * k), [m, k]);
-        const coeff = tf.tensor2d(u, [positions, k]).expandDims(0).mul(mk.expandDims(1)) as tf.Tensor3D;
-        const replaced = coeff.reshape([m * positions, k]).matMul(w).reshape([m, ...shape]);
-        return headOutputs(model, split, x, anchorAct, replaced).slice([0, unit], [m, 1]).reshape([m]);
+        const coeff = tf
+          .tensor2d(u, [positions, k])
+          .expandDims(0)
+          .mul(mk.expandDims(1)) as tf.Tensor3D;
+        const replaced = coeff
+          .reshape([m * positions, k])
+          .matMul(w)
+          .reshape([m, ...shape]);
+        return headOutputs(model, split, x, anchorAct, replaced)
+          .slice([0, unit], [m, 1])
+          .reshape([m]);
       });
       scores.set(s.dataSync(), from);
       s.dispose();
@@ -130,7 +209,14 @@ function sobolOfImage(model: VisModel, split: Split, x: tf.Tensor4D, u: Float32A
 }
 
 /** Adds ‖A − UW‖² and ‖A‖² of one map to `fit`. */
-function residual(a: Float32Array, u: Float32Array, w: Float32Array, k: number, c: number, fit: { err: number; norm: number }): void {
+function residual(
+  a: Float32Array,
+  u: Float32Array,
+  w: Float32Array,
+  k: number,
+  c: number,
+  fit: { err: number; norm: number },
+): void {
   for (let p = 0; p < a.length / c; p++) {
     for (let t = 0; t < c; t++) {
       let r = a[p * c + t];
@@ -145,15 +231,29 @@ export function craft(model: VisModel, data: ImageSet, args: CraftArgs): CraftRe
   const started = performance.now();
   const p = craftParams(model, args);
   const split = splitAt(model, p.layer, 'CRAFT');
-  if (split.layer.outputShape.length !== 3) throw new DeepvisError(`CRAFT reads a spatial layer (a map of channels); '${split.layer.name}' is flat`);
-  if (split.head.units <= p.classIndex) throw new DeepvisError(`class ${p.classIndex} is not an output of '${split.head.name}' (${split.head.units} units)`);
+  if (split.layer.outputShape.length !== 3)
+    throw new DeepvisError(
+      `CRAFT reads a spatial layer (a map of channels); '${split.layer.name}' is flat`,
+    );
+  if (split.head.units <= p.classIndex)
+    throw new DeepvisError(
+      `class ${p.classIndex} is not an output of '${split.head.name}' (${split.head.units} units)`,
+    );
   const grid = patchGrid(model.input.shape[0], model.input.shape[1], p.patch);
   const per = patchesPerImage(grid);
-  const indices = classImages(data, p.classIndex, Math.max(CRAFT_DEFAULTS.minImages, Math.ceil(p.k / per)), 'CRAFT');
+  const indices = classImages(
+    data,
+    p.classIndex,
+    Math.max(CRAFT_DEFAULTS.minImages, Math.ceil(p.k / per)),
+    'CRAFT',
+  );
   const set = subset(data, indices);
-  const progress = (phase: string, done: number, total: number) => args.onProgress?.({ phase, done, total });
+  const progress = (phase: string, done: number, total: number) =>
+    args.onProgress?.({ phase, done, total });
   const c = split.layer.units;
-  const acts = patchActivations(model, split, set.images, set.count, grid, (d) => progress('patches', d, set.count));
+  const acts = patchActivations(model, split, set.images, set.count, grid, (d) =>
+    progress('patches', d, set.count),
+  );
   const f = nmf({ values: acts, n: set.count * per, c }, { k: p.k, seed: p.seed });
   progress('nmf', 1, 1);
   // Every image's coefficient map on the concept bank; gradients of the class score at the layer.
@@ -190,10 +290,15 @@ export function craft(model: VisModel, data: ImageSet, args: CraftArgs): CraftRe
   const nImp = Math.min(set.count, p.importanceImages ?? set.count);
   try {
     for (let i = 0; i < nImp; i++) {
-      const x = tf.tensor4d(set.images.subarray(i * size, (i + 1) * size), [1, ...model.input.shape]);
+      const x = tf.tensor4d(set.images.subarray(i * size, (i + 1) * size), [
+        1,
+        ...model.input.shape,
+      ]);
       try {
         const u = uAll.subarray(i * positions * p.k, (i + 1) * positions * p.k);
-        sobolOfImage(model, split, x, u, wt, masks, p.k, p.designs, p.classIndex).forEach((v, j) => (importance[j] += v / nImp));
+        sobolOfImage(model, split, x, u, wt, masks, p.k, p.designs, p.classIndex).forEach(
+          (v, j) => (importance[j] += v / nImp),
+        );
       } finally {
         x.dispose();
       }
@@ -202,22 +307,57 @@ export function craft(model: VisModel, data: ImageSet, args: CraftArgs): CraftRe
   } finally {
     wt.dispose();
   }
-  const kept: ConceptMap[] = Array.from({ length: Math.min(p.maps, set.count) }, (_, i) => ({ index: indices[i], h: split.layer.outputShape[0], w: split.layer.outputShape[1], values: uAll.slice(i * positions * p.k, (i + 1) * positions * p.k) }));
+  const kept: ConceptMap[] = Array.from({ length: Math.min(p.maps, set.count) }, (_, i) => ({
+    index: indices[i],
+    h: split.layer.outputShape[0],
+    w: split.layer.outputShape[1],
+    values: uAll.slice(i * positions * p.k, (i + 1) * positions * p.k),
+  }));
   const meanScore = scoreSum / set.count;
   const total = shares.reduce((a, v) => a + Math.abs(v), 0) || 1;
   const concepts: Concept[] = Array.from({ length: p.k }, (_, j) => {
     const col = Float32Array.from({ length: set.count * per }, (_, r) => f.u[r * p.k + j]);
     const top = topIndices(col, p.crops).map((r) => {
       const o = patchOrigin(grid, r);
-      return { index: indices[o.image], value: col[r], box: [o.y, o.x, o.y + grid.size, o.x + grid.size] as const };
+      return {
+        index: indices[o.image],
+        value: col[r],
+        box: [o.y, o.x, o.y + grid.size, o.x + grid.size] as const,
+      };
     });
     const dir = Array.from(f.w.subarray(j * c, (j + 1) * c));
-    return { id: j, layer: split.layer.name, direction: dir, importance: importance[j], logitShare: (100 * shares[j]) / total, alignment: cosine(dir, direction), top };
+    return {
+      id: j,
+      layer: split.layer.name,
+      direction: dir,
+      importance: importance[j],
+      logitShare: (100 * shares[j]) / total,
+      alignment: cosine(dir, direction),
+      top,
+    };
   });
   return {
-    method: 'craft', layer: split.layer.name, classIndex: p.classIndex, className: data.classNames?.[p.classIndex] ?? model.labels?.[p.classIndex], params: { ...p, stride: grid.stride, patchPositions: [grid.ys, grid.xs] },
-    concepts, grid, images: indices, maps: kept, seconds: (performance.now() - started) / 1000,
-    metrics: { classImages: set.count, patches: set.count * per, nmfRelativeError: f.relativeError, nmfIterations: f.iterations, nmfSeconds: f.seconds, meanClassScore: meanScore, conceptsScore: shares.reduce((a, v) => a + v, 0) / set.count, importanceImages: nImp, mapRelativeError: Math.sqrt(fit.err / Math.max(fit.norm, 1e-30)) },
+    method: 'craft',
+    layer: split.layer.name,
+    classIndex: p.classIndex,
+    className: data.classNames?.[p.classIndex] ?? model.labels?.[p.classIndex],
+    params: { ...p, stride: grid.stride, patchPositions: [grid.ys, grid.xs] },
+    concepts,
+    grid,
+    images: indices,
+    maps: kept,
+    seconds: (performance.now() - started) / 1000,
+    metrics: {
+      classImages: set.count,
+      patches: set.count * per,
+      nmfRelativeError: f.relativeError,
+      nmfIterations: f.iterations,
+      nmfSeconds: f.seconds,
+      meanClassScore: meanScore,
+      conceptsScore: shares.reduce((a, v) => a + v, 0) / set.count,
+      importanceImages: nImp,
+      mapRelativeError: Math.sqrt(fit.err / Math.max(fit.norm, 1e-30)),
+    },
   };
 }
 
@@ -225,19 +365,51 @@ export const craftMethod = defineConcept({
   name: 'craft',
   title: 'CRAFT',
   paper: 'Fel et al. 2023',
-  summary: "a class's concepts: NMF of its image patches at a non-negative layer, ranked by Sobol total indices on the class score",
+  summary:
+    "a class's concepts: NMF of its image patches at a non-negative layer, ranked by Sobol total indices on the class score",
   needsClass: 'required',
   options: {
     k: { type: 'int', min: 1, help: 'concepts (default: craft 20, dff 5)' },
-    patch: { type: 'int', min: 2, help: 'patch side in input pixels (default 64, at most half the image)' },
-    designs: { type: 'int', min: 2, help: 'Sobol designs (Halton points)', default: CRAFT_DEFAULTS.designs },
-    crops: { type: 'int', min: 1, help: 'best crops kept per concept', default: CRAFT_DEFAULTS.crops },
-    maps: { type: 'int', min: 0, help: 'class images whose concept attribution maps are kept', default: CRAFT_DEFAULTS.maps },
-    'importance-images': { type: 'int', min: 1, help: 'class images the Sobol importance is averaged over (default all)' },
+    patch: {
+      type: 'int',
+      min: 2,
+      help: 'patch side in input pixels (default 64, at most half the image)',
+    },
+    designs: {
+      type: 'int',
+      min: 2,
+      help: 'Sobol designs (Halton points)',
+      default: CRAFT_DEFAULTS.designs,
+    },
+    crops: {
+      type: 'int',
+      min: 1,
+      help: 'best crops kept per concept',
+      default: CRAFT_DEFAULTS.crops,
+    },
+    maps: {
+      type: 'int',
+      min: 0,
+      help: 'class images whose concept attribution maps are kept',
+      default: CRAFT_DEFAULTS.maps,
+    },
+    'importance-images': {
+      type: 'int',
+      min: 1,
+      help: 'class images the Sobol importance is averaged over (default all)',
+    },
   },
   run: (ctx) =>
     craft(ctx.model, ctx.data, {
-      layer: ctx.layer, classIndex: ctx.classIndex!, k: ctx.options.k, patch: ctx.options.patch, designs: ctx.options.designs, crops: ctx.options.crops,
-      maps: ctx.options.maps, importanceImages: ctx.options['importance-images'], seed: ctx.seed, onProgress: ctx.onProgress,
+      layer: ctx.layer,
+      classIndex: ctx.classIndex!,
+      k: ctx.options.k,
+      patch: ctx.options.patch,
+      designs: ctx.options.designs,
+      crops: ctx.options.crops,
+      maps: ctx.options.maps,
+      importanceImages: ctx.options['importance-images'],
+      seed: ctx.seed,
+      onProgress: ctx.onProgress,
     }),
 });

@@ -61,7 +61,8 @@ export function hungarian(cost: ArrayLike<number>, n: number, m: number): Int32A
 export function cosineMatrix(a: Float32Array, b: Float32Array, d: number): Float64Array {
   const na = a.length / d;
   const nb = b.length / d;
-  const norm = (x: Float32Array, r: number) => Math.sqrt(x.subarray(r * d, (r + 1) * d).reduce((s, v) => s + v * v, 0)) || 1;
+  const norm = (x: Float32Array, r: number) =>
+    Math.sqrt(x.subarray(r * d, (r + 1) * d).reduce((s, v) => s + v * v, 0)) || 1;
   const an = Array.from({ length: na }, (_, r) => norm(a, r));
   const bn = Array.from({ length: nb }, (_, r) => norm(b, r));
   const out = new Float64Array(na * nb);
@@ -76,11 +77,19 @@ export function cosineMatrix(a: Float32Array, b: Float32Array, d: number): Float
 }
 
 /** Rows of A matched one-to-one to rows of B by least total cosine distance: the pairs and their cosines. */
-export function cosineHungarian(a: Float32Array, b: Float32Array, d: number): { pairs: Int32Array; cosines: Float64Array; mean: number } {
+export function cosineHungarian(
+  a: Float32Array,
+  b: Float32Array,
+  d: number,
+): { pairs: Int32Array; cosines: Float64Array; mean: number } {
   const na = a.length / d;
   const nb = b.length / d;
   const cos = cosineMatrix(a, b, d);
-  const pairs = hungarian(cos.map((c) => 1 - c), na, nb);
+  const pairs = hungarian(
+    cos.map((c) => 1 - c),
+    na,
+    nb,
+  );
   const cosines = Float64Array.from(pairs, (j, i) => cos[i * nb + j]);
   return { pairs, cosines, mean: cosines.reduce((s, v) => s + v, 0) / Math.max(1, na) };
 }

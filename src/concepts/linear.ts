@@ -31,7 +31,11 @@ export interface LinearProblem {
  * padded with rows of weight 0. Features are scaled per problem by one number (their RMS) so one
  * learning rate serves every layer.
  */
-export function fitLinearBatch(problems: readonly LinearProblem[], d: number, args: Partial<typeof LINEAR_DEFAULTS> = {}): LinearFit[] {
+export function fitLinearBatch(
+  problems: readonly LinearProblem[],
+  d: number,
+  args: Partial<typeof LINEAR_DEFAULTS> = {},
+): LinearFit[] {
   const { alpha, steps, lr, testSplit } = { ...LINEAR_DEFAULTS, ...args };
   if (problems.length === 0) return [];
   const parts = problems.map((pr) => {
@@ -39,7 +43,10 @@ export function fitLinearBatch(problems: readonly LinearProblem[], d: number, ar
     const nn = pr.neg.length / d;
     const order = new Rng(pr.seed).permutation(np + nn);
     const nTest = Math.floor(testSplit * (np + nn));
-    const row = (r: number) => (r < np ? pr.pos.subarray(r * d, (r + 1) * d) : pr.neg.subarray((r - np) * d, (r - np + 1) * d));
+    const row = (r: number) =>
+      r < np
+        ? pr.pos.subarray(r * d, (r + 1) * d)
+        : pr.neg.subarray((r - np) * d, (r - np + 1) * d);
     const pack = (rows: number[]) => {
       const x = new Float32Array(rows.length * d);
       rows.forEach((r, i) => x.set(row(r), i * d));
@@ -48,7 +55,11 @@ export function fitLinearBatch(problems: readonly LinearProblem[], d: number, ar
     const train = pack(order.slice(nTest));
     let ss = 0;
     for (const v of train.x) ss += v * v;
-    return { train, test: pack(order.slice(0, nTest)), scale: Math.sqrt(ss / Math.max(1, train.x.length)) || 1 };
+    return {
+      train,
+      test: pack(order.slice(0, nTest)),
+      scale: Math.sqrt(ss / Math.max(1, train.x.length)) || 1,
+    };
   });
   const b = problems.length;
   const n = Math.max(...parts.map((p) => p.train.y.length));
@@ -69,12 +80,27 @@ export function fitLinearBatch(problems: readonly LinearProblem[], d: number, ar
     const y = tf.tensor3d(ys, [b, n, 1]);
     const weight = tf.tensor3d(ws, [b, n, 1]);
     for (let s = 0; s < steps; s++) {
-      const loss = opt.minimize(() => {
-        const z = tf.matMul(x, w).add(bias);
-        // Sigmoid cross-entropy, stable: max(z, 0) − z·y + log(1 + e^−|z|); each problem's mean, summed.
-        const ce = tf.relu(z).sub(z.mul(y)).add(tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
-        return ce.mul(weight).sum().add(w.square().sum().mul(alpha / 2)) as tf.Scalar;
-      }, false, [w, bias]);
+      const loss = opt.minimize(
+        () => {
+          const z = tf.matMul(x, w).add(bias);
+          // Sigmoid cross-entropy, stable: max(z, 0) − z·y + log(1 + e^−|z|); each problem's mean, summed.
+          const ce = tf
+            .relu(z)
+            .sub(z.mul(y))
+            .add(tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+          return ce
+            .mul(weight)
+            .sum()
+            .add(
+              w
+                .square()
+                .sum()
+                .mul(alpha / 2),
+            ) as tf.Scalar;
+        },
+        false,
+        [w, bias],
+      );
       if (loss) loss.dispose();
     }
     tf.dispose([x, y, weight]);
@@ -98,6 +124,12 @@ export function fitLinearBatch(problems: readonly LinearProblem[], d: number, ar
 }
 
 /** Fits positives (label 1) against negatives (label 0): rows of `pos` [np, d] and `neg` [nn, d]. */
-export function fitLinear(pos: Float32Array, neg: Float32Array, d: number, seed: number, args: Partial<typeof LINEAR_DEFAULTS> = {}): LinearFit {
+export function fitLinear(
+  pos: Float32Array,
+  neg: Float32Array,
+  d: number,
+  seed: number,
+  args: Partial<typeof LINEAR_DEFAULTS> = {},
+): LinearFit {
   return fitLinearBatch([{ pos, neg, seed }], d, args)[0];
 }

@@ -30,7 +30,11 @@ export interface ConceptContext<O extends OptionSpecs = OptionSpecs> {
   readonly groups?: { readonly concepts: readonly ImageGroup[]; readonly random?: ImageGroup };
   readonly options: Options<O>;
   readonly seed: number;
-  readonly onProgress?: (p: { readonly phase: string; readonly done: number; readonly total: number }) => void;
+  readonly onProgress?: (p: {
+    readonly phase: string;
+    readonly done: number;
+    readonly total: number;
+  }) => void;
 }
 
 export interface ConceptMethod<O extends OptionSpecs = OptionSpecs> {
@@ -66,9 +70,25 @@ export interface ConceptsArgs {
 }
 
 /** Runs a method: what it needs checked first, each in one line, its options checked against its spec. */
-export function runConcepts(method: AnyConceptMethod, model: VisModel, data: ImageSet, args: ConceptsArgs = {}): ConceptSet {
-  if (method.needsClass === 'required' && args.classIndex == null) throw new DeepvisError(`${method.name} explains a class: give --class`);
-  if (method.folders && !args.groups?.concepts.length) throw new DeepvisError(`${method.name} needs concept folders: give --concepts DIR[,DIR…]`);
+export function runConcepts(
+  method: AnyConceptMethod,
+  model: VisModel,
+  data: ImageSet,
+  args: ConceptsArgs = {},
+): ConceptSet {
+  if (method.needsClass === 'required' && args.classIndex == null)
+    throw new DeepvisError(`${method.name} explains a class: give --class`);
+  if (method.folders && !args.groups?.concepts.length)
+    throw new DeepvisError(`${method.name} needs concept folders: give --concepts DIR[,DIR…]`);
   const options = checkOptions(method.options, args.options ?? {});
-  return method.run({ model, data, layer: args.layer, classIndex: args.classIndex, groups: args.groups, options, seed: args.seed ?? 0, onProgress: args.onProgress });
+  return method.run({
+    model,
+    data,
+    layer: args.layer,
+    classIndex: args.classIndex,
+    groups: args.groups,
+    options,
+    seed: args.seed ?? 0,
+    onProgress: args.onProgress,
+  });
 }

@@ -26,10 +26,12 @@ describe('nmf', () => {
       const w = new Float32Array(k * c);
       for (let j = 0; j < k; j++) for (let t = 0; t < 3; t++) w[j * c + 3 * j + t] = t + 1;
       let s = 7;
-      const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+      const rand = () => (s = (s * 16807) % 2147483647) / 2147483647;
       const u = Float32Array.from({ length: n * k }, () => (rand() < 0.5 ? 0 : rand()));
       const values = new Float32Array(n * c);
-      for (let r = 0; r < n; r++) for (let j = 0; j < k; j++) for (let t = 0; t < c; t++) values[r * c + t] += u[r * k + j] * w[j * c + t];
+      for (let r = 0; r < n; r++)
+        for (let j = 0; j < k; j++)
+          for (let t = 0; t < c; t++) values[r * c + t] += u[r * k + j] * w[j * c + t];
       const f = nmf({ values, n, c }, { k, seed: 1 });
       assert.ok(f.relativeError < 1e-3, `error ${f.relativeError}`);
       const m = cosineHungarian(f.w, w, c);
@@ -42,7 +44,13 @@ describe('nmf', () => {
     }));
 
   it('refuses negative values and more factors than channels in one line', () => {
-    assert.throws(() => nmf({ values: Float32Array.from([1, -2]), n: 1, c: 2 }, { k: 1 }), /non-negative activations; the smallest is -2/);
-    assert.throws(() => nmf({ values: Float32Array.from([1, 2]), n: 1, c: 2 }, { k: 3 }), /3 factors is more than the 2 channels/);
+    assert.throws(
+      () => nmf({ values: Float32Array.from([1, -2]), n: 1, c: 2 }, { k: 1 }),
+      /non-negative activations; the smallest is -2/,
+    );
+    assert.throws(
+      () => nmf({ values: Float32Array.from([1, 2]), n: 1, c: 2 }, { k: 3 }),
+      /3 factors is more than the 2 channels/,
+    );
   });
 });

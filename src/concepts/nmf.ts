@@ -72,7 +72,14 @@ function rowGram(w: Float32Array, k: number, c: number): Float64Array {
 }
 
 /** HALS sweeps over U's columns, row by row: U_ij ← max(0, U_ij + (P_ij − Σ_l U_il G_lj) / G_jj), P = X Wᵀ, G = W Wᵀ. */
-function sweepU(u: Float32Array, p: Float32Array, g: Float64Array, n: number, k: number, sweeps: number): number {
+function sweepU(
+  u: Float32Array,
+  p: Float32Array,
+  g: Float64Array,
+  n: number,
+  k: number,
+  sweeps: number,
+): number {
   let moved = 0;
   for (let s = 0; s < sweeps; s++) {
     moved = 0;
@@ -96,7 +103,14 @@ function sweepU(u: Float32Array, p: Float32Array, g: Float64Array, n: number, k:
 }
 
 /** HALS sweeps over W's rows: W_j ← max(0, W_j + (Q_j − Σ_l G_jl W_l) / G_jj), Q = Uᵀ X, G = Uᵀ U. */
-function sweepW(w: Float32Array, q: Float32Array, g: Float64Array, k: number, c: number, sweeps: number): void {
+function sweepW(
+  w: Float32Array,
+  q: Float32Array,
+  g: Float64Array,
+  k: number,
+  c: number,
+  sweeps: number,
+): void {
   const acc = new Float64Array(c);
   for (let s = 0; s < sweeps; s++) {
     for (let j = 0; j < k; j++) {
@@ -117,7 +131,13 @@ function sweepW(w: Float32Array, q: Float32Array, g: Float64Array, k: number, c:
 }
 
 /** ‖X − UW‖² from ‖X‖², P = X Wᵀ, U, UᵀU and W Wᵀ. */
-function squaredError(x2: number, u: Float32Array, p: Float32Array, utu: Float64Array, wwt: Float64Array): number {
+function squaredError(
+  x2: number,
+  u: Float32Array,
+  p: Float32Array,
+  utu: Float64Array,
+  wwt: Float64Array,
+): number {
   let cross = 0;
   for (let i = 0; i < u.length; i++) cross += u[i] * p[i];
   let quad = 0;
@@ -127,8 +147,12 @@ function squaredError(x2: number, u: Float32Array, p: Float32Array, utu: Float64
 
 function checkInput(x: tf.Tensor2D, k: number, what: string): void {
   const [n, c] = x.shape;
-  if (!(Number.isInteger(k) && k >= 1)) throw new DeepvisError(`${what}: the number of factors must be a positive integer; got ${k}`);
-  if (k > c) throw new DeepvisError(`${what}: ${k} factors is more than the ${c} channels of the activations`);
+  if (!(Number.isInteger(k) && k >= 1))
+    throw new DeepvisError(`${what}: the number of factors must be a positive integer; got ${k}`);
+  if (k > c)
+    throw new DeepvisError(
+      `${what}: ${k} factors is more than the ${c} channels of the activations`,
+    );
   if (n < 1) throw new DeepvisError(`${what}: no activation vectors to factorize`);
 }
 
@@ -167,9 +191,17 @@ function normalizeRows(u: Float32Array, w: Float32Array, n: number, k: number, c
 }
 
 /** Factorizes X [n, c] (a tensor the caller keeps, or host values). */
-export function nmf(x: tf.Tensor2D | { values: Float32Array; n: number; c: number }, args: NmfArgs): Nmf {
+export function nmf(
+  x: tf.Tensor2D | { values: Float32Array; n: number; c: number },
+  args: NmfArgs,
+): Nmf {
   const own = !(x instanceof tf.Tensor);
-  const xt = own ? tf.tensor2d((x as { values: Float32Array }).values, [(x as { n: number }).n, (x as { c: number }).c]) : (x as tf.Tensor2D);
+  const xt = own
+    ? tf.tensor2d((x as { values: Float32Array }).values, [
+        (x as { n: number }).n,
+        (x as { c: number }).c,
+      ])
+    : (x as tf.Tensor2D);
   try {
     return factorize(xt, args);
   } finally {
@@ -184,20 +216,25 @@ function factorize(x: tf.Tensor2D, args: NmfArgs): Nmf {
   const [n, c] = x.shape;
   const maxIter = args.maxIter ?? NMF_DEFAULTS.maxIter;
   const tol = args.tol ?? NMF_DEFAULTS.tol;
-  const [x2, mean, min] = tf.tidy(() => [x.square().sum(), x.mean(), x.min()]).map((t) => {
-    const v = t.dataSync()[0];
-    t.dispose();
-    return v;
-  });
-  if (min < 0) throw new DeepvisError(`NMF needs non-negative activations; the smallest is ${min.toPrecision(3)}`);
+  const [x2, mean, min] = tf
+    .tidy(() => [x.square().sum(), x.mean(), x.min()])
+    .map((t) => {
+      const v = t.dataSync()[0];
+      t.dispose();
+      return v;
+    });
+  if (min < 0)
+    throw new DeepvisError(
+      `NMF needs non-negative activations; the smallest is ${min.toPrecision(3)}`,
+    );
   const rng = new Rng(args.seed ?? NMF_DEFAULTS.seed);
   const scale = Math.sqrt(Math.max(mean, 1e-12) / k);
   const u = Float32Array.from({ length: n * k }, () => scale * Math.abs(rng.normal()));
   const w = Float32Array.from({ length: k * c }, () => scale * Math.abs(rng.normal()));
   let first = NaN;
   let previous = NaN;
-  let error = NaN;
-  let it = 0;
+  let error: number;
+  let it: number;
   for (it = 1; it <= maxIter; it++) {
     sweepW(w, utTimes(x, u, k), gram(u, n, k), k, c, INNER);
     const wwt = rowGram(w, k, c);
@@ -213,16 +250,38 @@ function factorize(x: tf.Tensor2D, args: NmfArgs): Nmf {
   normalizeRows(u, w, n, k, c);
   const p = timesWt(x, w, k);
   error = Math.sqrt(squaredError(x2, u, p, gram(u, n, k), rowGram(w, k, c)));
-  return { u, w, n, c, k, iterations: Math.min(it, maxIter), relativeError: x2 > 0 ? error / Math.sqrt(x2) : 0, seconds: (performance.now() - started) / 1000 };
+  return {
+    u,
+    w,
+    n,
+    c,
+    k,
+    iterations: Math.min(it, maxIter),
+    relativeError: x2 > 0 ? error / Math.sqrt(x2) : 0,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** Coefficients U [n, k] ≥ 0 of X [n, c] on a fixed bank W [k, c] (non-negative least squares by the same sweeps). */
-export function nmfTransform(x: tf.Tensor2D | { values: Float32Array; n: number; c: number }, w: Float32Array, k: number, sweeps = 100): Float32Array {
+export function nmfTransform(
+  x: tf.Tensor2D | { values: Float32Array; n: number; c: number },
+  w: Float32Array,
+  k: number,
+  sweeps = 100,
+): Float32Array {
   const own = !(x instanceof tf.Tensor);
-  const xt = own ? tf.tensor2d((x as { values: Float32Array }).values, [(x as { n: number }).n, (x as { c: number }).c]) : (x as tf.Tensor2D);
+  const xt = own
+    ? tf.tensor2d((x as { values: Float32Array }).values, [
+        (x as { n: number }).n,
+        (x as { c: number }).c,
+      ])
+    : (x as tf.Tensor2D);
   try {
     const [n, c] = xt.shape;
-    if (w.length !== k * c) throw new DeepvisError(`NMF transform: a bank of ${k} × ${w.length / k} does not fit activations of ${c} channels`);
+    if (w.length !== k * c)
+      throw new DeepvisError(
+        `NMF transform: a bank of ${k} × ${w.length / k} does not fit activations of ${c} channels`,
+      );
     const p = timesWt(xt, w, k);
     const g = rowGram(w, k, c);
     // Start from each vector's projection on each concept, scaled so the start is not far too big.

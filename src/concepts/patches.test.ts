@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { noLeaks, setup } from '../../test/helpers.js';
-import { cutPatches, defaultPatchSize, patchesPerImage, patchGrid, patchOrigin } from './patches.js';
+import {
+  cutPatches,
+  defaultPatchSize,
+  patchesPerImage,
+  patchGrid,
+  patchOrigin,
+} from './patches.js';
 
 describe('patches', () => {
   before(() => setup('cpu'));
@@ -12,7 +18,12 @@ describe('patches', () => {
     assert.equal(defaultPatchSize(224, 224), 64);
     assert.equal(defaultPatchSize(28, 28), 14);
     // 224 px: ceil((224 − 64) / 51) + 1 = 5 positions spread evenly so the last ends at the edge.
-    assert.deepEqual(patchGrid(224, 224), { size: 64, stride: 51, ys: [0, 40, 80, 120, 160], xs: [0, 40, 80, 120, 160] });
+    assert.deepEqual(patchGrid(224, 224), {
+      size: 64,
+      stride: 51,
+      ys: [0, 40, 80, 120, 160],
+      xs: [0, 40, 80, 120, 160],
+    });
     // 28 px: 14 px patches at stride 11: ceil(14 / 11) + 1 = 3 positions, 0, 7, 14.
     const g = patchGrid(28, 28);
     assert.deepEqual(g, { size: 14, stride: 11, ys: [0, 7, 14], xs: [0, 7, 14] });
@@ -23,7 +34,10 @@ describe('patches', () => {
 
   it('cuts the pixels themselves at the patch size, and resizes them to the input', () =>
     noLeaks(() => {
-      const x = tf.tensor4d(Float32Array.from({ length: 2 * 4 * 4 }, (_, i) => i), [2, 4, 4, 1]);
+      const x = tf.tensor4d(
+        Float32Array.from({ length: 2 * 4 * 4 }, (_, i) => i),
+        [2, 4, 4, 1],
+      );
       const g = patchGrid(4, 4, 2); // stride 1, positions 0, 1, 2
       assert.deepEqual(g.ys, [0, 1, 2]);
       const p = cutPatches(x, g);

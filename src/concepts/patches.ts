@@ -18,7 +18,8 @@ export interface PatchGrid {
 }
 
 /** Patch side for an input of h × w: 64 px (Xplique), at most half the shorter side. */
-export const defaultPatchSize = (h: number, w: number): number => Math.max(2, Math.min(64, Math.round(Math.min(h, w) / 2)));
+export const defaultPatchSize = (h: number, w: number): number =>
+  Math.max(2, Math.min(64, Math.round(Math.min(h, w) / 2)));
 
 function spread(extent: number, size: number, stride: number): number[] {
   if (size >= extent) return [0];
@@ -38,14 +39,22 @@ export const patchesPerImage = (g: PatchGrid): number => g.ys.length * g.xs.leng
 export function patchOrigin(g: PatchGrid, p: number): { image: number; y: number; x: number } {
   const per = patchesPerImage(g);
   const r = p % per;
-  return { image: Math.floor(p / per), y: g.ys[Math.floor(r / g.xs.length)], x: g.xs[r % g.xs.length] };
+  return {
+    image: Math.floor(p / per),
+    y: g.ys[Math.floor(r / g.xs.length)],
+    x: g.xs[r % g.xs.length],
+  };
 }
 
 /**
  * The patches of images x [N, H, W, C], each resized (bilinear) to `out` (default the patch size
  * itself: the crops as they are). [N · patches, out, out, C]; caller disposes.
  */
-export function cutPatches(x: tf.Tensor4D, g: PatchGrid, out: readonly [number, number] = [g.size, g.size]): tf.Tensor4D {
+export function cutPatches(
+  x: tf.Tensor4D,
+  g: PatchGrid,
+  out: readonly [number, number] = [g.size, g.size],
+): tf.Tensor4D {
   const [n, h, w] = x.shape;
   const per = patchesPerImage(g);
   const boxes: number[] = [];
@@ -53,9 +62,22 @@ export function cutPatches(x: tf.Tensor4D, g: PatchGrid, out: readonly [number, 
   for (let i = 0; i < n; i++) {
     for (let p = 0; p < per; p++) {
       const { y, x: left } = patchOrigin(g, p);
-      boxes.push(y / (h - 1), left / (w - 1), (y + g.size - 1) / (h - 1), (left + g.size - 1) / (w - 1));
+      boxes.push(
+        y / (h - 1),
+        left / (w - 1),
+        (y + g.size - 1) / (h - 1),
+        (left + g.size - 1) / (w - 1),
+      );
       index.push(i);
     }
   }
-  return tf.tidy(() => tf.image.cropAndResize(x, tf.tensor2d(boxes, [n * per, 4]), tf.tensor1d(index, 'int32'), [out[0], out[1]], 'bilinear'));
+  return tf.tidy(() =>
+    tf.image.cropAndResize(
+      x,
+      tf.tensor2d(boxes, [n * per, 4]),
+      tf.tensor1d(index, 'int32'),
+      [out[0], out[1]],
+      'bilinear',
+    ),
+  );
 }

@@ -7,7 +7,10 @@ import { CONCEPT_METHODS, conceptMethod, concepts } from './registry.js';
 
 describe('concept registry', () => {
   it('lists each method once, with its facts', () => {
-    assert.deepEqual(CONCEPT_METHODS.map((m) => m.name), ['craft', 'dff', 'tcav', 'sae']);
+    assert.deepEqual(
+      CONCEPT_METHODS.map((m) => m.name),
+      ['craft', 'dff', 'tcav', 'sae'],
+    );
     for (const m of CONCEPT_METHODS) assert.match(m.paper, /\d{4}/);
     assert.equal(conceptMethod('tcav').folders, true);
     assert.throws(() => conceptMethod('ace'), /unknown method 'ace'; known: craft, dff, tcav, sae/);
@@ -17,8 +20,17 @@ describe('concept registry', () => {
     const model = {} as VisModel;
     const data = {} as ImageSet;
     assert.throws(() => concepts(model, data, 'craft'), /craft explains a class: give --class/);
-    assert.throws(() => concepts(model, data, 'tcav', { classIndex: 0 }), /tcav needs concept folders/);
-    assert.throws(() => concepts(model, data, 'dff', { options: { runs: 3 } }), /unknown option 'runs'; known: k, images/);
-    assert.throws(() => concepts(model, data, 'craft', { classIndex: 0, options: { designs: 1 } }), /designs must be at least 2; got 1/);
+    assert.throws(
+      () => concepts(model, data, 'tcav', { classIndex: 0 }),
+      /tcav needs concept folders/,
+    );
+    assert.throws(
+      () => concepts(model, data, 'dff', { options: { runs: 3 } }),
+      /unknown option 'runs'; known: k, images/,
+    );
+    assert.throws(
+      () => concepts(model, data, 'craft', { classIndex: 0, options: { designs: 1 } }),
+      /designs must be at least 2; got 1/,
+    );
   });
 });

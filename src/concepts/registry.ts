@@ -13,10 +13,20 @@ import { runConcepts, type AnyConceptMethod, type ConceptsArgs } from './method.
 import { saeMethod } from './sae.js';
 import { tcavMethod } from './tcav.js';
 
-export const CONCEPT_METHODS: readonly AnyConceptMethod[] = [craftMethod, dffMethod, tcavMethod, saeMethod];
+export const CONCEPT_METHODS: readonly AnyConceptMethod[] = [
+  craftMethod,
+  dffMethod,
+  tcavMethod,
+  saeMethod,
+];
 
 /** The method of that name; an unknown name is one line listing the known ones. */
 export const conceptMethod = (name: string): AnyConceptMethod => byName(CONCEPT_METHODS, name);
 
 /** A model's concepts by any method of the registry. */
-export const concepts = (model: VisModel, data: ImageSet, method: string, args: ConceptsArgs = {}): ConceptSet => runConcepts(conceptMethod(method), model, data, args);
+export const concepts = (
+  model: VisModel,
+  data: ImageSet,
+  method: string,
+  args: ConceptsArgs = {},
+): ConceptSet => runConcepts(conceptMethod(method), model, data, args);

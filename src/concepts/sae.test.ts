@@ -34,7 +34,10 @@ describe('sparse autoencoders', () => {
         const { dirs, values } = planted(2000, 16, 8, 3);
         const sae = trainSae(values, 2000, 16, { kind, atoms: 8, k: 2, steps: 1500, seed: 0 });
         const match = cosineHungarian(dirs, sae.dictionary, 16);
-        assert.ok(Math.min(...match.cosines) >= 0.9, `cosines ${[...match.cosines].map((v) => v.toFixed(3))}`);
+        assert.ok(
+          Math.min(...match.cosines) >= 0.9,
+          `cosines ${[...match.cosines].map((v) => v.toFixed(3))}`,
+        );
         const m = saeMetrics(sae, values, 2000);
         assert.ok(m.r2 > 0.9, `R² ${m.r2}`);
         assert.equal(m.dead, 0);

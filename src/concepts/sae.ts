@@ -17,7 +17,15 @@ import { cosineHungarian } from './hungarian.js';
 import { defineConcept } from './method.js';
 import { defaultConceptLayer, layerValues } from './split.js';
 
-export const SAE_DEFAULTS = { expansion: 2, k: 8, steps: 1500, batch: 256, lr: 3e-3, vectors: 20000, top: 9 } as const;
+export const SAE_DEFAULTS = {
+  expansion: 2,
+  k: 8,
+  steps: 1500,
+  batch: 256,
+  lr: 3e-3,
+  vectors: 20000,
+  top: 9,
+} as const;
 
 export type SaeKind = 'topk' | 'batchtopk';
 
@@ -51,10 +59,19 @@ export interface Sae {
 }
 
 /** Codes of rows x [n, c] (tensors; caller disposes). */
-function encode(x: tf.Tensor2D, e: tf.Tensor2D, be: tf.Tensor1D, bd: tf.Tensor1D, kind: SaeKind, k: number, threshold: number | null): tf.Tensor2D {
+function encode(
+  x: tf.Tensor2D,
+  e: tf.Tensor2D,
+  be: tf.Tensor1D,
+  bd: tf.Tensor1D,
+  kind: SaeKind,
+  k: number,
+  threshold: number | null,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const pre = tf.relu(x.sub(bd).matMul(e).add(be)) as tf.Tensor2D;
-    if (kind === 'batchtopk' && threshold != null) return pre.mul(pre.greaterEqual(threshold).cast('float32')) as tf.Tensor2D;
+    if (kind === 'batchtopk' && threshold != null)
+      return pre.mul(pre.greaterEqual(threshold).cast('float32')) as tf.Tensor2D;
     if (kind === 'batchtopk') {
       const flat = pre.reshape([-1]);
       const kth = tf.topk(flat, Math.min(flat.size, k * x.shape[0])).values.min();
@@ -72,7 +89,8 @@ export function trainSae(values: Float32Array, n: number, c: number, args: SaeAr
   const k = args.k ?? SAE_DEFAULTS.k;
   const steps = args.steps ?? SAE_DEFAULTS.steps;
   const batch = Math.min(args.batch ?? SAE_DEFAULTS.batch, n);
-  if (!(Number.isInteger(k) && k >= 1 && k <= atoms)) throw new DeepvisError(`SAE: k must be between 1 and the ${atoms} atoms; got ${k}`);
+  if (!(Number.isInteger(k) && k >= 1 && k <= atoms))
+    throw new DeepvisError(`SAE: k must be between 1 and the ${atoms} atoms; got ${k}`);
   const rng = new Rng(args.seed ?? 0);
   // Features scaled by one number (their RMS about the mean), so one learning rate serves every layer.
   const mean = new Float32Array(c);
@@ -99,13 +117,28 @@ export function trainSae(values: Float32Array, n: number, c: number, args: SaeAr
       const x = tf.tidy(() => tf.gather(all, tf.tensor1d(rows, 'int32'))) as tf.Tensor2D;
       // Which codes survive the sparsity is chosen without a gradient (TopK has none), then held fixed.
       const [mask, kept] = tf.tidy(() => {
-        const z = encode(x, enc as unknown as tf.Tensor2D, be as unknown as tf.Tensor1D, bd as unknown as tf.Tensor1D, kind, k, null);
-        return [z.greater(0).cast('float32'), kind === 'batchtopk' ? z.where(z.greater(0), tf.fill(z.shape, Infinity)).min() : null];
+        const z = encode(
+          x,
+          enc as unknown as tf.Tensor2D,
+          be as unknown as tf.Tensor1D,
+          bd as unknown as tf.Tensor1D,
+          kind,
+          k,
+          null,
+        );
+        return [
+          z.greater(0).cast('float32'),
+          kind === 'batchtopk' ? z.where(z.greater(0), tf.fill(z.shape, Infinity)).min() : null,
+        ];
       });
-      opt.minimize(() => {
-        const z = tf.relu(x.sub(bd).matMul(enc).add(be)).mul(mask);
-        return z.matMul(dict).add(bd).sub(x).square().sum(1).mean() as tf.Scalar;
-      }, false, [dict, enc, be, bd]);
+      opt.minimize(
+        () => {
+          const z = tf.relu(x.sub(bd).matMul(enc).add(be)).mul(mask);
+          return z.matMul(dict).add(bd).sub(x).square().sum(1).mean() as tf.Scalar;
+        },
+        false,
+        [dict, enc, be, bd],
+      );
       mask.dispose();
       // Decoder atoms back to unit length.
       tf.tidy(() => dict.assign(dict.div(dict.norm('euclidean', 1, true).add(1e-8))));
@@ -118,7 +151,18 @@ export function trainSae(values: Float32Array, n: number, c: number, args: SaeAr
     }
     const dv = dict.dataSync() as Float32Array;
     const bdv = Float32Array.from(bd.dataSync(), (v) => v * scale);
-    return { kind, atoms, c, k, dictionary: Float32Array.from(dv), encoder: Float32Array.from(enc.dataSync()), encoderBias: Float32Array.from(be.dataSync()), decoderBias: bdv, threshold: kind === 'batchtopk' ? threshold * scale : null, scale };
+    return {
+      kind,
+      atoms,
+      c,
+      k,
+      dictionary: Float32Array.from(dv),
+      encoder: Float32Array.from(enc.dataSync()),
+      encoderBias: Float32Array.from(be.dataSync()),
+      decoderBias: bdv,
+      threshold: kind === 'batchtopk' ? threshold * scale : null,
+      scale,
+    };
   } finally {
     tf.dispose([dict, enc, be, bd, all]);
     opt.dispose();
@@ -132,9 +176,19 @@ export function saeCodes(sae: Sae, values: Float32Array, n: number): Float32Arra
   for (let from = 0; from < n; from += 4096) {
     const m = Math.min(4096, n - from);
     const z = tf.tidy(() => {
-      const x = tf.tensor2d(values.subarray(from * sae.c, (from + m) * sae.c), [m, sae.c]).div(scale) as tf.Tensor2D;
+      const x = tf
+        .tensor2d(values.subarray(from * sae.c, (from + m) * sae.c), [m, sae.c])
+        .div(scale) as tf.Tensor2D;
       const e = tf.tensor2d(sae.encoder, [sae.c, sae.atoms]);
-      return encode(x, e, tf.tensor1d(sae.encoderBias), tf.tensor1d(sae.decoderBias).div(scale) as tf.Tensor1D, sae.kind, sae.k, sae.threshold == null ? null : sae.threshold / scale).mul(scale);
+      return encode(
+        x,
+        e,
+        tf.tensor1d(sae.encoderBias),
+        tf.tensor1d(sae.decoderBias).div(scale) as tf.Tensor1D,
+        sae.kind,
+        sae.k,
+        sae.threshold == null ? null : sae.threshold / scale,
+      ).mul(scale);
     });
     out.set(z.dataSync(), from * sae.atoms);
     z.dispose();
@@ -143,7 +197,11 @@ export function saeCodes(sae: Sae, values: Float32Array, n: number): Float32Arra
 }
 
 /** Overcomplete's metrics of a dictionary on rows [n, c]: R², dead codes (share), L0. */
-export function saeMetrics(sae: Sae, values: Float32Array, n: number): { r2: number; dead: number; l0: number } {
+export function saeMetrics(
+  sae: Sae,
+  values: Float32Array,
+  n: number,
+): { r2: number; dead: number; l0: number } {
   const z = saeCodes(sae, values, n);
   const c = sae.c;
   const mean = new Float64Array(c);
@@ -166,7 +224,11 @@ export function saeMetrics(sae: Sae, values: Float32Array, n: number): { r2: num
       tot += (values[r * c + t] - mean[t]) ** 2;
     }
   }
-  return { r2: 1 - err / Math.max(tot, 1e-30), dead: 1 - alive.reduce((s, v) => s + v, 0) / sae.atoms, l0: active / n };
+  return {
+    r2: 1 - err / Math.max(tot, 1e-30),
+    dead: 1 - alive.reduce((s, v) => s + v, 0) / sae.atoms,
+    l0: active / n,
+  };
 }
 
 /** Rows of the strongest (sign 1) or most negative (−1) position of each image, then the best images: one example per image. */
@@ -174,10 +236,15 @@ function bestPerImage(values: Float32Array, positions: number, sign: 1 | -1): nu
   const images = values.length / positions;
   const best = Array.from({ length: images }, (_, i) => {
     let q0 = i * positions;
-    for (let q = q0 + 1; q < (i + 1) * positions; q++) if (sign * values[q] > sign * values[q0]) q0 = q;
+    for (let q = q0 + 1; q < (i + 1) * positions; q++)
+      if (sign * values[q] > sign * values[q0]) q0 = q;
     return q0;
   });
-  const order = topIndices(Float32Array.from(best, (r) => values[r]), SAE_DEFAULTS.top, sign);
+  const order = topIndices(
+    Float32Array.from(best, (r) => values[r]),
+    SAE_DEFAULTS.top,
+    sign,
+  );
   return order.map((i) => best[i]);
 }
 
@@ -188,12 +255,20 @@ export interface SaeRunArgs extends SaeArgs {
 }
 
 /** A layer's dictionary (two seeds, for stability) with each atom's top and most negative examples. */
-export function sae(model: import('../model/types.js').VisModel, data: ImageSet, args: SaeRunArgs = {}): ConceptSet {
+export function sae(
+  model: import('../model/types.js').VisModel,
+  data: ImageSet,
+  args: SaeRunArgs = {},
+): ConceptSet {
   const started = performance.now();
   const layer = args.layer ? model.layer(args.layer) : defaultConceptLayer(model, 'SAE');
   const c = layer.units;
-  const positions = layer.outputShape.length === 3 ? layer.outputShape[0] * layer.outputShape[1] : 1;
-  const images = Math.max(1, Math.min(data.count, Math.ceil((args.vectors ?? SAE_DEFAULTS.vectors) / positions)));
+  const positions =
+    layer.outputShape.length === 3 ? layer.outputShape[0] * layer.outputShape[1] : 1;
+  const images = Math.max(
+    1,
+    Math.min(data.count, Math.ceil((args.vectors ?? SAE_DEFAULTS.vectors) / positions)),
+  );
   const size = data.images.length / data.count;
   const values = layerValues(model, layer.name, data.images.subarray(0, images * size), images);
   const n = images * positions;
@@ -206,26 +281,55 @@ export function sae(model: import('../model/types.js').VisModel, data: ImageSet,
   const z = saeCodes(first, values, n);
   // Pre-codes (before the sparsity) for the most negative examples: the projection on the encoder's direction.
   const w = layer.outputShape.length === 3 ? layer.outputShape[1] : 1;
-  const example = (r: number, v: number) => ({ index: Math.floor(r / positions), value: v, ...(positions > 1 ? { at: [Math.floor((r % positions) / w), (r % positions) % w] as const } : {}) });
+  const example = (r: number, v: number) => ({
+    index: Math.floor(r / positions),
+    value: v,
+    ...(positions > 1
+      ? { at: [Math.floor((r % positions) / w), (r % positions) % w] as const }
+      : {}),
+  });
   const concepts: Concept[] = Array.from({ length: first.atoms }, (_, a) => {
     const col = Float32Array.from({ length: n }, (_, r) => z[r * first.atoms + a]);
     const pre = Float32Array.from({ length: n }, (_, r) => {
       let s = first.encoderBias[a];
-      for (let t = 0; t < c; t++) s += (values[r * c + t] - first.decoderBias[t]) * first.encoder[t * first.atoms + a];
+      for (let t = 0; t < c; t++)
+        s += (values[r * c + t] - first.decoderBias[t]) * first.encoder[t * first.atoms + a];
       return s;
     });
     const freq = col.reduce((s, v) => s + (v > 0 ? 1 : 0), 0) / n;
     return {
-      id: a, layer: layer.name, direction: Array.from(first.dictionary.subarray(a * c, (a + 1) * c)),
+      id: a,
+      layer: layer.name,
+      direction: Array.from(first.dictionary.subarray(a * c, (a + 1) * c)),
       top: freq > 0 ? bestPerImage(col, positions, 1).map((r) => example(r, col[r])) : [],
       bottom: bestPerImage(pre, positions, -1).map((r) => example(r, pre[r])),
       numbers: { frequency: freq, dead: freq === 0 },
     };
   });
   return {
-    method: kind === 'topk' ? 'sae' : 'sae-batchtopk', layer: layer.name, concepts,
-    params: { method: 'sae', kind, layer: layer.name, atoms: first.atoms, k: first.k, steps: args.steps ?? SAE_DEFAULTS.steps, batch: args.batch ?? SAE_DEFAULTS.batch, lr: args.lr ?? SAE_DEFAULTS.lr, seed, vectors: n },
-    metrics: { r2: m.r2, deadShare: m.dead, l0: m.l0, stability, vectors: n, threshold: first.threshold },
+    method: kind === 'topk' ? 'sae' : 'sae-batchtopk',
+    layer: layer.name,
+    concepts,
+    params: {
+      method: 'sae',
+      kind,
+      layer: layer.name,
+      atoms: first.atoms,
+      k: first.k,
+      steps: args.steps ?? SAE_DEFAULTS.steps,
+      batch: args.batch ?? SAE_DEFAULTS.batch,
+      lr: args.lr ?? SAE_DEFAULTS.lr,
+      seed,
+      vectors: n,
+    },
+    metrics: {
+      r2: m.r2,
+      deadShare: m.dead,
+      l0: m.l0,
+      stability,
+      vectors: n,
+      threshold: first.threshold,
+    },
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -234,13 +338,31 @@ export const saeMethod = defineConcept({
   name: 'sae',
   title: 'sparse autoencoder',
   paper: 'Gao et al. 2024; Bussmann et al. 2024',
-  summary: "a TopK or BatchTopK sparse dictionary of a layer's activations, with R², dead codes, L0 and two-seed stability",
+  summary:
+    "a TopK or BatchTopK sparse dictionary of a layer's activations, with R², dead codes, L0 and two-seed stability",
   needsClass: 'optional',
   options: {
-    k: { type: 'int', min: 1, help: 'concepts (default: craft 20, dff 5); sae: active codes per vector (default 8)' },
-    kind: { type: 'string', help: 'sae: TopK or BatchTopK', choices: ['topk', 'batchtopk'], default: 'topk' },
+    k: {
+      type: 'int',
+      min: 1,
+      help: 'concepts (default: craft 20, dff 5); sae: active codes per vector (default 8)',
+    },
+    kind: {
+      type: 'string',
+      help: 'sae: TopK or BatchTopK',
+      choices: ['topk', 'batchtopk'],
+      default: 'topk',
+    },
     atoms: { type: 'int', min: 1, help: 'sae: dictionary size (default twice the layer width)' },
     steps: { type: 'int', min: 1, help: 'sae: training steps', default: SAE_DEFAULTS.steps },
   },
-  run: (ctx) => sae(ctx.model, ctx.data, { layer: ctx.layer, k: ctx.options.k, kind: ctx.options.kind, atoms: ctx.options.atoms, steps: ctx.options.steps, seed: ctx.seed }),
+  run: (ctx) =>
+    sae(ctx.model, ctx.data, {
+      layer: ctx.layer,
+      k: ctx.options.k,
+      kind: ctx.options.kind,
+      atoms: ctx.options.atoms,
+      steps: ctx.options.steps,
+      seed: ctx.seed,
+    }),
 });

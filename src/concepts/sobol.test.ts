@@ -9,14 +9,34 @@ const close = (got: ArrayLike<number>, want: number[], tol = 1e-6) =>
 describe('sobol', () => {
   it('radical inverses and Halton points', () => {
     assert.deepEqual(primes(5), [2, 3, 5, 7, 11]);
-    close([radicalInverse(1, 2), radicalInverse(2, 2), radicalInverse(3, 2), radicalInverse(5, 3)], [0.5, 0.25, 0.75, 7 / 9]); // 5 = 12₃ → 0.21₃
+    close(
+      [radicalInverse(1, 2), radicalInverse(2, 2), radicalInverse(3, 2), radicalInverse(5, 3)],
+      [0.5, 0.25, 0.75, 7 / 9],
+    ); // 5 = 12₃ → 0.21₃
     close(halton(2, 4), [0, 0, 0.5, 1 / 3, 0.25, 2 / 3, 0.75, 1 / 9]);
   });
 
   it('stacks A, B and C_i = A with column i from B', () => {
     // d = 2, 2 designs: Halton of 4 dimensions, points 0 and 1: [0,0,0,0] and [1/2, 1/3, 1/5, 1/7].
     const m = sobolDesign(2, 2);
-    close(m, [0, 0, 0.5, 1 / 3, /* B */ 0, 0, 0.2, 1 / 7, /* C1 */ 0, 0, 0.2, 1 / 3, /* C2 */ 0, 0, 0.5, 1 / 7]);
+    close(m, [
+      0,
+      0,
+      0.5,
+      1 / 3,
+      /* B */ 0,
+      0,
+      0.2,
+      1 / 7,
+      /* C1 */ 0,
+      0,
+      0.2,
+      1 / 3,
+      /* C2 */ 0,
+      0,
+      0.5,
+      1 / 7,
+    ]);
   });
 
   it("Jansen's estimator on outputs by hand", () => {

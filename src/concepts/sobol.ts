@@ -29,7 +29,8 @@ export function radicalInverse(i: number, b: number): number {
 export function halton(d: number, n: number): Float32Array {
   const bases = primes(d);
   const out = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = radicalInverse(i, bases[j]);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) out[i * d + j] = radicalInverse(i, bases[j]);
   return out;
 }
 
@@ -50,15 +51,23 @@ export function sobolDesign(d: number, nbDesign = SOBOL_DESIGNS): Float32Array {
   for (let i = 0; i < d; i++) {
     for (let n = 0; n < nbDesign; n++) {
       const row = (2 + i) * nbDesign + n;
-      for (let j = 0; j < d; j++) out[row * d + j] = j === i ? ab[n * 2 * d + d + j] : ab[n * 2 * d + j];
+      for (let j = 0; j < d; j++)
+        out[row * d + j] = j === i ? ab[n * 2 * d + d + j] : ab[n * 2 * d + j];
     }
   }
   return out;
 }
 
 /** Jansen's total indices [d] from the outputs on the stacked design (A, B, then C_1…C_d). */
-export function jansenTotal(outputs: ArrayLike<number>, d: number, nbDesign = SOBOL_DESIGNS): Float64Array {
-  if (outputs.length !== nbDesign * (d + 2)) throw new Error(`Sobol outputs: ${outputs.length} values for ${nbDesign} designs of ${d} dimensions`);
+export function jansenTotal(
+  outputs: ArrayLike<number>,
+  d: number,
+  nbDesign = SOBOL_DESIGNS,
+): Float64Array {
+  if (outputs.length !== nbDesign * (d + 2))
+    throw new Error(
+      `Sobol outputs: ${outputs.length} values for ${nbDesign} designs of ${d} dimensions`,
+    );
   let mean = 0;
   for (let n = 0; n < nbDesign; n++) mean += outputs[n];
   mean /= nbDesign;

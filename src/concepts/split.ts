@@ -20,27 +20,50 @@ export interface Split {
 export function splitAt(model: VisModel, layerRef: string, method: string): Split {
   const layer = model.layer(layerRef);
   const head = model.layer(model.logitsLayer ?? model.layers[model.layers.length - 1].name);
-  if (layer.index >= head.index) throw new DeepvisError(`${method} splits the model at a layer before its class scores '${head.name}'; '${layer.name}' is not`);
+  if (layer.index >= head.index)
+    throw new DeepvisError(
+      `${method} splits the model at a layer before its class scores '${head.name}'; '${layer.name}' is not`,
+    );
   return { layer, head, size: layer.outputShape.reduce((a, b) => a * b, 1) };
 }
 
 /** The last spatial layer before the class scores that is not a pooling, padding or reshape (CRAFT's and DFF's default). */
 export function defaultConceptLayer(model: VisModel, method: string): LayerInfo {
   const head = model.layer(model.logitsLayer ?? model.layers[model.layers.length - 1].name);
-  const maps = model.layers.filter((l) => l.index < head.index && l.outputShape.length === 3 && l.outputShape[0] > 1 && !/pool|pad|flatten|reshape|dropout/i.test(l.kind));
+  const maps = model.layers.filter(
+    (l) =>
+      l.index < head.index &&
+      l.outputShape.length === 3 &&
+      l.outputShape[0] > 1 &&
+      !/pool|pad|flatten|reshape|dropout/i.test(l.kind),
+  );
   const last = maps[maps.length - 1];
-  if (!last) throw new DeepvisError(`${method} needs a convolutional layer before '${head.name}'; give --layer`);
+  if (!last)
+    throw new DeepvisError(
+      `${method} needs a convolutional layer before '${head.name}'; give --layer`,
+    );
   return last;
 }
 
 /** g: the layer's activations of `count` images laid out [N, H, W, C], in batches, no gradient. [N, ...layer shape] on the host. */
-export function layerValues(model: VisModel, layer: string, images: Float32Array, count: number, batch = 64): Float32Array {
+export function layerValues(
+  model: VisModel,
+  layer: string,
+  images: Float32Array,
+  count: number,
+  batch = 64,
+): Float32Array {
   const size = model.input.shape.reduce((a, b) => a * b, 1);
   const per = model.layer(layer).outputShape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(count * per);
   for (let from = 0; from < count; from += batch) {
     const n = Math.min(batch, count - from);
-    const [a] = tf.tidy(() => model.activations(tf.tensor4d(images.subarray(from * size, (from + n) * size), [n, ...model.input.shape]), [layer]));
+    const [a] = tf.tidy(() =>
+      model.activations(
+        tf.tensor4d(images.subarray(from * size, (from + n) * size), [n, ...model.input.shape]),
+        [layer],
+      ),
+    );
     try {
       out.set(a.dataSync(), from * per);
     } finally {
@@ -53,17 +76,26 @@ export function layerValues(model: VisModel, layer: string, images: Float32Array
 /** A layer whose output is non-negative to offer instead of `layer`: its post-activation twin, else the next ReLU. */
 function nonNegativeNear(model: VisModel, layer: LayerInfo): string | null {
   if (layer.name.endsWith(':pre')) return layer.name.slice(0, -4);
-  const next = model.layers.find((l) => l.index > layer.index && (/relu/i.test(l.kind) || /relu/i.test(l.activation ?? '')));
+  const next = model.layers.find(
+    (l) => l.index > layer.index && (/relu/i.test(l.kind) || /relu/i.test(l.activation ?? '')),
+  );
   return next ? next.name : null;
 }
 
 /** Refuses, in one line, a layer whose activations go below zero (NMF factorizes non-negative ones). */
-export function checkNonNegative(model: VisModel, values: Float32Array, layer: LayerInfo, method: string): void {
+export function checkNonNegative(
+  model: VisModel,
+  values: Float32Array,
+  layer: LayerInfo,
+  method: string,
+): void {
   let min = 0;
   for (let i = 0; i < values.length; i++) if (values[i] < min) min = values[i];
   if (min < -1e-6) {
     const near = nonNegativeNear(model, layer);
-    throw new DeepvisError(`${method} needs non-negative activations; layer '${layer.name}' goes down to ${min.toPrecision(3)}: use a layer after a ReLU${near ? ` (e.g. --layer ${near})` : ''}`);
+    throw new DeepvisError(
+      `${method} needs non-negative activations; layer '${layer.name}' goes down to ${min.toPrecision(3)}: use a layer after a ReLU${near ? ` (e.g. --layer ${near})` : ''}`,
+    );
   }
 }
 
@@ -76,12 +108,22 @@ const broadcasts = new WeakMap<VisModel, boolean>();
  * offset A' − A(anchor) moves the layer to A'. Where the model broadcasts, the layers below run
  * once for all B; else the anchor runs B times. Caller disposes.
  */
-export function headOutputs(model: VisModel, split: Split, anchor: tf.Tensor4D, anchorAct: tf.Tensor, replaced: tf.Tensor): tf.Tensor2D {
+export function headOutputs(
+  model: VisModel,
+  split: Split,
+  anchor: tf.Tensor4D,
+  anchorAct: tf.Tensor,
+  replaced: tf.Tensor,
+): tf.Tensor2D {
   const b = replaced.shape[0];
-  const run = (x: tf.Tensor4D) => tf.tidy(() => {
-    const [out] = model.activations(x, [split.head.name], { layer: split.layer.name, delta: replaced.sub(anchorAct) });
-    return out.reshape([b, -1]) as tf.Tensor2D;
-  });
+  const run = (x: tf.Tensor4D) =>
+    tf.tidy(() => {
+      const [out] = model.activations(x, [split.head.name], {
+        layer: split.layer.name,
+        delta: replaced.sub(anchorAct),
+      });
+      return out.reshape([b, -1]) as tf.Tensor2D;
+    });
   if (b > 1 && broadcasts.get(model) !== false) {
     try {
       const out = run(anchor);
@@ -104,10 +146,20 @@ export function headOutputs(model: VisModel, split: Split, anchor: tf.Tensor4D, 
  * the class scores [n]: what CRAFT's gradient × coefficient shares and class direction, and
  * TCAV's directional derivatives read.
  */
-export function classGradients(model: VisModel, split: Split, images: Float32Array, from: number, n: number, unit: number): { grad: Float32Array; scores: Float32Array } {
+export function classGradients(
+  model: VisModel,
+  split: Split,
+  images: Float32Array,
+  from: number,
+  n: number,
+  unit: number,
+): { grad: Float32Array; scores: Float32Array } {
   const size = model.input.shape.reduce((a, b) => a * b, 1);
   const [g, v] = tf.tidy(() => {
-    const x = tf.tensor4d(images.subarray(from * size, (from + n) * size), [n, ...model.input.shape]);
+    const x = tf.tensor4d(images.subarray(from * size, (from + n) * size), [
+      n,
+      ...model.input.shape,
+    ]);
     const [a] = model.activations(x, [split.layer.name]);
     let scores: tf.Tensor = tf.zeros([n]);
     const grad = tf.grad((delta: tf.Tensor) => {

@@ -19,7 +19,14 @@ import { classImages } from './craft.js';
 import { classGradients, layerValues, splitAt, type Split } from './split.js';
 import { tTest } from './ttest.js';
 
-export const TCAV_DEFAULTS = { runs: 10, significance: 0.05, classImages: 200, minImages: 2, top: 9, rankImages: 1000 } as const;
+export const TCAV_DEFAULTS = {
+  runs: 10,
+  significance: 0.05,
+  classImages: 200,
+  minImages: 2,
+  top: 9,
+  rankImages: 1000,
+} as const;
 
 export interface TcavArgs {
   readonly layer: string;
@@ -34,7 +41,11 @@ export interface TcavArgs {
   readonly seed?: number;
   /** Images to rank by their projection on each CAV (top and most negative examples), with their data-set indices. */
   readonly rank?: { readonly group: ImageGroup; readonly indices: readonly number[] };
-  readonly onProgress?: (p: { readonly phase: string; readonly done: number; readonly total: number }) => void;
+  readonly onProgress?: (p: {
+    readonly phase: string;
+    readonly done: number;
+    readonly total: number;
+  }) => void;
 }
 
 export interface TcavRow {
@@ -57,12 +68,24 @@ export interface TcavResult extends ConceptSet {
 }
 
 const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-const std = (v: readonly number[]) => Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / Math.max(1, v.length - 1));
+const std = (v: readonly number[]) =>
+  Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / Math.max(1, v.length - 1));
 
 /** ∂ class score / ∂ layer for every input, [n, D] on the host. */
-function gradients(model: VisModel, split: Split, group: ImageGroup, unit: number, batch = 32): Float32Array {
+function gradients(
+  model: VisModel,
+  split: Split,
+  group: ImageGroup,
+  unit: number,
+  batch = 32,
+): Float32Array {
   const out = new Float32Array(group.count * split.size);
-  for (let from = 0; from < group.count; from += batch) out.set(classGradients(model, split, group.images, from, Math.min(batch, group.count - from), unit).grad, from * split.size);
+  for (let from = 0; from < group.count; from += batch)
+    out.set(
+      classGradients(model, split, group.images, from, Math.min(batch, group.count - from), unit)
+        .grad,
+      from * split.size,
+    );
   return out;
 }
 
@@ -86,7 +109,14 @@ function score(grads: Float32Array, cav: ArrayLike<number>): { sign: number; mag
 }
 
 /** R + 1 random sets of `size` rows of the pool's activations (disjoint while the pool lasts). */
-function randomSets(acts: Float32Array, d: number, count: number, sets: number, size: number, rng: Rng): Float32Array[] {
+function randomSets(
+  acts: Float32Array,
+  d: number,
+  count: number,
+  sets: number,
+  size: number,
+  rng: Rng,
+): Float32Array[] {
   let order = rng.permutation(count);
   return Array.from({ length: sets }, () => {
     if (order.length < size) order = [...order, ...rng.permutation(count)];
@@ -100,26 +130,44 @@ function randomSets(acts: Float32Array, d: number, count: number, sets: number, 
 export function tcav(model: VisModel, args: TcavArgs): TcavResult {
   const started = performance.now();
   const runs = args.runs ?? TCAV_DEFAULTS.runs;
-  if (!(Number.isInteger(runs) && runs >= 2)) throw new DeepvisError(`TCAV needs at least 2 random runs for its t-test; got ${runs}`);
+  if (!(Number.isInteger(runs) && runs >= 2))
+    throw new DeepvisError(`TCAV needs at least 2 random runs for its t-test; got ${runs}`);
   const split = splitAt(model, args.layer, 'TCAV');
-  if (split.head.units <= args.classIndex) throw new DeepvisError(`class ${args.classIndex} is not an output of '${split.head.name}' (${split.head.units} units)`);
+  if (split.head.units <= args.classIndex)
+    throw new DeepvisError(
+      `class ${args.classIndex} is not an output of '${split.head.name}' (${split.head.units} units)`,
+    );
   if (args.concepts.length === 0) throw new DeepvisError('TCAV needs at least one concept folder');
   for (const c of [...args.concepts, args.random]) {
-    if (c.count < TCAV_DEFAULTS.minImages) throw new DeepvisError(`concept folder '${c.name}' has ${c.count} image${c.count === 1 ? '' : 's'}; TCAV needs at least ${TCAV_DEFAULTS.minImages}`);
+    if (c.count < TCAV_DEFAULTS.minImages)
+      throw new DeepvisError(
+        `concept folder '${c.name}' has ${c.count} image${c.count === 1 ? '' : 's'}; TCAV needs at least ${TCAV_DEFAULTS.minImages}`,
+      );
   }
-  if (args.inputs.count < 1) throw new DeepvisError(`class ${args.classIndex} has no images to test`);
-  const progress = (phase: string, done: number, total: number) => args.onProgress?.({ phase, done, total });
+  if (args.inputs.count < 1)
+    throw new DeepvisError(`class ${args.classIndex} has no images to test`);
+  const progress = (phase: string, done: number, total: number) =>
+    args.onProgress?.({ phase, done, total });
   const rng = new Rng(args.seed ?? 0);
   const d = split.size;
   const grads = gradients(model, split, args.inputs, args.classIndex);
   progress('gradients', 1, 1);
   const pool = layerValues(model, split.layer.name, args.random.images, args.random.count);
   const size = Math.max(...args.concepts.map((c) => c.count));
-  const randoms = randomSets(pool, d, args.random.count, runs + 1, Math.min(size, args.random.count), rng);
+  const randoms = randomSets(
+    pool,
+    d,
+    args.random.count,
+    runs + 1,
+    Math.min(size, args.random.count),
+    rng,
+  );
   // The null: random set i against random set 0, i = 1…R.
   // Every CAV in one batched fit: the null's R, then each concept's R.
   const seed = args.seed ?? 0;
-  const problems: LinearProblem[] = randoms.slice(1).map((r, i) => ({ pos: r, neg: randoms[0], seed: seed + 1000 + i }));
+  const problems: LinearProblem[] = randoms
+    .slice(1)
+    .map((r, i) => ({ pos: r, neg: randoms[0], seed: seed + 1000 + i }));
   for (const c of args.concepts) {
     const acts = layerValues(model, split.layer.name, c.images, c.count);
     randoms.slice(1).forEach((r, i) => problems.push({ pos: acts, neg: r, seed: seed + i }));
@@ -127,7 +175,9 @@ export function tcav(model: VisModel, args: TcavArgs): TcavResult {
   const allFits = fitLinearBatch(problems, d);
   progress('cavs', 1, 1);
   const randomScores = allFits.slice(0, runs).map((f) => score(grads, unitVector(f.w)).sign);
-  const rankActs = args.rank ? layerValues(model, split.layer.name, args.rank.group.images, args.rank.group.count) : null;
+  const rankActs = args.rank
+    ? layerValues(model, split.layer.name, args.rank.group.images, args.rank.group.count)
+    : null;
   const table: TcavRow[] = [];
   const concepts: Concept[] = args.concepts.map((c, ci) => {
     const fits = allFits.slice((ci + 1) * runs, (ci + 2) * runs);
@@ -136,24 +186,82 @@ export function tcav(model: VisModel, args: TcavArgs): TcavResult {
     const scores = s.map((x) => x.sign);
     const t = tTest(scores, randomScores);
     const row: TcavRow = {
-      concept: c.name, scores, magnitudes: s.map((x) => x.magnitude), randomScores, mean: mean(scores), std: std(scores), randomMean: mean(randomScores), randomStd: std(randomScores),
-      p: t.p, t: t.t, significant: t.p < TCAV_DEFAULTS.significance, cavAccuracy: mean(fits.map((f) => f.accuracy).filter(Number.isFinite)),
+      concept: c.name,
+      scores,
+      magnitudes: s.map((x) => x.magnitude),
+      randomScores,
+      mean: mean(scores),
+      std: std(scores),
+      randomMean: mean(randomScores),
+      randomStd: std(randomScores),
+      p: t.p,
+      t: t.t,
+      significant: t.p < TCAV_DEFAULTS.significance,
+      cavAccuracy: mean(fits.map((f) => f.accuracy).filter(Number.isFinite)),
     };
     table.push(row);
     // The concept's direction: the mean CAV over the runs.
-    const direction = unitVector(Array.from({ length: d }, (_, t2) => cavs.reduce((a, v) => a + v[t2], 0) / cavs.length));
-    const proj = rankActs ? Float32Array.from({ length: args.rank!.group.count }, (_, r) => direction.reduce((a, v, t2) => a + v * rankActs[r * d + t2], 0)) : null;
-    const pick = (sign: 1 | -1) => (proj ? topIndices(proj, TCAV_DEFAULTS.top, sign).map((r) => ({ index: args.rank!.indices[r], value: proj[r] })) : []);
+    const direction = unitVector(
+      Array.from({ length: d }, (_, t2) => cavs.reduce((a, v) => a + v[t2], 0) / cavs.length),
+    );
+    const proj = rankActs
+      ? Float32Array.from({ length: args.rank!.group.count }, (_, r) =>
+          direction.reduce((a, v, t2) => a + v * rankActs[r * d + t2], 0),
+        )
+      : null;
+    const pick = (sign: 1 | -1) =>
+      proj
+        ? topIndices(proj, TCAV_DEFAULTS.top, sign).map((r) => ({
+            index: args.rank!.indices[r],
+            value: proj[r],
+          }))
+        : [];
     progress('concepts', ci + 1, args.concepts.length);
     return {
-      id: ci, name: c.name, layer: split.layer.name, direction, importance: row.mean, top: pick(1), bottom: pick(-1),
-      numbers: { p: row.p, t: row.t, significant: row.significant, std: row.std, randomMean: row.randomMean, randomStd: row.randomStd, magnitude: mean(row.magnitudes), cavAccuracy: row.cavAccuracy, images: c.count },
+      id: ci,
+      name: c.name,
+      layer: split.layer.name,
+      direction,
+      importance: row.mean,
+      top: pick(1),
+      bottom: pick(-1),
+      numbers: {
+        p: row.p,
+        t: row.t,
+        significant: row.significant,
+        std: row.std,
+        randomMean: row.randomMean,
+        randomStd: row.randomStd,
+        magnitude: mean(row.magnitudes),
+        cavAccuracy: row.cavAccuracy,
+        images: c.count,
+      },
     };
   });
   return {
-    method: 'tcav', layer: split.layer.name, classIndex: args.classIndex, className: model.labels?.[args.classIndex],
-    params: { method: 'tcav', layer: split.layer.name, classIndex: args.classIndex, runs, seed: args.seed ?? 0, significance: TCAV_DEFAULTS.significance, classifier: 'logistic regression, L2 0.01, test split 0.33', randomPool: args.random.name, randomSetSize: Math.min(size, args.random.count) },
-    concepts, table, metrics: { classImages: args.inputs.count, randomPool: args.random.count, randomMean: mean(randomScores), randomStd: std(randomScores) },
+    method: 'tcav',
+    layer: split.layer.name,
+    classIndex: args.classIndex,
+    className: model.labels?.[args.classIndex],
+    params: {
+      method: 'tcav',
+      layer: split.layer.name,
+      classIndex: args.classIndex,
+      runs,
+      seed: args.seed ?? 0,
+      significance: TCAV_DEFAULTS.significance,
+      classifier: 'logistic regression, L2 0.01, test split 0.33',
+      randomPool: args.random.name,
+      randomSetSize: Math.min(size, args.random.count),
+    },
+    concepts,
+    table,
+    metrics: {
+      classImages: args.inputs.count,
+      randomPool: args.random.count,
+      randomMean: mean(randomScores),
+      randomStd: std(randomScores),
+    },
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -162,28 +270,61 @@ export const tcavMethod = defineConcept({
   name: 'tcav',
   title: 'TCAV',
   paper: 'Kim et al. 2018',
-  summary: 'how much concept folders (sets of images) push a class up: CAVs against random sets, a t-test over the runs',
+  summary:
+    'how much concept folders (sets of images) push a class up: CAVs against random sets, a t-test over the runs',
   needsClass: 'required',
   folders: true,
   options: {
-    runs: { type: 'int', min: 2, help: 'random sets each concept is set against (its t-test has runs values a side)', default: TCAV_DEFAULTS.runs },
-    'class-images': { type: 'int', min: 1, help: "the class's images whose gradients are read (the first ones)", default: TCAV_DEFAULTS.classImages },
+    runs: {
+      type: 'int',
+      min: 2,
+      help: 'random sets each concept is set against (its t-test has runs values a side)',
+      default: TCAV_DEFAULTS.runs,
+    },
+    'class-images': {
+      type: 'int',
+      min: 1,
+      help: "the class's images whose gradients are read (the first ones)",
+      default: TCAV_DEFAULTS.classImages,
+    },
   },
   run: (ctx) => {
     if (ctx.layer == null) throw new DeepvisError('tcav reads a layer: give --layer');
-    const all = classImages(ctx.data, ctx.classIndex!, 1, 'TCAV').slice(0, ctx.options['class-images']);
+    const all = classImages(ctx.data, ctx.classIndex!, 1, 'TCAV').slice(
+      0,
+      ctx.options['class-images'],
+    );
     const size = ctx.data.images.length / ctx.data.count;
     const pick = (idx: readonly number[]) => {
       const out = new Float32Array(idx.length * size);
-      idx.forEach((src, i) => out.set(ctx.data.images.subarray(src * size, (src + 1) * size), i * size));
+      idx.forEach((src, i) =>
+        out.set(ctx.data.images.subarray(src * size, (src + 1) * size), i * size),
+      );
       return out;
     };
     // Random sets come from the folder given, else from the whole data set (every class, as random photographs would).
-    const random = ctx.groups!.random ?? { name: ctx.data.name, images: ctx.data.images, count: ctx.data.count };
-    const rankIdx = Array.from({ length: Math.min(ctx.data.count, TCAV_DEFAULTS.rankImages) }, (_, i) => i);
+    const random = ctx.groups!.random ?? {
+      name: ctx.data.name,
+      images: ctx.data.images,
+      count: ctx.data.count,
+    };
+    const rankIdx = Array.from(
+      { length: Math.min(ctx.data.count, TCAV_DEFAULTS.rankImages) },
+      (_, i) => i,
+    );
     return tcav(ctx.model, {
-      layer: ctx.layer, classIndex: ctx.classIndex!, inputs: { name: `class ${ctx.classIndex}`, images: pick(all), count: all.length }, concepts: ctx.groups!.concepts, random,
-      runs: ctx.options.runs, seed: ctx.seed, rank: { group: { name: ctx.data.name, images: pick(rankIdx), count: rankIdx.length }, indices: rankIdx }, onProgress: ctx.onProgress,
+      layer: ctx.layer,
+      classIndex: ctx.classIndex!,
+      inputs: { name: `class ${ctx.classIndex}`, images: pick(all), count: all.length },
+      concepts: ctx.groups!.concepts,
+      random,
+      runs: ctx.options.runs,
+      seed: ctx.seed,
+      rank: {
+        group: { name: ctx.data.name, images: pick(rankIdx), count: rankIdx.length },
+        indices: rankIdx,
+      },
+      onProgress: ctx.onProgress,
     });
   },
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { incompleteBeta, lnGamma, tCdf, tTest } from './ttest.js';
 
-const near = (got: number, want: number, tol = 1e-9) => assert.ok(Math.abs(got - want) <= tol, `${got} vs ${want}`);
+const near = (got: number, want: number, tol = 1e-9) =>
+  assert.ok(Math.abs(got - want) <= tol, `${got} vs ${want}`);
 
 describe('t-test', () => {
   it('ln Γ and the incomplete beta function', () => {

@@ -7,8 +7,9 @@
  */
 
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+  -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
+  1.5056327351493116e-7,
 ];
 
 /** ln Γ(x) for x > 0. */
@@ -55,8 +56,12 @@ function betaFraction(x: number, a: number, b: number): number {
 export function incompleteBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const front = Math.exp(lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
-  return x < (a + 1) / (a + b + 2) ? (front * betaFraction(x, a, b)) / a : 1 - (front * betaFraction(1 - x, b, a)) / b;
+  const front = Math.exp(
+    lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(1 - x),
+  );
+  return x < (a + 1) / (a + b + 2)
+    ? (front * betaFraction(x, a, b)) / a
+    : 1 - (front * betaFraction(1 - x, b, a)) / b;
 }
 
 /** P(T ≤ t) for Student's t with ν degrees of freedom. */
@@ -76,12 +81,14 @@ const meanOf = (v: readonly number[]) => v.reduce((s, x) => s + x, 0) / v.length
 
 /** Two-sample t-test, equal variances assumed (scipy.stats.ttest_ind), two-sided. */
 export function tTest(a: readonly number[], b: readonly number[]): TTest {
-  if (a.length < 2 || b.length < 2) throw new Error(`t-test needs at least 2 values per sample; got ${a.length} and ${b.length}`);
+  if (a.length < 2 || b.length < 2)
+    throw new Error(`t-test needs at least 2 values per sample; got ${a.length} and ${b.length}`);
   const [ma, mb] = [meanOf(a), meanOf(b)];
   const ss = a.reduce((s, x) => s + (x - ma) ** 2, 0) + b.reduce((s, x) => s + (x - mb) ** 2, 0);
   const df = a.length + b.length - 2;
   const se = Math.sqrt((ss / df) * (1 / a.length + 1 / b.length));
-  if (!(se > 0)) return { t: ma === mb ? 0 : Math.sign(ma - mb) * Infinity, df, p: ma === mb ? 1 : 0 };
+  if (!(se > 0))
+    return { t: ma === mb ? 0 : Math.sign(ma - mb) * Infinity, df, p: ma === mb ? 1 : 0 };
   const t = (ma - mb) / se;
   return { t, df, p: Math.min(1, incompleteBeta(df / (df + t * t), df / 2, 0.5)) };
 }

@@ -34,7 +34,10 @@ describe('data sets', () => {
     assert.deepEqual(m.shape, [28, 28, 1]);
     const perClass = new Array(10).fill(0);
     for (const l of m.labels!) perClass[l]++;
-    assert.ok(perClass.every((n) => n > 800 && n < 1200), `per-class counts ${perClass}`);
+    assert.ok(
+      perClass.every((n) => n > 800 && n < 1200),
+      `per-class counts ${perClass}`,
+    );
     let max = 0;
     for (const v of m.images) max = Math.max(max, v);
     assert.ok(max <= 1 && max > 0.9);
@@ -61,17 +64,34 @@ describe('data sets', () => {
     assert.deepEqual(set.shape, [2, 3, 1]);
     assert.deepEqual(Array.from(set.labels!), [3, 7]);
     assert.equal(set.images[1], 1);
-    assert.throws(() => parseIdx(new Uint8Array([1, 2, 3, 4, 5]), 'junk.bin'), /junk.bin is not an IDX file/);
+    assert.throws(
+      () => parseIdx(new Uint8Array([1, 2, 3, 4, 5]), 'junk.bin'),
+      /junk.bin is not an IDX file/,
+    );
     await writeFile(path.join(dir, 'short.idx'), idx([5, 2, 2], [1, 2]));
-    await assert.rejects(loadIdxPair(path.join(dir, 'short.idx'), null, 's'), /short.idx is truncated/);
+    await assert.rejects(
+      loadIdxPair(path.join(dir, 'short.idx'), null, 's'),
+      /short.idx is truncated/,
+    );
   });
 
   it('reads an image folder with one subfolder per class, resized to the model, streamed in batches', async () => {
-    for (const [cls, shade] of [['cats', 40], ['dogs', 200]] as const) {
+    for (const [cls, shade] of [
+      ['cats', 40],
+      ['dogs', 200],
+    ] as const) {
       await mkdir(path.join(dir, 'pets', cls), { recursive: true });
       for (let i = 0; i < 3; i++) {
-        await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: shade, g: shade, b: shade } } })
-          .png().toFile(path.join(dir, 'pets', cls, `${i}.png`));
+        await sharp({
+          create: {
+            width: 40,
+            height: 30,
+            channels: 3,
+            background: { r: shade, g: shade, b: shade },
+          },
+        })
+          .png()
+          .toFile(path.join(dir, 'pets', cls, `${i}.png`));
       }
     }
     const set = await loadFolder(path.join(dir, 'pets'), [8, 8, 1]);
@@ -93,15 +113,39 @@ describe('data sets', () => {
 
   it('parses every data string once: sets with splits, images of a set, files; batch ranges cover the set', () => {
     assert.deepEqual(parseSetRef('mnist'), { kind: 'set', name: 'mnist', split: 'eval' });
-    assert.deepEqual(parseSetRef('data/pets:all'), { kind: 'set', name: 'data/pets', split: 'all' });
+    assert.deepEqual(parseSetRef('data/pets:all'), {
+      kind: 'set',
+      name: 'data/pets',
+      split: 'all',
+    });
     assert.deepEqual(parseSetRef('mnist', 'all'), { kind: 'set', name: 'mnist', split: 'all' });
-    assert.deepEqual(parseImageRef('fashion-mnist:0-7'), { kind: 'images', set: 'fashion-mnist', from: 0, to: 7 });
+    assert.deepEqual(parseImageRef('fashion-mnist:0-7'), {
+      kind: 'images',
+      set: 'fashion-mnist',
+      from: 0,
+      to: 7,
+    });
     assert.deepEqual(parseImageRef('mnist:7'), { kind: 'images', set: 'mnist', from: 7, to: 7 });
     assert.deepEqual(parseImageRef('photo.jpg'), { kind: 'file', path: 'photo.jpg' });
     assert.deepEqual(parseImageRef('cifar:3'), { kind: 'file', path: 'cifar:3' });
-    assert.throws(() => parseImageRef('mnist:5-2'), /^DeepvisError: 'mnist:5-2': the range ends before it starts$/);
-    assert.deepEqual(['mnist:eval', 'mnist:3', 'mnist:0-7'].map((t, i) => formatRef(i ? parseImageRef(t) : parseSetRef(t))), ['mnist:eval', 'mnist:3', 'mnist:0-7']);
-    assert.deepEqual([...batchRanges(10, 4)], [[0, 4], [4, 8], [8, 10]]);
+    assert.throws(
+      () => parseImageRef('mnist:5-2'),
+      /^DeepvisError: 'mnist:5-2': the range ends before it starts$/,
+    );
+    assert.deepEqual(
+      ['mnist:eval', 'mnist:3', 'mnist:0-7'].map((t, i) =>
+        formatRef(i ? parseImageRef(t) : parseSetRef(t)),
+      ),
+      ['mnist:eval', 'mnist:3', 'mnist:0-7'],
+    );
+    assert.deepEqual(
+      [...batchRanges(10, 4)],
+      [
+        [0, 4],
+        [4, 8],
+        [8, 10],
+      ],
+    );
     assert.deepEqual([...batchRanges(0, 4)], []);
   });
 });

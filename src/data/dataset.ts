@@ -22,7 +22,8 @@ export function imageSize(set: Pick<ImageSet, 'shape'>): number {
 
 /** [from, to) of each batch of `batchSize` over `count` items: the one batching loop. */
 export function* batchRanges(count: number, batchSize: number): Generator<[number, number]> {
-  for (let from = 0; from < count; from += batchSize) yield [from, Math.min(count, from + batchSize)];
+  for (let from = 0; from < count; from += batchSize)
+    yield [from, Math.min(count, from + batchSize)];
 }
 
 /** A batch of a data set: `count` images [count, H, W, C] starting at image `offset`. */
@@ -35,7 +36,8 @@ export interface Batch {
 /** An in-memory set as batches (folders stream theirs: folder.ts folderBatches). */
 export function* batchesOf(set: ImageSet, batchSize = 256): Generator<Batch> {
   const size = imageSize(set);
-  for (const [from, to] of batchRanges(set.count, batchSize)) yield { images: set.images.subarray(from * size, to * size), count: to - from, offset: from };
+  for (const [from, to] of batchRanges(set.count, batchSize))
+    yield { images: set.images.subarray(from * size, to * size), count: to - from, offset: from };
 }
 
 export function subset(set: ImageSet, indices: readonly number[], name = set.name): ImageSet {
@@ -60,8 +62,13 @@ export function describeSet(set: Pick<ImageSet, 'name' | 'count'>): string {
   return m[2] === 'test' ? `the held-out 20% of ${m[1]}` : `the training 80% of ${m[1]}`;
 }
 
-export function split(set: ImageSet, testFraction: number, seed = 0): { train: ImageSet; test: ImageSet } {
-  if (!(testFraction > 0 && testFraction < 1)) throw new DeepvisError(`test fraction must be in (0, 1), got ${testFraction}`);
+export function split(
+  set: ImageSet,
+  testFraction: number,
+  seed = 0,
+): { train: ImageSet; test: ImageSet } {
+  if (!(testFraction > 0 && testFraction < 1))
+    throw new DeepvisError(`test fraction must be in (0, 1), got ${testFraction}`);
   const order = new Rng(seed).permutation(set.count);
   const nTest = Math.round(set.count * testFraction);
   return {

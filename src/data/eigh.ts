@@ -55,6 +55,9 @@ export function eigh(matrix: ArrayLike<number>, n: number, sweeps = 60): Eigh {
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[j * n + j] - a[i * n + i]);
   const values = Float64Array.from(order, (i) => a[i * n + i]);
   const vectors = new Float64Array(n * n);
-  for (let r = 0; r < n; r++) order.forEach((src, col) => { vectors[r * n + col] = v[r * n + src]; });
+  for (let r = 0; r < n; r++)
+    order.forEach((src, col) => {
+      vectors[r * n + col] = v[r * n + src];
+    });
   return { values, vectors };
 }

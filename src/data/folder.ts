@@ -9,7 +9,17 @@ import { DeepvisError } from '../errors.js';
 import { decodeImage } from '../io/image.js';
 import { batchRanges, type ImageSet } from './dataset.js';
 
-const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.bmp', '.avif']);
+const IMAGE_EXT = new Set([
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.bmp',
+  '.avif',
+]);
 
 export interface FolderIndex {
   files: string[];
@@ -25,8 +35,14 @@ export async function indexFolder(dir: string): Promise<FolderIndex> {
     throw new DeepvisError(`data folder not found: ${dir}`);
   }
   const isImage = (f: string) => IMAGE_EXT.has(path.extname(f).toLowerCase());
-  const direct = entries.filter((e) => e.isFile() && isImage(e.name)).map((e) => path.join(dir, e.name)).sort();
-  const classDirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const direct = entries
+    .filter((e) => e.isFile() && isImage(e.name))
+    .map((e) => path.join(dir, e.name))
+    .sort();
+  const classDirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   if (direct.length === 0 && classDirs.length > 0) {
     const files: string[] = [];
     const labels: number[] = [];
@@ -39,7 +55,8 @@ export async function indexFolder(dir: string): Promise<FolderIndex> {
     }
     if (files.length > 0) return { files, labels, classNames: classDirs };
   }
-  if (direct.length === 0) throw new DeepvisError(`no images in ${dir} (looked for ${[...IMAGE_EXT].join(' ')})`);
+  if (direct.length === 0)
+    throw new DeepvisError(`no images in ${dir} (looked for ${[...IMAGE_EXT].join(' ')})`);
   return { files: direct, labels: null, classNames: null };
 }
 
@@ -54,13 +71,27 @@ export async function* folderBatches(
   for (const [offset, end] of batchRanges(index.files.length, batchSize)) {
     const files = index.files.slice(offset, end);
     const images = new Float32Array(files.length * size);
-    for (const [i, f] of files.entries()) images.set((await decodeImage(f, { height, width, channels })).data, i * size);
-    const labels = index.labels ? Int32Array.from(index.labels.slice(offset, offset + files.length)) : null;
-    yield { name: dir, images, labels, shape, count: files.length, classNames: index.classNames, offset };
+    for (const [i, f] of files.entries())
+      images.set((await decodeImage(f, { height, width, channels })).data, i * size);
+    const labels = index.labels
+      ? Int32Array.from(index.labels.slice(offset, offset + files.length))
+      : null;
+    yield {
+      name: dir,
+      images,
+      labels,
+      shape,
+      count: files.length,
+      classNames: index.classNames,
+      offset,
+    };
   }
 }
 
-export async function loadFolder(dir: string, shape: readonly [number, number, number]): Promise<ImageSet> {
+export async function loadFolder(
+  dir: string,
+  shape: readonly [number, number, number],
+): Promise<ImageSet> {
   const parts: Array<ImageSet & { offset: number }> = [];
   for await (const b of folderBatches(dir, shape, 256)) parts.push(b);
   const count = parts.reduce((n, p) => n + p.count, 0);

@@ -12,7 +12,16 @@ import type { ImageSet } from './dataset.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_CLASSES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ];
 
 export interface IdxArray {
@@ -21,10 +30,14 @@ export interface IdxArray {
 }
 
 /** Header of an IDX file: its dims and where the data starts; null while `bytes` is too short to tell. */
-function header(bytes: Uint8Array, source: string): { dims: number[]; offset: number; size: number } | null {
+function header(
+  bytes: Uint8Array,
+  source: string,
+): { dims: number[]; offset: number; size: number } | null {
   if (bytes.length < 4) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint16(0) !== 0 || bytes[2] !== 0x08) throw new DeepvisError(`${source} is not an IDX file of unsigned bytes`);
+  if (view.getUint16(0) !== 0 || bytes[2] !== 0x08)
+    throw new DeepvisError(`${source} is not an IDX file of unsigned bytes`);
   const rank = bytes[3];
   const offset = 4 + 4 * rank;
   if (bytes.length < offset) return null;
@@ -33,7 +46,9 @@ function header(bytes: Uint8Array, source: string): { dims: number[]; offset: nu
   // Each byte becomes a float32 of the image set: the declared count must fit the budget as that.
   const budget = memoryBudget();
   if (size * 4 > budget) {
-    throw new DeepvisError(`${source} declares [${dims.join(', ')}] = ${size.toLocaleString('en')} values (${formatBytes(size * 4)} as float32), more than the memory budget of ${formatBytes(budget)}`);
+    throw new DeepvisError(
+      `${source} declares [${dims.join(', ')}] = ${size.toLocaleString('en')} values (${formatBytes(size * 4)} as float32), more than the memory budget of ${formatBytes(budget)}`,
+    );
   }
   return { dims, offset, size };
 }
@@ -58,7 +73,8 @@ function gunzipCapped(buf: Uint8Array, source: string): Uint8Array {
   });
   try {
     const step = 1 << 14;
-    for (let at = 0; at < buf.length && have < cap; at += step) g.push(buf.subarray(at, Math.min(buf.length, at + step)), at + step >= buf.length);
+    for (let at = 0; at < buf.length && have < cap; at += step)
+      g.push(buf.subarray(at, Math.min(buf.length, at + step)), at + step >= buf.length);
   } catch (e) {
     if (e instanceof DeepvisError) throw e;
     throw new DeepvisError(`${source}: corrupt gzip data (${printable((e as Error).message)})`);
@@ -83,7 +99,8 @@ export function parseIdx(buf: Uint8Array, source: string): IdxArray {
   const bytes = buf[0] === 0x1f && buf[1] === 0x8b ? gunzipCapped(buf, source) : buf;
   const h = header(bytes, source);
   if (!h) throw new DeepvisError(`${source} is not an IDX file of unsigned bytes`);
-  if (bytes.length < h.offset + h.size) throw new DeepvisError(`${source} is truncated (${bytes.length} bytes)`);
+  if (bytes.length < h.offset + h.size)
+    throw new DeepvisError(`${source} is truncated (${bytes.length} bytes)`);
   return { dims: h.dims, data: bytes.subarray(h.offset, h.offset + h.size) };
 }
 
@@ -105,14 +122,16 @@ export async function loadIdxPair(
   classNames: readonly string[] | null = null,
 ): Promise<ImageSet> {
   const img = await readIdx(imagesFile);
-  if (img.dims.length !== 3) throw new DeepvisError(`${imagesFile} holds ${img.dims.length}-d data, not images`);
+  if (img.dims.length !== 3)
+    throw new DeepvisError(`${imagesFile} holds ${img.dims.length}-d data, not images`);
   const [count, h, w] = img.dims;
   const images = new Float32Array(img.data.length);
   for (let i = 0; i < images.length; i++) images[i] = img.data[i] / 255;
   let labels: Int32Array | null = null;
   if (labelsFile) {
     const lab = await readIdx(labelsFile);
-    if (lab.dims[0] !== count) throw new DeepvisError(`${labelsFile} has ${lab.dims[0]} labels for ${count} images`);
+    if (lab.dims[0] !== count)
+      throw new DeepvisError(`${labelsFile} has ${lab.dims[0]} labels for ${count} images`);
     labels = Int32Array.from(lab.data);
   }
   return { name, images, labels, shape: [h, w, 1], count, classNames };

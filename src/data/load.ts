@@ -20,14 +20,24 @@ export async function loadDataSplit(
 ): Promise<DataSplit> {
   if (spec === 'mnist') return split(loadMnist(), 0.2, seed);
   if (spec === 'photos') return split(await loadPhotoCrops({ seed }), 0.2, seed);
-  if (spec === 'fashion-mnist') return { train: await loadFashionMnist('train'), test: await loadFashionMnist('test') };
+  if (spec === 'fashion-mnist')
+    return { train: await loadFashionMnist('train'), test: await loadFashionMnist('test') };
   const stat = await fs.stat(spec).catch(() => null);
-  if (stat == null) throw new DeepvisError(`unknown data set '${spec}': not mnist, fashion-mnist, photos, or an existing path`);
-  const set = stat.isDirectory() ? await loadFolder(spec, shape) : await loadIdxPair(spec, null, spec);
+  if (stat == null)
+    throw new DeepvisError(
+      `unknown data set '${spec}': not mnist, fashion-mnist, photos, or an existing path`,
+    );
+  const set = stat.isDirectory()
+    ? await loadFolder(spec, shape)
+    : await loadIdxPair(spec, null, spec);
   return split(set, 0.2, seed);
 }
 
 /** The evaluation part of a data set (what top-k and best-example comparisons scan). */
-export async function loadEvalSet(spec: string, shape: readonly [number, number, number], seed = 0): Promise<ImageSet> {
+export async function loadEvalSet(
+  spec: string,
+  shape: readonly [number, number, number],
+  seed = 0,
+): Promise<ImageSet> {
   return (await loadDataSplit(spec, shape, seed)).test;
 }

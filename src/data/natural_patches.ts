@@ -17,8 +17,18 @@ import { applyZca, fitZca, type Zca } from './zca.js';
 export const SKIMAGE_DATA = '/usr/lib/python3/dist-packages/skimage/data';
 /** The natural photographs of that folder (not its synthetic test pictures, text or micrographs). */
 export const SKIMAGE_PHOTOS = [
-  'astronaut.png', 'brick.png', 'camera.png', 'chelsea.png', 'coffee.png', 'coins.png', 'grass.png',
-  'gravel.png', 'moon.png', 'motorcycle_left.png', 'motorcycle_right.png', 'rocket.jpg',
+  'astronaut.png',
+  'brick.png',
+  'camera.png',
+  'chelsea.png',
+  'coffee.png',
+  'coins.png',
+  'grass.png',
+  'gravel.png',
+  'moon.png',
+  'motorcycle_left.png',
+  'motorcycle_right.png',
+  'rocket.jpg',
 ] as const;
 const PHOTO_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff']);
 
@@ -62,7 +72,10 @@ async function readGrey(file: string): Promise<GreyImage> {
   const [h, w, c] = px.shape;
   const data = new Float32Array(h * w);
   for (let i = 0; i < h * w; i++) {
-    data[i] = c >= 3 ? 0.299 * px.data[i * c] + 0.587 * px.data[i * c + 1] + 0.114 * px.data[i * c + 2] : px.data[i * c];
+    data[i] =
+      c >= 3
+        ? 0.299 * px.data[i * c] + 0.587 * px.data[i * c + 1] + 0.114 * px.data[i * c + 2]
+        : px.data[i * c];
   }
   return { name: path.basename(file), width: w, height: h, data };
 }
@@ -74,15 +87,21 @@ export async function readPhotos(folder?: string): Promise<GreyImage[]> {
     const missing: string[] = [];
     for (const f of files) if (!(await fs.stat(f).catch(() => null))) missing.push(f);
     if (missing.length === files.length) {
-      throw new DeepvisError(`no photographs in ${SKIMAGE_DATA} (apt-get install python3-skimage, or give a folder of photos)`);
+      throw new DeepvisError(
+        `no photographs in ${SKIMAGE_DATA} (apt-get install python3-skimage, or give a folder of photos)`,
+      );
     }
     files = files.filter((f) => !missing.includes(f));
   } else {
     const entries = await fs.readdir(folder).catch(() => {
       throw new DeepvisError(`photo folder ${folder} cannot be read`);
     });
-    files = entries.filter((e) => PHOTO_EXT.has(path.extname(e).toLowerCase())).sort().map((e) => path.join(folder, e));
-    if (files.length === 0) throw new DeepvisError(`photo folder ${folder} has no .png/.jpg/.webp/.tif images`);
+    files = entries
+      .filter((e) => PHOTO_EXT.has(path.extname(e).toLowerCase()))
+      .sort()
+      .map((e) => path.join(folder, e));
+    if (files.length === 0)
+      throw new DeepvisError(`photo folder ${folder} has no .png/.jpg/.webp/.tif images`);
   }
   const images: GreyImage[] = [];
   for (const f of files) images.push(await readGrey(f));
@@ -90,9 +109,16 @@ export async function readPhotos(folder?: string): Promise<GreyImage[]> {
 }
 
 /** `count` size×size patches at random positions, each with its mean removed (pure, seeded). */
-export function cutPatches(images: readonly GreyImage[], size: number, count: number, rng: Rng, removeMean = true): Float32Array {
+export function cutPatches(
+  images: readonly GreyImage[],
+  size: number,
+  count: number,
+  rng: Rng,
+  removeMean = true,
+): Float32Array {
   const usable = images.filter((im) => im.width >= size && im.height >= size);
-  if (usable.length === 0) throw new DeepvisError(`no photograph is at least ${size}×${size} pixels`);
+  if (usable.length === 0)
+    throw new DeepvisError(`no photograph is at least ${size}×${size} pixels`);
   const weights = usable.map((im) => (im.width - size + 1) * (im.height - size + 1));
   const total = weights.reduce((a, b) => a + b, 0);
   const d = size * size;
@@ -122,8 +148,12 @@ export async function naturalPatches(args: NaturalPatchArgs = {}): Promise<Natur
   const count = args.count ?? 100_000;
   const epsilon = args.epsilon ?? 3;
   const seed = args.seed ?? 0;
-  if (!Number.isInteger(size) || size < 2 || size > 32) throw new DeepvisError(`patch size must be an integer from 2 to 32; got ${size}`);
-  if (!Number.isInteger(count) || count < size * size + 1) throw new DeepvisError(`patch count must be an integer above ${size * size} (the patch dimension); got ${count}`);
+  if (!Number.isInteger(size) || size < 2 || size > 32)
+    throw new DeepvisError(`patch size must be an integer from 2 to 32; got ${size}`);
+  if (!Number.isInteger(count) || count < size * size + 1)
+    throw new DeepvisError(
+      `patch count must be an integer above ${size * size} (the patch dimension); got ${count}`,
+    );
   const images = await readPhotos(args.folder);
   const raw = cutPatches(images, size, count, new Rng(seed));
   // ε relative to the spectrum's scale, so it means the same for any photo set's contrast.
@@ -137,7 +167,11 @@ export async function naturalPatches(args: NaturalPatchArgs = {}): Promise<Natur
   for (let i = 0; i < white.length; i++) white[i] *= scale;
   const zca: Zca = { ...fitted, matrix: fitted.matrix.map((v) => v * scale) };
   return {
-    patches: white, size, count, zca, sources: images.map((im) => im.name),
+    patches: white,
+    size,
+    count,
+    zca,
+    sources: images.map((im) => im.name),
     args: { size, count, epsilon, seed, folder: args.folder ?? SKIMAGE_DATA },
   };
 }

@@ -12,7 +12,10 @@ export const PART_NAMES = ['ring', 'cross', 'stripes', 'checker', 'disk', 'trian
 export type PartName = (typeof PART_NAMES)[number];
 
 /** The default classes: 'A' = ring + cross, 'B' = stripes + cross, 'C' = checker + disk. */
-export const DEFAULT_PART_CLASSES: ReadonlyArray<{ readonly name: string; readonly parts: readonly PartName[] }> = [
+export const DEFAULT_PART_CLASSES: ReadonlyArray<{
+  readonly name: string;
+  readonly parts: readonly PartName[];
+}> = [
   { name: 'A', parts: ['ring', 'cross'] },
   { name: 'B', parts: ['stripes', 'cross'] },
   { name: 'C', parts: ['checker', 'disk'] },
@@ -60,7 +63,13 @@ function inside(part: PartName, dy: number, dx: number, s: number): boolean {
 }
 
 export function partsDataset(args: PartsArgs = {}): PartsSet {
-  const { perClass = 200, size = 32, seed = 0, classes = DEFAULT_PART_CLASSES, noise = 0.08 } = args;
+  const {
+    perClass = 200,
+    size = 32,
+    seed = 0,
+    classes = DEFAULT_PART_CLASSES,
+    noise = 0.08,
+  } = args;
   const rng = new Rng(seed);
   const cell = size / 2;
   // Parts come in sizes from half to nine tenths of a cell, so a network learns them at several scales.
@@ -83,16 +92,29 @@ export function partsDataset(args: PartsArgs = {}): PartsSet {
       const y0 = cy + rng.int(cell - side + 1);
       const x0 = cx + rng.int(cell - side + 1);
       const ink = 0.75 + 0.25 * rng.next();
-      for (let dy = 0; dy < side; dy++) for (let dx = 0; dx < side; dx++) if (inside(part, dy, dx, side)) img[(y0 + dy) * size + x0 + dx] = ink;
+      for (let dy = 0; dy < side; dy++)
+        for (let dx = 0; dx < side; dx++)
+          if (inside(part, dy, dx, side)) img[(y0 + dy) * size + x0 + dx] = ink;
       mine.push({ part, box: [y0, x0, side] });
     });
     placed.push(mine);
   }
-  return { name: 'parts', images, labels, shape: [size, size, 1], count, classNames: classes.map((c) => c.name), placed };
+  return {
+    name: 'parts',
+    images,
+    labels,
+    shape: [size, size, 1],
+    count,
+    classNames: classes.map((c) => c.name),
+    placed,
+  };
 }
 
 /** The part a crop [y0, x0, y1, x1) shows most (its pixels' overlap), or null when it overlaps none by a quarter of the part. */
-export function partInCrop(parts: readonly PlacedPart[], crop: readonly [number, number, number, number]): PartName | null {
+export function partInCrop(
+  parts: readonly PlacedPart[],
+  crop: readonly [number, number, number, number],
+): PartName | null {
   let best: PartName | null = null;
   let most = 0;
   for (const p of parts) {

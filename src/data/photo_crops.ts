@@ -14,7 +14,10 @@ import { DeepvisError } from '../errors.js';
 import type { ImageSet } from './dataset.js';
 import { SKIMAGE_DATA } from './natural_patches.js';
 
-export const PHOTO_CLASSES: ReadonlyArray<{ readonly name: string; readonly files: readonly string[] }> = [
+export const PHOTO_CLASSES: ReadonlyArray<{
+  readonly name: string;
+  readonly files: readonly string[];
+}> = [
   { name: 'astronaut', files: ['astronaut.png'] },
   { name: 'cat', files: ['chelsea.png'] },
   { name: 'coffee', files: ['coffee.png'] },
@@ -33,24 +36,40 @@ export interface PhotoCropArgs {
   readonly dir?: string;
 }
 
-interface Scaled { readonly data: Uint8Array; readonly width: number; readonly height: number }
+interface Scaled {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
 
 async function scales(file: string, size: number): Promise<Scaled[]> {
   const meta = await sharp(file).metadata();
   const short = Math.min(meta.width ?? 0, meta.height ?? 0);
-  return Promise.all([5, 3.5, 2].map(async (f) => {
-    const target = Math.max(size, Math.min(short, Math.round(size * f)));
-    const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb')
-      .resize(meta.width! <= meta.height! ? { width: target } : { height: target }).raw().toBuffer({ resolveWithObject: true });
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
-  }));
+  return Promise.all(
+    [5, 3.5, 2].map(async (f) => {
+      const target = Math.max(size, Math.min(short, Math.round(size * f)));
+      const { data, info } = await sharp(file)
+        .removeAlpha()
+        .toColourspace('srgb')
+        .resize(meta.width! <= meta.height! ? { width: target } : { height: target })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      return {
+        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        width: info.width,
+        height: info.height,
+      };
+    }),
+  );
 }
 
 export async function loadPhotoCrops(args: PhotoCropArgs = {}): Promise<ImageSet> {
   const { size = 64, perClass = 400, seed = 0, dir = SKIMAGE_DATA } = args;
   for (const f of PHOTO_CLASSES.flatMap((c) => c.files)) {
     if ((await fs.stat(path.join(dir, f)).catch(() => null)) == null) {
-      throw new DeepvisError(`data set 'photos' needs ${path.join(dir, f)} (Debian: apt-get install python3-skimage)`);
+      throw new DeepvisError(
+        `data set 'photos' needs ${path.join(dir, f)} (Debian: apt-get install python3-skimage)`,
+      );
     }
   }
   const rng = new Rng(seed);
@@ -80,5 +99,12 @@ export async function loadPhotoCrops(args: PhotoCropArgs = {}): Promise<ImageSet
       labels[n] = label;
     }
   }
-  return { name: 'photos', images, labels, shape: [size, size, 3], count, classNames: PHOTO_CLASSES.map((c) => c.name) };
+  return {
+    name: 'photos',
+    images,
+    labels,
+    shape: [size, size, 3],
+    count,
+    classNames: PHOTO_CLASSES.map((c) => c.name),
+  };
 }

@@ -45,7 +45,9 @@ export function parseImageRef(text: string): ImagesRef | FileRef {
 /** A data set with its split; `split` is the default when the text has none. */
 export function parseSetRef(text: string, split: 'eval' | 'all' = 'eval'): SetRef {
   const m = /^(.*):(eval|all)$/.exec(text);
-  return m ? { kind: 'set', name: m[1], split: m[2] as 'eval' | 'all' } : { kind: 'set', name: text, split };
+  return m
+    ? { kind: 'set', name: m[1], split: m[2] as 'eval' | 'all' }
+    : { kind: 'set', name: text, split };
 }
 
 export function formatRef(ref: DataRef): string {

@@ -35,7 +35,9 @@ function correlated(n: number, dim: number, seed: number): Float32Array {
 
 function maxOffIdentity(cov: Float64Array, dim: number): number {
   let worst = 0;
-  for (let a = 0; a < dim; a++) for (let b = 0; b < dim; b++) worst = Math.max(worst, Math.abs(cov[a * dim + b] - (a === b ? 1 : 0)));
+  for (let a = 0; a < dim; a++)
+    for (let b = 0; b < dim; b++)
+      worst = Math.max(worst, Math.abs(cov[a * dim + b] - (a === b ? 1 : 0)));
   return worst;
 }
 
@@ -43,7 +45,10 @@ describe('eigh', () => {
   it('[[2,1],[1,2]] has eigenvalues 3 and 1 with eigenvectors (1,1)/√2 and (1,−1)/√2', () => {
     const { values, vectors } = eigh([2, 1, 1, 2], 2);
     assert.ok(Math.abs(values[0] - 3) < 1e-12 && Math.abs(values[1] - 1) < 1e-12, `${values}`);
-    assert.ok(Math.abs(Math.abs(vectors[0]) - Math.SQRT1_2) < 1e-12 && Math.abs(vectors[0] - vectors[2]) < 1e-12);
+    assert.ok(
+      Math.abs(Math.abs(vectors[0]) - Math.SQRT1_2) < 1e-12 &&
+        Math.abs(vectors[0] - vectors[2]) < 1e-12,
+    );
     assert.ok(Math.abs(vectors[1] + vectors[3]) < 1e-12);
   });
 });
@@ -57,14 +62,19 @@ describe('ZCA whitening', () => {
     assert.ok(maxOffIdentity(before, dim) > 1, 'the input is far from white');
     const zca = fitZca(rows, dim);
     const white = covariance(applyZca(zca, rows), dim);
-    assert.ok(maxOffIdentity(white.cov, dim) < 1e-4, `fitted rows: ${maxOffIdentity(white.cov, dim)}`);
+    assert.ok(
+      maxOffIdentity(white.cov, dim) < 1e-4,
+      `fitted rows: ${maxOffIdentity(white.cov, dim)}`,
+    );
     assert.ok(Math.max(...Array.from(white.mean, Math.abs)) < 1e-4, 'mean removed');
     const fresh = covariance(applyZca(zca, correlated(4000, dim, 2)), dim).cov;
     assert.ok(maxOffIdentity(fresh, dim) < 0.1, `fresh rows: ${maxOffIdentity(fresh, dim)}`);
-    for (let a = 0; a < dim; a++) for (let b = 0; b < dim; b++) assert.ok(Math.abs(zca.matrix[a * dim + b] - zca.matrix[b * dim + a]) < 1e-9, 'symmetric');
+    for (let a = 0; a < dim; a++)
+      for (let b = 0; b < dim; b++)
+        assert.ok(Math.abs(zca.matrix[a * dim + b] - zca.matrix[b * dim + a]) < 1e-9, 'symmetric');
   });
 
-  it('ε shrinks each eigen-direction\'s variance to λ/(λ+ε)', () => {
+  it("ε shrinks each eigen-direction's variance to λ/(λ+ε)", () => {
     const plain = fitZca(rows, dim);
     const eps = plain.eigenvalues[dim - 1];
     const damped = covariance(applyZca(fitZca(rows, dim, { epsilon: eps }), rows), dim).cov;
@@ -81,13 +91,18 @@ describe('ZCA whitening', () => {
 
 describe('natural patches', () => {
   it('cuts patches inside the image with their mean removed', () => {
-    const data = Float32Array.from({ length: 20 * 30 }, (_, i) => (i % 30) / 30 + Math.floor(i / 30));
+    const data = Float32Array.from(
+      { length: 20 * 30 },
+      (_, i) => (i % 30) / 30 + Math.floor(i / 30),
+    );
     const p = cutPatches([{ name: 'ramp', width: 30, height: 20, data }], 5, 50, new Rng(1));
     for (let n = 0; n < 50; n++) {
       const patch = p.subarray(n * 25, (n + 1) * 25);
       assert.ok(Math.abs(patch.reduce((a, b) => a + b, 0)) < 1e-4);
       // Every row of the ramp steps by 1/30 along x and by 1 down y: the patch is a window of it.
-      assert.ok(Math.abs(patch[1] - patch[0] - 1 / 30) < 1e-5 && Math.abs(patch[5] - patch[0] - 1) < 1e-5);
+      assert.ok(
+        Math.abs(patch[1] - patch[0] - 1 / 30) < 1e-5 && Math.abs(patch[5] - patch[0] - 1) < 1e-5,
+      );
     }
   });
 
@@ -95,8 +110,14 @@ describe('natural patches', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'deepvis-photos-'));
     try {
       const rng = new Rng(4);
-      const px = Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => Math.floor(128 + 60 * Math.sin(i / 37) + 30 * rng.next())));
-      await sharp(px, { raw: { width: 64, height: 64, channels: 3 } }).png().toFile(path.join(dir, 'a.png'));
+      const px = Buffer.from(
+        Array.from({ length: 64 * 64 * 3 }, (_, i) =>
+          Math.floor(128 + 60 * Math.sin(i / 37) + 30 * rng.next()),
+        ),
+      );
+      await sharp(px, { raw: { width: 64, height: 64, channels: 3 } })
+        .png()
+        .toFile(path.join(dir, 'a.png'));
       const r = await naturalPatches({ folder: dir, size: 4, count: 600, seed: 3 });
       assert.equal(r.patches.length, 600 * 16);
       assert.deepEqual(r.sources, ['a.png']);
@@ -112,7 +133,10 @@ describe('natural patches', () => {
       assert.ok(maxOffIdentity(cov, 16) < 1e-3, `photo patches: ${maxOffIdentity(cov, 16)}`);
       await rm(path.join(dir, 'a.png'));
       await assert.rejects(naturalPatches({ folder: dir, size: 4, count: 600 }), /has no \.png/);
-      await assert.rejects(naturalPatches({ folder: dir, size: 4, count: 10 }), /patch count must be an integer above 16/);
+      await assert.rejects(
+        naturalPatches({ folder: dir, size: 4, count: 10 }),
+        /patch count must be an integer above 16/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -19,9 +19,16 @@ export interface Zca {
   readonly epsilon: number;
 }
 
-export function covariance(rows: Float32Array | Float64Array, dim: number, mean?: ArrayLike<number>): { mean: Float64Array; cov: Float64Array } {
+export function covariance(
+  rows: Float32Array | Float64Array,
+  dim: number,
+  mean?: ArrayLike<number>,
+): { mean: Float64Array; cov: Float64Array } {
   const n = rows.length / dim;
-  if (!Number.isInteger(n) || n < 2) throw new DeepvisError(`covariance needs at least 2 rows of ${dim} values; got ${rows.length} values`);
+  if (!Number.isInteger(n) || n < 2)
+    throw new DeepvisError(
+      `covariance needs at least 2 rows of ${dim} values; got ${rows.length} values`,
+    );
   const mu = mean ? Float64Array.from(mean) : new Float64Array(dim);
   if (!mean) {
     for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mu[j] += rows[i * dim + j];
@@ -58,8 +65,10 @@ export function fitZca(rows: Float32Array | Float64Array, dim: number, args: Zca
   const { mean, cov } = covariance(rows, dim);
   const { values, vectors } = eigh(cov, dim);
   const meanEig = values.reduce((a, b) => a + Math.max(b, 0), 0) / dim;
-  const epsilon = args.relativeEpsilon != null ? args.relativeEpsilon * meanEig : args.epsilon ?? 0;
-  if (!(epsilon >= 0)) throw new DeepvisError(`ZCA epsilon must be ≥ 0; got ${args.relativeEpsilon ?? args.epsilon}`);
+  const epsilon =
+    args.relativeEpsilon != null ? args.relativeEpsilon * meanEig : (args.epsilon ?? 0);
+  if (!(epsilon >= 0))
+    throw new DeepvisError(`ZCA epsilon must be ≥ 0; got ${args.relativeEpsilon ?? args.epsilon}`);
   const matrix = new Float64Array(dim * dim);
   for (let k = 0; k < dim; k++) {
     const lambda = Math.max(values[k], 0) + epsilon;
@@ -77,7 +86,8 @@ export function fitZca(rows: Float32Array | Float64Array, dim: number, args: Zca
 /** W(x − μ) for every row; a new array. */
 export function applyZca(zca: Zca, rows: Float32Array | Float64Array): Float32Array {
   const { dim, mean, matrix } = zca;
-  if (rows.length % dim !== 0) throw new DeepvisError(`ZCA of dimension ${dim} cannot whiten ${rows.length} values`);
+  if (rows.length % dim !== 0)
+    throw new DeepvisError(`ZCA of dimension ${dim} cannot whiten ${rows.length} values`);
   const n = rows.length / dim;
   const out = new Float32Array(rows.length);
   const centred = new Float64Array(dim);
@@ -93,6 +103,16 @@ export function applyZca(zca: Zca, rows: Float32Array | Float64Array): Float32Ar
 }
 
 /** The transform as JSON-ready numbers (to save beside a model trained on whitened data). */
-export function zcaToJson(zca: Zca): { dim: number; epsilon: number; mean: number[]; matrix: number[] } {
-  return { dim: zca.dim, epsilon: zca.epsilon, mean: Array.from(zca.mean), matrix: Array.from(zca.matrix) };
+export function zcaToJson(zca: Zca): {
+  dim: number;
+  epsilon: number;
+  mean: number[];
+  matrix: number[];
+} {
+  return {
+    dim: zca.dim,
+    epsilon: zca.epsilon,
+    mean: Array.from(zca.mean),
+    matrix: Array.from(zca.matrix),
+  };
 }

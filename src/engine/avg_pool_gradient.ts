@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 type Pair = [number, number];
-const pair = (v: unknown): Pair => (typeof v === 'number' ? [v, v] : [(v as number[])[0], (v as number[])[1] ?? (v as number[])[0]]);
+const pair = (v: unknown): Pair =>
+  typeof v === 'number' ? [v, v] : [(v as number[])[0], (v as number[])[1] ?? (v as number[])[0]];
 
 let installed = false;
 
@@ -21,7 +22,12 @@ export function installAvgPoolGradient(): void {
     kernelName: 'AvgPool',
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
-      const { filterSize, strides, pad, dimRoundingMode } = attrs as { filterSize: unknown; strides: unknown; pad: unknown; dimRoundingMode?: string };
+      const { filterSize, strides, pad, dimRoundingMode } = attrs as {
+        filterSize: unknown;
+        strides: unknown;
+        pad: unknown;
+        dimRoundingMode?: string;
+      };
       if (pad === 'valid' || pad === 0) return stock.gradFunc(dy, saved, attrs);
       const [x] = saved as [tf.Tensor4D];
       const [kh, kw] = pair(filterSize);
@@ -30,7 +36,15 @@ export function installAvgPoolGradient(): void {
         x: () => {
           // Real inputs under each window: a ones-filter convolution of ones with the pool's padding.
           const ones = tf.ones([1, x.shape[1], x.shape[2], 1]) as tf.Tensor4D;
-          const count = tf.conv2d(ones, tf.ones([kh, kw, 1, 1]) as tf.Tensor4D, pair(strides), pad as 'same', 'NHWC', 1, dimRoundingMode as 'floor');
+          const count = tf.conv2d(
+            ones,
+            tf.ones([kh, kw, 1, 1]) as tf.Tensor4D,
+            pair(strides),
+            pad as 'same',
+            'NHWC',
+            1,
+            dimRoundingMode as 'floor',
+          );
           return stock.gradFunc((dy as tf.Tensor).mul(tf.div(kh * kw, count)), saved, attrs).x();
         },
       };

@@ -13,8 +13,17 @@ import { quietCpuBanner, wasmThreadCount } from './internals.js';
 import { setMemoryBudget } from './memory.js';
 import { applyPatches, type PatchMode } from './patches.js';
 import { checkTfjsVersion } from './version.js';
-import { parseGradientEngine, setGradientEngine, type GradientEngineChoice } from './gradient_engine.js';
-import { canThreadWasmInNode, nodeCores, prepareThreadedWasm, unrefWasmWorkers } from './wasm_threads.js';
+import {
+  parseGradientEngine,
+  setGradientEngine,
+  type GradientEngineChoice,
+} from './gradient_engine.js';
+import {
+  canThreadWasmInNode,
+  nodeCores,
+  prepareThreadedWasm,
+  unrefWasmWorkers,
+} from './wasm_threads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'webgl' | 'webgpu';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'];
@@ -69,13 +78,19 @@ async function trySet(name: string): Promise<boolean> {
 }
 
 function defaultThreads(): number {
-  const cores = isNode && canThreadWasmInNode() ? nodeCores() : typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+  const cores =
+    isNode && canThreadWasmInNode()
+      ? nodeCores()
+      : typeof navigator !== 'undefined'
+        ? navigator.hardwareConcurrency || 1
+        : 1;
   return Math.max(1, Math.min(4, cores));
 }
 
 /** wasm, multi-threaded in Node when possible; the single-threaded SIMD build otherwise. */
 async function setWasm(threads: number): Promise<boolean> {
-  if (tf.findBackend('wasm') != null || threads <= 1 || !canThreadWasmInNode()) return trySet('wasm');
+  if (tf.findBackend('wasm') != null || threads <= 1 || !canThreadWasmInNode())
+    return trySet('wasm');
   const undo = prepareThreadedWasm(threads);
   try {
     if (await trySet('wasm')) {
@@ -91,7 +106,8 @@ async function setWasm(threads: number): Promise<boolean> {
 
 export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   checkTfjsVersion();
-  const gradients = args.gradients ?? parseGradientEngine(isNode ? process.env.DEEPVIS_GRADIENTS : undefined);
+  const gradients =
+    args.gradients ?? parseGradientEngine(isNode ? process.env.DEEPVIS_GRADIENTS : undefined);
   const wanted = args.backend ?? (isNode ? 'wasm' : undefined);
   if (wanted === 'tensorflow') {
     if (!(await loadOptional('@tensorflow/tfjs-node'))) {
@@ -108,7 +124,12 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
   // A software WebGL (SwiftShader, llvmpipe: a machine or browser without a GPU) runs convnets
   // several times slower than SIMD wasm — measured 5.9 vs 39.5 frames/s for a 64×64 VGG-like
   // model in headless Chromium (bench/app.ts) — so it goes after wasm.
-  const order = wanted != null ? [wanted] : softwareWebGl() ? ['webgpu', 'wasm', 'webgl', 'cpu'] : ['webgpu', 'webgl', 'wasm', 'cpu'];
+  const order =
+    wanted != null
+      ? [wanted]
+      : softwareWebGl()
+        ? ['webgpu', 'wasm', 'webgl', 'cpu']
+        : ['webgpu', 'webgl', 'wasm', 'cpu'];
   let chosen: string | null = null;
   const threads = args.threads ?? defaultThreads();
   for (const name of order) {
@@ -117,7 +138,8 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
       break;
     }
   }
-  if (chosen == null) throw new DeepvisError(`backend '${order.join('/')}' could not be initialized here`);
+  if (chosen == null)
+    throw new DeepvisError(`backend '${order.join('/')}' could not be initialized here`);
   await tf.ready();
   quietCpuBanner();
   const patches = args.patches ?? 'deepvis';
@@ -139,10 +161,14 @@ export async function initEngine(args: EngineArgs = {}): Promise<EngineInfo> {
 export function softwareWebGl(): boolean {
   if (isNode || typeof document === 'undefined') return false;
   try {
-    const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+    const gl =
+      document.createElement('canvas').getContext('webgl2') ??
+      document.createElement('canvas').getContext('webgl');
     if (!gl) return false;
     const info = gl.getExtension('WEBGL_debug_renderer_info');
-    const renderer = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+    const renderer = String(
+      info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER),
+    );
     gl.getExtension('WEBGL_lose_context')?.loseContext();
     return /swiftshader|llvmpipe|software|basic render/i.test(renderer);
   } catch {

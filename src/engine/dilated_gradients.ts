@@ -20,7 +20,14 @@ function spread(w: tf.Tensor4D, [dh, dw]: Pair): tf.Tensor4D {
   const [kh, kw, a, b] = w.shape;
   return w
     .reshape([kh, 1, kw, 1, a, b])
-    .pad([[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]])
+    .pad([
+      [0, 0],
+      [0, dh - 1],
+      [0, 0],
+      [0, dw - 1],
+      [0, 0],
+      [0, 0],
+    ])
     .reshape([kh * dh, kw * dw, a, b])
     .slice([0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, a, b]) as tf.Tensor4D;
 }
@@ -29,7 +36,8 @@ function everyNth(g: tf.Tensor4D, [dh, dw]: Pair): tf.Tensor4D {
   return tf.stridedSlice(g, [0, 0, 0, 0], g.shape, [dh, dw, 1, 1]) as tf.Tensor4D;
 }
 
-const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) => runKernel(name, inputs, attrs) as tf.Tensor4D;
+const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) =>
+  runKernel(name, inputs, attrs) as tf.Tensor4D;
 
 let installed = false;
 
@@ -50,8 +58,21 @@ export function installDilatedGradients(): void {
       const { strides, pad, dataFormat, dimRoundingMode } = attrs as Record<string, unknown>;
       const wide = spread(filter, d);
       return {
-        x: () => run('Conv2DBackpropInput', { dy: dy as tf.Tensor, filter: wide }, { strides, pad, dataFormat, dimRoundingMode, inputShape: x.shape }),
-        filter: () => everyNth(run('Conv2DBackpropFilter', { x, dy: dy as tf.Tensor }, { strides, pad, dataFormat, dimRoundingMode, filterShape: wide.shape }), d),
+        x: () =>
+          run(
+            'Conv2DBackpropInput',
+            { dy: dy as tf.Tensor, filter: wide },
+            { strides, pad, dataFormat, dimRoundingMode, inputShape: x.shape },
+          ),
+        filter: () =>
+          everyNth(
+            run(
+              'Conv2DBackpropFilter',
+              { x, dy: dy as tf.Tensor },
+              { strides, pad, dataFormat, dimRoundingMode, filterShape: wide.shape },
+            ),
+            d,
+          ),
       };
     },
   });
@@ -67,8 +88,21 @@ export function installDilatedGradients(): void {
       const wide = spread(filter, d);
       const common = { strides, pad, dimRoundingMode, dilations: 1 };
       return {
-        x: () => run('DepthwiseConv2dNativeBackpropInput', { dy: dy as tf.Tensor, filter: wide }, { ...common, inputShape: x.shape }),
-        filter: () => everyNth(run('DepthwiseConv2dNativeBackpropFilter', { x, dy: dy as tf.Tensor }, { ...common, filterShape: wide.shape }), d),
+        x: () =>
+          run(
+            'DepthwiseConv2dNativeBackpropInput',
+            { dy: dy as tf.Tensor, filter: wide },
+            { ...common, inputShape: x.shape },
+          ),
+        filter: () =>
+          everyNth(
+            run(
+              'DepthwiseConv2dNativeBackpropFilter',
+              { x, dy: dy as tf.Tensor },
+              { ...common, filterShape: wide.shape },
+            ),
+            d,
+          ),
       };
     },
   });

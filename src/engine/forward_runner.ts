@@ -36,7 +36,10 @@ export interface NativeGraphs {
    * A session on `bytes`; the caller disposes it. `external`: files the graph's initializers point
    * into (ONNX external data), given in memory — only where `externalData` is true.
    */
-  session(bytes: Uint8Array, external?: ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>): NativeSession;
+  session(
+    bytes: Uint8Array,
+    external?: ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>,
+  ): NativeSession;
   /** Whether sessions take external data in memory (so a derived graph can point at the file's weights instead of copying them). */
   readonly externalData?: boolean;
 }
@@ -50,7 +53,10 @@ export interface NativeSession {
  * Makes a runner for one loaded ONNX file (its input's name and graph outputs), or null when the
  * file cannot run there. Made per file by whoever knows where its bytes live (onnxRuntimeRunner).
  */
-export type ForwardRunnerFactory = ((inputName: string, graphOutputs: readonly string[]) => ForwardRunner | null) & {
+export type ForwardRunnerFactory = ((
+  inputName: string,
+  graphOutputs: readonly string[],
+) => ForwardRunner | null) & {
   /** Why the factory makes no runner here (onnxruntime not installed, …). */
   readonly whyNot?: () => string;
 };

@@ -15,7 +15,10 @@ let choice: GradientEngineChoice = 'auto';
 let fusion = false;
 
 /** The value of `--gradients` or DEEPVIS_GRADIENTS checked (undefined → 'auto'). */
-export function parseGradientEngine(value: string | undefined, from = 'DEEPVIS_GRADIENTS'): GradientEngineChoice {
+export function parseGradientEngine(
+  value: string | undefined,
+  from = 'DEEPVIS_GRADIENTS',
+): GradientEngineChoice {
   if (value == null || value === '') return 'auto';
   if (!(GRADIENT_ENGINES as readonly string[]).includes(value)) {
     throw new DeepvisError(`${from} must be one of ${GRADIENT_ENGINES.join(', ')}; got '${value}'`);

@@ -14,7 +14,14 @@ export function withGraphOutputs(model: Uint8Array, names: readonly string[]): U
     // ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1: FLOAT } } }
     w.uint32((12 << 3) | 2).fork();
     w.uint32((1 << 3) | 2).string(name);
-    w.uint32((2 << 3) | 2).fork().uint32((1 << 3) | 2).fork().uint32(1 << 3).int32(1).ldelim().ldelim();
+    w.uint32((2 << 3) | 2)
+      .fork()
+      .uint32((1 << 3) | 2)
+      .fork()
+      .uint32(1 << 3)
+      .int32(1)
+      .ldelim()
+      .ldelim();
     w.ldelim();
   }
   w.ldelim();
@@ -24,4 +31,3 @@ export function withGraphOutputs(model: Uint8Array, names: readonly string[]): U
   out.set(extra, model.byteLength);
   return out;
 }
-

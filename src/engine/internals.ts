@@ -28,7 +28,13 @@ export interface TapeRecord {
   readonly name: string;
   readonly inputs: tf.NamedTensorMap;
   readonly outputs: tf.Tensor[];
-  readonly gradient: ((dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: Attrs) => Record<string, () => tf.Tensor>) | null;
+  readonly gradient:
+    | ((
+        dy: tf.Tensor | tf.Tensor[],
+        saved: tf.Tensor[],
+        attrs: Attrs,
+      ) => Record<string, () => tf.Tensor>)
+    | null;
   /** The tensors kept for the backward pass; a hook may replace entries (shape_saves.ts). */
   readonly saved: unknown[];
   readonly attrs: Attrs;
@@ -38,8 +44,20 @@ interface EngineInternals {
   state: { gradientDepth: number; activeTape: TapeNode[] | null; kernelDepth: number };
   registeredVariables: Record<string, tf.Variable>;
   runKernel(name: string, inputs: tf.NamedTensorMap, attrs?: Attrs): tf.Tensor | tf.Tensor[];
-  addTapeNode(name: string, inputs: tf.NamedTensorMap, outputs: tf.Tensor[], grad: TapeRecord['gradient'], saved: unknown[], attrs: Attrs): void;
-  gradients(f: () => tf.Tensor, xs: tf.Tensor[], dy?: tf.Tensor, allowNoGradients?: boolean): { value: tf.Tensor; grads: tf.Tensor[] };
+  addTapeNode(
+    name: string,
+    inputs: tf.NamedTensorMap,
+    outputs: tf.Tensor[],
+    grad: TapeRecord['gradient'],
+    saved: unknown[],
+    attrs: Attrs,
+  ): void;
+  gradients(
+    f: () => tf.Tensor,
+    xs: tf.Tensor[],
+    dy?: tf.Tensor,
+    allowNoGradients?: boolean,
+  ): { value: tf.Tensor; grads: tf.Tensor[] };
   scopedRun<T>(start: () => void, end: () => void, f: () => T): T;
   startTape(): void;
   endTape(): void;
@@ -123,10 +141,12 @@ const tapeHooks = new Hooks<TapeHook>(() => {
  * set (engine/rule_sets.ts), which, like the registry swaps of rules.ts, is a method's rule and not
  * a patch of the engine.
  */
-export const addTapeHook = (name: string, hook: TapeHook, always = false): void => tapeHooks.add(name, hook, always);
+export const addTapeHook = (name: string, hook: TapeHook, always = false): void =>
+  tapeHooks.add(name, hook, always);
 
 /** The names of the tape hooks, in the order they run. */
-export const tapeHookNames = (): string[] => tapeHooks.list.filter((h) => !h.always).map((h) => h.name);
+export const tapeHookNames = (): string[] =>
+  tapeHooks.list.filter((h) => !h.always).map((h) => h.name);
 
 // ---- kernels ----------------------------------------------------------------------------------
 
@@ -149,19 +169,36 @@ const kernelHooks = new Hooks<KernelHook>(() => {
 });
 
 /** Reason: see a fused kernel's attributes (not on its tape node) and complete inputs tfjs cannot differentiate without. One wrap of engine.runKernel. */
-export const addKernelHook = (name: string, hook: KernelHook, always = false): void => kernelHooks.add(name, hook, always);
+export const addKernelHook = (name: string, hook: KernelHook, always = false): void =>
+  kernelHooks.add(name, hook, always);
 
 /**
  * Reason: one op on the tape whose forward and gradient are computed elsewhere (onnxruntime,
  * native_gradient.ts): engine.runKernelFunc records it with its own backward function, as tfjs's
  * customGrad does, but with one gradient function per named input and no saved tensors.
  */
-export function runCustomKernel(forwardFunc: () => tf.Tensor[], backwardsFunc: (dy: tf.Tensor | tf.Tensor[]) => Record<string, () => tf.Tensor>, inputs: Record<string, tf.Tensor>): tf.Tensor[] {
-  return (engine() as unknown as { runKernelFunc(p: { forwardFunc: () => tf.Tensor[]; backwardsFunc: typeof backwardsFunc; inputs: Record<string, tf.Tensor> }): tf.Tensor[] }).runKernelFunc({ forwardFunc, backwardsFunc, inputs });
+export function runCustomKernel(
+  forwardFunc: () => tf.Tensor[],
+  backwardsFunc: (dy: tf.Tensor | tf.Tensor[]) => Record<string, () => tf.Tensor>,
+  inputs: Record<string, tf.Tensor>,
+): tf.Tensor[] {
+  return (
+    engine() as unknown as {
+      runKernelFunc(p: {
+        forwardFunc: () => tf.Tensor[];
+        backwardsFunc: typeof backwardsFunc;
+        inputs: Record<string, tf.Tensor>;
+      }): tf.Tensor[];
+    }
+  ).runKernelFunc({ forwardFunc, backwardsFunc, inputs });
 }
 
 /** Reason: run a kernel that has no op wrapper (a depthwise conv's input gradient as a transposed window sum). */
-export function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Attrs): tf.Tensor {
+export function runKernel(
+  name: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: Attrs,
+): tf.Tensor {
   return engine().runKernel(name, inputs as tf.NamedTensorMap, attrs) as tf.Tensor;
 }
 
@@ -174,7 +211,13 @@ export interface BackwardParts {
   readonly state: { gradientDepth: number; activeTape: TapeNode[] | null };
   tidy<T extends tf.TensorContainer>(name: string, f: () => T): T;
 }
-export type Backward = (parts: BackwardParts, f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor | undefined, allowNoGradients: boolean) => { value: tf.Tensor; grads: tf.Tensor[] } | null;
+export type Backward = (
+  parts: BackwardParts,
+  f: () => tf.Tensor,
+  xs: tf.Tensor[],
+  dy: tf.Tensor | undefined,
+  allowNoGradients: boolean,
+) => { value: tf.Tensor; grads: tf.Tensor[] } | null;
 let backwardWrapped = false;
 
 /**
@@ -189,7 +232,12 @@ export function replaceBackward(walk: Backward): void {
   e.gradients = function (this: EngineInternals, f, xs, dy, allowNoGradients = false) {
     const self = this;
     const parts: BackwardParts = {
-      record: (g) => self.scopedRun(() => self.startTape(), () => self.endTape(), () => self.tidy('forward', g)),
+      record: (g) =>
+        self.scopedRun(
+          () => self.startTape(),
+          () => self.endTape(),
+          () => self.tidy('forward', g),
+        ),
       state: self.state,
       tidy: (name, g) => self.tidy(name, g),
     };
@@ -234,28 +282,47 @@ export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
 // ---- backends ---------------------------------------------------------------------------------
 
 interface WasmBackend {
-  wasm: { HEAPU8: Uint8Array; tfjs?: { getThreadsCount?: () => number }; PThread?: { runningWorkers?: unknown[]; unusedWorkers?: unknown[] } };
+  wasm: {
+    HEAPU8: Uint8Array;
+    tfjs?: { getThreadsCount?: () => number };
+    PThread?: { runningWorkers?: unknown[]; unusedWorkers?: unknown[] };
+  };
   getMemoryOffset(dataId: object): number;
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
 }
 
 function wasmOf(backend: tf.KernelBackend): WasmBackend | null {
   const b = backend as unknown as Partial<WasmBackend>;
-  return typeof b.getMemoryOffset === 'function' && typeof b.makeOutput === 'function' && b.wasm?.HEAPU8 != null ? (b as WasmBackend) : null;
+  return typeof b.getMemoryOffset === 'function' &&
+    typeof b.makeOutput === 'function' &&
+    b.wasm?.HEAPU8 != null
+    ? (b as WasmBackend)
+    : null;
 }
 
 /** Reason: host-side kernels read a wasm tensor in place (a view of the module heap) instead of a copy; null on other backends. */
-export function wasmView(backend: tf.KernelBackend, t: tf.TensorInfo, size: number): Float32Array | null {
+export function wasmView(
+  backend: tf.KernelBackend,
+  t: tf.TensorInfo,
+  size: number,
+): Float32Array | null {
   const w = wasmOf(backend);
   return w ? new Float32Array(w.wasm.HEAPU8.buffer, w.getMemoryOffset(t.dataId), size) : null;
 }
 
 /** Reason: host-side kernels allocate a wasm output in place and write it there; null on other backends. */
-export function wasmOutput(backend: tf.KernelBackend, shape: number[], size: number): { info: tf.TensorInfo; view: Float32Array } | null {
+export function wasmOutput(
+  backend: tf.KernelBackend,
+  shape: number[],
+  size: number,
+): { info: tf.TensorInfo; view: Float32Array } | null {
   const w = wasmOf(backend);
   if (!w) return null;
   const info = w.makeOutput(shape, 'float32');
-  return { info, view: new Float32Array(w.wasm.HEAPU8.buffer, w.getMemoryOffset(info.dataId), size) };
+  return {
+    info,
+    view: new Float32Array(w.wasm.HEAPU8.buffer, w.getMemoryOffset(info.dataId), size),
+  };
 }
 
 /** Reason: an Identity kernel that shares its input's data adds a reference to it (what tfjs's cpu Identity does). */
@@ -285,12 +352,24 @@ export function quietCpuBanner(): void {
 
 /** Reason: a layer's fused activation (Dense, Conv2D: not in getConfig's class-free form) names its pre-activation twin. */
 export function layerActivationName(layer: tf.layers.Layer): string | undefined {
-  return (layer as unknown as { activation?: { getClassName(): string } }).activation?.getClassName().toLowerCase();
+  return (layer as unknown as { activation?: { getClassName(): string } }).activation
+    ?.getClassName()
+    .toLowerCase();
 }
 
 /** Reason: Grad-CAM's offset shifts one layer's output in the forward pass: an own `call` on the instance, removed after. */
-export function withLayerCall<T>(layer: tf.layers.Layer, call: (stock: (inputs: unknown, kwargs: unknown) => tf.Tensor | tf.Tensor[], inputs: unknown, kwargs: unknown) => tf.Tensor | tf.Tensor[], fn: () => T): T {
-  const holder = layer as unknown as { call: (inputs: unknown, kwargs: unknown) => tf.Tensor | tf.Tensor[] };
+export function withLayerCall<T>(
+  layer: tf.layers.Layer,
+  call: (
+    stock: (inputs: unknown, kwargs: unknown) => tf.Tensor | tf.Tensor[],
+    inputs: unknown,
+    kwargs: unknown,
+  ) => tf.Tensor | tf.Tensor[],
+  fn: () => T,
+): T {
+  const holder = layer as unknown as {
+    call: (inputs: unknown, kwargs: unknown) => tf.Tensor | tf.Tensor[];
+  };
   const stock = holder.call;
   holder.call = (inputs, kwargs) => call((i, k) => stock.call(layer, i, k), inputs, kwargs);
   try {
@@ -304,7 +383,9 @@ export function withLayerCall<T>(layer: tf.layers.Layer, call: (stock: (inputs: 
 let linear: unknown = null;
 /** Reason: a layer's pre-activation is the layer applied with its activation swapped for linear (restored after). */
 export function withLinearActivation<T>(layer: tf.layers.Layer, fn: () => T): T {
-  linear ??= (tf.layers.dense({ units: 1, activation: 'linear' }) as unknown as { activation: unknown }).activation;
+  linear ??= (
+    tf.layers.dense({ units: 1, activation: 'linear' }) as unknown as { activation: unknown }
+  ).activation;
   const holder = layer as unknown as { activation: unknown };
   const saved = holder.activation;
   holder.activation = linear;
@@ -316,7 +397,8 @@ export function withLinearActivation<T>(layer: tf.layers.Layer, fn: () => T): T 
 }
 
 /** Reason: Keras weights are matched by their name in the file (a LayerVariable's originalName). */
-export const variableOriginalName = (w: tf.LayerVariable): string => (w as unknown as { originalName?: string }).originalName ?? w.name;
+export const variableOriginalName = (w: tf.LayerVariable): string =>
+  (w as unknown as { originalName?: string }).originalName ?? w.name;
 
 export interface GraphNode {
   name: string;
@@ -326,7 +408,10 @@ export interface GraphNode {
 
 /** Reason: a graph model's nodes (names, ops, inputs) are its layers; tfjs-converter keeps them on its executor. Null when unreadable. */
 export function graphNodes(model: tf.GraphModel): Record<string, GraphNode> | null {
-  return (model as unknown as { executor?: { graph?: { nodes?: Record<string, GraphNode> } } }).executor?.graph?.nodes ?? null;
+  return (
+    (model as unknown as { executor?: { graph?: { nodes?: Record<string, GraphNode> } } }).executor
+      ?.graph?.nodes ?? null
+  );
 }
 
 /** Reason: a graph node's weights are its Const inputs, held in the model's weight map. */

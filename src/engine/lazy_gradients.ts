@@ -73,7 +73,10 @@ const fusedMatMul: GradFunc = (dy, saved, attrs) => {
 /** Tape-node (op scope) name → the fused kernel it runs and its lazy gradient. */
 const FUSED: Record<string, { kernel: string; grad: GradFunc }> = {
   fusedConv2d__op: { kernel: 'FusedConv2D', grad: fusedConv('Conv2D') },
-  fusedDepthwiseConv2d__op: { kernel: 'FusedDepthwiseConv2D', grad: fusedConv('DepthwiseConv2dNative') },
+  fusedDepthwiseConv2d__op: {
+    kernel: 'FusedDepthwiseConv2D',
+    grad: fusedConv('DepthwiseConv2dNative'),
+  },
   fusedMatMul__op: { kernel: '_FusedMatMul', grad: fusedMatMul },
 };
 const FUSED_KERNELS = new Set(Object.values(FUSED).map((f) => f.kernel));
@@ -88,7 +91,11 @@ const batchNormGrad: GradFunc = (dy, saved, attrs) => {
   return {
     x: () => tf.reshape(tf.mul(d, gain()), x.shape),
     mean: () => reduceTo(tf.mul(d, tf.neg(gain())), mean.shape),
-    variance: () => reduceTo(tf.mul(tf.mul(d, tf.sub(x, mean)), tf.mul(gain(), tf.mul(tf.square(inv()), -0.5))), variance.shape),
+    variance: () =>
+      reduceTo(
+        tf.mul(tf.mul(d, tf.sub(x, mean)), tf.mul(gain(), tf.mul(tf.square(inv()), -0.5))),
+        variance.shape,
+      ),
     scale: () => reduceTo(tf.mul(tf.mul(d, tf.sub(x, mean)), inv()), (scale ?? tf.scalar(1)).shape),
     offset: () => reduceTo(d, mean.shape),
   };
@@ -105,9 +112,14 @@ export function installLazyGradients(): void {
       // tf.batchNorm without scale or offset (a layers BatchNormalization with scale: false or
       // center: false) cannot be differentiated in tfjs: the tape saves and walks the missing input.
       // The neutral tensor in its place gives the same output and a gradient.
-      if (name !== 'FusedBatchNorm' || (inputs.scale != null && inputs.offset != null)) return inputs;
+      if (name !== 'FusedBatchNorm' || (inputs.scale != null && inputs.offset != null))
+        return inputs;
       const { mean } = inputs;
-      return { ...inputs, scale: inputs.scale ?? tf.onesLike(mean), offset: inputs.offset ?? tf.zerosLike(mean) };
+      return {
+        ...inputs,
+        scale: inputs.scale ?? tf.onesLike(mean),
+        offset: inputs.offset ?? tf.zerosLike(mean),
+      };
     },
     after: (name, attrs) => {
       if (FUSED_KERNELS.has(name)) pending = { kernel: name, attrs };
@@ -116,7 +128,8 @@ export function installLazyGradients(): void {
   addTapeHook('lazy fused gradients', (r) => {
     const fused = FUSED[r.name];
     // A gradient someone registered under the scope name wins, as in tfjs.
-    if (fused == null || pending?.kernel !== fused.kernel || tf.getGradient(r.name) != null) return r;
+    if (fused == null || pending?.kernel !== fused.kernel || tf.getGradient(r.name) != null)
+      return r;
     const opAttrs = pending.attrs;
     pending = null;
     return { ...r, gradient: (dy, saved) => fused.grad(dy, saved, opAttrs), attrs: opAttrs };

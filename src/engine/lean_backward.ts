@@ -16,7 +16,11 @@ import { replaceBackward, type BackwardParts, type TapeNode } from './internals.
  * (what tfjs's own walk does in tape.ts getFilteredNodesXToY — not importable from the compiled
  * CLI: tfjs-core's ESM files import './util' without an extension, which Node refuses).
  */
-function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly tf.Tensor[], y: tf.Tensor): TapeNode[] {
+function nodesFromXsToY(
+  tape: readonly TapeNode[],
+  xs: readonly tf.Tensor[],
+  y: tf.Tensor,
+): TapeNode[] {
   const fromXs = new Set(xs.map((x) => x.id));
   const reached = new Set<TapeNode>();
   for (const node of tape) {
@@ -33,23 +37,43 @@ function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly tf.Tensor[], y: 
     leads.add(node);
     for (const t of Object.values(node.inputs)) toY.add(t.id);
   }
-  return tape.filter((n) => reached.has(n) && leads.has(n)).map((n) => ({
-    ...n, inputs: Object.fromEntries(Object.entries(n.inputs).filter(([, t]) => fromXs.has(t.id))),
-  }));
+  return tape
+    .filter((n) => reached.has(n) && leads.has(n))
+    .map((n) => ({
+      ...n,
+      inputs: Object.fromEntries(Object.entries(n.inputs).filter(([, t]) => fromXs.has(t.id))),
+    }));
 }
 
-function backprop(grads: Map<number, tf.Tensor>, tape: readonly TapeNode[], engine: BackwardParts, keep: ReadonlySet<tf.Tensor>): void {
+function backprop(
+  grads: Map<number, tf.Tensor>,
+  tape: readonly TapeNode[],
+  engine: BackwardParts,
+  keep: ReadonlySet<tf.Tensor>,
+): void {
   for (let i = tape.length - 1; i >= 0; i--) {
     const node = tape[i];
     const dys = node.outputs.map((o) => grads.get(o.id) ?? null);
-    if (node.gradient == null) throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
+    if (node.gradient == null)
+      throw new Error(
+        `Cannot compute gradient: gradient function not found for ${node.kernelName}.`,
+      );
     const inputGradients = node.gradient(dys);
     for (const name in node.inputs) {
-      if (!(name in inputGradients)) throw new Error(`Cannot backprop through input ${name}. Available gradients found: ${Object.keys(inputGradients)}.`);
+      if (!(name in inputGradients))
+        throw new Error(
+          `Cannot backprop through input ${name}. Available gradients found: ${Object.keys(inputGradients)}.`,
+        );
       const dx = engine.tidy('gradient', () => inputGradients[name]());
       const x = node.inputs[name];
-      if (dx.dtype !== 'float32') throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input ${name} must have 'float32' dtype, but has '${dx.dtype}'`);
-      if (!tf.util.arraysEqual(dx.shape, x.shape)) throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input '${name}' has shape '${dx.shape}', which does not match the shape of the input '${x.shape}'`);
+      if (dx.dtype !== 'float32')
+        throw new Error(
+          `Error in gradient for op ${node.kernelName}. The gradient of input ${name} must have 'float32' dtype, but has '${dx.dtype}'`,
+        );
+      if (!tf.util.arraysEqual(dx.shape, x.shape))
+        throw new Error(
+          `Error in gradient for op ${node.kernelName}. The gradient of input '${name}' has shape '${dx.shape}', which does not match the shape of the input '${x.shape}'`,
+        );
       const cur = grads.get(x.id);
       if (cur == null) grads.set(x.id, dx);
       else {
@@ -73,7 +97,11 @@ function backprop(grads: Map<number, tf.Tensor>, tape: readonly TapeNode[], engi
  * Disposes `t` unless the caller owns it or a live gradient is the same object: an identity-like
  * gradient (`() => dy`) hands one tensor to several inputs.
  */
-function release(grads: ReadonlyMap<number, tf.Tensor>, t: tf.Tensor, keep: ReadonlySet<tf.Tensor>): void {
+function release(
+  grads: ReadonlyMap<number, tf.Tensor>,
+  t: tf.Tensor,
+  keep: ReadonlySet<tf.Tensor>,
+): void {
   if (keep.has(t) || t.isDisposed) return;
   for (const v of grads.values()) if (v === t) return;
   t.dispose();
@@ -84,12 +112,15 @@ export function installLeanBackward(): void {
   replaceBackward((engine, f, xs, dy, allowNoGradients) => {
     // Higher-order gradients (a gradient recorded inside another) keep tfjs's own walk.
     if (engine.state.gradientDepth > 0) return null;
-    if (dy != null && dy.dtype !== 'float32') throw new Error(`dy must have 'float32' dtype, but has '${dy.dtype}'`);
+    if (dy != null && dy.dtype !== 'float32')
+      throw new Error(`dy must have 'float32' dtype, but has '${dy.dtype}'`);
     const y = engine.record(f);
     tf.util.assert(y instanceof tf.Tensor, () => 'The result y returned by f() must be a tensor.');
     const tape = nodesFromXsToY(engine.state.activeTape ?? [], xs, y);
     if (!allowNoGradients && tape.length === 0 && xs.length > 0) {
-      throw new Error('Cannot compute gradient of y=f(x) with respect to x. Make sure that the f you passed encloses all operations that lead from x to y.');
+      throw new Error(
+        'Cannot compute gradient of y=f(x) with respect to x. Make sure that the f you passed encloses all operations that lead from x to y.',
+      );
     }
     return engine.tidy('backward', () => {
       const grads = new Map<number, tf.Tensor>();

@@ -40,20 +40,27 @@ export interface LinearLayer {
 }
 
 /** z + e·sign(z), sign 0 = +1 (Zennit's Stabilizer). */
-export const stabilize = (z: tf.Tensor, e: number): tf.Tensor => z.add(tf.where(z.greaterEqual(0), tf.scalar(e), tf.scalar(-e)));
+export const stabilize = (z: tf.Tensor, e: number): tf.Tensor =>
+  z.add(tf.where(z.greaterEqual(0), tf.scalar(e), tf.scalar(-e)));
 
 const pos = (t: tf.Tensor) => t.relu();
 const neg = (t: tf.Tensor) => t.minimum(0);
 const plus = (u: tf.Tensor, b: tf.Tensor | null) => (b ? u.add(b) : u);
 
 /** The relevance R_a of the layer's path input for the relevance R at its output, under `rule`; `stabilizer` for every rule but ε. */
-export function linearRelevance(layer: LinearLayer, rule: LrpRule, r: tf.Tensor, stabilizer: number): tf.Tensor {
+export function linearRelevance(
+  layer: LinearLayer,
+  rule: LrpRule,
+  r: tf.Tensor,
+  stabilizer: number,
+): tf.Tensor {
   const { a, w, b, lin, back } = layer;
   // 0/0 (a dead unit with no relevance, under LRP-0) is 0.
-  const share = (z: tf.Tensor, e = stabilizer) => tf.tidy(() => {
-    const d = stabilize(z, e);
-    return tf.where(d.equal(0), tf.zerosLike(r), r.div(d));
-  });
+  const share = (z: tf.Tensor, e = stabilizer) =>
+    tf.tidy(() => {
+      const d = stabilize(z, e);
+      return tf.where(d.equal(0), tf.zerosLike(r), r.div(d));
+    });
   switch (rule.name) {
     case 'epsilon':
       return a.mul(back(w, share(plus(lin(a, w), b), rule.epsilon), a));
@@ -73,11 +80,17 @@ export function linearRelevance(layer: LinearLayer, rule: LrpRule, r: tf.Tensor,
     case 'gamma': {
       const [ap, an] = [pos(a), neg(a)];
       const [wUp, wDown] = [w.add(pos(w).mul(rule.gamma)), w.add(neg(w).mul(rule.gamma))];
-      const [bUp, bDown] = b ? [b.add(pos(b).mul(rule.gamma)), b.add(neg(b).mul(rule.gamma))] : [null, null];
+      const [bUp, bDown] = b
+        ? [b.add(pos(b).mul(rule.gamma)), b.add(neg(b).mul(rule.gamma))]
+        : [null, null];
       const z = plus(lin(a, w), b);
       const sUp = share(plus(lin(ap, wUp), bUp).add(lin(an, wDown))).mul(z.greater(0));
       const sDown = share(plus(lin(ap, wDown), bDown).add(lin(an, wUp))).mul(z.less(0));
-      return ap.mul(back(wUp, sUp, a)).add(an.mul(back(wDown, sUp, a))).add(ap.mul(back(wDown, sDown, a))).add(an.mul(back(wUp, sDown, a)));
+      return ap
+        .mul(back(wUp, sUp, a))
+        .add(an.mul(back(wDown, sUp, a)))
+        .add(ap.mul(back(wDown, sDown, a)))
+        .add(an.mul(back(wUp, sDown, a)));
     }
     case 'flat': {
       const [ones, wOnes] = [tf.onesLike(a), tf.onesLike(w)];
@@ -91,8 +104,15 @@ export function linearRelevance(layer: LinearLayer, rule: LrpRule, r: tf.Tensor,
       if (!layer.bounds) throw new Error('the z-box rule needs the bounds of its input');
       const [low, high] = layer.bounds.map((t) => t.mul(tf.onesLike(a)));
       const [wp, wn] = [pos(w), neg(w)];
-      const s = share(plus(lin(a, w), b).sub(plus(lin(low, wp), b && pos(b))).sub(plus(lin(high, wn), b && neg(b))));
-      return a.mul(back(w, s, a)).sub(low.mul(back(wp, s, a))).sub(high.mul(back(wn, s, a)));
+      const s = share(
+        plus(lin(a, w), b)
+          .sub(plus(lin(low, wp), b && pos(b)))
+          .sub(plus(lin(high, wn), b && neg(b))),
+      );
+      return a
+        .mul(back(w, s, a))
+        .sub(low.mul(back(wp, s, a)))
+        .sub(high.mul(back(wn, s, a)));
     }
   }
 }

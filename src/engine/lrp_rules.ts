@@ -51,23 +51,152 @@ export interface LrpPass {
   readonly title: string;
 }
 
-const PASS = new Set(['Relu', 'Relu6', 'Elu', 'Selu', 'LeakyRelu', 'Prelu', 'Sigmoid', 'Tanh', 'Softplus', 'Erf', 'Exp', 'Expm1', 'Log', 'Log1p', 'Sqrt', 'Rsqrt', 'Square', 'Abs', 'Neg', 'Sin', 'Cos', 'Tan', 'Atan', 'Sinh', 'Cosh', 'ClipByValue', 'Reciprocal', 'Pow', 'FusedBatchNorm', 'SquaredDifference']);
-const ROUTE = new Set(['Reshape', 'Transpose', 'Slice', 'StridedSlice', 'Concat', 'Pack', 'Unpack', 'SplitV', 'PadV2', 'MirrorPad', 'Tile', 'GatherV2', 'GatherNd', 'Identity', 'Cast', 'MaxPool', 'Max', 'Min', 'Maximum', 'Minimum', 'Reverse', 'BroadcastTo', 'DepthToSpace', 'SpaceToBatchND', 'BatchToSpaceND', 'ResizeNearestNeighbor', 'Select', 'ZerosLike', 'OnesLike', 'Fill', 'Step', 'Sign', 'Round', 'Floor', 'Ceil', 'Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual', 'ArgMax', 'ArgMin', 'OneHot', 'ExpandDims']);
+const PASS = new Set([
+  'Relu',
+  'Relu6',
+  'Elu',
+  'Selu',
+  'LeakyRelu',
+  'Prelu',
+  'Sigmoid',
+  'Tanh',
+  'Softplus',
+  'Erf',
+  'Exp',
+  'Expm1',
+  'Log',
+  'Log1p',
+  'Sqrt',
+  'Rsqrt',
+  'Square',
+  'Abs',
+  'Neg',
+  'Sin',
+  'Cos',
+  'Tan',
+  'Atan',
+  'Sinh',
+  'Cosh',
+  'ClipByValue',
+  'Reciprocal',
+  'Pow',
+  'FusedBatchNorm',
+  'SquaredDifference',
+]);
+const ROUTE = new Set([
+  'Reshape',
+  'Transpose',
+  'Slice',
+  'StridedSlice',
+  'Concat',
+  'Pack',
+  'Unpack',
+  'SplitV',
+  'PadV2',
+  'MirrorPad',
+  'Tile',
+  'GatherV2',
+  'GatherNd',
+  'Identity',
+  'Cast',
+  'MaxPool',
+  'Max',
+  'Min',
+  'Maximum',
+  'Minimum',
+  'Reverse',
+  'BroadcastTo',
+  'DepthToSpace',
+  'SpaceToBatchND',
+  'BatchToSpaceND',
+  'ResizeNearestNeighbor',
+  'Select',
+  'ZerosLike',
+  'OnesLike',
+  'Fill',
+  'Step',
+  'Sign',
+  'Round',
+  'Floor',
+  'Ceil',
+  'Equal',
+  'NotEqual',
+  'Greater',
+  'GreaterEqual',
+  'Less',
+  'LessEqual',
+  'ArgMax',
+  'ArgMin',
+  'OneHot',
+  'ExpandDims',
+]);
 /** Reshapes that keep a softmax's output a softmax's output. */
-const VIEW = new Set(['Reshape', 'Transpose', 'Identity', 'Cast', 'ExpandDims', 'Slice', 'StridedSlice', 'SplitV', 'Unpack', 'Concat', 'Pack']);
+const VIEW = new Set([
+  'Reshape',
+  'Transpose',
+  'Identity',
+  'Cast',
+  'ExpandDims',
+  'Slice',
+  'StridedSlice',
+  'SplitV',
+  'Unpack',
+  'Concat',
+  'Pack',
+]);
 const PROPORTIONAL = new Set(['AvgPool', 'Mean', 'Sum', 'AddN', 'ResizeBilinear']);
 const MERGEABLE = new Set(['Add', 'Sub', 'Multiply', 'RealDiv', 'FusedBatchNorm']);
 
 /** A linear kernel: its unfused kernel, the names of its path input and weights there, the fused bias input, its kind. */
-interface LinearKind { kernel: string; x: string; w: string; of: Record<string, string>; bias?: string; kind: 'conv' | 'dense' }
+interface LinearKind {
+  kernel: string;
+  x: string;
+  w: string;
+  of: Record<string, string>;
+  bias?: string;
+  kind: 'conv' | 'dense';
+}
 const LINEAR: Readonly<Record<string, LinearKind>> = {
   Conv2D: { kernel: 'Conv2D', x: 'x', w: 'filter', of: {}, kind: 'conv' },
-  FusedConv2D: { kernel: 'Conv2D', x: 'x', w: 'filter', of: { 0: 'x', 1: 'filter' }, bias: '2', kind: 'conv' },
-  DepthwiseConv2dNative: { kernel: 'DepthwiseConv2dNative', x: 'x', w: 'filter', of: {}, kind: 'conv' },
-  FusedDepthwiseConv2D: { kernel: 'DepthwiseConv2dNative', x: 'x', w: 'filter', of: { 0: 'x', 1: 'filter' }, bias: '2', kind: 'conv' },
-  Conv2DBackpropInput: { kernel: 'Conv2DBackpropInput', x: 'dy', w: 'filter', of: {}, kind: 'conv' },
+  FusedConv2D: {
+    kernel: 'Conv2D',
+    x: 'x',
+    w: 'filter',
+    of: { 0: 'x', 1: 'filter' },
+    bias: '2',
+    kind: 'conv',
+  },
+  DepthwiseConv2dNative: {
+    kernel: 'DepthwiseConv2dNative',
+    x: 'x',
+    w: 'filter',
+    of: {},
+    kind: 'conv',
+  },
+  FusedDepthwiseConv2D: {
+    kernel: 'DepthwiseConv2dNative',
+    x: 'x',
+    w: 'filter',
+    of: { 0: 'x', 1: 'filter' },
+    bias: '2',
+    kind: 'conv',
+  },
+  Conv2DBackpropInput: {
+    kernel: 'Conv2DBackpropInput',
+    x: 'dy',
+    w: 'filter',
+    of: {},
+    kind: 'conv',
+  },
   BatchMatMul: { kernel: 'BatchMatMul', x: 'a', w: 'b', of: {}, kind: 'dense' },
-  _FusedMatMul: { kernel: 'BatchMatMul', x: 'a', w: 'b', of: { 0: 'a', 1: 'b' }, bias: '2', kind: 'dense' },
+  _FusedMatMul: {
+    kernel: 'BatchMatMul',
+    x: 'a',
+    w: 'b',
+    of: { 0: 'a', 1: 'b' },
+    bias: '2',
+    kind: 'dense',
+  },
 };
 
 /** A per-output-channel affine op merged into a linear layer: (s, t) → (s', t') with z = s·u + t. */
@@ -83,19 +212,34 @@ interface Layer {
   readonly raw: tf.Tensor;
 }
 
-const perChannel = (c: tf.Tensor, channels: number) => c.size === 1 || (c.size === channels && c.shape[c.rank - 1] === channels);
+const perChannel = (c: tf.Tensor, channels: number) =>
+  c.size === 1 || (c.size === channels && c.shape[c.rank - 1] === channels);
 const channelVector = (c: tf.Tensor, channels: number) => c.reshape([-1]).mul(tf.ones([channels]));
 
 /** The merge an elementwise op with constant `c` makes, the path being input `pathName` of `kernel`. */
-function mergeOf(op: RecordedOp, pathName: string, keep: (t: tf.Tensor) => tf.Tensor, channels: number): Merge | null {
+function mergeOf(
+  op: RecordedOp,
+  pathName: string,
+  keep: (t: tf.Tensor) => tf.Tensor,
+  channels: number,
+): Merge | null {
   if (op.kernel === 'FusedBatchNorm') {
     const { mean, variance, scale, offset } = op.inputs;
-    if (![mean, variance, scale, offset].every((t) => t == null || perChannel(t, channels))) return null;
+    if (![mean, variance, scale, offset].every((t) => t == null || perChannel(t, channels)))
+      return null;
     const [m, v, g, o] = [mean, variance, scale, offset].map((t) => (t ? keep(t) : null));
     const eps = Number(op.attrs.varianceEpsilon ?? 1e-3);
     return (s, t) => {
-      const gain = tf.rsqrt(channelVector(v!, channels).add(eps)).mul(g ? channelVector(g, channels) : 1);
-      return [s.mul(gain), t.sub(channelVector(m!, channels)).mul(gain).add(o ? channelVector(o, channels) : 0)];
+      const gain = tf
+        .rsqrt(channelVector(v!, channels).add(eps))
+        .mul(g ? channelVector(g, channels) : 1);
+      return [
+        s.mul(gain),
+        t
+          .sub(channelVector(m!, channels))
+          .mul(gain)
+          .add(o ? channelVector(o, channels) : 0),
+      ];
     };
   }
   const other = Object.keys(op.inputs).find((k) => k !== pathName)!;
@@ -104,11 +248,16 @@ function mergeOf(op: RecordedOp, pathName: string, keep: (t: tf.Tensor) => tf.Te
   const cv = () => channelVector(c, channels);
   const first = pathName === 'a';
   switch (op.kernel) {
-    case 'Add': return (s, t) => [s, t.add(cv())];
-    case 'Sub': return first ? (s, t) => [s, t.sub(cv())] : (s, t) => [s.neg(), cv().sub(t)];
-    case 'Multiply': return (s, t) => [s.mul(cv()), t.mul(cv())];
-    case 'RealDiv': return first ? (s, t) => [s.div(cv()), t.div(cv())] : null;
-    default: return null;
+    case 'Add':
+      return (s, t) => [s, t.add(cv())];
+    case 'Sub':
+      return first ? (s, t) => [s, t.sub(cv())] : (s, t) => [s.neg(), cv().sub(t)];
+    case 'Multiply':
+      return (s, t) => [s.mul(cv()), t.mul(cv())];
+    case 'RealDiv':
+      return first ? (s, t) => [s.div(cv()), t.div(cv())] : null;
+    default:
+      return null;
   }
 }
 
@@ -126,13 +275,16 @@ export function lrpRuleSet(composite: LrpComposite, pass: LrpPass): RuleSet {
 
       /** x_i ⊙ ∂y/∂x_i · R / s(y) for each path input (times `factor`): the proportional (Norm) rule. */
       const proportional = (op: RecordedOp, names: readonly string[], factor = 1): OpRule => {
-        const inputs = Object.fromEntries(Object.entries(op.inputs).map(([k, t]) => [k, op.keep(t)]));
+        const inputs = Object.fromEntries(
+          Object.entries(op.inputs).map(([k, t]) => [k, op.keep(t)]),
+        );
         const outputs = op.outputs.map(op.keep);
         return (dy) => {
           const d = stabilize(outputs[0], e);
           const s = tf.where(d.equal(0), tf.zerosLike(dy), dy.div(d));
           // AddN's registered gradient reads how many inputs it saved (none): its VJP is the identity.
-          const vjp = (k: string) => (op.kernel === 'AddN' ? s : kernelVjp(op.kernel, inputs, outputs, op.attrs, s, k));
+          const vjp = (k: string) =>
+            op.kernel === 'AddN' ? s : kernelVjp(op.kernel, inputs, outputs, op.attrs, s, k);
           return Object.fromEntries(names.map((k) => [k, inputs[k].mul(vjp(k)).mul(factor)]));
         };
       };
@@ -155,11 +307,14 @@ export function lrpRuleSet(composite: LrpComposite, pass: LrpPass): RuleSet {
         const layer: Layer = { channels, keep: op.keep, merges: [], raw: out };
         if (!onRight && merge) layers.set(out.id, layer);
         firstSeenAny = true;
-        const first = !firstSeen && composite.first != null && (composite.firstKind ?? spec.kind) === spec.kind;
+        const first =
+          !firstSeen && composite.first != null && (composite.firstKind ?? spec.kind) === spec.kind;
         if (first) firstSeen = true;
         const rule = first ? composite.first! : composite[spec.kind];
-        const lin = (x: tf.Tensor, wt: tf.Tensor) => runKernel(spec.kernel, { [pathIn]: x, [weightIn]: wt }, op.attrs);
-        const back = (wt: tf.Tensor, s: tf.Tensor, like: tf.Tensor) => kernelVjp(spec.kernel, { [pathIn]: like, [weightIn]: wt }, [], op.attrs, s, pathIn);
+        const lin = (x: tf.Tensor, wt: tf.Tensor) =>
+          runKernel(spec.kernel, { [pathIn]: x, [weightIn]: wt }, op.attrs);
+        const back = (wt: tf.Tensor, s: tf.Tensor, like: tf.Tensor) =>
+          kernelVjp(spec.kernel, { [pathIn]: like, [weightIn]: wt }, [], op.attrs, s, pathIn);
         return (dy) => {
           // Merges hold while every tensor they read had this layer's chain as its only reader.
           const valid = [];
@@ -167,12 +322,17 @@ export function lrpRuleSet(composite: LrpComposite, pass: LrpPass): RuleSet {
             if (readers(m.reads) !== 1) break;
             valid.push(m.merge);
           }
-          let [s, t] = [tf.ones([channels]), bias ? channelVector(bias, channels) : tf.zeros([channels])];
+          let [s, t] = [
+            tf.ones([channels]),
+            bias ? channelVector(bias, channels) : tf.zeros([channels]),
+          ];
           for (const m of valid) [s, t] = m(s, t);
           const scaled = valid.length === 0 ? w : scaleOutputs(w, s, spec, op.attrs, a);
           const b = valid.length === 0 && !bias ? null : t;
           const bounds = first && rule.name === 'z-box' ? boundsOf(a) : undefined;
-          return { [pathName]: linearRelevance({ a, w: scaled, b, lin, back, bounds }, rule, dy, e) };
+          return {
+            [pathName]: linearRelevance({ a, w: scaled, b, lin, back, bounds }, rule, dy, e),
+          };
         };
       };
 
@@ -187,9 +347,19 @@ export function lrpRuleSet(composite: LrpComposite, pass: LrpPass): RuleSet {
           if (op.kernel === 'BatchMatMul' || op.kernel === '_FusedMatMul') {
             // Both operands on the path: attention weights are constants (CP-LRP), else the uniform rule.
             const [a, b] = op.kernel === 'BatchMatMul' ? ['a', 'b'] : ['0', '1'];
-            const kernel = { ...op, kernel: 'BatchMatMul', inputs: { a: op.inputs[a], b: op.inputs[b] } };
-            const rename = (r: OpRule): OpRule => (dy) => { const g = r(dy); return { [a]: g.a, [b]: g.b }; };
-            if (isAttention(a) !== isAttention(b)) return rename(proportional(kernel, [isAttention(a) ? 'b' : 'a']));
+            const kernel = {
+              ...op,
+              kernel: 'BatchMatMul',
+              inputs: { a: op.inputs[a], b: op.inputs[b] },
+            };
+            const rename =
+              (r: OpRule): OpRule =>
+              (dy) => {
+                const g = r(dy);
+                return { [a]: g.a, [b]: g.b };
+              };
+            if (isAttention(a) !== isAttention(b))
+              return rename(proportional(kernel, [isAttention(a) ? 'b' : 'a']));
             return rename(proportional(kernel, ['a', 'b'], 0.5));
           }
           if (op.kernel === 'Softmax' || op.kernel === 'LogSoftmax') return () => ({});
@@ -210,18 +380,45 @@ export function lrpRuleSet(composite: LrpComposite, pass: LrpPass): RuleSet {
             // ε-rule of an elementwise affine layer: LayerNorm's β, a position embedding); before it (the
             // input's normalization) and for a scalar (the 1 of GELU's 1 + erf) relevance passes.
             const other = Object.keys(op.inputs).find((k) => k !== name);
-            if ((op.kernel === 'Add' || op.kernel === 'Sub') && firstSeenAny && other && op.inputs[other].size > 1) return proportional(op, [name]);
+            if (
+              (op.kernel === 'Add' || op.kernel === 'Sub') &&
+              firstSeenAny &&
+              other &&
+              op.inputs[other].size > 1
+            )
+              return proportional(op, [name]);
             return passTo(op, name);
           }
-          if (PROPORTIONAL.has(op.kernel) || ((op.kernel === 'Add' || op.kernel === 'Sub') && op.path.length === 2)) return proportional(op, op.path);
-          if (op.kernel === 'Multiply' || op.kernel === 'RealDiv' || op.kernel === 'SquaredDifference') {
+          if (
+            PROPORTIONAL.has(op.kernel) ||
+            ((op.kernel === 'Add' || op.kernel === 'Sub') && op.path.length === 2)
+          )
+            return proportional(op, op.path);
+          if (
+            op.kernel === 'Multiply' ||
+            op.kernel === 'RealDiv' ||
+            op.kernel === 'SquaredDifference'
+          ) {
             const [a, b] = ['a', 'b'].map((k) => op.inputs[k]);
             // x · (a statistic of x), x / σ, attention weights applied elementwise: the smaller operand (or the denominator) is a constant.
-            const constant = isAttention('a') !== isAttention('b') ? (isAttention('a') ? 'a' : 'b') : op.kernel === 'RealDiv' ? 'b' : a.size === b.size ? null : a.size < b.size ? 'a' : 'b';
+            const constant =
+              isAttention('a') !== isAttention('b')
+                ? isAttention('a')
+                  ? 'a'
+                  : 'b'
+                : op.kernel === 'RealDiv'
+                  ? 'b'
+                  : a.size === b.size
+                    ? null
+                    : a.size < b.size
+                      ? 'a'
+                      : 'b';
             if (constant) return passTo(op, constant === 'a' ? 'b' : 'a');
             return (dy) => ({ a: dy.mul(0.5), b: dy.mul(0.5) });
           }
-          throw new DeepvisError(`${pass.title} has no LRP rule for the op '${op.kernel}' between the input and the target`);
+          throw new DeepvisError(
+            `${pass.title} has no LRP rule for the op '${op.kernel}' between the input and the target`,
+          );
         },
       };
 
@@ -237,7 +434,13 @@ export function lrpRuleSet(composite: LrpComposite, pass: LrpPass): RuleSet {
 }
 
 /** W scaled per output channel by s [C]: conv filters [kh, kw, in, C], depthwise [kh, kw, in, mult], dense b [.., in, C] (or [.., C, in] transposed). */
-function scaleOutputs(w: tf.Tensor, s: tf.Tensor, spec: LinearKind, attrs: Record<string, unknown>, a: tf.Tensor): tf.Tensor {
+function scaleOutputs(
+  w: tf.Tensor,
+  s: tf.Tensor,
+  spec: LinearKind,
+  attrs: Record<string, unknown>,
+  a: tf.Tensor,
+): tf.Tensor {
   if (spec.kernel === 'DepthwiseConv2dNative') return w.mul(s.reshape([1, 1, a.shape[3]!, -1]));
   if (spec.kernel === 'Conv2DBackpropInput') return w.mul(s.reshape([1, 1, -1, 1]));
   if (spec.kernel === 'BatchMatMul' && attrs.transposeB) return w.mul(s.reshape([-1, 1]));

@@ -14,7 +14,8 @@ let budget = DEFAULT_MEMORY_BUDGET;
 
 /** Sets the budget (bytes; default 2 GB) and returns it. */
 export function setMemoryBudget(bytes?: number): number {
-  if (bytes != null && !(Number.isFinite(bytes) && bytes > 0)) throw new DeepvisError(`the memory budget must be a positive number of bytes; got ${bytes}`);
+  if (bytes != null && !(Number.isFinite(bytes) && bytes > 0))
+    throw new DeepvisError(`the memory budget must be a positive number of bytes; got ${bytes}`);
   budget = bytes ?? DEFAULT_MEMORY_BUDGET;
   return budget;
 }

@@ -12,26 +12,36 @@ import { NativeTapOp, type NativeTapProgram } from './native_gradient.js';
 import { setGradientFusion } from './gradient_engine.js';
 import { withRules, type BackwardRules } from './rules.js';
 
-const A = [[1, 2, 0], [0, -1, 3]]; // 2 outputs from 3 inputs
+const A = [
+  [1, 2, 0],
+  [0, -1, 3],
+]; // 2 outputs from 3 inputs
 
 function matProgram(log: string[]): NativeTapProgram {
   const forward = (x: HostArray): HostArray => {
     const n = x.dims[0];
     const y = new Float32Array(n * 2);
-    for (let r = 0; r < n; r++) for (let o = 0; o < 2; o++) for (let i = 0; i < 3; i++) y[r * 2 + o] += A[o][i] * x.data[r * 3 + i];
+    for (let r = 0; r < n; r++)
+      for (let o = 0; o < 2; o++)
+        for (let i = 0; i < 3; i++) y[r * 2 + o] += A[o][i] * x.data[r * 3 + i];
     return { data: y, dims: [n, 2] };
   };
   const backward = (dy: HostArray): HostArray => {
     const n = dy.dims[0];
     const dx = new Float32Array(n * 3);
-    for (let r = 0; r < n; r++) for (let o = 0; o < 2; o++) for (let i = 0; i < 3; i++) dx[r * 3 + i] += A[o][i] * dy.data[r * 2 + o];
+    for (let r = 0; r < n; r++)
+      for (let o = 0; o < 2; o++)
+        for (let i = 0; i < 3; i++) dx[r * 3 + i] += A[o][i] * dy.data[r * 2 + o];
     return { data: dx, dims: [n, 1, 1, 3] };
   };
   return {
     engine: 'js',
     forward: (x, _delta, rules: BackwardRules) => {
       log.push(`forward ${rules.relu}`);
-      return { taps: [forward(x)], backward: ([dy]) => (log.push('backward'), { dx: backward(dy) }) };
+      return {
+        taps: [forward(x)],
+        backward: ([dy]) => (log.push('backward'), { dx: backward(dy) }),
+      };
     },
     fused: (x, _delta, [dy], rules) => {
       log.push(`fused ${rules.relu}`);
@@ -47,19 +57,39 @@ describe('native tape op', () => {
     const op = new NativeTapOp(matProgram(log));
     setGradientFusion(true);
     const x = tf.tensor4d([1, 2, 3, -1, 0, 1], [2, 1, 1, 3]);
-    const linear = tf.tensor2d([[1, 0], [0, 2]]); // a linear objective: Σ y · c
-    const step = (c: tf.Tensor) => tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => op.apply(v)[0].mul(c).sum())(x).dataSync()));
+    const linear = tf.tensor2d([
+      [1, 0],
+      [0, 2],
+    ]); // a linear objective: Σ y · c
+    const step = (c: tf.Tensor) =>
+      tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((v: tf.Tensor) => op.apply(v)[0].mul(c).sum())(x)
+            .dataSync(),
+        ),
+      );
     // Row 0: Aᵀ·[1, 0] = [1, 2, 0]; row 1: Aᵀ·[0, 2] = [0, −2, 6].
     const want = [1, 2, 0, 0, -2, 6];
     await noLeaks(() => {
       for (let i = 0; i < 4; i++) assert.deepEqual(step(linear), want, `step ${i}`);
     });
     // Two split passes see the same gradient; from the third on, one fused run per step.
-    assert.deepEqual(log, ['forward gradient', 'backward', 'forward gradient', 'backward', 'fused gradient', 'fused gradient']);
+    assert.deepEqual(log, [
+      'forward gradient',
+      'backward',
+      'forward gradient',
+      'backward',
+      'fused gradient',
+      'fused gradient',
+    ]);
     assert.deepEqual(op.stats, { fused: 2, mispredicted: 0, split: 2 });
     // Another objective while a guess stands: the fused run's gradient is not used.
     log.length = 0;
-    const other = tf.tensor2d([[0, 1], [1, 0]]);
+    const other = tf.tensor2d([
+      [0, 1],
+      [1, 0],
+    ]);
     assert.deepEqual(await noLeaks(() => step(other)), [0, -1, 3, 1, 2, 0]);
     assert.deepEqual(log, ['fused gradient', 'forward gradient', 'backward']);
     assert.equal(op.stats.mispredicted, 1);
@@ -73,7 +103,8 @@ describe('native tape op', () => {
     const op = new NativeTapOp(matProgram(log));
     const x = tf.tensor4d([1, 2, 3], [1, 1, 1, 3]);
     const c = tf.tensor2d([[1, 1]]);
-    for (let i = 0; i < 4; i++) tf.tidy(() => tf.grad((v: tf.Tensor) => op.apply(v)[0].mul(c).sum())(x));
+    for (let i = 0; i < 4; i++)
+      tf.tidy(() => tf.grad((v: tf.Tensor) => op.apply(v)[0].mul(c).sum())(x));
     assert.deepEqual(op.stats, { fused: 0, mispredicted: 0, split: 4 });
     tf.dispose([x, c]);
   });
@@ -84,7 +115,16 @@ describe('native tape op', () => {
     const op = new NativeTapOp(matProgram(log));
     setGradientFusion(true);
     // The image changes every step (as in any optimization), so d Σ y² = 2y does too.
-    const g = (k: number) => tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => op.apply(v)[0].square().sum())(tf.tensor4d([k, 2 * k, 3 * k], [1, 1, 1, 3])).dataSync()));
+    const g = (k: number) =>
+      tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((v: tf.Tensor) => op.apply(v)[0].square().sum())(
+              tf.tensor4d([k, 2 * k, 3 * k], [1, 1, 1, 3]),
+            )
+            .dataSync(),
+        ),
+      );
     // y = k·[5, 7]; 2y = k·[10, 14]; Aᵀ·2y = k·[10, 6, 42].
     for (let k = 1; k <= 3; k++) assert.deepEqual(g(k), [10 * k, 6 * k, 42 * k]);
     assert.equal(op.stats.fused, 0);

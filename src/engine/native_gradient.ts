@@ -29,7 +29,10 @@ export interface NativeGradients {
 /** One forward run's taps (tap form: rank-4 maps NHWC) and the backward that goes with it. */
 export interface NativeForward {
   readonly taps: readonly HostArray[];
-  backward(dys: readonly HostArray[], want: { readonly dx: boolean; readonly dDelta: boolean }): NativeGradients;
+  backward(
+    dys: readonly HostArray[],
+    want: { readonly dx: boolean; readonly dDelta: boolean },
+  ): NativeGradients;
 }
 
 /** What the model's format provides (model/formats/onnx/grad/native.ts for ONNX files). */
@@ -38,7 +41,12 @@ export interface NativeTapProgram {
   readonly engine: string;
   forward(x: HostArray, delta: HostArray | null, rules: BackwardRules): NativeForward;
   /** Taps and gradients in one run, for tap gradients known before the forward. */
-  fused(x: HostArray, delta: HostArray | null, dys: readonly HostArray[], rules: BackwardRules): { taps: readonly HostArray[] } & Required<Pick<NativeGradients, 'dx'>> & NativeGradients;
+  fused(
+    x: HostArray,
+    delta: HostArray | null,
+    dys: readonly HostArray[],
+    rules: BackwardRules,
+  ): { taps: readonly HostArray[] } & Required<Pick<NativeGradients, 'dx'>> & NativeGradients;
 }
 
 /** tfjs's kernel entry for ops with their own forward and backward functions (what tf.customGrad uses), typed. */
@@ -50,7 +58,8 @@ function sameData(a: readonly HostArray[], b: readonly HostArray[]): boolean {
   if (a.length !== b.length) return false;
   for (let k = 0; k < a.length; k++) {
     const [x, y] = [a[k].data, b[k].data];
-    if (x.length !== y.length || !tf.util.arraysEqual(a[k].dims as number[], b[k].dims as number[])) return false;
+    if (x.length !== y.length || !tf.util.arraysEqual(a[k].dims as number[], b[k].dims as number[]))
+      return false;
     for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   }
   return true;
@@ -75,7 +84,8 @@ export class NativeTapOp {
     const xs = hostOf(x);
     const ds = delta ? hostOf(delta) : null;
     const key = `${ruleKey(rules)}|${x.shape.join(',')}|${delta ? delta.shape.join(',') : ''}`;
-    const guess = gradientFusion() && this.last?.key === key && this.last.repeated ? this.last.dys : null;
+    const guess =
+      gradientFusion() && this.last?.key === key && this.last.repeated ? this.last.dys : null;
     let predicted = null as ReturnType<NativeTapProgram['fused']> | null;
     let pass = null as NativeForward | null;
     const forwardFunc = () => {
@@ -87,7 +97,10 @@ export class NativeTapOp {
       return pass.taps.map(tensorOf);
     };
     const backwardsFunc = (dy: tf.Tensor | tf.Tensor[]) => {
-      const dys = (Array.isArray(dy) ? dy : [dy]).map((d) => ({ data: Float32Array.from(d.dataSync() as Float32Array), dims: d.shape }));
+      const dys = (Array.isArray(dy) ? dy : [dy]).map((d) => ({
+        data: Float32Array.from(d.dataSync() as Float32Array),
+        dims: d.shape,
+      }));
       let result: NativeGradients | null = null;
       const compute = (want: { dx: boolean; dDelta: boolean }): NativeGradients => {
         if (result && (!want.dx || result.dx) && (!want.dDelta || result.dDelta)) return result;

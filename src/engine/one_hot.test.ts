@@ -18,7 +18,11 @@ describe('oneHot', () => {
 
   it('depth 3 from an Int32Array: the rows by hand', () => {
     const t = oneHot(Int32Array.from([2, 0, 1]), 3);
-    assert.deepEqual(t.arraySync(), [[0, 0, 1], [1, 0, 0], [0, 1, 0]]);
+    assert.deepEqual(t.arraySync(), [
+      [0, 0, 1],
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
     t.dispose();
   });
 

@@ -8,11 +8,17 @@ import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 
 export function oneHot(indices: ArrayLike<number>, depth: number): tf.Tensor2D {
-  if (!Number.isInteger(depth) || depth < 1) throw new DeepvisError(`one-hot depth must be a positive integer; got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 1)
+    throw new DeepvisError(`one-hot depth must be a positive integer; got ${depth}`);
   for (let i = 0; i < indices.length; i++) {
     const k = indices[i];
-    if (!Number.isInteger(k) || k < 0 || k >= depth) throw new DeepvisError(`index ${k} out of range for ${depth} ${depth === 1 ? 'entry' : 'entries'}`);
+    if (!Number.isInteger(k) || k < 0 || k >= depth)
+      throw new DeepvisError(
+        `index ${k} out of range for ${depth} ${depth === 1 ? 'entry' : 'entries'}`,
+      );
   }
   if (depth === 1) return tf.ones([indices.length, 1]) as tf.Tensor2D;
-  return tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(indices), 'int32'), depth).toFloat() as tf.Tensor2D);
+  return tf.tidy(
+    () => tf.oneHot(tf.tensor1d(Int32Array.from(indices), 'int32'), depth).toFloat() as tf.Tensor2D,
+  );
 }

@@ -20,16 +20,20 @@ import { loadOnnxRuntime, ORT_VERSION, withGraphOutputs } from './onnxruntime.js
 const DIR = 'test/fixtures/onnx';
 const files = async () => [
   ...(await fs.readdir(DIR)).filter((f) => f.endsWith('.onnx')).map((f) => path.join(DIR, f)),
-  ...(await fs.readdir(path.join(DIR, 'trained'))).filter((f) => f.endsWith('.onnx')).map((f) => path.join(DIR, 'trained', f)),
+  ...(await fs.readdir(path.join(DIR, 'trained')))
+    .filter((f) => f.endsWith('.onnx'))
+    .map((f) => path.join(DIR, 'trained', f)),
 ];
 const external = new Set<string>();
-const tfjsOnly = async (file: string) => visModelFromBytes(new Uint8Array(await fs.readFile(file)), file, async (loc) => {
-  external.add(file);
-  return new Uint8Array(await fs.readFile(path.join(path.dirname(file), loc)));
-});
+const tfjsOnly = async (file: string) =>
+  visModelFromBytes(new Uint8Array(await fs.readFile(file)), file, async (loc) => {
+    external.add(file);
+    return new Uint8Array(await fs.readFile(path.join(path.dirname(file), loc)));
+  });
 
 function relDiff(a: Float32Array, b: Float32Array): number {
-  let diff = 0, scale = 1e-6;
+  let diff = 0,
+    scale = 1e-6;
   for (let i = 0; i < a.length; i++) {
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
     scale = Math.max(scale, Math.abs(b[i]));
@@ -47,7 +51,10 @@ describe('onnxruntime forward engine', () => {
     const model = new Uint8Array([1, 2, 3]);
     assert.equal(withGraphOutputs(model, []), model);
     // graph (7, length-delimited) { output (12) { name (1) "a", type (2) { tensor_type (1) { elem_type (1) = 1 } } } }
-    assert.deepEqual([...withGraphOutputs(model, ['a'])], [1, 2, 3, 0x3a, 11, 0x62, 9, 0x0a, 1, 0x61, 0x12, 4, 0x0a, 2, 0x08, 1]);
+    assert.deepEqual(
+      [...withGraphOutputs(model, ['a'])],
+      [1, 2, 3, 0x3a, 11, 0x62, 9, 0x0a, 1, 0x61, 0x12, 4, 0x0a, 2, 0x08, 1],
+    );
   });
 
   it('matches the tfjs path on every layer of every ONNX fixture (1e-4)', async () => {
@@ -57,9 +64,18 @@ describe('onnxruntime forward engine', () => {
       const fast = await loadModel(file);
       try {
         // A file with external data stays on tfjs (the runner gets bytes, not a folder).
-        assert.match(fast.forwardEngine ?? '', external.has(file) ? /^tfjs$/ : /^onnxruntime-node/, file);
+        assert.match(
+          fast.forwardEngine ?? '',
+          external.has(file) ? /^tfjs$/ : /^onnxruntime-node/,
+          file,
+        );
         assert.equal(ref.forwardEngine, 'tfjs');
-        const x = tf.randomUniform([3, ...fast.input.shape], ...fast.input.range, 'float32', 7) as tf.Tensor4D;
+        const x = tf.randomUniform(
+          [3, ...fast.input.shape],
+          ...fast.input.range,
+          'float32',
+          7,
+        ) as tf.Tensor4D;
         const names = fast.layers.map((l) => l.name);
         await noLeaks(() => {
           const a = fast.activations(x, names);
@@ -71,7 +87,10 @@ describe('onnxruntime forward engine', () => {
           });
           tf.dispose([...a, ...b]);
           const [p, q] = [fast.predict(x), ref.predict(x)];
-          assert.ok(relDiff(p.dataSync() as Float32Array, q.dataSync() as Float32Array) < 1e-4, `${file} predict`);
+          assert.ok(
+            relDiff(p.dataSync() as Float32Array, q.dataSync() as Float32Array) < 1e-4,
+            `${file} predict`,
+          );
           tf.dispose([p, q]);
         });
         x.dispose();
@@ -93,7 +112,12 @@ describe('onnxruntime forward engine', () => {
     const names = [whole.layers[1].name, whole.layers[whole.layers.length - 1].name];
     await noLeaks(() => {
       const [a, b] = [whole.activations(x, names), rowByRow.activations(x, names)];
-      names.forEach((n, i) => assert.ok(relDiff(a[i].dataSync() as Float32Array, b[i].dataSync() as Float32Array) < 1e-6, n));
+      names.forEach((n, i) =>
+        assert.ok(
+          relDiff(a[i].dataSync() as Float32Array, b[i].dataSync() as Float32Array) < 1e-6,
+          n,
+        ),
+      );
       tf.dispose([...a, ...b]);
     });
     tf.dispose(x);
@@ -109,13 +133,21 @@ describe('onnxruntime forward engine', () => {
     try {
       const file = path.join(dir, 'model.onnx');
       await fs.copyFile(path.join(DIR, 'resnet-mini.onnx'), file);
-      const [fast, ref] = [await loadModel(file), await tfjsOnly(path.join(DIR, 'resnet-mini.onnx'))];
+      const [fast, ref] = [
+        await loadModel(file),
+        await tfjsOnly(path.join(DIR, 'resnet-mini.onnx')),
+      ];
       const x = tf.randomUniform([2, ...fast.input.shape], 0, 1, 'float32', 8) as tf.Tensor4D;
       const last = fast.layers[fast.layers.length - 1].name;
       const inner = fast.layers[2].name;
       const same = (names: string[]) => {
         const [a, b] = [fast.activations(x, names), ref.activations(x, names)];
-        names.forEach((n, i) => assert.ok(relDiff(a[i].dataSync() as Float32Array, b[i].dataSync() as Float32Array) < 1e-4, n));
+        names.forEach((n, i) =>
+          assert.ok(
+            relDiff(a[i].dataSync() as Float32Array, b[i].dataSync() as Float32Array) < 1e-4,
+            n,
+          ),
+        );
         tf.dispose([...a, ...b]);
       };
       same([last]);
@@ -148,7 +180,7 @@ describe('onnxruntime forward engine', () => {
     }
   });
 
-  it('gives the tfjs path\'s gradients and layer offsets', async () => {
+  it("gives the tfjs path's gradients and layer offsets", async () => {
     await setup('wasm');
     const file = path.join(DIR, 'resnet-mini.onnx');
     const [fast, ref] = [await loadModel(file), await tfjsOnly(file)];
@@ -159,7 +191,10 @@ describe('onnxruntime forward engine', () => {
     assert.ok(tf.max(tf.abs(ga)).dataSync()[0] > 0);
     const layer = fast.layers[2].name;
     const delta = tf.onesLike(ref.activations(x, [layer])[0]);
-    const [oa, ob] = [fast.activations(x, [fast.layers[fast.layers.length - 1].name], { layer, delta }), ref.activations(x, [ref.layers[ref.layers.length - 1].name], { layer, delta })];
+    const [oa, ob] = [
+      fast.activations(x, [fast.layers[fast.layers.length - 1].name], { layer, delta }),
+      ref.activations(x, [ref.layers[ref.layers.length - 1].name], { layer, delta }),
+    ];
     assert.ok(relDiff(oa[0].dataSync() as Float32Array, ob[0].dataSync() as Float32Array) < 1e-5);
     tf.dispose([x, ga, gb, delta, ...oa, ...ob]);
     fast.dispose();

@@ -13,7 +13,12 @@
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import { withGraphOutputs } from './graph_outputs.js';
-import type { ForwardRunnerFactory, HostArray, HostValue, NativeSession as GraphSession } from './forward_runner.js';
+import type {
+  ForwardRunnerFactory,
+  HostArray,
+  HostValue,
+  NativeSession as GraphSession,
+} from './forward_runner.js';
 
 export const ORT_VERSION = '1.30.0';
 export { withGraphOutputs };
@@ -21,13 +26,21 @@ const SESSIONS_KEPT = 3;
 
 interface NativeSession {
   loadModel(buffer: ArrayBufferLike, offset: number, length: number, options: object): void;
-  run(feeds: Record<string, unknown>, fetches: Record<string, null>, options: object): Record<string, { type: HostValue['type']; data: HostValue['data']; dims: readonly number[] }>;
+  run(
+    feeds: Record<string, unknown>,
+    fetches: Record<string, null>,
+    options: object,
+  ): Record<string, { type: HostValue['type']; data: HostValue['data']; dims: readonly number[] }>;
   dispose(): void;
 }
 interface Ort {
   binding: { InferenceSession: new () => NativeSession };
   initOrt(): void;
-  Tensor: new (type: HostValue['type'], data: HostValue['data'], dims: readonly number[]) => unknown;
+  Tensor: new (
+    type: HostValue['type'],
+    data: HostValue['data'],
+    dims: readonly number[],
+  ) => unknown;
 }
 
 let cached: Ort | null | undefined;
@@ -36,19 +49,29 @@ let cached: Ort | null | undefined;
 export function loadOnnxRuntime(): { ort: Ort | null; why: string } {
   if (cached !== undefined) return { ort: cached, why: cached ? '' : whyNot };
   cached = null;
-  if (process.env.DEEPVIS_FORWARD === 'tfjs') return { ort: null, why: (whyNot = 'DEEPVIS_FORWARD=tfjs') };
+  if (process.env.DEEPVIS_FORWARD === 'tfjs')
+    return { ort: null, why: (whyNot = 'DEEPVIS_FORWARD=tfjs') };
   try {
     const require = createRequire(import.meta.url);
     const version = (require('onnxruntime-node/package.json') as { version: string }).version;
-    if (version !== ORT_VERSION) return { ort: null, why: (whyNot = `onnxruntime-node ${version} installed; deepvis drives ${ORT_VERSION}`) };
-    const { binding, initOrt } = require('onnxruntime-node/dist/binding.js') as Pick<Ort, 'binding' | 'initOrt'>;
+    if (version !== ORT_VERSION)
+      return {
+        ort: null,
+        why: (whyNot = `onnxruntime-node ${version} installed; deepvis drives ${ORT_VERSION}`),
+      };
+    const { binding, initOrt } = require('onnxruntime-node/dist/binding.js') as Pick<
+      Ort,
+      'binding' | 'initOrt'
+    >;
     const { Tensor } = require('onnxruntime-common') as Pick<Ort, 'Tensor'>;
     initOrt();
     cached = { binding, initOrt, Tensor };
   } catch (e) {
-    whyNot = (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /onnxruntime-node\/package\.json/.test((e as Error).message)
-      ? 'onnxruntime-node is not installed (npm drops an optional package whose install script fails)'
-      : `onnxruntime-node not available (${(e as Error).message.split('\n')[0]})`;
+    whyNot =
+      (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' &&
+      /onnxruntime-node\/package\.json/.test((e as Error).message)
+        ? 'onnxruntime-node is not installed (npm drops an optional package whose install script fails)'
+        : `onnxruntime-node not available (${(e as Error).message.split('\n')[0]})`;
   }
   return { ort: cached, why: whyNot };
 }
@@ -65,7 +88,14 @@ export function onnxRuntimeMissing(): string | null {
   return `${why}: ONNX forwards run on tfjs, several times slower; install the native engine with: npm install onnxruntime-node@${ORT_VERSION} --ignore-scripts`;
 }
 
-const threads = () => Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, Number(process.env.DEEPVIS_THREADS) || Infinity));
+const threads = () =>
+  Math.max(
+    1,
+    Math.min(
+      os.availableParallelism?.() ?? os.cpus().length,
+      Number(process.env.DEEPVIS_THREADS) || Infinity,
+    ),
+  );
 
 type External = ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>;
 
@@ -73,9 +103,15 @@ type External = ReadonlyArray<{ readonly path: string; readonly data: Uint8Array
 function openSession(ort: Ort, bytes: Uint8Array, external?: External): NativeSession {
   const s = new ort.binding.InferenceSession();
   s.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, {
-    ...(external?.length ? { externalData: external.map((e) => ({ path: e.path, data: e.data })) } : {}),
-    intraOpNumThreads: threads(), interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
-    enableCpuMemArena: false, executionProviders: [{ name: 'cpu' }],
+    ...(external?.length
+      ? { externalData: external.map((e) => ({ path: e.path, data: e.data })) }
+      : {}),
+    intraOpNumThreads: threads(),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: false,
+    executionProviders: [{ name: 'cpu' }],
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   });
   return s;
@@ -86,7 +122,9 @@ function graphSession(ort: Ort, bytes: Uint8Array, external?: External): GraphSe
   const s = openSession(ort, bytes, external);
   return {
     run(feeds, fetches) {
-      const inputs = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, v.dims)]));
+      const inputs = Object.fromEntries(
+        Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, v.dims)]),
+      );
       const out = s.run(inputs, Object.fromEntries(fetches.map((f) => [f, null])), {});
       return fetches.map((f) => ({ type: out[f].type, data: out[f].data, dims: out[f].dims }));
     },
@@ -99,37 +137,55 @@ function graphSession(ort: Ort, bytes: Uint8Array, external?: External): GraphSe
  * is kept between sessions: the tfjs side and onnxruntime's session already hold the weights, and
  * a third copy for the life of the process is the size of the model (528 MB for VGG16).
  */
-export const onnxRuntimeRunner = (modelBytes: () => Uint8Array): ForwardRunnerFactory => Object.assign((inputName: string, graphOutputs: readonly string[]) => {
-  const { ort } = loadOnnxRuntime();
-  if (!ort) return null;
-  const sessions = new Map<string, NativeSession>();
-  const sessionFor = (outputs: readonly string[]): NativeSession => {
-    const key = [...outputs].sort().join('\u0000');
-    let s = sessions.get(key);
-    if (s) {
-      sessions.delete(key);
-      sessions.set(key, s); // most recently used last
-      return s;
-    }
-    s = openSession(ort, withGraphOutputs(modelBytes(), [...new Set(outputs)].filter((o) => !graphOutputs.includes(o))));
-    sessions.set(key, s);
-    while (sessions.size > SESSIONS_KEPT) {
-      const [oldest, old] = sessions.entries().next().value as [string, NativeSession];
-      sessions.delete(oldest);
-      old.dispose();
-    }
-    return s;
-  };
-  return {
-    name: `onnxruntime-node ${ORT_VERSION}`,
-    run(input: HostArray, outputs: readonly string[]): HostArray[] {
-      const out = sessionFor(outputs).run({ [inputName]: new ort.Tensor('float32', input.data, input.dims) }, Object.fromEntries(outputs.map((o) => [o, null])), {});
-      return outputs.map((o) => ({ data: out[o].data as Float32Array, dims: out[o].dims }));
+export const onnxRuntimeRunner = (modelBytes: () => Uint8Array): ForwardRunnerFactory =>
+  Object.assign(
+    (inputName: string, graphOutputs: readonly string[]) => {
+      const { ort } = loadOnnxRuntime();
+      if (!ort) return null;
+      const sessions = new Map<string, NativeSession>();
+      const sessionFor = (outputs: readonly string[]): NativeSession => {
+        const key = [...outputs].sort().join('\u0000');
+        let s = sessions.get(key);
+        if (s) {
+          sessions.delete(key);
+          sessions.set(key, s); // most recently used last
+          return s;
+        }
+        s = openSession(
+          ort,
+          withGraphOutputs(
+            modelBytes(),
+            [...new Set(outputs)].filter((o) => !graphOutputs.includes(o)),
+          ),
+        );
+        sessions.set(key, s);
+        while (sessions.size > SESSIONS_KEPT) {
+          const [oldest, old] = sessions.entries().next().value as [string, NativeSession];
+          sessions.delete(oldest);
+          old.dispose();
+        }
+        return s;
+      };
+      return {
+        name: `onnxruntime-node ${ORT_VERSION}`,
+        run(input: HostArray, outputs: readonly string[]): HostArray[] {
+          const out = sessionFor(outputs).run(
+            { [inputName]: new ort.Tensor('float32', input.data, input.dims) },
+            Object.fromEntries(outputs.map((o) => [o, null])),
+            {},
+          );
+          return outputs.map((o) => ({ data: out[o].data as Float32Array, dims: out[o].dims }));
+        },
+        graphs: {
+          modelBytes,
+          session: (bytes: Uint8Array, external?: External) => graphSession(ort, bytes, external),
+          externalData: true,
+        },
+        dispose() {
+          for (const s of sessions.values()) s.dispose();
+          sessions.clear();
+        },
+      };
     },
-    graphs: { modelBytes, session: (bytes: Uint8Array, external?: External) => graphSession(ort, bytes, external), externalData: true },
-    dispose() {
-      for (const s of sessions.values()) s.dispose();
-      sessions.clear();
-    },
-  };
-}, { whyNot: () => loadOnnxRuntime().why });
+    { whyNot: () => loadOnnxRuntime().why },
+  );

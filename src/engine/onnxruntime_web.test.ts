@@ -20,7 +20,9 @@ const moduleUrl = pathToFileURL(path.join(dist, 'ort-wasm-simd-threaded.mjs')).h
 
 describe('onnxruntime-web, driven synchronously', () => {
   it(`is version ${ORT_WEB_VERSION}`, async () => {
-    const pkg = JSON.parse(await fs.readFile(path.join(dist, '../package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(await fs.readFile(path.join(dist, '../package.json'), 'utf8')) as {
+      version: string;
+    };
     assert.equal(pkg.version, ORT_WEB_VERSION);
   });
 
@@ -31,7 +33,10 @@ describe('onnxruntime-web, driven synchronously', () => {
       const file = path.join('test/fixtures/onnx', `${name}.onnx`);
       const bytes = new Uint8Array(await fs.readFile(file));
       const none = async () => new Uint8Array();
-      const [web, ref] = [await visModelFromBytes(bytes, file, none, {}, {}, ort.runners(bytes)), await visModelFromBytes(bytes, file, none)];
+      const [web, ref] = [
+        await visModelFromBytes(bytes, file, none, {}, {}, ort.runners(bytes)),
+        await visModelFromBytes(bytes, file, none),
+      ];
       assert.match(web.forwardEngine ?? '', /^onnxruntime-web/);
       assert.match(web.gradientEngine ?? '', /^onnxruntime-web/, web.gradientEngineWhy);
       const x = tf.randomUniform([2, ...web.input.shape], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -45,13 +50,22 @@ describe('onnxruntime-web, driven synchronously', () => {
         const g = (engine: 'onnxruntime' | 'tfjs') => {
           setGradientEngine(engine);
           try {
-            return withRules(rules, () => tf.tidy(() => tf.grad((v: tf.Tensor) => web.activations(v as tf.Tensor4D, [mid])[0].sum())(x).dataSync()));
+            return withRules(rules, () =>
+              tf.tidy(() =>
+                tf
+                  .grad((v: tf.Tensor) => web.activations(v as tf.Tensor4D, [mid])[0].sum())(x)
+                  .dataSync(),
+              ),
+            );
           } finally {
             setGradientEngine('auto');
           }
         };
         const [a, b] = await noLeaks(() => [g('onnxruntime'), g('tfjs')]);
-        assert.ok(cosine(a, b) >= 0.99999 && relErr(a, b) <= 1e-4, `${name} ${rules.relu}: cosine ${cosine(a, b)}, rel ${relErr(a, b)}`);
+        assert.ok(
+          cosine(a, b) >= 0.99999 && relErr(a, b) <= 1e-4,
+          `${name} ${rules.relu}: cosine ${cosine(a, b)}, rel ${relErr(a, b)}`,
+        );
       }
       x.dispose();
       web.dispose();

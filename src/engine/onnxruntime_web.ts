@@ -7,7 +7,12 @@
  * WebGPU build (JSEP) cannot run synchronously and is not used. Runs in Node too (its tests).
  */
 import { withGraphOutputs } from './graph_outputs.js';
-import type { ForwardRunnerFactory, HostValue, NativeGraphs, NativeSession } from './forward_runner.js';
+import type {
+  ForwardRunnerFactory,
+  HostValue,
+  NativeGraphs,
+  NativeSession,
+} from './forward_runner.js';
 
 export const ORT_WEB_VERSION = '1.30.0';
 /** Forward sessions kept per file (each holds the weights once more: MNIST-sized models in the page). */
@@ -16,15 +21,42 @@ const FORWARD_SESSIONS_KEPT = 3;
 /** The parts of the emscripten module deepvis calls. */
 interface OrtWasm {
   _OrtInit(threads: number, logLevel: number): number;
-  _OrtCreateSessionOptions(level: number, arena: boolean, memPattern: boolean, mode: number, profiling: boolean, profilePrefix: number, logId: number, severity: number, verbosity: number, optimizedPath: number): number;
+  _OrtCreateSessionOptions(
+    level: number,
+    arena: boolean,
+    memPattern: boolean,
+    mode: number,
+    profiling: boolean,
+    profilePrefix: number,
+    logId: number,
+    severity: number,
+    verbosity: number,
+    optimizedPath: number,
+  ): number;
   _OrtAddSessionConfigEntry(options: number, key: number, value: number): number;
   _OrtReleaseSessionOptions(options: number): number;
   _OrtCreateSession(data: number, length: number, options: number): number;
   _OrtReleaseSession(session: number): number;
-  _OrtCreateTensor(type: number, data: number, bytes: number, dims: number, rank: number, location: number): number;
+  _OrtCreateTensor(
+    type: number,
+    data: number,
+    bytes: number,
+    dims: number,
+    rank: number,
+    location: number,
+  ): number;
   _OrtGetTensorData(tensor: number, type: number, data: number, dims: number, rank: number): number;
   _OrtReleaseTensor(tensor: number): number;
-  _OrtRun(session: number, inNames: number, inValues: number, inCount: number, outNames: number, outCount: number, outValues: number, runOptions: number): number;
+  _OrtRun(
+    session: number,
+    inNames: number,
+    inValues: number,
+    inCount: number,
+    outNames: number,
+    outCount: number,
+    outValues: number,
+    runOptions: number,
+  ): number;
   _OrtGetLastError(code: number, message: number): void;
   _OrtFree(ptr: number): number;
   _malloc(bytes: number): number;
@@ -40,10 +72,26 @@ interface OrtWasm {
   stringToUTF8(s: string, ptr: number, max: number): void;
 }
 
-const TYPE_CODE: Record<HostValue['type'], number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9 };
-const CODE_TYPE = Object.fromEntries(Object.entries(TYPE_CODE).map(([k, v]) => [v, k])) as Record<number, HostValue['type']>;
-const ARRAY: Record<HostValue['type'], { new (b: ArrayBuffer): HostValue['data']; BYTES_PER_ELEMENT: number }> = {
-  float32: Float32Array, uint8: Uint8Array, int32: Int32Array, int64: BigInt64Array, bool: Uint8Array,
+const TYPE_CODE: Record<HostValue['type'], number> = {
+  float32: 1,
+  uint8: 2,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+};
+const CODE_TYPE = Object.fromEntries(Object.entries(TYPE_CODE).map(([k, v]) => [v, k])) as Record<
+  number,
+  HostValue['type']
+>;
+const ARRAY: Record<
+  HostValue['type'],
+  { new (b: ArrayBuffer): HostValue['data']; BYTES_PER_ELEMENT: number }
+> = {
+  float32: Float32Array,
+  uint8: Uint8Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  bool: Uint8Array,
 };
 
 export interface OrtWebOptions {
@@ -56,12 +104,20 @@ export interface OrtWebOptions {
 
 /** An initialized onnxruntime-web module: the runner factory for ONNX files in this page. */
 export class OrtWeb {
-  private constructor(private readonly m: OrtWasm, readonly threads: number) {}
+  private constructor(
+    private readonly m: OrtWasm,
+    readonly threads: number,
+  ) {}
 
   static async load(opts: OrtWebOptions): Promise<OrtWeb> {
-    const factory = (await import(/* @vite-ignore */ opts.moduleUrl)).default as (arg: object) => Promise<OrtWasm>;
+    const factory = (await import(/* @vite-ignore */ opts.moduleUrl)).default as (
+      arg: object,
+    ) => Promise<OrtWasm>;
     const threads = opts.threads ?? 1;
-    const m = await factory({ numThreads: threads, ...(opts.wasmUrl ? { locateFile: () => opts.wasmUrl } : {}) });
+    const m = await factory({
+      numThreads: threads,
+      ...(opts.wasmUrl ? { locateFile: () => opts.wasmUrl } : {}),
+    });
     const ort = new OrtWeb(m, threads);
     if (m._OrtInit(threads, 3) !== 0) ort.fail('cannot initialize onnxruntime-web');
     return ort;
@@ -101,7 +157,18 @@ export class OrtWeb {
     let options = 0;
     let handle = 0;
     try {
-      options = m._OrtCreateSessionOptions(99, false, false, 0, false, 0, this.string('deepvis', allocs), 3, 0, 0);
+      options = m._OrtCreateSessionOptions(
+        99,
+        false,
+        false,
+        0,
+        false,
+        0,
+        this.string('deepvis', allocs),
+        3,
+        0,
+        0,
+      );
       if (!options) this.fail('cannot create session options');
       handle = m._OrtCreateSession(data, bytes.byteLength, options);
       if (!handle) this.fail('cannot create a session');
@@ -119,15 +186,21 @@ export class OrtWeb {
     };
   }
 
-  private run(session: number, feeds: Readonly<Record<string, HostValue>>, fetches: readonly string[]): HostValue[] {
+  private run(
+    session: number,
+    feeds: Readonly<Record<string, HostValue>>,
+    fetches: readonly string[],
+  ): HostValue[] {
     const { m } = this;
     const allocs: number[] = [];
     const tensors: number[] = [];
     const names = Object.keys(feeds);
     const sp = m.stackSave();
     try {
-      const inNames = m.stackAlloc(4 * names.length), inValues = m.stackAlloc(4 * names.length);
-      const outNames = m.stackAlloc(4 * fetches.length), outValues = m.stackAlloc(4 * fetches.length);
+      const inNames = m.stackAlloc(4 * names.length),
+        inValues = m.stackAlloc(4 * names.length);
+      const outNames = m.stackAlloc(4 * fetches.length),
+        outValues = m.stackAlloc(4 * fetches.length);
       names.forEach((name, i) => {
         const v = feeds[name];
         const bytes = new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength);
@@ -136,7 +209,14 @@ export class OrtWeb {
         m.HEAPU8.set(bytes, ptr);
         const dims = m.stackAlloc(4 * Math.max(1, v.dims.length));
         v.dims.forEach((d, k) => m.setValue(dims + 4 * k, d, 'i32'));
-        const t = m._OrtCreateTensor(TYPE_CODE[v.type], ptr, bytes.byteLength, dims, v.dims.length, 1);
+        const t = m._OrtCreateTensor(
+          TYPE_CODE[v.type],
+          ptr,
+          bytes.byteLength,
+          dims,
+          v.dims.length,
+          1,
+        );
         if (!t) this.fail(`cannot create tensor '${name}'`);
         tensors.push(t);
         m.setValue(inNames + 4 * i, this.string(name, allocs), '*');
@@ -146,15 +226,30 @@ export class OrtWeb {
         m.setValue(outNames + 4 * i, this.string(name, allocs), '*');
         m.setValue(outValues + 4 * i, 0, '*');
       });
-      if (m._OrtRun(session, inNames, inValues, names.length, outNames, fetches.length, outValues, 0) !== 0) this.fail('run failed');
+      if (
+        m._OrtRun(
+          session,
+          inNames,
+          inValues,
+          names.length,
+          outNames,
+          fetches.length,
+          outValues,
+          0,
+        ) !== 0
+      )
+        this.fail('run failed');
       return fetches.map((_, i) => {
         const t = m.getValue(outValues + 4 * i, '*');
         tensors.push(t);
         const info = m.stackAlloc(16);
-        if (m._OrtGetTensorData(t, info, info + 4, info + 8, info + 12) !== 0) this.fail(`cannot read output '${fetches[i]}'`);
+        if (m._OrtGetTensorData(t, info, info + 4, info + 8, info + 12) !== 0)
+          this.fail(`cannot read output '${fetches[i]}'`);
         const type = CODE_TYPE[m.getValue(info, 'i32')];
         if (!type) throw new Error(`output '${fetches[i]}' has a type deepvis does not read`);
-        const dataPtr = m.getValue(info + 4, '*'), dimsPtr = m.getValue(info + 8, '*'), rank = m.getValue(info + 12, 'i32');
+        const dataPtr = m.getValue(info + 4, '*'),
+          dimsPtr = m.getValue(info + 8, '*'),
+          rank = m.getValue(info + 12, 'i32');
         const dims = Array.from({ length: rank }, (_, k) => m.getValue(dimsPtr + 4 * k, 'i32'));
         m._OrtFree(dimsPtr);
         const A = ARRAY[type];
@@ -181,7 +276,13 @@ export class OrtWeb {
         const key = outputs.join('\u0000');
         let s = sessions.get(key);
         if (s) sessions.delete(key);
-        else s = this.session(withGraphOutputs(bytes, [...new Set(outputs)].filter((o) => !graphOutputs.includes(o))));
+        else
+          s = this.session(
+            withGraphOutputs(
+              bytes,
+              [...new Set(outputs)].filter((o) => !graphOutputs.includes(o)),
+            ),
+          );
         sessions.set(key, s); // most recently used last
         while (sessions.size > FORWARD_SESSIONS_KEPT) {
           const [oldest, old] = sessions.entries().next().value as [string, NativeSession];
@@ -194,7 +295,9 @@ export class OrtWeb {
         name: this.name,
         graphs,
         run: (input, outputs) =>
-          sessionFor(outputs).run({ [inputName]: { type: 'float32', data: input.data, dims: input.dims } }, outputs).map((v) => ({ data: v.data as Float32Array, dims: v.dims })),
+          sessionFor(outputs)
+            .run({ [inputName]: { type: 'float32', data: input.data, dims: input.dims } }, outputs)
+            .map((v) => ({ data: v.data as Float32Array, dims: v.dims })),
         dispose: () => {
           for (const s of sessions.values()) s.dispose();
           sessions.clear();
@@ -203,4 +306,3 @@ export class OrtWeb {
     };
   }
 }
-

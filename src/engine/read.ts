@@ -25,7 +25,11 @@ export function tidyDataAll(fn: () => tf.Tensor[]): Float32Array[] {
 }
 
 /** Item i of a batch's values laid out [N, ...shape] (a view, no copy): the one per-image slicing. */
-export function itemOf<T extends { subarray(begin: number, end: number): T }>(values: T, i: number, shape: readonly number[]): T {
+export function itemOf<T extends { subarray(begin: number, end: number): T }>(
+  values: T,
+  i: number,
+  shape: readonly number[],
+): T {
   const size = shape.reduce((a, b) => a * b, 1);
   return values.subarray(i * size, (i + 1) * size);
 }

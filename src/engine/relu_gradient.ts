@@ -18,7 +18,9 @@ export const RELU_GRADIENT: tf.GradConfig = {
   outputsToSave: [true],
   gradFunc: (dy, saved) => {
     const [x] = saved;
-    return { x: () => tf.mul(dy as tf.Tensor, tf.step(x.dtype === 'float32' ? x : tf.cast(x, 'float32'))) };
+    return {
+      x: () => tf.mul(dy as tf.Tensor, tf.step(x.dtype === 'float32' ? x : tf.cast(x, 'float32'))),
+    };
   },
 };
 

@@ -13,7 +13,19 @@ import * as tf from '@tensorflow/tfjs';
 import { kernelVjp, type RecordedOp, type RuleSet } from './rule_sets.js';
 
 const EPS = 1e-10;
-const NONLINEAR = new Set(['Relu', 'Relu6', 'Elu', 'Selu', 'LeakyRelu', 'Prelu', 'Sigmoid', 'Tanh', 'Softplus', 'ClipByValue', 'Erf']);
+const NONLINEAR = new Set([
+  'Relu',
+  'Relu6',
+  'Elu',
+  'Selu',
+  'LeakyRelu',
+  'Prelu',
+  'Sigmoid',
+  'Tanh',
+  'Softplus',
+  'ClipByValue',
+  'Erf',
+]);
 
 /** [2N, …] → the difference of the halves, repeated for both halves. */
 function delta(t: tf.Tensor): tf.Tensor {
@@ -30,7 +42,9 @@ function rescale(op: RecordedOp) {
     const dx = delta(x);
     const small = dx.abs().less(EPS);
     const stock = op.stock!(dy)[name]();
-    return { [name]: tf.where(small, stock, dy.mul(delta(y)).div(tf.where(small, tf.onesLike(dx), dx))) };
+    return {
+      [name]: tf.where(small, stock, dy.mul(delta(y)).div(tf.where(small, tf.onesLike(dx), dx))),
+    };
   };
 }
 
@@ -41,13 +55,26 @@ function maxPool(op: RecordedOp) {
   return (dy: tf.Tensor) => {
     const [out, ref] = tf.split(y, 2, 0);
     const top = out.maximum(ref);
-    const routed = kernelVjp('MaxPool', { x }, [y], op.attrs, dy.mul(tf.concat([top.sub(ref), out.sub(top)], 0)), 'x');
+    const routed = kernelVjp(
+      'MaxPool',
+      { x },
+      [y],
+      op.attrs,
+      dy.mul(tf.concat([top.sub(ref), out.sub(top)], 0)),
+      'x',
+    );
     const [viaInput, viaReference] = tf.split(routed, 2, 0);
     const share = viaInput.add(viaReference);
     const dx = delta(x);
     const small = dx.abs().less(EPS);
     const stock = op.stock!(dy).x();
-    return { x: tf.where(small, stock, tf.concat([share, share], 0).div(tf.where(small, tf.onesLike(dx), dx))) };
+    return {
+      x: tf.where(
+        small,
+        stock,
+        tf.concat([share, share], 0).div(tf.where(small, tf.onesLike(dx), dx)),
+      ),
+    };
   };
 }
 

@@ -55,7 +55,11 @@ export interface RuleSet {
 }
 
 /** The kernels tfjs runs inside the fused ops (their attributes are not on the fused op's node). */
-const FUSED_KERNELS: Readonly<Record<string, string>> = { fusedConv2d__op: 'FusedConv2D', fusedDepthwiseConv2d__op: 'FusedDepthwiseConv2D', fusedMatMul__op: '_FusedMatMul' };
+const FUSED_KERNELS: Readonly<Record<string, string>> = {
+  fusedConv2d__op: 'FusedConv2D',
+  fusedDepthwiseConv2d__op: 'FusedDepthwiseConv2D',
+  fusedMatMul__op: '_FusedMatMul',
+};
 
 interface Active {
   readonly set: RuleSet;
@@ -72,11 +76,16 @@ let installed = false;
 function install(): void {
   if (installed) return;
   installed = true;
-  addKernelHook('rule sets: fused attributes', {
-    after: (name, attrs) => {
-      if (active && Object.values(FUSED_KERNELS).includes(name)) pendingFused = { kernel: name, attrs };
+  addKernelHook(
+    'rule sets: fused attributes',
+    {
+      after: (name, attrs) => {
+        if (active && Object.values(FUSED_KERNELS).includes(name))
+          pendingFused = { kernel: name, attrs };
+      },
     },
-  }, true);
+    true,
+  );
   addTapeHook('rule sets', (r) => (active && !cloning ? rewrite(active, r) : r), true);
 }
 
@@ -100,12 +109,22 @@ function rewrite(a: Active, r: TapeRecord): TapeRecord {
   if (path.length === 0) return r;
   for (const o of r.outputs) a.onPath.add(o.id);
   // A view of its input (tfjs's clone, named after the op that clones; a reshape) routes its gradient as is.
-  if (r.outputs.length === 1 && names.length === 1 && r.outputs[0].dataId === r.inputs[names[0]].dataId) return r;
+  if (
+    r.outputs.length === 1 &&
+    names.length === 1 &&
+    r.outputs[0].dataId === r.inputs[names[0]].dataId
+  )
+    return r;
   for (const k of path) a.readers.set(r.inputs[k].id, (a.readers.get(r.inputs[k].id) ?? 0) + 1);
-  const stockGradient = tf.getGradient(r.name)?.gradFunc as unknown as TapeRecord['gradient'] ?? r.gradient ?? null;
+  const stockGradient =
+    (tf.getGradient(r.name)?.gradFunc as unknown as TapeRecord['gradient']) ?? r.gradient ?? null;
   const saved: unknown[] = [...r.saved];
   const op: RecordedOp = {
-    kernel: fused ?? r.name, inputs: r.inputs as Record<string, tf.Tensor>, outputs: r.outputs, attrs, path,
+    kernel: fused ?? r.name,
+    inputs: r.inputs as Record<string, tf.Tensor>,
+    outputs: r.outputs,
+    attrs,
+    path,
     stock: stockGradient ? (dy) => stockGradient(dy, r.saved as tf.Tensor[], attrs) : null,
     keep: (t) => {
       const c = keepClone(t);
@@ -126,9 +145,15 @@ function rewrite(a: Active, r: TapeRecord): TapeRecord {
 /** Runs fn (which records and finishes its gradients synchronously) with `set`'s rules on every op on the path from `input`. */
 export function withRuleSet<T>(set: RuleSet, input: tf.Tensor, fn: () => T): T {
   install();
-  if (active) throw new Error(`rule set ${set.name} inside ${active.set.name}: rule sets do not nest`);
+  if (active)
+    throw new Error(`rule set ${set.name} inside ${active.set.name}: rule sets do not nest`);
   const readers = new Map<number, number>();
-  active = { set, session: set.start(input, (t) => readers.get(t.id) ?? 0), onPath: new Set([input.id]), readers };
+  active = {
+    set,
+    session: set.start(input, (t) => readers.get(t.id) ?? 0),
+    onPath: new Set([input.id]),
+    readers,
+  };
   try {
     return fn();
   } finally {
@@ -138,10 +163,20 @@ export function withRuleSet<T>(set: RuleSet, input: tf.Tensor, fn: () => T): T {
 }
 
 /** tfjs's registered gradient of `kernel` applied to dy for input `wrt`, with the kernel's saved tensors taken from `inputs`/`outputs`. */
-export function kernelVjp(kernel: string, inputs: Readonly<Record<string, tf.Tensor>>, outputs: readonly tf.Tensor[], attrs: Attrs, dy: tf.Tensor, wrt: string): tf.Tensor {
+export function kernelVjp(
+  kernel: string,
+  inputs: Readonly<Record<string, tf.Tensor>>,
+  outputs: readonly tf.Tensor[],
+  attrs: Attrs,
+  dy: tf.Tensor,
+  wrt: string,
+): tf.Tensor {
   const config = tf.getGradient(kernel);
   if (!config) throw new Error(`no gradient registered for ${kernel}`);
-  const saved = [...(config.inputsToSave ?? []).map((k) => inputs[k]), ...(config.outputsToSave ?? []).flatMap((on, i) => (on ? [outputs[i]] : []))];
+  const saved = [
+    ...(config.inputsToSave ?? []).map((k) => inputs[k]),
+    ...(config.outputsToSave ?? []).flatMap((on, i) => (on ? [outputs[i]] : [])),
+  ];
   return config.gradFunc(dy, saved, attrs as tf.NamedAttrMap)[wrt]();
 }
 

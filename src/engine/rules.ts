@@ -54,7 +54,8 @@ function reluGrad(rule: ReluRule, cap?: number): tf.GradConfig['gradFunc'] {
       x: () =>
         tf.tidy(() => {
           const down = dy as tf.Tensor;
-          const open = cap == null ? tf.step(x) : tf.logicalAnd(x.greater(0), x.less(cap)).toFloat();
+          const open =
+            cap == null ? tf.step(x) : tf.logicalAnd(x.greater(0), x.less(cap)).toFloat();
           if (rule === 'linear') return down.clone();
           if (rule === 'leaky') return down.mul(open.mul(1 - LEAKY_SLOPE).add(LEAKY_SLOPE));
           if (rule === 'deconvnet') return down.relu();
@@ -66,10 +67,18 @@ function reluGrad(rule: ReluRule, cap?: number): tf.GradConfig['gradFunc'] {
 
 /** Every window's value spread over the whole window: the transpose of a per-channel window sum. */
 function nearestUnpool(dy: tf.Tensor4D, x: tf.Tensor4D, attrs: tf.NamedAttrMap): tf.Tensor4D {
-  const { filterSize, strides, pad } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number };
+  const { filterSize, strides, pad } = attrs as unknown as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: 'valid' | 'same' | number;
+  };
   const [fh, fw] = typeof filterSize === 'number' ? [filterSize, filterSize] : filterSize;
   const ones = tf.ones([fh, fw, x.shape[3], 1]);
-  const out = runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: ones }, { strides, pad, dilations: [1, 1], dimRoundingMode: undefined, inputShape: x.shape }) as tf.Tensor4D;
+  const out = runKernel(
+    'DepthwiseConv2dNativeBackpropInput',
+    { dy, filter: ones },
+    { strides, pad, dilations: [1, 1], dimRoundingMode: undefined, inputShape: x.shape },
+  ) as tf.Tensor4D;
   ones.dispose();
   return out;
 }
@@ -93,7 +102,9 @@ export function withRules<T>(rules: BackwardRules, fn: () => T): T {
     swaps.push({
       kernelName: 'MaxPool',
       inputsToSave: ['x'],
-      gradFunc: (dy, saved, attrs) => ({ x: () => nearestUnpool(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, attrs) }),
+      gradFunc: (dy, saved, attrs) => ({
+        x: () => nearestUnpool(dy as tf.Tensor4D, saved[0] as tf.Tensor4D, attrs),
+      }),
     });
   }
   const stock = swaps.map((s) => tf.getGradient(s.kernelName));
@@ -102,7 +113,8 @@ export function withRules<T>(rules: BackwardRules, fn: () => T): T {
   const outer = active;
   active = rules;
   try {
-    if (relevance) return withRuleSet(lrpRuleSet(relevance.composite, relevance), relevance.from, fn);
+    if (relevance)
+      return withRuleSet(lrpRuleSet(relevance.composite, relevance), relevance.from, fn);
     if (rescale) return withRuleSet(RESCALE, rescale.from, fn);
     return fn();
   } catch (e) {
@@ -111,6 +123,8 @@ export function withRules<T>(rules: BackwardRules, fn: () => T): T {
     throw e;
   } finally {
     active = outer;
-    stock.forEach((g, i) => (g ? tf.registerGradient(g) : tf.unregisterGradient(swaps[i].kernelName)));
+    stock.forEach((g, i) =>
+      g ? tf.registerGradient(g) : tf.unregisterGradient(swaps[i].kernelName),
+    );
   }
 }

@@ -8,7 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+type KernelArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+};
 type ShapeOf = (inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => number[];
 
 interface ConvAttrs {
@@ -25,8 +29,14 @@ function convShape(depthwise: boolean): ShapeOf {
     const a = attrs as unknown as ConvAttrs;
     const format = a.dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast';
     const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-      a.strides, a.dilations ?? 1, a.pad as never, a.dimRoundingMode, depthwise, format,
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      a.strides,
+      a.dilations ?? 1,
+      a.pad as never,
+      a.dimRoundingMode,
+      depthwise,
+      format,
     );
     return info.outShape;
   };
@@ -37,7 +47,10 @@ const matMulShape: ShapeOf = (inputs, attrs) => {
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
   const m = a.shape[a.shape.length - (transposeA ? 1 : 2)];
   const n = b.shape[b.shape.length - (transposeB ? 2 : 1)];
-  const batch = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batch = tf.backend_util.assertAndGetBroadcastShape(
+    a.shape.slice(0, -2),
+    b.shape.slice(0, -2),
+  );
   return [...batch, m, n];
 };
 
@@ -65,7 +78,11 @@ export function withShapeProbes<T>(fn: () => T): T {
       kernelFunc: ((args: KernelArgs) => {
         const shape = shapeOf(args.inputs, args.attrs ?? {});
         const size = shape.reduce((p, q) => p * q, 1);
-        return { dataId: args.backend.write(new Float32Array(size), shape, 'float32'), shape, dtype: 'float32' };
+        return {
+          dataId: args.backend.write(new Float32Array(size), shape, 'float32'),
+          shape,
+          dtype: 'float32',
+        };
       }) as unknown as tf.KernelFunc,
     });
   }

@@ -21,7 +21,10 @@ class ShapeOnly {
   readonly rank: number;
   readonly size: number;
   readonly isDisposed = true;
-  constructor(readonly shape: number[], readonly dtype: tf.DataType) {
+  constructor(
+    readonly shape: number[],
+    readonly dtype: tf.DataType,
+  ) {
     this.rank = shape.length;
     this.size = tf.util.sizeFromShape(shape);
   }
@@ -29,7 +32,16 @@ class ShapeOnly {
 }
 
 /** Kernels whose tfjs 4.22 gradient reads only `.shape` / `.rank` of its saved tensors. */
-export const SHAPE_ONLY_KERNELS: ReadonlySet<string> = new Set(['Add', 'Sub', 'Reshape', 'PadV2', 'Slice', 'Concat', 'Sum', 'Mean']);
+export const SHAPE_ONLY_KERNELS: ReadonlySet<string> = new Set([
+  'Add',
+  'Sub',
+  'Reshape',
+  'PadV2',
+  'Slice',
+  'Concat',
+  'Sum',
+  'Mean',
+]);
 
 let stock: Map<string, tf.GradConfig | undefined> | null = null;
 

@@ -8,7 +8,11 @@ describe('tfjs version check', () => {
     assert.equal(TFJS_VERSION, '4.22.0');
     assert.doesNotThrow(() => checkTfjsVersion());
     assert.throws(
-      () => checkTfjsVersion({ '@tensorflow/tfjs-core': '4.22.0', '@tensorflow/tfjs-backend-wasm': '4.21.0' }),
+      () =>
+        checkTfjsVersion({
+          '@tensorflow/tfjs-core': '4.22.0',
+          '@tensorflow/tfjs-backend-wasm': '4.21.0',
+        }),
       /^DeepvisError: deepvis needs tfjs 4\.22\.0 exactly \(it patches tfjs internals\), but @tensorflow\/tfjs-backend-wasm 4\.21\.0 is loaded$/,
     );
   });

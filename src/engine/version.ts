@@ -9,8 +9,16 @@ import { DeepvisError } from '../errors.js';
 
 export const TFJS_VERSION = '4.22.0';
 
-export function checkTfjsVersion(loaded: Record<string, string | undefined> = { '@tensorflow/tfjs-core': tf.version_core, '@tensorflow/tfjs-backend-wasm': version_wasm }): void {
+export function checkTfjsVersion(
+  loaded: Record<string, string | undefined> = {
+    '@tensorflow/tfjs-core': tf.version_core,
+    '@tensorflow/tfjs-backend-wasm': version_wasm,
+  },
+): void {
   for (const [pkg, v] of Object.entries(loaded)) {
-    if (v !== TFJS_VERSION) throw new DeepvisError(`deepvis needs tfjs ${TFJS_VERSION} exactly (it patches tfjs internals), but ${pkg} ${v ?? '(unknown)'} is loaded`);
+    if (v !== TFJS_VERSION)
+      throw new DeepvisError(
+        `deepvis needs tfjs ${TFJS_VERSION} exactly (it patches tfjs internals), but ${pkg} ${v ?? '(unknown)'} is loaded`,
+      );
   }
 }

@@ -29,14 +29,20 @@ type Builtins = {
 };
 
 function builtin<K extends keyof Builtins>(name: K): Builtins[K] {
-  const get = (process as unknown as { getBuiltinModule?: (n: string) => unknown }).getBuiltinModule;
-  if (!get) throw new Error('deepvis: process.getBuiltinModule is missing (Node ≥ 20.16 needed for wasm threads)');
+  const get = (process as unknown as { getBuiltinModule?: (n: string) => unknown })
+    .getBuiltinModule;
+  if (!get)
+    throw new Error(
+      'deepvis: process.getBuiltinModule is missing (Node ≥ 20.16 needed for wasm threads)',
+    );
   return get(name) as Builtins[K];
 }
 
 export function canThreadWasmInNode(): boolean {
   return (
-    typeof process !== 'undefined' && process.versions?.node != null && typeof SharedArrayBuffer !== 'undefined' &&
+    typeof process !== 'undefined' &&
+    process.versions?.node != null &&
+    typeof SharedArrayBuffer !== 'undefined' &&
     typeof (process as unknown as { getBuiltinModule?: unknown }).getBuiltinModule === 'function'
   );
 }
@@ -44,7 +50,9 @@ export function canThreadWasmInNode(): boolean {
 /** Cores Node reports (os.availableParallelism). */
 export function nodeCores(): number {
   const os = builtin('node:os');
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return typeof os.availableParallelism === 'function'
+    ? os.availableParallelism()
+    : os.cpus().length;
 }
 
 /** Prepares the next wasm backend initialization to use `threads` threads. Returns an undo for the init-time patches. */
@@ -91,9 +99,17 @@ export function prepareThreadedWasm(threads: number): () => void {
           'var commonjsGlobal=globalThis;',
           `var __dirname=${JSON.stringify(wasmDir)};`,
         ].join('');
-        const patched = source.replace(LOAD_MAIN_SCRIPT, '(0,eval)(require("worker_threads").workerData.deepvisMain);');
-        if (patched === source) throw new Error('deepvis: unexpected tfjs-backend-wasm worker script');
-        super(patched, { ...options, eval: true, workerData: { deepvisMain: prelude + mainScript } });
+        const patched = source.replace(
+          LOAD_MAIN_SCRIPT,
+          '(0,eval)(require("worker_threads").workerData.deepvisMain);',
+        );
+        if (patched === source)
+          throw new Error('deepvis: unexpected tfjs-backend-wasm worker script');
+        super(patched, {
+          ...options,
+          eval: true,
+          workerData: { deepvisMain: prelude + mainScript },
+        });
       }
     }
     workerThreads.Worker = BlobWorker as unknown as typeof OriginalWorker;

@@ -11,7 +11,10 @@ import { writeError } from './fence.js';
 
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
   await makeDirs(path.dirname(file));
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`,
+  );
   const forget = onExit(() => rmSync(tmp, { force: true }));
   try {
     await fs.writeFile(tmp, data);
@@ -29,13 +32,18 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
 }
 
 /** Writes a set of files into `dir` so that either all of them land or none does. */
-export async function writeFilesAtomic(dir: string, files: Record<string, Uint8Array | string>): Promise<void> {
+export async function writeFilesAtomic(
+  dir: string,
+  files: Record<string, Uint8Array | string>,
+): Promise<void> {
   await makeDirs(dir);
   const stage = await fs.mkdtemp(path.join(dir, '.stage-'));
   const forget = onExit(() => rmSync(stage, { recursive: true, force: true }));
   try {
-    for (const [name, data] of Object.entries(files)) await fs.writeFile(path.join(stage, name), data);
-    for (const name of Object.keys(files)) await fs.rename(path.join(stage, name), path.join(dir, name));
+    for (const [name, data] of Object.entries(files))
+      await fs.writeFile(path.join(stage, name), data);
+    for (const name of Object.keys(files))
+      await fs.rename(path.join(stage, name), path.join(dir, name));
   } finally {
     await fs.rm(stage, { recursive: true, force: true });
     forget();

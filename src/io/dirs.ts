@@ -11,10 +11,13 @@ import * as path from 'node:path';
 export async function makeDirs(dir: string, mode?: number): Promise<string[]> {
   const missing: string[] = [];
   for (let at = path.resolve(dir); ; at = path.dirname(at)) {
-    const exists = await fs.stat(at).then(() => true, (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return false;
-      throw e;
-    });
+    const exists = await fs.stat(at).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return false;
+        throw e;
+      },
+    );
     if (exists) break;
     missing.unshift(at);
     if (path.dirname(at) === at) break;

@@ -13,7 +13,16 @@
  * line naming the path. `readRegular` is the same open for a single file a loader was pointed at
  * (a model file, an IDX file): links there are the user's business, FIFOs and devices are not.
  */
-import { closeSync, constants, fstatSync, openSync, promises as fs, readSync, rmSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  promises as fs,
+  readSync,
+  rmSync,
+  type Stats,
+} from 'node:fs';
 import * as path from 'node:path';
 import { formatBytes, memoryBudget } from '../engine/memory.js';
 import { DeepvisError, printable } from '../errors.js';
@@ -32,25 +41,39 @@ export function kindOf(st: Stats): string {
   return 'not a regular file';
 }
 
-const refused = (what: string, p: string, why: string) => new DeepvisError(`${what}: ${printable(p)} is ${why}; refused`);
+const refused = (what: string, p: string, why: string) =>
+  new DeepvisError(`${what}: ${printable(p)} is ${why}; refused`);
 
 /** A relative path inside a tree, checked lexically: no absolute path, no '..', no NUL. */
 export function relInside(rel: string, what: string, root: string): string[] {
   const parts = rel.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
-  if (rel.includes('\0') || path.isAbsolute(rel) || parts.length === 0 || parts.some((p) => p === '..')) {
-    throw new DeepvisError(`${what}: '${printable(rel)}' is not a path inside ${printable(root)}; refused`);
+  if (
+    rel.includes('\0') ||
+    path.isAbsolute(rel) ||
+    parts.length === 0 ||
+    parts.some((p) => p === '..')
+  ) {
+    throw new DeepvisError(
+      `${what}: '${printable(rel)}' is not a path inside ${printable(root)}; refused`,
+    );
   }
   return parts;
 }
 
-const missing = (e: unknown) => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
+const missing = (e: unknown) =>
+  ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '');
 
 /**
  * The folders from `root` down to the parent of `rel`, each checked to be a real folder (not a
  * link). `create` makes missing ones (one at a time, each checked after it is made).
  * Returns the absolute path of `rel`, or null when a folder on the way is missing (and not created).
  */
-async function walk(root: string, rel: string, what: string, create: boolean): Promise<string | null> {
+async function walk(
+  root: string,
+  rel: string,
+  what: string,
+  create: boolean,
+): Promise<string | null> {
   const parts = relInside(rel, what, root);
   if (create) await makeDirs(root);
   let at = root;
@@ -58,11 +81,14 @@ async function walk(root: string, rel: string, what: string, create: boolean): P
     at = path.join(at, part);
     let st = await fs.lstat(at).catch((e: unknown) => (missing(e) ? null : Promise.reject(e)));
     if (!st && create) {
-      await fs.mkdir(at).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
+      await fs
+        .mkdir(at)
+        .catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
       st = await fs.lstat(at);
     }
     if (!st) return null;
-    if (!st.isDirectory()) throw refused(what, at, st.isSymbolicLink() ? 'a symbolic link' : 'not a folder');
+    if (!st.isDirectory())
+      throw refused(what, at, st.isSymbolicLink() ? 'a symbolic link' : 'not a folder');
   }
   return path.join(root, ...parts);
 }
@@ -75,10 +101,18 @@ export interface ReadLimit {
 }
 
 /** The read limit of a file whose bytes all land in memory: the memory budget. */
-export const budgetLimit = (): ReadLimit => ({ maxBytes: memoryBudget(), limitName: 'the memory budget (DEEPVIS_MEMORY_MB)' });
+export const budgetLimit = (): ReadLimit => ({
+  maxBytes: memoryBudget(),
+  limitName: 'the memory budget (DEEPVIS_MEMORY_MB)',
+});
 
 /** Opens `file` read-only without blocking and without following a final link; refuses anything but a regular file. */
-async function openRegular(file: string, what: string, follow: boolean, limit: ReadLimit): Promise<{ handle: fs.FileHandle; size: number }> {
+async function openRegular(
+  file: string,
+  what: string,
+  follow: boolean,
+  limit: ReadLimit,
+): Promise<{ handle: fs.FileHandle; size: number }> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(file, O_RDONLY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
@@ -95,7 +129,9 @@ async function openRegular(file: string, what: string, follow: boolean, limit: R
   }
   if (limit.maxBytes != null && st.size > limit.maxBytes) {
     await handle.close();
-    throw new DeepvisError(`${what}: ${printable(file)} is ${formatBytes(st.size)}, more than ${limit.limitName ?? 'the limit for such a file'} of ${formatBytes(limit.maxBytes)}; refused`);
+    throw new DeepvisError(
+      `${what}: ${printable(file)} is ${formatBytes(st.size)}, more than ${limit.limitName ?? 'the limit for such a file'} of ${formatBytes(limit.maxBytes)}; refused`,
+    );
   }
   return { handle, size: st.size };
 }
@@ -116,13 +152,22 @@ async function readAll(handle: fs.FileHandle, size: number): Promise<Buffer> {
 }
 
 /** A regular file's bytes (links followed: the caller checked where it points). FIFOs, sockets, devices, folders refused. */
-export async function readRegular(file: string, what: string, limit: ReadLimit = {}): Promise<Buffer> {
+export async function readRegular(
+  file: string,
+  what: string,
+  limit: ReadLimit = {},
+): Promise<Buffer> {
   const { handle, size } = await openRegular(file, what, true, limit);
   return readAll(handle, size);
 }
 
 /** `rel` inside `root`: the bytes of a regular file reached through real folders only; null when absent. */
-export async function readFenced(root: string, rel: string, what: string, limit: ReadLimit = {}): Promise<Buffer | null> {
+export async function readFenced(
+  root: string,
+  rel: string,
+  what: string,
+  limit: ReadLimit = {},
+): Promise<Buffer | null> {
   const file = await walk(root, rel, what, false);
   if (!file) return null;
   try {
@@ -134,7 +179,12 @@ export async function readFenced(root: string, rel: string, what: string, limit:
   }
 }
 
-export async function readFencedText(root: string, rel: string, what: string, limit: ReadLimit = {}): Promise<string | null> {
+export async function readFencedText(
+  root: string,
+  rel: string,
+  what: string,
+  limit: ReadLimit = {},
+): Promise<string | null> {
   return (await readFenced(root, rel, what, limit))?.toString('utf8') ?? null;
 }
 
@@ -150,9 +200,17 @@ export async function lstatFenced(root: string, rel: string, what: string): Prom
  * real; the bytes go to a new sibling temp file (O_EXCL, O_NOFOLLOW) that is renamed over the name,
  * so a link planted at the name is replaced, never written through.
  */
-export async function writeFenced(root: string, rel: string, data: Uint8Array | string, what: string): Promise<string> {
+export async function writeFenced(
+  root: string,
+  rel: string,
+  data: Uint8Array | string,
+  what: string,
+): Promise<string> {
   const file = (await walk(root, rel, what, true))!;
-  const tmp = path.join(path.dirname(file), `.${path.basename(file).slice(0, 100)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}.tmp`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file).slice(0, 100)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}.tmp`,
+  );
   const forget = onExit(() => rmSync(tmp, { force: true }));
   let handle: fs.FileHandle | null = null;
   try {
@@ -166,7 +224,9 @@ export async function writeFenced(root: string, rel: string, data: Uint8Array | 
   } catch (e) {
     await handle?.close().catch(() => {});
     await fs.rm(tmp, { force: true });
-    throw e instanceof DeepvisError ? e : writeError(e, file, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
+    throw e instanceof DeepvisError
+      ? e
+      : writeError(e, file, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
   } finally {
     forget();
   }
@@ -177,10 +237,17 @@ export async function writeFenced(root: string, rel: string, data: Uint8Array | 
 export function writeError(e: unknown, file: string, bytes: number): DeepvisError {
   if (e instanceof DeepvisError) return e;
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new DeepvisError(`no space left on the device for ${printable(file)}${bytes > 0 ? ` (${formatBytes(bytes)} to write)` : ''}; free some space and run again`);
-  if (code === 'EROFS') return new DeepvisError(`cannot write ${printable(file)}: read-only file system`);
-  if (code === 'EACCES' || code === 'EPERM') return new DeepvisError(`cannot write ${printable(file)}: permission denied`);
-  return new DeepvisError(`cannot write ${printable(file)}: ${printable(((e as Error).message ?? String(e)).split('\n')[0])}`);
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new DeepvisError(
+      `no space left on the device for ${printable(file)}${bytes > 0 ? ` (${formatBytes(bytes)} to write)` : ''}; free some space and run again`,
+    );
+  if (code === 'EROFS')
+    return new DeepvisError(`cannot write ${printable(file)}: read-only file system`);
+  if (code === 'EACCES' || code === 'EPERM')
+    return new DeepvisError(`cannot write ${printable(file)}: permission denied`);
+  return new DeepvisError(
+    `cannot write ${printable(file)}: ${printable(((e as Error).message ?? String(e)).split('\n')[0])}`,
+  );
 }
 
 export interface Entry {
@@ -192,7 +259,12 @@ export interface Entry {
  * The entries of folder `rel` inside `root` (rel '' is the root itself), dotfiles left out; a link,
  * FIFO, socket or device among them is refused (`strict`) or left out.
  */
-export async function listFenced(root: string, rel: string, what: string, strict = true): Promise<Entry[] | null> {
+export async function listFenced(
+  root: string,
+  rel: string,
+  what: string,
+  strict = true,
+): Promise<Entry[] | null> {
   let dir = root;
   if (rel !== '' && rel !== '.') {
     const st = await lstatFenced(root, rel, what);
@@ -212,7 +284,18 @@ export async function listFenced(root: string, rel: string, what: string, strict
     if (e.name.startsWith('.')) continue;
     if (e.isFile()) out.push({ name: e.name, kind: 'file' });
     else if (e.isDirectory()) out.push({ name: e.name, kind: 'folder' });
-    else if (strict) throw refused(what, path.join(dir, e.name), e.isSymbolicLink() ? 'a symbolic link' : e.isFIFO() ? 'a FIFO (named pipe)' : e.isSocket() ? 'a socket' : 'a device');
+    else if (strict)
+      throw refused(
+        what,
+        path.join(dir, e.name),
+        e.isSymbolicLink()
+          ? 'a symbolic link'
+          : e.isFIFO()
+            ? 'a FIFO (named pipe)'
+            : e.isSocket()
+              ? 'a socket'
+              : 'a device',
+      );
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -240,11 +323,20 @@ export async function checkRoot(dir: string, what: string): Promise<void> {
 }
 
 /** Appends a line to `rel` inside `root` (created if absent; never through a link). */
-export async function appendFenced(root: string, rel: string, text: string, what: string): Promise<void> {
+export async function appendFenced(
+  root: string,
+  rel: string,
+  text: string,
+  what: string,
+): Promise<void> {
   const file = (await walk(root, rel, what, true))!;
   let handle: fs.FileHandle;
   try {
-    handle = await fs.open(file, constants.O_WRONLY | constants.O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o644);
+    handle = await fs.open(
+      file,
+      constants.O_WRONLY | constants.O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK,
+      0o644,
+    );
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw refused(what, file, 'a symbolic link');
     throw writeError(e, file, Buffer.byteLength(text));
@@ -266,7 +358,8 @@ export function readRegularSync(file: string, what: string): Buffer {
   try {
     fd = openSync(file, O_RDONLY | O_NONBLOCK);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw refused(what, file, 'a socket or a FIFO nobody writes to');
+    if ((e as NodeJS.ErrnoException).code === 'ENXIO')
+      throw refused(what, file, 'a socket or a FIFO nobody writes to');
     throw e;
   }
   try {

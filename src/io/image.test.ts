@@ -12,7 +12,11 @@ before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-image-'));
   // 8000×8000 RGB: a few hundred kB as PNG, 768 MB as float32 if decoded whole.
   big = path.join(dir, 'big.png');
-  await sharp({ create: { width: 8000, height: 8000, channels: 3, background: { r: 200, g: 40, b: 10 } } }).png({ compressionLevel: 9 }).toFile(big);
+  await sharp({
+    create: { width: 8000, height: 8000, channels: 3, background: { r: 200, g: 40, b: 10 } },
+  })
+    .png({ compressionLevel: 9 })
+    .toFile(big);
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
@@ -34,10 +38,16 @@ describe('decoding large images', () => {
   it('to a target: resized by sharp, the right pixels', async () => {
     const px = await decodeImage(big, { height: 28, width: 28, channels: 3 });
     assert.deepEqual(px.shape, [28, 28, 3]);
-    assert.ok(Math.abs(px.data[0] - 200 / 255) < 0.01 && Math.abs(px.data[1] - 40 / 255) < 0.01, `${px.data[0]}, ${px.data[1]}`);
+    assert.ok(
+      Math.abs(px.data[0] - 200 / 255) < 0.01 && Math.abs(px.data[1] - 40 / 255) < 0.01,
+      `${px.data[0]}, ${px.data[1]}`,
+    );
   });
 
   it('not an image: one line naming the file', async () => {
-    await assert.rejects(probeImage(path.join(dir, 'missing.png')), /cannot read image .*missing\.png/);
+    await assert.rejects(
+      probeImage(path.join(dir, 'missing.png')),
+      /cannot read image .*missing\.png/,
+    );
   });
 });

@@ -26,12 +26,17 @@ export const MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
 export const MAX_DECODED_PIXELS = 4096 * 4096;
 
 /** Width and height from the file's header, without decoding its pixels. */
-export async function probeImage(file: string | Uint8Array): Promise<{ width: number; height: number }> {
+export async function probeImage(
+  file: string | Uint8Array,
+): Promise<{ width: number; height: number }> {
   const name = typeof file === 'string' ? file : 'image data';
   try {
     const m = await sharp(await opened(file), { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
     if (!m.width || !m.height) throw new Error('no image size in its header');
-    if (m.width * m.height > MAX_INPUT_PIXELS) throw new Error(`${m.width}×${m.height} is past the limit of ${Math.round(MAX_INPUT_PIXELS / 1e6)} megapixels`);
+    if (m.width * m.height > MAX_INPUT_PIXELS)
+      throw new Error(
+        `${m.width}×${m.height} is past the limit of ${Math.round(MAX_INPUT_PIXELS / 1e6)} megapixels`,
+      );
     return { width: m.width, height: m.height };
   } catch (e) {
     if (e instanceof DeepvisError) throw e;
@@ -61,7 +66,12 @@ export function describeFit(name: string, f: InputFit): string | null {
   const [w, h] = f.to;
   const parts: string[] = [];
   if (w0 !== w || h0 !== h) parts.push(`resized from ${w0}×${h0} to ${w}×${h}`);
-  if (f.lost > 0.005) parts.push(f.fit === 'cover' ? `centre-cropped to the model's aspect (${(100 * f.lost).toFixed(0)}% cut; --fit pad keeps it whole)` : `padded with black to the model's aspect (${(100 * f.lost).toFixed(0)}% of the input)`);
+  if (f.lost > 0.005)
+    parts.push(
+      f.fit === 'cover'
+        ? `centre-cropped to the model's aspect (${(100 * f.lost).toFixed(0)}% cut; --fit pad keeps it whole)`
+        : `padded with black to the model's aspect (${(100 * f.lost).toFixed(0)}% of the input)`,
+    );
   if (f.colour) parts.push(`converted from ${f.colour}`);
   return parts.length ? `${name}: ${parts.join(', ')}` : null;
 }
@@ -73,22 +83,35 @@ export async function decodeImage(
 ): Promise<Pixels & { fit?: InputFit }> {
   const name = typeof file === 'string' ? file : 'image data';
   try {
-    let img = sharp(await opened(file), { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true }).removeAlpha();
+    let img = sharp(await opened(file), {
+      limitInputPixels: MAX_INPUT_PIXELS,
+      sequentialRead: true,
+    }).removeAlpha();
     let fit: InputFit | undefined;
     if (!target) {
       const side = Math.floor(Math.sqrt(MAX_DECODED_PIXELS));
       img = img.resize(side, side, { fit: 'inside', withoutEnlargement: true });
     } else {
       const m = await sharp(file, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
-      const w0 = m.width ?? target.width, h0 = m.height ?? target.height;
+      const w0 = m.width ?? target.width,
+        h0 = m.height ?? target.height;
       const c0 = m.channels === 1 || m.channels === 2 || m.space === 'b-w' ? 1 : 3;
-      const a0 = w0 / h0, a = target.width / target.height;
+      const a0 = w0 / h0,
+        a = target.width / target.height;
       fit = {
-        from: [w0, h0, c0], to: [target.width, target.height, target.channels], fit: fitMode,
+        from: [w0, h0, c0],
+        to: [target.width, target.height, target.channels],
+        fit: fitMode,
         lost: 1 - Math.min(a0, a) / Math.max(a0, a),
         colour: c0 === target.channels ? null : c0 === 1 ? 'grey to colour' : 'colour to grey',
       };
-      img = img.resize(target.width, target.height, fitMode === 'pad' ? { fit: 'contain', position: 'centre', background: { r: 0, g: 0, b: 0 } } : { fit: 'cover', position: 'centre' });
+      img = img.resize(
+        target.width,
+        target.height,
+        fitMode === 'pad'
+          ? { fit: 'contain', position: 'centre', background: { r: 0, g: 0, b: 0 } }
+          : { fit: 'cover', position: 'centre' },
+      );
       img = target.channels === 1 ? img.grayscale() : img.toColourspace('srgb');
     }
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
@@ -98,7 +121,9 @@ export async function decodeImage(
       // grayscale() can still hand back 3 channels for some inputs: keep the first.
       const n = info.width * info.height;
       const out = Buffer.alloc(n * target.channels);
-      for (let i = 0; i < n; i++) for (let c = 0; c < target.channels; c++) out[i * target.channels + c] = data[i * channels + Math.min(c, channels - 1)];
+      for (let i = 0; i < n; i++)
+        for (let c = 0; c < target.channels; c++)
+          out[i * target.channels + c] = data[i * channels + Math.min(c, channels - 1)];
       bytes = out;
       channels = target.channels;
     }
@@ -112,8 +137,15 @@ export async function decodeImage(
 }
 
 /** Encodes RGBA or gray bytes as PNG. */
-export async function encodePng(data: Uint8Array, width: number, height: number, channels: 1 | 3 | 4): Promise<Buffer> {
-  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } })
+export async function encodePng(
+  data: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 3 | 4,
+): Promise<Buffer> {
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+    raw: { width, height, channels },
+  })
     .png({ compressionLevel: 6 })
     .toBuffer();
 }

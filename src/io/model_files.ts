@@ -16,7 +16,13 @@ import { writeFilesAtomic } from './atomic.js';
 import { budgetLimit, readRegular, readRegularSync } from './fence.js';
 import { insideFolder, manifestGroups } from './model_manifest.js';
 import { pytorchCheckpoint } from '../model/pytorch.js';
-import { modelFileKind, parseSidecar, SINGLE_FILE_MODEL, visModelFromBytes, withDefaults } from '../model/from_bytes.js';
+import {
+  modelFileKind,
+  parseSidecar,
+  SINGLE_FILE_MODEL,
+  visModelFromBytes,
+  withDefaults,
+} from '../model/from_bytes.js';
 
 /**
  * The model file a path names: the file itself, or in a folder its model.json, else its one
@@ -38,7 +44,9 @@ export async function resolveModelJson(modelPath: string): Promise<string> {
   if (single.length === 0 && jsons.length === 1) return path.join(modelPath, jsons[0]);
   const pt = names.find((f) => /\.(pt|pth)$/i.test(f));
   if (single.length === 0 && pt) throw pytorchCheckpoint(printable(path.join(modelPath, pt)));
-  throw new DeepvisError(`no model file in ${printable(modelPath)} (looked for model.json, one .onnx, .h5, .hdf5 or .keras file)`);
+  throw new DeepvisError(
+    `no model file in ${printable(modelPath)} (looked for model.json, one .onnx, .h5, .hdf5 or .keras file)`,
+  );
 }
 
 export const SIDECAR = 'deepvis.json';
@@ -53,13 +61,18 @@ export async function readSidecar(modelFile: string): Promise<DeepvisMetadata> {
     return {};
   }
   const real = await insideFolder(dir, SIDECAR, modelFile);
-  return parseSidecar((await readRegular(real, 'model sidecar', { maxBytes: 16 << 20 })).toString('utf8'), printable(file));
+  return parseSidecar(
+    (await readRegular(real, 'model sidecar', { maxBytes: 16 << 20 })).toString('utf8'),
+    printable(file),
+  );
 }
 
 export async function readModelArtifacts(modelPath: string): Promise<tf.io.ModelArtifacts> {
   const jsonPath = await resolveModelJson(modelPath);
   let json: tf.io.ModelJSON;
-  const text = (await readRegular(jsonPath, 'model file', { maxBytes: 256 << 20 })).toString('utf8');
+  const text = (await readRegular(jsonPath, 'model file', { maxBytes: 256 << 20 })).toString(
+    'utf8',
+  );
   try {
     json = JSON.parse(text) as tf.io.ModelJSON;
   } catch (e) {
@@ -78,10 +91,15 @@ export async function readModelArtifacts(modelPath: string): Promise<tf.io.Model
       let bytes: Buffer;
       try {
         // Non-blocking and regular files only: a FIFO named weights.bin is refused, not waited on.
-        bytes = await readRegular(file, `weight file (listed in ${jsonPath})`, { maxBytes: budget - total, limitName: 'the memory budget (DEEPVIS_MEMORY_MB) left for weights' });
+        bytes = await readRegular(file, `weight file (listed in ${jsonPath})`, {
+          maxBytes: budget - total,
+          limitName: 'the memory budget (DEEPVIS_MEMORY_MB) left for weights',
+        });
       } catch (e) {
         if (e instanceof DeepvisError) throw e;
-        throw new DeepvisError(`weight file unreadable: ${printable(file)} (listed in ${printable(jsonPath)})`);
+        throw new DeepvisError(
+          `weight file unreadable: ${printable(file)} (listed in ${printable(jsonPath)})`,
+        );
       }
       total += bytes.byteLength;
       buffers.push(bytes);
@@ -124,13 +142,20 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
  * Any model file: a tfjs model.json (layers or graph), ONNX, or Keras. The sidecar's facts fill in
  * what the model's own metadata does not say; flags override both.
  */
-export async function loadModel(modelPath: string, overrides: InputOverrides = {}): Promise<VisModel> {
+export async function loadModel(
+  modelPath: string,
+  overrides: InputOverrides = {},
+): Promise<VisModel> {
   const file = await resolveModelJson(modelPath);
   const sidecar = await readSidecar(file);
   if (file.toLowerCase().endsWith('.json')) {
     const artifacts = await readModelArtifacts(file);
-    const own = ((artifacts.userDefinedMetadata ?? {}) as { deepvis?: DeepvisMetadata }).deepvis ?? {};
-    artifacts.userDefinedMetadata = { ...artifacts.userDefinedMetadata, deepvis: { ...sidecar, ...own } };
+    const own =
+      ((artifacts.userDefinedMetadata ?? {}) as { deepvis?: DeepvisMetadata }).deepvis ?? {};
+    artifacts.userDefinedMetadata = {
+      ...artifacts.userDefinedMetadata,
+      deepvis: { ...sidecar, ...own },
+    };
     return withDefaults(await visModelFromArtifacts(artifacts, modelPath, overrides));
   }
   // A plain view of the file's bytes: no second copy of a file that can be hundreds of MB (a Buffer
@@ -139,9 +164,16 @@ export async function loadModel(modelPath: string, overrides: InputOverrides = {
   const dir = path.dirname(file);
   // ONNX external data: names from the file, read only inside the model's folder, regular files only.
   const readExternal = async (location: string): Promise<Uint8Array> =>
-    plainView(await readRegular(await insideFolder(dir, location, file), `external data of ${file}`, budgetLimit()));
+    plainView(
+      await readRegular(
+        await insideFolder(dir, location, file),
+        `external data of ${file}`,
+        budgetLimit(),
+      ),
+    );
   // Only an ONNX file gets a forward runner, so only it pays for the hash (26 ms per 45 MB).
-  const runners = modelFileKind(file, bytes) === 'onnx' ? onnxRuntimeRunner(rereading(file, bytes)) : undefined;
+  const runners =
+    modelFileKind(file, bytes) === 'onnx' ? onnxRuntimeRunner(rereading(file, bytes)) : undefined;
   return visModelFromBytes(bytes, printable(file), readExternal, sidecar, overrides, runners);
 }
 
@@ -158,13 +190,18 @@ function rereading(file: string, bytes: Uint8Array): () => Uint8Array {
     const kept = held.deref();
     if (kept) return kept;
     const b = plainView(readRegularSync(file, 'model file'));
-    if (sha256(b) !== digest) throw new DeepvisError(`${printable(file)} changed on disk since it was loaded`);
+    if (sha256(b) !== digest)
+      throw new DeepvisError(`${printable(file)} changed on disk since it was loaded`);
     return b;
   };
 }
 
 /** Saves a LayersModel as model.json + weights.bin, with deepvis metadata, atomically. */
-export async function saveLayersModel(model: tf.LayersModel, dir: string, meta: DeepvisMetadata): Promise<void> {
+export async function saveLayersModel(
+  model: tf.LayersModel,
+  dir: string,
+  meta: DeepvisMetadata,
+): Promise<void> {
   const prior = (model.getUserDefinedMetadata?.() ?? {}) as Record<string, unknown>;
   // tfjs accepts plain JSON only: drop undefined fields.
   model.setUserDefinedMetadata(JSON.parse(JSON.stringify({ ...prior, deepvis: meta })));

@@ -18,15 +18,22 @@ export async function insideFolder(dir: string, rel: string, listedIn: string): 
   const lexical = path.resolve(realDir, rel);
   const leaves = (p: string) => p !== realDir && !p.startsWith(realDir + path.sep);
   if (path.isAbsolute(rel) || leaves(lexical)) {
-    throw new DeepvisError(`${printable(listedIn)} lists '${printable(rel)}', which is outside the model's folder; refused`);
+    throw new DeepvisError(
+      `${printable(listedIn)} lists '${printable(rel)}', which is outside the model's folder; refused`,
+    );
   }
   let real: string;
   try {
     real = await fs.realpath(lexical);
   } catch {
-    throw new DeepvisError(`weight file missing: ${printable(lexical)} (listed in ${printable(listedIn)})`);
+    throw new DeepvisError(
+      `weight file missing: ${printable(lexical)} (listed in ${printable(listedIn)})`,
+    );
   }
-  if (leaves(real)) throw new DeepvisError(`${printable(listedIn)} lists '${printable(rel)}', which links outside the model's folder; refused`);
+  if (leaves(real))
+    throw new DeepvisError(
+      `${printable(listedIn)} lists '${printable(rel)}', which links outside the model's folder; refused`,
+    );
   return real;
 }
 
@@ -37,16 +44,31 @@ export interface ManifestGroup {
 }
 
 /** The weights manifest of a model.json, checked entry by entry (shape first, then every path). */
-export async function manifestGroups(json: { weightsManifest?: unknown }, jsonPath: string): Promise<ManifestGroup[]> {
+export async function manifestGroups(
+  json: { weightsManifest?: unknown },
+  jsonPath: string,
+): Promise<ManifestGroup[]> {
   const manifest = json.weightsManifest ?? [];
-  const bad = (what: string) => new DeepvisError(`malformed model file ${printable(jsonPath)}: ${what}`);
-  if (!Array.isArray(manifest)) throw bad('weightsManifest must be a list of {paths, weights} groups');
+  const bad = (what: string) =>
+    new DeepvisError(`malformed model file ${printable(jsonPath)}: ${what}`);
+  if (!Array.isArray(manifest))
+    throw bad('weightsManifest must be a list of {paths, weights} groups');
   const dir = path.dirname(jsonPath);
   const groups: ManifestGroup[] = [];
   for (const [g, group] of manifest.entries()) {
     const { paths, weights } = (group ?? {}) as { paths?: unknown; weights?: unknown };
-    if (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string')) throw bad(`weightsManifest[${g}].paths must be a list of file names`);
-    if (!Array.isArray(weights) || weights.some((w) => w == null || typeof w !== 'object' || typeof w.name !== 'string' || !Array.isArray(w.shape))) {
+    if (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string'))
+      throw bad(`weightsManifest[${g}].paths must be a list of file names`);
+    if (
+      !Array.isArray(weights) ||
+      weights.some(
+        (w) =>
+          w == null ||
+          typeof w !== 'object' ||
+          typeof w.name !== 'string' ||
+          !Array.isArray(w.shape),
+      )
+    ) {
       throw bad(`weightsManifest[${g}].weights must be a list of {name, shape, dtype}`);
     }
     const files: string[] = [];
@@ -86,20 +108,31 @@ export async function modelFiles(main: string): Promise<string[]> {
   if (ext === '.json') {
     let json: { weightsManifest?: unknown };
     try {
-      json = JSON.parse((await readRegular(real, 'model file', { maxBytes: 256 << 20 })).toString('utf8')) as { weightsManifest?: unknown };
+      json = JSON.parse(
+        (await readRegular(real, 'model file', { maxBytes: 256 << 20 })).toString('utf8'),
+      ) as { weightsManifest?: unknown };
     } catch (e) {
       if (e instanceof DeepvisError) throw e;
-      throw new DeepvisError(`malformed model file ${printable(main)}: ${printable((e as Error).message)}`);
+      throw new DeepvisError(
+        `malformed model file ${printable(main)}: ${printable((e as Error).message)}`,
+      );
     }
     // Shards resolve against the folder named by the user, exactly as the loader reads them.
     const shards = (await manifestGroups(json ?? {}, main)).flatMap((g) => g.files);
     return [real, ...new Set(shards)];
   }
   if (ext === '.onnx') {
-    const external = onnxExternalLocations(new Uint8Array(await readRegular(real, 'model file', budgetLimit())), printable(main));
-    const files = await Promise.all(external.map((loc) => insideFolder(path.dirname(main), loc, main)));
+    const external = onnxExternalLocations(
+      new Uint8Array(await readRegular(real, 'model file', budgetLimit())),
+      printable(main),
+    );
+    const files = await Promise.all(
+      external.map((loc) => insideFolder(path.dirname(main), loc, main)),
+    );
     return [real, ...new Set(files), ...(await sidecar(real))];
   }
   if (ext === '.h5' || ext === '.hdf5' || ext === '.keras') return [real, ...(await sidecar(real))];
-  throw new DeepvisError(`${printable(main)} is not a model file deepvis knows (.json, .onnx, .h5, .hdf5, .keras)`);
+  throw new DeepvisError(
+    `${printable(main)} is not a model file deepvis knows (.json, .onnx, .h5, .hdf5, .keras)`,
+  );
 }

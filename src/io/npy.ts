@@ -30,24 +30,38 @@ function half(h: number): number {
 
 export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const bad = (why: string) => new DeepvisError(`${file}: not a .npy array deepvis reads (${why})`);
-  if (bytes.length < 10 || bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY') throw bad('no \\x93NUMPY magic');
+  if (
+    bytes.length < 10 ||
+    bytes[0] !== 0x93 ||
+    String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY'
+  )
+    throw bad('no \\x93NUMPY magic');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6];
-  const [headerLen, start] = major === 1 ? [view.getUint16(8, true), 10] : [view.getUint32(8, true), 12];
+  const [headerLen, start] =
+    major === 1 ? [view.getUint16(8, true), 10] : [view.getUint32(8, true), 12];
   if (start + headerLen > bytes.length) throw bad('header runs past the end');
   const header = new TextDecoder('latin1').decode(bytes.subarray(start, start + headerLen));
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr == null || fortran == null || shapeText == null) throw bad('a header without descr, fortran_order or shape');
+  if (descr == null || fortran == null || shapeText == null)
+    throw bad('a header without descr, fortran_order or shape');
   const reader = READERS[descr.replace(/^\|/, '<').replace(/^=/, '<')];
   if (!reader) throw bad(`dtype ${descr}; save it as float32: arr.astype("float32")`);
   if (fortran === 'True') throw bad('Fortran order; save np.ascontiguousarray(arr)');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`shape (${shapeText})`);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
-  if (offset + count * reader.size > bytes.length) throw bad(`${count} values of ${descr} announced, ${Math.floor((bytes.length - offset) / reader.size)} present`);
+  if (offset + count * reader.size > bytes.length)
+    throw bad(
+      `${count} values of ${descr} announced, ${Math.floor((bytes.length - offset) / reader.size)} present`,
+    );
   const data = new Float32Array(count);
   for (let i = 0; i < count; i++) data[i] = reader.read(view, offset + i * reader.size);
   return { shape, data };

@@ -18,7 +18,10 @@ describe('OutputSession', () => {
   it('nothing appears in --out before commit; everything after, and no stage or lock remains', async () => {
     const out = path.join(dir, 'a', 'b');
     const s = await OutputSession.open(out);
-    assert.deepEqual(readdirSync(out).filter((f) => !f.startsWith('.deepvis-')), []);
+    assert.deepEqual(
+      readdirSync(out).filter((f) => !f.startsWith('.deepvis-')),
+      [],
+    );
     assert.ok(existsSync(path.join(out, LOCK_FILE)));
     await s.write('x.txt', 'x');
     await s.json('sub/y.json', { y: 1 });
@@ -47,7 +50,10 @@ describe('OutputSession', () => {
   it('a second session on a locked folder fails in one line; the lock is released at commit', async () => {
     const out = path.join(dir, 'locked');
     const s = await OutputSession.open(out);
-    await assert.rejects(OutputSession.open(out), new RegExp(`--out .*locked is in use by another deepvis run \\(pid ${process.pid}\\)`));
+    await assert.rejects(
+      OutputSession.open(out),
+      new RegExp(`--out .*locked is in use by another deepvis run \\(pid ${process.pid}\\)`),
+    );
     await s.commit();
     const again = await OutputSession.open(out);
     await again.abort();
@@ -55,7 +61,9 @@ describe('OutputSession', () => {
 
   it('sessions opened at once on siblings of a missing parent both succeed (report --workers)', async () => {
     const parent = path.join(dir, 'race', '.shards');
-    const sessions = await Promise.all([1, 2, 3].map((k) => OutputSession.open(path.join(parent, String(k)))));
+    const sessions = await Promise.all(
+      [1, 2, 3].map((k) => OutputSession.open(path.join(parent, String(k)))),
+    );
     for (const s of sessions) await s.commit();
     assert.deepEqual(readdirSync(parent).sort(), ['1', '2', '3']);
   });
@@ -87,7 +95,10 @@ describe('OutputSession', () => {
     await assert.rejects(OutputSession.open(undefined), /--out is required/);
     await assert.rejects(OutputSession.open(path.join(dir, 'file')), /exists and is not a folder/);
     await assert.rejects(OutputSession.open('/dev/null'), /exists and is not a folder/);
-    await assert.rejects(OutputSession.open('/proc/deepvis-nope'), /cannot create --out \/proc\/deepvis-nope/);
+    await assert.rejects(
+      OutputSession.open('/proc/deepvis-nope'),
+      /cannot create --out \/proc\/deepvis-nope/,
+    );
   });
 });
 

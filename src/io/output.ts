@@ -11,7 +11,16 @@
  * signal handler cannot do this: during synchronous wasm work Node never gets to run it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, promises as fs, readFileSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  promises as fs,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import * as path from 'node:path';
 import { DeepvisError, printable } from '../errors.js';
 import type { RgbaImage } from '../render/image.js';
@@ -26,11 +35,16 @@ export const STAGE_PREFIX = '.deepvis-stage-';
 const open = new Set<OutputSession>();
 
 const REASONS: Record<string, string> = {
-  EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system',
-  ENOENT: 'the file system does not allow a folder there', ENOTDIR: 'a part of the path is not a folder',
-  ENOSPC: 'no space left on the device', EEXIST: 'something else appeared there',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOENT: 'the file system does not allow a folder there',
+  ENOTDIR: 'a part of the path is not a folder',
+  ENOSPC: 'no space left on the device',
+  EEXIST: 'something else appeared there',
 };
-const reason = (e: unknown) => REASONS[(e as NodeJS.ErrnoException).code ?? ''] ?? (e as Error).message.split('\n')[0];
+const reason = (e: unknown) =>
+  REASONS[(e as NodeJS.ErrnoException).code ?? ''] ?? (e as Error).message.split('\n')[0];
 
 async function lstatOrNull(p: string, flag = 'the output folder') {
   return fs.lstat(p).catch((e: NodeJS.ErrnoException) => {
@@ -50,7 +64,8 @@ async function ensureFolder(dir: string, flag: string): Promise<string[]> {
     if (st.isSymbolicLink()) {
       const target = await fs.stat(dir).catch(() => null);
       if (!target) throw new DeepvisError(`${shown} is a dangling symbolic link`);
-      if (!target.isDirectory()) throw new DeepvisError(`${shown} links to something that is not a folder`);
+      if (!target.isDirectory())
+        throw new DeepvisError(`${shown} links to something that is not a folder`);
     } else if (!st.isDirectory()) {
       throw new DeepvisError(`${shown} exists and is not a folder`);
     }
@@ -66,7 +81,8 @@ async function ensureFolder(dir: string, flag: string): Promise<string[]> {
     const pst = await lstatOrNull(at, flag);
     if (pst) {
       const target = pst.isSymbolicLink() ? await fs.stat(at).catch(() => null) : pst;
-      if (!target?.isDirectory()) throw new DeepvisError(`cannot create ${shown}: ${printable(at)} is not a folder`);
+      if (!target?.isDirectory())
+        throw new DeepvisError(`cannot create ${shown}: ${printable(at)} is not a folder`);
       break;
     }
   }
@@ -78,7 +94,12 @@ async function ensureFolder(dir: string, flag: string): Promise<string[]> {
         created.push(d);
       } catch (e) {
         // Another process (a sibling --shard worker) made the same parent a moment ago: use it.
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || d === dir || !(await fs.stat(d).catch(() => null))?.isDirectory()) throw e;
+        if (
+          (e as NodeJS.ErrnoException).code !== 'EEXIST' ||
+          d === dir ||
+          !(await fs.stat(d).catch(() => null))?.isDirectory()
+        )
+          throw e;
       }
     }
   } catch (e) {
@@ -107,7 +128,8 @@ function lock(dir: string, flag: string): string {
       closeSync(fd);
       return file;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new DeepvisError(`cannot write to ${flag} ${printable(dir)}: ${reason(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new DeepvisError(`cannot write to ${flag} ${printable(dir)}: ${reason(e)}`);
       let pid = NaN;
       try {
         pid = Number(readFileSync(file, 'utf8').trim());
@@ -115,7 +137,9 @@ function lock(dir: string, flag: string): string {
         // Unreadable lock: treat as held.
       }
       if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) {
-        throw new DeepvisError(`${flag} ${printable(dir)} is in use by another deepvis run${Number.isInteger(pid) && pid > 0 ? ` (pid ${pid})` : ''}; wait for it or pick another folder (stale lock: remove ${printable(file)})`);
+        throw new DeepvisError(
+          `${flag} ${printable(dir)} is in use by another deepvis run${Number.isInteger(pid) && pid > 0 ? ` (pid ${pid})` : ''}; wait for it or pick another folder (stale lock: remove ${printable(file)})`,
+        );
       }
       unlinkSync(file);
     }
@@ -140,9 +164,17 @@ const timer = setInterval(() => {
 }, 100);
 `;
 
-function watchdog(stage: string, lockFile: string, created: readonly string[]): ChildProcess | null {
+function watchdog(
+  stage: string,
+  lockFile: string,
+  created: readonly string[],
+): ChildProcess | null {
   try {
-    const child = spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), stage, lockFile, ...created], { detached: true, stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      ['-e', WATCHDOG, String(process.pid), stage, lockFile, ...created],
+      { detached: true, stdio: 'ignore' },
+    );
     child.on('error', () => {});
     child.unref();
     return child;
@@ -199,7 +231,12 @@ export class OutputSession {
   async path(rel: string): Promise<string> {
     if (this.done) throw new Error('output session already closed');
     const norm = path.normalize(rel);
-    if (path.isAbsolute(norm) || norm === '..' || norm.startsWith('..' + path.sep) || norm === '.') {
+    if (
+      path.isAbsolute(norm) ||
+      norm === '..' ||
+      norm.startsWith('..' + path.sep) ||
+      norm === '.'
+    ) {
       throw new DeepvisError(`output name '${printable(rel)}' would leave ${printable(this.dir)}`);
     }
     const file = path.join(this.stage, norm);
@@ -238,7 +275,8 @@ export class OutputSession {
 
   /** The staged folder for `rel` (created), for writers that take a folder (saveLayersModel). */
   async folder(rel: string): Promise<string> {
-    const dir = rel === '' || rel === '.' ? this.stage : path.dirname(await this.path(path.join(rel, '_')));
+    const dir =
+      rel === '' || rel === '.' ? this.stage : path.dirname(await this.path(path.join(rel, '_')));
     await makeDirs(dir);
     return dir;
   }
@@ -269,7 +307,10 @@ export class OutputSession {
       }
       if (e.isDirectory() && (await lstatOrNull(target))) {
         // Swap: the old folder goes into the stage, which is removed afterwards.
-        await fs.rename(target, path.join(this.stage, `${STAGE_PREFIX}old-${this.folders.size}-${e.name}`));
+        await fs.rename(
+          target,
+          path.join(this.stage, `${STAGE_PREFIX}old-${this.folders.size}-${e.name}`),
+        );
       }
       await fs.rename(path.join(from, e.name), target);
     }

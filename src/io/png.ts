@@ -4,7 +4,12 @@ import { writeFileAtomic } from './atomic.js';
 import { encodePng } from './image.js';
 
 export async function pngBytes(img: RgbaImage): Promise<Buffer> {
-  return encodePng(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength), img.width, img.height, 4);
+  return encodePng(
+    new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength),
+    img.width,
+    img.height,
+    4,
+  );
 }
 
 export async function writePng(file: string, img: RgbaImage): Promise<void> {

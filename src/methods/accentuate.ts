@@ -25,7 +25,14 @@ import { triptych } from '../render/triptych.js';
 import { accentuateParams, pullToward, type AccentuateArgs } from './accentuate_params.js';
 import { channelOrderOf, colourOf, cropViews, shrinkingCrops } from './crop_recipe.js';
 import { defineFeatureVis } from './method.js';
-import { disposable, drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult } from './recipe.js';
+import {
+  disposable,
+  drained,
+  outcomes,
+  scoreImages,
+  unitObjectiveOf,
+  type MethodResult,
+} from './recipe.js';
 
 export { accentuateParams, type AccentuateArgs } from './accentuate_params.js';
 
@@ -41,12 +48,22 @@ export function* accentuateSteps(model: VisModel, args: AccentuateArgs): Steps<A
   const n = args.units.length;
   const s = args.image.shape;
   if (s[1] !== h || s[2] !== w || s[3] !== c || (s[0] !== 1 && s[0] !== n)) {
-    throw new DeepvisError(`accentuate: the start image is ${s.slice(1).join('×')} (${s[0]} images); the model takes ${h}×${w}×${c}, one image or one per unit`);
+    throw new DeepvisError(
+      `accentuate: the start image is ${s.slice(1).join('×')} (${s[0]} images); the model takes ${h}×${w}×${c}, one image or one per unit`,
+    );
   }
   const own = unitObjectiveOf(model, args);
   const views = cropViews(model, args, p.crops, p.unitWeight);
   const starts = tf.tidy(() => tf.tile(args.image, [n / s[0], 1, 1, 1]) as tf.Tensor4D);
-  const param = bounded(fromImageSpectrum({ images: starts, range: [lo, hi], channelOrder: channelOrderOf(model), decay: p.decay }), colourOf(model));
+  const param = bounded(
+    fromImageSpectrum({
+      images: starts,
+      range: [lo, hi],
+      channelOrder: channelOrderOf(model),
+      decay: p.decay,
+    }),
+    colourOf(model),
+  );
   starts.dispose();
   const anchor = param.image();
   try {
@@ -56,10 +73,23 @@ export function* accentuateSteps(model: VisModel, args: AccentuateArgs): Steps<A
     const pull = pullToward(anchor, (p.weight * p.pullScale) / (half * half));
     const crops = shrinkingCrops(model, p, new Rng(p.seed), p.noise * half);
     const run = yield* optimizeOwned(model, param, views, {
-      steps: p.steps, lr: p.lr, rule: 'nadam', transform: (x, t) => crops(pull(x), t), keep: 'last', onStep: args.onStep, signal: args.signal,
+      steps: p.steps,
+      lr: p.lr,
+      rule: 'nadam',
+      transform: (x, t) => crops(pull(x), t),
+      keep: 'last',
+      onStep: args.onStep,
+      signal: args.signal,
     });
     const units = outcomes(args.units, run, scoreImages(model, own, run.images));
-    return disposable({ images: run.images, starts: anchor.clone(), units, objective: own.description, params: { ...p, startActivations: Array.from(onStart) }, seconds: run.seconds });
+    return disposable({
+      images: run.images,
+      starts: anchor.clone(),
+      units,
+      objective: own.description,
+      params: { ...p, startActivations: Array.from(onStart) },
+      seconds: run.seconds,
+    });
   } finally {
     anchor.dispose();
   }
@@ -68,22 +98,50 @@ export function* accentuateSteps(model: VisModel, args: AccentuateArgs): Steps<A
 export const accentuate = drained(accentuateSteps);
 
 export const accentuateMethod = defineFeatureVis({
-  name: 'accentuate', title: 'feature accentuation', tagline: 'from the input', paper: 'Hamblin et al. 2024',
-  defaults: '256 steps, Nadam at lr 1, 6 crops of 90% → 80% of the side, an L2 pull of weight 1 toward the start image',
-  idea:
-    'Start from a real image and push it toward more of a unit\'s feature, with an L2 pull that keeps it close to where it started. It shows what the unit sees in that image, rather than an abstract maximizer.',
+  name: 'accentuate',
+  title: 'feature accentuation',
+  tagline: 'from the input',
+  paper: 'Hamblin et al. 2024',
+  defaults:
+    '256 steps, Nadam at lr 1, 6 crops of 90% → 80% of the side, an L2 pull of weight 1 toward the start image',
+  idea: "Start from a real image and push it toward more of a unit's feature, with an L2 pull that keeps it close to where it started. It shows what the unit sees in that image, rather than an abstract maximizer.",
   example: { steps: 48, crops: 3 },
   options: {
-    weight: { type: 'number', help: "weight of the L2 pull toward the start image, in units of its activation (library default 1)" },
+    weight: {
+      type: 'number',
+      help: 'weight of the L2 pull toward the start image, in units of its activation (library default 1)',
+    },
     crops: { type: 'int', min: 1, help: 'random crops per image per step (default 6)' },
   },
   needs: { image: true },
-  args: (req, o, ctx): AccentuateArgs => ({ ...req, image: ctx.image!, weight: o.weight, crops: o.crops }),
+  args: (req, o, ctx): AccentuateArgs => ({
+    ...req,
+    image: ctx.image!,
+    weight: o.weight,
+    crops: o.crops,
+  }),
   params: (_, a) => accentuateParams(a),
-  batch: (_, req, o) => ({ copies: accentuateParams({ crops: o.crops }).crops, what: 'crops', lower: '--crops', chunkable: false, rows: 1 }),
+  batch: (_, req, o) => ({
+    copies: accentuateParams({ crops: o.crops }).crops,
+    what: 'crops',
+    lower: '--crops',
+    chunkable: false,
+    rows: 1,
+  }),
   steps: accentuateSteps,
   extras: (r: AccentuateResult, _, { model, stem, imageName }) => ({
-    figures: [{ suffix: '-triptych', image: triptych(r.starts, r.images, model.input.range, r.units.map((u) => String(u.unit)), `${stem} from ${imageName ?? 'the input'}`) }],
+    figures: [
+      {
+        suffix: '-triptych',
+        image: triptych(
+          r.starts,
+          r.images,
+          model.input.range,
+          r.units.map((u) => String(u.unit)),
+          `${stem} from ${imageName ?? 'the input'}`,
+        ),
+      },
+    ],
   }),
   interactive: {},
   compare: false,

@@ -12,7 +12,11 @@ import { unitObjectiveOf, type UnitRequest } from './recipe.js';
 
 /** k crops per item, item-major; `weight` × the mean over an item's crops is its score (Xplique: reduce_mean). */
 export function cropViews(model: VisModel, req: UnitRequest, k: number, weight = 1): Objective {
-  return unitObjectiveOf(model, req, req.units.flatMap((u) => new Array<number>(k).fill(u))).times(weight / k);
+  return unitObjectiveOf(
+    model,
+    req,
+    req.units.flatMap((u) => new Array<number>(k).fill(u)),
+  ).times(weight / k);
 }
 
 export interface CropSchedule {
@@ -25,12 +29,21 @@ export interface CropSchedule {
 /** Crops at the model's input size, shrinking over `p.steps`, with noise of amplitude `noise` (input units). */
 export function shrinkingCrops(model: VisModel, p: CropSchedule, rng: Rng, noise: number) {
   return randomCrops({
-    count: p.crops, size: [model.input.shape[0], model.input.shape[1]], fill: neutral(model), rng,
-    box: (s) => p.boxStart + ((p.boxEnd - p.boxStart) * s) / Math.max(1, p.steps - 1), noise: () => noise,
+    count: p.crops,
+    size: [model.input.shape[0], model.input.shape[1]],
+    fill: neutral(model),
+    rng,
+    box: (s) => p.boxStart + ((p.boxEnd - p.boxStart) * s) / Math.max(1, p.steps - 1),
+    noise: () => noise,
   });
 }
 
-export const channelOrderOf = (model: VisModel): 'rgb' | 'bgr' => (model.input.channelOrder === 'bgr' ? 'bgr' : 'rgb');
+export const channelOrderOf = (model: VisModel): 'rgb' | 'bgr' =>
+  model.input.channelOrder === 'bgr' ? 'bgr' : 'rgb';
 
 /** bounded()'s options for the model: its range, decorrelated colour for 3 channels, its channel order. */
-export const colourOf = (model: VisModel) => ({ range: model.input.range, decorrelate: model.input.shape[2] === 3, channelOrder: channelOrderOf(model) });
+export const colourOf = (model: VisModel) => ({
+  range: model.input.range,
+  decorrelate: model.input.shape[2] === 3,
+  channelOrder: channelOrderOf(model),
+});

@@ -53,26 +53,34 @@ export function sampleDbnUnits(model: VisModel, args: DbnSampleArgs): DbnSampleR
   const chains = one ? u : u * n;
   const Ws = Array.from({ length: j }, (_, l) => model.weightsOf(`h${l + 1}`));
   const vbs = stack.visibleBiases.slice(0, j).map((b) => tf.tensor1d(b));
-  const bern = (p: tf.Tensor2D) => tf.randomUniform(p.shape, 0, 1, 'float32', rng.seed()).less(p).toFloat() as tf.Tensor2D;
+  const bern = (p: tf.Tensor2D) =>
+    tf.randomUniform(p.shape, 0, 1, 'float32', rng.seed()).less(p).toFloat() as tf.Tensor2D;
   const down = (l: number, h: tf.Tensor2D) => {
     const a = h.matMul(Ws[l][0] as tf.Tensor2D, false, true).add(vbs[l]) as tf.Tensor2D;
     return l === 0 && stack.visible === 'gaussian' ? a : (tf.sigmoid(a) as tf.Tensor2D);
   };
-  const up = (l: number, v: tf.Tensor2D) => tf.sigmoid(v.matMul(Ws[l][0] as tf.Tensor2D).add(Ws[l][1])) as tf.Tensor2D;
+  const up = (l: number, v: tf.Tensor2D) =>
+    tf.sigmoid(v.matMul(Ws[l][0] as tf.Tensor2D).add(Ws[l][1])) as tf.Tensor2D;
   // Layer 1's chain already ends at the input; higher layers go down through the lower RBMs.
-  const topDown = (vProb: tf.Tensor2D) => (j === 1 ? vProb.clone() : tf.tidy(() => {
-    let state = vProb;
-    for (let l = j - 2; l >= 0; l--) state = down(l, bern(state));
-    return state;
-  }));
+  const topDown = (vProb: tf.Tensor2D) =>
+    j === 1
+      ? vProb.clone()
+      : tf.tidy(() => {
+          let state = vProb;
+          for (let l = j - 2; l >= 0; l--) state = down(l, bern(state));
+          return state;
+        });
   const taken: tf.Tensor2D[] = [];
   const takenAt: number[] = [];
   try {
-    const clamp = oneHot(one ? [...args.units] : args.units.flatMap((x) => new Array(n).fill(x) as number[]), layer.units);
+    const clamp = oneHot(
+      one ? [...args.units] : args.units.flatMap((x) => new Array(n).fill(x) as number[]),
+      layer.units,
+    );
     const clampOn = (h: tf.Tensor2D) => h.mul(tf.scalar(1).sub(clamp)).add(clamp) as tf.Tensor2D;
     let h = tf.tidy(() => clampOn(bern(tf.fill([chains, layer.units], 0.5) as tf.Tensor2D)));
     let vProb = tf.tidy(() => down(j - 1, h));
-    const steps = one ? n * every : args.gibbs ?? GIBBS_STEPS;
+    const steps = one ? n * every : (args.gibbs ?? GIBBS_STEPS);
     for (let t = 1; t <= steps; t++) {
       // Only the current state survives an iteration, so memory stays flat however long the chain.
       const [hNext, vNext] = tf.tidy(() => {
@@ -94,8 +102,16 @@ export function sampleDbnUnits(model: VisModel, args: DbnSampleArgs): DbnSampleR
     tf.dispose([h, vProb, clamp]);
     const [hh, ww, cc] = model.input.shape;
     // Rows unit-major: unit k's samples are k·n … k·n + n − 1 (taken[i] holds sample i of every unit when one chain).
-    const samples = tf.tidy(() => (one ? tf.stack(taken, 1) : taken[0]).reshape([u * n, hh, ww, cc]) as tf.Tensor4D);
-    const means = tf.tidy(() => samples.reshape([u, n, hh * ww * cc]).mean(1).reshape([u, hh, ww, cc]) as tf.Tensor4D);
+    const samples = tf.tidy(
+      () => (one ? tf.stack(taken, 1) : taken[0]).reshape([u * n, hh, ww, cc]) as tf.Tensor4D,
+    );
+    const means = tf.tidy(
+      () =>
+        samples
+          .reshape([u, n, hh * ww * cc])
+          .mean(1)
+          .reshape([u, hh, ww, cc]) as tf.Tensor4D,
+    );
     return { samples, means, takenAt: one ? takenAt : new Array<number>(n).fill(steps) };
   } finally {
     tf.dispose([...vbs, ...taken]);

@@ -14,13 +14,20 @@ export interface StackMeta {
 }
 
 /** The stack, the layer and its depth j (h_j). */
-export function dbnLayer(model: VisModel, name: string): { stack: StackMeta & { visibleBiases: number[][] }; layer: LayerInfo; j: number } {
+export function dbnLayer(
+  model: VisModel,
+  name: string,
+): { stack: StackMeta & { visibleBiases: number[][] }; layer: LayerInfo; j: number } {
   const stack = model.metadata.stack as StackMeta | undefined;
   if (!stack || stack.kind !== 'dbn' || !stack.visibleBiases) {
-    throw new DeepvisError('sampling needs a deep belief net trained by deepvis (deepvis train --arch dbn|rbm): this model has no RBM visible biases');
+    throw new DeepvisError(
+      'sampling needs a deep belief net trained by deepvis (deepvis train --arch dbn|rbm): this model has no RBM visible biases',
+    );
   }
   if (stack.finetuned) {
-    throw new DeepvisError('this DBN was fine-tuned with a classifier, so its weights no longer form the RBMs\' generative model; sample its pre-trained twin (the pretrained/ folder that deepvis train writes next to it)');
+    throw new DeepvisError(
+      "this DBN was fine-tuned with a classifier, so its weights no longer form the RBMs' generative model; sample its pre-trained twin (the pretrained/ folder that deepvis train writes next to it)",
+    );
   }
   const layer = model.layer(name);
   const m = /^h(\d+)$/.exec(layer.name);

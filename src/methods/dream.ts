@@ -40,17 +40,30 @@ export interface DreamResult {
 
 export function dreamParams(args: Omit<DreamArgs, 'objective'>) {
   checkLr(args.lr);
-  return { octaves: args.octaves ?? 3, octaveScale: args.octaveScale ?? 1.4, stepsPerOctave: args.stepsPerOctave ?? 20, lr: args.lr ?? 0.01, seed: args.seed ?? 0 };
+  return {
+    octaves: args.octaves ?? 3,
+    octaveScale: args.octaveScale ?? 1.4,
+    stepsPerOctave: args.stepsPerOctave ?? 20,
+    lr: args.lr ?? 0.01,
+    seed: args.seed ?? 0,
+  };
 }
 
-export function* dreamPhotoSteps(model: VisModel, photo: tf.Tensor3D, args: DreamArgs): Steps<DreamResult> {
+export function* dreamPhotoSteps(
+  model: VisModel,
+  photo: tf.Tensor3D,
+  args: DreamArgs,
+): Steps<DreamResult> {
   const [th, tw, c] = model.input.shape;
-  if (photo.shape[2] !== c) throw new DeepvisError(`the photo has ${photo.shape[2]} channels, the model takes ${c}`);
+  if (photo.shape[2] !== c)
+    throw new DeepvisError(`the photo has ${photo.shape[2]} channels, the model takes ${c}`);
   const p = dreamParams(args);
   const [lo, hi] = model.input.range;
   const rng = new Rng(p.seed);
   const [H, W] = [Math.max(photo.shape[0], th), Math.max(photo.shape[1], tw)];
-  const base = tf.tidy(() => tf.image.resizeBilinear(photo.expandDims(0) as tf.Tensor4D, [H, W], true));
+  const base = tf.tidy(() =>
+    tf.image.resizeBilinear(photo.expandDims(0) as tf.Tensor4D, [H, W], true),
+  );
   let detail: tf.Tensor4D | null = null;
   const octaves: DreamResult['octaves'] = [];
   const t0 = performance.now();
@@ -62,15 +75,30 @@ export function* dreamPhotoSteps(model: VisModel, photo: tf.Tensor3D, args: Drea
       const at = (x: tf.Tensor4D) => tf.image.resizeBilinear(x, size, true);
       const param = pixels(() => (detail ? at(base).add(at(detail)) : at(base)) as tf.Tensor4D);
       const run = yield* optimizeOwned(model, param, args.objective, {
-        steps: p.stepsPerOctave, lr: p.lr * (hi - lo), rule: 'mean', transform: randomTiles([th, tw], rng), projections: [clampRange([lo, hi])],
-        keep: 'last', onStep: (info) => args.onStep?.({ ...info, octave: o }), signal: args.signal,
+        steps: p.stepsPerOctave,
+        lr: p.lr * (hi - lo),
+        rule: 'mean',
+        transform: randomTiles([th, tw], rng),
+        projections: [clampRange([lo, hi])],
+        keep: 'last',
+        onStep: (info) => args.onStep?.({ ...info, octave: o }),
+        signal: args.signal,
       });
-      octaves.push({ size, first: run.history[0]?.[0] ?? NaN, last: run.history[run.history.length - 1]?.[0] ?? NaN });
+      octaves.push({
+        size,
+        first: run.history[0]?.[0] ?? NaN,
+        last: run.history[run.history.length - 1]?.[0] ?? NaN,
+      });
       detail?.dispose();
       detail = tf.tidy(() => run.images.sub(at(base))) as tf.Tensor4D;
       run.images.dispose();
     }
-    const image = tf.tidy(() => base.add(detail ? tf.image.resizeBilinear(detail, [H, W], true) : 0).clipByValue(lo, hi).squeeze([0])) as tf.Tensor3D;
+    const image = tf.tidy(() =>
+      base
+        .add(detail ? tf.image.resizeBilinear(detail, [H, W], true) : 0)
+        .clipByValue(lo, hi)
+        .squeeze([0]),
+    ) as tf.Tensor3D;
     return { image, octaves, params: p, seconds: (performance.now() - t0) / 1000 };
   } finally {
     tf.dispose([base, ...(detail ? [detail] : [])]);

@@ -15,7 +15,15 @@ import { pixels } from '../param/pixels.js';
 import { clampRange } from '../projections/projections.js';
 import { blurEvery } from '../projections/regularizers.js';
 import { jitter, randomTransforms } from '../transforms/affine.js';
-import { disposable, drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult, type UnitRequest } from './recipe.js';
+import {
+  disposable,
+  drained,
+  outcomes,
+  scoreImages,
+  unitObjectiveOf,
+  type MethodResult,
+  type UnitRequest,
+} from './recipe.js';
 
 export interface DreamUnitsArgs extends UnitRequest {
   /** Weight of the total-variation prior, per squared input range; default 30. */
@@ -26,8 +34,18 @@ export interface DreamUnitsArgs extends UnitRequest {
 
 export function dreamUnitsParams(model: VisModel, args: DreamUnitsArgs) {
   checkLr(args.lr);
-  const jitterPx = Math.max(1, Math.round(Math.max(model.input.shape[0], model.input.shape[1]) / 16));
-  return { method: 'dream-units', steps: args.steps ?? 200, lr: args.lr ?? 0.02, tv: args.tv ?? 30, jitter: jitterPx, blur: { sigma: 0.5, every: 8 } };
+  const jitterPx = Math.max(
+    1,
+    Math.round(Math.max(model.input.shape[0], model.input.shape[1]) / 16),
+  );
+  return {
+    method: 'dream-units',
+    steps: args.steps ?? 200,
+    lr: args.lr ?? 0.02,
+    tv: args.tv ?? 30,
+    jitter: jitterPx,
+    blur: { sigma: 0.5, every: 8 },
+  };
 }
 
 export function* dreamUnitsSteps(model: VisModel, args: DreamUnitsArgs): Steps<MethodResult> {
@@ -36,7 +54,16 @@ export function* dreamUnitsSteps(model: VisModel, args: DreamUnitsArgs): Steps<M
   const rng = new Rng(args.seed ?? 0);
   const own = unitObjectiveOf(model, args);
   const objective = own.plus(totalVariation(2).times(p.tv / (hi - lo) ** 2));
-  const param = pixels(() => tf.randomUniform([args.units.length, ...model.input.shape], lo, hi, 'float32', rng.seed()) as tf.Tensor4D);
+  const param = pixels(
+    () =>
+      tf.randomUniform(
+        [args.units.length, ...model.input.shape],
+        lo,
+        hi,
+        'float32',
+        rng.seed(),
+      ) as tf.Tensor4D,
+  );
   const run = yield* optimizeOwned(model, param, objective, {
     steps: p.steps,
     lr: p.lr * (hi - lo),
@@ -48,7 +75,13 @@ export function* dreamUnitsSteps(model: VisModel, args: DreamUnitsArgs): Steps<M
     signal: args.signal,
   });
   const units = outcomes(args.units, run, scoreImages(model, own, run.images));
-  return disposable({ images: run.images, units, objective: objective.description, params: p, seconds: run.seconds });
+  return disposable({
+    images: run.images,
+    units,
+    objective: objective.description,
+    params: p,
+    seconds: run.seconds,
+  });
 }
 
 export const dreamUnits = drained(dreamUnitsSteps);

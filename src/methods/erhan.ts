@@ -58,45 +58,120 @@ export function erhanParams(model: VisModel, args: ErhanArgs) {
   const [h, w, c] = model.input.shape;
   const rho = args.rho ?? 0.35 * (hi - lo) * Math.sqrt(h * w * c);
   const convergence = args.convergence ?? { window: 30, tol: 1e-3 };
-  return { method: 'erhan', restarts: args.restarts ?? 9, steps: args.steps ?? 300, lr: args.lr ?? 0.03, rule: args.rule ?? 'normalized', rho, convergence, seed: args.seed ?? 0 };
+  return {
+    method: 'erhan',
+    restarts: args.restarts ?? 9,
+    steps: args.steps ?? 300,
+    lr: args.lr ?? 0.03,
+    rule: args.rule ?? 'normalized',
+    rho,
+    convergence,
+    seed: args.seed ?? 0,
+  };
 }
 
 export function* erhanSteps(model: VisModel, args: ErhanArgs): Steps<ErhanResult> {
   const p = erhanParams(model, args);
   const [lo, hi] = model.input.range;
   const u = args.units.length;
-  const objective = unitObjectiveOf(model, args, Array.from({ length: u * p.restarts }, (_, i) => args.units[i % u]));
+  const objective = unitObjectiveOf(
+    model,
+    args,
+    Array.from({ length: u * p.restarts }, (_, i) => args.units[i % u]),
+  );
   const project = normProjection(p.rho);
   const rng = new Rng(p.seed);
-  const param = pixels(() => project(tf.randomUniform([u * p.restarts, ...model.input.shape], lo, hi, 'float32', rng.seed()) as tf.Tensor4D, { step: 0, grad: null }));
+  const param = pixels(() =>
+    project(
+      tf.randomUniform(
+        [u * p.restarts, ...model.input.shape],
+        lo,
+        hi,
+        'float32',
+        rng.seed(),
+      ) as tf.Tensor4D,
+      { step: 0, grad: null },
+    ),
+  );
   const run = yield* optimizeOwned(model, param, objective, {
-    steps: p.steps, lr: p.lr * (hi - lo), rule: p.rule, projections: [project], convergence: p.convergence, onStep: args.onStep, signal: args.signal,
+    steps: p.steps,
+    lr: p.lr * (hi - lo),
+    rule: p.rule,
+    projections: [project],
+    convergence: p.convergence,
+    onStep: args.onStep,
+    signal: args.signal,
   });
   const best = bestRestarts(run, u, p.restarts, args.keepRestarts);
   const units = args.units.map((unit, k) => ({ unit, ...best.units[k] }));
-  return disposable({ images: best.images, restartImages: best.all, units, objective: objective.description, rho: p.rho, params: p, seconds: run.seconds });
+  return disposable({
+    images: best.images,
+    restartImages: best.all,
+    units,
+    objective: objective.description,
+    rho: p.rho,
+    params: p,
+    seconds: run.seconds,
+  });
 }
 
 export const erhan = drained(erhanSteps);
 
 export const erhanMethod = defineFeatureVis({
-  name: 'erhan', title: 'Erhan', tagline: 'gradient ascent', paper: 'Erhan et al. 2009',
-  defaults: "300 steps, lr 0.03 of the range, 9 restarts, ρ = the data's mean norm (else 0.35·range·√D)",
-  idea:
-    'Gradient ascent on the pixels finds the input that drives a unit hardest, from random starts, with the image re-projected onto a sphere of fixed norm after every step so that it cannot grow without bound. Several restarts per unit show whether the unit has one preferred pattern (they converge to it) or several.',
+  name: 'erhan',
+  title: 'Erhan',
+  tagline: 'gradient ascent',
+  paper: 'Erhan et al. 2009',
+  defaults:
+    "300 steps, lr 0.03 of the range, 9 restarts, ρ = the data's mean norm (else 0.35·range·√D)",
+  idea: 'Gradient ascent on the pixels finds the input that drives a unit hardest, from random starts, with the image re-projected onto a sphere of fixed norm after every step so that it cannot grow without bound. Several restarts per unit show whether the unit has one preferred pattern (they converge to it) or several.',
   example: { steps: 64, restarts: 2 },
   options: {
-    restarts: { type: 'int', min: 1, help: 'random starts per unit (best kept; library default 9, §6.1)' },
-    'show-restarts': { type: 'bool', help: "also write LAYER-erhan-restarts.png, every unit's restarts in a row with their mean pairwise correlation (figs. 1–2, right)" },
-    rho: { type: 'number', help: 'norm of the images (default: mean norm of --data, else 0.35·range·√D)' },
+    restarts: {
+      type: 'int',
+      min: 1,
+      help: 'random starts per unit (best kept; library default 9, §6.1)',
+    },
+    'show-restarts': {
+      type: 'bool',
+      help: "also write LAYER-erhan-restarts.png, every unit's restarts in a row with their mean pairwise correlation (figs. 1–2, right)",
+    },
+    rho: {
+      type: 'number',
+      help: 'norm of the images (default: mean norm of --data, else 0.35·range·√D)',
+    },
   },
-  args: (req, o, ctx): ErhanArgs => ({ ...req, restarts: o.restarts, keepRestarts: o['show-restarts'], rho: o.rho ?? (ctx.data ? meanNorm(ctx.data) : undefined) }),
+  args: (req, o, ctx): ErhanArgs => ({
+    ...req,
+    restarts: o.restarts,
+    keepRestarts: o['show-restarts'],
+    rho: o.rho ?? (ctx.data ? meanNorm(ctx.data) : undefined),
+  }),
   params: erhanParams,
-  batch: (model, req, o) => ({ copies: erhanParams(model, { ...req, restarts: o.restarts }).restarts, what: 'restarts', lower: '--restarts', chunkable: true, rows: 1 }),
+  batch: (model, req, o) => ({
+    copies: erhanParams(model, { ...req, restarts: o.restarts }).restarts,
+    what: 'restarts',
+    lower: '--restarts',
+    chunkable: true,
+    rows: 1,
+  }),
   steps: erhanSteps,
-  extras: (r: ErhanResult, a, { model }) => (r.restartImages ? {
-    figures: [{ suffix: '-restarts', image: restartsGrid(r.restartImages.dataSync(), model.input.shape, r.units, `${a.layer}: ${r.params.restarts} random restarts per unit (* kept), r = mean pairwise correlation`) }],
-  } : {}),
+  extras: (r: ErhanResult, a, { model }) =>
+    r.restartImages
+      ? {
+          figures: [
+            {
+              suffix: '-restarts',
+              image: restartsGrid(
+                r.restartImages.dataSync(),
+                model.input.shape,
+                r.units,
+                `${a.layer}: ${r.params.restarts} random restarts per unit (* kept), r = mean pairwise correlation`,
+              ),
+            },
+          ],
+        }
+      : {},
   interactive: { options: { restarts: 1 } },
   quick: { restarts: 2 },
   atlas: { settings: { steps: 150, restarts: 2 }, conv: 1, dense: 0 },

@@ -21,8 +21,16 @@ before(() => setup('wasm'));
 /** A random-weight 2-layer DBN on 6×6 inputs, with the metadata sampling reads. */
 function tinyDbn(seed = 1) {
   const m = buildStackModel([6, 6, 1], [8, 5], null, null, seed);
-  const stack = { kind: 'dbn', layers: [8, 5], pretrained: true, visible: 'binary', visibleBiases: [new Array(36).fill(-0.5), new Array(8).fill(0.1)] };
-  m.setUserDefinedMetadata({ deepvis: { inputRange: [0, 1], channelOrder: 'gray', imageShape: [6, 6, 1], stack } });
+  const stack = {
+    kind: 'dbn',
+    layers: [8, 5],
+    pretrained: true,
+    visible: 'binary',
+    visibleBiases: [new Array(36).fill(-0.5), new Array(8).fill(0.1)],
+  };
+  m.setUserDefinedMetadata({
+    deepvis: { inputRange: [0, 1], channelOrder: 'gray', imageShape: [6, 6, 1], stack },
+  });
   return fromLayersModel(m);
 }
 
@@ -34,16 +42,27 @@ describe('erhan restarts (§6.1)', () => {
   it('keeps every restart, unit-major, with the best one and the correlation consistent', async () => {
     const model = tinyDbn();
     await noLeaks(() => {
-      const r = erhan(model, { layer: 'h2', units: [0, 3], restarts: 4, steps: 30, keepRestarts: true, seed: 2 });
+      const r = erhan(model, {
+        layer: 'h2',
+        units: [0, 3],
+        restarts: 4,
+        steps: 30,
+        keepRestarts: true,
+        seed: 2,
+      });
       assert.deepEqual(r.restartImages!.shape, [8, 6, 6, 1]);
       const all = r.restartImages!.dataSync();
       const best = r.images.dataSync();
       r.units.forEach((u, k) => {
         const row = (i: number) => all.slice((k * 4 + i) * 36, (k * 4 + i + 1) * 36);
         const b = u.restartActivations.indexOf(Math.max(...u.restartActivations));
-        assert.ok(maxAbsDiff(row(b), best.slice(k * 36, (k + 1) * 36)) < 1e-6, `unit ${u.unit}: best restart is the kept image`);
+        assert.ok(
+          maxAbsDiff(row(b), best.slice(k * 36, (k + 1) * 36)) < 1e-6,
+          `unit ${u.unit}: best restart is the kept image`,
+        );
         let [sum, pairs] = [0, 0];
-        for (let a = 0; a < 4; a++) for (let c = a + 1; c < 4; c++, pairs++) sum += correlation(row(a), row(c));
+        for (let a = 0; a < 4; a++)
+          for (let c = a + 1; c < 4; c++, pairs++) sum += correlation(row(a), row(c));
         assert.ok(Math.abs(sum / pairs - u.restartCorrelation!) < 1e-6);
       });
       // Without the option nothing extra is returned (and nothing leaks).
@@ -58,17 +77,35 @@ describe('clamped sampling runs one chain per unit (Erhan et al. 2009 §4, §6.1
   it('takes sample k after iteration (k+1)·every of the same chain', async () => {
     const model = tinyDbn(3);
     await noLeaks(() => {
-      const dense = sampleDbnUnits(model, { layer: 'h1', units: [2, 5], samples: 12, every: 1, seed: 7 });
-      const sparse = sampleDbnUnits(model, { layer: 'h1', units: [2, 5], samples: 4, every: 3, seed: 7 });
+      const dense = sampleDbnUnits(model, {
+        layer: 'h1',
+        units: [2, 5],
+        samples: 12,
+        every: 1,
+        seed: 7,
+      });
+      const sparse = sampleDbnUnits(model, {
+        layer: 'h1',
+        units: [2, 5],
+        samples: 4,
+        every: 3,
+        seed: 7,
+      });
       assert.deepEqual(sparse.takenAt, [3, 6, 9, 12]);
-      assert.deepEqual(dense.takenAt, Array.from({ length: 12 }, (_, i) => i + 1));
+      assert.deepEqual(
+        dense.takenAt,
+        Array.from({ length: 12 }, (_, i) => i + 1),
+      );
       const d = dense.samples.dataSync();
       const s = sparse.samples.dataSync();
       for (let k = 0; k < 2; k++) {
         for (let i = 0; i < 4; i++) {
           const got = s.slice((k * 4 + i) * 36, (k * 4 + i + 1) * 36);
           const want = d.slice((k * 12 + 3 * i + 2) * 36, (k * 12 + 3 * i + 3) * 36);
-          assert.ok(maxAbsDiff(got, want) < 1e-6, `unit ${k} sample ${i} is iteration ${3 * (i + 1)}`);
+          assert.ok(
+            maxAbsDiff(got, want) < 1e-6,
+            `unit ${k} sample ${i} is iteration ${3 * (i + 1)}`,
+          );
         }
       }
       // Successive samples of one chain are different states (the chain moves).
@@ -83,7 +120,14 @@ describe('clamped sampling runs one chain per unit (Erhan et al. 2009 §4, §6.1
       const one = sampleDbnUnits(model, { layer: 'h2', units: [1], samples: 3, seed: 1 });
       assert.deepEqual(one.takenAt, [100, 200, 300]);
       assert.deepEqual(one.samples.shape, [3, 6, 6, 1]);
-      const ind = sampleDbnUnits(model, { layer: 'h2', units: [1, 2], samples: 3, chains: 'independent', gibbs: 20, seed: 1 });
+      const ind = sampleDbnUnits(model, {
+        layer: 'h2',
+        units: [1, 2],
+        samples: 3,
+        chains: 'independent',
+        gibbs: 20,
+        seed: 1,
+      });
       assert.deepEqual(ind.takenAt, [20, 20, 20]);
       assert.deepEqual(ind.samples.shape, [6, 6, 6, 1]);
       // The mean is the mean of the unit's samples.

@@ -20,7 +20,15 @@ import { clampRange } from '../projections/projections.js';
 import { augmentEnsemble, ghiasiEnsemble } from '../transforms/ensemble.js';
 import { cropViews } from './crop_recipe.js';
 import { defineFeatureVis } from './method.js';
-import { disposable, drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult, type UnitRequest } from './recipe.js';
+import {
+  disposable,
+  drained,
+  outcomes,
+  scoreImages,
+  unitObjectiveOf,
+  type MethodResult,
+  type UnitRequest,
+} from './recipe.js';
 
 export interface GhiasiArgs extends UnitRequest {
   readonly lr?: number;
@@ -33,15 +41,22 @@ export interface GhiasiArgs extends UnitRequest {
 /** One normalized unit of the model's input in image values: its std, else a quarter of the range. */
 const normUnit = (model: VisModel) => {
   const std = model.input.normalize?.std;
-  return std ? std.reduce((a, b) => a + b, 0) / std.length : (model.input.range[1] - model.input.range[0]) / 4;
+  return std
+    ? std.reduce((a, b) => a + b, 0) / std.length
+    : (model.input.range[1] - model.input.range[0]) / 4;
 };
 
 export function ghiasiParams(model: VisModel, args: Partial<GhiasiArgs> = {}) {
   checkLr(args.lr);
   const unit = normUnit(model);
   return {
-    method: 'ghiasi', steps: args.steps ?? 400, lr: args.lr ?? 0.1, copies: args.copies ?? 8, tv: args.tv ?? 0.0005,
-    ensemble: ghiasiEnsemble(unit, neutral(model)), seed: args.seed ?? 0,
+    method: 'ghiasi',
+    steps: args.steps ?? 400,
+    lr: args.lr ?? 0.1,
+    copies: args.copies ?? 8,
+    tv: args.tv ?? 0.0005,
+    ensemble: ghiasiEnsemble(unit, neutral(model)),
+    seed: args.seed ?? 0,
   };
 }
 
@@ -50,38 +65,81 @@ export function* ghiasiSteps(model: VisModel, args: GhiasiArgs): Steps<MethodRes
   const { unit } = p.ensemble;
   const own = unitObjectiveOf(model, args);
   // Every copy's unit score and TV count 1/copies: an item's score is the mean over its copies.
-  const objective = cropViews(model, args, p.copies).plus(normVariation().times(p.tv / unit / p.copies));
+  const objective = cropViews(model, args, p.copies).plus(
+    normVariation().times(p.tv / unit / p.copies),
+  );
   const rng = new Rng(p.seed);
   const n = args.units.length;
   const [lo, hi] = model.input.range;
-  const param = pixels(() => tf.randomUniform([n, ...model.input.shape], -0.1, 0.1, 'float32', rng.seed()).mul(hi - lo).add(neutral(model)) as tf.Tensor4D);
+  const param = pixels(
+    () =>
+      tf
+        .randomUniform([n, ...model.input.shape], -0.1, 0.1, 'float32', rng.seed())
+        .mul(hi - lo)
+        .add(neutral(model)) as tf.Tensor4D,
+  );
   const views = augmentEnsemble({ ...p.ensemble, copies: p.copies }, rng);
   // lr in normalized units, as the paper's optimizer sees its normalized image.
   const run = yield* optimizeOwned(model, param, objective, {
-    steps: p.steps, lr: p.lr * unit, rule: 'adam', projections: [clampRange(model.input.range)], transform: (x, step) => views(x, step, p.steps),
-    keep: 'last', onStep: args.onStep, signal: args.signal,
+    steps: p.steps,
+    lr: p.lr * unit,
+    rule: 'adam',
+    projections: [clampRange(model.input.range)],
+    transform: (x, step) => views(x, step, p.steps),
+    keep: 'last',
+    onStep: args.onStep,
+    signal: args.signal,
   });
   const units = outcomes(args.units, run, scoreImages(model, own, run.images));
-  return disposable({ images: run.images, units, objective: `${own.description} over ${p.copies} augmented copies + TV`, params: { ...p }, seconds: run.seconds });
+  return disposable({
+    images: run.images,
+    units,
+    objective: `${own.description} over ${p.copies} augmented copies + TV`,
+    params: { ...p },
+    seconds: run.seconds,
+  });
 }
 
 export const ghiasi = drained(ghiasiSteps);
 
 export const ghiasiMethod = defineFeatureVis({
-  name: 'ghiasi', title: 'ViT features', tagline: 'augmentation ensemble, TV', paper: 'Ghiasi et al. 2022',
-  defaults: '400 Adam steps at lr 0.1 (normalized units), 8 copies: roll, colour shift/scale, annealed noise; TV 0.0005',
-  idea:
-    "Pixels are optimized with Adam while every step sees the image as several augmented copies (a random roll, a colour shift and scale, Gaussian noise that anneals away), with a small total-variation penalty. The augmentation ensemble is what makes vision transformers' features come out as readable pictures; its headline unit is a channel of a block's MLP, averaged over the patch tokens.",
+  name: 'ghiasi',
+  title: 'ViT features',
+  tagline: 'augmentation ensemble, TV',
+  paper: 'Ghiasi et al. 2022',
+  defaults:
+    '400 Adam steps at lr 0.1 (normalized units), 8 copies: roll, colour shift/scale, annealed noise; TV 0.0005',
+  idea: "Pixels are optimized with Adam while every step sees the image as several augmented copies (a random roll, a colour shift and scale, Gaussian noise that anneals away), with a small total-variation penalty. The augmentation ensemble is what makes vision transformers' features come out as readable pictures; its headline unit is a channel of a block's MLP, averaged over the patch tokens.",
   example: { steps: 128, copies: 2 },
   options: {
-    copies: { type: 'int', min: 1, help: 'augmented copies of each image per step (library default 8)' },
-    tv: { type: 'number', help: 'total-variation weight in normalized units (library default 0.0005)' },
+    copies: {
+      type: 'int',
+      min: 1,
+      help: 'augmented copies of each image per step (library default 8)',
+    },
+    tv: {
+      type: 'number',
+      help: 'total-variation weight in normalized units (library default 0.0005)',
+    },
   },
   args: (req, o): GhiasiArgs => ({ ...req, copies: o.copies, tv: o.tv }),
   params: ghiasiParams,
-  batch: (model, req, o) => ({ copies: ghiasiParams(model, { copies: o.copies }).copies, what: 'augmented copies', lower: '--copies', chunkable: true, rows: 1 }),
+  batch: (model, req, o) => ({
+    copies: ghiasiParams(model, { copies: o.copies }).copies,
+    what: 'augmented copies',
+    lower: '--copies',
+    chunkable: true,
+    rows: 1,
+  }),
   steps: ghiasiSteps,
   interactive: { neuron: false },
   quick: { copies: 2, steps: 6 },
-  atlas: { settings: { steps: 160 }, conv: -1, auto: { when: (model) => model.transformer?.tokens != null, help: 'on vision transformers (their headline)' } },
+  atlas: {
+    settings: { steps: 160 },
+    conv: -1,
+    auto: {
+      when: (model) => model.transformer?.tokens != null,
+      help: 'on vision transformers (their headline)',
+    },
+  },
 });

@@ -51,35 +51,78 @@ export interface InvertResult {
 export function invertParams(model: VisModel, args: InvertArgs) {
   checkLr(args.lr);
   const style = args.style === true;
-  const p = { steps: args.steps ?? 400, lr: args.lr ?? 0.05, alpha: args.alpha ?? 6, lambdaAlpha: args.lambdaAlpha ?? (style ? 0 : 1), beta: args.beta ?? 2, lambdaTV: args.lambdaTV ?? (style ? 0 : 0.5) };
-  return { method: style ? 'invert-style' : 'invert', layer: model.layer(args.layer).name, ...p, restarts: args.restarts ?? 4, seed: args.seed ?? 0 };
+  const p = {
+    steps: args.steps ?? 400,
+    lr: args.lr ?? 0.05,
+    alpha: args.alpha ?? 6,
+    lambdaAlpha: args.lambdaAlpha ?? (style ? 0 : 1),
+    beta: args.beta ?? 2,
+    lambdaTV: args.lambdaTV ?? (style ? 0 : 0.5),
+  };
+  return {
+    method: style ? 'invert-style' : 'invert',
+    layer: model.layer(args.layer).name,
+    ...p,
+    restarts: args.restarts ?? 4,
+    seed: args.seed ?? 0,
+  };
 }
 
-export function* invertSteps(model: VisModel, photo: tf.Tensor3D, args: InvertArgs): Steps<InvertResult> {
+export function* invertSteps(
+  model: VisModel,
+  photo: tf.Tensor3D,
+  args: InvertArgs,
+): Steps<InvertResult> {
   const [h, w, c] = model.input.shape;
-  if (photo.shape.join('×') !== [h, w, c].join('×')) throw new DeepvisError(`the image is ${photo.shape.join('×')}, the model takes ${h}×${w}×${c}`);
+  if (photo.shape.join('×') !== [h, w, c].join('×'))
+    throw new DeepvisError(`the image is ${photo.shape.join('×')}, the model takes ${h}×${w}×${c}`);
   const p = invertParams(model, args);
   const layer = model.layer(args.layer);
   const [lo, hi] = model.input.range;
-  const target = tf.tidy(() => model.activations(photo.expandDims(0) as tf.Tensor4D, [layer.name])[0]);
+  const target = tf.tidy(
+    () => model.activations(photo.expandDims(0) as tf.Tensor4D, [layer.name])[0],
+  );
   const style = args.style === true;
   const match = style ? styleMatch(layer, target) : featureMatch(layer, target);
-  const errorOf = (x: tf.Tensor4D) => tf.tidy(() => Array.from((style ? styleError : representationError)(model.activations(x, [layer.name])[0], target)));
+  const errorOf = (x: tf.Tensor4D) =>
+    tf.tidy(() =>
+      Array.from(
+        (style ? styleError : representationError)(model.activations(x, [layer.name])[0], target),
+      ),
+    );
   const range = hi - lo;
   // Priors on x scaled to the unit range, so λ means the same for [0,1] and [0,255] models.
   const objective = match
     .plus(lpNorm(p.alpha, neutral(model)).times(p.lambdaAlpha / range ** p.alpha))
     .plus(totalVariation(p.beta).times(p.lambdaTV / range ** p.beta));
   const rng = new Rng(p.seed);
-  const init = tf.randomUniform([p.restarts, h, w, c], lo, hi, 'float32', rng.seed()) as tf.Tensor4D;
+  const init = tf.randomUniform(
+    [p.restarts, h, w, c],
+    lo,
+    hi,
+    'float32',
+    rng.seed(),
+  ) as tf.Tensor4D;
   const startErrors = errorOf(init);
   const param = pixels(init);
   init.dispose();
   try {
     const run = yield* optimizeOwned(model, param, objective, {
-      steps: p.steps, lr: p.lr * range, rule: 'adam', schedule: cosine(0.05), projections: [clampRange([lo, hi])], onStep: args.onStep, signal: args.signal,
+      steps: p.steps,
+      lr: p.lr * range,
+      rule: 'adam',
+      schedule: cosine(0.05),
+      projections: [clampRange([lo, hi])],
+      onStep: args.onStep,
+      signal: args.signal,
     });
-    return { images: run.images, errors: errorOf(run.images), startErrors, params: p, seconds: run.seconds };
+    return {
+      images: run.images,
+      errors: errorOf(run.images),
+      startErrors,
+      params: p,
+      seconds: run.seconds,
+    };
   } finally {
     match.dispose();
     target.dispose();

@@ -20,17 +20,32 @@ import { maxAbsDiff, noLeaks, setup, values } from '../../test/helpers.js';
 
 before(() => setup('wasm'));
 
-const flatSpectrum = (h: number, w: number): Spectrum => ({ values: new Float32Array(h * spectrumCols(w)).fill(1), channels: 1, height: h, width: w, source: 'flat' });
+const flatSpectrum = (h: number, w: number): Spectrum => ({
+  values: new Float32Array(h * spectrumCols(w)).fill(1),
+  channels: 1,
+  height: h,
+  width: w,
+  source: 'flat',
+});
 
 function linearModel(w: Float32Array) {
   const m = tf.sequential();
   m.add(tf.layers.flatten({ inputShape: [8, 8, 1], name: 'flat' }));
-  m.add(tf.layers.dense({ units: 1, name: 'out', useBias: false, weights: [tf.tensor2d(w, [64, 1])] }));
+  m.add(
+    tf.layers.dense({ units: 1, name: 'out', useBias: false, weights: [tf.tensor2d(w, [64, 1])] }),
+  );
   return fromLayersModel(m, { range: [0, 1] });
 }
 
 function randomSet(n: number, side: number): ImageSet {
-  return { name: 'random', images: Float32Array.from(values(n * side * side, 5), (v) => (v + 1) / 2), labels: null, shape: [side, side, 1], count: n, classNames: null };
+  return {
+    name: 'random',
+    images: Float32Array.from(values(n * side * side, 5), (v) => (v + 1) / 2),
+    labels: null,
+    shape: [side, side, 1],
+    count: n,
+    classNames: null,
+  };
 }
 
 describe('maco', () => {
@@ -40,8 +55,23 @@ describe('maco', () => {
     const steps = 4;
     const crops = 3;
     const before = tf.memory().numTensors;
-    const r = maco(model, { layer: 'out', units: [0], steps, crops, noise: 0, canvas: [8, 8], boxStart: 1, boxEnd: 0.5, magnitude: flatSpectrum(8, 8), seed: 7 });
-    assert.equal(tf.memory().numTensors, before + 3, 'only the three result tensors outlive the run');
+    const r = maco(model, {
+      layer: 'out',
+      units: [0],
+      steps,
+      crops,
+      noise: 0,
+      canvas: [8, 8],
+      boxStart: 1,
+      boxEnd: 0.5,
+      magnitude: flatSpectrum(8, 8),
+      seed: 7,
+    });
+    assert.equal(
+      tf.memory().numTensors,
+      before + 3,
+      'only the three result tensors outlive the run',
+    );
     // The same random stream: one draw for the phase, then each step's boxes (no noise draws at noise 0).
     const rng = new Rng(7);
     rng.seed();
@@ -52,7 +82,13 @@ describe('maco', () => {
       for (let s = 0; s < steps; s++) {
         const boxes = drawBoxes(rng, crops, 1 + (-0.5 * s) / (steps - 1));
         // The loop minimizes −(mean over crops of w·crop); the map is |∂/∂canvas| of that.
-        const g = tf.grad((c: tf.Tensor) => cropResize(c as tf.Tensor4D, boxes, [8, 8], 0).reshape([crops, 64]).matMul(wt).sum().div(-crops))(canvas);
+        const g = tf.grad((c: tf.Tensor) =>
+          cropResize(c as tf.Tensor4D, boxes, [8, 8], 0)
+            .reshape([crops, 64])
+            .matMul(wt)
+            .sum()
+            .div(-crops),
+        )(canvas);
         sum = sum.add(g.abs());
       }
       return sum.dataSync();
@@ -67,25 +103,60 @@ describe('maco', () => {
     const model = smallCnn();
     const magnitude = datasetSpectrum(model, randomSet(20, 12));
     await noLeaks(() => {
-      const r = maco(model, { layer: 'conv:pre', units: [0, 1, 2, 3], steps: 40, crops: 8, magnitude, warmup: 5 });
+      const r = maco(model, {
+        layer: 'conv:pre',
+        units: [0, 1, 2, 3],
+        steps: 40,
+        crops: 8,
+        magnitude,
+        warmup: 5,
+      });
       assert.deepEqual(r.images.shape, [4, 12, 12, 1]);
       assert.deepEqual(r.transparency.shape, r.canvas.shape);
       // The same run with no steps is the start: every unit must have risen from it.
-      const r0 = maco(model, { layer: 'conv:pre', units: [0, 1, 2, 3], steps: 0, crops: 8, magnitude });
-      r.units.forEach((u, i) => assert.ok(u.activation > r0.units[i].activation, `unit ${u.unit}: ${u.activation} vs start ${r0.units[i].activation}`));
-      for (const t of [r.images, r.canvas, r.transparency, r0.images, r0.canvas, r0.transparency]) t.dispose();
+      const r0 = maco(model, {
+        layer: 'conv:pre',
+        units: [0, 1, 2, 3],
+        steps: 0,
+        crops: 8,
+        magnitude,
+      });
+      r.units.forEach((u, i) =>
+        assert.ok(
+          u.activation > r0.units[i].activation,
+          `unit ${u.unit}: ${u.activation} vs start ${r0.units[i].activation}`,
+        ),
+      );
+      for (const t of [r.images, r.canvas, r.transparency, r0.images, r0.canvas, r0.transparency])
+        t.dispose();
     });
-    assert.ok(tf.getGradient('Relu') == null || !/leaky/.test(String(tf.getGradient('Relu')!.gradFunc)), 'the stock ReLU gradient is back');
+    assert.ok(
+      tf.getGradient('Relu') == null || !/leaky/.test(String(tf.getGradient('Relu')!.gradFunc)),
+      'the stock ReLU gradient is back',
+    );
   });
 
   it("a colour model runs on the skimage photographs' spectrum (no data), images inside the range", async () => {
     const m = tf.sequential();
-    m.add(tf.layers.conv2d({ inputShape: [40, 40, 3], filters: 4, kernelSize: 3, activation: 'relu', name: 'conv', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
+    m.add(
+      tf.layers.conv2d({
+        inputShape: [40, 40, 3],
+        filters: 4,
+        kernelSize: 3,
+        activation: 'relu',
+        name: 'conv',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+      }),
+    );
     const model = fromLayersModel(m, { range: [0, 255] });
     await noLeaks(() => {
       const r = maco(model, { layer: 'conv:pre', units: [0, 3], steps: 6, crops: 4 });
       assert.equal(r.params.magnitude, 'skimage photographs (scripts/maco-spectrum.ts)');
-      assert.deepEqual(r.canvas.shape, [2, 80, 80, 3], 'above 32 pixels the canvas is twice the input');
+      assert.deepEqual(
+        r.canvas.shape,
+        [2, 80, 80, 3],
+        'above 32 pixels the canvas is twice the input',
+      );
       assert.deepEqual(r.images.shape, [2, 40, 40, 3]);
       assert.ok(r.images.dataSync().every((v) => v > 0 && v < 255));
       for (const t of [r.images, r.canvas, r.transparency]) t.dispose();
@@ -93,21 +164,38 @@ describe('maco', () => {
   });
 
   it('a one-channel model without a spectrum is refused in one line', () => {
-    assert.throws(() => maco(smallCnn(), { layer: 'conv', units: [0], steps: 1 }), /needs the magnitude spectrum of its data: give --data/);
+    assert.throws(
+      () => maco(smallCnn(), { layer: 'conv', units: [0], steps: 1 }),
+      /needs the magnitude spectrum of its data: give --data/,
+    );
   });
 });
 
 describe('accentuate', () => {
-  const start = () => tf.tensor4d(Float32Array.from(values(144, 9), (v) => 0.5 + 0.45 * v), [1, 12, 12, 1]);
+  const start = () =>
+    tf.tensor4d(
+      Float32Array.from(values(144, 9), (v) => 0.5 + 0.45 * v),
+      [1, 12, 12, 1],
+    );
 
   it('with a zero unit weight returns the start image', async () => {
     const model = smallCnn();
     const s = start();
     await noLeaks(() => {
-      const r = accentuate(model, { layer: 'conv:pre', units: [0, 2], image: s, unitWeight: 0, steps: 10 });
+      const r = accentuate(model, {
+        layer: 'conv:pre',
+        units: [0, 2],
+        image: s,
+        unitWeight: 0,
+        steps: 10,
+      });
       const want = s.dataSync();
       const got = r.images.dataSync();
-      for (let i = 0; i < 2; i++) assert.ok(maxAbsDiff(got.subarray(i * 144, (i + 1) * 144), want) < 1e-4, `image ${i}: ${maxAbsDiff(got.subarray(i * 144, (i + 1) * 144), want)}`);
+      for (let i = 0; i < 2; i++)
+        assert.ok(
+          maxAbsDiff(got.subarray(i * 144, (i + 1) * 144), want) < 1e-4,
+          `image ${i}: ${maxAbsDiff(got.subarray(i * 144, (i + 1) * 144), want)}`,
+        );
       r.dispose();
     });
     s.dispose();
@@ -119,7 +207,12 @@ describe('accentuate', () => {
     await noLeaks(() => {
       const r = accentuate(model, { layer: 'conv:pre', units: [0, 1, 2, 3], image: s, steps: 30 });
       const onStart = r.params.startActivations as number[];
-      r.units.forEach((u, i) => assert.ok(u.activation > onStart[i], `unit ${u.unit}: ${u.activation} ≤ the start image's ${onStart[i]}`));
+      r.units.forEach((u, i) =>
+        assert.ok(
+          u.activation > onStart[i],
+          `unit ${u.unit}: ${u.activation} ≤ the start image's ${onStart[i]}`,
+        ),
+      );
       r.dispose();
     });
     s.dispose();

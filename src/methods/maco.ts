@@ -23,7 +23,14 @@ import { colourOf, cropViews, shrinkingCrops } from './crop_recipe.js';
 import { autoWarmup, macoMagnitude, macoParams, type MacoArgs } from './maco_params.js';
 import { gradientTap, transparencyFigures } from './maco_transparency.js';
 import { defineFeatureVis } from './method.js';
-import { disposable, drained, outcomes, scoreImages, unitObjectiveOf, type MethodResult } from './recipe.js';
+import {
+  disposable,
+  drained,
+  outcomes,
+  scoreImages,
+  unitObjectiveOf,
+  type MethodResult,
+} from './recipe.js';
 
 export { macoParams, type MacoArgs } from './maco_params.js';
 
@@ -38,24 +45,44 @@ export function* macoSteps(model: VisModel, args: MacoArgs): Steps<MacoResult> {
   const p = macoParams(model, args);
   const [h, w, c] = model.input.shape;
   const magnitude = macoMagnitude(model, args);
-  if (!magnitude) throw new DeepvisError(`--method maco on a ${c}-channel model needs the magnitude spectrum of its data: give --data`);
+  if (!magnitude)
+    throw new DeepvisError(
+      `--method maco on a ${c}-channel model needs the magnitude spectrum of its data: give --data`,
+    );
   const [lo, hi] = model.input.range;
   const own = unitObjectiveOf(model, args);
   const views = cropViews(model, args, p.crops);
   // One stream: the phase's draw first, then each step's boxes and noise.
   const rng = new Rng(p.seed);
-  const param = bounded(phaseOnly(args.units.length, [p.canvas[0], p.canvas[1], c], { magnitude, rng }), colourOf(model));
+  const param = bounded(
+    phaseOnly(args.units.length, [p.canvas[0], p.canvas[1], c], { magnitude, rng }),
+    colourOf(model),
+  );
   const crops = shrinkingCrops(model, p, rng, (p.noise * (hi - lo)) / 2);
   const tap = gradientTap();
   try {
     const loop = optimizeOwned(model, param, views, {
-      steps: p.steps, lr: p.lr, rule: 'nadam', transform: (x, s) => crops(tap.through(x), s), keep: 'last', onStep: args.onStep, signal: args.signal,
+      steps: p.steps,
+      lr: p.lr,
+      rule: 'nadam',
+      transform: (x, s) => crops(tap.through(x), s),
+      keep: 'last',
+      onStep: args.onStep,
+      signal: args.signal,
     });
     const run = yield* rulesForFirst(loop, { relu: 'leaky' }, p.warmup);
     const images = toModelSize(run.images, [h, w]);
     const units = outcomes(args.units, run, scoreImages(model, own, images));
     const transparency = tap.take() ?? tf.zeros(run.images.shape);
-    return disposable({ images, canvas: run.images, transparency, units, objective: own.description, params: p, seconds: run.seconds });
+    return disposable({
+      images,
+      canvas: run.images,
+      transparency,
+      units,
+      objective: own.description,
+      params: p,
+      seconds: run.seconds,
+    });
   } finally {
     tap.dispose();
   }
@@ -64,27 +91,56 @@ export function* macoSteps(model: VisModel, args: MacoArgs): Steps<MacoResult> {
 export const maco = drained(macoSteps);
 
 export const macoMethod = defineFeatureVis({
-  name: 'maco', title: 'MaCo', tagline: 'phase only', paper: 'Fel et al. 2023',
-  defaults: '256 steps, Nadam at lr 1 on the phase, 32 crops (fewer for many units), a canvas twice the input above 32 px',
-  idea:
-    'Only the phase of the image\'s Fourier spectrum is optimized; its magnitude stays fixed at that of natural images (or of the model\'s data), so the picture keeps natural image statistics however far the optimization goes. A transparency map, the gradient accumulated on the canvas, shows which parts of the picture mattered.',
+  name: 'maco',
+  title: 'MaCo',
+  tagline: 'phase only',
+  paper: 'Fel et al. 2023',
+  defaults:
+    '256 steps, Nadam at lr 1 on the phase, 32 crops (fewer for many units), a canvas twice the input above 32 px',
+  idea: "Only the phase of the image's Fourier spectrum is optimized; its magnitude stays fixed at that of natural images (or of the model's data), so the picture keeps natural image statistics however far the optimization goes. A transparency map, the gradient accumulated on the canvas, shows which parts of the picture mattered.",
   example: { steps: 48, crops: 4 },
   options: {
-    crops: { type: 'int', min: 1, help: 'random crops per image per step (default 32, fewer for many units)' },
-    warmup: { type: 'int', help: 'steps with a leaky-ReLU gradient at the start (Xplique warm-up); default 16 when a unit has no gradient at the neutral image and the leaky one has, else 0' },
+    crops: {
+      type: 'int',
+      min: 1,
+      help: 'random crops per image per step (default 32, fewer for many units)',
+    },
+    warmup: {
+      type: 'int',
+      help: 'steps with a leaky-ReLU gradient at the start (Xplique warm-up); default 16 when a unit has no gradient at the neutral image and the leaky one has, else 0',
+    },
   },
-  needs: { data: (m) => (m.input.shape[2] === 3 ? null : `on a ${m.input.shape[2]}-channel model needs the magnitude spectrum of its data`) },
+  needs: {
+    data: (m) =>
+      m.input.shape[2] === 3
+        ? null
+        : `on a ${m.input.shape[2]}-channel model needs the magnitude spectrum of its data`,
+  },
   args: (req, o, { model, data }): MacoArgs => ({
-    ...req, magnitude: data ? datasetSpectrum(model, data) : undefined, crops: o.crops, warmup: o.warmup ?? autoWarmup(model, req),
+    ...req,
+    magnitude: data ? datasetSpectrum(model, data) : undefined,
+    crops: o.crops,
+    warmup: o.warmup ?? autoWarmup(model, req),
   }),
   params: macoParams,
-  batch: (model, req, o) => ({ copies: macoParams(model, { units: req.units, crops: o.crops }).crops + 4, what: 'crops and a canvas', lower: '--crops', chunkable: false, rows: 1 }),
+  batch: (model, req, o) => ({
+    copies: macoParams(model, { units: req.units, crops: o.crops }).crops + 4,
+    what: 'crops and a canvas',
+    lower: '--crops',
+    chunkable: false,
+    rows: 1,
+  }),
   steps: macoSteps,
   extras: (r: MacoResult, _, { model, stem }) => ({ figures: transparencyFigures(r, model, stem) }),
   interactive: {},
   quick: { crops: 4, warmup: 3 },
   atlas: {
-    settings: { steps: 48, crops: 4 }, conv: 2, challenger: true,
-    auto: { when: (m) => m.input.shape[2] === 3, help: 'MaCo beside Lucid on conv layers, the tile showing whichever the network finds more natural (auto: colour models)' },
+    settings: { steps: 48, crops: 4 },
+    conv: 2,
+    challenger: true,
+    auto: {
+      when: (m) => m.input.shape[2] === 3,
+      help: 'MaCo beside Lucid on conv layers, the tile showing whichever the network finds more natural (auto: colour models)',
+    },
   },
 });

@@ -52,7 +52,8 @@ export function autoWarmup(model: VisModel, req: UnitRequest): number {
 }
 
 /** The fixed magnitude: the one given, else the photographs' for colour models, else none (the run refuses). */
-export const macoMagnitude = (model: VisModel, args: Partial<MacoArgs>): Spectrum | null => args.magnitude ?? (model.input.shape[2] === 3 ? NATURAL_SPECTRUM : null);
+export const macoMagnitude = (model: VisModel, args: Partial<MacoArgs>): Spectrum | null =>
+  args.magnitude ?? (model.input.shape[2] === 3 ? NATURAL_SPECTRUM : null);
 
 export function macoParams(model: VisModel, args: Partial<MacoArgs> = {}) {
   checkLr(args.lr);
@@ -60,13 +61,24 @@ export function macoParams(model: VisModel, args: Partial<MacoArgs> = {}) {
   const side = Math.max(h, w);
   const units = Math.max(1, args.units?.length ?? 1);
   const small = side <= 32;
-  const boxEnd = args.boxEnd ?? (small ? 0.5 : side >= 128 ? 0.05 : 0.25 - (0.2 * (side - 33)) / 95);
+  const boxEnd =
+    args.boxEnd ?? (small ? 0.5 : side >= 128 ? 0.05 : 0.25 - (0.2 * (side - 33)) / 95);
   const k = small ? 1 : 2;
   const warmup = args.warmup ?? 0;
-  if (!(Number.isInteger(warmup) && warmup >= 0)) throw new DeepvisError(`--warmup must be a whole number of steps ≥ 0; got ${warmup}`);
+  if (!(Number.isInteger(warmup) && warmup >= 0))
+    throw new DeepvisError(`--warmup must be a whole number of steps ≥ 0; got ${warmup}`);
   return {
-    method: 'maco', steps: args.steps ?? 256, lr: args.lr ?? 1, rule: 'nadam', canvas: args.canvas ?? [k * h, k * w],
-    crops: args.crops ?? Math.max(4, Math.min(32, Math.floor(512 / units))), boxStart: args.boxStart ?? (small ? 1 : 0.5), boxEnd,
-    noise: args.noise ?? 0.08, warmup, magnitude: macoMagnitude(model, args)?.source ?? null, seed: args.seed ?? 0,
+    method: 'maco',
+    steps: args.steps ?? 256,
+    lr: args.lr ?? 1,
+    rule: 'nadam',
+    canvas: args.canvas ?? [k * h, k * w],
+    crops: args.crops ?? Math.max(4, Math.min(32, Math.floor(512 / units))),
+    boxStart: args.boxStart ?? (small ? 1 : 0.5),
+    boxEnd,
+    noise: args.noise ?? 0.08,
+    warmup,
+    magnitude: macoMagnitude(model, args)?.source ?? null,
+    seed: args.seed ?? 0,
   };
 }

@@ -55,20 +55,33 @@ export function alphaOf(transparency: tf.Tensor4D): Float32Array {
 }
 
 /** Beside the grid: the canvases with the transparency as alpha, and the transparency alone. */
-export function transparencyFigures(r: { canvas: tf.Tensor4D; transparency: tf.Tensor4D; units: ReadonlyArray<{ unit: number }> }, model: VisModel, stem: string) {
+export function transparencyFigures(
+  r: { canvas: tf.Tensor4D; transparency: tf.Tensor4D; units: ReadonlyArray<{ unit: number }> },
+  model: VisModel,
+  stem: string,
+) {
   const [n, h, w, c] = r.canvas.shape;
   const px = r.canvas.dataSync();
   const alpha = alphaOf(r.transparency);
   const labels = r.units.map((u) => String(u.unit));
   const withAlpha = Array.from({ length: n }, (_, i) => {
-    const t = toImage(itemOf(px, i, [h, w, c]), [h, w, c], { mode: 'range', range: model.input.range });
+    const t = toImage(itemOf(px, i, [h, w, c]), [h, w, c], {
+      mode: 'range',
+      range: model.input.range,
+    });
     const data = new Uint8ClampedArray(t.data);
     for (let j = 0; j < h * w; j++) data[4 * j + 3] = Math.round(255 * alpha[i * h * w + j]);
     return { width: t.width, height: t.height, data };
   });
   const maps = Array.from({ length: n }, (_, i) => heatImage(itemOf(alpha, i, [h, w]), h, w));
   return [
-    { suffix: '-alpha', image: grid(withAlpha, { labels, title: `${stem}: transparency as alpha`, minTile: 112 }) },
-    { suffix: '-transparency', image: grid(maps, { labels, title: `${stem}: accumulated |gradient|`, minTile: 112 }) },
+    {
+      suffix: '-alpha',
+      image: grid(withAlpha, { labels, title: `${stem}: transparency as alpha`, minTile: 112 }),
+    },
+    {
+      suffix: '-transparency',
+      image: grid(maps, { labels, title: `${stem}: accumulated |gradient|`, minTile: 112 }),
+    },
   ];
 }

@@ -66,7 +66,11 @@ export interface AtlasUse {
   readonly challenger?: boolean;
 }
 
-export interface FeatureVisMethod<O extends OptionSpecs = OptionSpecs, A extends UnitRequest = UnitRequest, R extends MethodResult = MethodResult> {
+export interface FeatureVisMethod<
+  O extends OptionSpecs = OptionSpecs,
+  A extends UnitRequest = UnitRequest,
+  R extends MethodResult = MethodResult,
+> {
   /** The name on the command line and in files ('erhan'). */
   readonly name: string;
   /** In prose and on buttons ('Erhan', 'feature accentuation'). */
@@ -103,7 +107,8 @@ export interface FeatureVisMethod<O extends OptionSpecs = OptionSpecs, A extends
   /** In the web app: the options of an interactive run, and whether a conv unit is read at its centre neuron (default) or as the channel mean. */
   readonly interactive?: false | { readonly options?: OptionValues; readonly neuron?: boolean };
   /** --compare-methods' variants (default: the method with its defaults); false: not compared. */
-  readonly compare?: false | ReadonlyArray<{ readonly label: string; readonly options: OptionValues }>;
+  readonly compare?:
+    false | ReadonlyArray<{ readonly label: string; readonly options: OptionValues }>;
   /** Options of a quick run that still exercises the method's parts (the invariants table). */
   readonly quick?: OptionValues;
   readonly atlas?: AtlasUse;
@@ -114,26 +119,49 @@ export interface FeatureVisMethod<O extends OptionSpecs = OptionSpecs, A extends
 export type AnyFeatureVis = FeatureVisMethod<OptionSpecs, any, any>;
 
 /** Declares a method: the options' spec types its `args`, and the value goes into the registry as is. */
-export function defineFeatureVis<const O extends OptionSpecs, A extends UnitRequest, R extends MethodResult>(m: FeatureVisMethod<O, A, R>): AnyFeatureVis {
+export function defineFeatureVis<
+  const O extends OptionSpecs,
+  A extends UnitRequest,
+  R extends MethodResult,
+>(m: FeatureVisMethod<O, A, R>): AnyFeatureVis {
   return m as unknown as AnyFeatureVis;
 }
 
 /** What a run lacks to start, as the CLI says it (`give --data …`); null when it has what it needs. */
-export function missing(method: AnyFeatureVis, model: VisModel, has: { readonly data: boolean; readonly image: boolean }): string | null {
+export function missing(
+  method: AnyFeatureVis,
+  model: VisModel,
+  has: { readonly data: boolean; readonly image: boolean },
+): string | null {
   const data = method.needs?.data?.(model);
-  if (data != null && !has.data) return `--method ${method.name} ${data}: give --data (mnist, fashion-mnist, a folder)`;
-  if (method.needs?.image && !has.image) return `--method ${method.name} starts from an image: give --input FILE or --input mnist:N`;
+  if (data != null && !has.data)
+    return `--method ${method.name} ${data}: give --data (mnist, fashion-mnist, a folder)`;
+  if (method.needs?.image && !has.image)
+    return `--method ${method.name} starts from an image: give --input FILE or --input mnist:N`;
   return null;
 }
 
 /** The options with their declared defaults filled in (a spec's default is the library's). */
-export const withDefaults = (method: AnyFeatureVis, options: OptionValues = {}): Options<OptionSpecs> => ({
-  ...Object.fromEntries(Object.entries(method.options).filter(([, s]) => s.default !== undefined).map(([k, s]) => [k, s.default])),
-  ...options,
-}) as Options<OptionSpecs>;
+export const withDefaults = (
+  method: AnyFeatureVis,
+  options: OptionValues = {},
+): Options<OptionSpecs> =>
+  ({
+    ...Object.fromEntries(
+      Object.entries(method.options)
+        .filter(([, s]) => s.default !== undefined)
+        .map(([k, s]) => [k, s.default]),
+    ),
+    ...options,
+  }) as Options<OptionSpecs>;
 
 /** The recipe's arguments for a caller's request, options and context; refuses in one line what the run lacks. */
-export function argsFor(method: AnyFeatureVis, req: VisRequest, options: OptionValues, ctx: VisContext): VisRequest {
+export function argsFor(
+  method: AnyFeatureVis,
+  req: VisRequest,
+  options: OptionValues,
+  ctx: VisContext,
+): VisRequest {
   const lack = missing(method, ctx.model, { data: ctx.data != null, image: ctx.image != null });
   if (lack) throw new DeepvisError(lack);
   return method.args(req, withDefaults(method, options), ctx);
@@ -143,8 +171,14 @@ export function argsFor(method: AnyFeatureVis, req: VisRequest, options: OptionV
  * Runs prepared arguments to the end, in consecutive batches of `chunk` units when the method
  * allows it (unit_chunks.ts: chunk j is seeded seed + j); the result is the caller's to dispose.
  */
-export function runChunked(method: AnyFeatureVis, model: VisModel, args: UnitRequest, chunk = args.units.length): MethodResult {
+export function runChunked(
+  method: AnyFeatureVis,
+  model: VisModel,
+  args: UnitRequest,
+  chunk = args.units.length,
+): MethodResult {
   const seed = args.seed ?? 0;
-  const one = (units: readonly number[], s: number) => drain(method.steps(model, { ...args, units, seed: s })) as MethodResult;
+  const one = (units: readonly number[], s: number) =>
+    drain(method.steps(model, { ...args, units, seed: s })) as MethodResult;
   return disposable(inUnitChunks(args.units, chunk, seed, one));
 }

@@ -30,7 +30,10 @@ export interface UnitRequest extends RunControl {
   readonly units: readonly number[];
   readonly neuron?: UnitSelector['neuron'];
   /** Directions in the layer's channel space instead of units: `units` index them (Olah et al. 2017); `cosine` reads the cosine similarity to each. */
-  readonly directions?: { readonly vectors: readonly (readonly number[])[]; readonly cosine: boolean };
+  readonly directions?: {
+    readonly vectors: readonly (readonly number[])[];
+    readonly cosine: boolean;
+  };
 }
 
 export interface UnitOutcome {
@@ -55,7 +58,12 @@ export interface MethodResult {
 /** Adds dispose() to a result: it frees every tensor the result holds (images and extras). */
 export function disposable<R extends object>(r: R): R & { dispose(): void } {
   const out = r as R & { dispose(): void };
-  out.dispose = () => tf.dispose(Object.values(out as Record<string, unknown>).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+  out.dispose = () =>
+    tf.dispose(
+      Object.values(out as Record<string, unknown>).filter(
+        (v): v is tf.Tensor => v instanceof tf.Tensor,
+      ),
+    );
   return out;
 }
 
@@ -64,8 +72,13 @@ export function unitObjectiveOf(model: VisModel, req: UnitRequest, perItem = req
   if (req.directions) {
     const { vectors, cosine } = req.directions;
     const bad = perItem.find((i) => !(Number.isInteger(i) && i >= 0 && i < vectors.length));
-    if (bad != null) throw new DeepvisError(`direction ${bad} out of range: ${vectors.length} given`);
-    return direction(layer, perItem.map((i) => vectors[i]), { cosine });
+    if (bad != null)
+      throw new DeepvisError(`direction ${bad} out of range: ${vectors.length} given`);
+    return direction(
+      layer,
+      perItem.map((i) => vectors[i]),
+      { cosine },
+    );
   }
   checkUnits(layer, req.units, { neuron: req.neuron });
   return unitObjective(layer, perItem, { neuron: req.neuron });
@@ -77,7 +90,12 @@ export function scoreImages(model: VisModel, objective: Objective, x: tf.Tensor4
 }
 
 /** Scores of n random-uniform images of the input range (seeded): a unit's typical magnitude. */
-export function scoreRandom(model: VisModel, objective: Objective, n: number, seed: number): Float32Array {
+export function scoreRandom(
+  model: VisModel,
+  objective: Objective,
+  n: number,
+  seed: number,
+): Float32Array {
   const [lo, hi] = model.input.range;
   const probe = tf.randomUniform([n, ...model.input.shape], lo, hi, 'float32', seed) as tf.Tensor4D;
   try {
@@ -88,11 +106,17 @@ export function scoreRandom(model: VisModel, objective: Objective, n: number, se
 }
 
 /** Per-item outcomes of a run: item i served `perItem[i]`; `activations` default the run's scores. */
-export function outcomes(perItem: readonly number[], run: OptimizeResult, activations: ArrayLike<number> = run.scores): UnitOutcome[] {
+export function outcomes(
+  perItem: readonly number[],
+  run: OptimizeResult,
+  activations: ArrayLike<number> = run.scores,
+): UnitOutcome[] {
   return perItem.map((unit, i) => ({ unit, activation: activations[i], steps: run.steps[i] }));
 }
 
 /** The synchronous form of a method's generator: `export const erhan = drained(erhanSteps)`. */
-export function drained<A extends unknown[], R>(steps: (...args: A) => Steps<R>): (...args: A) => R {
+export function drained<A extends unknown[], R>(
+  steps: (...args: A) => Steps<R>,
+): (...args: A) => R {
   return (...args) => drain(steps(...args));
 }

@@ -34,7 +34,12 @@ export interface RestartOutcome {
  * With `keepAll`, also every restart, unit-major ([U·R, H, W, C]: unit k's are rows k·R … k·R+R−1,
  * in restart order), for the figure that shows them side by side (Erhan et al. 2009, figs. 1–2, right).
  */
-export function bestRestarts(run: OptimizeResult, u: number, restarts: number, keepAll = false): { images: tf.Tensor4D; units: RestartOutcome[]; all?: tf.Tensor4D } {
+export function bestRestarts(
+  run: OptimizeResult,
+  u: number,
+  restarts: number,
+  keepAll = false,
+): { images: tf.Tensor4D; units: RestartOutcome[]; all?: tf.Tensor4D } {
   const all = run.images.dataSync() as Float32Array;
   const shape = run.images.shape.slice(1);
   const bestItem: number[] = [];
@@ -45,13 +50,24 @@ export function bestRestarts(run: OptimizeResult, u: number, restarts: number, k
     bestItem.push(best);
     let [corr, pairs] = [0, 0];
     for (let a = 0; a < restarts; a++) {
-      for (let b = a + 1; b < restarts; b++, pairs++) corr += correlation(itemOf(all, items[a], shape), itemOf(all, items[b], shape));
+      for (let b = a + 1; b < restarts; b++, pairs++)
+        corr += correlation(itemOf(all, items[a], shape), itemOf(all, items[b], shape));
     }
-    return { activation: run.scores[best], restartActivations: acts, steps: Math.max(...items.map((i) => run.steps[i])), restartCorrelation: pairs > 0 ? corr / pairs : null };
+    return {
+      activation: run.scores[best],
+      restartActivations: acts,
+      steps: Math.max(...items.map((i) => run.steps[i])),
+      restartCorrelation: pairs > 0 ? corr / pairs : null,
+    };
   });
   const images = tf.tidy(() => run.images.gather(tf.tensor1d(bestItem, 'int32')) as tf.Tensor4D);
-  const order = Array.from({ length: u * restarts }, (_, i) => (i % restarts) * u + Math.floor(i / restarts));
-  const every = keepAll ? tf.tidy(() => run.images.gather(tf.tensor1d(order, 'int32')) as tf.Tensor4D) : undefined;
+  const order = Array.from(
+    { length: u * restarts },
+    (_, i) => (i % restarts) * u + Math.floor(i / restarts),
+  );
+  const every = keepAll
+    ? tf.tidy(() => run.images.gather(tf.tensor1d(order, 'int32')) as tf.Tensor4D)
+    : undefined;
   run.images.dispose();
   return { images, units, all: every };
 }

@@ -12,7 +12,14 @@ before(() => setup('wasm'));
 function model() {
   const m = tf.sequential();
   m.add(tf.layers.flatten({ inputShape: [5, 5, 1], name: 'flat' }));
-  m.add(tf.layers.dense({ units: 5, name: 'lin', activation: 'tanh', weights: [tf.tensor2d(values(25 * 5, 3), [25, 5]), tf.zeros([5])] }));
+  m.add(
+    tf.layers.dense({
+      units: 5,
+      name: 'lin',
+      activation: 'tanh',
+      weights: [tf.tensor2d(values(25 * 5, 3), [25, 5]), tf.zeros([5])],
+    }),
+  );
   return fromLayersModel(m);
 }
 
@@ -21,8 +28,13 @@ describe('inUnitChunks', () => {
     const m = model();
     const args = { layer: 'lin', steps: 20, restarts: 3, keepRestarts: true };
     await noLeaks(() => {
-      const joined = inUnitChunks([4, 0, 2, 1, 3], 2, 7, (u, seed) => erhan(m, { ...args, units: u, seed }));
-      assert.deepEqual(joined.units.map((r) => r.unit), [4, 0, 2, 1, 3]);
+      const joined = inUnitChunks([4, 0, 2, 1, 3], 2, 7, (u, seed) =>
+        erhan(m, { ...args, units: u, seed }),
+      );
+      assert.deepEqual(
+        joined.units.map((r) => r.unit),
+        [4, 0, 2, 1, 3],
+      );
       assert.deepEqual(joined.images.shape, [5, 5, 5, 1]);
       assert.deepEqual(joined.restartImages!.shape, [15, 5, 5, 1]);
       assert.equal((joined.params as Record<string, unknown>).unitChunk, 2);

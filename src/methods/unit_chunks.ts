@@ -8,10 +8,16 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MethodResult } from './recipe.js';
 
-export function inUnitChunks<R extends MethodResult>(units: readonly number[], chunk: number, seed: number, run: (units: readonly number[], seed: number) => R): R {
+export function inUnitChunks<R extends MethodResult>(
+  units: readonly number[],
+  chunk: number,
+  seed: number,
+  run: (units: readonly number[], seed: number) => R,
+): R {
   if (units.length <= chunk) return run(units, seed);
   const parts: R[] = [];
-  for (let i = 0, j = 0; i < units.length; i += chunk, j++) parts.push(run(units.slice(i, i + chunk), seed + j));
+  for (let i = 0, j = 0; i < units.length; i += chunk, j++)
+    parts.push(run(units.slice(i, i + chunk), seed + j));
   const out = { ...parts[0] } as Record<string, unknown>;
   for (const key of Object.keys(out)) {
     const values = parts.map((p) => (p as Record<string, unknown>)[key]);

@@ -26,6 +26,15 @@ export interface YosinskiArgs extends UnitRequest {
 
 export function yosinskiParams(args: Omit<YosinskiArgs, 'layer' | 'units'>) {
   checkLr(args.lr);
-  const sets = (args.sets ?? [YOSINSKI_PRESETS[YOSINSKI_DEFAULT_SET]]).map((s) => (args.steps != null ? { ...s, steps: args.steps } : s));
-  return { method: 'yosinski', steps: sets.reduce((n, s) => n + s.steps, 0), lrScale: args.lr ?? 1, rates: args.rates ?? 'calibrated', sets, seed: args.seed ?? 0 };
+  const sets = (args.sets ?? [YOSINSKI_PRESETS[YOSINSKI_DEFAULT_SET]]).map((s) =>
+    args.steps != null ? { ...s, steps: args.steps } : s,
+  );
+  return {
+    method: 'yosinski',
+    steps: sets.reduce((n, s) => n + s.steps, 0),
+    lrScale: args.lr ?? 1,
+    rates: args.rates ?? 'calibrated',
+    sets,
+    seed: args.seed ?? 0,
+  };
 }

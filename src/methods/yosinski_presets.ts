@@ -31,10 +31,42 @@ export interface YosinskiSet {
 
 /** Table 1, rows 1–4, with the toolbox's iterations and learning-rate policies for each. */
 export const YOSINSKI_PRESETS: readonly YosinskiSet[] = [
-  { decay: 0, blurRadius: 0.5, blurEvery: 4, normPct: 50, contributionPct: 0, steps: 500, lr: { policy: 'progress', maxLr: 100, progress: 2 } },
-  { decay: 0.3, blurRadius: 0, blurEvery: 0, normPct: 20, contributionPct: 0, steps: 750, lr: { policy: 'constant', lr: 100 } },
-  { decay: 0.0001, blurRadius: 1.0, blurEvery: 4, normPct: 0, contributionPct: 0, steps: 1000, lr: { policy: 'constant', lr: 100 } },
-  { decay: 0, blurRadius: 0.5, blurEvery: 4, normPct: 0, contributionPct: 90, steps: 1000, lr: { policy: 'progress', maxLr: 1e8, progress: 2 } },
+  {
+    decay: 0,
+    blurRadius: 0.5,
+    blurEvery: 4,
+    normPct: 50,
+    contributionPct: 0,
+    steps: 500,
+    lr: { policy: 'progress', maxLr: 100, progress: 2 },
+  },
+  {
+    decay: 0.3,
+    blurRadius: 0,
+    blurEvery: 0,
+    normPct: 20,
+    contributionPct: 0,
+    steps: 750,
+    lr: { policy: 'constant', lr: 100 },
+  },
+  {
+    decay: 0.0001,
+    blurRadius: 1.0,
+    blurEvery: 4,
+    normPct: 0,
+    contributionPct: 0,
+    steps: 1000,
+    lr: { policy: 'constant', lr: 100 },
+  },
+  {
+    decay: 0,
+    blurRadius: 0.5,
+    blurEvery: 4,
+    normPct: 0,
+    contributionPct: 90,
+    steps: 1000,
+    lr: { policy: 'progress', maxLr: 1e8, progress: 2 },
+  },
 ];
 
 /**
@@ -64,24 +96,40 @@ export function randomPresets(count: number, seed = 0): YosinskiSet[] {
   const on = () => rng.next() < 0.5;
   const r = SEARCH_RANGES;
   return Array.from({ length: count }, () => {
-    const decay = on() ? +(10 ** rng.uniform(Math.log10(r.decay[0]), Math.log10(r.decay[1]))).toPrecision(2) : 0;
+    const decay = on()
+      ? +(10 ** rng.uniform(Math.log10(r.decay[0]), Math.log10(r.decay[1]))).toPrecision(2)
+      : 0;
     const blur = on();
     const blurRadius = blur ? +rng.uniform(r.blurRadius[0], r.blurRadius[1]).toFixed(2) : 0;
     const normPct = on() ? Math.round(rng.uniform(r.normPct[0], r.normPct[1])) : 0;
-    const contributionPct = on() ? Math.round(rng.uniform(r.contributionPct[0], r.contributionPct[1])) : 0;
+    const contributionPct = on()
+      ? Math.round(rng.uniform(r.contributionPct[0], r.contributionPct[1]))
+      : 0;
     const row = YOSINSKI_PRESETS[rng.int(YOSINSKI_PRESETS.length)];
-    return { decay, blurRadius, blurEvery: blur ? r.blurEvery : 0, normPct, contributionPct, steps: row.steps, lr: row.lr };
+    return {
+      decay,
+      blurRadius,
+      blurEvery: blur ? r.blurEvery : 0,
+      normPct,
+      contributionPct,
+      steps: row.steps,
+      lr: row.lr,
+    };
   });
 }
 
 /** The sets a `preset` ('1'–'4', 'all') or a `search` count name; undefined (the default set) when neither is given. */
-export function presetSets(o: { readonly preset?: string; readonly search?: number }, seed: number): YosinskiSet[] | undefined {
+export function presetSets(
+  o: { readonly preset?: string; readonly search?: number },
+  seed: number,
+): YosinskiSet[] | undefined {
   if (o.search != null) return randomPresets(o.search, seed);
   const p = o.preset;
   if (p == null) return undefined;
   if (p === 'all') return [...YOSINSKI_PRESETS];
   const k = Number(p);
-  if (!Number.isInteger(k) || k < 1 || k > 4) throw new DeepvisError(`--preset must be 1, 2, 3, 4 or 'all'; got '${p}'`);
+  if (!Number.isInteger(k) || k < 1 || k > 4)
+    throw new DeepvisError(`--preset must be 1, 2, 3, 4 or 'all'; got '${p}'`);
   return [YOSINSKI_PRESETS[k - 1]];
 }
 

@@ -26,13 +26,21 @@ export interface ZoomArgs extends DreamArgs {
 }
 
 /** Each frame after the first is dreamt at the finest octave only, with the seed advanced per frame. */
-export function* dreamZoomSteps(model: VisModel, start: tf.Tensor3D, args: ZoomArgs): Steps<{ frames: tf.Tensor3D[]; seconds: number }> {
+export function* dreamZoomSteps(
+  model: VisModel,
+  start: tf.Tensor3D,
+  args: ZoomArgs,
+): Steps<{ frames: tf.Tensor3D[]; seconds: number }> {
   const t0 = performance.now();
   const frames: tf.Tensor3D[] = [];
   let x = start.clone();
   try {
     for (let k = 0; k < args.frames && !args.signal?.aborted; k++) {
-      const d = yield* dreamPhotoSteps(model, x, { ...args, octaves: k === 0 ? args.octaves : 1, seed: (args.seed ?? 0) + k });
+      const d = yield* dreamPhotoSteps(model, x, {
+        ...args,
+        octaves: k === 0 ? args.octaves : 1,
+        seed: (args.seed ?? 0) + k,
+      });
       frames.push(d.image);
       x.dispose();
       x = zoomIn(d.image, args.zoom ?? DEFAULT_ZOOM);

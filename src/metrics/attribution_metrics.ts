@@ -9,14 +9,26 @@
 import { causalFidelity, type CausalArgs } from './causal.js';
 import type { MetricContext } from './metric_context.js';
 
-export const deletion = (ctx: MetricContext, args?: CausalArgs) => causalFidelity(ctx, 'deletion', args);
-export const insertion = (ctx: MetricContext, args?: CausalArgs) => causalFidelity(ctx, 'insertion', args);
+export const deletion = (ctx: MetricContext, args?: CausalArgs) =>
+  causalFidelity(ctx, 'deletion', args);
+export const insertion = (ctx: MetricContext, args?: CausalArgs) =>
+  causalFidelity(ctx, 'insertion', args);
 export { causalFidelity } from './causal.js';
 export { muFidelity } from './mufidelity.js';
 export { road, noisyLinearImpute } from './road.js';
 export { infidelity, maxSensitivity } from './robustness.js';
 export { mprt, dataRandomization, randomizeLayer, parameterLayers } from './randomization.js';
-export { evaluateAttributions, explainerFor, METRICS, LABEL_METRICS, MASK_METRICS, METRIC_CATEGORY, type EvaluationReport, type MetricName, type MetricSettings } from './evaluate.js';
+export {
+  evaluateAttributions,
+  explainerFor,
+  METRICS,
+  LABEL_METRICS,
+  MASK_METRICS,
+  METRIC_CATEGORY,
+  type EvaluationReport,
+  type MetricName,
+  type MetricSettings,
+} from './evaluate.js';
 export { localisation, type LocalisationMetric } from './localisation.js';
 export { complexityMetric, gini, entropy } from './complexity.js';
 export { pixelFlipping, faithfulnessCorrelation } from './faithfulness.js';

@@ -8,7 +8,12 @@
  */
 import { neutral } from '../model/neutral.js';
 import { DeepvisError } from '../errors.js';
-import { elapsed, scorePerturbed, type MetricContext, type MetricResult } from './metric_context.js';
+import {
+  elapsed,
+  scorePerturbed,
+  type MetricContext,
+  type MetricResult,
+} from './metric_context.js';
 import { auc, orderDescending } from './stats.js';
 
 export interface CausalArgs {
@@ -18,16 +23,23 @@ export interface CausalArgs {
   readonly baseline?: number;
 }
 
-export function causalFidelity(ctx: MetricContext, mode: 'deletion' | 'insertion', args: CausalArgs = {}): MetricResult {
+export function causalFidelity(
+  ctx: MetricContext,
+  mode: 'deletion' | 'insertion',
+  args: CausalArgs = {},
+): MetricResult {
   const started = performance.now();
   const steps = args.steps ?? 10;
-  if (!(Number.isInteger(steps) && steps >= 1)) throw new DeepvisError(`${mode} needs at least 1 step; got ${steps}`);
+  if (!(Number.isInteger(steps) && steps >= 1))
+    throw new DeepvisError(`${mode} needs at least 1 step; got ${steps}`);
   const baseline = args.baseline ?? neutral(ctx.model);
   const [h, w, c] = ctx.model.input.shape;
   const n = ctx.x.shape[0];
   const features = h * w;
   const pixels = ctx.x.dataSync();
-  const orders = Array.from({ length: n }, (_, i) => orderDescending(ctx.maps.heat.subarray(i * features, (i + 1) * features)));
+  const orders = Array.from({ length: n }, (_, i) =>
+    orderDescending(ctx.maps.heat.subarray(i * features, (i + 1) * features)),
+  );
   const counts = Array.from({ length: steps + 1 }, (_, s) => Math.round((s / steps) * features));
   const scores = scorePerturbed(ctx, n, steps + 1, (i, s, dst) => {
     const img = pixels.subarray(i * features * c, (i + 1) * features * c);
@@ -37,13 +49,27 @@ export function causalFidelity(ctx: MetricContext, mode: 'deletion' | 'insertion
       for (let k = 0; k < counts[s]; k++) dst.fill(baseline, order[k] * c, order[k] * c + c);
     } else {
       dst.fill(baseline);
-      for (let k = 0; k < counts[s]; k++) for (let ch = 0; ch < c; ch++) dst[order[k] * c + ch] = img[order[k] * c + ch];
+      for (let k = 0; k < counts[s]; k++)
+        for (let ch = 0; ch < c; ch++) dst[order[k] * c + ch] = img[order[k] * c + ch];
     }
   });
-  const curves = Array.from({ length: n }, (_, i) => Array.from(scores.subarray(i * (steps + 1), (i + 1) * (steps + 1))));
+  const curves = Array.from({ length: n }, (_, i) =>
+    Array.from(scores.subarray(i * (steps + 1), (i + 1) * (steps + 1))),
+  );
   return {
-    metric: mode, scores: curves.map(auc), curves, xs: counts.map((k) => k / features),
-    params: { steps, baseline, order: 'heat, largest first', features: 'pixels (all channels together)', score: 'class probability (logits target) else target activation', reference: 'Xplique CausalFidelity' },
-    higherIsBetter: mode === 'insertion', seconds: elapsed(started),
+    metric: mode,
+    scores: curves.map(auc),
+    curves,
+    xs: counts.map((k) => k / features),
+    params: {
+      steps,
+      baseline,
+      order: 'heat, largest first',
+      features: 'pixels (all channels together)',
+      score: 'class probability (logits target) else target activation',
+      reference: 'Xplique CausalFidelity',
+    },
+    higherIsBetter: mode === 'insertion',
+    seconds: elapsed(started),
   };
 }

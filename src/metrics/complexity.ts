@@ -12,7 +12,10 @@ export function gini(v: ArrayLike<number>): number {
   const n = s.length;
   let num = 0;
   let sum = 0;
-  s.forEach((x, k) => { num += (2 * (k + 1) - n - 1) * x; sum += x; });
+  s.forEach((x, k) => {
+    num += (2 * (k + 1) - n - 1) * x;
+    sum += x;
+  });
   return num / (n * sum);
 }
 
@@ -20,11 +23,17 @@ export function gini(v: ArrayLike<number>): number {
 export function entropy(v: ArrayLike<number>): number {
   const total = Array.from(v).reduce((a, b) => a + b, 0);
   let h = 0;
-  for (let i = 0; i < v.length; i++) { const p = v[i] / total; h -= p * Math.log(p + 1e-12); }
+  for (let i = 0; i < v.length; i++) {
+    const p = v[i] / total;
+    h -= p * Math.log(p + 1e-12);
+  }
   return h;
 }
 
-export function complexityMetric(ctx: MetricContext, metric: 'sparseness' | 'complexity'): MetricResult {
+export function complexityMetric(
+  ctx: MetricContext,
+  metric: 'sparseness' | 'complexity',
+): MetricResult {
   const started = performance.now();
   const [n, h, w] = ctx.x.shape;
   const scores = Array.from({ length: n }, (_, i) => {
@@ -34,7 +43,18 @@ export function complexityMetric(ctx: MetricContext, metric: 'sparseness' | 'com
     return metric === 'sparseness' ? gini(a) : entropy(a);
   });
   return {
-    metric, scores, higherIsBetter: metric === 'sparseness', seconds: elapsed(started),
-    params: { abs: true, normalise: 'by the maximum', map: 'per-pixel heat', reference: metric === 'sparseness' ? 'Chalasani et al. 2020; Quantus Sparseness' : 'Bhatt et al. 2020; Quantus Complexity' },
+    metric,
+    scores,
+    higherIsBetter: metric === 'sparseness',
+    seconds: elapsed(started),
+    params: {
+      abs: true,
+      normalise: 'by the maximum',
+      map: 'per-pixel heat',
+      reference:
+        metric === 'sparseness'
+          ? 'Chalasani et al. 2020; Quantus Sparseness'
+          : 'Bhatt et al. 2020; Quantus Complexity',
+    },
   };
 }

@@ -6,11 +6,23 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
-import { elapsed, type Explainer, type MetricContext, type MetricResult } from './metric_context.js';
+import {
+  elapsed,
+  type Explainer,
+  type MetricContext,
+  type MetricResult,
+} from './metric_context.js';
 
-const byMax = (h: Float32Array): Float32Array => { const m = h.reduce((s, v) => Math.max(s, Math.abs(v)), 0); return m > 0 ? h.map((v) => v / m) : h; };
+const byMax = (h: Float32Array): Float32Array => {
+  const m = h.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
+  return m > 0 ? h.map((v) => v / m) : h;
+};
 
-export function localLipschitz(ctx: MetricContext, explain: Explainer, args: { samples?: number; noise?: number } = {}): MetricResult {
+export function localLipschitz(
+  ctx: MetricContext,
+  explain: Explainer,
+  args: { samples?: number; noise?: number } = {},
+): MetricResult {
   const started = performance.now();
   const samples = args.samples ?? 200;
   const noise = args.noise ?? 0.1;
@@ -20,11 +32,16 @@ export function localLipschitz(ctx: MetricContext, explain: Explainer, args: { s
   const size = h * w * c;
   const pixels = ctx.x.dataSync();
   const rng = new Rng(ctx.seed ?? 0);
-  const original = Array.from({ length: n }, (_, i) => byMax(ctx.maps.heat.slice(i * h * w, (i + 1) * h * w)));
+  const original = Array.from({ length: n }, (_, i) =>
+    byMax(ctx.maps.heat.slice(i * h * w, (i + 1) * h * w)),
+  );
   const worst = new Float64Array(n);
   for (let s = 0; s < samples; s++) {
     const delta = Float32Array.from({ length: n * size }, () => sigma * rng.normal());
-    const moved = tf.tensor4d(Float32Array.from(pixels, (v, k) => v + delta[k]), [n, h, w, c]);
+    const moved = tf.tensor4d(
+      Float32Array.from(pixels, (v, k) => v + delta[k]),
+      [n, h, w, c],
+    );
     const e = explain(ctx.model, moved, ctx.t).heat;
     moved.dispose();
     for (let i = 0; i < n; i++) {
@@ -37,7 +54,17 @@ export function localLipschitz(ctx: MetricContext, explain: Explainer, args: { s
     }
   }
   return {
-    metric: 'local-lipschitz', scores: Array.from(worst), higherIsBetter: false, seconds: elapsed(started),
-    params: { samples, noise: `N(0, (${noise} × range)²)`, norms: 'euclidean / euclidean', normalise: 'by the maximum', seed: ctx.seed ?? 0, reference: 'Alvarez-Melis & Jaakkola 2018; Quantus LocalLipschitzEstimate' },
+    metric: 'local-lipschitz',
+    scores: Array.from(worst),
+    higherIsBetter: false,
+    seconds: elapsed(started),
+    params: {
+      samples,
+      noise: `N(0, (${noise} × range)²)`,
+      norms: 'euclidean / euclidean',
+      normalise: 'by the maximum',
+      seed: ctx.seed ?? 0,
+      reference: 'Alvarez-Melis & Jaakkola 2018; Quantus LocalLipschitzEstimate',
+    },
   };
 }

@@ -30,7 +30,10 @@ function one(metric: LocalisationMetric, heat: Float32Array, mask: Uint8Array): 
   if (metric === 'relevance-mass') {
     let within = 0;
     let total = 0;
-    heat.forEach((v, p) => { total += v; if (mask[p]) within += v; });
+    heat.forEach((v, p) => {
+      total += v;
+      if (mask[p]) within += v;
+    });
     return within / total;
   }
   const order = orderDescending(heat);
@@ -42,15 +45,31 @@ function one(metric: LocalisationMetric, heat: Float32Array, mask: Uint8Array): 
 export function localisation(ctx: MetricContext, metric: LocalisationMetric): MetricResult {
   const started = performance.now();
   const [n, h, w] = ctx.x.shape;
-  if (!ctx.masks) throw new DeepvisError(`${metric} scores maps against ground-truth masks; give --masks DIR`);
-  if (ctx.masks.length !== n * h * w) throw new DeepvisError(`${metric}: the masks hold ${ctx.masks.length} pixels; ${n} inputs of ${h}×${w} need ${n * h * w}`);
+  if (!ctx.masks)
+    throw new DeepvisError(`${metric} scores maps against ground-truth masks; give --masks DIR`);
+  if (ctx.masks.length !== n * h * w)
+    throw new DeepvisError(
+      `${metric}: the masks hold ${ctx.masks.length} pixels; ${n} inputs of ${h}×${w} need ${n * h * w}`,
+    );
   const scores = Array.from({ length: n }, (_, i) => {
     const heat = ctx.maps.heat.subarray(i * h * w, (i + 1) * h * w);
     const max = heat.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    return one(metric, max > 0 ? heat.map((v) => v / max) : heat, ctx.masks!.subarray(i * h * w, (i + 1) * h * w));
+    return one(
+      metric,
+      max > 0 ? heat.map((v) => v / max) : heat,
+      ctx.masks!.subarray(i * h * w, (i + 1) * h * w),
+    );
   });
   return {
-    metric, scores, higherIsBetter: true, seconds: elapsed(started),
-    params: { normalise: 'by the maximum |heat| (Quantus normalise_by_max)', abs: false, map: 'per-pixel heat', reference: REFERENCES[metric] },
+    metric,
+    scores,
+    higherIsBetter: true,
+    seconds: elapsed(started),
+    params: {
+      normalise: 'by the maximum |heat| (Quantus normalise_by_max)',
+      abs: false,
+      map: 'per-pixel heat',
+      reference: REFERENCES[metric],
+    },
   };
 }

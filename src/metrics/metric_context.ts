@@ -53,18 +53,32 @@ export interface MetricContext {
  * else the target's activation; `probability: false` always the target's activation).
  */
 export function scorePerturbed(
-  ctx: Pick<MetricContext, 'model' | 't' | 'maxBatch'>, n: number, reps: number,
-  fill: (image: number, rep: number, dst: Float32Array) => void, probability = true,
+  ctx: Pick<MetricContext, 'model' | 't' | 'maxBatch'>,
+  n: number,
+  reps: number,
+  fill: (image: number, rep: number, dst: Float32Array) => void,
+  probability = true,
 ): Float32Array {
   return scoreFilled(ctx.model, ctx.t, n, reps, fill, { maxBatch: ctx.maxBatch, probability });
 }
 
 /** The predicted class of `reps` perturbed copies of every input (ROAD's accuracy), same chunking. */
 export function predictPerturbed(
-  ctx: Pick<MetricContext, 'model' | 't' | 'maxBatch'>, n: number, reps: number,
+  ctx: Pick<MetricContext, 'model' | 't' | 'maxBatch'>,
+  n: number,
+  reps: number,
   fill: (image: number, rep: number, dst: Float32Array) => void,
 ): Int32Array {
-  return Int32Array.from(filledRows(ctx.model, ctx.t, n * reps, ctx.maxBatch, (r, dst) => fill(Math.floor(r / reps), r % reps, dst), (x) => ctx.model.activations(x, [ctx.t.layer.name])[0].reshape([x.shape[0], -1]).argMax(1)));
+  return Int32Array.from(
+    filledRows(
+      ctx.model,
+      ctx.t,
+      n * reps,
+      ctx.maxBatch,
+      (r, dst) => fill(Math.floor(r / reps), r % reps, dst),
+      (x) => ctx.model.activations(x, [ctx.t.layer.name])[0].reshape([x.shape[0], -1]).argMax(1),
+    ),
+  );
 }
 
 export const elapsed = (started: number) => (performance.now() - started) / 1000;

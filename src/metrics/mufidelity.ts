@@ -8,7 +8,12 @@
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import { neutral } from '../model/neutral.js';
-import { elapsed, scorePerturbed, type MetricContext, type MetricResult } from './metric_context.js';
+import {
+  elapsed,
+  scorePerturbed,
+  type MetricContext,
+  type MetricResult,
+} from './metric_context.js';
 import { spearman } from './stats.js';
 
 export interface MuFidelityArgs {
@@ -23,21 +28,28 @@ export function muFidelity(ctx: MetricContext, args: MuFidelityArgs = {}): Metri
   const grid = args.gridSize ?? 9;
   const p = args.subsetPercent ?? 0.2;
   const samples = args.samples ?? 200;
-  if (!(samples >= 2)) throw new DeepvisError(`MuFidelity needs at least 2 samples; got ${samples}`);
+  if (!(samples >= 2))
+    throw new DeepvisError(`MuFidelity needs at least 2 samples; got ${samples}`);
   const baseline = args.baseline ?? neutral(ctx.model);
   const [h, w, c] = ctx.model.input.shape;
   const n = ctx.x.shape[0];
   const rng = new Rng(ctx.seed ?? 0);
   // removed[s][cell]; a pixel's cell by nearest-neighbour upsampling with half-pixel centres (tf.image.resize 'nearest').
-  const removed = Array.from({ length: samples }, () => Uint8Array.from({ length: grid * grid }, () => (rng.next() < p ? 1 : 0)));
+  const removed = Array.from({ length: samples }, () =>
+    Uint8Array.from({ length: grid * grid }, () => (rng.next() < p ? 1 : 0)),
+  );
   const cellOf = new Int32Array(h * w);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      cellOf[y * w + x] = Math.min(grid - 1, Math.floor(((y + 0.5) * grid) / h)) * grid + Math.min(grid - 1, Math.floor(((x + 0.5) * grid) / w));
+      cellOf[y * w + x] =
+        Math.min(grid - 1, Math.floor(((y + 0.5) * grid) / h)) * grid +
+        Math.min(grid - 1, Math.floor(((x + 0.5) * grid) / w));
     }
   }
   const pixels = ctx.x.dataSync();
-  const base = scorePerturbed(ctx, n, 1, (i, _, dst) => dst.set(pixels.subarray(i * h * w * c, (i + 1) * h * w * c)));
+  const base = scorePerturbed(ctx, n, 1, (i, _, dst) =>
+    dst.set(pixels.subarray(i * h * w * c, (i + 1) * h * w * c)),
+  );
   const perturbed = scorePerturbed(ctx, n, samples, (i, s, dst) => {
     dst.set(pixels.subarray(i * h * w * c, (i + 1) * h * w * c));
     const off = removed[s];
@@ -54,8 +66,19 @@ export function muFidelity(ctx: MetricContext, args: MuFidelityArgs = {}): Metri
     scores.push(Number.isNaN(rho) ? 0 : rho);
   }
   return {
-    metric: 'mufidelity', scores,
-    params: { gridSize: grid, subsetPercent: p, samples, baseline, correlation: 'spearman', score: 'class probability (logits target) else target activation', seed: ctx.seed ?? 0, reference: 'Xplique MuFidelity' },
-    higherIsBetter: true, seconds: elapsed(started),
+    metric: 'mufidelity',
+    scores,
+    params: {
+      gridSize: grid,
+      subsetPercent: p,
+      samples,
+      baseline,
+      correlation: 'spearman',
+      score: 'class probability (logits target) else target activation',
+      seed: ctx.seed ?? 0,
+      reference: 'Xplique MuFidelity',
+    },
+    higherIsBetter: true,
+    seconds: elapsed(started),
   };
 }

@@ -22,7 +22,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../model/types.js';
 import { unitScores } from '../objectives/units.js';
 import { spearman } from './stats.js';
-import { centreRows, distance, meanSmallest, pooledFeatures, type QualityReference } from './quality_reference.js';
+import {
+  centreRows,
+  distance,
+  meanSmallest,
+  pooledFeatures,
+  type QualityReference,
+} from './quality_reference.js';
 
 export interface ImageQuality {
   unit: number;
@@ -46,22 +52,31 @@ function similarity(a: Float32Array, i: number, top: Float32Array, d: number, sk
 
 /** Per path layer and unit: [baseline (random images), ceiling (top examples, leave-one-out)]. */
 function pathScale(ref: QualityReference): [number, number][][] {
-  return ref.path.map((_, l) => ref.units.map((_, u) => {
-    const d = ref.dims[l];
-    const top = ref.topFeatures[l][u];
-    const r = ref.randomFeatures[l].length / d;
-    const base = mean(Array.from({ length: r }, (_, i) => similarity(ref.randomFeatures[l], i, top, d)));
-    const k = top.length / d;
-    const ceil = mean(Array.from({ length: k }, (_, i) => similarity(top, i, top, d, i)));
-    return [base, ceil];
-  }));
+  return ref.path.map((_, l) =>
+    ref.units.map((_, u) => {
+      const d = ref.dims[l];
+      const top = ref.topFeatures[l][u];
+      const r = ref.randomFeatures[l].length / d;
+      const base = mean(
+        Array.from({ length: r }, (_, i) => similarity(ref.randomFeatures[l], i, top, d)),
+      );
+      const k = top.length / d;
+      const ceil = mean(Array.from({ length: k }, (_, i) => similarity(top, i, top, d, i)));
+      return [base, ceil];
+    }),
+  );
 }
 
 /**
  * Scores of images [N, H, W, C], image i made for unit `perItem[i]` (which must be among the
  * reference's units). The images are read, not kept.
  */
-export function imageQuality(model: VisModel, images: tf.Tensor4D, perItem: readonly number[], ref: QualityReference): ImageQuality[] {
+export function imageQuality(
+  model: VisModel,
+  images: tf.Tensor4D,
+  perItem: readonly number[],
+  ref: QualityReference,
+): ImageQuality[] {
   const layer = model.layer(ref.layer);
   const slot = perItem.map((u) => {
     const s = ref.units.indexOf(u);
@@ -84,19 +99,31 @@ export function imageQuality(model: VisModel, images: tf.Tensor4D, perItem: read
     if (low >= 0) {
       const d = ref.dims[low];
       const top = ref.topFeatures[low][u];
-      const ds = Array.from({ length: top.length / d }, (_, j) => distance(feats[low], i, top, j, d));
+      const ds = Array.from({ length: top.length / d }, (_, j) =>
+        distance(feats[low], i, top, j, d),
+      );
       plausibility = ref.typicalDistance > 0 ? meanSmallest(ds, 9) / ref.typicalDistance : null;
-      const per = ref.path.map((_, l) => {
-        const [base, ceil] = scale[l][u];
-        const s = similarity(feats[l], i, ref.topFeatures[l][u], ref.dims[l]);
-        // A layer where the top examples are barely more alike than random images (ceiling − baseline
-        // under 0.05 in Spearman units) cannot tell paths apart; it would only blow the ratio up.
-        return ceil - base >= MIN_CONTRAST && Number.isFinite(s) ? (s - base) / (ceil - base) : NaN;
-      }).filter(Number.isFinite);
+      const per = ref.path
+        .map((_, l) => {
+          const [base, ceil] = scale[l][u];
+          const s = similarity(feats[l], i, ref.topFeatures[l][u], ref.dims[l]);
+          // A layer where the top examples are barely more alike than random images (ceiling − baseline
+          // under 0.05 in Spearman units) cannot tell paths apart; it would only blow the ratio up.
+          return ceil - base >= MIN_CONTRAST && Number.isFinite(s)
+            ? (s - base) / (ceil - base)
+            : NaN;
+        })
+        .filter(Number.isFinite);
       // A unit no natural image turns on has no natural path to compare with.
       pathScore = per.length && best > 0 ? mean(per) : null;
     }
-    return { unit, relativeActivation: best > 0 ? a / best : null, plausibility, pathScore, diversity: null };
+    return {
+      unit,
+      relativeActivation: best > 0 ? a / best : null,
+      plausibility,
+      pathScore,
+      diversity: null,
+    };
   });
   // Diversity: the images that share a unit, at the plausibility layer.
   if (low >= 0) {
@@ -137,10 +164,17 @@ export function qualityLabel(q: ImageQuality): string {
 }
 
 /** Mean of each score over images (nulls left out; null when none), for the methods × scores table. */
-export function meanQuality(qs: readonly ImageQuality[]): Record<'relativeActivation' | 'plausibility' | 'pathScore' | 'diversity', number | null> {
+export function meanQuality(
+  qs: readonly ImageQuality[],
+): Record<'relativeActivation' | 'plausibility' | 'pathScore' | 'diversity', number | null> {
   const m = (k: keyof Omit<ImageQuality, 'unit'>) => {
     const v = qs.map((q) => q[k]).filter((x): x is number => x != null && Number.isFinite(x));
     return v.length ? mean(v) : null;
   };
-  return { relativeActivation: m('relativeActivation'), plausibility: m('plausibility'), pathScore: m('pathScore'), diversity: m('diversity') };
+  return {
+    relativeActivation: m('relativeActivation'),
+    plausibility: m('plausibility'),
+    pathScore: m('pathScore'),
+    diversity: m('diversity'),
+  };
 }

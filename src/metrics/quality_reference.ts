@@ -10,7 +10,13 @@
  * the methods (channel means) are.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchRanges, batchTensor, describeSet, imagesTensor, type ImageSet } from '../data/dataset.js';
+import {
+  batchRanges,
+  batchTensor,
+  describeSet,
+  imagesTensor,
+  type ImageSet,
+} from '../data/dataset.js';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
@@ -60,12 +66,23 @@ export interface QualityReference {
 /** The layers a path check reads: conv and dense layers below `target`, lowest first. */
 export function pathLayers(model: VisModel, target: LayerInfo): string[] {
   return model.layers
-    .filter((l) => l.index < target.index && !l.name.includes(':') && /conv|dense|linear|gemm|matmul/i.test(l.kind) && l.outputShape.length > 0)
+    .filter(
+      (l) =>
+        l.index < target.index &&
+        !l.name.includes(':') &&
+        /conv|dense|linear|gemm|matmul/i.test(l.kind) &&
+        l.outputShape.length > 0,
+    )
     .map((l) => l.name);
 }
 
 /** Spatially averaged activations of x at each layer: one [N × D] array per layer. */
-export function pooledFeatures(model: VisModel, x: tf.Tensor4D, layers: readonly string[], batch = 128): Float32Array[] {
+export function pooledFeatures(
+  model: VisModel,
+  x: tf.Tensor4D,
+  layers: readonly string[],
+  batch = 128,
+): Float32Array[] {
   if (layers.length === 0) return [];
   const parts: Float32Array[][] = layers.map(() => []);
   for (const [from, to] of batchRanges(x.shape[0], batch)) {
@@ -95,7 +112,13 @@ export function centreRows(f: Float32Array, centre: Float32Array): Float32Array 
   return f;
 }
 
-export function distance(a: Float32Array, i: number, b: Float32Array, j: number, d: number): number {
+export function distance(
+  a: Float32Array,
+  i: number,
+  b: Float32Array,
+  j: number,
+  d: number,
+): number {
   let s = 0;
   for (let k = 0; k < d; k++) {
     const t = a[i * d + k] - b[j * d + k];
@@ -106,7 +129,10 @@ export function distance(a: Float32Array, i: number, b: Float32Array, j: number,
 
 /** Mean of the `k` smallest values. */
 export function meanSmallest(values: number[], k: number): number {
-  const v = values.slice().sort((a, b) => a - b).slice(0, Math.max(1, Math.min(k, values.length)));
+  const v = values
+    .slice()
+    .sort((a, b) => a - b)
+    .slice(0, Math.max(1, Math.min(k, values.length)));
   return v.reduce((a, b) => a + b, 0) / v.length;
 }
 
@@ -115,10 +141,18 @@ export const QUALITY_MIN_IMAGES = 2;
 
 /** The one line for a data set too small for quality scores, naming the folder the user gave. */
 export function qualityDataTooSmall(data: ImageSet, count = data.count): DeepvisError {
-  return new DeepvisError(`quality scores need at least ${QUALITY_MIN_IMAGES} data-set images; ${describeSet(data)} has ${count}${/\/test$/.test(data.name) ? ' (put at least 10 images in the folder)' : ''}`);
+  return new DeepvisError(
+    `quality scores need at least ${QUALITY_MIN_IMAGES} data-set images; ${describeSet(data)} has ${count}${/\/test$/.test(data.name) ? ' (put at least 10 images in the folder)' : ''}`,
+  );
 }
 
-export function qualityReference(model: VisModel, data: ImageSet, layerName: string, units: readonly number[], args: QualityReferenceArgs = {}): QualityReference {
+export function qualityReference(
+  model: VisModel,
+  data: ImageSet,
+  layerName: string,
+  units: readonly number[],
+  args: QualityReferenceArgs = {},
+): QualityReference {
   const layer = model.layer(layerName);
   checkUnits(layer, units, { neuron: args.neuron });
   const k = args.topK ?? 16;
@@ -137,7 +171,9 @@ export function qualityReference(model: VisModel, data: ImageSet, layerName: str
         const peaks = spatial ? tf.max(act, [1, 2]).gather(unitIdx, 1).max(0) : scores.max(0);
         return [scores.dataSync() as Float32Array, peaks.dataSync() as Float32Array];
       });
-      p.forEach((v, u) => { peak[u] = Math.max(peak[u], v); });
+      p.forEach((v, u) => {
+        peak[u] = Math.max(peak[u], v);
+      });
       for (let i = 0; i < to - from; i++) {
         units.forEach((_, u) => {
           const v = s[i * units.length + u];
@@ -181,13 +217,34 @@ export function qualityReference(model: VisModel, data: ImageSet, layerName: str
     const l = path.length - 1;
     const f = randomFeatures[l];
     for (let i = 0; i < r; i++) {
-      const ds = Array.from({ length: r }, (_, j) => j).filter((j) => j !== i).map((j) => distance(f, i, f, j, dims[l]));
+      const ds = Array.from({ length: r }, (_, j) => j)
+        .filter((j) => j !== i)
+        .map((j) => distance(f, i, f, j, dims[l]));
       typicalDistance += meanSmallest(ds, 9) / r;
     }
   }
   return {
-    layer: layer.name, units, neuron: args.neuron, best: Float32Array.from(top, (t) => t[0]?.[0] ?? NaN), peak, top: top.map((t) => t.map(([, i]) => i)),
-    path, topFeatures, randomFeatures, centre, dims, typicalDistance,
-    params: { dataset: data.name, scanned: count, topK: k, randomImages: r, neighbours: 9, path, plausibilityLayer: path[path.length - 1] ?? null, seed: args.seed ?? 0 },
+    layer: layer.name,
+    units,
+    neuron: args.neuron,
+    best: Float32Array.from(top, (t) => t[0]?.[0] ?? NaN),
+    peak,
+    top: top.map((t) => t.map(([, i]) => i)),
+    path,
+    topFeatures,
+    randomFeatures,
+    centre,
+    dims,
+    typicalDistance,
+    params: {
+      dataset: data.name,
+      scanned: count,
+      topK: k,
+      randomImages: r,
+      neighbours: 9,
+      path,
+      plausibilityLayer: path[path.length - 1] ?? null,
+      seed: args.seed ?? 0,
+    },
   };
 }

@@ -30,11 +30,23 @@ before(() => setup('wasm'));
 function linear(): VisModel {
   const m = tf.sequential();
   m.add(tf.layers.flatten({ inputShape: [6, 6, 1] }));
-  m.add(tf.layers.dense({ units: 3, useBias: false, kernelInitializer: tf.initializers.randomNormal({ seed: 3 }), name: 'logits' }));
+  m.add(
+    tf.layers.dense({
+      units: 3,
+      useBias: false,
+      kernelInitializer: tf.initializers.randomNormal({ seed: 3 }),
+      name: 'logits',
+    }),
+  );
   return fromLayersModel(m, { range: [0, 1] });
 }
 
-const ctxOf = (model: VisModel, x: tf.Tensor4D, heat: Float32Array, extra: Partial<MetricContext> = {}): MetricContext => {
+const ctxOf = (
+  model: VisModel,
+  x: tf.Tensor4D,
+  heat: Float32Array,
+  extra: Partial<MetricContext> = {},
+): MetricContext => {
   const t = resolveTarget(model, x, {});
   return { model, x, t, maps: { values: heat, heat }, seed: 1, ...extra };
 };
@@ -47,14 +59,20 @@ describe("Quantus's categories, by hand", () => {
     const mask = new Uint8Array(72);
     // Image 0: mask = the top-left 2×2; heat 4 at (0,0) (inside), 3 at (5,5), 1 at (0,1) (inside): mass 5/8, rank: top-4 hold 2 of 4.
     for (const p of [0, 1, 6, 7]) mask[p] = 1;
-    heat[0] = 4; heat[35] = 3; heat[1] = 1;
+    heat[0] = 4;
+    heat[35] = 3;
+    heat[1] = 1;
     // Image 1: the peak outside the mask; an empty mask would be NaN.
-    mask[36 + 10] = 1; heat[36 + 20] = 2; heat[36 + 10] = 1;
+    mask[36 + 10] = 1;
+    heat[36 + 20] = 2;
+    heat[36 + 10] = 1;
     const ctx = ctxOf(model, x, heat, { masks: mask });
     assert.deepEqual(localisation(ctx, 'pointing-game').scores, [1, 0]);
     assert.deepEqual(localisation(ctx, 'relevance-mass').scores, [5 / 8, 1 / 3]);
     assert.deepEqual(localisation(ctx, 'relevance-rank').scores, [2 / 4, 0]);
-    assert.ok(Number.isNaN(localisation({ ...ctx, masks: new Uint8Array(72) }, 'pointing-game').scores[0]));
+    assert.ok(
+      Number.isNaN(localisation({ ...ctx, masks: new Uint8Array(72) }, 'pointing-game').scores[0]),
+    );
     x.dispose();
   });
 
@@ -66,7 +84,10 @@ describe("Quantus's categories, by hand", () => {
     const x = tf.zeros([1, 6, 6, 1]) as tf.Tensor4D;
     const one = new Float32Array(36);
     one[3] = -2;
-    assert.ok(Math.abs(complexityMetric(ctxOf(model, x, one), 'complexity').scores[0]) < 1e-9, 'a single pixel has entropy 0');
+    assert.ok(
+      Math.abs(complexityMetric(ctxOf(model, x, one), 'complexity').scores[0]) < 1e-9,
+      'a single pixel has entropy 0',
+    );
     x.dispose();
   });
 
@@ -79,30 +100,59 @@ describe("Quantus's categories, by hand", () => {
 
   it("faithfulness on a linear model: G×I correlates 1 with the logit's drop; pixel flipping runs from p(x) to p(black)", () => {
     const model = linear();
-    const x = tf.tensor4d(values(2 * 36, 2).map((v) => (v + 1) / 2), [2, 6, 6, 1]);
+    const x = tf.tensor4d(
+      values(2 * 36, 2).map((v) => (v + 1) / 2),
+      [2, 6, 6, 1],
+    );
     // A black pixel in each image, so the image's minimum (Quantus's black) is 0.
     const xv = x.dataSync().slice();
-    xv[0] = 0; xv[36] = 0;
+    xv[0] = 0;
+    xv[36] = 0;
     const xb = tf.tensor4d(xv, [2, 6, 6, 1]);
     const t = resolveTarget(model, xb, {});
     const gxi = attribute(model, xb, { method: 'gradient-input', units: t.units });
-    const ctx: MetricContext = { model, x: xb, t, maps: { values: gxi.values, heat: gxi.heat }, seed: 2 };
-    faithfulnessCorrelation(ctx, { subset: 8 }).scores.forEach((r) => assert.ok(Math.abs(r - 1) < 1e-5, `r = ${r}`));
+    const ctx: MetricContext = {
+      model,
+      x: xb,
+      t,
+      maps: { values: gxi.values, heat: gxi.heat },
+      seed: 2,
+    };
+    faithfulnessCorrelation(ctx, { subset: 8 }).scores.forEach((r) =>
+      assert.ok(Math.abs(r - 1) < 1e-5, `r = ${r}`),
+    );
     const flip = pixelFlipping(ctx, { step: 5 });
-    const ends = tf.tidy(() => Array.from(outputScores(model, tf.concat([xb, tf.zerosLike(xb)]) as tf.Tensor4D, { ...t, units: [...t.units, ...t.units] }).dataSync()));
+    const ends = tf.tidy(() =>
+      Array.from(
+        outputScores(model, tf.concat([xb, tf.zerosLike(xb)]) as tf.Tensor4D, {
+          ...t,
+          units: [...t.units, ...t.units],
+        }).dataSync(),
+      ),
+    );
     flip.curves!.forEach((c, i) => {
       assert.equal(c.length, Math.ceil(36 / 5) + 1);
       assert.ok(Math.abs(c[0] - ends[i]) < 1e-6 && Math.abs(c[c.length - 1] - ends[2 + i]) < 1e-6);
     });
-    const saliency: Explainer = (m, xi, ti) => { const a = attribute(m, xi, { method: 'saliency', units: ti.units }); return { values: a.values, heat: a.heat }; };
+    const saliency: Explainer = (m, xi, ti) => {
+      const a = attribute(m, xi, { method: 'saliency', units: ti.units });
+      return { values: a.values, heat: a.heat };
+    };
     const s = attribute(model, xb, { method: 'saliency', units: t.units });
-    assert.deepEqual(localLipschitz({ ...ctx, maps: { values: s.values, heat: s.heat } }, saliency, { samples: 3 }).scores, [0, 0]);
+    assert.deepEqual(
+      localLipschitz({ ...ctx, maps: { values: s.values, heat: s.heat } }, saliency, { samples: 3 })
+        .scores,
+      [0, 0],
+    );
     tf.dispose([x, xb]);
   });
 
   it('randomisation: an explainer blind to the class and the weights fails every check', () => {
     const model = linear();
-    const x = tf.tensor4d(values(36, 5).map((v) => (v + 1) / 2), [1, 6, 6, 1]);
+    const x = tf.tensor4d(
+      values(36, 5).map((v) => (v + 1) / 2),
+      [1, 6, 6, 1],
+    );
     const fixed = Float32Array.from(values(36, 8));
     const blind: Explainer = () => ({ values: fixed, heat: fixed });
     const ctx = ctxOf(model, x, fixed);
@@ -115,9 +165,28 @@ describe("Quantus's categories, by hand", () => {
   it('evaluate: localisation without masks, or masks of the wrong size, is one line', () => {
     const model = linear();
     const x = tf.zeros([2, 6, 6, 1]) as tf.Tensor4D;
-    assert.throws(() => evaluateAttributions(model, x, { methods: ['saliency'], metrics: ['pointing-game', 'sparseness'] }), /^DeepvisError: pointing-game score maps against ground-truth masks; give --masks DIR$/);
-    assert.throws(() => evaluateAttributions(model, x, { methods: ['saliency'], metrics: ['relevance-mass'], masks: new Uint8Array(10) }), /^DeepvisError: the masks hold 10 pixels; 2 inputs of 6×6 need 72$/);
-    const r = evaluateAttributions(model, x, { methods: ['saliency'], metrics: ['pointing-game', 'sparseness'], masks: new Uint8Array(72).fill(1) });
+    assert.throws(
+      () =>
+        evaluateAttributions(model, x, {
+          methods: ['saliency'],
+          metrics: ['pointing-game', 'sparseness'],
+        }),
+      /^DeepvisError: pointing-game score maps against ground-truth masks; give --masks DIR$/,
+    );
+    assert.throws(
+      () =>
+        evaluateAttributions(model, x, {
+          methods: ['saliency'],
+          metrics: ['relevance-mass'],
+          masks: new Uint8Array(10),
+        }),
+      /^DeepvisError: the masks hold 10 pixels; 2 inputs of 6×6 need 72$/,
+    );
+    const r = evaluateAttributions(model, x, {
+      methods: ['saliency'],
+      metrics: ['pointing-game', 'sparseness'],
+      masks: new Uint8Array(72).fill(1),
+    });
     assert.deepEqual(r.scores.saliency['pointing-game'], [1, 1]);
     x.dispose();
   });

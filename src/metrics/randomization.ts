@@ -33,24 +33,34 @@ function rebind(t: tf.Tensor, value: tf.Tensor): void {
     t.assign(value);
     return;
   }
-  if (!tf.util.arraysEqual(t.shape, value.shape) || t.dtype !== value.dtype) throw new DeepvisError(`cannot swap a [${t.shape}] ${t.dtype} weight for [${value.shape}] ${value.dtype}`);
+  if (!tf.util.arraysEqual(t.shape, value.shape) || t.dtype !== value.dtype)
+    throw new DeepvisError(
+      `cannot swap a [${t.shape}] ${t.dtype} weight for [${value.shape}] ${value.dtype}`,
+    );
   rebindTensor(t, value);
 }
 
 /** The layers MPRT randomizes: those with parameters, in model order. */
 export function parameterLayers(model: VisModel): string[] {
-  return model.layers.filter((l) => model.weightsOf(l.name).some((w) => w.dtype === 'float32' && w.size > 1)).map((l) => l.name);
+  return model.layers
+    .filter((l) => model.weightsOf(l.name).some((w) => w.dtype === 'float32' && w.size > 1))
+    .map((l) => l.name);
 }
 
 /** Shuffles every float parameter of `layer` in place; returns the function that restores them. */
 export function randomizeLayer(model: VisModel, layer: string, rng: Rng): () => void {
   const weights = model.weightsOf(layer).filter((w) => w.dtype === 'float32' && w.size > 1);
-  if (weights.length === 0) throw new DeepvisError(`layer '${layer}' has no parameters to randomize`);
+  if (weights.length === 0)
+    throw new DeepvisError(`layer '${layer}' has no parameters to randomize`);
   const saved = weights.map((w) => w.clone());
   for (const w of weights) {
     const v = w.dataSync() as Float32Array;
     const perm = rng.permutation(v.length);
-    const shuffled = tf.tensor(Float32Array.from(perm, (j) => v[j]), w.shape, 'float32');
+    const shuffled = tf.tensor(
+      Float32Array.from(perm, (j) => v[j]),
+      w.shape,
+      'float32',
+    );
     rebind(w, shuffled);
     shuffled.dispose();
   }
@@ -96,15 +106,23 @@ export interface MprtResult extends MetricResult {
   readonly rho: number[][];
 }
 
-export function mprt(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, explain: Explainer, args: MprtArgs = {}): MprtResult {
+export function mprt(
+  model: VisModel,
+  x: tf.Tensor4D,
+  t: ResolvedTarget,
+  explain: Explainer,
+  args: MprtArgs = {},
+): MprtResult {
   const started = performance.now();
   const order = args.order ?? 'cascading';
   const abs = args.abs ?? true;
   const n = x.shape[0];
   const layers = [...(args.layers ?? parameterLayers(model))].reverse();
-  if (layers.length === 0) throw new DeepvisError('MPRT needs a model with parameters; this one has none');
+  if (layers.length === 0)
+    throw new DeepvisError('MPRT needs a model with parameters; this one has none');
   const rng = new Rng(args.seed ?? 0);
-  const pick = (m: { heat: Float32Array; values: Float32Array }) => (args.map === 'values' ? m.values : m.heat);
+  const pick = (m: { heat: Float32Array; values: Float32Array }) =>
+    args.map === 'values' ? m.values : m.heat;
   const original = pick(explain(model, x, t));
   const restores: Array<() => void> = [];
   const rho: number[][] = [];
@@ -118,24 +136,60 @@ export function mprt(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, explain
     while (restores.length) restores.pop()!();
   }
   const last = rho[rho.length - 1];
-  const scores = order === 'cascading' ? last.map(Math.abs) : Array.from({ length: n }, (_, i) => rho.reduce((a, r) => a + Math.abs(r[i]), 0) / rho.length);
+  const scores =
+    order === 'cascading'
+      ? last.map(Math.abs)
+      : Array.from(
+          { length: n },
+          (_, i) => rho.reduce((a, r) => a + Math.abs(r[i]), 0) / rho.length,
+        );
   return {
-    metric: order === 'cascading' ? 'mprt' : 'mprt-independent', scores, layers, rho,
-    params: { order, abs, map: args.map ?? 'heat', similarity: 'spearman', randomization: 'shuffle every parameter entry (Quantus permutes)', direction: 'top-down', seed: args.seed ?? 0, score: order === 'cascading' ? '|ρ| with every layer randomized' : 'mean |ρ| over layers', reference: 'Adebayo et al. 2018; Quantus MPRT' },
-    higherIsBetter: false, seconds: elapsed(started),
+    metric: order === 'cascading' ? 'mprt' : 'mprt-independent',
+    scores,
+    layers,
+    rho,
+    params: {
+      order,
+      abs,
+      map: args.map ?? 'heat',
+      similarity: 'spearman',
+      randomization: 'shuffle every parameter entry (Quantus permutes)',
+      direction: 'top-down',
+      seed: args.seed ?? 0,
+      score: order === 'cascading' ? '|ρ| with every layer randomized' : 'mean |ρ| over layers',
+      reference: 'Adebayo et al. 2018; Quantus MPRT',
+    },
+    higherIsBetter: false,
+    seconds: elapsed(started),
   };
 }
 
 /** Data randomization: ρ between the maps of `model` and of `shuffled` (same architecture, shuffled labels). */
-export function dataRandomization(model: VisModel, shuffled: VisModel, x: tf.Tensor4D, t: ResolvedTarget, explain: Explainer, abs = true): MetricResult {
+export function dataRandomization(
+  model: VisModel,
+  shuffled: VisModel,
+  x: tf.Tensor4D,
+  t: ResolvedTarget,
+  explain: Explainer,
+  abs = true,
+): MetricResult {
   const started = performance.now();
   if (shuffled.input.shape.join() !== model.input.shape.join()) {
-    throw new DeepvisError(`the shuffled-label model's input [${shuffled.input.shape}] differs from the model's [${model.input.shape}]`);
+    throw new DeepvisError(
+      `the shuffled-label model's input [${shuffled.input.shape}] differs from the model's [${model.input.shape}]`,
+    );
   }
-  const rho = correlations(explain(model, x, t).heat, explain(shuffled, x, { ...t, layer: shuffled.layer(t.layer.name) }).heat, x.shape[0], abs);
+  const rho = correlations(
+    explain(model, x, t).heat,
+    explain(shuffled, x, { ...t, layer: shuffled.layer(t.layer.name) }).heat,
+    x.shape[0],
+    abs,
+  );
   return {
-    metric: 'data-randomization', scores: rho.map(Math.abs),
+    metric: 'data-randomization',
+    scores: rho.map(Math.abs),
     params: { abs, similarity: 'spearman', reference: 'Adebayo et al. 2018 §4' },
-    higherIsBetter: false, seconds: elapsed(started),
+    higherIsBetter: false,
+    seconds: elapsed(started),
   };
 }

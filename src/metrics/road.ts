@@ -9,7 +9,12 @@
  */
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
-import { elapsed, predictPerturbed, type MetricContext, type MetricResult } from './metric_context.js';
+import {
+  elapsed,
+  predictPerturbed,
+  type MetricContext,
+  type MetricResult,
+} from './metric_context.js';
 import { orderDescending } from './stats.js';
 
 export interface RoadArgs {
@@ -20,8 +25,14 @@ export interface RoadArgs {
 }
 
 const NEIGHBOURS: ReadonlyArray<readonly [number, number, number]> = [
-  [-1, 0, 1 / 6], [1, 0, 1 / 6], [0, -1, 1 / 6], [0, 1, 1 / 6],
-  [-1, -1, 1 / 12], [-1, 1, 1 / 12], [1, -1, 1 / 12], [1, 1, 1 / 12],
+  [-1, 0, 1 / 6],
+  [1, 0, 1 / 6],
+  [0, -1, 1 / 6],
+  [0, 1, 1 / 6],
+  [-1, -1, 1 / 12],
+  [-1, 1, 1 / 12],
+  [1, -1, 1 / 12],
+  [1, 1, 1 / 12],
 ];
 
 /**
@@ -32,8 +43,13 @@ const NEIGHBOURS: ReadonlyArray<readonly [number, number, number]> = [
  * last percentage's) is where the iteration starts; the noise-free solution is returned for that.
  */
 export function noisyLinearImpute(
-  img: Float32Array, removed: Uint8Array, shape: readonly [number, number, number], sigma: number, rng: Rng,
-  tol = 1e-4, start?: { readonly values: Float32Array; readonly removed: Uint8Array },
+  img: Float32Array,
+  removed: Uint8Array,
+  shape: readonly [number, number, number],
+  sigma: number,
+  rng: Rng,
+  tol = 1e-4,
+  start?: { readonly values: Float32Array; readonly removed: Uint8Array },
 ): Float32Array {
   const [h, w, c] = shape;
   const holes: number[] = [];
@@ -42,7 +58,11 @@ export function noisyLinearImpute(
   for (let ch = 0; ch < c; ch++) {
     let known = 0;
     let count = 0;
-    for (let k = 0; k < h * w; k++) if (!removed[k]) { known += img[k * c + ch]; count++; }
+    for (let k = 0; k < h * w; k++)
+      if (!removed[k]) {
+        known += img[k * c + ch];
+        count++;
+      }
     const mean = count ? known / count : 0;
     for (const k of holes) img[k * c + ch] = start?.removed[k] ? start.values[k * c + ch] : mean;
     for (let iter = 0; iter < 500; iter++) {
@@ -72,9 +92,16 @@ export function noisyLinearImpute(
   return solved;
 }
 
-export function road(ctx: MetricContext, order: 'morf' | 'lerf', args: RoadArgs = {}): MetricResult {
+export function road(
+  ctx: MetricContext,
+  order: 'morf' | 'lerf',
+  args: RoadArgs = {},
+): MetricResult {
   const started = performance.now();
-  if (!ctx.labels) throw new DeepvisError(`ROAD scores accuracy against labels; these inputs have none (use --data with a labelled set, or leave road out of --metrics)`);
+  if (!ctx.labels)
+    throw new DeepvisError(
+      `ROAD scores accuracy against labels; these inputs have none (use --data with a labelled set, or leave road out of --metrics)`,
+    );
   const percentages = args.percentages ?? Array.from({ length: 50 }, (_, i) => 1 + 2 * i);
   const noise = args.noise ?? 0.01;
   const [lo, hi] = ctx.model.input.range;
@@ -96,13 +123,33 @@ export function road(ctx: MetricContext, order: 'morf' | 'lerf', args: RoadArgs 
     const k = Math.round((percentages[r] / 100) * h * w);
     for (let j = 0; j < k; j++) removed[orders[i][j]] = 1;
     const warm = last && last.image === i && last.rep === r - 1 ? last : undefined;
-    const values = noisyLinearImpute(dst, removed, [h, w, c], noise * (hi - lo), new Rng((ctx.seed ?? 0) * 7919 + i * reps + r + 1), 1e-4 * (hi - lo), warm);
+    const values = noisyLinearImpute(
+      dst,
+      removed,
+      [h, w, c],
+      noise * (hi - lo),
+      new Rng((ctx.seed ?? 0) * 7919 + i * reps + r + 1),
+      1e-4 * (hi - lo),
+      warm,
+    );
     last = { image: i, rep: r, values, removed };
   });
-  const curves = Array.from({ length: n }, (_, i) => percentages.map((_, r) => (predicted[i * reps + r] === ctx.labels![i] ? 1 : 0) as number));
+  const curves = Array.from({ length: n }, (_, i) =>
+    percentages.map((_, r) => (predicted[i * reps + r] === ctx.labels![i] ? 1 : 0) as number),
+  );
   return {
-    metric: `road-${order}`, scores: curves.map((cv) => cv.reduce((a, b) => a + b, 0) / cv.length), curves, xs: percentages.map((p) => p / 100),
-    params: { percentages, noise, imputation: 'noisy linear (8 neighbours, 1/6 sides, 1/12 corners)', score: 'accuracy against the label', reference: 'Quantus ROAD' },
-    higherIsBetter: order === 'lerf', seconds: elapsed(started),
+    metric: `road-${order}`,
+    scores: curves.map((cv) => cv.reduce((a, b) => a + b, 0) / cv.length),
+    curves,
+    xs: percentages.map((p) => p / 100),
+    params: {
+      percentages,
+      noise,
+      imputation: 'noisy linear (8 neighbours, 1/6 sides, 1/12 corners)',
+      score: 'accuracy against the label',
+      reference: 'Quantus ROAD',
+    },
+    higherIsBetter: order === 'lerf',
+    seconds: elapsed(started),
   };
 }

@@ -10,7 +10,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
-import { elapsed, scorePerturbed, type Explainer, type MetricContext, type MetricResult } from './metric_context.js';
+import {
+  elapsed,
+  scorePerturbed,
+  type Explainer,
+  type MetricContext,
+  type MetricResult,
+} from './metric_context.js';
 
 export interface InfidelityArgs {
   readonly samples?: number;
@@ -35,13 +41,27 @@ export function infidelity(ctx: MetricContext, args: InfidelityArgs = {}): Metri
   const pixels = ctx.x.dataSync();
   const rng = new Rng(ctx.seed ?? 0);
   // Noise per (image, sample), drawn up front so the chunking cannot change it; n × samples × size floats.
-  const perturbations = Array.from({ length: n * samples }, () => Float32Array.from({ length: size }, () => sigma * rng.normal()));
-  const base = scorePerturbed(ctx, n, 1, (i, _, dst) => dst.set(pixels.subarray(i * size, (i + 1) * size)), false);
-  const moved = scorePerturbed(ctx, n, samples, (i, s, dst) => {
-    const img = pixels.subarray(i * size, (i + 1) * size);
-    const p = perturbations[i * samples + s];
-    for (let k = 0; k < size; k++) dst[k] = img[k] - p[k];
-  }, false);
+  const perturbations = Array.from({ length: n * samples }, () =>
+    Float32Array.from({ length: size }, () => sigma * rng.normal()),
+  );
+  const base = scorePerturbed(
+    ctx,
+    n,
+    1,
+    (i, _, dst) => dst.set(pixels.subarray(i * size, (i + 1) * size)),
+    false,
+  );
+  const moved = scorePerturbed(
+    ctx,
+    n,
+    samples,
+    (i, s, dst) => {
+      const img = pixels.subarray(i * size, (i + 1) * size);
+      const p = perturbations[i * samples + s];
+      for (let k = 0; k < size; k++) dst[k] = img[k] - p[k];
+    },
+    false,
+  );
   const scores = Array.from({ length: n }, (_, i) => {
     const attr = ctx.maps.values.subarray(i * size, (i + 1) * size);
     let total = 0;
@@ -58,9 +78,20 @@ export function infidelity(ctx: MetricContext, args: InfidelityArgs = {}): Metri
     return total / samples;
   });
   return {
-    metric: 'infidelity', scores,
-    params: { samples, noise, perturbation: 'Gaussian N(0, (noise·range)²), input − I', normalize: false, multipliedBy: args.multipliedBy ?? null, score: 'target activation (what the map explains)', seed: ctx.seed ?? 0, reference: 'Captum infidelity' },
-    higherIsBetter: false, seconds: elapsed(started),
+    metric: 'infidelity',
+    scores,
+    params: {
+      samples,
+      noise,
+      perturbation: 'Gaussian N(0, (noise·range)²), input − I',
+      normalize: false,
+      multipliedBy: args.multipliedBy ?? null,
+      score: 'target activation (what the map explains)',
+      seed: ctx.seed ?? 0,
+      reference: 'Captum infidelity',
+    },
+    higherIsBetter: false,
+    seconds: elapsed(started),
   };
 }
 
@@ -70,7 +101,11 @@ export interface SensitivityArgs {
   readonly radius?: number;
 }
 
-export function maxSensitivity(ctx: MetricContext, explain: Explainer, args: SensitivityArgs = {}): MetricResult {
+export function maxSensitivity(
+  ctx: MetricContext,
+  explain: Explainer,
+  args: SensitivityArgs = {},
+): MetricResult {
   const started = performance.now();
   const samples = args.samples ?? 10;
   const radius = args.radius ?? 0.02;
@@ -82,7 +117,12 @@ export function maxSensitivity(ctx: MetricContext, explain: Explainer, args: Sen
   const original = ctx.maps.values;
   const worst = new Float64Array(n);
   for (let s = 0; s < samples; s++) {
-    const delta = tf.tidy(() => tf.tensor4d(Float32Array.from({ length: n * size }, () => rng.uniform(-r, r)), [n, h, w, c]));
+    const delta = tf.tidy(() =>
+      tf.tensor4d(
+        Float32Array.from({ length: n * size }, () => rng.uniform(-r, r)),
+        [n, h, w, c],
+      ),
+    );
     const moved = tf.tidy(() => ctx.x.add(delta) as tf.Tensor4D);
     const e = explain(ctx.model, moved, ctx.t).values;
     tf.dispose([delta, moved]);
@@ -98,8 +138,17 @@ export function maxSensitivity(ctx: MetricContext, explain: Explainer, args: Sen
     }
   }
   return {
-    metric: 'max-sensitivity', scores: Array.from(worst),
-    params: { samples, radius, perturbation: 'uniform in the L∞ ball of radius·range', norm: 'frobenius, relative to ‖e(x)‖', seed: ctx.seed ?? 0, reference: 'Captum sensitivity_max' },
-    higherIsBetter: false, seconds: elapsed(started),
+    metric: 'max-sensitivity',
+    scores: Array.from(worst),
+    params: {
+      samples,
+      radius,
+      perturbation: 'uniform in the L∞ ball of radius·range',
+      norm: 'frobenius, relative to ‖e(x)‖',
+      seed: ctx.seed ?? 0,
+      reference: 'Captum sensitivity_max',
+    },
+    higherIsBetter: false,
+    seconds: elapsed(started),
   };
 }

@@ -23,7 +23,10 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
   let ma = 0;
   let mb = 0;
-  for (let i = 0; i < n; i++) { ma += a[i]; mb += b[i]; }
+  for (let i = 0; i < n; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
   ma /= n;
   mb /= n;
   let sab = 0;
@@ -52,7 +55,11 @@ export function auc(curve: ArrayLike<number>): number {
 }
 
 // Two-sided 97.5% quantiles of Student's t for 1…30 degrees of freedom; beyond, the normal's.
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145,
+  2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048,
+  2.045, 2.042,
+];
 
 export interface Summary {
   readonly mean: number;
@@ -74,5 +81,7 @@ export function summarize(values: readonly number[]): Summary {
 
 /** Indices sorted by value, largest first; ties keep index order (a stable, reproducible ranking). */
 export function orderDescending(v: ArrayLike<number>): Int32Array {
-  return Int32Array.from(Array.from({ length: v.length }, (_, i) => i).sort((a, b) => v[b] - v[a] || a - b));
+  return Int32Array.from(
+    Array.from({ length: v.length }, (_, i) => i).sort((a, b) => v[b] - v[a] || a - b),
+  );
 }

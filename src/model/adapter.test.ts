@@ -28,15 +28,43 @@ after(() => rm(dir, { recursive: true, force: true }));
 function tinyDense(): tf.LayersModel {
   const m = tf.sequential();
   m.add(tf.layers.flatten({ inputShape: [2, 2, 1], name: 'flat' }));
-  m.add(tf.layers.dense({ units: 2, activation: 'relu', name: 'hidden', weights: [tf.tensor2d([[1, -1], [2, 0], [0, 1], [-1, 3]]), tf.tensor1d([0.5, -10])] }));
-  m.add(tf.layers.dense({ units: 1, name: 'out', weights: [tf.tensor2d([[2], [1]]), tf.tensor1d([0])] }));
+  m.add(
+    tf.layers.dense({
+      units: 2,
+      activation: 'relu',
+      name: 'hidden',
+      weights: [
+        tf.tensor2d([
+          [1, -1],
+          [2, 0],
+          [0, 1],
+          [-1, 3],
+        ]),
+        tf.tensor1d([0.5, -10]),
+      ],
+    }),
+  );
+  m.add(
+    tf.layers.dense({
+      units: 1,
+      name: 'out',
+      weights: [tf.tensor2d([[2], [1]]), tf.tensor1d([0])],
+    }),
+  );
   return m;
 }
 
 describe('layers adapter', () => {
   it('lists layers and returns activations of several layers from one pass', async () => {
     const vis = fromLayersModel(tinyDense());
-    assert.deepEqual(vis.layers.map((l) => [l.name, l.kind, l.units]), [['flat', 'Flatten', 4], ['hidden', 'Dense', 2], ['out', 'Dense', 1]]);
+    assert.deepEqual(
+      vis.layers.map((l) => [l.name, l.kind, l.units]),
+      [
+        ['flat', 'Flatten', 4],
+        ['hidden', 'Dense', 2],
+        ['out', 'Dense', 1],
+      ],
+    );
     assert.equal(vis.layer('hidden').activation, 'relu');
     await noLeaks(async () => {
       const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
@@ -64,11 +92,19 @@ describe('layers adapter', () => {
 
   it('names the problem on bad references and bad images', () => {
     const vis = fromLayersModel(tinyDense());
-    assert.throws(() => vis.layer('conv9'), (e: Error) => e instanceof DeepvisError && /unknown layer 'conv9'; known: flat, hidden, out/.test(e.message));
+    assert.throws(
+      () => vis.layer('conv9'),
+      (e: Error) =>
+        e instanceof DeepvisError &&
+        /unknown layer 'conv9'; known: flat, hidden, out/.test(e.message),
+    );
     assert.throws(() => vis.layer(7), /layer index 7 out of range/);
     assert.throws(() => vis.layer('out:pre'), /no fused activation/);
     const bad = tf.zeros([1, 3, 3, 1]) as tf.Tensor4D;
-    assert.throws(() => vis.activations(bad, ['out']), /images of shape \[1, 3, 3, 1\] do not fit the model, which takes \[N, 2, 2, 1\]/);
+    assert.throws(
+      () => vis.activations(bad, ['out']),
+      /images of shape \[1, 3, 3, 1\] do not fit the model, which takes \[N, 2, 2, 1\]/,
+    );
     bad.dispose();
   });
 
@@ -130,7 +166,12 @@ describe('graph adapter (converted model: fused conv, separable conv, batch norm
     const vis = await visModelFromArtifacts(graphModelArtifacts(), 'fixture');
     for (const node of ['c1/conv', 'pw/conv', 'bn/relu', 'fc/matmul']) {
       const g = await onBoth(() =>
-        tf.grad((x: tf.Tensor) => vis.activations(x as tf.Tensor4D, [node])[0].square().sum())(tf.tensor4d(values(2 * 12 * 12 * 3, 4), [2, 12, 12, 3])),
+        tf.grad((x: tf.Tensor) =>
+          vis
+            .activations(x as tf.Tensor4D, [node])[0]
+            .square()
+            .sum(),
+        )(tf.tensor4d(values(2 * 12 * 12 * 3, 4), [2, 12, 12, 3])),
       );
       assertClose(g.cpu, g.wasm, 2e-5, node);
     }

@@ -10,13 +10,21 @@ import type { DeepvisMetadata, InputOverrides, VisModel } from './types.js';
 
 export type ModelFormat = 'layers' | 'graph';
 
-export function detectFormat(json: { format?: string; modelTopology?: unknown }, source: string): ModelFormat {
+export function detectFormat(
+  json: { format?: string; modelTopology?: unknown },
+  source: string,
+): ModelFormat {
   const topo = json.modelTopology as Record<string, unknown> | undefined;
   if (json.format === 'graph-model' || (topo != null && Array.isArray(topo.node))) return 'graph';
-  if (json.format === 'layers-model' || (topo != null && ('class_name' in topo || 'model_config' in topo))) {
+  if (
+    json.format === 'layers-model' ||
+    (topo != null && ('class_name' in topo || 'model_config' in topo))
+  ) {
     return 'layers';
   }
-  throw new DeepvisError(`${source} is not a TensorFlow.js model.json (no layers or graph topology found)`);
+  throw new DeepvisError(
+    `${source} is not a TensorFlow.js model.json (no layers or graph topology found)`,
+  );
 }
 
 export async function visModelFromArtifacts(
@@ -32,7 +40,8 @@ export async function visModelFromArtifacts(
       return fromLayersModel(model, overrides);
     }
     const model = await tf.loadGraphModel(handler);
-    const meta = ((artifacts.userDefinedMetadata ?? {}) as { deepvis?: DeepvisMetadata }).deepvis ?? {};
+    const meta =
+      ((artifacts.userDefinedMetadata ?? {}) as { deepvis?: DeepvisMetadata }).deepvis ?? {};
     return fromGraphModel(model, meta, overrides);
   } catch (e) {
     if (e instanceof DeepvisError) throw e;

@@ -29,14 +29,22 @@ export function modelFileKind(name: string, bytes: Uint8Array): ModelFileKind | 
 export const SINGLE_FILE_MODEL = /\.(onnx|h5|hdf5|keras)$/i;
 
 export async function visModelFromBytes(
-  bytes: Uint8Array, source: string, readExternal: ExternalReader, meta: DeepvisMetadata = {}, overrides: InputOverrides = {},
+  bytes: Uint8Array,
+  source: string,
+  readExternal: ExternalReader,
+  meta: DeepvisMetadata = {},
+  overrides: InputOverrides = {},
   runners?: ForwardRunnerFactory,
 ): Promise<VisModel> {
   if (/\.(pt|pth)$/i.test(source)) throw pytorchCheckpoint(source);
   const kind = modelFileKind(source, bytes);
-  if (kind === 'keras') return withDefaults({ ...(await loadKeras(bytes, source, meta, overrides)), format: 'keras' });
-  if (kind === 'onnx') return withDefaults(await loadOnnx(bytes, source, readExternal, meta, overrides, runners));
-  throw new DeepvisError(`${source} is not a model file deepvis reads (ONNX .onnx, Keras .h5/.hdf5/.keras, or a tfjs model.json)`);
+  if (kind === 'keras')
+    return withDefaults({ ...(await loadKeras(bytes, source, meta, overrides)), format: 'keras' });
+  if (kind === 'onnx')
+    return withDefaults(await loadOnnx(bytes, source, readExternal, meta, overrides, runners));
+  throw new DeepvisError(
+    `${source} is not a model file deepvis reads (ONNX .onnx, Keras .h5/.hdf5/.keras, or a tfjs model.json)`,
+  );
 }
 
 /** A 1000-class model that names no classes gets ImageNet's (inspect says it is an assumption). */
@@ -44,7 +52,14 @@ export function withDefaults(model: VisModel): VisModel {
   if (model.labels) return model;
   const out = model.layers[model.layers.length - 1];
   if (out?.outputShape.length !== 1 || out.units !== 1000) return model;
-  return { ...model, labels: IMAGENET_CLASSES, metadata: { ...model.metadata, labelsFrom: 'assumed: ImageNet-1k (1000 outputs, no names in the model)' } };
+  return {
+    ...model,
+    labels: IMAGENET_CLASSES,
+    metadata: {
+      ...model.metadata,
+      labelsFrom: 'assumed: ImageNet-1k (1000 outputs, no names in the model)',
+    },
+  };
 }
 
 const ORDERS = ['gray', 'rgb', 'bgr'];
@@ -57,33 +72,47 @@ export function parseSidecar(text: string, source: string): DeepvisMetadata {
   } catch (e) {
     throw new DeepvisError(`${source}: not valid JSON (${(e as Error).message})`);
   }
-  if (json == null || typeof json !== 'object' || Array.isArray(json)) throw new DeepvisError(`${source}: must be a JSON object`);
+  if (json == null || typeof json !== 'object' || Array.isArray(json))
+    throw new DeepvisError(`${source}: must be a JSON object`);
   const o = json as Record<string, unknown>;
-  const bad = (field: string, want: string) => new DeepvisError(`${source}: '${field}' must be ${want}`);
-  const nums = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  const bad = (field: string, want: string) =>
+    new DeepvisError(`${source}: '${field}' must be ${want}`);
+  const nums = (v: unknown) =>
+    Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
   const meta: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
     switch (k) {
       case 'inputRange':
-        if (!nums(v) || (v as number[]).length !== 2 || (v as number[])[0] >= (v as number[])[1]) throw bad(k, '[low, high] with low < high');
+        if (!nums(v) || (v as number[]).length !== 2 || (v as number[])[0] >= (v as number[])[1])
+          throw bad(k, '[low, high] with low < high');
         break;
-      case 'mean': case 'std':
+      case 'mean':
+      case 'std':
         if (!nums(v)) throw bad(k, 'a list of numbers (one per channel)');
         break;
       case 'imageShape':
-        if (!nums(v) || (v as number[]).length !== 3 || (v as number[]).some((d) => !Number.isInteger(d) || d <= 0)) throw bad(k, '[H, W, C]');
+        if (
+          !nums(v) ||
+          (v as number[]).length !== 3 ||
+          (v as number[]).some((d) => !Number.isInteger(d) || d <= 0)
+        )
+          throw bad(k, '[H, W, C]');
         break;
       case 'channelOrder':
-        if (typeof v !== 'string' || !ORDERS.includes(v)) throw bad(k, `one of ${ORDERS.join(', ')}`);
+        if (typeof v !== 'string' || !ORDERS.includes(v))
+          throw bad(k, `one of ${ORDERS.join(', ')}`);
         break;
       case 'labels':
-        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad(k, 'a list of class names');
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+          throw bad(k, 'a list of class names');
         break;
       case 'logitsLayer':
         if (typeof v !== 'string') throw bad(k, 'a layer name');
         break;
       default:
-        throw new DeepvisError(`${source}: unknown field '${k}' (known: inputRange, mean, std, imageShape, channelOrder, labels, logitsLayer)`);
+        throw new DeepvisError(
+          `${source}: unknown field '${k}' (known: inputRange, mean, std, imageShape, channelOrder, labels, logitsLayer)`,
+        );
     }
     meta[k] = v;
   }

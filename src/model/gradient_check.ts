@@ -25,7 +25,9 @@ export function gradientCheck(model: VisModel): GradientReport {
   } catch (e) {
     releaseTapeAfterError();
     const msg = (e as Error).message;
-    const names = [...msg.matchAll(/gradient function not found for (\w+)|Kernel '(\w+)' not registered/g)].map((m) => m[1] ?? m[2]);
+    const names = [
+      ...msg.matchAll(/gradient function not found for (\w+)|Kernel '(\w+)' not registered/g),
+    ].map((m) => m[1] ?? m[2]);
     return { ok: false, missing: [...new Set(names)], error: msg.split('\n')[0] };
   }
 }

@@ -3,7 +3,13 @@
  * itself, from deepvis metadata, from flags (which always win), or as a stated assumption.
  */
 import { DeepvisError } from '../errors.js';
-import type { ChannelOrder, DeepvisMetadata, InputOverrides, InputSpec, Provenance } from './types.js';
+import type {
+  ChannelOrder,
+  DeepvisMetadata,
+  InputOverrides,
+  InputSpec,
+  Provenance,
+} from './types.js';
 
 function squareImage(n: number): [number, number, number] | null {
   for (const c of [1, 3]) {
@@ -68,12 +74,21 @@ export function resolveInputSpec(
     range,
     channelOrder: order,
     normalize,
-    provenance: { range: rangeFrom, channelOrder: orderFrom, shape: shapeFrom, normalize: normalizeFrom },
+    provenance: {
+      range: rangeFrom,
+      channelOrder: orderFrom,
+      shape: shapeFrom,
+      normalize: normalizeFrom,
+    },
   };
 }
 
 /** --mean/--std (or the metadata's), one value per channel or one for all; std must be positive. */
-function normalization(channels: number, meta: DeepvisMetadata, overrides: InputOverrides): [InputSpec['normalize'], Provenance] {
+function normalization(
+  channels: number,
+  meta: DeepvisMetadata,
+  overrides: InputOverrides,
+): [InputSpec['normalize'], Provenance] {
   const flag = overrides.mean != null || overrides.std != null;
   const mean = flag ? overrides.mean : meta.mean;
   const std = flag ? overrides.std : meta.std;
@@ -82,12 +97,16 @@ function normalization(channels: number, meta: DeepvisMetadata, overrides: Input
   const fit = (v: readonly number[] | undefined, name: string, fill: number): number[] => {
     const vals = v ?? [fill];
     if (vals.length !== 1 && vals.length !== channels) {
-      throw new DeepvisError(`${name} has ${vals.length} values but the model's input has ${channels} channels`);
+      throw new DeepvisError(
+        `${name} has ${vals.length} values but the model's input has ${channels} channels`,
+      );
     }
-    if (vals.some((x) => !Number.isFinite(x))) throw new DeepvisError(`${name} must be numbers; got ${vals.join(',')}`);
+    if (vals.some((x) => !Number.isFinite(x)))
+      throw new DeepvisError(`${name} must be numbers; got ${vals.join(',')}`);
     return vals.length === 1 ? Array(channels).fill(vals[0]) : [...vals];
   };
-  const m = fit(mean, 'mean', 0), s = fit(std, 'std', 1);
+  const m = fit(mean, 'mean', 0),
+    s = fit(std, 'std', 1);
   if (s.some((x) => x <= 0)) throw new DeepvisError(`std must be positive; got ${s.join(',')}`);
   return [{ mean: m, std: s }, from];
 }

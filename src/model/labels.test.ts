@@ -7,11 +7,28 @@ import { after, before, describe, it } from 'node:test';
 import { isMnistLike } from '../../web/app/src/fit_input.js';
 import { setup } from '../../test/helpers.js';
 import { loadModel } from '../io/model_files.js';
-import { classUnits, namesClasses, parseLabelsFile, withDatasetLabels, withLabels } from './labels.js';
+import {
+  classUnits,
+  namesClasses,
+  parseLabelsFile,
+  withDatasetLabels,
+  withLabels,
+} from './labels.js';
 import type { VisModel } from './types.js';
 
 const RESNET = 'test/fixtures/onnx/trained/mnist-resnet/model.onnx';
-const FASHION = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+const FASHION = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 let model: VisModel;
 let dir: string;
 
@@ -35,7 +52,10 @@ describe('class names', () => {
     assert.equal(named.metadata.labelsFrom, '--labels f.txt');
     assert.equal(named.forwardEngine, model.forwardEngine);
     assert.equal(named.layer('fc').units, 10);
-    assert.throws(() => withLabels(model, FASHION.slice(0, 9), '--labels f.txt'), /names 9 classes; the model scores 10/);
+    assert.throws(
+      () => withLabels(model, FASHION.slice(0, 9), '--labels f.txt'),
+      /names 9 classes; the model scores 10/,
+    );
   });
 
   it("takes a data set's names only when the model has none and they fit", () => {
@@ -58,7 +78,10 @@ describe('class names', () => {
     assert.ok(!namesClasses('0-3,7'));
     assert.ok(!namesClasses('all'));
     assert.deepEqual(classUnits('Coat,ankle boot,0-1', named), [4, 9, 0, 1]);
-    assert.throws(() => classUnits('Hat', named), /'Hat' is not a class name; the classes are T-shirt\/top, Trouser/);
+    assert.throws(
+      () => classUnits('Hat', named),
+      /'Hat' is not a class name; the classes are T-shirt\/top, Trouser/,
+    );
     assert.throws(() => classUnits('Coat', model), /names no classes \(give --labels FILE/);
   });
 
@@ -67,6 +90,8 @@ describe('class names', () => {
     assert.ok(!isMnistLike(model, 'fashion-mnist'));
     assert.ok(isMnistLike(model, 'mnist:eval'));
     assert.ok(!isMnistLike(withLabels(model, FASHION, 'x')));
-    assert.ok(isMnistLike(withLabels(model, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], 'x')));
+    assert.ok(
+      isMnistLike(withLabels(model, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], 'x')),
+    );
   });
 });

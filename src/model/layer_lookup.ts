@@ -17,7 +17,9 @@ export interface LayerRef {
 
 /** 'conv:pre' → { name: 'conv', pre: true }; any other string → { name, pre: false }. */
 export function parseRef(ref: string): LayerRef {
-  return ref.endsWith(PRE) ? { name: ref.slice(0, -PRE.length), pre: true } : { name: ref, pre: false };
+  return ref.endsWith(PRE)
+    ? { name: ref.slice(0, -PRE.length), pre: true }
+    : { name: ref, pre: false };
 }
 
 /**
@@ -26,7 +28,10 @@ export function parseRef(ref: string): LayerRef {
  * activation). The name is the layer's own (no ':pre' in it).
  */
 export function layerRef(name: string, opts: { readonly pre?: boolean } = {}): string {
-  if (name.endsWith(PRE)) throw new DeepvisError(`layerRef takes the layer's own name; give { pre: true } instead of '${name}'`);
+  if (name.endsWith(PRE))
+    throw new DeepvisError(
+      `layerRef takes the layer's own name; give { pre: true } instead of '${name}'`,
+    );
   return refName({ name, pre: opts.pre ?? false });
 }
 
@@ -50,10 +55,19 @@ export const MONOTONIC_ACTIVATION = /relu|elu|sigmoid|tanh|softplus|swish/;
  * The layer an optimization should climb: `pre` 'auto' takes the pre-activation of a layer with a
  * fused monotonic activation, 'yes' always (error if it has none), 'no' never.
  */
-export function optimizedLayer(find: (ref: string) => LayerInfo, ref: string, pre: 'auto' | 'yes' | 'no' = 'auto'): LayerInfo {
+export function optimizedLayer(
+  find: (ref: string) => LayerInfo,
+  ref: string,
+  pre: 'auto' | 'yes' | 'no' = 'auto',
+): LayerInfo {
   const base = find(ref);
   const r = refOf(base);
-  if (r.pre || pre === 'no' || (pre === 'auto' && !MONOTONIC_ACTIVATION.test(base.activation ?? ''))) return base;
+  if (
+    r.pre ||
+    pre === 'no' ||
+    (pre === 'auto' && !MONOTONIC_ACTIVATION.test(base.activation ?? ''))
+  )
+    return base;
   return find(refName({ name: r.name, pre: true }));
 }
 
@@ -64,34 +78,59 @@ export function findLayer(layers: readonly LayerInfo[], ref: string | number): L
   if (typeof ref === 'string' && ref.endsWith(CLS)) {
     const base = findLayer(layers, ref.slice(0, -CLS.length));
     if (!base.tokens || base.tokens.prefix < 1) {
-      throw new DeepvisError(`layer '${base.name}' has no class token (${ref}): ${base.tokens ? 'its tokens are all patches' : 'it is not a token layer'}`);
+      throw new DeepvisError(
+        `layer '${base.name}' has no class token (${ref}): ${base.tokens ? 'its tokens are all patches' : 'it is not a token layer'}`,
+      );
     }
     const c = base.outputShape[base.outputShape.length - 1];
     const { tokens: _, ...rest } = base;
-    return { ...rest, name: base.name + CLS, kind: `${base.kind} (class token)`, outputShape: [c], units: c, aliases: [] };
+    return {
+      ...rest,
+      name: base.name + CLS,
+      kind: `${base.kind} (class token)`,
+      outputShape: [c],
+      units: c,
+      aliases: [],
+    };
   }
   const parsed = typeof ref === 'string' ? parseRef(ref) : null;
   if (parsed?.pre) {
     const base = findLayer(layers, parsed.name);
     if (!base.activation) {
-      throw new DeepvisError(`layer '${base.name}' has no fused activation, so it has no separate pre-activation (${ref})`);
+      throw new DeepvisError(
+        `layer '${base.name}' has no fused activation, so it has no separate pre-activation (${ref})`,
+      );
     }
-    return { ...base, name: refName({ name: base.name, pre: true }), kind: `${base.kind} (pre-${base.activation})`, activation: undefined };
+    return {
+      ...base,
+      name: refName({ name: base.name, pre: true }),
+      kind: `${base.kind} (pre-${base.activation})`,
+      activation: undefined,
+    };
   }
   if (typeof ref === 'number' || /^-?\d+$/.test(String(ref))) {
     const i = Number(ref);
     const layer = layers[i < 0 ? layers.length + i : i];
     if (layer) return layer;
-    throw new DeepvisError(`layer index ${ref} out of range; the model has ${layers.length} layers (0–${layers.length - 1})`);
+    throw new DeepvisError(
+      `layer index ${ref} out of range; the model has ${layers.length} layers (0–${layers.length - 1})`,
+    );
   }
   const exact = layers.find((l) => l.name === ref) ?? layers.find((l) => l.aliases?.includes(ref));
   if (exact) return exact;
   const bySuffix = layers.filter((l) => l.name.endsWith('/' + ref));
   if (bySuffix.length === 1) return bySuffix[0];
   if (bySuffix.length > 1) {
-    throw new DeepvisError(`layer '${ref}' is ambiguous; it matches ${listNames(bySuffix.map((l) => l.name))}`);
+    throw new DeepvisError(
+      `layer '${ref}' is ambiguous; it matches ${listNames(bySuffix.map((l) => l.name))}`,
+    );
   }
-  throw new DeepvisError(unknownLayer(String(ref), layers.map((l) => l.name)));
+  throw new DeepvisError(
+    unknownLayer(
+      String(ref),
+      layers.map((l) => l.name),
+    ),
+  );
 }
 
 /** Levenshtein distance (small strings: layer names). */
@@ -99,7 +138,10 @@ export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    for (let j = 1; j <= b.length; j++)
+      row.push(
+        Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)),
+      );
     prev = row;
   }
   return prev[b.length];
@@ -112,11 +154,23 @@ export function editDistance(a: string, b: string): number {
  */
 export function layerSuggestions(ref: string, names: readonly string[]): string[] {
   const lower = ref.toLowerCase();
-  const suffix = names.filter((n) => /[./]$/.test(n.toLowerCase().slice(0, n.length - lower.length)) && n.toLowerCase().endsWith(lower));
-  const inside = names.filter((n) => n.toLowerCase().startsWith(lower + '.') || n.toLowerCase().startsWith(lower + '/') || n.toLowerCase().includes('.' + lower + '.'));
+  const suffix = names.filter(
+    (n) =>
+      /[./]$/.test(n.toLowerCase().slice(0, n.length - lower.length)) &&
+      n.toLowerCase().endsWith(lower),
+  );
+  const inside = names.filter(
+    (n) =>
+      n.toLowerCase().startsWith(lower + '.') ||
+      n.toLowerCase().startsWith(lower + '/') ||
+      n.toLowerCase().includes('.' + lower + '.'),
+  );
   const budget = Math.max(1, Math.floor(ref.length / 3));
   const near = names
-    .map((n) => ({ n, d: Math.min(...boundarySuffixes(n.toLowerCase()).map((t) => editDistance(lower, t))) }))
+    .map((n) => ({
+      n,
+      d: Math.min(...boundarySuffixes(n.toLowerCase()).map((t) => editDistance(lower, t))),
+    }))
     .filter((x) => x.d <= budget)
     .sort((a, b) => a.d - b.d)
     .map((x) => x.n);
@@ -124,7 +178,10 @@ export function layerSuggestions(ref: string, names: readonly string[]): string[
 }
 
 /** "net.layer4.0.conv1" → itself, "layer4.0.conv1", "0.conv1", "conv1". */
-const boundarySuffixes = (name: string): string[] => [name, ...[...name.matchAll(/[./]/g)].map((m) => name.slice(m.index + 1))];
+const boundarySuffixes = (name: string): string[] => [
+  name,
+  ...[...name.matchAll(/[./]/g)].map((m) => name.slice(m.index + 1)),
+];
 
 /**
  * "unknown layer 'layer4'; did you mean net.layer4? …": the suggestions, then the layer list — when
@@ -132,9 +189,12 @@ const boundarySuffixes = (name: string): string[] => [name, ...[...name.matchAll
  */
 export function unknownLayer(ref: string, names: readonly string[]): string {
   const guesses = layerSuggestions(ref, names);
-  const mean = guesses.length ? `; did you mean ${guesses.slice(0, 3).join(' or ')}${guesses.length > 3 ? ` (or ${guesses.length - 3} more)` : ''}?` : '';
+  const mean = guesses.length
+    ? `; did you mean ${guesses.slice(0, 3).join(' or ')}${guesses.length > 3 ? ` (or ${guesses.length - 3} more)` : ''}?`
+    : '';
   const WINDOW = 8;
-  if (names.length <= 30 || !guesses.length) return `unknown layer '${ref}'${mean || ';'} known: ${listNames(names)}`;
+  if (names.length <= 30 || !guesses.length)
+    return `unknown layer '${ref}'${mean || ';'} known: ${listNames(names)}`;
   const at = names.indexOf(guesses[0]);
   const from = Math.max(0, at - WINDOW);
   const to = Math.min(names.length, at + WINDOW + 1);

@@ -17,7 +17,9 @@ function firstShape(shape: tf.Shape | tf.Shape[]): number[] {
 
 export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides = {}): VisModel {
   if (model.inputs.length !== 1) {
-    throw new DeepvisError(`deepvis needs a model with one image input; this one has ${model.inputs.length}`);
+    throw new DeepvisError(
+      `deepvis needs a model with one image input; this one has ${model.inputs.length}`,
+    );
   }
   const userMeta = (model.getUserDefinedMetadata?.() ?? {}) as { deepvis?: DeepvisMetadata };
   const metadata: DeepvisMetadata = userMeta.deepvis ?? {};
@@ -36,15 +38,24 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
       const outputShape = firstShape(l.outputShape as tf.Shape);
       const act = layerActivationName(l);
       const activation = act && act !== 'linear' ? act : undefined;
-      return { name: l.name, kind: l.getClassName(), outputShape, units: outputShape[outputShape.length - 1], index, activation };
+      return {
+        name: l.name,
+        kind: l.getClassName(),
+        outputShape,
+        units: outputShape[outputShape.length - 1],
+        index,
+        activation,
+      };
     });
 
   const last = model.layers[model.layers.length - 1];
   const lastIsSoftmax =
     last.getClassName() === 'Softmax' ||
-    (last.getClassName() === 'Activation' && (last.getConfig() as { activation?: string }).activation === 'softmax');
+    (last.getClassName() === 'Activation' &&
+      (last.getConfig() as { activation?: string }).activation === 'softmax');
   const logitsLayer =
-    metadata.logitsLayer ?? (lastIsSoftmax && model.layers.length > 1 ? model.layers[model.layers.length - 2].name : null);
+    metadata.logitsLayer ??
+    (lastIsSoftmax && model.layers.length > 1 ? model.layers[model.layers.length - 2].name : null);
 
   const subModels = new Map<string, tf.LayersModel>();
   // A pre-activation tap reads the layer's input and re-applies the layer with a linear activation.
@@ -52,7 +63,13 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     const key = names.join('\u0000');
     let sub = subModels.get(key);
     if (!sub) {
-      const outputs = names.map(parseRef).map((r) => (r.pre ? (model.getLayer(r.name).input as tf.SymbolicTensor) : outputOf(model.getLayer(r.name))));
+      const outputs = names
+        .map(parseRef)
+        .map((r) =>
+          r.pre
+            ? (model.getLayer(r.name).input as tf.SymbolicTensor)
+            : outputOf(model.getLayer(r.name)),
+        );
       sub = tf.model({ inputs: model.inputs, outputs });
       subModels.set(key, sub);
     }
@@ -70,7 +87,13 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
     activations: (x, names, offset) =>
       tapActivations(x, names, layers, input, (native, resolved) => {
         const run = () => subModel(resolved).apply(native, { training: false });
-        const out = offset ? withOffset(model.getLayer(parseRef(findLayer(layers, offset.layer).name).name), offset.delta, run) : run();
+        const out = offset
+          ? withOffset(
+              model.getLayer(parseRef(findLayer(layers, offset.layer).name).name),
+              offset.delta,
+              run,
+            )
+          : run();
         const list = Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
         return list.map((t, i) => {
           const r = parseRef(resolved[i]);
@@ -97,19 +120,30 @@ export function fromLayersModel(model: tf.LayersModel, overrides: InputOverrides
  * two nodes: node 0 links its own inputs to its outputs, node 1 is its call in this model.
  */
 function outputOf(layer: tf.layers.Layer): tf.SymbolicTensor {
-  return (layer instanceof tf.LayersModel && layer.inboundNodes.length === 2 ? layer.getOutputAt(1) : layer.output) as tf.SymbolicTensor;
+  return (
+    layer instanceof tf.LayersModel && layer.inboundNodes.length === 2
+      ? layer.getOutputAt(1)
+      : layer.output
+  ) as tf.SymbolicTensor;
 }
 
 /** Runs fn with `layer`'s output shifted by delta (an own `call` on the instance, removed after). */
 function withOffset<T>(layer: tf.layers.Layer, delta: tf.Tensor, fn: () => T): T {
-  return withLayerCall(layer, (stock, inputs, kwargs) => {
-    const out = stock(inputs, kwargs);
-    if (Array.isArray(out) || !offsetFits(out.shape, delta.shape)) {
-      throw new DeepvisError(`offset of shape [${delta.shape.join(', ')}] does not fit layer '${layer.name}'`);
-    }
-    return out.add(delta);
-  }, fn);
+  return withLayerCall(
+    layer,
+    (stock, inputs, kwargs) => {
+      const out = stock(inputs, kwargs);
+      if (Array.isArray(out) || !offsetFits(out.shape, delta.shape)) {
+        throw new DeepvisError(
+          `offset of shape [${delta.shape.join(', ')}] does not fit layer '${layer.name}'`,
+        );
+      }
+      return out.add(delta);
+    },
+    fn,
+  );
 }
 
 /** Applies `layer` with its activation swapped for linear (restored in finally). */
-const applyLinear = (layer: tf.layers.Layer, input: tf.Tensor): tf.Tensor => withLinearActivation(layer, () => layer.apply(input) as tf.Tensor);
+const applyLinear = (layer: tf.layers.Layer, input: tf.Tensor): tf.Tensor =>
+  withLinearActivation(layer, () => layer.apply(input) as tf.Tensor);

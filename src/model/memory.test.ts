@@ -6,7 +6,12 @@ import { bytesPerImage, fixedBytes, floatsPerImage, imagesThatFit, weightBytes }
 
 describe('memory estimate', () => {
   // Input [4, 4, 1] → flatten (16) → dense (2): 16 + 16 + 2 floats per image; 16·2 + 2 weights.
-  const m = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 4, 1], name: 'f' }), tf.layers.dense({ units: 2, name: 'out' })] });
+  const m = tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [4, 4, 1], name: 'f' }),
+      tf.layers.dense({ units: 2, name: 'out' }),
+    ],
+  });
   const model = fromLayersModel(m, { range: [0, 1] });
   const MB = 2 ** 20;
 

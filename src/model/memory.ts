@@ -33,7 +33,8 @@ export const FIXED_EXTRA = 64 * 2 ** 20;
 export function floatsPerImage(model: VisModel, layer?: string): number {
   const last = layer ? model.layer(layer).index : Infinity;
   let floats = size(model.input.shape);
-  for (const l of model.layers) if (l.index <= last) floats += size(l.outputShape.filter((d) => d > 0));
+  for (const l of model.layers)
+    if (l.index <= last) floats += size(l.outputShape.filter((d) => d > 0));
   return floats;
 }
 
@@ -47,7 +48,12 @@ export function bytesPerImage(model: VisModel, layer?: string, gradients = true)
   const input = size(model.input.shape);
   if (!gradients) {
     const last = layer ? model.layer(layer).index : Infinity;
-    const largest = Math.max(0, ...model.layers.filter((l) => l.index <= last).map((l) => size(l.outputShape.filter((d) => d > 0))));
+    const largest = Math.max(
+      0,
+      ...model.layers
+        .filter((l) => l.index <= last)
+        .map((l) => size(l.outputShape.filter((d) => d > 0))),
+    );
     return (largest + 3 * input) * 4;
   }
   return ((floatsPerImage(model, layer) - input) * KEPT_PER_FLOAT + input * IMAGE_COPIES) * 4;
@@ -69,11 +75,16 @@ export const RUNNER_PER_WEIGHT = 2.5;
 
 /** The first gradient pass's cost beyond the loaded model, whatever the batch (and a forward runner's session). */
 export const fixedBytes = (model: VisModel): number =>
-  (FIXED_PER_WEIGHT + (model.forwardEngine && model.forwardEngine !== 'tfjs' ? RUNNER_PER_WEIGHT : 0)) * weightBytes(model) + FIXED_EXTRA;
+  (FIXED_PER_WEIGHT +
+    (model.forwardEngine && model.forwardEngine !== 'tfjs' ? RUNNER_PER_WEIGHT : 0)) *
+    weightBytes(model) +
+  FIXED_EXTRA;
 
 /** What the process holds now: its resident size in Node; 0 where there is no process (the page). */
 export function residentBytes(): number {
-  return typeof process !== 'undefined' && typeof process.memoryUsage === 'function' ? process.memoryUsage().rss : 0;
+  return typeof process !== 'undefined' && typeof process.memoryUsage === 'function'
+    ? process.memoryUsage().rss
+    : 0;
 }
 
 export interface BatchArgs {
@@ -83,7 +94,9 @@ export interface BatchArgs {
 
 /** The process's estimated peak while it runs `batch` images through the model. */
 export function estimatePeak(model: VisModel, batch: number, o: BatchArgs = {}): number {
-  return residentBytes() + fixedBytes(model) + batch * bytesPerImage(model, o.layer, o.gradients ?? true);
+  return (
+    residentBytes() + fixedBytes(model) + batch * bytesPerImage(model, o.layer, o.gradients ?? true)
+  );
 }
 
 /** The part of the budget a chunk is sized to. */
@@ -101,8 +114,15 @@ export const expectedResident = (model: VisModel): number => 256 * 2 ** 20 + 6 *
  * Most images of `copies` each that one batch may hold under `budget` (at least 1: one image is
  * refused, not split, by the checks). `resident`: what the process holds before (default: now).
  */
-export function imagesThatFit(model: VisModel, budget: number, o: BatchArgs & { readonly copies?: number; readonly resident?: number } = {}): number {
+export function imagesThatFit(
+  model: VisModel,
+  budget: number,
+  o: BatchArgs & { readonly copies?: number; readonly resident?: number } = {},
+): number {
   // 5% held back: the estimate is within ±5% of measured peaks, and a chunk should land under the budget.
   const room = BUDGET_SHARE * budget - (o.resident ?? residentBytes()) - fixedBytes(model);
-  return Math.max(1, Math.floor(room / (bytesPerImage(model, o.layer, o.gradients ?? true) * (o.copies ?? 1))));
+  return Math.max(
+    1,
+    Math.floor(room / (bytesPerImage(model, o.layer, o.gradients ?? true) * (o.copies ?? 1))),
+  );
 }

@@ -19,7 +19,8 @@ export interface NamedNode {
 function modulePath(segments: readonly string[]): string {
   const parts: string[] = [];
   for (const seg of segments) {
-    if (parts.length && seg.startsWith(parts[parts.length - 1] + '.')) parts[parts.length - 1] = seg;
+    if (parts.length && seg.startsWith(parts[parts.length - 1] + '.'))
+      parts[parts.length - 1] = seg;
     else parts.push(seg);
   }
   return parts.join('.');
@@ -37,10 +38,15 @@ function torchScopes(full: string): Scoped | null {
   const segs = full.slice(1).split('/');
   if (segs.length < 2) return null;
   const inner = segs.slice(0, -1);
-  return { full, leaf: segs[segs.length - 1], scopes: inner.map((_, i) => modulePath(inner.slice(0, i + 1))) };
+  return {
+    full,
+    leaf: segs[segs.length - 1],
+    scopes: inner.map((_, i) => modulePath(inner.slice(0, i + 1))),
+  };
 }
 
-const KERAS_WRAPPERS = /^(StatefulPartitionedCall(_\d+)?|PartitionedCall(_\d+)?|model(_\d+)?|sequential(_\d+)?|functional(_\d+)?)$/;
+const KERAS_WRAPPERS =
+  /^(StatefulPartitionedCall(_\d+)?|PartitionedCall(_\d+)?|model(_\d+)?|sequential(_\d+)?|functional(_\d+)?)$/;
 
 function kerasScopes(full: string): Scoped | null {
   const segs = full.split('/');

@@ -40,7 +40,10 @@ export function toNative(x: tf.Tensor4D, input: InputSpec): tf.Tensor {
  * (checked), run the model's own forward pass on its native input inside one tidy, return a list.
  */
 export function tapActivations(
-  x: tf.Tensor4D, names: readonly string[], layers: readonly LayerInfo[], input: InputSpec,
+  x: tf.Tensor4D,
+  names: readonly string[],
+  layers: readonly LayerInfo[],
+  input: InputSpec,
   run: (native: tf.Tensor, resolved: string[]) => tf.Tensor | tf.Tensor[],
 ): tf.Tensor[] {
   checkImages(x, input);

@@ -19,11 +19,18 @@ export interface TokenLayout {
 }
 
 /** The flag's and sidecar's form: 'prefix=1,grid=14x14'. */
-export function parseTokens(text: string, where = '--tokens'): { prefix: number; grid: [number, number] } {
+export function parseTokens(
+  text: string,
+  where = '--tokens',
+): { prefix: number; grid: [number, number] } {
   const m = /^\s*prefix\s*=\s*(\d+)\s*,\s*grid\s*=\s*(\d+)\s*[x×]\s*(\d+)\s*$/i.exec(text);
-  if (!m) throw new DeepvisError(`${where} '${text}' is not of the form prefix=N,grid=HxW (e.g. prefix=1,grid=14x14)`);
+  if (!m)
+    throw new DeepvisError(
+      `${where} '${text}' is not of the form prefix=N,grid=HxW (e.g. prefix=1,grid=14x14)`,
+    );
   const [prefix, h, w] = [m[1], m[2], m[3]].map(Number);
-  if (h < 1 || w < 1) throw new DeepvisError(`${where} '${text}': the grid needs at least one row and one column`);
+  if (h < 1 || w < 1)
+    throw new DeepvisError(`${where} '${text}': the grid needs at least one row and one column`);
   return { prefix, grid: [h, w] };
 }
 
@@ -35,7 +42,10 @@ export const MAX_PREFIX = 8;
  * largest grid that leaves a prefix of at most MAX_PREFIX tokens, and fewer than half the patches.
  * null when none fits.
  */
-export function inferLayout(tokens: number, grids: ReadonlyArray<readonly [number, number]>): { prefix: number; grid: [number, number] } | null {
+export function inferLayout(
+  tokens: number,
+  grids: ReadonlyArray<readonly [number, number]>,
+): { prefix: number; grid: [number, number] } | null {
   let best: { prefix: number; grid: [number, number] } | null = null;
   for (const [h, w] of grids) {
     const prefix = tokens - h * w;
@@ -57,7 +67,15 @@ export function tokensToMap(x: tf.Tensor, t: TokenLayout): tf.Tensor4D {
 export function mapToTokens(delta: tf.Tensor, t: TokenLayout): tf.Tensor3D {
   const [n, h, w, c] = delta.shape;
   const flat = delta.reshape([n, h * w, c]);
-  return (t.prefix ? tf.pad(flat, [[0, 0], [t.prefix, 0], [0, 0]]) : flat) as tf.Tensor3D;
+  return (
+    t.prefix
+      ? tf.pad(flat, [
+          [0, 0],
+          [t.prefix, 0],
+          [0, 0],
+        ])
+      : flat
+  ) as tf.Tensor3D;
 }
 
 /** Prefix token `index` of [B, T, C] as [B, C]. */
@@ -67,7 +85,11 @@ export function prefixToken(x: tf.Tensor, index = 0): tf.Tensor2D {
 
 /** A delta [B, C] for prefix token `index` → [B, T, C]. */
 export function prefixDelta(delta: tf.Tensor, tokens: number, index = 0): tf.Tensor3D {
-  return tf.pad(delta.expandDims(1), [[0, 0], [index, tokens - index - 1], [0, 0]]) as tf.Tensor3D;
+  return tf.pad(delta.expandDims(1), [
+    [0, 0],
+    [index, tokens - index - 1],
+    [0, 0],
+  ]) as tf.Tensor3D;
 }
 
 /**
@@ -75,8 +97,13 @@ export function prefixDelta(delta: tf.Tensor, tokens: number, index = 0): tf.Ten
  * layer), the block's MLP GELU layer — Ghiasi et al. 2022's units, what a block computes per token
  * — else the layer itself.
  */
-export function unitLayerOf(model: Pick<VisModel, 'layer' | 'transformer'>, ref: string): LayerInfo {
+export function unitLayerOf(
+  model: Pick<VisModel, 'layer' | 'transformer'>,
+  ref: string,
+): LayerInfo {
   const layer = model.layer(ref);
-  const block = model.transformer?.blocks.find((b) => b.mlp && model.layer(b.name).name === layer.name);
+  const block = model.transformer?.blocks.find(
+    (b) => b.mlp && model.layer(b.name).name === layer.name,
+  );
   return block?.mlp ? model.layer(block.mlp) : layer;
 }

@@ -26,7 +26,10 @@ export interface InputSpec {
   readonly normalize: { readonly mean: readonly number[]; readonly std: readonly number[] } | null;
   /** Where each fact came from, so `inspect` can say how sure it is. */
   readonly provenance: {
-    readonly range: Provenance; readonly channelOrder: Provenance; readonly shape: Provenance; readonly normalize: Provenance;
+    readonly range: Provenance;
+    readonly channelOrder: Provenance;
+    readonly shape: Provenance;
+    readonly normalize: Provenance;
   };
 }
 

@@ -19,9 +19,15 @@ export function classLogit(model: VisModel, perItem: readonly (number | string)[
   const ids = perItem.map((c) => {
     if (typeof c === 'number') return c;
     const k = model.labels?.indexOf(c) ?? -1;
-    if (k < 0) throw new DeepvisError(`unknown class '${c}'; known: ${(model.labels ?? []).join(', ') || 'none (the model has no labels; use indices)'}`);
+    if (k < 0)
+      throw new DeepvisError(
+        `unknown class '${c}'; known: ${(model.labels ?? []).join(', ') || 'none (the model has no labels; use indices)'}`,
+      );
     return k;
   });
-  if (layer.outputShape.length !== 1) throw new DeepvisError(`layer '${layer.name}' is not a class layer (output ${layer.outputShape.join('×')})`);
+  if (layer.outputShape.length !== 1)
+    throw new DeepvisError(
+      `layer '${layer.name}' is not a class layer (output ${layer.outputShape.join('×')})`,
+    );
   return units(layer, ids);
 }

@@ -13,11 +13,16 @@ import { Objective } from './objective.js';
 export function featureMatch(layer: LayerInfo, target: tf.Tensor): Objective & { dispose(): void } {
   const want = [1, ...layer.outputShape].join('×');
   if (target.shape.join('×') !== want) {
-    throw new DeepvisError(`target representation has shape ${target.shape.join('×')}, layer '${layer.name}' gives ${want}`);
+    throw new DeepvisError(
+      `target representation has shape ${target.shape.join('×')}, layer '${layer.name}' gives ${want}`,
+    );
   }
   const t = tf.keep(target.clone());
   const norm2 = tf.tidy(() => t.square().sum().dataSync()[0]);
-  if (!(norm2 > 0)) throw new DeepvisError(`the image's representation at layer '${layer.name}' is all zeros: nothing to invert`);
+  if (!(norm2 > 0))
+    throw new DeepvisError(
+      `the image's representation at layer '${layer.name}' is all zeros: nothing to invert`,
+    );
   const obj = new Objective(
     [layer.name],
     (acts) => {

@@ -25,11 +25,16 @@ export function gram(acts: tf.Tensor): tf.Tensor3D {
 export function styleMatch(layer: LayerInfo, target: tf.Tensor): Objective & { dispose(): void } {
   const want = [1, ...layer.outputShape].join('×');
   if (target.shape.join('×') !== want) {
-    throw new DeepvisError(`target representation has shape ${target.shape.join('×')}, layer '${layer.name}' gives ${want}`);
+    throw new DeepvisError(
+      `target representation has shape ${target.shape.join('×')}, layer '${layer.name}' gives ${want}`,
+    );
   }
   const g0 = tf.keep(gram(target));
   const norm2 = tf.tidy(() => g0.square().sum().dataSync()[0]);
-  if (!(norm2 > 0)) throw new DeepvisError(`the image's feature maps at layer '${layer.name}' are all zeros: no style to match`);
+  if (!(norm2 > 0))
+    throw new DeepvisError(
+      `the image's feature maps at layer '${layer.name}' are all zeros: no style to match`,
+    );
   const obj = new Objective(
     [layer.name],
     (acts) => {

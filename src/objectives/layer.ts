@@ -18,14 +18,24 @@ function perItemMean(t: tf.Tensor): tf.Tensor1D {
 }
 
 export function deepDream(layer: LayerInfo): Objective {
-  return new Objective([layer.name], (acts) => perItemMean(acts.get(layer.name)!.square()), `${layer.name} mean squared activation`);
+  return new Objective(
+    [layer.name],
+    (acts) => perItemMean(acts.get(layer.name)!.square()),
+    `${layer.name} mean squared activation`,
+  );
 }
 
 /** `directions` holds one vector per batch item, or a single one shared by the batch. */
-export function direction(layer: LayerInfo, directions: readonly (readonly number[])[], args: { cosine?: boolean } = {}): Objective {
+export function direction(
+  layer: LayerInfo,
+  directions: readonly (readonly number[])[],
+  args: { cosine?: boolean } = {},
+): Objective {
   for (const d of directions) {
     if (d.length !== layer.units) {
-      throw new DeepvisError(`${args.cosine ? 'the reference embedding' : 'direction'} has ${d.length} components but layer '${layer.name}' has ${layer.units} ${layer.outputShape.length === 3 ? 'channels' : 'units'}`);
+      throw new DeepvisError(
+        `${args.cosine ? 'the reference embedding' : 'direction'} has ${d.length} components but layer '${layer.name}' has ${layer.units} ${layer.outputShape.length === 3 ? 'channels' : 'units'}`,
+      );
     }
     if (!d.some((v) => v !== 0)) throw new DeepvisError('direction is the zero vector');
   }
@@ -39,12 +49,16 @@ export function direction(layer: LayerInfo, directions: readonly (readonly numbe
       const a = acts.get(layer.name)!;
       const n = a.shape[0];
       if (unit.length !== 1 && unit.length !== n) {
-        throw new DeepvisError(`objective has ${unit.length} directions but the batch has ${n} images`);
+        throw new DeepvisError(
+          `objective has ${unit.length} directions but the batch has ${n} images`,
+        );
       }
       const v = tf.tensor2d(unit.length === 1 ? Array(n).fill(unit[0]) : unit, [n, layer.units]);
       const flat = a.reshape([n, -1, layer.units]);
       const dot = flat.mul(v.expandDims(1)).sum(2);
-      return (args.cosine ? dot.div(tf.maximum(flat.norm('euclidean', 2), 1e-12)) : dot).mean(1) as tf.Tensor1D;
+      return (args.cosine ? dot.div(tf.maximum(flat.norm('euclidean', 2), 1e-12)) : dot).mean(
+        1,
+      ) as tf.Tensor1D;
     },
     `${layer.name} ${args.cosine ? 'cosine to a reference' : 'direction'}`,
   );

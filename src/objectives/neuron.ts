@@ -18,15 +18,22 @@ export function parseNeuron(text: string): NeuronSpec {
 
 /** The middle neuron [x, y] of a conv layer's map. */
 export function centreNeuron(layer: LayerInfo): [number, number] {
-  if (layer.outputShape.length !== 3) throw new DeepvisError(`a neuron needs a convolutional layer; '${layer.name}' is flat`);
+  if (layer.outputShape.length !== 3)
+    throw new DeepvisError(`a neuron needs a convolutional layer; '${layer.name}' is flat`);
   return [Math.floor(layer.outputShape[1] / 2), Math.floor(layer.outputShape[0] / 2)];
 }
 
 /** The strongest position [x, y] of channel `unit` in an activation map [h, w, c] (image `item` of a batch of them). */
-export function strongestNeuron(values: ArrayLike<number>, shape: readonly [number, number, number], unit: number, item = 0): [number, number] {
+export function strongestNeuron(
+  values: ArrayLike<number>,
+  shape: readonly [number, number, number],
+  unit: number,
+  item = 0,
+): [number, number] {
   const [h, w, c] = shape;
   const o = item * h * w * c;
   let best = 0;
-  for (let p = 1; p < h * w; p++) if (values[o + p * c + unit] > values[o + best * c + unit]) best = p;
+  for (let p = 1; p < h * w; p++)
+    if (values[o + p * c + unit] > values[o + best * c + unit]) best = p;
   return [best % w, Math.floor(best / w)];
 }

@@ -32,7 +32,11 @@ export class Objective {
 
   plus(other: Objective | number): Objective {
     if (typeof other === 'number') {
-      return new Objective(this.layers, (a, x) => this.score(a, x).add(other), `${this.description} + ${other}`);
+      return new Objective(
+        this.layers,
+        (a, x) => this.score(a, x).add(other),
+        `${this.description} + ${other}`,
+      );
     }
     return new Objective(
       [...new Set([...this.layers, ...other.layers])],
@@ -46,7 +50,11 @@ export class Objective {
   }
 
   times(k: number): Objective {
-    return new Objective(this.layers, (a, x) => this.score(a, x).mul(k), `${k}·(${this.description})`);
+    return new Objective(
+      this.layers,
+      (a, x) => this.score(a, x).mul(k),
+      `${k}·(${this.description})`,
+    );
   }
 
   toJSON(): string {

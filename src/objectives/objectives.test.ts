@@ -14,7 +14,14 @@ before(() => setup('wasm'));
 
 const conv: LayerInfo = { name: 'c', kind: 'Conv2D', outputShape: [3, 3, 4], units: 4, index: 1 };
 const acts = (t: tf.Tensor) => new Map([['c', t]]);
-const score = (o: { score: (a: Map<string, tf.Tensor>, x: tf.Tensor4D) => tf.Tensor1D }, a: tf.Tensor, x?: tf.Tensor4D) => Array.from(tf.tidy(() => o.score(acts(a), x ?? (tf.zeros([1, 1, 1, 1]) as tf.Tensor4D)).dataSync()));
+const score = (
+  o: { score: (a: Map<string, tf.Tensor>, x: tf.Tensor4D) => tf.Tensor1D },
+  a: tf.Tensor,
+  x?: tf.Tensor4D,
+) =>
+  Array.from(
+    tf.tidy(() => o.score(acts(a), x ?? (tf.zeros([1, 1, 1, 1]) as tf.Tensor4D)).dataSync()),
+  );
 
 describe('objectives', () => {
   it('DeepDream is the mean squared activation; a one-hot direction is the channel mean', () => {
@@ -29,7 +36,12 @@ describe('objectives', () => {
   });
 
   it('diversity: identical items score −1, items with orthogonal Gram matrices 0', () => {
-    const same = tf.tensor4d(Array(2).fill(Array.from(values(36, 2))).flat(), [2, 3, 3, 4]);
+    const same = tf.tensor4d(
+      Array(2)
+        .fill(Array.from(values(36, 2)))
+        .flat(),
+      [2, 3, 3, 4],
+    );
     score(diversity(conv), same).forEach((s) => assert.ok(Math.abs(s + 1) < 1e-5));
     const a = tf.buffer([2, 3, 3, 4]);
     a.set(1, 0, 0, 0, 0); // item 0 uses channel 0 only, item 1 channel 3 only

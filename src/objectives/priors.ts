@@ -16,8 +16,12 @@ export function totalVariation(beta = 2): Objective {
     [],
     (_, x) => {
       const [n, h, w] = x.shape;
-      const dx = x.slice([0, 0, 1, 0], [-1, h - 1, w - 1, -1]).sub(x.slice([0, 0, 0, 0], [-1, h - 1, w - 1, -1]));
-      const dy = x.slice([0, 1, 0, 0], [-1, h - 1, w - 1, -1]).sub(x.slice([0, 0, 0, 0], [-1, h - 1, w - 1, -1]));
+      const dx = x
+        .slice([0, 0, 1, 0], [-1, h - 1, w - 1, -1])
+        .sub(x.slice([0, 0, 0, 0], [-1, h - 1, w - 1, -1]));
+      const dy = x
+        .slice([0, 1, 0, 0], [-1, h - 1, w - 1, -1])
+        .sub(x.slice([0, 0, 0, 0], [-1, h - 1, w - 1, -1]));
       const sq = dx.square().add(dy.square());
       const tv = beta === 2 ? sq : sq.add(1e-8).pow(beta / 2);
       return tv.reshape([n, -1]).mean(1).neg() as tf.Tensor1D;
@@ -32,11 +36,22 @@ export function normVariation(): Objective {
     (_, x) => {
       const [n, h, w] = x.shape;
       const shifted = (dy: number, dx: number) => {
-        const a = x.slice([0, Math.max(dy, 0), Math.max(dx, 0), 0], [-1, h - Math.abs(dy), w - Math.abs(dx), -1]);
-        const b = x.slice([0, Math.max(-dy, 0), Math.max(-dx, 0), 0], [-1, h - Math.abs(dy), w - Math.abs(dx), -1]);
+        const a = x.slice(
+          [0, Math.max(dy, 0), Math.max(dx, 0), 0],
+          [-1, h - Math.abs(dy), w - Math.abs(dx), -1],
+        );
+        const b = x.slice(
+          [0, Math.max(-dy, 0), Math.max(-dx, 0), 0],
+          [-1, h - Math.abs(dy), w - Math.abs(dx), -1],
+        );
         return a.sub(b).square().sum([1, 2]).add(1e-12).sqrt().mean(1);
       };
-      return shifted(0, 1).add(shifted(1, 0)).add(shifted(1, 1)).add(shifted(1, -1)).neg().reshape([n]) as tf.Tensor1D;
+      return shifted(0, 1)
+        .add(shifted(1, 0))
+        .add(shifted(1, 1))
+        .add(shifted(1, -1))
+        .neg()
+        .reshape([n]) as tf.Tensor1D;
     },
     'TV-norm',
   );

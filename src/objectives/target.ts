@@ -24,11 +24,20 @@ export type TargetReading =
   /** The sum of the layer's outputs, or of the chosen units' (over every position of a spatial layer). */
   | { readonly kind: 'sum'; readonly units?: readonly number[] }
   /** The unit's mean over rows y0…y1−1 and columns x0…x1−1 of a spatial layer. */
-  | { readonly kind: 'region'; readonly box: readonly [y0: number, x0: number, y1: number, x1: number] }
+  | {
+      readonly kind: 'region';
+      readonly box: readonly [y0: number, x0: number, y1: number, x1: number];
+    }
   /** The cosine similarity of the layer's output (flattened) to a reference of the same size. */
   | { readonly kind: 'cosine'; readonly reference: ArrayLike<number> };
 export type ReadingKind = TargetReading['kind'];
-export const READING_KINDS: readonly ReadingKind[] = ['unit', 'probability', 'sum', 'region', 'cosine'];
+export const READING_KINDS: readonly ReadingKind[] = [
+  'unit',
+  'probability',
+  'sum',
+  'region',
+  'cosine',
+];
 
 export interface TargetSpec {
   /** Default: the model's logits layer, else its last layer. */
@@ -53,14 +62,24 @@ export interface ResolvedTarget {
 /** Refuses a reading the layer cannot give, in one line, before any work. */
 function checkReading(layer: LayerInfo, r: TargetReading | undefined): void {
   const shape = layer.outputShape;
-  if (r?.kind === 'probability' && shape.length !== 1) throw new DeepvisError(`a probability target reads a flat layer of class scores; '${layer.name}' is ${shape.join('×')}`);
+  if (r?.kind === 'probability' && shape.length !== 1)
+    throw new DeepvisError(
+      `a probability target reads a flat layer of class scores; '${layer.name}' is ${shape.join('×')}`,
+    );
   if (r?.kind === 'region') {
     const [y0, x0, y1, x1] = r.box;
-    if (shape.length !== 3) throw new DeepvisError(`a region target needs a spatial layer; '${layer.name}' is flat`);
-    if (!(0 <= y0 && y0 < y1 && y1 <= shape[0] && 0 <= x0 && x0 < x1 && x1 <= shape[1])) throw new DeepvisError(`region ${r.box.join(',')} does not fit the ${shape[0]}×${shape[1]} map of '${layer.name}'`);
+    if (shape.length !== 3)
+      throw new DeepvisError(`a region target needs a spatial layer; '${layer.name}' is flat`);
+    if (!(0 <= y0 && y0 < y1 && y1 <= shape[0] && 0 <= x0 && x0 < x1 && x1 <= shape[1]))
+      throw new DeepvisError(
+        `region ${r.box.join(',')} does not fit the ${shape[0]}×${shape[1]} map of '${layer.name}'`,
+      );
   }
   const size = shape.reduce((a, b) => a * b, 1);
-  if (r?.kind === 'cosine' && r.reference.length !== size) throw new DeepvisError(`the reference embedding has ${r.reference.length} values; '${layer.name}' has ${size}`);
+  if (r?.kind === 'cosine' && r.reference.length !== size)
+    throw new DeepvisError(
+      `the reference embedding has ${r.reference.length} values; '${layer.name}' has ${size}`,
+    );
   if (r?.kind === 'sum' && r.units) {
     if (r.units.length === 0) throw new DeepvisError('a sum target needs at least one unit');
     checkUnits(layer, r.units);
@@ -68,7 +87,8 @@ function checkReading(layer: LayerInfo, r: TargetReading | undefined): void {
 }
 
 /** The target vocabulary, as `--target` and parseReading take it. */
-export const TARGET_VOCABULARY = "logit (default), probability, sum, sum:U,U,…, region:Y0,X0,Y1,X1, cosine:REFERENCE";
+export const TARGET_VOCABULARY =
+  'logit (default), probability, sum, sum:U,U,…, region:Y0,X0,Y1,X1, cosine:REFERENCE';
 
 /**
  * One vocabulary for a target's reading, the CLI's --target and the library's alike: 'logit' (the
@@ -78,25 +98,39 @@ export const TARGET_VOCABULARY = "logit (default), probability, sum, sum:U,U,…
  * embedding `reference(REF)` gives: the CLI reads REF from a .npy or JSON file, or embeds an image). A malformed
  * target is one line; ranges are checked against the layer when the target is resolved.
  */
-export function parseReading(text: string, reference?: (ref: string) => ArrayLike<number>): TargetReading {
+export function parseReading(
+  text: string,
+  reference?: (ref: string) => ArrayLike<number>,
+): TargetReading {
   const [kind, ...rest] = text.split(':');
   const arg = rest.join(':');
   const ints = (what: string) => {
     const v = arg.split(',').map((s) => s.trim());
-    if (!arg || v.some((s) => !/^\d+$/.test(s))) throw new DeepvisError(`--target ${kind} takes ${what}; got '${text}'`);
+    if (!arg || v.some((s) => !/^\d+$/.test(s)))
+      throw new DeepvisError(`--target ${kind} takes ${what}; got '${text}'`);
     return v.map(Number);
   };
   switch (kind) {
-    case 'logit': case 'unit': if (!arg) return { kind: 'unit' }; break;
-    case 'probability': if (!arg) return { kind: 'probability' }; break;
-    case 'sum': return arg ? { kind: 'sum', units: ints('unit indices (sum:3,5)') } : { kind: 'sum' };
+    case 'logit':
+    case 'unit':
+      if (!arg) return { kind: 'unit' };
+      break;
+    case 'probability':
+      if (!arg) return { kind: 'probability' };
+      break;
+    case 'sum':
+      return arg ? { kind: 'sum', units: ints('unit indices (sum:3,5)') } : { kind: 'sum' };
     case 'region': {
       const box = ints('a box y0,x0,y1,x1 (region:0,0,8,8)');
-      if (box.length !== 4) throw new DeepvisError(`--target region takes a box y0,x0,y1,x1; got '${text}'`);
+      if (box.length !== 4)
+        throw new DeepvisError(`--target region takes a box y0,x0,y1,x1; got '${text}'`);
       return { kind: 'region', box: box as unknown as readonly [number, number, number, number] };
     }
     case 'cosine':
-      if (!arg) throw new DeepvisError(`--target cosine takes a reference (cosine:FILE.npy, cosine:FILE.json or cosine:IMAGE); got '${text}'`);
+      if (!arg)
+        throw new DeepvisError(
+          `--target cosine takes a reference (cosine:FILE.npy, cosine:FILE.json or cosine:IMAGE); got '${text}'`,
+        );
       if (!reference) throw new DeepvisError('a cosine target needs a reference embedding');
       return { kind: 'cosine', reference: reference(arg) };
   }
@@ -112,12 +146,15 @@ export function resolveTarget(model: VisModel, x: tf.Tensor4D, spec: TargetSpec)
   const layer = targetLayer(model, spec);
   const n = x.shape[0];
   if (spec.units && spec.units.length !== 1 && spec.units.length !== n) {
-    throw new DeepvisError(`give one unit for all ${n} images or one per image; got ${spec.units.length}`);
+    throw new DeepvisError(
+      `give one unit for all ${n} images or one per image; got ${spec.units.length}`,
+    );
   }
   checkReading(layer, spec.reading);
   const reading = spec.reading && spec.reading.kind !== 'unit' ? { reading: spec.reading } : {};
   const neuron = spec.neuron === 'center' ? centreNeuron(layer) : spec.neuron;
-  if (neuron && layer.outputShape.length !== 3) throw new DeepvisError(`a neuron needs a convolutional layer; '${layer.name}' is flat`);
+  if (neuron && layer.outputShape.length !== 3)
+    throw new DeepvisError(`a neuron needs a convolutional layer; '${layer.name}' is flat`);
   if (neuron && neuron !== 'max') checkUnits(layer, [], { neuron });
   const [act] = model.activations(x, [layer.name]);
   try {
@@ -129,7 +166,8 @@ export function resolveTarget(model: VisModel, x: tf.Tensor4D, spec: TargetSpec)
       units = Array.from(tf.tidy(() => unitScores(act, layer).argMax(1).dataSync()));
     }
     if (neuron == null) return { layer, units, ...reading };
-    if (neuron !== 'max') return { layer, units, neurons: units.map(() => [neuron[0], neuron[1]]), ...reading };
+    if (neuron !== 'max')
+      return { layer, units, neurons: units.map(() => [neuron[0], neuron[1]]), ...reading };
     const [, h, w, c] = act.shape as number[];
     const flat = act.dataSync();
     const neurons = units.map((u, i) => strongestNeuron(flat, [h, w, c], u, i));
@@ -153,14 +191,22 @@ export function targetWeights(t: ResolvedTarget, actShape: readonly number[]): t
     if (actShape.length === 2) return unit;
     const [, h, w, c] = actShape;
     const space = t.neurons
-      ? oneHot(t.neurons.flatMap(([nx, ny]) => Array(reps).fill(ny * w + nx) as number[]), h * w)
+      ? oneHot(
+          t.neurons.flatMap(([nx, ny]) => Array(reps).fill(ny * w + nx) as number[]),
+          h * w,
+        )
       : tf.fill([n, h * w], 1 / (h * w));
     return space.reshape([n, h, w, 1]).mul(unit.reshape([n, 1, 1, c]));
   });
 }
 
 /** The target's score per image [N], recorded on the tape (offset: see VisModel.activations). */
-export function targetScores(model: VisModel, x: tf.Tensor4D, t: ResolvedTarget, offset?: LayerOffset): tf.Tensor1D {
+export function targetScores(
+  model: VisModel,
+  x: tf.Tensor4D,
+  t: ResolvedTarget,
+  offset?: LayerOffset,
+): tf.Tensor1D {
   return tf.tidy(() => {
     const [act] = model.activations(x, [t.layer.name], offset);
     return readTarget(act, t);
@@ -185,20 +231,32 @@ function readTarget(act: tf.Tensor, t: ResolvedTarget): tf.Tensor1D {
     case 'sum': {
       if (!r.units) return act.reshape([n, -1]).sum(1);
       const chosen = tf.tensor1d(r.units as number[], 'int32');
-      return act.gather(chosen, act.rank - 1).reshape([n, -1]).sum(1);
+      return act
+        .gather(chosen, act.rank - 1)
+        .reshape([n, -1])
+        .sum(1);
     }
     case 'probability':
-      return tf.softmax(act as tf.Tensor2D).mul(oneHot(rows(), t.layer.units)).sum(1);
+      return tf
+        .softmax(act as tf.Tensor2D)
+        .mul(oneHot(rows(), t.layer.units))
+        .sum(1);
     case 'region': {
       const [y0, x0, y1, x1] = r.box;
       const c = act.shape[3]!;
       const box = act.slice([0, y0, x0, 0], [n, y1 - y0, x1 - x0, c]);
-      return box.mul(oneHot(rows(), c).reshape([n, 1, 1, c])).sum([1, 2, 3]).div((y1 - y0) * (x1 - x0));
+      return box
+        .mul(oneHot(rows(), c).reshape([n, 1, 1, c]))
+        .sum([1, 2, 3])
+        .div((y1 - y0) * (x1 - x0));
     }
     case 'cosine': {
       const a = act.reshape([n, -1]);
       const ref = tf.tensor1d(Array.from(r.reference));
-      return a.matMul(ref.reshape([-1, 1])).reshape([n]).div(a.norm('euclidean', 1).mul(ref.norm()).add(1e-12));
+      return a
+        .matMul(ref.reshape([-1, 1]))
+        .reshape([n])
+        .div(a.norm('euclidean', 1).mul(ref.norm()).add(1e-12));
     }
     case 'unit': {
       const flat = act.rank === 4 || act.rank === 2 ? act : act.reshape([n, -1]);

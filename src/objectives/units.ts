@@ -22,7 +22,9 @@ export function unitScores(act: tf.Tensor, layer: LayerInfo, sel: UnitSelector =
     if (act.rank !== 4) return act.reshape([act.shape[0], -1]) as tf.Tensor2D;
     if (sel.neuron) {
       const [x, y] = sel.neuron;
-      return (act as tf.Tensor4D).slice([0, y, x, 0], [-1, 1, 1, -1]).reshape([act.shape[0], act.shape[3]!]) as tf.Tensor2D;
+      return (act as tf.Tensor4D)
+        .slice([0, y, x, 0], [-1, 1, 1, -1])
+        .reshape([act.shape[0], act.shape[3]!]) as tf.Tensor2D;
     }
     return (act as tf.Tensor4D).mean([1, 2]) as tf.Tensor2D;
   });
@@ -31,7 +33,10 @@ export function unitScores(act: tf.Tensor, layer: LayerInfo, sel: UnitSelector =
 /** The one unit-range check: every unit a whole number in 0 … count − 1 of the named layer. */
 export function checkUnitRange(units: readonly number[], count: number, layerName: string): void {
   for (const u of units) {
-    if (!Number.isInteger(u) || u < 0 || u >= count) throw new DeepvisError(`unit ${u} out of range for layer '${layerName}', which has ${count} units (0–${count - 1})`);
+    if (!Number.isInteger(u) || u < 0 || u >= count)
+      throw new DeepvisError(
+        `unit ${u} out of range for layer '${layerName}', which has ${count} units (0–${count - 1})`,
+      );
   }
 }
 
@@ -42,21 +47,34 @@ export function checkUnitRange(units: readonly number[], count: number, layerNam
 export function parseUnits(text: string, layer: LayerInfo, max = Infinity): number[] {
   const out: number[] = [];
   if (text.trim() === 'all') out.push(...Array.from({ length: layer.units }, (_, i) => i));
-  for (const part of text.trim() === 'all' ? [] : text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text.trim() === 'all'
+    ? []
+    : text
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (!m) throw new DeepvisError(`units: '${part}' is not a number or a range like 0-7`);
     const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
     checkUnitRange([a, b], layer.units, layer.name);
     for (let u = a; u <= b; u++) out.push(u);
   }
-  if (out.length === 0 || out.length > max) throw new DeepvisError(Number.isFinite(max) ? `units: give 1 to ${max} units` : 'units: give at least one unit');
+  if (out.length === 0 || out.length > max)
+    throw new DeepvisError(
+      Number.isFinite(max) ? `units: give 1 to ${max} units` : 'units: give at least one unit',
+    );
   return out;
 }
 
-export function checkUnits(layer: LayerInfo, units: readonly number[], sel: UnitSelector = {}): void {
+export function checkUnits(
+  layer: LayerInfo,
+  units: readonly number[],
+  sel: UnitSelector = {},
+): void {
   checkUnitRange(units, layer.units, layer.name);
   if (sel.neuron) {
-    if (layer.outputShape.length !== 3) throw new DeepvisError(`--neuron needs a convolutional layer; '${layer.name}' is flat`);
+    if (layer.outputShape.length !== 3)
+      throw new DeepvisError(`--neuron needs a convolutional layer; '${layer.name}' is flat`);
     const [h, w] = layer.outputShape;
     const [x, y] = sel.neuron;
     if (!(x >= 0 && x < w && y >= 0 && y < h)) {
@@ -68,16 +86,27 @@ export function checkUnits(layer: LayerInfo, units: readonly number[], sel: Unit
 /**
  * Batch item i maximizes unit `perItem[i]` of `layer`.
  */
-export function units(layer: LayerInfo, perItem: readonly number[], sel: UnitSelector = {}): Objective {
+export function units(
+  layer: LayerInfo,
+  perItem: readonly number[],
+  sel: UnitSelector = {},
+): Objective {
   checkUnits(layer, perItem, sel);
-  const what = layer.outputShape.length === 3 ? (sel.neuron ? `neuron ${sel.neuron.join(',')} of channel` : 'channel') : 'unit';
+  const what =
+    layer.outputShape.length === 3
+      ? sel.neuron
+        ? `neuron ${sel.neuron.join(',')} of channel`
+        : 'channel'
+      : 'unit';
   const shown = perItem.length > 6 ? `${perItem.slice(0, 6).join(',')},…` : perItem.join(',');
   return new Objective(
     [layer.name],
     (acts) => {
       const scores = unitScores(acts.get(layer.name)!, layer, sel);
       if (scores.shape[0] !== perItem.length) {
-        throw new DeepvisError(`objective serves ${perItem.length} images but the batch has ${scores.shape[0]}`);
+        throw new DeepvisError(
+          `objective serves ${perItem.length} images but the batch has ${scores.shape[0]}`,
+        );
       }
       // Rebuilt per call (N×C, tiny) so that an objective owns no tensor and cannot leak one.
       const mask = oneHot(perItem, layer.units);

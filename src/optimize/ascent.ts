@@ -20,9 +20,20 @@ export interface BoundedAscentArgs {
 }
 
 /** `init` is copied (the caller keeps it); the result's images are the caller's. */
-export function boundedAscentSteps(model: VisModel, init: tf.Tensor4D, objective: Objective, args: BoundedAscentArgs): Steps<OptimizeResult> {
+export function boundedAscentSteps(
+  model: VisModel,
+  init: tf.Tensor4D,
+  objective: Objective,
+  args: BoundedAscentArgs,
+): Steps<OptimizeResult> {
   const range = model.input.range;
   return optimizeOwned(model, pixels(init), objective, {
-    steps: args.steps, lr: (args.stepFraction ?? 0.01) * (range[1] - range[0]), rule: 'linf', projections: [clampRange(range)], keep: 'last', onStep: args.onStep, signal: args.signal,
+    steps: args.steps,
+    lr: (args.stepFraction ?? 0.01) * (range[1] - range[0]),
+    rule: 'linf',
+    projections: [clampRange(range)],
+    keep: 'last',
+    onStep: args.onStep,
+    signal: args.signal,
   });
 }

@@ -23,41 +23,79 @@ export const SATURATED_FRACTION = 0.5;
 export function pinnedCount(x: tf.Tensor4D, range: readonly [number, number]): number {
   const [lo, hi] = range;
   const tol = 1e-3 * (hi - lo);
-  return tidyData(() => x.less(lo + tol).logicalOr(x.greater(hi - tol)).sum().toFloat())[0];
+  return tidyData(() =>
+    x
+      .less(lo + tol)
+      .logicalOr(x.greater(hi - tol))
+      .sum()
+      .toFloat(),
+  )[0];
 }
 
 /**
  * `startPinned`: values already pinned at the start (a seed image's black background, feature
  * accentuation): saturation is half of the others pinned, not a photo's own dark pixels.
  */
-export function checkDivergence(prev: tf.Tensor4D | null, next: tf.Tensor4D, range: readonly [number, number], step: number, scores?: Float32Array, bounded = false, startPinned = 0): void {
+export function checkDivergence(
+  prev: tf.Tensor4D | null,
+  next: tf.Tensor4D,
+  range: readonly [number, number],
+  step: number,
+  scores?: Float32Array,
+  bounded = false,
+  startPinned = 0,
+): void {
   const why = divergenceOf(prev, next, range, scores, bounded, startPinned);
   if (why) throw new DeepvisError(divergedMessage(step, why));
 }
 
-export const divergedMessage = (step: number, why: string) => `diverged at step ${step} (${why}); lower --lr`;
+export const divergedMessage = (step: number, why: string) =>
+  `diverged at step ${step} (${why}); lower --lr`;
 
 /** Why `next` diverged from `prev`, or null (checkDivergence without the throw). */
-export function divergenceOf(prev: tf.Tensor4D | null, next: tf.Tensor4D, range: readonly [number, number], scores?: Float32Array, bounded = false, startPinned = 0): string | null {
+export function divergenceOf(
+  prev: tf.Tensor4D | null,
+  next: tf.Tensor4D,
+  range: readonly [number, number],
+  scores?: Float32Array,
+  bounded = false,
+  startPinned = 0,
+): string | null {
   const [lo, hi] = range;
   const [total, jumps, pinned] = tidyData(() => {
     const size = next.abs().sum();
-    const jumped = prev ? prev.sub(next).abs().greater((hi - lo) / 2).sum().toFloat() : tf.scalar(0);
+    const jumped = prev
+      ? prev
+          .sub(next)
+          .abs()
+          .greater((hi - lo) / 2)
+          .sum()
+          .toFloat()
+      : tf.scalar(0);
     const tol = 1e-3 * (hi - lo);
-    const ends = bounded ? next.less(lo + tol).logicalOr(next.greater(hi - tol)).sum().toFloat() : tf.scalar(0);
+    const ends = bounded
+      ? next
+          .less(lo + tol)
+          .logicalOr(next.greater(hi - tol))
+          .sum()
+          .toFloat()
+      : tf.scalar(0);
     return tf.stack([size, jumped, ends]);
   });
-  const why = !Number.isFinite(total) || (scores && scores.some((s) => !Number.isFinite(s)))
-    ? 'the image or its scores are no longer finite numbers'
-    : jumps >= JUMP_FRACTION * next.size
-      ? `${Math.round((100 * jumps) / next.size)}% of the pixels jumped more than half the input range in one step`
-      : pinned - startPinned >= SATURATED_FRACTION * (next.size - startPinned) && pinned > startPinned
-        ? `${Math.round((100 * pinned) / next.size)}% of the pixels are pinned at the ends of the input range, where the sigmoid saturated`
-        : null;
+  const why =
+    !Number.isFinite(total) || (scores && scores.some((s) => !Number.isFinite(s)))
+      ? 'the image or its scores are no longer finite numbers'
+      : jumps >= JUMP_FRACTION * next.size
+        ? `${Math.round((100 * jumps) / next.size)}% of the pixels jumped more than half the input range in one step`
+        : pinned - startPinned >= SATURATED_FRACTION * (next.size - startPinned) &&
+            pinned > startPinned
+          ? `${Math.round((100 * pinned) / next.size)}% of the pixels are pinned at the ends of the input range, where the sigmoid saturated`
+          : null;
   return why;
 }
 
 /** Refuses a learning rate that is not a positive finite number, naming the option. */
 export function checkLr(lr: number | undefined, name = 'lr'): void {
-  if (lr !== undefined && !(Number.isFinite(lr) && lr > 0)) throw new DeepvisError(`--${name} must be a positive number; got ${lr}`);
+  if (lr !== undefined && !(Number.isFinite(lr) && lr > 0))
+    throw new DeepvisError(`--${name} must be a positive number; got ${lr}`);
 }

@@ -104,12 +104,19 @@ export interface OptimizeResult {
 }
 
 /** The loop itself, one step per `next()`: the browser drives it a few steps per frame (drive.ts). */
-export function* optimizeSteps(model: VisModel, param: Param, objective: Objective, args: OptimizeArgs): Generator<StepInfo, OptimizeResult, void> {
+export function* optimizeSteps(
+  model: VisModel,
+  param: Param,
+  objective: Objective,
+  args: OptimizeArgs,
+): Generator<StepInfo, OptimizeResult, void> {
   const t0 = performance.now();
   checkLr(args.lr);
-  if (!(Number.isInteger(args.steps) && args.steps >= 0)) throw new DeepvisError(`steps must be a whole number ≥ 0; got ${args.steps}`);
+  if (!(Number.isInteger(args.steps) && args.steps >= 0))
+    throw new DeepvisError(`steps must be a whole number ≥ 0; got ${args.steps}`);
   const rule = args.rule ?? 'normalized';
-  const adam = rule === 'adam' ? tf.train.adam(args.lr) : rule === 'nadam' ? new Nadam(args.lr) : null;
+  const adam =
+    rule === 'adam' ? tf.train.adam(args.lr) : rule === 'nadam' ? new Nadam(args.lr) : null;
   const first = param.image();
   const n = first.shape[0];
   let best = first as tf.Tensor4D;
@@ -140,7 +147,9 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
       const lr = args.lr * (args.schedule ? args.schedule(step, args.steps) : 1);
       const scored = param.image();
       if (step === 0 && param.bounded) startPinned = pinnedCount(scored, range);
-      if (diverged(step, divergenceOf(prev, scored, range, undefined, param.bounded, startPinned))) {
+      if (
+        diverged(step, divergenceOf(prev, scored, range, undefined, param.bounded, startPinned))
+      ) {
         scored.dispose();
         break;
       }
@@ -162,7 +171,8 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
             // Ascent direction: −∂(−Σ scores)/∂v, zeroed for converged items. A variable's rows
             // are item-major: k rows per image (k = C for the Fourier spectrum, one per channel).
             const k = v.shape[0] / n;
-            if (!Number.isInteger(k)) throw new Error(`param variable ${v.name} has ${v.shape[0]} rows for ${n} images`);
+            if (!Number.isInteger(k))
+              throw new Error(`param variable ${v.name} has ${v.shape[0]} rows for ${n} images`);
             const rows = active.flatMap((a) => new Array<number>(k).fill(a ? 1 : 0));
             const mask = tf.tensor1d(rows).reshape([v.shape[0], ...new Array(v.rank - 1).fill(1)]);
             let g = grads[v.name].neg().mul(mask);
@@ -174,7 +184,13 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
             if (rule === 'normalized') g = g.div(g.square().mean(axes, true).sqrt().add(1e-12));
             if (rule === 'linf') g = g.div(g.abs().max(axes, true).add(1e-12));
             if (rule === 'mean') g = g.div(g.abs().mean(axes, true).add(1e-8));
-            if (rule === 'progress') g = g.mul(tf.minimum(tf.scalar((args.maxLr ?? Infinity) / lr), tf.scalar(1).div(g.square().sum(axes, true).add(1e-30))));
+            if (rule === 'progress')
+              g = g.mul(
+                tf.minimum(
+                  tf.scalar((args.maxLr ?? Infinity) / lr),
+                  tf.scalar(1).div(g.square().sum(axes, true).add(1e-30)),
+                ),
+              );
             if (adam) {
               setLearningRate(adam, lr);
               adam.applyGradients([{ name: v.name, tensor: g.neg() }]);
@@ -187,7 +203,9 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
           const improved = Array.from(scores, (s, i) => s > bestScores[i]);
           if (improved.some(Boolean)) {
             const keepMask = tf.tensor1d(improved.map((b) => (b ? 1 : 0))).reshape([n, 1, 1, 1]);
-            const next = tf.keep(scored.mul(keepMask).add(best.mul(tf.scalar(1).sub(keepMask))) as tf.Tensor4D);
+            const next = tf.keep(
+              scored.mul(keepMask).add(best.mul(tf.scalar(1).sub(keepMask))) as tf.Tensor4D,
+            );
             best.dispose();
             best = next;
             improved.forEach((b, i) => b && (bestScores[i] = scores[i]));
@@ -199,10 +217,16 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
       }
       prev?.dispose();
       prev = scored;
-      if (scores.some((v) => !Number.isFinite(v)) && diverged(step, divergenceOf(null, scored, range, scores))) break;
+      if (
+        scores.some((v) => !Number.isFinite(v)) &&
+        diverged(step, divergenceOf(null, scored, range, scores))
+      )
+        break;
       if (args.projections?.length && param.assignImage) {
         const ctx = { step, grad: lastGrad };
-        const projected = tf.tidy(() => args.projections!.reduce((x, p) => p(x, ctx), param.image()));
+        const projected = tf.tidy(() =>
+          args.projections!.reduce((x, p) => p(x, ctx), param.image()),
+        );
         param.assignImage(projected);
         projected.dispose();
       }
@@ -217,7 +241,13 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
           }
         }
       }
-      const info: StepInfo = { step, steps: args.steps, scores, active: active.filter(Boolean).length, image: () => (shown ??= param.image()) };
+      const info: StepInfo = {
+        step,
+        steps: args.steps,
+        scores,
+        active: active.filter(Boolean).length,
+        image: () => (shown ??= param.image()),
+      };
       args.onStep?.(info);
       if (!active.some(Boolean)) break;
       yield info;
@@ -226,7 +256,10 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
       const last = param.image();
       try {
         // The last update has no next step to check it: compare it here (step number = steps taken).
-        diverged(history.length, divergenceOf(prev, last, range, undefined, param.bounded, startPinned));
+        diverged(
+          history.length,
+          divergenceOf(prev, last, range, undefined, param.bounded, startPinned),
+        );
       } finally {
         last.dispose();
       }
@@ -247,7 +280,14 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
     active.forEach((a, i) => a && (stepsTaken[i] = halt.step));
     const kept = best;
     try {
-      args.onStep?.({ step: Math.max(0, halt.step - 1), steps: args.steps, scores: bestScores, active: 0, image: () => kept, stopped: halt });
+      args.onStep?.({
+        step: Math.max(0, halt.step - 1),
+        steps: args.steps,
+        scores: bestScores,
+        active: 0,
+        image: () => kept,
+        stopped: halt,
+      });
     } catch (e) {
       kept.dispose();
       throw e;
@@ -257,15 +297,32 @@ export function* optimizeSteps(model: VisModel, param: Param, objective: Objecti
     best = param.image();
     if (history.length) bestScores.set(history[history.length - 1]);
   }
-  return { images: best, scores: bestScores, steps: stepsTaken, history, seconds: (performance.now() - t0) / 1000, ...(halt ? { stopped: halt } : {}) };
+  return {
+    images: best,
+    scores: bestScores,
+    steps: stepsTaken,
+    history,
+    seconds: (performance.now() - t0) / 1000,
+    ...(halt ? { stopped: halt } : {}),
+  };
 }
 
-export function optimize(model: VisModel, param: Param, objective: Objective, args: OptimizeArgs): OptimizeResult {
+export function optimize(
+  model: VisModel,
+  param: Param,
+  objective: Objective,
+  args: OptimizeArgs,
+): OptimizeResult {
   return drain(optimizeSteps(model, param, objective, args));
 }
 
 /** optimizeSteps over a param it owns: the param is disposed when the run ends, however it ends. */
-export function* optimizeOwned(model: VisModel, param: Param, objective: Objective, args: OptimizeArgs): Steps<OptimizeResult> {
+export function* optimizeOwned(
+  model: VisModel,
+  param: Param,
+  objective: Objective,
+  args: OptimizeArgs,
+): Steps<OptimizeResult> {
   try {
     return yield* optimizeSteps(model, param, objective, args);
   } finally {

@@ -25,12 +25,21 @@ export class Nadam extends tf.Optimizer {
 
   private readonly slots = new Map<string, Slot>();
 
-  constructor(public learningRate: number, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly epsilon = 1e-7) {
+  constructor(
+    public learningRate: number,
+    readonly beta1 = 0.9,
+    readonly beta2 = 0.999,
+    readonly epsilon = 1e-7,
+  ) {
     super();
   }
 
-  applyGradients(variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
-    const list = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+  applyGradients(
+    variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[],
+  ): void {
+    const list = Array.isArray(variableGradients)
+      ? variableGradients
+      : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
     for (const { name, tensor: g } of list) {
       const variable = registeredVariable(name);
       let s = this.slots.get(name);
@@ -59,7 +68,9 @@ export class Nadam extends tf.Optimizer {
         slot.v.assign(v);
         const mHat = m.mul(uT1 / (1 - prodT1)).add(g.mul((1 - uT) / (1 - prodT)));
         const vHat = v.div(1 - this.beta2 ** slot.t);
-        variable.assign(variable.sub(mHat.mul(this.learningRate).div(vHat.sqrt().add(this.epsilon))));
+        variable.assign(
+          variable.sub(mHat.mul(this.learningRate).div(vHat.sqrt().add(this.epsilon))),
+        );
       });
     }
   }
@@ -73,7 +84,12 @@ export class Nadam extends tf.Optimizer {
   }
 
   getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+    return {
+      learningRate: this.learningRate,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+    };
   }
 }
 

@@ -5,7 +5,8 @@ export const constant: Schedule = () => 1;
 
 /** Cosine decay from 1 to `floor` over the run: big moves first, fine detail at the end. */
 export function cosine(floor = 0.1): Schedule {
-  return (step, steps) => floor + (1 - floor) * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(1, steps - 1)));
+  return (step, steps) =>
+    floor + (1 - floor) * 0.5 * (1 + Math.cos((Math.PI * step) / Math.max(1, steps - 1)));
 }
 
 /** Multiply by `factor` every `every` steps. */

@@ -20,7 +20,13 @@ export function decorrelateColour(x: tf.Tensor4D, order: 'rgb' | 'bgr' = 'rgb'):
   return tf.tidy(() => {
     const basis = SVD_SQRT.map((r) => r.map((v) => v / MAX_NORM));
     // y = x · Bᵀ in RGB; a BGR model gets the same colours with both sides reversed.
-    const m = order === 'rgb' ? basis : basis.slice().reverse().map((r) => r.slice().reverse());
+    const m =
+      order === 'rgb'
+        ? basis
+        : basis
+            .slice()
+            .reverse()
+            .map((r) => r.slice().reverse());
     const bt = tf.tensor2d(m).transpose();
     const [n, h, w] = x.shape;
     return tf.matMul(x.reshape([-1, 3]), bt).reshape([n, h, w, 3]) as tf.Tensor4D;
@@ -41,8 +47,12 @@ export function bounded(inner: Param, args: BoundedArgs): Param {
     image: () =>
       tf.tidy(() => {
         let x = inner.image();
-        if (args.decorrelate && x.shape[3] === 3) x = decorrelateColour(x, args.channelOrder ?? 'rgb');
-        return x.sigmoid().mul(hi - lo).add(lo) as tf.Tensor4D;
+        if (args.decorrelate && x.shape[3] === 3)
+          x = decorrelateColour(x, args.channelOrder ?? 'rgb');
+        return x
+          .sigmoid()
+          .mul(hi - lo)
+          .add(lo) as tf.Tensor4D;
       }),
     dispose: () => inner.dispose(),
   };

@@ -15,8 +15,12 @@ export function datasetSpectrum(model: VisModel, set: ImageSet, limit = 256): Sp
   const [lo, hi] = model.input.range;
   const count = Math.min(limit, set.count);
   const size = imageSize(set);
-  const images = Float32Array.from(set.images.subarray(0, count * size), (v) => (v - lo) / (hi - lo));
+  const images = Float32Array.from(
+    set.images.subarray(0, count * size),
+    (v) => (v - lo) / (hi - lo),
+  );
   const c = set.shape[2];
-  const basis = c === 3 ? toDecorrelated(model.input.channelOrder === 'bgr' ? 'bgr' : 'rgb') : undefined;
+  const basis =
+    c === 3 ? toDecorrelated(model.input.channelOrder === 'bgr' ? 'bgr' : 'rgb') : undefined;
   return meanSpectrum(images, count, set.shape, `${set.name} (${count} images)`, basis);
 }

@@ -35,21 +35,36 @@ function rfft2(x: Float32Array, h: number, w: number) {
 }
 
 describe('Fourier parameterization', () => {
-  for (const [h, w] of [[6, 8], [5, 7], [28, 28]]) {
+  for (const [h, w] of [
+    [6, 8],
+    [5, 7],
+    [28, 28],
+  ]) {
     it(`irfft2d inverts the DFT of a real ${h}×${w} image`, () => {
       const x = values(h * w, h + w);
       const { re, im, wf } = rfft2(x, h, w);
-      const back = tf.tidy(() => irfft2d(tf.tensor3d(re, [1, h, wf]), tf.tensor3d(im, [1, h, wf]), w).dataSync());
+      const back = tf.tidy(() =>
+        irfft2d(tf.tensor3d(re, [1, h, wf]), tf.tensor3d(im, [1, h, wf]), w).dataSync(),
+      );
       assert.ok(maxAbsDiff(back, x) < 1e-4, `max diff ${maxAbsDiff(back, x)}`);
     });
   }
 
   it('gradients through the Fourier image match between wasm and cpu, without leaks', async () => {
     const g = await onBoth(() => {
-      const p = bounded(fourier(2, [8, 8, 3], { rng: new Rng(3) }), { range: [0, 1], decorrelate: true });
+      const p = bounded(fourier(2, [8, 8, 3], { rng: new Rng(3) }), {
+        range: [0, 1],
+        decorrelate: true,
+      });
       const target = tf.tensor4d(values(2 * 8 * 8 * 3, 9), [2, 8, 8, 3]);
-      const { grads } = tf.variableGrads(() => p.image().mul(target).sum() as tf.Scalar, p.variables as tf.Variable[]);
-      const out = tf.concat([grads[p.variables[0].name].flatten(), grads[p.variables[1].name].flatten()]);
+      const { grads } = tf.variableGrads(
+        () => p.image().mul(target).sum() as tf.Scalar,
+        p.variables as tf.Variable[],
+      );
+      const out = tf.concat([
+        grads[p.variables[0].name].flatten(),
+        grads[p.variables[1].name].flatten(),
+      ]);
       p.dispose();
       return out;
     });
@@ -58,7 +73,10 @@ describe('Fourier parameterization', () => {
       const p = bounded(fourier(1, [8, 8, 1], { rng: new Rng(1) }), { range: [0, 255] });
       const img = p.image();
       const v = img.dataSync();
-      assert.ok(v.every((a) => a > 0 && a < 255), 'sigmoid keeps the image inside the range');
+      assert.ok(
+        v.every((a) => a > 0 && a < 255),
+        'sigmoid keeps the image inside the range',
+      );
       img.dispose();
       p.dispose();
     });

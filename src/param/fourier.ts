@@ -54,8 +54,10 @@ function tables(h: number, w: number) {
     }
   }
   return {
-    ch: tf.tensor2d(ch, [h, h]), sh: tf.tensor2d(sh, [h, h]),
-    cw: tf.tensor2d(cw, [wf, w]), sw: tf.tensor2d(sw, [wf, w]),
+    ch: tf.tensor2d(ch, [h, h]),
+    sh: tf.tensor2d(sh, [h, h]),
+    cw: tf.tensor2d(cw, [wf, w]),
+    sw: tf.tensor2d(sw, [wf, w]),
   };
 }
 
@@ -63,13 +65,22 @@ function tables(h: number, w: number) {
  * Inverse real 2-D DFT of spectra re, im [B, H, Wf] → [B, H, W] (irfft2d), differentiable on
  * every backend. Exposed for the parity test against tf.irfft.
  */
-export function irfft2d(re: tf.Tensor3D, im: tf.Tensor3D, w: number, t = tables(re.shape[1], w)): tf.Tensor3D {
+export function irfft2d(
+  re: tf.Tensor3D,
+  im: tf.Tensor3D,
+  w: number,
+  t = tables(re.shape[1], w),
+): tf.Tensor3D {
   return tf.tidy(() => {
     const [b, h, wf] = re.shape;
     const cols = (x: tf.Tensor3D) => x.transpose([1, 0, 2]).reshape([h, b * wf]);
     const r = cols(re);
     const i = cols(im);
-    const back = (y: tf.Tensor2D) => y.reshape([h, b, wf]).transpose([1, 0, 2]).reshape([b * h, wf]);
+    const back = (y: tf.Tensor2D) =>
+      y
+        .reshape([h, b, wf])
+        .transpose([1, 0, 2])
+        .reshape([b * h, wf]);
     const yr = back(tf.matMul(t.ch, r).sub(tf.matMul(t.sh, i)) as tf.Tensor2D);
     const yi = back(tf.matMul(t.sh, r).add(tf.matMul(t.ch, i)) as tf.Tensor2D);
     return tf.matMul(yr, t.cw).sub(tf.matMul(yi, t.sw)).reshape([b, h, w]) as tf.Tensor3D;
@@ -77,12 +88,18 @@ export function irfft2d(re: tf.Tensor3D, im: tf.Tensor3D, w: number, t = tables(
 }
 
 /** n images [n, H, W, C] of unbounded values (pass through `bounded` for a valid image). */
-export function fourier(n: number, shape: readonly [number, number, number], args: FourierArgs): Param {
+export function fourier(
+  n: number,
+  shape: readonly [number, number, number],
+  args: FourierArgs,
+): Param {
   const [h, w, c] = shape;
   const wf = Math.floor(w / 2) + 1;
   const sd = args.sd ?? 0.01;
   const freqs = rfftFrequencies(h, w);
-  const scaleValues = freqs.map((f) => Math.sqrt(h * w) / Math.max(f, 1 / Math.max(h, w)) ** (args.decay ?? 1));
+  const scaleValues = freqs.map(
+    (f) => Math.sqrt(h * w) / Math.max(f, 1 / Math.max(h, w)) ** (args.decay ?? 1),
+  );
   const scale = tf.keep(tf.tensor3d(scaleValues, [1, h, wf]));
   const t = tables(h, w);
   for (const k of Object.values(t)) tf.keep(k);

@@ -34,7 +34,12 @@ export function fromImageSpectrum(args: FromImageArgs): Param {
   const freqs = rfftFrequencies(h, w);
   const scaleValues = freqs.map((f) => 1 / Math.max(f, 1 / Math.max(h, w)) ** (args.decay ?? 1.5));
   const top = Math.max(...scaleValues);
-  const scale = tf.keep(tf.tensor3d(scaleValues.map((v) => v / top), [1, h, wf]));
+  const scale = tf.keep(
+    tf.tensor3d(
+      scaleValues.map((v) => v / top),
+      [1, h, wf],
+    ),
+  );
   const px = args.images.dataSync();
   const basis = c === 3 ? toDecorrelated(args.channelOrder ?? 'rgb') : null;
   const re = new Float32Array(n * c * h * wf);

@@ -30,13 +30,25 @@ export interface PhaseArgs {
 /** The inverse of bounded.ts's colour decorrelation (RGB → decorrelated basis), as a per-pixel map. */
 export function toDecorrelated(order: 'rgb' | 'bgr' = 'rgb'): (px: Float32Array) => Float32Array {
   // Column i of the basis B is what decorrelateColour makes of the unit colour e_i.
-  const b = tf.tidy(() => decorrelateColour(tf.eye(3).reshape([1, 1, 3, 3]) as tf.Tensor4D, order).dataSync());
-  const m = [[b[0], b[3], b[6]], [b[1], b[4], b[7]], [b[2], b[5], b[8]]];
-  const det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  const b = tf.tidy(() =>
+    decorrelateColour(tf.eye(3).reshape([1, 1, 3, 3]) as tf.Tensor4D, order).dataSync(),
+  );
+  const m = [
+    [b[0], b[3], b[6]],
+    [b[1], b[4], b[7]],
+    [b[2], b[5], b[8]],
+  ];
+  const det =
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+    m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+    m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
   const cof = (r: number, c: number) => {
     const rs = [0, 1, 2].filter((i) => i !== r);
     const cs = [0, 1, 2].filter((i) => i !== c);
-    return ((r + c) % 2 ? -1 : 1) * (m[rs[0]][cs[0]] * m[rs[1]][cs[1]] - m[rs[0]][cs[1]] * m[rs[1]][cs[0]]);
+    return (
+      ((r + c) % 2 ? -1 : 1) *
+      (m[rs[0]][cs[0]] * m[rs[1]][cs[1]] - m[rs[0]][cs[1]] * m[rs[1]][cs[0]])
+    );
   };
   const inv = [0, 1, 2].map((r) => [0, 1, 2].map((c) => cof(c, r) / det));
   return (px) => Float32Array.from(inv, (row) => row[0] * px[0] + row[1] * px[1] + row[2] * px[2]);
@@ -46,7 +58,10 @@ export function toDecorrelated(order: 'rgb' | 'bgr' = 'rgb'): (px: Float32Array)
 export function hermitianPhase(phase: tf.Tensor3D, w: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [, h, wf] = phase.shape;
-    const flip = tf.tensor1d(Array.from({ length: h }, (_, u) => (h - u) % h), 'int32');
+    const flip = tf.tensor1d(
+      Array.from({ length: h }, (_, u) => (h - u) % h),
+      'int32',
+    );
     const odd = phase.sub(phase.gather(flip, 1)).div(2);
     const cols = new Float32Array(wf);
     for (const v of hermitianColumns(w)) cols[v] = 1;
@@ -65,11 +80,19 @@ function standardize<T extends tf.Tensor>(x: T): T {
 }
 
 /** The raw image [n, H, W, C] of phases [n·C, H, Wf] under magnitude [C, H, Wf] (before standardization). */
-export function phaseImage(phase: tf.Tensor3D, magnitude: tf.Tensor3D, n: number, shape: readonly [number, number, number]): tf.Tensor4D {
+export function phaseImage(
+  phase: tf.Tensor3D,
+  magnitude: tf.Tensor3D,
+  n: number,
+  shape: readonly [number, number, number],
+): tf.Tensor4D {
   return tf.tidy(() => {
     const [h, w, c] = shape;
     const wf = spectrumCols(w);
-    const p = hermitianPhase(standardize(phase.reshape([n, c * h * wf])).reshape([n * c, h, wf]) as tf.Tensor3D, w);
+    const p = hermitianPhase(
+      standardize(phase.reshape([n, c * h * wf])).reshape([n * c, h, wf]) as tf.Tensor3D,
+      w,
+    );
     const m = tf.tile(magnitude, [n, 1, 1]);
     const x = irfft2d(m.mul(p.cos()) as tf.Tensor3D, m.mul(p.sin()) as tf.Tensor3D, w);
     return x.reshape([n, c, h, w]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
@@ -77,10 +100,16 @@ export function phaseImage(phase: tf.Tensor3D, magnitude: tf.Tensor3D, n: number
 }
 
 /** n images [n, H, W, C] of standardized values (pass through `bounded` with decorrelate for colour). */
-export function phaseOnly(n: number, shape: readonly [number, number, number], args: PhaseArgs): Param {
+export function phaseOnly(
+  n: number,
+  shape: readonly [number, number, number],
+  args: PhaseArgs,
+): Param {
   const [h, w, c] = shape;
   if (args.magnitude.channels !== c) {
-    throw new DeepvisError(`the magnitude spectrum (${args.magnitude.source}) has ${args.magnitude.channels} channels; the image has ${c}`);
+    throw new DeepvisError(
+      `the magnitude spectrum (${args.magnitude.source}) has ${args.magnitude.channels} channels; the image has ${c}`,
+    );
   }
   const wf = spectrumCols(w);
   const magnitude = tf.keep(tf.tensor3d(resizeSpectrum(args.magnitude, h, w), [c, h, wf]));
@@ -89,7 +118,8 @@ export function phaseOnly(n: number, shape: readonly [number, number, number], a
   t.dispose();
   return {
     variables: [phase],
-    image: () => tf.tidy(() => standardize(phaseImage(phase as unknown as tf.Tensor3D, magnitude, n, shape))),
+    image: () =>
+      tf.tidy(() => standardize(phaseImage(phase as unknown as tf.Tensor3D, magnitude, n, shape))),
     dispose: () => {
       phase.dispose();
       magnitude.dispose();

@@ -24,7 +24,11 @@ export interface Spectrum {
 export const spectrumCols = (w: number) => Math.floor(w / 2) + 1;
 
 /** rfft2 of one channel x [H, W] (row-major) → re, im [H, Wf], separable: rows, then columns. */
-export function rfft2(x: ArrayLike<number>, h: number, w: number): { re: Float32Array; im: Float32Array } {
+export function rfft2(
+  x: ArrayLike<number>,
+  h: number,
+  w: number,
+): { re: Float32Array; im: Float32Array } {
   const wf = spectrumCols(w);
   const rr = new Float64Array(h * wf);
   const ri = new Float64Array(h * wf);
@@ -73,11 +77,15 @@ export function rfftMagnitude(x: ArrayLike<number>, h: number, w: number): Float
  * colour decorrelation for RGB); default identity.
  */
 export function meanSpectrum(
-  images: Float32Array, count: number, shape: readonly [number, number, number], source: string,
+  images: Float32Array,
+  count: number,
+  shape: readonly [number, number, number],
+  source: string,
   toBasis?: (px: Float32Array) => Float32Array,
 ): Spectrum {
   const [h, w, c] = shape;
-  if (count < 1) throw new DeepvisError(`a magnitude spectrum needs at least one image (${source} has none)`);
+  if (count < 1)
+    throw new DeepvisError(`a magnitude spectrum needs at least one image (${source} has none)`);
   const wf = spectrumCols(w);
   const sum = new Float32Array(c * h * wf);
   const plane = new Float32Array(c * h * w);
@@ -120,7 +128,8 @@ export function resizeSpectrum(s: Spectrum, h: number, w: number): Float32Array 
         const x1 = Math.min(WF - 1, x0 + 1);
         const fx = sx - x0;
         out[k * h * wf + u * wf + v] =
-          (1 - fy) * ((1 - fx) * at(k, y0, x0) + fx * at(k, y0, x1)) + fy * ((1 - fx) * at(k, y1, x0) + fx * at(k, y1, x1));
+          (1 - fy) * ((1 - fx) * at(k, y0, x0) + fx * at(k, y0, x1)) +
+          fy * ((1 - fx) * at(k, y1, x0) + fx * at(k, y1, x1));
       }
     }
   }

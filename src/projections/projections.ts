@@ -32,7 +32,15 @@ export function clampRange(range: readonly [number, number]): Projection {
 /** Projection k applies to batch items k·size … (k+1)·size − 1 (e.g. one hyperparameter set per slice). */
 export function perSlice(projections: readonly Projection[], size: number): Projection {
   return (x, ctx) =>
-    tf.tidy(() =>
-      tf.concat(projections.map((p, k) => p(x.slice([k * size], [size]), { step: ctx.step, grad: ctx.grad ? ctx.grad.slice([k * size], [size]) : null }))) as tf.Tensor4D,
+    tf.tidy(
+      () =>
+        tf.concat(
+          projections.map((p, k) =>
+            p(x.slice([k * size], [size]), {
+              step: ctx.step,
+              grad: ctx.grad ? ctx.grad.slice([k * size], [size]) : null,
+            }),
+          ),
+        ) as tf.Tensor4D,
     );
 }

@@ -29,11 +29,17 @@ describe('Yosinski regularizers', () => {
   });
 
   it('clips the pct% of pixels with the smallest norm / contribution to the centre', () => {
-    const x = tf.tensor4d(Float32Array.from({ length: 10 }, (_, i) => i + 1), [1, 2, 5, 1]);
+    const x = tf.tensor4d(
+      Float32Array.from({ length: 10 }, (_, i) => i + 1),
+      [1, 2, 5, 1],
+    );
     const n = clipSmallNorm(50)(x, ctx).dataSync();
     assert.deepEqual(Array.from(n), [0, 0, 0, 0, 0, 6, 7, 8, 9, 10]);
     // Contribution |x·g|: the gradient reverses the order.
-    const g = tf.tensor4d(Float32Array.from({ length: 10 }, (_, i) => 1 / (i + 1) ** 2), [1, 2, 5, 1]);
+    const g = tf.tensor4d(
+      Float32Array.from({ length: 10 }, (_, i) => 1 / (i + 1) ** 2),
+      [1, 2, 5, 1],
+    );
     const c = clipSmallContribution(50)(x, { step: 0, grad: g }).dataSync();
     assert.deepEqual(Array.from(c), [1, 2, 3, 4, 5, 0, 0, 0, 0, 0]);
   });

@@ -12,12 +12,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { Projection } from './projections.js';
 
 export function decay(theta: number, centre = 0): Projection {
-  return (x) => x.sub(centre).mul(1 - theta).add(centre) as tf.Tensor4D;
+  return (x) =>
+    x
+      .sub(centre)
+      .mul(1 - theta)
+      .add(centre) as tf.Tensor4D;
 }
 
 export function gaussianKernel(sigma: number): Float32Array {
   const r = Math.max(1, Math.ceil(3 * sigma));
-  const k = Float32Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const k = Float32Array.from({ length: 2 * r + 1 }, (_, i) =>
+    Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)),
+  );
   const s = k.reduce((a, b) => a + b, 0);
   return k.map((v) => v / s);
 }
@@ -32,10 +38,30 @@ export function blur(x: tf.Tensor4D, sigma: number): tf.Tensor4D {
     const kk = k.slice((k.length - 1) / 2 - r, (k.length - 1) / 2 + r + 1);
     const norm = kk.reduce((a, b) => a + b, 0);
     const taps = Array.from(kk, (v) => v / norm);
-    const kx = tf.tensor4d(taps.flatMap((v) => Array(c).fill(v)), [1, taps.length, c, 1]);
-    const ky = tf.tensor4d(taps.flatMap((v) => Array(c).fill(v)), [taps.length, 1, c, 1]);
-    const padded = tf.mirrorPad(x, [[0, 0], [r, r], [r, r], [0, 0]], 'reflect');
-    return tf.depthwiseConv2d(tf.depthwiseConv2d(padded, kx, 1, 'valid'), ky, 1, 'valid') as tf.Tensor4D;
+    const kx = tf.tensor4d(
+      taps.flatMap((v) => Array(c).fill(v)),
+      [1, taps.length, c, 1],
+    );
+    const ky = tf.tensor4d(
+      taps.flatMap((v) => Array(c).fill(v)),
+      [taps.length, 1, c, 1],
+    );
+    const padded = tf.mirrorPad(
+      x,
+      [
+        [0, 0],
+        [r, r],
+        [r, r],
+        [0, 0],
+      ],
+      'reflect',
+    );
+    return tf.depthwiseConv2d(
+      tf.depthwiseConv2d(padded, kx, 1, 'valid'),
+      ky,
+      1,
+      'valid',
+    ) as tf.Tensor4D;
   });
 }
 

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { activationGrid, gridLayout, tileOrigin } from './activation_grid.js';
 
-const px = (img: { width: number; data: Uint8ClampedArray | Uint8Array }, x: number, y: number) => [...img.data.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3)];
+const px = (img: { width: number; data: Uint8ClampedArray | Uint8Array }, x: number, y: number) => [
+  ...img.data.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3),
+];
 
 describe('activationGrid frames', () => {
   // Two 2×2 channels: a 2-column grid of 24-px tiles (factor 12) with a 1-px gap.
@@ -25,7 +27,8 @@ describe('activationGrid frames', () => {
     const [x1, y1] = tileOrigin(L, 1);
     assert.deepEqual(px(img, x1 - 1, y1 - 1), [255, 140, 0]);
     let blue = 0;
-    for (let i = 0; i < img.data.length; i += 4) if (img.data[i] === 26 && img.data[i + 1] === 115 && img.data[i + 2] === 232) blue++;
+    for (let i = 0; i < img.data.length; i += 4)
+      if (img.data[i] === 26 && img.data[i + 1] === 115 && img.data[i + 2] === 232) blue++;
     assert.equal(blue, 0);
   });
 });

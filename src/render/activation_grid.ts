@@ -21,7 +21,10 @@ export interface GridLayout {
   readonly height: number;
 }
 
-export function gridLayout(shape: readonly number[], args: { minTile?: number; gap?: number } = {}): GridLayout {
+export function gridLayout(
+  shape: readonly number[],
+  args: { minTile?: number; gap?: number } = {},
+): GridLayout {
   const gap = args.gap ?? 1;
   const spatial = shape.length === 3;
   const units = spatial ? shape[2] : shape.reduce((a, b) => a * b, 1);
@@ -30,7 +33,17 @@ export function gridLayout(shape: readonly number[], args: { minTile?: number; g
   const factor = spatial ? Math.max(1, Math.ceil((args.minTile ?? 24) / shape[1])) : 1;
   const tileW = spatial ? shape[1] * factor : Math.max(4, Math.min(args.minTile ?? 24, 12));
   const tileH = spatial ? shape[0] * factor : tileW;
-  return { units, cols, rows, tileW, tileH, gap, factor, width: cols * (tileW + gap) + gap, height: rows * (tileH + gap) + gap };
+  return {
+    units,
+    cols,
+    rows,
+    tileW,
+    tileH,
+    gap,
+    factor,
+    width: cols * (tileW + gap) + gap,
+    height: rows * (tileH + gap) + gap,
+  };
 }
 
 /** The unit under pixel (x, y) of the picture, or null on a gap or past the last unit. */
@@ -44,10 +57,20 @@ export function unitAt(layout: GridLayout, x: number, y: number): number | null 
 
 /** Top-left pixel of a unit's tile. */
 export function tileOrigin(layout: GridLayout, unit: number): [number, number] {
-  return [layout.gap + (unit % layout.cols) * (layout.tileW + layout.gap), layout.gap + Math.floor(unit / layout.cols) * (layout.tileH + layout.gap)];
+  return [
+    layout.gap + (unit % layout.cols) * (layout.tileW + layout.gap),
+    layout.gap + Math.floor(unit / layout.cols) * (layout.tileH + layout.gap),
+  ];
 }
 
-function gray(values: ArrayLike<number>, w: number, h: number, stride: number, offset: number, scale: number): RgbaImage {
+function gray(
+  values: ArrayLike<number>,
+  w: number,
+  h: number,
+  stride: number,
+  offset: number,
+  scale: number,
+): RgbaImage {
   const img = blank(w, h);
   for (let i = 0; i < w * h; i++) {
     const v = Math.max(0, values[i * stride + offset]) * scale;
@@ -57,7 +80,10 @@ function gray(values: ArrayLike<number>, w: number, h: number, stride: number, o
 }
 
 /** `selected`: the open unit (an orange frame); `cursor`: the keyboard cursor (a blue frame), when it is elsewhere. */
-export function activationGrid(a: Pick<LayerActivations, 'shape' | 'values'>, args: { minTile?: number; gap?: number; selected?: number | null; cursor?: number | null } = {}): RgbaImage {
+export function activationGrid(
+  a: Pick<LayerActivations, 'shape' | 'values'>,
+  args: { minTile?: number; gap?: number; selected?: number | null; cursor?: number | null } = {},
+): RgbaImage {
   let max = 0;
   for (let i = 0; i < a.values.length; i++) max = Math.max(max, a.values[i]);
   const scale = max > 0 ? 255 / max : 0;
@@ -66,11 +92,21 @@ export function activationGrid(a: Pick<LayerActivations, 'shape' | 'values'>, ar
   if (args.selected != null && args.selected < L.units) {
     // The selected unit's frame: the gap around its tile turns orange.
     const [x0, y0] = tileOrigin(L, args.selected);
-    blit(out, blank(L.tileW + 2 * L.gap, L.tileH + 2 * L.gap, [255, 140, 0]), x0 - L.gap, y0 - L.gap);
+    blit(
+      out,
+      blank(L.tileW + 2 * L.gap, L.tileH + 2 * L.gap, [255, 140, 0]),
+      x0 - L.gap,
+      y0 - L.gap,
+    );
   }
   if (args.cursor != null && args.cursor < L.units && args.cursor !== args.selected) {
     const [x0, y0] = tileOrigin(L, args.cursor);
-    blit(out, blank(L.tileW + 2 * L.gap, L.tileH + 2 * L.gap, [26, 115, 232]), x0 - L.gap, y0 - L.gap);
+    blit(
+      out,
+      blank(L.tileW + 2 * L.gap, L.tileH + 2 * L.gap, [26, 115, 232]),
+      x0 - L.gap,
+      y0 - L.gap,
+    );
   }
   for (let k = 0; k < L.units; k++) {
     const [x, y] = tileOrigin(L, k);

@@ -33,11 +33,18 @@ export function grid(tiles: readonly RgbaImage[], args: GridArgs = {}): RgbaImag
   const titleH = args.title ? GLYPH_H * titleScale + 8 : 0;
   const cellW = tw + gap;
   const cellH = th + labelH + gap;
-  const left = args.rowLabels ? Math.max(...args.rowLabels.map((l) => textWidth(l, 1))) + 2 * gap : 0;
-  const width = Math.max(left + cols * cellW + gap, args.title ? textWidth(args.title, titleScale) + 2 * gap : 0);
+  const left = args.rowLabels
+    ? Math.max(...args.rowLabels.map((l) => textWidth(l, 1))) + 2 * gap
+    : 0;
+  const width = Math.max(
+    left + cols * cellW + gap,
+    args.title ? textWidth(args.title, titleScale) + 2 * gap : 0,
+  );
   const out = blank(width, rows * cellH + gap + titleH);
   if (args.title) drawText(out, args.title, gap, 4, titleScale, [20, 20, 20]);
-  args.rowLabels?.forEach((l, r) => drawText(out, l, gap, titleH + gap + r * cellH + Math.floor(th / 2) - 2, 1, [20, 20, 20]));
+  args.rowLabels?.forEach((l, r) =>
+    drawText(out, l, gap, titleH + gap + r * cellH + Math.floor(th / 2) - 2, 1, [20, 20, 20]),
+  );
   scaled.forEach((tile, i) => {
     const x = left + gap + (i % cols) * cellW;
     const y = titleH + gap + Math.floor(i / cols) * cellH;
@@ -52,9 +59,13 @@ export function grid(tiles: readonly RgbaImage[], args: GridArgs = {}): RgbaImag
 }
 
 /** Pictures one under another, each with a title above it (an overview of several layers). */
-export function stack(parts: ReadonlyArray<{ title: string; image: RgbaImage }>, gap = 6): RgbaImage {
+export function stack(
+  parts: ReadonlyArray<{ title: string; image: RgbaImage }>,
+  gap = 6,
+): RgbaImage {
   const titleH = GLYPH_H * 2 + 6;
-  const width = Math.max(...parts.map((p) => Math.max(p.image.width, textWidth(p.title, 2))), 1) + 2 * gap;
+  const width =
+    Math.max(...parts.map((p) => Math.max(p.image.width, textWidth(p.title, 2))), 1) + 2 * gap;
   const height = parts.reduce((h, p) => h + titleH + p.image.height + gap, gap);
   const out = blank(width, height);
   let y = gap;

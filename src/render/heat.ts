@@ -7,11 +7,19 @@ import { diverging, percentileAbs, type RgbaImage } from './image.js';
 
 function hot(t: number): [number, number, number] {
   const u = Math.max(0, Math.min(1, t));
-  return [255 * Math.min(1, u * 2.5), 255 * Math.max(0, Math.min(1, u * 2.5 - 1)), 255 * Math.max(0, u * 2.5 - 1.5) / 1];
+  return [
+    255 * Math.min(1, u * 2.5),
+    255 * Math.max(0, Math.min(1, u * 2.5 - 1)),
+    (255 * Math.max(0, u * 2.5 - 1.5)) / 1,
+  ];
 }
 
 /** heat [H·W] over base (H×W): unsigned → hot ramp, alpha = heat; signed → diverging, half blend. */
-export function heatOverlay(base: RgbaImage, heat: ArrayLike<number>, args: { signed?: boolean; percentile?: number } = {}): RgbaImage {
+export function heatOverlay(
+  base: RgbaImage,
+  heat: ArrayLike<number>,
+  args: { signed?: boolean; percentile?: number } = {},
+): RgbaImage {
   const { width, height } = base;
   const data = new Uint8ClampedArray(width * height * 4);
   if (args.signed) {
@@ -37,8 +45,17 @@ export function heatOverlay(base: RgbaImage, heat: ArrayLike<number>, args: { si
 }
 
 /** The map alone: unsigned in the hot ramp, signed on the diverging scale. */
-export function heatImage(heat: ArrayLike<number>, height: number, width: number, args: { signed?: boolean; percentile?: number } = {}): RgbaImage {
+export function heatImage(
+  heat: ArrayLike<number>,
+  height: number,
+  width: number,
+  args: { signed?: boolean; percentile?: number } = {},
+): RgbaImage {
   if (args.signed) return diverging(heat, height, width, args.percentile ?? 99.5);
-  const black = { width, height, data: new Uint8ClampedArray(width * height * 4).fill(0).map((_, i) => (i % 4 === 3 ? 255 : 0)) };
+  const black = {
+    width,
+    height,
+    data: new Uint8ClampedArray(width * height * 4).fill(0).map((_, i) => (i % 4 === 3 ? 255 : 0)),
+  };
   return heatOverlay(black, heat, args);
 }

@@ -9,7 +9,11 @@ export interface RgbaImage {
   readonly data: Uint8ClampedArray;
 }
 
-export function blank(width: number, height: number, rgb: [number, number, number] = [255, 255, 255]): RgbaImage {
+export function blank(
+  width: number,
+  height: number,
+  rgb: [number, number, number] = [255, 255, 255],
+): RgbaImage {
   const data = new Uint8ClampedArray(width * height * 4);
   for (let i = 0; i < width * height; i++) data.set([rgb[0], rgb[1], rgb[2], 255], i * 4);
   return { width, height, data };
@@ -42,13 +46,19 @@ export function percentileAbs(values: ArrayLike<number>, p: number): number {
  * Pixels [H, W, C] (C = 1 or 3) to an image. minmax stretches each image to full contrast (what
  * feature visualizations need: their scale is arbitrary); range maps a known data range.
  */
-export function toImage(values: ArrayLike<number>, shape: readonly [number, number, number], norm: Normalize = { mode: 'minmax' }): RgbaImage {
+export function toImage(
+  values: ArrayLike<number>,
+  shape: readonly [number, number, number],
+  norm: Normalize = { mode: 'minmax' },
+): RgbaImage {
   const [h, w, c] = shape;
   let lo: number;
   let hi: number;
   if (norm.mode === 'range') [lo, hi] = norm.range;
   else if (norm.mode === 'symmetric') {
-    const m = norm.percentile ? percentileAbs(values, norm.percentile) : Math.max(...minMax(values).map(Math.abs));
+    const m = norm.percentile
+      ? percentileAbs(values, norm.percentile)
+      : Math.max(...minMax(values).map(Math.abs));
     [lo, hi] = [-m, m];
   } else [lo, hi] = minMax(values);
   const scale = hi > lo ? 255 / (hi - lo) : 0;
@@ -64,7 +74,12 @@ export function toImage(values: ArrayLike<number>, shape: readonly [number, numb
 }
 
 /** Signed map [H, W] to blue (negative) – white (0) – red (positive), scaled by the p-th |value| percentile. */
-export function diverging(values: ArrayLike<number>, height: number, width: number, percentile = 99.5): RgbaImage {
+export function diverging(
+  values: ArrayLike<number>,
+  height: number,
+  width: number,
+  percentile = 99.5,
+): RgbaImage {
   const m = percentileAbs(values, percentile) || 1;
   const data = new Uint8ClampedArray(height * width * 4);
   for (let i = 0; i < height * width; i++) {
@@ -73,7 +88,10 @@ export function diverging(values: ArrayLike<number>, height: number, width: numb
     const b = t > 0 ? 255 * (1 - t) : 255;
     const g = 255 * (1 - Math.abs(t));
     // Slightly darker extremes read better than pure primaries.
-    data.set([t < 0 ? r * 0.9 + 20 * -t : r - 40 * t, g, t > 0 ? b * 0.9 + 20 * t : b + 40 * t, 255], i * 4);
+    data.set(
+      [t < 0 ? r * 0.9 + 20 * -t : r - 40 * t, g, t > 0 ? b * 0.9 + 20 * t : b + 40 * t, 255],
+      i * 4,
+    );
   }
   return { width, height, data };
 }

@@ -10,17 +10,27 @@ type Rgb = [number, number, number];
 
 /** Ten distinguishable colours (Tableau 10), one per class. */
 export const PALETTE: readonly Rgb[] = [
-  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+  [31, 119, 180],
+  [255, 127, 14],
+  [44, 160, 44],
+  [214, 39, 40],
+  [148, 103, 189],
+  [140, 86, 75],
+  [227, 119, 194],
+  [127, 127, 127],
+  [188, 189, 34],
+  [23, 190, 207],
 ];
 
 function rect(img: RgbaImage, x0: number, y0: number, w: number, h: number, rgb: Rgb): void {
   for (let y = Math.max(0, Math.round(y0)); y < Math.min(img.height, Math.round(y0 + h)); y++) {
-    for (let x = Math.max(0, Math.round(x0)); x < Math.min(img.width, Math.round(x0 + w)); x++) img.data.set([...rgb, 255], (y * img.width + x) * 4);
+    for (let x = Math.max(0, Math.round(x0)); x < Math.min(img.width, Math.round(x0 + w)); x++)
+      img.data.set([...rgb, 255], (y * img.width + x) * 4);
   }
 }
 
-const fmt = (v: number) => (Math.abs(v) >= 100 || v === 0 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2));
+const fmt = (v: number) =>
+  Math.abs(v) >= 100 || v === 0 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toPrecision(2);
 
 export interface BarChartArgs {
   readonly title: string;
@@ -40,11 +50,22 @@ export function barChart(args: BarChartArgs): RgbaImage {
   const left = 40;
   const plotH = args.height ?? 160;
   const top = 20 + GLYPH_H * s;
-  const legendW = Math.max(...args.series.map((x) => textWidth(x.label, s)), ...(args.lines ?? []).map((l) => textWidth(l.label, s))) + 30;
-  const width = Math.max(left + args.groups.length * groupW + legendW + 20, textWidth(args.title, s) + 20);
+  const legendW =
+    Math.max(
+      ...args.series.map((x) => textWidth(x.label, s)),
+      ...(args.lines ?? []).map((l) => textWidth(l.label, s)),
+    ) + 30;
+  const width = Math.max(
+    left + args.groups.length * groupW + legendW + 20,
+    textWidth(args.title, s) + 20,
+  );
   const img = blank(width, top + plotH + 16 + GLYPH_H * s);
   drawText(img, args.title, 8, 6, s, [20, 20, 20]);
-  const all = [...args.series.flatMap((x) => x.values), ...(args.lines ?? []).map((l) => l.value), 0];
+  const all = [
+    ...args.series.flatMap((x) => x.values),
+    ...(args.lines ?? []).map((l) => l.value),
+    0,
+  ];
   const hi = Math.max(...all);
   const lo = Math.min(...all);
   const span = hi - lo || 1;
@@ -58,13 +79,21 @@ export function barChart(args: BarChartArgs): RgbaImage {
     args.series.forEach((ser, si) => {
       const v = ser.values[gi];
       const y0 = Math.min(yOf(v), yOf(0));
-      rect(img, gx + si * bar, y0, bar - 1, Math.max(1, Math.abs(yOf(v) - yOf(0))), PALETTE[si % PALETTE.length]);
+      rect(
+        img,
+        gx + si * bar,
+        y0,
+        bar - 1,
+        Math.max(1, Math.abs(yOf(v) - yOf(0))),
+        PALETTE[si % PALETTE.length],
+      );
     });
     drawText(img, g, gx, top + plotH + 6, textWidth(g, s) <= groupW - 2 ? s : 1, [40, 40, 40]);
   });
   (args.lines ?? []).forEach((l, li) => {
     const y = Math.round(yOf(l.value));
-    for (let x = left; x < left + args.groups.length * groupW; x += 6) rect(img, x, y, 3, 1, li === 0 ? [0, 0, 0] : [200, 0, 0]);
+    for (let x = left; x < left + args.groups.length * groupW; x += 6)
+      rect(img, x, y, 3, 1, li === 0 ? [0, 0, 0] : [200, 0, 0]);
   });
   const lx = left + args.groups.length * groupW + 12;
   args.series.forEach((ser, si) => {
@@ -80,25 +109,51 @@ export function barChart(args: BarChartArgs): RgbaImage {
 }
 
 /** Matrix [rows][cols] as coloured cells (white = lowest, dark red = highest), labels on both axes. */
-export function heatmap(matrix: readonly (readonly number[])[], args: { title: string; rowLabels: readonly string[]; colLabels: readonly string[]; cell?: number; rowAxis?: string; colAxis?: string }): RgbaImage {
+export function heatmap(
+  matrix: readonly (readonly number[])[],
+  args: {
+    title: string;
+    rowLabels: readonly string[];
+    colLabels: readonly string[];
+    cell?: number;
+    rowAxis?: string;
+    colAxis?: string;
+  },
+): RgbaImage {
   const cell = args.cell ?? 14;
   const rows = matrix.length;
   const cols = matrix[0]?.length ?? 0;
   const left = Math.max(...args.rowLabels.map((l) => textWidth(l, 1)), 8) + 8;
   const top = 24 + GLYPH_H * 2;
-  const img = blank(Math.max(left + cols * cell + 12, textWidth(args.title, 2) + 16), top + rows * cell + 30);
+  const img = blank(
+    Math.max(left + cols * cell + 12, textWidth(args.title, 2) + 16),
+    top + rows * cell + 30,
+  );
   drawText(img, args.title, 8, 6, 2, [20, 20, 20]);
   const flat = matrix.flat();
   const lo = Math.min(...flat);
   // One outlier cell must not wash out the rest: the colour scale tops out at the 98th percentile.
   const sorted = [...flat].sort((a, b) => a - b);
-  const hi = sorted[Math.min(sorted.length - 1, Math.floor(0.98 * (sorted.length - 1)))] || Math.max(...flat);
+  const hi =
+    sorted[Math.min(sorted.length - 1, Math.floor(0.98 * (sorted.length - 1)))] ||
+    Math.max(...flat);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const t = hi > lo ? Math.min(1, (matrix[r][c] - lo) / (hi - lo)) : 0;
-      rect(img, left + c * cell, top + r * cell, cell - 1, cell - 1, [255 - 105 * t, 255 - 235 * t, 255 - 235 * t]);
+      rect(img, left + c * cell, top + r * cell, cell - 1, cell - 1, [
+        255 - 105 * t,
+        255 - 235 * t,
+        255 - 235 * t,
+      ]);
     }
-    drawText(img, args.rowLabels[r], 4, top + r * cell + Math.floor((cell - GLYPH_H) / 2), 1, [40, 40, 40]);
+    drawText(
+      img,
+      args.rowLabels[r],
+      4,
+      top + r * cell + Math.floor((cell - GLYPH_H) / 2),
+      1,
+      [40, 40, 40],
+    );
   }
   args.colLabels.forEach((l, c) => {
     if (cols > 24 && c % Math.ceil(cols / 24) !== 0) return;
@@ -113,7 +168,12 @@ export function heatmap(matrix: readonly (readonly number[])[], args: { title: s
  * Thumbnails at 2-D coordinates (an embedding), each tinted by its label's colour, with a legend.
  * Later points are drawn over earlier ones; the caller shuffles if that matters.
  */
-export function thumbnailScatter(points: ReadonlyArray<readonly [number, number]>, thumbs: readonly RgbaImage[], labels: readonly number[] | null, args: { title: string; size?: number; classNames?: readonly string[]; tint?: boolean }): RgbaImage {
+export function thumbnailScatter(
+  points: ReadonlyArray<readonly [number, number]>,
+  thumbs: readonly RgbaImage[],
+  labels: readonly number[] | null,
+  args: { title: string; size?: number; classNames?: readonly string[]; tint?: boolean },
+): RgbaImage {
   const size = args.size ?? 900;
   const margin = 20;
   const top = 24 + GLYPH_H * 2;
@@ -148,7 +208,14 @@ export function thumbnailScatter(points: ReadonlyArray<readonly [number, number]
     const classes = [...new Set(labels)].sort((a, b) => a - b);
     classes.forEach((c, i) => {
       rect(img, size + 10, top + i * 16, 12, 12, PALETTE[c % PALETTE.length]);
-      drawText(img, args.classNames?.[c] ?? String(c), size + 28, top + i * 16 + 2, 2, [30, 30, 30]);
+      drawText(
+        img,
+        args.classNames?.[c] ?? String(c),
+        size + 28,
+        top + i * 16 + 2,
+        2,
+        [30, 30, 30],
+      );
     });
   }
   return img;

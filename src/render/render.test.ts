@@ -11,7 +11,10 @@ describe('render', () => {
     const img = toImage([2, 4, 6, 8], [2, 2, 1]);
     assert.deepEqual([img.data[0], img.data[4], img.data[12]], [0, 85, 255]);
     const fixed = toImage([0, 0.5, 1, 2], [2, 2, 1], { mode: 'range', range: [0, 1] });
-    assert.deepEqual([fixed.data[0], fixed.data[4], fixed.data[8], fixed.data[12]], [0, 128, 255, 255]);
+    assert.deepEqual(
+      [fixed.data[0], fixed.data[4], fixed.data[8], fixed.data[12]],
+      [0, 128, 255, 255],
+    );
     const flat = toImage([3, 3, 3, 3], [2, 2, 1]);
     assert.equal(flat.data[0], 128);
   });
@@ -27,7 +30,12 @@ describe('render', () => {
 
   it('grids lay tiles out near-square with labels and a title', () => {
     const tiles = Array.from({ length: 10 }, (_, i) => toImage(new Array(16).fill(i), [4, 4, 1]));
-    const g = grid(tiles, { labels: tiles.map((_, i) => String(i)), title: 'T', minTile: 8, gap: 2 });
+    const g = grid(tiles, {
+      labels: tiles.map((_, i) => String(i)),
+      title: 'T',
+      minTile: 8,
+      gap: 2,
+    });
     // 4 columns of (8 + 2) + 2; 3 rows of (8 + label 9 + 2) + 2 + title 18
     assert.equal(g.width, 42);
     assert.equal(g.height, 3 * (8 + 9 + 2) + 2 + 18);
@@ -38,6 +46,6 @@ describe('render', () => {
     drawText(img, 'I', 0, 0);
     assert.equal(textWidth('AB'), 7);
     assert.equal(img.data[0], 0); // top-left of 'I' is set (black)
-    assert.equal(img.data[(5 * 20) * 4], 255); // below the glyph stays white
+    assert.equal(img.data[5 * 20 * 4], 255); // below the glyph stays white
   });
 });

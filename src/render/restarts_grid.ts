@@ -13,7 +13,12 @@ export interface RestartRow {
 }
 
 /** `values` is unit-major [U·R, H, W, C] (erhan's restartImages); each tile min–max scaled. */
-export function restartsGrid(values: ArrayLike<number>, shape: readonly [number, number, number], rows: readonly RestartRow[], title?: string): RgbaImage {
+export function restartsGrid(
+  values: ArrayLike<number>,
+  shape: readonly [number, number, number],
+  rows: readonly RestartRow[],
+  title?: string,
+): RgbaImage {
   const size = shape[0] * shape[1] * shape[2];
   const r = rows[0]?.restartActivations.length ?? 0;
   const tiles: RgbaImage[] = [];
@@ -26,6 +31,9 @@ export function restartsGrid(values: ArrayLike<number>, shape: readonly [number,
       labels.push(`${i === best ? '*' : ''}${row.restartActivations[i].toPrecision(3)}`);
     }
   });
-  const rowLabels = rows.map((row) => `u${row.unit} r=${row.restartCorrelation == null ? '-' : row.restartCorrelation.toFixed(2)}`);
+  const rowLabels = rows.map(
+    (row) =>
+      `u${row.unit} r=${row.restartCorrelation == null ? '-' : row.restartCorrelation.toFixed(2)}`,
+  );
   return grid(tiles, { cols: r, labels, rowLabels, title, minTile: 56 });
 }

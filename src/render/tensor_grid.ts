@@ -8,9 +8,14 @@ import { grid, type GridArgs } from './grid.js';
 import { toImage, type Normalize, type RgbaImage } from './image.js';
 
 /** Each image of `images` [N, H, W, C] as a tile (min-max scaled unless `norm` says otherwise), in a grid. */
-export function imagesGrid(images: tf.Tensor4D, args: GridArgs & { norm?: Normalize } = {}): RgbaImage {
+export function imagesGrid(
+  images: tf.Tensor4D,
+  args: GridArgs & { norm?: Normalize } = {},
+): RgbaImage {
   const [n, h, w, c] = images.shape;
   const values = images.dataSync();
-  const tiles = Array.from({ length: n }, (_, i) => toImage(itemOf(values, i, [h, w, c]), [h, w, c], args.norm));
+  const tiles = Array.from({ length: n }, (_, i) =>
+    toImage(itemOf(values, i, [h, w, c]), [h, w, c], args.norm),
+  );
   return grid(tiles, args);
 }

@@ -7,7 +7,15 @@
  */
 import { attentionLack } from '../attribution/transformer_maps.js';
 import type { VisModel } from '../model/types.js';
-import { computeShard, computeShared, groupKey, visArtifact, visKinds, type Progress, type ReportData } from './compute.js';
+import {
+  computeShard,
+  computeShared,
+  groupKey,
+  visArtifact,
+  visKinds,
+  type Progress,
+  type ReportData,
+} from './compute.js';
 import { historySections, type Checkpoint, type HistoryUnit } from './history.js';
 import { pageHtml, SITE_CSS, SITE_JS } from './html.js';
 import { buildSite, unitPath } from './pages.js';
@@ -26,7 +34,10 @@ export interface ReportInput {
   readonly data: ReportData | null;
   /** Shards whose scan slices are in the store (a merge); default the plan's N (1 for a single run). */
   readonly scanShards?: number;
-  readonly history?: { readonly checkpoints: readonly Checkpoint[]; readonly units: readonly HistoryUnit[] };
+  readonly history?: {
+    readonly checkpoints: readonly Checkpoint[];
+    readonly units: readonly HistoryUnit[];
+  };
   readonly serveUrl?: string;
   readonly modelExtras?: readonly Section[];
   readonly onProgress?: (p: Progress) => void;
@@ -40,7 +51,14 @@ export interface BuiltSite {
 }
 
 export async function computeReport(input: ReportInput): Promise<BuiltSite | null> {
-  const ctx = { model: input.model, hash: input.hash, plan: input.plan, store: input.store, data: input.data, onProgress: input.onProgress };
+  const ctx = {
+    model: input.model,
+    hash: input.hash,
+    plan: input.plan,
+    store: input.store,
+    data: input.data,
+    onProgress: input.onProgress,
+  };
   const merging = input.scanShards != null;
   if (!merging) await computeShard(ctx);
   if (input.plan.shard[1] > 1) return null;
@@ -58,18 +76,45 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
   let transformer: Stored<TransformerAtlas> | null = null;
   if (input.data && attentionLack(input.model) == null) {
     input.onProgress?.({ done: 0, total: 1, phase: 'transformer blocks and classes' });
-    transformer = await input.store.cached('transformer', { model: input.hash, dataset: input.data.spec, version: 2 }, () => computeTransformerAtlas(input.model, input.data!.set));
+    transformer = await input.store.cached(
+      'transformer',
+      { model: input.hash, dataset: input.data.spec, version: 2 },
+      () => computeTransformerAtlas(input.model, input.data!.set),
+    );
   }
   let unitExtras: Map<string, Section[]> | undefined;
   const files = new Map<string, string>();
   if (input.history && input.history.checkpoints.length) {
-    const h = await historySections(input.store, input.plan, input.history.checkpoints, input.history.units, input.data, (i) => input.onProgress?.({ done: i, total: input.history!.checkpoints.length, phase: 'history' }));
+    const h = await historySections(
+      input.store,
+      input.plan,
+      input.history.checkpoints,
+      input.history.units,
+      input.data,
+      (i) =>
+        input.onProgress?.({ done: i, total: input.history!.checkpoints.length, phase: 'history' }),
+    );
     unitExtras = h.sections;
     files.set('history.json', JSON.stringify(h.json, null, 1) + '\n');
   }
   const pages = buildSite({
-    model: input.model, modelPath: input.modelPath, hash: input.hash, plan: input.plan, vis, shared, dataSpec: input.data?.spec ?? null, unitExtras, transformer, serveUrl: input.serveUrl, modelExtras: input.modelExtras,
-    historyLink: unitExtras ? { text: `${input.history!.units.map((u) => `${u.layer} ${u.unit}`).join(', ')} over ${input.history!.checkpoints.length} checkpoints`, href: unitPathOf(input.history!.units[0]) } : undefined,
+    model: input.model,
+    modelPath: input.modelPath,
+    hash: input.hash,
+    plan: input.plan,
+    vis,
+    shared,
+    dataSpec: input.data?.spec ?? null,
+    unitExtras,
+    transformer,
+    serveUrl: input.serveUrl,
+    modelExtras: input.modelExtras,
+    historyLink: unitExtras
+      ? {
+          text: `${input.history!.units.map((u) => `${u.layer} ${u.unit}`).join(', ')} over ${input.history!.checkpoints.length} checkpoints`,
+          href: unitPathOf(input.history!.units[0]),
+        }
+      : undefined,
   });
   let index = '';
   for (const { page, json } of pages) {

@@ -11,7 +11,13 @@ import { imageSize, type Batch, type ImageSet } from '../data/dataset.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
 import { qualityReference } from '../metrics/quality_reference.js';
 import { computeExamples, type UnitExamples } from './examples.js';
-import { accuracy, computeEmbedding, computeSpecificity, type EmbeddingData, type SpecificityData } from './layer_stats.js';
+import {
+  accuracy,
+  computeEmbedding,
+  computeSpecificity,
+  type EmbeddingData,
+  type SpecificityData,
+} from './layer_stats.js';
 import { challengersOf, shardGroups, shardSlice, type ReportPlan, type UnitGroup } from './plan.js';
 import type { ArtifactStore, Stored } from './store.js';
 import { computeVis, visParams, type VisData, type VisKind } from './vis.js';
@@ -37,32 +43,61 @@ export interface ReportContext {
   readonly onProgress?: (p: Progress) => void;
 }
 
-export const visKinds = (plan: ReportPlan, layer: string): VisKind[] => [...plan.methodsOf[layer], 'diverse'];
+export const visKinds = (plan: ReportPlan, layer: string): VisKind[] => [
+  ...plan.methodsOf[layer],
+  'diverse',
+];
 
 /** The layer scanned for a layer's most negative examples: its pre-activation when it has a fused activation. */
 export const bottomLayerOf = (l: LayerInfo): string => (l.activation ? `${l.name}:pre` : l.name);
 
-export const scanLayersOf = (plan: ReportPlan): string[] => [...new Set(plan.layers.flatMap((l) => [l.name, bottomLayerOf(l)]))];
+export const scanLayersOf = (plan: ReportPlan): string[] => [
+  ...new Set(plan.layers.flatMap((l) => [l.name, bottomLayerOf(l)])),
+];
 
 /** Where a layer has a challenger (MaCo), its images and the first method's are scored against the data (when there is data). */
 function scoredKind(ctx: ReportContext, kind: VisKind, layer: string): boolean {
   const challengers = challengersOf(ctx.plan, layer);
-  return ctx.data != null && challengers.length > 0 && (kind === ctx.plan.methodsOf[layer][0] || challengers.includes(kind));
+  return (
+    ctx.data != null &&
+    challengers.length > 0 &&
+    (kind === ctx.plan.methodsOf[layer][0] || challengers.includes(kind))
+  );
 }
 
-export function visArtifact(ctx: ReportContext, kind: VisKind, group: UnitGroup): Promise<Stored<VisData>> {
+export function visArtifact(
+  ctx: ReportContext,
+  kind: VisKind,
+  group: UnitGroup,
+): Promise<Stored<VisData>> {
   const scored = scoredKind(ctx, kind, group.layer);
-  const key = { model: ctx.hash, layer: group.layer, ...visParams(kind, ctx.plan.methods, group), ...(scored ? { scoredOn: ctx.data!.spec } : {}) };
+  const key = {
+    model: ctx.hash,
+    layer: group.layer,
+    ...visParams(kind, ctx.plan.methods, group),
+    ...(scored ? { scoredOn: ctx.data!.spec } : {}),
+  };
   return ctx.store.cached(`vis-${kind}`, key, () => {
-    const ref = scored ? qualityReference(ctx.model, ctx.data!.set, group.layer, group.units, { seed: group.seed }) : undefined;
+    const ref = scored
+      ? qualityReference(ctx.model, ctx.data!.set, group.layer, group.units, { seed: group.seed })
+      : undefined;
     return computeVis(ctx.model, kind, ctx.plan.methods, group, ref);
   });
 }
 
-const scanParts = (ctx: ReportContext, slice: [number, number]) => ({ model: ctx.hash, dataset: ctx.data!.spec, slice, k: ctx.plan.k, layers: scanLayersOf(ctx.plan) });
+const scanParts = (ctx: ReportContext, slice: [number, number]) => ({
+  model: ctx.hash,
+  dataset: ctx.data!.spec,
+  slice,
+  k: ctx.plan.k,
+  layers: scanLayersOf(ctx.plan),
+});
 
 /** Scan of images [from, to) of the set, with their global indices. */
-export function scanArtifact(ctx: ReportContext, slice: [number, number]): Promise<Stored<TopKIndex>> {
+export function scanArtifact(
+  ctx: ReportContext,
+  slice: [number, number],
+): Promise<Stored<TopKIndex>> {
   const { set } = ctx.data!;
   const size = imageSize(set);
   const batches = function* (): Generator<Batch> {
@@ -75,16 +110,27 @@ export function scanArtifact(ctx: ReportContext, slice: [number, number]): Promi
   // (a dense stack's h2:pre is h1), and one sub-model cannot list an output twice.
   const own = ctx.plan.layers.map((l) => l.name);
   const pre = scanLayersOf(ctx.plan).filter((l) => !own.includes(l));
-  const scan = (layers: string[]) => scanTopK(ctx.model, batches(), { layers, k: ctx.plan.k, bottomK: ctx.plan.k, dataset: set.name, datasetSpec: ctx.data!.spec });
+  const scan = (layers: string[]) =>
+    scanTopK(ctx.model, batches(), {
+      layers,
+      k: ctx.plan.k,
+      bottomK: ctx.plan.k,
+      dataset: set.name,
+      datasetSpec: ctx.data!.spec,
+    });
   return ctx.store.cached('scan', scanParts(ctx, slice), async () => {
     const a = await scan(own);
     const b = pre.length ? await scan(pre) : null;
-    return { data: b ? { ...a, seconds: a.seconds + b.seconds, layers: [...a.layers, ...b.layers] } : a };
+    return {
+      data: b ? { ...a, seconds: a.seconds + b.seconds, layers: [...a.layers, ...b.layers] } : a,
+    };
   });
 }
 
 /** A shard's work: its groups' images (every method of the layer, and the diverse set) and its scan slice. */
-export async function computeShard(ctx: ReportContext): Promise<{ scanSlice: [number, number] | null }> {
+export async function computeShard(
+  ctx: ReportContext,
+): Promise<{ scanSlice: [number, number] | null }> {
   const groups = shardGroups(ctx.plan);
   const total = groups.reduce((a, g) => a + g.units.length, 0);
   let done = 0;
@@ -108,7 +154,8 @@ export async function computeShard(ctx: ReportContext): Promise<{ scanSlice: [nu
 /** The whole data set's scan, merged from the shards' slices (all cached by then, or computed here). */
 export async function fullScan(ctx: ReportContext, shards: number): Promise<TopKIndex> {
   const parts: TopKIndex[] = [];
-  for (let k = 1; k <= shards; k++) parts.push((await scanArtifact(ctx, shardSlice(ctx.data!.set.count, [k, shards]))).data);
+  for (let k = 1; k <= shards; k++)
+    parts.push((await scanArtifact(ctx, shardSlice(ctx.data!.set.count, [k, shards]))).data);
   return mergeScans(parts);
 }
 
@@ -137,16 +184,54 @@ export async function computeShared(ctx: ReportContext, shards: number): Promise
     const layer = ctx.plan.layers.find((l) => l.name === g.layer)!;
     const top = scan.layers.find((l) => l.layer === layer.name)!;
     const bottom = scan.layers.find((l) => l.layer === bottomLayerOf(layer)) ?? null;
-    examples.set(groupKey(g), await ctx.store.cached('examples', { model: ctx.hash, dataset: dataSpec, layer: g.layer, units: g.units, k: ctx.plan.k, unpool: 'switches' }, () => computeExamples(ctx.model, set, top, bottom, g.units)));
+    examples.set(
+      groupKey(g),
+      await ctx.store.cached(
+        'examples',
+        {
+          model: ctx.hash,
+          dataset: dataSpec,
+          layer: g.layer,
+          units: g.units,
+          k: ctx.plan.k,
+          unpool: 'switches',
+        },
+        () => computeExamples(ctx.model, set, top, bottom, g.units),
+      ),
+    );
     done += g.units.length;
   }
   ctx.onProgress?.({ done, total, phase: 'layer statistics' });
   for (const l of ctx.plan.layers) {
-    if (set.labels) spec.set(l.name, await ctx.store.cached('specificity', { model: ctx.hash, dataset: dataSpec, layer: l.name, threshold: 0.4 }, () => computeSpecificity(ctx.model, set, l.name)));
+    if (set.labels)
+      spec.set(
+        l.name,
+        await ctx.store.cached(
+          'specificity',
+          { model: ctx.hash, dataset: dataSpec, layer: l.name, threshold: 0.4 },
+          () => computeSpecificity(ctx.model, set, l.name),
+        ),
+      );
     if (l.outputShape.length === 1) {
-      emb.set(l.name, await ctx.store.cached('embedding', { model: ctx.hash, dataset: dataSpec, layer: l.name, count: ctx.plan.embedCount, seed: ctx.plan.seed, method: 'tsne' }, () => computeEmbedding(ctx.model, set, l.name, ctx.plan.embedCount, ctx.plan.seed)));
+      emb.set(
+        l.name,
+        await ctx.store.cached(
+          'embedding',
+          {
+            model: ctx.hash,
+            dataset: dataSpec,
+            layer: l.name,
+            count: ctx.plan.embedCount,
+            seed: ctx.plan.seed,
+            method: 'tsne',
+          },
+          () => computeEmbedding(ctx.model, set, l.name, ctx.plan.embedCount, ctx.plan.seed),
+        ),
+      );
     }
   }
-  const acc = await ctx.store.cached('accuracy', { model: ctx.hash, dataset: dataSpec }, () => ({ data: accuracy(ctx.model, set) }));
+  const acc = await ctx.store.cached('accuracy', { model: ctx.hash, dataset: dataSpec }, () => ({
+    data: accuracy(ctx.model, set),
+  }));
   return { scan, examples, specificity: spec, embedding: emb, accuracy: acc };
 }

@@ -28,12 +28,24 @@ export interface UnitExamples {
   readonly bottomLayer: string | null;
 }
 
-const listOf = (set: ImageSet, values: number[], indices: number[], positions: Array<[number, number]> | null): ExampleList => ({
-  values, indices, labels: indices.map((i) => (set.labels ? set.labels[i] : null)), positions,
+const listOf = (
+  set: ImageSet,
+  values: number[],
+  indices: number[],
+  positions: Array<[number, number]> | null,
+): ExampleList => ({
+  values,
+  indices,
+  labels: indices.map((i) => (set.labels ? set.labels[i] : null)),
+  positions,
 });
 
 export function computeExamples(
-  model: VisModel, set: ImageSet, top: LayerTopK, bottomEntry: LayerTopK | null, units: readonly number[],
+  model: VisModel,
+  set: ImageSet,
+  top: LayerTopK,
+  bottomEntry: LayerTopK | null,
+  units: readonly number[],
 ): { data: UnitExamples[]; images: Record<string, RgbaImage> } {
   const shape = model.input.shape;
   const [lo, hi] = model.input.range;
@@ -48,8 +60,15 @@ export function computeExamples(
       images[`u${u}-top${r}`] = toImage(c.values, c.shape, { mode: 'range', range: [lo, hi] });
     });
     if (idx.length) {
-      const x = tf.tidy(() => tf.stack(idx.map((i) => tf.tensor3d(image(i), [...shape]))) as tf.Tensor4D);
-      const proj = deconvnet(model, x, { layer, units: idx.map(() => u), neurons: top.positions?.[u] }, 'switches');
+      const x = tf.tidy(
+        () => tf.stack(idx.map((i) => tf.tensor3d(image(i), [...shape]))) as tf.Tensor4D,
+      );
+      const proj = deconvnet(
+        model,
+        x,
+        { layer, units: idx.map(() => u), neurons: top.positions?.[u] },
+        'switches',
+      );
       const pv = proj.dataSync();
       tf.dispose([x, proj]);
       idx.forEach((_, r) => {
@@ -68,7 +87,12 @@ export function computeExamples(
       });
       bottom = listOf(set, b.values[u], b.indices[u], b.positions?.[u] ?? null);
     }
-    data.push({ unit: u, top: listOf(set, top.values[u], top.indices[u], top.positions?.[u] ?? null), bottom, bottomLayer: bottomEntry?.layer ?? null });
+    data.push({
+      unit: u,
+      top: listOf(set, top.values[u], top.indices[u], top.positions?.[u] ?? null),
+      bottom,
+      bottomLayer: bottomEntry?.layer ?? null,
+    });
   }
   return { data, images };
 }

@@ -7,7 +7,11 @@
  */
 import { relativeHref, type Figure, type Link, type Page, type Section } from './site.js';
 
-const esc = (s: string | number): string => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: string | number): string =>
+  String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 const isLink = (v: unknown): v is Link => typeof v === 'object' && v !== null && 'href' in v;
 
@@ -22,7 +26,9 @@ const imgSrc = (page: string, src: string) => relativeHref(page, src) ?? '';
 
 function numbers(n: Figure['numbers']): string {
   if (!n || Object.keys(n).length === 0) return '';
-  return `<dl class="nums">${Object.entries(n).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`;
+  return `<dl class="nums">${Object.entries(n)
+    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
+    .join('')}</dl>`;
 }
 
 function figure(page: string, f: Figure, extra = ''): string {
@@ -58,13 +64,23 @@ function navLink(page: string, l: Link | undefined, rel: string, key: string): s
 
 /** The footer's key help: only the keys this page's pager binds. */
 function keysOf(nav: Page['nav']): string {
-  const keys = [nav.prev || nav.next ? '← → previous / next unit' : '', nav.prevLayer || nav.nextLayer ? 'j / k next / previous layer' : ''];
+  const keys = [
+    nav.prev || nav.next ? '← → previous / next unit' : '',
+    nav.prevLayer || nav.nextLayer ? 'j / k next / previous layer' : '',
+  ];
   return keys.filter(Boolean).join(', ');
 }
 
 export function pageHtml(p: Page): string {
   const crumbs = p.crumbs.map((c) => anchor(p.path, c.href, esc(c.text))).join(' › ');
-  const nav = [navLink(p.path, p.nav.prevLayer, 'prev-layer', 'k'), navLink(p.path, p.nav.prev, 'prev', '←'), navLink(p.path, p.nav.next, 'next', '→'), navLink(p.path, p.nav.nextLayer, 'next-layer', 'j')].filter(Boolean).join(' ');
+  const nav = [
+    navLink(p.path, p.nav.prevLayer, 'prev-layer', 'k'),
+    navLink(p.path, p.nav.prev, 'prev', '←'),
+    navLink(p.path, p.nav.next, 'next', '→'),
+    navLink(p.path, p.nav.nextLayer, 'next-layer', 'j'),
+  ]
+    .filter(Boolean)
+    .join(' ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(p.title)}</title><link rel="stylesheet" href="${esc(relativeHref(p.path, 'site.css')!)}"></head>

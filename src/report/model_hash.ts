@@ -11,7 +11,10 @@ import { resolveModelJson, SIDECAR } from '../io/model_files.js';
 import type { InputOverrides } from '../model/types.js';
 import { stableJson } from './store.js';
 
-export async function modelHash(modelPath: string, overrides: InputOverrides = {}): Promise<string> {
+export async function modelHash(
+  modelPath: string,
+  overrides: InputOverrides = {},
+): Promise<string> {
   const file = await resolveModelJson(modelPath);
   const dir = path.dirname(file);
   const h = createHash('sha256');
@@ -21,7 +24,9 @@ export async function modelHash(modelPath: string, overrides: InputOverrides = {
   if (file.toLowerCase().endsWith('.json')) {
     let manifest: Array<{ paths?: string[] }> = [];
     try {
-      manifest = (JSON.parse(bytes.toString('utf8')) as { weightsManifest?: Array<{ paths?: string[] }> }).weightsManifest ?? [];
+      manifest =
+        (JSON.parse(bytes.toString('utf8')) as { weightsManifest?: Array<{ paths?: string[] }> })
+          .weightsManifest ?? [];
     } catch {
       // Malformed JSON: loadModel names it; the hash of its bytes is still a key.
     }

@@ -22,7 +22,9 @@ import type { LayerInfo, VisModel } from '../model/types.js';
 export type VisMethod = string;
 
 /** The registry's methods with an atlas use, in registry order. */
-export const ATLAS_METHODS: readonly (AnyFeatureVis & { atlas: NonNullable<AnyFeatureVis['atlas']> })[] = FEATURE_VIS.filter((m) => m.atlas != null) as never;
+export const ATLAS_METHODS: readonly (AnyFeatureVis & {
+  atlas: NonNullable<AnyFeatureVis['atlas']>;
+})[] = FEATURE_VIS.filter((m) => m.atlas != null) as never;
 
 /**
  * Per method, its settings (steps and options, by option name), and `diverse`: Lucid with a
@@ -81,7 +83,8 @@ export function parseShard(text: string): [number, number] {
   if (!m) throw new DeepvisError(`--shard must be K/N, e.g. 1/4; got '${text}'`);
   const k = Number(m[1]);
   const n = Number(m[2]);
-  if (n < 1 || k < 1 || k > n) throw new DeepvisError(`--shard ${text}: K must be between 1 and N (${n})`);
+  if (n < 1 || k < 1 || k > n)
+    throw new DeepvisError(`--shard ${text}: K must be between 1 and N (${n})`);
   return [k, n];
 }
 
@@ -96,14 +99,23 @@ function defaultLayers(model: VisModel): LayerInfo[] {
   const weighted = scannableLayers(model).filter((l) => isWeighted(model, l));
   const blocks = (model.transformer?.blocks ?? []).filter((b) => b.mlp != null);
   if (!blocks.length) return weighted;
-  const inBlock = (name: string) => blocks.some((b) => name.startsWith(`${b.name}.`) || name.startsWith(`${b.name}/`));
-  const keep = new Set([...weighted.filter((l) => !inBlock(l.name)).map((l) => l.name), ...blocks.map((b) => b.mlp!)]);
+  const inBlock = (name: string) =>
+    blocks.some((b) => name.startsWith(`${b.name}.`) || name.startsWith(`${b.name}/`));
+  const keep = new Set([
+    ...weighted.filter((l) => !inBlock(l.name)).map((l) => l.name),
+    ...blocks.map((b) => b.mlp!),
+  ]);
   return model.layers.filter((l) => keep.has(l.name));
 }
 
 export function planReport(model: VisModel, args: ReportPlanArgs = {}): ReportPlan {
-  const layers = args.layers?.length ? args.layers.map((l) => model.layer(l)) : defaultLayers(model);
-  if (layers.length === 0) throw new DeepvisError('the model has no dense or conv layer to report on; name layers with --layers');
+  const layers = args.layers?.length
+    ? args.layers.map((l) => model.layer(l))
+    : defaultLayers(model);
+  if (layers.length === 0)
+    throw new DeepvisError(
+      'the model has no dense or conv layer to report on; name layers with --layers',
+    );
   const groupSize = args.groupSize ?? REPORT_DEFAULTS.groupSize;
   if (!(groupSize >= 1)) throw new DeepvisError(`group size must be at least 1; got ${groupSize}`);
   const k = args.k ?? REPORT_DEFAULTS.k;
@@ -111,38 +123,79 @@ export function planReport(model: VisModel, args: ReportPlanArgs = {}): ReportPl
   const seed = args.seed ?? 0;
   const shard = args.shard ?? [1, 1];
   const m = args.methods ?? {};
-  const methods: MethodSettings = Object.fromEntries(Object.entries(DEFAULT_METHODS).map(([name, d]) => [name, { ...d, ...m[name] }]));
+  const methods: MethodSettings = Object.fromEntries(
+    Object.entries(DEFAULT_METHODS).map(([name, d]) => [name, { ...d, ...m[name] }]),
+  );
   for (const [name, s] of Object.entries(methods)) {
     for (const [key, v] of Object.entries(s as Record<string, number>)) {
-      if (!(Number.isInteger(v) && v >= 1)) throw new DeepvisError(`--${name}-${key} must be a positive integer; got ${v}`);
+      if (!(Number.isInteger(v) && v >= 1))
+        throw new DeepvisError(`--${name}-${key} must be a positive integer; got ${v}`);
     }
   }
   const methodsOf: Record<string, VisMethod[]> = {};
-  const on = ATLAS_METHODS.filter((x) => (x.atlas.auto ? args.include?.[x.name] ?? x.atlas.auto.when(model) : true));
-  const ranked = (where: 'conv' | 'dense') => on.filter((x) => x.atlas[where] != null).sort((a, b) => a.atlas[where]! - b.atlas[where]!).map((x) => x.name);
+  const on = ATLAS_METHODS.filter((x) =>
+    x.atlas.auto ? (args.include?.[x.name] ?? x.atlas.auto.when(model)) : true,
+  );
+  const ranked = (where: 'conv' | 'dense') =>
+    on
+      .filter((x) => x.atlas[where] != null)
+      .sort((a, b) => a.atlas[where]! - b.atlas[where]!)
+      .map((x) => x.name);
   const [conv, dense] = [ranked('conv'), ranked('dense')];
   const groups: UnitGroup[] = [];
   // A group is one batch of every method: its units × the most images a method makes per unit must
   // fit the budget. Sized from the model alone (expectedResident), so every shard plans alike.
-  const copiesOf = (x: AnyFeatureVis, layer: string) => x.batch(model, { layer, units: [0] }, withDefaults(x, methods[x.name])).copies;
+  const copiesOf = (x: AnyFeatureVis, layer: string) =>
+    x.batch(model, { layer, units: [0] }, withDefaults(x, methods[x.name])).copies;
   for (const l of layers) {
     methodsOf[l.name] = l.outputShape.length === 3 ? conv : dense;
-    const copies = Math.max(methods.diverse.perUnit, ...on.filter((x) => methodsOf[l.name].includes(x.name)).map((x) => copiesOf(x, l.name)), 1);
-    const size = Math.max(1, Math.min(groupSize, imagesThatFit(model, memoryBudget(), { layer: l.name, copies, resident: expectedResident(model) })));
+    const copies = Math.max(
+      methods.diverse.perUnit,
+      ...on.filter((x) => methodsOf[l.name].includes(x.name)).map((x) => copiesOf(x, l.name)),
+      1,
+    );
+    const size = Math.max(
+      1,
+      Math.min(
+        groupSize,
+        imagesThatFit(model, memoryBudget(), {
+          layer: l.name,
+          copies,
+          resident: expectedResident(model),
+        }),
+      ),
+    );
     for (let from = 0; from < l.units; from += size) {
       const units = Array.from({ length: Math.min(size, l.units - from) }, (_, i) => from + i);
-      groups.push({ layer: l.name, units, seed: seedOf(seed, l.name, from), ordinal: groups.length });
+      groups.push({
+        layer: l.name,
+        units,
+        seed: seedOf(seed, l.name, from),
+        ordinal: groups.length,
+      });
     }
   }
-  return { layers, methodsOf, methods, groups, k, seed, shard, embedCount: args.embedCount ?? REPORT_DEFAULTS.embedCount };
+  return {
+    layers,
+    methodsOf,
+    methods,
+    groups,
+    k,
+    seed,
+    shard,
+    embedCount: args.embedCount ?? REPORT_DEFAULTS.embedCount,
+  };
 }
 
 /** The layer's methods that challenge its first for the tiles (registry: atlas.challenger). */
 export const challengersOf = (plan: Pick<ReportPlan, 'methodsOf'>, layer: string): VisMethod[] =>
-  plan.methodsOf[layer].filter((name) => ATLAS_METHODS.find((m) => m.name === name)?.atlas.challenger);
+  plan.methodsOf[layer].filter(
+    (name) => ATLAS_METHODS.find((m) => m.name === name)?.atlas.challenger,
+  );
 
 /** This shard's groups: every N-th, starting at k−1 (disjoint, and together all of them). */
-export const shardGroups = (plan: ReportPlan): UnitGroup[] => plan.groups.filter((g) => g.ordinal % plan.shard[1] === plan.shard[0] - 1);
+export const shardGroups = (plan: ReportPlan): UnitGroup[] =>
+  plan.groups.filter((g) => g.ordinal % plan.shard[1] === plan.shard[0] - 1);
 
 /** This shard's slice [from, to) of a data set of `count` images (contiguous, disjoint, covering). */
 export function shardSlice(count: number, shard: readonly [number, number]): [number, number] {

@@ -29,7 +29,7 @@ describe('atlas layers of a PyTorch export', () => {
     assert.ok(layers.includes('conv1'));
   });
 
-  it('draws the Gemm head\'s connections to the conv below (kernel [in, out] summed per channel)', () => {
+  it("draws the Gemm head's connections to the conv below (kernel [in, out] summed per channel)", () => {
     const fc = model.layer('fc');
     const below = weightedBelow(model, fc)!;
     const { rows, cols, matrix } = connectionMatrix(model, 'fc');

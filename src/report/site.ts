@@ -30,11 +30,45 @@ export interface Tile extends Figure {
 }
 
 export type Section =
-  | { readonly kind: 'figures'; readonly id?: string; readonly title: string; readonly note?: string; readonly figures: readonly Figure[]; readonly json?: string; readonly size?: 'small' | 'wide' | 'large' | 'full' }
-  | { readonly kind: 'table'; readonly id?: string; readonly title: string; readonly head: readonly string[]; readonly rows: ReadonlyArray<ReadonlyArray<string | number | Link>> }
-  | { readonly kind: 'facts'; readonly id?: string; readonly title: string; readonly items: ReadonlyArray<readonly [string, string | number | Link]> }
-  | { readonly kind: 'tiles'; readonly id?: string; readonly title: string; readonly tiles: readonly Tile[] }
-  | { readonly kind: 'rows'; readonly id?: string; readonly title: string; readonly note?: string; readonly rows: ReadonlyArray<{ readonly label: string; readonly numbers?: Readonly<Record<string, string | number>>; readonly figures: readonly Figure[] }> };
+  | {
+      readonly kind: 'figures';
+      readonly id?: string;
+      readonly title: string;
+      readonly note?: string;
+      readonly figures: readonly Figure[];
+      readonly json?: string;
+      readonly size?: 'small' | 'wide' | 'large' | 'full';
+    }
+  | {
+      readonly kind: 'table';
+      readonly id?: string;
+      readonly title: string;
+      readonly head: readonly string[];
+      readonly rows: ReadonlyArray<ReadonlyArray<string | number | Link>>;
+    }
+  | {
+      readonly kind: 'facts';
+      readonly id?: string;
+      readonly title: string;
+      readonly items: ReadonlyArray<readonly [string, string | number | Link]>;
+    }
+  | {
+      readonly kind: 'tiles';
+      readonly id?: string;
+      readonly title: string;
+      readonly tiles: readonly Tile[];
+    }
+  | {
+      readonly kind: 'rows';
+      readonly id?: string;
+      readonly title: string;
+      readonly note?: string;
+      readonly rows: ReadonlyArray<{
+        readonly label: string;
+        readonly numbers?: Readonly<Record<string, string | number>>;
+        readonly figures: readonly Figure[];
+      }>;
+    };
 
 export interface Page {
   /** Site-root-relative path of the page ('index.html', 'units/conv1/3.html'). */
@@ -42,7 +76,12 @@ export interface Page {
   readonly title: string;
   readonly crumbs: readonly Link[];
   /** Keyboard navigation: arrows → prev/next, j/k → next/previous layer. */
-  readonly nav: { readonly prev?: Link; readonly next?: Link; readonly prevLayer?: Link; readonly nextLayer?: Link };
+  readonly nav: {
+    readonly prev?: Link;
+    readonly next?: Link;
+    readonly prevLayer?: Link;
+    readonly nextLayer?: Link;
+  };
   readonly sections: readonly Section[];
   /** The page's numbers as a JSON file next to it. */
   readonly json?: string;
@@ -62,6 +101,7 @@ export function urlScheme(href: string): string | null {
 export const SAFE_SCHEMES: ReadonlySet<string> = new Set(['http', 'https']);
 export const safeHref = (href: string): boolean => {
   const scheme = urlScheme(href);
+  // eslint-disable-next-line no-control-regex -- a leading control or space character before '\\' is what browsers skip
   return scheme == null ? !/^[\u0000-\u0020]*\\/.test(href) : SAFE_SCHEMES.has(scheme);
 };
 

@@ -9,7 +9,15 @@
  * `computed` counts what this process computed, per kind (what the cache tests check).
  */
 import { createHash } from 'node:crypto';
-import { appendFenced, listFenced, lstatFenced, readFenced, readFencedText, unlinkFenced, writeFenced } from '../io/fence.js';
+import {
+  appendFenced,
+  listFenced,
+  lstatFenced,
+  readFenced,
+  readFencedText,
+  unlinkFenced,
+  writeFenced,
+} from '../io/fence.js';
 import { pngBytes } from '../io/png.js';
 import type { RgbaImage } from '../render/image.js';
 
@@ -23,11 +31,18 @@ const OWN = /^a\/[^/]+\/([0-9a-f]{20})[^/]*$/;
 /** JSON with sorted object keys, so equal parameters give equal keys whatever their order. */
 export function stableJson(value: unknown): string {
   return JSON.stringify(value, (_, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+            a < b ? -1 : a > b ? 1 : 0,
+          ),
+        )
+      : v,
   );
 }
 
-export const contentKey = (parts: unknown): string => createHash('sha256').update(stableJson(parts)).digest('hex').slice(0, 20);
+export const contentKey = (parts: unknown): string =>
+  createHash('sha256').update(stableJson(parts)).digest('hex').slice(0, 20);
 
 /** What an artifact's JSON holds besides its own numbers: the key's parts and its image files (site-relative). */
 export interface Stored<T> {
@@ -73,7 +88,13 @@ export class ArtifactStore {
   }
 
   /** The stored artifact, or `compute`d, written (images first, JSON last) and counted. */
-  async cached<T>(kind: string, parts: unknown, compute: () => Promise<{ data: T; images?: Record<string, RgbaImage> }> | { data: T; images?: Record<string, RgbaImage> }): Promise<Stored<T>> {
+  async cached<T>(
+    kind: string,
+    parts: unknown,
+    compute: () =>
+      | Promise<{ data: T; images?: Record<string, RgbaImage> }>
+      | { data: T; images?: Record<string, RgbaImage> },
+  ): Promise<Stored<T>> {
     const hit = await this.get<T>(kind, parts);
     if (hit) {
       this.touched.add(hit.key);
@@ -111,8 +132,12 @@ export class ArtifactStore {
       if (kind.kind !== 'folder') continue;
       const files = (await listFenced(otherRoot, `${ARTIFACTS}/${kind.name}`, what)) ?? [];
       // PNGs before JSONs, so a copied JSON never points at a missing image.
-      const names = files.filter((f) => f.kind === 'file' && OWN.test(`${ARTIFACTS}/${kind.name}/${f.name}`)).map((f) => f.name);
-      names.sort((a, b) => Number(a.endsWith('.json')) - Number(b.endsWith('.json')) || (a < b ? -1 : 1));
+      const names = files
+        .filter((f) => f.kind === 'file' && OWN.test(`${ARTIFACTS}/${kind.name}/${f.name}`))
+        .map((f) => f.name);
+      names.sort(
+        (a, b) => Number(a.endsWith('.json')) - Number(b.endsWith('.json')) || (a < b ? -1 : 1),
+      );
       for (const f of names) {
         const rel = `${ARTIFACTS}/${kind.name}/${f}`;
         if (await lstatFenced(this.root, rel, WHAT)) continue;

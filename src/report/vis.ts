@@ -26,27 +26,59 @@ export interface VisData {
   readonly params: Record<string, unknown>;
   readonly seconds: number;
   /** Per image: which unit, its copy (diverse set), activation reached, steps. */
-  readonly images: Array<{ unit: number; copy: number; activation: number; steps: number; name: string }>;
+  readonly images: Array<{
+    unit: number;
+    copy: number;
+    activation: number;
+    steps: number;
+    name: string;
+  }>;
   /** Lucid and MaCo on a layer that has both, with data: each image's quality (metrics/quality.ts). */
-  readonly quality?: Array<{ unit: number; relativeActivation: number | null; plausibility: number | null; pathScore: number | null }>;
+  readonly quality?: Array<{
+    unit: number;
+    relativeActivation: number | null;
+    plausibility: number | null;
+    pathScore: number | null;
+  }>;
 }
 
 /** The parameters a group's artifact depends on (its cache key parts, besides model and layer). */
-export function visParams(kind: VisKind, settings: MethodSettings, group: UnitGroup): Record<string, unknown> {
+export function visParams(
+  kind: VisKind,
+  settings: MethodSettings,
+  group: UnitGroup,
+): Record<string, unknown> {
   return { kind, ...settings[kind], units: group.units, seed: group.seed };
 }
 
 /** `quality`: the data set's reference for the group's units, to score the images (Lucid vs MaCo). */
-export function computeVis(model: VisModel, kind: VisKind, settings: MethodSettings, group: UnitGroup, quality?: QualityReference): { data: VisData; images: Record<string, RgbaImage> } {
+export function computeVis(
+  model: VisModel,
+  kind: VisKind,
+  settings: MethodSettings,
+  group: UnitGroup,
+  quality?: QualityReference,
+): { data: VisData; images: Record<string, RgbaImage> } {
   const target = optimizedLayer((r) => model.layer(r), group.layer, 'auto');
   const { steps, ...options } = settings[kind];
   const req = { layer: target.name, units: group.units, seed: group.seed, steps };
   // The diverse set is Lucid's per-unit images; every other kind is a registry method by name.
   const copies = kind === 'diverse' ? options.perUnit : 1;
   const method = featureVisMethod(kind === 'diverse' ? 'lucid' : kind);
-  const result = runChunked(method, model, argsFor(method, req, kind === 'diverse' ? { 'per-unit': copies } : options, { model }));
+  const result = runChunked(
+    method,
+    model,
+    argsFor(method, req, kind === 'diverse' ? { 'per-unit': copies } : options, { model }),
+  );
   const shape = model.input.shape;
-  const scored = quality ? imageQuality(model, result.images, result.units.map((u) => u.unit), quality) : null;
+  const scored = quality
+    ? imageQuality(
+        model,
+        result.images,
+        result.units.map((u) => u.unit),
+        quality,
+      )
+    : null;
   const values = result.images.dataSync();
   result.dispose();
   const images: Record<string, RgbaImage> = {};
@@ -58,6 +90,23 @@ export function computeVis(model: VisModel, kind: VisKind, settings: MethodSetti
     images[name] = toImage(itemOf(values, i, shape), shape);
     list.push({ unit: u.unit, copy, activation: u.activation, steps: u.steps, name });
   });
-  const q = scored?.map((x) => ({ unit: x.unit, relativeActivation: x.relativeActivation, plausibility: x.plausibility, pathScore: x.pathScore }));
-  return { data: { method: kind, layer: group.layer, optimized: target.name, objective: result.objective, params: result.params, seconds: result.seconds, images: list, ...(q ? { quality: q } : {}) }, images };
+  const q = scored?.map((x) => ({
+    unit: x.unit,
+    relativeActivation: x.relativeActivation,
+    plausibility: x.plausibility,
+    pathScore: x.pathScore,
+  }));
+  return {
+    data: {
+      method: kind,
+      layer: group.layer,
+      optimized: target.name,
+      objective: result.objective,
+      params: result.params,
+      seconds: result.seconds,
+      images: list,
+      ...(q ? { quality: q } : {}),
+    },
+    images,
+  };
 }

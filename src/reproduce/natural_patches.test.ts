@@ -28,19 +28,32 @@ function trained(model: 'grbm' | 'gsdae', filters: Float32Array[]): TrainedFilte
   return { model, filters, summary: gaborSummary(filters, 12, 12), seconds: 1, final: 0.5 };
 }
 const rng = new Rng(3);
-const gabors = Array.from({ length: 10 }, (_, i) => gabor(12, 12, { angleDeg: 18 * i, period: 5, sigma: 2 }));
-const noise = Array.from({ length: 10 }, () => Float32Array.from({ length: 144 }, () => rng.normal()));
+const gabors = Array.from({ length: 10 }, (_, i) =>
+  gabor(12, 12, { angleDeg: 18 * i, period: 5, sigma: 2 }),
+);
+const noise = Array.from({ length: 10 }, () =>
+  Float32Array.from({ length: 144 }, () => rng.normal()),
+);
 
 describe('natural-image claims', () => {
   it('follow the filters: SDAE Gabors and RBM noise reproduce §6.1; swapped, they differ', () => {
-    const [sdae, rbmPossible, lesser] = naturalClaims(trained('grbm', noise), trained('gsdae', gabors));
+    const [sdae, rbmPossible, lesser] = naturalClaims(
+      trained('grbm', noise),
+      trained('gsdae', gabors),
+    );
     assert.equal(sdae.verdict, 'reproduced');
     assert.equal(sdae.values?.gaborFraction, 1);
     assert.equal(rbmPossible.verdict, 'differs');
     assert.equal(lesser.verdict, 'reproduced');
     const swapped = naturalClaims(trained('grbm', gabors), trained('gsdae', noise));
-    assert.deepEqual(swapped.map((c) => c.verdict), ['differs', 'reproduced', 'differs']);
-    const half = naturalClaims(trained('grbm', noise), trained('gsdae', [...gabors.slice(0, 3), ...noise.slice(0, 7)]));
+    assert.deepEqual(
+      swapped.map((c) => c.verdict),
+      ['differs', 'reproduced', 'differs'],
+    );
+    const half = naturalClaims(
+      trained('grbm', noise),
+      trained('gsdae', [...gabors.slice(0, 3), ...noise.slice(0, 7)]),
+    );
     assert.equal(half[0].values?.gaborFraction, 0.3);
     assert.match(half[0].ours, /^30\.0% of 10 Gabor-like/);
   });
@@ -53,7 +66,10 @@ describe('naturalImageExperiment (quick)', () => {
       assert.equal(r.claims[0].verdict, 'not applicable');
       return;
     }
-    assert.deepEqual(r.figures.map((f) => f.src), ['natural-patches.png', 'natural-grbm-filters.png', 'natural-gsdae-filters.png']);
+    assert.deepEqual(
+      r.figures.map((f) => f.src),
+      ['natural-patches.png', 'natural-grbm-filters.png', 'natural-gsdae-filters.png'],
+    );
     for (const f of r.figures) assert.ok(existsSync(path.join(dir, f.src)), f.src);
     assert.equal(r.claims.length, 3);
     const orient = r.claims[0].values?.orientation as number[];

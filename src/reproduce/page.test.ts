@@ -6,12 +6,36 @@ import { indexPage, paperPage, verdictCounts } from './page.js';
 import { withinVerdict, type PaperResult } from './types.js';
 
 const result: PaperResult = {
-  paper: '002', title: 'Erhan', size: ['8,000 MNIST digits, not 60,000'], seconds: 12,
+  paper: '002',
+  title: 'Erhan',
+  size: ['8,000 MNIST digits, not 60,000'],
+  seconds: 12,
   figures: [{ figure: 'fig. 1', paperCaption: 'AM of layer 1', ours: 'our AM', src: 'fig1.png' }],
   claims: [
-    { section: '§6.2', claim: 'restarts agree', paper: 'yes', ours: '0.93', verdict: 'reproduced', why: 'ρ > 0.8' },
-    { section: '§6.2', claim: 'diagonal', paper: 'yes', ours: '0.41', verdict: 'differs', why: 'ρ < 0.8' },
-    { section: 'fig. 7', claim: 'CaffeNet', paper: '-', ours: '-', verdict: 'not applicable', why: 'no model' },
+    {
+      section: '§6.2',
+      claim: 'restarts agree',
+      paper: 'yes',
+      ours: '0.93',
+      verdict: 'reproduced',
+      why: 'ρ > 0.8',
+    },
+    {
+      section: '§6.2',
+      claim: 'diagonal',
+      paper: 'yes',
+      ours: '0.41',
+      verdict: 'differs',
+      why: 'ρ < 0.8',
+    },
+    {
+      section: 'fig. 7',
+      claim: 'CaffeNet',
+      paper: '-',
+      ours: '-',
+      verdict: 'not applicable',
+      why: 'no model',
+    },
   ],
 };
 
@@ -26,9 +50,15 @@ describe('reproduce pages', () => {
     assert.match(html, /Paper: AM of layer 1/);
     // A paper page has no pager: its footer lists no keys (an atlas unit page's does).
     assert.doesNotMatch(html, /Keys:/);
-    assert.match(pageHtml({ ...page, nav: { prev: { href: 'a.html', text: 'a' } } }), /Keys: ← → previous \/ next unit\. /);
+    assert.match(
+      pageHtml({ ...page, nav: { prev: { href: 'a.html', text: 'a' } } }),
+      /Keys: ← → previous \/ next unit\. /,
+    );
     const index = indexPage([result]);
-    assert.ok(index.sections[0].kind === 'table' && index.sections[0].rows[0].slice(2, 5).join() === '1,1,1');
+    assert.ok(
+      index.sections[0].kind === 'table' &&
+        index.sections[0].rows[0].slice(2, 5).join() === '1,1,1',
+    );
   });
   it('parses paper ids and refuses unknown ones in one line', () => {
     assert.deepEqual(parsePapers('all'), ['000', '001', '002', '003', '004']);

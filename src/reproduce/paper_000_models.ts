@@ -55,13 +55,32 @@ function stackArgs(family: Family, sizes: FamilySizes, seed: number): StackArgs 
   const common = { layers: sizes.layers, patch: 7, seed, finetuneEpochs: 0 } as const;
   if (family === 'dbn') return { ...common, kind: 'dbn', pretrainEpochs: sizes.greedyEpochs };
   if (family === 'sae') {
-    return { ...common, kind: 'sae', pretrainEpochs: sizes.greedyEpochs, lr: sizes.greedyLr, autoencoderEpochs: sizes.fineTuneEpochs, sparsity: { target: 0.05, weight: 0.1 } };
+    return {
+      ...common,
+      kind: 'sae',
+      pretrainEpochs: sizes.greedyEpochs,
+      lr: sizes.greedyLr,
+      autoencoderEpochs: sizes.fineTuneEpochs,
+      sparsity: { target: 0.05, weight: 0.1 },
+    };
   }
-  return { ...common, kind: 'sae', pretrainEpochs: 0, backprop: 'unsupervised', autoencoderEpochs: sizes.backpropEpochs };
+  return {
+    ...common,
+    kind: 'sae',
+    pretrainEpochs: 0,
+    backprop: 'unsupervised',
+    autoencoderEpochs: sizes.backpropEpochs,
+  };
 }
 
 export async function trainFamily(
-  family: Family, count: number, sizes: FamilySizes, train: ImageSet, test: ImageSet, seed0: number, log: (s: string) => void,
+  family: Family,
+  count: number,
+  sizes: FamilySizes,
+  train: ImageSet,
+  test: ImageSet,
+  seed0: number,
+  log: (s: string) => void,
 ): Promise<FamilyResult> {
   const models: TrainedModel[] = [];
   let keep: { vis: VisModel; tfModel: tf.Sequential; score: number } | null = null;
@@ -74,9 +93,17 @@ export async function trainFamily(
     const vis = visOf(r.model, r.metadata);
     const layers = sizes.layers.map((_, l) => specificity(vis, test, `h${l + 1}`));
     const score = mean(layers.map(specificFraction));
-    const m: TrainedModel = { family, seed, layers, score, seconds: (performance.now() - t0) / 1000 };
+    const m: TrainedModel = {
+      family,
+      seed,
+      layers,
+      score,
+      seconds: (performance.now() - t0) / 1000,
+    };
     models.push(m);
-    log(`${family} #${i + 1}: specific ${layers.map((l) => (100 * specificFraction(l)).toFixed(0) + '%').join(' ')} (${m.seconds.toFixed(0)} s)`);
+    log(
+      `${family} #${i + 1}: specific ${layers.map((l) => (100 * specificFraction(l)).toFixed(0) + '%').join(' ')} (${m.seconds.toFixed(0)} s)`,
+    );
     if (!keep || score > keep.score) {
       keep?.tfModel.dispose();
       keep = { vis, tfModel: r.model, score };

@@ -32,8 +32,18 @@ describe('reproduce 002 (quick)', () => {
   it('writes its figures and computes its claims from the run', async () => {
     const a = await runWith(1);
     assert.equal(a.paper, '002');
-    for (const f of a.figures) assert.ok(existsSync(path.join(dir, '1', f.src)), `${f.figure}: ${f.src}`);
-    assert.deepEqual(a.figures.slice(0, 5).map((f) => f.figure), ['fig. 1 (left)', 'fig. 1 (right)', '§6.2 (sensitivity matrix)', 'fig. 3 (left)', 'fig. 4 (top)']);
+    for (const f of a.figures)
+      assert.ok(existsSync(path.join(dir, '1', f.src)), `${f.figure}: ${f.src}`);
+    assert.deepEqual(
+      a.figures.slice(0, 5).map((f) => f.figure),
+      [
+        'fig. 1 (left)',
+        'fig. 1 (right)',
+        '§6.2 (sensitivity matrix)',
+        'fig. 3 (left)',
+        'fig. 4 (top)',
+      ],
+    );
     const measured = a.claims.filter((c) => c.verdict !== 'not applicable');
     assert.ok(measured.length >= 8);
     for (const c of measured) {
@@ -45,11 +55,18 @@ describe('reproduce 002 (quick)', () => {
     // Another seed trains other weights: the measured numbers move with the model.
     const b = await runWith(2);
     // This module's own rows (§6); the natural-image half is natural_patches.test.ts's to check.
-    const flat = (r: PaperResult) => r.claims.filter((c) => c.values && c.section.startsWith('§6')).map((c) => JSON.stringify(c.values));
+    const flat = (r: PaperResult) =>
+      r.claims
+        .filter((c) => c.values && c.section.startsWith('§6'))
+        .map((c) => JSON.stringify(c.values));
     const [fa, fb] = [flat(a), flat(b)];
     assert.equal(fa.length, fb.length);
     assert.ok(fa.length >= 8);
     const changed = fa.filter((v, i) => v !== fb[i]).length;
-    assert.equal(changed, fa.length, `${fa.length - changed} claim rows did not change with the model`);
+    assert.equal(
+      changed,
+      fa.length,
+      `${fa.length - changed} claim rows did not change with the model`,
+    );
   });
 });

@@ -33,8 +33,30 @@ export interface Plan002 {
 
 export function plan002(quick: boolean): Plan002 {
   return quick
-    ? { train: 600, test: 200, layers: [24, 16, 9], epochs: 1, units: 4, restarts: 3, steps: 20, sampleUnits: 2, samples: 3, every: 5 }
-    : { train: 8000, test: 2000, layers: [400, 300, 200], epochs: 3, units: 36, restarts: 9, steps: 300, sampleUnits: 6, samples: 10, every: 100 };
+    ? {
+        train: 600,
+        test: 200,
+        layers: [24, 16, 9],
+        epochs: 1,
+        units: 4,
+        restarts: 3,
+        steps: 20,
+        sampleUnits: 2,
+        samples: 3,
+        every: 5,
+      }
+    : {
+        train: 8000,
+        test: 2000,
+        layers: [400, 300, 200],
+        epochs: 3,
+        units: 36,
+        restarts: 9,
+        steps: 300,
+        sampleUnits: 6,
+        samples: 10,
+        every: 100,
+      };
 }
 
 export interface Models002 {
@@ -48,21 +70,41 @@ export interface Models002 {
 
 export async function trainModels(ctx: ReproduceContext, p: Plan002): Promise<Models002> {
   const s = await loadDataSplit('mnist', [28, 28, 1], ctx.seed);
-  const take = (set: ImageSet, n: number) => subset(set, Array.from({ length: Math.min(n, set.count) }, (_, i) => i));
+  const take = (set: ImageSet, n: number) =>
+    subset(
+      set,
+      Array.from({ length: Math.min(n, set.count) }, (_, i) => i),
+    );
   const [train, test] = [take(s.train, p.train), take(s.test, p.test)];
   const t0 = performance.now();
-  ctx.log(`002: DBN ${p.layers.join('-')} (CD-1, ${p.epochs} epochs per layer) on ${train.count} digits`);
-  const dbn = await trainStack(train, test, { kind: 'dbn', layers: p.layers, pretrainEpochs: p.epochs, finetuneEpochs: 0, seed: ctx.seed });
+  ctx.log(
+    `002: DBN ${p.layers.join('-')} (CD-1, ${p.epochs} epochs per layer) on ${train.count} digits`,
+  );
+  const dbn = await trainStack(train, test, {
+    kind: 'dbn',
+    layers: p.layers,
+    pretrainEpochs: p.epochs,
+    finetuneEpochs: 0,
+    seed: ctx.seed,
+  });
   const t1 = performance.now();
   ctx.log(`002: SDAE ${p.layers.join('-')} (salt-and-pepper 25%) on ${train.count} digits`);
-  const sdae = await trainStack(train, test, { kind: 'sae', layers: p.layers, pretrainEpochs: p.epochs, finetuneEpochs: 0, noise: { kind: 'salt-pepper', level: 0.25 }, seed: ctx.seed });
+  const sdae = await trainStack(train, test, {
+    kind: 'sae',
+    layers: p.layers,
+    pretrainEpochs: p.epochs,
+    finetuneEpochs: 0,
+    noise: { kind: 'salt-pepper', level: 0.25 },
+    seed: ctx.seed,
+  });
   const t2 = performance.now();
   const vis = (m: tf.LayersModel, meta: object) => {
     m.setUserDefinedMetadata(JSON.parse(JSON.stringify({ deepvis: meta })));
     return fromLayersModel(m);
   };
   return {
-    train, test,
+    train,
+    test,
     dbn: vis(dbn.model, dbn.metadata),
     sdae: vis(sdae.model, sdae.metadata),
     dispose: () => [dbn.model, sdae.model].forEach((m) => m.dispose()),
@@ -70,22 +112,40 @@ export async function trainModels(ctx: ReproduceContext, p: Plan002): Promise<Mo
   };
 }
 
-export async function savePng(ctx: ReproduceContext, name: string, img: RgbaImage): Promise<string> {
+export async function savePng(
+  ctx: ReproduceContext,
+  name: string,
+  img: RgbaImage,
+): Promise<string> {
   await writePng(path.join(ctx.dir, name), img);
   return name;
 }
 
 export const median = (xs: readonly number[]) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return s.length === 0
+    ? NaN
+    : s.length % 2
+      ? s[(s.length - 1) / 2]
+      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-export const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+export const mean = (xs: readonly number[]) =>
+  xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 export const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
 
-const rows = (v: ArrayLike<number>, size: number) => Array.from({ length: v.length / size }, (_, i) => Array.prototype.slice.call(v, i * size, (i + 1) * size) as number[]);
+const rows = (v: ArrayLike<number>, size: number) =>
+  Array.from(
+    { length: v.length / size },
+    (_, i) => Array.prototype.slice.call(v, i * size, (i + 1) * size) as number[],
+  );
 
 /** Per image: the largest cosine similarity to any of the first `limit` digits of `set` (1 = a digit's direction). */
-export function nearestDigitCosine(images: ArrayLike<number>, size: number, set: ImageSet, limit = 2000): number[] {
+export function nearestDigitCosine(
+  images: ArrayLike<number>,
+  size: number,
+  set: ImageSet,
+  limit = 2000,
+): number[] {
   const n = Math.min(limit, set.count);
   const norms = Array.from({ length: n }, (_, j) => {
     let s = 0;
@@ -122,10 +182,16 @@ export function sharpness(images: ArrayLike<number>, h: number, w: number): numb
 }
 
 /** Mean correlation of unit i's image under method A with unit i's under B (matched), and with other units' (mismatched). */
-export function matchedCorrelation(a: ArrayLike<number>, b: ArrayLike<number>, size: number): { matched: number; mismatched: number } {
+export function matchedCorrelation(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  size: number,
+): { matched: number; mismatched: number } {
   const [ra, rb] = [rows(a, size), rows(b, size)];
   const matched: number[] = [];
   const mismatched: number[] = [];
-  ra.forEach((x, i) => rb.forEach((y, j) => (i === j ? matched : mismatched).push(correlation(x, y))));
+  ra.forEach((x, i) =>
+    rb.forEach((y, j) => (i === j ? matched : mismatched).push(correlation(x, y))),
+  );
   return { matched: mean(matched), mismatched: mean(mismatched) };
 }

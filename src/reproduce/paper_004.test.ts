@@ -26,7 +26,12 @@ after(() => rm(dir, { recursive: true, force: true }));
 async function randomCnn(seed: number): Promise<string> {
   const m = buildClassifier('cnn', [28, 28, 1], 10, seed);
   const at = path.join(dir, `model-${seed}`);
-  await saveLayersModel(m, at, { inputRange: [0, 1], channelOrder: 'gray', imageShape: [28, 28, 1], logitsLayer: 'logits' });
+  await saveLayersModel(m, at, {
+    inputRange: [0, 1],
+    channelOrder: 'gray',
+    imageShape: [28, 28, 1],
+    logitsLayer: 'logits',
+  });
   m.dispose();
   return at;
 }
@@ -44,18 +49,25 @@ describe('reproduce 004 (quick)', () => {
     const a = await runWith('a', await randomCnn(1));
     assert.equal(a.paper, '004');
     assert.match(a.size[0], /supplied model model-1/);
-    assert.deepEqual(a.figures.map((f) => f.figure), ['fig. 4 (toolbox rates)', 'fig. 4 (calibrated rate)', 'fig. 3']);
+    assert.deepEqual(
+      a.figures.map((f) => f.figure),
+      ['fig. 4 (toolbox rates)', 'fig. 4 (calibrated rate)', 'fig. 3'],
+    );
     for (const f of a.figures) assert.ok(existsSync(path.join(dir, 'a', f.src)), f.src);
     const rows = measured(a);
     assert.ok(rows.length >= 6, `${rows.length} measured rows`);
     for (const c of rows) {
-      const nums = Object.values(c.values ?? {}).flatMap((v) => (typeof v === 'number' ? [v] : [...v]));
+      const nums = Object.values(c.values ?? {}).flatMap((v) =>
+        typeof v === 'number' ? [v] : [...v],
+      );
       assert.ok(nums.some(Number.isFinite), `${c.claim}: ${JSON.stringify(c.values)}`);
     }
     const b = await runWith('b', await randomCnn(2));
     const [va, vb] = [measured(a), measured(b)].map((r) => r.map((c) => JSON.stringify(c.values)));
     assert.equal(va.length, vb.length);
-    va.forEach((v, i) => assert.notEqual(v, vb[i], `${rows[i].claim}: the same numbers for a different model`));
+    va.forEach((v, i) =>
+      assert.notEqual(v, vb[i], `${rows[i].claim}: the same numbers for a different model`),
+    );
   });
 
   it('trains its own MNIST CNN when no model is given', async () => {

@@ -11,7 +11,11 @@ import * as path from 'node:path';
 import { initEngine } from '../engine/backend.js';
 import type { Paper, PaperResult } from './types.js';
 
-export async function runQuick(paper: Paper, seed: number, model?: string): Promise<{ result: PaperResult; dir: string }> {
+export async function runQuick(
+  paper: Paper,
+  seed: number,
+  model?: string,
+): Promise<{ result: PaperResult; dir: string }> {
   const engine = await initEngine({ backend: 'wasm' });
   const dir = await mkdtemp(path.join(tmpdir(), `deepvis-paper-${paper.id}-`));
   const result = await paper.run({ engine, dir, quick: true, seed, model, log: () => {} });
@@ -20,12 +24,20 @@ export async function runQuick(paper: Paper, seed: number, model?: string): Prom
   for (const f of result.figures) {
     const file = path.join(dir, f.src);
     assert.ok(existsSync(file), `figure ${f.figure}: ${f.src} was not written`);
-    assert.deepEqual([...readFileSync(file).subarray(1, 4)], [0x50, 0x4e, 0x47], `${f.src} is a PNG`);
+    assert.deepEqual(
+      [...readFileSync(file).subarray(1, 4)],
+      [0x50, 0x4e, 0x47],
+      `${f.src} is a PNG`,
+    );
     assert.ok(f.paperCaption.length > 20 && f.ours.length > 10, `${f.figure} has both captions`);
   }
   for (const c of result.claims) {
-    assert.ok(['reproduced', 'differs', 'not applicable'].includes(c.verdict), `${c.section}: verdict ${c.verdict}`);
-    if (c.verdict !== 'not applicable') assert.ok(c.ours !== '—' && c.ours.length > 0, `${c.section}: no value`);
+    assert.ok(
+      ['reproduced', 'differs', 'not applicable'].includes(c.verdict),
+      `${c.section}: verdict ${c.verdict}`,
+    );
+    if (c.verdict !== 'not applicable')
+      assert.ok(c.ours !== '—' && c.ours.length > 0, `${c.section}: no value`);
   }
   return { result, dir };
 }

@@ -24,7 +24,10 @@ export interface Atlas {
 const KINDS = new Set(['.html', '.json', '.png', '.css', '.js']);
 
 /** Reads each report's hash and pairs it with the served model of that hash; a report of no served model is refused. */
-export async function matchAtlases(reports: readonly string[], modelPaths: readonly string[]): Promise<Atlas[]> {
+export async function matchAtlases(
+  reports: readonly string[],
+  modelPaths: readonly string[],
+): Promise<Atlas[]> {
   if (reports.length === 0) return [];
   const hashes = await Promise.all(modelPaths.map((p) => modelHash(p)));
   const out: Atlas[] = [];
@@ -32,20 +35,36 @@ export async function matchAtlases(reports: readonly string[], modelPaths: reado
     let hash: unknown;
     let layers: unknown;
     try {
-      const index = JSON.parse((await readFencedText(dir, 'index.json', `--report ${dir}`, { maxBytes: 256 << 20 })) ?? '') as { hash?: unknown; plan?: { layers?: unknown } };
+      const index = JSON.parse(
+        (await readFencedText(dir, 'index.json', `--report ${dir}`, { maxBytes: 256 << 20 })) ?? '',
+      ) as { hash?: unknown; plan?: { layers?: unknown } };
       hash = index.hash;
       layers = index.plan?.layers;
     } catch {
-      throw new DeepvisError(`--report ${dir}: not a deepvis report folder (no readable index.json; make one with deepvis report --out)`);
+      throw new DeepvisError(
+        `--report ${dir}: not a deepvis report folder (no readable index.json; make one with deepvis report --out)`,
+      );
     }
     const model = hashes.indexOf(String(hash));
-    if (model < 0) throw new DeepvisError(`--report ${dir}: made of a model that is not served (content hash ${String(hash).slice(0, 12)}…); serve that model with --model`);
-    out.push({ dir, realDir: await fs.realpath(dir), model, layers: Array.isArray(layers) ? layers.map(String) : [] });
+    if (model < 0)
+      throw new DeepvisError(
+        `--report ${dir}: made of a model that is not served (content hash ${String(hash).slice(0, 12)}…); serve that model with --model`,
+      );
+    out.push({
+      dir,
+      realDir: await fs.realpath(dir),
+      model,
+      layers: Array.isArray(layers) ? layers.map(String) : [],
+    });
   }
   return out;
 }
 
-const allowed = (rel: string) => Boolean(rel) && !rel.includes('\0') && !rel.split('/').some((p) => p.startsWith('.') || p === '') && KINDS.has(path.extname(rel).toLowerCase());
+const allowed = (rel: string) =>
+  Boolean(rel) &&
+  !rel.includes('\0') &&
+  !rel.split('/').some((p) => p.startsWith('.') || p === '') &&
+  KINDS.has(path.extname(rel).toLowerCase());
 
 /** The path of a site file, or null (outside the folder, a dotfile, another kind of file, missing, a link or a special file on the way). */
 export async function atlasFile(atlas: Atlas, rel: string): Promise<string | null> {

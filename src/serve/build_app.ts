@@ -21,7 +21,11 @@ export const APP_SOURCE = path.join(PACKAGE_ROOT, 'web/app');
  * The newest mtime under `dir`. `skip` sees each path relative to `dir`: a package installed in a
  * project sits under node_modules, so a filter on the absolute path would skip every file.
  */
-export async function newest(dir: string, skip: (rel: string) => boolean, root = dir): Promise<number> {
+export async function newest(
+  dir: string,
+  skip: (rel: string) => boolean,
+  root = dir,
+): Promise<number> {
   let t = 0;
   let entries;
   try {
@@ -41,7 +45,10 @@ const isInside = (p: string, dir: string) => p === dir || p.startsWith(dir + pat
 
 /** Whether the package can be written to (else the app is built into a private temp folder). */
 export async function packageWritable(): Promise<boolean> {
-  return fs.access(APP_SOURCE, fsConstants.W_OK).then(() => true, () => false);
+  return fs.access(APP_SOURCE, fsConstants.W_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A fresh private folder (mkdtemp: unpredictable name, mode 0700), removed when the process exits. */
@@ -56,15 +63,26 @@ async function defaultOutDir(): Promise<string> {
   return (await packageWritable()) ? path.join(APP_SOURCE, 'dist') : privateBuildDir();
 }
 
-export async function ensureApp(args: { outDir?: string; rebuild?: boolean; log?: (s: string) => void } = {}): Promise<string> {
+export async function ensureApp(
+  args: { outDir?: string; rebuild?: boolean; log?: (s: string) => void } = {},
+): Promise<string> {
   const outDir = args.outDir ?? (await defaultOutDir());
-  const built = await fs.stat(path.join(outDir, 'index.html')).then((s) => s.mtimeMs).catch(() => 0);
-  const skip = (rel: string) => rel.split(path.sep).includes('node_modules') || rel.endsWith('.test.ts');
+  const built = await fs
+    .stat(path.join(outDir, 'index.html'))
+    .then((s) => s.mtimeMs)
+    .catch(() => 0);
+  const skip = (rel: string) =>
+    rel.split(path.sep).includes('node_modules') || rel.endsWith('.test.ts');
   const inApp = (rel: string) => skip(rel) || isInside(path.join(APP_SOURCE, rel), outDir);
-  const sources = Math.max(await newest(APP_SOURCE, inApp), await newest(path.join(PACKAGE_ROOT, 'src'), skip));
+  const sources = Math.max(
+    await newest(APP_SOURCE, inApp),
+    await newest(path.join(PACKAGE_ROOT, 'src'), skip),
+  );
   if (!args.rebuild && built > 0 && built >= sources) return outDir;
   if (sources === 0) throw new DeepvisError(`the web app's sources are missing (${APP_SOURCE})`);
-  args.log?.('building the web app with Vite (once per install or source change; about a minute on 2 cores)…');
+  args.log?.(
+    'building the web app with Vite (once per install or source change; about a minute on 2 cores)…',
+  );
   let vite: typeof import('vite');
   try {
     vite = await import('vite');

@@ -15,7 +15,10 @@ import { readRegular } from '../io/fence.js';
 import { makeDirs } from '../io/dirs.js';
 
 export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  const base =
+    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)
+      ? env.XDG_CACHE_HOME
+      : path.join(os.homedir(), '.cache');
   return path.join(base, 'deepvis');
 }
 
@@ -25,8 +28,14 @@ const uid = () => (typeof process.getuid === 'function' ? process.getuid() : -1)
 export async function openCacheDir(dir: string): Promise<string> {
   await makeDirs(dir, 0o700);
   const st = await fs.lstat(dir);
-  if (!st.isDirectory()) throw new DeepvisError(`cache ${printable(dir)} is not a folder (a symbolic link is not accepted)`);
-  if (uid() >= 0 && st.uid !== uid()) throw new DeepvisError(`cache ${printable(dir)} belongs to another user (uid ${st.uid}); pick your own with --cache`);
+  if (!st.isDirectory())
+    throw new DeepvisError(
+      `cache ${printable(dir)} is not a folder (a symbolic link is not accepted)`,
+    );
+  if (uid() >= 0 && st.uid !== uid())
+    throw new DeepvisError(
+      `cache ${printable(dir)} belongs to another user (uid ${st.uid}); pick your own with --cache`,
+    );
   if ((st.mode & 0o077) !== 0) await fs.chmod(dir, 0o700);
   return dir;
 }
@@ -60,7 +69,12 @@ export async function readCached<T>(dir: string, key: string, name: string): Pro
   }
 }
 
-export async function writeCached<T>(dir: string, key: string, name: string, value: T): Promise<string> {
+export async function writeCached<T>(
+  dir: string,
+  key: string,
+  name: string,
+  value: T,
+): Promise<string> {
   const file = path.join(dir, `${name}-${key.slice(0, 16)}.json`);
   await writeJsonAtomic(file, { key, value } satisfies Entry<T>);
   await fs.chmod(file, 0o600);

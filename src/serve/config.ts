@@ -20,5 +20,11 @@ export interface ServedModel {
 
 export interface ServeConfig {
   models: ServedModel[];
-  data: { spec: string | undefined; count: number; shape: readonly [number, number, number]; classNames: readonly string[] | null; labelled: boolean } | null;
+  data: {
+    spec: string | undefined;
+    count: number;
+    shape: readonly [number, number, number];
+    classNames: readonly string[] | null;
+    labelled: boolean;
+  } | null;
 }

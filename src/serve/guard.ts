@@ -11,7 +11,8 @@ import * as os from 'node:os';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
 
-const hostPort = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`.toLowerCase();
+const hostPort = (host: string, port: number) =>
+  `${host.includes(':') ? `[${host}]` : host}:${port}`.toLowerCase();
 
 /**
  * The Host header values the server answers: its bound address and port; for a loopback bind
@@ -23,7 +24,8 @@ export function allowedHosts(bound: string, port: number): Set<string> {
   if (LOOPBACK.has(bound) || WILDCARD.has(bound)) for (const h of LOOPBACK) names.add(h);
   if (WILDCARD.has(bound)) {
     names.add(os.hostname());
-    for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) names.add(a.address.replace(/%.*$/, ''));
+    for (const list of Object.values(os.networkInterfaces()))
+      for (const a of list ?? []) names.add(a.address.replace(/%.*$/, ''));
   }
   const out = new Set<string>();
   for (const n of names) {
@@ -58,9 +60,18 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** Why a request is refused before routing ([status, message]), or null when it may proceed. */
-export function refusal(method: string | undefined, host: string | undefined, allowed: ReadonlySet<string>): [number, string] | null {
-  if (method !== 'GET' && method !== 'HEAD') return [405, `method ${method ?? '?'} not allowed (GET and HEAD only)`];
-  if (!host || !allowed.has(host.toLowerCase())) return [403, 'Host header not allowed: deepvis serve answers only its own address (DNS rebinding protection)'];
+export function refusal(
+  method: string | undefined,
+  host: string | undefined,
+  allowed: ReadonlySet<string>,
+): [number, string] | null {
+  if (method !== 'GET' && method !== 'HEAD')
+    return [405, `method ${method ?? '?'} not allowed (GET and HEAD only)`];
+  if (!host || !allowed.has(host.toLowerCase()))
+    return [
+      403,
+      'Host header not allowed: deepvis serve answers only its own address (DNS rebinding protection)',
+    ];
   return null;
 }
 

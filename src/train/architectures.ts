@@ -16,19 +16,68 @@ export function buildClassifier(
   const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 100 + k });
   const m = tf.sequential({ name: `deepvis_${arch}` });
   if (arch === 'cnn') {
-    m.add(tf.layers.conv2d({ name: 'conv1', inputShape: [...shape], filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1) }));
+    m.add(
+      tf.layers.conv2d({
+        name: 'conv1',
+        inputShape: [...shape],
+        filters: 16,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(1),
+      }),
+    );
     m.add(tf.layers.maxPooling2d({ name: 'pool1', poolSize: 2 }));
-    m.add(tf.layers.conv2d({ name: 'conv2', filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2) }));
+    m.add(
+      tf.layers.conv2d({
+        name: 'conv2',
+        filters: 32,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(2),
+      }),
+    );
     m.add(tf.layers.maxPooling2d({ name: 'pool2', poolSize: 2 }));
-    m.add(tf.layers.conv2d({ name: 'conv3', filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(3) }));
+    m.add(
+      tf.layers.conv2d({
+        name: 'conv3',
+        filters: 64,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(3),
+      }),
+    );
     m.add(tf.layers.maxPooling2d({ name: 'pool3', poolSize: 2 }));
     m.add(tf.layers.flatten({ name: 'flatten' }));
-    m.add(tf.layers.dense({ name: 'dense1', units: 128, activation: 'relu', kernelInitializer: init(4) }));
+    m.add(
+      tf.layers.dense({
+        name: 'dense1',
+        units: 128,
+        activation: 'relu',
+        kernelInitializer: init(4),
+      }),
+    );
     m.add(tf.layers.dropout({ name: 'dropout', rate: 0.3, seed }));
   } else {
     m.add(tf.layers.flatten({ name: 'flatten', inputShape: [...shape] }));
-    m.add(tf.layers.dense({ name: 'dense1', units: 256, activation: 'relu', kernelInitializer: init(1) }));
-    m.add(tf.layers.dense({ name: 'dense2', units: 128, activation: 'relu', kernelInitializer: init(2) }));
+    m.add(
+      tf.layers.dense({
+        name: 'dense1',
+        units: 256,
+        activation: 'relu',
+        kernelInitializer: init(1),
+      }),
+    );
+    m.add(
+      tf.layers.dense({
+        name: 'dense2',
+        units: 128,
+        activation: 'relu',
+        kernelInitializer: init(2),
+      }),
+    );
   }
   m.add(tf.layers.dense({ name: 'logits', units: classes, kernelInitializer: init(9) }));
   m.add(tf.layers.activation({ name: 'softmax', activation: 'softmax' }));

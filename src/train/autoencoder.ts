@@ -54,17 +54,25 @@ export interface AeLayer {
 }
 
 /** h = σ(x·W + b): the same upward pass as an RBM's hidden probabilities. */
-export const encode: (layer: Pick<AeLayer, 'W' | 'hiddenBias'>, x: tf.Tensor2D) => tf.Tensor2D = hiddenProbs;
+export const encode: (layer: Pick<AeLayer, 'W' | 'hiddenBias'>, x: tf.Tensor2D) => tf.Tensor2D =
+  hiddenProbs;
 
 function bce(target: tf.Tensor2D, logits: tf.Tensor2D): tf.Scalar {
   // Stable binary cross-entropy on logits, summed over inputs, averaged over the batch.
   return tf.tidy(() => {
-    const l = tf.relu(logits).sub(logits.mul(target)).add(tf.log1p(tf.exp(logits.abs().neg())));
+    const l = tf
+      .relu(logits)
+      .sub(logits.mul(target))
+      .add(tf.log1p(tf.exp(logits.abs().neg())));
     return l.sum().div(target.shape[0]) as tf.Scalar;
   });
 }
 
-export function trainAeLayer(data: Float32Array, nv: number, args: AeLayerArgs): { layer: AeLayer; losses: number[] } {
+export function trainAeLayer(
+  data: Float32Array,
+  nv: number,
+  args: AeLayerArgs,
+): { layer: AeLayer; losses: number[] } {
   const rng = new Rng(args.seed ?? 0);
   const batch = args.batchSize ?? 64;
   const mask = args.mask ? tf.tensor2d(args.mask, [nv, args.hidden]) : null;
@@ -92,21 +100,42 @@ export function trainAeLayer(data: Float32Array, nv: number, args: AeLayerArgs):
       const loss = tf.tidy(() => {
         const x = tf.tensor2d(rows, [batch, nv]);
         const xt = corrupt(x, args.noise, seed);
-        return opt.minimize(() => {
-          const h = tf.sigmoid(xt.matMul(W).add(hb)) as tf.Tensor2D;
-          const out = h.matMul(W, false, true).add(vb) as tf.Tensor2D;
-          // Squared error halved, summed over inputs like the cross-entropy, averaged over the batch.
-          let l = visible === 'gaussian' ? out.sub(x).square().sum().div(2 * batch) as tf.Scalar : bce(x, out);
-          if (decay > 0) l = l.add(W.square().sum().mul(decay / 2));
-          if (args.sparsity && args.sparsity.weight > 0) {
-            const rho = args.sparsity.target;
-            const rhoHat = h.mean(0).clipByValue(1e-6, 1 - 1e-6);
-            const kl = tf.scalar(rho).mul(tf.log(tf.scalar(rho).div(rhoHat)))
-              .add(tf.scalar(1 - rho).mul(tf.log(tf.scalar(1 - rho).div(tf.scalar(1).sub(rhoHat))))).sum();
-            l = l.add(kl.mul(args.sparsity.weight));
-          }
-          return l as tf.Scalar;
-        }, true, [W, hb, vb])!;
+        return opt.minimize(
+          () => {
+            const h = tf.sigmoid(xt.matMul(W).add(hb)) as tf.Tensor2D;
+            const out = h.matMul(W, false, true).add(vb) as tf.Tensor2D;
+            // Squared error halved, summed over inputs like the cross-entropy, averaged over the batch.
+            let l =
+              visible === 'gaussian'
+                ? (out
+                    .sub(x)
+                    .square()
+                    .sum()
+                    .div(2 * batch) as tf.Scalar)
+                : bce(x, out);
+            if (decay > 0)
+              l = l.add(
+                W.square()
+                  .sum()
+                  .mul(decay / 2),
+              );
+            if (args.sparsity && args.sparsity.weight > 0) {
+              const rho = args.sparsity.target;
+              const rhoHat = h.mean(0).clipByValue(1e-6, 1 - 1e-6);
+              const kl = tf
+                .scalar(rho)
+                .mul(tf.log(tf.scalar(rho).div(rhoHat)))
+                .add(
+                  tf.scalar(1 - rho).mul(tf.log(tf.scalar(1 - rho).div(tf.scalar(1).sub(rhoHat)))),
+                )
+                .sum();
+              l = l.add(kl.mul(args.sparsity.weight));
+            }
+            return l as tf.Scalar;
+          },
+          true,
+          [W, hb, vb],
+        )!;
       });
       if (mask) tf.tidy(() => W.assign(W.mul(mask)));
       total += loss.dataSync()[0];
@@ -114,7 +143,11 @@ export function trainAeLayer(data: Float32Array, nv: number, args: AeLayerArgs):
       batches++;
     }
     losses.push(total / Math.max(1, batches));
-    args.onEpoch?.({ epoch: epoch + 1, loss: total / Math.max(1, batches), seconds: (performance.now() - t0) / 1000 });
+    args.onEpoch?.({
+      epoch: epoch + 1,
+      loss: total / Math.max(1, batches),
+      seconds: (performance.now() - t0) / 1000,
+    });
   }
   opt.dispose();
   mask?.dispose();
@@ -122,4 +155,9 @@ export function trainAeLayer(data: Float32Array, nv: number, args: AeLayerArgs):
 }
 
 /** Encoded rows, the training data of the next layer: the RBM stack's `transform`. */
-export const encodeAll: (layer: Pick<AeLayer, 'W' | 'hiddenBias'>, data: Float32Array, nv: number, batch?: number) => Float32Array = transform;
+export const encodeAll: (
+  layer: Pick<AeLayer, 'W' | 'hiddenBias'>,
+  data: Float32Array,
+  nv: number,
+  batch?: number,
+) => Float32Array = transform;

@@ -18,8 +18,14 @@ let test: ImageSet;
 before(async () => {
   await setup('wasm');
   const s = split(loadMnist(), 0.2, 0);
-  train = subset(s.train, Array.from({ length: 1000 }, (_, i) => i));
-  test = subset(s.test, Array.from({ length: 200 }, (_, i) => i));
+  train = subset(
+    s.train,
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
+  test = subset(
+    s.test,
+    Array.from({ length: 200 }, (_, i) => i),
+  );
 });
 
 const meanActivation = (m: tf.Sequential, layer: string, input: Float32Array, width: number) => {
@@ -31,27 +37,74 @@ const meanActivation = (m: tf.Sequential, layer: string, input: Float32Array, wi
 describe('the maximising-images paper training regimes', () => {
   it('unsupervised backprop: a random-start deep autoencoder, no labels, loss falls, mask holds', async () => {
     const noLabels: ImageSet = { ...train, labels: null };
-    const r = await trainStack(noLabels, test, { kind: 'sae', layers: [48, 16], pretrainEpochs: 0, backprop: 'unsupervised', autoencoderEpochs: 3, finetuneEpochs: 0, patch: 7, seed: 3 });
+    const r = await trainStack(noLabels, test, {
+      kind: 'sae',
+      layers: [48, 16],
+      pretrainEpochs: 0,
+      backprop: 'unsupervised',
+      autoencoderEpochs: 3,
+      finetuneEpochs: 0,
+      patch: 7,
+      seed: 3,
+    });
     assert.equal(r.metadata.arch, 'sae-backprop-unsupervised');
     assert.equal(r.pretrain.length, 0, 'no greedy stage');
     assert.equal(r.autoencoder.length, 3);
-    assert.ok(r.autoencoder[2] < r.autoencoder[1] && r.autoencoder[1] < r.autoencoder[0], `losses ${r.autoencoder}`);
+    assert.ok(
+      r.autoencoder[2] < r.autoencoder[1] && r.autoencoder[1] < r.autoencoder[0],
+      `losses ${r.autoencoder}`,
+    );
     assert.equal(r.model.getLayer('h2').getWeights()[0].shape.join(), '48,16');
     const { mask } = patchMask([28, 28, 1], 48, 7, 3);
     const W = r.model.getLayer('h1').getWeights()[0].dataSync();
-    assert.ok(W.every((w, i) => mask[i] === 1 || w === 0), 'weights outside the squares stayed zero');
+    assert.ok(
+      W.every((w, i) => mask[i] === 1 || w === 0),
+      'weights outside the squares stayed zero',
+    );
     r.model.dispose();
   });
 
   it('unsupervised backprop is refused for a DBN and without autoencoder epochs', async () => {
-    await assert.rejects(trainStack(train, test, { kind: 'dbn', layers: [8], pretrainEpochs: 0, backprop: 'unsupervised', autoencoderEpochs: 1, finetuneEpochs: 0 }), /sae\/dae/);
-    await assert.rejects(trainStack(train, test, { kind: 'sae', layers: [8], pretrainEpochs: 0, backprop: 'unsupervised', finetuneEpochs: 0 }), /autoencoder epochs/);
+    await assert.rejects(
+      trainStack(train, test, {
+        kind: 'dbn',
+        layers: [8],
+        pretrainEpochs: 0,
+        backprop: 'unsupervised',
+        autoencoderEpochs: 1,
+        finetuneEpochs: 0,
+      }),
+      /sae\/dae/,
+    );
+    await assert.rejects(
+      trainStack(train, test, {
+        kind: 'sae',
+        layers: [8],
+        pretrainEpochs: 0,
+        backprop: 'unsupervised',
+        finetuneEpochs: 0,
+      }),
+      /autoencoder epochs/,
+    );
   });
 
   it('sparsity acts on the first layer only', async () => {
     const target = 0.05;
-    const r = await trainStack(train, test, { kind: 'sae', layers: [64, 32], pretrainEpochs: 3, finetuneEpochs: 0, sparsity: { target, weight: 3 }, seed: 4 });
-    const plain = await trainStack(train, test, { kind: 'sae', layers: [64, 32], pretrainEpochs: 3, finetuneEpochs: 0, seed: 4 });
+    const r = await trainStack(train, test, {
+      kind: 'sae',
+      layers: [64, 32],
+      pretrainEpochs: 3,
+      finetuneEpochs: 0,
+      sparsity: { target, weight: 3 },
+      seed: 4,
+    });
+    const plain = await trainStack(train, test, {
+      kind: 'sae',
+      layers: [64, 32],
+      pretrainEpochs: 3,
+      finetuneEpochs: 0,
+      seed: 4,
+    });
     const l1 = meanActivation(r.model, 'h1', train.images, 784);
     const l1Plain = meanActivation(plain.model, 'h1', train.images, 784);
     const l2 = meanActivation(r.model, 'h2', l1.h, 64);

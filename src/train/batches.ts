@@ -4,12 +4,18 @@
  */
 import type { Rng } from '../engine/rng.js';
 
-export function* shuffledBatches(data: Float32Array, nv: number, batch: number, rng: Rng): Generator<Float32Array> {
+export function* shuffledBatches(
+  data: Float32Array,
+  nv: number,
+  batch: number,
+  rng: Rng,
+): Generator<Float32Array> {
   const n = data.length / nv;
   const order = rng.permutation(n);
   for (let b = 0; b + batch <= n; b += batch) {
     const rows = new Float32Array(batch * nv);
-    for (let i = 0; i < batch; i++) rows.set(data.subarray(order[b + i] * nv, (order[b + i] + 1) * nv), i * nv);
+    for (let i = 0; i < batch; i++)
+      rows.set(data.subarray(order[b + i] * nv, (order[b + i] + 1) * nv), i * nv);
     yield rows;
   }
 }

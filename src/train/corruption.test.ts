@@ -55,10 +55,18 @@ describe('fixed-size corruption (Erhan et al. 2009 §2)', () => {
   });
 
   it('salt-and-pepper takes its two levels from `values` (for whitened, real-valued inputs)', () => {
-    const plan = corruptionPlan(4, 50, { kind: 'salt-pepper', level: 0.5, values: [-2, 3] }, new Rng(1));
+    const plan = corruptionPlan(
+      4,
+      50,
+      { kind: 'salt-pepper', level: 0.5, values: [-2, 3] },
+      new Rng(1),
+    );
     const fills = new Set(Array.from(plan.fill).filter((_, i) => plan.hit[i] === 1));
     assert.deepEqual([...fills].sort(), [-2, 3]);
-    assert.equal(plan.hit.reduce((a, b) => a + b, 0), 100);
+    assert.equal(
+      plan.hit.reduce((a, b) => a + b, 0),
+      100,
+    );
   });
 
   it('subsets differ between examples and seeds; the -iid kind does not fix the count', () => {
@@ -67,7 +75,9 @@ describe('fixed-size corruption (Erhan et al. 2009 §2)', () => {
     assert.notDeepEqual(a.subarray(0, 100), a.subarray(100));
     assert.notDeepEqual(a, b);
     const iid = corruptionPlan(50, 100, { kind: 'mask-iid', level: 0.3 }, new Rng(1)).hit;
-    const counts = Array.from({ length: 50 }, (_, r) => iid.subarray(r * 100, (r + 1) * 100).reduce((s, v) => s + v, 0));
+    const counts = Array.from({ length: 50 }, (_, r) =>
+      iid.subarray(r * 100, (r + 1) * 100).reduce((s, v) => s + v, 0),
+    );
     assert.ok(new Set(counts).size > 3, `iid counts ${counts}`);
     const mean = counts.reduce((s, c) => s + c, 0) / 50;
     assert.ok(Math.abs(mean - 30) < 3, `iid mean ${mean}`);
@@ -76,8 +86,14 @@ describe('fixed-size corruption (Erhan et al. 2009 §2)', () => {
   it('parses KIND:LEVEL and refuses anything else in one line', () => {
     assert.deepEqual(parseCorruption('salt-pepper:0.25'), { kind: 'salt-pepper', level: 0.25 });
     assert.deepEqual(parseCorruption('mask-iid:0.1'), { kind: 'mask-iid', level: 0.1 });
-    assert.throws(() => parseCorruption('mask:1.5'), /--noise must be mask:LEVEL or salt-pepper:LEVEL/);
-    assert.throws(() => parseCorruption('blur:0.1'), /mask-iid:, salt-pepper-iid: per pixel\) with 0 ≤ LEVEL < 1; got 'blur:0.1'/);
+    assert.throws(
+      () => parseCorruption('mask:1.5'),
+      /--noise must be mask:LEVEL or salt-pepper:LEVEL/,
+    );
+    assert.throws(
+      () => parseCorruption('blur:0.1'),
+      /mask-iid:, salt-pepper-iid: per pixel\) with 0 ≤ LEVEL < 1; got 'blur:0.1'/,
+    );
   });
 });
 
@@ -99,16 +115,31 @@ describe('Gaussian-input denoising autoencoder', () => {
   for (const optimizer of ['adam', 'sgd'] as const) {
     it(`${optimizer}: squared error falls, and the linear decoder reconstructs negative values`, async () => {
       await noLeaks(() => {
-      const { layer, losses } = trainAeLayer(data, d, {
-        hidden: 8, epochs: 30, visible: 'gaussian', optimizer, lr: optimizer === 'adam' ? 0.01 : 0.005, initStd: 0.1,
-        noise: { kind: 'mask', level: 0.1 }, seed: 2, batchSize: 32,
-      });
-      // The loss is ½·Σ squared error per example; the untrained baseline is about ½·d·variance.
-      assert.ok(losses[losses.length - 1] < 0.5 * (0.5 * d * variance), `${optimizer} losses ${losses[0].toFixed(2)} → ${losses[losses.length - 1].toFixed(2)}, baseline ${(0.5 * d * variance).toFixed(2)}`);
-      const h = encodeAll(layer, data.subarray(0, 4 * d), d);
-      const rec = tf.tidy(() => tf.tensor2d(h, [4, 8]).matMul(layer.W, false, true).add(layer.visibleBias).dataSync());
-      assert.ok(rec.some((x) => x < -0.5), 'some reconstruction is clearly negative');
-      tf.dispose([layer.W, layer.hiddenBias, layer.visibleBias]);
+        const { layer, losses } = trainAeLayer(data, d, {
+          hidden: 8,
+          epochs: 30,
+          visible: 'gaussian',
+          optimizer,
+          lr: optimizer === 'adam' ? 0.01 : 0.005,
+          initStd: 0.1,
+          noise: { kind: 'mask', level: 0.1 },
+          seed: 2,
+          batchSize: 32,
+        });
+        // The loss is ½·Σ squared error per example; the untrained baseline is about ½·d·variance.
+        assert.ok(
+          losses[losses.length - 1] < 0.5 * (0.5 * d * variance),
+          `${optimizer} losses ${losses[0].toFixed(2)} → ${losses[losses.length - 1].toFixed(2)}, baseline ${(0.5 * d * variance).toFixed(2)}`,
+        );
+        const h = encodeAll(layer, data.subarray(0, 4 * d), d);
+        const rec = tf.tidy(() =>
+          tf.tensor2d(h, [4, 8]).matMul(layer.W, false, true).add(layer.visibleBias).dataSync(),
+        );
+        assert.ok(
+          rec.some((x) => x < -0.5),
+          'some reconstruction is clearly negative',
+        );
+        tf.dispose([layer.W, layer.hiddenBias, layer.visibleBias]);
       });
     });
   }

@@ -13,7 +13,12 @@ import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 
 export type CorruptionKind = 'mask' | 'salt-pepper' | 'mask-iid' | 'salt-pepper-iid';
-export const CORRUPTION_KINDS: readonly CorruptionKind[] = ['mask', 'salt-pepper', 'mask-iid', 'salt-pepper-iid'];
+export const CORRUPTION_KINDS: readonly CorruptionKind[] = [
+  'mask',
+  'salt-pepper',
+  'mask-iid',
+  'salt-pepper-iid',
+];
 
 export interface Corruption {
   readonly kind: CorruptionKind;
@@ -36,8 +41,14 @@ export function corruptedCount(level: number, d: number): number {
 }
 
 /** Which inputs of each of `rows` examples are replaced, and by what: plain data, seeded. */
-export function corruptionPlan(rows: number, d: number, noise: Corruption, rng: Rng): CorruptionPlan {
-  if (!(noise.level >= 0 && noise.level < 1)) throw new DeepvisError(`corruption level must be in [0, 1); got ${noise.level}`);
+export function corruptionPlan(
+  rows: number,
+  d: number,
+  noise: Corruption,
+  rng: Rng,
+): CorruptionPlan {
+  if (!(noise.level >= 0 && noise.level < 1))
+    throw new DeepvisError(`corruption level must be in [0, 1); got ${noise.level}`);
   const hit = new Float32Array(rows * d);
   const fill = new Float32Array(rows * d);
   const [lo, hi] = noise.values ?? [0, 1];
@@ -82,7 +93,9 @@ export function parseCorruption(text: string, what = '--noise'): Corruption {
   const m = /^([a-z-]+):([\d.]+)$/.exec(text);
   const level = m ? Number(m[2]) : NaN;
   if (!m || !(CORRUPTION_KINDS as readonly string[]).includes(m[1]) || !(level >= 0 && level < 1)) {
-    throw new DeepvisError(`${what} must be mask:LEVEL or salt-pepper:LEVEL (fixed-size subsets; mask-iid:, salt-pepper-iid: per pixel) with 0 ≤ LEVEL < 1; got '${text}'`);
+    throw new DeepvisError(
+      `${what} must be mask:LEVEL or salt-pepper:LEVEL (fixed-size subsets; mask-iid:, salt-pepper-iid: per pixel) with 0 ≤ LEVEL < 1; got '${text}'`,
+    );
   }
   return { kind: m[1] as CorruptionKind, level };
 }

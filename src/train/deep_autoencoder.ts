@@ -29,7 +29,12 @@ export interface EncoderLayer {
 }
 
 /** Glorot-uniform encoder layers (zero biases, no visible biases): the random start of fig. 2's backprop twin. */
-export function randomEncoder(nv: number, layers: readonly number[], seed = 0, mask?: Float32Array): EncoderLayer[] {
+export function randomEncoder(
+  nv: number,
+  layers: readonly number[],
+  seed = 0,
+  mask?: Float32Array,
+): EncoderLayer[] {
   let width = nv;
   return layers.map((units, i) => {
     const limit = Math.sqrt(6 / (width + units));
@@ -43,7 +48,12 @@ export function randomEncoder(nv: number, layers: readonly number[], seed = 0, m
 }
 
 /** Fine-tunes `layers` in place (their W and b are replaced by the tuned ones); returns the losses. */
-export function fineTuneDeepAutoencoder(layers: EncoderLayer[], data: Float32Array, nv: number, args: DeepAeArgs): number[] {
+export function fineTuneDeepAutoencoder(
+  layers: EncoderLayer[],
+  data: Float32Array,
+  nv: number,
+  args: DeepAeArgs,
+): number[] {
   const rng = new Rng(args.seed ?? 0);
   const batch = args.batchSize ?? 64;
   const enc = layers.map((l) => ({ W: tf.variable(l.W.clone()), b: tf.variable(l.b.clone()) }));
@@ -63,14 +73,23 @@ export function fineTuneDeepAutoencoder(layers: EncoderLayer[], data: Float32Arr
     for (const rows of shuffledBatches(data, nv, batch, rng)) {
       const loss = tf.tidy(() => {
         const x = tf.tensor2d(rows, [batch, nv]);
-        return opt.minimize(() => {
-          let h: tf.Tensor2D = x;
-          for (const e of enc) h = tf.sigmoid(h.matMul(e.W as tf.Tensor2D).add(e.b)) as tf.Tensor2D;
-          for (let l = dec.length - 1; l > 0; l--) h = tf.sigmoid(h.matMul(dec[l].W as tf.Tensor2D).add(dec[l].c)) as tf.Tensor2D;
-          const logits = h.matMul(dec[0].W as tf.Tensor2D).add(dec[0].c) as tf.Tensor2D;
-          const bce = tf.relu(logits).sub(logits.mul(x)).add(tf.log1p(tf.exp(logits.abs().neg())));
-          return bce.sum().div(batch) as tf.Scalar;
-        }, true, vars)!;
+        return opt.minimize(
+          () => {
+            let h: tf.Tensor2D = x;
+            for (const e of enc)
+              h = tf.sigmoid(h.matMul(e.W as tf.Tensor2D).add(e.b)) as tf.Tensor2D;
+            for (let l = dec.length - 1; l > 0; l--)
+              h = tf.sigmoid(h.matMul(dec[l].W as tf.Tensor2D).add(dec[l].c)) as tf.Tensor2D;
+            const logits = h.matMul(dec[0].W as tf.Tensor2D).add(dec[0].c) as tf.Tensor2D;
+            const bce = tf
+              .relu(logits)
+              .sub(logits.mul(x))
+              .add(tf.log1p(tf.exp(logits.abs().neg())));
+            return bce.sum().div(batch) as tf.Scalar;
+          },
+          true,
+          vars,
+        )!;
       });
       if (mask && maskT) {
         tf.tidy(() => {
@@ -83,7 +102,11 @@ export function fineTuneDeepAutoencoder(layers: EncoderLayer[], data: Float32Arr
       count++;
     }
     losses.push(total / Math.max(1, count));
-    args.onEpoch?.({ epoch: epoch + 1, loss: total / Math.max(1, count), seconds: (performance.now() - t0) / 1000 });
+    args.onEpoch?.({
+      epoch: epoch + 1,
+      loss: total / Math.max(1, count),
+      seconds: (performance.now() - t0) / 1000,
+    });
   }
   layers.forEach((l, i) => {
     l.W.dispose();

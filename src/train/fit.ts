@@ -18,7 +18,12 @@ export interface FitArgs {
   readonly seed?: number;
   /** Random shifts of up to this many pixels (data augmentation); default 0. */
   readonly shift?: number;
-  readonly onBatch?: (info: { epoch: number; batch: number; batches: number; loss: number }) => void;
+  readonly onBatch?: (info: {
+    epoch: number;
+    batch: number;
+    batches: number;
+    loss: number;
+  }) => void;
   /** Awaited before the next epoch (a checkpoint can be saved from it). */
   readonly onEpoch?: (e: EpochMetrics) => void | Promise<void>;
   /** Runs after every update (e.g. to re-apply a connectivity mask). */
@@ -36,7 +41,12 @@ export interface EpochMetrics {
 
 export { oneHot };
 
-export function evaluate(model: tf.LayersModel, set: ImageSet, classes: number, batchSize = 500): { loss: number; accuracy: number } {
+export function evaluate(
+  model: tf.LayersModel,
+  set: ImageSet,
+  classes: number,
+  batchSize = 500,
+): { loss: number; accuracy: number } {
   if (!set.labels) throw new DeepvisError(`data set ${set.name} has no labels`);
   let loss = 0;
   let correct = 0;
@@ -45,7 +55,13 @@ export function evaluate(model: tf.LayersModel, set: ImageSet, classes: number, 
       const x = batchTensor(set, from, to);
       const y = oneHot(set.labels!.subarray(from, to), classes);
       const p = model.predict(x) as tf.Tensor2D;
-      const ce = tf.losses.softmaxCrossEntropy(y, tf.log(p.add(1e-7)), undefined, undefined, tf.Reduction.SUM);
+      const ce = tf.losses.softmaxCrossEntropy(
+        y,
+        tf.log(p.add(1e-7)),
+        undefined,
+        undefined,
+        tf.Reduction.SUM,
+      );
       const hits = p.argMax(1).equal(y.argMax(1)).sum();
       return [ce.dataSync()[0], hits.dataSync()[0]];
     });
@@ -70,15 +86,23 @@ function shifted(set: ImageSet, indices: number[], maxShift: number, rng: Rng): 
       for (let x = 0; x < w; x++) {
         const sx = x - dx;
         if (sx < 0 || sx >= w) continue;
-        for (let k = 0; k < c; k++) out[n * size + (y * w + x) * c + k] = part.images[n * size + (sy * w + sx) * c + k];
+        for (let k = 0; k < c; k++)
+          out[n * size + (y * w + x) * c + k] = part.images[n * size + (sy * w + sx) * c + k];
       }
     }
   }
   return { ...part, images: out };
 }
 
-export async function fitClassifier(model: tf.LayersModel, train: ImageSet, test: ImageSet, classes: number, args: FitArgs): Promise<EpochMetrics[]> {
-  if (!train.labels) throw new DeepvisError(`data set ${train.name} has no labels; a classifier needs them`);
+export async function fitClassifier(
+  model: tf.LayersModel,
+  train: ImageSet,
+  test: ImageSet,
+  classes: number,
+  args: FitArgs,
+): Promise<EpochMetrics[]> {
+  if (!train.labels)
+    throw new DeepvisError(`data set ${train.name} has no labels; a classifier needs them`);
   const batchSize = args.batchSize ?? 64;
   const lr0 = args.learningRate ?? 1e-3;
   const rng = new Rng(args.seed ?? 0);

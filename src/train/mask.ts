@@ -12,7 +12,12 @@ export interface PatchMask {
   corners: Array<[number, number]>;
 }
 
-export function patchMask(shape: readonly [number, number, number], hidden: number, size = 7, seed = 0): PatchMask {
+export function patchMask(
+  shape: readonly [number, number, number],
+  hidden: number,
+  size = 7,
+  seed = 0,
+): PatchMask {
   const [h, w, c] = shape;
   const rng = new Rng(seed);
   const nv = h * w * c;

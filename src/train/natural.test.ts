@@ -16,7 +16,11 @@ before(() => setup('wasm'));
 
 const rng = new Rng(8);
 const count = 256;
-const fake = { patches: Float32Array.from({ length: count * 16 }, () => rng.normal()), size: 4, count } as unknown as NaturalPatches;
+const fake = {
+  patches: Float32Array.from({ length: count * 16 }, () => rng.normal()),
+  size: 4,
+  count,
+} as unknown as NaturalPatches;
 
 describe('natural-image stack settings', () => {
   it('SDAE: patches at rms 1/3, salt-and-pepper at ±2/3; the RBM: Gaussian DBN at rms 1', () => {
@@ -26,9 +30,14 @@ describe('natural-image stack settings', () => {
     assert.equal(a.kind, 'sae');
     assert.equal(a.visible, 'gaussian');
     assert.deepEqual(a.noise?.values, [-2 / 3, 2 / 3]);
-    const given = naturalStackArgs('gsdae', set, { noise: { kind: 'salt-pepper-iid', level: 0.1 } });
+    const given = naturalStackArgs('gsdae', set, {
+      noise: { kind: 'salt-pepper-iid', level: 0.1 },
+    });
     assert.deepEqual(given.noise, { kind: 'salt-pepper-iid', level: 0.1, values: [-2 / 3, 2 / 3] });
-    assert.deepEqual(naturalStackArgs('gsdae', set, { noise: { kind: 'mask', level: 0.1 } }).noise, { kind: 'mask', level: 0.1 });
+    assert.deepEqual(
+      naturalStackArgs('gsdae', set, { noise: { kind: 'mask', level: 0.1 } }).noise,
+      { kind: 'mask', level: 0.1 },
+    );
     const r = naturalStackArgs('grbm', patchSet(fake), { hidden: 7 });
     assert.equal(r.kind, 'dbn');
     assert.deepEqual(r.layers, [7]);
@@ -37,7 +46,10 @@ describe('natural-image stack settings', () => {
 
   it('trainStack passes visible units, optimizer and weight decay to the autoencoder layers', async () => {
     const set = patchSet(fake, 1 / 3);
-    const base: StackArgs = { ...naturalStackArgs('gsdae', set, { hidden: 6, epochs: 2, seed: 1 }), batchSize: 32 };
+    const base: StackArgs = {
+      ...naturalStackArgs('gsdae', set, { hidden: 6, epochs: 2, seed: 1 }),
+      batchSize: 32,
+    };
     const history = async (a: StackArgs) => {
       const r = await trainStack(set, set, a);
       r.model.dispose();
@@ -45,7 +57,11 @@ describe('natural-image stack settings', () => {
     };
     const ref = await history(base);
     assert.equal(ref.length, 2);
-    for (const change of [{ visible: 'binary' as const }, { optimizer: 'sgd' as const }, { weightDecay: 0.5 }]) {
+    for (const change of [
+      { visible: 'binary' as const },
+      { optimizer: 'sgd' as const },
+      { weightDecay: 0.5 },
+    ]) {
       const other = await history({ ...base, ...change });
       assert.notDeepEqual(other, ref, JSON.stringify(change));
     }

@@ -24,10 +24,27 @@ export type NaturalModel = 'grbm' | 'gsdae';
  * when patch values are about ±1, so its patches are scaled to rms 1/3.
  */
 export const NATURAL_DEFAULTS = {
-  grbm: { hidden: 100, epochs: 30, lr: 0.01, weightDecay: 1e-3, sparsity: { target: 0.05, weight: 3 }, initStd: 0.01, batchSize: 100, rms: 1 },
+  grbm: {
+    hidden: 100,
+    epochs: 30,
+    lr: 0.01,
+    weightDecay: 1e-3,
+    sparsity: { target: 0.05, weight: 3 },
+    initStd: 0.01,
+    batchSize: 100,
+    rms: 1,
+  },
   gsdae: {
-    hidden: 100, epochs: 8, lr: 0.005, weightDecay: 3e-3, sparsity: { target: 0.05, weight: 3 }, initStd: 0.1, batchSize: 100, rms: 1 / 3,
-    optimizer: 'adam' as const, noise: { kind: 'salt-pepper' as const, level: 0.25 },
+    hidden: 100,
+    epochs: 8,
+    lr: 0.005,
+    weightDecay: 3e-3,
+    sparsity: { target: 0.05, weight: 3 },
+    initStd: 0.1,
+    batchSize: 100,
+    rms: 1 / 3,
+    optimizer: 'adam' as const,
+    noise: { kind: 'salt-pepper' as const, level: 0.25 },
   },
 } as const;
 
@@ -46,7 +63,14 @@ export interface NaturalOverrides {
 /** The patches as an unlabelled ImageSet [N, size, size, 1], scaled to `rms` (patches are unit-rms). */
 export function patchSet(p: NaturalPatches, rms = 1): ImageSet {
   const images = rms === 1 ? p.patches : p.patches.map((v) => v * rms);
-  return { name: `patches:${p.size}`, images, labels: null, shape: [p.size, p.size, 1], count: p.count, classNames: null };
+  return {
+    name: `patches:${p.size}`,
+    images,
+    labels: null,
+    shape: [p.size, p.size, 1],
+    count: p.count,
+    classNames: null,
+  };
 }
 
 /** Value range of a set, for the model's metadata (whitened patches are not in [0, 1]). */
@@ -61,12 +85,23 @@ export function valueRange(values: Float32Array): [number, number] {
 }
 
 /** StackArgs for `model` on a set of patches scaled by NATURAL_DEFAULTS[model].rms; overrides win. */
-export function naturalStackArgs(model: NaturalModel, set: ImageSet, o: NaturalOverrides = {}): StackArgs {
+export function naturalStackArgs(
+  model: NaturalModel,
+  set: ImageSet,
+  o: NaturalOverrides = {},
+): StackArgs {
   const d = NATURAL_DEFAULTS[model];
   const common = {
-    layers: o.layers ?? [o.hidden ?? d.hidden], pretrainEpochs: o.epochs ?? d.epochs, finetuneEpochs: 0,
-    lr: o.lr ?? d.lr, weightDecay: o.weightDecay ?? d.weightDecay, sparsity: o.sparsity ?? d.sparsity,
-    initStd: d.initStd, batchSize: d.batchSize, visible: 'gaussian' as const, seed: o.seed ?? 0,
+    layers: o.layers ?? [o.hidden ?? d.hidden],
+    pretrainEpochs: o.epochs ?? d.epochs,
+    finetuneEpochs: 0,
+    lr: o.lr ?? d.lr,
+    weightDecay: o.weightDecay ?? d.weightDecay,
+    sparsity: o.sparsity ?? d.sparsity,
+    initStd: d.initStd,
+    batchSize: d.batchSize,
+    visible: 'gaussian' as const,
+    seed: o.seed ?? 0,
     inputRange: valueRange(set.images),
   };
   if (model === 'grbm') return { kind: 'dbn', ...common };
@@ -74,6 +109,10 @@ export function naturalStackArgs(model: NaturalModel, set: ImageSet, o: NaturalO
   // Salt and pepper for real values: the two levels at ±2 rms, as 0 and 1 are for [0, 1] pixels.
   const values = [-2 * g.rms, 2 * g.rms] as const;
   const given = o.noise;
-  const noise = given ? (given.kind.startsWith('salt') && !given.values ? { ...given, values } : given) : { ...g.noise, values };
+  const noise = given
+    ? given.kind.startsWith('salt') && !given.values
+      ? { ...given, values }
+      : given
+    : { ...g.noise, values };
   return { kind: 'sae', ...common, optimizer: o.optimizer ?? g.optimizer, noise };
 }

@@ -50,7 +50,10 @@ export function hiddenProbs(rbm: Pick<Rbm, 'W' | 'hiddenBias'>, v: tf.Tensor2D):
   return tf.tidy(() => tf.sigmoid(v.matMul(rbm.W).add(rbm.hiddenBias)) as tf.Tensor2D);
 }
 
-export function visibleMean(rbm: Pick<Rbm, 'W' | 'visibleBias' | 'visible'>, h: tf.Tensor2D): tf.Tensor2D {
+export function visibleMean(
+  rbm: Pick<Rbm, 'W' | 'visibleBias' | 'visible'>,
+  h: tf.Tensor2D,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const a = h.matMul(rbm.W, false, true).add(rbm.visibleBias) as tf.Tensor2D;
     return rbm.visible === 'binary' ? (tf.sigmoid(a) as tf.Tensor2D) : a;
@@ -58,11 +61,18 @@ export function visibleMean(rbm: Pick<Rbm, 'W' | 'visibleBias' | 'visible'>, h: 
 }
 
 export function sampleBernoulli(p: tf.Tensor2D, seed: number): tf.Tensor2D {
-  return tf.tidy(() => tf.randomUniform(p.shape, 0, 1, 'float32', seed).less(p).toFloat() as tf.Tensor2D);
+  return tf.tidy(
+    () => tf.randomUniform(p.shape, 0, 1, 'float32', seed).less(p).toFloat() as tf.Tensor2D,
+  );
 }
 
 /** Mean squared error of a one-step reconstruction v → h → v̂ over `data`. */
-export function reconstructionError(rbm: Rbm, data: Float32Array, nv: number, batch = 1000): number {
+export function reconstructionError(
+  rbm: Rbm,
+  data: Float32Array,
+  nv: number,
+  batch = 1000,
+): number {
   const n = data.length / nv;
   let sum = 0;
   for (let i = 0; i < n; i += batch) {
@@ -75,14 +85,25 @@ export function reconstructionError(rbm: Rbm, data: Float32Array, nv: number, ba
   return sum / (n * nv);
 }
 
-export function initRbm(nv: number, args: Pick<RbmArgs, 'hidden' | 'visible' | 'mask' | 'seed' | 'initStd'>, data?: Float32Array): Rbm {
+export function initRbm(
+  nv: number,
+  args: Pick<RbmArgs, 'hidden' | 'visible' | 'mask' | 'seed' | 'initStd'>,
+  data?: Float32Array,
+): Rbm {
   const { hidden } = args;
   const visible = args.visible ?? 'binary';
-  if (args.mask && args.mask.length !== nv * hidden) throw new DeepvisError(`mask has ${args.mask.length} entries, not ${nv}×${hidden}`);
+  if (args.mask && args.mask.length !== nv * hidden)
+    throw new DeepvisError(`mask has ${args.mask.length} entries, not ${nv}×${hidden}`);
   const mask = args.mask ? tf.keep(tf.tensor2d(args.mask, [nv, hidden])) : null;
   const W = tf.tidy(() => {
     // tfjs treats seed 0 as no seed at all: shift, so every seed (0 included) reproduces.
-    const w = tf.randomNormal([nv, hidden], 0, args.initStd ?? 0.01, 'float32', (args.seed ?? 0) + 1);
+    const w = tf.randomNormal(
+      [nv, hidden],
+      0,
+      args.initStd ?? 0.01,
+      'float32',
+      (args.seed ?? 0) + 1,
+    );
     return tf.variable(mask ? w.mul(mask) : w, true, undefined);
   });
   // Visible biases start at log(p/(1−p)) of the data's mean (Hinton's guide), which speeds learning.
@@ -92,7 +113,13 @@ export function initRbm(nv: number, args: Pick<RbmArgs, 'hidden' | 'visible' | '
     const n = data.length / nv;
     for (let i = 0; i < n; i++) for (let j = 0; j < nv; j++) mean[j] += data[i * nv + j] / n;
     vb.dispose();
-    vb = tf.tensor1d(mean.map((p) => Math.log(Math.min(Math.max(p, 1e-3), 1 - 1e-3) / (1 - Math.min(Math.max(p, 1e-3), 1 - 1e-3)))));
+    vb = tf.tensor1d(
+      mean.map((p) =>
+        Math.log(
+          Math.min(Math.max(p, 1e-3), 1 - 1e-3) / (1 - Math.min(Math.max(p, 1e-3), 1 - 1e-3)),
+        ),
+      ),
+    );
   }
   // tf.variable keeps its initial tensor alive beside it: free the initial biases.
   const hiddenBias = tf.tidy(() => tf.variable(tf.zeros([hidden])));
@@ -101,7 +128,11 @@ export function initRbm(nv: number, args: Pick<RbmArgs, 'hidden' | 'visible' | '
   return { W, hiddenBias, visibleBias, visible, mask };
 }
 
-export function trainRbm(data: Float32Array, nv: number, args: RbmArgs): { rbm: Rbm; errors: number[] } {
+export function trainRbm(
+  data: Float32Array,
+  nv: number,
+  args: RbmArgs,
+): { rbm: Rbm; errors: number[] } {
   const visible = args.visible ?? 'binary';
   const lr = args.lr ?? (visible === 'binary' ? 0.05 : 0.005);
   const k = args.k ?? 1;
@@ -110,7 +141,11 @@ export function trainRbm(data: Float32Array, nv: number, args: RbmArgs): { rbm: 
   const rng = new Rng(args.seed ?? 0);
   const n = data.length / nv;
   const rbm = initRbm(nv, { ...args, visible }, data);
-  const vel = { W: tf.variable(tf.zerosLike(rbm.W)), hb: tf.variable(tf.zerosLike(rbm.hiddenBias)), vb: tf.variable(tf.zerosLike(rbm.visibleBias)) };
+  const vel = {
+    W: tf.variable(tf.zerosLike(rbm.W)),
+    hb: tf.variable(tf.zerosLike(rbm.hiddenBias)),
+    vb: tf.variable(tf.zerosLike(rbm.visibleBias)),
+  };
   const errors: number[] = [];
   for (let epoch = 0; epoch < args.epochs; epoch++) {
     const t0 = performance.now();
@@ -128,10 +163,15 @@ export function trainRbm(data: Float32Array, nv: number, args: RbmArgs): { rbm: 
           hk = hiddenProbs(rbm, vk);
           if (step < k - 1) h = sampleBernoulli(hk, rng.seed());
         }
-        let dW = v0.matMul(h0, true, false).sub(vk.matMul(hk, true, false)).div(batch).sub(rbm.W.mul(decay));
+        let dW = v0
+          .matMul(h0, true, false)
+          .sub(vk.matMul(hk, true, false))
+          .div(batch)
+          .sub(rbm.W.mul(decay));
         if (rbm.mask) dW = dW.mul(rbm.mask);
         let dhb = h0.sub(hk).mean(0);
-        if (args.sparsity) dhb = dhb.add(tf.scalar(args.sparsity.target).sub(h0.mean(0)).mul(args.sparsity.weight));
+        if (args.sparsity)
+          dhb = dhb.add(tf.scalar(args.sparsity.target).sub(h0.mean(0)).mul(args.sparsity.weight));
         const dvb = v0.sub(vk).mean(0);
         vel.W.assign(vel.W.mul(momentum).add(dW.mul(lr)));
         vel.hb.assign(vel.hb.mul(momentum).add(dhb.mul(lr)));
@@ -143,20 +183,31 @@ export function trainRbm(data: Float32Array, nv: number, args: RbmArgs): { rbm: 
     }
     const err = reconstructionError(rbm, data.subarray(0, Math.min(n, 2000) * nv), nv);
     errors.push(err);
-    args.onEpoch?.({ epoch: epoch + 1, reconstructionError: err, seconds: (performance.now() - t0) / 1000 });
+    args.onEpoch?.({
+      epoch: epoch + 1,
+      reconstructionError: err,
+      seconds: (performance.now() - t0) / 1000,
+    });
   }
   tf.dispose([vel.W, vel.hb, vel.vb]);
   return { rbm, errors };
 }
 
 /** Hidden probabilities of every row: the data the next RBM of a stack is trained on. */
-export function transform(rbm: Pick<Rbm, 'W' | 'hiddenBias'>, data: Float32Array, nv: number, batch = 1000): Float32Array {
+export function transform(
+  rbm: Pick<Rbm, 'W' | 'hiddenBias'>,
+  data: Float32Array,
+  nv: number,
+  batch = 1000,
+): Float32Array {
   const nh = rbm.W.shape[1] as number;
   const n = data.length / nv;
   const out = new Float32Array(n * nh);
   for (let i = 0; i < n; i += batch) {
     const m = Math.min(batch, n - i);
-    const h = tf.tidy(() => hiddenProbs(rbm, tf.tensor2d(data.subarray(i * nv, (i + m) * nv), [m, nv])));
+    const h = tf.tidy(() =>
+      hiddenProbs(rbm, tf.tensor2d(data.subarray(i * nv, (i + m) * nv), [m, nv])),
+    );
     out.set(h.dataSync(), i * nh);
     h.dispose();
   }

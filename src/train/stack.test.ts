@@ -27,8 +27,14 @@ let dir: string;
 before(async () => {
   await setup('wasm');
   const s = split(loadMnist(), 0.2, 0);
-  train = subset(s.train, Array.from({ length: 1500 }, (_, i) => i));
-  test = subset(s.test, Array.from({ length: 300 }, (_, i) => i));
+  train = subset(
+    s.train,
+    Array.from({ length: 1500 }, (_, i) => i),
+  );
+  test = subset(
+    s.test,
+    Array.from({ length: 300 }, (_, i) => i),
+  );
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-stack-'));
 });
 after(() => rm(dir, { recursive: true, force: true }));
@@ -43,22 +49,45 @@ describe('RBM and DBN', () => {
 
   it('a greedy stack trains each layer on the hidden probabilities of the layer below', async () => {
     const seen: Array<{ layer: number; value: number }> = [];
-    const r = await trainStack(train, test, { kind: 'dbn', layers: [64, 32], pretrainEpochs: 2, finetuneEpochs: 0, seed: 2, onLayerEpoch: (e) => seen.push(e) });
-    assert.deepEqual(seen.map((e) => e.layer), [1, 1, 2, 2]);
+    const r = await trainStack(train, test, {
+      kind: 'dbn',
+      layers: [64, 32],
+      pretrainEpochs: 2,
+      finetuneEpochs: 0,
+      seed: 2,
+      onLayerEpoch: (e) => seen.push(e),
+    });
+    assert.deepEqual(
+      seen.map((e) => e.layer),
+      [1, 1, 2, 2],
+    );
     // Layer 2's weights must model h1 = σ(x·W1 + b1) of the data: the reconstruction error of
     // layer 2 on h1 (as trained) is lower than on raw pixels squeezed to the same width.
     const [W1, b1] = r.model.getLayer('h1').getWeights();
-    const h1 = transform({ W: W1 as tf.Tensor2D as tf.Variable, hiddenBias: b1 as tf.Tensor1D as tf.Variable }, train.images, 784);
+    const h1 = transform(
+      { W: W1 as tf.Tensor2D as tf.Variable, hiddenBias: b1 as tf.Tensor1D as tf.Variable },
+      train.images,
+      784,
+    );
     assert.equal(h1.length, train.count * 64);
     assert.equal(r.pretrain[1].length, 2);
     assert.ok(r.pretrain[1][1] <= r.pretrain[1][0] + 1e-3, `layer 2 errors ${r.pretrain[1]}`);
     const vb = (r.metadata.stack as { visibleBiases: number[][] }).visibleBiases;
-    assert.deepEqual(vb.map((b) => b.length), [784, 64]);
+    assert.deepEqual(
+      vb.map((b) => b.length),
+      [784, 64],
+    );
     r.model.dispose();
   });
 
   it('samples a clamped DBN unit: images in [0, 1], one mean per unit, no leaked tensor', async () => {
-    const r = await trainStack(train, test, { kind: 'dbn', layers: [64, 32], pretrainEpochs: 1, finetuneEpochs: 0, seed: 3 });
+    const r = await trainStack(train, test, {
+      kind: 'dbn',
+      layers: [64, 32],
+      pretrainEpochs: 1,
+      finetuneEpochs: 0,
+      seed: 3,
+    });
     r.model.setUserDefinedMetadata(JSON.parse(JSON.stringify({ deepvis: r.metadata })));
     const vis = fromLayersModel(r.model);
     await noLeaks(() => {
@@ -86,26 +115,46 @@ describe('stacked autoencoders', () => {
     const sp = corrupt(x, { kind: 'salt-pepper', level: 0.2 }, 2).dataSync();
     const ones = sp.filter((v) => v === 1).length / 10000;
     const nulls = sp.filter((v) => v === 0).length / 10000;
-    assert.ok(Math.abs(ones - 0.1) < 0.02 && Math.abs(nulls - 0.1) < 0.02, `salt ${ones}, pepper ${nulls}`);
+    assert.ok(
+      Math.abs(ones - 0.1) < 0.02 && Math.abs(nulls - 0.1) < 0.02,
+      `salt ${ones}, pepper ${nulls}`,
+    );
     tf.dispose([x, masked]);
   });
 
   it('fine-tunes the whole stack as one deep autoencoder: reconstruction loss falls, the mask holds', async () => {
     const losses: number[] = [];
     const r = await trainStack(train, test, {
-      kind: 'sae', layers: [64, 16], pretrainEpochs: 1, autoencoderEpochs: 3, finetuneEpochs: 0, patch: 7, seed: 6,
+      kind: 'sae',
+      layers: [64, 16],
+      pretrainEpochs: 1,
+      autoencoderEpochs: 3,
+      finetuneEpochs: 0,
+      patch: 7,
+      seed: 6,
       onAutoencoderEpoch: (e) => losses.push(e.loss),
     });
     assert.equal(r.autoencoder.length, 3);
     assert.ok(losses[2] < losses[0], `deep autoencoder losses ${losses}`);
     const { mask } = patchMask([28, 28, 1], 64, 7, 6);
     const W = r.model.getLayer('h1').getWeights()[0].dataSync();
-    assert.ok(W.every((w, i) => mask[i] === 1 || w === 0), 'weights outside the squares stayed zero');
+    assert.ok(
+      W.every((w, i) => mask[i] === 1 || w === 0),
+      'weights outside the squares stayed zero',
+    );
     r.model.dispose();
   });
 
   it('keeps every first-layer weight outside its 7×7 square at exactly zero, through pre-training and fine-tuning', async () => {
-    const r = await trainStack(train, test, { kind: 'sae', layers: [40, 20], pretrainEpochs: 1, finetuneEpochs: 1, patch: 7, seed: 4, noise: { kind: 'mask', level: 0.2 } });
+    const r = await trainStack(train, test, {
+      kind: 'sae',
+      layers: [40, 20],
+      pretrainEpochs: 1,
+      finetuneEpochs: 1,
+      patch: 7,
+      seed: 4,
+      noise: { kind: 'mask', level: 0.2 },
+    });
     const { mask } = patchMask([28, 28, 1], 40, 7, 4);
     const W = r.model.getLayer('h1').getWeights()[0].dataSync();
     let outside = 0;
@@ -120,7 +169,13 @@ describe('stacked autoencoders', () => {
   });
 
   it('a saved stack reloads to identical outputs, and the same architecture trains by plain backpropagation', async () => {
-    const r = await trainStack(train, test, { kind: 'sae', layers: [32], pretrainEpochs: 1, finetuneEpochs: 1, seed: 5 });
+    const r = await trainStack(train, test, {
+      kind: 'sae',
+      layers: [32],
+      pretrainEpochs: 1,
+      finetuneEpochs: 1,
+      seed: 5,
+    });
     await saveLayersModel(r.model, path.join(dir, 'sae'), r.metadata);
     const back = await loadModel(path.join(dir, 'sae'));
     const x = tf.tensor4d(test.images.subarray(0, 5 * 784), [5, 28, 28, 1]);
@@ -128,10 +183,19 @@ describe('stacked autoencoders', () => {
     const b = await back.predict(x).data();
     assert.deepEqual(Array.from(b), Array.from(a));
     assert.equal(back.metadata.arch, 'sae');
-    const plain = await trainStack(train, test, { kind: 'sae', layers: [32], pretrainEpochs: 0, finetuneEpochs: 2, seed: 5 });
+    const plain = await trainStack(train, test, {
+      kind: 'sae',
+      layers: [32],
+      pretrainEpochs: 0,
+      finetuneEpochs: 2,
+      seed: 5,
+    });
     assert.equal(plain.metadata.arch, 'sae-backprop');
     assert.equal(plain.pretrain.length, 0);
-    assert.ok(plain.finetune[1].testAccuracy > 0.3, `plain backprop test accuracy ${plain.finetune[1].testAccuracy}`);
+    assert.ok(
+      plain.finetune[1].testAccuracy > 0.3,
+      `plain backprop test accuracy ${plain.finetune[1].testAccuracy}`,
+    );
     tf.dispose([x]);
     r.model.dispose();
     plain.model.dispose();

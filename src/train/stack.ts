@@ -28,7 +28,11 @@ export type StackKind = 'dbn' | 'sae';
  * 500 (Hinton et al. 2006's first two widths) to fit 2 cores. The autoencoder keeps the maximising-images paper's
  * 1000-500-300-50; a lone RBM has 500 units.
  */
-export const DEFAULT_LAYERS = { rbm: [500], dbn: [500, 500, 500], sae: [1000, 500, 300, 50] } as const;
+export const DEFAULT_LAYERS = {
+  rbm: [500],
+  dbn: [500, 500, 500],
+  sae: [1000, 500, 300, 50],
+} as const;
 
 export interface StackArgs {
   readonly kind: StackKind;
@@ -72,10 +76,20 @@ export interface StackArgs {
   /** Every first-layer unit sees only a size×size square of the input (the maximising-images paper: 7). */
   readonly patch?: number;
   readonly seed?: number;
-  readonly onLayerEpoch?: (e: { layer: number; epoch: number; value: number; seconds: number }) => void;
+  readonly onLayerEpoch?: (e: {
+    layer: number;
+    epoch: number;
+    value: number;
+    seconds: number;
+  }) => void;
   readonly onFinetuneEpoch?: (e: EpochMetrics) => void;
   readonly onAutoencoderEpoch?: (e: { epoch: number; loss: number; seconds: number }) => void;
-  readonly onFinetuneBatch?: (b: { epoch: number; batch: number; batches: number; loss: number }) => void;
+  readonly onFinetuneBatch?: (b: {
+    epoch: number;
+    batch: number;
+    batches: number;
+    loss: number;
+  }) => void;
 }
 
 export interface StackResult {
@@ -100,37 +114,66 @@ interface LayerWeights {
   visibleBias: Float32Array | null;
 }
 
-function pretrain(data: Float32Array, nv: number, args: StackArgs, mask: Float32Array | null): { weights: LayerWeights[]; history: number[][] } {
+function pretrain(
+  data: Float32Array,
+  nv: number,
+  args: StackArgs,
+  mask: Float32Array | null,
+): { weights: LayerWeights[]; history: number[][] } {
   const weights: LayerWeights[] = [];
   const history: number[][] = [];
   let input = data;
   let width = nv;
   args.layers.forEach((hidden, i) => {
     const seed = (args.seed ?? 0) * 31 + i;
-    const onEpoch = (epoch: number, value: number, seconds: number) => args.onLayerEpoch?.({ layer: i + 1, epoch, value, seconds });
-    const layerMask = i === 0 ? mask ?? undefined : undefined;
+    const onEpoch = (epoch: number, value: number, seconds: number) =>
+      args.onLayerEpoch?.({ layer: i + 1, epoch, value, seconds });
+    const layerMask = i === 0 ? (mask ?? undefined) : undefined;
     if (args.kind === 'dbn') {
       const { rbm, errors } = trainRbm(input, width, {
-        hidden, epochs: args.pretrainEpochs, lr: args.lr, seed, mask: layerMask, weightDecay: args.weightDecay,
-        sparsity: i === 0 ? args.sparsity : undefined, initStd: args.initStd, batchSize: args.batchSize,
-        visible: i === 0 ? args.visible ?? 'binary' : 'binary',
+        hidden,
+        epochs: args.pretrainEpochs,
+        lr: args.lr,
+        seed,
+        mask: layerMask,
+        weightDecay: args.weightDecay,
+        sparsity: i === 0 ? args.sparsity : undefined,
+        initStd: args.initStd,
+        batchSize: args.batchSize,
+        visible: i === 0 ? (args.visible ?? 'binary') : 'binary',
         onEpoch: (e) => onEpoch(e.epoch, e.reconstructionError, e.seconds),
       });
       const next = transform(rbm, input, width);
-      weights.push({ W: tf.keep(rbm.W.clone() as tf.Tensor2D), b: tf.keep(rbm.hiddenBias.clone() as tf.Tensor1D), visibleBias: rbm.visibleBias.dataSync() as Float32Array });
+      weights.push({
+        W: tf.keep(rbm.W.clone() as tf.Tensor2D),
+        b: tf.keep(rbm.hiddenBias.clone() as tf.Tensor1D),
+        visibleBias: rbm.visibleBias.dataSync() as Float32Array,
+      });
       history.push(errors);
       disposeRbm(rbm);
       input = next;
     } else {
       const { layer, losses } = trainAeLayer(input, width, {
-        hidden, epochs: args.pretrainEpochs, lr: args.lr, seed, mask: layerMask,
-        noise: args.noise, sparsity: i === 0 ? args.sparsity : undefined,
-        optimizer: args.optimizer, weightDecay: args.weightDecay, initStd: args.initStd, batchSize: args.batchSize,
-        visible: i === 0 ? args.visible ?? 'binary' : 'binary',
+        hidden,
+        epochs: args.pretrainEpochs,
+        lr: args.lr,
+        seed,
+        mask: layerMask,
+        noise: args.noise,
+        sparsity: i === 0 ? args.sparsity : undefined,
+        optimizer: args.optimizer,
+        weightDecay: args.weightDecay,
+        initStd: args.initStd,
+        batchSize: args.batchSize,
+        visible: i === 0 ? (args.visible ?? 'binary') : 'binary',
         onEpoch: (e) => onEpoch(e.epoch, e.loss, e.seconds),
       });
       const next = encodeAll(layer, input, width);
-      weights.push({ W: tf.keep(layer.W.clone() as tf.Tensor2D), b: tf.keep(layer.hiddenBias.clone() as tf.Tensor1D), visibleBias: layer.visibleBias.dataSync() as Float32Array });
+      weights.push({
+        W: tf.keep(layer.W.clone() as tf.Tensor2D),
+        b: tf.keep(layer.hiddenBias.clone() as tf.Tensor1D),
+        visibleBias: layer.visibleBias.dataSync() as Float32Array,
+      });
       history.push(losses);
       tf.dispose([layer.W, layer.hiddenBias, layer.visibleBias]);
       input = next;
@@ -141,47 +184,83 @@ function pretrain(data: Float32Array, nv: number, args: StackArgs, mask: Float32
 }
 
 export function buildStackModel(
-  shape: readonly [number, number, number], layers: readonly number[], classes: number | null,
-  weights: LayerWeights[] | null, seed = 0,
+  shape: readonly [number, number, number],
+  layers: readonly number[],
+  classes: number | null,
+  weights: LayerWeights[] | null,
+  seed = 0,
 ): tf.Sequential {
   const m = tf.sequential({ name: 'deepvis_stack' });
   m.add(tf.layers.flatten({ name: 'flatten', inputShape: [...shape] }));
   layers.forEach((units, i) => {
-    m.add(tf.layers.dense({
-      name: `h${i + 1}`, units, activation: 'sigmoid',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 100 + i }),
-      weights: weights ? [weights[i].W, weights[i].b] : undefined,
-    }));
+    m.add(
+      tf.layers.dense({
+        name: `h${i + 1}`,
+        units,
+        activation: 'sigmoid',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 100 + i }),
+        weights: weights ? [weights[i].W, weights[i].b] : undefined,
+      }),
+    );
   });
   if (classes != null) {
-    m.add(tf.layers.dense({ name: 'logits', units: classes, kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 100 + 99 }) }));
+    m.add(
+      tf.layers.dense({
+        name: 'logits',
+        units: classes,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: seed * 100 + 99 }),
+      }),
+    );
     m.add(tf.layers.activation({ name: 'softmax', activation: 'softmax' }));
   }
   return m;
 }
 
-export async function trainStack(train: ImageSet, test: ImageSet, args: StackArgs): Promise<StackResult> {
+export async function trainStack(
+  train: ImageSet,
+  test: ImageSet,
+  args: StackArgs,
+): Promise<StackResult> {
   const nv = train.shape[0] * train.shape[1] * train.shape[2];
   if (args.visible === 'gaussian' && (args.autoencoderEpochs ?? 0) > 0) {
-    throw new DeepvisError('deep-autoencoder fine-tuning (--ae-epochs) reconstructs [0, 1] inputs; it is not available with Gaussian visibles');
+    throw new DeepvisError(
+      'deep-autoencoder fine-tuning (--ae-epochs) reconstructs [0, 1] inputs; it is not available with Gaussian visibles',
+    );
   }
-  const patch = args.patch ? patchMask(train.shape, args.layers[0], args.patch, args.seed ?? 0) : null;
+  const patch = args.patch
+    ? patchMask(train.shape, args.layers[0], args.patch, args.seed ?? 0)
+    : null;
   const unsupervised = args.pretrainEpochs === 0 && args.backprop === 'unsupervised';
   if (unsupervised && (args.kind !== 'sae' || !((args.autoencoderEpochs ?? 0) > 0))) {
-    throw new DeepvisError('unsupervised backpropagation trains the deep autoencoder (sae/dae) and needs autoencoder epochs ≥ 1');
+    throw new DeepvisError(
+      'unsupervised backpropagation trains the deep autoencoder (sae/dae) and needs autoencoder epochs ≥ 1',
+    );
   }
-  const { weights, history } = args.pretrainEpochs > 0
-    ? pretrain(train.images, nv, args, patch?.mask ?? null)
-    : { weights: unsupervised ? randomEncoder(nv, args.layers, args.seed ?? 0, patch?.mask) : null, history: [] };
+  const { weights, history } =
+    args.pretrainEpochs > 0
+      ? pretrain(train.images, nv, args, patch?.mask ?? null)
+      : {
+          weights: unsupervised
+            ? randomEncoder(nv, args.layers, args.seed ?? 0, patch?.mask)
+            : null,
+          history: [],
+        };
   let autoencoder: number[] = [];
   if (weights && args.kind === 'sae' && (args.autoencoderEpochs ?? 0) > 0) {
     autoencoder = fineTuneDeepAutoencoder(weights, train.images, nv, {
-      epochs: args.autoencoderEpochs!, lr: args.autoencoderLr ?? (unsupervised ? 3e-3 : 1e-4), mask: patch?.mask, seed: args.seed, onEpoch: args.onAutoencoderEpoch,
+      epochs: args.autoencoderEpochs!,
+      lr: args.autoencoderLr ?? (unsupervised ? 3e-3 : 1e-4),
+      mask: patch?.mask,
+      seed: args.seed,
+      onEpoch: args.onAutoencoderEpoch,
     });
   }
-  const classes = args.finetuneEpochs > 0 ? train.classNames?.length ?? 10 : null;
+  const classes = args.finetuneEpochs > 0 ? (train.classNames?.length ?? 10) : null;
   const model = buildStackModel(train.shape, args.layers, classes, weights, args.seed ?? 0);
-  const pretrained = weights && classes != null ? buildStackModel(train.shape, args.layers, null, weights, args.seed ?? 0) : null;
+  const pretrained =
+    weights && classes != null
+      ? buildStackModel(train.shape, args.layers, null, weights, args.seed ?? 0)
+      : null;
   const maskTensor = patch ? tf.keep(tf.tensor2d(patch.mask, [nv, args.layers[0]])) : null;
   const applyMask = () => {
     if (!maskTensor) return;
@@ -195,17 +274,24 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
   let finetune: EpochMetrics[] = [];
   if (classes != null) {
     finetune = await fitClassifier(model, train, test, classes, {
-      epochs: args.finetuneEpochs, learningRate: args.finetuneLr ?? 1e-3, seed: args.seed, shift: args.shift ?? 0,
-      onEpoch: args.onFinetuneEpoch, onBatch: args.onFinetuneBatch, afterBatch: applyMask,
+      epochs: args.finetuneEpochs,
+      learningRate: args.finetuneLr ?? 1e-3,
+      seed: args.seed,
+      shift: args.shift ?? 0,
+      onEpoch: args.onFinetuneEpoch,
+      onBatch: args.onFinetuneBatch,
+      afterBatch: applyMask,
     });
   }
   maskTensor?.dispose();
   const metadata: DeepvisMetadata = {
-    arch: args.kind + (args.pretrainEpochs > 0 ? '' : unsupervised ? '-backprop-unsupervised' : '-backprop'),
+    arch:
+      args.kind +
+      (args.pretrainEpochs > 0 ? '' : unsupervised ? '-backprop-unsupervised' : '-backprop'),
     inputRange: [...(args.inputRange ?? [0, 1])] as [number, number],
     channelOrder: 'gray',
     imageShape: [...train.shape] as [number, number, number],
-    labels: classes != null ? train.classNames ?? undefined : undefined,
+    labels: classes != null ? (train.classNames ?? undefined) : undefined,
     logitsLayer: classes != null ? 'logits' : undefined,
     stack: {
       kind: args.kind,
@@ -218,13 +304,26 @@ export async function trainStack(train: ImageSet, test: ImageSet, args: StackArg
       visibleBiases: weights?.map((w) => Array.from(w.visibleBias ?? [])) ?? null,
       patch: patch ? { size: args.patch, corners: patch.corners } : null,
       noise: args.noise ?? null,
-      optimizer: args.kind === 'sae' ? args.optimizer ?? 'adam' : null,
+      optimizer: args.kind === 'sae' ? (args.optimizer ?? 'adam') : null,
       sparsity: args.sparsity ?? null,
     },
   };
   if (weights) tf.dispose(weights.flatMap((w) => [w.W, w.b]));
   const pretrainedMetadata: DeepvisMetadata | null = pretrained
-    ? { ...metadata, labels: undefined, logitsLayer: undefined, stack: { ...(metadata.stack as object), finetuned: false } }
+    ? {
+        ...metadata,
+        labels: undefined,
+        logitsLayer: undefined,
+        stack: { ...(metadata.stack as object), finetuned: false },
+      }
     : null;
-  return { model, pretrained, pretrainedMetadata, metadata, pretrain: history, autoencoder, finetune };
+  return {
+    model,
+    pretrained,
+    pretrainedMetadata,
+    metadata,
+    pretrain: history,
+    autoencoder,
+    finetune,
+  };
 }

@@ -25,27 +25,51 @@ export interface Transform {
 /** a∘b: first b's output → input, then a's. Output coords of the pipeline go through the last transform first. */
 export function compose(a: Affine, b: Affine): Affine {
   return [
-    a[0] * b[0] + a[1] * b[3], a[0] * b[1] + a[1] * b[4], a[0] * b[2] + a[1] * b[5] + a[2],
-    a[3] * b[0] + a[4] * b[3], a[3] * b[1] + a[4] * b[4], a[3] * b[2] + a[4] * b[5] + a[5],
+    a[0] * b[0] + a[1] * b[3],
+    a[0] * b[1] + a[1] * b[4],
+    a[0] * b[2] + a[1] * b[5] + a[2],
+    a[3] * b[0] + a[4] * b[3],
+    a[3] * b[1] + a[4] * b[4],
+    a[3] * b[2] + a[4] * b[5] + a[5],
   ];
 }
 
-const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.min(xs.length - 1, Math.floor(rng.next() * xs.length))];
+const pick = <T>(rng: Rng, xs: readonly T[]): T =>
+  xs[Math.min(xs.length - 1, Math.floor(rng.next() * xs.length))];
 
 export function pad(p: number): Transform {
-  return { name: `pad(${p})`, draw: (_, h, w) => { const s = (Math.max(h, w) + 2 * p) / Math.max(h, w); return [s, 0, 0, 0, s, 0]; } };
+  return {
+    name: `pad(${p})`,
+    draw: (_, h, w) => {
+      const s = (Math.max(h, w) + 2 * p) / Math.max(h, w);
+      return [s, 0, 0, 0, s, 0];
+    },
+  };
 }
 
 /** Random integer shift of up to ±d pixels in each direction. */
 export function jitter(d: number): Transform {
   return {
     name: `jitter(${d})`,
-    draw: (rng) => [1, 0, Math.round((rng.next() * 2 - 1) * d), 0, 1, Math.round((rng.next() * 2 - 1) * d)],
+    draw: (rng) => [
+      1,
+      0,
+      Math.round((rng.next() * 2 - 1) * d),
+      0,
+      1,
+      Math.round((rng.next() * 2 - 1) * d),
+    ],
   };
 }
 
 export function randomScale(scales: readonly number[]): Transform {
-  return { name: `scale(${Math.min(...scales)}–${Math.max(...scales)})`, draw: (rng) => { const s = 1 / pick(rng, scales); return [s, 0, 0, 0, s, 0]; } };
+  return {
+    name: `scale(${Math.min(...scales)}–${Math.max(...scales)})`,
+    draw: (rng) => {
+      const s = 1 / pick(rng, scales);
+      return [s, 0, 0, 0, s, 0];
+    },
+  };
 }
 
 export function randomRotate(degrees: readonly number[]): Transform {
@@ -82,7 +106,12 @@ export function warp(x: tf.Tensor4D, a: Affine, fill: number): tf.Tensor4D {
         const fx = sx - x0;
         const fy = sy - y0;
         const o = 4 * (y * w + xx);
-        const corners: [number, number, number][] = [[x0, y0, (1 - fx) * (1 - fy)], [x0 + 1, y0, fx * (1 - fy)], [x0, y0 + 1, (1 - fx) * fy], [x0 + 1, y0 + 1, fx * fy]];
+        const corners: [number, number, number][] = [
+          [x0, y0, (1 - fx) * (1 - fy)],
+          [x0 + 1, y0, fx * (1 - fy)],
+          [x0, y0 + 1, (1 - fx) * fy],
+          [x0 + 1, y0 + 1, fx * fy],
+        ];
         corners.forEach(([px, py, wt], k) => {
           const inside = px >= 0 && px < w && py >= 0 && py < h;
           idx[o + k] = inside ? py * w + px : hw;
@@ -97,7 +126,11 @@ export function warp(x: tf.Tensor4D, a: Affine, fill: number): tf.Tensor4D {
 }
 
 /** The loop's transform hook: draw every transform, compose, resample once. */
-export function randomTransforms(list: readonly Transform[], rng: Rng, fill: number): (x: tf.Tensor4D) => tf.Tensor4D {
+export function randomTransforms(
+  list: readonly Transform[],
+  rng: Rng,
+  fill: number,
+): (x: tf.Tensor4D) => tf.Tensor4D {
   return (x) => {
     if (list.length === 0) return x;
     const [, h, w] = x.shape;

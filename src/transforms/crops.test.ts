@@ -11,9 +11,16 @@ import { maxAbsDiff, noLeaks, setup, values } from '../../test/helpers.js';
 
 before(() => setup('wasm'));
 
-function reference(x: Float32Array, [H, W, c]: number[], b: Box, [h, w]: number[], fill: number): Float32Array {
+function reference(
+  x: Float32Array,
+  [H, W, c]: number[],
+  b: Box,
+  [h, w]: number[],
+  fill: number,
+): Float32Array {
   const out = new Float32Array(h * w * c);
-  const at = (py: number, px: number, k: number) => (py >= 0 && py < H && px >= 0 && px < W ? x[(py * W + px) * c + k] : fill);
+  const at = (py: number, px: number, k: number) =>
+    py >= 0 && py < H && px >= 0 && px < W ? x[(py * W + px) * c + k] : fill;
   for (let yy = 0; yy < h; yy++) {
     for (let xx = 0; xx < w; xx++) {
       const sy = (b.y + (yy / (h - 1)) * b.side) * (H - 1);
@@ -21,7 +28,9 @@ function reference(x: Float32Array, [H, W, c]: number[], b: Box, [h, w]: number[
       const [y0, x0] = [Math.floor(sy), Math.floor(sx)];
       const [fy, fx] = [sy - y0, sx - x0];
       for (let k = 0; k < c; k++) {
-        out[(yy * w + xx) * c + k] = (1 - fy) * ((1 - fx) * at(y0, x0, k) + fx * at(y0, x0 + 1, k)) + fy * ((1 - fx) * at(y0 + 1, x0, k) + fx * at(y0 + 1, x0 + 1, k));
+        out[(yy * w + xx) * c + k] =
+          (1 - fy) * ((1 - fx) * at(y0, x0, k) + fx * at(y0, x0 + 1, k)) +
+          fy * ((1 - fx) * at(y0 + 1, x0, k) + fx * at(y0 + 1, x0 + 1, k));
       }
     }
   }
@@ -32,7 +41,11 @@ describe('cropResize', () => {
   it('matches four-neighbour bilinear sampling with fill, item-major, without leaks', async () => {
     const shape = [7, 9, 2];
     const px = values(2 * 7 * 9 * 2, 4);
-    const boxes: Box[] = [{ y: 0.1, x: 0.2, side: 0.5 }, { y: -0.3, x: 0.6, side: 0.7 }, { y: 0.9, x: -0.9, side: 0.3 }];
+    const boxes: Box[] = [
+      { y: 0.1, x: 0.2, side: 0.5 },
+      { y: -0.3, x: 0.6, side: 0.7 },
+      { y: 0.9, x: -0.9, side: 0.3 },
+    ];
     await noLeaks(() => {
       const x = tf.tensor4d(px, [2, 7, 9, 2]);
       const got = tf.tidy(() => cropResize(x, boxes, [5, 6], 0.25).dataSync());
@@ -49,7 +62,9 @@ describe('cropResize', () => {
 
   it('the whole canvas at its own size is the identity', () => {
     const px = values(6 * 5, 2);
-    const got = tf.tidy(() => cropResize(tf.tensor4d(px, [1, 6, 5, 1]), [{ y: 0, x: 0, side: 1 }], [6, 5], 9).dataSync());
+    const got = tf.tidy(() =>
+      cropResize(tf.tensor4d(px, [1, 6, 5, 1]), [{ y: 0, x: 0, side: 1 }], [6, 5], 9).dataSync(),
+    );
     assert.ok(maxAbsDiff(got, px) < 1e-6);
   });
 });

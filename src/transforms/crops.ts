@@ -45,7 +45,12 @@ export function drawBoxes(rng: Rng, count: number, box: number): Box[] {
  * 1-D bilinear weights [k, out, size] of each box along one axis (sample points as cropAndResize:
  * the box's ends map to the output's ends), and per row the weight that fell inside [k, out].
  */
-function axisWeights(boxes: readonly Box[], pick: (b: Box) => number, out: number, size: number): { w: Float32Array; inside: Float32Array } {
+function axisWeights(
+  boxes: readonly Box[],
+  pick: (b: Box) => number,
+  out: number,
+  size: number,
+): { w: Float32Array; inside: Float32Array } {
   const k = boxes.length;
   const w = new Float32Array(k * out * size);
   const inside = new Float32Array(k * out);
@@ -54,7 +59,10 @@ function axisWeights(boxes: readonly Box[], pick: (b: Box) => number, out: numbe
       const s = (pick(b) + (out > 1 ? (o / (out - 1)) * b.side : b.side / 2)) * (size - 1);
       const p0 = Math.floor(s);
       const f = s - p0;
-      for (const [p, wt] of [[p0, 1 - f], [p0 + 1, f]] as const) {
+      for (const [p, wt] of [
+        [p0, 1 - f],
+        [p0 + 1, f],
+      ] as const) {
         if (p >= 0 && p < size && wt > 0) {
           w[(j * out + o) * size + p] += wt;
           inside[j * out + o] += wt;
@@ -72,7 +80,12 @@ function axisWeights(boxes: readonly Box[], pick: (b: Box) => number, out: numbe
  * four neighbours was 20× slower on wasm) — plus `fill` times the weight that fell outside,
  * 1 − (Σ Ry)(Σ Rx), which is exactly what a four-corner gather with a fill pixel gives.
  */
-export function cropResize(x: tf.Tensor4D, boxes: readonly Box[], size: readonly [number, number], fill: number): tf.Tensor4D {
+export function cropResize(
+  x: tf.Tensor4D,
+  boxes: readonly Box[],
+  size: readonly [number, number],
+  fill: number,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const [n, H, W, c] = x.shape;
     const [h, w] = size;
@@ -87,7 +100,10 @@ export function cropResize(x: tf.Tensor4D, boxes: readonly Box[], size: readonly
     const b = tf.matMul(rows, tf.tensor3d(rx.w, [k, w, W]), false, true).reshape([k, h, n, c, w]);
     const crops = b.transpose([2, 0, 1, 4, 3]);
     const outside = new Float32Array(k * h * w);
-    for (let j = 0; j < k; j++) for (let yy = 0; yy < h; yy++) for (let xx = 0; xx < w; xx++) outside[(j * h + yy) * w + xx] = 1 - ry.inside[j * h + yy] * rx.inside[j * w + xx];
+    for (let j = 0; j < k; j++)
+      for (let yy = 0; yy < h; yy++)
+        for (let xx = 0; xx < w; xx++)
+          outside[(j * h + yy) * w + xx] = 1 - ry.inside[j * h + yy] * rx.inside[j * w + xx];
     const filled = fill === 0 ? crops : crops.add(tf.tensor4d(outside, [k, h, w, 1]).mul(fill));
     return filled.reshape([n * k, h, w, c]) as tf.Tensor4D;
   });
@@ -97,7 +113,12 @@ export function cropResize(x: tf.Tensor4D, boxes: readonly Box[], size: readonly
 export function randomCrops(args: CropArgs): (x: tf.Tensor4D, step: number) => tf.Tensor4D {
   return (x, step) =>
     tf.tidy(() => {
-      const views = cropResize(x, drawBoxes(args.rng, args.count, args.box(step)), args.size, args.fill);
+      const views = cropResize(
+        x,
+        drawBoxes(args.rng, args.count, args.box(step)),
+        args.size,
+        args.fill,
+      );
       const s = args.noise(step);
       if (s <= 0) return views;
       const gauss = tf.randomNormal(views.shape, 0, s, 'float32', args.rng.seed());
@@ -112,7 +133,8 @@ export function toModelSize(x: tf.Tensor4D, size: readonly [number, number]): tf
     const [, ch, cw] = x.shape;
     const [h, w] = size;
     if (ch === h && cw === w) return x.clone();
-    if (ch % h === 0 && cw % w === 0 && ch / h === cw / w) return tf.avgPool(x, ch / h, ch / h, 'valid') as tf.Tensor4D;
+    if (ch % h === 0 && cw % w === 0 && ch / h === cw / w)
+      return tf.avgPool(x, ch / h, ch / h, 'valid') as tf.Tensor4D;
     return tf.image.resizeBilinear(x, [h, w]) as tf.Tensor4D;
   });
 }

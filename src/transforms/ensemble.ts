@@ -35,14 +35,18 @@ export function ghiasiEnsemble(unit: number, centre: number): EnsembleArgs {
 }
 
 /** x [N, H, W, C] → [N·copies, H, W, C] for step `step` of `steps`. */
-export function augmentEnsemble(args: EnsembleArgs, rng: Rng): (x: tf.Tensor4D, step: number, steps: number) => tf.Tensor4D {
+export function augmentEnsemble(
+  args: EnsembleArgs,
+  rng: Rng,
+): (x: tf.Tensor4D, step: number, steps: number) => tf.Tensor4D {
   return (x, step, steps) => {
     const [n, h, w, c] = x.shape;
     const k = args.copies;
     const rows = n * k;
     const lim = Math.max(0, Math.round(args.jitter * Math.max(h, w)));
     const anneal = steps > 1 ? Math.max(0, 1 - step / (steps - 1)) : 1;
-    const shift = new Float32Array(rows * c), scale = new Float32Array(rows * c);
+    const shift = new Float32Array(rows * c),
+      scale = new Float32Array(rows * c);
     for (let i = 0; i < rows * c; i++) {
       const m = rng.uniform(-1, 1) * args.shift * args.unit;
       const s = Math.exp(rng.uniform(-1, 1) * args.scale);
@@ -53,10 +57,19 @@ export function augmentEnsemble(args: EnsembleArgs, rng: Rng): (x: tf.Tensor4D, 
     }
     const copies = tf.tidy(() => {
       // Item-major copies by a gather (tfjs's 5-D tile has no gradient).
-      const tiled = tf.gather(x, tf.tensor1d(Int32Array.from({ length: rows }, (_, r) => Math.floor(r / k)), 'int32')) as tf.Tensor4D;
+      const tiled = tf.gather(
+        x,
+        tf.tensor1d(
+          Int32Array.from({ length: rows }, (_, r) => Math.floor(r / k)),
+          'int32',
+        ),
+      ) as tf.Tensor4D;
       // One shift for the whole batch per step, as the paper's Jitter rolls its batch.
-      const rolled = lim > 0 ? roll(tiled, rng.int(2 * lim + 1) - lim, rng.int(2 * lim + 1) - lim) : tiled;
-      return rolled.mul(tf.tensor4d(scale, [rows, 1, 1, c])).add(tf.tensor4d(shift, [rows, 1, 1, c])) as tf.Tensor4D;
+      const rolled =
+        lim > 0 ? roll(tiled, rng.int(2 * lim + 1) - lim, rng.int(2 * lim + 1) - lim) : tiled;
+      return rolled
+        .mul(tf.tensor4d(scale, [rows, 1, 1, c]))
+        .add(tf.tensor4d(shift, [rows, 1, 1, c])) as tf.Tensor4D;
     });
     return copies;
   };

@@ -22,24 +22,37 @@ export function roll(x: tf.Tensor4D, dy: number, dx: number): tf.Tensor4D {
   const sx = ((dx % w) + w) % w;
   let y = x;
   if (sy) y = tf.concat([y.slice([0, h - sy], [-1, sy]), y.slice([0, 0], [-1, h - sy])], 1);
-  if (sx) y = tf.concat([y.slice([0, 0, w - sx], [-1, -1, sx]), y.slice([0, 0, 0], [-1, -1, w - sx])], 2);
+  if (sx)
+    y = tf.concat([y.slice([0, 0, w - sx], [-1, -1, sx]), y.slice([0, 0, 0], [-1, -1, w - sx])], 2);
   return y;
 }
 
 /** Canvases [N, H, W, C] → tiles [N·T, th, tw, C] (item-major) after a random shift of up to a tile. */
-export function randomTiles(tile: readonly [number, number], rng: Rng): (x: tf.Tensor4D) => tf.Tensor4D {
+export function randomTiles(
+  tile: readonly [number, number],
+  rng: Rng,
+): (x: tf.Tensor4D) => tf.Tensor4D {
   const [th, tw] = tile;
   return (x) => {
     const [n, h, w, c] = x.shape;
     const rolled = roll(x, rng.int(th), rng.int(tw));
     const tiles: tf.Tensor4D[] = [];
-    for (const oy of windowOrigins(h, th)) for (const ox of windowOrigins(w, tw)) tiles.push(rolled.slice([0, oy, ox, 0], [-1, th, tw, -1]));
-    return (n === 1 ? tf.concat(tiles, 0) : tf.stack(tiles, 1).reshape([-1, th, tw, c])) as tf.Tensor4D;
+    for (const oy of windowOrigins(h, th))
+      for (const ox of windowOrigins(w, tw))
+        tiles.push(rolled.slice([0, oy, ox, 0], [-1, th, tw, -1]));
+    return (
+      n === 1 ? tf.concat(tiles, 0) : tf.stack(tiles, 1).reshape([-1, th, tw, c])
+    ) as tf.Tensor4D;
   };
 }
 
 /** Canvas sizes of `octaves` octaves, coarse to fine, each `scale`× the previous, the finest `size`, none smaller than `tile`. */
-export function octaveSizes(size: readonly [number, number], tile: readonly [number, number], octaves: number, scale: number): [number, number][] {
+export function octaveSizes(
+  size: readonly [number, number],
+  tile: readonly [number, number],
+  octaves: number,
+  scale: number,
+): [number, number][] {
   return Array.from({ length: octaves }, (_, o) => {
     const f = scale ** (octaves - 1 - o);
     return [Math.max(tile[0], Math.round(size[0] / f)), Math.max(tile[1], Math.round(size[1] / f))];

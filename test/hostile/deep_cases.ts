@@ -16,24 +16,45 @@ import { deepvis, fresh, type Case } from './kit.js';
 
 /** x [1,1,4,4] → Conv → n−1 alternating Relu/Identity → Flatten → Gemm (3 classes). */
 export function chain(n: number): Uint8Array {
-  const nodes: NodeSpec[] = [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['t0'], attrs: { pads: [1, 1, 1, 1] } }];
-  for (let i = 1; i < n; i++) nodes.push({ op: i % 2 ? 'Relu' : 'Identity', inputs: [`t${i - 1}`], outputs: [`t${i}`] });
-  nodes.push({ op: 'Flatten', inputs: [`t${n - 1}`], outputs: ['f'] }, { op: 'Gemm', inputs: ['f', 'g'], outputs: ['y'], attrs: { transB: 1 } });
+  const nodes: NodeSpec[] = [
+    { op: 'Conv', inputs: ['x', 'w'], outputs: ['t0'], attrs: { pads: [1, 1, 1, 1] } },
+  ];
+  for (let i = 1; i < n; i++)
+    nodes.push({ op: i % 2 ? 'Relu' : 'Identity', inputs: [`t${i - 1}`], outputs: [`t${i}`] });
+  nodes.push(
+    { op: 'Flatten', inputs: [`t${n - 1}`], outputs: ['f'] },
+    { op: 'Gemm', inputs: ['f', 'g'], outputs: ['y'], attrs: { transB: 1 } },
+  );
   return encodeOnnx({
-    opset: 17, inputs: [{ name: 'x', dims: [1, 1, 4, 4] }], outputs: [{ name: 'y' }], nodes,
+    opset: 17,
+    inputs: [{ name: 'x', dims: [1, 1, 4, 4] }],
+    outputs: [{ name: 'y' }],
+    nodes,
     initializers: [
-      { name: 'w', dims: [2, 1, 3, 3], dtype: 'float32', data: Array.from({ length: 18 }, (_, i) => Math.sin(i + 1)) },
-      { name: 'g', dims: [3, 32], dtype: 'float32', data: Array.from({ length: 96 }, (_, i) => Math.cos(i)) },
+      {
+        name: 'w',
+        dims: [2, 1, 3, 3],
+        dtype: 'float32',
+        data: Array.from({ length: 18 }, (_, i) => Math.sin(i + 1)),
+      },
+      {
+        name: 'g',
+        dims: [3, 32],
+        dtype: 'float32',
+        data: Array.from({ length: 96 }, (_, i) => Math.cos(i)),
+      },
     ],
   });
 }
 
-const load = (n: number): Promise<VisModel> => loadOnnx(chain(n), `chain-${n}.onnx`, async () => new Uint8Array());
+const load = (n: number): Promise<VisModel> =>
+  loadOnnx(chain(n), `chain-${n}.onnx`, async () => new Uint8Array());
 const x = () => tf.tidy(() => tf.linspace(0, 1, 16).reshape([1, 4, 4, 1]) as tf.Tensor4D);
 
 export const DEEP_CASES: Case[] = [
   {
-    surface: 'deep', name: 'a 100,000-node chain loads and runs forward',
+    surface: 'deep',
+    name: 'a 100,000-node chain loads and runs forward',
     timeout: 180_000,
     run: async () => {
       const m = await load(100_000);
@@ -49,7 +70,8 @@ export const DEEP_CASES: Case[] = [
     },
   },
   {
-    surface: 'deep', name: 'attribute (saliency) runs on a 10,000-node chain',
+    surface: 'deep',
+    name: 'attribute (saliency) runs on a 10,000-node chain',
     timeout: 120_000,
     run: async () => {
       const m = await load(10_000);
@@ -57,7 +79,10 @@ export const DEEP_CASES: Case[] = [
       try {
         const a = attribute(m, img, { method: 'saliency', units: [1] });
         assert.equal(a.values.length, 16);
-        assert.ok(Array.from(a.values).some((v) => v !== 0), 'the map is not all zero');
+        assert.ok(
+          Array.from(a.values).some((v) => v !== 0),
+          'the map is not all zero',
+        );
       } finally {
         img.dispose();
         m.dispose();
@@ -65,7 +90,8 @@ export const DEEP_CASES: Case[] = [
     },
   },
   {
-    surface: 'deep', name: 'maximize (Lucid) runs on a 10,000-node chain',
+    surface: 'deep',
+    name: 'maximize (Lucid) runs on a 10,000-node chain',
     timeout: 120_000,
     run: async () => {
       const m = await load(10_000);
@@ -79,13 +105,33 @@ export const DEEP_CASES: Case[] = [
     },
   },
   {
-    surface: 'deep', name: 'the CLI attributes a 10,000-node ONNX file (not "internal error")',
+    surface: 'deep',
+    name: 'the CLI attributes a 10,000-node ONNX file (not "internal error")',
     timeout: 240_000,
     run: async () => {
       const dir = fresh('deep-cli');
       writeFileSync(path.join(dir, 'chain.onnx'), chain(10_000));
-      writeFileSync(path.join(dir, 'in.png'), await encodePng(Uint8Array.from({ length: 16 }, (_, i) => i * 16), 4, 4, 1));
-      const r = deepvis(['attribute', '--model', path.join(dir, 'chain.onnx'), '--input', path.join(dir, 'in.png'), '--method', 'saliency', '--out', path.join(dir, 'out'), '--quiet']);
+      writeFileSync(
+        path.join(dir, 'in.png'),
+        await encodePng(
+          Uint8Array.from({ length: 16 }, (_, i) => i * 16),
+          4,
+          4,
+          1,
+        ),
+      );
+      const r = deepvis([
+        'attribute',
+        '--model',
+        path.join(dir, 'chain.onnx'),
+        '--input',
+        path.join(dir, 'in.png'),
+        '--method',
+        'saliency',
+        '--out',
+        path.join(dir, 'out'),
+        '--quiet',
+      ]);
       assert.equal(r.code, 0, r.stderr);
     },
   },

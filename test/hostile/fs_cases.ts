@@ -7,7 +7,14 @@
 import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { appendFenced, listFenced, readFenced, readRegular, unlinkFenced, writeFenced } from '../../src/io/fence.js';
+import {
+  appendFenced,
+  listFenced,
+  readFenced,
+  readRegular,
+  unlinkFenced,
+  writeFenced,
+} from '../../src/io/fence.js';
 import { fresh, mkfifo, refuses, socketAt, victim, within, type Case } from './kit.js';
 
 type Hazard = 'file link' | 'folder link' | 'FIFO' | 'socket';
@@ -33,21 +40,24 @@ const ONE = /refused|cannot write/;
 
 export const FENCE_CASES: Case[] = [
   ...HAZARDS.map((h): Case => ({
-    surface: 'fence', name: `read through ${h} is refused in one line`,
+    surface: 'fence',
+    name: `read through ${h} is refused in one line`,
     run: async () => {
       const p = await planted(h);
       await refuses(readFenced(p.tree, p.rel, 'test'), /refused/, 5000, [p.file]);
     },
   })),
   ...HAZARDS.map((h): Case => ({
-    surface: 'fence', name: `listing a folder holding ${h} refuses it`,
+    surface: 'fence',
+    name: `listing a folder holding ${h} refuses it`,
     run: async () => {
       const p = await planted(h);
       await refuses(listFenced(p.tree, path.dirname(p.rel), 'test'), /refused/, 5000);
     },
   })),
   ...HAZARDS.map((h): Case => ({
-    surface: 'fence', name: `write over ${h} never writes outside the tree`,
+    surface: 'fence',
+    name: `write over ${h} never writes outside the tree`,
     run: async () => {
       const p = await planted(h);
       try {
@@ -63,7 +73,8 @@ export const FENCE_CASES: Case[] = [
     },
   })),
   ...HAZARDS.map((h): Case => ({
-    surface: 'fence', name: `unlink of ${h} leaves it and the outside alone`,
+    surface: 'fence',
+    name: `unlink of ${h} leaves it and the outside alone`,
     run: async () => {
       const p = await planted(h);
       assert.equal(await within(5000, unlinkFenced(p.tree, p.rel, 'test')), false);
@@ -72,7 +83,8 @@ export const FENCE_CASES: Case[] = [
     },
   })),
   ...HAZARDS.map((h): Case => ({
-    surface: 'fence', name: `append to ${h} is refused in one line`,
+    surface: 'fence',
+    name: `append to ${h} is refused in one line`,
     run: async () => {
       const p = await planted(h);
       await refuses(appendFenced(p.tree, p.rel, 'MINE\n', 'test'), ONE, 5000, [p.file]);
@@ -80,21 +92,29 @@ export const FENCE_CASES: Case[] = [
     },
   })),
   {
-    surface: 'fence', name: 'readRegular refuses a FIFO without waiting for a writer',
+    surface: 'fence',
+    name: 'readRegular refuses a FIFO without waiting for a writer',
     run: async () => {
       const f = mkfifo(path.join(fresh('rr-fifo'), 'weights.bin'));
-      await refuses(readRegular(f, 'weight file'), /weights\.bin is a FIFO \(named pipe\); refused/, 5000, [f]);
+      await refuses(
+        readRegular(f, 'weight file'),
+        /weights\.bin is a FIFO \(named pipe\); refused/,
+        5000,
+        [f],
+      );
     },
   },
   {
-    surface: 'fence', name: 'readRegular refuses a socket',
+    surface: 'fence',
+    name: 'readRegular refuses a socket',
     run: async () => {
       const s = await socketAt(path.join(fresh('rr-sock'), 'model.onnx'));
       await refuses(readRegular(s, 'model file'), /model\.onnx is a socket/, 5000);
     },
   },
   {
-    surface: 'fence', name: 'readRegular refuses a device reached through a link (/dev/zero would never end)',
+    surface: 'fence',
+    name: 'readRegular refuses a device reached through a link (/dev/zero would never end)',
     run: async () => {
       const l = path.join(fresh('rr-dev'), 'weights.bin');
       symlinkSync('/dev/zero', l);
@@ -102,7 +122,8 @@ export const FENCE_CASES: Case[] = [
     },
   },
   {
-    surface: 'fence', name: 'readRegular refuses a folder in one line',
+    surface: 'fence',
+    name: 'readRegular refuses a folder in one line',
     run: async () => {
       const d = path.join(fresh('rr-dir'), 'ext.bin');
       mkdirSync(d);
@@ -110,11 +131,15 @@ export const FENCE_CASES: Case[] = [
     },
   },
   {
-    surface: 'fence', name: 'readRegular refuses a file past its limit from its size, before reading it',
+    surface: 'fence',
+    name: 'readRegular refuses a file past its limit from its size, before reading it',
     run: async () => {
       const f = path.join(fresh('rr-big'), 'model.onnx');
       writeFileSync(f, Buffer.alloc(4096));
-      await refuses(readRegular(f, 'model file', { maxBytes: 1000, limitName: 'the memory budget' }), /model\.onnx is 4,096 bytes, more than the memory budget of 1,000 bytes; refused/);
+      await refuses(
+        readRegular(f, 'model file', { maxBytes: 1000, limitName: 'the memory budget' }),
+        /model\.onnx is 4,096 bytes, more than the memory budget of 1,000 bytes; refused/,
+      );
     },
   },
 ];

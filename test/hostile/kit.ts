@@ -6,7 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -70,7 +80,8 @@ export async function socketAt(p: string): Promise<string> {
   await new Promise<void>((resolve) => s.listen(p, resolve));
   return p;
 }
-export const closeSockets = () => Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+export const closeSockets = () =>
+  Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 
 /** Opens and closes the write end of a FIFO: a reader stuck on it (a reverted fix) gets EOF. */
 export function unblock(fifo: string): void {
@@ -82,7 +93,11 @@ export function unblock(fifo: string): void {
 }
 
 /** `p` settles within `ms`, else the case fails as a hang; FIFOs named are unblocked either way. */
-export async function within<T>(ms: number, p: Promise<T> | (() => Promise<T>), fifos: readonly string[] = []): Promise<T> {
+export async function within<T>(
+  ms: number,
+  p: Promise<T> | (() => Promise<T>),
+  fifos: readonly string[] = [],
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
@@ -98,23 +113,44 @@ export async function within<T>(ms: number, p: Promise<T> | (() => Promise<T>), 
 }
 
 /** The promise rejects with one DeepvisError line matching `re`. */
-export async function refuses(p: Promise<unknown> | (() => unknown), re: RegExp, ms = 20_000, fifos: readonly string[] = []): Promise<void> {
+export async function refuses(
+  p: Promise<unknown> | (() => unknown),
+  re: RegExp,
+  ms = 20_000,
+  fifos: readonly string[] = [],
+): Promise<void> {
   let error: unknown = null;
   try {
     await within(ms, async () => (typeof p === 'function' ? await p() : await p), fifos);
   } catch (e) {
     error = e;
   }
-  assert.ok(error instanceof DeepvisError, `expected a one-line refusal matching ${re}, got ${error instanceof Error ? error.stack : String(error)}`);
+  assert.ok(
+    error instanceof DeepvisError,
+    `expected a one-line refusal matching ${re}, got ${error instanceof Error ? error.stack : String(error)}`,
+  );
   assert.match(error.message, re);
   assert.ok(!error.message.includes('\n'), `more than one line: ${error.message}`);
 }
 
-export interface Run { code: number | null; stdout: string; stderr: string }
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** The CLI in its own process (tsx), with a timeout. */
-export function deepvis(args: readonly string[], env: Record<string, string> = {}, timeout = 240_000): Run {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: root, encoding: 'utf8', timeout, env: { ...process.env, ...env } });
+export function deepvis(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeout = 240_000,
+): Run {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, ...env },
+  });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 

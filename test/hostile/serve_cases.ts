@@ -14,11 +14,14 @@ import { fresh, mkfifo, victim, within, type Case } from './kit.js';
 
 function get(port: number, p: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: p, headers: { host: `127.0.0.1:${port}` } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: p, headers: { host: `127.0.0.1:${port}` } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -31,11 +34,21 @@ async function served(name: string) {
   writeFileSync(path.join(dir, 'report', 'conv-erhan', 'unit-0.png'), 'png bytes');
   const site = fresh(`serve-site-${name}`);
   mkdirSync(path.join(site, 'units'));
-  writeFileSync(path.join(site, 'index.json'), JSON.stringify({ hash: await modelHash(dir), plan: { layers: ['conv'] } }));
+  writeFileSync(
+    path.join(site, 'index.json'),
+    JSON.stringify({ hash: await modelHash(dir), plan: { layers: ['conv'] } }),
+  );
   writeFileSync(path.join(site, 'units', 'conv.json'), '{"unit": 0}');
   const appDir = fresh(`serve-app-${name}`);
   writeFileSync(path.join(appDir, 'index.html'), '<!doctype html><title>app</title>');
-  const s = await serve({ models: [dir], reports: [site], appDir, port: 0, cacheDir: path.join(fresh('serve-cache'), 'c'), log: () => {} });
+  const s = await serve({
+    models: [dir],
+    reports: [site],
+    appDir,
+    port: 0,
+    cacheDir: path.join(fresh('serve-cache'), 'c'),
+    log: () => {},
+  });
   return { dir, site, appDir, port: Number(new URL(s.url).port), close: s.close };
 }
 
@@ -45,8 +58,13 @@ function relink(file: string, secret: string): void {
   symlinkSync(secret, file);
 }
 
-const swapCase = (name: string, target: (s: Awaited<ReturnType<typeof served>>) => [string, string], how: 'link' | 'fifo'): Case => ({
-  surface: 'serve', name,
+const swapCase = (
+  name: string,
+  target: (s: Awaited<ReturnType<typeof served>>) => [string, string],
+  how: 'link' | 'fifo',
+): Case => ({
+  surface: 'serve',
+  name,
   run: async () => {
     const v = victim();
     const s = await served(name.slice(0, 12));
@@ -60,7 +78,11 @@ const swapCase = (name: string, target: (s: Awaited<ReturnType<typeof served>>) 
         mkfifo(file);
       }
       const after = await within(5000, get(s.port, url), how === 'fifo' ? [file] : []);
-      assert.equal(after.status, 404, `${url} after the swap: ${after.status} ${after.body.slice(0, 40)}`);
+      assert.equal(
+        after.status,
+        404,
+        `${url} after the swap: ${after.status} ${after.body.slice(0, 40)}`,
+      );
       assert.ok(!after.body.includes('SECRET-27'));
     } finally {
       await s.close();
@@ -69,23 +91,61 @@ const swapCase = (name: string, target: (s: Awaited<ReturnType<typeof served>>) 
 });
 
 export const SERVE_CASES: Case[] = [
-  swapCase('weights.bin swapped for a link while serving is a 404 (severe 7)', (s) => [path.join(s.dir, 'weights.bin'), '/models/0/weights.bin'], 'link'),
-  swapCase('model.json swapped for a link while serving is a 404', (s) => [path.join(s.dir, 'model.json'), '/models/0/model.json'], 'link'),
-  swapCase("a report unit image swapped for a link while serving is a 404", (s) => [path.join(s.dir, 'report', 'conv-erhan', 'unit-0.png'), '/models/0/report/conv-erhan/unit-0.png'], 'link'),
-  swapCase('weights.bin swapped for a FIFO while serving is a 404 at once', (s) => [path.join(s.dir, 'weights.bin'), '/models/0/weights.bin'], 'fifo'),
-  swapCase("an atlas page's JSON swapped for a FIFO while serving is a 404 at once", (s) => [path.join(s.site, 'units', 'conv.json'), '/reports/0/units/conv.json'], 'fifo'),
-  swapCase("the app's index.html swapped for a link while serving is a 404", (s) => [path.join(s.appDir, 'index.html'), '/'], 'link'),
+  swapCase(
+    'weights.bin swapped for a link while serving is a 404 (severe 7)',
+    (s) => [path.join(s.dir, 'weights.bin'), '/models/0/weights.bin'],
+    'link',
+  ),
+  swapCase(
+    'model.json swapped for a link while serving is a 404',
+    (s) => [path.join(s.dir, 'model.json'), '/models/0/model.json'],
+    'link',
+  ),
+  swapCase(
+    'a report unit image swapped for a link while serving is a 404',
+    (s) => [
+      path.join(s.dir, 'report', 'conv-erhan', 'unit-0.png'),
+      '/models/0/report/conv-erhan/unit-0.png',
+    ],
+    'link',
+  ),
+  swapCase(
+    'weights.bin swapped for a FIFO while serving is a 404 at once',
+    (s) => [path.join(s.dir, 'weights.bin'), '/models/0/weights.bin'],
+    'fifo',
+  ),
+  swapCase(
+    "an atlas page's JSON swapped for a FIFO while serving is a 404 at once",
+    (s) => [path.join(s.site, 'units', 'conv.json'), '/reports/0/units/conv.json'],
+    'fifo',
+  ),
+  swapCase(
+    "the app's index.html swapped for a link while serving is a 404",
+    (s) => [path.join(s.appDir, 'index.html'), '/'],
+    'link',
+  ),
   {
-    surface: 'serve', name: 'serve starts when its cache folder cannot be made (a full or read-only disk)',
+    surface: 'serve',
+    name: 'serve starts when its cache folder cannot be made (a full or read-only disk)',
     timeout: 120_000,
     run: async () => {
       const dir = await layersModel('serve-nocache');
       const appDir = fresh('serve-app-nocache');
       writeFileSync(path.join(appDir, 'index.html'), '<!doctype html>');
       const logs: string[] = [];
-      const s = await serve({ models: [dir], data: 'mnist', appDir, port: 0, cacheDir: '/proc/deepvis-hostile/cache', log: (l) => logs.push(l) });
+      const s = await serve({
+        models: [dir],
+        data: 'mnist',
+        appDir,
+        port: 0,
+        cacheDir: '/proc/deepvis-hostile/cache',
+        log: (l) => logs.push(l),
+      });
       await s.close();
-      assert.ok(logs.some((l) => /cache \/proc\/deepvis-hostile\/cache cannot be used/.test(l)), logs.join('\n'));
+      assert.ok(
+        logs.some((l) => /cache \/proc\/deepvis-hostile\/cache cannot be used/.test(l)),
+        logs.join('\n'),
+      );
     },
   },
 ];

@@ -22,7 +22,8 @@ async function ownStore(name: string) {
 
 export const STORE_CASES: Case[] = [
   {
-    surface: 'store', name: 'a/scan linked to an outside folder: the run refuses, prune deletes nothing there (severe 1)',
+    surface: 'store',
+    name: 'a/scan linked to an outside folder: the run refuses, prune deletes nothing there (severe 1)',
     run: async () => {
       const v = victim();
       const { dir, store } = await ownStore('store-scanlink');
@@ -33,7 +34,8 @@ export const STORE_CASES: Case[] = [
     },
   },
   {
-    surface: 'store', name: 'the store folder a/ itself linked outside: refused, nothing deleted there (severe 1)',
+    surface: 'store',
+    name: 'the store folder a/ itself linked outside: refused, nothing deleted there (severe 1)',
     run: async () => {
       const v = victim();
       const dir = fresh('store-alink');
@@ -45,16 +47,23 @@ export const STORE_CASES: Case[] = [
     },
   },
   {
-    surface: 'store', name: "an artifact's JSON replaced by a FIFO is refused at once, not waited on",
+    surface: 'store',
+    name: "an artifact's JSON replaced by a FIFO is refused at once, not waited on",
     run: async () => {
       const { dir, store } = await ownStore('store-fifo');
       const key = contentKey({ kind: 'k', parts: { n: 2 } });
       const f = mkfifo(path.join(dir, 'a', 'k', `${key}.json`));
-      await refuses(store.cached('k', { n: 2 }, compute), /is a FIFO \(named pipe\); refused/, 5000, [f]);
+      await refuses(
+        store.cached('k', { n: 2 }, compute),
+        /is a FIFO \(named pipe\); refused/,
+        5000,
+        [f],
+      );
     },
   },
   {
-    surface: 'store', name: 'prune leaves a file it did not write, even one named like an artifact',
+    surface: 'store',
+    name: 'prune leaves a file it did not write, even one named like an artifact',
     run: async () => {
       const { dir, store } = await ownStore('store-stranger');
       const stranger = path.join(dir, 'a', 'k', 'ffffffffffffffffffff-mine.png');
@@ -64,18 +73,23 @@ export const STORE_CASES: Case[] = [
     },
   },
   {
-    surface: 'store', name: "prune ignores a forged manifest naming '../' paths outside the store",
+    surface: 'store',
+    name: "prune ignores a forged manifest naming '../' paths outside the store",
     run: async () => {
       const v = victim();
       const { dir, store } = await ownStore('store-forged');
       const up = path.relative(dir, v.secret).split(path.sep).join('/');
-      writeFileSync(path.join(dir, 'a', '.written'), [`a/k/../../${up}`, up, v.secret, `a/../${up}`].join('\n') + '\n');
+      writeFileSync(
+        path.join(dir, 'a', '.written'),
+        [`a/k/../../${up}`, up, v.secret, `a/../${up}`].join('\n') + '\n',
+      );
       await store.prune(new Set());
       v.intact();
     },
   },
   {
-    surface: 'store', name: 'prune does not follow a recorded name that became a link to an outside file',
+    surface: 'store',
+    name: 'prune does not follow a recorded name that became a link to an outside file',
     run: async () => {
       const v = victim();
       const { dir, store, key } = await ownStore('store-relink');
@@ -89,12 +103,16 @@ export const STORE_CASES: Case[] = [
     },
   },
   {
-    surface: 'store', name: 'prune never walks into a linked kind folder (the old cleanup emptied it)',
+    surface: 'store',
+    name: 'prune never walks into a linked kind folder (the old cleanup emptied it)',
     run: async () => {
       const v = victim();
       const { dir, store, key } = await ownStore('store-kindlink');
       symlinkSync(v.dir, path.join(dir, 'a', 'lnk'));
-      writeFileSync(path.join(dir, 'a', '.written'), `a/lnk/0123456789abcdef0123-x.png\na/k/${key}-t.png\n`);
+      writeFileSync(
+        path.join(dir, 'a', '.written'),
+        `a/lnk/0123456789abcdef0123-x.png\na/k/${key}-t.png\n`,
+      );
       const removed = await store.prune(new Set());
       v.intact();
       assert.equal(removed, 1, 'its own stale image goes');
@@ -102,19 +120,27 @@ export const STORE_CASES: Case[] = [
     },
   },
   {
-    surface: 'store', name: 'a cached JSON read through a linked kind folder is refused, not taken as a hit',
+    surface: 'store',
+    name: 'a cached JSON read through a linked kind folder is refused, not taken as a hit',
     run: async () => {
       const v = victim();
       const dir = fresh('store-readlink');
       mkdirSync(path.join(dir, 'a'), { recursive: true });
       const key = contentKey({ kind: 'k', parts: { n: 3 } });
-      writeFileSync(path.join(v.dir, 'sub', `${key}.json`), JSON.stringify({ key, kind: 'k', parts: {}, data: 'planted', images: {} }));
+      writeFileSync(
+        path.join(v.dir, 'sub', `${key}.json`),
+        JSON.stringify({ key, kind: 'k', parts: {}, data: 'planted', images: {} }),
+      );
       symlinkSync(path.join(v.dir, 'sub'), path.join(dir, 'a', 'k'));
-      await refuses(new ArtifactStore(dir).cached('k', { n: 3 }, compute), /a\/k is a symbolic link; refused/);
+      await refuses(
+        new ArtifactStore(dir).cached('k', { n: 3 }, compute),
+        /a\/k is a symbolic link; refused/,
+      );
     },
   },
   {
-    surface: 'merge', name: "a shard's artifact linked to a secret is refused; nothing is copied (severe 2)",
+    surface: 'merge',
+    name: "a shard's artifact linked to a secret is refused; nothing is copied (severe 2)",
     run: async () => {
       const v = victim();
       const shard = await ownStore('shard-link');
@@ -125,7 +151,8 @@ export const STORE_CASES: Case[] = [
     },
   },
   {
-    surface: 'merge', name: "a shard's kind folder linked outside is refused",
+    surface: 'merge',
+    name: "a shard's kind folder linked outside is refused",
     run: async () => {
       const v = victim();
       const shard = await ownStore('shard-kindlink');
@@ -136,24 +163,35 @@ export const STORE_CASES: Case[] = [
     },
   },
   {
-    surface: 'merge', name: "a shard whose a/ is a link is refused",
+    surface: 'merge',
+    name: 'a shard whose a/ is a link is refused',
     run: async () => {
       const v = victim();
       const dir = fresh('shard-alink');
       symlinkSync(v.dir, path.join(dir, 'a'));
-      await refuses(new ArtifactStore(fresh('site-alink')).absorb(dir), /\/a is a symbolic link; refused/);
+      await refuses(
+        new ArtifactStore(fresh('site-alink')).absorb(dir),
+        /\/a is a symbolic link; refused/,
+      );
     },
   },
   {
-    surface: 'merge', name: "a FIFO in a shard's store is refused at once",
+    surface: 'merge',
+    name: "a FIFO in a shard's store is refused at once",
     run: async () => {
       const shard = await ownStore('shard-fifo');
       const f = mkfifo(path.join(shard.dir, 'a', 'k', 'abcdefabcdefabcdefab.json'));
-      await refuses(new ArtifactStore(fresh('site-fifo')).absorb(shard.dir), /is a FIFO \(named pipe\); refused/, 5000, [f]);
+      await refuses(
+        new ArtifactStore(fresh('site-fifo')).absorb(shard.dir),
+        /is a FIFO \(named pipe\); refused/,
+        5000,
+        [f],
+      );
     },
   },
   {
-    surface: 'merge', name: "only a shard's own kind of file is copied (a stray 'passwd' is not)",
+    surface: 'merge',
+    name: "only a shard's own kind of file is copied (a stray 'passwd' is not)",
     run: async () => {
       const shard = await ownStore('shard-stray');
       writeFileSync(path.join(shard.dir, 'a', 'k', 'passwd'), 'root:x:0:0\n');
@@ -161,7 +199,10 @@ export const STORE_CASES: Case[] = [
       await within(10_000, site.absorb(shard.dir));
       const copied = readdirSync(path.join(site.root, 'a', 'k'));
       assert.ok(!copied.includes('passwd'), `copied: ${copied.join(', ')}`);
-      assert.ok(copied.some((f) => f.startsWith(shard.key)), 'the real artifact is copied');
+      assert.ok(
+        copied.some((f) => f.startsWith(shard.key)),
+        'the real artifact is copied',
+      );
     },
   },
 ];

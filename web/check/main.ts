@@ -29,20 +29,34 @@ async function run() {
   const steps = Number(params.get('steps') ?? 20);
   const scores: number[][] = [];
   const before = tf.memory().numTensors;
-  const result = erhan(model, { layer, units: unitList, restarts: 1, steps, onStep: (s) => scores.push(Array.from(s.scores)) });
+  const result = erhan(model, {
+    layer,
+    units: unitList,
+    restarts: 1,
+    steps,
+    onStep: (s) => scores.push(Array.from(s.scores)),
+  });
   const [h, w, c] = model.input.shape;
   const values = await result.images.data();
   result.images.dispose();
-  const img = grid(unitList.map((_, i) => toImage(itemOf(values, i, [h, w, c]), [h, w, c])), {
-    labels: result.units.map((u) => `${u.unit} ${u.activation.toFixed(2)}`),
-  });
+  const img = grid(
+    unitList.map((_, i) => toImage(itemOf(values, i, [h, w, c]), [h, w, c])),
+    {
+      labels: result.units.map((u) => `${u.unit} ${u.activation.toFixed(2)}`),
+    },
+  );
   const canvas = document.getElementById('grid') as HTMLCanvasElement;
   canvas.width = img.width;
   canvas.height = img.height;
-  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
+  canvas
+    .getContext('2d')!
+    .putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
   const out = {
-    backend: engine.backend, layer, steps: scores.length,
-    first: scores[0], last: scores[scores.length - 1],
+    backend: engine.backend,
+    layer,
+    steps: scores.length,
+    first: scores[0],
+    last: scores[scores.length - 1],
     activations: result.units.map((u) => u.activation),
     leaked: tf.memory().numTensors - before,
   };

@@ -10,7 +10,9 @@ const bad = params.get('bad');
 
 async function check(file: string) {
   const bytes = new Uint8Array(await (await fetch(`fixtures/${file}`)).arrayBuffer());
-  const exp = await (await fetch(`fixtures/${file.replace(/\.(h5|keras)$/, '.expect.json')}`)).json();
+  const exp = await (
+    await fetch(`fixtures/${file.replace(/\.(h5|keras)$/, '.expect.json')}`)
+  ).json();
   const vis = await loadKeras(bytes, file, {}, {});
   const y = vis.predict(tf.tensor4d(exp.input, exp.inputShape));
   const got = await y.data();
@@ -32,7 +34,10 @@ async function run() {
   let badError: string | null = null;
   if (bad) {
     const bytes = new Uint8Array(await (await fetch(`fixtures/${bad}`)).arrayBuffer());
-    badError = await loadKeras(bytes, bad, {}, {}).then(() => null, (e) => `${e?.name}: ${e?.message}`);
+    badError = await loadKeras(bytes, bad, {}, {}).then(
+      () => null,
+      (e) => `${e?.name}: ${e?.message}`,
+    );
   }
   (window as unknown as { kerasResult: unknown }).kerasResult = { results, badError };
   status.textContent = `done: ${results.length} files`;

@@ -16,7 +16,11 @@ import { imageFrom } from '../inputs.js';
 const SPECS = {
   ...MODEL_FLAGS,
   input: { type: 'string', help: 'image: a file or DATASET:INDEX (e.g. mnist:7)' },
-  layers: { type: 'string', help: "comma-separated layers, or 'all' (every layer that is not a reshape/copy)", default: 'all' },
+  layers: {
+    type: 'string',
+    help: "comma-separated layers, or 'all' (every layer that is not a reshape/copy)",
+    default: 'all',
+  },
   top: { type: 'int', help: 'predictions listed', default: 5 },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
@@ -24,16 +28,30 @@ const SPECS = {
 export const help = usage('activations', '--model M --input IMAGE --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => required(f, 'input'));
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) =>
+    required(f, 'input'),
+  );
   const input = required(flags, 'input');
-  const layers = flags.layers === 'all' ? scannableLayers(model).map((l) => l.name) : flags.layers.split(',');
+  const layers =
+    flags.layers === 'all' ? scannableLayers(model).map((l) => l.name) : flags.layers.split(',');
   const image = await imageFrom(input, model);
   const acts = activationsOf(model, image, layers);
   const top = topPredictions(model, image, flags.top);
   const [h, w, c] = model.input.shape;
-  const inputTile = upscale(toImage(image.dataSync(), [h, w, c], { mode: 'range', range: model.input.range }), Math.max(1, Math.ceil(112 / w)));
+  const inputTile = upscale(
+    toImage(image.dataSync(), [h, w, c], { mode: 'range', range: model.input.range }),
+    Math.max(1, Math.ceil(112 / w)),
+  );
   image.dispose();
-  const parts = [{ title: `input ${input} - top: ${top.slice(0, 3).map((p) => `${p.label} ${(100 * p.probability).toFixed(1)}%`).join(', ')}`, image: inputTile }];
+  const parts = [
+    {
+      title: `input ${input} - top: ${top
+        .slice(0, 3)
+        .map((p) => `${p.label} ${(100 * p.probability).toFixed(1)}%`)
+        .join(', ')}`,
+      image: inputTile,
+    },
+  ];
   const files: string[] = [];
   for (const a of acts) {
     const img = activationGrid(a);
@@ -44,13 +62,41 @@ export async function run(argv: string[]): Promise<void> {
   const summary = acts.map((a) => {
     const channels = a.shape.length === 3 ? a.shape[2] : 1;
     const per = a.values.length / channels;
-    const max = Array.from({ length: channels }, (_, k) => { let m = -Infinity; for (let i = 0; i < per; i++) m = Math.max(m, a.values[i * channels + k]); return m; });
-    const mean = Array.from({ length: channels }, (_, k) => { let s = 0; for (let i = 0; i < per; i++) s += a.values[i * channels + k]; return s / per; });
-    const order = (a.shape.length === 3 ? max : Array.from(a.values)).map((v, i) => [v, i]).sort((x, y) => y[0] - x[0]).slice(0, 10).map(([v, i]) => ({ unit: i, value: v }));
-    return { layer: a.layer, kind: a.kind, shape: a.shape, strongest: order, ...(a.shape.length === 3 ? { channelMax: max, channelMean: mean } : { values: Array.from(a.values) }) };
+    const max = Array.from({ length: channels }, (_, k) => {
+      let m = -Infinity;
+      for (let i = 0; i < per; i++) m = Math.max(m, a.values[i * channels + k]);
+      return m;
+    });
+    const mean = Array.from({ length: channels }, (_, k) => {
+      let s = 0;
+      for (let i = 0; i < per; i++) s += a.values[i * channels + k];
+      return s / per;
+    });
+    const order = (a.shape.length === 3 ? max : Array.from(a.values))
+      .map((v, i) => [v, i])
+      .sort((x, y) => y[0] - x[0])
+      .slice(0, 10)
+      .map(([v, i]) => ({ unit: i, value: v }));
+    return {
+      layer: a.layer,
+      kind: a.kind,
+      shape: a.shape,
+      strongest: order,
+      ...(a.shape.length === 3
+        ? { channelMax: max, channelMean: mean }
+        : { values: Array.from(a.values) }),
+    };
   });
-  await output.json('activations.json', { model: flags.model, input, backend: engine.backend, predictions: top, layers: summary });
+  await output.json('activations.json', {
+    model: flags.model,
+    input,
+    backend: engine.backend,
+    predictions: top,
+    layers: summary,
+  });
   await output.commit();
-  console.log(`wrote ${output.final('activations.png')}, ${files.length} layer images and activations.json`);
+  console.log(
+    `wrote ${output.final('activations.png')}, ${files.length} layer images and activations.json`,
+  );
   model.dispose();
 }

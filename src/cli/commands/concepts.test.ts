@@ -18,7 +18,22 @@ const model = path.join(root, 'test/fixtures/onnx/trained/mnist-resnet');
 let dir: string;
 
 function deepvis(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), 'concepts', '--model', model, '--data', 'mnist', '--quiet', ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(root, 'scripts/deepvis-dev.ts'),
+      'concepts',
+      '--model',
+      model,
+      '--data',
+      'mnist',
+      '--quiet',
+      ...args,
+    ],
+    { cwd: root, encoding: 'utf8', timeout: 300_000 },
+  );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -33,7 +48,16 @@ describe('deepvis concepts', () => {
     const r = deepvis('--method', 'dff', '--k', '3', '--images', '6', '--out', out);
     assert.equal(r.code, 0, r.stderr);
     const files = readdirSync(out);
-    for (const f of ['concepts.json', 'directions.json', 'concepts.png', 'maps.png', 'index.html', 'concept-0.png', 'concept-2.png']) assert.ok(files.includes(f), `${f} missing: ${files}`);
+    for (const f of [
+      'concepts.json',
+      'directions.json',
+      'concepts.png',
+      'maps.png',
+      'index.html',
+      'concept-0.png',
+      'concept-2.png',
+    ])
+      assert.ok(files.includes(f), `${f} missing: ${files}`);
     const json = JSON.parse(readFileSync(path.join(out, 'concepts.json'), 'utf8'));
     assert.equal(json.method, 'dff');
     assert.equal(json.concepts.length, 3);
@@ -42,20 +66,38 @@ describe('deepvis concepts', () => {
     for (const c of json.concepts) {
       assert.match(c.name, /^\d \d+%, \d \d+%$/); // named by the head: its two most probable digits
       assert.ok(Math.abs(Math.hypot(...c.direction) - 1) < 1e-3, 'a direction is unit-length');
-      assert.ok(c.top.every((e: { index: number; at: number[] }) => e.index < 6 && e.at.length === 2));
+      assert.ok(
+        c.top.every((e: { index: number; at: number[] }) => e.index < 6 && e.at.length === 2),
+      );
     }
     // directions.json: the same directions at full precision (concepts.json rounds to 5 digits), for maximize --target cosine:.
     const dirs: number[][] = JSON.parse(readFileSync(path.join(out, 'directions.json'), 'utf8'));
     assert.equal(dirs.length, 3);
-    dirs.forEach((d, j) => d.forEach((v, t) => assert.ok(Math.abs(v - json.concepts[j].direction[t]) <= 1e-4 * Math.abs(v) + 1e-9)));
+    dirs.forEach((d, j) =>
+      d.forEach((v, t) =>
+        assert.ok(Math.abs(v - json.concepts[j].direction[t]) <= 1e-4 * Math.abs(v) + 1e-9),
+      ),
+    );
     assert.match(readFileSync(path.join(out, 'index.html'), 'utf8'), /Deep Feature Factorization/);
   });
 
   const refused: Array<[string, string[], RegExp]> = [
     ['CRAFT without a class', ['--method', 'craft'], /craft explains a class: give --class/],
-    ['an empty concept folder', ['--method', 'tcav', '--class', '3', '--layer', 'layer3.0.relu_1', '--concepts', 'EMPTY'], /no images in .*empty/],
-    ['k past the width', ['--method', 'dff', '--k', '999'], /--k 999 is larger than the width of layer '[^']+' \(\d+ channels\)/],
-    ["another method's option", ['--method', 'dff', '--runs', '3'], /--runs is an option of tcav; --method dff takes --k, --images/],
+    [
+      'an empty concept folder',
+      ['--method', 'tcav', '--class', '3', '--layer', 'layer3.0.relu_1', '--concepts', 'EMPTY'],
+      /no images in .*empty/,
+    ],
+    [
+      'k past the width',
+      ['--method', 'dff', '--k', '999'],
+      /--k 999 is larger than the width of layer '[^']+' \(\d+ channels\)/,
+    ],
+    [
+      "another method's option",
+      ['--method', 'dff', '--runs', '3'],
+      /--runs is an option of tcav; --method dff takes --k, --images/,
+    ],
   ];
   for (const [what, args, message] of refused) {
     it(`refuses ${what} in one line, leaving nothing behind`, () => {

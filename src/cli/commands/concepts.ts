@@ -12,7 +12,12 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { boxAt, crop, receptiveFields, type ReceptiveFields } from '../../analysis/receptive_field.js';
+import {
+  boxAt,
+  crop,
+  receptiveFields,
+  type ReceptiveFields,
+} from '../../analysis/receptive_field.js';
 import type { Concept, ConceptExample, ConceptMap, ConceptSet } from '../../concepts/concept.js';
 import type { AnyConceptMethod, ImageGroup } from '../../concepts/method.js';
 import { runConcepts } from '../../concepts/method.js';
@@ -30,41 +35,84 @@ import type { Section } from '../../report/site.js';
 import { type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
-import { checkMethodFlags, methodFlags, methodHelp, methodIn, optionsOf, type MethodRow } from '../method_flags.js';
+import {
+  checkMethodFlags,
+  methodFlags,
+  methodHelp,
+  methodIn,
+  optionsOf,
+  type MethodRow,
+} from '../method_flags.js';
 import { Progress } from '../progress.js';
 
 const COMMON = {
-  method: { type: 'string', help: `concept method: ${CONCEPT_METHODS.map((m) => m.name).join(', ')} (its options: --method NAME --help)` },
+  method: {
+    type: 'string',
+    help: `concept method: ${CONCEPT_METHODS.map((m) => m.name).join(', ')} (its options: --method NAME --help)`,
+  },
   ...MODEL_FLAGS,
   ...DATA_FLAGS,
-  layer: { type: 'string', help: "the layer (default for craft and dff: the last convolutional layer before the class scores; tcav: required)" },
-  class: { type: 'string', help: 'the class explained: an index or a label (craft, tcav; dff: only its images)' },
-  concepts: { type: 'string', help: 'tcav: concept folders of images, comma-separated (a folder is a concept, named by the folder)' },
-  random: { type: 'string', help: "tcav: a folder of random images the random sets are drawn from (default: the data set's images)" },
+  layer: {
+    type: 'string',
+    help: 'the layer (default for craft and dff: the last convolutional layer before the class scores; tcav: required)',
+  },
+  class: {
+    type: 'string',
+    help: 'the class explained: an index or a label (craft, tcav; dff: only its images)',
+  },
+  concepts: {
+    type: 'string',
+    help: 'tcav: concept folders of images, comma-separated (a folder is a concept, named by the folder)',
+  },
+  random: {
+    type: 'string',
+    help: "tcav: a folder of random images the random sets are drawn from (default: the data set's images)",
+  },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 
-const rowOf = (m: AnyConceptMethod): MethodRow => ({ name: m.name, options: m.options, about: `${m.summary} (${m.paper})` });
+const rowOf = (m: AnyConceptMethod): MethodRow => ({
+  name: m.name,
+  options: m.options,
+  about: `${m.summary} (${m.paper})`,
+});
 const ROWS = CONCEPT_METHODS.map(rowOf);
 const SPECS: FlagSpecs = { ...COMMON, ...methodFlags(ROWS, COMMON) };
 export const help = (argv: string[] = []) =>
-  methodHelp('concepts', `--method ${CONCEPT_METHODS.map((m) => m.name).join('|')} --model M [--layer L] [--class C] [--data D] [--k K] --out DIR`, COMMON, ROWS, methodIn(argv));
+  methodHelp(
+    'concepts',
+    `--method ${CONCEPT_METHODS.map((m) => m.name).join('|')} --model M [--layer L] [--class C] [--data D] [--k K] --out DIR`,
+    COMMON,
+    ROWS,
+    methodIn(argv),
+  );
 
 /** --class as an index: a number, or a label of the model or the data set. */
-export function classFrom(value: string | undefined, model: VisModel, data: ImageSet): number | undefined {
+export function classFrom(
+  value: string | undefined,
+  model: VisModel,
+  data: ImageSet,
+): number | undefined {
   if (value == null) return undefined;
   if (/^\d+$/.test(value)) return Number(value);
   const names = model.labels ?? data.classNames ?? [];
   const i = names.indexOf(value);
-  if (i < 0) throw new DeepvisError(`--class '${value}' is neither an index nor a label (labels: ${names.slice(0, 20).join(', ') || 'none'})`);
+  if (i < 0)
+    throw new DeepvisError(
+      `--class '${value}' is neither an index nor a label (labels: ${names.slice(0, 20).join(', ') || 'none'})`,
+    );
   return i;
 }
 
 async function folderGroup(dir: string, model: VisModel): Promise<ImageGroup> {
   const set = await loadFolder(dir, model.input.shape);
   const [lo, hi] = model.input.range;
-  return { name: path.basename(path.resolve(dir)), images: set.images.map((v) => lo + v * (hi - lo)), count: set.count };
+  return {
+    name: path.basename(path.resolve(dir)),
+    images: set.images.map((v) => lo + v * (hi - lo)),
+    count: set.count,
+  };
 }
 
 /** Pictures of examples: CRAFT's boxes, a receptive field around a map position, or the whole image. */
@@ -98,14 +146,21 @@ class Examples {
     }
     if (e.at) {
       this.rf ??= receptiveFields(this.model, layer);
-      const c = crop(this.image(e.index), shape, boxAt(this.rf, e.at[1], e.at[0]), this.rf.size, (lo + hi) / 2);
+      const c = crop(
+        this.image(e.index),
+        shape,
+        boxAt(this.rf, e.at[1], e.at[0]),
+        this.rf.size,
+        (lo + hi) / 2,
+      );
       return this.draw(c.values, c.shape);
     }
     return this.whole(e.index);
   }
 }
 
-const fmt = (v: number | undefined) => (v == null || !Number.isFinite(v) ? '–' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
+const fmt = (v: number | undefined) =>
+  v == null || !Number.isFinite(v) ? '–' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3);
 
 /** A concept's label: its name or id, and the numbers that rank it. */
 function labelOf(c: Concept): string {
@@ -116,17 +171,26 @@ function labelOf(c: Concept): string {
 }
 
 /** Concepts in the order they are shown: by importance where there is one. */
-const ordered = (set: ConceptSet): Concept[] => [...set.concepts].sort((a, b) => (b.importance ?? 0) - (a.importance ?? 0) || a.id - b.id);
+const ordered = (set: ConceptSet): Concept[] =>
+  [...set.concepts].sort((a, b) => (b.importance ?? 0) - (a.importance ?? 0) || a.id - b.id);
 
 /** One image's map of concept j, bilinear to the input, values below the percentile set to zero. */
-function conceptHeat(m: ConceptMap, j: number, k: number, out: readonly [number, number], percentile: number): Float32Array {
+function conceptHeat(
+  m: ConceptMap,
+  j: number,
+  k: number,
+  out: readonly [number, number],
+  percentile: number,
+): Float32Array {
   const v = Float32Array.from({ length: m.h * m.w }, (_, q) => m.values[q * k + j]);
   if (percentile > 0) {
     const sorted = Float32Array.from(v).sort();
     const cut = sorted[Math.min(sorted.length - 1, Math.floor((percentile / 100) * sorted.length))];
     v.forEach((x, q) => (v[q] = x < cut ? 0 : x));
   }
-  const t = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(v, [1, m.h, m.w, 1]), [out[0], out[1]], true));
+  const t = tf.tidy(() =>
+    tf.image.resizeBilinear(tf.tensor4d(v, [1, m.h, m.w, 1]), [out[0], out[1]], true),
+  );
   try {
     return t.dataSync() as Float32Array;
   } finally {
@@ -135,7 +199,12 @@ function conceptHeat(m: ConceptMap, j: number, k: number, out: readonly [number,
 }
 
 /** maps.png: per image, the image and the maps of the (up to 6) concepts shown. */
-function mapsPicture(set: ConceptSet, ex: Examples, model: VisModel, percentile: number): RgbaImage | null {
+function mapsPicture(
+  set: ConceptSet,
+  ex: Examples,
+  model: VisModel,
+  percentile: number,
+): RgbaImage | null {
   if (!set.maps?.length) return null;
   const shown = ordered(set).slice(0, 6);
   const k = set.concepts.length;
@@ -147,12 +216,20 @@ function mapsPicture(set: ConceptSet, ex: Examples, model: VisModel, percentile:
     tiles.push(base);
     labels.push(`image ${m.index}`);
     for (const c of shown) {
-      tiles.push(heatOverlay(base, conceptHeat(m, c.id, k, [h, w], percentile), { percentile: 100 }));
+      tiles.push(
+        heatOverlay(base, conceptHeat(m, c.id, k, [h, w], percentile), { percentile: 100 }),
+      );
       labels.push(c.name ? c.name.split(' ')[0] : `c${c.id}`);
     }
   }
-  const filter = percentile > 0 ? `, filtered at the ${percentile}th percentile` : ', scaled per image';
-  return grid(tiles, { cols: shown.length + 1, labels, minTile: 84, title: `concept maps at ${set.layer}${filter}` });
+  const filter =
+    percentile > 0 ? `, filtered at the ${percentile}th percentile` : ', scaled per image';
+  return grid(tiles, {
+    cols: shown.length + 1,
+    labels,
+    minTile: 84,
+    title: `concept maps at ${set.layer}${filter}`,
+  });
 }
 
 function importancePicture(set: ConceptSet): RgbaImage | null {
@@ -162,7 +239,10 @@ function importancePicture(set: ConceptSet): RgbaImage | null {
     return barChart({
       title: `TCAV scores for ${set.className ?? `class ${set.classIndex}`} at ${set.layer} (* p < 0.05)`,
       groups: shown.map((c) => `${c.name}${c.numbers?.significant ? '*' : ''}`),
-      series: [{ label: 'concept (mean of runs)', values: shown.map((c) => c.importance!) }, { label: 'random (mean)', values: shown.map((c) => Number(c.numbers?.randomMean ?? 0)) }],
+      series: [
+        { label: 'concept (mean of runs)', values: shown.map((c) => c.importance!) },
+        { label: 'random (mean)', values: shown.map((c) => Number(c.numbers?.randomMean ?? 0)) },
+      ],
       lines: [{ label: '0.5', value: 0.5 }],
     });
   }
@@ -177,30 +257,57 @@ function importancePicture(set: ConceptSet): RgbaImage | null {
 function jsonOf(set: ConceptSet, extra: Record<string, unknown>): unknown {
   const round = (v: number) => +v.toPrecision(5);
   return {
-    ...extra, ...set,
+    ...extra,
+    ...set,
     concepts: set.concepts.map((c) => ({ ...c, direction: c.direction.map(round) })),
-    maps: set.maps?.map((m) => ({ index: m.index, h: m.h, w: m.w, values: Array.from(m.values, round) })),
+    maps: set.maps?.map((m) => ({
+      index: m.index,
+      h: m.h,
+      w: m.w,
+      values: Array.from(m.values, round),
+    })),
   };
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const method = conceptMethod(methodIn(argv) ?? (() => { throw new DeepvisError(`--method is required: ${CONCEPT_METHODS.map((m) => m.name).join(', ')}`); })());
+  const method = conceptMethod(
+    methodIn(argv) ??
+      (() => {
+        throw new DeepvisError(
+          `--method is required: ${CONCEPT_METHODS.map((m) => m.name).join(', ')}`,
+        );
+      })(),
+  );
   const opened = await openModelCommand(argv, SPECS, (f, given) => {
     checkMethodFlags(given, [rowOf(method)], ROWS);
     // What the method needs, before the model loads.
-    if (method.needsClass === 'required' && f.class == null) throw new DeepvisError(`${method.name} explains a class: give --class`);
-    if (method.folders && !f.concepts) throw new DeepvisError(`${method.name} needs concept folders: give --concepts DIR[,DIR…]`);
+    if (method.needsClass === 'required' && f.class == null)
+      throw new DeepvisError(`${method.name} explains a class: give --class`);
+    if (method.folders && !f.concepts)
+      throw new DeepvisError(`${method.name} needs concept folders: give --concepts DIR[,DIR…]`);
   });
   const { output, engine, model } = opened;
   const flags = opened.flags as unknown as Flags<typeof COMMON>;
   const { set: data, spec } = await dataFrom(flags, model);
   const classIndex = classFrom(flags.class, model, data);
   const groups = method.folders
-    ? { concepts: await Promise.all((flags.concepts ?? '').split(',').filter(Boolean).map((d) => folderGroup(d, model))), random: flags.random ? await folderGroup(flags.random, model) : undefined }
+    ? {
+        concepts: await Promise.all(
+          (flags.concepts ?? '')
+            .split(',')
+            .filter(Boolean)
+            .map((d) => folderGroup(d, model)),
+        ),
+        random: flags.random ? await folderGroup(flags.random, model) : undefined,
+      }
     : undefined;
   const bar = new Progress(method.name, 1, Boolean(flags.quiet));
   const result = runConcepts(method, model, data, {
-    layer: flags.layer, classIndex, groups, options: optionsOf(method, opened.flags), seed: flags.seed,
+    layer: flags.layer,
+    classIndex,
+    groups,
+    options: optionsOf(method, opened.flags),
+    seed: flags.seed,
     onProgress: (p) => bar.update(p.total ? p.done / p.total : 0),
   });
   bar.done();
@@ -211,7 +318,11 @@ export async function run(argv: string[]): Promise<void> {
     await output.png(name, img);
     written.push(name);
   };
-  const rows: Array<{ label: string; numbers: Record<string, string | number>; figures: Array<{ src: string; alt: string }> }> = [];
+  const rows: Array<{
+    label: string;
+    numbers: Record<string, string | number>;
+    figures: Array<{ src: string; alt: string }>;
+  }> = [];
   const allTiles: RgbaImage[] = [];
   const allLabels: string[] = [];
   const rowLabels: string[] = [];
@@ -220,15 +331,32 @@ export async function run(argv: string[]): Promise<void> {
     const top = c.top.map((e) => ex.tile(e, c.layer));
     const bottom = (c.bottom ?? []).map((e) => ex.tile(e, c.layer));
     const tiles = [...top, ...bottom];
-    const labels = [...c.top.map((e) => `#${e.index}`), ...(c.bottom ?? []).map((e) => `-#${e.index}`)];
+    const labels = [
+      ...c.top.map((e) => `#${e.index}`),
+      ...(c.bottom ?? []).map((e) => `-#${e.index}`),
+    ];
     const name = `concept-${c.id}.png`;
-    await png(name, grid(tiles, { cols: Math.max(top.length, 1), labels, minTile: 64, title: `${labelOf(c)}${bottom.length ? ' (row 2: most negative)' : ''}` }));
+    await png(
+      name,
+      grid(tiles, {
+        cols: Math.max(top.length, 1),
+        labels,
+        minTile: 64,
+        title: `${labelOf(c)}${bottom.length ? ' (row 2: most negative)' : ''}`,
+      }),
+    );
     top.forEach((t, i) => {
       allTiles.push(t);
       allLabels.push(i === 0 ? `c${c.id}` : '');
     });
     for (let i = top.length; i < cols; i++) {
-      allTiles.push(toImage(new Float32Array(top[0]?.width ? top[0].width * top[0].height : 1).fill(1), [top[0]?.height ?? 1, top[0]?.width ?? 1, 1], { mode: 'range', range: [0, 1] }));
+      allTiles.push(
+        toImage(
+          new Float32Array(top[0]?.width ? top[0].width * top[0].height : 1).fill(1),
+          [top[0]?.height ?? 1, top[0]?.width ?? 1, 1],
+          { mode: 'range', range: [0, 1] },
+        ),
+      );
       allLabels.push('');
     }
     rowLabels.push(labelOf(c));
@@ -236,26 +364,72 @@ export async function run(argv: string[]): Promise<void> {
     if (c.importance != null) numbers.importance = fmt(c.importance);
     if (c.logitShare != null) numbers['share of class score'] = `${c.logitShare.toFixed(1)}%`;
     if (c.alignment != null) numbers['cosine with class direction'] = fmt(c.alignment);
-    for (const [key, v] of Object.entries(c.numbers ?? {})) numbers[key] = typeof v === 'number' ? fmt(v) : String(v);
-    rows.push({ label: c.name ? `${c.id}: ${c.name}` : `concept ${c.id}`, numbers, figures: [{ src: name, alt: `best examples of ${c.name ?? `concept ${c.id}`}` }] });
+    for (const [key, v] of Object.entries(c.numbers ?? {}))
+      numbers[key] = typeof v === 'number' ? fmt(v) : String(v);
+    rows.push({
+      label: c.name ? `${c.id}: ${c.name}` : `concept ${c.id}`,
+      numbers,
+      figures: [{ src: name, alt: `best examples of ${c.name ?? `concept ${c.id}`}` }],
+    });
   }
-  const sameSize = allTiles.every((t) => t.width === allTiles[0].width && t.height === allTiles[0].height);
-  if (sameSize) await png('concepts.png', grid(allTiles, { cols, rowLabels, minTile: 48, title: `${method.title} at ${result.layer}${result.className != null ? `, class ${result.className}` : ''}` }));
+  const sameSize = allTiles.every(
+    (t) => t.width === allTiles[0].width && t.height === allTiles[0].height,
+  );
+  if (sameSize)
+    await png(
+      'concepts.png',
+      grid(allTiles, {
+        cols,
+        rowLabels,
+        minTile: 48,
+        title: `${method.title} at ${result.layer}${result.className != null ? `, class ${result.className}` : ''}`,
+      }),
+    );
   await png('importance.png', importancePicture(result));
   await png('maps.png', mapsPicture(result, ex, model, method.name === 'craft' ? 90 : 0));
-  await output.json('concepts.json', jsonOf(result, { model: flags.model, data: spec, backend: engine.backend }));
+  await output.json(
+    'concepts.json',
+    jsonOf(result, { model: flags.model, data: spec, backend: engine.backend }),
+  );
   // Every concept's direction, in the order of concepts.json: `deepvis maximize --layer L --target cosine:directions.json` visualizes them.
-  await output.json('directions.json', result.concepts.map((c) => c.direction));
+  await output.json(
+    'directions.json',
+    result.concepts.map((c) => c.direction),
+  );
   const title = `${method.title}: ${result.layer}${result.className != null ? `, class ${result.className}` : result.classIndex != null ? `, class ${result.classIndex}` : ''}`;
   const sections: Section[] = [
-    { kind: 'facts', title: 'run', items: [['method', `${method.title} (${method.paper})`], ['model', String(flags.model)], ['data', spec], ['seconds', result.seconds.toFixed(1)], ...Object.entries(result.metrics).map(([k, v]) => [k, typeof v === 'number' ? fmt(v) : String(v)] as [string, string])] },
-    { kind: 'figures', title: 'overview', figures: ['concepts.png', 'importance.png', 'maps.png'].filter((f) => written.includes(f)).map((f) => ({ src: f, alt: f.replace('.png', '') })), size: 'full' },
+    {
+      kind: 'facts',
+      title: 'run',
+      items: [
+        ['method', `${method.title} (${method.paper})`],
+        ['model', String(flags.model)],
+        ['data', spec],
+        ['seconds', result.seconds.toFixed(1)],
+        ...Object.entries(result.metrics).map(
+          ([k, v]) => [k, typeof v === 'number' ? fmt(v) : String(v)] as [string, string],
+        ),
+      ],
+    },
+    {
+      kind: 'figures',
+      title: 'overview',
+      figures: ['concepts.png', 'importance.png', 'maps.png']
+        .filter((f) => written.includes(f))
+        .map((f) => ({ src: f, alt: f.replace('.png', '') })),
+      size: 'full',
+    },
     { kind: 'rows', title: 'concepts', rows },
   ];
-  await output.write('index.html', pageHtml({ path: 'index.html', title, crumbs: [], nav: {}, sections, json: 'concepts.json' }));
+  await output.write(
+    'index.html',
+    pageHtml({ path: 'index.html', title, crumbs: [], nav: {}, sections, json: 'concepts.json' }),
+  );
   await output.write('site.css', SITE_CSS);
   await output.write('site.js', SITE_JS);
   await output.commit();
-  console.log(`${method.name}: ${result.concepts.length} concepts at ${result.layer} in ${result.seconds.toFixed(1)}s; wrote concepts.json, ${written.length} PNGs and index.html to ${opened.out}`);
+  console.log(
+    `${method.name}: ${result.concepts.length} concepts at ${result.layer} in ${result.seconds.toFixed(1)}s; wrote concepts.json, ${written.length} PNGs and index.html to ${opened.out}`,
+  );
   model.dispose();
 }

@@ -9,7 +9,13 @@ import { checkUnits } from '../../objectives/units.js';
 import { itemOf } from '../../engine/read.js';
 import * as tf from '@tensorflow/tfjs';
 import { deconvnet } from '../../attribution/gradients.js';
-import { entryCrop, layerTopK, scanTopK, TOPK_DEFAULTS, type TopKIndex } from '../../analysis/scan.js';
+import {
+  entryCrop,
+  layerTopK,
+  scanTopK,
+  TOPK_DEFAULTS,
+  type TopKIndex,
+} from '../../analysis/scan.js';
 import { grid } from '../../render/grid.js';
 import { blank, toImage, type RgbaImage } from '../../render/image.js';
 import { positive, required, unitList, usage, type FlagSpecs } from '../args.js';
@@ -25,20 +31,38 @@ const SPECS = {
   layer: { type: 'string', help: 'layer name or index' },
   units: { type: 'ints', help: 'units (default the first 16)' },
   k: { type: 'int', help: 'top activations per unit (when scanning)', default: TOPK_DEFAULTS.k },
-  unpool: { type: 'string', help: 'max-pool unpooling: through the recorded switches, or nearest (no switches)', choices: ['switches', 'nearest'], default: 'switches' },
+  unpool: {
+    type: 'string',
+    help: 'max-pool unpooling: through the recorded switches, or nearest (no switches)',
+    choices: ['switches', 'nearest'],
+    default: 'switches',
+  },
   index: { type: 'string', help: 'a topk-index.json to take the top activations from' },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
-export const help = usage('deconv', '--model M --layer L [--index FILE | --data D] --out DIR', SPECS);
+export const help = usage(
+  'deconv',
+  '--model M --layer L [--index FILE | --data D] --out DIR',
+  SPECS,
+);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'k'));
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) =>
+    positive(f, 'k'),
+  );
   const layer = model.layer(required(flags, 'layer'));
   const units = unitList(flags.units, layer.units, 16);
   checkUnits(layer, units);
-  if (!flags.index && flags.k > MAX_TOPK) throw new DeepvisError(`--k ${flags.k} is past the limit of ${MAX_TOPK} examples per unit`);
-  checkGridPixels(2 * flags.k, units.length, model.input.shape[1] + 56, model.input.shape[0] + 56, 'the deconvnet picture');
+  if (!flags.index && flags.k > MAX_TOPK)
+    throw new DeepvisError(`--k ${flags.k} is past the limit of ${MAX_TOPK} examples per unit`);
+  checkGridPixels(
+    2 * flags.k,
+    units.length,
+    model.input.shape[1] + 56,
+    model.input.shape[0] + 56,
+    'the deconvnet picture',
+  );
   let index: TopKIndex;
   if (flags.index) {
     index = await readIndex(flags.index);
@@ -62,7 +86,12 @@ export async function run(argv: string[]): Promise<void> {
   for (const u of units) {
     const idx = entry.indices[u];
     const pixels = await Promise.all(idx.map(load));
-    const x = tf.tensor4d(Float32Array.from(pixels.flatMap((p) => Array.from(p))), [idx.length, h, w, c]);
+    const x = tf.tensor4d(Float32Array.from(pixels.flatMap((p) => Array.from(p))), [
+      idx.length,
+      h,
+      w,
+      c,
+    ]);
     const neurons = entry.positions?.[u];
     const proj = deconvnet(model, x, { layer, units: idx.map(() => u), neurons }, flags.unpool);
     const pv = proj.dataSync();
@@ -76,14 +105,38 @@ export async function run(argv: string[]): Promise<void> {
       const patch = entryCrop(entry, u, r, pixels[r], shape, (lo + hi) / 2);
       patches.push(toImage(patch.values, patch.shape, { mode: 'range', range: [lo, hi] }));
     });
-    const pad = (list: RgbaImage[]) => [...list, ...Array(k - list.length).fill(blank(tileShape[1], tileShape[0], [0, 0, 0]))];
+    const pad = (list: RgbaImage[]) => [
+      ...list,
+      ...Array(k - list.length).fill(blank(tileShape[1], tileShape[0], [0, 0, 0])),
+    ];
     tiles.push(...pad(projections), ...pad(patches));
-    labels.push(...entry.values[u].map((v) => v.toPrecision(3)), ...Array(k - idx.length).fill(''), ...idx.map((i) => `#${i}`), ...Array(k - idx.length).fill(''));
+    labels.push(
+      ...entry.values[u].map((v) => v.toPrecision(3)),
+      ...Array(k - idx.length).fill(''),
+      ...idx.map((i) => `#${i}`),
+      ...Array(k - idx.length).fill(''),
+    );
     report.push({ unit: u, indices: idx, values: entry.values[u], positions: neurons ?? null });
   }
   const stem = `${fileStem(layer.name)}-deconv${flags.unpool === 'nearest' ? '-noswitch' : ''}`;
-  await output.png(`${stem}.png`, grid(tiles, { cols: 2 * k, labels, rowLabels: units.map((u) => `unit ${u}`), title: `${layer.name}: deconvnet projections (left, ${flags.unpool}) and patches (right)` }));
-  await output.json(`${stem}.json`, { model: flags.model, layer: layer.name, unpool: flags.unpool, dataset: index.dataset, receptiveField: rf.size, backend: engine.backend, units: report });
+  await output.png(
+    `${stem}.png`,
+    grid(tiles, {
+      cols: 2 * k,
+      labels,
+      rowLabels: units.map((u) => `unit ${u}`),
+      title: `${layer.name}: deconvnet projections (left, ${flags.unpool}) and patches (right)`,
+    }),
+  );
+  await output.json(`${stem}.json`, {
+    model: flags.model,
+    layer: layer.name,
+    unpool: flags.unpool,
+    dataset: index.dataset,
+    receptiveField: rf.size,
+    backend: engine.backend,
+    units: report,
+  });
   await output.commit();
   console.log(`wrote ${output.final(stem)}.png and ${stem}.json`);
   model.dispose();

@@ -23,7 +23,11 @@ const root = path.resolve(import.meta.dirname, '../../..');
 let dir: string;
 
 function deepvis(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), ...args],
+    { cwd: root, encoding: 'utf8', timeout: 300_000 },
+  );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -31,7 +35,12 @@ before(async () => {
   await setup('wasm');
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-evaluate-'));
   const { train, test } = split(loadMnist(), 0.2, 0);
-  const meta = { inputRange: [0, 1] as [number, number], channelOrder: 'gray' as const, logitsLayer: 'logits', dataset: 'mnist' };
+  const meta = {
+    inputRange: [0, 1] as [number, number],
+    channelOrder: 'gray' as const,
+    logitsLayer: 'logits',
+    dataset: 'mnist',
+  };
   const cnn = buildClassifier('cnn', [28, 28, 1], 10, 0);
   await fitClassifier(cnn, { ...train, count: 1000 }, { ...test, count: 100 }, 10, { epochs: 1 });
   await saveLayersModel(cnn, path.join(dir, 'cnn'), meta);
@@ -42,15 +51,39 @@ after(() => rm(dir, { recursive: true, force: true }));
 describe('deepvis evaluate', () => {
   it('writes the method × metric table, JSON, HTML and both plots', () => {
     const out = path.join(dir, 'ev');
-    const r = deepvis('evaluate', '--model', path.join(dir, 'cnn'), '--data', 'mnist', '--count', '4', '--methods', 'saliency,gradcam,scorecam', '--metrics', 'deletion,insertion,mufidelity,road-morf,mprt', '--max-batch', '64', '--out', out, '--quiet');
+    const r = deepvis(
+      'evaluate',
+      '--model',
+      path.join(dir, 'cnn'),
+      '--data',
+      'mnist',
+      '--count',
+      '4',
+      '--methods',
+      'saliency,gradcam,scorecam',
+      '--metrics',
+      'deletion,insertion,mufidelity,road-morf,mprt',
+      '--max-batch',
+      '64',
+      '--out',
+      out,
+      '--quiet',
+    );
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(readdirSync(out).sort(), ['evaluate-deletion-insertion.png', 'evaluate-mprt.png', 'evaluate.html', 'evaluate.json']);
+    assert.deepEqual(readdirSync(out).sort(), [
+      'evaluate-deletion-insertion.png',
+      'evaluate-mprt.png',
+      'evaluate.html',
+      'evaluate.json',
+    ]);
     const json = JSON.parse(readFileSync(path.join(out, 'evaluate.json'), 'utf8'));
     assert.deepEqual(json.methods, ['saliency', 'gradcam', 'scorecam']);
     assert.equal(json.units.length, 4);
-    for (const m of json.methods) for (const k of json.metrics) assert.equal(json.scores[m][k].length, 4, `${m} ${k}`);
+    for (const m of json.methods)
+      for (const k of json.metrics) assert.equal(json.scores[m][k].length, 4, `${m} ${k}`);
     // Exactly one best per metric, and the defaults are written out.
-    for (const k of json.metrics) assert.equal(json.methods.filter((m: string) => json.table[m][k].best).length, 1, k);
+    for (const k of json.metrics)
+      assert.equal(json.methods.filter((m: string) => json.table[m][k].best).length, 1, k);
     assert.equal(json.params.deletion.steps, 10);
     assert.equal(json.params.mufidelity.samples, 200);
     assert.equal(json.params.mufidelity.gridSize, 9);
@@ -61,20 +94,40 @@ describe('deepvis evaluate', () => {
   });
 
   for (const [what, args, message] of [
-    ['--count 0', ['--model', 'cnn', '--data', 'mnist', '--count', '0'], /--count must be at least 1/],
-    ['a label metric on unlabelled images', ['--model', 'cnn', '--input', 'DIGIT', '--metrics', 'road-morf'], /road-morf score accuracy against labels; --input images have none/],
-    ['Grad-CAM on a model without a conv layer', ['--model', 'mlp', '--data', 'mnist', '--count', '2', '--methods', 'gradcam'], /gradcam need a convolutional layer; this model has none/],
+    [
+      '--count 0',
+      ['--model', 'cnn', '--data', 'mnist', '--count', '0'],
+      /--count must be at least 1/,
+    ],
+    [
+      'a label metric on unlabelled images',
+      ['--model', 'cnn', '--input', 'DIGIT', '--metrics', 'road-morf'],
+      /road-morf score accuracy against labels; --input images have none/,
+    ],
+    [
+      'Grad-CAM on a model without a conv layer',
+      ['--model', 'mlp', '--data', 'mnist', '--count', '2', '--methods', 'gradcam'],
+      /gradcam need a convolutional layer; this model has none/,
+    ],
   ] as const) {
     it(`refuses ${what} in one line, leaving nothing`, async () => {
       const digit = path.join(dir, 'digit.png');
-      if (!existsSync(digit)) await sharp(Buffer.alloc(28 * 28, 128), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(digit);
+      if (!existsSync(digit))
+        await sharp(Buffer.alloc(28 * 28, 128), { raw: { width: 28, height: 28, channels: 1 } })
+          .png()
+          .toFile(digit);
       const out = path.join(dir, `bad-${what.length}`);
-      const full = args.map((a) => (a === 'cnn' || a === 'mlp' ? path.join(dir, a) : a === 'DIGIT' ? digit : a));
+      const full = args.map((a) =>
+        a === 'cnn' || a === 'mlp' ? path.join(dir, a) : a === 'DIGIT' ? digit : a,
+      );
       const r = deepvis('evaluate', ...full, '--out', out, '--quiet');
       assert.equal(r.code, 1);
       assert.match(r.stderr, message);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-      assert.ok(!existsSync(out) || readdirSync(out).length === 0, `left ${existsSync(out) ? readdirSync(out) : ''}`);
+      assert.ok(
+        !existsSync(out) || readdirSync(out).length === 0,
+        `left ${existsSync(out) ? readdirSync(out) : ''}`,
+      );
     });
   }
 });

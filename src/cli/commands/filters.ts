@@ -22,7 +22,14 @@ export async function run(argv: string[]): Promise<void> {
   // Zero weight is mid-grey in every tile: symmetric scaling per filter.
   const tiles = f.images.map((img) => toImage(img, f.shape, { mode: 'symmetric' }));
   const stem = `${fileStem(f.layer)}-filters`;
-  await output.png(`${stem}.png`, grid(tiles, { labels: units.map(String), title: `${f.layer} filters (${model.metadata.arch ?? model.format})`, minTile: 28 }));
+  await output.png(
+    `${stem}.png`,
+    grid(tiles, {
+      labels: units.map(String),
+      title: `${f.layer} filters (${model.metadata.arch ?? model.format})`,
+      minTile: 28,
+    }),
+  );
   await output.json(`${stem}.json`, { layer: f.layer, shape: f.shape, units, norms: f.norms });
   await output.commit();
   console.log(`wrote ${output.final(stem)}.png`);

@@ -21,7 +21,9 @@ const SPECS = {
 export const help = usage('lincomb', '--model M --layer L [--k 100] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'k'));
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) =>
+    positive(f, 'k'),
+  );
   const layer = model.layer(required(flags, 'layer'));
   const units = unitList(flags.units, layer.units, 36);
   const started = performance.now();
@@ -33,8 +35,22 @@ export async function run(argv: string[]): Promise<void> {
     return toImage(cut.values, cut.shape, { mode: 'symmetric', percentile: 99.5 });
   });
   const stem = `${fileStem(lc.layer)}-lincomb`;
-  await output.png(`${stem}.png`, grid(tiles, { labels: units.map(String), minTile: 56, title: `${lc.layer}: linear combination of the filters below (top ${lc.topK} weights)` }));
-  await output.json(`${stem}.json`, { model: flags.model, backend: engine.backend, layer: lc.layer, units, topK: lc.topK, seconds: (performance.now() - started) / 1000 });
+  await output.png(
+    `${stem}.png`,
+    grid(tiles, {
+      labels: units.map(String),
+      minTile: 56,
+      title: `${lc.layer}: linear combination of the filters below (top ${lc.topK} weights)`,
+    }),
+  );
+  await output.json(`${stem}.json`, {
+    model: flags.model,
+    backend: engine.backend,
+    layer: lc.layer,
+    units,
+    topK: lc.topK,
+    seconds: (performance.now() - started) / 1000,
+  });
   await output.commit();
   console.log(`wrote ${output.final(stem)}.png and ${stem}.json`);
   model.dispose();

@@ -4,7 +4,11 @@ import { describe, it } from 'node:test';
 import type { VisModel } from '../../model/types.js';
 import { tileLabel } from './maximize.js';
 
-const model = { layers: [{ name: 'conv' }, { name: 'out' }], logitsLayer: null, labels: ['cat', 'dog'] } as unknown as VisModel;
+const model = {
+  layers: [{ name: 'conv' }, { name: 'out' }],
+  logitsLayer: null,
+  labels: ['cat', 'dog'],
+} as unknown as VisModel;
 
 describe('maximize tile labels', () => {
   it('say dead, local, or the class name and activation', () => {

@@ -19,17 +19,38 @@ export interface Assessment {
 }
 
 export function assess(
-  model: VisModel, result: MethodResult,
-  o: { layer: string; neuron?: readonly [number, number]; data: ImageSet | null; quiet?: boolean; reference?: QualityReference | null },
+  model: VisModel,
+  result: MethodResult,
+  o: {
+    layer: string;
+    neuron?: readonly [number, number];
+    data: ImageSet | null;
+    quiet?: boolean;
+    reference?: QualityReference | null;
+  },
 ): Assessment {
   const perItem = result.units.map((u) => u.unit);
   const distinct = [...new Set(perItem)];
-  const reference = o.reference ?? (o.data ? qualityReference(model, o.data, o.layer, distinct, { neuron: o.neuron }) : null);
+  const reference =
+    o.reference ??
+    (o.data ? qualityReference(model, o.data, o.layer, distinct, { neuron: o.neuron }) : null);
   const quality = reference ? imageQuality(model, result.images, perItem, reference) : null;
   const of = (values: Float32Array) => perItem.map((u) => values[reference!.units.indexOf(u)]);
   const blank = diagnoseBlank(model, result.images, {
-    layer: o.layer, units: perItem, neuron: o.neuron, best: reference ? of(reference.best) : null, peak: reference ? of(reference.peak) : null, dataset: o.data?.name,
+    layer: o.layer,
+    units: perItem,
+    neuron: o.neuron,
+    best: reference ? of(reference.best) : null,
+    peak: reference ? of(reference.peak) : null,
+    dataset: o.data?.name,
   });
-  if (!o.quiet) for (const d of blank) if (d.causes.length) console.log(`why unit ${d.unit} is blank: ${d.messages.join('; ')}`);
-  return { quality, blank, labels: quality ? quality.map(qualityLabel) : perItem.map(() => ''), reference };
+  if (!o.quiet)
+    for (const d of blank)
+      if (d.causes.length) console.log(`why unit ${d.unit} is blank: ${d.messages.join('; ')}`);
+  return {
+    quality,
+    blank,
+    labels: quality ? quality.map(qualityLabel) : perItem.map(() => ''),
+    reference,
+  };
 }

@@ -15,13 +15,23 @@ import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
 import { engineFrom, ENGINE_FLAGS, openOutput } from '../command.js';
 
 const SPECS = {
-  model: { type: 'string', help: "the paper's own model when deepvis cannot ship it (003: VGG16, 004: CaffeNet), as ONNX/Keras/tfjs" },
+  model: {
+    type: 'string',
+    help: "the paper's own model when deepvis cannot ship it (003: VGG16, 004: CaffeNet), as ONNX/Keras/tfjs",
+  },
   quick: { type: 'bool', help: 'a much smaller run (minutes → seconds); the pages say so' },
-  atlas: { type: 'string', help: "link the index to an atlas (`deepvis report`) at this path or URL" },
+  atlas: {
+    type: 'string',
+    help: 'link the index to an atlas (`deepvis report`) at this path or URL',
+  },
   out: { type: 'string', help: 'output folder of the pages' },
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
-export const help = usage('reproduce', `${PAPER_IDS.join('|')}|all [--model FILE] [--quick] --out DIR`, SPECS);
+export const help = usage(
+  'reproduce',
+  `${PAPER_IDS.join('|')}|all [--model FILE] [--quick] --out DIR`,
+  SPECS,
+);
 
 async function earlierResults(dir: string, skip: readonly string[]): Promise<PaperResult[]> {
   const found: PaperResult[] = [];
@@ -41,10 +51,14 @@ async function earlierResults(dir: string, skip: readonly string[]): Promise<Pap
 
 export async function run(argv: string[]): Promise<void> {
   const { flags, positional } = parseArgs(argv, SPECS);
-  if (positional.length > 1) throw new DeepvisError(`reproduce takes one paper (or all); got ${positional.join(' ')}`);
+  if (positional.length > 1)
+    throw new DeepvisError(`reproduce takes one paper (or all); got ${positional.join(' ')}`);
   const ids = parsePapers(positional[0]);
   const out = required(flags, 'out');
-  if (flags.model) await fs.access(flags.model).catch(() => { throw new DeepvisError(`--model ${flags.model}: no such file or folder`); });
+  if (flags.model)
+    await fs.access(flags.model).catch(() => {
+      throw new DeepvisError(`--model ${flags.model}: no such file or folder`);
+    });
   const papers = await Promise.all(ids.map(loadPaper));
   const output = await openOutput(out);
   const engine = await engineFrom(flags);
@@ -55,17 +69,34 @@ export async function run(argv: string[]): Promise<void> {
     const log = (line: string) => process.stderr.write(`[${paper.id}] ${line}\n`);
     log(`${paper.title}${flags.quick ? ' (quick)' : ''}`);
     const t0 = performance.now();
-    const r = await paper.run({ engine, dir, quick: flags.quick === true, seed: flags.seed ?? 0, model: flags.model ? path.resolve(flags.model) : undefined, log });
-    const result: PaperResult = { ...r, seconds: r.seconds > 0 ? r.seconds : (performance.now() - t0) / 1000 };
-    for (const f of result.figures) await fs.access(path.join(dir, f.src)).catch(() => { throw new Error(`paper ${paper.id} lists figure ${f.src} but did not write it`); });
+    const r = await paper.run({
+      engine,
+      dir,
+      quick: flags.quick === true,
+      seed: flags.seed ?? 0,
+      model: flags.model ? path.resolve(flags.model) : undefined,
+      log,
+    });
+    const result: PaperResult = {
+      ...r,
+      seconds: r.seconds > 0 ? r.seconds : (performance.now() - t0) / 1000,
+    };
+    for (const f of result.figures)
+      await fs.access(path.join(dir, f.src)).catch(() => {
+        throw new Error(`paper ${paper.id} lists figure ${f.src} but did not write it`);
+      });
     const page = paperPage(result);
     await output.write(page.path, pageHtml(page));
     await output.json(`${paper.id}/result.json`, result);
     const n = verdictCounts(result);
-    log(`${n.reproduced} reproduced, ${n.differs} differ, ${n['not applicable']} not applicable, ${result.seconds.toFixed(0)} s`);
+    log(
+      `${n.reproduced} reproduced, ${n.differs} differ, ${n['not applicable']} not applicable, ${result.seconds.toFixed(0)} s`,
+    );
     results.push(result);
   }
-  const all = [...results, ...(await earlierResults(output.dir, ids))].sort((a, b) => a.paper.localeCompare(b.paper));
+  const all = [...results, ...(await earlierResults(output.dir, ids))].sort((a, b) =>
+    a.paper.localeCompare(b.paper),
+  );
   await output.write('index.html', pageHtml(indexPage(all, flags.atlas)));
   await output.write('site.css', SITE_CSS);
   await output.write('site.js', SITE_JS);

@@ -18,9 +18,22 @@ const SPECS = {
   layer: { type: 'string', help: 'hidden layer (h1, h2, …)' },
   units: { type: 'ints', help: 'units to clamp', default: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
   samples: { type: 'int', help: 'samples per unit', default: 8 },
-  chains: { type: 'string', help: "one: a chain per unit, sampled every --every iterations (Erhan et al. 2009 §6.1); independent: a chain per sample, --gibbs steps each", choices: ['one', 'independent'], default: 'one' },
-  every: { type: 'int', help: 'one chain: Gibbs iterations between samples', default: SAMPLE_EVERY },
-  gibbs: { type: 'int', help: 'independent chains: Gibbs steps of each in the top RBM', default: GIBBS_STEPS },
+  chains: {
+    type: 'string',
+    help: 'one: a chain per unit, sampled every --every iterations (Erhan et al. 2009 §6.1); independent: a chain per sample, --gibbs steps each',
+    choices: ['one', 'independent'],
+    default: 'one',
+  },
+  every: {
+    type: 'int',
+    help: 'one chain: Gibbs iterations between samples',
+    default: SAMPLE_EVERY,
+  },
+  gibbs: {
+    type: 'int',
+    help: 'independent chains: Gibbs steps of each in the top RBM',
+    default: GIBBS_STEPS,
+  },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
@@ -37,16 +50,32 @@ export async function run(argv: string[]): Promise<void> {
   let model = await modelFrom(flags);
   // A fine-tuned DBN keeps its generative (pre-trained) twin in pretrained/: sample that one.
   const modelPath = String(flags.model);
-  const twin = path.join(modelPath.endsWith('.json') ? path.dirname(modelPath) : modelPath, 'pretrained');
-  if ((model.metadata.stack as { finetuned?: boolean } | undefined)?.finetuned && existsSync(path.join(twin, 'model.json'))) {
+  const twin = path.join(
+    modelPath.endsWith('.json') ? path.dirname(modelPath) : modelPath,
+    'pretrained',
+  );
+  if (
+    (model.metadata.stack as { finetuned?: boolean } | undefined)?.finetuned &&
+    existsSync(path.join(twin, 'model.json'))
+  ) {
     model.dispose();
     model = await loadModel(twin);
-    console.log(`sampling the pre-trained generative model in ${twin} (fine-tuning changed the recognition weights)`);
+    console.log(
+      `sampling the pre-trained generative model in ${twin} (fine-tuning changed the recognition weights)`,
+    );
   }
   const units = unitList(flags.units, model.layer(layer).units);
   const t0 = performance.now();
   const chains = flags.chains as 'one' | 'independent';
-  const r = sampleDbnUnits(model, { layer, units, samples, chains, every: flags.every, gibbs: flags.gibbs, seed: flags.seed });
+  const r = sampleDbnUnits(model, {
+    layer,
+    units,
+    samples,
+    chains,
+    every: flags.every,
+    gibbs: flags.gibbs,
+    seed: flags.seed,
+  });
   const [h, w, c] = model.input.shape;
   const s = r.samples.dataSync();
   const m = r.means.dataSync();
@@ -56,16 +85,33 @@ export async function run(argv: string[]): Promise<void> {
   const labels = [];
   for (let k = 0; k < units.length; k++) {
     for (let i = 0; i < samples; i++) {
-      tiles.push(toImage(itemOf(s, k * samples + i, [h, w, c]), [h, w, c], { mode: 'range', range: [0, 1] }));
+      tiles.push(
+        toImage(itemOf(s, k * samples + i, [h, w, c]), [h, w, c], { mode: 'range', range: [0, 1] }),
+      );
       labels.push(i === 0 ? `u${units[k]}` : '');
     }
     tiles.push(toImage(itemOf(m, k, [h, w, c]), [h, w, c], { mode: 'range', range: [0, 1] }));
     labels.push('mean');
   }
   const stem = `${model.layer(layer).name}-samples`;
-  await output.png(`${stem}.png`, grid(tiles, { cols: samples + 1, labels, title: `${layer}: samples with one unit clamped (${chains === 'one' ? `one chain, every ${flags.every} iterations` : `${samples} chains of ${flags.gibbs} steps`}), and their mean`, minTile: 28 }));
+  await output.png(
+    `${stem}.png`,
+    grid(tiles, {
+      cols: samples + 1,
+      labels,
+      title: `${layer}: samples with one unit clamped (${chains === 'one' ? `one chain, every ${flags.every} iterations` : `${samples} chains of ${flags.gibbs} steps`}), and their mean`,
+      minTile: 28,
+    }),
+  );
   await output.json(`${stem}.json`, {
-    layer, units, samples, chains, ...(chains === 'one' ? { every: flags.every } : { gibbs: flags.gibbs }), takenAt: r.takenAt, seed: flags.seed, seconds: (performance.now() - t0) / 1000,
+    layer,
+    units,
+    samples,
+    chains,
+    ...(chains === 'one' ? { every: flags.every } : { gibbs: flags.gibbs }),
+    takenAt: r.takenAt,
+    seed: flags.seed,
+    seconds: (performance.now() - t0) / 1000,
   });
   await output.commit();
   console.log(`wrote ${output.final(stem)}.png`);

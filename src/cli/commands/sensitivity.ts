@@ -29,26 +29,76 @@ const SPECS = {
 export const help = usage('sensitivity', '--model M --layer L [--units 0-35] --out DIR', SPECS);
 
 export async function run(argv: string[]): Promise<void> {
-  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) => positive(f, 'steps', 'restarts'));
+  const { flags, output, engine, model } = await openModelCommand(argv, SPECS, (f) =>
+    positive(f, 'steps', 'restarts'),
+  );
   const req = unitsFrom(flags, model, required(flags, 'layer'));
   if (req.units.length < 2) throw new DeepvisError('a sensitivity matrix needs at least 2 units');
-  checkBatchMemory(model, req.units.length * flags.restarts, { layer: req.layer.name, what: `${req.units.length} units × ${flags.restarts} restarts`, hint: 'fewer --units or --restarts' });
-  const args = { layer: req.layer.name, units: req.units, neuron: req.neuron, steps: flags.steps, restarts: flags.restarts, seed: flags.seed };
-  const bar = new Progress(`optimize ${req.units.length} units`, erhanParams(model, args).steps, Boolean(flags.quiet));
-  const opt = erhan(model, { ...args, onStep: (info) => { bar.update(info.step + 1); bar.note(info); } });
+  checkBatchMemory(model, req.units.length * flags.restarts, {
+    layer: req.layer.name,
+    what: `${req.units.length} units × ${flags.restarts} restarts`,
+    hint: 'fewer --units or --restarts',
+  });
+  const args = {
+    layer: req.layer.name,
+    units: req.units,
+    neuron: req.neuron,
+    steps: flags.steps,
+    restarts: flags.restarts,
+    seed: flags.seed,
+  };
+  const bar = new Progress(
+    `optimize ${req.units.length} units`,
+    erhanParams(model, args).steps,
+    Boolean(flags.quiet),
+  );
+  const opt = erhan(model, {
+    ...args,
+    onStep: (info) => {
+      bar.update(info.step + 1);
+      bar.note(info);
+    },
+  });
   bar.done();
   // Measured on the layer's output (post-activation, as in the paper), whatever was optimized.
   const s = sensitivity(model, req.base.name, req.units, opt.images);
   const [h, w, c] = model.input.shape;
   const px = opt.images.dataSync();
   opt.images.dispose();
-  const patterns = grid(req.units.map((_, i) => toImage(itemOf(px, i, [h, w, c]), [h, w, c])), { labels: req.units.map(String), minTile: 28 });
+  const patterns = grid(
+    req.units.map((_, i) => toImage(itemOf(px, i, [h, w, c]), [h, w, c])),
+    { labels: req.units.map(String), minTile: 28 },
+  );
   const names = req.units.map(String);
-  const map = heatmap(s.normalized, { title: `${s.layer}: unit j on the optimum of unit i`, rowLabels: names, colLabels: names, rowAxis: 'rows: pattern of unit i', colAxis: 'columns: unit j (normalized per column)' });
+  const map = heatmap(s.normalized, {
+    title: `${s.layer}: unit j on the optimum of unit i`,
+    rowLabels: names,
+    colLabels: names,
+    rowAxis: 'rows: pattern of unit i',
+    colAxis: 'columns: unit j (normalized per column)',
+  });
   const stem = `${fileStem(s.layer)}-sensitivity`;
-  await output.png(`${stem}.png`, stack([{ title: `diagonal wins ${(100 * s.diagonalWins).toFixed(0)}%, diagonal / off-diagonal ${s.diagonalRatio.toFixed(1)}x`, image: map }, { title: 'optimal patterns', image: patterns }]));
-  await output.json(`${stem}.json`, { model: flags.model, backend: engine.backend, optimized: req.layer.name, steps: opt.params.steps, ...s, optimization: opt.units });
+  await output.png(
+    `${stem}.png`,
+    stack([
+      {
+        title: `diagonal wins ${(100 * s.diagonalWins).toFixed(0)}%, diagonal / off-diagonal ${s.diagonalRatio.toFixed(1)}x`,
+        image: map,
+      },
+      { title: 'optimal patterns', image: patterns },
+    ]),
+  );
+  await output.json(`${stem}.json`, {
+    model: flags.model,
+    backend: engine.backend,
+    optimized: req.layer.name,
+    steps: opt.params.steps,
+    ...s,
+    optimization: opt.units,
+  });
   await output.commit();
-  console.log(`diagonal wins ${(100 * s.diagonalWins).toFixed(0)}%, diagonal/off-diagonal ${s.diagonalRatio.toFixed(2)}; wrote ${output.final(stem)}.png and ${stem}.json`);
+  console.log(
+    `diagonal wins ${(100 * s.diagonalWins).toFixed(0)}%, diagonal/off-diagonal ${s.diagonalRatio.toFixed(2)}; wrote ${output.final(stem)}.png and ${stem}.json`,
+  );
   model.dispose();
 }

@@ -7,7 +7,11 @@
  */
 import * as path from 'node:path';
 import { scannableLayers } from '../../analysis/scan.js';
-import { specificity, SPECIFICITY_THRESHOLD, type LayerSpecificity } from '../../analysis/specificity.js';
+import {
+  specificity,
+  SPECIFICITY_THRESHOLD,
+  type LayerSpecificity,
+} from '../../analysis/specificity.js';
 import { DeepvisError } from '../../errors.js';
 import { loadModel } from '../../io/model_files.js';
 import type { VisModel } from '../../model/types.js';
@@ -20,12 +24,29 @@ import { dataFrom } from '../inputs.js';
 
 const SPECS = {
   ...MODEL_FLAGS,
-  model: { type: 'string', help: 'model directory or model.json; several, comma-separated, are compared' },
+  model: {
+    type: 'string',
+    help: 'model directory or model.json; several, comma-separated, are compared',
+  },
   data: { type: 'string', help: "labelled data set (default: the first model's own)" },
-  layers: { type: 'string', help: "layers (same for every model), or 'hidden': every layer with weights but the output", default: 'hidden' },
-  threshold: { type: 'number', help: 'specific when the class mean exceeds the overall mean by more than this fraction', default: SPECIFICITY_THRESHOLD },
-  'profile-layer': { type: 'string', help: "layer whose units' profiles are drawn (default: the first model's first hidden layer)" },
-  units: { type: 'ints', help: 'units whose per-class profiles are drawn (default: the most specific unit of each of 6 classes)' },
+  layers: {
+    type: 'string',
+    help: "layers (same for every model), or 'hidden': every layer with weights but the output",
+    default: 'hidden',
+  },
+  threshold: {
+    type: 'number',
+    help: 'specific when the class mean exceeds the overall mean by more than this fraction',
+    default: SPECIFICITY_THRESHOLD,
+  },
+  'profile-layer': {
+    type: 'string',
+    help: "layer whose units' profiles are drawn (default: the first model's first hidden layer)",
+  },
+  units: {
+    type: 'ints',
+    help: 'units whose per-class profiles are drawn (default: the most specific unit of each of 6 classes)',
+  },
   out: { type: 'string', help: 'output directory' },
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
@@ -34,7 +55,11 @@ export const help = usage('specificity', '--model M[,M2…] [--data D] --out DIR
 /** Hidden layers as the maximising-images paper counts them: the layers with weights, but not the output. */
 function hiddenLayers(model: VisModel): string[] {
   const last = model.layers[model.layers.length - 1].name;
-  return scannableLayers(model).filter((l) => l.name !== last && l.name !== model.logitsLayer && model.weightsOf(l.name).length > 0).map((l) => l.name);
+  return scannableLayers(model)
+    .filter(
+      (l) => l.name !== last && l.name !== model.logitsLayer && model.weightsOf(l.name).length > 0,
+    )
+    .map((l) => l.name);
 }
 
 /** The most class-specific unit for each of up to n classes (so the profiles show different classes). */
@@ -46,7 +71,10 @@ function diverseUnits(layer: LayerSpecificity, n: number): number[] {
     const ratio = u.classMeans[top] / u.overallMean;
     if (ratio > (best.get(top)?.ratio ?? 0)) best.set(top, { unit: u.unit, ratio });
   }
-  return [...best.values()].sort((a, b) => b.ratio - a.ratio).slice(0, n).map((b) => b.unit);
+  return [...best.values()]
+    .sort((a, b) => b.ratio - a.ratio)
+    .slice(0, n)
+    .map((b) => b.unit);
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -63,13 +91,21 @@ export async function run(argv: string[]): Promise<void> {
   for (const p of paths) {
     const model = await loadModel(p, overridesFrom(flags));
     const { set } = await dataFrom(flags, model);
-    if (!set.labels) throw new DeepvisError(`specificity needs labels; data set '${set.name}' has none`);
+    if (!set.labels)
+      throw new DeepvisError(`specificity needs labels; data set '${set.name}' has none`);
     classNames ??= set.classNames ?? model.labels;
-    const names = flags.layers === 'hidden' ? hiddenLayers(model) : flags.layers.split(',').map((l) => model.layer(l).name);
+    const names =
+      flags.layers === 'hidden'
+        ? hiddenLayers(model)
+        : flags.layers.split(',').map((l) => model.layer(l).name);
     const layers = names.map((l) => specificity(model, set, l, { threshold }));
     perModel.push({ model: p, layers });
     const wanted = flags['profile-layer'];
-    if (!profileOf) profileOf = wanted ? layers.find((l) => l.layer === model.layer(wanted).name) ?? specificity(model, set, wanted, { threshold }) : layers[0];
+    if (!profileOf)
+      profileOf = wanted
+        ? (layers.find((l) => l.layer === model.layer(wanted).name) ??
+          specificity(model, set, wanted, { threshold }))
+        : layers[0];
     model.dispose();
   }
   const depth = Math.max(...perModel.map((m) => m.layers.length));
@@ -79,22 +115,61 @@ export async function run(argv: string[]): Promise<void> {
     barChart({
       title: `fraction of ${what} units per layer (${Math.round(threshold * 100)}% rule)`,
       groups,
-      series: perModel.map((m) => ({ label: label(m.model), values: groups.map((_, i) => { const f = m.layers[i]?.fractions; return f ? (what === 'unimodal' ? f.unimodal : f.unimodal + f.bimodal) : 0; }) })),
+      series: perModel.map((m) => ({
+        label: label(m.model),
+        values: groups.map((_, i) => {
+          const f = m.layers[i]?.fractions;
+          return f ? (what === 'unimodal' ? f.unimodal : f.unimodal + f.bimodal) : 0;
+        }),
+      })),
     });
-  await output.png('specificity-fractions.png', stack([{ title: 'unimodal', image: chart('unimodal') }, { title: 'unimodal + bimodal', image: chart('specific') }]));
+  await output.png(
+    'specificity-fractions.png',
+    stack([
+      { title: 'unimodal', image: chart('unimodal') },
+      { title: 'unimodal + bimodal', image: chart('specific') },
+    ]),
+  );
   const prof = profileOf!;
-  const units = flags.units === 'all' ? prof.units.map((_, u) => u) : flags.units ?? diverseUnits(prof, 6);
+  const units =
+    flags.units === 'all' ? prof.units.map((_, u) => u) : (flags.units ?? diverseUnits(prof, 6));
   checkUnitRange(units, prof.units.length, prof.layer);
   const classes = Array.from({ length: prof.classes }, (_, k) => classNames?.[k] ?? String(k));
-  await output.png('specificity-profiles.png', stack(units.map((u) => {
-    const s = prof.units[u];
-    return {
-      title: `${prof.layer} unit ${u}: ${s.modality}${s.specificTo.length ? ` (${s.specificTo.map((k) => classes[k]).join(', ')})` : ''}`,
-      image: barChart({ title: 'mean activation per class', groups: classes, series: [{ label: `unit ${u}`, values: s.classMeans }], lines: [{ label: 'overall mean', value: s.overallMean }, { label: `+${Math.round(threshold * 100)}%`, value: s.overallMean * (1 + threshold) }], height: 110 }),
-    };
-  })));
-  await output.json('specificity.json', { backend: engine.backend, threshold, models: perModel.map((m) => ({ model: m.model, layers: m.layers.map((l) => ({ layer: l.layer, fractions: l.fractions, units: l.units })) })) });
+  await output.png(
+    'specificity-profiles.png',
+    stack(
+      units.map((u) => {
+        const s = prof.units[u];
+        return {
+          title: `${prof.layer} unit ${u}: ${s.modality}${s.specificTo.length ? ` (${s.specificTo.map((k) => classes[k]).join(', ')})` : ''}`,
+          image: barChart({
+            title: 'mean activation per class',
+            groups: classes,
+            series: [{ label: `unit ${u}`, values: s.classMeans }],
+            lines: [
+              { label: 'overall mean', value: s.overallMean },
+              { label: `+${Math.round(threshold * 100)}%`, value: s.overallMean * (1 + threshold) },
+            ],
+            height: 110,
+          }),
+        };
+      }),
+    ),
+  );
+  await output.json('specificity.json', {
+    backend: engine.backend,
+    threshold,
+    models: perModel.map((m) => ({
+      model: m.model,
+      layers: m.layers.map((l) => ({ layer: l.layer, fractions: l.fractions, units: l.units })),
+    })),
+  });
   await output.commit();
-  for (const m of perModel) console.log(`${label(m.model)}: ${m.layers.map((l) => `${l.layer} ${(100 * l.fractions.unimodal).toFixed(0)}% uni ${(100 * l.fractions.bimodal).toFixed(0)}% bi`).join(' | ')}`);
-  console.log(`wrote specificity-fractions.png, specificity-profiles.png and specificity.json to ${out}`);
+  for (const m of perModel)
+    console.log(
+      `${label(m.model)}: ${m.layers.map((l) => `${l.layer} ${(100 * l.fractions.unimodal).toFixed(0)}% uni ${(100 * l.fractions.bimodal).toFixed(0)}% bi`).join(' | ')}`,
+    );
+  console.log(
+    `wrote specificity-fractions.png, specificity-profiles.png and specificity.json to ${out}`,
+  );
 }

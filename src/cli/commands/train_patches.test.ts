@@ -14,7 +14,11 @@ import sharp from 'sharp';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 function deepvis(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), ...args], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'scripts/deepvis-dev.ts'), ...args],
+    { cwd: root, encoding: 'utf8' },
+  );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -23,9 +27,15 @@ let photos: string;
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-patches-cli-'));
   photos = path.join(dir, 'photos');
-  const px = Buffer.from(Array.from({ length: 48 * 48 }, (_, i) => Math.floor(128 + 90 * Math.sin((i % 48) / 3) * Math.cos(Math.floor(i / 48) / 5))));
+  const px = Buffer.from(
+    Array.from({ length: 48 * 48 }, (_, i) =>
+      Math.floor(128 + 90 * Math.sin((i % 48) / 3) * Math.cos(Math.floor(i / 48) / 5)),
+    ),
+  );
   await import('node:fs/promises').then((fs) => fs.mkdir(photos));
-  await sharp(px, { raw: { width: 48, height: 48, channels: 1 } }).png().toFile(path.join(photos, 'waves.png'));
+  await sharp(px, { raw: { width: 48, height: 48, channels: 1 } })
+    .png()
+    .toFile(path.join(photos, 'waves.png'));
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
@@ -33,7 +43,26 @@ describe('train --data patches', () => {
   for (const arch of ['dae', 'rbm']) {
     it(`${arch}: trains on whitened patches, saves zca.json and the Gabor measure; filters draws it`, () => {
       const out = path.join(dir, arch);
-      const t = deepvis('train', '--arch', arch, '--data', 'patches:6', '--photos', photos, '--patches', '300', '--layers', '8', '--pretrain-epochs', '1', '--noise', 'salt-pepper:0.2', '--out', out, '--quiet');
+      const t = deepvis(
+        'train',
+        '--arch',
+        arch,
+        '--data',
+        'patches:6',
+        '--photos',
+        photos,
+        '--patches',
+        '300',
+        '--layers',
+        '8',
+        '--pretrain-epochs',
+        '1',
+        '--noise',
+        'salt-pepper:0.2',
+        '--out',
+        out,
+        '--quiet',
+      );
       assert.equal(t.code, 0, t.stderr);
       assert.match(t.stdout, /first layer: [\d.]+% of 8 filters Gabor-like/);
       const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
@@ -54,10 +83,28 @@ describe('train --data patches', () => {
   }
 
   it('refuses a classifier on patches and a malformed spec in one line', () => {
-    const a = deepvis('train', '--arch', 'cnn', '--data', 'patches', '--photos', photos, '--out', path.join(dir, 'x'));
+    const a = deepvis(
+      'train',
+      '--arch',
+      'cnn',
+      '--data',
+      'patches',
+      '--photos',
+      photos,
+      '--out',
+      path.join(dir, 'x'),
+    );
     assert.equal(a.code, 1);
     assert.match(a.stderr, /trains --arch rbm\|dbn \(Gaussian RBM\) or sae\|dae/);
-    const b = deepvis('train', '--arch', 'dae', '--data', 'patches:big', '--out', path.join(dir, 'y'));
+    const b = deepvis(
+      'train',
+      '--arch',
+      'dae',
+      '--data',
+      'patches:big',
+      '--out',
+      path.join(dir, 'y'),
+    );
     assert.equal(b.code, 1);
     assert.match(b.stderr, /natural patches are patches or patches:SIZE/);
     assert.equal(b.stderr.trim().split('\n').length, 1);

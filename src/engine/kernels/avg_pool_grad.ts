@@ -9,20 +9,41 @@
 import type * as tf from '@tensorflow/tfjs';
 import { withScope } from './scope.js';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+type KernelArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+};
 type Pair = number | [number, number];
 
 export function avgPoolGrad(backendName: string) {
   return ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo => {
     const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-    const a = attrs as unknown as { filterSize: Pair; strides: Pair; pad: unknown; dimRoundingMode?: string };
+    const a = attrs as unknown as {
+      filterSize: Pair;
+      strides: Pair;
+      pad: unknown;
+      dimRoundingMode?: string;
+    };
     const [kH, kW] = typeof a.filterSize === 'number' ? [a.filterSize, a.filterSize] : a.filterSize;
     const c = input.shape[3];
     return withScope(backend, backendName, (s) => {
-      const taps = s.run('Fill', {}, { shape: [kH, kW, c, 1], value: 1 / (kH * kW), dtype: 'float32' });
-      return s.run('DepthwiseConv2dNativeBackpropInput', { dy, filter: taps }, {
-        strides: a.strides, pad: a.pad, dilations: 1, dimRoundingMode: a.dimRoundingMode, inputShape: input.shape,
-      });
+      const taps = s.run(
+        'Fill',
+        {},
+        { shape: [kH, kW, c, 1], value: 1 / (kH * kW), dtype: 'float32' },
+      );
+      return s.run(
+        'DepthwiseConv2dNativeBackpropInput',
+        { dy, filter: taps },
+        {
+          strides: a.strides,
+          pad: a.pad,
+          dilations: 1,
+          dimRoundingMode: a.dimRoundingMode,
+          inputShape: input.shape,
+        },
+      );
     });
   };
 }

@@ -12,12 +12,19 @@ export type PadAttr = 'same' | 'valid' | number | tf.backend_util.ExplicitPaddin
 
 export interface ConvGeometry {
   batch: number;
-  inH: number; inW: number; inC: number;
-  outH: number; outW: number;
-  kH: number; kW: number;
-  sH: number; sW: number;
-  dH: number; dW: number;
-  top: number; left: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  kH: number;
+  kW: number;
+  sH: number;
+  sW: number;
+  dH: number;
+  dW: number;
+  top: number;
+  left: number;
 }
 
 export function geometry(
@@ -41,12 +48,19 @@ export function geometry(
   );
   return {
     batch: info.batchSize,
-    inH: info.inHeight, inW: info.inWidth, inC: info.inChannels,
-    outH: info.outHeight, outW: info.outWidth,
-    kH: info.filterHeight, kW: info.filterWidth,
-    sH: info.strideHeight, sW: info.strideWidth,
-    dH: info.dilationHeight, dW: info.dilationWidth,
-    top: info.padInfo.top, left: info.padInfo.left,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    inC: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    kH: info.filterHeight,
+    kW: info.filterWidth,
+    sH: info.strideHeight,
+    sW: info.strideWidth,
+    dH: info.dilationHeight,
+    dW: info.dilationWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
   };
 }
 

@@ -14,7 +14,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelScope, withScope } from './scope.js';
-import { fullPadding, geometry, inputWindowPadding, type ConvGeometry, type PadAttr } from './conv_geometry.js';
+import {
+  fullPadding,
+  geometry,
+  inputWindowPadding,
+  type ConvGeometry,
+  type PadAttr,
+} from './conv_geometry.js';
 import { interleave, phaseFilter, phasePadding, phases, zeros } from './subpixel.js';
 import { cachedFilter } from './filter_cache.js';
 
@@ -28,7 +34,11 @@ interface ConvAttrs {
   filterShape?: number[];
 }
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+type KernelArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+};
 
 function nhwcOnly(a: ConvAttrs, name: string): void {
   if (a.dataFormat === 'NCHW') throw new Error(`deepvis engine: ${name} supports NHWC only`);
@@ -41,17 +51,40 @@ type Pads = { h: [number, number]; w: [number, number] };
  * A stride-1 convolution of dy with explicit padding: the kernel pads as it reads (no padded
  * copy of dy); negative paddings are cropped first.
  */
-function correlate(s: KernelScope, kernel: 'Conv2D' | 'DepthwiseConv2dNative', dy: tf.TensorInfo, f: tf.TensorInfo, p: Pads, dil: [number, number] = [1, 1]): tf.TensorInfo {
+function correlate(
+  s: KernelScope,
+  kernel: 'Conv2D' | 'DepthwiseConv2dNative',
+  dy: tf.TensorInfo,
+  f: tf.TensorInfo,
+  p: Pads,
+  dil: [number, number] = [1, 1],
+): tf.TensorInfo {
   const pos = (v: [number, number]): [number, number] => [Math.max(0, v[0]), Math.max(0, v[1])];
-  const src = p.h.some((v) => v < 0) || p.w.some((v) => v < 0)
-    ? s.padOrCrop(dy, [[0, 0], [Math.min(0, p.h[0]), Math.min(0, p.h[1])], [Math.min(0, p.w[0]), Math.min(0, p.w[1])], [0, 0]])
-    : dy;
+  const src =
+    p.h.some((v) => v < 0) || p.w.some((v) => v < 0)
+      ? s.padOrCrop(dy, [
+          [0, 0],
+          [Math.min(0, p.h[0]), Math.min(0, p.h[1])],
+          [Math.min(0, p.w[0]), Math.min(0, p.w[1])],
+          [0, 0],
+        ])
+      : dy;
   const pad = [[0, 0], pos(p.h), pos(p.w), [0, 0]];
-  return s.run(kernel, { x: src, filter: f }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: dil });
+  return s.run(
+    kernel,
+    { x: src, filter: f },
+    { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: dil },
+  );
 }
 
 /** Depthwise correlation of dy ([N, H, W, C·M]) with a rotated [kH, kW, C, M] filter: [N, H', W', C]. */
-function depthwiseCorrelate(s: KernelScope, dy: tf.TensorInfo, rotated: tf.TensorInfo, p: Pads, dil: [number, number]): tf.TensorInfo {
+function depthwiseCorrelate(
+  s: KernelScope,
+  dy: tf.TensorInfo,
+  rotated: tf.TensorInfo,
+  p: Pads,
+  dil: [number, number],
+): tf.TensorInfo {
   const [kH, kW, inC, mult] = rotated.shape;
   if (mult === 1) return correlate(s, 'DepthwiseConv2dNative', dy, rotated, p, dil);
   // Output channel c·M+m came from input channel c through filter slice m: one depthwise
@@ -61,7 +94,14 @@ function depthwiseCorrelate(s: KernelScope, dy: tf.TensorInfo, rotated: tf.Tenso
   let acc: tf.TensorInfo | null = null;
   for (let m = 0; m < mult; m++) {
     const part = s.reshape(s.slice(dy5, [0, 0, 0, 0, m], [n, h, w, inC, 1]), [n, h, w, inC]);
-    const y = correlate(s, 'DepthwiseConv2dNative', part, s.slice(rotated, [0, 0, 0, m], [kH, kW, inC, 1]), p, dil);
+    const y = correlate(
+      s,
+      'DepthwiseConv2dNative',
+      part,
+      s.slice(rotated, [0, 0, 0, m], [kH, kW, inC, 1]),
+      p,
+      dil,
+    );
     acc = acc == null ? y : s.run('Add', { a: acc, b: y });
   }
   return acc!;
@@ -71,7 +111,12 @@ function depthwiseCorrelate(s: KernelScope, dy: tf.TensorInfo, rotated: tf.Tenso
 const stackPhases = (g: ConvGeometry) => g.inC * g.sH * g.sW <= 32;
 
 function stridedConvInput(
-  s: KernelScope, dy: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry, backend: tf.KernelBackend, backendName: string,
+  s: KernelScope,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  g: ConvGeometry,
+  backend: tf.KernelBackend,
+  backendName: string,
 ): tf.TensorInfo {
   const { h, w, list } = phases(g);
   const co = filter.shape[3];
@@ -80,18 +125,33 @@ function stridedConvInput(
     const jh = Math.max(...h.taps);
     const jw = Math.max(...w.taps);
     const stacked = cachedFilter(`${kind}-stacked`, backend, backendName, filter, (c) => {
-      const blocks = list.map((p) => (p.jh === 0 || p.jw === 0
-        ? zeros(c, [jh, jw, co, g.inC])
-        : c.padOrCrop(c.transpose(phaseFilter(c, filter, g, p), [0, 1, 3, 2]), [[jh - p.jh, 0], [jw - p.jw, 0], [0, 0], [0, 0]])));
+      const blocks = list.map((p) =>
+        p.jh === 0 || p.jw === 0
+          ? zeros(c, [jh, jw, co, g.inC])
+          : c.padOrCrop(c.transpose(phaseFilter(c, filter, g, p), [0, 1, 3, 2]), [
+              [jh - p.jh, 0],
+              [jw - p.jw, 0],
+              [0, 0],
+              [0, 0],
+            ]),
+      );
       return c.run('Concat', blocks as unknown as Record<string, tf.TensorInfo>, { axis: 3 });
     });
-    const y = correlate(s, 'Conv2D', dy, stacked, { h: phasePadding(h, jh, g.outH), w: phasePadding(w, jw, g.outW) });
+    const y = correlate(s, 'Conv2D', dy, stacked, {
+      h: phasePadding(h, jh, g.outH),
+      w: phasePadding(w, jw, g.outW),
+    });
     return s.adopt(interleave(s.backend, [y], g, h, w));
   }
   const parts = list.map((p) => {
     if (p.jh === 0 || p.jw === 0) return null;
-    const f = cachedFilter(`${kind}-${p.rh}-${p.rw}`, backend, backendName, filter, (c) => c.transpose(phaseFilter(c, filter, g, p), [0, 1, 3, 2]));
-    return correlate(s, 'Conv2D', dy, f, { h: phasePadding(h, p.jh, g.outH), w: phasePadding(w, p.jw, g.outW) });
+    const f = cachedFilter(`${kind}-${p.rh}-${p.rw}`, backend, backendName, filter, (c) =>
+      c.transpose(phaseFilter(c, filter, g, p), [0, 1, 3, 2]),
+    );
+    return correlate(s, 'Conv2D', dy, f, {
+      h: phasePadding(h, p.jh, g.outH),
+      w: phasePadding(w, p.jw, g.outW),
+    });
   });
   return s.adopt(interleave(s.backend, parts, g, h, w));
 }
@@ -125,9 +185,16 @@ export function conv2dBackpropFilter(backendName: string) {
       // then sums over batch and positions at once.
       const xt = s.transpose(xw, [3, 1, 2, 0]);
       const dyAsFilter = s.transpose(dy, [1, 2, 0, 3]);
-      const out = s.run('Conv2D', { x: xt, filter: dyAsFilter }, {
-        strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [g.sH, g.sW],
-      });
+      const out = s.run(
+        'Conv2D',
+        { x: xt, filter: dyAsFilter },
+        {
+          strides: [1, 1],
+          pad: 'valid',
+          dataFormat: 'NHWC',
+          dilations: [g.sH, g.sW],
+        },
+      );
       return s.transpose(out, [1, 2, 0, 3]);
     });
   };
@@ -139,9 +206,17 @@ export function conv2dBackpropFilter(backendName: string) {
  * A phase's filter is zero-padded in front to the smallest such window that holds it (the padding
  * of dy grows to match, so the result is the same).
  */
-const FAST_DEPTHWISE: Array<[number, number]> = [[1, 3], [3, 1], [2, 2], [3, 3], [5, 5]];
+const FAST_DEPTHWISE: Array<[number, number]> = [
+  [1, 3],
+  [3, 1],
+  [2, 2],
+  [3, 3],
+  [5, 5],
+];
 function fastDepthwiseTaps(jh: number, jw: number): [number, number] {
-  const fits = FAST_DEPTHWISE.filter(([a, b]) => a >= jh && b >= jw).sort((x, y) => x[0] * x[1] - y[0] * y[1]);
+  const fits = FAST_DEPTHWISE.filter(([a, b]) => a >= jh && b >= jw).sort(
+    (x, y) => x[0] * x[1] - y[0] * y[1],
+  );
   return fits[0] ?? [jh, jw];
 }
 
@@ -153,16 +228,35 @@ export function depthwiseBackpropInput(backendName: string) {
     const g = geometry(a.inputShape!, filter.shape, a.strides, dil, a.pad, true, a.dimRoundingMode);
     return withScope(backend, backendName, (s) => {
       if (g.sH === 1 && g.sW === 1) {
-        const rotated = cachedFilter('depthwise', backend, backendName, filter, (c) => c.run('Reverse', { x: filter }, { dims: [0, 1] }));
+        const rotated = cachedFilter('depthwise', backend, backendName, filter, (c) =>
+          c.run('Reverse', { x: filter }, { dims: [0, 1] }),
+        );
         return depthwiseCorrelate(s, dy, rotated, fullPadding(g), [g.dH, g.dW]);
       }
       const { h, w, list } = phases(g);
       const parts = list.map((p) => {
         if (p.jh === 0 || p.jw === 0) return null;
         const [th, tw] = fastDepthwiseTaps(p.jh, p.jw);
-        const f = cachedFilter(`depthwise-${g.sH}x${g.sW}-${p.rh}-${p.rw}`, backend, backendName, filter, (c) =>
-          c.padOrCrop(phaseFilter(c, filter, g, p), [[th - p.jh, 0], [tw - p.jw, 0], [0, 0], [0, 0]]));
-        return depthwiseCorrelate(s, dy, f, { h: phasePadding(h, th, g.outH), w: phasePadding(w, tw, g.outW) }, [1, 1]);
+        const f = cachedFilter(
+          `depthwise-${g.sH}x${g.sW}-${p.rh}-${p.rw}`,
+          backend,
+          backendName,
+          filter,
+          (c) =>
+            c.padOrCrop(phaseFilter(c, filter, g, p), [
+              [th - p.jh, 0],
+              [tw - p.jw, 0],
+              [0, 0],
+              [0, 0],
+            ]),
+        );
+        return depthwiseCorrelate(
+          s,
+          dy,
+          f,
+          { h: phasePadding(h, th, g.outH), w: phasePadding(w, tw, g.outW) },
+          [1, 1],
+        );
       });
       return s.adopt(interleave(s.backend, parts, g, h, w));
     });
@@ -187,18 +281,30 @@ export function depthwiseBackpropFilter(backendName: string) {
         for (let j = 0; j < kW; j++) {
           const r0 = i * g.dH;
           const c0 = j * g.dW;
-          const xij = s.run('StridedSlice', { x: xw }, {
-            begin: [0, r0, c0, 0],
-            end: [n, r0 + (g.outH - 1) * g.sH + 1, c0 + (g.outW - 1) * g.sW + 1, inC],
-            strides: [1, g.sH, g.sW, 1],
-            beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-          });
+          const xij = s.run(
+            'StridedSlice',
+            { x: xw },
+            {
+              begin: [0, r0, c0, 0],
+              end: [n, r0 + (g.outH - 1) * g.sH + 1, c0 + (g.outW - 1) * g.sW + 1, inC],
+              strides: [1, g.sH, g.sW, 1],
+              beginMask: 0,
+              endMask: 0,
+              ellipsisMask: 0,
+              newAxisMask: 0,
+              shrinkAxisMask: 0,
+            },
+          );
           const xT = s.transpose(s.reshape(xij, [n * g.outH * g.outW, inC, 1]), [1, 0, 2]);
-          taps.push(s.run('BatchMatMul', { a: dyT, b: xT }, { transposeA: false, transposeB: false }));
+          taps.push(
+            s.run('BatchMatMul', { a: dyT, b: xT }, { transposeA: false, transposeB: false }),
+          );
         }
       }
       // Each tap is [C, M, 1]; stacking gives [kH·kW, C, M].
-      const stacked = s.run('Concat', taps as unknown as Record<string, tf.TensorInfo>, { axis: 2 });
+      const stacked = s.run('Concat', taps as unknown as Record<string, tf.TensorInfo>, {
+        axis: 2,
+      });
       return s.reshape(s.transpose(stacked, [2, 0, 1]), [kH, kW, inC, mult]);
     });
   };

@@ -7,14 +7,20 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+type KernelArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+};
 
 export function cpuBridge(kernelName: string) {
   return ({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
     const cpu = tf.findBackend('cpu');
     const cpuKernel = tf.getKernel(kernelName, 'cpu');
     if (cpu == null || cpuKernel == null) {
-      throw new Error(`deepvis engine: kernel ${kernelName} is missing and the cpu backend is not available`);
+      throw new Error(
+        `deepvis engine: kernel ${kernelName} is missing and the cpu backend is not available`,
+      );
     }
     const moved: tf.TensorInfo[] = [];
     const toCpu = (t: tf.TensorInfo): tf.TensorInfo => {
@@ -27,7 +33,11 @@ export function cpuBridge(kernelName: string) {
       ? (inputs as tf.TensorInfo[]).map(toCpu)
       : Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, toCpu(v as tf.TensorInfo)]));
     try {
-      const out = cpuKernel.kernelFunc({ inputs: cpuInputs as tf.NamedTensorInfoMap, backend: cpu, attrs });
+      const out = cpuKernel.kernelFunc({
+        inputs: cpuInputs as tf.NamedTensorInfoMap,
+        backend: cpu,
+        attrs,
+      });
       const outs = Array.isArray(out) ? out : [out];
       const back = outs.map((o) => {
         const values = cpu.readSync(o.dataId) as tf.backend_util.BackendValues;
@@ -42,8 +52,19 @@ export function cpuBridge(kernelName: string) {
 }
 
 const COMPLEX_OR_UNSUPPORTED = new Set([
-  'Complex', 'ComplexAbs', 'Real', 'Imag', 'FFT', 'IFFT', 'RFFT', 'IRFFT', 'Draw',
-  'StaticRegexReplace', 'StringSplit', 'StringNGrams', 'StringToHashBucketFast',
+  'Complex',
+  'ComplexAbs',
+  'Real',
+  'Imag',
+  'FFT',
+  'IFFT',
+  'RFFT',
+  'IRFFT',
+  'Draw',
+  'StaticRegexReplace',
+  'StringSplit',
+  'StringNGrams',
+  'StringToHashBucketFast',
 ]);
 
 /** Kernels registered for cpu but not for `backendName` that can be bridged. */

@@ -29,7 +29,11 @@ export interface KernelReport {
 const stock = new Map<string, tf.KernelConfig | null>();
 const installed = new Map<string, KernelReport>();
 
-function register(backendName: string, kernelName: string, kernelFunc: tf.KernelFunc): 'added' | 'replaced' {
+function register(
+  backendName: string,
+  kernelName: string,
+  kernelFunc: tf.KernelFunc,
+): 'added' | 'replaced' {
   const existing = tf.getKernel(kernelName, backendName);
   const key = `${backendName}/${kernelName}`;
   if (!stock.has(key)) stock.set(key, existing ?? null);
@@ -52,18 +56,44 @@ function fastKernels(backendName: string): Array<[string, tf.KernelFunc, string?
   const list: Array<[string, tf.KernelFunc, string?]> = [
     ['Conv2DBackpropInput', conv2dBackpropInput(backendName) as unknown as tf.KernelFunc],
     ['Conv2DBackpropFilter', conv2dBackpropFilter(backendName) as unknown as tf.KernelFunc],
-    ['DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput(backendName) as unknown as tf.KernelFunc],
-    ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter(backendName) as unknown as tf.KernelFunc],
+    [
+      'DepthwiseConv2dNativeBackpropInput',
+      depthwiseBackpropInput(backendName) as unknown as tf.KernelFunc,
+    ],
+    [
+      'DepthwiseConv2dNativeBackpropFilter',
+      depthwiseBackpropFilter(backendName) as unknown as tf.KernelFunc,
+    ],
     ['AvgPoolGrad', avgPoolGrad(backendName) as unknown as tf.KernelFunc],
   ];
-  if (tf.findBackend('cpu') != null) list.push(['UnsortedSegmentSum', unsortedSegmentSum(cpuBridge('UnsortedSegmentSum') as never) as unknown as tf.KernelFunc]);
-  const own = (name: string) => stock.get(`${backendName}/${name}`) ?? tf.getKernel(name, backendName);
+  if (tf.findBackend('cpu') != null)
+    list.push([
+      'UnsortedSegmentSum',
+      unsortedSegmentSum(cpuBridge('UnsortedSegmentSum') as never) as unknown as tf.KernelFunc,
+    ]);
+  const own = (name: string) =>
+    stock.get(`${backendName}/${name}`) ?? tf.getKernel(name, backendName);
   const identity = own('Identity');
-  if (identity) list.push(['Identity', sharedIdentity(identity.kernelFunc) as unknown as tf.KernelFunc, 'Identity (shares data)']);
+  if (identity)
+    list.push([
+      'Identity',
+      sharedIdentity(identity.kernelFunc) as unknown as tf.KernelFunc,
+      'Identity (shares data)',
+    ]);
   const slice = own('Slice');
-  if (slice) list.push(['Slice', contiguousSlice(slice.kernelFunc), 'Slice (contiguous blocks without copying the input)']);
+  if (slice)
+    list.push([
+      'Slice',
+      contiguousSlice(slice.kernelFunc),
+      'Slice (contiguous blocks without copying the input)',
+    ]);
   const matMul = own('BatchMatMul');
-  if (matMul) list.push(['BatchMatMul', batchMatMulWithCachedTranspose(matMul.kernelFunc, backendName) as unknown as tf.KernelFunc, 'BatchMatMul (cached transposed weights)']);
+  if (matMul)
+    list.push([
+      'BatchMatMul',
+      batchMatMulWithCachedTranspose(matMul.kernelFunc, backendName) as unknown as tf.KernelFunc,
+      'BatchMatMul (cached transposed weights)',
+    ]);
   return list;
 }
 
@@ -72,7 +102,10 @@ function fastKernels(backendName: string): Array<[string, tf.KernelFunc, string?
  * the fast ones in the deepvis mode only, and in both modes what wasm lacks or gets wrong (the cpu
  * bridge, GatherV2 with batchDims > 0).
  */
-export function installKernels(backendName: string, mode: 'deepvis' | 'stock' = 'deepvis'): KernelReport {
+export function installKernels(
+  backendName: string,
+  mode: 'deepvis' | 'stock' = 'deepvis',
+): KernelReport {
   const done = installed.get(`${backendName}/${mode}`);
   if (done) return done;
   installed.delete(`${backendName}/${mode === 'stock' ? 'deepvis' : 'stock'}`);
@@ -84,10 +117,13 @@ export function installKernels(backendName: string, mode: 'deepvis' | 'stock' = 
     }
     // tfjs-backend-wasm 4.22's MaxPoolGrad routes some gradients to the wrong window position
     // (max_pool_grad.ts): ours in both modes.
-    report[register(backendName, 'MaxPoolGrad', maxPoolGrad as unknown as tf.KernelFunc)].push('MaxPoolGrad');
+    report[register(backendName, 'MaxPoolGrad', maxPoolGrad as unknown as tf.KernelFunc)].push(
+      'MaxPoolGrad',
+    );
     // tfjs-backend-wasm 4.22 returns wrong values (or garbage) for GatherV2 with batchDims > 0;
     // those calls go through the cpu kernel, the rest stay on wasm.
-    const stockGather = stock.get(`${backendName}/GatherV2`) ?? tf.getKernel('GatherV2', backendName);
+    const stockGather =
+      stock.get(`${backendName}/GatherV2`) ?? tf.getKernel('GatherV2', backendName);
     if (stockGather != null) {
       const bridged = cpuBridge('GatherV2');
       const gather = ((args: Parameters<tf.KernelFunc>[0]) =>

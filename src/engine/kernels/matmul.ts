@@ -9,7 +9,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { withScope } from './scope.js';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+type KernelArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+};
 
 /**
  * A transformer has ~4 weight matrices per block (ViT-B/16: 48, 340 MB): the cache holds up to
@@ -50,7 +54,11 @@ export function batchMatMulWithCachedTranspose(stock: tf.KernelFunc, backendName
       const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
       return withScope(args.backend, backendName, (s) => {
         const aT = s.transpose(a, perm);
-        const out = run({ ...args, inputs: { a: aT, b }, attrs: { ...attrs, transposeA: false } } as never);
+        const out = run({
+          ...args,
+          inputs: { a: aT, b },
+          attrs: { ...attrs, transposeA: false },
+        } as never);
         s.adopt(out);
         return out;
       });
@@ -64,7 +72,11 @@ export function batchMatMulWithCachedTranspose(stock: tf.KernelFunc, backendName
         const rank = b.shape.length;
         const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
         return withScope(args.backend, backendName, (s) => {
-          const out = stock({ ...args, inputs: { a, b: s.transpose(b, perm) }, attrs: { ...attrs, transposeB: false } } as never) as tf.TensorInfo;
+          const out = stock({
+            ...args,
+            inputs: { a, b: s.transpose(b, perm) },
+            attrs: { ...attrs, transposeB: false },
+          } as never) as tf.TensorInfo;
           s.adopt(out);
           return out;
         });
@@ -84,8 +96,15 @@ export function batchMatMulWithCachedTranspose(stock: tf.KernelFunc, backendName
     }
     // Keyed by data, not shape: a reshape shares its data (tfjs's fused matMul runs a 2-D weight
     // as [1, K, N]), so the cached transpose is given this operand's own leading dimensions.
-    const shaped = { ...bT, shape: [...b.shape.slice(0, -2), b.shape[b.shape.length - 1], b.shape[b.shape.length - 2]] };
-    return stock({ ...args, inputs: { a, b: shaped }, attrs: { ...attrs, transposeB: false } } as never) as tf.TensorInfo;
+    const shaped = {
+      ...bT,
+      shape: [...b.shape.slice(0, -2), b.shape[b.shape.length - 1], b.shape[b.shape.length - 2]],
+    };
+    return stock({
+      ...args,
+      inputs: { a, b: shaped },
+      attrs: { ...attrs, transposeB: false },
+    } as never) as tf.TensorInfo;
   };
   return run;
 }

@@ -8,10 +8,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFloats, writeFloats } from './host_memory.js';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+type KernelArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+};
 
 export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
-  const { dy, input, output } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo; output?: tf.TensorInfo };
+  const { dy, input, output } = inputs as {
+    dy: tf.TensorInfo;
+    input: tf.TensorInfo;
+    output?: tf.TensorInfo;
+  };
   const a = attrs as unknown as {
     filterSize: number | [number, number];
     strides: number | [number, number];
@@ -19,22 +27,47 @@ export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
   const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode,
+    input.shape as [number, number, number, number],
+    a.filterSize,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
   );
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const {
+    batchSize: n,
+    inHeight: h,
+    inWidth: w,
+    inChannels: c,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
-  const tiled = fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && oh * 2 === h && ow * 2 === w;
-  return writeFloats(backend, input.shape, (dx) => {
-    // Views taken after the output is allocated (a heap growth detaches earlier ones).
-    const x = readFloats(backend, input);
-    const g = readFloats(backend, dy);
-    if (tiled) {
-      pool2x2(x, g, dx, n, h, w, c, oh, ow);
-      return;
-    }
-    general(x, output != null ? readFloats(backend, output) : null, g, dx, info);
-  }, !tiled);
+  const tiled =
+    fh === 2 &&
+    fw === 2 &&
+    sh === 2 &&
+    sw === 2 &&
+    top === 0 &&
+    left === 0 &&
+    oh * 2 === h &&
+    ow * 2 === w;
+  return writeFloats(
+    backend,
+    input.shape,
+    (dx) => {
+      // Views taken after the output is allocated (a heap growth detaches earlier ones).
+      const x = readFloats(backend, input);
+      const g = readFloats(backend, dy);
+      if (tiled) {
+        pool2x2(x, g, dx, n, h, w, c, oh, ow);
+        return;
+      }
+      general(x, output != null ? readFloats(backend, output) : null, g, dx, info);
+    },
+    !tiled,
+  );
 }
 
 /**
@@ -45,8 +78,21 @@ export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
  * with a running maximum and bounds tests, 40 ms this way). Without y, the running maximum.
  * Gradients are added (+=): overlapping windows can pick the same input.
  */
-function general(x: Float32Array, y: Float32Array | null, g: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+function general(
+  x: Float32Array,
+  y: Float32Array | null,
+  g: Float32Array,
+  dx: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): void {
+  const {
+    batchSize: n,
+    inHeight: h,
+    inWidth: w,
+    inChannels: c,
+    outHeight: oh,
+    outWidth: ow,
+  } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const rowStride = w * c;
@@ -99,8 +145,15 @@ function general(x: Float32Array, y: Float32Array | null, g: Float32Array, dx: F
  * data-dependent comparisons branches mispredict (this runs 2–3× faster than the branching loop).
  */
 function pool2x2(
-  x: Float32Array, g: Float32Array, dx: Float32Array,
-  n: number, h: number, w: number, c: number, oh: number, ow: number,
+  x: Float32Array,
+  g: Float32Array,
+  dx: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+  oh: number,
+  ow: number,
 ): void {
   const row = w * c;
   for (let b = 0; b < n; b++) {

@@ -17,7 +17,8 @@ export class KernelScope {
 
   run(kernelName: string, inputs: Record<string, tf.TensorInfo>, attrs: Attrs = {}): tf.TensorInfo {
     const config = tf.getKernel(kernelName, this.backendName);
-    if (config == null) throw new Error(`deepvis engine: kernel ${kernelName} missing on ${this.backendName}`);
+    if (config == null)
+      throw new Error(`deepvis engine: kernel ${kernelName} missing on ${this.backendName}`);
     const out = config.kernelFunc({
       inputs: inputs as tf.NamedTensorInfoMap,
       backend: this.backend,

@@ -8,12 +8,25 @@
 import type * as tf from '@tensorflow/tfjs';
 import { readFloats, writeFloats } from './host_memory.js';
 
-type Args = { inputs: { x: tf.TensorInfo; segmentIds: tf.TensorInfo }; backend: tf.KernelBackend; attrs: { numSegments: number } };
+type Args = {
+  inputs: { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  backend: tf.KernelBackend;
+  attrs: { numSegments: number };
+};
 
 export function unsortedSegmentSum(fallback: (args: Args) => tf.TensorInfo) {
   return (args: Args): tf.TensorInfo => {
-    const { inputs: { x, segmentIds }, backend, attrs: { numSegments } } = args;
-    if (x.dtype !== 'float32' || segmentIds.shape.length !== 1 || segmentIds.shape[0] !== x.shape[0]) return fallback(args);
+    const {
+      inputs: { x, segmentIds },
+      backend,
+      attrs: { numSegments },
+    } = args;
+    if (
+      x.dtype !== 'float32' ||
+      segmentIds.shape.length !== 1 ||
+      segmentIds.shape[0] !== x.shape[0]
+    )
+      return fallback(args);
     const row = x.shape.slice(1).reduce((a, b) => a * b, 1);
     const ids = backend.readSync(segmentIds.dataId) as Int32Array;
     return writeFloats(backend, [numSegments, ...x.shape.slice(1)], (out) => {

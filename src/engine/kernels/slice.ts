@@ -9,13 +9,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFloats, writeFloats } from './host_memory.js';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap };
+type KernelArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+};
 
 export function contiguousSlice(stock: tf.KernelFunc): tf.KernelFunc {
   return ((args: KernelArgs) => {
     const { inputs, backend, attrs } = args;
     const x = inputs.x as tf.TensorInfo;
-    const { begin, size } = attrs as unknown as { begin: number | number[]; size: number | number[] };
+    const { begin, size } = attrs as unknown as {
+      begin: number | number[];
+      size: number | number[];
+    };
     if (x.dtype !== 'float32') return stock(args as never);
     const [b, s] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, begin, size);
     const strides = tf.util.computeStrides(x.shape);
@@ -24,9 +31,19 @@ export function contiguousSlice(stock: tf.KernelFunc): tf.KernelFunc {
     if (tf.slice_util.isSliceContinous(x.shape, b, s)) {
       const offset = tf.slice_util.computeFlatOffset(b, strides);
       const n = tf.util.sizeFromShape(s);
-      return writeFloats(backend, s, (out) => out.set(readFloats(backend, x).subarray(offset, offset + n)), false);
+      return writeFloats(
+        backend,
+        s,
+        (out) => out.set(readFloats(backend, x).subarray(offset, offset + n)),
+        false,
+      );
     }
-    return writeFloats(backend, s, (out) => copyRuns(readFloats(backend, x), out, x.shape, strides, b, s), false);
+    return writeFloats(
+      backend,
+      s,
+      (out) => copyRuns(readFloats(backend, x), out, x.shape, strides, b, s),
+      false,
+    );
   }) as unknown as tf.KernelFunc;
 }
 
@@ -35,7 +52,14 @@ export function contiguousSlice(stock: tf.KernelFunc): tf.KernelFunc {
  * memory: the axes after the last one that is cut are whole, so each run is that axis's slice
  * times the whole axes after it.
  */
-function copyRuns(src: Float32Array, out: Float32Array, shape: number[], strides: number[], begin: number[], size: number[]): void {
+function copyRuns(
+  src: Float32Array,
+  out: Float32Array,
+  shape: number[],
+  strides: number[],
+  begin: number[],
+  size: number[],
+): void {
   const rank = shape.length;
   let cut = rank - 1;
   while (cut > 0 && begin[cut] === 0 && size[cut] === shape[cut]) cut--;

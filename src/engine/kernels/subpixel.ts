@@ -54,17 +54,33 @@ export function phases(g: ConvGeometry): { h: AxisPlan; w: AxisPlan; list: Phase
   const h = axisPlan(g.inH, g.kH, g.sH, g.top);
   const w = axisPlan(g.inW, g.kW, g.sW, g.left);
   const list: Phase[] = [];
-  for (let rh = 0; rh < g.sH; rh++) for (let rw = 0; rw < g.sW; rw++) list.push({ rh, rw, jh: h.taps[rh], jw: w.taps[rw] });
+  for (let rh = 0; rh < g.sH; rh++)
+    for (let rw = 0; rw < g.sW; rw++) list.push({ rh, rw, jh: h.taps[rh], jw: w.taps[rw] });
   return { h, w, list };
 }
 
 /** The taps of phase (rh, rw) of a [kH, kW, …] filter, rotated by 180°: [jh, jw, …]. */
-export function phaseFilter(s: KernelScope, filter: tf.TensorInfo, g: ConvGeometry, p: Phase): tf.TensorInfo {
+export function phaseFilter(
+  s: KernelScope,
+  filter: tf.TensorInfo,
+  g: ConvGeometry,
+  p: Phase,
+): tf.TensorInfo {
   const [kH, kW, a, b] = filter.shape;
-  const taps = s.run('StridedSlice', { x: filter }, {
-    begin: [p.rh, p.rw, 0, 0], end: [kH, kW, a, b], strides: [g.sH, g.sW, 1, 1],
-    beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-  });
+  const taps = s.run(
+    'StridedSlice',
+    { x: filter },
+    {
+      begin: [p.rh, p.rw, 0, 0],
+      end: [kH, kW, a, b],
+      strides: [g.sH, g.sW, 1, 1],
+      beginMask: 0,
+      endMask: 0,
+      ellipsisMask: 0,
+      newAxisMask: 0,
+      shrinkAxisMask: 0,
+    },
+  );
   return s.run('Reverse', { x: taps }, { dims: [0, 1] });
 }
 
@@ -80,7 +96,11 @@ export function zeros(s: KernelScope, shape: number[]): tf.TensorInfo {
  * stacked layout, channels ph·C… of the one part [N, Qh, Qw, sH·sW·C].
  */
 export function interleave(
-  backend: tf.KernelBackend, parts: Array<tf.TensorInfo | null>, g: ConvGeometry, h: AxisPlan, w: AxisPlan,
+  backend: tf.KernelBackend,
+  parts: Array<tf.TensorInfo | null>,
+  g: ConvGeometry,
+  h: AxisPlan,
+  w: AxisPlan,
 ): tf.TensorInfo {
   const c = g.inC;
   const stacked = parts.length === 1 && g.sH * g.sW > 1;
@@ -94,30 +114,39 @@ export function interleave(
     rwOf[j] = (j + w.crop) % g.sW;
     qwOf[j] = Math.floor((j + w.crop) / g.sW);
   }
-  return writeFloats(backend, [g.batch, g.inH, g.inW, c], (out) => {
-    // Views taken after the output is allocated: an allocation can grow the wasm heap, which
-    // detaches views taken before.
-    const src = parts.map((p) => (p == null ? null : readFloats(backend, p)));
-    // On wasm every tensor lives in one heap: long runs are copied with copyWithin (a memmove, no
-    // view allocated per pixel); short ones, and other backends, element by element.
-    const heap = c >= 8 && src.every((v) => v == null || v.buffer === out.buffer) ? new Float32Array(out.buffer) : null;
-    const outAt = out.byteOffset / 4;
-    const fromAt = src.map((v) => (v == null ? 0 : v.byteOffset / 4));
-    let dst = 0;
-    for (let n = 0; n < g.batch; n++) {
-      for (let i = 0; i < g.inH; i++) {
-        const rh = (i + h.crop) % g.sH;
-        const rowBase = (n * qRow + Math.floor((i + h.crop) / g.sH)) * qCol;
-        for (let j = 0; j < g.inW; j++, dst += c) {
-          const ph = rh * g.sW + rwOf[j];
-          const part = stacked ? 0 : ph;
-          const from = src[part];
-          if (from == null) continue;
-          const at = (rowBase + qwOf[j]) * pixel + (stacked ? ph * c : 0);
-          if (heap != null) heap.copyWithin(outAt + dst, fromAt[part] + at, fromAt[part] + at + c);
-          else for (let k = 0; k < c; k++) out[dst + k] = from[at + k];
+  return writeFloats(
+    backend,
+    [g.batch, g.inH, g.inW, c],
+    (out) => {
+      // Views taken after the output is allocated: an allocation can grow the wasm heap, which
+      // detaches views taken before.
+      const src = parts.map((p) => (p == null ? null : readFloats(backend, p)));
+      // On wasm every tensor lives in one heap: long runs are copied with copyWithin (a memmove, no
+      // view allocated per pixel); short ones, and other backends, element by element.
+      const heap =
+        c >= 8 && src.every((v) => v == null || v.buffer === out.buffer)
+          ? new Float32Array(out.buffer)
+          : null;
+      const outAt = out.byteOffset / 4;
+      const fromAt = src.map((v) => (v == null ? 0 : v.byteOffset / 4));
+      let dst = 0;
+      for (let n = 0; n < g.batch; n++) {
+        for (let i = 0; i < g.inH; i++) {
+          const rh = (i + h.crop) % g.sH;
+          const rowBase = (n * qRow + Math.floor((i + h.crop) / g.sH)) * qCol;
+          for (let j = 0; j < g.inW; j++, dst += c) {
+            const ph = rh * g.sW + rwOf[j];
+            const part = stacked ? 0 : ph;
+            const from = src[part];
+            if (from == null) continue;
+            const at = (rowBase + qwOf[j]) * pixel + (stacked ? ph * c : 0);
+            if (heap != null)
+              heap.copyWithin(outAt + dst, fromAt[part] + at, fromAt[part] + at + c);
+            else for (let k = 0; k < c; k++) out[dst + k] = from[at + k];
+          }
         }
       }
-    }
-  }, parts.some((p) => p == null));
+    },
+    parts.some((p) => p == null),
+  );
 }

@@ -17,7 +17,12 @@ export interface ShortcutTargets {
   readonly imageStep: (d: number) => void;
 }
 
-export function installAppShortcuts({ live, unitPanel, closeUnit, imageStep }: ShortcutTargets): void {
+export function installAppShortcuts({
+  live,
+  unitPanel,
+  closeUnit,
+  imageStep,
+}: ShortcutTargets): void {
   const layerStep = (d: number) => {
     const buttons = [...$('layer-strip').querySelectorAll('button')];
     const i = buttons.findIndex((b) => b.getAttribute('aria-pressed') === 'true');
@@ -28,21 +33,37 @@ export function installAppShortcuts({ live, unitPanel, closeUnit, imageStep }: S
     if (!$('unit-panel').hidden) live.select(live.cursorUnit);
   };
   const click = (id: string) => () => $button(id).click();
-  installShortcuts([
-    { keys: ['[', 'PageUp'], label: 'previous layer', run: () => layerStep(-1) },
-    { keys: [']', 'PageDown'], label: 'next layer', run: () => layerStep(1) },
-    { keys: [','], label: 'previous unit (without focusing the grid)', run: () => unitStep(-1) },
-    { keys: ['.'], label: 'next unit', run: () => unitStep(1) },
-    { keys: ['o'], label: 'open or close the unit under the cursor', run: () => ($('unit-panel').hidden ? live.select(live.cursorUnit) : closeUnit()) },
-    { keys: ['Escape'], label: 'close the unit panel (or this list)', run: closeUnit },
-    { keys: ['f'], label: 'freeze or unfreeze the frame', run: click('freeze') },
-    { keys: ['n'], label: 'next data-set image', run: () => imageStep(1) },
-    { keys: ['p'], label: 'previous data-set image', run: () => imageStep(-1) },
-    { keys: ['i'], label: 'invert light and dark', run: click('invert') },
-    { keys: ['w'], label: 'webcam', run: click('src-webcam') },
-    { keys: ['b'], label: 'unit panel: deconv → gradient → guided backprop', run: () => unitPanel.cycleBackprop() },
-    { keys: ['c'], label: 'unit panel: contrast boost on or off', run: click('unit-boost') },
-    { keys: ['t'], label: 'per-tile or per-layer brightness of the tiles', run: click('brightness') },
-    { keys: ['?'], label: 'show or hide this list', run: () => {} },
-  ], $('help'), $('help-list'));
+  installShortcuts(
+    [
+      { keys: ['[', 'PageUp'], label: 'previous layer', run: () => layerStep(-1) },
+      { keys: [']', 'PageDown'], label: 'next layer', run: () => layerStep(1) },
+      { keys: [','], label: 'previous unit (without focusing the grid)', run: () => unitStep(-1) },
+      { keys: ['.'], label: 'next unit', run: () => unitStep(1) },
+      {
+        keys: ['o'],
+        label: 'open or close the unit under the cursor',
+        run: () => ($('unit-panel').hidden ? live.select(live.cursorUnit) : closeUnit()),
+      },
+      { keys: ['Escape'], label: 'close the unit panel (or this list)', run: closeUnit },
+      { keys: ['f'], label: 'freeze or unfreeze the frame', run: click('freeze') },
+      { keys: ['n'], label: 'next data-set image', run: () => imageStep(1) },
+      { keys: ['p'], label: 'previous data-set image', run: () => imageStep(-1) },
+      { keys: ['i'], label: 'invert light and dark', run: click('invert') },
+      { keys: ['w'], label: 'webcam', run: click('src-webcam') },
+      {
+        keys: ['b'],
+        label: 'unit panel: deconv → gradient → guided backprop',
+        run: () => unitPanel.cycleBackprop(),
+      },
+      { keys: ['c'], label: 'unit panel: contrast boost on or off', run: click('unit-boost') },
+      {
+        keys: ['t'],
+        label: 'per-tile or per-layer brightness of the tiles',
+        run: click('brightness'),
+      },
+      { keys: ['?'], label: 'show or hide this list', run: () => {} },
+    ],
+    $('help'),
+    $('help-list'),
+  );
 }

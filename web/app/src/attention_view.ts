@@ -17,7 +17,10 @@ const { classTokenEntropy, meanAttentionDistance } = analysis;
 export class AttentionView {
   private blocks = 0;
 
-  constructor(private readonly state: AppState, private readonly current: () => tf.Tensor3D | null) {
+  constructor(
+    private readonly state: AppState,
+    private readonly current: () => tf.Tensor3D | null,
+  ) {
     $input('attn-block').addEventListener('input', () => this.redraw());
   }
 
@@ -58,7 +61,10 @@ export class AttentionView {
       const patch: [number, number] = [H / tokens.grid[0], W / tokens.grid[1]];
       const distance = meanAttentionDistance(values, a.shape, tokens.prefix, tokens.grid, patch);
       const entropy = classTokenEntropy(values, a.shape);
-      const maps = [...Array.from({ length: heads }, (_, h) => h as number | 'mean'), 'mean' as const].map((h) => tf.tidy(() => headMap(a, h, tokens, x).dataSync() as Float32Array));
+      const maps = [
+        ...Array.from({ length: heads }, (_, h) => h as number | 'mean'),
+        'mean' as const,
+      ].map((h) => tf.tidy(() => headMap(a, h, tokens, x).dataSync() as Float32Array));
       const roll = tf.tidy(() => rolloutMap(model, x).dataSync() as Float32Array);
       a.dispose();
       const base = toImage(x3.dataSync(), [H, W, C], { mode: 'range', range: model.input.range });
@@ -68,7 +74,8 @@ export class AttentionView {
       drawImage(out, grid(tiles, { labels, minTile: 112, cols: tiles.length }));
       out.dataset.block = String(b);
       out.dataset.heads = String(heads);
-      $('attn-info').textContent = `${blocks[b].name}: ${heads} heads, class token → patches. Mean attention distance ${distance.map((d) => d.toFixed(1)).join(', ')} px; class-token entropy ${entropy.map((e) => e.toFixed(2)).join(', ')} (1 = uniform).`;
+      $('attn-info').textContent =
+        `${blocks[b].name}: ${heads} heads, class token → patches. Mean attention distance ${distance.map((d) => d.toFixed(1)).join(', ')} px; class-token entropy ${entropy.map((e) => e.toFixed(2)).join(', ')} (1 = uniform).`;
     } finally {
       x.dispose();
     }

@@ -7,6 +7,10 @@ import type { render } from '../../../src/index.js';
 
 type Normalize = render.Normalize;
 
-export const signedNorm = (boost: boolean): Normalize => ({ mode: 'symmetric', percentile: boost ? 95 : 99.5 });
-export const pictureNorm = (boost: boolean, range: readonly [number, number]): Normalize => (boost ? { mode: 'minmax' } : { mode: 'range', range });
+export const signedNorm = (boost: boolean): Normalize => ({
+  mode: 'symmetric',
+  percentile: boost ? 95 : 99.5,
+});
+export const pictureNorm = (boost: boolean, range: readonly [number, number]): Normalize =>
+  boost ? { mode: 'minmax' } : { mode: 'range', range };
 export const heatPercentile = (boost: boolean) => (boost ? 90 : 99.5);

@@ -7,7 +7,9 @@ export function drawImage(canvas: HTMLCanvasElement, img: RgbaImage): void {
     canvas.height = img.height;
     fitPixels(canvas);
   } else if (canvas.dataset.unfit) fitPixels(canvas);
-  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
+  canvas
+    .getContext('2d')!
+    .putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
 }
 
 /**
@@ -42,10 +44,16 @@ export function fitPixels(canvas: HTMLCanvasElement): void {
 }
 
 /** CSS pixels available to a canvas: its container's content width, less the canvas's border. */
-export function roomFor(canvas: HTMLCanvasElement, parent: HTMLElement | null = canvas.parentElement): number {
+export function roomFor(
+  canvas: HTMLCanvasElement,
+  parent: HTMLElement | null = canvas.parentElement,
+): number {
   if (!parent) return canvas.width;
   const cs = getComputedStyle(parent);
-  return Math.max(1, parent.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 2);
+  return Math.max(
+    1,
+    parent.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 2,
+  );
 }
 
 let fitting = false;
@@ -53,7 +61,9 @@ let fitting = false;
 export function fitOnResize(): void {
   if (fitting) return;
   fitting = true;
-  window.addEventListener('resize', () => document.querySelectorAll<HTMLCanvasElement>('canvas[data-fit]').forEach(fitPixels));
+  window.addEventListener('resize', () =>
+    document.querySelectorAll<HTMLCanvasElement>('canvas[data-fit]').forEach(fitPixels),
+  );
 }
 
 export function $(id: string): HTMLElement {
@@ -77,7 +87,13 @@ export function slider(id: string): () => number {
 }
 
 /** Bilinear upsampling of a [h, w] map to [H, W] (the activation map over the input). */
-export function upsample(map: ArrayLike<number>, h: number, w: number, H: number, W: number): Float32Array {
+export function upsample(
+  map: ArrayLike<number>,
+  h: number,
+  w: number,
+  H: number,
+  W: number,
+): Float32Array {
   const out = new Float32Array(H * W);
   for (let y = 0; y < H; y++) {
     const fy = h === 1 ? 0 : (y * (h - 1)) / Math.max(1, H - 1);

@@ -16,7 +16,18 @@ const { subset } = data;
 const { toImage } = render;
 
 /** Ten colours that stay apart (Tableau 10), one per class. */
-export const CLASS_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+export const CLASS_COLOURS = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 const SIZE = 360;
 
 interface Shown {
@@ -31,7 +42,10 @@ interface Shown {
 export class EmbeddingView {
   private shown: Shown | null = null;
 
-  constructor(private readonly state: AppState, private readonly open: (index: number) => void) {
+  constructor(
+    private readonly state: AppState,
+    private readonly open: (index: number) => void,
+  ) {
     $button('embed-run').addEventListener('click', () => void this.run());
     const c = $canvas('embed-plot');
     c.addEventListener('mousemove', (e) => this.hover(this.pointAt(e)));
@@ -42,7 +56,12 @@ export class EmbeddingView {
     });
     c.addEventListener('keydown', (e) => {
       if (!this.shown) return;
-      const d = e.key === 'ArrowRight' || e.key === 'ArrowDown' ? 1 : e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? -1 : 0;
+      const d =
+        e.key === 'ArrowRight' || e.key === 'ArrowDown'
+          ? 1
+          : e.key === 'ArrowLeft' || e.key === 'ArrowUp'
+            ? -1
+            : 0;
       if (d) {
         this.shown.cursor = (this.shown.cursor + d + this.shown.xy.length) % this.shown.xy.length;
         this.hover(this.shown.cursor);
@@ -67,8 +86,13 @@ export class EmbeddingView {
     const fits = dataFits(this.state.config, model);
     $button('embed-run').disabled = !fits || dense.length === 0;
     $canvas('embed-plot').getContext('2d')!.clearRect(0, 0, SIZE, SIZE);
-    $('embed-info').textContent = !this.state.config.data ? 'needs a served data set (deepvis serve --data)'
-      : !fits ? 'the served data set does not fit this model' : dense.length === 0 ? 'this model has no dense layer' : 'choose a layer and press Embed';
+    $('embed-info').textContent = !this.state.config.data
+      ? 'needs a served data set (deepvis serve --data)'
+      : !fits
+        ? 'the served data set does not fit this model'
+        : dense.length === 0
+          ? 'this model has no dense layer'
+          : 'choose a layer and press Embed';
     this.hover(null);
   }
 
@@ -77,22 +101,39 @@ export class EmbeddingView {
     if (!model) return;
     const layer = ($('embed-layer') as HTMLSelectElement).value;
     const method = ($('embed-method') as HTMLSelectElement).value as EmbeddingMethod;
-    const count = Math.min(Number(($('embed-count') as HTMLSelectElement).value), this.state.config.data!.count);
+    const count = Math.min(
+      Number(($('embed-count') as HTMLSelectElement).value),
+      this.state.config.data!.count,
+    );
     $button('embed-run').disabled = true;
     const words = ({ tsne: 't-SNE', umap: 'UMAP', pca: 'PCA' } as const)[method];
     $('embed-info').textContent = `${words} of ${count} images at ${layer}: computing…`;
     try {
       const all = await pageSet(this.state.config, model);
-      const set = subset(all, Array.from({ length: count }, (_, i) => i));
+      const set = subset(
+        all,
+        Array.from({ length: count }, (_, i) => i),
+      );
       // Let the caption paint before the (synchronous) reduction.
       await new Promise((r) => setTimeout(r, 30));
       const e = embed(model, set, layer, { method });
       if (this.state.model !== model) return;
-      this.shown = { model, xy: this.scale(e.points), labels: e.labels, images: set.images, shape: [...set.shape] as [number, number, number], cursor: 0 };
+      this.shown = {
+        model,
+        xy: this.scale(e.points),
+        labels: e.labels,
+        images: set.images,
+        shape: [...set.shape] as [number, number, number],
+        cursor: 0,
+      };
       this.draw();
       $canvas('embed-plot').dataset.points = String(e.points.length);
-      const knn = e.knnAccuracy == null ? '' : `; a point’s 5 nearest neighbours share its label ${(100 * e.knnAccuracy).toFixed(0)}% of the time`;
-      $('embed-info').textContent = `${words} of ${count} images at ${e.layer} (${e.dims} dimensions in), ${e.seconds.toFixed(1)} s${knn}. Hover a point to see its image; click to open it.`;
+      const knn =
+        e.knnAccuracy == null
+          ? ''
+          : `; a point’s 5 nearest neighbours share its label ${(100 * e.knnAccuracy).toFixed(0)}% of the time`;
+      $('embed-info').textContent =
+        `${words} of ${count} images at ${e.layer} (${e.dims} dimensions in), ${e.seconds.toFixed(1)} s${knn}. Hover a point to see its image; click to open it.`;
       this.legend(set.classNames ?? model.labels);
     } catch (err) {
       $('embed-info').textContent = `embedding failed: ${(err as Error).message}`;
@@ -106,7 +147,10 @@ export class EmbeddingView {
     const ys = points.map((p) => p[1]);
     const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
     const pad = 8;
-    return points.map(([x, y]) => [pad + ((x - x0) / (x1 - x0 || 1)) * (SIZE - 2 * pad), pad + ((y - y0) / (y1 - y0 || 1)) * (SIZE - 2 * pad)]);
+    return points.map(([x, y]) => [
+      pad + ((x - x0) / (x1 - x0 || 1)) * (SIZE - 2 * pad),
+      pad + ((y - y0) / (y1 - y0 || 1)) * (SIZE - 2 * pad),
+    ]);
   }
 
   private draw(highlight: number | null = null): void {
@@ -137,21 +181,26 @@ export class EmbeddingView {
 
   private legend(names: readonly string[] | null): void {
     const labels = [...new Set(this.shown?.labels ?? [])].sort((a, b) => a - b);
-    $('embed-legend').replaceChildren(...labels.map((l) => {
-      const li = document.createElement('li');
-      const dot = document.createElement('span');
-      dot.className = 'dot';
-      dot.style.background = CLASS_COLOURS[l % CLASS_COLOURS.length];
-      li.append(dot, names?.[l] ?? String(l));
-      return li;
-    }));
+    $('embed-legend').replaceChildren(
+      ...labels.map((l) => {
+        const li = document.createElement('li');
+        const dot = document.createElement('span');
+        dot.className = 'dot';
+        dot.style.background = CLASS_COLOURS[l % CLASS_COLOURS.length];
+        li.append(dot, names?.[l] ?? String(l));
+        return li;
+      }),
+    );
   }
 
   private pointAt(e: MouseEvent): number | null {
     const s = this.shown;
     if (!s) return null;
     const r = $canvas('embed-plot').getBoundingClientRect();
-    const [mx, my] = [((e.clientX - r.left) * SIZE) / r.width, ((e.clientY - r.top) * SIZE) / r.height];
+    const [mx, my] = [
+      ((e.clientX - r.left) * SIZE) / r.width,
+      ((e.clientY - r.top) * SIZE) / r.height,
+    ];
     let best = -1;
     let bd = 64;
     s.xy.forEach(([x, y], i) => {
@@ -171,9 +220,13 @@ export class EmbeddingView {
     }
     tip.hidden = false;
     const [lo, hi] = s.model.input.range;
-    drawImage($canvas('embed-thumb'), toImage(itemOf(s.images, i, s.shape), s.shape, { mode: 'range', range: [lo, hi] }));
+    drawImage(
+      $canvas('embed-thumb'),
+      toImage(itemOf(s.images, i, s.shape), s.shape, { mode: 'range', range: [lo, hi] }),
+    );
     const label = s.labels?.[i];
     const names = this.state.config.data?.classNames ?? s.model.labels;
-    $('embed-hover-caption').textContent = `image #${i}${label != null ? `, label ${names?.[label] ?? label}` : ''} (Enter or click opens it)`;
+    $('embed-hover-caption').textContent =
+      `image #${i}${label != null ? `, label ${names?.[label] ?? label}` : ''} (Enter or click opens it)`;
   }
 }

@@ -8,7 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../../../src/index.js';
 
 /** The centred box of the source with the target's aspect ratio, normalized [y1, x1, y2, x2]. */
-export function centreBox(h0: number, w0: number, H: number, W: number): [number, number, number, number] {
+export function centreBox(
+  h0: number,
+  w0: number,
+  H: number,
+  W: number,
+): [number, number, number, number] {
   const target = W / H;
   const source = w0 / h0;
   if (source > target) {
@@ -29,13 +34,22 @@ const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', '
 export function isMnistLike(model: VisModel, dataSpec?: string | null): boolean {
   const named = typeof model.metadata.dataset === 'string' ? model.metadata.dataset : dataSpec;
   if (named) return /^mnist(?![\w-])/i.test(named);
-  if (model.labels) return model.labels.length === 10 && model.labels.every((l, i) => l.trim() === String(i) || l.trim().toLowerCase() === DIGITS[i]);
+  if (model.labels)
+    return (
+      model.labels.length === 10 &&
+      model.labels.every((l, i) => l.trim() === String(i) || l.trim().toLowerCase() === DIGITS[i])
+    );
   const [H, W, C] = model.input.shape;
   return H === 28 && W === 28 && C === 1;
 }
 
 /** x [h, w, C] in [0, 1] → [H, W, C], centre-cropped then resized. */
-export function cropResize(x: tf.Tensor3D, H: number, W: number, size = [H, W] as [number, number]): tf.Tensor3D {
+export function cropResize(
+  x: tf.Tensor3D,
+  H: number,
+  W: number,
+  size = [H, W] as [number, number],
+): tf.Tensor3D {
   const [h0, w0] = x.shape;
   const [y1, x1, y2, x2] = centreBox(h0, w0, H, W);
   // Whole pixels: a crop that falls between pixels would blend in a sliver of what lies outside.
@@ -43,7 +57,10 @@ export function cropResize(x: tf.Tensor3D, H: number, W: number, size = [H, W] a
   const left = Math.round(x1 * w0);
   const ch = Math.max(1, Math.round(y2 * h0) - top);
   const cw = Math.max(1, Math.round(x2 * w0) - left);
-  const cut = top === 0 && left === 0 && ch === h0 && cw === w0 ? x : x.slice([top, left, 0], [ch, cw, x.shape[2]]);
+  const cut =
+    top === 0 && left === 0 && ch === h0 && cw === w0
+      ? x
+      : x.slice([top, left, 0], [ch, cw, x.shape[2]]);
   return ch === size[0] && cw === size[1] ? cut : tf.image.resizeBilinear(cut, size, true);
 }
 
@@ -84,20 +101,31 @@ export function mnistFit(x: tf.Tensor3D): tf.Tensor3D {
   const dh = Math.max(1, Math.round(bh * s));
   const dw = Math.max(1, Math.round(bw * s));
   // The background becomes 0 (MNIST's black), the ink keeps its grey levels.
-  const digit = tf.tidy(() => tf.image.resizeBilinear(x.slice([y0, x0, 0], [bh, bw, 1]), [dh, dw], true).sub(lo).div(hi - lo).clipByValue(0, 1)) as tf.Tensor3D;
+  const digit = tf.tidy(() =>
+    tf.image
+      .resizeBilinear(x.slice([y0, x0, 0], [bh, bw, 1]), [dh, dw], true)
+      .sub(lo)
+      .div(hi - lo)
+      .clipByValue(0, 1),
+  ) as tf.Tensor3D;
   const d = digit.dataSync();
   let m = 0;
   let my = 0;
   let mx = 0;
-  for (let y = 0; y < dh; y++) for (let i = 0; i < dw; i++) {
-    m += d[y * dw + i];
-    my += y * d[y * dw + i];
-    mx += i * d[y * dw + i];
-  }
+  for (let y = 0; y < dh; y++)
+    for (let i = 0; i < dw; i++) {
+      m += d[y * dw + i];
+      my += y * d[y * dw + i];
+      mx += i * d[y * dw + i];
+    }
   const clamp = (a: number, size: number) => Math.max(0, Math.min(28 - size, a));
   const top = clamp(Math.round(13.5 - (m ? my / m : dh / 2)), dh);
   const left = clamp(Math.round(13.5 - (m ? mx / m : dw / 2)), dw);
-  const out = tf.pad(digit, [[top, 28 - dh - top], [left, 28 - dw - left], [0, 0]]) as tf.Tensor3D;
+  const out = tf.pad(digit, [
+    [top, 28 - dh - top],
+    [left, 28 - dw - left],
+    [0, 0],
+  ]) as tf.Tensor3D;
   digit.dispose();
   return out;
 }

@@ -32,12 +32,19 @@ export class InputManager {
   constructor(private readonly video: HTMLVideoElement) {}
 
   get live(): boolean {
-    return !this.frozen && (this.kind === 'webcam' || this.kind === 'video') && this.video.readyState >= 2;
+    return (
+      !this.frozen &&
+      (this.kind === 'webcam' || this.kind === 'video') &&
+      this.video.readyState >= 2
+    );
   }
 
   async useWebcam(): Promise<void> {
     this.stop();
-    this.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 }, audio: false });
+    this.stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: 320, height: 240 },
+      audio: false,
+    });
     this.video.srcObject = this.stream;
     await this.video.play();
     this.kind = 'webcam';
@@ -60,7 +67,9 @@ export class InputManager {
       this.still = await createImageBitmap(blob);
     } catch {
       const name = blob instanceof File ? `'${blob.name}'` : 'the pasted data';
-      throw new Error(`${name} is not an image this browser can read${blob.type ? ` (${blob.type})` : ''}; choose a PNG, JPEG, GIF or WebP`);
+      throw new Error(
+        `${name} is not an image this browser can read${blob.type ? ` (${blob.type})` : ''}; choose a PNG, JPEG, GIF or WebP`,
+      );
     }
     this.kind = 'image';
     this.frozen = false;
@@ -91,7 +100,8 @@ export class InputManager {
   /** The raw source (camera or video frame, or picture) the model's input is cut from, or null. */
   get raw(): HTMLVideoElement | ImageBitmap | HTMLImageElement | null {
     if (this.kind === 'image') return this.still;
-    if ((this.kind === 'webcam' || this.kind === 'video') && this.video.readyState >= 2) return this.video;
+    if ((this.kind === 'webcam' || this.kind === 'video') && this.video.readyState >= 2)
+      return this.video;
     return null;
   }
 
@@ -121,16 +131,33 @@ export class InputManager {
   private build(model: VisModel): tf.Tensor3D | null {
     const [H, W, C] = model.input.shape;
     const [lo, hi] = model.input.range;
-    const source = this.kind === 'image' ? this.still : this.kind === 'webcam' || this.kind === 'video' ? this.video : null;
+    const source =
+      this.kind === 'image'
+        ? this.still
+        : this.kind === 'webcam' || this.kind === 'video'
+          ? this.video
+          : null;
     if (source === this.video && this.video.readyState < 2) return null;
     return tf.tidy(() => {
       let x: tf.Tensor3D;
       // A picture already in the model's size (an MNIST digit) is taken as it is.
-      const [sw, sh] = source instanceof HTMLVideoElement ? [source.videoWidth, source.videoHeight] : source ? [source.width, source.height] : [0, 0];
-      const digit = source != null && this.digitFit && isMnistLike(model, this.dataSpec) && !(sw === W && sh === H);
+      const [sw, sh] =
+        source instanceof HTMLVideoElement
+          ? [source.videoWidth, source.videoHeight]
+          : source
+            ? [source.width, source.height]
+            : [0, 0];
+      const digit =
+        source != null &&
+        this.digitFit &&
+        isMnistLike(model, this.dataSpec) &&
+        !(sw === W && sh === H);
       if (source) {
         // Cropped to the model's aspect ratio, not squashed (a 4:3 camera into a square input).
-        x = tf.browser.fromPixels(source as HTMLVideoElement).toFloat().div(255) as tf.Tensor3D;
+        x = tf.browser
+          .fromPixels(source as HTMLVideoElement)
+          .toFloat()
+          .div(255) as tf.Tensor3D;
         x = cropResize(x, H, W, digit ? [112, 112] : [H, W]);
       } else if (this.stillValues) {
         x = tf.tensor3d(this.stillValues.values, this.stillValues.shape);

@@ -22,29 +22,34 @@ export function wireInputs(state: AppState, ready: () => string): InputWiring {
     $('data-nav').hidden = state.input.kind !== 'data';
     $button('freeze').setAttribute('aria-pressed', String(state.input.frozen));
   };
-  const guard = (p: Promise<unknown>) => p.then(() => {
-    sourceButtons();
-    inputError(null);
-    if (/^input: /.test($('status').textContent ?? '')) status(ready());
-  }).catch((e) => {
-    sourceButtons();
-    inputError((e as Error).message);
-    status(`input: ${(e as Error).message}`);
-    // A failed source leaves no picture: clear what the old one drew.
-    if (state.input.kind === 'none') {
-      for (const id of ['input-view', 'grid']) $canvas(id).getContext('2d')!.clearRect(0, 0, $canvas(id).width, $canvas(id).height);
-      $('predictions').replaceChildren();
-      $('raw-figure').hidden = true;
-    }
-  });
+  const guard = (p: Promise<unknown>) =>
+    p
+      .then(() => {
+        sourceButtons();
+        inputError(null);
+        if (/^input: /.test($('status').textContent ?? '')) status(ready());
+      })
+      .catch((e) => {
+        sourceButtons();
+        inputError((e as Error).message);
+        status(`input: ${(e as Error).message}`);
+        // A failed source leaves no picture: clear what the old one drew.
+        if (state.input.kind === 'none') {
+          for (const id of ['input-view', 'grid'])
+            $canvas(id).getContext('2d')!.clearRect(0, 0, $canvas(id).width, $canvas(id).height);
+          $('predictions').replaceChildren();
+          $('raw-figure').hidden = true;
+        }
+      });
   $button('src-webcam').addEventListener('click', () => void guard(state.input.useWebcam()));
   // The picker is cleared after each choice, so choosing the same file again is a change too.
-  const picked = (id: string, use: (f: File) => Promise<void>) => $input(id).addEventListener('change', (e) => {
-    const el = e.target as HTMLInputElement;
-    const f = el.files?.[0];
-    if (f) void guard(use(f));
-    el.value = '';
-  });
+  const picked = (id: string, use: (f: File) => Promise<void>) =>
+    $input(id).addEventListener('change', (e) => {
+      const el = e.target as HTMLInputElement;
+      const f = el.files?.[0];
+      if (f) void guard(use(f));
+      el.value = '';
+    });
   picked('video-file', (f) => state.input.useVideo(f));
   picked('image-file', (f) => state.input.useImage(f));
   const showData = async (i: number) => {
@@ -59,23 +64,49 @@ export function wireInputs(state: AppState, ready: () => string): InputWiring {
     $button('data-prev').disabled = i === 0;
     $button('data-next').disabled = i === n - 1;
     const label = state.input.dataLabel;
-    $('data-label').textContent = `${config.data.spec} #${i}${label != null ? ` — label ${config.data.classNames?.[label] ?? state.model?.labels?.[label] ?? label}` : ''}`;
+    $('data-label').textContent =
+      `${config.data.spec} #${i}${label != null ? ` — label ${config.data.classNames?.[label] ?? state.model?.labels?.[label] ?? label}` : ''}`;
   };
-  $button('src-data').addEventListener('click', () => void guard(showData(Number($input('data-index').value) || 0)));
-  $button('data-prev').addEventListener('click', () => void guard(showData(state.input.dataIndex - 1)));
-  $button('data-next').addEventListener('click', () => void guard(showData(state.input.dataIndex + 1)));
-  $input('data-index').addEventListener('change', () => void guard(showData(Number($input('data-index').value))));
+  $button('src-data').addEventListener(
+    'click',
+    () => void guard(showData(Number($input('data-index').value) || 0)),
+  );
+  $button('data-prev').addEventListener(
+    'click',
+    () => void guard(showData(state.input.dataIndex - 1)),
+  );
+  $button('data-next').addEventListener(
+    'click',
+    () => void guard(showData(state.input.dataIndex + 1)),
+  );
+  $input('data-index').addEventListener(
+    'change',
+    () => void guard(showData(Number($input('data-index').value))),
+  );
   if (config.data) {
     $input('data-index').max = String(config.data.count - 1);
     $('data-count').textContent = `of ${config.data.count}`;
   }
-  const toggle = (id: string, get: () => boolean, set: (on: boolean) => void) => $button(id).addEventListener('click', () => {
-    set(!get());
-    $button(id).setAttribute('aria-pressed', String(get()));
-  });
-  toggle('invert', () => state.input.inverted, (on) => state.input.setInverted(on));
-  toggle('digit-fit', () => state.input.digitFit, (on) => state.input.setDigitFit(on));
-  toggle('freeze', () => state.input.frozen, (on) => state.input.setFrozen(on));
+  const toggle = (id: string, get: () => boolean, set: (on: boolean) => void) =>
+    $button(id).addEventListener('click', () => {
+      set(!get());
+      $button(id).setAttribute('aria-pressed', String(get()));
+    });
+  toggle(
+    'invert',
+    () => state.input.inverted,
+    (on) => state.input.setInverted(on),
+  );
+  toggle(
+    'digit-fit',
+    () => state.input.digitFit,
+    (on) => state.input.setDigitFit(on),
+  );
+  toggle(
+    'freeze',
+    () => state.input.frozen,
+    (on) => state.input.setFrozen(on),
+  );
   const zone = $('dropzone');
   zone.addEventListener('dragover', (e) => {
     e.preventDefault();

@@ -10,21 +10,33 @@ export interface Shortcut {
   readonly run: () => void;
 }
 
-const typing = (el: Element | null) => el instanceof HTMLInputElement && !['button', 'checkbox', 'range', 'file'].includes(el.type)
-  || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement;
+const typing = (el: Element | null) =>
+  (el instanceof HTMLInputElement && !['button', 'checkbox', 'range', 'file'].includes(el.type)) ||
+  el instanceof HTMLTextAreaElement ||
+  el instanceof HTMLSelectElement;
 
-export function installShortcuts(shortcuts: readonly Shortcut[], help: HTMLElement, list: HTMLElement): void {
-  list.replaceChildren(...shortcuts.map((s) => {
-    const dt = document.createElement('dt');
-    dt.append(...s.keys.flatMap((k, i) => {
-      const kbd = document.createElement('kbd');
-      kbd.textContent = k === ' ' ? 'Space' : k;
-      return i ? [' or ', kbd] : [kbd];
-    }));
-    const dd = document.createElement('dd');
-    dd.textContent = s.label;
-    return [dt, dd];
-  }).flat());
+export function installShortcuts(
+  shortcuts: readonly Shortcut[],
+  help: HTMLElement,
+  list: HTMLElement,
+): void {
+  list.replaceChildren(
+    ...shortcuts
+      .map((s) => {
+        const dt = document.createElement('dt');
+        dt.append(
+          ...s.keys.flatMap((k, i) => {
+            const kbd = document.createElement('kbd');
+            kbd.textContent = k === ' ' ? 'Space' : k;
+            return i ? [' or ', kbd] : [kbd];
+          }),
+        );
+        const dd = document.createElement('dd');
+        dd.textContent = s.label;
+        return [dt, dd];
+      })
+      .flat(),
+  );
   let back: HTMLElement | null = null;
   const toggle = (open = help.hidden) => {
     if (open) back = document.activeElement as HTMLElement | null;

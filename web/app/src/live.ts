@@ -38,8 +38,9 @@ export function describeUnit(state: AppState, u: number): string {
     }
     return `${layer.name} unit ${u}: mean ${(sum / n).toPrecision(3)}, strongest ${max.toPrecision(3)} (click to open)`;
   }
-  const isClass = layer.name === model.layers[model.layers.length - 1].name || layer.name === model.logitsLayer;
-  const name = isClass ? model.labels?.[u] ?? state.config.data?.classNames?.[u] : undefined;
+  const isClass =
+    layer.name === model.layers[model.layers.length - 1].name || layer.name === model.logitsLayer;
+  const name = isClass ? (model.labels?.[u] ?? state.config.data?.classNames?.[u]) : undefined;
   return `${layer.name} unit ${u}${name != null ? ` “${name}”` : ''}: ${acts.values[u].toPrecision(3)} (click to open)`;
 }
 
@@ -56,7 +57,10 @@ export class LiveView {
   private times: number[] = [];
   private cursor = 0;
 
-  constructor(private readonly state: AppState, private readonly hooks: LiveHooks) {
+  constructor(
+    private readonly state: AppState,
+    private readonly hooks: LiveHooks,
+  ) {
     const grid = $canvas('grid');
     grid.addEventListener('click', (e) => {
       const u = this.unitAtEvent(e);
@@ -106,13 +110,22 @@ export class LiveView {
     if (!this.layout) return null;
     const grid = $canvas('grid');
     const r = grid.getBoundingClientRect();
-    return unitAt(this.layout, ((e.clientX - r.left) * grid.width) / r.width, ((e.clientY - r.top) * grid.height) / r.height);
+    return unitAt(
+      this.layout,
+      ((e.clientX - r.left) * grid.width) / r.width,
+      ((e.clientY - r.top) * grid.height) / r.height,
+    );
   }
 
   private key(e: KeyboardEvent): void {
     if (!this.layout) return;
     const L = this.layout;
-    const moves: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: L.cols, ArrowUp: -L.cols };
+    const moves: Record<string, number> = {
+      ArrowRight: 1,
+      ArrowLeft: -1,
+      ArrowDown: L.cols,
+      ArrowUp: -L.cols,
+    };
     if (e.key in moves) {
       this.moveCursor(moves[e.key]);
       e.preventDefault();
@@ -151,10 +164,19 @@ export class LiveView {
     const minTile = this.tileSize(shape);
     this.layout = gridLayout(shape, { minTile });
     const shown = this.brightness === 'tile' && shape.length === 3 ? perTile(acts, shape[2]) : acts;
-    drawImage($canvas('grid'), activationGrid({ shape, values: shown }, { minTile, selected: this.state.unit, cursor: focused ? this.cursor : null }));
+    drawImage(
+      $canvas('grid'),
+      activationGrid(
+        { shape, values: shown },
+        { minTile, selected: this.state.unit, cursor: focused ? this.cursor : null },
+      ),
+    );
     this.classList(layer.name, acts);
     const [h, w, c] = model.input.shape;
-    drawImage($canvas('input-view'), toImage(x.dataSync(), [h, w, c], { mode: 'range', range: model.input.range }));
+    drawImage(
+      $canvas('input-view'),
+      toImage(x.dataSync(), [h, w, c], { mode: 'range', range: model.input.range }),
+    );
     this.raw(h, w);
     this.predictions(predictionsFrom(probs, model.labels, 5));
     this.hooks.onFrame(x);
@@ -162,7 +184,8 @@ export class LiveView {
     this.times.push(now);
     while (this.times.length > 30) this.times.shift();
     this.state.frames++;
-    if (this.times.length > 1) this.state.fps = (1000 * (this.times.length - 1)) / (now - this.times[0]);
+    if (this.times.length > 1)
+      this.state.fps = (1000 * (this.times.length - 1)) / (now - this.times[0]);
     if (input.live) $('fps').textContent = `${this.state.fps.toFixed(1)} fps`;
     const info = `${layer.name}: ${shape.join('×')} — ${this.layout.units} ${shape.length === 3 ? 'channels' : 'units'}; click a tile (or arrows + Enter)`;
     if ($('grid-info').textContent !== info) $('grid-info').textContent = info;
@@ -177,7 +200,7 @@ export class LiveView {
     const dpr = window.devicePixelRatio || 1;
     const cols = Math.ceil(Math.sqrt(shape[2]));
     const room = roomFor($canvas('grid')) * dpr;
-    const factor = Math.max(1, Math.min(16, Math.floor((room - 1) / cols - 1) / shape[1] | 0));
+    const factor = Math.max(1, Math.min(16, (Math.floor((room - 1) / cols - 1) / shape[1]) | 0));
     return factor * shape[1];
   }
 
@@ -205,16 +228,19 @@ export class LiveView {
   private classList(layer: string, acts: Float32Array): void {
     const list = $('grid-classes');
     const model = this.state.model!;
-    const isClass = layer === model.layers[model.layers.length - 1].name || layer === model.logitsLayer;
+    const isClass =
+      layer === model.layers[model.layers.length - 1].name || layer === model.logitsLayer;
     const names = model.labels ?? this.state.config.data?.classNames;
     list.hidden = !isClass || !names;
     if (list.hidden) return;
     const order = Array.from(acts, (v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
-    list.replaceChildren(...order.map(([v, i]) => {
-      const li = document.createElement('li');
-      li.textContent = `unit ${i} = “${names![i] ?? i}”: ${v.toPrecision(3)}`;
-      return li;
-    }));
+    list.replaceChildren(
+      ...order.map(([v, i]) => {
+        const li = document.createElement('li');
+        li.textContent = `unit ${i} = “${names![i] ?? i}”: ${v.toPrecision(3)}`;
+        return li;
+      }),
+    );
   }
 
   private predictions(preds: ReturnType<typeof predictionsFrom>): void {

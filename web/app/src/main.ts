@@ -10,7 +10,14 @@ import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url
 import threaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import ortModule from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import { analysis, engine as engineApi, models, initEngine, type BackendName, type VisModel } from '../../../src/index.js';
+import {
+  analysis,
+  engine as engineApi,
+  models,
+  initEngine,
+  type BackendName,
+  type VisModel,
+} from '../../../src/index.js';
 import { withDatasetLabels } from '../../../src/model/labels.js';
 import { fetchConfig, fetchIndex } from './api.js';
 import { $, $button, $canvas, $input, fitOnResize } from './draw.js';
@@ -39,8 +46,13 @@ const params = new URLSearchParams(location.search);
 function modelName(files: File[], fallback: string): string {
   const folder = files.map((f) => f.webkitRelativePath.split('/').slice(-2, -1)[0]).find(Boolean);
   if (folder) return folder;
-  const main = files.find((f) => SINGLE_FILE_MODEL.test(f.name)) ?? files.find((f) => f.name === 'model.json');
-  return main ? (main.name === 'model.json' ? `added model ${fallback.slice(5)} (model.json)` : main.name) : fallback;
+  const main =
+    files.find((f) => SINGLE_FILE_MODEL.test(f.name)) ?? files.find((f) => f.name === 'model.json');
+  return main
+    ? main.name === 'model.json'
+      ? `added model ${fallback.slice(5)} (model.json)`
+      : main.name
+    : fallback;
 }
 
 async function start(): Promise<void> {
@@ -49,8 +61,15 @@ async function start(): Promise<void> {
   const gradients = params.get('gradients');
   const engine = await initEngine({
     backend: (params.get('backend') as BackendName | null) ?? undefined,
-    gradients: gradients && (GRADIENT_ENGINES as readonly string[]).includes(gradients) ? (gradients as GradientEngineChoice) : undefined,
-    wasmPaths: { 'tfjs-backend-wasm-simd.wasm': simd, 'tfjs-backend-wasm.wasm': plain, 'tfjs-backend-wasm-threaded-simd.wasm': threaded },
+    gradients:
+      gradients && (GRADIENT_ENGINES as readonly string[]).includes(gradients)
+        ? (gradients as GradientEngineChoice)
+        : undefined,
+    wasmPaths: {
+      'tfjs-backend-wasm-simd.wasm': simd,
+      'tfjs-backend-wasm.wasm': plain,
+      'tfjs-backend-wasm-threaded-simd.wasm': threaded,
+    },
   });
   // onnxruntime-web for ONNX files, loaded with the first one (14 MB of wasm): one thread unless
   // the page is cross-origin isolated.
@@ -58,7 +77,8 @@ async function start(): Promise<void> {
   const ortFor = (file: string): Promise<OrtWeb | undefined> => {
     if (params.get('ort') === 'off' || !/\.onnx$/i.test(file)) return Promise.resolve(undefined);
     ortLoading ??= OrtWeb.load({
-      moduleUrl: new URL(ortModule, location.href).href, wasmUrl: new URL(ortWasm, location.href).href,
+      moduleUrl: new URL(ortModule, location.href).href,
+      wasmUrl: new URL(ortWasm, location.href).href,
       threads: globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1,
     }).catch((e: Error) => {
       console.warn(`onnxruntime-web did not load (${e.message}); ONNX models run on tfjs`);
@@ -69,14 +89,32 @@ async function start(): Promise<void> {
   $('backend').textContent = `${engine.backend}${engine.threads > 1 ? ` ×${engine.threads}` : ''}`;
   const config = await fetchConfig();
   const state: AppState = {
-    config, model: null, served: -1, index: null, page: null, scanning: false, input: new InputManager($('video') as HTMLVideoElement),
-    layer: null, unit: null, acts: null, frames: 0, fps: 0,
+    config,
+    model: null,
+    served: -1,
+    index: null,
+    page: null,
+    scanning: false,
+    input: new InputManager($('video') as HTMLVideoElement),
+    layer: null,
+    unit: null,
+    acts: null,
+    frames: 0,
+    fps: 0,
   };
   state.input.dataSpec = config.data?.spec ?? null;
   fitOnResize();
   const unitPanel = new UnitPanel(state);
-  const attention = new AttentionView(state, () => (state.model ? state.input.current(state.model) : null));
-  const live = new LiveView(state, { onFrame: (x) => { unitPanel.onFrame(x); attention.onFrame(x); }, onUnit: (u) => void unitPanel.open(u) });
+  const attention = new AttentionView(state, () =>
+    state.model ? state.input.current(state.model) : null,
+  );
+  const live = new LiveView(state, {
+    onFrame: (x) => {
+      unitPanel.onFrame(x);
+      attention.onFrame(x);
+    },
+    onUnit: (u) => void unitPanel.open(u),
+  });
   const methods = new MethodsPanel(state);
   // Set below, once the input wiring exists: a clicked point opens its image as the input.
   let openImage = (_i: number) => {};
@@ -107,7 +145,9 @@ async function start(): Promise<void> {
           state.layer = l;
           state.unit = null;
           unitPanel.close();
-          strip.querySelectorAll('button').forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
+          strip
+            .querySelectorAll('button')
+            .forEach((x) => x.setAttribute('aria-pressed', String(x === b)));
           live.refresh();
         });
         return b;
@@ -133,7 +173,11 @@ async function start(): Promise<void> {
       const i = Number(value);
       const m = config.models[i];
       // Class names the model lacks come from the served data set (predictions say "Ankle boot", not "9").
-      state.model = withDatasetLabels(await loadModelFromUrl(m.url, {}, await ortFor(new URL(m.url, location.href).pathname)), config.data?.classNames, config.data?.spec ?? 'served');
+      state.model = withDatasetLabels(
+        await loadModelFromUrl(m.url, {}, await ortFor(new URL(m.url, location.href).pathname)),
+        config.data?.classNames,
+        config.data?.spec ?? 'served',
+      );
       state.served = i;
       state.index = m.index ? await fetchIndex(m.index).catch(() => null) : null;
     }
@@ -157,8 +201,12 @@ async function start(): Promise<void> {
     attention.reset(state.model);
     $('digit-fit').hidden = !isMnistLike(state.model, config.data?.spec);
     const [h, w, c] = state.model.input.shape;
-    const engines = state.model.format === 'onnx' ? `; forwards on ${state.model.forwardEngine ?? 'tfjs'}, gradients on ${state.model.gradientEngine ?? 'tfjs'}` : '';
-    $('model-info').textContent = `${state.model.format} model, input ${h}×${w}×${c}, range ${state.model.input.range.join('…')}${engines}`;
+    const engines =
+      state.model.format === 'onnx'
+        ? `; forwards on ${state.model.forwardEngine ?? 'tfjs'}, gradients on ${state.model.gradientEngine ?? 'tfjs'}`
+        : '';
+    $('model-info').textContent =
+      `${state.model.format} model, input ${h}×${w}×${c}, range ${state.model.input.range.join('…')}${engines}`;
     ready = `model ready on ${engine.backend}${state.index ? `; top-k index of ${state.index.dataset.count} images` : ''}`;
     status(ready);
     if (state.served < 0 && dataFits(config, state.model)) void scanInPage(state.model, gen);
@@ -166,7 +214,9 @@ async function start(): Promise<void> {
   // An added model that fits the served data set: scan it here (the server scans only its own models).
   const scanInPage = async (model: VisModel, gen: number) => {
     state.scanning = true;
-    status(`${ready}; scanning the ${config.data!.count} data-set images for top-9 and specificity…`);
+    status(
+      `${ready}; scanning the ${config.data!.count} data-set images for top-9 and specificity…`,
+    );
     try {
       const page = await PageData.scan(config, model);
       if (gen !== generation) return;
@@ -181,13 +231,20 @@ async function start(): Promise<void> {
       if (gen === generation) state.scanning = false;
     }
   };
-  select.addEventListener('change', () => void useModel(select.value).catch((e) => status(`cannot load the model: ${e.message}`)));
+  select.addEventListener(
+    'change',
+    () => void useModel(select.value).catch((e) => status(`cannot load the model: ${e.message}`)),
+  );
 
   const addModel = async (e: Event) => {
     const files = [...((e.target as HTMLInputElement).files ?? [])];
     (e.target as HTMLInputElement).value = '';
     try {
-      const m = await loadModelFromFiles(files, {}, await ortFor(files.find((f) => SINGLE_FILE_MODEL.test(f.name))?.name ?? ''));
+      const m = await loadModelFromFiles(
+        files,
+        {},
+        await ortFor(files.find((f) => SINGLE_FILE_MODEL.test(f.name))?.name ?? ''),
+      );
       const key = `drop:${dropped.size}`;
       dropped.set(key, m);
       addOption(modelName(files, key), key).selected = true;
@@ -215,32 +272,64 @@ async function start(): Promise<void> {
   };
   $button('unit-close').addEventListener('click', closeUnit);
   // Global shortcuts (Yosinski et al. 2015's toolbox is driven from the keyboard); `?` lists them.
-  installAppShortcuts({ state, live, unitPanel, closeUnit, imageStep: (d) => void guard(showData(state.input.kind === 'data' ? state.input.dataIndex + d : state.input.dataIndex)) });
-  $button('help-open').addEventListener('click', () => document.dispatchEvent(new KeyboardEvent('keydown', { key: '?' })));
+  installAppShortcuts({
+    state,
+    live,
+    unitPanel,
+    closeUnit,
+    imageStep: (d) =>
+      void guard(
+        showData(state.input.kind === 'data' ? state.input.dataIndex + d : state.input.dataIndex),
+      ),
+  });
+  $button('help-open').addEventListener('click', () =>
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: '?' })),
+  );
   // For tests and the curious: the page's own numbers.
   (window as unknown as { deepvisApp: unknown }).deepvisApp = {
     stats: () => ({
-      frames: state.frames, fps: state.fps, numTensors: tf.memory().numTensors, backend: engine.backend, source: state.input.kind, version: state.input.version,
-      forwardEngine: state.model?.forwardEngine ?? 'tfjs', gradientEngine: state.model?.gradientEngine ?? 'tfjs',
+      frames: state.frames,
+      fps: state.fps,
+      numTensors: tf.memory().numTensors,
+      backend: engine.backend,
+      source: state.input.kind,
+      version: state.input.version,
+      forwardEngine: state.model?.forwardEngine ?? 'tfjs',
+      gradientEngine: state.model?.gradientEngine ?? 'tfjs',
     }),
-    predictions: () => [...$('predictions').querySelectorAll('li')].map((li) => Number((li as HTMLElement).dataset.index)),
+    predictions: () =>
+      [...$('predictions').querySelectorAll('li')].map((li) =>
+        Number((li as HTMLElement).dataset.index),
+      ),
   };
 
   // A link from the atlas (deepvis report): #model=NAME&layer=L&unit=N opens that unit live.
   const wanted = new URLSearchParams(location.hash.slice(1));
-  const first = Math.max(0, config.models.findIndex((m) => m.name === wanted.get('model')));
+  const first = Math.max(
+    0,
+    config.models.findIndex((m) => m.name === wanted.get('model')),
+  );
   if (config.models.length) {
     select.value = String(first);
     await useModel(String(first));
-    const layer = wanted.get('layer') ? scannableLayers(state.model!).find((l) => l.name === wanted.get('layer') || l.aliases?.includes(wanted.get('layer')!)) : undefined;
+    const layer = wanted.get('layer')
+      ? scannableLayers(state.model!).find(
+          (l) => l.name === wanted.get('layer') || l.aliases?.includes(wanted.get('layer')!),
+        )
+      : undefined;
     if (layer) {
       state.layer = layer;
       layerStrip();
       live.refresh();
       const unit = Number(wanted.get('unit'));
-      if (wanted.get('unit') != null && Number.isInteger(unit) && unit >= 0 && unit < layer.units) void unitPanel.open(unit);
-    } else if (wanted.get('layer')) status(`the link names layer '${wanted.get('layer')}', which this model does not have`);
-  } else status('no model served: add one with the file picker (model.json + weights), or start deepvis serve --model M');
+      if (wanted.get('unit') != null && Number.isInteger(unit) && unit >= 0 && unit < layer.units)
+        void unitPanel.open(unit);
+    } else if (wanted.get('layer'))
+      status(`the link names layer '${wanted.get('layer')}', which this model does not have`);
+  } else
+    status(
+      'no model served: add one with the file picker (model.json + weights), or start deepvis serve --model M',
+    );
   if (config.data) await guard(showData(0));
 
   let failing = false;

@@ -7,7 +7,14 @@
  * once per model); one that needs a start image gets the current input.
  */
 import * as tf from '@tensorflow/tfjs';
-import { featureVis, models, type ImageSet, type LayerInfo, type StepInfo, type VisModel } from '../../../src/index.js';
+import {
+  featureVis,
+  models,
+  type ImageSet,
+  type LayerInfo,
+  type StepInfo,
+  type VisModel,
+} from '../../../src/index.js';
 import type { Config } from './api.js';
 import { fetchImages } from './api.js';
 
@@ -16,12 +23,22 @@ const { optimizedLayer: climbed } = models;
 
 /** The methods the page offers, in the registry's order: value and label of each choice. */
 export function maximizeMethods(): Array<{ value: string; label: string; title: string }> {
-  return featureVis.methods.filter((m) => m.interactive !== false).map((m) => ({ value: m.name, label: `${m.title[0].toUpperCase()}${m.title.slice(1)} (${m.tagline})`, title: m.title }));
+  return featureVis.methods
+    .filter((m) => m.interactive !== false)
+    .map((m) => ({
+      value: m.name,
+      label: `${m.title[0].toUpperCase()}${m.title.slice(1)} (${m.tagline})`,
+      title: m.title,
+    }));
 }
 
 /** Fills a <select> with the methods (once, at start). */
 export function fillMethodSelect(select: HTMLSelectElement): void {
-  select.replaceChildren(...maximizeMethods().map((m) => Object.assign(document.createElement('option'), { value: m.value, textContent: m.label })));
+  select.replaceChildren(
+    ...maximizeMethods().map((m) =>
+      Object.assign(document.createElement('option'), { value: m.value, textContent: m.label }),
+    ),
+  );
 }
 
 /** The layer an optimization should climb: the pre-activation of a fused ReLU-like layer (its maximizer is the same). */
@@ -35,15 +52,28 @@ export function optimizedLayer(model: VisModel, layer: LayerInfo): string {
 
 const served = new WeakMap<VisModel, ImageSet>();
 /** Up to 256 images of the served data set in the model's range, for a method that needs data on this model. */
-async function servedSet(config: Config | undefined, model: VisModel, why: string, title: string): Promise<ImageSet> {
+async function servedSet(
+  config: Config | undefined,
+  model: VisModel,
+  why: string,
+  title: string,
+): Promise<ImageSet> {
   const known = served.get(model);
   if (known) return known;
   const data = config?.data;
-  if (!data || data.shape.join() !== model.input.shape.join()) throw new Error(`${title} ${why}: serve a data set that fits the model (deepvis serve --data)`);
+  if (!data || data.shape.join() !== model.input.shape.join())
+    throw new Error(`${title} ${why}: serve a data set that fits the model (deepvis serve --data)`);
   const n = Math.min(256, data.count);
   const r = await fetchImages(Array.from({ length: n }, (_, i) => i));
   const [lo, hi] = model.input.range;
-  const set = { name: data.spec ?? 'served', images: r.values.map((v) => lo + v * (hi - lo)), labels: null, shape: data.shape, count: n, classNames: null };
+  const set = {
+    name: data.spec ?? 'served',
+    images: r.values.map((v) => lo + v * (hi - lo)),
+    labels: null,
+    shape: data.shape,
+    count: n,
+    classNames: null,
+  };
   served.set(model, set);
   return set;
 }
@@ -59,11 +89,18 @@ export interface MaximizeExtras {
 }
 
 /** Whether the method reads a conv unit at a neuron (else as its channel mean). */
-export const readsNeuron = (method: string) => (featureVis.method(method).interactive || {}).neuron !== false;
+export const readsNeuron = (method: string) =>
+  (featureVis.method(method).interactive || {}).neuron !== false;
 
 /** Maximizes `units` of `layer`; the caller disposes `images` [U, H, W, C] (at the model's size). */
 export async function runMaximize(
-  model: VisModel, layer: LayerInfo, units: number[], method: string, steps: number, signal: { aborted: boolean }, progress: (f: number) => void,
+  model: VisModel,
+  layer: LayerInfo,
+  units: number[],
+  method: string,
+  steps: number,
+  signal: { aborted: boolean },
+  progress: (f: number) => void,
   extras: MaximizeExtras = {},
 ): Promise<{ images: tf.Tensor4D; activations: number[] }> {
   const m = featureVis.method(method);
@@ -81,12 +118,17 @@ export async function runMaximize(
   const neuron = readsNeuron(method) ? extras.neuron : undefined;
   const why = m.needs?.data?.(model);
   const data = why != null ? await servedSet(extras.config, model, why, m.title) : null;
-  if (m.needs?.image && !extras.start) throw new Error(`${m.title} starts from the current input: choose one first (webcam, image or data set)`);
+  if (m.needs?.image && !extras.start)
+    throw new Error(
+      `${m.title} starts from the current input: choose one first (webcam, image or data set)`,
+    );
   const image = m.needs?.image ? tf.tidy(() => extras.start!.expandDims(0) as tf.Tensor4D) : null;
   try {
     const req = { layer: optimizedLayer(model, layer), units, steps, onStep, signal, neuron };
     const options = (m.interactive && m.interactive.options) || {};
-    const r = await drive(m.steps(model, featureVis.argsFor(m, req, options, { model, data, image })));
+    const r = await drive(
+      m.steps(model, featureVis.argsFor(m, req, options, { model, data, image })),
+    );
     const images = r.images.clone();
     r.dispose();
     return { images, activations: r.units.map((u: { activation: number }) => u.activation) };

@@ -4,7 +4,16 @@
  * of steps per frame with a progress bar and a cancel button.
  */
 import * as tf from '@tensorflow/tfjs';
-import { analysis, engine, featureVis, objectives, render, type LayerInfo, type RgbaImage, type VisModel } from '../../../src/index.js';
+import {
+  analysis,
+  engine,
+  featureVis,
+  objectives,
+  render,
+  type LayerInfo,
+  type RgbaImage,
+  type VisModel,
+} from '../../../src/index.js';
 import { $, $button, $canvas, $input, drawImage, slider } from './draw.js';
 import { status, type AppState } from './state.js';
 import { runMaximize } from './maximize_run.js';
@@ -20,13 +29,21 @@ const { occlusion } = analysis;
  * pixels it pushed onto a bound (ending at black or white from at least 2% of the range away):
  * "visible" and "saturated" as numbers.
  */
-export function dreamChange(before: ArrayLike<number>, after: ArrayLike<number>, [lo, hi]: readonly [number, number]): { mean: number; clipped: number } {
+export function dreamChange(
+  before: ArrayLike<number>,
+  after: ArrayLike<number>,
+  [lo, hi]: readonly [number, number],
+): { mean: number; clipped: number } {
   const span = hi - lo;
   let sum = 0;
   let clipped = 0;
   for (let i = 0; i < before.length; i++) {
     sum += Math.abs(after[i] - before[i]) / span;
-    if ((after[i] >= hi && before[i] < hi - 0.02 * span) || (after[i] <= lo && before[i] > lo + 0.02 * span)) clipped++;
+    if (
+      (after[i] >= hi && before[i] < hi - 0.02 * span) ||
+      (after[i] <= lo && before[i] > lo + 0.02 * span)
+    )
+      clipped++;
   }
   return { mean: sum / before.length, clipped: clipped / before.length };
 }
@@ -39,8 +56,15 @@ export class MethodsPanel {
   private signal: { aborted: boolean } | null = null;
   private running: Promise<void> | null = null;
   private readonly p = {
-    maxSteps: slider('max-steps'), octaves: slider('dream-octaves'), dreamSteps: slider('dream-steps'), dreamLr: slider('dream-lr'),
-    dreamSize: slider('dream-size'), invSteps: slider('inv-steps'), invTv: slider('inv-tv'), occSize: slider('occ-size'), occStride: slider('occ-stride'),
+    maxSteps: slider('max-steps'),
+    octaves: slider('dream-octaves'),
+    dreamSteps: slider('dream-steps'),
+    dreamLr: slider('dream-lr'),
+    dreamSize: slider('dream-size'),
+    invSteps: slider('inv-steps'),
+    invTv: slider('inv-tv'),
+    occSize: slider('occ-size'),
+    occStride: slider('occ-stride'),
   };
 
   constructor(private readonly state: AppState) {
@@ -58,7 +82,10 @@ export class MethodsPanel {
     $button('method-run').addEventListener('click', () => {
       this.running = this.run();
     });
-    $button('method-cancel').addEventListener('click', () => this.signal && (this.signal.aborted = true));
+    $button('method-cancel').addEventListener(
+      'click',
+      () => this.signal && (this.signal.aborted = true),
+    );
     // One tab in the Tab order (the selected one); arrows move between tabs.
     this.show(this.view);
   }
@@ -104,7 +131,8 @@ export class MethodsPanel {
       drawImage(out, r.image);
       const what = signal.aborted ? 'cancelled' : 'done';
       out.dataset.state = what;
-      $('method-info').textContent = `${this.view} on ${layer.name}: ${r.info} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`;
+      $('method-info').textContent =
+        `${this.view} on ${layer.name}: ${r.info} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`;
     } catch (e) {
       out.dataset.state = 'error';
       $('method-info').textContent = `${this.view} failed: ${(e as Error).message}`;
@@ -117,26 +145,48 @@ export class MethodsPanel {
     }
   }
 
-  private async compute(model: VisModel, layer: LayerInfo, x: tf.Tensor3D | null, signal: { aborted: boolean }, progress: (f: number) => void): Promise<{ image: RgbaImage; info: string }> {
+  private async compute(
+    model: VisModel,
+    layer: LayerInfo,
+    x: tf.Tensor3D | null,
+    signal: { aborted: boolean },
+    progress: (f: number) => void,
+  ): Promise<{ image: RgbaImage; info: string }> {
     const [h, w, c] = model.input.shape;
     const range = model.input.range;
-    const pic = (v: ArrayLike<number>, shape: [number, number, number], norm: 'minmax' | 'range' = 'range') => toImage(v, shape, norm === 'range' ? { mode: 'range', range } : { mode: 'minmax' });
+    const pic = (
+      v: ArrayLike<number>,
+      shape: [number, number, number],
+      norm: 'minmax' | 'range' = 'range',
+    ) => toImage(v, shape, norm === 'range' ? { mode: 'range', range } : { mode: 'minmax' });
     if (this.view === 'maximize') {
       const units = parseUnits($input('max-units').value, layer, 64);
       const method = ($('max-method') as HTMLSelectElement).value;
       const steps = this.p.maxSteps();
-      const tilesOf = (v: Float32Array, shape: [number, number, number] = [h, w, c]) => units.map((_, i) => pic(itemOf(v, i, shape), shape, 'minmax'));
+      const tilesOf = (v: Float32Array, shape: [number, number, number] = [h, w, c]) =>
+        units.map((_, i) => pic(itemOf(v, i, shape), shape, 'minmax'));
       const r = await runMaximize(model, layer, units, method, steps, signal, progress, {
-        start: x, config: this.state.config,
+        start: x,
+        config: this.state.config,
         live: (v, step, shape) => {
           if (signal.aborted) return;
-          drawImage($canvas('method-out'), grid(tilesOf(v, shape), { labels: units.map(String), minTile: 112 }));
-          $('method-info').textContent = `maximize on ${layer.name}: running, step ${step + 1} of ${steps}`;
+          drawImage(
+            $canvas('method-out'),
+            grid(tilesOf(v, shape), { labels: units.map(String), minTile: 112 }),
+          );
+          $('method-info').textContent =
+            `maximize on ${layer.name}: running, step ${step + 1} of ${steps}`;
         },
       });
       const v = r.images.dataSync() as Float32Array;
       r.images.dispose();
-      return { image: grid(tilesOf(v), { labels: units.map((u, i) => `${u} ${r.activations[i].toPrecision(3)}`), minTile: 112 }), info: `${method}, ${units.length} units at once` };
+      return {
+        image: grid(tilesOf(v), {
+          labels: units.map((u, i) => `${u} ${r.activations[i].toPrecision(3)}`),
+          minTile: 112,
+        }),
+        info: `${method}, ${units.length} units at once`,
+      };
     }
     if (this.view === 'dream') {
       const octaves = this.p.octaves();
@@ -145,9 +195,16 @@ export class MethodsPanel {
       const photo = tf.tidy(() => tf.image.resizeBilinear(x!, [h * size, w * size], true));
       try {
         let done = 0;
-        const r = await drive(dreamPhotoSteps(model, photo, {
-          objective: deepDream(layer), octaves, stepsPerOctave: steps, lr: this.p.dreamLr(), signal, onStep: () => progress(++done / (octaves * steps)),
-        }));
+        const r = await drive(
+          dreamPhotoSteps(model, photo, {
+            objective: deepDream(layer),
+            octaves,
+            stepsPerOctave: steps,
+            lr: this.p.dreamLr(),
+            signal,
+            onStep: () => progress(++done / (octaves * steps)),
+          }),
+        );
         const [H, W] = r.image.shape;
         const v = r.image.dataSync();
         r.image.dispose();
@@ -157,7 +214,10 @@ export class MethodsPanel {
         out.dataset.meanChange = change.mean.toFixed(4);
         out.dataset.clipped = change.clipped.toFixed(4);
         return {
-          image: grid([pic(before, [H, W, c]), pic(v, [H, W, c])], { labels: ['input', 'dream'], minTile: 112 }),
+          image: grid([pic(before, [H, W, c]), pic(v, [H, W, c])], {
+            labels: ['input', 'dream'],
+            minTile: 112,
+          }),
           info: `${octaves} octaves × ${steps} steps, ${H}×${W}: pixels changed by ${(100 * change.mean).toFixed(1)}% of the range on average, ${(100 * change.clipped).toFixed(1)}% pushed to black or white`,
         };
       } finally {
@@ -166,26 +226,57 @@ export class MethodsPanel {
     }
     if (this.view === 'invert') {
       const steps = this.p.invSteps();
-      const r = await drive(invertSteps(model, x!, { layer: layer.name, restarts: 2, steps, lambdaTV: this.p.invTv(), signal, onStep: ({ step }) => progress((step + 1) / steps) }));
+      const r = await drive(
+        invertSteps(model, x!, {
+          layer: layer.name,
+          restarts: 2,
+          steps,
+          lambdaTV: this.p.invTv(),
+          signal,
+          onStep: ({ step }) => progress((step + 1) / steps),
+        }),
+      );
       const v = r.images.dataSync();
       r.images.dispose();
-      const tiles = [pic(x!.dataSync(), [h, w, c]), ...r.errors.map((_, i) => pic(itemOf(v, i, [h, w, c]), [h, w, c]))];
-      return { image: grid(tiles, { labels: ['input', ...r.errors.map((e) => `error ${e.toFixed(3)}`)], minTile: 112 }), info: `reconstructions from ${layer.name}, normalized errors ${r.errors.map((e) => e.toFixed(3)).join(', ')}` };
+      const tiles = [
+        pic(x!.dataSync(), [h, w, c]),
+        ...r.errors.map((_, i) => pic(itemOf(v, i, [h, w, c]), [h, w, c])),
+      ];
+      return {
+        image: grid(tiles, {
+          labels: ['input', ...r.errors.map((e) => `error ${e.toFixed(3)}`)],
+          minTile: 112,
+        }),
+        info: `reconstructions from ${layer.name}, normalized errors ${r.errors.map((e) => e.toFixed(3)).join(', ')}`,
+      };
     }
     // Occlusion: one batched pass, given a frame to paint the progress bar first.
     await new Promise((r) => setTimeout(r, 0));
     // The target is on the selected layer: the open unit, else the layer’s strongest unit for this input.
     const unit = this.state.unit;
     const o = occlusion(model, x!, {
-      size: Math.min(this.p.occSize(), h, w), stride: this.p.occStride(), layer: layer.name,
-      ...(unit != null ? { units: [unit] } : {}), ...(layer.outputShape.length === 3 ? { neuron: 'max' as const } : {}),
+      size: Math.min(this.p.occSize(), h, w),
+      stride: this.p.occStride(),
+      layer: layer.name,
+      ...(unit != null ? { units: [unit] } : {}),
+      ...(layer.outputShape.length === 3 ? { neuron: 'max' as const } : {}),
     });
     const base = pic(x!.dataSync(), [h, w, c]);
-    const isOut = layer.name === model.layers[model.layers.length - 1].name || layer.name === model.logitsLayer;
-    const label = isOut ? model.labels?.[o.unit] ?? `class ${o.unit}` : `unit ${o.unit}`;
+    const isOut =
+      layer.name === model.layers[model.layers.length - 1].name || layer.name === model.logitsLayer;
+    const label = isOut ? (model.labels?.[o.unit] ?? `class ${o.unit}`) : `unit ${o.unit}`;
     const where = o.neuron ? ` at (${o.neuron.join(', ')})` : '';
     return {
-      image: grid([base, heatOverlay(base, o.heat.map((v) => Math.max(0, v)))], { labels: ['input', `drop of ${label}`], minTile: 112 }),
+      image: grid(
+        [
+          base,
+          heatOverlay(
+            base,
+            o.heat.map((v) => Math.max(0, v)),
+          ),
+        ],
+        { labels: ['input', `drop of ${label}`], minTile: 112 },
+      ),
       info: `${label}${where} (activation ${o.base.toPrecision(3)}), square ${o.size}, stride ${o.stride}`,
     };
   }

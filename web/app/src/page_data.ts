@@ -28,15 +28,26 @@ export async function pageSet(config: Config, model: VisModel): Promise<ImageSet
   for (let from = 0; from < data.count; from += 250) {
     const idx = Array.from({ length: Math.min(250, data.count - from) }, (_, i) => from + i);
     const r = await fetchImages(idx);
-    for (let i = 0; i < r.values.length; i++) images[from * size + i] = lo + r.values[i] * (hi - lo);
+    for (let i = 0; i < r.values.length; i++)
+      images[from * size + i] = lo + r.values[i] * (hi - lo);
     r.labels.forEach((l, i) => (labels[from + i] = l));
   }
-  return { name: data.spec ?? 'served', images, labels: data.labelled ? labels : null, shape: data.shape, count: data.count, classNames: data.classNames };
+  return {
+    name: data.spec ?? 'served',
+    images,
+    labels: data.labelled ? labels : null,
+    shape: data.shape,
+    count: data.count,
+    classNames: data.classNames,
+  };
 }
 
 export class PageData {
   private readonly spec = new Map<string, LayerSpecificity>();
-  constructor(readonly set: ImageSet, readonly index: TopKIndex) {}
+  constructor(
+    readonly set: ImageSet,
+    readonly index: TopKIndex,
+  ) {}
 
   static async scan(config: Config, model: VisModel): Promise<PageData> {
     const set = await pageSet(config, model);

@@ -8,7 +8,14 @@
  * contrast boost for all of these.
  */
 import * as tf from '@tensorflow/tfjs';
-import { analysis, engine, featureVis, objectives, render, type LayerInfo } from '../../../src/index.js';
+import {
+  analysis,
+  engine,
+  featureVis,
+  objectives,
+  render,
+  type LayerInfo,
+} from '../../../src/index.js';
 import { fetchSpecificity } from './api.js';
 import { heatPercentile, pictureNorm } from './contrast.js';
 import { $, $button, $canvas, drawImage, slider, upsample } from './draw.js';
@@ -38,7 +45,10 @@ export class UnitPanel {
     $button('opt-run').addEventListener('click', () => {
       this.running = this.optimize();
     });
-    $button('opt-cancel').addEventListener('click', () => this.signal && (this.signal.aborted = true));
+    $button('opt-cancel').addEventListener(
+      'click',
+      () => this.signal && (this.signal.aborted = true),
+    );
     $button('unit-boost').addEventListener('click', () => this.setBoost(!this.boost));
   }
 
@@ -92,7 +102,12 @@ export class UnitPanel {
       delete canvas.dataset.state;
       $('unit-opt-caption').textContent = 'maximized image: press Maximize';
     }
-    await Promise.all([topk, this.specificity(layer, unit), fresh ? unitFileImage(this.state, layer, unit) : null, atlasImages(this.state, layer, unit)]);
+    await Promise.all([
+      topk,
+      this.specificity(layer, unit),
+      fresh ? unitFileImage(this.state, layer, unit) : null,
+      atlasImages(this.state, layer, unit),
+    ]);
   }
 
   /** The class a logits or softmax unit stands for, if the model names its classes. */
@@ -100,7 +115,9 @@ export class UnitPanel {
     const model = this.state.model!;
     const out = model.layers[model.layers.length - 1].name;
     const isClass = layer.name === out || layer.name === model.logitsLayer;
-    return isClass ? model.labels?.[unit] ?? this.state.config.data?.classNames?.[unit] ?? null : null;
+    return isClass
+      ? (model.labels?.[unit] ?? this.state.config.data?.classNames?.[unit] ?? null)
+      : null;
   }
 
   /** Every computed frame: the live parts (activation map always, the backprop view every few frames). */
@@ -109,17 +126,26 @@ export class UnitPanel {
     if (!model || !layer || unit == null || !acts || $('unit-panel').hidden) return;
     const [H, W, C] = model.input.shape;
     const base = toImage(x.dataSync(), [H, W, C], pictureNorm(this.boost, model.input.range));
-    $('unit-map-caption').textContent = acts.shape.length === 3 ? 'where the unit fires on this input' : 'the unit’s value on this input, against the layer’s largest';
+    $('unit-map-caption').textContent =
+      acts.shape.length === 3
+        ? 'where the unit fires on this input'
+        : 'the unit’s value on this input, against the layer’s largest';
     if (acts.shape.length === 3) {
       const [h, w, c] = acts.shape;
       const map = new Float32Array(h * w);
       for (let p = 0; p < h * w; p++) map[p] = Math.max(0, acts.values[p * c + unit]);
-      drawImage($canvas('unit-map'), heatOverlay(base, upsample(map, h, w, H, W), { percentile: heatPercentile(this.boost) }));
+      drawImage(
+        $canvas('unit-map'),
+        heatOverlay(base, upsample(map, h, w, H, W), { percentile: heatPercentile(this.boost) }),
+      );
     } else {
       // A dense unit has no map: the input, labelled with the unit's value against the layer's largest.
       const v = acts.values[unit];
       const max = Math.max(...Array.from(acts.values));
-      drawImage($canvas('unit-map'), grid([base], { labels: [`${v.toPrecision(3)} / max ${max.toPrecision(2)}`], minTile: 168 }));
+      drawImage(
+        $canvas('unit-map'),
+        grid([base], { labels: [`${v.toPrecision(3)} / max ${max.toPrecision(2)}`], minTile: 168 }),
+      );
     }
     if (!now && this.frame++ % 5 !== 0) return;
     this.backprop.draw(model, layer, unit, x, acts, this.boost);
@@ -128,22 +154,36 @@ export class UnitPanel {
   private async specificity(layer: LayerInfo, unit: number): Promise<void> {
     const box = $('unit-spec');
     const data = this.state.config.data;
-    const fits = data != null && this.state.model != null && data.shape.join() === this.state.model.input.shape.join();
+    const fits =
+      data != null &&
+      this.state.model != null &&
+      data.shape.join() === this.state.model.input.shape.join();
     const page = this.state.page;
     if ((this.state.served < 0 && !page) || !data?.labelled || !fits) {
       box.replaceChildren();
-      $('unit-spec-caption').textContent = this.state.scanning ? 'class specificity: scanning the data set for this model…'
-        : !data ? 'class specificity: no data set served (start deepvis serve with --data)'
-          : !data.labelled ? 'class specificity: the served data set has no labels'
+      $('unit-spec-caption').textContent = this.state.scanning
+        ? 'class specificity: scanning the data set for this model…'
+        : !data
+          ? 'class specificity: no data set served (start deepvis serve with --data)'
+          : !data.labelled
+            ? 'class specificity: the served data set has no labels'
             : `class specificity: the served data set (${data.shape.join('×')}) does not fit this model`;
       return;
     }
     try {
-      const s = this.state.served < 0 ? page!.specificity(this.state.model!, layer.name) : await fetchSpecificity(this.state.served, layer.name);
+      const s =
+        this.state.served < 0
+          ? page!.specificity(this.state.model!, layer.name)
+          : await fetchSpecificity(this.state.served, layer.name);
       if (this.state.unit !== unit) return;
-      const classes = s.units[unit].classMeans.map((_, k) => this.state.model?.labels?.[k] ?? data.classNames?.[k] ?? String(k));
-      box.replaceChildren(specificityChart(s, unit, classes, Math.max(240, Math.min(400, box.clientWidth || 360))));
-      $('unit-spec-caption').textContent = `class specificity: mean activation per class — ${specificityVerdict(s, unit, classes)}; a unit is specific to the classes more than ${Math.round(100 * s.threshold)}% above its overall mean (orange)`;
+      const classes = s.units[unit].classMeans.map(
+        (_, k) => this.state.model?.labels?.[k] ?? data.classNames?.[k] ?? String(k),
+      );
+      box.replaceChildren(
+        specificityChart(s, unit, classes, Math.max(240, Math.min(400, box.clientWidth || 360))),
+      );
+      $('unit-spec-caption').textContent =
+        `class specificity: mean activation per class — ${specificityVerdict(s, unit, classes)}; a unit is specific to the classes more than ${Math.round(100 * s.threshold)}% above its overall mean (orange)`;
     } catch (e) {
       $('unit-spec-caption').textContent = `class specificity: ${(e as Error).message}`;
     }
@@ -172,27 +212,40 @@ export class UnitPanel {
       const [h, w, c] = model.input.shape;
       const box = neuron ? boxAt(receptiveFields(model, layer.name), neuron[0], neuron[1]) : null;
       const picture = (v: Float32Array, shape: [number, number, number] = [h, w, c]) => {
-        const cut = box && shape[0] === h && shape[1] === w ? crop(v, shape, box) : { values: v, shape };
+        const cut =
+          box && shape[0] === h && shape[1] === w ? crop(v, shape, box) : { values: v, shape };
         drawImage(canvas, toImage(cut.values, cut.shape));
       };
       // The previous result goes: what shows now is this run, as it forms.
       canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
       canvas.dataset.state = 'running';
       $('unit-opt-caption').textContent = `${words}: starting…`;
-      const r = await runMaximize(model, layer, [unit], method, steps, signal, (f) => (bar.value = f), {
-        neuron, start, config: this.state.config,
-        live: (v, step, shape) => {
-          if (signal.aborted) return;
-          picture(itemOf(v, 0, shape), shape);
-          $('unit-opt-caption').textContent = `${words}: running, step ${step + 1} of ${steps}`;
+      const r = await runMaximize(
+        model,
+        layer,
+        [unit],
+        method,
+        steps,
+        signal,
+        (f) => (bar.value = f),
+        {
+          neuron,
+          start,
+          config: this.state.config,
+          live: (v, step, shape) => {
+            if (signal.aborted) return;
+            picture(itemOf(v, 0, shape), shape);
+            $('unit-opt-caption').textContent = `${words}: running, step ${step + 1} of ${steps}`;
+          },
         },
-      });
+      );
       const v = itemOf(r.images.dataSync() as Float32Array, 0, [h, w, c]);
       r.images.dispose();
       picture(v);
       const what = signal.aborted ? 'cancelled' : 'done';
       if (!signal.aborted) bar.value = 1;
-      $('unit-opt-caption').textContent = `${words}${neuron ? ' (centre neuron, its receptive field)' : ''}: activation ${r.activations[0].toPrecision(3)} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`;
+      $('unit-opt-caption').textContent =
+        `${words}${neuron ? ' (centre neuron, its receptive field)' : ''}: activation ${r.activations[0].toPrecision(3)} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`;
       canvas.dataset.state = what;
     } catch (e) {
       canvas.dataset.state = 'error';

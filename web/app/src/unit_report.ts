@@ -12,7 +12,11 @@ const { fileStem } = render;
 const { refName } = models;
 
 /** The unit-files image into #unit-opt; false when there is none. */
-export async function unitFileImage(state: AppState, layer: LayerInfo, unit: number): Promise<boolean> {
+export async function unitFileImage(
+  state: AppState,
+  layer: LayerInfo,
+  unit: number,
+): Promise<boolean> {
   if (state.served < 0) return false;
   const canvas = $canvas('unit-opt');
   const report = state.config.models[state.served]?.report ?? {};
@@ -25,7 +29,8 @@ export async function unitFileImage(state: AppState, layer: LayerInfo, unit: num
     canvas.height = bitmap.height;
     canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
     canvas.dataset.state = 'report';
-    $('unit-opt-caption').textContent = `Erhan’s maximized image, from the model’s report folder (${stem}-erhan); Maximize recomputes it here`;
+    $('unit-opt-caption').textContent =
+      `Erhan’s maximized image, from the model’s report folder (${stem}-erhan); Maximize recomputes it here`;
     return true;
   }
   return false;
@@ -58,25 +63,37 @@ export async function atlasImages(state: AppState, layer: LayerInfo, unit: numbe
   const u = (await res.json()) as UnitJson;
   const at = (rel: string) => `.${base}${rel}`;
   const rows: Array<[string, HTMLImageElement[]]> = [
-    ['feature visualizations', (u.methods ?? []).map((m) => img(at(m.image), `${m.method}, activation ${m.activation.toPrecision(3)}`))],
+    [
+      'feature visualizations',
+      (u.methods ?? []).map((m) =>
+        img(at(m.image), `${m.method}, activation ${m.activation.toPrecision(3)}`),
+      ),
+    ],
     ['top crops', (u.examples?.crops ?? []).map((c, r) => img(at(c), `top example ${r + 1}`))],
-    ['their deconvnet projections', (u.examples?.deconv ?? []).map((c, r) => img(at(c), `deconvnet projection of top example ${r + 1}`))],
+    [
+      'their deconvnet projections',
+      (u.examples?.deconv ?? []).map((c, r) =>
+        img(at(c), `deconvnet projection of top example ${r + 1}`),
+      ),
+    ],
   ];
   const link = document.createElement('a');
   link.href = `.${page}.html`;
   link.target = '_blank';
   link.rel = 'noopener';
   link.textContent = `open ${layer.name} unit ${unit} in the report`;
-  const parts = rows.filter(([, imgs]) => imgs.length).map(([title, imgs]) => {
-    const fig = document.createElement('figure');
-    const strip = document.createElement('div');
-    strip.className = 'strip';
-    strip.append(...imgs);
-    const cap = document.createElement('figcaption');
-    cap.textContent = `from the report: ${title}`;
-    fig.append(strip, cap);
-    return fig;
-  });
+  const parts = rows
+    .filter(([, imgs]) => imgs.length)
+    .map(([title, imgs]) => {
+      const fig = document.createElement('figure');
+      const strip = document.createElement('div');
+      strip.className = 'strip';
+      strip.append(...imgs);
+      const cap = document.createElement('figcaption');
+      cap.textContent = `from the report: ${title}`;
+      fig.append(strip, cap);
+      return fig;
+    });
   $('unit-atlas-body').replaceChildren(...parts, link);
   box.dataset.count = String(rows.reduce((n, [, i]) => n + i.length, 0));
   box.hidden = false;

@@ -5,7 +5,15 @@
  * The index is the server's (or the page's, for an added model); the images come from the server.
  */
 import * as tf from '@tensorflow/tfjs';
-import { analysis, attribution, engine, render, type LayerInfo, type RgbaImage, type VisModel } from '../../../src/index.js';
+import {
+  analysis,
+  attribution,
+  engine,
+  render,
+  type LayerInfo,
+  type RgbaImage,
+  type VisModel,
+} from '../../../src/index.js';
 import { fetchImages } from './api.js';
 import { pictureNorm, signedNorm } from './contrast.js';
 import { $, $canvas, drawImage } from './draw.js';
@@ -42,11 +50,18 @@ export function outlined(img: RgbaImage, box: Box, k: number): RgbaImage {
 }
 
 function clear(ids: string[]): void {
-  for (const id of ids) $canvas(id).getContext('2d')!.clearRect(0, 0, $canvas(id).width, $canvas(id).height);
+  for (const id of ids)
+    $canvas(id).getContext('2d')!.clearRect(0, 0, $canvas(id).width, $canvas(id).height);
 }
 
 /** Draws the three top-9 pictures; returns how many images were shown (0: no index, with the reason in the caption). */
-export async function drawTopK(state: AppState, model: VisModel, layer: LayerInfo, unit: number, boost: boolean): Promise<number> {
+export async function drawTopK(
+  state: AppState,
+  model: VisModel,
+  layer: LayerInfo,
+  unit: number,
+  boost: boolean,
+): Promise<number> {
   const ids = ['unit-topk-whole', 'unit-topk', 'unit-topk-deconv'];
   const caption = $('unit-topk-caption');
   const index = state.index;
@@ -72,11 +87,20 @@ export async function drawTopK(state: AppState, model: VisModel, layer: LayerInf
   if (state.unit !== unit || state.layer !== layer) return -1;
   const shape = imgs.shape;
   const [lo, hi] = model.input.range;
-  const pixels = indices.map((_, r) => itemOf(imgs.values, r, shape).map((v) => lo + v * (hi - lo)));
+  const pixels = indices.map((_, r) =>
+    itemOf(imgs.values, r, shape).map((v) => lo + v * (hi - lo)),
+  );
   const positions = entry.positions?.[unit] ?? null;
   const projections = tidyData(() => {
-    const x = tf.tensor4d(Float32Array.from(pixels.flatMap((p) => Array.from(p))), [indices.length, ...shape]);
-    return deconvnet(model, x, { layer, units: indices.map(() => unit), neurons: positions ?? undefined });
+    const x = tf.tensor4d(Float32Array.from(pixels.flatMap((p) => Array.from(p))), [
+      indices.length,
+      ...shape,
+    ]);
+    return deconvnet(model, x, {
+      layer,
+      units: indices.map(() => unit),
+      neurons: positions ?? undefined,
+    });
   });
   const norm = pictureNorm(boost, [lo, hi]);
   const k = Math.max(1, Math.round(56 / shape[1]));
@@ -94,7 +118,10 @@ export async function drawTopK(state: AppState, model: VisModel, layer: LayerInf
     return toImage(c.values, c.shape, signedNorm(boost));
   });
   const names = state.config.data?.classNames ?? model.labels;
-  const labels = entry.values[unit].map((v, r) => `${v.toPrecision(3)}${imgs.labels[r] >= 0 ? ` · ${names?.[imgs.labels[r]] ?? imgs.labels[r]}` : ''}`);
+  const labels = entry.values[unit].map(
+    (v, r) =>
+      `${v.toPrecision(3)}${imgs.labels[r] >= 0 ? ` · ${names?.[imgs.labels[r]] ?? imgs.labels[r]}` : ''}`,
+  );
   drawImage($canvas('unit-topk-whole'), grid(whole, { cols: 3, minTile: 56 }));
   // Crops at a whole multiple that keeps three of them (3 × (tile + 4) + 4 pixels) within the canvases' 180 CSS pixels.
   const side = crops[0].width;

@@ -9,13 +9,19 @@ import { $, $canvas, drawImage } from './draw.js';
 
 const { diverging, toImage } = render;
 
-export function drawWeights(model: VisModel, layer: LayerInfo, unit: number, boost: boolean): boolean {
+export function drawWeights(
+  model: VisModel,
+  layer: LayerInfo,
+  unit: number,
+  boost: boolean,
+): boolean {
   const figure = $('unit-weights-figure');
   let f;
   try {
     // Only a layer the image feeds: a conv deeper in has a kernel too, but over channels, not pixels.
     const first = model.layers.find((l) => model.weightsOf(l.name).length > 0);
-    if (layer.outputShape.length === 3 && first?.name !== layer.name) throw new Error('not a first layer');
+    if (layer.outputShape.length === 3 && first?.name !== layer.name)
+      throw new Error('not a first layer');
     f = firstLayerFilters(model, layer.name, [unit]);
   } catch {
     figure.hidden = true;
@@ -23,8 +29,12 @@ export function drawWeights(model: VisModel, layer: LayerInfo, unit: number, boo
   }
   figure.hidden = false;
   // Signed weights on the blue–white–red scale; colour kernels as colour (min…max).
-  const img = f.shape[2] === 3 ? toImage(f.images[0], f.shape, { mode: 'minmax' }) : diverging(f.images[0], f.shape[0], f.shape[1], boost ? 95 : 99.5);
+  const img =
+    f.shape[2] === 3
+      ? toImage(f.images[0], f.shape, { mode: 'minmax' })
+      : diverging(f.images[0], f.shape[0], f.shape[1], boost ? 95 : 99.5);
   drawImage($canvas('unit-weights'), img);
-  $('unit-weights-caption').textContent = `incoming weights of unit ${unit} as an image (${f.shape[0]}×${f.shape[1]}, norm ${f.norms[0].toPrecision(3)}; ${f.shape[2] === 3 ? 'colours stretched' : 'red positive, blue negative'})`;
+  $('unit-weights-caption').textContent =
+    `incoming weights of unit ${unit} as an image (${f.shape[0]}×${f.shape[1]}, norm ${f.norms[0].toPrecision(3)}; ${f.shape[2] === 3 ? 'colours stretched' : 'red positive, blue negative'})`;
   return true;
 }

@@ -22,7 +22,13 @@ function shape(s: readonly (number | null)[]): string {
   return `[${s.join(', ')}]`;
 }
 
-function plan(layers: readonly tf.layers.Layer[], prefix: string, weights: ReadonlyMap<string, readonly H5Data[]>, used: Set<string>, source: string): Pending[] {
+function plan(
+  layers: readonly tf.layers.Layer[],
+  prefix: string,
+  weights: ReadonlyMap<string, readonly H5Data[]>,
+  used: Set<string>,
+  source: string,
+): Pending[] {
   const out: Pending[] = [];
   for (const layer of layers) {
     if (layer instanceof tf.LayersModel) {
@@ -50,12 +56,18 @@ function plan(layers: readonly tf.layers.Layer[], prefix: string, weights: Reado
   return out;
 }
 
-export function assignWeights(model: tf.LayersModel, weights: ReadonlyMap<string, readonly H5Data[]>, source: string): void {
+export function assignWeights(
+  model: tf.LayersModel,
+  weights: ReadonlyMap<string, readonly H5Data[]>,
+  source: string,
+): void {
   const used = new Set<string>();
   const pending = plan(model.layers, '', weights, used, source);
   const extra = [...weights.keys()].filter((k) => !used.has(k));
   if (extra.length) {
-    throw new DeepvisError(`${source}: the file has weights for layers its config does not have: ${listNames(extra, 5)}: the weights do not fit the config`);
+    throw new DeepvisError(
+      `${source}: the file has weights for layers its config does not have: ${listNames(extra, 5)}: the weights do not fit the config`,
+    );
   }
   for (const { layer, data } of pending) {
     const tensors = data.map((d) => tf.tensor(d.values, d.shape as number[], 'float32'));

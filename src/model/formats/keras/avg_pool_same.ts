@@ -16,7 +16,8 @@ interface Args {
   [key: string]: unknown;
 }
 
-const pair = (v: number | number[]): [number, number] => (Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v, v]);
+const pair = (v: number | number[]): [number, number] =>
+  Array.isArray(v) ? [v[0], v[1] ?? v[0]] : [v, v];
 
 /** TensorFlow's 'same' padding: [before, after] and the output length. */
 function samePads(n: number, k: number, s: number): [number, number, number] {
@@ -41,7 +42,9 @@ export class SameAveragePooling2D extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const [n, h, w, c] = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as (number | null)[];
+    const [n, h, w, c] = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as (
+      number | null
+    )[];
     const side = (d: number | null, i: 0 | 1) => (d == null ? null : Math.ceil(d / this.step[i]));
     return [n, side(h, 0), side(w, 1), c];
   }
@@ -54,15 +57,33 @@ export class SameAveragePooling2D extends tf.layers.Layer {
       const [t, b, oh] = samePads(h, kh, this.step[0]);
       const [l, r, ow] = samePads(w, kw, this.step[1]);
       // Pixels of each window inside the image: rows × columns, the same for every channel.
-      const inside = (o: number, s: number, k: number, before: number, n: number) => Math.min(o * s - before + k, n) - Math.max(o * s - before, 0);
+      const inside = (o: number, s: number, k: number, before: number, n: number) =>
+        Math.min(o * s - before + k, n) - Math.max(o * s - before, 0);
       const scale = new Float32Array(oh * ow);
-      for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) scale[i * ow + j] = (kh * kw) / (inside(i, this.step[0], kh, t, h) * inside(j, this.step[1], kw, l, w));
-      const padded = tf.pad(x, [[0, 0], [t, b], [l, r], [0, 0]]);
-      return tf.mul(tf.avgPool(padded, this.pool, this.step, 'valid'), tf.tensor4d(scale, [1, oh, ow, 1]));
+      for (let i = 0; i < oh; i++)
+        for (let j = 0; j < ow; j++)
+          scale[i * ow + j] =
+            (kh * kw) / (inside(i, this.step[0], kh, t, h) * inside(j, this.step[1], kw, l, w));
+      const padded = tf.pad(x, [
+        [0, 0],
+        [t, b],
+        [l, r],
+        [0, 0],
+      ]);
+      return tf.mul(
+        tf.avgPool(padded, this.pool, this.step, 'valid'),
+        tf.tensor4d(scale, [1, oh, ow, 1]),
+      );
     });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), poolSize: this.pool, strides: this.step, padding: 'same', dataFormat: 'channelsLast' };
+    return {
+      ...super.getConfig(),
+      poolSize: this.pool,
+      strides: this.step,
+      padding: 'same',
+      dataFormat: 'channelsLast',
+    };
   }
 }

@@ -16,7 +16,18 @@ import { launchChromium, serveFiles } from '../../../../test/chromium.js';
 
 const root = path.resolve(import.meta.dirname, '../../../..');
 const fixtures = path.join(root, 'test/fixtures/keras');
-const FILES = ['seq_k22.h5', 'mobile_k213.h5', 'mobile_k3.keras', 'seq_k3.keras', 'transfer_k215.h5', 'block_k3.keras', 'transfer_tfk215.keras', 'half_k212.h5', 'se_k211.h5', 'se_k3.keras'];
+const FILES = [
+  'seq_k22.h5',
+  'mobile_k213.h5',
+  'mobile_k3.keras',
+  'seq_k3.keras',
+  'transfer_k215.h5',
+  'block_k3.keras',
+  'transfer_tfk215.keras',
+  'half_k212.h5',
+  'se_k211.h5',
+  'se_k3.keras',
+];
 let dir: string;
 let server: Server;
 let browser: Browser;
@@ -24,9 +35,17 @@ let base: string;
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-keras-browser-'));
-  await build({ configFile: path.join(root, 'web/keras-check/vite.config.ts'), build: { outDir: dir, emptyOutDir: true }, logLevel: 'error' });
+  await build({
+    configFile: path.join(root, 'web/keras-check/vite.config.ts'),
+    build: { outDir: dir, emptyOutDir: true },
+    logLevel: 'error',
+  });
   // Fixtures by base name; the site below its folder (normalizing '/…' cannot climb above it).
-  ({ server, base } = await serveFiles((rel) => (rel.startsWith('/fixtures/') ? path.join(fixtures, path.basename(rel)) : path.join(dir, path.posix.normalize(rel)))));
+  ({ server, base } = await serveFiles((rel) =>
+    rel.startsWith('/fixtures/')
+      ? path.join(fixtures, path.basename(rel))
+      : path.join(dir, path.posix.normalize(rel)),
+  ));
   browser = await launchChromium();
 });
 
@@ -40,12 +59,23 @@ describe('Keras loader in headless Chromium', () => {
   it('loads .h5 and .keras files from memory and matches the reference', async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/?files=${FILES.join(',')}&bad=weights_only.h5`);
-    await page.waitForFunction(() => (window as any).kerasResult || (window as any).kerasError, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => (window as any).kerasResult || (window as any).kerasError,
+      null,
+      { timeout: 120_000 },
+    );
     assert.equal(await page.evaluate(() => (window as any).kerasError), undefined);
     const { results, badError } = await page.evaluate(() => (window as any).kerasResult);
-    assert.deepEqual(results.map((r: { file: string }) => r.file), FILES);
-    for (const r of results) assert.ok(r.relDiff <= 1e-4, `${r.file}: relative difference ${r.relDiff}`);
-    assert.equal(badError, 'DeepvisError: weights_only.h5: no model_config: this file holds weights only; save the whole model');
+    assert.deepEqual(
+      results.map((r: { file: string }) => r.file),
+      FILES,
+    );
+    for (const r of results)
+      assert.ok(r.relDiff <= 1e-4, `${r.file}: relative difference ${r.relDiff}`);
+    assert.equal(
+      badError,
+      'DeepvisError: weights_only.h5: no model_config: this file holds weights only; save the whole model',
+    );
     await page.close();
   });
 });

@@ -33,7 +33,8 @@ const tag = Math.random().toString(36).slice(2, 8);
 
 /** Strings stay strings, string arrays become string[], numbers arrays become number[]. */
 function plain(value: unknown): unknown {
-  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number | bigint>, Number);
+  if (ArrayBuffer.isView(value))
+    return Array.from(value as unknown as ArrayLike<number | bigint>, Number);
   if (Array.isArray(value)) return value.map(plain);
   if (typeof value === 'bigint') return Number(value);
   return value;
@@ -54,13 +55,28 @@ function halfToFloat(bits: Uint16Array): Float32Array {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >> 10) & 0x1f;
     const frac = h & 0x3ff;
-    out[i] = exp === 0 ? sign * 2 ** -14 * (frac / 1024) : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * 2 ** (exp - 15) * (1 + frac / 1024);
+    out[i] =
+      exp === 0
+        ? sign * 2 ** -14 * (frac / 1024)
+        : exp === 31
+          ? frac
+            ? NaN
+            : sign * Infinity
+          : sign * 2 ** (exp - 15) * (1 + frac / 1024);
   }
   return out;
 }
 
 /** A dataset's values as float32; float16 datasets (Keras models saved in half precision) read raw. */
-function datasetValues(module: RawModule, d: { metadata: { type: number; size: number; total_size: number; littleEndian: boolean }; file_id: bigint; path: string; value: unknown }): Float32Array {
+function datasetValues(
+  module: RawModule,
+  d: {
+    metadata: { type: number; size: number; total_size: number; littleEndian: boolean };
+    file_id: bigint;
+    path: string;
+    value: unknown;
+  },
+): Float32Array {
   const m = d.metadata;
   if (m.type !== 1 || m.size !== 2) return toFloat32(d.value);
   if (!m.littleEndian) throw new Error(`${d.path}: big-endian float16 data`);
@@ -77,8 +93,10 @@ function datasetValues(module: RawModule, d: { metadata: { type: number; size: n
 
 function toFloat32(value: unknown): Float32Array {
   if (value instanceof Float32Array) return value;
-  if (ArrayBuffer.isView(value)) return Float32Array.from(value as unknown as ArrayLike<number | bigint>, Number);
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return Float32Array.of(Number(value));
+  if (ArrayBuffer.isView(value))
+    return Float32Array.from(value as unknown as ArrayLike<number | bigint>, Number);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return Float32Array.of(Number(value));
   throw new Error('a dataset that is not numeric');
 }
 
@@ -87,15 +105,29 @@ function brief(e: unknown): string {
 }
 
 /** A dataset's declared size, checked against the file's bytes and the budget left, before it is read. */
-function checkDeclared(d: { path: string; metadata: { size: number; total_size: number } }, fileBytes: number, tally: { bytes: number }, source: string): void {
+function checkDeclared(
+  d: { path: string; metadata: { size: number; total_size: number } },
+  fileBytes: number,
+  tally: { bytes: number },
+  source: string,
+): void {
   const m = d.metadata;
   const stored = m.total_size * m.size;
   const kept = m.total_size * 4;
   const budget = memoryBudget();
-  if (!Number.isSafeInteger(m.total_size) || m.total_size < 0 || stored > MAX_DECLARED_RATIO * fileBytes + (1 << 20)) {
-    throw new DeepvisError(`${source}: dataset ${d.path} declares ${m.total_size.toLocaleString('en')} values (${formatBytes(stored)}) in a file of ${formatBytes(fileBytes)}; refused`);
+  if (
+    !Number.isSafeInteger(m.total_size) ||
+    m.total_size < 0 ||
+    stored > MAX_DECLARED_RATIO * fileBytes + (1 << 20)
+  ) {
+    throw new DeepvisError(
+      `${source}: dataset ${d.path} declares ${m.total_size.toLocaleString('en')} values (${formatBytes(stored)}) in a file of ${formatBytes(fileBytes)}; refused`,
+    );
   }
-  if (kept > budget - tally.bytes) throw new DeepvisError(`${source}: dataset ${d.path} (${formatBytes(kept)} as float32) with the datasets before it is more than the memory budget of ${formatBytes(budget)}`);
+  if (kept > budget - tally.bytes)
+    throw new DeepvisError(
+      `${source}: dataset ${d.path} (${formatBytes(kept)} as float32) with the datasets before it is more than the memory budget of ${formatBytes(budget)}`,
+    );
   tally.bytes += kept;
 }
 
@@ -103,25 +135,36 @@ function readDataset(raw: RawModule, d: { path: string }, source: string): Float
   try {
     return datasetValues(raw, d as never);
   } catch (e) {
-    throw new DeepvisError(`${source}: cannot read dataset ${d.path} (${brief(e)}): truncated or corrupt file, or a data type deepvis does not read`);
+    throw new DeepvisError(
+      `${source}: cannot read dataset ${d.path} (${brief(e)}): truncated or corrupt file, or a data type deepvis does not read`,
+    );
   }
 }
 
 /** Reads the whole file. `group(tree, 'a/b')` then walks it. */
 export async function readH5(bytes: Uint8Array, source: string): Promise<H5Group> {
   const h5 = await h5Module();
-  const FS = h5.FS as unknown as { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
+  const FS = h5.FS as unknown as {
+    writeFile(p: string, d: Uint8Array): void;
+    unlink(p: string): void;
+  };
   const path = `/deepvis-keras-${tag}-${counter++}.h5`;
   FS.writeFile(path, bytes);
   // Errors as exceptions, not HDF5-DIAG dumps on stderr.
-  (h5.Module as unknown as { activate_throwing_error_handler(): void }).activate_throwing_error_handler();
+  (
+    h5.Module as unknown as { activate_throwing_error_handler(): void }
+  ).activate_throwing_error_handler();
   const raw = h5.Module as unknown as RawModule;
   let file: InstanceType<typeof h5.File> | null = null;
   try {
     file = new h5.File(path, 'r');
     const tally = { bytes: 0 };
     // Iterative, so a file nested thousands of groups deep cannot overflow the stack.
-    type Node = { attrs: Record<string, unknown>; groups: Map<string, H5Group>; datasets: Map<string, H5Data> };
+    type Node = {
+      attrs: Record<string, unknown>;
+      groups: Map<string, H5Group>;
+      datasets: Map<string, H5Data>;
+    };
     const fresh = (): Node => ({ attrs: {}, groups: new Map(), datasets: new Map() });
     const root = fresh();
     const stack: Array<[InstanceType<typeof h5.Group>, Node]> = [[file, root]];
@@ -136,7 +179,10 @@ export async function readH5(bytes: Uint8Array, source: string): Promise<H5Group
           stack.push([child, sub]);
         } else if (child instanceof h5.Dataset) {
           checkDeclared(child as never, bytes.byteLength, tally, source);
-          node.datasets.set(key, { shape: child.shape ?? [], values: readDataset(raw, child, source) });
+          node.datasets.set(key, {
+            shape: child.shape ?? [],
+            values: readDataset(raw, child, source),
+          });
         }
       }
     }
@@ -144,7 +190,9 @@ export async function readH5(bytes: Uint8Array, source: string): Promise<H5Group
   } catch (e) {
     if (e instanceof DeepvisError) throw e;
     const why = brief(e);
-    throw new DeepvisError(`${source}: truncated or corrupt HDF5 file (${/H5Fopen|open file/.test(why) ? 'HDF5 cannot open it' : why})`);
+    throw new DeepvisError(
+      `${source}: truncated or corrupt HDF5 file (${/H5Fopen|open file/.test(why) ? 'HDF5 cannot open it' : why})`,
+    );
   } finally {
     try {
       file?.close();

@@ -37,7 +37,8 @@ function tensorsOf(value: unknown, out: unknown[][], bump: Bump): unknown[][] {
     const d = value as Dict;
     if (d.class_name === '__keras_tensor__') {
       const h = d.config?.keras_history;
-      if (!Array.isArray(h) || h.length !== 3) throw new DeepvisError('a Keras tensor without keras_history');
+      if (!Array.isArray(h) || h.length !== 3)
+        throw new DeepvisError('a Keras tensor without keras_history');
       out.push([...history(h, bump), {}]);
     } else for (const v of Object.values(d)) tensorsOf(v, out, bump);
   }
@@ -58,10 +59,14 @@ function tensorList(v: unknown, bump: Bump): unknown[] {
 }
 
 function layer3to2(layer: Dict, bump: Bump, kerasMajor: number): Dict {
-  if (MODEL_CLASSES.has(layer.class_name)) return { ...model3to2(layer, kerasMajor), ...placement(layer, bump) };
+  if (MODEL_CLASSES.has(layer.class_name))
+    return { ...model3to2(layer, kerasMajor), ...placement(layer, bump) };
   const config: Dict = { ...layer.config };
   if (layer.class_name === 'InputLayer') {
-    const shape = config.batch_shape ?? config.batch_input_shape ?? (config.shape ? [null, ...config.shape] : undefined);
+    const shape =
+      config.batch_shape ??
+      config.batch_input_shape ??
+      (config.shape ? [null, ...config.shape] : undefined);
     delete config.batch_shape;
     delete config.shape;
     delete config.optional;
@@ -74,7 +79,13 @@ function layer3to2(layer: Dict, bump: Bump, kerasMajor: number): Dict {
     const nodes: unknown[] = Array.isArray(layer.inbound_nodes) ? layer.inbound_nodes : [];
     const refs = nodes.length === 1 ? (node3to2(nodes[0], bump) as unknown[][]) : [];
     const op = nodes.length === 1 ? keras3Op(layer.class_name, nodes[0] as Dict, refs) : null;
-    if (op) return { class_name: 'DeepvisElementwiseOp', name: layer.name, config: { name: config.name ?? layer.name, ...op.config }, inbound_nodes: [op.inbound] };
+    if (op)
+      return {
+        class_name: 'DeepvisElementwiseOp',
+        name: layer.name,
+        config: { name: config.name ?? layer.name, ...op.config },
+        inbound_nodes: [op.inbound],
+      };
     return { class_name: layer.class_name, config, op: layer.module, ...placement(layer, bump) };
   }
   return { class_name: layer.class_name, config, ...placement(layer, bump) };
@@ -83,7 +94,8 @@ function layer3to2(layer: Dict, bump: Bump, kerasMajor: number): Dict {
 function placement(layer: Dict, bump: Bump): Dict {
   const out: Dict = {};
   if ('name' in layer) out.name = layer.name;
-  if (Array.isArray(layer.inbound_nodes)) out.inbound_nodes = layer.inbound_nodes.map((n: unknown) => node3to2(n, bump));
+  if (Array.isArray(layer.inbound_nodes))
+    out.inbound_nodes = layer.inbound_nodes.map((n: unknown) => node3to2(n, bump));
   return out;
 }
 
@@ -91,12 +103,23 @@ function placement(layer: Dict, bump: Bump): Dict {
 export function model3to2(model: Dict, kerasMajor = 3): Dict {
   const config: Dict = model.config ?? {};
   const raw: Dict[] = config.layers ?? [];
-  const bump = new Set(kerasMajor >= 3 ? raw.filter((l) => l.class_name === 'Sequential').map((l) => String(l.name ?? l.config?.name)) : []);
+  const bump = new Set(
+    kerasMajor >= 3
+      ? raw
+          .filter((l) => l.class_name === 'Sequential')
+          .map((l) => String(l.name ?? l.config?.name))
+      : [],
+  );
   const layers: Dict[] = raw.map((l) => layer3to2(l, bump, kerasMajor));
   if (model.class_name === 'Sequential') {
     // A Sequential built by .build(shape) has no InputLayer: its shape is in build_config.
     const shape = model.build_config?.input_shape;
-    if (layers.length && layers[0].class_name !== 'InputLayer' && Array.isArray(shape) && !layers[0].config.batch_input_shape) {
+    if (
+      layers.length &&
+      layers[0].class_name !== 'InputLayer' &&
+      Array.isArray(shape) &&
+      !layers[0].config.batch_input_shape
+    ) {
       layers[0] = { ...layers[0], config: { ...layers[0].config, batch_input_shape: shape } };
     }
     return { class_name: 'Sequential', config: { name: config.name, layers } };

@@ -32,10 +32,19 @@ function classKeys(container: H5Group | null, base: string): string[] {
   if (!container) return [];
   const re = new RegExp(`^${base}(?:_(\\d+))?$`);
   const counter = (k: string) => Number(re.exec(k)?.[1] ?? 0);
-  return [...container.groups.keys()].filter((k) => re.test(k)).sort((a, b) => counter(a) - counter(b));
+  return [...container.groups.keys()]
+    .filter((k) => re.test(k))
+    .sort((a, b) => counter(a) - counter(b));
 }
 
-function collect(root: H5Group, model: Dict, path: string, prefix: string, out: Map<string, H5Data[]>, ctx: { source: string; layers: string }): void {
+function collect(
+  root: H5Group,
+  model: Dict,
+  path: string,
+  prefix: string,
+  out: Map<string, H5Data[]>,
+  ctx: { source: string; layers: string },
+): void {
   const used = new Map<string, number>();
   const container = group(root, path);
   for (const layer of (model.config?.layers ?? []) as Dict[]) {
@@ -53,38 +62,60 @@ function collect(root: H5Group, model: Dict, path: string, prefix: string, out: 
     if (!vars) continue; // a layer without state, or one the file lacks: the weight check names it
     const owner = vars.attrs.name;
     if (typeof owner === 'string' && owner !== name) {
-      throw new DeepvisError(`${ctx.source}: model.weights.h5 has the weights of '${owner}' where '${name}' belongs (${key})`);
+      throw new DeepvisError(
+        `${ctx.source}: model.weights.h5 has the weights of '${owner}' where '${name}' belongs (${key})`,
+      );
     }
-    const list = [...vars.datasets.entries()].sort((a, b) => Number(a[0]) - Number(b[0])).map(([, d]) => d);
+    const list = [...vars.datasets.entries()]
+      .sort((a, b) => Number(a[0]) - Number(b[0]))
+      .map(([, d]) => d);
     if (list.length) out.set(`${prefix}${name}`, list);
   }
 }
 
 export async function readKeras3(bytes: Uint8Array, source: string): Promise<KerasParts> {
   // Only the entries read, inflated with caps (unzip.ts): a zip bomb is refused, not inflated.
-  const { files, names } = unzipCapped(bytes, new Set(['config.json', 'metadata.json', 'model.weights.h5']), source);
+  const { files, names } = unzipCapped(
+    bytes,
+    new Set(['config.json', 'metadata.json', 'model.weights.h5']),
+    source,
+  );
   // torch.save writes a zip too (archive/data.pkl), whatever the file is called.
-  if (!files['config.json'] && names.some((f) => f.endsWith('/data.pkl'))) throw pytorchCheckpoint(source);
-  if (!files['config.json']) throw new DeepvisError(`${source}: a zip without config.json, so not a Keras 3 .keras file`);
+  if (!files['config.json'] && names.some((f) => f.endsWith('/data.pkl')))
+    throw pytorchCheckpoint(source);
+  if (!files['config.json'])
+    throw new DeepvisError(`${source}: a zip without config.json, so not a Keras 3 .keras file`);
   if (!files['model.weights.h5']) {
-    const npz = names.includes('model.weights.npz') ? ' (it has model.weights.npz; save with the default h5 weights format)' : '';
+    const npz = names.includes('model.weights.npz')
+      ? ' (it has model.weights.npz; save with the default h5 weights format)'
+      : '';
     throw new DeepvisError(`${source}: the .keras file has no model.weights.h5${npz}`);
   }
   let config: Dict;
   let version = '3';
   try {
     config = JSON.parse(new TextDecoder().decode(files['config.json'])) as Dict;
-    if (files['metadata.json']) version = String(JSON.parse(new TextDecoder().decode(files['metadata.json'])).keras_version ?? '3');
+    if (files['metadata.json'])
+      version = String(
+        JSON.parse(new TextDecoder().decode(files['metadata.json'])).keras_version ?? '3',
+      );
   } catch {
-    throw new DeepvisError(`${source}: config.json or metadata.json is not valid JSON (corrupt file?)`);
+    throw new DeepvisError(
+      `${source}: config.json or metadata.json is not valid JSON (corrupt file?)`,
+    );
   }
   if (!MODEL_CLASSES.has(config.class_name)) {
-    throw new DeepvisError(`${source}: the saved object is a '${config.class_name}', not a Sequential or functional model (subclassed models carry no graph)`);
+    throw new DeepvisError(
+      `${source}: the saved object is a '${config.class_name}', not a Sequential or functional model (subclassed models carry no graph)`,
+    );
   }
   const root = await readH5(files['model.weights.h5'], `${source} (model.weights.h5)`);
   const weights = new Map<string, H5Data[]>();
   const major = Number.parseInt(version, 10) || 3;
-  const layers = root.groups.has('layers') || !root.groups.has('_layer_checkpoint_dependencies') ? 'layers' : '_layer_checkpoint_dependencies';
+  const layers =
+    root.groups.has('layers') || !root.groups.has('_layer_checkpoint_dependencies')
+      ? 'layers'
+      : '_layer_checkpoint_dependencies';
   collect(root, config, layers, '', weights, { source, layers });
   let topology: Dict;
   try {

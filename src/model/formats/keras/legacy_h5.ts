@@ -37,17 +37,24 @@ function leafPaths(model: Dict, prefix: string, out: Map<string, string>): Map<s
 /** Top-level nested models (saved as one "layer") → their leaf paths. */
 function nestedModels(topology: Dict): Map<string, Map<string, string>> {
   const nested = new Map<string, Map<string, string>>();
-  for (const l of layersOf(topology)) if (MODEL_CLASSES.has(l.class_name)) nested.set(nameOf(l), leafPaths(l, `${nameOf(l)}/`, new Map()));
+  for (const l of layersOf(topology))
+    if (MODEL_CLASSES.has(l.class_name))
+      nested.set(nameOf(l), leafPaths(l, `${nameOf(l)}/`, new Map()));
   return nested;
 }
 
 export function readLegacyH5(root: H5Group, source: string): KerasParts {
   const text = root.attrs.model_config;
   if (typeof text !== 'string') {
-    throw new DeepvisError(`${source}: no model_config: this file holds weights only; save the whole model`);
+    throw new DeepvisError(
+      `${source}: no model_config: this file holds weights only; save the whole model`,
+    );
   }
   const version = String(root.attrs.keras_version ?? '2');
-  if (version.startsWith('1.')) throw new DeepvisError(`${source}: written by Keras ${version}; deepvis reads Keras 2 and 3 files`);
+  if (version.startsWith('1.'))
+    throw new DeepvisError(
+      `${source}: written by Keras ${version}; deepvis reads Keras 2 and 3 files`,
+    );
   let topology: Dict;
   try {
     topology = JSON.parse(text) as Dict;
@@ -59,14 +66,23 @@ export function readLegacyH5(root: H5Group, source: string): KerasParts {
   const weights = new Map<string, H5Data[]>();
   for (const layer of stringList(mw.attrs.layer_names)) {
     const g = mw.groups.get(layer);
-    if (!g) throw new DeepvisError(`${source}: model_weights lists layer '${layer}' but has no group for it (corrupt file?)`);
+    if (!g)
+      throw new DeepvisError(
+        `${source}: model_weights lists layer '${layer}' but has no group for it (corrupt file?)`,
+      );
     for (const name of stringList(g.attrs.weight_names)) {
       const data = dataset(g, name);
-      if (!data) throw new DeepvisError(`${source}: layer '${layer}' has no dataset for its weight '${name}' (corrupt file?)`);
+      if (!data)
+        throw new DeepvisError(
+          `${source}: layer '${layer}' has no dataset for its weight '${name}' (corrupt file?)`,
+        );
       // Inside a nested model the weight's name says its layer: 'conv_a/kernel:0'.
       const parts = name.split('/');
       const leaves = nested.get(layer);
-      const key = leaves && parts.length >= 2 ? (leaves.get(parts[parts.length - 2]) ?? `${layer}/${parts[parts.length - 2]}`) : layer;
+      const key =
+        leaves && parts.length >= 2
+          ? (leaves.get(parts[parts.length - 2]) ?? `${layer}/${parts[parts.length - 2]}`)
+          : layer;
       const list = weights.get(key) ?? [];
       list.push(data);
       weights.set(key, list);

@@ -27,7 +27,8 @@ function startsWith(bytes: Uint8Array, magic: readonly number[], at = 0): boolea
 /** 'hdf5' | 'zip' | null. HDF5 allows a user block before the superblock (512, 1024, … bytes). */
 export function kerasKind(bytes: Uint8Array): 'hdf5' | 'zip' | null {
   if (startsWith(bytes, ZIP)) return 'zip';
-  for (let at = 0; at < bytes.length && at <= 1 << 16; at = at ? at * 2 : 512) if (startsWith(bytes, HDF5, at)) return 'hdf5';
+  for (let at = 0; at < bytes.length && at <= 1 << 16; at = at ? at * 2 : 512)
+    if (startsWith(bytes, HDF5, at)) return 'hdf5';
   return null;
 }
 
@@ -35,12 +36,17 @@ export function kerasKind(bytes: Uint8Array): 'hdf5' | 'zip' | null {
 export async function kerasLayersModel(bytes: Uint8Array, source: string): Promise<tf.LayersModel> {
   const kind = kerasKind(bytes);
   if (!kind) throw new DeepvisError(`${source}: not a Keras file (neither HDF5 nor a .keras zip)`);
-  const parts: KerasParts = kind === 'hdf5' ? readLegacyH5(await readH5(bytes, source), source) : await readKeras3(bytes, source);
+  const parts: KerasParts =
+    kind === 'hdf5'
+      ? readLegacyH5(await readH5(bytes, source), source)
+      : await readKeras3(bytes, source);
   registerKerasLayers();
   const topology = prepareModel(parts.topology, { source, kerasMajor: parts.kerasMajor });
   let model: tf.LayersModel;
   try {
-    model = await tf.models.modelFromJSON({ modelTopology: topology } as unknown as tf.io.ModelJSON);
+    model = await tf.models.modelFromJSON({
+      modelTopology: topology,
+    } as unknown as tf.io.ModelJSON);
   } catch (e) {
     const why = (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
     throw new DeepvisError(`${source}: tfjs cannot build the model from its config: ${why}`);
@@ -54,7 +60,12 @@ export async function kerasLayersModel(bytes: Uint8Array, source: string): Promi
   return model;
 }
 
-export async function loadKeras(bytes: Uint8Array, source: string, meta: DeepvisMetadata, overrides: InputOverrides): Promise<VisModel> {
+export async function loadKeras(
+  bytes: Uint8Array,
+  source: string,
+  meta: DeepvisMetadata,
+  overrides: InputOverrides,
+): Promise<VisModel> {
   const model = await kerasLayersModel(bytes, source);
   model.setUserDefinedMetadata({ deepvis: meta });
   try {

@@ -66,7 +66,9 @@ export class Normalization extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const scale = tf.maximum(tf.sqrt(this.stat(1)), EPSILON);
-      return this.invert ? tf.add(this.stat(0), tf.mul(x, scale)) : tf.div(tf.sub(x, this.stat(0)), scale);
+      return this.invert
+        ? tf.add(this.stat(0), tf.mul(x, scale))
+        : tf.div(tf.sub(x, this.stat(0)), scale);
     });
   }
 
@@ -75,6 +77,12 @@ export class Normalization extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), axis: this.axis, mean: this.fixedMean, variance: this.fixedVariance, invert: this.invert };
+    return {
+      ...super.getConfig(),
+      axis: this.axis,
+      mean: this.fixedMean,
+      variance: this.fixedVariance,
+      invert: this.invert,
+    };
   }
 }

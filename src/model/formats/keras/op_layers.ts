@@ -29,17 +29,24 @@ function broadcast(a: tf.Shape, b: tf.Shape): tf.Shape {
   const at = (s: tf.Shape, i: number) => (i < n - s.length ? 1 : s[i - (n - s.length)]);
   return Array.from({ length: n }, (_, i) => {
     const [x, y] = [at(a, i), at(b, i)];
-    return x === 1 ? y : y === 1 ? x : x ?? y;
+    return x === 1 ? y : y === 1 ? x : (x ?? y);
   });
 }
 
 export class ElementwiseOp extends tf.layers.Layer {
   static className = 'DeepvisElementwiseOp';
-  private readonly args: Required<Pick<OpArgs, 'op' | 'constantFirst' | 'kind'>> & { constant: number | null };
+  private readonly args: Required<Pick<OpArgs, 'op' | 'constantFirst' | 'kind'>> & {
+    constant: number | null;
+  };
 
   constructor(args: OpArgs) {
     super(args as tf.serialization.ConfigDict);
-    this.args = { op: args.op, constant: args.constant ?? null, constantFirst: args.constantFirst ?? false, kind: args.kind ?? 'TFOpLambda' };
+    this.args = {
+      op: args.op,
+      constant: args.constant ?? null,
+      constantFirst: args.constantFirst ?? false,
+      kind: args.kind ?? 'TFOpLambda',
+    };
   }
 
   // tfjs's Layer constructor asks for the class name (to make a default name) before `args` is set.

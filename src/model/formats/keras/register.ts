@@ -10,6 +10,7 @@ export function registerKerasLayers(): void {
   if (registered) return;
   tf.serialization.registerClass(Normalization);
   tf.serialization.registerClass(SameAveragePooling2D);
-  for (const cls of [ElementwiseOp, KeepdimsPooling2D, HardSigmoid3, HardSilu]) tf.serialization.registerClass(cls);
+  for (const cls of [ElementwiseOp, KeepdimsPooling2D, HardSigmoid3, HardSilu])
+    tf.serialization.registerClass(cls);
   registered = true;
 }

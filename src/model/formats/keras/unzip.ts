@@ -15,14 +15,25 @@ export const RATIO_FLOOR = 1 << 20;
 const CHUNK = 1 << 14;
 
 /** The wanted entries' bytes, and the names of every entry in the zip. */
-export function unzipCapped(bytes: Uint8Array, wanted: ReadonlySet<string>, source: string): { files: Record<string, Uint8Array>; names: string[] } {
+export function unzipCapped(
+  bytes: Uint8Array,
+  wanted: ReadonlySet<string>,
+  source: string,
+): { files: Record<string, Uint8Array>; names: string[] } {
   const budget = memoryBudget();
   // The central directory first, inflating nothing: a cut file fails here, as it always did.
   const listed = new Map<string, number>();
   try {
-    unzipSync(bytes, { filter: (f) => { listed.set(f.name, f.originalSize); return false; } });
+    unzipSync(bytes, {
+      filter: (f) => {
+        listed.set(f.name, f.originalSize);
+        return false;
+      },
+    });
   } catch (e) {
-    throw new DeepvisError(`${source}: truncated or corrupt .keras zip (${e instanceof Error ? e.message : String(e)})`);
+    throw new DeepvisError(
+      `${source}: truncated or corrupt .keras zip (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
   const out: Record<string, Uint8Array> = {};
   let total = 0;
@@ -47,9 +58,12 @@ export function unzipCapped(bytes: Uint8Array, wanted: ReadonlySet<string>, sour
       size += chunk.length;
       total += chunk.length;
       const ratio = size / (file.size || bytes.length);
-      if (file.originalSize != null && size > file.originalSize) problem = `entry ${file.name} inflates past the ${formatBytes(file.originalSize)} it declares`;
-      else if (size > RATIO_FLOOR && ratio > MAX_RATIO) problem = `entry ${file.name} inflates more than ${MAX_RATIO} times its ${formatBytes(file.size || bytes.length)} (a zip bomb?)`;
-      else if (total > budget) problem = `its entries inflate past the memory budget of ${formatBytes(budget)}`;
+      if (file.originalSize != null && size > file.originalSize)
+        problem = `entry ${file.name} inflates past the ${formatBytes(file.originalSize)} it declares`;
+      else if (size > RATIO_FLOOR && ratio > MAX_RATIO)
+        problem = `entry ${file.name} inflates more than ${MAX_RATIO} times its ${formatBytes(file.size || bytes.length)} (a zip bomb?)`;
+      else if (total > budget)
+        problem = `its entries inflate past the memory budget of ${formatBytes(budget)}`;
       if (problem) {
         file.terminate();
         return;
@@ -68,9 +82,15 @@ export function unzipCapped(bytes: Uint8Array, wanted: ReadonlySet<string>, sour
     file.start();
   };
   try {
-    for (let at = 0; at < bytes.length && !problem; at += CHUNK) unzip.push(bytes.subarray(at, Math.min(bytes.length, at + CHUNK)), at + CHUNK >= bytes.length);
+    for (let at = 0; at < bytes.length && !problem; at += CHUNK)
+      unzip.push(
+        bytes.subarray(at, Math.min(bytes.length, at + CHUNK)),
+        at + CHUNK >= bytes.length,
+      );
   } catch (e) {
-    throw new DeepvisError(`${source}: truncated or corrupt .keras zip (${e instanceof Error ? e.message : String(e)})`);
+    throw new DeepvisError(
+      `${source}: truncated or corrupt .keras zip (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
   if (problem) throw new DeepvisError(`${source}: refused: ${problem}`);
   return { files: out, names: [...listed.keys()] };

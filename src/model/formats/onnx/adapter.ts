@@ -12,9 +12,22 @@ import { activeRules } from '../../../engine/rules.js';
 import { DeepvisError } from '../../../errors.js';
 import { resolveInputSpec } from '../../input_spec.js';
 import { CLS, findLayer, parseRef } from '../../layer_lookup.js';
-import { mapToTokens, parseTokens, prefixDelta, prefixToken, tokensToMap, type TokenLayout } from '../../tokens.js';
+import {
+  mapToTokens,
+  parseTokens,
+  prefixDelta,
+  prefixToken,
+  tokensToMap,
+  type TokenLayout,
+} from '../../tokens.js';
 import { checkImages, tapActivations, toNative } from '../../shape_check.js';
-import type { DeepvisMetadata, InputOverrides, LayerInfo, LayerOffset, VisModel } from '../../types.js';
+import type {
+  DeepvisMetadata,
+  InputOverrides,
+  LayerInfo,
+  LayerOffset,
+  VisModel,
+} from '../../types.js';
 import { compile, type Program } from './compile.js';
 import type { OnnxGraph } from './decode.js';
 import { discoverLayers, type Tap } from './layers.js';
@@ -39,10 +52,14 @@ const MAP: View = { kind: 'map' };
 /** A logical (ONNX-order) tensor as methods see it. */
 function present(l: tf.Tensor, view: View): tf.Tensor {
   switch (view.kind) {
-    case 'map': return l.rank === 4 ? toNhwc(l) : l;
-    case 'channels-last': return l;
-    case 'tokens': return tokensToMap(l, view.layout);
-    case 'cls': return prefixToken(l);
+    case 'map':
+      return l.rank === 4 ? toNhwc(l) : l;
+    case 'channels-last':
+      return l;
+    case 'tokens':
+      return tokensToMap(l, view.layout);
+    case 'cls':
+      return prefixToken(l);
     case 'attention': {
       const [, t, s] = view.merged ? l.shape : l.shape.slice(1);
       return tf.transpose(view.merged ? l.reshape([-1, view.heads, t, s]) : l, [0, 2, 3, 1]);
@@ -57,16 +74,25 @@ function tapForm(t: tf.Tensor, meta: RtMeta, view: View): tf.Tensor {
 }
 
 /** The inverse of tapForm for an offset added to a node's physical output. */
-function physicalDelta(delta: tf.Tensor, meta: RtMeta, physicalShape: readonly number[], view: View): tf.Tensor {
+function physicalDelta(
+  delta: tf.Tensor,
+  meta: RtMeta,
+  physicalShape: readonly number[],
+  view: View,
+): tf.Tensor {
   switch (view.kind) {
-    case 'channels-last': return delta;
-    case 'tokens': return mapToTokens(delta, view.layout);
-    case 'cls': return prefixDelta(delta, view.total);
+    case 'channels-last':
+      return delta;
+    case 'tokens':
+      return mapToTokens(delta, view.layout);
+    case 'cls':
+      return prefixDelta(delta, view.total);
     case 'attention': {
       const back = tf.transpose(delta, [0, 3, 1, 2]);
       return view.merged ? back.reshape([-1, back.shape[2]!, back.shape[3]!]) : back;
     }
-    default: break;
+    default:
+      break;
   }
   if (meta.layout === 'nhwc') return delta;
   if (delta.rank === 4) return tf.transpose(delta, [0, 3, 1, 2]);
@@ -77,20 +103,30 @@ function physicalDelta(delta: tf.Tensor, meta: RtMeta, physicalShape: readonly n
   return delta;
 }
 
-
 /**
  * Runs `plan`, freeing each intermediate after its last reader (`release`), so a forward pass
  * holds a frontier of tensors rather than every activation of the batch (0.75 GB for ResNet-18 at
  * batch 32). Under a gradient this is safe too: the tape keeps its own clones of what a backward
  * kernel needs (engine.saveTensorsForBackwardMode), so only what no gradient reads goes.
  */
-function execute(p: Program, x: tf.Tensor, wanted: readonly Tap[], plan: Plan, offset?: { tap: Tap; delta: tf.Tensor }): tf.Tensor[] {
+function execute(
+  p: Program,
+  x: tf.Tensor,
+  wanted: readonly Tap[],
+  plan: Plan,
+  offset?: { tap: Tap; delta: tf.Tensor },
+): tf.Tensor[] {
   const env = new Map<string, tf.Tensor>([[p.inputName, x]]);
   const batch = x.shape[0];
   for (let k = 0; k < plan.steps.length; k++) {
     const s = p.steps[plan.steps[k]];
     // tidy: an op's own intermediates (a folded batch norm's product) go when the op returns.
-    const result = tf.tidy(() => s.compiled.run(s.reads.map((r) => (r ? env.get(r)! : null)), batch));
+    const result = tf.tidy(() =>
+      s.compiled.run(
+        s.reads.map((r) => (r ? env.get(r)! : null)),
+        batch,
+      ),
+    );
     const outs = Array.isArray(result) ? result : [result];
     s.outputs.forEach((name, i) => {
       if (!name) {
@@ -100,7 +136,10 @@ function execute(p: Program, x: tf.Tensor, wanted: readonly Tap[], plan: Plan, o
       let out = outs[i];
       if (offset && offset.tap.tensor === name) {
         const d = physicalDelta(offset.delta, p.metas.get(name)!, out.shape, offset.tap.view);
-        if (!tf.util.arraysEqual(d.shape, out.shape)) throw new DeepvisError(`offset of shape [${offset.delta.shape.join(', ')}] does not fit layer '${name}'`);
+        if (!tf.util.arraysEqual(d.shape, out.shape))
+          throw new DeepvisError(
+            `offset of shape [${offset.delta.shape.join(', ')}] does not fit layer '${name}'`,
+          );
         const sum = out.add(d);
         out.dispose();
         out = sum;
@@ -120,7 +159,12 @@ const keptOf = (p: Program): ReadonlySet<tf.Tensor> => {
 };
 
 /** Drops `name`; disposes its tensor unless it is the caller's input, a weight, or shared by a live entry (Identity). */
-function release(env: Map<string, tf.Tensor>, name: string, x: tf.Tensor, kept: ReadonlySet<tf.Tensor>): void {
+function release(
+  env: Map<string, tf.Tensor>,
+  name: string,
+  x: tf.Tensor,
+  kept: ReadonlySet<tf.Tensor>,
+): void {
   const t = env.get(name);
   env.delete(name);
   if (t == null || t === x || kept.has(t)) return;
@@ -138,12 +182,17 @@ interface Plan {
 function planWithRelease(p: Program, wanted: readonly string[]): Plan {
   const steps = planFor(p, wanted);
   const lastRead = new Map<string, number>();
-  steps.forEach((i, k) => { for (const r of p.steps[i].reads) if (r) lastRead.set(r, k); });
+  steps.forEach((i, k) => {
+    for (const r of p.steps[i].reads) if (r) lastRead.set(r, k);
+  });
   // An output nobody reads (a side branch of a tap plan) goes right after it is made.
-  steps.forEach((i, k) => { for (const o of p.steps[i].outputs) if (o && !lastRead.has(o)) lastRead.set(o, k); });
+  steps.forEach((i, k) => {
+    for (const o of p.steps[i].outputs) if (o && !lastRead.has(o)) lastRead.set(o, k);
+  });
   const keep = new Set([...wanted, p.inputName]);
   const release: string[][] = steps.map(() => []);
-  for (const [name, k] of lastRead) if (!keep.has(name) && p.producer.has(name)) release[k].push(name);
+  for (const [name, k] of lastRead)
+    if (!keep.has(name) && p.producer.has(name)) release[k].push(name);
   return { steps, release };
 }
 
@@ -151,7 +200,12 @@ function planWithRelease(p: Program, wanted: readonly string[]): Plan {
  * The same taps computed by a forward runner (onnxruntime): the input goes over as NCHW floats,
  * maps come back NCHW and are turned NHWC; flat tensors are already in the logical order taps use.
  */
-function runOn(runner: ForwardRunner, native: tf.Tensor, taps: readonly Tap[], rowsPerRun: number): tf.Tensor[] {
+function runOn(
+  runner: ForwardRunner,
+  native: tf.Tensor,
+  taps: readonly Tap[],
+  rowsPerRun: number,
+): tf.Tensor[] {
   const tensors = taps.map((t) => t.tensor);
   const nchw = tf.transpose(native, [0, 3, 1, 2]);
   const data = nchw.dataSync() as Float32Array;
@@ -163,14 +217,25 @@ function runOn(runner: ForwardRunner, native: tf.Tensor, taps: readonly Tap[], r
   const parts: tf.Tensor[][] = [];
   for (let from = 0; from < n; from += rowsPerRun) {
     const to = Math.min(n, from + rowsPerRun);
-    const outs = runner.run({ data: data.subarray(from * per, to * per), dims: [to - from, ...rest] }, tensors);
-    parts.push(outs.map((o) => {
-      if (!(o.data instanceof Float32Array)) throw new Error('not a float tensor');
-      return tf.tensor(o.data, [...o.dims]);
-    }));
+    const outs = runner.run(
+      { data: data.subarray(from * per, to * per), dims: [to - from, ...rest] },
+      tensors,
+    );
+    parts.push(
+      outs.map((o) => {
+        if (!(o.data instanceof Float32Array)) throw new Error('not a float tensor');
+        return tf.tensor(o.data, [...o.dims]);
+      }),
+    );
   }
   return taps.map((tap, i) => {
-    const joined = parts.length === 1 ? parts[0][i] : tf.concat(parts.map((p) => p[i]), 0);
+    const joined =
+      parts.length === 1
+        ? parts[0][i]
+        : tf.concat(
+            parts.map((p) => p[i]),
+            0,
+          );
     if (parts.length > 1) tf.dispose(parts.map((p) => p[i]));
     const shown = present(joined, tap.view);
     if (shown !== joined) joined.dispose();
@@ -179,7 +244,15 @@ function runOn(runner: ForwardRunner, native: tf.Tensor, taps: readonly Tap[], r
 }
 
 /** Taps through a gradient program's forward session: NHWC rows in, taps (ONNX order, unique) out, in runs of rowsPerRun. */
-function runShared(f: (x: { data: Float32Array; dims: readonly number[] }) => Array<{ data: Float32Array; dims: readonly number[] }>, native: tf.Tensor, taps: readonly Tap[], rowsPerRun: number): tf.Tensor[] {
+function runShared(
+  f: (x: {
+    data: Float32Array;
+    dims: readonly number[];
+  }) => Array<{ data: Float32Array; dims: readonly number[] }>,
+  native: tf.Tensor,
+  taps: readonly Tap[],
+  rowsPerRun: number,
+): tf.Tensor[] {
   const unique = [...new Set(taps.map((t) => t.tensor))];
   const data = native.dataSync() as Float32Array;
   const [n, ...rest] = native.shape;
@@ -187,11 +260,18 @@ function runShared(f: (x: { data: Float32Array; dims: readonly number[] }) => Ar
   const parts: tf.Tensor[][] = [];
   for (let from = 0; from < n; from += rowsPerRun) {
     const to = Math.min(n, from + rowsPerRun);
-    parts.push(f({ data: data.subarray(from * per, to * per), dims: [to - from, ...rest] }).map((o) => tf.tensor(o.data, [...o.dims])));
+    parts.push(
+      f({ data: data.subarray(from * per, to * per), dims: [to - from, ...rest] }).map((o) =>
+        tf.tensor(o.data, [...o.dims]),
+      ),
+    );
   }
   const joined = unique.map((_, i) => {
     if (parts.length === 1) return parts[0][i];
-    const c = tf.concat(parts.map((p) => p[i]), 0);
+    const c = tf.concat(
+      parts.map((p) => p[i]),
+      0,
+    );
     tf.dispose(parts.map((p) => p[i]));
     return c;
   });
@@ -210,23 +290,38 @@ function runShared(f: (x: { data: Float32Array; dims: readonly number[] }) => Ar
  * A graph that runs only at its declared batch size n: the rows go in chunks of n (the last one
  * padded by repeating its final row), results are cut back and joined. An offset goes with its rows.
  */
-function inChunks(x: tf.Tensor, n: number, delta: tf.Tensor | undefined, run: (x: tf.Tensor, d?: tf.Tensor) => tf.Tensor[]): tf.Tensor[] {
+function inChunks(
+  x: tf.Tensor,
+  n: number,
+  delta: tf.Tensor | undefined,
+  run: (x: tf.Tensor, d?: tf.Tensor) => tf.Tensor[],
+): tf.Tensor[] {
   const rows = x.shape[0];
   const parts: tf.Tensor[][] = [];
   for (let from = 0; from < rows; from += n) {
     const take = Math.min(n, rows - from);
     const pad = (t: tf.Tensor) => {
       const part = tf.slice(t, from, take);
-      return take === n ? part : tf.concat([part, ...Array(n - take).fill(tf.slice(part, take - 1, 1))]);
+      return take === n
+        ? part
+        : tf.concat([part, ...Array(n - take).fill(tf.slice(part, take - 1, 1))]);
     };
     const outs = run(pad(x), delta ? pad(delta) : undefined);
     parts.push(outs.map((o) => (take === n ? o : tf.slice(o, 0, take))));
   }
-  return parts[0].map((_, i) => (parts.length === 1 ? parts[0][i] : tf.concat(parts.map((p) => p[i]), 0)));
+  return parts[0].map((_, i) =>
+    parts.length === 1
+      ? parts[0][i]
+      : tf.concat(
+          parts.map((p) => p[i]),
+          0,
+        ),
+  );
 }
 
 /** Bytes one image's layer outputs take (an estimate of a forward pass's working set per row). */
-const bytesPerRow = (layers: readonly LayerInfo[]) => 4 * layers.reduce((a, l) => a + l.outputShape.reduce((x, y) => x * y, 1), 0);
+const bytesPerRow = (layers: readonly LayerInfo[]) =>
+  4 * layers.reduce((a, l) => a + l.outputShape.reduce((x, y) => x * y, 1), 0);
 /** A forward run on the runner holds at most this much of layer outputs (rows × bytesPerRow); DEEPVIS_RUN_MB overrides. */
 const runBudget = () => {
   const mb = Number(typeof process === 'undefined' ? undefined : process.env?.DEEPVIS_RUN_MB);
@@ -252,55 +347,99 @@ function planFor(p: Program, wanted: readonly string[]): number[] {
  * fails (an op or type it does not take), the model falls back to tfjs for good.
  */
 export function fromOnnxGraph(
-  graph: OnnxGraph, source: string, meta: DeepvisMetadata, overrides: InputOverrides, runner: ForwardRunner | null = null,
+  graph: OnnxGraph,
+  source: string,
+  meta: DeepvisMetadata,
+  overrides: InputOverrides,
+  runner: ForwardRunner | null = null,
   noRunner = 'no native engine was given',
 ): VisModel {
   const declared = graph.inputs[0]?.dims ?? [];
   if (declared.length !== 4) {
-    throw new DeepvisError(`${source}: deepvis needs an image input [N, C, H, W]; this model's input is [${declared.map((d) => d ?? '?').join(', ')}]`);
+    throw new DeepvisError(
+      `${source}: deepvis needs an image input [N, C, H, W]; this model's input is [${declared.map((d) => d ?? '?').join(', ')}]`,
+    );
   }
   const fromFlag = overrides.shape ?? meta.imageShape;
-  const [c, h, w] = [declared[1] ?? fromFlag?.[2], declared[2] ?? fromFlag?.[0], declared[3] ?? fromFlag?.[1]];
+  const [c, h, w] = [
+    declared[1] ?? fromFlag?.[2],
+    declared[2] ?? fromFlag?.[0],
+    declared[3] ?? fromFlag?.[1],
+  ];
   if (c == null || h == null || w == null) {
-    throw new DeepvisError(`${source}: the input's size is symbolic ([N, ${declared.slice(1).map((d) => d ?? '?').join(', ')}]); pass --input-shape H,W,C`);
+    throw new DeepvisError(
+      `${source}: the input's size is symbolic ([N, ${declared
+        .slice(1)
+        .map((d) => d ?? '?')
+        .join(', ')}]); pass --input-shape H,W,C`,
+    );
   }
   const budget = memoryBudget();
   if ([c, h, w].some((d) => !Number.isSafeInteger(d) || d < 1) || c * h * w * 4 > budget) {
-    throw new DeepvisError(`${source}: an input of [N, ${c}, ${h}, ${w}] would take ${formatBytes(c * h * w * 4)} per image, more than the memory budget of ${formatBytes(budget)}`);
+    throw new DeepvisError(
+      `${source}: an input of [N, ${c}, ${h}, ${w}] would take ${formatBytes(c * h * w * 4)} per image, more than the memory budget of ${formatBytes(budget)}`,
+    );
   }
   const program = compile(graph, source, [1, c, h, w], declared[0] ?? null);
-  const input = resolveInputSpec([h, w, c], meta, overrides.shape ? { ...overrides, shape: [h, w, c] } : overrides);
+  const input = resolveInputSpec(
+    [h, w, c],
+    meta,
+    overrides.shape ? { ...overrides, shape: [h, w, c] } : overrides,
+  );
 
-  const sidecar = meta.tokens ? { ...parseTokens(meta.tokens, `${source}'s deepvis.json "tokens"`), source: 'sidecar' as const } : null;
-  const { layers, taps, transformer, unresolved } = discoverLayers(program, overrides, sidecar, source);
+  const sidecar = meta.tokens
+    ? {
+        ...parseTokens(meta.tokens, `${source}'s deepvis.json "tokens"`),
+        source: 'sidecar' as const,
+      }
+    : null;
+  const { layers, taps, transformer, unresolved } = discoverLayers(
+    program,
+    overrides,
+    sidecar,
+    source,
+  );
   const lookup = (ref: string | number): LayerInfo => {
     try {
       return findLayer(layers, ref);
     } catch (e) {
       const t = typeof ref === 'string' ? unresolved.get(ref) : undefined;
       if (t == null) throw e;
-      throw new DeepvisError(`layer '${ref}' holds ${t} tokens whose patch grid deepvis cannot tell; pass --tokens prefix=N,grid=HxW (or "tokens" in deepvis.json)`);
+      throw new DeepvisError(
+        `layer '${ref}' holds ${t} tokens whose patch grid deepvis cannot tell; pass --tokens prefix=N,grid=HxW (or "tokens" in deepvis.json)`,
+      );
     }
   };
   // `name:pre` of an activation node is the tensor it reads; `name:cls` the class token.
   const resolve = (layer: string): Tap => {
     if (layer.endsWith(CLS)) {
       const base = resolve(layer.slice(0, -CLS.length));
-      if (base.view.kind !== 'tokens') throw new DeepvisError(`layer '${layer}' is not a token layer`);
+      if (base.view.kind !== 'tokens')
+        throw new DeepvisError(`layer '${layer}' is not a token layer`);
       const { layout } = base.view;
-      return { tensor: base.tensor, view: { kind: 'cls', layout, total: layout.prefix + layout.grid[0] * layout.grid[1] } };
+      return {
+        tensor: base.tensor,
+        view: { kind: 'cls', layout, total: layout.prefix + layout.grid[0] * layout.grid[1] },
+      };
     }
     const ref = parseRef(layer);
     const tap = taps.get(ref.name)!;
     if (!ref.pre) return tap;
-    return { tensor: program.steps[program.producer.get(tap.tensor)!].reads.find((r) => r) ?? tap.tensor, view: tap.view };
+    return {
+      tensor: program.steps[program.producer.get(tap.tensor)!].reads.find((r) => r) ?? tap.tensor,
+      view: tap.view,
+    };
   };
   const tensorOf = (name: string) => taps.get(name)?.tensor;
   const last = program.steps[program.producer.get(program.outputs[0])!];
   // Pre-softmax scores: what a final Softmax reads, or the output itself when a linear layer makes it.
-  const linearOut = ['Gemm', 'MatMul'].includes(last.node.op) && program.metas.get(last.output)!.logical.length === 2;
-  const logitsTensor = last.node.op === 'Softmax' ? last.reads.find((r) => r) : linearOut ? last.output : undefined;
-  const logitsLayer = meta.logitsLayer ?? layers.find((l) => tensorOf(l.name) === logitsTensor)?.name ?? null;
+  const linearOut =
+    ['Gemm', 'MatMul'].includes(last.node.op) &&
+    program.metas.get(last.output)!.logical.length === 2;
+  const logitsTensor =
+    last.node.op === 'Softmax' ? last.reads.find((r) => r) : linearOut ? last.output : undefined;
+  const logitsLayer =
+    meta.logitsLayer ?? layers.find((l) => tensorOf(l.name) === logitsTensor)?.name ?? null;
   const plans = new Map<string, Plan>();
   const planCached = (ts: readonly string[]): Plan => {
     const key = ts.join('\u0000');
@@ -319,34 +458,52 @@ export function fromOnnxGraph(
   const facts = { nodes: graph.nodes, opset: graph.opset, inputName: program.inputName };
   // Native runs of a graph with a fixed batch go at exactly that batch (run() chunks the rows to it).
   const nativeRows = program.fixedBatch ?? rowsPerRun;
-  let grads = runner?.graphs ? new OnnxGradients(runner.name, runner.graphs, facts, program, nativeRows) : null;
+  let grads = runner?.graphs
+    ? new OnnxGradients(runner.name, runner.graphs, facts, program, nativeRows)
+    : null;
   let nativeBroken = runner && !runner.graphs ? `${runner.name} runs no gradient graphs` : '';
   const gradientRoute = (): { engine: string; why: string; native: OnnxGradients | null } => {
     const tfjs = (why: string) => ({ engine: 'tfjs', why, native: null });
     const choice = gradientEngineChoice();
-    if (choice === 'tfjs') return tfjs('gradient engine set to tfjs (--gradients / DEEPVIS_GRADIENTS)');
+    if (choice === 'tfjs')
+      return tfjs('gradient engine set to tfjs (--gradients / DEEPVIS_GRADIENTS)');
     if (!runner) return tfjs(noRunner);
     if (!grads) return tfjs(nativeBroken);
-    if (!weightsAsLoaded()) return tfjs('the weights were changed after loading; onnxruntime has the file\'s');
+    if (!weightsAsLoaded())
+      return tfjs("the weights were changed after loading; onnxruntime has the file's");
     const status = grads.status();
     if (!status.ok) return tfjs(status.why);
-    return { engine: grads.engine, why: `${choice === 'auto' ? 'default' : 'asked for'}: the model's gradient graph runs there (${status.why})`, native: grads };
+    return {
+      engine: grads.engine,
+      why: `${choice === 'auto' ? 'default' : 'asked for'}: the model's gradient graph runs there (${status.why})`,
+      native: grads,
+    };
   };
   /**
    * Taps on the tape through the native engine, or null when it cannot serve them (then tfjs does):
    * the graph gives logical (ONNX-order) tensors, shown to methods by tfjs ops the tape differentiates.
    */
-  const nativeTaps = (x: tf.Tensor, wanted: readonly Tap[], offset?: { tap: Tap; delta: tf.Tensor }): tf.Tensor[] | null => {
+  const nativeTaps = (
+    x: tf.Tensor,
+    wanted: readonly Tap[],
+    offset?: { tap: Tap; delta: tf.Tensor },
+  ): tf.Tensor[] | null => {
     const route = gradientDepth() === 1 ? gradientRoute() : null;
     // An Attention node's probabilities are deepvis's own output, not a tensor of the file.
-    if (!route?.native || [...wanted, ...(offset ? [offset.tap] : [])].some((t) => t.tensor.endsWith(PROBS))) return null;
+    if (
+      !route?.native ||
+      [...wanted, ...(offset ? [offset.tap] : [])].some((t) => t.tensor.endsWith(PROBS))
+    )
+      return null;
     // Rule sets (LRP's relevance, DeepLIFT's rescale) rewrite each op's VJP on the tape: the native graph has one op.
     const rules = activeRules();
     if (rules.relevance || rules.rescale) return null;
     const unique = [...new Set(wanted.map((t) => t.tensor))];
     let logical: tf.Tensor[];
     try {
-      const delta = offset ? physicalDelta(offset.delta, { layout: 'plain', logical: [] }, [], offset.tap.view) : undefined;
+      const delta = offset
+        ? physicalDelta(offset.delta, { layout: 'plain', logical: [] }, [], offset.tap.view)
+        : undefined;
       logical = route.native.op(unique, offset?.tap.tensor).apply(x, delta);
       if (delta && delta !== offset!.delta) delta.dispose();
     } catch (e) {
@@ -367,9 +524,16 @@ export function fromOnnxGraph(
     for (const l of logical) if (!given.has(l)) l.dispose();
     return shown;
   };
-  const run = (native: tf.Tensor, wanted: readonly Tap[], offset?: { tap: Tap; delta: tf.Tensor }): tf.Tensor[] => {
+  const run = (
+    native: tf.Tensor,
+    wanted: readonly Tap[],
+    offset?: { tap: Tap; delta: tf.Tensor },
+  ): tf.Tensor[] => {
     const fixed = program.fixedBatch;
-    if (fixed != null && native.shape[0] !== fixed) return inChunks(native, fixed, offset?.delta, (x, d) => run(x, wanted, offset && d ? { tap: offset.tap, delta: d } : undefined));
+    if (fixed != null && native.shape[0] !== fixed)
+      return inChunks(native, fixed, offset?.delta, (x, d) =>
+        run(x, wanted, offset && d ? { tap: offset.tap, delta: d } : undefined),
+      );
     if (recordingGradients()) {
       const taps = nativeTaps(native, wanted, offset);
       if (taps) return taps;
@@ -377,7 +541,10 @@ export function fromOnnxGraph(
     // An Attention node's probabilities are deepvis's own output: onnxruntime does not have it.
     const own = wanted.some((t) => t.tensor.endsWith(PROBS));
     // Taps a gradient program already serves: its forward session (no second copy of the weights).
-    const shared = grads && !offset && !own && !recordingGradients() && weightsAsLoaded() ? grads.forwardOnly([...new Set(wanted.map((t) => t.tensor))]) : null;
+    const shared =
+      grads && !offset && !own && !recordingGradients() && weightsAsLoaded()
+        ? grads.forwardOnly([...new Set(wanted.map((t) => t.tensor))])
+        : null;
     if (shared) return runShared(shared, native, wanted, nativeRows);
     if (forward && !offset && !own && !recordingGradients() && weightsAsLoaded()) {
       try {
@@ -388,7 +555,13 @@ export function fromOnnxGraph(
       }
     }
     const names = wanted.map((t) => t.tensor);
-    return execute(program, native, wanted, planCached(offset ? [...names, offset.tap.tensor] : names), offset);
+    return execute(
+      program,
+      native,
+      wanted,
+      planCached(offset ? [...names, offset.tap.tensor] : names),
+      offset,
+    );
   };
 
   return {
@@ -412,7 +585,9 @@ export function fromOnnxGraph(
     activations: (x, names, offset?: LayerOffset) => {
       names.forEach((n) => lookup(n));
       return tapActivations(x, names, layers, input, (native, resolved) => {
-        const off = offset ? { tap: resolve(lookup(offset.layer).name), delta: offset.delta } : undefined;
+        const off = offset
+          ? { tap: resolve(lookup(offset.layer).name), delta: offset.delta }
+          : undefined;
         return run(native, resolved.map(resolve), off);
       });
     },

@@ -22,17 +22,33 @@ import { SHAPE_OPS } from './ops_shape.js';
 import { OpCtx, type Compiled, type OpCompiler } from './op_types.js';
 
 export const RUNTIME_OPS: Record<string, OpCompiler> = {
-  ...NN_OPS, ...NORM_OPS, ...ELEMENTWISE_OPS, ...SHAPE_OPS, ...INDEX_OPS, ...EINSUM_OPS, ...RESIZE_OPS, ...ATTENTION_OPS,
+  ...NN_OPS,
+  ...NORM_OPS,
+  ...ELEMENTWISE_OPS,
+  ...SHAPE_OPS,
+  ...INDEX_OPS,
+  ...EINSUM_OPS,
+  ...RESIZE_OPS,
+  ...ATTENTION_OPS,
 };
 
 /** A node's outputs as compile tracks them: an Attention node's probabilities are one more. */
 function outputsOf(node: OnnxNode): string[] {
   if (node.op !== 'Attention') return [...node.outputs];
-  return [...node.outputs, ...Array(Math.max(0, 4 - node.outputs.length)).fill(''), node.name + PROBS];
+  return [
+    ...node.outputs,
+    ...Array(Math.max(0, 4 - node.outputs.length)).fill(''),
+    node.name + PROBS,
+  ];
 }
 
 /** Ops whose output shape comes from a constant input that may derive from the batch size. */
-const SHAPED_BY_INPUT: Readonly<Record<string, number>> = { Expand: 1, ConstantOfShape: 0, Tile: 1, Range: 1 };
+const SHAPED_BY_INPUT: Readonly<Record<string, number>> = {
+  Expand: 1,
+  ConstantOfShape: 0,
+  Tile: 1,
+  Range: 1,
+};
 
 export interface Step {
   readonly node: OnnxNode;
@@ -67,10 +83,18 @@ export interface Program {
 function constantValue(node: OnnxNode): HostTensor {
   const a = node.attrs;
   if (a.has('value')) return a.get('value') as HostTensor;
-  if (a.has('value_float')) return { dims: [], dtype: 'float32', data: Float32Array.of(a.get('value_float') as number) };
-  if (a.has('value_floats')) { const v = a.get('value_floats') as number[]; return { dims: [v.length], dtype: 'float32', data: Float32Array.from(v) }; }
-  if (a.has('value_int')) return { dims: [], dtype: 'int32', data: Int32Array.of(a.get('value_int') as number) };
-  if (a.has('value_ints')) { const v = a.get('value_ints') as number[]; return { dims: [v.length], dtype: 'int32', data: Int32Array.from(v) }; }
+  if (a.has('value_float'))
+    return { dims: [], dtype: 'float32', data: Float32Array.of(a.get('value_float') as number) };
+  if (a.has('value_floats')) {
+    const v = a.get('value_floats') as number[];
+    return { dims: [v.length], dtype: 'float32', data: Float32Array.from(v) };
+  }
+  if (a.has('value_int'))
+    return { dims: [], dtype: 'int32', data: Int32Array.of(a.get('value_int') as number) };
+  if (a.has('value_ints')) {
+    const v = a.get('value_ints') as number[];
+    return { dims: [v.length], dtype: 'int32', data: Int32Array.from(v) };
+  }
   throw new DeepvisError(`Constant node '${node.name}' has no value deepvis can read`);
 }
 
@@ -79,10 +103,14 @@ function checkOps(graph: OnnxGraph, source: string): void {
   for (const n of graph.nodes) {
     const known = n.op === 'Constant' || n.op in RUNTIME_OPS || n.op in HOST_OPS;
     const key = `${n.domain ? n.domain + '.' : ''}${n.op}`;
-    if (!known || (n.domain && n.domain !== 'ai.onnx')) unknown.set(key, [...(unknown.get(key) ?? []), n.name]);
+    if (!known || (n.domain && n.domain !== 'ai.onnx'))
+      unknown.set(key, [...(unknown.get(key) ?? []), n.name]);
   }
   if (unknown.size) {
-    const list = [...unknown].map(([op, names]) => `${op} (${names.slice(0, 3).join(', ')}${names.length > 3 ? `, … ${names.length} nodes` : ''})`);
+    const list = [...unknown].map(
+      ([op, names]) =>
+        `${op} (${names.slice(0, 3).join(', ')}${names.length > 3 ? `, … ${names.length} nodes` : ''})`,
+    );
     throw new DeepvisError(`${source}: unsupported ONNX ops: ${list.join('; ')}`);
   }
 }
@@ -90,7 +118,9 @@ function checkOps(graph: OnnxGraph, source: string): void {
 /** Per tensor, the index of the last node that reads it (probe tensors are freed after it). */
 function lastReads(graph: OnnxGraph): Map<string, number> {
   const last = new Map<string, number>();
-  graph.nodes.forEach((n, i) => { for (const x of n.inputs) if (x) last.set(x, i); });
+  graph.nodes.forEach((n, i) => {
+    for (const x of n.inputs) if (x) last.set(x, i);
+  });
   return last;
 }
 
@@ -104,9 +134,17 @@ const asList = (t: tf.Tensor | tf.Tensor[]): tf.Tensor[] => (Array.isArray(t) ? 
  * which tensors are per-image layers. The batch-2 run also proves the program does not bake in
  * batch size 1.
  */
-export function compile(graph: OnnxGraph, source: string, inputShape: readonly [number, number, number, number], declaredBatch: number | null = null): Program {
+export function compile(
+  graph: OnnxGraph,
+  source: string,
+  inputShape: readonly [number, number, number, number],
+  declaredBatch: number | null = null,
+): Program {
   checkOps(graph, source);
-  if (graph.inputs.length !== 1) throw new DeepvisError(`${source}: deepvis needs a model with one image input; this one has ${graph.inputs.length}`);
+  if (graph.inputs.length !== 1)
+    throw new DeepvisError(
+      `${source}: deepvis needs a model with one image input; this one has ${graph.inputs.length}`,
+    );
   const inputName = graph.inputs[0].name;
   const values = new Map<string, Value>();
   for (const [name, t] of graph.initializers) values.set(name, { kind: 'host', t });
@@ -119,7 +157,11 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
   const steps: Step[] = [];
   const kept: tf.Tensor[] = [];
   const [, c, h, w] = inputShape;
-  const inMeta: RtMeta = { layout: 'nhwc', logical: [batch0, c, h, w], batched: [true, false, false, false] };
+  const inMeta: RtMeta = {
+    layout: 'nhwc',
+    logical: [batch0, c, h, w],
+    batched: [true, false, false, false],
+  };
   values.set(inputName, { kind: 'rt', meta: inMeta });
   metas.set(inputName, inMeta);
   probes.forEach((p, k) => p.set(inputName, tf.zeros([batch0 * (k + 1), h, w, c])));
@@ -136,11 +178,15 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
   };
   try {
     for (const [i, original] of graph.nodes.entries()) {
-      const node = original.op === 'Attention' ? { ...original, outputs: outputsOf(original) } : original;
+      const node =
+        original.op === 'Attention' ? { ...original, outputs: outputsOf(original) } : original;
       const ins = node.inputs.map((name) => {
         if (!name) return undefined;
         const v = values.get(name);
-        if (!v) throw new DeepvisError(`${source}: node '${node.name}' reads '${name}', which nothing computes (nodes out of order?)`);
+        if (!v)
+          throw new DeepvisError(
+            `${source}: node '${node.name}' reads '${name}', which nothing computes (nodes out of order?)`,
+          );
         return v;
       });
       const ctx = new OpCtx(node, graph.opset, ins, source);
@@ -151,17 +197,23 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
       }
       const allHost = ins.every((v) => !v || v.kind === 'host');
       const small = ins.every((v) => !v || v.kind !== 'host' || v.t.data.length <= FOLD_LIMIT);
-      const shapedByBatch = node.op in SHAPED_BY_INPUT && ctx.batchDependent(SHAPED_BY_INPUT[node.op]);
+      const shapedByBatch =
+        node.op in SHAPED_BY_INPUT && ctx.batchDependent(SHAPED_BY_INPUT[node.op]);
       const host = HOST_OPS[node.op];
-      if (host && (node.op === 'Shape' || (allHost && !shapedByBatch && (small || !(node.op in RUNTIME_OPS))))) {
+      if (
+        host &&
+        (node.op === 'Shape' || (allHost && !shapedByBatch && (small || !(node.op in RUNTIME_OPS))))
+      ) {
         values.set(node.outputs[0], host(ctx, ins as never));
         free(i, node.inputs);
         continue;
       }
       if (allHost && !shapedByBatch) {
-        foldWithTf(ctx, ins as Array<Extract<Value, { kind: 'host' }> | undefined>).forEach((v, k) => {
-          if (node.outputs[k]) values.set(node.outputs[k], v);
-        });
+        foldWithTf(ctx, ins as Array<Extract<Value, { kind: 'host' }> | undefined>).forEach(
+          (v, k) => {
+            if (node.outputs[k]) values.set(node.outputs[k], v);
+          },
+        );
         continue;
       }
       const op = RUNTIME_OPS[node.op] ?? ctx.fail('is only supported on constants known at load');
@@ -175,14 +227,18 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
         // Shapes only: the products and convolutions answer zeros (engine/shape_probe.ts). An output
         // that is an input (Identity) gets its own handle, so freeing one keeps the other.
         // The same holds for a constant the op kept and returns as it is (a broadcast to its own shape).
-        return tf.tidy(() => asList(withShapeProbes(() => compiled.run(xs, batch0 * (k + 1))))).map((t) => (xs.includes(t) || own.has(t) ? t.clone() : t));
+        return tf
+          .tidy(() => asList(withShapeProbes(() => compiled.run(xs, batch0 * (k + 1)))))
+          .map((t) => (xs.includes(t) || own.has(t) ? t.clone() : t));
       };
       let one: tf.Tensor[];
       try {
         one = probe(0);
       } catch (e) {
         if (e instanceof DeepvisError) throw e;
-        throw new DeepvisError(`${source}: node '${node.name}' (${node.op}) cannot run: ${(e as Error).message.split('\n')[0]}${positionHint(node, ins, metas)}`);
+        throw new DeepvisError(
+          `${source}: node '${node.name}' (${node.op}) cannot run: ${(e as Error).message.split('\n')[0]}${positionHint(node, ins, metas)}`,
+        );
       }
       let two: tf.Tensor[] | null = null;
       if (fixedBatch == null) {
@@ -201,7 +257,9 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
         if (!name || !one[k]) return;
         const logical = logicalShape(one[k].shape, compiled.layout, compiled.chw);
         const logical2 = two ? logicalShape(two[k].shape, compiled.layout, compiled.chw) : null;
-        const batched = logical2 ? logical.map((d, a) => logical2[a] !== d) : logical.map((d, a) => a === 0 && d === batch0);
+        const batched = logical2
+          ? logical.map((d, a) => logical2[a] !== d)
+          : logical.map((d, a) => a === 0 && d === batch0);
         const meta: RtMeta = { layout: compiled.layout, logical, chw: compiled.chw, batched };
         probes[0].set(name, one[k]);
         if (two) probes[1].set(name, two[k]);
@@ -209,19 +267,27 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
         metas.set(name, meta);
         producer.set(name, steps.length);
       });
-      for (const outs of [one, two ?? []]) outs.forEach((t, k) => { if (!node.outputs[k]) t.dispose(); });
+      for (const outs of [one, two ?? []])
+        outs.forEach((t, k) => {
+          if (!node.outputs[k]) t.dispose();
+        });
       steps.push({ node, compiled, reads, output: node.outputs[0], outputs: node.outputs });
       free(i, node.inputs);
     }
   } catch (e) {
     tf.dispose(kept);
     for (const s of steps) s.compiled.dispose?.();
-    throw e instanceof DeepvisError ? e : new DeepvisError(`${source}: cannot run the graph (${(e as Error).message.split('\n')[0]})`);
+    throw e instanceof DeepvisError
+      ? e
+      : new DeepvisError(
+          `${source}: cannot run the graph (${(e as Error).message.split('\n')[0]})`,
+        );
   } finally {
     for (const p of probes) tf.dispose([...p.values()]);
   }
   const outputs = graph.outputs.filter((o) => metas.has(o));
-  if (outputs.length === 0) throw new DeepvisError(`${source}: no graph output is computed from the input`);
+  if (outputs.length === 0)
+    throw new DeepvisError(`${source}: no graph output is computed from the input`);
   const constants = new Map<string, Extract<Value, { kind: 'host' }>>();
   const constantDims = new Map<string, readonly number[]>();
   for (const [name, v] of values) {
@@ -229,19 +295,40 @@ export function compile(graph: OnnxGraph, source: string, inputShape: readonly [
     constantDims.set(name, v.t.dims);
     if (v.t.data.length <= FOLD_LIMIT) constants.set(name, v);
   }
-  return { inputName, inputShape, probeBatch: batch0, fixedBatch, steps, metas, producer, outputs, kept, constants, constantDims };
+  return {
+    inputName,
+    inputShape,
+    probeBatch: batch0,
+    fixedBatch,
+    steps,
+    metas,
+    producer,
+    outputs,
+    kept,
+    constants,
+    constantDims,
+  };
 }
 
 /**
  * For an addition of tokens and a position embedding of another length: the input size the
  * embedding was made for, from the patch grid of the image maps before it.
  */
-function positionHint(node: OnnxNode, ins: ReadonlyArray<Value | undefined>, metas: ReadonlyMap<string, RtMeta>): string {
+function positionHint(
+  node: OnnxNode,
+  ins: ReadonlyArray<Value | undefined>,
+  metas: ReadonlyMap<string, RtMeta>,
+): string {
   if (node.op !== 'Add') return '';
-  const emb = ins.find((v): v is Extract<Value, { kind: 'host' }> => v?.kind === 'host' && v.t.dims.length === 3);
-  const tokens = ins.find((v): v is Extract<Value, { kind: 'rt' }> => v?.kind === 'rt' && v.meta.logical.length === 3);
+  const emb = ins.find(
+    (v): v is Extract<Value, { kind: 'host' }> => v?.kind === 'host' && v.t.dims.length === 3,
+  );
+  const tokens = ins.find(
+    (v): v is Extract<Value, { kind: 'rt' }> => v?.kind === 'rt' && v.meta.logical.length === 3,
+  );
   if (!emb || !tokens) return '';
-  const have = tokens.meta.logical[1], want = emb.t.dims[1];
+  const have = tokens.meta.logical[1],
+    want = emb.t.dims[1];
   const [input, ...rest] = [...metas.values()]; // the image input is the first value compile records
   const patches = rest.find((m) => m.layout === 'nhwc' && m.logical.length === 4);
   if (!patches) return `; the position embedding holds ${want} tokens, the image gives ${have}`;
@@ -256,20 +343,39 @@ function positionHint(node: OnnxNode, ins: ReadonlyArray<Value | undefined>, met
  * entry derived from the batch size marks every entry of the result (the op's arithmetic is not
  * followed); a reshape that reads such a value refuses it in one line.
  */
-function foldWithTf(ctx: OpCtx, ins: ReadonlyArray<Extract<Value, { kind: 'host' }> | undefined>): Value[] {
+function foldWithTf(
+  ctx: OpCtx,
+  ins: ReadonlyArray<Extract<Value, { kind: 'host' }> | undefined>,
+): Value[] {
   const node = ctx.node;
   const rtCtx = new OpCtx(node, ctx.opset, ins, ctx.source, true);
   const compiled = RUNTIME_OPS[node.op](rtCtx);
-  const outs = tf.tidy(() => asList(compiled.run(ins.map((v) => (v ? hostTensor(v.t) : null)), 1)));
+  const outs = tf.tidy(() =>
+    asList(
+      compiled.run(
+        ins.map((v) => (v ? hostTensor(v.t) : null)),
+        1,
+      ),
+    ),
+  );
   tf.dispose(rtCtx.kept);
   compiled.dispose?.();
   const marked = ins.some((v) => v?.batch?.some(Boolean));
   return outs.map((out) => {
     const dtype = out.dtype === 'float32' ? 'float32' : out.dtype === 'bool' ? 'bool' : 'int32';
     const raw = out.dataSync();
-    const data = dtype === 'float32' ? Float32Array.from(raw) : dtype === 'bool' ? Uint8Array.from(raw) : Int32Array.from(raw);
+    const data =
+      dtype === 'float32'
+        ? Float32Array.from(raw)
+        : dtype === 'bool'
+          ? Uint8Array.from(raw)
+          : Int32Array.from(raw);
     const dims = out.shape;
     out.dispose();
-    return { kind: 'host', t: { dims, dtype, data }, batch: marked ? Array.from(data, () => true) : undefined };
+    return {
+      kind: 'host',
+      t: { dims, dtype, data },
+      batch: marked ? Array.from(data, () => true) : undefined,
+    };
   });
 }

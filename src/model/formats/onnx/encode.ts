@@ -41,7 +41,11 @@ export interface EncTensor {
   /** The values; none: the dims are written alone, unchecked, as a hostile file may (test/hostile/). */
   readonly data: ArrayLike<number> | BigInt64Array;
   /** Data in another file instead (`data` ignored): location, offset, length, written as strings as ONNX does. */
-  readonly external?: { readonly location: string; readonly offset?: number | string; readonly length?: number | string };
+  readonly external?: {
+    readonly location: string;
+    readonly offset?: number | string;
+    readonly length?: number | string;
+  };
 }
 
 /** A graph input or output: dims may be symbolic (a string) or unknown (null). */
@@ -87,10 +91,13 @@ const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a
 function rawData(t: EncTensor): Uint8Array {
   const d = t.data;
   switch (t.dtype) {
-    case 'float32': return bytesOf(d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>));
-    case 'int32': return bytesOf(d instanceof Int32Array ? d : Int32Array.from(d as ArrayLike<number>));
+    case 'float32':
+      return bytesOf(d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>));
+    case 'int32':
+      return bytesOf(d instanceof Int32Array ? d : Int32Array.from(d as ArrayLike<number>));
     case 'bool':
-    case 'uint8': return Uint8Array.from(d as ArrayLike<number>, (v) => (t.dtype === 'bool' ? (v ? 1 : 0) : v));
+    case 'uint8':
+      return Uint8Array.from(d as ArrayLike<number>, (v) => (t.dtype === 'bool' ? (v ? 1 : 0) : v));
     case 'int64': {
       if (d instanceof BigInt64Array) return bytesOf(d);
       const src = d as ArrayLike<number>;
@@ -106,12 +113,23 @@ export function tensorProto(t: EncTensor): Record<string, unknown> {
   const head = { name: t.name ?? '', dims: [...t.dims], data_type: DTYPE[t.dtype] };
   if (t.external) {
     const { location, offset, length } = t.external;
-    const kv = [['location', location], ['offset', offset], ['length', length]].filter(([, v]) => v != null);
-    return { ...head, external_data: kv.map(([key, value]) => ({ key, value: String(value) })), data_location: 1 };
+    const kv = [
+      ['location', location],
+      ['offset', offset],
+      ['length', length],
+    ].filter(([, v]) => v != null);
+    return {
+      ...head,
+      external_data: kv.map(([key, value]) => ({ key, value: String(value) })),
+      data_location: 1,
+    };
   }
   if (t.data.length === 0) return head;
   const n = t.dims.reduce((a, b) => a * b, 1);
-  if (t.data.length !== n) throw new Error(`tensor '${t.name ?? ''}': ${t.data.length} values for dims [${t.dims.join(', ')}]`);
+  if (t.data.length !== n)
+    throw new Error(
+      `tensor '${t.name ?? ''}': ${t.data.length} values for dims [${t.dims.join(', ')}]`,
+    );
   return { ...head, raw_data: rawData(t) };
 }
 
@@ -128,20 +146,33 @@ function attrProto(name: string, v: EncAttr): Record<string, unknown> {
   return { name, type: ATTR.FLOATS, floats: [...o.floats] };
 }
 
-const entries = (kv: Readonly<Record<string, string>> | undefined) => Object.entries(kv ?? {}).map(([key, value]) => ({ key, value }));
+const entries = (kv: Readonly<Record<string, string>> | undefined) =>
+  Object.entries(kv ?? {}).map(([key, value]) => ({ key, value }));
 
 /** A NodeProto object (`index` names a node without a name). */
 export function nodeProto(n: EncNode, index = 0): Record<string, unknown> {
-  const attribute = Object.entries(n.attrs ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => attrProto(k, v!));
+  const attribute = Object.entries(n.attrs ?? {})
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => attrProto(k, v!));
   return {
-    input: [...n.inputs], output: [...n.outputs], name: n.name ?? `${n.op}_${index}`, op_type: n.op, domain: n.domain ?? '',
-    attribute, metadata_props: entries(n.metadata),
+    input: [...n.inputs],
+    output: [...n.outputs],
+    name: n.name ?? `${n.op}_${index}`,
+    op_type: n.op,
+    domain: n.domain ?? '',
+    attribute,
+    metadata_props: entries(n.metadata),
   };
 }
 
 function valueInfo(v: EncValue): Record<string, unknown> {
   const tensor: Record<string, unknown> = { elem_type: DTYPE[v.dtype ?? 'float32'] };
-  if (v.dims) tensor.shape = { dim: v.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : typeof d === 'string' ? { dim_param: d } : {})) };
+  if (v.dims)
+    tensor.shape = {
+      dim: v.dims.map((d) =>
+        typeof d === 'number' ? { dim_value: d } : typeof d === 'string' ? { dim_param: d } : {},
+      ),
+    };
   return { name: v.name, type: { tensor_type: tensor } };
 }
 
@@ -151,11 +182,19 @@ export function modelProto(g: EncGraph): Record<string, unknown> {
   return {
     ir_version: g.irVersion ?? (g.opset >= 21 ? 10 : 8),
     producer_name: g.producer ?? 'deepvis',
-    opset_import: [{ domain: '', version: g.opset }, ...[...new Set(fns.map((f) => f.domain))].map((domain) => ({ domain, version: 1 }))],
+    opset_import: [
+      { domain: '', version: g.opset },
+      ...[...new Set(fns.map((f) => f.domain))].map((domain) => ({ domain, version: 1 })),
+    ],
     metadata_props: entries(g.metadata),
     functions: fns.map((f) => ({
-      name: f.name, domain: f.domain, input: [...f.inputs], output: [...f.outputs], attribute: [...(f.attributes ?? [])],
-      node: f.nodes.map((n, i) => nodeProto(n, i)), opset_import: [{ domain: '', version: g.opset }],
+      name: f.name,
+      domain: f.domain,
+      input: [...f.inputs],
+      output: [...f.outputs],
+      attribute: [...(f.attributes ?? [])],
+      node: f.nodes.map((n, i) => nodeProto(n, i)),
+      opset_import: [{ domain: '', version: g.opset }],
     })),
     graph: {
       name: g.name ?? 'graph',

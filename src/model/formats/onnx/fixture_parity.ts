@@ -10,21 +10,40 @@ import { prefixToken, tokensToMap } from '../../tokens.js';
 import type { LayerInfo, VisModel } from '../../types.js';
 import { loadOnnx } from './load.js';
 
-interface Block { shape: number[]; offset: number }
+interface Block {
+  shape: number[];
+  offset: number;
+}
 interface Expect {
-  model: string; opset: number; family: string;
-  input: Block; output: Block;
+  model: string;
+  opset: number;
+  family: string;
+  input: Block;
+  output: Block;
   activations: Array<Block & { tensor: string; module: string }>;
   gradient: { weights: Block; input_grad: Block };
 }
 
-export interface Parity { name: string; opset: number; output: number; activations: number[]; gradientCosine: number; layers: string[] }
+export interface Parity {
+  name: string;
+  opset: number;
+  output: number;
+  activations: number[];
+  gradientCosine: number;
+  layers: string[];
+}
 
-const take = (all: Float32Array, b: Block) => all.subarray(b.offset, b.offset + b.shape.reduce((p, q) => p * q, 1));
-const nchwToNhwc = (v: Float32Array, s: number[]) => (s.length === 4 ? tf.tidy(() => tf.tensor4d(v, s as [number, number, number, number]).transpose([0, 2, 3, 1])) : tf.tensor(v, s));
+const take = (all: Float32Array, b: Block) =>
+  all.subarray(b.offset, b.offset + b.shape.reduce((p, q) => p * q, 1));
+const nchwToNhwc = (v: Float32Array, s: number[]) =>
+  s.length === 4
+    ? tf.tidy(() => tf.tensor4d(v, s as [number, number, number, number]).transpose([0, 2, 3, 1]))
+    : tf.tensor(v, s);
 
 function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => a.sub(b).abs().max().dataSync()[0] / Math.max(1e-12, b.abs().max().dataSync()[0]));
+  return tf.tidy(
+    () => a.sub(b).abs().max().dataSync()[0] / Math.max(1e-12, b.abs().max().dataSync()[0]),
+  );
 }
 
 /**
@@ -32,17 +51,27 @@ function relErr(a: tf.Tensor, b: tf.Tensor): number {
  * (Swin) kept, token layers [B, T, C] as their patch grid.
  */
 function referenceAs(info: LayerInfo, v: Float32Array, shape: number[]): tf.Tensor {
-  if (info.tokens && shape.length === 3) return tf.tidy(() => tokensToMap(tf.tensor(v, shape), info.tokens!));
+  if (info.tokens && shape.length === 3)
+    return tf.tidy(() => tokensToMap(tf.tensor(v, shape), info.tokens!));
   if (info.channelsLast) return tf.tensor(v, shape);
   return nchwToNhwc(v, shape);
 }
 
-export async function openFixture(dir: string, name: string): Promise<{ model: VisModel; expect: Expect; data: Float32Array }> {
-  const expect = JSON.parse(await fs.readFile(path.join(dir, `${name}.expect.json`), 'utf8')) as Expect;
+export async function openFixture(
+  dir: string,
+  name: string,
+): Promise<{ model: VisModel; expect: Expect; data: Float32Array }> {
+  const expect = JSON.parse(
+    await fs.readFile(path.join(dir, `${name}.expect.json`), 'utf8'),
+  ) as Expect;
   const bin = await fs.readFile(path.join(dir, `${name}.expect.bin`));
   const data = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
   const bytes = new Uint8Array(await fs.readFile(path.join(dir, expect.model)));
-  const model = await loadOnnx(bytes, expect.model, async (loc) => new Uint8Array(await fs.readFile(path.join(dir, loc))));
+  const model = await loadOnnx(
+    bytes,
+    expect.model,
+    async (loc) => new Uint8Array(await fs.readFile(path.join(dir, loc))),
+  );
   return { model, expect, data };
 }
 
@@ -73,9 +102,19 @@ export async function parity(dir: string, name: string): Promise<Parity> {
       }
     }
     const W = tf.tensor(take(data, expect.gradient.weights), expect.gradient.weights.shape);
-    const g = tf.grad((img: tf.Tensor) => model.predict(img as tf.Tensor4D).mul(W).sum())(x);
-    const ref = nchwToNhwc(take(data, expect.gradient.input_grad), expect.gradient.input_grad.shape);
-    const gradientCosine = tf.tidy(() => g.mul(ref).sum().dataSync()[0] / (g.norm().dataSync()[0] * ref.norm().dataSync()[0]));
+    const g = tf.grad((img: tf.Tensor) =>
+      model
+        .predict(img as tf.Tensor4D)
+        .mul(W)
+        .sum(),
+    )(x);
+    const ref = nchwToNhwc(
+      take(data, expect.gradient.input_grad),
+      expect.gradient.input_grad.shape,
+    );
+    const gradientCosine = tf.tidy(
+      () => g.mul(ref).sum().dataSync()[0] / (g.norm().dataSync()[0] * ref.norm().dataSync()[0]),
+    );
     tf.dispose([x, want, got, W, g, ref]);
     return { name, opset: expect.opset, output, activations, gradientCosine, layers };
   } finally {

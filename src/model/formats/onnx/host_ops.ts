@@ -12,10 +12,19 @@ type Host = Extract<Value, { kind: 'host' }>;
 type HostFn = (ctx: OpCtx, ins: readonly (Host | undefined)[]) => Host;
 
 const ints = (data: number[], dims: number[] = [data.length], batch?: boolean[]): Host => ({
-  kind: 'host', t: { dims, dtype: 'int32', data: Int32Array.from(data) }, batch,
+  kind: 'host',
+  t: { dims, dtype: 'int32', data: Int32Array.from(data) },
+  batch,
 });
 const same = (t: HostTensor, data: number[], dims: readonly number[]): HostTensor => ({
-  dims, dtype: t.dtype, data: t.dtype === 'float32' ? Float32Array.from(data) : t.dtype === 'bool' ? Uint8Array.from(data) : Int32Array.from(data),
+  dims,
+  dtype: t.dtype,
+  data:
+    t.dtype === 'float32'
+      ? Float32Array.from(data)
+      : t.dtype === 'bool'
+        ? Uint8Array.from(data)
+        : Int32Array.from(data),
 });
 const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 const norm = (a: number, r: number) => (a < 0 ? a + r : a);
@@ -31,12 +40,16 @@ function shape(ctx: OpCtx): Host {
 }
 
 /** NumPy broadcasting of host tensors: the output dims and, per output index, each input's index. */
-export function broadcastIndex(shapes: ReadonlyArray<readonly number[]>, fail: (why: string) => never): { dims: number[]; index: (k: number) => number[] } {
+export function broadcastIndex(
+  shapes: ReadonlyArray<readonly number[]>,
+  fail: (why: string) => never,
+): { dims: number[]; index: (k: number) => number[] } {
   const rank = Math.max(...shapes.map((s) => s.length));
   const padded = shapes.map((s) => [...Array(rank - s.length).fill(1), ...s]);
   const dims = Array.from({ length: rank }, (_, a) => {
     const sizes = new Set(padded.map((s) => s[a]).filter((d) => d !== 1));
-    if (sizes.size > 1) fail(`cannot broadcast shapes ${shapes.map((s) => `[${s.join(', ')}]`).join(' and ')}`);
+    if (sizes.size > 1)
+      fail(`cannot broadcast shapes ${shapes.map((s) => `[${s.join(', ')}]`).join(' and ')}`);
     return sizes.size ? [...sizes][0] : 1;
   });
   const strides = padded.map((s) => s.map((d, a) => (d === 1 ? 0 : size(s.slice(a + 1)))));
@@ -59,10 +72,16 @@ export function broadcastIndex(shapes: ReadonlyArray<readonly number[]>, fail: (
  * An elementwise op on host tensors with broadcasting; batch marks follow the values (an entry is
  * marked when any entry it was computed from is).
  */
-function elementwise(fn: (...v: number[]) => number, dtypeOf?: (ins: readonly HostTensor[]) => HostTensor['dtype']): HostFn {
+function elementwise(
+  fn: (...v: number[]) => number,
+  dtypeOf?: (ins: readonly HostTensor[]) => HostTensor['dtype'],
+): HostFn {
   return (ctx, ins) => {
     const xs = ins.map((v) => v ?? ctx.fail('expects all its inputs'));
-    const { dims, index } = broadcastIndex(xs.map((x) => x.t.dims), (why) => ctx.fail(why));
+    const { dims, index } = broadcastIndex(
+      xs.map((x) => x.t.dims),
+      (why) => ctx.fail(why),
+    );
     const n = size(dims);
     const data = new Array<number>(n);
     const marked = xs.some((x) => x.batch);
@@ -75,7 +94,15 @@ function elementwise(fn: (...v: number[]) => number, dtypeOf?: (ins: readonly Ho
     const float = xs.some((x) => x.t.dtype === 'float32');
     const dtype = dtypeOf ? dtypeOf(xs.map((x) => x.t)) : float ? 'float32' : xs[0].t.dtype;
     const integer = dtype !== 'float32';
-    return { kind: 'host', t: same({ dims, dtype, data: new Float32Array() }, integer ? data.map(Math.trunc) : data, dims), batch };
+    return {
+      kind: 'host',
+      t: same(
+        { dims, dtype, data: new Float32Array() },
+        integer ? data.map(Math.trunc) : data,
+        dims,
+      ),
+      batch,
+    };
   };
 }
 const bool = () => 'bool' as const;
@@ -87,9 +114,12 @@ const gather: HostFn = (ctx, ins) => {
   const rank = d.t.dims.length;
   const axis = norm(ctx.attr('axis', 0), rank);
   const dims = d.t.dims;
-  const outer = size(dims.slice(0, axis)), inner = size(dims.slice(axis + 1)), n = dims[axis];
+  const outer = size(dims.slice(0, axis)),
+    inner = size(dims.slice(axis + 1)),
+    n = dims[axis];
   const idx = Array.from(i.t.data, (v) => norm(Number(v), n));
-  const data: number[] = [], batch: boolean[] = [];
+  const data: number[] = [],
+    batch: boolean[] = [];
   for (let o = 0; o < outer; o++)
     for (const k of idx)
       for (let j = 0; j < inner; j++) {
@@ -107,8 +137,10 @@ const concat: HostFn = (ctx, ins) => {
   const axis = norm(ctx.attr('axis', 0), Math.max(1, rank));
   const dims = [...parts[0].t.dims];
   dims[axis] = parts.reduce((n, p) => n + p.t.dims[axis], 0);
-  const outer = size(dims.slice(0, axis)), inner = size(dims.slice(axis + 1));
-  const data: number[] = [], batch: boolean[] = [];
+  const outer = size(dims.slice(0, axis)),
+    inner = size(dims.slice(axis + 1));
+  const data: number[] = [],
+    batch: boolean[] = [];
   const marked = parts.some((p) => p.batch);
   for (let o = 0; o < outer; o++) {
     for (const p of parts) {
@@ -120,11 +152,17 @@ const concat: HostFn = (ctx, ins) => {
     }
   }
   const dtype = parts.some((p) => p.t.dtype === 'float32') ? 'float32' : parts[0].t.dtype;
-  return { kind: 'host', t: same({ ...parts[0].t, dtype }, data, rank ? dims : [data.length]), batch: marked ? batch : undefined };
+  return {
+    kind: 'host',
+    t: same({ ...parts[0].t, dtype }, data, rank ? dims : [data.length]),
+    batch: marked ? batch : undefined,
+  };
 };
 
 /** Reshape-like ops on host data keep the values and their batch marks. */
-function relabel(dimsOf: (ctx: OpCtx, x: Host, ins: readonly (Host | undefined)[]) => number[]): HostFn {
+function relabel(
+  dimsOf: (ctx: OpCtx, x: Host, ins: readonly (Host | undefined)[]) => number[],
+): HostFn {
   return (ctx, ins) => {
     const x = ins[0] ?? ctx.fail('expects an input');
     return { kind: 'host', t: { ...x.t, dims: dimsOf(ctx, x, ins) }, batch: x.batch };
@@ -159,7 +197,11 @@ function pick(x: Host, dims: number[], source: (out: number[]) => number[]): Hos
   }
   return {
     kind: 'host',
-    t: same(x.t, idx.map((i) => Number(x.t.data[i])), dims),
+    t: same(
+      x.t,
+      idx.map((i) => Number(x.t.data[i])),
+      dims,
+    ),
     batch: x.batch ? idx.map((i) => x.batch![i]) : undefined,
   };
 }
@@ -167,15 +209,22 @@ function pick(x: Host, dims: number[], source: (out: number[]) => number[]): Hos
 const slice: HostFn = (ctx, ins) => {
   const x = ins[0] ?? ctx.fail('expects an input');
   const rank = x.t.dims.length;
-  const get = (k: number, name: string) => (ins[k] ? Array.from(ins[k]!.t.data, Number) : (ctx.node.attrs.get(name) as number[] | undefined));
+  const get = (k: number, name: string) =>
+    ins[k]
+      ? Array.from(ins[k]!.t.data, Number)
+      : (ctx.node.attrs.get(name) as number[] | undefined);
   const starts = get(1, 'starts') ?? ctx.fail('has no starts');
   const ends = get(2, 'ends') ?? ctx.fail('has no ends');
   const axes = (get(3, 'axes') ?? starts.map((_, i) => i)).map((a) => norm(a, rank));
   const steps = get(4, 'steps') ?? axes.map(() => 1);
-  const begin = x.t.dims.map(() => 0), step = x.t.dims.map(() => 1), dims = [...x.t.dims];
+  const begin = x.t.dims.map(() => 0),
+    step = x.t.dims.map(() => 1),
+    dims = [...x.t.dims];
   axes.forEach((a, i) => {
-    const n = x.t.dims[a], st = steps[i];
-    const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v < 0 ? v + n : v));
+    const n = x.t.dims[a],
+      st = steps[i];
+    const clamp = (v: number, lo: number, hi: number) =>
+      Math.max(lo, Math.min(hi, v < 0 ? v + n : v));
     const b = st > 0 ? clamp(starts[i], 0, n) : clamp(starts[i], -1, n - 1);
     const e = st > 0 ? clamp(ends[i], 0, n) : clamp(ends[i], -1, n - 1);
     begin[a] = b;
@@ -201,20 +250,38 @@ const cast: HostFn = (ctx, [x]) => {
   const to = ctx.attr('to', 1);
   const float = to === 1 || to === 10 || to === 11;
   const data = Array.from(x!.t.data, Number);
-  return { kind: 'host', t: same({ ...x!.t, dtype: float ? 'float32' : to === 9 ? 'bool' : 'int32' }, data, x!.t.dims), batch: x!.batch };
+  return {
+    kind: 'host',
+    t: same({ ...x!.t, dtype: float ? 'float32' : to === 9 ? 'bool' : 'int32' }, data, x!.t.dims),
+    batch: x!.batch,
+  };
 };
 
 const constantOfShape: HostFn = (ctx, [s]) => {
   const dims = Array.from(s!.t.data, Number);
   const v = ctx.node.attrs.get('value') as HostTensor | undefined;
   const fill = v ? Number(v.data[0]) : 0;
-  return { kind: 'host', t: same(v ?? { dims: [], dtype: 'float32', data: new Float32Array() }, new Array(size(dims)).fill(fill), dims) };
+  return {
+    kind: 'host',
+    t: same(
+      v ?? { dims: [], dtype: 'float32', data: new Float32Array() },
+      new Array(size(dims)).fill(fill),
+      dims,
+    ),
+  };
 };
 
 const range: HostFn = (ctx, [a, b, d]) => {
   const [start, limit, delta] = [a, b, d].map((v) => Number(v!.t.data[0]));
   const n = Math.max(0, Math.ceil((limit - start) / delta));
-  return { kind: 'host', t: same(a!.t, Array.from({ length: n }, (_, i) => start + i * delta), [n]) };
+  return {
+    kind: 'host',
+    t: same(
+      a!.t,
+      Array.from({ length: n }, (_, i) => start + i * delta),
+      [n],
+    ),
+  };
 };
 
 export const HOST_OPS: Record<string, HostFn> = {
@@ -245,7 +312,12 @@ export const HOST_OPS: Record<string, HostFn> = {
   Div: elementwise((a, b) => a / b),
   Pow: elementwise((a, b) => a ** b),
   // fmod = 1: C's fmod (the sign of a); otherwise Python's % (the sign of b).
-  Mod: (ctx, ins) => elementwise(ctx.attr('fmod', 0) ? (a, b) => a - Math.trunc(a / b) * b : (a, b) => a - Math.floor(a / b) * b)(ctx, ins),
+  Mod: (ctx, ins) =>
+    elementwise(
+      ctx.attr('fmod', 0)
+        ? (a, b) => a - Math.trunc(a / b) * b
+        : (a, b) => a - Math.floor(a / b) * b,
+    )(ctx, ins),
   Max: elementwise((...v) => Math.max(...v)),
   Min: elementwise((...v) => Math.min(...v)),
   Neg: elementwise((a) => -a),

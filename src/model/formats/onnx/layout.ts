@@ -25,13 +25,21 @@ export interface RtMeta {
 }
 
 export type Value =
-  | { readonly kind: 'host'; readonly t: HostTensor; /** entries derived from the batch size */ readonly batch?: readonly boolean[] }
+  | {
+      readonly kind: 'host';
+      readonly t: HostTensor;
+      /** entries derived from the batch size */ readonly batch?: readonly boolean[];
+    }
   | { readonly kind: 'rt'; readonly meta: RtMeta };
 
 /** Logical axis → physical axis of an nhwc tensor. */
 export const NHWC_AXIS = [0, 3, 1, 2] as const;
 
-export function logicalShape(physical: readonly number[], layout: Layout, chw?: readonly number[]): number[] {
+export function logicalShape(
+  physical: readonly number[],
+  layout: Layout,
+  chw?: readonly number[],
+): number[] {
   if (layout === 'nhwc') return [physical[0], physical[3], physical[1], physical[2]];
   if (layout === 'flat' && chw) return [physical[0], chw[0] * chw[1] * chw[2]];
   return [...physical];
@@ -43,7 +51,10 @@ export function materialize(t: tf.Tensor, meta: RtMeta): tf.Tensor {
   if (meta.layout === 'flat') {
     const [c, h, w] = meta.chw!;
     const n = t.shape[0];
-    return materialize(t.reshape([n, h, w, c]), { layout: 'nhwc', logical: [n, c, h, w] }).reshape([n, c * h * w]);
+    return materialize(t.reshape([n, h, w, c]), { layout: 'nhwc', logical: [n, c, h, w] }).reshape([
+      n,
+      c * h * w,
+    ]);
   }
   const [n, h, w, c] = t.shape;
   // With one channel or a 1×1 map both orders hold the same sequence: a reshape, no copy.
@@ -56,7 +67,8 @@ export function toNhwc(t: tf.Tensor): tf.Tensor {
   const s = t.shape;
   const four = [...Array(4 - s.length).fill(1), ...s];
   const r = t.reshape(four);
-  if (four[1] === 1 || four[2] * four[3] === 1) return r.reshape([four[0], four[2], four[3], four[1]]);
+  if (four[1] === 1 || four[2] * four[3] === 1)
+    return r.reshape([four[0], four[2], four[3], four[1]]);
   return tf.transpose(r, [0, 2, 3, 1]);
 }
 
@@ -69,7 +81,8 @@ export function hostToNhwc(t: HostTensor): { dims: number[]; data: HostTensor['d
   for (let i = 0; i < a; i++)
     for (let ci = 0; ci < c; ci++)
       for (let y = 0; y < h; y++)
-        for (let x = 0; x < w; x++) out[((i * h + y) * w + x) * c + ci] = t.data[((i * c + ci) * h + y) * w + x];
+        for (let x = 0; x < w; x++)
+          out[((i * h + y) * w + x) * c + ci] = t.data[((i * c + ci) * h + y) * w + x];
   return { dims: [a, h, w, c], data: out };
 }
 
@@ -85,5 +98,7 @@ export function hostTensor(t: HostTensor, dims: readonly number[] = t.dims): tf.
  */
 export function broadcastTo(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
   if (tf.util.arraysEqual(x.shape, [...shape])) return x;
-  return shape.length <= 4 ? tf.broadcastTo(x, [...shape]) : tf.add(x, tf.zeros([...shape], x.dtype));
+  return shape.length <= 4
+    ? tf.broadcastTo(x, [...shape])
+    : tf.add(x, tf.zeros([...shape], x.dtype));
 }

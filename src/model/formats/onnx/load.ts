@@ -9,7 +9,11 @@ import { decodeOnnx, type ExternalReader } from './decode.js';
  * tfjs: the runner reads the file's bytes, not its folder.
  */
 export async function loadOnnx(
-  bytes: Uint8Array, source: string, readExternal: ExternalReader, meta: DeepvisMetadata = {}, overrides: InputOverrides = {},
+  bytes: Uint8Array,
+  source: string,
+  readExternal: ExternalReader,
+  meta: DeepvisMetadata = {},
+  overrides: InputOverrides = {},
   runners?: ForwardRunnerFactory,
 ): Promise<VisModel> {
   let external = false;
@@ -17,10 +21,16 @@ export async function loadOnnx(
     external = true;
     return readExternal(location);
   });
-  const runner = runners && !external && graph.inputs.length === 1 ? runners(graph.inputs[0].name, graph.outputs) : null;
-  const noRunner = !runners ? 'no native engine here (only Node loads onnxruntime)'
-    : external ? 'the file keeps its weights in external data files'
-      : graph.inputs.length !== 1 ? 'the model has more than one input'
-        : (runners.whyNot?.() || 'onnxruntime is unavailable');
+  const runner =
+    runners && !external && graph.inputs.length === 1
+      ? runners(graph.inputs[0].name, graph.outputs)
+      : null;
+  const noRunner = !runners
+    ? 'no native engine here (only Node loads onnxruntime)'
+    : external
+      ? 'the file keeps its weights in external data files'
+      : graph.inputs.length !== 1
+        ? 'the model has more than one input'
+        : runners.whyNot?.() || 'onnxruntime is unavailable';
   return fromOnnxGraph(graph, source, meta, overrides, runner, runner ? '' : noRunner);
 }

@@ -26,7 +26,8 @@ function synthetic(bytes: Uint8Array, source: string) {
   return async (location: string) => {
     const floats = new Float32Array(Math.ceil((sizes.get(location) ?? 0) / 4));
     let s = 12345;
-    for (let i = 0; i < floats.length; i++) floats[i] = ((s = (s * 16807) % 2147483647) / 2147483647) * 0.02;
+    for (let i = 0; i < floats.length; i++)
+      floats[i] = ((s = (s * 16807) % 2147483647) / 2147483647) * 0.02;
     return new Uint8Array(floats.buffer);
   };
 }
@@ -35,17 +36,24 @@ describe('ONNX import', () => {
   before(() => setup('wasm'));
 
   it('matches PyTorch on every fixture: outputs and activations within 1e-4, input gradients cosine ≥ 0.9999', async () => {
-    const names = (await fs.readdir(DIR)).filter((f) => f.endsWith('.expect.json')).map((f) => f.slice(0, -'.expect.json'.length));
+    const names = (await fs.readdir(DIR))
+      .filter((f) => f.endsWith('.expect.json'))
+      .map((f) => f.slice(0, -'.expect.json'.length));
     assert.ok(names.length >= 14, `fixtures found: ${names.length}`);
     const opsets = new Set<number>();
     for (const name of names) {
       const p = await noLeaks(() => parity(DIR, name));
       opsets.add(p.opset);
       assert.ok(p.output <= 1e-4, `${name}: output rel. error ${p.output}`);
-      p.activations.forEach((e, i) => assert.ok(e <= 1e-4, `${name}: activation ${p.layers[i]} rel. error ${e}`));
+      p.activations.forEach((e, i) =>
+        assert.ok(e <= 1e-4, `${name}: activation ${p.layers[i]} rel. error ${e}`),
+      );
       assert.ok(p.gradientCosine >= 0.9999, `${name}: gradient cosine ${p.gradientCosine}`);
     }
-    assert.deepEqual([...opsets].sort((a, b) => a - b), [11, 13, 17, 18]);
+    assert.deepEqual(
+      [...opsets].sort((a, b) => a - b),
+      [11, 13, 17, 18],
+    );
   });
 
   it('names layers by module path and accepts the full node names', async () => {
@@ -69,13 +77,26 @@ describe('ONNX import', () => {
   });
 
   it('runs every torchvision family at 224 px (op coverage, shapes, gradients)', async () => {
-    const ops = JSON.parse(await fs.readFile(path.join(ARCH, 'ops.json'), 'utf8')) as { archs: Record<string, { ops: Record<string, number> }> };
+    const ops = JSON.parse(await fs.readFile(path.join(ARCH, 'ops.json'), 'utf8')) as {
+      archs: Record<string, { ops: Record<string, number> }>;
+    };
     const archs = Object.keys(ops.archs);
-    assert.deepEqual(archs.sort(), ['alexnet', 'densenet121', 'efficientnet_b0', 'mobilenet_v2', 'mobilenet_v3_small', 'resnet18', 'squeezenet1_1', 'vgg11']);
+    assert.deepEqual(archs.sort(), [
+      'alexnet',
+      'densenet121',
+      'efficientnet_b0',
+      'mobilenet_v2',
+      'mobilenet_v3_small',
+      'resnet18',
+      'squeezenet1_1',
+      'vgg11',
+    ]);
     // Every op of every family is known; the two largest (VGG, AlexNet: 0.5 GB and 0.25 GB of
     // weights, all of whose ops the others cover) are not run, to keep the suite fast.
     for (const arch of archs) {
-      const unknown = Object.keys(ops.archs[arch].ops).filter((op) => !(op in RUNTIME_OPS) && !(op in HOST_OPS) && op !== 'Constant');
+      const unknown = Object.keys(ops.archs[arch].ops).filter(
+        (op) => !(op in RUNTIME_OPS) && !(op in HOST_OPS) && op !== 'Constant',
+      );
       assert.deepEqual(unknown, [], arch);
     }
     for (const arch of archs.filter((a) => a !== 'vgg11' && a !== 'alexnet')) {
@@ -99,7 +120,10 @@ describe('ONNX import', () => {
   it('refuses bad files with one line naming the file and the problem', async () => {
     const good = new Uint8Array(await fs.readFile(path.join(DIR, 'resnet-mini.onnx')));
     const reject = (bytes: Uint8Array, re: RegExp, read = async (_: string) => new Uint8Array()) =>
-      assert.rejects(loadOnnx(bytes, 'm.onnx', read), (e: Error) => e instanceof DeepvisError && re.test(e.message) && !e.message.includes('\n'));
+      assert.rejects(
+        loadOnnx(bytes, 'm.onnx', read),
+        (e: Error) => e instanceof DeepvisError && re.test(e.message) && !e.message.includes('\n'),
+      );
     await reject(good.subarray(0, good.length >> 1), /^m\.onnx/);
     await reject(new TextEncoder().encode('{"modelTopology": 1}'), /^m\.onnx/);
     const ext = new Uint8Array(await fs.readFile(path.join(DIR, 'resnet-mini-ext.onnx')));
@@ -114,10 +138,14 @@ describe('ONNX import', () => {
     const { fromOnnxGraph } = await import('./adapter.js');
     const bytes = new Uint8Array(await fs.readFile(path.join(DIR, 'resnet-mini.onnx')));
     const graph = await decodeOnnx(bytes, 'm.onnx', async () => new Uint8Array());
-    const nodes = graph.nodes.map((n, i) => (i === 1 ? { ...n, op: 'FancyOp' } : i === 3 ? { ...n, op: 'LSTM' } : n));
+    const nodes = graph.nodes.map((n, i) =>
+      i === 1 ? { ...n, op: 'FancyOp' } : i === 3 ? { ...n, op: 'LSTM' } : n,
+    );
     const before = tf.memory().numTensors;
-    assert.throws(() => fromOnnxGraph({ ...graph, nodes }, 'm.onnx', {}, {}), (e: Error) =>
-      /unsupported ONNX ops: FancyOp \(.+\); LSTM \(.+\)/.test(e.message));
+    assert.throws(
+      () => fromOnnxGraph({ ...graph, nodes }, 'm.onnx', {}, {}),
+      (e: Error) => /unsupported ONNX ops: FancyOp \(.+\); LSTM \(.+\)/.test(e.message),
+    );
     assert.equal(tf.memory().numTensors, before);
   });
 });

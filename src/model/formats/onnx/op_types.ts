@@ -27,7 +27,11 @@ export type OpCompiler = (ctx: OpCtx) => Compiled;
  * Folded ints for a run at `batch`: an entry derived from the batch size (marked by a folded Shape
  * chain; values were computed at batch 1) is taken to scale with it, as B·k does.
  */
-export function atBatch(v: readonly number[], marks: readonly boolean[] | undefined, batch: number): number[] {
+export function atBatch(
+  v: readonly number[],
+  marks: readonly boolean[] | undefined,
+  batch: number,
+): number[] {
   return marks ? v.map((d, k) => (marks[k] ? d * batch : d)) : [...v];
 }
 
@@ -61,7 +65,6 @@ export class OpCtx {
     return Boolean(this.batchMarks(i)?.some(Boolean));
   }
 
-
   attr(name: string, fallback: number): number;
   attr(name: string, fallback: string): string;
   attr<T extends AttrValue>(name: string, fallback: T): T;
@@ -81,7 +84,8 @@ export class OpCtx {
 
   meta(i: number): RtMeta | undefined {
     const v = this.values[i];
-    if (v?.kind === 'host' && this.folding) return { layout: 'plain', logical: v.t.dims, batched: v.t.dims.map(() => false) };
+    if (v?.kind === 'host' && this.folding)
+      return { layout: 'plain', logical: v.t.dims, batched: v.t.dims.map(() => false) };
     return v?.kind === 'rt' ? v.meta : undefined;
   }
 
@@ -99,6 +103,8 @@ export class OpCtx {
   }
 
   fail(problem: string): never {
-    throw new DeepvisError(`${this.source}: node '${this.node.name}' (${this.node.op}): ${problem}`);
+    throw new DeepvisError(
+      `${this.source}: node '${this.node.name}' (${this.node.op}): ${problem}`,
+    );
   }
 }

@@ -29,12 +29,15 @@ function shared(t: tf.Tensor, q: number): tf.Tensor {
 const attention: OpCompiler = (ctx: OpCtx) => {
   const n = ctx.node.inputs.length;
   const metas: Array<RtMeta | undefined> = Array.from({ length: n }, (_, i) => ctx.meta(i));
-  const consts = Array.from({ length: n }, (_, i) => (ctx.host(i) ? ctx.keep(hostTensor(ctx.host(i)!)) : null));
+  const consts = Array.from({ length: n }, (_, i) =>
+    ctx.host(i) ? ctx.keep(hostTensor(ctx.host(i)!)) : null,
+  );
   const rank = ctx.shape(0).length;
   const qHeads = rank === 4 ? ctx.shape(0)[1] : ctx.attr('q_num_heads', 0);
   const kvHeads = ctx.shape(1).length === 4 ? ctx.shape(1)[1] : ctx.attr('kv_num_heads', 0);
   if (!qHeads || !kvHeads) ctx.fail('3-D inputs need the q_num_heads and kv_num_heads attributes');
-  if (qHeads % kvHeads !== 0) ctx.fail(`${qHeads} query heads do not share ${kvHeads} key/value heads evenly`);
+  if (qHeads % kvHeads !== 0)
+    ctx.fail(`${qHeads} query heads do not share ${kvHeads} key/value heads evenly`);
   const headSize = rank === 4 ? ctx.shape(0)[3] : ctx.shape(0)[2] / qHeads;
   const scale = ctx.attr('scale', 0) || 1 / Math.sqrt(headSize);
   const softcap = ctx.attr('softcap', 0);
@@ -43,27 +46,41 @@ const attention: OpCompiler = (ctx: OpCtx) => {
   return {
     layout: 'plain',
     run: (xs) => {
-      const at = (i: number) => (i < n && ctx.node.inputs[i] ? consts[i] ?? materialize(xs[i]!, metas[i]!) : null);
+      const at = (i: number) =>
+        i < n && ctx.node.inputs[i] ? (consts[i] ?? materialize(xs[i]!, metas[i]!)) : null;
       const q = heads(at(0)!, qHeads);
-      let k = heads(at(1)!, kvHeads), v = heads(at(2)!, kvHeads);
-      const pastK = at(4), pastV = at(5);
+      let k = heads(at(1)!, kvHeads),
+        v = heads(at(2)!, kvHeads);
+      const pastK = at(4),
+        pastV = at(5);
       if (pastK) k = tf.concat([pastK, k], 2);
       if (pastV) v = tf.concat([pastV, v], 2);
-      const presentK = k, presentV = v;
+      const presentK = k,
+        presentV = v;
       const qk = tf.matMul(q, shared(k, qHeads), false, true).mul(scale);
       // Soft-capped before the mask, as onnxruntime does (the mask's −∞ stays −∞).
       let logits = softcap > 0 ? tf.tanh(qk.div(softcap)).mul(softcap) : qk;
       const capped = logits;
       const mask = at(3);
-      if (mask) logits = mask.dtype === 'bool' ? tf.where(mask, logits, tf.fill(logits.shape, -Infinity)) : logits.add(mask);
+      if (mask)
+        logits =
+          mask.dtype === 'bool'
+            ? tf.where(mask, logits, tf.fill(logits.shape, -Infinity))
+            : logits.add(mask);
       if (causal) {
         const [l, s] = logits.shape.slice(-2);
-        const keep = tf.tensor2d(Float32Array.from({ length: l * s }, (_, i) => ((i % s) <= Math.floor(i / s) ? 1 : 0)), [l, s]).cast('bool');
+        const keep = tf
+          .tensor2d(
+            Float32Array.from({ length: l * s }, (_, i) => (i % s <= Math.floor(i / s) ? 1 : 0)),
+            [l, s],
+          )
+          .cast('bool');
         logits = tf.where(keep, logits, tf.fill(logits.shape, -Infinity));
       }
       const probs = tf.softmax(logits);
       const y = tf.matMul(probs, shared(v, qHeads));
-      const out = rank === 4 ? y : tf.transpose(y, [0, 2, 1, 3]).reshape([y.shape[0]!, y.shape[2]!, -1]);
+      const out =
+        rank === 4 ? y : tf.transpose(y, [0, 2, 1, 3]).reshape([y.shape[0]!, y.shape[2]!, -1]);
       const qkOut = [qk, logits, capped, probs][mode] ?? qk;
       return [out, presentK, presentV, qkOut, probs];
     },

@@ -10,21 +10,33 @@ import type { Compiled, OpCompiler, OpCtx } from './op_types.js';
 function unary(fn: (x: tf.Tensor, ctx: OpCtx) => tf.Tensor, activation?: string): OpCompiler {
   return (ctx) => {
     const meta = ctx.meta(0) ?? ctx.fail('expects a computed input');
-    return { layout: meta.layout, chw: meta.chw as Compiled['chw'], activation, run: ([x]) => fn(x!, ctx) };
+    return {
+      layout: meta.layout,
+      chw: meta.chw as Compiled['chw'],
+      activation,
+      run: ([x]) => fn(x!, ctx),
+    };
   };
 }
 
-const hardSigmoid = (x: tf.Tensor, alpha: number, beta: number) => tf.clipByValue(x.mul(alpha).add(beta), 0, 1);
+const hardSigmoid = (x: tf.Tensor, alpha: number, beta: number) =>
+  tf.clipByValue(x.mul(alpha).add(beta), 0, 1);
 
 function clip(ctx: OpCtx): Compiled {
   const meta = ctx.meta(0) ?? ctx.fail('expects a computed input');
   // Opset < 11: min/max attributes; from 11 optional inputs (absent = unbounded).
-  const lo = ctx.opset < 11 ? ctx.attr('min', -3.4e38) : ctx.host(1)?.data[0] ?? -3.4e38;
-  const hi = ctx.opset < 11 ? ctx.attr('max', 3.4e38) : ctx.host(2)?.data[0] ?? 3.4e38;
-  if ((ctx.node.inputs[1] && !ctx.host(1)) || (ctx.node.inputs[2] && !ctx.host(2))) ctx.fail('computed clip bounds are not supported');
+  const lo = ctx.opset < 11 ? ctx.attr('min', -3.4e38) : (ctx.host(1)?.data[0] ?? -3.4e38);
+  const hi = ctx.opset < 11 ? ctx.attr('max', 3.4e38) : (ctx.host(2)?.data[0] ?? 3.4e38);
+  if ((ctx.node.inputs[1] && !ctx.host(1)) || (ctx.node.inputs[2] && !ctx.host(2)))
+    ctx.fail('computed clip bounds are not supported');
   const activation = lo === 0 && hi === 6 ? 'relu6' : undefined;
   // ReLU6 runs tfjs's Relu6 kernel (not ClipByValue), so the guided/deconvnet rules (engine/rules.ts) reach it.
-  return { layout: meta.layout, chw: meta.chw as Compiled['chw'], activation, run: ([x]) => (activation ? tf.relu6(x!) : tf.clipByValue(x!, lo, hi)) };
+  return {
+    layout: meta.layout,
+    chw: meta.chw as Compiled['chw'],
+    activation,
+    run: ([x]) => (activation ? tf.relu6(x!) : tf.clipByValue(x!, lo, hi)),
+  };
 }
 
 /** An op over all its inputs at once, broadcast as below (Where). */
@@ -64,7 +76,11 @@ function nary(fn: (xs: tf.Tensor[], ctx: OpCtx) => tf.Tensor): OpCompiler {
     return {
       layout: nhwc ? 'nhwc' : scalarsOnly ? 'flat' : 'plain',
       chw: scalarsOnly ? (first?.chw as Compiled['chw']) : undefined,
-      run: (xs) => fn(xs.map((x, i) => consts[i] ?? prep(x!, metas[i]!)), ctx),
+      run: (xs) =>
+        fn(
+          xs.map((x, i) => consts[i] ?? prep(x!, metas[i]!)),
+          ctx,
+        ),
     };
   };
 }
@@ -73,7 +89,8 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /** Gelu (opset 20): 'none' is x·Φ(x) with the exact erf; 'tanh' is the tanh approximation. */
 function gelu(x: tf.Tensor, approximate: string): tf.Tensor {
-  if (approximate === 'tanh') return x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI)).add(1)).mul(0.5);
+  if (approximate === 'tanh')
+    return x.mul(tf.tanh(x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI)).add(1)).mul(0.5);
   return x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5);
 }
 
@@ -90,7 +107,11 @@ export const ELEMENTWISE_OPS: Record<string, OpCompiler> = {
   LeakyRelu: unary((x, c) => tf.leakyRelu(x, c.attr('alpha', 0.01)), 'leakyrelu'),
   Sigmoid: unary((x) => tf.sigmoid(x), 'sigmoid'),
   Tanh: unary((x) => tf.tanh(x), 'tanh'),
-  Elu: unary((x, c) => (c.attr('alpha', 1) === 1 ? tf.elu(x) : tf.where(x.greater(0), x, tf.exp(x).sub(1).mul(c.attr('alpha', 1))))),
+  Elu: unary((x, c) =>
+    c.attr('alpha', 1) === 1
+      ? tf.elu(x)
+      : tf.where(x.greater(0), x, tf.exp(x).sub(1).mul(c.attr('alpha', 1))),
+  ),
   Selu: unary((x) => tf.selu(x)),
   Softplus: unary((x) => tf.softplus(x)),
   HardSigmoid: unary((x, c) => hardSigmoid(x, c.attr('alpha', 0.2), c.attr('beta', 0.5))),
@@ -124,7 +145,8 @@ export const ELEMENTWISE_OPS: Record<string, OpCompiler> = {
   Not: unary((x) => tf.logicalNot(asBool(x))),
   IsNaN: unary((x) => tf.isNaN(x)),
   IsInf: unary((x, c) => {
-    const pos = c.attr('detect_positive', 1) === 1, neg = c.attr('detect_negative', 1) === 1;
+    const pos = c.attr('detect_positive', 1) === 1,
+      neg = c.attr('detect_negative', 1) === 1;
     if (pos && neg) return tf.isInf(x);
     if (!pos && !neg) return tf.zerosLike(x).cast('bool');
     return tf.logicalAnd(tf.isInf(x), pos ? x.greater(0) : x.less(0));
@@ -141,6 +163,10 @@ export const ELEMENTWISE_OPS: Record<string, OpCompiler> = {
   Where: nary(([cond, a, b]) => tf.where(asBool(cond), a, b)),
   Cast: unary((x, c) => {
     const to = c.attr('to', 1);
-    return to === 9 ? asBool(x) : [1, 10, 11, 16].includes(to) ? x.cast('float32') : x.cast('int32');
+    return to === 9
+      ? asBool(x)
+      : [1, 10, 11, 16].includes(to)
+        ? x.cast('float32')
+        : x.cast('int32');
   }),
 };

@@ -13,7 +13,10 @@ const norm = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
 const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
 /** The input as a tensor in logical order, whether computed (rt) or kept at load (host). */
-function operand(ctx: OpCtx, i: number): { meta: RtMeta | undefined; get: (x: tf.Tensor | null) => tf.Tensor } {
+function operand(
+  ctx: OpCtx,
+  i: number,
+): { meta: RtMeta | undefined; get: (x: tf.Tensor | null) => tf.Tensor } {
   const meta = ctx.meta(i);
   if (meta) return { meta, get: (x) => materialize(x!, meta) };
   const h = ctx.host(i) ?? ctx.fail(`input ${i + 1} is missing`);
@@ -22,7 +25,11 @@ function operand(ctx: OpCtx, i: number): { meta: RtMeta | undefined; get: (x: tf
 }
 
 /** Ints of a constant input (with its batch marks), or a one-line refusal. */
-function shapeInput(ctx: OpCtx, i: number, what: string): { v: number[]; marks: readonly boolean[] | undefined } {
+function shapeInput(
+  ctx: OpCtx,
+  i: number,
+  what: string,
+): { v: number[]; marks: readonly boolean[] | undefined } {
   const v = ctx.hostInts(i) ?? ctx.fail(`its ${what} must be known at load`);
   return { v, marks: ctx.batchMarks(i) };
 }
@@ -42,10 +49,13 @@ function expandedShape(input: readonly number[], target: readonly number[], ctx:
 const expand: OpCompiler = (ctx) => {
   const x = operand(ctx, 0);
   const { v, marks } = shapeInput(ctx, 1, 'target shape');
-  return { layout: 'plain', run: ([t], batch) => {
-    const input = x.get(t);
-    return broadcastTo(input, expandedShape(input.shape, atBatch(v, marks, batch), ctx));
-  } };
+  return {
+    layout: 'plain',
+    run: ([t], batch) => {
+      const input = x.get(t);
+      return broadcastTo(input, expandedShape(input.shape, atBatch(v, marks, batch), ctx));
+    },
+  };
 };
 
 const tile: OpCompiler = (ctx) => {
@@ -58,13 +68,16 @@ const constantOfShape: OpCompiler = (ctx) => {
   const { v, marks } = shapeInput(ctx, 0, 'shape');
   const value = ctx.node.attrs.get('value') as HostTensor | undefined;
   const fill = value ? Number(value.data[0]) : 0;
-  const dtype = value?.dtype === 'float32' || !value ? 'float32' : value.dtype === 'bool' ? 'bool' : 'int32';
+  const dtype =
+    value?.dtype === 'float32' || !value ? 'float32' : value.dtype === 'bool' ? 'bool' : 'int32';
   return { layout: 'plain', run: (_, batch) => tf.fill(atBatch(v, marks, batch), fill, dtype) };
 };
 
 /** Range whose limit derives from the batch size (a folded one is a host op). */
 const range: OpCompiler = (ctx) => {
-  const [start, limit, delta] = [0, 1, 2].map((i) => ctx.host(i) ?? ctx.fail('its start, limit and delta must be known at load'));
+  const [start, limit, delta] = [0, 1, 2].map(
+    (i) => ctx.host(i) ?? ctx.fail('its start, limit and delta must be known at load'),
+  );
   const scaled = ctx.batchMarks(1)?.[0] ?? false;
   const [s0, l0, d0] = [start, limit, delta].map((h) => Number(h.data[0]));
   const dtype = start.dtype === 'float32' ? 'float32' : 'int32';
@@ -77,15 +90,25 @@ const split: OpCompiler = (ctx) => {
   const axis = norm(ctx.attr('axis', 0), rank);
   const n = ctx.node.outputs.length;
   const total = meta.logical[axis];
-  const given = ctx.opset >= 13 ? (ctx.node.inputs[1] ? ctx.hostInts(1) ?? ctx.fail('its split sizes must be known at load') : undefined) : ctx.node.attrs.get('split') as number[] | undefined;
+  const given =
+    ctx.opset >= 13
+      ? ctx.node.inputs[1]
+        ? (ctx.hostInts(1) ?? ctx.fail('its split sizes must be known at load'))
+        : undefined
+      : (ctx.node.attrs.get('split') as number[] | undefined);
   // num_outputs (opset 18): equal parts, the last one smaller when the axis does not divide.
   const part = Math.ceil(total / n);
-  const sizes = given ?? Array.from({ length: n }, (_, k) => Math.max(0, Math.min(part, total - k * part)));
-  if (sizes.length !== n || sizes.reduce((a, b) => a + b, 0) !== total) ctx.fail(`split sizes [${sizes.join(', ')}] do not cover the axis of ${total}`);
+  const sizes =
+    given ?? Array.from({ length: n }, (_, k) => Math.max(0, Math.min(part, total - k * part)));
+  if (sizes.length !== n || sizes.reduce((a, b) => a + b, 0) !== total)
+    ctx.fail(`split sizes [${sizes.join(', ')}] do not cover the axis of ${total}`);
   if (meta.batched?.[axis]) ctx.fail('splitting the batch axis is not supported');
   const nhwc = meta.layout === 'nhwc';
   const phys = nhwc ? NHWC_AXIS[axis] : axis;
-  return { layout: nhwc ? 'nhwc' : 'plain', run: ([x]) => tf.split(nhwc ? x! : materialize(x!, meta), sizes, phys) };
+  return {
+    layout: nhwc ? 'nhwc' : 'plain',
+    run: ([x]) => tf.split(nhwc ? x! : materialize(x!, meta), sizes, phys),
+  };
 };
 
 /**
@@ -94,10 +117,12 @@ const split: OpCompiler = (ctx) => {
  * reduction 'add' the updates are summed in.
  */
 const scatterND: OpCompiler = (ctx) => {
-  const data = operand(ctx, 0), updates = operand(ctx, 2);
+  const data = operand(ctx, 0),
+    updates = operand(ctx, 2);
   const idx = ctx.host(1) ?? ctx.fail('its indices must be known at load');
   const reduction = ctx.attr('reduction', 'none');
-  if (reduction !== 'none' && reduction !== 'add') ctx.fail(`reduction '${reduction}' is not supported`);
+  if (reduction !== 'none' && reduction !== 'add')
+    ctx.fail(`reduction '${reduction}' is not supported`);
   const k = idx.dims[idx.dims.length - 1];
   const count = size(idx.dims.slice(0, -1));
   // The index for the shape seen at load is kept; another shape (a batch) builds its own per call.
@@ -120,7 +145,8 @@ const scatterND: OpCompiler = (ctx) => {
   return {
     layout: 'plain',
     run: ([d, , u]) => {
-      const x = data.get(d), up = updates.get(u);
+      const x = data.get(d),
+        up = updates.get(u);
       const n = x.size;
       const build = () => {
         const t = targets(x.shape);
@@ -131,8 +157,13 @@ const scatterND: OpCompiler = (ctx) => {
       };
       const atLoad = x.shape.join(',') === loadShape;
       const index = atLoad ? (kept ??= tf.keep(build())) : build();
-      if (reduction === 'add') return x.add(tf.unsortedSegmentSum(up.reshape([-1]), index as tf.Tensor1D, n).reshape(x.shape));
-      return tf.gather(tf.concat([x.reshape([-1]), up.reshape([-1]).cast(x.dtype)]), index).reshape(x.shape);
+      if (reduction === 'add')
+        return x.add(
+          tf.unsortedSegmentSum(up.reshape([-1]), index as tf.Tensor1D, n).reshape(x.shape),
+        );
+      return tf
+        .gather(tf.concat([x.reshape([-1]), up.reshape([-1]).cast(x.dtype)]), index)
+        .reshape(x.shape);
     },
     dispose: () => kept?.dispose(),
   };
@@ -140,16 +171,31 @@ const scatterND: OpCompiler = (ctx) => {
 
 const cumSum: OpCompiler = (ctx) => {
   const meta = ctx.meta(0) ?? ctx.fail('expects a computed input');
-  const axis = norm((ctx.hostInts(1) ?? ctx.fail('its axis must be known at load'))[0], meta.logical.length);
-  const exclusive = ctx.attr('exclusive', 0) === 1, reverse = ctx.attr('reverse', 0) === 1;
+  const axis = norm(
+    (ctx.hostInts(1) ?? ctx.fail('its axis must be known at load'))[0],
+    meta.logical.length,
+  );
+  const exclusive = ctx.attr('exclusive', 0) === 1,
+    reverse = ctx.attr('reverse', 0) === 1;
   const nhwc = meta.layout === 'nhwc';
-  return { layout: nhwc ? 'nhwc' : 'plain', run: ([x]) => tf.cumsum(nhwc ? x! : materialize(x!, meta), nhwc ? NHWC_AXIS[axis] : axis, exclusive, reverse) };
+  return {
+    layout: nhwc ? 'nhwc' : 'plain',
+    run: ([x]) =>
+      tf.cumsum(
+        nhwc ? x! : materialize(x!, meta),
+        nhwc ? NHWC_AXIS[axis] : axis,
+        exclusive,
+        reverse,
+      ),
+  };
 };
 
 /** Upper (j − i ≥ k) or lower (j − i ≤ k) triangle of the last two axes, a mask made at load. */
 const trilu: OpCompiler = (ctx) => {
   const x = operand(ctx, 0);
-  const k = ctx.node.inputs[1] ? (ctx.hostInts(1) ?? ctx.fail('its k must be known at load'))[0] : 0;
+  const k = ctx.node.inputs[1]
+    ? (ctx.hostInts(1) ?? ctx.fail('its k must be known at load'))[0]
+    : 0;
   const upper = ctx.attr('upper', 1) === 1;
   const shape = x.meta?.logical ?? ctx.shape(0);
   if (shape.length < 2) ctx.fail('expects a tensor of rank 2 or more');
@@ -173,13 +219,16 @@ function argExtreme(kind: 'max' | 'min'): OpCompiler {
     const x = operand(ctx, 0);
     const rank = (x.meta?.logical ?? ctx.shape(0)).length;
     const axis = norm(ctx.attr('axis', 0), rank);
-    const keep = ctx.attr('keepdims', 1) === 1, lastIndex = ctx.attr('select_last_index', 0) === 1;
+    const keep = ctx.attr('keepdims', 1) === 1,
+      lastIndex = ctx.attr('select_last_index', 0) === 1;
     const fn = kind === 'max' ? tf.argMax : tf.argMin;
     return {
       layout: 'plain',
       run: ([t]) => {
         const v = x.get(t);
-        const i = lastIndex ? tf.sub(v.shape[axis] - 1, fn(tf.reverse(v, axis), axis)) : fn(v, axis);
+        const i = lastIndex
+          ? tf.sub(v.shape[axis] - 1, fn(tf.reverse(v, axis), axis))
+          : fn(v, axis);
         return keep ? i.expandDims(axis) : i;
       },
     };

@@ -16,10 +16,14 @@ function padsOf(ctx: OpCtx, h: number, w: number, k: number[], s: number[], d: n
   const auto = ctx.attr('auto_pad', 'NOTSET');
   if (auto === 'VALID') return [0, 0, 0, 0];
   if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
-    const total = [h, w].map((n, i) => Math.max(0, (Math.ceil(n / s[i]) - 1) * s[i] + (k[i] - 1) * d[i] + 1 - n));
+    const total = [h, w].map((n, i) =>
+      Math.max(0, (Math.ceil(n / s[i]) - 1) * s[i] + (k[i] - 1) * d[i] + 1 - n),
+    );
     const small = total.map((t) => Math.floor(t / 2));
     const big = total.map((t, i) => t - small[i]);
-    return auto === 'SAME_UPPER' ? [small[0], small[1], big[0], big[1]] : [big[0], big[1], small[0], small[1]];
+    return auto === 'SAME_UPPER'
+      ? [small[0], small[1], big[0], big[1]]
+      : [big[0], big[1], small[0], small[1]];
   }
   const p = ctx.attr<number[]>('pads', [0, 0, 0, 0]);
   if (p.length !== 4) ctx.fail(`only 2-D ${ctx.node.op} is supported (pads ${JSON.stringify(p)})`);
@@ -27,23 +31,36 @@ function padsOf(ctx: OpCtx, h: number, w: number, k: number[], s: number[], d: n
 }
 
 const explicit = (p: Pad4): tf.backend_util.ExplicitPadding | 'valid' =>
-  p.every((v) => v === 0) ? 'valid' : [[0, 0], [p[0], p[2]], [p[1], p[3]], [0, 0]];
+  p.every((v) => v === 0)
+    ? 'valid'
+    : [
+        [0, 0],
+        [p[0], p[2]],
+        [p[1], p[3]],
+        [0, 0],
+      ];
 
 function imageInput(ctx: OpCtx): readonly number[] {
   const meta = ctx.meta(0);
-  if (!meta || meta.logical.length !== 4) ctx.fail('expects a 4-D image tensor (N, C, H, W) computed from the input');
+  if (!meta || meta.logical.length !== 4)
+    ctx.fail('expects a 4-D image tensor (N, C, H, W) computed from the input');
   return meta.logical;
 }
 
 /** The op's image input in NHWC (a plain NCHW tensor, say a reshaped token grid, is transposed). */
 function nhwcOf(ctx: OpCtx): (x: tf.Tensor) => tf.Tensor4D {
   const meta = ctx.meta(0)!;
-  return meta.layout === 'nhwc' ? (x) => x as tf.Tensor4D : (x) => toNhwc(materialize(x, meta)) as tf.Tensor4D;
+  return meta.layout === 'nhwc'
+    ? (x) => x as tf.Tensor4D
+    : (x) => toNhwc(materialize(x, meta)) as tf.Tensor4D;
 }
 
 function hostWeight(ctx: OpCtx, i: number, what: string): HostTensor {
   const w = ctx.host(i);
-  if (!w) ctx.fail(`its ${what} must be a constant (initializer); deepvis does not differentiate through computed weights`);
+  if (!w)
+    ctx.fail(
+      `its ${what} must be a constant (initializer); deepvis does not differentiate through computed weights`,
+    );
   return w;
 }
 
@@ -56,17 +73,22 @@ function hwio(w: HostTensor, o0: number, o1: number): Float32Array {
   for (let oo = 0; oo < o; oo++)
     for (let ii = 0; ii < i; ii++)
       for (let y = 0; y < kh; y++)
-        for (let x = 0; x < kw; x++) out[((y * kw + x) * i + ii) * o + oo] = src[(((o0 + oo) * i + ii) * kh + y) * kw + x];
+        for (let x = 0; x < kw; x++)
+          out[((y * kw + x) * i + ii) * o + oo] = src[(((o0 + oo) * i + ii) * kh + y) * kw + x];
   return out;
 }
 
 const conv: OpCompiler = (ctx) => {
   const [, cin, h, w] = imageInput(ctx);
   const W = hostWeight(ctx, 1, 'weight');
-  if (W.dims.length !== 4) ctx.fail(`only 2-D convolutions are supported (weight of rank ${W.dims.length})`);
+  if (W.dims.length !== 4)
+    ctx.fail(`only 2-D convolutions are supported (weight of rank ${W.dims.length})`);
   const [cout, cpg, kh, kw] = W.dims;
   const group = ctx.attr('group', 1);
-  if (cpg * group !== cin) ctx.fail(`weight [${W.dims.join(', ')}] with group ${group} does not fit ${cin} input channels`);
+  if (cpg * group !== cin)
+    ctx.fail(
+      `weight [${W.dims.join(', ')}] with group ${group} does not fit ${cin} input channels`,
+    );
   const s = ctx.attr<number[]>('strides', [1, 1]);
   const d = ctx.attr<number[]>('dilations', [1, 1]);
   const pad = explicit(padsOf(ctx, h, w, [kh, kw], s, d));
@@ -91,22 +113,33 @@ const conv: OpCompiler = (ctx) => {
     // A loop, not an arrow over W: a closure naming W would keep the host weights alive in the
     // context every closure of this function shares (run, apply), a second copy of the model.
     const fs: tf.Tensor4D[] = [];
-    for (let g = 0; g < group; g++) fs.push(ctx.keep(tf.tensor4d(hwio(W, g * og, (g + 1) * og), [kh, kw, cpg, og])));
+    for (let g = 0; g < group; g++)
+      fs.push(ctx.keep(tf.tensor4d(hwio(W, g * og, (g + 1) * og), [kh, kw, cpg, og])));
     apply = (x) => {
       const parts = tf.split(x, group, 3);
-      return tf.concat(parts.map((p, g) => tf.conv2d(p as tf.Tensor4D, fs[g], strides, pad, 'NHWC', dil)), 3);
+      return tf.concat(
+        parts.map((p, g) => tf.conv2d(p as tf.Tensor4D, fs[g], strides, pad, 'NHWC', dil)),
+        3,
+      );
     };
   }
   const weights = kernel ? [kernel, ...(bias ? [bias] : [])] : undefined;
   const toImage = nhwcOf(ctx);
-  return { layout: 'nhwc', weights, run: ([x]) => (bias ? apply(toImage(x!)).add(bias) : apply(toImage(x!))) };
+  return {
+    layout: 'nhwc',
+    weights,
+    run: ([x]) => (bias ? apply(toImage(x!)).add(bias) : apply(toImage(x!))),
+  };
 };
 
 const batchNorm: OpCompiler = (ctx) => {
-  const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => hostWeight(ctx, i, 'statistics').data as Float32Array);
+  const [gamma, beta, mean, variance] = [1, 2, 3, 4].map(
+    (i) => hostWeight(ctx, i, 'statistics').data as Float32Array,
+  );
   const eps = ctx.attr('epsilon', 1e-5);
   const c = gamma.length;
-  const scale = new Float32Array(c), shift = new Float32Array(c);
+  const scale = new Float32Array(c),
+    shift = new Float32Array(c);
   for (let i = 0; i < c; i++) {
     scale[i] = gamma[i] / Math.sqrt(variance[i] + eps);
     shift[i] = beta[i] - mean[i] * scale[i];
@@ -114,8 +147,12 @@ const batchNorm: OpCompiler = (ctx) => {
   const meta = ctx.meta(0) ?? ctx.fail('expects a computed input');
   // Channel axis 1 is the last physical axis for nhwc and for [N, C]; for [N, C, L] it is not.
   const dims = meta.layout === 'plain' && meta.logical.length === 3 ? [c, 1] : [c];
-  const sc = ctx.keep(tf.tensor(scale, dims)), sh = ctx.keep(tf.tensor(shift, dims));
-  return { layout: meta.layout === 'flat' ? 'plain' : meta.layout, run: ([x]) => channelAffine(meta.layout === 'flat' ? materialize(x!, meta) : x!, sc, sh) };
+  const sc = ctx.keep(tf.tensor(scale, dims)),
+    sh = ctx.keep(tf.tensor(shift, dims));
+  return {
+    layout: meta.layout === 'flat' ? 'plain' : meta.layout,
+    run: ([x]) => channelAffine(meta.layout === 'flat' ? materialize(x!, meta) : x!, sc, sh),
+  };
 };
 
 function pool(kind: 'max' | 'avg'): OpCompiler {
@@ -137,9 +174,15 @@ function pool(kind: 'max' | 'avg'): OpCompiler {
       if ((out - 1) * s[i] >= n + p[i]) out--; // the last window must start inside the image or left padding
       return Math.max(0, (out - 1) * s[i] + k[i] - (n + p[i] + p[i + 2]));
     });
-    const full: [number, number][] = [[0, 0], [p[0], p[2] + extra[0]], [p[1], p[3] + extra[1]], [0, 0]];
+    const full: [number, number][] = [
+      [0, 0],
+      [p[0], p[2] + extra[0]],
+      [p[1], p[3] + extra[1]],
+      [0, 0],
+    ];
     const padded = full.some(([a, b]) => a + b > 0);
-    const ks: [number, number] = [k[0], k[1]], st: [number, number] = [s[0], s[1]];
+    const ks: [number, number] = [k[0], k[1]],
+      st: [number, number] = [s[0], s[1]];
     if (kind === 'max') {
       const padding = padded ? (full as tf.backend_util.ExplicitPadding) : 'valid';
       return { layout: 'nhwc', run: ([x]) => tf.maxPool(toImage(x!), ks, st, padding) };
@@ -151,20 +194,35 @@ function pool(kind: 'max' | 'avg'): OpCompiler {
     const mask = tf.tidy(() => {
       const inner = tf.ones([1, include ? h + p[0] + p[2] : h, include ? w + p[1] + p[3] : w, 1]);
       const rest: [number, number][] = include
-        ? [[0, 0], [0, extra[0]], [0, extra[1]], [0, 0]]
+        ? [
+            [0, 0],
+            [0, extra[0]],
+            [0, extra[1]],
+            [0, 0],
+          ]
         : full;
       return tf.avgPool(tf.pad(inner, rest) as tf.Tensor4D, ks, st, 'valid');
     });
     const count = ctx.keep(mask);
-    return { layout: 'nhwc', run: ([x]) => tf.avgPool(tf.pad(toImage(x!), full) as tf.Tensor4D, ks, st, 'valid').div(count) };
+    return {
+      layout: 'nhwc',
+      run: ([x]) =>
+        tf.avgPool(tf.pad(toImage(x!), full) as tf.Tensor4D, ks, st, 'valid').div(count),
+    };
   };
 }
 
-const globalPool = (kind: 'max' | 'avg'): OpCompiler => (ctx) => {
-  imageInput(ctx);
-  const toImage = nhwcOf(ctx);
-  return { layout: 'nhwc', run: ([x]) => (kind === 'avg' ? toImage(x!).mean([1, 2], true) : toImage(x!).max([1, 2], true)) };
-};
+const globalPool =
+  (kind: 'max' | 'avg'): OpCompiler =>
+  (ctx) => {
+    imageInput(ctx);
+    const toImage = nhwcOf(ctx);
+    return {
+      layout: 'nhwc',
+      run: ([x]) =>
+        kind === 'avg' ? toImage(x!).mean([1, 2], true) : toImage(x!).max([1, 2], true),
+    };
+  };
 
 /** B of a product as [K, N] (constant), rows permuted to HWC order when A is a 'flat' NHWC tensor. */
 function productWeight(ctx: OpCtx, B: HostTensor, transB: boolean, scale: number): tf.Tensor2D {
@@ -176,7 +234,9 @@ function productWeight(ctx: OpCtx, B: HostTensor, transB: boolean, scale: number
   const logical = Int32Array.from({ length: k }, (_, kk) => {
     if (!chw) return kk;
     const [C, H, W] = chw;
-    const ch = kk % C, x = Math.floor(kk / C) % W, y = Math.floor(kk / (C * W));
+    const ch = kk % C,
+      x = Math.floor(kk / C) % W,
+      y = Math.floor(kk / (C * W));
     return (ch * H + y) * W + x;
   });
   const src = B.data as Float32Array;
@@ -186,27 +246,37 @@ function productWeight(ctx: OpCtx, B: HostTensor, transB: boolean, scale: number
     for (let n0 = 0; n0 < n; n0 += T)
       for (let kk = k0; kk < Math.min(k, k0 + T); kk++) {
         const l = logical[kk];
-        for (let nn = n0; nn < Math.min(n, n0 + T); nn++) out[kk * n + nn] = scale * (transB ? src[nn * c + l] : src[l * c + nn]);
+        for (let nn = n0; nn < Math.min(n, n0 + T); nn++)
+          out[kk * n + nn] = scale * (transB ? src[nn * c + l] : src[l * c + nn]);
       }
   return tf.tensor2d(out, [k, n]);
 }
 
 const gemm: OpCompiler = (ctx) => {
   const a = ctx.meta(0) ?? ctx.fail('expects a computed first input');
-  const transA = ctx.attr('transA', 0) === 1, transB = ctx.attr('transB', 0) === 1;
-  const alpha = ctx.attr('alpha', 1), beta = ctx.attr('beta', 1);
+  const transA = ctx.attr('transA', 0) === 1,
+    transB = ctx.attr('transB', 0) === 1;
+  const alpha = ctx.attr('alpha', 1),
+    beta = ctx.attr('beta', 1);
   const B = ctx.host(1);
   const C = ctx.host(2);
   const bias = C ? ctx.keep(tf.tidy(() => tf.mul(hostTensor(C), beta))) : null;
   if (B && !transA) {
     const w = ctx.keep(productWeight(ctx, B, transB, alpha));
-    return { layout: 'plain', weights: [w, ...(bias ? [bias] : [])], run: ([x]) => (bias ? tf.matMul(x as tf.Tensor2D, w).add(bias) : tf.matMul(x as tf.Tensor2D, w)) };
+    return {
+      layout: 'plain',
+      weights: [w, ...(bias ? [bias] : [])],
+      run: ([x]) =>
+        bias ? tf.matMul(x as tf.Tensor2D, w).add(bias) : tf.matMul(x as tf.Tensor2D, w),
+    };
   }
   const bConst = B ? ctx.keep(hostTensor(B)) : null;
   return {
     layout: 'plain',
     run: ([x, y]) => {
-      const out = tf.matMul(materialize(x!, a) as tf.Tensor2D, (bConst ?? y!) as tf.Tensor2D, transA, transB).mul(alpha);
+      const out = tf
+        .matMul(materialize(x!, a) as tf.Tensor2D, (bConst ?? y!) as tf.Tensor2D, transA, transB)
+        .mul(alpha);
       return bias ? out.add(bias) : out;
     },
   };
@@ -217,7 +287,8 @@ const matMul: OpCompiler = (ctx) => {
   const B = ctx.host(1);
   if (a && B && B.dims.length === 2) {
     const w = ctx.keep(productWeight(ctx, B, false, 1));
-    if (a.logical.length === 2) return { layout: 'plain', weights: [w], run: ([x]) => tf.matMul(x as tf.Tensor2D, w) };
+    if (a.logical.length === 2)
+      return { layout: 'plain', weights: [w], run: ([x]) => tf.matMul(x as tf.Tensor2D, w) };
     // [..., K] × [K, N] (a token projection): one product over all leading rows.
     return {
       layout: 'plain',
@@ -237,7 +308,10 @@ const matMul: OpCompiler = (ctx) => {
     run: (xs) => {
       const [l, r] = [0, 1].map((i) => consts[i] ?? materialize(xs[i]!, metas[i]!));
       if (l.rank === 1 || r.rank === 1) {
-        const out = tf.matMul(l.rank === 1 ? l.expandDims(0) : l, r.rank === 1 ? r.expandDims(1) : r);
+        const out = tf.matMul(
+          l.rank === 1 ? l.expandDims(0) : l,
+          r.rank === 1 ? r.expandDims(1) : r,
+        );
         return out.squeeze([l.rank === 1 ? out.rank - 2 : out.rank - 1]);
       }
       return tf.matMul(l, r);

@@ -27,7 +27,11 @@ function param(ctx: OpCtx, i: number, nhwc: boolean): tf.Tensor | null {
 }
 
 /** (x − mean) / sqrt(var + eps) over `axes`, with the statistics returned for extra outputs. */
-function standardize(x: tf.Tensor, axes: number[], eps: number): { y: tf.Tensor; mean: tf.Tensor; inv: tf.Tensor } {
+function standardize(
+  x: tf.Tensor,
+  axes: number[],
+  eps: number,
+): { y: tf.Tensor; mean: tf.Tensor; inv: tf.Tensor } {
   const mean = x.mean(axes, true);
   const d = x.sub(mean);
   const inv = tf.rsqrt(d.square().mean(axes, true).add(eps));
@@ -46,7 +50,8 @@ const layerNorm: OpCompiler = (ctx) => {
   const eps = ctx.attr('epsilon', 1e-5);
   // Over C, H and W of an nhwc map the statistics do not depend on the order: stay NHWC.
   const nhwc = meta.layout === 'nhwc' && axis === 1;
-  const scale = param(ctx, 1, nhwc), bias = param(ctx, 2, nhwc);
+  const scale = param(ctx, 1, nhwc),
+    bias = param(ctx, 2, nhwc);
   const axes = nhwc ? [1, 2, 3] : Array.from({ length: rank - axis }, (_, k) => axis + k);
   const extra = ctx.node.outputs.slice(1).some(Boolean);
   return {
@@ -77,7 +82,11 @@ const rmsNorm: OpCompiler = (ctx) => {
 };
 
 /** Per-channel parameters as [C] (group norm's opset-18 form gives one value per group: repeated). */
-function perChannel(h: HostTensor | undefined, channels: number, groups: number): Float32Array | null {
+function perChannel(
+  h: HostTensor | undefined,
+  channels: number,
+  groups: number,
+): Float32Array | null {
   if (!h) return null;
   const v = h.data as Float32Array;
   if (v.length === channels) return Float32Array.from(v);
@@ -92,8 +101,10 @@ function groupNormOf(ctx: OpCtx, groups: number, scaleAt: number, biasAt: number
   const c = logical[1];
   if (c % groups !== 0) ctx.fail(`${c} channels do not split into ${groups} groups`);
   const eps = ctx.attr('epsilon', 1e-5);
-  const gamma = perChannel(ctx.host(scaleAt), c, groups), beta = perChannel(ctx.host(biasAt), c, groups);
-  if ((ctx.node.inputs[scaleAt] && !gamma) || (ctx.node.inputs[biasAt] && !beta)) ctx.fail('its scale and bias must be constants');
+  const gamma = perChannel(ctx.host(scaleAt), c, groups),
+    beta = perChannel(ctx.host(biasAt), c, groups);
+  if ((ctx.node.inputs[scaleAt] && !gamma) || (ctx.node.inputs[biasAt] && !beta))
+    ctx.fail('its scale and bias must be constants');
   const nhwc = meta.layout === 'nhwc';
   // Channels last (nhwc) or in logical order [N, C, …]: parameters shaped to broadcast either way.
   const shape = nhwc ? [c] : [c, ...logical.slice(2).map(() => 1)];
@@ -105,7 +116,9 @@ function groupNormOf(ctx: OpCtx, groups: number, scaleAt: number, biasAt: number
       const v = nhwc ? x! : materialize(x!, meta);
       const s = v.shape;
       // nhwc: [N, H, W, G, C/G], statistics over H, W and C/G; logical: [N, G, C/G·positions].
-      const grouped = nhwc ? v.reshape([s[0]!, s[1]!, s[2]!, groups, c / groups]) : v.reshape([s[0]!, groups, -1]);
+      const grouped = nhwc
+        ? v.reshape([s[0]!, s[1]!, s[2]!, groups, c / groups])
+        : v.reshape([s[0]!, groups, -1]);
       const { y } = standardize(grouped, nhwc ? [1, 2, 4] : [2], eps);
       return affine(y.reshape(s), scale, bias);
     },
@@ -113,7 +126,8 @@ function groupNormOf(ctx: OpCtx, groups: number, scaleAt: number, biasAt: number
 }
 
 const groupNorm: OpCompiler = (ctx) => groupNormOf(ctx, ctx.attr('num_groups', 1), 1, 2);
-const instanceNorm: OpCompiler = (ctx) => groupNormOf(ctx, (ctx.meta(0) ?? ctx.fail('expects a computed input')).logical[1], 1, 2);
+const instanceNorm: OpCompiler = (ctx) =>
+  groupNormOf(ctx, (ctx.meta(0) ?? ctx.fail('expects a computed input')).logical[1], 1, 2);
 
 export const NORM_OPS: Record<string, OpCompiler> = {
   LayerNormalization: layerNorm,

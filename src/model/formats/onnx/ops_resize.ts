@@ -18,17 +18,27 @@ export interface ResizeAttrs {
   readonly antialias: boolean;
 }
 
-function originalCoordinate(x: number, scale: number, inSize: number, outSize: number, transform: string): number {
+function originalCoordinate(
+  x: number,
+  scale: number,
+  inSize: number,
+  outSize: number,
+  transform: string,
+): number {
   const outWidth = scale * inSize; // the reference divides by the float width
   switch (transform) {
-    case 'align_corners': return outWidth === 1 ? 0 : (x * (inSize - 1)) / (outWidth - 1);
-    case 'asymmetric': return x / scale;
-    case 'pytorch_half_pixel': return outWidth === 1 ? -0.5 : (x + 0.5) / scale - 0.5;
+    case 'align_corners':
+      return outWidth === 1 ? 0 : (x * (inSize - 1)) / (outWidth - 1);
+    case 'asymmetric':
+      return x / scale;
+    case 'pytorch_half_pixel':
+      return outWidth === 1 ? -0.5 : (x + 0.5) / scale - 0.5;
     case 'half_pixel_symmetric': {
       const offset = (inSize / 2) * (1 - outSize / outWidth);
       return offset + (x + 0.5) / scale - 0.5;
     }
-    default: return (x + 0.5) / scale - 0.5; // half_pixel
+    default:
+      return (x + 0.5) / scale - 0.5; // half_pixel
   }
 }
 
@@ -40,17 +50,25 @@ function cubicAt(x: number, a: number): number {
 }
 
 /** Coefficients on neighbours base + start … for a ratio in (0, 1], as the reference computes them. */
-function coefficients(ratio: number, scale: number, at: ResizeAttrs): { start: number; c: number[] } {
+function coefficients(
+  ratio: number,
+  scale: number,
+  at: ResizeAttrs,
+): { start: number; c: number[] } {
   if (at.mode === 'nearest') {
     if (Number.isInteger(ratio)) return { start: 0, c: [0, 1] };
-    const up = at.nearest === 'ceil' || (at.nearest === 'round_prefer_ceil' ? ratio >= 0.5 : at.nearest !== 'floor' && ratio > 0.5);
+    const up =
+      at.nearest === 'ceil' ||
+      (at.nearest === 'round_prefer_ceil' ? ratio >= 0.5 : at.nearest !== 'floor' && ratio > 0.5);
     return { start: 0, c: up ? [0, 1] : [1, 0] };
   }
   const s = at.antialias ? Math.min(scale, 1) : 1;
   if (at.mode === 'linear') {
     if (s === 1) return { start: 0, c: [1 - ratio, ratio] };
     const start = Math.floor(-1 / s) + 1;
-    const c = Array.from({ length: 2 - 2 * start }, (_, k) => Math.max(0, Math.min(1, 1 - Math.abs((start + k - ratio) * s))));
+    const c = Array.from({ length: 2 - 2 * start }, (_, k) =>
+      Math.max(0, Math.min(1, 1 - Math.abs((start + k - ratio) * s))),
+    );
     const sum = c.reduce((p, q) => p + q, 0);
     return { start, c: c.map((v) => v / sum) };
   }
@@ -62,7 +80,12 @@ function coefficients(ratio: number, scale: number, at: ResizeAttrs): { start: n
 }
 
 /** The [outSize, inSize] matrix of one axis. */
-export function interpolationMatrix(inSize: number, outSize: number, scale: number, at: ResizeAttrs): Float32Array {
+export function interpolationMatrix(
+  inSize: number,
+  outSize: number,
+  scale: number,
+  at: ResizeAttrs,
+): Float32Array {
   const m = new Float32Array(outSize * inSize);
   for (let x = 0; x < outSize; x++) {
     const xo = originalCoordinate(x, scale, inSize, outSize, at.transform);
@@ -71,7 +94,9 @@ export function interpolationMatrix(inSize: number, outSize: number, scale: numb
     const { start, c } = coefficients(ratio, scale, at);
     // Linear and nearest take base and base + 1; cubic base − 1 … base + 2; antialias wider.
     const first = at.mode === 'cubic' || at.antialias ? base + start : base;
-    const w = c.map((v, k) => (at.excludeOutside && (first + k < 0 || first + k >= inSize) ? 0 : v));
+    const w = c.map((v, k) =>
+      at.excludeOutside && (first + k < 0 || first + k >= inSize) ? 0 : v,
+    );
     const sum = at.excludeOutside ? w.reduce((p, q) => p + q, 0) : 1;
     w.forEach((v, k) => {
       const i = Math.max(0, Math.min(inSize - 1, first + k)); // edge padding
@@ -88,7 +113,9 @@ function along(x: tf.Tensor, axis: number, matrix: tf.Tensor2D): tf.Tensor {
   [perm[axis], perm[last]] = [perm[last], perm[axis]];
   const moved = axis === last ? x : tf.transpose(x, perm);
   const n = moved.shape[last];
-  const out = tf.matMul(moved.reshape([-1, n]), matrix, false, true).reshape([...moved.shape.slice(0, -1), matrix.shape[0]]);
+  const out = tf
+    .matMul(moved.reshape([-1, n]), matrix, false, true)
+    .reshape([...moved.shape.slice(0, -1), matrix.shape[0]]);
   return axis === last ? out : tf.transpose(out, perm);
 }
 
@@ -106,23 +133,31 @@ export interface ResizePlan {
  * compile and the gradient graph's VJP share it).
  */
 export function resizePlan(
-  shape: readonly number[], opset: number, attr: <T>(name: string, fallback: T) => T, fail: (why: string) => never,
-  scalesIn: ArrayLike<number> | undefined, sizesIn: readonly number[] | undefined, axesAttr: readonly number[] | undefined,
+  shape: readonly number[],
+  opset: number,
+  attr: <T>(name: string, fallback: T) => T,
+  fail: (why: string) => never,
+  scalesIn: ArrayLike<number> | undefined,
+  sizesIn: readonly number[] | undefined,
+  axesAttr: readonly number[] | undefined,
 ): ResizePlan {
   const rank = shape.length;
   const mode = attr<string>('mode', 'nearest');
   const at: ResizeAttrs = {
     mode,
-    transform: opset < 11 ? 'asymmetric' : attr<string>('coordinate_transformation_mode', 'half_pixel'),
+    transform:
+      opset < 11 ? 'asymmetric' : attr<string>('coordinate_transformation_mode', 'half_pixel'),
     nearest: attr<string>('nearest_mode', 'round_prefer_floor'),
     a: attr<number>('cubic_coeff_a', -0.75),
     excludeOutside: attr<number>('exclude_outside', 0) === 1,
     antialias: attr<number>('antialias', 0) === 1 && mode !== 'nearest',
   };
   if (!['nearest', 'linear', 'cubic'].includes(at.mode)) fail(`mode '${at.mode}' is not supported`);
-  if (at.transform === 'tf_crop_and_resize') fail("coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
+  if (at.transform === 'tf_crop_and_resize')
+    fail("coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
   const axes = axesAttr?.map((a) => (a < 0 ? a + rank : a)) ?? [...Array(rank).keys()];
-  const scales = shape.map(() => 1), sizes = [...shape];
+  const scales = shape.map(() => 1),
+    sizes = [...shape];
   if (sizesIn?.length) {
     let ratios = axes.map((a, k) => sizesIn[k] / shape[a]);
     const policy = attr<string>('keep_aspect_ratio_policy', 'stretch');
@@ -148,19 +183,34 @@ const resize: OpCompiler = (ctx: OpCtx) => {
   const [scalesAt, sizesAt] = ctx.opset < 11 ? [1, -1] : [2, 3];
   const scalesIn = ctx.node.inputs[scalesAt] ? ctx.host(scalesAt) : undefined;
   const sizesIn = sizesAt > 0 && ctx.node.inputs[sizesAt] ? ctx.hostInts(sizesAt) : undefined;
-  if ((ctx.node.inputs[scalesAt] && !scalesIn) || (sizesAt > 0 && ctx.node.inputs[sizesAt] && !sizesIn)) ctx.fail('its scales or sizes must be known at load');
-  const plan = resizePlan(shape, ctx.opset, (n, f) => ctx.attr(n, f as never) as never, (w) => ctx.fail(w), scalesIn?.data, sizesIn, ctx.node.attrs.get('axes') as number[] | undefined);
+  if (
+    (ctx.node.inputs[scalesAt] && !scalesIn) ||
+    (sizesAt > 0 && ctx.node.inputs[sizesAt] && !sizesIn)
+  )
+    ctx.fail('its scales or sizes must be known at load');
+  const plan = resizePlan(
+    shape,
+    ctx.opset,
+    (n, f) => ctx.attr(n, f as never) as never,
+    (w) => ctx.fail(w),
+    scalesIn?.data,
+    sizesIn,
+    ctx.node.attrs.get('axes') as number[] | undefined,
+  );
   const { at, sizes, scales } = plan;
   // The batch axis keeps its size whatever the sizes input says (a folded Shape gives the probe's).
   const resized = plan.resized.filter((a) => !meta.batched?.[a]);
   const nhwc = meta.layout === 'nhwc';
   const mats = resized.map((a) => ({
     axis: nhwc ? NHWC_AXIS[a] : a,
-    m: ctx.keep(tf.tensor2d(interpolationMatrix(shape[a], sizes[a], scales[a], at), [sizes[a], shape[a]])),
+    m: ctx.keep(
+      tf.tensor2d(interpolationMatrix(shape[a], sizes[a], scales[a], at), [sizes[a], shape[a]]),
+    ),
   }));
   return {
     layout: nhwc ? 'nhwc' : 'plain',
-    run: ([x]) => mats.reduce((t, { axis, m }) => along(t, axis, m), nhwc ? x! : materialize(x!, meta)),
+    run: ([x]) =>
+      mats.reduce((t, { axis, m }) => along(t, axis, m), nhwc ? x! : materialize(x!, meta)),
   };
 };
 

@@ -28,8 +28,13 @@ function reshapeTarget(ctx: OpCtx, meta: RtMeta): number[] {
   const batch = ctx.batchMarks(1);
   const dims = t.map((d, i) => (d === 0 && !ctx.attr('allowzero', 0) ? inShape[i] : d));
   // A constant target (an export without dynamic axes) keeps a leading batch axis as it is.
-  const copied = (i: number) => (t[i] === 0 && !ctx.attr('allowzero', 0)) || (i === 0 && dims[0] === inShape[0]);
-  const flagged = dims.map((_, i) => Boolean(batch?.[i]) || (!batch && Boolean(meta.batched?.[i]) && i < inShape.length && copied(i)));
+  const copied = (i: number) =>
+    (t[i] === 0 && !ctx.attr('allowzero', 0)) || (i === 0 && dims[0] === inShape[0]);
+  const flagged = dims.map(
+    (_, i) =>
+      Boolean(batch?.[i]) ||
+      (!batch && Boolean(meta.batched?.[i]) && i < inShape.length && copied(i)),
+  );
   const total = inShape.reduce((a, b) => a * b, 1);
   const free = dims.findIndex((d) => d === -1);
   if (free >= 0 && flagged.some((f, i) => f && i !== free)) {
@@ -37,7 +42,8 @@ function reshapeTarget(ctx: OpCtx, meta: RtMeta): number[] {
     dims[free] = total / known;
   }
   const nFlagged = flagged.filter(Boolean).length;
-  if (nFlagged > 1) ctx.fail(`the target shape [${t.join(', ')}] depends on the batch size in more than one place`);
+  if (nFlagged > 1)
+    ctx.fail(`the target shape [${t.join(', ')}] depends on the batch size in more than one place`);
   return dims.map((d, i) => (flagged[i] ? -1 : d));
 }
 
@@ -73,11 +79,15 @@ const transpose: OpCompiler = (ctx) => {
   if (meta.layout === 'nhwc') {
     const phys = perm.map((a) => NHWC_AXIS[a]);
     // [0, 2, 3, 1] on NCHW is the physical layout already: the result is that tensor, plain.
-    return { layout: 'plain', run: ([x]) => (phys.every((p, i) => p === i) ? x! : tf.transpose(x!, phys)) };
+    return {
+      layout: 'plain',
+      run: ([x]) => (phys.every((p, i) => p === i) ? x! : tf.transpose(x!, phys)),
+    };
   }
   // [0, 3, 1, 2] of a channels-last [N, H, W, C] gives NCHW whose NHWC form is that tensor: nhwc,
   // no copy (ConvNeXt's blocks permute back before the next convolution).
-  if (meta.layout === 'plain' && rank === 4 && perm.join() === '0,3,1,2') return { layout: 'nhwc', run: ([x]) => x! };
+  if (meta.layout === 'plain' && rank === 4 && perm.join() === '0,3,1,2')
+    return { layout: 'nhwc', run: ([x]) => x! };
   return { layout: 'plain', run: ([x]) => tf.transpose(materialize(x!, meta), perm) };
 };
 
@@ -85,16 +95,24 @@ const squeeze: OpCompiler = (ctx) => {
   const meta = computed(ctx);
   const rank = meta.logical.length;
   // Without axes: the axes of size 1 at load that do not grow with the batch.
-  const axes = axesOf(ctx, 1, rank) ?? meta.logical.map((d, i) => (d === 1 && !meta.batched?.[i] ? i : -1)).filter((i) => i >= 0);
+  const axes =
+    axesOf(ctx, 1, rank) ??
+    meta.logical.map((d, i) => (d === 1 && !meta.batched?.[i] ? i : -1)).filter((i) => i >= 0);
   if (axes.some((a) => meta.batched?.[a])) ctx.fail('squeezing the batch axis is not supported');
-  return { layout: 'plain', run: ([x]) => (axes.length ? tf.squeeze(materialize(x!, meta), axes) : materialize(x!, meta)) };
+  return {
+    layout: 'plain',
+    run: ([x]) => (axes.length ? tf.squeeze(materialize(x!, meta), axes) : materialize(x!, meta)),
+  };
 };
 
 const unsqueeze: OpCompiler = (ctx) => {
   const meta = computed(ctx);
   const count = (ctx.hostInts(1) ?? ctx.attr<number[]>('axes', [])).length;
   const axes = (axesOf(ctx, 1, meta.logical.length + count) ?? []).sort((p, q) => p - q);
-  return { layout: 'plain', run: ([x]) => axes.reduce((t, a) => t.expandDims(a), materialize(x!, meta)) };
+  return {
+    layout: 'plain',
+    run: ([x]) => axes.reduce((t, a) => t.expandDims(a), materialize(x!, meta)),
+  };
 };
 
 const concat: OpCompiler = (ctx) => {
@@ -102,11 +120,20 @@ const concat: OpCompiler = (ctx) => {
   const metas = Array.from({ length: n }, (_, i) => ctx.meta(i));
   const rank = ctx.shape(0).length;
   const axis = norm(ctx.attr('axis', 0), rank);
-  const consts = Array.from({ length: n }, (_, i) => (ctx.host(i) ? ctx.keep(hostTensor(ctx.host(i)!)) : null));
+  const consts = Array.from({ length: n }, (_, i) =>
+    ctx.host(i) ? ctx.keep(hostTensor(ctx.host(i)!)) : null,
+  );
   if (metas.every((m) => m?.layout === 'nhwc')) {
     return { layout: 'nhwc', run: (xs) => tf.concat(xs as tf.Tensor[], NHWC_AXIS[axis]) };
   }
-  return { layout: 'plain', run: (xs) => tf.concat(xs.map((x, i) => consts[i] ?? materialize(x!, metas[i]!)), axis) };
+  return {
+    layout: 'plain',
+    run: (xs) =>
+      tf.concat(
+        xs.map((x, i) => consts[i] ?? materialize(x!, metas[i]!)),
+        axis,
+      ),
+  };
 };
 
 /**
@@ -122,7 +149,11 @@ function reflectPad(x: tf.Tensor, pairs: readonly (readonly [number, number])[])
       const size = t.shape.map((d, a) => (a === axis ? count : d));
       return tf.reverse(tf.slice(t, begin, size), axis);
     };
-    const pieces = [...(before ? [part(1, before)] : []), t, ...(after ? [part(n - 1 - after, after)] : [])];
+    const pieces = [
+      ...(before ? [part(1, before)] : []),
+      t,
+      ...(after ? [part(n - 1 - after, after)] : []),
+    ];
     return tf.concat(pieces, axis);
   }, x);
 }
@@ -130,13 +161,18 @@ function reflectPad(x: tf.Tensor, pairs: readonly (readonly [number, number])[])
 const pad: OpCompiler = (ctx) => {
   const meta = computed(ctx);
   const rank = meta.logical.length;
-  const pads = (ctx.opset < 11 ? ctx.attr<number[]>('pads', []) : ctx.hostInts(1)) ?? ctx.fail('its pads must be known at load');
-  const value = ctx.opset < 11 ? ctx.attr('value', 0) : ctx.host(2)?.data[0] ?? 0;
+  const pads =
+    (ctx.opset < 11 ? ctx.attr<number[]>('pads', []) : ctx.hostInts(1)) ??
+    ctx.fail('its pads must be known at load');
+  const value = ctx.opset < 11 ? ctx.attr('value', 0) : (ctx.host(2)?.data[0] ?? 0);
   const mode = ctx.attr('mode', 'constant');
-  const axes = ctx.node.inputs[3] ? ctx.hostInts(3)!.map((a) => norm(a, rank)) : [...Array(rank).keys()];
+  const axes = ctx.node.inputs[3]
+    ? ctx.hostInts(3)!.map((a) => norm(a, rank))
+    : [...Array(rank).keys()];
   const pairs: [number, number][] = Array.from({ length: rank }, () => [0, 0]);
   axes.forEach((a, i) => (pairs[a] = [pads[i], pads[i + axes.length]]));
-  if (pairs.some(([a, b]) => a < 0 || b < 0)) ctx.fail('negative pads (cropping) are not supported');
+  if (pairs.some(([a, b]) => a < 0 || b < 0))
+    ctx.fail('negative pads (cropping) are not supported');
   const nhwc = meta.layout === 'nhwc';
   const phys = nhwc ? [pairs[0], pairs[2], pairs[3], pairs[1]] : pairs;
   const run = (x: tf.Tensor): tf.Tensor => {
@@ -152,26 +188,35 @@ const slice: OpCompiler = (ctx) => {
   const meta = computed(ctx);
   const shape = meta.logical;
   const rank = shape.length;
-  const get = (i: number, name: string) => (ctx.opset < 10 ? (ctx.node.attrs.get(name) as number[] | undefined) : ctx.node.inputs[i] ? ctx.hostInts(i) : undefined);
+  const get = (i: number, name: string) =>
+    ctx.opset < 10
+      ? (ctx.node.attrs.get(name) as number[] | undefined)
+      : ctx.node.inputs[i]
+        ? ctx.hostInts(i)
+        : undefined;
   const starts = get(1, 'starts') ?? ctx.fail('its starts must be known at load');
   const ends = get(2, 'ends') ?? ctx.fail('its ends must be known at load');
   const axes = (get(3, 'axes') ?? starts.map((_, i) => i)).map((a) => norm(a, rank));
-  const steps = (ctx.opset >= 10 && ctx.node.inputs[4] ? ctx.hostInts(4) : undefined) ?? axes.map(() => 1);
+  const steps =
+    (ctx.opset >= 10 && ctx.node.inputs[4] ? ctx.hostInts(4) : undefined) ?? axes.map(() => 1);
   if (axes.some((a) => meta.batched?.[a])) ctx.fail('slicing the batch axis is not supported');
   // Per sliced axis, the indices taken (ONNX's clamping; negative steps walk backwards).
   const picks = axes.map((a, i) => {
-    const n = shape[a], st = steps[i];
+    const n = shape[a],
+      st = steps[i];
     if (st === 0) ctx.fail('a slice step of 0 is not allowed');
     const wrap = (v: number) => (v < 0 ? v + n : v);
     const [lo, hi] = st > 0 ? [0, n] : [-1, n - 1];
-    const b = Math.max(lo, Math.min(hi, wrap(starts[i]))), e = Math.max(lo, Math.min(hi, wrap(ends[i])));
+    const b = Math.max(lo, Math.min(hi, wrap(starts[i]))),
+      e = Math.max(lo, Math.min(hi, wrap(ends[i])));
     const idx: number[] = [];
     for (let k = b; st > 0 ? k < e : k > e; k += st) idx.push(k);
     return { axis: a, idx };
   });
   // tfjs's StridedSlice has no gradient: a contiguous run is a slice (unsliced axes whole, -1), a
   // strided or reversed one a gather of constant indices.
-  const begin = shape.map(() => 0), size = shape.map(() => -1);
+  const begin = shape.map(() => 0),
+    size = shape.map(() => -1);
   const gathers: Array<{ axis: number; indices: tf.Tensor1D }> = [];
   for (const { axis, idx } of picks) {
     const contiguous = idx.every((v, k) => v === idx[0] + k);
@@ -185,7 +230,10 @@ const slice: OpCompiler = (ctx) => {
     layout: 'plain',
     run: ([x]) => {
       const l = materialize(x!, meta);
-      return gathers.reduce((t, g) => tf.gather(t, g.indices, g.axis), sliced ? tf.slice(l, begin, size) : l);
+      return gathers.reduce(
+        (t, g) => tf.gather(t, g.indices, g.axis),
+        sliced ? tf.slice(l, begin, size) : l,
+      );
     },
   };
 };
@@ -195,7 +243,13 @@ const gather: OpCompiler = (ctx) => {
   const axis = norm(ctx.attr('axis', 0), meta.logical.length);
   const idx = ctx.host(1) ?? ctx.fail('its indices must be known at load');
   if (meta.batched?.[axis]) ctx.fail('gathering along the batch axis is not supported');
-  const indices = ctx.keep(tf.tensor(Int32Array.from(idx.data, (v) => (v < 0 ? v + meta.logical[axis] : v)), [...idx.dims], 'int32'));
+  const indices = ctx.keep(
+    tf.tensor(
+      Int32Array.from(idx.data, (v) => (v < 0 ? v + meta.logical[axis] : v)),
+      [...idx.dims],
+      'int32',
+    ),
+  );
   return { layout: 'plain', run: ([x]) => tf.gather(materialize(x!, meta), indices, axis) };
 };
 
@@ -210,7 +264,10 @@ function softmax(log: boolean): OpCompiler {
       layout: 'plain',
       run: ([x]) => {
         const l = materialize(x!, meta);
-        if (ctx.opset < 13) return fn(l.reshape([l.shape.slice(0, axis).reduce((a, b) => a * b, 1), -1])).reshape(l.shape);
+        if (ctx.opset < 13)
+          return fn(l.reshape([l.shape.slice(0, axis).reduce((a, b) => a * b, 1), -1])).reshape(
+            l.shape,
+          );
         if (axis === rank - 1) return fn(l);
         const perm = [...Array(rank).keys()].filter((a) => a !== axis).concat(axis);
         const back = perm.map((_, i) => perm.indexOf(i));
@@ -242,8 +299,11 @@ function reduce(kind: ReduceKind): OpCompiler {
     // ReduceSum takes axes as an input from opset 13, the others from 18.
     const asInput = kind === 'sum' ? ctx.opset >= 13 : ctx.opset >= 18;
     const fn = REDUCERS[kind];
-    const axes = (asInput ? axesOf(ctx, 1, rank) : ((ctx.node.attrs.get('axes') as number[] | undefined)?.map((a) => norm(a, rank)) ?? null)) ??
-      (ctx.attr('noop_with_empty_axes', 0) ? [] : [...Array(rank).keys()]);
+    const axes =
+      (asInput
+        ? axesOf(ctx, 1, rank)
+        : ((ctx.node.attrs.get('axes') as number[] | undefined)?.map((a) => norm(a, rank)) ??
+          null)) ?? (ctx.attr('noop_with_empty_axes', 0) ? [] : [...Array(rank).keys()]);
     const keep = ctx.attr('keepdims', 1) === 1;
     const op = (x: tf.Tensor, ax: number[], k: boolean) => (ax.length === 0 ? x : fn(x, ax, k));
     if (meta.layout === 'nhwc') {
@@ -253,7 +313,10 @@ function reduce(kind: ReduceKind): OpCompiler {
       const physLeft = left.map((a) => NHWC_AXIS[a]).sort();
       const order = left.map((a) => physLeft.indexOf(NHWC_AXIS[a]));
       const identity = order.every((o, i) => o === i);
-      return { layout: 'plain', run: ([x]) => (identity ? op(x!, phys, false) : tf.transpose(op(x!, phys, false), order)) };
+      return {
+        layout: 'plain',
+        run: ([x]) => (identity ? op(x!, phys, false) : tf.transpose(op(x!, phys, false), order)),
+      };
     }
     return { layout: 'plain', run: ([x]) => op(materialize(x!, meta), axes, keep) };
   };

@@ -46,7 +46,10 @@ export interface GradRequest {
   readonly conv?: ConvVjp;
 }
 
-export interface SavedTensor { readonly name: string; readonly dtype: EncType }
+export interface SavedTensor {
+  readonly name: string;
+  readonly dtype: EncType;
+}
 
 export interface GradGraphs {
   /** Graph tensor names of the taps (tap form), the input gradient and the offset's gradient. */
@@ -58,7 +61,10 @@ export interface GradGraphs {
   fused(): Uint8Array;
   forward(): Uint8Array;
   /** The backward graph for some of the gradients (default both), and the saved tensors it reads. */
-  backward(want?: { dx: boolean; dDelta: boolean }): { bytes: Uint8Array; reads: readonly SavedTensor[] };
+  backward(want?: { dx: boolean; dDelta: boolean }): {
+    bytes: Uint8Array;
+    reads: readonly SavedTensor[];
+  };
 }
 
 export const GRAPH_X = 'dv:x';
@@ -67,15 +73,30 @@ export const graphDy = (k: number) => `dv:dy${k}`;
 
 /** The node as rules see it: decoded attributes with the graph's current tensor names. */
 function viewOf(node: GNode): OnnxNode {
-  const attrs = node.decoded?.attrs ?? new Map(Object.entries(node.attrs ?? {}).map(([k, a]) => [k, (a && typeof a === 'object' && 'f' in a ? a.f : a) as never]));
-  return { name: node.name, op: node.op, domain: node.domain ?? '', inputs: node.inputs, outputs: node.outputs, attrs };
+  const attrs =
+    node.decoded?.attrs ??
+    new Map(
+      Object.entries(node.attrs ?? {}).map(([k, a]) => [
+        k,
+        (a && typeof a === 'object' && 'f' in a ? a.f : a) as never,
+      ]),
+    );
+  return {
+    name: node.name,
+    op: node.op,
+    domain: node.domain ?? '',
+    inputs: node.inputs,
+    outputs: node.outputs,
+    attrs,
+  };
 }
 
 export function buildGradient(src: GradSource, req: GradRequest): GradGraphs {
   const g = new WorkGraph(gradientOpset(src.opset));
   const graph = src.model.graph as Record<string, unknown>;
   const rawNodes = (graph.node as Record<string, unknown>[]) ?? [];
-  if (rawNodes.length !== src.nodes.length) throw new Error('gradient graph: the file and the loaded graph disagree');
+  if (rawNodes.length !== src.nodes.length)
+    throw new Error('gradient graph: the file and the loaded graph disagree');
   const inits = new Map<string, Record<string, unknown>>();
   for (const t of (graph.initializer as Record<string, unknown>[]) ?? []) {
     const name = String(t.name);
@@ -90,7 +111,13 @@ export function buildGradient(src: GradSource, req: GradRequest): GradGraphs {
   const [, c, h, w] = shapes.get(src.inputName)!;
   g.addInput(GRAPH_X, 'fwd');
   shapes.set(GRAPH_X, [1, h, w, c]);
-  g.add({ op: 'Transpose', inputs: [GRAPH_X], outputs: [src.inputName], attrs: { perm: [0, 3, 1, 2] }, name: 'dv:x_nchw' });
+  g.add({
+    op: 'Transpose',
+    inputs: [GRAPH_X],
+    outputs: [src.inputName],
+    attrs: { perm: [0, 3, 1, 2] },
+    name: 'dv:x_nchw',
+  });
 
   // An offset: T' = T + delta replaces T for every reader (taps included).
   const renamed = new Map<string, string>();
@@ -123,10 +150,15 @@ export function buildGradient(src: GradSource, req: GradRequest): GradGraphs {
     return out;
   });
 
-  const table = withRuleSet(vjpTable((name) => weightOf(g, inits, src, name), req.conv ?? 'flip'), req.rules);
+  const table = withRuleSet(
+    vjpTable((name) => weightOf(g, inits, src, name), req.conv ?? 'flip'),
+    req.rules,
+  );
   const grads = backpropagate(g, table, src, req, shapes, tapNames);
   const dx = sumOf(g, grads, GRAPH_X) ?? g.op('ConstantOfShape', [g.op('Shape', [GRAPH_X])]);
-  const dDelta = req.offset ? (sumOf(g, grads, GRAPH_DELTA) ?? g.op('ConstantOfShape', [g.op('Shape', [GRAPH_DELTA])])) : null;
+  const dDelta = req.offset
+    ? (sumOf(g, grads, GRAPH_DELTA) ?? g.op('ConstantOfShape', [g.op('Shape', [GRAPH_DELTA])]))
+    : null;
 
   const outs = [dx, ...(dDelta ? [dDelta] : [])];
   const saved = savedTensors(g, outs);
@@ -159,7 +191,12 @@ function sumOf(g: WorkGraph, all: Map<string, string[]>, name: string): string |
 }
 
 /** A constant's float values: an initializer (through Identity nodes), or a folded constant. */
-function weightOf(g: WorkGraph, inits: Map<string, Record<string, unknown>>, src: GradSource, name: string): HostTensor | undefined {
+function weightOf(
+  g: WorkGraph,
+  inits: Map<string, Record<string, unknown>>,
+  src: GradSource,
+  name: string,
+): HostTensor | undefined {
   let t = name;
   for (let p = g.producer.get(t); p && p.op === 'Identity'; p = g.producer.get(t)) t = p.inputs[0];
   const init = inits.get(t);
@@ -169,7 +206,14 @@ function weightOf(g: WorkGraph, inits: Map<string, Record<string, unknown>>, src
 }
 
 /** Walks the forward nodes that lead to a tap, last first, applying each op's VJP rule. */
-function backpropagate(g: WorkGraph, table: VjpTable, src: GradSource, req: GradRequest, shapes: Map<string, readonly number[]>, taps: readonly string[]): Map<string, string[]> {
+function backpropagate(
+  g: WorkGraph,
+  table: VjpTable,
+  src: GradSource,
+  req: GradRequest,
+  shapes: Map<string, readonly number[]>,
+  taps: readonly string[],
+): Map<string, string[]> {
   // Per tensor, the gradient contributions from its readers (summed when its producer is reached).
   const grads = new Map<string, string[]>();
   taps.forEach((t, k) => grads.set(t, [graphDy(k)]));
@@ -200,7 +244,14 @@ function backpropagate(g: WorkGraph, table: VjpTable, src: GradSource, req: Grad
   return grads;
 }
 
-const WIDTH: Record<string, number> = { bool: 1, uint8: 1, int32: 4, float32: 4, int64: 8, other: 8 };
+const WIDTH: Record<string, number> = {
+  bool: 1,
+  uint8: 1,
+  int32: 4,
+  float32: 4,
+  int64: 8,
+  other: 8,
+};
 
 /**
  * The forward tensors the backward nodes read: walking back from the gradients, through backward
@@ -218,7 +269,9 @@ function savedTensors(g: WorkGraph, outputs: readonly string[]): SavedTensor[] {
     const p = g.producer.get(t);
     // What is cheaply made again in the backward run is not handed over: zeros from a shape, and a
     // widening cast (a bool mask as floats: the bool goes over, a quarter of the bytes).
-    const widened = p?.op === 'Cast' && WIDTH[g.dtype.get(p.inputs[0]) ?? 'float32'] < WIDTH[g.dtype.get(t) ?? 'float32'];
+    const widened =
+      p?.op === 'Cast' &&
+      WIDTH[g.dtype.get(p.inputs[0]) ?? 'float32'] < WIDTH[g.dtype.get(t) ?? 'float32'];
     if (kind === 'fwd' && p?.op !== 'ConstantOfShape' && !widened) {
       saved.set(t, { name: t, dtype: g.elemType(t) });
       continue;

@@ -9,7 +9,12 @@ import type { GradSource } from './build.js';
 import type { GNode, WorkGraph } from './graph.js';
 import { NoVjp, type Vjp } from './vjp_types.js';
 
-export const num = (v: unknown): number => (v == null ? 0 : typeof v === 'number' ? v : Number((v as { toNumber?: () => number }).toNumber?.() ?? v));
+export const num = (v: unknown): number =>
+  v == null
+    ? 0
+    : typeof v === 'number'
+      ? v
+      : Number((v as { toNumber?: () => number }).toNumber?.() ?? v);
 
 /** A float32 initializer's values (raw_data or float_data), or undefined. */
 export function floatsOf(proto: Record<string, unknown>): HostTensor | undefined {
@@ -17,15 +22,41 @@ export function floatsOf(proto: Record<string, unknown>): HostTensor | undefined
   const dims = ((proto.dims as unknown[]) ?? []).map(num);
   const raw = proto.raw_data as Uint8Array | undefined;
   if (raw && raw.byteLength) {
-    const bytes = raw.byteOffset % 4 === 0 ? raw : (Uint8Array.prototype.slice.call(raw) as Uint8Array);
-    return { dims, dtype: 'float32', data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
+    const bytes =
+      raw.byteOffset % 4 === 0 ? raw : (Uint8Array.prototype.slice.call(raw) as Uint8Array);
+    return {
+      dims,
+      dtype: 'float32',
+      data: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4),
+    };
   }
   const f = proto.float_data as number[] | undefined;
   return f?.length ? { dims, dtype: 'float32', data: Float32Array.from(f) } : undefined;
 }
 
 /** Ops whose outputs carry no gradient, whatever reads them (shapes, indices, comparisons). */
-const NO_GRADIENT = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf', 'Sign', 'Floor', 'Ceil', 'Round']);
+const NO_GRADIENT = new Set([
+  'Shape',
+  'Size',
+  'NonZero',
+  'ArgMax',
+  'ArgMin',
+  'Equal',
+  'Greater',
+  'Less',
+  'GreaterOrEqual',
+  'LessOrEqual',
+  'Not',
+  'And',
+  'Or',
+  'Xor',
+  'IsNaN',
+  'IsInf',
+  'Sign',
+  'Floor',
+  'Ceil',
+  'Round',
+]);
 
 /**
  * Whether a tensor depends differentiably on the image (or an offset): a float made from one by
@@ -46,14 +77,26 @@ function differentiable(g: WorkGraph, memo: Map<string, boolean>, t: string): bo
   return d;
 }
 
-export function vjpContext(g: WorkGraph, node: GNode, view: OnnxNode, dys: (string | null)[], rules: BackwardRules, shapes: Map<string, readonly number[]>, src: GradSource, memo: Map<string, boolean>): Vjp {
+export function vjpContext(
+  g: WorkGraph,
+  node: GNode,
+  view: OnnxNode,
+  dys: (string | null)[],
+  rules: BackwardRules,
+  shapes: Map<string, readonly number[]>,
+  src: GradSource,
+  memo: Map<string, boolean>,
+): Vjp {
   const fail = (why: string): never => {
     throw new NoVjp(node.op, node.name, why);
   };
   const shape = (name: string) => shapes.get(name) ?? fail(`no static shape for '${name}'`);
   // Tensors the importer probed carry their batch axes; ones the builder made (a decomposed op's)
   // are batch-first when they come from the image.
-  const batched = (name: string, axis: number) => Boolean(src.program.metas.get(name)?.batched?.[axis] ?? (axis === 0 && g.kind.get(name) === 'fwd'));
+  const batched = (name: string, axis: number) =>
+    Boolean(
+      src.program.metas.get(name)?.batched?.[axis] ?? (axis === 0 && g.kind.get(name) === 'fwd'),
+    );
   const v: Vjp = {
     node: view,
     opset: g.opset,
@@ -68,18 +111,29 @@ export function vjpContext(g: WorkGraph, node: GNode, view: OnnxNode, dys: (stri
     shape,
     batched,
     reshapeTarget: (name) => shape(name).map((d, a) => (batched(name, a) ? -1 : d)),
-    value: (name) => src.program.constants.get(name)?.t ?? smallInitializer(g.initializers.get(name)) ?? constantNodeValue(g, name),
+    value: (name) =>
+      src.program.constants.get(name)?.t ??
+      smallInitializer(g.initializers.get(name)) ??
+      constantNodeValue(g, name),
     attr: ((name: string, fallback: unknown) => view.attrs.get(name) ?? fallback) as Vjp['attr'],
     op: (type, inputs, attrs) => g.op(type, inputs, attrs),
     opN: (type, inputs, n, attrs) => g.opN(type, inputs, n, attrs),
     floats: (data, dims) => g.constant(Float32Array.from(data), dims ?? [data.length], 'float32'),
-    ints: (data) => g.constant(BigInt64Array.from(data, (d) => BigInt(Math.trunc(d))), [data.length], 'int64'),
+    ints: (data) =>
+      g.constant(
+        BigInt64Array.from(data, (d) => BigInt(Math.trunc(d))),
+        [data.length],
+        'int64',
+      ),
     extraOutput: (k) => g.addOutput(node, k),
     reduceTo: (grad, i) => {
-      const sIn = shape(node.inputs[i]), sOut = shape(node.outputs[0]);
+      const sIn = shape(node.inputs[i]),
+        sOut = shape(node.outputs[0]);
       if (sIn.length === sOut.length && sIn.every((d, a) => d === sOut[a])) return grad;
       const lead = sOut.length - sIn.length;
-      const axes = sOut.map((d, a) => a).filter((a) => a < lead || (sIn[a - lead] === 1 && sOut[a] !== 1));
+      const axes = sOut
+        .map((d, a) => a)
+        .filter((a) => a < lead || (sIn[a - lead] === 1 && sOut[a] !== 1));
       const summed = axes.length ? g.op('ReduceSum', [grad, v.ints(axes)], { keepdims: 1 }) : grad;
       return g.op('Reshape', [summed, g.op('Shape', [node.inputs[i]])]);
     },
@@ -99,9 +153,14 @@ function smallInitializer(proto: unknown): HostTensor | undefined {
   if (type === 1) return floatsOf(t);
   if (type === 7 && raw?.byteLength) {
     const bytes = Uint8Array.prototype.slice.call(raw) as Uint8Array;
-    return { dims, dtype: 'int32', data: Int32Array.from(new BigInt64Array(bytes.buffer, 0, bytes.byteLength / 8), Number) };
+    return {
+      dims,
+      dtype: 'int32',
+      data: Int32Array.from(new BigInt64Array(bytes.buffer, 0, bytes.byteLength / 8), Number),
+    };
   }
-  if (type === 7) return { dims, dtype: 'int32', data: Int32Array.from((t.int64_data as unknown[]) ?? [], num) };
+  if (type === 7)
+    return { dims, dtype: 'int32', data: Int32Array.from((t.int64_data as unknown[]) ?? [], num) };
   return undefined;
 }
 
@@ -110,14 +169,14 @@ function constantNodeValue(g: WorkGraph, name: string): HostTensor | undefined {
   const p = g.producer.get(name);
   if (p?.op !== 'Constant') return undefined;
   const a = p.decoded?.attrs;
-  const t = (a?.get('value') as HostTensor | undefined);
+  const t = a?.get('value') as HostTensor | undefined;
   if (t) return t;
   const list = (v: unknown) => (Array.isArray(v) ? (v as number[]) : [v as number]);
   const dims = (v: unknown) => (Array.isArray(v) ? [v.length] : []);
   const ints = a?.get('value_ints') ?? a?.get('value_int');
   if (ints != null) return { dims: dims(ints), dtype: 'int32', data: Int32Array.from(list(ints)) };
   const floats = a?.get('value_floats') ?? a?.get('value_float');
-  if (floats != null) return { dims: dims(floats), dtype: 'float32', data: Float32Array.from(list(floats)) };
+  if (floats != null)
+    return { dims: dims(floats), dtype: 'float32', data: Float32Array.from(list(floats)) };
   return undefined;
 }
-

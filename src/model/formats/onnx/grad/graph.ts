@@ -9,7 +9,14 @@
  * the tensors the backward reads out) and the backward graph (those tensors and the tap gradients in).
  */
 import type { OnnxNode } from '../decode.js';
-import { encodeOnnx, nodeProto, tensorProto, type EncAttr, type EncTensor, type EncType } from '../encode.js';
+import {
+  encodeOnnx,
+  nodeProto,
+  tensorProto,
+  type EncAttr,
+  type EncTensor,
+  type EncType,
+} from '../encode.js';
 
 export type Kind = 'const' | 'fwd' | 'bwd';
 
@@ -27,9 +34,27 @@ export interface GNode {
 }
 
 // ONNX TensorProto.DataType → ours (what crosses between the forward and the backward graph).
-const FROM_ONNX: Record<number, EncType> = { 1: 'float32', 2: 'uint8', 6: 'int32', 7: 'int64', 9: 'bool' };
+const FROM_ONNX: Record<number, EncType> = {
+  1: 'float32',
+  2: 'uint8',
+  6: 'int32',
+  7: 'int64',
+  9: 'bool',
+};
 const TO_ONNX: Record<EncType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9 };
-const BOOL_OPS = new Set(['Greater', 'Less', 'Equal', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Not', 'Xor', 'IsNaN', 'IsInf']);
+const BOOL_OPS = new Set([
+  'Greater',
+  'Less',
+  'Equal',
+  'GreaterOrEqual',
+  'LessOrEqual',
+  'And',
+  'Or',
+  'Not',
+  'Xor',
+  'IsNaN',
+  'IsInf',
+]);
 const INT64_OPS = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin']);
 
 export class WorkGraph {
@@ -87,25 +112,46 @@ export class WorkGraph {
   }
 
   /** A new node with one output (or n). */
-  op(op: string, inputs: readonly string[], attrs?: Record<string, EncAttr | undefined>, hint = op): string {
+  op(
+    op: string,
+    inputs: readonly string[],
+    attrs?: Record<string, EncAttr | undefined>,
+    hint = op,
+  ): string {
     const out = this.fresh(hint);
     this.add({ op, inputs: [...inputs], outputs: [out], attrs, name: out });
     return out;
   }
 
-  opN(op: string, inputs: readonly string[], n: number, attrs?: Record<string, EncAttr | undefined>): string[] {
+  opN(
+    op: string,
+    inputs: readonly string[],
+    n: number,
+    attrs?: Record<string, EncAttr | undefined>,
+  ): string[] {
     const outs = Array.from({ length: n }, () => this.fresh(op));
     this.add({ op, inputs: [...inputs], outputs: outs, attrs, name: outs[0] });
     return outs;
   }
 
   /** A constant initializer (shared between equal small constants). */
-  constant(data: Float32Array | BigInt64Array | readonly number[], dims: readonly number[], dtype: EncType = 'float32'): string {
-    const key = data.length <= 16 ? `${dtype}:${dims.join(',')}:${Array.from(data as ArrayLike<number | bigint>).join(',')}` : null;
+  constant(
+    data: Float32Array | BigInt64Array | readonly number[],
+    dims: readonly number[],
+    dtype: EncType = 'float32',
+  ): string {
+    const key =
+      data.length <= 16
+        ? `${dtype}:${dims.join(',')}:${Array.from(data as ArrayLike<number | bigint>).join(',')}`
+        : null;
     const known = key ? this.constants.get(key) : undefined;
     if (known) return known;
     const name = this.fresh('c');
-    this.addInitializer(name, tensorProto({ name, dims, dtype, data: data as EncTensor['data'] }), dtype);
+    this.addInitializer(
+      name,
+      tensorProto({ name, dims, dtype, data: data as EncTensor['data'] }),
+      dtype,
+    );
     if (key) this.constants.set(key, name);
     return name;
   }
@@ -131,11 +177,17 @@ export class WorkGraph {
       const v = node.attrs.value as EncTensor | undefined;
       return v ? (v.dtype ?? (v.data instanceof BigInt64Array ? 'int64' : 'float32')) : 'float32';
     }
-    const attrs = (node.raw?.attribute as Array<{ name: string; type: number; t?: { data_type?: number } }> | undefined) ?? [];
+    const attrs =
+      (node.raw?.attribute as
+        Array<{ name: string; type: number; t?: { data_type?: number } }> | undefined) ?? [];
     if (attrs.length === 0) return 'float32'; // ConstantOfShape without a value: float zeros
     const a = attrs[0];
     if (a.type === 4) return FROM_ONNX[a.t?.data_type ?? 1] ?? 'other';
-    return a.type === 2 || a.type === 7 ? 'int64' : a.type === 1 || a.type === 6 ? 'float32' : 'other';
+    return a.type === 2 || a.type === 7
+      ? 'int64'
+      : a.type === 1 || a.type === 6
+        ? 'float32'
+        : 'other';
   }
 
   /**
@@ -146,7 +198,12 @@ export class WorkGraph {
    * `file`: when given, the model's own initializers (views of these bytes) are written as external
    * data pointing into it (location `file.path`) rather than copied into the graph.
    */
-  emit(inputs: ReadonlyArray<{ name: string; dtype?: EncType }>, outputs: ReadonlyArray<{ name: string; as?: string }>, irVersion: number, file?: { path: string; bytes: Uint8Array }): Uint8Array {
+  emit(
+    inputs: ReadonlyArray<{ name: string; dtype?: EncType }>,
+    outputs: ReadonlyArray<{ name: string; as?: string }>,
+    irVersion: number,
+    file?: { path: string; bytes: Uint8Array },
+  ): Uint8Array {
     const given = new Set(inputs.map((i) => i.name));
     const needed = new Set<GNode>();
     const inits = new Set<string>();
@@ -165,16 +222,37 @@ export class WorkGraph {
     outputs.forEach((o) => visit(o.name));
     const renames = outputs.filter((o) => o.as && o.as !== o.name);
     // Graph order is kept: the model's nodes come first and every new node reads only earlier ones.
-    const ordered: unknown[] = this.nodes.filter((n) => needed.has(n)).map((n, i) =>
-      n.raw ? { ...n.raw, input: n.inputs, output: n.outputs } : nodeProto({ op: n.op, inputs: n.inputs, outputs: n.outputs, attrs: n.attrs, name: n.name, domain: n.domain }, i));
-    for (const r of renames) ordered.push(nodeProto({ op: 'Identity', inputs: [r.name], outputs: [r.as!], name: r.as! }));
-    const value = (name: string, dtype?: EncType) => ({ name, dtype: dtype ?? this.elemType(name) });
+    const ordered: unknown[] = this.nodes
+      .filter((n) => needed.has(n))
+      .map((n, i) =>
+        n.raw
+          ? { ...n.raw, input: n.inputs, output: n.outputs }
+          : nodeProto(
+              {
+                op: n.op,
+                inputs: n.inputs,
+                outputs: n.outputs,
+                attrs: n.attrs,
+                name: n.name,
+                domain: n.domain,
+              },
+              i,
+            ),
+      );
+    for (const r of renames)
+      ordered.push(nodeProto({ op: 'Identity', inputs: [r.name], outputs: [r.as!], name: r.as! }));
+    const value = (name: string, dtype?: EncType) => ({
+      name,
+      dtype: dtype ?? this.elemType(name),
+    });
     return encodeOnnx({
       opset: this.opset,
       irVersion,
       nodes: [],
       rawNodes: ordered,
-      rawInitializers: [...inits].map((name) => pointInto(this.initializers.get(name) as Record<string, unknown>, file)),
+      rawInitializers: [...inits].map((name) =>
+        pointInto(this.initializers.get(name) as Record<string, unknown>, file),
+      ),
       inputs: inputs.map((i) => value(i.name, i.dtype)),
       outputs: outputs.map((o) => value(o.as ?? o.name, this.elemType(o.name))),
     });
@@ -182,18 +260,26 @@ export class WorkGraph {
 
   elemType(name: string): EncType {
     const t = this.dtype.get(name);
-    if (!t || t === 'other') throw new Error(`gradient graph: tensor '${name}' has a type that cannot leave a session`);
+    if (!t || t === 'other')
+      throw new Error(`gradient graph: tensor '${name}' has a type that cannot leave a session`);
     return t;
   }
 }
 
 /** An initializer whose raw bytes lie inside `file`, rewritten as ONNX external data pointing there. */
-function pointInto(t: Record<string, unknown>, file?: { path: string; bytes: Uint8Array }): unknown {
+function pointInto(
+  t: Record<string, unknown>,
+  file?: { path: string; bytes: Uint8Array },
+): unknown {
   const raw = t.raw_data as Uint8Array | undefined;
   if (!file || !raw || raw.byteLength < 1024 || raw.buffer !== file.bytes.buffer) return t;
   const offset = raw.byteOffset - file.bytes.byteOffset;
   if (offset < 0 || offset + raw.byteLength > file.bytes.byteLength) return t;
-  const external_data = [{ key: 'location', value: file.path }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(raw.byteLength) }];
+  const external_data = [
+    { key: 'location', value: file.path },
+    { key: 'offset', value: String(offset) },
+    { key: 'length', value: String(raw.byteLength) },
+  ];
   return { name: t.name, dims: t.dims, data_type: t.data_type, data_location: 1, external_data };
 }
 

@@ -19,16 +19,37 @@ import { cosine, noLeaks, relErr, setup } from '../../../../../test/helpers.js';
 const small: Net = {
   input: [3, 8, 8],
   nodes: [
-    { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+    {
+      op: 'Conv',
+      inputs: ['x', 'w1', 'b1'],
+      outputs: ['c1'],
+      attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
+    },
     { op: 'Relu', inputs: ['c1'], outputs: ['r1'] },
-    { op: 'MaxPool', inputs: ['r1'], outputs: ['p1'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
-    { op: 'Conv', inputs: ['p1', 'w2'], outputs: ['c2'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+    {
+      op: 'MaxPool',
+      inputs: ['r1'],
+      outputs: ['p1'],
+      attrs: { kernel_shape: [2, 2], strides: [2, 2] },
+    },
+    {
+      op: 'Conv',
+      inputs: ['p1', 'w2'],
+      outputs: ['c2'],
+      attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
+    },
     { op: 'Tanh', inputs: ['c2'], outputs: ['t2'] },
     { op: 'GlobalAveragePool', inputs: ['t2'], outputs: ['g'] },
     { op: 'Flatten', inputs: ['g'], outputs: ['f'] },
     { op: 'Gemm', inputs: ['f', 'v', 'bv'], outputs: ['y'], attrs: { transB: 1 } },
   ],
-  initializers: [weight('w1', [6, 3, 3, 3], 1), weight('b1', [6], 2), weight('w2', [5, 6, 3, 3], 3), weight('v', [4, 5], 4), weight('bv', [4], 5)],
+  initializers: [
+    weight('w1', [6, 3, 3, 3], 1),
+    weight('b1', [6], 2),
+    weight('w2', [5, 6, 3, 3], 3),
+    weight('v', [4, 5], 4),
+    weight('bv', [4], 5),
+  ],
   output: 'y',
 };
 
@@ -56,7 +77,11 @@ describe('native gradient engine choice', () => {
 
   it('stays on tfjs for a model with an op it cannot differentiate, naming the op', async () => {
     await setup('wasm');
-    const net: Net = { input: [1, 2, 2], nodes: [{ op: 'Pow', inputs: ['x', 'x'], outputs: ['y'] }], output: 'y' };
+    const net: Net = {
+      input: [1, 2, 2],
+      nodes: [{ op: 'Pow', inputs: ['x', 'x'], outputs: ['y'] }],
+      output: 'y',
+    };
     const model = await netModel(net);
     assert.equal(model.gradientEngine, 'tfjs');
     assert.match(model.gradientEngineWhy ?? '', /Pow.*computed exponent/);
@@ -80,7 +105,11 @@ describe('native gradient engine choice', () => {
   it('goes to tfjs while weights are changed (MPRT) and back once they are restored', async () => {
     await setup('wasm');
     const model = await netModel(small);
-    const restore = randomizeLayer(model, model.layers.find((l) => l.kind === 'Conv')!.name, new Rng(1));
+    const restore = randomizeLayer(
+      model,
+      model.layers.find((l) => l.kind === 'Conv')!.name,
+      new Rng(1),
+    );
     assert.equal(model.gradientEngine, 'tfjs');
     assert.match(model.gradientEngineWhy ?? '', /weights were changed/);
     restore();
@@ -97,14 +126,21 @@ describe('native gradients through the tape', () => {
     const inner = (m: typeof model) => {
       let g: number[] = [];
       const outer = tf.grad((v: tf.Tensor) => {
-        g = Array.from(tf.grad((u: tf.Tensor) => m.predict(u as tf.Tensor4D).sum())(v).dataSync());
+        g = Array.from(
+          tf
+            .grad((u: tf.Tensor) => m.predict(u as tf.Tensor4D).sum())(v)
+            .dataSync(),
+        );
         return v.sum();
       })(x);
       outer.dispose();
       return g;
     };
     const profile = await tf.profile(() => void inner(model));
-    assert.ok(profile.kernelNames.some((k) => /Conv2D/.test(k)), 'the inner gradient ran on tfjs');
+    assert.ok(
+      profile.kernelNames.some((k) => /Conv2D/.test(k)),
+      'the inner gradient ran on tfjs',
+    );
     assert.ok(relErr(inner(model), inner(ref)) < 1e-6);
     x.dispose();
     model.dispose();
@@ -118,26 +154,45 @@ describe('native gradients through the tape', () => {
     const [mid, out] = [model.layers[2].name, model.layers[model.layers.length - 1].name];
     const delta = tf.tidy(() => tf.zerosLike(model.activations(x, [mid])[0]));
     const W = tf.randomNormal([2, 4], 0, 1, 'float32', 3);
-    const run = (engine: 'onnxruntime' | 'tfjs') => onEngine(engine, () => tf.tidy(() => {
-      const f = (v: tf.Tensor, d: tf.Tensor) => {
-        const [a, b, c] = model.activations(v as tf.Tensor4D, [out, mid, out], { layer: mid, delta: d });
-        return a.mul(W).sum().add(b.square().mean()).add(c.sum());
-      };
-      const [gx, gd] = tf.grads(f)([x, delta]);
-      return [...gx.dataSync(), ...gd.dataSync()];
-    }));
+    const run = (engine: 'onnxruntime' | 'tfjs') =>
+      onEngine(engine, () =>
+        tf.tidy(() => {
+          const f = (v: tf.Tensor, d: tf.Tensor) => {
+            const [a, b, c] = model.activations(v as tf.Tensor4D, [out, mid, out], {
+              layer: mid,
+              delta: d,
+            });
+            return a.mul(W).sum().add(b.square().mean()).add(c.sum());
+          };
+          const [gx, gd] = tf.grads(f)([x, delta]);
+          return [...gx.dataSync(), ...gd.dataSync()];
+        }),
+      );
     const [a, b] = await noLeaks(() => [run('onnxruntime'), run('tfjs')]);
-    assert.ok(cosine(a, b) >= 0.99999 && relErr(a, b) <= 1e-5, `cosine ${cosine(a, b)} rel ${relErr(a, b)}`);
+    assert.ok(
+      cosine(a, b) >= 0.99999 && relErr(a, b) <= 1e-5,
+      `cosine ${cosine(a, b)} rel ${relErr(a, b)}`,
+    );
     // The offset alone (what Grad-CAM asks for): only the graph's tail runs.
-    const only = (engine: 'onnxruntime' | 'tfjs') => onEngine(engine, () => tf.tidy(() => Array.from(tf.grad((d: tf.Tensor) =>
-      model.activations(x, [out], { layer: mid, delta: d })[0].mul(W).sum())(delta).dataSync())));
+    const only = (engine: 'onnxruntime' | 'tfjs') =>
+      onEngine(engine, () =>
+        tf.tidy(() =>
+          Array.from(
+            tf
+              .grad((d: tf.Tensor) =>
+                model.activations(x, [out], { layer: mid, delta: d })[0].mul(W).sum(),
+              )(delta)
+              .dataSync(),
+          ),
+        ),
+      );
     const [c, d] = await noLeaks(() => [only('onnxruntime'), only('tfjs')]);
     assert.ok(relErr(c, d) <= 1e-5);
     tf.dispose([x, delta, W]);
     model.dispose();
   });
 
-  it('gives the same gradients when a batch runs as several runs of rows, and forwards through the gradient\'s session', async () => {
+  it("gives the same gradients when a batch runs as several runs of rows, and forwards through the gradient's session", async () => {
     await setup('wasm');
     const whole = await netModel(small);
     process.env.DEEPVIS_RUN_MB = '1e-9';
@@ -146,7 +201,19 @@ describe('native gradients through the tape', () => {
     const ref = await netModel(small, 'tfjs-only');
     const x = tf.randomUniform([3, 8, 8, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
     const mid = whole.layers[2].name;
-    const g = (m: typeof whole) => tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => m.activations(v as tf.Tensor4D, [mid])[0].square().sum())(x).dataSync()));
+    const g = (m: typeof whole) =>
+      tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((v: tf.Tensor) =>
+              m
+                .activations(v as tf.Tensor4D, [mid])[0]
+                .square()
+                .sum(),
+            )(x)
+            .dataSync(),
+        ),
+      );
     const [a, b] = await noLeaks(() => [g(whole), g(rowByRow)]);
     assert.ok(relErr(b, a) < 1e-6 && cosine(a, b) > 0.999999);
     // A forward of the same layer now goes through the gradient's forward session: the same numbers.
@@ -173,31 +240,62 @@ describe('native gradients through the tape', () => {
     const ref = await netModel(small, 'tfjs-only');
     const x = tf.randomUniform([3, 8, 8, 3], -1, 1, 'float32', 6) as tf.Tensor4D;
     const [mid, out] = [model.layers[2].name, model.layers[model.layers.length - 1].name];
-    const delta = tf.tidy(() => tf.randomNormal(model.activations(x, [mid])[0].shape, 0, 0.1, 'float32', 7));
+    const delta = tf.tidy(() =>
+      tf.randomNormal(model.activations(x, [mid])[0].shape, 0, 0.1, 'float32', 7),
+    );
     const W = tf.randomNormal([3, 4], 0, 1, 'float32', 8);
-    const g = (m: typeof model) => tf.tidy(() => {
-      const [gx, gd] = tf.grads((v: tf.Tensor, d: tf.Tensor) => m.activations(v as tf.Tensor4D, [out], { layer: mid, delta: d })[0].mul(W).sum())([x, delta]);
-      const guided = withRules({ relu: 'guided' }, () => tf.grad((v: tf.Tensor) => m.activations(v as tf.Tensor4D, [out])[0].mul(W).sum())(x));
-      return [...gx.dataSync(), ...gd.dataSync(), ...guided.dataSync()];
-    });
+    const g = (m: typeof model) =>
+      tf.tidy(() => {
+        const [gx, gd] = tf.grads((v: tf.Tensor, d: tf.Tensor) =>
+          m
+            .activations(v as tf.Tensor4D, [out], { layer: mid, delta: d })[0]
+            .mul(W)
+            .sum(),
+        )([x, delta]);
+        const guided = withRules({ relu: 'guided' }, () =>
+          tf.grad((v: tf.Tensor) =>
+            m
+              .activations(v as tf.Tensor4D, [out])[0]
+              .mul(W)
+              .sum(),
+          )(x),
+        );
+        return [...gx.dataSync(), ...gd.dataSync(), ...guided.dataSync()];
+      });
     const runsOf = (f: () => void) => {
       const before = { ...nativeRuns };
       f();
-      return { forward: nativeRuns.forward - before.forward, backward: nativeRuns.backward - before.backward, fused: nativeRuns.fused - before.fused };
+      return {
+        forward: nativeRuns.forward - before.forward,
+        backward: nativeRuns.backward - before.backward,
+        fused: nativeRuns.fused - before.fused,
+      };
     };
     let saved: number[] = [];
     // 3 images, one per run; two gradients (the offset's and the guided one): forward and backward runs, no fused one.
-    assert.deepEqual(runsOf(() => void (saved = g(model))), { forward: 6, backward: 6, fused: 0 });
+    assert.deepEqual(
+      runsOf(() => void (saved = g(model))),
+      { forward: 6, backward: 6, fused: 0 },
+    );
     setGradientMemory('recompute');
     try {
       const again = await oneRowEach();
       let recomputed: number[] = [];
-      assert.deepEqual(runsOf(() => void (recomputed = g(again))), { forward: 6, backward: 0, fused: 6 });
+      assert.deepEqual(
+        runsOf(() => void (recomputed = g(again))),
+        { forward: 6, backward: 0, fused: 6 },
+      );
       await noLeaks(() => g(again));
       // Each image alone in its run, the recomputing pass through the fused graph only: no tfjs kernel of a layer.
       const profile = await tf.profile(() => void g(again));
-      assert.deepEqual(profile.kernelNames.filter((k) => /Conv2D|MaxPool/.test(k)), []);
-      assert.ok(relErr(recomputed, saved) < 1e-6, `recomputed vs saved: ${relErr(recomputed, saved)}`);
+      assert.deepEqual(
+        profile.kernelNames.filter((k) => /Conv2D|MaxPool/.test(k)),
+        [],
+      );
+      assert.ok(
+        relErr(recomputed, saved) < 1e-6,
+        `recomputed vs saved: ${relErr(recomputed, saved)}`,
+      );
       assert.ok(relErr(recomputed, g(ref)) < 1e-5 && cosine(recomputed, g(ref)) >= 0.99999);
       again.dispose();
     } finally {

@@ -7,14 +7,30 @@
  * session (both in one run). Sessions hold
  * their own copy of the weights, so only a few sets are kept.
  */
-import type { HostArray, HostValue, NativeGraphs, NativeSession } from '../../../../engine/forward_runner.js';
+import type {
+  HostArray,
+  HostValue,
+  NativeGraphs,
+  NativeSession,
+} from '../../../../engine/forward_runner.js';
 import { gradientMemory } from '../../../../engine/gradient_engine.js';
-import { NativeTapOp, type NativeForward, type NativeTapProgram } from '../../../../engine/native_gradient.js';
+import {
+  NativeTapOp,
+  type NativeForward,
+  type NativeTapProgram,
+} from '../../../../engine/native_gradient.js';
 import type { BackwardRules } from '../../../../engine/rules.js';
 import type { Program } from '../compile.js';
 import type { OnnxNode } from '../decode.js';
 import { decodeModelProto } from '../encode.js';
-import { buildGradient, GRAPH_DELTA, GRAPH_X, graphDy, type GradGraphs, type SavedTensor } from './build.js';
+import {
+  buildGradient,
+  GRAPH_DELTA,
+  GRAPH_X,
+  graphDy,
+  type GradGraphs,
+  type SavedTensor,
+} from './build.js';
 import { ruleKey } from './rule_sets.js';
 import type { ConvVjp } from './vjp.js';
 import { NoVjp } from './vjp_types.js';
@@ -41,7 +57,11 @@ const host = (v: HostValue): HostArray => ({ data: v.data as Float32Array, dims:
 /** Rows [from, to) of a batch-first array (a view). */
 function rows<T extends HostArray | HostValue>(a: T, from: number, to: number): T {
   const per = a.data.length / a.dims[0];
-  return { ...a, data: a.data.subarray(from * per, to * per), dims: [to - from, ...a.dims.slice(1)] } as T;
+  return {
+    ...a,
+    data: a.data.subarray(from * per, to * per),
+    dims: [to - from, ...a.dims.slice(1)],
+  } as T;
 }
 
 /** Batch-first arrays joined along the batch. */
@@ -58,7 +78,10 @@ function joinRows(parts: readonly HostArray[]): HostArray {
 
 /** [from, to) row ranges of a batch of n in runs of at most `per` rows. */
 const runs = (n: number, per: number): Array<[number, number]> =>
-  Array.from({ length: Math.ceil(n / per) }, (_, k) => [k * per, Math.min(n, (k + 1) * per)] as [number, number]);
+  Array.from(
+    { length: Math.ceil(n / per) },
+    (_, k) => [k * per, Math.min(n, (k + 1) * per)] as [number, number],
+  );
 
 interface Sessions {
   readonly tapNames: readonly string[];
@@ -91,8 +114,21 @@ class TapProgram implements NativeTapProgram {
     // Recomputing backward passes run the fused graph: no backward session unless asked for later.
     const back = gradientMemory() === 'saved' ? built.backward() : null;
     s = {
-      tapNames: built.tapNames, dx: built.dx, dDelta: built.dDelta, saved: built.saved, forward,
-      backward: new Map(back ? [['both', { session: this.graphs.session(back.bytes, built.external), reads: back.reads }]] : []),
+      tapNames: built.tapNames,
+      dx: built.dx,
+      dDelta: built.dDelta,
+      saved: built.saved,
+      forward,
+      backward: new Map(
+        back
+          ? [
+              [
+                'both',
+                { session: this.graphs.session(back.bytes, built.external), reads: back.reads },
+              ],
+            ]
+          : [],
+      ),
     };
     this.byRules.set(key, s);
     return s;
@@ -105,7 +141,8 @@ class TapProgram implements NativeTapProgram {
       const built = this.build(rules);
       const back = key === 'both' ? built.backward() : built.backward(want);
       const known = new Set(s.saved.map((t) => t.name));
-      if (back.reads.some((t) => !known.has(t.name))) throw new Error('gradient graph: backward graphs of one build disagree');
+      if (back.reads.some((t) => !known.has(t.name)))
+        throw new Error('gradient graph: backward graphs of one build disagree');
       b = { session: this.graphs.session(back.bytes, built.external), reads: back.reads };
       s.backward.set(key, b);
     }
@@ -118,23 +155,39 @@ class TapProgram implements NativeTapProgram {
     const k = s.tapNames.length;
     // Rows go in runs (each image's gradient depends on that image alone, as for the forward runner).
     const chunks = runs(x.dims[0], this.rowsPerRun).map(([from, to]) => {
-      const feeds: Record<string, HostValue> = { [GRAPH_X]: float(rows(x, from, to)), ...(delta ? { [GRAPH_DELTA]: float(rows(delta, from, to)) } : {}) };
+      const feeds: Record<string, HostValue> = {
+        [GRAPH_X]: float(rows(x, from, to)),
+        ...(delta ? { [GRAPH_DELTA]: float(rows(delta, from, to)) } : {}),
+      };
       nativeRuns.forward++;
       const out = s.forward.run(feeds, [...s.tapNames, ...s.saved.map((t) => t.name)]);
-      return { from, to, taps: out.slice(0, k).map(host), saved: new Map(s.saved.map((t, i) => [t.name, out[k + i]])) };
+      return {
+        from,
+        to,
+        taps: out.slice(0, k).map(host),
+        saved: new Map(s.saved.map((t, i) => [t.name, out[k + i]])),
+      };
     });
     return {
       taps: s.tapNames.map((_, i) => joinRows(chunks.map((c) => c.taps[i]))),
       backward: (dys, want) => {
         const b = this.backwardFor(s, rules, want);
-        const fetch = [...(want.dx || !s.dDelta ? [s.dx] : []), ...(want.dDelta && s.dDelta ? [s.dDelta] : [])];
+        const fetch = [
+          ...(want.dx || !s.dDelta ? [s.dx] : []),
+          ...(want.dDelta && s.dDelta ? [s.dDelta] : []),
+        ];
         const parts = chunks.map((c) => {
-          const feeds: Record<string, HostValue> = Object.fromEntries(dys.map((d, i) => [graphDy(i), float(rows(d, c.from, c.to))]));
+          const feeds: Record<string, HostValue> = Object.fromEntries(
+            dys.map((d, i) => [graphDy(i), float(rows(d, c.from, c.to))]),
+          );
           for (const t of b.reads) feeds[t.name] = c.saved.get(t.name)!;
           nativeRuns.backward++;
           return b.session.run(feeds, fetch).map(host);
         });
-        const at = (name: string | null) => (name && fetch.includes(name) ? joinRows(parts.map((p) => p[fetch.indexOf(name)])) : undefined);
+        const at = (name: string | null) =>
+          name && fetch.includes(name)
+            ? joinRows(parts.map((p) => p[fetch.indexOf(name)]))
+            : undefined;
         return { dx: at(s.dx), dDelta: at(s.dDelta) };
       },
     };
@@ -144,23 +197,41 @@ class TapProgram implements NativeTapProgram {
    * The forward keeps nothing but the image: the backward runs the fused graph on it and the tap
    * gradients, recomputing the forward inside that one run (gradientMemory() 'recompute').
    */
-  private recomputing(s: Sessions, x: HostArray, delta: HostArray | null, rules: BackwardRules): NativeForward {
+  private recomputing(
+    s: Sessions,
+    x: HostArray,
+    delta: HostArray | null,
+    rules: BackwardRules,
+  ): NativeForward {
     const spans = runs(x.dims[0], this.rowsPerRun);
-    const feedsOf = (from: number, to: number): Record<string, HostValue> =>
-      ({ [GRAPH_X]: float(rows(x, from, to)), ...(delta ? { [GRAPH_DELTA]: float(rows(delta, from, to)) } : {}) });
-    const taps = spans.map(([from, to]) => (nativeRuns.forward++, s.forward.run(feedsOf(from, to), s.tapNames).map(host)));
+    const feedsOf = (from: number, to: number): Record<string, HostValue> => ({
+      [GRAPH_X]: float(rows(x, from, to)),
+      ...(delta ? { [GRAPH_DELTA]: float(rows(delta, from, to)) } : {}),
+    });
+    const taps = spans.map(
+      ([from, to]) => (
+        nativeRuns.forward++,
+        s.forward.run(feedsOf(from, to), s.tapNames).map(host)
+      ),
+    );
     return {
       taps: s.tapNames.map((_, i) => joinRows(taps.map((t) => t[i]))),
       backward: (dys, want) => {
         const fused = this.fusedSession(s, rules);
-        const fetch = [...(want.dx || !s.dDelta ? [s.dx] : []), ...(want.dDelta && s.dDelta ? [s.dDelta] : [])];
+        const fetch = [
+          ...(want.dx || !s.dDelta ? [s.dx] : []),
+          ...(want.dDelta && s.dDelta ? [s.dDelta] : []),
+        ];
         const parts = spans.map(([from, to]) => {
           const feeds = feedsOf(from, to);
           dys.forEach((d, i) => (feeds[graphDy(i)] = float(rows(d, from, to))));
           nativeRuns.fused++;
           return fused.run(feeds, fetch).map(host);
         });
-        const at = (name: string | null) => (name && fetch.includes(name) ? joinRows(parts.map((p) => p[fetch.indexOf(name)])) : undefined);
+        const at = (name: string | null) =>
+          name && fetch.includes(name)
+            ? joinRows(parts.map((p) => p[fetch.indexOf(name)]))
+            : undefined;
         return { dx: at(s.dx), dDelta: at(s.dDelta) };
       },
     };
@@ -177,13 +248,20 @@ class TapProgram implements NativeTapProgram {
   fused(x: HostArray, delta: HostArray | null, dys: readonly HostArray[], rules: BackwardRules) {
     const s = this.sessions(rules);
     this.fusedSession(s, rules);
-    const feeds: Record<string, HostValue> = { [GRAPH_X]: float(x), ...(delta ? { [GRAPH_DELTA]: float(delta) } : {}) };
+    const feeds: Record<string, HostValue> = {
+      [GRAPH_X]: float(x),
+      ...(delta ? { [GRAPH_DELTA]: float(delta) } : {}),
+    };
     dys.forEach((d, i) => (feeds[graphDy(i)] = float(d)));
     const fetch = [...s.tapNames, s.dx, ...(s.dDelta ? [s.dDelta] : [])];
     nativeRuns.fused++;
     const out = s.fused!.run(feeds, fetch);
     const k = s.tapNames.length;
-    return { taps: out.slice(0, k).map(host), dx: host(out[k]), dDelta: s.dDelta ? host(out[k + 1]) : undefined };
+    return {
+      taps: out.slice(0, k).map(host),
+      dx: host(out[k]),
+      dDelta: s.dDelta ? host(out[k + 1]) : undefined,
+    };
   }
 
   /** A forward of the taps (image NHWC → taps in ONNX order) on a forward session already open, or null. */
@@ -218,13 +296,20 @@ export class OnnxGradients {
     private readonly conv: ConvVjp = 'flip',
   ) {}
 
-  private build(taps: readonly string[], offset: string | undefined, rules: BackwardRules): GradGraphs & { external: External } {
+  private build(
+    taps: readonly string[],
+    offset: string | undefined,
+    rules: BackwardRules,
+  ): GradGraphs & { external: External } {
     const { nodes, opset, inputName } = this.facts;
     const bytes = this.graphs.modelBytes();
     const model = decodeModelProto(bytes);
     // Sessions read the file's weights from its bytes (external data in memory) instead of a copy in every graph.
     const file = this.graphs.externalData ? { path: FILE, bytes } : undefined;
-    const built = buildGradient({ nodes, opset, inputName, program: this.program, model, file }, { taps, offset, rules, conv: this.conv });
+    const built = buildGradient(
+      { nodes, opset, inputName, program: this.program, model, file },
+      { taps, offset, rules, conv: this.conv },
+    );
     return Object.assign(built, { external: file ? [{ path: FILE, data: bytes }] : [] });
   }
 
@@ -235,7 +320,10 @@ export class OnnxGradients {
         this.build(this.program.outputs, undefined, PLAIN);
         this.verdict = { ok: true, why: 'every op has a VJP rule' };
       } catch (e) {
-        this.verdict = { ok: false, why: e instanceof NoVjp ? `no VJP for ${e.message}` : (e as Error).message.split('\n')[0] };
+        this.verdict = {
+          ok: false,
+          why: e instanceof NoVjp ? `no VJP for ${e.message}` : (e as Error).message.split('\n')[0],
+        };
       }
     }
     return this.verdict;
@@ -259,7 +347,12 @@ export class OnnxGradients {
       this.ops.set(key, entry); // most recently used last
       return entry.op;
     }
-    const program = new TapProgram(this.engine, this.graphs, (rules) => this.build(taps, offset, rules), this.rowsPerRun);
+    const program = new TapProgram(
+      this.engine,
+      this.graphs,
+      (rules) => this.build(taps, offset, rules),
+      this.rowsPerRun,
+    );
     entry = { op: new NativeTapOp(program), program };
     this.ops.set(key, entry);
     while (this.ops.size > KEPT_TAP_SETS) {

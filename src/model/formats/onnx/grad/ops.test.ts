@@ -14,8 +14,18 @@ import { netModel, weight, type Net } from '../../../../../test/onnx_nets.js';
 import { cosine, noLeaks, relErr, setup } from '../../../../../test/helpers.js';
 import type { EncTensor } from '../encode.js';
 
-const i64 = (name: string, data: number[], dims = [data.length]): EncTensor => ({ name, dims, dtype: 'int64', data });
-const f32 = (name: string, data: number[], dims = [data.length]): EncTensor => ({ name, dims, dtype: 'float32', data });
+const i64 = (name: string, data: number[], dims = [data.length]): EncTensor => ({
+  name,
+  dims,
+  dtype: 'int64',
+  data,
+});
+const f32 = (name: string, data: number[], dims = [data.length]): EncTensor => ({
+  name,
+  dims,
+  dtype: 'float32',
+  data,
+});
 
 /** x [N, 4, 3, 5] → 15 tokens of 4 → attention, norms, Gelu, Einsum, … → a [N, 15, 6]-ish output. */
 const attention: Net = {
@@ -24,7 +34,12 @@ const attention: Net = {
   nodes: [
     { op: 'Reshape', inputs: ['x', 'tok_shape'], outputs: ['t0'] },
     { op: 'Transpose', inputs: ['t0'], outputs: ['t'], attrs: { perm: [0, 2, 1] } },
-    { op: 'LayerNormalization', inputs: ['t', 'ln_g', 'ln_b'], outputs: ['ln'], attrs: { axis: -1, epsilon: { f: 1e-5 } } },
+    {
+      op: 'LayerNormalization',
+      inputs: ['t', 'ln_g', 'ln_b'],
+      outputs: ['ln'],
+      attrs: { axis: -1, epsilon: { f: 1e-5 } },
+    },
     { op: 'MatMul', inputs: ['ln', 'wq'], outputs: ['q'] },
     { op: 'MatMul', inputs: ['ln', 'wk'], outputs: ['k'] },
     { op: 'MatMul', inputs: ['ln', 'wv'], outputs: ['vv'] },
@@ -50,9 +65,23 @@ const attention: Net = {
     { op: 'Concat', inputs: ['ga', 'sl'], outputs: ['y'], attrs: { axis: 1 } },
   ],
   initializers: [
-    i64('tok_shape', [0, 4, 15]), weight('ln_g', [4], 1), weight('ln_b', [4], 2), weight('wq', [4, 4], 3), weight('wk', [4, 4], 4),
-    weight('wv', [4, 4], 5), f32('scale', [2], []), f32('sqrt2', [Math.SQRT2], []), f32('one', [1], []), f32('half', [0.5], []),
-    weight('we', [4, 6], 6), i64('split', [3, 3]), i64('axis2', [2], []), i64('st', [1]), i64('en', [14]), i64('ax', [1]), i64('sp', [2]),
+    i64('tok_shape', [0, 4, 15]),
+    weight('ln_g', [4], 1),
+    weight('ln_b', [4], 2),
+    weight('wq', [4, 4], 3),
+    weight('wk', [4, 4], 4),
+    weight('wv', [4, 4], 5),
+    f32('scale', [2], []),
+    f32('sqrt2', [Math.SQRT2], []),
+    f32('one', [1], []),
+    f32('half', [0.5], []),
+    weight('we', [4, 6], 6),
+    i64('split', [3, 3]),
+    i64('axis2', [2], []),
+    i64('st', [1]),
+    i64('en', [14]),
+    i64('ax', [1]),
+    i64('sp', [2]),
     i64('idx', [3, 0, 3]),
   ],
   output: 'y',
@@ -63,7 +92,12 @@ const norms: Net = {
   input: [6, 4, 4],
   opset: 23,
   nodes: [
-    { op: 'GroupNormalization', inputs: ['x', 'gn_g', 'gn_b'], outputs: ['gn'], attrs: { num_groups: 3, epsilon: { f: 1e-5 } } },
+    {
+      op: 'GroupNormalization',
+      inputs: ['x', 'gn_g', 'gn_b'],
+      outputs: ['gn'],
+      attrs: { num_groups: 3, epsilon: { f: 1e-5 } },
+    },
     { op: 'InstanceNormalization', inputs: ['gn', 'in_g', 'in_b'], outputs: ['in'] },
     { op: 'RMSNormalization', inputs: ['in', 'rms_g'], outputs: ['rms'], attrs: { axis: -1 } },
     { op: 'Gelu', inputs: ['rms'], outputs: ['ge'], attrs: { approximate: 'tanh' } },
@@ -84,9 +118,23 @@ const norms: Net = {
     { op: 'Add', inputs: ['s2', 'ssu'], outputs: ['y'] },
   ],
   initializers: [
-    weight('gn_g', [6], 11), weight('gn_b', [6], 12), weight('in_g', [6], 13), weight('in_b', [6], 14), weight('rms_g', [4], 15),
-    { name: 'cond', dims: [1, 1, 4, 4], dtype: 'bool', data: Array.from({ length: 16 }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0) }, f32('bias', [0.1], []), weight('bias6', [1, 6, 1, 1], 16), i64('shape6', [1, 6, 4, 4]), i64('reps', [1, 1, 1, 2]),
-    i64('ax3', [3]), i64('ax2', [2]),
+    weight('gn_g', [6], 11),
+    weight('gn_b', [6], 12),
+    weight('in_g', [6], 13),
+    weight('in_b', [6], 14),
+    weight('rms_g', [4], 15),
+    {
+      name: 'cond',
+      dims: [1, 1, 4, 4],
+      dtype: 'bool',
+      data: Array.from({ length: 16 }, (_, i) => ((i * 7) % 3 === 0 ? 1 : 0)),
+    },
+    f32('bias', [0.1], []),
+    weight('bias6', [1, 6, 1, 1], 16),
+    i64('shape6', [1, 6, 4, 4]),
+    i64('reps', [1, 1, 1, 2]),
+    i64('ax3', [3]),
+    i64('ax2', [2]),
   ],
   output: 'y',
 };
@@ -97,16 +145,34 @@ const resizes: Net = {
   opset: 17,
   nodes: [
     { op: 'Resize', inputs: ['x', '', 'up2'], outputs: ['a'], attrs: { mode: 'linear' } },
-    { op: 'Resize', inputs: ['a', '', 'sc'], outputs: ['b'], attrs: { mode: 'cubic', coordinate_transformation_mode: 'align_corners' } },
+    {
+      op: 'Resize',
+      inputs: ['a', '', 'sc'],
+      outputs: ['b'],
+      attrs: { mode: 'cubic', coordinate_transformation_mode: 'align_corners' },
+    },
     { op: 'Tanh', inputs: ['b'], outputs: ['t'] },
-    { op: 'Resize', inputs: ['t', '', 'up2'], outputs: ['y'], attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } },
+    {
+      op: 'Resize',
+      inputs: ['t', '', 'up2'],
+      outputs: ['y'],
+      attrs: {
+        mode: 'nearest',
+        coordinate_transformation_mode: 'asymmetric',
+        nearest_mode: 'floor',
+      },
+    },
   ],
   initializers: [f32('up2', [1, 1, 2, 2]), f32('sc', [1, 1, 0.5, 1.5])],
   output: 'y',
 };
 
 describe('gradient graph: transformer-era ops', () => {
-  for (const [name, net] of [['attention block (opset 17)', attention], ['norms, Gelu-tanh, Where, Tile, reductions (opset 23)', norms], ['Resize: linear, cubic, nearest', resizes]] as const) {
+  for (const [name, net] of [
+    ['attention block (opset 17)', attention],
+    ['norms, Gelu-tanh, Where, Tile, reductions (opset 23)', norms],
+    ['Resize: linear, cubic, nearest', resizes],
+  ] as const) {
     it(`${name}: onnxruntime gives tfjs's gradient`, async () => {
       await setup('wasm');
       const model = await netModel(net);
@@ -117,13 +183,25 @@ describe('gradient graph: transformer-era ops', () => {
       const g = (engine: 'onnxruntime' | 'tfjs') => {
         setGradientEngine(engine);
         try {
-          return tf.tidy(() => tf.grad((v: tf.Tensor) => model.predict(v as tf.Tensor4D).mul(W).sum())(x).dataSync());
+          return tf.tidy(() =>
+            tf
+              .grad((v: tf.Tensor) =>
+                model
+                  .predict(v as tf.Tensor4D)
+                  .mul(W)
+                  .sum(),
+              )(x)
+              .dataSync(),
+          );
         } finally {
           setGradientEngine('auto');
         }
       };
       const [a, b] = await noLeaks(() => [g('onnxruntime'), g('tfjs')]);
-      assert.ok(cosine(a, b) >= 0.99999 && relErr(a, b) <= 1e-4, `cosine ${cosine(a, b)}, rel ${relErr(a, b)}`);
+      assert.ok(
+        cosine(a, b) >= 0.99999 && relErr(a, b) <= 1e-4,
+        `cosine ${cosine(a, b)}, rel ${relErr(a, b)}`,
+      );
       tf.dispose([x, W]);
       model.dispose();
     });
@@ -143,13 +221,31 @@ describe('gradient graph: ScatterND', () => {
         { op: 'Mul', inputs: ['u0', 'ten'], outputs: ['u'] },
         { op: 'ScatterND', inputs: ['f', 'idx', 'u'], outputs: ['y'] },
       ],
-      initializers: [i64('flat', [1, 4]), i64('s3', [3]), i64('s4', [4]), i64('s1', [1]), f32('ten', [10], []), i64('idx', [0, 1], [1, 2])],
+      initializers: [
+        i64('flat', [1, 4]),
+        i64('s3', [3]),
+        i64('s4', [4]),
+        i64('s1', [1]),
+        f32('ten', [10], []),
+        i64('idx', [0, 1], [1, 2]),
+      ],
       output: 'y',
     };
     const model = await netModel(net);
     const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
     const W = tf.tensor2d([[1, 2, 3, 4]]);
-    const g = tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => model.predict(v as tf.Tensor4D).mul(W).sum())(x).dataSync()));
+    const g = tf.tidy(() =>
+      Array.from(
+        tf
+          .grad((v: tf.Tensor) =>
+            model
+              .predict(v as tf.Tensor4D)
+              .mul(W)
+              .sum(),
+          )(x)
+          .dataSync(),
+      ),
+    );
     // y = [x0, 10·x3, x2, x3]: dy/dx = [1, 0, 3, 4 + 10·2].
     assert.deepEqual(g, [1, 0, 3, 24]);
     tf.dispose([x, W]);

@@ -19,7 +19,11 @@ const RELU: Record<Exclude<ReluRule, 'gradient'>, (v: Vjp) => string> = {
   deconvnet: (v) => v.op('Relu', [v.dy]),
   guided: (v) => passWhere(v, reluOpen(v), v.op('Relu', [v.dy])),
   linear: (v) => v.op('Identity', [v.dy]),
-  leaky: (v) => v.op('Mul', [v.dy, v.op('Where', [reluOpen(v), v.floats([1], []), v.floats([LEAKY_SLOPE], [])])]),
+  leaky: (v) =>
+    v.op('Mul', [
+      v.dy,
+      v.op('Where', [reluOpen(v), v.floats([1], []), v.floats([LEAKY_SLOPE], [])]),
+    ]),
 };
 
 /** The rules `rules` lays over `base` (ReLU, and Clip where it is ReLU6, as tfjs's Relu and Relu6 kernels). */
@@ -35,4 +39,5 @@ export function withRuleSet(base: VjpTable, rules: BackwardRules): VjpTable {
 }
 
 /** A short key for a rule set (sessions are cached per set). */
-export const ruleKey = (rules: BackwardRules): string => `${rules.relu}/${rules.unpool ?? 'switches'}`;
+export const ruleKey = (rules: BackwardRules): string =>
+  `${rules.relu}/${rules.unpool ?? 'switches'}`;

@@ -19,13 +19,27 @@ import { netBytes, netModel, weight, type Net } from '../../../../../test/onnx_n
 import { cosine, noLeaks, relErr, setup } from '../../../../../test/helpers.js';
 
 /** d(Σ output · W)/dx on onnxruntime (and tfjs for comparison) under `rules`. */
-function grad(model: VisModel, x: tf.Tensor4D, rules: BackwardRules, engine: 'onnxruntime' | 'tfjs', W?: tf.Tensor): number[] {
+function grad(
+  model: VisModel,
+  x: tf.Tensor4D,
+  rules: BackwardRules,
+  engine: 'onnxruntime' | 'tfjs',
+  W?: tf.Tensor,
+): number[] {
   setGradientEngine(engine);
   try {
-    return withRules(rules, () => tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => {
-      const y = model.predict(v as tf.Tensor4D);
-      return (W ? y.mul(W) : y).sum();
-    })(x).dataSync())));
+    return withRules(rules, () =>
+      tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((v: tf.Tensor) => {
+              const y = model.predict(v as tf.Tensor4D);
+              return (W ? y.mul(W) : y).sum();
+            })(x)
+            .dataSync(),
+        ),
+      ),
+    );
   } finally {
     setGradientEngine('auto');
   }
@@ -42,7 +56,12 @@ const tiny: Net = {
   nodes: [
     { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { kernel_shape: [1, 1] } },
     { op: 'Relu', inputs: ['c'], outputs: ['r'] },
-    { op: 'MaxPool', inputs: ['r'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+    {
+      op: 'MaxPool',
+      inputs: ['r'],
+      outputs: ['p'],
+      attrs: { kernel_shape: [2, 2], strides: [2, 2] },
+    },
     { op: 'Flatten', inputs: ['p'], outputs: ['f'] },
     { op: 'Gemm', inputs: ['f', 'v'], outputs: ['y'], attrs: { transB: 1 } },
   ],
@@ -73,9 +92,20 @@ describe('gradient graph rule sets, by hand', () => {
       await setup('wasm');
       const model = await netModel(tiny);
       const x = tf.tensor4d([0.5, -0.25, 0.75, -1], [1, 2, 2, 1]);
-      const [native, ref] = await noLeaks(() => [grad(model, x, rules, 'onnxruntime'), grad(model, x, rules, 'tfjs')]);
-      assert.deepEqual(native.map((v) => +v.toFixed(5)), want, 'onnxruntime');
-      assert.deepEqual(ref.map((v) => +v.toFixed(5)), want, 'tfjs');
+      const [native, ref] = await noLeaks(() => [
+        grad(model, x, rules, 'onnxruntime'),
+        grad(model, x, rules, 'tfjs'),
+      ]);
+      assert.deepEqual(
+        native.map((v) => +v.toFixed(5)),
+        want,
+        'onnxruntime',
+      );
+      assert.deepEqual(
+        ref.map((v) => +v.toFixed(5)),
+        want,
+        'tfjs',
+      );
       x.dispose();
       model.dispose();
     });
@@ -96,9 +126,11 @@ describe('gradient graph max pooling', () => {
     return g;
   };
 
-  it('gives a tied window\'s gradient to its first maximum, as tfjs and PyTorch do (3×3 / 2, padded)', async () => {
+  it("gives a tied window's gradient to its first maximum, as tfjs and PyTorch do (3×3 / 2, padded)", async () => {
     await setup('wasm');
-    const model = await netModel(pool({ kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }));
+    const model = await netModel(
+      pool({ kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+    );
     const x = tf.ones([1, 4, 4, 1]) as tf.Tensor4D;
     // Every window is all ones; its first cell inside the image: (0,0), (0,1), (1,0), (1,1).
     const want = [1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -110,25 +142,40 @@ describe('gradient graph max pooling', () => {
 
   it('sums where overlapping windows share their maximum', async () => {
     await setup('wasm');
-    const model = await netModel(pool({ kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }));
+    const model = await netModel(
+      pool({ kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+    );
     const v = new Float32Array(16);
     v[5] = 5; // (1, 1) lies in all four windows
     const x = tf.tensor4d(v, [1, 4, 4, 1]);
     const g = grad1(model, x, 'onnxruntime');
     assert.equal(g[5], 10);
-    assert.equal(g.reduce((a, b) => a + b, 0), 10);
+    assert.equal(
+      g.reduce((a, b) => a + b, 0),
+      10,
+    );
     x.dispose();
     model.dispose();
   });
 
   it('handles ceil_mode windows past the edge and strides wider than the window', async () => {
     await setup('wasm');
-    for (const attrs of [{ kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 } as Record<string, unknown>, { kernel_shape: [2, 2], strides: [3, 3] }]) {
-      const net: Net = { input: [2, 7, 7], nodes: [{ op: 'MaxPool', inputs: ['x'], outputs: ['y'], attrs: attrs as never }], output: 'y' };
+    for (const attrs of [
+      { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 } as Record<string, unknown>,
+      { kernel_shape: [2, 2], strides: [3, 3] },
+    ]) {
+      const net: Net = {
+        input: [2, 7, 7],
+        nodes: [{ op: 'MaxPool', inputs: ['x'], outputs: ['y'], attrs: attrs as never }],
+        output: 'y',
+      };
       const model = await netModel(net);
       const x = tf.randomUniform([2, 7, 7, 2], -1, 1, 'float32', 4) as tf.Tensor4D;
       const W = tf.tidy(() => tf.randomNormal(model.predict(x).shape, 0, 1, 'float32', 5));
-      const [a, b] = [grad(model, x, { relu: 'gradient' }, 'onnxruntime', W), grad(model, x, { relu: 'gradient' }, 'tfjs', W)];
+      const [a, b] = [
+        grad(model, x, { relu: 'gradient' }, 'onnxruntime', W),
+        grad(model, x, { relu: 'gradient' }, 'tfjs', W),
+      ];
       assert.ok(relErr(a, b) <= 1e-6, JSON.stringify(attrs));
       tf.dispose([x, W]);
       model.dispose();
@@ -140,14 +187,40 @@ describe('gradient graph max pooling', () => {
 const convs: Net = {
   input: [4, 11, 11],
   nodes: [
-    { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 0, 2, 1], group: 2 } },
+    {
+      op: 'Conv',
+      inputs: ['x', 'w1', 'b1'],
+      outputs: ['c1'],
+      attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 0, 2, 1], group: 2 },
+    },
     { op: 'Relu', inputs: ['c1'], outputs: ['r1'] },
-    { op: 'Conv', inputs: ['r1', 'w2'], outputs: ['c2'], attrs: { kernel_shape: [3, 3], pads: [2, 2, 2, 2], dilations: [2, 2], group: 3 } },
-    { op: 'Conv', inputs: ['c2', 'w3'], outputs: ['c3'], attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER', group: 6 } },
+    {
+      op: 'Conv',
+      inputs: ['r1', 'w2'],
+      outputs: ['c2'],
+      attrs: { kernel_shape: [3, 3], pads: [2, 2, 2, 2], dilations: [2, 2], group: 3 },
+    },
+    {
+      op: 'Conv',
+      inputs: ['c2', 'w3'],
+      outputs: ['c3'],
+      attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER', group: 6 },
+    },
     { op: 'Tanh', inputs: ['c3'], outputs: ['t3'] },
-    { op: 'Conv', inputs: ['t3', 'w4'], outputs: ['y'], attrs: { kernel_shape: [2, 2], strides: [3, 3] } },
+    {
+      op: 'Conv',
+      inputs: ['t3', 'w4'],
+      outputs: ['y'],
+      attrs: { kernel_shape: [2, 2], strides: [3, 3] },
+    },
   ],
-  initializers: [weight('w1', [6, 2, 3, 3], 1), weight('b1', [6], 2), weight('w2', [6, 2, 3, 3], 3), weight('w3', [12, 1, 3, 3], 4), weight('w4', [5, 12, 2, 2], 5)],
+  initializers: [
+    weight('w1', [6, 2, 3, 3], 1),
+    weight('b1', [6], 2),
+    weight('w2', [6, 2, 3, 3], 3),
+    weight('w3', [12, 1, 3, 3], 4),
+    weight('w4', [5, 12, 2, 2], 5),
+  ],
   output: 'y',
 };
 
@@ -157,8 +230,14 @@ describe('gradient graph convolutions', () => {
     const model = await netModel(convs);
     const x = tf.randomUniform([3, 11, 11, 4], -1, 1, 'float32', 1) as tf.Tensor4D;
     const W = tf.tidy(() => tf.randomNormal(model.predict(x).shape, 0, 1, 'float32', 2));
-    const [a, b] = await noLeaks(() => [grad(model, x, { relu: 'gradient' }, 'onnxruntime', W), grad(model, x, { relu: 'gradient' }, 'tfjs', W)]);
-    assert.ok(cosine(a, b) >= 0.99999 && relErr(a, b) <= 1e-5, `cosine ${cosine(a, b)}, rel ${relErr(a, b)}`);
+    const [a, b] = await noLeaks(() => [
+      grad(model, x, { relu: 'gradient' }, 'onnxruntime', W),
+      grad(model, x, { relu: 'gradient' }, 'tfjs', W),
+    ]);
+    assert.ok(
+      cosine(a, b) >= 0.99999 && relErr(a, b) <= 1e-5,
+      `cosine ${cosine(a, b)}, rel ${relErr(a, b)}`,
+    );
     tf.dispose([x, W]);
     model.dispose();
   });
@@ -168,10 +247,24 @@ describe('gradient graph convolutions', () => {
     const bytes = netBytes(convs);
     const graph = await decodeOnnx(bytes, 'convs', async () => new Uint8Array());
     const program = compile(graph, 'convs', [1, 4, 11, 11]);
-    const src = { nodes: graph.nodes, opset: graph.opset, inputName: 'x', program, model: decodeModelProto(bytes) };
+    const src = {
+      nodes: graph.nodes,
+      opset: graph.opset,
+      inputName: 'x',
+      program,
+      model: decodeModelProto(bytes),
+    };
     const graphs = onnxRuntimeRunner(() => bytes)('x', ['y'])!.graphs!;
-    const x = { type: 'float32' as const, data: Float32Array.from({ length: 2 * 11 * 11 * 4 }, (_, i) => Math.sin(i)), dims: [2, 11, 11, 4] };
-    const dy = { type: 'float32' as const, data: Float32Array.from({ length: 2 * 5 }, (_, i) => Math.cos(i)), dims: [2, 5, 1, 1] };
+    const x = {
+      type: 'float32' as const,
+      data: Float32Array.from({ length: 2 * 11 * 11 * 4 }, (_, i) => Math.sin(i)),
+      dims: [2, 11, 11, 4],
+    };
+    const dy = {
+      type: 'float32' as const,
+      data: Float32Array.from({ length: 2 * 5 }, (_, i) => Math.cos(i)),
+      dims: [2, 5, 1, 1],
+    };
     const [flip, transpose] = (['flip', 'transpose'] as const).map((conv) => {
       const built = buildGradient(src, { taps: ['y'], rules: { relu: 'gradient' }, conv });
       const s = graphs.session(built.fused());

@@ -18,9 +18,21 @@ import type { VjpTable } from './vjp_types.js';
 export type ConvVjp = 'flip' | 'transpose';
 
 /** `weights` reads a constant's float values (flipped filters, batch-norm scales). */
-export function vjpTable(weights: (name: string) => HostTensor | undefined, conv: ConvVjp): VjpTable {
-  return { ...ELEMENTWISE_VJP, ...nnVjp(weights, conv), ...SHAPE_VJP, ...RESIZE_VJP, ...normVjp(weights), ...EINSUM_VJP };
+export function vjpTable(
+  weights: (name: string) => HostTensor | undefined,
+  conv: ConvVjp,
+): VjpTable {
+  return {
+    ...ELEMENTWISE_VJP,
+    ...nnVjp(weights, conv),
+    ...SHAPE_VJP,
+    ...RESIZE_VJP,
+    ...normVjp(weights),
+    ...EINSUM_VJP,
+  };
 }
 
 /** Op types with a row (whatever the weights): for coverage checks. */
-export const VJP_OPS: ReadonlySet<string> = new Set(Object.keys(vjpTable(() => undefined, 'transpose')));
+export const VJP_OPS: ReadonlySet<string> = new Set(
+  Object.keys(vjpTable(() => undefined, 'transpose')),
+);

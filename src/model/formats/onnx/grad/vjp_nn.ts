@@ -12,14 +12,25 @@ import type { Vjp, VjpTable } from './vjp_types.js';
 type Pads = [number, number, number, number]; // top, left, bottom, right (ONNX order: begins then ends)
 
 /** Explicit pads for auto_pad, as the importer computes them (ops_nn.ts padsOf). */
-function padsOf(v: Vjp, h: number, w: number, k: readonly number[], s: readonly number[], d: readonly number[]): Pads {
+function padsOf(
+  v: Vjp,
+  h: number,
+  w: number,
+  k: readonly number[],
+  s: readonly number[],
+  d: readonly number[],
+): Pads {
   const auto = v.attr('auto_pad', 'NOTSET');
   if (auto === 'VALID') return [0, 0, 0, 0];
   if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
-    const total = [h, w].map((n, i) => Math.max(0, (Math.ceil(n / s[i]) - 1) * s[i] + (k[i] - 1) * d[i] + 1 - n));
+    const total = [h, w].map((n, i) =>
+      Math.max(0, (Math.ceil(n / s[i]) - 1) * s[i] + (k[i] - 1) * d[i] + 1 - n),
+    );
     const small = total.map((t) => Math.floor(t / 2));
     const big = total.map((t, i) => t - small[i]);
-    return auto === 'SAME_UPPER' ? [small[0], small[1], big[0], big[1]] : [big[0], big[1], small[0], small[1]];
+    return auto === 'SAME_UPPER'
+      ? [small[0], small[1], big[0], big[1]]
+      : [big[0], big[1], small[0], small[1]];
   }
   const p = v.attr<number[]>('pads', [0, 0, 0, 0]);
   if (p.length !== 4) v.fail(`only 2-D ${v.node.op} is supported`);
@@ -31,7 +42,14 @@ function padsOf(v: Vjp, h: number, w: number, k: readonly number[], s: readonly 
  * (out = (n_out − 1)·s + d·(k − 1) + 1 − begin − end + op): the end pad grows over what ceil_mode
  * windows read past the input, output_padding adds the rows a floor-mode window never read.
  */
-function transposeGeometry(inHW: readonly number[], outHW: readonly number[], k: readonly number[], s: readonly number[], d: readonly number[], p: Pads) {
+function transposeGeometry(
+  inHW: readonly number[],
+  outHW: readonly number[],
+  k: readonly number[],
+  s: readonly number[],
+  d: readonly number[],
+  p: Pads,
+) {
   const pads: Pads = [p[0], p[1], 0, 0];
   const outputPadding = [0, 0];
   for (let i = 0; i < 2; i++) {
@@ -56,10 +74,19 @@ function flippedFilters(v: Vjp, W: string, dims: readonly number[], group: numbe
   const [cout, cpg, kh, kw] = dims;
   const og = cout / group;
   const BIG = 2 ** 62;
-  const flip = v.op('Slice', [W, v.ints([-1, -1]), v.ints([-BIG, -BIG]), v.ints([2, 3]), v.ints([-1, -1])]);
+  const flip = v.op('Slice', [
+    W,
+    v.ints([-1, -1]),
+    v.ints([-BIG, -BIG]),
+    v.ints([2, 3]),
+    v.ints([-1, -1]),
+  ]);
   if (group === 1) return v.op('Transpose', [flip], { perm: [1, 0, 2, 3] });
   const grouped = v.op('Reshape', [flip, v.ints([group, og, cpg, kh, kw])]);
-  return v.op('Reshape', [v.op('Transpose', [grouped], { perm: [0, 2, 1, 3, 4] }), v.ints([group * cpg, og, kh, kw])]);
+  return v.op('Reshape', [
+    v.op('Transpose', [grouped], { perm: [0, 2, 1, 3, 4] }),
+    v.ints([group * cpg, og, kh, kw]),
+  ]);
 }
 
 export function nnVjp(weights: Weights, convMode: 'flip' | 'transpose'): VjpTable {
@@ -69,28 +96,60 @@ export function nnVjp(weights: Weights, convMode: 'flip' | 'transpose'): VjpTabl
       const W = v.shape(v.x(1));
       if (W.length !== 4) v.fail('only 2-D convolutions are supported');
       const [kh, kw] = W.slice(2);
-      const s = v.attr<number[]>('strides', [1, 1]), d = v.attr<number[]>('dilations', [1, 1]);
+      const s = v.attr<number[]>('strides', [1, 1]),
+        d = v.attr<number[]>('dilations', [1, 1]);
       const group = v.attr('group', 1);
       const [h, w] = spatial(v, v.x());
       const p = padsOf(v, h, w, [kh, kw], s, d);
-      const flipPads = [d[0] * (kh - 1) - p[0], d[1] * (kw - 1) - p[1], d[0] * (kh - 1) - p[2], d[1] * (kw - 1) - p[3]];
+      const flipPads = [
+        d[0] * (kh - 1) - p[0],
+        d[1] * (kw - 1) - p[1],
+        d[0] * (kh - 1) - p[2],
+        d[1] * (kw - 1) - p[3],
+      ];
       if (convMode === 'flip' && s.every((x) => x === 1) && flipPads.every((x) => x >= 0)) {
         const Wf = flippedFilters(v, v.x(1), W, group);
-        return [v.op('Conv', [v.dy, Wf], { pads: flipPads, dilations: d, group, kernel_shape: [kh, kw] }), null, null];
+        return [
+          v.op('Conv', [v.dy, Wf], { pads: flipPads, dilations: d, group, kernel_shape: [kh, kw] }),
+          null,
+          null,
+        ];
       }
       const geo = transposeGeometry([h, w], spatial(v, v.y()), [kh, kw], s, d, p);
-      return [v.op('ConvTranspose', [v.dy, v.x(1)], { strides: s, dilations: d, group, pads: geo.pads, output_padding: geo.outputPadding, kernel_shape: [kh, kw] }), null, null];
+      return [
+        v.op('ConvTranspose', [v.dy, v.x(1)], {
+          strides: s,
+          dilations: d,
+          group,
+          pads: geo.pads,
+          output_padding: geo.outputPadding,
+          kernel_shape: [kh, kw],
+        }),
+        null,
+        null,
+      ];
     },
 
     BatchNormalization: (v) => {
       if (v.attr('training_mode', 0)) v.fail('training-mode batch norm is not supported');
       if ([1, 2, 3, 4].some((i) => v.needs(i))) v.fail('computed statistics are not supported');
-      const [gamma, , , variance] = [1, 2, 3, 4].map((i) => weights(v.x(i)) ?? v.fail('its statistics must be float constants'));
+      const [gamma, , , variance] = [1, 2, 3, 4].map(
+        (i) => weights(v.x(i)) ?? v.fail('its statistics must be float constants'),
+      );
       const eps = v.attr('epsilon', 1e-5);
       const c = gamma.data.length;
-      const scale = Float32Array.from({ length: c }, (_, i) => Number(gamma.data[i]) / Math.sqrt(Number(variance.data[i]) + eps));
+      const scale = Float32Array.from(
+        { length: c },
+        (_, i) => Number(gamma.data[i]) / Math.sqrt(Number(variance.data[i]) + eps),
+      );
       const rank = v.shape(v.x()).length;
-      return [v.op('Mul', [v.dy, v.floats(scale, [c, ...Array(Math.max(0, rank - 2)).fill(1)])]), null, null, null, null];
+      return [
+        v.op('Mul', [v.dy, v.floats(scale, [c, ...Array(Math.max(0, rank - 2)).fill(1)])]),
+        null,
+        null,
+        null,
+        null,
+      ];
     },
 
     MaxPool: (v) => {
@@ -100,7 +159,10 @@ export function nnVjp(weights: Weights, convMode: 'flip' | 'transpose'): VjpTabl
       const size = v.op('Reshape', [v.op('Size', [v.x()]), v.ints([1])]);
       const zeros = v.op('ConstantOfShape', [size]);
       const flat = (t: string) => v.op('Reshape', [t, v.ints([-1])]);
-      const scattered = v.op('ScatterElements', [zeros, flat(idx), flat(v.dy)], { axis: 0, reduction: 'add' });
+      const scattered = v.op('ScatterElements', [zeros, flat(idx), flat(v.dy)], {
+        axis: 0,
+        reduction: 'add',
+      });
       return [v.op('Reshape', [scattered, v.op('Shape', [v.x()])])];
     },
 
@@ -108,36 +170,49 @@ export function nnVjp(weights: Weights, convMode: 'flip' | 'transpose'): VjpTabl
 
     GlobalAveragePool: (v) => {
       const area = spatial(v, v.x()).reduce((a, b) => a * b, 1);
-      return [v.op('Expand', [v.op('Mul', [v.dy, v.floats([1 / area], [])]), v.op('Shape', [v.x()])])];
+      return [
+        v.op('Expand', [v.op('Mul', [v.dy, v.floats([1 / area], [])]), v.op('Shape', [v.x()])]),
+      ];
     },
 
     // tfjs's max gradient: every position equal to the maximum gets it.
     GlobalMaxPool: (v) => [v.op('Where', [v.op('Equal', [v.x(), v.y()]), v.dy, v.floats([0], [])])],
 
     Gemm: (v) => {
-      const transA = v.attr('transA', 0), transB = v.attr('transB', 0);
+      const transA = v.attr('transA', 0),
+        transB = v.attr('transB', 0);
       const alpha = { f: v.attr('alpha', 1) };
       const beta = v.attr('beta', 1);
-      const dA = !v.needs(0) ? null : transA
-        ? v.op('Gemm', [v.x(1), v.dy], { alpha, transA: transB, transB: 1 })
-        : v.op('Gemm', [v.dy, v.x(1)], { alpha, transB: transB ? 0 : 1 });
-      const dB = !v.needs(1) ? null : transB
-        ? v.op('Gemm', [v.dy, v.x(0)], { alpha, transA: 1, transB: transA })
-        : v.op('Gemm', [v.x(0), v.dy], { alpha, transA: transA ? 0 : 1 });
-      const dC = v.node.inputs[2] && v.needs(2) ? v.reduceTo(beta === 1 ? v.dy : v.op('Mul', [v.dy, v.floats([beta], [])]), 2) : null;
+      const dA = !v.needs(0)
+        ? null
+        : transA
+          ? v.op('Gemm', [v.x(1), v.dy], { alpha, transA: transB, transB: 1 })
+          : v.op('Gemm', [v.dy, v.x(1)], { alpha, transB: transB ? 0 : 1 });
+      const dB = !v.needs(1)
+        ? null
+        : transB
+          ? v.op('Gemm', [v.dy, v.x(0)], { alpha, transA: 1, transB: transA })
+          : v.op('Gemm', [v.x(0), v.dy], { alpha, transA: transA ? 0 : 1 });
+      const dC =
+        v.node.inputs[2] && v.needs(2)
+          ? v.reduceTo(beta === 1 ? v.dy : v.op('Mul', [v.dy, v.floats([beta], [])]), 2)
+          : null;
       return [dA, dB, dC];
     },
 
     MatMul: (v) => {
       const [ra, rb] = [v.shape(v.x(0)).length, v.shape(v.x(1)).length];
       if (ra < 2 || rb < 2) v.fail('a product with a vector operand is not supported');
-      const swap = (t: string, r: number) => v.op('Transpose', [t], { perm: [...Array(r - 2).keys(), r - 1, r - 2] });
+      const swap = (t: string, r: number) =>
+        v.op('Transpose', [t], { perm: [...Array(r - 2).keys(), r - 1, r - 2] });
       let dA: string | null = null;
       if (v.needs(0)) {
         if (rb === 2 && !v.needs(1)) {
           // A constant [K, N] weight: rows of dy times Bᵀ as one Gemm, no transposed copy of the weights.
           const n = v.shape(v.x(1))[1];
-          const rows = v.op('Gemm', [v.op('Reshape', [v.dy, v.ints([-1, n])]), v.x(1)], { transB: 1 });
+          const rows = v.op('Gemm', [v.op('Reshape', [v.dy, v.ints([-1, n])]), v.x(1)], {
+            transB: 1,
+          });
           dA = ra === 2 ? rows : v.op('Reshape', [rows, v.op('Shape', [v.x(0)])]);
         } else dA = v.reduceTo(v.op('MatMul', [v.dy, swap(v.x(1), rb)]), 0);
       }
@@ -162,7 +237,14 @@ export function windowSum(v: Vjp, counts: string | null): string {
   const geo = transposeGeometry([h, w], spatial(v, v.y()), k, s, d, p);
   const ones = v.floats(new Float32Array(c * k[0] * k[1]).fill(1), [c, 1, k[0], k[1]]);
   const g = counts ? v.op('Div', [v.dy, counts]) : v.dy;
-  return v.op('ConvTranspose', [g, ones], { strides: s, dilations: d, group: c, pads: geo.pads, output_padding: geo.outputPadding, kernel_shape: k });
+  return v.op('ConvTranspose', [g, ones], {
+    strides: s,
+    dilations: d,
+    group: c,
+    pads: geo.pads,
+    output_padding: geo.outputPadding,
+    kernel_shape: k,
+  });
 }
 
 /**
@@ -178,10 +260,12 @@ function averageCounts(v: Vjp): string {
   const include = v.attr('count_include_pad', 0) === 1;
   const span = (o: number, i: number, n: number) => {
     const start = o * s[i] - p[i];
-    const lo = include ? -p[i] : 0, hi = include ? n + p[i + 2] : n;
+    const lo = include ? -p[i] : 0,
+      hi = include ? n + p[i + 2] : n;
     return Math.max(0, Math.min(start + k[i], hi) - Math.max(start, lo));
   };
   const counts = new Float32Array(oh * ow);
-  for (let y = 0; y < oh; y++) for (let x = 0; x < ow; x++) counts[y * ow + x] = span(y, 0, h) * span(x, 1, w);
+  for (let y = 0; y < oh; y++)
+    for (let x = 0; x < ow; x++) counts[y * ow + x] = span(y, 0, h) * span(x, 1, w);
   return v.floats(counts, [1, 1, oh, ow]);
 }

@@ -14,9 +14,21 @@ export const RESIZE_VJP: VjpTable = {
     const shape = v.shape(v.x());
     const rank = shape.length;
     const [scalesAt, sizesAt] = v.opset < 11 ? [1, -1] : [2, 3];
-    const constant = (i: number) => (i > 0 && v.node.inputs[i] ? v.value(v.node.inputs[i]) ?? v.fail('its scales or sizes must be constants') : undefined);
-    const scales = constant(scalesAt), sizes = constant(sizesAt);
-    const plan = resizePlan(shape, v.opset, (n, f) => v.attr(n, f), v.fail, scales?.data, sizes ? Array.from(sizes.data, Number) : undefined, v.node.attrs.get('axes') as number[] | undefined);
+    const constant = (i: number) =>
+      i > 0 && v.node.inputs[i]
+        ? (v.value(v.node.inputs[i]) ?? v.fail('its scales or sizes must be constants'))
+        : undefined;
+    const scales = constant(scalesAt),
+      sizes = constant(sizesAt);
+    const plan = resizePlan(
+      shape,
+      v.opset,
+      (n, f) => v.attr(n, f),
+      v.fail,
+      scales?.data,
+      sizes ? Array.from(sizes.data, Number) : undefined,
+      v.node.attrs.get('axes') as number[] | undefined,
+    );
     let g = v.dy;
     // The batch axis keeps its size (as the importer has it).
     for (const a of plan.resized.filter((x) => !v.batched(v.x(), x))) {

@@ -35,7 +35,12 @@ export interface Vjp {
   attr(name: string, fallback: string): string;
   attr<T>(name: string, fallback: T): T;
   op(type: string, inputs: readonly string[], attrs?: Record<string, EncAttr | undefined>): string;
-  opN(type: string, inputs: readonly string[], n: number, attrs?: Record<string, EncAttr | undefined>): string[];
+  opN(
+    type: string,
+    inputs: readonly string[],
+    n: number,
+    attrs?: Record<string, EncAttr | undefined>,
+  ): string[];
   /** Constants. */
   floats(data: readonly number[] | Float32Array, dims?: readonly number[]): string;
   ints(data: readonly number[]): string;
@@ -53,7 +58,11 @@ export type VjpTable = Readonly<Record<string, VjpRule>>;
 
 /** Thrown by `fail`: the builder catches it and reports the op and why. */
 export class NoVjp extends Error {
-  constructor(readonly op: string, readonly node: string, readonly why: string) {
+  constructor(
+    readonly op: string,
+    readonly node: string,
+    readonly why: string,
+  ) {
     super(`${op} (${node}): ${why}`);
   }
 }
