@@ -6,6 +6,7 @@
  * estimator of each cell's total-order index, S_Ti = Σ_j (f(A_j) − f(C_ij))² / (2N·Var f(A)). The
  * 8×8 indices are upsampled bicubically. N·(d + 2) = 2,112 forward passes per image.
  */
+import { jansenTotal } from '../engine/sobol_indices.js';
 import { DeepvisError } from '../errors.js';
 import { perImage, type ImageJob } from './black_box.js';
 import { defineAttribution } from './method.js';
@@ -85,17 +86,7 @@ export function sobolIndices(job: ImageJob, g: number, designs: number): Float64
     }
   }
   const f = gridMaskScores(job, g, cells, rows);
-  const fa = f.subarray(0, designs);
-  const mean = fa.reduce((s, v) => s + v, 0) / designs;
-  const variance = Math.max(
-    fa.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(designs - 1, 1),
-    1e-12,
-  );
-  return Float64Array.from({ length: d }, (_, i) => {
-    let sum = 0;
-    for (let j = 0; j < designs; j++) sum += (fa[j] - f[(2 + i) * designs + j]) ** 2;
-    return sum / (2 * designs * variance);
-  });
+  return jansenTotal(f, d, designs);
 }
 
 export const sobolMethod = defineAttribution({
