@@ -99,5 +99,6 @@ export function inputStem(input: string): string {
   const stem = /\.(png|jpe?g|webp|gif|tiff?|bmp|avif)$/i.test(base)
     ? base.replace(/\.[^.]+$/, '')
     : base;
-  return fileStem(stem || input);
+  // Readable over injective: an output named after its input ('mnist_3', 'cat_1'); fileStem keeps it safe and bounded.
+  return fileStem((stem || input).replace(/[^A-Za-z0-9_.+-]/g, '_'));
 }
