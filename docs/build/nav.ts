@@ -39,7 +39,11 @@ export const SECTIONS: readonly Section[] = [
     pages: ['feature-visualization.md'],
     methods: 'feature-visualization',
   },
-  { title: 'Attribution', pages: ['attribution.md', 'attribution-families.md'], methods: 'attribution' },
+  {
+    title: 'Attribution',
+    pages: ['attribution.md', 'attribution-families.md'],
+    methods: 'attribution',
+  },
   { title: 'Units through data', pages: ['analysis.md', 'training.md'] },
   { title: 'Tools', pages: ['atlas.md', 'serve.md', 'evaluate.md', 'reproduce.md'] },
   { title: 'Inside', pages: ['engine.md', 'references.md'] },
