@@ -100,7 +100,8 @@ function extent(
 export function receptiveFields(model: VisModel, layerName: string, seed = 0): ReceptiveFields {
   const layer = model.layer(layerName);
   const [h, w, c] = model.input.shape;
-  if (layer.outputShape.length !== 3) {
+  // A flat layer, or attention probabilities (queries × keys, not image positions): the whole image.
+  if (layer.outputShape.length !== 3 || layer.attention) {
     return { layer: layer.name, rows: [[0, h]], cols: [[0, w]], size: [h, w], stride: [0, 0] };
   }
   const [oh, ow] = layer.outputShape;
