@@ -10,6 +10,7 @@ import { FEATURE_OPTIONS } from './segments.js';
 
 export const ablationMethod = defineAttribution({
   name: 'ablation',
+  idea: 'Each feature (a grid cell, a segment or a region of a user mask) is replaced by the baseline in turn, and its attribution is how much the target score drops. It is exact for what it asks and needs one forward pass per feature.',
   title: 'feature ablation',
   short: 'ablation',
   paper: 'Zeiler & Fergus 2014; Captum FeatureAblation',

@@ -47,6 +47,7 @@ function ablationWeights({ model, x, target, layer, a, maxBatch }: CamInputs): t
 
 export const ablationCamMethod = camMethod({
   name: 'ablationcam',
+  idea: 'Each channel of the layer is zeroed in turn, in batches, and its weight is the relative drop of the target score; the weighted channels are summed and the positive part kept. It avoids gradients, which saturate in some networks, at one forward pass per channel.',
   title: 'Ablation-CAM',
   short: 'ablcam',
   paper: 'Desai & Ramaswamy 2020',

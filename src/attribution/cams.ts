@@ -57,6 +57,7 @@ const GRAD_CAM_PP: CamSpec = {
 
 const HIRES_CAM: CamSpec = {
   name: 'hirescam',
+  idea: "Each channel's activation map is multiplied element-wise by the gradient of the target at the same positions before summing, instead of by the channel's average gradient. The map then reflects exactly the locations the score's linear approximation uses, as Grad-CAM does only on average.",
   title: 'HiResCAM',
   short: 'hirescam',
   paper: 'Draelos & Carin 2020',
@@ -67,6 +68,7 @@ const HIRES_CAM: CamSpec = {
 
 const XGRAD_CAM: CamSpec = {
   name: 'xgradcam',
+  idea: "Grad-CAM with each channel's gradients weighted by the channel's normalized activations, which makes the map satisfy sensitivity and conservation axioms. It is as cheap as Grad-CAM and usually closer to what the model uses.",
   title: 'XGrad-CAM',
   short: 'xgradcam',
   paper: 'Fu et al. 2020',

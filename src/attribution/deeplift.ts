@@ -126,6 +126,7 @@ export function gradientShap(
 
 export const deepLiftMethod = defineAttribution({
   name: 'deeplift',
+  idea: "Each neuron's difference from its value on a reference input is attributed back in proportion to the input differences that caused it (the rescale rule), instead of by the local gradient. The attributions sum exactly to the difference of the target score between the input and the reference.",
   title: 'DeepLIFT',
   short: 'DeepLIFT',
   paper: 'Shrikumar et al. 2017',
@@ -153,6 +154,7 @@ export const deepLiftMethod = defineAttribution({
 
 export const deepShapMethod = defineAttribution({
   name: 'deepshap',
+  idea: 'DeepLIFT averaged over a set of references drawn from a baseline distribution, which approximates SHAP values of the network. Averaging over many references removes the arbitrariness of one baseline image.',
   title: 'DeepSHAP',
   short: 'DeepSHAP',
   paper: 'Lundberg & Lee 2017',
@@ -179,6 +181,7 @@ export const deepShapMethod = defineAttribution({
 
 export const gradientShapMethod = defineAttribution({
   name: 'gradient-shap',
+  idea: "Integrated gradients with random baselines and a random point on each path, plus a little noise, averaged over samples (Captum's defaults: 5 samples). It approximates expected gradients, a SHAP-style attribution, at the cost of a few gradient passes.",
   title: 'GradientSHAP',
   short: 'GradSHAP',
   paper: 'Lundberg & Lee 2017',

@@ -68,6 +68,7 @@ function projections(t: tf.Tensor4D): tf.Tensor4D {
 
 const EIGEN_CAM: CamSpec = {
   name: 'eigencam',
+  idea: "The map is the first principal component of the layer's activations over positions, projected back onto the map, with no gradient and no target. It shows what dominates the layer's representation, the same for every class.",
   title: 'EigenCAM',
   short: 'eigencam',
   paper: 'Muhammad & Yeasin 2020',
@@ -78,6 +79,7 @@ const EIGEN_CAM: CamSpec = {
 
 const EIGEN_GRAD_CAM: CamSpec = {
   name: 'eigengradcam',
+  idea: "The first principal component of the activations weighted by the target's gradients, so the dominant pattern becomes class specific. It is smoother than Grad-CAM and keeps a class signal, unlike EigenCAM.",
   title: 'EigenGradCAM',
   short: 'eigengrad',
   paper: 'Muhammad & Yeasin 2020; pytorch-grad-cam',

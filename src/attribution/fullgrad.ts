@@ -44,6 +44,7 @@ function scaledSum(t: tf.Tensor4D, size: [number, number]): tf.Tensor3D {
 
 export const fullGradMethod = defineAttribution({
   name: 'fullgrad',
+  idea: "The input gradient times the input is combined with every layer's bias gradients times the biases, each made positive and resized to the input, then summed. It accounts for the part of the score that biases contribute, which gradient-only maps leave out.",
   title: 'FullGrad',
   short: 'FullGrad',
   paper: 'Srinivas & Fleuret 2019',

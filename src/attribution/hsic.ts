@@ -47,6 +47,7 @@ export function hsicScores(
 
 export const hsicMethod = defineAttribution({
   name: 'hsic',
+  idea: "Random binary masks on a grid perturb the image, and each cell's dependence with the target score is measured by the Hilbert–Schmidt independence criterion across 500 designs. Cells whose presence the score depends on, in any non-linear way, stand out.",
   title: 'HSIC attribution',
   short: 'HSIC',
   paper: 'Novello et al. 2022',

@@ -101,6 +101,7 @@ export function kernelShap(
 
 export const kernelShapMethod = defineAttribution({
   name: 'kernel-shap',
+  idea: "The image is cut into superpixels, many coalitions of them are kept or replaced by the baseline, and a weighted linear model is fitted to the target scores with the Shapley kernel's weights. Its coefficients are Shapley value estimates: they sum to the score of the input minus that of the baseline.",
   title: 'KernelSHAP',
   short: 'KSHAP',
   paper: 'Lundberg & Lee 2017',

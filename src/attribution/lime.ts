@@ -119,6 +119,7 @@ export function lime(job: ImageJob, seg: Segmentation, a: LimeArgs): Float64Arra
 
 export const limeMethod = defineAttribution({
   name: 'lime',
+  idea: "Random subsets of superpixels are kept and the rest replaced by the baseline; a sparse linear model, weighted by how close each sample is to the full image, is fitted to the target scores. Its coefficients say which regions the model's decision depends on near this input.",
   title: 'LIME',
   short: 'LIME',
   paper: 'Ribeiro et al. 2016',

@@ -90,10 +90,11 @@ interface LrpFacts {
   readonly short: string;
   readonly title: string;
   readonly summary: string;
+  readonly idea: string;
 }
 
 const lrpMethod = (
-  { name, short, title, summary }: LrpFacts,
+  { name, short, title, summary, idea }: LrpFacts,
   composite: (o: { epsilon?: number }) => LrpComposite,
   options: OptionSpecs = {},
 ): AnyAttribution =>
@@ -103,6 +104,7 @@ const lrpMethod = (
     short,
     paper: 'Bach et al. 2015; Anders et al. 2021 (Zennit)',
     summary,
+    idea,
     signed: true,
     display: 'heat',
     access: 'rules',
@@ -115,6 +117,7 @@ const lrpMethod = (
 export const lrpEpsilonMethod = lrpMethod(
   {
     name: 'lrp-epsilon',
+    idea: "The output score is passed back layer by layer as relevance, each neuron's share in proportion to its contribution to the layer above, with a small ε absorbing weak or contradictory contributions. What reaches the pixels sums, up to what ε absorbed, to the score being explained.",
     short: 'LRP-e',
     title: 'LRP-ε',
     summary:
@@ -132,6 +135,7 @@ export const lrpEpsilonMethod = lrpMethod(
 export const lrpEpsilonPlusFlatMethod = lrpMethod(
   {
     name: 'lrp-epsilon-plus-flat',
+    idea: "Zennit's EpsilonPlusFlat composite: relevance is split by positive contributions only (z⁺) in convolutions, by the ε rule in dense layers, and spread uniformly over the first layer's receptive field. The positive-only rule keeps maps of deep networks readable, the flat first layer keeps them from copying pixel intensity.",
     short: 'LRP+flat',
     title: 'LRP EpsilonPlusFlat',
     summary: 'LRP: flat on the first layer, z⁺ on convolutions, ε on dense layers (Zennit)',
@@ -141,6 +145,7 @@ export const lrpEpsilonPlusFlatMethod = lrpMethod(
 export const lrpEpsilonGammaBoxMethod = lrpMethod(
   {
     name: 'lrp-epsilon-gamma-box',
+    idea: "Zennit's EpsilonGammaBox composite: the γ rule favours positive contributions in convolutions, ε handles dense layers, and the z^B rule bounds the first layer by the input's value range. It gives smoother, object-shaped maps than plain ε on deep convolutional networks.",
     short: 'LRP-gbox',
     title: 'LRP EpsilonGammaBox',
     summary:
@@ -151,6 +156,7 @@ export const lrpEpsilonGammaBoxMethod = lrpMethod(
 export const lrpAlpha2Beta1Method = lrpMethod(
   {
     name: 'lrp-alpha2-beta1',
+    idea: "Zennit's EpsilonAlpha2Beta1 composite: in convolutions positive contributions count twice and negative ones once against (α = 2, β = 1), ε in dense layers. The map shows both the evidence for the target and, more weakly, the evidence against it.",
     short: 'LRP-a2b1',
     title: 'LRP EpsilonAlpha2Beta1',
     summary: 'LRP: α2β1 on convolutions, ε on dense layers (Zennit)',

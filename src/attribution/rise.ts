@@ -31,6 +31,7 @@ function axisTaps(
 
 export const riseMethod = defineAttribution({
   name: 'rise',
+  idea: "Thousands of random coarse masks (7×7 cells, each kept with probability 0.5, upsampled) dim parts of the image, and each pixel's importance is the mean target score over the masks that kept it. It needs only forward passes, so it explains any model, at the price of many of them.",
   title: 'RISE',
   short: 'RISE',
   paper: 'Petsiuk et al. 2018',

@@ -91,6 +91,7 @@ export function sobolIndices(job: ImageJob, g: number, designs: number): Float64
 
 export const sobolMethod = defineAttribution({
   name: 'sobol',
+  idea: "Masks drawn from a quasi-random Sobol' design perturb an 8×8 grid of cells, and each cell's total-order Sobol' index is estimated (Jansen's estimator): the share of the score's variance that involves that cell. It captures interactions between regions, which a one-at-a-time occlusion misses.",
   title: 'Sobol attribution',
   short: 'Sobol',
   paper: 'Fel et al. 2021',

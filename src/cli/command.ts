@@ -160,7 +160,8 @@ export async function modelFrom(
     model.format === 'onnx' && model.forwardEngine === 'tfjs' ? onnxRuntimeMissing() : null;
   if (missing && !ortNoteSaid) process.stderr.write(`note: ${missing}\n`);
   ortNoteSaid ||= missing != null;
-  noteGradientEngine(model, flags);
+  // Without onnxruntime-node the line above already says why gradients run on tfjs too.
+  if (!missing) noteGradientEngine(model, flags);
   return model;
 }
 

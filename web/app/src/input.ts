@@ -119,11 +119,9 @@ export class InputManager {
   /** The model's input now (owned here: do not dispose); null before any source is chosen. */
   current(model: VisModel): tf.Tensor3D | null {
     if (this.kind === 'none') return null;
-    // A still input is reused only while it fits the model (a new model may take another size).
-    const fits = this.tensor != null && this.tensor.shape.every((d, i) => d === model.input.shape[i]);
-    if (this.tensor && fits && !this.live) return this.tensor;
+    if (this.tensor && !this.live) return this.tensor;
     const next = this.build(model);
-    if (!next) return fits ? this.tensor : null;
+    if (!next) return this.tensor;
     this.tensor?.dispose();
     this.tensor = next;
     this.version++;

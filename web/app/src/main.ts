@@ -178,6 +178,8 @@ async function start(): Promise<void> {
         config.data?.classNames,
         config.data?.spec ?? 'served',
       );
+      // No frame runs until the input is rebuilt for it (the loop skips without a layer).
+      state.layer = null;
       state.served = i;
       state.index = m.index ? await fetchIndex(m.index).catch(() => null) : null;
     }
