@@ -89,6 +89,13 @@ describe('class names', () => {
     assert.ok(isMnistLike(model));
     assert.ok(!isMnistLike(model, 'fashion-mnist'));
     assert.ok(isMnistLike(model, 'mnist:eval'));
+    // A colour model served beside MNIST is not fitted as a digit (its input is 48×48×3).
+    const colour = {
+      ...model,
+      metadata: {},
+      input: { ...model.input, shape: [48, 48, 3] as const },
+    };
+    assert.ok(!isMnistLike(colour as typeof model, 'mnist'));
     assert.ok(!isMnistLike(withLabels(model, FASHION, 'x')));
     assert.ok(
       isMnistLike(withLabels(model, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], 'x')),

@@ -32,6 +32,9 @@ const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', '
  * is judged by its 28×28 grey input (a Fashion-MNIST model has that shape too).
  */
 export function isMnistLike(model: VisModel, dataSpec?: string | null): boolean {
+  // Digit fitting makes a 28×28×1 picture: only for models of that shape, whatever is served.
+  const [H, W, C] = model.input.shape;
+  if (!(H === 28 && W === 28 && C === 1)) return false;
   const named = typeof model.metadata.dataset === 'string' ? model.metadata.dataset : dataSpec;
   if (named) return /^mnist(?![\w-])/i.test(named);
   if (model.labels)
@@ -39,8 +42,7 @@ export function isMnistLike(model: VisModel, dataSpec?: string | null): boolean 
       model.labels.length === 10 &&
       model.labels.every((l, i) => l.trim() === String(i) || l.trim().toLowerCase() === DIGITS[i])
     );
-  const [H, W, C] = model.input.shape;
-  return H === 28 && W === 28 && C === 1;
+  return true;
 }
 
 /** x [h, w, C] in [0, 1] → [H, W, C], centre-cropped then resized. */
