@@ -8,27 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { HostTensor } from './decode.js';
 import { hostTensor, materialize, toNhwc } from './layout.js';
 import type { Compiled, OpCompiler, OpCtx } from './op_types.js';
+import { padsOf, type Pads } from './pads.js';
 
-type Pad4 = [number, number, number, number]; // top, left, bottom, right
-
-/** ONNX pads/auto_pad → explicit [top, left, bottom, right] for input size (h, w). */
-function padsOf(ctx: OpCtx, h: number, w: number, k: number[], s: number[], d: number[]): Pad4 {
-  const auto = ctx.attr('auto_pad', 'NOTSET');
-  if (auto === 'VALID') return [0, 0, 0, 0];
-  if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
-    const total = [h, w].map((n, i) =>
-      Math.max(0, (Math.ceil(n / s[i]) - 1) * s[i] + (k[i] - 1) * d[i] + 1 - n),
-    );
-    const small = total.map((t) => Math.floor(t / 2));
-    const big = total.map((t, i) => t - small[i]);
-    return auto === 'SAME_UPPER'
-      ? [small[0], small[1], big[0], big[1]]
-      : [big[0], big[1], small[0], small[1]];
-  }
-  const p = ctx.attr<number[]>('pads', [0, 0, 0, 0]);
-  if (p.length !== 4) ctx.fail(`only 2-D ${ctx.node.op} is supported (pads ${JSON.stringify(p)})`);
-  return [p[0], p[1], p[2], p[3]];
-}
+type Pad4 = Pads; // top, left, bottom, right
 
 const explicit = (p: Pad4): tf.backend_util.ExplicitPadding | 'valid' =>
   p.every((v) => v === 0)

@@ -7,35 +7,8 @@
  * average pooling is a ConvTranspose of ones over the gradient divided by each window's count.
  */
 import type { HostTensor } from '../decode.js';
+import { padsOf, type Pads } from '../pads.js';
 import type { Vjp, VjpTable } from './vjp_types.js';
-
-type Pads = [number, number, number, number]; // top, left, bottom, right (ONNX order: begins then ends)
-
-/** Explicit pads for auto_pad, as the importer computes them (ops_nn.ts padsOf). */
-function padsOf(
-  v: Vjp,
-  h: number,
-  w: number,
-  k: readonly number[],
-  s: readonly number[],
-  d: readonly number[],
-): Pads {
-  const auto = v.attr('auto_pad', 'NOTSET');
-  if (auto === 'VALID') return [0, 0, 0, 0];
-  if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
-    const total = [h, w].map((n, i) =>
-      Math.max(0, (Math.ceil(n / s[i]) - 1) * s[i] + (k[i] - 1) * d[i] + 1 - n),
-    );
-    const small = total.map((t) => Math.floor(t / 2));
-    const big = total.map((t, i) => t - small[i]);
-    return auto === 'SAME_UPPER'
-      ? [small[0], small[1], big[0], big[1]]
-      : [big[0], big[1], small[0], small[1]];
-  }
-  const p = v.attr<number[]>('pads', [0, 0, 0, 0]);
-  if (p.length !== 4) v.fail(`only 2-D ${v.node.op} is supported`);
-  return [p[0], p[1], p[2], p[3]];
-}
 
 /**
  * A ConvTranspose's pads and output_padding that give back exactly the forward input's size
