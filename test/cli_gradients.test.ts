@@ -4,8 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { netBytes, weight } from './onnx_nets.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const model = path.join(root, 'test/fixtures/onnx/resnet-mini.onnx');
@@ -35,6 +38,45 @@ describe('deepvis --gradients', () => {
     );
     const env = deepvis(['inspect', model], { DEEPVIS_GRADIENTS: 'tfjs' });
     assert.match(env.stdout, /^gradients: tfjs \(/m);
+  });
+
+  it('inspect says where the rule sets (LRP, DeepLIFT) run, and why one stays on tfjs', () => {
+    const native = deepvis(['inspect', model]);
+    assert.match(
+      native.stdout,
+      /^rule sets \(LRP, DeepLIFT\): LRP on onnxruntime-node 1\.30\.0; DeepLIFT on onnxruntime-node 1\.30\.0$/m,
+    );
+    // A grouped convolution (LRP: the importer runs one conv per group) and a HardSwish (DeepLIFT).
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'deepvis-rules-'));
+    try {
+      const file = path.join(dir, 'grouped.onnx');
+      writeFileSync(
+        file,
+        netBytes({
+          input: [4, 6, 6],
+          nodes: [
+            {
+              op: 'Conv',
+              inputs: ['x', 'w'],
+              outputs: ['c'],
+              attrs: { kernel_shape: [3, 3], group: 2 },
+            },
+            { op: 'HardSwish', inputs: ['c'], outputs: ['h'] },
+            { op: 'GlobalAveragePool', inputs: ['h'], outputs: ['y'] },
+          ],
+          initializers: [weight('w', [4, 2, 3, 3], 1)],
+          output: 'y',
+        }),
+      );
+      const out = deepvis(['inspect', file]);
+      assert.equal(out.status, 0, out.stderr);
+      assert.match(
+        out.stdout,
+        /^rule sets \(LRP, DeepLIFT\): LRP on tfjs \(Conv .*grouped convolution.*\); DeepLIFT on tfjs \(HardSwish .*\)$/m,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an unknown engine in one line, naming where it came from', () => {

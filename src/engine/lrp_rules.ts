@@ -25,6 +25,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
 import { linearRelevance, stabilize, type LrpRule } from './lrp_linear.js';
+import { CHANNEL_AFFINE } from './channel_affine.js';
 import { runKernel } from './internals.js';
 import { kernelVjp, reduceTo, type OpRule, type RecordedOp, type RuleSet } from './rule_sets.js';
 
@@ -81,6 +82,7 @@ const PASS = new Set([
   'Reciprocal',
   'Pow',
   'FusedBatchNorm',
+  CHANNEL_AFFINE,
   'SquaredDifference',
 ]);
 const ROUTE = new Set([
@@ -145,7 +147,7 @@ const VIEW = new Set([
   'Pack',
 ]);
 const PROPORTIONAL = new Set(['AvgPool', 'Mean', 'Sum', 'AddN', 'ResizeBilinear']);
-const MERGEABLE = new Set(['Add', 'Sub', 'Multiply', 'RealDiv', 'FusedBatchNorm']);
+const MERGEABLE = new Set(['Add', 'Sub', 'Multiply', 'RealDiv', 'FusedBatchNorm', CHANNEL_AFFINE]);
 
 /** A linear kernel: its unfused kernel, the names of its path input and weights there, the fused bias input, its kind. */
 interface LinearKind {
@@ -241,6 +243,16 @@ function mergeOf(
           .add(o ? channelVector(o, channels) : 0),
       ];
     };
+  }
+  if (op.kernel === CHANNEL_AFFINE) {
+    // A folded batch norm (engine/channel_affine.ts): x · scale + shift.
+    const [scale, shift] = [op.inputs['1'], op.inputs['2']];
+    if (pathName !== '0' || ![scale, shift].every((t) => perChannel(t, channels))) return null;
+    const [g, o] = [keep(scale), keep(shift)];
+    return (s, t) => [
+      s.mul(channelVector(g, channels)),
+      t.mul(channelVector(g, channels)).add(channelVector(o, channels)),
+    ];
   }
   const other = Object.keys(op.inputs).find((k) => k !== pathName)!;
   if (!perChannel(op.inputs[other], channels)) return null;

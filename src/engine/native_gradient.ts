@@ -19,7 +19,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { HostArray } from './forward_runner.js';
 import { gradientFusion } from './gradient_engine.js';
 import { runCustomKernel } from './internals.js';
-import { activeRules, type BackwardRules } from './rules.js';
+import { activeRules, rulesKey, type BackwardRules } from './rules.js';
+import { NATIVE_TAPS } from './rule_sets.js';
 
 export interface NativeGradients {
   readonly dx?: HostArray;
@@ -52,7 +53,6 @@ export interface NativeTapProgram {
 /** tfjs's kernel entry for ops with their own forward and backward functions (what tf.customGrad uses), typed. */
 const hostOf = (t: tf.Tensor): HostArray => ({ data: t.dataSync() as Float32Array, dims: t.shape });
 const tensorOf = (h: HostArray): tf.Tensor => tf.tensor(h.data, [...h.dims], 'float32');
-const ruleKey = (r: BackwardRules) => `${r.relu}/${r.unpool ?? 'switches'}`;
 
 function sameData(a: readonly HostArray[], b: readonly HostArray[]): boolean {
   if (a.length !== b.length) return false;
@@ -83,7 +83,7 @@ export class NativeTapOp {
     const program = this.program;
     const xs = hostOf(x);
     const ds = delta ? hostOf(delta) : null;
-    const key = `${ruleKey(rules)}|${x.shape.join(',')}|${delta ? delta.shape.join(',') : ''}`;
+    const key = `${rulesKey(rules)}|${x.shape.join(',')}|${delta ? delta.shape.join(',') : ''}`;
     const guess =
       gradientFusion() && this.last?.key === key && this.last.repeated ? this.last.dys : null;
     let predicted = null as ReturnType<NativeTapProgram['fused']> | null;
@@ -127,6 +127,10 @@ export class NativeTapOp {
       if (delta) grads.delta = () => tensorOf(compute({ dx: false, dDelta: true }).dDelta!);
       return grads;
     };
-    return runCustomKernel(forwardFunc, backwardsFunc, delta ? { x, delta } : { x });
+    // Recorded under its own name: a rule set on the tape (engine/rule_sets.ts) leaves it alone, its
+    // backward applies the same rules natively.
+    return tf.tidy(NATIVE_TAPS, () =>
+      runCustomKernel(forwardFunc, backwardsFunc, delta ? { x, delta } : { x }),
+    );
   }
 }

@@ -54,6 +54,12 @@ export interface RuleSet {
   start(input: tf.Tensor, readers: (t: tf.Tensor) => number): RuleSession;
 }
 
+/**
+ * The tape name of a native engine's op (engine/native_gradient.ts): a whole model section whose
+ * backward pass applies the active rules itself, so a rule set routes its gradient as it comes.
+ */
+export const NATIVE_TAPS = 'NativeTaps';
+
 /** The kernels tfjs runs inside the fused ops (their attributes are not on the fused op's node). */
 const FUSED_KERNELS: Readonly<Record<string, string>> = {
   fusedConv2d__op: 'FusedConv2D',
@@ -108,6 +114,7 @@ function rewrite(a: Active, r: TapeRecord): TapeRecord {
   if (fused) pendingFused = null;
   if (path.length === 0) return r;
   for (const o of r.outputs) a.onPath.add(o.id);
+  if (r.name === NATIVE_TAPS) return r;
   // A view of its input (tfjs's clone, named after the op that clones; a reshape) routes its gradient as is.
   if (
     r.outputs.length === 1 &&

@@ -83,6 +83,19 @@ function nearestUnpool(dy: tf.Tensor4D, x: tf.Tensor4D, attrs: tf.NamedAttrMap):
   return out;
 }
 
+/**
+ * A key naming the backward pass a set of rules gives (the rule set's composite included, not the
+ * tensors it starts from): native engines keep one gradient graph per key.
+ */
+export function rulesKey(rules: BackwardRules): string {
+  const base = `${rules.relu}/${rules.unpool ?? 'switches'}`;
+  if (rules.relevance) {
+    const { composite, boundRows } = rules.relevance;
+    return `${base}/lrp:${JSON.stringify(composite)}${boundRows ? ':bounds' : ''}`;
+  }
+  return rules.rescale ? `${base}/rescale` : base;
+}
+
 const PLAIN: BackwardRules = { relu: 'gradient' };
 /**
  * The rules of the withRules call in progress (plain gradients outside one): a native gradient

@@ -161,7 +161,20 @@ export interface VisModel {
    */
   readonly gradientEngine?: string;
   readonly gradientEngineWhy?: string;
+  /**
+   * Where the passes of each rule set (LRP's relevance, DeepLIFT's rescale) run for the model's
+   * output: the native engine where its gradient graph has a rule for every op, else tfjs, and why.
+   */
+  readonly ruleSetEngines?: readonly RuleSetRoute[];
   /** Token layout and blocks of a transformer (ONNX models with token layers). */
   readonly transformer?: TransformerFacts;
   dispose(): void;
+}
+
+/** The rule sets whose passes a native gradient engine may run. */
+export type RuleSetName = 'LRP' | 'DeepLIFT';
+export interface RuleSetRoute {
+  readonly name: RuleSetName;
+  readonly engine: string;
+  readonly why: string;
 }

@@ -23,6 +23,7 @@ export async function run(argv: string[]): Promise<void> {
     forwardEngine: model.forwardEngine ?? 'tfjs',
     gradientEngine: model.gradientEngine ?? 'tfjs',
     gradientEngineWhy: model.gradientEngineWhy ?? '',
+    ...(model.ruleSetEngines ? { ruleSetEngines: model.ruleSetEngines } : {}),
     ...(model.format === 'onnx' && model.forwardEngine === 'tfjs' && onnxRuntimeMissing()
       ? { forwardEngineNote: onnxRuntimeMissing() }
       : {}),
@@ -46,6 +47,10 @@ export async function run(argv: string[]): Promise<void> {
   out.push(
     `gradients: ${model.gradientEngine ?? 'tfjs'}${model.gradientEngineWhy ? ` (${model.gradientEngineWhy})` : ''}`,
   );
+  if (model.ruleSetEngines && model.gradientEngine !== 'tfjs')
+    out.push(
+      `rule sets (LRP, DeepLIFT): ${model.ruleSetEngines.map((r) => `${r.name} on ${r.engine}${r.engine === 'tfjs' ? ` (${r.why})` : ''}`).join('; ')}`,
+    );
   out.push(
     `input: ${model.input.shape.join('×')} (${p.shape})${model.input.nativeShape.length !== 3 ? `, fed to the model as [${model.input.nativeShape.join(', ')}]` : ''}`,
   );

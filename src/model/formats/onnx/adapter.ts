@@ -8,7 +8,7 @@ import type { ForwardRunner } from '../../../engine/forward_runner.js';
 import { gradientEngineChoice } from '../../../engine/gradient_engine.js';
 import { formatBytes, memoryBudget } from '../../../engine/memory.js';
 import { gradientDepth, recordingGradients } from '../../../engine/tape.js';
-import { activeRules } from '../../../engine/rules.js';
+import { activeRules, type BackwardRules } from '../../../engine/rules.js';
 import { DeepvisError } from '../../../errors.js';
 import { resolveInputSpec } from '../../input_spec.js';
 import { CLS, findLayer, parseRef } from '../../layer_lookup.js';
@@ -26,6 +26,8 @@ import type {
   InputOverrides,
   LayerInfo,
   LayerOffset,
+  RuleSetName,
+  RuleSetRoute,
   VisModel,
 } from '../../types.js';
 import { compile, type Program } from './compile.js';
@@ -48,6 +50,26 @@ export type View =
   | { readonly kind: 'attention'; readonly heads: number; readonly merged: boolean };
 
 const MAP: View = { kind: 'map' };
+
+/**
+ * The rule sets whose native support `inspect` reports, each with rules that exercise it: LRP's
+ * support depends on the ops, not on the composite (ε everywhere here), DeepLIFT's likewise.
+ */
+const PROBE_EPSILON = { name: 'epsilon', epsilon: 1e-6 } as const;
+const RULE_SET_PROBES: ReadonlyArray<{ name: RuleSetName; rules: BackwardRules }> = [
+  {
+    name: 'LRP',
+    rules: {
+      relu: 'gradient',
+      relevance: {
+        composite: { conv: PROBE_EPSILON, dense: PROBE_EPSILON, stabilizer: 1e-6 },
+        from: null as never,
+        title: 'LRP',
+      },
+    },
+  },
+  { name: 'DeepLIFT', rules: { relu: 'gradient', rescale: { from: null as never } } },
+];
 
 /** A logical (ONNX-order) tensor as methods see it. */
 function present(l: tf.Tensor, view: View): tf.Tensor {
@@ -462,6 +484,23 @@ export function fromOnnxGraph(
     ? new OnnxGradients(runner.name, runner.graphs, facts, program, nativeRows)
     : null;
   let nativeBroken = runner && !runner.graphs ? `${runner.name} runs no gradient graphs` : '';
+  /** Why a rule set's last pass that could not run natively stayed on tfjs, by set. */
+  const ruleSetFallback = new Map<RuleSetName, string>();
+  /** Where each rule set's passes run for the model's output, and why (for inspect). */
+  const ruleSetRoutes = (): RuleSetRoute[] => {
+    const route = gradientRoute();
+    return RULE_SET_PROBES.map(({ name, rules }) => {
+      const seen = ruleSetFallback.get(name);
+      if (!route.native) return { name, engine: 'tfjs', why: route.why };
+      const s = route.native.supports(program.outputs, undefined, rules);
+      if (!s.ok) return { name, engine: 'tfjs', why: s.why };
+      return {
+        name,
+        engine: route.engine,
+        why: seen ? `for the output; a tap stayed on tfjs: ${seen}` : 'every op has a rule',
+      };
+    });
+  };
   const gradientRoute = (): { engine: string; why: string; native: OnnxGradients | null } => {
     const tfjs = (why: string) => ({ engine: 'tfjs', why, native: null });
     const choice = gradientEngineChoice();
@@ -495,10 +534,17 @@ export function fromOnnxGraph(
       [...wanted, ...(offset ? [offset.tap] : [])].some((t) => t.tensor.endsWith(PROBS))
     )
       return null;
-    // Rule sets (LRP's relevance, DeepLIFT's rescale) rewrite each op's VJP on the tape: the native graph has one op.
-    const rules = activeRules();
-    if (rules.relevance || rules.rescale) return null;
     const unique = [...new Set(wanted.map((t) => t.tensor))];
+    // Rule sets (LRP's relevance, DeepLIFT's rescale) run natively where the graph has a rule for
+    // every op on the path; otherwise that pass stays on tfjs's tape, which applies them per op.
+    const rules = activeRules();
+    if (rules.relevance || rules.rescale) {
+      const s = route.native.supports(unique, offset?.tap.tensor, rules);
+      if (!s.ok) {
+        ruleSetFallback.set(rules.relevance ? 'LRP' : 'DeepLIFT', s.why);
+        return null;
+      }
+    }
     let logical: tf.Tensor[];
     try {
       const delta = offset
@@ -574,6 +620,9 @@ export function fromOnnxGraph(
     },
     get gradientEngineWhy() {
       return gradientRoute().why;
+    },
+    get ruleSetEngines() {
+      return ruleSetRoutes();
     },
     input,
     layers,

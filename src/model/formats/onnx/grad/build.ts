@@ -20,7 +20,8 @@ import { FROM_ONNX, WorkGraph, type GNode } from './graph.js';
 import { withRuleSet } from './rule_sets.js';
 import { addModelNode, gradientOpset } from './upgrade.js';
 import { vjpTable, type ConvVjp } from './vjp.js';
-import { floatsOf, num, vjpContext } from './context.js';
+import { differentiable, floatsOf, num, vjpContext } from './context.js';
+import type { ForwardPath } from './vjp_lrp.js';
 import { NoVjp, type VjpTable } from './vjp_types.js';
 
 /** What the builder needs to know about a loaded model. */
@@ -150,11 +151,16 @@ export function buildGradient(src: GradSource, req: GradRequest): GradGraphs {
     return out;
   });
 
-  const table = withRuleSet(
-    vjpTable((name) => weightOf(g, inits, src, name), req.conv ?? 'flip'),
-    req.rules,
+  const conv = req.conv ?? 'flip';
+  const base = vjpTable((name) => weightOf(g, inits, src, name), conv);
+  const grads = backpropagate(
+    g,
+    (path) => withRuleSet(base, req.rules, path, conv),
+    src,
+    req,
+    shapes,
+    tapNames,
   );
-  const grads = backpropagate(g, table, src, req, shapes, tapNames);
   const dx = sumOf(g, grads, GRAPH_X) ?? g.op('ConstantOfShape', [g.op('Shape', [GRAPH_X])]);
   const dDelta = req.offset
     ? (sumOf(g, grads, GRAPH_DELTA) ?? g.op('ConstantOfShape', [g.op('Shape', [GRAPH_DELTA])]))
@@ -208,7 +214,7 @@ function weightOf(
 /** Walks the forward nodes that lead to a tap, last first, applying each op's VJP rule. */
 function backpropagate(
   g: WorkGraph,
-  table: VjpTable,
+  tableFor: (path: ForwardPath) => VjpTable,
   src: GradSource,
   req: GradRequest,
   shapes: Map<string, readonly number[]>,
@@ -227,6 +233,11 @@ function backpropagate(
   }
   const forward = g.nodes.filter((n) => needed.has(n));
   const memo = new Map<string, boolean>();
+  const table = tableFor({
+    nodes: forward,
+    onPath: (t) => differentiable(g, memo, t),
+    shape: (t) => shapes.get(t) ?? constantDims(g, t),
+  });
   for (let i = forward.length - 1; i >= 0; i--) {
     const node = forward[i];
     const dys = node.outputs.map((o) => (o ? sumOf(g, grads, o) : null));
@@ -279,4 +290,12 @@ function savedTensors(g: WorkGraph, outputs: readonly string[]): SavedTensor[] {
     if (p) stack.push(...p.inputs);
   }
   return [...saved.values()];
+}
+
+/** The dims of an initializer (the model's or the builder's, through Identity nodes), for constants without a static shape. */
+function constantDims(g: WorkGraph, name: string): readonly number[] | undefined {
+  let t = name;
+  for (let p = g.producer.get(t); p && p.op === 'Identity'; p = g.producer.get(t)) t = p.inputs[0];
+  const init = g.initializers.get(t) as { dims?: unknown[] } | undefined;
+  return init ? (init.dims ?? []).map(num) : undefined;
 }

@@ -63,7 +63,7 @@ const NO_GRADIENT = new Set([
  * ops that carry gradients. A shape read off an activation (Shape → Gather → Cast → Sqrt, a head
  * size) depends on the image only through its size: its gradient is zero and none is built.
  */
-function differentiable(g: WorkGraph, memo: Map<string, boolean>, t: string): boolean {
+export function differentiable(g: WorkGraph, memo: Map<string, boolean>, t: string): boolean {
   const known = memo.get(t);
   if (known != null) return known;
   memo.set(t, false); // a cycle cannot occur in a DAG; this only guards the recursion

@@ -14,6 +14,7 @@ import { Rng } from '../../../../engine/rng.js';
 import { randomizeLayer } from '../../../../metrics/randomization.js';
 import { netModel, weight, type Net } from '../../../../../test/onnx_nets.js';
 import { nativeRuns } from './native.js';
+import { loadModel } from '../../../../io/model_files.js';
 import { cosine, noLeaks, relErr, setup } from '../../../../../test/helpers.js';
 
 const small: Net = {
@@ -224,6 +225,44 @@ describe('native gradients through the tape', () => {
     });
     x.dispose();
     [whole, rowByRow, ref].forEach((m) => m.dispose());
+  });
+
+  it('runs a tap on attention probabilities [B·heads, T, T] in several runs of rows (the "78 by 312" defect)', async () => {
+    // At batch 100 the ViT's runs held 78 images; the tap gradient was cut in 78 rows of its
+    // B·heads axis, not 78 images' worth (onnxruntime refused the broadcast in the softmax's VJP).
+    await setup('wasm');
+    process.env.DEEPVIS_RUN_MB = '1e-9';
+    const vit = await loadModel('test/fixtures/onnx/vit-mini-op17.onnx');
+    delete process.env.DEEPVIS_RUN_MB;
+    const layer = vit.layers.find((l) => l.attention)!;
+    assert.ok(layer, 'the ViT mini has an attention layer');
+    const x = tf.randomUniform([3, ...vit.input.shape], 0, 1, 'float32', 8) as tf.Tensor4D;
+    const W = tf.tidy(() =>
+      tf.randomNormal(vit.activations(x, [layer.name])[0].shape, 0, 1, 'float32', 9),
+    );
+    const g = () =>
+      tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((v: tf.Tensor) =>
+              vit
+                .activations(v as tf.Tensor4D, [layer.name])[0]
+                .mul(W)
+                .sum(),
+            )(x)
+            .dataSync(),
+        ),
+      );
+    const before = nativeRuns.backward;
+    const native = await noLeaks(() => onEngine('onnxruntime', g));
+    assert.equal(nativeRuns.backward - before, 3, 'one backward run per image');
+    const ref = onEngine('tfjs', g);
+    assert.ok(
+      cosine(native, ref) >= 0.99999 && relErr(native, ref) <= 1e-4,
+      `cosine ${cosine(native, ref)}, relative error ${relErr(native, ref)}`,
+    );
+    tf.dispose([x, W]);
+    vit.dispose();
   });
 
   it('gives the same gradients when the backward pass recomputes the forward (item 5), rows, offset and rules included', async () => {

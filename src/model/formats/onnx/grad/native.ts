@@ -43,6 +43,8 @@ export interface GradFacts {
 }
 
 const KEPT_TAP_SETS = 2;
+/** Rule sets (plain, guided, an LRP composite, DeepLIFT…) whose sessions a set of taps keeps open. */
+const KEPT_RULE_SETS = 3;
 
 /** Session runs of each kind so far, in this process (tests and benches read which path ran). */
 export const nativeRuns = { forward: 0, backward: 0, fused: 0 };
@@ -54,34 +56,86 @@ const PLAIN: BackwardRules = { relu: 'gradient' };
 const float = (h: HostArray): HostValue => ({ type: 'float32', data: h.data, dims: h.dims });
 const host = (v: HostValue): HostArray => ({ data: v.data as Float32Array, dims: v.dims });
 
-/** Rows [from, to) of a batch-first array (a view). */
-function rows<T extends HostArray | HostValue>(a: T, from: number, to: number): T {
-  const per = a.data.length / a.dims[0];
-  return {
-    ...a,
-    data: a.data.subarray(from * per, to * per),
-    dims: [to - from, ...a.dims.slice(1)],
-  } as T;
-}
+/** Source row ranges [from, to), in the order one native run takes them. */
+type RowRun = ReadonlyArray<readonly [number, number]>;
 
-/** Batch-first arrays joined along the batch. */
-function joinRows(parts: readonly HostArray[]): HostArray {
-  if (parts.length === 1) return parts[0];
-  const data = new Float32Array(parts.reduce((a, p) => a + p.data.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    data.set(p.data, at);
-    at += p.data.length;
-  }
-  return { data, dims: [parts.reduce((a, p) => a + p.dims[0], 0), ...parts[0].dims.slice(1)] };
-}
+const rowCount = (run: RowRun) => run.reduce((a, [from, to]) => a + to - from, 0);
 
-/** [from, to) row ranges of a batch of n in runs of at most `per` rows. */
-const runs = (n: number, per: number): Array<[number, number]> =>
+/** [from, to) ranges of n rows in spans of at most `per`. */
+const spans = (n: number, per: number): Array<[number, number]> =>
   Array.from(
     { length: Math.ceil(n / per) },
     (_, k) => [k * per, Math.min(n, (k + 1) * per)] as [number, number],
   );
+
+/**
+ * The native runs of a batch of n images, at most `per` rows each (the runs' working memory is
+ * that of a few rows). Rows a rule reads together stay in one run: DeepLIFT's batch is [inputs;
+ * references] and row i goes with row n/2 + i; LRP's z^B reads its two bound rows (the last two)
+ * in every run.
+ */
+export function rowRuns(n: number, per: number, rules: BackwardRules): RowRun[] {
+  if (rules.rescale) {
+    const m = n / 2;
+    return spans(m, Math.max(1, Math.floor(per / 2))).map(([a, b]) => [
+      [a, b],
+      [m + a, m + b],
+    ]);
+  }
+  if (rules.relevance?.boundRows && n > 2) {
+    const m = n - 2;
+    return spans(m, Math.max(1, per - 2)).map(([a, b]) => [
+      [a, b],
+      [m, n],
+    ]);
+  }
+  return spans(n, per).map((r) => [r]);
+}
+
+/**
+ * The rows of `run` from an array of n images whose axis 0 holds k rows per image (k = 1 for images,
+ * the heads for attention probabilities laid out [B·heads, …], batch outer).
+ */
+export function takeRows<T extends HostArray | HostValue>(a: T, run: RowRun, n: number): T {
+  const k = a.dims[0] / n;
+  if (!Number.isInteger(k) || k < 1)
+    throw new Error(
+      `gradient graph: a tensor of ${a.dims[0]} rows does not split into ${n} images`,
+    );
+  const per = (a.data.length / a.dims[0]) * k;
+  const dims = [rowCount(run) * k, ...a.dims.slice(1)];
+  if (run.length === 1) {
+    const [from, to] = run[0];
+    return { ...a, data: a.data.subarray(from * per, to * per), dims } as T;
+  }
+  const data = new (a.data.constructor as Float32ArrayConstructor)(rowCount(run) * per);
+  let at = 0;
+  for (const [from, to] of run) {
+    data.set(a.data.subarray(from * per, to * per) as Float32Array, at);
+    at += (to - from) * per;
+  }
+  return { ...a, data, dims } as T;
+}
+
+/** The parts the runs gave, put back in image order (a row two runs share comes from the last). */
+export function putRows(
+  parts: readonly HostArray[],
+  runs: readonly RowRun[],
+  n: number,
+): HostArray {
+  if (parts.length === 1 && runs[0].length === 1 && rowCount(runs[0]) === n) return parts[0];
+  const k = parts[0].dims[0] / rowCount(runs[0]);
+  const per = (parts[0].data.length / parts[0].dims[0]) * k;
+  const data = new Float32Array(n * per);
+  parts.forEach((p, i) => {
+    let at = 0;
+    for (const [from, to] of runs[i]) {
+      data.set(p.data.subarray(at, at + (to - from) * per), from * per);
+      at += (to - from) * per;
+    }
+  });
+  return { data, dims: [n * k, ...parts[0].dims.slice(1)] };
+}
 
 interface Sessions {
   readonly tapNames: readonly string[];
@@ -91,6 +145,12 @@ interface Sessions {
   readonly forward: NativeSession;
   readonly backward: Map<string, { session: NativeSession; reads: readonly SavedTensor[] }>;
   fused?: NativeSession;
+}
+
+function disposeSessions(s: Sessions): void {
+  s.forward.dispose();
+  s.fused?.dispose();
+  for (const b of s.backward.values()) b.session.dispose();
 }
 
 /** One set of taps: its sessions per rule set. */
@@ -108,7 +168,17 @@ class TapProgram implements NativeTapProgram {
   private sessions(rules: BackwardRules): Sessions {
     const key = ruleKey(rules);
     let s = this.byRules.get(key);
-    if (s) return s;
+    if (s) {
+      this.byRules.delete(key);
+      this.byRules.set(key, s); // most recently used last
+      return s;
+    }
+    // Each set's sessions hold their own working copies: only the last few sets stay open.
+    while (this.byRules.size >= KEPT_RULE_SETS) {
+      const [oldest, old] = this.byRules.entries().next().value as [string, Sessions];
+      this.byRules.delete(oldest);
+      disposeSessions(old);
+    }
     const built = this.build(rules);
     const forward = this.graphs.session(built.forward(), built.external);
     // Recomputing backward passes run the fused graph: no backward session unless asked for later.
@@ -153,23 +223,30 @@ class TapProgram implements NativeTapProgram {
     const s = this.sessions(rules);
     if (gradientMemory() === 'recompute') return this.recomputing(s, x, delta, rules);
     const k = s.tapNames.length;
-    // Rows go in runs (each image's gradient depends on that image alone, as for the forward runner).
-    const chunks = runs(x.dims[0], this.rowsPerRun).map(([from, to]) => {
+    const n = x.dims[0];
+    // Rows go in runs (each image's gradient depends on its own rows alone, as for the forward runner).
+    const plan = rowRuns(n, this.rowsPerRun, rules);
+    const chunks = plan.map((run) => {
       const feeds: Record<string, HostValue> = {
-        [GRAPH_X]: float(rows(x, from, to)),
-        ...(delta ? { [GRAPH_DELTA]: float(rows(delta, from, to)) } : {}),
+        [GRAPH_X]: float(takeRows(x, run, n)),
+        ...(delta ? { [GRAPH_DELTA]: float(takeRows(delta, run, n)) } : {}),
       };
       nativeRuns.forward++;
       const out = s.forward.run(feeds, [...s.tapNames, ...s.saved.map((t) => t.name)]);
       return {
-        from,
-        to,
+        run,
         taps: out.slice(0, k).map(host),
         saved: new Map(s.saved.map((t, i) => [t.name, out[k + i]])),
       };
     });
     return {
-      taps: s.tapNames.map((_, i) => joinRows(chunks.map((c) => c.taps[i]))),
+      taps: s.tapNames.map((_, i) =>
+        putRows(
+          chunks.map((c) => c.taps[i]),
+          plan,
+          n,
+        ),
+      ),
       backward: (dys, want) => {
         const b = this.backwardFor(s, rules, want);
         const fetch = [
@@ -178,7 +255,7 @@ class TapProgram implements NativeTapProgram {
         ];
         const parts = chunks.map((c) => {
           const feeds: Record<string, HostValue> = Object.fromEntries(
-            dys.map((d, i) => [graphDy(i), float(rows(d, c.from, c.to))]),
+            dys.map((d, i) => [graphDy(i), float(takeRows(d, c.run, n))]),
           );
           for (const t of b.reads) feeds[t.name] = c.saved.get(t.name)!;
           nativeRuns.backward++;
@@ -186,7 +263,11 @@ class TapProgram implements NativeTapProgram {
         });
         const at = (name: string | null) =>
           name && fetch.includes(name)
-            ? joinRows(parts.map((p) => p[fetch.indexOf(name)]))
+            ? putRows(
+                parts.map((p) => p[fetch.indexOf(name)]),
+                plan,
+                n,
+              )
             : undefined;
         return { dx: at(s.dx), dDelta: at(s.dDelta) };
       },
@@ -203,34 +284,42 @@ class TapProgram implements NativeTapProgram {
     delta: HostArray | null,
     rules: BackwardRules,
   ): NativeForward {
-    const spans = runs(x.dims[0], this.rowsPerRun);
-    const feedsOf = (from: number, to: number): Record<string, HostValue> => ({
-      [GRAPH_X]: float(rows(x, from, to)),
-      ...(delta ? { [GRAPH_DELTA]: float(rows(delta, from, to)) } : {}),
+    const n = x.dims[0];
+    const plan = rowRuns(n, this.rowsPerRun, rules);
+    const feedsOf = (run: RowRun): Record<string, HostValue> => ({
+      [GRAPH_X]: float(takeRows(x, run, n)),
+      ...(delta ? { [GRAPH_DELTA]: float(takeRows(delta, run, n)) } : {}),
     });
-    const taps = spans.map(
-      ([from, to]) => (
-        nativeRuns.forward++,
-        s.forward.run(feedsOf(from, to), s.tapNames).map(host)
-      ),
+    const taps = plan.map(
+      (run) => (nativeRuns.forward++, s.forward.run(feedsOf(run), s.tapNames).map(host)),
     );
     return {
-      taps: s.tapNames.map((_, i) => joinRows(taps.map((t) => t[i]))),
+      taps: s.tapNames.map((_, i) =>
+        putRows(
+          taps.map((t) => t[i]),
+          plan,
+          n,
+        ),
+      ),
       backward: (dys, want) => {
         const fused = this.fusedSession(s, rules);
         const fetch = [
           ...(want.dx || !s.dDelta ? [s.dx] : []),
           ...(want.dDelta && s.dDelta ? [s.dDelta] : []),
         ];
-        const parts = spans.map(([from, to]) => {
-          const feeds = feedsOf(from, to);
-          dys.forEach((d, i) => (feeds[graphDy(i)] = float(rows(d, from, to))));
+        const parts = plan.map((run) => {
+          const feeds = feedsOf(run);
+          dys.forEach((d, i) => (feeds[graphDy(i)] = float(takeRows(d, run, n))));
           nativeRuns.fused++;
           return fused.run(feeds, fetch).map(host);
         });
         const at = (name: string | null) =>
           name && fetch.includes(name)
-            ? joinRows(parts.map((p) => p[fetch.indexOf(name)]))
+            ? putRows(
+                parts.map((p) => p[fetch.indexOf(name)]),
+                plan,
+                n,
+              )
             : undefined;
         return { dx: at(s.dx), dDelta: at(s.dDelta) };
       },
@@ -272,11 +361,7 @@ class TapProgram implements NativeTapProgram {
   }
 
   dispose(): void {
-    for (const s of this.byRules.values()) {
-      s.forward.dispose();
-      s.fused?.dispose();
-      for (const b of s.backward.values()) b.session.dispose();
-    }
+    for (const s of this.byRules.values()) disposeSessions(s);
     this.byRules.clear();
   }
 }
@@ -285,6 +370,7 @@ class TapProgram implements NativeTapProgram {
 export class OnnxGradients {
   private readonly ops = new Map<string, { op: NativeTapOp; program: TapProgram }>();
   private verdict: { ok: boolean; why: string } | null = null;
+  private readonly support = new Map<string, { ok: boolean; why: string }>();
 
   constructor(
     readonly engine: string,
@@ -327,6 +413,30 @@ export class OnnxGradients {
       }
     }
     return this.verdict;
+  }
+
+  /**
+   * Whether the gradient graph of these taps builds under a rule set (LRP, DeepLIFT: an op the
+   * set has no rule for keeps that pass on tfjs), and if not why. Built once per taps and set.
+   */
+  supports(
+    taps: readonly string[],
+    offset: string | undefined,
+    rules: BackwardRules,
+  ): { ok: boolean; why: string } {
+    const key = `${taps.join('\u0000')}|${offset ?? ''}|${ruleKey(rules)}`;
+    let known = this.support.get(key);
+    if (!known) {
+      try {
+        this.build(taps, offset, rules);
+        known = { ok: true, why: 'every op on the path has a rule' };
+      } catch (e) {
+        if (!(e instanceof NoVjp)) throw e;
+        known = { ok: false, why: e.message };
+      }
+      this.support.set(key, known);
+    }
+    return known;
   }
 
   /**

@@ -7,10 +7,18 @@
  * - guided backpropagation: both conditions;
  * - 'linear' (receptive fields) and 'leaky' (MaCo's warm-up) as in engine/rules.ts;
  * - switch-less unpooling: every position of a max window gets the window's gradient.
- * The LRP rules (Bach et al. 2015; ε, z⁺, αβ) go here as one more overlay when attribution breadth
- * lands: they replace Conv, Gemm, MatMul and Add (relevance redistribution) and pass ReLU through.
+ * - layer-wise relevance propagation (Bach et al. 2015, Zennit's composites; vjp_lrp.ts), planned
+ *   over the forward nodes on the path as engine/lrp_rules.ts plans over the recorded kernels;
+ * - DeepLIFT's rescale rule (Shrikumar et al. 2017; vjp_rescale.ts).
  */
-import { LEAKY_SLOPE, type BackwardRules, type ReluRule } from '../../../../engine/rules.js';
+import {
+  LEAKY_SLOPE,
+  rulesKey,
+  type BackwardRules,
+  type ReluRule,
+} from '../../../../engine/rules.js';
+import { lrpTable, planLrp, type ForwardPath } from './vjp_lrp.js';
+import { rescaleTable } from './vjp_rescale.js';
 import { isRelu6, passWhere, reluOpen } from './vjp_elementwise.js';
 import { windowSum } from './vjp_nn.js';
 import type { Vjp, VjpRule, VjpTable } from './vjp_types.js';
@@ -26,8 +34,21 @@ const RELU: Record<Exclude<ReluRule, 'gradient'>, (v: Vjp) => string> = {
     ]),
 };
 
-/** The rules `rules` lays over `base` (ReLU, and Clip where it is ReLU6, as tfjs's Relu and Relu6 kernels). */
-export function withRuleSet(base: VjpTable, rules: BackwardRules): VjpTable {
+/**
+ * The rules `rules` lays over `base` (ReLU, and Clip where it is ReLU6, as tfjs's Relu and Relu6
+ * kernels; LRP and DeepLIFT over every op on `path`).
+ */
+export function withRuleSet(
+  base: VjpTable,
+  rules: BackwardRules,
+  path: ForwardPath,
+  conv: 'flip' | 'transpose',
+): VjpTable {
+  if (rules.relevance) {
+    const { composite, boundRows } = rules.relevance;
+    return lrpTable(base, composite, planLrp(composite, path), conv, Boolean(boundRows));
+  }
+  if (rules.rescale) return rescaleTable(base);
   const table: Record<string, VjpRule> = { ...base };
   if (rules.relu !== 'gradient') {
     const relu = RELU[rules.relu];
@@ -39,5 +60,4 @@ export function withRuleSet(base: VjpTable, rules: BackwardRules): VjpTable {
 }
 
 /** A short key for a rule set (sessions are cached per set). */
-export const ruleKey = (rules: BackwardRules): string =>
-  `${rules.relu}/${rules.unpool ?? 'switches'}`;
+export const ruleKey = rulesKey;

@@ -62,45 +62,45 @@ function flippedFilters(v: Vjp, W: string, dims: readonly number[], group: numbe
   ]);
 }
 
+/**
+ * The input gradient of this Conv node's convolution with the weights `W` (shaped as its own, a
+ * constant or computed from constants: LRP's W⁺, merged or squared weights) at `dy`.
+ */
+export function convBack(v: Vjp, W: string, dy: string, convMode: 'flip' | 'transpose'): string {
+  const dims = v.shape(v.x(1));
+  if (dims.length !== 4) v.fail('only 2-D convolutions are supported');
+  const [kh, kw] = dims.slice(2);
+  const s = v.attr<number[]>('strides', [1, 1]),
+    d = v.attr<number[]>('dilations', [1, 1]);
+  const group = v.attr('group', 1);
+  const [h, w] = spatial(v, v.x());
+  const p = padsOf(v, h, w, [kh, kw], s, d);
+  const flipPads = [
+    d[0] * (kh - 1) - p[0],
+    d[1] * (kw - 1) - p[1],
+    d[0] * (kh - 1) - p[2],
+    d[1] * (kw - 1) - p[3],
+  ];
+  if (convMode === 'flip' && s.every((x) => x === 1) && flipPads.every((x) => x >= 0)) {
+    const Wf = flippedFilters(v, W, dims, group);
+    return v.op('Conv', [dy, Wf], { pads: flipPads, dilations: d, group, kernel_shape: [kh, kw] });
+  }
+  const geo = transposeGeometry([h, w], spatial(v, v.y()), [kh, kw], s, d, p);
+  return v.op('ConvTranspose', [dy, W], {
+    strides: s,
+    dilations: d,
+    group,
+    pads: geo.pads,
+    output_padding: geo.outputPadding,
+    kernel_shape: [kh, kw],
+  });
+}
+
 export function nnVjp(weights: Weights, convMode: 'flip' | 'transpose'): VjpTable {
   return {
     Conv: (v) => {
       if (v.needs(1) || v.needs(2)) v.fail('computed convolution weights are not supported');
-      const W = v.shape(v.x(1));
-      if (W.length !== 4) v.fail('only 2-D convolutions are supported');
-      const [kh, kw] = W.slice(2);
-      const s = v.attr<number[]>('strides', [1, 1]),
-        d = v.attr<number[]>('dilations', [1, 1]);
-      const group = v.attr('group', 1);
-      const [h, w] = spatial(v, v.x());
-      const p = padsOf(v, h, w, [kh, kw], s, d);
-      const flipPads = [
-        d[0] * (kh - 1) - p[0],
-        d[1] * (kw - 1) - p[1],
-        d[0] * (kh - 1) - p[2],
-        d[1] * (kw - 1) - p[3],
-      ];
-      if (convMode === 'flip' && s.every((x) => x === 1) && flipPads.every((x) => x >= 0)) {
-        const Wf = flippedFilters(v, v.x(1), W, group);
-        return [
-          v.op('Conv', [v.dy, Wf], { pads: flipPads, dilations: d, group, kernel_shape: [kh, kw] }),
-          null,
-          null,
-        ];
-      }
-      const geo = transposeGeometry([h, w], spatial(v, v.y()), [kh, kw], s, d, p);
-      return [
-        v.op('ConvTranspose', [v.dy, v.x(1)], {
-          strides: s,
-          dilations: d,
-          group,
-          pads: geo.pads,
-          output_padding: geo.outputPadding,
-          kernel_shape: [kh, kw],
-        }),
-        null,
-        null,
-      ];
+      return [convBack(v, v.x(1), v.dy, convMode), null, null];
     },
 
     BatchNormalization: (v) => {
