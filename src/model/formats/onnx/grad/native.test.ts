@@ -230,6 +230,8 @@ describe('native gradients through the tape', () => {
   it('runs a tap on attention probabilities [B·heads, T, T] in several runs of rows (the "78 by 312" defect)', async () => {
     // At batch 100 the ViT's runs held 78 images; the tap gradient was cut in 78 rows of its
     // B·heads axis, not 78 images' worth (onnxruntime refused the broadcast in the softmax's VJP).
+    // With one image per run, as here, the cut (1 row against `heads`) even broadcast silently:
+    // a wrong gradient (cosine 0.12 to tfjs's before the fix).
     await setup('wasm');
     process.env.DEEPVIS_RUN_MB = '1e-9';
     const vit = await loadModel('test/fixtures/onnx/vit-mini-op17.onnx');
