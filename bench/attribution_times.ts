@@ -2,7 +2,8 @@
  * node --import tsx bench/attribution_times.ts --model M --input SPEC [--methods all] [--rounds 2] [--out FILE]
  * Seconds per map of every attribution method of the registry (or --methods) on one image of a
  * model: a warm-up of the model (a saliency map and a forward pass: compiled paths, onnxruntime's
- * session), then the median of --rounds calls of each method at its defaults. Black-box methods' forwards run on onnxruntime for ONNX
+ * session), then the median of --rounds calls of each method at its defaults (a gradient or rule
+ * method after one untimed call of its own: its gradient graph's sessions). Black-box methods' forwards run on onnxruntime for ONNX
  * files (the model's forward engine is printed). Each row says how many native gradient runs it
  * made (LRP and DeepLIFT run in the onnxruntime gradient graph) and the load average around it (the
  * machine is shared). Prints a markdown table and writes JSON (--out; with --append, rows are added
@@ -64,8 +65,10 @@ for (const m of wanted) {
     rows.push({ method: m.name, access: m.access, seconds: null, note: why });
     continue;
   }
-  const [load0, runs0] = [os.loadavg()[0], runs()];
   try {
+    // Gradient and rule methods build their gradient graph's sessions on first use: one untimed call.
+    if (m.access !== 'forward') attribute(model, x, { method: m, seed: 0 });
+    const [load0, runs0] = [os.loadavg()[0], runs()];
     const times: number[] = [];
     for (let r = 0; r < (flags.rounds as number); r++) {
       const t0 = performance.now();
