@@ -24,7 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../errors.js';
-import { linearRelevance, stabilize, type LrpRule } from './lrp_linear.js';
+import { linearRelevance, stabilize, TFJS_OPS, type LrpRule } from './lrp_linear.js';
 import { CHANNEL_AFFINE } from './channel_affine.js';
 import { runKernel } from './internals.js';
 import { kernelVjp, reduceTo, type OpRule, type RecordedOp, type RuleSet } from './rule_sets.js';
@@ -325,8 +325,8 @@ export function lrpRuleSet(composite: LrpComposite, pass: LrpPass): RuleSet {
         const rule = first ? composite.first! : composite[spec.kind];
         const lin = (x: tf.Tensor, wt: tf.Tensor) =>
           runKernel(spec.kernel, { [pathIn]: x, [weightIn]: wt }, op.attrs);
-        const back = (wt: tf.Tensor, s: tf.Tensor, like: tf.Tensor) =>
-          kernelVjp(spec.kernel, { [pathIn]: like, [weightIn]: wt }, [], op.attrs, s, pathIn);
+        const back = (wt: tf.Tensor, s: tf.Tensor) =>
+          kernelVjp(spec.kernel, { [pathIn]: a, [weightIn]: wt }, [], op.attrs, s, pathIn);
         return (dy) => {
           // Merges hold while every tensor they read had this layer's chain as its only reader.
           const valid = [];
@@ -343,7 +343,13 @@ export function lrpRuleSet(composite: LrpComposite, pass: LrpPass): RuleSet {
           const b = valid.length === 0 && !bias ? null : t;
           const bounds = first && rule.name === 'z-box' ? boundsOf(a) : undefined;
           return {
-            [pathName]: linearRelevance({ a, w: scaled, b, lin, back, bounds }, rule, dy, e),
+            [pathName]: linearRelevance(
+              TFJS_OPS,
+              { a, w: scaled, b, lin, back, bounds },
+              rule,
+              dy,
+              e,
+            ),
           };
         };
       };

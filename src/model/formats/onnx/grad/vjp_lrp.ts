@@ -6,7 +6,7 @@
  * for it, so both engines give the same maps:
  * - Conv, Gemm and MatMul with constant weights: the composite's rule for their kind (conv, dense;
  *   the first linear layer on the path its own rule), through the layer's forward and its input
- *   gradient with modified weights (lrp_linear.ts's rules, written as nodes);
+ *   gradient with modified weights (lrp_linear.ts's rules, over its algebra on nodes);
  * - canonizers: a batch norm, or an Add/Sub/Mul/Div with a per-channel constant, that follows a
  *   linear layer (whose output it alone reads) is merged into it and passes relevance through;
  * - sums of paths, average pools and means: relevance split in proportion to the terms;
@@ -22,6 +22,7 @@
  * one forward walk (planLrp), as the tfjs rule set decides them while the forward is recorded.
  */
 import type { LrpComposite, LrpRule } from '../../../../engine/lrp_rules.js';
+import { linearRelevance, type RelevanceOps } from '../../../../engine/lrp_linear.js';
 import type { GNode } from './graph.js';
 import { convBack } from './vjp_nn.js';
 import { reduceMean, reduceSum } from './vjp_shape.js';
@@ -389,89 +390,24 @@ function share(v: Vjp, z: string, r: string, e: number): string {
   return v.op('Where', [zero, v.floats([0], []), v.op('Div', [r, d])]);
 }
 
-/** A linear node's layer, as the rules see it: forward and input gradient with other weights. */
-interface LinearNodes {
-  readonly a: string;
-  readonly w: string;
-  readonly b: string | null;
-  lin(a: string, w: string): string;
-  back(w: string, s: string): string;
-  readonly bounds?: readonly [string, string];
-}
-
-/** lrp_linear.ts's linearRelevance, written as nodes. */
-function linearRelevance(v: Vjp, L: LinearNodes, rule: LrpRule, r: string, e: number): string {
-  const op = (t: string, ...xs: string[]) => v.op(t, xs);
-  const pos = (t: string) => op('Relu', t);
-  const neg = (t: string) => op('Min', t, v.floats([0], []));
-  const plus = (u: string, b: string | null) => (b ? op('Add', u, b) : u);
-  const mul = (a: string, b: string) => op('Mul', a, b);
-  const add = (a: string, b: string) => op('Add', a, b);
-  const sub = (a: string, b: string) => op('Sub', a, b);
-  const { a, w, b, lin, back } = L;
-  const ones = (t: string) =>
-    v.op('ConstantOfShape', [v.op('Shape', [t])], {
-      value: { dims: [1], dtype: 'float32', data: Float32Array.of(1) },
-    });
-  switch (rule.name) {
-    case 'epsilon':
-      return mul(a, back(w, share(v, plus(lin(a, w), b), r, rule.epsilon)));
-    case 'zplus': {
-      const [ap, an, wp, wn] = [pos(a), neg(a), pos(w), neg(w)];
-      const s = share(v, add(plus(lin(ap, wp), b && pos(b)), lin(an, wn)), r, e);
-      return add(mul(ap, back(wp, s)), mul(an, back(wn, s)));
-    }
-    case 'alpha-beta': {
-      const [ap, an, wp, wn] = [pos(a), neg(a), pos(w), neg(w)];
-      const sp = share(v, add(plus(lin(ap, wp), b && pos(b)), lin(an, wn)), r, e);
-      const sn = share(v, add(plus(lin(ap, wn), b && neg(b)), lin(an, wp)), r, e);
-      const positive = add(mul(ap, back(wp, sp)), mul(an, back(wn, sp)));
-      const negative = add(mul(ap, back(wn, sn)), mul(an, back(wp, sn)));
-      return sub(
-        mul(positive, v.floats([rule.alpha], [])),
-        mul(negative, v.floats([rule.beta], [])),
-      );
-    }
-    case 'gamma': {
-      const [ap, an] = [pos(a), neg(a)];
-      const g = v.floats([rule.gamma], []);
-      const [wUp, wDown] = [add(w, mul(pos(w), g)), add(w, mul(neg(w), g))];
-      const [bUp, bDown] = b ? [add(b, mul(pos(b), g)), add(b, mul(neg(b), g))] : [null, null];
-      const z = plus(lin(a, w), b);
-      const up = v.op('Cast', [op('Greater', z, v.floats([0], []))], { to: 1 });
-      const down = v.op('Cast', [op('Less', z, v.floats([0], []))], { to: 1 });
-      const sUp = mul(share(v, add(plus(lin(ap, wUp), bUp), lin(an, wDown)), r, e), up);
-      const sDown = mul(share(v, add(plus(lin(ap, wDown), bDown), lin(an, wUp)), r, e), down);
-      return add(
-        add(mul(ap, back(wUp, sUp)), mul(an, back(wDown, sUp))),
-        add(mul(ap, back(wDown, sDown)), mul(an, back(wUp, sDown))),
-      );
-    }
-    case 'flat': {
-      const wOnes = ones(w);
-      return back(wOnes, share(v, lin(ones(a), wOnes), r, e));
-    }
-    case 'w-square': {
-      const w2 = mul(w, w);
-      return back(w2, share(v, plus(lin(ones(a), w2), b && mul(b, b)), r, e));
-    }
-    case 'z-box': {
-      if (!L.bounds) return v.fail('the z-box rule needs the bound rows');
-      const full = v.op('Shape', [a]);
-      const [low, high] = L.bounds.map((t) => v.op('Expand', [t, full]));
-      const [wp, wn] = [pos(w), neg(w)];
-      const s = share(
-        v,
-        sub(
-          sub(plus(lin(a, w), b), plus(lin(low, wp), b && pos(b))),
-          plus(lin(high, wn), b && neg(b)),
-        ),
-        r,
-        e,
-      );
-      return sub(sub(mul(a, back(w, s)), mul(low, back(wp, s))), mul(high, back(wn, s)));
-    }
-  }
+/** lrp_linear.ts's algebra on ONNX nodes (tensor names). */
+function nodeOps(v: Vjp): RelevanceOps<string> {
+  const zero = () => v.floats([0], []);
+  return {
+    pos: (t) => v.op('Relu', [t]),
+    neg: (t) => v.op('Min', [t, zero()]),
+    add: (a, b) => v.op('Add', [a, b]),
+    sub: (a, b) => v.op('Sub', [a, b]),
+    mul: (a, b) => v.op('Mul', [a, b]),
+    times: (t, k) => v.op('Mul', [t, v.floats([k], [])]),
+    onesLike: (t) =>
+      v.op('ConstantOfShape', [v.op('Shape', [t])], {
+        value: { dims: [1], dtype: 'float32', data: Float32Array.of(1) },
+      }),
+    where: (z, sign) => v.op('Cast', [v.op(sign > 0 ? 'Greater' : 'Less', [z, zero()])], { to: 1 }),
+    share: (z, r, e) => share(v, z, r, e),
+    expand: (t, like) => v.op('Expand', [t, v.op('Shape', [like])]),
+  };
 }
 
 const BIG = 2 ** 62;
@@ -627,5 +563,5 @@ function linearNode(
     const [lo, hi] = [row(-2, -1), row(-1, BIG)];
     bounds = [v.op('Min', [lo, hi]), v.op('Max', [lo, hi])];
   }
-  return linearRelevance(v, { a, w, b, lin, back, bounds }, p.rule, v.dy, e);
+  return linearRelevance(nodeOps(v), { a, w, b, lin, back, bounds }, p.rule, v.dy, e);
 }
