@@ -30,6 +30,10 @@ const { flags } = parseArgs(process.argv.slice(2), {
   rounds: { type: 'int', help: 'timed calls per method', default: 1 },
   out: { type: 'string', help: 'JSON results' },
   append: { type: 'bool', help: 'add the rows to those already in --out' },
+  options: {
+    type: 'string',
+    help: 'method options as JSON (one method: fewer masks or designs to fit a time cap; recorded in the row)',
+  },
 });
 const engine = await initEngine({ backend: 'wasm' });
 const model = await loadModel(flags.model as string);
@@ -52,7 +56,11 @@ interface Row {
   note?: string;
   nativeRuns?: number;
   load?: [number, number];
+  options?: Record<string, unknown>;
 }
+const options = flags.options
+  ? (JSON.parse(flags.options as string) as Record<string, number | string>)
+  : undefined;
 const earlier: Row[] =
   flags.append && flags.out && existsSync(flags.out as string)
     ? (JSON.parse(readFileSync(flags.out as string, 'utf8')) as { rows: Row[] }).rows
@@ -67,12 +75,12 @@ for (const m of wanted) {
   }
   try {
     // Gradient and rule methods build their gradient graph's sessions on first use: one untimed call.
-    if (m.access !== 'forward') attribute(model, x, { method: m, seed: 0 });
+    if (m.access !== 'forward') attribute(model, x, { method: m, seed: 0, options });
     const [load0, runs0] = [os.loadavg()[0], runs()];
     const times: number[] = [];
     for (let r = 0; r < (flags.rounds as number); r++) {
       const t0 = performance.now();
-      attribute(model, x, { method: m, seed: r });
+      attribute(model, x, { method: m, seed: r, options });
       times.push((performance.now() - t0) / 1000);
     }
     times.sort((a, b) => a - b);
@@ -82,6 +90,7 @@ for (const m of wanted) {
       seconds: times[Math.floor((times.length - 1) / 2)],
       nativeRuns: runs() - runs0,
       load: [load0, os.loadavg()[0]],
+      ...(options ? { options } : {}),
     });
   } catch (e) {
     rows.push({
@@ -105,7 +114,12 @@ for (const m of wanted) {
       threads: engine.threads,
       forwardEngine: model.forwardEngine ?? 'tfjs',
       gradientEngine: model.gradientEngine ?? 'tfjs',
-      rows: [...earlier.filter((r) => !rows.some((q) => q.method === r.method)), ...rows],
+      rows: [
+        ...earlier.filter(
+          (r) => !rows.some((q) => q.method === r.method && !r.options === !q.options),
+        ),
+        ...rows,
+      ],
     });
 }
 x.dispose();
