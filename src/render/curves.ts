@@ -8,6 +8,7 @@ import { picture, type Figure, type Mark } from './figure.js';
 import type { RgbaImage } from './image.js';
 import {
   fmt,
+  hairline,
   INK,
   legend,
   legendWidth,
@@ -62,14 +63,7 @@ export function linePlotFigure(args: LinePlotArgs): Figure {
   const x0 = args.xs[0];
   const xSpan = args.xs[args.xs.length - 1] - x0 || 1;
   const px = (x: number) => left + ((x - x0) / xSpan) * plotW;
-  marks.push({
-    kind: 'line',
-    points: [
-      [left, top + plotH],
-      [left + plotW, top + plotH],
-    ],
-    stroke: [90, 90, 90],
-  });
+  marks.push(hairline(left, top + plotH, left + plotW, top + plotH + 1, [90, 90, 90]));
   const ticks = args.ticks ?? [
     fmt(args.xs[0]),
     ...Array(Math.max(0, args.xs.length - 2)).fill(''),

@@ -32,6 +32,11 @@ describe('text at display size', () => {
   it('breaks an identifier at its separators, and a piece wider than a line between characters', () => {
     const f = fitText('features.denseblock4.denselayer16.conv2', 120, 13, 3);
     assert.equal(f.lines.join(''), 'features.denseblock4.denselayer16.conv2');
+    // Numbers stay whole: "g-0.42" is not split at its '-' or '.'.
+    assert.deepEqual(fitText('7 Sneaker 20.7 r2.17 p4.7 g-0.42', 120, 13, 3).lines, [
+      '7 Sneaker 20.7',
+      'r2.17 p4.7 g-0.42',
+    ]);
     const g = fitText('WWWWWWWWWWWW', 40, 13, 5);
     assert.equal(g.lines.join(''), 'WWWWWWWWWWWW');
     assert.ok(g.lines.length > 1);
@@ -71,7 +76,7 @@ describe('grids at a scale', () => {
     assert.deepEqual(new Set(factors({ scale: 'auto', minTile: 256 })), new Set([10]));
   });
 
-  it('a long label under a tile is wrapped whole; one too long for 2 lines ends in … and keeps its full text', () => {
+  it('a long label under a tile is wrapped whole; one too long for 3 lines ends in … and keeps its full text', () => {
     const name = 'Greater Swiss Mountain dog';
     const long = 'Ankle boot, a short boot that covers the ankle and is worn with trousers';
     const fig = gridFigure([tiles[0], tiles[1]], { labels: [name, long] }, PAPER);
@@ -82,14 +87,19 @@ describe('grids at a scale', () => {
       ['Greater Swiss', 'Mountain dog'],
     );
     const second = under.filter((m) => m.x > 100);
-    assert.equal(second.length, 2);
-    assert.ok(second[1].text.endsWith('…'));
-    assert.equal(second[1].full, long);
+    assert.equal(second.length, 3);
+    assert.ok(second[2].text.endsWith('…'));
+    assert.equal(second[2].full, long);
     for (const m of under) assert.ok(measureText(m.text, m.size) <= 140);
   });
 
   it('the browser raster keeps its 56 px default and its size follows the layout', () => {
-    const g = grid(tiles, { labels: tiles.map((_, i) => String(i)), title: 'T', minTile: 8, gap: 2 });
+    const g = grid(tiles, {
+      labels: tiles.map((_, i) => String(i)),
+      title: 'T',
+      minTile: 8,
+      gap: 2,
+    });
     // 28 px tiles are already ≥ 8 px: factor 1, cells 72 px wide (the narrowest label column).
     // 3 columns of (72 + 2) + 2 = 224; 2 rows of (28 + one 13 px label line 16.25 + 4 + 2) + 2 + title 28.
     assert.equal(g.width, 224);
@@ -124,8 +134,13 @@ describe('charts as vectors', () => {
       lines: [{ label: 'mean', value: 0.5 }],
     });
     const fig = img.figure!(PAPER);
-    const bars = fig.marks.filter((m) => m.kind === 'rect');
+    // Rectangles in the series' colour: three bars and the legend swatch (grid lines are grey hairlines).
+    const bars = fig.marks.filter((m) => m.kind === 'rect' && m.fill.join() === '31,119,180');
     assert.equal(bars.length, 3 + 1, 'three bars and the legend swatch');
+    // Grid lines come before the bars (drawn under them in the PNG too).
+    const firstBar = fig.marks.indexOf(bars[0]);
+    const grey = fig.marks.findIndex((m) => m.kind === 'rect' && m.fill.join() === '225,225,225');
+    assert.ok(grey >= 0 && grey < firstBar);
     const names = texts(fig.marks).map((m) => m.text);
     for (const g of groups) assert.ok(names.includes(g), `${g} in ${names}`);
     const svg = figureSvg(fig, () => '');

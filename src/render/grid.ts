@@ -66,8 +66,8 @@ export function gridFigure(tiles: readonly RgbaImage[], args: GridArgs, o: Figur
   const cols = Math.max(1, Math.min(args.cols ?? Math.ceil(Math.sqrt(tiles.length)), tiles.length));
   const rows = Math.ceil(tiles.length / cols);
   const cellW = Math.max(tw, args.labels?.some(Boolean) ? MIN_LABEL_W : 0);
-  // Labels get up to 2 lines (3 under small tiles); every cell has the height of the tallest.
-  const maxLines = cellW >= 96 ? 2 : 3;
+  // Labels get up to 3 lines (4 under small tiles); every cell has the height of the tallest.
+  const maxLines = cellW >= 96 ? 3 : 4;
   const fitted = (args.labels ?? []).map((l) => fitText(l ?? '', cellW, LABEL_SIZE, maxLines));
   const lines = Math.max(0, ...fitted.map((f) => (f.lines.length ? f.lines.length : 0)));
   const labelH = lines ? lines * LINE * LABEL_SIZE + 4 : 0;

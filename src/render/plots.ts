@@ -57,9 +57,29 @@ export function titleBlock(title: string, width: number, x: number, y: number) {
   return { marks, height: lines.length * LINE * TITLE_SIZE };
 }
 
+/** Tick values with as many decimals as their step needs ("0", "0.5", "1.0"). */
+export function tickLabels(ticks: readonly number[]): string[] {
+  const step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : Math.abs(ticks[0]) || 1;
+  const big = Math.max(...ticks.map(Math.abs));
+  if (big >= 1e5 || (big > 0 && big < 1e-3))
+    return ticks.map((t) => (t === 0 ? '0' : t.toExponential(1)));
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  return ticks.map((t) => (t === 0 ? '0' : t.toFixed(decimals)));
+}
+
 /** Width of the y tick labels of [lo, hi]. */
 export const yLabelWidth = (lo: number, hi: number) =>
-  Math.max(...niceTicks(lo, hi).map((t) => measureText(fmt(t), TICK))) + 8;
+  Math.max(...tickLabels(niceTicks(lo, hi)).map((t) => measureText(t, TICK))) + 8;
+
+/** An axis-aligned 1 px line as a rectangle: pixels in the PNG, drawn in order under the bars. */
+export const hairline = (x0: number, y0: number, x1: number, y1: number, fill: Rgb): Mark => ({
+  kind: 'rect',
+  x: Math.round(Math.min(x0, x1)),
+  y: Math.round(Math.min(y0, y1)),
+  w: Math.max(1, Math.round(Math.abs(x1 - x0))),
+  h: Math.max(1, Math.round(Math.abs(y1 - y0))),
+  fill,
+});
 
 /** The y axis of a plot box (x0, y0, w, h) over [lo, hi]: grid lines, ticks and their values. */
 export function yAxis(
@@ -69,34 +89,22 @@ export function yAxis(
   hi: number,
 ): (v: number) => number {
   const yOf = (v: number) => box.y + box.h - ((v - lo) / (hi - lo || 1)) * box.h;
-  for (const t of niceTicks(lo, hi)) {
+  const ticks = niceTicks(lo, hi);
+  const labels = tickLabels(ticks);
+  ticks.forEach((t, i) => {
     const y = yOf(t);
-    marks.push({
-      kind: 'line',
-      points: [
-        [box.x, y],
-        [box.x + box.w, y],
-      ],
-      stroke: GRID,
-    });
+    marks.push(hairline(box.x, y, box.x + box.w, y, GRID));
     marks.push({
       kind: 'text',
       x: box.x - 5,
       y: y - (LINE * TICK) / 2,
-      text: fmt(t),
+      text: labels[i],
       size: TICK,
       anchor: 'end',
       fill: AXIS,
     });
-  }
-  marks.push({
-    kind: 'line',
-    points: [
-      [box.x, box.y],
-      [box.x, box.y + box.h],
-    ],
-    stroke: AXIS,
   });
+  marks.push(hairline(box.x - 1, box.y, box.x, box.y + box.h + 1, AXIS));
   return yOf;
 }
 
@@ -245,14 +253,7 @@ export function barChartFigure(args: BarChartArgs): Figure {
       }),
     );
   });
-  marks.push({
-    kind: 'line',
-    points: [
-      [left, yOf(0)],
-      [left + plotW, yOf(0)],
-    ],
-    stroke: AXIS,
-  });
+  marks.push(hairline(left, yOf(0), left + plotW, yOf(0), AXIS));
   (args.lines ?? []).forEach((l, i) =>
     marks.push({
       kind: 'line',

@@ -34,9 +34,25 @@ export interface FittedText {
   readonly abbreviated: boolean;
 }
 
-/** Splits after spaces and after the separators of identifiers (layer.name_3/x-y), keeping them. */
+/**
+ * Splits after spaces and after the separators of identifiers (layer.name_3/x-y), keeping them;
+ * never inside a number (2.45, -0.38, 1e-3).
+ */
 function pieces(text: string): string[] {
-  return text.match(/[^\s._/-]*[\s._/-]+|[^\s._/-]+$/g) ?? [text];
+  const out: string[] = [];
+  let at = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    const next = text[i + 1] ?? ' ';
+    const inNumber = /[.-]/.test(ch) && /\d/.test(next);
+    if (/[\s_/]/.test(ch) || (/[.-]/.test(ch) && !inNumber)) {
+      if (/\s/.test(next)) continue;
+      out.push(text.slice(at, i + 1));
+      at = i + 1;
+    }
+  }
+  if (at < text.length) out.push(text.slice(at));
+  return out;
 }
 
 /** The longest prefix of `text` (by characters) whose width is at most `max`. */
@@ -49,8 +65,8 @@ function prefixThatFits(text: string, max: number, size: number, bold: boolean):
 
 /**
  * `text` on at most `maxLines` lines of at most `width` px: greedy wrapping at spaces and
- * identifier separators (a line the next piece would leave under 2/3 full is filled up between
- * characters); what does not
+ * identifier separators (a line that a long next piece would leave under 2/3 full is filled up
+ * between characters); what does not
  * fit in the last line is abbreviated with '…'. A line is never wider than `width`, except a
  * single '…' when even one character does not fit.
  */
@@ -73,12 +89,17 @@ export function fitText(
       break;
     }
     let line = '';
+    let next = '';
     for (const p of pieces(rest)) {
       if (fits(line + p.trimEnd())) line += p;
-      else break;
+      else {
+        next = p;
+        break;
+      }
     }
-    // A line left less than 2/3 full by a long next piece (an identifier) is filled by characters.
-    if (measureText(line, size, bold) < (2 / 3) * width)
+    // A line that a long next piece (an identifier) would leave under 2/3 full is filled by characters.
+    const long = measureText(next.trim(), size, bold) > width / 3;
+    if (!line.trim() || (long && measureText(line, size, bold) < (2 / 3) * width))
       line = prefixThatFits(rest, width, size, bold) || [...rest][0];
     lines.push(line.trimEnd());
     rest = rest.slice(line.length).trimStart();

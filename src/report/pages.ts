@@ -220,7 +220,7 @@ export function buildSite(s: SiteInput): SitePage[] {
       sections.push({
         kind: 'figures',
         title: 'Embedding of the data set',
-        size: 'large',
+        size: 'full',
         json: emb.images.tsne.replace(/-tsne\.(png|svg)$/, '.json'),
         figures: [
           {
@@ -486,7 +486,7 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
       kind: 'figures',
       id: 'specificity',
       title: 'Class-specificity profile',
-      size: 'large',
+      size: 'full',
       figures: [
         {
           src: spec.images[`u${unit}`],

@@ -42,7 +42,10 @@ export const CENTRE_METHOD = 'erhan';
 export const DEFAULT_METHODS: MethodSettings = {
   ...Object.fromEntries(ATLAS_METHODS.map((m) => [m.name, m.atlas.settings])),
   diverse: { steps: 96, perUnit: 4 },
-  center: { steps: 150 },
+  // The centre method's own atlas settings (a linear filter's neuron needs few restarts).
+  center: {
+    ...(FEATURE_VIS.find((m) => m.name === CENTRE_METHOD)?.atlas?.settings ?? { steps: 150 }),
+  },
 };
 
 /**
