@@ -145,7 +145,7 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
   }
   files.set('site.css', SITE_CSS);
   files.set('site.js', SITE_JS);
-  return { files, index, pages: pages.length };
+  return { files, index, pages: pages.length + (concepts?.pages.length ?? 0) };
 }
 
 const unitPathOf = (u: HistoryUnit) => `${unitPath(u.layer, u.unit)}#history`;

@@ -26,7 +26,7 @@ import type { VisModel } from '../model/types.js';
 import type { OptionValues } from '../options.js';
 import { grid } from '../render/grid.js';
 import { heatOverlay } from '../render/heat.js';
-import type { RgbaImage } from '../render/image.js';
+import { upscale, type RgbaImage } from '../render/image.js';
 import { barChart, thumbnailScatter } from '../render/plots.js';
 import type { ReportData } from './compute.js';
 import { conceptHeat, directionImages, Examples } from './concept_vis.js';
@@ -225,7 +225,11 @@ function computeClass(
     groups: order.map((c) => `c${c.id}`),
     series: [{ label: '% of the logit', values: order.map((c) => c.logitPercent) }],
   });
-  const thumbs = order.map((c) => ex.tile(c.top[0], r.layer));
+  // Each concept's best crop, at least 48 px wide so the plot reads.
+  const thumbs = order.map((c) => {
+    const t = ex.tile(c.top[0], r.layer);
+    return upscale(t, Math.max(1, Math.ceil(48 / t.width)));
+  });
   if (order.length >= 2 && thumbs.every((t) => t.width === thumbs[0].width))
     images.proximity = thumbnailScatter(
       proximityMap(order.map((c) => c.direction)),
