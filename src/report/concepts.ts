@@ -576,10 +576,11 @@ export function conceptPages(
         figures: best.map(({ s, c }) => ({
           ...(figureOf(s, c, 'vis') ?? figureOf(s, c, 'crops')!),
           caption: `${s.data.label}: concept ${c.id}`,
+          // Two digits: the numbers sit under a 96-px picture.
           numbers: {
-            weight: fmt(c.direction[u]),
-            importance: fmt(c.importance),
-            '% of logit': pct(c.logitPercent),
+            weight: fmt(c.direction[u], 2),
+            importance: fmt(c.importance, 2),
+            '% of logit': `${c.logitPercent.toFixed(0)}%`,
           },
         })),
       },
