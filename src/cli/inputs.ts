@@ -124,7 +124,7 @@ export async function imageFrom(
     };
   }
   const px = await decodeImage(spec, target, nativeSize ? 'cover' : inputFitting.mode);
-  if (px.fit && !nativeSize) {
+  if (px.fit) {
     const note = describeFit(printable(spec), px.fit);
     if (note) console.log(`input ${note}`);
     inputFitting.record.push({ file: spec, ...px.fit, said: note });
@@ -146,6 +146,20 @@ export const inputFitting: {
   mode: FitMode;
   record: Array<InputFit & { file: string; said: string | null }>;
 } = { mode: 'cover', record: [] };
+
+/**
+ * How a command starts reading inputs (modelFrom calls it): its --fit, and an empty record, so a
+ * second command in one process (the demo, the tests) does not report the first one's files.
+ */
+export function startInputFitting(mode: FitMode): void {
+  inputFitting.mode = mode;
+  inputFitting.record = [];
+}
+
+/** The JSON field every command that reads input images writes: each file's fit (empty: none was refitted or read). */
+export const inputFitJson = (): { inputFit: typeof inputFitting.record } => ({
+  inputFit: [...inputFitting.record],
+});
 
 export interface InputImages {
   /** [N, H, W, C] in the model's range. Caller disposes. */
