@@ -80,7 +80,25 @@ export const dataSpecFor = (model: VisModel, spec?: string): string | undefined 
 export async function evalSetFor(model: VisModel, spec?: string): Promise<ImageSet | null> {
   const name = dataSpecFor(model, spec);
   if (!name) return null;
-  return toRange(await loadEvalSet(name, model.input.shape, 0), model.input.range);
+  const set = await loadEvalSet(name, model.input.shape, 0);
+  checkFeeding(model, set, name);
+  return toRange(set, model.input.range);
+}
+
+/**
+ * A data set at hand checks the value range and normalization the model is fed (a wrong
+ * --input-range flips predictions silently): one stderr line naming the fix. Once per data set and
+ * setting: a command that reloads its data set does not check (or say) it twice.
+ */
+function checkFeeding(model: VisModel, set01: ImageSet, spec: string): void {
+  const n = model.input.normalize;
+  const key = [spec, model.input.range.join(), n ? `${n.mean.join()}/${n.std.join()}` : ''].join(
+    '\u0000',
+  );
+  if (rangeChecked.has(key)) return;
+  rangeChecked.add(key);
+  const warning = checkInputRange(model, set01, spec)?.warning;
+  if (warning) process.stderr.write(`warning: ${printable(warning)}\n`);
 }
 
 /**
@@ -236,14 +254,7 @@ export async function dataFrom(
       `data set '${spec}' has images [${set.shape.join(', ')}]; the model takes [${model.input.shape.join(', ')}]`,
     );
   }
-  // A data set at hand checks the value range the model is fed (a wrong --input-range flips predictions silently).
-  // Once per data set and range: a command that reloads its data set does not check (or say) it twice.
-  const key = `${spec}\u0000${model.input.range.join()}`;
-  if (!rangeChecked.has(key)) {
-    rangeChecked.add(key);
-    const warning = checkInputRange(model, set, spec)?.warning;
-    if (warning) process.stderr.write(`warning: ${printable(warning)}\n`);
-  }
+  checkFeeding(model, set, spec);
   return {
     set: toRange(set, model.input.range),
     spec: formatRef({ kind: 'set', name: spec, split: flags.split === 'all' ? 'all' : 'eval' }),
