@@ -298,7 +298,6 @@ describe('inputs checked, and said', () => {
     await sharp(Buffer.alloc(96 * 64 * 3, 90), { raw: { width: 96, height: 64, channels: 3 } })
       .png()
       .toFile(photo);
-    const fitted = ['cover', 1 / 3, 'colour to grey'];
     const runs: Array<[string, string[], string]> = [
       ['activations', [], 'activations.json'],
       ['invert', ['--layer', 'fc', '--steps', '2', '--restarts', '1'], 'fc-invert.json'],
@@ -345,7 +344,7 @@ describe('inputs checked, and said', () => {
         assert.deepEqual(f[0].to, [28, 28, 1], command);
         assert.deepEqual(
           [f[0].fit, +f[0].lost.toFixed(4), f[0].colour],
-          [fitted[0], +(1 / 3).toFixed(4), fitted[2]],
+          ['cover', +(1 / 3).toFixed(4), 'colour to grey'],
           command,
         );
       }

@@ -102,6 +102,11 @@ describe('checkInputRange', () => {
     // Fed right: quiet.
     const right = nearestCentre(LEVELS, { range: [0, 1] }, 200);
     assert.equal(checkInputRange(right, toy(false), 'toy')!.warning, null);
+    // A folder of one class fed right: every setting predicts one class (0 nats): quiet.
+    const ones = { ...toy(false), images: new Float32Array(72).fill(0.35) };
+    const r1 = checkInputRange(right, ones, 'ones')!;
+    assert.deepEqual([r1.current.classes, ...r1.alternatives.map((x) => x.classes)], [1, 1, 1, 1]);
+    assert.equal(r1.warning, null);
   });
 
   it('a model whose output is not one score per class is not checked (an autoencoder)', () => {
