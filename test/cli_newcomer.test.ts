@@ -289,6 +289,7 @@ describe('inputs checked, and said', () => {
     assert.deepEqual(readdirSync(path.join(dir, 'occ')).sort(), [
       'occlusion-holiday_photo.json',
       'occlusion-holiday_photo.png',
+      'occlusion-holiday_photo.svg',
     ]);
   });
 

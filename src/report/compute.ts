@@ -16,6 +16,7 @@ import {
 } from '../metrics/quality_reference.js';
 import { EMBED_MIN_IMAGES } from '../analysis/embedding.js';
 import { computeExamples, type UnitExamples } from './examples.js';
+import { firstLayerWeights, type WeightsData } from './weights.js';
 import {
   accuracy,
   computeEmbedding,
@@ -50,6 +51,7 @@ export interface ReportContext {
 
 export const visKinds = (plan: ReportPlan, layer: string): VisKind[] => [
   ...plan.methodsOf[layer],
+  ...(plan.centre.includes(layer) ? (['center'] as const) : []),
   'diverse',
 ];
 
@@ -188,6 +190,8 @@ export interface SharedArtifacts {
   readonly specificity: Map<string, Stored<SpecificityData>>;
   readonly embedding: Map<string, Stored<EmbeddingData>>;
   readonly accuracy: Stored<{ accuracy: number; count: number } | null> | null;
+  /** A first layer's filters as images (no data needed). */
+  readonly weights: Map<string, Stored<WeightsData>>;
 }
 
 const groupKey = (g: UnitGroup) => `${g.layer}/${g.units[0]}`;
@@ -197,7 +201,16 @@ export async function computeShared(ctx: ReportContext, shards: number): Promise
   const examples = new Map<string, Stored<UnitExamples[]>>();
   const spec = new Map<string, Stored<SpecificityData>>();
   const emb = new Map<string, Stored<EmbeddingData>>();
-  if (!ctx.data) return { scan: null, examples, specificity: spec, embedding: emb, accuracy: null };
+  const weights = new Map<string, Stored<WeightsData>>();
+  for (const layer of ctx.plan.first)
+    weights.set(
+      layer,
+      await ctx.store.cached('weights', { model: ctx.hash, layer }, () =>
+        firstLayerWeights(ctx.model, layer),
+      ),
+    );
+  if (!ctx.data)
+    return { scan: null, examples, specificity: spec, embedding: emb, accuracy: null, weights };
   const { set, spec: dataSpec } = ctx.data;
   const scan = await fullScan(ctx, shards);
   const total = ctx.plan.groups.reduce((a, g) => a + g.units.length, 0);
@@ -256,5 +269,5 @@ export async function computeShared(ctx: ReportContext, shards: number): Promise
   const acc = await ctx.store.cached('accuracy', { model: ctx.hash, dataset: dataSpec }, () => ({
     data: accuracy(ctx.model, set),
   }));
-  return { scan, examples, specificity: spec, embedding: emb, accuracy: acc };
+  return { scan, examples, specificity: spec, embedding: emb, accuracy: acc, weights };
 }

@@ -1,21 +1,25 @@
 /**
  * Feature visualizations for one group of units, through the registry's methods (never a copy of
- * them) with the plan's settings, and Lucid (Olah et al. 2017) with a diversity term for the
- * "4 diverse images". Units with a fused monotonic activation are optimized at their
+ * them) with the plan's settings, Lucid (Olah et al. 2017) with a diversity term for the
+ * "4 diverse images", and on a first layer the centre neuron's image (`center`: Erhan et al.
+ * 2009's ascent on the middle neuron, cropped to its receptive field, as `maximize --neuron
+ * center` draws it). Units with a fused monotonic activation are optimized at their
  * pre-activation, as `maximize --pre auto` does. Returns plain numbers and one image per unit (per
  * unit and copy for the diverse set), ready for the artifact store.
  */
+import { boxAt, crop, receptiveFields, type Box } from '../analysis/receptive_field.js';
 import { itemOf } from '../engine/read.js';
-import { argsFor, runChunked } from '../methods/method.js';
+import { argsFor, runChunked, type VisRequest } from '../methods/method.js';
 import { featureVisMethod } from '../methods/registry.js';
 import { imageQuality } from '../metrics/quality.js';
 import type { QualityReference } from '../metrics/quality_reference.js';
 import { optimizedLayer } from '../model/layer_lookup.js';
+import { centreNeuron } from '../objectives/neuron.js';
 import type { VisModel } from '../model/types.js';
 import { toImage, type RgbaImage } from '../render/image.js';
-import type { MethodSettings, UnitGroup, VisMethod } from './plan.js';
+import { CENTRE_METHOD, type MethodSettings, type UnitGroup, type VisMethod } from './plan.js';
 
-export type VisKind = VisMethod | 'diverse';
+export type VisKind = VisMethod | 'diverse' | 'center';
 
 export interface VisData {
   readonly method: VisKind;
@@ -25,6 +29,9 @@ export interface VisData {
   readonly objective: string;
   readonly params: Record<string, unknown>;
   readonly seconds: number;
+  /** `center`: the neuron [x, y] optimized and the receptive-field box the images are cropped to. */
+  readonly neuron?: readonly [number, number];
+  readonly crop?: Box;
   /** Per image: which unit, its copy (diverse set), activation reached, steps. */
   readonly images: Array<{
     unit: number;
@@ -90,11 +97,13 @@ export interface GroupRun {
 function runGroup(
   model: VisModel,
   kind: VisKind,
-  req: { layer: string; units: readonly number[]; seed: number; steps: number },
+  req: VisRequest,
   options: Record<string, number>,
   quality?: QualityReference,
 ): GroupRun & { scored: ReturnType<typeof imageQuality> | null } {
-  const method = featureVisMethod(kind === 'diverse' ? 'lucid' : kind);
+  const method = featureVisMethod(
+    kind === 'diverse' ? 'lucid' : kind === 'center' ? CENTRE_METHOD : kind,
+  );
   const result = runChunked(method, model, argsFor(method, req, options, { model }));
   try {
     const scored = quality
@@ -202,21 +211,34 @@ export function computeVis(
 ): { data: VisData; images: Record<string, RgbaImage> } {
   const target = optimizedLayer((r) => model.layer(r), group.layer, 'auto');
   const { steps, ...options } = settings[kind];
-  const req = { layer: target.name, units: group.units, seed: group.seed, steps };
-  // The diverse set is Lucid's per-unit images; every other kind is a registry method by name.
+  const neuron = kind === 'center' ? centreNeuron(model.layer(group.layer)) : undefined;
+  const req = {
+    layer: target.name,
+    units: group.units,
+    seed: group.seed,
+    steps,
+    ...(neuron ? { neuron } : {}),
+  };
+  // The diverse set is Lucid's per-unit images, the centre images Erhan's; every other kind is a registry method by name.
   const copies = kind === 'diverse' ? options.perUnit : 1;
   const { scored = null, ...result } =
     kind === 'diverse'
       ? diverseSet(model, req, copies)
       : runGroup(model, kind, req, options, quality);
   const shape = model.input.shape;
+  const box = neuron ? boxAt(receptiveFields(model, group.layer), neuron[0], neuron[1]) : undefined;
+  const picture = (v: ArrayLike<number>) => {
+    if (!box) return toImage(v, shape);
+    const cut = crop(v, shape, box);
+    return toImage(cut.values, cut.shape);
+  };
   const images: Record<string, RgbaImage> = {};
   const list: VisData['images'] = [];
   // Item order: copy-major (lucid's perUnit repeats the unit list), one copy otherwise.
   result.units.forEach((u, i) => {
     const copy = Math.floor(i / group.units.length);
     const name = copies > 1 ? `u${u.unit}-${copy}` : `u${u.unit}`;
-    images[name] = toImage(itemOf(result.values, i, shape), shape);
+    images[name] = picture(itemOf(result.values, i, shape));
     list.push({
       unit: u.unit,
       copy,
@@ -240,6 +262,7 @@ export function computeVis(
       objective: result.objective,
       params: result.params,
       seconds: result.seconds,
+      ...(neuron && box ? { neuron, crop: box } : {}),
       images: list,
       ...(q ? { quality: q } : {}),
     },

@@ -33,7 +33,7 @@ import { barChart } from '../../render/plots.js';
 import { pageHtml, SITE_CSS, SITE_JS } from '../../report/html.js';
 import type { Section } from '../../report/site.js';
 import { type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { ENGINE_FLAGS, OUT_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 import {
   checkMethodFlags,
@@ -68,7 +68,7 @@ const COMMON = {
     type: 'string',
     help: "tcav: a folder of random images the random sets are drawn from (default: the data set's images)",
   },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 

@@ -15,7 +15,7 @@ import { deepDream } from '../../objectives/layer.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { ENGINE_FLAGS, OUT_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { imageFrom, inputFitJson, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';
@@ -51,7 +51,7 @@ const SPECS = {
     type: 'number',
     help: 'units from noise: weight of the neighbouring-pixel (total variation) prior (library default 30)',
   },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage(

@@ -21,7 +21,7 @@ import {
 } from '../../metrics/evaluate.js';
 import { linePlot, sideBySide } from '../../render/curves.js';
 import { parseIntList, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openModelCommand } from '../command.js';
+import { ENGINE_FLAGS, OUT_FLAGS, MODEL_FLAGS, modelFrom, openModelCommand } from '../command.js';
 import { dataFrom, DATA_FLAGS, imagesFrom, inputFitJson } from '../inputs.js';
 import { masksFrom, READING_FLAGS, readingFrom } from '../target.js';
 import { targetLayer } from '../../objectives/target.js';
@@ -69,7 +69,7 @@ const SPECS = {
     type: 'int',
     help: 'rows per forward/backward pass for expanded inputs (default: what fits the memory budget)',
   },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage(

@@ -23,7 +23,14 @@ import { COMPARE_FLAGS, compareMethods } from './maximize_compare.js';
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { required, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, fileStem, openModelCommand, openOutput } from '../command.js';
+import {
+  ENGINE_FLAGS,
+  OUT_FLAGS,
+  MODEL_FLAGS,
+  fileStem,
+  openModelCommand,
+  openOutput,
+} from '../command.js';
 import {
   dataSpecFor,
   evalSetFor,
@@ -84,7 +91,7 @@ const COMMON = {
     type: 'string',
     help: "data set for best examples, quality scores and the methods that read data (default: the model's own, if known)",
   },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   'unit-files': {
     type: 'string',
     help: "also write each unit's image as DIR/LAYER-METHOD/unit-N.png (a model's report/ folder is what deepvis serve shows in its unit panel)",

@@ -11,7 +11,7 @@ import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage } from '../../render/image.js';
 import { required, usage, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { ENGINE_FLAGS, OUT_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { inputStem } from '../../render/names.js';
 import { imageFrom, inputFitJson } from '../inputs.js';
 
@@ -49,7 +49,7 @@ const SPECS = {
     type: 'number',
     help: "the square's value (default: mid-grey for colour inputs, the dark background for one-channel ones)",
   },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage('occlusion', '--model M --input IMAGE --out DIR', SPECS);
@@ -97,6 +97,7 @@ export async function run(argv: string[]): Promise<void> {
     ...inputFitJson(),
     backend: engine.backend,
     ...r,
+    class: model.labels?.[r.unit] ?? null,
     heat: Array.from(r.heat, (v) => +v.toPrecision(5)),
   });
   await output.commit();

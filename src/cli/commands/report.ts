@@ -82,6 +82,10 @@ const COMMON = {
     type: 'int',
     help: `diverse images per unit (report default ${DEFAULT_METHODS.diverse.perUnit})`,
   },
+  'center-steps': {
+    type: 'int',
+    help: `steps of a first convolution's centre-neuron images (report default ${DEFAULT_METHODS.center.steps})`,
+  },
   'embed-count': {
     type: 'int',
     help: "images in a dense layer's t-SNE",
@@ -167,6 +171,7 @@ function planOf(flags: ReportFlags, model: Parameters<typeof planReport>[0]): Re
         ['steps', flags['diverse-steps']],
         ['perUnit', flags['diverse-count']],
       ]),
+      center: given([['steps', flags['center-steps']]]),
     },
   });
 }
