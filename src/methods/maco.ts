@@ -95,7 +95,7 @@ export const macoMethod = defineFeatureVis({
   tagline: 'phase only',
   paper: 'Fel et al. 2023',
   defaults:
-    '256 steps, Nadam at lr 1 on the phase, 32 crops (fewer for many units), a canvas twice the input above 32 px',
+    '256 steps, Nadam at lr 1 on the phase, 32 crops (fewer for many units), a canvas twice the input above 32 px; the magnitude of the --data set, else of photographs (colour) or 1/f with free brightness and contrast (grey)',
   // Measured with scratch runs of lucid() and maco() (library defaults, 1/f magnitude, levels on), niced, on
   // the 3-epoch MNIST CNN (deepvis train --arch cnn --data mnist), conv3:pre units 0–7 in one batch:
   // Lucid 33.2 s, activations 0.51 0.25 0.14 0.32 0.10 0.06 0.20 1.27; MaCo 209.3 s,
