@@ -16,7 +16,7 @@ import { classUnits, namesClasses, parseLabelsFile, withLabels } from '../model/
 import { OutputSession } from '../io/output.js';
 import { PAPER, type FigureOptions } from '../render/figure.js';
 import type { FitMode } from '../io/image.js';
-import { inputFitting } from './inputs.js';
+import { startInputFitting } from './inputs.js';
 import type { ChannelOrder, InputOverrides, VisModel } from '../model/types.js';
 import { parseTokens } from '../model/tokens.js';
 import { DeepvisError, printable } from '../errors.js';
@@ -175,7 +175,7 @@ export async function modelFrom(
     throw new DeepvisError(
       '--model is required (a model directory, model.json, .onnx, .h5 or .keras file)',
     );
-  inputFitting.mode = (flags.fit as FitMode | undefined) ?? 'cover';
+  startInputFitting((flags.fit as FitMode | undefined) ?? 'cover');
   let model = await loadModel(path, overridesFrom(flags));
   const labelsFile = flags.labels as string | undefined;
   if (labelsFile) {

@@ -8,6 +8,7 @@
 import { attentionLack } from '../attribution/transformer_maps.js';
 import type { VisModel } from '../model/types.js';
 import {
+  checkReportData,
   computeShard,
   computeShared,
   groupKey,
@@ -68,6 +69,7 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
     onProgress: input.onProgress,
   };
   const merging = input.scanShards != null;
+  checkReportData(input.plan, input.data);
   if (!merging) await computeShard(ctx);
   if (input.plan.shard[1] > 1) return null;
   // Every group's images: cached by the shards (or just now); a missing one is computed here.

@@ -7,9 +7,14 @@
  */
 import { scanTopK, type TopKIndex } from '../analysis/scan.js';
 import { mergeScans } from '../analysis/scan_merge.js';
-import { imageSize, type Batch, type ImageSet } from '../data/dataset.js';
+import { dataTooSmall, imageSize, type Batch, type ImageSet } from '../data/dataset.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
-import { qualityReference } from '../metrics/quality_reference.js';
+import {
+  QUALITY_MIN_IMAGES,
+  qualityDataTooSmall,
+  qualityReference,
+} from '../metrics/quality_reference.js';
+import { EMBED_MIN_IMAGES } from '../analysis/embedding.js';
 import { computeExamples, type UnitExamples } from './examples.js';
 import { firstLayerWeights, type WeightsData } from './weights.js';
 import {
@@ -56,6 +61,24 @@ export const bottomLayerOf = (l: LayerInfo): string => (l.activation ? `${l.name
 export const scanLayersOf = (plan: ReportPlan): string[] => [
   ...new Set(plan.layers.flatMap((l) => [l.name, bottomLayerOf(l)])),
 ];
+
+/**
+ * The data-set sizes the report's parts need, checked before any work: quality scores where a
+ * layer has a challenger (MaCo scored against Lucid), a t-SNE for each dense layer. One line
+ * naming the folder given (not its held-out split) and how many images it needs.
+ */
+export function checkReportData(plan: ReportPlan, data: ReportData | null): void {
+  if (!data) return;
+  const { set } = data;
+  if (
+    plan.layers.some((l) => challengersOf(plan, l.name).length > 0) &&
+    set.count < QUALITY_MIN_IMAGES
+  )
+    throw qualityDataTooSmall(set);
+  const dense = plan.layers.find((l) => l.outputShape.length === 1);
+  if (dense && set.count < EMBED_MIN_IMAGES)
+    throw dataTooSmall(`the t-SNE of dense layer ${dense.name} needs`, EMBED_MIN_IMAGES, set);
+}
 
 /** Where a layer has a challenger (MaCo), its images and the first method's are scored against the data (when there is data). */
 function scoredKind(ctx: ReportContext, kind: VisKind, layer: string): boolean {

@@ -407,14 +407,21 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
   const diverse = g && s.vis.get(groupKey(g))?.diverse;
   if (diverse) {
     const mine = diverse.data.images.filter((e) => e.unit === unit);
+    // An image at or below zero does not show the unit (vis.ts retried it at lower diversity weights and more steps).
+    const lost = mine.filter((e) => !(e.activation > 0)).length;
     sections.push({
       kind: 'figures',
       id: 'diverse',
-      title: `${mine.length} diverse images (Lucid with a diversity term)`,
+      title: `${mine.length} diverse images (Lucid with a diversity term)${lost ? `: ${lost} did not reach a positive activation, even at lower diversity weights and more steps, and do not show the unit` : ''}`,
       figures: mine.map((e) => ({
         src: diverse.images[e.name],
-        alt: `${layer} unit ${unit}: diverse image ${e.copy + 1}`,
-        numbers: { activation: fmt(e.activation), steps: e.steps },
+        alt: `${layer} unit ${unit}: diverse image ${e.copy + 1}${e.activation > 0 ? '' : ' (does not show the unit)'}`,
+        ...(e.activation > 0 ? {} : { caption: 'not the unit: activation ≤ 0' }),
+        numbers: {
+          activation: fmt(e.activation),
+          steps: e.steps,
+          ...(e.diversity != null && e.diversity !== 1 ? { 'diversity weight': e.diversity } : {}),
+        },
       })),
     });
     json.diverse = {
@@ -423,6 +430,8 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
         image: diverse.images[e.name],
         activation: e.activation,
         steps: e.steps,
+        diversity: e.diversity ?? null,
+        showsUnit: e.activation > 0,
       })),
     };
   }

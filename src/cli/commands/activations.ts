@@ -11,7 +11,7 @@ import { stack } from '../../render/grid.js';
 import { toImage, upscale } from '../../render/image.js';
 import { required, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, OUT_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
-import { imageFrom } from '../inputs.js';
+import { imageFrom, inputFitJson } from '../inputs.js';
 
 const SPECS = {
   ...MODEL_FLAGS,
@@ -90,6 +90,7 @@ export async function run(argv: string[]): Promise<void> {
   await output.json('activations.json', {
     model: flags.model,
     input,
+    ...inputFitJson(),
     backend: engine.backend,
     predictions: top,
     layers: summary,

@@ -19,7 +19,7 @@ import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { required, type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, OUT_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
-import { imagesFrom, inputFitting } from '../inputs.js';
+import { imagesFrom, inputFitJson } from '../inputs.js';
 import { DEFAULT_CAM_RULE } from '../../attribution/cam.js';
 import { checkBatchMemory } from '../limits.js';
 import {
@@ -222,7 +222,7 @@ export async function run(argv: string[]): Promise<void> {
     backend: engine.backend,
     images: input.names,
     imageLabels: input.labels,
-    inputFit: inputFitting.record,
+    ...inputFitJson(),
     skipped,
     maps: results.map((r) => ({
       method: r.method,

@@ -22,7 +22,7 @@ import {
 import { linePlot, sideBySide } from '../../render/curves.js';
 import { parseIntList, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, OUT_FLAGS, MODEL_FLAGS, modelFrom, openModelCommand } from '../command.js';
-import { dataFrom, DATA_FLAGS, imagesFrom } from '../inputs.js';
+import { dataFrom, DATA_FLAGS, imagesFrom, inputFitJson } from '../inputs.js';
 import { masksFrom, READING_FLAGS, readingFrom } from '../target.js';
 import { targetLayer } from '../../objectives/target.js';
 
@@ -291,6 +291,7 @@ export async function run(argv: string[]): Promise<void> {
     model: flags.model,
     backend: engine.backend,
     inputs: names,
+    ...inputFitJson(),
     labels: labels ?? null,
     notes,
     totalSeconds: seconds,

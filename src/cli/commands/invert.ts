@@ -11,7 +11,7 @@ import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, OUT_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
-import { imageFrom } from '../inputs.js';
+import { imageFrom, inputFitJson } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';
 
@@ -136,6 +136,7 @@ export async function run(argv: string[]): Promise<void> {
   await output.json(`${stem}.json`, {
     model: flags.model,
     input,
+    ...inputFitJson(),
     backend: engine.backend,
     layers: results,
   });

@@ -31,7 +31,14 @@ import {
   openModelCommand,
   openOutput,
 } from '../command.js';
-import { dataSpecFor, evalSetFor, imageFrom, UNIT_FLAGS, unitsFrom } from '../inputs.js';
+import {
+  dataSpecFor,
+  evalSetFor,
+  imageFrom,
+  inputFitJson,
+  UNIT_FLAGS,
+  unitsFrom,
+} from '../inputs.js';
 import { checkBatchMemory, checkGridPixels, gridTile, memoryBudget } from '../limits.js';
 import {
   checkMethodFlags,
@@ -96,7 +103,7 @@ const COMMON = {
 const ROWS: MethodRow[] = FEATURE_VIS.map((m) => ({
   name: m.name,
   options: m.options,
-  about: `${m.title} (${m.tagline}; ${m.paper}). Defaults: ${m.defaults}`,
+  about: `${m.title} (${m.tagline}; ${m.paper}). Defaults: ${m.defaults}${m.cost ? `. Cost: ${m.cost}` : ''}`,
 }));
 const SPECS: FlagSpecs = { ...COMMON, ...methodFlags(ROWS, COMMON) };
 const SYNOPSIS = `--model M --layer L [--units 0-63] [--method ${FEATURE_VIS.map((m) => m.name).join('|')}] [--compare-methods] --out DIR`;
@@ -268,6 +275,7 @@ export async function run(argv: string[]): Promise<void> {
       seconds: result.seconds,
       dataset: data?.name ?? null,
       quality: assessment.reference?.params ?? null,
+      ...inputFitJson(),
       ...(stopped ? { stopped } : {}),
       ...extras.json,
       units: result.units.map((r, i) => ({

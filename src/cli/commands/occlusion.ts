@@ -13,7 +13,7 @@ import { toImage } from '../../render/image.js';
 import { required, usage, type Flags, type FlagSpecs } from '../args.js';
 import { ENGINE_FLAGS, OUT_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { inputStem } from '../../render/names.js';
-import { imageFrom, inputFitting } from '../inputs.js';
+import { imageFrom, inputFitJson } from '../inputs.js';
 
 export const TARGET_FLAGS = {
   layer: { type: 'string', help: 'target layer (default: the logits, i.e. class scores)' },
@@ -94,7 +94,7 @@ export async function run(argv: string[]): Promise<void> {
   await output.json(`${stem}.json`, {
     model: flags.model,
     input,
-    inputFit: inputFitting.record,
+    ...inputFitJson(),
     backend: engine.backend,
     ...r,
     class: model.labels?.[r.unit] ?? null,
