@@ -8,6 +8,7 @@
  */
 import { dataDrivenSpeed, featvisSteps } from './featvis.js';
 import { scanBench } from './scan.js';
+import { conceptsBench } from './concepts.js';
 import { appBench, appNativeBench } from './app.js';
 import { trainBench } from './train.js';
 import { w4Rounds, type RealScale } from './w4.js';
@@ -31,9 +32,9 @@ const { flags } = parseArgs(process.argv.slice(2), {
   },
   only: {
     type: 'string',
-    help: 'comma-separated subset of w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,w5-swin,train,cnn,featvis,scan,app,app-native',
+    help: 'comma-separated subset of w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,w5-swin,train,cnn,featvis,scan,concepts,app,app-native',
     default:
-      'w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,w5-swin,train,cnn,featvis,scan,app,app-native',
+      'w1,w2,w3,w4,w4-mobilenet,w5-vit,w5-convnext,w5-swin,train,cnn,featvis,scan,concepts,app,app-native',
   },
   backend: { type: 'string', help: 'deepvis backend', default: 'wasm' },
   torch: {
@@ -276,6 +277,8 @@ if (only.has('featvis')) {
 }
 
 if (only.has('scan')) Object.assign(extra, await scanBench());
+// Issue 28, item 7: NMF on 10,000 × 256 and one class's CRAFT on the photos CNN and an ONNX ResNet.
+if (only.has('concepts')) Object.assign(extra, await conceptsBench());
 if (only.has('app')) Object.assign(extra, await appBench());
 // Issue 26, item 6: the live toolbox on an ONNX model, onnxruntime-web against tfjs (?ort=off).
 if (only.has('app-native'))

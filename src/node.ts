@@ -2,6 +2,7 @@
 export * from './index.js';
 export { loadModel, saveLayersModel, readModelArtifacts } from './io/model_files.js';
 export { writePng, pngBytes } from './io/png.js';
+export { figureFiles, figurePng, figureSvgText } from './io/figure_file.js';
 export { writeJsonAtomic, writeFileAtomic } from './io/atomic.js';
 export { decodeImage } from './io/image.js';
 export { loadMnist } from './data/mnist.js';

@@ -121,7 +121,7 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
   it('the fake webcam’s frames change the activation tiles, live, with the frame rate shown', async () => {
     await page.click('#src-webcam');
     await page.waitForFunction(() => (window as any).deepvisApp.stats().frames > 20, null, {
-      timeout: 60_000,
+      timeout: 120_000,
     });
     const a = await gridHash();
     await page.waitForTimeout(700);
@@ -154,7 +154,7 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
   it('clicking a tile opens the unit panel: activation map, deconvnet, 9 top images, specificity, the report’s optimized image', async () => {
     await page.click('#freeze');
     await page.click('#grid', { position: { x: 12, y: 12 } });
-    await page.waitForSelector('#unit-topk[data-count="9"]', { timeout: 30_000 });
+    await page.waitForSelector('#unit-topk[data-count="9"]', { timeout: 60_000 });
     assert.equal(await page.isHidden('#unit-panel'), false);
     assert.match(
       (await page.textContent('#unit-topk-caption')) ?? '',
@@ -166,10 +166,10 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
           document.getElementById('unit-spec-caption')!.textContent ?? '',
         ),
       null,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     // conv2 unit 0 is in the model's report: its optimized image is shown without computing.
-    await page.waitForSelector('#unit-opt[data-state="report"]', { timeout: 30_000 });
+    await page.waitForSelector('#unit-opt[data-state="report"]', { timeout: 60_000 });
     await shot('unit-panel');
     await page.click('#freeze');
   });
@@ -179,7 +179,7 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
     await page.waitForFunction(
       (l) => (window as any).deepvisApp.predictions()[0] === l,
       digit.label,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     await shot('upload');
     // Invert (dark ink on paper for an MNIST model): the picture the model sees turns light.
@@ -209,7 +209,7 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
     await page.waitForFunction(
       (l) => (window as any).deepvisApp.predictions()[0] === l,
       digit.label,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     assert.ok((await brightness()) < 128);
   });
@@ -228,7 +228,7 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
         (window as any).deepvisApp.stats().source === 'image' &&
         (window as any).deepvisApp.predictions()[0] === l,
       digit.label,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     // Drop: onto the input view, after switching away to the data set.
     await page.click('#src-data');
@@ -248,7 +248,7 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
         (window as any).deepvisApp.stats().source === 'image' &&
         (window as any).deepvisApp.predictions()[0] === l,
       digit.label,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     // A video file: one recorded in the page from a moving canvas, handed to the file picker.
     await page.evaluate(async () => {
@@ -277,11 +277,11 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
       input.dispatchEvent(new Event('change', { bubbles: true }));
     });
     await page.waitForFunction(() => (window as any).deepvisApp.stats().source === 'video', null, {
-      timeout: 30_000,
+      timeout: 60_000,
     });
     const v0 = (await stats()).frames;
     await page.waitForFunction((f) => (window as any).deepvisApp.stats().frames > f + 5, v0, {
-      timeout: 30_000,
+      timeout: 60_000,
     });
     await shot('video');
   });
@@ -301,10 +301,10 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
     await page.waitForFunction(
       () => (document.getElementById('opt-progress') as HTMLProgressElement).value > 0.02,
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     await page.click('#opt-cancel');
-    await page.waitForSelector('#unit-opt[data-state="cancelled"]', { timeout: 60_000 });
+    await page.waitForSelector('#unit-opt[data-state="cancelled"]', { timeout: 120_000 });
     await shot('unit-optimized');
   });
 
@@ -372,12 +372,12 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
         /model ready/.test(document.getElementById('status')!.textContent ?? '') &&
         (document.getElementById('model') as HTMLSelectElement).options.length === 3,
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     await page.setInputFiles('#image-file', digit.file);
     await page
       .waitForFunction((l) => (window as any).deepvisApp.predictions()[0] === l, digit.label, {
-        timeout: 30_000,
+        timeout: 60_000,
       })
       .catch(async (e) => {
         const info = await page.evaluate(() => ({
@@ -417,7 +417,7 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
             ) &&
             /model ready/.test(document.getElementById('status')!.textContent ?? ''),
           [n + 1, format, shape] as const,
-          { timeout: 60_000 },
+          { timeout: 120_000 },
         )
         .catch(async (e) => {
           throw new Error(
@@ -425,7 +425,7 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
           );
         });
       await page.waitForFunction(() => (window as any).deepvisApp.predictions().length > 0, null, {
-        timeout: 30_000,
+        timeout: 60_000,
       });
       await shot(`dropped-${format}`);
     }
@@ -433,7 +433,7 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
     await page.waitForFunction(
       () => /28×28×1/.test(document.getElementById('model-info')!.textContent ?? ''),
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
   });
 
@@ -444,12 +444,12 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
         /model ready/.test(document.getElementById('status')!.textContent ?? '') &&
         /48×48×3/.test(document.getElementById('model-info')!.textContent ?? ''),
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     await page.click('#src-webcam');
     const start = (await stats()).frames;
     await page.waitForFunction((f) => (window as any).deepvisApp.stats().frames > f + 20, start, {
-      timeout: 60_000,
+      timeout: 120_000,
     });
     const a = await gridHash();
     await page.waitForTimeout(700);
@@ -458,14 +458,14 @@ describe('deepvis serve: the live toolbox in headless Chromium', () => {
     await page.waitForFunction(
       () => /no index/.test(document.getElementById('unit-topk-caption')!.textContent ?? ''),
       null,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     await shot('colour-model');
     await page.selectOption('#model', '0');
     await page.waitForFunction(
       () => /28×28×1/.test(document.getElementById('model-info')!.textContent ?? ''),
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
   });
 

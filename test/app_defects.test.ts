@@ -123,13 +123,13 @@ describe('live toolbox defects (issue #15)', () => {
     await page.waitForFunction(
       () => (document.getElementById('opt-progress') as HTMLProgressElement).value > 0.02,
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     await page.selectOption('#model', '1');
     await page.waitForFunction(
       () => /48×48×3/.test(document.getElementById('model-info')!.textContent ?? ''),
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     await ready();
     assert.doesNotMatch(await text('#status'), /disposed|failed/);
@@ -139,13 +139,13 @@ describe('live toolbox defects (issue #15)', () => {
     await page.waitForFunction(
       () => (document.getElementById('method-progress') as HTMLProgressElement).value > 0.02,
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     await page.selectOption('#model', '0');
     await page.waitForFunction(
       () => /28×28×1/.test(document.getElementById('model-info')!.textContent ?? ''),
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     await ready();
     assert.doesNotMatch(await text('#status'), /disposed|failed/);
@@ -170,7 +170,7 @@ describe('live toolbox defects (issue #15)', () => {
       .waitForFunction(
         (n) => (document.getElementById('model') as HTMLSelectElement).options.length === n,
         before + 1,
-        { timeout: 60_000 },
+        { timeout: 120_000 },
       )
       .catch(async (e) => {
         throw new Error(`${(e as Error).message}: ${await text('#status')}`);
@@ -181,7 +181,7 @@ describe('live toolbox defects (issue #15)', () => {
       .waitForFunction(
         (n) => (document.getElementById('model') as HTMLSelectElement).options.length === n,
         before + 2,
-        { timeout: 60_000 },
+        { timeout: 120_000 },
       )
       .catch(async (e) => {
         throw new Error(`${(e as Error).message}: ${await text('#status')}`);
@@ -201,7 +201,7 @@ describe('live toolbox defects (issue #15)', () => {
       { timeout: 120_000 },
     );
     await page.click('#grid', { position: { x: 12, y: 12 } });
-    await page.waitForSelector('#unit-topk[data-count="9"]', { timeout: 30_000 });
+    await page.waitForSelector('#unit-topk[data-count="9"]', { timeout: 60_000 });
     assert.match(await text('#unit-topk-caption'), /top-9 of 2000 data-set images/);
     await page.waitForFunction(
       () =>
@@ -209,7 +209,7 @@ describe('live toolbox defects (issue #15)', () => {
           document.getElementById('unit-spec-caption')!.textContent ?? '',
         ),
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     await shot('4-added-model-unit');
   });
@@ -333,7 +333,7 @@ describe('live toolbox defects (issue #15)', () => {
           (window as any).deepvisApp.stats().source === 'image' &&
           (window as any).deepvisApp.predictions()[0] === l,
         digit.label,
-        { timeout: 30_000 },
+        { timeout: 60_000 },
       )
       .catch(async (e) => {
         await shot('10-digit-fit-failed');
@@ -368,7 +368,7 @@ describe('live toolbox defects (issue #15)', () => {
     await page.waitForFunction(
       () => /48×48×3/.test(document.getElementById('model-info')!.textContent ?? ''),
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     const bands = Buffer.alloc(96 * 48 * 3);
     for (let y = 0; y < 48; y++)
@@ -388,13 +388,13 @@ describe('live toolbox defects (issue #15)', () => {
         return true;
       },
       null,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     await page.selectOption('#model', '0');
     await page.waitForFunction(
       () => /28×28×1/.test(document.getElementById('model-info')!.textContent ?? ''),
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     await ready();
   });
@@ -405,7 +405,7 @@ describe('live toolbox defects (issue #15)', () => {
     await page.selectOption('#opt-method', 'erhan');
     await page.fill('#opt-steps', '20');
     await page.click('#opt-run');
-    await page.waitForSelector('#unit-opt[data-state="done"]', { timeout: 60_000 });
+    await page.waitForSelector('#unit-opt[data-state="done"]', { timeout: 120_000 });
     await page.selectOption('#opt-method', 'lucid');
     await page.fill('#opt-steps', '400');
     await page.click('#opt-run');
@@ -415,12 +415,12 @@ describe('live toolbox defects (issue #15)', () => {
           document.getElementById('unit-opt-caption')!.textContent ?? '',
         ),
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     assert.equal(await page.getAttribute('#unit-opt', 'data-state'), 'running');
     await shot('11-forming');
     await page.click('#opt-cancel');
-    await page.waitForSelector('#unit-opt[data-state="cancelled"]', { timeout: 60_000 });
+    await page.waitForSelector('#unit-opt[data-state="cancelled"]', { timeout: 120_000 });
   });
 
   it('12. occlusion targets the selected layer and the open unit', async () => {
@@ -428,7 +428,7 @@ describe('live toolbox defects (issue #15)', () => {
     await page.click('#tab-occlusion');
     await page.fill('#occ-size', '7');
     await page.click('#method-run');
-    await page.waitForSelector('#method-out[data-state="done"]', { timeout: 60_000 });
+    await page.waitForSelector('#method-out[data-state="done"]', { timeout: 120_000 });
     assert.match(
       await text('#method-info'),
       /^occlusion on conv2: unit 0 at \(\d+, \d+\) \(activation/,
@@ -442,7 +442,7 @@ describe('live toolbox defects (issue #15)', () => {
           document.getElementById('method-info')!.textContent ?? '',
         ),
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
   });
 
@@ -492,7 +492,7 @@ describe('live toolbox defects (issue #15)', () => {
 
   it('14. legibility: whole device pixels per image pixel, framed pictures, a heat-map legend', async () => {
     await page.click('#grid', { position: { x: 12, y: 12 } });
-    await page.waitForSelector('#unit-topk[data-count="9"]', { timeout: 30_000 });
+    await page.waitForSelector('#unit-topk[data-count="9"]', { timeout: 60_000 });
     const scales = await page.evaluate(() =>
       ['grid', 'input-view', 'unit-map', 'unit-deconv', 'unit-topk'].map((id) => {
         const c = document.getElementById(id) as HTMLCanvasElement;
@@ -534,7 +534,7 @@ describe('live toolbox defects (issue #15)', () => {
     other.on('pageerror', (e) => errors.push(e.message));
     await other.goto(`${url}#model=cnn&layer=conv2&unit=3`);
     await other.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
-    await other.waitForSelector('#unit-panel:not([hidden])', { timeout: 30_000 });
+    await other.waitForSelector('#unit-panel:not([hidden])', { timeout: 60_000 });
     assert.match((await other.textContent('#unit-h')) ?? '', /conv2.*3|3.*conv2/);
     assert.equal(
       await other.evaluate(

@@ -48,7 +48,7 @@ const orange = (id: string) =>
 /** Selects served model i and waits until its layer strip (with `layer`) is up and the status says ready. */
 const useModel = async (i: string, layer: string) => {
   await page.selectOption('#model', i);
-  await page.waitForSelector(`#layer-strip button:text-is("${layer}")`, { timeout: 60_000 });
+  await page.waitForSelector(`#layer-strip button:text-is("${layer}")`, { timeout: 120_000 });
   await ready();
 };
 const openUnit = async () => {
@@ -142,7 +142,7 @@ describe('live toolbox: the unit panel and views of issue #19', () => {
   });
 
   it('13. top-9 whole with the field outlined, their crops and deconvnet projections', async () => {
-    await page.waitForSelector('#unit-topk[data-count="9"]', { timeout: 60_000 });
+    await page.waitForSelector('#unit-topk[data-count="9"]', { timeout: 120_000 });
     assert.ok((await orange('unit-topk-whole')) > 50, 'no receptive-field box on the whole images');
     for (const id of ['unit-topk-whole', 'unit-topk', 'unit-topk-deconv'])
       assert.ok(
@@ -170,7 +170,7 @@ describe('live toolbox: the unit panel and views of issue #19', () => {
         return `${c.width}x${c.height}:${x}` !== h;
       },
       before,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     await page.click('#unit-boost');
     await page.waitForFunction(
@@ -182,12 +182,12 @@ describe('live toolbox: the unit panel and views of issue #19', () => {
         return `${c.width}x${c.height}:${x}` === h;
       },
       before,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
   });
 
   it("13. the report's pictures for the unit, and a link to its page", async () => {
-    await page.waitForSelector('#unit-atlas:not([hidden])', { timeout: 30_000 });
+    await page.waitForSelector('#unit-atlas:not([hidden])', { timeout: 60_000 });
     // This report has no data-set views: its unit page holds the feature visualizations (one per method planned for conv2).
     const count = Number(await page.getAttribute('#unit-atlas', 'data-count'));
     assert.ok(count >= 2, `${count} report pictures`);
@@ -213,7 +213,7 @@ describe('live toolbox: the unit panel and views of issue #19', () => {
   });
 
   it('14. class specificity as SVG with readable class names', async () => {
-    await page.waitForSelector('#unit-spec svg text', { timeout: 60_000 });
+    await page.waitForSelector('#unit-spec svg text', { timeout: 120_000 });
     const ticks = await page.evaluate(() =>
       [...document.querySelectorAll('#unit-spec svg text')].map((t) => ({
         t: t.textContent,
@@ -332,7 +332,7 @@ describe('live toolbox: the unit panel and views of issue #19', () => {
       .waitForFunction(
         () => /#1\b/.test(document.getElementById('data-label')!.textContent ?? ''),
         null,
-        { timeout: 60_000 },
+        { timeout: 120_000 },
       )
       .catch(async (e) => {
         throw new Error(
@@ -452,7 +452,7 @@ describe('live toolbox: the unit panel and views of issue #19', () => {
     await page.waitForFunction(
       () => (document.getElementById('opt-progress') as HTMLProgressElement).value > 0.02,
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     await useModel('1', 'h1');
     await useModel('0', 'conv2');
@@ -525,7 +525,7 @@ describe('live toolbox: the unit panel and views of issue #19', () => {
 
   it('screenshots at 1280×800 and 400 px wide, with no horizontal scrolling', async () => {
     await openUnit();
-    await page.waitForSelector('#unit-topk[data-count="9"]', { timeout: 60_000 });
+    await page.waitForSelector('#unit-topk[data-count="9"]', { timeout: 120_000 });
     await shot('unit-1280');
     await page.setViewportSize({ width: 400, height: 900 });
     await page.waitForTimeout(500);

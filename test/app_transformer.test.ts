@@ -41,7 +41,7 @@ describe('live toolbox on a vision transformer', () => {
     await page.waitForFunction(
       () => document.getElementById('attn-out')!.dataset.heads === '4',
       null,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     assert.equal(await page.getAttribute('#attn-out', 'data-block'), '3', 'the last block first');
     assert.match(
@@ -68,7 +68,7 @@ describe('live toolbox on a vision transformer', () => {
         return `${c.width}x${c.height}:${x}` !== h;
       },
       block0,
-      { timeout: 60_000 },
+      { timeout: 120_000 },
     );
     await page.waitForTimeout(500);
     assert.ok(

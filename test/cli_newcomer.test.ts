@@ -289,7 +289,67 @@ describe('inputs checked, and said', () => {
     assert.deepEqual(readdirSync(path.join(dir, 'occ')).sort(), [
       'occlusion-holiday_photo.json',
       'occlusion-holiday_photo.png',
+      'occlusion-holiday_photo.svg',
     ]);
+  });
+
+  it('every command that reads an input image records its fit in the JSON', async () => {
+    // 96×64 colour → the 28×28 grey model: a third of the width cut, converted to grey.
+    const photo = path.join(dir, 'wide.png');
+    await sharp(Buffer.alloc(96 * 64 * 3, 90), { raw: { width: 96, height: 64, channels: 3 } })
+      .png()
+      .toFile(photo);
+    const runs: Array<[string, string[], string]> = [
+      ['activations', [], 'activations.json'],
+      ['invert', ['--layer', 'fc', '--steps', '2', '--restarts', '1'], 'fc-invert.json'],
+      ['evaluate', ['--methods', 'saliency', '--metrics', 'sparseness'], 'evaluate.json'],
+      [
+        'maximize',
+        ['--method', 'accentuate', '--layer', 'fc', '--units', '3', '--steps', '2'],
+        'fc-accentuate.json',
+      ],
+      // DeepDream works at the photo's own size: no resize, the grey conversion alone.
+      ['dream', ['--layer', 'fc', '--steps', '1', '--octaves', '1'], 'fc-dream.json'],
+    ];
+    for (const [command, flags, file] of runs) {
+      const out = path.join(dir, `fit-${command}`);
+      const r = deepvis(
+        command,
+        '--model',
+        bare,
+        '--input',
+        photo,
+        ...flags,
+        '--out',
+        out,
+        '--quiet',
+      );
+      assert.equal(r.status, 0, `${command}: ${r.stderr}`);
+      const json = JSON.parse(readFileSync(path.join(out, file), 'utf8')) as {
+        inputFit: {
+          file: string;
+          from: number[];
+          to: number[];
+          fit: string;
+          lost: number;
+          colour: string;
+        }[];
+      };
+      const f = json.inputFit;
+      assert.equal(f.length, 1, `${command}: ${JSON.stringify(f)}`);
+      assert.equal(f[0].file, photo);
+      assert.deepEqual(f[0].from, [96, 64, 3], command);
+      if (command === 'dream')
+        assert.deepEqual([f[0].to, f[0].colour], [[96, 64, 1], 'colour to grey']);
+      else {
+        assert.deepEqual(f[0].to, [28, 28, 1], command);
+        assert.deepEqual(
+          [f[0].fit, +f[0].lost.toFixed(4), f[0].colour],
+          ['cover', +(1 / 3).toFixed(4), 'colour to grey'],
+          command,
+        );
+      }
+    }
   });
 
   it('warns in one line when the value range collapses the accuracy on the data set at hand', () => {
@@ -395,5 +455,41 @@ describe('defaults that do not mislead', () => {
     );
     assert.ok(!existsSync(path.join(dir, 'mc')), 'an output folder was left');
     assert.ok(Date.now() - started < 60_000, 'the refusal came after the work');
+  });
+
+  it("the atlas's data-size limits are checked before the work, naming the folder given", () => {
+    const five = path.join(dir, 'five');
+    const esc = five.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    // The Gemm head's t-SNE needs 5 images; the held-out 20% of 5 is 1.
+    const started = Date.now();
+    const r = deepvis('report', '--model', bare, '--data', five, '--out', path.join(dir, 'rep5'));
+    oneLine(
+      r,
+      new RegExp(
+        `the t-SNE of dense layer fc needs at least 5 data-set images; the held-out 20% of ${esc} has 1 \\(put at least 25 images in the folder\\)`,
+      ),
+    );
+    assert.ok(!existsSync(path.join(dir, 'rep5')), 'an output folder was left');
+    // MaCo beside Lucid: its quality scores need 2.
+    const maco = deepvis(
+      'report',
+      '--model',
+      bare,
+      '--data',
+      five,
+      '--layers',
+      'layer3.0.relu_1',
+      '--maco',
+      'on',
+      '--out',
+      path.join(dir, 'rep5m'),
+    );
+    oneLine(
+      maco,
+      new RegExp(
+        `quality scores need at least 2 data-set images; the held-out 20% of ${esc} has 1 \\(put at least 10 images in the folder\\)`,
+      ),
+    );
+    assert.ok(Date.now() - started < 90_000, 'the refusals came after the work');
   });
 });

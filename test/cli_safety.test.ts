@@ -432,7 +432,11 @@ describe('whole outputs', () => {
       '--quiet',
     ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(readdirSync(out).sort(), ['logits-erhan.json', 'logits-erhan.png']);
+    assert.deepEqual(readdirSync(out).sort(), [
+      'logits-erhan.json',
+      'logits-erhan.png',
+      'logits-erhan.svg',
+    ]);
     assert.deepEqual(readdirSync(path.join(report, 'logits-erhan')).sort(), [
       'unit-0.png',
       'unit-1.png',

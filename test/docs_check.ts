@@ -11,13 +11,17 @@ import * as path from 'node:path';
 import { brokenRef, htmlFiles } from '../docs/build/links.js';
 import { launchChromium, serveFiles } from './chromium.js';
 
-/** Builds the site of the tree at `root` into `out`; `only` names the methods given pictures. */
-export function buildDocs(root: string, out: string, only?: readonly string[]) {
+/**
+ * Builds the site of the tree at `root` into `out`; `only` names the methods given pictures (the
+ * API reference then only with `api`).
+ */
+export function buildDocs(root: string, out: string, only?: readonly string[], api = false) {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT'),
   );
   const args = ['--import', 'tsx', 'docs/build/build.ts', '--out', out];
   if (only) args.push('--only', only.join(','));
+  if (only && api) args.push('--api');
   const started = performance.now();
   const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env });
   return { ...r, seconds: (performance.now() - started) / 1000 };

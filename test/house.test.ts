@@ -159,12 +159,10 @@ describe('every method shows up where its registry is read', () => {
 });
 
 describe('recipes are short and tfjs internals stay behind the fence', () => {
-  it('src/methods/* recipes stay short: at most 90 code lines (the bar is 80; see below)', async () => {
+  it('src/methods/* recipes stay short: at most 80 code lines', async () => {
     // Counted at the width the bar was set for (the recipes were written in lines of up to 200
     // characters; the formatter now breaks them at 100, one property a line): each file is reprinted
-    // at 200 columns, objects collapsed, before its lines of code are counted. By that count three
-    // recipes are past issue 25's bar of 80 (data-driven 87, erhan 87, lucid 88): this guards
-    // against growth until they are split.
+    // at 200 columns, objects collapsed, before its lines of code are counted.
     const wide = async (f: string) =>
       prettier.format(source(f), {
         ...PRETTIER,
@@ -178,7 +176,7 @@ describe('recipes are short and tfjs internals stay behind the fence', () => {
     )) {
       // Lines of closing brackets alone are the formatter's, not code.
       const n = code(await wide(f)).filter((l) => l.trim() && !/^[\s)\]}>;,]*$/.test(l)).length;
-      if (n > 90) long.push([f, n]);
+      if (n > 80) long.push([f, n]);
     }
     assert.deepEqual(long, []);
   });

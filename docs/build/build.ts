@@ -5,7 +5,7 @@
  * trained model (pictures.ts, cached in docs/.cache); TypeDoc writes the API reference from the
  * library's TSDoc comments (api.ts). A site with a broken or outside link is refused (links.ts).
  * `--only` builds pictures of those methods alone and skips the API reference (the tests' quick
- * build); the site says so where they are missing.
+ * build; `--api` keeps it); the site says so where they are missing.
  */
 import {
   cpSync,
@@ -36,15 +36,20 @@ const docs = path.join(root, 'docs');
 /** Folders of docs/ that are not sources. */
 const NOT_SOURCES = new Set(['site', 'build', '.cache']);
 
-function argsOf(argv: string[]): { out: string; only: Set<string> | null } {
+function argsOf(argv: string[]): { out: string; only: Set<string> | null; api: boolean } {
   let out = path.join(docs, 'site');
   let only: Set<string> | null = null;
+  let api = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--out') out = path.resolve(argv[++i] ?? '');
     else if (argv[i] === '--only') only = new Set((argv[++i] ?? '').split(',').filter(Boolean));
-    else throw new Error(`npm run docs: unknown argument '${argv[i]}' (--out DIR, --only NAME,…)`);
+    else if (argv[i] === '--api') api = true;
+    else
+      throw new Error(
+        `npm run docs: unknown argument '${argv[i]}' (--out DIR, --only NAME,…, --api)`,
+      );
   }
-  return { out, only };
+  return { out, only, api: api || !only };
 }
 
 /** Every file of docs/ that is a source or an asset, relative to docs/. */
@@ -67,10 +72,10 @@ const anchorReferences = (text: string): string =>
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const { out, only } = argsOf(process.argv.slice(2));
+  const { out, only, api: withApi } = argsOf(process.argv.slice(2));
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const api = only ? null : startApi(root, path.join(out, 'api'));
+  const api = withApi ? startApi(root, path.join(out, 'api')) : null;
   // Settled later: a TypeDoc failure must not go unhandled while the pictures run.
   api?.catch(() => {});
 

@@ -8,7 +8,7 @@
  */
 import { itemOf, tidyData } from '../engine/read.js';
 import { PCA, TSNE, UMAP } from '@saehrimnir/druidjs';
-import { batchRanges, batchTensor, type ImageSet } from '../data/dataset.js';
+import { batchRanges, batchTensor, dataTooSmall, type ImageSet } from '../data/dataset.js';
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
 import { unitScores } from '../objectives/units.js';
@@ -75,6 +75,9 @@ export function knnAccuracy(
 }
 
 /** The reduction's settings when none are given (the CLI shows these too). */
+/** Fewest images a t-SNE/UMAP embedding takes. */
+export const EMBED_MIN_IMAGES = 5;
+
 export const EMBED_DEFAULTS = { pcaFirst: 50, perplexity: 30 } as const;
 
 export function embed(
@@ -85,8 +88,7 @@ export function embed(
 ): Embedding {
   const started = performance.now();
   const method = args.method ?? 'tsne';
-  if (set.count < 5)
-    throw new DeepvisError(`an embedding needs at least 5 images; '${set.name}' has ${set.count}`);
+  if (set.count < EMBED_MIN_IMAGES) throw dataTooSmall('an embedding needs', EMBED_MIN_IMAGES, set);
   let features = layerFeatures(model, set, layerName, args.batchSize);
   const seed = args.seed ?? 0;
   const pcaFirst = args.pcaFirst ?? EMBED_DEFAULTS.pcaFirst;

@@ -10,7 +10,17 @@ export {
   type RgbaImage,
   type Normalize,
 } from '../render/image.js';
-export { grid, stack, type GridArgs } from '../render/grid.js';
+export { grid, gridFigure, stack, sideBySide, type GridArgs } from '../render/grid.js';
+export {
+  figureSvg,
+  rasterize,
+  PAPER,
+  type Figure,
+  type FigureOptions,
+  type Mark,
+} from '../render/figure.js';
+export { fitText, measureText, FONT_FAMILY } from '../render/text.js';
+export { linePlot } from '../render/curves.js';
 export { imagesGrid } from '../render/tensor_grid.js';
 export {
   activationGrid,

@@ -14,8 +14,9 @@ import { onnxRuntimeMissing } from '../engine/onnxruntime.js';
 import { loadModel } from '../io/model_files.js';
 import { classUnits, namesClasses, parseLabelsFile, withLabels } from '../model/labels.js';
 import { OutputSession } from '../io/output.js';
+import { PAPER, type FigureOptions } from '../render/figure.js';
 import type { FitMode } from '../io/image.js';
-import { inputFitting } from './inputs.js';
+import { startInputFitting } from './inputs.js';
 import type { ChannelOrder, InputOverrides, VisModel } from '../model/types.js';
 import { parseTokens } from '../model/tokens.js';
 import { DeepvisError, printable } from '../errors.js';
@@ -76,6 +77,30 @@ export const MODEL_FLAGS = {
   },
 } as const satisfies FlagSpecs;
 
+/** --out and how the grids and charts written there are laid out: every command that writes pictures. */
+export const OUT_FLAGS = {
+  out: { type: 'string', help: 'output directory' },
+  scale: {
+    type: 'string',
+    help: "grids and strips: 'auto' (default: tiles upscaled nearest-neighbour to at least 128 px), an integer factor (1 = the model's pixels), or a tile width like 256px; every grid and chart is also written as SVG",
+  },
+} as const satisfies FlagSpecs;
+
+/** --scale as figure options: auto, N (factor) or Npx (minimum tile width). */
+export function figureFrom(flags: Record<string, unknown>): FigureOptions {
+  const text = flags.scale as string | undefined;
+  if (text == null || text.trim() === 'auto') return PAPER;
+  const factor = /^\s*(\d+)\s*$/.exec(text);
+  if (factor && Number(factor[1]) >= 1 && Number(factor[1]) <= 64)
+    return { scale: Number(factor[1]) };
+  const px = /^\s*(\d+)\s*px\s*$/i.exec(text);
+  if (px && Number(px[1]) >= 1 && Number(px[1]) <= 4096)
+    return { scale: 'auto', minTile: Number(px[1]) };
+  throw new DeepvisError(
+    `--scale must be auto, an integer factor 1…64 or a tile width like 256px; got '${printable(text)}'`,
+  );
+}
+
 export async function engineFrom(flags: Record<string, unknown>): Promise<EngineInfo> {
   const gradients = parseGradientEngine(
     (flags.gradients as string | undefined) ?? process.env.DEEPVIS_GRADIENTS,
@@ -116,8 +141,12 @@ export async function startEngine(
 }
 
 /** --out (or another output folder flag) checked, created, locked and staged: the one check every command goes through. */
-export function openOutput(dir: string | undefined, flag = '--out'): Promise<OutputSession> {
-  return OutputSession.open(dir, flag);
+export function openOutput(
+  dir: string | undefined,
+  flag = '--out',
+  figure: FigureOptions = PAPER,
+): Promise<OutputSession> {
+  return OutputSession.open(dir, flag, figure);
 }
 
 export function overridesFrom(flags: Record<string, unknown>): InputOverrides {
@@ -146,7 +175,7 @@ export async function modelFrom(
     throw new DeepvisError(
       '--model is required (a model directory, model.json, .onnx, .h5 or .keras file)',
     );
-  inputFitting.mode = (flags.fit as FitMode | undefined) ?? 'cover';
+  startInputFitting((flags.fit as FitMode | undefined) ?? 'cover');
   let model = await loadModel(path, overridesFrom(flags));
   const labelsFile = flags.labels as string | undefined;
   if (labelsFile) {
@@ -213,8 +242,9 @@ export async function openModelCommand<S extends FlagSpecs>(
     : argv;
   const { flags, given } = parseArgs(plain, specs);
   const out = required<string>(flags as Record<string, unknown>, 'out');
+  const figure = figureFrom(flags as Record<string, unknown>);
   if (!named) check(flags, given);
-  const output = await openOutput(out);
+  const output = await openOutput(out, '--out', figure);
   const engine = await engineFrom(flags);
   const model = await modelFrom(flags);
   if (named) {

@@ -80,7 +80,25 @@ export const dataSpecFor = (model: VisModel, spec?: string): string | undefined 
 export async function evalSetFor(model: VisModel, spec?: string): Promise<ImageSet | null> {
   const name = dataSpecFor(model, spec);
   if (!name) return null;
-  return toRange(await loadEvalSet(name, model.input.shape, 0), model.input.range);
+  const set = await loadEvalSet(name, model.input.shape, 0);
+  checkFeeding(model, set, name);
+  return toRange(set, model.input.range);
+}
+
+/**
+ * A data set at hand checks the value range and normalization the model is fed (a wrong
+ * --input-range flips predictions silently): one stderr line naming the fix. Once per data set and
+ * setting: a command that reloads its data set does not check (or say) it twice.
+ */
+function checkFeeding(model: VisModel, set01: ImageSet, spec: string): void {
+  const n = model.input.normalize;
+  const key = [spec, model.input.range.join(), n ? `${n.mean.join()}/${n.std.join()}` : ''].join(
+    '\u0000',
+  );
+  if (rangeChecked.has(key)) return;
+  rangeChecked.add(key);
+  const warning = checkInputRange(model, set01, spec)?.warning;
+  if (warning) process.stderr.write(`warning: ${printable(warning)}\n`);
 }
 
 /**
@@ -124,7 +142,7 @@ export async function imageFrom(
     };
   }
   const px = await decodeImage(spec, target, nativeSize ? 'cover' : inputFitting.mode);
-  if (px.fit && !nativeSize) {
+  if (px.fit) {
     const note = describeFit(printable(spec), px.fit);
     if (note) console.log(`input ${note}`);
     inputFitting.record.push({ file: spec, ...px.fit, said: note });
@@ -146,6 +164,20 @@ export const inputFitting: {
   mode: FitMode;
   record: Array<InputFit & { file: string; said: string | null }>;
 } = { mode: 'cover', record: [] };
+
+/**
+ * How a command starts reading inputs (modelFrom calls it): its --fit, and an empty record, so a
+ * second command in one process (the demo, the tests) does not report the first one's files.
+ */
+export function startInputFitting(mode: FitMode): void {
+  inputFitting.mode = mode;
+  inputFitting.record = [];
+}
+
+/** The JSON field every command that reads input images writes: each file's fit (empty: none was refitted or read). */
+export const inputFitJson = (): { inputFit: typeof inputFitting.record } => ({
+  inputFit: [...inputFitting.record],
+});
 
 export interface InputImages {
   /** [N, H, W, C] in the model's range. Caller disposes. */
@@ -222,14 +254,7 @@ export async function dataFrom(
       `data set '${spec}' has images [${set.shape.join(', ')}]; the model takes [${model.input.shape.join(', ')}]`,
     );
   }
-  // A data set at hand checks the value range the model is fed (a wrong --input-range flips predictions silently).
-  // Once per data set and range: a command that reloads its data set does not check (or say) it twice.
-  const key = `${spec}\u0000${model.input.range.join()}`;
-  if (!rangeChecked.has(key)) {
-    rangeChecked.add(key);
-    const warning = checkInputRange(model, set, spec)?.warning;
-    if (warning) process.stderr.write(`warning: ${printable(warning)}\n`);
-  }
+  checkFeeding(model, set, spec);
   return {
     set: toRange(set, model.input.range),
     spec: formatRef({ kind: 'set', name: spec, split: flags.split === 'all' ? 'all' : 'eval' }),

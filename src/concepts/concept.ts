@@ -27,6 +27,13 @@ export interface Concept {
   readonly importance?: number;
   /** Gradient × coefficient contribution to the class score (Fel et al. 2023b), in percent of all concepts' contributions in absolute value (signed). */
   readonly logitShare?: number;
+  /**
+   * The concept's part of the class logit, in percent of the logit (mean over the class's images):
+   * the gradient × coefficient contribution over the class score. Exact where the head is linear in
+   * the layer (pooling and a dense layer): the rest of the logit is the head's bias and what the
+   * concepts do not reconstruct.
+   */
+  readonly logitPercent?: number;
   /** Cosine with the class's direction at the layer: the class score's gradient there, averaged over images and positions (split.ts classGradients). */
   readonly alignment?: number;
   /** Where the concept is strongest in the data set, best first. */

@@ -7,8 +7,10 @@
  * masks on the coefficient maps of each class image, Jansen's estimator, the mean over images);
  * its 10 best crops are the patches with the largest coefficient. Besides: each concept's share of
  * the class score by gradient × coefficient (Fel et al. 2023b, "A Holistic Approach to Unifying
- * Automatic Concept Extraction and Concept Importance Estimation"), its cosine with the class's
- * direction at the layer, and the coefficient maps of a few images (concept attribution maps).
+ * Automatic Concept Extraction and Concept Importance Estimation"), both among the concepts and as
+ * a percentage of the class logit (LENS's "importance as a share of the logit"), its cosine with
+ * the class's direction at the layer (the class's weight vector where pooling and a dense layer
+ * follow), and the coefficient maps of a few images (concept attribution maps).
  */
 import * as tf from '@tensorflow/tfjs';
 import { subset, type ImageSet } from '../data/dataset.js';
@@ -332,6 +334,7 @@ export function craft(model: VisModel, data: ImageSet, args: CraftArgs): CraftRe
       direction: dir,
       importance: importance[j],
       logitShare: (100 * shares[j]) / total,
+      logitPercent: (100 * shares[j]) / (scoreSum || 1),
       alignment: cosine(dir, direction),
       top,
     };

@@ -6,13 +6,20 @@
  * the smallest kept code). Every position of a map is one vector (as DFF). Overcomplete's metrics:
  * R² of the reconstruction, dead codes (never active on the data), L0 (active codes per vector) and
  * dictionary stability, the cosine-Hungarian match of two seeds' dictionaries (hungarian.ts;
- * Fel et al. 2025, "Archetypal SAE").
+ * Fel et al. 2025, "Archetypal SAE"). The relaxed Archetypal dictionary of that paper
+ * (archetypal.ts) trains in the same loop, its atoms tied to the convex hull of the data.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data/dataset.js';
 import { Rng } from '../engine/rng.js';
 import { DeepvisError } from '../errors.js';
 import { topIndices, type Concept, type ConceptSet } from './concept.js';
+import {
+  ARCHETYPAL_DEFAULTS,
+  archetypalDictionary,
+  type ArchetypalArgs,
+  type DictionaryParams,
+} from './archetypal.js';
 import { cosineHungarian } from './hungarian.js';
 import { defineConcept } from './method.js';
 import { defaultConceptLayer, layerValues } from './split.js';
@@ -27,9 +34,9 @@ export const SAE_DEFAULTS = {
   top: 9,
 } as const;
 
-export type SaeKind = 'topk' | 'batchtopk';
+export type SaeKind = 'topk' | 'batchtopk' | 'archetypal';
 
-export interface SaeArgs {
+export interface SaeArgs extends ArchetypalArgs {
   readonly kind?: SaeKind;
   /** Atoms; default expansion × the width. */
   readonly atoms?: number;
@@ -56,6 +63,10 @@ export interface Sae {
   readonly threshold: number | null;
   /** The inputs' RMS about their mean: the encoder reads x / scale. */
   readonly scale: number;
+  /** Archetypal: each atom's length before it was made unit (codes are multiplied by it). */
+  readonly codeScale?: Float32Array;
+  /** Archetypal: candidates, delta, the multiplier and the relaxation's mean share of an atom. */
+  readonly facts?: Record<string, number>;
 }
 
 /** Codes of rows x [n, c] (tensors; caller disposes). */
@@ -64,7 +75,7 @@ function encode(
   e: tf.Tensor2D,
   be: tf.Tensor1D,
   bd: tf.Tensor1D,
-  kind: SaeKind,
+  kind: 'topk' | 'batchtopk',
   k: number,
   threshold: number | null,
 ): tf.Tensor2D {
@@ -80,6 +91,18 @@ function encode(
     const kth = tf.topk(pre, k).values.slice([0, k - 1], [-1, 1]);
     return pre.mul(pre.greaterEqual(kth).cast('float32')) as tf.Tensor2D;
   });
+}
+
+/** TopK's and BatchTopK's dictionary: free atoms, put back to unit length after each step. */
+function unitDictionary(d0: Float32Array, atoms: number, c: number): DictionaryParams {
+  const dict = tf.tidy(() => tf.variable(tf.tensor2d(d0, [atoms, c])));
+  return {
+    variables: [dict],
+    dictionary: () => dict as unknown as tf.Tensor2D,
+    project: () => tf.tidy(() => dict.assign(dict.div(dict.norm('euclidean', 1, true).add(1e-8)))),
+    facts: () => ({}),
+    dispose: () => dict.dispose(),
+  };
 }
 
 /** Trains one dictionary on rows [n, c]. */
@@ -98,17 +121,36 @@ export function trainSae(values: Float32Array, n: number, c: number, args: SaeAr
   let ss = 0;
   for (let i = 0; i < n * c; i++) ss += (values[i] - mean[i % c]) ** 2;
   const scale = Math.sqrt(ss / (n * c)) || 1;
-  const d0 = Float32Array.from({ length: atoms * c }, () => rng.normal());
-  for (let a = 0; a < atoms; a++) {
-    const norm = Math.hypot(...d0.subarray(a * c, (a + 1) * c)) || 1;
-    for (let t = 0; t < c; t++) d0[a * c + t] /= norm;
+  const archetypal = kind === 'archetypal';
+  const all = tf.tidy(() => tf.tensor2d(values, [n, c]).div(scale)) as tf.Tensor2D;
+  let params: DictionaryParams;
+  let d0: Float32Array;
+  if (archetypal) {
+    const a = archetypalDictionary(all.dataSync() as Float32Array, n, c, atoms, rng, args);
+    params = a;
+    const unit0 = tf.tidy(() => {
+      const d = a.dictionary();
+      return d.div(d.norm('euclidean', 1, true).add(1e-8));
+    });
+    d0 = unit0.dataSync() as Float32Array;
+    unit0.dispose();
+  } else {
+    d0 = Float32Array.from({ length: atoms * c }, () => rng.normal());
+    for (let a = 0; a < atoms; a++) {
+      const norm = Math.hypot(...d0.subarray(a * c, (a + 1) * c)) || 1;
+      for (let t = 0; t < c; t++) d0[a * c + t] /= norm;
+    }
+    params = unitDictionary(d0, atoms, c);
   }
-  const dict = tf.tidy(() => tf.variable(tf.tensor2d(d0, [atoms, c])));
   const enc = tf.tidy(() => tf.variable(tf.tensor2d(d0, [atoms, c]).transpose()));
   const be = tf.tidy(() => tf.variable(tf.zeros([atoms])));
-  const bd = tf.tidy(() => tf.variable(tf.tensor1d(mean).div(scale)));
+  // The archetypal dictionary has no decoder bias: its atoms are points of the data, not offsets from a mean.
+  const bd = tf.tidy(() =>
+    tf.variable(archetypal ? tf.zeros([c]) : tf.tensor1d(mean).div(scale), !archetypal),
+  );
   const opt = tf.train.adam(args.lr ?? SAE_DEFAULTS.lr);
-  const all = tf.tidy(() => tf.tensor2d(values, [n, c]).div(scale)) as tf.Tensor2D;
+  const trained = [...params.variables, enc, be, ...(archetypal ? [] : [bd])];
+  const encodeKind = kind === 'batchtopk' ? 'batchtopk' : 'topk';
   let threshold = 0;
   let seen = 0;
   try {
@@ -122,7 +164,7 @@ export function trainSae(values: Float32Array, n: number, c: number, args: SaeAr
           enc as unknown as tf.Tensor2D,
           be as unknown as tf.Tensor1D,
           bd as unknown as tf.Tensor1D,
-          kind,
+          encodeKind,
           k,
           null,
         );
@@ -134,14 +176,13 @@ export function trainSae(values: Float32Array, n: number, c: number, args: SaeAr
       opt.minimize(
         () => {
           const z = tf.relu(x.sub(bd).matMul(enc).add(be)).mul(mask);
-          return z.matMul(dict).add(bd).sub(x).square().sum(1).mean() as tf.Scalar;
+          return z.matMul(params.dictionary()).add(bd).sub(x).square().sum(1).mean() as tf.Scalar;
         },
         false,
-        [dict, enc, be, bd],
+        trained,
       );
       mask.dispose();
-      // Decoder atoms back to unit length.
-      tf.tidy(() => dict.assign(dict.div(dict.norm('euclidean', 1, true).add(1e-8))));
+      params.project();
       if (kept) {
         const v = kept.dataSync()[0];
         kept.dispose();
@@ -149,22 +190,33 @@ export function trainSae(values: Float32Array, n: number, c: number, args: SaeAr
       }
       x.dispose();
     }
-    const dv = dict.dataSync() as Float32Array;
+    // Atoms as unit rows; an archetypal atom's length goes into its code (code × unit atom reconstructs).
+    const [unit, norms] = tf.tidy(() => {
+      const d = params.dictionary();
+      const norm = d.norm('euclidean', 1, true).add(1e-8);
+      return [d.div(norm), norm.reshape([atoms])];
+    });
     const bdv = Float32Array.from(bd.dataSync(), (v) => v * scale);
-    return {
+    const out: Sae = {
       kind,
       atoms,
       c,
       k,
-      dictionary: Float32Array.from(dv),
+      dictionary: Float32Array.from(unit.dataSync()),
       encoder: Float32Array.from(enc.dataSync()),
       encoderBias: Float32Array.from(be.dataSync()),
       decoderBias: bdv,
       threshold: kind === 'batchtopk' ? threshold * scale : null,
       scale,
+      ...(archetypal
+        ? { codeScale: Float32Array.from(norms.dataSync()), facts: params.facts() }
+        : {}),
     };
+    tf.dispose([unit, norms]);
+    return out;
   } finally {
-    tf.dispose([dict, enc, be, bd, all]);
+    params.dispose();
+    tf.dispose([enc, be, bd, all]);
     opt.dispose();
   }
 }
@@ -180,15 +232,16 @@ export function saeCodes(sae: Sae, values: Float32Array, n: number): Float32Arra
         .tensor2d(values.subarray(from * sae.c, (from + m) * sae.c), [m, sae.c])
         .div(scale) as tf.Tensor2D;
       const e = tf.tensor2d(sae.encoder, [sae.c, sae.atoms]);
-      return encode(
+      const z = encode(
         x,
         e,
         tf.tensor1d(sae.encoderBias),
         tf.tensor1d(sae.decoderBias).div(scale) as tf.Tensor1D,
-        sae.kind,
+        sae.kind === 'batchtopk' ? 'batchtopk' : 'topk',
         sae.k,
         sae.threshold == null ? null : sae.threshold / scale,
       ).mul(scale);
+      return sae.codeScale ? z.mul(tf.tensor1d(sae.codeScale)) : z;
     });
     out.set(z.dataSync(), from * sae.atoms);
     z.dispose();
@@ -290,11 +343,12 @@ export function sae(
   });
   const concepts: Concept[] = Array.from({ length: first.atoms }, (_, a) => {
     const col = Float32Array.from({ length: n }, (_, r) => z[r * first.atoms + a]);
+    // The encoder reads inputs over their RMS (trainSae); an archetypal atom's code carries its length.
     const pre = Float32Array.from({ length: n }, (_, r) => {
-      let s = first.encoderBias[a];
+      let s = 0;
       for (let t = 0; t < c; t++)
         s += (values[r * c + t] - first.decoderBias[t]) * first.encoder[t * first.atoms + a];
-      return s;
+      return (s / first.scale + first.encoderBias[a]) * first.scale * (first.codeScale?.[a] ?? 1);
     });
     const freq = col.reduce((s, v) => s + (v > 0 ? 1 : 0), 0) / n;
     return {
@@ -307,7 +361,7 @@ export function sae(
     };
   });
   return {
-    method: kind === 'topk' ? 'sae' : 'sae-batchtopk',
+    method: kind === 'topk' ? 'sae' : `sae-${kind}`,
     layer: layer.name,
     concepts,
     params: {
@@ -321,6 +375,9 @@ export function sae(
       lr: args.lr ?? SAE_DEFAULTS.lr,
       seed,
       vectors: n,
+      ...(kind === 'archetypal'
+        ? { candidates: first.facts?.candidates, delta: first.facts?.delta }
+        : {}),
     },
     metrics: {
       r2: m.r2,
@@ -329,6 +386,12 @@ export function sae(
       stability,
       vectors: n,
       threshold: first.threshold,
+      ...(first.facts
+        ? {
+            multiplier: first.facts.multiplier,
+            relaxationShare: first.facts.relaxationShare,
+          }
+        : {}),
     },
     seconds: (performance.now() - started) / 1000,
   };
@@ -337,9 +400,9 @@ export function sae(
 export const saeMethod = defineConcept({
   name: 'sae',
   title: 'sparse autoencoder',
-  paper: 'Gao et al. 2024; Bussmann et al. 2024',
+  paper: 'Gao et al. 2024; Bussmann et al. 2024; Fel et al. 2025',
   summary:
-    "a TopK or BatchTopK sparse dictionary of a layer's activations, with R², dead codes, L0 and two-seed stability",
+    "a TopK, BatchTopK or (relaxed) Archetypal sparse dictionary of a layer's activations, with R², dead codes, L0 and two-seed stability",
   needsClass: 'optional',
   options: {
     k: {
@@ -349,9 +412,20 @@ export const saeMethod = defineConcept({
     },
     kind: {
       type: 'string',
-      help: 'sae: TopK or BatchTopK',
-      choices: ['topk', 'batchtopk'],
+      help: 'sae: TopK, BatchTopK, or Archetypal (atoms in the convex hull of k-means centroids of the data, relaxed by --delta)',
+      choices: ['topk', 'batchtopk', 'archetypal'],
       default: 'topk',
+    },
+    candidates: {
+      type: 'int',
+      min: 1,
+      help: 'sae archetypal: k-means centroids the atoms are convex combinations of (default 8 per atom, at most 2048)',
+    },
+    delta: {
+      type: 'number',
+      min: 0,
+      help: "sae archetypal: bound on each atom's relaxation, in units of the activations' RMS",
+      default: ARCHETYPAL_DEFAULTS.delta,
     },
     atoms: { type: 'int', min: 1, help: 'sae: dictionary size (default twice the layer width)' },
     steps: { type: 'int', min: 1, help: 'sae: training steps', default: SAE_DEFAULTS.steps },
@@ -363,6 +437,8 @@ export const saeMethod = defineConcept({
       kind: ctx.options.kind,
       atoms: ctx.options.atoms,
       steps: ctx.options.steps,
+      candidates: ctx.options.candidates,
+      delta: ctx.options.delta,
       seed: ctx.seed,
     }),
 });

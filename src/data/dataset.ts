@@ -62,6 +62,27 @@ export function describeSet(set: Pick<ImageSet, 'name' | 'count'>): string {
   return m[2] === 'test' ? `the held-out 20% of ${m[1]}` : `the training 80% of ${m[1]}`;
 }
 
+/**
+ * The one line for a data set too small ('quality scores need', 'an embedding needs'), naming the folder the user gave; for a folder's
+ * held-out split, how many images the folder needs (the split keeps 20%).
+ */
+export function dataTooSmall(
+  what: string,
+  need: number,
+  set: Pick<ImageSet, 'name' | 'count'>,
+  count = set.count,
+): DeepvisError {
+  const held = /\/test$/.test(set.name)
+    ? ` (put at least ${Math.ceil(need / TEST_FRACTION)} images in the folder)`
+    : '';
+  return new DeepvisError(
+    `${what} at least ${need} data-set images; ${describeSet(set)} has ${count}${held}`,
+  );
+}
+
+/** The share of a data set held out for evaluation (load.ts splits every set so). */
+export const TEST_FRACTION = 0.2;
+
 export function split(
   set: ImageSet,
   testFraction: number,

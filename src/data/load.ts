@@ -1,7 +1,7 @@
 /** One entry point for `--data`: mnist | fashion-mnist | photos | a folder of images | an IDX images file. */
 import { promises as fs } from 'node:fs';
 import { DeepvisError } from '../errors.js';
-import { split, type ImageSet } from './dataset.js';
+import { split, TEST_FRACTION, type ImageSet } from './dataset.js';
 import { loadFolder } from './folder.js';
 import { loadFashionMnist, loadIdxPair } from './idx.js';
 import { loadMnist } from './mnist.js';
@@ -18,8 +18,8 @@ export async function loadDataSplit(
   shape: readonly [number, number, number] = [28, 28, 1],
   seed = 0,
 ): Promise<DataSplit> {
-  if (spec === 'mnist') return split(loadMnist(), 0.2, seed);
-  if (spec === 'photos') return split(await loadPhotoCrops({ seed }), 0.2, seed);
+  if (spec === 'mnist') return split(loadMnist(), TEST_FRACTION, seed);
+  if (spec === 'photos') return split(await loadPhotoCrops({ seed }), TEST_FRACTION, seed);
   if (spec === 'fashion-mnist')
     return { train: await loadFashionMnist('train'), test: await loadFashionMnist('test') };
   const stat = await fs.stat(spec).catch(() => null);
@@ -30,7 +30,7 @@ export async function loadDataSplit(
   const set = stat.isDirectory()
     ? await loadFolder(spec, shape)
     : await loadIdxPair(spec, null, spec);
-  return split(set, 0.2, seed);
+  return split(set, TEST_FRACTION, seed);
 }
 
 /** The evaluation part of a data set (what top-k and best-example comparisons scan). */

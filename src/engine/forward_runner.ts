@@ -40,6 +40,12 @@ export interface NativeGraphs {
     bytes: Uint8Array,
     external?: ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>,
   ): NativeSession;
+  /**
+   * Called after sessions are opened, once the caller holds no more of the bytes it read for them:
+   * frees those bytes now (a model's size, read again for each session) rather than at the next
+   * collection, which a run's allocations outside the JS heap do not trigger.
+   */
+  release?(): void;
   /** Whether sessions take external data in memory (so a derived graph can point at the file's weights instead of copying them). */
   readonly externalData?: boolean;
 }

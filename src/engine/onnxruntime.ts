@@ -12,6 +12,8 @@
  */
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { withGraphOutputs } from './graph_outputs.js';
 import type {
   ForwardRunnerFactory,
@@ -97,6 +99,31 @@ const threads = () =>
     ),
   );
 
+let gc: (() => void) | null | undefined;
+
+/**
+ * A full garbage collection, to free the model bytes read for a session (hundreds of MB for a
+ * ViT) before the run that follows allocates its own: ArrayBuffers outside the JS heap do not
+ * make V8 collect, so without this they stay until the next collection, at the peak of the run.
+ * The collector is the one `--expose-gc` exposes; when the process was not started with it, the
+ * flag is set now and the function taken from a fresh context (V8 installs `gc` in new contexts).
+ */
+export function collectGarbage(): void {
+  if (gc === undefined) {
+    const own = (globalThis as { gc?: () => void }).gc;
+    if (own) gc = own;
+    else {
+      try {
+        v8.setFlagsFromString('--expose-gc');
+        gc = vm.runInNewContext('gc') as () => void;
+      } catch {
+        gc = null;
+      }
+    }
+  }
+  gc?.();
+}
+
 type External = ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>;
 
 /** A session on `bytes` with deepvis's options (threads, no spinning, no arena); `external` data in memory. */
@@ -158,6 +185,7 @@ export const onnxRuntimeRunner = (modelBytes: () => Uint8Array): ForwardRunnerFa
             [...new Set(outputs)].filter((o) => !graphOutputs.includes(o)),
           ),
         );
+        collectGarbage();
         sessions.set(key, s);
         while (sessions.size > SESSIONS_KEPT) {
           const [oldest, old] = sessions.entries().next().value as [string, NativeSession];
@@ -180,6 +208,7 @@ export const onnxRuntimeRunner = (modelBytes: () => Uint8Array): ForwardRunnerFa
           modelBytes,
           session: (bytes: Uint8Array, external?: External) => graphSession(ort, bytes, external),
           externalData: true,
+          release: collectGarbage,
         },
         dispose() {
           for (const s of sessions.values()) s.dispose();

@@ -178,17 +178,22 @@ export async function loadModel(
 }
 
 /**
- * The file's bytes again, for each session onnxruntime makes: held only weakly (until collected
- * they serve without a second copy), then read from disk and checked against the hash taken now.
- * A file changed in between fails that read, and the model's forwards stay on tfjs with what was
- * loaded. A function of its own so the closure keeps nothing of the loader's locals.
+ * The file's bytes for each session onnxruntime makes: the first session takes the bytes the loader
+ * read, every later one reads the file again and checks it against the hash taken now. Nothing is
+ * kept in between, so the bytes are garbage once a session holds the weights (the session's opener
+ * collects them: NativeGraphs.release). A file changed in between fails that read, and the model's
+ * forwards stay on tfjs with what was loaded. A function of its own so the closure keeps nothing of
+ * the loader's locals.
  */
 function rereading(file: string, bytes: Uint8Array): () => Uint8Array {
   const digest = sha256(bytes);
-  const held = new WeakRef(bytes);
+  let first: Uint8Array | null = bytes;
   return () => {
-    const kept = held.deref();
-    if (kept) return kept;
+    if (first) {
+      const b = first;
+      first = null;
+      return b;
+    }
     const b = plainView(readRegularSync(file, 'model file'));
     if (sha256(b) !== digest)
       throw new DeepvisError(`${printable(file)} changed on disk since it was loaded`);

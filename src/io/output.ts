@@ -27,6 +27,8 @@ import type { RgbaImage } from '../render/image.js';
 import { onExit } from './cleanup.js';
 import { makeDirs } from './dirs.js';
 import { writeError } from './fence.js';
+import { PAPER, type FigureOptions } from '../render/figure.js';
+import { figureFiles } from './figure_file.js';
 import { pngBytes } from './png.js';
 
 export const LOCK_FILE = '.deepvis-lock';
@@ -197,6 +199,8 @@ export class OutputSession {
     readonly stage: string,
     private readonly lockFile: string,
     private readonly created: readonly string[],
+    /** How grids and charts are laid out (--scale). */
+    readonly figure: FigureOptions,
   ) {
     this.forget = onExit(() => this.removeSync());
     this.guard = watchdog(stage, lockFile, created);
@@ -204,7 +208,11 @@ export class OutputSession {
   }
 
   /** Checks and creates `dir`, locks it and stages inside it; `flag` names it in messages. */
-  static async open(dir: string | undefined, flag = '--out'): Promise<OutputSession> {
+  static async open(
+    dir: string | undefined,
+    flag = '--out',
+    figure: FigureOptions = PAPER,
+  ): Promise<OutputSession> {
     if (dir == null) throw new DeepvisError(`${flag} is required`);
     if (dir.trim() === '') throw new DeepvisError(`${flag} is empty; give a folder`);
     const abs = path.resolve(dir);
@@ -224,7 +232,7 @@ export class OutputSession {
       for (const d of [...created].reverse()) rmdirQuiet(d);
       throw new DeepvisError(`cannot write to ${flag} ${printable(dir)}: ${reason(e)}`);
     }
-    return new OutputSession(abs, stage, lockFile, created);
+    return new OutputSession(abs, stage, lockFile, created, figure);
   }
 
   /** Where `rel` (a relative path inside --out) is staged; its folder exists. */
@@ -264,8 +272,15 @@ export class OutputSession {
     return this.write(rel, JSON.stringify(value, null, 2) + '\n');
   }
 
+  /**
+   * Stages a PNG. A grid or chart (an image carrying its figure) is laid out for this session's
+   * figure options and written twice: the PNG (text drawn in a real font) and the SVG next to it.
+   */
   async png(rel: string, img: RgbaImage): Promise<string> {
-    return this.write(rel, await pngBytes(img));
+    const files = await figureFiles(img, this.figure);
+    if (!files) return this.write(rel, await pngBytes(img));
+    await this.write(rel.replace(/(\.png)?$/i, '.svg'), files.svg);
+    return this.write(rel, files.png);
   }
 
   /** A folder under --out that is replaced as a whole at commit (no stale files of a bigger earlier run). */

@@ -18,6 +18,7 @@ import type { VisModel } from '../model/types.js';
 import { boundedAscentSteps } from '../optimize/ascent.js';
 import { checkLr } from '../optimize/divergence.js';
 import type { Steps } from '../optimize/drive.js';
+import { stepFilter } from '../projections/projections.js';
 import { defineFeatureVis } from './method.js';
 import {
   disposable,
@@ -35,6 +36,7 @@ export {
   type StepEstimate,
 } from '../analysis/data_driven_steps.js';
 export { isolatedPixels } from '../analysis/noise.js';
+export { stepFilter } from '../projections/projections.js';
 
 export type DataDrivenArgs = UnitRequest & DataStartArgs;
 /** A CLI run's arguments: with --estimate-steps the estimate, with --compare the blank-start comparison. */
@@ -51,23 +53,6 @@ export interface DataDrivenResult extends MethodResult {
   ascentActivations: number[];
   /** Images after the ascent, before the step filter [U, H, W, C] (caller disposes). */
   unfiltered: tf.Tensor4D;
-}
-
-/** Step filter of the maximising-images paper: hi where x > lo + t·(hi − lo), else lo. */
-export function stepFilter(
-  x: tf.Tensor4D,
-  range: readonly [number, number],
-  threshold = 0.9,
-): tf.Tensor4D {
-  const [lo, hi] = range;
-  return tf.tidy(
-    () =>
-      x
-        .greater(lo + threshold * (hi - lo))
-        .toFloat()
-        .mul(hi - lo)
-        .add(lo) as tf.Tensor4D,
-  );
 }
 
 export function dataDrivenParams(args: Partial<DataDrivenArgs>) {

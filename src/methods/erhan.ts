@@ -14,11 +14,10 @@ import { checkLr } from '../optimize/divergence.js';
 import type { Steps } from '../optimize/drive.js';
 import { optimizeOwned, type StepRule } from '../optimize/loop.js';
 import { pixels } from '../param/pixels.js';
-import { normProjection } from '../projections/projections.js';
-import { restartsGrid } from '../render/restarts_grid.js';
+import { normProjection, projectedUniform } from '../projections/projections.js';
 import { defineFeatureVis } from './method.js';
 import { disposable, drained, unitObjectiveOf, type UnitRequest } from './recipe.js';
-import { bestRestarts, type RestartOutcome } from './restarts.js';
+import { bestRestarts, restartsFigure, type RestartOutcome } from './restarts.js';
 
 /** The unit request (layer, units, neuron, steps — default 300, seed, onStep, signal) plus Erhan's own knobs. */
 export interface ErhanArgs extends UnitRequest {
@@ -82,16 +81,7 @@ export function* erhanSteps(model: VisModel, args: ErhanArgs): Steps<ErhanResult
   const project = normProjection(p.rho);
   const rng = new Rng(p.seed);
   const param = pixels(() =>
-    project(
-      tf.randomUniform(
-        [u * p.restarts, ...model.input.shape],
-        lo,
-        hi,
-        'float32',
-        rng.seed(),
-      ) as tf.Tensor4D,
-      { step: 0, grad: null },
-    ),
+    projectedUniform([u * p.restarts, ...model.input.shape], [lo, hi], project, rng.seed()),
   );
   const run = yield* optimizeOwned(model, param, objective, {
     steps: p.steps,
@@ -156,22 +146,7 @@ export const erhanMethod = defineFeatureVis({
     rows: 1,
   }),
   steps: erhanSteps,
-  extras: (r: ErhanResult, a, { model }) =>
-    r.restartImages
-      ? {
-          figures: [
-            {
-              suffix: '-restarts',
-              image: restartsGrid(
-                r.restartImages.dataSync(),
-                model.input.shape,
-                r.units,
-                `${a.layer}: ${r.params.restarts} random restarts per unit (* kept), r = mean pairwise correlation`,
-              ),
-            },
-          ],
-        }
-      : {},
+  extras: (r: ErhanResult, a, { model }) => restartsFigure(r, a.layer, model.input.shape),
   interactive: { options: { restarts: 1 } },
   quick: { restarts: 2 },
   atlas: { settings: { steps: 150, restarts: 2 }, conv: 1, dense: 0 },

@@ -13,7 +13,6 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
 import { neutral } from '../model/neutral.js';
 import type { VisModel } from '../model/types.js';
-import { diversity } from '../objectives/diversity.js';
 import { checkLr } from '../optimize/divergence.js';
 import type { Steps } from '../optimize/drive.js';
 import { optimizeOwned } from '../optimize/loop.js';
@@ -21,14 +20,15 @@ import { warmup } from '../optimize/schedules.js';
 import { bounded, rawPixels } from '../param/bounded.js';
 import { fourier } from '../param/fourier.js';
 import { defaultTransforms, randomTransforms, type Transform } from '../transforms/affine.js';
+import { colourOf } from './crop_recipe.js';
 import { defineFeatureVis } from './method.js';
 import {
   disposable,
   drained,
   outcomes,
   scoreImages,
-  scoreRandom,
   unitObjectiveOf,
+  withDiversity,
   type MethodResult,
   type UnitRequest,
 } from './recipe.js';
@@ -52,19 +52,13 @@ export function lucidParams(model: VisModel, args: Partial<LucidArgs> = {}) {
   checkLr(args.lr);
   const [h, w, c] = model.input.shape;
   const side = Math.max(h, w);
-  const d =
-    side <= 32
-      ? { steps: 256, lr: 0.08 }
-      : side <= 96
-        ? { steps: 384, lr: 0.05 }
-        : { steps: 512, lr: 0.05 };
+  const d = side <= 32 ? { steps: 256, lr: 0.08 } : { steps: side <= 96 ? 384 : 512, lr: 0.05 };
   const perUnit = args.perUnit ?? 1;
-  const transforms = args.transforms ?? defaultTransforms(h, w);
   return {
     method: 'lucid',
     param: args.param ?? 'fourier',
     decorrelate: (args.decorrelate ?? true) && c === 3,
-    transforms,
+    transforms: args.transforms ?? defaultTransforms(h, w),
     steps: args.steps ?? d.steps,
     lr: args.lr ?? d.lr,
     perUnit,
@@ -74,45 +68,29 @@ export function lucidParams(model: VisModel, args: Partial<LucidArgs> = {}) {
   };
 }
 
-/** Steps and learning rate for this model's input size. */
-export const lucidDefaults = (model: VisModel) => ({
-  steps: lucidParams(model).steps,
-  lr: lucidParams(model).lr,
-});
-
 export function* lucidSteps(model: VisModel, args: LucidArgs): Steps<MethodResult> {
   const p = lucidParams(model, args);
   const perItem = Array.from({ length: p.perUnit }, () => args.units).flat();
   const own = unitObjectiveOf(model, args, perItem);
-  const n = perItem.length;
-  // Diversity is a cosine (≤ 1), unit scores are in the model's own units: weigh it by the units' typical score on random images.
-  const probe = p.perUnit > 1 ? scoreRandom(model, own, n, p.seed) : new Float32Array(0);
-  p.diversityScale = probe.length
-    ? Math.max(1e-3, probe.reduce((a, v) => a + Math.abs(v), 0) / probe.length)
-    : 0;
-  const objective =
-    p.perUnit > 1
-      ? own.plus(
-          diversity(model.layer(args.layer), perItem).times(p.diversityWeight * p.diversityScale),
-        )
-      : own;
+  const { objective, scale } = withDiversity(model, args.layer, own, perItem, {
+    perUnit: p.perUnit,
+    weight: p.diversityWeight,
+    seed: p.seed,
+  });
   const rng = new Rng(p.seed);
   const raw =
     p.param === 'fourier'
-      ? fourier(n, model.input.shape, { rng })
-      : rawPixels(() => tf.randomNormal([n, ...model.input.shape], 0, 0.01, 'float32', rng.seed()));
-  const param = bounded(raw, {
-    range: model.input.range,
-    decorrelate: args.decorrelate ?? true,
-    channelOrder: model.input.channelOrder === 'bgr' ? 'bgr' : 'rgb',
-  });
-  const tfm = randomTransforms(p.transforms, rng, neutral(model));
+      ? fourier(perItem.length, model.input.shape, { rng })
+      : rawPixels(() =>
+          tf.randomNormal([perItem.length, ...model.input.shape], 0, 0.01, 'float32', rng.seed()),
+        );
+  const param = bounded(raw, { ...colourOf(model), decorrelate: args.decorrelate ?? true });
   const run = yield* optimizeOwned(model, param, objective, {
     steps: p.steps,
     lr: p.lr,
     rule: 'adam',
     schedule: warmup(10),
-    transform: (x) => tfm(x),
+    transform: randomTransforms(p.transforms, rng, neutral(model)),
     keep: 'last',
     onStep: args.onStep,
     signal: args.signal,
@@ -123,7 +101,7 @@ export function* lucidSteps(model: VisModel, args: LucidArgs): Steps<MethodResul
     images: run.images,
     units,
     objective: objective.description,
-    params: { ...p, transforms: p.transforms.map((t) => t.name) },
+    params: { ...p, diversityScale: scale, transforms: p.transforms.map((t) => t.name) },
     seconds: run.seconds,
   });
 }
@@ -166,10 +144,13 @@ export const lucidMethod = defineFeatureVis({
     transforms: o['no-transforms'] ? [] : undefined,
   }),
   params: lucidParams,
-  batch: (model, req, o) => {
-    const k = lucidParams(model, { perUnit: o['per-unit'] }).perUnit;
-    return { copies: k, what: 'images per unit', lower: '--per-unit', chunkable: k === 1, rows: k };
-  },
+  batch: (_m, _r, { 'per-unit': k = 1 }) => ({
+    copies: k,
+    what: 'images per unit',
+    lower: '--per-unit',
+    chunkable: k === 1,
+    rows: k,
+  }),
   steps: lucidSteps,
   rows: (r) =>
     Number(r.params.perUnit) > 1

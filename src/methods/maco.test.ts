@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data/dataset.js';
 import { Rng } from '../engine/rng.js';
 import { fromLayersModel } from '../model/layers_adapter.js';
-import { spectrumCols, type Spectrum } from '../param/spectrum.js';
+import { oneOverF, spectrumCols, type Spectrum } from '../param/spectrum.js';
 import { cropResize, drawBoxes } from '../transforms/crops.js';
 import { accentuate } from './accentuate.js';
 import { maco } from './maco.js';
@@ -163,11 +163,25 @@ describe('maco', () => {
     });
   });
 
-  it('a one-channel model without a spectrum is refused in one line', () => {
-    assert.throws(
-      () => maco(smallCnn(), { layer: 'conv', units: [0], steps: 1 }),
-      /needs the magnitude spectrum of its data: give --data/,
-    );
+  it('a one-channel model without a data set runs on a 1/f magnitude, exactly on the canvas grid', async () => {
+    // 1 / max(f, 1/4) on a 4×4 grid, f in cycles per pixel (row 3 is row −1):
+    // rows u = 0, 1, 2, 3 × columns v = 0, 1, 2.
+    const s = oneOverF(1, 4, 4);
+    // By hand: f(1,1) = √2/4 → 2√2; f(1,2) = f(2,1) = √5/4 → 4/√5; f(2,2) = √2/2 → √2; DC floored at 1/4 → 4.
+    const [a, b] = [2 * Math.SQRT2, 4 / Math.sqrt(5)];
+    const want = [4, 4, 2, 4, a, b, 2, b, Math.SQRT2];
+    assert.ok(maxAbsDiff(s.values.subarray(0, 9), Float32Array.from(want)) < 1e-5, `${s.values}`);
+    assert.ok(maxAbsDiff(s.values.subarray(3, 6), s.values.subarray(9, 12)) === 0, 'row 3 = row 1');
+    const model = smallCnn();
+    await noLeaks(() => {
+      const r = maco(model, { layer: 'conv:pre', units: [0, 1], steps: 4, crops: 2 });
+      assert.equal(r.params.magnitude, '1/f (no data set given)');
+      // Grey: free brightness and contrast (a 1/f image pinned at mid-grey cannot draw a digit's dark ground).
+      assert.equal(r.params.levels, true);
+      assert.deepEqual(r.images.shape, [2, 12, 12, 1]);
+      assert.ok(r.images.dataSync().every(Number.isFinite));
+      for (const t of [r.images, r.canvas, r.transparency]) t.dispose();
+    });
   });
 });
 

@@ -81,6 +81,8 @@ export interface FeatureVisMethod<
   readonly paper: string;
   /** Its defaults in words, for the help ('300 steps, lr 0.03 of the range, 9 restarts'). */
   readonly defaults: string;
+  /** What a run costs against another method, as measured on a real model (for the help). */
+  readonly cost?: string;
   /** The idea in two sentences, for its docs page (docs/build); without one the page shows the tagline. */
   readonly idea?: string;
   /**

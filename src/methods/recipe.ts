@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { tidyData } from '../engine/read.js';
 import type { VisModel } from '../model/types.js';
 import { DeepvisError } from '../errors.js';
+import { diversity } from '../objectives/diversity.js';
 import { direction } from '../objectives/layer.js';
 import type { Objective } from '../objectives/objective.js';
 import { checkUnits, units as unitObjective, type UnitSelector } from '../objectives/units.js';
@@ -103,6 +104,25 @@ export function scoreRandom(
   } finally {
     probe.dispose();
   }
+}
+
+/**
+ * `own` plus a diversity term across the images of each unit (Olah et al. 2017), weighted by
+ * `weight` times the units' typical score on random images (diversity is a cosine, ≤ 1; unit
+ * scores are in the model's own units). One image per unit: `own` alone, scale 0.
+ */
+export function withDiversity(
+  model: VisModel,
+  layer: string,
+  own: Objective,
+  perItem: readonly number[],
+  o: { readonly perUnit: number; readonly weight: number; readonly seed: number },
+): { objective: Objective; scale: number } {
+  if (o.perUnit <= 1) return { objective: own, scale: 0 };
+  const probe = scoreRandom(model, own, perItem.length, o.seed);
+  const scale = Math.max(1e-3, probe.reduce((a, v) => a + Math.abs(v), 0) / probe.length);
+  const spread = diversity(model.layer(layer), perItem).times(o.weight * scale);
+  return { objective: own.plus(spread), scale };
 }
 
 /** Per-item outcomes of a run: item i served `perItem[i]`; `activations` default the run's scores. */

@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { itemOf } from '../engine/read.js';
 import type { OptimizeResult } from '../optimize/loop.js';
+import { restartsGrid } from '../render/restarts_grid.js';
+import type { VisExtras } from './method.js';
 
 export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let [ma, mb] = [0, 0];
@@ -70,4 +72,20 @@ export function bestRestarts(
     : undefined;
   run.images.dispose();
   return { images, units, all: every };
+}
+
+/** The figure of every unit's restarts side by side (figs. 1–2, right), when the run kept them. */
+export function restartsFigure(
+  r: {
+    restartImages?: tf.Tensor4D;
+    units: ReadonlyArray<{ unit: number } & RestartOutcome>;
+    params: { restarts: number };
+  },
+  layer: string,
+  shape: readonly [number, number, number],
+): VisExtras {
+  if (!r.restartImages) return {};
+  const title = `${layer}: ${r.params.restarts} random restarts per unit (* kept), r = mean pairwise correlation`;
+  const image = restartsGrid(r.restartImages.dataSync(), shape, r.units, title);
+  return { figures: [{ suffix: '-restarts', image }] };
 }

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   batchRanges,
   batchTensor,
-  describeSet,
+  dataTooSmall,
   imagesTensor,
   type ImageSet,
 } from '../data/dataset.js';
@@ -140,11 +140,8 @@ export function meanSmallest(values: number[], k: number): number {
 export const QUALITY_MIN_IMAGES = 2;
 
 /** The one line for a data set too small for quality scores, naming the folder the user gave. */
-export function qualityDataTooSmall(data: ImageSet, count = data.count): DeepvisError {
-  return new DeepvisError(
-    `quality scores need at least ${QUALITY_MIN_IMAGES} data-set images; ${describeSet(data)} has ${count}${/\/test$/.test(data.name) ? ' (put at least 10 images in the folder)' : ''}`,
-  );
-}
+export const qualityDataTooSmall = (data: ImageSet, count = data.count): DeepvisError =>
+  dataTooSmall('quality scores need', QUALITY_MIN_IMAGES, data, count);
 
 export function qualityReference(
   model: VisModel,

@@ -25,6 +25,11 @@ export interface PhaseArgs {
   /** Standard deviation of the initial phase (Xplique: 1). */
   readonly sd?: number;
   readonly rng: Rng;
+  /**
+   * Free brightness and contrast per image and channel: the standardized image times a gain plus
+   * an offset, both optimized (see `phaseOnly`). Default off: the image stays standardized.
+   */
+  readonly levels?: boolean;
 }
 
 /** The inverse of bounded.ts's colour decorrelation (RGB → decorrelated basis), as a per-pixel map. */
@@ -116,12 +121,22 @@ export function phaseOnly(
   const t = tf.randomNormal([n * c, h, wf], 0, args.sd ?? 1, 'float32', args.rng.seed());
   const phase = tf.variable(t, true);
   t.dispose();
+  // Levels: gain exp(0.05·g) and offset 0.1·b, so Nadam's unit-sized steps move them gently.
+  const zeros = () => tf.tidy(() => tf.variable(tf.zeros([n, 1, 1, c]), true));
+  const levels = args.levels ? [zeros(), zeros()] : [];
+  const raw = () => standardize(phaseImage(phase as unknown as tf.Tensor3D, magnitude, n, shape));
   return {
-    variables: [phase],
+    variables: [phase, ...levels],
     image: () =>
-      tf.tidy(() => standardize(phaseImage(phase as unknown as tf.Tensor3D, magnitude, n, shape))),
+      tf.tidy(() => {
+        const x = raw();
+        if (!levels.length) return x;
+        const [g, b] = levels;
+        return x.mul(g.mul(0.05).exp()).add(b.mul(0.1)) as tf.Tensor4D;
+      }),
     dispose: () => {
       phase.dispose();
+      tf.dispose(levels);
       magnitude.dispose();
     },
   };

@@ -151,3 +151,22 @@ export function resizeSpectrum(s: Spectrum, h: number, w: number): Float32Array 
 export function hermitianColumns(w: number): number[] {
   return w % 2 === 0 && w > 1 ? [0, w / 2] : [0];
 }
+
+/**
+ * A 1/f magnitude spectrum [C, H, ⌊W/2⌋+1] on the unshifted grid: 1 / max(f, 1/max(H, W)), f the
+ * frequency in cycles per pixel (Lucid's Fourier scaling, Olah et al. 2017) — what natural images
+ * have on average (Field 1987), for a phase-only image when no data set gives its own spectrum.
+ */
+export function oneOverF(channels: number, h: number, w: number): Spectrum {
+  const wf = spectrumCols(w);
+  const values = new Float32Array(channels * h * wf);
+  const floor = 1 / Math.max(h, w);
+  for (let u = 0; u < h; u++) {
+    const fy = Math.min(u, h - u) / h;
+    for (let v = 0; v < wf; v++) {
+      const m = 1 / Math.max(Math.hypot(fy, v / w), floor);
+      for (let k = 0; k < channels; k++) values[k * h * wf + u * wf + v] = m;
+    }
+  }
+  return { values, channels, height: h, width: w, source: '1/f (no data set given)' };
+}

@@ -25,8 +25,38 @@ export function normProjection(rho: number, centre = 0): Projection {
     });
 }
 
+/** n random-uniform images of the range, projected: the starts of a projected ascent. */
+export function projectedUniform(
+  shape: readonly [number, number, number, number],
+  range: readonly [number, number],
+  project: Projection,
+  seed: number,
+): tf.Tensor4D {
+  const x = tf.randomUniform([...shape], range[0], range[1], 'float32', seed) as tf.Tensor4D;
+  const y = project(x, { step: 0, grad: null });
+  if (y !== x) x.dispose();
+  return y;
+}
+
 export function clampRange(range: readonly [number, number]): Projection {
   return (x) => x.clipByValue(range[0], range[1]) as tf.Tensor4D;
+}
+
+/** Step filter of the maximising-images paper (§4): hi where x > lo + t·(hi − lo), else lo. */
+export function stepFilter(
+  x: tf.Tensor4D,
+  range: readonly [number, number],
+  threshold = 0.9,
+): tf.Tensor4D {
+  const [lo, hi] = range;
+  return tf.tidy(
+    () =>
+      x
+        .greater(lo + threshold * (hi - lo))
+        .toFloat()
+        .mul(hi - lo)
+        .add(lo) as tf.Tensor4D,
+  );
 }
 
 /** Projection k applies to batch items k·size … (k+1)·size − 1 (e.g. one hyperparameter set per slice). */

@@ -7,6 +7,8 @@ export interface RgbaImage {
   readonly width: number;
   readonly height: number;
   readonly data: Uint8ClampedArray;
+  /** A grid's or chart's layout as a figure (render/figure.ts), for the PNG and SVG writers. */
+  readonly figure?: (o: import('./figure.js').FigureOptions) => import('./figure.js').Figure;
 }
 
 export function blank(

@@ -36,9 +36,10 @@ describe('render', () => {
       minTile: 8,
       gap: 2,
     });
-    // 4 columns of (8 + 2) + 2; 3 rows of (8 + label 9 + 2) + 2 + title 18
-    assert.equal(g.width, 42);
-    assert.equal(g.height, 3 * (8 + 9 + 2) + 2 + 18);
+    // Tiles ×2 (8 px) in label columns 72 px wide: 4 columns of (72 + 2) + 2; 3 rows of
+    // (8 + one 13 px label line 16.25 + 4 + 2) + 2 + the 16 px title's line 20 + 8.
+    assert.equal(g.width, 298);
+    assert.equal(g.height, Math.ceil(3 * (8 + 16.25 + 4 + 2) + 2 + 28));
   });
 
   it('draws text pixels where the glyphs are', () => {

@@ -8,6 +8,7 @@
 import { attentionLack } from '../attribution/transformer_maps.js';
 import type { VisModel } from '../model/types.js';
 import {
+  checkReportData,
   computeShard,
   computeShared,
   groupKey,
@@ -16,6 +17,12 @@ import {
   type Progress,
   type ReportData,
 } from './compute.js';
+import {
+  computeConceptAtlas,
+  conceptPages,
+  type ConceptAtlasArgs,
+  type ConceptPage,
+} from './concepts.js';
 import { historySections, type Checkpoint, type HistoryUnit } from './history.js';
 import { pageHtml, SITE_CSS, SITE_JS } from './html.js';
 import { buildSite, unitPath } from './pages.js';
@@ -40,6 +47,8 @@ export interface ReportInput {
   };
   readonly serveUrl?: string;
   readonly modelExtras?: readonly Section[];
+  /** Concept pages (`--concepts`): CRAFT per class at one layer (concepts.ts); needs labelled data. */
+  readonly concepts?: ConceptAtlasArgs;
   readonly onProgress?: (p: Progress) => void;
 }
 
@@ -60,6 +69,7 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
     onProgress: input.onProgress,
   };
   const merging = input.scanShards != null;
+  checkReportData(input.plan, input.data);
   if (!merging) await computeShard(ctx);
   if (input.plan.shard[1] > 1) return null;
   // Every group's images: cached by the shards (or just now); a missing one is computed here.
@@ -97,6 +107,18 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
     unitExtras = h.sections;
     files.set('history.json', JSON.stringify(h.json, null, 1) + '\n');
   }
+  let concepts: ReturnType<typeof conceptPages> | null = null;
+  if (input.concepts && input.data) {
+    const atlas = await computeConceptAtlas(
+      { ...ctx, data: input.data, onProgress: input.onProgress },
+      input.concepts,
+    );
+    const reported = new Map(input.plan.layers.map((l) => [l.name, l.units]));
+    concepts = conceptPages(atlas, (layer, unit) =>
+      unit < (reported.get(layer) ?? 0) ? unitPath(layer, unit) : null,
+    );
+    unitExtras = mergeExtras(unitExtras, concepts.unitExtras);
+  }
   const pages = buildSite({
     model: input.model,
     modelPath: input.modelPath,
@@ -108,8 +130,8 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
     unitExtras,
     transformer,
     serveUrl: input.serveUrl,
-    modelExtras: input.modelExtras,
-    historyLink: unitExtras
+    modelExtras: [...(input.modelExtras ?? []), ...(concepts?.model ?? [])],
+    historyLink: input.history?.checkpoints.length
       ? {
           text: `${input.history!.units.map((u) => `${u.layer} ${u.unit}`).join(', ')} over ${input.history!.checkpoints.length} checkpoints`,
           href: unitPathOf(input.history!.units[0]),
@@ -117,7 +139,7 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
       : undefined,
   });
   let index = '';
-  for (const { page, json } of pages) {
+  for (const { page, json } of [...pages, ...(concepts?.pages ?? []).map(sitePageOf)]) {
     const html = pageHtml(page);
     if (page.path === 'index.html') index = html;
     else files.set(page.path, html);
@@ -125,7 +147,29 @@ export async function computeReport(input: ReportInput): Promise<BuiltSite | nul
   }
   files.set('site.css', SITE_CSS);
   files.set('site.js', SITE_JS);
-  return { files, index, pages: pages.length };
+  return { files, index, pages: pages.length + (concepts?.pages.length ?? 0) };
 }
 
 const unitPathOf = (u: HistoryUnit) => `${unitPath(u.layer, u.unit)}#history`;
+
+/** Both sets of extra unit-page sections, a unit's in the order given. */
+function mergeExtras(
+  a: Map<string, Section[]> | undefined,
+  b: Map<string, Section[]>,
+): Map<string, Section[]> {
+  const out = new Map(a ?? []);
+  for (const [key, sections] of b) out.set(key, [...(out.get(key) ?? []), ...sections]);
+  return out;
+}
+
+const sitePageOf = (p: ConceptPage) => ({
+  page: {
+    path: p.path,
+    title: p.title,
+    crumbs: p.crumbs,
+    nav: { prev: p.prev, next: p.next },
+    sections: p.sections,
+    json: p.path.replace(/\.html$/, '.json'),
+  },
+  json: p.json,
+});

@@ -7,10 +7,16 @@
  */
 import { scanTopK, type TopKIndex } from '../analysis/scan.js';
 import { mergeScans } from '../analysis/scan_merge.js';
-import { imageSize, type Batch, type ImageSet } from '../data/dataset.js';
+import { dataTooSmall, imageSize, type Batch, type ImageSet } from '../data/dataset.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
-import { qualityReference } from '../metrics/quality_reference.js';
+import {
+  QUALITY_MIN_IMAGES,
+  qualityDataTooSmall,
+  qualityReference,
+} from '../metrics/quality_reference.js';
+import { EMBED_MIN_IMAGES } from '../analysis/embedding.js';
 import { computeExamples, type UnitExamples } from './examples.js';
+import { firstLayerWeights, type WeightsData } from './weights.js';
 import {
   accuracy,
   computeEmbedding,
@@ -45,6 +51,7 @@ export interface ReportContext {
 
 export const visKinds = (plan: ReportPlan, layer: string): VisKind[] => [
   ...plan.methodsOf[layer],
+  ...(plan.centre.includes(layer) ? (['center'] as const) : []),
   'diverse',
 ];
 
@@ -54,6 +61,24 @@ export const bottomLayerOf = (l: LayerInfo): string => (l.activation ? `${l.name
 export const scanLayersOf = (plan: ReportPlan): string[] => [
   ...new Set(plan.layers.flatMap((l) => [l.name, bottomLayerOf(l)])),
 ];
+
+/**
+ * The data-set sizes the report's parts need, checked before any work: quality scores where a
+ * layer has a challenger (MaCo scored against Lucid), a t-SNE for each dense layer. One line
+ * naming the folder given (not its held-out split) and how many images it needs.
+ */
+export function checkReportData(plan: ReportPlan, data: ReportData | null): void {
+  if (!data) return;
+  const { set } = data;
+  if (
+    plan.layers.some((l) => challengersOf(plan, l.name).length > 0) &&
+    set.count < QUALITY_MIN_IMAGES
+  )
+    throw qualityDataTooSmall(set);
+  const dense = plan.layers.find((l) => l.outputShape.length === 1);
+  if (dense && set.count < EMBED_MIN_IMAGES)
+    throw dataTooSmall(`the t-SNE of dense layer ${dense.name} needs`, EMBED_MIN_IMAGES, set);
+}
 
 /** Where a layer has a challenger (MaCo), its images and the first method's are scored against the data (when there is data). */
 function scoredKind(ctx: ReportContext, kind: VisKind, layer: string): boolean {
@@ -165,6 +190,8 @@ export interface SharedArtifacts {
   readonly specificity: Map<string, Stored<SpecificityData>>;
   readonly embedding: Map<string, Stored<EmbeddingData>>;
   readonly accuracy: Stored<{ accuracy: number; count: number } | null> | null;
+  /** A first layer's filters as images (no data needed). */
+  readonly weights: Map<string, Stored<WeightsData>>;
 }
 
 const groupKey = (g: UnitGroup) => `${g.layer}/${g.units[0]}`;
@@ -174,7 +201,16 @@ export async function computeShared(ctx: ReportContext, shards: number): Promise
   const examples = new Map<string, Stored<UnitExamples[]>>();
   const spec = new Map<string, Stored<SpecificityData>>();
   const emb = new Map<string, Stored<EmbeddingData>>();
-  if (!ctx.data) return { scan: null, examples, specificity: spec, embedding: emb, accuracy: null };
+  const weights = new Map<string, Stored<WeightsData>>();
+  for (const layer of ctx.plan.first)
+    weights.set(
+      layer,
+      await ctx.store.cached('weights', { model: ctx.hash, layer }, () =>
+        firstLayerWeights(ctx.model, layer),
+      ),
+    );
+  if (!ctx.data)
+    return { scan: null, examples, specificity: spec, embedding: emb, accuracy: null, weights };
   const { set, spec: dataSpec } = ctx.data;
   const scan = await fullScan(ctx, shards);
   const total = ctx.plan.groups.reduce((a, g) => a + g.units.length, 0);
@@ -233,5 +269,5 @@ export async function computeShared(ctx: ReportContext, shards: number): Promise
   const acc = await ctx.store.cached('accuracy', { model: ctx.hash, dataset: dataSpec }, () => ({
     data: accuracy(ctx.model, set),
   }));
-  return { scan, examples, specificity: spec, embedding: emb, accuracy: acc };
+  return { scan, examples, specificity: spec, embedding: emb, accuracy: acc, weights };
 }

@@ -24,7 +24,8 @@ export interface AtlasEvaluation {
   readonly files: ReadonlyMap<string, Uint8Array>;
 }
 
-const PLOTS = ['evaluate-deletion-insertion.png', 'evaluate-mprt.png'];
+/** The plots `deepvis evaluate` writes; the SVG where it is there (text stays text), else the PNG. */
+const PLOTS = ['evaluate-deletion-insertion', 'evaluate-mprt'];
 const fmt = (v: number) =>
   !Number.isFinite(v)
     ? String(v)
@@ -75,8 +76,12 @@ export async function readEvaluation(dir: string): Promise<AtlasEvaluation> {
   const e = check(parsed, printable(file));
   const files = new Map<string, Uint8Array>();
   for (const p of PLOTS) {
-    const bytes = await readFenced(dir, p, what, { maxBytes: 64 << 20 });
-    if (bytes) files.set(`evaluation/${p}`, bytes);
+    for (const ext of ['.svg', '.png']) {
+      const bytes = await readFenced(dir, p + ext, what, { maxBytes: 64 << 20 });
+      if (!bytes) continue;
+      files.set(`evaluation/${p}${ext}`, bytes);
+      break;
+    }
   }
   return { sections: evaluationSections(e, [...files.keys()]), files };
 }
@@ -114,7 +119,11 @@ export function evaluationSections(e: EvaluateJson, plots: readonly string[]): S
       size: 'wide',
       figures: plots.map((src) => ({
         src,
-        alt: path.basename(src, '.png').replace('evaluate-', '') + ' curves per attribution method',
+        alt:
+          path
+            .basename(src)
+            .replace(/\.(png|svg)$/, '')
+            .replace('evaluate-', '') + ' curves per attribution method',
       })),
     });
   return sections;

@@ -16,7 +16,8 @@ import type { VisModel } from '../model/types.js';
 import { fileStem } from '../render/names.js';
 import { groupKey, type SharedArtifacts } from './compute.js';
 import type { UnitExamples } from './examples.js';
-import { challengersOf, type ReportPlan, type UnitGroup } from './plan.js';
+import { CENTRE_METHOD, challengersOf, type ReportPlan, type UnitGroup } from './plan.js';
+import type { WeightsData } from './weights.js';
 import type { Figure, Link, Page, Section, Tile } from './site.js';
 import type { Stored } from './store.js';
 import { transformerPages, type TransformerAtlas } from './transformer.js';
@@ -74,6 +75,9 @@ function qualityOf(s: SiteInput, layer: string, unit: number, kind: VisKind) {
  * issue 17, item 5).
  */
 export function headlineKind(s: SiteInput, layer: string, unit: number): VisKind {
+  // A first layer's channel mean is near flat (plan.ts isFirstLayer): its centre neuron heads it.
+  const g = groupOf(s.plan, layer, unit);
+  if (s.plan.centre.includes(layer) && g && s.vis.get(groupKey(g))?.center) return 'center';
   let best = s.plan.methodsOf[layer][0];
   let score = qualityOf(s, layer, unit, best)?.plausibility;
   for (const kind of challengersOf(s.plan, layer)) {
@@ -154,7 +158,7 @@ export function buildSite(s: SiteInput): SitePage[] {
         tiles.push({
           src: v.stored.images[v.entry.name],
           alt: `${l.name} unit ${u} (${v.stored.data.method})`,
-          caption: `${u}${dead ? ' dead' : ''}${v.stored.data.method !== plan.methodsOf[l.name][0] ? ` · ${v.stored.data.method}` : ''}`,
+          caption: `${u}${dead ? ' dead' : ''}${v.stored.data.method !== plan.methodsOf[l.name][0] && v.stored.data.method !== 'center' ? ` · ${v.stored.data.method}` : ''}`,
           href: unitPath(l.name, u),
           unit: u,
           activation: Number.isFinite(activation) ? activation : 0,
@@ -175,10 +179,16 @@ export function buildSite(s: SiteInput): SitePage[] {
       );
     }
     const challengers = challengersOf(plan, l.name);
-    const headline = challengers.length
-      ? `${plan.methodsOf[l.name][0]}, or ${challengers.join(' or ')} where the network finds its image more natural`
-      : plan.methodsOf[l.name][0];
+    const centre = tiles.length ? visOf(s, l.name, tiles[0].unit)?.stored.data : undefined;
+    const headline =
+      centre?.method === 'center' && centre.crop
+        ? `each unit's centre neuron: ${CENTRE_METHOD}'s ascent on neuron ${centre.neuron!.join(',')}, cropped to its ${centre.crop.y1 - centre.crop.y0}×${centre.crop.x1 - centre.crop.x0} receptive field; a first layer's channel mean is a near-flat image`
+        : challengers.length
+          ? `${plan.methodsOf[l.name][0]}, or ${challengers.join(' or ')} where the network finds its image more natural`
+          : plan.methodsOf[l.name][0];
     const sections: Section[] = [{ kind: 'tiles', title: `${l.units} units (${headline})`, tiles }];
+    const weights = s.shared.weights.get(l.name);
+    if (weights) sections.push(weightsSection(weights, l.name));
     const facts: Array<readonly [string, string | number]> = [
       ['op', l.kind],
       ['output shape', l.outputShape.join(' × ')],
@@ -210,8 +220,8 @@ export function buildSite(s: SiteInput): SitePage[] {
       sections.push({
         kind: 'figures',
         title: 'Embedding of the data set',
-        size: 'large',
-        json: emb.images.tsne.replace(/-tsne\.png$/, '.json'),
+        size: 'full',
+        json: emb.images.tsne.replace(/-tsne\.(png|svg)$/, '.json'),
         figures: [
           {
             src: emb.images.tsne,
@@ -286,6 +296,32 @@ export function buildSite(s: SiteInput): SitePage[] {
   return pages;
 }
 
+/** The caption of a centre-neuron image; null for the other kinds. */
+function centreCaption(d: VisData): string | null {
+  if (d.method !== 'center' || !d.crop || !d.neuron) return null;
+  return `centre neuron ${d.neuron.join(',')} (${CENTRE_METHOD} on ${d.optimized}), its ${d.crop.y1 - d.crop.y0}×${d.crop.x1 - d.crop.x0} receptive field — shown on the layer page`;
+}
+
+/** A first layer's filters (all, or one unit's), each scaled on its own. */
+function weightsSection(w: Stored<WeightsData>, layer: string, unit?: number): Section {
+  const [kh, kw, c] = w.data.shape;
+  const units = unit == null ? w.data.names.map((_, u) => u) : [unit];
+  return {
+    kind: 'figures',
+    id: 'weights',
+    title:
+      unit == null
+        ? `Weights: the ${units.length} filters (${kh}×${kw}×${c}), each scaled on its own, zero weight grey`
+        : `Weights: the filter (${kh}×${kw}×${c}), zero weight grey`,
+    figures: units.map((u) => ({
+      src: w.images[w.data.names[u]],
+      alt: `${layer} unit ${u}: its ${kh}×${kw} filter`,
+      ...(unit == null ? { caption: `${u}`, href: unitPath(layer, u) } : {}),
+      numbers: { norm: fmt(w.data.norms[u]) },
+    })),
+  };
+}
+
 function safe<T>(f: () => T): T | null {
   try {
     return f();
@@ -310,7 +346,8 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
   const json: Record<string, unknown> = { layer, unit, model: s.hash, dataset: s.dataSpec };
   const methods: Figure[] = [];
   const methodJson: unknown[] = [];
-  for (const kind of s.plan.methodsOf[layer]) {
+  const centre = s.plan.centre.includes(layer);
+  for (const kind of [...(centre ? ['center'] : []), ...s.plan.methodsOf[layer]]) {
     const v = visOf(s, layer, unit, kind);
     if (!v) continue;
     const p = v.stored.data.params;
@@ -328,7 +365,9 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
     methods.push({
       src: v.stored.images[v.entry.name],
       alt: `${layer} unit ${unit}: ${kind} feature visualization`,
-      caption: `${kind} (${v.stored.data.optimized})${q && headlineKind(s, layer, unit) === kind ? ' — shown on the layer page' : ''}`,
+      caption:
+        centreCaption(v.stored.data) ??
+        `${kind} (${v.stored.data.optimized})${q && headlineKind(s, layer, unit) === kind ? ' — shown on the layer page' : ''}`,
       numbers: {
         activation: fmt(v.entry.activation),
         'steps taken': v.entry.steps,
@@ -344,6 +383,7 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
       objective: v.stored.data.objective,
       optimized: v.stored.data.optimized,
       params: p,
+      ...(v.stored.data.crop ? { neuron: v.stored.data.neuron, crop: v.stored.data.crop } : {}),
     });
   }
   sections.push({
@@ -354,18 +394,34 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
     size: 'wide',
   });
   json.methods = methodJson;
+  const weights = s.shared.weights.get(layer);
+  if (weights) {
+    sections.push(weightsSection(weights, layer, unit));
+    json.weights = {
+      image: weights.images[weights.data.names[unit]],
+      shape: weights.data.shape,
+      norm: weights.data.norms[unit],
+    };
+  }
   const g = groupOf(s.plan, layer, unit);
   const diverse = g && s.vis.get(groupKey(g))?.diverse;
   if (diverse) {
     const mine = diverse.data.images.filter((e) => e.unit === unit);
+    // An image at or below zero does not show the unit (vis.ts retried it at lower diversity weights and more steps).
+    const lost = mine.filter((e) => !(e.activation > 0)).length;
     sections.push({
       kind: 'figures',
       id: 'diverse',
-      title: `${mine.length} diverse images (Lucid with a diversity term)`,
+      title: `${mine.length} diverse images (Lucid with a diversity term)${lost ? `: ${lost} did not reach a positive activation, even at lower diversity weights and more steps, and do not show the unit` : ''}`,
       figures: mine.map((e) => ({
         src: diverse.images[e.name],
-        alt: `${layer} unit ${unit}: diverse image ${e.copy + 1}`,
-        numbers: { activation: fmt(e.activation), steps: e.steps },
+        alt: `${layer} unit ${unit}: diverse image ${e.copy + 1}${e.activation > 0 ? '' : ' (does not show the unit)'}`,
+        ...(e.activation > 0 ? {} : { caption: 'not the unit: activation ≤ 0' }),
+        numbers: {
+          activation: fmt(e.activation),
+          steps: e.steps,
+          ...(e.diversity != null && e.diversity !== 1 ? { 'diversity weight': e.diversity } : {}),
+        },
       })),
     });
     json.diverse = {
@@ -374,6 +430,8 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
         image: diverse.images[e.name],
         activation: e.activation,
         steps: e.steps,
+        diversity: e.diversity ?? null,
+        showsUnit: e.activation > 0,
       })),
     };
   }
@@ -437,7 +495,7 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
       kind: 'figures',
       id: 'specificity',
       title: 'Class-specificity profile',
-      size: 'large',
+      size: 'full',
       figures: [
         {
           src: spec.images[`u${unit}`],

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { scannableLayers } from '../analysis/scan.js';
-import { isWeighted } from '../analysis/connections.js';
+import { isWeighted, weightedBelow } from '../analysis/connections.js';
 import { DeepvisError } from '../errors.js';
 import { memoryBudget } from '../engine/memory.js';
 import { withDefaults, type AnyFeatureVis } from '../methods/method.js';
@@ -32,11 +32,41 @@ export const ATLAS_METHODS: readonly (AnyFeatureVis & {
  */
 export type MethodSettings = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
+/**
+ * The method of a first layer's centre-neuron images: Erhan et al. 2009's norm-bounded ascent,
+ * whose optimum for one neuron of a linear filter is the filter itself (within its receptive field).
+ */
+export const CENTRE_METHOD = 'erhan';
+
 /** Report defaults: fewer steps than the single-method commands (each method's atlas settings), so a whole model fits in minutes. */
 export const DEFAULT_METHODS: MethodSettings = {
   ...Object.fromEntries(ATLAS_METHODS.map((m) => [m.name, m.atlas.settings])),
   diverse: { steps: 96, perUnit: 4 },
+  // The centre method's own atlas settings (a linear filter's neuron needs few restarts).
+  center: {
+    ...(FEATURE_VIS.find((m) => m.name === CENTRE_METHOD)?.atlas?.settings ?? { steps: 150 }),
+  },
 };
+
+/**
+ * A first layer: weighted, on the input image itself (no weighted layer below): a convolution with
+ * a kernel [kh, kw, C, units] over the image's C channels, or a dense layer with a row per pixel of
+ * the flattened image. Its weights are pictures (the atlas shows them). A first convolution's
+ * channel mean is the mean of one linear filter over the image, whose optimum is close to a flat
+ * image (the mean of w * x over positions is about sum(w) · mean(x)): its tiles show the centre
+ * neuron's image instead (`isCentreLayer`).
+ */
+export function isFirstLayer(model: VisModel, l: LayerInfo): boolean {
+  if (!isWeighted(model, l) || weightedBelow(model, l)) return false;
+  const [kernel] = model.weightsOf(l.name);
+  const [h, w, c] = model.input.shape;
+  if (l.outputShape.length === 3) return kernel?.rank === 4 && kernel.shape[2] === c;
+  return kernel?.rank === 2 && kernel.shape[0] === h * w * c;
+}
+
+/** A first layer that is a convolution: its tiles are the centre neuron's images. */
+export const isCentreLayer = (model: VisModel, l: LayerInfo): boolean =>
+  l.outputShape.length === 3 && isFirstLayer(model, l);
 
 /** The plan's sizes when not told (the CLI shows these too). */
 export const REPORT_DEFAULTS = { groupSize: 32, k: 9, embedCount: 500 } as const;
@@ -70,6 +100,10 @@ export interface ReportPlan {
   readonly layers: readonly LayerInfo[];
   /** Per layer, the methods computed; the first is the headline unless MaCo scores better (pages.ts). */
   readonly methodsOf: Readonly<Record<string, readonly VisMethod[]>>;
+  /** First layers (isFirstLayer): their pages show the weights. */
+  readonly first: readonly string[];
+  /** First convolutions (isCentreLayer): their tiles show the centre neuron's image. */
+  readonly centre: readonly string[];
   readonly methods: MethodSettings;
   readonly groups: readonly UnitGroup[];
   readonly k: number;
@@ -178,6 +212,8 @@ export function planReport(model: VisModel, args: ReportPlanArgs = {}): ReportPl
   return {
     layers,
     methodsOf,
+    first: layers.filter((l) => isFirstLayer(model, l)).map((l) => l.name),
+    centre: layers.filter((l) => isCentreLayer(model, l)).map((l) => l.name),
     methods,
     groups,
     k,

@@ -56,6 +56,7 @@ const FAST: ReportPlanArgs = {
     lucid: { steps: 4 },
     yosinski: { steps: 4 },
     diverse: { steps: 3, perUnit: 2 },
+    center: { steps: 4 },
   },
 };
 
@@ -82,18 +83,31 @@ async function runIn(
 describe('report cache', () => {
   it('a second run computes nothing; changing lucid steps recomputes only the lucid groups', async () => {
     const first = await runIn('cache');
-    // conv (4 units): 2 groups × (lucid, erhan, diverse); logits (3 units): 2 groups × (erhan, yosinski, diverse).
+    // conv (4 units, a first layer): 2 groups × (lucid, erhan, center, diverse) and its weights;
+    // logits (3 units): 2 groups × (erhan, yosinski, diverse).
     assert.deepEqual(first.store.computed, {
       scan: 1,
       'vis-lucid': 2,
       'vis-erhan': 4,
+      'vis-center': 2,
       'vis-diverse': 4,
       'vis-yosinski': 2,
+      weights: 1,
       examples: 4,
       specificity: 2,
       embedding: 1,
       accuracy: 1,
     });
+    // The first layer's unit page leads with the centre neuron's image and shows the filter.
+    const conv0 = JSON.parse(first.site!.files.get('units/conv/0.json')!);
+    assert.equal(conv0.methods[0].method, 'center');
+    assert.deepEqual(conv0.methods[0].crop, { y0: 5, x0: 5, y1: 8, x1: 8 });
+    assert.deepEqual(conv0.weights.shape, [3, 3, 1]);
+    assert.match(first.site!.files.get('layers/conv.html')!, /Weights: the 4 filters \(3×3×1\)/);
+    assert.match(
+      first.site!.files.get('layers/conv.html')!,
+      /4 units \(each unit.{0,6}s centre neuron/,
+    );
     const second = await runIn('cache');
     assert.equal(second.store.totalComputed(), 0);
     assert.deepEqual(
@@ -107,8 +121,8 @@ describe('report cache', () => {
     });
     assert.deepEqual(third.store.computed, { 'vis-lucid': 2 });
     const unit = JSON.parse(third.site!.files.get('units/conv/0.json')!);
-    assert.equal(unit.methods[0].method, 'lucid');
-    assert.equal(unit.methods[0].params.steps, 5);
+    const lucid = unit.methods.find((m: { method: string }) => m.method === 'lucid');
+    assert.equal(lucid.params.steps, 5);
   });
 });
 

@@ -18,14 +18,16 @@ import {
   unlinkFenced,
   writeFenced,
 } from '../io/fence.js';
+import { figureSvgText } from '../io/figure_file.js';
 import { pngBytes } from '../io/png.js';
+import { PAPER } from '../render/figure.js';
 import type { RgbaImage } from '../render/image.js';
 
 export const ARTIFACTS = 'a';
 /** The store's own list of the files it wrote (one site-relative path a line): all that prune() may remove. */
 export const WRITTEN = `${ARTIFACTS}/.written`;
 const WHAT = 'the atlas artifact store';
-/** What a file the store wrote is called: a/KIND/KEY(-NAME.png|.json). */
+/** What a file the store wrote is called: a/KIND/KEY(-NAME.png|-NAME.svg|.json). */
 const OWN = /^a\/[^/]+\/([0-9a-f]{20})[^/]*$/;
 
 /** JSON with sorted object keys, so equal parameters give equal keys whatever their order. */
@@ -106,8 +108,12 @@ export class ArtifactStore {
     const { data, images = {} } = await compute();
     const files: Record<string, string> = {};
     for (const [name, img] of Object.entries(images)) {
-      const rel = this.rel(kind, key, `-${name}.png`);
-      await this.put(rel, await pngBytes(img));
+      // A chart (an image carrying its figure) is stored as SVG: text stays text at any zoom.
+      const rel = this.rel(kind, key, `-${name}.${img.figure ? 'svg' : 'png'}`);
+      await this.put(
+        rel,
+        img.figure ? await figureSvgText(img.figure(PAPER)) : await pngBytes(img),
+      );
       files[name] = rel;
     }
     const stored: Stored<T> = { key, kind, parts, data, images: files };

@@ -21,7 +21,7 @@ export interface Atlas {
   readonly layers: string[];
 }
 
-const KINDS = new Set(['.html', '.json', '.png', '.css', '.js']);
+const KINDS = new Set(['.html', '.json', '.png', '.svg', '.css', '.js']);
 
 /** Reads each report's hash and pairs it with the served model of that hash; a report of no served model is refused. */
 export async function matchAtlases(

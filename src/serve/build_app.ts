@@ -63,10 +63,48 @@ async function defaultOutDir(): Promise<string> {
   return (await packageWritable()) ? path.join(APP_SOURCE, 'dist') : privateBuildDir();
 }
 
+/**
+ * Waits for, then holds, the build lock of `outDir` (a file created exclusively beside it): two
+ * processes that find the app stale at once (two `serve`s after an upgrade, two test files) build
+ * one after the other, and the second finds the first's build fresh, instead of one emptying the
+ * folder the other is writing. A lock older than ten minutes is a crashed build's, and is taken.
+ */
+export async function buildLock(outDir: string): Promise<() => Promise<void>> {
+  const lock = `${outDir}.building`;
+  for (;;) {
+    try {
+      await fs.mkdir(path.dirname(lock), { recursive: true });
+      const h = await fs.open(lock, 'wx');
+      await h.close();
+      return () => fs.rm(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const age = await fs.stat(lock).then(
+        (st) => Date.now() - st.mtimeMs,
+        () => 0,
+      );
+      if (age > 10 * 60_000) await fs.rm(lock, { force: true });
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 export async function ensureApp(
   args: { outDir?: string; rebuild?: boolean; log?: (s: string) => void } = {},
 ): Promise<string> {
   const outDir = args.outDir ?? (await defaultOutDir());
+  const release = await buildLock(outDir);
+  try {
+    return await buildIfStale(outDir, args);
+  } finally {
+    await release();
+  }
+}
+
+async function buildIfStale(
+  outDir: string,
+  args: { rebuild?: boolean; log?: (s: string) => void },
+): Promise<string> {
   const built = await fs
     .stat(path.join(outDir, 'index.html'))
     .then((s) => s.mtimeMs)

@@ -10,8 +10,8 @@ import { activationGrid } from '../../render/activation_grid.js';
 import { stack } from '../../render/grid.js';
 import { toImage, upscale } from '../../render/image.js';
 import { required, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
-import { imageFrom } from '../inputs.js';
+import { ENGINE_FLAGS, OUT_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { imageFrom, inputFitJson } from '../inputs.js';
 
 const SPECS = {
   ...MODEL_FLAGS,
@@ -22,7 +22,7 @@ const SPECS = {
     default: 'all',
   },
   top: { type: 'int', help: 'predictions listed', default: 5 },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage('activations', '--model M --input IMAGE --out DIR', SPECS);
@@ -90,6 +90,7 @@ export async function run(argv: string[]): Promise<void> {
   await output.json('activations.json', {
     model: flags.model,
     input,
+    ...inputFitJson(),
     backend: engine.backend,
     predictions: top,
     layers: summary,

@@ -18,8 +18,8 @@ import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { required, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
-import { imagesFrom, inputFitting } from '../inputs.js';
+import { ENGINE_FLAGS, OUT_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { imagesFrom, inputFitJson } from '../inputs.js';
 import { DEFAULT_CAM_RULE } from '../../attribution/cam.js';
 import { checkBatchMemory } from '../limits.js';
 import {
@@ -60,7 +60,7 @@ const COMMON = {
     min: 1,
     help: 'rows per pass for methods that expand an input (default: what fits the memory budget; same maps at any value)',
   },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 
@@ -222,12 +222,14 @@ export async function run(argv: string[]): Promise<void> {
     backend: engine.backend,
     images: input.names,
     imageLabels: input.labels,
-    inputFit: inputFitting.record,
+    ...inputFitJson(),
     skipped,
     maps: results.map((r) => ({
       method: r.method,
       layer: r.layer,
       units: r.units,
+      // The whole class names (a tile's label wraps or abbreviates them).
+      classes: r.units.map((u) => (unitFree ? null : (model.labels?.[u] ?? null))),
       neurons: r.neurons ?? null,
       scores: r.scores,
       camLayer: r.camLayer ?? null,

@@ -45,7 +45,18 @@ after(() => rm(dir, { recursive: true, force: true }));
 describe('deepvis concepts', () => {
   it('DFF: concepts.json, a PNG per concept, the maps and a page', () => {
     const out = path.join(dir, 'dff');
-    const r = deepvis('--method', 'dff', '--k', '3', '--images', '6', '--out', out);
+    const r = deepvis(
+      '--method',
+      'dff',
+      '--k',
+      '3',
+      '--images',
+      '6',
+      '--vis-steps',
+      '24',
+      '--out',
+      out,
+    );
     assert.equal(r.code, 0, r.stderr);
     const files = readdirSync(out);
     for (const f of [
@@ -56,6 +67,9 @@ describe('deepvis concepts', () => {
       'index.html',
       'concept-0.png',
       'concept-2.png',
+      'vis.png',
+      'concept-0-vis.png',
+      'concept-2-vis.png',
     ])
       assert.ok(files.includes(f), `${f} missing: ${files}`);
     const json = JSON.parse(readFileSync(path.join(out, 'concepts.json'), 'utf8'));
@@ -63,6 +77,13 @@ describe('deepvis concepts', () => {
     assert.equal(json.concepts.length, 3);
     assert.equal(json.maps.length, 6);
     assert.equal(json.maps[0].values.length, json.maps[0].h * json.maps[0].w * 3);
+    // Each concept's feature visualization and the cosine with its direction its image reached
+    // (what the picture means is tested in report/concept_vis.test.ts; 24 steps reach 0.28–0.6 here).
+    assert.equal(json.featureVisualization.steps, 24);
+    assert.ok([json.layer, `${json.layer}:pre`].includes(json.featureVisualization.layer));
+    assert.deepEqual(Object.keys(json.featureVisualization.cosines).sort(), ['0', '1', '2']);
+    for (const v of Object.values(json.featureVisualization.cosines) as number[])
+      assert.ok(v > 0 && v <= 1, `cosine ${v}`);
     for (const c of json.concepts) {
       assert.match(c.name, /^\d \d+%, \d \d+%$/); // named by the head: its two most probable digits
       assert.ok(Math.abs(Math.hypot(...c.direction) - 1) < 1e-3, 'a direction is unit-length');

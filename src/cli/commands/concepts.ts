@@ -1,5 +1,5 @@
 /**
- * deepvis concepts --method craft|dff|tcav --model M [--layer L] [--class C] [--data D] [--k K] --out DIR
+ * deepvis concepts --method craft|dff|tcav|sae --model M [--layer L] [--class C] [--data D] [--k K] --out DIR
  * Concepts of a layer by any method of the registry (concepts/registry.ts: its flags, its help
  * under `--method NAME --help`), written as concepts.json (every concept's direction, importance,
  * the data-set indices and boxes of its top examples, the run's numbers), one PNG per concept
@@ -7,18 +7,13 @@
  * images furthest along the CAV, and the most negative ones), concepts.png (all of them, by
  * importance), importance.png (CRAFT's Sobol indices, TCAV's scores against the random runs'),
  * maps.png (CRAFT's concept attribution maps, filtered at the 90th percentile as Xplique's; DFF's
- * per-image heat maps), directions.json (for `maximize --target cosine:directions.json`, the feature
- * visualization of each concept) and an index.html page over them.
+ * per-image heat maps), each concept's feature visualization (concept-N-vis.png and vis.png: the
+ * image maximizing the cosine to its direction, report/concept_vis.ts; an SAE atom is shown as a
+ * unit is: this image, its top and its most negative examples), directions.json (for
+ * `maximize --target cosine:directions.json`) and an index.html page over them.
  */
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import {
-  boxAt,
-  crop,
-  receptiveFields,
-  type ReceptiveFields,
-} from '../../analysis/receptive_field.js';
-import type { Concept, ConceptExample, ConceptMap, ConceptSet } from '../../concepts/concept.js';
+import type { Concept, ConceptSet } from '../../concepts/concept.js';
 import type { AnyConceptMethod, ImageGroup } from '../../concepts/method.js';
 import { runConcepts } from '../../concepts/method.js';
 import { CONCEPT_METHODS, conceptMethod } from '../../concepts/registry.js';
@@ -30,10 +25,16 @@ import { grid } from '../../render/grid.js';
 import { heatOverlay } from '../../render/heat.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { barChart } from '../../render/plots.js';
+import {
+  CONCEPT_VIS_DEFAULTS,
+  conceptHeat,
+  directionImages,
+  Examples,
+} from '../../report/concept_vis.js';
 import { pageHtml, SITE_CSS, SITE_JS } from '../../report/html.js';
 import type { Section } from '../../report/site.js';
 import { type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { ENGINE_FLAGS, OUT_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 import {
   checkMethodFlags,
@@ -68,7 +69,19 @@ const COMMON = {
     type: 'string',
     help: "tcav: a folder of random images the random sets are drawn from (default: the data set's images)",
   },
-  out: { type: 'string', help: 'output directory' },
+  'vis-steps': {
+    type: 'int',
+    min: 0,
+    help: "steps of each concept's feature visualization (Lucid, the cosine to its direction as Xplique's; 0: none)",
+    default: CONCEPT_VIS_DEFAULTS.steps,
+  },
+  'vis-count': {
+    type: 'int',
+    min: 0,
+    help: 'concepts with a feature visualization, in the order shown (by importance, else by frequency)',
+    default: 32,
+  },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 
@@ -115,50 +128,6 @@ async function folderGroup(dir: string, model: VisModel): Promise<ImageGroup> {
   };
 }
 
-/** Pictures of examples: CRAFT's boxes, a receptive field around a map position, or the whole image. */
-class Examples {
-  private rf: ReceptiveFields | null = null;
-  constructor(
-    private readonly model: VisModel,
-    private readonly data: ImageSet,
-  ) {}
-
-  image(index: number): Float32Array {
-    const size = this.data.images.length / this.data.count;
-    return this.data.images.subarray(index * size, (index + 1) * size);
-  }
-
-  private draw(values: ArrayLike<number>, shape: readonly [number, number, number]): RgbaImage {
-    return toImage(values, shape, { mode: 'range', range: this.model.input.range });
-  }
-
-  whole(index: number): RgbaImage {
-    return this.draw(this.image(index), this.model.input.shape);
-  }
-
-  tile(e: ConceptExample, layer: string): RgbaImage {
-    const shape = this.model.input.shape;
-    const [lo, hi] = this.model.input.range;
-    if (e.box) {
-      const [y0, x0, y1, x1] = e.box;
-      const c = crop(this.image(e.index), shape, { y0, x0, y1, x1 }, undefined, (lo + hi) / 2);
-      return this.draw(c.values, c.shape);
-    }
-    if (e.at) {
-      this.rf ??= receptiveFields(this.model, layer);
-      const c = crop(
-        this.image(e.index),
-        shape,
-        boxAt(this.rf, e.at[1], e.at[0]),
-        this.rf.size,
-        (lo + hi) / 2,
-      );
-      return this.draw(c.values, c.shape);
-    }
-    return this.whole(e.index);
-  }
-}
-
 const fmt = (v: number | undefined) =>
   v == null || !Number.isFinite(v) ? '–' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3);
 
@@ -170,33 +139,13 @@ function labelOf(c: Concept): string {
   return `${head}${imp}${share}`;
 }
 
-/** Concepts in the order they are shown: by importance where there is one. */
+/** Concepts in the order they are shown: by importance where there is one, else by frequency (SAE atoms). */
+const frequency = (c: Concept) => Number(c.numbers?.frequency ?? 0);
 const ordered = (set: ConceptSet): Concept[] =>
-  [...set.concepts].sort((a, b) => (b.importance ?? 0) - (a.importance ?? 0) || a.id - b.id);
-
-/** One image's map of concept j, bilinear to the input, values below the percentile set to zero. */
-function conceptHeat(
-  m: ConceptMap,
-  j: number,
-  k: number,
-  out: readonly [number, number],
-  percentile: number,
-): Float32Array {
-  const v = Float32Array.from({ length: m.h * m.w }, (_, q) => m.values[q * k + j]);
-  if (percentile > 0) {
-    const sorted = Float32Array.from(v).sort();
-    const cut = sorted[Math.min(sorted.length - 1, Math.floor((percentile / 100) * sorted.length))];
-    v.forEach((x, q) => (v[q] = x < cut ? 0 : x));
-  }
-  const t = tf.tidy(() =>
-    tf.image.resizeBilinear(tf.tensor4d(v, [1, m.h, m.w, 1]), [out[0], out[1]], true),
+  [...set.concepts].sort(
+    (a, b) =>
+      (b.importance ?? 0) - (a.importance ?? 0) || frequency(b) - frequency(a) || a.id - b.id,
   );
-  try {
-    return t.dataSync() as Float32Array;
-  } finally {
-    t.dispose();
-  }
-}
 
 /** maps.png: per image, the image and the maps of the (up to 6) concepts shown. */
 function mapsPicture(
@@ -318,6 +267,26 @@ export async function run(argv: string[]): Promise<void> {
     await output.png(name, img);
     written.push(name);
   };
+  // Feature visualizations of the first --vis-count concepts shown: one batch, the cosine to each direction.
+  const shown = ordered(result).slice(0, flags['vis-steps'] > 0 ? flags['vis-count'] : 0);
+  const vis = shown.length
+    ? directionImages(
+        model,
+        result.layer,
+        shown.map((c) => c.direction),
+        { steps: flags['vis-steps'], seed: flags.seed },
+      )
+    : null;
+  const visOf = new Map(shown.map((c, i) => [c.id, i]));
+  if (vis)
+    await png(
+      'vis.png',
+      grid(vis.images, {
+        labels: shown.map((c, i) => `c${c.id} cos ${vis.data.cosines[i].toFixed(2)}`),
+        minTile: 96,
+        title: `${method.title} at ${result.layer}: cosine to each direction (${vis.data.method}, ${vis.data.optimized})`,
+      }),
+    );
   const rows: Array<{
     label: string;
     numbers: Record<string, string | number>;
@@ -361,6 +330,10 @@ export async function run(argv: string[]): Promise<void> {
     }
     rowLabels.push(labelOf(c));
     const numbers: Record<string, string | number> = {};
+    if (vis && visOf.has(c.id)) {
+      await png(`concept-${c.id}-vis.png`, vis.images[visOf.get(c.id)!]);
+      numbers['cosine of its image'] = fmt(vis.data.cosines[visOf.get(c.id)!]);
+    }
     if (c.importance != null) numbers.importance = fmt(c.importance);
     if (c.logitShare != null) numbers['share of class score'] = `${c.logitShare.toFixed(1)}%`;
     if (c.alignment != null) numbers['cosine with class direction'] = fmt(c.alignment);
@@ -369,7 +342,17 @@ export async function run(argv: string[]): Promise<void> {
     rows.push({
       label: c.name ? `${c.id}: ${c.name}` : `concept ${c.id}`,
       numbers,
-      figures: [{ src: name, alt: `best examples of ${c.name ?? `concept ${c.id}`}` }],
+      figures: [
+        ...(visOf.has(c.id)
+          ? [
+              {
+                src: `concept-${c.id}-vis.png`,
+                alt: `feature visualization of ${c.name ?? `concept ${c.id}`}: the cosine to its direction reached ${fmt(vis!.data.cosines[visOf.get(c.id)!])}`,
+              },
+            ]
+          : []),
+        { src: name, alt: `best examples of ${c.name ?? `concept ${c.id}`}` },
+      ],
     });
   }
   const sameSize = allTiles.every(
@@ -389,7 +372,20 @@ export async function run(argv: string[]): Promise<void> {
   await png('maps.png', mapsPicture(result, ex, model, method.name === 'craft' ? 90 : 0));
   await output.json(
     'concepts.json',
-    jsonOf(result, { model: flags.model, data: spec, backend: engine.backend }),
+    jsonOf(result, {
+      model: flags.model,
+      data: spec,
+      backend: engine.backend,
+      featureVisualization: vis
+        ? {
+            method: vis.data.method,
+            layer: vis.data.optimized,
+            objective: vis.data.objective,
+            steps: vis.data.params.steps,
+            cosines: Object.fromEntries(shown.map((c, i) => [c.id, vis.data.cosines[i]])),
+          }
+        : null,
+    }),
   );
   // Every concept's direction, in the order of concepts.json: `deepvis maximize --layer L --target cosine:directions.json` visualizes them.
   await output.json(
@@ -414,7 +410,7 @@ export async function run(argv: string[]): Promise<void> {
     {
       kind: 'figures',
       title: 'overview',
-      figures: ['concepts.png', 'importance.png', 'maps.png']
+      figures: ['concepts.png', 'vis.png', 'importance.png', 'maps.png']
         .filter((f) => written.includes(f))
         .map((f) => ({ src: f, alt: f.replace('.png', '') })),
       size: 'full',

@@ -15,8 +15,8 @@ import { deepDream } from '../../objectives/layer.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
-import { imageFrom, UNIT_FLAGS, unitsFrom } from '../inputs.js';
+import { ENGINE_FLAGS, OUT_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { imageFrom, inputFitJson, UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';
 
@@ -51,7 +51,7 @@ const SPECS = {
     type: 'number',
     help: 'units from noise: weight of the neighbouring-pixel (total variation) prior (library default 30)',
   },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage(
@@ -160,6 +160,7 @@ export async function run(argv: string[]): Promise<void> {
     input: flags.input,
     size: photo.shape,
   };
+  const fitted = inputFitJson();
   const stem = stemOf(layer.name);
   const toPng = (t: tf.Tensor3D) =>
     toImage(t.dataSync(), t.shape as [number, number, number], {
@@ -186,6 +187,7 @@ export async function run(argv: string[]): Promise<void> {
       model: flags.model,
       layer: layer.name,
       params: { ...params, frames, zoomFactor: flags['zoom-factor'] },
+      ...fitted,
       backend: engine.backend,
       seconds: r.seconds,
     });
@@ -218,6 +220,7 @@ export async function run(argv: string[]): Promise<void> {
       model: flags.model,
       layer: layer.name,
       params,
+      ...fitted,
       backend: engine.backend,
       seconds: r.seconds,
       octaves: r.octaves,

@@ -12,7 +12,7 @@ import { Rng } from '../../engine/rng.js';
 import { toImage } from '../../render/image.js';
 import { thumbnailScatter } from '../../render/plots.js';
 import { usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { ENGINE_FLAGS, OUT_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { DATA_FLAGS, dataFrom } from '../inputs.js';
 
 const SPECS = {
@@ -33,7 +33,7 @@ const SPECS = {
   },
   perplexity: { type: 'number', help: 't-SNE perplexity', default: EMBED_DEFAULTS.perplexity },
   iterations: { type: 'int', help: 't-SNE / UMAP iterations', default: 500 },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage(

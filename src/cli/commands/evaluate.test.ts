@@ -70,9 +70,12 @@ describe('deepvis evaluate', () => {
       '--quiet',
     );
     assert.equal(r.code, 0, r.stderr);
+    // Each chart as a PNG and, next to it, its vector SVG.
     assert.deepEqual(readdirSync(out).sort(), [
       'evaluate-deletion-insertion.png',
+      'evaluate-deletion-insertion.svg',
       'evaluate-mprt.png',
+      'evaluate-mprt.svg',
       'evaluate.html',
       'evaluate.json',
     ]);

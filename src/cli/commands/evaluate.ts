@@ -21,8 +21,8 @@ import {
 } from '../../metrics/evaluate.js';
 import { linePlot, sideBySide } from '../../render/curves.js';
 import { parseIntList, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openModelCommand } from '../command.js';
-import { dataFrom, DATA_FLAGS, imagesFrom } from '../inputs.js';
+import { ENGINE_FLAGS, OUT_FLAGS, MODEL_FLAGS, modelFrom, openModelCommand } from '../command.js';
+import { dataFrom, DATA_FLAGS, imagesFrom, inputFitJson } from '../inputs.js';
 import { masksFrom, READING_FLAGS, readingFrom } from '../target.js';
 import { targetLayer } from '../../objectives/target.js';
 
@@ -69,7 +69,7 @@ const SPECS = {
     type: 'int',
     help: 'rows per forward/backward pass for expanded inputs (default: what fits the memory budget)',
   },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage(
@@ -291,6 +291,7 @@ export async function run(argv: string[]): Promise<void> {
     model: flags.model,
     backend: engine.backend,
     inputs: names,
+    ...inputFitJson(),
     labels: labels ?? null,
     notes,
     totalSeconds: seconds,

@@ -3,13 +3,13 @@ import { firstLayerFilters } from '../../analysis/filters.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { ENGINE_FLAGS, OUT_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 
 const SPECS = {
   ...MODEL_FLAGS,
   layer: { type: 'string', help: 'layer (default: the first with weights)' },
   units: { type: 'ints', help: 'units to draw (default the first 100)' },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage('filters', '--model M [--layer L] --out DIR', SPECS);

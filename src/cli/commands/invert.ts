@@ -10,8 +10,8 @@ import { itemOf } from '../../engine/read.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
-import { imageFrom } from '../inputs.js';
+import { ENGINE_FLAGS, OUT_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { imageFrom, inputFitJson } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';
 
@@ -37,7 +37,7 @@ const SPECS = {
   'lambda-alpha': { type: 'number', help: 'weight of the α-norm prior' },
   beta: { type: 'number', help: 'β of the TV^β prior' },
   'lambda-tv': { type: 'number', help: 'weight of the total-variation prior' },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage('invert', '--model M --layer L[,L2…] --input IMAGE --out DIR', SPECS);
@@ -136,6 +136,7 @@ export async function run(argv: string[]): Promise<void> {
   await output.json(`${stem}.json`, {
     model: flags.model,
     input,
+    ...inputFitJson(),
     backend: engine.backend,
     layers: results,
   });

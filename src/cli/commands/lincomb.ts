@@ -8,14 +8,14 @@ import { crop } from '../../analysis/receptive_field.js';
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { positive, required, unitList, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { ENGINE_FLAGS, OUT_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 
 const SPECS = {
   ...MODEL_FLAGS,
   layer: { type: 'string', help: 'layer name or index (a dense or conv layer)' },
   units: { type: 'ints', help: 'units (default the first 36)' },
   k: { type: 'int', help: 'strongest connections kept per unit (top-k)', default: LINCOMB_TOP_K },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage('lincomb', '--model M --layer L [--k 100] --out DIR', SPECS);

@@ -23,8 +23,22 @@ import { COMPARE_FLAGS, compareMethods } from './maximize_compare.js';
 import { grid } from '../../render/grid.js';
 import { toImage, type RgbaImage } from '../../render/image.js';
 import { required, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, fileStem, openModelCommand, openOutput } from '../command.js';
-import { dataSpecFor, evalSetFor, imageFrom, UNIT_FLAGS, unitsFrom } from '../inputs.js';
+import {
+  ENGINE_FLAGS,
+  OUT_FLAGS,
+  MODEL_FLAGS,
+  fileStem,
+  openModelCommand,
+  openOutput,
+} from '../command.js';
+import {
+  dataSpecFor,
+  evalSetFor,
+  imageFrom,
+  inputFitJson,
+  UNIT_FLAGS,
+  unitsFrom,
+} from '../inputs.js';
 import { checkBatchMemory, checkGridPixels, gridTile, memoryBudget } from '../limits.js';
 import {
   checkMethodFlags,
@@ -77,7 +91,7 @@ const COMMON = {
     type: 'string',
     help: "data set for best examples, quality scores and the methods that read data (default: the model's own, if known)",
   },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   'unit-files': {
     type: 'string',
     help: "also write each unit's image as DIR/LAYER-METHOD/unit-N.png (a model's report/ folder is what deepvis serve shows in its unit panel)",
@@ -89,7 +103,7 @@ const COMMON = {
 const ROWS: MethodRow[] = FEATURE_VIS.map((m) => ({
   name: m.name,
   options: m.options,
-  about: `${m.title} (${m.tagline}; ${m.paper}). Defaults: ${m.defaults}`,
+  about: `${m.title} (${m.tagline}; ${m.paper}). Defaults: ${m.defaults}${m.cost ? `. Cost: ${m.cost}` : ''}`,
 }));
 const SPECS: FlagSpecs = { ...COMMON, ...methodFlags(ROWS, COMMON) };
 const SYNOPSIS = `--model M --layer L [--units 0-63] [--method ${FEATURE_VIS.map((m) => m.name).join('|')}] [--compare-methods] --out DIR`;
@@ -261,6 +275,7 @@ export async function run(argv: string[]): Promise<void> {
       seconds: result.seconds,
       dataset: data?.name ?? null,
       quality: assessment.reference?.params ?? null,
+      ...inputFitJson(),
       ...(stopped ? { stopped } : {}),
       ...extras.json,
       units: result.units.map((r, i) => ({

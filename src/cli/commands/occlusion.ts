@@ -11,9 +11,9 @@ import { grid } from '../../render/grid.js';
 import { heatImage, heatOverlay } from '../../render/heat.js';
 import { toImage } from '../../render/image.js';
 import { required, usage, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { ENGINE_FLAGS, OUT_FLAGS, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { inputStem } from '../../render/names.js';
-import { imageFrom, inputFitting } from '../inputs.js';
+import { imageFrom, inputFitJson } from '../inputs.js';
 
 export const TARGET_FLAGS = {
   layer: { type: 'string', help: 'target layer (default: the logits, i.e. class scores)' },
@@ -49,7 +49,7 @@ const SPECS = {
     type: 'number',
     help: "the square's value (default: mid-grey for colour inputs, the dark background for one-channel ones)",
   },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage('occlusion', '--model M --input IMAGE --out DIR', SPECS);
@@ -94,9 +94,10 @@ export async function run(argv: string[]): Promise<void> {
   await output.json(`${stem}.json`, {
     model: flags.model,
     input,
-    inputFit: inputFitting.record,
+    ...inputFitJson(),
     backend: engine.backend,
     ...r,
+    class: model.labels?.[r.unit] ?? null,
     heat: Array.from(r.heat, (v) => +v.toPrecision(5)),
   });
   await output.commit();

@@ -16,6 +16,8 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { checkRoot, listFenced, readFencedText } from '../../io/fence.js';
 import { loadModel } from '../../io/model_files.js';
 import { computeReport } from '../../report/build.js';
+import { CONCEPT_VIS_DEFAULTS } from '../../report/concept_vis.js';
+import { CONCEPT_ATLAS_DEFAULTS, type ConceptAtlasArgs } from '../../report/concepts.js';
 import { readEvaluation } from '../../report/evaluation.js';
 import type { Section } from '../../report/site.js';
 import { checkSameArchitecture, type Checkpoint, type HistoryUnit } from '../../report/history.js';
@@ -82,10 +84,43 @@ const COMMON = {
     type: 'int',
     help: `diverse images per unit (report default ${DEFAULT_METHODS.diverse.perUnit})`,
   },
+  'center-steps': {
+    type: 'int',
+    help: `steps of a first convolution's centre-neuron images (report default ${DEFAULT_METHODS.center.steps})`,
+  },
   'embed-count': {
     type: 'int',
     help: "images in a dense layer's t-SNE",
     default: REPORT_DEFAULTS.embedCount,
+  },
+  concepts: {
+    type: 'bool',
+    help: "concept pages: CRAFT on each class at one layer (a page per class and per concept, links from that layer's unit pages); needs labelled --data",
+  },
+  'concept-layer': {
+    type: 'string',
+    help: "the concepts' layer (default the last spatial layer before the class scores)",
+  },
+  'concept-classes': {
+    type: 'string',
+    help: `classes with concept pages, indices or labels, comma-separated (default the first ${CONCEPT_ATLAS_DEFAULTS.maxClasses})`,
+  },
+  'concept-k': {
+    type: 'int',
+    min: 1,
+    help: `concepts per class (default ${CONCEPT_ATLAS_DEFAULTS.k}, at most the layer's width)`,
+  },
+  'concept-images': {
+    type: 'int',
+    min: 1,
+    help: 'class images the Sobol importance is averaged over',
+    default: CONCEPT_ATLAS_DEFAULTS.importanceImages,
+  },
+  'concept-vis-steps': {
+    type: 'int',
+    min: 0,
+    help: "steps of each concept's feature visualization (Lucid, cosine to its direction; 0: none)",
+    default: CONCEPT_VIS_DEFAULTS.steps,
   },
   history: {
     type: 'string',
@@ -167,8 +202,39 @@ function planOf(flags: ReportFlags, model: Parameters<typeof planReport>[0]): Re
         ['steps', flags['diverse-steps']],
         ['perUnit', flags['diverse-count']],
       ]),
+      center: given([['steps', flags['center-steps']]]),
     },
   });
+}
+
+/** --concepts and its settings (classes by index or label), or undefined. */
+function conceptsOf(
+  flags: ReportFlags,
+  model: { labels: readonly string[] | null },
+): ConceptAtlasArgs | undefined {
+  if (!flags.concepts) return undefined;
+  const classes = flags['concept-classes']
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((c) => {
+      if (/^\d+$/.test(c)) return Number(c);
+      const i = model.labels?.indexOf(c) ?? -1;
+      if (i < 0)
+        throw new DeepvisError(
+          `--concept-classes: '${c}' is neither an index nor a label (labels: ${model.labels?.slice(0, 20).join(', ') ?? 'none'})`,
+        );
+      return i;
+    });
+  const steps = flags['concept-vis-steps'];
+  return {
+    layer: flags['concept-layer'],
+    classes,
+    k: flags['concept-k'],
+    importanceImages: flags['concept-images'],
+    vis: steps > 0 ? { method: CONCEPT_VIS_DEFAULTS.method, steps } : null,
+    seed: flags.seed,
+  };
 }
 
 /** The model page's link to the seed papers' pages, relative to the atlas folder. */
@@ -278,6 +344,9 @@ async function single(
     : await dataFrom(flags, opened).catch((e) => (flags.data ? Promise.reject(e) : null));
   // Class names the model lacks come from the data set (the model page, unit pages and JSON agree).
   const model = data ? withDatasetLabels(opened, data.set.classNames, data.spec) : opened;
+  const concepts = conceptsOf(flags, model);
+  if (concepts && !data?.set.labels)
+    throw new DeepvisError('--concepts explains classes by their images: give labelled --data');
   const hash = await modelHash(modelPath, overridesFrom(flags));
   const store = new ArtifactStore(output.dir);
   if (mergeFrom) for (const d of mergeFrom.dirs) await store.absorb(d);
@@ -302,6 +371,7 @@ async function single(
     serveUrl: flags['serve-url'],
     modelExtras,
     scanShards: mergeFrom?.shards,
+    concepts,
     history: checkpoints.length ? { checkpoints, units } : undefined,
   });
   bar.done();

@@ -11,7 +11,15 @@ import { GIBBS_STEPS, SAMPLE_EVERY, sampleDbnUnits } from '../../methods/dbn_sam
 import { grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { parseArgs, positive, required, unitList, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, modelFrom, openOutput } from '../command.js';
+import {
+  engineFrom,
+  ENGINE_FLAGS,
+  figureFrom,
+  OUT_FLAGS,
+  MODEL_FLAGS,
+  modelFrom,
+  openOutput,
+} from '../command.js';
 
 const SPECS = {
   ...MODEL_FLAGS,
@@ -34,7 +42,7 @@ const SPECS = {
     help: 'independent chains: Gibbs steps of each in the top RBM',
     default: GIBBS_STEPS,
   },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage('sample', '--model DBN --layer hJ --units 0-9 --out DIR', SPECS);
@@ -45,7 +53,7 @@ export async function run(argv: string[]): Promise<void> {
   const layer = required(flags, 'layer');
   const samples = flags.samples;
   positive(flags, 'samples', 'gibbs', 'every');
-  const output = await openOutput(out);
+  const output = await openOutput(out, '--out', figureFrom(flags));
   await engineFrom(flags);
   let model = await modelFrom(flags);
   // A fine-tuned DBN keeps its generative (pre-trained) twin in pretrained/: sample that one.

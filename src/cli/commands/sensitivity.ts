@@ -12,7 +12,7 @@ import { stack, grid } from '../../render/grid.js';
 import { toImage } from '../../render/image.js';
 import { heatmap } from '../../render/plots.js';
 import { positive, required, usage, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { ENGINE_FLAGS, OUT_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { UNIT_FLAGS, unitsFrom } from '../inputs.js';
 import { checkBatchMemory } from '../limits.js';
 import { Progress } from '../progress.js';
@@ -23,7 +23,7 @@ const SPECS = {
   units: { type: 'ints', help: 'units (rows and columns), e.g. 0-35', default: '0-35' },
   steps: { type: 'int', help: "activation-maximization steps (default: erhan's)" },
   restarts: { type: 'int', help: 'random starts per unit (the best is the pattern)', default: 2 },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage('sensitivity', '--model M --layer L [--units 0-35] --out DIR', SPECS);

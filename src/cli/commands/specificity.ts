@@ -19,7 +19,15 @@ import { checkUnitRange } from '../../objectives/units.js';
 import { stack } from '../../render/grid.js';
 import { barChart } from '../../render/plots.js';
 import { parseArgs, required, usage, type FlagSpecs } from '../args.js';
-import { engineFrom, ENGINE_FLAGS, MODEL_FLAGS, openOutput, overridesFrom } from '../command.js';
+import {
+  engineFrom,
+  ENGINE_FLAGS,
+  figureFrom,
+  OUT_FLAGS,
+  MODEL_FLAGS,
+  openOutput,
+  overridesFrom,
+} from '../command.js';
 import { dataFrom } from '../inputs.js';
 
 const SPECS = {
@@ -47,7 +55,7 @@ const SPECS = {
     type: 'ints',
     help: 'units whose per-class profiles are drawn (default: the most specific unit of each of 6 classes)',
   },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage('specificity', '--model M[,M2…] [--data D] --out DIR', SPECS);
@@ -83,7 +91,7 @@ export async function run(argv: string[]): Promise<void> {
   const paths = required(flags, 'model').split(',');
   const threshold = flags.threshold;
   if (!(threshold >= 0)) throw new DeepvisError('--threshold must be ≥ 0');
-  const output = await openOutput(out);
+  const output = await openOutput(out, '--out', figureFrom(flags));
   const engine = await engineFrom(flags);
   const perModel: Array<{ model: string; layers: LayerSpecificity[] }> = [];
   let profileOf: LayerSpecificity | null = null;

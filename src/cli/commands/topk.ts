@@ -27,7 +27,7 @@ import type { VisModel } from '../../model/types.js';
 import { grid } from '../../render/grid.js';
 import { blank, toImage, type RgbaImage } from '../../render/image.js';
 import { positive, unitList, usage, type Flags, type FlagSpecs } from '../args.js';
-import { ENGINE_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
+import { ENGINE_FLAGS, OUT_FLAGS, fileStem, MODEL_FLAGS, openModelCommand } from '../command.js';
 import { DATA_FLAGS, dataFrom, dataFromSpec } from '../inputs.js';
 import { checkBatchMemory, checkGridPixels, MAX_TOPK } from '../limits.js';
 import { Progress } from '../progress.js';
@@ -47,7 +47,7 @@ const SPECS = {
     help: 'units drawn per layer (default the first 32; the index keeps all)',
   },
   index: { type: 'string', help: 'draw from this topk-index.json instead of scanning' },
-  out: { type: 'string', help: 'output directory' },
+  ...OUT_FLAGS,
   ...ENGINE_FLAGS,
 } as const satisfies FlagSpecs;
 export const help = usage(

@@ -527,7 +527,10 @@ export function fromOnnxGraph(
     wanted: readonly Tap[],
     offset?: { tap: Tap; delta: tf.Tensor },
   ): tf.Tensor[] | null => {
-    const route = gradientDepth() === 1 ? gradientRoute() : null;
+    // Recorded at depth 1 (a second-order gradient stays on tfjs), or a forward with an offset that
+    // no gradient records (CRAFT's and TCAV's h = layer → logits): the program's forward session.
+    const route =
+      gradientDepth() === 1 || (offset && !recordingGradients()) ? gradientRoute() : null;
     // An Attention node's probabilities are deepvis's own output, not a tensor of the file.
     if (
       !route?.native ||
@@ -592,6 +595,10 @@ export function fromOnnxGraph(
         ? grads.forwardOnly([...new Set(wanted.map((t) => t.tensor))])
         : null;
     if (shared) return runShared(shared, native, wanted, nativeRows);
+    if (offset && !recordingGradients()) {
+      const taps = nativeTaps(native, wanted, offset);
+      if (taps) return taps;
+    }
     if (forward && !offset && !own && !recordingGradients() && weightsAsLoaded()) {
       try {
         return runOn(forward, native, wanted, rowsPerRun);

@@ -193,6 +193,33 @@ describe('native gradients through the tape', () => {
     model.dispose();
   });
 
+  it('runs a forward with a layer offset and no gradient (CRAFT, TCAV: h = layer → logits) on the native engine', async () => {
+    await setup('wasm');
+    const model = await netModel(small);
+    const x = tf.randomUniform([3, 8, 8, 3], -1, 1, 'float32', 4) as tf.Tensor4D;
+    const [mid, out] = [model.layers[2].name, model.layers[model.layers.length - 1].name];
+    const delta = tf.tidy(() =>
+      tf.randomNormal(model.activations(x, [mid])[0].shape, 0, 1, 'float32', 5),
+    );
+    const run = (engine: 'onnxruntime' | 'tfjs') =>
+      onEngine(engine, () => {
+        const before = nativeRuns.forward;
+        const [y] = model.activations(x, [out], { layer: mid, delta });
+        const v = Array.from(y.dataSync());
+        y.dispose();
+        return { v, native: nativeRuns.forward - before };
+      });
+    const [a, b] = await noLeaks(() => [run('onnxruntime'), run('tfjs')]);
+    assert.ok(a.native > 0, 'the offset forward ran on onnxruntime');
+    assert.equal(b.native, 0);
+    assert.ok(relErr(a.v, b.v) <= 1e-5, `rel ${relErr(a.v, b.v)}`);
+    // The offset moves the output: the check above compares more than the plain forward.
+    const [plain] = model.activations(x, [out]);
+    assert.ok(relErr(Array.from(plain.dataSync()), b.v) > 1e-3);
+    tf.dispose([x, delta, plain]);
+    model.dispose();
+  });
+
   it("gives the same gradients when a batch runs as several runs of rows, and forwards through the gradient's session", async () => {
     await setup('wasm');
     const whole = await netModel(small);

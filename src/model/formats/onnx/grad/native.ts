@@ -179,11 +179,24 @@ class TapProgram implements NativeTapProgram {
       this.byRules.delete(oldest);
       disposeSessions(old);
     }
+    s = this.opened(() => this.open(rules));
+    this.byRules.set(key, s);
+    return s;
+  }
+
+  /** What `make` opens; the model bytes its build read are garbage after it, freed before a run allocates its own. */
+  private opened<T>(make: () => T): T {
+    const made = make();
+    this.graphs.release?.();
+    return made;
+  }
+
+  private open(rules: BackwardRules): Sessions {
     const built = this.build(rules);
     const forward = this.graphs.session(built.forward(), built.external);
     // Recomputing backward passes run the fused graph: no backward session unless asked for later.
     const back = gradientMemory() === 'saved' ? built.backward() : null;
-    s = {
+    return {
       tapNames: built.tapNames,
       dx: built.dx,
       dDelta: built.dDelta,
@@ -200,20 +213,20 @@ class TapProgram implements NativeTapProgram {
           : [],
       ),
     };
-    this.byRules.set(key, s);
-    return s;
   }
 
   private backwardFor(s: Sessions, rules: BackwardRules, want: { dx: boolean; dDelta: boolean }) {
     const key = want.dx || !s.dDelta ? 'both' : 'delta';
     let b = s.backward.get(key);
     if (!b) {
-      const built = this.build(rules);
-      const back = key === 'both' ? built.backward() : built.backward(want);
-      const known = new Set(s.saved.map((t) => t.name));
-      if (back.reads.some((t) => !known.has(t.name)))
-        throw new Error('gradient graph: backward graphs of one build disagree');
-      b = { session: this.graphs.session(back.bytes, built.external), reads: back.reads };
+      b = this.opened(() => {
+        const built = this.build(rules);
+        const back = key === 'both' ? built.backward() : built.backward(want);
+        const known = new Set(s.saved.map((t) => t.name));
+        if (back.reads.some((t) => !known.has(t.name)))
+          throw new Error('gradient graph: backward graphs of one build disagree');
+        return { session: this.graphs.session(back.bytes, built.external), reads: back.reads };
+      });
       s.backward.set(key, b);
     }
     return b;
@@ -327,10 +340,10 @@ class TapProgram implements NativeTapProgram {
   }
 
   private fusedSession(s: Sessions, rules: BackwardRules): NativeSession {
-    if (!s.fused) {
+    s.fused ??= this.opened(() => {
       const built = this.build(rules);
-      s.fused = this.graphs.session(built.fused(), built.external);
-    }
+      return this.graphs.session(built.fused(), built.external);
+    });
     return s.fused;
   }
 
@@ -404,6 +417,7 @@ export class OnnxGradients {
     if (!this.verdict) {
       try {
         this.build(this.program.outputs, undefined, PLAIN);
+        this.graphs.release?.();
         this.verdict = { ok: true, why: 'every op has a VJP rule' };
       } catch (e) {
         this.verdict = {
@@ -433,6 +447,8 @@ export class OnnxGradients {
       } catch (e) {
         if (!(e instanceof NoVjp)) throw e;
         known = { ok: false, why: e.message };
+      } finally {
+        this.graphs.release?.();
       }
       this.support.set(key, known);
     }
