@@ -13,6 +13,8 @@ const site = (methods: string[]) =>
   ({
     plan: {
       methodsOf: { conv3: methods },
+      // conv3 is not a first layer: no centre-neuron headline.
+      centre: [],
       groups: [{ layer: 'conv3', units: [0, 1, 2], seed: 1, ordinal: 0 }],
     },
     vis: new Map([
