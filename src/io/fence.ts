@@ -28,6 +28,7 @@ import { formatBytes, memoryBudget } from '../engine/memory.js';
 import { DeepvisError, printable } from '../errors.js';
 import { onExit } from './cleanup.js';
 import { makeDirs } from './dirs.js';
+import { mapPool } from './pool.js';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_WRONLY, O_CREAT, O_EXCL } = constants;
 
@@ -207,6 +208,37 @@ export async function writeFenced(
   what: string,
 ): Promise<string> {
   const file = (await walk(root, rel, what, true))!;
+  await replaceFile(file, data, what);
+  return file;
+}
+
+/**
+ * writeFenced for many files at once (an atlas artifact's images): each folder on the way is
+ * walked once, not once per file, and up to `parallel` files are written at a time. Each file is
+ * still written to its own exclusive, non-following temporary file and renamed into place.
+ */
+export async function writeFencedMany(
+  root: string,
+  files: ReadonlyArray<readonly [string, Uint8Array | string]>,
+  what: string,
+  parallel = 16,
+): Promise<void> {
+  const folders = new Map<string, Promise<string>>();
+  const target = (rel: string) => {
+    const parts = relInside(rel, what, root);
+    const dir = parts.slice(0, -1).join('/');
+    if (!folders.has(dir))
+      folders.set(
+        dir,
+        walk(root, rel, what, true).then((f) => path.dirname(f!)),
+      );
+    return folders.get(dir)!.then((d) => path.join(d, parts[parts.length - 1]));
+  };
+  await mapPool(files, parallel, async ([rel, data]) => replaceFile(await target(rel), data, what));
+}
+
+/** Writes `file` (its folders already checked) through an exclusive temporary file and a rename. */
+async function replaceFile(file: string, data: Uint8Array | string, what: string): Promise<void> {
   const tmp = path.join(
     path.dirname(file),
     `.${path.basename(file).slice(0, 100)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}.tmp`,
@@ -230,7 +262,6 @@ export async function writeFenced(
   } finally {
     forget();
   }
-  return file;
 }
 
 /** A write that failed, as one line: a full disk names the path and the bytes it needed. */

@@ -17,7 +17,9 @@ import {
   readFencedText,
   unlinkFenced,
   writeFenced,
+  writeFencedMany,
 } from '../io/fence.js';
+import { mapPool } from '../io/pool.js';
 import { figureSvgText } from '../io/figure_file.js';
 import { pngBytes } from '../io/png.js';
 import { PAPER } from '../render/figure.js';
@@ -74,8 +76,16 @@ export class ArtifactStore {
 
   /** Records `rel` as the store's own, then writes it. */
   private async put(rel: string, data: Uint8Array | string): Promise<void> {
-    await appendFenced(this.root, WRITTEN, `${rel}\n`, WHAT);
-    await writeFenced(this.root, rel, data, WHAT);
+    await this.putMany([[rel, data]]);
+  }
+
+  /** put() for many files: one line each in the list, all recorded before any is written. */
+  private async putMany(
+    files: ReadonlyArray<readonly [string, Uint8Array | string]>,
+  ): Promise<void> {
+    if (files.length === 0) return;
+    await appendFenced(this.root, WRITTEN, files.map(([rel]) => `${rel}\n`).join(''), WHAT);
+    await writeFencedMany(this.root, files, WHAT);
   }
 
   async get<T>(kind: string, parts: unknown): Promise<Stored<T> | null> {
@@ -106,16 +116,18 @@ export class ArtifactStore {
     const key = contentKey({ kind, parts });
     this.touched.add(key);
     const { data, images = {} } = await compute();
-    const files: Record<string, string> = {};
-    for (const [name, img] of Object.entries(images)) {
-      // A chart (an image carrying its figure) is stored as SVG: text stays text at any zoom.
-      const rel = this.rel(kind, key, `-${name}.${img.figure ? 'svg' : 'png'}`);
-      await this.put(
-        rel,
-        img.figure ? await figureSvgText(img.figure(PAPER)) : await pngBytes(img),
-      );
-      files[name] = rel;
-    }
+    // A chart (an image carrying its figure) is stored as SVG: text stays text at any zoom.
+    const entries = Object.entries(images).map(
+      ([name, img]) =>
+        [name, img, this.rel(kind, key, `-${name}.${img.figure ? 'svg' : 'png'}`)] as const,
+    );
+    // An artifact can hold thousands of small images (a layer's example crops): encoded and
+    // written several at a time, as each costs mostly a wait on another thread.
+    const bytes = await mapPool(entries, 8, ([, img]): Promise<Uint8Array | string> =>
+      img.figure ? figureSvgText(img.figure(PAPER)) : pngBytes(img),
+    );
+    await this.putMany(entries.map(([, , rel], i) => [rel, bytes[i]] as const));
+    const files = Object.fromEntries(entries.map(([name, , rel]) => [name, rel]));
     const stored: Stored<T> = { key, kind, parts, data, images: files };
     await this.put(this.rel(kind, key, '.json'), JSON.stringify(stored) + '\n');
     this.computed[kind] = (this.computed[kind] ?? 0) + 1;

@@ -14,6 +14,7 @@ import {
   readRegular,
   unlinkFenced,
   writeFenced,
+  writeFencedMany,
 } from '../../src/io/fence.js';
 import { fresh, mkfifo, refuses, socketAt, victim, within, type Case } from './kit.js';
 
@@ -65,6 +66,30 @@ export const FENCE_CASES: Case[] = [
         // Written: then as a regular file of the tree itself, the planted thing replaced.
         assert.ok(lstatSync(p.file).isFile());
         assert.equal(readFileSync(p.file, 'utf8'), 'MINE\n');
+        assert.notEqual(h, 'folder link', 'a write through a linked folder must be refused');
+      } catch (e) {
+        assert.match((e as Error).message, ONE);
+      }
+      p.v.intact();
+    },
+  })),
+  ...HAZARDS.map((h): Case => ({
+    surface: 'fence',
+    name: `a batch write (writeFencedMany) over ${h} never writes outside the tree`,
+    run: async () => {
+      const p = await planted(h);
+      // A good file in a real folder beside the hostile one, as the atlas writes an artifact's images.
+      mkdirSync(path.join(p.tree, 'ok'), { recursive: true });
+      const files = [
+        ['ok/a.png', 'A'] as const,
+        [p.rel, 'MINE\n'] as const,
+        ['ok/b.png', 'B'] as const,
+      ];
+      try {
+        await within(5000, writeFencedMany(p.tree, files, 'test', 2), [p.file]);
+        assert.ok(lstatSync(p.file).isFile());
+        assert.equal(readFileSync(p.file, 'utf8'), 'MINE\n');
+        assert.equal(readFileSync(path.join(p.tree, 'ok/b.png'), 'utf8'), 'B');
         assert.notEqual(h, 'folder link', 'a write through a linked folder must be refused');
       } catch (e) {
         assert.match((e as Error).message, ONE);
