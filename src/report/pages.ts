@@ -59,6 +59,12 @@ const fmt = (v: number | null | undefined) =>
 export const layerPath = (layer: string) => `layers/${fileStem(layer)}.html`;
 export const unitPath = (layer: string, unit: number) => `units/${fileStem(layer)}/${unit}.html`;
 
+/** A figure's caption from its non-empty parts, or none. */
+const captionOf = (parts: readonly string[]) => {
+  const text = parts.filter(Boolean).join('; ');
+  return text ? { caption: text } : {};
+};
+
 export function groupOf(plan: ReportPlan, layer: string, unit: number): UnitGroup | undefined {
   return plan.groups.find((g) => g.layer === layer && g.units.includes(unit));
 }
@@ -416,12 +422,12 @@ function unitPage(s: SiteInput, layer: string, unit: number, c: UnitContext): Si
       figures: mine.map((e) => ({
         src: diverse.images[e.name],
         alt: `${layer} unit ${unit}: diverse image ${e.copy + 1}${e.activation > 0 ? '' : ' (does not show the unit)'}`,
-        ...(e.activation > 0 ? {} : { caption: 'not the unit: activation ≤ 0' }),
-        numbers: {
-          activation: fmt(e.activation),
-          steps: e.steps,
-          ...(e.diversity != null && e.diversity !== 1 ? { 'diversity weight': e.diversity } : {}),
-        },
+        // The label as the examples' ('act'), and a retry's weight in the caption: a tile is narrow.
+        ...captionOf([
+          e.activation > 0 ? '' : 'not the unit: activation ≤ 0',
+          e.diversity != null && e.diversity !== 1 ? `diversity weight ${e.diversity}` : '',
+        ]),
+        numbers: { act: fmt(e.activation), steps: e.steps },
       })),
     });
     json.diverse = {
