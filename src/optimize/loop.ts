@@ -167,6 +167,7 @@ export function* optimizeSteps(
               return s.sum().neg() as tf.Scalar;
             });
           const { grads } = tf.variableGrads(f, param.variables as tf.Variable[]);
+          const updates: { name: string; tensor: tf.Tensor }[] = [];
           for (const v of param.variables) {
             // Ascent direction: −∂(−Σ scores)/∂v, zeroed for converged items. A variable's rows
             // are item-major: k rows per image (k = C for the Fourier spectrum, one per channel).
@@ -191,10 +192,14 @@ export function* optimizeSteps(
                   tf.scalar(1).div(g.square().sum(axes, true).add(1e-30)),
                 ),
               );
-            if (adam) {
-              setLearningRate(adam, lr);
-              adam.applyGradients([{ name: v.name, tensor: g.neg() }]);
-            } else v.assign(v.add(g.mul(lr)));
+            if (adam) updates.push({ name: v.name, tensor: g.neg() });
+            else v.assign(v.add(g.mul(lr)));
+          }
+          // One call for every variable: tfjs's Adam advances its bias correction (β₁ᵗ, β₂ᵗ) once
+          // per call, so a call per variable ran a two-variable param's steps at the wrong t.
+          if (adam) {
+            setLearningRate(adam, lr);
+            adam.applyGradients(updates);
           }
         });
         history.push(scores);
