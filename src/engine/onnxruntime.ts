@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { withGraphOutputs } from './graph_outputs.js';
+import { setNativeSessions } from './native_matmul.js';
 import type {
   ForwardRunnerFactory,
   HostArray,
@@ -218,3 +219,9 @@ export const onnxRuntimeRunner = (modelBytes: () => Uint8Array): ForwardRunnerFa
     },
     { whyNot: () => loadOnnxRuntime().why },
   );
+
+// Fixed linear maps outside any model (engine/native_matmul.ts) run here too, once it loads.
+setNativeSessions((bytes) => {
+  const { ort } = loadOnnxRuntime();
+  return ort ? graphSession(ort, bytes) : null;
+});

@@ -61,10 +61,7 @@ describe('Fourier parameterization', () => {
         () => p.image().mul(target).sum() as tf.Scalar,
         p.variables as tf.Variable[],
       );
-      const out = tf.concat([
-        grads[p.variables[0].name].flatten(),
-        grads[p.variables[1].name].flatten(),
-      ]);
+      const out = tf.concat(p.variables.map((v) => grads[v.name].flatten()));
       p.dispose();
       return out;
     });

@@ -12,6 +12,7 @@
  * with c_v = 1 for the DC and Nyquist columns and 2 otherwise — exactly irfft2d.
  */
 import * as tf from '@tensorflow/tfjs';
+import { constMatMul } from '../engine/native_matmul.js';
 import type { Rng } from '../engine/rng.js';
 import type { Param } from './pixels.js';
 
@@ -34,56 +35,79 @@ export function rfftFrequencies(h: number, w: number): Float32Array {
   return f;
 }
 
-function tables(h: number, w: number) {
+/**
+ * The inverse DFT as two fixed matrices applied on the right (rows of the data):
+ *   M1 [2H, 2H]: a column v's [R | I] over u → [Yr | Yi] over a, the complex transform along H;
+ *   M2 [2Wf, W]: a row a's [Yr | Yi] over v → x over b, the Hermitian transform along W.
+ * As x · M products they run on onnxruntime's GEMM where Node has it (engine/native_matmul.ts).
+ */
+function operators(h: number, w: number) {
   const wf = Math.floor(w / 2) + 1;
-  const ch = new Float32Array(h * h);
-  const sh = new Float32Array(h * h);
-  for (let a = 0; a < h; a++) {
-    for (let u = 0; u < h; u++) {
-      ch[a * h + u] = Math.cos((2 * Math.PI * u * a) / h);
-      sh[a * h + u] = Math.sin((2 * Math.PI * u * a) / h);
+  const m1 = new Float32Array(4 * h * h);
+  const row = 2 * h;
+  for (let u = 0; u < h; u++) {
+    for (let a = 0; a < h; a++) {
+      const c = Math.cos((2 * Math.PI * u * a) / h);
+      const s = Math.sin((2 * Math.PI * u * a) / h);
+      m1[u * row + a] = c; // Yr += R·cos
+      m1[u * row + h + a] = s; // Yi += R·sin
+      m1[(h + u) * row + a] = -s; // Yr −= I·sin
+      m1[(h + u) * row + h + a] = c; // Yi += I·cos
     }
   }
-  const cw = new Float32Array(wf * w);
-  const sw = new Float32Array(wf * w);
+  const m2 = new Float32Array(2 * wf * w);
   for (let v = 0; v < wf; v++) {
     const c = v === 0 || (w % 2 === 0 && v === w / 2) ? 1 : 2;
     for (let b = 0; b < w; b++) {
-      cw[v * w + b] = (c * Math.cos((2 * Math.PI * v * b) / w)) / (h * w);
-      sw[v * w + b] = (c * Math.sin((2 * Math.PI * v * b) / w)) / (h * w);
+      m2[v * w + b] = (c * Math.cos((2 * Math.PI * v * b) / w)) / (h * w);
+      m2[(wf + v) * w + b] = -(c * Math.sin((2 * Math.PI * v * b) / w)) / (h * w);
     }
   }
-  return {
-    ch: tf.tensor2d(ch, [h, h]),
-    sh: tf.tensor2d(sh, [h, h]),
-    cw: tf.tensor2d(cw, [wf, w]),
-    sw: tf.tensor2d(sw, [wf, w]),
-  };
+  return { alongH: constMatMul(m1, 2 * h, 2 * h), alongW: constMatMul(m2, 2 * wf, w) };
+}
+
+/** Operators per image size, the few most recent (a run uses one; their sessions are reused across runs). */
+const cache = new Map<string, ReturnType<typeof operators>>();
+function operatorsFor(h: number, w: number) {
+  const key = `${h}x${w}`;
+  let ops = cache.get(key);
+  if (ops) cache.delete(key);
+  else ops = operators(h, w);
+  cache.set(key, ops);
+  while (cache.size > 4) {
+    const [oldest, old] = cache.entries().next().value as [string, ReturnType<typeof operators>];
+    cache.delete(oldest);
+    old.alongH.dispose();
+    old.alongW.dispose();
+  }
+  return ops;
 }
 
 /**
  * Inverse real 2-D DFT of spectra re, im [B, H, Wf] → [B, H, W] (irfft2d), differentiable on
  * every backend. Exposed for the parity test against tf.irfft.
  */
-export function irfft2d(
-  re: tf.Tensor3D,
-  im: tf.Tensor3D,
-  w: number,
-  t = tables(re.shape[1], w),
-): tf.Tensor3D {
+export function irfft2d(re: tf.Tensor3D, im: tf.Tensor3D, w: number): tf.Tensor3D {
+  return tf.tidy(() =>
+    irfftColumns(tf.stack([re.transpose([0, 2, 1]), im.transpose([0, 2, 1])], 2) as tf.Tensor4D, w),
+  );
+}
+
+/**
+ * irfft2d of spectra laid out by column, [B, Wf, 2, H] (each column's real then imaginary part
+ * over the rows): the layout the first product reads, which the Fourier param keeps its variable
+ * in so that no transpose precedes it.
+ */
+function irfftColumns(spec: tf.Tensor4D, w: number): tf.Tensor3D {
   return tf.tidy(() => {
-    const [b, h, wf] = re.shape;
-    const cols = (x: tf.Tensor3D) => x.transpose([1, 0, 2]).reshape([h, b * wf]);
-    const r = cols(re);
-    const i = cols(im);
-    const back = (y: tf.Tensor2D) =>
-      y
-        .reshape([h, b, wf])
-        .transpose([1, 0, 2])
-        .reshape([b * h, wf]);
-    const yr = back(tf.matMul(t.ch, r).sub(tf.matMul(t.sh, i)) as tf.Tensor2D);
-    const yi = back(tf.matMul(t.sh, r).add(tf.matMul(t.ch, i)) as tf.Tensor2D);
-    return tf.matMul(yr, t.cw).sub(tf.matMul(yi, t.sw)).reshape([b, h, w]) as tf.Tensor3D;
+    const [b, wf, , h] = spec.shape;
+    const { alongH, alongW } = operatorsFor(h, w);
+    // → [B, H, 2, Wf]: each image row's transformed real then imaginary part.
+    const rows = alongH(spec.reshape([b * wf, 2 * h]))
+      .reshape([b, wf, 2, h])
+      .transpose([0, 3, 2, 1])
+      .reshape([b * h, 2 * wf]) as tf.Tensor2D;
+    return alongW(rows).reshape([b, h, w]) as tf.Tensor3D;
   });
 }
 
@@ -100,27 +124,26 @@ export function fourier(
   const scaleValues = freqs.map(
     (f) => Math.sqrt(h * w) / Math.max(f, 1 / Math.max(h, w)) ** (args.decay ?? 1),
   );
-  const scale = tf.keep(tf.tensor3d(scaleValues, [1, h, wf]));
-  const t = tables(h, w);
-  for (const k of Object.values(t)) tf.keep(k);
-  const init = (seed: number) => {
-    const t = tf.randomNormal([n * c, h, wf], 0, sd, 'float32', seed);
-    const v = tf.variable(t, true);
-    t.dispose();
-    return v;
-  };
-  const re = init(args.rng.seed());
-  const im = init(args.rng.seed());
+  // The spectrum and its scale by column ([·, Wf, 2, H], see irfftColumns); drawn by row as before.
+  const scale = tf.tidy(() =>
+    tf.keep(tf.tensor3d(scaleValues, [1, h, wf]).transpose([0, 2, 1]).expandDims(2)),
+  );
+  const spec = tf.tidy(() => {
+    const draw = (seed: number) =>
+      tf.randomNormal([n * c, h, wf], 0, sd, 'float32', seed).transpose([0, 2, 1]);
+    const re = draw(args.rng.seed());
+    return tf.variable(tf.stack([re, draw(args.rng.seed())], 2), true);
+  });
   return {
-    variables: [re, im],
+    variables: [spec],
     image: () =>
       tf.tidy(() => {
         // Lucid divides by 4 so that the sigmoid that follows starts in its linear part.
-        const x = irfft2d(re.mul(scale) as tf.Tensor3D, im.mul(scale) as tf.Tensor3D, w, t).div(4);
+        const x = irfftColumns(spec.mul(scale) as tf.Tensor4D, w).div(4);
         return x.reshape([n, c, h, w]).transpose([0, 2, 3, 1]) as tf.Tensor4D;
       }),
     dispose: () => {
-      for (const k of [re, im, scale, ...Object.values(t)]) k.dispose();
+      for (const k of [spec, scale]) k.dispose();
     },
   };
 }

@@ -83,46 +83,137 @@ export function randomRotate(degrees: readonly number[]): Transform {
 }
 
 /**
- * Bilinear resampling of x [N, H, W, C] through A (same matrix for the batch), as a gather of the
- * four neighbours and a weighted sum: differentiable on every backend (its gradient is a scatter-add).
+ * Where each output pixel samples the input through A: the flat input pixel of each of its four
+ * bilinear neighbours (−1 outside the image) and their weights, 4 per output pixel.
  */
-export function warp(x: tf.Tensor4D, a: Affine, fill: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [n, h, w, c] = x.shape;
-    const cy = (h - 1) / 2;
-    const cx = (w - 1) / 2;
-    const hw = h * w;
-    // Index hw is a fill pixel appended to the flattened image.
-    const idx = new Int32Array(4 * hw);
-    const wts = new Float32Array(4 * hw);
-    for (let y = 0; y < h; y++) {
-      for (let xx = 0; xx < w; xx++) {
-        const ox = xx - cx;
-        const oy = y - cy;
-        const sx = a[0] * ox + a[1] * oy + a[2] + cx;
-        const sy = a[3] * ox + a[4] * oy + a[5] + cy;
-        const x0 = Math.floor(sx);
-        const y0 = Math.floor(sy);
-        const fx = sx - x0;
-        const fy = sy - y0;
-        const o = 4 * (y * w + xx);
-        const corners: [number, number, number][] = [
-          [x0, y0, (1 - fx) * (1 - fy)],
-          [x0 + 1, y0, fx * (1 - fy)],
-          [x0, y0 + 1, (1 - fx) * fy],
-          [x0 + 1, y0 + 1, fx * fy],
-        ];
-        corners.forEach(([px, py, wt], k) => {
-          const inside = px >= 0 && px < w && py >= 0 && py < h;
-          idx[o + k] = inside ? py * w + px : hw;
-          wts[o + k] = wt;
-        });
+function samplingTable(h: number, w: number, a: Affine) {
+  const cy = (h - 1) / 2;
+  const cx = (w - 1) / 2;
+  const idx = new Int32Array(4 * h * w);
+  const wts = new Float32Array(4 * h * w);
+  for (let y = 0; y < h; y++) {
+    for (let xx = 0; xx < w; xx++) {
+      const ox = xx - cx;
+      const oy = y - cy;
+      const sx = a[0] * ox + a[1] * oy + a[2] + cx;
+      const sy = a[3] * ox + a[4] * oy + a[5] + cy;
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      const o = 4 * (y * w + xx);
+      for (let k = 0; k < 4; k++) {
+        const px = x0 + (k & 1);
+        const py = y0 + (k >> 1);
+        idx[o + k] = px >= 0 && px < w && py >= 0 && py < h ? py * w + px : -1;
+        wts[o + k] = (k & 1 ? fx : 1 - fx) * (k >> 1 ? fy : 1 - fy);
       }
     }
-    const flat = tf.concat([x.reshape([n, hw, c]), tf.fill([n, 1, c], fill)], 1);
-    const g = flat.gather(tf.tensor1d(idx, 'int32'), 1).mul(tf.tensor3d(wts, [1, 4 * hw, 1]));
-    return g.reshape([n, hw, 4, c]).sum(2).reshape([n, h, w, c]) as tf.Tensor4D;
-  });
+  }
+  return { idx, wts };
+}
+
+/** A sampling table and the image's geometry: what the two passes below read. */
+interface Sampling {
+  readonly idx: Int32Array;
+  readonly wts: Float32Array;
+  /** 1 where all four neighbours are inside: (j, j+1, j+w, j+w+1) from idx[4p] = j. */
+  readonly inside: Uint8Array;
+  readonly n: number;
+  readonly hw: number;
+  readonly w: number;
+  readonly c: number;
+}
+
+// The two passes are top-level functions, so that V8 optimizes them once for every step's table.
+function resample(s: Sampling, src: Float32Array, fill: number): Float32Array {
+  const { idx, wts, inside, n, hw, c } = s;
+  const rowStep = s.w * c;
+  const out = new Float32Array(n * hw * c);
+  for (let b = 0; b < n; b++) {
+    const base = b * hw * c;
+    for (let p = 0; p < hw; p++) {
+      const o = base + p * c;
+      const k = 4 * p;
+      if (inside[p]) {
+        const i = base + idx[k] * c;
+        const w0 = wts[k],
+          w1 = wts[k + 1],
+          w2 = wts[k + 2],
+          w3 = wts[k + 3];
+        for (let ch = 0; ch < c; ch++) {
+          const t = i + ch;
+          out[o + ch] =
+            w0 * src[t] + w1 * src[t + c] + w2 * src[t + rowStep] + w3 * src[t + rowStep + c];
+        }
+        continue;
+      }
+      for (let q = k; q < k + 4; q++) {
+        const j = idx[q];
+        const i = base + j * c;
+        for (let ch = 0; ch < c; ch++) out[o + ch] += wts[q] * (j < 0 ? fill : src[i + ch]);
+      }
+    }
+  }
+  return out;
+}
+
+/** The transpose of resample (without the fill, a constant): each output's gradient back to its four neighbours. */
+function scatter(s: Sampling, g: Float32Array): Float32Array {
+  const { idx, wts, inside, n, hw, c } = s;
+  const rowStep = s.w * c;
+  const dx = new Float32Array(n * hw * c);
+  for (let b = 0; b < n; b++) {
+    const base = b * hw * c;
+    for (let p = 0; p < hw; p++) {
+      const o = base + p * c;
+      const k = 4 * p;
+      if (inside[p]) {
+        const i = base + idx[k] * c;
+        const w0 = wts[k],
+          w1 = wts[k + 1],
+          w2 = wts[k + 2],
+          w3 = wts[k + 3];
+        for (let ch = 0; ch < c; ch++) {
+          const v = g[o + ch];
+          const t = i + ch;
+          dx[t] += w0 * v;
+          dx[t + c] += w1 * v;
+          dx[t + rowStep] += w2 * v;
+          dx[t + rowStep + c] += w3 * v;
+        }
+        continue;
+      }
+      for (let q = k; q < k + 4; q++) {
+        const j = idx[q];
+        if (j < 0) continue;
+        const i = base + j * c;
+        for (let ch = 0; ch < c; ch++) dx[i + ch] += wts[q] * g[o + ch];
+      }
+    }
+  }
+  return dx;
+}
+
+/**
+ * Bilinear resampling of x [N, H, W, C] through A (same matrix for the batch), `fill` outside. It
+ * is a fixed sparse linear map (4 taps per output pixel), so it runs as one pass over host memory
+ * each way: the forward gathers, the gradient scatter-adds through the same table. As tensor ops
+ * (gather, then unsorted segment sum for the gradient) it cost 40% of a Lucid step at 224 px.
+ */
+export function warp(x: tf.Tensor4D, a: Affine, fill: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const hw = h * w;
+  const { idx, wts } = samplingTable(h, w, a);
+  const inside = new Uint8Array(hw);
+  for (let p = 0; p < hw; p++) inside[p] = idx[4 * p] >= 0 && idx[4 * p + 3] >= 0 ? 1 : 0;
+  const s: Sampling = { idx, wts, inside, n, hw, w, c };
+  const op = tf.customGrad(((input: tf.Tensor) => ({
+    value: tf.tensor4d(resample(s, input.dataSync() as Float32Array, fill), [n, h, w, c]),
+    gradFunc: (dy: tf.Tensor) =>
+      tf.tensor4d(scatter(s, dy.dataSync() as Float32Array), [n, h, w, c]),
+  })) as Parameters<typeof tf.customGrad>[0]);
+  return tf.tidy(() => op(x.dtype === 'float32' ? x : x.toFloat()) as tf.Tensor4D);
 }
 
 /** The loop's transform hook: draw every transform, compose, resample once. */
