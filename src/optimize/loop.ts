@@ -145,20 +145,17 @@ export function* optimizeSteps(
       if (args.signal?.aborted) break;
       let scores!: Float32Array;
       const lr = args.lr * (args.schedule ? args.schedule(step, args.steps) : 1);
-      const scored = param.image();
-      if (step === 0 && param.bounded) startPinned = pinnedCount(scored, range);
-      if (
-        diverged(step, divergenceOf(prev, scored, range, undefined, param.bounded, startPinned))
-      ) {
-        scored.dispose();
-        break;
-      }
+      // The image this step scores: made once, inside the gradient's tape, and kept past it (the
+      // param's image can cost as much as a small model: the Fourier spectrum's inverse DFT).
+      const held: { image: tf.Tensor4D | null } = { image: null };
+      let halted = false;
       // The scored image is freed even when a step throws (a bad objective, an aborted kernel).
       try {
         tf.tidy(() => {
           const f = () =>
             tf.tidy(() => {
               const img = param.image();
+              held.image = tf.keep(img);
               const x = args.transform ? args.transform(img, step) : img;
               const views = x.shape[0] / n;
               let s = objective.evaluate(model, x, views > 1 ? x : img);
@@ -167,6 +164,14 @@ export function* optimizeSteps(
               return s.sum().neg() as tf.Scalar;
             });
           const { grads } = tf.variableGrads(f, param.variables as tf.Variable[]);
+          // A diverged image stops the run before its gradient is applied.
+          const img = held.image!;
+          if (step === 0 && param.bounded) startPinned = pinnedCount(img, range);
+          const why = divergenceOf(prev, img, range, undefined, param.bounded, startPinned);
+          if (diverged(step, why)) {
+            halted = true;
+            return;
+          }
           const updates: { name: string; tensor: tf.Tensor }[] = [];
           for (const v of param.variables) {
             // Ascent direction: −∂(−Σ scores)/∂v, zeroed for converged items. A variable's rows
@@ -202,6 +207,10 @@ export function* optimizeSteps(
             adam.applyGradients(updates);
           }
         });
+        if (halted) {
+          held.image?.dispose();
+          break;
+        }
         history.push(scores);
         // Best so far is judged on the image as it was scored (before this step's update).
         tf.tidy(() => {
@@ -209,7 +218,7 @@ export function* optimizeSteps(
           if (improved.some(Boolean)) {
             const keepMask = tf.tensor1d(improved.map((b) => (b ? 1 : 0))).reshape([n, 1, 1, 1]);
             const next = tf.keep(
-              scored.mul(keepMask).add(best.mul(tf.scalar(1).sub(keepMask))) as tf.Tensor4D,
+              held.image!.mul(keepMask).add(best.mul(tf.scalar(1).sub(keepMask))) as tf.Tensor4D,
             );
             best.dispose();
             best = next;
@@ -217,9 +226,10 @@ export function* optimizeSteps(
           }
         });
       } catch (e) {
-        scored.dispose();
+        held.image?.dispose();
         throw e;
       }
+      const scored = held.image!;
       prev?.dispose();
       prev = scored;
       if (
