@@ -84,13 +84,15 @@ export function randomRotate(degrees: readonly number[]): Transform {
 
 /**
  * Where each output pixel samples the input through A: the flat input pixel of each of its four
- * bilinear neighbours (−1 outside the image) and their weights, 4 per output pixel.
+ * bilinear neighbours (−1 outside the image) and their weights, 4 per output pixel, and whether
+ * all four are inside.
  */
 function samplingTable(h: number, w: number, a: Affine) {
   const cy = (h - 1) / 2;
   const cx = (w - 1) / 2;
   const idx = new Int32Array(4 * h * w);
   const wts = new Float32Array(4 * h * w);
+  const inside = new Uint8Array(h * w);
   for (let y = 0; y < h; y++) {
     for (let xx = 0; xx < w; xx++) {
       const ox = xx - cx;
@@ -108,9 +110,11 @@ function samplingTable(h: number, w: number, a: Affine) {
         idx[o + k] = px >= 0 && px < w && py >= 0 && py < h ? py * w + px : -1;
         wts[o + k] = (k & 1 ? fx : 1 - fx) * (k >> 1 ? fy : 1 - fy);
       }
+      // All four inside when the top-left and bottom-right ones are.
+      inside[y * w + xx] = idx[o] >= 0 && idx[o + 3] >= 0 ? 1 : 0;
     }
   }
-  return { idx, wts };
+  return { idx, wts, inside };
 }
 
 /** A sampling table and the image's geometry: what the two passes below read. */
@@ -204,10 +208,7 @@ function scatter(s: Sampling, g: Float32Array): Float32Array {
 export function warp(x: tf.Tensor4D, a: Affine, fill: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const hw = h * w;
-  const { idx, wts } = samplingTable(h, w, a);
-  const inside = new Uint8Array(hw);
-  for (let p = 0; p < hw; p++) inside[p] = idx[4 * p] >= 0 && idx[4 * p + 3] >= 0 ? 1 : 0;
-  const s: Sampling = { idx, wts, inside, n, hw, w, c };
+  const s: Sampling = { ...samplingTable(h, w, a), n, hw, w, c };
   const op = tf.customGrad(((input: tf.Tensor) => ({
     value: tf.tensor4d(resample(s, input.dataSync() as Float32Array, fill), [n, h, w, c]),
     gradFunc: (dy: tf.Tensor) =>
