@@ -16,6 +16,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { withGraphOutputs } from './graph_outputs.js';
 import { setNativeSessions } from './native_matmul.js';
+import { recent } from './recent.js';
 import type {
   ForwardRunnerFactory,
   HostArray,
@@ -173,27 +174,23 @@ export const onnxRuntimeRunner = (modelBytes: () => Uint8Array): ForwardRunnerFa
       const sessions = new Map<string, NativeSession>();
       const sessionFor = (outputs: readonly string[]): NativeSession => {
         const key = [...outputs].sort().join('\u0000');
-        let s = sessions.get(key);
-        if (s) {
-          sessions.delete(key);
-          sessions.set(key, s); // most recently used last
-          return s;
-        }
-        s = openSession(
-          ort,
-          withGraphOutputs(
-            modelBytes(),
-            [...new Set(outputs)].filter((o) => !graphOutputs.includes(o)),
-          ),
+        return recent(
+          sessions,
+          key,
+          () => {
+            const s = openSession(
+              ort,
+              withGraphOutputs(
+                modelBytes(),
+                [...new Set(outputs)].filter((o) => !graphOutputs.includes(o)),
+              ),
+            );
+            collectGarbage();
+            return s;
+          },
+          SESSIONS_KEPT,
+          (old) => old.dispose(),
         );
-        collectGarbage();
-        sessions.set(key, s);
-        while (sessions.size > SESSIONS_KEPT) {
-          const [oldest, old] = sessions.entries().next().value as [string, NativeSession];
-          sessions.delete(oldest);
-          old.dispose();
-        }
-        return s;
       };
       return {
         name: `onnxruntime-node ${ORT_VERSION}`,

@@ -7,6 +7,7 @@
  * WebGPU build (JSEP) cannot run synchronously and is not used. Runs in Node too (its tests).
  */
 import { withGraphOutputs } from './graph_outputs.js';
+import { recent } from './recent.js';
 import type {
   ForwardRunnerFactory,
   HostValue,
@@ -274,22 +275,19 @@ export class OrtWeb {
       const sessions = new Map<string, NativeSession>();
       const sessionFor = (outputs: readonly string[]): NativeSession => {
         const key = outputs.join('\u0000');
-        let s = sessions.get(key);
-        if (s) sessions.delete(key);
-        else
-          s = this.session(
-            withGraphOutputs(
-              bytes,
-              [...new Set(outputs)].filter((o) => !graphOutputs.includes(o)),
+        return recent(
+          sessions,
+          key,
+          () =>
+            this.session(
+              withGraphOutputs(
+                bytes,
+                [...new Set(outputs)].filter((o) => !graphOutputs.includes(o)),
+              ),
             ),
-          );
-        sessions.set(key, s); // most recently used last
-        while (sessions.size > FORWARD_SESSIONS_KEPT) {
-          const [oldest, old] = sessions.entries().next().value as [string, NativeSession];
-          sessions.delete(oldest);
-          old.dispose();
-        }
-        return s;
+          FORWARD_SESSIONS_KEPT,
+          (old) => old.dispose(),
+        );
       };
       return {
         name: this.name,

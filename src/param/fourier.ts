@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { constMatMul } from '../engine/native_matmul.js';
+import { recent } from '../engine/recent.js';
 import type { Rng } from '../engine/rng.js';
 import type { Param } from './pixels.js';
 
@@ -69,18 +70,16 @@ function operators(h: number, w: number) {
 /** Operators per image size, the few most recent (a run uses one; their sessions are reused across runs). */
 const cache = new Map<string, ReturnType<typeof operators>>();
 function operatorsFor(h: number, w: number) {
-  const key = `${h}x${w}`;
-  let ops = cache.get(key);
-  if (ops) cache.delete(key);
-  else ops = operators(h, w);
-  cache.set(key, ops);
-  while (cache.size > 4) {
-    const [oldest, old] = cache.entries().next().value as [string, ReturnType<typeof operators>];
-    cache.delete(oldest);
-    old.alongH.dispose();
-    old.alongW.dispose();
-  }
-  return ops;
+  return recent(
+    cache,
+    `${h}x${w}`,
+    () => operators(h, w),
+    4,
+    (old) => {
+      old.alongH.dispose();
+      old.alongW.dispose();
+    },
+  );
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type NativeForward,
   type NativeTapProgram,
 } from '../../../../engine/native_gradient.js';
+import { recent } from '../../../../engine/recent.js';
 import type { BackwardRules } from '../../../../engine/rules.js';
 import type { Program } from '../compile.js';
 import type { OnnxNode } from '../decode.js';
@@ -467,26 +468,21 @@ export class OnnxGradients {
   /** The tape op for these taps (ONNX tensor names) and offset tensor. */
   op(taps: readonly string[], offset?: string): NativeTapOp {
     const key = `${taps.join('\u0000')}|${offset ?? ''}`;
-    let entry = this.ops.get(key);
-    if (entry) {
-      this.ops.delete(key);
-      this.ops.set(key, entry); // most recently used last
-      return entry.op;
-    }
-    const program = new TapProgram(
-      this.engine,
-      this.graphs,
-      (rules) => this.build(taps, offset, rules),
-      this.rowsPerRun,
-    );
-    entry = { op: new NativeTapOp(program), program };
-    this.ops.set(key, entry);
-    while (this.ops.size > KEPT_TAP_SETS) {
-      const [oldest, old] = this.ops.entries().next().value as [string, { program: TapProgram }];
-      this.ops.delete(oldest);
-      old.program.dispose();
-    }
-    return entry.op;
+    return recent(
+      this.ops,
+      key,
+      () => {
+        const program = new TapProgram(
+          this.engine,
+          this.graphs,
+          (rules) => this.build(taps, offset, rules),
+          this.rowsPerRun,
+        );
+        return { op: new NativeTapOp(program), program };
+      },
+      KEPT_TAP_SETS,
+      (old) => old.program.dispose(),
+    ).op;
   }
 
   dispose(): void {
