@@ -1,7 +1,8 @@
 /**
  * Feature visualization for vision transformers (Ghiasi et al. 2022, "What do Vision Transformers
  * Learn? A Visual Exploration", after their code): pixels optimized with Adam (lr 0.1 in
- * normalized units, 400 steps), every step seen as 8 augmented copies (one random roll, per-copy
+ * normalized units, 400 steps), every step seen as 8 augmented copies (one random roll that falls
+ * over the run to a quarter patch — our deviation, see ghiasiEnsemble — per-copy
  * colour shift and scale, an annealed Gaussian offset: transforms/ensemble.ts), a four-direction
  * total variation (weight 0.0005 in normalized units) and the image clipped to the input range. A
  * unit is a channel of the MLP's expanded GELU layer averaged over the patch tokens — the channel
@@ -46,6 +47,12 @@ const normUnit = (model: VisModel) => {
     : (model.input.range[1] - model.input.range[0]) / 4;
 };
 
+/** A transformer's patch side in pixels (4 when it has no token grid). */
+const patchSide = (model: VisModel) => {
+  const grid = model.transformer?.tokens?.grid;
+  return grid ? Math.max(model.input.shape[0] / grid[0], model.input.shape[1] / grid[1]) : 4;
+};
+
 export function ghiasiParams(model: VisModel, args: Partial<GhiasiArgs> = {}) {
   checkLr(args.lr);
   const unit = normUnit(model);
@@ -55,7 +62,7 @@ export function ghiasiParams(model: VisModel, args: Partial<GhiasiArgs> = {}) {
     lr: args.lr ?? 0.1,
     copies: args.copies ?? 8,
     tv: args.tv ?? 0.0005,
-    ensemble: ghiasiEnsemble(unit, neutral(model)),
+    ensemble: ghiasiEnsemble(unit, neutral(model), patchSide(model)),
     seed: args.seed ?? 0,
   };
 }
@@ -108,8 +115,8 @@ export const ghiasiMethod = defineFeatureVis({
   tagline: 'augmentation ensemble, TV',
   paper: 'Ghiasi et al. 2022',
   defaults:
-    '400 Adam steps at lr 0.1 (normalized units), 8 copies: roll, colour shift/scale, annealed noise; TV 0.0005',
-  idea: "Pixels are optimized with Adam while every step sees the image as several augmented copies (a random roll, a colour shift and scale, Gaussian noise that anneals away), with a small total-variation penalty. The augmentation ensemble is what makes vision transformers' features come out as readable pictures; its headline unit is a channel of a block's MLP, averaged over the patch tokens.",
+    '400 Adam steps at lr 0.1 (normalized units), 8 copies: roll (falling to ¼ patch), colour shift/scale, annealed noise; TV 0.0005',
+  idea: "Pixels are optimized with Adam while every step sees the image as several augmented copies (a random roll that shrinks over the run, a colour shift and scale, Gaussian noise that anneals away), with a small total-variation penalty. The augmentation ensemble is what makes vision transformers' features come out as readable pictures; its headline unit is a channel of a block's MLP, averaged over the patch tokens.",
   example: { steps: 128, copies: 2 },
   options: {
     copies: {

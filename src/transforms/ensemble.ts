@@ -1,7 +1,8 @@
 /**
  * An augmentation ensemble (Ghiasi et al. 2022, "What do Vision Transformers Learn? A Visual
  * Exploration", after their code): every step each image is seen as `copies` versions at once —
- * all circularly shifted by one draw of up to `jitter` of the side, each copy's colours shifted
+ * all circularly shifted by one draw of up to `jitter` of the side (falling linearly over the run to
+ * `jitterEnd` pixels: see `ghiasiEnsemble`), each copy's colours shifted
  * and scaled per channel
  * ((x − m)/s with m ~ U(−1, 1)·shift and s = exp(U(−1, 1)·scale), in units of the model's
  * normalization), and offset by a per-channel Gaussian whose deviation falls linearly to zero over
@@ -16,8 +17,10 @@ import { roll } from './tiles.js';
 export interface EnsembleArgs {
   /** Versions of each image per step (the paper's 8). */
   readonly copies: number;
-  /** Largest shift as a share of the side (the paper's 32 of 224 pixels). */
+  /** Largest shift at the first step, as a share of the side (the paper's 32 of 224 pixels). */
   readonly jitter: number;
+  /** Largest shift at the last step, in pixels: the shift falls linearly to it (none: it stays). */
+  readonly jitterEnd?: number;
   /** Colour shift and scale spreads (the paper's 1 and 1), in units of `unit`. */
   readonly shift: number;
   readonly scale: number;
@@ -29,9 +32,18 @@ export interface EnsembleArgs {
   readonly centre: number;
 }
 
-/** The paper's settings, where one normalized unit is `unit` image values around `centre`. */
-export function ghiasiEnsemble(unit: number, centre: number): EnsembleArgs {
-  return { copies: 8, jitter: 32 / 224, shift: 1, scale: 1, noise: 0.5, unit, centre };
+/**
+ * The paper's settings, where one normalized unit is `unit` image values around `centre`, but
+ * with the roll falling over the run to a quarter of a `patch`-pixel patch (at least 1 pixel).
+ * That is our deviation. The paper's fixed 32/224 of the side is a whole patch on a 28-px,
+ * patch-4 ViT: on our trained MNIST ViT, block 0's MLP units then reached 0.40–1.06 of the best
+ * MNIST digit's activation, and only 1 of 8 beat it. With the roll falling to 1 pixel, all 8
+ * beat it (1.2–2.0×), and the strokes stay readable. Falling to 0 scored higher (1.6–3.0×) but
+ * dissolved the strokes into pixel noise.
+ */
+export function ghiasiEnsemble(unit: number, centre: number, patch = 4): EnsembleArgs {
+  const jitterEnd = Math.max(1, Math.round(patch / 4));
+  return { copies: 8, jitter: 32 / 224, jitterEnd, shift: 1, scale: 1, noise: 0.5, unit, centre };
 }
 
 /** x [N, H, W, C] → [N·copies, H, W, C] for step `step` of `steps`. */
@@ -43,8 +55,10 @@ export function augmentEnsemble(
     const [n, h, w, c] = x.shape;
     const k = args.copies;
     const rows = n * k;
-    const lim = Math.max(0, Math.round(args.jitter * Math.max(h, w)));
     const anneal = steps > 1 ? Math.max(0, 1 - step / (steps - 1)) : 1;
+    const start = args.jitter * Math.max(h, w);
+    const end = Math.min(start, args.jitterEnd ?? start);
+    const lim = Math.max(0, Math.round(end + (start - end) * anneal));
     const shift = new Float32Array(rows * c),
       scale = new Float32Array(rows * c);
     for (let i = 0; i < rows * c; i++) {
