@@ -32,6 +32,20 @@ describe('toolbox on onnxruntime-web', () => {
     const { page, errors } = app;
     const { ready, stats, text, framesPast } = probes(page);
     await ready();
+    // The engine choice: auto timed both engines on this model and kept the faster.
+    assert.equal(await page.isVisible('#engine-label'), true);
+    const auto =
+      /forwards on (\S+)[^;]*, gradients on (\S+).*engine auto: a forward and gradient ([\d.]+) ms native, ([\d.]+) ms on tfjs/.exec(
+        await text('#model-info'),
+      );
+    assert.ok(auto, await text('#model-info'));
+    const faster = Number(auto[3]) <= Number(auto[4]) ? 'onnxruntime-web' : 'tfjs';
+    assert.equal(auto[1], faster);
+    assert.equal(auto[2], faster);
+    await page.selectOption('#engine', 'native');
+    await page.waitForFunction(() =>
+      /chosen by hand/.test(document.getElementById('model-info')!.textContent ?? ''),
+    );
     assert.match(
       await text('#model-info'),
       /forwards on onnxruntime-web 1\.30\.0 \(wasm\), gradients on onnxruntime-web 1\.30\.0 \(wasm\)/,
@@ -58,6 +72,15 @@ describe('toolbox on onnxruntime-web', () => {
       (await stats()).numTensors <= before + 2,
       'tensors leak while the native engine draws frames',
     );
+    // The same model put on tfjs by hand: the views go on drawing there.
+    await page.selectOption('#engine', 'tfjs');
+    await page.waitForFunction(() =>
+      /forwards on tfjs, gradients on tfjs/.test(
+        document.getElementById('model-info')!.textContent ?? '',
+      ),
+    );
+    await framesPast(5);
+    assert.equal((await stats()).gradientEngine, 'tfjs');
     assert.deepEqual(errors, []);
   });
 
@@ -68,5 +91,6 @@ describe('toolbox on onnxruntime-web', () => {
     await page.waitForSelector('body[data-ready=true]', { timeout: 120_000 });
     await ready();
     assert.match(await text('#model-info'), /forwards on tfjs, gradients on tfjs/);
+    assert.equal(await page.isVisible('#engine-label'), false, 'no engine to choose');
   });
 });

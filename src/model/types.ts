@@ -162,6 +162,11 @@ export interface VisModel {
   readonly gradientEngine?: string;
   readonly gradientEngineWhy?: string;
   /**
+   * Models with a native engine (ONNX files): 'native' (the default) runs forwards and gradients
+   * there wherever it can, 'tfjs' keeps this model's passes on tfjs (the page's engine choice).
+   */
+  useEngine?(engine: 'native' | 'tfjs'): void;
+  /**
    * Where the passes of each rule set (LRP's relevance, DeepLIFT's rescale) run for the model's
    * output: the native engine where its gradient graph has a rule for every op, else tfjs, and why.
    */

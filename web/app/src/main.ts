@@ -2,7 +2,8 @@
  * deepvis live toolbox (Yosinski et al. 2015): wires the views to the state and runs the animation loop. The
  * computation is the library's (src/), in the page, on the best backend the browser offers
  * (WebGPU → WebGL → wasm; ?backend=wasm to choose). ONNX models run their forwards and gradients on
- * onnxruntime-web's wasm build when it loads (?ort=off: tfjs only; ?gradients=tfjs: tfjs gradients).
+ * onnxruntime-web's wasm build when it loads (?ort=off: tfjs only; ?gradients=tfjs: tfjs gradients),
+ * or on tfjs, whichever the Engine choice says (auto: the faster on this model, timed).
  */
 import * as tf from '@tensorflow/tfjs';
 import simd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -33,6 +34,12 @@ import { wireInputs } from './input_wiring.js';
 import { status, type AppState } from './state.js';
 import { UnitPanel } from './unit.js';
 import { EmbeddingView } from './embed_view.js';
+import {
+  applyEngine,
+  describeOutcome,
+  type EngineChoice,
+  type EngineOutcome,
+} from './engine_choice.js';
 
 const { loadModelFromFiles, loadModelFromUrl, SINGLE_FILE_MODEL } = models;
 const { scannableLayers } = analysis;
@@ -202,13 +209,7 @@ async function start(): Promise<void> {
     embedding.reset(state.model);
     attention.reset(state.model);
     $('digit-fit').hidden = !isMnistLike(state.model, config.data?.spec);
-    const [h, w, c] = state.model.input.shape;
-    const engines =
-      state.model.format === 'onnx'
-        ? `; forwards on ${state.model.forwardEngine ?? 'tfjs'}, gradients on ${state.model.gradientEngine ?? 'tfjs'}`
-        : '';
-    $('model-info').textContent =
-      `${state.model.format} model, input ${h}×${w}×${c}, range ${state.model.input.range.join('…')}${engines}`;
+    chooseEngine(value);
     ready = `model ready on ${engine.backend}${state.index ? `; top-k index of ${state.index.dataset.count} images` : ''}`;
     status(ready);
     if (state.served < 0 && dataFits(config, state.model)) void scanInPage(state.model, gen);
@@ -233,6 +234,36 @@ async function start(): Promise<void> {
       if (gen === generation) state.scanning = false;
     }
   };
+  // The engine of each model (by its entry in the model list), as chosen in the page.
+  const engineChoices = new Map<string, EngineChoice>();
+  const engineSelect = $('engine') as HTMLSelectElement;
+  const describeModel = (outcome: EngineOutcome | null, choice: EngineChoice) => {
+    const model = state.model!;
+    const [h, w, c] = model.input.shape;
+    const engines =
+      model.format === 'onnx'
+        ? `; forwards on ${model.forwardEngine ?? 'tfjs'}, gradients on ${model.gradientEngine ?? 'tfjs'}`
+        : '';
+    const why = outcome ? ` (${describeOutcome(outcome, choice)})` : '';
+    $('model-info').textContent =
+      `${model.format} model, input ${h}×${w}×${c}, range ${model.input.range.join('…')}${engines}${why}`;
+  };
+  const chooseEngine = (value: string) => {
+    const choice = engineChoices.get(value) ?? 'auto';
+    const outcome = applyEngine(state.model!, choice);
+    $('engine-label').hidden = !outcome;
+    engineSelect.value = choice;
+    describeModel(outcome, choice);
+  };
+  engineSelect.addEventListener('change', () => {
+    void (async () => {
+      // Running work holds passes on the old engine: it stops (keeping its best so far) first.
+      await Promise.all([unitPanel.cancel(), methods.cancel()]);
+      engineChoices.set(select.value, engineSelect.value as EngineChoice);
+      chooseEngine(select.value);
+      live.refresh();
+    })().catch((e: Error) => status(`cannot change the engine: ${e.message}`));
+  });
   select.addEventListener(
     'change',
     () => void useModel(select.value).catch((e) => status(`cannot load the model: ${e.message}`)),

@@ -471,6 +471,8 @@ export function fromOnnxGraph(
   };
 
   let forward = runner;
+  /** Whether this model's passes may run on the native engine (useEngine). */
+  let nativeOn = true;
   const rowsPerRun = Math.max(1, Math.floor(runBudget() / bytesPerRow(layers)));
   // The runner holds its own copy of the weights: once deepvis edits one in place (MPRT's
   // randomization rebinds a weight's data), forwards go to tfjs, which sees the edit.
@@ -506,6 +508,7 @@ export function fromOnnxGraph(
     const choice = gradientEngineChoice();
     if (choice === 'tfjs')
       return tfjs('gradient engine set to tfjs (--gradients / DEEPVIS_GRADIENTS)');
+    if (!nativeOn) return tfjs('this model is set to tfjs (useEngine)');
     if (!runner) return tfjs(noRunner);
     if (!grads) return tfjs(nativeBroken);
     if (!weightsAsLoaded())
@@ -591,7 +594,7 @@ export function fromOnnxGraph(
     const own = wanted.some((t) => t.tensor.endsWith(PROBS));
     // Taps a gradient program already serves: its forward session (no second copy of the weights).
     const shared =
-      grads && !offset && !own && !recordingGradients() && weightsAsLoaded()
+      grads && nativeOn && !offset && !own && !recordingGradients() && weightsAsLoaded()
         ? grads.forwardOnly([...new Set(wanted.map((t) => t.tensor))])
         : null;
     if (shared) return runShared(shared, native, wanted, nativeRows);
@@ -599,7 +602,7 @@ export function fromOnnxGraph(
       const taps = nativeTaps(native, wanted, offset);
       if (taps) return taps;
     }
-    if (forward && !offset && !own && !recordingGradients() && weightsAsLoaded()) {
+    if (forward && nativeOn && !offset && !own && !recordingGradients() && weightsAsLoaded()) {
       try {
         return runOn(forward, native, wanted, rowsPerRun);
       } catch {
@@ -620,7 +623,10 @@ export function fromOnnxGraph(
   return {
     format: 'onnx',
     get forwardEngine() {
-      return forward?.name ?? 'tfjs';
+      return (nativeOn && forward?.name) || 'tfjs';
+    },
+    useEngine(engine) {
+      nativeOn = engine === 'native';
     },
     get gradientEngine() {
       return gradientRoute().engine;

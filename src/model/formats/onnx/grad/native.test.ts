@@ -117,6 +117,41 @@ describe('native gradient engine choice', () => {
     assert.match(model.gradientEngine ?? '', /^onnxruntime/);
     model.dispose();
   });
+
+  it('keeps one model on tfjs when asked (useEngine), the same numbers, and goes back', async () => {
+    await setup('wasm');
+    const model = await netModel(small);
+    const x = tf.randomUniform([2, 8, 8, 3], -1, 1, 'float32', 7) as tf.Tensor4D;
+    const pass = () => {
+      const runs = nativeRuns.forward + nativeRuns.backward + nativeRuns.fused;
+      const out = tf.tidy(() => [
+        ...model.predict(x).dataSync(),
+        ...tf
+          .grad((v: tf.Tensor) =>
+            model
+              .predict(v as tf.Tensor4D)
+              .square()
+              .sum(),
+          )(x)
+          .dataSync(),
+      ]);
+      return { out, native: nativeRuns.forward + nativeRuns.backward + nativeRuns.fused - runs };
+    };
+    const native = pass();
+    assert.ok(native.native > 0);
+    model.useEngine!('tfjs');
+    assert.equal(model.forwardEngine, 'tfjs');
+    assert.equal(model.gradientEngine, 'tfjs');
+    assert.match(model.gradientEngineWhy ?? '', /set to tfjs/);
+    const kept = await noLeaks(pass);
+    assert.equal(kept.native, 0, 'no native run while the model is on tfjs');
+    assert.ok(relErr(kept.out, native.out) <= 1e-5, `rel ${relErr(kept.out, native.out)}`);
+    model.useEngine!('native');
+    assert.match(model.forwardEngine ?? '', /^onnxruntime/);
+    assert.match(model.gradientEngine ?? '', /^onnxruntime/);
+    x.dispose();
+    model.dispose();
+  });
 });
 
 describe('native gradients through the tape', () => {
