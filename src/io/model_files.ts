@@ -136,7 +136,8 @@ function bytesOf(w: tf.io.WeightsManifestEntry): number {
   return n * (w.dtype === 'bool' ? 1 : 4);
 }
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+/** A digest of a model file's bytes. BLAKE2b: 346 MB in 0.27 s here, against SHA-256's 0.65 s. */
+const digestOf = (b: Uint8Array) => createHash('blake2b512').update(b).digest('hex');
 
 /**
  * Any model file: a tfjs model.json (layers or graph), ONNX, or Keras. The sidecar's facts fill in
@@ -171,7 +172,7 @@ export async function loadModel(
         budgetLimit(),
       ),
     );
-  // Only an ONNX file gets a forward runner, so only it pays for the hash (26 ms per 45 MB).
+  // Only an ONNX file gets a forward runner, so only it pays for the hash (35 ms per 45 MB).
   const runners =
     modelFileKind(file, bytes) === 'onnx' ? onnxRuntimeRunner(rereading(file, bytes)) : undefined;
   return visModelFromBytes(bytes, printable(file), readExternal, sidecar, overrides, runners);
@@ -186,7 +187,7 @@ export async function loadModel(
  * the loader's locals.
  */
 function rereading(file: string, bytes: Uint8Array): () => Uint8Array {
-  const digest = sha256(bytes);
+  const digest = digestOf(bytes);
   let first: Uint8Array | null = bytes;
   return () => {
     if (first) {
@@ -195,7 +196,7 @@ function rereading(file: string, bytes: Uint8Array): () => Uint8Array {
       return b;
     }
     const b = plainView(readRegularSync(file, 'model file'));
-    if (sha256(b) !== digest)
+    if (digestOf(b) !== digest)
       throw new DeepvisError(`${printable(file)} changed on disk since it was loaded`);
     return b;
   };
