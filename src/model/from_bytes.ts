@@ -11,6 +11,7 @@ import { loadKeras, kerasKind } from './formats/keras/load.js';
 import type { ExternalReader } from './formats/onnx/decode.js';
 import { loadOnnx } from './formats/onnx/load.js';
 import { IMAGENET_CLASSES } from './imagenet_classes.js';
+import { withFields } from './labels.js';
 import { pytorchCheckpoint } from './pytorch.js';
 import type { DeepvisMetadata, InputOverrides, VisModel } from './types.js';
 
@@ -52,14 +53,13 @@ export function withDefaults(model: VisModel): VisModel {
   if (model.labels) return model;
   const out = model.layers[model.layers.length - 1];
   if (out?.outputShape.length !== 1 || out.units !== 1000) return model;
-  return {
-    ...model,
+  return withFields(model, {
     labels: IMAGENET_CLASSES,
     metadata: {
       ...model.metadata,
       labelsFrom: 'assumed: ImageNet-1k (1000 outputs, no names in the model)',
     },
-  };
+  });
 }
 
 const ORDERS = ['gray', 'rgb', 'bgr'];

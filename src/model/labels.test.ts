@@ -15,6 +15,7 @@ import {
   withLabels,
 } from './labels.js';
 import type { VisModel } from './types.js';
+import { netModel, weight } from '../../test/onnx_nets.js';
 
 const RESNET = 'test/fixtures/onnx/trained/mnist-resnet/model.onnx';
 const FASHION = [
@@ -45,6 +46,25 @@ after(async () => {
 });
 
 describe('class names', () => {
+  it('a 1000-class ONNX model gets the ImageNet names and keeps its getters live', async () => {
+    const wide = await netModel({
+      input: [3, 4, 4],
+      nodes: [
+        { op: 'Flatten', inputs: ['x'], outputs: ['f'] },
+        { op: 'Gemm', inputs: ['f', 'v', 'b'], outputs: ['y'], attrs: { transB: 1 } },
+      ],
+      initializers: [weight('v', [1000, 48], 1), weight('b', [1000], 2)],
+      output: 'y',
+    });
+    assert.equal(wide.labels?.length, 1000);
+    assert.match(String(wide.metadata.labelsFrom), /assumed: ImageNet-1k/);
+    assert.match(wide.forwardEngine ?? '', /^onnxruntime/);
+    // A copy made by a spread would have frozen the engine it was loaded with.
+    wide.useEngine!('tfjs');
+    assert.equal(wide.forwardEngine, 'tfjs');
+    wide.dispose();
+  });
+
   it('an ONNX export names no classes; withLabels puts them on, keeping the live getters', () => {
     assert.equal(model.labels, null);
     const named = withLabels(model, FASHION, '--labels f.txt');

@@ -17,16 +17,21 @@ export function withLabels(model: VisModel, labels: readonly string[], from: str
   const n = classCount(model);
   if (labels.length !== n)
     throw new DeepvisError(`${from} names ${labels.length} classes; the model scores ${n}`);
-  // A copy with its getters kept (an ONNX model's forwardEngine is live).
+  return withFields(model, { labels, metadata: { ...model.metadata, labels, labelsFrom: from } });
+}
+
+/**
+ * `model` with some fields replaced, its getters kept live. A spread would call every getter: an
+ * ONNX model's engines would be frozen as they were, and its rule-set routes would build gradient
+ * graphs (reading a 346 MB file twice more while loading ViT-B/16).
+ */
+export function withFields(model: VisModel, fields: Partial<VisModel>): VisModel {
   const copy = Object.create(
     Object.getPrototypeOf(model) as object,
     Object.getOwnPropertyDescriptors(model),
   ) as VisModel;
-  Object.defineProperty(copy, 'labels', { value: labels, enumerable: true });
-  Object.defineProperty(copy, 'metadata', {
-    value: { ...model.metadata, labels, labelsFrom: from },
-    enumerable: true,
-  });
+  for (const [k, value] of Object.entries(fields))
+    Object.defineProperty(copy, k, { value, enumerable: true });
   return copy;
 }
 
