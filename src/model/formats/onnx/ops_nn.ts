@@ -212,6 +212,8 @@ function productWeight(ctx: OpCtx, B: HostTensor, transB: boolean, scale: number
   const [k, n] = transB ? [c, r] : [r, c];
   const a = ctx.meta(0);
   const chw = a?.layout === 'flat' ? a.chw! : null;
+  // Already [K, N] in order (a MatMul's weight as the exporters write it): no copy of our own.
+  if (!chw && !transB && scale === 1) return tf.tensor2d(B.data as Float32Array, [k, n]);
   // Row kk of the physical (HWC-ordered) input holds logical element (ch·H + y)·W + x.
   const logical = Int32Array.from({ length: k }, (_, kk) => {
     if (!chw) return kk;
