@@ -61,6 +61,8 @@ describe('toolbox on onnxruntime-web', () => {
     await framesPast(10);
     const s = await stats();
     assert.match(s.gradientEngine, /onnxruntime-web/);
+    // The frames' layer taps ran there too: a tap it could not read would have sent forwards to tfjs.
+    assert.match(s.forwardEngine, /onnxruntime-web/);
     await page.selectOption('#opt-method', 'lucid');
     await page.fill('#opt-steps', '10');
     await page.click('#opt-run');

@@ -9,7 +9,15 @@ import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../../../src/index.js';
 
 export type EngineChoice = 'auto' | 'native' | 'tfjs';
-export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'native', 'tfjs'];
+/** The choices as the page lists them. */
+export const ENGINE_CHOICES: ReadonlyArray<{
+  readonly value: EngineChoice;
+  readonly label: string;
+}> = [
+  { value: 'auto', label: 'auto (the faster, timed)' },
+  { value: 'native', label: 'onnxruntime-web' },
+  { value: 'tfjs', label: 'tfjs' },
+];
 
 /** A native pass slower than this is not timed on tfjs too: the native engine is kept. */
 const SLOW_MS = 1500;

@@ -37,6 +37,7 @@ import { EmbeddingView } from './embed_view.js';
 import {
   applyEngine,
   describeOutcome,
+  ENGINE_CHOICES,
   type EngineChoice,
   type EngineOutcome,
 } from './engine_choice.js';
@@ -237,6 +238,12 @@ async function start(): Promise<void> {
   // The engine of each model (by its entry in the model list), as chosen in the page.
   const engineChoices = new Map<string, EngineChoice>();
   const engineSelect = $('engine') as HTMLSelectElement;
+  for (const { value, label } of ENGINE_CHOICES) {
+    const o = document.createElement('option');
+    o.value = value;
+    o.textContent = label;
+    engineSelect.append(o);
+  }
   const describeModel = (outcome: EngineOutcome | null, choice: EngineChoice) => {
     const model = state.model!;
     const [h, w, c] = model.input.shape;
