@@ -63,6 +63,11 @@ const SHAPES: Readonly<Record<string, ShapeOf>> = {
   FusedDepthwiseConv2D: convShape(true),
 };
 
+let probing = 0;
+
+/** Whether a shape probe is running: a weight not made yet may stand in as zeros of its shape. */
+export const inShapeProbe = (): boolean => probing > 0;
+
 /** Runs `fn` with the products and convolutions of `backendName` answering zeros of their shape. */
 export function withShapeProbes<T>(fn: () => T): T {
   const backendName = tf.getBackend();
@@ -86,9 +91,11 @@ export function withShapeProbes<T>(fn: () => T): T {
       }) as unknown as tf.KernelFunc,
     });
   }
+  probing++;
   try {
     return fn();
   } finally {
+    probing--;
     for (const [name, k] of stock) {
       tf.unregisterKernel(name, backendName);
       tf.registerKernel(k);

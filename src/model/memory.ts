@@ -59,10 +59,16 @@ export function bytesPerImage(model: VisModel, layer?: string, gradients = true)
   return ((floatsPerImage(model, layer) - input) * KEPT_PER_FLOAT + input * IMAGE_COPIES) * 4;
 }
 
+/** How many numbers a layer's weights hold, without making weights a loader left for first use. */
+export const weightCount = (model: VisModel, layer: string): number =>
+  model.weightFloats
+    ? model.weightFloats(layer)
+    : model.weightsOf(layer).reduce((n, w) => n + w.size, 0);
+
 /** Bytes of the model's weights as tfjs holds them. */
 export function weightBytes(model: VisModel): number {
   let floats = 0;
-  for (const l of model.layers) for (const w of model.weightsOf(l.name)) floats += w.size;
+  for (const l of model.layers) floats += weightCount(model, l.name);
   return floats * 4;
 }
 

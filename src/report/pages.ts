@@ -12,6 +12,7 @@ import {
   strongestOutputs,
   weightedBelow,
 } from '../analysis/connections.js';
+import { weightCount } from '../model/memory.js';
 import type { VisModel } from '../model/types.js';
 import { fileStem } from '../render/names.js';
 import { groupKey, type SharedArtifacts } from './compute.js';
@@ -587,7 +588,7 @@ function modelPage(s: SiteInput, transformer: readonly Section[]): SitePage {
   const m = s.model;
   const inp = m.input;
   const reported = new Set(s.plan.layers.map((l) => l.name));
-  const params = (name: string) => m.weightsOf(name).reduce((a, t) => a + t.size, 0);
+  const params = (name: string) => weightCount(m, name);
   const facts: Array<readonly [string, string | number | Link]> = [
     ['model', s.modelPath],
     ['format', m.format],

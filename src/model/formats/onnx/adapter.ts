@@ -36,6 +36,10 @@ import { discoverLayers, type Tap } from './layers.js';
 import { materialize, toNhwc, type RtMeta } from './layout.js';
 import { PROBS } from './ops_attention.js';
 import { OnnxGradients } from './grad/native.js';
+import type { Weight } from './weights.js';
+
+/** Models with at least this many bytes of weights make their tfjs weights on first use (onnx/weights.ts). */
+export const WEIGHTS_LATER_BYTES = 32 << 20;
 
 /**
  * How a tensor is shown to methods. 'map': NHWC maps (nhwc tensors, or logical NCHW ones) and flat
@@ -174,9 +178,10 @@ function execute(
 }
 
 const keptSets = new WeakMap<Program, ReadonlySet<tf.Tensor>>();
+/** The program's weights made so far, as a set (made again when a first use made more). */
 const keptOf = (p: Program): ReadonlySet<tf.Tensor> => {
   let s = keptSets.get(p);
-  if (!s) keptSets.set(p, (s = new Set(p.kept)));
+  if (!s || s.size !== p.store.kept.length) keptSets.set(p, (s = new Set(p.store.kept)));
   return s;
 };
 
@@ -375,6 +380,8 @@ export function fromOnnxGraph(
   overrides: InputOverrides,
   runner: ForwardRunner | null = null,
   noRunner = 'no native engine was given',
+  /** Weights of at least this many bytes in all wait for a tfjs path (with a runner that re-reads the file). */
+  weightsLaterBytes = WEIGHTS_LATER_BYTES,
 ): VisModel {
   const declared = graph.inputs[0]?.dims ?? [];
   if (declared.length !== 4) {
@@ -402,7 +409,15 @@ export function fromOnnxGraph(
       `${source}: an input of [N, ${c}, ${h}, ${w}] would take ${formatBytes(c * h * w * 4)} per image, more than the memory budget of ${formatBytes(budget)}`,
     );
   }
-  const program = compile(graph, source, [1, c, h, w], declared[0] ?? null);
+  // Weights that only a tfjs path reads wait for it when onnxruntime runs the passes and can read
+  // the file again: a large model's tfjs copy is often never used.
+  const initializerBytes = [...graph.initializers.values()].reduce(
+    (n, t) => n + 4 * t.dims.reduce((a, b) => a * b, 1),
+    0,
+  );
+  const reread =
+    runner?.graphs && initializerBytes >= weightsLaterBytes ? runner.graphs.modelBytes : null;
+  const program = compile(graph, source, [1, c, h, w], declared[0] ?? null, reread);
   const input = resolveInputSpec(
     [h, w, c],
     meta,
@@ -470,14 +485,15 @@ export function fromOnnxGraph(
     return plan;
   };
 
+  const weightsAt = (name: string): readonly Weight[] =>
+    program.steps[program.producer.get(resolve(lookup(name).name).tensor)!].compiled.weights ?? [];
   let forward = runner;
   /** Whether this model's passes may run on the native engine (useEngine). */
   let nativeOn = true;
   const rowsPerRun = Math.max(1, Math.floor(runBudget() / bytesPerRow(layers)));
   // The runner holds its own copy of the weights: once deepvis edits one in place (MPRT's
   // randomization rebinds a weight's data), forwards go to tfjs, which sees the edit.
-  const weightData = program.kept.map((t) => t.dataId);
-  const weightsAsLoaded = () => program.kept.every((t, i) => t.dataId === weightData[i]);
+  const weightsAsLoaded = () => program.store.asLoaded();
   // Gradients: the model's gradient graph on the runner's engine, as one op on tfjs's tape.
   const facts = { nodes: graph.nodes, opset: graph.opset, inputName: program.inputName };
   // Native runs of a graph with a fixed batch go at exactly that batch (run() chunks the rows to it).
@@ -658,15 +674,17 @@ export function fromOnnxGraph(
       return tf.tidy(() => run(toNative(x, input), [{ tensor: program.outputs[0], view: MAP }])[0]);
     },
     weightsOf(name) {
-      const t = resolve(lookup(name).name).tensor;
-      return program.steps[program.producer.get(t)!].compiled.weights ?? [];
+      return weightsAt(name).map((w) => w.get());
+    },
+    weightFloats(name) {
+      return weightsAt(name).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
     },
     dispose() {
       grads?.dispose();
       grads = null;
       forward?.dispose();
       forward = null;
-      tf.dispose([...program.kept]);
+      program.store.dispose();
       for (const s of program.steps) s.compiled.dispose?.();
     },
   };

@@ -20,6 +20,7 @@ import { INDEX_OPS } from './ops_index.js';
 import { RESIZE_OPS } from './ops_resize.js';
 import { SHAPE_OPS } from './ops_shape.js';
 import { OpCtx, type Compiled, type OpCompiler } from './op_types.js';
+import { WeightStore } from './weights.js';
 
 export const RUNTIME_OPS: Record<string, OpCompiler> = {
   ...NN_OPS,
@@ -74,7 +75,8 @@ export interface Program {
   /** Tensor name → index of the step that makes it. */
   readonly producer: ReadonlyMap<string, number>;
   readonly outputs: readonly string[];
-  readonly kept: readonly tf.Tensor[];
+  /** The weights: those made so far (store.kept), and those a tfjs path makes on first use. */
+  readonly store: WeightStore;
   /** Values known at load: small ones (≤ FOLD_LIMIT entries: shapes, axes, pads) with their batch marks; every one's dims. */
   readonly constants: ReadonlyMap<string, Extract<Value, { kind: 'host' }>>;
   readonly constantDims: ReadonlyMap<string, readonly number[]>;
@@ -124,6 +126,9 @@ function lastReads(graph: OnnxGraph): Map<string, number> {
   return last;
 }
 
+/** How many values a constant holds, from its dims (reading its data may copy it: decode.ts). */
+const sizeOf = (t: HostTensor): number => t.dims.reduce((a, b) => a * b, 1);
+
 const asList = (t: tf.Tensor | tf.Tensor[]): tf.Tensor[] => (Array.isArray(t) ? t : [t]);
 
 /**
@@ -139,6 +144,8 @@ export function compile(
   source: string,
   inputShape: readonly [number, number, number, number],
   declaredBatch: number | null = null,
+  /** The file's bytes again, for weights made on first use (none: every weight is made now). */
+  reread: (() => Uint8Array) | null = null,
 ): Program {
   checkOps(graph, source);
   if (graph.inputs.length !== 1)
@@ -155,7 +162,7 @@ export function compile(
   const metas = new Map<string, RtMeta>();
   const producer = new Map<string, number>();
   const steps: Step[] = [];
-  const kept: tf.Tensor[] = [];
+  const store = new WeightStore(source, reread, new Set(graph.initializers.keys()));
   const [, c, h, w] = inputShape;
   const inMeta: RtMeta = {
     layout: 'nhwc',
@@ -189,14 +196,14 @@ export function compile(
           );
         return v;
       });
-      const ctx = new OpCtx(node, graph.opset, ins, source);
+      const ctx = new OpCtx(node, graph.opset, ins, source, false, store);
       checkNodeLimits(ctx);
       if (node.op === 'Constant') {
         values.set(node.outputs[0], { kind: 'host', t: constantValue(node) });
         continue;
       }
       const allHost = ins.every((v) => !v || v.kind === 'host');
-      const small = ins.every((v) => !v || v.kind !== 'host' || v.t.data.length <= FOLD_LIMIT);
+      const small = ins.every((v) => !v || v.kind !== 'host' || sizeOf(v.t) <= FOLD_LIMIT);
       const shapedByBatch =
         node.op in SHAPED_BY_INPUT && ctx.batchDependent(SHAPED_BY_INPUT[node.op]);
       const host = HOST_OPS[node.op];
@@ -218,7 +225,7 @@ export function compile(
       }
       const op = RUNTIME_OPS[node.op] ?? ctx.fail('is only supported on constants known at load');
       const compiled = op(ctx);
-      kept.push(...ctx.kept);
+      for (const t of ctx.kept) store.keep(t);
       const own = new Set<tf.Tensor>(ctx.kept);
       ctx.release();
       const reads = node.inputs.map((name, k) => (name && ins[k]?.kind === 'rt' ? name : null));
@@ -275,7 +282,7 @@ export function compile(
       free(i, node.inputs);
     }
   } catch (e) {
-    tf.dispose(kept);
+    store.dispose();
     for (const s of steps) s.compiled.dispose?.();
     throw e instanceof DeepvisError
       ? e
@@ -284,6 +291,7 @@ export function compile(
         );
   } finally {
     for (const p of probes) tf.dispose([...p.values()]);
+    store.probed();
   }
   const outputs = graph.outputs.filter((o) => metas.has(o));
   if (outputs.length === 0)
@@ -293,7 +301,7 @@ export function compile(
   for (const [name, v] of values) {
     if (v.kind !== 'host') continue;
     constantDims.set(name, v.t.dims);
-    if (v.t.data.length <= FOLD_LIMIT) constants.set(name, v);
+    if (sizeOf(v.t) <= FOLD_LIMIT) constants.set(name, v);
   }
   return {
     inputName,
@@ -304,7 +312,7 @@ export function compile(
     metas,
     producer,
     outputs,
-    kept,
+    store,
     constants,
     constantDims,
   };

@@ -71,6 +71,9 @@ interface RawTensor {
   data_location?: number;
 }
 
+/** Float tensors of at least this many bytes are copied out of the file when first read. */
+const COPY_ON_READ = 1 << 20;
+
 // Uint8Array's own slice: on a Node Buffer (what protobufjs hands out for one), .slice() is a view
 // of the whole file, not a copy.
 function aligned(bytes: Uint8Array, width: number): ArrayBuffer {
@@ -206,6 +209,20 @@ async function tensorOf(
   readExternal: ExternalReader,
   tally: Tally,
 ): Promise<HostTensor> {
+  const location =
+    t.data_location === 1
+      ? new Map((t.external_data ?? []).map((e) => [e.key, e.value])).get('location')
+      : undefined;
+  return tensorFrom(t, source, tally, location ? await readExternal(location) : null);
+}
+
+/** A tensor's values; `external` is the file its external data names (read by the caller). */
+function tensorFrom(
+  t: RawTensor,
+  source: string,
+  tally: Tally,
+  external: Uint8Array | null,
+): HostTensor {
   const name = t.name ?? '';
   const { dims, size } = checkedShape(t, source, tally);
   const type = t.data_type ?? FLOAT;
@@ -224,7 +241,7 @@ async function tensorOf(
         `${source}: tensor '${name}' of shape ${shape} needs ${need.toLocaleString('en')} bytes but its external data says length ${given.toLocaleString('en')}`,
       );
     }
-    const file = await readExternal(location);
+    const file = external!;
     const length = given ?? file.byteLength - offset;
     if (offset + length > file.byteLength || length !== need) {
       throw new DeepvisError(
@@ -239,7 +256,20 @@ async function tensorOf(
         `${source}: tensor '${name}' holds ${t.raw_data.byteLength.toLocaleString('en')} bytes but its shape ${shape} needs ${need.toLocaleString('en')}`,
       );
     }
-    data = fromRaw(type, t.raw_data, name);
+    const raw = t.raw_data;
+    if (type === FLOAT && need >= COPY_ON_READ) {
+      // Unaligned in the file, so a Float32Array of it is a copy: made when something reads it.
+      // A weight that waits for its first use (weights.ts) is never read at load.
+      let made: Float32Array | null = null;
+      return {
+        dims,
+        dtype: 'float32',
+        get data() {
+          return (made ??= fromRaw(type, raw, name) as Float32Array);
+        },
+      };
+    }
+    data = fromRaw(type, raw, name);
   } else if (t.float_data?.length) data = Float32Array.from(t.float_data);
   else if (t.double_data?.length) data = Float32Array.from(t.double_data);
   else if (t.int64_data?.length) data = Int32Array.from(t.int64_data.map(num));
@@ -517,6 +547,28 @@ export async function decodeOnnx(
     producer: `${model.producer_name ?? ''} ${model.producer_version ?? ''}`.trim(),
     metadata,
   };
+}
+
+/**
+ * The named initializers of a model without external data, decoded again from its bytes: the
+ * weights a loader left unmade until a tfjs path needs them (onnx/weights.ts). Their values are
+ * views of `bytes` where the alignment allows.
+ */
+export function initializersOf(
+  bytes: Uint8Array,
+  source: string,
+  names: ReadonlySet<string>,
+): Map<string, HostTensor> {
+  const graph = rawModel(bytes, source).graph as Record<string, unknown> | undefined;
+  const out = new Map<string, HostTensor>();
+  const tally: Tally = { bytes: 0 };
+  for (const t of (graph?.initializer as RawTensor[] | undefined) ?? []) {
+    if (!names.has(t.name ?? '')) continue;
+    if (t.data_location === 1)
+      throw new DeepvisError(`${source}: tensor '${t.name}' keeps its data in an external file`);
+    out.set(t.name ?? '', tensorFrom(t, source, tally, null));
+  }
+  return out;
 }
 
 /** The external-data files a model refers to and the bytes it reads from each, without reading them. */

@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { DeepvisError } from '../../../errors.js';
 import type { AttrValue, HostTensor, OnnxNode } from './decode.js';
 import type { Layout, RtMeta, Value } from './layout.js';
+import { ready, type Weight, type WeightStore } from './weights.js';
 
 export interface Compiled {
   /**
@@ -16,7 +17,7 @@ export interface Compiled {
   /** For taps: the logical activation function this node applies ('relu', …), so `:pre` reads its input. */
   readonly activation?: string;
   /** The node's parameters in tfjs layouts (kernel HWIO or [in, out], then bias), for weightsOf. */
-  readonly weights?: tf.Tensor[];
+  readonly weights?: readonly Weight[];
   /** Frees what the op made for itself after load (a cache); kept constants go with the model. */
   dispose?(): void;
 }
@@ -44,6 +45,8 @@ export class OpCtx {
     readonly source: string,
     /** Constant folding: every input is a constant and also reads as a plain computed tensor. */
     readonly folding = false,
+    /** Where weights that can wait for their first use are made (none: all are made now). */
+    private readonly store: WeightStore | null = null,
   ) {}
 
   /**
@@ -100,6 +103,23 @@ export class OpCtx {
   keep<T extends tf.Tensor>(t: T): T {
     this.kept.push(t);
     return t;
+  }
+
+  /**
+   * The weight `build` makes from input i's values, of shape `shape`: made on first use when input
+   * i is an initializer the model's file can give again, else now. `build` must not keep its
+   * argument (a closure over it would hold the host values for the model's life).
+   */
+  weight<T extends tf.Tensor>(
+    i: number,
+    shape: readonly number[],
+    build: (h: HostTensor) => T,
+  ): Weight<T> {
+    const h = this.host(i) ?? this.fail(`input ${i} must be a constant`);
+    const name = this.node.inputs[i];
+    return this.store?.canWait(name)
+      ? this.store.later(name, shape, build)
+      : ready(this.keep(build(h)));
   }
 
   fail(problem: string): never {

@@ -9,6 +9,7 @@ import type { HostTensor } from './decode.js';
 import { hostTensor, materialize, toNhwc } from './layout.js';
 import type { Compiled, OpCompiler, OpCtx } from './op_types.js';
 import { padsOf, type Pads } from './pads.js';
+import { ready, type Weight } from './weights.js';
 
 type Pad4 = Pads; // top, left, bottom, right
 
@@ -79,33 +80,39 @@ const conv: OpCompiler = (ctx) => {
   const B = ctx.host(2);
   const bias = B ? ctx.keep(hostTensor(B, [cout])) : null;
   let apply: (x: tf.Tensor4D) => tf.Tensor4D;
-  let kernel: tf.Tensor | null = null;
+  let kernel: Weight<tf.Tensor4D> | null = null;
   if (group === 1) {
-    const f = ctx.keep(tf.tensor4d(hwio(W, 0, cout), [kh, kw, cin, cout]));
-    kernel = f;
-    apply = (x) => tf.conv2d(x, f, strides, pad, 'NHWC', dil);
+    const f = (kernel = ctx.weight(1, [kh, kw, cin, cout], (v) =>
+      tf.tensor4d(hwio(v, 0, cout), [kh, kw, cin, cout]),
+    ));
+    apply = (x) => tf.conv2d(x, f.get(), strides, pad, 'NHWC', dil);
   } else if (cpg === 1) {
     // Depthwise: output channel c·M + m reads input channel c, in ONNX as in tfjs.
     const m = cout / cin;
-    const f = ctx.keep(tf.tensor4d(hwio(W, 0, cout), [kh, kw, cin, m]));
-    kernel = f;
-    apply = (x) => tf.depthwiseConv2d(x, f, strides, pad, 'NHWC', dil);
+    const f = (kernel = ctx.weight(1, [kh, kw, cin, m], (v) =>
+      tf.tensor4d(hwio(v, 0, cout), [kh, kw, cin, m]),
+    ));
+    apply = (x) => tf.depthwiseConv2d(x, f.get(), strides, pad, 'NHWC', dil);
   } else {
     const og = cout / group;
     // A loop, not an arrow over W: a closure naming W would keep the host weights alive in the
     // context every closure of this function shares (run, apply), a second copy of the model.
-    const fs: tf.Tensor4D[] = [];
+    const fs: Weight<tf.Tensor4D>[] = [];
     for (let g = 0; g < group; g++)
-      fs.push(ctx.keep(tf.tensor4d(hwio(W, g * og, (g + 1) * og), [kh, kw, cpg, og])));
+      fs.push(
+        ctx.weight(1, [kh, kw, cpg, og], (v) =>
+          tf.tensor4d(hwio(v, g * og, (g + 1) * og), [kh, kw, cpg, og]),
+        ),
+      );
     apply = (x) => {
       const parts = tf.split(x, group, 3);
       return tf.concat(
-        parts.map((p, g) => tf.conv2d(p as tf.Tensor4D, fs[g], strides, pad, 'NHWC', dil)),
+        parts.map((p, g) => tf.conv2d(p as tf.Tensor4D, fs[g].get(), strides, pad, 'NHWC', dil)),
         3,
       );
     };
   }
-  const weights = kernel ? [kernel, ...(bias ? [bias] : [])] : undefined;
+  const weights = kernel ? [kernel, ...(bias ? [ready(bias)] : [])] : undefined;
   const toImage = nhwcOf(ctx);
   return {
     layout: 'nhwc',
@@ -206,12 +213,30 @@ const globalPool =
     };
   };
 
-/** B of a product as [K, N] (constant), rows permuted to HWC order when A is a 'flat' NHWC tensor. */
-function productWeight(ctx: OpCtx, B: HostTensor, transB: boolean, scale: number): tf.Tensor2D {
+/** The [K, N] shape of a product's constant right operand in tfjs's order. */
+function productShape(B: HostTensor, transB: boolean): [number, number] {
   const [r, c] = B.dims;
-  const [k, n] = transB ? [c, r] : [r, c];
+  return transB ? [c, r] : [r, c];
+}
+
+/** The layout of a product's input, for productWeight (read at compile: the context forgets it). */
+const flatChw = (ctx: OpCtx): readonly [number, number, number] | null => {
   const a = ctx.meta(0);
-  const chw = a?.layout === 'flat' ? a.chw! : null;
+  return a?.layout === 'flat' ? a.chw! : null;
+};
+
+/**
+ * A product's constant right operand in tfjs's [K, N] order: transposed when the op says so,
+ * scaled, and its rows reordered for a flat input whose producer is HWC-ordered (`chw`).
+ */
+function productWeight(
+  chw: readonly [number, number, number] | null,
+  B: HostTensor,
+  transB: boolean,
+  scale: number,
+): tf.Tensor2D {
+  const c = B.dims[1];
+  const [k, n] = productShape(B, transB);
   // Already [K, N] in order (a MatMul's weight as the exporters write it): no copy of our own.
   if (!chw && !transB && scale === 1) return tf.tensor2d(B.data as Float32Array, [k, n]);
   // Row kk of the physical (HWC-ordered) input holds logical element (ch·H + y)·W + x.
@@ -246,12 +271,15 @@ const gemm: OpCompiler = (ctx) => {
   const C = ctx.host(2);
   const bias = C ? ctx.keep(tf.tidy(() => tf.mul(hostTensor(C), beta))) : null;
   if (B && !transA) {
-    const w = ctx.keep(productWeight(ctx, B, transB, alpha));
+    const chw = flatChw(ctx);
+    const w = ctx.weight(1, productShape(B, transB), (v) => productWeight(chw, v, transB, alpha));
     return {
       layout: 'plain',
-      weights: [w, ...(bias ? [bias] : [])],
+      weights: [w, ...(bias ? [ready(bias)] : [])],
       run: ([x]) =>
-        bias ? tf.matMul(x as tf.Tensor2D, w).add(bias) : tf.matMul(x as tf.Tensor2D, w),
+        bias
+          ? tf.matMul(x as tf.Tensor2D, w.get()).add(bias)
+          : tf.matMul(x as tf.Tensor2D, w.get()),
     };
   }
   const bConst = B ? ctx.keep(hostTensor(B)) : null;
@@ -270,17 +298,19 @@ const matMul: OpCompiler = (ctx) => {
   const a = ctx.meta(0);
   const B = ctx.host(1);
   if (a && B && B.dims.length === 2) {
-    const w = ctx.keep(productWeight(ctx, B, false, 1));
+    const chw = flatChw(ctx);
+    const w = ctx.weight(1, productShape(B, false), (v) => productWeight(chw, v, false, 1));
     if (a.logical.length === 2)
-      return { layout: 'plain', weights: [w], run: ([x]) => tf.matMul(x as tf.Tensor2D, w) };
+      return { layout: 'plain', weights: [w], run: ([x]) => tf.matMul(x as tf.Tensor2D, w.get()) };
     // [..., K] × [K, N] (a token projection): one product over all leading rows.
+    const n = w.shape[1];
     return {
       layout: 'plain',
       weights: [w],
       run: ([x]) => {
         const l = materialize(x!, a);
         const k = l.shape[l.rank - 1];
-        return tf.matMul(l.reshape([-1, k]), w).reshape([...l.shape.slice(0, -1), w.shape[1]]);
+        return tf.matMul(l.reshape([-1, k]), w.get()).reshape([...l.shape.slice(0, -1), n]);
       },
     };
   }

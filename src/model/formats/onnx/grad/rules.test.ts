@@ -274,6 +274,6 @@ describe('gradient graph convolutions', () => {
     });
     assert.ok(relErr(flip, transpose) <= 1e-5);
     assert.ok(Math.max(...flip.map(Math.abs)) > 0);
-    tf.dispose([...program.kept]);
+    program.store.dispose();
   });
 });
