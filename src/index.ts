@@ -21,6 +21,7 @@ export {
 export { layerRef, type LayerRef } from './model/layer_lookup.js';
 export type {
   VisModel,
+  UnitGradientGraph,
   LayerInfo,
   InputSpec,
   InputOverrides,

@@ -68,6 +68,8 @@ export async function openToolbox(
   dir: string,
   models: readonly string[],
   reports?: readonly string[],
+  /** More Chromium flags (--enable-unsafe-webgpu: SwiftShader's WebGPU adapter). */
+  chromiumArgs: readonly string[] = [],
 ): Promise<OpenToolbox> {
   const appDir = await ensureApp({ outDir: path.join(dir, 'app'), rebuild: true });
   const s = await serve({
@@ -79,7 +81,7 @@ export async function openToolbox(
     cacheDir: path.join(dir, 'cache'),
     log: () => {},
   });
-  const browser = await launchChromium(FAKE_CAMERA);
+  const browser = await launchChromium([...FAKE_CAMERA, ...chromiumArgs]);
   const ctx = await browser.newContext({
     viewport: { width: 1280, height: 800 },
     permissions: ['camera'],

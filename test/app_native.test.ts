@@ -1,7 +1,10 @@
 /**
  * An ONNX model in the live toolbox on onnxruntime-web (issue 26, item 6): the page loads the wasm
  * build with the model, runs its forwards and gradients there (the model line says so), draws the
- * backprop views and a Lucid run, and the same model with ?ort=off stays on tfjs. Headless Chromium.
+ * backprop views and a Lucid run, and the same model with ?ort=off stays on tfjs. With the engine
+ * set to WebGPU, the backprop view's maps come from the unit's gradient graph on onnxruntime-web's
+ * WebGPU build (SwiftShader's adapter: --enable-unsafe-webgpu) and match the tape's for the same
+ * frame. Headless Chromium.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,13 +22,21 @@ let app: OpenToolbox;
 before(async () => {
   await setup('wasm');
   dir = await mkdtemp(path.join(tmpdir(), 'deepvis-app-native-'));
-  app = await openToolbox(dir, [MODEL]);
+  // SwiftShader's WebGPU adapter, for the backprop view on WebGPU.
+  app = await openToolbox(dir, [MODEL], undefined, ['--enable-unsafe-webgpu']);
 });
 
 after(async () => {
   await app?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/** The backprop canvas's pixels, as numbers. */
+const pixels = (page: OpenToolbox['page']) =>
+  page.evaluate(() => {
+    const c = document.getElementById('unit-deconv') as HTMLCanvasElement;
+    return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+  });
 
 describe('toolbox on onnxruntime-web', () => {
   it("runs an ONNX model's forwards and gradients on onnxruntime-web: backprop views and a Lucid run", async () => {
@@ -83,6 +94,72 @@ describe('toolbox on onnxruntime-web', () => {
     );
     await framesPast(5);
     assert.equal((await stats()).gradientEngine, 'tfjs');
+    assert.deepEqual(errors, []);
+  });
+
+  it('draws the backprop view from WebGPU runs, in the three modes, as the tape draws them', async () => {
+    const { page, errors } = app;
+    const { ready, text } = probes(page);
+    await ready();
+    await page.selectOption('#engine', 'webgpu');
+    await page.waitForFunction(
+      () =>
+        /backprop view on WebGPU|no WebGPU/.test(
+          document.getElementById('model-info')!.textContent ?? '',
+        ),
+      null,
+      { timeout: 120_000 },
+    );
+    assert.match(await text('#model-info'), /backprop view on WebGPU \(google swiftshader\)/);
+    // A still input (a data-set image), so the tape and WebGPU draw the same frame.
+    await page.click('#src-data');
+    await page.waitForFunction(() => (window as any).deepvisApp.stats().source === 'data');
+    await page.waitForFunction(() => (window as any).deepvisApp.stats().frames > 0);
+    await page.click('#grid', { position: { x: 12, y: 12 } });
+    await page.waitForSelector('#unit-panel:not([hidden])');
+    for (const mode of ['gradient', 'guided', 'deconv']) {
+      await page.click(`#bp-${mode}`);
+      await page.waitForSelector(`#unit-deconv[data-mode="${mode}"][data-engine="webgpu"]`, {
+        timeout: 120_000,
+      });
+      const gpu = await pixels(page);
+      assert.ok(
+        gpu.some((v, i) => i % 4 !== 3 && v !== gpu[0]),
+        `${mode}: a blank map`,
+      );
+      // The same map from the tape: the engine set back to the wasm build, then to WebGPU again.
+      await page.selectOption('#engine', 'native');
+      await page.waitForSelector(`#unit-deconv[data-mode="${mode}"][data-engine="tape"]`);
+      const tape = await pixels(page);
+      assert.equal(gpu.length, tape.length);
+      const off = gpu.filter((v, i) => Math.abs(v - tape[i]) > 2).length;
+      assert.ok(off <= gpu.length * 0.01, `${mode}: ${off} of ${gpu.length} bytes differ`);
+      await page.selectOption('#engine', 'webgpu');
+      await page.waitForFunction(() =>
+        /backprop view on WebGPU/.test(document.getElementById('model-info')!.textContent ?? ''),
+      );
+    }
+    // Measured, not asserted: ms per map on each engine (a mode button draws the frame anew).
+    const times: string[] = [];
+    for (const engine of ['webgpu', 'native', 'tfjs']) {
+      await page.selectOption('#engine', engine);
+      const ms: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const seen = Number((await page.getAttribute('#unit-deconv', 'data-maps')) ?? 0);
+        await page.click(i % 2 ? '#bp-gradient' : '#bp-guided');
+        await page.waitForFunction(
+          ([n, e]) => {
+            const c = document.getElementById('unit-deconv')!;
+            return Number(c.dataset.maps) > n && c.dataset.engine === e;
+          },
+          [seen, engine === 'webgpu' ? 'webgpu' : 'tape'] as const,
+          { timeout: 120_000 },
+        );
+        ms.push(Number(await page.getAttribute('#unit-deconv', 'data-ms')));
+      }
+      times.push(`${engine} ${Math.min(...ms.slice(1)).toFixed(1)} ms`);
+    }
+    console.log(`backprop view, ms per map (best of 5 after a warm-up): ${times.join(', ')}`);
     assert.deepEqual(errors, []);
   });
 

@@ -19,6 +19,7 @@ export {
 export { neutral } from '../model/neutral.js';
 export type {
   VisModel,
+  UnitGradientGraph,
   LayerInfo,
   InputSpec,
   InputOverrides,

@@ -5,6 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { TokenLayout } from './tokens.js';
+import type { BackwardRules } from '../engine/rules.js';
 
 /** Where the model came from: tfjs layers or graph JSON, ONNX, or Keras (loaded as tfjs layers). */
 export type ModelFormatName = 'layers' | 'graph' | 'onnx' | 'keras';
@@ -116,6 +117,23 @@ export interface LayerOffset {
   readonly delta: tf.Tensor;
 }
 
+/**
+ * One layer's input-gradient graph (VisModel.gradientGraph): feed the image (NHWC, float32) as
+ * `input` and `seed(unit, neuron)` as `seedName`; `output` is d(unit)/d(image), NHWC.
+ */
+export interface UnitGradientGraph {
+  readonly bytes: Uint8Array;
+  /** Files the graph's initializers point into, for sessions that take external data in memory. */
+  readonly external: ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>;
+  readonly input: string;
+  readonly seedName: string;
+  /** The seed's shape for one image, in the graph's own layout. */
+  readonly seedShape: readonly number[];
+  readonly output: string;
+  /** The one-hot seed of a unit (at one position of a map: neuron [x, y], as targets give it) for one image. */
+  seed(unit: number, neuron?: readonly [number, number]): Float32Array;
+}
+
 export interface VisModel {
   readonly format: ModelFormatName;
   readonly input: InputSpec;
@@ -168,6 +186,12 @@ export interface VisModel {
    * there wherever it can, 'tfjs' keeps this model's passes on tfjs (the page's engine choice).
    */
   useEngine?(engine: 'native' | 'tfjs'): void;
+  /**
+   * ONNX models with a native engine: the input gradient of one unit of `layer` as an ONNX graph
+   * of its own, for an engine that runs outside tfjs's tape (onnxruntime-web on WebGPU, whose runs
+   * are asynchronous). Throws, naming the reason, where the layer's view or an op has no form.
+   */
+  gradientGraph?(layer: string, rules?: BackwardRules): UnitGradientGraph;
   /**
    * Where the passes of each rule set (LRP's relevance, DeepLIFT's rescale) run for the model's
    * output: the native engine where its gradient graph has a rule for every op, else tfjs, and why.

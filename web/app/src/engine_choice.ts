@@ -3,12 +3,14 @@
  * gradients on onnxruntime-web or on tfjs. Which one is faster depends on the model: single-threaded
  * onnxruntime-web lost to tfjs on MNIST-sized models (3.8 against 11.3 frames/s). 'auto' times both
  * on the model itself and keeps the faster: one image's forward and input gradient, the work of a
- * live frame with the backprop view, best of two after a warm-up.
+ * live frame with the backprop view, best of two after a warm-up. 'webgpu' keeps the passes on
+ * onnxruntime-web's wasm build and sends the backprop view's maps to its WebGPU build
+ * (webgpu_gradients.ts), whose runs the tape cannot wait for.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../../../src/index.js';
 
-export type EngineChoice = 'auto' | 'native' | 'tfjs';
+export type EngineChoice = 'auto' | 'native' | 'webgpu' | 'tfjs';
 /** The choices as the page lists them. */
 export const ENGINE_CHOICES: ReadonlyArray<{
   readonly value: EngineChoice;
@@ -16,6 +18,7 @@ export const ENGINE_CHOICES: ReadonlyArray<{
 }> = [
   { value: 'auto', label: 'auto (the faster, timed)' },
   { value: 'native', label: 'onnxruntime-web' },
+  { value: 'webgpu', label: 'onnxruntime-web, backprop view on WebGPU' },
   { value: 'tfjs', label: 'tfjs' },
 ];
 
@@ -61,8 +64,10 @@ export function applyEngine(model: VisModel, choice: EngineChoice): EngineOutcom
   if ((model.forwardEngine ?? 'tfjs') === 'tfjs' && (model.gradientEngine ?? 'tfjs') === 'tfjs')
     return null;
   if (choice !== 'auto') {
-    use(choice);
-    return { engine: choice };
+    // WebGPU runs only the backprop view's maps (asynchronous): the passes stay on the wasm build.
+    const engine = choice === 'webgpu' ? 'native' : choice;
+    use(engine);
+    return { engine };
   }
   const native = passMs(model);
   if (native > SLOW_MS) return { engine: 'native', native };

@@ -11,6 +11,7 @@ import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url
 import threaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import ortModule from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import ortGpuWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import {
   analysis,
   engine as engineApi,
@@ -34,6 +35,7 @@ import { wireInputs } from './input_wiring.js';
 import { status, type AppState } from './state.js';
 import { UnitPanel } from './unit.js';
 import { EmbeddingView } from './embed_view.js';
+import { GpuGradients, loadWebGpu } from './webgpu_gradients.js';
 import {
   applyEngine,
   describeOutcome,
@@ -255,12 +257,32 @@ async function start(): Promise<void> {
     $('model-info').textContent =
       `${model.format} model, input ${h}×${w}×${c}, range ${model.input.range.join('…')}${engines}${why}`;
   };
+  // onnxruntime-web's WebGPU build (27 MB of wasm), loaded when first chosen.
+  let gpuLoading: ReturnType<typeof loadWebGpu> | null = null;
   const chooseEngine = (value: string) => {
     const choice = engineChoices.get(value) ?? 'auto';
-    const outcome = applyEngine(state.model!, choice);
+    const model = state.model!;
+    const outcome = applyEngine(model, choice);
     $('engine-label').hidden = !outcome;
     engineSelect.value = choice;
     describeModel(outcome, choice);
+    const bp = unitPanel.backprop;
+    bp.useGpu(null);
+    if (choice !== 'webgpu' || !outcome) {
+      unitPanel.redrawFrame();
+      return;
+    }
+    gpuLoading ??= loadWebGpu(new URL(ortGpuWasm, location.href).href);
+    void gpuLoading.then((got) => {
+      if (state.model !== model || engineSelect.value !== 'webgpu') return;
+      if (typeof got === 'string') {
+        $('model-info').textContent += `; no WebGPU: ${got}`;
+        return;
+      }
+      bp.useGpu(new GpuGradients(got.ort, model, got.adapter));
+      $('model-info').textContent += `; backprop view on WebGPU (${got.adapter})`;
+      unitPanel.redrawFrame();
+    });
   };
   engineSelect.addEventListener('change', () => {
     void (async () => {

@@ -75,7 +75,8 @@ export class UnitPanel {
     await this.running;
   }
 
-  private redrawFrame(): void {
+  /** Draws the live parts for the current input now (a changed engine or mode). */
+  redrawFrame(): void {
     const { model } = this.state;
     const x = model && this.state.input.current(model);
     if (x) this.onFrame(x, true);

@@ -16,6 +16,7 @@ import {
 } from '../../../src/index.js';
 import { signedNorm } from './contrast.js';
 import { $, $button, $canvas, drawImage } from './draw.js';
+import type { GpuGradients } from './webgpu_gradients.js';
 
 const { boxAt, crop, receptiveFields } = analysis;
 const { deconvnet, guidedBackprop, saliency } = attribution;
@@ -36,7 +37,7 @@ export class BackpropView {
   mode: BackpropMode = 'deconv';
   private rf: { key: string; rf: ReceptiveFields } | null = null;
 
-  constructor(onChange: () => void) {
+  constructor(private readonly onChange: () => void) {
     for (const m of BACKPROP_MODES) {
       $button(`bp-${m}`).addEventListener('click', () => {
         this.setMode(m);
@@ -63,6 +64,21 @@ export class BackpropView {
     return this.rf.rf;
   }
 
+  /** Where the maps come from when not from tfjs's tape: WebGPU (webgpu_gradients.ts), or none. */
+  private gpu: GpuGradients | null = null;
+  /** A WebGPU map under way: frames skip until it is drawn. */
+  private pending: Promise<void> | null = null;
+  private queued: (() => void) | null = null;
+  /** Layers whose WebGPU maps could not be made (a token view, a failed run), and why: the tape draws them. */
+  readonly refused = new Map<string, string>();
+
+  /** Sends the maps to WebGPU (or, with null, back to the tape). */
+  useGpu(gpu: GpuGradients | null): void {
+    this.gpu?.dispose();
+    this.gpu = gpu;
+    this.refused.clear();
+  }
+
   /** Draws the map for input x [H, W, C]; `acts` are the layer's activations for x (no batch). */
   draw(
     model: VisModel,
@@ -72,12 +88,17 @@ export class BackpropView {
     acts: { shape: number[]; values: Float32Array },
     boost: boolean,
   ): void {
-    const [H, W, C] = model.input.shape;
     const spatial = acts.shape.length === 3;
     const neuron = spatial
       ? strongestNeuron(acts.values, acts.shape as [number, number, number], unit)
       : undefined;
+    const gpu = this.gpu?.model === model ? this.gpu : null;
+    if (gpu && !this.refused.has(layer.name)) {
+      this.drawGpu(gpu, layer, unit, x.dataSync() as Float32Array, acts, neuron, boost);
+      return;
+    }
     const target = { layer, units: [unit], neurons: neuron ? [neuron] : undefined };
+    const t = performance.now();
     const map = tidyData(() => {
       const xb = x.expandDims(0) as tf.Tensor4D;
       return this.mode === 'deconv'
@@ -86,7 +107,61 @@ export class BackpropView {
           ? guidedBackprop(model, xb, target)
           : saliency(model, xb, target);
     });
-    const rf = spatial ? this.fields(model, layer) : null;
+    this.show(model, layer, map, neuron, boost, performance.now() - t, 'tape');
+  }
+
+  /** The map from a WebGPU run, drawn when it comes; the newest request waits for the run under way. */
+  private drawGpu(
+    gpu: GpuGradients,
+    layer: LayerInfo,
+    unit: number,
+    image: Float32Array,
+    acts: { shape: number[]; values: Float32Array },
+    neuron: [number, number] | undefined,
+    boost: boolean,
+  ): void {
+    if (this.pending) {
+      this.queued = () => this.drawGpu(gpu, layer, unit, image, acts, neuron, boost);
+      return;
+    }
+    // The deconvnet sends the neuron's own value down (or the unit's, for a dense layer).
+    const c = acts.shape.length === 3 ? acts.shape[2] : 0;
+    const at = neuron ? (neuron[1] * acts.shape[1] + neuron[0]) * c + unit : unit;
+    const mode = this.mode;
+    const [rules, scale] =
+      mode === 'deconv'
+        ? [{ relu: 'deconvnet' as const, unpool: 'switches' as const }, acts.values[at]]
+        : [{ relu: mode === 'guided' ? ('guided' as const) : ('gradient' as const) }, 1];
+    this.pending = gpu
+      .gradient(layer.name, rules, image, unit, neuron, scale)
+      .then((map) => {
+        if (this.mode === mode && this.gpu === gpu)
+          this.show(gpu.model, layer, map, neuron, boost, gpu.lastMs, 'webgpu');
+      })
+      .catch((e: Error) => {
+        this.refused.set(layer.name, e.message.split('\n')[0]);
+        this.onChange();
+      })
+      .finally(() => {
+        this.pending = null;
+        const next = this.queued;
+        this.queued = null;
+        next?.();
+      });
+  }
+
+  /** Draws a map [H, W, C] made in `ms`, zoomed to the neuron's receptive field. */
+  private show(
+    model: VisModel,
+    layer: LayerInfo,
+    map: Float32Array,
+    neuron: [number, number] | undefined,
+    boost: boolean,
+    ms: number,
+    engine: 'webgpu' | 'tape',
+  ): void {
+    const [H, W, C] = model.input.shape;
+    const rf = neuron ? this.fields(model, layer) : null;
     const box = rf && neuron ? boxAt(rf, neuron[0], neuron[1]) : null;
     const cut = box
       ? crop(map, [H, W, C], box, rf!.size, 0)
@@ -95,7 +170,12 @@ export class BackpropView {
     drawImage(canvas, toImage(cut.values, cut.shape, signedNorm(boost)));
     canvas.dataset.mode = this.mode;
     canvas.dataset.size = `${cut.shape[0]}x${cut.shape[1]}`;
+    // Which engine made the map and how long it took (the page's frame-rate measure reads these).
+    canvas.dataset.engine = engine;
+    canvas.dataset.ms = ms.toFixed(1);
+    canvas.dataset.maps = String(Number(canvas.dataset.maps ?? 0) + 1);
+    const refused = this.gpu && this.refused.get(layer.name);
     $('unit-deconv-caption').textContent =
-      `${WORDS[this.mode]} of this frame${box ? `, zoomed to the receptive field (${cut.shape[0]}×${cut.shape[1]} pixels) of the strongest position (${neuron!.join(', ')})` : ''}`;
+      `${WORDS[this.mode]} of this frame${box ? `, zoomed to the receptive field (${cut.shape[0]}×${cut.shape[1]} pixels) of the strongest position (${neuron!.join(', ')})` : ''}${engine === 'webgpu' ? ` (WebGPU, ${ms.toFixed(0)} ms)` : refused ? ` (on tfjs's tape: ${refused})` : ''}`;
   }
 }

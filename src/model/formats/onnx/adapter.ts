@@ -653,6 +653,41 @@ export function fromOnnxGraph(
     get ruleSetEngines() {
       return ruleSetRoutes();
     },
+    gradientGraph(layer, rules = { relu: 'gradient' }) {
+      const info = lookup(layer);
+      const tap = resolve(info.name);
+      if (!grads || !runner) throw new DeepvisError(`${source}: ${nativeBroken || noRunner}`);
+      const l = program.metas.get(tap.tensor)!.logical;
+      const kind = tap.view.kind;
+      const seedAt: ((u: number, n?: readonly [number, number]) => number) | null =
+        kind === 'map' && l.length === 2
+          ? (u) => u
+          : kind === 'map' && l.length === 4
+            ? (u, n = [0, 0]) => (u * l[2] + n[1]) * l[3] + n[0]
+            : kind === 'channels-last' && l.length === 4
+              ? (u, n = [0, 0]) => (n[1] * l[2] + n[0]) * l[3] + u
+              : null;
+      if (!seedAt)
+        throw new DeepvisError(
+          `layer '${info.name}' (${kind}) has no gradient graph of its own; its gradients run on the tape`,
+        );
+      const g = grads.fusedGraph([tap.tensor], rules);
+      const seedShape = [1, ...l.slice(1)];
+      const size = seedShape.reduce((a, b) => a * b, 1);
+      return {
+        bytes: g.bytes,
+        external: g.external,
+        input: g.x,
+        seedName: g.dys[0],
+        seedShape,
+        output: g.dx,
+        seed(unit, neuron) {
+          const s = new Float32Array(size);
+          s[seedAt(unit, neuron)] = 1;
+          return s;
+        },
+      };
+    },
     input,
     layers,
     metadata: meta,

@@ -51,6 +51,16 @@ const KEPT_RULE_SETS = 3;
 export const nativeRuns = { forward: 0, backward: 0, fused: 0 };
 /** The name gradient graphs give the model file they read weights from. */
 const FILE = 'deepvis-model.onnx';
+
+/** A fused gradient graph as a file: image NHWC in `x`, seeds at the taps in `dys`, d/dx out. */
+export interface FusedGraph {
+  readonly bytes: Uint8Array;
+  /** Files the graph's initializers point into (the model's own bytes), for sessions that take them. */
+  readonly external: External;
+  readonly x: string;
+  readonly dys: readonly string[];
+  readonly dx: string;
+}
 type External = ReadonlyArray<{ path: string; data: Uint8Array }>;
 const PLAIN: BackwardRules = { relu: 'gradient' };
 
@@ -469,6 +479,25 @@ export class OnnxGradients {
    */
   forwardOnly(taps: readonly string[]): ((x: HostArray) => HostArray[]) | null {
     return this.ops.get(`${taps.join('\u0000')}|`)?.program.openForward() ?? null;
+  }
+
+  /**
+   * The fused gradient graph of these taps under a rule set, as a file, for an engine outside the
+   * tape: onnxruntime-web on WebGPU in the page runs only asynchronously (web/app's gpu view).
+   */
+  fusedGraph(taps: readonly string[], rules: BackwardRules): FusedGraph {
+    try {
+      const built = this.build(taps, undefined, rules);
+      return {
+        bytes: built.fused(),
+        external: built.external,
+        x: GRAPH_X,
+        dys: taps.map((_, i) => graphDy(i)),
+        dx: built.dx,
+      };
+    } finally {
+      this.graphs.release?.();
+    }
   }
 
   /** The tape op for these taps (ONNX tensor names) and offset tensor. */
