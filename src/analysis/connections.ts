@@ -9,6 +9,7 @@
  */
 import { DeepvisError } from '../errors.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
+import { hasWeights } from '../model/weight_facts.js';
 
 export interface Connection {
   readonly unit: number;
@@ -27,7 +28,7 @@ export function weightedBelow(model: VisModel, layer: LayerInfo): LayerInfo | nu
 }
 
 export function isWeighted(model: VisModel, layer: LayerInfo): boolean {
-  return WEIGHTED.test(layer.kind) && model.weightsOf(layer.name).length > 0;
+  return WEIGHTED.test(layer.kind) && hasWeights(model, layer.name);
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { DeepvisError } from '../errors.js';
 import type { VisModel } from '../model/types.js';
+import { hasWeights } from '../model/weight_facts.js';
 import { checkUnitRange } from '../objectives/units.js';
 
 export interface FilterImages {
@@ -23,7 +24,7 @@ export function firstLayerFilters(
 ): FilterImages {
   const layer = layerRef
     ? model.layer(layerRef)
-    : model.layers.find((l) => model.weightsOf(l.name).length > 0);
+    : model.layers.find((l) => hasWeights(model, l.name));
   if (!layer) throw new DeepvisError('the model has no layer with weights');
   const [kernel] = model.weightsOf(layer.name);
   if (!kernel) throw new DeepvisError(`layer '${layer.name}' has no weights`);

@@ -182,9 +182,10 @@ export async function loadModel(
  * The file's bytes for each session onnxruntime makes: the first session takes the bytes the loader
  * read, every later one reads the file again and checks it against the hash of those. Nothing is
  * kept in between, so the bytes are garbage once a session holds the weights (the session's opener
- * collects them: NativeGraphs.release). A file changed in between fails that read, and the model's
- * forwards stay on tfjs with what was loaded. A function of its own so the closure keeps nothing of
- * the loader's locals.
+ * collects them: NativeGraphs.release). A file changed in between fails that read: the model's
+ * forwards stay on tfjs with what was loaded, or, for a model whose tfjs weights wait for their
+ * first use (formats/onnx/weights.ts) and were not made yet, its tfjs paths fail in one line.
+ * A function of its own so the closure keeps nothing of the loader's locals.
  */
 function rereading(file: string, bytes: Uint8Array): () => Uint8Array {
   // Hashed when handed out, not at load: a model that never makes a session never pays for it

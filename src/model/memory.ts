@@ -18,6 +18,7 @@
  * much per image, nothing for the process, so a large model at a small batch went past the budget.
  */
 import type { VisModel } from './types.js';
+import { weightCount } from './weight_facts.js';
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -58,12 +59,6 @@ export function bytesPerImage(model: VisModel, layer?: string, gradients = true)
   }
   return ((floatsPerImage(model, layer) - input) * KEPT_PER_FLOAT + input * IMAGE_COPIES) * 4;
 }
-
-/** How many numbers a layer's weights hold, without making weights a loader left for first use. */
-export const weightCount = (model: VisModel, layer: string): number =>
-  model.weightFloats
-    ? model.weightFloats(layer)
-    : model.weightsOf(layer).reduce((n, w) => n + w.size, 0);
 
 /** Bytes of the model's weights as tfjs holds them. */
 export function weightBytes(model: VisModel): number {

@@ -166,8 +166,8 @@ export interface VisModel {
    * Tensors are the model's own: do not dispose them.
    */
   weightsOf(layer: string): tf.Tensor[];
-  /** How many numbers `weightsOf(layer)` holds, without making weights a loader left for first use. */
-  weightFloats?(layer: string): number;
+  /** The shapes of `weightsOf(layer)`, without making weights a loader left for first use. */
+  weightShapes?(layer: string): number[][];
   /** Name of the layer whose output is pre-softmax class scores, if the model has one. */
   readonly logitsLayer: string | null;
   /**

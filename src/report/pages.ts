@@ -12,7 +12,7 @@ import {
   strongestOutputs,
   weightedBelow,
 } from '../analysis/connections.js';
-import { weightCount } from '../model/memory.js';
+import { weightCount } from '../model/weight_facts.js';
 import type { VisModel } from '../model/types.js';
 import { fileStem } from '../render/names.js';
 import { groupKey, type SharedArtifacts } from './compute.js';

@@ -17,6 +17,7 @@ import { withDefaults, type AnyFeatureVis } from '../methods/method.js';
 import { FEATURE_VIS } from '../methods/registry.js';
 import { expectedResident, imagesThatFit } from '../model/memory.js';
 import type { LayerInfo, VisModel } from '../model/types.js';
+import { weightShapes } from '../model/weight_facts.js';
 
 /** A registry method the atlas uses (its name). */
 export type VisMethod = string;
@@ -58,10 +59,10 @@ export const DEFAULT_METHODS: MethodSettings = {
  */
 export function isFirstLayer(model: VisModel, l: LayerInfo): boolean {
   if (!isWeighted(model, l) || weightedBelow(model, l)) return false;
-  const [kernel] = model.weightsOf(l.name);
+  const [kernel] = weightShapes(model, l.name);
   const [h, w, c] = model.input.shape;
-  if (l.outputShape.length === 3) return kernel?.rank === 4 && kernel.shape[2] === c;
-  return kernel?.rank === 2 && kernel.shape[0] === h * w * c;
+  if (l.outputShape.length === 3) return kernel?.length === 4 && kernel[2] === c;
+  return kernel?.length === 2 && kernel[0] === h * w * c;
 }
 
 /** A first layer that is a convolution: its tiles are the centre neuron's images. */

@@ -15,6 +15,7 @@ import {
 import { DeepvisError } from '../../errors.js';
 import { loadModel } from '../../io/model_files.js';
 import type { VisModel } from '../../model/types.js';
+import { hasWeights } from '../../model/weight_facts.js';
 import { checkUnitRange } from '../../objectives/units.js';
 import { stack } from '../../render/grid.js';
 import { barChart } from '../../render/plots.js';
@@ -64,9 +65,7 @@ export const help = usage('specificity', '--model M[,M2…] [--data D] --out DIR
 function hiddenLayers(model: VisModel): string[] {
   const last = model.layers[model.layers.length - 1].name;
   return scannableLayers(model)
-    .filter(
-      (l) => l.name !== last && l.name !== model.logitsLayer && model.weightsOf(l.name).length > 0,
-    )
+    .filter((l) => l.name !== last && l.name !== model.logitsLayer && hasWeights(model, l.name))
     .map((l) => l.name);
 }
 

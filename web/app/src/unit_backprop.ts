@@ -16,7 +16,7 @@ import {
 } from '../../../src/index.js';
 import { signedNorm } from './contrast.js';
 import { $, $button, $canvas, drawImage } from './draw.js';
-import type { GpuGradients } from './webgpu_gradients.js';
+import { GONE, type GpuGradients } from './webgpu_gradients.js';
 
 const { boxAt, crop, receptiveFields } = analysis;
 const { deconvnet, guidedBackprop, saliency } = attribution;
@@ -76,6 +76,7 @@ export class BackpropView {
   useGpu(gpu: GpuGradients | null): void {
     this.gpu?.dispose();
     this.gpu = gpu;
+    this.queued = null;
     this.refused.clear();
   }
 
@@ -139,6 +140,8 @@ export class BackpropView {
           this.show(gpu.model, layer, map, neuron, boost, gpu.lastMs, 'webgpu');
       })
       .catch((e: Error) => {
+        // A run of an engine put away since (another choice, another model) says nothing of the layer.
+        if (this.gpu !== gpu || e.message === GONE) return;
         this.refused.set(layer.name, e.message.split('\n')[0]);
         this.onChange();
       })
@@ -146,6 +149,7 @@ export class BackpropView {
         this.pending = null;
         const next = this.queued;
         this.queued = null;
+        // Queued since the last useGpu, so for the engine in use now.
         next?.();
       });
   }

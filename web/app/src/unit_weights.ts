@@ -5,6 +5,7 @@
  */
 import { render, type LayerInfo, type VisModel } from '../../../src/index.js';
 import { firstLayerFilters } from '../../../src/analysis/filters.js';
+import { hasWeights } from '../../../src/model/weight_facts.js';
 import { $, $canvas, drawImage } from './draw.js';
 
 const { diverging, toImage } = render;
@@ -19,7 +20,7 @@ export function drawWeights(
   let f;
   try {
     // Only a layer the image feeds: a conv deeper in has a kernel too, but over channels, not pixels.
-    const first = model.layers.find((l) => model.weightsOf(l.name).length > 0);
+    const first = model.layers.find((l) => hasWeights(model, l.name));
     if (layer.outputShape.length === 3 && first?.name !== layer.name)
       throw new Error('not a first layer');
     f = firstLayerFilters(model, layer.name, [unit]);

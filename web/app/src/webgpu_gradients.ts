@@ -35,6 +35,9 @@ export async function loadWebGpu(wasmUrl: string): Promise<{ ort: Ort; adapter: 
 
 const ruleKey = (r: BackwardRules) => JSON.stringify(r);
 
+/** What a run of a disposed GpuGradients rejects with (not a failure of the layer). */
+export const GONE = 'the WebGPU engine was put away';
+
 /** The page's calls into onnxruntime-web's WebGPU build, one after another (any model's). */
 let chain: Promise<unknown> = Promise.resolve();
 function serial<T>(op: () => Promise<T>): Promise<T> {
@@ -53,6 +56,8 @@ export class GpuGradients {
   private readonly open = new Map<string, { session: Session; graph: UnitGradientGraph }>();
   /** ms of the last run (feeds, run, read back). */
   lastMs = 0;
+  /** After dispose: runs refuse, and a session made meanwhile is released at once. */
+  private disposed = false;
 
   constructor(
     private readonly ort: Ort,
@@ -87,6 +92,10 @@ export class GpuGradients {
         ? { externalData: graph.external.map((e) => ({ path: e.path, data: e.data })) }
         : {}),
     });
+    if (this.disposed) {
+      await session.release();
+      throw new Error(GONE);
+    }
     const made = { session, graph };
     this.open.set(key, made);
     return made;
@@ -105,6 +114,7 @@ export class GpuGradients {
     scale = 1,
   ): Promise<Float32Array> {
     return this.serial(async () => {
+      if (this.disposed) throw new Error(GONE);
       const { session, graph } = await this.sessionFor(layer, rules);
       const t = performance.now();
       const seed = graph.seed(unit, neuron);
@@ -122,6 +132,7 @@ export class GpuGradients {
   }
 
   dispose(): void {
+    this.disposed = true;
     const all = [...this.open.values()];
     this.open.clear();
     void this.serial(async () => {

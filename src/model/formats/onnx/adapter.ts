@@ -711,8 +711,8 @@ export function fromOnnxGraph(
     weightsOf(name) {
       return weightsAt(name).map((w) => w.get());
     },
-    weightFloats(name) {
-      return weightsAt(name).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+    weightShapes(name) {
+      return weightsAt(name).map((w) => [...w.shape]);
     },
     dispose() {
       grads?.dispose();

@@ -208,12 +208,13 @@ async function tensorOf(
   source: string,
   readExternal: ExternalReader,
   tally: Tally,
+  copyOnRead = false,
 ): Promise<HostTensor> {
   const location =
     t.data_location === 1
       ? new Map((t.external_data ?? []).map((e) => [e.key, e.value])).get('location')
       : undefined;
-  return tensorFrom(t, source, tally, location ? await readExternal(location) : null);
+  return tensorFrom(t, source, tally, location ? await readExternal(location) : null, copyOnRead);
 }
 
 /** A tensor's values; `external` is the file its external data names (read by the caller). */
@@ -222,6 +223,8 @@ function tensorFrom(
   source: string,
   tally: Tally,
   external: Uint8Array | null,
+  /** An initializer: a large float one is copied out of the file only when read. */
+  copyOnRead = false,
 ): HostTensor {
   const name = t.name ?? '';
   const { dims, size } = checkedShape(t, source, tally);
@@ -256,20 +259,25 @@ function tensorFrom(
         `${source}: tensor '${name}' holds ${t.raw_data.byteLength.toLocaleString('en')} bytes but its shape ${shape} needs ${need.toLocaleString('en')}`,
       );
     }
-    const raw = t.raw_data;
-    if (type === FLOAT && need >= COPY_ON_READ) {
+    if (copyOnRead && type === FLOAT && need >= COPY_ON_READ) {
       // Unaligned in the file, so a Float32Array of it is a copy: made when something reads it.
-      // A weight that waits for its first use (weights.ts) is never read at load.
+      // A weight that waits for its first use (weights.ts) is never read at load. The view of the
+      // file goes once copied (it holds the whole file's buffer).
+      let raw: Uint8Array | null = t.raw_data;
       let made: Float32Array | null = null;
       return {
         dims,
         dtype: 'float32',
         get data() {
-          return (made ??= fromRaw(type, raw, name) as Float32Array);
+          if (!made) {
+            made = fromRaw(type, raw!, name) as Float32Array;
+            raw = null;
+          }
+          return made;
         },
       };
     }
-    data = fromRaw(type, raw, name);
+    data = fromRaw(type, t.raw_data, name);
   } else if (t.float_data?.length) data = Float32Array.from(t.float_data);
   else if (t.double_data?.length) data = Float32Array.from(t.double_data);
   else if (t.int64_data?.length) data = Int32Array.from(t.int64_data.map(num));
@@ -506,7 +514,7 @@ export async function decodeOnnx(
   const initializers = new Map<string, HostTensor>();
   const tally: Tally = { bytes: 0 };
   for (const t of (graph.initializer as RawTensor[] | undefined) ?? []) {
-    initializers.set(t.name ?? '', await tensorOf(t, source, readOnce, tally));
+    initializers.set(t.name ?? '', await tensorOf(t, source, readOnce, tally, true));
   }
   const nodes: OnnxNode[] = [];
   let index = 0;

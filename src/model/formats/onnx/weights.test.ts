@@ -11,6 +11,9 @@ import { onnxRuntimeRunner } from '../../../engine/onnxruntime.js';
 import { setGradientEngine } from '../../../engine/gradient_engine.js';
 import { netBytes, weight, type Net } from '../../../../test/onnx_nets.js';
 import { setup } from '../../../../test/helpers.js';
+import { isWeighted } from '../../../analysis/connections.js';
+import { isFirstLayer } from '../../../report/plan.js';
+import { DeepvisError } from '../../../errors.js';
 import { fromOnnxGraph } from './adapter.js';
 import { decodeOnnx } from './decode.js';
 
@@ -51,10 +54,13 @@ const net: Net = {
   output: 'y',
 };
 
-/** The net with onnxruntime as its engine; weights of at least `later` bytes wait for first use. */
-async function load(later: number, bytes = netBytes(net)) {
+/**
+ * The net with onnxruntime as its engine; weights of at least `later` bytes wait for first use.
+ * `reread` gives the file's bytes for each session and for the weights (default: the same bytes).
+ */
+async function load(later: number, bytes = netBytes(net), reread = () => bytes) {
   const graph = await decodeOnnx(bytes, 'net.onnx', async () => new Uint8Array());
-  const runner = onnxRuntimeRunner(() => bytes)('x', graph.outputs)!;
+  const runner = onnxRuntimeRunner(reread)('x', graph.outputs)!;
   return fromOnnxGraph(graph, 'net.onnx', { inputRange: [-1, 1] }, {}, runner, '', later);
 }
 
@@ -70,8 +76,13 @@ describe('weights made on first use', () => {
     const lazy = await load(0);
     const lazyBytes = tf.memory().numBytes - base - eagerBytes;
     assert.equal(eagerBytes - lazyBytes, kernelBytes, 'the four kernels wait');
-    for (const l of layersWithWeights)
-      assert.equal(lazy.weightFloats!(l), eager.weightFloats!(l), l);
+    // Shapes, counts and the atlas's layer questions need no made weight.
+    for (const l of layersWithWeights) {
+      assert.deepEqual(lazy.weightShapes!(l), eager.weightShapes!(l), l);
+      assert.equal(isWeighted(lazy, lazy.layer(l)), isWeighted(eager, eager.layer(l)), l);
+      assert.equal(isFirstLayer(lazy, lazy.layer(l)), isFirstLayer(eager, eager.layer(l)), l);
+    }
+    assert.equal(tf.memory().numBytes - base - eagerBytes, lazyBytes, 'asking made weights');
     const x = tf.randomUniform([2, 8, 8, 3], -1, 1, 'float32', 7) as tf.Tensor4D;
     setGradientEngine('onnxruntime');
     try {
@@ -124,5 +135,30 @@ describe('weights made on first use', () => {
     eager.dispose();
     assert.equal(tf.memory().numTensors, start, 'the made weights go with the model');
     x.dispose();
+  });
+
+  it('fail in one line, once, when the file changed since the load', async () => {
+    await setup('wasm');
+    let reads = 0;
+    const lazy = await load(0, netBytes(net), () => {
+      reads++;
+      throw new DeepvisError('net.onnx changed on disk since it was loaded');
+    });
+    lazy.useEngine!('tfjs');
+    const x = tf.zeros([1, 8, 8, 3]) as tf.Tensor4D;
+    const tensors = tf.memory().numTensors;
+    for (let i = 0; i < 2; i++)
+      assert.throws(
+        () => lazy.predict(x),
+        (e: Error) =>
+          e instanceof DeepvisError &&
+          /^net\.onnx changed on disk since it was loaded; its weights for tfjs cannot be made: load it again$/.test(
+            e.message,
+          ),
+      );
+    assert.equal(reads, 1, 'the file is read once, not at every pass');
+    assert.equal(tf.memory().numTensors, tensors, 'a failed pass leaves no tensor');
+    x.dispose();
+    lazy.dispose();
   });
 });

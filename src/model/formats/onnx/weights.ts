@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { inShapeProbe } from '../../../engine/shape_probe.js';
+import { DeepvisError } from '../../../errors.js';
 import { initializersOf, type HostTensor } from './decode.js';
 
 /** One tfjs tensor of a node's parameters, made now or on first use. */
@@ -95,11 +96,29 @@ export class WeightStore {
     return this.pending.filter((p) => !p.made).length;
   }
 
-  /** Makes every weight not made yet, from one re-read of the file. */
+  /** Why the weights cannot be made (the file changed since it was loaded), once known. */
+  private failed: Error | null = null;
+
+  /**
+   * Makes every weight not made yet, from one re-read of the file. A file changed on disk since
+   * the load cannot give them: every tfjs path of the model then fails with that one line, without
+   * reading the file again (load the model again).
+   */
   makeAll(): void {
     const todo = this.pending.filter((p) => !p.made);
     if (!todo.length) return;
-    const values = initializersOf(this.reread!(), this.source, new Set(todo.map((p) => p.name)));
+    if (this.failed) throw this.failed;
+    let bytes: Uint8Array;
+    try {
+      bytes = this.reread!();
+    } catch (e) {
+      this.failed =
+        e instanceof DeepvisError
+          ? new DeepvisError(`${e.message}; its weights for tfjs cannot be made: load it again`)
+          : (e as Error);
+      throw this.failed;
+    }
+    const values = initializersOf(bytes, this.source, new Set(todo.map((p) => p.name)));
     for (const p of todo) {
       const h = values.get(p.name);
       if (!h) throw new Error(`${this.source}: initializer '${p.name}' is gone from the file`);
