@@ -4,7 +4,7 @@
  * held 409 MB of weights in tfjs's wasm heap that no pass read, and its load spent most of its time
  * copying and transposing them. A lazy weight knows its initializer's name and how to build its
  * tfjs tensor from the values; the first `get()` of any of them re-reads the file (checked against
- * the hash taken at load) and builds them all at once. While the loader's shape probes run, a
+ * the hash of the bytes loaded: io/model_files.ts) and builds them all at once. While the loader's shape probes run, a
  * weight not made yet stands in as zeros of its shape, one tensor per shape (the products answer
  * zeros anyway).
  */
@@ -89,11 +89,6 @@ export class WeightStore {
   probed(): void {
     tf.dispose([...this.standIns.values()]);
     this.standIns.clear();
-  }
-
-  /** How many weights are still unmade. */
-  get unmade(): number {
-    return this.pending.filter((p) => !p.made).length;
   }
 
   /** Why the weights cannot be made (the file changed since it was loaded), once known. */
