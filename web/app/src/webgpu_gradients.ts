@@ -65,10 +65,6 @@ export class GpuGradients {
     readonly adapter: string,
   ) {}
 
-  private serial<T>(op: () => Promise<T>): Promise<T> {
-    return serial(op);
-  }
-
   private async sessionFor(layer: string, rules: BackwardRules) {
     const key = `${layer}|${ruleKey(rules)}`;
     const known = this.open.get(key);
@@ -113,7 +109,7 @@ export class GpuGradients {
     neuron?: readonly [number, number],
     scale = 1,
   ): Promise<Float32Array> {
-    return this.serial(async () => {
+    return serial(async () => {
       if (this.disposed) throw new Error(GONE);
       const { session, graph } = await this.sessionFor(layer, rules);
       const t = performance.now();
@@ -135,7 +131,7 @@ export class GpuGradients {
     this.disposed = true;
     const all = [...this.open.values()];
     this.open.clear();
-    void this.serial(async () => {
+    void serial(async () => {
       for (const o of all) await o.session.release();
     });
   }
