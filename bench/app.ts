@@ -109,12 +109,15 @@ export async function appBench(): Promise<Record<string, Measure>> {
  * synchronously, forwards and gradients) against the tfjs path (?ort=off): frames per second of
  * the live view with the unit panel open on the backprop view (gradient mode: a saliency map every
  * fifth frame), and seconds per step of a Lucid run in the unit panel (the difference of a 10-step
- * and a 30-step run over 20 steps, so set-up is not counted). `models`: ONNX files to serve; `modes`: the paths to run.
+ * and a 30-step run over 20 steps, so set-up is not counted). 'webgpu': the engine set to
+ * onnxruntime-web with WebGPU (SwiftShader's adapter here: --enable-unsafe-webgpu), where the
+ * backprop view's maps and the Lucid steps' gradients run. `models`: ONNX files to serve; `modes`:
+ * the paths to run.
  */
 export async function appNativeBench(
   models: readonly string[],
   lucidSteps: readonly [number, number] = [10, 30],
-  modes: ReadonlyArray<'tfjs' | 'ort'> = ['tfjs', 'ort'],
+  modes: ReadonlyArray<'tfjs' | 'ort' | 'webgpu'> = ['tfjs', 'ort', 'webgpu'],
 ): Promise<Record<string, Measure>> {
   if (!existsSync('/usr/bin/chromium')) return {};
   const dir = await mkdtemp(path.join(tmpdir(), 'deepvis-appnative-'));
@@ -137,6 +140,7 @@ export async function appNativeBench(
       '--no-first-run',
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
+      '--enable-unsafe-webgpu',
     ],
   });
   const out: Record<string, Measure> = {};
@@ -162,12 +166,26 @@ export async function appNativeBench(
           null,
           { timeout: 300_000 },
         );
+        if (mode === 'webgpu') {
+          await page.selectOption('#engine', 'webgpu');
+          await page.waitForFunction(
+            () =>
+              /steps on WebGPU|no WebGPU/.test(
+                document.getElementById('model-info')!.textContent ?? '',
+              ),
+            null,
+            { timeout: 300_000 },
+          );
+        }
         await page.click('#src-webcam');
         await page.waitForTimeout(2000);
         await page.click('#grid', { position: { x: 12, y: 12 } });
         await page.waitForSelector('#unit-panel:not([hidden])', { timeout: 300_000 });
         await page.click('#bp-gradient');
-        await page.waitForSelector('#unit-deconv[data-mode="gradient"]', { timeout: 300_000 });
+        await page.waitForSelector(
+          `#unit-deconv[data-mode="gradient"]${mode === 'webgpu' ? '[data-engine="webgpu"]' : ''}`,
+          { timeout: 300_000 },
+        );
         const stat = () =>
           page.evaluate(() =>
             (
@@ -200,12 +218,14 @@ export async function appNativeBench(
         // Lucid in the unit panel: total seconds of two runs, their difference over the extra steps.
         await page.click('#src-data').catch(() => {});
         await page.selectOption('#opt-method', 'lucid');
+        let onGpu = '';
         const lucid = async (steps: number) => {
           await page.fill('#opt-steps', String(steps));
           await page.click('#opt-run');
           await page.waitForSelector('#unit-opt[data-state="done"]', { timeout: 1_800_000 });
           const caption = (await page.textContent('#unit-opt-caption')) ?? '';
-          const m = /\(done, ([\d.]+)s\)/.exec(caption);
+          const m = /\(done, ([\d.]+)s[;)]/.exec(caption);
+          onGpu = /(\d+) steps' gradients on WebGPU/.exec(caption)?.[1] ?? '0';
           await page.evaluate(
             () => delete (document.getElementById('unit-opt') as HTMLElement).dataset.state,
           );
@@ -215,7 +235,7 @@ export async function appNativeBench(
         out[`app_native_${name}_${mode}_lucid_s_per_step`] = {
           value: (t2 - t1) / (lucidSteps[1] - lucidSteps[0]),
           unit: 's/step',
-          detail: `${lucidSteps[0]} steps ${t1}s, ${lucidSteps[1]} steps ${t2}s; errors: ${errors.length}`,
+          detail: `${lucidSteps[0]} steps ${t1}s, ${lucidSteps[1]} steps ${t2}s (${onGpu} of them on WebGPU); errors: ${errors.length}`,
         };
         process.stderr.write(
           `app native ${name} ${mode}: ${fps.toFixed(2)} frames/s, Lucid ${((t2 - t1) / (lucidSteps[1] - lucidSteps[0])).toFixed(2)} s/step (${b.gradientEngine})${errors.length ? ` errors: ${errors.join('; ')}` : ''}\n`,

@@ -1,6 +1,6 @@
 /**
  * `engine`: the backend (wasm by default in Node), its memory budget, the mode (deepvis's patches
- * or stock tfjs), the gradient engine (onnxruntime or tfjs, for ONNX models) and onnxruntime-web for the page, seeded randomness, backward-rule swaps and reading tensors out of a tidy scope.
+ * or stock tfjs), the gradient engine (onnxruntime or tfjs, for ONNX models) and onnxruntime-web for the page, the shape of an engine that runs graphs only asynchronously (WebGPU: VisModel.useAsyncGraphs), seeded randomness, backward-rule swaps and reading tensors out of a tidy scope.
  */
 export {
   initEngine,
@@ -20,3 +20,4 @@ export {
   type GradientMemory,
 } from '../engine/gradient_engine.js';
 export { OrtWeb, ORT_WEB_VERSION, type OrtWebOptions } from '../engine/onnxruntime_web.js';
+export type { AsyncGraphs, GraphFile, HostArray } from '../engine/forward_runner.js';

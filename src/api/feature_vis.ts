@@ -72,6 +72,6 @@ export {
   type OptimizeResult,
   type StepInfo,
 } from '../optimize/loop.js';
-export { drain, drive, type Steps } from '../optimize/drive.js';
+export { Ahead, drain, drive, type Steps } from '../optimize/drive.js';
 export { Nadam } from '../optimize/nadam.js';
 export { rulesForFirst } from '../optimize/rule_warmup.js';

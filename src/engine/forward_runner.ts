@@ -66,3 +66,26 @@ export type ForwardRunnerFactory = ((
   /** Why the factory makes no runner here (onnxruntime not installed, …). */
   readonly whyNot?: () => string;
 };
+
+/** An ONNX graph as a file: its bytes and the files its initializers point into (external data in memory). */
+export interface GraphFile {
+  readonly bytes: Uint8Array;
+  readonly external: ReadonlyArray<{ readonly path: string; readonly data: Uint8Array }>;
+}
+
+/**
+ * An engine that runs ONNX graphs only asynchronously (onnxruntime-web on WebGPU in the page),
+ * which tfjs's tape cannot wait for: gradient graphs run there ahead of a tape pass
+ * (VisModel.gradientAhead) or for views that wait (the page's backprop view).
+ */
+export interface AsyncGraphs {
+  /** 'onnxruntime-web 1.30.0 (WebGPU, google swiftshader)'. */
+  readonly name: string;
+  /** Runs the graph `key` (made by `graph` when it has no session for it) on `feeds`: the outputs `fetch`, in order. */
+  run(
+    key: string,
+    graph: () => GraphFile,
+    feeds: Readonly<Record<string, HostArray>>,
+    fetch: readonly string[],
+  ): Promise<HostArray[]>;
+}

@@ -13,6 +13,12 @@
  * gradient that arrives is the one predicted (anything else runs the backward graph as usual: the
  * result never depends on the guess).
  *
+ * The same prediction serves an engine the tape cannot wait for (onnxruntime-web on WebGPU: its runs
+ * are asynchronous). A driver that can wait runs the fused graph there ahead of the step, for the
+ * step's image and the predicted tap gradients, and `offer`s the result; the tape pass that follows
+ * takes its taps and, when the gradient that arrives is the predicted one, its input gradient. Any
+ * other image or gradient runs here as usual, so again the result never depends on the guess.
+ *
  * Only first-order gradients come here (the caller checks): the op's gradient is a constant to tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -65,16 +71,61 @@ function sameData(a: readonly HostArray[], b: readonly HostArray[]): boolean {
   return true;
 }
 
+/** Keys (rules and shapes) whose last tap gradients an op keeps. */
+const KEPT_KEYS = 4;
+
+const keyOf = (
+  rules: BackwardRules,
+  x: readonly number[],
+  delta: readonly number[] | null,
+): string => `${rulesKey(rules)}|${x.join(',')}|${delta ? delta.join(',') : ''}`;
+
+/** A fused run made ahead of the tape (another engine's): for image `x` under tap gradients `dys`. */
+export interface AheadRun {
+  /** What `prediction` keyed it by: the rules and shapes it was made for (`aheadKey`). */
+  readonly key: string;
+  readonly x: HostArray;
+  readonly dys: readonly HostArray[];
+  readonly result: { readonly taps: readonly HostArray[]; readonly dx: HostArray };
+}
+
+/** The key of a run ahead made now (under the active rules) for images shaped `x`. */
+export const aheadKey = (x: readonly number[]): string => keyOf(activeRules(), x, null);
+
 /** The taps of one set, as a tape op. Keeps the last tap gradients (for the fused run); one per model and set of taps. */
 export class NativeTapOp {
-  private last: { key: string; dys: HostArray[]; repeated: boolean } | null = null;
-  /** Fused runs whose prediction held / failed (for tests and the bench). */
-  readonly stats = { fused: 0, mispredicted: 0, split: 0 };
+  /**
+   * The last tap gradients per key (rules and shapes), and whether they repeated the ones before:
+   * passes of other rules or batch sizes in between (the page's deconvnet views while a Lucid run
+   * goes on) do not wipe a run's prediction.
+   */
+  private readonly last = new Map<string, { dys: HostArray[]; repeated: boolean }>();
+  /** A fused run made ahead on another engine, for the next apply on its image. */
+  private ahead: AheadRun | null = null;
+  /**
+   * Fused runs whose prediction held / failed, passes split into forward and backward, and of the
+   * fused runs, those made ahead on another engine (for tests, the bench and the page).
+   */
+  readonly stats = { fused: 0, mispredicted: 0, split: 0, ahead: 0 };
 
   constructor(private readonly program: NativeTapProgram) {}
 
   get engine(): string {
     return this.program.engine;
+  }
+
+  /**
+   * The tap gradients the next backward pass of images shaped like x under the active rules will
+   * most likely bring (the last two brought these), or null: what a run ahead feeds its fused graph.
+   */
+  prediction(x: readonly number[]): readonly HostArray[] | null {
+    const l = this.last.get(keyOf(activeRules(), x, null));
+    return l?.repeated ? l.dys : null;
+  }
+
+  /** A fused run of `x` (host image, as apply would read it) under `dys`, made elsewhere for the next apply on the same image. */
+  offer(run: AheadRun): void {
+    this.ahead = run;
   }
 
   /** Taps of x [N, H, W, C] (delta: an offset at the program's offset layer), recorded on the tape. Caller disposes. */
@@ -83,12 +134,18 @@ export class NativeTapOp {
     const program = this.program;
     const xs = hostOf(x);
     const ds = delta ? hostOf(delta) : null;
-    const key = `${rulesKey(rules)}|${x.shape.join(',')}|${delta ? delta.shape.join(',') : ''}`;
-    const guess =
-      gradientFusion() && this.last?.key === key && this.last.repeated ? this.last.dys : null;
-    let predicted = null as ReturnType<NativeTapProgram['fused']> | null;
+    const key = keyOf(rules, x.shape, delta?.shape ?? null);
+    // A run made ahead for this very image (and the active rules) is this pass's prediction. A
+    // pass of other rules or shapes leaves it for the pass it was made for; another image drops it.
+    const ahead = this.ahead?.key === key && !ds ? this.ahead : null;
+    if (ahead) this.ahead = null;
+    const made = ahead && sameData([ahead.x], [xs]) ? ahead.result : null;
+    const seen = this.last.get(key);
+    const guess = made ? ahead!.dys : gradientFusion() && seen?.repeated ? seen.dys : null;
+    let predicted = made as ReturnType<NativeTapProgram['fused']> | null;
     let pass = null as NativeForward | null;
     const forwardFunc = () => {
+      if (made) return made.taps.map(tensorOf);
       if (guess) {
         predicted = program.fused(xs, ds, guess, rules);
         return predicted.taps.map(tensorOf);
@@ -109,10 +166,14 @@ export class NativeTapOp {
           pass ??= program.forward(xs, ds, rules);
           return (result = pass.backward(dys, { dx: true, dDelta: true }));
         }
-        const same = this.last?.key === key && sameData(this.last.dys, dys);
-        this.last = { key, dys, repeated: same };
+        const before = this.last.get(key);
+        this.last.delete(key);
+        this.last.set(key, { dys, repeated: before != null && sameData(before.dys, dys) });
+        // The few keys used last (a map's insertion order: oldest first).
+        if (this.last.size > KEPT_KEYS) this.last.delete(this.last.keys().next().value!);
         if (predicted && guess && sameData(guess, dys)) {
           this.stats.fused++;
+          if (made) this.stats.ahead++;
           return (result = predicted);
         }
         if (predicted) this.stats.mispredicted++;

@@ -9,6 +9,16 @@ export class Rng {
     this.state = (seed >>> 0) ^ 0x9e3779b9;
   }
 
+  /** Where the stream is, for `restore`. */
+  save(): number {
+    return this.state;
+  }
+
+  /** Back to a place `save` gave: the draws from there repeat. */
+  restore(state: number): void {
+    this.state = state >>> 0;
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
@@ -46,4 +56,19 @@ export class Rng {
   permutation(n: number): number[] {
     return this.shuffle(Array.from({ length: n }, (_, i) => i));
   }
+}
+
+/**
+ * For a transform called once per optimization step, and a second time for the same step when a
+ * pass ran ahead of the tape (optimize/drive.ts's Ahead): call it with the step before drawing. A
+ * step's second call rewinds the stream to where its first began, so both draw the same; a new
+ * step (or none given) draws on.
+ */
+export function rewindPerStep(rng: Rng): (step: number | undefined) => void {
+  let at: { step: number; state: number } | null = null;
+  return (step) => {
+    if (step === undefined) return;
+    if (at?.step === step) rng.restore(at.state);
+    else at = { step, state: rng.save() };
+  };
 }

@@ -6,6 +6,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { TokenLayout } from './tokens.js';
 import type { BackwardRules } from '../engine/rules.js';
+import type { AsyncGraphs } from '../engine/forward_runner.js';
 
 /** Where the model came from: tfjs layers or graph JSON, ONNX, or Keras (loaded as tfjs layers). */
 export type ModelFormatName = 'layers' | 'graph' | 'onnx' | 'keras';
@@ -192,6 +193,29 @@ export interface VisModel {
    * are asynchronous). Throws, naming the reason, where the layer's view or an op has no form.
    */
   gradientGraph?(layer: string, rules?: BackwardRules): UnitGradientGraph;
+  /**
+   * Attaches an engine that runs graphs only asynchronously (onnxruntime-web on WebGPU), for runs
+   * ahead of the tape (gradientAhead); null detaches it. Models with a native gradient engine.
+   */
+  useAsyncGraphs?(engine: AsyncGraphs | null): void;
+  /**
+   * Work for a driver that can wait (optimize/drive.ts's Ahead), before a tape pass that
+   * differentiates `layers` of the images `x()` makes: the model's fused gradient graph run on the
+   * attached asynchronous engine for those images and the tap gradients the last passes brought,
+   * which that pass then takes instead of running its own (when the gradient that arrives is the
+   * predicted one; otherwise it runs as usual). Null when there is nothing to run ahead: no engine
+   * attached, no prediction yet, a layer or rule set it does not serve. `x` is called (and its
+   * tensor freed) only when there is. The returned work never rejects: a failing engine is
+   * detached, and `ahead.why` says so.
+   */
+  gradientAhead?(layers: readonly string[], x: () => tf.Tensor4D): (() => Promise<void>) | null;
+  /** Runs ahead so far: made, and taken by a tape pass; the attached engine, or why there is none. */
+  readonly ahead?: {
+    readonly runs: number;
+    readonly used: number;
+    readonly engine: string | null;
+    readonly why: string;
+  };
   /**
    * Where the passes of each rule set (LRP's relevance, DeepLIFT's rescale) run for the model's
    * output: the native engine where its gradient graph has a rule for every op, else tfjs, and why.

@@ -3,8 +3,17 @@
  * callers: Node and tests drain them synchronously; the web app drives them a slice of steps at a
  * time and returns to the event loop in between (the page stays responsive, the progress bar
  * moves, the cancel button works through the method's `signal`).
+ *
+ * A step may also yield an `Ahead`: work on an asynchronous engine (the model's gradient on WebGPU
+ * in the page) that the step's tape pass then finds done. A driver that can wait (`drive`) runs it
+ * and waits; `drain` passes over it, and the step computes the same result without it.
  */
 export type Steps<R> = Generator<unknown, R, void>;
+
+/** Asynchronous work a step would like done before it goes on; the step's result never depends on it. */
+export class Ahead {
+  constructor(readonly run: () => Promise<void>) {}
+}
 
 export function drain<R>(steps: Steps<R>): R {
   let r = steps.next();
@@ -12,12 +21,15 @@ export function drain<R>(steps: Steps<R>): R {
   return r.value;
 }
 
-/** Runs steps for about `sliceMs` at a time, yielding to the event loop in between. */
+/** Runs steps for about `sliceMs` at a time, yielding to the event loop in between, and waiting for what a step runs ahead. */
 export async function drive<R>(steps: Steps<R>, sliceMs = 40): Promise<R> {
   let start = performance.now();
   let r = steps.next();
   while (!r.done) {
-    if (performance.now() - start > sliceMs) {
+    if (r.value instanceof Ahead) {
+      await r.value.run();
+      start = performance.now();
+    } else if (performance.now() - start > sliceMs) {
       await new Promise((resolve) => setTimeout(resolve, 0));
       start = performance.now();
     }

@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { releaseTapeAfterError } from '../engine/tape.js';
 import { DeepvisError } from '../errors.js';
 import { checkLr, divergedMessage, divergenceOf, pinnedCount } from './divergence.js';
-import { drain, type Steps } from './drive.js';
+import { Ahead, drain, type Steps } from './drive.js';
 import { Nadam } from './nadam.js';
 import type { VisModel } from '../model/types.js';
 import type { Objective } from '../objectives/objective.js';
@@ -55,7 +55,11 @@ export interface OptimizeArgs {
   readonly projections?: readonly Projection[];
   /** Learning-rate factor per step (see schedules.ts); default constant 1. */
   readonly schedule?: (step: number, steps: number) => number;
-  /** Random transform applied to the images before the model, every step (robustness); may return k views per image. */
+  /**
+   * Random transform applied to the images before the model, every step (robustness); may return k
+   * views per image. Called a second time with the same step, it draws the same (engine/rng.ts's
+   * rewindPerStep): a pass ahead of the tape (optimize/drive.ts's Ahead) made that step's images.
+   */
   readonly transform?: (x: tf.Tensor4D, step: number) => tf.Tensor4D;
   /** An item has converged when its score rose less than `tol` (relative) over `window` steps. */
   readonly convergence?: { readonly window: number; readonly tol: number };
@@ -109,7 +113,7 @@ export function* optimizeSteps(
   param: Param,
   objective: Objective,
   args: OptimizeArgs,
-): Generator<StepInfo, OptimizeResult, void> {
+): Generator<StepInfo | Ahead, OptimizeResult, void> {
   const t0 = performance.now();
   checkLr(args.lr);
   if (!(Number.isInteger(args.steps) && args.steps >= 0))
@@ -143,6 +147,14 @@ export function* optimizeSteps(
       (shown as tf.Tensor | null)?.dispose();
       shown = null;
       if (args.signal?.aborted) break;
+      // A model with an asynchronous engine attached (WebGPU in the page) runs this step's gradient
+      // there first, for the image the tape pass below will make (the transform draws the same for
+      // a step's second call): a driver that can wait waits for it, drain passes over it.
+      const ahead = model.gradientAhead?.(objective.layers, () => {
+        const img = param.image();
+        return args.transform ? args.transform(img, step) : img;
+      });
+      if (ahead) yield new Ahead(ahead);
       let scores!: Float32Array;
       const lr = args.lr * (args.schedule ? args.schedule(step, args.steps) : 1);
       // The image this step scores: made once, inside the gradient's tape, and kept past it (the

@@ -10,7 +10,7 @@
  * around, which is what a fixed-size net sees of Lucid's pad-then-crop.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../engine/rng.js';
+import { rewindPerStep, type Rng } from '../engine/rng.js';
 
 /** Output pixel (x, y) samples the input at A·[x, y, 1], coordinates relative to the centre. */
 export type Affine = readonly [number, number, number, number, number, number];
@@ -217,14 +217,16 @@ export function warp(x: tf.Tensor4D, a: Affine, fill: number): tf.Tensor4D {
   return tf.tidy(() => op(x.dtype === 'float32' ? x : x.toFloat()) as tf.Tensor4D);
 }
 
-/** The loop's transform hook: draw every transform, compose, resample once. */
+/** The loop's transform hook: draw every transform, compose, resample once (the same draw for a step's second call). */
 export function randomTransforms(
   list: readonly Transform[],
   rng: Rng,
   fill: number,
-): (x: tf.Tensor4D) => tf.Tensor4D {
-  return (x) => {
+): (x: tf.Tensor4D, step?: number) => tf.Tensor4D {
+  const rewind = rewindPerStep(rng);
+  return (x, step) => {
     if (list.length === 0) return x;
+    rewind(step);
     const [, h, w] = x.shape;
     const a = list.reduce<Affine>((acc, t) => compose(acc, t.draw(rng, h, w)), IDENTITY);
     return warp(x, a, fill);

@@ -10,7 +10,7 @@
  * view j of image i is row i·k + j, as the loop's multi-view contract expects.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../engine/rng.js';
+import { rewindPerStep, type Rng } from '../engine/rng.js';
 
 export interface CropArgs {
   /** Crops per image per step (Xplique: 32). */
@@ -109,10 +109,12 @@ export function cropResize(
   });
 }
 
-/** The loop's transform hook for MaCo: (canvases, step) → k noisy crops per canvas. */
+/** The loop's transform hook for MaCo: (canvases, step) → k noisy crops per canvas (the same for a step's second call). */
 export function randomCrops(args: CropArgs): (x: tf.Tensor4D, step: number) => tf.Tensor4D {
+  const rewind = rewindPerStep(args.rng);
   return (x, step) =>
     tf.tidy(() => {
+      rewind(step);
       const views = cropResize(
         x,
         drawBoxes(args.rng, args.count, args.box(step)),

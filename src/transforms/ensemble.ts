@@ -11,7 +11,7 @@
  * Output rows are item-major: image i's copies are rows i·copies … (i+1)·copies − 1.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../engine/rng.js';
+import { rewindPerStep, type Rng } from '../engine/rng.js';
 import { roll } from './tiles.js';
 
 export interface EnsembleArgs {
@@ -46,12 +46,14 @@ export function ghiasiEnsemble(unit: number, centre: number, patch = 4): Ensembl
   return { copies: 8, jitter: 32 / 224, jitterEnd, shift: 1, scale: 1, noise: 0.5, unit, centre };
 }
 
-/** x [N, H, W, C] → [N·copies, H, W, C] for step `step` of `steps`. */
+/** x [N, H, W, C] → [N·copies, H, W, C] for step `step` of `steps` (the same for a step's second call). */
 export function augmentEnsemble(
   args: EnsembleArgs,
   rng: Rng,
 ): (x: tf.Tensor4D, step: number, steps: number) => tf.Tensor4D {
+  const rewind = rewindPerStep(rng);
   return (x, step, steps) => {
+    rewind(step);
     const [n, h, w, c] = x.shape;
     const k = args.copies;
     const rows = n * k;

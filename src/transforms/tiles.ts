@@ -5,7 +5,7 @@
  * build up), then every tile of every canvas as one batch, item-major.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../engine/rng.js';
+import { rewindPerStep, type Rng } from '../engine/rng.js';
 
 /** Origins of windows of `size` every `stride` along [0, extent); the last window is flush with the end. */
 export function windowOrigins(extent: number, size: number, stride = size): number[] {
@@ -27,13 +27,15 @@ export function roll(x: tf.Tensor4D, dy: number, dx: number): tf.Tensor4D {
   return y;
 }
 
-/** Canvases [N, H, W, C] → tiles [N·T, th, tw, C] (item-major) after a random shift of up to a tile. */
+/** Canvases [N, H, W, C] → tiles [N·T, th, tw, C] (item-major) after a random shift of up to a tile (the same for a step's second call). */
 export function randomTiles(
   tile: readonly [number, number],
   rng: Rng,
-): (x: tf.Tensor4D) => tf.Tensor4D {
+): (x: tf.Tensor4D, step?: number) => tf.Tensor4D {
   const [th, tw] = tile;
-  return (x) => {
+  const rewind = rewindPerStep(rng);
+  return (x, step) => {
+    rewind(step);
     const [n, h, w, c] = x.shape;
     const rolled = roll(x, rng.int(th), rng.int(tw));
     const tiles: tf.Tensor4D[] = [];

@@ -4,8 +4,9 @@
  * onnxruntime-web lost to tfjs on MNIST-sized models (3.8 against 11.3 frames/s). 'auto' times both
  * on the model itself and keeps the faster: one image's forward and input gradient, the work of a
  * live frame with the backprop view, best of two after a warm-up. 'webgpu' keeps the passes on
- * onnxruntime-web's wasm build and sends the backprop view's maps to its WebGPU build
- * (webgpu_gradients.ts), whose runs the tape cannot wait for.
+ * onnxruntime-web's wasm build and sends to its WebGPU build (webgpu_gradients.ts), whose runs the
+ * tape cannot wait for, the work that can wait: the backprop view's maps and the gradients of
+ * optimization steps (run ahead of each step's tape pass).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { VisModel } from '../../../src/index.js';
@@ -18,7 +19,7 @@ export const ENGINE_CHOICES: ReadonlyArray<{
 }> = [
   { value: 'auto', label: 'auto (the faster, timed)' },
   { value: 'native', label: 'onnxruntime-web' },
-  { value: 'webgpu', label: 'onnxruntime-web, backprop view on WebGPU' },
+  { value: 'webgpu', label: 'onnxruntime-web, gradients on WebGPU where they can wait' },
   { value: 'tfjs', label: 'tfjs' },
 ];
 

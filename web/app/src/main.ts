@@ -279,8 +279,12 @@ async function start(): Promise<void> {
         $('model-info').textContent += `; no WebGPU: ${got}`;
         return;
       }
-      bp.useGpu(new GpuGradients(got.ort, model, got.adapter));
-      $('model-info').textContent += `; backprop view on WebGPU (${got.adapter})`;
+      const gpu = new GpuGradients(got.ort, model, got.adapter);
+      bp.useGpu(gpu);
+      // Optimizations (Lucid and the loop's other methods) run each step's gradient there first.
+      model.useAsyncGraphs?.(gpu);
+      $('model-info').textContent +=
+        `; backprop view and optimization steps on WebGPU (${got.adapter})`;
       unitPanel.redrawFrame();
     });
   };

@@ -92,7 +92,11 @@ export interface MaximizeExtras {
 export const readsNeuron = (method: string) =>
   (featureVis.method(method).interactive || {}).neuron !== false;
 
-/** Maximizes `units` of `layer`; the caller disposes `images` [U, H, W, C] (at the model's size). */
+/**
+ * Maximizes `units` of `layer`; the caller disposes `images` [U, H, W, C] (at the model's size).
+ * `ahead`: how many steps took their gradient from the engine the model runs ahead on (WebGPU), and
+ * its name; null when none is attached.
+ */
 export async function runMaximize(
   model: VisModel,
   layer: LayerInfo,
@@ -102,8 +106,13 @@ export async function runMaximize(
   signal: { aborted: boolean },
   progress: (f: number) => void,
   extras: MaximizeExtras = {},
-): Promise<{ images: tf.Tensor4D; activations: number[] }> {
+): Promise<{
+  images: tf.Tensor4D;
+  activations: number[];
+  ahead: { steps: number; engine: string } | null;
+}> {
   const m = featureVis.method(method);
+  const usedBefore = model.ahead?.used ?? 0;
   const { live } = extras;
   // The image as it forms, a few times a second (reading it back every step would halve the speed).
   let shown = 0;
@@ -131,7 +140,12 @@ export async function runMaximize(
     );
     const images = r.images.clone();
     r.dispose();
-    return { images, activations: r.units.map((u: { activation: number }) => u.activation) };
+    const engine = model.ahead?.engine;
+    return {
+      images,
+      activations: r.units.map((u: { activation: number }) => u.activation),
+      ahead: engine ? { steps: (model.ahead?.used ?? 0) - usedBefore, engine } : null,
+    };
   } finally {
     image?.dispose();
   }

@@ -185,7 +185,7 @@ export class MethodsPanel {
           labels: units.map((u, i) => `${u} ${r.activations[i].toPrecision(3)}`),
           minTile: 112,
         }),
-        info: `${method}, ${units.length} units at once`,
+        info: `${method}, ${units.length} units at once${r.ahead ? `; ${r.ahead.steps} steps' gradients on WebGPU` : ''}`,
       };
     }
     if (this.view === 'dream') {

@@ -245,8 +245,11 @@ export class UnitPanel {
       picture(v);
       const what = signal.aborted ? 'cancelled' : 'done';
       if (!signal.aborted) bar.value = 1;
+      const gpu = r.ahead ? `; ${r.ahead.steps} steps' gradients on WebGPU` : '';
       $('unit-opt-caption').textContent =
-        `${words}${neuron ? ' (centre neuron, its receptive field)' : ''}: activation ${r.activations[0].toPrecision(3)} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s)`;
+        `${words}${neuron ? ' (centre neuron, its receptive field)' : ''}: activation ${r.activations[0].toPrecision(3)} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s${gpu})`;
+      if (r.ahead) canvas.dataset.aheadSteps = String(r.ahead.steps);
+      else delete canvas.dataset.aheadSteps;
       canvas.dataset.state = what;
     } catch (e) {
       canvas.dataset.state = 'error';

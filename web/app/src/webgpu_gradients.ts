@@ -1,13 +1,21 @@
 /**
  * Input gradients on WebGPU (issue 26, item 6): onnxruntime-web's WebGPU build runs an ONNX
- * model's gradient graph for one layer (VisModel.gradientGraph: the image and a unit's seed in,
- * d(unit)/d(image) out). Its runs are asynchronous, which tfjs's tape cannot wait for, so only
- * views that can wait use it: the backprop view asks for a map, draws it when it comes, and skips
- * frames while a run is under way. Forwards stay where the engine choice put them.
+ * model's gradient graphs. Its runs are asynchronous, which tfjs's tape cannot wait for, so only
+ * work that can wait uses it:
+ * - the backprop view: one layer's graph (VisModel.gradientGraph: the image and a unit's seed in,
+ *   d(unit)/d(image) out); the view asks for a map, draws it when it comes, and skips frames while
+ *   a run is under way;
+ * - optimizations (Lucid and every method of the loop): the model's fused graph, run ahead of each
+ *   step's tape pass (VisModel.gradientAhead; the page drives methods with featureVis.drive, which
+ *   waits for it).
+ * Forwards stay where the engine choice put them.
  */
 import type { engine, UnitGradientGraph, VisModel } from '../../../src/index.js';
 
 type BackwardRules = engine.BackwardRules;
+type AsyncGraphs = engine.AsyncGraphs;
+type GraphFile = engine.GraphFile;
+type HostArray = engine.HostArray;
 
 type Ort = typeof import('onnxruntime-web/webgpu');
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
@@ -47,39 +55,42 @@ function serial<T>(op: () => Promise<T>): Promise<T> {
 }
 
 /**
- * One model's gradient graphs on WebGPU, a session per layer and rule set (the last few kept).
+ * One model's gradient graphs on WebGPU, a session per graph (the last few kept): the engine the
+ * model runs ahead on (AsyncGraphs), and the backprop view's maps.
  * Every call into onnxruntime-web (open, run, release), of any model, waits for the one before it:
  * a session released while another was being made lost the new one's input names ("Invalid input
  * name: dv:x"; seen when the engine was switched back and forth).
  */
-export class GpuGradients {
-  private readonly open = new Map<string, { session: Session; graph: UnitGradientGraph }>();
+export class GpuGradients implements AsyncGraphs {
+  private readonly open = new Map<string, { session: Session; graph: GraphFile }>();
   /** ms of the last run (feeds, run, read back). */
   lastMs = 0;
   /** After dispose: runs refuse, and a session made meanwhile is released at once. */
   private disposed = false;
+  readonly name: string;
 
   constructor(
     private readonly ort: Ort,
     readonly model: VisModel,
     readonly adapter: string,
-  ) {}
+  ) {
+    this.name = `onnxruntime-web ${ort.env.versions.web} (WebGPU, ${adapter})`;
+  }
 
-  private async sessionFor(layer: string, rules: BackwardRules) {
-    const key = `${layer}|${ruleKey(rules)}`;
+  private async sessionFor<G extends GraphFile>(key: string, make: () => G) {
     const known = this.open.get(key);
     if (known) {
       this.open.delete(key);
       this.open.set(key, known); // most recently used last
-      return known;
+      return known as { session: Session; graph: G };
     }
     while (this.open.size >= 4) {
       const [oldest, old] = this.open.entries().next().value!;
       this.open.delete(oldest);
       await old.session.release();
     }
-    // Throws here, before any session, when the layer's view has no graph of its own.
-    const graph = this.model.gradientGraph!(layer, rules);
+    // Throws here, before any session, when the graph cannot be made (a view with no graph of its own).
+    const graph = make();
     const session = await this.ort.InferenceSession.create(graph.bytes, {
       executionProviders: ['webgpu'],
       graphOptimizationLevel: 'extended',
@@ -97,6 +108,47 @@ export class GpuGradients {
     return made;
   }
 
+  /** One run of a session: feeds in, the outputs `fetch` read back, in order (and lastMs set). */
+  private async runOn(
+    session: Session,
+    feeds: Readonly<Record<string, HostArray>>,
+    fetch: readonly string[],
+  ): Promise<HostArray[]> {
+    const t = performance.now();
+    const inputs = Object.fromEntries(
+      Object.entries(feeds).map(([k, v]) => [
+        k,
+        new this.ort.Tensor('float32', v.data, [...v.dims]),
+      ]),
+    );
+    const out = await session.run(inputs, [...fetch]);
+    try {
+      return await Promise.all(
+        fetch.map(async (f) => ({
+          data: (await out[f].getData()) as Float32Array,
+          dims: out[f].dims,
+        })),
+      );
+    } finally {
+      for (const v of Object.values(out)) v.dispose();
+      this.lastMs = performance.now() - t;
+    }
+  }
+
+  /** AsyncGraphs: the graph `key` on `feeds` (the model's runs ahead of the tape). */
+  run(
+    key: string,
+    graph: () => GraphFile,
+    feeds: Readonly<Record<string, HostArray>>,
+    fetch: readonly string[],
+  ): Promise<HostArray[]> {
+    return serial(async () => {
+      if (this.disposed) throw new Error(GONE);
+      const { session } = await this.sessionFor(`ahead|${key}`, graph);
+      return this.runOn(session, feeds, fetch);
+    });
+  }
+
   /**
    * d(seed · layer)/d(image) for one image x (NHWC values): the unit's one-hot seed times `scale`
    * (at `neuron` [x, y] of a map), under `rules` (plain, guided, deconvnet).
@@ -111,24 +163,29 @@ export class GpuGradients {
   ): Promise<Float32Array> {
     return serial(async () => {
       if (this.disposed) throw new Error(GONE);
-      const { session, graph } = await this.sessionFor(layer, rules);
-      const t = performance.now();
+      const { session, graph } = await this.sessionFor<UnitGradientGraph>(
+        `unit|${layer}|${ruleKey(rules)}`,
+        () => this.model.gradientGraph!(layer, rules),
+      );
       const seed = graph.seed(unit, neuron);
       if (scale !== 1) for (let i = 0; i < seed.length; i++) seed[i] *= scale;
       const [h, w, c] = this.model.input.shape;
-      const out = await session.run({
-        [graph.input]: new this.ort.Tensor('float32', x, [1, h, w, c]),
-        [graph.seedName]: new this.ort.Tensor('float32', seed, [...graph.seedShape]),
-      });
-      const values = (await out[graph.output].getData()) as Float32Array;
-      for (const v of Object.values(out)) v.dispose();
-      this.lastMs = performance.now() - t;
-      return values;
+      const [dx] = await this.runOn(
+        session,
+        {
+          [graph.input]: { data: x, dims: [1, h, w, c] },
+          [graph.seedName]: { data: seed, dims: graph.seedShape },
+        },
+        [graph.output],
+      );
+      return dx.data;
     });
   }
 
   dispose(): void {
     this.disposed = true;
+    // The model's runs ahead stop with the engine (the page attaches one engine per model at a time).
+    this.model.useAsyncGraphs?.(null);
     const all = [...this.open.values()];
     this.open.clear();
     void serial(async () => {

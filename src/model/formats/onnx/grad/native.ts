@@ -8,6 +8,7 @@
  * their own copy of the weights, so only a few sets are kept.
  */
 import type {
+  GraphFile,
   HostArray,
   HostValue,
   NativeGraphs,
@@ -52,13 +53,14 @@ export const nativeRuns = { forward: 0, backward: 0, fused: 0 };
 /** The name gradient graphs give the model file they read weights from. */
 const FILE = 'deepvis-model.onnx';
 
-/** A fused gradient graph as a file: image NHWC in `x`, seeds at the taps in `dys`, d/dx out. */
-export interface FusedGraph {
-  readonly bytes: Uint8Array;
+/** A fused gradient graph as a file: image NHWC in `x`, seeds at the taps in `dys`, the taps and d/dx out. */
+export interface FusedGraph extends GraphFile {
   /** Files the graph's initializers point into (the model's own bytes), for sessions that take them. */
   readonly external: External;
   readonly x: string;
   readonly dys: readonly string[];
+  /** The taps' outputs (logical, ONNX order), as TapProgram.fused gives them. */
+  readonly taps: readonly string[];
   readonly dx: string;
 }
 type External = ReadonlyArray<{ path: string; data: Uint8Array }>;
@@ -401,6 +403,8 @@ export class OnnxGradients {
   private readonly ops = new Map<string, { op: NativeTapOp; program: TapProgram }>();
   private verdict: { ok: boolean; why: string } | null = null;
   private readonly support = new Map<string, { ok: boolean; why: string }>();
+  /** Runs ahead taken by sets of taps no longer kept. */
+  private retiredAhead = 0;
 
   constructor(
     readonly engine: string,
@@ -493,6 +497,7 @@ export class OnnxGradients {
         external: built.external,
         x: GRAPH_X,
         dys: taps.map((_, i) => graphDy(i)),
+        taps: built.tapNames,
         dx: built.dx,
       };
     } finally {
@@ -516,8 +521,18 @@ export class OnnxGradients {
         return { op: new NativeTapOp(program), program };
       },
       KEPT_TAP_SETS,
-      (old) => old.program.dispose(),
+      (old) => {
+        this.retiredAhead += old.op.stats.ahead;
+        old.program.dispose();
+      },
     ).op;
+  }
+
+  /** Tape passes that took a run made ahead on another engine (NativeTapOp.offer), over every set of taps. */
+  aheadUsed(): number {
+    let n = this.retiredAhead;
+    for (const e of this.ops.values()) n += e.op.stats.ahead;
+    return n;
   }
 
   dispose(): void {
