@@ -71,8 +71,9 @@ function sameData(a: readonly HostArray[], b: readonly HostArray[]): boolean {
   return true;
 }
 
-/** Keys (rules and shapes) whose last tap gradients an op keeps. */
+/** Keys (rules and shapes) whose last tap gradients an op keeps, and at most this many floats of them (32 MB). */
 const KEPT_KEYS = 4;
+const KEPT_FLOATS = 8 << 20;
 
 const keyOf = (
   rules: BackwardRules,
@@ -87,6 +88,8 @@ export interface AheadRun {
   readonly x: HostArray;
   readonly dys: readonly HostArray[];
   readonly result: { readonly taps: readonly HostArray[]; readonly dx: HostArray };
+  /** Called when a tape pass takes the run's input gradient. */
+  readonly taken?: () => void;
 }
 
 /** The key of a run ahead made now (under the active rules) for images shaped `x`. */
@@ -169,11 +172,20 @@ export class NativeTapOp {
         const before = this.last.get(key);
         this.last.delete(key);
         this.last.set(key, { dys, repeated: before != null && sameData(before.dys, dys) });
-        // The few keys used last (a map's insertion order: oldest first).
-        if (this.last.size > KEPT_KEYS) this.last.delete(this.last.keys().next().value!);
+        // The few keys used last (a map's insertion order: oldest first), within a memory bound.
+        let floats = 0;
+        for (const l of this.last.values()) for (const d of l.dys) floats += d.data.length;
+        while (this.last.size > 1 && (this.last.size > KEPT_KEYS || floats > KEPT_FLOATS)) {
+          const [oldest, l] = this.last.entries().next().value!;
+          for (const d of l.dys) floats -= d.data.length;
+          this.last.delete(oldest);
+        }
         if (predicted && guess && sameData(guess, dys)) {
           this.stats.fused++;
-          if (made) this.stats.ahead++;
+          if (made) {
+            this.stats.ahead++;
+            ahead!.taken?.();
+          }
           return (result = predicted);
         }
         if (predicted) this.stats.mispredicted++;

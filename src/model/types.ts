@@ -205,15 +205,19 @@ export interface VisModel {
    * which that pass then takes instead of running its own (when the gradient that arrives is the
    * predicted one; otherwise it runs as usual). Null when there is nothing to run ahead: no engine
    * attached, no prediction yet, a layer or rule set it does not serve. `x` is called (and its
-   * tensor freed) only when there is. The returned work never rejects: a failing engine is
-   * detached, and `ahead.why` says so.
+   * tensors freed) only when there may be. The returned work never rejects: a graph the engine
+   * fails on runs no more ahead, an engine that does not answer in time is detached, and
+   * `ahead.why` says which.
    */
   gradientAhead?(layers: readonly string[], x: () => tf.Tensor4D): (() => Promise<void>) | null;
-  /** Runs ahead so far: made, and taken by a tape pass; the attached engine, or why there is none. */
+  /**
+   * Runs ahead so far: made, and taken by a tape pass; the attached engine; and what happened last
+   * (attached, a graph it failed on, detached for not answering).
+   */
   readonly ahead?: {
     readonly runs: number;
     readonly used: number;
-    readonly engine: string | null;
+    readonly engine: AsyncGraphs | null;
     readonly why: string;
   };
   /**

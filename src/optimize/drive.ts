@@ -27,7 +27,13 @@ export async function drive<R>(steps: Steps<R>, sliceMs = 40): Promise<R> {
   let r = steps.next();
   while (!r.done) {
     if (r.value instanceof Ahead) {
-      await r.value.run();
+      try {
+        await r.value.run();
+      } catch (e) {
+        // The steps end here too (their `finally`s free what they hold).
+        steps.return(undefined as never);
+        throw e;
+      }
       start = performance.now();
     } else if (performance.now() - start > sliceMs) {
       await new Promise((resolve) => setTimeout(resolve, 0));

@@ -144,7 +144,7 @@ export async function runMaximize(
     return {
       images,
       activations: r.units.map((u: { activation: number }) => u.activation),
-      ahead: engine ? { steps: (model.ahead?.used ?? 0) - usedBefore, engine } : null,
+      ahead: engine ? { steps: (model.ahead?.used ?? 0) - usedBefore, engine: engine.name } : null,
     };
   } finally {
     image?.dispose();

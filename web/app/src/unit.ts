@@ -248,6 +248,8 @@ export class UnitPanel {
       const gpu = r.ahead ? `; ${r.ahead.steps} steps' gradients on WebGPU` : '';
       $('unit-opt-caption').textContent =
         `${words}${neuron ? ' (centre neuron, its receptive field)' : ''}: activation ${r.activations[0].toPrecision(3)} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s${gpu})`;
+      // For the page's tests and the bench: the run's seconds, to the ms.
+      canvas.dataset.seconds = ((performance.now() - t0) / 1000).toFixed(3);
       if (r.ahead) canvas.dataset.aheadSteps = String(r.ahead.steps);
       else delete canvas.dataset.aheadSteps;
       canvas.dataset.state = what;

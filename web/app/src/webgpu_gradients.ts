@@ -184,8 +184,8 @@ export class GpuGradients implements AsyncGraphs {
 
   dispose(): void {
     this.disposed = true;
-    // The model's runs ahead stop with the engine (the page attaches one engine per model at a time).
-    this.model.useAsyncGraphs?.(null);
+    // The model's runs ahead stop with the engine (if it is still the one attached).
+    if (this.model.ahead?.engine === this) this.model.useAsyncGraphs?.(null);
     const all = [...this.open.values()];
     this.open.clear();
     void serial(async () => {

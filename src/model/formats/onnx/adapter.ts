@@ -4,12 +4,11 @@
  * tensor in PyTorch's (C, H, W) order. `relu:pre` (any activation node) reads the node's input.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { AsyncGraphs, ForwardRunner, HostArray } from '../../../engine/forward_runner.js';
-import { aheadKey } from '../../../engine/native_gradient.js';
+import type { ForwardRunner } from '../../../engine/forward_runner.js';
 import { gradientEngineChoice } from '../../../engine/gradient_engine.js';
 import { formatBytes, memoryBudget } from '../../../engine/memory.js';
 import { gradientDepth, recordingGradients } from '../../../engine/tape.js';
-import { activeRules, rulesKey, type BackwardRules } from '../../../engine/rules.js';
+import { activeRules, type BackwardRules } from '../../../engine/rules.js';
 import { DeepvisError } from '../../../errors.js';
 import { resolveInputSpec } from '../../input_spec.js';
 import { CLS, findLayer, parseRef } from '../../layer_lookup.js';
@@ -37,6 +36,7 @@ import { discoverLayers, type Tap } from './layers.js';
 import { materialize, toNhwc, type RtMeta } from './layout.js';
 import { PROBS } from './ops_attention.js';
 import { OnnxGradients } from './grad/native.js';
+import { AheadRuns } from './ahead.js';
 import type { Weight } from './weights.js';
 
 /** Models with at least this many bytes of weights make their tfjs weights on first use (onnx/weights.ts). */
@@ -503,16 +503,6 @@ export function fromOnnxGraph(
     ? new OnnxGradients(runner.name, runner.graphs, facts, program, nativeRows)
     : null;
   let nativeBroken = runner && !runner.graphs ? `${runner.name} runs no gradient graphs` : '';
-  // Runs ahead of the tape on an asynchronous engine (gradientAhead): the engine, why there is none,
-  // the runs made, and each fused graph's tensor names (its bytes are built again when the engine
-  // has dropped its session).
-  let asyncGraphs: AsyncGraphs | null = null;
-  let asyncWhy = 'none attached';
-  let aheadRuns = 0;
-  const aheadNames = new Map<
-    string,
-    { x: string; dys: readonly string[]; taps: readonly string[]; dx: string }
-  >();
   /** Why a rule set's last pass that could not run natively stayed on tfjs, by set. */
   const ruleSetFallback = new Map<RuleSetName, string>();
   /** Where each rule set's passes run for the model's output, and why (for inspect). */
@@ -548,6 +538,19 @@ export function fromOnnxGraph(
       native: grads,
     };
   };
+  // Gradients run ahead of the tape on an asynchronous engine (ahead.ts): the taps and image as
+  // nativeTaps below hands them to the op.
+  const ahead = new AheadRuns({
+    native: () => gradientRoute().native,
+    taps: (names) => {
+      const wanted = names.map((n) => resolve(lookup(n).name));
+      // An Attention node's probabilities are deepvis's own output, not a tensor of the file.
+      if (wanted.some((t) => t.tensor.endsWith(PROBS))) return null;
+      return [...new Set(wanted.map((t) => t.tensor))];
+    },
+    nativeImage: (x) => tf.tidy(() => toNative(x(), input)),
+    fixedBatch: program.fixedBatch ?? null,
+  });
   /**
    * Taps on the tape through the native engine, or null when it cannot serve them (then tfjs does):
    * the graph gives logical (ONNX-order) tensors, shown to methods by tfjs ops the tape differentiates.
@@ -700,65 +703,13 @@ export function fromOnnxGraph(
       };
     },
     useAsyncGraphs(engine) {
-      asyncGraphs = engine;
-      asyncWhy = engine ? `attached: ${engine.name}` : 'none attached';
+      ahead.use(engine);
     },
     get ahead() {
-      return {
-        runs: aheadRuns,
-        used: grads?.aheadUsed() ?? 0,
-        engine: asyncGraphs?.name ?? null,
-        why: asyncWhy,
-      };
+      return ahead.stats;
     },
     gradientAhead(names, image) {
-      const engine = asyncGraphs;
-      if (!engine || names.length === 0 || recordingGradients()) return null;
-      const native = gradientRoute().native;
-      const rules = activeRules();
-      // Rule sets whose runs pair or bind rows (DeepLIFT's rescale, LRP's bounds) stay on the tape's engine.
-      if (!native || rules.relevance || rules.rescale) return null;
-      const wanted = names.map((n) => resolve(lookup(n).name));
-      if (wanted.some((t) => t.tensor.endsWith(PROBS))) return null;
-      const unique = [...new Set(wanted.map((t) => t.tensor))];
-      const op = native.op(unique);
-      // The images as the tape pass will hand them to the op (toNative, as tapActivations does).
-      const xt = tf.tidy(() => toNative(image(), input));
-      const dims = xt.shape;
-      const dys = op.prediction(dims);
-      const fixed = program.fixedBatch;
-      if (!dys || (fixed != null && dims[0] !== fixed)) {
-        xt.dispose();
-        return null;
-      }
-      const x: HostArray = { data: Float32Array.from(xt.dataSync() as Float32Array), dims };
-      xt.dispose();
-      const key = aheadKey(dims);
-      const graphKey = `${unique.join('\u0000')}|${rulesKey(rules)}`;
-      const build = () => {
-        const g = native.fusedGraph(unique, rules);
-        aheadNames.set(graphKey, { x: g.x, dys: g.dys, taps: g.taps, dx: g.dx });
-        return g;
-      };
-      let first = aheadNames.has(graphKey) ? null : build();
-      const graph = () => first ?? build();
-      const g = aheadNames.get(graphKey)!;
-      return async () => {
-        try {
-          const feeds: Record<string, HostArray> = { [g.x]: x };
-          dys.forEach((d, i) => (feeds[g.dys[i]] = d));
-          const out = await engine.run(graphKey, graph, feeds, [...g.taps, g.dx]);
-          first = null;
-          aheadRuns++;
-          op.offer({ key, x, dys, result: { taps: out.slice(0, -1), dx: out[out.length - 1] } });
-        } catch (e) {
-          // Runs ahead stop; the tape's own engine goes on computing every step.
-          if (asyncGraphs === engine) {
-            asyncGraphs = null;
-            asyncWhy = `${engine.name} failed on the gradient graph (${(e as Error).message.split('\n')[0]})`;
-          }
-        }
-      };
+      return recordingGradients() ? null : ahead.prepare(names, image);
     },
     input,
     layers,

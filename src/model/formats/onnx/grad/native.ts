@@ -403,8 +403,6 @@ export class OnnxGradients {
   private readonly ops = new Map<string, { op: NativeTapOp; program: TapProgram }>();
   private verdict: { ok: boolean; why: string } | null = null;
   private readonly support = new Map<string, { ok: boolean; why: string }>();
-  /** Runs ahead taken by sets of taps no longer kept. */
-  private retiredAhead = 0;
 
   constructor(
     readonly engine: string,
@@ -521,18 +519,8 @@ export class OnnxGradients {
         return { op: new NativeTapOp(program), program };
       },
       KEPT_TAP_SETS,
-      (old) => {
-        this.retiredAhead += old.op.stats.ahead;
-        old.program.dispose();
-      },
+      (old) => old.program.dispose(),
     ).op;
-  }
-
-  /** Tape passes that took a run made ahead on another engine (NativeTapOp.offer), over every set of taps. */
-  aheadUsed(): number {
-    let n = this.retiredAhead;
-    for (const e of this.ops.values()) n += e.op.stats.ahead;
-    return n;
   }
 
   dispose(): void {
