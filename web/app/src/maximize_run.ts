@@ -88,6 +88,10 @@ export interface MaximizeExtras {
   readonly config?: Config;
 }
 
+/** A run's steps on WebGPU for its caption: "8 steps' gradients on WebGPU", and why not more when something went wrong there. */
+export const aheadWords = (a: { steps: number; why: string }): string =>
+  `${a.steps} steps' gradients on WebGPU${a.why.startsWith('attached') ? '' : ` (${a.why})`}`;
+
 /** Whether the method reads a conv unit at a neuron (else as its channel mean). */
 export const readsNeuron = (method: string) =>
   (featureVis.method(method).interactive || {}).neuron !== false;
@@ -95,7 +99,8 @@ export const readsNeuron = (method: string) =>
 /**
  * Maximizes `units` of `layer`; the caller disposes `images` [U, H, W, C] (at the model's size).
  * `ahead`: how many steps took their gradient from the engine the model runs ahead on (WebGPU), and
- * its name; null when none is attached.
+ * what happened there (attached; a graph it failed on; let go for not answering); null when none
+ * was attached.
  */
 export async function runMaximize(
   model: VisModel,
@@ -109,7 +114,7 @@ export async function runMaximize(
 ): Promise<{
   images: tf.Tensor4D;
   activations: number[];
-  ahead: { steps: number; engine: string } | null;
+  ahead: { steps: number; why: string } | null;
 }> {
   const m = featureVis.method(method);
   const usedBefore = model.ahead?.used ?? 0;
@@ -140,11 +145,14 @@ export async function runMaximize(
     );
     const images = r.images.clone();
     r.dispose();
-    const engine = model.ahead?.engine;
+    const ahead = model.ahead;
     return {
       images,
       activations: r.units.map((u: { activation: number }) => u.activation),
-      ahead: engine ? { steps: (model.ahead?.used ?? 0) - usedBefore, engine: engine.name } : null,
+      ahead:
+        ahead && (ahead.engine || ahead.why !== 'none attached')
+          ? { steps: ahead.used - usedBefore, why: ahead.why }
+          : null,
     };
   } finally {
     image?.dispose();

@@ -16,7 +16,7 @@ import {
 } from '../../../src/index.js';
 import { $, $button, $canvas, $input, drawImage, slider } from './draw.js';
 import { status, type AppState } from './state.js';
-import { runMaximize } from './maximize_run.js';
+import { aheadWords, runMaximize } from './maximize_run.js';
 
 const { deepDream, parseUnits } = objectives;
 const { dreamPhotoSteps, drive, invertSteps } = featureVis;
@@ -185,7 +185,7 @@ export class MethodsPanel {
           labels: units.map((u, i) => `${u} ${r.activations[i].toPrecision(3)}`),
           minTile: 112,
         }),
-        info: `${method}, ${units.length} units at once${r.ahead ? `; ${r.ahead.steps} steps' gradients on WebGPU` : ''}`,
+        info: `${method}, ${units.length} units at once${r.ahead ? `; ${aheadWords(r.ahead)}` : ''}`,
       };
     }
     if (this.view === 'dream') {

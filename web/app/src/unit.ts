@@ -19,7 +19,7 @@ import {
 import { fetchSpecificity } from './api.js';
 import { heatPercentile, pictureNorm } from './contrast.js';
 import { $, $button, $canvas, drawImage, slider, upsample } from './draw.js';
-import { maximizeMethods, readsNeuron, runMaximize } from './maximize_run.js';
+import { aheadWords, maximizeMethods, readsNeuron, runMaximize } from './maximize_run.js';
 import { specificityChart, specificityVerdict } from './spec_chart.js';
 import { status, type AppState } from './state.js';
 import { BackpropView } from './unit_backprop.js';
@@ -245,7 +245,7 @@ export class UnitPanel {
       picture(v);
       const what = signal.aborted ? 'cancelled' : 'done';
       if (!signal.aborted) bar.value = 1;
-      const gpu = r.ahead ? `; ${r.ahead.steps} steps' gradients on WebGPU` : '';
+      const gpu = r.ahead ? `; ${aheadWords(r.ahead)}` : '';
       $('unit-opt-caption').textContent =
         `${words}${neuron ? ' (centre neuron, its receptive field)' : ''}: activation ${r.activations[0].toPrecision(3)} (${what}, ${((performance.now() - t0) / 1000).toFixed(1)}s${gpu})`;
       // For the page's tests and the bench: the run's seconds, to the ms.
