@@ -17,7 +17,8 @@
  * are asynchronous). A driver that can wait runs the fused graph there ahead of the step, for the
  * step's image and the predicted tap gradients, and `offer`s the result; the tape pass that follows
  * takes its taps and, when the gradient that arrives is the predicted one, its input gradient. Any
- * other image or gradient runs here as usual, so again the result never depends on the guess.
+ * other gradient is computed here, and another image runs here as usual, so again the result does
+ * not depend on the guess (up to the two engines' rounding: the taps are the other engine's).
  *
  * Only first-order gradients come here (the caller checks): the op's gradient is a constant to tfjs.
  */
